@@ -1,0 +1,1 @@
+"""The CRM platform: what every service shares (events, storage, messaging, HTTP shell)."""

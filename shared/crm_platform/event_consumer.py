@@ -1,0 +1,148 @@
+"""A Kafka consumer loop that applies events idempotently and dead-letters poison messages.
+
+Offsets are committed only after the events before them were applied (or
+dead-lettered), so a crash re-delivers rather than skips; handlers are
+idempotent, so re-delivery is harmless. Errors split in two kinds:
+- the database or broker is down: nothing is wrong with the message, so the
+  loop waits and retries it without end (and without committing);
+- anything else: the message is retried a few times, then sent to
+  `<topic>.dead-letter` with the error in its headers, and the loop moves on.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+from kafka.structs import OffsetAndMetadata
+from pymongo.errors import PyMongoError
+
+from crm_platform import request_context
+from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
+from crm_platform.errors import DependencyUnavailable
+from crm_platform.kafka_clients import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[EventEnvelope], None]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, DependencyUnavailable, KafkaError)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        name: str,
+        consumer_factory: Callable[[], KafkaConsumer],
+        producer_factory: Callable[[], KafkaProducer],
+        handler: EventHandler,
+        max_attempts: int = 3,
+        retry_delay_s: float = 0.2,
+    ) -> None:
+        self.name = name
+        self._consumer_factory = consumer_factory
+        self._producer_factory = producer_factory
+        self._producer: KafkaProducer | None = None
+        self._handler = handler
+        self._max_attempts = max_attempts
+        self._retry_delay_s = retry_delay_s
+        self.processed = 0
+        self.dead_lettered = 0
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
+        while not stop.is_set():
+            consumer = None
+            try:
+                consumer = self._consumer_factory()
+                while not stop.is_set():
+                    self.poll_once(consumer, stop)
+            except Exception:  # the loop must outlive broker outages; it logs and reconnects
+                log.exception("consumer failed; reconnecting", extra={"consumer": self.name})
+                stop.wait(2.0)
+            finally:
+                if consumer is not None:
+                    _close_quietly(consumer)
+        if self._producer is not None:
+            _close_quietly(self._producer)
+
+    def poll_once(self, consumer: KafkaConsumer, stop: threading.Event, timeout_ms: int = 500) -> int:
+        """Apply one polled batch and commit, per partition, the offset after the last event handled."""
+        handled = 0
+        for partition, records in consumer.poll(timeout_ms=timeout_ms).items():
+            done = None
+            for record in records:
+                if not self._handle_record(record, stop):
+                    break  # stopping: the rest stays uncommitted and will be re-delivered
+                done = record
+                handled += 1
+            if done is not None:
+                consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
+            if stop.is_set():
+                break
+        return handled
+
+    def _handle_record(self, record, stop: threading.Event) -> bool:
+        try:
+            envelope = envelope_from_json_bytes(record.value)
+        except MalformedEvent as exc:
+            self._dead_letter(record, exc, attempts=1)
+            return True
+        trace = request_context.TraceContext(
+            request_id=request_context.new_id(),
+            correlation_id=envelope.correlation_id or envelope.event_id,
+            causation_id=envelope.event_id,
+            actor=envelope.actor,
+        )
+        attempts = 0
+        while not stop.is_set():
+            attempts += 1
+            try:
+                with request_context.tracing(trace):
+                    self._handler(envelope)
+                self.processed += 1
+                return True
+            except TRANSIENT_ERRORS as exc:
+                log.warning("dependency unavailable; will retry the event", extra=_where(record, exc))
+                attempts = 0
+                stop.wait(1.0)
+            except Exception as exc:  # a poison message: retry a few times, then dead-letter it
+                if attempts >= self._max_attempts:
+                    self._dead_letter(record, exc, attempts)
+                    return True
+                log.warning("event handler failed; retrying", extra=_where(record, exc))
+                time.sleep(self._retry_delay_s * attempts)
+        return False
+
+    def _dead_letter(self, record, error: BaseException, attempts: int) -> None:
+        if self._producer is None:
+            self._producer = self._producer_factory()
+        headers = list(record.headers or []) + [
+            ("dead_letter_error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("dead_letter_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+            ("dead_letter_consumer", self.name.encode()),
+            ("dead_letter_attempts", str(attempts).encode()),
+        ]
+        future = self._producer.send(dead_letter_topic(record.topic), key=record.key, value=record.value, headers=headers)
+        future.get(timeout=30)  # raises if Kafka refuses: then nothing is committed and it is retried
+        self.dead_lettered += 1
+        log.error("event dead-lettered", extra=_where(record, error))
+
+
+def _where(record, error: BaseException) -> dict:
+    return {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "error": f"{type(error).__name__}: {error}",
+    }
+
+
+def _close_quietly(client) -> None:
+    try:
+        client.close()
+    except Exception:  # a broken client may fail to close; the original error was logged
+        log.debug("closing a Kafka client failed", exc_info=True)
+

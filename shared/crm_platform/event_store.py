@@ -1,0 +1,160 @@
+"""Event stores: append a command's events atomically, load an aggregate's history.
+
+Without multi-document transactions, a command's events are stored as ONE
+document (a "commit") so that the insert is atomic. A unique index on
+(aggregate_id, version) -- the first version the commit holds -- makes two
+writers that started from the same revision collide: one wins, the other gets
+ConcurrencyConflict. The commit also carries `published: false`; that flag is
+the outbox the relay drains (see outbox_relay.py).
+"""
+from __future__ import annotations
+
+import abc
+import itertools
+import threading
+from datetime import datetime, timezone
+from typing import Iterable, Iterator
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from crm_platform.envelope import EventEnvelope, envelope_from_dict
+from crm_platform.errors import Conflict, DependencyUnavailable
+
+
+class ConcurrencyConflict(Conflict):
+    """Another writer appended to the aggregate first."""
+
+    title = "Stale revision"
+    slug = "stale-revision"
+
+
+class EventStore(abc.ABC):
+    @abc.abstractmethod
+    def append(self, events: list[EventEnvelope]) -> None:
+        """Store events of ONE aggregate, numbered consecutively, atomically."""
+
+    @abc.abstractmethod
+    def load(self, aggregate_id: str) -> list[EventEnvelope]:
+        """Every event of one aggregate, oldest first."""
+
+    @abc.abstractmethod
+    def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
+        """Every stored event in commit order (for projection rebuilds)."""
+
+
+def _check_batch(events: list[EventEnvelope]) -> None:
+    if not events:
+        raise ValueError("append needs at least one event")
+    first = events[0]
+    for offset, event in enumerate(events):
+        if event.aggregate_id != first.aggregate_id:
+            raise ValueError("one commit holds events of one aggregate")
+        if event.aggregate_version != first.aggregate_version + offset:
+            raise ValueError("event versions of a commit must be consecutive")
+
+
+class MongoEventStore(EventStore):
+    """Event store and outbox in one MongoDB collection of commits."""
+
+    def __init__(self, db: Database, collection: str = "event_commits") -> None:
+        self._commits: Collection = db[collection]
+        self._counters: Collection = db["counters"]
+        self._counter_id = f"{collection}.position"
+
+    @property
+    def commits(self) -> Collection:
+        return self._commits
+
+    def ensure_indexes(self) -> None:
+        """Create the unique (aggregate, version) key and the outbox/read indexes."""
+        self._commits.create_index(
+            [("aggregate_id", ASCENDING), ("version", ASCENDING)], unique=True, name="aggregate_version_unique"
+        )
+        self._commits.create_index([("position", ASCENDING)], name="position")
+        self._commits.create_index([("published", ASCENDING), ("position", ASCENDING)], name="outbox")
+
+    def append(self, events: list[EventEnvelope]) -> None:
+        _check_batch(events)
+        first = events[0]
+        try:
+            position = self._next_position()
+            self._commits.insert_one(
+                {
+                    "_id": first.event_id,
+                    "aggregate_id": first.aggregate_id,
+                    "aggregate_type": first.aggregate_type,
+                    "account_id": first.account_id,
+                    "version": first.aggregate_version,
+                    "last_version": events[-1].aggregate_version,
+                    "position": position,
+                    "recorded_at": datetime.now(timezone.utc),
+                    "published": False,
+                    "events": [e.to_dict() for e in events],
+                }
+            )
+        except DuplicateKeyError:
+            raise ConcurrencyConflict(
+                f"{first.aggregate_type} {first.aggregate_id} was changed by someone else "
+                f"(revision {first.aggregate_version - 1} is no longer current)"
+            ) from None
+        except PyMongoError as exc:
+            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+
+    def _next_position(self) -> int:
+        # A global, increasing number per commit: per-aggregate order follows it,
+        # because a later commit of an aggregate is only written after reading the earlier one.
+        counter = self._counters.find_one_and_update(
+            {"_id": self._counter_id}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return int(counter["value"])
+
+    def load(self, aggregate_id: str) -> list[EventEnvelope]:
+        try:
+            commits = list(self._commits.find({"aggregate_id": aggregate_id}).sort("version", ASCENDING))
+        except PyMongoError as exc:
+            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+        return [envelope_from_dict(e) for c in commits for e in c["events"]]
+
+    def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
+        last = 0
+        while True:
+            batch = list(self._commits.find({"position": {"$gt": last}}).sort("position", ASCENDING).limit(batch_size))
+            if not batch:
+                return
+            for commit in batch:
+                yield from (envelope_from_dict(e) for e in commit["events"])
+            last = batch[-1]["position"]
+
+
+class InMemoryEventStore(EventStore):
+    """A fake for unit tests, held to the same contract tests as MongoEventStore."""
+
+    def __init__(self) -> None:
+        self._commits: list[list[EventEnvelope]] = []
+        self._keys: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+
+    def append(self, events: list[EventEnvelope]) -> None:
+        _check_batch(events)
+        key = (events[0].aggregate_id, events[0].aggregate_version)
+        with self._lock:
+            if key in self._keys:
+                raise ConcurrencyConflict(f"{events[0].aggregate_type} {key[0]} was changed by someone else")
+            self._keys.add(key)
+            self._commits.append(list(events))
+
+    def load(self, aggregate_id: str) -> list[EventEnvelope]:
+        return sorted(
+            (e for e in itertools.chain.from_iterable(self._commits) if e.aggregate_id == aggregate_id),
+            key=lambda e: e.aggregate_version,
+        )
+
+    def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
+        yield from itertools.chain.from_iterable(list(self._commits))
+
+    @property
+    def all_events(self) -> Iterable[EventEnvelope]:
+        return list(itertools.chain.from_iterable(self._commits))

@@ -1,0 +1,91 @@
+"""Kafka producer, consumer and admin clients configured the way every service needs them."""
+from __future__ import annotations
+
+import logging
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+def topic_name(namespace: str, name: str) -> str:
+    """The full topic name: an optional namespace (per environment or test run) + the name."""
+    return f"{namespace}{name}" if namespace else name
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dead-letter"
+
+
+def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
+    """An idempotent producer that waits for every in-sync replica (no loss, no duplicates on retry)."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_in_flight_requests_per_connection=5,
+        retries=2**31 - 1,
+        delivery_timeout_ms=30_000,
+        request_timeout_ms=10_000,
+        max_block_ms=10_000,
+        key_serializer=lambda k: k.encode() if isinstance(k, str) else k,
+    )
+
+
+def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], client_id: str) -> KafkaConsumer:
+    """A consumer that commits offsets only when told to (after processing)."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers.split(","),
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        max_poll_records=200,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+    )
+    consumer.subscribe(topics)
+    return consumer
+
+
+def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int, replication_factor: int = 1) -> None:
+    """Create missing topics; existing ones are left as they are."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers.split(","), client_id="crm-topic-setup")
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(
+                    {t: {"num_partitions": partitions, "replication_factor": replication_factor} for t in missing},
+                    wait_for_metadata=True,
+                )
+                log.info("created topics", extra={"topics": missing})
+            except TopicAlreadyExistsError:
+                pass  # another process won the race
+    finally:
+        admin.close()
+
+
+def kafka_answers(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
+    """True when the broker answers an admin call (metadata), not just a TCP connect."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers.split(","),
+            client_id="crm-readiness",
+            request_timeout_ms=timeout_ms,
+            api_version_auto_timeout_ms=timeout_ms,
+        )
+    except KafkaError:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except KafkaError:
+        return False
+    finally:
+        admin.close()

@@ -1,0 +1,51 @@
+"""MongoDB clients created lazily, once per process (a MongoClient is not fork-safe)."""
+from __future__ import annotations
+
+import os
+import threading
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+class MongoConnection:
+    """Builds its MongoClient on first use in each process, so gunicorn workers never share one."""
+
+    def __init__(self, uri: str, app_name: str, timeout_ms: int = 5_000) -> None:
+        self._uri = uri
+        self._app_name = app_name
+        self._timeout_ms = timeout_ms
+        self._client: MongoClient | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> MongoClient:
+        if self._client is None or self._pid != os.getpid():
+            with self._lock:
+                if self._client is None or self._pid != os.getpid():
+                    self._client = MongoClient(
+                        self._uri,
+                        appname=self._app_name,
+                        serverSelectionTimeoutMS=self._timeout_ms,
+                        connectTimeoutMS=self._timeout_ms,
+                        tz_aware=True,
+                    )
+                    self._pid = os.getpid()
+        return self._client
+
+    def database(self, name: str):
+        return self.client[name]
+
+    def answers(self) -> bool:
+        """True when the server answers `ping`."""
+        try:
+            self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    def close(self) -> None:
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+        self._client = None

@@ -1,0 +1,150 @@
+"""Crypto-shredding: personal data in events is encrypted with a key per data subject.
+
+Events are immutable and copied everywhere (event store, Kafka, other
+services). To erase a person we delete their key: every stored copy of their
+personal fields becomes unreadable at once, without rewriting history.
+
+Why our own key vault with `cryptography` rather than pymongo's
+ClientEncryption: it must run unchanged on MongoDB and FerretDB, work without
+the native libmongocrypt library in every image, and forget a key the moment
+it is deleted (libmongocrypt keeps decrypted data keys in a process cache).
+The design is the same envelope encryption: a random AES-256 data key per
+subject, stored wrapped (AES-GCM) by a master key that comes from the
+environment in development and from a KMS-held secret in production.
+"""
+from __future__ import annotations
+
+import abc
+import base64
+import json
+import os
+import threading
+from datetime import datetime, timezone
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+ALGORITHM = "AES-256-GCM"
+
+
+class SubjectErased(LookupError):
+    """The data subject's key was deleted: their personal data can no longer be read."""
+
+
+class SubjectKeyStore(abc.ABC):
+    @abc.abstractmethod
+    def find(self, subject: str) -> bytes | None:
+        """The subject's data key, or None if it never existed or was deleted."""
+
+    @abc.abstractmethod
+    def find_or_create(self, subject: str) -> bytes:
+        """The subject's data key, created on first use."""
+
+    @abc.abstractmethod
+    def delete(self, subject: str) -> bool:
+        """Delete the subject's key (crypto-shred); True if there was one."""
+
+
+class InMemorySubjectKeyStore(SubjectKeyStore):
+    """A fake for unit tests."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def find(self, subject: str) -> bytes | None:
+        return self._keys.get(subject)
+
+    def find_or_create(self, subject: str) -> bytes:
+        with self._lock:
+            return self._keys.setdefault(subject, AESGCM.generate_key(bit_length=256))
+
+    def delete(self, subject: str) -> bool:
+        return self._keys.pop(subject, None) is not None
+
+
+class MongoSubjectKeyStore(SubjectKeyStore):
+    """Data keys in a MongoDB collection, each wrapped by the master key."""
+
+    def __init__(self, collection: Collection, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes (AES-256)")
+        self._keys = collection
+        self._master = AESGCM(master_key)
+
+    def find(self, subject: str) -> bytes | None:
+        doc = self._keys.find_one({"_id": subject})
+        return None if doc is None else self._unwrap(subject, doc)
+
+    def find_or_create(self, subject: str) -> bytes:
+        existing = self.find(subject)
+        if existing is not None:
+            return existing
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(12)
+        try:
+            self._keys.insert_one(
+                {
+                    "_id": subject,
+                    "nonce": nonce,
+                    "wrapped_key": self._master.encrypt(nonce, key, subject.encode()),
+                    "created_at": datetime.now(timezone.utc),
+                }
+            )
+            return key
+        except DuplicateKeyError:  # a concurrent writer created it first: use theirs
+            found = self.find(subject)
+            if found is None:
+                raise SubjectErased(subject) from None
+            return found
+
+    def delete(self, subject: str) -> bool:
+        return self._keys.delete_one({"_id": subject}).deleted_count == 1
+
+    def _unwrap(self, subject: str, doc: dict) -> bytes:
+        try:
+            return self._master.decrypt(bytes(doc["nonce"]), bytes(doc["wrapped_key"]), subject.encode())
+        except InvalidTag:
+            raise RuntimeError(f"data key of {subject} does not open with this master key") from None
+
+
+class PersonalDataCipher:
+    """Seals a dict of personal fields for one subject, and opens it while the subject's key exists."""
+
+    def __init__(self, keys: SubjectKeyStore) -> None:
+        self._keys = keys
+
+    def seal(self, subject: str, fields: dict) -> dict:
+        key = self._keys.find_or_create(subject)
+        nonce = os.urandom(12)
+        plaintext = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+        ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject.encode())
+        return {
+            "sealed": ALGORITHM,
+            "subject": subject,
+            "nonce": base64.b64encode(nonce).decode(),
+            "ciphertext": base64.b64encode(ciphertext).decode(),
+        }
+
+    def open(self, sealed: dict) -> dict:
+        """The personal fields; SubjectErased once the subject's key is gone."""
+        if not is_sealed(sealed):
+            raise ValueError("not a sealed personal-data value")
+        subject = sealed["subject"]
+        key = self._keys.find(subject)
+        if key is None:
+            raise SubjectErased(subject)
+        plaintext = AESGCM(key).decrypt(
+            base64.b64decode(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), subject.encode()
+        )
+        return json.loads(plaintext)
+
+    def shred(self, subject: str) -> bool:
+        """Erase a subject: delete their key so that no sealed copy can be opened again."""
+        return self._keys.delete(subject)
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, dict) and value.get("sealed") == ALGORITHM and "subject" in value

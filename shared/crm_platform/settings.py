@@ -1,0 +1,59 @@
+"""Settings read from environment variables and validated once, at start-up."""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from typing import Mapping, TypeVar
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from crm_platform.errors import ConfigurationError
+
+T = TypeVar("T")
+
+
+class Base64Key(fields.String):
+    """A base64-encoded 32-byte key (e.g. the master key of crypto-shredding)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("must be base64") from None
+        if len(raw) != 32:
+            raise ValidationError("must decode to 32 bytes (generate one with: openssl rand -base64 32)")
+        return raw
+
+
+class PlatformSettings(Schema):
+    """Variables every service reads; services subclass it to add their own."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    MONGO_URI = fields.String(required=True, validate=validate.Regexp(r"^mongodb(\+srv)?://"))
+    KAFKA_BOOTSTRAP_SERVERS = fields.String(required=True, validate=validate.Length(min=3))
+    KAFKA_TOPIC_NAMESPACE = fields.String(load_default="", validate=validate.Regexp(r"^[A-Za-z0-9._-]*$"))
+    KAFKA_TOPIC_PARTITIONS = fields.Integer(load_default=3, validate=validate.Range(min=1, max=256))
+    INTERNAL_TOKEN = fields.String(required=True, validate=validate.Length(min=16))
+    LOG_LEVEL = fields.String(load_default="INFO", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+
+
+class PersonalDataSettings(PlatformSettings):
+    """Platform settings plus the key vault of crypto-shredding, for services that hold personal data."""
+
+    MASTER_KEY = Base64Key(required=True)
+    KEYVAULT_DB = fields.String(load_default="crm_keyvault", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+
+
+def load_settings(schema: Schema, environ: Mapping[str, str] | None = None) -> dict:
+    """Validate the environment against `schema`; ConfigurationError names every bad variable."""
+    source = dict(os.environ if environ is None else environ)
+    names = set(schema.fields)
+    try:
+        return schema.load({k: v for k, v in source.items() if k in names})
+    except ValidationError as exc:
+        problems = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in sorted(exc.messages.items()))
+        raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,169 @@
+"""The Flask app shell every service is built on: trace ids, problem+json errors, probes.
+
+Services call `create_service_app` from their own `create_app` factory and
+register their blueprints on the result.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from typing import Callable
+
+from flask import Flask, Response, g, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from crm_platform import request_context
+from crm_platform.errors import CrmError, InvalidInput, Unauthorized
+from crm_platform.json_logging import configure_logging
+from crm_platform.problems import problem_response
+
+log = logging.getLogger(__name__)
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+ReadinessCheck = Callable[[], bool]
+
+
+def create_service_app(
+    name: str,
+    *,
+    required_checks: dict[str, ReadinessCheck],
+    reported_checks: dict[str, ReadinessCheck] | None = None,
+    internal_token: str | None = None,
+    open_paths: frozenset[str] = frozenset(),
+    log_level: str = "INFO",
+) -> Flask:
+    """A Flask app with tracing, error mapping and /healthz + /readyz.
+
+    `required_checks` must all pass for /readyz to answer 200; `reported_checks`
+    are shown but do not take the instance out of rotation (e.g. Kafka for an
+    API whose writes go to the outbox and survive a broker outage).
+    When `internal_token` is set, every other path needs `X-Internal-Token`:
+    only the gateway, which holds it, may call the service.
+    """
+    configure_logging(name, log_level)
+    app = Flask(name)
+    app.json.sort_keys = False
+    _install_tracing(app, name)
+    if internal_token:
+        _install_internal_auth(app, internal_token, PROBE_PATHS | open_paths)
+    _install_error_handlers(app)
+    _install_probes(app, required_checks, reported_checks or {})
+    return app
+
+
+def _install_tracing(app: Flask, service: str) -> None:
+    @app.before_request
+    def _bind_trace() -> None:
+        request_id = request.headers.get("X-Request-Id") or request_context.new_id()
+        trace = request_context.TraceContext(
+            request_id=request_id,
+            correlation_id=request.headers.get("X-Correlation-Id") or request_id,
+            actor=request.headers.get("X-Actor"),
+        )
+        g.trace_token = request_context.bind(trace)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _stamp(response: Response) -> Response:
+        trace = request_context.current()
+        response.headers["X-Request-Id"] = trace.request_id
+        response.headers["X-Correlation-Id"] = trace.correlation_id
+        if request.path not in PROBE_PATHS:
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def _unbind(_: BaseException | None) -> None:
+        token = g.pop("trace_token", None)
+        if token is not None:
+            request_context.reset(token)
+
+
+def _install_internal_auth(app: Flask, token: str, open_paths: frozenset[str]) -> None:
+    @app.before_request
+    def _require_internal_token() -> None:
+        if request.path in open_paths:
+            return
+        given = request.headers.get("X-Internal-Token", "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized("this service only answers the gateway (missing or wrong X-Internal-Token)")
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CrmError)
+    def _crm_error(exc: CrmError) -> Response:
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+            log.warning("dependency unavailable", extra={"detail": exc.detail})
+        if isinstance(exc, Unauthorized):
+            headers["WWW-Authenticate"] = 'Bearer realm="crm"'
+        extra = {**exc.extra, "retry_after_s": retry_after}
+        errors = exc.errors if isinstance(exc, InvalidInput) else None
+        return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers, errors=errors, **extra)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(exc: ValidationError) -> Response:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return problem_response(
+            422, "Invalid input", "the request has invalid fields; see `errors`", "invalid-input", errors=messages
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        slug = (exc.name or "error").lower().replace(" ", "-")
+        return problem_response(exc.code or 500, exc.name, exc.description or exc.name, slug)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem_response(500, "Internal error", "an unexpected error occurred; quote the request_id", "internal-error")
+
+
+def _install_probes(app: Flask, required: dict[str, ReadinessCheck], reported: dict[str, ReadinessCheck]) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="alive")
+
+    @app.get("/readyz")
+    def readyz():
+        results = {name: ("up" if check() else "down") for name, check in {**required, **reported}.items()}
+        ready = all(results[name] == "up" for name in required)
+        degraded = any(state == "down" for state in results.values())
+        status = "ready" if ready and not degraded else ("degraded" if ready else "unavailable")
+        return jsonify(status=status, checks=results), (200 if ready else 503)
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 415/422 problem saying what is wrong with the body."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("the body must be a JSON object", errors={"_schema": ["must be a JSON object"]})
+    return data
+
+
+def account_id() -> str:
+    """The tenant of the request, set by the gateway after authentication."""
+    value = request.headers.get("X-Account-Id", "")
+    if not value:
+        raise Unauthorized("no account on the request (X-Account-Id is set by the gateway)")
+    return value
+
+
+class UnsupportedMediaType(CrmError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"

@@ -1,0 +1,105 @@
+"""Consumers against the real broker and database: idempotent projections and the dead-letter path."""
+import threading
+import time
+
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.projections import versioned_upsert
+from crm_platform.testing.event_store_contract import event
+from crm_platform.testing.topics import read_topic
+
+
+def publish(bootstrap, topic, values):
+    producer = make_producer(bootstrap, "test-publisher")
+    for key, value in values:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    producer.close()
+
+
+def run_until(consumer: EventConsumer, condition, timeout_s=45.0):
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert condition(), "the consumer did not get there in time"
+
+
+def test_the_same_events_delivered_twice_give_the_same_projection(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=2)
+    view = mongo_db["things"]
+
+    def project(envelope):
+        versioned_upsert(view, {"_id": envelope.aggregate_id}, envelope.aggregate_version, {"n": envelope.payload["n"]})
+
+    events = [event("a", v) for v in (1, 2, 3)] + [event("b", 1)]
+    once = [(e.aggregate_id, e.to_json_bytes()) for e in events]
+    # delivered, then delivered again in full, then its older half once more
+    publish(infra.kafka_bootstrap, topic, once + once + once[:2])
+    consumer = EventConsumer(
+        "things.projection",
+        lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}projection", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"),
+        project,
+    )
+    run_until(consumer, lambda: consumer.processed >= 10)
+    assert sorted(view.find(), key=lambda d: d["_id"]) == [
+        {"_id": "a", "n": 3, "version": 3},
+        {"_id": "b", "n": 1, "version": 1},
+    ]
+
+
+def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_moves_on(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=1)
+    applied = []
+    attempts = {"poison": 0}
+
+    def handle(envelope):
+        if envelope.event_type == "PoisonHappened":
+            attempts["poison"] += 1
+            raise ValueError("cannot apply this event")
+        applied.append(envelope.aggregate_id)
+
+    publish(infra.kafka_bootstrap, topic, [
+        ("x", b"{not json"),
+        ("p", event("p", 1, kind="PoisonHappened").to_json_bytes()),
+        ("g", event("g", 1).to_json_bytes()),
+    ])
+    group = f"{topic_namespace}dlq-test"
+    consumer = EventConsumer(
+        "things.dlq-test",
+        lambda: make_consumer(infra.kafka_bootstrap, group, [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"),
+        handle,
+        max_attempts=3,
+        retry_delay_s=0.01,
+    )
+    run_until(consumer, lambda: applied == ["g"])
+    assert attempts["poison"] == 3, "bounded retries before dead-lettering"
+    assert consumer.dead_lettered == 2
+
+    dead = read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=2)
+    assert [r.key for r in dead] == [b"x", b"p"]
+    headers = [dict(r.headers) for r in dead]
+    assert headers[0]["dead_letter_error"].startswith(b"MalformedEvent")
+    assert headers[1]["dead_letter_error"] == b"ValueError: cannot apply this event"
+    assert headers[1]["dead_letter_attempts"] == b"3"
+    assert headers[1]["dead_letter_source"] == f"{topic}/0/1".encode()
+
+    # offsets were committed: the same group starting again has nothing left to do
+    again = EventConsumer("things.dlq-test", lambda: make_consumer(infra.kafka_bootstrap, group, [topic], "test"),
+                          lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), handle)
+    kafka_consumer = make_consumer(infra.kafka_bootstrap, group, [topic], "test")
+    try:
+        handled = sum(again.poll_once(kafka_consumer, threading.Event(), timeout_ms=3000) for _ in range(3))
+    finally:
+        kafka_consumer.close()
+    assert handled == 0

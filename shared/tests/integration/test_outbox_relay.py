@@ -1,0 +1,74 @@
+"""The outbox relay against the real broker and database."""
+import json
+import threading
+from datetime import timedelta
+
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import ensure_topics, make_producer
+from crm_platform.leases import Lease
+from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.testing.event_store_contract import event
+from crm_platform.testing.topics import read_topic
+
+
+def relay_for(store, bootstrap, topic, db, batch_size=500):
+    return OutboxRelay(store.commits, topic, lambda: make_producer(bootstrap, "test-relay"),
+                       Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=batch_size)
+
+
+def fill(store, aggregates=("a", "b", "c"), versions=5):
+    for version in range(1, versions + 1):
+        for aggregate in aggregates:
+            store.append([event(aggregate, version)])
+
+
+def test_relay_publishes_every_event_in_order_per_aggregate(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=3)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    fill(store)
+    store.append([event("d", 1), event("d", 2), event("d", 3)])  # one commit, three events
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, batch_size=4)
+    published = 0
+    while (n := relay.publish_pending()) > 0:
+        published += n
+    relay.reset_producer()
+    assert published == 16
+    assert store.commits.count_documents({"published": False}) == 0
+
+    records = read_topic(infra.kafka_bootstrap, topic, expected=18)
+    assert len(records) == 18
+    by_aggregate: dict = {}
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        data = json.loads(record.value)
+        assert record.key.decode() == data["aggregate_id"]
+        by_aggregate.setdefault(data["aggregate_id"], []).append(data["aggregate_version"])
+    assert by_aggregate == {"a": [1, 2, 3, 4, 5], "b": [1, 2, 3, 4, 5], "c": [1, 2, 3, 4, 5], "d": [1, 2, 3]}
+
+
+def test_only_one_relay_holds_the_lease(mongo_db):
+    first = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=30))
+    second = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=30))
+    assert first.acquire_or_renew() is True
+    assert second.acquire_or_renew() is False
+    assert first.acquire_or_renew() is True  # renewal
+    first.release()
+    assert second.acquire_or_renew() is True
+
+
+def test_relay_loop_stops_cleanly(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store.append([event("a", 1)])
+    stop = threading.Event()
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db)
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    records = read_topic(infra.kafka_bootstrap, topic, expected=1)
+    stop.set()
+    thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert len(records) == 1

@@ -1,0 +1,42 @@
+import json
+
+import pytest
+
+from crm_platform import request_context
+from crm_platform.envelope import MalformedEvent, envelope_from_json_bytes, new_envelope
+
+
+def make(**overrides):
+    fields = dict(
+        event_type="ContactCreated", aggregate_type="Contact", aggregate_id="c1",
+        aggregate_version=1, account_id="a1", payload={"x": 1},
+    )
+    fields.update(overrides)
+    return new_envelope(**fields)
+
+
+def test_round_trip_through_json_keeps_every_field():
+    with request_context.tracing(request_context.TraceContext("req-1", "corr-1", actor="api-key:k1")):
+        envelope = make()
+    back = envelope_from_json_bytes(envelope.to_json_bytes())
+    assert back == envelope
+    assert back.correlation_id == "corr-1"
+    assert back.causation_id == "req-1"
+    assert back.actor == "api-key:k1"
+    assert back.occurred_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[1, 2]", b'{"event_type": "ContactCreated"}', json.dumps({"x": "\u00e9"}).encode()],
+)
+def test_malformed_bytes_are_rejected_with_a_typed_error(raw):
+    with pytest.raises(MalformedEvent):
+        envelope_from_json_bytes(raw)
+
+
+def test_event_type_must_be_a_past_tense_style_name():
+    data = make().to_dict()
+    data["event_type"] = "contact created"
+    with pytest.raises(MalformedEvent):
+        envelope_from_json_bytes(json.dumps(data).encode())

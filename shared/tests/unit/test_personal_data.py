@@ -1,0 +1,30 @@
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher, SubjectErased, is_sealed
+
+
+def test_sealed_fields_open_with_the_subject_key():
+    cipher = PersonalDataCipher(InMemorySubjectKeyStore())
+    sealed = cipher.seal("contact:1", {"first_name": "Louise", "emails": ["l@example.fr"]})
+    assert is_sealed(sealed)
+    assert "Louise" not in str(sealed)
+    assert cipher.open(sealed) == {"first_name": "Louise", "emails": ["l@example.fr"]}
+
+
+def test_after_shredding_the_subject_nothing_opens():
+    cipher = PersonalDataCipher(InMemorySubjectKeyStore())
+    sealed = cipher.seal("contact:1", {"first_name": "Louise"})
+    other = cipher.seal("contact:2", {"first_name": "Paul"})
+    assert cipher.shred("contact:1") is True
+    with pytest.raises(SubjectErased):
+        cipher.open(sealed)
+    assert cipher.open(other) == {"first_name": "Paul"}
+
+
+def test_a_ciphertext_moved_to_another_subject_does_not_open():
+    cipher = PersonalDataCipher(InMemorySubjectKeyStore())
+    sealed = cipher.seal("contact:1", {"first_name": "Louise"})
+    cipher.seal("contact:2", {})
+    with pytest.raises(InvalidTag):
+        cipher.open({**sealed, "subject": "contact:2"})

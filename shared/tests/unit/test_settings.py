@@ -1,0 +1,29 @@
+import base64
+
+import pytest
+
+from crm_platform.errors import ConfigurationError
+from crm_platform.settings import PersonalDataSettings, load_settings
+
+GOOD = {
+    "MONGO_URI": "mongodb://127.0.0.1:27017",
+    "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9092",
+    "INTERNAL_TOKEN": "x" * 32,
+    "MASTER_KEY": base64.b64encode(b"k" * 32).decode(),
+}
+
+
+def test_valid_environment_loads_with_defaults():
+    settings = load_settings(PersonalDataSettings(), GOOD)
+    assert settings["MASTER_KEY"] == b"k" * 32
+    assert settings["KAFKA_TOPIC_NAMESPACE"] == ""
+    assert settings["LOG_LEVEL"] == "INFO"
+
+
+def test_every_bad_variable_is_named_in_one_error():
+    env = {**GOOD, "MONGO_URI": "postgres://x", "MASTER_KEY": base64.b64encode(b"short").decode()}
+    del env["INTERNAL_TOKEN"]
+    with pytest.raises(ConfigurationError) as excinfo:
+        load_settings(PersonalDataSettings(), env)
+    message = str(excinfo.value)
+    assert "MONGO_URI" in message and "MASTER_KEY" in message and "INTERNAL_TOKEN" in message
