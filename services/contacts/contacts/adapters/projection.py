@@ -1,0 +1,57 @@
+"""The `contacts` read model: one document per contact, built from contact events.
+
+Every event carries the contact's full state, so applying the newest event is
+enough and `versioned_upsert` makes re-delivery and replays harmless.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+
+from crm_platform.envelope import EventEnvelope
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+from crm_platform.projections import versioned_upsert
+
+from contacts.adapters.event_codec import from_envelope
+from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
+
+PROJECTED_FIELDS = PERSONAL_FIELDS
+
+
+class ContactsProjection:
+    def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
+        self.collection = collection
+        self._cipher = cipher
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index(
+            [("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="account_listing",
+        )
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        """Apply one contact event; True if it changed the view."""
+        if envelope.aggregate_type != "Contact":
+            return False
+        key = {"_id": envelope.aggregate_id}
+        stamp = {"account_id": envelope.account_id, "updated_at": envelope.occurred_at}
+        try:
+            event = from_envelope(envelope, self._cipher)
+        except SubjectErased:  # personal data shredded: keep nothing but the tombstone
+            return versioned_upsert(
+                self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},
+                unset_fields=PROJECTED_FIELDS, replace_same_version=rebuilding,
+            )
+        if isinstance(event, ContactDeleted):
+            return versioned_upsert(
+                self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True},
+                unset_fields=PROJECTED_FIELDS, replace_same_version=rebuilding,
+            )
+        fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}
+        fields["created_at"] = datetime.fromisoformat(event.created_at)
+        return versioned_upsert(
+            self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},
+            replace_same_version=rebuilding,
+        )

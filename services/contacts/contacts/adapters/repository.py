@@ -1,0 +1,43 @@
+"""The event-sourced contact repository: loads contacts from their events, saves new events."""
+from __future__ import annotations
+
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+
+from contacts.adapters.event_codec import from_envelope, to_envelope
+from contacts.domain.errors import ContactNotFound
+from contacts.domain.model import Contact
+
+
+class ContactRepository:
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher) -> None:
+        self._store = store
+        self._cipher = cipher
+        self.seen: dict[str, Contact] = {}
+
+    def add(self, contact: Contact) -> None:
+        self.seen[contact.id] = contact
+
+    def get(self, account_id: str, contact_id: str) -> Contact:
+        """The live contact of this account; ContactNotFound for another account's, a deleted or an erased one."""
+        history = self._store.load(contact_id)
+        if not history or history[0].account_id != account_id:
+            raise ContactNotFound(contact_id)
+        try:
+            contact = Contact.from_history(contact_id, account_id, [from_envelope(e, self._cipher) for e in history])
+        except SubjectErased:
+            raise ContactNotFound(contact_id) from None
+        if contact.deleted:
+            raise ContactNotFound(contact_id)
+        self.seen[contact.id] = contact
+        return contact
+
+    def save_pending(self) -> None:
+        """Append each touched contact's new events as one atomic commit."""
+        for contact in self.seen.values():
+            if not contact.pending:
+                continue
+            first_version = contact.revision - len(contact.pending) + 1
+            envelopes = [to_envelope(e, first_version + i, self._cipher) for i, e in enumerate(contact.pending)]
+            self._store.append(envelopes)
+            contact.pending.clear()

@@ -1,0 +1,68 @@
+"""The only place that builds real adapters for the contacts service (lazily, per process)."""
+from __future__ import annotations
+
+from functools import cached_property
+
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
+from crm_platform.leases import Lease
+from crm_platform.mongo import MongoConnection
+from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+
+from contacts import config
+from contacts.adapters.projection import ContactsProjection
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+class Container:
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+
+    @property
+    def db(self):
+        return self.mongo.database(self.settings["CONTACTS_DB"])
+
+    @property
+    def event_store(self) -> MongoEventStore:
+        return MongoEventStore(self.db)
+
+    @property
+    def cipher(self) -> PersonalDataCipher:
+        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
+        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
+
+    @property
+    def projection(self) -> ContactsProjection:
+        return ContactsProjection(self.db["contacts"], self.cipher)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.event_store, self.cipher)
+
+    @cached_property
+    def events_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    def kafka_answers(self) -> bool:
+        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
+
+    def producer(self):
+        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
+
+    def projection_consumer(self):
+        return make_consumer(
+            self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+            group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}contacts.projection",
+            topics=[self.events_topic],
+            client_id=f"{config.SERVICE_NAME}-projection",
+        )
+
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            self.event_store.commits, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay")
+        )
+
+    def ensure_indexes(self) -> None:
+        self.event_store.ensure_indexes()
+        self.projection.ensure_indexes()

@@ -1,0 +1,18 @@
+"""Settings of the contacts service, from the environment, validated at start-up."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from crm_platform.settings import PersonalDataSettings, load_settings
+
+SERVICE_NAME = "contacts"
+EVENTS_TOPIC = "contacts.events"
+
+
+class ContactsSettings(PersonalDataSettings):
+    CONTACTS_DB = fields.String(load_default="crm_contacts", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+    WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/contacts-worker.heartbeat")
+
+
+def load(environ=None) -> dict:
+    return load_settings(ContactsSettings(), environ)

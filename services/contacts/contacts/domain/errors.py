@@ -1,0 +1,21 @@
+"""Errors of the contacts domain (typed, so the app shell maps them to problems)."""
+from crm_platform.errors import InvalidInput, NotFound, StaleRevision
+
+
+class ContactNotFound(NotFound):
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(f"contact {contact_id} does not exist in this account", contact_id=contact_id)
+
+
+class InvalidContact(InvalidInput):
+    """A contact that breaks a domain rule (e.g. nothing to identify it by)."""
+
+
+class StaleContactRevision(StaleRevision):
+    def __init__(self, contact_id: str, given: int, current: int) -> None:
+        super().__init__(
+            f"contact {contact_id} is at revision {current}, the change was based on revision {given}; "
+            "re-read the contact and apply your change again",
+            contact_id=contact_id,
+            current_revision=current,
+        )

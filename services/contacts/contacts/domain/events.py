@@ -1,0 +1,34 @@
+"""Events of the contact aggregate (past tense). They carry the contact's full state after the change,
+so that a consumer can build its view from the latest event alone, in any order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ContactCreated:
+    contact_id: str
+    account_id: str
+    details: dict
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ContactUpdated:
+    contact_id: str
+    account_id: str
+    details: dict
+    changed: list[str] = field(default_factory=list)
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class ContactDeleted:
+    contact_id: str
+    account_id: str
+
+
+ContactEvent = ContactCreated | ContactUpdated | ContactDeleted
+
+# Fields of `details` that identify a person: they travel sealed with the contact's key.
+PERSONAL_FIELDS = ("first_name", "last_name", "company", "emails", "phones")

@@ -1,0 +1,82 @@
+"""The contacts HTTP API (internal: only the gateway calls it). Views load, call a handler, dump."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+
+from crm_platform.openapi import build_spec, operation
+from crm_platform.web import account_id, create_service_app, json_body
+
+from contacts import config, views
+from contacts.bootstrap import Container
+from contacts.domain import commands
+from contacts.entrypoints import schemas
+from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
+from contacts.service_layer import handlers
+
+bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
+TAGS = ["contacts"]
+
+
+def create_app(settings: dict | None = None) -> Flask:
+    container = Container(settings or config.load())
+    app = create_service_app(
+        config.SERVICE_NAME,
+        log_level=container.settings["LOG_LEVEL"],
+        required_checks={"mongodb": container.mongo.answers},
+        reported_checks={"kafka": container.kafka_answers},
+        internal_token=container.settings["INTERNAL_TOKEN"],
+    )
+    app.extensions["container"] = container
+    app.register_blueprint(bp)
+    app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
+    return app
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+@bp.post("")
+@operation("Create a contact", tags=TAGS, request_schema=schemas.ContactCreateSchema,
+           responses={201: schemas.ContactSchema}, problems=(415, 409, 422))
+def create_contact():
+    details = schemas.ContactCreateSchema().load(json_body())
+    contact = handlers.create_contact(commands.CreateContact(account_id(), details), _container().unit_of_work())
+    body = contact_from_aggregate(contact)
+    return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
+
+
+@bp.get("")
+@operation("List contacts, newest first", tags=TAGS, query_schema=schemas.ContactListQuerySchema,
+           responses={200: schemas.ContactPageSchema}, problems=(422,))
+def list_contacts():
+    query = schemas.ContactListQuerySchema().load(request.args.to_dict())
+    docs, next_cursor = views.list_contacts(_container().projection.collection, account_id(), **query)
+    return {"items": [contact_from_view(d) for d in docs], "next_cursor": next_cursor}
+
+
+@bp.get("/<contact_id>")
+@operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
+def get_contact(contact_id: str):
+    doc = views.get_contact(_container().projection.collection, account_id(), contact_id)
+    return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
+
+
+@bp.patch("/<contact_id>")
+@operation("Change a contact (based on a revision)", tags=TAGS, request_schema=schemas.ContactPatchSchema,
+           responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
+def update_contact(contact_id: str):
+    data = schemas.ContactPatchSchema().load(json_body())
+    revision = data.pop("revision")
+    cmd = commands.UpdateContact(account_id(), contact_id, revision, data)
+    contact = handlers.update_contact(cmd, _container().unit_of_work())
+    return contact_from_aggregate(contact)
+
+
+@bp.delete("/<contact_id>")
+@operation("Delete a contact", tags=TAGS, query_schema=schemas.DeleteQuerySchema,
+           responses={204: None}, problems=(404, 409, 422))
+def delete_contact(contact_id: str):
+    query = schemas.DeleteQuerySchema().load(request.args.to_dict())
+    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), _container().unit_of_work())
+    return "", 204

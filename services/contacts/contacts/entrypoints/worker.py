@@ -1,0 +1,36 @@
+"""The contacts worker: the outbox relay and the projection consumer, until SIGTERM."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
+from crm_platform.worker_runtime import run_loops
+
+from contacts import config
+from contacts.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+
+def main() -> int:
+    settings = config.load()
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    topic = container.events_topic
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], settings["KAFKA_TOPIC_PARTITIONS"])
+    projection = container.projection
+    consumer = EventConsumer(
+        "contacts.projection", container.projection_consumer, container.producer, lambda e: projection.apply(e)
+    )
+    return run_loops(
+        {"outbox-relay": container.outbox_relay().run, "contacts-projection": consumer.run},
+        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

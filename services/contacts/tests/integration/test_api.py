@@ -1,0 +1,106 @@
+"""The contacts HTTP API on the real MongoDB server (the projection is fed by hand here; e2e tests run the worker)."""
+from .conftest import INTERNAL_TOKEN, headers
+
+LOUISE = {"first_name": "Louise", "last_name": "Desnotes", "company": "Maison du Papier",
+          "emails": [{"address": "louise@maison-papier.fr", "tag": "work"}],
+          "phones": [{"number": "+33 3 20 06 51 26", "tag": "work"}]}
+
+
+def project_all(container):
+    for envelope in container.event_store.read_all():
+        container.projection.apply(envelope)
+
+
+def test_create_returns_the_contact_and_its_location(client):
+    response = client.post("/v1/contacts", json=LOUISE, headers=headers())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["revision"] == 1 and body["first_name"] == "Louise"
+    assert body["emails"] == [{"address": "louise@maison-papier.fr", "tag": "work", "primary": True}]
+    assert response.headers["Location"] == f"/v1/contacts/{body['id']}"
+
+
+def test_invalid_fields_get_a_problem_naming_each_field(client):
+    response = client.post("/v1/contacts", json={"first_name": 3, "emails": [{"address": "nope"}], "nick": "x"},
+                           headers=headers())
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["type"] == "/problems/invalid-input" and problem["status"] == 422
+    assert set(problem["errors"]) == {"first_name", "emails", "nick"}
+    assert "0" in problem["errors"]["emails"]
+
+
+def test_a_contact_with_nothing_to_identify_it_is_refused(client):
+    response = client.post("/v1/contacts", json={"first_name": "  "}, headers=headers())
+    assert response.status_code == 422
+    assert "_schema" in response.get_json()["errors"]
+
+
+def test_a_body_that_is_not_json_gets_415(client):
+    response = client.post("/v1/contacts", data="first_name=Louise", headers=headers(),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_stale_revision_gets_409_and_changes_nothing(client, container):
+    created = client.post("/v1/contacts", json=LOUISE, headers=headers()).get_json()
+    first = client.patch(f"/v1/contacts/{created['id']}", json={"revision": 1, "company": "A"}, headers=headers())
+    assert first.status_code == 200 and first.get_json()["revision"] == 2
+    stale = client.patch(f"/v1/contacts/{created['id']}", json={"revision": 1, "company": "B"}, headers=headers())
+    assert stale.status_code == 409
+    assert stale.get_json()["current_revision"] == 2
+    project_all(container)
+    assert client.get(f"/v1/contacts/{created['id']}", headers=headers()).get_json()["company"] == "A"
+
+
+def test_list_pages_with_a_cursor_and_reads_only_the_account(client, container):
+    ids = [client.post("/v1/contacts", json={"first_name": f"P{i}"}, headers=headers()).get_json()["id"] for i in range(5)]
+    client.post("/v1/contacts", json={"first_name": "Other"}, headers=headers("acct-2"))
+    project_all(container)
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/contacts", query_string=query, headers=headers()).get_json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+
+
+def test_other_accounts_get_404_for_read_change_and_delete(client, container):
+    created = client.post("/v1/contacts", json=LOUISE, headers=headers()).get_json()
+    project_all(container)
+    url = f"/v1/contacts/{created['id']}"
+    assert client.get(url, headers=headers("acct-2")).status_code == 404
+    assert client.patch(url, json={"revision": 1, "company": "X"}, headers=headers("acct-2")).status_code == 404
+    assert client.delete(url, headers=headers("acct-2")).status_code == 404
+    assert client.get(url, headers=headers()).status_code == 200
+
+
+def test_delete_then_read_is_404(client, container):
+    created = client.post("/v1/contacts", json=LOUISE, headers=headers()).get_json()
+    url = f"/v1/contacts/{created['id']}"
+    assert client.delete(url, query_string={"revision": 1}, headers=headers()).status_code == 204
+    project_all(container)
+    assert client.get(url, headers=headers()).status_code == 404
+
+
+def test_only_the_gateway_may_call_the_service(client):
+    assert client.get("/v1/contacts", headers={"X-Account-Id": "acct-1"}).status_code == 401
+    wrong = {"X-Internal-Token": "x" * len(INTERNAL_TOKEN), "X-Account-Id": "acct-1"}
+    assert client.get("/v1/contacts", headers=wrong).status_code == 401
+    assert client.get("/healthz").status_code == 200
+
+
+def test_bad_cursor_and_limit_are_field_errors(client):
+    response = client.get("/v1/contacts", query_string={"limit": 1000, "cursor": "%%%"}, headers=headers())
+    assert response.status_code == 422
+    assert "limit" in response.get_json()["errors"]
+
+
+def test_readyz_reports_mongodb_and_kafka(client):
+    body = client.get("/readyz").get_json()
+    assert body["checks"] == {"mongodb": "up", "kafka": "up"}

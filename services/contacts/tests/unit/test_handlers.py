@@ -1,0 +1,94 @@
+"""The real handlers, on the in-memory event store and key store."""
+import pytest
+
+from crm_platform.event_store import ConcurrencyConflict, InMemoryEventStore
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+
+from contacts.adapters.event_codec import data_subject
+from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound, StaleContactRevision
+from contacts.service_layer import handlers
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def store():
+    return InMemoryEventStore()
+
+
+@pytest.fixture
+def cipher():
+    return PersonalDataCipher(InMemorySubjectKeyStore())
+
+
+@pytest.fixture
+def uow(store, cipher):
+    return UnitOfWork(store, cipher)
+
+
+def create(uow, account="acct-1", **details):
+    details = details or {"first_name": "Louise", "last_name": "Desnotes"}
+    return handlers.create_contact(commands.CreateContact(account, details), uow)
+
+
+def test_create_stores_a_contact_created_event_with_sealed_personal_data(uow, store):
+    contact = create(uow)
+    [envelope] = store.all_events
+    assert envelope.event_type == "ContactCreated"
+    assert envelope.aggregate_id == contact.id and envelope.aggregate_version == 1
+    assert envelope.account_id == "acct-1"
+    assert "Louise" not in str(envelope.payload)
+    assert envelope.payload["personal"]["subject"] == data_subject(contact.id)
+
+
+def test_update_then_delete_append_versions_2_and_3(uow, store):
+    contact = create(uow)
+    handlers.update_contact(commands.UpdateContact("acct-1", contact.id, 1, {"company": "Maison du Papier"}), uow)
+    handlers.delete_contact(commands.DeleteContact("acct-1", contact.id, 2), uow)
+    assert [(e.event_type, e.aggregate_version) for e in store.load(contact.id)] == [
+        ("ContactCreated", 1), ("ContactUpdated", 2), ("ContactDeleted", 3)
+    ]
+
+
+def test_another_account_cannot_see_or_change_the_contact(uow):
+    contact = create(uow)
+    with pytest.raises(ContactNotFound):
+        handlers.update_contact(commands.UpdateContact("acct-2", contact.id, 1, {"company": "X"}), uow)
+    with pytest.raises(ContactNotFound):
+        handlers.delete_contact(commands.DeleteContact("acct-2", contact.id, None), uow)
+
+
+def test_stale_revision_is_a_conflict(uow):
+    contact = create(uow)
+    handlers.update_contact(commands.UpdateContact("acct-1", contact.id, 1, {"company": "A"}), uow)
+    with pytest.raises(StaleContactRevision):
+        handlers.update_contact(commands.UpdateContact("acct-1", contact.id, 1, {"company": "B"}), uow)
+
+
+def test_two_writers_from_the_same_revision_one_gets_a_conflict(store, cipher):
+    contact = create(UnitOfWork(store, cipher))
+    first, second = UnitOfWork(store, cipher), UnitOfWork(store, cipher)
+    with first, second:
+        a = first.contacts.get("acct-1", contact.id)
+        b = second.contacts.get("acct-1", contact.id)
+        a.update(1, {"company": "A"})
+        b.update(1, {"company": "B"})
+        first.commit()
+        with pytest.raises(ConcurrencyConflict):
+            second.commit()
+
+
+def test_an_erased_contact_is_not_found(uow, cipher):
+    contact = create(uow)
+    cipher.shred(data_subject(contact.id))
+    with pytest.raises(ContactNotFound):
+        handlers.update_contact(commands.UpdateContact("acct-1", contact.id, 1, {"company": "X"}), uow)
+
+
+def test_changes_are_dropped_when_the_handler_fails_before_commit(uow, store):
+    contact = create(uow)
+    with pytest.raises(RuntimeError):
+        with uow:
+            uow.contacts.get("acct-1", contact.id).update(1, {"company": "X"})
+            raise RuntimeError("boom")
+    assert len(store.load(contact.id)) == 1

@@ -1,0 +1,57 @@
+"""The only place that builds real adapters for the gateway (lazily, per process)."""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable
+
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import make_producer, topic_name
+from crm_platform.leases import Lease
+from crm_platform.mongo import MongoConnection
+from crm_platform.outbox_relay import OutboxRelay
+
+from gateway import config
+from gateway.adapters.accounts import AccountDirectory
+from gateway.adapters.upstream import UpstreamClient
+
+
+class Container:
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+        self.upstreams = config.upstreams(settings)
+        self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
+
+    @property
+    def db(self):
+        return self.mongo.database(self.settings["GATEWAY_DB"])
+
+    @property
+    def event_store(self) -> MongoEventStore:
+        return MongoEventStore(self.db)
+
+    @property
+    def accounts(self) -> AccountDirectory:
+        return AccountDirectory(self.db, self.event_store)
+
+    def upstream_answers(self, name: str) -> Callable[[], bool]:
+        def check() -> bool:
+            try:
+                return self.upstream_client.call(name, "GET", f"{self.upstreams[name]}/healthz", {}).ok
+            except Exception:  # any failure means "not answering" for a readiness report
+                return False
+
+        return check
+
+    @cached_property
+    def events_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    def producer(self):
+        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
+
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_store.commits, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+
+    def ensure_indexes(self) -> None:
+        self.event_store.ensure_indexes()

@@ -1,0 +1,26 @@
+"""Settings of the gateway, from the environment, validated at start-up."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from crm_platform.settings import PlatformSettings, load_settings
+
+SERVICE_NAME = "gateway"
+EVENTS_TOPIC = "accounts.events"
+URL = validate.URL(require_tld=False, schemes={"http", "https"})
+
+
+class GatewaySettings(PlatformSettings):
+    GATEWAY_DB = fields.String(load_default="crm_gateway", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+    CONTACTS_URL = fields.String(required=True, validate=URL)
+    UPSTREAM_TIMEOUT_S = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+    WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/gateway-worker.heartbeat")
+
+
+def load(environ=None) -> dict:
+    return load_settings(GatewaySettings(), environ)
+
+
+def upstreams(settings: dict) -> dict[str, str]:
+    """First path segment under /v1/ -> base URL of the service that owns it."""
+    return {"contacts": settings["CONTACTS_URL"].rstrip("/")}

@@ -1,0 +1,42 @@
+"""API keys: what a client holds, and what we store (only a hash of the secret).
+
+A key reads `crm_<key id>_<secret>`. The key id finds the stored record; the
+secret is compared by its SHA-256 digest. Keys are 256-bit random values, so a
+fast hash is enough (password hashing is for low-entropy secrets).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+KEY_PATTERN = re.compile(r"^crm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: str
+    secret_hash: str
+    plaintext: str  # shown once to the operator, never stored
+
+
+def issue_key() -> IssuedKey:
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return IssuedKey(key_id, digest(secret), f"crm_{key_id}_{secret}")
+
+
+def parse_key(presented: str) -> tuple[str, str] | None:
+    """(key id, secret) of a well-formed key, else None."""
+    match = KEY_PATTERN.match(presented)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(digest(secret), stored_hash)

@@ -1,0 +1,87 @@
+"""The public API gateway: authenticates, scopes every request to its account, routes, documents."""
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from crm_platform import request_context
+from crm_platform.errors import NotFound
+from crm_platform.web import create_service_app
+
+from gateway import config
+from gateway.adapters.upstream import BadUpstreamResponse
+from gateway.bootstrap import Container
+from gateway.entrypoints.auth import authenticate
+from gateway.entrypoints.openapi_merge import merged_spec
+
+# Only these client headers reach a service; identity headers are set by the gateway alone.
+FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
+RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition")
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/"})
+
+
+def create_app(settings: dict | None = None) -> Flask:
+    container = Container(settings or config.load())
+    app = create_service_app(
+        config.SERVICE_NAME,
+        log_level=container.settings["LOG_LEVEL"],
+        required_checks={"mongodb": container.mongo.answers},
+        reported_checks={f"upstream:{name}": container.upstream_answers(name) for name in container.upstreams},
+    )
+    app.extensions["container"] = container
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    app.add_url_rule("/v1/<service>", "proxy_root", proxy, methods=methods, defaults={"rest": ""})
+    app.add_url_rule("/v1/<service>/<path:rest>", "proxy", proxy, methods=methods)
+    app.add_url_rule("/openapi.json", "openapi", openapi)
+    app.add_url_rule("/docs", "docs", docs)
+    app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)
+    return app
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def proxy(service: str, rest: str) -> Response:
+    container = _container()
+    caller = authenticate(container.accounts)
+    base = container.upstreams.get(service)
+    if base is None or any(segment in (".", "..") for segment in rest.split("/")):
+        raise NotFound(f"no resource /v1/{service}; see /docs for what this API offers")
+    trace = request_context.current()
+    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+    headers.update(
+        {
+            "X-Account-Id": caller.account_id,
+            "X-Actor": f"api-key:{caller.key_id}",
+            "X-Request-Id": trace.request_id,
+            "X-Correlation-Id": trace.correlation_id,
+        }
+    )
+    upstream = container.upstream_client.call(
+        service,
+        request.method,
+        f"{base}/v1/{service}" + (f"/{rest}" if rest else ""),
+        headers,
+        params=request.args,
+        data=request.get_data(),
+    )
+    if upstream.status_code >= 500 and "problem+json" not in upstream.headers.get("Content-Type", ""):
+        raise BadUpstreamResponse(f"the {service} service failed ({upstream.status_code}); retry later")
+    response = Response(upstream.content, status=upstream.status_code)
+    for name in RETURNED_RESPONSE_HEADERS:
+        if name in upstream.headers:
+            response.headers[name] = upstream.headers[name]
+    return response
+
+
+def openapi():
+    return merged_spec(_container())
+
+
+def docs():
+    return send_from_directory(current_app.root_path, "docs.html", mimetype="text/html")
+
+
+def docs_asset(asset: str):
+    return send_from_directory(swagger_ui_path, asset)

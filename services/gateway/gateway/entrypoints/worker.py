@@ -1,0 +1,24 @@
+"""The gateway worker: relays account events (AccountCreated) to Kafka, until SIGTERM."""
+from __future__ import annotations
+
+import sys
+
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import ensure_topics
+from crm_platform.worker_runtime import run_loops
+
+from gateway import config
+from gateway.bootstrap import Container
+
+
+def main() -> int:
+    settings = config.load()
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
+    return run_loops({"outbox-relay": container.outbox_relay().run}, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""gunicorn settings of the gateway; every value can be overridden from the environment."""
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8080")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 20
+accesslog = None  # the app logs each request as JSON

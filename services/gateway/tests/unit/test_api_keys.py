@@ -1,0 +1,23 @@
+from gateway.domain.api_keys import digest, issue_key, parse_key, secret_matches
+
+
+def test_an_issued_key_parses_and_matches_only_its_own_hash():
+    key = issue_key()
+    key_id, secret = parse_key(key.plaintext)
+    assert key_id == key.key_id
+    assert secret_matches(secret, key.secret_hash)
+    assert not secret_matches(secret[:-1] + ("A" if secret[-1] != "A" else "B"), key.secret_hash)
+    assert key.plaintext not in key.secret_hash and secret not in key.secret_hash
+
+
+def test_keys_are_unique():
+    assert len({issue_key().plaintext for _ in range(200)}) == 200
+
+
+def test_malformed_keys_do_not_parse():
+    for presented in ("", "crm_", "Bearer x", "crm_ABCDEF123456_" + "x" * 43, "crm_abcdef123456_short"):
+        assert parse_key(presented) is None
+
+
+def test_only_the_hash_is_stored():
+    assert digest("secret") == digest("secret") != "secret"

@@ -1,0 +1,133 @@
+"""Runs the whole system as real processes (gunicorn APIs and workers) against the real broker and database."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class System:
+    def __init__(self, env: dict, log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.gateway_url = ""
+
+    def start(self, name: str, args: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "wb")
+        self.procs[name] = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            cwd=REPO, start_new_session=True)
+
+    def gunicorn(self, name: str, service: str, app: str, port: int) -> None:
+        self.start(name, [sys.executable, "-m", "gunicorn", "-c", str(REPO / f"services/{service}/gunicorn.conf.py"),
+                          "--bind", f"127.0.0.1:{port}", "--workers", "1", app])
+
+    def wait_ready(self, url: str, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited early:\n{self.log(name)[-3000:]}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{url} not ready in {timeout_s}s")
+
+    def log(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", *args], env=self.env, cwd=REPO, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def create_account(self, name: str) -> dict:
+        return json.loads(self.cli("gateway.entrypoints.cli", "create-account", "--name", name, "--json"))
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def system(infra, tmp_path_factory, mongo_client):
+    suffix = os.urandom(4).hex()
+    contacts_port, gateway_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "MONGO_URI": infra.mongo_uri,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+        "KAFKA_TOPIC_NAMESPACE": f"e2e-{suffix}.",
+        "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
+        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "KEYVAULT_DB": f"e2e_{suffix}_keys",
+        "CONTACTS_DB": f"e2e_{suffix}_contacts",
+        "GATEWAY_DB": f"e2e_{suffix}_gateway",
+        "CONTACTS_URL": f"http://127.0.0.1:{contacts_port}",
+        "WORKER_HEARTBEAT_FILE": str(tmp_path_factory.mktemp("hb") / "worker"),
+        "LOG_LEVEL": "INFO",
+    }
+    system = System(env, tmp_path_factory.mktemp("logs"))
+    try:
+        system.gunicorn("contacts-api", "contacts", "contacts.entrypoints.api:create_app()", contacts_port)
+        system.start("contacts-worker", [sys.executable, "-m", "contacts.entrypoints.worker"])
+        system.gunicorn("gateway-api", "gateway", "gateway.entrypoints.api:create_app()", gateway_port)
+        system.gateway_url = f"http://127.0.0.1:{gateway_port}"
+        system.wait_ready(f"{system.gateway_url}/readyz")
+        yield system
+    finally:
+        system.stop()
+        for db in ("KEYVAULT_DB", "CONTACTS_DB", "GATEWAY_DB"):
+            mongo_client.drop_database(env[db])
+
+
+@pytest.fixture(scope="session")
+def account_a(system):
+    return system.create_account("Maison du Papier")
+
+
+@pytest.fixture(scope="session")
+def account_b(system):
+    return system.create_account("Autre Agence")
+
+
+def bearer(account: dict) -> dict:
+    return {"Authorization": f"Bearer {account['api_key']}"}
+
+
+def eventually(fetch, condition, timeout_s: float = 30.0, interval_s: float = 0.1):
+    """Poll `fetch()` until `condition(result)` holds (projections are eventually consistent)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = fetch()
+        if condition(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(interval_s)

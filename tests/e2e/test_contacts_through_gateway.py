@@ -1,0 +1,65 @@
+"""End to end: through the gateway, into the contacts service, through Kafka, into the projection."""
+import requests
+
+from .conftest import bearer, eventually
+
+LOUISE = {"first_name": "Louise", "last_name": "Desnotes", "company": "Maison du Papier",
+          "emails": [{"address": "louise@maison-papier.fr", "tag": "work"}],
+          "phones": [{"number": "+33 3 20 06 51 26", "tag": "work"}]}
+
+
+def test_a_created_contact_shows_in_the_list_and_is_404_for_another_account(system, account_a, account_b):
+    url = f"{system.gateway_url}/v1/contacts"
+    created = requests.post(url, json=LOUISE, headers=bearer(account_a), timeout=10)
+    assert created.status_code == 201, created.text
+    contact = created.json()
+
+    listing = eventually(lambda: requests.get(url, headers=bearer(account_a), timeout=10).json(),
+                         lambda page: any(c["id"] == contact["id"] for c in page["items"]))
+    [listed] = [c for c in listing["items"] if c["id"] == contact["id"]]
+    assert listed["first_name"] == "Louise" and listed["emails"][0]["address"] == "louise@maison-papier.fr"
+
+    other = requests.get(f"{url}/{contact['id']}", headers=bearer(account_b), timeout=10)
+    assert other.status_code == 404
+    assert other.headers["Content-Type"] == "application/problem+json"
+    assert all(c["id"] != contact["id"] for c in requests.get(url, headers=bearer(account_b), timeout=10).json()["items"])
+    # whatever identity headers a client sends, the key decides the account
+    forged = {**bearer(account_b), "X-Account-Id": account_a["account_id"], "X-Internal-Token": "guess"}
+    assert requests.get(f"{url}/{contact['id']}", headers=forged, timeout=10).status_code == 404
+
+
+def test_update_with_revision_then_stale_update_is_409(system, account_a):
+    url = f"{system.gateway_url}/v1/contacts"
+    contact = requests.post(url, json={"first_name": "Paul"}, headers=bearer(account_a), timeout=10).json()
+    ok = requests.patch(f"{url}/{contact['id']}", json={"revision": 1, "company": "Opentime"}, headers=bearer(account_a), timeout=10)
+    assert ok.status_code == 200 and ok.json()["revision"] == 2
+    stale = requests.patch(f"{url}/{contact['id']}", json={"revision": 1, "company": "Wix"}, headers=bearer(account_a), timeout=10)
+    assert stale.status_code == 409
+    read = eventually(lambda: requests.get(f"{url}/{contact['id']}", headers=bearer(account_a), timeout=10),
+                      lambda r: r.status_code == 200 and r.json()["revision"] == 2)
+    assert read.json()["company"] == "Opentime"
+    assert read.headers["ETag"] == '"2"'
+
+
+def test_missing_or_bad_keys_get_401(system):
+    url = f"{system.gateway_url}/v1/contacts"
+    missing = requests.get(url, timeout=10)
+    assert missing.status_code == 401
+    assert missing.headers["Content-Type"] == "application/problem+json"
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    bad = requests.get(url, headers={"Authorization": "Bearer crm_000000000000_" + "x" * 43}, timeout=10)
+    assert bad.status_code == 401
+
+
+def test_openapi_and_docs_are_served(system):
+    spec = requests.get(f"{system.gateway_url}/openapi.json", timeout=10).json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/v1/contacts", "/v1/contacts/{contact_id}"} <= set(spec["paths"])
+    create = spec["paths"]["/v1/contacts"]["post"]
+    schema_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    properties = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]["properties"]
+    assert {"first_name", "last_name", "emails", "phones"} <= set(properties)
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    docs = requests.get(f"{system.gateway_url}/docs", timeout=10)
+    assert docs.status_code == 200 and "swagger-ui" in docs.text
+    assert requests.get(f"{system.gateway_url}/docs/swagger-ui-bundle.js", timeout=10).status_code == 200
