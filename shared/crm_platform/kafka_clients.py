@@ -31,7 +31,6 @@ def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
         delivery_timeout_ms=30_000,
         request_timeout_ms=10_000,
         max_block_ms=10_000,
-        key_serializer=lambda k: k.encode() if isinstance(k, str) else k,
     )
 
 
@@ -78,7 +77,7 @@ def kafka_answers(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
             bootstrap_servers=bootstrap_servers.split(","),
             client_id="crm-readiness",
             request_timeout_ms=timeout_ms,
-            api_version_auto_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
         )
     except KafkaError:
         return False

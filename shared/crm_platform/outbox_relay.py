@@ -58,7 +58,7 @@ class OutboxRelay:
             [
                 producer.send(
                     self._topic,
-                    key=commit["aggregate_id"],
+                    key=commit["aggregate_id"].encode(),
                     value=_json_bytes(event),
                     headers=[("event_type", event["event_type"].encode()), ("event_id", event["event_id"].encode())],
                 )

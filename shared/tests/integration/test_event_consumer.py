@@ -12,7 +12,7 @@ from crm_platform.testing.topics import read_topic
 def publish(bootstrap, topic, values):
     producer = make_producer(bootstrap, "test-publisher")
     for key, value in values:
-        producer.send(topic, key=key, value=value)
+        producer.send(topic, key=key.encode(), value=value)
     producer.flush()
     producer.close()
 
