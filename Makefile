@@ -1,0 +1,53 @@
+# The two commands: `make run` (set up and run the whole system) and `make test` (set up and run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
+        services/contacts/pyproject.toml services/gateway/pyproject.toml
+
+.PHONY: run stop test venv infra-up infra-down infra-status bench clean-data help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run          set up everything and run the whole system (Ctrl-C stops it)"
+	@echo "make test         set up everything and run unit, integration and e2e tests"
+	@echo "make stop         stop what 'make run' started, from another shell"
+	@echo "make bench        write-to-projection latency of 1,000 contacts through the gateway (needs 'make run')"
+	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
+	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs)"
+
+$(STAMP): $(REQS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: install it or run make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt \
+	    -e shared -e infra -e services/contacts -e services/gateway
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	@scripts/run.sh
+
+stop:
+	@scripts/stop.sh
+
+test: $(STAMP)
+	@scripts/test.sh $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/write_to_projection.py
+
+infra-up: $(STAMP)
+	$(PY) -m devinfra up
+
+infra-status: $(STAMP)
+	$(PY) -m devinfra status
+
+infra-down: $(STAMP)
+	$(PY) -m devinfra down
+
+clean-data: $(STAMP)
+	$(PY) -m devinfra down --wipe

@@ -1,0 +1,186 @@
+"""python -m devinfra up|status|down|env|provision  (progress goes to stderr, results to stdout)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import logging
+import shlex
+import shutil
+import sys
+import time
+
+from . import provision
+from .config import Config, kafka_version
+from .kafka import KafkaBroker, kafka_ready
+from .mongo import MongoServer, default_kind, mongo_ready, running_kind
+from .ports import port_is_free
+from .processes import InfraError, say, timed
+
+
+def broker(cfg: Config) -> KafkaBroker:
+    return KafkaBroker(cfg.kafka_port, cfg.kafka_port + 1, cfg.kafka_dir, cfg.log_path("kafka"),
+                       pid_path=cfg.pid_path("kafka"))
+
+
+def mongo_server(cfg: Config) -> MongoServer:
+    kind = running_kind(cfg.pid_path("mongo")) or default_kind()
+    return MongoServer(cfg.mongo_port, cfg.mongo_data_dir(kind), cfg.log_path("mongo"),
+                       pid_path=cfg.pid_path("mongo"), kind=kind)
+
+
+@contextlib.contextmanager
+def locked(cfg: Config):
+    """One `up`/`down` at a time per var dir."""
+    cfg.ensure_var()
+    with open(cfg.var_dir / "run" / "devinfra.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
+def wait_external(name: str, check, target: str, var: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check(target):
+        if time.monotonic() > deadline:
+            raise InfraError(f"{var}={target} is set but nothing answers there ({timeout:.0f}s); "
+                             f"start it or unset {var} to run a local {name}")
+        time.sleep(1)
+    say(f"{name}: external {target} ({var}) is ready")
+
+
+def cmd_provision(cfg: Config, args) -> int:
+    t0 = time.monotonic()
+    if cfg.kafka_external is None:
+        provision.require_java()
+        provision.ensure_kafka_jars(cfg)
+    if cfg.mongo_external is None and default_kind() == "ferretdb":
+        provision.ensure_ferretdb(cfg)
+    say(f"provisioned in {time.monotonic() - t0:.1f}s (cache {cfg.cache_dir})")
+    return 0
+
+
+def preflight(cfg: Config) -> None:
+    """Refuse before starting anything if a port we need is taken by a stranger."""
+    wanted = []
+    if not cfg.kafka_external and not broker(cfg).is_running():
+        wanted += [("CRM_KAFKA_PORT", cfg.kafka_port),
+                   ("CRM_KAFKA_PORT (the controller uses it +1)", cfg.kafka_port + 1)]
+    if not cfg.mongo_external and not mongo_server(cfg).is_running():
+        wanted.append(("CRM_MONGO_PORT", cfg.mongo_port))
+    for var, port in wanted:
+        if not port_is_free(port):
+            raise InfraError(f"port {port} on 127.0.0.1 is already in use by another process: "
+                             f"stop it or set {var} to another port")
+
+
+def cmd_up(cfg: Config, args) -> int:
+    t0 = time.monotonic()
+    with locked(cfg):
+        preflight(cfg)
+        cmd_provision(cfg, args)  # fail fast on a missing tool before starting anything
+        if cfg.mongo_external:
+            wait_external("mongo", mongo_ready, cfg.mongo_external, "MONGO_URI", args.timeout)
+        else:
+            m = mongo_server(cfg)
+            if m.is_ready():
+                say(f"mongo: already running (pid {m.pid()}) and ready at {m.uri}")
+            else:
+                m.start(timeout=args.timeout)
+        if cfg.kafka_external:
+            wait_external("kafka", kafka_ready, cfg.kafka_external, "KAFKA_BOOTSTRAP_SERVERS", args.timeout)
+        else:
+            b = broker(cfg)
+            if b.is_ready():
+                say(f"kafka: already running (pid {b.pid()}) and ready at {b.bootstrap_servers}")
+            else:
+                b.start(timeout=args.timeout)
+    say(f"up in {time.monotonic() - t0:.1f}s; for your shell: eval \"$(python -m devinfra env)\"")
+    return 0
+
+
+def _line(name: str, state: str, pid, address: str, data: str, server: str) -> str:
+    return f"{name:<6} {state:<8} pid={pid or '-':<8} {address:<28} data={data:<32} server={server}"
+
+
+def cmd_status(cfg: Config, args) -> int:
+    lines, all_ready = [], True
+    if cfg.kafka_external:
+        ok = kafka_ready(cfg.kafka_external)
+        lines.append(_line("kafka", "ready" if ok else "down", None, cfg.kafka_external, "-",
+                           "external (KAFKA_BOOTSTRAP_SERVERS)"))
+    else:
+        b = broker(cfg)
+        pid = b.pid()
+        ok = bool(pid) and kafka_ready(b.bootstrap_servers)
+        state = "ready" if ok else "running" if pid else "stopped"
+        lines.append(_line("kafka", state, pid, b.bootstrap_servers, str(b.data_dir),
+                           f"Kafka {kafka_version(cfg.kafka_pom)} KRaft (local)"))
+    all_ready &= ok
+    if cfg.mongo_external:
+        ok = mongo_ready(cfg.mongo_external)
+        lines.append(_line("mongo", "ready" if ok else "down", None, cfg.mongo_external, "-",
+                           "external (MONGO_URI)"))
+    else:
+        m = mongo_server(cfg)
+        pid = m.pid()
+        ok = bool(pid) and mongo_ready(m.uri)
+        state = "ready" if ok else "running" if pid else "stopped"
+        lines.append(_line("mongo", state, pid, m.uri, str(m.data_dir), f"{m.description} (local)"))
+    all_ready &= ok
+    print("\n".join(lines))
+    return 0 if all_ready else 1
+
+
+def cmd_down(cfg: Config, args) -> int:
+    with locked(cfg):
+        for name, external, server in (("kafka", cfg.kafka_external, broker(cfg)),
+                                       ("mongo", cfg.mongo_external, mongo_server(cfg))):
+            if external:
+                say(f"{name}: external ({external}), nothing to stop")
+            pid = server.pid()  # a local one may still run even when the variable is set
+            if pid:
+                with timed(f"stop {name} (pid {pid})"):
+                    how = server.stop()
+                say(f"{name}: stopped with {how}")
+            elif not external:
+                server.pid_path.unlink(missing_ok=True)
+                say(f"{name}: not running")
+        if args.wipe:
+            for d in cfg.wipeable:
+                if d.exists():
+                    shutil.rmtree(d)
+                    say(f"wiped {d}")
+    return 0
+
+
+def cmd_env(cfg: Config, args) -> int:
+    values = {"KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "MONGO_URI": cfg.mongo_uri}
+    for key, value in values.items():
+        print(f"{key}={value}" if args.format == "dotenv" else f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devinfra", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="provision, start and wait for Kafka and the MongoDB server")
+    up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait per server")
+    sub.add_parser("status", help="one line per component; exit 1 unless all are ready")
+    down = sub.add_parser("down", help="stop the local servers")
+    down.add_argument("--wipe", action="store_true", help="also delete their data and logs")
+    env = sub.add_parser("env", help="print the variables that point clients at the servers")
+    env.add_argument("--format", choices=("shell", "dotenv"), default="shell")
+    sub.add_parser("provision", help="download the Kafka jars and build FerretDB into the cache")
+    args = parser.parse_args(argv)
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # refused connections are expected
+    commands = {"up": cmd_up, "status": cmd_status, "down": cmd_down, "env": cmd_env,
+                "provision": cmd_provision}
+    try:
+        return commands[args.command](Config.from_env(), args)
+    except InfraError as e:
+        print(f"devinfra: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("devinfra: interrupted", file=sys.stderr)
+        return 130

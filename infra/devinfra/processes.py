@@ -1,0 +1,175 @@
+"""Detached server processes: spawn in their own session, pid files, stop the whole group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+class InfraError(Exception):
+    """An operator-facing failure: the message is printed without a traceback."""
+
+    exit_code = 1
+
+
+class PrereqError(InfraError):
+    """A missing tool; the message names what to install or which variable to set."""
+
+    exit_code = 2
+
+
+def say(msg: str) -> None:
+    print(f"devinfra: {msg}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def timed(label: str):
+    """Print a step's start and how long it took, so the operator sees progress."""
+    say(f"{label} ...")
+    t0 = time.monotonic()
+    yield
+    say(f"{label}: done in {time.monotonic() - t0:.1f}s")
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, process group) of a pid, or None if it does not exist."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[2])
+
+
+def _live_state(state: str, pid: int) -> bool:
+    if state not in ("Z", "X"):
+        return True
+    # A zombie leader may still have threads tearing down (a JVM after SIGKILL) that hold
+    # its sockets; it is only gone once no other thread is left.
+    try:
+        return any(t != str(pid) for t in os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return False
+
+
+def alive(pid: int) -> bool:
+    st = _stat(pid)
+    return st is not None and _live_state(st[0], pid)
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def _is_ours(pid: int, marker: str, programs: tuple[str, ...]) -> bool:
+    """``marker`` is one whole argument and argv[0] is one of ``programs`` (prefix match)."""
+    args = cmdline(pid)
+    return bool(args) and Path(args[0]).name.startswith(programs) and marker in args[1:] and alive(pid)
+
+
+def find_by_marker(marker: str, programs: tuple[str, ...]) -> int | None:
+    """A live ``programs`` process that has ``marker`` (e.g. its config path) as an argument."""
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != me and _is_ours(int(entry.name), marker, programs):
+            return int(entry.name)
+    return None
+
+
+def group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st and st[1] == pgid and _live_state(st[0], int(entry.name)):
+                members.append(int(entry.name))
+    return members
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(Path(path).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def write_pid(path: Path, pid: int) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{pid}\n")
+    os.replace(tmp, path)
+
+
+def tracked_pid(pid_path: Path, marker: str, programs: tuple[str, ...]) -> int | None:
+    """The pid from ``pid_path`` if that process is alive and really ours; otherwise a stray
+    process of ours (pid file lost) found by its command line."""
+    pid = read_pid(pid_path)
+    if pid and _is_ours(pid, marker, programs):
+        return pid
+    return find_by_marker(marker, programs)
+
+
+def spawn(cmd: list[str], log_path: Path, pid_path: Path, cwd: Path | None = None,
+          env: dict | None = None) -> subprocess.Popen:
+    """Start ``cmd`` detached (new session, stdin closed, output appended to ``log_path``)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"\n==== devinfra {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=cwd, env=env, start_new_session=True, close_fds=True)
+    write_pid(pid_path, proc.pid)
+    return proc
+
+
+def stop_group(pid: int, timeout: float = 20.0, proc: subprocess.Popen | None = None) -> str:
+    """SIGTERM the process group led by ``pid``, wait up to ``timeout`` s, then SIGKILL.
+    Returns how it ended: "SIGTERM", "SIGKILL" or "already gone"."""
+    try:
+        pgid = os.getpgid(pid)
+    except ProcessLookupError:
+        return "already gone"
+    target = pgid if pgid == pid else None  # only signal a group the process leads
+
+    def send(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(target, sig) if target else os.kill(pid, sig)
+
+    def gone(deadline: float) -> bool:
+        while time.monotonic() < deadline:
+            if proc is not None:
+                proc.poll()  # reap our own child so it does not linger as a zombie
+            if not (group_members(target) if target else alive(pid) and [pid]):
+                return True
+            time.sleep(0.1)
+        return False
+
+    send(signal.SIGTERM)
+    if gone(time.monotonic() + timeout):
+        return "SIGTERM"
+    send(signal.SIGKILL)
+    if gone(time.monotonic() + 10):
+        return "SIGKILL"
+    raise InfraError(f"process group {pgid} survived SIGKILL; check `ps -g {pgid}`")
+
+
+def tail(path: Path, lines: int = 20, offset: int = 0) -> str:
+    """The last ``lines`` lines of ``path``, only from byte ``offset`` on (this start's output)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(offset, f.tell() - 64 * 1024))
+            data = f.read().decode(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(data.splitlines()[-lines:])
