@@ -8,3 +8,4 @@ worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
 accesslog = None  # the app logs each request as JSON
+control_socket_disable = True  # no shared ~/.gunicorn socket (two apps per host, read-only root in k8s)

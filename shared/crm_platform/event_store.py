@@ -1,16 +1,22 @@
 """Event stores: append a command's events atomically, load an aggregate's history.
 
 Without multi-document transactions, a command's events are stored as ONE
-document (a "commit") so that the insert is atomic. A unique index on
-(aggregate_id, version) -- the first version the commit holds -- makes two
-writers that started from the same revision collide: one wins, the other gets
-ConcurrencyConflict. The commit also carries `published: false`; that flag is
-the outbox the relay drains (see outbox_relay.py).
+document (a "commit") so that the insert is atomic. Its `_id` is
+"<aggregate id>:<first version>", so two writers that started from the same
+revision collide on the primary key: one wins, the other gets
+ConcurrencyConflict (a unique (aggregate_id, version) index says the same for
+readers of the collection). Every read of the hot paths is an `_id` lookup,
+which every MongoDB-protocol server serves from its primary key, FerretDB on
+SQLite included (it scans for any other filter).
+
+A commit also carries `published: false` and a small notice in the `outbox`
+collection; the relay drains the notices (see outbox_relay.py).
 """
 from __future__ import annotations
 
 import abc
 import itertools
+import logging
 import threading
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
@@ -22,6 +28,8 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, DependencyUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class ConcurrencyConflict(Conflict):
@@ -45,6 +53,11 @@ class EventStore(abc.ABC):
         """Every stored event in commit order (for projection rebuilds)."""
 
 
+def commit_key(aggregate_id: str, version: int) -> str:
+    """The `_id` of the commit that starts at `version` of an aggregate."""
+    return f"{aggregate_id}:{version}"
+
+
 def _check_batch(events: list[EventEnvelope]) -> None:
     if not events:
         raise ValueError("append needs at least one event")
@@ -62,11 +75,17 @@ class MongoEventStore(EventStore):
     def __init__(self, db: Database, collection: str = "event_commits") -> None:
         self._commits: Collection = db[collection]
         self._counters: Collection = db["counters"]
+        self._outbox: Collection = db[f"{collection}.outbox"]
         self._counter_id = f"{collection}.position"
 
     @property
     def commits(self) -> Collection:
         return self._commits
+
+    @property
+    def outbox(self) -> Collection:
+        """Notices of commits not yet published; small, because the relay deletes them."""
+        return self._outbox
 
     def ensure_indexes(self) -> None:
         """Create the unique (aggregate, version) key and the outbox/read indexes."""
@@ -74,16 +93,18 @@ class MongoEventStore(EventStore):
             [("aggregate_id", ASCENDING), ("version", ASCENDING)], unique=True, name="aggregate_version_unique"
         )
         self._commits.create_index([("position", ASCENDING)], name="position")
-        self._commits.create_index([("published", ASCENDING), ("position", ASCENDING)], name="outbox")
+        self._commits.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)], name="unpublished")
+        self._outbox.create_index([("position", ASCENDING)], name="position")
 
     def append(self, events: list[EventEnvelope]) -> None:
         _check_batch(events)
         first = events[0]
+        commit_id = commit_key(first.aggregate_id, first.aggregate_version)
         try:
             position = self._next_position()
             self._commits.insert_one(
                 {
-                    "_id": first.event_id,
+                    "_id": commit_id,
                     "aggregate_id": first.aggregate_id,
                     "aggregate_type": first.aggregate_type,
                     "account_id": first.account_id,
@@ -102,6 +123,12 @@ class MongoEventStore(EventStore):
             ) from None
         except PyMongoError as exc:
             raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+        try:
+            self._outbox.insert_one({"_id": commit_id, "position": position})
+        except PyMongoError:
+            # The commit is stored: the write succeeded. The relay's sweep finds
+            # commits without a notice, so the events are published a little later.
+            log.warning("outbox notice not written; the relay sweep will publish it", extra={"commit": commit_id})
 
     def _next_position(self) -> int:
         # A global, increasing number per commit: per-aggregate order follows it,
@@ -112,11 +139,15 @@ class MongoEventStore(EventStore):
         return int(counter["value"])
 
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
+        events: list[EventEnvelope] = []
+        version = 1
         try:
-            commits = list(self._commits.find({"aggregate_id": aggregate_id}).sort("version", ASCENDING))
+            while (commit := self._commits.find_one({"_id": commit_key(aggregate_id, version)})) is not None:
+                events.extend(envelope_from_dict(e) for e in commit["events"])
+                version = commit["last_version"] + 1
         except PyMongoError as exc:
             raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
-        return [envelope_from_dict(e) for c in commits for e in c["events"]]
+        return events
 
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
         last = 0

@@ -18,19 +18,25 @@ class Lease:
         self._name = name
         self._ttl = ttl
         self.owner = f"{socket.gethostname()}:{new_id()}"
+        self._held_until: datetime | None = None
 
     def acquire_or_renew(self) -> bool:
         """Take the lease if it is free or expired, renew it if it is ours; False if another holds it."""
         now = datetime.now(timezone.utc)
+        if self._held_until is not None and now < self._held_until - self._ttl / 2:
+            return True  # held, and far from expiry: no write needed (renewing on every call costs a write)
         try:
             self._collection.find_one_and_update(
                 {"_id": self._name, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
                 {"$set": {"owner": self.owner, "expires_at": now + self._ttl}},
                 upsert=True,
             )
+            self._held_until = now + self._ttl
             return True
         except DuplicateKeyError:  # the document exists and is held by someone else
+            self._held_until = None
             return False
 
     def release(self) -> None:
+        self._held_until = None
         self._collection.delete_one({"_id": self._name, "owner": self.owner})

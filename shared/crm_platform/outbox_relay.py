@@ -1,24 +1,34 @@
 """The outbox relay: publishes stored, unpublished commits to Kafka in order.
 
-Writes never wait for Kafka: they only insert a commit with `published: false`.
-This relay sends those events (key = aggregate id, so one aggregate stays in one
+Writes never wait for Kafka: they store a commit (`published: false`) and a
+small notice in the `outbox` collection. This relay reads the notices, sends
+the commits' events (key = aggregate id, so one aggregate stays in one
 partition and in order), waits for the broker's acknowledgement (acks=all,
-idempotent producer) and only then marks the commits published. If Kafka is
-down, commits pile up and are sent when it returns. A crash between "sent" and
-"marked" re-sends a commit: consumers are idempotent, so that is harmless.
+idempotent producer), then marks the commits published and deletes the
+notices. If Kafka is down, notices pile up and are sent when it returns. A
+crash between "sent" and "marked" re-sends a commit: consumers are
+idempotent, so that is harmless.
+
+A writer that died between its commit and its notice leaves a commit without
+a notice: a periodic sweep finds those, and before any commit is sent, its
+aggregate's previous commit is checked (and sent first if it was not), so
+per-aggregate order holds even then. Every lookup is by `_id`, so the relay's
+cost does not grow with the size of the event store.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+import time
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from kafka import KafkaProducer
 from pymongo import ASCENDING
-from pymongo.collection import Collection
 
+from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
 
 log = logging.getLogger(__name__)
@@ -27,61 +37,106 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     def __init__(
         self,
-        commits: Collection,
+        store: MongoEventStore,
         topic: str,
         producer_factory: Callable[[], KafkaProducer],
         lease: Lease,
         batch_size: int = 500,
         send_timeout_s: float = 30.0,
+        sweep_every_s: float = 300.0,
+        sweep_grace_s: float = 10.0,
     ) -> None:
-        self._commits = commits
+        self._store = store
         self._topic = topic
         self._producer_factory = producer_factory
         self._producer: KafkaProducer | None = None
         self._lease = lease
         self._batch_size = batch_size
         self._send_timeout_s = send_timeout_s
+        self._sweep_every_s = sweep_every_s
+        self._sweep_grace = timedelta(seconds=sweep_grace_s)
+        self._next_sweep = 0.0
+        self._published_recently: OrderedDict[str, None] = OrderedDict()
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many were marked published."""
         if not self._lease.acquire_or_renew():
             return 0
-        batch = list(
-            self._commits.find({"published": False}, {"aggregate_id": 1, "events": 1})
-            .sort("position", ASCENDING)
-            .limit(self._batch_size)
-        )
+        if time.monotonic() >= self._next_sweep:
+            self.sweep()
+        notices = list(self._store.outbox.find({}, {"_id": 1}).sort("position", ASCENDING).limit(self._batch_size))
+        batch: list[dict] = []
+        for notice in notices:
+            commit = self._store.commits.find_one({"_id": notice["_id"]})
+            if commit is None or commit["published"]:
+                self._store.outbox.delete_one({"_id": notice["_id"]})
+                continue
+            self._queue_with_predecessors(commit, batch)
         if not batch:
             return 0
+        self._send(batch)
+        now = datetime.now(timezone.utc)
+        for commit in batch:
+            self._store.commits.update_one({"_id": commit["_id"]}, {"$set": {"published": True, "published_at": now}})
+            self._store.outbox.delete_one({"_id": commit["_id"]})
+            self._remember_published(commit["_id"])
+        return len(batch)
+
+    def sweep(self) -> int:
+        """Give a notice to every commit left unpublished without one (a writer died in between)."""
+        self._next_sweep = time.monotonic() + self._sweep_every_s
+        cutoff = datetime.now(timezone.utc) - self._sweep_grace
+        found = 0
+        for commit in self._store.commits.find({"published": False, "recorded_at": {"$lt": cutoff}}, {"position": 1}):
+            if self._store.outbox.update_one(
+                {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"]}}, upsert=True
+            ).upserted_id is not None:
+                found += 1
+        if found:
+            log.warning("sweep found unpublished commits without a notice", extra={"commits": found})
+        return found
+
+    def _queue_with_predecessors(self, commit: dict, batch: list[dict]) -> None:
+        queued = {c["_id"] for c in batch}
+        chain = [commit]
+        while (previous := self._unpublished_predecessor(chain[-1])) is not None and previous["_id"] not in queued:
+            chain.append(previous)
+        batch.extend(c for c in reversed(chain) if c["_id"] not in queued)
+
+    def _unpublished_predecessor(self, commit: dict) -> dict | None:
+        for version in range(commit["version"] - 1, 0, -1):  # nearly always one step: commits hold one event
+            key = commit_key(commit["aggregate_id"], version)
+            if key in self._published_recently:
+                return None
+            previous = self._store.commits.find_one({"_id": key}, {"events": 0})
+            if previous is not None:
+                if previous["published"]:
+                    return None
+                return self._store.commits.find_one({"_id": key})
+        return None
+
+    def _remember_published(self, commit_id: str, keep: int = 10_000) -> None:
+        self._published_recently[commit_id] = None
+        if len(self._published_recently) > keep:
+            self._published_recently.popitem(last=False)
+
+    def _send(self, batch: list[dict]) -> None:
         producer = self._ensure_producer()
-        sent = [
-            [
-                producer.send(
-                    self._topic,
-                    key=commit["aggregate_id"].encode(),
-                    value=_json_bytes(event),
-                    headers=[("event_type", event["event_type"].encode()), ("event_id", event["event_id"].encode())],
-                )
-                for event in commit["events"]
-            ]
+        futures = [
+            producer.send(
+                self._topic,
+                key=commit["aggregate_id"].encode(),
+                value=json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode(),
+                headers=[("event_type", event["event_type"].encode()), ("event_id", event["event_id"].encode())],
+            )
             for commit in batch
+            for event in commit["events"]
         ]
         producer.flush(timeout=self._send_timeout_s)
-        delivered = []
-        for commit, futures in zip(batch, sent):
-            if not all(f.is_done and f.succeeded() for f in futures):
-                break  # keep order: nothing after a failed commit is marked
-            delivered.append(commit["_id"])
-        if delivered:
-            self._commits.update_many(
-                {"_id": {"$in": delivered}},
-                {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}},
-            )
-        if len(delivered) < len(batch):
-            errors = [f.exception for fs in sent for f in fs if f.is_done and f.failed()]
+        errors = [f.exception for f in futures if f.failed()]
+        if errors or not all(f.is_done for f in futures):
             cause = repr(errors[0]) if errors else "no acknowledgement before the timeout"
-            raise RelayError(f"{len(batch) - len(delivered)} commits not acknowledged by Kafka: {cause}")
-        return len(delivered)
+            raise RelayError(f"Kafka did not acknowledge a batch of {len(batch)} commits: {cause}")
 
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -97,7 +152,7 @@ class OutboxRelay:
                 log.exception("closing the Kafka producer failed")
             self._producer = None
 
-    def run(self, stop: threading.Event, idle_interval_s: float = 0.05, max_backoff_s: float = 5.0) -> None:
+    def run(self, stop: threading.Event, idle_interval_s: float = 0.02, max_backoff_s: float = 5.0) -> None:
         """Publish until `stop` is set; survive Kafka and MongoDB outages with capped backoff."""
         backoff = idle_interval_s
         while not stop.is_set():
@@ -117,7 +172,3 @@ class OutboxRelay:
 
 class RelayError(RuntimeError):
     """Kafka did not acknowledge part of a batch."""
-
-
-def _json_bytes(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode()

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def versioned_upsert(
     collection: Collection,
-    key: dict,
+    doc_id: str,
     version: int,
     set_fields: dict,
     unset_fields: Iterable[str] = (),
@@ -28,19 +28,29 @@ def versioned_upsert(
 ) -> bool:
     """Write `set_fields` at `version` unless the document already reflects that version or a later one.
 
-    `replace_same_version` lets a rebuild rewrite a document computed afresh at
-    the same version. Returns True if the write was applied.
+    Reads by `_id` first (cheap everywhere), inserts a missing document, and
+    otherwise updates with a compare-and-set on the version it read, so two
+    writers can never move a document backwards. `replace_same_version` lets a
+    rebuild rewrite a document computed afresh at the same version. Returns
+    True if the write was applied.
     """
-    guard = {"$lte": version} if replace_same_version else {"$lt": version}
-    update: dict = {"$set": {**set_fields, "version": version}}
-    unset = {name: "" for name in unset_fields if name not in set_fields}
-    if unset:
-        update["$unset"] = unset
-    try:
-        collection.update_one({**key, "version": guard}, update, upsert=True)
-    except DuplicateKeyError:
-        return False  # the document exists at this version or later: already applied
-    return True
+    while True:
+        current = collection.find_one({"_id": doc_id}, {"version": 1})
+        if current is None:
+            try:
+                collection.insert_one({"_id": doc_id, **set_fields, "version": version})
+                return True
+            except DuplicateKeyError:
+                continue  # inserted meanwhile by another writer: compare with theirs
+        if current["version"] > version or (current["version"] == version and not replace_same_version):
+            return False  # already applied
+        update: dict = {"$set": {**set_fields, "version": version}}
+        unset = {name: "" for name in unset_fields if name not in set_fields}
+        if unset:
+            update["$unset"] = unset
+        if collection.update_one({"_id": doc_id, "version": current["version"]}, update).matched_count == 1:
+            return True
+        # another writer moved the document between our read and our write: decide again
 
 
 def replay(events: Iterable[EventEnvelope], apply: Callable[[EventEnvelope], object], progress_every: int = 1000) -> int:

@@ -45,6 +45,7 @@ def create_service_app(
     configure_logging(name, log_level)
     app = Flask(name)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # French names stay readable in responses
     _install_tracing(app, name)
     if internal_token:
         _install_internal_auth(app, internal_token, PROBE_PATHS | open_paths)

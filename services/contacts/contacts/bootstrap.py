@@ -60,7 +60,7 @@ class Container:
 
     def outbox_relay(self) -> OutboxRelay:
         return OutboxRelay(
-            self.event_store.commits, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay")
+            self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay")
         )
 
     def ensure_indexes(self) -> None:

@@ -17,8 +17,9 @@ VISIBLE = {"deleted": False}
 
 
 def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
-    doc = contacts.find_one({"_id": contact_id, "account_id": account_id, **VISIBLE})
-    if doc is None:
+    # Looked up by _id alone (served from the primary key by every server), then checked here.
+    doc = contacts.find_one({"_id": contact_id})
+    if doc is None or doc.get("account_id") != account_id or doc.get("deleted"):
         raise ContactNotFound(contact_id)
     return doc
 

@@ -51,7 +51,7 @@ class Container:
         return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
 
     def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(self.event_store.commits, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
 
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()

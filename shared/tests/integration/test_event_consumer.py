@@ -37,7 +37,7 @@ def test_the_same_events_delivered_twice_give_the_same_projection(infra, mongo_d
     view = mongo_db["things"]
 
     def project(envelope):
-        versioned_upsert(view, {"_id": envelope.aggregate_id}, envelope.aggregate_version, {"n": envelope.payload["n"]})
+        versioned_upsert(view, envelope.aggregate_id, envelope.aggregate_version, {"n": envelope.payload["n"]})
 
     events = [event("a", v) for v in (1, 2, 3)] + [event("b", 1)]
     once = [(e.aggregate_id, e.to_json_bytes()) for e in events]

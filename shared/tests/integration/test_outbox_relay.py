@@ -11,9 +11,9 @@ from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.topics import read_topic
 
 
-def relay_for(store, bootstrap, topic, db, batch_size=500):
-    return OutboxRelay(store.commits, topic, lambda: make_producer(bootstrap, "test-relay"),
-                       Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=batch_size)
+def relay_for(store, bootstrap, topic, db, **options):
+    return OutboxRelay(store, topic, lambda: make_producer(bootstrap, "test-relay"),
+                       Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), **options)
 
 
 def fill(store, aggregates=("a", "b", "c"), versions=5):
@@ -72,3 +72,26 @@ def test_relay_loop_stops_cleanly(infra, mongo_db, topic_namespace):
     thread.join(timeout=20)
     assert not thread.is_alive()
     assert len(records) == 1
+
+
+def test_a_commit_whose_notice_was_lost_is_swept_and_sent_before_its_successor(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, sweep_every_s=3600, sweep_grace_s=0)
+    assert relay.sweep() == 0  # the start-up sweep; the next one is an hour away
+    store.append([event("a", 1)])
+    store.outbox.delete_many({})  # as if the writer died between its commit and its notice
+    store.append([event("a", 2)])
+    assert relay.publish_pending() == 2  # v1 found through v2's predecessor check, sent first
+    relay.reset_producer()
+    assert store.commits.count_documents({"published": False}) == 0
+    records = read_topic(infra.kafka_bootstrap, topic, expected=2)
+    assert [json.loads(r.value)["aggregate_version"] for r in records] == [1, 2]
+
+    store.append([event("b", 1)])
+    store.outbox.delete_many({})
+    assert relay.sweep() == 1, "the sweep gives the orphaned commit a notice"
+    assert relay.publish_pending() == 1
+    relay.reset_producer()

@@ -38,7 +38,7 @@ def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_br
     ensure_topics(bootstrap, [topic], partitions=1)
     store = MongoEventStore(mongo_db)
     store.ensure_indexes()
-    relay = OutboxRelay(store.commits, topic, lambda: make_producer(bootstrap, "outage-relay"),
+    relay = OutboxRelay(store, topic, lambda: make_producer(bootstrap, "outage-relay"),
                         Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)))
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"max_backoff_s": 1.0})

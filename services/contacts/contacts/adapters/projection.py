@@ -35,7 +35,7 @@ class ContactsProjection:
         """Apply one contact event; True if it changed the view."""
         if envelope.aggregate_type != "Contact":
             return False
-        key = {"_id": envelope.aggregate_id}
+        key = envelope.aggregate_id
         stamp = {"account_id": envelope.account_id, "updated_at": envelope.occurred_at}
         try:
             event = from_envelope(envelope, self._cipher)

@@ -62,7 +62,7 @@ class AccountDirectory:
         if parsed is None:
             return None
         key_id, secret = parsed
-        record = self._keys.find_one({"_id": key_id, "revoked": False})
-        if record is None or not secret_matches(secret, record["secret_hash"]):
+        record = self._keys.find_one({"_id": key_id})
+        if record is None or record.get("revoked") or not secret_matches(secret, record["secret_hash"]):
             return None
         return Caller(record["account_id"], key_id)
