@@ -1,0 +1,464 @@
+"""The deploy files (deploy/k8s, docker-compose.yml, Procfile) stay in step with the code.
+
+Nothing here is a hard-coded list: the services are the directories under services/ that hold a
+pyproject.toml; a service's processes are the `api` / `worker` modules of its entrypoints; its
+environment variables are the fields of its Settings schema (the PlatformSettings subclass in
+`<package>.config`); its image is its project name; its uid is the Dockerfile's USER.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import re
+import runpy
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import yaml
+
+from crm_platform.settings import PlatformSettings
+from crm_platform.web import PROBE_PATHS
+
+REPO = Path(__file__).resolve().parents[1]
+K8S = REPO / "deploy" / "k8s"
+COMPOSE = REPO / "docker-compose.yml"
+PROCFILE = REPO / "Procfile"
+PROCESS_KINDS = ("api", "worker")
+# Read by gunicorn.conf.py or the Python runtime, not by the Settings schemas.
+RUNTIME_EXTRAS = frozenset({
+    "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
+})
+HEARTBEAT_MODULE = "crm_platform.heartbeat"
+
+
+# --- the truth, from the code ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Service:
+    name: str  # directory under services/
+    package: str
+    project: str  # [project] name in pyproject.toml, also the image name
+    processes: tuple[str, ...]
+    schema: type[PlatformSettings]
+
+    @property
+    def root(self) -> Path:
+        return REPO / "services" / self.name
+
+    @property
+    def settings(self) -> dict:
+        return self.schema().fields
+
+    @property
+    def required(self) -> set[str]:
+        return {name for name, f in self.settings.items() if f.required}
+
+    def process_names(self) -> set[str]:
+        return {f"{self.name}-{kind}" for kind in self.processes}
+
+    def module(self, kind: str) -> str:
+        return f"{self.package}.entrypoints.{kind}"
+
+    def uid(self) -> str:
+        found = re.findall(r"^USER\s+(\S+)", (self.root / "Dockerfile").read_text(), re.M)
+        assert found, f"services/{self.name}/Dockerfile has no USER line"
+        return found[-1]
+
+    def bind_port(self, env: dict) -> int:
+        """The port gunicorn.conf.py binds to with this environment (BIND or its default)."""
+        with mock.patch.dict(os.environ):
+            os.environ.pop("BIND", None)
+            if env.get("BIND"):
+                os.environ["BIND"] = env["BIND"]
+            bind = runpy.run_path(str(self.root / "gunicorn.conf.py"))["bind"]
+        return int(bind.rsplit(":", 1)[1])
+
+
+def _settings_schema(package: str) -> type[PlatformSettings]:
+    module = importlib.import_module(f"{package}.config")
+    found = [c for _, c in inspect.getmembers(module, inspect.isclass)
+             if issubclass(c, PlatformSettings) and c.__module__ == module.__name__]
+    assert len(found) == 1, f"{package}.config should define one PlatformSettings subclass, found {found}"
+    return found[0]
+
+
+@cache
+def services() -> dict[str, Service]:
+    found = {}
+    for pyproject in sorted((REPO / "services").glob("*/pyproject.toml")):
+        root, meta = pyproject.parent, tomllib.loads(pyproject.read_text())
+        includes = meta.get("tool", {}).get("setuptools", {}).get("packages", {}).get("find", {}).get("include", [])
+        candidates = [p.rstrip("*.") for p in includes] + [root.name]
+        package = next(p for p in candidates if (root / p / "config.py").is_file())
+        kinds = tuple(k for k in PROCESS_KINDS if (root / package / "entrypoints" / f"{k}.py").is_file())
+        found[root.name] = Service(root.name, package, meta["project"]["name"], kinds, _settings_schema(package))
+    return found
+
+
+def process_names() -> dict[str, tuple[Service, str]]:
+    return {f"{s.name}-{kind}": (s, kind) for s in services().values() for kind in s.processes}
+
+
+# --- what the deploy files say ---------------------------------------------------------------
+
+@dataclass
+class Workload:
+    """One process as a deploy file runs it."""
+    where: str
+    name: str
+    service: Service
+    command: str
+    env: dict[str, str | None]  # None: from a Secret
+    raw: dict = field(repr=False)  # the k8s container or the compose service
+    problems: list[str] = field(default_factory=list)  # references to ConfigMaps / Secrets that do not resolve
+    pod: dict | None = field(default=None, repr=False)  # k8s pod spec
+    kind: str = ""  # Deployment, Job, compose
+
+    @property
+    def id(self) -> str:
+        return f"{'compose' if self.kind == 'compose' else 'k8s-' + self.kind}:{self.name}"
+
+    @property
+    def process(self) -> str | None:
+        known = process_names().get(self.name)
+        return known[1] if known and known[0] is self.service else None
+
+
+def _dockerfile_cmd(service: Service) -> str:
+    cmd = re.findall(r"^CMD\s+(\[.*\])\s*$", (service.root / "Dockerfile").read_text(), re.M)
+    return " ".join(json.loads(cmd[-1])) if cmd else ""
+
+
+def _service_of_image(image: str, where: str) -> Service:
+    name = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
+    by_project = {s.project: s for s in services().values()}
+    assert name in by_project, f"{where}: image {image!r} is no service's image (project names: {sorted(by_project)})"
+    return by_project[name]
+
+
+@cache
+def k8s_docs() -> tuple[tuple[str, dict], ...]:
+    docs = []
+    for path in sorted(K8S.rglob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            docs += [(str(path.relative_to(REPO)), d) for d in yaml.safe_load_all(path.read_text()) if d]
+    return tuple(docs)
+
+
+def k8s_objects(kind: str) -> list[tuple[str, dict]]:
+    return [(where, d) for where, d in k8s_docs() if d.get("kind") == kind]
+
+
+def _k8s_sources(kind: str) -> dict[str, dict[str, str | None]]:
+    sources = {}
+    for _, doc in k8s_objects(kind):
+        data = {**doc.get("data", {}), **doc.get("stringData", {})}
+        sources[doc["metadata"]["name"]] = {k: (None if kind == "Secret" else str(v)) for k, v in data.items()}
+    return sources
+
+
+def _k8s_env(container: dict, where: str, problems: list[str]) -> dict[str, str | None]:
+    """The container's variables: env and envFrom resolved through the ConfigMap and Secret manifests."""
+    sources = {"configMap": _k8s_sources("ConfigMap"), "secret": _k8s_sources("Secret")}
+    env = {}
+    for item in container.get("envFrom", []):
+        (ref_kind, ref), = [(k[: -len("Ref")], v) for k, v in item.items() if k.endswith("Ref")]
+        if ref["name"] not in sources[ref_kind]:
+            problems.append(f"{where}: envFrom {ref_kind} {ref['name']!r}, which deploy/k8s does not define")
+        env.update({item.get("prefix", "") + k: v for k, v in sources[ref_kind].get(ref["name"], {}).items()})
+    for item in container.get("env", []):
+        if "valueFrom" not in item:
+            env[item["name"]] = str(item.get("value", ""))
+            continue
+        (ref_kind, ref), = [(k[: -len("KeyRef")], v) for k, v in item["valueFrom"].items() if k.endswith("KeyRef")]
+        values = sources[ref_kind].get(ref["name"], {})
+        if ref["key"] not in values:
+            problems.append(f"{where}: {item['name']} comes from {ref_kind} {ref['name']!r} key {ref['key']!r}, "
+                            "which deploy/k8s does not define")
+        env[item["name"]] = values.get(ref["key"])
+    return env
+
+
+@cache
+def k8s_workloads() -> tuple[Workload, ...]:
+    found = []
+    for kind in ("Deployment", "Job"):
+        for path, doc in k8s_objects(kind):
+            pod = doc["spec"]["template"]["spec"]
+            name = doc["metadata"].get("name") or doc["metadata"]["generateName"].rstrip("-")
+            for c in pod["containers"]:
+                where = f"{path}: {kind} {name}, container {c['name']}"
+                service = _service_of_image(c["image"], where)
+                command = " ".join(c.get("command", []) + c.get("args", [])) or _dockerfile_cmd(service)
+                problems: list[str] = []
+                env = _k8s_env(c, where, problems)
+                found.append(Workload(where, name, service, command, env, raw=c, problems=problems, pod=pod, kind=kind))
+    return tuple(found)
+
+
+@cache
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def _compose_env(svc: dict) -> dict[str, str | None]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+    return {k: (None if v is None else str(v)) for k, v in env.items()}
+
+
+def _as_list(value) -> list[str]:
+    return value.split() if isinstance(value, str) else list(value or [])
+
+
+@cache
+def compose_workloads() -> tuple[Workload, ...]:
+    found = []
+    for name, svc in compose()["services"].items():
+        if "build" not in svc:
+            continue  # infrastructure from a public image (kafka, mongo)
+        where = f"docker-compose.yml: service {name}"
+        dockerfile = Path(svc["build"].get("dockerfile", "Dockerfile"))
+        owner = {s.root.relative_to(REPO) / "Dockerfile": s for s in services().values()}.get(dockerfile)
+        assert owner, f"{where}: builds {dockerfile}, which is no Dockerfile of a service under services/"
+        if "image" in svc:
+            same = _service_of_image(svc["image"], where) is owner
+            assert same, f"{where}: tags {svc['image']} what it builds from {dockerfile}, expected {owner.project}"
+        command = " ".join(_as_list(svc.get("entrypoint")) + _as_list(svc.get("command"))) or _dockerfile_cmd(owner)
+        found.append(Workload(where, name, owner, command, _compose_env(svc), raw=svc, kind="compose"))
+    return tuple(found)
+
+
+def procfile() -> dict[str, str]:
+    lines = [line for line in PROCFILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return {name.strip(): command.strip() for name, command in (line.split(":", 1) for line in lines)}
+
+
+def all_workloads() -> list[Workload]:
+    return [*k8s_workloads(), *compose_workloads()]
+
+
+def _ids(workloads):
+    return [w.id for w in workloads]
+
+
+def _heartbeat_file(w: Workload) -> str:
+    assert "WORKER_HEARTBEAT_FILE" in w.service.settings, f"{w.service.schema.__name__} has no WORKER_HEARTBEAT_FILE"
+    return w.env.get("WORKER_HEARTBEAT_FILE") or w.service.settings["WORKER_HEARTBEAT_FILE"].load_default
+
+
+def _container_port(container: dict, port) -> int | None:
+    if isinstance(port, int):
+        return port
+    return next((p["containerPort"] for p in container.get("ports", []) if p.get("name") == port), None)
+
+
+def _single_label_urls(env: dict) -> list[tuple[str, str, int]]:
+    """(variable, host, port) of every http(s) URL whose host is a bare name: a Service / compose service."""
+    urls = [(k, re.match(r"^https?://([a-z0-9-]+)(?::(\d+))?(?:/|$)", v or "")) for k, v in env.items()]
+    return [(k, m[1], int(m[2] or 80)) for k, m in urls if m]
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def test_the_services_and_their_processes_are_found():
+    assert services(), "no services/*/pyproject.toml found: the test would check nothing"
+    for s in services().values():
+        assert s.processes == PROCESS_KINDS, (
+            f"services/{s.name}: expected {s.package}/entrypoints/api.py and worker.py, found {s.processes}")
+
+
+@pytest.mark.parametrize("label", ["deploy/k8s Deployments", "docker-compose.yml services", "Procfile entries"])
+def test_every_process_is_deployed(label):
+    present = {
+        "deploy/k8s Deployments": lambda: {d["metadata"]["name"] for _, d in k8s_objects("Deployment")},
+        "docker-compose.yml services": lambda: set(compose()["services"]),
+        "Procfile entries": lambda: set(procfile()),
+    }[label]()
+    missing = set(process_names()) - present
+    assert not missing, f"{label} lack {sorted(missing)}: every service under services/ runs <service>-api and -worker"
+
+
+def test_no_deploy_file_names_a_process_that_does_not_exist():
+    known, pattern = process_names(), re.compile(r"-(%s)$" % "|".join(PROCESS_KINDS))
+    named = [(f"{where}: Deployment", d["metadata"]["name"]) for where, d in k8s_objects("Deployment")]
+    named += [(f"{where}: Service", d["metadata"]["name"]) for where, d in k8s_objects("Service")]
+    named += [("docker-compose.yml: service", n) for n in compose()["services"] if pattern.search(n)]
+    named += [("Procfile: entry", n) for n in procfile()]
+    unknown = [f"{what} {name}" for what, name in named if name not in known]
+    assert not unknown, f"these name no process of services/*: {unknown}; the processes are {sorted(known)}"
+    for name, svc in compose()["services"].items():
+        for target in svc.get("depends_on") or {}:
+            assert target in compose()["services"], f"docker-compose.yml: {name} depends on {target}, no such service"
+
+
+@pytest.mark.parametrize("w", all_workloads(), ids=_ids(all_workloads()))
+def test_each_workload_runs_the_process_it_is_named_after(w):
+    if w.kind == "Deployment" or w.name in process_names():
+        assert w.process, (f"{w.where}: named {w.name} but runs the image {w.service.project}, "
+                           f"whose processes are {sorted(w.service.process_names())}")
+    expected = w.service.module(w.process) if w.process else f"{w.service.package}.entrypoints."
+    assert expected in w.command, f"{w.where}: runs `{w.command}`, expected it to run {expected}"
+
+
+@pytest.mark.parametrize("name, command", procfile().items(), ids=list(procfile()))
+def test_each_procfile_entry_runs_its_process(name, command):
+    assert name in process_names(), f"Procfile: {name} is not a process of services/*"
+    service, kind = process_names()[name]
+    assert service.module(kind) in command, f"Procfile: {name} runs `{command}`, expected {service.module(kind)}"
+
+
+@pytest.mark.parametrize("w", all_workloads(), ids=_ids(all_workloads()))
+def test_each_workload_gets_exactly_its_settings(w):
+    assert not w.problems, "\n".join(w.problems)
+    schema = f"{w.service.schema.__module__}.{w.service.schema.__name__}"
+    missing = w.service.required - set(w.env)
+    assert not missing, f"{w.where}: required settings {sorted(missing)} of {schema} are not provided"
+    unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS
+    assert not unknown, (f"{w.where}: gives {sorted(unknown)}, which are neither settings of {schema} "
+                         f"nor runtime extras {sorted(RUNTIME_EXTRAS)}")
+
+
+@pytest.mark.parametrize("w", all_workloads(), ids=_ids(all_workloads()))
+def test_each_given_value_passes_its_settings_validation(w):
+    # Compose's ${VAR:-default} is checked with its default; values from Secrets are not known here.
+    known = {k: re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", v)
+             for k, v in w.env.items() if v is not None and k in w.service.settings}
+    errors = w.service.schema().validate(known, partial=True)
+    assert not errors, f"{w.where}: invalid values for {w.service.schema.__name__}: {errors}"
+
+
+@pytest.mark.parametrize("w", all_workloads(), ids=_ids(all_workloads()))
+def test_urls_point_at_a_service_that_listens_there(w):
+    for variable, host, port in _single_label_urls(w.env):
+        if w.kind == "compose":
+            target = next((t for t in compose_workloads() if t.name == host and t.process == "api"), None)
+            assert target, f"{w.where}: {variable} points at {host}, which is no api service in docker-compose.yml"
+            listens = target.service.bind_port(target.env)
+            assert port == listens, f"{w.where}: {variable} uses port {port}, {host} listens on {listens}"
+        else:
+            ports = [p["port"] for _, s in k8s_objects("Service") if s["metadata"]["name"] == host
+                     for p in s["spec"]["ports"]]
+            assert port in ports, f"{w.where}: {variable} points at {host}:{port}; Services there: {ports or 'none'}"
+
+
+K8S_DEPLOYMENTS = [w for w in k8s_workloads() if w.kind == "Deployment"]
+
+
+@pytest.mark.parametrize("w", K8S_DEPLOYMENTS, ids=_ids(K8S_DEPLOYMENTS))
+def test_each_deployment_is_probed_the_way_its_process_can_answer(w):
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert probe in w.raw, f"{w.where}: no {probe}"
+    probes = {k: v for k, v in w.raw.items() if k.endswith("Probe")}
+    if w.process == "api":
+        port = w.service.bind_port(w.env)
+        declared = [p["containerPort"] for p in w.raw.get("ports", [])]
+        assert port in declared, f"{w.where}: gunicorn listens on {port}, the container declares {declared}"
+        for kind, probe in probes.items():
+            path, probe_port = probe.get("httpGet", {}).get("path"), probe.get("httpGet", {}).get("port")
+            # Only these paths skip the internal token check; any other would answer 401.
+            assert path in PROBE_PATHS, f"{w.where}: {kind} gets {path}, expected one of {sorted(PROBE_PATHS)}"
+            assert _container_port(w.raw, probe_port) == port, f"{w.where}: {kind} port {probe_port} is not {port}"
+    else:
+        beat = _heartbeat_file(w)
+        for kind, probe in probes.items():
+            command = " ".join(probe.get("exec", {}).get("command", []))
+            assert HEARTBEAT_MODULE in command and beat in command.split(), (
+                f"{w.where}: {kind} runs `{command}`, expected `python -m {HEARTBEAT_MODULE} {beat} <max age>`")
+
+
+K8S_API_DEPLOYMENTS = [w for w in K8S_DEPLOYMENTS if w.process == "api"]
+
+
+@pytest.mark.parametrize("w", K8S_API_DEPLOYMENTS, ids=_ids(K8S_API_DEPLOYMENTS))
+def test_each_api_has_a_service_in_front(w):
+    found = [s for _, s in k8s_objects("Service") if s["metadata"]["name"] == w.name]
+    assert found, f"{w.where}: no Service named {w.name} in deploy/k8s"
+    spec = found[0]["spec"]
+    deployment = next(d for _, d in k8s_objects("Deployment") if d["metadata"]["name"] == w.name)
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert spec["selector"].items() <= labels.items(), f"Service {w.name}: selector {spec['selector']} misses {labels}"
+    port = w.service.bind_port(w.env)
+    for p in spec["ports"]:
+        target = p.get("targetPort", p["port"])
+        assert _container_port(w.raw, target) == port, f"Service {w.name}: targetPort {target} is not gunicorn's {port}"
+
+
+K8S_WORKLOADS = list(k8s_workloads())
+
+
+@pytest.mark.parametrize("w", K8S_WORKLOADS, ids=_ids(K8S_WORKLOADS))
+def test_each_pod_is_hardened_and_sized(w):
+    ctx = w.raw.get("securityContext", {})
+    effective = {**w.pod.get("securityContext", {}), **ctx}  # the container's context overrides the pod's
+    for part in ("requests", "limits"):
+        given = w.raw.get("resources", {}).get(part, {})
+        assert {"cpu", "memory"} <= set(given), f"{w.where}: resources.{part} needs cpu and memory, has {sorted(given)}"
+    assert effective.get("runAsNonRoot") is True, f"{w.where}: runAsNonRoot is not true"
+    uid, dockerfile = str(effective.get("runAsUser")), f"services/{w.service.name}/Dockerfile"
+    assert uid == w.service.uid(), f"{w.where}: runAsUser {uid} is not {dockerfile}'s USER {w.service.uid()}"
+    assert ctx.get("readOnlyRootFilesystem") is True, f"{w.where}: readOnlyRootFilesystem is not true"
+    assert ctx.get("allowPrivilegeEscalation") is False, f"{w.where}: allowPrivilegeEscalation is not false"
+    assert "ALL" in ctx.get("capabilities", {}).get("drop", []), f"{w.where}: capabilities do not drop ALL"
+    seccomp = effective.get("seccompProfile", {}).get("type")
+    assert seccomp == "RuntimeDefault", f"{w.where}: seccompProfile is {seccomp}, not RuntimeDefault"
+    # With a read-only root, /tmp (heartbeat file, gunicorn's worker files) must be a writable volume.
+    empty_dirs = {v["name"] for v in w.pod.get("volumes", []) if "emptyDir" in v}
+    mounts = {m["mountPath"]: m["name"] for m in w.raw.get("volumeMounts", [])}
+    assert mounts.get("/tmp") in empty_dirs, f"{w.where}: /tmp is not an emptyDir mount"
+    if w.process == "worker":
+        beat = _heartbeat_file(w)
+        assert beat.startswith("/tmp/"), f"{w.where}: heartbeat file {beat} is not on the writable /tmp"
+    if w.kind == "Deployment":
+        assert "terminationGracePeriodSeconds" in w.pod, f"{w.where}: no terminationGracePeriodSeconds"
+
+
+COMPOSE_PROCESSES = [w for w in compose_workloads() if w.process]
+
+
+@pytest.mark.parametrize("w", COMPOSE_PROCESSES, ids=_ids(COMPOSE_PROCESSES))
+def test_each_compose_process_is_health_checked_and_waits_for_healthy_dependencies(w):
+    test = w.raw.get("healthcheck", {}).get("test", [])
+    test = test if isinstance(test, str) else " ".join(test)
+    if w.process == "api":
+        port = w.service.bind_port(w.env)
+        assert any(f":{port}{path}" in test for path in PROBE_PATHS), (
+            f"{w.where}: healthcheck `{test}` does not get :{port}/healthz")
+    else:
+        beat = _heartbeat_file(w)
+        assert HEARTBEAT_MODULE in test and beat in test.split(), (
+            f"{w.where}: healthcheck `{test}` does not check the heartbeat file {beat}")
+    depends = w.raw.get("depends_on") or {}
+    assert isinstance(depends, dict), f"{w.where}: depends_on should give a condition per service"
+    for target, how in depends.items():
+        assert how.get("condition") == "service_healthy", f"{w.where}: should wait for {target} to be service_healthy"
+        assert "healthcheck" in compose()["services"][target], f"{w.where}: waits for {target}, it has no healthcheck"
+
+
+def test_kustomization_lists_every_manifest_and_image():
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    listed = set(kustomization["resources"])
+    absent = sorted(r for r in listed if not (K8S / r).exists())
+    assert not absent, f"deploy/k8s/kustomization.yaml lists {absent}, which do not exist"
+    # The *.example.yaml files are templates to copy, never applied as they are.
+    manifests = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    unlisted = sorted(m for m in manifests - listed if not m.endswith(".example.yaml"))
+    assert not unlisted, f"deploy/k8s/kustomization.yaml does not list {unlisted}"
+    projects = {s.project for s in services().values()}
+    images = {i["name"] for i in kustomization.get("images", [])}
+    assert images == projects, f"kustomization.yaml sets images {sorted(images)}, the services' are {sorted(projects)}"
+
+
+def test_compose_runs_the_kafka_version_the_local_infra_runs():
+    pom = (REPO / "infra" / "kafka" / "pom.xml").read_text()
+    version = re.search(r"<kafka\.version>\s*([^<\s]+)\s*</kafka\.version>", pom)[1]
+    image = compose()["services"]["kafka"]["image"]
+    assert image == f"apache/kafka:{version}", (
+        f"docker-compose.yml runs {image}; make run / make test run Kafka {version} (infra/kafka/pom.xml)")
