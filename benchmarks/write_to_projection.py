@@ -98,6 +98,9 @@ def main() -> int:
         "contacts_per_s": round(args.count / elapsed, 1),
         "post_acknowledged": summary([r[0] for r in results]),
         "write_to_projection": summary([r[1] for r in results]),
+        # Does latency grow with the data? p50 of the first and the last tenth of the run.
+        "write_to_projection_first_tenth_p50_ms": summary([r[1] for r in results[: max(1, args.count // 10)]])["p50_ms"],
+        "write_to_projection_last_tenth_p50_ms": summary([r[1] for r in results[-max(1, args.count // 10):]])["p50_ms"],
         "database_server": database_server(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
     }

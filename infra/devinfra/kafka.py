@@ -57,7 +57,9 @@ def new_cluster_id() -> str:
     return base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
 
 
-class KafkaBroker:
+class KafkaBroker(processes.LocalServer):
+    programs = ("java",)
+
     def __init__(self, port: int, controller_port: int, work_dir, log_path, *, pid_path=None,
                  jars_dir=None, num_partitions: int = 3, heap: tuple[str, str] = ("256m", "1g")):
         self.port, self.controller_port = int(port), int(controller_port)
@@ -74,13 +76,8 @@ class KafkaBroker:
     def bootstrap_servers(self) -> str:
         return f"{HOST}:{self.port}"
 
-    def pid(self) -> int | None:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc.pid  # our own child: no /proc race right after exec
-        return processes.tracked_pid(self.pid_path, str(self.properties), ("java",))
-
-    def is_running(self) -> bool:
-        return self.pid() is not None
+    def process_marker(self) -> str:
+        return str(self.properties)
 
     def is_ready(self, timeout: float = 5.0) -> bool:
         return self.is_running() and kafka_ready(self.bootstrap_servers, timeout)
@@ -171,20 +168,3 @@ num.io.threads=4
             time.sleep(0.25)
         raise InfraError(f"Kafka on {self.bootstrap_servers} was not ready in time; last lines of "
                          f"{self.log_path}:\n{processes.tail(self.log_path, offset=log_offset or 0)}")
-
-    def stop(self, timeout: float = 20.0) -> str:
-        """SIGTERM (then SIGKILL after ``timeout`` s) the broker's process group."""
-        pid = self.pid()
-        how = processes.stop_group(pid, timeout, self._proc) if pid else "not running"
-        if self._proc is not None:
-            self._proc.poll()
-            self._proc = None
-        self.pid_path.unlink(missing_ok=True)
-        return how
-
-    def __enter__(self) -> "KafkaBroker":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

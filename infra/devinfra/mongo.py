@@ -46,7 +46,9 @@ def running_kind(pid_path: Path) -> str | None:
     return "mongod" if exe.startswith("mongod") else "ferretdb" if "ferretdb" in exe else None
 
 
-class MongoServer:
+class MongoServer(processes.LocalServer):
+    programs = ("mongod", "ferretdb")
+
     def __init__(self, port: int, data_dir, log_path, *, pid_path=None, kind: str | None = None,
                  binary=None):
         self.port = int(port)
@@ -71,13 +73,8 @@ class MongoServer:
     def description(self) -> str:
         return KINDS[self.kind]
 
-    def pid(self) -> int | None:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc.pid  # our own child: no /proc race right after exec
-        return processes.tracked_pid(self.pid_path, str(self.data_dir), ("mongod", "ferretdb"))
-
-    def is_running(self) -> bool:
-        return self.pid() is not None
+    def process_marker(self) -> str:
+        return str(self.data_dir)
 
     def is_ready(self, timeout: float = 3.0) -> bool:
         return self.is_running() and mongo_ready(self.uri, timeout)
@@ -121,20 +118,3 @@ class MongoServer:
             time.sleep(0.2)
         raise InfraError(f"{self.description} on {self.address} did not answer ping in time; "
                          f"last lines of {self.log_path}:\n{processes.tail(self.log_path, offset=log_offset)}")
-
-    def stop(self, timeout: float = 20.0) -> str:
-        """SIGTERM (then SIGKILL after ``timeout`` s) the server's process group."""
-        pid = self.pid()
-        how = processes.stop_group(pid, timeout, self._proc) if pid else "not running"
-        if self._proc is not None:
-            self._proc.poll()
-            self._proc = None
-        self.pid_path.unlink(missing_ok=True)
-        return how
-
-    def __enter__(self) -> "MongoServer":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

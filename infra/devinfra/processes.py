@@ -173,3 +173,46 @@ def tail(path: Path, lines: int = 20, offset: int = 0) -> str:
     except OSError:
         return f"(no log at {path})"
     return "\n".join(data.splitlines()[-lines:])
+
+
+class LocalServer:
+    """What every local server shares: finding its process, stopping its group, `with` support.
+
+    Subclasses set `pid_path`, `_proc` and `log_path`, and say how to recognise their process.
+    """
+
+    pid_path: Path
+    _proc: subprocess.Popen | None
+    programs: tuple[str, ...] = ()
+
+    def process_marker(self) -> str:
+        """A string on the server's command line that tells our process from any other."""
+        raise NotImplementedError
+
+    def start(self, timeout: float = 90.0) -> None:
+        raise NotImplementedError
+
+    def pid(self) -> int | None:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc.pid  # our own child: no /proc race right after exec
+        return tracked_pid(self.pid_path, self.process_marker(), self.programs)
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def stop(self, timeout: float = 20.0) -> str:
+        """SIGTERM (then SIGKILL after ``timeout`` s) the server's process group."""
+        pid = self.pid()
+        how = stop_group(pid, timeout, self._proc) if pid else "not running"
+        if self._proc is not None:
+            self._proc.poll()
+            self._proc = None
+        self.pid_path.unlink(missing_ok=True)
+        return how
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -6,27 +6,19 @@ import threading
 
 import requests
 
-from crm_platform.errors import CrmError, DependencyUnavailable
+from crm_platform.errors import DependencyUnavailable
 
 
-class UpstreamTimeout(CrmError):
+class UpstreamTimeout(DependencyUnavailable):
     status = 504
     title = "Gateway timeout"
     slug = "upstream-timeout"
 
-    def __init__(self, detail: str, retry_after: int = 5) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
 
-
-class BadUpstreamResponse(CrmError):
+class BadUpstreamResponse(DependencyUnavailable):
     status = 502
     title = "Bad gateway"
     slug = "bad-upstream-response"
-
-    def __init__(self, detail: str, retry_after: int = 5) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
 
 
 class UpstreamClient:
