@@ -79,9 +79,8 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         return None if doc is None else self._unwrap(subject, doc)
 
     def find_or_create(self, subject: str) -> bytes:
-        existing = self.find(subject)
-        if existing is not None:
-            return existing
+        # Insert first: a new subject is the common case, and a primary-key insert
+        # is cheap on every server, where a lookup that misses may scan (FerretDB).
         key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(12)
         try:
@@ -94,7 +93,7 @@ class MongoSubjectKeyStore(SubjectKeyStore):
                 }
             )
             return key
-        except DuplicateKeyError:  # a concurrent writer created it first: use theirs
+        except DuplicateKeyError:  # the subject has a key already: use it
             found = self.find(subject)
             if found is None:
                 raise SubjectErased(subject) from None

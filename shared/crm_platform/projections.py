@@ -28,20 +28,22 @@ def versioned_upsert(
 ) -> bool:
     """Write `set_fields` at `version` unless the document already reflects that version or a later one.
 
-    Reads by `_id` first (cheap everywhere), inserts a missing document, and
-    otherwise updates with a compare-and-set on the version it read, so two
-    writers can never move a document backwards. `replace_same_version` lets a
-    rebuild rewrite a document computed afresh at the same version. Returns
-    True if the write was applied.
+    Tries an insert first (a missing document is the common case when events
+    arrive in order, and a primary-key insert is cheap everywhere), otherwise
+    reads the version by `_id` and compare-and-sets on the version it read, so
+    two writers can never move a document backwards. `replace_same_version`
+    lets a rebuild rewrite a document computed afresh at the same version.
+    Returns True if the write was applied.
     """
     while True:
+        try:
+            collection.insert_one({"_id": doc_id, **set_fields, "version": version})
+            return True
+        except DuplicateKeyError:
+            pass  # it exists: compare versions
         current = collection.find_one({"_id": doc_id}, {"version": 1})
         if current is None:
-            try:
-                collection.insert_one({"_id": doc_id, **set_fields, "version": version})
-                return True
-            except DuplicateKeyError:
-                continue  # inserted meanwhile by another writer: compare with theirs
+            continue  # deleted between our insert and our read: try again
         if current["version"] > version or (current["version"] == version and not replace_same_version):
             return False  # already applied
         update: dict = {"$set": {**set_fields, "version": version}}
