@@ -12,6 +12,9 @@ EVENTS_TOPIC = "contacts.events"
 class ContactsSettings(PersonalDataSettings):
     CONTACTS_DB = fields.String(load_default="crm_contacts", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/contacts-worker.heartbeat")
+    DEFAULT_PHONE_REGION = fields.String(
+        load_default="FR", validate=validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as FR")
+    )
 
 
 def load(environ=None) -> dict:

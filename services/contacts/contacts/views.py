@@ -10,8 +10,12 @@ from pymongo import DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import InvalidInput
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
+from contacts.adapters.event_codec import from_envelope
 from contacts.domain.errors import ContactNotFound
+from contacts.domain.events import ContactDeleted
 
 VISIBLE = {"deleted": False}
 
@@ -22,6 +26,34 @@ def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
     if doc is None or doc.get("account_id") != account_id or doc.get("deleted"):
         raise ContactNotFound(contact_id)
     return doc
+
+
+def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: str, contact_id: str) -> list[dict]:
+    """Every change to a contact, newest first, read from its events: who, when, and each field's before/after."""
+    history = store.load(contact_id)
+    if not history or history[0].account_id != account_id:
+        raise ContactNotFound(contact_id)
+    entries, before = [], {}
+    for envelope in history:
+        try:
+            event = from_envelope(envelope, cipher)
+        except SubjectErased:
+            raise ContactNotFound(contact_id) from None
+        after = {} if isinstance(event, ContactDeleted) else event.details
+        changes = {
+            name: {"from": before.get(name) or None, "to": after.get(name) or None}
+            for name in sorted(set(before) | set(after))
+            if (before.get(name) or None) != (after.get(name) or None)  # an empty list is no value either
+        }
+        entries.append({
+            "revision": envelope.aggregate_version,
+            "event_type": envelope.event_type,
+            "occurred_at": envelope.occurred_at.isoformat(timespec="milliseconds"),
+            "actor": envelope.actor,
+            "changes": changes,
+        })
+        before = after
+    return list(reversed(entries))
 
 
 def list_contacts(contacts: Collection, account_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

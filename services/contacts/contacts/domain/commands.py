@@ -8,6 +8,7 @@ from dataclasses import dataclass
 class CreateContact:
     account_id: str
     details: dict
+    phone_region: str = "FR"
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class UpdateContact:
     contact_id: str
     revision: int
     changes: dict
+    phone_region: str = "FR"
 
 
 @dataclass(frozen=True)

@@ -31,4 +31,8 @@ class ContactDeleted:
 ContactEvent = ContactCreated | ContactUpdated | ContactDeleted
 
 # Fields of `details` that identify a person: they travel sealed with the contact's key.
-PERSONAL_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
+# Every field of a contact can identify its person, so all of them are sealed.
+PERSONAL_FIELDS = (
+    "first_name", "last_name", "company", "job_title", "code", "vat_number", "info_email",
+    "websites", "emails", "phones", "addresses",
+)

@@ -4,13 +4,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from contacts.domain.contact_fields import (
+    MAX_ENTRIES,
+    MAX_STREET_LINES,
+    TEXT_FIELDS,
+    FieldProblems,
+    check_country,
+    check_url,
+    normalize_email_address,
+    normalize_vat,
+    phone_e164,
+)
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from contacts.domain.events import ContactCreated, ContactDeleted, ContactEvent, ContactUpdated
 
-MAX_EMAILS = 50
-MAX_PHONES = 50
-EDITABLE_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
-IDENTIFYING_FIELDS = EDITABLE_FIELDS
+EDITABLE_FIELDS = (*TEXT_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses")
+IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
+DEFAULT_PHONE_REGION = "FR"
 
 
 class Contact:
@@ -27,9 +37,11 @@ class Contact:
         self.pending: list[ContactEvent] = []
 
     @classmethod
-    def create(cls, account_id: str, details: dict, contact_id: str | None = None) -> "Contact":
+    def create(
+        cls, account_id: str, details: dict, contact_id: str | None = None, phone_region: str = DEFAULT_PHONE_REGION
+    ) -> "Contact":
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
-        normalized = normalize_details(details)
+        normalized = normalize_details(details, phone_region)
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
         return contact
 
@@ -40,12 +52,12 @@ class Contact:
             contact._apply(event)
         return contact
 
-    def update(self, revision: int, changes: dict) -> None:
+    def update(self, revision: int, changes: dict, phone_region: str = DEFAULT_PHONE_REGION) -> None:
         self._check_current(revision)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise InvalidContact("unknown fields", errors={name: ["unknown field"] for name in sorted(unknown)})
-        merged = normalize_details({**self.details, **changes})
+        merged = normalize_details({**self.details, **changes}, phone_region)
         changed = [name for name in EDITABLE_FIELDS if merged.get(name) != self.details.get(name)]
         if changed:
             self._record(ContactUpdated(self.id, self.account_id, merged, changed, self.created_at))
@@ -78,41 +90,88 @@ class Contact:
             self.deleted = True
 
 
-def normalize_details(details: dict) -> dict:
-    """Trim text, drop empty values, settle the primary email/phone, and enforce the contact rules."""
+def normalize_details(details: dict, phone_region: str = DEFAULT_PHONE_REGION) -> dict:
+    """Trim and normalise every field, settle the primary email/phone, and enforce the contact rules.
+
+    Raises InvalidContact listing every problem by field path.
+    """
+    problems = FieldProblems()
     out: dict = {}
-    for name in ("first_name", "last_name", "company"):
+    for name in TEXT_FIELDS:
         value = (details.get(name) or "").strip()
         if value:
             out[name] = value
-    out["emails"] = _primary_first_flagged(
-        [{**e, "address": e["address"].strip()} for e in details.get("emails") or []], "address", MAX_EMAILS, "emails"
-    )
-    out["phones"] = _primary_first_flagged(
-        [{**p, "number": p["number"].strip()} for p in details.get("phones") or []], "number", MAX_PHONES, "phones"
-    )
+    if (vat := (details.get("vat_number") or "").strip()):
+        out["vat_number"] = normalize_vat(vat, problems)
+    if (info := (details.get("info_email") or "").strip()):
+        out["info_email"] = normalize_email_address(info, problems, ("info_email",))
+    out["websites"] = [check_url(u, problems, ("websites", i)) for i, u in enumerate(details.get("websites") or [])]
+    out["emails"] = [
+        {
+            "address": normalize_email_address(e["address"], problems, ("emails", i, "address")),
+            "tag": e.get("tag") or "main",
+            "primary": bool(e.get("primary")),
+            "subscription_status": e.get("subscription_status") or "not_set",
+            "deliverability": e.get("deliverability") or "not_set",
+        }
+        for i, e in enumerate(details.get("emails") or [])
+    ]
+    out["phones"] = [
+        {
+            "number": p["number"].strip(),
+            "e164": phone_e164(p["number"], phone_region, problems, ("phones", i, "number")),
+            "tag": p.get("tag") or "main",
+            "primary": bool(p.get("primary")),
+        }
+        for i, p in enumerate(details.get("phones") or [])
+    ]
+    out["addresses"] = [_address(a, problems, ("addresses", i)) for i, a in enumerate(details.get("addresses") or [])]
+    for field in ("websites", "emails", "phones", "addresses"):
+        if len(out[field]) > MAX_ENTRIES:
+            problems.add((field,), f"at most {MAX_ENTRIES} entries")
+    _check_unique(out["emails"], lambda e: e["address"].casefold(), "emails", "address", problems)
+    _check_unique(out["phones"], lambda p: p["e164"] or p["number"], "phones", "number", problems)
+    for field in ("emails", "phones"):
+        _settle_primary(out[field], field, problems)
     if not any(out.get(name) for name in IDENTIFYING_FIELDS):
-        raise InvalidContact(
-            "a contact needs at least a name, a company, an email or a phone",
-            errors={"_schema": ["give at least one of first_name, last_name, company, emails, phones"]},
-        )
+        problems.add(("_schema",), "give at least one of first_name, last_name, company, emails, phones")
+    if problems:
+        raise InvalidContact("the contact has invalid fields; see `errors`", errors=problems.errors)
     return out
 
 
-def _primary_first_flagged(items: list[dict], key: str, limit: int, field: str) -> list[dict]:
-    if len(items) > limit:
-        raise InvalidContact(f"at most {limit} {field} per contact", errors={field: [f"at most {limit} entries"]})
-    seen: set[str] = set()
-    for item in items:
-        folded = item[key].casefold()
+def _address(address: dict, problems: FieldProblems, path: tuple) -> dict:
+    street = [line.strip() for line in address.get("street") or [] if line and line.strip()]
+    if len(street) > MAX_STREET_LINES:
+        problems.add((*path, "street"), f"at most {MAX_STREET_LINES} lines")
+    out = {"tag": address.get("tag") or "home", "street": street}
+    for name in ("postal_code", "city", "region"):
+        if (value := (address.get(name) or "").strip()):
+            out[name] = value
+    if (country := (address.get("country") or "").strip()):
+        out["country"] = check_country(country, problems, (*path, "country"))
+    if len(out) == 2 and not street:
+        problems.add(path, "an address needs at least a street, postal code, city, region or country")
+    return out
+
+
+def _check_unique(items: list[dict], key, field: str, part: str, problems: FieldProblems) -> None:
+    seen: dict = {}
+    for i, item in enumerate(items):
+        folded = key(item)
         if folded in seen:
-            raise InvalidContact(f"{item[key]} is listed twice", errors={field: [f"{item[key]} is listed twice"]})
-        seen.add(folded)
-    primaries = [i for i, item in enumerate(items) if item.get("primary")]
-    if len(primaries) > 1:
-        raise InvalidContact(f"only one of the {field} can be primary", errors={field: ["only one can be primary"]})
-    chosen = primaries[0] if primaries else 0
-    return [{**item, "tag": item.get("tag") or "main", "primary": i == chosen} for i, item in enumerate(items)]
+            problems.add((field, i, part), f"same as entry {seen[folded]}")
+        seen.setdefault(folded, i)
+
+
+def _settle_primary(items: list[dict], field: str, problems: FieldProblems) -> None:
+    """Exactly one primary entry when there are any: the flagged one, else the first."""
+    flagged = [i for i, item in enumerate(items) if item["primary"]]
+    if len(flagged) > 1:
+        problems.add((field,), "only one entry can be primary")
+    chosen = flagged[0] if flagged else 0
+    for i, item in enumerate(items):
+        item["primary"] = i == chosen
 
 
 def _now() -> str:

@@ -41,7 +41,8 @@ def _container() -> Container:
            responses={201: schemas.ContactSchema}, problems=(415, 409, 422))
 def create_contact():
     details = schemas.ContactCreateSchema().load(json_body())
-    contact = handlers.create_contact(commands.CreateContact(account_id(), details), _container().unit_of_work())
+    cmd = commands.CreateContact(account_id(), details, _container().settings["DEFAULT_PHONE_REGION"])
+    contact = handlers.create_contact(cmd, _container().unit_of_work())
     body = contact_from_aggregate(contact)
     return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
 
@@ -62,13 +63,21 @@ def get_contact(contact_id: str):
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 
 
+@bp.get("/<contact_id>/history")
+@operation("Every change to a contact: who, when, what changed (newest first)", tags=TAGS,
+           responses={200: schemas.HistorySchema}, problems=(404,))
+def contact_history(contact_id: str):
+    container = _container()
+    return {"items": views.contact_history(container.event_store, container.cipher, account_id(), contact_id)}
+
+
 @bp.patch("/<contact_id>")
 @operation("Change a contact (based on a revision)", tags=TAGS, request_schema=schemas.ContactPatchSchema,
            responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
 def update_contact(contact_id: str):
     data = schemas.ContactPatchSchema().load(json_body())
     revision = data.pop("revision")
-    cmd = commands.UpdateContact(account_id(), contact_id, revision, data)
+    cmd = commands.UpdateContact(account_id(), contact_id, revision, data, _container().settings["DEFAULT_PHONE_REGION"])
     contact = handlers.update_contact(cmd, _container().unit_of_work())
     return contact_from_aggregate(contact)
 

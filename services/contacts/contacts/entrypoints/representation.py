@@ -1,19 +1,20 @@
 """The one JSON shape of a contact, whether it comes from the aggregate (after a write) or the view."""
 from __future__ import annotations
 
-from contacts.domain.model import Contact
+from contacts.domain.model import EDITABLE_FIELDS, Contact
+
+LIST_FIELDS = ("websites", "emails", "phones", "addresses")
+
+
+def _fields(source: dict) -> dict:
+    return {name: source.get(name) or ([] if name in LIST_FIELDS else None) for name in EDITABLE_FIELDS}
 
 
 def contact_from_aggregate(contact: Contact) -> dict:
-    d = contact.details
     return {
         "id": contact.id,
         "revision": contact.revision,
-        "first_name": d.get("first_name"),
-        "last_name": d.get("last_name"),
-        "company": d.get("company"),
-        "emails": d.get("emails", []),
-        "phones": d.get("phones", []),
+        **_fields(contact.details),
         "created_at": contact.created_at,
         "updated_at": contact.updated_at or None,
     }
@@ -23,11 +24,7 @@ def contact_from_view(doc: dict) -> dict:
     return {
         "id": doc["_id"],
         "revision": doc["version"],
-        "first_name": doc.get("first_name"),
-        "last_name": doc.get("last_name"),
-        "company": doc.get("company"),
-        "emails": doc.get("emails") or [],
-        "phones": doc.get("phones") or [],
+        **_fields(doc),
         "created_at": doc["created_at"].isoformat(timespec="milliseconds"),
         "updated_at": doc["updated_at"].isoformat(timespec="milliseconds") if doc.get("updated_at") else None,
     }

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from contacts.domain.model import MAX_EMAILS, MAX_PHONES
+from contacts.domain.contact_fields import (
+    ADDRESS_TAGS,
+    DELIVERABILITY_STATUSES,
+    EMAIL_TAGS,
+    MAX_ENTRIES,
+    MAX_STREET_LINES,
+    PHONE_TAGS,
+    SUBSCRIPTION_STATUSES,
+)
 
 NAME = validate.Length(max=200)
-EMAIL_TAGS = ("main", "home", "work", "other")
-PHONE_TAGS = ("main", "home", "work", "mobile", "direct_line", "fax", "other")
+ENTRIES = validate.Length(max=MAX_ENTRIES)
 
 
 class StrictSchema(Schema):
@@ -16,26 +23,50 @@ class StrictSchema(Schema):
 
 
 class EmailSchema(StrictSchema):
-    address = fields.Email(required=True, validate=validate.Length(max=254))
+    # Syntax and normalisation are checked by the domain (email-validator); here, only the shape.
+    address = fields.String(required=True, validate=validate.Length(min=3, max=254))
     tag = fields.String(load_default="main", validate=validate.OneOf(EMAIL_TAGS))
     primary = fields.Boolean(load_default=False)
+    subscription_status = fields.String(load_default="not_set", validate=validate.OneOf(SUBSCRIPTION_STATUSES))
+    deliverability = fields.String(load_default="not_set", validate=validate.OneOf(DELIVERABILITY_STATUSES))
 
 
 class PhoneSchema(StrictSchema):
-    number = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^\+?[0-9 ().\-/]{3,40}$", error="must be a phone number (digits, spaces, + ( ) . - /)"),
-    )
+    number = fields.String(required=True, validate=validate.Length(min=3, max=40),
+                           metadata={"description": "as typed; read in the account's region when it has no +country code"})
     tag = fields.String(load_default="main", validate=validate.OneOf(PHONE_TAGS))
     primary = fields.Boolean(load_default=False)
+
+
+class PhoneOutSchema(PhoneSchema):
+    e164 = fields.String(metadata={"description": "normalised, e.g. +33320065126"})
+
+
+class AddressSchema(StrictSchema):
+    tag = fields.String(load_default="home", validate=validate.OneOf(ADDRESS_TAGS))
+    street = fields.List(fields.String(validate=NAME), validate=validate.Length(max=MAX_STREET_LINES))
+    postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
+    city = fields.String(allow_none=True, validate=NAME)
+    region = fields.String(allow_none=True, validate=NAME)
+    country = fields.String(allow_none=True, validate=validate.Length(equal=2),
+                            metadata={"description": "ISO 3166-1 alpha-2, e.g. FR"})
 
 
 class ContactFieldsSchema(StrictSchema):
     first_name = fields.String(allow_none=True, validate=NAME)
     last_name = fields.String(allow_none=True, validate=NAME)
     company = fields.String(allow_none=True, validate=NAME)
-    emails = fields.List(fields.Nested(EmailSchema), validate=validate.Length(max=MAX_EMAILS))
-    phones = fields.List(fields.Nested(PhoneSchema), validate=validate.Length(max=MAX_PHONES))
+    job_title = fields.String(allow_none=True, validate=NAME)
+    code = fields.String(allow_none=True, validate=validate.Length(max=64),
+                         metadata={"description": "your internal code for the contact"})
+    vat_number = fields.String(allow_none=True, validate=validate.Length(max=32),
+                               metadata={"description": "EU VAT number with its country prefix, e.g. FR40303265045"})
+    info_email = fields.String(allow_none=True, validate=validate.Length(max=254),
+                               metadata={"description": "an extra address for information mailings"})
+    websites = fields.List(fields.String(validate=validate.Length(max=2000)), validate=ENTRIES)
+    emails = fields.List(fields.Nested(EmailSchema), validate=ENTRIES)
+    phones = fields.List(fields.Nested(PhoneSchema), validate=ENTRIES)
+    addresses = fields.List(fields.Nested(AddressSchema), validate=ENTRIES)
 
 
 class ContactCreateSchema(ContactFieldsSchema):
@@ -48,16 +79,27 @@ class ContactPatchSchema(ContactFieldsSchema):
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
-class ContactSchema(Schema):
+class ContactSchema(ContactFieldsSchema):
+    class Meta:
+        unknown = RAISE
+
     id = fields.String(required=True)
     revision = fields.Integer(required=True)
-    first_name = fields.String(allow_none=True)
-    last_name = fields.String(allow_none=True)
-    company = fields.String(allow_none=True)
-    emails = fields.List(fields.Nested(EmailSchema))
-    phones = fields.List(fields.Nested(PhoneSchema))
+    phones = fields.List(fields.Nested(PhoneOutSchema))
     created_at = fields.String(required=True)
     updated_at = fields.String(allow_none=True)
+
+
+class HistoryEntrySchema(Schema):
+    revision = fields.Integer(required=True)
+    event_type = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    actor = fields.String(allow_none=True)
+    changes = fields.Dict(metadata={"description": "field -> {from, to}"})
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 
 class ContactPageSchema(Schema):

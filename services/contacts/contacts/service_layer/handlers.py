@@ -8,7 +8,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     with uow:
-        contact = Contact.create(cmd.account_id, cmd.details)
+        contact = Contact.create(cmd.account_id, cmd.details, phone_region=cmd.phone_region)
         uow.contacts.add(contact)
         uow.commit()
     return contact
@@ -17,7 +17,7 @@ def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
 def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
-        contact.update(cmd.revision, cmd.changes)
+        contact.update(cmd.revision, cmd.changes, phone_region=cmd.phone_region)
         uow.commit()
     return contact
 

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from contacts import config
 from contacts.bootstrap import Container
 from contacts.entrypoints.api import create_app
 
@@ -11,18 +12,17 @@ INTERNAL_TOKEN = "integration-test-internal-token"
 
 @pytest.fixture
 def settings(infra, unique_suffix, topic_namespace):
-    return {
+    # Through the real settings loader, so defaults and validation are the ones the service gets.
+    return config.load({
         "MONGO_URI": infra.mongo_uri,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": topic_namespace,
-        "KAFKA_TOPIC_PARTITIONS": 3,
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
-        "MASTER_KEY": os.urandom(32),
+        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"test_{unique_suffix}_keys",
         "CONTACTS_DB": f"test_{unique_suffix}_contacts",
         "LOG_LEVEL": "WARNING",
-        "WORKER_HEARTBEAT_FILE": "/tmp/unused",
-    }
+    })
 
 
 @pytest.fixture
@@ -43,7 +43,3 @@ def client(container):
 
 def headers(account="acct-1"):
     return {"X-Internal-Token": INTERNAL_TOKEN, "X-Account-Id": account}
-
-
-def master_key_b64(settings):
-    return base64.b64encode(settings["MASTER_KEY"]).decode()

@@ -16,19 +16,20 @@ def test_create_returns_the_contact_and_its_location(client):
     assert response.status_code == 201
     body = response.get_json()
     assert body["revision"] == 1 and body["first_name"] == "Louise"
-    assert body["emails"] == [{"address": "louise@maison-papier.fr", "tag": "work", "primary": True}]
+    assert body["emails"] == [{"address": "louise@maison-papier.fr", "tag": "work", "primary": True,
+                               "subscription_status": "not_set", "deliverability": "not_set"}]
     assert response.headers["Location"] == f"/v1/contacts/{body['id']}"
 
 
 def test_invalid_fields_get_a_problem_naming_each_field(client):
-    response = client.post("/v1/contacts", json={"first_name": 3, "emails": [{"address": "nope"}], "nick": "x"},
+    response = client.post("/v1/contacts", json={"first_name": 3, "emails": [{"tag": "nope"}], "nick": "x"},
                            headers=headers())
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["type"] == "/problems/invalid-input" and problem["status"] == 422
     assert set(problem["errors"]) == {"first_name", "emails", "nick"}
-    assert "0" in problem["errors"]["emails"]
+    assert set(problem["errors"]["emails"]["0"]) == {"address", "tag"}
 
 
 def test_a_contact_with_nothing_to_identify_it_is_refused(client):
@@ -104,3 +105,55 @@ def test_bad_cursor_and_limit_are_field_errors(client):
 def test_readyz_reports_mongodb_and_kafka(client):
     body = client.get("/readyz").get_json()
     assert body["checks"] == {"mongodb": "up", "kafka": "up"}
+
+
+FULL = {
+    "first_name": "Louise", "last_name": "Desnotes", "company": "Maison du Papier", "job_title": "Gérante",
+    "code": "C-042", "vat_number": "FR 40 303 265 045", "info_email": "info@maison-papier.fr",
+    "websites": ["https://maison-papier.fr"],
+    "emails": [{"address": "louise@maison-papier.fr", "tag": "work", "subscription_status": "subscribed",
+                "deliverability": "valid"}],
+    "phones": [{"number": "03 20 06 51 26", "tag": "direct_line"}, {"number": "06 12 34 56 78", "tag": "mobile"}],
+    "addresses": [{"tag": "billing", "street": ["12 rue de la Paix"], "postal_code": "59000", "city": "Lille",
+                   "country": "FR"}],
+}
+
+
+def test_the_full_contact_model_round_trips_through_the_read_model(client, container):
+    created = client.post("/v1/contacts", json=FULL, headers=headers())
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["vat_number"] == "FR40303265045"
+    assert [p["e164"] for p in body["phones"]] == ["+33320065126", "+33612345678"]
+    assert body["emails"][0]["subscription_status"] == "subscribed"
+    project_all(container)
+    read = client.get(f"/v1/contacts/{body['id']}", headers=headers()).get_json()
+    assert {k: v for k, v in read.items() if k != "updated_at"} == {k: v for k, v in body.items() if k != "updated_at"}
+
+
+def test_domain_problems_come_back_by_field_path(client):
+    response = client.post("/v1/contacts", headers=headers(), json={
+        "first_name": "Louise", "vat_number": "FR00000000000", "phones": [{"number": "123"}],
+        "emails": [{"address": "x@y.fr"}, {"address": "X@Y.FR"}], "addresses": [{"country": "ZZ"}],
+    })
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"vat_number", "phones", "emails", "addresses"}
+    assert errors["emails"]["1"]["address"] == ["same as entry 0"]
+    assert "country" in errors["addresses"]["0"]
+
+
+def test_history_lists_who_changed_what_and_when(client):
+    created = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()
+    url = f"/v1/contacts/{created['id']}"
+    client.patch(url, json={"revision": 1, "company": "Maison du Papier", "first_name": "Louise-Anne"},
+                 headers={**headers(), "X-Actor": "api-key:k1"})
+    history = client.get(f"{url}/history", headers=headers()).get_json()["items"]
+    assert [(h["revision"], h["event_type"]) for h in history] == [(2, "ContactUpdated"), (1, "ContactCreated")]
+    assert history[0]["changes"] == {
+        "company": {"from": None, "to": "Maison du Papier"},
+        "first_name": {"from": "Louise", "to": "Louise-Anne"},
+    }
+    assert history[0]["actor"] == "api-key:k1"
+    assert history[1]["changes"] == {"first_name": {"from": None, "to": "Louise"}}
+    assert client.get(f"{url}/history", headers=headers("acct-2")).status_code == 404

@@ -2,7 +2,8 @@ import pytest
 
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from contacts.domain.events import ContactCreated, ContactDeleted, ContactUpdated
-from contacts.domain.model import MAX_EMAILS, Contact
+from contacts.domain.contact_fields import MAX_ENTRIES
+from contacts.domain.model import Contact
 
 
 def louise(**overrides):
@@ -37,7 +38,7 @@ def test_the_flagged_email_is_the_only_primary():
         ({"first_name": "", "last_name": None, "company": "  ", "emails": [], "phones": []}, "_schema"),
         ({"emails": [{"address": "a@x.fr"}, {"address": "A@X.FR"}]}, "emails"),
         ({"emails": [{"address": "a@x.fr", "primary": True}, {"address": "b@x.fr", "primary": True}]}, "emails"),
-        ({"emails": [{"address": f"p{i}@x.fr"} for i in range(MAX_EMAILS + 1)]}, "emails"),
+        ({"emails": [{"address": f"p{i}@x.fr"} for i in range(MAX_ENTRIES + 1)]}, "emails"),
     ],
 )
 def test_invalid_contacts_are_refused_with_the_field_named(details, field):
