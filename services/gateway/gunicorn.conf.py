@@ -1,6 +1,8 @@
 """gunicorn settings of the gateway; every value can be overridden from the environment."""
 import os
 
+from crm_platform.json_logging import gunicorn_logconfig
+
 bind = os.environ.get("BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -8,4 +10,14 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 20
 accesslog = None  # the app logs each request as JSON
+logconfig_dict = gunicorn_logconfig("gateway")
 control_socket_disable = True  # no shared ~/.gunicorn socket (two apps per host, read-only root in k8s)
+
+
+
+def on_starting(server):
+    """Check the environment once, in the master, so a bad variable stops start-up with one clear line."""
+    from crm_platform.settings import load_or_exit
+    from gateway import config
+
+    load_or_exit(config.load, "gateway")

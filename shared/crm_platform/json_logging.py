@@ -22,15 +22,32 @@ class _TraceFilter(logging.Filter):
         return True
 
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(correlation_id)s"
+RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
+def gunicorn_logconfig(service: str) -> dict:
+    """A `logconfig_dict` for gunicorn.conf.py, so that gunicorn's own lines are JSON too."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"trace": {"()": _TraceFilter, "service": service}},
+        "formatters": {"json": {"()": JsonFormatter, "fmt": FORMAT, "rename_fields": RENAMED}},
+        "handlers": {
+            "json": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["trace"], "stream": "ext://sys.stderr"}
+        },
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        },
+    }
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every log record of the process to stderr as one JSON object per line."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(correlation_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-    )
+    handler.setFormatter(JsonFormatter(FORMAT, rename_fields=RENAMED))
     handler.addFilter(_TraceFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -57,3 +57,11 @@ def load_settings(schema: Schema, environ: Mapping[str, str] | None = None) -> d
     except ValidationError as exc:
         problems = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in sorted(exc.messages.items()))
         raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def load_or_exit(loader, service: str) -> dict:
+    """Settings from `loader()`, or exit with one line naming every bad variable (for process start-up)."""
+    try:
+        return loader()
+    except ConfigurationError as exc:
+        raise SystemExit(f"{service}: {exc}") from None

@@ -6,6 +6,7 @@ import sys
 import time
 
 from crm_platform.json_logging import configure_logging
+from crm_platform.settings import load_or_exit
 from crm_platform.projections import replay
 
 from contacts import config
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-projection", help="rebuild the contacts read model from the event store")
     args = parser.parse_args(argv)
-    settings = config.load()
+    settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
     if args.command == "rebuild-projection":
         started = time.perf_counter()

@@ -6,6 +6,7 @@ import sys
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.json_logging import configure_logging
+from crm_platform.settings import load_or_exit
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.worker_runtime import run_loops
 
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def main() -> int:
-    settings = config.load()
+    settings = load_or_exit(config.load, "contacts-worker")
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()

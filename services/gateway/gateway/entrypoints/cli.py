@@ -6,6 +6,7 @@ import json
 import sys
 
 from crm_platform.json_logging import configure_logging
+from crm_platform.settings import load_or_exit
 
 from gateway import config
 from gateway.bootstrap import Container
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--account-id", required=True)
     args = parser.parse_args(argv)
 
-    settings = config.load()
+    settings = load_or_exit(config.load, "gateway-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", "WARNING")
     container = Container(settings)
     container.ensure_indexes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from crm_platform.json_logging import configure_logging
+from crm_platform.settings import load_or_exit
 from crm_platform.kafka_clients import ensure_topics
 from crm_platform.worker_runtime import run_loops
 
@@ -12,7 +13,7 @@ from gateway.bootstrap import Container
 
 
 def main() -> int:
-    settings = config.load()
+    settings = load_or_exit(config.load, "gateway-worker")
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
