@@ -63,3 +63,23 @@ def test_openapi_and_docs_are_served(system):
     docs = requests.get(f"{system.gateway_url}/docs", timeout=10)
     assert docs.status_code == 200 and "swagger-ui" in docs.text
     assert requests.get(f"{system.gateway_url}/docs/swagger-ui-bundle.js", timeout=10).status_code == 200
+
+
+def test_deleting_a_label_takes_it_off_every_contact(system, account_a):
+    base = system.gateway_url
+    auth = bearer(account_a)
+    label = requests.post(f"{base}/v1/labels/find-or-create", json={"name": "Ancien client"}, headers=auth, timeout=10).json()
+    ids = [requests.post(f"{base}/v1/contacts", json={"first_name": f"L{i}"}, headers=auth, timeout=10).json()["id"]
+           for i in range(3)]
+    for contact_id in ids:
+        assert requests.put(f"{base}/v1/contacts/{contact_id}/labels/{label['key']}", headers=auth, timeout=10).ok
+
+    def labels_of(contact_id):
+        response = requests.get(f"{base}/v1/contacts/{contact_id}", headers=auth, timeout=10)
+        return response.json()["labels"] if response.ok else None
+
+    assert all(eventually(lambda: labels_of(i), lambda got: got == [label["key"]]) == [label["key"]] for i in ids)
+    assert requests.delete(f"{base}/v1/labels/{label['key']}", headers=auth, timeout=10).status_code == 204
+    assert all(eventually(lambda: labels_of(i), lambda got: got == []) == [] for i in ids)
+    history = requests.get(f"{base}/v1/contacts/{ids[0]}/history", headers=auth, timeout=10).json()["items"]
+    assert history[0]["event_type"] == "LabelUnassigned"

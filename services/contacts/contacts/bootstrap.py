@@ -11,6 +11,7 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
 from contacts import config
+from contacts.adapters.label_store import LabelsProjection
 from contacts.adapters.projection import ContactsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -37,6 +38,18 @@ class Container:
     def projection(self) -> ContactsProjection:
         return ContactsProjection(self.db["contacts"], self.cipher)
 
+    @property
+    def labels_projection(self) -> LabelsProjection:
+        return LabelsProjection(self.db["labels"])
+
+    def apply_to_projections(self, envelope) -> None:
+        """Route one event to the read model of its aggregate type."""
+        self.projection.apply(envelope)
+        self.labels_projection.apply(envelope)
+
+    def label_removal_consumer(self):
+        return self._events_consumer("label-removal")
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
 
@@ -51,11 +64,15 @@ class Container:
         return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
 
     def projection_consumer(self):
+        return self._events_consumer("projection")
+
+    def _events_consumer(self, purpose: str):
+        """A consumer of contacts.events in a group of its own per purpose (each reads every event)."""
         return make_consumer(
             self.settings["KAFKA_BOOTSTRAP_SERVERS"],
-            group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}contacts.projection",
+            group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}contacts.{purpose}",
             topics=[self.events_topic],
-            client_id=f"{config.SERVICE_NAME}-projection",
+            client_id=f"{config.SERVICE_NAME}-{purpose}",
         )
 
     def outbox_relay(self) -> OutboxRelay:
@@ -66,3 +83,4 @@ class Container:
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
         self.projection.ensure_indexes()
+        self.labels_projection.ensure_indexes()

@@ -56,6 +56,20 @@ def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: s
     return list(reversed(entries))
 
 
+def list_labels(labels: Collection, account_id: str) -> list[dict]:
+    docs = labels.find({"account_id": account_id, "deleted": False}).sort("name_folded", 1)
+    return [{"key": d["key"], "name": d["name"]} for d in docs]
+
+
+def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | None:
+    doc = labels.find_one({"account_id": account_id, "name_folded": name.casefold(), "deleted": False})
+    return None if doc is None else doc["key"]
+
+
+def contact_ids_with_label(contacts: Collection, account_id: str, key: str) -> list[str]:
+    return [d["_id"] for d in contacts.find({"account_id": account_id, "labels": key, **VISIBLE}, {"_id": 1})]
+
+
 def list_contacts(contacts: Collection, account_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """One page, newest first, and the cursor of the next page (None on the last page)."""
     query: dict = {"account_id": account_id, **VISIBLE}

@@ -19,7 +19,8 @@ class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
         self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
-        self.upstreams = config.upstreams(settings)
+        self.upstreams = config.services(settings)  # service name -> base URL
+        self.routes = config.ROUTES
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
 
     @property

@@ -21,6 +21,10 @@ def load(environ=None) -> dict:
     return load_settings(GatewaySettings(), environ)
 
 
-def upstreams(settings: dict) -> dict[str, str]:
-    """First path segment under /v1/ -> base URL of the service that owns it."""
+def services(settings: dict) -> dict[str, str]:
+    """Service name -> base URL of the services behind the gateway."""
     return {"contacts": settings["CONTACTS_URL"].rstrip("/")}
+
+
+# First path segment under /v1/ -> the service that owns that resource.
+ROUTES = {"contacts": "contacts", "labels": "contacts"}

@@ -4,7 +4,16 @@ from __future__ import annotations
 from crm_platform.envelope import EventEnvelope, new_envelope
 from crm_platform.personal_data import PersonalDataCipher
 
-from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted, ContactEvent, ContactUpdated
+from contacts.domain.events import (
+    PERSONAL_FIELDS,
+    STATEFUL_EVENTS,
+    ContactCreated,
+    ContactDeleted,
+    ContactEvent,
+    ContactUpdated,
+    LabelAssigned,
+    LabelUnassigned,
+)
 
 AGGREGATE_TYPE = "Contact"
 
@@ -16,13 +25,15 @@ def data_subject(contact_id: str) -> str:
 
 def to_envelope(event: ContactEvent, version: int, cipher: PersonalDataCipher) -> EventEnvelope:
     payload: dict = {"contact_id": event.contact_id}
-    if isinstance(event, (ContactCreated, ContactUpdated)):
+    if isinstance(event, STATEFUL_EVENTS):
         personal = {k: v for k, v in event.details.items() if k in PERSONAL_FIELDS}
         other = {k: v for k, v in event.details.items() if k not in PERSONAL_FIELDS}
         payload.update(details=other, personal=cipher.seal(data_subject(event.contact_id), personal))
         payload["created_at"] = event.created_at
     if isinstance(event, ContactUpdated):
         payload["changed"] = list(event.changed)
+    if isinstance(event, (LabelAssigned, LabelUnassigned)):
+        payload["label_key"] = event.label_key
     return new_envelope(
         event_type=type(event).__name__,
         aggregate_type=AGGREGATE_TYPE,
@@ -43,4 +54,7 @@ def from_envelope(envelope: EventEnvelope, cipher: PersonalDataCipher) -> Contac
         return ContactCreated(p["contact_id"], envelope.account_id, details, p["created_at"])
     if envelope.event_type == "ContactUpdated":
         return ContactUpdated(p["contact_id"], envelope.account_id, details, list(p.get("changed", [])), p["created_at"])
+    if envelope.event_type in ("LabelAssigned", "LabelUnassigned"):
+        kind = LabelAssigned if envelope.event_type == "LabelAssigned" else LabelUnassigned
+        return kind(p["contact_id"], envelope.account_id, p["label_key"], details, p["created_at"])
     raise ValueError(f"unknown contact event type {envelope.event_type!r}")

@@ -14,7 +14,7 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
 
-from contacts.adapters.event_codec import from_envelope
+from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
 
 PROJECTED_FIELDS = PERSONAL_FIELDS
@@ -33,7 +33,7 @@ class ContactsProjection:
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Apply one contact event; True if it changed the view."""
-        if envelope.aggregate_type != "Contact":
+        if envelope.aggregate_type != AGGREGATE_TYPE:
             return False
         key = envelope.aggregate_id
         stamp = {"account_id": envelope.account_id, "updated_at": envelope.occurred_at}
@@ -42,14 +42,15 @@ class ContactsProjection:
         except SubjectErased:  # personal data shredded: keep nothing but the tombstone
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},
-                unset_fields=PROJECTED_FIELDS, replace_same_version=rebuilding,
+                unset_fields=(*PROJECTED_FIELDS, "labels"), replace_same_version=rebuilding,
             )
         if isinstance(event, ContactDeleted):
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True},
-                unset_fields=PROJECTED_FIELDS, replace_same_version=rebuilding,
+                unset_fields=(*PROJECTED_FIELDS, "labels"), replace_same_version=rebuilding,
             )
         fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}
+        fields["labels"] = list(event.details.get("labels", []))
         fields["created_at"] = datetime.fromisoformat(event.created_at)
         return versioned_upsert(
             self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},

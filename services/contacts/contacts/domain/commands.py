@@ -25,3 +25,43 @@ class DeleteContact:
     account_id: str
     contact_id: str
     revision: int | None = None
+
+
+@dataclass(frozen=True)
+class CreateLabel:
+    account_id: str
+    name: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class FindOrCreateLabel:
+    account_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RenameLabel:
+    account_id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteLabel:
+    account_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class AssignLabel:
+    account_id: str
+    contact_id: str
+    key: str
+
+
+@dataclass(frozen=True)
+class UnassignLabel:
+    account_id: str
+    contact_id: str
+    key: str

@@ -23,13 +23,34 @@ class ContactUpdated:
 
 
 @dataclass(frozen=True)
+class LabelAssigned:
+    contact_id: str
+    account_id: str
+    label_key: str
+    details: dict
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class LabelUnassigned:
+    contact_id: str
+    account_id: str
+    label_key: str
+    details: dict
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
 class ContactDeleted:
     contact_id: str
     account_id: str
 
 
-ContactEvent = ContactCreated | ContactUpdated | ContactDeleted
+ContactEvent = ContactCreated | ContactUpdated | LabelAssigned | LabelUnassigned | ContactDeleted
+# Events after which the contact exists, carrying its whole state in `details`.
+STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned)
 
+# `details` also holds `labels` (label keys): not personal, so it travels in clear.
 # Fields of `details` that identify a person: they travel sealed with the contact's key.
 # Every field of a contact can identify its person, so all of them are sealed.
 PERSONAL_FIELDS = (

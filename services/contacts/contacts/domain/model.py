@@ -16,7 +16,14 @@ from contacts.domain.contact_fields import (
     phone_e164,
 )
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
-from contacts.domain.events import ContactCreated, ContactDeleted, ContactEvent, ContactUpdated
+from contacts.domain.events import (
+    ContactCreated,
+    ContactDeleted,
+    ContactEvent,
+    ContactUpdated,
+    LabelAssigned,
+    LabelUnassigned,
+)
 
 EDITABLE_FIELDS = (*TEXT_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses")
 IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
@@ -41,7 +48,7 @@ class Contact:
         cls, account_id: str, details: dict, contact_id: str | None = None, phone_region: str = DEFAULT_PHONE_REGION
     ) -> "Contact":
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
-        normalized = normalize_details(details, phone_region)
+        normalized = {**normalize_details(details, phone_region), "labels": []}
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
         return contact
 
@@ -58,9 +65,29 @@ class Contact:
         if unknown:
             raise InvalidContact("unknown fields", errors={name: ["unknown field"] for name in sorted(unknown)})
         merged = normalize_details({**self.details, **changes}, phone_region)
+        merged["labels"] = list(self.details.get("labels", []))
         changed = [name for name in EDITABLE_FIELDS if merged.get(name) != self.details.get(name)]
         if changed:
             self._record(ContactUpdated(self.id, self.account_id, merged, changed, self.created_at))
+
+    def assign_label(self, key: str) -> bool:
+        """Give the contact a label; False (and no event) if it has it already."""
+        self._check_live()
+        labels = self.details.get("labels", [])
+        if key in labels:
+            return False
+        self._record(LabelAssigned(self.id, self.account_id, key, {**self.details, "labels": [*labels, key]}, self.created_at))
+        return True
+
+    def unassign_label(self, key: str) -> bool:
+        """Take a label off the contact; False (and no event) if it does not have it."""
+        self._check_live()
+        labels = self.details.get("labels", [])
+        if key not in labels:
+            return False
+        details = {**self.details, "labels": [k for k in labels if k != key]}
+        self._record(LabelUnassigned(self.id, self.account_id, key, details, self.created_at))
+        return True
 
     def delete(self, revision: int | None) -> None:
         if revision is not None:
@@ -69,9 +96,12 @@ class Contact:
             raise ContactNotFound(self.id)
         self._record(ContactDeleted(self.id, self.account_id))
 
-    def _check_current(self, revision: int) -> None:
+    def _check_live(self) -> None:
         if self.deleted:
             raise ContactNotFound(self.id)
+
+    def _check_current(self, revision: int) -> None:
+        self._check_live()
         if revision != self.revision:
             raise StaleContactRevision(self.id, revision, self.revision)
 
@@ -84,7 +114,7 @@ class Contact:
         self.revision += 1
         if isinstance(event, ContactCreated):
             self.details, self.created_at = dict(event.details), event.created_at
-        elif isinstance(event, ContactUpdated):
+        elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned)):
             self.details = dict(event.details)
         elif isinstance(event, ContactDeleted):
             self.deleted = True

@@ -10,6 +10,7 @@ from contacts import config, views
 from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
+from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
 from contacts.service_layer import handlers
 
@@ -28,6 +29,7 @@ def create_app(settings: dict | None = None) -> Flask:
     )
     app.extensions["container"] = container
     app.register_blueprint(bp)
+    app.register_blueprint(labels_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 

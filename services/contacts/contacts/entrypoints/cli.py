@@ -19,15 +19,20 @@ def rebuild_projection(container: Container) -> int:
     Each document is rewritten from the events at its version or kept if the live
     consumer has already moved it further, so the rebuild never goes backwards.
     """
-    projection = container.projection
-    projection.ensure_indexes()
-    return replay(container.event_store.read_all(), lambda e: projection.apply(e, rebuilding=True))
+    contacts, labels = container.projection, container.labels_projection
+    container.ensure_indexes()
+
+    def apply(envelope) -> None:
+        contacts.apply(envelope, rebuilding=True)
+        labels.apply(envelope, rebuilding=True)
+
+    return replay(container.event_store.read_all(), apply)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contacts", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("rebuild-projection", help="rebuild the contacts read model from the event store")
+    sub.add_parser("rebuild-projection", help="rebuild the contacts and labels read models from the event store")
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])

@@ -15,6 +15,7 @@ def contact_from_aggregate(contact: Contact) -> dict:
         "id": contact.id,
         "revision": contact.revision,
         **_fields(contact.details),
+        "labels": list(contact.details.get("labels", [])),
         "created_at": contact.created_at,
         "updated_at": contact.updated_at or None,
     }
@@ -25,6 +26,7 @@ def contact_from_view(doc: dict) -> dict:
         "id": doc["_id"],
         "revision": doc["version"],
         **_fields(doc),
+        "labels": list(doc.get("labels") or []),
         "created_at": doc["created_at"].isoformat(timespec="milliseconds"),
         "updated_at": doc["updated_at"].isoformat(timespec="milliseconds") if doc.get("updated_at") else None,
     }

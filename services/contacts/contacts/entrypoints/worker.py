@@ -10,8 +10,9 @@ from crm_platform.settings import load_or_exit
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.worker_runtime import run_loops
 
-from contacts import config
+from contacts import config, views
 from contacts.bootstrap import Container
+from contacts.service_layer import label_handlers
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,19 @@ def main() -> int:
     container.ensure_indexes()
     topic = container.events_topic
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], settings["KAFKA_TOPIC_PARTITIONS"])
-    projection = container.projection
-    consumer = EventConsumer(
-        "contacts.projection", container.projection_consumer, container.producer, lambda e: projection.apply(e)
+    projections = EventConsumer(
+        "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections
+    )
+    label_removal = EventConsumer(
+        "contacts.label-removal", container.label_removal_consumer, container.producer,
+        lambda e: label_handlers.remove_deleted_label(
+            e, lambda account, key: views.contact_ids_with_label(container.projection.collection, account, key),
+            container.unit_of_work(),
+        ),
     )
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "contacts-projection": consumer.run},
+        {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
+         "label-removal": label_removal.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 
+from contacts.adapters.label_store import LabelRepository
 from contacts.adapters.repository import ContactRepository
 
 
@@ -12,13 +13,17 @@ class UnitOfWork:
         self._store = store
         self._cipher = cipher
         self.contacts: ContactRepository
+        self.labels: LabelRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
+        self.labels = LabelRepository(self._store)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.contacts.seen.clear()  # uncommitted events are dropped
+        self.labels.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
+        self.labels.save_pending()

@@ -30,8 +30,8 @@ def create_app(settings: dict | None = None) -> Flask:
     )
     app.extensions["container"] = container
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    app.add_url_rule("/v1/<service>", "proxy_root", proxy, methods=methods, defaults={"rest": ""})
-    app.add_url_rule("/v1/<service>/<path:rest>", "proxy", proxy, methods=methods)
+    app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""})
+    app.add_url_rule("/v1/<resource>/<path:rest>", "proxy", proxy, methods=methods)
     app.add_url_rule("/openapi.json", "openapi", openapi)
     app.add_url_rule("/docs", "docs", docs)
     app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)
@@ -42,12 +42,13 @@ def _container() -> Container:
     return current_app.extensions["container"]
 
 
-def proxy(service: str, rest: str) -> Response:
+def proxy(resource: str, rest: str) -> Response:
     container = _container()
     caller = authenticate(container.accounts)
-    base = container.upstreams.get(service)
-    if base is None or any(segment in (".", "..") for segment in rest.split("/")):
-        raise NotFound(f"no resource /v1/{service}; see /docs for what this API offers")
+    service = container.routes.get(resource)
+    if service is None or any(segment in (".", "..") for segment in rest.split("/")):
+        raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
+    base = container.upstreams[service]
     trace = request_context.current()
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers.update(
@@ -61,7 +62,7 @@ def proxy(service: str, rest: str) -> Response:
     upstream = container.upstream_client.call(
         service,
         request.method,
-        f"{base}/v1/{service}" + (f"/{rest}" if rest else ""),
+        f"{base}/v1/{resource}" + (f"/{rest}" if rest else ""),
         headers,
         params=request.args,
         data=request.get_data(),

@@ -1,0 +1,128 @@
+"""Labels: named groups of contacts per account (Wix's labels, Opentime's categories).
+
+A label has an immutable key (what contacts and filters refer to) and a
+display name that can change. Its aggregate id embeds the account and key, so
+the event store itself refuses a second label with the same key.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from crm_platform.errors import Conflict, InvalidInput, NotFound
+
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_NAME = 100
+
+
+class LabelNotFound(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"label {key!r} does not exist in this account", label_key=key)
+
+
+class LabelKeyTaken(Conflict):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"a label with key {key!r} already exists in this account", label_key=key)
+
+
+@dataclass(frozen=True)
+class LabelCreated:
+    label_id: str
+    account_id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LabelRenamed:
+    label_id: str
+    account_id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LabelDeleted:
+    label_id: str
+    account_id: str
+    key: str
+
+
+LabelEvent = LabelCreated | LabelRenamed | LabelDeleted
+
+
+def label_id(account_id: str, key: str) -> str:
+    return f"label:{account_id}:{key}"
+
+
+def key_from_name(name: str) -> str:
+    """A key for a display name: 'Client VIP' -> 'client-vip', 'Fournisseur éthique' -> 'fournisseur-ethique'."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    key = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].rstrip("-")
+    return key or "label"
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise InvalidInput("invalid label name", errors={"name": [f"1 to {MAX_NAME} characters"]})
+    return cleaned
+
+
+class Label:
+    def __init__(self, account_id: str, key: str) -> None:
+        self.id = label_id(account_id, key)
+        self.account_id = account_id
+        self.key = key
+        self.name = ""
+        self.revision = 0
+        self.deleted = False
+        self.pending: list[LabelEvent] = []
+
+    @classmethod
+    def create(cls, account_id: str, name: str, key: str | None = None) -> "Label":
+        key = key or key_from_name(name)
+        if not KEY_PATTERN.match(key):
+            raise InvalidInput("invalid label key", errors={"key": ["lowercase letters, digits and -, at most 64"]})
+        label = cls(account_id, key)
+        label._record(LabelCreated(label.id, account_id, key, clean_name(name)))
+        return label
+
+    @classmethod
+    def from_history(cls, account_id: str, key: str, history: list[LabelEvent]) -> "Label":
+        label = cls(account_id, key)
+        for event in history:
+            label._apply(event)
+        return label
+
+    def recreate(self, name: str) -> None:
+        """Bring back a deleted label's key with a new name."""
+        if not self.deleted:
+            raise LabelKeyTaken(self.key)
+        self._record(LabelCreated(self.id, self.account_id, self.key, clean_name(name)))
+
+    def rename(self, name: str) -> None:
+        self._check_live()
+        name = clean_name(name)
+        if name != self.name:
+            self._record(LabelRenamed(self.id, self.account_id, self.key, name))
+
+    def delete(self) -> None:
+        self._check_live()
+        self._record(LabelDeleted(self.id, self.account_id, self.key))
+
+    def _check_live(self) -> None:
+        if self.deleted:
+            raise LabelNotFound(self.key)
+
+    def _record(self, event: LabelEvent) -> None:
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: LabelEvent) -> None:
+        self.revision += 1
+        if isinstance(event, (LabelCreated, LabelRenamed)):
+            self.name, self.deleted = event.name, False
+        else:
+            self.deleted = True

@@ -1,0 +1,103 @@
+"""Label endpoints (`/v1/labels`) and label assignment on contacts. Views load, call a handler, dump."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from marshmallow import Schema, fields, validate
+
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, json_body
+
+from contacts import views
+from contacts.bootstrap import Container
+from contacts.domain import commands
+from contacts.entrypoints.representation import contact_from_aggregate
+from contacts.entrypoints.schemas import ContactSchema, StrictSchema
+from contacts.service_layer import label_handlers
+
+bp = Blueprint("labels", __name__)
+TAGS = ["labels"]
+
+
+class LabelCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    key = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"),
+                        metadata={"description": "immutable; derived from the name when omitted"})
+
+
+class LabelNameSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class LabelSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class LabelListSchema(Schema):
+    items = fields.List(fields.Nested(LabelSchema), required=True)
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def _label(label) -> dict:
+    return {"key": label.key, "name": label.name}
+
+
+@bp.get("/v1/labels")
+@operation("List the account's labels", tags=TAGS, responses={200: LabelListSchema})
+def list_labels():
+    return {"items": views.list_labels(_container().labels_projection.collection, account_id())}
+
+
+@bp.post("/v1/labels")
+@operation("Create a label", tags=TAGS, request_schema=LabelCreateSchema, responses={201: LabelSchema},
+           problems=(409, 415, 422))
+def create_label():
+    data = LabelCreateSchema().load(json_body())
+    label = label_handlers.create_label(commands.CreateLabel(account_id(), **data), _container().unit_of_work())
+    return _label(label), 201
+
+
+@bp.post("/v1/labels/find-or-create")
+@operation("The label with this name (any case), created if there is none", tags=TAGS,
+           request_schema=LabelNameSchema, responses={200: LabelSchema}, problems=(415, 422))
+def find_or_create_label():
+    data = LabelNameSchema().load(json_body())
+    container = _container()
+    label = label_handlers.find_or_create_label(
+        commands.FindOrCreateLabel(account_id(), data["name"]), container.unit_of_work(),
+        lambda account, name: views.label_key_by_name(container.labels_projection.collection, account, name),
+    )
+    return _label(label)
+
+
+@bp.patch("/v1/labels/<key>")
+@operation("Rename a label (its key stays)", tags=TAGS, request_schema=LabelNameSchema,
+           responses={200: LabelSchema}, problems=(404, 415, 422))
+def rename_label(key: str):
+    data = LabelNameSchema().load(json_body())
+    return _label(label_handlers.rename_label(commands.RenameLabel(account_id(), key, data["name"]),
+                                              _container().unit_of_work()))
+
+
+@bp.delete("/v1/labels/<key>")
+@operation("Delete a label; it is taken off every contact", tags=TAGS, responses={204: None}, problems=(404,))
+def delete_label(key: str):
+    label_handlers.delete_label(commands.DeleteLabel(account_id(), key), _container().unit_of_work())
+    return "", 204
+
+
+@bp.put("/v1/contacts/<contact_id>/labels/<key>")
+@operation("Give a contact a label", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
+def assign_label(contact_id: str, key: str):
+    cmd = commands.AssignLabel(account_id(), contact_id, key)
+    return contact_from_aggregate(label_handlers.assign_label(cmd, _container().unit_of_work()))
+
+
+@bp.delete("/v1/contacts/<contact_id>/labels/<key>")
+@operation("Take a label off a contact", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
+def unassign_label(contact_id: str, key: str):
+    cmd = commands.UnassignLabel(account_id(), contact_id, key)
+    return contact_from_aggregate(label_handlers.unassign_label(cmd, _container().unit_of_work()))

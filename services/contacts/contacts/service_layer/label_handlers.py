@@ -1,0 +1,120 @@
+"""Handlers of the label commands: one per command, like handlers.py."""
+from __future__ import annotations
+
+from typing import Callable
+
+from crm_platform.event_store import ConcurrencyConflict
+
+from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound
+from contacts.domain.labels import Label, LabelKeyTaken, LabelNotFound, clean_name, key_from_name
+from contacts.domain.model import Contact
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+FindLabelByName = Callable[[str, str], str | None]  # (account id, name) -> key of a live label
+MAX_KEY_SUFFIX = 50
+
+
+def create_label(cmd: commands.CreateLabel, uow: UnitOfWork) -> Label:
+    with uow:
+        label = _new_or_revived(uow, cmd.account_id, cmd.name, cmd.key)
+        uow.commit()
+    return label
+
+
+def find_or_create_label(cmd: commands.FindOrCreateLabel, uow: UnitOfWork, find_by_name: FindLabelByName) -> Label:
+    """The live label with this name (any case), or a new one; a taken key gets a -2, -3... suffix."""
+    name = clean_name(cmd.name)
+    if (key := find_by_name(cmd.account_id, name)) is not None:
+        with uow:
+            label = uow.labels.find(cmd.account_id, key)
+        if label is not None and not label.deleted:
+            return label
+    base = key_from_name(name)
+    for attempt in range(1, MAX_KEY_SUFFIX + 1):
+        try:
+            return create_label(commands.CreateLabel(cmd.account_id, name, base if attempt == 1 else f"{base}-{attempt}"), uow)
+        except (LabelKeyTaken, ConcurrencyConflict):
+            continue
+    raise LabelKeyTaken(base)
+
+
+def rename_label(cmd: commands.RenameLabel, uow: UnitOfWork) -> Label:
+    with uow:
+        label = _live(uow, cmd.account_id, cmd.key)
+        label.rename(cmd.name)
+        uow.commit()
+    return label
+
+
+def delete_label(cmd: commands.DeleteLabel, uow: UnitOfWork) -> None:
+    """Delete the label; the worker then takes it off every contact (LabelDeleted -> UnassignLabel)."""
+    with uow:
+        _live(uow, cmd.account_id, cmd.key).delete()
+        uow.commit()
+
+
+def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
+    def change(contact: Contact) -> bool:
+        _live(uow, cmd.account_id, cmd.key)  # contacts may only carry labels that exist
+        return contact.assign_label(cmd.key)
+
+    return _change_contact(uow, cmd.account_id, cmd.contact_id, change)[0]
+
+
+def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork) -> Contact:
+    return _change_contact(uow, cmd.account_id, cmd.contact_id, lambda contact: contact.unassign_label(cmd.key))[0]
+
+
+def _change_contact(
+    uow: UnitOfWork, account_id: str, contact_id: str, change: Callable[[Contact], bool], attempts: int = 3
+) -> tuple[Contact, bool]:
+    """Apply `change` to the contact and commit; (the contact, whether it changed)."""
+    # Label changes commute and need no revision from the caller: on a concurrent
+    # write we simply reload and apply again.
+    for attempt in range(attempts):
+        try:
+            with uow:
+                contact = uow.contacts.get(account_id, contact_id)
+                changed = change(contact)
+                uow.commit()
+            return contact, changed
+        except ConcurrencyConflict:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _live(uow: UnitOfWork, account_id: str, key: str) -> Label:
+    label = uow.labels.find(account_id, key)
+    if label is None or label.deleted:
+        raise LabelNotFound(key)
+    return label
+
+
+def _new_or_revived(uow: UnitOfWork, account_id: str, name: str, key: str | None) -> Label:
+    candidate = Label.create(account_id, name, key)  # validates the name and key
+    existing = uow.labels.find(account_id, candidate.key)
+    if existing is None:
+        uow.labels.add(candidate)
+        return candidate
+    existing.recreate(name)  # LabelKeyTaken unless it was deleted
+    return existing
+
+
+def remove_deleted_label(envelope, contacts_with_label: Callable[[str, str], list[str]], uow: UnitOfWork) -> int:
+    """On LabelDeleted: take the label off every contact that has it; return how many changed.
+
+    Idempotent (unassigning a missing label records nothing), so re-delivery is harmless.
+    """
+    if envelope.event_type != "LabelDeleted":
+        return 0
+    key, account = envelope.payload["key"], envelope.account_id
+    changed = 0
+    for contact_id in contacts_with_label(account, key):
+        try:
+            _, took_off = _change_contact(uow, account, contact_id, lambda contact: contact.unassign_label(key))
+        except ContactNotFound:
+            continue  # deleted or erased meanwhile
+        changed += took_off
+    return changed

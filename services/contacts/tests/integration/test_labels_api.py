@@ -1,0 +1,50 @@
+"""Labels through the contacts API on the real MongoDB server (read models fed by hand; e2e runs the worker)."""
+from .conftest import headers
+
+
+def project_all(container):
+    for envelope in container.event_store.read_all():
+        container.apply_to_projections(envelope)
+
+
+def test_create_rename_list_and_delete_labels(client, container):
+    created = client.post("/v1/labels", json={"name": "Fournisseur"}, headers=headers())
+    assert created.status_code == 201 and created.get_json() == {"key": "fournisseur", "name": "Fournisseur"}
+    assert client.post("/v1/labels", json={"name": "Fournisseur"}, headers=headers()).status_code == 409
+    renamed = client.patch("/v1/labels/fournisseur", json={"name": "Fournisseurs"}, headers=headers())
+    assert renamed.get_json() == {"key": "fournisseur", "name": "Fournisseurs"}
+    client.post("/v1/labels", json={"name": "Client"}, headers=headers())
+    project_all(container)
+    assert client.get("/v1/labels", headers=headers()).get_json()["items"] == [
+        {"key": "client", "name": "Client"}, {"key": "fournisseur", "name": "Fournisseurs"}]
+    assert client.get("/v1/labels", headers=headers("acct-2")).get_json()["items"] == []
+    assert client.delete("/v1/labels/fournisseur", headers=headers()).status_code == 204
+    assert client.delete("/v1/labels/fournisseur", headers=headers()).status_code == 404
+    project_all(container)
+    assert [l["key"] for l in client.get("/v1/labels", headers=headers()).get_json()["items"]] == ["client"]
+
+
+def test_find_or_create_is_case_insensitive_on_the_name(client, container):
+    first = client.post("/v1/labels/find-or-create", json={"name": "Prospect chaud"}, headers=headers()).get_json()
+    project_all(container)
+    again = client.post("/v1/labels/find-or-create", json={"name": "PROSPECT CHAUD"}, headers=headers()).get_json()
+    assert first == again == {"key": "prospect-chaud", "name": "Prospect chaud"}
+
+
+def test_assign_and_unassign_on_a_contact(client, container):
+    contact = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()
+    url = f"/v1/contacts/{contact['id']}/labels"
+    assert client.put(f"{url}/vip", headers=headers()).status_code == 404  # no such label
+    client.post("/v1/labels", json={"name": "VIP"}, headers=headers())
+    assigned = client.put(f"{url}/vip", headers=headers())
+    assert assigned.status_code == 200 and assigned.get_json()["labels"] == ["vip"]
+    project_all(container)
+    assert client.get(f"/v1/contacts/{contact['id']}", headers=headers()).get_json()["labels"] == ["vip"]
+    assert client.put(f"{url}/vip", headers=headers("acct-2")).status_code == 404  # not their contact
+    assert client.delete(f"{url}/vip", headers=headers()).get_json()["labels"] == []
+
+
+def test_label_problems_name_the_field(client):
+    response = client.post("/v1/labels", json={"name": "", "key": "Bad Key", "colour": "red"}, headers=headers())
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"name", "key", "colour"}

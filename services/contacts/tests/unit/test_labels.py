@@ -1,0 +1,112 @@
+"""Labels on the real handlers with the in-memory event store."""
+import pytest
+
+from crm_platform.envelope import new_envelope
+from crm_platform.errors import InvalidInput
+from crm_platform.event_store import InMemoryEventStore
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+
+from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound
+from contacts.domain.labels import LabelKeyTaken, LabelNotFound, key_from_name
+from contacts.service_layer import handlers, label_handlers
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def uow():
+    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()))
+
+
+def contact(uow, account="acct-1"):
+    return handlers.create_contact(commands.CreateContact(account, {"first_name": "Louise"}), uow)
+
+
+@pytest.mark.parametrize("name, key", [("Client VIP", "client-vip"), ("Fournisseur éthique", "fournisseur-ethique"),
+                                       ("  ", "label"), ("Prospect / 2026", "prospect-2026")])
+def test_keys_are_derived_from_names(name, key):
+    assert key_from_name(name) == key
+
+
+def test_a_label_keeps_its_key_when_renamed(uow):
+    label = label_handlers.create_label(commands.CreateLabel("acct-1", "Fournisseur"), uow)
+    renamed = label_handlers.rename_label(commands.RenameLabel("acct-1", label.key, "Fournisseurs locaux"), uow)
+    assert (renamed.key, renamed.name) == ("fournisseur", "Fournisseurs locaux")
+
+
+def test_a_key_is_unique_per_account_but_not_across_accounts(uow):
+    label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    with pytest.raises(LabelKeyTaken):
+        label_handlers.create_label(commands.CreateLabel("acct-1", "V.I.P.", key="vip"), uow)
+    assert label_handlers.create_label(commands.CreateLabel("acct-2", "VIP"), uow).key == "vip"
+
+
+def test_a_deleted_key_can_be_created_again(uow):
+    label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    label_handlers.delete_label(commands.DeleteLabel("acct-1", "vip"), uow)
+    assert label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow).name == "VIP"
+
+
+def test_bad_names_and_keys_are_field_errors(uow):
+    with pytest.raises(InvalidInput) as excinfo:
+        label_handlers.create_label(commands.CreateLabel("acct-1", "VIP", key="Not A Key"), uow)
+    assert "key" in excinfo.value.errors
+
+
+def test_find_or_create_finds_by_name_or_creates_with_a_free_key(uow):
+    names = {("acct-1", "vip"): "vip"}
+    existing = label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    found = label_handlers.find_or_create_label(
+        commands.FindOrCreateLabel("acct-1", "vip"), uow, lambda account, name: names.get((account, name.casefold())))
+    assert found.key == existing.key
+    # "V.I.P" is another name whose key would be "v-i-p"; "Vip!" would take "vip", which is taken: it gets vip-2
+    created = label_handlers.find_or_create_label(commands.FindOrCreateLabel("acct-1", "Vip!"), uow, lambda a, n: None)
+    assert (created.key, created.name) == ("vip-2", "Vip!")
+
+
+def test_contacts_may_only_carry_labels_that_exist(uow):
+    c = contact(uow)
+    with pytest.raises(LabelNotFound):
+        label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+    label_handlers.create_label(commands.CreateLabel("acct-2", "VIP"), uow)
+    with pytest.raises(LabelNotFound):  # another account's label does not count
+        label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+
+
+def test_assigning_twice_records_once_and_unassigning_removes(uow):
+    c = contact(uow)
+    label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    first = label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+    again = label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+    assert first.details["labels"] == again.details["labels"] == ["vip"]
+    assert again.revision == 2
+    after = label_handlers.unassign_label(commands.UnassignLabel("acct-1", c.id, "vip"), uow)
+    assert after.details["labels"] == [] and after.revision == 3
+
+
+def test_labels_survive_an_edit_of_the_contact(uow):
+    c = contact(uow)
+    label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+    edited = handlers.update_contact(commands.UpdateContact("acct-1", c.id, 2, {"company": "Maison du Papier"}), uow)
+    assert edited.details["labels"] == ["vip"]
+
+
+def test_deleting_a_label_takes_it_off_every_contact_and_is_idempotent(uow):
+    a, b = contact(uow), contact(uow)
+    label_handlers.create_label(commands.CreateLabel("acct-1", "VIP"), uow)
+    for c in (a, b):
+        label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
+    handlers.delete_contact(commands.DeleteContact("acct-1", b.id, None), uow)
+    label_handlers.delete_label(commands.DeleteLabel("acct-1", "vip"), uow)
+    deleted = new_envelope(event_type="LabelDeleted", aggregate_type="Label", aggregate_id="label:acct-1:vip",
+                           aggregate_version=2, account_id="acct-1", payload={"key": "vip"})
+    holders = lambda account, key: [a.id, b.id]  # noqa: E731 -- b was deleted meanwhile
+    assert label_handlers.remove_deleted_label(deleted, holders, uow) == 1
+    assert label_handlers.remove_deleted_label(deleted, holders, uow) == 0  # re-delivery: nothing left to do
+    with uow:
+        reloaded = uow.contacts.get("acct-1", a.id)
+    assert reloaded.details["labels"] == [] and reloaded.revision == 3
+    with pytest.raises(ContactNotFound):
+        with uow:
+            uow.contacts.get("acct-1", b.id)
