@@ -92,7 +92,7 @@ def system(infra, tmp_path_factory, mongo_client):
         "CONTACTS_DB": f"e2e_{suffix}_contacts",
         "GATEWAY_DB": f"e2e_{suffix}_gateway",
         "CONTACTS_URL": f"http://127.0.0.1:{contacts_port}",
-        "WORKER_HEARTBEAT_FILE": str(tmp_path_factory.mktemp("hb") / "worker"),
+
         "LOG_LEVEL": "INFO",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
@@ -100,6 +100,7 @@ def system(infra, tmp_path_factory, mongo_client):
         system.gunicorn("contacts-api", "contacts", "contacts.entrypoints.api:create_app()", contacts_port)
         system.start("contacts-worker", [sys.executable, "-m", "contacts.entrypoints.worker"])
         system.gunicorn("gateway-api", "gateway", "gateway.entrypoints.api:create_app()", gateway_port)
+        system.start("gateway-worker", [sys.executable, "-m", "gateway.entrypoints.worker"])
         system.gateway_url = f"http://127.0.0.1:{gateway_port}"
         system.wait_ready(f"{system.gateway_url}/readyz")
         yield system

@@ -83,3 +83,12 @@ def test_deleting_a_label_takes_it_off_every_contact(system, account_a):
     assert all(eventually(lambda: labels_of(i), lambda got: got == []) == [] for i in ids)
     history = requests.get(f"{base}/v1/contacts/{ids[0]}/history", headers=auth, timeout=10).json()["items"]
     assert history[0]["event_type"] == "LabelUnassigned"
+
+
+def test_a_new_account_starts_with_the_default_categories(system):
+    account = system.create_account("Nouvelle agence")
+    labels = eventually(
+        lambda: requests.get(f"{system.gateway_url}/v1/labels", headers=bearer(account), timeout=10).json()["items"],
+        lambda items: len(items) == 3, timeout_s=60)
+    assert labels == [{"key": "client", "name": "Client"}, {"key": "partenaire", "name": "Partenaire"},
+                      {"key": "prospect", "name": "Prospect"}]

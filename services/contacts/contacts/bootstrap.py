@@ -50,6 +50,13 @@ class Container:
     def label_removal_consumer(self):
         return self._events_consumer("label-removal")
 
+    @cached_property
+    def accounts_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.ACCOUNTS_TOPIC)
+
+    def account_setup_consumer(self):
+        return self._events_consumer("account-setup", self.accounts_topic)
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
 
@@ -66,12 +73,12 @@ class Container:
     def projection_consumer(self):
         return self._events_consumer("projection")
 
-    def _events_consumer(self, purpose: str):
-        """A consumer of contacts.events in a group of its own per purpose (each reads every event)."""
+    def _events_consumer(self, purpose: str, topic: str | None = None):
+        """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
         return make_consumer(
             self.settings["KAFKA_BOOTSTRAP_SERVERS"],
             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}contacts.{purpose}",
-            topics=[self.events_topic],
+            topics=[topic or self.events_topic],
             client_id=f"{config.SERVICE_NAME}-{purpose}",
         )
 

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from crm_platform import topics
 from crm_platform.settings import PersonalDataSettings, load_settings
 
 SERVICE_NAME = "contacts"
-EVENTS_TOPIC = "contacts.events"
+EVENTS_TOPIC = topics.CONTACTS_EVENTS
+ACCOUNTS_TOPIC = topics.ACCOUNTS_EVENTS
+# The categories Opentime gives every new account, as labels.
+DEFAULT_LABELS = ("Client", "Partenaire", "Prospect")
 
 
 class ContactsSettings(PersonalDataSettings):

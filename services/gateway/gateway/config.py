@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from crm_platform import topics
 from crm_platform.settings import PlatformSettings, load_settings
 
 SERVICE_NAME = "gateway"
-EVENTS_TOPIC = "accounts.events"
+EVENTS_TOPIC = topics.ACCOUNTS_EVENTS
 URL = validate.URL(require_tld=False, schemes={"http", "https"})
 
 

@@ -1,4 +1,4 @@
-"""The contacts worker: the outbox relay and the projection consumer, until SIGTERM."""
+"""The contacts worker: outbox relay, read-model projections, label removal, new-account set-up; until SIGTERM."""
 from __future__ import annotations
 
 import logging
@@ -23,7 +23,9 @@ def main() -> int:
     container = Container(settings)
     container.ensure_indexes()
     topic = container.events_topic
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], settings["KAFKA_TOPIC_PARTITIONS"])
+    accounts = container.accounts_topic  # the gateway's; ensured here too so we can subscribe whoever starts first
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic), accounts, dead_letter_topic(accounts)],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
     projections = EventConsumer(
         "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections
     )
@@ -34,9 +36,13 @@ def main() -> int:
             container.unit_of_work(),
         ),
     )
+    account_setup = EventConsumer(
+        "contacts.account-setup", container.account_setup_consumer, container.producer,
+        lambda e: label_handlers.give_new_account_its_labels(e, container.unit_of_work(), config.DEFAULT_LABELS),
+    )
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
-         "label-removal": label_removal.run},
+         "label-removal": label_removal.run, "account-setup": account_setup.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
     )
 

@@ -118,3 +118,24 @@ def remove_deleted_label(envelope, contacts_with_label: Callable[[str, str], lis
             continue  # deleted or erased meanwhile
         changed += took_off
     return changed
+
+
+def give_new_account_its_labels(envelope, uow: UnitOfWork, names: tuple[str, ...]) -> int:
+    """On AccountCreated: create the default labels; return how many were created.
+
+    A label whose key ever existed is left alone, so re-delivery neither
+    duplicates nor revives a label the account has deleted since.
+    """
+    if envelope.event_type != "AccountCreated":
+        return 0
+    created = 0
+    for name in names:
+        with uow:
+            if uow.labels.find(envelope.account_id, key_from_name(name)) is not None:
+                continue
+        try:
+            create_label(commands.CreateLabel(envelope.account_id, name), uow)
+            created += 1
+        except (LabelKeyTaken, ConcurrencyConflict):
+            continue  # created meanwhile by another delivery
+    return created

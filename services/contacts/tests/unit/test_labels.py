@@ -110,3 +110,14 @@ def test_deleting_a_label_takes_it_off_every_contact_and_is_idempotent(uow):
     with pytest.raises(ContactNotFound):
         with uow:
             uow.contacts.get("acct-1", b.id)
+
+
+def test_a_new_account_gets_the_default_labels_once(uow):
+    created = new_envelope(event_type="AccountCreated", aggregate_type="Account", aggregate_id="acct-9",
+                           aggregate_version=1, account_id="acct-9", payload={"account_id": "acct-9", "name": "X"})
+    names = ("Client", "Partenaire", "Prospect")
+    assert label_handlers.give_new_account_its_labels(created, uow, names) == 3
+    label_handlers.delete_label(commands.DeleteLabel("acct-9", "prospect"), uow)
+    assert label_handlers.give_new_account_its_labels(created, uow, names) == 0  # re-delivery revives nothing
+    with uow:
+        assert [uow.labels.find("acct-9", k).deleted for k in ("client", "partenaire", "prospect")] == [False, False, True]
