@@ -1,15 +1,8 @@
 """Read-side queries on the `contacts` projection, always scoped to one account."""
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from datetime import datetime
-
-from pymongo import DESCENDING
 from pymongo.collection import Collection
 
-from crm_platform.errors import InvalidInput
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
@@ -68,28 +61,3 @@ def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | N
 
 def contact_ids_with_label(contacts: Collection, account_id: str, key: str) -> list[str]:
     return [d["_id"] for d in contacts.find({"account_id": account_id, "labels": key, **VISIBLE}, {"_id": 1})]
-
-
-def list_contacts(contacts: Collection, account_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """One page, newest first, and the cursor of the next page (None on the last page)."""
-    query: dict = {"account_id": account_id, **VISIBLE}
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
-        query["$or"] = [{"created_at": {"$lt": created_at}}, {"created_at": created_at, "_id": {"$lt": last_id}}]
-    docs = list(contacts.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
-    page = docs[:limit]
-    next_cursor = _encode_cursor(page[-1]) if len(docs) > limit else None
-    return page, next_cursor
-
-
-def _encode_cursor(doc: dict) -> str:
-    raw = json.dumps([doc["created_at"].isoformat(), doc["_id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created_at), str(last_id)
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInput("cursor is not one this API returned", errors={"cursor": ["invalid cursor"]}) from None

@@ -15,6 +15,7 @@ from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
 
 from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
+from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
 
 PROJECTED_FIELDS = PERSONAL_FIELDS
@@ -42,15 +43,16 @@ class ContactsProjection:
         except SubjectErased:  # personal data shredded: keep nothing but the tombstone
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},
-                unset_fields=(*PROJECTED_FIELDS, "labels"), replace_same_version=rebuilding,
+                unset_fields=(*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES), replace_same_version=rebuilding,
             )
         if isinstance(event, ContactDeleted):
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True},
-                unset_fields=(*PROJECTED_FIELDS, "labels"), replace_same_version=rebuilding,
+                unset_fields=(*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES), replace_same_version=rebuilding,
             )
         fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}
         fields["labels"] = list(event.details.get("labels", []))
+        fields.update(search_fields(event.details))
         fields["created_at"] = datetime.fromisoformat(event.created_at)
         return versioned_upsert(
             self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},

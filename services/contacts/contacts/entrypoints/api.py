@@ -7,6 +7,7 @@ from crm_platform.openapi import build_spec, operation
 from crm_platform.web import account_id, create_service_app, json_body
 
 from contacts import config, views
+from contacts.contact_query import ContactQuery, find_page
 from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
@@ -50,11 +51,12 @@ def create_contact():
 
 
 @bp.get("")
-@operation("List contacts, newest first", tags=TAGS, query_schema=schemas.ContactListQuerySchema,
-           responses={200: schemas.ContactPageSchema}, problems=(422,))
+@operation("Find contacts: search, filter by labels and email status, sort, page", tags=TAGS,
+           query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
 def list_contacts():
-    query = schemas.ContactListQuerySchema().load(request.args.to_dict())
-    docs, next_cursor = views.list_contacts(_container().projection.collection, account_id(), **query)
+    args = schemas.ContactListQuerySchema().load(request.args.to_dict())
+    limit, cursor = args.pop("limit"), args.pop("cursor")
+    docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     return {"items": [contact_from_view(d) for d in docs], "next_cursor": next_cursor}
 
 

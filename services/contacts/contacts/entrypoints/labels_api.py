@@ -10,6 +10,7 @@ from crm_platform.web import account_id, json_body
 from contacts import views
 from contacts.bootstrap import Container
 from contacts.domain import commands
+from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
 from contacts.entrypoints.schemas import ContactSchema, StrictSchema
 from contacts.service_layer import label_handlers
@@ -20,7 +21,7 @@ TAGS = ["labels"]
 
 class LabelCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    key = fields.String(load_default=None, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$"),
+    key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN),
                         metadata={"description": "immutable; derived from the name when omitted"})
 
 

@@ -1,7 +1,7 @@
 """Marshmallow schemas of the contacts API: they validate requests and generate the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from contacts.domain.contact_fields import (
     ADDRESS_TAGS,
@@ -12,6 +12,7 @@ from contacts.domain.contact_fields import (
     PHONE_TAGS,
     SUBSCRIPTION_STATUSES,
 )
+from contacts.domain.labels import KEY_PATTERN
 
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
@@ -107,9 +108,32 @@ class ContactPageSchema(Schema):
     next_cursor = fields.String(allow_none=True, metadata={"description": "pass as `cursor` for the next page"})
 
 
+class KeyList(fields.String):
+    """Comma-separated label keys in a query string: `labels_any=client,vip`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        keys = [k.strip() for k in super()._deserialize(value, attr, data, **kwargs).split(",") if k.strip()]
+        if len(keys) > 20:
+            raise ValidationError("at most 20 keys")
+        bad = [k for k in keys if not KEY_PATTERN.match(k)]
+        if bad:
+            raise ValidationError(f"not label keys: {', '.join(bad)}")
+        return keys
+
+
 class ContactListQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
+        "description": "fragment of a name, company, email or phone; accents and case do not matter"})
+    labels_any = KeyList(load_default=list, metadata={"description": "contacts with at least one of these labels"})
+    labels_all = KeyList(load_default=list, metadata={"description": "contacts with all of these labels"})
+    labels_none = KeyList(load_default=list, metadata={"description": "contacts with none of these labels"})
+    subscription_status = fields.String(load_default=None, validate=validate.OneOf(SUBSCRIPTION_STATUSES),
+                                        metadata={"description": "an email of the contact has this status"})
+    deliverability = fields.String(load_default=None, validate=validate.OneOf(DELIVERABILITY_STATUSES))
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(
+        [f"{sign}{name}" for name in ("created_at", "updated_at", "first_name", "last_name") for sign in ("", "-")]))
 
 
 class DeleteQuerySchema(StrictSchema):

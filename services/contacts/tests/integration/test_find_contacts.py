@@ -1,0 +1,79 @@
+"""Finding contacts through the API on the real MongoDB server: search, filters, sort, pages."""
+from .conftest import headers
+
+
+def project_all(container):
+    for envelope in container.event_store.read_all():
+        container.apply_to_projections(envelope)
+
+
+def make(client, **details):
+    response = client.post("/v1/contacts", json=details, headers=headers())
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def ids(client, **params):
+    response = client.get("/v1/contacts", query_string=params, headers=headers())
+    assert response.status_code == 200, response.get_json()
+    return [c["id"] for c in response.get_json()["items"]]
+
+
+def test_search_filters_and_sorts(client, container):
+    louise = make(client, first_name="Louise", last_name="Desnotés", company="Maison du Papier",
+                  emails=[{"address": "louise@maison-papier.fr", "subscription_status": "subscribed"}],
+                  phones=[{"number": "+33 3 20 06 51 26"}])
+    paul = make(client, first_name="Paul", last_name="Aubert", emails=[{"address": "paul@exemple.fr",
+                                                                         "subscription_status": "unsubscribed"}])
+    elodie = make(client, first_name="Élodie", last_name="Zola", phones=[{"number": "06 12 34 56 78"}])
+    for name in ("Client", "VIP"):
+        client.post("/v1/labels", json={"name": name}, headers=headers())
+    for contact_id, keys in ((louise, ["client", "vip"]), (paul, ["client"])):
+        for key in keys:
+            assert client.put(f"/v1/contacts/{contact_id}/labels/{key}", headers=headers()).status_code == 200
+    ailleurs = make(client, first_name="Louise", last_name="Ailleurs")
+    client.post("/v1/contacts", json={"first_name": "Desnotes"}, headers=headers("acct-2"))
+    project_all(container)
+
+    assert ids(client, q="desnotes") == [louise]
+    assert ids(client, q="ELODIE") == [elodie]
+    assert ids(client, q="0320065126") == [louise]
+    assert ids(client, q="+33 6 12 34") == [elodie]
+    assert ids(client, q="maison-papier") == [louise]
+    assert set(ids(client, labels_any="client")) == {louise, paul}
+    assert ids(client, labels_all="client,vip") == [louise]
+    assert set(ids(client, labels_none="client")) == {elodie, ailleurs}
+    assert ids(client, labels_none="client", q="louise") == [ailleurs]
+    assert ids(client, subscription_status="unsubscribed") == [paul]
+    assert ids(client, labels_any="client", subscription_status="subscribed") == [louise]
+
+    by_last_name = ids(client, sort="last_name")
+    assert by_last_name.index(paul) < by_last_name.index(louise) < by_last_name.index(elodie)
+
+
+def test_pages_follow_the_sort_without_gaps_or_repeats(client, container):
+    made = [make(client, first_name="P", last_name=name) for name in ("Dupont", "Martin", "Bernard", "Petit", "Durand")]
+    project_all(container)
+    seen, cursor = [], None
+    while True:
+        params = {"sort": "-last_name", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/contacts", query_string=params, headers=headers()).get_json()
+        seen += [c["last_name"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["Petit", "Martin", "Durand", "Dupont", "Bernard"]
+    assert len(made) == 5
+    by_last_name = client.get("/v1/contacts", query_string={"sort": "-last_name", "limit": 1}, headers=headers())
+    other_sort = {"sort": "first_name", "cursor": by_last_name.get_json()["next_cursor"]}
+    assert client.get("/v1/contacts", query_string=other_sort, headers=headers()).status_code == 422
+
+
+def test_operators_cannot_be_smuggled_in(client, container):
+    make(client, first_name="Louise")
+    project_all(container)
+    assert ids(client, q='{"$gt": ""}') == []
+    assert ids(client, q=".*") == []
+    response = client.get("/v1/contacts", query_string={"labels_any": "$where", "sort": "$natural"}, headers=headers())
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == {"labels_any", "sort"}
