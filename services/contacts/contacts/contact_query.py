@@ -20,9 +20,11 @@ from crm_platform.errors import InvalidInput
 
 from contacts.adapters.search_keys import digits, fold
 
-SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at",
+# updated_at moves with every event of the contact (edits, labels, later notes and other
+# services' activity), so it is the contact's last activity.
+SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_activity": "updated_at",
                "first_name": "sort_first_name", "last_name": "sort_last_name"}
-DATE_SORTS = {"created_at", "updated_at"}
+DATE_SORTS = {"created_at", "updated_at", "last_activity"}
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 REGEX_SPECIALS = re.compile(r"([\\.^$|?*+()\[\]{}])")
 

@@ -55,9 +55,13 @@ def create_contact():
            query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
 def list_contacts():
     args = schemas.ContactListQuerySchema().load(request.args.to_dict())
-    limit, cursor = args.pop("limit"), args.pop("cursor")
+    limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
-    return {"items": [contact_from_view(d) for d in docs], "next_cursor": next_cursor}
+    items = [contact_from_view(d) for d in docs]
+    if columns:
+        keep = {"id", "revision", *columns}
+        items = [{k: v for k, v in item.items() if k in keep} for item in items]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @bp.get("/<contact_id>")

@@ -16,6 +16,7 @@ from contacts.domain.labels import KEY_PATTERN
 
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
+SORTABLE = ("created_at", "updated_at", "last_activity", "first_name", "last_name")
 
 
 class StrictSchema(Schema):
@@ -87,6 +88,7 @@ class ContactSchema(ContactFieldsSchema):
     id = fields.String(required=True)
     revision = fields.Integer(required=True)
     phones = fields.List(fields.Nested(PhoneOutSchema))
+    labels = fields.List(fields.String(), metadata={"description": "label keys"})
     created_at = fields.String(required=True)
     updated_at = fields.String(allow_none=True)
 
@@ -121,6 +123,17 @@ class KeyList(fields.String):
         return keys
 
 
+class FieldList(fields.String):
+    """Comma-separated contact fields in a query string: `fields=first_name,emails`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        names = [n.strip() for n in super()._deserialize(value, attr, data, **kwargs).split(",") if n.strip()]
+        unknown = sorted(set(names) - set(ContactSchema().fields))
+        if unknown:
+            raise ValidationError(f"unknown fields: {', '.join(unknown)}")
+        return names
+
+
 class ContactListQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
@@ -133,7 +146,9 @@ class ContactListQuerySchema(StrictSchema):
                                         metadata={"description": "an email of the contact has this status"})
     deliverability = fields.String(load_default=None, validate=validate.OneOf(DELIVERABILITY_STATUSES))
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(
-        [f"{sign}{name}" for name in ("created_at", "updated_at", "first_name", "last_name") for sign in ("", "-")]))
+        [f"{sign}{name}" for name in SORTABLE for sign in ("", "-")]))
+    fields_ = FieldList(data_key="fields", load_default=None, metadata={
+        "description": "comma-separated fields to return (id and revision always come): the list's columns"})
 
 
 class DeleteQuerySchema(StrictSchema):

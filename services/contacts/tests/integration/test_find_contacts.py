@@ -77,3 +77,17 @@ def test_operators_cannot_be_smuggled_in(client, container):
     response = client.get("/v1/contacts", query_string={"labels_any": "$where", "sort": "$natural"}, headers=headers())
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"labels_any", "sort"}
+
+
+def test_columns_limit_the_fields_of_each_item_and_last_activity_sorts(client, container):
+    first = make(client, first_name="Louise", company="Maison du Papier")
+    second = make(client, first_name="Paul")
+    client.post("/v1/labels", json={"name": "VIP"}, headers=headers())
+    client.put(f"/v1/contacts/{first}/labels/vip", headers=headers())  # newest activity, though created first
+    project_all(container)
+    page = client.get("/v1/contacts", query_string={"fields": "first_name,labels", "sort": "-last_activity"},
+                      headers=headers()).get_json()
+    assert page["items"][0] == {"id": first, "revision": 2, "first_name": "Louise", "labels": ["vip"]}
+    assert [c["id"] for c in page["items"]] == [first, second]
+    bad = client.get("/v1/contacts", query_string={"fields": "first_name,password"}, headers=headers())
+    assert bad.status_code == 422 and "fields" in bad.get_json()["errors"]
