@@ -92,3 +92,17 @@ def test_a_new_account_starts_with_the_default_categories(system):
         lambda items: len(items) == 3, timeout_s=60)
     assert labels == [{"key": "client", "name": "Client"}, {"key": "partenaire", "name": "Partenaire"},
                       {"key": "prospect", "name": "Prospect"}]
+
+
+def test_removing_a_custom_field_removes_its_values(system, account_a):
+    base, auth = system.gateway_url, bearer(account_a)
+    field = requests.post(f"{base}/v1/custom-fields", json={"name": "Budget e2e", "type": "number"}, headers=auth,
+                          timeout=10).json()
+    contact = requests.post(f"{base}/v1/contacts", json={"first_name": "B", "custom_fields": {field["key"]: 10}},
+                            headers=auth, timeout=10).json()
+    url = f"{base}/v1/contacts/{contact['id']}"
+    assert eventually(lambda: requests.get(url, headers=auth, timeout=10),
+                      lambda r: r.ok).json()["custom_fields"] == {field["key"]: 10}
+    assert requests.delete(f"{base}/v1/custom-fields/{field['key']}", headers=auth, timeout=10).status_code == 204
+    after = eventually(lambda: requests.get(url, headers=auth, timeout=10).json(), lambda c: c["custom_fields"] == {})
+    assert after["custom_fields"] == {}

@@ -11,6 +11,7 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
 from contacts import config
+from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.label_store import LabelsProjection
 from contacts.adapters.projection import ContactsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -42,13 +43,20 @@ class Container:
     def labels_projection(self) -> LabelsProjection:
         return LabelsProjection(self.db["labels"])
 
-    def apply_to_projections(self, envelope) -> None:
-        """Route one event to the read model of its aggregate type."""
-        self.projection.apply(envelope)
-        self.labels_projection.apply(envelope)
+    @property
+    def custom_fields_projection(self) -> CustomFieldsProjection:
+        return CustomFieldsProjection(self.db["custom_fields"])
 
-    def label_removal_consumer(self):
-        return self._events_consumer("label-removal")
+    def read_models(self) -> list:
+        return [self.projection, self.labels_projection, self.custom_fields_projection]
+
+    def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
+        """Give one event to every read model (each takes the aggregate types it builds from)."""
+        for read_model in self.read_models():
+            read_model.apply(envelope, rebuilding=rebuilding)
+
+    def cleanup_consumer(self):
+        return self._events_consumer("cleanup")
 
     @cached_property
     def accounts_topic(self) -> str:
@@ -89,5 +97,5 @@ class Container:
 
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
-        self.projection.ensure_indexes()
-        self.labels_projection.ensure_indexes()
+        for read_model in self.read_models():
+            read_model.ensure_indexes()

@@ -59,5 +59,15 @@ def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | N
     return None if doc is None else doc["key"]
 
 
+def list_custom_fields(definitions: Collection, account_id: str) -> list[dict]:
+    docs = definitions.find({"account_id": account_id, "deleted": False}).sort("position", 1)
+    return [{"key": d["key"], "name": d["name"], "type": d["type"]} for d in docs]
+
+
+def contact_ids_with_custom_value(contacts: Collection, account_id: str, key: str) -> list[str]:
+    query = {"account_id": account_id, f"custom_fields.{key}": {"$exists": True}, **VISIBLE}
+    return [d["_id"] for d in contacts.find(query, {"_id": 1})]
+
+
 def contact_ids_with_label(contacts: Collection, account_id: str, key: str) -> list[str]:
     return [d["_id"] for d in contacts.find({"account_id": account_id, "labels": key, **VISIBLE}, {"_id": 1})]

@@ -65,3 +65,24 @@ class UnassignLabel:
     account_id: str
     contact_id: str
     key: str
+
+
+@dataclass(frozen=True)
+class AddCustomField:
+    account_id: str
+    name: str
+    type: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class RenameCustomField:
+    account_id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RemoveCustomField:
+    account_id: str
+    key: str

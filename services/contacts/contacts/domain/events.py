@@ -55,5 +55,5 @@ STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigne
 # Every field of a contact can identify its person, so all of them are sealed.
 PERSONAL_FIELDS = (
     "first_name", "last_name", "company", "job_title", "code", "vat_number", "info_email",
-    "websites", "emails", "phones", "addresses",
+    "websites", "emails", "phones", "addresses", "custom_fields",
 )

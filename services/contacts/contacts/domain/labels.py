@@ -6,13 +6,12 @@ the event store itself refuses a second label with the same key.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+from contacts.domain.keys import KEY_PATTERN, key_from_name
+
 MAX_NAME = 100
 
 
@@ -54,13 +53,6 @@ LabelEvent = LabelCreated | LabelRenamed | LabelDeleted
 
 def label_id(account_id: str, key: str) -> str:
     return f"label:{account_id}:{key}"
-
-
-def key_from_name(name: str) -> str:
-    """A key for a display name: 'Client VIP' -> 'client-vip', 'Fournisseur éthique' -> 'fournisseur-ethique'."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    key = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].rstrip("-")
-    return key or "label"
 
 
 def clean_name(name: str) -> str:

@@ -15,6 +15,7 @@ from contacts.domain.contact_fields import (
     normalize_vat,
     phone_e164,
 )
+from contacts.domain.custom_fields import normalize_values
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from contacts.domain.events import (
     ContactCreated,
@@ -25,7 +26,9 @@ from contacts.domain.events import (
     LabelUnassigned,
 )
 
-EDITABLE_FIELDS = (*TEXT_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses")
+EDITABLE_FIELDS = (
+    *TEXT_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses", "custom_fields",
+)
 IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
 DEFAULT_PHONE_REGION = "FR"
 
@@ -45,10 +48,15 @@ class Contact:
 
     @classmethod
     def create(
-        cls, account_id: str, details: dict, contact_id: str | None = None, phone_region: str = DEFAULT_PHONE_REGION
+        cls,
+        account_id: str,
+        details: dict,
+        contact_id: str | None = None,
+        phone_region: str = DEFAULT_PHONE_REGION,
+        custom_field_types: dict[str, str] | None = None,
     ) -> "Contact":
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
-        normalized = {**normalize_details(details, phone_region), "labels": []}
+        normalized = {**normalize_details(details, phone_region, custom_field_types), "labels": []}
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
         return contact
 
@@ -59,12 +67,23 @@ class Contact:
             contact._apply(event)
         return contact
 
-    def update(self, revision: int, changes: dict, phone_region: str = DEFAULT_PHONE_REGION) -> None:
+    def update(
+        self,
+        revision: int,
+        changes: dict,
+        phone_region: str = DEFAULT_PHONE_REGION,
+        custom_field_types: dict[str, str] | None = None,
+    ) -> None:
+        """Replace the given fields (lists whole); `custom_fields` merges by key, a null value removes one."""
         self._check_current(revision)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise InvalidContact("unknown fields", errors={name: ["unknown field"] for name in sorted(unknown)})
-        merged = normalize_details({**self.details, **changes}, phone_region)
+        types = custom_field_types or {}
+        # values of fields the account has removed since are dropped, not reported
+        values = {k: v for k, v in self.details.get("custom_fields", {}).items() if k in types}
+        values = {k: v for k, v in {**values, **changes.get("custom_fields", {})}.items() if v is not None}
+        merged = normalize_details({**self.details, **changes, "custom_fields": values}, phone_region, types)
         merged["labels"] = list(self.details.get("labels", []))
         changed = [name for name in EDITABLE_FIELDS if merged.get(name) != self.details.get(name)]
         if changed:
@@ -87,6 +106,16 @@ class Contact:
             return False
         details = {**self.details, "labels": [k for k in labels if k != key]}
         self._record(LabelUnassigned(self.id, self.account_id, key, details, self.created_at))
+        return True
+
+    def remove_custom_field_value(self, key: str) -> bool:
+        """Drop the value of a custom field the account removed; False (no event) if there is none."""
+        self._check_live()
+        values = self.details.get("custom_fields", {})
+        if key not in values:
+            return False
+        details = {**self.details, "custom_fields": {k: v for k, v in values.items() if k != key}}
+        self._record(ContactUpdated(self.id, self.account_id, details, ["custom_fields"], self.created_at))
         return True
 
     def delete(self, revision: int | None) -> None:
@@ -120,7 +149,9 @@ class Contact:
             self.deleted = True
 
 
-def normalize_details(details: dict, phone_region: str = DEFAULT_PHONE_REGION) -> dict:
+def normalize_details(
+    details: dict, phone_region: str = DEFAULT_PHONE_REGION, custom_field_types: dict[str, str] | None = None
+) -> dict:
     """Trim and normalise every field, settle the primary email/phone, and enforce the contact rules.
 
     Raises InvalidContact listing every problem by field path.
@@ -156,6 +187,7 @@ def normalize_details(details: dict, phone_region: str = DEFAULT_PHONE_REGION) -
         for i, p in enumerate(details.get("phones") or [])
     ]
     out["addresses"] = [_address(a, problems, ("addresses", i)) for i, a in enumerate(details.get("addresses") or [])]
+    out["custom_fields"] = normalize_values(details.get("custom_fields") or {}, custom_field_types or {}, problems)
     for field in ("websites", "emails", "phones", "addresses"):
         if len(out[field]) > MAX_ENTRIES:
             problems.add((field,), f"at most {MAX_ENTRIES} entries")

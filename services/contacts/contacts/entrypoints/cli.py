@@ -19,12 +19,12 @@ def rebuild_projection(container: Container) -> int:
     Each document is rewritten from the events at its version or kept if the live
     consumer has already moved it further, so the rebuild never goes backwards.
     """
-    contacts, labels = container.projection, container.labels_projection
     container.ensure_indexes()
+    read_models = container.read_models()
 
     def apply(envelope) -> None:
-        contacts.apply(envelope, rebuilding=True)
-        labels.apply(envelope, rebuilding=True)
+        for read_model in read_models:
+            read_model.apply(envelope, rebuilding=True)
 
     return replay(container.event_store.read_all(), apply)
 
@@ -32,7 +32,7 @@ def rebuild_projection(container: Container) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contacts", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("rebuild-projection", help="rebuild the contacts and labels read models from the event store")
+    sub.add_parser("rebuild-projection", help="rebuild the read models (contacts, labels, custom fields) from the event store")
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])

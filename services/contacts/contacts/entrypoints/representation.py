@@ -6,8 +6,11 @@ from contacts.domain.model import EDITABLE_FIELDS, Contact
 LIST_FIELDS = ("websites", "emails", "phones", "addresses")
 
 
+EMPTY = {name: [] for name in LIST_FIELDS} | {"custom_fields": {}}
+
+
 def _fields(source: dict) -> dict:
-    return {name: source.get(name) or ([] if name in LIST_FIELDS else None) for name in EDITABLE_FIELDS}
+    return {name: source.get(name) or EMPTY.get(name) for name in EDITABLE_FIELDS}
 
 
 def contact_from_aggregate(contact: Contact) -> dict:

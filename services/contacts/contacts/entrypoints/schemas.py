@@ -69,6 +69,11 @@ class ContactFieldsSchema(StrictSchema):
     emails = fields.List(fields.Nested(EmailSchema), validate=ENTRIES)
     phones = fields.List(fields.Nested(PhoneSchema), validate=ENTRIES)
     addresses = fields.List(fields.Nested(AddressSchema), validate=ENTRIES)
+    custom_fields = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(KEY_PATTERN)), values=fields.Raw(allow_none=True),
+        validate=validate.Length(max=100),
+        metadata={"description": "custom field key -> value (text, number, YYYY-MM-DD date or URL); null removes"},
+    )
 
 
 class ContactCreateSchema(ContactFieldsSchema):

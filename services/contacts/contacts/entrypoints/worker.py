@@ -1,4 +1,4 @@
-"""The contacts worker: outbox relay, read-model projections, label removal, new-account set-up; until SIGTERM."""
+"""The contacts worker: outbox relay, read models, clean-ups after removals, new-account set-up; until SIGTERM."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +12,7 @@ from crm_platform.worker_runtime import run_loops
 
 from contacts import config, views
 from contacts.bootstrap import Container
-from contacts.service_layer import label_handlers
+from contacts.service_layer import custom_field_handlers, label_handlers
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,25 @@ def main() -> int:
     projections = EventConsumer(
         "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections
     )
-    label_removal = EventConsumer(
-        "contacts.label-removal", container.label_removal_consumer, container.producer,
-        lambda e: label_handlers.remove_deleted_label(
-            e, lambda account, key: views.contact_ids_with_label(container.projection.collection, account, key),
-            container.unit_of_work(),
-        ),
-    )
+    contacts_view = container.projection.collection
+
+    def clean_up(event) -> None:
+        """After a label or custom field is removed, take it off every contact."""
+        label_handlers.remove_deleted_label(
+            event, lambda account, key: views.contact_ids_with_label(contacts_view, account, key),
+            container.unit_of_work())
+        custom_field_handlers.remove_values_of_removed_field(
+            event, lambda account, key: views.contact_ids_with_custom_value(contacts_view, account, key),
+            container.unit_of_work())
+
+    cleanup = EventConsumer("contacts.cleanup", container.cleanup_consumer, container.producer, clean_up)
     account_setup = EventConsumer(
         "contacts.account-setup", container.account_setup_consumer, container.producer,
         lambda e: label_handlers.give_new_account_its_labels(e, container.unit_of_work(), config.DEFAULT_LABELS),
     )
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
-         "label-removal": label_removal.run, "account-setup": account_setup.run},
+         "cleanup": cleanup.run, "account-setup": account_setup.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
     )
 

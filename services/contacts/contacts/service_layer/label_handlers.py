@@ -9,6 +9,7 @@ from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.labels import Label, LabelKeyTaken, LabelNotFound, clean_name, key_from_name
 from contacts.domain.model import Contact
+from contacts.service_layer.handlers import change_contact
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 FindLabelByName = Callable[[str, str], str | None]  # (account id, name) -> key of a live label
@@ -59,30 +60,11 @@ def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
         _live(uow, cmd.account_id, cmd.key)  # contacts may only carry labels that exist
         return contact.assign_label(cmd.key)
 
-    return _change_contact(uow, cmd.account_id, cmd.contact_id, change)[0]
+    return change_contact(uow, cmd.account_id, cmd.contact_id, change)[0]
 
 
 def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork) -> Contact:
-    return _change_contact(uow, cmd.account_id, cmd.contact_id, lambda contact: contact.unassign_label(cmd.key))[0]
-
-
-def _change_contact(
-    uow: UnitOfWork, account_id: str, contact_id: str, change: Callable[[Contact], bool], attempts: int = 3
-) -> tuple[Contact, bool]:
-    """Apply `change` to the contact and commit; (the contact, whether it changed)."""
-    # Label changes commute and need no revision from the caller: on a concurrent
-    # write we simply reload and apply again.
-    for attempt in range(attempts):
-        try:
-            with uow:
-                contact = uow.contacts.get(account_id, contact_id)
-                changed = change(contact)
-                uow.commit()
-            return contact, changed
-        except ConcurrencyConflict:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
+    return change_contact(uow, cmd.account_id, cmd.contact_id, lambda contact: contact.unassign_label(cmd.key))[0]
 
 
 def _live(uow: UnitOfWork, account_id: str, key: str) -> Label:
@@ -113,7 +95,7 @@ def remove_deleted_label(envelope, contacts_with_label: Callable[[str, str], lis
     changed = 0
     for contact_id in contacts_with_label(account, key):
         try:
-            _, took_off = _change_contact(uow, account, contact_id, lambda contact: contact.unassign_label(key))
+            _, took_off = change_contact(uow, account, contact_id, lambda contact: contact.unassign_label(key))
         except ContactNotFound:
             continue  # deleted or erased meanwhile
         changed += took_off

@@ -4,6 +4,7 @@ from __future__ import annotations
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 
+from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.label_store import LabelRepository
 from contacts.adapters.repository import ContactRepository
 
@@ -14,16 +15,20 @@ class UnitOfWork:
         self._cipher = cipher
         self.contacts: ContactRepository
         self.labels: LabelRepository
+        self.custom_fields: CustomFieldSetRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
         self.labels = LabelRepository(self._store)
+        self.custom_fields = CustomFieldSetRepository(self._store)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.contacts.seen.clear()  # uncommitted events are dropped
         self.labels.seen.clear()
+        self.custom_fields.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
         self.labels.save_pending()
+        self.custom_fields.save_pending()

@@ -1,0 +1,152 @@
+"""Custom fields: the account's own fields on contacts (name, immutable key, type), and their values.
+
+All definitions of an account are one aggregate, so the limit of 100 and the
+uniqueness of keys hold under concurrent changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from crm_platform.errors import Conflict, InvalidInput, NotFound
+
+from contacts.domain.contact_fields import URL_PATTERN, FieldProblems
+from contacts.domain.keys import KEY_PATTERN, key_from_name
+
+TYPES = ("text", "number", "date", "url")
+MAX_FIELDS = 100
+MAX_TEXT = 2000
+
+
+class CustomFieldNotFound(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"custom field {key!r} does not exist in this account", field_key=key)
+
+
+@dataclass(frozen=True)
+class CustomFieldAdded:
+    account_id: str
+    key: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class CustomFieldRenamed:
+    account_id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CustomFieldRemoved:
+    account_id: str
+    key: str
+
+
+CustomFieldEvent = CustomFieldAdded | CustomFieldRenamed | CustomFieldRemoved
+
+
+def field_set_id(account_id: str) -> str:
+    return f"custom-fields:{account_id}"
+
+
+class CustomFieldSet:
+    """Every custom field definition of one account."""
+
+    def __init__(self, account_id: str) -> None:
+        self.id = field_set_id(account_id)
+        self.account_id = account_id
+        self.fields: dict[str, dict] = {}  # key -> {"name", "type"}, in creation order
+        self.revision = 0
+        self.pending: list[CustomFieldEvent] = []
+
+    @classmethod
+    def from_history(cls, account_id: str, history: list[CustomFieldEvent]) -> "CustomFieldSet":
+        field_set = cls(account_id)
+        for event in history:
+            field_set._apply(event)
+        return field_set
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {key: spec["type"] for key, spec in self.fields.items()}
+
+    def add(self, name: str, type_: str, key: str | None = None) -> str:
+        name = _clean_name(name)
+        if type_ not in TYPES:
+            raise InvalidInput("unknown type", errors={"type": [f"one of {', '.join(TYPES)}"]})
+        key = key or key_from_name(name, fallback="field")
+        if not KEY_PATTERN.match(key):
+            raise InvalidInput("invalid key", errors={"key": ["lowercase letters, digits and -, at most 64"]})
+        if key in self.fields:
+            raise Conflict(f"a custom field with key {key!r} already exists", field_key=key)
+        if len(self.fields) >= MAX_FIELDS:
+            raise InvalidInput(f"at most {MAX_FIELDS} custom fields per account", errors={"_schema": ["limit reached"]})
+        self._record(CustomFieldAdded(self.account_id, key, name, type_))
+        return key
+
+    def rename(self, key: str, name: str) -> None:
+        self._existing(key)
+        name = _clean_name(name)
+        if name != self.fields[key]["name"]:
+            self._record(CustomFieldRenamed(self.account_id, key, name))
+
+    def remove(self, key: str) -> None:
+        self._existing(key)
+        self._record(CustomFieldRemoved(self.account_id, key))
+
+    def _existing(self, key: str) -> None:
+        if key not in self.fields:
+            raise CustomFieldNotFound(key)
+
+    def _record(self, event: CustomFieldEvent) -> None:
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: CustomFieldEvent) -> None:
+        self.revision += 1
+        if isinstance(event, CustomFieldAdded):
+            self.fields[event.key] = {"name": event.name, "type": event.type}
+        elif isinstance(event, CustomFieldRenamed):
+            self.fields[event.key] = {**self.fields[event.key], "name": event.name}
+        else:
+            self.fields.pop(event.key, None)
+
+
+def _clean_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > 100:
+        raise InvalidInput("invalid name", errors={"name": ["1 to 100 characters"]})
+    return cleaned
+
+
+def normalize_values(values: dict, types: dict[str, str], problems: FieldProblems) -> dict:
+    """Values checked against their field's type: text, number, date (YYYY-MM-DD) or http(s) URL."""
+    out = {}
+    for key, value in values.items():
+        path = ("custom_fields", key)
+        kind = types.get(key)
+        if kind is None:
+            problems.add(path, "no such custom field in this account")
+        elif kind == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems.add(path, "must be a number")
+            else:
+                out[key] = value
+        elif not isinstance(value, str):
+            problems.add(path, f"must be a {kind} given as a string")
+        elif kind == "date":
+            try:
+                out[key] = date.fromisoformat(value.strip()).isoformat()
+            except ValueError:
+                problems.add(path, "must be a date as YYYY-MM-DD")
+        elif kind == "url":
+            if not URL_PATTERN.match(value.strip()):
+                problems.add(path, "must be an http(s) URL")
+            out[key] = value.strip()
+        elif len(value) > MAX_TEXT:
+            problems.add(path, f"at most {MAX_TEXT} characters")
+        else:
+            out[key] = value.strip()
+    return out

@@ -1,0 +1,82 @@
+"""Custom field definitions (`/v1/custom-fields`). Views load, call a handler, dump."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from marshmallow import Schema, fields, validate
+
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, json_body
+
+from contacts import views
+from contacts.bootstrap import Container
+from contacts.domain import commands
+from contacts.domain.custom_fields import MAX_FIELDS, TYPES
+from contacts.domain.keys import KEY_PATTERN
+from contacts.entrypoints.schemas import StrictSchema
+from contacts.service_layer import custom_field_handlers
+
+bp = Blueprint("custom_fields", __name__, url_prefix="/v1/custom-fields")
+TAGS = ["custom fields"]
+
+
+class CustomFieldCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    key = fields.String(load_default=None, validate=validate.Regexp(KEY_PATTERN),
+                        metadata={"description": "immutable; derived from the name when omitted"})
+
+
+class CustomFieldRenameSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class CustomFieldSchema(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    type = fields.String(required=True)
+
+
+class CustomFieldListSchema(Schema):
+    items = fields.List(fields.Nested(CustomFieldSchema), required=True)
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def _definition(field_set, key: str) -> dict:
+    return {"key": key, **field_set.fields[key]}
+
+
+@bp.get("")
+@operation("List the account's custom fields", tags=TAGS, responses={200: CustomFieldListSchema})
+def list_custom_fields():
+    return {"items": views.list_custom_fields(_container().custom_fields_projection.collection, account_id())}
+
+
+@bp.post("")
+@operation(f"Define a custom field (at most {MAX_FIELDS})", tags=TAGS, request_schema=CustomFieldCreateSchema,
+           responses={201: CustomFieldSchema}, problems=(409, 415, 422))
+def add_custom_field():
+    data = CustomFieldCreateSchema().load(json_body())
+    field_set, key = custom_field_handlers.add_custom_field(
+        commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]), _container().unit_of_work())
+    return _definition(field_set, key), 201
+
+
+@bp.patch("/<key>")
+@operation("Rename a custom field (its key and values stay)", tags=TAGS, request_schema=CustomFieldRenameSchema,
+           responses={200: CustomFieldSchema}, problems=(404, 415, 422))
+def rename_custom_field(key: str):
+    data = CustomFieldRenameSchema().load(json_body())
+    field_set = custom_field_handlers.rename_custom_field(
+        commands.RenameCustomField(account_id(), key, data["name"]), _container().unit_of_work())
+    return _definition(field_set, key)
+
+
+@bp.delete("/<key>")
+@operation("Remove a custom field; its values are removed from every contact", tags=TAGS, responses={204: None},
+           problems=(404,))
+def remove_custom_field(key: str):
+    custom_field_handlers.remove_custom_field(commands.RemoveCustomField(account_id(), key), _container().unit_of_work())
+    return "", 204

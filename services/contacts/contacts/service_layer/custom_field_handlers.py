@@ -1,0 +1,48 @@
+"""Handlers of the custom field commands, and the clean-up that follows a removal."""
+from __future__ import annotations
+
+from typing import Callable
+
+from contacts.domain import commands
+from contacts.domain.custom_fields import CustomFieldSet
+from contacts.domain.errors import ContactNotFound
+from contacts.service_layer.handlers import change_contact
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+def add_custom_field(cmd: commands.AddCustomField, uow: UnitOfWork) -> tuple[CustomFieldSet, str]:
+    with uow:
+        field_set = uow.custom_fields.get(cmd.account_id)
+        key = field_set.add(cmd.name, cmd.type, cmd.key)
+        uow.commit()
+    return field_set, key
+
+
+def rename_custom_field(cmd: commands.RenameCustomField, uow: UnitOfWork) -> CustomFieldSet:
+    with uow:
+        field_set = uow.custom_fields.get(cmd.account_id)
+        field_set.rename(cmd.key, cmd.name)
+        uow.commit()
+    return field_set
+
+
+def remove_custom_field(cmd: commands.RemoveCustomField, uow: UnitOfWork) -> None:
+    """Remove the definition; the worker then drops its values from every contact."""
+    with uow:
+        uow.custom_fields.get(cmd.account_id).remove(cmd.key)
+        uow.commit()
+
+
+def remove_values_of_removed_field(envelope, contacts_with_value: Callable[[str, str], list[str]], uow: UnitOfWork) -> int:
+    """On CustomFieldRemoved: drop the field's value from every contact that has one; return how many changed."""
+    if envelope.event_type != "CustomFieldRemoved":
+        return 0
+    key, account = envelope.payload["key"], envelope.account_id
+    changed = 0
+    for contact_id in contacts_with_value(account, key):
+        try:
+            _, dropped = change_contact(uow, account, contact_id, lambda contact: contact.remove_custom_field_value(key))
+        except ContactNotFound:
+            continue
+        changed += dropped
+    return changed
