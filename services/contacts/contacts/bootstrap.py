@@ -13,6 +13,7 @@ from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from contacts import config
 from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.label_store import LabelsProjection
+from contacts.adapters.note_store import NotesProjection
 from contacts.adapters.projection import ContactsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -47,8 +48,12 @@ class Container:
     def custom_fields_projection(self) -> CustomFieldsProjection:
         return CustomFieldsProjection(self.db["custom_fields"])
 
+    @property
+    def notes_projection(self) -> NotesProjection:
+        return NotesProjection(self.db["notes"], self.cipher, self.db["contacts"])
+
     def read_models(self) -> list:
-        return [self.projection, self.labels_projection, self.custom_fields_projection]
+        return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection]
 
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
         """Give one event to every read model (each takes the aggregate types it builds from)."""

@@ -20,9 +20,9 @@ from crm_platform.errors import InvalidInput
 
 from contacts.adapters.search_keys import digits, fold
 
-# updated_at moves with every event of the contact (edits, labels, later notes and other
-# services' activity), so it is the contact's last activity.
-SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_activity": "updated_at",
+# last_activity_at moves with every event about the contact: its own (edits, labels) and
+# others' (notes; later invoices, tasks...), see adapters/activity.py.
+SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_activity": "last_activity_at",
                "first_name": "sort_first_name", "last_name": "sort_last_name"}
 DATE_SORTS = {"created_at", "updated_at", "last_activity"}
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
@@ -74,23 +74,23 @@ def find_page(contacts: Collection, account_id: str, query: ContactQuery, limit:
     sort_field = SORT_FIELDS[name]
     mongo_filter = build_filter(account_id, query)
     if cursor:
-        value, last_id = _decode_cursor(cursor, query.sort)
+        value, last_id = decode_cursor(cursor, query.sort)
         op = "$lt" if descending else "$gt"
         mongo_filter["$and"].append({"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]})
     direction = DESCENDING if descending else ASCENDING
     docs = list(contacts.find(mongo_filter).sort([(sort_field, direction), ("_id", direction)]).limit(limit + 1))
     page = docs[:limit]
-    next_cursor = _encode_cursor(query.sort, page[-1].get(sort_field), page[-1]["_id"]) if len(docs) > limit else None
+    next_cursor = encode_cursor(query.sort, page[-1].get(sort_field), page[-1]["_id"]) if len(docs) > limit else None
     return page, next_cursor
 
 
-def _encode_cursor(sort: str, value, last_id: str) -> str:
+def encode_cursor(sort: str, value, last_id: str) -> str:
     encoded = value.isoformat() if isinstance(value, datetime) else value
     raw = json.dumps([sort, encoded, last_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str):
+def decode_cursor(cursor: str, sort: str):
     try:
         cursor_sort, value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if cursor_sort != sort or not isinstance(last_id, str):

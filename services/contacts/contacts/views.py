@@ -1,12 +1,14 @@
 """Read-side queries on the `contacts` projection, always scoped to one account."""
 from __future__ import annotations
 
+from pymongo import DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
 from contacts.adapters.event_codec import from_envelope
+from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
 
@@ -19,6 +21,20 @@ def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
     if doc is None or doc.get("account_id") != account_id or doc.get("deleted"):
         raise ContactNotFound(contact_id)
     return doc
+
+
+def list_notes(notes: Collection, contacts: Collection, account_id: str, contact_id: str, limit: int,
+               cursor: str | None) -> tuple[list[dict], str | None]:
+    """A contact's notes, newest first, one page at a time."""
+    get_contact(contacts, account_id, contact_id)
+    query: dict = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
+    if cursor:
+        created_at, last_id = decode_cursor(cursor, "-created_at")
+        query["$or"] = [{"created_at": {"$lt": created_at}}, {"created_at": created_at, "_id": {"$lt": last_id}}]
+    docs = list(notes.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
+    page = docs[:limit]
+    next_cursor = encode_cursor("-created_at", page[-1]["created_at"], page[-1]["_id"]) if len(docs) > limit else None
+    return page, next_cursor
 
 
 def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: str, contact_id: str) -> list[dict]:

@@ -14,6 +14,7 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
 
+from contacts.adapters.activity import touch_last_activity
 from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
@@ -54,7 +55,9 @@ class ContactsProjection:
         fields["labels"] = list(event.details.get("labels", []))
         fields.update(search_fields(event.details))
         fields["created_at"] = datetime.fromisoformat(event.created_at)
-        return versioned_upsert(
+        applied = versioned_upsert(
             self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},
             replace_same_version=rebuilding,
         )
+        touch_last_activity(self.collection, key, envelope.occurred_at)
+        return applied

@@ -86,3 +86,29 @@ class RenameCustomField:
 class RemoveCustomField:
     account_id: str
     key: str
+
+
+@dataclass(frozen=True)
+class AddNote:
+    account_id: str
+    contact_id: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EditNote:
+    account_id: str
+    contact_id: str
+    note_id: str
+    revision: int
+    kind: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteNote:
+    account_id: str
+    contact_id: str
+    note_id: str
+    revision: int | None = None

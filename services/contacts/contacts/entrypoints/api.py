@@ -13,6 +13,7 @@ from contacts.domain import commands
 from contacts.entrypoints import schemas
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
+from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
 from contacts.service_layer import handlers
 
@@ -33,6 +34,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(bp)
     app.register_blueprint(labels_bp)
     app.register_blueprint(custom_fields_bp)
+    app.register_blueprint(notes_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 

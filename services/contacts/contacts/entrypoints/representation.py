@@ -21,6 +21,7 @@ def contact_from_aggregate(contact: Contact) -> dict:
         "labels": list(contact.details.get("labels", [])),
         "created_at": contact.created_at,
         "updated_at": contact.updated_at or None,
+        "last_activity_at": contact.updated_at or None,
     }
 
 
@@ -32,4 +33,6 @@ def contact_from_view(doc: dict) -> dict:
         "labels": list(doc.get("labels") or []),
         "created_at": doc["created_at"].isoformat(timespec="milliseconds"),
         "updated_at": doc["updated_at"].isoformat(timespec="milliseconds") if doc.get("updated_at") else None,
+        "last_activity_at": doc["last_activity_at"].isoformat(timespec="milliseconds")
+        if doc.get("last_activity_at") else None,
     }

@@ -96,6 +96,8 @@ class ContactSchema(ContactFieldsSchema):
     labels = fields.List(fields.String(), metadata={"description": "label keys"})
     created_at = fields.String(required=True)
     updated_at = fields.String(allow_none=True)
+    last_activity_at = fields.String(allow_none=True, metadata={
+        "description": "time of the latest event about the contact: edits, labels, notes..."})
 
 
 class HistoryEntrySchema(Schema):

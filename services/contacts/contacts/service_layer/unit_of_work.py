@@ -6,6 +6,7 @@ from crm_platform.personal_data import PersonalDataCipher
 
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.label_store import LabelRepository
+from contacts.adapters.note_store import NoteRepository
 from contacts.adapters.repository import ContactRepository
 
 
@@ -16,19 +17,23 @@ class UnitOfWork:
         self.contacts: ContactRepository
         self.labels: LabelRepository
         self.custom_fields: CustomFieldSetRepository
+        self.notes: NoteRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
         self.labels = LabelRepository(self._store)
         self.custom_fields = CustomFieldSetRepository(self._store)
+        self.notes = NoteRepository(self._store, self._cipher)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.contacts.seen.clear()  # uncommitted events are dropped
         self.labels.seen.clear()
         self.custom_fields.seen.clear()
+        self.notes.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
         self.labels.save_pending()
         self.custom_fields.save_pending()
+        self.notes.save_pending()

@@ -128,7 +128,8 @@ def test_the_full_contact_model_round_trips_through_the_read_model(client, conta
     assert body["emails"][0]["subscription_status"] == "subscribed"
     project_all(container)
     read = client.get(f"/v1/contacts/{body['id']}", headers=headers()).get_json()
-    assert {k: v for k, v in read.items() if k != "updated_at"} == {k: v for k, v in body.items() if k != "updated_at"}
+    moving = {"updated_at", "last_activity_at"}  # stamped by the write model, then by the event
+    assert {k: v for k, v in read.items() if k not in moving} == {k: v for k, v in body.items() if k not in moving}
 
 
 def test_domain_problems_come_back_by_field_path(client):

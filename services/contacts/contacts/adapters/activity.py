@@ -1,0 +1,21 @@
+"""A contact's last activity: the time of the latest event about it, whatever aggregate recorded it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.collection import Collection
+
+
+def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> None:
+    """Move the contact's `last_activity_at` forward to `at` (never back; safe to repeat)."""
+    at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON dates hold milliseconds
+    while True:
+        doc = contacts.find_one({"_id": contact_id}, {"last_activity_at": 1})
+        if doc is None:
+            return  # not projected yet: its own event will set it
+        current = doc.get("last_activity_at")
+        if current is not None and current >= at:
+            return
+        if contacts.update_one({"_id": contact_id, "last_activity_at": current},
+                               {"$set": {"last_activity_at": at}}).matched_count == 1:
+            return

@@ -1,0 +1,100 @@
+"""Notes in the event store (aggregate type `Note`, text sealed with the contact's key) and their read model.
+
+Sealing a note with its contact's data key means erasing the contact makes
+its notes unreadable too, in every stored copy.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+
+from crm_platform.envelope import EventEnvelope, new_envelope
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+from crm_platform.projections import versioned_upsert
+
+from contacts.adapters.activity import touch_last_activity
+from contacts.adapters.event_codec import data_subject
+from contacts.domain.notes import Note, NoteAdded, NoteDeleted, NoteEdited, NoteEvent, NoteNotFound
+
+AGGREGATE_TYPE = "Note"
+
+
+def to_envelope(event: NoteEvent, version: int, cipher: PersonalDataCipher) -> EventEnvelope:
+    payload: dict = {"contact_id": event.contact_id}
+    if not isinstance(event, NoteDeleted):
+        payload["kind"] = event.kind
+        payload["created_at"] = event.created_at
+        payload["personal"] = cipher.seal(data_subject(event.contact_id), {"text": event.text})
+    return new_envelope(event_type=type(event).__name__, aggregate_type=AGGREGATE_TYPE, aggregate_id=event.note_id,
+                        aggregate_version=version, account_id=event.account_id, payload=payload)
+
+
+def from_envelope(envelope: EventEnvelope, cipher: PersonalDataCipher) -> NoteEvent:
+    """The note event; SubjectErased if its contact was erased."""
+    p, ids = envelope.payload, (envelope.aggregate_id, envelope.account_id, envelope.payload["contact_id"])
+    if envelope.event_type == "NoteDeleted":
+        return NoteDeleted(*ids)
+    kind = NoteAdded if envelope.event_type == "NoteAdded" else NoteEdited
+    return kind(*ids, p["kind"], cipher.open(p["personal"])["text"], p["created_at"])
+
+
+class NoteRepository:
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher) -> None:
+        self._store = store
+        self._cipher = cipher
+        self.seen: dict[str, Note] = {}
+
+    def add(self, note: Note) -> None:
+        self.seen[note.id] = note
+
+    def get(self, account_id: str, contact_id: str, note_id: str) -> Note:
+        history = self._store.load(note_id)
+        if not history or history[0].account_id != account_id or history[0].payload.get("contact_id") != contact_id:
+            raise NoteNotFound(note_id)
+        try:
+            note = Note.from_history(note_id, account_id, contact_id, [from_envelope(e, self._cipher) for e in history])
+        except SubjectErased:
+            raise NoteNotFound(note_id) from None
+        if note.deleted:
+            raise NoteNotFound(note_id)
+        self.seen[note.id] = note
+        return note
+
+    def save_pending(self) -> None:
+        for note in self.seen.values():
+            if note.pending:
+                first = note.revision - len(note.pending) + 1
+                self._store.append([to_envelope(e, first + i, self._cipher) for i, e in enumerate(note.pending)])
+                note.pending.clear()
+
+
+class NotesProjection:
+    def __init__(self, collection: Collection, cipher: PersonalDataCipher, contacts: Collection) -> None:
+        self.collection = collection
+        self._cipher = cipher
+        self._contacts = contacts
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact_newest")
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.aggregate_type != AGGREGATE_TYPE:
+            return False
+        touch_last_activity(self._contacts, envelope.payload["contact_id"], envelope.occurred_at)
+        base = {"account_id": envelope.account_id, "contact_id": envelope.payload["contact_id"],
+                "updated_at": envelope.occurred_at}
+        try:
+            event = from_envelope(envelope, self._cipher)
+        except SubjectErased:
+            event = NoteDeleted(envelope.aggregate_id, envelope.account_id, envelope.payload["contact_id"])
+        if isinstance(event, NoteDeleted):
+            fields = {**base, "deleted": True}
+            return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
+                                    unset_fields=("text",), replace_same_version=rebuilding)
+        fields = {**base, "kind": event.kind, "text": event.text, "deleted": False,
+                  "created_at": datetime.fromisoformat(event.created_at)}
+        return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
+                                replace_same_version=rebuilding)

@@ -1,0 +1,117 @@
+"""Notes on a contact: a note, a meeting summary or a call summary; added, edited, deleted."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from crm_platform.errors import InvalidInput, NotFound, StaleRevision
+
+KINDS = ("note", "meeting_summary", "call_summary")
+MAX_TEXT = 20_000
+
+
+class NoteNotFound(NotFound):
+    def __init__(self, note_id: str) -> None:
+        super().__init__(f"note {note_id} does not exist on this contact", note_id=note_id)
+
+
+@dataclass(frozen=True)
+class NoteAdded:
+    note_id: str
+    account_id: str
+    contact_id: str
+    kind: str
+    text: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NoteEdited:
+    note_id: str
+    account_id: str
+    contact_id: str
+    kind: str
+    text: str
+    created_at: str  # carried along, so that the latest event holds the whole note
+
+
+@dataclass(frozen=True)
+class NoteDeleted:
+    note_id: str
+    account_id: str
+    contact_id: str
+
+
+NoteEvent = NoteAdded | NoteEdited | NoteDeleted
+
+
+class Note:
+    def __init__(self, note_id: str, account_id: str, contact_id: str) -> None:
+        self.id = note_id
+        self.account_id = account_id
+        self.contact_id = contact_id
+        self.kind = "note"
+        self.text = ""
+        self.created_at = ""
+        self.revision = 0
+        self.deleted = False
+        self.pending: list[NoteEvent] = []
+
+    @classmethod
+    def add(cls, account_id: str, contact_id: str, kind: str, text: str) -> "Note":
+        note = cls(str(uuid.uuid4()), account_id, contact_id)
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        note._record(NoteAdded(note.id, account_id, contact_id, _kind(kind), _text(text), now))
+        return note
+
+    @classmethod
+    def from_history(cls, note_id: str, account_id: str, contact_id: str, history: list[NoteEvent]) -> "Note":
+        note = cls(note_id, account_id, contact_id)
+        for event in history:
+            note._apply(event)
+        return note
+
+    def edit(self, revision: int, kind: str | None, text: str | None) -> None:
+        self._check_current(revision)
+        kind, text = _kind(kind or self.kind), _text(text if text is not None else self.text)
+        if (kind, text) != (self.kind, self.text):
+            self._record(NoteEdited(self.id, self.account_id, self.contact_id, kind, text, self.created_at))
+
+    def delete(self, revision: int | None) -> None:
+        if revision is not None:
+            self._check_current(revision)
+        elif self.deleted:
+            raise NoteNotFound(self.id)
+        self._record(NoteDeleted(self.id, self.account_id, self.contact_id))
+
+    def _check_current(self, revision: int) -> None:
+        if self.deleted:
+            raise NoteNotFound(self.id)
+        if revision != self.revision:
+            raise StaleRevision(f"note {self.id} is at revision {self.revision}, the change was based on {revision}",
+                                note_id=self.id, current_revision=self.revision)
+
+    def _record(self, event: NoteEvent) -> None:
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: NoteEvent) -> None:
+        self.revision += 1
+        if isinstance(event, NoteDeleted):
+            self.deleted = True
+        else:
+            self.kind, self.text, self.created_at = event.kind, event.text, event.created_at
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InvalidInput("unknown note kind", errors={"kind": [f"one of {', '.join(KINDS)}"]})
+    return kind
+
+
+def _text(text: str) -> str:
+    text = (text or "").strip()
+    if not text or len(text) > MAX_TEXT:
+        raise InvalidInput("invalid note text", errors={"text": [f"1 to {MAX_TEXT} characters"]})
+    return text

@@ -1,0 +1,104 @@
+"""Notes on a contact (`/v1/contacts/{id}/notes`). Views load, call a handler, dump."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+from marshmallow import Schema, fields, validate
+
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, json_body
+
+from contacts import views
+from contacts.bootstrap import Container
+from contacts.domain import commands
+from contacts.domain.notes import KINDS, MAX_TEXT
+from contacts.entrypoints.schemas import DeleteQuerySchema, StrictSchema
+from contacts.service_layer import note_handlers
+
+bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
+TAGS = ["notes"]
+TEXT = validate.Length(min=1, max=MAX_TEXT)
+
+
+class NoteCreateSchema(StrictSchema):
+    kind = fields.String(load_default="note", validate=validate.OneOf(KINDS))
+    text = fields.String(required=True, validate=TEXT)
+
+
+class NoteEditSchema(StrictSchema):
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    text = fields.String(load_default=None, validate=TEXT)
+
+
+class NoteSchema(Schema):
+    id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+    created_at = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+
+
+class NotePageSchema(Schema):
+    items = fields.List(fields.Nested(NoteSchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class NoteListQuerySchema(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def _from_aggregate(note) -> dict:
+    return {"id": note.id, "revision": note.revision, "kind": note.kind, "text": note.text,
+            "created_at": note.created_at, "updated_at": None}
+
+
+def _from_view(doc: dict) -> dict:
+    return {"id": doc["_id"], "revision": doc["version"], "kind": doc["kind"], "text": doc["text"],
+            "created_at": doc["created_at"].isoformat(timespec="milliseconds") if doc.get("created_at") else None,
+            "updated_at": doc["updated_at"].isoformat(timespec="milliseconds")}
+
+
+@bp.get("")
+@operation("A contact's notes, newest first", tags=TAGS, query_schema=NoteListQuerySchema,
+           responses={200: NotePageSchema}, problems=(404, 422))
+def list_notes(contact_id: str):
+    query = NoteListQuerySchema().load(request.args.to_dict())
+    container = _container()
+    docs, next_cursor = views.list_notes(container.notes_projection.collection, container.projection.collection,
+                                         account_id(), contact_id, **query)
+    return {"items": [_from_view(d) for d in docs], "next_cursor": next_cursor}
+
+
+@bp.post("")
+@operation("Add a note, meeting summary or call summary", tags=TAGS, request_schema=NoteCreateSchema,
+           responses={201: NoteSchema}, problems=(404, 415, 422))
+def add_note(contact_id: str):
+    data = NoteCreateSchema().load(json_body())
+    note = note_handlers.add_note(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]),
+                                  _container().unit_of_work())
+    return _from_aggregate(note), 201
+
+
+@bp.patch("/<note_id>")
+@operation("Edit a note (based on its revision)", tags=TAGS, request_schema=NoteEditSchema,
+           responses={200: NoteSchema}, problems=(404, 409, 415, 422))
+def edit_note(contact_id: str, note_id: str):
+    data = NoteEditSchema().load(json_body())
+    note = note_handlers.edit_note(commands.EditNote(account_id(), contact_id, note_id, **data),
+                                   _container().unit_of_work())
+    return _from_aggregate(note)
+
+
+@bp.delete("/<note_id>")
+@operation("Delete a note", tags=TAGS, query_schema=DeleteQuerySchema, responses={204: None}, problems=(404, 409))
+def delete_note(contact_id: str, note_id: str):
+    query = DeleteQuerySchema().load(request.args.to_dict())
+    note_handlers.delete_note(commands.DeleteNote(account_id(), contact_id, note_id, query["revision"]),
+                              _container().unit_of_work())
+    return "", 204
