@@ -5,6 +5,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope, new_envelope
+from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.projections import versioned_upsert
 
@@ -45,11 +46,7 @@ class CustomFieldSetRepository:
         return field_set
 
     def save_pending(self) -> None:
-        for field_set in self.seen.values():
-            if field_set.pending:
-                first = field_set.revision - len(field_set.pending) + 1
-                self._store.append([to_envelope(e, first + i) for i, e in enumerate(field_set.pending)])
-                field_set.pending.clear()
+        save_pending(self._store, self.seen.values(), to_envelope)
 
 
 class CustomFieldsProjection:

@@ -5,6 +5,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope, new_envelope
+from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.projections import versioned_upsert
 
@@ -46,11 +47,7 @@ class LabelRepository:
         self.seen[label.id] = label
 
     def save_pending(self) -> None:
-        for label in self.seen.values():
-            if label.pending:
-                first = label.revision - len(label.pending) + 1
-                self._store.append([to_envelope(e, first + i) for i, e in enumerate(label.pending)])
-                label.pending.clear()
+        save_pending(self._store, self.seen.values(), to_envelope)
 
 
 class LabelsProjection:

@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope, new_envelope
+from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
@@ -64,11 +65,7 @@ class NoteRepository:
         return note
 
     def save_pending(self) -> None:
-        for note in self.seen.values():
-            if note.pending:
-                first = note.revision - len(note.pending) + 1
-                self._store.append([to_envelope(e, first + i, self._cipher) for i, e in enumerate(note.pending)])
-                note.pending.clear()
+        save_pending(self._store, self.seen.values(), lambda event, version: to_envelope(event, version, self._cipher))
 
 
 class NotesProjection:

@@ -1,6 +1,7 @@
 """The event-sourced contact repository: loads contacts from their events, saves new events."""
 from __future__ import annotations
 
+from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
@@ -34,10 +35,4 @@ class ContactRepository:
 
     def save_pending(self) -> None:
         """Append each touched contact's new events as one atomic commit."""
-        for contact in self.seen.values():
-            if not contact.pending:
-                continue
-            first_version = contact.revision - len(contact.pending) + 1
-            envelopes = [to_envelope(e, first_version + i, self._cipher) for i, e in enumerate(contact.pending)]
-            self._store.append(envelopes)
-            contact.pending.clear()
+        save_pending(self._store, self.seen.values(), lambda event, version: to_envelope(event, version, self._cipher))
