@@ -14,6 +14,7 @@ from contacts import config
 from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.label_store import LabelsProjection
 from contacts.adapters.note_store import NotesProjection
+from contacts.adapters.saved_view_store import SavedViewsProjection
 from contacts.adapters.projection import ContactsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -52,8 +53,13 @@ class Container:
     def notes_projection(self) -> NotesProjection:
         return NotesProjection(self.db["notes"], self.cipher, self.db["contacts"])
 
+    @property
+    def saved_views_projection(self) -> SavedViewsProjection:
+        return SavedViewsProjection(self.db["saved_views"])
+
     def read_models(self) -> list:
-        return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection]
+        return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
+                self.saved_views_projection]
 
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
         """Give one event to every read model (each takes the aggregate types it builds from)."""

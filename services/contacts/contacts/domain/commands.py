@@ -112,3 +112,24 @@ class DeleteNote:
     contact_id: str
     note_id: str
     revision: int | None = None
+
+
+@dataclass(frozen=True)
+class CreateSavedView:
+    account_id: str
+    name: str
+    query: dict
+
+
+@dataclass(frozen=True)
+class ChangeSavedView:
+    account_id: str
+    view_id: str
+    name: str | None = None
+    query: dict | None = None
+
+
+@dataclass(frozen=True)
+class DeleteSavedView:
+    account_id: str
+    view_id: str

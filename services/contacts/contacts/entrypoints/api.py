@@ -14,6 +14,7 @@ from contacts.entrypoints import schemas
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
+from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
 from contacts.service_layer import handlers
 
@@ -35,6 +36,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(labels_bp)
     app.register_blueprint(custom_fields_bp)
     app.register_blueprint(notes_bp)
+    app.register_blueprint(saved_views_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 
@@ -58,8 +60,12 @@ def create_contact():
 @operation("Find contacts: search, filter by labels and email status, sort, page", tags=TAGS,
            query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
 def list_contacts():
-    args = schemas.ContactListQuerySchema().load(request.args.to_dict())
+    raw = request.args.to_dict()
+    if raw.get("view"):
+        raw = {**views.saved_view_query(_container().saved_views_projection.collection, account_id(), raw["view"]), **raw}
+    args = schemas.ContactListQuerySchema().load(raw)
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
+    args.pop("view")
     docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     items = [contact_from_view(d) for d in docs]
     if columns:

@@ -141,9 +141,9 @@ class FieldList(fields.String):
         return names
 
 
-class ContactListQuerySchema(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+class ViewQuerySchema(StrictSchema):
+    """What a saved view keeps: the filter, the sort and the columns of a contact list."""
+
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
         "description": "fragment of a name, company, email or phone; accents and case do not matter"})
     labels_any = KeyList(load_default=list, metadata={"description": "contacts with at least one of these labels"})
@@ -156,6 +156,13 @@ class ContactListQuerySchema(StrictSchema):
         [f"{sign}{name}" for name in SORTABLE for sign in ("", "-")]))
     fields_ = FieldList(data_key="fields", load_default=None, metadata={
         "description": "comma-separated fields to return (id and revision always come): the list's columns"})
+
+
+class ContactListQuerySchema(ViewQuerySchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+    view = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
+        "description": "id of a saved view: its filter, sort and columns apply; other parameters override them"})
 
 
 class DeleteQuerySchema(StrictSchema):

@@ -7,6 +7,7 @@ from crm_platform.personal_data import PersonalDataCipher
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.label_store import LabelRepository
 from contacts.adapters.note_store import NoteRepository
+from contacts.adapters.saved_view_store import SavedViewRepository
 from contacts.adapters.repository import ContactRepository
 
 
@@ -18,12 +19,14 @@ class UnitOfWork:
         self.labels: LabelRepository
         self.custom_fields: CustomFieldSetRepository
         self.notes: NoteRepository
+        self.saved_views: SavedViewRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
         self.labels = LabelRepository(self._store)
         self.custom_fields = CustomFieldSetRepository(self._store)
         self.notes = NoteRepository(self._store, self._cipher)
+        self.saved_views = SavedViewRepository(self._store)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -31,9 +34,11 @@ class UnitOfWork:
         self.labels.seen.clear()
         self.custom_fields.seen.clear()
         self.notes.seen.clear()
+        self.saved_views.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
         self.labels.save_pending()
         self.custom_fields.save_pending()
         self.notes.save_pending()
+        self.saved_views.save_pending()

@@ -1,0 +1,99 @@
+"""Saved views: a named filter with its sort and columns ("Personnaliser les colonnes"), applied by id.
+
+The domain keeps the query as the API's own query parameters, already
+validated by the entrypoint; it only owns the name and the lifecycle.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from crm_platform.errors import InvalidInput, NotFound
+
+
+class SavedViewNotFound(NotFound):
+    def __init__(self, view_id: str) -> None:
+        super().__init__(f"saved view {view_id} does not exist in this account", view_id=view_id)
+
+
+@dataclass(frozen=True)
+class SavedViewCreated:
+    view_id: str
+    account_id: str
+    name: str
+    query: dict
+
+
+@dataclass(frozen=True)
+class SavedViewChanged:
+    view_id: str
+    account_id: str
+    name: str
+    query: dict
+
+
+@dataclass(frozen=True)
+class SavedViewDeleted:
+    view_id: str
+    account_id: str
+
+
+SavedViewEvent = SavedViewCreated | SavedViewChanged | SavedViewDeleted
+
+
+class SavedView:
+    def __init__(self, view_id: str, account_id: str) -> None:
+        self.id = view_id
+        self.account_id = account_id
+        self.name = ""
+        self.query: dict = {}
+        self.revision = 0
+        self.deleted = False
+        self.pending: list[SavedViewEvent] = []
+
+    @classmethod
+    def create(cls, account_id: str, name: str, query: dict) -> "SavedView":
+        view = cls(f"view:{uuid.uuid4()}", account_id)
+        view._record(SavedViewCreated(view.id, account_id, _clean(name), dict(query)))
+        return view
+
+    @classmethod
+    def from_history(cls, view_id: str, account_id: str, history: list[SavedViewEvent]) -> "SavedView":
+        view = cls(view_id, account_id)
+        for event in history:
+            view._apply(event)
+        return view
+
+    def change(self, name: str | None, query: dict | None) -> None:
+        """Rename it and/or replace its query."""
+        self._check_live()
+        name = _clean(name) if name is not None else self.name
+        query = dict(query) if query is not None else self.query
+        if (name, query) != (self.name, self.query):
+            self._record(SavedViewChanged(self.id, self.account_id, name, query))
+
+    def delete(self) -> None:
+        self._check_live()
+        self._record(SavedViewDeleted(self.id, self.account_id))
+
+    def _check_live(self) -> None:
+        if self.deleted:
+            raise SavedViewNotFound(self.id)
+
+    def _record(self, event: SavedViewEvent) -> None:
+        self._apply(event)
+        self.pending.append(event)
+
+    def _apply(self, event: SavedViewEvent) -> None:
+        self.revision += 1
+        if isinstance(event, SavedViewDeleted):
+            self.deleted = True
+        else:
+            self.name, self.query = event.name, dict(event.query)
+
+
+def _clean(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > 100:
+        raise InvalidInput("invalid name", errors={"name": ["1 to 100 characters"]})
+    return cleaned

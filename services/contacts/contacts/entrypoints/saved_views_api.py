@@ -1,0 +1,98 @@
+"""Saved views (`/v1/saved-views`): a named filter with its sort and columns; apply with GET /v1/contacts?view=<id>."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, json_body
+
+from contacts import views
+from contacts.bootstrap import Container
+from contacts.domain import commands
+from contacts.entrypoints.schemas import StrictSchema, ViewQuerySchema
+from contacts.service_layer import saved_view_handlers
+
+bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
+TAGS = ["saved views"]
+NAME = validate.Length(min=1, max=100)
+
+
+class QueryField(fields.Dict):
+    """The view's query parameters, as GET /v1/contacts takes them (strings), checked by the same schema."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not all(isinstance(v, str) for v in raw.values()):
+            raise ValidationError("values are query-string values: strings")
+        ViewQuerySchema().load(raw)  # raises with the field-level messages
+        return raw
+
+
+class SavedViewCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=NAME)
+    query = QueryField(required=True, metadata={"description": "e.g. {\"labels_any\": \"client\", "
+                                                               "\"subscription_status\": \"subscribed\", "
+                                                               "\"sort\": \"last_name\", \"fields\": \"first_name,emails\"}"})
+
+
+class SavedViewChangeSchema(StrictSchema):
+    name = fields.String(load_default=None, validate=NAME)
+    query = QueryField(load_default=None)
+
+    @validates_schema
+    def _something(self, data, **_):
+        if data.get("name") is None and data.get("query") is None:
+            raise ValidationError("give a name, a query or both", "_schema")
+
+
+class SavedViewSchema(Schema):
+    id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    name = fields.String(required=True)
+    query = fields.Dict(required=True)
+
+
+class SavedViewListSchema(Schema):
+    items = fields.List(fields.Nested(SavedViewSchema), required=True)
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def _view(view) -> dict:
+    return {"id": view.id, "revision": view.revision, "name": view.name, "query": view.query}
+
+
+@bp.get("")
+@operation("List saved views", tags=TAGS, responses={200: SavedViewListSchema})
+def list_saved_views():
+    return {"items": views.list_saved_views(_container().saved_views_projection.collection, account_id())}
+
+
+@bp.post("")
+@operation("Save a view (filter, sort, columns)", tags=TAGS, request_schema=SavedViewCreateSchema,
+           responses={201: SavedViewSchema}, problems=(415, 422))
+def create_saved_view():
+    data = SavedViewCreateSchema().load(json_body())
+    view = saved_view_handlers.create_saved_view(commands.CreateSavedView(account_id(), data["name"], data["query"]),
+                                                 _container().unit_of_work())
+    return _view(view), 201
+
+
+@bp.patch("/<view_id>")
+@operation("Rename a saved view and/or replace its query", tags=TAGS, request_schema=SavedViewChangeSchema,
+           responses={200: SavedViewSchema}, problems=(404, 415, 422))
+def change_saved_view(view_id: str):
+    data = SavedViewChangeSchema().load(json_body())
+    view = saved_view_handlers.change_saved_view(commands.ChangeSavedView(account_id(), view_id, **data),
+                                                 _container().unit_of_work())
+    return _view(view)
+
+
+@bp.delete("/<view_id>")
+@operation("Delete a saved view", tags=TAGS, responses={204: None}, problems=(404,))
+def delete_saved_view(view_id: str):
+    saved_view_handlers.delete_saved_view(commands.DeleteSavedView(account_id(), view_id), _container().unit_of_work())
+    return "", 204

@@ -1,0 +1,28 @@
+"""Handlers of the saved view commands."""
+from __future__ import annotations
+
+from contacts.domain import commands
+from contacts.domain.saved_views import SavedView
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+def create_saved_view(cmd: commands.CreateSavedView, uow: UnitOfWork) -> SavedView:
+    with uow:
+        view = SavedView.create(cmd.account_id, cmd.name, cmd.query)
+        uow.saved_views.add(view)
+        uow.commit()
+    return view
+
+
+def change_saved_view(cmd: commands.ChangeSavedView, uow: UnitOfWork) -> SavedView:
+    with uow:
+        view = uow.saved_views.get(cmd.account_id, cmd.view_id)
+        view.change(cmd.name, cmd.query)
+        uow.commit()
+    return view
+
+
+def delete_saved_view(cmd: commands.DeleteSavedView, uow: UnitOfWork) -> None:
+    with uow:
+        uow.saved_views.get(cmd.account_id, cmd.view_id).delete()
+        uow.commit()
