@@ -12,6 +12,7 @@ from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
 from contacts import config
 from contacts.adapters.custom_field_store import CustomFieldsProjection
+from contacts.adapters.identity_claims import MongoIdentityClaims
 from contacts.adapters.label_store import LabelsProjection
 from contacts.adapters.note_store import NotesProjection
 from contacts.adapters.saved_view_store import SavedViewsProjection
@@ -77,7 +78,7 @@ class Container:
         return self._events_consumer("account-setup", self.accounts_topic)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.event_store, self.cipher)
+        return UnitOfWork(self.event_store, self.cipher, MongoIdentityClaims(self.db["identity_claims"]))
 
     @cached_property
     def events_topic(self) -> str:

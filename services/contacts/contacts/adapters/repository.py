@@ -33,6 +33,10 @@ class ContactRepository:
         self.seen[contact.id] = contact
         return contact
 
+    def ever_existed(self, contact_id: str) -> bool:
+        """Whether the contact has any stored event (it may since have been deleted or erased)."""
+        return bool(self._store.load(contact_id))
+
     def save_pending(self) -> None:
         """Append each touched contact's new events as one atomic commit."""
         save_pending(self._store, self.seen.values(), lambda event, version: to_envelope(event, version, self._cipher))

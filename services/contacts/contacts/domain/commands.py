@@ -9,6 +9,7 @@ class CreateContact:
     account_id: str
     details: dict
     phone_region: str = "FR"
+    allow_duplicates: bool = False
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class UpdateContact:
     revision: int
     changes: dict
     phone_region: str = "FR"
+    allow_duplicates: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Errors of the contacts domain (typed, so the app shell maps them to problems)."""
-from crm_platform.errors import InvalidInput, NotFound, StaleRevision
+from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 
 class ContactNotFound(NotFound):
@@ -18,4 +18,18 @@ class StaleContactRevision(StaleRevision):
             "re-read the contact and apply your change again",
             contact_id=contact_id,
             current_revision=current,
+        )
+
+
+class DuplicateContact(Conflict):
+    """Another live contact of the account has the same normalised email or phone."""
+
+    title = "Duplicate contact"
+    slug = "duplicate-contact"
+
+    def __init__(self, existing_contact_id: str, matched: str) -> None:
+        super().__init__(
+            f"contact {existing_contact_id} already has {matched}; update it, or send allow_duplicates=true",
+            existing_contact_id=existing_contact_id,
+            matched=matched,
         )

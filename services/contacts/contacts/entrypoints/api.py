@@ -46,11 +46,13 @@ def _container() -> Container:
 
 
 @bp.post("")
-@operation("Create a contact", tags=TAGS, request_schema=schemas.ContactCreateSchema,
+@operation("Create a contact (409 duplicate-contact if its email or phone is another's)", tags=TAGS,
+           request_schema=schemas.ContactCreateSchema, query_schema=schemas.WriteQuerySchema,
            responses={201: schemas.ContactSchema}, problems=(415, 409, 422))
 def create_contact():
     details = schemas.ContactCreateSchema().load(json_body())
-    cmd = commands.CreateContact(account_id(), details, _container().settings["DEFAULT_PHONE_REGION"])
+    allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
+    cmd = commands.CreateContact(account_id(), details, _container().settings["DEFAULT_PHONE_REGION"], allow)
     contact = handlers.create_contact(cmd, _container().unit_of_work())
     body = contact_from_aggregate(contact)
     return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
@@ -91,11 +93,13 @@ def contact_history(contact_id: str):
 
 @bp.patch("/<contact_id>")
 @operation("Change a contact (based on a revision)", tags=TAGS, request_schema=schemas.ContactPatchSchema,
-           responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
+           query_schema=schemas.WriteQuerySchema, responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
 def update_contact(contact_id: str):
     data = schemas.ContactPatchSchema().load(json_body())
+    allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
     revision = data.pop("revision")
-    cmd = commands.UpdateContact(account_id(), contact_id, revision, data, _container().settings["DEFAULT_PHONE_REGION"])
+    region = _container().settings["DEFAULT_PHONE_REGION"]
+    cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
     contact = handlers.update_contact(cmd, _container().unit_of_work())
     return contact_from_aggregate(contact)
 

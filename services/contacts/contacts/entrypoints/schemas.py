@@ -165,5 +165,10 @@ class ContactListQuerySchema(ViewQuerySchema):
         "description": "id of a saved view: its filter, sort and columns apply; other parameters override them"})
 
 
+class WriteQuerySchema(StrictSchema):
+    allow_duplicates = fields.Boolean(load_default=False, metadata={
+        "description": "store the contact even if another one of the account has the same email or phone"})
+
+
 class DeleteQuerySchema(StrictSchema):
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1))

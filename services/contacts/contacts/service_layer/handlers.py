@@ -7,6 +7,7 @@ from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
 from contacts.domain.model import Contact
+from contacts.service_layer import duplicates
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -14,25 +15,39 @@ def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     with uow:
         types = uow.custom_fields.get(cmd.account_id).types
         contact = Contact.create(cmd.account_id, cmd.details, phone_region=cmd.phone_region, custom_field_types=types)
+        claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates)
         uow.contacts.add(contact)
-        uow.commit()
+        _commit_or_release(uow, claimed, contact.id)
     return contact
 
 
 def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
+        before = duplicates.identity_ids(contact)
         types = uow.custom_fields.get(cmd.account_id).types
         contact.update(cmd.revision, cmd.changes, phone_region=cmd.phone_region, custom_field_types=types)
-        uow.commit()
+        claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates, skip=before)
+        _commit_or_release(uow, claimed, contact.id)
+        duplicates.release(uow, sorted(before - duplicates.identity_ids(contact)), contact.id)
     return contact
 
 
 def delete_contact(cmd: commands.DeleteContact, uow: UnitOfWork) -> None:
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
+        held = sorted(duplicates.identity_ids(contact))
         contact.delete(cmd.revision)
         uow.commit()
+        duplicates.release(uow, held, contact.id)
+
+
+def _commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
+    try:
+        uow.commit()
+    except Exception:
+        duplicates.release(uow, claimed, contact_id)  # the contact was not stored: free what it claimed
+        raise
 
 
 def change_contact(

@@ -5,6 +5,7 @@ from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
+from contacts.adapters.identity_claims import IdentityClaims
 from contacts.adapters.label_store import LabelRepository
 from contacts.adapters.note_store import NoteRepository
 from contacts.adapters.saved_view_store import SavedViewRepository
@@ -12,9 +13,10 @@ from contacts.adapters.repository import ContactRepository
 
 
 class UnitOfWork:
-    def __init__(self, store: EventStore, cipher: PersonalDataCipher) -> None:
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims) -> None:
         self._store = store
         self._cipher = cipher
+        self.claims = claims  # not transactional: written at once, released by the handlers on failure
         self.contacts: ContactRepository
         self.labels: LabelRepository
         self.custom_fields: CustomFieldSetRepository

@@ -158,3 +158,35 @@ def test_history_lists_who_changed_what_and_when(client):
     assert history[0]["actor"] == "api-key:k1"
     assert history[1]["changes"] == {"first_name": {"from": None, "to": "Louise"}}
     assert client.get(f"{url}/history", headers=headers("acct-2")).status_code == 404
+
+
+def test_duplicates_get_409_with_the_existing_contact_unless_allowed(client):
+    first = client.post("/v1/contacts", json={"first_name": "Louise", "phones": [{"number": "+33 3 20 06 51 26"}]},
+                        headers=headers()).get_json()
+    dup = client.post("/v1/contacts", json={"first_name": "L.", "phones": [{"number": "03.20.06.51.26"}]}, headers=headers())
+    assert dup.status_code == 409
+    problem = dup.get_json()
+    assert problem["type"] == "/problems/duplicate-contact"
+    assert problem["existing_contact_id"] == first["id"] and problem["matched"] == "+33320065126"
+    allowed = client.post("/v1/contacts", query_string={"allow_duplicates": "true"},
+                          json={"first_name": "L.", "phones": [{"number": "03.20.06.51.26"}]}, headers=headers())
+    assert allowed.status_code == 201
+
+
+def test_two_simultaneous_creations_of_the_same_email_store_one_contact(client, container):
+    import threading
+
+    statuses: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def create():
+        barrier.wait()
+        response = client.post("/v1/contacts", json={"emails": [{"address": "race@exemple.fr"}]}, headers=headers())
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 409, 409, 409]

@@ -6,6 +6,7 @@ from crm_platform.errors import Conflict, InvalidInput
 from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.custom_fields import MAX_FIELDS, CustomFieldNotFound, CustomFieldSet
 from contacts.domain.errors import InvalidContact
@@ -15,7 +16,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 @pytest.fixture
 def uow():
-    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()))
+    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
 
 
 def define(uow, name, type_, account="acct-1"):

@@ -5,6 +5,7 @@ from crm_platform.event_store import ConcurrencyConflict, InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
 from contacts.adapters.event_codec import data_subject
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, StaleContactRevision
 from contacts.service_layer import handlers
@@ -22,8 +23,13 @@ def cipher():
 
 
 @pytest.fixture
-def uow(store, cipher):
-    return UnitOfWork(store, cipher)
+def claims():
+    return InMemoryIdentityClaims()
+
+
+@pytest.fixture
+def uow(store, cipher, claims):
+    return UnitOfWork(store, cipher, claims)
 
 
 def create(uow, account="acct-1", **details):
@@ -65,9 +71,9 @@ def test_stale_revision_is_a_conflict(uow):
         handlers.update_contact(commands.UpdateContact("acct-1", contact.id, 1, {"company": "B"}), uow)
 
 
-def test_two_writers_from_the_same_revision_one_gets_a_conflict(store, cipher):
-    contact = create(UnitOfWork(store, cipher))
-    first, second = UnitOfWork(store, cipher), UnitOfWork(store, cipher)
+def test_two_writers_from_the_same_revision_one_gets_a_conflict(store, cipher, claims):
+    contact = create(UnitOfWork(store, cipher, claims))
+    first, second = UnitOfWork(store, cipher, claims), UnitOfWork(store, cipher, claims)
     with first, second:
         a = first.contacts.get("acct-1", contact.id)
         b = second.contacts.get("acct-1", contact.id)

@@ -4,6 +4,7 @@ from crm_platform.errors import InvalidInput, StaleRevision
 from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.notes import Note, NoteNotFound
@@ -13,7 +14,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 @pytest.fixture
 def uow():
-    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()))
+    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
 
 
 @pytest.mark.parametrize("kind, text, field", [("memo", "x", "kind"), ("note", "   ", "text"), ("note", "x" * 20_001, "text")])

@@ -1,0 +1,65 @@
+"""The duplicate check: a contact's emails and phones are claimed before its events are stored."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from contacts.adapters.identity_claims import Claim, identities
+from contacts.domain.errors import ContactNotFound, DuplicateContact
+from contacts.domain.model import Contact
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+IN_FLIGHT = timedelta(seconds=30)  # far longer than a command takes; a claim older than this with no contact is stale
+
+
+def claim_identities(uow: UnitOfWork, contact: Contact, allow_duplicates: bool, skip: set[str] = frozenset()) -> list[str]:
+    """Claim the contact's identities (but `skip`); DuplicateContact if a live contact holds one.
+
+    Returns what was claimed, for `release` if the command then fails. With
+    `allow_duplicates`, an identity held by another live contact stays theirs.
+    """
+    claimed: list[str] = []
+    for identity, value in identities(contact.account_id, contact.details):
+        if identity in skip:
+            continue
+        while True:
+            held = uow.claims.claim(identity, contact.id)
+            if held is None:
+                claimed.append(identity)
+                break
+            if _holds(uow, contact.account_id, held, identity):
+                if allow_duplicates:
+                    break  # it stays theirs
+                release(uow, claimed, contact.id)
+                raise DuplicateContact(held.owner, value)
+            if uow.claims.take_over(identity, held.owner, contact.id):  # stale: the owner is gone or changed
+                claimed.append(identity)
+                break
+            # another writer moved the claim meanwhile: look again
+    return claimed
+
+
+def release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
+    for identity in claimed:
+        uow.claims.release(identity, contact_id)
+
+
+def identity_ids(contact: Contact) -> set[str]:
+    return {identity for identity, _ in identities(contact.account_id, contact.details)}
+
+
+def _holds(uow: UnitOfWork, account_id: str, held: Claim, identity: str) -> bool:
+    """Whether the claim's owner is a live contact that still has this identity (else the claim is stale).
+
+    A contact is stored just after it claims: an owner not stored yet whose claim
+    is recent is a creation in flight (a concurrent duplicate), not a stale claim.
+    """
+    try:
+        owner_contact = uow.contacts.get(account_id, held.owner)
+    except ContactNotFound:
+        if not uow.contacts.ever_existed(held.owner):
+            return datetime.now(timezone.utc) - held.claimed_at < IN_FLIGHT
+        try:  # deleted or erased -- or stored between our two reads: look once more
+            owner_contact = uow.contacts.get(account_id, held.owner)
+        except ContactNotFound:
+            return False
+    return identity in identity_ids(owner_contact)

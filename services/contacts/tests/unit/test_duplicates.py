@@ -1,0 +1,85 @@
+"""The duplicate check on the real handlers, with in-memory event store and claims."""
+from datetime import timedelta
+
+import pytest
+
+from crm_platform.event_store import InMemoryEventStore
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
+from contacts.domain import commands
+from contacts.domain.errors import DuplicateContact
+from contacts.service_layer import handlers
+from contacts.service_layer.duplicates import IN_FLIGHT
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def claims():
+    return InMemoryIdentityClaims()
+
+
+@pytest.fixture
+def uow(claims):
+    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+
+
+def create(uow, account="acct-1", allow=False, **details):
+    return handlers.create_contact(commands.CreateContact(account, {"first_name": "X", **details}, allow_duplicates=allow), uow)
+
+
+def test_same_email_in_any_case_or_same_phone_in_any_format_is_a_duplicate(uow):
+    louise = create(uow, emails=[{"address": "louise@maison-papier.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
+    with pytest.raises(DuplicateContact) as by_email:
+        create(uow, emails=[{"address": "LOUISE@maison-papier.FR"}])
+    assert by_email.value.extra == {"existing_contact_id": louise.id, "matched": "louise@maison-papier.fr"}
+    with pytest.raises(DuplicateContact) as by_phone:
+        create(uow, phones=[{"number": "03 20 06 51 26"}])
+    assert by_phone.value.extra["matched"] == "+33320065126"
+
+
+def test_a_refused_duplicate_keeps_nothing(uow, claims):
+    create(uow, emails=[{"address": "a@x.fr"}])
+    before = dict(claims.owners)
+    with pytest.raises(DuplicateContact):
+        create(uow, emails=[{"address": "new@x.fr"}, {"address": "a@x.fr"}])
+    assert claims.owners == before  # new@x.fr was claimed, then released
+    assert create(uow, emails=[{"address": "new@x.fr"}])
+
+
+def test_duplicates_allowed_on_request_and_across_accounts(uow):
+    first = create(uow, emails=[{"address": "a@x.fr"}])
+    second = create(uow, allow=True, emails=[{"address": "a@x.fr"}])
+    assert second.id != first.id
+    assert create(uow, account="acct-2", emails=[{"address": "a@x.fr"}])
+
+
+def test_deleting_or_changing_a_contact_frees_its_identities(uow):
+    first = create(uow, emails=[{"address": "a@x.fr"}, {"address": "b@x.fr"}])
+    handlers.update_contact(commands.UpdateContact("acct-1", first.id, 1, {"emails": [{"address": "b@x.fr"}]}), uow)
+    assert create(uow, emails=[{"address": "a@x.fr"}])
+    handlers.delete_contact(commands.DeleteContact("acct-1", first.id, None), uow)
+    assert create(uow, emails=[{"address": "b@x.fr"}])
+
+
+def test_an_update_cannot_take_another_contacts_email(uow):
+    create(uow, emails=[{"address": "a@x.fr"}])
+    other = create(uow, emails=[{"address": "b@x.fr"}])
+    with pytest.raises(DuplicateContact):
+        handlers.update_contact(commands.UpdateContact("acct-1", other.id, 1, {"emails": [{"address": "a@x.fr"}]}), uow)
+    # unchanged identities are not re-checked: editing the name works
+    assert handlers.update_contact(commands.UpdateContact("acct-1", other.id, 1, {"first_name": "Y"}), uow).revision == 2
+
+
+def test_a_claim_of_a_creation_in_flight_is_a_duplicate(uow, claims):
+    claims.claim("acct-1|email|a@x.fr", "contact-being-stored-right-now")
+    with pytest.raises(DuplicateContact) as excinfo:
+        create(uow, emails=[{"address": "a@x.fr"}])
+    assert excinfo.value.extra["existing_contact_id"] == "contact-being-stored-right-now"
+
+
+def test_a_claim_left_by_a_writer_that_died_is_taken_over(uow, claims):
+    claims.claim("acct-1|email|a@x.fr", "contact-that-was-never-stored")
+    claims.claimed_at["acct-1|email|a@x.fr"] -= IN_FLIGHT + timedelta(seconds=1)
+    contact = create(uow, emails=[{"address": "a@x.fr"}])
+    assert claims.owners["acct-1|email|a@x.fr"] == contact.id
