@@ -8,7 +8,7 @@ from pymongo.collection import Collection
 
 def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> None:
     """Move the contact's `last_activity_at` forward to `at` (never back; safe to repeat)."""
-    at = at.replace(microsecond=at.microsecond // 1000 * 1000)  # BSON dates hold milliseconds
+    at = as_stored(at)
     while True:
         doc = contacts.find_one({"_id": contact_id}, {"last_activity_at": 1})
         if doc is None:
@@ -19,3 +19,8 @@ def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> 
         if contacts.update_one({"_id": contact_id, "last_activity_at": current},
                                {"$set": {"last_activity_at": at}}).matched_count == 1:
             return
+
+
+def as_stored(at: datetime) -> datetime:
+    """`at` as a BSON date holds it (milliseconds), so that comparisons with stored values are exact."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)

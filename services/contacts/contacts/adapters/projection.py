@@ -14,7 +14,7 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
 
-from contacts.adapters.activity import touch_last_activity
+from contacts.adapters.activity import as_stored, touch_last_activity
 from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
@@ -55,9 +55,13 @@ class ContactsProjection:
         fields["labels"] = list(event.details.get("labels", []))
         fields.update(search_fields(event.details))
         fields["created_at"] = datetime.fromisoformat(event.created_at)
+        if envelope.aggregate_version == 1:
+            # A new contact's first activity goes in with the insert: no second write on the hot path.
+            fields["last_activity_at"] = as_stored(envelope.occurred_at)
         applied = versioned_upsert(
             self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},
             replace_same_version=rebuilding,
         )
-        touch_last_activity(self.collection, key, envelope.occurred_at)
+        if envelope.aggregate_version > 1:
+            touch_last_activity(self.collection, key, envelope.occurred_at)
         return applied
