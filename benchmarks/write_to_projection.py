@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -33,9 +34,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-def one_contact(session: requests.Session, gateway: str, headers: dict, i: int, poll_s: float, timeout_s: float):
+def one_contact(session: requests.Session, gateway: str, headers: dict, run: int, i: int, poll_s: float,
+                timeout_s: float):
+    # Emails and phones are unique per run and contact: the API refuses duplicates (409).
     body = {"first_name": f"Bench{i}", "last_name": "Desnotés", "company": "Maison du Papier",
-            "emails": [{"address": f"bench{i}@example.fr"}], "phones": [{"number": f"+33 3 20 06 {i % 100:02d} 26"}]}
+            "emails": [{"address": f"bench{i}.run{run}@example.fr"}],
+            "phones": [{"number": f"+33 6 {run:02d} {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"}]}
     started = time.perf_counter()
     created = session.post(f"{gateway}/v1/contacts", json=body, headers=headers, timeout=30)
     acknowledged = time.perf_counter()
@@ -80,7 +84,8 @@ def main() -> int:
     print(f"creating {args.count} contacts through {args.gateway} with {args.concurrency} client(s)...", flush=True)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        futures = [pool.submit(one_contact, sessions[i % args.concurrency], args.gateway, headers, i,
+        run = random.randrange(10, 100)
+        futures = [pool.submit(one_contact, sessions[i % args.concurrency], args.gateway, headers, run, i,
                                args.poll_ms / 1000, args.timeout_s) for i in range(args.count)]
         results = []
         for done, future in enumerate(futures, start=1):
