@@ -5,8 +5,7 @@ from typing import Callable
 
 from contacts.domain import commands
 from contacts.domain.custom_fields import CustomFieldSet
-from contacts.domain.errors import ContactNotFound
-from contacts.service_layer.handlers import change_contact
+from contacts.service_layer.handlers import change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -38,11 +37,5 @@ def remove_values_of_removed_field(envelope, contacts_with_value: Callable[[str,
     if envelope.event_type != "CustomFieldRemoved":
         return 0
     key, account = envelope.payload["key"], envelope.account_id
-    changed = 0
-    for contact_id in contacts_with_value(account, key):
-        try:
-            _, dropped = change_contact(uow, account, contact_id, lambda contact: contact.remove_custom_field_value(key))
-        except ContactNotFound:
-            continue
-        changed += dropped
-    return changed
+    return change_each(uow, account, contacts_with_value(account, key),
+                       lambda contact: contact.remove_custom_field_value(key))

@@ -1,11 +1,12 @@
 """One handler per command: load, ask the domain, commit."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound
 from contacts.domain.model import Contact
 from contacts.service_layer import duplicates
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -80,3 +81,14 @@ def change_contact(
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def change_each(uow: UnitOfWork, account_id: str, contact_ids: Iterable[str], change: Callable[[Contact], bool]) -> int:
+    """Apply a revision-free change to each contact (skipping those deleted meanwhile); return how many changed."""
+    changed = 0
+    for contact_id in contact_ids:
+        try:
+            changed += change_contact(uow, account_id, contact_id, change)[1]
+        except ContactNotFound:
+            continue
+    return changed

@@ -6,10 +6,9 @@ from typing import Callable
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
-from contacts.domain.errors import ContactNotFound
 from contacts.domain.labels import Label, LabelKeyTaken, LabelNotFound, clean_name, key_from_name
 from contacts.domain.model import Contact
-from contacts.service_layer.handlers import change_contact
+from contacts.service_layer.handlers import change_contact, change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 FindLabelByName = Callable[[str, str], str | None]  # (account id, name) -> key of a live label
@@ -92,14 +91,7 @@ def remove_deleted_label(envelope, contacts_with_label: Callable[[str, str], lis
     if envelope.event_type != "LabelDeleted":
         return 0
     key, account = envelope.payload["key"], envelope.account_id
-    changed = 0
-    for contact_id in contacts_with_label(account, key):
-        try:
-            _, took_off = change_contact(uow, account, contact_id, lambda contact: contact.unassign_label(key))
-        except ContactNotFound:
-            continue  # deleted or erased meanwhile
-        changed += took_off
-    return changed
+    return change_each(uow, account, contacts_with_label(account, key), lambda contact: contact.unassign_label(key))
 
 
 def give_new_account_its_labels(envelope, uow: UnitOfWork, names: tuple[str, ...]) -> int:
