@@ -10,7 +10,8 @@ crash between "sent" and "marked" re-sends a commit: consumers are
 idempotent, so that is harmless.
 
 A writer that died between its commit and its notice leaves a commit without
-a notice: a periodic sweep finds those, and before any commit is sent, its
+a notice: a sweep at start-up and then hourly finds those (on FerretDB it
+reads the whole event store, hence rarely), and before any commit is sent, its
 aggregate's previous commit is checked (and sent first if it was not), so
 per-aggregate order holds even then. Every lookup is by `_id`, so the relay's
 cost does not grow with the size of the event store.
@@ -43,7 +44,7 @@ class OutboxRelay:
         lease: Lease,
         batch_size: int = 500,
         send_timeout_s: float = 30.0,
-        sweep_every_s: float = 300.0,
+        sweep_every_s: float = 3600.0,
         sweep_grace_s: float = 10.0,
     ) -> None:
         self._store = store

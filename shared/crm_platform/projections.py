@@ -1,9 +1,10 @@
 """Idempotent projection writes and projection rebuilds.
 
-Projection documents keep the aggregate version they reflect. A write applies
-only if the document is older than the event (or missing), in ONE atomic
-update, so the record of what was applied lives with the data it guards:
-re-delivering, re-ordering or replaying events leaves the same document.
+Projection documents keep the aggregate version they reflect, and a write
+only moves a document forward: an insert when it is missing, otherwise a
+compare-and-set on the version read. The record of what was applied lives
+with the data it guards, so re-delivering, re-ordering or replaying events
+leaves the same document.
 """
 from __future__ import annotations
 
