@@ -106,3 +106,45 @@ def test_removing_a_custom_field_removes_its_values(system, account_a):
     assert requests.delete(f"{base}/v1/custom-fields/{field['key']}", headers=auth, timeout=10).status_code == 204
     after = eventually(lambda: requests.get(url, headers=auth, timeout=10).json(), lambda c: c["custom_fields"] == {})
     assert after["custom_fields"] == {}
+
+
+def test_opentime_scenario_a_category_of_our_own_words(system):
+    """Add the category "fournisseur", give it to Louise Desnotes of Maison du Papier, find her by it."""
+    account = system.create_account("Papeterie du Nord")
+    base, auth = system.gateway_url, bearer(account)
+    category = requests.post(f"{base}/v1/labels", json={"name": "Fournisseur"}, headers=auth, timeout=10)
+    assert category.status_code == 201
+    louise = requests.post(f"{base}/v1/contacts", headers=auth, timeout=10, json={
+        "first_name": "Louise", "last_name": "Desnotes", "company": "Maison du Papier"}).json()
+    requests.post(f"{base}/v1/contacts", json={"first_name": "Paul", "company": "Ailleurs"}, headers=auth, timeout=10)
+    assert requests.put(f"{base}/v1/contacts/{louise['id']}/labels/fournisseur", headers=auth, timeout=10).ok
+    found = eventually(
+        lambda: requests.get(f"{base}/v1/contacts", params={"labels_any": "fournisseur"}, headers=auth, timeout=10).json(),
+        lambda page: len(page["items"]) == 1)
+    assert [(c["first_name"], c["last_name"], c["company"]) for c in found["items"]] == [
+        ("Louise", "Desnotes", "Maison du Papier")]
+    by_name = requests.get(f"{base}/v1/contacts", params={"q": "desnotés"}, headers=auth, timeout=10).json()
+    assert [c["id"] for c in by_name["items"]] == [louise["id"]]
+
+
+def test_wix_scenario_labels_custom_fields_and_a_saved_filter(system):
+    account = system.create_account("Agence Wix")
+    base, auth = system.gateway_url, bearer(account)
+    for name, type_ in (("Budget", "number"), ("Premier contact", "date"), ("Portfolio", "url"), ("Source", "text")):
+        assert requests.post(f"{base}/v1/custom-fields", json={"name": name, "type": type_}, headers=auth,
+                             timeout=10).status_code == 201
+    vip = requests.post(f"{base}/v1/labels/find-or-create", json={"name": "VIP"}, headers=auth, timeout=10).json()
+    subscribed = requests.post(f"{base}/v1/contacts", headers=auth, timeout=10, json={
+        "first_name": "Léa", "emails": [{"address": "lea@studio.fr", "subscription_status": "subscribed"}],
+        "custom_fields": {"budget": 5000, "premier-contact": "2026-11-02", "portfolio": "https://studio.fr",
+                          "source": "salon"}}).json()
+    requests.post(f"{base}/v1/contacts", headers=auth, timeout=10, json={
+        "first_name": "Marc", "emails": [{"address": "marc@studio.fr", "subscription_status": "unsubscribed"}]})
+    requests.put(f"{base}/v1/contacts/{subscribed['id']}/labels/{vip['key']}", headers=auth, timeout=10)
+    view = requests.post(f"{base}/v1/saved-views", headers=auth, timeout=10, json={
+        "name": "Abonnés VIP", "query": {"subscription_status": "subscribed", "labels_all": vip["key"]}}).json()
+    page = eventually(
+        lambda: requests.get(f"{base}/v1/contacts", params={"view": view["id"]}, headers=auth, timeout=10).json(),
+        lambda p: len(p.get("items", [])) == 1)  # until the contacts reach the read model
+    [lea] = page["items"]
+    assert lea["first_name"] == "Léa" and lea["custom_fields"]["budget"] == 5000 and lea["labels"] == [vip["key"]]

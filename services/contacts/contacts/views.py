@@ -11,7 +11,6 @@ from contacts.adapters.event_codec import from_envelope
 from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
-from contacts.domain.saved_views import SavedViewNotFound
 
 VISIBLE = {"deleted": False}
 
@@ -79,14 +78,6 @@ def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | N
 def list_saved_views(saved_views: Collection, account_id: str) -> list[dict]:
     docs = saved_views.find({"account_id": account_id, "deleted": False}).sort("name", 1)
     return [{"id": d["_id"], "name": d["name"], "query": d["query"], "revision": d["version"]} for d in docs]
-
-
-def saved_view_query(saved_views: Collection, account_id: str, view_id: str) -> dict:
-    """The query parameters a saved view keeps; SavedViewNotFound for another account's or a deleted one."""
-    doc = saved_views.find_one({"_id": view_id})
-    if doc is None or doc.get("account_id") != account_id or doc.get("deleted"):
-        raise SavedViewNotFound(view_id)
-    return dict(doc["query"])
 
 
 def list_custom_fields(definitions: Collection, account_id: str) -> list[dict]:

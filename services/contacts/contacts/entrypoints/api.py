@@ -16,7 +16,7 @@ from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import handlers
+from contacts.service_layer import handlers, saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -63,8 +63,8 @@ def create_contact():
            query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
 def list_contacts():
     raw = request.args.to_dict()
-    if raw.get("view"):
-        raw = {**views.saved_view_query(_container().saved_views_projection.collection, account_id(), raw["view"]), **raw}
+    if raw.get("view"):  # read from its events, so a view works the moment it is saved
+        raw = {**saved_view_handlers.saved_view_query(account_id(), raw["view"], _container().unit_of_work()), **raw}
     args = schemas.ContactListQuerySchema().load(raw)
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     args.pop("view")

@@ -26,3 +26,9 @@ def delete_saved_view(cmd: commands.DeleteSavedView, uow: UnitOfWork) -> None:
     with uow:
         uow.saved_views.get(cmd.account_id, cmd.view_id).delete()
         uow.commit()
+
+
+def saved_view_query(account_id: str, view_id: str, uow: UnitOfWork) -> dict:
+    """The query parameters a live view of this account keeps (SavedViewNotFound otherwise)."""
+    with uow:
+        return dict(uow.saved_views.get(account_id, view_id).query)
