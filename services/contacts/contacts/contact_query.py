@@ -37,6 +37,11 @@ class ContactQuery:
     labels_none: list[str] = field(default_factory=list)
     subscription_status: str | None = None
     deliverability: str | None = None
+    country: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
     sort: str = "-created_at"
 
 
@@ -64,6 +69,12 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         clauses.append({"subscription_statuses": query.subscription_status})
     if query.deliverability:
         clauses.append({"deliverabilities": query.deliverability})
+    if query.country:
+        clauses.append({"addresses.country": query.country})
+    for name, field, op in (("created_after", "created_at", "$gte"), ("created_before", "created_at", "$lt"),
+                            ("updated_after", "last_activity_at", "$gte"), ("updated_before", "last_activity_at", "$lt")):
+        if (moment := getattr(query, name)) is not None:
+            clauses.append({field: {op: moment}})
     return {"$and": clauses}
 
 

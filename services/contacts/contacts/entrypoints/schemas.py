@@ -1,6 +1,8 @@
 """Marshmallow schemas of the contacts API: they validate requests and generate the OpenAPI document."""
 from __future__ import annotations
 
+from datetime import timezone
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from contacts.domain.contact_fields import (
@@ -152,6 +154,14 @@ class ViewQuerySchema(StrictSchema):
     subscription_status = fields.String(load_default=None, validate=validate.OneOf(SUBSCRIPTION_STATUSES),
                                         metadata={"description": "an email of the contact has this status"})
     deliverability = fields.String(load_default=None, validate=validate.OneOf(DELIVERABILITY_STATUSES))
+    country = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{2}$"),
+                            metadata={"description": "an address of the contact is in this country (ISO code)"})
+    created_after = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
+                                         metadata={"description": "created at or after (ISO 8601)"})
+    created_before = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
+    updated_after = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
+                                         metadata={"description": "last activity at or after (ISO 8601)"})
+    updated_before = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(
         [f"{sign}{name}" for name in SORTABLE for sign in ("", "-")]))
     fields_ = FieldList(data_key="fields", load_default=None, metadata={

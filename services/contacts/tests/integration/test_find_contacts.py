@@ -91,3 +91,21 @@ def test_columns_limit_the_fields_of_each_item_and_last_activity_sorts(client, c
     assert [c["id"] for c in page["items"]] == [first, second]
     bad = client.get("/v1/contacts", query_string={"fields": "first_name,password"}, headers=headers())
     assert bad.status_code == 422 and "fields" in bad.get_json()["errors"]
+
+
+def test_country_and_date_range_filters(client, container):
+    import time
+    from datetime import datetime, timezone
+
+    lille = make(client, first_name="A", addresses=[{"city": "Lille", "country": "FR"}])
+    time.sleep(0.05)
+    middle = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.05)
+    bruxelles = make(client, first_name="B", addresses=[{"city": "Bruxelles", "country": "BE"}])
+    project_all(container)
+    assert ids(client, country="BE") == [bruxelles]
+    assert ids(client, created_before=middle) == [lille]
+    assert ids(client, created_after=middle) == [bruxelles]
+    assert ids(client, updated_after=middle, country="FR") == []
+    bad = client.get("/v1/contacts", query_string={"created_after": "yesterday", "country": "france"}, headers=headers())
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"created_after", "country"}
