@@ -148,3 +148,23 @@ def test_wix_scenario_labels_custom_fields_and_a_saved_filter(system):
         lambda p: len(p.get("items", [])) == 1)  # until the contacts reach the read model
     [lea] = page["items"]
     assert lea["first_name"] == "Léa" and lea["custom_fields"]["budget"] == 5000 and lea["labels"] == [vip["key"]]
+
+
+def test_bulk_label_assignment_runs_as_a_job_with_progress(system, account_a):
+    base, auth = system.gateway_url, bearer(account_a)
+    label = requests.post(f"{base}/v1/labels/find-or-create", json={"name": "Salon 2026"}, headers=auth, timeout=10).json()
+    ids = [requests.post(f"{base}/v1/contacts", json={"first_name": f"S{i}"}, headers=auth, timeout=10).json()["id"]
+           for i in range(5)]
+    started = requests.post(f"{base}/v1/labels/{label['key']}/assignments", headers=auth, timeout=10,
+                            json={"contact_ids": ids + ["no-such-contact"]})
+    assert started.status_code == 202 and started.json()["total"] == 6
+    job_url = f"{base}{started.headers['Location']}"
+    job = eventually(lambda: requests.get(job_url, headers=auth, timeout=10).json(), lambda j: j["status"] == "done")
+    assert (job["processed"], job["succeeded"], job["failed"]) == (6, 5, 1)
+    assert job["errors"][0]["item"] == 5
+    found = eventually(
+        lambda: requests.get(f"{base}/v1/contacts", params={"labels_any": label["key"]}, headers=auth, timeout=10).json(),
+        lambda page: len(page["items"]) == 5)
+    assert sorted(c["id"] for c in found["items"]) == sorted(ids)
+    missing = requests.post(f"{base}/v1/labels/nope/assignments", json={"contact_ids": ids}, headers=auth, timeout=10)
+    assert missing.status_code == 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from crm_platform.event_store import MongoEventStore
+from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
 from crm_platform.mongo import MongoConnection
@@ -77,6 +78,10 @@ class Container:
     def account_setup_consumer(self):
         return self._events_consumer("account-setup", self.accounts_topic)
 
+    @property
+    def jobs(self) -> JobStore:
+        return JobStore(self.db["jobs"])
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher, MongoIdentityClaims(self.db["identity_claims"]))
 
@@ -111,3 +116,4 @@ class Container:
         self.event_store.ensure_indexes()
         for read_model in self.read_models():
             read_model.ensure_indexes()
+        self.jobs.ensure_indexes()

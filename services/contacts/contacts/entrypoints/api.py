@@ -12,6 +12,7 @@ from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
+from contacts.entrypoints.jobs_api import bp as jobs_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
@@ -37,6 +38,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(custom_fields_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(saved_views_bp)
+    app.register_blueprint(jobs_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 

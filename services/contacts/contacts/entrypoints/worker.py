@@ -5,6 +5,7 @@ import logging
 import sys
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.jobs import JobRunner
 from crm_platform.json_logging import configure_logging
 from crm_platform.settings import load_or_exit
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
@@ -45,9 +46,12 @@ def main() -> int:
         "contacts.account-setup", container.account_setup_consumer, container.producer,
         lambda e: label_handlers.give_new_account_its_labels(e, container.unit_of_work(), config.DEFAULT_LABELS),
     )
+    jobs = JobRunner(container.jobs, {
+        label_handlers.BULK_LABEL_JOB: lambda job, item: label_handlers.bulk_label_step(job, item, container.unit_of_work()),
+    })
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
-         "cleanup": cleanup.run, "account-setup": account_setup.run},
+         "cleanup": cleanup.run, "account-setup": account_setup.run, "jobs": jobs.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
     )
 

@@ -12,6 +12,7 @@ from contacts.service_layer.handlers import change_contact, change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 FindLabelByName = Callable[[str, str], str | None]  # (account id, name) -> key of a live label
+BULK_LABEL_JOB = "bulk-labels"
 MAX_KEY_SUFFIX = 50
 
 
@@ -113,3 +114,18 @@ def give_new_account_its_labels(envelope, uow: UnitOfWork, names: tuple[str, ...
         except (LabelKeyTaken, ConcurrencyConflict):
             continue  # created meanwhile by another delivery
     return created
+
+
+def require_live_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> None:
+    """LabelNotFound unless the label exists in the account (checked before a bulk job is queued)."""
+    with uow:
+        _live(uow, cmd.account_id, cmd.key)
+
+
+def bulk_label_step(job: dict, contact_id: str, uow: UnitOfWork) -> None:
+    """One contact of a bulk label job; idempotent, so a resumed job may safely redo it."""
+    key, action = job["params"]["key"], job["params"]["action"]
+    if action == "assign":
+        assign_label(commands.AssignLabel(job["account_id"], contact_id, key), uow)
+    else:
+        unassign_label(commands.UnassignLabel(job["account_id"], contact_id, key), uow)

@@ -1,0 +1,71 @@
+"""Jobs on the real MongoDB server: progress, failed items, cancellation, resumption after a dead worker."""
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from crm_platform.jobs import JobNotFound, JobRunner, JobStore
+
+
+@pytest.fixture
+def store(mongo_db):
+    store = JobStore(mongo_db["jobs"])
+    store.ensure_indexes()
+    return store
+
+
+def test_a_job_runs_every_item_and_reports_the_failed_ones(store):
+    done = []
+
+    def step(job, item):
+        if item == "bad":
+            raise ValueError("cannot do bad")
+        done.append(item)
+
+    job = store.submit("acct-1", "demo", ["a", "bad", "c"], {})
+    runner = JobRunner(store, {"demo": step}, save_every_s=0)
+    claimed = store.claim_next(["demo"], runner.owner, timedelta(seconds=60))
+    assert runner.run_job(claimed, threading.Event()) == "done"
+    final = store.get("acct-1", job["_id"])
+    assert (final["status"], final["processed"], final["succeeded"], final["failed"]) == ("done", 3, 2, 1)
+    assert final["errors"] == [{"item": 1, "error": "cannot do bad"}]
+    assert done == ["a", "c"]
+    with pytest.raises(JobNotFound):
+        store.get("acct-2", job["_id"])
+    assert store.claim_next(["demo"], runner.owner, timedelta(seconds=60)) is None
+
+
+def test_a_cancelled_job_stops_after_the_item_in_progress(store):
+    job = store.submit("acct-1", "slow", list(range(200)), {})
+    runner = JobRunner(store, {"slow": lambda job, item: time.sleep(0.01)}, save_every_s=0)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"idle_s": 0.05})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while store.get("acct-1", job["_id"])["processed"] < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        store.request_cancel("acct-1", job["_id"])
+        while store.get("acct-1", job["_id"])["status"] != "cancelled" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    final = store.get("acct-1", job["_id"])
+    assert final["status"] == "cancelled" and 5 <= final["processed"] < 200
+
+
+def test_a_job_whose_worker_died_is_resumed_where_it_stood(store):
+    job = store.submit("acct-1", "demo", ["a", "b", "c", "d"], {})
+    dead = JobRunner(store, {"demo": lambda job, item: None})
+    store.claim_next(["demo"], dead.owner, timedelta(seconds=60))
+    store.record(job["_id"], dead.owner, {"processed": 2, "succeeded": 2, "failed": 0, "errors": []})
+    seen = []
+    alive = JobRunner(store, {"demo": lambda job, item: seen.append(item)}, save_every_s=0)
+    assert store.claim_next(["demo"], alive.owner, timedelta(seconds=60)) is None  # heartbeat still fresh
+    resumed = store.claim_next(["demo"], alive.owner, timedelta(seconds=0))
+    assert resumed["_id"] == job["_id"]
+    assert alive.run_job(resumed, threading.Event()) == "done"
+    assert seen == ["c", "d"]
+    assert store.get("acct-1", job["_id"])["succeeded"] == 4
