@@ -56,12 +56,6 @@ class Unauthorized(CrmError):
     slug = "unauthorized"
 
 
-class Forbidden(CrmError):
-    status = 403
-    title = "Forbidden"
-    slug = "forbidden"
-
-
 class DependencyUnavailable(CrmError):
     """A database, broker or upstream service did not answer; the client may retry."""
 

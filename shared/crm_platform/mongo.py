@@ -44,8 +44,3 @@ class MongoConnection:
             return True
         except PyMongoError:
             return False
-
-    def close(self) -> None:
-        if self._client is not None and self._pid == os.getpid():
-            self._client.close()
-        self._client = None

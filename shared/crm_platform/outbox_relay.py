@@ -109,11 +109,9 @@ class OutboxRelay:
             key = commit_key(commit["aggregate_id"], version)
             if key in self._published_recently:
                 return None
-            previous = self._store.commits.find_one({"_id": key}, {"events": 0})
+            previous = self._store.commits.find_one({"_id": key})
             if previous is not None:
-                if previous["published"]:
-                    return None
-                return self._store.commits.find_one({"_id": key})
+                return None if previous["published"] else previous
         return None
 
     def _remember_published(self, commit_id: str, keep: int = 10_000) -> None:

@@ -31,7 +31,6 @@ def create_service_app(
     required_checks: dict[str, ReadinessCheck],
     reported_checks: dict[str, ReadinessCheck] | None = None,
     internal_token: str | None = None,
-    open_paths: frozenset[str] = frozenset(),
     log_level: str = "INFO",
 ) -> Flask:
     """A Flask app with tracing, error mapping and /healthz + /readyz.
@@ -48,7 +47,7 @@ def create_service_app(
     app.json.ensure_ascii = False  # French names stay readable in responses
     _install_tracing(app, name)
     if internal_token:
-        _install_internal_auth(app, internal_token, PROBE_PATHS | open_paths)
+        _install_internal_auth(app, internal_token, PROBE_PATHS)
     _install_error_handlers(app)
     _install_probes(app, required_checks, reported_checks or {})
     return app

@@ -63,9 +63,14 @@ class Container:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
                 self.saved_views_projection]
 
+    @cached_property
+    def _consumer_read_models(self) -> list:
+        # built once: the projection consumer calls apply_to_projections for every event
+        return self.read_models()
+
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
         """Give one event to every read model (each takes the aggregate types it builds from)."""
-        for read_model in self.read_models():
+        for read_model in self._consumer_read_models:
             read_model.apply(envelope, rebuilding=rebuilding)
 
     def cleanup_consumer(self):

@@ -71,10 +71,10 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         clauses.append({"deliverabilities": query.deliverability})
     if query.country:
         clauses.append({"addresses.country": query.country})
-    for name, field, op in (("created_after", "created_at", "$gte"), ("created_before", "created_at", "$lt"),
-                            ("updated_after", "last_activity_at", "$gte"), ("updated_before", "last_activity_at", "$lt")):
+    for name, stored, op in (("created_after", "created_at", "$gte"), ("created_before", "created_at", "$lt"),
+                             ("updated_after", "last_activity_at", "$gte"), ("updated_before", "last_activity_at", "$lt")):
         if (moment := getattr(query, name)) is not None:
-            clauses.append({field: {op: moment}})
+            clauses.append({stored: {op: moment}})
     return {"$and": clauses}
 
 

@@ -20,6 +20,7 @@ from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
 
 PROJECTED_FIELDS = PERSONAL_FIELDS
+CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES)  # a tombstone keeps none of them
 
 
 class ContactsProjection:
@@ -44,12 +45,12 @@ class ContactsProjection:
         except SubjectErased:  # personal data shredded: keep nothing but the tombstone
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},
-                unset_fields=(*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES), replace_same_version=rebuilding,
+                unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
         if isinstance(event, ContactDeleted):
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True},
-                unset_fields=(*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES), replace_same_version=rebuilding,
+                unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
         fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}
         fields["labels"] = list(event.details.get("labels", []))

@@ -17,7 +17,6 @@ from gateway.entrypoints.openapi_merge import merged_spec
 # Only these client headers reach a service; identity headers are set by the gateway alone.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
 RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition")
-PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/"})
 
 
 def create_app(settings: dict | None = None) -> Flask:

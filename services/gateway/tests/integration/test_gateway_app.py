@@ -1,19 +1,13 @@
 """The gateway against the real MongoDB server, with upstreams that are down or slow."""
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from devinfra.ports import free_port  # a free port is one where nothing answers
 
 from gateway.bootstrap import Container
 from gateway.entrypoints.api import create_app
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -54,7 +48,7 @@ def cleanup(mongo_client, unique_suffix):
 
 
 def test_an_unreachable_upstream_gives_503_with_a_retry_hint(infra, unique_suffix, mongo_client, cleanup):
-    client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{closed_port()}")
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{free_port()}")
     response = client.get("/v1/contacts", headers=auth)
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
@@ -71,7 +65,7 @@ def test_a_slow_upstream_gives_504_with_a_retry_hint(infra, unique_suffix, mongo
 
 
 def test_unknown_resources_and_path_tricks_are_404(infra, unique_suffix, mongo_client, cleanup):
-    client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{closed_port()}")
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{free_port()}")
     assert client.get("/v1/invoices", headers=auth).status_code == 404
     assert client.get("/v1/contacts/x/%2e%2e/%2e%2e/readyz", headers=auth).status_code == 404
 
