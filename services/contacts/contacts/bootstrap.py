@@ -16,6 +16,7 @@ from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.identity_claims import MongoIdentityClaims
 from contacts.adapters.label_store import LabelsProjection
 from contacts.adapters.note_store import NotesProjection
+from contacts.adapters.option_list_store import OptionListsProjection
 from contacts.adapters.saved_view_store import SavedViewsProjection
 from contacts.adapters.projection import ContactsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -59,9 +60,13 @@ class Container:
     def saved_views_projection(self) -> SavedViewsProjection:
         return SavedViewsProjection(self.db["saved_views"])
 
+    @property
+    def option_lists_projection(self) -> OptionListsProjection:
+        return OptionListsProjection(self.db["option_lists"])
+
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
-                self.saved_views_projection]
+                self.saved_views_projection, self.option_lists_projection]
 
     @cached_property
     def _consumer_read_models(self) -> list:

@@ -27,6 +27,9 @@ SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_act
 DATE_SORTS = {"created_at", "updated_at", "last_activity"}
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 REGEX_SPECIALS = re.compile(r"([\\.^$|?*+()\[\]{}])")
+CONDITION_OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists", "starts_with")
+COMPARISONS = {"ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+MAX_IN_VALUES = 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class ContactQuery:
     subscription_status: str | None = None
     deliverability: str | None = None
     country: str | None = None
+    function: list[str] = field(default_factory=list)
+    department: list[str] = field(default_factory=list)
+    custom_conditions: list[dict] = field(default_factory=list)  # typed by typed_conditions()
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None
@@ -71,11 +77,77 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         clauses.append({"deliverabilities": query.deliverability})
     if query.country:
         clauses.append({"addresses.country": query.country})
+    if query.function:
+        clauses.append({"function": {"$in": list(query.function)}})
+    if query.department:
+        clauses.append({"department": {"$in": list(query.department)}})
+    clauses.extend(_custom_clause(c["key"], c["op"], c["value"]) for c in query.custom_conditions)
     for name, stored, op in (("created_after", "created_at", "$gte"), ("created_before", "created_at", "$lt"),
                              ("updated_after", "last_activity_at", "$gte"), ("updated_before", "last_activity_at", "$lt")):
         if (moment := getattr(query, name)) is not None:
             clauses.append({stored: {op: moment}})
     return {"$and": clauses}
+
+
+def _custom_clause(key: str, op: str, value) -> dict:
+    path = f"custom_fields.{key}"  # the key matched KEY_PATTERN: no dots, no `$`
+    if op == "eq":
+        return {path: value}
+    if op == "in":
+        return {path: {"$in": list(value)}}
+    if op == "exists":
+        return {path: {"$exists": value}}
+    if op == "starts_with":
+        return {path: {"$regex": "^" + literal_regex(value), "$options": "i"}}
+    return {path: {COMPARISONS[op]: value}}
+
+
+def typed_conditions(conditions: list[dict], types: dict[str, str]) -> list[dict]:
+    """Conditions with values of their field's type (numbers as numbers...); InvalidInput names the parameter."""
+    typed, problems = [], {}
+    for condition in conditions:
+        key, op, raw, param = condition["key"], condition["op"], condition["value"], condition["param"]
+        kind = types.get(key)
+        try:
+            if kind is None:
+                raise ValueError("no such custom field in this account")
+            if op == "exists":
+                value = {"true": True, "false": False}[raw.lower()] if raw.lower() in ("true", "false") else None
+                if value is None:
+                    raise ValueError("true or false")
+            elif op == "starts_with":
+                if kind == "number":
+                    raise ValueError("starts_with applies to text, date and url fields")
+                value = raw
+            elif op == "in":
+                values = [v.strip() for v in raw.split(",") if v.strip()]
+                if not values or len(values) > MAX_IN_VALUES:
+                    raise ValueError(f"1 to {MAX_IN_VALUES} comma-separated values")
+                value = [_typed(v, kind) for v in values]
+            else:
+                value = _typed(raw, kind)
+        except ValueError as exc:
+            problems[param] = [str(exc)]
+            continue
+        typed.append({"key": key, "op": op, "value": value})
+    if problems:
+        raise InvalidInput("invalid custom field conditions", errors=problems)
+    return typed
+
+
+def _typed(raw: str, kind: str):
+    if kind == "number":
+        try:
+            number = float(raw.strip().replace(",", "."))
+        except ValueError:
+            raise ValueError("must be a number") from None
+        return int(number) if number.is_integer() else number
+    if kind == "date":
+        try:
+            return datetime.strptime(raw.strip(), "%Y-%m-%d").date().isoformat()
+        except ValueError:
+            raise ValueError("must be a date as YYYY-MM-DD") from None
+    return raw
 
 
 def find_page(contacts: Collection, account_id: str, query: ContactQuery, limit: int, cursor: str | None):

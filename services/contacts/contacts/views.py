@@ -8,9 +8,11 @@ from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
 from contacts.adapters.event_codec import from_envelope
+from contacts.adapters.saved_view_store import query_from_pairs
 from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
+from contacts.domain.option_lists import default_options, option_list_id
 
 VISIBLE = {"deleted": False}
 
@@ -77,7 +79,7 @@ def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | N
 
 def list_saved_views(saved_views: Collection, account_id: str) -> list[dict]:
     docs = saved_views.find({"account_id": account_id, "deleted": False}).sort("name", 1)
-    return [{"id": d["_id"], "name": d["name"], "query": d["query"], "revision": d["version"]} for d in docs]
+    return [{"id": d["_id"], "name": d["name"], "query": query_from_pairs(d["query"]), "revision": d["version"]} for d in docs]
 
 
 def list_custom_fields(definitions: Collection, account_id: str) -> list[dict]:
@@ -92,3 +94,15 @@ def contact_ids_with_custom_value(contacts: Collection, account_id: str, key: st
 
 def contact_ids_with_label(contacts: Collection, account_id: str, key: str) -> list[str]:
     return [d["_id"] for d in contacts.find({"account_id": account_id, "labels": key, **VISIBLE}, {"_id": 1})]
+
+
+def list_options(option_lists: Collection, account_id: str, kind: str) -> list[dict]:
+    """The account's list of this kind in order; the defaults while it has never changed it."""
+    doc = option_lists.find_one({"_id": option_list_id(account_id, kind)})
+    pairs = doc["options"] if doc else [{"key": k, "name": n} for k, n in default_options(kind)]
+    return [{"key": o["key"], "name": o["name"], "position": i} for i, o in enumerate(pairs)]
+
+
+def contact_ids_using_option(contacts: Collection, account_id: str, field: str, key: str) -> list[str]:
+    path = "addresses.country" if field == "country" else field
+    return [d["_id"] for d in contacts.find({"account_id": account_id, path: key, **VISIBLE}, {"_id": 1})]

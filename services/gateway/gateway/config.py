@@ -28,4 +28,5 @@ def services(settings: dict) -> dict[str, str]:
 
 
 # First path segment under /v1/ -> the service that owns that resource.
-ROUTES = {"contacts": "contacts", "labels": "contacts", "custom-fields": "contacts", "saved-views": "contacts", "jobs": "contacts"}
+ROUTES = {"contacts": "contacts", "labels": "contacts", "custom-fields": "contacts", "saved-views": "contacts", "jobs": "contacts",
+          "options": "contacts", "contact-settings": "contacts"}

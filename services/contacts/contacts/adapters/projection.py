@@ -18,8 +18,9 @@ from contacts.adapters.activity import as_stored, touch_last_activity
 from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
+from contacts.domain.model import OPTION_FIELDS
 
-PROJECTED_FIELDS = PERSONAL_FIELDS
+PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
 CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES)  # a tombstone keeps none of them
 
 

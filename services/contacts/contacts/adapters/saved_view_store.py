@@ -22,15 +22,31 @@ AGGREGATE_TYPE = "SavedView"
 EVENT_TYPES = {cls.__name__: cls for cls in (SavedViewCreated, SavedViewChanged, SavedViewDeleted)}
 
 
+def query_as_pairs(query: dict) -> list[dict]:
+    """A view's query parameters as {name, value} pairs: names such as `cf.budget.gt` hold dots, which
+    MongoDB does not take as field names (and FerretDB takes no nested arrays, so no [name, value])."""
+    return [{"name": name, "value": value} for name, value in query.items()]
+
+
+def query_from_pairs(stored) -> dict:
+    if isinstance(stored, list):
+        return {pair["name"]: pair["value"] for pair in stored}
+    return dict(stored)  # events stored before pairs kept a document
+
+
 def to_envelope(event: SavedViewEvent, version: int) -> EventEnvelope:
     payload = {k: v for k, v in vars(event).items() if k not in ("view_id", "account_id")}
+    if "query" in payload:
+        payload["query"] = query_as_pairs(payload["query"])
     return new_envelope(event_type=type(event).__name__, aggregate_type=AGGREGATE_TYPE, aggregate_id=event.view_id,
                         aggregate_version=version, account_id=event.account_id, payload=payload)
 
 
 def from_envelope(envelope: EventEnvelope) -> SavedViewEvent:
-    return EVENT_TYPES[envelope.event_type](view_id=envelope.aggregate_id, account_id=envelope.account_id,
-                                            **envelope.payload)
+    payload = dict(envelope.payload)
+    if "query" in payload:
+        payload["query"] = query_from_pairs(payload["query"])
+    return EVENT_TYPES[envelope.event_type](view_id=envelope.aggregate_id, account_id=envelope.account_id, **payload)
 
 
 class SavedViewRepository:
@@ -68,6 +84,6 @@ class SavedViewsProjection:
         event = from_envelope(envelope)
         fields: dict = {"account_id": envelope.account_id, "deleted": isinstance(event, SavedViewDeleted)}
         if not isinstance(event, SavedViewDeleted):
-            fields.update(name=event.name, query=event.query)
+            fields.update(name=event.name, query=query_as_pairs(event.query))
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
                                 unset_fields=("query",), replace_same_version=rebuilding)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 class CreateContact:
     account_id: str
     details: dict
-    phone_region: str = "FR"
+    phone_region: str = "FR"  # the deployment's default, for accounts that set none
     allow_duplicates: bool = False
 
 
@@ -18,7 +18,7 @@ class UpdateContact:
     contact_id: str
     revision: int
     changes: dict
-    phone_region: str = "FR"
+    phone_region: str = "FR"  # the deployment's default, for accounts that set none
     allow_duplicates: bool = False
 
 
@@ -135,3 +135,39 @@ class ChangeSavedView:
 class DeleteSavedView:
     account_id: str
     view_id: str
+
+
+@dataclass(frozen=True)
+class AddOption:
+    account_id: str
+    kind: str
+    name: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class RenameOption:
+    account_id: str
+    kind: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ReorderOptions:
+    account_id: str
+    kind: str
+    keys: list
+
+
+@dataclass(frozen=True)
+class RemoveOption:
+    account_id: str
+    kind: str
+    key: str
+
+
+@dataclass(frozen=True)
+class SetPhoneRegion:
+    account_id: str
+    region: str

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
 
 from contacts.domain.contact_fields import (
@@ -26,11 +27,13 @@ from contacts.domain.events import (
     LabelUnassigned,
 )
 
+OPTION_FIELDS = ("function", "department")  # keys of options of the account's lists (option_lists.py)
 EDITABLE_FIELDS = (
-    *TEXT_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses", "custom_fields",
+    *TEXT_FIELDS, *OPTION_FIELDS, "vat_number", "info_email", "websites", "emails", "phones", "addresses", "custom_fields",
 )
 IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
 DEFAULT_PHONE_REGION = "FR"
+OptionKeys = Mapping[str, Collection[str]]  # contact field ("function", "department", "country") -> allowed keys
 
 
 class Contact:
@@ -54,9 +57,10 @@ class Contact:
         contact_id: str | None = None,
         phone_region: str = DEFAULT_PHONE_REGION,
         custom_field_types: dict[str, str] | None = None,
+        options: OptionKeys | None = None,
     ) -> "Contact":
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
-        normalized = {**normalize_details(details, phone_region, custom_field_types), "labels": []}
+        normalized = {**normalize_details(details, phone_region, custom_field_types, options), "labels": []}
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
         return contact
 
@@ -73,6 +77,7 @@ class Contact:
         changes: dict,
         phone_region: str = DEFAULT_PHONE_REGION,
         custom_field_types: dict[str, str] | None = None,
+        options: OptionKeys | None = None,
     ) -> None:
         """Replace the given fields (lists whole); `custom_fields` merges by key, a null value removes one."""
         self._check_current(revision)
@@ -83,7 +88,7 @@ class Contact:
         # values of fields the account has removed since are dropped, not reported
         values = {k: v for k, v in self.details.get("custom_fields", {}).items() if k in types}
         values = {k: v for k, v in {**values, **changes.get("custom_fields", {})}.items() if v is not None}
-        merged = normalize_details({**self.details, **changes, "custom_fields": values}, phone_region, types)
+        merged = normalize_details({**self.details, **changes, "custom_fields": values}, phone_region, types, options)
         merged["labels"] = list(self.details.get("labels", []))
         changed = [name for name in EDITABLE_FIELDS if merged.get(name) != self.details.get(name)]
         if changed:
@@ -118,6 +123,27 @@ class Contact:
         self._record(ContactUpdated(self.id, self.account_id, details, ["custom_fields"], self.created_at))
         return True
 
+    def remove_option(self, field: str, key: str) -> bool:
+        """Forget an option the account deleted (function, department, or an address country); False if unused.
+
+        An address left with nothing but its tag goes too, as it could not be saved that way.
+        """
+        self._check_live()
+        details = dict(self.details)
+        if field in OPTION_FIELDS:
+            if details.get(field) != key:
+                return False
+            del details[field]
+        else:
+            addresses = details.get("addresses", [])
+            if not any(a.get("country") == key for a in addresses):
+                return False
+            kept = [{k: v for k, v in a.items() if not (k == "country" and v == key)} for a in addresses]
+            details["addresses"] = [a for a in kept if a.get("street") or len(a) > 2]
+        self._record(ContactUpdated(self.id, self.account_id, details, [field if field in OPTION_FIELDS else "addresses"],
+                                    self.created_at))
+        return True
+
     def delete(self, revision: int | None) -> None:
         if revision is not None:
             self._check_current(revision)
@@ -150,18 +176,26 @@ class Contact:
 
 
 def normalize_details(
-    details: dict, phone_region: str = DEFAULT_PHONE_REGION, custom_field_types: dict[str, str] | None = None
+    details: dict,
+    phone_region: str = DEFAULT_PHONE_REGION,
+    custom_field_types: dict[str, str] | None = None,
+    options: OptionKeys | None = None,
 ) -> dict:
     """Trim and normalise every field, settle the primary email/phone, and enforce the contact rules.
 
-    Raises InvalidContact listing every problem by field path.
+    `options` gives the keys a function, department or country may take in the
+    account; a field it leaves out is not checked against a list (replays and
+    values that did not change need no lookup). Raises InvalidContact listing
+    every problem by field path.
     """
     problems = FieldProblems()
     out: dict = {}
-    for name in TEXT_FIELDS:
+    for name in (*TEXT_FIELDS, *OPTION_FIELDS):
         value = (details.get(name) or "").strip()
         if value:
             out[name] = value
+    for name in OPTION_FIELDS:
+        _check_option(out.get(name), name, options, problems, (name,))
     if (vat := (details.get("vat_number") or "").strip()):
         out["vat_number"] = normalize_vat(vat, problems)
     if (info := (details.get("info_email") or "").strip()):
@@ -187,6 +221,8 @@ def normalize_details(
         for i, p in enumerate(details.get("phones") or [])
     ]
     out["addresses"] = [_address(a, problems, ("addresses", i)) for i, a in enumerate(details.get("addresses") or [])]
+    for i, address in enumerate(out["addresses"]):
+        _check_option(address.get("country"), "country", options, problems, ("addresses", i, "country"))
     out["custom_fields"] = normalize_values(details.get("custom_fields") or {}, custom_field_types or {}, problems)
     for field in ("websites", "emails", "phones", "addresses"):
         if len(out[field]) > MAX_ENTRIES:
@@ -215,6 +251,11 @@ def _address(address: dict, problems: FieldProblems, path: tuple) -> dict:
     if len(out) == 2 and not street:
         problems.add(path, "an address needs at least a street, postal code, city, region or country")
     return out
+
+
+def _check_option(value: str | None, field: str, options: OptionKeys | None, problems: FieldProblems, path: tuple) -> None:
+    if value and options is not None and field in options and value not in options[field]:
+        problems.add(path, f"not an option of the account's {field} list; add it there first")
 
 
 def _check_unique(items: list[dict], key, field: str, part: str, problems: FieldProblems) -> None:

@@ -7,14 +7,16 @@ from crm_platform.openapi import build_spec, operation
 from crm_platform.web import account_id, create_service_app, json_body
 
 from contacts import config, views
-from contacts.contact_query import ContactQuery, find_page
+from contacts.contact_query import ContactQuery, find_page, typed_conditions
 from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
+from contacts.entrypoints.contact_settings_api import bp as contact_settings_bp
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.jobs_api import bp as jobs_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
+from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
 from contacts.service_layer import handlers, saved_view_handlers
@@ -39,6 +41,8 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(notes_bp)
     app.register_blueprint(saved_views_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(options_bp)
+    app.register_blueprint(contact_settings_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 
@@ -61,7 +65,8 @@ def create_contact():
 
 
 @bp.get("")
-@operation("Find contacts: search, filter by labels and email status, sort, page", tags=TAGS,
+@operation("Find contacts: search; filter by labels, email status, country, function, department, dates and "
+           "custom field conditions (`cf.<key>.<op>=<value>`); sort; page", tags=TAGS,
            query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
 def list_contacts():
     raw = request.args.to_dict()
@@ -70,6 +75,9 @@ def list_contacts():
     args = schemas.ContactListQuerySchema().load(raw)
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     args.pop("view")
+    if args["custom_conditions"]:
+        definitions = views.list_custom_fields(_container().custom_fields_projection.collection, account_id())
+        args["custom_conditions"] = typed_conditions(args["custom_conditions"], {d["key"]: d["type"] for d in definitions})
     docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     items = [contact_from_view(d) for d in docs]
     if columns:

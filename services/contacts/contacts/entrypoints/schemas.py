@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from contacts.domain.contact_fields import (
     ADDRESS_TAGS,
@@ -14,6 +14,7 @@ from contacts.domain.contact_fields import (
     PHONE_TAGS,
     SUBSCRIPTION_STATUSES,
 )
+from contacts.contact_query import CONDITION_OPERATORS
 from contacts.domain.labels import KEY_PATTERN
 
 NAME = validate.Length(max=200)
@@ -53,7 +54,7 @@ class AddressSchema(StrictSchema):
     city = fields.String(allow_none=True, validate=NAME)
     region = fields.String(allow_none=True, validate=NAME)
     country = fields.String(allow_none=True, validate=validate.Length(equal=2),
-                            metadata={"description": "ISO 3166-1 alpha-2, e.g. FR"})
+                            metadata={"description": "ISO 3166-1 alpha-2, e.g. FR; one of /v1/options/countries"})
 
 
 class ContactFieldsSchema(StrictSchema):
@@ -63,6 +64,10 @@ class ContactFieldsSchema(StrictSchema):
     job_title = fields.String(allow_none=True, validate=NAME)
     code = fields.String(allow_none=True, validate=validate.Length(max=64),
                          metadata={"description": "your internal code for the contact"})
+    function = fields.String(allow_none=True, validate=validate.Length(max=64),
+                             metadata={"description": "key of an option of /v1/options/functions"})
+    department = fields.String(allow_none=True, validate=validate.Length(max=64),
+                               metadata={"description": "key of an option of /v1/options/departments"})
     vat_number = fields.String(allow_none=True, validate=validate.Length(max=32),
                                metadata={"description": "EU VAT number with its country prefix, e.g. FR40303265045"})
     info_email = fields.String(allow_none=True, validate=validate.Length(max=254),
@@ -146,6 +151,27 @@ class FieldList(fields.String):
 class ViewQuerySchema(StrictSchema):
     """What a saved view keeps: the filter, the sort and the columns of a contact list."""
 
+    @pre_load
+    def gather_custom_conditions(self, data, **kwargs):
+        """`cf.<key>.<op>=<value>` parameters become `custom_conditions`; their values are typed later."""
+        data = dict(data)
+        conditions, problems = [], {}
+        for name in [name for name in data if name.startswith("cf.")]:
+            _, _, rest = name.partition(".")
+            key, _, op = rest.rpartition(".")
+            value = data.pop(name)
+            if not KEY_PATTERN.match(key) or op not in CONDITION_OPERATORS:
+                problems[name] = [f"use cf.<custom field key>.<{'|'.join(CONDITION_OPERATORS)}>"]
+            elif not isinstance(value, str) or len(value) > 1000:
+                problems[name] = ["a string of at most 1000 characters"]
+            else:
+                conditions.append({"key": key, "op": op, "value": value, "param": name})
+        if problems:
+            raise ValidationError(problems)
+        if conditions:
+            data["custom_conditions"] = conditions
+        return data
+
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
         "description": "fragment of a name, company, email or phone; accents and case do not matter"})
     labels_any = KeyList(load_default=list, metadata={"description": "contacts with at least one of these labels"})
@@ -156,6 +182,12 @@ class ViewQuerySchema(StrictSchema):
     deliverability = fields.String(load_default=None, validate=validate.OneOf(DELIVERABILITY_STATUSES))
     country = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{2}$"),
                             metadata={"description": "an address of the contact is in this country (ISO code)"})
+    function = KeyList(load_default=list, metadata={"description": "contacts with one of these function keys"})
+    department = KeyList(load_default=list, metadata={"description": "contacts in one of these department keys"})
+    custom_conditions = fields.List(fields.Dict(), load_default=list, dump_only=False, metadata={
+        "description": "not a parameter itself: give conditions on custom fields as `cf.<key>.<operator>=<value>`, "
+                       f"operators {', '.join(CONDITION_OPERATORS)} (`in` takes comma-separated values, "
+                       "`exists` true or false), e.g. `cf.budget.gt=1000&cf.secteur.in=bois,papier`"})
     created_after = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc,
                                          metadata={"description": "created at or after (ISO 8601)"})
     created_before = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)

@@ -13,7 +13,7 @@ from crm_platform.worker_runtime import run_loops
 
 from contacts import config, views
 from contacts.bootstrap import Container
-from contacts.service_layer import custom_field_handlers, label_handlers
+from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,15 @@ def main() -> int:
     contacts_view = container.projection.collection
 
     def clean_up(event) -> None:
-        """After a label or custom field is removed, take it off every contact."""
+        """After a label, custom field or option is removed, take it off every contact."""
         label_handlers.remove_deleted_label(
             event, lambda account, key: views.contact_ids_with_label(contacts_view, account, key),
             container.unit_of_work())
         custom_field_handlers.remove_values_of_removed_field(
             event, lambda account, key: views.contact_ids_with_custom_value(contacts_view, account, key),
+            container.unit_of_work())
+        option_handlers.take_removed_option_off_contacts(
+            event, lambda account, field, key: views.contact_ids_using_option(contacts_view, account, field, key),
             container.unit_of_work())
 
     cleanup = EventConsumer("contacts.cleanup", container.cleanup_consumer, container.producer, clean_up)

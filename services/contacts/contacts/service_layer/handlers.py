@@ -7,7 +7,8 @@ from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
-from contacts.domain.model import Contact
+from contacts.domain.model import Contact, OptionKeys
+from contacts.domain.option_lists import KIND_OF_FIELD
 from contacts.service_layer import duplicates
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -15,7 +16,10 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     with uow:
         types = _custom_field_types(uow, cmd.account_id, cmd.details)
-        contact = Contact.create(cmd.account_id, cmd.details, phone_region=cmd.phone_region, custom_field_types=types)
+        options = option_keys_for(uow, cmd.account_id, cmd.details)
+        region = phone_region_for(uow, cmd.account_id, cmd.details, cmd.phone_region)
+        contact = Contact.create(cmd.account_id, cmd.details, phone_region=region, custom_field_types=types,
+                                 options=options)
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates)
         uow.contacts.add(contact)
         _commit_or_release(uow, claimed, contact.id)
@@ -27,7 +31,10 @@ def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
         before = duplicates.identity_ids(contact)
         types = _custom_field_types(uow, cmd.account_id, cmd.changes, contact.details)
-        contact.update(cmd.revision, cmd.changes, phone_region=cmd.phone_region, custom_field_types=types)
+        options = option_keys_for(uow, cmd.account_id, cmd.changes)  # only what changes is checked
+        # every number is read again on a change, so the region matters whenever the contact has one
+        region = phone_region_for(uow, cmd.account_id, {**contact.details, **cmd.changes}, cmd.phone_region)
+        contact.update(cmd.revision, cmd.changes, phone_region=region, custom_field_types=types, options=options)
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates, skip=before)
         _commit_or_release(uow, claimed, contact.id)
         duplicates.release(uow, sorted(before - duplicates.identity_ids(contact)), contact.id)
@@ -41,6 +48,20 @@ def delete_contact(cmd: commands.DeleteContact, uow: UnitOfWork) -> None:
         contact.delete(cmd.revision)
         uow.commit()
         duplicates.release(uow, held, contact.id)
+
+
+def phone_region_for(uow: UnitOfWork, account_id: str, details: dict, default: str) -> str:
+    """The account's phone region, read only when a number is typed without its +country code."""
+    if not any(not (p.get("number") or "").strip().startswith("+") for p in details.get("phones") or []):
+        return default
+    return uow.settings.get(account_id).phone_region or default
+
+
+def option_keys_for(uow: UnitOfWork, account_id: str, details: dict) -> OptionKeys:
+    """The allowed keys of each option list these details use (lists they do not use are not read)."""
+    used = {"function": bool(details.get("function")), "department": bool(details.get("department")),
+            "country": any(a.get("country") for a in details.get("addresses") or [])}
+    return {field: uow.option_lists.get(account_id, KIND_OF_FIELD[field]).keys for field, is_used in used.items() if is_used}
 
 
 def _custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:
@@ -92,3 +113,17 @@ def change_each(uow: UnitOfWork, account_id: str, contact_ids: Iterable[str], ch
         except ContactNotFound:
             continue
     return changed
+
+
+def set_phone_region(cmd: commands.SetPhoneRegion, uow: UnitOfWork) -> str:
+    with uow:
+        settings = uow.settings.get(cmd.account_id)
+        settings.set_phone_region(cmd.region)
+        uow.commit()
+    return settings.phone_region
+
+
+def account_phone_region(account_id: str, uow: UnitOfWork) -> str | None:
+    """The region the account chose, None if it kept the deployment's default."""
+    with uow:
+        return uow.settings.get(account_id).phone_region

@@ -4,10 +4,12 @@ from __future__ import annotations
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 
+from contacts.adapters.contact_settings_store import ContactSettingsRepository
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.identity_claims import IdentityClaims
 from contacts.adapters.label_store import LabelRepository
 from contacts.adapters.note_store import NoteRepository
+from contacts.adapters.option_list_store import OptionListRepository
 from contacts.adapters.saved_view_store import SavedViewRepository
 from contacts.adapters.repository import ContactRepository
 
@@ -22,6 +24,8 @@ class UnitOfWork:
         self.custom_fields: CustomFieldSetRepository
         self.notes: NoteRepository
         self.saved_views: SavedViewRepository
+        self.option_lists: OptionListRepository
+        self.settings: ContactSettingsRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
@@ -29,6 +33,8 @@ class UnitOfWork:
         self.custom_fields = CustomFieldSetRepository(self._store)
         self.notes = NoteRepository(self._store, self._cipher)
         self.saved_views = SavedViewRepository(self._store)
+        self.option_lists = OptionListRepository(self._store)
+        self.settings = ContactSettingsRepository(self._store)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -37,6 +43,8 @@ class UnitOfWork:
         self.custom_fields.seen.clear()
         self.notes.seen.clear()
         self.saved_views.seen.clear()
+        self.option_lists.seen.clear()
+        self.settings.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
@@ -44,3 +52,5 @@ class UnitOfWork:
         self.custom_fields.save_pending()
         self.notes.save_pending()
         self.saved_views.save_pending()
+        self.option_lists.save_pending()
+        self.settings.save_pending()

@@ -1,0 +1,52 @@
+"""The account's contact settings: for now the region its phone numbers are read in when typed without +country.
+
+One small aggregate per account. An account that never set it uses the
+deployment's DEFAULT_PHONE_REGION.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+
+from crm_platform.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class DefaultPhoneRegionSet:
+    account_id: str
+    region: str
+
+
+def settings_id(account_id: str) -> str:
+    return f"contact-settings:{account_id}"
+
+
+class ContactSettings:
+    def __init__(self, account_id: str) -> None:
+        self.id = settings_id(account_id)
+        self.account_id = account_id
+        self.phone_region: str | None = None  # None: the deployment's default
+        self.revision = 0
+        self.pending: list[DefaultPhoneRegionSet] = []
+
+    @classmethod
+    def from_history(cls, account_id: str, history: list[DefaultPhoneRegionSet]) -> "ContactSettings":
+        settings = cls(account_id)
+        for event in history:
+            settings._apply(event)
+        return settings
+
+    def set_phone_region(self, region: str) -> None:
+        region = (region or "").strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise InvalidInput("unknown phone region", errors={
+                "default_phone_region": ["a region phonenumbers knows, as an ISO 3166-1 alpha-2 code (FR, BE, CH...)"]})
+        if region != self.phone_region:
+            event = DefaultPhoneRegionSet(self.account_id, region)
+            self._apply(event)
+            self.pending.append(event)
+
+    def _apply(self, event: DefaultPhoneRegionSet) -> None:
+        self.revision += 1
+        self.phone_region = event.region

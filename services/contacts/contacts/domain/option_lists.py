@@ -1,0 +1,219 @@
+"""Option lists: the account's own choices for a contact's function, department and address country.
+
+Opentime's "Modifier les options des fonctions / services / pays". Each list
+is one aggregate per account and kind, so keys stay unique and the order is
+one fact. Contacts hold an option's immutable key, never its name: renaming
+an option is therefore seen at once on every contact that uses it, and
+deleting one is followed by the worker taking it off those contacts.
+
+An account that never changed a list sees the defaults of this code. The
+first change records them as `OptionListStarted`, so a later change of the
+defaults never rewrites the history of an account that edited its list.
+(Categories are labels: see labels.py and the README.)
+"""
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import pycountry
+
+from crm_platform.errors import Conflict, InvalidInput, NotFound
+
+from contacts.domain.keys import KEY_PATTERN, key_from_name
+
+KINDS = ("functions", "departments", "countries")
+CONTACT_FIELD = {"functions": "function", "departments": "department", "countries": "country"}
+KIND_OF_FIELD = {field: kind for kind, field in CONTACT_FIELD.items()}
+MAX_OPTIONS = 300  # the 249 ISO countries fit
+MAX_NAME = 100
+
+DEFAULT_FUNCTIONS = ("Dirigeant", "Directeur", "Responsable", "Commercial", "Comptable", "Assistant", "Technicien")
+DEFAULT_DEPARTMENTS = ("Direction", "Commercial", "Comptabilité", "Achats", "Marketing", "Ressources humaines",
+                       "Technique", "Logistique")
+
+
+class OptionNotFound(NotFound):
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} has no option {key!r} in this account", option_key=key, option_list=kind)
+
+
+class OptionKeyTaken(Conflict):
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{kind} already has an option with key {key!r}", option_key=key, option_list=kind)
+
+
+@dataclass(frozen=True)
+class OptionListStarted:
+    account_id: str
+    kind: str
+    options: list  # [{"key", "name"}], the defaults the account started from
+
+
+@dataclass(frozen=True)
+class OptionAdded:
+    account_id: str
+    kind: str
+    key: str
+    name: str
+    options: list = field(default_factory=list)  # the whole list after the change, for readers
+
+
+@dataclass(frozen=True)
+class OptionRenamed:
+    account_id: str
+    kind: str
+    key: str
+    name: str
+    options: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OptionsReordered:
+    account_id: str
+    kind: str
+    keys: list
+    options: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OptionRemoved:
+    account_id: str
+    kind: str
+    key: str
+    options: list = field(default_factory=list)
+
+
+OptionListEvent = OptionListStarted | OptionAdded | OptionRenamed | OptionsReordered | OptionRemoved
+
+
+def option_list_id(account_id: str, kind: str) -> str:
+    return f"options:{kind}:{account_id}"
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFound(f"no option list {kind!r}; the lists are {', '.join(KINDS)}", option_list=kind)
+    return kind
+
+
+class OptionList:
+    """The ordered options (key -> name) of one list of one account."""
+
+    def __init__(self, account_id: str, kind: str) -> None:
+        self.id = option_list_id(account_id, check_kind(kind))
+        self.account_id = account_id
+        self.kind = kind
+        self.options: dict[str, str] = dict(default_options(kind))  # key -> name, in display order
+        self.started = False
+        self.revision = 0
+        self.pending: list[OptionListEvent] = []
+
+    @classmethod
+    def from_history(cls, account_id: str, kind: str, history: list[OptionListEvent]) -> "OptionList":
+        option_list = cls(account_id, kind)
+        for event in history:
+            option_list._apply(event)
+        return option_list
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(self.options)
+
+    def as_list(self) -> list[dict]:
+        return [{"key": key, "name": name, "position": i} for i, (key, name) in enumerate(self.options.items())]
+
+    def add(self, name: str, key: str | None = None) -> str:
+        name = clean_option_name(name)
+        if self.kind == "countries":
+            key = _country_code(key or name)
+        else:
+            key = key or key_from_name(name, fallback="option")
+            if not KEY_PATTERN.match(key):
+                raise InvalidInput("invalid key", errors={"key": ["lowercase letters, digits and -, at most 64"]})
+        if key in self.options:
+            raise OptionKeyTaken(self.kind, key)
+        if len(self.options) >= MAX_OPTIONS:
+            raise InvalidInput(f"at most {MAX_OPTIONS} options in a list", errors={"_schema": ["limit reached"]})
+        self._record(OptionAdded(self.account_id, self.kind, key, name))
+        return key
+
+    def rename(self, key: str, name: str) -> None:
+        self._existing(key)
+        name = clean_option_name(name)
+        if name != self.options[key]:
+            self._record(OptionRenamed(self.account_id, self.kind, key, name))
+
+    def reorder(self, keys: list[str]) -> None:
+        """Put the options in this order; every key of the list exactly once."""
+        if sorted(keys) != sorted(self.options) or len(set(keys)) != len(keys):
+            missing, unknown = set(self.options) - set(keys), set(keys) - set(self.options)
+            problems = [f"missing: {', '.join(sorted(missing))}" if missing else "",
+                        f"unknown: {', '.join(sorted(unknown))}" if unknown else "",
+                        "a key appears twice" if len(set(keys)) != len(keys) else ""]
+            raise InvalidInput("give every key of the list exactly once",
+                               errors={"keys": [p for p in problems if p]})
+        if list(keys) != list(self.options):
+            self._record(OptionsReordered(self.account_id, self.kind, list(keys)))
+
+    def remove(self, key: str) -> None:
+        self._existing(key)
+        self._record(OptionRemoved(self.account_id, self.kind, key))
+
+    def _existing(self, key: str) -> None:
+        if key not in self.options:
+            raise OptionNotFound(self.kind, key)
+
+    def _record(self, event: OptionListEvent) -> None:
+        if not self.started:
+            started = OptionListStarted(self.account_id, self.kind, self.pairs())
+            self._apply(started)
+            self.pending.append(started)
+        self._apply(event)
+        self.pending.append(replace(event, options=self.pairs()))
+
+    def pairs(self) -> list[dict]:
+        return [{"key": key, "name": name} for key, name in self.options.items()]
+
+    def _apply(self, event: OptionListEvent) -> None:
+        self.revision += 1
+        if isinstance(event, OptionListStarted):
+            self.options = {o["key"]: o["name"] for o in event.options}
+            self.started = True
+        elif isinstance(event, (OptionAdded, OptionRenamed)):
+            self.options[event.key] = event.name
+        elif isinstance(event, OptionsReordered):
+            self.options = {key: self.options[key] for key in event.keys}
+        elif isinstance(event, OptionRemoved):
+            self.options.pop(event.key, None)
+
+
+def clean_option_name(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise InvalidInput("invalid name", errors={"name": [f"1 to {MAX_NAME} characters"]})
+    return cleaned
+
+
+def default_options(kind: str) -> tuple[tuple[str, str], ...]:
+    if kind == "countries":
+        return _default_countries()
+    names = DEFAULT_FUNCTIONS if kind == "functions" else DEFAULT_DEPARTMENTS
+    return tuple((key_from_name(name), name) for name in names)
+
+
+@lru_cache(maxsize=1)
+def _default_countries() -> tuple[tuple[str, str], ...]:
+    """Every ISO 3166-1 country, named in French (our first users), France first then A to Z."""
+    french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"], fallback=True).gettext
+    named = [(country.alpha_2, french(country.name)) for country in pycountry.countries]
+    named.sort(key=lambda pair: (pair[0] != "FR", key_from_name(pair[1])))
+    return tuple(named)
+
+
+def _country_code(code: str) -> str:
+    code = (code or "").strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise InvalidInput("not a country", errors={"key": ["an ISO 3166-1 alpha-2 country code (e.g. FR, BE, CH)"]})
+    return code

@@ -1,0 +1,53 @@
+"""Handlers of the option list commands, and the clean-up after an option is removed."""
+from __future__ import annotations
+
+from typing import Callable
+
+from contacts.domain import commands
+from contacts.domain.option_lists import CONTACT_FIELD, OptionList
+from contacts.service_layer.handlers import change_each
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+ContactsUsingOption = Callable[[str, str, str], list[str]]  # (account id, contact field, key) -> contact ids
+
+
+def add_option(cmd: commands.AddOption, uow: UnitOfWork) -> tuple[OptionList, str]:
+    with uow:
+        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        key = option_list.add(cmd.name, cmd.key)
+        uow.commit()
+    return option_list, key
+
+
+def rename_option(cmd: commands.RenameOption, uow: UnitOfWork) -> OptionList:
+    with uow:
+        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        option_list.rename(cmd.key, cmd.name)
+        uow.commit()
+    return option_list
+
+
+def reorder_options(cmd: commands.ReorderOptions, uow: UnitOfWork) -> OptionList:
+    with uow:
+        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        option_list.reorder(cmd.keys)
+        uow.commit()
+    return option_list
+
+
+def remove_option(cmd: commands.RemoveOption, uow: UnitOfWork) -> None:
+    """Remove the option; the worker then takes it off every contact (OptionRemoved -> remove_option)."""
+    with uow:
+        uow.option_lists.get(cmd.account_id, cmd.kind).remove(cmd.key)
+        uow.commit()
+
+
+def take_removed_option_off_contacts(envelope, contacts_using: ContactsUsingOption, uow: UnitOfWork) -> int:
+    """On OptionRemoved: forget the option on every contact using it; return how many changed.
+
+    Idempotent (a contact without the option records nothing), so re-delivery is harmless.
+    """
+    if envelope.event_type != "OptionRemoved":
+        return 0
+    account, key, field = envelope.account_id, envelope.payload["key"], CONTACT_FIELD[envelope.payload["kind"]]
+    return change_each(uow, account, contacts_using(account, field, key), lambda contact: contact.remove_option(field, key))
