@@ -20,8 +20,10 @@ VISIBLE = {"deleted": False}
 def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
     # Looked up by _id alone (served from the primary key by every server), then checked here.
     doc = contacts.find_one({"_id": contact_id})
-    if doc is None or doc.get("account_id") != account_id or doc.get("deleted"):
+    if doc is None or doc.get("account_id") != account_id:
         raise ContactNotFound(contact_id)
+    if doc.get("deleted"):
+        raise ContactNotFound(contact_id, merged_into=doc.get("merged_into"))
     return doc
 
 
@@ -106,3 +108,7 @@ def list_options(option_lists: Collection, account_id: str, kind: str) -> list[d
 def contact_ids_using_option(contacts: Collection, account_id: str, field: str, key: str) -> list[str]:
     path = "addresses.country" if field == "country" else field
     return [d["_id"] for d in contacts.find({"account_id": account_id, path: key, **VISIBLE}, {"_id": 1})]
+
+
+def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str]:
+    return [d["_id"] for d in notes.find({"contact_id": contact_id, "account_id": account_id, "deleted": False}, {"_id": 1})]

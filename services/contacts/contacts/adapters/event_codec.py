@@ -10,6 +10,7 @@ from contacts.domain.events import (
     ContactCreated,
     ContactDeleted,
     ContactEvent,
+    ContactsMerged,
     ContactUpdated,
     LabelAssigned,
     LabelUnassigned,
@@ -34,6 +35,10 @@ def to_envelope(event: ContactEvent, version: int, cipher: PersonalDataCipher) -
         payload["changed"] = list(event.changed)
     if isinstance(event, (LabelAssigned, LabelUnassigned)):
         payload["label_key"] = event.label_key
+    if isinstance(event, ContactsMerged):
+        payload["source_ids"] = list(event.source_ids)
+    if isinstance(event, ContactDeleted) and event.merged_into:
+        payload["merged_into"] = event.merged_into
     return new_envelope(
         event_type=type(event).__name__,
         aggregate_type=AGGREGATE_TYPE,
@@ -48,12 +53,14 @@ def from_envelope(envelope: EventEnvelope, cipher: PersonalDataCipher) -> Contac
     """The domain event; raises SubjectErased if the contact's personal data was shredded."""
     p = envelope.payload
     if envelope.event_type == "ContactDeleted":
-        return ContactDeleted(p["contact_id"], envelope.account_id)
+        return ContactDeleted(p["contact_id"], envelope.account_id, p.get("merged_into"))
     details = {**p.get("details", {}), **cipher.open(p["personal"])}
     if envelope.event_type == "ContactCreated":
         return ContactCreated(p["contact_id"], envelope.account_id, details, p["created_at"])
     if envelope.event_type == "ContactUpdated":
         return ContactUpdated(p["contact_id"], envelope.account_id, details, list(p.get("changed", [])), p["created_at"])
+    if envelope.event_type == "ContactsMerged":
+        return ContactsMerged(p["contact_id"], envelope.account_id, list(p["source_ids"]), details, p["created_at"])
     if envelope.event_type in ("LabelAssigned", "LabelUnassigned"):
         kind = LabelAssigned if envelope.event_type == "LabelAssigned" else LabelUnassigned
         return kind(p["contact_id"], envelope.account_id, p["label_key"], details, p["created_at"])

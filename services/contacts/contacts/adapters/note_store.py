@@ -18,7 +18,7 @@ from crm_platform.projections import versioned_upsert
 
 from contacts.adapters.activity import touch_last_activity
 from contacts.adapters.event_codec import data_subject
-from contacts.domain.notes import Note, NoteAdded, NoteDeleted, NoteEdited, NoteEvent, NoteNotFound
+from contacts.domain.notes import Note, NoteAdded, NoteDeleted, NoteEdited, NoteEvent, NoteMoved, NoteNotFound
 
 AGGREGATE_TYPE = "Note"
 
@@ -29,6 +29,8 @@ def to_envelope(event: NoteEvent, version: int, cipher: PersonalDataCipher) -> E
         payload["kind"] = event.kind
         payload["created_at"] = event.created_at
         payload["personal"] = cipher.seal(data_subject(event.contact_id), {"text": event.text})
+    if isinstance(event, NoteMoved):
+        payload["from_contact_id"] = event.from_contact_id
     return new_envelope(event_type=type(event).__name__, aggregate_type=AGGREGATE_TYPE, aggregate_id=event.note_id,
                         aggregate_version=version, account_id=event.account_id, payload=payload)
 
@@ -38,8 +40,10 @@ def from_envelope(envelope: EventEnvelope, cipher: PersonalDataCipher) -> NoteEv
     p, ids = envelope.payload, (envelope.aggregate_id, envelope.account_id, envelope.payload["contact_id"])
     if envelope.event_type == "NoteDeleted":
         return NoteDeleted(*ids)
-    kind = NoteAdded if envelope.event_type == "NoteAdded" else NoteEdited
-    return kind(*ids, p["kind"], cipher.open(p["personal"])["text"], p["created_at"])
+    state = (p["kind"], cipher.open(p["personal"])["text"], p["created_at"])
+    if envelope.event_type == "NoteMoved":
+        return NoteMoved(*ids, *state, p["from_contact_id"])
+    return (NoteAdded if envelope.event_type == "NoteAdded" else NoteEdited)(*ids, *state)
 
 
 class NoteRepository:
@@ -53,7 +57,8 @@ class NoteRepository:
 
     def get(self, account_id: str, contact_id: str, note_id: str) -> Note:
         history = self._store.load(note_id)
-        if not history or history[0].account_id != account_id or history[0].payload.get("contact_id") != contact_id:
+        # the contact it belongs to now: the latest event's (a merge may have moved it)
+        if not history or history[0].account_id != account_id or history[-1].payload.get("contact_id") != contact_id:
             raise NoteNotFound(note_id)
         try:
             note = Note.from_history(note_id, account_id, contact_id, [from_envelope(e, self._cipher) for e in history])

@@ -49,8 +49,9 @@ class ContactsProjection:
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
         if isinstance(event, ContactDeleted):
+            tombstone = {**stamp, "deleted": True, **({"merged_into": event.merged_into} if event.merged_into else {})}
             return versioned_upsert(
-                self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True},
+                self.collection, key, envelope.aggregate_version, tombstone,
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
         fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}

@@ -171,3 +171,11 @@ class RemoveOption:
 class SetPhoneRegion:
     account_id: str
     region: str
+
+
+@dataclass(frozen=True)
+class MergeContacts:
+    account_id: str
+    target_id: str
+    source_ids: list
+    revision: int | None = None  # the target's, when the caller wants the merge based on what it saw

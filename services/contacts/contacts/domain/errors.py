@@ -3,8 +3,12 @@ from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 
 class ContactNotFound(NotFound):
-    def __init__(self, contact_id: str) -> None:
-        super().__init__(f"contact {contact_id} does not exist in this account", contact_id=contact_id)
+    def __init__(self, contact_id: str, merged_into: str | None = None) -> None:
+        if merged_into:
+            super().__init__(f"contact {contact_id} was merged into contact {merged_into}", contact_id=contact_id,
+                             merged_into=merged_into)
+        else:
+            super().__init__(f"contact {contact_id} does not exist in this account", contact_id=contact_id)
 
 
 class InvalidContact(InvalidInput):

@@ -41,14 +41,27 @@ class LabelUnassigned:
 
 
 @dataclass(frozen=True)
+class ContactsMerged:
+    """The sources' emails, phones, addresses, websites, labels and custom values now live on this contact;
+    the sources are deleted (`ContactDeleted.merged_into`). Other services re-point source ids to this one."""
+
+    contact_id: str
+    account_id: str
+    source_ids: list
+    details: dict
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
 class ContactDeleted:
     contact_id: str
     account_id: str
+    merged_into: str | None = None  # set when the contact was merged into another one
 
 
-ContactEvent = ContactCreated | ContactUpdated | LabelAssigned | LabelUnassigned | ContactDeleted
+ContactEvent = ContactCreated | ContactUpdated | LabelAssigned | LabelUnassigned | ContactsMerged | ContactDeleted
 # Events after which the contact exists, carrying its whole state in `details`.
-STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned)
+STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)
 
 # `details` also holds `labels` (label keys): not personal, so it travels in clear.
 # Fields of `details` that identify a person: they travel sealed with the contact's key.

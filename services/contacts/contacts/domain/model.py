@@ -17,11 +17,13 @@ from contacts.domain.contact_fields import (
     phone_e164,
 )
 from contacts.domain.custom_fields import normalize_values
+from contacts.domain.merging import MAX_SOURCES, merge_details
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from contacts.domain.events import (
     ContactCreated,
     ContactDeleted,
     ContactEvent,
+    ContactsMerged,
     ContactUpdated,
     LabelAssigned,
     LabelUnassigned,
@@ -144,6 +146,26 @@ class Contact:
                                     self.created_at))
         return True
 
+    def absorb(self, sources: list["Contact"], revision: int | None = None) -> None:
+        """Merge up to five other contacts of the account into this one (see merging.py)."""
+        if revision is not None:
+            self._check_current(revision)
+        self._check_live()
+        ids = [source.id for source in sources]
+        if not 1 <= len(ids) <= MAX_SOURCES or len(set(ids)) != len(ids) or self.id in ids:
+            raise InvalidContact("give 1 to 5 distinct contacts other than the target", errors={
+                "source_ids": [f"1 to {MAX_SOURCES} distinct contact ids, not the target's"]})
+        for source in sources:
+            if source.deleted or source.account_id != self.account_id:
+                raise ContactNotFound(source.id)
+        details = merge_details(self.details, [source.details for source in sources])
+        self._record(ContactsMerged(self.id, self.account_id, ids, details, self.created_at))
+
+    def merged_into(self, target_id: str) -> None:
+        """This contact now lives on in `target_id`: it is deleted, saying where it went."""
+        self._check_live()
+        self._record(ContactDeleted(self.id, self.account_id, merged_into=target_id))
+
     def delete(self, revision: int | None) -> None:
         if revision is not None:
             self._check_current(revision)
@@ -169,7 +191,7 @@ class Contact:
         self.revision += 1
         if isinstance(event, ContactCreated):
             self.details, self.created_at = dict(event.details), event.created_at
-        elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned)):
+        elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
             self.details = dict(event.details)
         elif isinstance(event, ContactDeleted):
             self.deleted = True

@@ -37,13 +37,26 @@ class NoteEdited:
 
 
 @dataclass(frozen=True)
+class NoteMoved:
+    """The note now belongs to another contact (its contact was merged into that one)."""
+
+    note_id: str
+    account_id: str
+    contact_id: str  # the new one
+    kind: str
+    text: str
+    created_at: str
+    from_contact_id: str
+
+
+@dataclass(frozen=True)
 class NoteDeleted:
     note_id: str
     account_id: str
     contact_id: str
 
 
-NoteEvent = NoteAdded | NoteEdited | NoteDeleted
+NoteEvent = NoteAdded | NoteEdited | NoteMoved | NoteDeleted
 
 
 class Note:
@@ -78,6 +91,13 @@ class Note:
         if (kind, text) != (self.kind, self.text):
             self._record(NoteEdited(self.id, self.account_id, self.contact_id, kind, text, self.created_at))
 
+    def move_to(self, contact_id: str) -> None:
+        if self.deleted:
+            raise NoteNotFound(self.id)
+        if contact_id != self.contact_id:
+            self._record(NoteMoved(self.id, self.account_id, contact_id, self.kind, self.text, self.created_at,
+                                   self.contact_id))
+
     def delete(self, revision: int | None) -> None:
         if revision is not None:
             self._check_current(revision)
@@ -102,6 +122,8 @@ class Note:
             self.deleted = True
         else:
             self.kind, self.text, self.created_at = event.kind, event.text, event.created_at
+        if isinstance(event, NoteMoved):
+            self.contact_id = event.contact_id
 
 
 def _kind(kind: str) -> str:

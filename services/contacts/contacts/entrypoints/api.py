@@ -19,7 +19,7 @@ from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import handlers, saved_view_handlers
+from contacts.service_layer import handlers, merge_handlers, saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -112,6 +112,20 @@ def update_contact(contact_id: str):
     cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
     contact = handlers.update_contact(cmd, _container().unit_of_work())
     return contact_from_aggregate(contact)
+
+
+@bp.post("/<contact_id>/merge")
+@operation("Merge up to 5 contacts into this one: lists combined, notes, files and labels follow, sources deleted "
+           "(ContactsMerged says which ids became which)", tags=TAGS, request_schema=schemas.MergeSchema,
+           responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
+def merge_contacts(contact_id: str):
+    data = schemas.MergeSchema().load(json_body())
+    container = _container()
+    notes = container.notes_projection.collection
+    merged = merge_handlers.merge_contacts(
+        commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]), container.unit_of_work(),
+        notes_of=lambda account, source: views.note_ids_of(notes, account, source))
+    return contact_from_aggregate(merged)
 
 
 @bp.delete("/<contact_id>")

@@ -212,5 +212,13 @@ class WriteQuerySchema(StrictSchema):
         "description": "store the contact even if another one of the account has the same email or phone"})
 
 
+class MergeSchema(StrictSchema):
+    source_ids = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                             validate=validate.Length(min=1, max=5),
+                             metadata={"description": "1 to 5 contacts merged into this one, then deleted"})
+    revision = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                              metadata={"description": "the target's revision the merge is based on (409 if stale)"})
+
+
 class DeleteQuerySchema(StrictSchema):
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1))

@@ -1,0 +1,58 @@
+"""Merging up to five contacts into one: the target absorbs them, their notes follow, they are deleted.
+
+There are no multi-document transactions, so the steps are ordered to be
+safe to repeat: (1) the target records ContactsMerged with everything the
+sources held, (2) each source's notes move to the target, (3) each source is
+deleted (ContactDeleted with merged_into) and its email/phone claims pass to
+the target. If the process stops midway, running the same merge again
+finishes it: merging what the target holds already adds nothing.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from contacts.domain import commands
+from contacts.domain.model import Contact
+from contacts.domain.notes import NoteNotFound
+from contacts.service_layer import duplicates
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+NotesOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes
+MoveFiles = Callable[[str, str, str], None]  # (account id, from contact, to contact): files follow (attachments)
+
+
+def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: NotesOf,
+                   move_files: MoveFiles | None = None) -> Contact:
+    with uow:
+        target = uow.contacts.get(cmd.account_id, cmd.target_id)
+        sources = [uow.contacts.get(cmd.account_id, source_id) for source_id in cmd.source_ids]
+        before = duplicates.identity_ids(target)
+        target.absorb(sources, cmd.revision)
+        claimed = duplicates.claim_identities(uow, target, allow_duplicates=True, skip=before)  # sources keep theirs
+        try:
+            uow.commit()
+        except Exception:
+            duplicates.release(uow, claimed, target.id)
+            raise
+    for source in sources:
+        _move_notes(uow, cmd.account_id, source.id, target.id, notes_of)
+        if move_files is not None:
+            move_files(cmd.account_id, source.id, target.id)
+        with uow:
+            gone = uow.contacts.get(cmd.account_id, source.id)
+            held = sorted(duplicates.identity_ids(gone))
+            gone.merged_into(target.id)
+            uow.commit()
+        duplicates.release(uow, held, source.id)
+    duplicates.claim_identities(uow, target, allow_duplicates=True)  # what the sources held is the target's now
+    return target
+
+
+def _move_notes(uow: UnitOfWork, account_id: str, source_id: str, target_id: str, notes_of: NotesOf) -> None:
+    for note_id in notes_of(account_id, source_id):
+        with uow:
+            try:
+                uow.notes.get(account_id, source_id, note_id).move_to(target_id)
+            except NoteNotFound:  # deleted or moved meanwhile: nothing to move
+                continue
+            uow.commit()
