@@ -14,7 +14,7 @@ from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from contacts import config
 from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.identity_claims import MongoIdentityClaims
-from contacts.adapters.label_store import LabelsProjection
+from contacts.adapters.label_store import LabelOrderProjection, LabelsProjection
 from contacts.adapters.note_store import NotesProjection
 from contacts.adapters.option_list_store import OptionListsProjection
 from contacts.adapters.saved_view_store import SavedViewsProjection
@@ -61,12 +61,16 @@ class Container:
         return SavedViewsProjection(self.db["saved_views"])
 
     @property
+    def label_order_projection(self) -> LabelOrderProjection:
+        return LabelOrderProjection(self.db["label_orders"])
+
+    @property
     def option_lists_projection(self) -> OptionListsProjection:
         return OptionListsProjection(self.db["option_lists"])
 
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
-                self.saved_views_projection, self.option_lists_projection]
+                self.saved_views_projection, self.option_lists_projection, self.label_order_projection]
 
     @cached_property
     def _consumer_read_models(self) -> list:

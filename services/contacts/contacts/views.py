@@ -12,6 +12,7 @@ from contacts.adapters.saved_view_store import query_from_pairs
 from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
+from contacts.domain.labels import label_order_id
 from contacts.domain.option_lists import default_options, option_list_id
 
 VISIBLE = {"deleted": False}
@@ -69,9 +70,13 @@ def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: s
     return list(reversed(entries))
 
 
-def list_labels(labels: Collection, account_id: str) -> list[dict]:
+def list_labels(labels: Collection, label_orders: Collection, account_id: str) -> list[dict]:
+    """The live labels in the account's chosen order; those it did not place follow by name."""
     docs = labels.find({"account_id": account_id, "deleted": False}).sort("name_folded", 1)
-    return [{"key": d["key"], "name": d["name"]} for d in docs]
+    order = (label_orders.find_one({"_id": label_order_id(account_id)}) or {}).get("keys", [])
+    rank = {key: i for i, key in enumerate(order)}
+    ranked = sorted(docs, key=lambda d: rank.get(d["key"], len(rank)))  # stable: by name within the rest
+    return [{"key": d["key"], "name": d["name"]} for d in ranked]
 
 
 def label_key_by_name(labels: Collection, account_id: str, name: str) -> str | None:

@@ -9,7 +9,17 @@ from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.projections import versioned_upsert
 
-from contacts.domain.labels import Label, LabelCreated, LabelDeleted, LabelEvent, LabelRenamed, label_id
+from contacts.domain.labels import (
+    Label,
+    LabelCreated,
+    LabelDeleted,
+    LabelEvent,
+    LabelOrder,
+    LabelRenamed,
+    LabelsReordered,
+    label_id,
+    label_order_id,
+)
 
 AGGREGATE_TYPE = "Label"
 EVENT_TYPES = {cls.__name__: cls for cls in (LabelCreated, LabelRenamed, LabelDeleted)}
@@ -67,4 +77,45 @@ class LabelsProjection:
         if not isinstance(event, LabelDeleted):
             fields.update(name=event.name, name_folded=event.name.casefold())
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
+                                replace_same_version=rebuilding)
+
+
+ORDER_AGGREGATE_TYPE = "LabelOrder"
+
+
+def order_to_envelope(event: LabelsReordered, version: int) -> EventEnvelope:
+    return new_envelope(event_type="LabelsReordered", aggregate_type=ORDER_AGGREGATE_TYPE,
+                        aggregate_id=label_order_id(event.account_id), aggregate_version=version,
+                        account_id=event.account_id, payload={"keys": list(event.keys)})
+
+
+class LabelOrderRepository:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self.seen: dict[str, LabelOrder] = {}
+
+    def get(self, account_id: str) -> LabelOrder:
+        history = [LabelsReordered(e.account_id, list(e.payload["keys"])) for e in self._store.load(label_order_id(account_id))]
+        order = LabelOrder.from_history(account_id, history)
+        self.seen[order.id] = order
+        return order
+
+    def save_pending(self) -> None:
+        save_pending(self._store, self.seen.values(), order_to_envelope)
+
+
+class LabelOrderProjection:
+    """One document per account (`label-order:<account>`) with the keys in the chosen order."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def ensure_indexes(self) -> None:
+        """Read by _id only."""
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.aggregate_type != ORDER_AGGREGATE_TYPE:
+            return False
+        return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version,
+                                {"account_id": envelope.account_id, "keys": list(envelope.payload["keys"])},
                                 replace_same_version=rebuilding)

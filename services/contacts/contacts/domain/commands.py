@@ -179,3 +179,9 @@ class MergeContacts:
     target_id: str
     source_ids: list
     revision: int | None = None  # the target's, when the caller wants the merge based on what it saw
+
+
+@dataclass(frozen=True)
+class ReorderLabels:
+    account_id: str
+    keys: list

@@ -118,3 +118,43 @@ class Label:
             self.name, self.deleted = event.name, False
         else:
             self.deleted = True
+
+
+@dataclass(frozen=True)
+class LabelsReordered:
+    account_id: str
+    keys: list
+
+
+def label_order_id(account_id: str) -> str:
+    return f"label-order:{account_id}"
+
+
+class LabelOrder:
+    """The order the account wants its labels (categories) listed in; labels it leaves out follow, by name."""
+
+    def __init__(self, account_id: str) -> None:
+        self.id = label_order_id(account_id)
+        self.account_id = account_id
+        self.keys: list[str] = []
+        self.revision = 0
+        self.pending: list[LabelsReordered] = []
+
+    @classmethod
+    def from_history(cls, account_id: str, history: list[LabelsReordered]) -> "LabelOrder":
+        order = cls(account_id)
+        for event in history:
+            order._apply(event)
+        return order
+
+    def reorder(self, keys: list[str]) -> None:
+        if len(set(keys)) != len(keys):
+            raise InvalidInput("a key appears twice", errors={"keys": ["each key once"]})
+        if list(keys) != self.keys:
+            event = LabelsReordered(self.account_id, list(keys))
+            self._apply(event)
+            self.pending.append(event)
+
+    def _apply(self, event: LabelsReordered) -> None:
+        self.revision += 1
+        self.keys = list(event.keys)

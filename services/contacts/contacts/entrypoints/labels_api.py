@@ -49,7 +49,24 @@ def _label(label) -> dict:
 @bp.get("/v1/labels")
 @operation("List the account's labels", tags=TAGS, responses={200: LabelListSchema})
 def list_labels():
-    return {"items": views.list_labels(_container().labels_projection.collection, account_id())}
+    container = _container()
+    return {"items": views.list_labels(container.labels_projection.collection,
+                                       container.label_order_projection.collection, account_id())}
+
+
+class LabelOrderSchema(StrictSchema):
+    keys = fields.List(fields.String(validate=validate.Regexp(KEY_PATTERN)), required=True,
+                       validate=validate.Length(max=500),
+                       metadata={"description": "label keys in the order to list them; the others follow by name"})
+
+
+@bp.put("/v1/labels/order")
+@operation("Reorder the labels (categories)", tags=TAGS, request_schema=LabelOrderSchema,
+           responses={200: LabelOrderSchema}, problems=(415, 422))
+def reorder_labels():
+    data = LabelOrderSchema().load(json_body())
+    keys = label_handlers.reorder_labels(commands.ReorderLabels(account_id(), data["keys"]), _container().unit_of_work())
+    return {"keys": keys}
 
 
 @bp.post("/v1/labels")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
@@ -65,6 +66,18 @@ def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
 
 def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork) -> Contact:
     return change_contact(uow, cmd.account_id, cmd.contact_id, lambda contact: contact.unassign_label(cmd.key))[0]
+
+
+def reorder_labels(cmd: commands.ReorderLabels, uow: UnitOfWork) -> list[str]:
+    """Set the order labels (categories) are listed in; every key must be a live label."""
+    with uow:
+        missing = [key for key in cmd.keys if (label := uow.labels.find(cmd.account_id, key)) is None or label.deleted]
+        if missing:
+            raise InvalidInput("unknown labels", errors={"keys": [f"no such label: {', '.join(missing)}"]})
+        order = uow.label_order.get(cmd.account_id)
+        order.reorder(cmd.keys)
+        uow.commit()
+    return order.keys
 
 
 def _live(uow: UnitOfWork, account_id: str, key: str) -> Label:

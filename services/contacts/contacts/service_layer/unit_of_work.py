@@ -7,7 +7,7 @@ from crm_platform.personal_data import PersonalDataCipher
 from contacts.adapters.contact_settings_store import ContactSettingsRepository
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.identity_claims import IdentityClaims
-from contacts.adapters.label_store import LabelRepository
+from contacts.adapters.label_store import LabelOrderRepository, LabelRepository
 from contacts.adapters.note_store import NoteRepository
 from contacts.adapters.option_list_store import OptionListRepository
 from contacts.adapters.saved_view_store import SavedViewRepository
@@ -26,6 +26,7 @@ class UnitOfWork:
         self.saved_views: SavedViewRepository
         self.option_lists: OptionListRepository
         self.settings: ContactSettingsRepository
+        self.label_order: LabelOrderRepository
 
     def __enter__(self) -> "UnitOfWork":
         self.contacts = ContactRepository(self._store, self._cipher)
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.saved_views = SavedViewRepository(self._store)
         self.option_lists = OptionListRepository(self._store)
         self.settings = ContactSettingsRepository(self._store)
+        self.label_order = LabelOrderRepository(self._store)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -45,6 +47,7 @@ class UnitOfWork:
         self.saved_views.seen.clear()
         self.option_lists.seen.clear()
         self.settings.seen.clear()
+        self.label_order.seen.clear()
 
     def commit(self) -> None:
         self.contacts.save_pending()
@@ -54,3 +57,4 @@ class UnitOfWork:
         self.saved_views.save_pending()
         self.option_lists.save_pending()
         self.settings.save_pending()
+        self.label_order.save_pending()

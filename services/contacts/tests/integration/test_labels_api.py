@@ -48,3 +48,16 @@ def test_label_problems_name_the_field(client):
     response = client.post("/v1/labels", json={"name": "", "key": "Bad Key", "colour": "red"}, headers=headers())
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"name", "key", "colour"}
+
+
+def test_labels_are_listed_in_the_account_order(client, container):
+    for name in ("Client", "Fournisseur", "Prospect", "Partenaire"):
+        client.post("/v1/labels", json={"name": name}, headers=headers())
+    ordered = client.put("/v1/labels/order", json={"keys": ["prospect", "client"]}, headers=headers())
+    assert ordered.status_code == 200 and ordered.get_json() == {"keys": ["prospect", "client"]}
+    bad = client.put("/v1/labels/order", json={"keys": ["prospect", "inconnu"]}, headers=headers())
+    assert bad.status_code == 422 and "inconnu" in bad.get_json()["errors"]["keys"][0]
+    assert client.put("/v1/labels/order", json={"keys": ["prospect"]}, headers=headers("acct-2")).status_code == 422
+    project_all(container)
+    listed = [label["key"] for label in client.get("/v1/labels", headers=headers()).get_json()["items"]]
+    assert listed == ["prospect", "client", "fournisseur", "partenaire"]
