@@ -24,7 +24,7 @@ from typing import Iterable, Iterator
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, DependencyUnavailable
@@ -43,6 +43,19 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def append(self, events: list[EventEnvelope]) -> None:
         """Store events of ONE aggregate, numbered consecutively, atomically."""
+
+    def append_many(self, commits: list[list[EventEnvelope]]) -> list[int]:
+        """Store many commits (each of one aggregate) at once; return the indexes of those refused as conflicts.
+
+        Each commit is atomic on its own; there is no atomicity across them.
+        """
+        refused = []
+        for index, events in enumerate(commits):
+            try:
+                self.append(events)
+            except ConcurrencyConflict:
+                refused.append(index)
+        return refused
 
     @abc.abstractmethod
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
@@ -98,25 +111,11 @@ class MongoEventStore(EventStore):
 
     def append(self, events: list[EventEnvelope]) -> None:
         _check_batch(events)
-        first = events[0]
-        commit_id = commit_key(first.aggregate_id, first.aggregate_version)
         try:
-            position = self._next_position()
-            self._commits.insert_one(
-                {
-                    "_id": commit_id,
-                    "aggregate_id": first.aggregate_id,
-                    "aggregate_type": first.aggregate_type,
-                    "account_id": first.account_id,
-                    "version": first.aggregate_version,
-                    "last_version": events[-1].aggregate_version,
-                    "position": position,
-                    "recorded_at": datetime.now(timezone.utc),
-                    "published": False,
-                    "events": [e.to_dict() for e in events],
-                }
-            )
+            commit = self._commit_document(events, self._next_positions(1))
+            self._commits.insert_one(commit)
         except DuplicateKeyError:
+            first = events[0]
             raise ConcurrencyConflict(
                 f"{first.aggregate_type} {first.aggregate_id} was changed by someone else "
                 f"(revision {first.aggregate_version - 1} is no longer current)"
@@ -124,17 +123,54 @@ class MongoEventStore(EventStore):
         except PyMongoError as exc:
             raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
         try:
-            self._outbox.insert_one({"_id": commit_id, "position": position})
+            self._outbox.insert_one(_notice(commit))
         except PyMongoError:
             # The commit is stored: the write succeeded. The relay's sweep finds
             # commits without a notice, so the events are published a little later.
-            log.warning("outbox notice not written; the relay sweep will publish it", extra={"commit": commit_id})
+            log.warning("outbox notice not written; the relay sweep will publish it", extra={"commit": commit["_id"]})
 
-    def _next_position(self) -> int:
-        # A global, increasing number per commit: per-aggregate order follows it,
-        # because a later commit of an aggregate is only written after reading the earlier one.
+    def append_many(self, commits: list[list[EventEnvelope]]) -> list[int]:
+        """One position reservation and one bulk insert for all commits (imports): see EventStore.append_many."""
+        for events in commits:
+            _check_batch(events)
+        if not commits:
+            return []
+        try:
+            last = self._next_positions(len(commits))
+            documents = [self._commit_document(events, last - len(commits) + 1 + i) for i, events in enumerate(commits)]
+            refused = _insert_all(self._commits, documents)
+        except PyMongoError as exc:
+            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+        stored = [doc for i, doc in enumerate(documents) if i not in set(refused)]
+        try:
+            if stored:
+                _insert_all(self._outbox, [_notice(doc) for doc in stored])
+        except PyMongoError:
+            log.warning("outbox notices not written; the relay sweep will publish them", extra={"commits": len(stored)})
+        return refused
+
+    @staticmethod
+    def _commit_document(events: list[EventEnvelope], position: int) -> dict:
+        first = events[0]
+        return {
+            "_id": commit_key(first.aggregate_id, first.aggregate_version),
+            "aggregate_id": first.aggregate_id,
+            "aggregate_type": first.aggregate_type,
+            "account_id": first.account_id,
+            "version": first.aggregate_version,
+            "last_version": events[-1].aggregate_version,
+            "position": position,
+            "recorded_at": datetime.now(timezone.utc),
+            "published": False,
+            "events": [e.to_dict() for e in events],
+        }
+
+    def _next_positions(self, count: int) -> int:
+        """Reserve `count` positions; return the last. A global, increasing number per commit:
+        per-aggregate order follows it, because a later commit of an aggregate is only written
+        after reading the earlier one."""
         counter = self._counters.find_one_and_update(
-            {"_id": self._counter_id}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+            {"_id": self._counter_id}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.AFTER
         )
         return int(counter["value"])
 
@@ -158,6 +194,23 @@ class MongoEventStore(EventStore):
             for commit in batch:
                 yield from (envelope_from_dict(e) for e in commit["events"])
             last = batch[-1]["position"]
+
+
+def _notice(commit: dict) -> dict:
+    """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits."""
+    return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "events")}
+
+
+def _insert_all(collection: Collection, documents: list[dict]) -> list[int]:
+    """Insert in bulk, unordered; the indexes refused for a duplicate key (other errors raise)."""
+    try:
+        collection.insert_many(documents, ordered=False)
+        return []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
+            raise
+        return sorted(error["index"] for error in errors)
 
 
 class InMemoryEventStore(EventStore):

@@ -13,8 +13,10 @@ A writer that died between its commit and its notice leaves a commit without
 a notice: a sweep at start-up and then hourly finds those (on FerretDB it
 reads the whole event store, hence rarely), and before any commit is sent, its
 aggregate's previous commit is checked (and sent first if it was not), so
-per-aggregate order holds even then. Every lookup is by `_id`, so the relay's
-cost does not grow with the size of the event store.
+per-aggregate order holds even then. A notice carries its commit's events, so
+the relay reads the large commits collection only to check the predecessor of
+a commit past an aggregate's first, and marks a whole batch published with one
+statement.
 """
 from __future__ import annotations
 
@@ -65,22 +67,24 @@ class OutboxRelay:
             return 0
         if time.monotonic() >= self._next_sweep:
             self.sweep()
-        notices = list(self._store.outbox.find({}, {"_id": 1}).sort("position", ASCENDING).limit(self._batch_size))
+        notices = list(self._store.outbox.find({}).sort("position", ASCENDING).limit(self._batch_size))
         batch: list[dict] = []
         for notice in notices:
-            commit = self._store.commits.find_one({"_id": notice["_id"]})
-            if commit is None or commit["published"]:
+            commit = notice if "events" in notice else self._store.commits.find_one({"_id": notice["_id"]})
+            if commit is None or commit.get("published") or notice["_id"] in self._published_recently:
                 self._store.outbox.delete_one({"_id": notice["_id"]})
                 continue
             self._queue_with_predecessors(commit, batch)
         if not batch:
             return 0
         self._send(batch)
-        now = datetime.now(timezone.utc)
-        for commit in batch:
-            self._store.commits.update_one({"_id": commit["_id"]}, {"$set": {"published": True, "published_at": now}})
-            self._store.outbox.delete_one({"_id": commit["_id"]})
-            self._remember_published(commit["_id"])
+        ids = [commit["_id"] for commit in batch]
+        # One statement per batch: on FerretDB each statement scans the event store once.
+        self._store.commits.update_many({"_id": {"$in": ids}},
+                                        {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}})
+        self._store.outbox.delete_many({"_id": {"$in": ids}})
+        for commit_id in ids:
+            self._remember_published(commit_id)
         return len(batch)
 
     def sweep(self) -> int:
@@ -109,6 +113,8 @@ class OutboxRelay:
             key = commit_key(commit["aggregate_id"], version)
             if key in self._published_recently:
                 return None
+            if (notice := self._store.outbox.find_one({"_id": key})) is not None and "events" in notice:
+                return notice  # unpublished, and the notice holds what to send
             previous = self._store.commits.find_one({"_id": key})
             if previous is not None:
                 return None if previous["published"] else previous

@@ -71,3 +71,13 @@ class EventStoreContract:
         assert [(e.aggregate_id, e.aggregate_version) for e in store.read_all(batch_size=2)] == [
             ("a", 1), ("b", 1), ("b", 2), ("a", 2)
         ]
+
+    def test_append_many_stores_each_commit_and_refuses_only_the_conflicts(self, store):
+        store.append([event("a", 1)])
+        refused = store.append_many([[event("b", 1)], [event("a", 1)], [event("c", 1), event("c", 2)], [event("a", 2)]])
+        assert refused == [1]
+        assert [e.aggregate_version for e in store.load("c")] == [1, 2]
+        assert [e.aggregate_version for e in store.load("a")] == [1, 2]
+        assert [(e.aggregate_id, e.aggregate_version) for e in store.read_all()] == [
+            ("a", 1), ("b", 1), ("c", 1), ("c", 2), ("a", 2)
+        ]

@@ -38,7 +38,13 @@ def test_a_job_runs_every_item_and_reports_the_failed_ones(store):
 
 def test_a_cancelled_job_stops_after_the_item_in_progress(store):
     job = store.submit("acct-1", "slow", list(range(200)), {})
-    runner = JobRunner(store, {"slow": lambda job, item: time.sleep(0.01)}, save_every_s=0)
+    cancel_sent = threading.Event()
+
+    def slow(job, item):  # from the sixth item on, each waits for the cancel: no race with a loaded machine
+        if item >= 5:
+            cancel_sent.wait(timeout=20)
+
+    runner = JobRunner(store, {"slow": slow}, save_every_s=0)
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"idle_s": 0.05})
     thread.start()
@@ -47,13 +53,15 @@ def test_a_cancelled_job_stops_after_the_item_in_progress(store):
         while store.get("acct-1", job["_id"])["processed"] < 5 and time.monotonic() < deadline:
             time.sleep(0.02)
         store.request_cancel("acct-1", job["_id"])
+        cancel_sent.set()
         while store.get("acct-1", job["_id"])["status"] != "cancelled" and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
+        cancel_sent.set()
         stop.set()
         thread.join(timeout=10)
     final = store.get("acct-1", job["_id"])
-    assert final["status"] == "cancelled" and 5 <= final["processed"] < 200
+    assert final["status"] == "cancelled" and 5 <= final["processed"] <= 7
 
 
 def test_a_job_whose_worker_died_is_resumed_where_it_stood(store):

@@ -95,3 +95,21 @@ def test_a_commit_whose_notice_was_lost_is_swept_and_sent_before_its_successor(i
     assert relay.sweep() == 1, "the sweep gives the orphaned commit a notice"
     assert relay.publish_pending() == 1
     relay.reset_producer()
+
+
+def test_bulk_appended_commits_are_published_from_their_notices(infra, mongo_db, topic_namespace):
+    topic = f"{topic_namespace}bulk"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=2)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    assert store.append_many([[event(f"p{i}", 1)] for i in range(30)] + [[event("p0", 1)]]) == [30]
+    assert store.outbox.count_documents({}) == 30
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, batch_size=8)
+    published = 0
+    while (n := relay.publish_pending()) > 0:
+        published += n
+    relay.reset_producer()
+    assert published == 30
+    assert store.commits.count_documents({"published": False}) == 0 and store.outbox.count_documents({}) == 0
+    records = read_topic(infra.kafka_bootstrap, topic, expected=30)
+    assert sorted(r.key.decode() for r in records) == sorted(f"p{i}" for i in range(30))
