@@ -1,7 +1,7 @@
 """The event-sourced contact repository: loads contacts from their events, saves new events."""
 from __future__ import annotations
 
-from crm_platform.aggregates import save_pending
+from crm_platform.aggregates import save_new_in_bulk, save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
@@ -40,3 +40,7 @@ class ContactRepository:
     def save_pending(self) -> None:
         """Append each touched contact's new events as one atomic commit."""
         save_pending(self._store, self.seen.values(), lambda event, version: to_envelope(event, version, self._cipher))
+
+    def add_new_in_bulk(self, contacts: list[Contact]) -> list[int]:
+        """Store new contacts at once (not part of the unit of work's commit); the indexes of ids already taken."""
+        return save_new_in_bulk(self._store, contacts, lambda event, version: to_envelope(event, version, self._cipher))

@@ -60,9 +60,12 @@ class Contact:
         phone_region: str = DEFAULT_PHONE_REGION,
         custom_field_types: dict[str, str] | None = None,
         options: OptionKeys | None = None,
+        labels: list[str] = (),
     ) -> "Contact":
+        """A new contact; `labels` are keys of live labels (the caller checks them)."""
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
-        normalized = {**normalize_details(details, phone_region, custom_field_types, options), "labels": []}
+        normalized = {**normalize_details(details, phone_region, custom_field_types, options),
+                      "labels": list(dict.fromkeys(labels))}
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
         return contact
 

@@ -1,0 +1,106 @@
+"""Creating many contacts at once (imports): one context read per batch, one bulk append, duplicates handled per row.
+
+What happens to a row whose normalized email (then phone) belongs to a live
+contact of the account is the caller's choice: `skip` it, `update` that
+contact with it, or `create` a new contact anyway. A new contact's id is
+derived from the account and the row's content, so re-running a batch (a
+resumed job) or importing the same file again stores nothing twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from crm_platform.errors import CrmError
+
+from contacts.domain.errors import ContactNotFound, DuplicateContact
+from contacts.domain.merging import SINGLE_FIELDS, merge_details
+from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
+from contacts.service_layer import duplicates
+from contacts.service_layer.handlers import _custom_field_types, change_contact, option_keys_for, phone_region_for
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+ON_MATCH = ("skip", "update", "create")
+ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
+
+
+@dataclass
+class RowOutcome:
+    status: str  # created | updated | skipped | failed
+    contact_id: str | None = None
+    reason: str | None = None
+    errors: dict = field(default_factory=dict)  # field path -> messages, for failed rows
+
+
+def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match: str = "skip",
+                labels: list[str] = (), default_region: str = "FR") -> list[RowOutcome]:
+    """One outcome per row, in order. `labels` are keys of live labels given to every new or updated contact."""
+    if on_match not in ON_MATCH:
+        raise ValueError(f"on_match must be one of {ON_MATCH}")
+    merged_sources = {"custom_fields": any(r.get("custom_fields") for r in rows),
+                      "function": next((r["function"] for r in rows if r.get("function")), None),
+                      "department": next((r["department"] for r in rows if r.get("department")), None),
+                      "addresses": [a for r in rows for a in r.get("addresses") or [] if a.get("country")][:1],
+                      "phones": [p for r in rows for p in r.get("phones") or []
+                                 if not (p.get("number") or "").strip().startswith("+")][:1]}
+    outcomes: list[RowOutcome] = []
+    fresh: list[tuple[int, Contact, list[str]]] = []  # (row index, new contact, claimed identities)
+    with uow:
+        types = _custom_field_types(uow, account_id, merged_sources)
+        options = option_keys_for(uow, account_id, merged_sources)
+        region = phone_region_for(uow, account_id, merged_sources, default_region)
+        for index, details in enumerate(rows):
+            try:
+                contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
+                                         phone_region=region, custom_field_types=types, options=options, labels=labels)
+            except CrmError as exc:
+                outcomes.append(RowOutcome("failed", reason=exc.detail, errors=getattr(exc, "errors", {})))
+                continue
+            try:
+                claimed = duplicates.claim_identities(uow, contact, allow_duplicates=on_match == "create")
+            except DuplicateContact as exc:
+                outcomes.append(RowOutcome("matched", exc.extra["existing_contact_id"], reason=exc.detail))
+                continue
+            outcomes.append(RowOutcome("created", contact.id))
+            fresh.append((index, contact, claimed))
+        refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
+    for position, (index, contact, claimed) in enumerate(fresh):
+        if position in refused:  # this very row was stored before: a re-run, or the same file again
+            outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
+    for index, outcome in enumerate(outcomes):
+        if outcome.status == "matched":
+            outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, labels, region, types, options)
+    return outcomes
+
+
+def _on_match(uow, account_id, outcome, details, on_match, labels, region, types, options) -> RowOutcome:
+    if on_match != "update":
+        return RowOutcome("skipped", outcome.contact_id, reason=outcome.reason)
+
+    def fill(contact: Contact) -> bool:
+        """The row's single values win; list entries are added, never dropped; labels are added."""
+        before = contact.revision
+        row = normalize_details(details, region, types, options)
+        merged = merge_details(contact.details, [row])
+        merged.update({name: row[name] for name in SINGLE_FIELDS if row.get(name)})
+        merged["custom_fields"] = {**contact.details.get("custom_fields", {}), **row["custom_fields"]}
+        contact.update(contact.revision, {name: merged.get(name) for name in EDITABLE_FIELDS},
+                       phone_region=region, custom_field_types=types)
+        for key in labels:
+            contact.assign_label(key)
+        return contact.revision != before
+
+    try:
+        contact, changed = change_contact(uow, account_id, outcome.contact_id, fill)
+    except ContactNotFound:  # matched a row of this same batch: nothing stored to update yet
+        return RowOutcome("skipped", outcome.contact_id, reason="same email or phone as an earlier row")
+    except CrmError as exc:
+        return RowOutcome("failed", outcome.contact_id, reason=exc.detail, errors=getattr(exc, "errors", {}))
+    return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else "nothing new")
+
+
+def _row_id(account_id: str, details: dict) -> str:
+    canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+    return str(uuid.uuid5(ROW_IDS, f"{account_id}|{hashlib.sha256(canonical.encode()).hexdigest()}"))

@@ -1,0 +1,72 @@
+"""Creating many contacts at once (imports) on the real handlers with the in-memory event store."""
+import pytest
+
+from crm_platform.event_store import InMemoryEventStore
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
+from contacts.domain import commands
+from contacts.service_layer import handlers, label_handlers
+from contacts.service_layer.bulk_create import create_many
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def uow():
+    return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
+
+
+ROWS = [
+    {"first_name": "Louise", "last_name": "Desnotés", "emails": [{"address": "louise@papier.fr"}]},
+    {"first_name": "Paul", "phones": [{"number": "03 20 06 51 26"}]},
+    {"first_name": "Sans", "emails": [{"address": "pas-un-email"}]},
+    {"company": "Maison du Papier"},
+]
+
+
+def statuses(outcomes):
+    return [o.status for o in outcomes]
+
+
+def test_rows_are_created_with_labels_and_bad_rows_reported(uow):
+    label_handlers.create_label(commands.CreateLabel("acct-1", "Salon 2026"), uow)
+    outcomes = create_many(uow, "acct-1", ROWS, labels=["salon-2026"])
+    assert statuses(outcomes) == ["created", "created", "failed", "created"]
+    assert "emails" in outcomes[2].errors
+    with uow:
+        louise = uow.contacts.get("acct-1", outcomes[0].contact_id)
+    assert louise.details["labels"] == ["salon-2026"] and louise.details["last_name"] == "Desnotés"
+
+
+def test_the_same_rows_twice_store_nothing_new(uow):
+    first = create_many(uow, "acct-1", ROWS)
+    again = create_many(uow, "acct-1", ROWS)
+    assert statuses(again) == ["skipped", "skipped", "failed", "skipped"]
+    assert [o.contact_id for o in again if o.status == "skipped"] == [o.contact_id for o in first if o.status == "created"]
+
+
+def test_a_matching_email_or_phone_is_skipped_updated_or_created_anyway(uow):
+    existing = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "L", "emails": [{"address": "louise@papier.fr"}], "phones": [{"number": "+33 6 12 34 56 78"}]}), uow)
+    row = {"first_name": "Louise", "last_name": "Desnotés", "emails": [{"address": "LOUISE@papier.fr"}],
+           "phones": [{"number": "06 12 34 56 78"}, {"number": "03 20 06 51 26", "tag": "work"}]}
+    assert statuses(create_many(uow, "acct-1", [row], on_match="skip")) == ["skipped"]
+    updated = create_many(uow, "acct-1", [row], on_match="update")
+    assert statuses(updated) == ["updated"] and updated[0].contact_id == existing.id
+    with uow:
+        contact = uow.contacts.get("acct-1", existing.id)
+    assert (contact.details["first_name"], contact.details["last_name"]) == ("Louise", "Desnotés")
+    assert [p["e164"] for p in contact.details["phones"]] == ["+33612345678", "+33320065126"]
+    assert len(contact.details["emails"]) == 1
+    assert statuses(create_many(uow, "acct-1", [row], on_match="update")) == ["skipped"]  # nothing new
+    anyway = create_many(uow, "acct-1", [{**row, "first_name": "Autre"}], on_match="create")
+    assert statuses(anyway) == ["created"] and anyway[0].contact_id != existing.id
+
+
+def test_two_rows_of_one_batch_with_the_same_email(uow):
+    rows = [{"first_name": "A", "emails": [{"address": "a@x.fr"}]}, {"last_name": "B", "emails": [{"address": "a@x.fr"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match="update")
+    assert statuses(outcomes) == ["created", "updated"]
+    with uow:
+        contact = uow.contacts.get("acct-1", outcomes[0].contact_id)
+    assert (contact.details["first_name"], contact.details["last_name"]) == ("A", "B")
