@@ -68,6 +68,10 @@ def database_server() -> str:
         return "unknown"
 
 
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
@@ -107,7 +111,7 @@ def main() -> int:
         "write_to_projection_first_tenth_p50_ms": summary([r[1] for r in results[: max(1, args.count // 10)]])["p50_ms"],
         "write_to_projection_last_tenth_p50_ms": summary([r[1] for r in results[-max(1, args.count // 10):]])["p50_ms"],
         "database_server": database_server(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": machine(),
     }
     print(json.dumps(report, indent=2))
     out = REPO / "benchmarks" / "results" / f"write_to_projection-{report['at'].replace(':', '')}.json"

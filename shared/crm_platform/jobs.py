@@ -23,7 +23,9 @@ from crm_platform.errors import NotFound
 
 log = logging.getLogger(__name__)
 
-ItemStep = Callable[[dict, object], None]  # (job, item) -> None; raises to record a failed item
+# (job, item) -> None, or a dict of counts to add to the job's `counts` (e.g. rows created in a batch);
+# raises to record a failed item
+ItemStep = Callable[[dict, object], dict | None]
 MAX_ERRORS_KEPT = 100
 
 
@@ -44,7 +46,7 @@ class JobStore:
         now = _now()
         job = {"_id": f"job:{uuid.uuid4()}", "account_id": account_id, "kind": kind, "params": params,
                "items": items, "status": "queued", "total": len(items), "processed": 0, "succeeded": 0,
-               "failed": 0, "errors": [], "cancel_requested": False, "created_at": now, "updated_at": now}
+               "failed": 0, "errors": [], "counts": {}, "cancel_requested": False, "created_at": now, "updated_at": now}
         self._jobs.insert_one(job)
         return job
 
@@ -112,12 +114,14 @@ class JobRunner:
         """Work through the job's items from where it stands; return its final status."""
         step = self._steps[job["kind"]]
         progress = {k: job[k] for k in ("processed", "succeeded", "failed", "errors")}
+        progress["counts"] = dict(job.get("counts") or {})
         last_save = time.monotonic()
         for index in range(job["processed"], job["total"]):
             if stop.is_set():
                 return "running"  # another worker resumes it once our heartbeat is stale
             try:
-                step(job, job["items"][index])
+                for name, value in (step(job, job["items"][index]) or {}).items():
+                    progress["counts"][name] = progress["counts"].get(name, 0) + value
                 progress["succeeded"] += 1
             except Exception as exc:  # one bad item never stops the job: it is reported with its reason
                 progress["failed"] += 1

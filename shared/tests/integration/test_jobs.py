@@ -77,3 +77,17 @@ def test_a_job_whose_worker_died_is_resumed_where_it_stood(store):
     assert alive.run_job(resumed, threading.Event()) == "done"
     assert seen == ["c", "d"]
     assert store.get("acct-1", job["_id"])["succeeded"] == 4
+
+
+def test_counts_returned_by_a_step_add_up_across_items_and_resumptions(store):
+    job = store.submit("acct-1", "batches", [3, 2, 4], {})
+    first = JobRunner(store, {"batches": lambda job, item: {"rows": item, "created": item - 1}}, save_every_s=0)
+    claimed = store.claim_next(["batches"], first.owner, timedelta(seconds=60))
+    store.record(job["_id"], first.owner, {"processed": 1, "succeeded": 1, "failed": 0, "errors": [],
+                                           "counts": {"rows": 3, "created": 2}})
+    resumed = store.claim_next(["batches"], "another", timedelta(seconds=0))
+    assert resumed["_id"] == claimed["_id"] and resumed["counts"] == {"rows": 3, "created": 2}
+    second = JobRunner(store, {"batches": lambda job, item: {"rows": item, "created": item - 1}}, save_every_s=0)
+    second.owner = "another"
+    assert second.run_job(resumed, threading.Event()) == "done"
+    assert store.get("acct-1", job["_id"])["counts"] == {"rows": 9, "created": 6}

@@ -37,6 +37,8 @@ class JobSchema(Schema):
     succeeded = fields.Integer(required=True)
     failed = fields.Integer(required=True)
     errors = fields.List(fields.Nested(JobErrorSchema), metadata={"description": "the first 100 failed items"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "what the job did, by kind: for imports rows, created, updated, skipped and failed"})
     cancel_requested = fields.Boolean()
     created_at = fields.String()
     updated_at = fields.String()
@@ -50,6 +52,7 @@ def job_view(job: dict) -> dict:
     return {
         "id": job["_id"], "kind": job["kind"], "status": job["status"],
         **{k: job[k] for k in ("total", "processed", "succeeded", "failed", "errors", "cancel_requested")},
+        "counts": dict(job.get("counts") or {}),
         "created_at": job["created_at"].isoformat(timespec="milliseconds"),
         "updated_at": job["updated_at"].isoformat(timespec="milliseconds"),
     }

@@ -1,0 +1,145 @@
+"""Finding contacts among 100,000 of one account, through the gateway.
+
+1. Seeds N contacts (default 100,000) into the demo account of `make run`
+   with the service's own bulk path (contacts.service_layer.bulk_create, the
+   one imports use): real domain rules, sealed personal data, the real event
+   store and outbox. The running worker relays them to Kafka and builds the
+   read model; the script waits until the read model holds them all.
+   Skipped with --no-seed when the account already has them.
+2. Times, through the gateway, R requests (default 30) of each:
+   - search: `q=` with a last-name fragment, an email fragment or phone digits;
+   - filter: `labels_any=<label>&subscription_status=subscribed&sort=last_name`;
+   - read: GET /v1/contacts/{id} of a random contact.
+Prints p50/p95 per kind, the seeding rate, the database server, and saves
+JSON under benchmarks/results/.
+
+Run against a system started with `make run`:  python benchmarks/find_contacts.py [--count 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from write_to_projection import database_server, machine, percentile  # noqa: E402
+
+LAST_NAMES = ["Desnotés", "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+              "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent"]
+FIRST_NAMES = ["Louise", "Jean", "Marie", "Pierre", "Camille", "Léa", "Hugo", "Chloé", "Lucas", "Inès"]
+LABELS = ["client", "partenaire", "prospect"]
+STATUSES = ["not_set", "pending", "subscribed", "unsubscribed"]
+
+
+def load_env() -> dict:
+    values = dict(os.environ)
+    env_file = Path(os.environ.get("CRM_VAR_DIR", REPO / "var")) / "dev.env"
+    for line in env_file.read_text().splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values.setdefault(key, value)
+    return values
+
+
+def row(run: int, i: int) -> dict:
+    rng = random.Random(i)
+    return {
+        "first_name": rng.choice(FIRST_NAMES), "last_name": f"{rng.choice(LAST_NAMES)}{i % 997}",
+        "company": f"Société {i % 5000}",
+        "emails": [{"address": f"contact{i}.r{run}@exemple.fr", "subscription_status": STATUSES[i % 4]}],
+        "phones": [{"number": f"+33 6 {run % 100:02d} {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"}],
+        "addresses": [{"city": "Lille", "postal_code": "59000", "country": "FR"}],
+    }
+
+
+def seed(env: dict, account_id: str, count: int, batch: int) -> dict:
+    sys.path[:0] = [str(REPO / "services" / "contacts"), str(REPO / "shared")]
+    from contacts import config
+    from contacts.bootstrap import Container
+    from contacts.service_layer.bulk_create import create_many
+
+    container = Container(config.load(env))
+    run = random.randrange(10_000)
+    started = time.perf_counter()
+    created = 0
+    for start in range(0, count, batch):
+        label = LABELS[(start // batch) % len(LABELS)]
+        rows = [row(run, i) for i in range(start, min(count, start + batch))]
+        outcomes = create_many(container.unit_of_work(), account_id, rows, labels=[label])
+        created += sum(o.status == "created" for o in outcomes)
+        print(f"  stored {min(count, start + batch)}/{count} ({created} created)", flush=True)
+    stored_s = time.perf_counter() - started
+    contacts = container.projection.collection
+    while (projected := contacts.count_documents({"account_id": account_id, "deleted": False})) < count:
+        print(f"  read model: {projected}/{count} after {time.perf_counter() - started:.0f} s", flush=True)
+        time.sleep(10)
+    total_s = time.perf_counter() - started
+    return {"created": created, "stored_s": round(stored_s, 1), "queryable_s": round(total_s, 1),
+            "rows_per_s_stored": round(count / stored_s, 1), "rows_per_s_queryable": round(count / total_s, 1)}
+
+
+def timed(session: requests.Session, url: str, headers: dict) -> float:
+    started = time.perf_counter()
+    response = session.get(url, headers=headers, timeout=300)
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return elapsed
+
+
+def measure(gateway: str, headers: dict, repeats: int, sample_ids: list[str]) -> dict:
+    session = requests.Session()
+    rng = random.Random(7)
+    queries = {
+        "search": lambda: f"/v1/contacts?q={rng.choice([rng.choice(LAST_NAMES)[:5].lower(), f'contact{rng.randrange(100000)}.', f'{rng.randrange(10, 99)} {rng.randrange(10, 99)}'])}",
+        "label_status_by_last_name": lambda: f"/v1/contacts?labels_any={rng.choice(LABELS)}&subscription_status=subscribed&sort=last_name",
+        "read_one": lambda: f"/v1/contacts/{rng.choice(sample_ids)}",
+    }
+    results = {}
+    for name, make in queries.items():
+        times = [timed(session, gateway + make(), headers) * 1000 for _ in range(repeats)]
+        results[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
+                         "max_ms": round(max(times), 1), "requests": repeats}
+        print(f"  {name}: p50 {results[name]['p50_ms']} ms, p95 {results[name]['p95_ms']} ms", flush=True)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--no-seed", action="store_true", help="the account holds its contacts already")
+    args = parser.parse_args()
+    account = json.loads((Path(os.environ.get("CRM_VAR_DIR", REPO / "var")) / "demo-account.json").read_text())
+    headers = {"Authorization": f"Bearer {account['api_key']}"}
+    env = load_env()
+    report: dict = {"benchmark": "find_contacts", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "contacts": args.count}
+    if not args.no_seed:
+        print(f"seeding {args.count} contacts into account {account['account_id']}...", flush=True)
+        report["seed"] = seed(env, account["account_id"], args.count, args.batch)
+    page = requests.get(f"{args.gateway}/v1/contacts?limit=200&fields=first_name", headers=headers, timeout=300).json()
+    sample_ids = [item["id"] for item in page["items"]]
+    print(f"timing {args.repeats} requests of each kind through {args.gateway}...", flush=True)
+    report["through_gateway"] = measure(args.gateway, headers, args.repeats, sample_ids)
+    report["database_server"] = database_server()
+    report["machine"] = machine()
+    print(json.dumps(report, indent=2))
+    out = REPO / "benchmarks" / "results" / f"find_contacts-{report['at'].replace(':', '')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
