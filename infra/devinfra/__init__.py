@@ -2,7 +2,7 @@
 
 Operator entry point: ``python -m devinfra up|status|down|env|provision``.
 Test API: :class:`devinfra.kafka.KafkaBroker`, :class:`devinfra.mongo.MongoServer`,
-:func:`devinfra.ports.free_port`.
+:class:`devinfra.postgres.PostgresServer`, :func:`devinfra.ports.free_port`.
 """
 
 from .processes import InfraError, PrereqError

@@ -14,9 +14,13 @@ import time
 from . import provision
 from .config import Config, kafka_version
 from .kafka import KafkaBroker, kafka_ready
-from .mongo import MongoServer, default_kind, mongo_ready, running_kind
+from .mongo import KINDS, MongoServer, choose_kind, mongo_ready, running_kind
 from .ports import port_is_free
-from .processes import InfraError, say, timed
+from .postgres import PostgresServer, require_bin_dir, server_user
+from .processes import InfraError, LocalServer, say, timed
+
+
+EXTERNAL = {"kafka": (kafka_ready, "KAFKA_BOOTSTRAP_SERVERS"), "mongo": (mongo_ready, "MONGO_URI")}
 
 
 def broker(cfg: Config) -> KafkaBroker:
@@ -24,10 +28,26 @@ def broker(cfg: Config) -> KafkaBroker:
                        pid_path=cfg.pid_path("kafka"))
 
 
+def postgres_server(cfg: Config) -> PostgresServer:
+    return PostgresServer(cfg.postgres_port, cfg.postgres_dir, cfg.log_path("postgres"),
+                          pid_path=cfg.pid_path("postgres"))
+
+
 def mongo_server(cfg: Config) -> MongoServer:
-    kind = running_kind(cfg.pid_path("mongo")) or default_kind()
+    """The server that runs (its pid file says which kind), else the one CRM_MONGO_BACKEND chooses."""
+    kind = running_kind(cfg.pid_path("mongo")) or choose_kind(cfg.mongo_backend)
     return MongoServer(cfg.mongo_port, cfg.mongo_data_dir(kind), cfg.log_path("mongo"),
-                       pid_path=cfg.pid_path("mongo"), kind=kind)
+                       pid_path=cfg.pid_path("mongo"), kind=kind, postgresql_url=postgres_server(cfg).url)
+
+
+def local_servers(cfg: Config) -> list[tuple[str, str | None, LocalServer]]:
+    """(name, external endpoint or None, local server) in start order; PostgreSQL only when the
+    local FerretDB uses it or it still runs (e.g. after a switch of CRM_MONGO_BACKEND)."""
+    m, pg = mongo_server(cfg), postgres_server(cfg)
+    servers = [("kafka", cfg.kafka_external, broker(cfg))]
+    if (m.kind == "postgresql" and not cfg.mongo_external) or pg.is_running():
+        servers.append(("postgres", None, pg))
+    return servers + [("mongo", cfg.mongo_external, m)]
 
 
 @contextlib.contextmanager
@@ -54,7 +74,13 @@ def cmd_provision(cfg: Config, args) -> int:
     if cfg.kafka_external is None:
         provision.require_java()
         provision.ensure_kafka_jars(cfg)
-    if cfg.mongo_external is None and default_kind() == "ferretdb":
+    kind = None if cfg.mongo_external else mongo_server(cfg).kind
+    if kind == "mongod":
+        provision.require("mongod", "install MongoDB, or set CRM_MONGO_BACKEND to postgresql or sqlite")
+    if kind == "postgresql":
+        require_bin_dir()
+        server_user()  # root needs a `postgres` user to run it as
+    if kind in ("postgresql", "sqlite"):
         provision.ensure_ferretdb(cfg)
     say(f"provisioned in {time.monotonic() - t0:.1f}s (cache {cfg.cache_dir})")
     return 0
@@ -62,16 +88,17 @@ def cmd_provision(cfg: Config, args) -> int:
 
 def preflight(cfg: Config) -> None:
     """Refuse before starting anything if a port we need is taken by a stranger."""
-    wanted = []
-    if not cfg.kafka_external and not broker(cfg).is_running():
-        wanted += [("CRM_KAFKA_PORT", cfg.kafka_port),
-                   ("CRM_KAFKA_PORT (the controller uses it +1)", cfg.kafka_port + 1)]
-    if not cfg.mongo_external and not mongo_server(cfg).is_running():
-        wanted.append(("CRM_MONGO_PORT", cfg.mongo_port))
-    for var, port in wanted:
-        if not port_is_free(port):
-            raise InfraError(f"port {port} on 127.0.0.1 is already in use by another process: "
-                             f"stop it or set {var} to another port")
+    ports = {"kafka": [("CRM_KAFKA_PORT", cfg.kafka_port),
+                       ("CRM_KAFKA_PORT (the controller uses it +1)", cfg.kafka_port + 1)],
+             "postgres": [("CRM_POSTGRES_PORT", cfg.postgres_port)],
+             "mongo": [("CRM_MONGO_PORT", cfg.mongo_port)]}
+    for name, external, server in local_servers(cfg):
+        if external or server.is_running():
+            continue
+        for var, port in ports[name]:
+            if not port_is_free(port):
+                raise InfraError(f"port {port} on 127.0.0.1 is already in use by another process: "
+                                 f"stop it or set {var} to another port")
 
 
 def cmd_up(cfg: Config, args) -> int:
@@ -79,63 +106,47 @@ def cmd_up(cfg: Config, args) -> int:
     with locked(cfg):
         preflight(cfg)
         cmd_provision(cfg, args)  # fail fast on a missing tool before starting anything
-        if cfg.mongo_external:
-            wait_external("mongo", mongo_ready, cfg.mongo_external, "MONGO_URI", args.timeout)
-        else:
-            m = mongo_server(cfg)
-            if m.is_ready():
-                say(f"mongo: already running (pid {m.pid()}) and ready at {m.uri}")
+        for name, external, server in local_servers(cfg):
+            if external:
+                check, var = EXTERNAL[name]
+                wait_external(name, check, external, var, args.timeout)
+            elif server.is_ready():
+                say(f"{name}: already running (pid {server.pid()}) and ready at {server.address}")
             else:
-                m.start(timeout=args.timeout)
-        if cfg.kafka_external:
-            wait_external("kafka", kafka_ready, cfg.kafka_external, "KAFKA_BOOTSTRAP_SERVERS", args.timeout)
-        else:
-            b = broker(cfg)
-            if b.is_ready():
-                say(f"kafka: already running (pid {b.pid()}) and ready at {b.bootstrap_servers}")
-            else:
-                b.start(timeout=args.timeout)
+                server.start(timeout=args.timeout)
+        wanted = choose_kind(cfg.mongo_backend)
+        if not cfg.mongo_external and mongo_server(cfg).kind != wanted:
+            say(f"mongo: CRM_MONGO_BACKEND={cfg.mongo_backend} chooses {KINDS[wanted]}, but the running "
+                "server stays in use until `python -m devinfra down`")
     say(f"up in {time.monotonic() - t0:.1f}s; for your shell: eval \"$(python -m devinfra env)\"")
     return 0
 
 
 def _line(name: str, state: str, pid, address: str, data: str, server: str) -> str:
-    return f"{name:<6} {state:<8} pid={pid or '-':<8} {address:<28} data={data:<32} server={server}"
+    return f"{name:<8} {state:<8} pid={pid or '-':<8} {address:<28} data={data:<32} server={server}"
 
 
 def cmd_status(cfg: Config, args) -> int:
     lines, all_ready = [], True
-    if cfg.kafka_external:
-        ok = kafka_ready(cfg.kafka_external)
-        lines.append(_line("kafka", "ready" if ok else "down", None, cfg.kafka_external, "-",
-                           "external (KAFKA_BOOTSTRAP_SERVERS)"))
-    else:
-        b = broker(cfg)
-        pid = b.pid()
-        ok = bool(pid) and kafka_ready(b.bootstrap_servers)
-        state = "ready" if ok else "running" if pid else "stopped"
-        lines.append(_line("kafka", state, pid, b.bootstrap_servers, str(b.data_dir),
-                           f"Kafka {kafka_version(cfg.kafka_pom)} KRaft (local)"))
-    all_ready &= ok
-    if cfg.mongo_external:
-        ok = mongo_ready(cfg.mongo_external)
-        lines.append(_line("mongo", "ready" if ok else "down", None, cfg.mongo_external, "-",
-                           "external (MONGO_URI)"))
-    else:
-        m = mongo_server(cfg)
-        pid = m.pid()
-        ok = bool(pid) and mongo_ready(m.uri)
-        state = "ready" if ok else "running" if pid else "stopped"
-        lines.append(_line("mongo", state, pid, m.uri, str(m.data_dir), f"{m.description} (local)"))
-    all_ready &= ok
+    for name, external, server in local_servers(cfg):
+        if external:
+            check, var = EXTERNAL[name]
+            ok = check(external)
+            lines.append(_line(name, "ready" if ok else "down", None, external, "-", f"external ({var})"))
+        else:
+            pid = server.pid()
+            ok = bool(pid) and server.is_ready()
+            state = "ready" if ok else "running" if pid else "stopped"
+            description = f"Kafka {kafka_version(cfg.kafka_pom)} KRaft" if name == "kafka" else server.description
+            lines.append(_line(name, state, pid, server.address, str(server.data_dir), f"{description} (local)"))
+        all_ready &= ok
     print("\n".join(lines))
     return 0 if all_ready else 1
 
 
 def cmd_down(cfg: Config, args) -> int:
     with locked(cfg):
-        for name, external, server in (("kafka", cfg.kafka_external, broker(cfg)),
-                                       ("mongo", cfg.mongo_external, mongo_server(cfg))):
+        for name, external, server in reversed(local_servers(cfg)):  # FerretDB before its PostgreSQL
             if external:
                 say(f"{name}: external ({external}), nothing to stop")
             pid = server.pid()  # a local one may still run even when the variable is set

@@ -4,6 +4,9 @@ CRM_CACHE_DIR   downloaded/built artefacts, outside the repo   (default ~/.cache
 CRM_VAR_DIR     data, logs and pid files, safe to wipe         (default <repo>/var)
 CRM_KAFKA_PORT  broker port; the KRaft controller uses +1      (default 29092)
 CRM_MONGO_PORT  MongoDB wire-protocol port                     (default 27117)
+CRM_POSTGRES_PORT  PostgreSQL under FerretDB                   (default 25432)
+CRM_MONGO_BACKEND  auto | postgresql | sqlite | mongod         (default auto: mongod if on PATH,
+                   else FerretDB on PostgreSQL if its server binaries are found, else on SQLite)
 KAFKA_BOOTSTRAP_SERVERS / MONGO_URI  use an existing server instead of starting one
 CRM_REPO_DIR    the repository, if devinfra is not imported from <repo>/infra
 """
@@ -20,6 +23,8 @@ from .processes import InfraError
 
 KAFKA_PORT = 29092
 MONGO_PORT = 27117
+POSTGRES_PORT = 25432
+MONGO_BACKENDS = ("auto", "postgresql", "sqlite", "mongod")
 
 
 def find_repo() -> Path:
@@ -57,6 +62,8 @@ class Config:
     var_dir: Path
     kafka_port: int
     mongo_port: int
+    postgres_port: int
+    mongo_backend: str  # one of MONGO_BACKENDS
     kafka_external: str | None  # KAFKA_BOOTSTRAP_SERVERS when it names another broker
     mongo_external: str | None  # MONGO_URI when it names another server
 
@@ -66,6 +73,10 @@ class Config:
         cache = Path(os.environ.get("CRM_CACHE_DIR") or Path.home() / ".cache" / "crm-dev")
         var = Path(os.environ.get("CRM_VAR_DIR") or repo / "var")
         kport, mport = _int_env("CRM_KAFKA_PORT", KAFKA_PORT), _int_env("CRM_MONGO_PORT", MONGO_PORT)
+        pport = _int_env("CRM_POSTGRES_PORT", POSTGRES_PORT)
+        backend = os.environ.get("CRM_MONGO_BACKEND", "").strip().lower() or "auto"
+        if backend not in MONGO_BACKENDS:
+            raise InfraError(f"CRM_MONGO_BACKEND={backend!r} is not one of {', '.join(MONGO_BACKENDS)}")
         kext = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
         mext = os.environ.get("MONGO_URI", "").strip() or None
         # A shell that ran `eval "$(python -m devinfra env)"` points at our own servers:
@@ -74,7 +85,8 @@ class Config:
             kext = None
         if mext and _same_endpoint(mext, f"mongodb://{HOST}:{mport}/"):
             mext = None
-        return cls(repo, cache.expanduser().resolve(), var.expanduser().resolve(), kport, mport, kext, mext)
+        return cls(repo, cache.expanduser().resolve(), var.expanduser().resolve(), kport, mport, pport, backend,
+                   kext, mext)
 
     # --- repository inputs -------------------------------------------------
     @property
@@ -90,8 +102,14 @@ class Config:
     def kafka_dir(self) -> Path:
         return self.var_dir / "kafka"
 
+    @property
+    def postgres_dir(self) -> Path:
+        return self.var_dir / "postgres"
+
     def mongo_data_dir(self, kind: str) -> Path:
-        return self.var_dir / ("mongod" if kind == "mongod" else "ferretdb")
+        """Where a MongoDB server of ``kind`` (see mongo.KINDS) keeps its data."""
+        dirs = {"mongod": self.var_dir / "mongod", "postgresql": self.postgres_dir}
+        return dirs.get(kind, self.var_dir / "ferretdb")
 
     def log_path(self, name: str) -> Path:
         return self.var_dir / "log" / f"{name}.log"
@@ -102,7 +120,7 @@ class Config:
     @property
     def wipeable(self) -> list[Path]:
         """Only these subdirectories are ever deleted (CRM_VAR_DIR itself may be anything)."""
-        return [self.var_dir / d for d in ("kafka", "ferretdb", "mongod", "log")]
+        return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "log")]
 
     def ensure_var(self) -> None:
         fresh = not self.var_dir.exists()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import processes, provision
 from .config import Config
-from .ports import HOST, wait_port_free
+from .ports import HOST
 from .processes import InfraError
 
 STARTED_LINE = "Kafka Server started"
@@ -74,7 +74,7 @@ class KafkaBroker(processes.LocalServer):
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{HOST}:{self.port}"
+        return self.address
 
     def process_marker(self) -> str:
         return str(self.properties)
@@ -137,9 +137,7 @@ num.io.threads=4
         jars = self.jars_dir or provision.ensure_kafka_jars(Config.from_env())
         provision.require_java()
         for p in (self.port, self.controller_port):
-            if not wait_port_free(p):
-                raise InfraError(f"port {p} on {HOST} is already in use by another process: "
-                                 "stop it or choose other ports (CRM_KAFKA_PORT)")
+            processes.require_port_free(p, "CRM_KAFKA_PORT")
         self._write_config()
         self._format(jars)
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0

@@ -1,7 +1,11 @@
-"""A local MongoDB-compatible server: real ``mongod`` when it is on PATH, else FerretDB (SQLite).
+"""A local MongoDB-compatible server: real ``mongod``, or FerretDB on PostgreSQL or on SQLite.
 
-    server = MongoServer(free_port(), tmp_path / "db", tmp_path / "mongo.log")
+    server = MongoServer(free_port(), tmp_path / "db", tmp_path / "mongo.log", kind="sqlite")
     server.start(); client = pymongo.MongoClient(server.uri); ...; server.stop()
+
+FerretDB on PostgreSQL stores its data in a running PostgreSQL database (see devinfra.postgres)::
+
+    MongoServer(port, pg.work_dir, log, kind="postgresql", postgresql_url=pg.url)
 """
 
 from __future__ import annotations
@@ -11,12 +15,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import processes, provision
+from . import postgres, processes, provision
 from .config import Config
-from .ports import HOST, wait_port_free
+from .ports import HOST
 from .processes import InfraError
 
-KINDS = {"ferretdb": "FerretDB 1.24 (SQLite)", "mongod": "mongod"}
+KINDS = {"postgresql": "FerretDB 1.24 (PostgreSQL)", "sqlite": "FerretDB 1.24 (SQLite)", "mongod": "mongod"}
 
 
 def mongo_ready(uri: str, timeout: float = 3.0) -> bool:
@@ -32,8 +36,15 @@ def mongo_ready(uri: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def default_kind() -> str:
-    return "mongod" if shutil.which("mongod") else "ferretdb"
+def choose_kind(backend: str = "auto") -> str:
+    """The kind for a CRM_MONGO_BACKEND value: ``auto`` is mongod if on PATH, else FerretDB on
+    PostgreSQL if its server binaries are installed (B-tree tables: ~20x faster than SQLite at
+    100k documents), else FerretDB on SQLite."""
+    if backend != "auto":
+        return backend
+    if shutil.which("mongod"):
+        return "mongod"
+    return "postgresql" if postgres.available() else "sqlite"
 
 
 def running_kind(pid_path: Path) -> str | None:
@@ -43,27 +54,30 @@ def running_kind(pid_path: Path) -> str | None:
         return None
     args = processes.cmdline(pid)
     exe = Path(args[0]).name if args else ""
-    return "mongod" if exe.startswith("mongod") else "ferretdb" if "ferretdb" in exe else None
+    if exe.startswith("mongod"):
+        return "mongod"
+    if "ferretdb" in exe:
+        return "postgresql" if "-postgresql-url" in args else "sqlite"
+    return None
 
 
 class MongoServer(processes.LocalServer):
     programs = ("mongod", "ferretdb")
 
     def __init__(self, port: int, data_dir, log_path, *, pid_path=None, kind: str | None = None,
-                 binary=None):
+                 binary=None, postgresql_url: str | None = None):
         self.port = int(port)
-        self.kind = kind or default_kind()
+        self.kind = kind or choose_kind()
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {sorted(KINDS)}")
-        self.data_dir = Path(data_dir).resolve()
+        if self.kind == "postgresql" and not postgresql_url:
+            raise ValueError("FerretDB on PostgreSQL needs postgresql_url")
+        self.data_dir = Path(data_dir).resolve()  # with kind="postgresql": PostgreSQL's, not created here
         self.log_path = Path(log_path).resolve()
         self.pid_path = Path(pid_path).resolve() if pid_path else self.data_dir.parent / f"{self.data_dir.name}.pid"
         self.binary = Path(binary) if binary else None
+        self.postgresql_url = postgresql_url
         self._proc: subprocess.Popen | None = None
-
-    @property
-    def address(self) -> str:
-        return f"{HOST}:{self.port}"
 
     @property
     def uri(self) -> str:
@@ -74,10 +88,13 @@ class MongoServer(processes.LocalServer):
         return KINDS[self.kind]
 
     def process_marker(self) -> str:
-        return str(self.data_dir)
+        return self.postgresql_url if self.kind == "postgresql" else str(self.data_dir)
 
     def is_ready(self, timeout: float = 3.0) -> bool:
         return self.is_running() and mongo_ready(self.uri, timeout)
+
+    def _probe(self) -> bool:
+        return mongo_ready(self.uri, timeout=1)
 
     def _command(self) -> list[str]:
         if self.kind == "mongod":
@@ -86,35 +103,19 @@ class MongoServer(processes.LocalServer):
                 raise InfraError("mongod is not on PATH any more")
             return [str(mongod), "--dbpath", str(self.data_dir), "--bind_ip", HOST, "--port", str(self.port)]
         binary = self.binary or provision.ensure_ferretdb(Config.from_env())
-        return [str(binary), "-listen", self.address, "-data-dir", str(self.data_dir), "-log-level", "warn"]
+        store = ["-postgresql-url", self.postgresql_url] if self.kind == "postgresql" else \
+            ["-data-dir", str(self.data_dir)]
+        return [str(binary), "-listen", self.address, *store, "-log-level", "warn"]
 
     def start(self, timeout: float = 30.0) -> None:
         """Start the server (no-op if it already runs) and wait until ``ping`` succeeds."""
-        if not self.is_running():
-            cmd = self._command()
-            if not wait_port_free(self.port):
-                raise InfraError(f"port {self.port} on {HOST} is already in use by another process: "
-                                 "stop it or choose another port (CRM_MONGO_PORT)")
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-            with processes.timed(f"start {self.description} on {self.address} (log {self.log_path})"):
-                self._proc = processes.spawn(cmd, self.log_path, self.pid_path, cwd=self.data_dir)
-                try:
-                    self._wait_ready(time.monotonic() + timeout, offset)
-                except BaseException:
-                    self.stop()
-                    raise
-        else:
+        if self.is_running():
             self._wait_ready(time.monotonic() + timeout)
-
-    def _wait_ready(self, deadline: float, log_offset: int = 0) -> None:
-        while time.monotonic() < deadline:
-            if not self.is_running():
-                code = self._proc.poll() if self._proc else None
-                raise InfraError(f"{self.description} exited (code {code}) before it was ready; "
-                                 f"last lines of {self.log_path}:\n{processes.tail(self.log_path, offset=log_offset)}")
-            if mongo_ready(self.uri, timeout=1):
-                return
-            time.sleep(0.2)
-        raise InfraError(f"{self.description} on {self.address} did not answer ping in time; "
-                         f"last lines of {self.log_path}:\n{processes.tail(self.log_path, offset=log_offset)}")
+            return
+        cmd = self._command()
+        processes.require_port_free(self.port, "CRM_MONGO_PORT")
+        cwd = None
+        if self.kind != "postgresql":
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            cwd = self.data_dir
+        self._launch(cmd, timeout, cwd=cwd)

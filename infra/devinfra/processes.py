@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from .ports import HOST, wait_port_free
 
 
 class InfraError(Exception):
@@ -119,15 +122,43 @@ def tracked_pid(pid_path: Path, marker: str, programs: tuple[str, ...]) -> int |
     return find_by_marker(marker, programs)
 
 
+def as_user(user: str | None) -> dict:
+    """Popen arguments that run the child as ``user`` (uid, its group, no other groups); {} for None."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
+def require_port_free(port: int, setting: str) -> None:
+    """InfraError naming ``setting`` (the variable that moves it) if ``port`` stays taken."""
+    if not wait_port_free(port):
+        raise InfraError(f"port {port} on {HOST} is already in use by another process: "
+                         f"stop it or choose another port ({setting})")
+
+
+def run(cmd: list[str], what: str, cwd: Path | None = None, env: dict | None = None,
+        user: str | None = None, input: str | None = None) -> str:
+    """Run a tool to completion (as ``user`` if given) and return its output; InfraError with the
+    last lines of output if it fails."""
+    res = subprocess.run(cmd, cwd=cwd, env=env, input=input, stdin=subprocess.DEVNULL if input is None else None,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **as_user(user))
+    if res.returncode != 0:
+        last = "\n".join(res.stdout.splitlines()[-20:])
+        raise InfraError(f"{what} failed (exit {res.returncode}): {' '.join(cmd)}\n{last}")
+    return res.stdout
+
+
 def spawn(cmd: list[str], log_path: Path, pid_path: Path, cwd: Path | None = None,
-          env: dict | None = None) -> subprocess.Popen:
-    """Start ``cmd`` detached (new session, stdin closed, output appended to ``log_path``)."""
+          env: dict | None = None, user: str | None = None) -> subprocess.Popen:
+    """Start ``cmd`` detached (new session, stdin closed, output appended to ``log_path``),
+    as ``user`` if given (the pid is then still ``cmd``'s own: no su/runuser in between)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         log.write(f"\n==== devinfra {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(cmd)}\n".encode())
         log.flush()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                cwd=cwd, env=env, start_new_session=True, close_fds=True)
+                                cwd=cwd, env=env, start_new_session=True, close_fds=True, **as_user(user))
     write_pid(pid_path, proc.pid)
     return proc
 
@@ -178,12 +209,20 @@ def tail(path: Path, lines: int = 20, offset: int = 0) -> str:
 class LocalServer:
     """What every local server shares: finding its process, stopping its group, `with` support.
 
-    Subclasses set `pid_path`, `_proc` and `log_path`, and say how to recognise their process.
+    Subclasses set `port`, `pid_path`, `_proc` and `log_path`, and say how to recognise their
+    process; those that start through `_launch` also have a `description` and a `_probe`.
     """
 
+    port: int
     pid_path: Path
+    log_path: Path
     _proc: subprocess.Popen | None
     programs: tuple[str, ...] = ()
+    description: str
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
 
     def process_marker(self) -> str:
         """A string on the server's command line that tells our process from any other."""
@@ -191,6 +230,33 @@ class LocalServer:
 
     def start(self, timeout: float = 90.0) -> None:
         raise NotImplementedError
+
+    def _probe(self) -> bool:
+        """True if the running server answers (a quick check, about a second at most)."""
+        raise NotImplementedError
+
+    def _launch(self, cmd: list[str], timeout: float, cwd: Path | None = None, user: str | None = None) -> None:
+        """Spawn ``cmd`` and wait until it answers; stop it again if it does not in time."""
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with timed(f"start {self.description} on {self.address} (log {self.log_path})"):
+            self._proc = spawn(cmd, self.log_path, self.pid_path, cwd=cwd, user=user)
+            try:
+                self._wait_ready(time.monotonic() + timeout, offset)
+            except BaseException:
+                self.stop()
+                raise
+
+    def _wait_ready(self, deadline: float, log_offset: int = 0) -> None:
+        while time.monotonic() < deadline:
+            if not self.is_running():
+                code = self._proc.poll() if self._proc else None
+                raise InfraError(f"{self.description} exited (code {code}) before it was ready; "
+                                 f"last lines of {self.log_path}:\n{tail(self.log_path, offset=log_offset)}")
+            if self._probe():
+                return
+            time.sleep(0.2)
+        raise InfraError(f"{self.description} on {self.address} did not answer in time; "
+                         f"last lines of {self.log_path}:\n{tail(self.log_path, offset=log_offset)}")
 
     def pid(self) -> int | None:
         if self._proc is not None and self._proc.poll() is None:

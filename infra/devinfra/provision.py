@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from .config import Config, kafka_version
-from .processes import InfraError, PrereqError, say, timed
+from .processes import InfraError, PrereqError, run, say, timed
 
 GO_TOOLCHAIN = "go1.24.4"  # fetched via the Go proxy when the local Go is older than go.mod asks
 FERRET_SOURCES = ("go.mod", "go.sum", "main.go")
@@ -25,14 +25,6 @@ def require(tool: str, hint: str) -> str:
 
 def require_java() -> str:
     return require("java", "install a JDK 17+ or set KAFKA_BOOTSTRAP_SERVERS to an existing broker")
-
-
-def _run(cmd: list[str], what: str, cwd: Path | None = None, env: dict | None = None) -> None:
-    res = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if res.returncode != 0:
-        last = "\n".join(res.stdout.splitlines()[-20:])
-        raise InfraError(f"{what} failed (exit {res.returncode}): {' '.join(cmd)}\n{last}")
 
 
 def kafka_lib_dir(cfg: Config) -> Path:
@@ -52,8 +44,8 @@ def ensure_kafka_jars(cfg: Config) -> Path:
     tmp.mkdir(parents=True)
     try:
         with timed(f"download Kafka {version} jars from Maven Central into {lib}"):
-            _run([mvn, "-q", "-B", "-f", str(cfg.kafka_pom), "dependency:copy-dependencies",
-                  "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"], "Maven download")
+            run([mvn, "-q", "-B", "-f", str(cfg.kafka_pom), "dependency:copy-dependencies",
+                 "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"], "Maven download")
             if not (tmp / f"kafka_2.13-{version}.jar").is_file():
                 raise InfraError(f"Maven finished but kafka_2.13-{version}.jar is not in {tmp}")
             try:
@@ -75,7 +67,7 @@ def ferretdb_hash(src: Path) -> str:
 
 
 def ferretdb_binary_path(cfg: Config) -> Path:
-    return cfg.cache_dir / f"ferretdb-sqlite-{ferretdb_hash(cfg.ferretdb_src)}"
+    return cfg.cache_dir / f"ferretdb-{ferretdb_hash(cfg.ferretdb_src)}"
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -101,7 +93,7 @@ def _go_env(go: str, src: Path) -> dict:
 
 
 def ensure_ferretdb(cfg: Config) -> Path:
-    """<cache>/ferretdb-sqlite-<hash of go.mod+go.sum+main.go>, built with Go when missing."""
+    """<cache>/ferretdb-<hash of go.mod+go.sum+main.go>, built with Go when missing."""
     target = ferretdb_binary_path(cfg)
     if target.is_file() and os.access(target, os.X_OK):
         return target
@@ -113,13 +105,13 @@ def ensure_ferretdb(cfg: Config) -> Path:
     tmp = cfg.cache_dir / f".{target.name}.tmp-{os.getpid()}"
     try:
         with timed(f"build FerretDB ({src}) into {target} (first time: ~1-2 min on 2 cores)"):
-            _run([go, "build", "-buildvcs=false", "-o", str(tmp), "."], "go build", cwd=src, env=env)
+            run([go, "build", "-buildvcs=false", "-o", str(tmp), "."], "go build", cwd=src, env=env)
             os.chmod(tmp, 0o755)
             os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
-    for old in cfg.cache_dir.glob("ferretdb-sqlite-*"):  # binaries of older sources
-        if old != target and re.fullmatch(r"ferretdb-sqlite-[0-9a-f]{12}", old.name):
+    for old in cfg.cache_dir.glob("ferretdb-*"):  # binaries of older sources (SQLite-only ones included)
+        if old != target and re.fullmatch(r"ferretdb-(sqlite-)?[0-9a-f]{12}", old.name):
             old.unlink(missing_ok=True)
     return target

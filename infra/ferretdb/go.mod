@@ -1,4 +1,4 @@
-module crm.local/ferretdb-sqlite
+module crm.local/ferretdb
 
 go 1.24
 

@@ -1,0 +1,162 @@
+"""A local PostgreSQL server for FerretDB, run from the installed server binaries.
+
+    pg = PostgresServer(free_port(), tmp_path / "postgres", tmp_path / "postgres.log")
+    pg.start(); ... pg.url (postgres://postgres@127.0.0.1:<port>/ferretdb) ...; pg.stop()
+
+<work_dir>/data is made once by initdb, with the `ferretdb` database already in it; the unix
+socket is in <work_dir> (`psql -h <work_dir> -p <port> -U postgres ferretdb`). For development and
+tests only: any local user may connect as the superuser without a password (trust, 127.0.0.1
+only), and fsync is off, so a machine crash (not a server crash) can corrupt the data: wipe it.
+
+PostgreSQL refuses to run as root. Under root, initdb and the server run as the `postgres` user
+(setuid in the child, so the pid we record is the server's own), which then owns <work_dir>.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from . import processes
+from .ports import HOST
+from .processes import InfraError, PrereqError
+
+DATABASE = "ferretdb"
+SUPERUSER = "postgres"
+TOOLS = ("postgres", "initdb", "pg_isready")
+SOCKET_PATH_MAX = 107  # sockaddr_un.sun_path, less the final NUL
+
+
+def _version_key(bin_dir: Path) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", bin_dir.parent.name))
+
+
+def find_bin_dir() -> Path | None:
+    """The server binaries: next to `postgres` on PATH, else the newest /usr/lib/postgresql/*/bin."""
+    on_path = shutil.which("postgres")
+    candidates = [Path(on_path).resolve().parent] if on_path else []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
+    return next((d for d in candidates if all((d / tool).is_file() for tool in TOOLS)), None)
+
+
+def require_bin_dir() -> Path:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise PrereqError("PostgreSQL server binaries (postgres, initdb, pg_isready) not found on PATH or in "
+                          "/usr/lib/postgresql/*/bin: install the PostgreSQL server (e.g. apt-get install "
+                          "postgresql), or set CRM_MONGO_BACKEND=sqlite")
+    return bin_dir
+
+
+def server_user() -> str | None:
+    """The user to run PostgreSQL as: None (ourselves), or `postgres` when we are root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SUPERUSER)
+    except KeyError:
+        raise PrereqError("PostgreSQL refuses to run as root and there is no `postgres` user to run it as: "
+                          "create one (useradd --system postgres), or set CRM_MONGO_BACKEND=sqlite") from None
+    return SUPERUSER
+
+
+def available() -> bool:
+    """True if the server binaries are installed and there is a user to run them as."""
+    try:
+        server_user()
+    except PrereqError:
+        return False
+    return find_bin_dir() is not None
+
+
+def postgres_ready(bin_dir: Path, port: int, timeout: int = 1) -> bool:
+    """True if the server on ``port`` accepts connections (`pg_isready`)."""
+    cmd = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(port), "-t", str(timeout)]
+    return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+class PostgresServer(processes.LocalServer):
+    programs = ("postgres",)
+
+    def __init__(self, port: int, work_dir, log_path, *, pid_path=None, bin_dir=None):
+        self.port = int(port)
+        self.work_dir = Path(work_dir).resolve()
+        self.data_dir = self.work_dir / "data"
+        self.log_path = Path(log_path).resolve()
+        self.pid_path = Path(pid_path).resolve() if pid_path else self.work_dir / "postgres.pid"
+        self.bin_dir = Path(bin_dir) if bin_dir else None
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The database FerretDB stores its data in."""
+        return f"postgres://{SUPERUSER}@{self.address}/{DATABASE}"
+
+    @property
+    def description(self) -> str:
+        try:
+            return f"PostgreSQL {(self.data_dir / 'PG_VERSION').read_text().strip()}"
+        except OSError:
+            return "PostgreSQL"
+
+    def process_marker(self) -> str:
+        return str(self.data_dir)
+
+    def is_ready(self, timeout: int = 3) -> bool:
+        bin_dir = self.bin_dir or find_bin_dir()
+        return bool(bin_dir) and self.is_running() and postgres_ready(bin_dir, self.port, timeout)
+
+    def _probe(self) -> bool:
+        return postgres_ready(self.bin_dir, self.port)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start the server (no-op if it already runs; initdb on first use) and wait until it
+        accepts connections."""
+        self.bin_dir = self.bin_dir or require_bin_dir()
+        if self.is_running():
+            self._wait_ready(time.monotonic() + timeout)
+            return
+        user = server_user()
+        processes.require_port_free(self.port, "CRM_POSTGRES_PORT")
+        self._initdb(user)
+        self._launch(self._command(), timeout, cwd=self.work_dir, user=user)
+
+    def _command(self) -> list[str]:
+        socket_dir = str(self.work_dir)
+        if len(f"{socket_dir}/.s.PGSQL.{self.port}") > SOCKET_PATH_MAX:
+            socket_dir = ""  # too deep for a unix socket: TCP only
+        return [str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
+                "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={socket_dir}",
+                "-c", "fsync=off"]  # throwaway dev/test data: speed over crash safety
+
+    def _initdb(self, user: str | None) -> None:
+        """Create the cluster and its database once, in a temporary directory renamed into place
+        when complete (an interrupted first start leaves nothing half-made behind)."""
+        if (self.data_dir / "PG_VERSION").is_file():
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        if user:
+            entry = pwd.getpwnam(user)
+            os.chown(self.work_dir, entry.pw_uid, entry.pw_gid)
+        tmp = self.work_dir / f"data.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        initdb = f"initdb as {user} (who must be able to search every directory above {self.work_dir})" \
+            if user else "initdb"
+        try:
+            with processes.timed(f"initdb {self.data_dir}"):
+                processes.run([str(self.bin_dir / "initdb"), "-D", str(tmp), "-U", SUPERUSER, "-A", "trust",
+                               "-E", "UTF8", "--locale=C", "--no-sync"], initdb, cwd=self.work_dir, user=user)
+                out = processes.run([str(self.bin_dir / "postgres"), "--single", "-D", str(tmp), "postgres"],
+                                    "create database", cwd=self.work_dir, user=user,
+                                    input=f"CREATE DATABASE {DATABASE}\n")
+                if "ERROR:" in out:  # single-user mode reports SQL errors but exits 0
+                    raise InfraError(f"CREATE DATABASE {DATABASE} failed in {tmp}:\n{out[-2000:]}")
+            os.rename(tmp, self.data_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
