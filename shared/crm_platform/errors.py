@@ -50,6 +50,25 @@ class StaleRevision(Conflict):
     slug = "stale-revision"
 
 
+class PayloadTooLarge(CrmError):
+    """A body or file is larger than accepted; the detail and `max_bytes` state the limit."""
+
+    status = 413
+    title = "Payload too large"
+    slug = "payload-too-large"
+
+    def __init__(self, what: str, max_bytes: int, size: int | None = None) -> None:
+        given = "" if size is None else f" ({size} bytes)"
+        super().__init__(f"{what}{given} is larger than the {max_bytes} bytes ({max_bytes / 2**20:.3g} MiB) accepted",
+                         max_bytes=max_bytes)
+
+
+class UnsupportedMediaType(CrmError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class Unauthorized(CrmError):
     status = 401
     title = "Unauthorized"

@@ -25,6 +25,7 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "detail"],
 }
+BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type, BINARY)`
 
 
 def operation(
@@ -35,8 +36,12 @@ def operation(
     responses: dict[int, object] | None = None,
     query_schema=None,
     problems: tuple[int, ...] = (),
+    request_media_type: str = "application/json",
 ) -> Callable:
-    """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances)."""
+    """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances).
+
+    A response is a schema (sent as JSON) or a `(media type, schema)` pair.
+    """
 
     def decorate(view: Callable) -> Callable:
         view.__openapi__ = {
@@ -46,6 +51,7 @@ def operation(
             "responses": responses or {},
             "query_schema": query_schema,
             "problems": problems,
+            "request_media_type": request_media_type,
         }
         return view
 
@@ -73,10 +79,12 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
     if meta["query_schema"] is not None:
         op["parameters"].append({"in": "query", "schema": meta["query_schema"]})
     if meta["request_schema"] is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["request_schema"]}}}
+        content = {meta["request_media_type"]: {"schema": meta["request_schema"]}}
+        op["requestBody"] = {"required": True, "content": content}
     op["responses"] = {}
     for status, schema in meta["responses"].items():
-        content = {"application/json": {"schema": schema}} if schema is not None else None
+        media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)
+        content = {media_type: {"schema": schema}} if schema is not None else None
         op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
     for status in (*meta["problems"], 401, 500):
         op["responses"].setdefault(
@@ -96,9 +104,11 @@ def _describe(status: int) -> str:
         202: "Accepted",
         204: "No content",
         401: "Missing or invalid API key",
+        304: "Not modified (If-None-Match)",
         404: "Not found (or not in your account)",
         409: "Conflict: stale revision or duplicate",
-        415: "Body is not JSON",
+        413: "Body or file too large (the detail states the limit)",
+        415: "Unsupported media type of the body or file",
         422: "Invalid fields (see `errors`)",
         500: "Unexpected error",
         503: "A dependency is unavailable; retry later",

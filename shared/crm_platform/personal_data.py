@@ -27,6 +27,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 ALGORITHM = "AES-256-GCM"
+SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
 
 
 class SubjectErased(LookupError):
@@ -140,9 +141,42 @@ class PersonalDataCipher:
         )
         return json.loads(plaintext)
 
+    def sealing_key(self, subject: str) -> "SubjectKey":
+        """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
+        return SubjectKey(subject, self._keys.find_or_create(subject))
+
+    def opening_key(self, subject: str) -> "SubjectKey":
+        """The subject's key to open sealed bytes; SubjectErased once it is gone."""
+        key = self._keys.find(subject)
+        if key is None:
+            raise SubjectErased(subject)
+        return SubjectKey(subject, key)
+
     def shred(self, subject: str) -> bool:
         """Erase a subject: delete their key so that no sealed copy can be opened again."""
         return self._keys.delete(subject)
+
+
+class SubjectKey:
+    """One subject's data key, looked up once, sealing and opening bytes (a file is sealed chunk by chunk)."""
+
+    def __init__(self, subject: str, key: bytes) -> None:
+        self.subject = subject
+        self._aead = AESGCM(key)
+
+    def seal(self, data: bytes, context: bytes = b"") -> bytes:
+        """`data` encrypted; it opens only for this subject and the same `context` (e.g. a chunk's place)."""
+        nonce = os.urandom(12)
+        return SEALED_BYTES_VERSION + nonce + self._aead.encrypt(nonce, data, self._associated(context))
+
+    def open(self, sealed: bytes, context: bytes = b"") -> bytes:
+        """The bytes `seal` was given; InvalidTag if they were altered or sealed for another subject or context."""
+        if sealed[:1] != SEALED_BYTES_VERSION:
+            raise ValueError("not sealed bytes")
+        return self._aead.decrypt(sealed[1:13], sealed[13:], self._associated(context))
+
+    def _associated(self, context: bytes) -> bytes:
+        return self.subject.encode() + b"\x00" + context
 
 
 def is_sealed(value: object) -> bool:

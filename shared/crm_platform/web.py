@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform import request_context
-from crm_platform.errors import CrmError, InvalidInput, Unauthorized
+from crm_platform.errors import CrmError, InvalidInput, Unauthorized, UnsupportedMediaType
 from crm_platform.json_logging import configure_logging
 from crm_platform.problems import problem_response
 
@@ -161,9 +161,3 @@ def account_id() -> str:
     if not value:
         raise Unauthorized("no account on the request (X-Account-Id is set by the gateway)")
     return value
-
-
-class UnsupportedMediaType(CrmError):
-    status = 415
-    title = "Unsupported media type"
-    slug = "unsupported-media-type"

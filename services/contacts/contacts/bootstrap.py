@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from crm_platform.blobs import BlobStore
 from crm_platform.event_store import MongoEventStore
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -12,8 +13,11 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
 from contacts import config
+from contacts.adapters.attachment_files import AttachmentFiles
+from contacts.adapters.attachment_store import AttachmentsProjection
 from contacts.adapters.custom_field_store import CustomFieldsProjection
 from contacts.adapters.identity_claims import MongoIdentityClaims
+from contacts.adapters.import_store import ImportStore
 from contacts.adapters.label_store import LabelOrderProjection, LabelsProjection
 from contacts.adapters.note_store import NotesProjection
 from contacts.adapters.option_list_store import OptionListsProjection
@@ -57,6 +61,14 @@ class Container:
         return NotesProjection(self.db["notes"], self.cipher, self.db["contacts"])
 
     @property
+    def attachments_projection(self) -> AttachmentsProjection:
+        return AttachmentsProjection(self.db["attachments"], self.cipher, self.db["contacts"])
+
+    @property
+    def attachment_files(self) -> AttachmentFiles:
+        return AttachmentFiles(BlobStore.in_database(self.db, "attachment_blobs"), self.cipher)
+
+    @property
     def saved_views_projection(self) -> SavedViewsProjection:
         return SavedViewsProjection(self.db["saved_views"])
 
@@ -70,7 +82,8 @@ class Container:
 
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
-                self.saved_views_projection, self.option_lists_projection, self.label_order_projection]
+                self.saved_views_projection, self.option_lists_projection, self.label_order_projection,
+                self.attachments_projection]
 
     @cached_property
     def _consumer_read_models(self) -> list:
@@ -93,11 +106,21 @@ class Container:
         return self._events_consumer("account-setup", self.accounts_topic)
 
     @property
+    def imports(self) -> ImportStore:
+        return ImportStore(self.db["imports"], self.db["import_failures"])
+
+    @property
+    def uploads(self) -> BlobStore:
+        """Files uploaded for import (contacts' own files are attachment blobs, sealed per contact)."""
+        return BlobStore.in_database(self.db, "uploads")
+
+    @property
     def jobs(self) -> JobStore:
         return JobStore(self.db["jobs"])
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.event_store, self.cipher, MongoIdentityClaims(self.db["identity_claims"]))
+        return UnitOfWork(self.event_store, self.cipher, MongoIdentityClaims(self.db["identity_claims"]),
+                          self.attachment_files)
 
     @cached_property
     def events_topic(self) -> str:
@@ -128,6 +151,7 @@ class Container:
 
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
+        self.imports.ensure_indexes()
         for read_model in self.read_models():
             read_model.ensure_indexes()
         self.jobs.ensure_indexes()

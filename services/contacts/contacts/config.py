@@ -19,6 +19,10 @@ class ContactsSettings(PersonalDataSettings):
     DEFAULT_PHONE_REGION = fields.String(
         load_default="FR", validate=validate.Regexp(r"^[A-Z]{2}$", error="an ISO 3166-1 alpha-2 code such as FR")
     )
+    # Uploads are read in memory (at most one per gunicorn thread at a time): keep these well below the pod's memory.
+    ATTACHMENT_MAX_BYTES = fields.Integer(load_default=10 * 2**20, validate=validate.Range(min=1024, max=64 * 2**20))
+    IMPORT_MAX_BYTES = fields.Integer(load_default=15 * 2**20, validate=validate.Range(min=1024, max=100 * 2**20))
+    PICTURE_MAX_BYTES = fields.Integer(load_default=5 * 2**20, validate=validate.Range(min=1024, max=20 * 2**20))
 
 
 def load(environ=None) -> dict:

@@ -28,18 +28,24 @@ def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
     return doc
 
 
-def list_notes(notes: Collection, contacts: Collection, account_id: str, contact_id: str, limit: int,
-               cursor: str | None) -> tuple[list[dict], str | None]:
-    """A contact's notes, newest first, one page at a time."""
+def contact_items_page(items: Collection, contacts: Collection, account_id: str, contact_id: str, limit: int,
+                       cursor: str | None) -> tuple[list[dict], str | None]:
+    """A contact's notes or attachments (the read model `items`), newest first, one page at a time."""
     get_contact(contacts, account_id, contact_id)
     query: dict = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
     if cursor:
         created_at, last_id = decode_cursor(cursor, "-created_at")
         query["$or"] = [{"created_at": {"$lt": created_at}}, {"created_at": created_at, "_id": {"$lt": last_id}}]
-    docs = list(notes.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
+    docs = list(items.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
     page = docs[:limit]
     next_cursor = encode_cursor("-created_at", page[-1]["created_at"], page[-1]["_id"]) if len(docs) > limit else None
     return page, next_cursor
+
+
+def attachment_ids_of(attachments: Collection, account_id: str, contact_id: str) -> list[str]:
+    """The contact's file attachments (not its picture), for a merge to move them."""
+    query = {"account_id": account_id, "contact_id": contact_id, "kind": "file", **VISIBLE}
+    return [d["_id"] for d in attachments.find(query, {"_id": 1})]
 
 
 def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: str, contact_id: str) -> list[dict]:

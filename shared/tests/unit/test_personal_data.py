@@ -28,3 +28,18 @@ def test_a_ciphertext_moved_to_another_subject_does_not_open():
     cipher.seal("contact:2", {})
     with pytest.raises(InvalidTag):
         cipher.open({**sealed, "subject": "contact:2"})
+
+
+def test_bytes_open_only_for_their_subject_and_context_and_not_after_shredding():
+    cipher = PersonalDataCipher(InMemorySubjectKeyStore())
+    sealed = cipher.sealing_key("contact:1").seal(b"%PDF-1.7 contrat", b"blob:000000")
+    assert b"contrat" not in sealed
+    assert cipher.opening_key("contact:1").open(sealed, b"blob:000000") == b"%PDF-1.7 contrat"
+    with pytest.raises(InvalidTag):
+        cipher.opening_key("contact:1").open(sealed, b"blob:000001")
+    cipher.sealing_key("contact:2")
+    with pytest.raises(InvalidTag):
+        cipher.opening_key("contact:2").open(sealed, b"blob:000000")
+    cipher.shred("contact:1")
+    with pytest.raises(SubjectErased):
+        cipher.opening_key("contact:1")

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
-from pymongo.collection import Collection
-
 from crm_platform.envelope import EventEnvelope, new_envelope
 from crm_platform.aggregates import save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
-from crm_platform.projections import versioned_upsert
 
-from contacts.adapters.activity import touch_last_activity
+from contacts.adapters.contact_items import ContactItemsProjection
 from contacts.adapters.event_codec import data_subject
 from contacts.domain.notes import Note, NoteAdded, NoteDeleted, NoteEdited, NoteEvent, NoteMoved, NoteNotFound
 
@@ -73,30 +69,12 @@ class NoteRepository:
         save_pending(self._store, self.seen.values(), lambda event, version: to_envelope(event, version, self._cipher))
 
 
-class NotesProjection:
-    def __init__(self, collection: Collection, cipher: PersonalDataCipher, contacts: Collection) -> None:
-        self.collection = collection
-        self._cipher = cipher
-        self._contacts = contacts
+class NotesProjection(ContactItemsProjection):
+    aggregate_type = AGGREGATE_TYPE
+    personal_columns = ("text",)
 
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact_newest")
-
-    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
-        if envelope.aggregate_type != AGGREGATE_TYPE:
-            return False
-        touch_last_activity(self._contacts, envelope.payload["contact_id"], envelope.occurred_at)
-        base = {"account_id": envelope.account_id, "contact_id": envelope.payload["contact_id"],
-                "updated_at": envelope.occurred_at}
-        try:
-            event = from_envelope(envelope, self._cipher)
-        except SubjectErased:
-            event = NoteDeleted(envelope.aggregate_id, envelope.account_id, envelope.payload["contact_id"])
+    def live_columns(self, envelope: EventEnvelope) -> dict | None:
+        event = from_envelope(envelope, self._cipher)
         if isinstance(event, NoteDeleted):
-            fields = {**base, "deleted": True}
-            return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
-                                    unset_fields=("text",), replace_same_version=rebuilding)
-        fields = {**base, "kind": event.kind, "text": event.text, "deleted": False,
-                  "created_at": datetime.fromisoformat(event.created_at)}
-        return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
-                                replace_same_version=rebuilding)
+            return None
+        return {"kind": event.kind, "text": event.text, "created_at": datetime.fromisoformat(event.created_at)}

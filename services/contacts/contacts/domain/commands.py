@@ -185,3 +185,46 @@ class MergeContacts:
 class ReorderLabels:
     account_id: str
     keys: list
+
+
+@dataclass(frozen=True)
+class AddAttachment:
+    account_id: str
+    contact_id: str
+    file_name: str
+    content_type: str  # as declared by the client
+    data: bytes
+    max_bytes: int
+
+
+@dataclass(frozen=True)
+class DeleteAttachment:
+    account_id: str
+    contact_id: str
+    attachment_id: str
+
+
+@dataclass(frozen=True)
+class SetProfilePicture:
+    account_id: str
+    contact_id: str
+    file_name: str
+    content_type: str
+    data: bytes
+    max_bytes: int
+
+
+@dataclass(frozen=True)
+class DeleteProfilePicture:
+    account_id: str
+    contact_id: str
+
+
+@dataclass(frozen=True)
+class MoveAttachments:
+    """Re-point a contact's attachments to another contact of the account (a merge)."""
+
+    account_id: str
+    from_contact_id: str
+    to_contact_id: str
+    attachment_ids: tuple  # the file attachments (views.attachment_ids_of); the picture is found by itself

@@ -11,15 +11,18 @@ from contacts.contact_query import ContactQuery, find_page, typed_conditions
 from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
+from contacts.entrypoints.attachments_api import bp as attachments_bp
 from contacts.entrypoints.contact_settings_api import bp as contact_settings_bp
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
+from contacts.entrypoints.exports_api import bp as exports_bp
+from contacts.entrypoints.imports_api import bp as imports_bp
 from contacts.entrypoints.jobs_api import bp as jobs_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import handlers, merge_handlers, saved_view_handlers
+from contacts.service_layer import attachment_handlers, handlers, merge_handlers, saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -39,10 +42,13 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(labels_bp)
     app.register_blueprint(custom_fields_bp)
     app.register_blueprint(notes_bp)
+    app.register_blueprint(attachments_bp)
     app.register_blueprint(saved_views_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(options_bp)
     app.register_blueprint(contact_settings_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(exports_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
 
@@ -124,7 +130,10 @@ def merge_contacts(contact_id: str):
     notes = container.notes_projection.collection
     merged = merge_handlers.merge_contacts(
         commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]), container.unit_of_work(),
-        notes_of=lambda account, source: views.note_ids_of(notes, account, source))
+        notes_of=lambda account, source: views.note_ids_of(notes, account, source),
+        move_files=lambda account, source, target: attachment_handlers.move_attachments(
+            commands.MoveAttachments(account, source, target, tuple(views.attachment_ids_of(
+                container.attachments_projection.collection, account, source))), container.unit_of_work()))
     return contact_from_aggregate(merged)
 
 

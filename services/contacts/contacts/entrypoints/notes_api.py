@@ -11,7 +11,7 @@ from contacts import views
 from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
-from contacts.entrypoints.schemas import DeleteQuerySchema, StrictSchema
+from contacts.entrypoints.schemas import DeleteQuerySchema, PageQuerySchema, StrictSchema
 from contacts.service_layer import note_handlers
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
@@ -44,11 +44,6 @@ class NotePageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class NoteListQuerySchema(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
-
-
 def _container() -> Container:
     return current_app.extensions["container"]
 
@@ -65,13 +60,13 @@ def _from_view(doc: dict) -> dict:
 
 
 @bp.get("")
-@operation("A contact's notes, newest first", tags=TAGS, query_schema=NoteListQuerySchema,
+@operation("A contact's notes, newest first", tags=TAGS, query_schema=PageQuerySchema,
            responses={200: NotePageSchema}, problems=(404, 422))
 def list_notes(contact_id: str):
-    query = NoteListQuerySchema().load(request.args.to_dict())
+    query = PageQuerySchema().load(request.args.to_dict())
     container = _container()
-    docs, next_cursor = views.list_notes(container.notes_projection.collection, container.projection.collection,
-                                         account_id(), contact_id, **query)
+    docs, next_cursor = views.contact_items_page(
+        container.notes_projection.collection, container.projection.collection, account_id(), contact_id, **query)
     return {"items": [_from_view(d) for d in docs], "next_cursor": next_cursor}
 
 

@@ -222,3 +222,10 @@ class MergeSchema(StrictSchema):
 
 class DeleteQuerySchema(StrictSchema):
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class PageQuerySchema(StrictSchema):
+    """One page of a contact's notes or attachments."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))

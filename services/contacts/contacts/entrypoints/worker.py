@@ -13,7 +13,7 @@ from crm_platform.worker_runtime import run_loops
 
 from contacts import config, views
 from contacts.bootstrap import Container
-from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
+from contacts.service_layer import custom_field_handlers, import_handlers, label_handlers, option_handlers
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,13 @@ def main() -> int:
         "contacts.account-setup", container.account_setup_consumer, container.producer,
         lambda e: label_handlers.give_new_account_its_labels(e, container.unit_of_work(), config.DEFAULT_LABELS),
     )
+    labels = container.labels_projection.collection
+    import_batches = import_handlers.ImportBatches(
+        container.imports, container.uploads, container.unit_of_work,
+        lambda account, name: views.label_key_by_name(labels, account, name), settings["DEFAULT_PHONE_REGION"])
     jobs = JobRunner(container.jobs, {
         label_handlers.BULK_LABEL_JOB: lambda job, item: label_handlers.bulk_label_step(job, item, container.unit_of_work()),
+        import_handlers.IMPORT_JOB: import_batches,
     })
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,

@@ -35,8 +35,10 @@ class RowOutcome:
 
 
 def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match: str = "skip",
-                labels: list[str] = (), default_region: str = "FR") -> list[RowOutcome]:
-    """One outcome per row, in order. `labels` are keys of live labels given to every new or updated contact."""
+                labels: list[str] = (), row_labels: list[list[str]] | None = None,
+                default_region: str = "FR") -> list[RowOutcome]:
+    """One outcome per row, in order. `labels` are keys of live labels given to every new or updated contact,
+    `row_labels` (one list per row) those given to that row's contact only."""
     if on_match not in ON_MATCH:
         raise ValueError(f"on_match must be one of {ON_MATCH}")
     merged_sources = {"custom_fields": any(r.get("custom_fields") for r in rows),
@@ -52,9 +54,10 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
         for index, details in enumerate(rows):
+            keys = [*labels, *(row_labels[index] if row_labels else [])]
             try:
                 contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
-                                         phone_region=region, custom_field_types=types, options=options, labels=labels)
+                                         phone_region=region, custom_field_types=types, options=options, labels=keys)
             except CrmError as exc:
                 outcomes.append(RowOutcome("failed", reason=exc.detail, errors=getattr(exc, "errors", {})))
                 continue
@@ -71,7 +74,8 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
     for index, outcome in enumerate(outcomes):
         if outcome.status == "matched":
-            outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, labels, region, types, options)
+            keys = [*labels, *(row_labels[index] if row_labels else [])]
+            outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, keys, region, types, options)
     return outcomes
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 
+from contacts.adapters.attachment_files import AttachmentFiles
+from contacts.adapters.attachment_store import AttachmentRepository
 from contacts.adapters.contact_settings_store import ContactSettingsRepository
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
 from contacts.adapters.identity_claims import IdentityClaims
@@ -15,14 +17,17 @@ from contacts.adapters.repository import ContactRepository
 
 
 class UnitOfWork:
-    def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims) -> None:
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims,
+                 files: AttachmentFiles | None = None) -> None:
         self._store = store
         self._cipher = cipher
         self.claims = claims  # not transactional: written at once, released by the handlers on failure
+        self.files = files  # attachment contents; not transactional either: handlers discard them on failure
         self.contacts: ContactRepository
         self.labels: LabelRepository
         self.custom_fields: CustomFieldSetRepository
         self.notes: NoteRepository
+        self.attachments: AttachmentRepository
         self.saved_views: SavedViewRepository
         self.option_lists: OptionListRepository
         self.settings: ContactSettingsRepository
@@ -33,6 +38,7 @@ class UnitOfWork:
         self.labels = LabelRepository(self._store)
         self.custom_fields = CustomFieldSetRepository(self._store)
         self.notes = NoteRepository(self._store, self._cipher)
+        self.attachments = AttachmentRepository(self._store, self._cipher)
         self.saved_views = SavedViewRepository(self._store)
         self.option_lists = OptionListRepository(self._store)
         self.settings = ContactSettingsRepository(self._store)
@@ -44,6 +50,7 @@ class UnitOfWork:
         self.labels.seen.clear()
         self.custom_fields.seen.clear()
         self.notes.seen.clear()
+        self.attachments.seen.clear()
         self.saved_views.seen.clear()
         self.option_lists.seen.clear()
         self.settings.seen.clear()
@@ -54,6 +61,7 @@ class UnitOfWork:
         self.labels.save_pending()
         self.custom_fields.save_pending()
         self.notes.save_pending()
+        self.attachments.save_pending()
         self.saved_views.save_pending()
         self.option_lists.save_pending()
         self.settings.save_pending()

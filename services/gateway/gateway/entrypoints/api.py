@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from crm_platform import request_context
-from crm_platform.errors import NotFound
+from crm_platform.errors import NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app
 
 from gateway import config
@@ -16,7 +17,9 @@ from gateway.entrypoints.openapi_merge import merged_spec
 
 # Only these client headers reach a service; identity headers are set by the gateway alone.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
-RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition")
+RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition",
+                             "Content-Length", "Content-Encoding", "X-Content-Type-Options")
+STREAMED_CHUNK = 64 * 1024
 
 
 def create_app(settings: dict | None = None) -> Flask:
@@ -28,6 +31,7 @@ def create_app(settings: dict | None = None) -> Flask:
         reported_checks={f"upstream:{name}": container.upstream_answers(name) for name in container.upstreams},
     )
     app.extensions["container"] = container
+    app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""})
     app.add_url_rule("/v1/<resource>/<path:rest>", "proxy", proxy, methods=methods)
@@ -64,15 +68,26 @@ def proxy(resource: str, rest: str) -> Response:
         f"{base}/v1/{resource}" + (f"/{rest}" if rest else ""),
         headers,
         params=request.args,
-        data=request.get_data(),
+        data=_request_body(container.settings["MAX_REQUEST_BYTES"]),
+        stream=True,
     )
     if upstream.status_code >= 500 and "problem+json" not in upstream.headers.get("Content-Type", ""):
+        upstream.close()
         raise BadUpstreamResponse(f"the {service} service failed ({upstream.status_code}); retry later")
-    response = Response(upstream.content, status=upstream.status_code)
+    # Passed on as it arrives, bytes unchanged: a download never sits whole in the gateway's memory.
+    response = Response(upstream.raw.stream(STREAMED_CHUNK, decode_content=False), status=upstream.status_code)
+    response.call_on_close(upstream.close)
     for name in RETURNED_RESPONSE_HEADERS:
         if name in upstream.headers:
             response.headers[name] = upstream.headers[name]
     return response
+
+
+def _request_body(max_bytes: int) -> bytes:
+    try:
+        return request.get_data()
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge("the request body", max_bytes, request.content_length) from None
 
 
 def openapi():

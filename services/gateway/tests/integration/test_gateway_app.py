@@ -1,6 +1,11 @@
-"""The gateway against the real MongoDB server, with upstreams that are down or slow."""
+"""The gateway against the real MongoDB server, with upstreams that are down, slow, or serve files."""
+import hashlib
+import io
+import json
+import os
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,30 +15,69 @@ from gateway.bootstrap import Container
 from gateway.entrypoints.api import create_app
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]):
+    """An HTTP server on a free port in a thread of its own; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
 @pytest.fixture
 def slow_upstream():
-    class Slow(BaseHTTPRequestHandler):
+    class Slow(QuietHandler):
         def do_GET(self):
             time.sleep(3)
             self.send_response(200)
             self.end_headers()
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(Slow) as url:
+        yield url
 
 
-def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0):
+FILE = os.urandom(300_000)
+
+
+@pytest.fixture
+def file_upstream():
+    """Answers a POST with what it received, a GET with a file (as the contacts service sends one)."""
+    class Files(QuietHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            echo = json.dumps({"sha256": hashlib.sha256(body).hexdigest(), "content_type": self.headers["Content-Type"]})
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(echo)))
+            self.end_headers()
+            self.wfile.write(echo.encode())
+
+        def do_GET(self):
+            self.send_response(200)
+            for name, value in (("Content-Type", "application/pdf"), ("Content-Length", str(len(FILE))),
+                                ("Content-Disposition", "attachment; filename=\"Devis ete.pdf\"; "
+                                                        "filename*=UTF-8''Devis%20%C3%A9t%C3%A9.pdf"),
+                                ("ETag", '"abc"'), ("X-Content-Type-Options", "nosniff"), ("X-Internal", "secret")):
+                self.send_header(name, value)
+            self.end_headers()
+            for start in range(0, len(FILE), 50_000):
+                self.wfile.write(FILE[start:start + 50_000])
+
+    with serving(Files) as url:
+        yield url
+
+
+def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20):
     settings = {
         "MONGO_URI": infra.mongo_uri, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": "", "KAFKA_TOPIC_PARTITIONS": 1, "INTERNAL_TOKEN": "t" * 32,
         "LOG_LEVEL": "WARNING", "GATEWAY_DB": f"test_{unique_suffix}_gateway", "CONTACTS_URL": contacts_url,
-        "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused",
+        "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused", "MAX_REQUEST_BYTES": max_request_bytes,
     }
     container = Container(settings)
     container.ensure_indexes()
@@ -77,3 +121,31 @@ def test_account_creation_records_an_account_created_event(infra, unique_suffix,
     assert commit["published"] is False
     stored = container.db["api_keys"].find_one()
     assert set(stored) >= {"secret_hash", "account_id"} and "plaintext" not in stored
+
+
+def test_multipart_uploads_and_file_downloads_pass_through_unchanged(infra, unique_suffix, mongo_client, cleanup,
+                                                                      file_upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, file_upstream)
+    body = (b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="devis.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n" + FILE + b"\r\n--b0undary--\r\n")
+    uploaded = client.post("/v1/contacts/c1/attachments", headers=auth, data=body,
+                           content_type="multipart/form-data; boundary=b0undary")
+    assert uploaded.status_code == 201
+    assert uploaded.get_json() == {"sha256": hashlib.sha256(body).hexdigest(),
+                                   "content_type": "multipart/form-data; boundary=b0undary"}
+
+    download = client.get("/v1/contacts/c1/attachments/a1/content", headers=auth)
+    assert download.status_code == 200 and download.data == FILE
+    for name in ("Content-Type", "Content-Disposition", "ETag", "X-Content-Type-Options"):
+        assert download.headers[name]
+    assert download.headers["Content-Length"] == str(len(FILE))
+    assert "filename*=UTF-8''Devis%20%C3%A9t%C3%A9.pdf" in download.headers["Content-Disposition"]
+    assert "X-Internal" not in download.headers
+
+
+def test_a_body_over_the_gateway_limit_is_413_with_the_limit(infra, unique_suffix, mongo_client, cleanup, file_upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, file_upstream, max_request_bytes=2**20)
+    response = client.post("/v1/contacts/c1/attachments", headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(os.urandom(2**20)), "big.pdf", "application/pdf")})
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert response.get_json()["max_bytes"] == 2**20 and str(2**20) in response.get_json()["detail"]

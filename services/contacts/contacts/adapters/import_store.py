@@ -1,0 +1,69 @@
+"""Imports in MongoDB: one record per uploaded file (`imports`), and its failed rows (`import_failures`).
+
+The uploaded file itself is a blob (crm_platform.blobs, bucket `uploads`),
+deleted when its import is deleted. Failed rows are keyed by import and row
+number, so a batch that runs again (a resumed job) writes them once.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+
+from crm_platform.errors import NotFound
+
+
+class ImportNotFound(NotFound):
+    def __init__(self, import_id: str) -> None:
+        super().__init__(f"import {import_id} does not exist in this account", import_id=import_id)
+
+
+class ImportStore:
+    def __init__(self, imports: Collection, failures: Collection) -> None:
+        self.imports = imports
+        self.failures = failures
+
+    def ensure_indexes(self) -> None:
+        self.failures.create_index([("import_id", ASCENDING), ("row_number", ASCENDING)], name="import_rows")
+
+    def create(self, account_id: str, blob_id: str, file_name: str, file_format: str, size: int) -> dict:
+        record = {"_id": f"import:{uuid.uuid4()}", "account_id": account_id, "blob_id": blob_id,
+                  "file_name": file_name, "format": file_format, "size": size, "status": "uploaded",
+                  "job_id": None, "created_at": datetime.now(timezone.utc)}
+        self.imports.insert_one(record)
+        return record
+
+    def get(self, account_id: str, import_id: str) -> dict:
+        record = self.imports.find_one({"_id": import_id})
+        if record is None or record["account_id"] != account_id:
+            raise ImportNotFound(import_id)
+        return record
+
+    def started(self, import_id: str, job_id: str, settings: dict) -> bool:
+        """Mark the import started by `job_id`; False if it was started already (a double click)."""
+        result = self.imports.update_one({"_id": import_id, "status": "uploaded"},
+                                         {"$set": {"status": "started", "job_id": job_id, "settings": settings}})
+        return result.modified_count == 1
+
+    def record_failures(self, account_id: str, import_id: str, failures: list[tuple[int, list[str], list[str]]]) -> None:
+        if not failures:
+            return
+        docs = [{"_id": f"{import_id}:{number:09d}", "import_id": import_id, "account_id": account_id,
+                 "row_number": number, "cells": cells, "reasons": reasons} for number, cells, reasons in failures]
+        try:
+            self.failures.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:  # rows written by an earlier run of the same batch
+            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                raise
+
+    def failed_rows(self, import_id: str) -> Iterator[tuple[int, list[str], list[str]]]:
+        for doc in self.failures.find({"import_id": import_id}).sort("row_number", ASCENDING):
+            yield doc["row_number"], doc["cells"], doc["reasons"]
+
+    def delete(self, import_id: str) -> None:
+        self.failures.delete_many({"import_id": import_id})
+        self.imports.delete_one({"_id": import_id})

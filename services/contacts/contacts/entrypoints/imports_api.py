@@ -1,0 +1,154 @@
+"""Contact imports (`/v1/imports`): upload and preview, start as a job, follow it, fetch the failed rows."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request, url_for
+from marshmallow import Schema, fields, validate
+
+from crm_platform.file_transfer import uploaded_file
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, json_body
+
+from contacts import views
+from contacts.bootstrap import Container
+from contacts.entrypoints.jobs_api import JobSchema, job_view
+from contacts.entrypoints.schemas import StrictSchema
+from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, read_table, template_csv
+from contacts.service_layer import import_handlers
+from contacts.service_layer.bulk_create import ON_MATCH
+
+bp = Blueprint("imports", __name__, url_prefix="/v1/imports")
+TAGS = ["import and export"]
+
+
+class ReadOptionsSchema(StrictSchema):
+    encoding = fields.String(load_default=None, validate=validate.Length(min=2, max=40),
+                             metadata={"description": "override the detected encoding, e.g. utf-8, cp1252, utf-16"})
+    delimiter = fields.String(load_default=None, validate=validate.Length(equal=1),
+                              metadata={"description": "override the detected delimiter: , ; or a tab"})
+
+
+class StartSchema(ReadOptionsSchema):
+    mapping = fields.List(fields.Dict(), load_default=None, metadata={"description": (
+        "one object per column: {target, slot?, tag?, key?, name?, type?}; target is a contact field, an email/"
+        "phone/address part, labels, custom_field (key), new_custom_field (name, type) or skip. "
+        "Omitted: the suggested mapping")})
+    labels = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
+                         validate=validate.Length(max=20),
+                         metadata={"description": "label names given to every imported contact (created if missing)"})
+    mark_subscribed = fields.Boolean(load_default=False, metadata={
+        "description": "every email becomes subscribed (except those the file marks unsubscribed)"})
+    on_match = fields.String(load_default="skip", validate=validate.OneOf(ON_MATCH), metadata={
+        "description": "a row whose email (then phone) is an existing contact's: skip it, update that contact, "
+                       "or create a new one anyway"})
+
+
+class ImportSchema(Schema):
+    id = fields.String(required=True)
+    file_name = fields.String()
+    format = fields.String(metadata={"description": "csv or vcard"})
+    status = fields.String(metadata={"description": "uploaded, started"})
+    encoding = fields.String()
+    delimiter = fields.String()
+    header = fields.List(fields.String())
+    row_count = fields.Integer()
+    rows = fields.List(fields.Dict(), metadata={"description": "the first rows, as read"})
+    suggested_mapping = fields.List(fields.Dict())
+    job = fields.Nested(JobSchema, allow_none=True)
+    failed_rows_url = fields.String(allow_none=True)
+
+
+def _container() -> Container:
+    return current_app.extensions["container"]
+
+
+def _custom_fields() -> list[dict]:
+    return views.list_custom_fields(_container().custom_fields_projection.collection, account_id())
+
+
+@bp.post("")
+@operation("Upload a CSV or vCard file: get its preview, detected encoding and delimiter, and a suggested mapping",
+           tags=TAGS, responses={201: ImportSchema}, problems=(413, 415, 422))
+def upload_file():
+    container = _container()
+    upload = uploaded_file("file", container.settings["IMPORT_MAX_BYTES"])
+    body = import_handlers.upload(container.imports, container.uploads, account_id(), upload.file_name, upload.data,
+                                  _custom_fields())
+    return body, 201, {"Location": url_for("imports.get_import", import_id=body["id"])}
+
+
+@bp.get("/template.csv")
+@operation("A CSV template in our standard format, with one example row", tags=TAGS, responses={200: None})
+def template():
+    excel_fr = request.args.get("excel_fr", "").lower() in ("1", "true", "yes")
+    return Response(template_csv(excel_fr), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="contacts-template.csv"'})
+
+
+@bp.get("/<import_id>")
+@operation("An import: its file, settings and, once started, its job's progress "
+           "(counts: rows, created, updated, skipped, failed)", tags=TAGS, responses={200: ImportSchema},
+           problems=(404,))
+def get_import(import_id: str):
+    container = _container()
+    record = container.imports.get(account_id(), import_id)
+    body = {"id": record["_id"], "file_name": record["file_name"], "format": record["format"],
+            "status": record["status"], "settings": record.get("settings"), "job": None, "failed_rows_url": None}
+    if record.get("job_id"):
+        body["job"] = job_view(container.jobs.get(account_id(), record["job_id"]))
+        body["failed_rows_url"] = url_for("imports.failed_rows", import_id=import_id)
+    return body
+
+
+@bp.get("/<import_id>/preview")
+@operation("Preview the file again, read with another encoding or delimiter", tags=TAGS,
+           query_schema=ReadOptionsSchema, responses={200: ImportSchema}, problems=(404, 422))
+def preview(import_id: str):
+    options = ReadOptionsSchema().load(request.args.to_dict())
+    container = _container()
+    record = container.imports.get(account_id(), import_id)
+    data = import_handlers.uploaded_bytes(container.uploads, record)
+    body = import_handlers.preview(record["format"], data, options["encoding"], options["delimiter"], _custom_fields())
+    return {"id": import_id, "file_name": record["file_name"], "status": record["status"], **body}
+
+
+@bp.post("/<import_id>/start")
+@operation("Start the import as a job (202); follow it at the returned job URL or GET /v1/imports/{id}", tags=TAGS,
+           request_schema=StartSchema, responses={202: JobSchema}, problems=(404, 415, 422))
+def start(import_id: str):
+    data = StartSchema().load(json_body())
+    container = _container()
+    labels = container.labels_projection.collection
+    job = import_handlers.start(
+        container.imports, container.uploads, container.jobs, container.unit_of_work(),
+        lambda account, name: views.label_key_by_name(labels, account, name), account_id(), import_id,
+        import_handlers.ImportSettings(data["mapping"], data["encoding"], data["delimiter"], tuple(data["labels"]),
+                                       data["mark_subscribed"], data["on_match"]),
+        _custom_fields())
+    return job_view(job), 202, {"Location": url_for("jobs.get_job", job_id=job["_id"])}
+
+
+@bp.get("/<import_id>/failed-rows")
+@operation(f"The rows that failed, as CSV: the file's columns plus `{ROW_COLUMN}` and `{ERROR_COLUMN}`, "
+           "ready to fix and upload again", tags=TAGS, responses={200: None}, problems=(404,))
+def failed_rows(import_id: str):
+    container = _container()
+    record = container.imports.get(account_id(), import_id)
+    header = (record.get("settings") or {}).get("header") or []
+    if not header and record["format"] == "csv":
+        data = import_handlers.uploaded_bytes(container.uploads, record)
+        settings = record.get("settings") or {}
+        header = read_table(data, settings.get("encoding"), settings.get("delimiter")).header
+    body = failed_rows_csv(header, container.imports.failed_rows(import_id))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="failed-rows-{import_id[7:15]}.csv"'})
+
+
+@bp.delete("/<import_id>")
+@operation("Delete an import's file and failed rows (the contacts it created stay)", tags=TAGS,
+           responses={204: None}, problems=(404,))
+def delete_import(import_id: str):
+    container = _container()
+    record = container.imports.get(account_id(), import_id)
+    container.uploads.delete(record["blob_id"])
+    container.imports.delete(import_id)
+    return "", 204

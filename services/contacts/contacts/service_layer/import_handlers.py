@@ -1,0 +1,246 @@
+"""Importing contacts from a CSV or vCard file: upload and preview, start a job, run it batch by batch.
+
+1. `upload`: the file is kept as a blob and read once for the preview
+   (detected encoding and delimiter, header, first rows, suggested mapping).
+2. `start`: the mapping is checked, the custom fields it asks for and the
+   labels named in the options are created, and a job is queued whose items
+   are batches of ROWS_PER_BATCH rows.
+3. `import_batch` (the worker): converts each row, creates or matches the
+   contacts in bulk (bulk_create.create_many) and records every row that
+   failed, with its cells and reasons, for the failed-rows CSV.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from crm_platform.blobs import BlobStore
+from crm_platform.jobs import JobStore
+
+from contacts.adapters.import_store import ImportStore
+from contacts.domain import commands
+from contacts.domain.custom_fields import CustomFieldSet
+from contacts.importing import (
+    ConvertedRow,
+    ImportOptions,
+    InvalidImportOptions,
+    RowConverter,
+    mapping_from_json,
+    mapping_to_json,
+    new_custom_fields,
+    read_table,
+    read_vcards,
+    resolve_new_custom_fields,
+    suggest_mapping,
+)
+from contacts.domain.option_lists import OptionKeyTaken
+from contacts.importing.folding import fold
+from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
+from contacts.service_layer.bulk_create import ON_MATCH, create_many
+from contacts.service_layer.label_handlers import FindLabelByName
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+IMPORT_JOB = "import-contacts"
+ROWS_PER_BATCH = 500
+PREVIEW_ROWS = 10
+VCARD_START = b"BEGIN:VCARD"
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    mapping: list | None = None  # JSON form, one entry per column; None: the suggested mapping (CSV only)
+    encoding: str | None = None
+    delimiter: str | None = None
+    labels: tuple[str, ...] = ()  # label names given to every imported contact (created when missing)
+    mark_subscribed: bool = False
+    on_match: str = "skip"  # a row whose email (then phone) is a contact's: skip, update or create
+
+
+def file_format(file_name: str, data: bytes) -> str:
+    head = data[:64].lstrip(b"\xef\xbb\xbf \r\n\t").upper()
+    return "vcard" if file_name.lower().endswith((".vcf", ".vcard")) or head.startswith(VCARD_START) else "csv"
+
+
+def upload(store: ImportStore, blobs: BlobStore, account_id: str, file_name: str, data: bytes,
+           custom_fields: list[dict]) -> dict:
+    """Keep the file and preview it; an unreadable file (UnreadableFile, 422) is not kept."""
+    kind = file_format(file_name, data)
+    body = preview(kind, data, None, None, custom_fields)
+    blob = blobs.write(data, "text/vcard" if kind == "vcard" else "text/csv")
+    record = store.create(account_id, blob.blob_id, file_name, kind, len(data))
+    return {"id": record["_id"], "file_name": file_name, "status": record["status"], **body}
+
+
+def preview(kind: str, data: bytes, encoding: str | None, delimiter: str | None, custom_fields: list[dict]) -> dict:
+    if kind == "vcard":
+        cards = list(read_vcards(data))
+        return {"format": "vcard", "row_count": len(cards),
+                "rows": [{"row_number": c.row_number, "details": c.details, "labels": c.label_names} for c in cards[:PREVIEW_ROWS]]}
+    table = read_table(data, encoding, delimiter)
+    rows = list(table.rows())
+    return {"format": "csv", "encoding": table.encoding, "delimiter": table.delimiter, "header": table.header,
+            "row_count": len(rows), "rows": [{"row_number": r.number, "cells": r.cells} for r in rows[:PREVIEW_ROWS]],
+            "suggested_mapping": mapping_to_json(suggest_mapping(table.header, custom_fields))}
+
+
+def start(store: ImportStore, blobs: BlobStore, jobs: JobStore, uow: UnitOfWork, find_label: FindLabelByName,
+          account_id: str, import_id: str, settings: ImportSettings, custom_fields: list[dict]) -> dict:
+    """Check the settings, create the custom fields and labels they ask for, and queue the job."""
+    record = store.get(account_id, import_id)
+    if settings.on_match not in ON_MATCH:
+        raise InvalidImportOptions("unknown on_match", errors={"on_match": [f"one of {', '.join(ON_MATCH)}"]})
+    data = uploaded_bytes(blobs, record)
+    params: dict = {"import_id": import_id, "format": record["format"], "mark_subscribed": settings.mark_subscribed,
+                    "on_match": settings.on_match}
+    if record["format"] == "csv":
+        table = read_table(data, settings.encoding, settings.delimiter)
+        types = {f["key"]: f["type"] for f in custom_fields}
+        raw = settings.mapping if settings.mapping is not None else mapping_to_json(suggest_mapping(table.header, custom_fields))
+        mapping = mapping_from_json(raw, len(table.header), types)
+        keys = {name: _custom_field_key(uow, account_id, name, type_) for name, type_ in new_custom_fields(mapping)}
+        mapping = resolve_new_custom_fields(mapping, keys)
+        params.update(encoding=table.encoding, delimiter=table.delimiter, mapping=mapping_to_json(mapping))
+        total = sum(1 for _ in table.rows())
+    else:
+        total = sum(1 for _ in read_vcards(data))
+    params["label_keys"] = [_label_key(uow, find_label, account_id, name) for name in dict.fromkeys(settings.labels)]
+    params["total_rows"] = total
+    job = jobs.submit(account_id, IMPORT_JOB, list(range(0, total, ROWS_PER_BATCH)), params)
+    if not store.started(import_id, job["_id"], {k: v for k, v in params.items() if k != "import_id"}):
+        jobs.request_cancel(account_id, job["_id"])
+        raise InvalidImportOptions("this import was started already", errors={"_schema": ["started already"]})
+    return job
+
+
+class ImportBatches:
+    """The worker's step for import jobs; keeps the converted rows of the file it works on."""
+
+    def __init__(self, store: ImportStore, blobs: BlobStore, uow_factory, find_label: FindLabelByName,
+                 default_region: str, keep: int = 2) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._uow_factory = uow_factory
+        self._find_label = find_label
+        self._default_region = default_region
+        self._rows: OrderedDict[str, list[ConvertedRow]] = OrderedDict()
+        self._keep = keep
+
+    def __call__(self, job: dict, start: int) -> dict:
+        params, account_id = job["params"], job["account_id"]
+        batch = self._converted(job)[start:start + ROWS_PER_BATCH]
+        uow = self._uow_factory()
+        failures: list[tuple[int, list[str], list[str]]] = []
+        good: list[ConvertedRow] = []
+        for row in batch:
+            if row.problems:
+                failures.append((row.row_number, row.cells, [str(p) for p in row.problems]))
+            else:
+                good.append(row)
+        row_labels = [[_label_key(uow, self._find_label, account_id, name) for name in row.label_names] for row in good]
+        options = OptionsByName(uow, account_id)
+        details = [options.with_keys(row.details) for row in good]
+        outcomes = create_many(uow, account_id, details, on_match=params["on_match"],
+                               labels=params["label_keys"], row_labels=row_labels, default_region=self._default_region)
+        for row, outcome in zip(good, outcomes):
+            if outcome.status == "failed":
+                failures.append((row.row_number, row.cells, _reasons(outcome)))
+        self._store.record_failures(account_id, params["import_id"], sorted(failures))
+        counts = {"rows": len(batch), "failed": len(failures)}
+        for status in ("created", "updated", "skipped"):
+            counts[status] = sum(outcome.status == status for outcome in outcomes)
+        return counts
+
+    def _converted(self, job: dict) -> list[ConvertedRow]:
+        params = job["params"]
+        import_id = params["import_id"]
+        if import_id not in self._rows:
+            data = uploaded_bytes(self._blobs, self._store.get(job["account_id"], import_id))
+            options = ImportOptions(mark_subscribed=params["mark_subscribed"])
+            if params["format"] == "vcard":
+                rows = [_with_cells(card, []) for card in read_vcards(data, options)]
+            else:
+                table = read_table(data, params["encoding"], params["delimiter"])
+                types = self._types(job["account_id"])
+                converter = RowConverter(mapping_from_json(params["mapping"], len(table.header), types), types,
+                                         options, table.header)
+                rows = [_with_cells(converter.convert(row.cells, row.number), row.cells) for row in table.rows()]
+            self._rows[import_id] = rows
+            while len(self._rows) > self._keep:
+                self._rows.popitem(last=False)
+        return self._rows[import_id]
+
+    def _types(self, account_id: str) -> dict[str, str]:
+        with self._uow_factory() as uow:
+            return uow.custom_fields.get(account_id).types
+
+
+def _with_cells(row: ConvertedRow, cells: list[str]) -> ConvertedRow:
+    row.cells = list(cells)  # kept for the failed-rows file
+    return row
+
+
+def _reasons(outcome) -> list[str]:
+    if not outcome.errors:
+        return [outcome.reason or "refused"]
+    return [f"{path}: {', '.join(messages)}" for path, messages in _flatten(outcome.errors)]
+
+
+def _flatten(errors: dict, prefix: str = ""):
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            yield from _flatten(value, path)
+        else:
+            yield path, value
+
+
+def uploaded_bytes(blobs: BlobStore, record: dict) -> bytes:
+    _, contents = blobs.read(record["blob_id"])
+    return b"".join(contents)
+
+
+class OptionsByName:
+    """Files name a function or department: the option of that name (any case or accents), created if missing.
+
+    One per batch: each list is read once.
+    """
+
+    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
+        self._uow = uow
+        self._account_id = account_id
+        self._lists: dict[str, dict[str, str]] = {}  # kind -> folded name or key -> key
+
+    def with_keys(self, details: dict) -> dict:
+        out = dict(details)
+        for field, kind in (("function", "functions"), ("department", "departments")):
+            if out.get(field):
+                out[field] = self._key(kind, out[field])
+        return out
+
+    def _key(self, kind: str, name: str) -> str:
+        if kind not in self._lists:
+            with self._uow:
+                options = self._uow.option_lists.get(self._account_id, kind).options
+            self._lists[kind] = {**{key: key for key in options}, **{fold(n): key for key, n in options.items()}}
+        known = self._lists[kind]
+        if (key := known.get(name) or known.get(fold(name))) is None:
+            try:
+                key = option_handlers.add_option(commands.AddOption(self._account_id, kind, name), self._uow)[1]
+            except OptionKeyTaken as exc:  # created meanwhile by another batch
+                key = exc.extra["option_key"]
+            known[fold(name)] = key
+        return key
+
+
+def _label_key(uow: UnitOfWork, find_label: FindLabelByName, account_id: str, name: str) -> str:
+    return label_handlers.find_or_create_label(commands.FindOrCreateLabel(account_id, name), uow, find_label).key
+
+
+def _custom_field_key(uow: UnitOfWork, account_id: str, name: str, type_: str) -> str:
+    """The key of the account's field with this name and type, created when there is none."""
+    with uow:
+        field_set: CustomFieldSet = uow.custom_fields.get(account_id)
+    for key, spec in field_set.fields.items():
+        if spec["name"].casefold() == name.casefold() and spec["type"] == type_:
+            return key
+    return custom_field_handlers.add_custom_field(commands.AddCustomField(account_id, name, type_), uow)[1]

@@ -1,0 +1,120 @@
+"""Import and export through the contacts API on the real MongoDB server (the job step run here, as the worker does)."""
+import io
+import threading
+from datetime import timedelta
+
+from crm_platform.jobs import JobRunner
+
+from contacts import views
+from contacts.service_layer import import_handlers
+
+from .conftest import headers
+from .test_custom_fields_api import project_all
+
+FRENCH_EXCEL = (
+    "Prénom;Nom;Société;Téléphone;Portable;E-mail;Code postal;Ville;Pays\r\n"
+    "Louise;Desnotés;Maison du Papier;03 20 06 51 26;06 12 34 56 78;louise@papier.fr;59000;Lille;France\r\n"
+    "Hélène;Pâris;Café de l'Étoile;01 42 00 00 00;;helene@etoile.fr;75008;Paris;France\r\n"
+    "Erreur;Sans-Email;;;;pas-un-email;;;Atlantide\r\n"
+    "\r\n"
+    "José;Ñúñez;Librería;;;jose@libreria.es;28001;Madrid;Espagne\r\n"
+).encode("cp1252")
+
+
+def upload(client, data, name="contacts.csv", account="acct-1"):
+    return client.post("/v1/imports", data={"file": (io.BytesIO(data), name)}, headers=headers(account),
+                       content_type="multipart/form-data")
+
+
+def run_jobs(container):
+    labels = container.labels_projection.collection
+    step = import_handlers.ImportBatches(container.imports, container.uploads, container.unit_of_work,
+                                         lambda account, name: views.label_key_by_name(labels, account, name), "FR")
+    runner = JobRunner(container.jobs, {import_handlers.IMPORT_JOB: step}, save_every_s=0)
+    while (job := container.jobs.claim_next([import_handlers.IMPORT_JOB], runner.owner, timedelta(seconds=60))):
+        runner.run_job(job, threading.Event())
+
+
+def import_file(client, container, data, **settings):
+    uploaded = upload(client, data)
+    assert uploaded.status_code == 201, uploaded.get_json()
+    started = client.post(f"/v1/imports/{uploaded.get_json()['id']}/start", json=settings, headers=headers())
+    assert started.status_code == 202, started.get_json()
+    run_jobs(container)
+    project_all(container)
+    return client.get(f"/v1/imports/{uploaded.get_json()['id']}", headers=headers()).get_json()
+
+
+def test_french_excel_import_with_a_bad_row_then_again(client, container):
+    preview = upload(client, FRENCH_EXCEL).get_json()
+    assert (preview["encoding"], preview["delimiter"], preview["row_count"]) == ("cp1252", ";", 4)
+    assert preview["header"][0] == "Prénom" and preview["rows"][0]["cells"][1] == "Desnotés"
+    targets = [column["target"] for column in preview["suggested_mapping"]]
+    assert targets[:3] == ["first_name", "last_name", "company"]
+    assert client.get(f"/v1/imports/{preview['id']}", headers=headers("acct-2")).status_code == 404
+
+    first = import_file(client, container, FRENCH_EXCEL, labels=["Salon 2026"], mark_subscribed=True)
+    assert first["job"]["status"] == "done"
+    assert first["job"]["counts"] == {"rows": 4, "created": 3, "updated": 0, "skipped": 0, "failed": 1}
+    failed = client.get(first["failed_rows_url"], headers=headers())
+    text = failed.get_data(as_text=True)
+    assert failed.mimetype == "text/csv" and "Erreur" in text and "Atlantide" in text and "Desnotés" not in text
+
+    found = client.get("/v1/contacts?q=desnotes&labels_any=salon-2026", headers=headers()).get_json()["items"]
+    assert len(found) == 1
+    louise = found[0]
+    assert (louise["first_name"], louise["company"]) == ("Louise", "Maison du Papier")
+    assert [p["e164"] for p in louise["phones"]] == ["+33320065126", "+33612345678"]
+    assert louise["emails"][0]["subscription_status"] == "subscribed"
+    assert louise["addresses"][0]["country"] == "FR"
+
+    again = import_file(client, container, FRENCH_EXCEL)
+    assert again["job"]["counts"] == {"rows": 4, "created": 0, "updated": 0, "skipped": 3, "failed": 1}
+    assert len(client.get("/v1/contacts?limit=200", headers=headers()).get_json()["items"]) == 3
+
+
+def test_upload_errors_are_clear(client, container):
+    assert client.post("/v1/imports", data=b"x", headers=headers(), content_type="text/csv").status_code == 415
+    too_big = client.post("/v1/imports", data={"file": (io.BytesIO(b"a" * (container.settings["IMPORT_MAX_BYTES"] + 1)),
+                                                         "big.csv")}, headers=headers(), content_type="multipart/form-data")
+    assert too_big.status_code == 413 and str(container.settings["IMPORT_MAX_BYTES"]) in too_big.get_json()["detail"]
+    uploaded = upload(client, FRENCH_EXCEL).get_json()
+    bad = client.post(f"/v1/imports/{uploaded['id']}/start", json={"mapping": [{"target": "nope"}]}, headers=headers())
+    assert bad.status_code == 422 and "columns" in bad.get_json()["errors"]
+    bad = client.post(f"/v1/imports/{uploaded['id']}/start", json={"on_match": "merge"}, headers=headers())
+    assert bad.status_code == 422 and "on_match" in bad.get_json()["errors"]
+    reread = client.get(f"/v1/imports/{uploaded['id']}/preview?encoding=utf-8", headers=headers())
+    assert reread.status_code == 422 and "not valid utf-8" in reread.get_json()["errors"]["encoding"][0]
+    assert client.get(f"/v1/imports/{uploaded['id']}/preview?encoding=latin-1",
+                      headers=headers()).get_json()["rows"][0]["cells"][1] == "Desnotés"
+    template = client.get("/v1/imports/template.csv", headers=headers())
+    assert template.mimetype == "text/csv" and template.get_data(as_text=True).startswith("First name,Last name,")
+
+
+def test_export_by_label_in_each_format_and_reimport(client, container):
+    import_file(client, container, FRENCH_EXCEL, labels=["Salon 2026"])
+    louise = client.get("/v1/contacts?q=desnotes", headers=headers()).get_json()["items"][0]
+    changed = client.patch(f"/v1/contacts/{louise['id']}", json={"revision": louise["revision"], "function": "directeur",
+                                                                 "department": "comptabilite"}, headers=headers())
+    assert changed.status_code == 200, changed.get_json()
+    project_all(container)
+    exported = {}
+    for file_format in ("standard", "google", "outlook", "vcard"):
+        response = client.get(f"/v1/exports/contacts?label=salon-2026&format={file_format}", headers=headers())
+        assert response.status_code == 200, response.get_data(as_text=True)
+        exported[file_format] = response.get_data()
+        assert "attachment" in response.headers["Content-Disposition"]
+    assert exported["standard"].decode().count("Desnotés") == 1
+    assert b"Salon 2026" in exported["standard"] and b"Salon 2026" in exported["google"]
+    assert "Directeur" in exported["standard"].decode() and "Comptabilité" in exported["standard"].decode()
+    assert exported["vcard"].count(b"BEGIN:VCARD") == 3
+    french = client.get("/v1/exports/contacts?label=salon-2026&excel_fr=true", headers=headers()).get_data()
+    assert french.startswith(b"\xef\xbb\xbf") and b";" in french.splitlines()[0]
+    assert client.get("/v1/exports/contacts?label=salon-2026", headers=headers("acct-2")).get_data().count(b"\n") <= 1
+    # the standard export re-imports to the same contacts: nothing new
+    again = upload(client, exported["standard"], name="export.csv").get_json()
+    started = client.post(f"/v1/imports/{again['id']}/start", json={}, headers=headers())
+    assert started.status_code == 202, started.get_json()
+    run_jobs(container)
+    counts = client.get(f"/v1/imports/{again['id']}", headers=headers()).get_json()["job"]["counts"]
+    assert counts == {"rows": 3, "created": 0, "updated": 0, "skipped": 3, "failed": 0}
