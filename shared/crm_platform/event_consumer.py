@@ -10,6 +10,7 @@ idempotent, so re-delivery is harmless. Errors split in two kinds:
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -28,6 +29,9 @@ from crm_platform.kafka_clients import dead_letter_topic
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[EventEnvelope], None]
+# Called with a polled batch's raw values before its events are handled one by one; what it returns is
+# entered around them (e.g. the personal-data keys of the whole batch read in one query).
+BatchContext = Callable[[list[bytes]], contextlib.AbstractContextManager]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, DependencyUnavailable, KafkaError)
 
 
@@ -40,6 +44,7 @@ class EventConsumer:
         handler: EventHandler,
         max_attempts: int = 3,
         retry_delay_s: float = 0.2,
+        batch_context: BatchContext | None = None,
     ) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
@@ -48,6 +53,7 @@ class EventConsumer:
         self._handler = handler
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
+        self._batch_context = batch_context
         self.processed = 0
         self.dead_lettered = 0
 
@@ -73,16 +79,28 @@ class EventConsumer:
         handled = 0
         for partition, records in consumer.poll(timeout_ms=timeout_ms).items():
             done = None
-            for record in records:
-                if not self._handle_record(record, stop):
-                    break  # stopping: the rest stays uncommitted and will be re-delivered
-                done = record
-                handled += 1
+            with self._prepared(records):
+                for record in records:
+                    if not self._handle_record(record, stop):
+                        break  # stopping: the rest stays uncommitted and will be re-delivered
+                    done = record
+                    handled += 1
             if done is not None:
                 consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
             if stop.is_set():
                 break
         return handled
+
+    @contextlib.contextmanager
+    def _prepared(self, records):
+        with contextlib.ExitStack() as stack:
+            if self._batch_context is not None:
+                try:
+                    stack.enter_context(self._batch_context([record.value for record in records]))
+                except Exception:  # preparing is an optimisation: the events are handled one by one anyway
+                    log.warning("could not prepare a batch; handling its events one by one", exc_info=True,
+                                extra={"consumer": self.name})
+            yield
 
     def _handle_record(self, record, stop: threading.Event) -> bool:
         try:

@@ -15,8 +15,8 @@ reads the whole event store, hence rarely), and before any commit is sent, its
 aggregate's previous commit is checked (and sent first if it was not), so
 per-aggregate order holds even then. A notice carries its commit's events, so
 the relay reads the large commits collection only to check the predecessor of
-a commit past an aggregate's first, and marks a whole batch published with one
-statement.
+a commit past an aggregate's first, and commits are marked published with one
+statement every few thousand (or when there is nothing to send).
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class OutboxRelay:
         send_timeout_s: float = 30.0,
         sweep_every_s: float = 3600.0,
         sweep_grace_s: float = 10.0,
+        mark_every: int = 5000,
     ) -> None:
         self._store = store
         self._topic = topic
@@ -60,6 +61,8 @@ class OutboxRelay:
         self._sweep_grace = timedelta(seconds=sweep_grace_s)
         self._next_sweep = 0.0
         self._published_recently: OrderedDict[str, None] = OrderedDict()
+        self._mark_every = mark_every
+        self._unmarked: list[str] = []  # sent and acknowledged, notice deleted, `published` not yet set
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many were marked published."""
@@ -76,20 +79,35 @@ class OutboxRelay:
                 continue
             self._queue_with_predecessors(commit, batch)
         if not batch:
+            self.mark_published()
             return 0
         self._send(batch)
         ids = [commit["_id"] for commit in batch]
-        # One statement per batch: on FerretDB each statement scans the event store once.
-        self._store.commits.update_many({"_id": {"$in": ids}},
-                                        {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}})
         self._store.outbox.delete_many({"_id": {"$in": ids}})
         for commit_id in ids:
             self._remember_published(commit_id)
+        self._unmarked.extend(ids)
+        if len(self._unmarked) >= self._mark_every:
+            self.mark_published()
         return len(batch)
+
+    def mark_published(self) -> None:
+        """Set `published` on the commits sent since the last time, in one statement.
+
+        Batched because on FerretDB every statement on the event store scans
+        it. Until then the notices are gone and `_published_recently` answers
+        the predecessor checks; if the relay dies first, the sweep at start-up
+        sends those commits again, which idempotent consumers take in their stride.
+        """
+        if self._unmarked:
+            self._store.commits.update_many({"_id": {"$in": self._unmarked}},
+                                            {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}})
+            self._unmarked = []
 
     def sweep(self) -> int:
         """Give a notice to every commit left unpublished without one (a writer died in between)."""
         self._next_sweep = time.monotonic() + self._sweep_every_s
+        self.mark_published()  # what this relay sent is not an orphan
         cutoff = datetime.now(timezone.utc) - self._sweep_grace
         found = 0
         for commit in self._store.commits.find({"published": False, "recorded_at": {"$lt": cutoff}}, {"position": 1}):

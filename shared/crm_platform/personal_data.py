@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import base64
+import contextlib
 import json
 import os
 import threading
@@ -24,7 +25,7 @@ from datetime import datetime, timezone
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 ALGORITHM = "AES-256-GCM"
 SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
@@ -42,6 +43,13 @@ class SubjectKeyStore(abc.ABC):
     @abc.abstractmethod
     def find_or_create(self, subject: str) -> bytes:
         """The subject's data key, created on first use."""
+
+    def find_many(self, subjects: list[str]) -> dict[str, bytes]:
+        """The keys of those subjects that have one."""
+        return {subject: key for subject in subjects if (key := self.find(subject)) is not None}
+
+    def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
+        return {subject: self.find_or_create(subject) for subject in subjects}
 
     @abc.abstractmethod
     def delete(self, subject: str) -> bool:
@@ -100,6 +108,38 @@ class MongoSubjectKeyStore(SubjectKeyStore):
                 raise SubjectErased(subject) from None
             return found
 
+    def find_many(self, subjects: list[str]) -> dict[str, bytes]:
+        """One query for many keys (a batch of events to open): one scan on FerretDB instead of one each."""
+        if not subjects:
+            return {}
+        docs = self._keys.find({"_id": {"$in": list(dict.fromkeys(subjects))}})
+        return {doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs}
+
+    def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
+        """New subjects (an import) in one bulk insert; those that had a key already are read."""
+        subjects = list(dict.fromkeys(subjects))
+        if not subjects:
+            return {}
+        keys = {subject: AESGCM.generate_key(bit_length=256) for subject in subjects}
+        docs = []
+        for subject in subjects:
+            nonce = os.urandom(12)
+            docs.append({"_id": subject, "nonce": nonce, "created_at": datetime.now(timezone.utc),
+                         "wrapped_key": self._master.encrypt(nonce, keys[subject], subject.encode())})
+        try:
+            self._keys.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != 11000 for error in errors):
+                raise
+            existing = [subjects[error["index"]] for error in errors]
+            found = self.find_many(existing)
+            missing = [subject for subject in existing if subject not in found]
+            if missing:
+                raise SubjectErased(missing[0]) from None
+            keys.update(found)
+        return keys
+
     def delete(self, subject: str) -> bool:
         return self._keys.delete_one({"_id": subject}).deleted_count == 1
 
@@ -115,9 +155,28 @@ class PersonalDataCipher:
 
     def __init__(self, keys: SubjectKeyStore) -> None:
         self._keys = keys
+        self._batch = threading.local()  # keys read in bulk for the block in progress, per thread
+
+    @contextlib.contextmanager
+    def keys_ready(self, subjects: list[str], create: bool = False):
+        """Within the block, seal and open these subjects with keys read (or created) in one go.
+
+        The keys are forgotten when the block ends: a batch of events is the
+        longest a key is held, so a shredded key does not live on in a cache.
+        """
+        ready = self._keys.find_or_create_many(subjects) if create else self._keys.find_many(subjects)
+        outer = getattr(self._batch, "keys", {})
+        self._batch.keys = {**outer, **ready}
+        try:
+            yield
+        finally:
+            self._batch.keys = outer
+
+    def _ready(self, subject: str) -> bytes | None:
+        return getattr(self._batch, "keys", {}).get(subject)
 
     def seal(self, subject: str, fields: dict) -> dict:
-        key = self._keys.find_or_create(subject)
+        key = self._ready(subject) or self._keys.find_or_create(subject)
         nonce = os.urandom(12)
         plaintext = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject.encode())
@@ -133,7 +192,7 @@ class PersonalDataCipher:
         if not is_sealed(sealed):
             raise ValueError("not a sealed personal-data value")
         subject = sealed["subject"]
-        key = self._keys.find(subject)
+        key = self._ready(subject) or self._keys.find(subject)
         if key is None:
             raise SubjectErased(subject)
         plaintext = AESGCM(key).decrypt(

@@ -1,6 +1,7 @@
 """The only place that builds real adapters for the contacts service (lazily, per process)."""
 from __future__ import annotations
 
+import json
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
@@ -39,8 +40,9 @@ class Container:
     def event_store(self) -> MongoEventStore:
         return MongoEventStore(self.db)
 
-    @property
+    @cached_property
     def cipher(self) -> PersonalDataCipher:
+        """One per process: its bulk-read keys are per thread and per block (see keys_ready)."""
         keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
         return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
 
@@ -89,6 +91,15 @@ class Container:
     def _consumer_read_models(self) -> list:
         # built once: the projection consumer calls apply_to_projections for every event
         return self.read_models()
+
+    def keys_of_batch(self, values: list[bytes]):
+        """The personal-data keys a batch of events needs, read in one query (one scan on FerretDB, not one each)."""
+        subjects = []
+        for value in values:
+            personal = (json.loads(value).get("payload") or {}).get("personal")
+            if isinstance(personal, dict) and personal.get("subject"):
+                subjects.append(personal["subject"])
+        return self.cipher.keys_ready(subjects)
 
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
         """Give one event to every read model (each takes the aggregate types it builds from)."""

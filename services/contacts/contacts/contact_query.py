@@ -57,7 +57,22 @@ def literal_regex(text: str) -> str:
 
 
 def build_filter(account_id: str, query: ContactQuery) -> dict:
-    clauses: list[dict] = [{"account_id": account_id}, {"deleted": False}]
+    """The MongoDB filter: plain equalities at the top level, everything else under `$and`.
+
+    Same meaning either way on MongoDB; FerretDB pushes top-level equalities
+    down to its storage and decodes only the documents they let through (on
+    PostgreSQL, `labels: "client"` becomes a containment test in SQL), so a
+    label or status filter no longer decodes the whole account.
+    """
+    equal: dict = {"account_id": account_id, "deleted": False}
+    clauses: list[dict] = []
+
+    def add(field: str, values) -> None:
+        if len(values) == 1 and field not in equal:
+            equal[field] = values[0]
+        elif values:
+            clauses.append({field: {"$in": list(values)}})
+
     if query.q:
         text = {"search_text": {"$regex": literal_regex(fold(query.q))}}
         number = digits(query.q)
@@ -65,28 +80,28 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
             clauses.append({"$or": [text, {"search_phones": {"$regex": number}}]})
         else:
             clauses.append(text)
-    if query.labels_any:
-        clauses.append({"labels": {"$in": list(query.labels_any)}})
+    add("labels", query.labels_any)
     if query.labels_all:
         clauses.append({"labels": {"$all": list(query.labels_all)}})
     if query.labels_none:
         clauses.append({"labels": {"$nin": list(query.labels_none)}})
-    if query.subscription_status:
-        clauses.append({"subscription_statuses": query.subscription_status})
-    if query.deliverability:
-        clauses.append({"deliverabilities": query.deliverability})
-    if query.country:
-        clauses.append({"addresses.country": query.country})
-    if query.function:
-        clauses.append({"function": {"$in": list(query.function)}})
-    if query.department:
-        clauses.append({"department": {"$in": list(query.department)}})
+    for field, value in (("subscription_statuses", query.subscription_status),
+                         ("deliverabilities", query.deliverability), ("addresses.country", query.country)):
+        if value:
+            add(field, [value])
+    add("function", query.function)
+    add("department", query.department)
     clauses.extend(_custom_clause(c["key"], c["op"], c["value"]) for c in query.custom_conditions)
     for name, stored, op in (("created_after", "created_at", "$gte"), ("created_before", "created_at", "$lt"),
                              ("updated_after", "last_activity_at", "$gte"), ("updated_before", "last_activity_at", "$lt")):
         if (moment := getattr(query, name)) is not None:
             clauses.append({stored: {op: moment}})
-    return {"$and": clauses}
+    return {**equal, "$and": clauses} if clauses else equal
+
+
+def and_also(mongo_filter: dict, clause: dict) -> dict:
+    """The filter with one more condition."""
+    return {**mongo_filter, "$and": [*mongo_filter.get("$and", []), clause]}
 
 
 def _custom_clause(key: str, op: str, value) -> dict:
@@ -159,7 +174,7 @@ def find_page(contacts: Collection, account_id: str, query: ContactQuery, limit:
     if cursor:
         value, last_id = decode_cursor(cursor, query.sort)
         op = "$lt" if descending else "$gt"
-        mongo_filter["$and"].append({"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]})
+        mongo_filter = and_also(mongo_filter, {"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]})
     direction = DESCENDING if descending else ASCENDING
     docs = list(contacts.find(mongo_filter).sort([(sort_field, direction), ("_id", direction)]).limit(limit + 1))
     page = docs[:limit]

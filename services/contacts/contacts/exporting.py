@@ -12,7 +12,7 @@ from typing import Iterator
 from pymongo.collection import Collection
 
 from contacts import views
-from contacts.contact_query import ContactQuery, build_filter
+from contacts.contact_query import ContactQuery, and_also, build_filter
 from contacts.entrypoints.representation import contact_from_view
 from contacts.importing import ExportLayout, write_google_csv, write_outlook_csv, write_standard_csv, write_vcards
 
@@ -32,7 +32,7 @@ class ExportSource:
         self.custom_fields = custom_fields
         self._filter = build_filter(account_id, query)
         if ids:
-            self._filter["$and"].append({"_id": {"$in": list(ids)}})
+            self._filter = and_also(self._filter, {"_id": {"$in": list(ids)}})
 
     def layout(self) -> ExportLayout:
         sizes = self._contacts.find(self._filter, {name: 1 for name in SIZED_LISTS}, batch_size=BATCH)

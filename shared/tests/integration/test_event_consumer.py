@@ -1,4 +1,5 @@
 """Consumers against the real broker and database: idempotent projections and the dead-letter path."""
+import contextlib
 import threading
 import time
 
@@ -103,3 +104,23 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_moves_on(i
     finally:
         kafka_consumer.close()
     assert handled == 0
+
+
+def test_a_batch_context_surrounds_the_events_of_a_polled_batch(infra, topic_namespace):
+    topic = f"{topic_namespace}batches"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publish(infra.kafka_bootstrap, topic, [("a", event("a", version).to_json_bytes()) for version in (1, 2, 3)])
+    batches, seen = [], []
+
+    @contextlib.contextmanager
+    def batch(values):
+        batches.append(len(values))
+        yield
+
+    consumer = EventConsumer(
+        "batches", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}g", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test"),
+        lambda envelope: seen.append((len(batches), envelope.aggregate_version)), batch_context=batch)
+    run_until(consumer, lambda: len(seen) == 3)
+    assert [version for _, version in seen] == [1, 2, 3]
+    assert sum(batches) == 3 and all(entered >= 1 for entered, _ in seen)  # each event inside a batch block

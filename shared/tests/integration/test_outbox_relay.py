@@ -85,6 +85,7 @@ def test_a_commit_whose_notice_was_lost_is_swept_and_sent_before_its_successor(i
     store.outbox.delete_many({})  # as if the writer died between its commit and its notice
     store.append([event("a", 2)])
     assert relay.publish_pending() == 2  # v1 found through v2's predecessor check, sent first
+    assert relay.publish_pending() == 0  # nothing left: what was sent is marked published
     relay.reset_producer()
     assert store.commits.count_documents({"published": False}) == 0
     records = read_topic(infra.kafka_bootstrap, topic, expected=2)

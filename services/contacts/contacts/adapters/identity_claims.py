@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 def identities(account_id: str, details: dict) -> list[tuple[str, str]]:
@@ -33,6 +33,13 @@ class IdentityClaims(abc.ABC):
     @abc.abstractmethod
     def claim(self, identity: str, contact_id: str) -> Claim | None:
         """Claim for `contact_id`; None if done (or already ours), else the current owner's claim."""
+
+    def claim_new(self, claims: list[tuple[str, str]]) -> set[str]:
+        """Claim many (identity, contact id) pairs at once; the identities that were taken already.
+
+        Only what is free is claimed here: the caller settles the taken ones with `claim`.
+        """
+        return {identity for identity, contact_id in claims if self.claim(identity, contact_id) is not None}
 
     @abc.abstractmethod
     def take_over(self, identity: str, stale_owner: str, contact_id: str) -> bool:
@@ -56,6 +63,21 @@ class MongoIdentityClaims(IdentityClaims):
             if doc is None:
                 return self.claim(identity, contact_id)  # released meanwhile
             return None if doc["contact_id"] == contact_id else Claim(doc["contact_id"], doc["claimed_at"])
+
+    def claim_new(self, claims: list[tuple[str, str]]) -> set[str]:
+        """One bulk insert (imports); what collided is reported, not looked at."""
+        if not claims:
+            return set()
+        now = _now()
+        try:
+            self._claims.insert_many([{"_id": identity, "contact_id": contact_id, "claimed_at": now}
+                                      for identity, contact_id in claims], ordered=False)
+            return set()
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != 11000 for error in errors):
+                raise
+            return {claims[error["index"]][0] for error in errors}
 
     def take_over(self, identity: str, stale_owner: str, contact_id: str) -> bool:
         result = self._claims.update_one(

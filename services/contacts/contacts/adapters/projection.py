@@ -24,6 +24,15 @@ PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no pers
 CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES)  # a tombstone keeps none of them
 
 
+def view_fields(details: dict, created_at: str) -> dict:
+    """What the read model keeps of a live contact: its fields, labels, search and sort keys."""
+    fields = {name: details.get(name) for name in PROJECTED_FIELDS}
+    fields["labels"] = list(details.get("labels", []))
+    fields.update(search_fields(details))
+    fields["created_at"] = datetime.fromisoformat(created_at)
+    return fields
+
+
 class ContactsProjection:
     def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
         self.collection = collection
@@ -54,10 +63,7 @@ class ContactsProjection:
                 self.collection, key, envelope.aggregate_version, tombstone,
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
-        fields = {name: event.details.get(name) for name in PROJECTED_FIELDS}
-        fields["labels"] = list(event.details.get("labels", []))
-        fields.update(search_fields(event.details))
-        fields["created_at"] = datetime.fromisoformat(event.created_at)
+        fields = view_fields(event.details, event.created_at)
         if envelope.aggregate_version == 1:
             # A new contact's first activity goes in with the insert: no second write on the hot path.
             fields["last_activity_at"] = as_stored(envelope.occurred_at)

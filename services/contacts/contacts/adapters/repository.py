@@ -5,7 +5,7 @@ from crm_platform.aggregates import save_new_in_bulk, save_pending
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
-from contacts.adapters.event_codec import from_envelope, to_envelope
+from contacts.adapters.event_codec import data_subject, from_envelope, to_envelope
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.model import Contact
 
@@ -43,4 +43,5 @@ class ContactRepository:
 
     def add_new_in_bulk(self, contacts: list[Contact]) -> list[int]:
         """Store new contacts at once (not part of the unit of work's commit); the indexes of ids already taken."""
-        return save_new_in_bulk(self._store, contacts, lambda event, version: to_envelope(event, version, self._cipher))
+        with self._cipher.keys_ready([data_subject(contact.id) for contact in contacts], create=True):
+            return save_new_in_bulk(self._store, contacts, lambda event, version: to_envelope(event, version, self._cipher))

@@ -28,7 +28,8 @@ def main() -> int:
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic), accounts, dead_letter_topic(accounts)],
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projections = EventConsumer(
-        "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections
+        "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections,
+        batch_context=container.keys_of_batch,
     )
     contacts_view = container.projection.collection
 

@@ -53,6 +53,7 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         types = _custom_field_types(uow, account_id, merged_sources)
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
+        made: list[tuple[int, Contact]] = []
         for index, details in enumerate(rows):
             keys = [*labels, *(row_labels[index] if row_labels else [])]
             try:
@@ -61,13 +62,14 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             except CrmError as exc:
                 outcomes.append(RowOutcome("failed", reason=exc.detail, errors=getattr(exc, "errors", {})))
                 continue
-            try:
-                claimed = duplicates.claim_identities(uow, contact, allow_duplicates=on_match == "create")
-            except DuplicateContact as exc:
-                outcomes.append(RowOutcome("matched", exc.extra["existing_contact_id"], reason=exc.detail))
-                continue
             outcomes.append(RowOutcome("created", contact.id))
-            fresh.append((index, contact, claimed))
+            made.append((index, contact))
+        claims = duplicates.claim_identities_of_many(uow, [c for _, c in made], allow_duplicates=on_match == "create")
+        for (index, contact), claimed in zip(made, claims):
+            if isinstance(claimed, DuplicateContact):
+                outcomes[index] = RowOutcome("matched", claimed.extra["existing_contact_id"], reason=claimed.detail)
+            else:
+                fresh.append((index, contact, claimed))
         refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
     for position, (index, contact, claimed) in enumerate(fresh):
         if position in refused:  # this very row was stored before: a re-run, or the same file again

@@ -38,6 +38,26 @@ def claim_identities(uow: UnitOfWork, contact: Contact, allow_duplicates: bool, 
     return claimed
 
 
+def claim_identities_of_many(uow: UnitOfWork, contacts: list[Contact], allow_duplicates: bool) -> list:
+    """`claim_identities` for many new contacts: one bulk claim, then the usual checks only where it collided.
+
+    Returns, per contact, what it claimed, or the DuplicateContact it ran into.
+    """
+    pairs = [(identity, contact.id) for contact in contacts for identity, _ in identities(contact.account_id, contact.details)]
+    taken = uow.claims.claim_new(pairs)
+    results: list = []
+    for contact in contacts:
+        mine = [identity for identity, _ in identities(contact.account_id, contact.details)]
+        if not taken.intersection(mine):
+            results.append(mine)
+            continue
+        try:
+            results.append(claim_identities(uow, contact, allow_duplicates))
+        except DuplicateContact as exc:
+            results.append(exc)
+    return results
+
+
 def release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
     for identity in claimed:
         uow.claims.release(identity, contact_id)

@@ -10,7 +10,8 @@ from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import DuplicateContact
 from contacts.service_layer import handlers
-from contacts.service_layer.duplicates import IN_FLIGHT
+from contacts.domain.model import Contact
+from contacts.service_layer.duplicates import IN_FLIGHT, claim_identities_of_many
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -83,3 +84,12 @@ def test_a_claim_left_by_a_writer_that_died_is_taken_over(uow, claims):
     claims.claimed_at["acct-1|email|a@x.fr"] -= IN_FLIGHT + timedelta(seconds=1)
     contact = create(uow, emails=[{"address": "a@x.fr"}])
     assert claims.owners["acct-1|email|a@x.fr"] == contact.id
+
+
+def test_many_new_contacts_claim_in_bulk_and_only_collisions_are_checked(uow):
+    existing = handlers.create_contact(commands.CreateContact("acct-1", {"emails": [{"address": "taken@x.fr"}]}), uow)
+    new = [Contact.create("acct-1", {"emails": [{"address": address}]}) for address in ("a@x.fr", "taken@x.fr", "a@x.fr")]
+    results = claim_identities_of_many(uow, new, allow_duplicates=False)
+    assert results[0] == ["acct-1|email|a@x.fr"]
+    assert isinstance(results[1], DuplicateContact) and results[1].extra["existing_contact_id"] == existing.id
+    assert isinstance(results[2], DuplicateContact) and results[2].extra["existing_contact_id"] == new[0].id  # same batch
