@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -32,7 +31,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from find_contacts import container_of, load_env  # noqa: E402
+from find_contacts import container_of, load_env, new_account  # noqa: E402
 from write_to_projection import database_server, machine  # noqa: E402
 
 HEADER = "Prénom;Nom;Société;E-mail;Portable;Adresse;Code postal;Ville;Pays"
@@ -134,9 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     env = load_env()
     run = uuid.uuid4().hex[:8]
-    account = json.loads(subprocess.run(
-        [sys.executable, "-m", "gateway.entrypoints.cli", "create-account", "--name", f"Import bench {run}", "--json"],
-        check=True, capture_output=True, text=True, env=env).stdout)
+    account = new_account(env, f"Import benchmark {run}")
     data = generate(args.rows, run)
     report: dict = {"benchmark": "import_contacts", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "rows": args.rows, "file_bytes": len(data)}

@@ -70,7 +70,9 @@ class OutboxRelay:
             return 0
         if time.monotonic() >= self._next_sweep:
             self.sweep()
-        notices = list(self._store.outbox.find({}).sort("position", ASCENDING).limit(self._batch_size))
+        # No sort: FerretDB would decode the whole backlog to sort it; per-aggregate order comes from
+        # the predecessor check, which sends an earlier commit of the same aggregate first.
+        notices = list(self._store.outbox.find({}).limit(self._batch_size))
         batch: list[dict] = []
         for notice in notices:
             commit = notice if "events" in notice else self._store.commits.find_one({"_id": notice["_id"]})

@@ -1,10 +1,12 @@
 """The only place that builds real adapters for the contacts service (lazily, per process)."""
 from __future__ import annotations
 
-import json
+import contextlib
+import threading
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
+from crm_platform.envelope import MalformedEvent, envelope_from_json_bytes
 from crm_platform.event_store import MongoEventStore
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -31,6 +33,7 @@ class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
         self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+        self._batch = threading.local()  # what projection_batch prepared, for the consumer thread
 
     @property
     def db(self):
@@ -92,18 +95,36 @@ class Container:
         # built once: the projection consumer calls apply_to_projections for every event
         return self.read_models()
 
-    def keys_of_batch(self, values: list[bytes]):
-        """The personal-data keys a batch of events needs, read in one query (one scan on FerretDB, not one each)."""
-        subjects = []
+    @contextlib.contextmanager
+    def projection_batch(self, values: list[bytes]):
+        """Around a polled batch of events: their personal-data keys read in one query, and new contacts'
+        documents inserted in one statement (one scan on FerretDB, not one per event); the events are then
+        handled one by one as usual, the contacts read model skipping those inserted already."""
+        envelopes = []
         for value in values:
-            personal = (json.loads(value).get("payload") or {}).get("personal")
-            if isinstance(personal, dict) and personal.get("subject"):
-                subjects.append(personal["subject"])
-        return self.cipher.keys_ready(subjects)
+            try:
+                envelopes.append(envelope_from_json_bytes(value))
+            except MalformedEvent:
+                continue  # the consumer dead-letters it when it gets there
+        subjects = [e.payload["personal"]["subject"] for e in envelopes
+                    if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
+        with self.cipher.keys_ready(subjects):
+            self._batch.inserted = self._consumer_contacts_projection.insert_new(envelopes)
+            try:
+                yield
+            finally:
+                self._batch.inserted = set()
+
+    @property
+    def _consumer_contacts_projection(self) -> ContactsProjection:
+        return next(m for m in self._consumer_read_models if isinstance(m, ContactsProjection))
 
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
         """Give one event to every read model (each takes the aggregate types it builds from)."""
+        inserted = getattr(self._batch, "inserted", set())
         for read_model in self._consumer_read_models:
+            if envelope.event_id in inserted and isinstance(read_model, ContactsProjection):
+                continue  # its document went in with the batch
             read_model.apply(envelope, rebuilding=rebuilding)
 
     def cleanup_consumer(self):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
 
 from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
@@ -17,7 +18,7 @@ from crm_platform.projections import versioned_upsert
 from contacts.adapters.activity import as_stored, touch_last_activity
 from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
-from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted
+from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted
 from contacts.domain.model import OPTION_FIELDS
 
 PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
@@ -43,6 +44,38 @@ class ContactsProjection:
             [("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="account_listing",
         )
+
+    def insert_new(self, envelopes: list[EventEnvelope]) -> set[str]:
+        """Insert the documents of new contacts (their first event) in one statement; the event ids inserted.
+
+        For a batch of an import's events: one bulk insert instead of one per
+        contact. A document that exists already (a redelivery) is left to `apply`.
+        """
+        docs, event_ids = [], []
+        for envelope in envelopes:
+            if envelope.aggregate_type != AGGREGATE_TYPE or envelope.aggregate_version != 1:
+                continue
+            try:
+                event = from_envelope(envelope, self._cipher)
+            except SubjectErased:
+                continue
+            if not isinstance(event, ContactCreated):
+                continue
+            docs.append({"_id": envelope.aggregate_id, "account_id": envelope.account_id,
+                         "updated_at": envelope.occurred_at, **view_fields(event.details, event.created_at),
+                         "last_activity_at": as_stored(envelope.occurred_at), "deleted": False, "version": 1})
+            event_ids.append(envelope.event_id)
+        if not docs:
+            return set()
+        try:
+            self.collection.insert_many(docs, ordered=False)
+            return set(event_ids)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != 11000 for error in errors):
+                raise
+            refused = {error["index"] for error in errors}
+            return {event_id for i, event_id in enumerate(event_ids) if i not in refused}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Apply one contact event; True if it changed the view."""

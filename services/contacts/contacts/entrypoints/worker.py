@@ -29,7 +29,7 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projections = EventConsumer(
         "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections,
-        batch_context=container.keys_of_batch,
+        batch_context=container.projection_batch,
     )
     contacts_view = container.projection.collection
 

@@ -67,3 +67,19 @@ def test_rebuild_restores_a_lost_projection_and_never_goes_backwards(container):
     container.projection.apply(container.event_store.load(first.id)[-1])
     rebuild_projection(container)
     assert container.projection.collection.find_one({"_id": first.id})["company"] == "Newer"
+
+
+def test_a_batch_of_new_contacts_goes_into_the_read_model_in_one_insert_and_again_harmlessly(container):
+    from contacts.service_layer.bulk_create import create_many
+
+    rows = [{"first_name": f"Lot{i}", "emails": [{"address": f"lot{i}@papier.fr"}]} for i in range(20)]
+    create_many(container.unit_of_work(), "acct-1", rows)
+    envelopes = list(container.event_store.read_all())
+    values = [envelope.to_json_bytes() for envelope in envelopes]
+    for _ in range(2):  # the second time is a redelivery: nothing inserted twice, nothing lost
+        with container.projection_batch(values):
+            for envelope in envelopes:
+                container.apply_to_projections(envelope)
+    docs = list(container.projection.collection.find({"account_id": "acct-1"}))
+    assert sorted(d["first_name"] for d in docs) == sorted(f"Lot{i}" for i in range(20))
+    assert all(d["version"] == 1 and not d["deleted"] and d["search_text"] for d in docs)
