@@ -44,7 +44,7 @@ class OutboxRelay:
         topic: str,
         producer_factory: Callable[[], KafkaProducer],
         lease: Lease,
-        batch_size: int = 500,
+        batch_size: int = 2000,
         send_timeout_s: float = 30.0,
         sweep_every_s: float = 3600.0,
         sweep_grace_s: float = 10.0,
