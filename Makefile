@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
         services/contacts/pyproject.toml services/gateway/pyproject.toml
 
-.PHONY: run stop test venv infra-up infra-down infra-status bench clean-data help
+.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import clean-data help
 .DEFAULT_GOAL := help
 
 help:
@@ -15,6 +15,8 @@ help:
 	@echo "make test         set up everything and run unit, integration and e2e tests"
 	@echo "make stop         stop what 'make run' started, from another shell"
 	@echo "make bench        write-to-projection latency of 1,000 contacts through the gateway (needs 'make run')"
+	@echo "make bench-find   search, filter and read among 100,000 contacts of one account (needs 'make run')"
+	@echo "make bench-import import ROWS generated rows (default 10000) against a plain bulk insert (needs 'make run')"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
 	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs)"
 
@@ -39,6 +41,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/write_to_projection.py
+
+bench-find: $(STAMP)
+	$(PY) benchmarks/find_contacts.py
+
+ROWS ?= 10000
+bench-import: $(STAMP)
+	$(PY) benchmarks/import_contacts.py --rows $(ROWS)
 
 infra-up: $(STAMP)
 	$(PY) -m devinfra up
