@@ -130,8 +130,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--export-only", metavar="ACCOUNT_ID",
+                        help="only measure the export of this account's contacts (e.g. the find benchmark's)")
     args = parser.parse_args()
     env = load_env()
+    if args.export_only:
+        print(json.dumps({"export": export_peak_memory(env, args.export_only), "account_id": args.export_only,
+                          "database_server": database_server()}, indent=2))
+        return 0
     run = uuid.uuid4().hex[:8]
     account = new_account(env, f"Import benchmark {run}")
     data = generate(args.rows, run)
