@@ -118,3 +118,40 @@ def test_export_by_label_in_each_format_and_reimport(client, container):
     run_jobs(container)
     counts = client.get(f"/v1/imports/{again['id']}", headers=headers()).get_json()["job"]["counts"]
     assert counts == {"rows": 3, "created": 0, "updated": 0, "skipped": 3, "failed": 0}
+
+
+def test_progress_is_visible_while_the_job_runs_and_a_cancel_stops_it(client, container, monkeypatch):
+    monkeypatch.setattr(import_handlers, "ROWS_PER_BATCH", 2)
+    uploaded = upload(client, FRENCH_EXCEL).get_json()
+    assert client.post(f"/v1/imports/{uploaded['id']}/start", json={}, headers=headers()).status_code == 202
+    labels = container.labels_projection.collection
+    batches = import_handlers.ImportBatches(container.imports, container.uploads, container.unit_of_work,
+                                            lambda account, name: views.label_key_by_name(labels, account, name), "FR")
+    reached = [threading.Event(), threading.Event()]
+    release = [threading.Event(), threading.Event()]
+
+    def step(job, start):  # each batch waits for the test before it counts as done
+        counts = batches(job, start)
+        reached[start // 2].set()
+        release[start // 2].wait(timeout=30)
+        return counts
+
+    runner = JobRunner(container.jobs, {import_handlers.IMPORT_JOB: step}, save_every_s=0)
+    job = container.jobs.claim_next([import_handlers.IMPORT_JOB], runner.owner, timedelta(seconds=60))
+    thread = threading.Thread(target=runner.run_job, args=(job, threading.Event()))
+    thread.start()
+    try:
+        assert reached[0].wait(timeout=30)
+        release[0].set()
+        assert reached[1].wait(timeout=30)  # the first batch is recorded; the second is in progress
+        running = client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).get_json()["job"]
+        assert running["status"] == "running" and running["total"] == 2 and running["processed"] == 1
+        assert running["counts"]["rows"] == 2
+        cancelled = client.post(f"/v1/jobs/{running['id']}/cancel", headers=headers())
+        assert cancelled.status_code == 200 and cancelled.get_json()["cancel_requested"]
+    finally:
+        for gate in release:
+            gate.set()
+        thread.join(timeout=30)
+    final = client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).get_json()["job"]
+    assert final["status"] == "cancelled" and final["counts"]["rows"] == 4 and final["processed"] == 2
