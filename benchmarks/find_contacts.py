@@ -36,23 +36,13 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from write_to_projection import database_server, machine, percentile  # noqa: E402
+from reporting import VAR, load_env, percentile, save  # noqa: E402
 
 LAST_NAMES = ["Desnotés", "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
               "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux", "Vincent"]
 FIRST_NAMES = ["Louise", "Jean", "Marie", "Pierre", "Camille", "Léa", "Hugo", "Chloé", "Lucas", "Inès"]
 LABELS = ["client", "partenaire", "prospect"]
 STATUSES = ["not_set", "pending", "subscribed", "unsubscribed"]
-
-
-def load_env() -> dict:
-    values = dict(os.environ)
-    env_file = Path(os.environ.get("CRM_VAR_DIR", REPO / "var")) / "dev.env"
-    for line in env_file.read_text().splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            values.setdefault(key, value)
-    return values
 
 
 def row(run: int, i: int) -> dict:
@@ -165,10 +155,10 @@ def main() -> int:
     args = parser.parse_args()
     env = load_env()
     if args.seed == "none":  # the account of an earlier run, or the demo account
-        account = json.loads((Path(os.environ.get("CRM_VAR_DIR", REPO / "var")) / args.account_file).read_text())
+        account = json.loads((VAR / args.account_file).read_text())
     else:
         account = new_account(env, "Find benchmark")
-        (Path(os.environ.get("CRM_VAR_DIR", REPO / "var")) / "find-benchmark-account.json").write_text(json.dumps(account))
+        (VAR / "find-benchmark-account.json").write_text(json.dumps(account))
     headers = {"Authorization": f"Bearer {account['api_key']}"}
     report: dict = {"benchmark": "find_contacts", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "contacts": args.count}
@@ -180,13 +170,7 @@ def main() -> int:
     sample_ids = [item["id"] for item in page["items"]]
     print(f"timing {args.repeats} requests of each kind through {args.gateway}...", flush=True)
     report["through_gateway"] = measure(args.gateway, headers, args.repeats, sample_ids)
-    report["database_server"] = database_server()
-    report["machine"] = machine()
-    print(json.dumps(report, indent=2))
-    out = REPO / "benchmarks" / "results" / f"find_contacts-{report['at'].replace(':', '')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"saved {out}")
+    save(report)
     return 0
 
 

@@ -31,8 +31,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from find_contacts import container_of, load_env, new_account  # noqa: E402
-from write_to_projection import database_server, machine  # noqa: E402
+from find_contacts import container_of, new_account  # noqa: E402
+from reporting import database_server, load_env, save  # noqa: E402
 
 HEADER = "Prénom;Nom;Société;E-mail;Portable;Adresse;Code postal;Ville;Pays"
 FIRST = ["Louise", "Jean", "Marie", "Pierre", "Camille", "Léa", "Hugo", "Chloé", "Lucas", "Inès"]
@@ -151,13 +151,7 @@ def main() -> int:
     report["import_to_plain_ratio"] = round(report["import"]["rows_per_s"] / report["plain"]["rows_per_s"], 3)
     print("exporting them (standard CSV, French Excel)...", flush=True)
     report["export"] = export_peak_memory(env, account["account_id"])
-    report["database_server"] = database_server()
-    report["machine"] = machine()
-    print(json.dumps(report, indent=2))
-    out = REPO / "benchmarks" / "results" / f"import_contacts-{report['at'].replace(':', '')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"saved {out}")
+    save(report)
     return 0
 
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,11 +25,8 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from reporting import percentile, save  # noqa: E402
 
 
 def one_contact(session: requests.Session, gateway: str, headers: dict, run: int, i: int, poll_s: float,
@@ -57,19 +52,6 @@ def summary(values: list[float]) -> dict:
     ms = [v * 1000 for v in values]
     return {"p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
             "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1), "mean_ms": round(statistics.mean(ms), 1)}
-
-
-def database_server() -> str:
-    try:
-        out = subprocess.run([sys.executable, "-m", "devinfra", "status"], capture_output=True, text=True, timeout=30)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("mongo")), "")
-        return line.split("server=", 1)[1] if "server=" in line else "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def main() -> int:
@@ -110,14 +92,8 @@ def main() -> int:
         # Does latency grow with the data? p50 of the first and the last tenth of the run.
         "write_to_projection_first_tenth_p50_ms": summary([r[1] for r in results[: max(1, args.count // 10)]])["p50_ms"],
         "write_to_projection_last_tenth_p50_ms": summary([r[1] for r in results[-max(1, args.count // 10):]])["p50_ms"],
-        "database_server": database_server(),
-        "machine": machine(),
     }
-    print(json.dumps(report, indent=2))
-    out = REPO / "benchmarks" / "results" / f"write_to_projection-{report['at'].replace(':', '')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"saved {out}")
+    save(report)
     return 0
 
 

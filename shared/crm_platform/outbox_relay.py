@@ -29,7 +29,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from kafka import KafkaProducer
-from pymongo import ASCENDING
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
@@ -67,6 +66,7 @@ class OutboxRelay:
     def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many were marked published."""
         if not self._lease.acquire_or_renew():
+            self.mark_published()  # another relay takes over: leave it nothing to send again
             return 0
         if time.monotonic() >= self._next_sweep:
             self.sweep()
@@ -191,6 +191,10 @@ class OutboxRelay:
                 self.reset_producer()
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
             stop.wait(backoff)
+        try:
+            self.mark_published()
+        except Exception:  # stopping during an outage: the start-up sweep sends them again
+            log.exception("could not mark the last commits published", extra={"topic": self._topic})
         self.reset_producer()
         self._lease.release()
 

@@ -67,11 +67,11 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
     equal: dict = {"account_id": account_id, "deleted": False}
     clauses: list[dict] = []
 
-    def add(field: str, values) -> None:
-        if len(values) == 1 and field not in equal:
-            equal[field] = values[0]
+    def add(stored: str, values) -> None:
+        if len(values) == 1 and stored not in equal:
+            equal[stored] = values[0]
         elif values:
-            clauses.append({field: {"$in": list(values)}})
+            clauses.append({stored: {"$in": list(values)}})
 
     if query.q:
         text = {"search_text": {"$regex": literal_regex(fold(query.q))}}
@@ -85,10 +85,10 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         clauses.append({"labels": {"$all": list(query.labels_all)}})
     if query.labels_none:
         clauses.append({"labels": {"$nin": list(query.labels_none)}})
-    for field, value in (("subscription_statuses", query.subscription_status),
-                         ("deliverabilities", query.deliverability), ("addresses.country", query.country)):
+    for stored, value in (("subscription_statuses", query.subscription_status),
+                          ("deliverabilities", query.deliverability), ("addresses.country", query.country)):
         if value:
-            add(field, [value])
+            add(stored, [value])
     add("function", query.function)
     add("department", query.department)
     clauses.extend(_custom_clause(c["key"], c["op"], c["value"]) for c in query.custom_conditions)
@@ -156,7 +156,7 @@ def _typed(raw: str, kind: str):
             number = float(raw.strip().replace(",", "."))
         except ValueError:
             raise ValueError("must be a number") from None
-        return int(number) if number.is_integer() else number
+        return int(number) if number.is_integer() and abs(number) < 2**63 else number  # BSON: 64-bit integers
     if kind == "date":
         try:
             return datetime.strptime(raw.strip(), "%Y-%m-%d").date().isoformat()

@@ -123,3 +123,9 @@ def contact_ids_using_option(contacts: Collection, account_id: str, field: str, 
 
 def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str]:
     return [d["_id"] for d in notes.find({"contact_id": contact_id, "account_id": account_id, "deleted": False}, {"_id": 1})]
+
+
+def deleted_contact_ids(contacts: Collection, account_id: str, contact_ids: list[str]) -> set[str]:
+    """Which of these contacts the read model shows deleted (a tombstone; a contact not projected yet is not)."""
+    query = {"_id": {"$in": list(contact_ids)}, "account_id": account_id, "deleted": True}
+    return {d["_id"] for d in contacts.find(query, {"_id": 1})}

@@ -110,17 +110,19 @@ def test_a_batch_context_surrounds_the_events_of_a_polled_batch(infra, topic_nam
     topic = f"{topic_namespace}batches"
     ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
     publish(infra.kafka_bootstrap, topic, [("a", event("a", version).to_json_bytes()) for version in (1, 2, 3)])
-    batches, seen = [], []
+    batches, seen, inside = [], [], []
 
     @contextlib.contextmanager
     def batch(values):
         batches.append(len(values))
+        inside.append(True)
         yield
+        inside.pop()
 
     consumer = EventConsumer(
         "batches", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}g", [topic], "test"),
         lambda: make_producer(infra.kafka_bootstrap, "test"),
-        lambda envelope: seen.append((len(batches), envelope.aggregate_version)), batch_context=batch)
+        lambda envelope: seen.append((bool(inside), envelope.aggregate_version)), batch_context=batch)
     run_until(consumer, lambda: len(seen) == 3)
     assert [version for _, version in seen] == [1, 2, 3]
-    assert sum(batches) == 3 and all(entered >= 1 for entered, _ in seen)  # each event inside a batch block
+    assert sum(batches) == 3 and all(within for within, _ in seen)  # each event handled inside its batch's block

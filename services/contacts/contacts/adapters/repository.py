@@ -33,6 +33,13 @@ class ContactRepository:
         self.seen[contact.id] = contact
         return contact
 
+    def merged_into(self, account_id: str, contact_id: str) -> str | None:
+        """The contact this one was merged into, if it was (its last event says so)."""
+        history = self._store.load(contact_id)
+        if not history or history[0].account_id != account_id or history[-1].event_type != "ContactDeleted":
+            return None
+        return history[-1].payload.get("merged_into")
+
     def ever_existed(self, contact_id: str) -> bool:
         """Whether the contact has any stored event (it may since have been deleted or erased)."""
         return bool(self._store.load(contact_id))

@@ -239,7 +239,9 @@ def normalize_details(
     out["phones"] = [
         {
             "number": p["number"].strip(),
-            "e164": phone_e164(p["number"], phone_region, problems, ("phones", i, "number")),
+            # a stored entry keeps the E.164 it was read as (clients never send `e164`): a later change of
+            # the account's region must not re-read numbers typed without their country code
+            "e164": p.get("e164") or phone_e164(p["number"], phone_region, problems, ("phones", i, "number")),
             "tag": p.get("tag") or "main",
             "primary": bool(p.get("primary")),
         }

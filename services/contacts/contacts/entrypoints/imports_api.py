@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request, url_for
 from marshmallow import Schema, fields, validate
 
+from crm_platform.errors import Conflict
 from crm_platform.file_transfer import uploaded_file
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, json_body
@@ -12,7 +13,7 @@ from contacts import views
 from contacts.bootstrap import Container
 from contacts.entrypoints.jobs_api import JobSchema, job_view
 from contacts.entrypoints.schemas import StrictSchema
-from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, read_table, template_csv
+from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, template_csv
 from contacts.service_layer import import_handlers
 from contacts.service_layer.bulk_create import ON_MATCH
 
@@ -133,22 +134,21 @@ def start(import_id: str):
 def failed_rows(import_id: str):
     container = _container()
     record = container.imports.get(account_id(), import_id)
-    header = (record.get("settings") or {}).get("header") or []
-    if not header and record["format"] == "csv":
-        data = import_handlers.uploaded_bytes(container.uploads, record)
-        settings = record.get("settings") or {}
-        header = read_table(data, settings.get("encoding"), settings.get("delimiter")).header
+    header = (record.get("settings") or {}).get("header") or []  # kept at start; vCards have none
     body = failed_rows_csv(header, container.imports.failed_rows(import_id))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="failed-rows-{import_id[7:15]}.csv"'})
 
 
 @bp.delete("/<import_id>")
-@operation("Delete an import's file and failed rows (the contacts it created stay)", tags=TAGS,
-           responses={204: None}, problems=(404,))
+@operation("Delete an import's file and failed rows (the contacts it created stay); 409 while it runs", tags=TAGS,
+           responses={204: None}, problems=(404, 409))
 def delete_import(import_id: str):
     container = _container()
     record = container.imports.get(account_id(), import_id)
+    if record.get("job_id") and container.jobs.get(account_id(), record["job_id"])["status"] in ("queued", "running"):
+        raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",
+                       job_id=record["job_id"])
     container.uploads.delete(record["blob_id"])
     container.imports.delete(import_id)
     return "", 204

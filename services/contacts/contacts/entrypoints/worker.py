@@ -53,7 +53,8 @@ def main() -> int:
     labels = container.labels_projection.collection
     import_batches = import_handlers.ImportBatches(
         container.imports, container.uploads, container.unit_of_work,
-        lambda account, name: views.label_key_by_name(labels, account, name), settings["DEFAULT_PHONE_REGION"])
+        lambda account, name: views.label_key_by_name(labels, account, name), settings["DEFAULT_PHONE_REGION"],
+        lambda account, ids: views.deleted_contact_ids(contacts_view, account, ids))
     jobs = JobRunner(container.jobs, {
         label_handlers.BULK_LABEL_JOB: lambda job, item: label_handlers.bulk_label_step(job, item, container.unit_of_work()),
         import_handlers.IMPORT_JOB: import_batches,

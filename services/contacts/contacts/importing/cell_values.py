@@ -99,7 +99,7 @@ def parse_number(cell: str) -> int | float | None:
     elif text.count(",") > 1 or text.count(".") > 1:
         text = text.replace(",", "").replace(".", "")
     try:
-        if re.fullmatch(r"[+-]?\d+", text):
+        if re.fullmatch(r"[+-]?\d+", text) and abs(int(text)) < 2**63:  # BSON holds 64-bit integers
             return int(text)
         number = float(text)
     except ValueError:

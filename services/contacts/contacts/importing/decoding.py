@@ -76,10 +76,12 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 def _checked_encoding(encoding: str) -> str:
     try:
-        codecs.lookup(encoding)
+        text_encoding = codecs.lookup(encoding)._is_text_encoding  # rot13, base64... are codecs, not encodings
     except LookupError:
+        text_encoding = False
+    if not text_encoding:
         message = f"unknown encoding {encoding!r}; try utf-8 or cp1252"
-        raise InvalidImportOptions(message, errors={"encoding": [message]}) from None
+        raise InvalidImportOptions(message, errors={"encoding": [message]})
     return encoding
 
 
@@ -88,5 +90,8 @@ def _decode_as(data: bytes, encoding: str) -> str:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         message = f"the file is not valid {encoding}: byte {data[exc.start]:#04x} at position {exc.start}"
+        raise InvalidImportOptions(message, errors={"encoding": [message]}) from None
+    except (UnicodeError, LookupError) as exc:
+        message = f"the file cannot be read as {encoding}: {exc}"
         raise InvalidImportOptions(message, errors={"encoding": [message]}) from None
     return text[1:] if text.startswith("\ufeff") else text

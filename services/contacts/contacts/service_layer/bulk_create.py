@@ -4,7 +4,8 @@ What happens to a row whose normalized email (then phone) belongs to a live
 contact of the account is the caller's choice: `skip` it, `update` that
 contact with it, or `create` a new contact anyway. A new contact's id is
 derived from the account and the row's content, so re-running a batch (a
-resumed job) or importing the same file again stores nothing twice.
+resumed job) or importing the same file again stores nothing twice; a row
+whose contact was deleted since is imported again, under a new id.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from typing import Callable
 
 from crm_platform.errors import CrmError
 
@@ -19,7 +21,7 @@ from contacts.domain.errors import ContactNotFound, DuplicateContact
 from contacts.domain.merging import SINGLE_FIELDS, merge_details
 from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
 from contacts.service_layer import duplicates
-from contacts.service_layer.handlers import _custom_field_types, change_contact, option_keys_for, phone_region_for
+from contacts.service_layer.handlers import change_contact, custom_field_types, option_keys_for, phone_region_for
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
@@ -34,11 +36,15 @@ class RowOutcome:
     errors: dict = field(default_factory=dict)  # field path -> messages, for failed rows
 
 
+DeletedSince = Callable[[str, list[str]], set[str]]  # (account, contact ids) -> those deleted (read model tombstones)
+
+
 def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match: str = "skip",
                 labels: list[str] = (), row_labels: list[list[str]] | None = None,
-                default_region: str = "FR") -> list[RowOutcome]:
+                default_region: str = "FR", deleted_since: DeletedSince = lambda account, ids: set()) -> list[RowOutcome]:
     """One outcome per row, in order. `labels` are keys of live labels given to every new or updated contact,
-    `row_labels` (one list per row) those given to that row's contact only."""
+    `row_labels` (one list per row) those given to that row's contact only. A row stored before whose contact
+    `deleted_since` says was deleted is imported again under a new id."""
     if on_match not in ON_MATCH:
         raise ValueError(f"on_match must be one of {ON_MATCH}")
     merged_sources = {"custom_fields": any(r.get("custom_fields") for r in rows),
@@ -50,7 +56,9 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
     outcomes: list[RowOutcome] = []
     fresh: list[tuple[int, Contact, list[str]]] = []  # (row index, new contact, claimed identities)
     with uow:
-        types = _custom_field_types(uow, account_id, merged_sources)
+        # an update re-checks the matched contact's own custom values too
+        types = uow.custom_fields.get(account_id).types if on_match == "update" else \
+            custom_field_types(uow, account_id, merged_sources)
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
         made: list[tuple[int, Contact]] = []
@@ -71,9 +79,22 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             else:
                 fresh.append((index, contact, claimed))
         refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
-    for position, (index, contact, claimed) in enumerate(fresh):
-        if position in refused:  # this very row was stored before: a re-run, or the same file again
-            outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
+        gone = deleted_since(account_id, [fresh[position][1].id for position in refused]) if refused else set()
+        again: list[tuple[int, Contact]] = []
+        for position, (index, contact, claimed) in enumerate(fresh):
+            if position in refused and contact.id in gone:  # imported before, then deleted: import it anew
+                duplicates.release(uow, claimed, contact.id)
+                again.append((index, Contact.create(account_id, rows[index], phone_region=region,
+                                                    custom_field_types=types, options=options,
+                                                    labels=contact.details["labels"])))
+            elif position in refused:  # this very row is stored: a re-run, or the same file again
+                outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
+        claims = duplicates.claim_identities_of_many(uow, [c for _, c in again], allow_duplicates=on_match == "create")
+        stored = [(index, contact) for (index, contact), claimed in zip(again, claims)
+                  if not isinstance(claimed, DuplicateContact)]
+        uow.contacts.add_new_in_bulk([contact for _, contact in stored])
+        for index, contact in stored:
+            outcomes[index] = RowOutcome("created", contact.id)
     for index, outcome in enumerate(outcomes):
         if outcome.status == "matched":
             keys = [*labels, *(row_labels[index] if row_labels else [])]
@@ -99,7 +120,11 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
         return contact.revision != before
 
     try:
+        with uow:
+            before = duplicates.identity_ids(uow.contacts.get(account_id, outcome.contact_id))
         contact, changed = change_contact(uow, account_id, outcome.contact_id, fill)
+        # the row may bring new emails or phones: claimed for it (another contact's stay theirs)
+        duplicates.claim_identities(uow, contact, allow_duplicates=True, skip=before)
     except ContactNotFound:  # matched a row of this same batch: nothing stored to update yet
         return RowOutcome("skipped", outcome.contact_id, reason="same email or phone as an earlier row")
     except CrmError as exc:

@@ -54,6 +54,7 @@ def claim_identities_of_many(uow: UnitOfWork, contacts: list[Contact], allow_dup
         try:
             results.append(claim_identities(uow, contact, allow_duplicates))
         except DuplicateContact as exc:
+            release(uow, mine, contact.id)  # the bulk claim took the others: this contact will not exist
             results.append(exc)
     return results
 

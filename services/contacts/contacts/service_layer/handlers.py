@@ -15,7 +15,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     with uow:
-        types = _custom_field_types(uow, cmd.account_id, cmd.details)
+        types = custom_field_types(uow, cmd.account_id, cmd.details)
         options = option_keys_for(uow, cmd.account_id, cmd.details)
         region = phone_region_for(uow, cmd.account_id, cmd.details, cmd.phone_region)
         contact = Contact.create(cmd.account_id, cmd.details, phone_region=region, custom_field_types=types,
@@ -30,7 +30,7 @@ def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
         before = duplicates.identity_ids(contact)
-        types = _custom_field_types(uow, cmd.account_id, cmd.changes, contact.details)
+        types = custom_field_types(uow, cmd.account_id, cmd.changes, contact.details)
         options = option_keys_for(uow, cmd.account_id, cmd.changes)  # only what changes is checked
         # every number is read again on a change, so the region matters whenever the contact has one
         region = phone_region_for(uow, cmd.account_id, {**contact.details, **cmd.changes}, cmd.phone_region)
@@ -64,7 +64,7 @@ def option_keys_for(uow: UnitOfWork, account_id: str, details: dict) -> OptionKe
     return {field: uow.option_lists.get(account_id, KIND_OF_FIELD[field]).keys for field, is_used in used.items() if is_used}
 
 
-def _custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:
+def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:
     """The account's custom field types, read only when a custom field value is involved.
 
     Most commands carry none, and skipping the read keeps them off a lookup

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from crm_platform.blobs import BlobStore
+from crm_platform.errors import CrmError
 from crm_platform.jobs import JobStore
 
 from contacts.adapters.import_store import ImportStore
@@ -36,7 +37,7 @@ from contacts.importing import (
 from contacts.domain.option_lists import OptionKeyTaken
 from contacts.importing.folding import fold
 from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
-from contacts.service_layer.bulk_create import ON_MATCH, create_many
+from contacts.service_layer.bulk_create import ON_MATCH, DeletedSince, create_many
 from contacts.service_layer.label_handlers import FindLabelByName
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -99,7 +100,8 @@ def start(store: ImportStore, blobs: BlobStore, jobs: JobStore, uow: UnitOfWork,
         mapping = mapping_from_json(raw, len(table.header), types)
         keys = {name: _custom_field_key(uow, account_id, name, type_) for name, type_ in new_custom_fields(mapping)}
         mapping = resolve_new_custom_fields(mapping, keys)
-        params.update(encoding=table.encoding, delimiter=table.delimiter, mapping=mapping_to_json(mapping))
+        params.update(encoding=table.encoding, delimiter=table.delimiter, header=table.header,
+                      mapping=mapping_to_json(mapping))
         total = sum(1 for _ in table.rows())
     else:
         total = sum(1 for _ in read_vcards(data))
@@ -116,12 +118,13 @@ class ImportBatches:
     """The worker's step for import jobs; keeps the converted rows of the file it works on."""
 
     def __init__(self, store: ImportStore, blobs: BlobStore, uow_factory, find_label: FindLabelByName,
-                 default_region: str, keep: int = 2) -> None:
+                 default_region: str, deleted_since: DeletedSince = lambda account, ids: set(), keep: int = 2) -> None:
         self._store = store
         self._blobs = blobs
         self._uow_factory = uow_factory
         self._find_label = find_label
         self._default_region = default_region
+        self._deleted_since = deleted_since
         self._rows: OrderedDict[str, list[ConvertedRow]] = OrderedDict()
         self._keep = keep
 
@@ -131,16 +134,28 @@ class ImportBatches:
         uow = self._uow_factory()
         failures: list[tuple[int, list[str], list[str]]] = []
         good: list[ConvertedRow] = []
+        details: list[dict] = []
+        row_labels: list[list[str]] = []
+        options = OptionsByName(uow, account_id)
+        label_keys: dict[str, str] = {}  # name -> key, for this batch
         for row in batch:
             if row.problems:
                 failures.append((row.row_number, row.cells, [str(p) for p in row.problems]))
-            else:
-                good.append(row)
-        row_labels = [[_label_key(uow, self._find_label, account_id, name) for name in row.label_names] for row in good]
-        options = OptionsByName(uow, account_id)
-        details = [options.with_keys(row.details) for row in good]
+                continue
+            try:  # a label or option the row names may be refused (too long, list full): that row fails alone
+                for name in row.label_names:
+                    if name not in label_keys:
+                        label_keys[name] = _label_key(uow, self._find_label, account_id, name)
+                resolved = options.with_keys(row.details)
+            except CrmError as exc:
+                failures.append((row.row_number, row.cells, [_error_text(exc)]))
+                continue
+            good.append(row)
+            details.append(resolved)
+            row_labels.append([label_keys[name] for name in row.label_names])
         outcomes = create_many(uow, account_id, details, on_match=params["on_match"],
-                               labels=params["label_keys"], row_labels=row_labels, default_region=self._default_region)
+                               labels=params["label_keys"], row_labels=row_labels, default_region=self._default_region,
+                               deleted_since=self._deleted_since)
         for row, outcome in zip(good, outcomes):
             if outcome.status == "failed":
                 failures.append((row.row_number, row.cells, _reasons(outcome)))
@@ -177,6 +192,11 @@ class ImportBatches:
 def _with_cells(row: ConvertedRow, cells: list[str]) -> ConvertedRow:
     row.cells = list(cells)  # kept for the failed-rows file
     return row
+
+
+def _error_text(exc: CrmError) -> str:
+    fields = [f"{path}: {', '.join(messages)}" for path, messages in _flatten(getattr(exc, "errors", {}) or {})]
+    return "; ".join(fields) or exc.detail
 
 
 def _reasons(outcome) -> list[str]:

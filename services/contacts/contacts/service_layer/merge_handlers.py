@@ -5,13 +5,15 @@ safe to repeat: (1) the target records ContactsMerged with everything the
 sources held, (2) each source's notes move to the target, (3) each source is
 deleted (ContactDeleted with merged_into) and its email/phone claims pass to
 the target. If the process stops midway, running the same merge again
-finishes it: merging what the target holds already adds nothing.
+(without a revision) finishes it: merging what the target holds already adds
+nothing, and sources merged into it already are passed over.
 """
 from __future__ import annotations
 
 from typing import Callable
 
 from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound
 from contacts.domain.model import Contact
 from contacts.domain.notes import NoteNotFound
 from contacts.service_layer import duplicates
@@ -25,7 +27,10 @@ def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: Notes
                    move_files: MoveFiles | None = None) -> Contact:
     with uow:
         target = uow.contacts.get(cmd.account_id, cmd.target_id)
-        sources = [uow.contacts.get(cmd.account_id, source_id) for source_id in cmd.source_ids]
+        sources = [source for source_id in cmd.source_ids
+                   if (source := _live_source(uow, cmd.account_id, source_id, target.id)) is not None]
+        if not sources:  # every source was merged into the target already: a repeated request
+            return target
         before = duplicates.identity_ids(target)
         target.absorb(sources, cmd.revision)
         claimed = duplicates.claim_identities(uow, target, allow_duplicates=True, skip=before)  # sources keep theirs
@@ -46,6 +51,16 @@ def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: Notes
         duplicates.release(uow, held, source.id)
     duplicates.claim_identities(uow, target, allow_duplicates=True)  # what the sources held is the target's now
     return target
+
+
+def _live_source(uow: UnitOfWork, account_id: str, source_id: str, target_id: str) -> Contact | None:
+    """The source to merge; None if an earlier run of this merge already merged it into the target."""
+    try:
+        return uow.contacts.get(account_id, source_id)
+    except ContactNotFound:
+        if uow.contacts.merged_into(account_id, source_id) == target_id:
+            return None
+        raise
 
 
 def _move_notes(uow: UnitOfWork, account_id: str, source_id: str, target_id: str, notes_of: NotesOf) -> None:

@@ -27,9 +27,10 @@ def upload(client, data, name="contacts.csv", account="acct-1"):
 
 
 def run_jobs(container):
-    labels = container.labels_projection.collection
+    labels, contacts = container.labels_projection.collection, container.projection.collection
     step = import_handlers.ImportBatches(container.imports, container.uploads, container.unit_of_work,
-                                         lambda account, name: views.label_key_by_name(labels, account, name), "FR")
+                                         lambda account, name: views.label_key_by_name(labels, account, name), "FR",
+                                         lambda account, ids: views.deleted_contact_ids(contacts, account, ids))
     runner = JobRunner(container.jobs, {import_handlers.IMPORT_JOB: step}, save_every_s=0)
     while (job := container.jobs.claim_next([import_handlers.IMPORT_JOB], runner.owner, timedelta(seconds=60))):
         runner.run_job(job, threading.Event())
@@ -72,6 +73,14 @@ def test_french_excel_import_with_a_bad_row_then_again(client, container):
     assert again["job"]["counts"] == {"rows": 4, "created": 0, "updated": 0, "skipped": 3, "failed": 1}
     assert len(client.get("/v1/contacts?limit=200", headers=headers()).get_json()["items"]) == 3
 
+    # deleted since: the same file brings that contact back, under a new id
+    assert client.delete(f"/v1/contacts/{louise['id']}", headers=headers()).status_code == 204
+    project_all(container)
+    third = import_file(client, container, FRENCH_EXCEL)
+    assert third["job"]["counts"] == {"rows": 4, "created": 1, "updated": 0, "skipped": 2, "failed": 1}
+    back = client.get("/v1/contacts?q=desnotes", headers=headers()).get_json()["items"]
+    assert len(back) == 1 and back[0]["id"] != louise["id"]
+
 
 def test_upload_errors_are_clear(client, container):
     assert client.post("/v1/imports", data=b"x", headers=headers(), content_type="text/csv").status_code == 415
@@ -83,6 +92,9 @@ def test_upload_errors_are_clear(client, container):
     assert bad.status_code == 422 and "columns" in bad.get_json()["errors"]
     bad = client.post(f"/v1/imports/{uploaded['id']}/start", json={"on_match": "merge"}, headers=headers())
     assert bad.status_code == 422 and "on_match" in bad.get_json()["errors"]
+    for codec in ("rot13", "base64", "no-such-encoding"):  # codecs that are not text encodings are refused too
+        refused = client.get(f"/v1/imports/{uploaded['id']}/preview?encoding={codec}", headers=headers())
+        assert refused.status_code == 422 and "encoding" in refused.get_json()["errors"]
     reread = client.get(f"/v1/imports/{uploaded['id']}/preview?encoding=utf-8", headers=headers())
     assert reread.status_code == 422 and "not valid utf-8" in reread.get_json()["errors"]["encoding"][0]
     assert client.get(f"/v1/imports/{uploaded['id']}/preview?encoding=latin-1",
@@ -147,6 +159,8 @@ def test_progress_is_visible_while_the_job_runs_and_a_cancel_stops_it(client, co
         running = client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).get_json()["job"]
         assert running["status"] == "running" and running["total"] == 2 and running["processed"] == 1
         assert running["counts"]["rows"] == 2
+        busy = client.delete(f"/v1/imports/{uploaded['id']}", headers=headers())
+        assert busy.status_code == 409 and busy.get_json()["job_id"] == running["id"]
         cancelled = client.post(f"/v1/jobs/{running['id']}/cancel", headers=headers())
         assert cancelled.status_code == 200 and cancelled.get_json()["cancel_requested"]
     finally:
@@ -155,3 +169,5 @@ def test_progress_is_visible_while_the_job_runs_and_a_cancel_stops_it(client, co
         thread.join(timeout=30)
     final = client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).get_json()["job"]
     assert final["status"] == "cancelled" and final["counts"]["rows"] == 4 and final["processed"] == 2
+    assert client.delete(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 204
+    assert client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 404

@@ -75,6 +75,7 @@ def test_custom_field_conditions_filter_contacts(client, container):
         return sorted(ids[c["id"]] for c in response.get_json()["items"])
 
     assert found("cf.budget.gt=1000") == ["papier"]
+    assert found("cf.budget.lt=1e300") == ["bois", "papier"]  # beyond 64-bit integers: compared as a float
     assert found("cf.budget.lte=500") == ["bois"]
     assert found("cf.budget.eq=500") == ["bois"]
     assert found("cf.budget.ne=500") == ["papier", "vide"]

@@ -6,7 +6,8 @@ from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCiph
 
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
-from contacts.service_layer import handlers, label_handlers
+from contacts.domain.errors import DuplicateContact
+from contacts.service_layer import custom_field_handlers, handlers, label_handlers
 from contacts.service_layer.bulk_create import create_many
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -70,3 +71,27 @@ def test_two_rows_of_one_batch_with_the_same_email(uow):
     with uow:
         contact = uow.contacts.get("acct-1", outcomes[0].contact_id)
     assert (contact.details["first_name"], contact.details["last_name"]) == ("A", "B")
+
+
+def test_a_skipped_row_leaves_no_claim_behind_and_an_update_claims_what_it_adds(uow):
+    existing = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "L", "emails": [{"address": "louise@papier.fr"}]}), uow)
+    row = {"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}], "phones": [{"number": "06 11 11 11 11"}]}
+    assert statuses(create_many(uow, "acct-1", [row], on_match="skip")) == ["skipped"]
+    # the row's phone was claimed in bulk for a contact that was never stored: it is free again
+    other = handlers.create_contact(commands.CreateContact("acct-1", {"phones": [{"number": "06 11 11 11 11"}]}), uow)
+    row = {"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}], "phones": [{"number": "06 22 22 22 22"}]}
+    assert statuses(create_many(uow, "acct-1", [row], on_match="update")) == ["updated"]
+    with pytest.raises(DuplicateContact) as excinfo:  # the phone the update added is the contact's now
+        handlers.create_contact(commands.CreateContact("acct-1", {"phones": [{"number": "+33 6 22 22 22 22"}]}), uow)
+    assert excinfo.value.extra["existing_contact_id"] == existing.id != other.id
+
+
+def test_an_update_keeps_the_matched_contacts_custom_values(uow):
+    custom_field_handlers.add_custom_field(commands.AddCustomField("acct-1", "Budget", "number"), uow)
+    existing = handlers.create_contact(commands.CreateContact("acct-1", {
+        "emails": [{"address": "a@x.fr"}], "custom_fields": {"budget": 10}}), uow)
+    outcomes = create_many(uow, "acct-1", [{"first_name": "A", "emails": [{"address": "a@x.fr"}]}], on_match="update")
+    assert statuses(outcomes) == ["updated"]
+    with uow:
+        assert uow.contacts.get("acct-1", existing.id).details["custom_fields"] == {"budget": 10}

@@ -121,3 +121,16 @@ def test_merging_again_after_an_interruption_adds_nothing(uow):
         uow.commit()  # the process stopped here: the source still exists
     merged = merge(uow, target, source)
     assert [e["address"] for e in merged.details["emails"]] == ["t@x.fr", "s@x.fr"]
+
+
+def test_a_merge_sent_again_after_some_sources_were_merged_finishes_the_rest(uow):
+    target = create(uow, first_name="T")
+    done, left = create(uow, first_name="A", emails=[{"address": "a@x.fr"}]), create(uow, emails=[{"address": "b@x.fr"}])
+    merge(uow, target, done)
+    merged = merge(uow, target, done, left)  # `done` is merged into the target already: passed over
+    assert [e["address"] for e in merged.details["emails"]] == ["a@x.fr", "b@x.fr"]
+    assert merge(uow, target, done, left).revision == merged.revision  # nothing left to do
+    other, elsewhere = create(uow, first_name="O"), create(uow, first_name="X")
+    merge(uow, other, elsewhere)
+    with pytest.raises(ContactNotFound):  # merged into another contact: not this merge's to pass over
+        merge(uow, target, elsewhere)

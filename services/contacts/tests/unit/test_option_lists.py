@@ -143,3 +143,14 @@ def test_an_account_reads_local_numbers_in_its_own_region(uow):
     changed = handlers.update_contact(commands.UpdateContact("acct-be", contact.id, contact.revision,
                                                              {"first_name": "Luc"}), uow)
     assert changed.details["phones"][0]["e164"] == "+3221234569"
+
+
+def test_changing_the_region_does_not_reread_numbers_stored_before(uow):
+    contact = handlers.create_contact(commands.CreateContact("acct-1", {"phones": [{"number": "03 20 06 51 26"}]}), uow)
+    assert contact.details["phones"][0]["e164"] == "+33320065126"
+    handlers.set_phone_region(commands.SetPhoneRegion("acct-1", "BE"), uow)
+    renamed = handlers.update_contact(commands.UpdateContact("acct-1", contact.id, contact.revision, {"first_name": "L"}), uow)
+    assert renamed.details["phones"][0]["e164"] == "+33320065126"  # read in FR when it was stored
+    added = handlers.update_contact(commands.UpdateContact("acct-1", contact.id, renamed.revision, {"phones": [
+        *renamed.details["phones"], {"number": "02 123 45 67"}]}), uow)
+    assert [p["e164"] for p in added.details["phones"]] == ["+33320065126", "+3221234567"]  # a new one: BE
