@@ -54,7 +54,12 @@ def kafka_ready(bootstrap_servers: str, timeout: float = 5.0) -> bool:
 
 
 def new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    """A random cluster id as Kafka writes them (16 bytes, URL-safe base64). One starting with `-`
+    would be read as an option by the storage tool (1 in 64; it failed a CI run), so, like Kafka's own
+    Uuid.randomUuid, we draw again."""
+    while (cluster_id := base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")).startswith("-"):
+        pass
+    return cluster_id
 
 
 class KafkaBroker(processes.LocalServer):
