@@ -24,10 +24,11 @@ from typing import Iterable, Iterator
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, DependencyUnavailable
+from crm_platform.mongo import insert_all_new
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +139,14 @@ class MongoEventStore(EventStore):
         try:
             last = self._next_positions(len(commits))
             documents = [self._commit_document(events, last - len(commits) + 1 + i) for i, events in enumerate(commits)]
-            refused = _insert_all(self._commits, documents)
+            refused = insert_all_new(self._commits, documents)
         except PyMongoError as exc:
             raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
-        stored = [doc for i, doc in enumerate(documents) if i not in set(refused)]
+        refused_set = set(refused)
+        stored = [doc for i, doc in enumerate(documents) if i not in refused_set]
         try:
             if stored:
-                _insert_all(self._outbox, [_notice(doc) for doc in stored])
+                insert_all_new(self._outbox, [_notice(doc) for doc in stored])
         except PyMongoError:
             log.warning("outbox notices not written; the relay sweep will publish them", extra={"commits": len(stored)})
         return refused
@@ -199,18 +201,6 @@ class MongoEventStore(EventStore):
 def _notice(commit: dict) -> dict:
     """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits."""
     return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "events")}
-
-
-def _insert_all(collection: Collection, documents: list[dict]) -> list[int]:
-    """Insert in bulk, unordered; the indexes refused for a duplicate key (other errors raise)."""
-    try:
-        collection.insert_many(documents, ordered=False)
-        return []
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != 11000 for error in errors):
-            raise
-        return sorted(error["index"] for error in errors)
 
 
 class InMemoryEventStore(EventStore):

@@ -5,7 +5,7 @@ import os
 import threading
 
 from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 
 class MongoConnection:
@@ -44,3 +44,21 @@ class MongoConnection:
             return True
         except PyMongoError:
             return False
+
+
+DUPLICATE_KEY = 11000
+
+
+def insert_all_new(collection, documents: list[dict]) -> list[int]:
+    """Insert in one unordered bulk statement; the indexes of the documents refused because their key
+    exists already (the others are stored). Any other error raises."""
+    if not documents:
+        return []
+    try:
+        collection.insert_many(documents, ordered=False)
+        return []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return sorted(error["index"] for error in errors)

@@ -25,7 +25,9 @@ from datetime import datetime, timezone
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
+
+from crm_platform.mongo import insert_all_new
 
 ALGORITHM = "AES-256-GCM"
 SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
@@ -126,17 +128,12 @@ class MongoSubjectKeyStore(SubjectKeyStore):
             nonce = os.urandom(12)
             docs.append({"_id": subject, "nonce": nonce, "created_at": datetime.now(timezone.utc),
                          "wrapped_key": self._master.encrypt(nonce, keys[subject], subject.encode())})
-        try:
-            self._keys.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != 11000 for error in errors):
-                raise
-            existing = [subjects[error["index"]] for error in errors]
+        existing = [subjects[index] for index in insert_all_new(self._keys, docs)]
+        if existing:
             found = self.find_many(existing)
             missing = [subject for subject in existing if subject not in found]
             if missing:
-                raise SubjectErased(missing[0]) from None
+                raise SubjectErased(missing[0])
             keys.update(found)
         return keys
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
+
+from crm_platform.mongo import insert_all_new
 
 
 def identities(account_id: str, details: dict) -> list[tuple[str, str]]:
@@ -66,18 +68,10 @@ class MongoIdentityClaims(IdentityClaims):
 
     def claim_new(self, claims: list[tuple[str, str]]) -> set[str]:
         """One bulk insert (imports); what collided is reported, not looked at."""
-        if not claims:
-            return set()
         now = _now()
-        try:
-            self._claims.insert_many([{"_id": identity, "contact_id": contact_id, "claimed_at": now}
-                                      for identity, contact_id in claims], ordered=False)
-            return set()
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != 11000 for error in errors):
-                raise
-            return {claims[error["index"]][0] for error in errors}
+        refused = insert_all_new(self._claims, [{"_id": identity, "contact_id": contact_id, "claimed_at": now}
+                                                for identity, contact_id in claims])
+        return {claims[index][0] for index in refused}
 
     def take_over(self, identity: str, stale_owner: str, contact_id: str) -> bool:
         result = self._claims.update_one(

@@ -12,9 +12,9 @@ from typing import Iterator
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
 
 from crm_platform.errors import NotFound
+from crm_platform.mongo import insert_all_new
 
 
 class ImportNotFound(NotFound):
@@ -54,11 +54,7 @@ class ImportStore:
             return
         docs = [{"_id": f"{import_id}:{number:09d}", "import_id": import_id, "account_id": account_id,
                  "row_number": number, "cells": cells, "reasons": reasons} for number, cells, reasons in failures]
-        try:
-            self.failures.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:  # rows written by an earlier run of the same batch
-            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
-                raise
+        insert_all_new(self.failures, docs)  # those refused were written by an earlier run of the same batch
 
     def failed_rows(self, import_id: str) -> Iterator[tuple[int, list[str], list[str]]]:
         for doc in self.failures.find({"import_id": import_id}).sort("row_number", ASCENDING):

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
 
 from crm_platform.envelope import EventEnvelope
+from crm_platform.mongo import insert_all_new
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.projections import versioned_upsert
 
@@ -31,6 +31,16 @@ def view_fields(details: dict, created_at: str) -> dict:
     fields["labels"] = list(details.get("labels", []))
     fields.update(search_fields(details))
     fields["created_at"] = datetime.fromisoformat(created_at)
+    return fields
+
+
+def live_fields(envelope: EventEnvelope, event) -> dict:
+    """The read-model document of a live contact after this event (without its version)."""
+    fields = {"account_id": envelope.account_id, "updated_at": envelope.occurred_at,
+              **view_fields(event.details, event.created_at), "deleted": False}
+    if envelope.aggregate_version == 1:
+        # A new contact's first activity goes in with the insert: no second write on the hot path.
+        fields["last_activity_at"] = as_stored(envelope.occurred_at)
     return fields
 
 
@@ -61,21 +71,10 @@ class ContactsProjection:
                 continue
             if not isinstance(event, ContactCreated):
                 continue
-            docs.append({"_id": envelope.aggregate_id, "account_id": envelope.account_id,
-                         "updated_at": envelope.occurred_at, **view_fields(event.details, event.created_at),
-                         "last_activity_at": as_stored(envelope.occurred_at), "deleted": False, "version": 1})
+            docs.append({"_id": envelope.aggregate_id, **live_fields(envelope, event), "version": 1})
             event_ids.append(envelope.event_id)
-        if not docs:
-            return set()
-        try:
-            self.collection.insert_many(docs, ordered=False)
-            return set(event_ids)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(error.get("code") != 11000 for error in errors):
-                raise
-            refused = {error["index"] for error in errors}
-            return {event_id for i, event_id in enumerate(event_ids) if i not in refused}
+        refused = set(insert_all_new(self.collection, docs))
+        return {event_id for i, event_id in enumerate(event_ids) if i not in refused}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Apply one contact event; True if it changed the view."""
@@ -96,14 +95,8 @@ class ContactsProjection:
                 self.collection, key, envelope.aggregate_version, tombstone,
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
-        fields = view_fields(event.details, event.created_at)
-        if envelope.aggregate_version == 1:
-            # A new contact's first activity goes in with the insert: no second write on the hot path.
-            fields["last_activity_at"] = as_stored(envelope.occurred_at)
-        applied = versioned_upsert(
-            self.collection, key, envelope.aggregate_version, {**stamp, **fields, "deleted": False},
-            replace_same_version=rebuilding,
-        )
+        applied = versioned_upsert(self.collection, key, envelope.aggregate_version, live_fields(envelope, event),
+                                   replace_same_version=rebuilding)
         if envelope.aggregate_version > 1:
             touch_last_activity(self.collection, key, envelope.occurred_at)
         return applied
