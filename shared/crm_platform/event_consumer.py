@@ -29,9 +29,9 @@ from crm_platform.kafka_clients import dead_letter_topic
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[EventEnvelope], None]
-# Called with a polled batch's raw values before its events are handled one by one; what it returns is
-# entered around them (e.g. the personal-data keys of the whole batch read in one query).
-BatchContext = Callable[[list[bytes]], contextlib.AbstractContextManager]
+# Called with a polled batch's envelopes (each parsed once, here) before they are handled one by one; what
+# it returns is entered around them (e.g. the personal-data keys of the whole batch read in one query).
+BatchContext = Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, DependencyUnavailable, KafkaError)
 
 
@@ -79,9 +79,10 @@ class EventConsumer:
         handled = 0
         for partition, records in consumer.poll(timeout_ms=timeout_ms).items():
             done = None
-            with self._prepared(records):
-                for record in records:
-                    if not self._handle_record(record, stop):
+            parsed = [(record, _parsed(record)) for record in records]
+            with self._prepared([envelope for _, envelope in parsed if isinstance(envelope, EventEnvelope)]):
+                for record, envelope in parsed:
+                    if not self._handle_record(record, envelope, stop):
                         break  # stopping: the rest stays uncommitted and will be re-delivered
                     done = record
                     handled += 1
@@ -92,21 +93,19 @@ class EventConsumer:
         return handled
 
     @contextlib.contextmanager
-    def _prepared(self, records):
+    def _prepared(self, envelopes: list[EventEnvelope]):
         with contextlib.ExitStack() as stack:
             if self._batch_context is not None:
                 try:
-                    stack.enter_context(self._batch_context([record.value for record in records]))
+                    stack.enter_context(self._batch_context(envelopes))
                 except Exception:  # preparing is an optimisation: the events are handled one by one anyway
                     log.warning("could not prepare a batch; handling its events one by one", exc_info=True,
                                 extra={"consumer": self.name})
             yield
 
-    def _handle_record(self, record, stop: threading.Event) -> bool:
-        try:
-            envelope = envelope_from_json_bytes(record.value)
-        except MalformedEvent as exc:
-            self._dead_letter(record, exc, attempts=1)
+    def _handle_record(self, record, envelope: EventEnvelope | MalformedEvent, stop: threading.Event) -> bool:
+        if isinstance(envelope, MalformedEvent):
+            self._dead_letter(record, envelope, attempts=1)
             return True
         trace = request_context.TraceContext(
             request_id=request_context.new_id(),
@@ -147,6 +146,13 @@ class EventConsumer:
         future.get(timeout=30)  # raises if Kafka refuses: then nothing is committed and it is retried
         self.dead_lettered += 1
         log.error("event dead-lettered", extra=_where(record, error))
+
+
+def _parsed(record) -> EventEnvelope | MalformedEvent:
+    try:
+        return envelope_from_json_bytes(record.value)
+    except MalformedEvent as exc:
+        return exc
 
 
 def _where(record, error: BaseException) -> dict:

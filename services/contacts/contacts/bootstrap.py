@@ -6,7 +6,6 @@ import threading
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
-from crm_platform.envelope import MalformedEvent, envelope_from_json_bytes
 from crm_platform.event_store import MongoEventStore
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -96,16 +95,10 @@ class Container:
         return self.read_models()
 
     @contextlib.contextmanager
-    def projection_batch(self, values: list[bytes]):
+    def projection_batch(self, envelopes: list):
         """Around a polled batch of events: their personal-data keys read in one query, and new contacts'
         documents inserted in one statement (one scan on FerretDB, not one per event); the events are then
         handled one by one as usual, the contacts read model skipping those inserted already."""
-        envelopes = []
-        for value in values:
-            try:
-                envelopes.append(envelope_from_json_bytes(value))
-            except MalformedEvent:
-                continue  # the consumer dead-letters it when it gets there
         subjects = [e.payload["personal"]["subject"] for e in envelopes
                     if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
         with self.cipher.keys_ready(subjects):

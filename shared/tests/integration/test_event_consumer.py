@@ -113,8 +113,8 @@ def test_a_batch_context_surrounds_the_events_of_a_polled_batch(infra, topic_nam
     batches, seen, inside = [], [], []
 
     @contextlib.contextmanager
-    def batch(values):
-        batches.append(len(values))
+    def batch(envelopes):
+        batches.append(len(envelopes))
         inside.append(True)
         yield
         inside.pop()
