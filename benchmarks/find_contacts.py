@@ -72,7 +72,7 @@ def container_of(env: dict):
 
 
 def seed_read_model(env: dict, account_id: str, count: int, batch: int) -> dict:
-    from contacts.adapters.projection import view_fields
+    from contacts.adapters.contacts_projection import view_fields
     from contacts.domain.model import Contact
 
     contacts = container_of(env).projection.collection

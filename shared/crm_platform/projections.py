@@ -14,7 +14,9 @@ from typing import Callable, Iterable
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,31 @@ def versioned_upsert(
         if collection.update_one({"_id": doc_id, "version": current["version"]}, update).matched_count == 1:
             return True
         # another writer moved the document between our read and our write: decide again
+
+
+class Projection:
+    """A read model in one collection, built from the events of one aggregate type, decoded by the service's codec.
+
+    A subclass names the aggregate type and writes `project`, usually one `versioned_upsert`.
+    """
+
+    aggregate_type: str
+
+    def __init__(self, collection: Collection, codec: EventCodec) -> None:
+        self.collection = collection
+        self.codec = codec
+
+    def ensure_indexes(self) -> None:
+        """Indexes of the read model's queries (none: read by _id only)."""
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        """Apply one event if it is of this read model's aggregate type; True if it changed the read model."""
+        if envelope.aggregate_type != self.aggregate_type:
+            return False
+        return self.project(envelope, self.codec.from_envelope(envelope), rebuilding)
+
+    def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
+        raise NotImplementedError
 
 
 def replay(events: Iterable[EventEnvelope], apply: Callable[[EventEnvelope], object], progress_every: int = 1000) -> int:

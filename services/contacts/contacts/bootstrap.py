@@ -6,6 +6,7 @@ import threading
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
+from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import MongoEventStore
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -16,15 +17,15 @@ from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
 from contacts import config
 from contacts.adapters.attachment_files import AttachmentFiles
-from contacts.adapters.attachment_store import AttachmentsProjection
-from contacts.adapters.custom_field_store import CustomFieldsProjection
+from contacts.adapters.attachments_projection import AttachmentsProjection
+from contacts.adapters.contacts_projection import ContactsProjection
+from contacts.adapters.custom_fields_projection import CustomFieldsProjection
 from contacts.adapters.identity_claims import MongoIdentityClaims
 from contacts.adapters.import_store import ImportStore
-from contacts.adapters.label_store import LabelOrderProjection, LabelsProjection
-from contacts.adapters.note_store import NotesProjection
-from contacts.adapters.option_list_store import OptionListsProjection
-from contacts.adapters.saved_view_store import SavedViewsProjection
-from contacts.adapters.projection import ContactsProjection
+from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProjection
+from contacts.adapters.notes_projection import NotesProjection
+from contacts.adapters.option_lists_projection import OptionListsProjection
+from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -48,25 +49,30 @@ class Container:
         keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
         return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
 
+    @cached_property
+    def codec(self) -> EventCodec:
+        """Decodes (and encodes) every event this service stores and publishes."""
+        return UnitOfWork.event_codec(self.cipher)
+
     @property
     def projection(self) -> ContactsProjection:
-        return ContactsProjection(self.db["contacts"], self.cipher)
+        return ContactsProjection(self.db["contacts"], self.codec)
 
     @property
     def labels_projection(self) -> LabelsProjection:
-        return LabelsProjection(self.db["labels"])
+        return LabelsProjection(self.db["labels"], self.codec)
 
     @property
     def custom_fields_projection(self) -> CustomFieldsProjection:
-        return CustomFieldsProjection(self.db["custom_fields"])
+        return CustomFieldsProjection(self.db["custom_fields"], self.codec)
 
     @property
     def notes_projection(self) -> NotesProjection:
-        return NotesProjection(self.db["notes"], self.cipher, self.db["contacts"])
+        return NotesProjection(self.db["notes"], self.codec, self.db["contacts"])
 
     @property
     def attachments_projection(self) -> AttachmentsProjection:
-        return AttachmentsProjection(self.db["attachments"], self.cipher, self.db["contacts"])
+        return AttachmentsProjection(self.db["attachments"], self.codec, self.db["contacts"])
 
     @property
     def attachment_files(self) -> AttachmentFiles:
@@ -74,15 +80,15 @@ class Container:
 
     @property
     def saved_views_projection(self) -> SavedViewsProjection:
-        return SavedViewsProjection(self.db["saved_views"])
+        return SavedViewsProjection(self.db["saved_views"], self.codec)
 
     @property
     def label_order_projection(self) -> LabelOrderProjection:
-        return LabelOrderProjection(self.db["label_orders"])
+        return LabelOrderProjection(self.db["label_orders"], self.codec)
 
     @property
     def option_lists_projection(self) -> OptionListsProjection:
-        return OptionListsProjection(self.db["option_lists"])
+        return OptionListsProjection(self.db["option_lists"], self.codec)
 
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,

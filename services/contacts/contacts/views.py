@@ -4,11 +4,11 @@ from __future__ import annotations
 from pymongo import DESCENDING
 from pymongo.collection import Collection
 
+from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import EventStore
-from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+from crm_platform.personal_data import SubjectErased
 
-from contacts.adapters.event_codec import from_envelope
-from contacts.adapters.saved_view_store import query_from_pairs
+from contacts.adapters.saved_views_projection import query_from_pairs
 from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
@@ -48,7 +48,7 @@ def attachment_ids_of(attachments: Collection, account_id: str, contact_id: str)
     return [d["_id"] for d in attachments.find(query, {"_id": 1})]
 
 
-def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: str, contact_id: str) -> list[dict]:
+def contact_history(store: EventStore, codec: EventCodec, account_id: str, contact_id: str) -> list[dict]:
     """Every change to a contact, newest first, read from its events: who, when, and each field's before/after."""
     history = store.load(contact_id)
     if not history or history[0].account_id != account_id:
@@ -56,7 +56,7 @@ def contact_history(store: EventStore, cipher: PersonalDataCipher, account_id: s
     entries, before = [], {}
     for envelope in history:
         try:
-            event = from_envelope(envelope, cipher)
+            event = codec.from_envelope(envelope)
         except SubjectErased:
             raise ContactNotFound(contact_id) from None
         after = {} if isinstance(event, ContactDeleted) else event.details

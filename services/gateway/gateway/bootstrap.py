@@ -13,6 +13,7 @@ from crm_platform.outbox_relay import OutboxRelay
 from gateway import config
 from gateway.adapters.accounts import AccountDirectory
 from gateway.adapters.upstream import UpstreamClient
+from gateway.service_layer.unit_of_work import UnitOfWork
 
 
 class Container:
@@ -33,7 +34,7 @@ class Container:
 
     @property
     def accounts(self) -> AccountDirectory:
-        return AccountDirectory(self.db, self.event_store)
+        return AccountDirectory(self.db, UnitOfWork(self.event_store))
 
     def upstream_answers(self, name: str) -> Callable[[], bool]:
         def check() -> bool:

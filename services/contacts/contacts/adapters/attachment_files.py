@@ -13,7 +13,7 @@ from pymongo.errors import PyMongoError
 from crm_platform.blobs import BlobInfo, BlobStore
 from crm_platform.personal_data import PersonalDataCipher
 
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 
 log = logging.getLogger(__name__)
 

@@ -9,27 +9,27 @@ from __future__ import annotations
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
+from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
-from crm_platform.personal_data import PersonalDataCipher, SubjectErased
-from crm_platform.projections import versioned_upsert
+from crm_platform.event_codec import EventCodec
+from crm_platform.personal_data import SubjectErased
+from crm_platform.projections import Projection, versioned_upsert
 
 from contacts.adapters.activity import touch_last_activity
 
 
-class ContactItemsProjection:
-    aggregate_type: str
+class ContactItemsProjection(Projection):
     personal_columns: tuple[str, ...]  # dropped when the item is deleted or its contact erased
 
-    def __init__(self, collection: Collection, cipher: PersonalDataCipher, contacts: Collection) -> None:
-        self.collection = collection
-        self._cipher = cipher
+    def __init__(self, collection: Collection, codec: EventCodec, contacts: Collection) -> None:
+        super().__init__(collection, codec)
         self._contacts = contacts
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("contact_id", ASCENDING), ("created_at", DESCENDING)], name="contact_newest")
 
-    def live_columns(self, envelope: EventEnvelope) -> dict | None:
-        """The item's columns after this event; None if it deletes the item; SubjectErased if its contact was erased."""
+    def live_columns(self, event: DomainEvent) -> dict | None:
+        """The item's columns after this event; None if it deletes the item."""
         raise NotImplementedError
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
@@ -39,7 +39,7 @@ class ContactItemsProjection:
         base = {"account_id": envelope.account_id, "contact_id": envelope.payload["contact_id"],
                 "updated_at": envelope.occurred_at}
         try:
-            columns = self.live_columns(envelope)
+            columns = self.live_columns(self.codec.from_envelope(envelope))
         except SubjectErased:
             columns = None
         if columns is None:

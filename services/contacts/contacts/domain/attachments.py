@@ -6,11 +6,15 @@ current; a new picture replaces the old one in the same commit.
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import NotFound
+
+from contacts.domain.events import CONTACT_SUBJECT
 
 FILE, PROFILE_PICTURE = KINDS = ("file", "profile_picture")
 
@@ -41,16 +45,39 @@ class StoredFile:
         return tuple(b for b in (self.blob_id, self.thumbnail_blob_id) if b)
 
 
+class AttachmentEvent(DomainEvent):
+    """The file name and digest are sealed with the contact's key, as the content is (attachment_files.py)."""
+
+    aggregate_id_field = "attachment_id"
+    personal_fields = ("file_name", "sha256")
+    data_subject = CONTACT_SUBJECT
+
+
 @dataclass(frozen=True)
-class AttachmentState:
-    """What every attachment event but the deletion carries: the whole attachment."""
+class AttachmentState(AttachmentEvent):
+    """What every attachment event but the deletion carries: the whole attachment (its file's fields flat)."""
 
     attachment_id: str
     account_id: str
     contact_id: str
     kind: str
-    file: StoredFile
     created_at: str
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    blob_id: str
+    thumbnail_blob_id: str | None
+
+    @classmethod
+    def of(cls, attachment_id: str, account_id: str, contact_id: str, kind: str, file: StoredFile, created_at: str,
+           **more: str) -> "AttachmentState":
+        return cls(attachment_id, account_id, contact_id, kind, created_at, *dataclasses.astuple(file), **more)
+
+    @property
+    def file(self) -> StoredFile:
+        return StoredFile(self.file_name, self.content_type, self.size, self.sha256, self.blob_id,
+                          self.thumbnail_blob_id)
 
 
 @dataclass(frozen=True)
@@ -66,43 +93,50 @@ class AttachmentMoved(AttachmentState):
 
 
 @dataclass(frozen=True)
-class AttachmentDeleted:
+class AttachmentDeleted(AttachmentEvent):
     attachment_id: str
     account_id: str
     contact_id: str
 
 
-AttachmentEvent = AttachmentAdded | AttachmentMoved | AttachmentDeleted
+PICTURE_PREFIX = "picture-"
 
 
 def picture_id(contact_id: str) -> str:
-    return f"picture-{contact_id}"
+    return f"{PICTURE_PREFIX}{contact_id}"
 
 
-class Attachment:
-    def __init__(self, attachment_id: str, account_id: str, contact_id: str, revision: int = 0) -> None:
-        self.id = attachment_id
-        self.account_id = account_id
+class Attachment(Aggregate):
+    aggregate_type = "Attachment"
+    event_classes = (AttachmentAdded, AttachmentMoved, AttachmentDeleted)
+    latest_event_is_state = True
+
+    def __init__(self, attachment_id: str, account_id: str, contact_id: str = "") -> None:
+        super().__init__(attachment_id, account_id)
         self.contact_id = contact_id
         self.kind = FILE
         self.file: StoredFile | None = None
         self.created_at = ""
-        self.revision = revision
         self.deleted = False
-        self.pending: list[AttachmentEvent] = []
+
+    @property
+    def gone(self) -> bool:
+        return not self.live
+
+    @classmethod
+    def not_found(cls, aggregate_id: str) -> AttachmentNotFound:
+        return AttachmentNotFound(aggregate_id)
 
     @classmethod
     def add_file(cls, account_id: str, contact_id: str, file: StoredFile) -> "Attachment":
         attachment = cls(str(uuid.uuid4()), account_id, contact_id)
-        attachment._record(AttachmentAdded(attachment.id, account_id, contact_id, FILE, file, _now()))
+        attachment._record(AttachmentAdded.of(attachment.id, account_id, contact_id, FILE, file, _now()))
         return attachment
 
     @classmethod
-    def restore(cls, latest: AttachmentEvent, revision: int) -> "Attachment":
-        """The attachment as its newest event leaves it: every event but a deletion carries all of it."""
-        attachment = cls(latest.attachment_id, latest.account_id, latest.contact_id, revision - 1)
-        attachment._apply(latest)
-        return attachment
+    def blank(cls, aggregate_id: str, account_id: str) -> "Attachment":
+        """Before its first event; a picture's contact is in its id (see picture_id)."""
+        return cls(aggregate_id, account_id, aggregate_id.removeprefix(PICTURE_PREFIX))
 
     @property
     def live(self) -> bool:
@@ -113,14 +147,14 @@ class Attachment:
         replaced = self.file if self.live else None
         if replaced is not None:
             self._record(AttachmentDeleted(self.id, self.account_id, self.contact_id))
-        self._record(AttachmentAdded(self.id, self.account_id, self.contact_id, PROFILE_PICTURE, file, _now()))
+        self._record(AttachmentAdded.of(self.id, self.account_id, self.contact_id, PROFILE_PICTURE, file, _now()))
         return replaced
 
     def move_to(self, contact_id: str, file: StoredFile) -> None:
         """Move to another contact, with `file` the copy of the content sealed for that contact."""
         self._check_live()
-        self._record(AttachmentMoved(self.id, self.account_id, contact_id, self.kind, file, self.created_at,
-                                     self.contact_id))
+        self._record(AttachmentMoved.of(self.id, self.account_id, contact_id, self.kind, file, self.created_at,
+                                        from_contact_id=self.contact_id))
 
     def delete(self) -> None:
         self._check_live()
@@ -130,12 +164,7 @@ class Attachment:
         if not self.live:
             raise AttachmentNotFound(self.id)
 
-    def _record(self, event: AttachmentEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
-
     def _apply(self, event: AttachmentEvent) -> None:
-        self.revision += 1
         self.contact_id = event.contact_id
         self.deleted = isinstance(event, AttachmentDeleted)
         if not self.deleted:

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput
 
 
 @dataclass(frozen=True)
-class DefaultPhoneRegionSet:
+class DefaultPhoneRegionSet(DomainEvent):
     account_id: str
     region: str
 
@@ -22,20 +23,17 @@ def settings_id(account_id: str) -> str:
     return f"contact-settings:{account_id}"
 
 
-class ContactSettings:
+class ContactSettings(Aggregate):
+    aggregate_type = "ContactSettings"
+    event_classes = (DefaultPhoneRegionSet,)
+
     def __init__(self, account_id: str) -> None:
-        self.id = settings_id(account_id)
-        self.account_id = account_id
+        super().__init__(settings_id(account_id), account_id)
         self.phone_region: str | None = None  # None: the deployment's default
-        self.revision = 0
-        self.pending: list[DefaultPhoneRegionSet] = []
 
     @classmethod
-    def from_history(cls, account_id: str, history: list[DefaultPhoneRegionSet]) -> "ContactSettings":
-        settings = cls(account_id)
-        for event in history:
-            settings._apply(event)
-        return settings
+    def blank(cls, aggregate_id: str, account_id: str) -> "ContactSettings":
+        return cls(account_id)
 
     def set_phone_region(self, region: str) -> None:
         region = (region or "").strip().upper()
@@ -43,10 +41,7 @@ class ContactSettings:
             raise InvalidInput("unknown phone region", errors={
                 "default_phone_region": ["a region phonenumbers knows, as an ISO 3166-1 alpha-2 code (FR, BE, CH...)"]})
         if region != self.phone_region:
-            event = DefaultPhoneRegionSet(self.account_id, region)
-            self._apply(event)
-            self.pending.append(event)
+            self._record(DefaultPhoneRegionSet(self.account_id, region))
 
     def _apply(self, event: DefaultPhoneRegionSet) -> None:
-        self.revision += 1
         self.phone_region = event.region

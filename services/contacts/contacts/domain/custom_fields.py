@@ -6,6 +6,8 @@ uniqueness of keys hold under concurrent changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from crm_platform.aggregates import Aggregate, DomainEvent
 from datetime import date
 
 from crm_platform.errors import Conflict, InvalidInput, NotFound
@@ -24,7 +26,7 @@ class CustomFieldNotFound(NotFound):
 
 
 @dataclass(frozen=True)
-class CustomFieldAdded:
+class CustomFieldAdded(DomainEvent):
     account_id: str
     key: str
     name: str
@@ -32,14 +34,14 @@ class CustomFieldAdded:
 
 
 @dataclass(frozen=True)
-class CustomFieldRenamed:
+class CustomFieldRenamed(DomainEvent):
     account_id: str
     key: str
     name: str
 
 
 @dataclass(frozen=True)
-class CustomFieldRemoved:
+class CustomFieldRemoved(DomainEvent):
     account_id: str
     key: str
 
@@ -51,22 +53,19 @@ def field_set_id(account_id: str) -> str:
     return f"custom-fields:{account_id}"
 
 
-class CustomFieldSet:
+class CustomFieldSet(Aggregate):
     """Every custom field definition of one account."""
 
+    aggregate_type = "CustomFieldSet"
+    event_classes = (CustomFieldAdded, CustomFieldRenamed, CustomFieldRemoved)
+
     def __init__(self, account_id: str) -> None:
-        self.id = field_set_id(account_id)
-        self.account_id = account_id
+        super().__init__(field_set_id(account_id), account_id)
         self.fields: dict[str, dict] = {}  # key -> {"name", "type"}, in creation order
-        self.revision = 0
-        self.pending: list[CustomFieldEvent] = []
 
     @classmethod
-    def from_history(cls, account_id: str, history: list[CustomFieldEvent]) -> "CustomFieldSet":
-        field_set = cls(account_id)
-        for event in history:
-            field_set._apply(event)
-        return field_set
+    def blank(cls, aggregate_id: str, account_id: str) -> "CustomFieldSet":
+        return cls(account_id)
 
     @property
     def types(self) -> dict[str, str]:
@@ -100,12 +99,7 @@ class CustomFieldSet:
         if key not in self.fields:
             raise CustomFieldNotFound(key)
 
-    def _record(self, event: CustomFieldEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
-
     def _apply(self, event: CustomFieldEvent) -> None:
-        self.revision += 1
         if isinstance(event, CustomFieldAdded):
             self.fields[event.key] = {"name": event.name, "type": event.type}
         elif isinstance(event, CustomFieldRenamed):

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from crm_platform.aggregates import DomainEvent
+
+# Every field of a contact can identify its person, so all of them are sealed with the contact's key
+# (`labels`, `function` and `department` are keys of the account's lists, not personal: they travel in clear).
+PERSONAL_FIELDS = (
+    "first_name", "last_name", "company", "job_title", "code", "vat_number", "info_email",
+    "websites", "emails", "phones", "addresses", "custom_fields",
+)
+
+
+# The key a contact's personal data is sealed (and shredded) under; its notes and files use it too.
+CONTACT_SUBJECT = "contact:{contact_id}"
+
+
+def data_subject(contact_id: str) -> str:
+    """The key name under which a contact's personal data is encrypted (and shredded)."""
+    return CONTACT_SUBJECT.format(contact_id=contact_id)
+
+
+class ContactEvent(DomainEvent):
+    """Events of the contact aggregate; `details` holds the contact's state after the change."""
+
+    personal_fields = tuple(f"details.{name}" for name in PERSONAL_FIELDS)
+    data_subject = CONTACT_SUBJECT
+
 
 @dataclass(frozen=True)
-class ContactCreated:
+class ContactCreated(ContactEvent):
     contact_id: str
     account_id: str
     details: dict
@@ -14,7 +39,7 @@ class ContactCreated:
 
 
 @dataclass(frozen=True)
-class ContactUpdated:
+class ContactUpdated(ContactEvent):
     contact_id: str
     account_id: str
     details: dict
@@ -23,7 +48,7 @@ class ContactUpdated:
 
 
 @dataclass(frozen=True)
-class LabelAssigned:
+class LabelAssigned(ContactEvent):
     contact_id: str
     account_id: str
     label_key: str
@@ -32,7 +57,7 @@ class LabelAssigned:
 
 
 @dataclass(frozen=True)
-class LabelUnassigned:
+class LabelUnassigned(ContactEvent):
     contact_id: str
     account_id: str
     label_key: str
@@ -41,7 +66,7 @@ class LabelUnassigned:
 
 
 @dataclass(frozen=True)
-class ContactsMerged:
+class ContactsMerged(ContactEvent):
     """The sources' emails, phones, addresses, websites, labels and custom values now live on this contact;
     the sources are deleted (`ContactDeleted.merged_into`). Other services re-point source ids to this one."""
 
@@ -53,20 +78,12 @@ class ContactsMerged:
 
 
 @dataclass(frozen=True)
-class ContactDeleted:
+class ContactDeleted(ContactEvent):
     contact_id: str
     account_id: str
     merged_into: str | None = None  # set when the contact was merged into another one
 
 
-ContactEvent = ContactCreated | ContactUpdated | LabelAssigned | LabelUnassigned | ContactsMerged | ContactDeleted
 # Events after which the contact exists, carrying its whole state in `details`.
 STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)
-
-# `details` also holds `labels` (label keys): not personal, so it travels in clear.
-# Fields of `details` that identify a person: they travel sealed with the contact's key.
-# Every field of a contact can identify its person, so all of them are sealed.
-PERSONAL_FIELDS = (
-    "first_name", "last_name", "company", "job_title", "code", "vat_number", "info_email",
-    "websites", "emails", "phones", "addresses", "custom_fields",
-)
+CONTACT_EVENTS = (*STATEFUL_EVENTS, ContactDeleted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
 from contacts.domain.keys import KEY_PATTERN, key_from_name
@@ -25,8 +26,12 @@ class LabelKeyTaken(Conflict):
         super().__init__(f"a label with key {key!r} already exists in this account", label_key=key)
 
 
+class LabelEvent(DomainEvent):
+    aggregate_id_field = "label_id"
+
+
 @dataclass(frozen=True)
-class LabelCreated:
+class LabelCreated(LabelEvent):
     label_id: str
     account_id: str
     key: str
@@ -34,7 +39,7 @@ class LabelCreated:
 
 
 @dataclass(frozen=True)
-class LabelRenamed:
+class LabelRenamed(LabelEvent):
     label_id: str
     account_id: str
     key: str
@@ -42,13 +47,11 @@ class LabelRenamed:
 
 
 @dataclass(frozen=True)
-class LabelDeleted:
+class LabelDeleted(LabelEvent):
     label_id: str
     account_id: str
     key: str
 
-
-LabelEvent = LabelCreated | LabelRenamed | LabelDeleted
 
 
 def label_id(account_id: str, key: str) -> str:
@@ -62,30 +65,31 @@ def clean_name(name: str) -> str:
     return cleaned
 
 
-class Label:
-    def __init__(self, account_id: str, key: str) -> None:
-        self.id = label_id(account_id, key)
-        self.account_id = account_id
-        self.key = key
+class Label(Aggregate):
+    aggregate_type = "Label"
+    event_classes = (LabelCreated, LabelRenamed, LabelDeleted)
+
+    def __init__(self, aggregate_id: str, account_id: str) -> None:
+        super().__init__(aggregate_id, account_id)
+        self.key = ""
         self.name = ""
-        self.revision = 0
         self.deleted = False
-        self.pending: list[LabelEvent] = []
+
+    @property
+    def gone(self) -> bool:
+        return self.deleted
+
+    @classmethod
+    def not_found(cls, aggregate_id: str) -> LabelNotFound:
+        return LabelNotFound(aggregate_id.split(":", 2)[2])  # see label_id
 
     @classmethod
     def create(cls, account_id: str, name: str, key: str | None = None) -> "Label":
         key = key or key_from_name(name)
         if not KEY_PATTERN.match(key):
             raise InvalidInput("invalid label key", errors={"key": ["lowercase letters, digits and -, at most 64"]})
-        label = cls(account_id, key)
+        label = cls(label_id(account_id, key), account_id)
         label._record(LabelCreated(label.id, account_id, key, clean_name(name)))
-        return label
-
-    @classmethod
-    def from_history(cls, account_id: str, key: str, history: list[LabelEvent]) -> "Label":
-        label = cls(account_id, key)
-        for event in history:
-            label._apply(event)
         return label
 
     def recreate(self, name: str) -> None:
@@ -108,12 +112,8 @@ class Label:
         if self.deleted:
             raise LabelNotFound(self.key)
 
-    def _record(self, event: LabelEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
-
     def _apply(self, event: LabelEvent) -> None:
-        self.revision += 1
+        self.key = event.key
         if isinstance(event, (LabelCreated, LabelRenamed)):
             self.name, self.deleted = event.name, False
         else:
@@ -121,7 +121,7 @@ class Label:
 
 
 @dataclass(frozen=True)
-class LabelsReordered:
+class LabelsReordered(DomainEvent):
     account_id: str
     keys: list
 
@@ -130,31 +130,26 @@ def label_order_id(account_id: str) -> str:
     return f"label-order:{account_id}"
 
 
-class LabelOrder:
+class LabelOrder(Aggregate):
     """The order the account wants its labels (categories) listed in; labels it leaves out follow, by name."""
 
-    def __init__(self, account_id: str) -> None:
-        self.id = label_order_id(account_id)
-        self.account_id = account_id
+    aggregate_type = "LabelOrder"
+    event_classes = (LabelsReordered,)
+
+    def __init__(self, aggregate_id: str, account_id: str) -> None:
+        super().__init__(aggregate_id, account_id)
         self.keys: list[str] = []
-        self.revision = 0
-        self.pending: list[LabelsReordered] = []
 
     @classmethod
-    def from_history(cls, account_id: str, history: list[LabelsReordered]) -> "LabelOrder":
-        order = cls(account_id)
-        for event in history:
-            order._apply(event)
-        return order
+    def of(cls, account_id: str) -> "LabelOrder":
+        """The account's order before any change."""
+        return cls(label_order_id(account_id), account_id)
 
     def reorder(self, keys: list[str]) -> None:
         if len(set(keys)) != len(keys):
             raise InvalidInput("a key appears twice", errors={"keys": ["each key once"]})
         if list(keys) != self.keys:
-            event = LabelsReordered(self.account_id, list(keys))
-            self._apply(event)
-            self.pending.append(event)
+            self._record(LabelsReordered(self.account_id, list(keys)))
 
     def _apply(self, event: LabelsReordered) -> None:
-        self.revision += 1
         self.keys = list(event.keys)

@@ -19,7 +19,10 @@ from contacts.domain.contact_fields import (
 from contacts.domain.custom_fields import normalize_values
 from contacts.domain.merging import MAX_SOURCES, merge_details
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
+from crm_platform.aggregates import Aggregate
+
 from contacts.domain.events import (
+    CONTACT_EVENTS,
     ContactCreated,
     ContactDeleted,
     ContactEvent,
@@ -38,18 +41,27 @@ DEFAULT_PHONE_REGION = "FR"
 OptionKeys = Mapping[str, Collection[str]]  # contact field ("function", "department", "country") -> allowed keys
 
 
-class Contact:
+class Contact(Aggregate):
     """A person or organisation an account works with, rebuilt from its events."""
 
+    aggregate_type = "Contact"
+    event_classes = CONTACT_EVENTS
+
     def __init__(self, contact_id: str, account_id: str) -> None:
-        self.id = contact_id
-        self.account_id = account_id
-        self.revision = 0
+        super().__init__(contact_id, account_id)
         self.details: dict = {}
         self.created_at = ""
         self.updated_at = ""
         self.deleted = False
-        self.pending: list[ContactEvent] = []
+        self.merged_into_id: str | None = None  # the contact this one was merged into, once it was
+
+    @property
+    def gone(self) -> bool:
+        return self.deleted
+
+    @classmethod
+    def not_found(cls, aggregate_id: str) -> ContactNotFound:
+        return ContactNotFound(aggregate_id)
 
     @classmethod
     def create(
@@ -67,13 +79,6 @@ class Contact:
         normalized = {**normalize_details(details, phone_region, custom_field_types, options),
                       "labels": list(dict.fromkeys(labels))}
         contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
-        return contact
-
-    @classmethod
-    def from_history(cls, contact_id: str, account_id: str, history: list[ContactEvent]) -> "Contact":
-        contact = cls(contact_id, account_id)
-        for event in history:
-            contact._apply(event)
         return contact
 
     def update(
@@ -186,18 +191,16 @@ class Contact:
             raise StaleContactRevision(self.id, revision, self.revision)
 
     def _record(self, event: ContactEvent) -> None:
-        self._apply(event)
+        super()._record(event)
         self.updated_at = self.created_at if isinstance(event, ContactCreated) else _now()
-        self.pending.append(event)
 
     def _apply(self, event: ContactEvent) -> None:
-        self.revision += 1
         if isinstance(event, ContactCreated):
             self.details, self.created_at = dict(event.details), event.created_at
         elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
             self.details = dict(event.details)
         elif isinstance(event, ContactDeleted):
-            self.deleted = True
+            self.deleted, self.merged_into_id = True, event.merged_into
 
 
 def normalize_details(

@@ -5,7 +5,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput, NotFound, StaleRevision
+
+from contacts.domain.events import CONTACT_SUBJECT
 
 KINDS = ("note", "meeting_summary", "call_summary")
 MAX_TEXT = 20_000
@@ -16,8 +19,16 @@ class NoteNotFound(NotFound):
         super().__init__(f"note {note_id} does not exist on this contact", note_id=note_id)
 
 
+class NoteEvent(DomainEvent):
+    """A note's text is sealed with its contact's key: erasing the contact makes its notes unreadable too."""
+
+    aggregate_id_field = "note_id"
+    personal_fields = ("text",)
+    data_subject = CONTACT_SUBJECT
+
+
 @dataclass(frozen=True)
-class NoteAdded:
+class NoteAdded(NoteEvent):
     note_id: str
     account_id: str
     contact_id: str
@@ -27,7 +38,7 @@ class NoteAdded:
 
 
 @dataclass(frozen=True)
-class NoteEdited:
+class NoteEdited(NoteEvent):
     note_id: str
     account_id: str
     contact_id: str
@@ -37,7 +48,7 @@ class NoteEdited:
 
 
 @dataclass(frozen=True)
-class NoteMoved:
+class NoteMoved(NoteEvent):
     """The note now belongs to another contact (its contact was merged into that one)."""
 
     note_id: str
@@ -50,39 +61,37 @@ class NoteMoved:
 
 
 @dataclass(frozen=True)
-class NoteDeleted:
+class NoteDeleted(NoteEvent):
     note_id: str
     account_id: str
     contact_id: str
 
 
-NoteEvent = NoteAdded | NoteEdited | NoteMoved | NoteDeleted
+class Note(Aggregate):
+    aggregate_type = "Note"
+    event_classes = (NoteAdded, NoteEdited, NoteMoved, NoteDeleted)
 
-
-class Note:
-    def __init__(self, note_id: str, account_id: str, contact_id: str) -> None:
-        self.id = note_id
-        self.account_id = account_id
-        self.contact_id = contact_id
+    def __init__(self, note_id: str, account_id: str, contact_id: str = "") -> None:
+        super().__init__(note_id, account_id)
+        self.contact_id = contact_id  # replayed events set it
         self.kind = "note"
         self.text = ""
         self.created_at = ""
-        self.revision = 0
         self.deleted = False
-        self.pending: list[NoteEvent] = []
+
+    @property
+    def gone(self) -> bool:
+        return self.deleted
+
+    @classmethod
+    def not_found(cls, aggregate_id: str) -> NoteNotFound:
+        return NoteNotFound(aggregate_id)
 
     @classmethod
     def add(cls, account_id: str, contact_id: str, kind: str, text: str) -> "Note":
         note = cls(str(uuid.uuid4()), account_id, contact_id)
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         note._record(NoteAdded(note.id, account_id, contact_id, _kind(kind), _text(text), now))
-        return note
-
-    @classmethod
-    def from_history(cls, note_id: str, account_id: str, contact_id: str, history: list[NoteEvent]) -> "Note":
-        note = cls(note_id, account_id, contact_id)
-        for event in history:
-            note._apply(event)
         return note
 
     def edit(self, revision: int, kind: str | None, text: str | None) -> None:
@@ -112,18 +121,12 @@ class Note:
             raise StaleRevision(f"note {self.id} is at revision {self.revision}, the change was based on {revision}",
                                 note_id=self.id, current_revision=self.revision)
 
-    def _record(self, event: NoteEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
-
     def _apply(self, event: NoteEvent) -> None:
-        self.revision += 1
+        self.contact_id = event.contact_id
         if isinstance(event, NoteDeleted):
             self.deleted = True
         else:
             self.kind, self.text, self.created_at = event.kind, event.text, event.created_at
-        if isinstance(event, NoteMoved):
-            self.contact_id = event.contact_id
 
 
 def _kind(kind: str) -> str:

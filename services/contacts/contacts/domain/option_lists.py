@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import pycountry
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
 from contacts.domain.keys import KEY_PATTERN, key_from_name
@@ -45,14 +46,14 @@ class OptionKeyTaken(Conflict):
 
 
 @dataclass(frozen=True)
-class OptionListStarted:
+class OptionListStarted(DomainEvent):
     account_id: str
     kind: str
     options: list  # [{"key", "name"}], the defaults the account started from
 
 
 @dataclass(frozen=True)
-class OptionAdded:
+class OptionAdded(DomainEvent):
     account_id: str
     kind: str
     key: str
@@ -61,7 +62,7 @@ class OptionAdded:
 
 
 @dataclass(frozen=True)
-class OptionRenamed:
+class OptionRenamed(DomainEvent):
     account_id: str
     kind: str
     key: str
@@ -70,7 +71,7 @@ class OptionRenamed:
 
 
 @dataclass(frozen=True)
-class OptionsReordered:
+class OptionsReordered(DomainEvent):
     account_id: str
     kind: str
     keys: list
@@ -78,7 +79,7 @@ class OptionsReordered:
 
 
 @dataclass(frozen=True)
-class OptionRemoved:
+class OptionRemoved(DomainEvent):
     account_id: str
     kind: str
     key: str
@@ -98,24 +99,21 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-class OptionList:
+class OptionList(Aggregate):
     """The ordered options (key -> name) of one list of one account."""
 
+    aggregate_type = "OptionList"
+    event_classes = (OptionListStarted, OptionAdded, OptionRenamed, OptionsReordered, OptionRemoved)
+
     def __init__(self, account_id: str, kind: str) -> None:
-        self.id = option_list_id(account_id, check_kind(kind))
-        self.account_id = account_id
+        super().__init__(option_list_id(account_id, check_kind(kind)), account_id)
         self.kind = kind
         self.options: dict[str, str] = dict(default_options(kind))  # key -> name, in display order
         self.started = False
-        self.revision = 0
-        self.pending: list[OptionListEvent] = []
 
     @classmethod
-    def from_history(cls, account_id: str, kind: str, history: list[OptionListEvent]) -> "OptionList":
-        option_list = cls(account_id, kind)
-        for event in history:
-            option_list._apply(event)
-        return option_list
+    def blank(cls, aggregate_id: str, account_id: str) -> "OptionList":
+        return cls(account_id, aggregate_id.split(":")[1])  # see option_list_id
 
     @property
     def keys(self) -> frozenset[str]:
@@ -167,17 +165,14 @@ class OptionList:
 
     def _record(self, event: OptionListEvent) -> None:
         if not self.started:
-            started = OptionListStarted(self.account_id, self.kind, self.pairs())
-            self._apply(started)
-            self.pending.append(started)
-        self._apply(event)
-        self.pending.append(replace(event, options=self.pairs()))
+            super()._record(OptionListStarted(self.account_id, self.kind, self.pairs()))
+        super()._record(event)
+        self.pending[-1] = replace(event, options=self.pairs())  # readers get the whole list after the change
 
     def pairs(self) -> list[dict]:
         return [{"key": key, "name": name} for key, name in self.options.items()]
 
     def _apply(self, event: OptionListEvent) -> None:
-        self.revision += 1
         if isinstance(event, OptionListStarted):
             self.options = {o["key"]: o["name"] for o in event.options}
             self.started = True

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput, NotFound
 
 
@@ -16,8 +17,12 @@ class SavedViewNotFound(NotFound):
         super().__init__(f"saved view {view_id} does not exist in this account", view_id=view_id)
 
 
+class SavedViewEvent(DomainEvent):
+    aggregate_id_field = "view_id"
+
+
 @dataclass(frozen=True)
-class SavedViewCreated:
+class SavedViewCreated(SavedViewEvent):
     view_id: str
     account_id: str
     name: str
@@ -25,7 +30,7 @@ class SavedViewCreated:
 
 
 @dataclass(frozen=True)
-class SavedViewChanged:
+class SavedViewChanged(SavedViewEvent):
     view_id: str
     account_id: str
     name: str
@@ -33,35 +38,33 @@ class SavedViewChanged:
 
 
 @dataclass(frozen=True)
-class SavedViewDeleted:
+class SavedViewDeleted(SavedViewEvent):
     view_id: str
     account_id: str
 
 
-SavedViewEvent = SavedViewCreated | SavedViewChanged | SavedViewDeleted
+class SavedView(Aggregate):
+    aggregate_type = "SavedView"
+    event_classes = (SavedViewCreated, SavedViewChanged, SavedViewDeleted)
 
-
-class SavedView:
     def __init__(self, view_id: str, account_id: str) -> None:
-        self.id = view_id
-        self.account_id = account_id
+        super().__init__(view_id, account_id)
         self.name = ""
         self.query: dict = {}
-        self.revision = 0
         self.deleted = False
-        self.pending: list[SavedViewEvent] = []
+
+    @property
+    def gone(self) -> bool:
+        return self.deleted
+
+    @classmethod
+    def not_found(cls, aggregate_id: str) -> SavedViewNotFound:
+        return SavedViewNotFound(aggregate_id)
 
     @classmethod
     def create(cls, account_id: str, name: str, query: dict) -> "SavedView":
         view = cls(f"view:{uuid.uuid4()}", account_id)
         view._record(SavedViewCreated(view.id, account_id, _clean(name), dict(query)))
-        return view
-
-    @classmethod
-    def from_history(cls, view_id: str, account_id: str, history: list[SavedViewEvent]) -> "SavedView":
-        view = cls(view_id, account_id)
-        for event in history:
-            view._apply(event)
         return view
 
     def change(self, name: str | None, query: dict | None) -> None:
@@ -80,12 +83,7 @@ class SavedView:
         if self.deleted:
             raise SavedViewNotFound(self.id)
 
-    def _record(self, event: SavedViewEvent) -> None:
-        self._apply(event)
-        self.pending.append(event)
-
     def _apply(self, event: SavedViewEvent) -> None:
-        self.revision += 1
         if isinstance(event, SavedViewDeleted):
             self.deleted = True
         else:

@@ -104,7 +104,7 @@ def get_contact(contact_id: str):
            responses={200: schemas.HistorySchema}, problems=(404,))
 def contact_history(contact_id: str):
     container = _container()
-    return {"items": views.contact_history(container.event_store, container.cipher, account_id(), contact_id)}
+    return {"items": views.contact_history(container.event_store, container.codec, account_id(), contact_id)}
 
 
 @bp.patch("/<contact_id>")

@@ -16,7 +16,14 @@ from crm_platform.personal_data import SubjectErased
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands
-from contacts.domain.attachments import PROFILE_PICTURE, Attachment, AttachmentNotFound, NoProfilePicture, StoredFile
+from contacts.domain.attachments import (
+    PROFILE_PICTURE,
+    Attachment,
+    AttachmentNotFound,
+    NoProfilePicture,
+    StoredFile,
+    picture_id,
+)
 from contacts.domain.file_types import IMAGE_TYPES, CheckedFile, check_file
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -45,7 +52,7 @@ def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Att
         uow.contacts.get(cmd.account_id, cmd.contact_id)
         thumbnail = uow.files.store(cmd.contact_id, small, small_type)
         written.append(thumbnail.blob_id)
-        picture = uow.attachments.picture(cmd.account_id, cmd.contact_id)
+        picture = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.contact_id))
         replaced = picture.set_as_picture(replace(_store(uow, cmd.contact_id, checked, cmd.data, written),
                                                   thumbnail_blob_id=thumbnail.blob_id))
         uow.commit()
@@ -56,7 +63,7 @@ def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Att
 
 def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork) -> None:
     with uow:
-        attachment = uow.attachments.get(cmd.account_id, cmd.contact_id, cmd.attachment_id)
+        attachment = _attachment_of(uow, cmd.account_id, cmd.contact_id, cmd.attachment_id)
         attachment.delete()
         uow.commit()
     uow.files.discard(attachment.file.blob_ids)
@@ -64,7 +71,7 @@ def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork) -> None:
 
 def delete_profile_picture(cmd: commands.DeleteProfilePicture, uow: UnitOfWork) -> None:
     with uow:
-        picture = uow.attachments.picture(cmd.account_id, cmd.contact_id)
+        picture = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.contact_id))
         if not picture.live:
             raise NoProfilePicture(cmd.contact_id)
         picture.delete()
@@ -90,7 +97,7 @@ def get_attachment(account_id: str, contact_id: str, attachment_id: str, uow: Un
     """A live attachment of a live contact, read from its events: there the moment it was added."""
     with uow:
         uow.contacts.get(account_id, contact_id)
-        return uow.attachments.get(account_id, contact_id, attachment_id)
+        return _attachment_of(uow, account_id, contact_id, attachment_id)
 
 
 def open_attachment(account_id: str, contact_id: str, attachment_id: str,
@@ -105,10 +112,18 @@ def open_profile_picture(account_id: str, contact_id: str, uow: UnitOfWork,
     """The contact's profile picture with its content (or thumbnail), to stream."""
     with uow:
         uow.contacts.get(account_id, contact_id)
-        picture = uow.attachments.picture(account_id, contact_id)
+        picture = uow.attachments.find_or_blank(account_id, picture_id(contact_id))
     if not picture.live:
         raise NoProfilePicture(contact_id)
     return picture, *_open(uow.files, picture, thumbnail, NoProfilePicture(contact_id))
+
+
+def _attachment_of(uow: UnitOfWork, account_id: str, contact_id: str, attachment_id: str) -> Attachment:
+    """A live attachment of this contact; AttachmentNotFound for another contact's, a deleted or an erased one."""
+    attachment = uow.attachments.get(account_id, attachment_id)
+    if attachment.contact_id != contact_id:
+        raise AttachmentNotFound(attachment_id)
+    return attachment
 
 
 def _open(files: AttachmentFiles, attachment: Attachment, thumbnail: bool,
@@ -126,7 +141,7 @@ def _move_file(cmd: commands.MoveAttachments, attachment_id: str, uow: UnitOfWor
     written: list[str] = []
     with uow, _discarded_unless_committed(uow.files, written):
         try:
-            attachment = uow.attachments.get(cmd.account_id, cmd.from_contact_id, attachment_id)
+            attachment = _attachment_of(uow, cmd.account_id, cmd.from_contact_id, attachment_id)
         except AttachmentNotFound:
             return False  # moved already, or deleted
         if attachment.kind == PROFILE_PICTURE:
@@ -140,13 +155,13 @@ def _move_file(cmd: commands.MoveAttachments, attachment_id: str, uow: UnitOfWor
 
 def _move_picture(cmd: commands.MoveAttachments, uow: UnitOfWork) -> str | None:
     with uow:
-        source = uow.attachments.picture(cmd.account_id, cmd.from_contact_id)
+        source = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.from_contact_id))
     if not source.live:
         return None
     original = source.file
     written: list[str] = []
     with uow, _discarded_unless_committed(uow.files, written):
-        target = uow.attachments.picture(cmd.account_id, cmd.to_contact_id)
+        target = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.to_contact_id))
         if target.live:
             target = Attachment.add_file(cmd.account_id, cmd.to_contact_id,
                                          _copy(uow, replace(original, thumbnail_blob_id=None), cmd, written))
@@ -155,7 +170,7 @@ def _move_picture(cmd: commands.MoveAttachments, uow: UnitOfWork) -> str | None:
             target.set_as_picture(_copy(uow, original, cmd, written))
         uow.commit()
     with uow:
-        uow.attachments.picture(cmd.account_id, cmd.from_contact_id).delete()
+        uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.from_contact_id)).delete()
         uow.commit()
     uow.files.discard(original.blob_ids)
     return target.id

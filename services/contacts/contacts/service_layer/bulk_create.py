@@ -17,6 +17,7 @@ from typing import Callable
 
 from crm_platform.errors import CrmError
 
+from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound, DuplicateContact
 from contacts.domain.merging import SINGLE_FIELDS, merge_details
 from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
@@ -57,7 +58,7 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
     fresh: list[tuple[int, Contact, list[str]]] = []  # (row index, new contact, claimed identities)
     with uow:
         # an update re-checks the matched contact's own custom values too
-        types = uow.custom_fields.get(account_id).types if on_match == "update" else \
+        types = uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)).types if on_match == "update" else \
             custom_field_types(uow, account_id, merged_sources)
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)

@@ -4,14 +4,14 @@ from __future__ import annotations
 from typing import Callable
 
 from contacts.domain import commands
-from contacts.domain.custom_fields import CustomFieldSet
+from contacts.domain.custom_fields import CustomFieldSet, field_set_id
 from contacts.service_layer.handlers import change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
 def add_custom_field(cmd: commands.AddCustomField, uow: UnitOfWork) -> tuple[CustomFieldSet, str]:
     with uow:
-        field_set = uow.custom_fields.get(cmd.account_id)
+        field_set = uow.custom_fields.find_or_blank(cmd.account_id, field_set_id(cmd.account_id))
         key = field_set.add(cmd.name, cmd.type, cmd.key)
         uow.commit()
     return field_set, key
@@ -19,7 +19,7 @@ def add_custom_field(cmd: commands.AddCustomField, uow: UnitOfWork) -> tuple[Cus
 
 def rename_custom_field(cmd: commands.RenameCustomField, uow: UnitOfWork) -> CustomFieldSet:
     with uow:
-        field_set = uow.custom_fields.get(cmd.account_id)
+        field_set = uow.custom_fields.find_or_blank(cmd.account_id, field_set_id(cmd.account_id))
         field_set.rename(cmd.key, cmd.name)
         uow.commit()
     return field_set
@@ -28,7 +28,7 @@ def rename_custom_field(cmd: commands.RenameCustomField, uow: UnitOfWork) -> Cus
 def remove_custom_field(cmd: commands.RemoveCustomField, uow: UnitOfWork) -> None:
     """Remove the definition; the worker then drops its values from every contact."""
     with uow:
-        uow.custom_fields.get(cmd.account_id).remove(cmd.key)
+        uow.custom_fields.find_or_blank(cmd.account_id, field_set_id(cmd.account_id)).remove(cmd.key)
         uow.commit()
 
 

@@ -8,7 +8,9 @@ from crm_platform.event_store import ConcurrencyConflict
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.model import Contact, OptionKeys
-from contacts.domain.option_lists import KIND_OF_FIELD
+from contacts.domain.contact_settings import settings_id
+from contacts.domain.custom_fields import field_set_id
+from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
 from contacts.service_layer import duplicates
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -54,14 +56,14 @@ def phone_region_for(uow: UnitOfWork, account_id: str, details: dict, default: s
     """The account's phone region, read only when a number is typed without its +country code."""
     if not any(not (p.get("number") or "").strip().startswith("+") for p in details.get("phones") or []):
         return default
-    return uow.settings.get(account_id).phone_region or default
+    return uow.settings.find_or_blank(account_id, settings_id(account_id)).phone_region or default
 
 
 def option_keys_for(uow: UnitOfWork, account_id: str, details: dict) -> OptionKeys:
     """The allowed keys of each option list these details use (lists they do not use are not read)."""
     used = {"function": bool(details.get("function")), "department": bool(details.get("department")),
             "country": any(a.get("country") for a in details.get("addresses") or [])}
-    return {field: uow.option_lists.get(account_id, KIND_OF_FIELD[field]).keys for field, is_used in used.items() if is_used}
+    return {field: uow.option_lists.find_or_blank(account_id, option_list_id(account_id, KIND_OF_FIELD[field])).keys for field, is_used in used.items() if is_used}
 
 
 def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:
@@ -72,7 +74,7 @@ def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict
     """
     if not any(source.get("custom_fields") for source in sources):
         return {}
-    return uow.custom_fields.get(account_id).types
+    return uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)).types
 
 
 def _commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
@@ -117,7 +119,7 @@ def change_each(uow: UnitOfWork, account_id: str, contact_ids: Iterable[str], ch
 
 def set_phone_region(cmd: commands.SetPhoneRegion, uow: UnitOfWork) -> str:
     with uow:
-        settings = uow.settings.get(cmd.account_id)
+        settings = uow.settings.find_or_blank(cmd.account_id, settings_id(cmd.account_id))
         settings.set_phone_region(cmd.region)
         uow.commit()
     return settings.phone_region
@@ -126,4 +128,4 @@ def set_phone_region(cmd: commands.SetPhoneRegion, uow: UnitOfWork) -> str:
 def account_phone_region(account_id: str, uow: UnitOfWork) -> str | None:
     """The region the account chose, None if it kept the deployment's default."""
     with uow:
-        return uow.settings.get(account_id).phone_region
+        return uow.settings.find_or_blank(account_id, settings_id(account_id)).phone_region

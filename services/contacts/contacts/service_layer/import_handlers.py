@@ -20,7 +20,7 @@ from crm_platform.jobs import JobStore
 
 from contacts.adapters.import_store import ImportStore
 from contacts.domain import commands
-from contacts.domain.custom_fields import CustomFieldSet
+from contacts.domain.custom_fields import CustomFieldSet, field_set_id
 from contacts.importing import (
     ConvertedRow,
     ImportOptions,
@@ -34,7 +34,7 @@ from contacts.importing import (
     resolve_new_custom_fields,
     suggest_mapping,
 )
-from contacts.domain.option_lists import OptionKeyTaken
+from contacts.domain.option_lists import OptionKeyTaken, option_list_id
 from contacts.importing.folding import fold
 from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
 from contacts.service_layer.bulk_create import ON_MATCH, DeletedSince, create_many
@@ -186,7 +186,7 @@ class ImportBatches:
 
     def _types(self, account_id: str) -> dict[str, str]:
         with self._uow_factory() as uow:
-            return uow.custom_fields.get(account_id).types
+            return uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)).types
 
 
 def _with_cells(row: ConvertedRow, cells: list[str]) -> ConvertedRow:
@@ -240,7 +240,7 @@ class OptionsByName:
     def _key(self, kind: str, name: str) -> str:
         if kind not in self._lists:
             with self._uow:
-                options = self._uow.option_lists.get(self._account_id, kind).options
+                options = self._uow.option_lists.find_or_blank(self._account_id, option_list_id(self._account_id, kind)).options
             self._lists[kind] = {**{key: key for key in options}, **{fold(n): key for key, n in options.items()}}
         known = self._lists[kind]
         if (key := known.get(name) or known.get(fold(name))) is None:
@@ -259,7 +259,7 @@ def _label_key(uow: UnitOfWork, find_label: FindLabelByName, account_id: str, na
 def _custom_field_key(uow: UnitOfWork, account_id: str, name: str, type_: str) -> str:
     """The key of the account's field with this name and type, created when there is none."""
     with uow:
-        field_set: CustomFieldSet = uow.custom_fields.get(account_id)
+        field_set: CustomFieldSet = uow.custom_fields.find_or_blank(account_id, field_set_id(account_id))
     for key, spec in field_set.fields.items():
         if spec["name"].casefold() == name.casefold() and spec["type"] == type_:
             return key

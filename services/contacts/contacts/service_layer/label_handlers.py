@@ -7,7 +7,7 @@ from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
-from contacts.domain.labels import Label, LabelKeyTaken, LabelNotFound, clean_name, key_from_name
+from contacts.domain.labels import Label, LabelKeyTaken, clean_name, key_from_name, label_id, label_order_id
 from contacts.domain.model import Contact
 from contacts.service_layer.handlers import change_contact, change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -29,7 +29,7 @@ def find_or_create_label(cmd: commands.FindOrCreateLabel, uow: UnitOfWork, find_
     name = clean_name(cmd.name)
     if (key := find_by_name(cmd.account_id, name)) is not None:
         with uow:
-            label = uow.labels.find(cmd.account_id, key)
+            label = uow.labels.find(cmd.account_id, label_id(cmd.account_id, key))
         if label is not None and not label.deleted:
             return label
     base = key_from_name(name)
@@ -71,25 +71,23 @@ def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork) -> Contact:
 def reorder_labels(cmd: commands.ReorderLabels, uow: UnitOfWork) -> list[str]:
     """Set the order labels (categories) are listed in; every key must be a live label."""
     with uow:
-        missing = [key for key in cmd.keys if (label := uow.labels.find(cmd.account_id, key)) is None or label.deleted]
+        missing = [key for key in cmd.keys
+                   if (label := uow.labels.find(cmd.account_id, label_id(cmd.account_id, key))) is None or label.gone]
         if missing:
             raise InvalidInput("unknown labels", errors={"keys": [f"no such label: {', '.join(missing)}"]})
-        order = uow.label_order.get(cmd.account_id)
+        order = uow.label_order.find_or_blank(cmd.account_id, label_order_id(cmd.account_id))
         order.reorder(cmd.keys)
         uow.commit()
     return order.keys
 
 
 def _live(uow: UnitOfWork, account_id: str, key: str) -> Label:
-    label = uow.labels.find(account_id, key)
-    if label is None or label.deleted:
-        raise LabelNotFound(key)
-    return label
+    return uow.labels.get(account_id, label_id(account_id, key))
 
 
 def _new_or_revived(uow: UnitOfWork, account_id: str, name: str, key: str | None) -> Label:
     candidate = Label.create(account_id, name, key)  # validates the name and key
-    existing = uow.labels.find(account_id, candidate.key)
+    existing = uow.labels.find(account_id, candidate.id)
     if existing is None:
         uow.labels.add(candidate)
         return candidate
@@ -119,7 +117,7 @@ def give_new_account_its_labels(envelope, uow: UnitOfWork, names: tuple[str, ...
     created = 0
     for name in names:
         with uow:
-            if uow.labels.find(envelope.account_id, key_from_name(name)) is not None:
+            if uow.labels.find(envelope.account_id, label_id(envelope.account_id, key_from_name(name))) is not None:
                 continue
         try:
             create_label(commands.CreateLabel(envelope.account_id, name), uow)

@@ -14,9 +14,11 @@ from typing import Callable
 
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
+from contacts.domain.events import ContactDeleted
 from contacts.domain.model import Contact
 from contacts.domain.notes import NoteNotFound
 from contacts.service_layer import duplicates
+from contacts.service_layer.note_handlers import note_of
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 NotesOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes
@@ -58,7 +60,8 @@ def _live_source(uow: UnitOfWork, account_id: str, source_id: str, target_id: st
     try:
         return uow.contacts.get(account_id, source_id)
     except ContactNotFound:
-        if uow.contacts.merged_into(account_id, source_id) == target_id:
+        latest = uow.contacts.latest_event(account_id, source_id)
+        if latest is not None and isinstance(latest[0], ContactDeleted) and latest[0].merged_into == target_id:
             return None
         raise
 
@@ -67,7 +70,7 @@ def _move_notes(uow: UnitOfWork, account_id: str, source_id: str, target_id: str
     for note_id in notes_of(account_id, source_id):
         with uow:
             try:
-                uow.notes.get(account_id, source_id, note_id).move_to(target_id)
+                note_of(uow, account_id, source_id, note_id).move_to(target_id)
             except NoteNotFound:  # deleted or moved meanwhile: nothing to move
                 continue
             uow.commit()

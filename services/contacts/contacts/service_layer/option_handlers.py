@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from contacts.domain import commands
-from contacts.domain.option_lists import CONTACT_FIELD, OptionList
+from contacts.domain.option_lists import CONTACT_FIELD, OptionList, option_list_id
 from contacts.service_layer.handlers import change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -13,7 +13,7 @@ ContactsUsingOption = Callable[[str, str, str], list[str]]  # (account id, conta
 
 def add_option(cmd: commands.AddOption, uow: UnitOfWork) -> tuple[OptionList, str]:
     with uow:
-        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        option_list = uow.option_lists.find_or_blank(cmd.account_id, option_list_id(cmd.account_id, cmd.kind))
         key = option_list.add(cmd.name, cmd.key)
         uow.commit()
     return option_list, key
@@ -21,7 +21,7 @@ def add_option(cmd: commands.AddOption, uow: UnitOfWork) -> tuple[OptionList, st
 
 def rename_option(cmd: commands.RenameOption, uow: UnitOfWork) -> OptionList:
     with uow:
-        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        option_list = uow.option_lists.find_or_blank(cmd.account_id, option_list_id(cmd.account_id, cmd.kind))
         option_list.rename(cmd.key, cmd.name)
         uow.commit()
     return option_list
@@ -29,7 +29,7 @@ def rename_option(cmd: commands.RenameOption, uow: UnitOfWork) -> OptionList:
 
 def reorder_options(cmd: commands.ReorderOptions, uow: UnitOfWork) -> OptionList:
     with uow:
-        option_list = uow.option_lists.get(cmd.account_id, cmd.kind)
+        option_list = uow.option_lists.find_or_blank(cmd.account_id, option_list_id(cmd.account_id, cmd.kind))
         option_list.reorder(cmd.keys)
         uow.commit()
     return option_list
@@ -38,7 +38,7 @@ def reorder_options(cmd: commands.ReorderOptions, uow: UnitOfWork) -> OptionList
 def remove_option(cmd: commands.RemoveOption, uow: UnitOfWork) -> None:
     """Remove the option; the worker then takes it off every contact (OptionRemoved -> remove_option)."""
     with uow:
-        uow.option_lists.get(cmd.account_id, cmd.kind).remove(cmd.key)
+        uow.option_lists.find_or_blank(cmd.account_id, option_list_id(cmd.account_id, cmd.kind)).remove(cmd.key)
         uow.commit()
 
 

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from PIL import Image
 
 from contacts import views
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 from contacts.domain import commands
 from contacts.service_layer import attachment_handlers
 

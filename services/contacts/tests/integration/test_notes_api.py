@@ -1,5 +1,5 @@
 """Notes through the contacts API on the real MongoDB server."""
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 
 from .conftest import headers
 

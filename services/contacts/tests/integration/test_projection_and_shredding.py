@@ -1,5 +1,5 @@
 """The contacts projection and crypto-shredding on the real MongoDB server."""
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 from contacts.domain import commands
 from contacts.entrypoints.cli import rebuild_projection
 from contacts.service_layer import handlers

@@ -11,7 +11,7 @@ from crm_platform.testing.in_memory_collection import InMemoryCollection
 
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.attachments import (

@@ -4,7 +4,7 @@ import pytest
 from crm_platform.event_store import ConcurrencyConflict, InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
-from contacts.adapters.event_codec import data_subject
+from contacts.domain.events import data_subject
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, StaleContactRevision

@@ -9,7 +9,7 @@ from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCiph
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
-from contacts.domain.labels import LabelKeyTaken, LabelNotFound, key_from_name
+from contacts.domain.labels import LabelKeyTaken, LabelNotFound, key_from_name, label_id
 from contacts.service_layer import handlers, label_handlers
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -121,4 +121,4 @@ def test_a_new_account_gets_the_default_labels_once(uow):
     label_handlers.delete_label(commands.DeleteLabel("acct-9", "prospect"), uow)
     assert label_handlers.give_new_account_its_labels(created, uow, names) == 0  # re-delivery revives nothing
     with uow:
-        assert [uow.labels.find("acct-9", k).deleted for k in ("client", "partenaire", "prospect")] == [False, False, True]
+        assert [uow.labels.find("acct-9", label_id("acct-9", k)).deleted for k in ("client", "partenaire", "prospect")] == [False, False, True]

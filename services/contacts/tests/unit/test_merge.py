@@ -5,7 +5,6 @@ from crm_platform.errors import StaleRevision
 from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
-from contacts.adapters.event_codec import from_envelope
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, DuplicateContact, InvalidContact
@@ -78,10 +77,10 @@ def test_merge_records_which_ids_became_which_and_deletes_the_sources(store, cip
         "Louise", "Desnotés", "Maison du Papier")
     assert [e["address"] for e in merged.details["emails"]] == ["louise@papier.fr", "contact@papier.fr"]
     assert merged.details["labels"] == ["fournisseur"]
-    event = from_envelope(store.load(target.id)[-1], cipher)
+    event = UnitOfWork.event_codec(cipher).from_envelope(store.load(target.id)[-1])
     assert isinstance(event, ContactsMerged) and event.source_ids == [a.id, b.id]
     for source in (a, b):
-        gone = from_envelope(store.load(source.id)[-1], cipher)
+        gone = UnitOfWork.event_codec(cipher).from_envelope(store.load(source.id)[-1])
         assert gone == ContactDeleted(source.id, "acct-1", merged_into=target.id)
         with pytest.raises(ContactNotFound):
             with uow:

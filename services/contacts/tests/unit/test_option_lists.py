@@ -6,7 +6,6 @@ from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
-from contacts.adapters.option_list_store import from_envelope
 from contacts.domain import commands
 from contacts.domain.errors import InvalidContact
 from contacts.domain.option_lists import OptionKeyTaken, OptionList, OptionListStarted, OptionNotFound, option_list_id
@@ -48,15 +47,15 @@ def test_add_rename_reorder_remove(uow):
         add(uow, "functions", "Responsable  des achats")
     option_handlers.rename_option(commands.RenameOption("acct-1", "functions", key, "Acheteur"), uow)
     with uow:
-        option_list = uow.option_lists.get("acct-1", "functions")
+        option_list = uow.option_lists.find_or_blank("acct-1", option_list_id("acct-1", "functions"))
     assert names(option_list)[-1] == "Acheteur"
     new_order = [key, *[k for k in option_list.options if k != key]]
     option_handlers.reorder_options(commands.ReorderOptions("acct-1", "functions", new_order), uow)
     with uow:
-        assert list(uow.option_lists.get("acct-1", "functions").options) == new_order
+        assert list(uow.option_lists.find_or_blank("acct-1", option_list_id("acct-1", "functions")).options) == new_order
     option_handlers.remove_option(commands.RemoveOption("acct-1", "functions", key), uow)
     with uow:
-        assert key not in uow.option_lists.get("acct-1", "functions").options
+        assert key not in uow.option_lists.find_or_blank("acct-1", option_list_id("acct-1", "functions")).options
     with pytest.raises(OptionNotFound):
         option_handlers.remove_option(commands.RemoveOption("acct-1", "functions", key), uow)
 
@@ -83,7 +82,7 @@ def test_unknown_list_is_not_found(uow):
 
 def test_first_change_records_the_defaults_it_started_from(store, uow):
     add(uow, "departments", "Qualité")
-    history = [from_envelope(e) for e in store.load(option_list_id("acct-1", "departments"))]
+    history = [UnitOfWork.event_codec().from_envelope(e) for e in store.load(option_list_id("acct-1", "departments"))]
     assert isinstance(history[0], OptionListStarted)
     assert [o["name"] for o in history[0].options][:2] == ["Direction", "Commercial"]
     assert history[1].options[-1] == {"key": "qualite", "name": "Qualité"}  # each event carries the whole list

@@ -5,16 +5,14 @@ so that other services learn of new accounts through `accounts.events`.
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from pymongo.database import Database
 
-from crm_platform.envelope import new_envelope
-from crm_platform.event_store import MongoEventStore
-
+from gateway.domain.accounts import Account
 from gateway.domain.api_keys import IssuedKey, issue_key, parse_key, secret_matches
+from gateway.service_layer.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -24,29 +22,19 @@ class Caller:
 
 
 class AccountDirectory:
-    def __init__(self, db: Database, event_store: MongoEventStore) -> None:
+    def __init__(self, db: Database, uow: UnitOfWork) -> None:
         self._accounts = db["accounts"]
         self._keys = db["api_keys"]
-        self._events = event_store
+        self._uow = uow
 
     def create_account(self, name: str) -> tuple[str, IssuedKey]:
         """A new account and its first API key."""
-        account_id = str(uuid.uuid4())
-        now = datetime.now(timezone.utc)
-        self._events.append(
-            [
-                new_envelope(
-                    event_type="AccountCreated",
-                    aggregate_type="Account",
-                    aggregate_id=account_id,
-                    aggregate_version=1,
-                    account_id=account_id,
-                    payload={"account_id": account_id, "name": name},
-                )
-            ]
-        )
-        self._accounts.insert_one({"_id": account_id, "name": name, "created_at": now})
-        return account_id, self.issue_key(account_id)
+        account = Account.open(name)
+        with self._uow as uow:
+            uow.accounts.add(account)
+            uow.commit()
+        self._accounts.insert_one({"_id": account.id, "name": name, "created_at": datetime.now(timezone.utc)})
+        return account.id, self.issue_key(account.id)
 
     def issue_key(self, account_id: str) -> IssuedKey:
         key = issue_key()

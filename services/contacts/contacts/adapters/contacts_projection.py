@@ -8,18 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
-from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope
 from crm_platform.mongo import insert_all_new
-from crm_platform.personal_data import PersonalDataCipher, SubjectErased
-from crm_platform.projections import versioned_upsert
+from crm_platform.personal_data import SubjectErased
+from crm_platform.projections import Projection, versioned_upsert
 
 from contacts.adapters.activity import as_stored, touch_last_activity
-from contacts.adapters.event_codec import AGGREGATE_TYPE, from_envelope
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted
-from contacts.domain.model import OPTION_FIELDS
+from contacts.domain.model import OPTION_FIELDS, Contact
 
 PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
 CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES)  # a tombstone keeps none of them
@@ -44,10 +42,8 @@ def live_fields(envelope: EventEnvelope, event) -> dict:
     return fields
 
 
-class ContactsProjection:
-    def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
-        self.collection = collection
-        self._cipher = cipher
+class ContactsProjection(Projection):
+    aggregate_type = Contact.aggregate_type
 
     def ensure_indexes(self) -> None:
         self.collection.create_index(
@@ -63,10 +59,10 @@ class ContactsProjection:
         """
         docs, event_ids = [], []
         for envelope in envelopes:
-            if envelope.aggregate_type != AGGREGATE_TYPE or envelope.aggregate_version != 1:
+            if envelope.aggregate_type != self.aggregate_type or envelope.aggregate_version != 1:
                 continue
             try:
-                event = from_envelope(envelope, self._cipher)
+                event = self.codec.from_envelope(envelope)
             except SubjectErased:
                 continue
             if not isinstance(event, ContactCreated):
@@ -78,12 +74,12 @@ class ContactsProjection:
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Apply one contact event; True if it changed the view."""
-        if envelope.aggregate_type != AGGREGATE_TYPE:
+        if envelope.aggregate_type != self.aggregate_type:
             return False
         key = envelope.aggregate_id
         stamp = {"account_id": envelope.account_id, "updated_at": envelope.occurred_at}
         try:
-            event = from_envelope(envelope, self._cipher)
+            event = self.codec.from_envelope(envelope)
         except SubjectErased:  # personal data shredded: keep nothing but the tombstone
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},

@@ -1,0 +1,85 @@
+"""Published event contracts: every topic, event type, schema version and payload schema another service may read.
+
+A producer's events are tested against these (each encoded event validates);
+a consumer imports topic and event names from here, never writes them as
+strings. A payload schema changes only by adding optional fields; anything
+else is a new schema version with an upcaster from the previous one.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+Upcaster = Callable[[dict], dict]  # a payload of version n -> the same payload at version n + 1
+
+
+@dataclass(frozen=True)
+class EventContract:
+    name: str
+    schema: type[Schema]
+    version: int = 1
+    upcasters: dict[int, Upcaster] = field(default_factory=dict)  # from version n to n + 1
+
+    def validate(self, payload: dict) -> dict:
+        """Problems with a payload of the current version, by field (empty when it conforms)."""
+        return self.schema().validate(payload)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    producer: str  # the service that publishes it (the registry's name)
+    events: tuple[EventContract, ...]
+
+    def contract(self, event_type: str) -> EventContract | None:
+        return next((event for event in self.events if event.name == event_type), None)
+
+    @property
+    def event_names(self) -> frozenset[str]:
+        return frozenset(event.name for event in self.events)
+
+
+def upcast(event_type: str, schema_version: int, payload: dict) -> dict:
+    """The payload brought up to its contract's current version (unchanged when it is current or unknown)."""
+    contract = _contract(event_type)
+    if contract is None:
+        return payload
+    for version in range(schema_version, contract.version):
+        payload = contract.upcasters[version](payload)
+    return payload
+
+
+def _contract(event_type: str) -> EventContract | None:
+    return _contracts_by_name().get(event_type)
+
+
+@functools.cache
+def _contracts_by_name() -> dict[str, EventContract]:
+    from crm_platform.contracts.catalog import TOPICS  # imported late: the catalog imports this module
+
+    return {contract.name: contract for topic in TOPICS for contract in topic.events}
+
+
+class SealedField(fields.Dict):
+    """Personal fields sealed with a data subject's key (crm_platform.personal_data)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value.get("sealed") is None or not value.get("subject") or "ciphertext" not in value:
+            raise ValidationError("a sealed value: sealed, subject, nonce, ciphertext")
+        return value
+
+
+class PayloadSchema(Schema):
+    """Payloads may grow optional fields: consumers ignore what they do not know."""
+
+    class Meta:
+        unknown = "include"
+
+
+def required_id() -> fields.String:
+    """An id field every payload of the kind must carry."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=200))

@@ -1,0 +1,175 @@
+"""`contacts.events`, produced by the contacts service: contacts, labels, custom fields, option lists,
+notes, attachments, saved views and the account's contact settings.
+
+A contact's fields that identify a person travel in `personal`, sealed with
+the key `contact:<id>` (crm_platform.personal_data): a consumer that needs
+them asks the contacts service; once the person is erased nobody can open them.
+"""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+
+
+def _text() -> fields.String:
+    return fields.String(required=True)
+
+
+def _keys() -> fields.List:
+    return fields.List(fields.String(), required=True)
+
+
+class _OptionSchema(PayloadSchema):
+    key = _text()
+    name = _text()
+
+
+def _options() -> fields.List:
+    return fields.List(fields.Nested(_OptionSchema), required=True)
+
+
+class ContactStatePayload(PayloadSchema):
+    """The contact's whole state after the change: `details` in clear (label keys, option keys), the rest sealed."""
+
+    contact_id = required_id()
+    details = fields.Dict(required=True, metadata={"description": "labels, function, department: keys, no personal data"})
+    personal = SealedField(required=True)
+    created_at = _text()
+
+
+class ContactUpdatedPayload(ContactStatePayload):
+    changed = _keys()
+
+
+class LabelAssignmentPayload(ContactStatePayload):
+    label_key = _text()
+
+
+class ContactsMergedPayload(ContactStatePayload):
+    source_ids = _keys()
+
+
+class ContactDeletedPayload(PayloadSchema):
+    contact_id = required_id()
+    merged_into = fields.String(load_default=None, allow_none=True)
+
+
+class LabelPayload(PayloadSchema):
+    key = _text()
+    name = _text()
+
+
+class LabelDeletedPayload(PayloadSchema):
+    key = _text()
+
+
+class LabelsReorderedPayload(PayloadSchema):
+    keys = _keys()
+
+
+class CustomFieldAddedPayload(PayloadSchema):
+    key = _text()
+    name = _text()
+    type = _text()
+
+
+class CustomFieldRemovedPayload(PayloadSchema):
+    key = _text()
+
+
+class OptionListStartedPayload(PayloadSchema):
+    kind = _text()
+    options = _options()
+
+
+class OptionPayload(OptionListStartedPayload):
+    key = _text()
+    name = _text()
+
+
+class OptionRemovedPayload(OptionListStartedPayload):
+    key = _text()
+
+
+class OptionsReorderedPayload(OptionListStartedPayload):
+    keys = _keys()
+
+
+class DefaultPhoneRegionSetPayload(PayloadSchema):
+    region = fields.String(required=True, validate=validate.Length(equal=2))
+
+
+class ContactItemDeletedPayload(PayloadSchema):
+    contact_id = required_id()
+
+
+class NotePayload(ContactItemDeletedPayload):
+    kind = _text()
+    created_at = _text()
+    personal = SealedField(required=True, metadata={"description": "the text"})
+
+
+class NoteMovedPayload(NotePayload):
+    from_contact_id = required_id()
+
+
+class AttachmentPayload(ContactItemDeletedPayload):
+    kind = _text()
+    created_at = _text()
+    content_type = _text()
+    size = fields.Integer(required=True)
+    blob_id = _text()
+    thumbnail_blob_id = fields.String(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "file name and SHA-256"})
+
+
+class AttachmentMovedPayload(AttachmentPayload):
+    from_contact_id = required_id()
+
+
+class _QueryPairSchema(PayloadSchema):
+    name = _text()
+    value = fields.Raw(required=True)
+
+
+class SavedViewPayload(PayloadSchema):
+    name = fields.String(required=True, allow_none=True)
+    query = fields.List(fields.Nested(_QueryPairSchema), required=True, allow_none=True)
+
+
+class NoPayload(PayloadSchema):
+    pass
+
+
+CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
+    EventContract("ContactCreated", ContactStatePayload),
+    EventContract("ContactUpdated", ContactUpdatedPayload),
+    EventContract("LabelAssigned", LabelAssignmentPayload),
+    EventContract("LabelUnassigned", LabelAssignmentPayload),
+    EventContract("ContactsMerged", ContactsMergedPayload),
+    EventContract("ContactDeleted", ContactDeletedPayload),
+    EventContract("LabelCreated", LabelPayload),
+    EventContract("LabelRenamed", LabelPayload),
+    EventContract("LabelDeleted", LabelDeletedPayload),
+    EventContract("LabelsReordered", LabelsReorderedPayload),
+    EventContract("CustomFieldAdded", CustomFieldAddedPayload),
+    EventContract("CustomFieldRenamed", LabelPayload),
+    EventContract("CustomFieldRemoved", CustomFieldRemovedPayload),
+    EventContract("OptionListStarted", OptionListStartedPayload),
+    EventContract("OptionAdded", OptionPayload),
+    EventContract("OptionRenamed", OptionPayload),
+    EventContract("OptionsReordered", OptionsReorderedPayload),
+    EventContract("OptionRemoved", OptionRemovedPayload),
+    EventContract("DefaultPhoneRegionSet", DefaultPhoneRegionSetPayload),
+    EventContract("NoteAdded", NotePayload),
+    EventContract("NoteEdited", NotePayload),
+    EventContract("NoteMoved", NoteMovedPayload),
+    EventContract("NoteDeleted", ContactItemDeletedPayload),
+    EventContract("AttachmentAdded", AttachmentPayload),
+    EventContract("AttachmentMoved", AttachmentMovedPayload),
+    EventContract("AttachmentDeleted", ContactItemDeletedPayload),
+    EventContract("SavedViewCreated", SavedViewPayload),
+    EventContract("SavedViewChanged", SavedViewPayload),
+    EventContract("SavedViewDeleted", NoPayload),
+))

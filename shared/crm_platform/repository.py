@@ -1,0 +1,99 @@
+"""One event-sourced repository for every aggregate type: load from events, save what was recorded."""
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from crm_platform.aggregates import Aggregate, DomainEvent
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import SubjectErased
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Repository(Generic[A]):
+    """Aggregates of one type, scoped to an account; `seen` holds those the unit of work will save."""
+
+    def __init__(self, store: EventStore, codec: EventCodec, aggregate_class: type[A]) -> None:
+        self._store = store
+        self._codec = codec
+        self._class = aggregate_class
+        self.seen: dict[str, A] = {}
+
+    def add(self, aggregate: A) -> None:
+        """Track a new aggregate, so that the commit saves its events."""
+        self.seen[aggregate.id] = aggregate
+
+    def find(self, account_id: str, aggregate_id: str) -> A | None:
+        """The aggregate rebuilt from its events; None if it has none, is another account's, or was erased."""
+        history = self._history(account_id, aggregate_id)
+        if not history:
+            return None
+        replayed = history[-1:] if self._class.latest_event_is_state else history
+        try:
+            events = [self._codec.from_envelope(envelope) for envelope in replayed]
+        except SubjectErased:
+            return None
+        aggregate = self._class.from_history(aggregate_id, account_id, events)
+        aggregate.revision = history[-1].aggregate_version
+        self.seen[aggregate.id] = aggregate
+        return aggregate
+
+    def get(self, account_id: str, aggregate_id: str) -> A:
+        """The live aggregate; the aggregate class's not-found error if it is missing, gone or another account's."""
+        aggregate = self.find(account_id, aggregate_id)
+        if aggregate is None or aggregate.gone:
+            raise self._class.not_found(aggregate_id)
+        return aggregate
+
+    def find_or_blank(self, account_id: str, aggregate_id: str) -> A:
+        """The aggregate, or a blank one when it has no event yet (per-account settings and lists)."""
+        aggregate = self.find(account_id, aggregate_id) or self._class.blank(aggregate_id, account_id)
+        self.seen[aggregate.id] = aggregate
+        return aggregate
+
+    def latest_event(self, account_id: str, aggregate_id: str) -> tuple[DomainEvent, int] | None:
+        """The newest event and its version (for aggregates whose every event holds their whole state)."""
+        history = self._history(account_id, aggregate_id)
+        if not history:
+            return None
+        try:
+            return self._codec.from_envelope(history[-1]), history[-1].aggregate_version
+        except SubjectErased:
+            return None
+
+    def ever_existed(self, aggregate_id: str) -> bool:
+        """Whether the aggregate has any stored event (it may since have been deleted or erased)."""
+        return bool(self._store.load(aggregate_id))
+
+    def save_pending(self) -> None:
+        """Append each tracked aggregate's new events as one atomic commit, numbered after its stored ones."""
+        for aggregate in self.seen.values():
+            if aggregate.pending:
+                first = aggregate.revision - len(aggregate.pending) + 1
+                self._store.append(self._envelopes(aggregate, first))
+                aggregate.pending.clear()
+
+    def add_new_in_bulk(self, aggregates: list[A]) -> list[int]:
+        """Store NEW aggregates with one bulk append (not part of a commit); the indexes refused as taken ids.
+
+        Every aggregate's pending events are forgotten, stored or not.
+        """
+        refused = self._store.append_many([self._envelopes(aggregate, 1) for aggregate in aggregates])
+        for aggregate in aggregates:
+            aggregate.pending.clear()
+        return refused
+
+    def discard(self) -> None:
+        """Forget what was tracked, with any events not saved."""
+        self.seen.clear()
+
+    def _history(self, account_id: str, aggregate_id: str) -> list[EventEnvelope]:
+        history = self._store.load(aggregate_id)
+        return history if history and history[0].account_id == account_id else []
+
+    def _envelopes(self, aggregate: A, first_version: int) -> list[EventEnvelope]:
+        return [self._codec.to_envelope(event, self._class.aggregate_type, aggregate.id, first_version + i,
+                                        aggregate.account_id)
+                for i, event in enumerate(aggregate.pending)]

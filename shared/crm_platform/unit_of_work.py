@@ -1,0 +1,53 @@
+"""The unit of work over a service's repositories: one command's boundary.
+
+A service subclasses it and lists its aggregate types once, by attribute name:
+
+    class ContactsUnitOfWork(UnitOfWork):
+        aggregates = {"contacts": Contact, "labels": Label}
+        contacts: Repository[Contact]
+        labels: Repository[Label]
+
+Entering gives fresh repositories; `commit()` saves what they recorded (one
+atomic commit per aggregate); leaving without a commit drops it.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from crm_platform.aggregates import Aggregate
+from crm_platform.event_codec import EventCodec, FieldShape
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.repository import Repository
+
+
+class UnitOfWork:
+    aggregates: ClassVar[dict[str, type[Aggregate]]] = {}
+    stored_as: ClassVar[dict[str, FieldShape]] = {}  # fields stored in another shape (see event_codec.py)
+
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
+        self._store = store
+        self.codec = self.event_codec(cipher)
+        self._repositories: list[Repository] = []
+
+    @classmethod
+    def event_codec(cls, cipher: PersonalDataCipher | None = None) -> EventCodec:
+        """The codec of every event of the service's aggregates (read models and consumers decode with it)."""
+        return EventCodec.for_aggregates(cls.aggregates.values(), cipher, cls.stored_as)
+
+    def __enter__(self):
+        self._repositories = []
+        for name, aggregate_class in self.aggregates.items():
+            repository = Repository(self._store, self.codec, aggregate_class)
+            setattr(self, name, repository)
+            self._repositories.append(repository)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for repository in self._repositories:
+            repository.discard()  # uncommitted events are dropped
+
+    def commit(self) -> None:
+        """Save every tracked aggregate's new events."""
+        for repository in self._repositories:
+            repository.save_pending()
