@@ -29,6 +29,17 @@ ItemStep = Callable[[dict, object], dict | None]
 MAX_ERRORS_KEPT = 100
 
 
+class CommandStep:
+    """A job step that sends one command per item through the message bus (any object with `handle`)."""
+
+    def __init__(self, bus, to_command: Callable[[dict, object], object]) -> None:
+        self._bus = bus
+        self._to_command = to_command
+
+    def __call__(self, job: dict, item: object) -> None:
+        self._bus.handle(self._to_command(job, item))
+
+
 class JobNotFound(NotFound):
     def __init__(self, job_id: str) -> None:
         super().__init__(f"job {job_id} does not exist in this account", job_id=job_id)

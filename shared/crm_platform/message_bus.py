@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+if TYPE_CHECKING:
+    from crm_platform.envelope import EventEnvelope
+    from crm_platform.event_codec import EventCodec
 
 Handler = Callable[..., Any]
 
@@ -72,3 +76,19 @@ class MessageBus:
     def event_types(self) -> set[str]:
         """Names of the events some handler takes (a consumer decodes only those)."""
         return {event.__name__ for event in self._events}
+
+
+class EventsToBus:
+    """A consumer's handler: each envelope that some handler subscribes to, decoded into its typed event, to the bus.
+
+    Envelopes of other types are passed over without being decoded (no key read to open personal fields).
+    """
+
+    def __init__(self, codec: "EventCodec", bus: MessageBus) -> None:
+        self._codec = codec
+        self._bus = bus
+        self._wanted = {name for name in bus.event_types() if codec.knows(name)}
+
+    def __call__(self, envelope: "EventEnvelope") -> None:
+        if envelope.event_type in self._wanted:
+            self._bus.handle(self._codec.from_envelope(envelope))

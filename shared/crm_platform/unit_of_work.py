@@ -31,6 +31,11 @@ class UnitOfWork:
         self._repositories: list[Repository] = []
 
     @classmethod
+    def aggregates_event_classes(cls) -> list[type]:
+        """Every event class the service's aggregates record (what it publishes)."""
+        return [event for aggregate in cls.aggregates.values() for event in aggregate.event_classes]
+
+    @classmethod
     def event_codec(cls, cipher: PersonalDataCipher | None = None) -> EventCodec:
         """The codec of every event of the service's aggregates (read models and consumers decode with it)."""
         return EventCodec.for_aggregates(cls.aggregates.values(), cipher, cls.stored_as)

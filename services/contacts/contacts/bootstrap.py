@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from functools import cached_property
+from functools import cached_property, partial
 
 from crm_platform.blobs import BlobStore
 from crm_platform.event_codec import EventCodec
@@ -11,11 +11,12 @@ from crm_platform.event_store import MongoEventStore
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
+from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 
-from contacts import config
+from contacts import config, views
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.adapters.attachments_projection import AttachmentsProjection
 from contacts.adapters.contacts_projection import ContactsProjection
@@ -26,6 +27,8 @@ from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProj
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
+from contacts.service_layer import dispatch
+from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -125,6 +128,29 @@ class Container:
             if envelope.event_id in inserted and isinstance(read_model, ContactsProjection):
                 continue  # its document went in with the batch
             read_model.apply(envelope, rebuilding=rebuilding)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
+        contacts, labels = self.db["contacts"], self.db["labels"]
+        dependencies = {
+            "uow": Fresh(self.unit_of_work),
+            "default_labels": config.DEFAULT_LABELS,
+            "find_by_name": partial(views.label_key_by_name, labels),
+            "contacts_with_label": partial(views.contact_ids_with_label, contacts),
+            "contacts_with_value": partial(views.contact_ids_with_custom_value, contacts),
+            "contacts_using": partial(views.contact_ids_using_option, contacts),
+            "notes_of": partial(views.note_ids_of, self.db["notes"]),
+            "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
+        }
+        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
+
+    def import_batches(self) -> ImportBatches:
+        """The job step of imports (it keeps the converted rows of the files it works on)."""
+        contacts = self.db["contacts"]
+        return ImportBatches(self.imports, self.uploads, self.unit_of_work,
+                             partial(views.label_key_by_name, self.db["labels"]), self.settings["DEFAULT_PHONE_REGION"],
+                             partial(views.deleted_contact_ids, contacts))
 
     def cleanup_consumer(self):
         return self._events_consumer("cleanup")

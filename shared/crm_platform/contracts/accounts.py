@@ -26,3 +26,5 @@ class AccountCreatedPayload(PayloadSchema):
 ACCOUNTS_EVENTS = Topic("accounts.events", producer="gateway", events=(
     EventContract(AccountCreated.event_type(), AccountCreatedPayload),
 ))
+
+ACCOUNTS_EVENTS_CLASSES = (AccountCreated,)  # the typed events a consumer decodes this topic into

@@ -22,7 +22,7 @@ from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import attachment_handlers, handlers, merge_handlers, saved_view_handlers
+from contacts.service_layer import handlers, saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -126,14 +126,8 @@ def update_contact(contact_id: str):
            responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
 def merge_contacts(contact_id: str):
     data = schemas.MergeSchema().load(json_body())
-    container = _container()
-    notes = container.notes_projection.collection
-    merged = merge_handlers.merge_contacts(
-        commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]), container.unit_of_work(),
-        notes_of=lambda account, source: views.note_ids_of(notes, account, source),
-        move_files=lambda account, source, target: attachment_handlers.move_attachments(
-            commands.MoveAttachments(account, source, target, tuple(views.attachment_ids_of(
-                container.attachments_projection.collection, account, source))), container.unit_of_work()))
+    merged = _container().bus.handle(
+        commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]))
     return contact_from_aggregate(merged)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from contacts.domain import commands
-from contacts.domain.custom_fields import CustomFieldSet, field_set_id
+from contacts.domain.custom_fields import CustomFieldRemoved, CustomFieldSet, field_set_id
 from contacts.service_layer.handlers import change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -32,10 +32,9 @@ def remove_custom_field(cmd: commands.RemoveCustomField, uow: UnitOfWork) -> Non
         uow.commit()
 
 
-def remove_values_of_removed_field(envelope, contacts_with_value: Callable[[str, str], list[str]], uow: UnitOfWork) -> int:
+def remove_values_of_removed_field(event: CustomFieldRemoved, uow: UnitOfWork,
+                                   contacts_with_value: Callable[[str, str], list[str]]) -> int:
     """On CustomFieldRemoved: drop the field's value from every contact that has one; return how many changed."""
-    if envelope.event_type != "CustomFieldRemoved":
-        return 0
-    key, account = envelope.payload["key"], envelope.account_id
+    key, account = event.key, event.account_id
     return change_each(uow, account, contacts_with_value(account, key),
                        lambda contact: contact.remove_custom_field_value(key))

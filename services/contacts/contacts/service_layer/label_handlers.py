@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from typing import Callable
 
+from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
-from contacts.domain.labels import Label, LabelKeyTaken, clean_name, key_from_name, label_id, label_order_id
+from contacts.domain.labels import Label, LabelDeleted, LabelKeyTaken, clean_name, key_from_name, label_id, label_order_id
 from contacts.domain.model import Contact
 from contacts.service_layer.handlers import change_contact, change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 FindLabelByName = Callable[[str, str], str | None]  # (account id, name) -> key of a live label
+ContactsWith = Callable[[str, str], list[str]]  # (account id, key) -> ids of the contacts that have it
 BULK_LABEL_JOB = "bulk-labels"
 MAX_KEY_SUFFIX = 50
 
@@ -95,32 +97,28 @@ def _new_or_revived(uow: UnitOfWork, account_id: str, name: str, key: str | None
     return existing
 
 
-def remove_deleted_label(envelope, contacts_with_label: Callable[[str, str], list[str]], uow: UnitOfWork) -> int:
+def remove_deleted_label(event: LabelDeleted, uow: UnitOfWork, contacts_with_label: ContactsWith) -> int:
     """On LabelDeleted: take the label off every contact that has it; return how many changed.
 
     Idempotent (unassigning a missing label records nothing), so re-delivery is harmless.
     """
-    if envelope.event_type != "LabelDeleted":
-        return 0
-    key, account = envelope.payload["key"], envelope.account_id
+    key, account = event.key, event.account_id
     return change_each(uow, account, contacts_with_label(account, key), lambda contact: contact.unassign_label(key))
 
 
-def give_new_account_its_labels(envelope, uow: UnitOfWork, names: tuple[str, ...]) -> int:
+def give_new_account_its_labels(event: AccountCreated, uow: UnitOfWork, default_labels: tuple[str, ...]) -> int:
     """On AccountCreated: create the default labels; return how many were created.
 
     A label whose key ever existed is left alone, so re-delivery neither
     duplicates nor revives a label the account has deleted since.
     """
-    if envelope.event_type != "AccountCreated":
-        return 0
     created = 0
-    for name in names:
+    for name in default_labels:
         with uow:
-            if uow.labels.find(envelope.account_id, label_id(envelope.account_id, key_from_name(name))) is not None:
+            if uow.labels.find(event.account_id, label_id(event.account_id, key_from_name(name))) is not None:
                 continue
         try:
-            create_label(commands.CreateLabel(envelope.account_id, name), uow)
+            create_label(commands.CreateLabel(event.account_id, name), uow)
             created += 1
         except (LabelKeyTaken, ConcurrencyConflict):
             continue  # created meanwhile by another delivery
@@ -133,10 +131,9 @@ def require_live_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> None:
         _live(uow, cmd.account_id, cmd.key)
 
 
-def bulk_label_step(job: dict, contact_id: str, uow: UnitOfWork) -> None:
-    """One contact of a bulk label job; idempotent, so a resumed job may safely redo it."""
+def bulk_label_command(job: dict, contact_id: str) -> commands.AssignLabel | commands.UnassignLabel:
+    """What one contact of a bulk label job asks; idempotent, so a resumed job may safely redo it."""
     key, action = job["params"]["key"], job["params"]["action"]
     if action == "assign":
-        assign_label(commands.AssignLabel(job["account_id"], contact_id, key), uow)
-    else:
-        unassign_label(commands.UnassignLabel(job["account_id"], contact_id, key), uow)
+        return commands.AssignLabel(job["account_id"], contact_id, key)
+    return commands.UnassignLabel(job["account_id"], contact_id, key)

@@ -18,15 +18,14 @@ from contacts.domain.events import ContactDeleted
 from contacts.domain.model import Contact
 from contacts.domain.notes import NoteNotFound
 from contacts.service_layer import duplicates
+from contacts.service_layer.attachment_handlers import move_attachments
 from contacts.service_layer.note_handlers import note_of
 from contacts.service_layer.unit_of_work import UnitOfWork
 
-NotesOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes
-MoveFiles = Callable[[str, str, str], None]  # (account id, from contact, to contact): files follow (attachments)
+ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes, or attachments
 
 
-def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: NotesOf,
-                   move_files: MoveFiles | None = None) -> Contact:
+def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: ItemsOf, attachment_ids_of: ItemsOf) -> Contact:
     with uow:
         target = uow.contacts.get(cmd.account_id, cmd.target_id)
         sources = [source for source_id in cmd.source_ids
@@ -43,8 +42,8 @@ def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: Notes
             raise
     for source in sources:
         _move_notes(uow, cmd.account_id, source.id, target.id, notes_of)
-        if move_files is not None:
-            move_files(cmd.account_id, source.id, target.id)
+        move_attachments(commands.MoveAttachments(cmd.account_id, source.id, target.id,
+                                                  tuple(attachment_ids_of(cmd.account_id, source.id))), uow)
         with uow:
             gone = uow.contacts.get(cmd.account_id, source.id)
             held = sorted(duplicates.identity_ids(gone))
@@ -66,7 +65,7 @@ def _live_source(uow: UnitOfWork, account_id: str, source_id: str, target_id: st
         raise
 
 
-def _move_notes(uow: UnitOfWork, account_id: str, source_id: str, target_id: str, notes_of: NotesOf) -> None:
+def _move_notes(uow: UnitOfWork, account_id: str, source_id: str, target_id: str, notes_of: ItemsOf) -> None:
     for note_id in notes_of(account_id, source_id):
         with uow:
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from contacts.domain import commands
-from contacts.domain.option_lists import CONTACT_FIELD, OptionList, option_list_id
+from contacts.domain.option_lists import CONTACT_FIELD, OptionList, OptionRemoved, option_list_id
 from contacts.service_layer.handlers import change_each
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -42,12 +42,10 @@ def remove_option(cmd: commands.RemoveOption, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def take_removed_option_off_contacts(envelope, contacts_using: ContactsUsingOption, uow: UnitOfWork) -> int:
+def take_removed_option_off_contacts(event: OptionRemoved, uow: UnitOfWork, contacts_using: ContactsUsingOption) -> int:
     """On OptionRemoved: forget the option on every contact using it; return how many changed.
 
     Idempotent (a contact without the option records nothing), so re-delivery is harmless.
     """
-    if envelope.event_type != "OptionRemoved":
-        return 0
-    account, key, field = envelope.account_id, envelope.payload["key"], CONTACT_FIELD[envelope.payload["kind"]]
+    account, key, field = event.account_id, event.key, CONTACT_FIELD[event.kind]
     return change_each(uow, account, contacts_using(account, field, key), lambda contact: contact.remove_option(field, key))

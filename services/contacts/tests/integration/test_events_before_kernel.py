@@ -8,7 +8,6 @@ projections built, one contact erased afterwards.
 """
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest

@@ -1,14 +1,13 @@
 """Custom fields on the real handlers with the in-memory event store."""
 import pytest
 
-from crm_platform.envelope import new_envelope
 from crm_platform.errors import Conflict, InvalidInput
 from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
 
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
-from contacts.domain.custom_fields import MAX_FIELDS, CustomFieldNotFound, CustomFieldSet
+from contacts.domain.custom_fields import MAX_FIELDS, CustomFieldNotFound, CustomFieldRemoved, CustomFieldSet
 from contacts.domain.errors import InvalidContact
 from contacts.service_layer import custom_field_handlers, handlers
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -76,12 +75,10 @@ def test_removing_a_field_removes_its_values_from_every_contact(uow):
     custom_field_handlers.remove_custom_field(commands.RemoveCustomField("acct-1", "ca"), uow)
     with pytest.raises(CustomFieldNotFound):
         custom_field_handlers.remove_custom_field(commands.RemoveCustomField("acct-1", "ca"), uow)
-    removed = new_envelope(event_type="CustomFieldRemoved", aggregate_type="CustomFieldSet",
-                           aggregate_id="custom-fields:acct-1", aggregate_version=2, account_id="acct-1",
-                           payload={"key": "ca"})
+    removed = CustomFieldRemoved("acct-1", "ca")
     holders = lambda account, key: [a.id, b.id]  # noqa: E731
-    assert custom_field_handlers.remove_values_of_removed_field(removed, holders, uow) == 1
-    assert custom_field_handlers.remove_values_of_removed_field(removed, holders, uow) == 0
+    assert custom_field_handlers.remove_values_of_removed_field(removed, uow, holders) == 1
+    assert custom_field_handlers.remove_values_of_removed_field(removed, uow, holders) == 0
     with uow:
         assert uow.contacts.get("acct-1", a.id).details["custom_fields"] == {}
     # an edit after the removal does not trip over the old value either

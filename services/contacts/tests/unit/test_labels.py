@@ -1,7 +1,7 @@
 """Labels on the real handlers with the in-memory event store."""
 import pytest
 
-from crm_platform.envelope import new_envelope
+from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.errors import InvalidInput
 from crm_platform.event_store import InMemoryEventStore
 from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
@@ -9,7 +9,7 @@ from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCiph
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
-from contacts.domain.labels import LabelKeyTaken, LabelNotFound, key_from_name, label_id
+from contacts.domain.labels import LabelDeleted, LabelKeyTaken, LabelNotFound, key_from_name, label_id
 from contacts.service_layer import handlers, label_handlers
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -100,11 +100,10 @@ def test_deleting_a_label_takes_it_off_every_contact_and_is_idempotent(uow):
         label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
     handlers.delete_contact(commands.DeleteContact("acct-1", b.id, None), uow)
     label_handlers.delete_label(commands.DeleteLabel("acct-1", "vip"), uow)
-    deleted = new_envelope(event_type="LabelDeleted", aggregate_type="Label", aggregate_id="label:acct-1:vip",
-                           aggregate_version=2, account_id="acct-1", payload={"key": "vip"})
+    deleted = LabelDeleted("label:acct-1:vip", "acct-1", "vip")
     holders = lambda account, key: [a.id, b.id]  # noqa: E731 -- b was deleted meanwhile
-    assert label_handlers.remove_deleted_label(deleted, holders, uow) == 1
-    assert label_handlers.remove_deleted_label(deleted, holders, uow) == 0  # re-delivery: nothing left to do
+    assert label_handlers.remove_deleted_label(deleted, uow, holders) == 1
+    assert label_handlers.remove_deleted_label(deleted, uow, holders) == 0  # re-delivery: nothing left to do
     with uow:
         reloaded = uow.contacts.get("acct-1", a.id)
     assert reloaded.details["labels"] == [] and reloaded.revision == 3
@@ -114,8 +113,7 @@ def test_deleting_a_label_takes_it_off_every_contact_and_is_idempotent(uow):
 
 
 def test_a_new_account_gets_the_default_labels_once(uow):
-    created = new_envelope(event_type="AccountCreated", aggregate_type="Account", aggregate_id="acct-9",
-                           aggregate_version=1, account_id="acct-9", payload={"account_id": "acct-9", "name": "X"})
+    created = AccountCreated("acct-9", "X")
     names = ("Client", "Partenaire", "Prospect")
     assert label_handlers.give_new_account_its_labels(created, uow, names) == 3
     label_handlers.delete_label(commands.DeleteLabel("acct-9", "prospect"), uow)

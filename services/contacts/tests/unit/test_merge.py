@@ -37,7 +37,8 @@ def create(uow, account="acct-1", **details):
 def merge(uow, target, *sources, account="acct-1", notes=None, revision=None):
     notes_of = lambda account_id, contact_id: (notes or {}).get(contact_id, [])  # noqa: E731
     return merge_handlers.merge_contacts(
-        commands.MergeContacts(account, target.id, [s.id for s in sources], revision), uow, notes_of)
+        commands.MergeContacts(account, target.id, [s.id for s in sources], revision), uow, notes_of,
+        attachment_ids_of=lambda account_id, contact_id: [])
 
 
 def test_lists_are_combined_without_losing_values_and_the_target_wins_single_values():

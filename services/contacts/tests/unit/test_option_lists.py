@@ -113,10 +113,10 @@ def test_removing_an_option_takes_it_off_every_contact(store, uow):
     using = {"function": [louise.id, paul.id], "country": [louise.id]}
     for kind, key in (("functions", "directeur"), ("countries", "BE")):
         option_handlers.remove_option(commands.RemoveOption("acct-1", kind, key), uow)
-        removed = store.load(option_list_id("acct-1", kind))[-1]
+        removed = uow.codec.from_envelope(store.load(option_list_id("acct-1", kind))[-1])
         contacts_using = lambda account, field, option_key: using[field]  # noqa: E731
-        assert option_handlers.take_removed_option_off_contacts(removed, contacts_using, uow) == 1
-        assert option_handlers.take_removed_option_off_contacts(removed, contacts_using, uow) == 0  # redelivery
+        assert option_handlers.take_removed_option_off_contacts(removed, uow, contacts_using) == 1
+        assert option_handlers.take_removed_option_off_contacts(removed, uow, contacts_using) == 0  # redelivery
     with uow:
         details = uow.contacts.get("acct-1", louise.id).details
         assert "function" not in details

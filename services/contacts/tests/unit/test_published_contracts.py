@@ -1,0 +1,77 @@
+"""What the contacts service publishes conforms to its contract in crm_platform.contracts."""
+from __future__ import annotations
+
+import pytest
+
+from crm_platform.blobs import BlobStore
+from crm_platform.contracts.contacts import CONTACTS_EVENTS
+from crm_platform.event_store import InMemoryEventStore
+from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.testing.in_memory_collection import InMemoryCollection
+
+from contacts.adapters.attachment_files import AttachmentFiles
+from contacts.adapters.identity_claims import InMemoryIdentityClaims
+from contacts.domain import commands as c
+from contacts.service_layer import dispatch
+from contacts.service_layer.unit_of_work import UnitOfWork
+from crm_platform.message_bus import Fresh, MessageBus
+
+PDF = b"%PDF-1.7\n" + b"x" * 300
+
+
+@pytest.fixture
+def published():
+    """Every event type the service can record, stored by its real handlers."""
+    store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
+    files = AttachmentFiles(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
+    claims = InMemoryIdentityClaims()
+    notes_of: dict[str, list[str]] = {}  # what the notes read model would answer
+    bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
+        "uow": Fresh(lambda: UnitOfWork(store, cipher, claims, files)),
+        "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: notes_of.get(contact, []),
+        "attachment_ids_of": lambda account, contact: [attachment.id] if contact == b.id else []})
+    a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "emails": [{"address": "anne@example.fr"}],
+                                              "custom_fields": {}}))
+    b = bus.handle(c.CreateContact("acct-1", {"company": "B & fils", "phones": [{"number": "+33 6 11 22 33 44"}]}))
+    bus.handle(c.UpdateContact("acct-1", a.id, a.revision, {"last_name": "Martin"}))
+    bus.handle(c.CreateLabel("acct-1", "VIP"))
+    bus.handle(c.RenameLabel("acct-1", "vip", "Très important"))
+    bus.handle(c.AssignLabel("acct-1", b.id, "vip"))
+    bus.handle(c.UnassignLabel("acct-1", b.id, "vip"))
+    bus.handle(c.ReorderLabels("acct-1", ["vip"]))
+    bus.handle(c.DeleteLabel("acct-1", "vip"))
+    bus.handle(c.AddCustomField("acct-1", "Budget", "number"))
+    bus.handle(c.RenameCustomField("acct-1", "budget", "Budget annuel"))
+    bus.handle(c.RemoveCustomField("acct-1", "budget"))
+    bus.handle(c.AddOption("acct-1", "departments", "Logistique inversée"))
+    bus.handle(c.RenameOption("acct-1", "departments", "logistique-inversee", "Retours"))
+    option_list = bus.handle(c.AddOption("acct-1", "functions", "Gérant"))[0]
+    bus.handle(c.ReorderOptions("acct-1", "functions", list(reversed(list(option_list.options)))))
+    bus.handle(c.RemoveOption("acct-1", "functions", "gerant"))
+    bus.handle(c.SetPhoneRegion("acct-1", "BE"))
+    note = bus.handle(c.AddNote("acct-1", b.id, "note", "Rappeler lundi"))
+    bus.handle(c.EditNote("acct-1", b.id, note.id, note.revision, text="Rappelé"))
+    bus.handle(c.DeleteNote("acct-1", b.id, note.id))
+    attachment = bus.handle(c.AddAttachment("acct-1", b.id, "devis.pdf", "application/pdf", PDF, 10**6))
+    dropped = bus.handle(c.AddAttachment("acct-1", a.id, "vieux.pdf", "application/pdf", PDF, 10**6))
+    bus.handle(c.DeleteAttachment("acct-1", a.id, dropped.id))
+    view = bus.handle(c.CreateSavedView("acct-1", "Clients", {"label": "client", "cf.budget.gt": "10"}))
+    bus.handle(c.ChangeSavedView("acct-1", view.id, name="Mes clients"))
+    bus.handle(c.DeleteSavedView("acct-1", view.id))
+    notes_of[b.id] = [bus.handle(c.AddNote("acct-1", b.id, "note", "Suit la fusion")).id]
+    bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
+    return store.all_events
+
+
+def test_every_event_the_service_stores_is_in_its_contract_and_conforms(published):
+    assert {envelope.event_type for envelope in published} == CONTACTS_EVENTS.event_names
+    for envelope in published:
+        contract = CONTACTS_EVENTS.contract(envelope.event_type)
+        assert envelope.schema_version == contract.version
+        assert contract.validate(envelope.payload) == {}, envelope.event_type
+
+
+def test_the_codec_knows_exactly_the_contracts_event_types():
+    codec = UnitOfWork.event_codec()
+    assert all(codec.knows(name) for name in CONTACTS_EVENTS.event_names)
+    assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == CONTACTS_EVENTS.event_names
