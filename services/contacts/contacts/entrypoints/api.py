@@ -1,10 +1,10 @@
 """The contacts HTTP API (internal: only the gateway calls it). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, jsonify, request, url_for
 
 from crm_platform.openapi import build_spec, operation
-from crm_platform.web import account_id, create_service_app, json_body
+from crm_platform.web import account_id, create_service_app, current_container, json_body
 
 from contacts import config, views
 from contacts.contact_query import ContactQuery, find_page, typed_conditions
@@ -53,10 +53,6 @@ def create_app(settings: dict | None = None) -> Flask:
     return app
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 @bp.post("")
 @operation("Create a contact (409 duplicate-contact if its email or phone is another's)", tags=TAGS,
            request_schema=schemas.ContactCreateSchema, query_schema=schemas.WriteQuerySchema,
@@ -64,8 +60,8 @@ def _container() -> Container:
 def create_contact():
     details = schemas.ContactCreateSchema().load(json_body())
     allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
-    cmd = commands.CreateContact(account_id(), details, _container().settings["DEFAULT_PHONE_REGION"], allow)
-    contact = handlers.create_contact(cmd, _container().unit_of_work())
+    cmd = commands.CreateContact(account_id(), details, current_container().settings["DEFAULT_PHONE_REGION"], allow)
+    contact = handlers.create_contact(cmd, current_container().unit_of_work())
     body = contact_from_aggregate(contact)
     return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
 
@@ -77,14 +73,14 @@ def create_contact():
 def list_contacts():
     raw = request.args.to_dict()
     if raw.get("view"):  # read from its events, so a view works the moment it is saved
-        raw = {**saved_view_handlers.saved_view_query(account_id(), raw["view"], _container().unit_of_work()), **raw}
+        raw = {**saved_view_handlers.saved_view_query(account_id(), raw["view"], current_container().unit_of_work()), **raw}
     args = schemas.ContactListQuerySchema().load(raw)
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     args.pop("view")
     if args["custom_conditions"]:
-        definitions = views.list_custom_fields(_container().custom_fields_projection.collection, account_id())
+        definitions = views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())
         args["custom_conditions"] = typed_conditions(args["custom_conditions"], {d["key"]: d["type"] for d in definitions})
-    docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
+    docs, next_cursor = find_page(current_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     items = [contact_from_view(d) for d in docs]
     if columns:
         keep = {"id", "revision", *columns}
@@ -95,7 +91,7 @@ def list_contacts():
 @bp.get("/<contact_id>")
 @operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
 def get_contact(contact_id: str):
-    doc = views.get_contact(_container().projection.collection, account_id(), contact_id)
+    doc = views.get_contact(current_container().projection.collection, account_id(), contact_id)
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 
 
@@ -103,7 +99,7 @@ def get_contact(contact_id: str):
 @operation("Every change to a contact: who, when, what changed (newest first)", tags=TAGS,
            responses={200: schemas.HistorySchema}, problems=(404,))
 def contact_history(contact_id: str):
-    container = _container()
+    container = current_container()
     return {"items": views.contact_history(container.event_store, container.cipher, account_id(), contact_id)}
 
 
@@ -114,9 +110,9 @@ def update_contact(contact_id: str):
     data = schemas.ContactPatchSchema().load(json_body())
     allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
     revision = data.pop("revision")
-    region = _container().settings["DEFAULT_PHONE_REGION"]
+    region = current_container().settings["DEFAULT_PHONE_REGION"]
     cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
-    contact = handlers.update_contact(cmd, _container().unit_of_work())
+    contact = handlers.update_contact(cmd, current_container().unit_of_work())
     return contact_from_aggregate(contact)
 
 
@@ -126,7 +122,7 @@ def update_contact(contact_id: str):
            responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
 def merge_contacts(contact_id: str):
     data = schemas.MergeSchema().load(json_body())
-    container = _container()
+    container = current_container()
     notes = container.notes_projection.collection
     merged = merge_handlers.merge_contacts(
         commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]), container.unit_of_work(),
@@ -142,5 +138,5 @@ def merge_contacts(contact_id: str):
            responses={204: None}, problems=(404, 409, 422))
 def delete_contact(contact_id: str):
     query = schemas.DeleteQuerySchema().load(request.args.to_dict())
-    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), _container().unit_of_work())
+    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), current_container().unit_of_work())
     return "", 204

@@ -1,15 +1,14 @@
 """Jobs with progress (`/v1/jobs/{id}`) and the bulk label job that creates them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, url_for
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
-from contacts.bootstrap import Container
 from contacts.domain import commands
-from contacts.entrypoints.schemas import StrictSchema
 from contacts.service_layer import label_handlers
 
 bp = Blueprint("jobs", __name__)
@@ -44,10 +43,6 @@ class JobSchema(Schema):
     updated_at = fields.String()
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def job_view(job: dict) -> dict:
     return {
         "id": job["_id"], "kind": job["kind"], "status": job["status"],
@@ -63,7 +58,7 @@ def job_view(job: dict) -> dict:
            request_schema=BulkLabelSchema, responses={202: JobSchema}, problems=(404, 415, 422))
 def bulk_label(key: str):
     data = BulkLabelSchema().load(json_body())
-    container = _container()
+    container = current_container()
     if data["action"] == "assign":
         label_handlers.require_live_label(commands.AssignLabel(account_id(), "", key), container.unit_of_work())
     job = container.jobs.submit(account_id(), label_handlers.BULK_LABEL_JOB, data["contact_ids"],
@@ -74,11 +69,11 @@ def bulk_label(key: str):
 @bp.get("/v1/jobs/<job_id>")
 @operation("A job's status and progress", tags=TAGS, responses={200: JobSchema}, problems=(404,))
 def get_job(job_id: str):
-    return job_view(_container().jobs.get(account_id(), job_id))
+    return job_view(current_container().jobs.get(account_id(), job_id))
 
 
 @bp.post("/v1/jobs/<job_id>/cancel")
 @operation("Ask a job to stop (it stops after the item in progress)", tags=TAGS, responses={200: JobSchema},
            problems=(404,))
 def cancel_job(job_id: str):
-    return job_view(_container().jobs.request_cancel(account_id(), job_id))
+    return job_view(current_container().jobs.request_cancel(account_id(), job_id))
