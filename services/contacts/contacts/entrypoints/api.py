@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request, url_for
 
+from crm_platform.jobs_api import jobs_blueprint
 from crm_platform.openapi import build_spec, operation
 from crm_platform.web import account_id, create_service_app, current_container, json_body
 
@@ -12,11 +13,11 @@ from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
 from contacts.entrypoints.attachments_api import bp as attachments_bp
+from contacts.entrypoints.bulk_labels_api import bp as bulk_labels_bp
 from contacts.entrypoints.contact_settings_api import bp as contact_settings_bp
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.exports_api import bp as exports_bp
 from contacts.entrypoints.imports_api import bp as imports_bp
-from contacts.entrypoints.jobs_api import bp as jobs_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
@@ -44,7 +45,8 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(notes_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(saved_views_bp)
-    app.register_blueprint(jobs_bp)
+    app.register_blueprint(bulk_labels_bp)
+    app.register_blueprint(jobs_blueprint())
     app.register_blueprint(options_bp)
     app.register_blueprint(contact_settings_bp)
     app.register_blueprint(imports_bp)

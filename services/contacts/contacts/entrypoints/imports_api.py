@@ -7,11 +7,11 @@ from marshmallow import Schema, fields, validate
 from crm_platform.errors import Conflict
 from crm_platform.file_transfer import uploaded_file
 from crm_platform.http_schemas import StrictSchema
+from crm_platform.jobs_api import JobSchema, job_view
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.entrypoints.jobs_api import JobSchema, job_view
 from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, template_csv
 from contacts.service_layer import import_handlers
 from contacts.service_layer.bulk_create import ON_MATCH
