@@ -5,9 +5,10 @@ from PIL import Image
 
 from crm_platform.blobs import BlobStore
 from crm_platform.errors import PayloadTooLarge, UnsupportedMediaType
-from crm_platform.event_store import InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.testing.in_memory_collection import InMemoryCollection
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles

@@ -1,8 +1,10 @@
 """The real handlers, on the in-memory event store and key store."""
 import pytest
 
-from crm_platform.event_store import ConcurrencyConflict, InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.adapters.event_codec import data_subject
 from contacts.adapters.identity_claims import InMemoryIdentityClaims
