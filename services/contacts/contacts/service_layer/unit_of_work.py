@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from crm_platform.event_store import EventStore
+from crm_platform.identity_claims import IdentityClaims
 from crm_platform.personal_data import PersonalDataCipher
 
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.adapters.attachment_store import AttachmentRepository
 from contacts.adapters.contact_settings_store import ContactSettingsRepository
 from contacts.adapters.custom_field_store import CustomFieldSetRepository
-from contacts.adapters.identity_claims import IdentityClaims
 from contacts.adapters.label_store import LabelOrderRepository, LabelRepository
 from contacts.adapters.note_store import NoteRepository
 from contacts.adapters.option_list_store import OptionListRepository

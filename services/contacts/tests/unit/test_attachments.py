@@ -8,12 +8,12 @@ from crm_platform.errors import PayloadTooLarge, UnsupportedMediaType
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.adapters.event_codec import data_subject
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.attachments import (
     PROFILE_PICTURE, Attachment, AttachmentAdded, AttachmentDeleted, AttachmentNotFound, NoProfilePicture, StoredFile,
