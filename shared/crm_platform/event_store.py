@@ -15,11 +15,9 @@ collection; the relay drains the notices (see outbox_relay.py).
 from __future__ import annotations
 
 import abc
-import itertools
 import logging
-import threading
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.collection import Collection
@@ -202,33 +200,3 @@ def _notice(commit: dict) -> dict:
     """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits."""
     return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "events")}
 
-
-class InMemoryEventStore(EventStore):
-    """A fake for unit tests, held to the same contract tests as MongoEventStore."""
-
-    def __init__(self) -> None:
-        self._commits: list[list[EventEnvelope]] = []
-        self._keys: set[tuple[str, int]] = set()
-        self._lock = threading.Lock()
-
-    def append(self, events: list[EventEnvelope]) -> None:
-        _check_batch(events)
-        key = (events[0].aggregate_id, events[0].aggregate_version)
-        with self._lock:
-            if key in self._keys:
-                raise ConcurrencyConflict(f"{events[0].aggregate_type} {key[0]} was changed by someone else")
-            self._keys.add(key)
-            self._commits.append(list(events))
-
-    def load(self, aggregate_id: str) -> list[EventEnvelope]:
-        return sorted(
-            (e for e in itertools.chain.from_iterable(self._commits) if e.aggregate_id == aggregate_id),
-            key=lambda e: e.aggregate_version,
-        )
-
-    def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
-        yield from itertools.chain.from_iterable(list(self._commits))
-
-    @property
-    def all_events(self) -> Iterable[EventEnvelope]:
-        return list(itertools.chain.from_iterable(self._commits))

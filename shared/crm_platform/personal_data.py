@@ -58,24 +58,6 @@ class SubjectKeyStore(abc.ABC):
         """Delete the subject's key (crypto-shred); True if there was one."""
 
 
-class InMemorySubjectKeyStore(SubjectKeyStore):
-    """A fake for unit tests."""
-
-    def __init__(self) -> None:
-        self._keys: dict[str, bytes] = {}
-        self._lock = threading.Lock()
-
-    def find(self, subject: str) -> bytes | None:
-        return self._keys.get(subject)
-
-    def find_or_create(self, subject: str) -> bytes:
-        with self._lock:
-            return self._keys.setdefault(subject, AESGCM.generate_key(bit_length=256))
-
-    def delete(self, subject: str) -> bool:
-        return self._keys.pop(subject, None) is not None
-
-
 class MongoSubjectKeyStore(SubjectKeyStore):
     """Data keys in a MongoDB collection, each wrapped by the master key."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -51,6 +51,11 @@ def create_service_app(
     _install_error_handlers(app)
     _install_probes(app, required_checks, reported_checks or {})
     return app
+
+
+def current_container() -> Any:
+    """The service's container of adapters, which its `create_app` put in `app.extensions["container"]`."""
+    return current_app.extensions["container"]
 
 
 def _install_tracing(app: Flask, service: str) -> None:

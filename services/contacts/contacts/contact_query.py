@@ -6,17 +6,14 @@ operator (`$where`, `$gt`...) can be smuggled into MongoDB.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import InvalidInput
+from crm_platform.pagination import keyset_page
 
 from contacts.adapters.search_keys import digits, fold
 
@@ -168,35 +165,5 @@ def _typed(raw: str, kind: str):
 def find_page(contacts: Collection, account_id: str, query: ContactQuery, limit: int, cursor: str | None):
     """One page in the requested order, and the cursor of the next page (None on the last page)."""
     name = query.sort.lstrip("-")
-    descending = query.sort.startswith("-")
-    sort_field = SORT_FIELDS[name]
-    mongo_filter = build_filter(account_id, query)
-    if cursor:
-        value, last_id = decode_cursor(cursor, query.sort)
-        op = "$lt" if descending else "$gt"
-        mongo_filter = and_also(mongo_filter, {"$or": [{sort_field: {op: value}}, {sort_field: value, "_id": {op: last_id}}]})
-    direction = DESCENDING if descending else ASCENDING
-    docs = list(contacts.find(mongo_filter).sort([(sort_field, direction), ("_id", direction)]).limit(limit + 1))
-    page = docs[:limit]
-    next_cursor = encode_cursor(query.sort, page[-1].get(sort_field), page[-1]["_id"]) if len(docs) > limit else None
-    return page, next_cursor
-
-
-def encode_cursor(sort: str, value, last_id: str) -> str:
-    encoded = value.isoformat() if isinstance(value, datetime) else value
-    raw = json.dumps([sort, encoded, last_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str):
-    try:
-        cursor_sort, value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if cursor_sort != sort or not isinstance(last_id, str):
-            raise ValueError("cursor of another sort")
-        if sort.lstrip("-") in DATE_SORTS:
-            value = datetime.fromisoformat(value)
-        elif not isinstance(value, str):
-            raise ValueError("bad cursor value")
-        return value, last_id
-    except (binascii.Error, ValueError, TypeError):
-        raise InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]}) from None
+    return keyset_page(contacts, build_filter(account_id, query), sort=query.sort, field=SORT_FIELDS[name],
+                       limit=limit, cursor=cursor, dated=name in DATE_SORTS)

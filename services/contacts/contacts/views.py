@@ -6,10 +6,10 @@ from pymongo.collection import Collection
 
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import EventStore
+from crm_platform.pagination import decode_cursor, encode_cursor
 from crm_platform.personal_data import SubjectErased
 
 from contacts.adapters.saved_views_projection import query_from_pairs
-from contacts.contact_query import decode_cursor, encode_cursor
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
 from contacts.domain.labels import label_order_id
@@ -34,7 +34,7 @@ def contact_items_page(items: Collection, contacts: Collection, account_id: str,
     get_contact(contacts, account_id, contact_id)
     query: dict = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
     if cursor:
-        created_at, last_id = decode_cursor(cursor, "-created_at")
+        created_at, last_id = decode_cursor(cursor, "-created_at", dated=True)
         query["$or"] = [{"created_at": {"$lt": created_at}}, {"created_at": created_at, "_id": {"$lt": last_id}}]
     docs = list(items.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
     page = docs[:limit]

@@ -11,7 +11,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from crm_platform.blobs import BlobNotFound, chunk_id
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 CHUNK = 1000
 

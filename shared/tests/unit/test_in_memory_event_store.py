@@ -1,7 +1,7 @@
 import pytest
 
-from crm_platform.event_store import InMemoryEventStore
 from crm_platform.testing.event_store_contract import EventStoreContract
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 
 
 class TestInMemoryEventStore(EventStoreContract):

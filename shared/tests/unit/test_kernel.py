@@ -8,9 +8,10 @@ import pytest
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import MalformedEvent
 from crm_platform.event_codec import EventCodec, UnknownEventType
-from crm_platform.event_store import InMemoryEventStore
 from crm_platform.message_bus import EventsToBus, Fresh, MessageBus, NoHandler
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 from crm_platform.unit_of_work import UnitOfWork
 
 

@@ -1,7 +1,8 @@
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher, SubjectErased, is_sealed
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sealed
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 
 def test_sealed_fields_open_with_the_subject_key():

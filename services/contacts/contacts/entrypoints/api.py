@@ -1,10 +1,11 @@
 """The contacts HTTP API (internal: only the gateway calls it). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, jsonify, request, url_for
 
+from crm_platform.jobs_api import jobs_blueprint
 from crm_platform.openapi import build_spec, operation
-from crm_platform.web import account_id, create_service_app, json_body
+from crm_platform.web import account_id, create_service_app, current_container, json_body
 
 from contacts import config, views
 from contacts.contact_query import ContactQuery, find_page, typed_conditions
@@ -12,11 +13,11 @@ from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.entrypoints import schemas
 from contacts.entrypoints.attachments_api import bp as attachments_bp
+from contacts.entrypoints.bulk_labels_api import bp as bulk_labels_bp
 from contacts.entrypoints.contact_settings_api import bp as contact_settings_bp
 from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.exports_api import bp as exports_bp
 from contacts.entrypoints.imports_api import bp as imports_bp
-from contacts.entrypoints.jobs_api import bp as jobs_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
@@ -44,17 +45,14 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(notes_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(saved_views_bp)
-    app.register_blueprint(jobs_bp)
+    app.register_blueprint(bulk_labels_bp)
+    app.register_blueprint(jobs_blueprint())
     app.register_blueprint(options_bp)
     app.register_blueprint(contact_settings_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(exports_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
     return app
-
-
-def _container() -> Container:
-    return current_app.extensions["container"]
 
 
 @bp.post("")
@@ -64,8 +62,8 @@ def _container() -> Container:
 def create_contact():
     details = schemas.ContactCreateSchema().load(json_body())
     allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
-    cmd = commands.CreateContact(account_id(), details, _container().settings["DEFAULT_PHONE_REGION"], allow)
-    contact = handlers.create_contact(cmd, _container().unit_of_work())
+    cmd = commands.CreateContact(account_id(), details, current_container().settings["DEFAULT_PHONE_REGION"], allow)
+    contact = handlers.create_contact(cmd, current_container().unit_of_work())
     body = contact_from_aggregate(contact)
     return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
 
@@ -77,14 +75,14 @@ def create_contact():
 def list_contacts():
     raw = request.args.to_dict()
     if raw.get("view"):  # read from its events, so a view works the moment it is saved
-        raw = {**saved_view_handlers.saved_view_query(account_id(), raw["view"], _container().unit_of_work()), **raw}
+        raw = {**saved_view_handlers.saved_view_query(account_id(), raw["view"], current_container().unit_of_work()), **raw}
     args = schemas.ContactListQuerySchema().load(raw)
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     args.pop("view")
     if args["custom_conditions"]:
-        definitions = views.list_custom_fields(_container().custom_fields_projection.collection, account_id())
+        definitions = views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())
         args["custom_conditions"] = typed_conditions(args["custom_conditions"], {d["key"]: d["type"] for d in definitions})
-    docs, next_cursor = find_page(_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
+    docs, next_cursor = find_page(current_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     items = [contact_from_view(d) for d in docs]
     if columns:
         keep = {"id", "revision", *columns}
@@ -95,7 +93,7 @@ def list_contacts():
 @bp.get("/<contact_id>")
 @operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
 def get_contact(contact_id: str):
-    doc = views.get_contact(_container().projection.collection, account_id(), contact_id)
+    doc = views.get_contact(current_container().projection.collection, account_id(), contact_id)
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 
 
@@ -103,7 +101,7 @@ def get_contact(contact_id: str):
 @operation("Every change to a contact: who, when, what changed (newest first)", tags=TAGS,
            responses={200: schemas.HistorySchema}, problems=(404,))
 def contact_history(contact_id: str):
-    container = _container()
+    container = current_container()
     return {"items": views.contact_history(container.event_store, container.codec, account_id(), contact_id)}
 
 
@@ -114,9 +112,9 @@ def update_contact(contact_id: str):
     data = schemas.ContactPatchSchema().load(json_body())
     allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
     revision = data.pop("revision")
-    region = _container().settings["DEFAULT_PHONE_REGION"]
+    region = current_container().settings["DEFAULT_PHONE_REGION"]
     cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
-    contact = handlers.update_contact(cmd, _container().unit_of_work())
+    contact = handlers.update_contact(cmd, current_container().unit_of_work())
     return contact_from_aggregate(contact)
 
 
@@ -126,7 +124,7 @@ def update_contact(contact_id: str):
            responses={200: schemas.ContactSchema}, problems=(404, 409, 415, 422))
 def merge_contacts(contact_id: str):
     data = schemas.MergeSchema().load(json_body())
-    merged = _container().bus.handle(
+    merged = current_container().bus.handle(
         commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]))
     return contact_from_aggregate(merged)
 
@@ -136,5 +134,5 @@ def merge_contacts(contact_id: str):
            responses={204: None}, problems=(404, 409, 422))
 def delete_contact(contact_id: str):
     query = schemas.DeleteQuerySchema().load(request.args.to_dict())
-    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), _container().unit_of_work())
+    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), current_container().unit_of_work())
     return "", 204

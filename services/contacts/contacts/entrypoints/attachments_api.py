@@ -5,19 +5,18 @@ memory (bounded by the settings) and streamed back chunk by chunk.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields
 
 from crm_platform.file_transfer import download_response, uploaded_file
+from crm_platform.http_schemas import PageQuerySchema
 from crm_platform.openapi import BINARY, operation
-from crm_platform.web import account_id
+from crm_platform.web import account_id, current_container
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.attachments import PROFILE_PICTURE
 from contacts.domain.file_types import FILE_TYPES
-from contacts.entrypoints.schemas import PageQuerySchema
 from contacts.service_layer import attachment_handlers
 
 bp = Blueprint("attachments", __name__, url_prefix="/v1/contacts/<contact_id>")
@@ -45,10 +44,6 @@ class AttachmentSchema(Schema):
 class AttachmentPageSchema(Schema):
     items = fields.List(fields.Nested(AttachmentSchema), required=True)
     next_cursor = fields.String(allow_none=True)
-
-
-def _container() -> Container:
-    return current_app.extensions["container"]
 
 
 def _representation(attachment_id: str, contact_id: str, kind: str, details: dict) -> dict:
@@ -82,7 +77,7 @@ def _download(opened: tuple, thumbnail: bool = False, inline: bool = False):
 
 
 def _upload_command(command, contact_id: str, max_bytes_setting: str):
-    max_bytes = _container().settings[max_bytes_setting]
+    max_bytes = current_container().settings[max_bytes_setting]
     upload = uploaded_file("file", max_bytes)
     return command(account_id(), contact_id, upload.file_name, upload.content_type, upload.data, max_bytes)
 
@@ -93,7 +88,7 @@ def _upload_command(command, contact_id: str, max_bytes_setting: str):
            request_media_type="multipart/form-data", responses={201: AttachmentSchema}, problems=(404, 413, 415, 422))
 def add_attachment(contact_id: str):
     cmd = _upload_command(commands.AddAttachment, contact_id, "ATTACHMENT_MAX_BYTES")
-    body = _from_aggregate(attachment_handlers.add_attachment(cmd, _container().unit_of_work()))
+    body = _from_aggregate(attachment_handlers.add_attachment(cmd, current_container().unit_of_work()))
     return body, 201, {"Location": url_for("attachments.get_attachment", contact_id=contact_id, attachment_id=body["id"])}
 
 
@@ -102,7 +97,7 @@ def add_attachment(contact_id: str):
            query_schema=PageQuerySchema, responses={200: AttachmentPageSchema}, problems=(404, 422))
 def list_attachments(contact_id: str):
     query = PageQuerySchema().load(request.args.to_dict())
-    container = _container()
+    container = current_container()
     docs, next_cursor = views.contact_items_page(
         container.attachments_projection.collection, container.projection.collection, account_id(), contact_id,
         **query)
@@ -113,21 +108,21 @@ def list_attachments(contact_id: str):
 @operation("An attachment's description", tags=TAGS, responses={200: AttachmentSchema}, problems=(404,))
 def get_attachment(contact_id: str, attachment_id: str):
     return _from_aggregate(attachment_handlers.get_attachment(account_id(), contact_id, attachment_id,
-                                                              _container().unit_of_work()))
+                                                              current_container().unit_of_work()))
 
 
 @bp.get("/attachments/<attachment_id>/content")
 @operation("Download an attachment (ETag is its SHA-256)", tags=TAGS, responses=FILE_RESPONSES, problems=(404,))
 def download_attachment(contact_id: str, attachment_id: str):
     return _download(attachment_handlers.open_attachment(account_id(), contact_id, attachment_id,
-                                                         _container().unit_of_work()))
+                                                         current_container().unit_of_work()))
 
 
 @bp.delete("/attachments/<attachment_id>")
 @operation("Delete an attachment", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_attachment(contact_id: str, attachment_id: str):
     attachment_handlers.delete_attachment(commands.DeleteAttachment(account_id(), contact_id, attachment_id),
-                                          _container().unit_of_work())
+                                          current_container().unit_of_work())
     return "", 204
 
 
@@ -137,13 +132,13 @@ def delete_attachment(contact_id: str, attachment_id: str):
            request_media_type="multipart/form-data", responses={200: AttachmentSchema}, problems=(404, 413, 415, 422))
 def set_picture(contact_id: str):
     cmd = _upload_command(commands.SetProfilePicture, contact_id, "PICTURE_MAX_BYTES")
-    return _from_aggregate(attachment_handlers.set_profile_picture(cmd, _container().unit_of_work()))
+    return _from_aggregate(attachment_handlers.set_profile_picture(cmd, current_container().unit_of_work()))
 
 
 @bp.get("/picture")
 @operation("The profile picture as uploaded", tags=TAGS, responses=FILE_RESPONSES, problems=(404,))
 def download_picture(contact_id: str):
-    opened = attachment_handlers.open_profile_picture(account_id(), contact_id, _container().unit_of_work())
+    opened = attachment_handlers.open_profile_picture(account_id(), contact_id, current_container().unit_of_work())
     return _download(opened, inline=True)
 
 
@@ -151,7 +146,7 @@ def download_picture(contact_id: str):
 @operation("The profile picture's thumbnail (fits in 128x128; JPEG, or PNG if transparent)", tags=TAGS,
            responses=FILE_RESPONSES, problems=(404,))
 def download_thumbnail(contact_id: str):
-    opened = attachment_handlers.open_profile_picture(account_id(), contact_id, _container().unit_of_work(),
+    opened = attachment_handlers.open_profile_picture(account_id(), contact_id, current_container().unit_of_work(),
                                                       thumbnail=True)
     return _download(opened, thumbnail=True, inline=True)
 
@@ -160,5 +155,5 @@ def download_thumbnail(contact_id: str):
 @operation("Remove the profile picture", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_picture(contact_id: str):
     attachment_handlers.delete_profile_picture(commands.DeleteProfilePicture(account_id(), contact_id),
-                                               _container().unit_of_work())
+                                               current_container().unit_of_work())
     return "", 204

@@ -1,15 +1,14 @@
 """The account's contact settings (`/v1/contact-settings`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
-from contacts.bootstrap import Container
 from contacts.domain import commands
-from contacts.entrypoints.schemas import StrictSchema
 from contacts.service_layer import handlers
 
 bp = Blueprint("contact_settings", __name__, url_prefix="/v1/contact-settings")
@@ -25,15 +24,11 @@ class ContactSettingsChangeSchema(StrictSchema):
     default_phone_region = fields.String(required=True, validate=validate.Length(equal=2))
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 @bp.get("")
 @operation("The account's contact settings", tags=TAGS, responses={200: ContactSettingsSchema})
 def get_settings():
-    region = handlers.account_phone_region(account_id(), _container().unit_of_work())
-    return {"default_phone_region": region or _container().settings["DEFAULT_PHONE_REGION"]}
+    region = handlers.account_phone_region(account_id(), current_container().unit_of_work())
+    return {"default_phone_region": region or current_container().settings["DEFAULT_PHONE_REGION"]}
 
 
 @bp.put("")
@@ -42,5 +37,5 @@ def get_settings():
 def change_settings():
     data = ContactSettingsChangeSchema().load(json_body())
     region = handlers.set_phone_region(commands.SetPhoneRegion(account_id(), data["default_phone_region"]),
-                                       _container().unit_of_work())
+                                       current_container().unit_of_work())
     return {"default_phone_region": region}

@@ -1,18 +1,17 @@
 """Custom field definitions (`/v1/custom-fields`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.custom_fields import MAX_FIELDS, TYPES
 from contacts.domain.keys import KEY_PATTERN
-from contacts.entrypoints.schemas import StrictSchema
 from contacts.service_layer import custom_field_handlers
 
 bp = Blueprint("custom_fields", __name__, url_prefix="/v1/custom-fields")
@@ -40,10 +39,6 @@ class CustomFieldListSchema(Schema):
     items = fields.List(fields.Nested(CustomFieldSchema), required=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _definition(field_set, key: str) -> dict:
     return {"key": key, **field_set.fields[key]}
 
@@ -51,7 +46,7 @@ def _definition(field_set, key: str) -> dict:
 @bp.get("")
 @operation("List the account's custom fields", tags=TAGS, responses={200: CustomFieldListSchema})
 def list_custom_fields():
-    return {"items": views.list_custom_fields(_container().custom_fields_projection.collection, account_id())}
+    return {"items": views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())}
 
 
 @bp.post("")
@@ -60,7 +55,7 @@ def list_custom_fields():
 def add_custom_field():
     data = CustomFieldCreateSchema().load(json_body())
     field_set, key = custom_field_handlers.add_custom_field(
-        commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]), _container().unit_of_work())
+        commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]), current_container().unit_of_work())
     return _definition(field_set, key), 201
 
 
@@ -70,7 +65,7 @@ def add_custom_field():
 def rename_custom_field(key: str):
     data = CustomFieldRenameSchema().load(json_body())
     field_set = custom_field_handlers.rename_custom_field(
-        commands.RenameCustomField(account_id(), key, data["name"]), _container().unit_of_work())
+        commands.RenameCustomField(account_id(), key, data["name"]), current_container().unit_of_work())
     return _definition(field_set, key)
 
 
@@ -78,5 +73,5 @@ def rename_custom_field(key: str):
 @operation("Remove a custom field; its values are removed from every contact", tags=TAGS, responses={204: None},
            problems=(404,))
 def remove_custom_field(key: str):
-    custom_field_handlers.remove_custom_field(commands.RemoveCustomField(account_id(), key), _container().unit_of_work())
+    custom_field_handlers.remove_custom_field(commands.RemoveCustomField(account_id(), key), current_container().unit_of_work())
     return "", 204

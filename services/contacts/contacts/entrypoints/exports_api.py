@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from marshmallow import fields, validate
 
 from crm_platform.openapi import operation
-from crm_platform.web import account_id
+from crm_platform.web import account_id, current_container
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.contact_query import ContactQuery, typed_conditions
 from contacts.entrypoints.schemas import ViewQuerySchema
 from contacts.exporting import FORMATS, ExportSource, display_names, export_chunks
@@ -34,15 +33,11 @@ class ExportQuerySchema(ViewQuerySchema):
                          metadata={"description": "a saved view's filter (its sort and columns do not apply)"})
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 @bp.get("/contacts")
 @operation("Export contacts: selected ids, a label, a saved view or any filter of GET /v1/contacts; streamed",
            tags=TAGS, query_schema=ExportQuerySchema, responses={200: None}, problems=(404, 422))
 def export_contacts():
-    container, account = _container(), account_id()
+    container, account = current_container(), account_id()
     raw = request.args.to_dict()
     if raw.get("view"):
         raw = {**saved_view_handlers.saved_view_query(account, raw["view"], container.unit_of_work()), **raw}

@@ -1,18 +1,17 @@
 """Contact imports (`/v1/imports`): upload and preview, start as a job, follow it, fetch the failed rows."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.errors import Conflict
 from crm_platform.file_transfer import uploaded_file
+from crm_platform.http_schemas import StrictSchema
+from crm_platform.jobs_api import JobSchema, job_view
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
-from contacts.entrypoints.jobs_api import JobSchema, job_view
-from contacts.entrypoints.schemas import StrictSchema
 from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, template_csv
 from contacts.service_layer import import_handlers
 from contacts.service_layer.bulk_create import ON_MATCH
@@ -58,19 +57,15 @@ class ImportSchema(Schema):
     failed_rows_url = fields.String(allow_none=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _custom_fields() -> list[dict]:
-    return views.list_custom_fields(_container().custom_fields_projection.collection, account_id())
+    return views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())
 
 
 @bp.post("")
 @operation("Upload a CSV or vCard file: get its preview, detected encoding and delimiter, and a suggested mapping",
            tags=TAGS, responses={201: ImportSchema}, problems=(413, 415, 422))
 def upload_file():
-    container = _container()
+    container = current_container()
     upload = uploaded_file("file", container.settings["IMPORT_MAX_BYTES"])
     body = import_handlers.upload(container.imports, container.uploads, account_id(), upload.file_name, upload.data,
                                   _custom_fields())
@@ -90,7 +85,7 @@ def template():
            "(counts: rows, created, updated, skipped, failed)", tags=TAGS, responses={200: ImportSchema},
            problems=(404,))
 def get_import(import_id: str):
-    container = _container()
+    container = current_container()
     record = container.imports.get(account_id(), import_id)
     body = {"id": record["_id"], "file_name": record["file_name"], "format": record["format"],
             "status": record["status"], "settings": record.get("settings"), "job": None, "failed_rows_url": None}
@@ -105,7 +100,7 @@ def get_import(import_id: str):
            query_schema=ReadOptionsSchema, responses={200: ImportSchema}, problems=(404, 422))
 def preview(import_id: str):
     options = ReadOptionsSchema().load(request.args.to_dict())
-    container = _container()
+    container = current_container()
     record = container.imports.get(account_id(), import_id)
     data = import_handlers.uploaded_bytes(container.uploads, record)
     body = import_handlers.preview(record["format"], data, options["encoding"], options["delimiter"], _custom_fields())
@@ -117,7 +112,7 @@ def preview(import_id: str):
            request_schema=StartSchema, responses={202: JobSchema}, problems=(404, 415, 422))
 def start(import_id: str):
     data = StartSchema().load(json_body())
-    container = _container()
+    container = current_container()
     labels = container.labels_projection.collection
     job = import_handlers.start(
         container.imports, container.uploads, container.jobs, container.unit_of_work(),
@@ -132,7 +127,7 @@ def start(import_id: str):
 @operation(f"The rows that failed, as CSV: the file's columns plus `{ROW_COLUMN}` and `{ERROR_COLUMN}`, "
            "ready to fix and upload again", tags=TAGS, responses={200: None}, problems=(404,))
 def failed_rows(import_id: str):
-    container = _container()
+    container = current_container()
     record = container.imports.get(account_id(), import_id)
     header = (record.get("settings") or {}).get("header") or []  # kept at start; vCards have none
     body = failed_rows_csv(header, container.imports.failed_rows(import_id))
@@ -144,7 +139,7 @@ def failed_rows(import_id: str):
 @operation("Delete an import's file and failed rows (the contacts it created stay); 409 while it runs", tags=TAGS,
            responses={204: None}, problems=(404, 409))
 def delete_import(import_id: str):
-    container = _container()
+    container = current_container()
     record = container.imports.get(account_id(), import_id)
     if record.get("job_id") and container.jobs.get(account_id(), record["job_id"])["status"] in ("queued", "running"):
         raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",

@@ -1,18 +1,18 @@
 """Label endpoints (`/v1/labels`) and label assignment on contacts. Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
-from contacts.entrypoints.schemas import ContactSchema, StrictSchema
+from contacts.entrypoints.schemas import ContactSchema
 from contacts.service_layer import label_handlers
 
 bp = Blueprint("labels", __name__)
@@ -38,10 +38,6 @@ class LabelListSchema(Schema):
     items = fields.List(fields.Nested(LabelSchema), required=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _label(label) -> dict:
     return {"key": label.key, "name": label.name}
 
@@ -49,7 +45,7 @@ def _label(label) -> dict:
 @bp.get("/v1/labels")
 @operation("List the account's labels", tags=TAGS, responses={200: LabelListSchema})
 def list_labels():
-    container = _container()
+    container = current_container()
     return {"items": views.list_labels(container.labels_projection.collection,
                                        container.label_order_projection.collection, account_id())}
 
@@ -65,7 +61,7 @@ class LabelOrderSchema(StrictSchema):
            responses={200: LabelOrderSchema}, problems=(415, 422))
 def reorder_labels():
     data = LabelOrderSchema().load(json_body())
-    keys = label_handlers.reorder_labels(commands.ReorderLabels(account_id(), data["keys"]), _container().unit_of_work())
+    keys = label_handlers.reorder_labels(commands.ReorderLabels(account_id(), data["keys"]), current_container().unit_of_work())
     return {"keys": keys}
 
 
@@ -74,7 +70,7 @@ def reorder_labels():
            problems=(409, 415, 422))
 def create_label():
     data = LabelCreateSchema().load(json_body())
-    label = label_handlers.create_label(commands.CreateLabel(account_id(), **data), _container().unit_of_work())
+    label = label_handlers.create_label(commands.CreateLabel(account_id(), **data), current_container().unit_of_work())
     return _label(label), 201
 
 
@@ -83,7 +79,7 @@ def create_label():
            request_schema=LabelNameSchema, responses={200: LabelSchema}, problems=(415, 422))
 def find_or_create_label():
     data = LabelNameSchema().load(json_body())
-    container = _container()
+    container = current_container()
     label = label_handlers.find_or_create_label(
         commands.FindOrCreateLabel(account_id(), data["name"]), container.unit_of_work(),
         lambda account, name: views.label_key_by_name(container.labels_projection.collection, account, name),
@@ -97,13 +93,13 @@ def find_or_create_label():
 def rename_label(key: str):
     data = LabelNameSchema().load(json_body())
     return _label(label_handlers.rename_label(commands.RenameLabel(account_id(), key, data["name"]),
-                                              _container().unit_of_work()))
+                                              current_container().unit_of_work()))
 
 
 @bp.delete("/v1/labels/<key>")
 @operation("Delete a label; it is taken off every contact", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_label(key: str):
-    label_handlers.delete_label(commands.DeleteLabel(account_id(), key), _container().unit_of_work())
+    label_handlers.delete_label(commands.DeleteLabel(account_id(), key), current_container().unit_of_work())
     return "", 204
 
 
@@ -111,11 +107,11 @@ def delete_label(key: str):
 @operation("Give a contact a label", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
 def assign_label(contact_id: str, key: str):
     cmd = commands.AssignLabel(account_id(), contact_id, key)
-    return contact_from_aggregate(label_handlers.assign_label(cmd, _container().unit_of_work()))
+    return contact_from_aggregate(label_handlers.assign_label(cmd, current_container().unit_of_work()))
 
 
 @bp.delete("/v1/contacts/<contact_id>/labels/<key>")
 @operation("Take a label off a contact", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
 def unassign_label(contact_id: str, key: str):
     cmd = commands.UnassignLabel(account_id(), contact_id, key)
-    return contact_from_aggregate(label_handlers.unassign_label(cmd, _container().unit_of_work()))
+    return contact_from_aggregate(label_handlers.unassign_label(cmd, current_container().unit_of_work()))

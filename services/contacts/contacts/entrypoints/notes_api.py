@@ -1,17 +1,17 @@
 """Notes on a contact (`/v1/contacts/{id}/notes`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
-from contacts.entrypoints.schemas import DeleteQuerySchema, PageQuerySchema, StrictSchema
+from contacts.entrypoints.schemas import DeleteQuerySchema
 from contacts.service_layer import note_handlers
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
@@ -44,10 +44,6 @@ class NotePageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _from_aggregate(note) -> dict:
     return {"id": note.id, "revision": note.revision, "kind": note.kind, "text": note.text,
             "created_at": note.created_at, "updated_at": None}
@@ -64,7 +60,7 @@ def _from_view(doc: dict) -> dict:
            responses={200: NotePageSchema}, problems=(404, 422))
 def list_notes(contact_id: str):
     query = PageQuerySchema().load(request.args.to_dict())
-    container = _container()
+    container = current_container()
     docs, next_cursor = views.contact_items_page(
         container.notes_projection.collection, container.projection.collection, account_id(), contact_id, **query)
     return {"items": [_from_view(d) for d in docs], "next_cursor": next_cursor}
@@ -76,7 +72,7 @@ def list_notes(contact_id: str):
 def add_note(contact_id: str):
     data = NoteCreateSchema().load(json_body())
     note = note_handlers.add_note(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]),
-                                  _container().unit_of_work())
+                                  current_container().unit_of_work())
     return _from_aggregate(note), 201
 
 
@@ -86,7 +82,7 @@ def add_note(contact_id: str):
 def edit_note(contact_id: str, note_id: str):
     data = NoteEditSchema().load(json_body())
     note = note_handlers.edit_note(commands.EditNote(account_id(), contact_id, note_id, **data),
-                                   _container().unit_of_work())
+                                   current_container().unit_of_work())
     return _from_aggregate(note)
 
 
@@ -95,5 +91,5 @@ def edit_note(contact_id: str, note_id: str):
 def delete_note(contact_id: str, note_id: str):
     query = DeleteQuerySchema().load(request.args.to_dict())
     note_handlers.delete_note(commands.DeleteNote(account_id(), contact_id, note_id, query["revision"]),
-                              _container().unit_of_work())
+                              current_container().unit_of_work())
     return "", 204

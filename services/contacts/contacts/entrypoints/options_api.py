@@ -1,17 +1,16 @@
 """Option lists (`/v1/options/{functions|departments|countries}`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
 from contacts.domain.option_lists import KINDS, MAX_NAME, MAX_OPTIONS, OptionList, check_kind
-from contacts.entrypoints.schemas import StrictSchema
 from contacts.service_layer import option_handlers
 
 bp = Blueprint("options", __name__, url_prefix="/v1/options/<kind>")
@@ -46,10 +45,6 @@ class OptionListSchema(Schema):
     items = fields.List(fields.Nested(OptionSchema), required=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _list_body(option_list: OptionList) -> dict:
     return {"kind": option_list.kind, "items": option_list.as_list()}
 
@@ -58,7 +53,7 @@ def _list_body(option_list: OptionList) -> dict:
 @operation(f"List an option list in its order ({KIND_HELP})", tags=TAGS, responses={200: OptionListSchema},
            problems=(404,))
 def list_options(kind: str):
-    items = views.list_options(_container().option_lists_projection.collection, account_id(), check_kind(kind))
+    items = views.list_options(current_container().option_lists_projection.collection, account_id(), check_kind(kind))
     return {"kind": kind, "items": items}
 
 
@@ -68,7 +63,7 @@ def list_options(kind: str):
 def add_option(kind: str):
     data = OptionCreateSchema().load(json_body())
     option_list, key = option_handlers.add_option(
-        commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]), _container().unit_of_work())
+        commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]), current_container().unit_of_work())
     return next(o for o in option_list.as_list() if o["key"] == key), 201
 
 
@@ -78,7 +73,7 @@ def add_option(kind: str):
 def reorder_options(kind: str):
     data = OptionOrderSchema().load(json_body())
     option_list = option_handlers.reorder_options(
-        commands.ReorderOptions(account_id(), check_kind(kind), data["keys"]), _container().unit_of_work())
+        commands.ReorderOptions(account_id(), check_kind(kind), data["keys"]), current_container().unit_of_work())
     return _list_body(option_list)
 
 
@@ -88,7 +83,7 @@ def reorder_options(kind: str):
 def rename_option(kind: str, key: str):
     data = OptionRenameSchema().load(json_body())
     option_list = option_handlers.rename_option(
-        commands.RenameOption(account_id(), check_kind(kind), key, data["name"]), _container().unit_of_work())
+        commands.RenameOption(account_id(), check_kind(kind), key, data["name"]), current_container().unit_of_work())
     return next(o for o in option_list.as_list() if o["key"] == key)
 
 
@@ -96,5 +91,5 @@ def rename_option(kind: str, key: str):
 @operation("Delete an option; it is then taken off every contact using it", tags=TAGS, responses={204: None},
            problems=(404,))
 def remove_option(kind: str, key: str):
-    option_handlers.remove_option(commands.RemoveOption(account_id(), check_kind(kind), key), _container().unit_of_work())
+    option_handlers.remove_option(commands.RemoveOption(account_id(), check_kind(kind), key), current_container().unit_of_work())
     return "", 204

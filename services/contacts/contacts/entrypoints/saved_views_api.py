@@ -1,16 +1,16 @@
 """Saved views (`/v1/saved-views`): a named filter with its sort and columns; apply with GET /v1/contacts?view=<id>."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
-from crm_platform.web import account_id, json_body
+from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
-from contacts.bootstrap import Container
 from contacts.domain import commands
-from contacts.entrypoints.schemas import StrictSchema, ViewQuerySchema
+from contacts.entrypoints.schemas import ViewQuerySchema
 from contacts.service_layer import saved_view_handlers
 
 bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
@@ -57,10 +57,6 @@ class SavedViewListSchema(Schema):
     items = fields.List(fields.Nested(SavedViewSchema), required=True)
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def _view(view) -> dict:
     return {"id": view.id, "revision": view.revision, "name": view.name, "query": view.query}
 
@@ -68,7 +64,7 @@ def _view(view) -> dict:
 @bp.get("")
 @operation("List saved views", tags=TAGS, responses={200: SavedViewListSchema})
 def list_saved_views():
-    return {"items": views.list_saved_views(_container().saved_views_projection.collection, account_id())}
+    return {"items": views.list_saved_views(current_container().saved_views_projection.collection, account_id())}
 
 
 @bp.post("")
@@ -77,7 +73,7 @@ def list_saved_views():
 def create_saved_view():
     data = SavedViewCreateSchema().load(json_body())
     view = saved_view_handlers.create_saved_view(commands.CreateSavedView(account_id(), data["name"], data["query"]),
-                                                 _container().unit_of_work())
+                                                 current_container().unit_of_work())
     return _view(view), 201
 
 
@@ -87,12 +83,12 @@ def create_saved_view():
 def change_saved_view(view_id: str):
     data = SavedViewChangeSchema().load(json_body())
     view = saved_view_handlers.change_saved_view(commands.ChangeSavedView(account_id(), view_id, **data),
-                                                 _container().unit_of_work())
+                                                 current_container().unit_of_work())
     return _view(view)
 
 
 @bp.delete("/<view_id>")
 @operation("Delete a saved view", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_saved_view(view_id: str):
-    saved_view_handlers.delete_saved_view(commands.DeleteSavedView(account_id(), view_id), _container().unit_of_work())
+    saved_view_handlers.delete_saved_view(commands.DeleteSavedView(account_id(), view_id), current_container().unit_of_work())
     return "", 204

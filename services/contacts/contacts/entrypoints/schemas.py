@@ -5,6 +5,8 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from crm_platform.http_schemas import PageQuerySchema, StrictSchema
+
 from contacts.domain.contact_fields import (
     ADDRESS_TAGS,
     DELIVERABILITY_STATUSES,
@@ -20,11 +22,6 @@ from contacts.domain.labels import KEY_PATTERN
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
 SORTABLE = ("created_at", "updated_at", "last_activity", "first_name", "last_name")
-
-
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE  # a misspelled field is an error, never silently dropped
 
 
 class EmailSchema(StrictSchema):
@@ -200,9 +197,8 @@ class ViewQuerySchema(StrictSchema):
         "description": "comma-separated fields to return (id and revision always come): the list's columns"})
 
 
-class ContactListQuerySchema(ViewQuerySchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+class ContactListQuerySchema(PageQuerySchema, ViewQuerySchema):
+    # PageQuerySchema first: its fields then follow the filter's, as the OpenAPI parameters always listed them.
     view = fields.String(load_default=None, validate=validate.Length(max=100), metadata={
         "description": "id of a saved view: its filter, sort and columns apply; other parameters override them"})
 
@@ -222,10 +218,3 @@ class MergeSchema(StrictSchema):
 
 class DeleteQuerySchema(StrictSchema):
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1))
-
-
-class PageQuerySchema(StrictSchema):
-    """One page of a contact's notes or attachments."""
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from contacts.adapters.identity_claims import Claim, identities
+from crm_platform.identity_claims import Claim
+
+from contacts.adapters.identity_claims import identities
 from contacts.domain.errors import ContactNotFound, DuplicateContact
 from contacts.domain.model import Contact
 from contacts.service_layer.unit_of_work import UnitOfWork

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from crm_platform.event_store import EventStore
+from crm_platform.identity_claims import IdentityClaims
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 from contacts.adapters.attachment_files import AttachmentFiles
-from contacts.adapters.identity_claims import IdentityClaims
 from contacts.adapters.saved_views_projection import query_as_pairs, query_from_pairs
 from contacts.domain.attachments import Attachment
 from contacts.domain.contact_settings import ContactSettings

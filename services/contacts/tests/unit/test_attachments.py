@@ -5,14 +5,15 @@ from PIL import Image
 
 from crm_platform.blobs import BlobStore
 from crm_platform.errors import PayloadTooLarge, UnsupportedMediaType
-from crm_platform.event_store import InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.testing.in_memory_collection import InMemoryCollection
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain.events import data_subject
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.attachments import (
     PROFILE_PICTURE, Attachment, AttachmentAdded, AttachmentDeleted, AttachmentNotFound, NoProfilePicture, StoredFile,

@@ -3,10 +3,11 @@ from datetime import timedelta
 
 import pytest
 
-from crm_platform.event_store import InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import DuplicateContact
 from contacts.service_layer import handlers

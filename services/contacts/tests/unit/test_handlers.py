@@ -1,11 +1,13 @@
 """The real handlers, on the in-memory event store and key store."""
 import pytest
 
-from crm_platform.event_store import ConcurrencyConflict, InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.domain.events import data_subject
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, StaleContactRevision
 from contacts.service_layer import handlers

@@ -3,10 +3,11 @@ import pytest
 
 from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.errors import InvalidInput
-from crm_platform.event_store import InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.labels import LabelDeleted, LabelKeyTaken, LabelNotFound, key_from_name, label_id

@@ -5,16 +5,17 @@ import pytest
 
 from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACTS_EVENTS
-from crm_platform.event_store import InMemoryEventStore
-from crm_platform.personal_data import InMemorySubjectKeyStore, PersonalDataCipher
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_collection import InMemoryCollection
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.adapters.attachment_files import AttachmentFiles
-from contacts.adapters.identity_claims import InMemoryIdentityClaims
 from contacts.domain import commands as c
 from contacts.service_layer import dispatch
 from contacts.service_layer.unit_of_work import UnitOfWork
-from crm_platform.message_bus import Fresh, MessageBus
 
 PDF = b"%PDF-1.7\n" + b"x" * 300
 

@@ -7,7 +7,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from crm_platform import request_context
 from crm_platform.errors import NotFound, PayloadTooLarge
-from crm_platform.web import create_service_app
+from crm_platform.web import create_service_app, current_container
 
 from gateway import config
 from gateway.adapters.upstream import BadUpstreamResponse
@@ -41,12 +41,8 @@ def create_app(settings: dict | None = None) -> Flask:
     return app
 
 
-def _container() -> Container:
-    return current_app.extensions["container"]
-
-
 def proxy(resource: str, rest: str) -> Response:
-    container = _container()
+    container = current_container()
     caller = authenticate(container.accounts)
     service = container.routes.get(resource)
     if service is None or any(segment in (".", "..") for segment in rest.split("/")):
@@ -91,7 +87,7 @@ def _request_body(max_bytes: int) -> bytes:
 
 
 def openapi():
-    return merged_spec(_container())
+    return merged_spec(current_container())
 
 
 def docs():

@@ -1,5 +1,5 @@
 from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
-from crm_platform.event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 
 from gateway.domain.accounts import Account
 from gateway.service_layer.unit_of_work import UnitOfWork

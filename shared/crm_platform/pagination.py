@@ -1,0 +1,63 @@
+"""Cursor pages over a MongoDB collection, in a stable order: the sort field, then `_id`.
+
+A cursor names the sort it was made for and the last item's sort value and id,
+so the next page starts right after that item even while items are added
+(no skipped or repeated items, unlike offsets). It is opaque to clients.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+
+from crm_platform.errors import InvalidInput
+
+
+def encode_cursor(sort: str, value, last_id: str) -> str:
+    """The cursor of the page after the item (`value`, `last_id`) in `sort` order (`-name` is descending)."""
+    encoded = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([sort, encoded, last_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, *, dated: bool) -> tuple[object, str]:
+    """The (sort value, id) a cursor resumes after; a 422 if this API did not make it for `sort`.
+
+    `dated` says the sort field holds datetimes (JSON carries them as ISO strings).
+    """
+    try:
+        cursor_sort, value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if cursor_sort != sort or not isinstance(last_id, str):
+            raise ValueError("cursor of another sort")
+        if dated:
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, str):
+            raise ValueError("bad cursor value")
+        return value, last_id
+    except (binascii.Error, ValueError, TypeError):
+        raise InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]}) from None
+
+
+def keyset_page(collection: Collection, mongo_filter: dict, *, sort: str, field: str, limit: int,
+                cursor: str | None, dated: bool) -> tuple[list[dict], str | None]:
+    """One page of the documents matching `mongo_filter`, ordered by `field` as `sort` asks, and the next cursor.
+
+    `sort` is the public name (`-created_at`), `field` the document field behind it;
+    the next cursor is None on the last page.
+    """
+    descending = sort.startswith("-")
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort, dated=dated)
+        op = "$lt" if descending else "$gt"
+        after = {"$or": [{field: {op: value}}, {field: value, "_id": {op: last_id}}]}
+        mongo_filter = {**mongo_filter, "$and": [*mongo_filter.get("$and", []), after]}
+    direction = DESCENDING if descending else ASCENDING
+    # One more than asked tells whether a next page exists without counting.
+    docs = list(collection.find(mongo_filter).sort([(field, direction), ("_id", direction)]).limit(limit + 1))
+    page = docs[:limit]
+    next_cursor = encode_cursor(sort, page[-1].get(field), page[-1]["_id"]) if len(docs) > limit else None
+    return page, next_cursor
