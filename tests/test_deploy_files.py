@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "deploy" / "k8s"
 COMPOSE = REPO / "docker-compose.yml"
 PROCFILE = REPO / "Procfile"
+DOCKERFILE = REPO / "Dockerfile"  # one for every service, told which by the build argument SERVICE
 PROCESS_KINDS = ("api", "worker")
 # Read by gunicorn.conf.py or the Python runtime, not by the Settings schemas.
 RUNTIME_EXTRAS = frozenset({
@@ -66,8 +67,8 @@ class Service:
         return f"{self.package}.entrypoints.{kind}"
 
     def uid(self) -> str:
-        found = re.findall(r"^USER\s+(\S+)", (self.root / "Dockerfile").read_text(), re.M)
-        assert found, f"services/{self.name}/Dockerfile has no USER line"
+        found = re.findall(r"^USER\s+(\S+)", DOCKERFILE.read_text(), re.M)
+        assert found, "Dockerfile has no USER line"
         return found[-1]
 
     def bind_port(self, env: dict) -> int:
@@ -131,7 +132,7 @@ class Workload:
 
 
 def _dockerfile_cmd(service: Service) -> str:
-    cmd = re.findall(r"^CMD\s+(\[.*\])\s*$", (service.root / "Dockerfile").read_text(), re.M)
+    cmd = re.findall(r"^CMD\s+(\[.*\])\s*$", DOCKERFILE.read_text(), re.M)
     return " ".join(json.loads(cmd[-1])) if cmd else ""
 
 
@@ -225,9 +226,10 @@ def compose_workloads() -> tuple[Workload, ...]:
         if "build" not in svc:
             continue  # infrastructure from a public image (kafka, mongo)
         where = f"docker-compose.yml: service {name}"
-        dockerfile = Path(svc["build"].get("dockerfile", "Dockerfile"))
-        owner = {s.root.relative_to(REPO) / "Dockerfile": s for s in services().values()}.get(dockerfile)
-        assert owner, f"{where}: builds {dockerfile}, which is no Dockerfile of a service under services/"
+        dockerfile = Path(svc["build"].get("context", ".")) / svc["build"].get("dockerfile", "Dockerfile")
+        assert dockerfile == DOCKERFILE.relative_to(REPO), f"{where}: builds {dockerfile}, not the one Dockerfile"
+        owner = services().get((svc["build"].get("args") or {}).get("SERVICE"))
+        assert owner, f"{where}: build args SERVICE is {svc['build'].get('args')}, expected one of {sorted(services())}"
         if "image" in svc:
             same = _service_of_image(svc["image"], where) is owner
             assert same, f"{where}: tags {svc['image']} what it builds from {dockerfile}, expected {owner.project}"
@@ -402,8 +404,8 @@ def test_each_pod_is_hardened_and_sized(w):
         given = w.raw.get("resources", {}).get(part, {})
         assert {"cpu", "memory"} <= set(given), f"{w.where}: resources.{part} needs cpu and memory, has {sorted(given)}"
     assert effective.get("runAsNonRoot") is True, f"{w.where}: runAsNonRoot is not true"
-    uid, dockerfile = str(effective.get("runAsUser")), f"services/{w.service.name}/Dockerfile"
-    assert uid == w.service.uid(), f"{w.where}: runAsUser {uid} is not {dockerfile}'s USER {w.service.uid()}"
+    uid = str(effective.get("runAsUser"))
+    assert uid == w.service.uid(), f"{w.where}: runAsUser {uid} is not the Dockerfile's USER {w.service.uid()}"
     assert ctx.get("readOnlyRootFilesystem") is True, f"{w.where}: readOnlyRootFilesystem is not true"
     assert ctx.get("allowPrivilegeEscalation") is False, f"{w.where}: allowPrivilegeEscalation is not false"
     assert "ALL" in ctx.get("capabilities", {}).get("drop", []), f"{w.where}: capabilities do not drop ALL"
