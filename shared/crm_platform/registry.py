@@ -54,6 +54,16 @@ class Service:
         """The variable giving the gateway this service's base URL, e.g. CONTACTS_URL."""
         return f"{self.variable_prefix}_URL"
 
+    @property
+    def bind_variable(self) -> str:
+        """The variable of the local dev environment giving this service's host:port, e.g. CONTACTS_BIND."""
+        return f"{self.variable_prefix}_BIND"
+
+    @property
+    def port_variable(self) -> str:
+        """The variable that moves this service to another port locally, e.g. CONTACTS_PORT."""
+        return f"{self.variable_prefix}_PORT"
+
     def process(self, kind: str) -> Process:
         """This service's process of that kind (KeyError if it has none)."""
         found = [p for p in self.processes if p.kind == kind]
