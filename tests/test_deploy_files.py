@@ -39,6 +39,7 @@ RUNTIME_EXTRAS = frozenset({
     "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
 })
 HEARTBEAT_MODULE = "crm_platform.heartbeat"
+NAME_LABEL = "app.kubernetes.io/name"
 
 
 # --- the truth, from the code ----------------------------------------------------------------
@@ -481,6 +482,18 @@ def test_each_compose_process_is_health_checked_and_waits_for_healthy_dependenci
     for target, how in depends.items():
         assert how.get("condition") == "service_healthy", f"{w.where}: should wait for {target} to be service_healthy"
         assert "healthcheck" in compose()["services"][target], f"{w.where}: waits for {target}, it has no healthcheck"
+
+
+def test_each_service_behind_the_gateway_accepts_only_the_gateway():
+    gateway_api = registry.load().public.process("api").name
+    policies = [d for _, d in k8s_objects("NetworkPolicy")]
+    for upstream in registry.load().upstreams:
+        api = upstream.process("api").name
+        found = [p for p in policies if p["spec"]["podSelector"].get("matchLabels", {}).get(NAME_LABEL) == api]
+        assert found, f"deploy/k8s: no NetworkPolicy selects {api}: only {gateway_api} should reach it"
+        sources = {f.get("podSelector", {}).get("matchLabels", {}).get(NAME_LABEL)
+                   for rule in found[0]["spec"].get("ingress", []) for f in rule.get("from", [])}
+        assert sources == {gateway_api}, f"NetworkPolicy {found[0]['metadata']['name']}: {api} accepts {sources}"
 
 
 def test_kustomization_lists_every_manifest_and_image():
