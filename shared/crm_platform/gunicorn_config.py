@@ -10,8 +10,7 @@ from crm_platform.settings import load_or_exit
 
 
 def settings_for(service_name: str, *, threads: int = 4, timeout_s: int = 30) -> dict:
-    """The names a gunicorn.conf.py defines, for this registry service; BIND, WEB_CONCURRENCY and
-    GUNICORN_THREADS override them from the environment."""
+    """What a service's gunicorn.conf.py defines; BIND, WEB_CONCURRENCY, GUNICORN_THREADS override it."""
     service = registry.load().service(service_name)
 
     def on_starting(server):

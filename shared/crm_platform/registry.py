@@ -30,6 +30,7 @@ class Process:
 
     @property
     def name(self) -> str:
+        """What the Procfile, compose and k8s call it, e.g. contacts-worker."""
         return f"{self.service}-{self.kind}"
 
 
@@ -85,6 +86,7 @@ class Registry:
 
     @property
     def public(self) -> Service:
+        """The one service clients reach: the gateway."""
         return next(s for s in self.services if s.public)
 
     @property
@@ -104,6 +106,7 @@ class Registry:
 
     @property
     def processes(self) -> tuple[Process, ...]:
+        """Every process of every service, in registry order."""
         return tuple(p for s in self.services for p in s.processes)
 
 
