@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every folder under services/ with a pyproject.toml is installed: a new service needs no edit here.
+SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
-        services/contacts/pyproject.toml services/gateway/pyproject.toml
+        $(addsuffix /pyproject.toml,$(SERVICES))
 
 .PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import clean-data help
 .DEFAULT_GOAL := help
@@ -25,7 +27,7 @@ $(STAMP): $(REQS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt \
-	    -e shared -e infra -e services/contacts -e services/gateway
+	    -e shared -e infra $(addprefix -e ,$(SERVICES))
 	@touch $@
 
 venv: $(STAMP)

@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Mapping
+
+from crm_platform import registry
 
 REPO = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("CRM_VAR_DIR", REPO / "var"))
@@ -24,18 +27,26 @@ def secrets() -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().split())
 
 
+def addresses(services: registry.Registry, environ: Mapping[str, str]) -> dict[str, str]:
+    """<NAME>_BIND of every service (its registry port on 127.0.0.1, or <NAME>_BIND / <NAME>_PORT from the
+    environment) and <NAME>_URL of each service behind the gateway, pointing at that address."""
+    values = {}
+    for service in services.services:
+        port = environ.get(service.port_variable, str(service.port))
+        bind = values[service.bind_variable] = environ.get(service.bind_variable, f"127.0.0.1:{port}")
+        if not service.public:
+            host, _, port = bind.rpartition(":")
+            values[service.url_variable] = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+    return values
+
+
 def main() -> int:
     servers = subprocess.run([sys.executable, "-m", "devinfra", "env", "--format", "dotenv"],
                              check=True, capture_output=True, text=True).stdout
-    contacts_port = os.environ.get("CONTACTS_PORT", "8101")
     values = dict(line.split("=", 1) for line in servers.split())
     values.update(secrets())
-    values.update({
-        "CONTACTS_PORT": contacts_port,
-        "CONTACTS_URL": f"http://127.0.0.1:{contacts_port}",
-        "GATEWAY_BIND": os.environ.get("GATEWAY_BIND", "127.0.0.1:8080"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    values.update(addresses(registry.load(), os.environ))
+    values["PYTHONUNBUFFERED"] = "1"
     out = VAR / "dev.env"
     out.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     out.chmod(0o600)

@@ -23,6 +23,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 env_file=$(python scripts/dev_env.py)
+procfile=$(python scripts/procfile.py)  # every registry service's api and worker
 set -a; . "$env_file"; set +a
 
 account_file="$VAR/demo-account.json"
@@ -30,7 +31,7 @@ if [ ! -s "$account_file" ] || ! python scripts/demo_account.py check "$account_
   python -m gateway.entrypoints.cli create-account --name "Demo agency" --json > "$account_file"
 fi
 
-honcho start -f Procfile -e "$env_file" &
+honcho start -f "$procfile" -e "$env_file" &
 honcho_pid=$!
 echo "$honcho_pid" > "$VAR/run/honcho.pid"
 

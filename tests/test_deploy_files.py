@@ -1,9 +1,11 @@
-"""The deploy files (deploy/k8s, docker-compose.yml, Procfile) stay in step with the code.
+"""The deploy files (deploy/k8s, docker-compose.yml, the generated Procfile) stay in step with the
+service registry and the code.
 
-Nothing here is a hard-coded list: the services are the directories under services/ that hold a
-pyproject.toml; a service's processes are the `api` / `worker` modules of its entrypoints; its
-environment variables are the fields of its Settings schema (the PlatformSettings subclass in
-`<package>.config`); its image is its project name; its uid is the Dockerfile's USER.
+Nothing here is a hard-coded list: the services, their packages, ports and processes are the
+registry's (shared/crm_platform/services.toml), and each has its folder services/<name> with a
+pyproject.toml; its environment variables are the fields of its Settings schema (the
+PlatformSettings subclass in `<package>.config`); its image is its project name; its uid is the
+Dockerfile's USER.
 """
 from __future__ import annotations
 
@@ -22,30 +24,34 @@ from unittest import mock
 import pytest
 import yaml
 
+from crm_platform import registry
 from crm_platform.settings import PlatformSettings
 from crm_platform.web import PROBE_PATHS
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "deploy" / "k8s"
 COMPOSE = REPO / "docker-compose.yml"
-PROCFILE = REPO / "Procfile"
-PROCESS_KINDS = ("api", "worker")
+PROCFILE_SCRIPT = REPO / "scripts" / "procfile.py"
+DOCKERFILE = REPO / "Dockerfile"  # one for every service, told which by the build argument SERVICE
+PROCESS_KINDS = registry.PROCESS_KINDS
 # Read by gunicorn.conf.py or the Python runtime, not by the Settings schemas.
 RUNTIME_EXTRAS = frozenset({
     "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
 })
 HEARTBEAT_MODULE = "crm_platform.heartbeat"
+NAME_LABEL = "app.kubernetes.io/name"
 
 
 # --- the truth, from the code ----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Service:
-    name: str  # directory under services/
+    name: str  # the registry's name, also the directory under services/
     package: str
     project: str  # [project] name in pyproject.toml, also the image name
-    processes: tuple[str, ...]
+    processes: tuple[str, ...]  # the registry's process kinds
     schema: type[PlatformSettings]
+    entry: registry.Service
 
     @property
     def root(self) -> Path:
@@ -63,11 +69,12 @@ class Service:
         return {f"{self.name}-{kind}" for kind in self.processes}
 
     def module(self, kind: str) -> str:
-        return f"{self.package}.entrypoints.{kind}"
+        """The module a process runs: the registry's target without its app (api) or as it is (worker)."""
+        return self.entry.process(kind).target.split(":")[0]
 
     def uid(self) -> str:
-        found = re.findall(r"^USER\s+(\S+)", (self.root / "Dockerfile").read_text(), re.M)
-        assert found, f"services/{self.name}/Dockerfile has no USER line"
+        found = re.findall(r"^USER\s+(\S+)", DOCKERFILE.read_text(), re.M)
+        assert found, "Dockerfile has no USER line"
         return found[-1]
 
     def bind_port(self, env: dict) -> int:
@@ -88,16 +95,20 @@ def _settings_schema(package: str) -> type[PlatformSettings]:
     return found[0]
 
 
+def service_folders() -> set[str]:
+    return {p.parent.name for p in (REPO / "services").glob("*/pyproject.toml")}
+
+
 @cache
 def services() -> dict[str, Service]:
     found = {}
-    for pyproject in sorted((REPO / "services").glob("*/pyproject.toml")):
-        root, meta = pyproject.parent, tomllib.loads(pyproject.read_text())
-        includes = meta.get("tool", {}).get("setuptools", {}).get("packages", {}).get("find", {}).get("include", [])
-        candidates = [p.rstrip("*.") for p in includes] + [root.name]
-        package = next(p for p in candidates if (root / p / "config.py").is_file())
-        kinds = tuple(k for k in PROCESS_KINDS if (root / package / "entrypoints" / f"{k}.py").is_file())
-        found[root.name] = Service(root.name, package, meta["project"]["name"], kinds, _settings_schema(package))
+    for entry in registry.load().services:
+        pyproject = REPO / "services" / entry.name / "pyproject.toml"
+        if not pyproject.is_file():
+            continue  # reported by test_every_registry_service_has_its_folder_and_every_folder_its_entry
+        project = tomllib.loads(pyproject.read_text())["project"]["name"]
+        kinds = tuple(p.kind for p in entry.processes)
+        found[entry.name] = Service(entry.name, entry.package, project, kinds, _settings_schema(entry.package), entry)
     return found
 
 
@@ -131,7 +142,7 @@ class Workload:
 
 
 def _dockerfile_cmd(service: Service) -> str:
-    cmd = re.findall(r"^CMD\s+(\[.*\])\s*$", (service.root / "Dockerfile").read_text(), re.M)
+    cmd = re.findall(r"^CMD\s+(\[.*\])\s*$", DOCKERFILE.read_text(), re.M)
     return " ".join(json.loads(cmd[-1])) if cmd else ""
 
 
@@ -225,9 +236,10 @@ def compose_workloads() -> tuple[Workload, ...]:
         if "build" not in svc:
             continue  # infrastructure from a public image (kafka, mongo)
         where = f"docker-compose.yml: service {name}"
-        dockerfile = Path(svc["build"].get("dockerfile", "Dockerfile"))
-        owner = {s.root.relative_to(REPO) / "Dockerfile": s for s in services().values()}.get(dockerfile)
-        assert owner, f"{where}: builds {dockerfile}, which is no Dockerfile of a service under services/"
+        dockerfile = Path(svc["build"].get("context", ".")) / svc["build"].get("dockerfile", "Dockerfile")
+        assert dockerfile == DOCKERFILE.relative_to(REPO), f"{where}: builds {dockerfile}, not the one Dockerfile"
+        owner = services().get((svc["build"].get("args") or {}).get("SERVICE"))
+        assert owner, f"{where}: build args SERVICE is {svc['build'].get('args')}, expected one of {sorted(services())}"
         if "image" in svc:
             same = _service_of_image(svc["image"], where) is owner
             assert same, f"{where}: tags {svc['image']} what it builds from {dockerfile}, expected {owner.project}"
@@ -236,8 +248,11 @@ def compose_workloads() -> tuple[Workload, ...]:
     return tuple(found)
 
 
+@cache
 def procfile() -> dict[str, str]:
-    lines = [line for line in PROCFILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    """What scripts/procfile.py writes for `make run`."""
+    text = runpy.run_path(str(PROCFILE_SCRIPT))["procfile"](registry.load())
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return {name.strip(): command.strip() for name, command in (line.split(":", 1) for line in lines)}
 
 
@@ -268,11 +283,38 @@ def _single_label_urls(env: dict) -> list[tuple[str, str, int]]:
 
 # --- the checks --------------------------------------------------------------------------------
 
+def test_every_registry_service_has_its_folder_and_every_folder_its_entry():
+    named = {s.name for s in registry.load().services}
+    assert named - service_folders() == set(), (
+        f"{registry.SOURCE} names {sorted(named - service_folders())}, which have no services/<name>/pyproject.toml")
+    assert service_folders() - named == set(), (
+        f"services/{sorted(service_folders() - named)} have no entry in {registry.SOURCE}")
+
+
 def test_the_services_and_their_processes_are_found():
-    assert services(), "no services/*/pyproject.toml found: the test would check nothing"
+    assert services(), f"no service in {registry.SOURCE}: the test would check nothing"
     for s in services().values():
-        assert s.processes == PROCESS_KINDS, (
-            f"services/{s.name}: expected {s.package}/entrypoints/api.py and worker.py, found {s.processes}")
+        assert s.processes == PROCESS_KINDS, f"{registry.SOURCE}: {s.name} should have an api and a worker process"
+        for kind in s.processes:
+            module = s.module(kind).replace(".", "/") + ".py"
+            assert (s.root / module).is_file(), f"{registry.SOURCE}: {s.name}'s {kind} runs {s.module(kind)}, " \
+                                                f"but services/{s.name}/{module} does not exist"
+
+
+def test_each_service_listens_reads_its_database_and_produces_as_its_registry_entry_says():
+    for s in services().values():
+        assert s.bind_port({}) == s.entry.port, f"services/{s.name}/gunicorn.conf.py does not bind {s.entry.port}"
+        assert s.entry.db_setting in s.settings, f"{s.schema.__name__} has no {s.entry.db_setting} (the db_setting)"
+        config = importlib.import_module(f"{s.package}.config")
+        topic = getattr(config, "EVENTS_TOPIC", None)
+        assert topic in s.entry.produces, f"{s.package}.config.EVENTS_TOPIC is {topic}, {registry.SOURCE} says " \
+                                          f"{s.name} produces {s.entry.produces}"
+
+
+def test_the_gateway_is_given_the_url_of_each_service_behind_it():
+    gateway = next(s for s in services().values() if s.entry.public)
+    for upstream in registry.load().upstreams:
+        assert upstream.url_variable in gateway.required, f"{gateway.schema.__name__} lacks {upstream.url_variable}"
 
 
 @pytest.mark.parametrize("label", ["deploy/k8s Deployments", "docker-compose.yml services", "Procfile entries"])
@@ -283,7 +325,7 @@ def test_every_process_is_deployed(label):
         "Procfile entries": lambda: set(procfile()),
     }[label]()
     missing = set(process_names()) - present
-    assert not missing, f"{label} lack {sorted(missing)}: every service under services/ runs <service>-api and -worker"
+    assert not missing, f"{label} lack {sorted(missing)}: every service in {registry.SOURCE} runs its processes"
 
 
 def test_no_deploy_file_names_a_process_that_does_not_exist():
@@ -293,7 +335,7 @@ def test_no_deploy_file_names_a_process_that_does_not_exist():
     named += [("docker-compose.yml: service", n) for n in compose()["services"] if pattern.search(n)]
     named += [("Procfile: entry", n) for n in procfile()]
     unknown = [f"{what} {name}" for what, name in named if name not in known]
-    assert not unknown, f"these name no process of services/*: {unknown}; the processes are {sorted(known)}"
+    assert not unknown, f"these name no process of {registry.SOURCE}: {unknown}; the processes are {sorted(known)}"
     for name, svc in compose()["services"].items():
         for target in svc.get("depends_on") or {}:
             assert target in compose()["services"], f"docker-compose.yml: {name} depends on {target}, no such service"
@@ -310,7 +352,7 @@ def test_each_workload_runs_the_process_it_is_named_after(w):
 
 @pytest.mark.parametrize("name, command", procfile().items(), ids=list(procfile()))
 def test_each_procfile_entry_runs_its_process(name, command):
-    assert name in process_names(), f"Procfile: {name} is not a process of services/*"
+    assert name in process_names(), f"Procfile: {name} is not a process of {registry.SOURCE}"
     service, kind = process_names()[name]
     assert service.module(kind) in command, f"Procfile: {name} runs `{command}`, expected {service.module(kind)}"
 
@@ -402,8 +444,8 @@ def test_each_pod_is_hardened_and_sized(w):
         given = w.raw.get("resources", {}).get(part, {})
         assert {"cpu", "memory"} <= set(given), f"{w.where}: resources.{part} needs cpu and memory, has {sorted(given)}"
     assert effective.get("runAsNonRoot") is True, f"{w.where}: runAsNonRoot is not true"
-    uid, dockerfile = str(effective.get("runAsUser")), f"services/{w.service.name}/Dockerfile"
-    assert uid == w.service.uid(), f"{w.where}: runAsUser {uid} is not {dockerfile}'s USER {w.service.uid()}"
+    uid = str(effective.get("runAsUser"))
+    assert uid == w.service.uid(), f"{w.where}: runAsUser {uid} is not the Dockerfile's USER {w.service.uid()}"
     assert ctx.get("readOnlyRootFilesystem") is True, f"{w.where}: readOnlyRootFilesystem is not true"
     assert ctx.get("allowPrivilegeEscalation") is False, f"{w.where}: allowPrivilegeEscalation is not false"
     assert "ALL" in ctx.get("capabilities", {}).get("drop", []), f"{w.where}: capabilities do not drop ALL"
@@ -440,6 +482,18 @@ def test_each_compose_process_is_health_checked_and_waits_for_healthy_dependenci
     for target, how in depends.items():
         assert how.get("condition") == "service_healthy", f"{w.where}: should wait for {target} to be service_healthy"
         assert "healthcheck" in compose()["services"][target], f"{w.where}: waits for {target}, it has no healthcheck"
+
+
+def test_each_service_behind_the_gateway_accepts_only_the_gateway():
+    gateway_api = registry.load().public.process("api").name
+    policies = [d for _, d in k8s_objects("NetworkPolicy")]
+    for upstream in registry.load().upstreams:
+        api = upstream.process("api").name
+        found = [p for p in policies if p["spec"]["podSelector"].get("matchLabels", {}).get(NAME_LABEL) == api]
+        assert found, f"deploy/k8s: no NetworkPolicy selects {api}: only {gateway_api} should reach it"
+        sources = {f.get("podSelector", {}).get("matchLabels", {}).get(NAME_LABEL)
+                   for rule in found[0]["spec"].get("ingress", []) for f in rule.get("from", [])}
+        assert sources == {gateway_api}, f"NetworkPolicy {found[0]['metadata']['name']}: {api} accepts {sources}"
 
 
 def test_kustomization_lists_every_manifest_and_image():

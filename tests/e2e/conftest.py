@@ -1,4 +1,5 @@
-"""Runs the whole system as real processes (gunicorn APIs and workers) against the real broker and database."""
+"""Runs the whole system as real processes (every registry service's gunicorn API and worker) against the real
+broker and database."""
 from __future__ import annotations
 
 import base64
@@ -13,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 from devinfra.ports import free_port
+
+from crm_platform import registry
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,9 +32,14 @@ class System:
         self.procs[name] = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                             cwd=REPO, start_new_session=True)
 
-    def gunicorn(self, name: str, service: str, app: str, port: int) -> None:
-        self.start(name, [sys.executable, "-m", "gunicorn", "-c", str(REPO / f"services/{service}/gunicorn.conf.py"),
-                          "--bind", f"127.0.0.1:{port}", "--workers", "1", app])
+    def run(self, process: registry.Process, port: int) -> None:
+        """Start one registry process: an api under gunicorn on `port`, a worker with python -m."""
+        if process.kind == "api":
+            config = str(REPO / f"services/{process.service}/gunicorn.conf.py")
+            self.start(process.name, [sys.executable, "-m", "gunicorn", "-c", config,
+                                      "--bind", f"127.0.0.1:{port}", "--workers", "1", process.target])
+        else:
+            self.start(process.name, [sys.executable, "-m", process.target])
 
     def wait_ready(self, url: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
@@ -74,7 +82,8 @@ class System:
 @pytest.fixture(scope="session")
 def system(infra, tmp_path_factory, mongo_client):
     suffix = os.urandom(4).hex()
-    contacts_port, gateway_port = free_port(), free_port()
+    services = registry.load()
+    ports = {service.name: free_port() for service in services.services}
     env = {
         **os.environ,
         "MONGO_URI": infra.mongo_uri,
@@ -83,24 +92,22 @@ def system(infra, tmp_path_factory, mongo_client):
         "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"e2e_{suffix}_keys",
-        "CONTACTS_DB": f"e2e_{suffix}_contacts",
-        "GATEWAY_DB": f"e2e_{suffix}_gateway",
-        "CONTACTS_URL": f"http://127.0.0.1:{contacts_port}",
-
+        **{s.db_setting: f"e2e_{suffix}_{s.name.replace('-', '_')}" for s in services.services},
+        **{s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in services.upstreams},
         "LOG_LEVEL": "INFO",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
     try:
-        system.gunicorn("contacts-api", "contacts", "contacts.entrypoints.api:create_app()", contacts_port)
-        system.start("contacts-worker", [sys.executable, "-m", "contacts.entrypoints.worker"])
-        system.gunicorn("gateway-api", "gateway", "gateway.entrypoints.api:create_app()", gateway_port)
-        system.start("gateway-worker", [sys.executable, "-m", "gateway.entrypoints.worker"])
-        system.gateway_url = f"http://127.0.0.1:{gateway_port}"
-        system.wait_ready(f"{system.gateway_url}/readyz")
+        for process in services.processes:
+            system.run(process, ports[process.service])
+        # Every api, not only the gateway's: a test's first call must not race a service still starting.
+        for service in services.services:
+            system.wait_ready(f"http://127.0.0.1:{ports[service.name]}/readyz")
+        system.gateway_url = f"http://127.0.0.1:{ports[services.public.name]}"
         yield system
     finally:
         system.stop()
-        for db in ("KEYVAULT_DB", "CONTACTS_DB", "GATEWAY_DB"):
+        for db in ("KEYVAULT_DB", *(s.db_setting for s in services.services)):
             mongo_client.drop_database(env[db])
 
 

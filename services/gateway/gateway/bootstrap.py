@@ -21,7 +21,8 @@ class Container:
         self.settings = settings
         self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
         self.upstreams = config.services(settings)  # service name -> base URL
-        self.routes = config.ROUTES
+        self.routes = config.ROUTES  # first path segment under /v1/ -> service name
+        self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
 
     @property

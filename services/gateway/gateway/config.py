@@ -3,21 +3,29 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from crm_platform import topics
+from crm_platform import registry, topics
 from crm_platform.settings import PlatformSettings, load_settings
 
 SERVICE_NAME = "gateway"
 EVENTS_TOPIC = topics.ACCOUNTS_EVENTS
 URL = validate.URL(require_tld=False, schemes={"http", "https"})
+REGISTRY = registry.load()
 
-
-class GatewaySettings(PlatformSettings):
-    GATEWAY_DB = fields.String(load_default="crm_gateway", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
-    CONTACTS_URL = fields.String(required=True, validate=URL)
-    UPSTREAM_TIMEOUT_S = fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120))
+OWN_SETTINGS = {
+    "GATEWAY_DB": fields.String(load_default="crm_gateway", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$")),
+    "UPSTREAM_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120)),
     # Bodies are read in memory before they are forwarded: above every service's own upload limit, no more.
-    MAX_REQUEST_BYTES = fields.Integer(load_default=16 * 2**20, validate=validate.Range(min=2**20, max=128 * 2**20))
-    WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/gateway-worker.heartbeat")
+    "MAX_REQUEST_BYTES": fields.Integer(load_default=16 * 2**20, validate=validate.Range(min=2**20, max=128 * 2**20)),
+    "WORKER_HEARTBEAT_FILE": fields.String(load_default="/tmp/gateway-worker.heartbeat"),
+}
+# One required <NAME>_URL per service behind the gateway (CONTACTS_URL...), named by the registry,
+# so a new service needs no edit here and a missing URL stops start-up like any other setting.
+UPSTREAM_URLS = {service.url_variable: fields.String(required=True, validate=URL) for service in REGISTRY.upstreams}
+
+GatewaySettings = type("GatewaySettings", (PlatformSettings,), {
+    "__module__": __name__, "__doc__": "The gateway's settings: its own and its upstreams' URLs.",
+    **OWN_SETTINGS, **UPSTREAM_URLS,
+})
 
 
 def load(environ=None) -> dict:
@@ -26,10 +34,11 @@ def load(environ=None) -> dict:
 
 def services(settings: dict) -> dict[str, str]:
     """Service name -> base URL of the services behind the gateway."""
-    return {"contacts": settings["CONTACTS_URL"].rstrip("/")}
+    return {service.name: settings[service.url_variable].rstrip("/") for service in REGISTRY.upstreams}
 
 
 # First path segment under /v1/ -> the service that owns that resource.
-ROUTES = {"contacts": "contacts", "labels": "contacts", "custom-fields": "contacts", "saved-views": "contacts", "jobs": "contacts",
-          "options": "contacts", "contact-settings": "contacts",
-          "imports": "contacts", "exports": "contacts"}
+ROUTES = REGISTRY.routes
+# /v1/jobs/{id}... goes to these services in turn until one knows the job (see entrypoints/api.py).
+JOB_SERVICES = REGISTRY.job_services
+JOBS_PREFIX = registry.JOBS_PREFIX

@@ -1,12 +1,13 @@
 """The public API gateway: authenticates, scopes every request to its account, routes, documents."""
 from __future__ import annotations
 
+import requests
 from flask import Flask, Response, current_app, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from crm_platform import request_context
-from crm_platform.errors import NotFound, PayloadTooLarge
+from crm_platform.errors import DependencyUnavailable, NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app, current_container
 
 from gateway import config
@@ -44,10 +45,9 @@ def create_app(settings: dict | None = None) -> Flask:
 def proxy(resource: str, rest: str) -> Response:
     container = current_container()
     caller = authenticate(container.accounts)
-    service = container.routes.get(resource)
-    if service is None or any(segment in (".", "..") for segment in rest.split("/")):
+    candidates = _services_for(container, resource)
+    if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
-    base = container.upstreams[service]
     trace = request_context.current()
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers.update(
@@ -58,15 +58,14 @@ def proxy(resource: str, rest: str) -> Response:
             "X-Correlation-Id": trace.correlation_id,
         }
     )
-    upstream = container.upstream_client.call(
-        service,
-        request.method,
-        f"{base}/v1/{resource}" + (f"/{rest}" if rest else ""),
-        headers,
-        params=request.args,
-        data=_request_body(container.settings["MAX_REQUEST_BYTES"]),
-        stream=True,
-    )
+    body = _request_body(container.settings["MAX_REQUEST_BYTES"])
+
+    def send(service: str) -> requests.Response:
+        url = f"{container.upstreams[service]}/v1/{resource}" + (f"/{rest}" if rest else "")
+        return container.upstream_client.call(service, request.method, url, headers, params=request.args, data=body,
+                                              stream=True)
+
+    service, upstream = _first_that_knows(candidates, send)
     if upstream.status_code >= 500 and "problem+json" not in upstream.headers.get("Content-Type", ""):
         upstream.close()
         raise BadUpstreamResponse(f"the {service} service failed ({upstream.status_code}); retry later")
@@ -77,6 +76,34 @@ def proxy(resource: str, rest: str) -> Response:
         if name in upstream.headers:
             response.headers[name] = upstream.headers[name]
     return response
+
+
+def _services_for(container: Container, resource: str) -> tuple[str, ...]:
+    """The services to ask, in order: the owner of the route, or for /v1/jobs every service that serves jobs."""
+    if resource == config.JOBS_PREFIX:
+        return container.job_services
+    owner = container.routes.get(resource)
+    return (owner,) if owner else ()
+
+
+def _first_that_knows(services: tuple[str, ...], send) -> tuple[str, requests.Response]:
+    """The first answer other than 404, else the last 404: a job id is known to the one service that made it.
+
+    Job ids carry no service name (crm_platform.jobs makes them), so asking in turn is what routes them;
+    a GET or a cancel of an id a service does not know changes nothing there. A service that does not
+    answer may hold the job: its error is raised unless another service knows the id.
+    """
+    unavailable: DependencyUnavailable | None = None
+    for service in services:
+        try:
+            upstream = send(service)
+        except DependencyUnavailable as exc:
+            unavailable = exc
+            continue
+        if upstream.status_code != 404 or (service == services[-1] and unavailable is None):
+            return service, upstream
+        upstream.close()
+    raise unavailable
 
 
 def _request_body(max_bytes: int) -> bytes:

@@ -149,3 +149,12 @@ def test_a_body_over_the_gateway_limit_is_413_with_the_limit(infra, unique_suffi
                            data={"file": (io.BytesIO(os.urandom(2**20)), "big.pdf", "application/pdf")})
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
     assert response.get_json()["max_bytes"] == 2**20 and str(2**20) in response.get_json()["detail"]
+
+
+def test_jobs_are_routed_to_the_services_that_serve_jobs(infra, unique_suffix, mongo_client, cleanup, file_upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, file_upstream)
+    response = client.get("/v1/jobs/job:1", headers=auth)
+    assert response.status_code == 200 and response.data == FILE  # what the contacts upstream serves
+    down, auth, _ = gateway(infra, f"{unique_suffix}b", mongo_client, f"http://127.0.0.1:{free_port()}")
+    assert "contacts" in down.post("/v1/jobs/job:1/cancel", headers=auth).get_json()["detail"]
+    mongo_client.drop_database(f"test_{unique_suffix}b_gateway")

@@ -1,0 +1,72 @@
+"""Routes and upstream URLs come from the service registry; /v1/jobs asks each job-serving service in turn."""
+import pytest
+
+from crm_platform import registry
+from crm_platform.errors import ConfigurationError, DependencyUnavailable
+
+from gateway import config
+from gateway.entrypoints.api import _first_that_knows
+
+BASE = {"MONGO_URI": "mongodb://db", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "INTERNAL_TOKEN": "t" * 32}
+
+
+def test_routes_and_upstreams_are_the_registrys():
+    assert config.ROUTES == registry.load().routes
+    assert config.ROUTES["saved-views"] == "contacts" and "jobs" not in config.ROUTES
+    assert config.JOB_SERVICES == ("contacts",)
+    settings = config.load({**BASE, "CONTACTS_URL": "http://contacts-api:8101/"})
+    assert config.services(settings) == {"contacts": "http://contacts-api:8101"}
+
+
+def test_a_missing_upstream_url_is_named_at_start_up():
+    with pytest.raises(ConfigurationError, match="CONTACTS_URL: Missing data for required field"):
+        config.load(BASE)
+
+
+class Answer:
+    def __init__(self, status_code):
+        self.status_code, self.closed = status_code, False
+
+    def close(self):
+        self.closed = True
+
+
+def sender(answers: dict):
+    """A `send(service)` that answers from `answers` (an exception is raised) and records who was asked."""
+    asked = []
+
+    def send(service):
+        asked.append(service)
+        if isinstance(answers[service], Exception):
+            raise answers[service]
+        return answers[service]
+
+    return send, asked
+
+
+def test_the_first_service_that_knows_the_job_answers():
+    unknown, found = Answer(404), Answer(200)
+    send, asked = sender({"contacts": unknown, "billing": found, "workflows": Answer(200)})
+    assert _first_that_knows(("contacts", "billing", "workflows"), send) == ("billing", found)
+    assert asked == ["contacts", "billing"] and unknown.closed and not found.closed
+
+
+def test_a_job_nobody_knows_gets_the_last_services_404():
+    last = Answer(404)
+    send, _ = sender({"contacts": Answer(404), "billing": last})
+    assert _first_that_knows(("contacts", "billing"), send) == ("billing", last)
+
+
+def test_one_service_is_asked_once_as_before():
+    send, asked = sender({"contacts": Answer(404)})
+    assert _first_that_knows(("contacts",), send)[1].status_code == 404 and asked == ["contacts"]
+
+
+def test_a_service_that_does_not_answer_may_hold_the_job():
+    down = DependencyUnavailable("the contacts service is unreachable; retry later")
+    send, _ = sender({"contacts": down, "billing": Answer(404)})
+    with pytest.raises(DependencyUnavailable) as raised:
+        _first_that_knows(("contacts", "billing"), send)
+    assert raised.value is down
+    send, _ = sender({"contacts": down, "billing": Answer(200)})
+    assert _first_that_knows(("contacts", "billing"), send)[0] == "billing"

@@ -1,0 +1,25 @@
+"""One gunicorn configuration for every service: port and app from the registry, overrides from the environment."""
+import pytest
+
+from crm_platform.gunicorn_config import settings_for
+
+
+def test_a_service_listens_on_its_registry_port_and_serves_its_registry_app(monkeypatch):
+    monkeypatch.delenv("BIND", raising=False)
+    settings = settings_for("contacts")
+    assert settings["bind"] == "0.0.0.0:8101"
+    assert settings["wsgi_app"] == "contacts.entrypoints.api:create_app()"
+    assert settings["logconfig_dict"]["filters"]["trace"]["service"] == "contacts"
+
+
+def test_the_environment_overrides_bind_workers_and_threads(monkeypatch):
+    monkeypatch.setenv("BIND", "127.0.0.1:9000")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    settings = settings_for("gateway", threads=8, timeout_s=60)
+    assert (settings["bind"], settings["workers"], settings["threads"], settings["timeout"]) == ("127.0.0.1:9000", 3, 8, 60)
+
+
+def test_the_settings_check_stops_start_up_with_one_line(monkeypatch):
+    monkeypatch.delenv("CONTACTS_URL", raising=False)
+    with pytest.raises(SystemExit, match="^gateway: invalid configuration: .*CONTACTS_URL"):
+        settings_for("gateway")["on_starting"](server=None)

@@ -1,0 +1,91 @@
+"""The service registry: what it says about today's services, and the errors a bad entry gets."""
+import pytest
+
+from crm_platform import registry, topics
+from crm_platform.registry import RegistryError, parse
+
+GATEWAY = """
+[services.gateway]
+package = "gateway"
+port = 8080
+public = true
+db_setting = "GATEWAY_DB"
+produces = ["accounts.events"]
+processes = { api = "gateway.entrypoints.api:create_app()", worker = "gateway.entrypoints.worker" }
+"""
+BILLING = """
+[services.billing]
+package = "billing"
+port = 8102
+db_setting = "BILLING_DB"
+routes = ["invoices"]
+jobs = true
+produces = ["billing.events"]
+processes = { api = "billing.entrypoints.api:create_app()", worker = "billing.entrypoints.worker" }
+"""
+
+
+def test_the_shipped_registry_names_todays_services_routes_and_topics():
+    shipped = registry.load()
+    assert [s.name for s in shipped.services] == ["gateway", "contacts"]
+    assert shipped.public.name == "gateway" and shipped.public.port == 8080
+    contacts = shipped.service("contacts")
+    assert (contacts.port, contacts.db_setting, contacts.url_variable) == (8101, "CONTACTS_DB", "CONTACTS_URL")
+    assert set(shipped.routes) == {"contacts", "labels", "custom-fields", "saved-views", "options",
+                                   "contact-settings", "imports", "exports"}
+    assert set(shipped.routes.values()) == {"contacts"}
+    assert shipped.job_services == ("contacts",)
+    # Topic names stay what the producers and consumers use today.
+    assert shipped.service("gateway").produces == (topics.ACCOUNTS_EVENTS,)
+    assert contacts.produces == (topics.CONTACTS_EVENTS,)
+    assert [p.name for p in shipped.processes] == ["gateway-api", "gateway-worker", "contacts-api", "contacts-worker"]
+    assert contacts.process("worker").target == "contacts.entrypoints.worker"
+
+
+def test_a_new_entry_is_a_new_upstream_with_its_routes_and_jobs():
+    found = parse(GATEWAY + BILLING)
+    assert [s.url_variable for s in found.upstreams] == ["BILLING_URL"]
+    assert found.routes == {"invoices": "billing"}
+    assert found.job_services == ("billing",)
+    assert [p.name for p in found.processes][-2:] == ["billing-api", "billing-worker"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("port = 8102", 'port = "8102"'), "services.billing.port: must be an integer from 1024 to 65535, got '8102'"),
+    (("port = 8102", "port = 8080"), "port 8080 is claimed by gateway and billing"),
+    (('routes = ["invoices"]', 'routes = ["invoices", "jobs"]'), "'jobs' is not a route; set jobs = true instead"),
+    (('routes = ["invoices"]', 'routes = ["Invoices"]'), "services.billing.routes: must be a list of lowercase"),
+    (('"billing.events"', '"accounts.events"'), "topic 'accounts.events' is claimed by gateway and billing"),
+    (("jobs = true", "job = true"), "services.billing: unknown keys ['job']"),
+    (('db_setting = "BILLING_DB"\n', ""), "services.billing: missing ['db_setting']"),
+    (('api = "billing.entrypoints.api:create_app()", ', ""), "services.billing.processes: needs an api"),
+    (('worker = "billing', 'cron = "billing'), "services.billing.processes.cron: unknown process kind"),
+    (('"billing.entrypoints.worker"', '"contacts.entrypoints.worker"'), "is outside its package 'billing'"),
+    (("[services.billing]\n", "[services.billing]\npublic = true\n"), "exactly one service must be public"),
+    (("[services.billing]", "[services.Billing]"), "services.Billing: a service name is lowercase"),
+])
+def test_a_bad_entry_is_named_with_what_is_wrong(change, expected):
+    old, new = change
+    assert old in BILLING
+    with pytest.raises(RegistryError) as raised:
+        parse(GATEWAY + BILLING.replace(old, new))
+    assert expected in str(raised.value)
+    assert str(raised.value).startswith(registry.SOURCE)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(RegistryError) as raised:
+        parse(GATEWAY + BILLING.replace("port = 8102", "port = 80").replace("jobs = true", "jobs = 1"))
+    assert "services.billing.port" in str(raised.value) and "services.billing.jobs" in str(raised.value)
+
+
+def test_broken_toml_and_an_empty_file_are_errors():
+    with pytest.raises(RegistryError, match="not valid TOML"):
+        parse("[services.gateway\n")
+    with pytest.raises(RegistryError, match=r"no \[services.<name>\] table"):
+        parse("")
+
+
+def test_an_unknown_service_is_a_key_error_naming_the_known_ones():
+    with pytest.raises(KeyError, match="known: gateway, contacts"):
+        registry.load().service("billing")
