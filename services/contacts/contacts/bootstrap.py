@@ -143,6 +143,7 @@ class Container:
             "contacts_using": partial(views.contact_ids_using_option, contacts),
             "notes_of": partial(views.note_ids_of, self.db["notes"]),
             "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
+            "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 

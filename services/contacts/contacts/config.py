@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from crm_platform import topics
+from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
+from crm_platform.contracts.contacts import CONTACTS_EVENTS
 from crm_platform.settings import PersonalDataSettings, load_settings
 
 SERVICE_NAME = "contacts"
-EVENTS_TOPIC = topics.CONTACTS_EVENTS
-ACCOUNTS_TOPIC = topics.ACCOUNTS_EVENTS
+EVENTS_TOPIC = CONTACTS_EVENTS.name
+ACCOUNTS_TOPIC = ACCOUNTS_EVENTS.name
 # The categories Opentime gives every new account, as labels.
 DEFAULT_LABELS = ("Client", "Partenaire", "Prospect")
 

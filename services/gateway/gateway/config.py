@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from crm_platform import registry, topics
+from crm_platform import registry
+from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
 from crm_platform.settings import PlatformSettings, load_settings
 
 SERVICE_NAME = "gateway"
-EVENTS_TOPIC = topics.ACCOUNTS_EVENTS
+EVENTS_TOPIC = ACCOUNTS_EVENTS.name
 URL = validate.URL(require_tld=False, schemes={"http", "https"})
 REGISTRY = registry.load()
 

@@ -1,7 +1,8 @@
 """The service registry: what it says about today's services, and the errors a bad entry gets."""
 import pytest
 
-from crm_platform import registry, topics
+from crm_platform import registry
+from crm_platform.contracts.catalog import TOPICS
 from crm_platform.registry import RegistryError, parse
 
 GATEWAY = """
@@ -36,10 +37,17 @@ def test_the_shipped_registry_names_todays_services_routes_and_topics():
     assert set(shipped.routes.values()) == {"contacts"}
     assert shipped.job_services == ("contacts",)
     # Topic names stay what the producers and consumers use today.
-    assert shipped.service("gateway").produces == (topics.ACCOUNTS_EVENTS,)
-    assert contacts.produces == (topics.CONTACTS_EVENTS,)
+    assert shipped.service("gateway").produces == ("accounts.events",)
+    assert contacts.produces == ("contacts.events",)
     assert [p.name for p in shipped.processes] == ["gateway-api", "gateway-worker", "contacts-api", "contacts-worker"]
     assert contacts.process("worker").target == "contacts.entrypoints.worker"
+
+
+def test_every_published_contract_is_produced_by_the_service_the_registry_says():
+    shipped = registry.load()
+    assert sorted(t for s in shipped.services for t in s.produces) == sorted(topic.name for topic in TOPICS)
+    for topic in TOPICS:
+        assert topic.name in shipped.service(topic.producer).produces, topic.name
 
 
 def test_a_new_entry_is_a_new_upstream_with_its_routes_and_jobs():

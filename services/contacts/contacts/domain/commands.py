@@ -228,3 +228,21 @@ class MoveAttachments:
     from_contact_id: str
     to_contact_id: str
     attachment_ids: tuple  # the file attachments (views.attachment_ids_of); the picture is found by itself
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    mapping: list | None = None  # JSON form, one entry per column; None: the suggested mapping (CSV only)
+    encoding: str | None = None
+    delimiter: str | None = None
+    labels: tuple[str, ...] = ()  # label names given to every imported contact (created when missing)
+    mark_subscribed: bool = False
+    on_match: str = "skip"  # a row whose email (then phone) is a contact's: skip, update or create
+
+
+@dataclass(frozen=True)
+class StartImport:
+    account_id: str
+    import_id: str
+    settings: ImportSettings
+    custom_fields: list  # the account's definitions, as the preview showed them

@@ -23,7 +23,7 @@ from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import handlers, saved_view_handlers
+from contacts.service_layer import saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -63,7 +63,7 @@ def create_contact():
     details = schemas.ContactCreateSchema().load(json_body())
     allow = schemas.WriteQuerySchema().load(request.args.to_dict())["allow_duplicates"]
     cmd = commands.CreateContact(account_id(), details, current_container().settings["DEFAULT_PHONE_REGION"], allow)
-    contact = handlers.create_contact(cmd, current_container().unit_of_work())
+    contact = current_container().bus.handle(cmd)
     body = contact_from_aggregate(contact)
     return body, 201, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
 
@@ -114,7 +114,7 @@ def update_contact(contact_id: str):
     revision = data.pop("revision")
     region = current_container().settings["DEFAULT_PHONE_REGION"]
     cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
-    contact = handlers.update_contact(cmd, current_container().unit_of_work())
+    contact = current_container().bus.handle(cmd)
     return contact_from_aggregate(contact)
 
 
@@ -134,5 +134,5 @@ def merge_contacts(contact_id: str):
            responses={204: None}, problems=(404, 409, 422))
 def delete_contact(contact_id: str):
     query = schemas.DeleteQuerySchema().load(request.args.to_dict())
-    handlers.delete_contact(commands.DeleteContact(account_id(), contact_id, query["revision"]), current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteContact(account_id(), contact_id, query["revision"]))
     return "", 204

@@ -88,7 +88,7 @@ def _upload_command(command, contact_id: str, max_bytes_setting: str):
            request_media_type="multipart/form-data", responses={201: AttachmentSchema}, problems=(404, 413, 415, 422))
 def add_attachment(contact_id: str):
     cmd = _upload_command(commands.AddAttachment, contact_id, "ATTACHMENT_MAX_BYTES")
-    body = _from_aggregate(attachment_handlers.add_attachment(cmd, current_container().unit_of_work()))
+    body = _from_aggregate(current_container().bus.handle(cmd))
     return body, 201, {"Location": url_for("attachments.get_attachment", contact_id=contact_id, attachment_id=body["id"])}
 
 
@@ -121,8 +121,7 @@ def download_attachment(contact_id: str, attachment_id: str):
 @bp.delete("/attachments/<attachment_id>")
 @operation("Delete an attachment", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_attachment(contact_id: str, attachment_id: str):
-    attachment_handlers.delete_attachment(commands.DeleteAttachment(account_id(), contact_id, attachment_id),
-                                          current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteAttachment(account_id(), contact_id, attachment_id))
     return "", 204
 
 
@@ -132,7 +131,7 @@ def delete_attachment(contact_id: str, attachment_id: str):
            request_media_type="multipart/form-data", responses={200: AttachmentSchema}, problems=(404, 413, 415, 422))
 def set_picture(contact_id: str):
     cmd = _upload_command(commands.SetProfilePicture, contact_id, "PICTURE_MAX_BYTES")
-    return _from_aggregate(attachment_handlers.set_profile_picture(cmd, current_container().unit_of_work()))
+    return _from_aggregate(current_container().bus.handle(cmd))
 
 
 @bp.get("/picture")
@@ -154,6 +153,5 @@ def download_thumbnail(contact_id: str):
 @bp.delete("/picture")
 @operation("Remove the profile picture", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_picture(contact_id: str):
-    attachment_handlers.delete_profile_picture(commands.DeleteProfilePicture(account_id(), contact_id),
-                                               current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteProfilePicture(account_id(), contact_id))
     return "", 204

@@ -36,6 +36,5 @@ def get_settings():
            request_schema=ContactSettingsChangeSchema, responses={200: ContactSettingsSchema}, problems=(415, 422))
 def change_settings():
     data = ContactSettingsChangeSchema().load(json_body())
-    region = handlers.set_phone_region(commands.SetPhoneRegion(account_id(), data["default_phone_region"]),
-                                       current_container().unit_of_work())
+    region = current_container().bus.handle(commands.SetPhoneRegion(account_id(), data["default_phone_region"]))
     return {"default_phone_region": region}

@@ -12,7 +12,6 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.custom_fields import MAX_FIELDS, TYPES
 from contacts.domain.keys import KEY_PATTERN
-from contacts.service_layer import custom_field_handlers
 
 bp = Blueprint("custom_fields", __name__, url_prefix="/v1/custom-fields")
 TAGS = ["custom fields"]
@@ -54,8 +53,8 @@ def list_custom_fields():
            responses={201: CustomFieldSchema}, problems=(409, 415, 422))
 def add_custom_field():
     data = CustomFieldCreateSchema().load(json_body())
-    field_set, key = custom_field_handlers.add_custom_field(
-        commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]), current_container().unit_of_work())
+    field_set, key = current_container().bus.handle(
+        commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]))
     return _definition(field_set, key), 201
 
 
@@ -64,8 +63,7 @@ def add_custom_field():
            responses={200: CustomFieldSchema}, problems=(404, 415, 422))
 def rename_custom_field(key: str):
     data = CustomFieldRenameSchema().load(json_body())
-    field_set = custom_field_handlers.rename_custom_field(
-        commands.RenameCustomField(account_id(), key, data["name"]), current_container().unit_of_work())
+    field_set = current_container().bus.handle(commands.RenameCustomField(account_id(), key, data["name"]))
     return _definition(field_set, key)
 
 
@@ -73,5 +71,5 @@ def rename_custom_field(key: str):
 @operation("Remove a custom field; its values are removed from every contact", tags=TAGS, responses={204: None},
            problems=(404,))
 def remove_custom_field(key: str):
-    custom_field_handlers.remove_custom_field(commands.RemoveCustomField(account_id(), key), current_container().unit_of_work())
+    current_container().bus.handle(commands.RemoveCustomField(account_id(), key))
     return "", 204

@@ -12,6 +12,7 @@ from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
+from contacts.domain import commands
 from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, template_csv
 from contacts.service_layer import import_handlers
 from contacts.service_layer.bulk_create import ON_MATCH
@@ -112,14 +113,9 @@ def preview(import_id: str):
            request_schema=StartSchema, responses={202: JobSchema}, problems=(404, 415, 422))
 def start(import_id: str):
     data = StartSchema().load(json_body())
-    container = current_container()
-    labels = container.labels_projection.collection
-    job = import_handlers.start(
-        container.imports, container.uploads, container.jobs, container.unit_of_work(),
-        lambda account, name: views.label_key_by_name(labels, account, name), account_id(), import_id,
-        import_handlers.ImportSettings(data["mapping"], data["encoding"], data["delimiter"], tuple(data["labels"]),
-                                       data["mark_subscribed"], data["on_match"]),
-        _custom_fields())
+    settings = commands.ImportSettings(data["mapping"], data["encoding"], data["delimiter"], tuple(data["labels"]),
+                              data["mark_subscribed"], data["on_match"])
+    job = current_container().bus.handle(commands.StartImport(account_id(), import_id, settings, _custom_fields()))
     return job_view(job), 202, {"Location": url_for("jobs.get_job", job_id=job["_id"])}
 
 

@@ -13,7 +13,6 @@ from contacts.domain import commands
 from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
 from contacts.entrypoints.schemas import ContactSchema
-from contacts.service_layer import label_handlers
 
 bp = Blueprint("labels", __name__)
 TAGS = ["labels"]
@@ -61,7 +60,7 @@ class LabelOrderSchema(StrictSchema):
            responses={200: LabelOrderSchema}, problems=(415, 422))
 def reorder_labels():
     data = LabelOrderSchema().load(json_body())
-    keys = label_handlers.reorder_labels(commands.ReorderLabels(account_id(), data["keys"]), current_container().unit_of_work())
+    keys = current_container().bus.handle(commands.ReorderLabels(account_id(), data["keys"]))
     return {"keys": keys}
 
 
@@ -70,7 +69,7 @@ def reorder_labels():
            problems=(409, 415, 422))
 def create_label():
     data = LabelCreateSchema().load(json_body())
-    label = label_handlers.create_label(commands.CreateLabel(account_id(), **data), current_container().unit_of_work())
+    label = current_container().bus.handle(commands.CreateLabel(account_id(), **data))
     return _label(label), 201
 
 
@@ -79,12 +78,7 @@ def create_label():
            request_schema=LabelNameSchema, responses={200: LabelSchema}, problems=(415, 422))
 def find_or_create_label():
     data = LabelNameSchema().load(json_body())
-    container = current_container()
-    label = label_handlers.find_or_create_label(
-        commands.FindOrCreateLabel(account_id(), data["name"]), container.unit_of_work(),
-        lambda account, name: views.label_key_by_name(container.labels_projection.collection, account, name),
-    )
-    return _label(label)
+    return _label(current_container().bus.handle(commands.FindOrCreateLabel(account_id(), data["name"])))
 
 
 @bp.patch("/v1/labels/<key>")
@@ -92,14 +86,13 @@ def find_or_create_label():
            responses={200: LabelSchema}, problems=(404, 415, 422))
 def rename_label(key: str):
     data = LabelNameSchema().load(json_body())
-    return _label(label_handlers.rename_label(commands.RenameLabel(account_id(), key, data["name"]),
-                                              current_container().unit_of_work()))
+    return _label(current_container().bus.handle(commands.RenameLabel(account_id(), key, data["name"])))
 
 
 @bp.delete("/v1/labels/<key>")
 @operation("Delete a label; it is taken off every contact", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_label(key: str):
-    label_handlers.delete_label(commands.DeleteLabel(account_id(), key), current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteLabel(account_id(), key))
     return "", 204
 
 
@@ -107,11 +100,11 @@ def delete_label(key: str):
 @operation("Give a contact a label", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
 def assign_label(contact_id: str, key: str):
     cmd = commands.AssignLabel(account_id(), contact_id, key)
-    return contact_from_aggregate(label_handlers.assign_label(cmd, current_container().unit_of_work()))
+    return contact_from_aggregate(current_container().bus.handle(cmd))
 
 
 @bp.delete("/v1/contacts/<contact_id>/labels/<key>")
 @operation("Take a label off a contact", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
 def unassign_label(contact_id: str, key: str):
     cmd = commands.UnassignLabel(account_id(), contact_id, key)
-    return contact_from_aggregate(label_handlers.unassign_label(cmd, current_container().unit_of_work()))
+    return contact_from_aggregate(current_container().bus.handle(cmd))

@@ -12,7 +12,6 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
 from contacts.entrypoints.schemas import DeleteQuerySchema
-from contacts.service_layer import note_handlers
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
 TAGS = ["notes"]
@@ -71,8 +70,7 @@ def list_notes(contact_id: str):
            responses={201: NoteSchema}, problems=(404, 415, 422))
 def add_note(contact_id: str):
     data = NoteCreateSchema().load(json_body())
-    note = note_handlers.add_note(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]),
-                                  current_container().unit_of_work())
+    note = current_container().bus.handle(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]))
     return _from_aggregate(note), 201
 
 
@@ -81,8 +79,7 @@ def add_note(contact_id: str):
            responses={200: NoteSchema}, problems=(404, 409, 415, 422))
 def edit_note(contact_id: str, note_id: str):
     data = NoteEditSchema().load(json_body())
-    note = note_handlers.edit_note(commands.EditNote(account_id(), contact_id, note_id, **data),
-                                   current_container().unit_of_work())
+    note = current_container().bus.handle(commands.EditNote(account_id(), contact_id, note_id, **data))
     return _from_aggregate(note)
 
 
@@ -90,6 +87,5 @@ def edit_note(contact_id: str, note_id: str):
 @operation("Delete a note", tags=TAGS, query_schema=DeleteQuerySchema, responses={204: None}, problems=(404, 409))
 def delete_note(contact_id: str, note_id: str):
     query = DeleteQuerySchema().load(request.args.to_dict())
-    note_handlers.delete_note(commands.DeleteNote(account_id(), contact_id, note_id, query["revision"]),
-                              current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteNote(account_id(), contact_id, note_id, query["revision"]))
     return "", 204

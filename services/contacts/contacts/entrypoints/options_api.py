@@ -11,7 +11,6 @@ from crm_platform.web import account_id, current_container, json_body
 from contacts import views
 from contacts.domain import commands
 from contacts.domain.option_lists import KINDS, MAX_NAME, MAX_OPTIONS, OptionList, check_kind
-from contacts.service_layer import option_handlers
 
 bp = Blueprint("options", __name__, url_prefix="/v1/options/<kind>")
 TAGS = ["option lists"]
@@ -62,8 +61,8 @@ def list_options(kind: str):
            responses={201: OptionSchema}, problems=(404, 409, 415, 422))
 def add_option(kind: str):
     data = OptionCreateSchema().load(json_body())
-    option_list, key = option_handlers.add_option(
-        commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]), current_container().unit_of_work())
+    option_list, key = current_container().bus.handle(
+        commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]))
     return next(o for o in option_list.as_list() if o["key"] == key), 201
 
 
@@ -72,8 +71,7 @@ def add_option(kind: str):
            responses={200: OptionListSchema}, problems=(404, 415, 422))
 def reorder_options(kind: str):
     data = OptionOrderSchema().load(json_body())
-    option_list = option_handlers.reorder_options(
-        commands.ReorderOptions(account_id(), check_kind(kind), data["keys"]), current_container().unit_of_work())
+    option_list = current_container().bus.handle(commands.ReorderOptions(account_id(), check_kind(kind), data["keys"]))
     return _list_body(option_list)
 
 
@@ -82,8 +80,7 @@ def reorder_options(kind: str):
            request_schema=OptionRenameSchema, responses={200: OptionSchema}, problems=(404, 415, 422))
 def rename_option(kind: str, key: str):
     data = OptionRenameSchema().load(json_body())
-    option_list = option_handlers.rename_option(
-        commands.RenameOption(account_id(), check_kind(kind), key, data["name"]), current_container().unit_of_work())
+    option_list = current_container().bus.handle(commands.RenameOption(account_id(), check_kind(kind), key, data["name"]))
     return next(o for o in option_list.as_list() if o["key"] == key)
 
 
@@ -91,5 +88,5 @@ def rename_option(kind: str, key: str):
 @operation("Delete an option; it is then taken off every contact using it", tags=TAGS, responses={204: None},
            problems=(404,))
 def remove_option(kind: str, key: str):
-    option_handlers.remove_option(commands.RemoveOption(account_id(), check_kind(kind), key), current_container().unit_of_work())
+    current_container().bus.handle(commands.RemoveOption(account_id(), check_kind(kind), key))
     return "", 204

@@ -11,7 +11,6 @@ from crm_platform.web import account_id, current_container, json_body
 from contacts import views
 from contacts.domain import commands
 from contacts.entrypoints.schemas import ViewQuerySchema
-from contacts.service_layer import saved_view_handlers
 
 bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
 TAGS = ["saved views"]
@@ -72,8 +71,7 @@ def list_saved_views():
            responses={201: SavedViewSchema}, problems=(415, 422))
 def create_saved_view():
     data = SavedViewCreateSchema().load(json_body())
-    view = saved_view_handlers.create_saved_view(commands.CreateSavedView(account_id(), data["name"], data["query"]),
-                                                 current_container().unit_of_work())
+    view = current_container().bus.handle(commands.CreateSavedView(account_id(), data["name"], data["query"]))
     return _view(view), 201
 
 
@@ -82,13 +80,12 @@ def create_saved_view():
            responses={200: SavedViewSchema}, problems=(404, 415, 422))
 def change_saved_view(view_id: str):
     data = SavedViewChangeSchema().load(json_body())
-    view = saved_view_handlers.change_saved_view(commands.ChangeSavedView(account_id(), view_id, **data),
-                                                 current_container().unit_of_work())
+    view = current_container().bus.handle(commands.ChangeSavedView(account_id(), view_id, **data))
     return _view(view)
 
 
 @bp.delete("/<view_id>")
 @operation("Delete a saved view", tags=TAGS, responses={204: None}, problems=(404,))
 def delete_saved_view(view_id: str):
-    saved_view_handlers.delete_saved_view(commands.DeleteSavedView(account_id(), view_id), current_container().unit_of_work())
+    current_container().bus.handle(commands.DeleteSavedView(account_id(), view_id))
     return "", 204

@@ -11,6 +11,7 @@ from contacts.service_layer import (
     attachment_handlers,
     custom_field_handlers,
     handlers,
+    import_handlers,
     label_handlers,
     merge_handlers,
     note_handlers,
@@ -48,6 +49,7 @@ COMMAND_HANDLERS = {
     commands.DeleteAttachment: attachment_handlers.delete_attachment,
     commands.SetProfilePicture: attachment_handlers.set_profile_picture,
     commands.DeleteProfilePicture: attachment_handlers.delete_profile_picture,
+    commands.StartImport: import_handlers.start_import,
 }
 
 # Clean-ups after a removal (from contacts.events) and an account's set-up (from accounts.events).

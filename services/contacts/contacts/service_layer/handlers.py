@@ -63,7 +63,8 @@ def option_keys_for(uow: UnitOfWork, account_id: str, details: dict) -> OptionKe
     """The allowed keys of each option list these details use (lists they do not use are not read)."""
     used = {"function": bool(details.get("function")), "department": bool(details.get("department")),
             "country": any(a.get("country") for a in details.get("addresses") or [])}
-    return {field: uow.option_lists.find_or_blank(account_id, option_list_id(account_id, KIND_OF_FIELD[field])).keys for field, is_used in used.items() if is_used}
+    return {field: uow.option_lists.find_or_blank(account_id, option_list_id(account_id, KIND_OF_FIELD[field])).keys
+            for field, is_used in used.items() if is_used}
 
 
 def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:

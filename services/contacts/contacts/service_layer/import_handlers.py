@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from crm_platform.blobs import BlobStore
 from crm_platform.errors import CrmError
@@ -47,14 +46,6 @@ PREVIEW_ROWS = 10
 VCARD_START = b"BEGIN:VCARD"
 
 
-@dataclass(frozen=True)
-class ImportSettings:
-    mapping: list | None = None  # JSON form, one entry per column; None: the suggested mapping (CSV only)
-    encoding: str | None = None
-    delimiter: str | None = None
-    labels: tuple[str, ...] = ()  # label names given to every imported contact (created when missing)
-    mark_subscribed: bool = False
-    on_match: str = "skip"  # a row whose email (then phone) is a contact's: skip, update or create
 
 
 def file_format(file_name: str, data: bytes) -> str:
@@ -84,19 +75,22 @@ def preview(kind: str, data: bytes, encoding: str | None, delimiter: str | None,
             "suggested_mapping": mapping_to_json(suggest_mapping(table.header, custom_fields))}
 
 
-def start(store: ImportStore, blobs: BlobStore, jobs: JobStore, uow: UnitOfWork, find_label: FindLabelByName,
-          account_id: str, import_id: str, settings: ImportSettings, custom_fields: list[dict]) -> dict:
+def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStore, uploads: BlobStore, jobs: JobStore,
+                 find_by_name: FindLabelByName) -> dict:
     """Check the settings, create the custom fields and labels they ask for, and queue the job."""
-    record = store.get(account_id, import_id)
+    account_id, import_id, settings = cmd.account_id, cmd.import_id, cmd.settings
+    record = imports.get(account_id, import_id)
     if settings.on_match not in ON_MATCH:
         raise InvalidImportOptions("unknown on_match", errors={"on_match": [f"one of {', '.join(ON_MATCH)}"]})
-    data = uploaded_bytes(blobs, record)
+    data = uploaded_bytes(uploads, record)
     params: dict = {"import_id": import_id, "format": record["format"], "mark_subscribed": settings.mark_subscribed,
                     "on_match": settings.on_match}
     if record["format"] == "csv":
         table = read_table(data, settings.encoding, settings.delimiter)
-        types = {f["key"]: f["type"] for f in custom_fields}
-        raw = settings.mapping if settings.mapping is not None else mapping_to_json(suggest_mapping(table.header, custom_fields))
+        types = {f["key"]: f["type"] for f in cmd.custom_fields}
+        raw = settings.mapping
+        if raw is None:
+            raw = mapping_to_json(suggest_mapping(table.header, cmd.custom_fields))
         mapping = mapping_from_json(raw, len(table.header), types)
         keys = {name: _custom_field_key(uow, account_id, name, type_) for name, type_ in new_custom_fields(mapping)}
         mapping = resolve_new_custom_fields(mapping, keys)
@@ -105,10 +99,10 @@ def start(store: ImportStore, blobs: BlobStore, jobs: JobStore, uow: UnitOfWork,
         total = sum(1 for _ in table.rows())
     else:
         total = sum(1 for _ in read_vcards(data))
-    params["label_keys"] = [_label_key(uow, find_label, account_id, name) for name in dict.fromkeys(settings.labels)]
+    params["label_keys"] = [_label_key(uow, find_by_name, account_id, name) for name in dict.fromkeys(settings.labels)]
     params["total_rows"] = total
     job = jobs.submit(account_id, IMPORT_JOB, list(range(0, total, ROWS_PER_BATCH)), params)
-    if not store.started(import_id, job["_id"], {k: v for k, v in params.items() if k != "import_id"}):
+    if not imports.started(import_id, job["_id"], {k: v for k, v in params.items() if k != "import_id"}):
         jobs.request_cancel(account_id, job["_id"])
         raise InvalidImportOptions("this import was started already", errors={"_schema": ["started already"]})
     return job
@@ -240,7 +234,8 @@ class OptionsByName:
     def _key(self, kind: str, name: str) -> str:
         if kind not in self._lists:
             with self._uow:
-                options = self._uow.option_lists.find_or_blank(self._account_id, option_list_id(self._account_id, kind)).options
+                list_id = option_list_id(self._account_id, kind)
+                options = self._uow.option_lists.find_or_blank(self._account_id, list_id).options
             self._lists[kind] = {**{key: key for key in options}, **{fold(n): key for key, n in options.items()}}
         known = self._lists[kind]
         if (key := known.get(name) or known.get(fold(name))) is None:

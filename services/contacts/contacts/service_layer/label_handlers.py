@@ -8,7 +8,15 @@ from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
-from contacts.domain.labels import Label, LabelDeleted, LabelKeyTaken, clean_name, key_from_name, label_id, label_order_id
+from contacts.domain.labels import (
+    Label,
+    LabelDeleted,
+    LabelKeyTaken,
+    clean_name,
+    key_from_name,
+    label_id,
+    label_order_id,
+)
 from contacts.domain.model import Contact
 from contacts.service_layer.handlers import change_contact, change_each
 from contacts.service_layer.unit_of_work import UnitOfWork

@@ -25,7 +25,8 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes, or attachments
 
 
-def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: ItemsOf, attachment_ids_of: ItemsOf) -> Contact:
+def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: ItemsOf,
+                   attachment_ids_of: ItemsOf) -> Contact:
     with uow:
         target = uow.contacts.get(cmd.account_id, cmd.target_id)
         sources = [source for source_id in cmd.source_ids

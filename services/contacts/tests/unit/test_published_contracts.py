@@ -30,6 +30,7 @@ def published():
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher, claims, files)),
         "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: notes_of.get(contact, []),
+        "imports": None, "uploads": None, "jobs": None,  # no import in this scenario
         "attachment_ids_of": lambda account, contact: [attachment.id] if contact == b.id else []})
     a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "emails": [{"address": "anne@example.fr"}],
                                               "custom_fields": {}}))
