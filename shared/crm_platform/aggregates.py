@@ -13,7 +13,7 @@ new event for the unit of work to save.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Iterable, TypeVar
+from typing import Callable, ClassVar, Iterable, TypeVar
 
 A = TypeVar("A", bound="Aggregate")
 
@@ -50,21 +50,26 @@ class Aggregate:
     # Every event holds the whole state: loading replays the newest alone (older ones may be sealed for a
     # data subject since erased, such as the contact an attachment was moved away from).
     latest_event_is_state: ClassVar[bool] = False
+    # What `get` raises for a missing or gone aggregate, given its id (the domain's own not-found error).
+    not_found_error: ClassVar[Callable[[str], Exception] | None] = None
 
     def __init__(self, aggregate_id: str, account_id: str) -> None:
         self.id = aggregate_id
         self.account_id = account_id
         self.revision = 0
         self.pending: list[DomainEvent] = []
+        self.deleted = False
 
     @property
     def gone(self) -> bool:
-        """Deleted (or otherwise ended): a repository's `get` then answers not-found. Override where it applies."""
-        return False
+        """Deleted (or otherwise ended): a repository's `get` then answers not-found."""
+        return self.deleted
 
     @classmethod
     def not_found(cls, aggregate_id: str) -> Exception:
-        """The error `get` raises for a missing or gone aggregate (override with the domain's own)."""
+        """The error `get` raises for a missing or gone aggregate."""
+        if cls.not_found_error is not None:
+            return cls.not_found_error(aggregate_id)
         return LookupError(f"{cls.aggregate_type} {aggregate_id} does not exist")
 
     @classmethod

@@ -110,6 +110,7 @@ class Attachment(Aggregate):
     aggregate_type = "Attachment"
     event_classes = (AttachmentAdded, AttachmentMoved, AttachmentDeleted)
     latest_event_is_state = True
+    not_found_error = AttachmentNotFound
 
     def __init__(self, attachment_id: str, account_id: str, contact_id: str = "") -> None:
         super().__init__(attachment_id, account_id)
@@ -117,15 +118,11 @@ class Attachment(Aggregate):
         self.kind = FILE
         self.file: StoredFile | None = None
         self.created_at = ""
-        self.deleted = False
 
     @property
     def gone(self) -> bool:
         return not self.live
 
-    @classmethod
-    def not_found(cls, aggregate_id: str) -> AttachmentNotFound:
-        return AttachmentNotFound(aggregate_id)
 
     @classmethod
     def add_file(cls, account_id: str, contact_id: str, file: StoredFile) -> "Attachment":

@@ -73,11 +73,6 @@ class Label(Aggregate):
         super().__init__(aggregate_id, account_id)
         self.key = ""
         self.name = ""
-        self.deleted = False
-
-    @property
-    def gone(self) -> bool:
-        return self.deleted
 
     @classmethod
     def not_found(cls, aggregate_id: str) -> LabelNotFound:

@@ -46,22 +46,14 @@ class Contact(Aggregate):
 
     aggregate_type = "Contact"
     event_classes = CONTACT_EVENTS
+    not_found_error = ContactNotFound
 
     def __init__(self, contact_id: str, account_id: str) -> None:
         super().__init__(contact_id, account_id)
         self.details: dict = {}
         self.created_at = ""
         self.updated_at = ""
-        self.deleted = False
         self.merged_into_id: str | None = None  # the contact this one was merged into, once it was
-
-    @property
-    def gone(self) -> bool:
-        return self.deleted
-
-    @classmethod
-    def not_found(cls, aggregate_id: str) -> ContactNotFound:
-        return ContactNotFound(aggregate_id)
 
     @classmethod
     def create(

@@ -70,6 +70,7 @@ class NoteDeleted(NoteEvent):
 class Note(Aggregate):
     aggregate_type = "Note"
     event_classes = (NoteAdded, NoteEdited, NoteMoved, NoteDeleted)
+    not_found_error = NoteNotFound
 
     def __init__(self, note_id: str, account_id: str, contact_id: str = "") -> None:
         super().__init__(note_id, account_id)
@@ -77,15 +78,6 @@ class Note(Aggregate):
         self.kind = "note"
         self.text = ""
         self.created_at = ""
-        self.deleted = False
-
-    @property
-    def gone(self) -> bool:
-        return self.deleted
-
-    @classmethod
-    def not_found(cls, aggregate_id: str) -> NoteNotFound:
-        return NoteNotFound(aggregate_id)
 
     @classmethod
     def add(cls, account_id: str, contact_id: str, kind: str, text: str) -> "Note":

@@ -46,20 +46,12 @@ class SavedViewDeleted(SavedViewEvent):
 class SavedView(Aggregate):
     aggregate_type = "SavedView"
     event_classes = (SavedViewCreated, SavedViewChanged, SavedViewDeleted)
+    not_found_error = SavedViewNotFound
 
     def __init__(self, view_id: str, account_id: str) -> None:
         super().__init__(view_id, account_id)
         self.name = ""
         self.query: dict = {}
-        self.deleted = False
-
-    @property
-    def gone(self) -> bool:
-        return self.deleted
-
-    @classmethod
-    def not_found(cls, aggregate_id: str) -> SavedViewNotFound:
-        return SavedViewNotFound(aggregate_id)
 
     @classmethod
     def create(cls, account_id: str, name: str, query: dict) -> "SavedView":
