@@ -25,6 +25,7 @@ from crm_platform import request_context
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import DependencyUnavailable
 from crm_platform.kafka_clients import dead_letter_topic
+from crm_platform.mongo import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ EventHandler = Callable[[EventEnvelope], None]
 # Called with a polled batch's envelopes (each parsed once, here) before they are handled one by one; what
 # it returns is entered around them (e.g. the personal-data keys of the whole batch read in one query).
 BatchContext = Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (PyMongoError, DependencyUnavailable, KafkaError)
 
 
 class EventConsumer:
@@ -121,11 +121,12 @@ class EventConsumer:
                     self._handler(envelope)
                 self.processed += 1
                 return True
-            except TRANSIENT_ERRORS as exc:
-                log.warning("dependency unavailable; will retry the event", extra=_where(record, exc))
-                attempts = 0
-                stop.wait(1.0)
-            except Exception as exc:  # a poison message: retry a few times, then dead-letter it
+            except Exception as exc:  # an outage is waited out; anything else is retried a few times, then dead-lettered
+                if is_transient(exc):
+                    log.warning("dependency unavailable; will retry the event", extra=_where(record, exc))
+                    attempts = 0
+                    stop.wait(1.0)
+                    continue
                 if attempts >= self._max_attempts:
                     self._dead_letter(record, exc, attempts)
                     return True
@@ -146,6 +147,13 @@ class EventConsumer:
         future.get(timeout=30)  # raises if Kafka refuses: then nothing is committed and it is retried
         self.dead_lettered += 1
         log.error("event dead-lettered", extra=_where(record, error))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An outage of the database or broker, to wait out; any other error is the event's (bad data, a bug)."""
+    if isinstance(exc, (DependencyUnavailable, KafkaError)):
+        return True
+    return isinstance(exc, PyMongoError) and is_outage(exc)
 
 
 def _parsed(record) -> EventEnvelope | MalformedEvent:

@@ -25,8 +25,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
-from crm_platform.errors import Conflict, DependencyUnavailable
-from crm_platform.mongo import insert_all_new
+from crm_platform.errors import Conflict
+from crm_platform.mongo import insert_all_new, translated
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class MongoEventStore(EventStore):
                 f"(revision {first.aggregate_version - 1} is no longer current)"
             ) from None
         except PyMongoError as exc:
-            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+            raise translated(exc, "event store") from None
         try:
             self._outbox.insert_one(_notice(commit))
         except PyMongoError:
@@ -139,7 +139,7 @@ class MongoEventStore(EventStore):
             documents = [self._commit_document(events, last - len(commits) + 1 + i) for i, events in enumerate(commits)]
             refused = insert_all_new(self._commits, documents)
         except PyMongoError as exc:
-            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+            raise translated(exc, "event store") from None
         refused_set = set(refused)
         stored = [doc for i, doc in enumerate(documents) if i not in refused_set]
         try:
@@ -182,7 +182,7 @@ class MongoEventStore(EventStore):
                 events.extend(envelope_from_dict(e) for e in commit["events"])
                 version = commit["last_version"] + 1
         except PyMongoError as exc:
-            raise DependencyUnavailable(f"event store unavailable: {type(exc).__name__}") from None
+            raise translated(exc, "event store") from None
         return events
 
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:

@@ -5,7 +5,12 @@ import os
 import threading
 
 from pymongo import MongoClient
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError, WTimeoutError
+
+from crm_platform.errors import DependencyUnavailable, InvalidInput
+
+# Server codes that mean "not now" rather than "not this data": shutdowns, elections, time limits, network.
+_OUTAGE_CODES = frozenset({6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
 
 
 class MongoConnection:
@@ -47,6 +52,27 @@ class MongoConnection:
 
 
 DUPLICATE_KEY = 11000
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether a database error means the server cannot answer now (wait it out), not that it refused the data."""
+    if isinstance(exc, (ConnectionFailure, ExecutionTimeout, WTimeoutError)):  # network, selection, not primary
+        return True
+    return isinstance(exc, OperationFailure) and (exc.code in _OUTAGE_CODES or exc.has_error_label("RetryableWriteError"))
+
+
+class DataRefused(InvalidInput):
+    """The database refused a value (e.g. text PostgreSQL cannot store under FerretDB): bad data, not an outage."""
+
+    title = "Data refused by the database"
+    slug = "data-refused"
+
+
+def translated(exc: PyMongoError, what: str) -> Exception:
+    """The typed error for a database failure: DependencyUnavailable for an outage, DataRefused for bad data."""
+    if is_outage(exc):
+        return DependencyUnavailable(f"{what} unavailable: {type(exc).__name__}")
+    return DataRefused(f"{what} refused the data: {type(exc).__name__}", errors={"_schema": ["cannot be stored"]})
 
 
 def insert_all_new(collection, documents: list[dict]) -> list[int]:

@@ -15,7 +15,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform import request_context
-from crm_platform.errors import CrmError, InvalidInput, Unauthorized, UnsupportedMediaType
+from crm_platform.errors import CrmError, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
+from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from crm_platform.json_logging import configure_logging
 from crm_platform.problems import problem_response
 
@@ -48,6 +49,7 @@ def create_service_app(
     _install_tracing(app, name)
     if internal_token:
         _install_internal_auth(app, internal_token, PROBE_PATHS)
+    _install_input_guard(app)
     _install_error_handlers(app)
     _install_probes(app, required_checks, reported_checks or {})
     return app
@@ -92,6 +94,22 @@ def _install_tracing(app: Flask, service: str) -> None:
         token = g.pop("trace_token", None)
         if token is not None:
             request_context.reset(token)
+
+
+def _install_input_guard(app: Flask) -> None:
+    @app.before_request
+    def _refuse_unreadable_text() -> None:
+        """A path no resource can have is a 404; a query value that cannot be stored, a 422 naming it.
+
+        (Bodies are checked where they are read: json_body here, uploads by their own parsers, which read
+        the stream themselves: touching request.form here would consume it.)
+        """
+        if text_problem(request.path) is not None:
+            raise NotFound("no such resource")
+        problems = {shown(name): [problem] for name, value in request.args.items(multi=True)
+                    if (problem := text_problem(name) or text_problem(value)) is not None}
+        if problems:
+            raise InvalidInput("a parameter holds text that cannot be stored; see `errors`", errors=problems)
 
 
 def _install_internal_auth(app: Flask, token: str, open_paths: frozenset[str]) -> None:
@@ -154,9 +172,15 @@ def json_body() -> dict:
     """The request's JSON object, or a 415/422 problem saying what is wrong with the body."""
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply",
+                           errors={"_schema": [f"nested more than {MAX_JSON_DEPTH} levels deep"]}) from None
     if not isinstance(data, dict):
         raise InvalidInput("the body must be a JSON object", errors={"_schema": ["must be a JSON object"]})
+    if problems := json_problems(data):
+        raise InvalidInput("the body holds values that cannot be stored; see `errors`", errors=problems)
     return data
 
 

@@ -126,3 +126,26 @@ def test_a_batch_context_surrounds_the_events_of_a_polled_batch(infra, topic_nam
     run_until(consumer, lambda: len(seen) == 3)
     assert [version for _, version in seen] == [1, 2, 3]
     assert sum(batches) == 3 and all(within for within, _ in seen)  # each event handled inside its batch's block
+
+
+def test_a_write_the_database_refuses_is_dead_lettered_and_the_next_account_is_applied(infra, mongo_db, topic_namespace):
+    """Bad data is not an outage: the server's refusal is retried a few times, dead-lettered, and the partition moves on."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=1)
+    view = mongo_db["things"]
+    view.insert_one({"_id": "poison", "n": "not a number"})
+
+    def project(envelope):  # $inc on a string: refused by every MongoDB-protocol server (a WriteError)
+        view.update_one({"_id": envelope.aggregate_id}, {"$inc": {"n": 1}}, upsert=True)
+
+    publish(infra.kafka_bootstrap, topic, [
+        ("poison", event("poison", 1, account_id="acct-bad").to_json_bytes()),
+        ("fine", event("fine", 1, account_id="acct-other").to_json_bytes()),
+    ])
+    consumer = EventConsumer(
+        "things.refused", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}refused", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), project, max_attempts=3, retry_delay_s=0.01)
+    run_until(consumer, lambda: view.find_one({"_id": "fine"}) is not None)
+    assert view.find_one({"_id": "fine"})["n"] == 1 and consumer.dead_lettered == 1
+    [dead] = read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=1)
+    assert dead.key == b"poison" and dict(dead.headers)["dead_letter_error"].startswith(b"WriteError")

@@ -190,3 +190,15 @@ def test_two_simultaneous_creations_of_the_same_email_store_one_contact(client, 
     for t in threads:
         t.join()
     assert sorted(statuses) == [201, 409, 409, 409]
+
+
+def test_text_the_read_models_could_not_store_is_refused_at_the_edge(client):
+    """A NUL once passed the API, then stalled every account's read models in the database (issue 9, item 0)."""
+    created = client.post("/v1/contacts", data='{"first_name": "a\\u0000b", "last_name": "\\ud800"}',
+                          content_type="application/json", headers=headers())
+    assert created.status_code == 422 and set(created.get_json()["errors"]) == {"first_name", "last_name"}
+    assert client.get("/v1/contacts/%00", headers=headers()).status_code == 404
+    assert client.get("/v1/contacts?q=%00", headers=headers()).status_code == 422
+    deep = client.post("/v1/labels", data='{"a":' * 10_000 + "1" + "}" * 10_000, content_type="application/json",
+                       headers=headers())
+    assert deep.status_code == 422

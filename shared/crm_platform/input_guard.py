@@ -1,0 +1,54 @@
+"""Text no service stores: NUL, other control characters, unpaired surrogates, and JSON nested too deep.
+
+PostgreSQL (under FerretDB) refuses NUL in any string and UTF-8 cannot encode a
+lone surrogate, so such a value accepted by an API fails later, in a read
+model, where it stalls a consumer instead of answering the client. Every
+request's path, query, form fields and JSON body are checked here, at the edge.
+"""
+from __future__ import annotations
+
+import re
+
+MAX_JSON_DEPTH = 32
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls; unpaired surrogates.
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why this text cannot be stored, or None when it can."""
+    match = _UNREADABLE.search(value)
+    if match is None:
+        return None
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "contains an unpaired surrogate (not valid Unicode text)"
+    return f"contains the control character U+{ord(char):04X}"
+
+
+def shown(name: str) -> str:
+    """A name safe to echo in an error: what cannot be stored written as a \\uXXXX escape."""
+    return _UNREADABLE.sub(lambda match: f"\\u{ord(match.group()):04x}", name)
+
+
+def json_problems(data: object, max_depth: int = MAX_JSON_DEPTH) -> dict[str, list[str]]:
+    """Problems of a parsed JSON document, by dotted path ("emails.0.address"); empty when it can be stored."""
+    problems: dict[str, list[str]] = {}
+    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    while stack:  # iterative: a deep document must not exhaust Python's recursion
+        value, path, depth = stack.pop()
+        if depth > max_depth:
+            problems.setdefault(path or "_schema", []).append(f"nested more than {max_depth} levels deep")
+            continue
+        if isinstance(value, str):
+            if (problem := text_problem(value)) is not None:
+                problems.setdefault(path or "_schema", []).append(problem)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                child = f"{path}.{shown(str(key))}" if path else shown(str(key))
+                if (problem := text_problem(str(key))) is not None:
+                    problems.setdefault(path or "_schema", []).append(f"a field name {problem}")
+                    continue
+                stack.append((item, child, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}.{i}" if path else str(i), depth + 1) for i, item in enumerate(value))
+    return problems
