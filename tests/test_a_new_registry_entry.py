@@ -9,48 +9,48 @@ import pytest
 from crm_platform import registry
 
 REPO = Path(__file__).resolve().parents[1]
-BILLING = """
-[services.billing]
-package = "billing"
-port = 8102
-db_setting = "BILLING_DB"
-routes = ["invoices"]
+SAMPLE = """
+[services.sample]
+package = "sample"
+port = 8199
+db_setting = "SAMPLE_DB"
+routes = ["samples"]
 jobs = true
-produces = ["billing.events"]
-processes = { api = "billing.entrypoints.api:create_app()", worker = "billing.entrypoints.worker" }
+produces = ["sample.events"]
+processes = { api = "sample.entrypoints.api:create_app()", worker = "sample.entrypoints.worker" }
 """
 
 
 @pytest.fixture
-def with_billing(monkeypatch):
+def with_sample(monkeypatch):
     shipped = (Path(registry.__file__).parent / "services.toml").read_text()
-    monkeypatch.setattr(registry, "load", lambda: registry.parse(shipped + BILLING))
+    monkeypatch.setattr(registry, "load", lambda: registry.parse(shipped + SAMPLE))
     return registry.load()
 
 
-def test_the_procfile_runs_its_api_and_worker(with_billing):
-    text = runpy.run_path(str(REPO / "scripts" / "procfile.py"))["procfile"](with_billing)
-    assert ("billing-api: gunicorn -c services/billing/gunicorn.conf.py --bind ${BILLING_BIND} "
-            "'billing.entrypoints.api:create_app()'\n") in text
-    assert "billing-worker: python -m billing.entrypoints.worker\n" in text
+def test_the_procfile_runs_its_api_and_worker(with_sample):
+    text = runpy.run_path(str(REPO / "scripts" / "procfile.py"))["procfile"](with_sample)
+    assert ("sample-api: gunicorn -c services/sample/gunicorn.conf.py --bind ${SAMPLE_BIND} "
+            "'sample.entrypoints.api:create_app()'\n") in text
+    assert "sample-worker: python -m sample.entrypoints.worker\n" in text
     assert "contacts-api:" in text and "gateway-worker:" in text
 
 
-def test_the_dev_environment_gives_its_address_to_the_gateway(with_billing):
+def test_the_dev_environment_gives_its_address_to_the_gateway(with_sample):
     addresses = runpy.run_path(str(REPO / "scripts" / "dev_env.py"))["addresses"]
-    values = addresses(with_billing, {"BILLING_PORT": "9102"})
-    assert values["BILLING_BIND"] == "127.0.0.1:9102" and values["BILLING_URL"] == "http://127.0.0.1:9102"
+    values = addresses(with_sample, {"SAMPLE_PORT": "9102"})
+    assert values["SAMPLE_BIND"] == "127.0.0.1:9102" and values["SAMPLE_URL"] == "http://127.0.0.1:9102"
     assert values["CONTACTS_URL"] == "http://127.0.0.1:8101" and "GATEWAY_URL" not in values
 
 
-def test_the_gateway_routes_to_it_and_requires_its_url(with_billing, monkeypatch):
+def test_the_gateway_routes_to_it_and_requires_its_url(with_sample, monkeypatch):
     from gateway import config
     try:
         importlib.reload(config)  # the gateway reads the registry once, at import
-        assert config.ROUTES["invoices"] == "billing" and config.ROUTES["labels"] == "contacts"
-        assert config.JOB_SERVICES == ("contacts", "billing")
-        assert config.GatewaySettings().fields["BILLING_URL"].required
+        assert config.ROUTES["samples"] == "sample" and config.ROUTES["labels"] == "contacts"
+        assert config.JOB_SERVICES == ("contacts", "sample")
+        assert config.GatewaySettings().fields["SAMPLE_URL"].required
     finally:
         monkeypatch.undo()
         importlib.reload(config)  # back to the shipped registry for the tests that follow
-    assert "invoices" not in config.ROUTES
+    assert "samples" not in config.ROUTES

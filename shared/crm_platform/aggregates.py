@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, ClassVar, Iterable, TypeVar
 
+from crm_platform.errors import NotFound
+
 A = TypeVar("A", bound="Aggregate")
 
 
@@ -70,7 +72,7 @@ class Aggregate:
         """The error `get` raises for a missing or gone aggregate."""
         if cls.not_found_error is not None:
             return cls.not_found_error(aggregate_id)
-        return LookupError(f"{cls.aggregate_type} {aggregate_id} does not exist")
+        return NotFound(f"{cls.aggregate_type} {aggregate_id} does not exist in this account")
 
     @classmethod
     def blank(cls: type[A], aggregate_id: str, account_id: str) -> A:

@@ -26,20 +26,20 @@ processes = { api = "billing.entrypoints.api:create_app()", worker = "billing.en
 """
 
 
-def test_the_shipped_registry_names_todays_services_routes_and_topics():
+def test_the_shipped_registry_keeps_the_gateway_and_contacts_as_they_are():
+    """What clients and deployments rely on; a new service adds to it without changing any of it."""
     shipped = registry.load()
-    assert [s.name for s in shipped.services] == ["gateway", "contacts"]
+    assert [s.name for s in shipped.services][:2] == ["gateway", "contacts"]
     assert shipped.public.name == "gateway" and shipped.public.port == 8080
     contacts = shipped.service("contacts")
     assert (contacts.port, contacts.db_setting, contacts.url_variable) == (8101, "CONTACTS_DB", "CONTACTS_URL")
-    assert set(shipped.routes) == {"contacts", "labels", "custom-fields", "saved-views", "options",
-                                   "contact-settings", "imports", "exports"}
-    assert set(shipped.routes.values()) == {"contacts"}
-    assert shipped.job_services == ("contacts",)
+    assert {route for route, owner in shipped.routes.items() if owner == "contacts"} == {
+        "contacts", "labels", "custom-fields", "saved-views", "options", "contact-settings", "imports", "exports"}
+    assert "contacts" in shipped.job_services
     # Topic names stay what the producers and consumers use today.
     assert shipped.service("gateway").produces == ("accounts.events",)
     assert contacts.produces == ("contacts.events",)
-    assert [p.name for p in shipped.processes] == ["gateway-api", "gateway-worker", "contacts-api", "contacts-worker"]
+    assert [p.name for p in shipped.processes][:4] == ["gateway-api", "gateway-worker", "contacts-api", "contacts-worker"]
     assert contacts.process("worker").target == "contacts.entrypoints.worker"
 
 

@@ -32,7 +32,7 @@ def rebuild_projection(container: Container) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contacts", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("rebuild-projection", help="rebuild the read models (contacts, labels, custom fields) from the event store")
+    sub.add_parser("rebuild-projection", help="rebuild every read model of the service from the event store")
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])

@@ -9,6 +9,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from crm_platform import registry
+
 from devinfra.ports import free_port  # a free port is one where nothing answers
 
 from gateway.bootstrap import Container
@@ -76,7 +79,9 @@ def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, ma
     settings = {
         "MONGO_URI": infra.mongo_uri, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": "", "KAFKA_TOPIC_PARTITIONS": 1, "INTERNAL_TOKEN": "t" * 32,
-        "LOG_LEVEL": "WARNING", "GATEWAY_DB": f"test_{unique_suffix}_gateway", "CONTACTS_URL": contacts_url,
+        "LOG_LEVEL": "WARNING", "GATEWAY_DB": f"test_{unique_suffix}_gateway",
+        # every service behind the gateway at the one test upstream (the registry names them)
+        **{service.url_variable: contacts_url for service in registry.load().upstreams},
         "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused", "MAX_REQUEST_BYTES": max_request_bytes,
     }
     container = Container(settings)

@@ -14,8 +14,10 @@ def test_routes_and_upstreams_are_the_registrys():
     assert config.ROUTES == registry.load().routes
     assert config.ROUTES["saved-views"] == "contacts" and "jobs" not in config.ROUTES
     assert config.JOB_SERVICES == ("contacts",)
-    settings = config.load({**BASE, "CONTACTS_URL": "http://contacts-api:8101/"})
-    assert config.services(settings) == {"contacts": "http://contacts-api:8101"}
+    upstreams = registry.load().upstreams
+    settings = config.load({**BASE, **{s.url_variable: f"http://{s.name}-api:{s.port}/" for s in upstreams}})
+    assert config.services(settings) == {s.name: f"http://{s.name}-api:{s.port}" for s in upstreams}
+    assert config.services(settings)["contacts"] == "http://contacts-api:8101"
 
 
 def test_a_missing_upstream_url_is_named_at_start_up():
