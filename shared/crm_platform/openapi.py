@@ -10,7 +10,7 @@ from typing import Callable
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask
+from flask import Flask, jsonify
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -113,3 +113,12 @@ def _describe(status: int) -> str:
         500: "Unexpected error",
         503: "A dependency is unavailable; retry later",
     }.get(status, "See detail")
+
+
+def add_spec_route(app: Flask, title: str, version: str) -> None:
+    """Serve the app's own OpenAPI document at /openapi.json (the gateway merges the services' documents)."""
+
+    def openapi():
+        return jsonify(build_spec(app, title, version))
+
+    app.add_url_rule("/openapi.json", "openapi", openapi)

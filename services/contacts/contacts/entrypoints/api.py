@@ -1,10 +1,10 @@
 """The contacts HTTP API (internal: only the gateway calls it). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify, request, url_for
+from flask import Blueprint, Flask, request, url_for
 
 from crm_platform.jobs_api import jobs_blueprint
-from crm_platform.openapi import build_spec, operation
+from crm_platform.openapi import add_spec_route, operation
 from crm_platform.web import account_id, create_service_app, current_container, json_body
 
 from contacts import config, views
@@ -51,7 +51,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(contact_settings_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(exports_bp)
-    app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "contacts", "1")))
+    add_spec_route(app, "contacts", "1")
     return app
 
 
