@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from crm_platform import request_context
 
+MAX_AGGREGATE_ID = 200
 EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]+$"
 
 
@@ -77,7 +78,8 @@ class EnvelopeSchema(Schema):
     event_type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE_PATTERN))
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     aggregate_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    aggregate_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # label:<account id>:<key> and other composed ids run past 64 characters
+    aggregate_id = fields.String(required=True, validate=validate.Length(min=1, max=MAX_AGGREGATE_ID))
     aggregate_version = fields.Integer(required=True, validate=validate.Range(min=1))
     account_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     occurred_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)

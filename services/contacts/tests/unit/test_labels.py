@@ -2,6 +2,7 @@
 import pytest
 
 from crm_platform.contracts.accounts import AccountCreated
+from crm_platform.envelope import envelope_from_dict
 from crm_platform.errors import InvalidInput
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
@@ -121,3 +122,13 @@ def test_a_new_account_gets_the_default_labels_once(uow):
     assert label_handlers.give_new_account_its_labels(created, uow, names) == 0  # re-delivery revives nothing
     with uow:
         assert [uow.labels.find("acct-9", label_id("acct-9", k)).deleted for k in ("client", "partenaire", "prospect")] == [False, False, True]
+
+
+def test_a_label_with_the_longest_key_loads_again(uow):
+    """Its id, label:<account>:<64-character key>, once exceeded the envelope's 64-character aggregate id."""
+    key = "k" * 64
+    label_handlers.create_label(commands.CreateLabel("acct-" + "1" * 59, "Long", key=key), uow)
+    renamed = label_handlers.rename_label(commands.RenameLabel("acct-" + "1" * 59, key, "Longer"), uow)
+    assert renamed.name == "Longer" and renamed.revision == 2
+    for stored in uow._store.load(renamed.id):  # as MongoDB and Kafka hand them back: validated again
+        assert envelope_from_dict(stored.to_dict()) == stored
