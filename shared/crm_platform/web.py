@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from typing import Any, Callable
 
@@ -21,6 +22,8 @@ from crm_platform.json_logging import configure_logging
 from crm_platform.problems import problem_response
 
 log = logging.getLogger(__name__)
+# What a client-given X-Request-Id or X-Correlation-Id may hold: it enters immutable events and every log line.
+TRACE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 ReadinessCheck = Callable[[], bool]
@@ -63,10 +66,10 @@ def current_container() -> Any:
 def _install_tracing(app: Flask, service: str) -> None:
     @app.before_request
     def _bind_trace() -> None:
-        request_id = request.headers.get("X-Request-Id") or request_context.new_id()
+        request_id = _trace_id(request.headers.get("X-Request-Id")) or request_context.new_id()
         trace = request_context.TraceContext(
             request_id=request_id,
-            correlation_id=request.headers.get("X-Correlation-Id") or request_id,
+            correlation_id=_trace_id(request.headers.get("X-Correlation-Id")) or request_id,
             actor=request.headers.get("X-Actor"),
         )
         g.trace_token = request_context.bind(trace)
@@ -94,6 +97,11 @@ def _install_tracing(app: Flask, service: str) -> None:
         token = g.pop("trace_token", None)
         if token is not None:
             request_context.reset(token)
+
+
+def _trace_id(value: str | None) -> str | None:
+    """A client's request or correlation id, if it is one we may keep in events and logs (else we make our own)."""
+    return value if value and TRACE_ID.fullmatch(value) else None
 
 
 def _install_input_guard(app: Flask) -> None:
@@ -146,7 +154,9 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         slug = (exc.name or "error").lower().replace(" ", "-")
-        return problem_response(exc.code or 500, exc.name, exc.description or exc.name, slug)
+        allow = dict(exc.get_headers()).get("Allow")  # a 405 says which methods the resource takes
+        return problem_response(exc.code or 500, exc.name, exc.description or exc.name, slug,
+                                {"Allow": allow} if allow else None)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -6,6 +6,8 @@ operator (`$where`, `$gt`...) can be smuggled into MongoDB.
 """
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -153,6 +155,8 @@ def _typed(raw: str, kind: str):
             number = float(raw.strip().replace(",", "."))
         except ValueError:
             raise ValueError("must be a number") from None
+        if not math.isfinite(number):  # nan or inf: the database server drops the connection on some
+            raise ValueError("must be a finite number")
         return int(number) if number.is_integer() and abs(number) < 2**63 else number  # BSON: 64-bit integers
     if kind == "date":
         try:

@@ -58,3 +58,17 @@ def test_a_path_or_query_with_a_nul_is_a_404_or_a_422(client):
     assert answer.status_code == 422 and "label" in answer.get_json()["errors"]
     assert client.get("/v1/things/%ED%A0%80").status_code < 500  # invalid UTF-8 arrives as U+FFFD: storable
     assert client.get("/v1/things/caf%C3%A9?q=%C3%A9l%C3%A8ve").status_code == 200
+
+
+def test_a_client_request_id_is_kept_only_when_it_is_a_plain_token(client):
+    kept = client.get("/v1/things/x", headers={"X-Request-Id": "req-42.a:b", "X-Correlation-Id": "corr_1"})
+    assert kept.headers["X-Request-Id"] == "req-42.a:b" and kept.headers["X-Correlation-Id"] == "corr_1"
+    for hostile in ("louise@example.fr is here", "x" * 129, "a\tb"):  # personal data, floods, log injection
+        replaced = client.get("/v1/things/x", headers={"X-Request-Id": hostile})
+        assert replaced.headers["X-Request-Id"] != hostile and len(replaced.headers["X-Request-Id"]) <= 64
+
+
+def test_a_method_the_resource_does_not_take_is_a_405_saying_which_it_takes(client):
+    answer = client.open("/v1/things/x", method="TRACE")
+    assert answer.status_code == 405 and answer.content_type == "application/problem+json"
+    assert set(answer.headers["Allow"].split(", ")) >= {"GET", "HEAD", "OPTIONS"}

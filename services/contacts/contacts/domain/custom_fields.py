@@ -5,6 +5,8 @@ uniqueness of keys hold under concurrent changes.
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 from crm_platform.aggregates import Aggregate, DomainEvent
@@ -115,6 +117,15 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
+MAX_INT = 2**63 - 1  # BSON stores 64-bit integers; a larger one could not reach the read model
+
+
+def _storable_number(value: int | float) -> bool:
+    if isinstance(value, int):
+        return -MAX_INT <= value <= MAX_INT
+    return math.isfinite(value)
+
+
 def normalize_values(values: dict, types: dict[str, str], problems: FieldProblems) -> dict:
     """Values checked against their field's type: text, number, date (YYYY-MM-DD) or http(s) URL."""
     out = {}
@@ -126,6 +137,8 @@ def normalize_values(values: dict, types: dict[str, str], problems: FieldProblem
         elif kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 problems.add(path, "must be a number")
+            elif not _storable_number(value):
+                problems.add(path, f"must be a finite number; whole numbers from -{MAX_INT} to {MAX_INT}")
             else:
                 out[key] = value
         elif not isinstance(value, str):

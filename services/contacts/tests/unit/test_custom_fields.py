@@ -41,6 +41,11 @@ def test_wrong_types_and_unknown_fields_are_field_level_errors(uow):
         handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "L", "custom_fields": {
             "ca": "beaucoup", "anniversaire": "29/02/1984", "inconnu": "x"}}), uow)
     assert set(excinfo.value.errors["custom_fields"]) == {"ca", "anniversaire", "inconnu"}
+    for too_big in (10**30, float("nan"), float("inf")):  # the read model could not store them (64-bit BSON)
+        with pytest.raises(InvalidContact) as excinfo:
+            handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "L", "custom_fields": {"ca": too_big}}),
+                                    uow)
+        assert set(excinfo.value.errors["custom_fields"]) == {"ca"}
     define(uow, "Autre", "text", account="acct-2")
     with pytest.raises(InvalidContact):  # another account's field does not exist here
         handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "L", "custom_fields": {"autre": "x"}}), uow)
