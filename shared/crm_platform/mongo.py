@@ -13,6 +13,9 @@ from crm_platform.errors import DependencyUnavailable, InvalidInput
 _OUTAGE_CODES = frozenset({6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
 
 
+SOCKET_TIMEOUT_MS = 60_000
+
+
 class MongoConnection:
     """Builds its MongoClient on first use in each process, so gunicorn workers never share one."""
 
@@ -34,6 +37,9 @@ class MongoConnection:
                         appname=self._app_name,
                         serverSelectionTimeoutMS=self._timeout_ms,
                         connectTimeoutMS=self._timeout_ms,
+                        # a server that stops answering mid-statement is an outage (NetworkTimeout), not a hang;
+                        # above the slowest reads measured on FerretDB (25-30 s searches at 100,000 contacts)
+                        socketTimeoutMS=SOCKET_TIMEOUT_MS,
                         tz_aware=True,
                     )
                     self._pid = os.getpid()

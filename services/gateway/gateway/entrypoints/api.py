@@ -62,7 +62,8 @@ def proxy(resource: str, rest: str) -> Response:
 
     def send(service: str) -> requests.Response:
         url = f"{container.upstreams[service]}/v1/{resource}" + (f"/{rest}" if rest else "")
-        return container.upstream_client.call(service, request.method, url, headers, params=request.args, data=body,
+        return container.upstream_client.call(service, request.method, url, headers, data=body,
+                                              params=list(request.args.items(multi=True)),  # repeated ones too
                                               stream=True)
 
     service, upstream = _first_that_knows(candidates, send)

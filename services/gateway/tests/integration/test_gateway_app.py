@@ -163,3 +163,19 @@ def test_jobs_are_routed_to_the_services_that_serve_jobs(infra, unique_suffix, m
     down, auth, _ = gateway(infra, f"{unique_suffix}b", mongo_client, f"http://127.0.0.1:{free_port()}")
     assert "contacts" in down.post("/v1/jobs/job:1/cancel", headers=auth).get_json()["detail"]
     mongo_client.drop_database(f"test_{unique_suffix}b_gateway")
+
+
+def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_suffix, mongo_client, cleanup):
+    class Echo(QuietHandler):
+        def do_GET(self):
+            echo = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(echo)))
+            self.end_headers()
+            self.wfile.write(echo)
+
+    with serving(Echo) as url:
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
+        answer = client.get("/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9", headers=auth)
+    assert answer.get_json()["path"] == "/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9"
