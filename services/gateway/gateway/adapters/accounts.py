@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 
 from pymongo.database import Database
 
+from crm_platform.errors import NotFound
+
 from gateway.domain.accounts import Account
 from gateway.domain.api_keys import IssuedKey, issue_key, parse_key, secret_matches
 from gateway.service_layer.unit_of_work import UnitOfWork
@@ -37,12 +39,27 @@ class AccountDirectory:
         return account.id, self.issue_key(account.id)
 
     def issue_key(self, account_id: str) -> IssuedKey:
+        """A new API key of an existing account (NotFound for an account that does not exist)."""
+        if self._accounts.find_one({"_id": account_id}, {"_id": 1}) is None:
+            raise NotFound(f"no account {account_id}")
         key = issue_key()
         self._keys.insert_one(
             {"_id": key.key_id, "account_id": account_id, "secret_hash": key.secret_hash,
              "created_at": datetime.now(timezone.utc), "revoked": False}
         )
         return key
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Stop a key from authenticating; False if there is no such live key."""
+        revoked = self._keys.update_one({"_id": key_id, "revoked": False},
+                                        {"$set": {"revoked": True, "revoked_at": datetime.now(timezone.utc)}})
+        return revoked.modified_count == 1
+
+    def list_keys(self, account_id: str) -> list[dict]:
+        """The account's keys, oldest first: id, creation, revocation (never a secret or its hash)."""
+        records = self._keys.find({"account_id": account_id}, {"secret_hash": 0})
+        return [{"key_id": r["_id"], "created_at": r["created_at"].isoformat(), "revoked": bool(r.get("revoked"))}
+                for r in sorted(records, key=lambda r: r["created_at"])]
 
     def authenticate(self, presented: str) -> Caller | None:
         """Who holds a presented key, or None for a malformed, unknown or revoked key."""

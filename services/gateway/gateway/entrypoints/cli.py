@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 
+from crm_platform.errors import NotFound
 from crm_platform.json_logging import configure_logging
 from crm_platform.settings import load_or_exit
 
@@ -20,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--json", action="store_true", help="print {account_id, api_key} as JSON")
     issue = sub.add_parser("issue-key", help="print a new API key for an existing account")
     issue.add_argument("--account-id", required=True)
+    revoke = sub.add_parser("revoke-key", help="stop an API key from authenticating (at once)")
+    revoke.add_argument("--key-id", required=True, help="the 12 characters after crm_ in the key")
+    listing = sub.add_parser("list-keys", help="list an account's keys: id, creation, revoked (no secrets)")
+    listing.add_argument("--account-id", required=True)
     args = parser.parse_args(argv)
 
     settings = load_or_exit(config.load, "gateway-cli")
@@ -33,7 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"account {account_id} ({args.name})\nAPI key (shown once, store it now): {key.plaintext}")
     elif args.command == "issue-key":
-        print(container.accounts.issue_key(args.account_id).plaintext)
+        try:
+            print(container.accounts.issue_key(args.account_id).plaintext)
+        except NotFound as exc:
+            print(f"gateway: {exc.detail}", file=sys.stderr)
+            return 2
+    elif args.command == "revoke-key":
+        if not container.accounts.revoke_key(args.key_id):
+            print(f"gateway: no live key {args.key_id}", file=sys.stderr)
+            return 2
+        print(f"key {args.key_id} revoked")
+    elif args.command == "list-keys":
+        print(json.dumps(container.accounts.list_keys(args.account_id), indent=1))
     return 0
 
 

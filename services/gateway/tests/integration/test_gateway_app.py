@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from crm_platform import registry
+from crm_platform.errors import NotFound
 
 from devinfra.ports import free_port  # a free port is one where nothing answers
 
@@ -179,3 +180,20 @@ def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_s
         client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
         answer = client.get("/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9", headers=auth)
     assert answer.get_json()["path"] == "/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9"
+
+
+def test_operators_list_and_revoke_keys_and_cannot_issue_one_to_a_missing_account(infra, unique_suffix, mongo_client,
+                                                                                  cleanup, file_upstream):
+    client, auth, container = gateway(infra, unique_suffix, mongo_client, file_upstream)
+    accounts = container.accounts
+    [first] = container.db["accounts"].find()
+    second = accounts.issue_key(first["_id"])
+    listed = accounts.list_keys(first["_id"])
+    assert [k["revoked"] for k in listed] == [False, False] and second.key_id in {k["key_id"] for k in listed}
+    assert "secret" not in json.dumps(listed) and second.secret_hash not in json.dumps(listed)
+    assert accounts.revoke_key(second.key_id) is True and accounts.revoke_key(second.key_id) is False
+    assert client.get("/v1/contacts/c1/attachments/a1/content",
+                      headers={"Authorization": f"Bearer {second.plaintext}"}).status_code == 401
+    assert client.get("/v1/contacts/c1/attachments/a1/content", headers=auth).status_code == 200  # the other key
+    with pytest.raises(NotFound):
+        accounts.issue_key("no-such-account")
