@@ -25,7 +25,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
-from crm_platform.errors import Conflict
+from crm_platform.errors import Conflict, InvalidInput
 from crm_platform.mongo import insert_all_new, translated
 
 log = logging.getLogger(__name__)
@@ -70,11 +70,25 @@ def commit_key(aggregate_id: str, version: int) -> str:
     return f"{aggregate_id}:{version}"
 
 
+# Kafka's default message limit is 1 MiB: an event above this could be stored but never published.
+MAX_EVENT_BYTES = 768 * 1024
+
+
+class EventTooLarge(InvalidInput):
+    """A change too large to record as one event (it could never be published)."""
+
+    title = "Change too large"
+    slug = "change-too-large"
+
+
 def _check_batch(events: list[EventEnvelope]) -> None:
     if not events:
         raise ValueError("append needs at least one event")
     first = events[0]
     for offset, event in enumerate(events):
+        if len(event.to_json_bytes()) > MAX_EVENT_BYTES:
+            raise EventTooLarge(f"this change would make a {event.event_type} event over {MAX_EVENT_BYTES // 1024} KiB; "
+                                "make it smaller (fewer or shorter values)", errors={"_schema": ["too large"]})
         if event.aggregate_id != first.aggregate_id:
             raise ValueError("one commit holds events of one aggregate")
         if event.aggregate_version != first.aggregate_version + offset:
@@ -88,11 +102,17 @@ class MongoEventStore(EventStore):
         self._commits: Collection = db[collection]
         self._counters: Collection = db["counters"]
         self._outbox: Collection = db[f"{collection}.outbox"]
+        self._unsendable: Collection = db[f"{collection}.unsendable"]
         self._counter_id = f"{collection}.position"
 
     @property
     def commits(self) -> Collection:
         return self._commits
+
+    @property
+    def unsendable(self) -> Collection:
+        """Commits Kafka refused for good, with the reason (set aside by the relay, kept for operators)."""
+        return self._unsendable
 
     @property
     def outbox(self) -> Collection:

@@ -13,7 +13,10 @@ A writer that died between its commit and its notice leaves a commit without
 a notice: a sweep at start-up and then hourly finds those (on FerretDB it
 reads the whole event store, hence rarely), and before any commit is sent, its
 aggregate's previous commit is checked (and sent first if it was not), so
-per-aggregate order holds even then. A notice carries its commit's events, so
+per-aggregate order holds even then. A commit Kafka refuses for good (larger
+than the broker takes: stored before the event store bounded events) is set
+aside with its reason (`unsendable`, and a record in `<commits>.unsendable` for
+operators) instead of blocking every later commit. A notice carries its commit's events, so
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published with one
 statement every few thousand (or when there is nothing to send).
@@ -29,6 +32,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
@@ -83,8 +87,11 @@ class OutboxRelay:
         if not batch:
             self.mark_published()
             return 0
-        self._send(batch)
-        ids = [commit["_id"] for commit in batch]
+        refused = self._send(batch)
+        for commit in batch:
+            if commit["_id"] in refused:
+                self._set_aside(commit, refused[commit["_id"]])
+        ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
         self._store.outbox.delete_many({"_id": {"$in": ids}})
         for commit_id in ids:
             self._remember_published(commit_id)
@@ -106,13 +113,24 @@ class OutboxRelay:
                                             {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}})
             self._unmarked = []
 
+    def _set_aside(self, commit: dict, reason: str) -> None:
+        """Record a commit Kafka will never take, so that it stops holding up the others."""
+        log.error("commit set aside: Kafka refuses it for good", extra={"commit": commit["_id"], "error": reason})
+        self._store.commits.update_one({"_id": commit["_id"]}, {"$set": {"unsendable": reason}})
+        self._store.unsendable.update_one({"_id": commit["_id"]}, {"$set": {
+            "aggregate_id": commit["aggregate_id"], "reason": reason, "at": datetime.now(timezone.utc)}}, upsert=True)
+        self._store.outbox.delete_one({"_id": commit["_id"]})
+        self._remember_published(commit["_id"])  # its successors need not wait for it
+
     def sweep(self) -> int:
         """Give a notice to every commit left unpublished without one (a writer died in between)."""
         self._next_sweep = time.monotonic() + self._sweep_every_s
         self.mark_published()  # what this relay sent is not an orphan
         cutoff = datetime.now(timezone.utc) - self._sweep_grace
         found = 0
-        for commit in self._store.commits.find({"published": False, "recorded_at": {"$lt": cutoff}}, {"position": 1}):
+        orphans = self._store.commits.find({"published": False, "unsendable": {"$exists": False},
+                                            "recorded_at": {"$lt": cutoff}}, {"position": 1})
+        for commit in orphans:
             if self._store.outbox.update_one(
                 {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"]}}, upsert=True
             ).upserted_id is not None:
@@ -137,7 +155,7 @@ class OutboxRelay:
                 return notice  # unpublished, and the notice holds what to send
             previous = self._store.commits.find_one({"_id": key})
             if previous is not None:
-                return None if previous["published"] else previous
+                return None if previous["published"] or previous.get("unsendable") else previous
         return None
 
     def _remember_published(self, commit_id: str, keep: int = 10_000) -> None:
@@ -145,23 +163,35 @@ class OutboxRelay:
         if len(self._published_recently) > keep:
             self._published_recently.popitem(last=False)
 
-    def _send(self, batch: list[dict]) -> None:
+    def _send(self, batch: list[dict]) -> dict[str, str]:
+        """Send the batch and wait for the broker; the commits it refuses for good, with why.
+
+        RelayError if anything else is not acknowledged (an outage: the batch is sent again).
+        """
         producer = self._ensure_producer()
-        futures = [
-            producer.send(
-                self._topic,
-                key=commit["aggregate_id"].encode(),
-                value=json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode(),
-                headers=[("event_type", event["event_type"].encode()), ("event_id", event["event_id"].encode())],
-            )
-            for commit in batch
-            for event in commit["events"]
-        ]
+        futures, refused = [], {}
+        for commit in batch:
+            for event in commit["events"]:
+                try:
+                    futures.append((commit["_id"], producer.send(
+                        self._topic,
+                        key=commit["aggregate_id"].encode(),
+                        value=json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str).encode(),
+                        headers=[("event_type", event["event_type"].encode()), ("event_id", event["event_id"].encode())],
+                    )))
+                except KafkaError as exc:  # raised at once for a record over the producer's limit
+                    if exc.retriable:
+                        raise
+                    refused[commit["_id"]] = repr(exc)
         producer.flush(timeout=self._send_timeout_s)
-        errors = [f.exception for f in futures if f.failed()]
-        if errors or not all(f.is_done for f in futures):
+        for commit_id, future in futures:
+            if future.failed() and not future.exception.retriable:
+                refused[commit_id] = repr(future.exception)
+        errors = [f.exception for commit_id, f in futures if f.failed() and commit_id not in refused]
+        if errors or not all(f.is_done for _, f in futures):
             cause = repr(errors[0]) if errors else "no acknowledgement before the timeout"
             raise RelayError(f"Kafka did not acknowledge a batch of {len(batch)} commits: {cause}")
+        return refused
 
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:

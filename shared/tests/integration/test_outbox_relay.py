@@ -114,3 +114,33 @@ def test_bulk_appended_commits_are_published_from_their_notices(infra, mongo_db,
     assert store.commits.count_documents({"published": False}) == 0 and store.outbox.count_documents({}) == 0
     records = read_topic(infra.kafka_bootstrap, topic, expected=30)
     assert sorted(r.key.decode() for r in records) == sorted(f"p{i}" for i in range(30))
+
+
+def test_a_commit_kafka_refuses_for_good_is_set_aside_and_the_rest_flows(infra, mongo_db, topic_namespace, monkeypatch):
+    """One oversized event (stored before events were bounded) used to make the relay retry its batch forever."""
+    from crm_platform import event_store
+
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store.append([event("a", 1)])
+    monkeypatch.setattr(event_store, "MAX_EVENT_BYTES", 10**8)  # as an old commit, before the bound
+    store.append([event("big", 1).with_payload({"n": 1, "blob": "x" * 2_000_000})])
+    monkeypatch.undo()
+    store.append([event("big", 2)])
+    store.append([event("c", 1)])
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db)
+    while relay.publish_pending() > 0:
+        pass
+    relay.mark_published()
+    relay.reset_producer()
+    assert relay.publish_pending() == 0  # nothing left to retry
+    relay.reset_producer()
+    records = read_topic(infra.kafka_bootstrap, topic, expected=3)
+    assert sorted((json.loads(r.value)["aggregate_id"], json.loads(r.value)["aggregate_version"]) for r in records) == [
+        ("a", 1), ("big", 2), ("c", 1)]
+    [aside] = list(store.unsendable.find())
+    assert aside["_id"] == "big:1" and "MessageSizeTooLarge" in aside["reason"]
+    assert store.commits.find_one({"_id": "big:1"})["unsendable"] == aside["reason"]
+    assert relay.sweep() == 0  # not taken for an orphan
