@@ -64,8 +64,9 @@ class Repository(Generic[A]):
             return None
 
     def ever_existed(self, aggregate_id: str) -> bool:
-        """Whether the aggregate has any stored event (it may since have been deleted or erased)."""
-        return bool(self._store.load(aggregate_id))
+        """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""
+        history = self._store.load(aggregate_id)
+        return bool(history) and history[0].aggregate_type == self._class.aggregate_type
 
     def save_pending(self) -> None:
         """Append each tracked aggregate's new events as one atomic commit, numbered after its stored ones."""
@@ -90,8 +91,12 @@ class Repository(Generic[A]):
         self.seen.clear()
 
     def _history(self, account_id: str, aggregate_id: str) -> list[EventEnvelope]:
+        """The aggregate's events if it is of this repository's type and account (a note's id given as a contact's
+        is no contact: one event store holds every type, and the codec could decode the note's events)."""
         history = self._store.load(aggregate_id)
-        return history if history and history[0].account_id == account_id else []
+        if not history or history[0].account_id != account_id or history[0].aggregate_type != self._class.aggregate_type:
+            return []
+        return history
 
     def _envelopes(self, aggregate: A, first_version: int) -> list[EventEnvelope]:
         return [self._codec.to_envelope(event, self._class.aggregate_type, aggregate.id, first_version + i,

@@ -7,6 +7,7 @@ import pytest
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import MalformedEvent
+from crm_platform.errors import NotFound
 from crm_platform.event_codec import EventCodec, UnknownEventType
 from crm_platform.message_bus import EventsToBus, Fresh, MessageBus, NoHandler
 from crm_platform.personal_data import PersonalDataCipher
@@ -194,3 +195,29 @@ def test_the_bus_gives_a_command_to_its_handler_with_a_fresh_unit_of_work_and_ev
 def test_a_handler_whose_dependency_bootstrap_lacks_is_refused_when_the_bus_is_built():
     with pytest.raises(NoHandler, match="uow"):
         MessageBus.build({CloseTicket: close_ticket}, {}, {})
+
+
+class Memo(Aggregate):
+    aggregate_type = "Memo"
+    event_classes = (TicketOpened,)  # shares an event class, so one codec could decode the other's events
+
+    def _apply(self, event: DomainEvent) -> None:
+        pass
+
+
+class MixedUnitOfWork(UnitOfWork):
+    aggregates = {"tickets": Ticket, "memos": Memo}
+
+
+def test_an_id_of_another_aggregate_type_is_not_found_and_nothing_is_written_to_it(store, cipher):
+    uow = MixedUnitOfWork(store, cipher)
+    with uow:
+        uow.tickets.add(Ticket.open("t-1", "acct-1", "p-1", "Zoé", "1"))
+        uow.commit()
+    with uow:
+        assert uow.memos.find("acct-1", "t-1") is None and not uow.memos.ever_existed("t-1")
+        assert uow.memos.latest_event("acct-1", "t-1") is None
+        with pytest.raises(NotFound):  # a 404 problem by default
+            uow.memos.get("acct-1", "t-1")
+        uow.commit()
+    assert [e.aggregate_type for e in store.load("t-1")] == ["Ticket"]

@@ -100,3 +100,18 @@ def test_changes_are_dropped_when_the_handler_fails_before_commit(uow, store):
             uow.contacts.get("acct-1", contact.id).update(1, {"company": "X"})
             raise RuntimeError("boom")
     assert len(store.load(contact.id)) == 1
+
+
+def test_a_note_id_given_as_a_contact_id_is_no_contact_and_the_note_stays_untouched(uow):
+    """One event store holds every aggregate type; a contact endpoint once wrote ContactDeleted into a note's stream."""
+    from contacts.domain.errors import ContactNotFound
+    from contacts.service_layer import note_handlers
+
+    louise = handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "Louise"}), uow)
+    note = note_handlers.add_note(commands.AddNote("acct-1", louise.id, "note", "Rappeler"), uow)
+    with pytest.raises(ContactNotFound):
+        handlers.delete_contact(commands.DeleteContact("acct-1", note.id, 1), uow)
+    with pytest.raises(ContactNotFound):
+        handlers.update_contact(commands.UpdateContact("acct-1", note.id, 1, {"first_name": "X"}), uow)
+    edited = note_handlers.edit_note(commands.EditNote("acct-1", louise.id, note.id, 1, text="Rappelé"), uow)
+    assert edited.revision == 2 and edited.text == "Rappelé"
