@@ -5,12 +5,17 @@ import os
 import threading
 
 from pymongo import MongoClient
-from pymongo.errors import BulkWriteError, ConnectionFailure, ExecutionTimeout, OperationFailure, PyMongoError, WTimeoutError
+from pymongo.errors import BulkWriteError, ExecutionTimeout, OperationFailure, PyMongoError, WriteError, WTimeoutError
 
 from crm_platform.errors import DependencyUnavailable, InvalidInput
 
-# Server codes that mean "not now" rather than "not this data": shutdowns, elections, time limits, network.
-_OUTAGE_CODES = frozenset({6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+# Write errors that say "not this data": bad value, type mismatch, $-prefixed, dotted, empty or immutable field
+# names, validation, document or key too large, duplicate key. Only these (and the PostgreSQL refusals below)
+# are the data's fault; anything else, known or not, is waited out as an outage: dead-lettering events
+# during an outage would lose them.
+_DATA_CODES = frozenset({2, 9, 14, 28, 52, 55, 56, 57, 66, 121, 10334, 11000, 17280})
+# FerretDB answers PostgreSQL's refusal of a value with code 1, as it does a lost connection: tell them by text.
+_POSTGRES_DATA_ERRORS = ("unsupported Unicode escape sequence", "invalid byte sequence", "invalid input syntax")
 
 
 SOCKET_TIMEOUT_MS = 60_000
@@ -62,9 +67,19 @@ DUPLICATE_KEY = 11000
 
 def is_outage(exc: BaseException) -> bool:
     """Whether a database error means the server cannot answer now (wait it out), not that it refused the data."""
-    if isinstance(exc, (ConnectionFailure, ExecutionTimeout, WTimeoutError)):  # network, selection, not primary
-        return True
-    return isinstance(exc, OperationFailure) and (exc.code in _OUTAGE_CODES or exc.has_error_label("RetryableWriteError"))
+    return not is_data_error(exc)
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether the server refused this data (retrying it will never succeed)."""
+    if isinstance(exc, BulkWriteError):
+        errors = exc.details.get("writeErrors", [])
+        return bool(errors) and all(error.get("code") in _DATA_CODES for error in errors)
+    if isinstance(exc, WriteError):
+        return exc.code in _DATA_CODES
+    if isinstance(exc, OperationFailure) and not isinstance(exc, (ExecutionTimeout, WTimeoutError)):
+        return any(marker in str(exc) for marker in _POSTGRES_DATA_ERRORS)
+    return False
 
 
 class DataRefused(InvalidInput):
