@@ -9,6 +9,7 @@ domain holds them (`stored_as`, e.g. a dict whose keys MongoDB refuses).
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Callable, Iterable, Mapping
 
@@ -41,6 +42,13 @@ class EventCodec:
 
     def knows(self, event_type: str) -> bool:
         return event_type in self._classes
+
+    def sealing(self, events: Iterable[DomainEvent]) -> contextlib.AbstractContextManager:
+        """A block in which these events' subject keys are read (or created) in one query, not one per event."""
+        subjects = sorted({event.subject() for event in events if event.personal_fields})
+        if not subjects:
+            return contextlib.nullcontext()
+        return self._require_cipher().keys_ready(subjects, create=True)
 
     def to_envelope(self, event: DomainEvent, aggregate_type: str, aggregate_id: str, version: int,
                     account_id: str) -> EventEnvelope:

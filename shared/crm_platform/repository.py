@@ -81,7 +81,9 @@ class Repository(Generic[A]):
 
         Every aggregate's pending events are forgotten, stored or not.
         """
-        refused = self._store.append_many([self._envelopes(aggregate, 1) for aggregate in aggregates])
+        with self._codec.sealing(event for aggregate in aggregates for event in aggregate.pending):
+            commits = [self._envelopes(aggregate, 1) for aggregate in aggregates]
+        refused = self._store.append_many(commits)
         for aggregate in aggregates:
             aggregate.pending.clear()
         return refused

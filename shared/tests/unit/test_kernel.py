@@ -221,3 +221,23 @@ def test_an_id_of_another_aggregate_type_is_not_found_and_nothing_is_written_to_
             uow.memos.get("acct-1", "t-1")
         uow.commit()
     assert [e.aggregate_type for e in store.load("t-1")] == ["Ticket"]
+
+
+def test_a_bulk_add_reads_every_subject_key_in_one_query(store):
+    class CountingKeys(InMemorySubjectKeyStore):
+        calls: list = []
+
+        def find_or_create(self, subject):
+            self.calls.append("one")
+            return super().find_or_create(subject)
+
+        def find_or_create_many(self, subjects):
+            self.calls.append("many")
+            return {subject: super(CountingKeys, self).find_or_create(subject) for subject in subjects}
+
+    keys = CountingKeys()
+    uow = TicketsUnitOfWork(store, PersonalDataCipher(keys))
+    with uow:
+        uow.tickets.add_new_in_bulk([Ticket.open(f"t-{i}", "acct-1", f"p-{i}", "X", "0") for i in range(50)])
+    assert keys.calls == ["many"]
+    assert len(store.all_events) == 50
