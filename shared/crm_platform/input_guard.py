@@ -1,17 +1,22 @@
-"""Text no service stores: NUL, other control characters, unpaired surrogates, and JSON nested too deep.
+"""Text no service stores: NUL, other non-whitespace control characters, unpaired surrogates; JSON nested too deep.
 
 PostgreSQL (under FerretDB) refuses NUL in any string and UTF-8 cannot encode a
 lone surrogate, so such a value accepted by an API fails later, in a read
-model, where it stalls a consumer instead of answering the client. Every
-request's path, query, form fields and JSON body are checked here, at the edge.
+model, where it used to stall a consumer instead of answering the client. The
+other C0 controls (escape, backspace, bell...) are refused too: they have no
+place in a name or a note and are how terminal and log injection is done.
+Whitespace controls stay (tab, line feed, carriage return, and the vertical tab
+and form feed that Word pastes for a manual line break). A request's path,
+query and JSON body are checked at the edge (crm_platform.web); domains check
+what reaches them by other paths (imported files) with `text_problem`.
 """
 from __future__ import annotations
 
 import re
 
 MAX_JSON_DEPTH = 32
-# C0 controls but tab, line feed and carriage return; DEL and the C1 controls; unpaired surrogates.
-_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls but the whitespace ones (tab, LF, VT, FF, CR); unpaired surrogates.
+_UNREADABLE = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff]")
 
 
 def text_problem(value: str) -> str | None:

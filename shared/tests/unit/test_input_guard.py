@@ -22,14 +22,15 @@ def client():
     return app.test_client()
 
 
-@pytest.mark.parametrize("value", ["a\x00b", "\ud800", "bell\x07", "del\x7f", "c1\x85"])
+@pytest.mark.parametrize("value", ["a\x00b", "\ud800", "bell\x07", "esc\x1b[31m", "\udc00alone"])
 def test_text_that_cannot_be_stored_is_named(value):
     assert text_problem(value) is not None
     assert json_problems({"items": [{"name": value}]}) == {"items.0.name": [text_problem(value)]}
 
 
 def test_ordinary_text_passes_with_tabs_and_new_lines():
-    assert json_problems({"text": "Ligne 1\n\tLigne 2\r\n", "n": 10**30, "emoji": "🙂 é"}) == {}
+    assert json_problems({"text": "Ligne 1\n\tLigne 2\r\n\x0bsaut manuel\x0c", "n": 10**30, "emoji": "🙂 é",
+                          "del": "\x7f", "next_line": "\x85"}) == {}
 
 
 @pytest.mark.parametrize("body, field", [

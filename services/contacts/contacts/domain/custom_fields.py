@@ -8,14 +8,13 @@ from __future__ import annotations
 import math
 
 from dataclasses import dataclass
-
-from crm_platform.aggregates import Aggregate, DomainEvent
 from datetime import date
 
+from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
 from contacts.domain.contact_fields import URL_PATTERN, FieldProblems
-from contacts.domain.keys import KEY_PATTERN, key_from_name
+from contacts.domain.keys import KEY_PATTERN, clean_name, key_from_name
 
 TYPES = ("text", "number", "date", "url")
 MAX_FIELDS = 100
@@ -74,7 +73,7 @@ class CustomFieldSet(Aggregate):
         return {key: spec["type"] for key, spec in self.fields.items()}
 
     def add(self, name: str, type_: str, key: str | None = None) -> str:
-        name = _clean_name(name)
+        name = clean_name(name)
         if type_ not in TYPES:
             raise InvalidInput("unknown type", errors={"type": [f"one of {', '.join(TYPES)}"]})
         key = key or key_from_name(name, fallback="field")
@@ -89,7 +88,7 @@ class CustomFieldSet(Aggregate):
 
     def rename(self, key: str, name: str) -> None:
         self._existing(key)
-        name = _clean_name(name)
+        name = clean_name(name)
         if name != self.fields[key]["name"]:
             self._record(CustomFieldRenamed(self.account_id, key, name))
 
@@ -110,11 +109,6 @@ class CustomFieldSet(Aggregate):
             self.fields.pop(event.key, None)
 
 
-def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned or len(cleaned) > 100:
-        raise InvalidInput("invalid name", errors={"name": ["1 to 100 characters"]})
-    return cleaned
 
 
 MAX_INT = 2**63 - 1  # BSON stores 64-bit integers; a larger one could not reach the read model

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
-from contacts.domain.keys import KEY_PATTERN, key_from_name
+from contacts.domain.keys import KEY_PATTERN, clean_name, key_from_name
 
-MAX_NAME = 100
 
 
 class LabelNotFound(NotFound):
@@ -58,11 +57,6 @@ def label_id(account_id: str, key: str) -> str:
     return f"label:{account_id}:{key}"
 
 
-def clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidInput("invalid label name", errors={"name": [f"1 to {MAX_NAME} characters"]})
-    return cleaned
 
 
 class Label(Aggregate):

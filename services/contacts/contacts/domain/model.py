@@ -20,6 +20,7 @@ from contacts.domain.custom_fields import normalize_values
 from contacts.domain.merging import MAX_SOURCES, merge_details
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from crm_platform.aggregates import Aggregate
+from crm_platform.input_guard import json_problems
 
 from contacts.domain.events import (
     CONTACT_EVENTS,
@@ -209,6 +210,11 @@ def normalize_details(
     every problem by field path.
     """
     problems = FieldProblems()
+    for path, messages in json_problems(details).items():  # what an imported file may hold as well as a request
+        for message in messages:
+            problems.add(tuple(int(part) if part.isdigit() else part for part in path.split(".")), message)
+    if problems:
+        raise InvalidContact("the contact has text that cannot be stored; see `errors`", errors=problems.errors)
     out: dict = {}
     for name in (*TEXT_FIELDS, *OPTION_FIELDS):
         value = (details.get(name) or "").strip()

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput, NotFound, StaleRevision
+from crm_platform.input_guard import text_problem
 
 from contacts.domain.events import CONTACT_SUBJECT
 
@@ -128,6 +129,8 @@ def _kind(kind: str) -> str:
 
 
 def _text(text: str) -> str:
+    if (problem := text_problem(text or "")) is not None:
+        raise InvalidInput("invalid note text", errors={"text": [problem]})
     text = (text or "").strip()
     if not text or len(text) > MAX_TEXT:
         raise InvalidInput("invalid note text", errors={"text": [f"1 to {MAX_TEXT} characters"]})

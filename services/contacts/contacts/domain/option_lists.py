@@ -22,13 +22,12 @@ import pycountry
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import Conflict, InvalidInput, NotFound
 
-from contacts.domain.keys import KEY_PATTERN, key_from_name
+from contacts.domain.keys import KEY_PATTERN, clean_name, key_from_name
 
 KINDS = ("functions", "departments", "countries")
 CONTACT_FIELD = {"functions": "function", "departments": "department", "countries": "country"}
 KIND_OF_FIELD = {field: kind for kind, field in CONTACT_FIELD.items()}
 MAX_OPTIONS = 300  # the 249 ISO countries fit
-MAX_NAME = 100
 
 DEFAULT_FUNCTIONS = ("Dirigeant", "Directeur", "Responsable", "Commercial", "Comptable", "Assistant", "Technicien")
 DEFAULT_DEPARTMENTS = ("Direction", "Commercial", "Comptabilité", "Achats", "Marketing", "Ressources humaines",
@@ -123,7 +122,7 @@ class OptionList(Aggregate):
         return [{"key": key, "name": name, "position": i} for i, (key, name) in enumerate(self.options.items())]
 
     def add(self, name: str, key: str | None = None) -> str:
-        name = clean_option_name(name)
+        name = clean_name(name)
         if self.kind == "countries":
             key = _country_code(key or name)
         else:
@@ -139,7 +138,7 @@ class OptionList(Aggregate):
 
     def rename(self, key: str, name: str) -> None:
         self._existing(key)
-        name = clean_option_name(name)
+        name = clean_name(name)
         if name != self.options[key]:
             self._record(OptionRenamed(self.account_id, self.kind, key, name))
 
@@ -184,11 +183,6 @@ class OptionList(Aggregate):
             self.options.pop(event.key, None)
 
 
-def clean_option_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidInput("invalid name", errors={"name": [f"1 to {MAX_NAME} characters"]})
-    return cleaned
 
 
 def default_options(kind: str) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,9 @@ import uuid
 from dataclasses import dataclass
 
 from crm_platform.aggregates import Aggregate, DomainEvent
-from crm_platform.errors import InvalidInput, NotFound
+from crm_platform.errors import NotFound
+
+from contacts.domain.keys import clean_name
 
 
 class SavedViewNotFound(NotFound):
@@ -56,13 +58,13 @@ class SavedView(Aggregate):
     @classmethod
     def create(cls, account_id: str, name: str, query: dict) -> "SavedView":
         view = cls(f"view:{uuid.uuid4()}", account_id)
-        view._record(SavedViewCreated(view.id, account_id, _clean(name), dict(query)))
+        view._record(SavedViewCreated(view.id, account_id, clean_name(name), dict(query)))
         return view
 
     def change(self, name: str | None, query: dict | None) -> None:
         """Rename it and/or replace its query."""
         self._check_live()
-        name = _clean(name) if name is not None else self.name
+        name = clean_name(name) if name is not None else self.name
         query = dict(query) if query is not None else self.query
         if (name, query) != (self.name, self.query):
             self._record(SavedViewChanged(self.id, self.account_id, name, query))
@@ -82,8 +84,3 @@ class SavedView(Aggregate):
             self.name, self.query = event.name, dict(event.query)
 
 
-def _clean(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned or len(cleaned) > 100:
-        raise InvalidInput("invalid name", errors={"name": ["1 to 100 characters"]})
-    return cleaned

@@ -10,7 +10,8 @@ from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
 from contacts.domain import commands
-from contacts.domain.option_lists import KINDS, MAX_NAME, MAX_OPTIONS, OptionList, check_kind
+from contacts.domain.keys import MAX_NAME
+from contacts.domain.option_lists import KINDS, MAX_OPTIONS, OptionList, check_kind
 
 bp = Blueprint("options", __name__, url_prefix="/v1/options/<kind>")
 TAGS = ["option lists"]

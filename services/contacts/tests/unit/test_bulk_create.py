@@ -96,3 +96,13 @@ def test_an_update_keeps_the_matched_contacts_custom_values(uow):
     assert statuses(outcomes) == ["updated"]
     with uow:
         assert uow.contacts.get("acct-1", existing.id).details["custom_fields"] == {"budget": 10}
+
+
+def test_an_imported_row_with_text_the_read_model_cannot_store_fails_alone(uow):
+    """The edge guards requests; an imported file's cells reach the domain another way and meet the same rule."""
+    rows = [{"first_name": "Nul\x00le", "emails": [{"address": "nulle@papier.fr"}]},
+            {"first_name": "Louise", "addresses": [{"city": "Lille\x1b[31m"}]},
+            {"first_name": "Paul", "last_name": "Ligne\x0bmanuelle"}]  # Word's manual line break is text
+    outcomes = create_many(uow, "acct-1", rows)
+    assert statuses(outcomes) == ["failed", "failed", "created"]
+    assert "first_name" in outcomes[0].errors and "addresses" in outcomes[1].errors

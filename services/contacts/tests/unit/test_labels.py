@@ -132,3 +132,16 @@ def test_a_label_with_the_longest_key_loads_again(uow):
     assert renamed.name == "Longer" and renamed.revision == 2
     for stored in uow._store.load(renamed.id):  # as MongoDB and Kafka hand them back: validated again
         assert envelope_from_dict(stored.to_dict()) == stored
+
+
+def test_names_and_note_texts_from_any_path_must_be_storable_text(uow):
+    from contacts.domain.notes import Note
+
+    for name in ("a\x00b", "\ud800", "x\x1b[2J"):
+        with pytest.raises(InvalidInput) as refused:
+            label_handlers.find_or_create_label(commands.FindOrCreateLabel("acct-1", name), uow,
+                                                lambda account, label_name: None)
+        assert "name" in refused.value.errors
+        with pytest.raises(InvalidInput):
+            Note.add("acct-1", "c-1", "note", f"texte {name}")
+    assert Note.add("acct-1", "c-1", "note", "ligne 1\nligne 2\x0bsuite").text.endswith("suite")
