@@ -13,7 +13,7 @@ new event for the unit of work to save.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, ClassVar, Iterable, TypeVar
+from typing import Any, Callable, ClassVar, Iterable, TypeVar
 
 from crm_platform.errors import NotFound
 
@@ -33,6 +33,9 @@ class DomainEvent:
     schema_version: ClassVar[int] = 1
     # account_id travels in the envelope; an event that publishes it in its payload too says so.
     account_id_in_payload: ClassVar[bool] = False
+    # Fields stored in another shape than the domain holds them: name -> (to stored, from stored) functions,
+    # e.g. a dict whose keys MongoDB refuses as field names stored as a list of pairs.
+    stored_as: ClassVar[dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]] = {}
 
     @classmethod
     def event_type(cls) -> str:

@@ -5,21 +5,18 @@ aggregate id field); optional fields left at None are omitted. Fields named in
 `personal_fields` travel in `payload["personal"]`, sealed with the data
 subject's key, so that shredding that key makes them unreadable in every
 stored and published copy. A few fields are stored in another shape than the
-domain holds them (`stored_as`, e.g. a dict whose keys MongoDB refuses).
+domain holds them (an event class's `stored_as`, e.g. a dict whose keys MongoDB refuses).
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Callable, Iterable, Mapping
+from typing import Iterable
 
 from crm_platform import contracts
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import EventEnvelope, MalformedEvent, new_envelope
 from crm_platform.personal_data import PersonalDataCipher
-
-FieldShape = tuple[Callable[[object], object], Callable[[object], object]]  # (to stored, from stored)
-
 
 class UnknownEventType(MalformedEvent):
     """An envelope whose event type this codec does not know."""
@@ -28,17 +25,15 @@ class UnknownEventType(MalformedEvent):
 class EventCodec:
     """Translates the events of some aggregate types (or of a topic's contract) to and from envelopes."""
 
-    def __init__(self, event_classes: Iterable[type[DomainEvent]], cipher: PersonalDataCipher | None = None,
-                 stored_as: Mapping[str, FieldShape] | None = None) -> None:
+    def __init__(self, event_classes: Iterable[type[DomainEvent]], cipher: PersonalDataCipher | None = None) -> None:
         self._classes = {cls.event_type(): cls for cls in event_classes}
         self._cipher = cipher
-        self._stored_as = dict(stored_as or {})
 
     @classmethod
-    def for_aggregates(cls, aggregates: Iterable[type[Aggregate]], cipher: PersonalDataCipher | None = None,
-                       stored_as: Mapping[str, FieldShape] | None = None) -> "EventCodec":
+    def for_aggregates(cls, aggregates: Iterable[type[Aggregate]],
+                       cipher: PersonalDataCipher | None = None) -> "EventCodec":
         """A codec for every event of these aggregate types."""
-        return cls([event for aggregate in aggregates for event in aggregate.event_classes], cipher, stored_as)
+        return cls([event for aggregate in aggregates for event in aggregate.event_classes], cipher)
 
     def knows(self, event_type: str) -> bool:
         return event_type in self._classes
@@ -66,7 +61,7 @@ class EventCodec:
             value = getattr(event, field.name)
             if field.name in skipped or (value is None and field.default is None):
                 continue
-            shape = self._stored_as.get(field.name)
+            shape = cls.stored_as.get(field.name)
             payload[field.name] = shape[0](value) if shape else _copy(value)
         personal, sealing = {}, False
         for path in cls.personal_fields:
@@ -99,7 +94,7 @@ class EventCodec:
                     payload[key] = value
         names = {field.name for field in dataclasses.fields(cls)}
         values = {name: value for name, value in payload.items() if name in names}
-        for name, shape in self._stored_as.items():
+        for name, shape in cls.stored_as.items():
             if name in values:
                 values[name] = shape[1](values[name])
         if "account_id" in names:

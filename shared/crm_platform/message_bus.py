@@ -75,7 +75,7 @@ class MessageBus:
 
     def event_types(self) -> set[str]:
         """Names of the events some handler takes (a consumer decodes only those)."""
-        return {event.__name__ for event in self._events}
+        return {event.event_type() if hasattr(event, "event_type") else event.__name__ for event in self._events}
 
 
 class EventsToBus:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from crm_platform.aggregates import Aggregate
-from crm_platform.event_codec import EventCodec, FieldShape
+from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import EventStore
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.repository import Repository
@@ -23,7 +23,6 @@ from crm_platform.repository import Repository
 
 class UnitOfWork:
     aggregates: ClassVar[dict[str, type[Aggregate]]] = {}
-    stored_as: ClassVar[dict[str, FieldShape]] = {}  # fields stored in another shape (see event_codec.py)
 
     def __init__(self, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
         self._store = store
@@ -38,7 +37,7 @@ class UnitOfWork:
     @classmethod
     def event_codec(cls, cipher: PersonalDataCipher | None = None) -> EventCodec:
         """The codec of every event of the service's aggregates (read models and consumers decode with it)."""
-        return EventCodec.for_aggregates(cls.aggregates.values(), cipher, cls.stored_as)
+        return EventCodec.for_aggregates(cls.aggregates.values(), cipher)
 
     def __enter__(self):
         self._repositories = []

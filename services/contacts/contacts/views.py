@@ -1,19 +1,18 @@
 """Read-side queries on the `contacts` projection, always scoped to one account."""
 from __future__ import annotations
 
-from pymongo import DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import EventStore
-from crm_platform.pagination import decode_cursor, encode_cursor
+from crm_platform.pagination import keyset_page
 from crm_platform.personal_data import SubjectErased
 
-from contacts.adapters.saved_views_projection import query_from_pairs
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted
 from contacts.domain.labels import label_order_id
 from contacts.domain.option_lists import default_options, option_list_id
+from contacts.domain.saved_views import query_from_pairs
 
 VISIBLE = {"deleted": False}
 
@@ -32,14 +31,8 @@ def contact_items_page(items: Collection, contacts: Collection, account_id: str,
                        cursor: str | None) -> tuple[list[dict], str | None]:
     """A contact's notes or attachments (the read model `items`), newest first, one page at a time."""
     get_contact(contacts, account_id, contact_id)
-    query: dict = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
-    if cursor:
-        created_at, last_id = decode_cursor(cursor, "-created_at", dated=True)
-        query["$or"] = [{"created_at": {"$lt": created_at}}, {"created_at": created_at, "_id": {"$lt": last_id}}]
-    docs = list(items.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1))
-    page = docs[:limit]
-    next_cursor = encode_cursor("-created_at", page[-1]["created_at"], page[-1]["_id"]) if len(docs) > limit else None
-    return page, next_cursor
+    return keyset_page(items, {"contact_id": contact_id, "account_id": account_id, "deleted": False},
+                       sort="-created_at", field="created_at", limit=limit, cursor=cursor, dated=True)
 
 
 def attachment_ids_of(attachments: Collection, account_id: str, contact_id: str) -> list[str]:

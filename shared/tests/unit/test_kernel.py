@@ -1,6 +1,7 @@
 """The event-sourcing kernel on a toy domain: aggregate base, codec, repository, unit of work, message bus."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pytest
@@ -241,3 +242,84 @@ def test_a_bulk_add_reads_every_subject_key_in_one_query(store):
         uow.tickets.add_new_in_bulk([Ticket.open(f"t-{i}", "acct-1", f"p-{i}", "X", "0") for i in range(50)])
     assert keys.calls == ["many"]
     assert len(store.all_events) == 50
+
+
+class Snapshot(Aggregate):
+    """Every event holds the whole state: loading replays the newest alone."""
+
+    aggregate_type = "Snapshot"
+    event_classes = (TicketOpened,)
+    latest_event_is_state = True
+
+    def _apply(self, event: DomainEvent) -> None:
+        self.requester = event.requester
+
+
+def test_an_aggregate_whose_events_hold_its_state_loads_the_newest_at_the_stored_revision(store, cipher):
+    codec = EventCodec(Snapshot.event_classes, cipher)
+    store.append([codec.to_envelope(TicketOpened("s-1", "acct-1", "p-1", "Zoé", {}), "Snapshot", "s-1", 1, "acct-1")])
+    store.append([codec.to_envelope(TicketOpened("s-1", "acct-1", "p-2", "Léo", {}), "Snapshot", "s-1", 2, "acct-1")])
+    cipher.shred("person:p-1")  # the older event is unreadable now; the newest is enough
+
+    class SnapshotUnitOfWork(UnitOfWork):
+        aggregates = {"snapshots": Snapshot}
+
+    with SnapshotUnitOfWork(store, cipher) as uow:
+        snapshot = uow.snapshots.get("acct-1", "s-1")
+    assert snapshot.requester == "Léo" and snapshot.revision == 2
+
+
+@dataclass(frozen=True)
+class Tagged(DomainEvent):
+    aggregate_id_field = "ticket_id"
+    stored_as = {"tags": (lambda tags: [{"name": k, "value": v} for k, v in tags.items()],
+                          lambda pairs: {p["name"]: p["value"] for p in pairs})}
+    ticket_id: str
+    account_id: str
+    tags: dict
+    colour: str = "blue"
+
+
+def test_fields_are_stored_in_their_declared_shape_and_newer_or_older_payloads_still_decode():
+    codec = EventCodec([Tagged])
+    envelope = codec.to_envelope(Tagged("t-1", "acct-1", {"cf.budget.gt": "10"}), "Ticket", "t-1", 1, "acct-1")
+    assert envelope.payload == {"tags": [{"name": "cf.budget.gt", "value": "10"}], "colour": "blue"}
+    newer = envelope.with_payload({**envelope.payload, "added_later": 1})  # a newer producer's field: ignored
+    older = envelope.with_payload({"tags": envelope.payload["tags"]})  # before `colour` existed: its default
+    assert codec.from_envelope(newer) == codec.from_envelope(older) == Tagged("t-1", "acct-1", {"cf.budget.gt": "10"})
+
+
+def test_a_consumer_decodes_only_the_events_its_handlers_take(store, cipher):
+    codec = EventCodec(Ticket.event_classes, cipher)
+    decoded = []
+    original = codec.from_envelope
+    codec.from_envelope = lambda envelope: decoded.append(envelope.event_type) or original(envelope)
+    bus = MessageBus.build({}, {TicketClosed: [lambda event: None]}, {})
+    with TicketsUnitOfWork(store, cipher) as uow:
+        ticket = Ticket.open("t-1", "acct-1", "p-1", "Zoé", "1")
+        ticket.close("p-1")
+        uow.tickets.add(ticket)
+        uow.commit()
+    for envelope in store.load("t-1"):
+        EventsToBus(codec, bus)(envelope)
+    assert decoded == ["TicketClosed"]  # TicketOpened, sealed, was not opened
+
+
+def test_an_old_schema_version_is_upcast_through_its_contract(monkeypatch):
+    from crm_platform import contracts
+    from crm_platform.contracts import EventContract, PayloadSchema, Topic
+
+    @dataclass(frozen=True)
+    class Renamed(DomainEvent):
+        schema_version = 2
+        account_id: str
+        display_name: str
+
+    topic = Topic("things.events", producer="things", events=(
+        EventContract("Renamed", PayloadSchema, version=2, upcasters={1: lambda p: {"display_name": p.pop("name")}}),))
+    monkeypatch.setattr(contracts, "_contracts_by_name", lambda: {"Renamed": topic.events[0]})
+    codec = EventCodec([Renamed])
+    current = codec.to_envelope(Renamed("acct-1", "Zoé"), "Thing", "x", 1, "acct-1")
+    assert current.schema_version == 2
+    stored_v1 = dataclasses.replace(current, schema_version=1, payload={"name": "Zoé"})
+    assert codec.from_envelope(stored_v1) == codec.from_envelope(current) == Renamed("acct-1", "Zoé")

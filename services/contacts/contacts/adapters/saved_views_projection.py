@@ -1,4 +1,4 @@
-"""The read model of saved views (`saved_views`), and the stored shape of a view's query."""
+"""The read model of saved views (`saved_views`)."""
 from __future__ import annotations
 
 from pymongo import ASCENDING
@@ -6,19 +6,7 @@ from pymongo import ASCENDING
 from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
-from contacts.domain.saved_views import SavedView, SavedViewDeleted, SavedViewEvent
-
-
-def query_as_pairs(query: dict) -> list[dict]:
-    """A view's query parameters as {name, value} pairs: names such as `cf.budget.gt` hold dots, which
-    MongoDB does not take as field names (and FerretDB takes no nested arrays, so no [name, value])."""
-    return [{"name": name, "value": value} for name, value in query.items()]
-
-
-def query_from_pairs(stored) -> dict:
-    if isinstance(stored, list):
-        return {pair["name"]: pair["value"] for pair in stored}
-    return dict(stored)  # events stored before pairs kept a document
+from contacts.domain.saved_views import SavedView, SavedViewDeleted, SavedViewEvent, query_as_pairs
 
 
 class SavedViewsProjection(Projection):

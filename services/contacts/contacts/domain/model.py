@@ -54,7 +54,6 @@ class Contact(Aggregate):
         self.details: dict = {}
         self.created_at = ""
         self.updated_at = ""
-        self.merged_into_id: str | None = None  # the contact this one was merged into, once it was
 
     @classmethod
     def create(
@@ -193,7 +192,7 @@ class Contact(Aggregate):
         elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
             self.details = dict(event.details)
         elif isinstance(event, ContactDeleted):
-            self.deleted, self.merged_into_id = True, event.merged_into
+            self.deleted = True
 
 
 def normalize_details(

@@ -19,8 +19,21 @@ class SavedViewNotFound(NotFound):
         super().__init__(f"saved view {view_id} does not exist in this account", view_id=view_id)
 
 
+def query_as_pairs(query: dict) -> list[dict]:
+    """A view's query parameters as {name, value} pairs: names such as `cf.budget.gt` hold dots, which
+    MongoDB does not take as field names (and FerretDB takes no nested arrays, so no [name, value])."""
+    return [{"name": name, "value": value} for name, value in query.items()]
+
+
+def query_from_pairs(stored) -> dict:
+    if isinstance(stored, list):
+        return {pair["name"]: pair["value"] for pair in stored}
+    return dict(stored)  # events stored before pairs kept a document
+
+
 class SavedViewEvent(DomainEvent):
     aggregate_id_field = "view_id"
+    stored_as = {"query": (query_as_pairs, query_from_pairs)}
 
 
 @dataclass(frozen=True)

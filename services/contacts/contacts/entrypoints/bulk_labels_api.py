@@ -9,7 +9,6 @@ from crm_platform.jobs_api import TAGS, JobSchema, job_view
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
-from contacts.domain import commands
 from contacts.service_layer import label_handlers
 
 bp = Blueprint("bulk_labels", __name__)
@@ -29,7 +28,7 @@ def bulk_label(key: str):
     data = BulkLabelSchema().load(json_body())
     container = current_container()
     if data["action"] == "assign":
-        label_handlers.require_live_label(commands.AssignLabel(account_id(), "", key), container.unit_of_work())
+        label_handlers.require_live_label(account_id(), key, container.unit_of_work())
     job = container.jobs.submit(account_id(), label_handlers.BULK_LABEL_JOB, data["contact_ids"],
                                 {"key": key, "action": data["action"]})
     return job_view(job), 202, {"Location": url_for("jobs.get_job", job_id=job["_id"])}

@@ -28,10 +28,7 @@ MAX_KEY_SUFFIX = 50
 
 
 def create_label(cmd: commands.CreateLabel, uow: UnitOfWork) -> Label:
-    with uow:
-        label = _new_or_revived(uow, cmd.account_id, cmd.name, cmd.key)
-        uow.commit()
-    return label
+    return _create(uow, cmd.account_id, cmd.name, cmd.key)
 
 
 def find_or_create_label(cmd: commands.FindOrCreateLabel, uow: UnitOfWork, find_by_name: FindLabelByName) -> Label:
@@ -45,7 +42,7 @@ def find_or_create_label(cmd: commands.FindOrCreateLabel, uow: UnitOfWork, find_
     base = key_from_name(name)
     for attempt in range(1, MAX_KEY_SUFFIX + 1):
         try:
-            return create_label(commands.CreateLabel(cmd.account_id, name, base if attempt == 1 else f"{base}-{attempt}"), uow)
+            return _create(uow, cmd.account_id, name, base if attempt == 1 else f"{base}-{attempt}")
         except (LabelKeyTaken, ConcurrencyConflict):
             continue
     raise LabelKeyTaken(base)
@@ -95,6 +92,14 @@ def _live(uow: UnitOfWork, account_id: str, key: str) -> Label:
     return uow.labels.get(account_id, label_id(account_id, key))
 
 
+def _create(uow: UnitOfWork, account_id: str, name: str, key: str | None = None) -> Label:
+    """A new label, or a deleted one's key brought back, committed; LabelKeyTaken if that key is live."""
+    with uow:
+        label = _new_or_revived(uow, account_id, name, key)
+        uow.commit()
+    return label
+
+
 def _new_or_revived(uow: UnitOfWork, account_id: str, name: str, key: str | None) -> Label:
     candidate = Label.create(account_id, name, key)  # validates the name and key
     existing = uow.labels.find(account_id, candidate.id)
@@ -126,17 +131,17 @@ def give_new_account_its_labels(event: AccountCreated, uow: UnitOfWork, default_
             if uow.labels.find(event.account_id, label_id(event.account_id, key_from_name(name))) is not None:
                 continue
         try:
-            create_label(commands.CreateLabel(event.account_id, name), uow)
+            _create(uow, event.account_id, name)
             created += 1
         except (LabelKeyTaken, ConcurrencyConflict):
             continue  # created meanwhile by another delivery
     return created
 
 
-def require_live_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> None:
+def require_live_label(account_id: str, key: str, uow: UnitOfWork) -> None:
     """LabelNotFound unless the label exists in the account (checked before a bulk job is queued)."""
     with uow:
-        _live(uow, cmd.account_id, cmd.key)
+        _live(uow, account_id, key)
 
 
 def bulk_label_command(job: dict, contact_id: str) -> commands.AssignLabel | commands.UnassignLabel:

@@ -7,7 +7,6 @@ from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 from contacts.adapters.attachment_files import AttachmentFiles
-from contacts.adapters.saved_views_projection import query_as_pairs, query_from_pairs
 from contacts.domain.attachments import Attachment
 from contacts.domain.contact_settings import ContactSettings
 from contacts.domain.custom_fields import CustomFieldSet
@@ -22,7 +21,6 @@ class UnitOfWork(KernelUnitOfWork):
     aggregates = {"contacts": Contact, "labels": Label, "label_order": LabelOrder, "custom_fields": CustomFieldSet,
                   "notes": Note, "attachments": Attachment, "saved_views": SavedView, "option_lists": OptionList,
                   "settings": ContactSettings}
-    stored_as = {"query": (query_as_pairs, query_from_pairs)}  # a saved view's query (see saved_view_store.py)
 
     def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims,
                  files: AttachmentFiles | None = None) -> None:
