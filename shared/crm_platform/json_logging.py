@@ -39,7 +39,9 @@ def gunicorn_logconfig(service: str) -> dict:
         "root": {"level": "INFO", "handlers": ["json"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            # gunicorn's access lines hold full query strings (?q=<a name>, custom field values): personal data.
+            # The app logs each request itself, by path and status (crm_platform.web).
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
         },
     }
 

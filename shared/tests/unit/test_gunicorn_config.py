@@ -23,3 +23,25 @@ def test_the_settings_check_stops_start_up_with_one_line(monkeypatch):
     monkeypatch.delenv("CONTACTS_URL", raising=False)
     with pytest.raises(SystemExit, match="^gateway: invalid configuration: .*CONTACTS_URL"):
         settings_for("gateway")["on_starting"](server=None)
+
+
+def test_gunicorn_access_lines_with_query_strings_are_not_logged(capsys):
+    """An access line holds the full query string (?q=<a person's name>): no personal data in logs."""
+    import logging
+    import logging.config
+
+    from crm_platform.json_logging import gunicorn_logconfig
+
+    names = ("", "gunicorn.access", "gunicorn.error")
+    saved = {name: (logging.getLogger(name).handlers[:], logging.getLogger(name).level,
+                    logging.getLogger(name).propagate) for name in names}
+    logging.config.dictConfig(gunicorn_logconfig("contacts"))
+    try:
+        logging.getLogger("gunicorn.access").info('"GET /v1/contacts?q=louise.desnotes HTTP/1.1" 200')
+        logging.getLogger("gunicorn.error").info("Booting worker")
+        written = capsys.readouterr().err
+    finally:
+        for name, (handlers, level, propagate) in saved.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+    assert "louise" not in written and "Booting worker" in written
