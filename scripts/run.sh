@@ -11,8 +11,10 @@ python -m devinfra status >/dev/null 2>&1 || started_infra=1
 python -m devinfra up
 
 honcho_pid=""
+indexer_pid=""
 cleanup() {
   trap - EXIT INT TERM
+  if [ -n "$indexer_pid" ]; then kill -TERM "$indexer_pid" 2>/dev/null || true; wait "$indexer_pid" 2>/dev/null || true; fi
   if [ -n "$honcho_pid" ] && kill -0 "$honcho_pid" 2>/dev/null; then
     kill -TERM "$honcho_pid" 2>/dev/null || true
     wait "$honcho_pid" 2>/dev/null || true
@@ -34,6 +36,9 @@ fi
 honcho start -f "$procfile" -e "$env_file" &
 honcho_pid=$!
 echo "$honcho_pid" > "$VAR/run/honcho.pid"
+# FerretDB on PostgreSQL only: index its tables for the equalities it pushes down, as collections appear
+python -m devinfra index --every 15 >> "$VAR/log/indexer.log" 2>&1 &
+indexer_pid=$!
 
 python scripts/demo_account.py announce "$account_file" "http://$GATEWAY_BIND" || { cleanup; exit 1; }
 wait "$honcho_pid"

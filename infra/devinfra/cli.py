@@ -8,11 +8,14 @@ import fcntl
 import logging
 import shlex
 import shutil
+import signal
 import sys
+import threading
 import time
 
 from . import provision
 from .config import Config, kafka_version
+from .ferretdb_indexes import IndexKeeper
 from .kafka import KafkaBroker, kafka_ready
 from .mongo import KINDS, MongoServer, choose_kind, mongo_ready, running_kind
 from .ports import port_is_free
@@ -165,6 +168,24 @@ def cmd_down(cfg: Config, args) -> int:
     return 0
 
 
+def cmd_index(cfg: Config, args) -> int:
+    """Keep FerretDB-on-PostgreSQL's tables indexed for its pushed-down equalities (see ferretdb_indexes.py)."""
+    if cfg.mongo_external or running_kind(cfg.pid_path("mongo")) != "postgresql":
+        say("index: the MongoDB server is not the local FerretDB on PostgreSQL; nothing to do")
+        return 0
+    keeper = IndexKeeper(require_bin_dir() / "psql", cfg.postgres_port)
+    if not args.every:
+        say(f"index: {keeper.sync()} created")
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        keeper.keep(stop, args.every)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_env(cfg: Config, args) -> int:
     values = {"KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "MONGO_URI": cfg.mongo_uri}
     for key, value in values.items():
@@ -183,10 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     env = sub.add_parser("env", help="print the variables that point clients at the servers")
     env.add_argument("--format", choices=("shell", "dotenv"), default="shell")
     sub.add_parser("provision", help="download the Kafka jars and build FerretDB into the cache")
+    index = sub.add_parser("index", help="give FerretDB-on-PostgreSQL's tables the GIN indexes its pushdown uses")
+    index.add_argument("--every", type=float, default=0, help="keep doing it every N seconds, until stopped")
     args = parser.parse_args(argv)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # refused connections are expected
     commands = {"up": cmd_up, "status": cmd_status, "down": cmd_down, "env": cmd_env,
-                "provision": cmd_provision}
+                "provision": cmd_provision, "index": cmd_index}
     try:
         return commands[args.command](Config.from_env(), args)
     except InfraError as e:
