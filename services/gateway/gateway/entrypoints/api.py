@@ -18,7 +18,7 @@ from gateway.entrypoints.openapi_merge import merged_spec
 
 # Only these client headers reach a service; identity headers are set by the gateway alone.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
-RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition",
+RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition", "Allow",
                              "Content-Length", "Content-Encoding", "X-Content-Type-Options")
 STREAMED_CHUNK = 64 * 1024
 

@@ -197,3 +197,17 @@ def test_operators_list_and_revoke_keys_and_cannot_issue_one_to_a_missing_accoun
     assert client.get("/v1/contacts/c1/attachments/a1/content", headers=auth).status_code == 200  # the other key
     with pytest.raises(NotFound):
         accounts.issue_key("no-such-account")
+
+
+def test_a_405_of_a_service_keeps_its_allow_header_through_the_gateway(infra, unique_suffix, mongo_client, cleanup):
+    class OnlyGet(QuietHandler):
+        def do_POST(self):
+            self.send_response(405)
+            self.send_header("Allow", "GET, HEAD, OPTIONS")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    with serving(OnlyGet) as url:
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
+        answer = client.post("/v1/contact-settings", headers=auth, json={})
+    assert answer.status_code == 405 and answer.headers["Allow"] == "GET, HEAD, OPTIONS"
