@@ -63,6 +63,10 @@ class MongoConnection:
 
 
 DUPLICATE_KEY = 11000
+# Up to this many ids, statements go one `_id` equality each rather than one `$in`: FerretDB pushes an
+# equality down to PostgreSQL (indexed there by devinfra) but reads the whole collection for an `$in`.
+# MongoDB serves both from its primary key. Above it (imports), one scan beats that many statements.
+FEW_IDS = 20
 
 
 def is_outage(exc: BaseException) -> bool:

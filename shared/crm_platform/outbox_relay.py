@@ -36,6 +36,7 @@ from kafka.errors import KafkaError
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
+from crm_platform.mongo import FEW_IDS
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,15 @@ class OutboxRelay:
         the predecessor checks; if the relay dies first, the sweep at start-up
         sends those commits again, which idempotent consumers take in their stride.
         """
-        if self._unmarked:
-            self._store.commits.update_many({"_id": {"$in": self._unmarked}},
-                                            {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}})
-            self._unmarked = []
+        if not self._unmarked:
+            return
+        published = {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}}
+        if len(self._unmarked) <= FEW_IDS:  # after a single write: an indexed equality, not a scan of every commit
+            for commit_id in self._unmarked:
+                self._store.commits.update_one({"_id": commit_id}, published)
+        else:
+            self._store.commits.update_many({"_id": {"$in": self._unmarked}}, published)
+        self._unmarked = []
 
     def _set_aside(self, commit: dict, reason: str) -> None:
         """Record a commit Kafka will never take, so that it stops holding up the others."""
