@@ -33,9 +33,11 @@ def create_app(settings: dict | None = None) -> Flask:
     )
     app.extensions["container"] = container
     app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""})
-    app.add_url_rule("/v1/<resource>/<path:rest>", "proxy", proxy, methods=methods)
+    # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
+                     provide_automatic_options=False)
+    app.add_url_rule("/v1/<resource>/<path:rest>", "proxy", proxy, methods=methods, provide_automatic_options=False)
     app.add_url_rule("/openapi.json", "openapi", openapi)
     app.add_url_rule("/docs", "docs", docs)
     app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)

@@ -207,7 +207,15 @@ def test_a_405_of_a_service_keeps_its_allow_header_through_the_gateway(infra, un
             self.send_header("Content-Length", "0")
             self.end_headers()
 
+        def do_OPTIONS(self):
+            self.send_response(200)
+            self.send_header("Allow", "GET, HEAD, OPTIONS")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
     with serving(OnlyGet) as url:
         client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
         answer = client.post("/v1/contact-settings", headers=auth, json={})
+        options = client.options("/v1/contact-settings", headers=auth)  # the service's answer, not the gateway's
     assert answer.status_code == 405 and answer.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert options.status_code == 200 and options.headers["Allow"] == "GET, HEAD, OPTIONS"
