@@ -1,7 +1,19 @@
-"""Every published topic, in one list (a new service adds its module's topic here)."""
+"""Every published topic: each module of this package that declares a `Topic` (a new service adds its module)."""
 from __future__ import annotations
 
-from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
-from crm_platform.contracts.contacts import CONTACTS_EVENTS
+import importlib
+import pkgutil
 
-TOPICS = (ACCOUNTS_EVENTS, CONTACTS_EVENTS)
+import crm_platform.contracts as package
+from crm_platform.contracts import Topic
+
+
+def _topics() -> tuple[Topic, ...]:
+    found = []
+    for module in sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name != "catalog"):
+        values = vars(importlib.import_module(f"{package.__name__}.{module}")).values()
+        found += [value for value in values if isinstance(value, Topic)]
+    return tuple(found)
+
+
+TOPICS = _topics()
