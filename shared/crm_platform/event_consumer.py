@@ -17,15 +17,12 @@ import time
 from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaError
 from kafka.structs import OffsetAndMetadata
-from pymongo.errors import PyMongoError
 
 from crm_platform import request_context
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
-from crm_platform.errors import DependencyUnavailable
 from crm_platform.kafka_clients import dead_letter_topic
-from crm_platform.mongo import is_outage
+from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -147,13 +144,6 @@ class EventConsumer:
         future.get(timeout=30)  # raises if Kafka refuses: then nothing is committed and it is retried
         self.dead_lettered += 1
         log.error("event dead-lettered", extra=_where(record, error))
-
-
-def is_transient(exc: BaseException) -> bool:
-    """An outage of the database or broker, to wait out; any other error is the event's (bad data, a bug)."""
-    if isinstance(exc, (DependencyUnavailable, KafkaError)):
-        return True
-    return isinstance(exc, PyMongoError) and is_outage(exc)
 
 
 def _parsed(record) -> EventEnvelope | MalformedEvent:

@@ -20,6 +20,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import NotFound
+from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ class JobRunner:
     """Runs jobs of the given kinds, one item at a time, recording progress at most every `save_every_s`."""
 
     def __init__(self, store: JobStore, steps: dict[str, ItemStep], stale_after: timedelta = timedelta(seconds=60),
-                 save_every_s: float = 0.5) -> None:
+                 save_every_s: float = 0.5, retry_first_s: float = 0.5) -> None:
         self._store = store
+        self._retry_first_s = retry_first_s
         self._steps = steps
         self._stale_after = stale_after
         self._save_every_s = save_every_s
@@ -131,9 +133,11 @@ class JobRunner:
             if stop.is_set():
                 return "running"  # another worker resumes it once our heartbeat is stale
             try:
-                for name, value in (step(job, job["items"][index]) or {}).items():
+                for name, value in (self._run_item(step, job, index, stop) or {}).items():
                     progress["counts"][name] = progress["counts"].get(name, 0) + value
                 progress["succeeded"] += 1
+            except _Stopped:
+                return "running"
             except Exception as exc:  # one bad item never stops the job: it is reported with its reason
                 progress["failed"] += 1
                 if len(progress["errors"]) < MAX_ERRORS_KEPT:
@@ -145,10 +149,29 @@ class JobRunner:
                     return self._finish(job, progress, "cancelled")
         return self._finish(job, progress, "done")
 
+    def _run_item(self, step: ItemStep, job: dict, index: int, stop: threading.Event) -> dict | None:
+        """One item; an outage is waited out and the item run again (steps are idempotent), never counted failed."""
+        wait_s = self._retry_first_s
+        while True:
+            try:
+                return step(job, job["items"][index])
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("job item waits out an outage", extra={"job": job["_id"], "item": index,
+                                                                   "error": type(exc).__name__, "retry_in_s": wait_s})
+                if stop.wait(wait_s):
+                    raise _Stopped() from None
+                wait_s = min(wait_s * 2, 30.0)
+
     def _finish(self, job: dict, progress: dict, status: str) -> str:
         self._store.record(job["_id"], self.owner, {**progress, "finished_at": _now()}, status=status)
         log.info("job finished", extra={"job": job["_id"], "status": status, **{k: progress[k] for k in ("processed", "failed")}})
         return status
+
+
+class _Stopped(Exception):
+    """The worker is stopping while an item waits out an outage: the job is left for a resume."""
 
 
 def _now() -> datetime:

@@ -91,3 +91,40 @@ def test_counts_returned_by_a_step_add_up_across_items_and_resumptions(store):
     second.owner = "another"
     assert second.run_job(resumed, threading.Event()) == "done"
     assert store.get("acct-1", job["_id"])["counts"] == {"rows": 9, "created": 6}
+
+
+def test_an_item_that_meets_an_outage_is_run_again_not_counted_failed(store):
+    """A database outage during an import batch used to mark the batch failed and end the job 'done'."""
+    from pymongo.errors import AutoReconnect
+
+    from crm_platform.errors import DependencyUnavailable
+
+    outages = {"b": [DependencyUnavailable("event store unavailable"), AutoReconnect("lost")]}
+    done = []
+
+    def step(job, item):
+        if outages.get(item):
+            raise outages[item].pop(0)
+        done.append(item)
+
+    job = store.submit("acct-1", "demo", ["a", "b", "c"], {})
+    runner = JobRunner(store, {"demo": step}, save_every_s=0, retry_first_s=0.01)
+    claimed = store.claim_next(["demo"], runner.owner, timedelta(seconds=60))
+    assert runner.run_job(claimed, threading.Event()) == "done"
+    final = store.get("acct-1", job["_id"])
+    assert (final["processed"], final["succeeded"], final["failed"], final["errors"]) == (3, 3, 0, [])
+    assert done == ["a", "b", "c"]
+
+
+def test_a_worker_stopping_during_an_outage_leaves_the_job_to_resume(store):
+    from crm_platform.errors import DependencyUnavailable
+
+    def step(job, item):
+        raise DependencyUnavailable("down for a while")
+
+    store.submit("acct-1", "demo", ["a"], {})
+    runner = JobRunner(store, {"demo": step}, save_every_s=0, retry_first_s=0.01)
+    claimed = store.claim_next(["demo"], runner.owner, timedelta(seconds=60))
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()
+    assert runner.run_job(claimed, stop) == "running"

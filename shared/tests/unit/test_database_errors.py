@@ -14,7 +14,7 @@ from pymongo.errors import (
 )
 
 from crm_platform.errors import DependencyUnavailable
-from crm_platform.event_consumer import is_transient
+from crm_platform.outages import is_transient
 from crm_platform.mongo import DataRefused, is_outage, translated
 
 # What FerretDB on PostgreSQL answers: code 1 for a refused value and for a lost database alike.

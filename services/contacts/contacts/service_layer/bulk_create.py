@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from crm_platform.errors import CrmError
+from crm_platform.outages import is_transient
 
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound, DuplicateContact
@@ -69,6 +70,8 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                 contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
                                          phone_region=region, custom_field_types=types, options=options, labels=keys)
             except CrmError as exc:
+                if is_transient(exc):
+                    raise  # an outage is no fault of the row (see crm_platform.jobs)
                 outcomes.append(RowOutcome("failed", reason=exc.detail, errors=getattr(exc, "errors", {})))
                 continue
             outcomes.append(RowOutcome("created", contact.id))
@@ -129,6 +132,8 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
     except ContactNotFound:  # matched a row of this same batch: nothing stored to update yet
         return RowOutcome("skipped", outcome.contact_id, reason="same email or phone as an earlier row")
     except CrmError as exc:
+        if is_transient(exc):
+            raise  # an outage is no fault of the row (see crm_platform.jobs)
         return RowOutcome("failed", outcome.contact_id, reason=exc.detail, errors=getattr(exc, "errors", {}))
     return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else "nothing new")
 

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from crm_platform.blobs import BlobStore
 from crm_platform.errors import CrmError
 from crm_platform.jobs import JobStore
+from crm_platform.outages import is_transient
 
 from contacts.adapters.import_store import ImportStore
 from contacts.domain import commands
@@ -142,6 +143,8 @@ class ImportBatches:
                         label_keys[name] = _label_key(uow, self._find_label, account_id, name)
                 resolved = options.with_keys(row.details)
             except CrmError as exc:
+                if is_transient(exc):
+                    raise  # an outage is no fault of the row: the job runner waits it out and runs the batch again
                 failures.append((row.row_number, row.cells, [_error_text(exc)]))
                 continue
             good.append(row)

@@ -106,3 +106,28 @@ def test_an_imported_row_with_text_the_read_model_cannot_store_fails_alone(uow):
     outcomes = create_many(uow, "acct-1", rows)
     assert statuses(outcomes) == ["failed", "failed", "created"]
     assert "first_name" in outcomes[0].errors and "addresses" in outcomes[1].errors
+
+
+def test_an_outage_while_updating_a_matched_row_is_raised_for_the_job_runner_to_wait_out():
+    """It used to become the row's failure: the row was then neither imported nor retried."""
+    from crm_platform.errors import DependencyUnavailable
+
+    class FlakyStore(InMemoryEventStore):
+        """Goes down once the duplicate check has read the matched contact: the update itself meets the outage."""
+
+        contact_loads_left = None
+
+        def load(self, aggregate_id):
+            if self.contact_loads_left is not None and ":" not in aggregate_id:  # a contact's (uuid) stream
+                if self.contact_loads_left == 0:
+                    raise DependencyUnavailable("event store unavailable")
+                self.contact_loads_left -= 1
+            return super().load(aggregate_id)
+
+    store = FlakyStore()
+    uow = UnitOfWork(store, PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
+    create_many(uow, "acct-1", [{"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]}])
+    store.contact_loads_left = 1
+    with pytest.raises(DependencyUnavailable):
+        create_many(uow, "acct-1", [{"last_name": "Desnotes", "emails": [{"address": "louise@papier.fr"}]}],
+                    on_match="update")
