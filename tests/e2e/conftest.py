@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from devinfra.ports import free_port
+from devinfra.ports import free_ports
 
 from crm_platform import registry
 
@@ -83,7 +83,8 @@ class System:
 def system(infra, tmp_path_factory, mongo_client):
     suffix = os.urandom(4).hex()
     services = registry.load()
-    ports = {service.name: free_port() for service in services.services}
+    # one call: ports chosen by separate calls can be the same (each is free when it is picked)
+    ports = dict(zip((service.name for service in services.services), free_ports(len(services.services))))
     env = {
         **os.environ,
         "MONGO_URI": infra.mongo_uri,

@@ -3,6 +3,8 @@ import contextlib
 import threading
 import time
 
+from kafka.structs import TopicPartition
+
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.projections import versioned_upsert
@@ -101,9 +103,11 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_moves_on(i
     kafka_consumer = make_consumer(infra.kafka_bootstrap, group, [topic], "test")
     try:
         handled = sum(again.poll_once(kafka_consumer, threading.Event(), timeout_ms=3000) for _ in range(3))
+        assigned = kafka_consumer.assignment()  # else "nothing handled" would prove nothing
+        committed = kafka_consumer.committed(TopicPartition(topic, 0))
     finally:
         kafka_consumer.close()
-    assert handled == 0
+    assert assigned == {TopicPartition(topic, 0)} and committed == 3 and handled == 0
 
 
 def test_a_batch_context_surrounds_the_events_of_a_polled_batch(infra, topic_namespace):

@@ -72,7 +72,8 @@ def test_a_job_whose_worker_died_is_resumed_where_it_stood(store):
     seen = []
     alive = JobRunner(store, {"demo": lambda job, item: seen.append(item)}, save_every_s=0)
     assert store.claim_next(["demo"], alive.owner, timedelta(seconds=60)) is None  # heartbeat still fresh
-    resumed = store.claim_next(["demo"], alive.owner, timedelta(seconds=0))
+    # "stale after -1 s": any heartbeat counts as stale (with 0, one written in the same millisecond would not)
+    resumed = store.claim_next(["demo"], alive.owner, timedelta(seconds=-1))
     assert resumed["_id"] == job["_id"]
     assert alive.run_job(resumed, threading.Event()) == "done"
     assert seen == ["c", "d"]
@@ -85,7 +86,7 @@ def test_counts_returned_by_a_step_add_up_across_items_and_resumptions(store):
     claimed = store.claim_next(["batches"], first.owner, timedelta(seconds=60))
     store.record(job["_id"], first.owner, {"processed": 1, "succeeded": 1, "failed": 0, "errors": [],
                                            "counts": {"rows": 3, "created": 2}})
-    resumed = store.claim_next(["batches"], "another", timedelta(seconds=0))
+    resumed = store.claim_next(["batches"], "another", timedelta(seconds=-1))  # any heartbeat is stale
     assert resumed["_id"] == claimed["_id"] and resumed["counts"] == {"rows": 3, "created": 2}
     second = JobRunner(store, {"batches": lambda job, item: {"rows": item, "created": item - 1}}, save_every_s=0)
     second.owner = "another"

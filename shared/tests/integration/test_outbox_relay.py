@@ -1,6 +1,7 @@
 """The outbox relay against the real broker and database."""
 import json
 import threading
+import time
 from datetime import timedelta
 
 from crm_platform.event_store import MongoEventStore
@@ -52,9 +53,22 @@ def test_only_one_relay_holds_the_lease(mongo_db):
     second = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=30))
     assert first.acquire_or_renew() is True
     assert second.acquire_or_renew() is False
-    assert first.acquire_or_renew() is True  # renewal
     first.release()
     assert second.acquire_or_renew() is True
+
+
+def test_a_lease_past_half_its_time_is_renewed_in_the_database_and_keeps_others_out(mongo_db):
+    """Renewal must move the stored expiry: answering from the holder's memory would let the lease lapse."""
+    holder = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=2))
+    other = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=2))
+    assert holder.acquire_or_renew() is True
+    first_expiry = mongo_db["leases"].find_one({"_id": "outbox-relay"})["expires_at"]
+    time.sleep(1.2)  # past half the ttl: the next call writes
+    assert holder.acquire_or_renew() is True
+    renewed_expiry = mongo_db["leases"].find_one({"_id": "outbox-relay"})["expires_at"]
+    assert renewed_expiry > first_expiry
+    time.sleep(1.0)  # the first expiry has passed, the renewed one has not
+    assert other.acquire_or_renew() is False
 
 
 def test_relay_loop_stops_cleanly(infra, mongo_db, topic_namespace):
