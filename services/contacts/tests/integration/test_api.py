@@ -78,7 +78,10 @@ def test_other_accounts_get_404_for_read_change_and_delete(client, container):
     assert client.get(url, headers=headers("acct-2")).status_code == 404
     assert client.patch(url, json={"revision": 1, "company": "X"}, headers=headers("acct-2")).status_code == 404
     assert client.delete(url, headers=headers("acct-2")).status_code == 404
-    assert client.get(url, headers=headers()).status_code == 200
+    project_all(container)  # had anything of the other account's requests been stored, the read model would show it
+    mine = client.get(url, headers=headers())
+    assert mine.status_code == 200 and mine.get_json()["revision"] == 1 and mine.get_json()["company"] == LOUISE.get("company")
+    assert [e["revision"] for e in client.get(f"{url}/history", headers=headers()).get_json()["items"]] == [1]
 
 
 def test_delete_then_read_is_404(client, container):

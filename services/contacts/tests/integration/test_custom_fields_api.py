@@ -22,8 +22,10 @@ def test_define_list_rename_and_remove(client, container):
         {"key": "date-de-naissance", "name": "Date de naissance", "type": "date"},
         {"key": "budget", "name": "Budget annuel", "type": "number"}]
     assert client.get("/v1/custom-fields", headers=headers("acct-2")).get_json()["items"] == []
-    assert client.delete("/v1/custom-fields/budget", headers=headers()).status_code == 204
+    # another account cannot rename or delete the field while it exists (tenancy, not a missing field)
+    assert client.patch("/v1/custom-fields/budget", json={"name": "X"}, headers=headers("acct-2")).status_code == 404
     assert client.delete("/v1/custom-fields/budget", headers=headers("acct-2")).status_code == 404
+    assert client.delete("/v1/custom-fields/budget", headers=headers()).status_code == 204
     project_all(container)
     assert [f["key"] for f in client.get("/v1/custom-fields", headers=headers()).get_json()["items"]] == ["date-de-naissance"]
 

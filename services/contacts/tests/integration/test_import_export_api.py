@@ -27,11 +27,7 @@ def upload(client, data, name="contacts.csv", account="acct-1"):
 
 
 def run_jobs(container):
-    labels, contacts = container.labels_projection.collection, container.projection.collection
-    step = import_handlers.ImportBatches(container.imports, container.uploads, container.unit_of_work,
-                                         lambda account, name: views.label_key_by_name(labels, account, name), "FR",
-                                         lambda account, ids: views.deleted_contact_ids(contacts, account, ids))
-    runner = JobRunner(container.jobs, {import_handlers.IMPORT_JOB: step}, save_every_s=0)
+    runner = JobRunner(container.jobs, {import_handlers.IMPORT_JOB: container.import_batches()}, save_every_s=0)
     while (job := container.jobs.claim_next([import_handlers.IMPORT_JOB], runner.owner, timedelta(seconds=60))):
         runner.run_job(job, threading.Event())
 
