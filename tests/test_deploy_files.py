@@ -377,7 +377,15 @@ def test_each_given_value_passes_its_settings_validation(w):
     assert not errors, f"{w.where}: invalid values for {w.service.schema.__name__}: {errors}"
 
 
-@pytest.mark.parametrize("w", all_workloads(), ids=_ids(all_workloads()))
+# Only workloads given service URLs (the gateway's): for the others this test would assert nothing.
+URL_WORKLOADS = [w for w in all_workloads() if _single_label_urls(w.env)]
+
+
+def test_the_gateways_workloads_are_given_urls_to_check():
+    assert {w.service.name for w in URL_WORKLOADS} >= {"gateway"} and len(URL_WORKLOADS) >= 2
+
+
+@pytest.mark.parametrize("w", URL_WORKLOADS, ids=_ids(URL_WORKLOADS))
 def test_urls_point_at_a_service_that_listens_there(w):
     for variable, host, port in _single_label_urls(w.env):
         if w.kind == "compose":
