@@ -33,10 +33,15 @@ class FieldProblems:
         self.errors: dict = {}
 
     def add(self, path: tuple, message: str) -> None:
+        """A message at a field path; a field with both its own messages and its parts' keeps its own in `_schema`."""
         node = self.errors
         for part in path[:-1]:
-            node = node.setdefault(str(part), {})
-        node.setdefault(str(path[-1]), []).append(message)
+            child = node.setdefault(str(part), {})
+            if isinstance(child, list):  # messages of the field itself came first
+                child = node[str(part)] = {"_schema": child}
+            node = child
+        leaf = node.setdefault(str(path[-1]), [])
+        (leaf.setdefault("_schema", []) if isinstance(leaf, dict) else leaf).append(message)
 
     def __bool__(self) -> bool:
         return bool(self.errors)

@@ -95,3 +95,12 @@ def test_history_rebuilds_the_same_state():
     contact.update(1, {"company": "B"})
     again = Contact.from_history(contact.id, "acct-1", list(contact.pending))
     assert again.details == contact.details and again.revision == 2
+
+
+def test_an_entry_and_its_list_can_both_be_wrong_in_one_answer():
+    """Two primary emails, one of them invalid, used to raise AttributeError (a 500) while listing the problems."""
+    with pytest.raises(InvalidContact) as refused:
+        Contact.create("acct-1", {"first_name": "L", "emails": [{"address": "pas-un-email", "primary": True},
+                                                                {"address": "l@papier.fr", "primary": True}]})
+    assert refused.value.errors["emails"]["_schema"] == ["only one entry can be primary"]
+    assert "address" in refused.value.errors["emails"]["0"]
