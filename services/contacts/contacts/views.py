@@ -93,6 +93,11 @@ def list_custom_fields(definitions: Collection, account_id: str) -> list[dict]:
     return [{"key": d["key"], "name": d["name"], "type": d["type"]} for d in docs]
 
 
+def custom_field_types(definitions: Collection, account_id: str) -> dict[str, str]:
+    """The account's custom fields: key -> type (to type the values of `cf.<key>.<op>` conditions)."""
+    return {d["key"]: d["type"] for d in list_custom_fields(definitions, account_id)}
+
+
 def contact_ids_with_custom_value(contacts: Collection, account_id: str, key: str) -> list[str]:
     query = {"account_id": account_id, f"custom_fields.{key}": {"$exists": True}, **VISIBLE}
     return [d["_id"] for d in contacts.find(query, {"_id": 1})]

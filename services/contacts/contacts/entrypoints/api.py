@@ -80,8 +80,8 @@ def list_contacts():
     limit, cursor, columns = args.pop("limit"), args.pop("cursor"), args.pop("fields_")
     args.pop("view")
     if args["custom_conditions"]:
-        definitions = views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())
-        args["custom_conditions"] = typed_conditions(args["custom_conditions"], {d["key"]: d["type"] for d in definitions})
+        types = views.custom_field_types(current_container().custom_fields_projection.collection, account_id())
+        args["custom_conditions"] = typed_conditions(args["custom_conditions"], types)
     docs, next_cursor = find_page(current_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
     items = [contact_from_view(d) for d in docs]
     if columns:

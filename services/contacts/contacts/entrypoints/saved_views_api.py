@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from crm_platform.errors import InvalidInput
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
 from contacts.domain import commands
+from contacts.contact_query import typed_conditions
 from contacts.entrypoints.schemas import ViewQuerySchema
 
 bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
@@ -71,6 +73,7 @@ def list_saved_views():
            responses={201: SavedViewSchema}, problems=(415, 422))
 def create_saved_view():
     data = SavedViewCreateSchema().load(json_body())
+    _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.CreateSavedView(account_id(), data["name"], data["query"]))
     return _view(view), 201
 
@@ -80,8 +83,20 @@ def create_saved_view():
            responses={200: SavedViewSchema}, problems=(404, 415, 422))
 def change_saved_view(view_id: str):
     data = SavedViewChangeSchema().load(json_body())
+    _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.ChangeSavedView(account_id(), view_id, **data))
     return _view(view)
+
+
+def _check_custom_conditions(query: dict | None) -> None:
+    """Custom field conditions typed as a list would type them, so a view that cannot run is refused when saved."""
+    conditions = ViewQuerySchema().load(query)["custom_conditions"] if query else []
+    if conditions:
+        types = views.custom_field_types(current_container().custom_fields_projection.collection, account_id())
+        try:
+            typed_conditions(conditions, types)
+        except InvalidInput as exc:
+            raise InvalidInput("the view's custom field conditions are invalid", errors={"query": exc.errors}) from None
 
 
 @bp.delete("/<view_id>")

@@ -45,3 +45,19 @@ def test_a_view_with_a_bad_query_is_refused_field_by_field(client):
     assert set(response.get_json()["errors"]["query"]) == {"sort", "labels_any", "bogus"}
     empty = client.patch("/v1/saved-views/view:nope", json={}, headers=headers())
     assert empty.status_code == 422
+
+
+def test_a_view_whose_custom_field_conditions_cannot_run_is_refused_when_saved(client, container):
+    """It used to be stored and fail only when used (a number condition of "$where", a field that is not there)."""
+    client.post("/v1/custom-fields", json={"name": "Budget", "type": "number"}, headers=headers())
+    for envelope in container.event_store.read_all():  # the worker's job: the custom field's definition is read there
+        container.custom_fields_projection.apply(envelope)
+    for query, param in (({"cf.budget.gt": "$where"}, "cf.budget.gt"), ({"cf.nope.eq": "1"}, "cf.nope.eq")):
+        refused = client.post("/v1/saved-views", json={"name": "Bad", "query": query}, headers=headers())
+        assert refused.status_code == 422 and param in refused.get_json()["errors"]["query"]
+    saved = client.post("/v1/saved-views", json={"name": "Gros budgets", "query": {"cf.budget.gt": "1000"}},
+                        headers=headers())
+    assert saved.status_code == 201
+    changed = client.patch(f"/v1/saved-views/{saved.get_json()['id']}", json={"query": {"cf.budget.gt": "nan"}},
+                           headers=headers())
+    assert changed.status_code == 422
