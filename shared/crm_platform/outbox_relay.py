@@ -18,8 +18,8 @@ than the broker takes: stored before the event store bounded events) is set
 aside with its reason (`unsendable`, and a record in `<commits>.unsendable` for
 operators) instead of blocking every later commit. A notice carries its commit's events, so
 the relay reads the large commits collection only to check the predecessor of
-a commit past an aggregate's first, and commits are marked published with one
-statement every few thousand (or when there is nothing to send).
+a commit past an aggregate's first, and commits are marked published every
+few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
 """
 from __future__ import annotations
 
@@ -102,12 +102,14 @@ class OutboxRelay:
         return len(batch)
 
     def mark_published(self) -> None:
-        """Set `published` on the commits sent since the last time, in one statement.
+        """Set `published` on the commits sent since the last time.
 
-        Batched because on FerretDB every statement on the event store scans
-        it. Until then the notices are gone and `_published_recently` answers
-        the predecessor checks; if the relay dies first, the sweep at start-up
-        sends those commits again, which idempotent consumers take in their stride.
+        A few (after single writes) by `_id` each, which FerretDB pushes down to
+        an index; many (an import) with one `$in`, which FerretDB answers by
+        reading every commit, so those are batched. Until then the notices are
+        gone and `_published_recently` answers the predecessor checks; if the
+        relay dies first, the sweep at start-up sends those commits again, which
+        idempotent consumers take in their stride.
         """
         if not self._unmarked:
             return
