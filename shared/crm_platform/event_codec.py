@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+from dataclasses import dataclass
 from typing import Iterable
 
 from crm_platform import contracts
-from crm_platform.aggregates import Aggregate, DomainEvent
+from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope, MalformedEvent, new_envelope
 from crm_platform.personal_data import PersonalDataCipher
 
@@ -28,12 +30,6 @@ class EventCodec:
     def __init__(self, event_classes: Iterable[type[DomainEvent]], cipher: PersonalDataCipher | None = None) -> None:
         self._classes = {cls.event_type(): cls for cls in event_classes}
         self._cipher = cipher
-
-    @classmethod
-    def for_aggregates(cls, aggregates: Iterable[type[Aggregate]],
-                       cipher: PersonalDataCipher | None = None) -> "EventCodec":
-        """A codec for every event of these aggregate types."""
-        return cls([event for aggregate in aggregates for event in aggregate.event_classes], cipher)
 
     def knows(self, event_type: str) -> bool:
         return event_type in self._classes
@@ -54,27 +50,20 @@ class EventCodec:
 
     def payload(self, event: DomainEvent) -> dict:
         """The event's published payload, its personal fields sealed."""
-        cls = type(event)
-        skipped = {cls.aggregate_id_field, None if cls.account_id_in_payload else "account_id"}
+        cls, layout = type(event), _layout(type(event))
         payload = {}
-        for field in dataclasses.fields(event):
-            value = getattr(event, field.name)
-            if field.name in skipped or (value is None and field.default is None):
+        for name in layout.order:
+            value = getattr(event, name)
+            if name in layout.kept_out or (value is None and name in layout.omitted_when_none):
                 continue
-            shape = cls.stored_as.get(field.name)
-            payload[field.name] = shape[0](value) if shape else _copy(value)
-        personal, sealing = {}, False
-        for path in cls.personal_fields:
-            container, _, key = path.rpartition(".")
-            if container and isinstance(payload.get(container), dict):
-                sealing = True
-                if key in payload[container]:
-                    personal[key] = payload[container].pop(key)
-            elif not container and any(f.name == key for f in dataclasses.fields(event)):
-                sealing = True
-                if key in payload:
-                    personal[key] = payload.pop(key)
-        if sealing:
+            shape = cls.stored_as.get(name)
+            payload[name] = shape[0](value) if shape else _copy(value)
+        personal = {key: payload.pop(key) for key in layout.whole if key in payload}
+        containers = {container for container in layout.inside.values() if isinstance(payload.get(container), dict)}
+        for key, container in layout.inside.items():
+            if container in containers and key in payload[container]:
+                personal[key] = payload[container].pop(key)
+        if layout.whole or containers:
             payload["personal"] = self._require_cipher().seal(event.subject(), personal)
         return payload
 
@@ -83,21 +72,21 @@ class EventCodec:
         cls = self._classes.get(envelope.event_type)
         if cls is None:
             raise UnknownEventType(f"unknown event type {envelope.event_type!r}")
+        layout = _layout(cls)
         payload = contracts.upcast(envelope.event_type, envelope.schema_version, dict(envelope.payload))
         sealed = payload.pop("personal", None)
         if sealed is not None:
-            inside = {path.rpartition(".")[2]: path.rpartition(".")[0] for path in cls.personal_fields}
             for key, value in self._require_cipher().open(sealed).items():
-                if inside.get(key):
-                    payload[inside[key]] = {**payload.get(inside[key], {}), key: value}
+                container = layout.inside.get(key)
+                if container:
+                    payload[container] = {**payload.get(container, {}), key: value}
                 else:
                     payload[key] = value
-        names = {field.name for field in dataclasses.fields(cls)}
-        values = {name: value for name, value in payload.items() if name in names}
+        values = {name: value for name, value in payload.items() if name in layout.names}
         for name, shape in cls.stored_as.items():
             if name in values:
                 values[name] = shape[1](values[name])
-        if "account_id" in names:
+        if "account_id" in layout.names:
             values.setdefault("account_id", envelope.account_id)
         if cls.aggregate_id_field:
             values[cls.aggregate_id_field] = envelope.aggregate_id
@@ -110,6 +99,34 @@ class EventCodec:
         if self._cipher is None:
             raise TypeError("this codec seals personal fields and needs a PersonalDataCipher")
         return self._cipher
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How one event class is stored, worked out once from its fields and class attributes."""
+
+    order: tuple[str, ...]  # its fields, in order
+    names: frozenset[str]
+    kept_out: frozenset[str]  # travel in the envelope: account_id (unless published too), the aggregate id field
+    omitted_when_none: frozenset[str]  # optional fields left at None
+    whole: frozenset[str]  # personal fields sealed whole
+    inside: dict  # personal key -> the dict field it is a key of
+
+
+@functools.cache
+def _layout(cls: type[DomainEvent]) -> _Layout:
+    fields = dataclasses.fields(cls)
+    names = frozenset(field.name for field in fields)
+    whole, inside = set(), {}
+    for path in cls.personal_fields:
+        container, _, key = path.rpartition(".")
+        if container and container in names:
+            inside[key] = container
+        elif not container and key in names:
+            whole.add(key)
+    kept_out = {cls.aggregate_id_field, None if cls.account_id_in_payload else "account_id"} - {None}
+    return _Layout(tuple(field.name for field in fields), names, frozenset(kept_out),
+                   frozenset(field.name for field in fields if field.default is None), frozenset(whole), inside)
 
 
 def _copy(value: object) -> object:

@@ -15,6 +15,7 @@ collection; the relay drains the notices (see outbox_relay.py).
 from __future__ import annotations
 
 import abc
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Iterator
@@ -81,18 +82,20 @@ class EventTooLarge(InvalidInput):
     slug = "change-too-large"
 
 
-def _check_batch(events: list[EventEnvelope]) -> None:
+def _check_batch(events: list[EventEnvelope]) -> list[dict]:
+    """The events' stored form, once each; ValueError for a malformed commit, EventTooLarge for an oversized event."""
     if not events:
         raise ValueError("append needs at least one event")
-    first = events[0]
-    for offset, event in enumerate(events):
-        if len(event.to_json_bytes()) > MAX_EVENT_BYTES:
+    first, stored = events[0], [event.to_dict() for event in events]
+    for offset, (event, data) in enumerate(zip(events, stored)):
+        if len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_EVENT_BYTES:
             raise EventTooLarge(f"this change would make a {event.event_type} event over {MAX_EVENT_BYTES // 1024} KiB; "
                                 "make it smaller (fewer or shorter values)", errors={"_schema": ["too large"]})
         if event.aggregate_id != first.aggregate_id:
             raise ValueError("one commit holds events of one aggregate")
         if event.aggregate_version != first.aggregate_version + offset:
             raise ValueError("event versions of a commit must be consecutive")
+    return stored
 
 
 class MongoEventStore(EventStore):
@@ -129,9 +132,9 @@ class MongoEventStore(EventStore):
         self._outbox.create_index([("position", ASCENDING)], name="position")
 
     def append(self, events: list[EventEnvelope]) -> None:
-        _check_batch(events)
+        stored = _check_batch(events)
         try:
-            commit = self._commit_document(events, self._next_positions(1))
+            commit = self._commit_document(events, stored, self._next_positions(1))
             self._commits.insert_one(commit)
         except DuplicateKeyError:
             first = events[0]
@@ -150,13 +153,12 @@ class MongoEventStore(EventStore):
 
     def append_many(self, commits: list[list[EventEnvelope]]) -> list[int]:
         """One position reservation and one bulk insert for all commits (imports): see EventStore.append_many."""
-        for events in commits:
-            _check_batch(events)
+        stored_forms = [_check_batch(events) for events in commits]
         if not commits:
             return []
         try:
-            last = self._next_positions(len(commits))
-            documents = [self._commit_document(events, last - len(commits) + 1 + i) for i, events in enumerate(commits)]
+            first = self._next_positions(len(commits)) - len(commits) + 1
+            documents = [self._commit_document(events, stored_forms[i], first + i) for i, events in enumerate(commits)]
             refused = insert_all_new(self._commits, documents)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
@@ -170,7 +172,7 @@ class MongoEventStore(EventStore):
         return refused
 
     @staticmethod
-    def _commit_document(events: list[EventEnvelope], position: int) -> dict:
+    def _commit_document(events: list[EventEnvelope], stored: list[dict], position: int) -> dict:
         first = events[0]
         return {
             "_id": commit_key(first.aggregate_id, first.aggregate_version),
@@ -182,7 +184,7 @@ class MongoEventStore(EventStore):
             "position": position,
             "recorded_at": datetime.now(timezone.utc),
             "published": False,
-            "events": [e.to_dict() for e in events],
+            "events": stored,
         }
 
     def _next_positions(self, count: int) -> int:

@@ -37,7 +37,7 @@ class UnitOfWork:
     @classmethod
     def event_codec(cls, cipher: PersonalDataCipher | None = None) -> EventCodec:
         """The codec of every event of the service's aggregates (read models and consumers decode with it)."""
-        return EventCodec.for_aggregates(cls.aggregates.values(), cipher)
+        return EventCodec(cls.aggregates_event_classes(), cipher)
 
     def __enter__(self):
         self._repositories = []

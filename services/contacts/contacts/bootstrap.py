@@ -133,11 +133,11 @@ class Container:
     @cached_property
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
-        contacts, labels = self.db["contacts"], self.db["labels"]
+        contacts = self.db["contacts"]
         dependencies = {
             "uow": Fresh(self.unit_of_work),
             "default_labels": config.DEFAULT_LABELS,
-            "find_by_name": partial(views.label_key_by_name, labels),
+            "find_by_name": self._label_key_by_name,
             "contacts_with_label": partial(views.contact_ids_with_label, contacts),
             "contacts_with_value": partial(views.contact_ids_with_custom_value, contacts),
             "contacts_using": partial(views.contact_ids_using_option, contacts),
@@ -147,11 +147,16 @@ class Container:
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 
+    @cached_property
+    def _label_key_by_name(self):
+        """The read-model port (account id, name) -> key of a live label, for handlers and the import step."""
+        return partial(views.label_key_by_name, self.db["labels"])
+
     def import_batches(self) -> ImportBatches:
         """The job step of imports (it keeps the converted rows of the files it works on)."""
         contacts = self.db["contacts"]
         return ImportBatches(self.imports, self.uploads, self.unit_of_work,
-                             partial(views.label_key_by_name, self.db["labels"]), self.settings["DEFAULT_PHONE_REGION"],
+                             self._label_key_by_name, self.settings["DEFAULT_PHONE_REGION"],
                              partial(views.deleted_contact_ids, contacts))
 
     def cleanup_consumer(self):
