@@ -17,6 +17,7 @@ from __future__ import annotations
 import abc
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -64,6 +65,28 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
         """Every stored event in commit order (for projection rebuilds)."""
+
+    def head(self, aggregate_id: str) -> StreamHead | None:
+        """Whose the aggregate is and its newest version; None if it has no event (for read-your-writes)."""
+        history = self.load(aggregate_id)
+        if not history:
+            return None
+        return StreamHead(history[0].account_id, history[0].aggregate_type, history[-1].aggregate_version)
+
+    def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
+        """Each aggregate of this type in the account -> its newest version (for per-account settings, which are few)."""
+        heads: dict[str, int] = {}
+        for event in self.read_all():
+            if event.account_id == account_id and event.aggregate_type == aggregate_type:
+                heads[event.aggregate_id] = max(heads.get(event.aggregate_id, 0), event.aggregate_version)
+        return heads
+
+
+@dataclass(frozen=True)
+class StreamHead:
+    account_id: str
+    aggregate_type: str
+    version: int
 
 
 def commit_key(aggregate_id: str, version: int) -> str:
@@ -128,6 +151,7 @@ class MongoEventStore(EventStore):
             [("aggregate_id", ASCENDING), ("version", ASCENDING)], unique=True, name="aggregate_version_unique"
         )
         self._commits.create_index([("position", ASCENDING)], name="position")
+        self._commits.create_index([("account_id", ASCENDING), ("aggregate_type", ASCENDING)], name="account_type")
         self._commits.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)], name="unpublished")
         self._outbox.create_index([("position", ASCENDING)], name="position")
 
@@ -206,6 +230,28 @@ class MongoEventStore(EventStore):
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
         return events
+
+    def head(self, aggregate_id: str) -> StreamHead | None:
+        """One indexed read (aggregate_id equality, newest version first), not the whole history."""
+        try:
+            commit = self._commits.find_one({"aggregate_id": aggregate_id}, {"events": 0},
+                                            sort=[("version", -1)])
+        except PyMongoError as exc:
+            raise translated(exc, "event store") from None
+        if commit is None:
+            return None
+        return StreamHead(commit["account_id"], commit["aggregate_type"], commit["last_version"])
+
+    def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
+        """Two indexed equalities; only the versions are read, not the events."""
+        heads: dict[str, int] = {}
+        try:
+            for commit in self._commits.find({"account_id": account_id, "aggregate_type": aggregate_type},
+                                             {"aggregate_id": 1, "last_version": 1}):
+                heads[commit["aggregate_id"]] = max(heads.get(commit["aggregate_id"], 0), commit["last_version"])
+        except PyMongoError as exc:
+            raise translated(exc, "event store") from None
+        return heads
 
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
         last = 0

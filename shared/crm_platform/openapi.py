@@ -86,7 +86,7 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
         media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)
         content = {media_type: {"schema": schema}} if schema is not None else None
         op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
-    for status in (*meta["problems"], 401, 500):
+    for status in (*meta["problems"], 401, 500, 503):  # any call may meet a database or broker outage
         op["responses"].setdefault(
             str(status),
             {

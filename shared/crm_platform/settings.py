@@ -38,6 +38,7 @@ class PlatformSettings(Schema):
     KAFKA_TOPIC_NAMESPACE = fields.String(load_default="", validate=validate.Regexp(r"^[A-Za-z0-9._-]*$"))
     KAFKA_TOPIC_PARTITIONS = fields.Integer(load_default=3, validate=validate.Range(min=1, max=256))
     INTERNAL_TOKEN = fields.String(required=True, validate=validate.Length(min=16))
+    READ_YOUR_WRITES_SECONDS = fields.Float(load_default=3.0, validate=validate.Range(min=0, max=30))
     LOG_LEVEL = fields.String(load_default="INFO", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
 
 

@@ -81,3 +81,21 @@ class EventStoreContract:
         assert [(e.aggregate_id, e.aggregate_version) for e in store.read_all()] == [
             ("a", 1), ("b", 1), ("c", 1), ("c", 2), ("a", 2)
         ]
+
+    def test_head_is_the_owner_type_and_newest_version_of_a_stream(self, store):
+        store.append([event("a", 1), event("a", 2)])
+        store.append([event("a", 3)])
+        store.append([event("b", 1, account_id="acct-2")])
+        head = store.head("a")
+        assert (head.account_id, head.aggregate_type, head.version) == ("acct-1", "Thing", 3)
+        assert store.head("b").account_id == "acct-2"
+        assert store.head("missing") is None
+
+    def test_heads_of_type_are_the_accounts_streams_at_their_newest_version(self, store):
+        store.append([event("a", 1), event("a", 2)])
+        store.append([event("a", 3)])
+        store.append([event("b", 1)])
+        store.append([event("c", 1, account_id="acct-2")])
+        assert store.heads_of_type("acct-1", "Thing") == {"a": 3, "b": 1}
+        assert store.heads_of_type("acct-1", "Other") == {}
+        assert store.heads_of_type("acct-2", "Thing") == {"c": 1}

@@ -11,7 +11,7 @@ from contacts import config, views
 from contacts.contact_query import ContactQuery, find_page, typed_conditions
 from contacts.bootstrap import Container
 from contacts.domain import commands
-from contacts.entrypoints import schemas
+from contacts.entrypoints import caught_up, schemas
 from contacts.entrypoints.attachments_api import bp as attachments_bp
 from contacts.entrypoints.bulk_labels_api import bp as bulk_labels_bp
 from contacts.entrypoints.contact_settings_api import bp as contact_settings_bp
@@ -93,6 +93,7 @@ def list_contacts():
 @bp.get("/<contact_id>")
 @operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
 def get_contact(contact_id: str):
+    caught_up.contact(account_id(), contact_id)
     doc = views.get_contact(current_container().projection.collection, account_id(), contact_id)
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 

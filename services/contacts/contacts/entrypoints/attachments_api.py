@@ -18,6 +18,7 @@ from contacts.domain import commands
 from contacts.domain.attachments import PROFILE_PICTURE
 from contacts.domain.file_types import FILE_TYPES
 from contacts.service_layer import attachment_handlers
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("attachments", __name__, url_prefix="/v1/contacts/<contact_id>")
 TAGS = ["attachments"]
@@ -98,6 +99,7 @@ def add_attachment(contact_id: str):
 def list_attachments(contact_id: str):
     query = PageQuerySchema().load(request.args.to_dict())
     container = current_container()
+    caught_up.contact(account_id(), contact_id)
     docs, next_cursor = views.contact_items_page(
         container.attachments_projection.collection, container.projection.collection, account_id(), contact_id,
         **query)

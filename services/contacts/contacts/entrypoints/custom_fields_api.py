@@ -12,6 +12,7 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.custom_fields import MAX_FIELDS, TYPES
 from contacts.domain.keys import KEY_PATTERN
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("custom_fields", __name__, url_prefix="/v1/custom-fields")
 TAGS = ["custom fields"]
@@ -45,6 +46,7 @@ def _definition(field_set, key: str) -> dict:
 @bp.get("")
 @operation("List the account's custom fields", tags=TAGS, responses={200: CustomFieldListSchema})
 def list_custom_fields():
+    caught_up.custom_fields(account_id())
     return {"items": views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())}
 
 

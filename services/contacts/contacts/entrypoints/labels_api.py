@@ -13,6 +13,7 @@ from contacts.domain import commands
 from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
 from contacts.entrypoints.schemas import ContactSchema
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("labels", __name__)
 TAGS = ["labels"]
@@ -45,6 +46,7 @@ def _label(label) -> dict:
 @operation("List the account's labels", tags=TAGS, responses={200: LabelListSchema})
 def list_labels():
     container = current_container()
+    caught_up.labels(account_id())
     return {"items": views.list_labels(container.labels_projection.collection,
                                        container.label_order_projection.collection, account_id())}
 

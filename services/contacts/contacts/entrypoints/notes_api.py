@@ -12,6 +12,7 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
 from contacts.entrypoints.schemas import DeleteQuerySchema
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
 TAGS = ["notes"]
@@ -60,6 +61,7 @@ def _from_view(doc: dict) -> dict:
 def list_notes(contact_id: str):
     query = PageQuerySchema().load(request.args.to_dict())
     container = current_container()
+    caught_up.contact(account_id(), contact_id)
     docs, next_cursor = views.contact_items_page(
         container.notes_projection.collection, container.projection.collection, account_id(), contact_id, **query)
     return {"items": [_from_view(d) for d in docs], "next_cursor": next_cursor}

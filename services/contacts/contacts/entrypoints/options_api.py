@@ -12,6 +12,7 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.keys import MAX_NAME
 from contacts.domain.option_lists import KINDS, MAX_OPTIONS, OptionList, check_kind
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("options", __name__, url_prefix="/v1/options/<kind>")
 TAGS = ["option lists"]
@@ -53,6 +54,7 @@ def _list_body(option_list: OptionList) -> dict:
 @operation(f"List an option list in its order ({KIND_HELP})", tags=TAGS, responses={200: OptionListSchema},
            problems=(404,))
 def list_options(kind: str):
+    caught_up.option_list(account_id(), check_kind(kind))
     items = views.list_options(current_container().option_lists_projection.collection, account_id(), check_kind(kind))
     return {"kind": kind, "items": items}
 

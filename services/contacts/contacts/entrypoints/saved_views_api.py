@@ -13,6 +13,7 @@ from contacts import views
 from contacts.domain import commands
 from contacts.contact_query import typed_conditions
 from contacts.entrypoints.schemas import ViewQuerySchema
+from contacts.entrypoints import caught_up
 
 bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
 TAGS = ["saved views"]
@@ -65,6 +66,7 @@ def _view(view) -> dict:
 @bp.get("")
 @operation("List saved views", tags=TAGS, responses={200: SavedViewListSchema})
 def list_saved_views():
+    caught_up.saved_views(account_id())
     return {"items": views.list_saved_views(current_container().saved_views_projection.collection, account_id())}
 
 
