@@ -156,24 +156,40 @@ class MongoEventStore(EventStore):
         self._outbox.create_index([("position", ASCENDING)], name="position")
 
     def append(self, events: list[EventEnvelope]) -> None:
+        """Store the commit. An error after which the commit turns out stored (the server applied the insert
+        and the answer was lost, or a driver retry met its own first attempt) is no failure: a write that
+        succeeded is never reported as failed, so callers never undo what it claimed."""
         stored = _check_batch(events)
         try:
             commit = self._commit_document(events, stored, self._next_positions(1))
-            self._commits.insert_one(commit)
-        except DuplicateKeyError:
-            first = events[0]
-            raise ConcurrencyConflict(
-                f"{first.aggregate_type} {first.aggregate_id} was changed by someone else "
-                f"(revision {first.aggregate_version - 1} is no longer current)"
-            ) from None
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
+        try:
+            self._commits.insert_one(commit)
+        except DuplicateKeyError:
+            if not self._holds(commit):
+                first = events[0]
+                raise ConcurrencyConflict(
+                    f"{first.aggregate_type} {first.aggregate_id} was changed by someone else "
+                    f"(revision {first.aggregate_version - 1} is no longer current)"
+                ) from None
+        except PyMongoError as exc:
+            if not self._holds(commit):
+                raise translated(exc, "event store") from None
         try:
             self._outbox.insert_one(_notice(commit))
         except PyMongoError:
             # The commit is stored: the write succeeded. The relay's sweep finds
             # commits without a notice, so the events are published a little later.
             log.warning("outbox notice not written; the relay sweep will publish it", extra={"commit": commit["_id"]})
+
+    def _holds(self, commit: dict) -> bool:
+        """Whether this very commit (same first event id) is stored; False if that cannot be read either."""
+        try:
+            found = self._commits.find_one({"_id": commit["_id"]}, {"events.event_id": 1})
+        except PyMongoError:
+            return False
+        return found is not None and found["events"][0]["event_id"] == commit["events"][0]["event_id"]
 
     def append_many(self, commits: list[list[EventEnvelope]]) -> list[int]:
         """One position reservation and one bulk insert for all commits (imports): see EventStore.append_many."""

@@ -1,7 +1,9 @@
 """The event store contract on the real MongoDB server (FerretDB locally, or mongod)."""
 import pytest
+from pymongo.errors import AutoReconnect
 
-from crm_platform.event_store import MongoEventStore
+from crm_platform.errors import DependencyUnavailable
+from crm_platform.event_store import ConcurrencyConflict, MongoEventStore
 from crm_platform.testing.event_store_contract import EventStoreContract, event
 
 
@@ -21,3 +23,47 @@ def test_commits_wait_in_the_outbox_until_published(mongo_db):
     assert len(commits) == 1, "a command's events are one atomic document"
     assert commits[0]["published"] is False
     assert [e["aggregate_version"] for e in commits[0]["events"]] == [1, 2]
+
+
+class AnswerLost:
+    """The commits collection of a server that applies an insert and then drops the connection."""
+
+    def __init__(self, collection, applies: bool):
+        self._collection, self._applies = collection, applies
+
+    def insert_one(self, document):
+        if self._applies:
+            self._collection.insert_one(document)
+        raise AutoReconnect("connection closed")
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+
+def test_a_stored_commit_whose_answer_was_lost_is_a_success_not_an_error(mongo_db):
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    commits = store.commits
+    store._commits = AnswerLost(commits, applies=True)
+    store.append([event("a", 1)])  # no error: the commit is there
+    assert [e.aggregate_version for e in store.load("a")] == [1]
+    assert store.outbox.count_documents({}) == 1
+
+
+def test_a_commit_that_was_not_stored_is_an_outage(mongo_db):
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store._commits = AnswerLost(store.commits, applies=False)
+    with pytest.raises(DependencyUnavailable):
+        store.append([event("a", 1)])
+    assert store.load("a") == []
+
+
+def test_a_retried_insert_that_meets_its_own_first_attempt_is_a_success(mongo_db):
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    mine = [event("a", 1)]
+    store.append(mine)
+    store.append(mine)  # the same events again (a driver retry): the commit is ours, not a conflict
+    with pytest.raises(ConcurrencyConflict):
+        store.append([event("a", 1)])  # another writer's commit at the same revision

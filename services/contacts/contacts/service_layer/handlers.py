@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.outages import is_transient
 
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
@@ -79,10 +80,14 @@ def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict
 
 
 def _commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
+    """Commit; free what the contact claimed only if the commit surely failed. After an outage the commit may
+    be stored even so (the event store says so when it can tell): its claims are kept, and if it was not
+    stored they go stale and are taken over (duplicates.IN_FLIGHT), so no retry ever makes a duplicate."""
     try:
         uow.commit()
-    except Exception:
-        duplicates.release(uow, claimed, contact_id)  # the contact was not stored: free what it claimed
+    except Exception as exc:
+        if not is_transient(exc):
+            duplicates.release(uow, claimed, contact_id)
         raise
 
 

@@ -1,7 +1,9 @@
 """The real handlers, on the in-memory event store and key store."""
 import pytest
 
+from crm_platform.errors import DependencyUnavailable
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.mongo import DataRefused
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
@@ -115,3 +117,29 @@ def test_a_note_id_given_as_a_contact_id_is_no_contact_and_the_note_stays_untouc
         handlers.update_contact(commands.UpdateContact("acct-1", note.id, 1, {"first_name": "X"}), uow)
     edited = note_handlers.edit_note(commands.EditNote("acct-1", louise.id, note.id, 1, text="Rappelé"), uow)
     assert edited.revision == 2 and edited.text == "Rappelé"
+
+
+class StoreThatMayHaveStored(InMemoryEventStore):
+    """The database went away during the append: the caller cannot know whether the commit is stored."""
+
+    def append(self, events):
+        raise DependencyUnavailable("event store unavailable: AutoReconnect")
+
+
+class StoreThatRefuses(InMemoryEventStore):
+    def append(self, events):
+        raise DataRefused("event store refused the data", errors={"_schema": ["cannot be stored"]})
+
+
+def test_claims_of_a_create_that_may_have_been_stored_are_kept(cipher, claims):
+    uow = UnitOfWork(StoreThatMayHaveStored(), cipher, claims)
+    with pytest.raises(DependencyUnavailable):
+        handlers.create_contact(commands.CreateContact("acct-1", {"emails": [{"address": "ana@example.fr"}]}), uow)
+    assert len(claims.owners) == 1, "a retry must meet the claim, not create a second contact"
+
+
+def test_claims_of_a_create_that_surely_failed_are_released(cipher, claims):
+    uow = UnitOfWork(StoreThatRefuses(), cipher, claims)
+    with pytest.raises(DataRefused):
+        handlers.create_contact(commands.CreateContact("acct-1", {"emails": [{"address": "ana@example.fr"}]}), uow)
+    assert claims.owners == {}
