@@ -17,6 +17,9 @@ import re
 MAX_JSON_DEPTH = 32
 # C0 controls but the whitespace ones (tab, LF, VT, FF, CR); unpaired surrogates.
 _UNREADABLE = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff]")
+# The control-character rule for the OpenAPI document (ECMA-262 and Python read it alike), so clients and
+# fuzzers know it; unpaired surrogates are left out of it, since a UTF-16 regex would refuse every emoji.
+STORABLE_TEXT_PATTERN = r"^[^\u0000-\u0008\u000e-\u001f]*$"
 
 
 def text_problem(value: str) -> str | None:

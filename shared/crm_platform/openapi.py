@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from apispec import APISpec
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, jsonify
+
+from crm_platform.input_guard import STORABLE_TEXT_PATTERN
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -60,7 +62,8 @@ def operation(
 
 def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> dict:
     """The OpenAPI 3.0 document of every `@operation`-described route of `app`."""
-    spec = APISpec(title=title, version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    spec = APISpec(title=title, version=version, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin(), SchemaConstraintsPlugin()])
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
@@ -69,9 +72,80 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
             continue
         path = path_prefix + re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
-        params = [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}} for name in rule.arguments]
+        # a path segment: a `/` in it (even as %2F) would make it another route
+        params = [{"in": "path", "name": name, "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
+                  for name in rule.arguments]
         spec.path(path=path, operations={m: _operation(meta, params) for m in methods})
-    return spec.to_dict()
+    document = spec.to_dict()
+    _drop_fields_that_are_not_parameters(document)
+    for schema in _request_schemas(document):
+        _state_storable_text(schema)
+    return document
+
+
+class SchemaConstraintsPlugin(BasePlugin):
+    """Adds what a marshmallow schema checks as a whole (`@validates_schema`) to its OpenAPI description.
+
+    A schema class states it in `openapi_constraints`, e.g. `{"minProperties": 1}` or an `anyOf` of
+    `required` lists, so that a request the description allows is one the service accepts.
+    """
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        constraints = getattr(schema, "openapi_constraints", None)
+        return dict(constraints) if constraints else None
+
+
+def _drop_fields_that_are_not_parameters(document: dict) -> None:
+    """Query-schema fields marked `x-not-a-parameter` (filled by a pre_load hook from other parameters,
+    such as `cf.<key>.<op>` conditions) are described in the operation, not as a parameter of their own."""
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            if isinstance(op, dict) and "parameters" in op:
+                op["parameters"] = [p for p in op["parameters"] if not p.get("schema", {}).get("x-not-a-parameter")]
+
+
+def _request_schemas(document: dict) -> list:
+    """The schemas of what clients send: parameters, request bodies, and the components they refer to
+    (responses may show text the service did not take from a request, such as an uploaded file's header)."""
+    found: list = []
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            if isinstance(op, dict):
+                found += [p["schema"] for p in op.get("parameters", []) if "schema" in p]
+                found += [c["schema"] for c in op.get("requestBody", {}).get("content", {}).values() if "schema" in c]
+    components = document.get("components", {}).get("schemas", {})
+    names: set[str] = set()
+    pending = list(found)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            name = ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+            if name and name not in names and name in components:
+                names.add(name)
+                pending.append(components[name])
+            pending += list(node.values())
+        elif isinstance(node, list):
+            pending += node
+    return found + [components[name] for name in sorted(names)]
+
+
+def _state_storable_text(node: object) -> None:
+    """Give every free-text string of the document the input guard's rule (crm_platform.input_guard):
+    strings with no pattern, format or enum of their own, and the keys of free-form objects."""
+    if isinstance(node, list):
+        for item in node:
+            _state_storable_text(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not {"pattern", "format", "enum"} & node.keys():
+        node["pattern"] = STORABLE_TEXT_PATTERN
+    if node.get("type") == "object" and "additionalProperties" in node and "propertyNames" not in node:
+        node["propertyNames"] = {"pattern": STORABLE_TEXT_PATTERN}
+    for value in node.values():
+        _state_storable_text(value)
 
 
 def _operation(meta: dict, path_params: list[dict]) -> dict:
@@ -86,7 +160,9 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
         media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)
         content = {media_type: {"schema": schema}} if schema is not None else None
         op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
-    for status in (*meta["problems"], 401, 500, 503):  # any call may meet a database or broker outage
+    # Any call: a parameter or body with text that cannot be stored (422), a URL too long (414), a
+    # database or broker outage (503).
+    for status in (*meta["problems"], 401, 414, 422, 500, 503):
         op["responses"].setdefault(
             str(status),
             {
@@ -106,6 +182,7 @@ def _describe(status: int) -> str:
         401: "Missing or invalid API key",
         304: "Not modified (If-None-Match)",
         404: "Not found (or not in your account)",
+        414: "URL too long",
         409: "Conflict: stale revision or duplicate",
         413: "Body or file too large (the detail states the limit)",
         415: "Unsupported media type of the body or file",

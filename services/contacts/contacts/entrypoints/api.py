@@ -71,7 +71,7 @@ def create_contact():
 @bp.get("")
 @operation("Find contacts: search; filter by labels, email status, country, function, department, dates and "
            "custom field conditions (`cf.<key>.<op>=<value>`); sort; page", tags=TAGS,
-           query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(422,))
+           query_schema=schemas.ContactListQuerySchema, responses={200: schemas.ContactPageSchema}, problems=(404, 422))
 def list_contacts():
     raw = request.args.to_dict()
     if raw.get("view"):  # read from its events, so a view works the moment it is saved

@@ -1,6 +1,7 @@
 """The account's contact settings (`/v1/contact-settings`). Views load, call a handler, dump."""
 from __future__ import annotations
 
+import phonenumbers
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -21,7 +22,9 @@ class ContactSettingsSchema(Schema):
 
 
 class ContactSettingsChangeSchema(StrictSchema):
-    default_phone_region = fields.String(required=True, validate=validate.Length(equal=2))
+    # The regions phonenumbers knows, stated as an enum so clients see them (lower case is accepted too)
+    default_phone_region = fields.String(required=True, validate=validate.Length(equal=2),
+                                         metadata={"enum": sorted(phonenumbers.SUPPORTED_REGIONS)})
 
 
 @bp.get("")

@@ -54,6 +54,8 @@ class ImportSchema(Schema):
     row_count = fields.Integer()
     rows = fields.List(fields.Dict(), metadata={"description": "the first rows, as read"})
     suggested_mapping = fields.List(fields.Dict())
+    settings = fields.Dict(allow_none=True, metadata={"description": "how the import was started: format, encoding, "
+                                                                     "delimiter, mapping, on_match, labels"})
     job = fields.Nested(JobSchema, allow_none=True)
     failed_rows_url = fields.String(allow_none=True)
 
@@ -62,9 +64,15 @@ def _custom_fields() -> list[dict]:
     return views.list_custom_fields(current_container().custom_fields_projection.collection, account_id())
 
 
+class ImportUploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "a CSV (any encoding, `,` `;` or tab) or vCard file"})
+
+
 @bp.post("")
 @operation("Upload a CSV or vCard file: get its preview, detected encoding and delimiter, and a suggested mapping",
-           tags=TAGS, responses={201: ImportSchema}, problems=(413, 415, 422))
+           tags=TAGS, request_schema=ImportUploadSchema, request_media_type="multipart/form-data",
+           responses={201: ImportSchema}, problems=(413, 415, 422))
 def upload_file():
     container = current_container()
     upload = uploaded_file("file", container.settings["IMPORT_MAX_BYTES"])

@@ -39,6 +39,8 @@ class SavedViewCreateSchema(StrictSchema):
 
 
 class SavedViewChangeSchema(StrictSchema):
+    openapi_constraints = {"anyOf": [{"required": ["name"], "properties": {"name": {"type": "string"}}},
+                                     {"required": ["query"], "properties": {"query": {"type": "object"}}}]}
     name = fields.String(load_default=None, validate=NAME)
     query = QueryField(load_default=None)
 

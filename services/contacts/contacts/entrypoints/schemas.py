@@ -83,6 +83,13 @@ class ContactFieldsSchema(StrictSchema):
 class ContactCreateSchema(ContactFieldsSchema):
     """A new contact: at least a name, a company, an email or a phone."""
 
+    # What Contact.create checks as a whole, stated for clients (crm_platform.openapi.SchemaConstraintsPlugin)
+    openapi_constraints = {"anyOf": [
+        *({"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
+          for name in ("first_name", "last_name", "company")),
+        *({"required": [name], "properties": {name: {"type": "array", "minItems": 1}}} for name in ("emails", "phones")),
+    ]}
+
 
 class ContactPatchSchema(ContactFieldsSchema):
     """Fields to change (lists are replaced whole) and the revision the change is based on."""
@@ -124,6 +131,10 @@ class ContactPageSchema(Schema):
 class KeyList(fields.String):
     """Comma-separated label keys in a query string: `labels_any=client,vip`."""
 
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("pattern", r"^ *([a-z0-9][a-z0-9-]{0,63} *(, *|$))*$")
+        super().__init__(**kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         keys = [k.strip() for k in super()._deserialize(value, attr, data, **kwargs).split(",") if k.strip()]
         if len(keys) > 20:
@@ -136,6 +147,11 @@ class KeyList(fields.String):
 
 class FieldList(fields.String):
     """Comma-separated contact fields in a query string: `fields=first_name,emails`."""
+
+    def __init__(self, **kwargs) -> None:
+        names = "|".join(sorted(ContactSchema().fields))
+        kwargs.setdefault("metadata", {}).setdefault("pattern", rf"^ *(({names}) *(, *|$))*$")
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         names = [n.strip() for n in super()._deserialize(value, attr, data, **kwargs).split(",") if n.strip()]
@@ -182,6 +198,7 @@ class ViewQuerySchema(StrictSchema):
     function = KeyList(load_default=list, metadata={"description": "contacts with one of these function keys"})
     department = KeyList(load_default=list, metadata={"description": "contacts in one of these department keys"})
     custom_conditions = fields.List(fields.Dict(), load_default=list, dump_only=False, metadata={
+        "x-not-a-parameter": True,  # left out of the OpenAPI parameters (crm_platform.openapi)
         "description": "not a parameter itself: give conditions on custom fields as `cf.<key>.<operator>=<value>`, "
                        f"operators {', '.join(CONDITION_OPERATORS)} (`in` takes comma-separated values, "
                        "`exists` true or false), e.g. `cf.budget.gt=1000&cf.secteur.in=bois,papier`"})

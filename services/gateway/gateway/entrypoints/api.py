@@ -1,6 +1,8 @@
 """The public API gateway: authenticates, scopes every request to its account, routes, documents."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import requests
 from flask import Flask, Response, current_app, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
@@ -63,7 +65,9 @@ def proxy(resource: str, rest: str) -> Response:
     body = _request_body(container.settings["MAX_REQUEST_BYTES"])
 
     def send(service: str) -> requests.Response:
-        url = f"{container.upstreams[service]}/v1/{resource}" + (f"/{rest}" if rest else "")
+        # Flask decoded the path: encode each segment again, or a `?` or `#` in an id would end the path
+        path = quote(f"/v1/{resource}" + (f"/{rest}" if rest else ""), safe="/")
+        url = f"{container.upstreams[service]}{path}"
         return container.upstream_client.call(service, request.method, url, headers, data=body,
                                               params=list(request.args.items(multi=True)),  # repeated ones too
                                               stream=True)

@@ -182,6 +182,24 @@ def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_s
     assert answer.get_json()["path"] == "/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9"
 
 
+def test_a_path_segment_reaches_the_service_as_one_segment_whatever_it_holds(infra, unique_suffix, mongo_client,
+                                                                             cleanup):
+    class Echo(QuietHandler):
+        def do_GET(self):
+            echo = json.dumps({"path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(echo)))
+            self.end_headers()
+            self.wfile.write(echo)
+
+    with serving(Echo) as url:
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
+        # "?" and "#" sent encoded are part of the id: decoded and forwarded raw, they cut the path short
+        answer = client.get("/v1/contacts/a%3Fb%23c%20d%C3%A9/notes?limit=2", headers=auth)
+    assert answer.get_json()["path"] == "/v1/contacts/a%3Fb%23c%20d%C3%A9/notes?limit=2"
+
+
 def test_operators_list_and_revoke_keys_and_cannot_issue_one_to_a_missing_account(infra, unique_suffix, mongo_client,
                                                                                   cleanup, file_upstream):
     client, auth, container = gateway(infra, unique_suffix, mongo_client, file_upstream)
