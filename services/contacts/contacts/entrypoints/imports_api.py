@@ -39,7 +39,8 @@ class StartSchema(ReadOptionsSchema):
     mark_subscribed = fields.Boolean(load_default=False, metadata={
         "description": "every email becomes subscribed (except those the file marks unsubscribed)"})
     on_match = fields.String(load_default="skip", validate=validate.OneOf(ON_MATCH), metadata={
-        "description": "a row whose email (then phone) is an existing contact's: skip it, update that contact, "
+        "description": "a row whose email (then phone) is an existing contact's, or an earlier row's: skip it, "
+                       "update that contact (a row adding an email or phone another contact holds fails), "
                        "or create a new one anyway"})
 
 

@@ -167,3 +167,65 @@ def test_progress_is_visible_while_the_job_runs_and_a_cancel_stops_it(client, co
     assert final["status"] == "cancelled" and final["counts"]["rows"] == 4 and final["processed"] == 2
     assert client.delete(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 204
     assert client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 404
+
+
+
+SAME_PERSON_TWICE = (
+    "First name,Last name,Company,E-mail,Mobile phone\r\n"
+    "Louise,Desnotés,,louise@papier.fr,06 12 34 56 78\r\n"
+    "Hélène,Pâris,,helene@etoile.fr,\r\n"
+    "Louise,,Maison du Papier,LOUISE@Papier.FR,\r\n"  # the same person: the email in capitals
+    "L.,Desnotés,,,+33 6 12 34 56 78\r\n"             # the same person again: matched by phone
+).encode()
+
+
+def start_and_run(client, container, data, account, **settings):
+    uploaded = upload(client, data, account=account).get_json()
+    started = client.post(f"/v1/imports/{uploaded['id']}/start", json=settings, headers=headers(account))
+    assert started.status_code == 202, started.get_json()
+    run_jobs(container)
+    project_all(container)
+    return client.get(f"/v1/imports/{uploaded['id']}", headers=headers(account)).get_json()
+
+
+def test_the_same_person_twice_in_one_file_is_one_contact(client, container, monkeypatch):
+    """Rows of one file are matched against each other, within a batch and across batches (issue 9)."""
+    for account, rows_per_batch in (("acct-1", 500), ("acct-2", 1)):  # one batch; then one row per batch
+        monkeypatch.setattr(import_handlers, "ROWS_PER_BATCH", rows_per_batch)
+        done = start_and_run(client, container, SAME_PERSON_TWICE, account, on_match="update")
+        assert done["job"]["counts"] == {"rows": 4, "created": 2, "updated": 2, "skipped": 0, "failed": 0}, account
+        items = client.get("/v1/contacts?limit=200", headers=headers(account)).get_json()["items"]
+        assert sorted((c["first_name"], c["company"]) for c in items) == [("Hélène", None), ("L.", "Maison du Papier")]
+
+
+def test_a_row_sharing_a_phone_with_an_earlier_row_that_matched_a_stored_contact_is_that_contact(client, container):
+    stored = client.post("/v1/contacts", json={"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]},
+                         headers=headers())
+    assert stored.status_code == 201
+    done = start_and_run(client, container, SAME_PERSON_TWICE, "acct-1", on_match="skip")
+    assert done["job"]["counts"] == {"rows": 4, "created": 1, "updated": 0, "skipped": 3, "failed": 0}
+    items = client.get("/v1/contacts?limit=200", headers=headers()).get_json()["items"]
+    assert sorted(c["first_name"] for c in items) == ["Hélène", "Louise"]
+
+
+def test_an_imported_vcard_cannot_give_another_contacts_phone_to_the_contact_it_updates(client, container):
+    louise = client.post("/v1/contacts", json={"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]},
+                         headers=headers())
+    paul = client.post("/v1/contacts", json={"first_name": "Paul", "phones": [{"number": "+33 6 12 34 56 78"}]},
+                       headers=headers())
+    assert louise.status_code == paul.status_code == 201
+    card = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Louise Desnot\xc3\xa9s\r\nN:Desnot\xc3\xa9s;Louise;;;\r\n"
+            b"EMAIL:louise@papier.fr\r\nTEL;TYPE=CELL:+33 6 12 34 56 78\r\nTEL;TYPE=WORK:03 20 06 51 26\r\nEND:VCARD\r\n")
+    uploaded = upload(client, card, name="louise.vcf").get_json()
+    assert client.post(f"/v1/imports/{uploaded['id']}/start", json={"on_match": "update"},
+                       headers=headers()).status_code == 202
+    run_jobs(container)
+    project_all(container)
+    done = client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).get_json()
+    assert done["job"]["counts"] == {"rows": 1, "created": 0, "updated": 0, "skipped": 0, "failed": 1}
+    failed = client.get(done["failed_rows_url"], headers=headers()).get_data(as_text=True)
+    assert "+33612345678" in failed and paul.get_json()["id"] in failed
+    holders = client.get("/v1/contacts?q=%2B33612345678", headers=headers()).get_json()["items"]
+    assert [c["id"] for c in holders] == [paul.get_json()["id"]]
+    unchanged = client.get(f"/v1/contacts/{louise.get_json()['id']}", headers=headers()).get_json()
+    assert unchanged["phones"] == [] and unchanged["revision"] == louise.get_json()["revision"]
