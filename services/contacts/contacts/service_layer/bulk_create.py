@@ -35,6 +35,8 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
 SAME_AS_EARLIER_ROW = "same email or phone as an earlier row"
+IMPORTED_BEFORE = "imported before"  # this very row is stored already (a batch run again, or the same file again)
+NOTHING_NEW = "nothing new"  # matched and updated with values the contact had already
 ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
 
 
@@ -105,7 +107,7 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                                                     custom_field_types=types, options=options,
                                                     labels=contact.details["labels"])))
             elif position in refused:  # this very row is stored: a re-run, or the same file again
-                outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
+                outcomes[index] = RowOutcome("skipped", contact.id, reason=IMPORTED_BEFORE)
         claims = duplicates.claim_identities_of_many(uow, [c for _, c in again], allow_duplicates=on_match == "create")
         stored: list[tuple[int, Contact]] = []
         for (index, contact), claimed in zip(again, claims):
@@ -163,7 +165,7 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
         if is_transient(exc):
             raise  # an outage is no fault of the row (see crm_platform.jobs)
         return RowOutcome("failed", outcome.contact_id, reason=exc.detail, errors=getattr(exc, "errors", {}))
-    return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else "nothing new")
+    return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else NOTHING_NEW)
 
 
 def _held_by_another(contact_id: str, exc: DuplicateContact) -> RowOutcome:

@@ -229,3 +229,34 @@ def test_an_imported_vcard_cannot_give_another_contacts_phone_to_the_contact_it_
     assert [c["id"] for c in holders] == [paul.get_json()["id"]]
     unchanged = client.get(f"/v1/contacts/{louise.get_json()['id']}", headers=headers()).get_json()
     assert unchanged["phones"] == [] and unchanged["revision"] == louise.get_json()["revision"]
+
+
+GOOGLE_WITH_NOTES = (
+    "First Name,Last Name,Notes,E-mail 1 - Label,E-mail 1 - Value\r\n"
+    "Louise,Desnotés,\"Rencontrée au salon\r\nRappeler en mars\",* Work,louise@papier.fr\r\n"
+    "Hélène,Pâris,,Home,helene@etoile.fr\r\n"
+).encode()
+
+
+def notes_of(client, contact_id):
+    return client.get(f"/v1/contacts/{contact_id}/notes", headers=headers()).get_json()["items"]
+
+
+def test_googles_notes_column_becomes_a_note_once(client, container):
+    first = import_file(client, container, GOOGLE_WITH_NOTES)
+    assert first["job"]["counts"] == {"rows": 2, "created": 2, "updated": 0, "skipped": 0, "failed": 0}
+    louise = client.get("/v1/contacts?q=desnotes", headers=headers()).get_json()["items"][0]
+    notes = notes_of(client, louise["id"])
+    assert [(n["kind"], n["text"]) for n in notes] == [("note", "Rencontrée au salon\nRappeler en mars")]
+    helene = client.get("/v1/contacts?q=paris", headers=headers()).get_json()["items"][0]
+    assert notes_of(client, helene["id"]) == []
+
+    # the batch runs again, as when a job is resumed, before the note it added is projected: its derived id tells
+    container.notes_projection.collection.delete_many({})
+    container.import_batches()(container.jobs.get("acct-1", first["job"]["id"]), 0)
+    project_all(container)
+    assert len(notes_of(client, louise["id"])) == 1
+
+    again = import_file(client, container, GOOGLE_WITH_NOTES, on_match="update")  # the same file, another import
+    assert again["job"]["counts"]["created"] == 0
+    assert len(notes_of(client, louise["id"])) == 1

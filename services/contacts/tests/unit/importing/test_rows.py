@@ -135,3 +135,15 @@ def test_failed_rows_file_re_imports_with_the_same_mapping():
     assert converted.details["custom_fields"] == {"budget": "=1+1"} and converted.problems == []
     again = failed_rows_csv(table.header, [(2, next(table.rows()).cells, ["encore"])], excel_fr=True)
     assert again.startswith(b"\xef\xbb\xbfPr\xc3\xa9nom;Email;Budget;Error;Row\r\n")
+
+
+def test_a_notes_column_becomes_the_rows_note_with_its_lines():
+    """Google's 'Notes' column (multi-line) is a note on the contact, not a contact field."""
+    header = ["First Name", "Notes", "E-mail 1 - Value"]
+    mapping = suggest_mapping(header)
+    assert [column.target for column in mapping] == ["first_name", "note", "email"]
+    converted = convert_row(["Louise", "  Rencontrée au salon\nRappeler en mars  ", "louise@papier.fr"], mapping,
+                            header=header)
+    assert converted.note == "Rencontrée au salon\nRappeler en mars"
+    assert "note" not in converted.details and converted.problems == []
+    assert convert_row(["Paul", " ", ""], mapping, header=header).note == ""
