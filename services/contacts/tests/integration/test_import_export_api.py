@@ -260,3 +260,15 @@ def test_googles_notes_column_becomes_a_note_once(client, container):
     again = import_file(client, container, GOOGLE_WITH_NOTES, on_match="update")  # the same file, another import
     assert again["job"]["counts"]["created"] == 0
     assert len(notes_of(client, louise["id"])) == 1
+
+
+def test_failed_rows_as_uploaded_are_in_the_files_encoding_and_delimiter(client, container):
+    done = import_file(client, container, FRENCH_EXCEL)
+    plain = client.get(done["failed_rows_url"], headers=headers())
+    assert plain.headers["Content-Type"] == "text/csv; charset=utf-8" and plain.get_data().startswith(b"Pr\xc3\xa9nom,")
+    french = client.get(done["failed_rows_url"], query_string={"as_uploaded": "true"}, headers=headers())
+    assert french.status_code == 200 and french.headers["Content-Type"] == "text/csv; charset=cp1252"
+    lines = french.get_data().decode("cp1252").splitlines()
+    assert lines[0] == "Prénom;Nom;Société;Téléphone;Portable;E-mail;Code postal;Ville;Pays;Error;Row"
+    assert lines[1].startswith("Erreur;Sans-Email;;;;pas-un-email;;;Atlantide;")
+    assert client.get(done["failed_rows_url"], query_string={"as_uploaded": "maybe"}, headers=headers()).status_code == 422
