@@ -123,6 +123,12 @@ def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str
     return [d["_id"] for d in notes.find({"contact_id": contact_id, "account_id": account_id, "deleted": False}, {"_id": 1})]
 
 
+def contact_has_note(notes: Collection, account_id: str, contact_id: str, text: str) -> bool:
+    """Whether the contact has a live note with exactly this text (a file imported again brings it again)."""
+    query = {"contact_id": contact_id, "account_id": account_id, "deleted": False, "text": text}
+    return notes.find_one(query, {"_id": 1}) is not None
+
+
 def deleted_contact_ids(contacts: Collection, account_id: str, contact_ids: list[str]) -> set[str]:
     """Which of these contacts the read model shows deleted (a tombstone; a contact not projected yet is not)."""
     query = {"_id": {"$in": list(contact_ids)}, "account_id": account_id, "deleted": True}

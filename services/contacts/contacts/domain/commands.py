@@ -99,6 +99,17 @@ class AddNote:
 
 
 @dataclass(frozen=True)
+class AddImportedNote:
+    """A note brought by row `row_number` of an import (Google's "Notes" column)."""
+
+    account_id: str
+    contact_id: str
+    import_id: str
+    row_number: int
+    text: str
+
+
+@dataclass(frozen=True)
 class EditNote:
     account_id: str
     contact_id: str

@@ -81,15 +81,16 @@ class Note(Aggregate):
         self.created_at = ""
 
     @classmethod
-    def add(cls, account_id: str, contact_id: str, kind: str, text: str) -> "Note":
-        note = cls(str(uuid.uuid4()), account_id, contact_id)
+    def add(cls, account_id: str, contact_id: str, kind: str, text: str, note_id: str | None = None) -> "Note":
+        """A new note; `note_id` for one whose id is derived (an imported row's, so that a re-run adds it once)."""
+        note = cls(note_id or str(uuid.uuid4()), account_id, contact_id)
         now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-        note._record(NoteAdded(note.id, account_id, contact_id, _kind(kind), _text(text), now))
+        note._record(NoteAdded(note.id, account_id, contact_id, _kind(kind), checked_text(text), now))
         return note
 
     def edit(self, revision: int, kind: str | None, text: str | None) -> None:
         self._check_current(revision)
-        kind, text = _kind(kind or self.kind), _text(text if text is not None else self.text)
+        kind, text = _kind(kind or self.kind), checked_text(text if text is not None else self.text)
         if (kind, text) != (self.kind, self.text):
             self._record(NoteEdited(self.id, self.account_id, self.contact_id, kind, text, self.created_at))
 
@@ -128,7 +129,8 @@ def _kind(kind: str) -> str:
     return kind
 
 
-def _text(text: str) -> str:
+def checked_text(text: str) -> str:
+    """The text of a note, trimmed; InvalidInput if it is empty, too long or holds characters no text may hold."""
     if (problem := text_problem(text or "")) is not None:
         raise InvalidInput("invalid note text", errors={"text": [problem]})
     text = (text or "").strip()

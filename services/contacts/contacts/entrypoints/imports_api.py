@@ -13,7 +13,7 @@ from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
 from contacts.domain import commands
-from contacts.importing import ERROR_COLUMN, ROW_COLUMN, failed_rows_csv, template_csv
+from contacts.importing import ERROR_COLUMN, ROW_COLUMN, CsvStyle, failed_rows_csv, template_csv
 from contacts.service_layer import import_handlers
 from contacts.service_layer.bulk_create import ON_MATCH
 
@@ -28,6 +28,12 @@ class ReadOptionsSchema(StrictSchema):
                               metadata={"description": "override the detected delimiter: , ; or a tab"})
 
 
+class FailedRowsQuerySchema(StrictSchema):
+    as_uploaded = fields.Boolean(load_default=False, metadata={
+        "description": "in the uploaded file's encoding and delimiter (e.g. Windows-1252 and ';' for French Excel) "
+                       "instead of UTF-8 and ','"})
+
+
 class StartSchema(ReadOptionsSchema):
     mapping = fields.List(fields.Dict(), load_default=None, metadata={"description": (
         "one object per column: {target, slot?, tag?, key?, name?, type?}; target is a contact field, an email/"
@@ -39,7 +45,8 @@ class StartSchema(ReadOptionsSchema):
     mark_subscribed = fields.Boolean(load_default=False, metadata={
         "description": "every email becomes subscribed (except those the file marks unsubscribed)"})
     on_match = fields.String(load_default="skip", validate=validate.OneOf(ON_MATCH), metadata={
-        "description": "a row whose email (then phone) is an existing contact's: skip it, update that contact, "
+        "description": "a row whose email (then phone) is an existing contact's, or an earlier row's: skip it, "
+                       "update that contact (a row adding an email or phone another contact holds fails), "
                        "or create a new one anyway"})
 
 
@@ -129,14 +136,22 @@ def start(import_id: str):
 
 @bp.get("/<import_id>/failed-rows")
 @operation(f"The rows that failed, as CSV: the file's columns plus `{ROW_COLUMN}` and `{ERROR_COLUMN}`, "
-           "ready to fix and upload again", tags=TAGS, responses={200: None}, problems=(404,))
+           "ready to fix and upload again", tags=TAGS, query_schema=FailedRowsQuerySchema, responses={200: None},
+           problems=(404, 422))
 def failed_rows(import_id: str):
+    as_uploaded = FailedRowsQuerySchema().load(request.args.to_dict())["as_uploaded"]
     container = current_container()
     record = container.imports.get(account_id(), import_id)
-    header = (record.get("settings") or {}).get("header") or []  # kept at start; vCards have none
-    body = failed_rows_csv(header, container.imports.failed_rows(import_id))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="failed-rows-{import_id[7:15]}.csv"'})
+    settings = record.get("settings") or {}
+    header = settings.get("header") or []  # kept at start; vCards have none
+    style = CsvStyle()
+    if as_uploaded and settings.get("encoding"):  # a CSV file's (a vCard's failed rows stay plain CSV)
+        style = CsvStyle.like_upload(settings["encoding"], settings["delimiter"])
+    body = failed_rows_csv(header, container.imports.failed_rows(import_id), style=style)
+    suffix = ".txt" if as_uploaded and record["file_name"].lower().endswith(".txt") else ".csv"  # Excel's "Unicode text"
+    name = f"failed-rows-{import_id[7:15]}{suffix}"
+    return Response(body, content_type=f"text/csv; charset={style.encoding}",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.delete("/<import_id>")

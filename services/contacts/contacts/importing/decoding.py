@@ -62,6 +62,19 @@ def detect_encoding(data: bytes) -> str:
     return matches[0].encoding
 
 
+def writing_encoding(encoding: str) -> tuple[str, bool]:
+    """How to write text that reads back as `encoding` (an upload's): the codec, and whether to start with a BOM.
+
+    UTF-16 and UTF-32 always start with one: Excel (and `detect_encoding`) recognise "Unicode text" by it.
+    """
+    name = codecs.lookup(_checked_encoding(encoding)).name
+    if name == "utf-8-sig":
+        return "utf-8", True
+    if name in ("utf-16", "utf-32"):  # these codecs would put a BOM before every chunk: the byte order is ours
+        return f"{name}-le", True
+    return name, name.startswith(("utf-16", "utf-32"))
+
+
 def _utf16_without_bom(head: bytes) -> str | None:
     """Text never holds NUL bytes, but UTF-16 puts one beside every ASCII character."""
     if b"\x00" not in head or len(head) < 4:

@@ -22,7 +22,7 @@ _TEXT = {
     "organization name": "company", "organization 1 name": "company",
     "organization title": "job_title", "organization 1 title": "job_title",
     "organization department": "department", "organization 1 department": "department",
-    "labels": "labels", "group membership": "labels",
+    "labels": "labels", "group membership": "labels", "notes": "note",
 }
 _NUMBERED = re.compile(r"^(e mail|phone|address|website) (\d+) (.+)$")
 _PARTS = {

@@ -27,7 +27,7 @@ PHONE_TARGETS = ("phone", "phone.tag", "phone.primary")
 ADDRESS_PARTS = ("street", "street2", "street3", "postal_code", "city", "region", "country")
 ADDRESS_TARGETS = ("address.tag", *(f"address.{part}" for part in ADDRESS_PARTS))
 SLOT_TARGETS = (*EMAIL_TARGETS, *PHONE_TARGETS, *ADDRESS_TARGETS, "website")
-TARGETS = (*TEXT_TARGETS, *SLOT_TARGETS, "labels", "custom_field", "new_custom_field", "skip")
+TARGETS = (*TEXT_TARGETS, *SLOT_TARGETS, "labels", "note", "custom_field", "new_custom_field", "skip")
 TAGS = {"email": EMAIL_TAGS, "phone": PHONE_TAGS, "address": ADDRESS_TAGS}
 _FIELDS = ("target", "slot", "tag", "key", "name", "type")
 

@@ -42,6 +42,7 @@ class ConvertedRow:
     details: dict  # contact details without labels; only the fields the row gives
     label_names: list[str] = field(default_factory=list)
     problems: list[CellProblem] = field(default_factory=list)
+    note: str = ""  # a note to add to the contact (a "Notes" column), not a contact field
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class RowConverter:
         text: dict = {}
         labels: list[str] = []
         custom: dict = {}
+        note = ""
         entries = SlotEntries(self.default_tags)
         problems = []
         for index, column in enumerate(self.mapping):
@@ -84,6 +86,9 @@ class RowConverter:
                 reason = None
             elif column.target == "labels":  # unstripped: a final newline says "one name per line"
                 labels += [name for name in label_names(unguard_formula(cells[index])) if name not in labels]
+                reason = None
+            elif column.target == "note":  # its lines are kept: a note is multi-line text
+                note = "\n".join(value.splitlines())
                 reason = None
             elif column.target == "custom_field":
                 reason = self._custom(column.key, value, custom)
@@ -97,7 +102,7 @@ class RowConverter:
         details = {**text, **entries.details(self.options.mark_subscribed)}
         if custom:
             details["custom_fields"] = custom
-        return ConvertedRow(row_number, details, labels, problems)
+        return ConvertedRow(row_number, details, labels, problems, note)
 
     def _header(self, index: int) -> str:
         return self.header[index] if index < len(self.header) else ""

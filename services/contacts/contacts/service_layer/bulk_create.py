@@ -2,7 +2,14 @@
 
 What happens to a row whose normalized email (then phone) belongs to a live
 contact of the account is the caller's choice: `skip` it, `update` that
-contact with it, or `create` a new contact anyway. A new contact's id is
+contact with it, or `create` a new contact anyway (on purpose: duplicates are
+then what the caller asked for). With `skip` or `update`, rows are also
+matched against each other: a row sharing an email or phone with an earlier
+row of the batch is that row's person, and follows the contact the earlier
+row created or matched; across batches, the claims of the contacts created
+before do the same. An update never gives the matched contact an email or
+phone another live contact holds: that row fails, naming the holder, and
+nothing of it is applied (one identity, one live contact). A new contact's id is
 derived from the account and the row's content, so re-running a batch (a
 resumed job) or importing the same file again stores nothing twice; a row
 whose contact was deleted since is imported again, under a new id.
@@ -27,6 +34,9 @@ from contacts.service_layer.handlers import change_contact, custom_field_types, 
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
+SAME_AS_EARLIER_ROW = "same email or phone as an earlier row"
+IMPORTED_BEFORE = "imported before"  # this very row is stored already (a batch run again, or the same file again)
+NOTHING_NEW = "nothing new"  # matched and updated with values the contact had already
 ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
 
 
@@ -64,6 +74,8 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
         made: list[tuple[int, Contact]] = []
+        earlier = EarlierRows()
+        follows: dict[int, int] = {}  # row index -> index of the earlier row of the batch that is the same person
         for index, details in enumerate(rows):
             keys = [*labels, *(row_labels[index] if row_labels else [])]
             try:
@@ -75,6 +87,9 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                 outcomes.append(RowOutcome("failed", reason=exc.detail, errors=getattr(exc, "errors", {})))
                 continue
             outcomes.append(RowOutcome("created", contact.id))
+            if on_match != "create" and (first := earlier.same_person(index, contact)) is not None:
+                follows[index] = first  # not claimed: it matches whatever that row's contact turns out to be
+                continue
             made.append((index, contact))
         claims = duplicates.claim_identities_of_many(uow, [c for _, c in made], allow_duplicates=on_match == "create")
         for (index, contact), claimed in zip(made, claims):
@@ -92,13 +107,19 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                                                     custom_field_types=types, options=options,
                                                     labels=contact.details["labels"])))
             elif position in refused:  # this very row is stored: a re-run, or the same file again
-                outcomes[index] = RowOutcome("skipped", contact.id, reason="imported before")
+                outcomes[index] = RowOutcome("skipped", contact.id, reason=IMPORTED_BEFORE)
         claims = duplicates.claim_identities_of_many(uow, [c for _, c in again], allow_duplicates=on_match == "create")
-        stored = [(index, contact) for (index, contact), claimed in zip(again, claims)
-                  if not isinstance(claimed, DuplicateContact)]
+        stored: list[tuple[int, Contact]] = []
+        for (index, contact), claimed in zip(again, claims):
+            if isinstance(claimed, DuplicateContact):  # someone else has it now: a match like any other
+                outcomes[index] = RowOutcome("matched", claimed.extra["existing_contact_id"], reason=claimed.detail)
+            else:
+                stored.append((index, contact))
         uow.contacts.add_new_in_bulk([contact for _, contact in stored])
         for index, contact in stored:
             outcomes[index] = RowOutcome("created", contact.id)
+    for index, first in follows.items():  # rows are in order: the earlier row's outcome is settled
+        outcomes[index] = RowOutcome("matched", outcomes[first].contact_id, reason=SAME_AS_EARLIER_ROW)
     for index, outcome in enumerate(outcomes):
         if outcome.status == "matched":
             keys = [*labels, *(row_labels[index] if row_labels else [])]
@@ -123,19 +144,50 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
             contact.assign_label(key)
         return contact.revision != before
 
+    def fill_and_claim(contact: Contact) -> bool:
+        """The emails and phones the row adds are claimed before the commit, as an API update does.
+
+        Claims of a commit that then fails are left: stale, the next claimer takes them over
+        (duplicates._holds), whereas releasing them could free what a stored commit holds.
+        """
+        before = duplicates.identity_ids(contact)
+        changed = fill(contact)
+        duplicates.claim_identities(uow, contact, allow_duplicates=False, skip=before)
+        return changed
+
     try:
-        with uow:
-            before = duplicates.identity_ids(uow.contacts.get(account_id, outcome.contact_id))
-        contact, changed = change_contact(uow, account_id, outcome.contact_id, fill)
-        # the row may bring new emails or phones: claimed for it (another contact's stay theirs)
-        duplicates.claim_identities(uow, contact, allow_duplicates=True, skip=before)
-    except ContactNotFound:  # matched a row of this same batch: nothing stored to update yet
-        return RowOutcome("skipped", outcome.contact_id, reason="same email or phone as an earlier row")
+        contact, changed = change_contact(uow, account_id, outcome.contact_id, fill_and_claim)
+    except ContactNotFound:  # matched a contact another writer is still creating: nothing stored to update yet
+        return RowOutcome("skipped", outcome.contact_id, reason=SAME_AS_EARLIER_ROW)
+    except DuplicateContact as exc:  # one identity, one live contact: the row is left whole for the user to settle
+        return _held_by_another(outcome.contact_id, exc)
     except CrmError as exc:
         if is_transient(exc):
             raise  # an outage is no fault of the row (see crm_platform.jobs)
         return RowOutcome("failed", outcome.contact_id, reason=exc.detail, errors=getattr(exc, "errors", {}))
-    return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else "nothing new")
+    return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else NOTHING_NEW)
+
+
+def _held_by_another(contact_id: str, exc: DuplicateContact) -> RowOutcome:
+    held, holder = exc.extra["matched"], exc.extra["existing_contact_id"]  # a normalised email, or an E.164 number
+    message = (f"{held} belongs to another contact ({holder}); nothing of this row was imported: "
+               "remove it from the row, or merge the two contacts, then import the row again")
+    return RowOutcome("failed", contact_id, reason=message, errors={"emails" if "@" in held else "phones": [message]})
+
+
+class EarlierRows:
+    """The rows of a batch by the identities (normalised emails and phones) they bring: who is the same person."""
+
+    def __init__(self) -> None:
+        self._first_with: dict[str, int] = {}  # identity -> index of the first row of that person
+
+    def same_person(self, index: int, contact: Contact) -> int | None:
+        """The first earlier row sharing an email or phone with this one (None if none); this row's are noted."""
+        mine = duplicates.identity_ids(contact)
+        first = min((self._first_with[identity] for identity in mine if identity in self._first_with), default=None)
+        for identity in mine:
+            self._first_with.setdefault(identity, index if first is None else first)
+        return first
 
 
 def _row_id(account_id: str, details: dict) -> str:

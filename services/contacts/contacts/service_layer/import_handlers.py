@@ -6,8 +6,9 @@
    labels named in the options are created, and a job is queued whose items
    are batches of ROWS_PER_BATCH rows.
 3. `import_batch` (the worker): converts each row, creates or matches the
-   contacts in bulk (bulk_create.create_many) and records every row that
-   failed, with its cells and reasons, for the failed-rows CSV.
+   contacts in bulk (bulk_create.create_many), adds the note a row brings
+   (Google's "Notes") to its contact, and records every row that failed,
+   with its cells and reasons, for the failed-rows CSV.
 """
 from __future__ import annotations
 
@@ -34,10 +35,12 @@ from contacts.importing import (
     resolve_new_custom_fields,
     suggest_mapping,
 )
+from contacts.domain.notes import checked_text
 from contacts.domain.option_lists import OptionKeyTaken, option_list_id
 from contacts.importing.folding import fold
 from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
 from contacts.service_layer.bulk_create import ON_MATCH, DeletedSince, create_many
+from contacts.service_layer.imported_notes import HasNote, add_row_notes
 from contacts.service_layer.label_handlers import FindLabelByName
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -113,13 +116,15 @@ class ImportBatches:
     """The worker's step for import jobs; keeps the converted rows of the file it works on."""
 
     def __init__(self, store: ImportStore, blobs: BlobStore, uow_factory, find_label: FindLabelByName,
-                 default_region: str, deleted_since: DeletedSince = lambda account, ids: set(), keep: int = 2) -> None:
+                 default_region: str, deleted_since: DeletedSince = lambda account, ids: set(),
+                 has_note: HasNote = lambda account, contact, text: False, keep: int = 2) -> None:
         self._store = store
         self._blobs = blobs
         self._uow_factory = uow_factory
         self._find_label = find_label
         self._default_region = default_region
         self._deleted_since = deleted_since
+        self._has_note = has_note
         self._rows: OrderedDict[str, list[ConvertedRow]] = OrderedDict()
         self._keep = keep
 
@@ -137,7 +142,9 @@ class ImportBatches:
             if row.problems:
                 failures.append((row.row_number, row.cells, [str(p) for p in row.problems]))
                 continue
-            try:  # a label or option the row names may be refused (too long, list full): that row fails alone
+            try:  # a label, option or note the row names may be refused (too long, list full): that row fails alone
+                if row.note:
+                    checked_text(row.note)
                 for name in row.label_names:
                     if name not in label_keys:
                         label_keys[name] = _label_key(uow, self._find_label, account_id, name)
@@ -153,6 +160,7 @@ class ImportBatches:
         outcomes = create_many(uow, account_id, details, on_match=params["on_match"],
                                labels=params["label_keys"], row_labels=row_labels, default_region=self._default_region,
                                deleted_since=self._deleted_since)
+        outcomes = add_row_notes(uow, account_id, params["import_id"], good, outcomes, self._has_note)
         for row, outcome in zip(good, outcomes):
             if outcome.status == "failed":
                 failures.append((row.row_number, row.cells, _reasons(outcome)))

@@ -1,6 +1,10 @@
 """Handlers of the note commands."""
 from __future__ import annotations
 
+import uuid
+
+from crm_platform.event_store import ConcurrencyConflict
+
 from contacts.domain import commands
 from contacts.domain.notes import Note, NoteNotFound
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -13,6 +17,29 @@ def add_note(cmd: commands.AddNote, uow: UnitOfWork) -> Note:
         uow.notes.add(note)
         uow.commit()
     return note
+
+
+IMPORTED_NOTE_IDS = uuid.UUID("0b6f3d52-8a0e-4f57-9a43-2c1d5e7f9b18")  # namespace of imported notes' ids
+
+
+def imported_note_id(cmd: commands.AddImportedNote) -> str:
+    """Derived from the import and row (no personal data): every run of the row's batch names the same note."""
+    return str(uuid.uuid5(IMPORTED_NOTE_IDS, f"{cmd.account_id}|{cmd.contact_id}|{cmd.import_id}|{cmd.row_number}"))
+
+
+def add_imported_note(cmd: commands.AddImportedNote, uow: UnitOfWork) -> bool:
+    """Add the row's note unless a run of its batch did already; whether it was added now."""
+    note_id = imported_note_id(cmd)
+    with uow:
+        if uow.notes.ever_existed(note_id):
+            return False
+        uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
+        uow.notes.add(Note.add(cmd.account_id, cmd.contact_id, "note", cmd.text, note_id=note_id))
+        try:
+            uow.commit()
+        except ConcurrencyConflict:  # another run of the batch added it meanwhile
+            return False
+    return True
 
 
 def edit_note(cmd: commands.EditNote, uow: UnitOfWork) -> Note:

@@ -9,7 +9,7 @@ from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 from contacts.domain import commands
 from contacts.domain.errors import DuplicateContact
 from contacts.service_layer import custom_field_handlers, handlers, label_handlers
-from contacts.service_layer.bulk_create import create_many
+from contacts.service_layer.bulk_create import RowOutcome, create_many
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -72,6 +72,91 @@ def test_two_rows_of_one_batch_with_the_same_email(uow):
     with uow:
         contact = uow.contacts.get("acct-1", outcomes[0].contact_id)
     assert (contact.details["first_name"], contact.details["last_name"]) == ("A", "B")
+
+
+def live_holders(uow, account_id, outcomes, e164):
+    """The stored, live contacts among the outcomes' that have this phone number."""
+    holders = set()
+    with uow:
+        for contact_id in {o.contact_id for o in outcomes if o.contact_id}:
+            contact = uow.contacts.get(account_id, contact_id)
+            if any(p.get("e164") == e164 for p in contact.details.get("phones") or []):
+                holders.add(contact_id)
+    return holders
+
+
+@pytest.mark.parametrize("on_match, second", [("skip", "skipped"), ("update", "updated")])
+def test_the_same_person_twice_in_one_batch_email_in_capitals_or_matched_by_phone(uow, on_match, second):
+    rows = [{"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}], "phones": [{"number": "06 12 34 56 78"}]},
+            {"first_name": "Hélène", "emails": [{"address": "helene@etoile.fr"}]},
+            {"last_name": "Desnotés", "emails": [{"address": "LOUISE@Papier.FR"}]},
+            {"company": "Maison du Papier", "phones": [{"number": "+33 6 12 34 56 78"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match=on_match)
+    assert statuses(outcomes) == ["created", "created", second, second]
+    assert outcomes[2].contact_id == outcomes[3].contact_id == outcomes[0].contact_id
+    if on_match == "update":
+        with uow:
+            louise = uow.contacts.get("acct-1", outcomes[0].contact_id)
+        assert (louise.details["last_name"], louise.details["company"]) == ("Desnotés", "Maison du Papier")
+
+
+@pytest.mark.parametrize("on_match", ["skip", "update"])
+def test_a_row_matching_an_earlier_row_of_the_batch_follows_the_contact_that_row_matched(uow, on_match):
+    """The earlier row matched a stored contact by email; the later one shares only the earlier row's new phone."""
+    stored = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]}), uow)
+    rows = [{"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}], "phones": [{"number": "06 12 34 56 78"}]},
+            {"last_name": "Desnotés", "phones": [{"number": "+33612345678"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match=on_match)
+    assert [o.contact_id for o in outcomes] == [stored.id, stored.id]
+    assert "created" not in statuses(outcomes)
+    if on_match == "update":
+        assert live_holders(uow, "acct-1", outcomes, "+33612345678") == {stored.id}
+
+
+def test_the_same_person_in_two_batches_is_matched_by_the_claims_of_the_first(uow):
+    first = create_many(uow, "acct-1", [{"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}],
+                                         "phones": [{"number": "06 12 34 56 78"}]}], on_match="update")
+    by_email = create_many(uow, "acct-1", [{"last_name": "Desnotés", "emails": [{"address": "LOUISE@PAPIER.FR"}]}],
+                           on_match="update")
+    by_phone = create_many(uow, "acct-1", [{"company": "Maison du Papier", "phones": [{"number": "+33 6 12 34 56 78"}]}],
+                           on_match="skip")
+    assert statuses(first + by_email + by_phone) == ["created", "updated", "skipped"]
+    assert {o.contact_id for o in first + by_email + by_phone} == {first[0].contact_id}
+
+
+def test_an_update_cannot_give_the_matched_contact_a_phone_another_contact_holds(uow):
+    louise = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]}), uow)
+    paul = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "Paul", "phones": [{"number": "06 12 34 56 78"}]}), uow)
+    row = {"last_name": "Desnotés", "emails": [{"address": "louise@papier.fr"}],
+           "phones": [{"number": "+33 6 12 34 56 78"}, {"number": "03 20 06 51 26"}]}
+    [failed] = create_many(uow, "acct-1", [row], on_match="update")
+    assert (failed.status, failed.contact_id) == ("failed", louise.id)
+    assert "+33612345678" in failed.errors["phones"][0] and paul.id in failed.errors["phones"][0]
+    assert live_holders(uow, "acct-1", [failed, RowOutcome("", paul.id)], "+33612345678") == {paul.id}
+    with uow:  # nothing of the row was applied, and its other phone was not claimed
+        assert not uow.contacts.get("acct-1", louise.id).details.get("last_name")
+    handlers.create_contact(commands.CreateContact("acct-1", {"phones": [{"number": "03 20 06 51 26"}]}), uow)
+
+
+def test_a_row_matching_two_people_of_the_batch_fails_rather_than_give_one_the_others_email(uow):
+    rows = [{"first_name": "Paul", "phones": [{"number": "06 12 34 56 78"}]},
+            {"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]},
+            {"last_name": "Desnotés", "phones": [{"number": "+33612345678"}], "emails": [{"address": "Louise@papier.fr"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match="update")
+    assert statuses(outcomes) == ["created", "created", "failed"]
+    assert outcomes[2].contact_id == outcomes[0].contact_id  # the first earlier row it shares something with
+    assert "louise@papier.fr" in outcomes[2].errors["emails"][0] and outcomes[1].contact_id in outcomes[2].errors["emails"][0]
+    with uow:
+        assert uow.contacts.get("acct-1", outcomes[0].contact_id).details["emails"] == []
+
+
+def test_on_match_create_still_creates_a_contact_per_row_on_purpose(uow):
+    rows = [{"first_name": "A", "emails": [{"address": "a@x.fr"}]}, {"first_name": "B", "emails": [{"address": "A@X.FR"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match="create")
+    assert statuses(outcomes) == ["created", "created"] and outcomes[0].contact_id != outcomes[1].contact_id
 
 
 def test_a_skipped_row_leaves_no_claim_behind_and_an_update_claims_what_it_adds(uow):

@@ -23,7 +23,7 @@ def targets(header, custom_fields=()):
     ("CP", "address.postal_code"), ("Ville", "address.city"), ("Pays", "address.country"), ("Région", "address.region"),
     ("Adresse", "address.street"), ("Complément d'adresse", "address.street2"), ("E-mail", "email"),
     ("Courriel", "email"), ("Adresse e-mail", "email"), ("Téléphone", "phone"), ("Tél.", "phone"),
-    ("Portable", "phone"), ("Mobile", "phone"), ("Fixe", "phone"), ("Notes", "skip"), ("Date de naissance", "skip"),
+    ("Portable", "phone"), ("Mobile", "phone"), ("Fixe", "phone"), ("Notes", "note"), ("Date de naissance", "skip"),
 ])
 def test_french_and_english_synonyms(header, expected):
     assert targets([header])[0]["target"] == expected

@@ -2,7 +2,8 @@
 import pytest
 
 from contacts.importing import (
-    ColumnMapping as C, ImportOptions, RowConverter, convert_row, failed_rows_csv, read_table, suggest_mapping,
+    ColumnMapping as C, CsvStyle, ImportOptions, RowConverter, convert_row, failed_rows_csv, read_table,
+    suggest_mapping,
 )
 from contacts.importing.cell_values import guard_formula, parse_date, parse_number, unguard_formula
 
@@ -135,3 +136,37 @@ def test_failed_rows_file_re_imports_with_the_same_mapping():
     assert converted.details["custom_fields"] == {"budget": "=1+1"} and converted.problems == []
     again = failed_rows_csv(table.header, [(2, next(table.rows()).cells, ["encore"])], excel_fr=True)
     assert again.startswith(b"\xef\xbb\xbfPr\xc3\xa9nom;Email;Budget;Error;Row\r\n")
+
+
+def test_a_notes_column_becomes_the_rows_note_with_its_lines():
+    """Google's 'Notes' column (multi-line) is a note on the contact, not a contact field."""
+    header = ["First Name", "Notes", "E-mail 1 - Value"]
+    mapping = suggest_mapping(header)
+    assert [column.target for column in mapping] == ["first_name", "note", "email"]
+    converted = convert_row(["Louise", "  Rencontrée au salon\nRappeler en mars  ", "louise@papier.fr"], mapping,
+                            header=header)
+    assert converted.note == "Rencontrée au salon\nRappeler en mars"
+    assert "note" not in converted.details and converted.problems == []
+    assert convert_row(["Paul", " ", ""], mapping, header=header).note == ""
+
+
+@pytest.mark.parametrize("encoding, delimiter, starts_with", [
+    ("cp1252", ";", b"Pr\xe9nom;Email;Error;Row\r\n"),             # French Excel's CSV
+    ("utf-16-le", "\t", "\ufeffPrénom\tEmail".encode("utf-16-le")),  # Excel's "Unicode text", with its BOM
+    ("utf-8-sig", ",", b"\xef\xbb\xbfPr\xc3\xa9nom,Email"),
+    ("utf-8", ",", b"Pr\xc3\xa9nom,Email"),
+])
+def test_failed_rows_are_offered_in_the_uploaded_files_encoding_and_delimiter(encoding, delimiter, starts_with):
+    """A French Excel user opens the failed rows as they opened their own file (issue 9)."""
+    style = CsvStyle.like_upload(encoding, delimiter)
+    data = failed_rows_csv(["Prénom", "Email"], [(3, ["Hélène", "pas-un-email"], ["Email: invalide « x »"])],
+                           style=style)
+    assert data.startswith(starts_with)
+    table = read_table(data)  # and it reads back, detected as such
+    assert table.delimiter == delimiter and table.header == ["Prénom", "Email", "Error", "Row"]
+    assert next(table.rows()).cells == ["Hélène", "pas-un-email", "Email: invalide « x »", "3"]
+
+
+def test_a_reason_the_uploaded_encoding_cannot_write_is_written_with_a_stand_in():
+    data = failed_rows_csv(["Nom"], [(2, ["Zoë"], ["contient ❌"])], style=CsvStyle.like_upload("cp1252", ";"))
+    assert data.decode("cp1252").splitlines()[1] == "Zoë;contient ?;2"
