@@ -63,8 +63,8 @@ class LabelPayload(PayloadSchema):
 def _generation() -> fields.Integer:
     return fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
         "description": "the life of the key this removal ended (each creation of the key starts a new one); "
-                       "a consumer's clean-up takes off only what was given under it or before. 0 in events "
-                       "stored before generations were recorded, and for a built-in option"})
+                       "a consumer's clean-up takes off only what was given under it or before. Absent (read as 0) "
+                       "in events stored before generations were recorded; 0 for a built-in option"})
 
 
 class LabelDeletedPayload(PayloadSchema):

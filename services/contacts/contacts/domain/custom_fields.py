@@ -45,7 +45,7 @@ class CustomFieldRenamed(DomainEvent):
 class CustomFieldRemoved(DomainEvent):
     account_id: str
     key: str
-    generation: int = 0  # the life of the key this removal ended (generations.py); 0 if stored before them
+    generation: int | None = None  # the life of the key this removal ended (generations.py); None if stored before
 
 
 CustomFieldEvent = CustomFieldAdded | CustomFieldRenamed | CustomFieldRemoved

@@ -38,7 +38,7 @@ class ContactCreated(ContactEvent):
     account_id: str
     details: dict
     created_at: str
-    generations: dict = field(default_factory=dict)
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class ContactUpdated(ContactEvent):
     details: dict
     changed: list[str] = field(default_factory=list)
     created_at: str = ""
-    generations: dict = field(default_factory=dict)
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class LabelAssigned(ContactEvent):
     label_key: str
     details: dict
     created_at: str = ""
-    generations: dict = field(default_factory=dict)
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class LabelUnassigned(ContactEvent):
     label_key: str
     details: dict
     created_at: str = ""
-    generations: dict = field(default_factory=dict)
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class ContactsMerged(ContactEvent):
     source_ids: list
     details: dict
     created_at: str = ""
-    generations: dict = field(default_factory=dict)
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)

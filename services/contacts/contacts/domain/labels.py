@@ -50,7 +50,7 @@ class LabelDeleted(LabelEvent):
     label_id: str
     account_id: str
     key: str
-    generation: int = 0  # the life of the key this deletion ended (generations.py); 0 if stored before them
+    generation: int | None = None  # the life of the key this deletion ended (generations.py); None if stored before
 
 
 

@@ -228,9 +228,9 @@ class Contact(Aggregate):
     def _apply(self, event: ContactEvent) -> None:
         if isinstance(event, ContactCreated):
             self.details, self.created_at = dict(event.details), event.created_at
-            self.generations = dict(event.generations)
+            self.generations = dict(event.generations or {})
         elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
-            self.details, self.generations = dict(event.details), dict(event.generations)
+            self.details, self.generations = dict(event.details), dict(event.generations or {})
         elif isinstance(event, ContactDeleted):
             self.deleted = True
 

@@ -83,7 +83,7 @@ class OptionRemoved(DomainEvent):
     kind: str
     key: str
     options: list = field(default_factory=list)
-    generation: int = 0  # the life of the key this removal ended (generations.py); 0: a built-in, or stored before
+    generation: int | None = None  # the life of the key this removal ended (0: a built-in); None if stored before
 
 
 OptionListEvent = OptionListStarted | OptionAdded | OptionRenamed | OptionsReordered | OptionRemoved

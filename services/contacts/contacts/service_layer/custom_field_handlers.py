@@ -37,6 +37,6 @@ def remove_values_of_removed_field(event: CustomFieldRemoved, uow: UnitOfWork,
     """On CustomFieldRemoved: drop the field's value from every contact given one under the generation the
     removal ended (or before); return how many changed. A value given after the field was added again stays,
     so a late, repeated or replayed clean-up is harmless."""
-    key, account, ended = event.key, event.account_id, event.generation
+    key, account, ended = event.key, event.account_id, event.generation or 0  # None: stored before generations
     return change_each(uow, account, contacts_with_value(account, key),
                        lambda contact: contact.remove_custom_field_value(key, ended))

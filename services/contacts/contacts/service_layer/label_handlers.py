@@ -117,7 +117,7 @@ def remove_deleted_label(event: LabelDeleted, uow: UnitOfWork, contacts_with_lab
     A contact given the label after its key was created again keeps it, so the clean-up may run late, twice
     or on a replay of the log: it changes nothing it should not (and nothing at all the second time).
     """
-    key, account, ended = event.key, event.account_id, event.generation
+    key, account, ended = event.key, event.account_id, event.generation or 0  # None: stored before generations
     return change_each(uow, account, contacts_with_label(account, key),
                        lambda contact: contact.unassign_label(key, ended))
 

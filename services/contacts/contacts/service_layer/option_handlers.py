@@ -49,6 +49,7 @@ def take_removed_option_off_contacts(event: OptionRemoved, uow: UnitOfWork, cont
     A contact given the option after it was added again keeps it, and a contact without it records nothing,
     so a late, repeated or replayed clean-up is harmless.
     """
-    account, key, field, ended = event.account_id, event.key, CONTACT_FIELD[event.kind], event.generation
+    account, key, field = event.account_id, event.key, CONTACT_FIELD[event.kind]
+    ended = event.generation or 0  # None: stored before generations were recorded
     return change_each(uow, account, contacts_using(account, field, key),
                        lambda contact: contact.remove_option(field, key, ended))

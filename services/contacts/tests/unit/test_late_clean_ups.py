@@ -216,7 +216,7 @@ def test_a_deletion_stored_before_generations_takes_off_only_what_was_given_befo
         uow.codec.to_envelope(LabelDeleted(label_id("acct-1", "vip"), "acct-1", "vip"), "Label",
                               label_id("acct-1", "vip"), 9, "acct-1"),
         payload={"key": "vip"}))  # its payload has no generation
-    assert stored_then.generation == 0
+    assert stored_then.generation is None
     holders = lambda account, key: [before.id, after.id]  # noqa: E731
     assert label_handlers.remove_deleted_label(stored_then, uow, holders) == 1
     assert details_of(uow, before)["labels"] == [] and details_of(uow, after)["labels"] == ["vip"]
