@@ -60,8 +60,16 @@ class LabelPayload(PayloadSchema):
     name = _text()
 
 
+def _generation() -> fields.Integer:
+    return fields.Integer(load_default=0, validate=validate.Range(min=0), metadata={
+        "description": "the life of the key this removal ended (each creation of the key starts a new one); "
+                       "a consumer's clean-up takes off only what was given under it or before. Absent (read as 0) "
+                       "in events stored before generations were recorded; 0 for a built-in option"})
+
+
 class LabelDeletedPayload(PayloadSchema):
     key = _text()
+    generation = _generation()
 
 
 class LabelsReorderedPayload(PayloadSchema):
@@ -76,6 +84,7 @@ class CustomFieldAddedPayload(PayloadSchema):
 
 class CustomFieldRemovedPayload(PayloadSchema):
     key = _text()
+    generation = _generation()
 
 
 class OptionListStartedPayload(PayloadSchema):
@@ -90,6 +99,7 @@ class OptionPayload(OptionListStartedPayload):
 
 class OptionRemovedPayload(OptionListStartedPayload):
     key = _text()
+    generation = _generation()
 
 
 class OptionsReorderedPayload(OptionListStartedPayload):

@@ -45,6 +45,7 @@ class CustomFieldRenamed(DomainEvent):
 class CustomFieldRemoved(DomainEvent):
     account_id: str
     key: str
+    generation: int | None = None  # the life of the key this removal ended (generations.py); None if stored before
 
 
 CustomFieldEvent = CustomFieldAdded | CustomFieldRenamed | CustomFieldRemoved
@@ -63,6 +64,7 @@ class CustomFieldSet(Aggregate):
     def __init__(self, account_id: str) -> None:
         super().__init__(field_set_id(account_id), account_id)
         self.fields: dict[str, dict] = {}  # key -> {"name", "type"}, in creation order
+        self._added: dict[str, int] = {}  # key -> times added, removed keys included: its current generation
 
     @classmethod
     def blank(cls, aggregate_id: str, account_id: str) -> "CustomFieldSet":
@@ -71,6 +73,11 @@ class CustomFieldSet(Aggregate):
     @property
     def types(self) -> dict[str, str]:
         return {key: spec["type"] for key, spec in self.fields.items()}
+
+    @property
+    def generations(self) -> dict[str, int]:
+        """The generation of each live field (each time a key is added starts a new one)."""
+        return {key: self._added[key] for key in self.fields}
 
     def add(self, name: str, type_: str, key: str | None = None) -> str:
         name = clean_name(name)
@@ -94,7 +101,7 @@ class CustomFieldSet(Aggregate):
 
     def remove(self, key: str) -> None:
         self._existing(key)
-        self._record(CustomFieldRemoved(self.account_id, key))
+        self._record(CustomFieldRemoved(self.account_id, key, self._added[key]))
 
     def _existing(self, key: str) -> None:
         if key not in self.fields:
@@ -103,6 +110,7 @@ class CustomFieldSet(Aggregate):
     def _apply(self, event: CustomFieldEvent) -> None:
         if isinstance(event, CustomFieldAdded):
             self.fields[event.key] = {"name": event.name, "type": event.type}
+            self._added[event.key] = self._added.get(event.key, 0) + 1
         elif isinstance(event, CustomFieldRenamed):
             self.fields[event.key] = {**self.fields[event.key], "name": event.name}
         else:

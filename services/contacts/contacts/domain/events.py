@@ -24,9 +24,11 @@ def data_subject(contact_id: str) -> str:
 
 
 class ContactEvent(DomainEvent):
-    """Events of the contact aggregate; `details` holds the contact's state after the change."""
+    """Events of the contact aggregate; `details` holds the contact's state after the change, `generations`
+    the generation each of its labels, custom values and options was given under (generations.py)."""
 
-    personal_fields = tuple(f"details.{name}" for name in PERSONAL_FIELDS)
+    # generations name the contact's address countries: sealed too
+    personal_fields = (*(f"details.{name}" for name in PERSONAL_FIELDS), "generations")
     data_subject = CONTACT_SUBJECT
 
 
@@ -36,6 +38,7 @@ class ContactCreated(ContactEvent):
     account_id: str
     details: dict
     created_at: str
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ContactUpdated(ContactEvent):
     details: dict
     changed: list[str] = field(default_factory=list)
     created_at: str = ""
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class LabelAssigned(ContactEvent):
     label_key: str
     details: dict
     created_at: str = ""
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class LabelUnassigned(ContactEvent):
     label_key: str
     details: dict
     created_at: str = ""
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class ContactsMerged(ContactEvent):
     source_ids: list
     details: dict
     created_at: str = ""
+    generations: dict | None = None  # None in events stored before generations were recorded
 
 
 @dataclass(frozen=True)

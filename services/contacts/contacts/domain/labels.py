@@ -50,6 +50,7 @@ class LabelDeleted(LabelEvent):
     label_id: str
     account_id: str
     key: str
+    generation: int | None = None  # the life of the key this deletion ended (generations.py); None if stored before
 
 
 
@@ -67,6 +68,7 @@ class Label(Aggregate):
         super().__init__(aggregate_id, account_id)
         self.key = ""
         self.name = ""
+        self.generation = 0  # how many times the key was created: each creation starts a new generation
 
     @classmethod
     def not_found(cls, aggregate_id: str) -> LabelNotFound:
@@ -95,7 +97,7 @@ class Label(Aggregate):
 
     def delete(self) -> None:
         self._check_live()
-        self._record(LabelDeleted(self.id, self.account_id, self.key))
+        self._record(LabelDeleted(self.id, self.account_id, self.key, self.generation))
 
     def _check_live(self) -> None:
         if self.deleted:
@@ -103,6 +105,8 @@ class Label(Aggregate):
 
     def _apply(self, event: LabelEvent) -> None:
         self.key = event.key
+        if isinstance(event, LabelCreated):
+            self.generation += 1
         if isinstance(event, (LabelCreated, LabelRenamed)):
             self.name, self.deleted = event.name, False
         else:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from contacts.domain.contact_fields import (
@@ -17,6 +17,7 @@ from contacts.domain.contact_fields import (
     phone_e164,
 )
 from contacts.domain.custom_fields import normalize_values
+from contacts.domain.generations import Generations, combined, generation, given_by_then, restamp
 from contacts.domain.merging import MAX_SOURCES, merge_details
 from contacts.domain.errors import ContactNotFound, InvalidContact, StaleContactRevision
 from crm_platform.aggregates import Aggregate
@@ -39,7 +40,9 @@ EDITABLE_FIELDS = (
 )
 IDENTIFYING_FIELDS = ("first_name", "last_name", "company", "emails", "phones")
 DEFAULT_PHONE_REGION = "FR"
-OptionKeys = Mapping[str, Collection[str]]  # contact field ("function", "department", "country") -> allowed keys
+# contact field ("function", "department", "country") -> allowed keys, each with its generation (generations.py)
+OptionKeys = Mapping[str, Mapping[str, int]]
+Current = Mapping[str, Mapping[str, int]]  # kind (generations.KINDS) -> key -> the key's current generation
 
 
 class Contact(Aggregate):
@@ -52,6 +55,7 @@ class Contact(Aggregate):
     def __init__(self, contact_id: str, account_id: str) -> None:
         super().__init__(contact_id, account_id)
         self.details: dict = {}
+        self.generations: Generations = {}  # what each label, custom value and option was given under
         self.created_at = ""
         self.updated_at = ""
 
@@ -65,12 +69,15 @@ class Contact(Aggregate):
         custom_field_types: dict[str, str] | None = None,
         options: OptionKeys | None = None,
         labels: list[str] = (),
+        generations: Current | None = None,
     ) -> "Contact":
-        """A new contact; `labels` are keys of live labels (the caller checks them)."""
+        """A new contact; `labels` are keys of live labels (the caller checks them), `generations` the current
+        generation of the labels, custom fields and options it is given (generations.py)."""
         contact = cls(contact_id or str(uuid.uuid4()), account_id)
         normalized = {**normalize_details(details, phone_region, custom_field_types, options),
                       "labels": list(dict.fromkeys(labels))}
-        contact._record(ContactCreated(contact.id, account_id, normalized, _now()))
+        stamps = restamp(normalized, {}, {}, generations or {})
+        contact._record(ContactCreated(contact.id, account_id, normalized, _now(), stamps))
         return contact
 
     def update(
@@ -80,57 +87,85 @@ class Contact(Aggregate):
         phone_region: str = DEFAULT_PHONE_REGION,
         custom_field_types: dict[str, str] | None = None,
         options: OptionKeys | None = None,
+        generations: Current | None = None,
     ) -> None:
-        """Replace the given fields (lists whole); `custom_fields` merges by key, a null value removes one."""
+        """Replace the given fields (lists whole); `custom_fields` merges by key, a null value removes one.
+
+        A new or changed value takes its key's current generation (from `generations`); an unchanged one
+        keeps its own.
+        """
         self._check_current(revision)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise InvalidContact("unknown fields", errors={name: ["unknown field"] for name in sorted(unknown)})
-        types = custom_field_types or {}
-        # values of fields the account has removed since are dropped, not reported
-        values = {k: v for k, v in self.details.get("custom_fields", {}).items() if k in types}
+        types, current = custom_field_types or {}, generations or {}
+        # values of fields the account has removed (or removed and added again) since are dropped, not reported
+        values = {k: v for k, v in self.details.get("custom_fields", {}).items()
+                  if k in types and not self._of_an_earlier_field(k, current.get("custom_fields") or {})}
         values = {k: v for k, v in {**values, **changes.get("custom_fields", {})}.items() if v is not None}
         merged = normalize_details({**self.details, **changes, "custom_fields": values}, phone_region, types, options)
         merged["labels"] = list(self.details.get("labels", []))
+        stamps = restamp(merged, self.details, self.generations, current)
         changed = [name for name in EDITABLE_FIELDS if merged.get(name) != self.details.get(name)]
         if changed:
-            self._record(ContactUpdated(self.id, self.account_id, merged, changed, self.created_at))
+            self._record(ContactUpdated(self.id, self.account_id, merged, changed, self.created_at, stamps))
 
-    def assign_label(self, key: str) -> bool:
-        """Give the contact a label; False (and no event) if it has it already."""
-        self._check_live()
-        labels = self.details.get("labels", [])
-        if key in labels:
-            return False
-        self._record(LabelAssigned(self.id, self.account_id, key, {**self.details, "labels": [*labels, key]}, self.created_at))
-        return True
+    def _of_an_earlier_field(self, key: str, current: Mapping[str, int]) -> bool:
+        """Whether the value was given under an earlier generation of the field than the live one."""
+        given = generation(self.generations, "custom_fields", key)
+        return given != 0 and key in current and given != current[key]
 
-    def unassign_label(self, key: str) -> bool:
-        """Take a label off the contact; False (and no event) if it does not have it."""
-        self._check_live()
-        labels = self.details.get("labels", [])
-        if key not in labels:
-            return False
-        details = {**self.details, "labels": [k for k in labels if k != key]}
-        self._record(LabelUnassigned(self.id, self.account_id, key, details, self.created_at))
-        return True
+    def assign_label(self, key: str, label_generation: int = 0) -> bool:
+        """Give the contact this generation of a label; False (and no event) if it has it already.
 
-    def remove_custom_field_value(self, key: str) -> bool:
-        """Drop the value of a custom field the account removed; False (no event) if there is none."""
-        self._check_live()
-        values = self.details.get("custom_fields", {})
-        if key not in values:
-            return False
-        details = {**self.details, "custom_fields": {k: v for k, v in values.items() if k != key}}
-        self._record(ContactUpdated(self.id, self.account_id, details, ["custom_fields"], self.created_at))
-        return True
-
-    def remove_option(self, field: str, key: str) -> bool:
-        """Forget an option the account deleted (function, department, or an address country); False if unused.
-
-        An address left with nothing but its tag goes too, as it could not be saved that way.
+        A contact that still holds an earlier generation (its clean-up has not run yet) is given this one.
         """
         self._check_live()
+        labels = self.details.get("labels", [])
+        if key in labels and generation(self.generations, "labels", key) >= label_generation:
+            return False
+        details = {**self.details, "labels": labels if key in labels else [*labels, key]}
+        stamps = restamp(details, self.details, self.generations, {})
+        stamps.setdefault("labels", {})[key] = label_generation
+        self._record(LabelAssigned(self.id, self.account_id, key, details, self.created_at, stamps))
+        return True
+
+    def unassign_label(self, key: str, ended: int | None = None) -> bool:
+        """Take a label off the contact; False (and no event) if it does not have it.
+
+        The clean-up after a deletion gives the generation it `ended`: a label given after that stays.
+        """
+        self._check_live()
+        labels = self.details.get("labels", [])
+        if key not in labels or not self._given_by_then("labels", key, ended):
+            return False
+        details = {**self.details, "labels": [k for k in labels if k != key]}
+        self._record(LabelUnassigned(self.id, self.account_id, key, details, self.created_at,
+                                     restamp(details, self.details, self.generations, {})))
+        return True
+
+    def remove_custom_field_value(self, key: str, ended: int | None = None) -> bool:
+        """Drop the value of a custom field the account removed (the generation it `ended`, or any);
+        False (no event) if there is none, or it was given after that generation."""
+        self._check_live()
+        values = self.details.get("custom_fields", {})
+        if key not in values or not self._given_by_then("custom_fields", key, ended):
+            return False
+        details = {**self.details, "custom_fields": {k: v for k, v in values.items() if k != key}}
+        self._record(ContactUpdated(self.id, self.account_id, details, ["custom_fields"], self.created_at,
+                                    restamp(details, self.details, self.generations, {})))
+        return True
+
+    def remove_option(self, field: str, key: str, ended: int | None = None) -> bool:
+        """Forget an option the account deleted (function, department, or an address country; the generation
+        it `ended`, or any); False if unused, or given after that generation.
+
+        Only the country goes from an address: the rest stays. An address that held nothing but the country
+        is left empty, and goes, as it could not be saved that way.
+        """
+        self._check_live()
+        if not self._given_by_then(field, key, ended):
+            return False
         details = dict(self.details)
         if field in OPTION_FIELDS:
             if details.get(field) != key:
@@ -141,10 +176,13 @@ class Contact(Aggregate):
             if not any(a.get("country") == key for a in addresses):
                 return False
             kept = [{k: v for k, v in a.items() if not (k == "country" and v == key)} for a in addresses]
-            details["addresses"] = [a for a in kept if a.get("street") or len(a) > 2]
+            details["addresses"] = [a for a in kept if any(v for k, v in a.items() if k != "tag")]
         self._record(ContactUpdated(self.id, self.account_id, details, [field if field in OPTION_FIELDS else "addresses"],
-                                    self.created_at))
+                                    self.created_at, restamp(details, self.details, self.generations, {})))
         return True
+
+    def _given_by_then(self, kind: str, key: str, ended: int | None) -> bool:
+        return ended is None or given_by_then(self.generations, kind, key, ended)
 
     def absorb(self, sources: list["Contact"], revision: int | None = None) -> None:
         """Merge up to five other contacts of the account into this one (see merging.py)."""
@@ -159,7 +197,8 @@ class Contact(Aggregate):
             if source.deleted or source.account_id != self.account_id:
                 raise ContactNotFound(source.id)
         details = merge_details(self.details, [source.details for source in sources])
-        self._record(ContactsMerged(self.id, self.account_id, ids, details, self.created_at))
+        stamps = combined(details, [(contact.details, contact.generations) for contact in (self, *sources)])
+        self._record(ContactsMerged(self.id, self.account_id, ids, details, self.created_at, stamps))
 
     def merged_into(self, target_id: str) -> None:
         """This contact now lives on in `target_id`: it is deleted, saying where it went."""
@@ -189,8 +228,9 @@ class Contact(Aggregate):
     def _apply(self, event: ContactEvent) -> None:
         if isinstance(event, ContactCreated):
             self.details, self.created_at = dict(event.details), event.created_at
+            self.generations = dict(event.generations or {})
         elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
-            self.details = dict(event.details)
+            self.details, self.generations = dict(event.details), dict(event.generations or {})
         elif isinstance(event, ContactDeleted):
             self.deleted = True
 

@@ -83,6 +83,7 @@ class OptionRemoved(DomainEvent):
     kind: str
     key: str
     options: list = field(default_factory=list)
+    generation: int | None = None  # the life of the key this removal ended (0: a built-in); None if stored before
 
 
 OptionListEvent = OptionListStarted | OptionAdded | OptionRenamed | OptionsReordered | OptionRemoved
@@ -108,6 +109,7 @@ class OptionList(Aggregate):
         super().__init__(option_list_id(account_id, check_kind(kind)), account_id)
         self.kind = kind
         self.options: dict[str, str] = dict(default_options(kind))  # key -> name, in display order
+        self._added: dict[str, int] = {}  # key -> times added, removed keys included (built-ins: 0): its generation
         self.started = False
 
     @classmethod
@@ -117,6 +119,11 @@ class OptionList(Aggregate):
     @property
     def keys(self) -> frozenset[str]:
         return frozenset(self.options)
+
+    @property
+    def generations(self) -> dict[str, int]:
+        """The generation of each option of the list (each time a key is added starts a new one)."""
+        return {key: self._added.get(key, 0) for key in self.options}
 
     def as_list(self) -> list[dict]:
         return [{"key": key, "name": name, "position": i} for i, (key, name) in enumerate(self.options.items())]
@@ -156,7 +163,7 @@ class OptionList(Aggregate):
 
     def remove(self, key: str) -> None:
         self._existing(key)
-        self._record(OptionRemoved(self.account_id, self.kind, key))
+        self._record(OptionRemoved(self.account_id, self.kind, key, generation=self._added.get(key, 0)))
 
     def _existing(self, key: str) -> None:
         if key not in self.options:
@@ -177,6 +184,8 @@ class OptionList(Aggregate):
             self.started = True
         elif isinstance(event, (OptionAdded, OptionRenamed)):
             self.options[event.key] = event.name
+            if isinstance(event, OptionAdded):
+                self._added[event.key] = self._added.get(event.key, 0) + 1
         elif isinstance(event, OptionsReordered):
             self.options = {key: self.options[key] for key in event.keys}
         elif isinstance(event, OptionRemoved):

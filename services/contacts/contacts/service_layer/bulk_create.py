@@ -30,7 +30,8 @@ from contacts.domain.errors import ContactNotFound, DuplicateContact
 from contacts.domain.merging import SINGLE_FIELDS, merge_details
 from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
 from contacts.service_layer import duplicates
-from contacts.service_layer.handlers import change_contact, custom_field_types, option_keys_for, phone_region_for
+from contacts.service_layer.handlers import change_contact, custom_fields_for, option_keys_for, phone_region_for
+from contacts.service_layer.label_handlers import label_generations
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
@@ -67,20 +68,24 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                                  if not (p.get("number") or "").strip().startswith("+")][:1]}
     outcomes: list[RowOutcome] = []
     fresh: list[tuple[int, Contact, list[str]]] = []  # (row index, new contact, claimed identities)
+    label_keys = lambda index: [*labels, *(row_labels[index] if row_labels else [])]  # noqa: E731
+    current_labels = label_generations(uow, account_id, [key for index in range(len(rows)) for key in label_keys(index)])
     with uow:
         # an update re-checks the matched contact's own custom values too
-        types = uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)).types if on_match == "update" else \
-            custom_field_types(uow, account_id, merged_sources)
+        fields = uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)) if on_match == "update" else \
+            custom_fields_for(uow, account_id, merged_sources)
+        types = fields.types
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
+        generations = {**options, "custom_fields": fields.generations, "labels": current_labels}
         made: list[tuple[int, Contact]] = []
         earlier = EarlierRows()
         follows: dict[int, int] = {}  # row index -> index of the earlier row of the batch that is the same person
         for index, details in enumerate(rows):
-            keys = [*labels, *(row_labels[index] if row_labels else [])]
             try:
                 contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
-                                         phone_region=region, custom_field_types=types, options=options, labels=keys)
+                                         phone_region=region, custom_field_types=types, options=options,
+                                         labels=label_keys(index), generations=generations)
             except CrmError as exc:
                 if is_transient(exc):
                     raise  # an outage is no fault of the row (see crm_platform.jobs)
@@ -105,7 +110,7 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                 duplicates.release(uow, claimed, contact.id)
                 again.append((index, Contact.create(account_id, rows[index], phone_region=region,
                                                     custom_field_types=types, options=options,
-                                                    labels=contact.details["labels"])))
+                                                    labels=contact.details["labels"], generations=generations)))
             elif position in refused:  # this very row is stored: a re-run, or the same file again
                 outcomes[index] = RowOutcome("skipped", contact.id, reason=IMPORTED_BEFORE)
         claims = duplicates.claim_identities_of_many(uow, [c for _, c in again], allow_duplicates=on_match == "create")
@@ -122,12 +127,12 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         outcomes[index] = RowOutcome("matched", outcomes[first].contact_id, reason=SAME_AS_EARLIER_ROW)
     for index, outcome in enumerate(outcomes):
         if outcome.status == "matched":
-            keys = [*labels, *(row_labels[index] if row_labels else [])]
-            outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, keys, region, types, options)
+            outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, label_keys(index), region,
+                                        types, options, generations)
     return outcomes
 
 
-def _on_match(uow, account_id, outcome, details, on_match, labels, region, types, options) -> RowOutcome:
+def _on_match(uow, account_id, outcome, details, on_match, labels, region, types, options, generations) -> RowOutcome:
     if on_match != "update":
         return RowOutcome("skipped", outcome.contact_id, reason=outcome.reason)
 
@@ -139,9 +144,9 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
         merged.update({name: row[name] for name in SINGLE_FIELDS if row.get(name)})
         merged["custom_fields"] = {**contact.details.get("custom_fields", {}), **row["custom_fields"]}
         contact.update(contact.revision, {name: merged.get(name) for name in EDITABLE_FIELDS},
-                       phone_region=region, custom_field_types=types)
+                       phone_region=region, custom_field_types=types, generations=generations)
         for key in labels:
-            contact.assign_label(key)
+            contact.assign_label(key, generations["labels"][key])
         return contact.revision != before
 
     def fill_and_claim(contact: Contact) -> bool:

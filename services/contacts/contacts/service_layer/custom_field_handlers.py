@@ -34,7 +34,9 @@ def remove_custom_field(cmd: commands.RemoveCustomField, uow: UnitOfWork) -> Non
 
 def remove_values_of_removed_field(event: CustomFieldRemoved, uow: UnitOfWork,
                                    contacts_with_value: Callable[[str, str], list[str]]) -> int:
-    """On CustomFieldRemoved: drop the field's value from every contact that has one; return how many changed."""
-    key, account = event.key, event.account_id
+    """On CustomFieldRemoved: drop the field's value from every contact given one under the generation the
+    removal ended (or before); return how many changed. A value given after the field was added again stays,
+    so a late, repeated or replayed clean-up is harmless."""
+    key, account, ended = event.key, event.account_id, event.generation or 0  # None: stored before generations
     return change_each(uow, account, contacts_with_value(account, key),
-                       lambda contact: contact.remove_custom_field_value(key))
+                       lambda contact: contact.remove_custom_field_value(key, ended))

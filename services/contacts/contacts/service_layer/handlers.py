@@ -10,7 +10,7 @@ from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.model import Contact, OptionKeys
 from contacts.domain.contact_settings import settings_id
-from contacts.domain.custom_fields import field_set_id
+from contacts.domain.custom_fields import CustomFieldSet, field_set_id
 from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
 from contacts.service_layer import duplicates
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -18,11 +18,11 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     with uow:
-        types = custom_field_types(uow, cmd.account_id, cmd.details)
+        fields = custom_fields_for(uow, cmd.account_id, cmd.details)
         options = option_keys_for(uow, cmd.account_id, cmd.details)
         region = phone_region_for(uow, cmd.account_id, cmd.details, cmd.phone_region)
-        contact = Contact.create(cmd.account_id, cmd.details, phone_region=region, custom_field_types=types,
-                                 options=options)
+        contact = Contact.create(cmd.account_id, cmd.details, phone_region=region, custom_field_types=fields.types,
+                                 options=options, generations={**options, "custom_fields": fields.generations})
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates)
         uow.contacts.add(contact)
         _commit_or_release(uow, claimed, contact.id)
@@ -33,11 +33,12 @@ def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
         before = duplicates.identity_ids(contact)
-        types = custom_field_types(uow, cmd.account_id, cmd.changes, contact.details)
+        fields = custom_fields_for(uow, cmd.account_id, cmd.changes, contact.details)
         options = option_keys_for(uow, cmd.account_id, cmd.changes)  # only what changes is checked
         # every number is read again on a change, so the region matters whenever the contact has one
         region = phone_region_for(uow, cmd.account_id, {**contact.details, **cmd.changes}, cmd.phone_region)
-        contact.update(cmd.revision, cmd.changes, phone_region=region, custom_field_types=types, options=options)
+        contact.update(cmd.revision, cmd.changes, phone_region=region, custom_field_types=fields.types, options=options,
+                       generations={**options, "custom_fields": fields.generations})
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates, skip=before)
         _commit_or_release(uow, claimed, contact.id)
         duplicates.release(uow, sorted(before - duplicates.identity_ids(contact)), contact.id)
@@ -61,22 +62,22 @@ def phone_region_for(uow: UnitOfWork, account_id: str, details: dict, default: s
 
 
 def option_keys_for(uow: UnitOfWork, account_id: str, details: dict) -> OptionKeys:
-    """The allowed keys of each option list these details use (lists they do not use are not read)."""
+    """The allowed keys, with their generations, of each option list these details use (others are not read)."""
     used = {"function": bool(details.get("function")), "department": bool(details.get("department")),
             "country": any(a.get("country") for a in details.get("addresses") or [])}
-    return {field: uow.option_lists.find_or_blank(account_id, option_list_id(account_id, KIND_OF_FIELD[field])).keys
-            for field, is_used in used.items() if is_used}
+    return {field: uow.option_lists.find_or_blank(account_id, option_list_id(account_id, KIND_OF_FIELD[field]))
+            .generations for field, is_used in used.items() if is_used}
 
 
-def custom_field_types(uow: UnitOfWork, account_id: str, *sources: dict) -> dict[str, str]:
-    """The account's custom field types, read only when a custom field value is involved.
+def custom_fields_for(uow: UnitOfWork, account_id: str, *sources: dict) -> CustomFieldSet:
+    """The account's custom field definitions (types, generations), read only when a custom value is involved.
 
     Most commands carry none, and skipping the read keeps them off a lookup
-    that misses (a scan on FerretDB) for accounts that defined no field.
+    that misses (a scan on FerretDB) for accounts that defined no field: they get an empty set.
     """
     if not any(source.get("custom_fields") for source in sources):
-        return {}
-    return uow.custom_fields.find_or_blank(account_id, field_set_id(account_id)).types
+        return CustomFieldSet(account_id)
+    return uow.custom_fields.find_or_blank(account_id, field_set_id(account_id))
 
 
 def _commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:

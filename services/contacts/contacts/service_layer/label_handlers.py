@@ -65,8 +65,8 @@ def delete_label(cmd: commands.DeleteLabel, uow: UnitOfWork) -> None:
 
 def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
     def change(contact: Contact) -> bool:
-        _live(uow, cmd.account_id, cmd.key)  # contacts may only carry labels that exist
-        return contact.assign_label(cmd.key)
+        label = _live(uow, cmd.account_id, cmd.key)  # contacts may only carry labels that exist
+        return contact.assign_label(cmd.key, label.generation)
 
     return change_contact(uow, cmd.account_id, cmd.contact_id, change)[0]
 
@@ -111,12 +111,22 @@ def _new_or_revived(uow: UnitOfWork, account_id: str, name: str, key: str | None
 
 
 def remove_deleted_label(event: LabelDeleted, uow: UnitOfWork, contacts_with_label: ContactsWith) -> int:
-    """On LabelDeleted: take the label off every contact that has it; return how many changed.
+    """On LabelDeleted: take the label off every contact given it under the generation the deletion ended
+    (or before); return how many changed.
 
-    Idempotent (unassigning a missing label records nothing), so re-delivery is harmless.
+    A contact given the label after its key was created again keeps it, so the clean-up may run late, twice
+    or on a replay of the log: it changes nothing it should not (and nothing at all the second time).
     """
-    key, account = event.key, event.account_id
-    return change_each(uow, account, contacts_with_label(account, key), lambda contact: contact.unassign_label(key))
+    key, account, ended = event.key, event.account_id, event.generation or 0  # None: stored before generations
+    return change_each(uow, account, contacts_with_label(account, key),
+                       lambda contact: contact.unassign_label(key, ended))
+
+
+def label_generations(uow: UnitOfWork, account_id: str, keys: list[str]) -> dict[str, int]:
+    """The current generation of each of these labels (what a contact given them now is given)."""
+    with uow:
+        found = {key: uow.labels.find(account_id, label_id(account_id, key)) for key in dict.fromkeys(keys)}
+    return {key: label.generation if label is not None else 0 for key, label in found.items()}
 
 
 def give_new_account_its_labels(event: AccountCreated, uow: UnitOfWork, default_labels: tuple[str, ...]) -> int:

@@ -43,9 +43,13 @@ def remove_option(cmd: commands.RemoveOption, uow: UnitOfWork) -> None:
 
 
 def take_removed_option_off_contacts(event: OptionRemoved, uow: UnitOfWork, contacts_using: ContactsUsingOption) -> int:
-    """On OptionRemoved: forget the option on every contact using it; return how many changed.
+    """On OptionRemoved: forget the option on every contact given it under the generation the removal ended
+    (or before); return how many changed.
 
-    Idempotent (a contact without the option records nothing), so re-delivery is harmless.
+    A contact given the option after it was added again keeps it, and a contact without it records nothing,
+    so a late, repeated or replayed clean-up is harmless.
     """
     account, key, field = event.account_id, event.key, CONTACT_FIELD[event.kind]
-    return change_each(uow, account, contacts_using(account, field, key), lambda contact: contact.remove_option(field, key))
+    ended = event.generation or 0  # None: stored before generations were recorded
+    return change_each(uow, account, contacts_using(account, field, key),
+                       lambda contact: contact.remove_option(field, key, ended))

@@ -1,4 +1,6 @@
 """Labels through the contacts API on the real MongoDB server (read models fed by hand; e2e runs the worker)."""
+from crm_platform.message_bus import EventsToBus
+
 from .conftest import headers
 
 
@@ -61,3 +63,24 @@ def test_labels_are_listed_in_the_account_order(client, container):
     project_all(container)
     listed = [label["key"] for label in client.get("/v1/labels", headers=headers()).get_json()["items"]]
     assert listed == ["prospect", "client", "fournisseur", "partenaire"]
+
+
+def test_a_late_clean_up_of_a_deleted_label_spares_the_contacts_given_it_after_it_came_back(client, container):
+    old, new = (client.post("/v1/contacts", json={"first_name": name}, headers=headers()).get_json()["id"]
+                for name in ("Ancien", "Nouveau"))
+    client.post("/v1/labels", json={"name": "VIP"}, headers=headers())
+    client.put(f"/v1/contacts/{old}/labels/vip", headers=headers())
+    assert client.delete("/v1/labels/vip", headers=headers()).status_code == 204
+    deleted = list(container.event_store.read_all())[-1]
+    assert deleted.event_type == "LabelDeleted"
+    assert client.post("/v1/labels", json={"name": "VIP"}, headers=headers()).status_code == 201  # back, same key
+    assert client.put(f"/v1/contacts/{new}/labels/vip", headers=headers()).status_code == 200
+    project_all(container)  # the read model lists both as holding "vip"
+    clean_up = EventsToBus(container.codec, container.bus)  # what the worker's clean-up consumer does
+    clean_up(deleted)
+    clean_up(deleted)  # delivered again
+    project_all(container)
+    assert client.get(f"/v1/contacts/{old}", headers=headers()).get_json()["labels"] == []
+    assert client.get(f"/v1/contacts/{new}", headers=headers()).get_json()["labels"] == ["vip"]
+    listed = client.get("/v1/contacts?labels_any=vip", headers=headers()).get_json()["items"]
+    assert [contact["id"] for contact in listed] == [new]

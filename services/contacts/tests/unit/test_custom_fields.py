@@ -81,7 +81,7 @@ def test_removing_a_field_removes_its_values_from_every_contact(uow):
     custom_field_handlers.remove_custom_field(commands.RemoveCustomField("acct-1", "ca"), uow)
     with pytest.raises(CustomFieldNotFound):
         custom_field_handlers.remove_custom_field(commands.RemoveCustomField("acct-1", "ca"), uow)
-    removed = CustomFieldRemoved("acct-1", "ca")
+    removed = CustomFieldRemoved("acct-1", "ca", generation=1)  # the removal of the field's first generation
     holders = lambda account, key: [a.id, b.id]  # noqa: E731
     assert custom_field_handlers.remove_values_of_removed_field(removed, uow, holders) == 1
     assert custom_field_handlers.remove_values_of_removed_field(removed, uow, holders) == 0

@@ -102,7 +102,7 @@ def test_deleting_a_label_takes_it_off_every_contact_and_is_idempotent(uow):
         label_handlers.assign_label(commands.AssignLabel("acct-1", c.id, "vip"), uow)
     handlers.delete_contact(commands.DeleteContact("acct-1", b.id, None), uow)
     label_handlers.delete_label(commands.DeleteLabel("acct-1", "vip"), uow)
-    deleted = LabelDeleted("label:acct-1:vip", "acct-1", "vip")
+    deleted = LabelDeleted("label:acct-1:vip", "acct-1", "vip", generation=1)  # the deletion of its first generation
     holders = lambda account, key: [a.id, b.id]  # noqa: E731 -- b was deleted meanwhile
     assert label_handlers.remove_deleted_label(deleted, uow, holders) == 1
     assert label_handlers.remove_deleted_label(deleted, uow, holders) == 0  # re-delivery: nothing left to do
