@@ -4,6 +4,7 @@ import threading
 import time
 
 from kafka.structs import TopicPartition
+from pymongo.errors import AutoReconnect
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
@@ -153,3 +154,25 @@ def test_a_write_the_database_refuses_is_dead_lettered_and_the_next_account_is_a
     assert view.find_one({"_id": "fine"})["n"] == 1 and consumer.dead_lettered == 1
     [dead] = read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=1)
     assert dead.key == b"poison" and dict(dead.headers)["dead_letter_error"].startswith(b"WriteError")
+
+
+def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lettered(infra, mongo_db, topic_namespace):
+    """An outage is no fault of the event: more failures than max_attempts, then the database is back."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=1)
+    view = mongo_db["things"]
+    failures = {"left": 5}  # more than max_attempts below
+
+    def project(envelope):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise AutoReconnect("connection closed")  # what pymongo raises when the server goes away
+        versioned_upsert(view, envelope.aggregate_id, envelope.aggregate_version, {"n": 1})
+
+    publish(infra.kafka_bootstrap, topic, [("a", event("a", 1).to_json_bytes()), ("b", event("b", 1).to_json_bytes())])
+    consumer = EventConsumer(
+        "things.outage", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}outage", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), project, max_attempts=3, retry_delay_s=0.01)
+    run_until(consumer, lambda: view.count_documents({}) == 2)
+    assert failures["left"] == 0 and consumer.dead_lettered == 0
+    assert read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=0, timeout_s=2) == []
