@@ -87,11 +87,12 @@ def create(uow, account="acct-1", **details):
     return handlers.create_contact(commands.CreateContact(account, details), uow)
 
 
-def merge(uow, target, *sources, account="acct-1", notes=None, revision=None):
+def merge(uow, target, *sources, account="acct-1", notes=None, revision=None, attachments=None):
+    """The merge handler, with what the notes and attachments read models would answer (by contact id)."""
     notes_of = lambda account_id, contact_id: (notes or {}).get(contact_id, [])  # noqa: E731
     return merge_handlers.merge_contacts(
         commands.MergeContacts(account, target.id, [s.id for s in sources], revision), uow, notes_of,
-        attachment_ids_of=lambda account_id, contact_id: [])
+        attachment_ids_of=lambda account_id, contact_id: (attachments or {}).get(contact_id, []))
 
 
 def test_lists_are_combined_without_losing_values_and_the_target_wins_single_values():
@@ -245,7 +246,7 @@ def test_two_opposite_merges_at_the_same_time_keep_one_contact_with_both(store, 
     b = create(uow, first_name="B", emails=[{"address": "b@x.fr"}])
     low, high = sorted((a, b), key=lambda c: c.id)
     target, source = (low, high) if first_target == "lower id" else (high, low)
-    attachment_handlers.add_attachment(
+    attachment = attachment_handlers.add_attachment(
         commands.AddAttachment("acct-1", source.id, "devis.pdf", "application/pdf", PDF, 10**6), uow)
     refused = []
 
@@ -261,7 +262,7 @@ def test_two_opposite_merges_at_the_same_time_keep_one_contact_with_both(store, 
     else:
         store.after("AttachmentMoved", the_opposite_merge)
     try:
-        merge(uow, target, source)
+        merge(uow, target, source, attachments={source.id: [attachment.id]})  # the read model shows the file
     except (Conflict, NotFound) as exc:
         refused.append(exc)
     survivors = [c for c in (live(uow, a.id), live(uow, b.id)) if c is not None]
