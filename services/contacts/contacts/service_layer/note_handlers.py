@@ -7,15 +7,18 @@ from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
 from contacts.domain.notes import Note, NoteNotFound
+from contacts.service_layer import holdings
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
 def add_note(cmd: commands.AddNote, uow: UnitOfWork) -> Note:
+    """The new note, stored then filed in its contact's holdings (a merge meanwhile takes it along)."""
     with uow:
         uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         note = Note.add(cmd.account_id, cmd.contact_id, cmd.kind, cmd.text)
         uow.notes.add(note)
         uow.commit()
+    holdings.file_items(uow, cmd.account_id, cmd.contact_id, note_ids=[note.id])
     return note
 
 

@@ -310,7 +310,7 @@ def test_notes_and_files_the_read_model_does_not_show_yet_follow_the_merge(uow, 
     attachment = attachment_handlers.add_attachment(
         commands.AddAttachment("acct-1", source.id, "devis.pdf", "application/pdf", PDF, 10**6), uow)
     merge(uow, target, source, notes={})  # the read models have not projected them yet
-    assert note_handlers.edit_note(commands.EditNote("acct-1", target.id, note.id, note.revision, None, "Rappelé"),
+    assert note_handlers.edit_note(commands.EditNote("acct-1", target.id, note.id, note.revision + 1, None, "Rappelé"),
                                    uow).contact_id == target.id
     moved = attachment_handlers.get_attachment("acct-1", target.id, attachment.id, uow)
     assert b"".join(attachment_handlers.open_attachment("acct-1", target.id, moved.id, uow)[2]) == PDF
