@@ -48,7 +48,7 @@ class LabelAssignmentPayload(ContactStatePayload):
 
 class ContactsMergedPayload(ContactStatePayload):
     source_ids = _keys()
-    source_revisions = fields.List(fields.Integer(), load_default=list, metadata={
+    source_revisions = fields.List(fields.Integer(), load_default=None, allow_none=True, metadata={
         "description": "each source's revision taken in, in the order of source_ids; absent from older events"})
 
 

@@ -75,8 +75,8 @@ class ContactsMerged(ContactEvent):
     source_ids: list
     details: dict
     created_at: str = ""
-    # each source's revision whose details were taken in (same order as source_ids); empty in older events
-    source_revisions: list = field(default_factory=list)
+    # each source's revision whose details were taken in (same order as source_ids); None in older events
+    source_revisions: list | None = None
 
 
 @dataclass(frozen=True)
