@@ -357,3 +357,12 @@ def test_a_merge_retried_after_its_first_step_takes_the_sources_in_only_once(sto
     merge(uow, target, source)
     assert len(events_of(store, target.id, "ContactsMerged")) == 1
     assert live(uow, source.id) is None
+
+
+def test_a_note_an_import_brought_follows_the_merge_without_the_read_model(uow):
+    target, source = create(uow, first_name="T"), create(uow, first_name="S")
+    cmd = commands.AddImportedNote("acct-1", source.id, "import-1", 2, "Rencontrée au salon")
+    assert note_handlers.add_imported_note(cmd, uow) is True
+    merge(uow, target, source, notes={})
+    with uow:
+        assert uow.notes.get("acct-1", note_handlers.imported_note_id(cmd)).contact_id == target.id
