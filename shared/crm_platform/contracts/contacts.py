@@ -48,6 +48,8 @@ class LabelAssignmentPayload(ContactStatePayload):
 
 class ContactsMergedPayload(ContactStatePayload):
     source_ids = _keys()
+    source_revisions = fields.List(fields.Integer(), load_default=None, allow_none=True, metadata={
+        "description": "each source's revision taken in, in the order of source_ids; absent from older events"})
 
 
 class ContactDeletedPayload(PayloadSchema):
@@ -138,6 +140,17 @@ class AttachmentMovedPayload(AttachmentPayload):
     from_contact_id = required_id()
 
 
+class ItemsFiledPayload(PayloadSchema):
+    contact_id = required_id()
+    note_ids = _keys()
+    attachment_ids = _keys()
+
+
+class HoldingsHandedOverPayload(PayloadSchema):
+    contact_id = required_id()
+    to_contact_id = required_id()
+
+
 class _QueryPairSchema(PayloadSchema):
     name = _text()
     value = fields.Raw(required=True)
@@ -179,6 +192,8 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("AttachmentAdded", AttachmentPayload),
     EventContract("AttachmentMoved", AttachmentMovedPayload),
     EventContract("AttachmentDeleted", ContactItemDeletedPayload),
+    EventContract("ItemsFiled", ItemsFiledPayload),
+    EventContract("HoldingsHandedOver", HoldingsHandedOverPayload),
     EventContract("SavedViewCreated", SavedViewPayload),
     EventContract("SavedViewChanged", SavedViewPayload),
     EventContract("SavedViewDeleted", NoPayload),

@@ -37,3 +37,10 @@ class DuplicateContact(Conflict):
             existing_contact_id=existing_contact_id,
             matched=matched,
         )
+
+
+class MergeNotFinished(Conflict):
+    """A merge stopped before deleting a source, leaving nothing lost: sending it again (or another first) finishes it."""
+
+    title = "Merge not finished"
+    slug = "merge-not-finished"

@@ -82,6 +82,8 @@ class ContactsMerged(ContactEvent):
     details: dict
     created_at: str = ""
     generations: dict | None = None  # None in events stored before generations were recorded
+    # each source's revision whose details were taken in (same order as source_ids); None in older events
+    source_revisions: list | None = None
 
 
 @dataclass(frozen=True)

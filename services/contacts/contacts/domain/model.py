@@ -58,6 +58,8 @@ class Contact(Aggregate):
         self.generations: Generations = {}  # what each label, custom value and option was given under
         self.created_at = ""
         self.updated_at = ""
+        self.absorbed: dict[str, int] = {}  # contacts merged into this one -> the revision whose details it took in
+        self.merged_into_id: str | None = None  # where a merged contact went
 
     @classmethod
     def create(
@@ -185,20 +187,20 @@ class Contact(Aggregate):
         return ended is None or given_by_then(self.generations, kind, key, ended)
 
     def absorb(self, sources: list["Contact"], revision: int | None = None) -> None:
-        """Merge up to five other contacts of the account into this one (see merging.py)."""
+        """Merge up to five other contacts of the account into this one (see merging.py), noting the revision of
+        each source taken in (a source changed since is taken in again before it is deleted)."""
         if revision is not None:
             self._check_current(revision)
         self._check_live()
         ids = [source.id for source in sources]
-        if not 1 <= len(ids) <= MAX_SOURCES or len(set(ids)) != len(ids) or self.id in ids:
-            raise InvalidContact("give 1 to 5 distinct contacts other than the target", errors={
-                "source_ids": [f"1 to {MAX_SOURCES} distinct contact ids, not the target's"]})
+        check_sources(self.id, ids)
         for source in sources:
             if source.deleted or source.account_id != self.account_id:
                 raise ContactNotFound(source.id)
         details = merge_details(self.details, [source.details for source in sources])
         stamps = combined(details, [(contact.details, contact.generations) for contact in (self, *sources)])
-        self._record(ContactsMerged(self.id, self.account_id, ids, details, self.created_at, stamps))
+        self._record(ContactsMerged(self.id, self.account_id, ids, details, self.created_at, generations=stamps,
+                                    source_revisions=[source.revision for source in sources]))
 
     def merged_into(self, target_id: str) -> None:
         """This contact now lives on in `target_id`: it is deleted, saying where it went."""
@@ -232,7 +234,16 @@ class Contact(Aggregate):
         elif isinstance(event, (ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)):
             self.details, self.generations = dict(event.details), dict(event.generations or {})
         elif isinstance(event, ContactDeleted):
-            self.deleted = True
+            self.deleted, self.merged_into_id = True, event.merged_into
+        if isinstance(event, ContactsMerged):  # older events did not note the revisions: 0 is none of them
+            self.absorbed.update(zip(event.source_ids, event.source_revisions or [0] * len(event.source_ids)))
+
+
+def check_sources(target_id: str, source_ids: list[str]) -> None:
+    """1 to 5 distinct contacts other than the target; InvalidContact otherwise."""
+    if not 1 <= len(source_ids) <= MAX_SOURCES or len(set(source_ids)) != len(source_ids) or target_id in source_ids:
+        raise InvalidContact("give 1 to 5 distinct contacts other than the target", errors={
+            "source_ids": [f"1 to {MAX_SOURCES} distinct contact ids, not the target's"]})
 
 
 def normalize_details(

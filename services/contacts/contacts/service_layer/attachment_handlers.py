@@ -2,11 +2,12 @@
 
 A content is written to the blob store before its event is committed and
 deleted again if the commit fails; the blobs of a replaced, moved or deleted
-file are deleted once the commit that let go of them is done.
+file are deleted once the commit that let go of them is done. A new file or
+picture is then filed in its contact's holdings, so that a merge finds it
+(moving.py moves them).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterator
 
@@ -16,15 +17,10 @@ from crm_platform.personal_data import SubjectErased
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands
-from contacts.domain.attachments import (
-    PROFILE_PICTURE,
-    Attachment,
-    AttachmentNotFound,
-    NoProfilePicture,
-    StoredFile,
-    picture_id,
-)
+from contacts.domain.attachments import Attachment, AttachmentNotFound, NoProfilePicture, StoredFile, picture_id
 from contacts.domain.file_types import IMAGE_TYPES, CheckedFile, check_file
+from contacts.service_layer import holdings
+from contacts.service_layer.moving import attachment_of, discarded_unless_committed
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -33,12 +29,13 @@ def add_attachment(cmd: commands.AddAttachment, uow: UnitOfWork) -> Attachment:
     if checked.content_type in IMAGE_TYPES:
         images.check_image(cmd.data, checked.content_type)
     written: list[str] = []
-    with uow, _discarded_unless_committed(uow.files, written):
+    with uow, discarded_unless_committed(uow.files, written):
         uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         file = _store(uow, cmd.contact_id, checked, cmd.data, written)
         attachment = Attachment.add_file(cmd.account_id, cmd.contact_id, file)
         uow.attachments.add(attachment)
         uow.commit()
+    holdings.file_items(uow, cmd.account_id, cmd.contact_id, attachment_ids=[attachment.id])
     return attachment
 
 
@@ -48,7 +45,7 @@ def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Att
     images.check_image(cmd.data, checked.content_type)
     small, small_type = images.thumbnail(cmd.data, checked.content_type)
     written: list[str] = []
-    with uow, _discarded_unless_committed(uow.files, written):
+    with uow, discarded_unless_committed(uow.files, written):
         uow.contacts.get(cmd.account_id, cmd.contact_id)
         thumbnail = uow.files.store(cmd.contact_id, small, small_type)
         written.append(thumbnail.blob_id)
@@ -58,12 +55,13 @@ def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Att
         uow.commit()
     if replaced is not None:
         uow.files.discard(replaced.blob_ids)
+    holdings.file_items(uow, cmd.account_id, cmd.contact_id, attachment_ids=[picture.id])
     return picture
 
 
 def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork) -> None:
     with uow:
-        attachment = _attachment_of(uow, cmd.account_id, cmd.contact_id, cmd.attachment_id)
+        attachment = attachment_of(uow, cmd.account_id, cmd.contact_id, cmd.attachment_id)
         attachment.delete()
         uow.commit()
     uow.files.discard(attachment.file.blob_ids)
@@ -79,25 +77,11 @@ def delete_profile_picture(cmd: commands.DeleteProfilePicture, uow: UnitOfWork) 
     uow.files.discard(picture.file.blob_ids)
 
 
-def move_attachments(cmd: commands.MoveAttachments, uow: UnitOfWork) -> list[str]:
-    """Re-point a contact's attachments to another contact (for a merge); the ids now on that contact.
-
-    Each content is copied, sealed with the target contact's key, and the
-    original deleted. The target keeps its own profile picture if it has one,
-    and then gets the other as a plain file. Safe to repeat after a failure.
-    """
-    with uow:
-        uow.contacts.get(cmd.account_id, cmd.to_contact_id)
-    moved = [attachment_id for attachment_id in cmd.attachment_ids if _move_file(cmd, attachment_id, uow)]
-    picture = _move_picture(cmd, uow)
-    return moved + ([picture] if picture else [])
-
-
 def get_attachment(account_id: str, contact_id: str, attachment_id: str, uow: UnitOfWork) -> Attachment:
     """A live attachment of a live contact, read from its events: there the moment it was added."""
     with uow:
         uow.contacts.get(account_id, contact_id)
-        return _attachment_of(uow, account_id, contact_id, attachment_id)
+        return attachment_of(uow, account_id, contact_id, attachment_id)
 
 
 def open_attachment(account_id: str, contact_id: str, attachment_id: str,
@@ -118,14 +102,6 @@ def open_profile_picture(account_id: str, contact_id: str, uow: UnitOfWork,
     return picture, *_open(uow.files, picture, thumbnail, NoProfilePicture(contact_id))
 
 
-def _attachment_of(uow: UnitOfWork, account_id: str, contact_id: str, attachment_id: str) -> Attachment:
-    """A live attachment of this contact; AttachmentNotFound for another contact's, a deleted or an erased one."""
-    attachment = uow.attachments.get(account_id, attachment_id)
-    if attachment.contact_id != contact_id:
-        raise AttachmentNotFound(attachment_id)
-    return attachment
-
-
 def _open(files: AttachmentFiles, attachment: Attachment, thumbnail: bool,
           missing: Exception) -> tuple[BlobInfo, Iterator[bytes]]:
     blob_id = attachment.file.thumbnail_blob_id if thumbnail else attachment.file.blob_id
@@ -137,65 +113,7 @@ def _open(files: AttachmentFiles, attachment: Attachment, thumbnail: bool,
         raise missing from None
 
 
-def _move_file(cmd: commands.MoveAttachments, attachment_id: str, uow: UnitOfWork) -> bool:
-    written: list[str] = []
-    with uow, _discarded_unless_committed(uow.files, written):
-        try:
-            attachment = _attachment_of(uow, cmd.account_id, cmd.from_contact_id, attachment_id)
-        except AttachmentNotFound:
-            return False  # moved already, or deleted
-        if attachment.kind == PROFILE_PICTURE:
-            return False  # it moves with _move_picture: a picture's id is its contact's
-        original = attachment.file
-        attachment.move_to(cmd.to_contact_id, _copy(uow, original, cmd, written))
-        uow.commit()
-    uow.files.discard(original.blob_ids)
-    return True
-
-
-def _move_picture(cmd: commands.MoveAttachments, uow: UnitOfWork) -> str | None:
-    with uow:
-        source = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.from_contact_id))
-    if not source.live:
-        return None
-    original = source.file
-    written: list[str] = []
-    with uow, _discarded_unless_committed(uow.files, written):
-        target = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.to_contact_id))
-        if target.live:
-            target = Attachment.add_file(cmd.account_id, cmd.to_contact_id,
-                                         _copy(uow, replace(original, thumbnail_blob_id=None), cmd, written))
-            uow.attachments.add(target)
-        else:
-            target.set_as_picture(_copy(uow, original, cmd, written))
-        uow.commit()
-    with uow:
-        uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.from_contact_id)).delete()
-        uow.commit()
-    uow.files.discard(original.blob_ids)
-    return target.id
-
-
 def _store(uow: UnitOfWork, contact_id: str, checked: CheckedFile, data: bytes, written: list[str]) -> StoredFile:
     blob = uow.files.store(contact_id, data, checked.content_type)
     written.append(blob.blob_id)
     return StoredFile(checked.file_name, checked.content_type, checked.size, blob.sha256, blob.blob_id)
-
-
-def _copy(uow: UnitOfWork, file: StoredFile, cmd: commands.MoveAttachments, written: list[str]) -> StoredFile:
-    """The file's blobs copied from one contact to the other, sealed with the other's key."""
-    copies = {}
-    for blob_id in file.blob_ids:
-        copies[blob_id] = uow.files.copy(blob_id, cmd.from_contact_id, cmd.to_contact_id).blob_id
-        written.append(copies[blob_id])
-    return replace(file, blob_id=copies[file.blob_id], thumbnail_blob_id=copies.get(file.thumbnail_blob_id))
-
-
-@contextmanager
-def _discarded_unless_committed(files: AttachmentFiles, written: list[str]):
-    """Delete the blobs listed in `written` if the block fails (its events were not stored)."""
-    try:
-        yield
-    except BaseException:
-        files.discard(written)
-        raise

@@ -7,15 +7,18 @@ from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
 from contacts.domain.notes import Note, NoteNotFound
+from contacts.service_layer import holdings
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
 def add_note(cmd: commands.AddNote, uow: UnitOfWork) -> Note:
+    """The new note, stored then filed in its contact's holdings (a merge meanwhile takes it along)."""
     with uow:
         uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         note = Note.add(cmd.account_id, cmd.contact_id, cmd.kind, cmd.text)
         uow.notes.add(note)
         uow.commit()
+    holdings.file_items(uow, cmd.account_id, cmd.contact_id, note_ids=[note.id])
     return note
 
 
@@ -31,15 +34,17 @@ def add_imported_note(cmd: commands.AddImportedNote, uow: UnitOfWork) -> bool:
     """Add the row's note unless a run of its batch did already; whether it was added now."""
     note_id = imported_note_id(cmd)
     with uow:
-        if uow.notes.ever_existed(note_id):
-            return False
-        uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
-        uow.notes.add(Note.add(cmd.account_id, cmd.contact_id, "note", cmd.text, note_id=note_id))
-        try:
-            uow.commit()
-        except ConcurrencyConflict:  # another run of the batch added it meanwhile
-            return False
-    return True
+        added = not uow.notes.ever_existed(note_id)
+        if added:
+            uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
+            uow.notes.add(Note.add(cmd.account_id, cmd.contact_id, "note", cmd.text, note_id=note_id))
+            try:
+                uow.commit()
+            except ConcurrencyConflict:  # another run of the batch added it meanwhile (and files it)
+                return False
+    # filed by this run, or again by a run after one that stopped before filing it (nothing new if it was)
+    holdings.file_items(uow, cmd.account_id, cmd.contact_id, note_ids=[note_id])
+    return added
 
 
 def edit_note(cmd: commands.EditNote, uow: UnitOfWork) -> Note:

@@ -10,6 +10,7 @@ from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain.attachments import Attachment
 from contacts.domain.contact_settings import ContactSettings
 from contacts.domain.custom_fields import CustomFieldSet
+from contacts.domain.holdings import ContactHoldings
 from contacts.domain.labels import Label, LabelOrder
 from contacts.domain.model import Contact
 from contacts.domain.notes import Note
@@ -20,7 +21,7 @@ from contacts.domain.saved_views import SavedView
 class UnitOfWork(KernelUnitOfWork):
     aggregates = {"contacts": Contact, "labels": Label, "label_order": LabelOrder, "custom_fields": CustomFieldSet,
                   "notes": Note, "attachments": Attachment, "saved_views": SavedView, "option_lists": OptionList,
-                  "settings": ContactSettings}
+                  "settings": ContactSettings, "holdings": ContactHoldings}
 
     def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims,
                  files: AttachmentFiles | None = None) -> None:

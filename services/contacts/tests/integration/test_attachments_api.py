@@ -9,7 +9,7 @@ from PIL import Image
 from contacts import views
 from contacts.domain.events import data_subject
 from contacts.domain import commands
-from contacts.service_layer import attachment_handlers
+from contacts.service_layer import moving
 
 from .conftest import headers
 
@@ -183,8 +183,8 @@ def test_moving_attachments_to_another_contact_for_a_merge(client, container):
     project_all(container)
     ids = views.attachment_ids_of(container.attachments_projection.collection, "acct-1", source)
     assert ids == [attachment["id"]]
-    moved = attachment_handlers.move_attachments(commands.MoveAttachments("acct-1", source, target, tuple(ids)),
-                                                 container.unit_of_work())
+    moved = moving.move_attachments(commands.MoveAttachments("acct-1", source, target, tuple(ids)),
+                                    container.unit_of_work())
     assert moved == [attachment["id"], f"picture-{target}"]
     assert client.get(f"/v1/contacts/{target}/attachments/{attachment['id']}/content", headers=headers()).data == PDF
     assert client.get(attachment["download_url"], headers=headers()).status_code == 404

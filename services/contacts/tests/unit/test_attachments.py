@@ -21,7 +21,7 @@ from contacts.domain.attachments import (
 )
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.file_types import IMAGE_TYPES, EmptyFile, FileContentMismatch, check_file, clean_file_name
-from contacts.service_layer import attachment_handlers as files, handlers
+from contacts.service_layer import attachment_handlers as files, handlers, moving
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 PDF = b"%PDF-1.7\n" + b"x" * 3000
@@ -220,8 +220,8 @@ def test_moving_attachments_reseals_them_for_the_other_contact_and_is_safe_to_re
     attachment = attach(uow, source.id)
     set_picture(uow, source.id, image(300, 300))
     cmd = commands.MoveAttachments("acct-1", source.id, target.id, (attachment.id,))
-    assert files.move_attachments(cmd, uow) == [attachment.id, picture_id(target.id)]
-    assert files.move_attachments(cmd, uow) == []
+    assert moving.move_attachments(cmd, uow) == [attachment.id, picture_id(target.id)]
+    assert moving.move_attachments(cmd, uow) == []
     with pytest.raises(AttachmentNotFound):
         files.open_attachment("acct-1", source.id, attachment.id, uow)
     cipher.shred(data_subject(source.id))  # the copies do not depend on the old contact's key
@@ -234,7 +234,7 @@ def test_a_target_with_a_picture_keeps_it_and_gets_the_other_as_a_file(uow):
     source, target = contact(uow), contact(uow)
     set_picture(uow, source.id, image(300, 300))
     own = set_picture(uow, target.id, image(64, 64))
-    [moved] = files.move_attachments(commands.MoveAttachments("acct-1", source.id, target.id, ()), uow)
+    [moved] = moving.move_attachments(commands.MoveAttachments("acct-1", source.id, target.id, ()), uow)
     assert moved != own.id
     as_file = files.get_attachment("acct-1", target.id, moved, uow)
     assert as_file.kind == "file" and as_file.file.thumbnail_blob_id is None
