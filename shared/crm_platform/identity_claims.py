@@ -50,6 +50,10 @@ class IdentityClaims(abc.ABC):
     def release(self, identity: str, owner: str) -> None:
         """Drop the claim if `owner` holds it."""
 
+    @abc.abstractmethod
+    def release_all(self, owner: str) -> int:
+        """Drop every claim `owner` holds, stale ones too (the owner was erased); how many were dropped."""
+
 
 class MongoIdentityClaims(IdentityClaims):
     """Claims as documents `{_id: identity, <owner_field>: owner, claimed_at}` of one collection."""
@@ -89,6 +93,10 @@ class MongoIdentityClaims(IdentityClaims):
         held = self.holder(identity)
         if held is not None and held.owner == owner:
             self._claims.delete_one({"_id": identity, self._owner: owner})
+
+    def release_all(self, owner: str) -> int:
+        # Not indexed by owner: an erasure is rare, and this is its only query by owner.
+        return self._claims.delete_many({self._owner: owner}).deleted_count
 
 
 def _now() -> datetime:

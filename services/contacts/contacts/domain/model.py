@@ -26,6 +26,7 @@ from contacts.domain.events import (
     CONTACT_EVENTS,
     ContactCreated,
     ContactDeleted,
+    ContactErased,
     ContactEvent,
     ContactsMerged,
     ContactUpdated,
@@ -54,6 +55,7 @@ class Contact(Aggregate):
         self.details: dict = {}
         self.created_at = ""
         self.updated_at = ""
+        self.erased = False
 
     @classmethod
     def create(
@@ -173,6 +175,20 @@ class Contact(Aggregate):
             raise ContactNotFound(self.id)
         self._record(ContactDeleted(self.id, self.account_id))
 
+    @classmethod
+    def to_erase(cls, contact_id: str, account_id: str, revision: int) -> "Contact":
+        """The contact at `revision`, to record its erasure: its details are not needed (nor, once shredded, readable)."""
+        contact = cls(contact_id, account_id)
+        contact.revision = revision
+        return contact
+
+    def erase(self) -> bool:
+        """The person is erased (live or deleted, the contact is gone for good); False if it was erased already."""
+        if self.erased:
+            return False
+        self._record(ContactErased(self.id, self.account_id))
+        return True
+
     def _check_live(self) -> None:
         if self.deleted:
             raise ContactNotFound(self.id)
@@ -193,6 +209,8 @@ class Contact(Aggregate):
             self.details = dict(event.details)
         elif isinstance(event, ContactDeleted):
             self.deleted = True
+        elif isinstance(event, ContactErased):
+            self.deleted = self.erased = True
 
 
 def normalize_details(

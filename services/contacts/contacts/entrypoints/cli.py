@@ -11,6 +11,7 @@ from crm_platform.projections import replay
 
 from contacts import config
 from contacts.bootstrap import Container
+from contacts.domain import commands
 
 
 def rebuild_projection(container: Container) -> int:
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contacts", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-projection", help="rebuild every read model of the service from the event store")
+    erase = sub.add_parser("erase-contact", help="erase a person: the contact and every contact merged with it")
+    erase.add_argument("--account", required=True)
+    erase.add_argument("--contact", required=True)
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
@@ -40,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         count = rebuild_projection(Container(settings))
         print(f"replayed {count} events into the contacts projection in {time.perf_counter() - started:.1f} s")
+    elif args.command == "erase-contact":
+        erased = Container(settings).bus.handle(commands.EraseContact(args.account, args.contact))
+        print(f"erased {', '.join(erased)}")
     return 0
 
 

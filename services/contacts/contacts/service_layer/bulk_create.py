@@ -17,9 +17,11 @@ from typing import Callable
 
 from crm_platform.errors import CrmError
 from crm_platform.outages import is_transient
+from crm_platform.personal_data import SubjectErased
 
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound, DuplicateContact
+from contacts.domain.events import data_subject
 from contacts.domain.merging import SINGLE_FIELDS, merge_details
 from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
 from contacts.service_layer import duplicates
@@ -27,6 +29,7 @@ from contacts.service_layer.handlers import change_contact, custom_field_types, 
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
+ERASED = "this person was erased"
 ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
 
 
@@ -82,7 +85,12 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                 outcomes[index] = RowOutcome("matched", claimed.extra["existing_contact_id"], reason=claimed.detail)
             else:
                 fresh.append((index, contact, claimed))
-        refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
+        while True:
+            try:
+                refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
+                break
+            except SubjectErased as erased:  # a batch run again after an erasure: no key is made again
+                fresh = _without_erased(uow, fresh, outcomes, set(erased.subjects))
         gone = deleted_since(account_id, [fresh[position][1].id for position in refused]) if refused else set()
         again: list[tuple[int, Contact]] = []
         for position, (index, contact, claimed) in enumerate(fresh):
@@ -104,6 +112,18 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             keys = [*labels, *(row_labels[index] if row_labels else [])]
             outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, keys, region, types, options)
     return outcomes
+
+
+def _without_erased(uow: UnitOfWork, fresh: list, outcomes: list[RowOutcome], erased: set[str]) -> list:
+    """The new contacts but those of erased subjects: those rows are skipped and their claims released."""
+    kept = []
+    for index, contact, claimed in fresh:
+        if data_subject(contact.id) in erased:
+            duplicates.release(uow, claimed, contact.id)
+            outcomes[index] = RowOutcome("skipped", reason=ERASED)
+        else:
+            kept.append((index, contact, claimed))
+    return kept
 
 
 def _on_match(uow, account_id, outcome, details, on_match, labels, region, types, options) -> RowOutcome:
