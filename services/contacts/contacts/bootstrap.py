@@ -28,6 +28,7 @@ from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProj
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
+from contacts.adapters.upload_files import UploadFiles
 from contacts.service_layer import dispatch
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -171,12 +172,12 @@ class Container:
 
     @property
     def imports(self) -> ImportStore:
-        return ImportStore(self.db["imports"], self.db["import_failures"])
+        return ImportStore(self.db["imports"], self.db["import_failures"], self.cipher)
 
     @property
-    def uploads(self) -> BlobStore:
-        """Files uploaded for import (contacts' own files are attachment blobs, sealed per contact)."""
-        return BlobStore.in_database(self.db, "uploads")
+    def uploads(self) -> UploadFiles:
+        """Files uploaded for import, sealed per import (contacts' own files are attachment blobs, sealed per contact)."""
+        return UploadFiles(BlobStore.in_database(self.db, "uploads"), self.cipher)
 
     @property
     def jobs(self) -> JobStore:

@@ -103,7 +103,7 @@ def preview(import_id: str):
     options = ReadOptionsSchema().load(request.args.to_dict())
     container = current_container()
     record = container.imports.get(account_id(), import_id)
-    data = import_handlers.uploaded_bytes(container.uploads, record)
+    data = container.uploads.read(record)
     body = import_handlers.preview(record["format"], data, options["encoding"], options["delimiter"], _custom_fields())
     return {"id": import_id, "file_name": record["file_name"], "status": record["status"], **body}
 
@@ -140,6 +140,6 @@ def delete_import(import_id: str):
     if record.get("job_id") and container.jobs.get(account_id(), record["job_id"])["status"] in ("queued", "running"):
         raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",
                        job_id=record["job_id"])
-    container.uploads.delete(record["blob_id"])
+    container.uploads.forget(record)
     container.imports.delete(import_id)
     return "", 204

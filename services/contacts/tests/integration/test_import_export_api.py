@@ -167,3 +167,18 @@ def test_progress_is_visible_while_the_job_runs_and_a_cancel_stops_it(client, co
     assert final["status"] == "cancelled" and final["counts"]["rows"] == 4 and final["processed"] == 2
     assert client.delete(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 204
     assert client.get(f"/v1/imports/{uploaded['id']}", headers=headers()).status_code == 404
+
+
+def test_the_uploaded_file_and_its_failed_rows_are_sealed_and_deleting_the_import_destroys_their_key(client, container):
+    record = import_file(client, container, FRENCH_EXCEL)
+    stored = str(list(container.db["uploads.chunks"].find())) + str(list(container.imports.failures.find()))
+    assert "Louise" not in stored and "Erreur" not in stored and "Atlantide" not in stored
+    assert "pas-un-email" not in stored
+    failed = client.get(record["failed_rows_url"], headers=headers()).get_data(as_text=True)
+    assert "Erreur" in failed and "Atlantide" in failed  # they open for the account while the import exists
+    preview = client.get(f"/v1/imports/{record['id']}/preview", headers=headers()).get_json()
+    assert preview["rows"][0]["cells"][0] == "Louise"
+    assert client.delete(f"/v1/imports/{record['id']}", headers=headers()).status_code == 204
+    assert container.cipher.is_erased(record["id"])  # whatever copy of a chunk lies anywhere stays unreadable
+    assert container.db["uploads.chunks"].count_documents({}) == 0
+    assert container.imports.failures.count_documents({}) == 0
