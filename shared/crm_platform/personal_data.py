@@ -214,6 +214,11 @@ class PersonalDataCipher:
         )
         return json.loads(plaintext)
 
+    def secret(self, subject: str) -> bytes:
+        """A random 32-byte secret of the key vault, made on first use (e.g. an account's key for hashing
+        identities); SubjectErased once shredded."""
+        return self._ready(subject) or self._keys.find_or_create(subject)
+
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
         return SubjectKey(subject, self._keys.find_or_create(subject))
