@@ -3,13 +3,16 @@
 What happens to a row whose normalized email (then phone) belongs to a live
 contact of the account is the caller's choice: `skip` it, `update` that
 contact with it, or `create` a new contact anyway. A new contact's id is
-derived from the account and the row's content, so re-running a batch (a
-resumed job) or importing the same file again stores nothing twice; a row
-whose contact was deleted since is imported again, under a new id.
+derived from the row's content keyed with a secret of the account (in the key
+vault), so re-running a batch (a resumed job) or importing the same file again
+stores nothing twice, yet the id is no hash of personal data that anyone could
+recompute from a guess; a row whose contact was deleted since is imported
+again, under a new id, and one whose contact was erased is skipped.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 ON_MATCH = ("skip", "update", "create")
 ERASED = "this person was erased"
-ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
+ROW_IDS_SECRET = "import-row-ids:{account_id}"  # the key-vault subject of the account's secret for row ids
 
 
 @dataclass
@@ -67,10 +70,11 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         options = option_keys_for(uow, account_id, merged_sources)
         region = phone_region_for(uow, account_id, merged_sources, default_region)
         made: list[tuple[int, Contact]] = []
+        row_secret = uow.cipher.secret(ROW_IDS_SECRET.format(account_id=account_id))
         for index, details in enumerate(rows):
             keys = [*labels, *(row_labels[index] if row_labels else [])]
             try:
-                contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
+                contact = Contact.create(account_id, details, contact_id=_row_id(row_secret, details),
                                          phone_region=region, custom_field_types=types, options=options, labels=keys)
             except CrmError as exc:
                 if is_transient(exc):
@@ -158,6 +162,7 @@ def _on_match(uow, account_id, outcome, details, on_match, labels, region, types
     return RowOutcome("updated" if changed else "skipped", contact.id, reason=None if changed else "nothing new")
 
 
-def _row_id(account_id: str, details: dict) -> str:
+def _row_id(secret: bytes, details: dict) -> str:
+    """The row's contact id: a keyed hash (HMAC-SHA256) of its content, as a UUID."""
     canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
-    return str(uuid.uuid5(ROW_IDS, f"{account_id}|{hashlib.sha256(canonical.encode()).hexdigest()}"))
+    return str(uuid.UUID(bytes=hmac.new(secret, canonical.encode(), hashlib.sha256).digest()[:16], version=4))
