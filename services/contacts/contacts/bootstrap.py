@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from datetime import timedelta
 from functools import cached_property, partial
 
 from crm_platform.blobs import BlobStore
@@ -172,7 +173,8 @@ class Container:
 
     @property
     def imports(self) -> ImportStore:
-        return ImportStore(self.db["imports"], self.db["import_failures"], self.cipher)
+        return ImportStore(self.db["imports"], self.db["import_failures"], self.cipher,
+                           timedelta(days=self.settings["IMPORT_RETENTION_DAYS"]))
 
     @property
     def uploads(self) -> UploadFiles:

@@ -4,11 +4,13 @@ The uploaded file itself is a sealed blob (upload_files.py, bucket `uploads`),
 deleted when its import is deleted. Failed rows are keyed by import and row
 number, so a batch that runs again (a resumed job) writes them once; their
 cells and reasons are personal data, sealed with the import's key like its file.
+An import older than its retention is expired: refused on access at once, and
+forgotten by the worker's sweep (service_layer/import_retention.py).
 """
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 from pymongo import ASCENDING
@@ -24,14 +26,26 @@ class ImportNotFound(NotFound):
         super().__init__(f"import {import_id} does not exist in this account", import_id=import_id)
 
 
+class ImportExpired(NotFound):
+    def __init__(self, import_id: str) -> None:
+        super().__init__(f"import {import_id} expired: its file and failed rows are deleted after the retention "
+                         "period; upload the file again", import_id=import_id)
+
+
+EXPIRED = "expired"
+
+
 class ImportStore:
-    def __init__(self, imports: Collection, failures: Collection, cipher: PersonalDataCipher) -> None:
+    def __init__(self, imports: Collection, failures: Collection, cipher: PersonalDataCipher,
+                 retention: timedelta = timedelta(days=7)) -> None:
         self.imports = imports
         self.failures = failures
         self._cipher = cipher
+        self.retention = retention
 
     def ensure_indexes(self) -> None:
         self.failures.create_index([("import_id", ASCENDING), ("row_number", ASCENDING)], name="import_rows")
+        self.imports.create_index([("created_at", ASCENDING)], name="created")
 
     @staticmethod
     def new_id() -> str:
@@ -51,6 +65,30 @@ class ImportStore:
         if record is None or record["account_id"] != account_id:
             raise ImportNotFound(import_id)
         return record
+
+    def live(self, account_id: str, import_id: str) -> dict:
+        """The record of an import whose file can still be read; ImportExpired past its retention."""
+        record = self.get(account_id, import_id)
+        if self.is_expired(record):
+            raise ImportExpired(import_id)
+        return record
+
+    def is_expired(self, record: dict, now: datetime | None = None) -> bool:
+        created = record["created_at"]
+        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        return record["status"] == EXPIRED or created < (now or datetime.now(timezone.utc)) - self.retention
+
+    def past_retention(self, now: datetime | None = None) -> list[dict]:
+        """Imports uploaded before the retention period and not forgotten yet."""
+        cutoff = (now or datetime.now(timezone.utc)) - self.retention
+        return list(self.imports.find({"created_at": {"$lt": cutoff}, "status": {"$ne": EXPIRED}}))
+
+    def expire(self, import_id: str) -> None:
+        """Delete the failed rows and what the record says of the file; the record stays, with its job."""
+        self.failures.delete_many({"import_id": import_id})
+        self.imports.update_one({"_id": import_id}, {
+            "$set": {"status": EXPIRED, "expired_at": datetime.now(timezone.utc)},
+            "$unset": {"blob_id": "", "file_name": "", "settings.header": ""}})
 
     def started(self, import_id: str, job_id: str, settings: dict) -> bool:
         """Mark the import started by `job_id`; False if it was started already (a double click)."""

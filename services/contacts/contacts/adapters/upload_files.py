@@ -31,4 +31,5 @@ class UploadFiles:
     def forget(self, record: dict) -> None:
         """Shred the import's key (first: from then on nothing of it opens), then delete the blob."""
         self._cipher.shred(record["_id"])
-        self._blobs.delete(record["blob_id"])
+        if record.get("blob_id"):
+            self._blobs.delete(record["blob_id"])

@@ -47,7 +47,8 @@ class ImportSchema(Schema):
     id = fields.String(required=True)
     file_name = fields.String()
     format = fields.String(metadata={"description": "csv or vcard"})
-    status = fields.String(metadata={"description": "uploaded, started"})
+    status = fields.String(metadata={"description": "uploaded, started, expired (file and failed rows deleted "
+                                                    "after IMPORT_RETENTION_DAYS)"})
     encoding = fields.String()
     delimiter = fields.String()
     header = fields.List(fields.String())
@@ -88,11 +89,14 @@ def template():
 def get_import(import_id: str):
     container = current_container()
     record = container.imports.get(account_id(), import_id)
-    body = {"id": record["_id"], "file_name": record["file_name"], "format": record["format"],
-            "status": record["status"], "settings": record.get("settings"), "job": None, "failed_rows_url": None}
+    expired = container.imports.is_expired(record)
+    body = {"id": record["_id"], "file_name": None if expired else record["file_name"], "format": record["format"],
+            "status": "expired" if expired else record["status"], "settings": record.get("settings"), "job": None,
+            "failed_rows_url": None}
     if record.get("job_id"):
         body["job"] = job_view(container.jobs.get(account_id(), record["job_id"]))
-        body["failed_rows_url"] = url_for("imports.failed_rows", import_id=import_id)
+        if not expired:
+            body["failed_rows_url"] = url_for("imports.failed_rows", import_id=import_id)
     return body
 
 
@@ -102,7 +106,7 @@ def get_import(import_id: str):
 def preview(import_id: str):
     options = ReadOptionsSchema().load(request.args.to_dict())
     container = current_container()
-    record = container.imports.get(account_id(), import_id)
+    record = container.imports.live(account_id(), import_id)
     data = container.uploads.read(record)
     body = import_handlers.preview(record["format"], data, options["encoding"], options["delimiter"], _custom_fields())
     return {"id": import_id, "file_name": record["file_name"], "status": record["status"], **body}
@@ -124,7 +128,7 @@ def start(import_id: str):
            "ready to fix and upload again", tags=TAGS, responses={200: None}, problems=(404,))
 def failed_rows(import_id: str):
     container = current_container()
-    record = container.imports.get(account_id(), import_id)
+    record = container.imports.live(account_id(), import_id)
     header = (record.get("settings") or {}).get("header") or []  # kept at start; vCards have none
     body = failed_rows_csv(header, container.imports.failed_rows(import_id))
     return Response(body, mimetype="text/csv",

@@ -81,7 +81,7 @@ def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStor
                  find_by_name: FindLabelByName) -> dict:
     """Check the settings, create the custom fields and labels they ask for, and queue the job."""
     account_id, import_id, settings = cmd.account_id, cmd.import_id, cmd.settings
-    record = imports.get(account_id, import_id)
+    record = imports.live(account_id, import_id)
     if settings.on_match not in ON_MATCH:
         raise InvalidImportOptions("unknown on_match", errors={"on_match": [f"one of {', '.join(ON_MATCH)}"]})
     data = uploads.read(record)
@@ -167,7 +167,7 @@ class ImportBatches:
         params = job["params"]
         import_id = params["import_id"]
         if import_id not in self._rows:
-            data = self._blobs.read(self._store.get(job["account_id"], import_id))
+            data = self._blobs.read(self._store.live(job["account_id"], import_id))
             options = ImportOptions(mark_subscribed=params["mark_subscribed"])
             if params["format"] == "vcard":
                 rows = [_with_cells(card, []) for card in read_vcards(data, options)]
