@@ -9,7 +9,8 @@ merged into that one, recursively. For each contact of the family:
    event (at once, not when some later event of the contact would come);
 2. every identity claim it holds (stale ones too) is deleted;
 3. its key is shredded and the subject marked erased: nothing sealed for it
-   (events, notes, files) opens again, and nothing new is ever sealed for it.
+   (events, notes, files) opens again, and nothing new is ever sealed for it;
+4. its files' blobs are deleted (unreadable already: this frees the space).
 
 Each step is safe to repeat, so running the command again finishes an
 erasure that stopped midway. The merge links are read from the events' clear
@@ -17,24 +18,43 @@ fields (`merged_into`, `source_ids`), which stay readable after shredding.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
+from contacts.domain.attachments import picture_id
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted, ContactErased, ContactsMerged, data_subject
 from contacts.domain.model import Contact
 from contacts.service_layer.unit_of_work import UnitOfWork
 
+ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live attachments (read model)
 
-def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork) -> list[str]:
+
+def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of: ItemsOf) -> list[str]:
     """Erase the contact and its merge family; the ids erased. ContactNotFound if it is not the account's."""
     family = merge_family(uow, cmd.account_id, cmd.contact_id)
     for contact_id in family:
+        blob_ids = _blob_ids(uow, cmd.account_id, contact_id, attachment_ids_of)  # readable until shredded
         _record_erasure(uow, cmd.account_id, contact_id)
         uow.claims.release_all(contact_id)
         uow.cipher.shred(data_subject(contact_id))
+        if uow.files is not None:
+            uow.files.discard(blob_ids)
     return family
+
+
+def _blob_ids(uow: UnitOfWork, account_id: str, contact_id: str, attachment_ids_of: ItemsOf) -> list[str]:
+    """The blobs of the contact's live files and profile picture."""
+    blob_ids: list[str] = []
+    with uow:
+        for attachment_id in [*attachment_ids_of(account_id, contact_id), picture_id(contact_id)]:
+            attachment = uow.attachments.find(account_id, attachment_id)
+            if attachment is not None and attachment.live and attachment.contact_id == contact_id:
+                blob_ids += attachment.file.blob_ids
+    return blob_ids
 
 
 def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]:

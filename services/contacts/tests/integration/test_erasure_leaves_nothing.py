@@ -110,6 +110,7 @@ def test_an_erased_person_leaves_no_readable_trace_in_any_database_or_topic(clie
               (api_contact["id"], found[0]["id"], halves[1]["id"])]  # the last one was merged into the other
     assert [r.status_code for r in erased] == [200, 200, 200]
     assert sorted(erased[2].get_json()["erased_contact_ids"]) == sorted(h["id"] for h in halves)
+    assert container.db["attachment_blobs.manifests"].count_documents({}) == 0  # the file is deleted, not only sealed
     gone = [api_contact["id"], found[0]["id"], *(h["id"] for h in halves)]
     contacts = container.projection.collection
     eventually(lambda: contacts.count_documents({"_id": {"$in": gone}, "erased": True}) == 4,

@@ -1,16 +1,19 @@
 """Erasing a person on the real handlers with the in-memory event store: gone for good, family and all."""
 import pytest
 
+from crm_platform.blobs import BlobStore
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
+from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.notes import NoteNotFound
-from contacts.service_layer import handlers, merge_handlers, note_handlers
+from contacts.service_layer import attachment_handlers, handlers, merge_handlers, note_handlers
 from contacts.service_layer.bulk_create import create_many
 from contacts.service_layer.erasure import erase_contact
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -44,7 +47,7 @@ def create(uow, account="acct-1", **details):
 
 
 def erase(uow, contact_id, account="acct-1"):
-    return erase_contact(commands.EraseContact(account, contact_id), uow)
+    return erase_contact(commands.EraseContact(account, contact_id), uow, attachment_ids_of=lambda *_: [])
 
 
 def test_an_erased_contact_is_gone_for_good_its_claims_deleted_and_its_key_refused(uow, store, keys, claims):
@@ -120,3 +123,18 @@ def test_an_import_batch_run_again_after_an_erasure_refuses_that_row_and_stores_
     assert again[0].reason == "this person was erased" and again[0].contact_id is None
     assert keys.find(data_subject(first[0].contact_id)) is None
     assert keys.find(data_subject(first[1].contact_id)) is not None
+
+
+def test_the_files_of_an_erased_contact_are_deleted_not_only_made_unreadable(store, keys, claims):
+    cipher = PersonalDataCipher(keys)
+    blobs = BlobStore(InMemoryCollection(), InMemoryCollection(), chunk_size=1000)
+    uow = UnitOfWork(store, cipher, claims, AttachmentFiles(blobs, cipher))
+    louise = create(uow)
+    attachment = attachment_handlers.add_attachment(commands.AddAttachment(
+        "acct-1", louise.id, "contrat.pdf", "application/pdf", b"%PDF-1.7\n" + b"x" * 3000, 10**6), uow)
+    with uow:
+        [blob_id] = uow.attachments.get("acct-1", attachment.id).file.blob_ids
+    assert blobs.manifests.find_one({"_id": blob_id}) is not None
+    erase_contact(commands.EraseContact("acct-1", louise.id), uow,
+                  attachment_ids_of=lambda account, contact: [attachment.id] if contact == louise.id else [])
+    assert blobs.manifests.find_one({"_id": blob_id}) is None and blobs.chunks.find_one({"_id": f"{blob_id}:000000"}) is None
