@@ -2,16 +2,20 @@
 
 An identity is any key that must stay unique, e.g. a contact's email in an
 account ("<account>|email|<address>"); its owner is what holds it (a contact
-id). A claim is a document whose `_id` is the identity, so the primary key
-makes claiming race-free on every MongoDB-protocol server. A claim can outlive
+id). A claim is a document whose `_id` is the identity (or, through
+KeyedIdentityClaims, a keyed hash of it, so that no email or phone is stored),
+so the primary key makes claiming race-free on every MongoDB-protocol server. A claim can outlive
 its owner (deleted, changed, or a writer that died before committing): the
 caller checks the owner against its own records and takes a stale claim over.
 """
 from __future__ import annotations
 
 import abc
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -49,6 +53,10 @@ class IdentityClaims(abc.ABC):
     @abc.abstractmethod
     def release(self, identity: str, owner: str) -> None:
         """Drop the claim if `owner` holds it."""
+
+    @abc.abstractmethod
+    def release_all(self, owner: str) -> int:
+        """Drop every claim `owner` holds, stale ones too (the owner was erased); how many were dropped."""
 
 
 class MongoIdentityClaims(IdentityClaims):
@@ -89,6 +97,76 @@ class MongoIdentityClaims(IdentityClaims):
         held = self.holder(identity)
         if held is not None and held.owner == owner:
             self._claims.delete_one({"_id": identity, self._owner: owner})
+
+    def release_all(self, owner: str) -> int:
+        # Not indexed by owner: an erasure is rare, and this is its only query by owner.
+        return self._claims.delete_many({self._owner: owner}).deleted_count
+
+
+KEYED = "|hmac:"  # what a stored claim id has after its scope when it is a keyed hash
+
+
+class KeyedIdentityClaims(IdentityClaims):
+    """Claims stored under a keyed hash of the identity, never under the identity itself.
+
+    An identity is "<scope>|<kind>|<value>" (the scope is an account). It is
+    stored as "<scope>|hmac:<HMAC-SHA256 of the identity under the scope's
+    secret>", so the claims collection, and the database's log of duplicate
+    keys, hold no email or phone number. A plain hash would not do: phone
+    numbers are few enough to hash them all. `secret_of(scope)` gives the
+    scope's secret (a key of the key vault, wrapped by the master key); each
+    is read once per instance, and an instance lives for one unit of work.
+    """
+
+    def __init__(self, stored: IdentityClaims, secret_of: Callable[[str], bytes]) -> None:
+        self._stored = stored
+        self._secret_of = secret_of
+        self._secrets: dict[str, bytes] = {}
+
+    def stored_id(self, identity: str) -> str:
+        scope = identity.split("|", 1)[0]
+        if scope not in self._secrets:
+            self._secrets[scope] = self._secret_of(scope)
+        return f"{scope}{KEYED}{hmac.new(self._secrets[scope], identity.encode(), hashlib.sha256).hexdigest()}"
+
+    def claim(self, identity: str, owner: str) -> Claim | None:
+        return self._stored.claim(self.stored_id(identity), owner)
+
+    def claim_new(self, claims: list[tuple[str, str]]) -> set[str]:
+        plain = {self.stored_id(identity): identity for identity, _ in claims}
+        return {plain[held] for held in self._stored.claim_new([(self.stored_id(i), owner) for i, owner in claims])}
+
+    def holder(self, identity: str) -> Claim | None:
+        return self._stored.holder(self.stored_id(identity))
+
+    def take_over(self, identity: str, stale_owner: str, owner: str) -> bool:
+        return self._stored.take_over(self.stored_id(identity), stale_owner, owner)
+
+    def release(self, identity: str, owner: str) -> None:
+        self._stored.release(self.stored_id(identity), owner)
+
+    def release_all(self, owner: str) -> int:
+        return self._stored.release_all(owner)
+
+
+def rekey_plain_claims(collection: Collection, keyed: KeyedIdentityClaims, owner_field: str = "owner") -> int:
+    """Move claims stored under the plain identity (before KeyedIdentityClaims) to their keyed id; how many moved.
+
+    Safe to repeat and on a live system: a keyed claim taken meanwhile wins, the plain one is dropped.
+    """
+    moved = 0
+    for doc in collection.find({}, {"_id": 1}):  # no regex: FerretDB servers differ in what they accept
+        identity = doc["_id"]
+        if not isinstance(identity, str) or KEYED in identity:
+            continue
+        plain = collection.find_one({"_id": identity})
+        if plain is None:
+            continue
+        insert_all_new(collection, [{"_id": keyed.stored_id(identity), owner_field: plain[owner_field],
+                                     "claimed_at": plain["claimed_at"]}])
+        collection.delete_one({"_id": identity})
+        moved += 1
+    return moved
 
 
 def _now() -> datetime:

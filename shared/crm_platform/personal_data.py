@@ -34,7 +34,14 @@ SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte
 
 
 class SubjectErased(LookupError):
-    """The data subject's key was deleted: their personal data can no longer be read."""
+    """The data subject's key was deleted: their personal data can no longer be read, nor new data sealed."""
+
+    def __init__(self, *subjects: str) -> None:
+        super().__init__(*subjects)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return self.args
 
 
 class SubjectKeyStore(abc.ABC):
@@ -44,22 +51,35 @@ class SubjectKeyStore(abc.ABC):
 
     @abc.abstractmethod
     def find_or_create(self, subject: str) -> bytes:
-        """The subject's data key, created on first use."""
+        """The subject's data key, created on first use; SubjectErased if the subject was erased."""
 
     def find_many(self, subjects: list[str]) -> dict[str, bytes]:
         """The keys of those subjects that have one."""
         return {subject: key for subject in subjects if (key := self.find(subject)) is not None}
 
     def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
+        """The keys of these subjects, created where missing; SubjectErased naming every erased one."""
+        erased = [subject for subject in subjects if self.is_erased(subject)]
+        if erased:
+            raise SubjectErased(*erased)
         return {subject: self.find_or_create(subject) for subject in subjects}
 
     @abc.abstractmethod
     def delete(self, subject: str) -> bool:
-        """Delete the subject's key (crypto-shred); True if there was one."""
+        """Delete the subject's key (crypto-shred) and mark the subject erased for good; True if there was a key."""
+
+    @abc.abstractmethod
+    def is_erased(self, subject: str) -> bool:
+        """Whether the subject was erased (its key deleted): no key is ever created for it again."""
 
 
 class MongoSubjectKeyStore(SubjectKeyStore):
-    """Data keys in a MongoDB collection, each wrapped by the master key."""
+    """Data keys in a MongoDB collection, each wrapped by the master key.
+
+    Deleting a key replaces its document with an erasure marker `{_id, erased_at}`
+    (no key material): the marker holds the subject's `_id`, so the insert that
+    would create a new key for an erased subject collides, and is refused.
+    """
 
     def __init__(self, collection: Collection, master_key: bytes) -> None:
         if len(master_key) != 32:
@@ -69,7 +89,7 @@ class MongoSubjectKeyStore(SubjectKeyStore):
 
     def find(self, subject: str) -> bytes | None:
         doc = self._keys.find_one({"_id": subject})
-        return None if doc is None else self._unwrap(subject, doc)
+        return None if doc is None or "wrapped_key" not in doc else self._unwrap(subject, doc)
 
     def find_or_create(self, subject: str) -> bytes:
         # Insert first: a new subject is the common case, and a primary-key insert
@@ -86,7 +106,7 @@ class MongoSubjectKeyStore(SubjectKeyStore):
                 }
             )
             return key
-        except DuplicateKeyError:  # the subject has a key already: use it
+        except DuplicateKeyError:  # the subject has a key already (use it), or an erasure marker
             found = self.find(subject)
             if found is None:
                 raise SubjectErased(subject) from None
@@ -98,7 +118,7 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         if len(subjects) <= FEW_IDS:  # the steady state: a few events per batch, each read by its `_id`
             return super().find_many(subjects)
         docs = self._keys.find({"_id": {"$in": subjects}})
-        return {doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs}
+        return {doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs if "wrapped_key" in doc}
 
     def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
         """New subjects (an import) in one bulk insert; those that had a key already are read."""
@@ -114,14 +134,28 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         existing = [subjects[index] for index in insert_all_new(self._keys, docs)]
         if existing:
             found = self.find_many(existing)
-            missing = [subject for subject in existing if subject not in found]
-            if missing:
-                raise SubjectErased(missing[0])
+            erased = [subject for subject in existing if subject not in found]
+            if erased:
+                raise SubjectErased(*erased)
             keys.update(found)
         return keys
 
     def delete(self, subject: str) -> bool:
-        return self._keys.delete_one({"_id": subject}).deleted_count == 1
+        marker = {"erased_at": datetime.now(timezone.utc)}
+        while True:
+            if self._keys.replace_one({"_id": subject, "wrapped_key": {"$exists": True}}, marker).matched_count:
+                return True
+            try:
+                self._keys.insert_one({"_id": subject, **marker})  # erased before it had a key: refuse one later
+                return False
+            except DuplicateKeyError:
+                if self.is_erased(subject):
+                    return False
+                # a key was created meanwhile: replace it
+
+    def is_erased(self, subject: str) -> bool:
+        doc = self._keys.find_one({"_id": subject}, {"erased_at": 1})
+        return doc is not None and "erased_at" in doc
 
     def _unwrap(self, subject: str, doc: dict) -> bytes:
         try:
@@ -180,6 +214,11 @@ class PersonalDataCipher:
         )
         return json.loads(plaintext)
 
+    def secret(self, subject: str) -> bytes:
+        """A random 32-byte secret of the key vault, made on first use (e.g. an account's key for hashing
+        identities); SubjectErased once shredded."""
+        return self._ready(subject) or self._keys.find_or_create(subject)
+
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
         return SubjectKey(subject, self._keys.find_or_create(subject))
@@ -192,8 +231,11 @@ class PersonalDataCipher:
         return SubjectKey(subject, key)
 
     def shred(self, subject: str) -> bool:
-        """Erase a subject: delete their key so that no sealed copy can be opened again."""
+        """Erase a subject: delete their key so that no sealed copy can be opened again, nor a new one made."""
         return self._keys.delete(subject)
+
+    def is_erased(self, subject: str) -> bool:
+        return self._keys.is_erased(subject)
 
 
 class SubjectKey:

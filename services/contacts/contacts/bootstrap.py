@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from datetime import timedelta
 from functools import cached_property, partial
 
 from crm_platform.blobs import BlobStore
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import MongoEventStore
-from crm_platform.identity_claims import MongoIdentityClaims
+from crm_platform.identity_claims import KeyedIdentityClaims, MongoIdentityClaims
 from crm_platform.jobs import JobStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
@@ -22,12 +23,13 @@ from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.adapters.attachments_projection import AttachmentsProjection
 from contacts.adapters.contacts_projection import ContactsProjection
 from contacts.adapters.custom_fields_projection import CustomFieldsProjection
-from contacts.adapters.identity_claims import OWNER_FIELD
+from contacts.adapters.identity_claims import CLAIMS_SECRET, OWNER_FIELD
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProjection
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
+from contacts.adapters.upload_files import UploadFiles
 from contacts.service_layer import dispatch
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -171,20 +173,25 @@ class Container:
 
     @property
     def imports(self) -> ImportStore:
-        return ImportStore(self.db["imports"], self.db["import_failures"])
+        return ImportStore(self.db["imports"], self.db["import_failures"], self.cipher,
+                           timedelta(days=self.settings["IMPORT_RETENTION_DAYS"]))
 
     @property
-    def uploads(self) -> BlobStore:
-        """Files uploaded for import (contacts' own files are attachment blobs, sealed per contact)."""
-        return BlobStore.in_database(self.db, "uploads")
+    def uploads(self) -> UploadFiles:
+        """Files uploaded for import, sealed per import (contacts' own files are attachment blobs, sealed per contact)."""
+        return UploadFiles(BlobStore.in_database(self.db, "uploads"), self.cipher)
 
     @property
     def jobs(self) -> JobStore:
         return JobStore(self.db["jobs"])
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.event_store, self.cipher, MongoIdentityClaims(self.db["identity_claims"], OWNER_FIELD),
-                          self.attachment_files)
+        return UnitOfWork(self.event_store, self.cipher, self.identity_claims(), self.attachment_files)
+
+    def identity_claims(self) -> KeyedIdentityClaims:
+        """Claims under a keyed hash of the email or phone (each account's secret read once per unit of work)."""
+        return KeyedIdentityClaims(MongoIdentityClaims(self.db["identity_claims"], OWNER_FIELD),
+                                   lambda account_id: self.cipher.secret(CLAIMS_SECRET.format(account_id=account_id)))
 
     @cached_property
     def events_topic(self) -> str:

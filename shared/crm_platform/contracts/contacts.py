@@ -57,6 +57,12 @@ class ContactDeletedPayload(PayloadSchema):
     merged_into = fields.String(load_default=None, allow_none=True)
 
 
+class ContactErasedPayload(PayloadSchema):
+    """The person was erased: drop whatever you kept of this contact (its key is shredded)."""
+
+    contact_id = required_id()
+
+
 class LabelPayload(PayloadSchema):
     key = _text()
     name = _text()
@@ -172,6 +178,7 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("LabelUnassigned", LabelAssignmentPayload),
     EventContract("ContactsMerged", ContactsMergedPayload),
     EventContract("ContactDeleted", ContactDeletedPayload),
+    EventContract("ContactErased", ContactErasedPayload),
     EventContract("LabelCreated", LabelPayload),
     EventContract("LabelRenamed", LabelPayload),
     EventContract("LabelDeleted", LabelDeletedPayload),

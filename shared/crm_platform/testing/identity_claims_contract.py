@@ -42,6 +42,15 @@ class IdentityClaimsContract:
         again = claims.holder("id-1")
         assert again.owner == "c-2" and again.claimed_at >= max(first, later - PRECISION)
 
+    def test_releasing_all_of_an_owner_drops_its_claims_and_no_other(self, claims):
+        claims.claim("acct-1|email|a@x.fr", "c-erased")
+        claims.claim("acct-1|phone|+33612345678", "c-erased")
+        claims.claim("acct-1|email|b@x.fr", "c-2")
+        assert claims.release_all("c-erased") == 2
+        assert claims.holder("acct-1|email|a@x.fr") is None and claims.holder("acct-1|phone|+33612345678") is None
+        assert claims.holder("acct-1|email|b@x.fr").owner == "c-2"
+        assert claims.release_all("c-erased") == 0
+
     def test_a_stale_claim_is_taken_over_once(self, claims):
         claims.claim("id-1", "c-dead")
         assert claims.take_over("id-1", "c-dead", "c-2") is True

@@ -39,6 +39,13 @@ class InMemoryIdentityClaims(IdentityClaims):
             if self.owners.get(identity) == owner:
                 del self.owners[identity], self.claimed_at[identity]
 
+    def release_all(self, owner: str) -> int:
+        with self._lock:
+            held = [identity for identity, holder in self.owners.items() if holder == owner]
+            for identity in held:
+                del self.owners[identity], self.claimed_at[identity]
+            return len(held)
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)

@@ -4,6 +4,7 @@ import os
 import pytest
 
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.testing.subject_key_store_contract import SubjectKeyStoreContract
 
 
 @pytest.fixture
@@ -31,3 +32,15 @@ def test_a_batch_opens_with_keys_read_at_once_and_forgets_them_after(cipher):
         assert cipher.open(sealed[4]) == {"n": 4}
     with pytest.raises(SubjectErased):
         cipher.open(sealed[4])
+
+
+class TestMongoSubjectKeys(SubjectKeyStoreContract):
+    @pytest.fixture
+    def keys(self, mongo_db):
+        return MongoSubjectKeyStore(mongo_db["subject_keys"], os.urandom(32))
+
+    def test_an_erased_subject_keeps_a_marker_without_key_material(self, keys, mongo_db):
+        keys.find_or_create("contact:1")
+        keys.delete("contact:1")
+        [marker] = mongo_db["subject_keys"].find({"_id": "contact:1"})
+        assert set(marker) == {"_id", "erased_at"}

@@ -16,6 +16,8 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import Projection, versioned_upsert
 
 from contacts.adapters.activity import touch_last_activity
+from contacts.domain.events import ContactErased
+from contacts.domain.model import Contact
 
 
 class ContactItemsProjection(Projection):
@@ -33,6 +35,8 @@ class ContactItemsProjection(Projection):
         raise NotImplementedError
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.event_type == ContactErased.event_type() and envelope.aggregate_type == Contact.aggregate_type:
+            return self._erase_items_of(envelope.aggregate_id)
         if envelope.aggregate_type != self.aggregate_type:
             return False
         touch_last_activity(self._contacts, envelope.payload["contact_id"], envelope.occurred_at)
@@ -48,3 +52,13 @@ class ContactItemsProjection(Projection):
                                     replace_same_version=rebuilding)
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version,
                                 {**base, **columns, "deleted": False}, replace_same_version=rebuilding)
+
+    def _erase_items_of(self, contact_id: str) -> bool:
+        """The contact was erased: its items become tombstones now, whatever event of theirs comes later or not.
+
+        Their events are sealed with the contact's key, so a replay keeps them tombstones too.
+        """
+        result = self.collection.update_many(
+            {"contact_id": contact_id},
+            {"$set": {"deleted": True, "erased": True}, "$unset": {name: "" for name in self.personal_columns}})
+        return result.modified_count > 0

@@ -16,7 +16,7 @@ from crm_platform.projections import Projection, versioned_upsert
 
 from contacts.adapters.activity import as_stored, touch_last_activity
 from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
-from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted
+from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted, ContactErased
 from contacts.domain.model import OPTION_FIELDS, Contact
 
 PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
@@ -81,6 +81,8 @@ class ContactsProjection(Projection):
         try:
             event = self.codec.from_envelope(envelope)
         except SubjectErased:  # personal data shredded: keep nothing but the tombstone
+            event = ContactErased(key, envelope.account_id)
+        if isinstance(event, ContactErased):
             return versioned_upsert(
                 self.collection, key, envelope.aggregate_version, {**stamp, "deleted": True, "erased": True},
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,

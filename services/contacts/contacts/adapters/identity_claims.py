@@ -7,6 +7,8 @@ from __future__ import annotations
 
 # Contacts stored its claims with the owner under this name before claims were shared; kept so they stay valid.
 OWNER_FIELD = "contact_id"
+# The key-vault subject of an account's secret: claims are stored under an HMAC of the identity with it.
+CLAIMS_SECRET = "identity-claims:{account_id}"
 
 
 def identities(account_id: str, details: dict) -> list[tuple[str, str]]:

@@ -30,6 +30,14 @@ class DeleteContact:
 
 
 @dataclass(frozen=True)
+class EraseContact:
+    """Forget a person: this contact and every contact merged with it (see service_layer/erasure.py)."""
+
+    account_id: str
+    contact_id: str
+
+
+@dataclass(frozen=True)
 class CreateLabel:
     account_id: str
     name: str

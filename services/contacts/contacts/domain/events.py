@@ -93,6 +93,15 @@ class ContactDeleted(ContactEvent):
     merged_into: str | None = None  # set when the contact was merged into another one
 
 
+@dataclass(frozen=True)
+class ContactErased(ContactEvent):
+    """The person was erased: the contact is gone for good, its key (`contact:<id>`) is shredded, and every
+    consumer drops what it kept of it, its notes and files. Carries no personal data."""
+
+    contact_id: str
+    account_id: str
+
+
 # Events after which the contact exists, carrying its whole state in `details`.
 STATEFUL_EVENTS = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)
-CONTACT_EVENTS = (*STATEFUL_EVENTS, ContactDeleted)
+CONTACT_EVENTS = (*STATEFUL_EVENTS, ContactDeleted, ContactErased)

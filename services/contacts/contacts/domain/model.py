@@ -27,6 +27,7 @@ from contacts.domain.events import (
     CONTACT_EVENTS,
     ContactCreated,
     ContactDeleted,
+    ContactErased,
     ContactEvent,
     ContactsMerged,
     ContactUpdated,
@@ -60,6 +61,7 @@ class Contact(Aggregate):
         self.updated_at = ""
         self.absorbed: dict[str, int] = {}  # contacts merged into this one -> the revision whose details it took in
         self.merged_into_id: str | None = None  # where a merged contact went
+        self.erased = False
 
     @classmethod
     def create(
@@ -214,6 +216,20 @@ class Contact(Aggregate):
             raise ContactNotFound(self.id)
         self._record(ContactDeleted(self.id, self.account_id))
 
+    @classmethod
+    def to_erase(cls, contact_id: str, account_id: str, revision: int) -> "Contact":
+        """The contact at `revision`, to record its erasure: its details are not needed (nor, once shredded, readable)."""
+        contact = cls(contact_id, account_id)
+        contact.revision = revision
+        return contact
+
+    def erase(self) -> bool:
+        """The person is erased (live or deleted, the contact is gone for good); False if it was erased already."""
+        if self.erased:
+            return False
+        self._record(ContactErased(self.id, self.account_id))
+        return True
+
     def _check_live(self) -> None:
         if self.deleted:
             raise ContactNotFound(self.id)
@@ -235,6 +251,8 @@ class Contact(Aggregate):
             self.details, self.generations = dict(event.details), dict(event.generations or {})
         elif isinstance(event, ContactDeleted):
             self.deleted, self.merged_into_id = True, event.merged_into
+        elif isinstance(event, ContactErased):
+            self.deleted = self.erased = True
         if isinstance(event, ContactsMerged):  # older events did not note the revisions: 0 is none of them
             self.absorbed.update(zip(event.source_ids, event.source_revisions or [0] * len(event.source_ids)))
 

@@ -130,6 +130,15 @@ def merge_contacts(contact_id: str):
     return contact_from_aggregate(merged)
 
 
+@bp.post("/<contact_id>/erase")
+@operation("Erase the person (right to erasure): the contact and every contact merged with it are gone for good, "
+           "their personal data, notes and files unreadable everywhere (their key is destroyed); cannot be undone",
+           tags=TAGS, responses={200: schemas.ErasureSchema}, problems=(404,))
+def erase_contact(contact_id: str):
+    erased = current_container().bus.handle(commands.EraseContact(account_id(), contact_id))
+    return {"erased_contact_ids": erased}
+
+
 @bp.delete("/<contact_id>")
 @operation("Delete a contact", tags=TAGS, query_schema=schemas.DeleteQuerySchema,
            responses={204: None}, problems=(404, 409, 422))

@@ -5,12 +5,15 @@ import argparse
 import sys
 import time
 
+from crm_platform.identity_claims import rekey_plain_claims
 from crm_platform.json_logging import configure_logging
 from crm_platform.settings import load_or_exit
 from crm_platform.projections import replay
 
 from contacts import config
+from contacts.adapters.identity_claims import OWNER_FIELD
 from contacts.bootstrap import Container
+from contacts.domain import commands
 
 
 def rebuild_projection(container: Container) -> int:
@@ -29,10 +32,20 @@ def rebuild_projection(container: Container) -> int:
     return replay(container.event_store.read_all(), apply)
 
 
+def rekey_identity_claims(container: Container) -> int:
+    """Claims stored under the plain identity before claims were keyed, moved to their keyed id."""
+    return rekey_plain_claims(container.db["identity_claims"], container.identity_claims(), OWNER_FIELD)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="contacts", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-projection", help="rebuild every read model of the service from the event store")
+    sub.add_parser("rekey-identity-claims", help="move claims stored under a plain email or phone (before "
+                                                 "they were keyed) to their keyed id; run once after upgrading")
+    erase = sub.add_parser("erase-contact", help="erase a person: the contact and every contact merged with it")
+    erase.add_argument("--account", required=True)
+    erase.add_argument("--contact", required=True)
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "contacts-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
@@ -40,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         count = rebuild_projection(Container(settings))
         print(f"replayed {count} events into the contacts projection in {time.perf_counter() - started:.1f} s")
+    elif args.command == "rekey-identity-claims":
+        print(f"moved {rekey_identity_claims(Container(settings))} claims to their keyed id")
+    elif args.command == "erase-contact":
+        erased = Container(settings).bus.handle(commands.EraseContact(args.account, args.contact))
+        print(f"erased {', '.join(erased)}")
     return 0
 
 

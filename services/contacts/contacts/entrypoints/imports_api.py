@@ -54,7 +54,8 @@ class ImportSchema(Schema):
     id = fields.String(required=True)
     file_name = fields.String()
     format = fields.String(metadata={"description": "csv or vcard"})
-    status = fields.String(metadata={"description": "uploaded, started"})
+    status = fields.String(metadata={"description": "uploaded, started, expired (file and failed rows deleted "
+                                                    "after IMPORT_RETENTION_DAYS)"})
     encoding = fields.String()
     delimiter = fields.String()
     header = fields.List(fields.String())
@@ -103,11 +104,14 @@ def template():
 def get_import(import_id: str):
     container = current_container()
     record = container.imports.get(account_id(), import_id)
-    body = {"id": record["_id"], "file_name": record["file_name"], "format": record["format"],
-            "status": record["status"], "settings": record.get("settings"), "job": None, "failed_rows_url": None}
+    expired = container.imports.is_expired(record)
+    body = {"id": record["_id"], "file_name": None if expired else record["file_name"], "format": record["format"],
+            "status": "expired" if expired else record["status"], "settings": record.get("settings"), "job": None,
+            "failed_rows_url": None}
     if record.get("job_id"):
         body["job"] = job_view(container.jobs.get(account_id(), record["job_id"]))
-        body["failed_rows_url"] = url_for("imports.failed_rows", import_id=import_id)
+        if not expired:
+            body["failed_rows_url"] = url_for("imports.failed_rows", import_id=import_id)
     return body
 
 
@@ -117,8 +121,8 @@ def get_import(import_id: str):
 def preview(import_id: str):
     options = ReadOptionsSchema().load(request.args.to_dict())
     container = current_container()
-    record = container.imports.get(account_id(), import_id)
-    data = import_handlers.uploaded_bytes(container.uploads, record)
+    record = container.imports.live(account_id(), import_id)
+    data = container.uploads.read(record)
     body = import_handlers.preview(record["format"], data, options["encoding"], options["delimiter"], _custom_fields())
     return {"id": import_id, "file_name": record["file_name"], "status": record["status"], **body}
 
@@ -141,7 +145,7 @@ def start(import_id: str):
 def failed_rows(import_id: str):
     as_uploaded = FailedRowsQuerySchema().load(request.args.to_dict())["as_uploaded"]
     container = current_container()
-    record = container.imports.get(account_id(), import_id)
+    record = container.imports.live(account_id(), import_id)
     settings = record.get("settings") or {}
     header = settings.get("header") or []  # kept at start; vCards have none
     style = CsvStyle()
@@ -163,6 +167,6 @@ def delete_import(import_id: str):
     if record.get("job_id") and container.jobs.get(account_id(), record["job_id"])["status"] in ("queued", "running"):
         raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",
                        job_id=record["job_id"])
-    container.uploads.delete(record["blob_id"])
+    container.uploads.forget(record)
     container.imports.delete(import_id)
     return "", 204

@@ -235,3 +235,8 @@ class MergeSchema(StrictSchema):
 
 class DeleteQuerySchema(StrictSchema):
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class ErasureSchema(Schema):
+    erased_contact_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "the contact and every contact merged with it: one person, erased together"})

@@ -16,7 +16,7 @@ from crm_platform.worker_runtime import run_loops
 
 from contacts import config
 from contacts.bootstrap import Container
-from contacts.service_layer import import_handlers, label_handlers
+from contacts.service_layer import import_handlers, import_retention, label_handlers
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def main() -> int:
     })
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
-         "cleanup": cleanup.run, "account-setup": account_setup.run, "jobs": jobs.run},
+         "cleanup": cleanup.run, "account-setup": account_setup.run, "jobs": jobs.run,
+         "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
     )
 

@@ -10,13 +10,16 @@ row created or matched; across batches, the claims of the contacts created
 before do the same. An update never gives the matched contact an email or
 phone another live contact holds: that row fails, naming the holder, and
 nothing of it is applied (one identity, one live contact). A new contact's id is
-derived from the account and the row's content, so re-running a batch (a
-resumed job) or importing the same file again stores nothing twice; a row
-whose contact was deleted since is imported again, under a new id.
+derived from the row's content keyed with a secret of the account (in the key
+vault), so re-running a batch (a resumed job) or importing the same file again
+stores nothing twice, yet the id is no hash of personal data that anyone could
+recompute from a guess; a row whose contact was deleted since is imported
+again, under a new id, and one whose contact was erased is skipped.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -24,9 +27,11 @@ from typing import Callable
 
 from crm_platform.errors import CrmError
 from crm_platform.outages import is_transient
+from crm_platform.personal_data import SubjectErased
 
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound, DuplicateContact
+from contacts.domain.events import data_subject
 from contacts.domain.merging import SINGLE_FIELDS, merge_details
 from contacts.domain.model import EDITABLE_FIELDS, Contact, normalize_details
 from contacts.service_layer import duplicates
@@ -38,7 +43,8 @@ ON_MATCH = ("skip", "update", "create")
 SAME_AS_EARLIER_ROW = "same email or phone as an earlier row"
 IMPORTED_BEFORE = "imported before"  # this very row is stored already (a batch run again, or the same file again)
 NOTHING_NEW = "nothing new"  # matched and updated with values the contact had already
-ROW_IDS = uuid.UUID("5f0c1f9e-5a4e-4c55-9d43-6f1f2b1c2a10")  # namespace of content-derived contact ids
+ERASED = "this person was erased"
+ROW_IDS_SECRET = "import-row-ids:{account_id}"  # the key-vault subject of the account's secret for row ids
 
 
 @dataclass
@@ -81,9 +87,10 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
         made: list[tuple[int, Contact]] = []
         earlier = EarlierRows()
         follows: dict[int, int] = {}  # row index -> index of the earlier row of the batch that is the same person
+        row_secret = uow.cipher.secret(ROW_IDS_SECRET.format(account_id=account_id))
         for index, details in enumerate(rows):
             try:
-                contact = Contact.create(account_id, details, contact_id=_row_id(account_id, details),
+                contact = Contact.create(account_id, details, contact_id=_row_id(row_secret, details),
                                          phone_region=region, custom_field_types=types, options=options,
                                          labels=label_keys(index), generations=generations)
             except CrmError as exc:
@@ -102,7 +109,12 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
                 outcomes[index] = RowOutcome("matched", claimed.extra["existing_contact_id"], reason=claimed.detail)
             else:
                 fresh.append((index, contact, claimed))
-        refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
+        while True:
+            try:
+                refused = set(uow.contacts.add_new_in_bulk([contact for _, contact, _ in fresh]))
+                break
+            except SubjectErased as erased:  # a batch run again after an erasure: no key is made again
+                fresh = _without_erased(uow, fresh, outcomes, set(erased.subjects))
         gone = deleted_since(account_id, [fresh[position][1].id for position in refused]) if refused else set()
         again: list[tuple[int, Contact]] = []
         for position, (index, contact, claimed) in enumerate(fresh):
@@ -130,6 +142,18 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, label_keys(index), region,
                                         types, options, generations)
     return outcomes
+
+
+def _without_erased(uow: UnitOfWork, fresh: list, outcomes: list[RowOutcome], erased: set[str]) -> list:
+    """The new contacts but those of erased subjects: those rows are skipped and their claims released."""
+    kept = []
+    for index, contact, claimed in fresh:
+        if data_subject(contact.id) in erased:
+            duplicates.release(uow, claimed, contact.id)
+            outcomes[index] = RowOutcome("skipped", reason=ERASED)
+        else:
+            kept.append((index, contact, claimed))
+    return kept
 
 
 def _on_match(uow, account_id, outcome, details, on_match, labels, region, types, options, generations) -> RowOutcome:
@@ -195,6 +219,7 @@ class EarlierRows:
         return first
 
 
-def _row_id(account_id: str, details: dict) -> str:
+def _row_id(secret: bytes, details: dict) -> str:
+    """The row's contact id: a keyed hash (HMAC-SHA256) of its content, as a UUID."""
     canonical = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
-    return str(uuid.uuid5(ROW_IDS, f"{account_id}|{hashlib.sha256(canonical.encode()).hexdigest()}"))
+    return str(uuid.UUID(bytes=hmac.new(secret, canonical.encode(), hashlib.sha256).digest()[:16], version=4))

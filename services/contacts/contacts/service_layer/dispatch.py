@@ -10,6 +10,7 @@ from contacts.domain.option_lists import OptionRemoved
 from contacts.service_layer import (
     attachment_handlers,
     custom_field_handlers,
+    erasure,
     handlers,
     import_handlers,
     label_handlers,
@@ -24,6 +25,7 @@ COMMAND_HANDLERS = {
     commands.UpdateContact: handlers.update_contact,
     commands.DeleteContact: handlers.delete_contact,
     commands.MergeContacts: merge_handlers.merge_contacts,
+    commands.EraseContact: erasure.erase_contact,
     commands.SetPhoneRegion: handlers.set_phone_region,
     commands.CreateLabel: label_handlers.create_label,
     commands.FindOrCreateLabel: label_handlers.find_or_create_label,

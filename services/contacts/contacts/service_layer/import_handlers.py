@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from crm_platform.blobs import BlobStore
 from crm_platform.errors import CrmError
 from crm_platform.jobs import JobStore
 from crm_platform.outages import is_transient
 
 from contacts.adapters.import_store import ImportStore
+from contacts.adapters.upload_files import UploadFiles
 from contacts.domain import commands
 from contacts.domain.custom_fields import CustomFieldSet, field_set_id
 from contacts.importing import (
@@ -57,13 +57,14 @@ def file_format(file_name: str, data: bytes) -> str:
     return "vcard" if file_name.lower().endswith((".vcf", ".vcard")) or head.startswith(VCARD_START) else "csv"
 
 
-def upload(store: ImportStore, blobs: BlobStore, account_id: str, file_name: str, data: bytes,
+def upload(store: ImportStore, files: UploadFiles, account_id: str, file_name: str, data: bytes,
            custom_fields: list[dict]) -> dict:
-    """Keep the file and preview it; an unreadable file (UnreadableFile, 422) is not kept."""
+    """Keep the file (sealed) and preview it; an unreadable file (UnreadableFile, 422) is not kept."""
     kind = file_format(file_name, data)
     body = preview(kind, data, None, None, custom_fields)
-    blob = blobs.write(data, "text/vcard" if kind == "vcard" else "text/csv")
-    record = store.create(account_id, blob.blob_id, file_name, kind, len(data))
+    import_id = store.new_id()
+    blob = files.store(import_id, data, "text/vcard" if kind == "vcard" else "text/csv")
+    record = store.create(account_id, import_id, blob.blob_id, file_name, kind, len(data))
     return {"id": record["_id"], "file_name": file_name, "status": record["status"], **body}
 
 
@@ -79,14 +80,14 @@ def preview(kind: str, data: bytes, encoding: str | None, delimiter: str | None,
             "suggested_mapping": mapping_to_json(suggest_mapping(table.header, custom_fields))}
 
 
-def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStore, uploads: BlobStore, jobs: JobStore,
+def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStore, uploads: UploadFiles, jobs: JobStore,
                  find_by_name: FindLabelByName) -> dict:
     """Check the settings, create the custom fields and labels they ask for, and queue the job."""
     account_id, import_id, settings = cmd.account_id, cmd.import_id, cmd.settings
-    record = imports.get(account_id, import_id)
+    record = imports.live(account_id, import_id)
     if settings.on_match not in ON_MATCH:
         raise InvalidImportOptions("unknown on_match", errors={"on_match": [f"one of {', '.join(ON_MATCH)}"]})
-    data = uploaded_bytes(uploads, record)
+    data = uploads.read(record)
     params: dict = {"import_id": import_id, "format": record["format"], "mark_subscribed": settings.mark_subscribed,
                     "on_match": settings.on_match}
     if record["format"] == "csv":
@@ -115,7 +116,7 @@ def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStor
 class ImportBatches:
     """The worker's step for import jobs; keeps the converted rows of the file it works on."""
 
-    def __init__(self, store: ImportStore, blobs: BlobStore, uow_factory, find_label: FindLabelByName,
+    def __init__(self, store: ImportStore, blobs: UploadFiles, uow_factory, find_label: FindLabelByName,
                  default_region: str, deleted_since: DeletedSince = lambda account, ids: set(),
                  has_note: HasNote = lambda account, contact, text: False, keep: int = 2) -> None:
         self._store = store
@@ -174,7 +175,7 @@ class ImportBatches:
         params = job["params"]
         import_id = params["import_id"]
         if import_id not in self._rows:
-            data = uploaded_bytes(self._blobs, self._store.get(job["account_id"], import_id))
+            data = self._blobs.read(self._store.live(job["account_id"], import_id))
             options = ImportOptions(mark_subscribed=params["mark_subscribed"])
             if params["format"] == "vcard":
                 rows = [_with_cells(card, []) for card in read_vcards(data, options)]
@@ -217,11 +218,6 @@ def _flatten(errors: dict, prefix: str = ""):
             yield from _flatten(value, path)
         else:
             yield path, value
-
-
-def uploaded_bytes(blobs: BlobStore, record: dict) -> bytes:
-    _, contents = blobs.read(record["blob_id"])
-    return b"".join(contents)
 
 
 class OptionsByName:

@@ -1,12 +1,14 @@
 """Import and export through the contacts API on the real MongoDB server (the job step run here, as the worker does)."""
 import io
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta, timezone
 
 from crm_platform.jobs import JobRunner
 
 from contacts import views
 from contacts.service_layer import import_handlers
+from contacts.service_layer.import_retention import forget_expired_imports, sweep_loop
 
 from .conftest import headers
 from .test_custom_fields_api import project_all
@@ -272,3 +274,59 @@ def test_failed_rows_as_uploaded_are_in_the_files_encoding_and_delimiter(client,
     assert lines[0] == "Prénom;Nom;Société;Téléphone;Portable;E-mail;Code postal;Ville;Pays;Error;Row"
     assert lines[1].startswith("Erreur;Sans-Email;;;;pas-un-email;;;Atlantide;")
     assert client.get(done["failed_rows_url"], query_string={"as_uploaded": "maybe"}, headers=headers()).status_code == 422
+def test_the_uploaded_file_and_its_failed_rows_are_sealed_and_deleting_the_import_destroys_their_key(client, container):
+    record = import_file(client, container, FRENCH_EXCEL)
+    stored = str(list(container.db["uploads.chunks"].find())) + str(list(container.imports.failures.find()))
+    assert "Louise" not in stored and "Erreur" not in stored and "Atlantide" not in stored
+    assert "pas-un-email" not in stored
+    failed = client.get(record["failed_rows_url"], headers=headers()).get_data(as_text=True)
+    assert "Erreur" in failed and "Atlantide" in failed  # they open for the account while the import exists
+    preview = client.get(f"/v1/imports/{record['id']}/preview", headers=headers()).get_json()
+    assert preview["rows"][0]["cells"][0] == "Louise"
+    assert client.delete(f"/v1/imports/{record['id']}", headers=headers()).status_code == 204
+    assert container.cipher.is_erased(record["id"])  # whatever copy of a chunk lies anywhere stays unreadable
+    assert container.db["uploads.chunks"].count_documents({}) == 0
+    assert container.imports.failures.count_documents({}) == 0
+
+
+def test_an_import_past_its_retention_is_forgotten_by_the_sweep_and_refused_on_access_before(client, container):
+    assert container.settings["IMPORT_RETENTION_DAYS"] == 7
+    old = import_file(client, container, FRENCH_EXCEL)
+    fresh = upload(client, FRENCH_EXCEL).get_json()
+    week_ago = datetime.now(timezone.utc) - timedelta(days=7, minutes=1)
+    container.imports.imports.update_one({"_id": old["id"]}, {"$set": {"created_at": week_ago}})
+    # on access, before any sweep: nothing of it is served any more
+    assert client.get(old["failed_rows_url"], headers=headers()).status_code == 404
+    assert client.get(f"/v1/imports/{old['id']}/preview", headers=headers()).status_code == 404
+    assert client.get(f"/v1/imports/{old['id']}", headers=headers()).get_json()["status"] == "expired"
+
+    assert forget_expired_imports(container.imports, container.uploads, container.jobs) == 1
+    assert forget_expired_imports(container.imports, container.uploads, container.jobs) == 0
+    assert container.cipher.is_erased(old["id"]) and not container.cipher.is_erased(fresh["id"])
+    record = container.imports.imports.find_one({"_id": old["id"]})
+    assert record["status"] == "expired" and "file_name" not in record and "blob_id" not in record
+    assert container.imports.failures.count_documents({"import_id": old["id"]}) == 0
+    assert container.db["uploads.manifests"].count_documents({}) == 1  # the fresh upload's file stays
+    shown = client.get(f"/v1/imports/{old['id']}", headers=headers()).get_json()
+    assert shown["status"] == "expired" and shown["job"]["counts"]["created"] == 3  # what it did stays visible
+    assert client.get(f"/v1/imports/{fresh['id']}/preview", headers=headers()).status_code == 200
+    assert client.delete(f"/v1/imports/{old['id']}", headers=headers()).status_code == 204
+
+
+def test_the_workers_sweep_forgets_an_expired_import_on_its_own(client, container):
+    uploaded = upload(client, FRENCH_EXCEL).get_json()
+    container.imports.imports.update_one({"_id": uploaded["id"]},
+                                         {"$set": {"created_at": datetime.now(timezone.utc) - timedelta(days=8)}})
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep_loop(container.imports, container.uploads, container.jobs, every_s=0.1),
+                               args=(stop,))
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not container.cipher.is_erased(uploaded["id"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        sweeper.join(timeout=10)
+    assert container.cipher.is_erased(uploaded["id"]) and not sweeper.is_alive()
+    assert container.db["uploads.manifests"].count_documents({}) == 0

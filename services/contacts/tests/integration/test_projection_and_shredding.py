@@ -1,8 +1,12 @@
 """The contacts projection and crypto-shredding on the real MongoDB server."""
+import io
+
 from contacts.domain.events import data_subject
 from contacts.domain import commands
 from contacts.entrypoints.cli import rebuild_projection
 from contacts.service_layer import handlers
+
+from .conftest import headers
 
 
 def create(container, account="acct-1", **details):
@@ -45,8 +49,10 @@ def test_after_the_key_is_deleted_the_event_payload_cannot_be_read(container):
         raise AssertionError("the payload was still readable after its key was deleted")
     except LookupError as erased:
         assert data_subject(contact.id) in str(erased)
-    # a fresh process with the same master key cannot read it either: the key is gone from the store
-    assert container.mongo.database(container.settings["KEYVAULT_DB"])["subject_keys"].count_documents({}) == 0
+    # a fresh process with the same master key cannot read it either: the key is gone from the store,
+    # which keeps only the marker that the subject was erased
+    vault = container.mongo.database(container.settings["KEYVAULT_DB"])["subject_keys"]
+    assert [set(doc) for doc in vault.find({"_id": data_subject(contact.id)})] == [{"_id", "erased_at"}]
     # replaying the history now leaves a tombstone without personal fields
     rebuild_projection(container)
     doc = container.projection.collection.find_one({"_id": contact.id})
@@ -85,3 +91,32 @@ def test_a_batch_of_new_contacts_goes_into_the_read_model_in_one_insert_and_agai
     docs = list(container.projection.collection.find({"account_id": "acct-1"}))
     assert sorted(d["first_name"] for d in docs) == sorted(f"Lot{i}" for i in range(20))
     assert all(d["version"] == 1 and not d["deleted"] and d["search_text"] for d in docs)
+
+
+def test_erasing_a_contact_tombstones_it_its_notes_and_files_in_the_read_models_at_once(client, container):
+    contact = client.post("/v1/contacts", json={"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]},
+                          headers=headers()).get_json()
+    note = client.post(f"/v1/contacts/{contact['id']}/notes", json={"text": "Rappeler Louise"}, headers=headers())
+    file = client.post(f"/v1/contacts/{contact['id']}/attachments", headers=headers(), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"%PDF-1.7\n" + b"x" * 300), "Contrat Louise.pdf", "application/pdf")})
+    assert (note.status_code, file.status_code) == (201, 201)
+    for envelope in container.event_store.read_all():
+        container.apply_to_projections(envelope)
+    seen = {envelope.event_id for envelope in container.event_store.read_all()}
+    container.bus.handle(commands.EraseContact("acct-1", contact["id"]))
+    [erasure] = [envelope for envelope in container.event_store.read_all() if envelope.event_id not in seen]
+    container.apply_to_projections(erasure)  # the erasure's own event: no later event of the contact is needed
+    doc = container.projection.collection.find_one({"_id": contact["id"]})
+    assert doc["erased"] is True and doc["deleted"] is True
+    assert not {"first_name", "emails", "search_text", "sort_first_name"} & set(doc)
+    [note] = container.notes_projection.collection.find()
+    [attachment] = container.attachments_projection.collection.find()
+    assert note["deleted"] is True and note["erased"] is True and "text" not in note
+    assert attachment["deleted"] is True and attachment["erased"] is True
+    assert "file_name" not in attachment and "sha256" not in attachment
+    assert "Louise" not in str([doc, note, attachment])
+    assert client.get(f"/v1/contacts/{contact['id']}", headers=headers()).status_code == 404
+    rebuild_projection(container)  # and a replay keeps them so
+    assert "Louise" not in str(list(container.notes_projection.collection.find()) +
+                               list(container.attachments_projection.collection.find()) +
+                               list(container.projection.collection.find()))

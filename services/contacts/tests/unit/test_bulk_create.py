@@ -216,3 +216,15 @@ def test_an_outage_while_updating_a_matched_row_is_raised_for_the_job_runner_to_
     with pytest.raises(DependencyUnavailable):
         create_many(uow, "acct-1", [{"last_name": "Desnotes", "emails": [{"address": "louise@papier.fr"}]}],
                     on_match="update")
+
+
+def test_a_rows_contact_id_is_keyed_by_the_account_secret_not_a_hash_of_the_row_alone():
+    def new_uow():
+        return UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
+
+    here, elsewhere = new_uow(), new_uow()
+    ids_here = [o.contact_id for o in create_many(here, "acct-1", ROWS) if o.status == "created"]
+    ids_elsewhere = [o.contact_id for o in create_many(elsewhere, "acct-1", ROWS) if o.status == "created"]
+    # the same rows with another vault's secret: other ids, so an id tells nothing of the row it came from
+    assert len(ids_here) == 3 and not set(ids_here) & set(ids_elsewhere)
+    assert [o.contact_id for o in create_many(here, "acct-1", ROWS) if o.status == "skipped"] == ids_here

@@ -62,6 +62,7 @@ def published():
     bus.handle(c.DeleteSavedView("acct-1", view.id))
     notes_of[b.id] = [bus.handle(c.AddNote("acct-1", b.id, "note", "Suit la fusion")).id]
     bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
+    bus.handle(c.EraseContact("acct-1", a.id))
     return store.all_events
 
 

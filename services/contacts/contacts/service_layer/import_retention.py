@@ -1,0 +1,59 @@
+"""Forgetting uploaded import files and their failed rows after the retention period (IMPORT_RETENTION_DAYS).
+
+No TTL index (FerretDB has none): the worker sweeps, and the store refuses an
+import past its retention on access even before the sweep came. Forgetting
+shreds the import's key first, so whatever copy of the file's chunks or failed
+rows lies anywhere is unreadable from then on, then deletes them. The record
+stays (its job's counts), marked expired, without the file's name.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from crm_platform.errors import NotFound
+from crm_platform.jobs import JobStore
+
+from contacts.adapters.import_store import ImportStore
+from contacts.adapters.upload_files import UploadFiles
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_S = 3600.0
+
+
+def forget_expired_imports(imports: ImportStore, uploads: UploadFiles, jobs: JobStore) -> int:
+    """Forget every import past the store's retention whose job does not run any more; how many were forgotten."""
+    forgotten = 0
+    for record in imports.past_retention():
+        if _job_runs(jobs, record):
+            continue  # forgotten by a later sweep, once its job has ended
+        uploads.forget(record)
+        imports.expire(record["_id"])
+        forgotten += 1
+    return forgotten
+
+
+def sweep_loop(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, every_s: float = SWEEP_EVERY_S):
+    """The worker's loop: a sweep at start, then every `every_s`, until stopped."""
+
+    def run(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                count = forget_expired_imports(imports, uploads, jobs)
+                if count:
+                    log.info("forgot expired imports", extra={"count": count})
+            except Exception:  # the loop must survive a database outage: the next sweep tries again
+                log.exception("sweeping expired imports failed")
+            stop.wait(every_s)
+
+    return run
+
+
+def _job_runs(jobs: JobStore, record: dict) -> bool:
+    if not record.get("job_id"):
+        return False
+    try:
+        return jobs.get(record["account_id"], record["job_id"])["status"] in ("queued", "running")
+    except NotFound:
+        return False
