@@ -18,9 +18,11 @@ from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata
+from pymongo.errors import PyMongoError
 
 from crm_platform import request_context
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
+from crm_platform.errors import CrmError
 from crm_platform.kafka_clients import dead_letter_topic
 from crm_platform.outages import is_transient
 
@@ -135,7 +137,7 @@ class EventConsumer:
         if self._producer is None:
             self._producer = self._producer_factory()
         headers = list(record.headers or []) + [
-            ("dead_letter_error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("dead_letter_error", _described(error)[:2000].encode()),
             ("dead_letter_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
             ("dead_letter_consumer", self.name.encode()),
             ("dead_letter_attempts", str(attempts).encode()),
@@ -158,8 +160,19 @@ def _where(record, error: BaseException) -> dict:
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
-        "error": f"{type(error).__name__}: {error}",
+        "error": _described(error),
     }
+
+
+def _described(error: BaseException) -> str:
+    """The error for the dead-letter header and logs, which erasure does not reach: a database's message can
+    quote the value it refused (decrypted personal data in a projection write), a CrmError's detail the value
+    it found wrong, so those give their type and code only."""
+    if isinstance(error, PyMongoError):
+        return f"{type(error).__name__}: code {getattr(error, 'code', None)}"
+    if isinstance(error, CrmError):
+        return f"{type(error).__name__}: {error.slug}"
+    return f"{type(error).__name__}: {error}"
 
 
 def _close_quietly(client) -> None:

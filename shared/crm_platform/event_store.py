@@ -73,13 +73,10 @@ class EventStore(abc.ABC):
             return None
         return StreamHead(history[0].account_id, history[0].aggregate_type, history[-1].aggregate_version)
 
+    @abc.abstractmethod
     def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
-        """Each aggregate of this type in the account -> its newest version (for per-account settings, which are few)."""
-        heads: dict[str, int] = {}
-        for event in self.read_all():
-            if event.account_id == account_id and event.aggregate_type == aggregate_type:
-                heads[event.aggregate_id] = max(heads.get(event.aggregate_id, 0), event.aggregate_version)
-        return heads
+        """Each aggregate of this type in the account -> its newest version (for per-account settings, which are
+        few); an indexed read in a real store, never a scan of every event."""
 
 
 @dataclass(frozen=True)

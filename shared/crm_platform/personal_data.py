@@ -217,7 +217,8 @@ class PersonalDataCipher:
     def secret(self, subject: str) -> bytes:
         """A random 32-byte secret of the key vault, made on first use (e.g. an account's key for hashing
         identities); SubjectErased once shredded."""
-        return self._ready(subject) or self._keys.find_or_create(subject)
+        # read first: the secret exists but once, and creating it first would make a key only to throw it away
+        return self._ready(subject) or self._keys.find(subject) or self._keys.find_or_create(subject)
 
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""

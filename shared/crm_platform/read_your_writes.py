@@ -21,7 +21,6 @@ from crm_platform.errors import DependencyUnavailable
 from crm_platform.event_store import EventStore
 from crm_platform.mongo import translated
 
-DEFAULT_WAIT_SECONDS = 3.0
 PAUSE_SECONDS = 0.015
 
 
@@ -35,7 +34,7 @@ class ReadModelBehind(DependencyUnavailable):
 
 
 def document_caught_up(collection: Collection, store: EventStore, account_id: str, doc_id: str,
-                       wait: float = DEFAULT_WAIT_SECONDS, aggregate_id: str | None = None) -> dict | None:
+                       wait: float, aggregate_id: str | None = None) -> dict | None:
     """The read-model document `doc_id` once it reflects every stored event of its aggregate (by default the
     aggregate with the same id); None if there is none. Another account's aggregate is not waited for."""
     head = store.head(aggregate_id or doc_id)
@@ -46,18 +45,18 @@ def document_caught_up(collection: Collection, store: EventStore, account_id: st
 
 
 def versions_caught_up(read_versions: Callable[[], Mapping[str, int]], heads: Mapping[str, int],
-                       wait: float = DEFAULT_WAIT_SECONDS) -> Mapping[str, int]:
+                       wait: float) -> Mapping[str, int]:
     """`read_versions()` (read-model document id -> version) once each id in `heads` is at its head version."""
     return _until(read_versions, lambda versions: all(versions.get(doc_id, 0) >= version
                                                       for doc_id, version in heads.items()), wait)
 
 
-def _until(read: Callable, reached: Callable[[object], bool], wait: float, sleep=time.sleep, clock=time.monotonic):
-    deadline = clock() + wait
+def _until(read: Callable, reached: Callable[[object], bool], wait: float):
+    deadline = time.monotonic() + wait
     while not reached(value := read()):
-        if clock() >= deadline:
+        if time.monotonic() >= deadline:
             raise ReadModelBehind()
-        sleep(PAUSE_SECONDS)
+        time.sleep(PAUSE_SECONDS)
     return value
 
 

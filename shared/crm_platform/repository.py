@@ -27,7 +27,7 @@ class Repository(Generic[A]):
 
     def find(self, account_id: str, aggregate_id: str) -> A | None:
         """The aggregate rebuilt from its events; None if it has none, is another account's, or was erased."""
-        history = self._history(account_id, aggregate_id)
+        history = self.history(account_id, aggregate_id)
         if not history:
             return None
         replayed = history[-1:] if self._class.latest_event_is_state else history
@@ -55,7 +55,7 @@ class Repository(Generic[A]):
 
     def latest_event(self, account_id: str, aggregate_id: str) -> tuple[DomainEvent, int] | None:
         """The newest event and its version (for aggregates whose every event holds their whole state)."""
-        history = self._history(account_id, aggregate_id)
+        history = self.history(account_id, aggregate_id)
         if not history:
             return None
         try:
@@ -65,8 +65,8 @@ class Repository(Generic[A]):
 
     def ever_existed(self, aggregate_id: str) -> bool:
         """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""
-        history = self._store.load(aggregate_id)
-        return bool(history) and history[0].aggregate_type == self._class.aggregate_type
+        head = self._store.head(aggregate_id)  # one indexed read, not the history
+        return head is not None and head.aggregate_type == self._class.aggregate_type
 
     def save_pending(self) -> None:
         """Append each tracked aggregate's new events as one atomic commit, numbered after its stored ones."""
@@ -92,8 +92,8 @@ class Repository(Generic[A]):
         """Forget what was tracked, with any events not saved."""
         self.seen.clear()
 
-    def _history(self, account_id: str, aggregate_id: str) -> list[EventEnvelope]:
-        """The aggregate's events if it is of this repository's type and account (a note's id given as a contact's
+    def history(self, account_id: str, aggregate_id: str) -> list[EventEnvelope]:
+        """The aggregate's stored events, still sealed (readable once its key is shredded), if it is of this repository's type and account (a note's id given as a contact's
         is no contact: one event store holds every type, and the codec could decode the note's events)."""
         history = self._store.load(aggregate_id)
         if not history or history[0].account_id != account_id or history[0].aggregate_type != self._class.aggregate_type:

@@ -17,9 +17,8 @@ from contacts.domain.saved_views import query_from_pairs
 VISIBLE = {"deleted": False}
 
 
-def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
-    # Looked up by _id alone (served from the primary key by every server), then checked here.
-    doc = contacts.find_one({"_id": contact_id})
+def visible_contact(doc: dict | None, account_id: str, contact_id: str) -> dict:
+    """The read-model document if it is a live contact of the account; ContactNotFound otherwise."""
     if doc is None or doc.get("account_id") != account_id:
         raise ContactNotFound(contact_id)
     if doc.get("deleted"):
@@ -27,10 +26,10 @@ def get_contact(contacts: Collection, account_id: str, contact_id: str) -> dict:
     return doc
 
 
-def contact_items_page(items: Collection, contacts: Collection, account_id: str, contact_id: str, limit: int,
+def contact_items_page(items: Collection, account_id: str, contact_id: str, limit: int,
                        cursor: str | None) -> tuple[list[dict], str | None]:
-    """A contact's notes or attachments (the read model `items`), newest first, one page at a time."""
-    get_contact(contacts, account_id, contact_id)
+    """A contact's notes or attachments (the read model `items`), newest first, one page at a time
+    (the caller has checked the contact is live: views.visible_contact)."""
     return keyset_page(items, {"contact_id": contact_id, "account_id": account_id, "deleted": False},
                        sort="-created_at", field="created_at", limit=limit, cursor=cursor, dated=True)
 
@@ -109,7 +108,11 @@ def contact_ids_with_label(contacts: Collection, account_id: str, key: str) -> l
 
 def list_options(option_lists: Collection, account_id: str, kind: str) -> list[dict]:
     """The account's list of this kind in order; the defaults while it has never changed it."""
-    doc = option_lists.find_one({"_id": option_list_id(account_id, kind)})
+    return options_of(option_lists.find_one({"_id": option_list_id(account_id, kind)}), kind)
+
+
+def options_of(doc: dict | None, kind: str) -> list[dict]:
+    """The options of a list's read-model document (None: the account never changed the list of this kind)."""
     pairs = doc["options"] if doc else [{"key": k, "name": n} for k, n in default_options(kind)]
     return [{"key": o["key"], "name": o["name"], "position": i} for i, o in enumerate(pairs)]
 

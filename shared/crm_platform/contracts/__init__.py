@@ -11,7 +11,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from crm_platform.envelope import MAX_AGGREGATE_ID
 
 Upcaster = Callable[[dict], dict]  # a payload of version n -> the same payload at version n + 1
 
@@ -24,8 +26,10 @@ class EventContract:
     upcasters: dict[int, Upcaster] = field(default_factory=dict)  # from version n to n + 1
 
     def validate(self, payload: dict) -> dict:
-        """Problems with a payload of the current version, by field (empty when it conforms)."""
-        return self.schema().validate(payload)
+        """Problems with a payload its producer publishes, by field (empty when it conforms). Stricter than
+        consumers are: a field the contract does not declare is a problem here, so that no field is published
+        without being in the contract (consumers ignore such fields: PayloadSchema)."""
+        return self.schema(unknown=RAISE).validate(payload)
 
 
 @dataclass(frozen=True)
@@ -82,4 +86,4 @@ class PayloadSchema(Schema):
 
 def required_id() -> fields.String:
     """An id field every payload of the kind must carry."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=200))
+    return fields.String(required=True, validate=validate.Length(min=1, max=MAX_AGGREGATE_ID))

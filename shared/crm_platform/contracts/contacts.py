@@ -33,7 +33,9 @@ class ContactStatePayload(PayloadSchema):
     """The contact's whole state after the change: `details` in clear (label keys, option keys), the rest sealed."""
 
     contact_id = required_id()
-    details = fields.Dict(required=True, metadata={"description": "labels, function, department: keys, no personal data"})
+    # only keys travel in clear: a personal field here would be published unsealed
+    details = fields.Dict(keys=fields.String(validate=validate.OneOf(("labels", "function", "department"))),
+                          required=True, metadata={"description": "labels, function, department: keys, no personal data"})
     personal = SealedField(required=True)
     created_at = _text()
 

@@ -33,6 +33,13 @@ class InMemoryEventStore(EventStore):
             key=lambda e: e.aggregate_version,
         )
 
+    def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
+        heads: dict[str, int] = {}
+        for event in self.all_events:
+            if event.account_id == account_id and event.aggregate_type == aggregate_type:
+                heads[event.aggregate_id] = max(heads.get(event.aggregate_id, 0), event.aggregate_version)
+        return heads
+
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
         yield from itertools.chain.from_iterable(list(self._commits))
 

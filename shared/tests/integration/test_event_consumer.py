@@ -4,7 +4,8 @@ import threading
 import time
 
 from kafka.structs import TopicPartition
-from pymongo.errors import AutoReconnect
+from devinfra.ports import free_port  # a free port is one where nothing answers
+from pymongo import MongoClient
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
@@ -162,11 +163,13 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=1)
     view = mongo_db["things"]
     failures = {"left": 5}  # more than max_attempts below
+    # a real pymongo client whose server is gone: what the projection meets during an outage
+    gone = MongoClient(f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=100)["db"]["things"]
 
     def project(envelope):
         if failures["left"]:
             failures["left"] -= 1
-            raise AutoReconnect("connection closed")  # what pymongo raises when the server goes away
+            versioned_upsert(gone, envelope.aggregate_id, envelope.aggregate_version, {"n": 1})  # raises
         versioned_upsert(view, envelope.aggregate_id, envelope.aggregate_version, {"n": 1})
 
     publish(infra.kafka_bootstrap, topic, [("a", event("a", 1).to_json_bytes()), ("b", event("b", 1).to_json_bytes())])

@@ -13,7 +13,7 @@ from pymongo.errors import (
     WriteError,
 )
 
-from crm_platform.errors import DependencyUnavailable
+from crm_platform.errors import DependencyUnavailable, InvalidInput
 from crm_platform.outages import is_transient
 from crm_platform.mongo import DataRefused, is_outage, translated
 
@@ -49,3 +49,11 @@ def test_anything_not_known_as_bad_data_is_an_outage(outage):
 def test_a_consumer_waits_out_broker_and_dependency_outages_and_dead_letters_the_rest():
     assert is_transient(KafkaConnectionError()) and is_transient(DependencyUnavailable("down"))
     assert not is_transient(ValueError("a bug")) and not is_transient(KeyError("payload"))
+
+
+def test_a_dead_lettered_error_names_its_type_and_code_never_the_value_the_database_quoted():
+    from crm_platform.event_consumer import _described
+
+    refused = WriteError('invalid input syntax for type numeric: "Louise Desnotes"', code=1)
+    assert _described(refused) == "WriteError: code 1"
+    assert "Louise" not in _described(InvalidInput("louise@papier.fr is held by another contact"))

@@ -38,7 +38,7 @@ def test_a_document_not_projected_yet_is_waited_for():
     store, docs = InMemoryEventStore(), InMemoryCollection()
     _commit(store, "c1", 1)
     lagging = ProjectingLater(docs, "c1", 1, after_reads=3)
-    assert document_caught_up(lagging, store, "acct-1", "c1") == {"_id": "c1", "version": 1}
+    assert document_caught_up(lagging, store, "acct-1", "c1", wait=1) == {"_id": "c1", "version": 1}
     assert lagging.reads == 3
 
 
@@ -48,7 +48,7 @@ def test_an_older_version_is_waited_for_until_the_head():
     _commit(store, "c1", 2)
     docs.insert_one({"_id": "c1", "version": 1})
     lagging = ProjectingLater(docs, "c1", 2, after_reads=2)
-    assert document_caught_up(lagging, store, "acct-1", "c1")["version"] == 2
+    assert document_caught_up(lagging, store, "acct-1", "c1", wait=1)["version"] == 2
 
 
 def test_a_read_model_that_never_catches_up_ends_in_read_model_behind():
@@ -68,6 +68,6 @@ def test_nothing_is_waited_for_without_a_stream_or_for_another_account():
 
 def test_versions_are_waited_for_until_every_head_is_reached():
     reads = iter([{"a": 1}, {"a": 2, "b": 0}, {"a": 2, "b": 1}])
-    assert versions_caught_up(lambda: next(reads), {"a": 2, "b": 1}) == {"a": 2, "b": 1}
+    assert versions_caught_up(lambda: next(reads), {"a": 2, "b": 1}, wait=1) == {"a": 2, "b": 1}
     with pytest.raises(ReadModelBehind):
         versions_caught_up(lambda: {"a": 1}, {"a": 2}, wait=0.02)

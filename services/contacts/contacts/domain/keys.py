@@ -10,13 +10,13 @@ from crm_platform.input_guard import text_problem
 MAX_NAME = 100
 
 
-def clean_name(name: str, what: str = "name") -> str:
+def clean_name(name: str) -> str:
     """The name on one line with single spaces; InvalidInput (on `name`) if empty, too long or not storable text."""
     if (problem := text_problem(name or "")) is not None:
-        raise InvalidInput(f"invalid {what}", errors={"name": [problem]})
+        raise InvalidInput("invalid name", errors={"name": [problem]})
     cleaned = " ".join((name or "").split())
     if not cleaned or len(cleaned) > MAX_NAME:
-        raise InvalidInput(f"invalid {what}", errors={"name": [f"1 to {MAX_NAME} characters"]})
+        raise InvalidInput("invalid name", errors={"name": [f"1 to {MAX_NAME} characters"]})
     return cleaned
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

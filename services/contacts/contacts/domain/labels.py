@@ -133,11 +133,6 @@ class LabelOrder(Aggregate):
         super().__init__(aggregate_id, account_id)
         self.keys: list[str] = []
 
-    @classmethod
-    def of(cls, account_id: str) -> "LabelOrder":
-        """The account's order before any change."""
-        return cls(label_order_id(account_id), account_id)
-
     def reorder(self, keys: list[str]) -> None:
         if len(set(keys)) != len(keys):
             raise InvalidInput("a key appears twice", errors={"keys": ["each key once"]})

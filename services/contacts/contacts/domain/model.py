@@ -61,7 +61,6 @@ class Contact(Aggregate):
         self.updated_at = ""
         self.absorbed: dict[str, int] = {}  # contacts merged into this one -> the revision whose details it took in
         self.merged_into_id: str | None = None  # where a merged contact went
-        self.erased = False
 
     @classmethod
     def create(
@@ -223,12 +222,10 @@ class Contact(Aggregate):
         contact.revision = revision
         return contact
 
-    def erase(self) -> bool:
-        """The person is erased (live or deleted, the contact is gone for good); False if it was erased already."""
-        if self.erased:
-            return False
+    def erase(self) -> None:
+        """The person is erased (live or deleted, the contact is gone for good). An erased contact never loads
+        again (its key is shredded): erasure.py checks the stored events for an earlier ContactErased."""
         self._record(ContactErased(self.id, self.account_id))
-        return True
 
     def _check_live(self) -> None:
         if self.deleted:
@@ -252,7 +249,7 @@ class Contact(Aggregate):
         elif isinstance(event, ContactDeleted):
             self.deleted, self.merged_into_id = True, event.merged_into
         elif isinstance(event, ContactErased):
-            self.deleted = self.erased = True
+            self.deleted = True
         if isinstance(event, ContactsMerged):  # older events did not note the revisions: 0 is none of them
             self.absorbed.update(zip(event.source_ids, event.source_revisions or [0] * len(event.source_ids)))
 

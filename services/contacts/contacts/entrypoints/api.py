@@ -93,8 +93,7 @@ def list_contacts():
 @bp.get("/<contact_id>")
 @operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
 def get_contact(contact_id: str):
-    caught_up.contact(account_id(), contact_id)
-    doc = views.get_contact(current_container().projection.collection, account_id(), contact_id)
+    doc = caught_up.contact(account_id(), contact_id)
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 
 

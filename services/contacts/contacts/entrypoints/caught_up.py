@@ -12,6 +12,7 @@ from pymongo.collection import Collection
 from crm_platform.read_your_writes import document_caught_up, versions_caught_up
 from crm_platform.web import current_container
 
+from contacts import views
 from contacts.domain.custom_fields import CustomFieldSet, field_set_id
 from contacts.domain.labels import Label, label_order_id
 from contacts.domain.option_lists import option_list_id
@@ -22,9 +23,12 @@ def _wait() -> float:
     return current_container().settings["READ_YOUR_WRITES_SECONDS"]
 
 
-def contact(account_id: str, contact_id: str) -> None:
+def contact(account_id: str, contact_id: str) -> dict:
+    """The live contact's read-model document, once it reflects every acknowledged write; ContactNotFound if
+    it is missing, deleted or another account's."""
     container = current_container()
-    document_caught_up(container.projection.collection, container.event_store, account_id, contact_id, _wait())
+    doc = document_caught_up(container.projection.collection, container.event_store, account_id, contact_id, _wait())
+    return views.visible_contact(doc, account_id, contact_id)
 
 
 def labels(account_id: str) -> None:
@@ -53,9 +57,10 @@ def custom_fields(account_id: str) -> None:
     versions_caught_up(newest, {"set": head.version}, _wait())
 
 
-def option_list(account_id: str, kind: str) -> None:
+def option_list(account_id: str, kind: str) -> dict | None:
+    """The list's read-model document once it reflects every acknowledged write (None: never changed)."""
     container = current_container()
-    document_caught_up(container.option_lists_projection.collection, container.event_store, account_id,
+    return document_caught_up(container.option_lists_projection.collection, container.event_store, account_id,
                        option_list_id(account_id, kind), _wait())
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, request, url_for
 from marshmallow import Schema, fields, validate
 
-from crm_platform.errors import Conflict
 from crm_platform.file_transfer import uploaded_file
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.jobs_api import JobSchema, job_view
@@ -14,7 +13,7 @@ from crm_platform.web import account_id, current_container, json_body
 from contacts import views
 from contacts.domain import commands
 from contacts.importing import ERROR_COLUMN, ROW_COLUMN, CsvStyle, failed_rows_csv, template_csv
-from contacts.service_layer import import_handlers
+from contacts.service_layer import import_handlers, import_retention
 from contacts.service_layer.bulk_create import ON_MATCH
 
 bp = Blueprint("imports", __name__, url_prefix="/v1/imports")
@@ -163,10 +162,5 @@ def failed_rows(import_id: str):
            responses={204: None}, problems=(404, 409))
 def delete_import(import_id: str):
     container = current_container()
-    record = container.imports.get(account_id(), import_id)
-    if record.get("job_id") and container.jobs.get(account_id(), record["job_id"])["status"] in ("queued", "running"):
-        raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",
-                       job_id=record["job_id"])
-    container.uploads.forget(record)
-    container.imports.delete(import_id)
+    import_retention.delete_import(container.imports, container.uploads, container.jobs, account_id(), import_id)
     return "", 204

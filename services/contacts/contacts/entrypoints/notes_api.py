@@ -62,8 +62,8 @@ def list_notes(contact_id: str):
     query = PageQuerySchema().load(request.args.to_dict())
     container = current_container()
     caught_up.contact(account_id(), contact_id)
-    docs, next_cursor = views.contact_items_page(
-        container.notes_projection.collection, container.projection.collection, account_id(), contact_id, **query)
+    docs, next_cursor = views.contact_items_page(container.notes_projection.collection, account_id(), contact_id,
+                                                 **query)
     return {"items": [_from_view(d) for d in docs], "next_cursor": next_cursor}
 
 

@@ -54,9 +54,8 @@ def _list_body(option_list: OptionList) -> dict:
 @operation(f"List an option list in its order ({KIND_HELP})", tags=TAGS, responses={200: OptionListSchema},
            problems=(404,))
 def list_options(kind: str):
-    caught_up.option_list(account_id(), check_kind(kind))
-    items = views.list_options(current_container().option_lists_projection.collection, account_id(), check_kind(kind))
-    return {"kind": kind, "items": items}
+    kind = check_kind(kind)
+    return {"kind": kind, "items": views.options_of(caught_up.option_list(account_id(), kind), kind)}
 
 
 @bp.post("")

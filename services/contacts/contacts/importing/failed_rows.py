@@ -16,10 +16,9 @@ ROW_COLUMN = "Row"
 
 
 def failed_rows_csv(header: Sequence[str], failed: Iterable[tuple[int, Sequence[str], Sequence[str]]],
-                    excel_fr: bool = False, style: CsvStyle | None = None) -> bytes:
-    """CSV bytes of `failed` (row number, original cells, reasons), reasons joined in the Error column.
-
-    `style` (e.g. CsvStyle.like_upload) overrides `excel_fr`."""
+                    style: CsvStyle | None = None) -> bytes:
+    """CSV bytes of `failed` (row number, original cells, reasons), reasons joined in the Error column, in
+    `style` (plain UTF-8 CSV by default; CsvStyle.like_upload for the uploaded file's encoding and delimiter)."""
     original = list(header)
     if [fold(name) for name in original[-2:]] == [fold(ERROR_COLUMN), fold(ROW_COLUMN)]:
         original = original[:-2]
@@ -28,7 +27,7 @@ def failed_rows_csv(header: Sequence[str], failed: Iterable[tuple[int, Sequence[
         [*_fitted(cells, width), "; ".join(reasons), str(number)]
         for number, cells, reasons in failed
     )
-    return b"".join(csv_chunks([*original, ERROR_COLUMN, ROW_COLUMN], rows, style or CsvStyle.of(excel_fr)))
+    return b"".join(csv_chunks([*original, ERROR_COLUMN, ROW_COLUMN], rows, style or CsvStyle()))
 
 
 def _fitted(cells: Sequence[str], width: int) -> list[str]:

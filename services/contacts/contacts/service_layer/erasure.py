@@ -27,6 +27,7 @@ from contacts.domain import commands
 from contacts.domain.attachments import picture_id
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted, ContactErased, ContactsMerged, data_subject
+from contacts.domain.holdings import holdings_id
 from contacts.domain.model import Contact
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -50,7 +51,8 @@ def _blob_ids(uow: UnitOfWork, account_id: str, contact_id: str, attachment_ids_
     """The blobs of the contact's live files and profile picture."""
     blob_ids: list[str] = []
     with uow:
-        for attachment_id in [*attachment_ids_of(account_id, contact_id), picture_id(contact_id)]:
+        filed = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).attachment_ids  # not projected yet too
+        for attachment_id in dict.fromkeys([*filed, *attachment_ids_of(account_id, contact_id), picture_id(contact_id)]):
             attachment = uow.attachments.find(account_id, attachment_id)
             if attachment is not None and attachment.live and attachment.contact_id == contact_id:
                 blob_ids += attachment.file.blob_ids
@@ -100,10 +102,8 @@ def _record_erasure(uow: UnitOfWork, account_id: str, contact_id: str, attempts:
 
 
 def _history(uow: UnitOfWork, account_id: str, contact_id: str) -> list[EventEnvelope]:
-    history = uow.events.load(contact_id)
-    if not history or history[0].account_id != account_id or history[0].aggregate_type != Contact.aggregate_type:
-        return []
-    return history
+    with uow:  # the envelopes: merge links stay readable after shredding
+        return uow.contacts.history(account_id, contact_id)
 
 
 def _merged_into(history: list[EventEnvelope]) -> str | None:

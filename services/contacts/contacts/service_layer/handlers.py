@@ -25,7 +25,7 @@ def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
                                  options=options, generations={**options, "custom_fields": fields.generations})
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates)
         uow.contacts.add(contact)
-        _commit_or_release(uow, claimed, contact.id)
+        commit_or_release(uow, claimed, contact.id)
     return contact
 
 
@@ -40,7 +40,7 @@ def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
         contact.update(cmd.revision, cmd.changes, phone_region=region, custom_field_types=fields.types, options=options,
                        generations={**options, "custom_fields": fields.generations})
         claimed = duplicates.claim_identities(uow, contact, cmd.allow_duplicates, skip=before)
-        _commit_or_release(uow, claimed, contact.id)
+        commit_or_release(uow, claimed, contact.id)
         duplicates.release(uow, sorted(before - duplicates.identity_ids(contact)), contact.id)
     return contact
 
@@ -80,7 +80,7 @@ def custom_fields_for(uow: UnitOfWork, account_id: str, *sources: dict) -> Custo
     return uow.custom_fields.find_or_blank(account_id, field_set_id(account_id))
 
 
-def _commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
+def commit_or_release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:
     """Commit; free what the contact claimed only if the commit surely failed. After an outage the commit may
     be stored even so (the event store says so when it can tell): its claims are kept, and if it was not
     stored they go stale and are taken over (duplicates.IN_FLIGHT), so no retry ever makes a duplicate."""

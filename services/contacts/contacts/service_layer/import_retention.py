@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from crm_platform.errors import NotFound
+from crm_platform.errors import Conflict, NotFound
 from crm_platform.jobs import JobStore
 
 from contacts.adapters.import_store import ImportStore
@@ -32,6 +32,16 @@ def forget_expired_imports(imports: ImportStore, uploads: UploadFiles, jobs: Job
         imports.expire(record["_id"])
         forgotten += 1
     return forgotten
+
+
+def delete_import(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, account_id: str, import_id: str) -> None:
+    """Forget an import's file and failed rows now, at its owner's request; Conflict while its job runs."""
+    record = imports.get(account_id, import_id)
+    if _job_runs(jobs, record):
+        raise Conflict("the import is running: cancel its job first (POST /v1/jobs/{id}/cancel)",
+                       job_id=record["job_id"])
+    uploads.forget(record)
+    imports.delete(import_id)
 
 
 def sweep_loop(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, every_s: float = SWEEP_EVERY_S):

@@ -31,6 +31,7 @@ from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, MergeNotFinished
 from contacts.domain.model import Contact, check_sources
 from contacts.service_layer import duplicates, holdings
+from contacts.service_layer.handlers import commit_or_release
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live notes, or attachments
@@ -101,11 +102,7 @@ def _absorb(uow: UnitOfWork, target: Contact, sources: list[Contact], revision: 
     before = duplicates.identity_ids(target)
     target.absorb(sources, revision)
     claimed = duplicates.claim_identities(uow, target, allow_duplicates=True, skip=before)  # sources keep theirs
-    try:
-        uow.commit()
-    except Exception:
-        duplicates.release(uow, claimed, target.id)
-        raise
+    commit_or_release(uow, claimed, target.id)
 
 
 def _live_source(uow: UnitOfWork, account_id: str, source_id: str, target_id: str) -> Contact | None:

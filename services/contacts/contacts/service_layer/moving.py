@@ -88,8 +88,9 @@ def _move_picture(cmd: commands.MoveAttachments, uow: UnitOfWork) -> str | None:
         else:
             target.set_as_picture(_copy(uow, original, cmd, written))
         uow.commit()
-    with uow:
-        uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.from_contact_id)).delete()
+    with uow:  # the picture copied, at the revision read: a picture set meanwhile is a conflict, never deleted
+        uow.attachments.add(source)
+        source.delete()
         uow.commit()
     uow.files.discard(original.blob_ids)
     return target.id

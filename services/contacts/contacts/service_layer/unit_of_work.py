@@ -27,6 +27,5 @@ class UnitOfWork(KernelUnitOfWork):
                  files: AttachmentFiles | None = None) -> None:
         super().__init__(store, cipher)
         self.cipher = cipher  # erasure shreds keys
-        self.events = store  # erasure reads the merge links of contacts whose key may be shredded already
         self.claims = claims  # not transactional: written at once, released by the handlers on failure
         self.files = files  # attachment contents; not transactional either: handlers discard them on failure

@@ -81,6 +81,8 @@ def test_two_opposite_merges_at_once_keep_one_contact_with_both(client, containe
                 outcomes.append("merged")
             except (Conflict, NotFound) as exc:
                 outcomes.append(exc)
+            except Exception as exc:  # recorded, so that a crash fails the test instead of dying with its thread
+                outcomes.append(("crashed", exc))
 
         threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
         for thread in threads:
@@ -90,5 +92,6 @@ def test_two_opposite_merges_at_once_keep_one_contact_with_both(client, containe
         with container.unit_of_work() as uow:
             survivors = [c for c in (uow.contacts.find("acct-1", a["id"]), uow.contacts.find("acct-1", b["id"]))
                          if not c.deleted]
+        assert len(outcomes) == 2 and outcomes.count("merged") == 1, outcomes
         assert len(survivors) == 1, outcomes
         assert sorted(e["address"] for e in survivors[0].details["emails"]) == [f"a{_}@x.fr", f"b{_}@x.fr"]

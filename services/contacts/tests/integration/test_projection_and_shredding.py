@@ -114,9 +114,9 @@ def test_erasing_a_contact_tombstones_it_its_notes_and_files_in_the_read_models_
     assert note["deleted"] is True and note["erased"] is True and "text" not in note
     assert attachment["deleted"] is True and attachment["erased"] is True
     assert "file_name" not in attachment and "sha256" not in attachment
-    assert "Louise" not in str([doc, note, attachment])
+    assert "louise" not in str([doc, note, attachment]).casefold()
     assert client.get(f"/v1/contacts/{contact['id']}", headers=headers()).status_code == 404
     rebuild_projection(container)  # and a replay keeps them so
-    assert "Louise" not in str(list(container.notes_projection.collection.find()) +
+    assert "louise" not in str(list(container.notes_projection.collection.find()) +
                                list(container.attachments_projection.collection.find()) +
-                               list(container.projection.collection.find()))
+                               list(container.projection.collection.find())).casefold()

@@ -106,7 +106,6 @@ def test_changes_are_dropped_when_the_handler_fails_before_commit(uow, store):
 
 def test_a_note_id_given_as_a_contact_id_is_no_contact_and_the_note_stays_untouched(uow):
     """One event store holds every aggregate type; a contact endpoint once wrote ContactDeleted into a note's stream."""
-    from contacts.domain.errors import ContactNotFound
     from contacts.service_layer import note_handlers
 
     louise = handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "Louise"}), uow)

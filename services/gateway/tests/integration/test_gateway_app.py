@@ -166,17 +166,20 @@ def test_jobs_are_routed_to_the_services_that_serve_jobs(infra, unique_suffix, m
     mongo_client.drop_database(f"test_{unique_suffix}b_gateway")
 
 
-def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_suffix, mongo_client, cleanup):
-    class Echo(QuietHandler):
-        def do_GET(self):
-            echo = json.dumps({"path": self.path}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(echo)))
-            self.end_headers()
-            self.wfile.write(echo)
+class PathEcho(QuietHandler):
+    """Answers a GET with the path (and query) exactly as it reached the service."""
 
-    with serving(Echo) as url:
+    def do_GET(self):
+        echo = json.dumps({"path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(echo)))
+        self.end_headers()
+        self.wfile.write(echo)
+
+
+def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_suffix, mongo_client, cleanup):
+    with serving(PathEcho) as url:
         client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
         answer = client.get("/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9", headers=auth)
     assert answer.get_json()["path"] == "/v1/contacts?labels_any=vip&labels_any=client&q=%C3%A9t%C3%A9"
@@ -184,16 +187,7 @@ def test_repeated_query_parameters_reach_the_service_all_of_them(infra, unique_s
 
 def test_a_path_segment_reaches_the_service_as_one_segment_whatever_it_holds(infra, unique_suffix, mongo_client,
                                                                              cleanup):
-    class Echo(QuietHandler):
-        def do_GET(self):
-            echo = json.dumps({"path": self.path}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(echo)))
-            self.end_headers()
-            self.wfile.write(echo)
-
-    with serving(Echo) as url:
+    with serving(PathEcho) as url:
         client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
         # "?" and "#" sent encoded are part of the id: decoded and forwarded raw, they cut the path short
         answer = client.get("/v1/contacts/a%3Fb%23c%20d%C3%A9/notes?limit=2", headers=auth)

@@ -134,7 +134,7 @@ def test_failed_rows_file_re_imports_with_the_same_mapping():
     assert [c.target for c in mapping] == ["first_name", "email", "custom_field", "skip", "skip"]
     converted = convert_row(next(table.rows()).cells, mapping, {"budget": "text"})
     assert converted.details["custom_fields"] == {"budget": "=1+1"} and converted.problems == []
-    again = failed_rows_csv(table.header, [(2, next(table.rows()).cells, ["encore"])], excel_fr=True)
+    again = failed_rows_csv(table.header, [(2, next(table.rows()).cells, ["encore"])], style=CsvStyle.of(True))
     assert again.startswith(b"\xef\xbb\xbfPr\xc3\xa9nom;Email;Budget;Error;Row\r\n")
 
 
