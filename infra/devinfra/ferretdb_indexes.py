@@ -78,15 +78,17 @@ class IndexKeeper:
             rows += [tuple(line.split("\t")) for line in listed.split("\n") if line]
         return collections_from(rows)
 
-    def existing(self) -> set[str]:
-        return set(filter(None, self._sql("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_gin\\_%'").split("\n")))
+    def existing(self) -> set[tuple[str, str]]:
+        """(schema, index name) of our indexes: FerretDB gives a collection the same table name in every database."""
+        listed = self._sql("SELECT schemaname, indexname FROM pg_indexes WHERE indexname LIKE '%\\_gin\\_%'")
+        return {tuple(line.split("\t")) for line in listed.split("\n") if line}
 
     def sync(self) -> int:
         """Create every missing index; return how many were created."""
         existing, created = self.existing(), 0
         for collection in self.collections():
             for field in collection.fields:
-                if index_name(collection.table, field) not in existing:
+                if (collection.schema, index_name(collection.table, field)) not in existing:
                     self._sql(statement(collection, field))
                     created += 1
         return created

@@ -58,3 +58,32 @@ def test_the_pushed_down_equalities_use_the_indexes_and_a_second_sync_creates_no
                 assert things.count_documents({"account_id": "a-3"}) == len(range(3, 500, 7))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries are not installed")
+def test_a_collection_of_the_same_name_in_another_database_gets_its_own_indexes():
+    """FerretDB names a collection's table after the collection alone: `contacts` has the same table
+    name in every database (the service's and each test run's), so an index name is only unique per schema."""
+    binary = provision.ferretdb_binary_path(Config.from_env())
+    if not binary.is_file():
+        pytest.skip("FerretDB is not built: python -m devinfra provision")
+    scratch = Path(tempfile.mkdtemp(prefix="devinfra-index-"))
+    scratch.chmod(0o755)
+    try:
+        pg_port, mongo_port = free_ports(2)
+        with PostgresServer(pg_port, scratch / "postgres", scratch / "postgres.log") as pg:
+            server = MongoServer(mongo_port, pg.work_dir, scratch / "mongo.log", pid_path=scratch / "mongo.pid",
+                                 kind="postgresql", postgresql_url=pg.url, binary=binary)
+            with server, pymongo.MongoClient(server.uri) as client:
+                keeper = IndexKeeper(BIN_DIR / "psql", pg_port)
+                client.first.contacts.insert_one({"_id": "c-1"})
+                assert keeper.sync() == 1
+                client.second.contacts.insert_one({"_id": "c-1"})
+                assert keeper.sync() == 1 and keeper.sync() == 0
+                tables = {c.schema: c.table for c in keeper.collections()}
+                assert tables["first"] == tables["second"]  # the reason for this test
+                indexed = keeper._sql("SELECT schemaname FROM pg_indexes WHERE indexname = "
+                                      f"'{index_name(tables['second'], '_id')}'").split()
+                assert sorted(indexed) == ["first", "second"]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
