@@ -1,0 +1,193 @@
+"""Write-to-projection lag under a sustained write rate, through the gateway (issue 16's load figure).
+
+An open-loop load: writes are scheduled at a fixed rate (default 50 per
+second for 60 s) whatever the system's answers, and each is timed from the
+moment it was *scheduled*, so a system that falls behind shows it in the
+figures rather than slowing the client down (no coordinated omission).
+Writes are contact creations and, for a share of them (default 20 %),
+changes (PATCH with the revision) of a contact created earlier in the run.
+
+Each write is then read back by id: `GET /v1/contacts/{id}` answers once the
+read model reflects every acknowledged write (read-your-writes, docs/api.md),
+so the time until it answers 200 with the written revision is the
+write-to-projection lag as a client sees it. The report gives p50/p95/p99 of
+the acknowledgement and of that lag, the rate reached, late starts and
+errors, and saves JSON under benchmarks/results/.
+
+Run against a system started with `make run` (it reads the demo key from
+var/demo-account.json), or pass --gateway and --api-key.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from reporting import percentile, save  # noqa: E402
+
+
+@dataclass
+class Outcome:
+    kind: str  # "create" or "update"
+    scheduled: float
+    started: float
+    acknowledged: float | None = None
+    readable: float | None = None
+    error: str | None = None
+
+
+class Writer:
+    """Creates and changes contacts, keeping the ones it made so later writes can change them."""
+
+    def __init__(self, gateway: str, api_key: str, update_share: float, read_timeout_s: float) -> None:
+        self._gateway = gateway
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        self._update_share = update_share
+        self._read_timeout_s = read_timeout_s
+        self._run = random.randrange(10, 100)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._idle: list[tuple[str, int]] = []  # (contact id, revision) not being changed right now
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def write(self, i: int, scheduled: float) -> Outcome:
+        contact = self._take_for_update() if random.random() < self._update_share else None
+        outcome = Outcome("update" if contact else "create", scheduled, time.perf_counter())
+        try:
+            if contact:
+                contact_id, revision = contact
+                answer = self._session().patch(f"{self._gateway}/v1/contacts/{contact_id}", headers=self._headers,
+                                               json={"revision": revision, "job_title": f"Poste {i}"}, timeout=30)
+            else:
+                answer = self._session().post(f"{self._gateway}/v1/contacts", headers=self._headers,
+                                              json=self._new_contact(i), timeout=30)
+            outcome.acknowledged = time.perf_counter()
+            if answer.status_code not in (200, 201):
+                outcome.error = f"{'PATCH' if contact else 'POST'} {answer.status_code}"
+                return outcome
+            written = answer.json()
+            self._read_back(written["id"], written["revision"], outcome)
+            if outcome.error is None:
+                self._give_back(written["id"], written["revision"])
+        except requests.RequestException as exc:
+            outcome.error = type(exc).__name__
+        return outcome
+
+    def _read_back(self, contact_id: str, revision: int, outcome: Outcome) -> None:
+        url = f"{self._gateway}/v1/contacts/{contact_id}"
+        deadline = outcome.started + self._read_timeout_s
+        while time.perf_counter() < deadline:
+            read = self._session().get(url, headers=self._headers, timeout=30)
+            if read.status_code == 200 and read.json().get("revision", 0) >= revision:
+                outcome.readable = time.perf_counter()
+                return
+            if read.status_code not in (200, 404, 503):  # 503: the read model is behind, retry
+                outcome.error = f"GET {read.status_code}"
+                return
+            time.sleep(0.005)
+        outcome.error = "not readable in time"
+
+    def _new_contact(self, i: int) -> dict:
+        # Emails and phones are unique per run and contact: the API refuses duplicates (409).
+        return {"first_name": f"Charge{i}", "last_name": "Desnotés", "company": "Maison du Papier",
+                "emails": [{"address": f"charge{i}.run{self._run}@example.fr"}],
+                "phones": [{"number": f"+33 7 {self._run:02d} {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"}]}
+
+    def _take_for_update(self) -> tuple[str, int] | None:
+        with self._lock:
+            return self._idle.pop(random.randrange(len(self._idle))) if self._idle else None
+
+    def _give_back(self, contact_id: str, revision: int) -> None:
+        with self._lock:
+            self._idle.append((contact_id, revision))
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {}
+    ms = [v * 1000 for v in values]
+    return {"p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
+            "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1),
+            "mean_ms": round(statistics.mean(ms), 1)}
+
+
+def run_load(writer: Writer, rate: float, seconds: float, max_in_flight: int) -> tuple[list[Outcome], float]:
+    total = int(rate * seconds)
+    interval = 1 / rate
+    futures = []
+    with ThreadPoolExecutor(max_workers=max_in_flight) as pool:
+        began = time.perf_counter()
+        for i in range(total):
+            scheduled = began + i * interval
+            pause = scheduled - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            futures.append(pool.submit(writer.write, i, scheduled))
+            if (i + 1) % max(1, int(rate * 10)) == 0:
+                print(f"  {i + 1}/{total} scheduled, {sum(f.done() for f in futures)} done", flush=True)
+        outcomes = [f.result() for f in futures]
+    return outcomes, time.perf_counter() - began
+
+
+def report_of(outcomes: list[Outcome], elapsed: float, args: argparse.Namespace) -> dict:
+    ok = [o for o in outcomes if o.error is None]
+    errors: dict[str, int] = {}
+    for o in outcomes:
+        if o.error:
+            errors[o.error] = errors.get(o.error, 0) + 1
+    late = [o.started - o.scheduled for o in outcomes]
+    return {
+        "benchmark": "sustained_writes",
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "rate_per_s": args.rate, "seconds": args.seconds, "update_share": args.update_share,
+        "writes": len(outcomes), "creates": sum(o.kind == "create" for o in outcomes),
+        "updates": sum(o.kind == "update" for o in outcomes),
+        "elapsed_s": round(elapsed, 1), "readable_per_s": round(len(ok) / elapsed, 1),
+        "errors": errors,
+        "start_late_by": summary(late),
+        # From the moment each write was scheduled: waiting for a free client counts, as it would for a user.
+        "acknowledged": summary([o.acknowledged - o.scheduled for o in ok]),
+        "write_to_projection": summary([o.readable - o.scheduled for o in ok]),
+        "write_to_projection_after_ack": summary([o.readable - o.acknowledged for o in ok]),
+        "write_to_projection_first_tenth": summary([o.readable - o.scheduled for o in ok[: max(1, len(ok) // 10)]]),
+        "write_to_projection_last_tenth": summary([o.readable - o.scheduled for o in ok[-max(1, len(ok) // 10):]]),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--api-key", default=os.environ.get("CRM_API_KEY"))
+    parser.add_argument("--rate", type=float, default=50.0, help="writes scheduled per second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the rate is held")
+    parser.add_argument("--update-share", type=float, default=0.2, help="share of writes that change a contact")
+    parser.add_argument("--max-in-flight", type=int, default=64, help="client threads (writes in flight at most)")
+    parser.add_argument("--read-timeout-s", type=float, default=60.0)
+    args = parser.parse_args()
+    key = args.api_key or json.loads((REPO / "var" / "demo-account.json").read_text())["api_key"]
+    writer = Writer(args.gateway, key, args.update_share, args.read_timeout_s)
+    print(f"{args.rate:g} writes/s for {args.seconds:g} s through {args.gateway}...", flush=True)
+    outcomes, elapsed = run_load(writer, args.rate, args.seconds, args.max_in_flight)
+    save(report_of(outcomes, elapsed, args))
+    return 1 if any(o.error for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
