@@ -42,7 +42,7 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=500,
         max_poll_records=200,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
