@@ -1,7 +1,8 @@
 """Where things live and which ports they use, from environment variables.
 
 CRM_CACHE_DIR   downloaded/built artefacts, outside the repo   (default ~/.cache/crm-dev)
-CRM_VAR_DIR     data, logs and pid files, safe to wipe         (default <repo>/var)
+CRM_VAR_DIR     data, logs and pid files, safe to wipe         (default <repo>/var; as root,
+                PostgreSQL's data goes to ~postgres/crm-dev/<clone>-<hash of this path> instead)
 CRM_KAFKA_PORT  broker port; the KRaft controller uses +1      (default 29092)
 CRM_MONGO_PORT  MongoDB wire-protocol port                     (default 27117)
 CRM_POSTGRES_PORT  PostgreSQL under FerretDB                   (default 25432)
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import postgres
 from .ports import HOST
 from .processes import InfraError
 
@@ -104,7 +106,8 @@ class Config:
 
     @property
     def postgres_dir(self) -> Path:
-        return self.var_dir / "postgres"
+        """<var>/postgres, or under root a directory in the `postgres` user's home (see postgres.work_dir_for)."""
+        return postgres.work_dir_for(self.var_dir)
 
     def mongo_data_dir(self, kind: str) -> Path:
         """Where a MongoDB server of ``kind`` (see mongo.KINDS) keeps its data."""
@@ -119,8 +122,11 @@ class Config:
 
     @property
     def wipeable(self) -> list[Path]:
-        """Only these subdirectories are ever deleted (CRM_VAR_DIR itself may be anything)."""
-        return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "log")]
+        """Only these directories are ever deleted (CRM_VAR_DIR itself may be anything): subdirectories
+        of the var dir, and PostgreSQL's own directory for it in the `postgres` user's home."""
+        outside = postgres.home_work_dir(self.var_dir)
+        return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "log")] + \
+            ([outside] if outside else [])
 
     def ensure_var(self) -> None:
         fresh = not self.var_dir.exists()

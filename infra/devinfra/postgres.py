@@ -9,11 +9,14 @@ tests only: any local user may connect as the superuser without a password (trus
 only), and fsync is off, so a machine crash (not a server crash) can corrupt the data: wipe it.
 
 PostgreSQL refuses to run as root. Under root, initdb and the server run as the `postgres` user
-(setuid in the child, so the pid we record is the server's own), which then owns <work_dir>.
+(setuid in the child, so the pid we record is the server's own), which then owns <work_dir>. That
+user must be able to enter <work_dir>, which a clone in /root or in a `mktemp -d` folder (0700) does
+not allow: so devinfra keeps the cluster in its home instead (see work_dir_for).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import re
@@ -63,6 +66,38 @@ def server_user() -> str | None:
         raise PrereqError("PostgreSQL refuses to run as root and there is no `postgres` user to run it as: "
                           "create one (useradd --system postgres), or set CRM_MONGO_BACKEND=sqlite") from None
     return SUPERUSER
+
+
+def server_home() -> Path | None:
+    """The `postgres` user's home directory when we run as root and it exists, else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        home = Path(pwd.getpwnam(SUPERUSER).pw_dir)
+    except KeyError:
+        return None
+    return home if home.is_dir() else None
+
+
+def home_work_dir(var_dir: Path) -> Path | None:
+    """<home of postgres>/crm-dev/<clone>-<hash of var_dir> under root, else None."""
+    home = server_home()
+    if home is None:
+        return None
+    key = hashlib.sha256(str(var_dir).encode()).hexdigest()[:12]
+    return home / "crm-dev" / f"{var_dir.parent.name[:32]}-{key}"
+
+
+def work_dir_for(var_dir: Path) -> Path:
+    """Where devinfra keeps PostgreSQL's cluster and socket for ``var_dir``: <var_dir>/postgres, but
+    under root in the `postgres` user's home (home_work_dir), which it can enter wherever the clone
+    is. A cluster made before in <var_dir>/postgres stays there: it was made there, so that user could
+    enter it, and a server running from it must still be found (moving it would gain nothing)."""
+    in_var = var_dir / "postgres"
+    outside = home_work_dir(var_dir)
+    if outside is None or (in_var / "data" / "PG_VERSION").is_file():
+        return in_var
+    return outside
 
 
 def available() -> bool:
@@ -124,6 +159,7 @@ class PostgresServer(processes.LocalServer):
             return
         user = server_user()
         processes.require_port_free(self.port, "CRM_POSTGRES_PORT")
+        self._make_work_dir(user)
         self._initdb(user)
         self._launch(self._command(), timeout, cwd=self.work_dir, user=user)
 
@@ -135,19 +171,35 @@ class PostgresServer(processes.LocalServer):
                 "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={socket_dir}",
                 "-c", "fsync=off"]  # throwaway dev/test data: speed over crash safety
 
+    def _make_work_dir(self, user: str | None) -> None:
+        """Create <work_dir>, owned by ``user`` if given; PrereqError if that user cannot enter it."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        if not user:
+            return
+        entry = pwd.getpwnam(user)
+        os.chown(self.work_dir, entry.pw_uid, entry.pw_gid)
+        if subprocess.run(["test", "-w", str(self.work_dir)], **processes.as_user(user)).returncode != 0:
+            raise PrereqError(self._unreachable(user))
+
+    def _unreachable(self, user: str) -> str:
+        """One sentence: why ``user`` cannot run the server from <work_dir>, and what to do."""
+        home, way = server_home(), ""
+        if home is None:
+            way = f"give the `{user}` user a home directory (devinfra then keeps the data there), "
+        elif not self.work_dir.is_relative_to(home):  # a cluster made in the var dir before it became private
+            way = f"wipe this old data (`make clean-data`) so that devinfra keeps new data in {home / 'crm-dev'}, "
+        return (f"PostgreSQL runs as the `{user}` user under root and it cannot enter {self.work_dir} (a directory "
+                f"above it is private): {way}clone the repository where every user can enter, "
+                "or set CRM_MONGO_BACKEND=sqlite")
+
     def _initdb(self, user: str | None) -> None:
         """Create the cluster and its database once, in a temporary directory renamed into place
         when complete (an interrupted first start leaves nothing half-made behind)."""
         if (self.data_dir / "PG_VERSION").is_file():
             return
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        if user:
-            entry = pwd.getpwnam(user)
-            os.chown(self.work_dir, entry.pw_uid, entry.pw_gid)
         tmp = self.work_dir / f"data.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        initdb = f"initdb as {user} (who must be able to search every directory above {self.work_dir})" \
-            if user else "initdb"
+        initdb = f"initdb as {user}" if user else "initdb"
         try:
             with processes.timed(f"initdb {self.data_dir}"):
                 processes.run([str(self.bin_dir / "initdb"), "-D", str(tmp), "-U", SUPERUSER, "-A", "trust",

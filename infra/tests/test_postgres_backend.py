@@ -106,10 +106,12 @@ def test_cli_runs_postgres_under_ferretdb_and_a_backend_switch_does_not_lose_tra
     assert lines["postgres"].startswith("postgres ready") and "server=PostgreSQL 1" in lines["postgres"]
     assert lines["mongo"].endswith("server=FerretDB 1.24 (PostgreSQL) (local)")
 
+    pg_dir = cli.postgres_server(Config.from_env()).work_dir  # under root in ~postgres, not in the var dir
+    assert (pg_dir / "data" / "PG_VERSION").is_file()
     assert cli.main(["down", "--wipe"]) == 0
     err = capsys.readouterr().err
     assert err.index("mongo: stopped") < err.index("postgres: stopped")
-    assert not (scratch / "var" / "postgres").exists()
+    assert not pg_dir.exists() and not (scratch / "var" / "postgres").exists()
     assert processes_left(pgids, scratch) == []
 
 
