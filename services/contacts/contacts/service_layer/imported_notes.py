@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from crm_platform.errors import CrmError
-from crm_platform.outages import is_transient
-
 from contacts.domain import commands
+from contacts.domain.errors import ContactNotFound, MergeNotFinished
 from contacts.importing import ConvertedRow
 from contacts.service_layer.bulk_create import IMPORTED_BEFORE, NOTHING_NEW, RowOutcome
 from contacts.service_layer.note_handlers import add_imported_note
 from contacts.service_layer.unit_of_work import UnitOfWork
 
+NOTE_NOT_FILED = ("its note could not be added while its contact was being merged: import the row again, "
+                  "updating matching contacts")
 HasNote = Callable[[str, str, str], bool]  # (account, contact id, text) -> the contact has a live note with that text
 
 
@@ -30,10 +30,11 @@ def add_row_notes(uow: UnitOfWork, account_id: str, import_id: str, rows: Sequen
             cmd = commands.AddImportedNote(account_id, outcome.contact_id, import_id, row.row_number, row.note)
             try:
                 added = add_imported_note(cmd, uow)
-            except CrmError as exc:  # the contact was deleted meanwhile: there is nothing to add the note to
-                if is_transient(exc):
-                    raise  # an outage is no fault of the row (see crm_platform.jobs)
+            except ContactNotFound:  # the contact was deleted meanwhile: there is nothing to add the note to
                 added = False
+            except MergeNotFinished:  # stored, not filed: a run of the row again files it (note_handlers)
+                result.append(RowOutcome("failed", outcome.contact_id, NOTE_NOT_FILED))
+                continue
             if added and outcome.reason == NOTHING_NEW:
                 outcome = RowOutcome("updated", outcome.contact_id)
         result.append(outcome)

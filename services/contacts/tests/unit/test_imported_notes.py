@@ -35,3 +35,33 @@ def test_an_imported_note_text_is_checked_like_any_note():
     with pytest.raises(InvalidInput):
         checked_text("a\x00b")
     assert checked_text("  Ligne 1\nLigne 2 ") == "Ligne 1\nLigne 2"
+
+
+def _row_with_note(contact_id):
+    from contacts.importing import ConvertedRow
+    from contacts.service_layer.bulk_create import RowOutcome
+    return ConvertedRow(3, {"first_name": "Louise"}, note="Rappeler en mars"), RowOutcome("created", contact_id)
+
+
+def test_a_note_that_cannot_be_filed_while_its_contact_is_merged_fails_its_row_rather_than_vanish(uow, monkeypatch):
+    from contacts.domain.errors import MergeNotFinished
+    from contacts.service_layer import imported_notes
+
+    def merging(cmd, uow):
+        raise MergeNotFinished("the notes or files of contact c-1 kept changing; send the request again",
+                               contact_id=cmd.contact_id)
+    monkeypatch.setattr(imported_notes, "add_imported_note", merging)
+    row, outcome = _row_with_note("c-1")
+    [result] = imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: False)
+    assert result.status == "failed" and "note" in result.reason and "again" in result.reason
+
+
+def test_a_note_for_a_contact_deleted_meanwhile_is_dropped_and_the_row_keeps_its_outcome(uow, monkeypatch):
+    from contacts.domain.errors import ContactNotFound
+    from contacts.service_layer import imported_notes
+
+    def deleted(cmd, uow):
+        raise ContactNotFound(cmd.contact_id)
+    monkeypatch.setattr(imported_notes, "add_imported_note", deleted)
+    row, outcome = _row_with_note("c-1")
+    assert imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: False) == [outcome]
