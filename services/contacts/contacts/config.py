@@ -23,8 +23,9 @@ class ContactsSettings(PersonalDataSettings):
     # Uploads are read in memory (at most one per gunicorn thread at a time): keep these well below the pod's memory.
     ATTACHMENT_MAX_BYTES = fields.Integer(load_default=10 * 2**20, validate=validate.Range(min=1024, max=64 * 2**20))
     IMPORT_MAX_BYTES = fields.Integer(load_default=15 * 2**20, validate=validate.Range(min=1024, max=100 * 2**20))
-    # Uploaded import files and their failed rows hold everyone in them: forgotten (key shredded) after this.
-    IMPORT_RETENTION_DAYS = fields.Integer(load_default=7, validate=validate.Range(min=1, max=365))
+    # Uploaded import files and their failed rows hold everyone in them: forgotten (key shredded) after this,
+    # at most a month, as an erased person's row stays in them until then.
+    IMPORT_RETENTION_DAYS = fields.Integer(load_default=7, validate=validate.Range(min=1, max=30))
     PICTURE_MAX_BYTES = fields.Integer(load_default=5 * 2**20, validate=validate.Range(min=1024, max=20 * 2**20))
 
 
