@@ -7,10 +7,14 @@ figures rather than slowing the client down (no coordinated omission).
 Writes are contact creations and, for a share of them (default 20 %),
 changes (PATCH with the revision) of a contact created earlier in the run.
 
-Each write is then read back by id: `GET /v1/contacts/{id}` answers once the
+Each write is then seen in the read model, one of two ways (`--observe`):
+`api` (default) reads it back by id: `GET /v1/contacts/{id}` answers once the
 read model reflects every acknowledged write (read-your-writes, docs/api.md),
 so the time until it answers 200 with the written revision is the
-write-to-projection lag as a client sees it. The report gives p50/p95/p99 of
+write-to-projection lag as a client sees it, with the reads' own load on the
+system; `database` leaves the API to the writes and has one observer thread
+read the contacts read model by `_id` (what the gateway would read) every few
+milliseconds, for the writes not seen yet. The report gives p50/p95/p99 of
 the acknowledgement and of that lag, the rate reached, late starts and
 errors, and saves JSON under benchmarks/results/.
 
@@ -36,7 +40,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from reporting import percentile, save  # noqa: E402
+from reporting import load_env, percentile, save  # noqa: E402
 
 
 @dataclass
@@ -52,7 +56,9 @@ class Outcome:
 class Writer:
     """Creates and changes contacts, keeping the ones it made so later writes can change them."""
 
-    def __init__(self, gateway: str, api_key: str, update_share: float, read_timeout_s: float) -> None:
+    def __init__(self, gateway: str, api_key: str, update_share: float, read_timeout_s: float,
+                 observer: "ReadModelObserver | None" = None) -> None:
+        self._observer = observer
         self._gateway = gateway
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._update_share = update_share
@@ -83,7 +89,10 @@ class Writer:
                 outcome.error = f"{'PATCH' if contact else 'POST'} {answer.status_code}"
                 return outcome
             written = answer.json()
-            self._read_back(written["id"], written["revision"], outcome)
+            if self._observer:
+                self._observer.wait_for(written["id"], written["revision"], outcome, self._read_timeout_s)
+            else:
+                self._read_back(written["id"], written["revision"], outcome)
             if outcome.error is None:
                 self._give_back(written["id"], written["revision"])
         except requests.RequestException as exc:
@@ -117,6 +126,47 @@ class Writer:
     def _give_back(self, contact_id: str, revision: int) -> None:
         with self._lock:
             self._idle.append((contact_id, revision))
+
+
+class ReadModelObserver:
+    """One thread reading the contacts read model by `_id` for the writes not seen there yet."""
+
+    def __init__(self, collection, pause_s: float = 0.002) -> None:
+        self._collection = collection
+        self._pause_s = pause_s
+        self._pending: dict[str, tuple[int, threading.Event, list]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def wait_for(self, contact_id: str, revision: int, outcome: Outcome, timeout_s: float) -> None:
+        seen, when = threading.Event(), []
+        with self._lock:
+            self._pending[contact_id] = (revision, seen, when)
+        if seen.wait(max(0.0, outcome.started + timeout_s - time.perf_counter())):
+            outcome.readable = when[0]
+        else:
+            with self._lock:
+                self._pending.pop(contact_id, None)
+            outcome.error = "not readable in time"
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                pending = list(self._pending.items())
+            for contact_id, (revision, seen, when) in pending:
+                doc = self._collection.find_one({"_id": contact_id}, {"version": 1})
+                if doc is not None and doc.get("version", 0) >= revision:
+                    when.append(time.perf_counter())
+                    with self._lock:
+                        self._pending.pop(contact_id, None)
+                    seen.set()
+            time.sleep(self._pause_s)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def summary(values: list[float]) -> dict:
@@ -156,7 +206,7 @@ def report_of(outcomes: list[Outcome], elapsed: float, args: argparse.Namespace)
     return {
         "benchmark": "sustained_writes",
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "rate_per_s": args.rate, "seconds": args.seconds, "update_share": args.update_share,
+        "rate_per_s": args.rate, "observe": args.observe, "seconds": args.seconds, "update_share": args.update_share,
         "writes": len(outcomes), "creates": sum(o.kind == "create" for o in outcomes),
         "updates": sum(o.kind == "update" for o in outcomes),
         "elapsed_s": round(elapsed, 1), "readable_per_s": round(len(ok) / elapsed, 1),
@@ -180,11 +230,21 @@ def main() -> int:
     parser.add_argument("--update-share", type=float, default=0.2, help="share of writes that change a contact")
     parser.add_argument("--max-in-flight", type=int, default=64, help="client threads (writes in flight at most)")
     parser.add_argument("--read-timeout-s", type=float, default=60.0)
+    parser.add_argument("--observe", choices=("api", "database"), default="api",
+                        help="see each write by reading it back through the gateway, or in the read model directly")
     args = parser.parse_args()
     key = args.api_key or json.loads((REPO / "var" / "demo-account.json").read_text())["api_key"]
-    writer = Writer(args.gateway, key, args.update_share, args.read_timeout_s)
-    print(f"{args.rate:g} writes/s for {args.seconds:g} s through {args.gateway}...", flush=True)
+    observer = None
+    if args.observe == "database":
+        from pymongo import MongoClient
+        env = load_env()
+        observer = ReadModelObserver(MongoClient(env["MONGO_URI"])[env.get("CONTACTS_DB", "crm_contacts")]["contacts"])
+    writer = Writer(args.gateway, key, args.update_share, args.read_timeout_s, observer)
+    print(f"{args.rate:g} writes/s for {args.seconds:g} s through {args.gateway}, observed by {args.observe}...",
+          flush=True)
     outcomes, elapsed = run_load(writer, args.rate, args.seconds, args.max_in_flight)
+    if observer:
+        observer.close()
     save(report_of(outcomes, elapsed, args))
     return 1 if any(o.error for o in outcomes) else 0
 
