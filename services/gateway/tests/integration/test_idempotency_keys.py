@@ -4,6 +4,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote
 
 import pytest
 
@@ -292,3 +293,22 @@ def test_a_delete_without_a_body_is_replayed_as_it_was(infra, unique_suffix, mon
         retry = client.delete("/v1/contacts/c-1?revision=3", headers=with_key(auth))
     assert first.status_code == retry.status_code == 204 and retry.data == b""
     assert retry.headers["Idempotent-Replayed"] == "true" and len(calls) == 1
+
+
+def test_a_replayed_job_start_shows_the_job_as_it_is_now(infra, unique_suffix, mongo_client, cleanup):
+    def job(method, path, body):
+        if method == "POST":
+            return 202, {"Content-Type": "application/json", "Location": "/v1/jobs/job:7"}, {"id": "job:7", "status": "queued"}
+        return 200, {"Content-Type": "application/json"}, {"id": "job:7", "status": "done"}
+
+    with upstream(job) as (url, calls):
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
+        started = client.post("/v1/labels/vip/assignments", json={"contact_ids": ["c-1"], "action": "assign"},
+                              headers=with_key(auth))
+        retry = client.post("/v1/labels/vip/assignments", json={"contact_ids": ["c-1"], "action": "assign"},
+                            headers=with_key(auth))
+    assert started.status_code == 202 and started.get_json()["status"] == "queued"
+    assert retry.status_code == 202 and retry.headers["Location"] == "/v1/jobs/job:7"
+    assert retry.get_json() == {"id": "job:7", "status": "done"} and retry.headers["Idempotent-Replayed"] == "true"
+    assert [(method, unquote(path)) for method, path, _ in calls] == [("POST", "/v1/labels/vip/assignments"),
+                                                                       ("GET", "/v1/jobs/job:7")]
