@@ -135,8 +135,9 @@ class Record:
     response: KeptResponse | None = None
 
     @classmethod
-    def start(cls, record_id_: str, account_id: str, fingerprint_: str, now: datetime) -> "Record":
-        return cls(record_id_, account_id, fingerprint_, State.IN_FLIGHT, now, now + RETENTION)
+    def start(cls, record_id: str, account_id: str, request_fingerprint: str, now: datetime) -> "Record":
+        """The record of a request that runs from `now`."""
+        return cls(record_id, account_id, request_fingerprint, State.IN_FLIGHT, now, now + RETENTION)
 
     def completed(self, response: KeptResponse) -> "Record":
         return Record(self.id, self.account_id, self.fingerprint, State.COMPLETED, self.created_at, self.expires_at,
@@ -149,11 +150,11 @@ class Record:
         """In flight for longer than any request can run: the process running it died."""
         return self.state is State.IN_FLIGHT and now - self.created_at >= stale_after
 
-    def next_step(self, fingerprint_: str, now: datetime, stale_after: timedelta) -> Step:
+    def next_step(self, request_fingerprint: str, now: datetime, stale_after: timedelta) -> Step:
         """What a request with this fingerprint does with the stored record; raises when it must be refused."""
         if self.expired(now):
             return Step.TAKE_OVER
-        if not hmac.compare_digest(self.fingerprint, fingerprint_):
+        if not hmac.compare_digest(self.fingerprint, request_fingerprint):
             raise IdempotencyKeyReused()
         if self.state is State.COMPLETED:
             return Step.REPLAY

@@ -97,7 +97,7 @@ def _call(container: Container, caller: Caller, candidates: tuple[str, ...], met
 def _read_back(container: Container, caller: Caller, url: str) -> requests.Response:
     """GET a URL of this API that a service answered with (a created resource's Location), for the caller."""
     parts = urlsplit(url)
-    resource, _, rest = parts.path.removeprefix("/v1/").partition("/")
+    resource = parts.path.removeprefix("/v1/").split("/", 1)[0]
     candidates = _services_for(container, unquote(resource)) if parts.path.startswith("/v1/") else ()
     if not candidates:
         raise BadUpstreamResponse(f"a service named a URL outside this API ({parts.path})")

@@ -78,8 +78,8 @@ def test_a_body_that_is_not_json_is_compared_byte_for_byte():
     assert fingerprint(SECRET, deep) != fingerprint(SECRET, broken)
 
 
-def in_flight(at=NOW, fingerprint_="f-1") -> Record:
-    return Record.start("r-1", "acct-1", fingerprint_, at)
+def in_flight(at=NOW, request_fingerprint="f-1") -> Record:
+    return Record.start("r-1", "acct-1", request_fingerprint, at)
 
 
 def test_a_completed_record_is_replayed_to_the_same_request_and_refused_to_another():
