@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform import request_context
-from crm_platform.errors import CrmError, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
+from crm_platform.errors import CrmError, DependencyUnavailable, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
 from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from crm_platform.json_logging import configure_logging
 from crm_platform.problems import problem_response
@@ -137,6 +137,7 @@ def _install_error_handlers(app: Flask) -> None:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
+        if isinstance(exc, DependencyUnavailable):  # other errors with a Retry-After (a key in flight) are the client's
             log.warning("dependency unavailable", extra={"detail": exc.detail})
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = 'Bearer realm="crm"'

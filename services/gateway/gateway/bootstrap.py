@@ -1,6 +1,9 @@
 """The only place that builds real adapters for the gateway (lazily, per process)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import timedelta
 from functools import cached_property
 from typing import Callable
 
@@ -12,8 +15,12 @@ from crm_platform.outbox_relay import OutboxRelay
 
 from gateway import config
 from gateway.adapters.accounts import AccountDirectory
+from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.adapters.upstream import UpstreamClient
 from gateway.service_layer.unit_of_work import UnitOfWork
+
+# Beyond the longest upstream call, for reading the body and writing the record around it.
+IN_FLIGHT_MARGIN = timedelta(seconds=5)
 
 
 class Container:
@@ -37,6 +44,21 @@ class Container:
     def accounts(self) -> AccountDirectory:
         return AccountDirectory(self.db, UnitOfWork(self.event_store))
 
+    @property
+    def idempotency_records(self) -> MongoIdempotencyRecords:
+        return MongoIdempotencyRecords(self.db["idempotency_records"])
+
+    @cached_property
+    def idempotency_secret(self) -> bytes:
+        """The HMAC key of idempotency records, derived from a secret the gateway holds (never stored)."""
+        return hmac.new(self.settings["INTERNAL_TOKEN"].encode(), b"crm-gateway idempotency records v1",
+                        hashlib.sha256).digest()
+
+    @property
+    def in_flight_stale_after(self) -> timedelta:
+        """How long a request can run: a record in flight for longer was left by a process that died."""
+        return timedelta(seconds=self.upstream_client.longest_call_s) + IN_FLIGHT_MARGIN
+
     def upstream_answers(self, name: str) -> Callable[[], bool]:
         def check() -> bool:
             try:
@@ -58,3 +80,4 @@ class Container:
 
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
+        self.idempotency_records.ensure_indexes()

@@ -29,6 +29,11 @@ class UpstreamClient:
         self._timeout = (connect_timeout_s, timeout_s)
         self._local = threading.local()
 
+    @property
+    def longest_call_s(self) -> float:
+        """The longest a call waits before it gives up (connecting, then between two bytes of the answer)."""
+        return sum(self._timeout)
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None or getattr(self._local, "pid", None) != os.getpid():

@@ -1,7 +1,7 @@
 """The public API gateway: authenticates, scopes every request to its account, routes, documents."""
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 from flask import Flask, Response, current_app, request, send_from_directory
@@ -13,16 +13,16 @@ from crm_platform.errors import DependencyUnavailable, NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app, current_container
 
 from gateway import config
+from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse
 from gateway.bootstrap import Container
+from gateway.entrypoints import idempotency
 from gateway.entrypoints.auth import authenticate
 from gateway.entrypoints.openapi_merge import merged_spec
+from gateway.entrypoints.relaying import relayed
 
 # Only these client headers reach a service; identity headers are set by the gateway alone.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
-RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition", "Allow",
-                             "Content-Length", "Content-Encoding", "X-Content-Type-Options")
-STREAMED_CHUNK = 64 * 1024
 
 
 def create_app(settings: dict | None = None) -> Flask:
@@ -43,6 +43,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.add_url_rule("/openapi.json", "openapi", openapi)
     app.add_url_rule("/docs", "docs", docs)
     app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)
+    app.after_request(idempotency.mark_replays)
     return app
 
 
@@ -52,37 +53,56 @@ def proxy(resource: str, rest: str) -> Response:
     candidates = _services_for(container, resource)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
-    trace = request_context.current()
-    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
-    headers.update(
-        {
-            "X-Account-Id": caller.account_id,
-            "X-Actor": f"api-key:{caller.key_id}",
-            "X-Request-Id": trace.request_id,
-            "X-Correlation-Id": trace.correlation_id,
-        }
-    )
+    key = idempotency.key_of_request()
     body = _request_body(container.settings["MAX_REQUEST_BYTES"])
+    path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
+    forwarded = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+
+    def perform() -> requests.Response:
+        return _call(container, caller, candidates, request.method, path, list(request.args.items(multi=True)),
+                     forwarded, body)
+
+    if key is None:
+        return relayed(perform())
+    return idempotency.answer_once(container, caller, key, body, perform, read_back=lambda url: _read_back(
+        container, caller, url))
+
+
+def _call(container: Container, caller: Caller, candidates: tuple[str, ...], method: str, path: str,
+          params: list[tuple[str, str]], forwarded: dict, body: bytes = b"") -> requests.Response:
+    """The answer of the first candidate service that knows the path (see `_first_that_knows`)."""
+    trace = request_context.current()
+    headers = {
+        **forwarded,
+        "X-Account-Id": caller.account_id,
+        "X-Actor": f"api-key:{caller.key_id}",
+        "X-Request-Id": trace.request_id,
+        "X-Correlation-Id": trace.correlation_id,
+    }
 
     def send(service: str) -> requests.Response:
         # Flask decoded the path: encode each segment again, or a `?` or `#` in an id would end the path
-        path = quote(f"/v1/{resource}" + (f"/{rest}" if rest else ""), safe="/")
-        url = f"{container.upstreams[service]}{path}"
-        return container.upstream_client.call(service, request.method, url, headers, data=body,
-                                              params=list(request.args.items(multi=True)),  # repeated ones too
+        url = f"{container.upstreams[service]}{quote(path, safe='/')}"
+        return container.upstream_client.call(service, method, url, headers, data=body,
+                                              params=params,  # repeated ones too
                                               stream=True)
 
     service, upstream = _first_that_knows(candidates, send)
     if upstream.status_code >= 500 and "problem+json" not in upstream.headers.get("Content-Type", ""):
         upstream.close()
         raise BadUpstreamResponse(f"the {service} service failed ({upstream.status_code}); retry later")
-    # Passed on as it arrives, bytes unchanged: a download never sits whole in the gateway's memory.
-    response = Response(upstream.raw.stream(STREAMED_CHUNK, decode_content=False), status=upstream.status_code)
-    response.call_on_close(upstream.close)
-    for name in RETURNED_RESPONSE_HEADERS:
-        if name in upstream.headers:
-            response.headers[name] = upstream.headers[name]
-    return response
+    return upstream
+
+
+def _read_back(container: Container, caller: Caller, url: str) -> requests.Response:
+    """GET a URL of this API that a service answered with (a created resource's Location), for the caller."""
+    parts = urlsplit(url)
+    resource = parts.path.removeprefix("/v1/").split("/", 1)[0]
+    candidates = _services_for(container, unquote(resource)) if parts.path.startswith("/v1/") else ()
+    if not candidates:
+        raise BadUpstreamResponse(f"a service named a URL outside this API ({parts.path})")
+    accept = {"Accept": request.headers["Accept"]} if "Accept" in request.headers else {}
+    return _call(container, caller, candidates, "GET", unquote(parts.path), parse_qsl(parts.query), accept)
 
 
 def _services_for(container: Container, resource: str) -> tuple[str, ...]:

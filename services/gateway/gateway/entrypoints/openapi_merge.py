@@ -6,6 +6,8 @@ import logging
 import time
 
 from gateway.bootstrap import Container
+from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
+from gateway.entrypoints.idempotency import REPLAYED_HEADER
 
 log = logging.getLogger(__name__)
 _CACHE: dict = {"at": 0.0, "spec": None}
@@ -41,8 +43,48 @@ def merged_spec(container: Container) -> dict:
             continue
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+    declare_idempotency_keys(spec)
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
         _CACHE.update(at=time.monotonic(), spec=spec)
     return spec
+
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# What an idempotency key adds to a POST, PATCH or DELETE, with the status code that states it.
+IDEMPOTENCY_ANSWERS = {
+    "409": "a request with this Idempotency-Key is in flight (`idempotency-key-in-flight`, `Retry-After`), or was "
+           "answered already with a body that is not kept (`idempotent-response-not-kept`)",
+    "422": "the Idempotency-Key is malformed, or was sent with a different request (`idempotency-key-reused`)",
+    "404": "on a replay, the resource the first request created is gone",
+}
+
+
+def declare_idempotency_keys(spec: dict) -> None:
+    """Every POST, PATCH and DELETE takes the optional `Idempotency-Key` header (the gateway's, not a service's)."""
+    components = spec["components"]
+    components.setdefault("parameters", {})["IdempotencyKey"] = {
+        "in": "header", "name": HEADER, "required": False,
+        "description": "Makes retrying this write safe: the first request with a key runs, a retry with the same "
+                       "key within 24 hours gets its answer (`Idempotent-Replayed: true`) instead of running again. "
+                       "Per account; see the API guide, Idempotency.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
+    }
+    components.setdefault("headers", {})["IdempotentReplayed"] = {
+        "description": "`true` when this answer repeats the first request with the same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    for operations in spec["paths"].values():
+        for method, op in operations.items():
+            if method.upper() not in METHODS or not isinstance(op, dict):
+                continue
+            op.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+            responses = op.setdefault("responses", {})
+            for status, why in IDEMPOTENCY_ANSWERS.items():
+                if status in responses:
+                    responses[status]["description"] += f"; or {why}"
+                else:
+                    responses[status] = {"description": why[0].upper() + why[1:], "content": PROBLEM}
+            for response in responses.values():
+                response.setdefault("headers", {})[REPLAYED_HEADER] = {"$ref": "#/components/headers/IdempotentReplayed"}

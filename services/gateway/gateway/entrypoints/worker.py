@@ -1,4 +1,5 @@
-"""The gateway worker: relays account events (AccountCreated) to Kafka, until SIGTERM."""
+"""The gateway worker: relays account events (AccountCreated) to Kafka and deletes expired idempotency
+records, until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +11,7 @@ from crm_platform.worker_runtime import run_loops
 
 from gateway import config
 from gateway.bootstrap import Container
+from gateway.service_layer import idempotency
 
 
 def main() -> int:
@@ -18,7 +20,9 @@ def main() -> int:
     container = Container(settings)
     container.ensure_indexes()
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
-    return run_loops({"outbox-relay": container.outbox_relay().run}, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"])
+    loops = {"outbox-relay": container.outbox_relay().run,
+             "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records)}
+    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"])
 
 
 if __name__ == "__main__":

@@ -91,12 +91,6 @@ def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, ma
     return create_app(settings).test_client(), {"Authorization": f"Bearer {key.plaintext}"}, container
 
 
-@pytest.fixture
-def cleanup(mongo_client, unique_suffix):
-    yield
-    mongo_client.drop_database(f"test_{unique_suffix}_gateway")
-
-
 def test_an_unreachable_upstream_gives_503_with_a_retry_hint(infra, unique_suffix, mongo_client, cleanup):
     client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{free_port()}")
     response = client.get("/v1/contacts", headers=auth)
