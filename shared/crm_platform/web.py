@@ -19,6 +19,7 @@ from crm_platform import request_context
 from crm_platform.errors import CrmError, DependencyUnavailable, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
 from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from crm_platform.json_logging import configure_logging
+from crm_platform.personal_data import SubjectErased
 from crm_platform.problems import problem_response
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,13 @@ def _install_error_handlers(app: Flask) -> None:
         extra = {**exc.extra, "retry_after_s": retry_after}
         errors = exc.errors if isinstance(exc, InvalidInput) else None
         return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers, errors=errors, **extra)
+
+    @app.errorhandler(SubjectErased)
+    def _subject_erased(exc: SubjectErased) -> Response:
+        # A write that reached sealing for a person erased meanwhile (after it read them live): as gone as a
+        # read of them would find them. The subject's id is not echoed.
+        return problem_response(404, "Not found", "this person was erased: nothing about them can be read or "
+                                "written again", "not-found")
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> Response:

@@ -54,3 +54,16 @@ def test_the_openapi_document_offers_the_header_on_every_write(system):
         assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"]
         assert {"409", "422"} <= set(op["responses"])
     assert spec["components"]["parameters"]["IdempotencyKey"]["schema"]["maxLength"] == 255
+
+
+def test_a_retried_change_answers_the_contact_as_it_is_now_not_a_stale_revision_conflict(system, account_a):
+    url = f"{system.gateway_url}/v1/contacts"
+    created = requests.post(url, json={"first_name": "Agathe"}, headers=bearer(account_a), timeout=10).json()
+    headers = {**bearer(account_a), "Idempotency-Key": f"patch-agathe-{uuid.uuid4()}"}
+    change = {"revision": created["revision"], "company": "Reliure Agathe"}
+    first = requests.patch(f"{url}/{created['id']}", json=change, headers=headers, timeout=10)
+    retry = requests.patch(f"{url}/{created['id']}", json=change, headers=headers, timeout=10)
+    assert first.status_code == 200, first.text
+    assert retry.status_code == 200, retry.text  # not 409 stale-revision: the change was made once
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json()["company"] == "Reliure Agathe" and retry.json()["revision"] == first.json()["revision"]

@@ -115,7 +115,7 @@ def update_contact(contact_id: str):
     region = current_container().settings["DEFAULT_PHONE_REGION"]
     cmd = commands.UpdateContact(account_id(), contact_id, revision, data, region, allow)
     contact = current_container().bus.handle(cmd)
-    return contact_from_aggregate(contact)
+    return contact_from_aggregate(contact), 200, _content_location(contact.id)
 
 
 @bp.post("/<contact_id>/merge")
@@ -126,7 +126,13 @@ def merge_contacts(contact_id: str):
     data = schemas.MergeSchema().load(json_body())
     merged = current_container().bus.handle(
         commands.MergeContacts(account_id(), contact_id, data["source_ids"], data["revision"]))
-    return contact_from_aggregate(merged)
+    return contact_from_aggregate(merged), 200, _content_location(merged.id)
+
+
+def _content_location(contact_id: str) -> dict:
+    """The body is that contact as it is now: a retry with the same Idempotency-Key is answered by reading it
+    again there (the gateway keeps no body, docs/api.md)."""
+    return {"Content-Location": url_for("contacts.get_contact", contact_id=contact_id)}
 
 
 @bp.post("/<contact_id>/erase")
