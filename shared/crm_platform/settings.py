@@ -40,6 +40,11 @@ class PlatformSettings(Schema):
     INTERNAL_TOKEN = fields.String(required=True, validate=validate.Length(min=16))
     READ_YOUR_WRITES_SECONDS = fields.Float(load_default=3.0, validate=validate.Range(min=0, max=30))
     LOG_LEVEL = fields.String(load_default="INFO", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    # No database call may wait forever: a server that cannot be found, reached or stops answering is an outage.
+    MONGO_SERVER_SELECTION_TIMEOUT_MS = fields.Integer(load_default=5_000, validate=validate.Range(min=100, max=120_000))
+    MONGO_CONNECT_TIMEOUT_MS = fields.Integer(load_default=5_000, validate=validate.Range(min=100, max=120_000))
+    # Above the slowest statement measured (25-30 s searches at 100,000 contacts on FerretDB: docs/figures.md).
+    MONGO_SOCKET_TIMEOUT_MS = fields.Integer(load_default=60_000, validate=validate.Range(min=1_000, max=600_000))
 
 
 class PersonalDataSettings(PlatformSettings):

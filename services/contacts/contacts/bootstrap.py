@@ -38,7 +38,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
-        self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
         self._batch = threading.local()  # what projection_batch prepared, for the consumer thread
 
     @property
