@@ -8,10 +8,12 @@ from devinfra.ports import free_port  # a free port is one where nothing answers
 from pymongo import MongoClient
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.heartbeat import is_fresh
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.topics import read_topic
+from crm_platform.worker_runtime import WorkerLoops, supervise
 
 
 def publish(bootstrap, topic, values):
@@ -179,3 +181,44 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     run_until(consumer, lambda: view.count_documents({}) == 2)
     assert failures["left"] == 0 and consumer.dead_lettered == 0
     assert read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=0, timeout_s=2) == []
+
+
+def test_a_consumer_whose_handler_blocks_makes_the_worker_heartbeat_stale(infra, topic_namespace, tmp_path):
+    """Alive is not enough: a handler blocked for good (a lock, a socket without timeout) must show in the probe."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publish(infra.kafka_bootstrap, topic, [(key, event(key, 1).to_json_bytes()) for key in ("a", "blocks", "c")])
+    blocked, release, handled = threading.Event(), threading.Event(), []
+
+    def project(envelope):
+        handled.append(envelope.aggregate_id)
+        if envelope.aggregate_id == "blocks":
+            blocked.set()
+            release.wait(timeout=60)
+
+    consumer = EventConsumer(
+        "things.blocked", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}blocked", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), project)
+    stuck_after_s, max_age_s, beat = 2.0, 1.0, str(tmp_path / "heartbeat")
+    stop = threading.Event()
+    loops = WorkerLoops({"projections": consumer.run}, stop)
+    loops.start()
+    supervisor = threading.Thread(target=supervise, args=(loops, stop, beat, 0.1, stuck_after_s))
+    supervisor.start()
+    try:
+        assert blocked.wait(timeout=45)
+        blocked_at = time.monotonic()
+        assert is_fresh(beat, max_age_s), "the consumer was working until it blocked"
+        while is_fresh(beat, max_age_s) and time.monotonic() < blocked_at + stuck_after_s + max_age_s + 2:
+            time.sleep(0.05)
+        assert not is_fresh(beat, max_age_s), "a blocked consumer must not look healthy"
+        release.set()
+        deadline = time.monotonic() + 30
+        while not (handled[-1:] == ["c"] and is_fresh(beat, max_age_s)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handled == ["a", "blocks", "c"] and is_fresh(beat, max_age_s), "healthy again once it moves on"
+    finally:
+        release.set()
+        stop.set()
+        supervisor.join(timeout=30)
+        loops.join(timeout_s=30)

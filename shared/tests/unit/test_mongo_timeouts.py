@@ -38,3 +38,9 @@ def test_by_default_every_timeout_is_set_and_bounded():
 def test_a_timeout_that_would_hang_or_fail_everything_is_refused_at_start_up(variable, value):
     with pytest.raises(ConfigurationError, match=variable):
         load_settings(PlatformSettings(), {**ENV, variable: value})
+
+
+def test_a_worker_loop_is_not_taken_for_stuck_while_one_statement_may_still_be_running():
+    assert load_settings(PlatformSettings(), ENV)["WORKER_STUCK_AFTER_S"] * 1000 > 60_000
+    with pytest.raises(ConfigurationError, match="WORKER_STUCK_AFTER_S"):
+        load_settings(PlatformSettings(), {**ENV, "MONGO_SOCKET_TIMEOUT_MS": "90000", "WORKER_STUCK_AFTER_S": "60"})

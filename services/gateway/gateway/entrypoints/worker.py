@@ -18,7 +18,8 @@ def main() -> int:
     container = Container(settings)
     container.ensure_indexes()
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
-    return run_loops({"outbox-relay": container.outbox_relay().run}, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"])
+    return run_loops({"outbox-relay": container.outbox_relay().run}, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+                     stuck_after_s=settings["WORKER_STUCK_AFTER_S"])
 
 
 if __name__ == "__main__":
