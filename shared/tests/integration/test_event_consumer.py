@@ -2,7 +2,9 @@
 import contextlib
 import threading
 import time
+from collections import Counter
 
+from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 from devinfra.ports import free_port  # a free port is one where nothing answers
 from pymongo import MongoClient
@@ -10,6 +12,7 @@ from pymongo import MongoClient
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.heartbeat import is_fresh
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.liveness import still_working
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.topics import read_topic
@@ -181,6 +184,43 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     run_until(consumer, lambda: view.count_documents({}) == 2)
     assert failures["left"] == 0 and consumer.dead_lettered == 0
     assert read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=0, timeout_s=2) == []
+
+
+@contextlib.contextmanager
+def committed_offsets(bootstrap, group):
+    """A function giving the group's committed offset of a partition, read without joining the group."""
+    reader = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
+    try:
+        yield lambda topic, partition=0: reader.committed(TopicPartition(topic, partition))
+    finally:
+        reader.close()
+
+
+def test_an_event_handled_longer_than_max_poll_interval_keeps_the_consumer_in_its_group(infra, topic_namespace):
+    """A clean-up over many contacts takes minutes: the member must not be dropped (its events then handled twice)."""
+    topic = f"{topic_namespace}cleanups"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publish(infra.kafka_bootstrap, topic, [("long", event("long", 1).to_json_bytes()),
+                                           ("next", event("next", 1).to_json_bytes())])
+    max_poll_s = 2.0
+    calls = Counter()
+
+    def cleanup(envelope):
+        calls[envelope.aggregate_id] += 1
+        if envelope.aggregate_id == "long":  # one contact at a time, for three times max_poll_interval
+            end = time.monotonic() + 3 * max_poll_s
+            while time.monotonic() < end:
+                still_working()
+                time.sleep(0.05)
+
+    group = f"{topic_namespace}cleanup"
+    consumer = EventConsumer(
+        "things.cleanup",
+        lambda: make_consumer(infra.kafka_bootstrap, group, [topic], "test", max_poll_interval_ms=int(max_poll_s * 1000)),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), cleanup)
+    with committed_offsets(infra.kafka_bootstrap, group) as committed:
+        run_until(consumer, lambda: committed(topic) == 2)  # dropped from its group, the consumer cannot commit
+    assert calls == {"long": 1, "next": 1}, "each event handled once: the consumer was never dropped from its group"
 
 
 def test_a_consumer_whose_handler_blocks_makes_the_worker_heartbeat_stale(infra, topic_namespace, tmp_path):
