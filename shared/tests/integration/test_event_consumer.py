@@ -6,8 +6,6 @@ from collections import Counter
 
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
-from devinfra.ports import free_port  # a free port is one where nothing answers
-from pymongo import MongoClient
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.heartbeat import is_fresh
@@ -15,6 +13,7 @@ from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_co
 from crm_platform.liveness import still_working
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.event_store_contract import event
+from crm_platform.testing.outages import unreachable_mongo
 from crm_platform.testing.topics import read_topic
 from crm_platform.worker_runtime import WorkerLoops, supervise
 
@@ -169,7 +168,7 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     view = mongo_db["things"]
     failures = {"left": 5}  # more than max_attempts below
     # a real pymongo client whose server is gone: what the projection meets during an outage
-    gone = MongoClient(f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=100)["db"]["things"]
+    gone = unreachable_mongo()["db"]["things"]
 
     def project(envelope):
         if failures["left"]:
