@@ -181,7 +181,7 @@ class JobRunner:
             self._waiting_out(lambda: self._store.record(job["_id"], self.owner, {**progress, "finished_at": _now()},
                                                          status=status), job, stop)
         except _Stopped:
-            return "running"  # the job is resumed elsewhere: its items are done, so it finishes at once
+            return "running"  # resumed elsewhere from its last recorded progress (steps are idempotent)
         log.info("job finished", extra={"job": job["_id"], "status": status, **{k: progress[k] for k in ("processed", "failed")}})
         return status
 

@@ -16,13 +16,15 @@ aggregate's previous commit is checked (and sent first if it was not), so
 per-aggregate order holds even then. A commit Kafka refuses for good (larger
 than the broker takes: stored before the event store bounded events) is set
 aside with its reason (`unsendable`, and a record in `<commits>.unsendable` for
-operators) instead of blocking every later commit. A batch that takes longer than the lease's
-time (a slow broker, slow predecessor reads) renews the lease in the database as it goes (after
-each notice and commit, and while waiting for the broker), and stops with LeaseLost before
-sending more if another relay holds it: two relays never send one batch side by side. A notice carries its commit's events, so
+operators) instead of blocking every later commit. A notice carries its commit's events, so
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published every
 few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
+
+A batch that lasts longer than the lease (a slow broker, slow predecessor reads)
+renews it in the database as it goes (after each notice and commit, and while
+waiting for the broker), and stops with LeaseLost before sending more if
+another relay holds it by then: two relays never send one batch side by side.
 """
 from __future__ import annotations
 
