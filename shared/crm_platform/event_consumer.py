@@ -23,7 +23,8 @@ from pymongo.errors import PyMongoError
 from crm_platform import request_context
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import CrmError
-from crm_platform.kafka_clients import dead_letter_topic
+from crm_platform.kafka_clients import StayInGroup, dead_letter_topic
+from crm_platform.liveness import reporting_to, still_working
 from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,20 @@ class EventConsumer:
             _close_quietly(self._producer)
 
     def poll_once(self, consumer: KafkaConsumer, stop: threading.Event, timeout_ms: int = 500) -> int:
-        """Apply one polled batch and commit, per partition, the offset after the last event handled."""
+        """Apply one polled batch and commit, per partition, the offset after the last event handled.
+
+        However long the batch takes, the consumer stays in its group: it polls (partitions paused)
+        between events and whenever a handler says `still_working()` (crm_platform.liveness).
+        """
         handled = 0
+        stay_in_group = StayInGroup(consumer)
         for partition, records in consumer.poll(timeout_ms=timeout_ms).items():
             done = None
             parsed = [(record, _parsed(record)) for record in records]
-            with self._prepared([envelope for _, envelope in parsed if isinstance(envelope, EventEnvelope)]):
+            with self._prepared([envelope for _, envelope in parsed if isinstance(envelope, EventEnvelope)]), \
+                    reporting_to(stay_in_group):
                 for record, envelope in parsed:
+                    stay_in_group()
                     if not self._handle_record(record, envelope, stop):
                         break  # stopping: the rest stays uncommitted and will be re-delivered
                     done = record
@@ -125,6 +133,7 @@ class EventConsumer:
                     log.warning("dependency unavailable; will retry the event", extra=_where(record, exc))
                     attempts = 0
                     stop.wait(1.0)
+                    still_working()  # an outage may outlast max_poll_interval: stay in the group meanwhile
                     continue
                 if attempts >= self._max_attempts:
                     self._dead_letter(record, exc, attempts)

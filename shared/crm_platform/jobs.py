@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # raises to record a failed item
 ItemStep = Callable[[dict, object], dict | None]
 MAX_ERRORS_KEPT = 100
+T = TypeVar("T")
 
 
 class CommandStep:
@@ -145,27 +146,42 @@ class JobRunner:
             progress["processed"] = index + 1
             if time.monotonic() - last_save >= self._save_every_s:
                 last_save = time.monotonic()
-                if not self._store.record(job["_id"], self.owner, progress):
-                    return self._finish(job, progress, "cancelled")
-        return self._finish(job, progress, "done")
+                try:
+                    if not self._waiting_out(lambda: self._store.record(job["_id"], self.owner, progress), job, stop):
+                        return self._finish(job, progress, "cancelled", stop)
+                except _Stopped:
+                    return "running"
+        return self._finish(job, progress, "done", stop)
 
     def _run_item(self, step: ItemStep, job: dict, index: int, stop: threading.Event) -> dict | None:
         """One item; an outage is waited out and the item run again (steps are idempotent), never counted failed."""
+        return self._waiting_out(lambda: step(job, job["items"][index]), job, stop, item=index)
+
+    def _waiting_out(self, work: Callable[[], T], job: dict, stop: threading.Event, item: int | None = None) -> T:
+        """`work`, run again after each outage it meets (with backoff) until it is done; _Stopped if stopping.
+
+        Progress records too: a runner that gave up on one would leave its job `running` under its name,
+        untouched until its heartbeat is stale and another worker resumes it (a minute later).
+        """
         wait_s = self._retry_first_s
         while True:
             try:
-                return step(job, job["items"][index])
+                return work()
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                log.warning("job item waits out an outage", extra={"job": job["_id"], "item": index,
-                                                                   "error": type(exc).__name__, "retry_in_s": wait_s})
+                log.warning("job waits out an outage", extra={"job": job["_id"], "item": item,
+                                                              "error": type(exc).__name__, "retry_in_s": wait_s})
                 if stop.wait(wait_s):
                     raise _Stopped() from None
                 wait_s = min(wait_s * 2, 30.0)
 
-    def _finish(self, job: dict, progress: dict, status: str) -> str:
-        self._store.record(job["_id"], self.owner, {**progress, "finished_at": _now()}, status=status)
+    def _finish(self, job: dict, progress: dict, status: str, stop: threading.Event) -> str:
+        try:
+            self._waiting_out(lambda: self._store.record(job["_id"], self.owner, {**progress, "finished_at": _now()},
+                                                         status=status), job, stop)
+        except _Stopped:
+            return "running"  # resumed elsewhere from its last recorded progress (steps are idempotent)
         log.info("job finished", extra={"job": job["_id"], "status": status, **{k: progress[k] for k in ("processed", "failed")}})
         return status
 

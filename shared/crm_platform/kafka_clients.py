@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
+
+# Kafka's default: a member that does not poll for this long leaves its group (see StayInGroup).
+MAX_POLL_INTERVAL_MS = 300_000
+KEEP_ALIVE_POLL_MS = 100  # enough for the group coordinator's answer when a rebalance is under way
 
 
 def topic_name(namespace: str, name: str) -> str:
@@ -34,7 +39,8 @@ def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
     )
 
 
-def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], client_id: str) -> KafkaConsumer:
+def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], client_id: str,
+                  max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS) -> KafkaConsumer:
     """A consumer that commits offsets only when told to (after processing)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap_servers.split(","),
@@ -46,9 +52,39 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
         max_poll_records=200,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
+        max_poll_interval_ms=max_poll_interval_ms,
     )
     consumer.subscribe(topics)
     return consumer
+
+
+class StayInGroup:
+    """Polls a consumer with its partitions paused, at most every `every_s`, while it works on a polled batch.
+
+    Kafka takes a member that has not polled for `max_poll_interval_ms` for dead: it leaves the
+    group, its partitions go to another member, which handles the same events again, and its own
+    commit then fails. Paused partitions fetch nothing; a record a poll returns anyway (from a
+    partition a rebalance gave it meanwhile) is sought back to, so that nothing is skipped.
+    """
+
+    def __init__(self, consumer: KafkaConsumer, every_s: float | None = None) -> None:
+        self._consumer = consumer
+        if every_s is None:  # well within the consumer's own bound
+            every_s = min(10.0, consumer.config["max_poll_interval_ms"] / 4000)
+        self._every_s = every_s
+        self._polled_at = time.monotonic()
+
+    def __call__(self) -> None:
+        if time.monotonic() - self._polled_at < self._every_s:
+            return
+        paused = self._consumer.assignment() - self._consumer.paused()
+        self._consumer.pause(*paused)
+        try:
+            for partition, records in self._consumer.poll(timeout_ms=KEEP_ALIVE_POLL_MS).items():
+                self._consumer.seek(partition, records[0].offset)
+        finally:
+            self._consumer.resume(*(paused & self._consumer.assignment()))
+            self._polled_at = time.monotonic()
 
 
 def ensure_topics(bootstrap_servers: str, topics: list[str], partitions: int, replication_factor: int = 1) -> None:

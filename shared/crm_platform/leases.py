@@ -20,6 +20,10 @@ class Lease:
         self.owner = f"{socket.gethostname()}:{new_id()}"
         self._held_until: datetime | None = None
 
+    @property
+    def ttl(self) -> timedelta:
+        return self._ttl
+
     def acquire_or_renew(self) -> bool:
         """Take the lease if it is free or expired, renew it if it is ours; False if another holds it."""
         now = datetime.now(timezone.utc)

@@ -18,35 +18,35 @@ _DATA_CODES = frozenset({2, 9, 14, 28, 52, 55, 56, 57, 66, 121, 10334, 11000, 17
 _POSTGRES_DATA_ERRORS = ("unsupported Unicode escape sequence", "invalid byte sequence", "invalid input syntax")
 
 
-SOCKET_TIMEOUT_MS = 60_000
-
-
 class MongoConnection:
     """Builds its MongoClient on first use in each process, so gunicorn workers never share one."""
 
-    def __init__(self, uri: str, app_name: str, timeout_ms: int = 5_000) -> None:
+    def __init__(self, uri: str, app_name: str, server_selection_timeout_ms: int = 5_000,
+                 connect_timeout_ms: int = 5_000, socket_timeout_ms: int = 60_000) -> None:
         self._uri = uri
         self._app_name = app_name
-        self._timeout_ms = timeout_ms
+        # a server that cannot be found or reached, or stops answering mid-statement, is an outage
+        # (ServerSelectionTimeoutError, NetworkTimeout), waited out by the loops: never a hang
+        self._timeouts = {"serverSelectionTimeoutMS": server_selection_timeout_ms,
+                          "connectTimeoutMS": connect_timeout_ms, "socketTimeoutMS": socket_timeout_ms}
         self._client: MongoClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: dict, app_name: str) -> "MongoConnection":
+        """The connection to MONGO_URI with the timeouts of the settings (see crm_platform.settings)."""
+        return cls(settings["MONGO_URI"], app_name,
+                   server_selection_timeout_ms=settings["MONGO_SERVER_SELECTION_TIMEOUT_MS"],
+                   connect_timeout_ms=settings["MONGO_CONNECT_TIMEOUT_MS"],
+                   socket_timeout_ms=settings["MONGO_SOCKET_TIMEOUT_MS"])
 
     @property
     def client(self) -> MongoClient:
         if self._client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    self._client = MongoClient(
-                        self._uri,
-                        appname=self._app_name,
-                        serverSelectionTimeoutMS=self._timeout_ms,
-                        connectTimeoutMS=self._timeout_ms,
-                        # a server that stops answering mid-statement is an outage (NetworkTimeout), not a hang;
-                        # above the slowest reads measured on FerretDB (25-30 s searches at 100,000 contacts)
-                        socketTimeoutMS=SOCKET_TIMEOUT_MS,
-                        tz_aware=True,
-                    )
+                    self._client = MongoClient(self._uri, appname=self._app_name, tz_aware=True, **self._timeouts)
                     self._pid = os.getpid()
         return self._client
 

@@ -20,6 +20,11 @@ operators) instead of blocking every later commit. A notice carries its commit's
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published every
 few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
+
+A batch that lasts longer than the lease (a slow broker, slow predecessor reads)
+renews it in the database as it goes (after each notice and commit, and while
+waiting for the broker), and stops with LeaseLost before sending more if
+another relay holds it by then: two relays never send one batch side by side.
 """
 from __future__ import annotations
 
@@ -32,10 +37,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
+from crm_platform.liveness import still_working
 from crm_platform.mongo import FEW_IDS
 
 log = logging.getLogger(__name__)
@@ -80,6 +86,7 @@ class OutboxRelay:
         notices = list(self._store.outbox.find({}).limit(self._batch_size))
         batch: list[dict] = []
         for notice in notices:
+            self._hold_lease()
             commit = notice if "events" in notice else self._store.commits.find_one({"_id": notice["_id"]})
             if commit is None or commit.get("published") or notice["_id"] in self._published_recently:
                 self._store.outbox.delete_one({"_id": notice["_id"]})
@@ -179,6 +186,7 @@ class OutboxRelay:
         producer = self._ensure_producer()
         futures, refused = [], {}
         for commit in batch:
+            self._hold_lease()
             for event in commit["events"]:
                 try:
                     futures.append((commit["_id"], producer.send(
@@ -191,7 +199,7 @@ class OutboxRelay:
                     if exc.retriable:
                         raise
                     refused[commit["_id"]] = repr(exc)
-        producer.flush(timeout=self._send_timeout_s)
+        self._flush(producer)
         for commit_id, future in futures:
             if future.failed() and not future.exception.retriable:
                 refused[commit_id] = repr(future.exception)
@@ -200,6 +208,22 @@ class OutboxRelay:
             cause = repr(errors[0]) if errors else "no acknowledgement before the timeout"
             raise RelayError(f"Kafka did not acknowledge a batch of {len(batch)} commits: {cause}")
         return refused
+
+    def _flush(self, producer: KafkaProducer) -> None:
+        """Wait for the broker up to the send timeout, renewing the lease meanwhile (the timeout may exceed it)."""
+        deadline = time.monotonic() + self._send_timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                producer.flush(timeout=min(left, self._lease.ttl.total_seconds() / 4))
+                return
+            except KafkaTimeoutError:  # not all acknowledged yet: _send tells what was
+                self._hold_lease()
+
+    def _hold_lease(self) -> None:
+        """Keep the lease through a long batch (a database write once past half its time); LeaseLost if taken."""
+        still_working()
+        if not self._lease.acquire_or_renew():
+            raise LeaseLost("another relay took the lease over during a batch; it sends what is left")
 
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:
@@ -224,6 +248,9 @@ class OutboxRelay:
                 backoff = idle_interval_s
                 if published:
                     continue
+            except LeaseLost:
+                log.warning("outbox relay lost its lease during a batch; standing by", extra={"topic": self._topic})
+                self.reset_producer()
             except Exception:  # the relay must outlive any outage; it logs and retries
                 log.exception("outbox relay failed; retrying", extra={"topic": self._topic, "retry_in_s": backoff})
                 self.reset_producer()
@@ -239,3 +266,7 @@ class OutboxRelay:
 
 class RelayError(RuntimeError):
     """Kafka did not acknowledge part of a batch."""
+
+
+class LeaseLost(RuntimeError):
+    """Another relay holds the lease now: this one stops its batch."""

@@ -6,9 +6,10 @@ import binascii
 import os
 from typing import Mapping, TypeVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from crm_platform.errors import ConfigurationError
+from crm_platform.worker_runtime import DEFAULT_STUCK_AFTER_S
 
 T = TypeVar("T")
 
@@ -40,6 +41,20 @@ class PlatformSettings(Schema):
     INTERNAL_TOKEN = fields.String(required=True, validate=validate.Length(min=16))
     READ_YOUR_WRITES_SECONDS = fields.Float(load_default=3.0, validate=validate.Range(min=0, max=30))
     LOG_LEVEL = fields.String(load_default="INFO", validate=validate.OneOf(["DEBUG", "INFO", "WARNING", "ERROR"]))
+    # No database call may wait forever: a server that cannot be found, reached or stops answering is an outage.
+    MONGO_SERVER_SELECTION_TIMEOUT_MS = fields.Integer(load_default=5_000, validate=validate.Range(min=100, max=120_000))
+    MONGO_CONNECT_TIMEOUT_MS = fields.Integer(load_default=5_000, validate=validate.Range(min=100, max=120_000))
+    # Above the slowest statement measured (25-30 s searches at 100,000 contacts on FerretDB: docs/figures.md).
+    MONGO_SOCKET_TIMEOUT_MS = fields.Integer(load_default=60_000, validate=validate.Range(min=1_000, max=600_000))
+    # A worker loop without progress this long is stuck, and the worker's heartbeat stops (worker_runtime.py).
+    WORKER_STUCK_AFTER_S = fields.Float(load_default=DEFAULT_STUCK_AFTER_S, validate=validate.Range(min=5, max=3600))
+
+    @validates_schema
+    def _a_loop_may_wait_for_one_statement(self, data: dict, **kwargs) -> None:
+        stuck_after_s = data.get("WORKER_STUCK_AFTER_S", DEFAULT_STUCK_AFTER_S)
+        if stuck_after_s * 1000 <= data.get("MONGO_SOCKET_TIMEOUT_MS", 60_000):
+            raise ValidationError("must be above MONGO_SOCKET_TIMEOUT_MS: one statement may take that long",
+                                  "WORKER_STUCK_AFTER_S")
 
 
 class PersonalDataSettings(PlatformSettings):

@@ -1,7 +1,13 @@
-"""Runs a service worker's loops (outbox relay, consumers) in threads until SIGTERM/SIGINT.
+"""Runs a service worker's loops (outbox relay, consumers, jobs) in threads until SIGTERM/SIGINT.
 
-The worker touches a heartbeat file while every loop is alive, so that an
-orchestrator can probe it without an HTTP server (see `crm_platform.heartbeat`).
+The worker touches a heartbeat file while every loop is alive and makes
+progress, so that an orchestrator can probe it without an HTTP server (see
+`crm_platform.heartbeat`). Progress is what `crm_platform.liveness` sees: a loop
+looks at its stop event once per unit of work and waits on it when idle, and
+long work says `still_working()`. A loop that does none of these for
+`stuck_after_s` (a handler blocked on a lock, a poll wedged in the client) is
+stuck: the heartbeat is withheld until it moves again, so the probes restart a
+worker that would otherwise look alive forever. A loop that ends stops the worker.
 """
 from __future__ import annotations
 
@@ -12,12 +18,78 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from crm_platform.liveness import LoopStop, reporting_to
+
 log = logging.getLogger(__name__)
 
-Loop = Callable[[threading.Event], None]
+Loop = Callable[[threading.Event], None]  # given a LoopStop, which behaves as the worker's stop event
+# Above the longest a unit of work may go without a word: one statement up to MONGO_SOCKET_TIMEOUT_MS (60 s).
+DEFAULT_STUCK_AFTER_S = 120.0
 
 
-def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbeat_every_s: float = 5.0) -> int:
+class WorkerLoops:
+    """A worker's loops, each in its own thread with its own view of the stop event."""
+
+    def __init__(self, loops: dict[str, Loop], stop: threading.Event) -> None:
+        self._stops = {name: LoopStop(stop) for name in loops}
+        self._threads = [threading.Thread(target=_reporting(loop, self._stops[name]), name=name, daemon=True)
+                         for name, loop in loops.items()]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+        log.info("worker started", extra={"loops": [t.name for t in self._threads]})
+
+    def dead(self) -> list[str]:
+        return [t.name for t in self._threads if not t.is_alive()]
+
+    def stuck(self, after_s: float) -> dict[str, float]:
+        """The loops without progress for longer than `after_s`, with for how long (seconds)."""
+        return {name: round(s, 1) for name, stop in self._stops.items() if (s := stop.stuck_for()) > after_s}
+
+    def join(self, timeout_s: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout=timeout_s)
+
+
+def _reporting(loop: Loop, stop: LoopStop) -> Callable[[], None]:
+    def run() -> None:
+        with reporting_to(stop.seen):  # still_working() in this thread is progress of this loop
+            loop(stop)
+
+    return run
+
+
+def supervise(loops: WorkerLoops, stop: threading.Event, heartbeat_file: str | None, every_s: float,
+              stuck_after_s: float) -> int:
+    """Check the loops every `every_s` until `stop`: beat while all make progress; 1 once a loop has ended."""
+    stuck_before: set[str] = set()
+    while not stop.wait(every_s):
+        if dead := loops.dead():
+            log.error("worker loop ended unexpectedly; stopping", extra={"loops": dead})
+            stop.set()
+            return 1
+        stuck = loops.stuck(stuck_after_s)
+        if set(stuck) != stuck_before:  # logged when it changes, not at every beat
+            if stuck:
+                log.error("worker loop makes no progress; heartbeat withheld", extra={"stuck_s": stuck})
+            else:
+                log.warning("worker loops make progress again", extra={"loops": sorted(stuck_before)})
+            stuck_before = set(stuck)
+        if heartbeat_file and not stuck:
+            _beat(Path(heartbeat_file))
+    return 0
+
+
+def _beat(path: Path) -> None:
+    """Write the time atomically: a probe reading a half-written file would take the worker for dead."""
+    fresh = path.with_name(f".{path.name}.new")
+    fresh.write_text(str(time.time()))
+    fresh.replace(path)
+
+
+def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbeat_every_s: float = 5.0,
+              stuck_after_s: float = DEFAULT_STUCK_AFTER_S) -> int:
     """Run every loop in its own thread; return an exit code once stopped or if a loop dies."""
     stop = threading.Event()
 
@@ -27,20 +99,10 @@ def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbe
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    threads = [threading.Thread(target=loop, args=(stop,), name=name, daemon=True) for name, loop in loops.items()]
-    for thread in threads:
-        thread.start()
-    log.info("worker started", extra={"loops": list(loops)})
-    exit_code = 0
-    while not stop.wait(heartbeat_every_s if heartbeat_file else 1.0):
-        dead = [t.name for t in threads if not t.is_alive()]
-        if dead:
-            log.error("worker loop ended unexpectedly; stopping", extra={"loops": dead})
-            exit_code = 1
-            stop.set()
-        elif heartbeat_file:
-            Path(heartbeat_file).write_text(str(time.time()))
-    for thread in threads:
-        thread.join(timeout=15)
+    worker_loops = WorkerLoops(loops, stop)
+    worker_loops.start()
+    exit_code = supervise(worker_loops, stop, heartbeat_file, heartbeat_every_s if heartbeat_file else 1.0,
+                          stuck_after_s)
+    worker_loops.join(timeout_s=15)
     log.info("worker stopped")
     return exit_code

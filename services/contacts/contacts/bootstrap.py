@@ -38,7 +38,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
-        self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
         self._batch = threading.local()  # what projection_batch prepared, for the consumer thread
 
     @property
@@ -155,7 +155,7 @@ class Container:
         return partial(views.label_key_by_name, self.db["labels"])
 
     def import_batches(self) -> ImportBatches:
-        """The job step of imports (it keeps the converted rows of the files it works on)."""
+        """The job step of imports (it keeps the files it works on open at their next batch)."""
         contacts = self.db["contacts"]
         return ImportBatches(self.imports, self.uploads, self.unit_of_work,
                              self._label_key_by_name, self.settings["DEFAULT_PHONE_REGION"],

@@ -26,7 +26,7 @@ IN_FLIGHT_MARGIN = timedelta(seconds=5)
 class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
-        self.mongo = MongoConnection(settings["MONGO_URI"], app_name=config.SERVICE_NAME)
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}

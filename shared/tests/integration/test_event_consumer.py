@@ -2,16 +2,20 @@
 import contextlib
 import threading
 import time
+from collections import Counter
 
+from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
-from devinfra.ports import free_port  # a free port is one where nothing answers
-from pymongo import MongoClient
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.heartbeat import is_fresh
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.liveness import still_working
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.event_store_contract import event
+from crm_platform.testing.outages import unreachable_mongo
 from crm_platform.testing.topics import read_topic
+from crm_platform.worker_runtime import WorkerLoops, supervise
 
 
 def publish(bootstrap, topic, values):
@@ -164,7 +168,7 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     view = mongo_db["things"]
     failures = {"left": 5}  # more than max_attempts below
     # a real pymongo client whose server is gone: what the projection meets during an outage
-    gone = MongoClient(f"mongodb://127.0.0.1:{free_port()}/", serverSelectionTimeoutMS=100)["db"]["things"]
+    gone = unreachable_mongo()["db"]["things"]
 
     def project(envelope):
         if failures["left"]:
@@ -179,3 +183,81 @@ def test_a_database_outage_is_waited_out_and_the_event_is_applied_not_dead_lette
     run_until(consumer, lambda: view.count_documents({}) == 2)
     assert failures["left"] == 0 and consumer.dead_lettered == 0
     assert read_topic(infra.kafka_bootstrap, dead_letter_topic(topic), expected=0, timeout_s=2) == []
+
+
+@contextlib.contextmanager
+def committed_offsets(bootstrap, group):
+    """A function giving the group's committed offset of a partition, read without joining the group."""
+    reader = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
+    try:
+        yield lambda topic, partition=0: reader.committed(TopicPartition(topic, partition))
+    finally:
+        reader.close()
+
+
+def test_an_event_handled_longer_than_max_poll_interval_keeps_the_consumer_in_its_group(infra, topic_namespace):
+    """A clean-up over many contacts takes minutes: the member must not be dropped (its events then handled twice)."""
+    topic = f"{topic_namespace}cleanups"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publish(infra.kafka_bootstrap, topic, [("long", event("long", 1).to_json_bytes()),
+                                           ("next", event("next", 1).to_json_bytes())])
+    max_poll_s = 2.0
+    calls = Counter()
+
+    def cleanup(envelope):
+        calls[envelope.aggregate_id] += 1
+        if envelope.aggregate_id == "long":  # one contact at a time, for three times max_poll_interval
+            end = time.monotonic() + 3 * max_poll_s
+            while time.monotonic() < end:
+                still_working()
+                time.sleep(0.05)
+
+    group = f"{topic_namespace}cleanup"
+    consumer = EventConsumer(
+        "things.cleanup",
+        lambda: make_consumer(infra.kafka_bootstrap, group, [topic], "test", max_poll_interval_ms=int(max_poll_s * 1000)),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), cleanup)
+    with committed_offsets(infra.kafka_bootstrap, group) as committed:
+        run_until(consumer, lambda: committed(topic) == 2)  # dropped from its group, the consumer cannot commit
+    assert calls == {"long": 1, "next": 1}, "each event handled once: the consumer was never dropped from its group"
+
+
+def test_a_consumer_whose_handler_blocks_makes_the_worker_heartbeat_stale(infra, topic_namespace, tmp_path):
+    """Alive is not enough: a handler blocked for good (a lock, a socket without timeout) must show in the probe."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    publish(infra.kafka_bootstrap, topic, [(key, event(key, 1).to_json_bytes()) for key in ("a", "blocks", "c")])
+    blocked, release, handled = threading.Event(), threading.Event(), []
+
+    def project(envelope):
+        handled.append(envelope.aggregate_id)
+        if envelope.aggregate_id == "blocks":
+            blocked.set()
+            release.wait(timeout=60)
+
+    consumer = EventConsumer(
+        "things.blocked", lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}blocked", [topic], "test"),
+        lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), project)
+    stuck_after_s, max_age_s, beat = 2.0, 1.0, str(tmp_path / "heartbeat")
+    stop = threading.Event()
+    loops = WorkerLoops({"projections": consumer.run}, stop)
+    loops.start()
+    supervisor = threading.Thread(target=supervise, args=(loops, stop, beat, 0.1, stuck_after_s))
+    supervisor.start()
+    try:
+        assert blocked.wait(timeout=45)
+        blocked_at = time.monotonic()
+        assert is_fresh(beat, max_age_s), "the consumer was working until it blocked"
+        while is_fresh(beat, max_age_s) and time.monotonic() < blocked_at + stuck_after_s + max_age_s + 2:
+            time.sleep(0.05)
+        assert not is_fresh(beat, max_age_s), "a blocked consumer must not look healthy"
+        release.set()
+        deadline = time.monotonic() + 30
+        while not (handled[-1:] == ["c"] and is_fresh(beat, max_age_s)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert handled == ["a", "blocks", "c"] and is_fresh(beat, max_age_s), "healthy again once it moves on"
+    finally:
+        release.set()
+        stop.set()
+        supervisor.join(timeout=30)
+        loops.join(timeout_s=30)

@@ -1,11 +1,14 @@
 """Jobs on the real MongoDB server: progress, failed items, cancellation, resumption after a dead worker."""
+import logging
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from pymongo import MongoClient
 
 from crm_platform.jobs import JobNotFound, JobRunner, JobStore
+from crm_platform.testing.outages import MongoOutage
 
 
 @pytest.fixture
@@ -129,3 +132,46 @@ def test_a_worker_stopping_during_an_outage_leaves_the_job_to_resume(store):
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()
     assert runner.run_job(claimed, stop) == "running"
+
+
+def test_a_job_waits_a_real_database_outage_out_and_ends_done_with_no_item_failed(infra, mongo_db, caplog):
+    """The database goes away twice during a job, as a real client meets it: once between an item and the
+    progress it records, once during an item's own write. Nothing fails; the job is not left for another
+    worker to resume a minute later: it ends done, every item applied once."""
+    with MongoOutage(infra.mongo_uri) as outage, \
+            MongoClient(outage.uri(), serverSelectionTimeoutMS=300, connectTimeoutMS=300, tz_aware=True) as client:
+        db = client[mongo_db.name]
+        store = JobStore(db["jobs"])
+        store.ensure_indexes()
+        applied = db["applied"]
+
+        cuts = {6: "before", 3: "after"}  # item 6's own write meets an outage; the progress recorded after 3 does
+
+        def step(job, item):
+            if cuts.get(item) == "before":
+                outage.cut(restore_after_attempts=3)
+                del cuts[item]  # once: the item is run again after the outage
+            applied.update_one({"_id": item}, {"$inc": {"times": 1}}, upsert=True)
+            if cuts.pop(item, None) == "after":
+                outage.cut(restore_after_attempts=3)
+
+        job = store.submit("acct-1", "demo", list(range(10)), {})
+        observed = JobStore(mongo_db["jobs"])  # the test's view, not cut
+        runner = JobRunner(store, {"demo": step}, save_every_s=0, retry_first_s=0.05)
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop,), kwargs={"idle_s": 0.05})
+        with caplog.at_level(logging.WARNING, logger="crm_platform.jobs"):
+            thread.start()
+            try:
+                deadline = time.monotonic() + 30  # well under the 60 s after which another worker would resume it
+                while observed.get("acct-1", job["_id"])["status"] != "done" and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            finally:
+                stop.set()
+                thread.join(timeout=30)
+        final = observed.get("acct-1", job["_id"])
+        assert (final["status"], final["processed"], final["succeeded"], final["failed"]) == ("done", 10, 10, 0)
+        assert sorted((d["_id"], d["times"]) for d in mongo_db["applied"].find()) == [(n, 1) for n in range(10)]
+    assert outage.turned_away >= 6, "the client kept trying through both outages"
+    waited = [r for r in caplog.records if "waits out an outage" in r.getMessage()]
+    assert len(waited) >= 2, "each outage was seen and waited out"

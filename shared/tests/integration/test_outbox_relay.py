@@ -158,3 +158,55 @@ def test_a_commit_kafka_refuses_for_good_is_set_aside_and_the_rest_flows(infra, 
     assert aside["_id"] == "big:1" and "MessageSizeTooLarge" in aside["reason"]
     assert store.commits.find_one({"_id": "big:1"})["unsendable"] == aside["reason"]
     assert relay.sweep() == 0  # not taken for an orphan
+
+
+class SlowProducer:
+    """A real producer whose every send takes `delay_s` (a broker slow to take records, a full buffer)."""
+
+    def __init__(self, producer, delay_s: float, started: threading.Event) -> None:
+        self._producer, self._delay_s, self._started = producer, delay_s, started
+
+    def send(self, *args, **kwargs):
+        self._started.set()
+        time.sleep(self._delay_s)
+        return self._producer.send(*args, **kwargs)
+
+    def flush(self, timeout=None):
+        return self._producer.flush(timeout=timeout)
+
+    def close(self, timeout=None):
+        return self._producer.close(timeout=timeout)
+
+
+def test_a_batch_longer_than_the_lease_renews_it_so_no_second_relay_publishes_the_batch_again(
+        infra, mongo_db, topic_namespace):
+    """The lease must be renewed in the database during the batch: else it lapses, a standby relay takes it over
+    and sends the same commits while the first is still sending them."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    fill(store, aggregates=[f"p{n}" for n in range(12)], versions=1)
+    ttl = timedelta(seconds=1)
+    sending = threading.Event()
+    first = OutboxRelay(store, topic, lambda: SlowProducer(make_producer(infra.kafka_bootstrap, "slow"), 0.25, sending),
+                        Lease(mongo_db["leases"], "outbox-relay", ttl=ttl))  # 12 sends: a batch of 3 lease times
+    standby = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "standby"),
+                          Lease(mongo_db["leases"], "outbox-relay", ttl=ttl))
+    first_published = []
+    batch = threading.Thread(target=lambda: first_published.append(first.publish_pending()))
+    batch.start()
+    assert sending.wait(timeout=30)
+    standby_published, tries = 0, 0
+    while batch.is_alive():  # the standby tries to take over all along the batch, as its run loop would
+        standby_published += standby.publish_pending()
+        tries += 1
+        time.sleep(0.05)
+    batch.join()
+    first.mark_published()
+    first.reset_producer()
+    standby.reset_producer()
+    assert tries >= 20 and first_published == [12]
+    assert standby_published == 0, "the standby took the lease over in the middle of the batch"
+    records = read_topic(infra.kafka_bootstrap, topic, expected=12, settle_s=2.0)
+    assert sorted(r.key.decode() for r in records) == sorted(f"p{n}" for n in range(12)), "each commit sent once"

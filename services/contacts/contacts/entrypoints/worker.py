@@ -48,6 +48,7 @@ def main() -> int:
          "cleanup": cleanup.run, "account-setup": account_setup.run, "jobs": jobs.run,
          "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )
 
 

@@ -8,7 +8,7 @@ counted, so "row 12" in an error is row 12 in Excel.
 from __future__ import annotations
 
 import csv
-import io
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -96,7 +96,7 @@ def _sample(text: str) -> str:
 
 
 def _records(text: str, delimiter: str, strict: bool = True) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     number = 0
     try:
         for cells in reader:
@@ -105,6 +105,16 @@ def _records(text: str, delimiter: str, strict: bool = True) -> Iterator[tuple[i
     except csv.Error as exc:
         if strict:
             raise UnreadableFile(f"row {number + 1} cannot be read: {exc}") from None
+
+
+# A line and its end (\r\n, \r or \n: what io.StringIO(text, newline="") splits on), or the last line without one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines one at a time, ends kept for the csv module. Not io.StringIO, which copies the whole
+    text at 4 bytes a character: an import job keeps a reader open on its file between batches."""
+    return (match.group() for match in _LINE.finditer(text))
 
 
 def _declared_delimiter(text: str) -> str | None:

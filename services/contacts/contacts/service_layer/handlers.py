@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.liveness import still_working
 from crm_platform.outages import is_transient
 
 from contacts.domain import commands
@@ -114,13 +115,19 @@ def change_contact(
 
 
 def change_each(uow: UnitOfWork, account_id: str, contact_ids: Iterable[str], change: Callable[[Contact], bool]) -> int:
-    """Apply a revision-free change to each contact (skipping those deleted meanwhile); return how many changed."""
+    """Apply a revision-free change to each contact (skipping those deleted meanwhile); return how many changed.
+
+    A clean-up may change 100,000 contacts in one event: it says it is still working after each, so
+    that its worker neither takes it for stuck nor loses its place in the consumer group.
+    """
     changed = 0
     for contact_id in contact_ids:
         try:
             changed += change_contact(uow, account_id, contact_id, change)[1]
         except ContactNotFound:
             continue
+        finally:
+            still_working()
     return changed
 
 

@@ -12,8 +12,6 @@
 """
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from crm_platform.errors import CrmError
 from crm_platform.jobs import JobStore
 from crm_platform.outages import is_transient
@@ -40,6 +38,7 @@ from contacts.domain.option_lists import OptionKeyTaken, option_list_id
 from contacts.importing.folding import fold
 from contacts.service_layer import custom_field_handlers, label_handlers, option_handlers
 from contacts.service_layer.bulk_create import ON_MATCH, DeletedSince, create_many
+from contacts.service_layer.import_rows import FileRows, OpenFiles
 from contacts.service_layer.imported_notes import HasNote, add_row_notes
 from contacts.service_layer.label_handlers import FindLabelByName
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -114,7 +113,7 @@ def start_import(cmd: commands.StartImport, uow: UnitOfWork, imports: ImportStor
 
 
 class ImportBatches:
-    """The worker's step for import jobs; keeps the converted rows of the file it works on."""
+    """The worker's step for import jobs; keeps the file it works on open at the next batch (import_rows.py)."""
 
     def __init__(self, store: ImportStore, blobs: UploadFiles, uow_factory, find_label: FindLabelByName,
                  default_region: str, deleted_since: DeletedSince = lambda account, ids: set(),
@@ -126,12 +125,11 @@ class ImportBatches:
         self._default_region = default_region
         self._deleted_since = deleted_since
         self._has_note = has_note
-        self._rows: OrderedDict[str, list[ConvertedRow]] = OrderedDict()
-        self._keep = keep
+        self._files = OpenFiles(keep)
 
     def __call__(self, job: dict, start: int) -> dict:
         params, account_id = job["params"], job["account_id"]
-        batch = self._converted(job)[start:start + ROWS_PER_BATCH]
+        batch = self._files.rows_of(params["import_id"], lambda: self._file_rows(job)).batch(start, ROWS_PER_BATCH)
         uow = self._uow_factory()
         failures: list[tuple[int, list[str], list[str]]] = []
         good: list[ConvertedRow] = []
@@ -171,24 +169,17 @@ class ImportBatches:
             counts[status] = sum(outcome.status == status for outcome in outcomes)
         return counts
 
-    def _converted(self, job: dict) -> list[ConvertedRow]:
+    def _file_rows(self, job: dict) -> FileRows:
         params = job["params"]
-        import_id = params["import_id"]
-        if import_id not in self._rows:
-            data = self._blobs.read(self._store.live(job["account_id"], import_id))
-            options = ImportOptions(mark_subscribed=params["mark_subscribed"])
-            if params["format"] == "vcard":
-                rows = [_with_cells(card, []) for card in read_vcards(data, options)]
-            else:
-                table = read_table(data, params["encoding"], params["delimiter"])
-                types = self._types(job["account_id"])
-                converter = RowConverter(mapping_from_json(params["mapping"], len(table.header), types), types,
-                                         options, table.header)
-                rows = [_with_cells(converter.convert(row.cells, row.number), row.cells) for row in table.rows()]
-            self._rows[import_id] = rows
-            while len(self._rows) > self._keep:
-                self._rows.popitem(last=False)
-        return self._rows[import_id]
+        data = self._blobs.read(self._store.live(job["account_id"], params["import_id"]))
+        options = ImportOptions(mark_subscribed=params["mark_subscribed"])
+        if params["format"] == "vcard":  # a card is converted as it is parsed: skipping one costs as much
+            return FileRows(lambda: read_vcards(data, options), lambda card: _with_cells(card, []))
+        table = read_table(data, params["encoding"], params["delimiter"])  # keeps the decoded text, not `data`
+        types = self._types(job["account_id"])
+        converter = RowConverter(mapping_from_json(params["mapping"], len(table.header), types), types,
+                                 options, table.header)
+        return FileRows(table.rows, lambda row: _with_cells(converter.convert(row.cells, row.number), row.cells))
 
     def _types(self, account_id: str) -> dict[str, str]:
         with self._uow_factory() as uow:

@@ -22,7 +22,7 @@ def main() -> int:
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
     loops = {"outbox-relay": container.outbox_relay().run,
              "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records)}
-    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"])
+    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"])
 
 
 if __name__ == "__main__":

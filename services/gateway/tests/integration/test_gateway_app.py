@@ -15,6 +15,7 @@ from crm_platform.errors import NotFound
 
 from devinfra.ports import free_port  # a free port is one where nothing answers
 
+from gateway import config
 from gateway.bootstrap import Container
 from gateway.entrypoints.api import create_app
 
@@ -77,14 +78,14 @@ def file_upstream():
 
 
 def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20):
-    settings = {
+    settings = config.load({
         "MONGO_URI": infra.mongo_uri, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": "", "KAFKA_TOPIC_PARTITIONS": 1, "INTERNAL_TOKEN": "t" * 32,
         "LOG_LEVEL": "WARNING", "GATEWAY_DB": f"test_{unique_suffix}_gateway",
         # every service behind the gateway at the one test upstream (the registry names them)
         **{service.url_variable: contacts_url for service in registry.load().upstreams},
         "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused", "MAX_REQUEST_BYTES": max_request_bytes,
-    }
+    })
     container = Container(settings)
     container.ensure_indexes()
     account_id, key = container.accounts.create_account("Test")
