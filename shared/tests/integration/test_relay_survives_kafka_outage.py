@@ -32,14 +32,14 @@ def own_broker(tmp_path):
     broker.stop()
 
 
-def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_broker, mongo_db):
+def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_broker, mongo_db, caplog):
     bootstrap = own_broker.bootstrap_servers
     topic = "things"
     ensure_topics(bootstrap, [topic], partitions=1)
     store = MongoEventStore(mongo_db)
     store.ensure_indexes()
     relay = OutboxRelay(store, topic, lambda: make_producer(bootstrap, "outage-relay"),
-                        Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)))
+                        Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), send_timeout_s=3)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"max_backoff_s": 1.0})
     thread.start()
@@ -50,8 +50,13 @@ def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_br
         own_broker.stop()
         for version in range(2, 12):  # writes succeed while the broker is down
             store.append([event("a", version)])
-        time.sleep(3)  # the relay tries, fails and backs off meanwhile
-        assert store.commits.count_documents({"published": False}) == 10
+        # The relay tries, fails and backs off meanwhile: wait until it has failed twice, not for a fixed time.
+        deadline = time.monotonic() + 60
+        while len(_relay_failures(caplog)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(_relay_failures(caplog)) >= 2, "the relay never met the outage"
+        assert store.commits.count_documents({"published": False}) == 10, "nothing marked sent while the broker is down"
+        assert thread.is_alive(), "the relay outlives the outage"
 
         own_broker.start(timeout=120)
         deadline = time.monotonic() + 60
@@ -67,3 +72,7 @@ def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_br
     assert sorted(set(versions)) == list(range(1, 12)), "nothing lost"
     assert versions == sorted(versions), "published in order"
     assert len(versions) == len(set(versions)), "nothing published twice"
+
+
+def _relay_failures(caplog) -> list:
+    return [r for r in caplog.records if r.name == "crm_platform.outbox_relay" and "retrying" in r.getMessage()]
