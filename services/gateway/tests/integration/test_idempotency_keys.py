@@ -15,8 +15,8 @@ from gateway.domain.idempotency import WriteRequest, fingerprint, record_id
 from gateway.domain.replay import KeptResponse, Replay
 from gateway.service_layer.idempotency import claim_or_replay, finish, sweep_loop
 
-from ..idempotency_records_contract import IdempotencyRecordsContract
-from .test_gateway_app import QuietHandler, gateway, serving
+from gateway.testing.idempotency_records_contract import IdempotencyRecordsContract
+from gateway.testing.scripted_upstreams import QuietHandler, gateway, serving
 
 LOUISE = {"first_name": "Louise", "emails": [{"address": "louise@maison-papier.fr"}]}
 CONTACT = {"id": "c-1", "revision": 1, "first_name": "Louise", "emails": [{"address": "louise@maison-papier.fr"}]}
@@ -29,6 +29,13 @@ class TestMongoIdempotencyRecords(IdempotencyRecordsContract):
         records.ensure_indexes()
         yield records
         mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+@pytest.fixture
+def cleanup(mongo_client, unique_suffix):
+    """Drops the gateway database the test made with `gateway(...)`."""
+    yield
+    mongo_client.drop_database(f"test_{unique_suffix}_gateway")
 
 
 def created(method, path, body):

@@ -7,8 +7,8 @@ from gateway.domain.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReu
 from gateway.domain.replay import KeptResponse, Replay
 from gateway.service_layer.idempotency import Claimed, claim_or_replay, finish
 
-from ..fakes import InMemoryIdempotencyRecords
-from ..idempotency_records_contract import NOW, IdempotencyRecordsContract
+from gateway.testing.fakes import InMemoryIdempotencyRecords
+from gateway.testing.idempotency_records_contract import NOW, IdempotencyRecordsContract
 
 STALE_AFTER = timedelta(seconds=17)
 CREATED = KeptResponse(201, Replay.READ_BACK, {"Location": "/v1/contacts/c-1"})

@@ -10,7 +10,7 @@ from gateway.domain.idempotency import (KEY_PATTERN, IdempotencyKeyInFlight, Ide
                                         Step, WriteRequest, checked_key, fingerprint, record_id)
 from gateway.domain.replay import KeptResponse, Replay
 
-from ..idempotency_records_contract import NOW
+from gateway.testing.idempotency_records_contract import NOW
 
 SECRET = b"s" * 32
 STALE_AFTER = timedelta(seconds=17)

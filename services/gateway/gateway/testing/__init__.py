@@ -1,0 +1,1 @@
+"""Test support for the gateway: fakes held to the same contracts as its adapters, and scripted upstreams."""

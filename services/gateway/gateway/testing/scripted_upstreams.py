@@ -1,0 +1,42 @@
+"""Scripted HTTP upstreams in threads of their own, and a gateway test client in front of them on the real
+MongoDB server (integration tests)."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from crm_platform import registry
+
+from gateway import config
+from gateway.bootstrap import Container
+from gateway.entrypoints.api import create_app
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]):
+    """An HTTP server on a free port in a thread of its own; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20):
+    settings = config.load({
+        "MONGO_URI": infra.mongo_uri, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+        "KAFKA_TOPIC_NAMESPACE": "", "KAFKA_TOPIC_PARTITIONS": 1, "INTERNAL_TOKEN": "t" * 32,
+        "LOG_LEVEL": "WARNING", "GATEWAY_DB": f"test_{unique_suffix}_gateway",
+        # every service behind the gateway at the one test upstream (the registry names them)
+        **{service.url_variable: contacts_url for service in registry.load().upstreams},
+        "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused", "MAX_REQUEST_BYTES": max_request_bytes,
+    })
+    container = Container(settings)
+    container.ensure_indexes()
+    account_id, key = container.accounts.create_account("Test")
+    return create_app(settings).test_client(), {"Authorization": f"Bearer {key.plaintext}"}, container
