@@ -45,6 +45,7 @@ from crm_platform.liveness import still_working
 from crm_platform.mongo import FEW_IDS
 
 log = logging.getLogger(__name__)
+STANDBY_WAIT_S = 0.5
 
 
 class OutboxRelay:
@@ -73,12 +74,15 @@ class OutboxRelay:
         self._published_recently: OrderedDict[str, None] = OrderedDict()
         self._mark_every = mark_every
         self._unmarked: list[str] = []  # sent and acknowledged, notice deleted, `published` not yet set
+        self._standing_by = False  # another relay holds the lease
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many were marked published."""
         if not self._lease.acquire_or_renew():
             self.mark_published()  # another relay takes over: leave it nothing to send again
+            self._standing_by = True
             return 0
+        self._standing_by = False
         if time.monotonic() >= self._next_sweep:
             self.sweep()
         # No sort: FerretDB would decode the whole backlog to sort it; per-aggregate order comes from
@@ -219,6 +223,11 @@ class OutboxRelay:
             except KafkaTimeoutError:  # not all acknowledged yet: _send tells what was
                 self._hold_lease()
 
+    def _standby_wait(self) -> float:
+        """How long a relay without the lease waits before asking again (each ask is a database write): a
+        few times a second, and a tenth of the lease, so it takes over soon after the holder stops renewing."""
+        return min(STANDBY_WAIT_S, self._lease.ttl.total_seconds() / 10)
+
     def _hold_lease(self) -> None:
         """Keep the lease through a long batch (a database write once past half its time); LeaseLost if taken."""
         still_working()
@@ -255,7 +264,7 @@ class OutboxRelay:
                 log.exception("outbox relay failed; retrying", extra={"topic": self._topic, "retry_in_s": backoff})
                 self.reset_producer()
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
-            stop.wait(backoff)
+            stop.wait(self._standby_wait() if self._standing_by else backoff)
         try:
             self.mark_published()
         except Exception:  # stopping during an outage: the start-up sweep sends them again

@@ -210,3 +210,21 @@ def test_a_batch_longer_than_the_lease_renews_it_so_no_second_relay_publishes_th
     assert standby_published == 0, "the standby took the lease over in the middle of the batch"
     records = read_topic(infra.kafka_bootstrap, topic, expected=12, settle_s=2.0)
     assert sorted(r.key.decode() for r in records) == sorted(f"p{n}" for n in range(12)), "each commit sent once"
+
+
+def test_a_standby_relay_asks_for_the_lease_a_few_times_a_second_not_fifty(infra, mongo_db, topic_namespace):
+    store = MongoEventStore(mongo_db)
+    holder = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5))
+    assert holder.acquire_or_renew()
+    standby = relay_for(store, infra.kafka_bootstrap, f"{topic_namespace}things", mongo_db)
+    asked = []
+    ask = standby._lease.acquire_or_renew
+    standby._lease.acquire_or_renew = lambda: asked.append(time.monotonic()) or ask()
+    stop = threading.Event()
+    thread = threading.Thread(target=standby.run, args=(stop,))
+    thread.start()
+    time.sleep(2)
+    stop.set()
+    thread.join(timeout=10)
+    assert 1 <= len(asked) <= 10, f"{len(asked)} lease requests in 2 s"  # each one a database write
+    holder.release()
