@@ -20,7 +20,7 @@ help:
 	@echo "make bench-find   search, filter and read among 100,000 contacts of one account (needs 'make run')"
 	@echo "make bench-import import ROWS generated rows (default 10000) against a plain bulk insert (needs 'make run')"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
-	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also ~postgres/crm-dev/<clone>-*)"
+	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also /var/tmp/crm-dev-postgres/<clone>-*)"
 
 $(STAMP): $(REQS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: install it or run make PYTHON=/path/to/python3.11")'

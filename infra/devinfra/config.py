@@ -2,10 +2,11 @@
 
 CRM_CACHE_DIR   downloaded/built artefacts, outside the repo   (default ~/.cache/crm-dev)
 CRM_VAR_DIR     data, logs and pid files, safe to wipe         (default <repo>/var; as root,
-                PostgreSQL's data goes to ~postgres/crm-dev/<clone>-<hash of this path> instead)
+                PostgreSQL's data goes to /var/tmp/crm-dev-postgres/<clone>-<hash of this path>)
 CRM_KAFKA_PORT  broker port; the KRaft controller uses +1      (default 29092)
 CRM_MONGO_PORT  MongoDB wire-protocol port                     (default 27117)
 CRM_POSTGRES_PORT  PostgreSQL under FerretDB                   (default 25432)
+CRM_POSTGRES_CLUSTERS  under root: where clusters live, root-owned (default /var/tmp/crm-dev-postgres)
 CRM_MONGO_BACKEND  auto | postgresql | sqlite | mongod         (default auto: mongod if on PATH,
                    else FerretDB on PostgreSQL if its server binaries are found, else on SQLite)
 KAFKA_BOOTSTRAP_SERVERS / MONGO_URI  use an existing server instead of starting one
@@ -123,8 +124,8 @@ class Config:
     @property
     def wipeable(self) -> list[Path]:
         """Only these directories are ever deleted (CRM_VAR_DIR itself may be anything): subdirectories
-        of the var dir, and PostgreSQL's own directory for it in the `postgres` user's home."""
-        outside = postgres.home_work_dir(self.var_dir)
+        of the var dir, and PostgreSQL's own directory for it in the clusters root (under root)."""
+        outside = postgres.outside_work_dir(self.var_dir)
         return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "log")] + \
             ([outside] if outside else [])
 

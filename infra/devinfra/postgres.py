@@ -20,6 +20,7 @@ import hashlib
 import os
 import pwd
 import re
+import stat
 import shutil
 import subprocess
 import time
@@ -68,33 +69,37 @@ def server_user() -> str | None:
     return SUPERUSER
 
 
-def server_home() -> Path | None:
-    """The `postgres` user's home directory when we run as root and it exists, else None."""
+def clusters_root() -> Path | None:
+    """Under root (with a `postgres` user to run the server as), the root-owned directory that holds one
+    cluster directory per clone (CRM_POSTGRES_CLUSTERS, default /var/tmp/crm-dev-postgres); else None.
+
+    Root-owned and not writable by that user, so it cannot plant a link where root creates and chowns a
+    cluster directory (a directory in its own home would let it make root chown anything to it)."""
     if os.geteuid() != 0:
         return None
     try:
-        home = Path(pwd.getpwnam(SUPERUSER).pw_dir)
+        pwd.getpwnam(SUPERUSER)
     except KeyError:
         return None
-    return home if home.is_dir() else None
+    return Path(os.environ.get("CRM_POSTGRES_CLUSTERS") or "/var/tmp/crm-dev-postgres")
 
 
-def home_work_dir(var_dir: Path) -> Path | None:
-    """<home of postgres>/crm-dev/<clone>-<hash of var_dir> under root, else None."""
-    home = server_home()
-    if home is None:
+def outside_work_dir(var_dir: Path) -> Path | None:
+    """<clusters root>/<clone>-<hash of var_dir> under root, else None."""
+    root = clusters_root()
+    if root is None:
         return None
     key = hashlib.sha256(str(var_dir).encode()).hexdigest()[:12]
-    return home / "crm-dev" / f"{var_dir.parent.name[:32]}-{key}"
+    return root / f"{var_dir.parent.name[:32]}-{key}"
 
 
 def work_dir_for(var_dir: Path) -> Path:
     """Where devinfra keeps PostgreSQL's cluster and socket for ``var_dir``: <var_dir>/postgres, but
-    under root in the `postgres` user's home (home_work_dir), which it can enter wherever the clone
-    is. A cluster made before in <var_dir>/postgres stays there: it was made there, so that user could
+    under root in a directory of the clusters root (outside_work_dir), which the `postgres` user can
+    enter wherever the clone is. A cluster made before in <var_dir>/postgres stays there: it was made there, so that user could
     enter it, and a server running from it must still be found (moving it would gain nothing)."""
     in_var = var_dir / "postgres"
-    outside = home_work_dir(var_dir)
+    outside = outside_work_dir(var_dir)
     if outside is None or (in_var / "data" / "PG_VERSION").is_file():
         return in_var
     return outside
@@ -173,24 +178,25 @@ class PostgresServer(processes.LocalServer):
 
     def _make_work_dir(self, user: str | None) -> None:
         """Create <work_dir>, owned by ``user`` if given; PrereqError if that user cannot enter it."""
+        root = clusters_root()
+        if user and root is not None and self.work_dir.parent == root:
+            _make_root_dir(root)
+            _make_cluster_dir(self.work_dir, user)
+            return
         self.work_dir.mkdir(parents=True, exist_ok=True)
         if not user:
             return
         entry = pwd.getpwnam(user)
-        os.chown(self.work_dir, entry.pw_uid, entry.pw_gid)
+        os.chown(self.work_dir, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
         if subprocess.run(["test", "-w", str(self.work_dir)], **processes.as_user(user)).returncode != 0:
             raise PrereqError(self._unreachable(user))
 
     def _unreachable(self, user: str) -> str:
         """One sentence: why ``user`` cannot run the server from <work_dir>, and what to do."""
-        home, way = server_home(), ""
-        if home is None:
-            way = f"give the `{user}` user a home directory (devinfra then keeps the data there), "
-        elif not self.work_dir.is_relative_to(home):  # a cluster made in the var dir before it became private
-            way = f"wipe this old data (`make clean-data`) so that devinfra keeps new data in {home / 'crm-dev'}, "
         return (f"PostgreSQL runs as the `{user}` user under root and it cannot enter {self.work_dir} (a directory "
-                f"above it is private): {way}clone the repository where every user can enter, "
-                "or set CRM_MONGO_BACKEND=sqlite")
+                f"above it is private; the cluster was made there before devinfra kept clusters in "
+                f"{clusters_root()}): wipe this old data (`make clean-data`) so that new data goes there, clone "
+                "the repository where every user can enter, or set CRM_MONGO_BACKEND=sqlite")
 
     def _initdb(self, user: str | None) -> None:
         """Create the cluster and its database once, in a temporary directory renamed into place
@@ -212,3 +218,31 @@ class PostgresServer(processes.LocalServer):
             os.rename(tmp, self.data_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _make_root_dir(path: Path) -> None:
+    """The clusters root: a real directory owned by root that only root writes in (0711 when made here)."""
+    try:
+        os.mkdir(path, 0o711)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 \
+            or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise PrereqError(f"{path} must be a directory owned by root that only root can write in "
+                          "(someone else made it, or it is a link): remove it, or set CRM_POSTGRES_CLUSTERS")
+
+
+def _make_cluster_dir(path: Path, owner: str) -> None:
+    """A real directory for one cluster, in the clusters root (root's alone, so nobody swaps it), owned by
+    ``owner``."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise PrereqError(f"{path} is not a directory (a link or a file): remove it, then start again")
+    entry = pwd.getpwnam(owner)
+    if info.st_uid != entry.pw_uid:
+        os.chown(path, entry.pw_uid, entry.pw_gid, follow_symlinks=False)

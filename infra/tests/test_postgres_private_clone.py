@@ -1,6 +1,6 @@
 """devinfra's PostgreSQL works from a clone the `postgres` user cannot enter (as root, a clone in
-/root or in a `mktemp -d` folder): its cluster then lives in that user's home, keyed by the var
-dir. Free ports and scratch directories only, never the default ones."""
+/root or in a `mktemp -d` folder): its cluster then lives in a root-owned clusters directory, keyed
+by the var dir. Free ports and scratch directories only, never the default ones."""
 
 from __future__ import annotations
 
@@ -40,8 +40,9 @@ def private_clone(monkeypatch):
     parent = Path(tempfile.mkdtemp(prefix="devinfra-private-"))
     assert parent.stat().st_mode & 0o777 == 0o700
     var = parent / "clone" / "var"
+    clusters = Path("/var/tmp") / f"devinfra-test-clusters-{os.getpid()}-{os.urandom(4).hex()}"
     pg_port, mongo_port = free_ports(2)
-    for name, value in {"CRM_VAR_DIR": var, "CRM_POSTGRES_PORT": pg_port, "CRM_MONGO_PORT": mongo_port,
+    for name, value in {"CRM_VAR_DIR": var, "CRM_POSTGRES_CLUSTERS": clusters, "CRM_POSTGRES_PORT": pg_port, "CRM_MONGO_PORT": mongo_port,
                         "CRM_MONGO_BACKEND": "postgresql", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("MONGO_URI", raising=False)
@@ -51,11 +52,17 @@ def private_clone(monkeypatch):
     pg.stop()
     shutil.rmtree(pg.work_dir, ignore_errors=True)
     shutil.rmtree(parent, ignore_errors=True)
+    if clusters.is_symlink():
+        clusters.unlink()
+    shutil.rmtree(clusters, ignore_errors=True)
 
 
 @needs_postgres
+@as_root
 def test_postgres_starts_answers_and_is_wiped_from_a_clone_in_a_private_directory(private_clone, capsys):
     pg = cli.postgres_server(Config.from_env())
+    root = Path(os.environ["CRM_POSTGRES_CLUSTERS"])
+    assert pg.work_dir.parent == root
     try:
         pg.start()
         query = [str(BIN_DIR / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "ferretdb",
@@ -65,6 +72,9 @@ def test_postgres_starts_answers_and_is_wiped_from_a_clone_in_a_private_director
         cli.main(["status"])  # exit 1: no FerretDB runs; only PostgreSQL's line matters here
         line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("postgres "))
         assert line.startswith("postgres ready") and f"data={pg.data_dir} " in line
+        info = root.lstat()  # the postgres user cannot add or swap entries where root chowns its directory
+        assert info.st_uid == 0 and info.st_mode & 0o022 == 0
+        assert pg.work_dir.stat().st_uid == pwd.getpwnam(postgres.SUPERUSER).pw_uid
     finally:
         pg.stop()
     assert (pg.data_dir / "PG_VERSION").is_file()
@@ -74,16 +84,22 @@ def test_postgres_starts_answers_and_is_wiped_from_a_clone_in_a_private_director
 
 @needs_postgres
 @as_root
-def test_without_a_home_for_the_postgres_user_a_private_clone_is_refused_in_one_sentence(
-        private_clone, monkeypatch):
-    monkeypatch.setattr(postgres, "server_home", lambda: None)
+@pytest.mark.parametrize("planted", ["link", "owned by postgres"])
+def test_a_clusters_directory_another_user_could_write_in_is_refused_in_one_sentence(private_clone, planted):
+    root = Path(os.environ["CRM_POSTGRES_CLUSTERS"])
+    private_clone.parent.mkdir(parents=True)  # root's: it must stay so
+    if planted == "link":
+        root.symlink_to(private_clone.parent)  # root would chown what the link points to
+    else:
+        root.mkdir()
+        entry = pwd.getpwnam(postgres.SUPERUSER)
+        os.chown(root, entry.pw_uid, entry.pw_gid)
     pg = cli.postgres_server(Config.from_env())
-    assert pg.work_dir == private_clone / "postgres"
     with pytest.raises(PrereqError) as refused:
         pg.start()
     message = str(refused.value)
-    assert "\n" not in message and "CRM_MONGO_BACKEND=sqlite" in message and str(pg.work_dir) in message
-    assert not pg.is_running() and not (pg.data_dir / "PG_VERSION").exists()
+    assert "\n" not in message and str(root) in message
+    assert not pg.is_running() and private_clone.parent.stat().st_uid == 0
 
 
 @needs_postgres
@@ -100,17 +116,17 @@ def test_a_cluster_made_before_in_a_clone_since_made_private_is_refused_in_one_s
     assert not pg.is_running()
 
 
-def test_the_cluster_goes_to_the_postgres_users_home_keyed_by_the_var_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(postgres, "server_home", lambda: tmp_path / "home")
+def test_the_cluster_goes_to_the_clusters_root_keyed_by_the_var_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(postgres, "clusters_root", lambda: tmp_path / "clusters")
     one, other = tmp_path / "one" / "var", tmp_path / "other" / "var"
     assert postgres.work_dir_for(one) == postgres.work_dir_for(one)
     assert postgres.work_dir_for(one) != postgres.work_dir_for(other)
-    assert postgres.work_dir_for(one).parent == tmp_path / "home" / "crm-dev"
+    assert postgres.work_dir_for(one).parent == tmp_path / "clusters"
     assert postgres.work_dir_for(one).name.startswith("one-")
 
 
 def test_a_cluster_made_before_in_the_var_dir_stays_there(tmp_path, monkeypatch):
-    monkeypatch.setattr(postgres, "server_home", lambda: tmp_path / "home")
+    monkeypatch.setattr(postgres, "clusters_root", lambda: tmp_path / "clusters")
     var = tmp_path / "clone" / "var"
     (var / "postgres" / "data").mkdir(parents=True)
     (var / "postgres" / "data" / "PG_VERSION").write_text("15\n")
@@ -118,5 +134,5 @@ def test_a_cluster_made_before_in_the_var_dir_stays_there(tmp_path, monkeypatch)
 
 
 def test_without_root_the_cluster_stays_in_the_var_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(postgres, "server_home", lambda: None)
+    monkeypatch.setattr(postgres, "clusters_root", lambda: None)
     assert postgres.work_dir_for(tmp_path / "var") == tmp_path / "var" / "postgres"
