@@ -148,10 +148,12 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(SubjectErased)
     def _subject_erased(exc: SubjectErased) -> Response:
-        # A write that reached sealing for a person erased meanwhile (after it read them live): as gone as a
-        # read of them would find them. The subject's id is not echoed.
-        return problem_response(404, "Not found", "this person was erased: nothing about them can be read or "
-                                "written again", "not-found")
+        # Sealed data whose key is gone (a person erased meanwhile, a forgotten import): as gone as a read of
+        # it finds it. Logged, as a key missing by mistake would look the same; the subject id is not echoed.
+        log.warning("sealed data whose key is gone", extra={"route": request.url_rule.rule if request.url_rule else None,
+                                                            "error": type(exc).__name__})
+        return problem_response(404, "Not found", "what this request needs was erased or has expired: it cannot "
+                                "be read or written again", "not-found")
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError) -> Response:

@@ -129,7 +129,10 @@ class ImportBatches:
 
     def __call__(self, job: dict, start: int) -> dict:
         params, account_id = job["params"], job["account_id"]
-        batch = self._files.rows_of(params["import_id"], lambda: self._file_rows(job)).batch(start, ROWS_PER_BATCH)
+        file_rows = self._files.rows_of(params["import_id"], lambda: self._file_rows(job))
+        batch = file_rows.batch(start, ROWS_PER_BATCH)
+        if file_rows.at_end:  # the decoded file holds everyone in it: not kept past its last batch
+            self._files.forget(params["import_id"])
         uow = self._uow_factory()
         failures: list[tuple[int, list[str], list[str]]] = []
         good: list[ConvertedRow] = []

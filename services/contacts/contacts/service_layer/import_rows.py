@@ -11,7 +11,7 @@ the last batch, however many rows the file has.
 from __future__ import annotations
 
 from collections import OrderedDict
-from itertools import islice
+from itertools import chain, islice
 from typing import Callable, Iterable, Iterator
 
 from contacts.importing import ConvertedRow
@@ -29,6 +29,7 @@ class FileRows:
         self._rows: Iterator[object] | None = None
         self._position = 0  # index of the next row self._rows yields
         self._last: tuple[int, int, list[ConvertedRow]] | None = None  # (start, size, rows) of the last batch
+        self.at_end = False  # the last batch read held the file's last row
 
     def batch(self, start: int, size: int) -> list[ConvertedRow]:
         if self._last is not None and self._last[:2] == (start, size):
@@ -36,7 +37,11 @@ class FileRows:
         if self._rows is None or start < self._position:
             self._rows, self._position = self._open(), 0
         _skip(self._rows, start - self._position)
-        rows = [self._convert(row) for row in islice(self._rows, size)]
+        raw = list(islice(self._rows, size + 1))  # one more: is there a row after this batch?
+        self.at_end = len(raw) <= size
+        if not self.at_end:
+            self._rows, raw = chain(raw[-1:], self._rows), raw[:-1]
+        rows = [self._convert(row) for row in raw]
         self._position = start + len(rows)
         self._last = (start, size, rows)
         return rows
@@ -56,6 +61,13 @@ class OpenFiles:
                 self._files.popitem(last=False)
         self._files.move_to_end(import_id)
         return self._files[import_id]
+
+    def forget(self, import_id: str) -> None:
+        """Drop a file whose last batch was read: it holds everyone in it, and the job is done with it."""
+        self._files.pop(import_id, None)
+
+    def __len__(self) -> int:
+        return len(self._files)
 
 
 def _skip(rows: Iterable[object], count: int) -> None:

@@ -3,6 +3,8 @@ each batch reads, in whatever order the job runner asks for them."""
 import gc
 import tracemalloc
 
+import pytest
+
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
@@ -84,3 +86,16 @@ def test_each_batch_reads_its_own_rows_in_order_again_after_an_outage_and_on_a_r
         assert upload.failed_rows == [row + 2 for row in range(start, min(start + 3, 10))]  # row 1 is the header
         assert counts["rows"] == counts["failed"] == len(upload.failed_rows)
 
+
+
+@pytest.mark.parametrize("rows", [7, 9])  # a last batch short, or full to the last row
+def test_a_file_is_not_kept_in_the_worker_once_its_last_batch_is_read(monkeypatch, rows):
+    monkeypatch.setattr(import_handlers, "ROWS_PER_BATCH", 3)
+    upload = OneUpload(csv_file(rows))
+    step = import_step(upload)
+    job = job_over(upload.data)
+    for start in range(0, rows, 3):
+        assert len(step._files) == (1 if start else 0)
+        assert step(job, start)["rows"] == min(3, rows - start)
+    assert len(step._files) == 0  # the decoded file, everyone in it, is gone from memory
+    assert step(job, 6)["rows"] == rows - 6  # the last batch again (an outage): read again from the upload

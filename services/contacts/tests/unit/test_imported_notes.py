@@ -43,7 +43,8 @@ def _row_with_note(contact_id):
     return ConvertedRow(3, {"first_name": "Louise"}, note="Rappeler en mars"), RowOutcome("created", contact_id)
 
 
-def test_a_note_that_cannot_be_filed_while_its_contact_is_merged_fails_its_row_rather_than_vanish(uow, monkeypatch):
+def test_a_note_that_cannot_be_filed_while_its_contact_is_merged_makes_the_job_run_the_batch_again(uow, monkeypatch):
+    from crm_platform.outages import is_transient
     from contacts.domain.errors import MergeNotFinished
     from contacts.service_layer import imported_notes
 
@@ -52,8 +53,30 @@ def test_a_note_that_cannot_be_filed_while_its_contact_is_merged_fails_its_row_r
                                contact_id=cmd.contact_id)
     monkeypatch.setattr(imported_notes, "add_imported_note", merging)
     row, outcome = _row_with_note("c-1")
-    [result] = imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: False)
-    assert result.status == "failed" and "note" in result.reason and "again" in result.reason
+    with pytest.raises(imported_notes.NoteMidMerge) as busy:
+        imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: False)
+    assert is_transient(busy.value)  # the job runner waits it out and runs the batch again (crm_platform.jobs)
+
+
+def test_a_batch_run_again_files_the_note_a_merge_kept_it_from_filing(uow, monkeypatch):
+    from contacts.domain.errors import MergeNotFinished
+    from contacts.domain.holdings import holdings_id
+    from contacts.service_layer import holdings, imported_notes
+    contact = handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "Louise"}), uow)
+    row, outcome = _row_with_note(contact.id)
+    filing = holdings.file_items
+
+    def busy(*args, **kwargs):
+        raise MergeNotFinished("the notes or files of a contact kept changing; send the request again")
+    monkeypatch.setattr(holdings, "file_items", busy)
+    with pytest.raises(imported_notes.NoteMidMerge):  # stored, not filed
+        imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: False)
+    monkeypatch.setattr(holdings, "file_items", filing)
+    # the run again: the contact has the stored note's text now, and the note is filed all the same
+    imported_notes.add_row_notes(uow, "acct-1", "imp-1", [row], [outcome], lambda *a: True)
+    with uow:
+        held = uow.holdings.find_or_blank("acct-1", holdings_id(contact.id))
+    assert len(held.note_ids) == 1
 
 
 def test_a_note_for_a_contact_deleted_meanwhile_is_dropped_and_the_row_keeps_its_outcome(uow, monkeypatch):
