@@ -78,7 +78,7 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         if terms.tokens:
             equal["search_tokens"] = terms.tokens[0]
         clauses += [{"search_tokens": token} for token in terms.tokens[1:]]
-        clauses += [{"search_text": {"$regex": literal_regex(word)}} for word in terms.long_words]
+        clauses += [{"search_text": {"$regex": literal_regex(word)}} for word in terms.literal_words]
     add("labels", query.labels_any)
     if query.labels_all:
         clauses.append({"labels": {"$all": list(query.labels_all)}})

@@ -1,5 +1,5 @@
-from contacts.adapters.search_keys import (MAX_TOKEN_LENGTH, MAX_TOKENS, contact_tokens, fold, search_fields,
-                                           search_terms)
+from contacts.adapters.search_keys import (MAX_TOKEN_LENGTH, MAX_TOKENS, SearchTerms, contact_tokens, fold,
+                                           search_fields, search_terms)
 from contacts.contact_query import ContactQuery, build_filter, literal_regex
 from contacts.domain.model import normalize_details
 
@@ -24,8 +24,9 @@ def test_search_fields_cover_names_emails_and_every_phone_spelling():
 
 def test_query_values_are_literal_text_never_operators():
     query = build_filter("acct-1", ContactQuery(q='{"$where": "1"} .*'))
-    tokens = [query["search_tokens"]] + [c["search_tokens"] for c in query["$and"]]
-    assert tokens == ['where":', '1"}']  # plain strings (words from their first letter; ".*" alone finds nothing)
+    assert query["search_tokens"] == "where"  # plain strings: the runs of letters or digits, and the words as typed
+    assert query["$and"] == [{"search_tokens": "1"}, {"search_text": {"$regex": literal_regex('{"$where":')}},
+                             {"search_text": {"$regex": literal_regex('"1"}')}}]
     assert literal_regex("a.b*(c)") == r"a\.b\*\(c\)"
 
 
@@ -47,10 +48,10 @@ def test_tokens_are_folded_word_prefixes_of_names_company_and_title():
     assert not {"Louise", "desnotés", "esnotes", "ouise", "maison du"} & tokens  # no case, accents, infixes
 
 
-def test_tokens_hold_each_email_from_each_word_start():
+def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
     tokens = louise_tokens()
-    assert {"louise.desnotes@mais", "desnotes@maison-papi", "maison-papier.fr", "papier.fr", "fr"} <= tokens
-    assert "louise@maison-papier" not in tokens
+    assert {"louise", "desnotes", "maison", "papier", "fr"} <= tokens
+    assert not {"louise.desnotes", "maison-papier.fr", "@maison"} & tokens  # the query checks those as typed
 
 
 def test_tokens_hold_phone_digit_prefixes_of_every_spelling_and_its_last_digits():
@@ -62,35 +63,39 @@ def test_tokens_hold_phone_digit_prefixes_of_every_spelling_and_its_last_digits(
 
 def test_tokens_are_bounded_and_names_come_first():
     details = normalize_details({
-        "first_name": "Louise", "last_name": "Desnotés",
+        "first_name": "Louise", "last_name": "Desnotés", "company": "Papeteriedesartsetmetiersdelouest",
         "emails": [{"address": f"adresse.numero{i}.tres.longue@domaine{i}.exemple.fr"} for i in range(50)],
         "phones": [{"number": f"+33 6 12 34 {i // 10}{i % 10} 00"} for i in range(50)],
     })
     tokens = contact_tokens(details)
     assert len(tokens) == MAX_TOKENS and len(set(tokens)) == len(tokens)
     assert max(len(t) for t in tokens) == MAX_TOKEN_LENGTH
-    assert {"louise", "desnotes", "adresse.numero0.tres"} <= set(tokens)
+    assert {"louise", "desnotes", "adresse", "numero0", "domaine"} <= set(tokens)
 
 
 def test_query_terms_are_folded_words_longest_first():
-    assert search_terms("Louise  DESNOTÉS").tokens == ["desnotes", "louise"]
+    assert search_terms("Louise  DESNOTÉS") == SearchTerms(["desnotes", "louise"], [])
     assert search_terms("louise louise").tokens == ["louise"]
-    assert search_terms("@maison-papier.fr").tokens == ["maison-papier.fr"]  # from its first letter
+    assert search_terms("@maison-papier.fr") == SearchTerms(["maison", "papier", "fr"], ["@maison-papier.fr"])
     assert search_terms("+33 6 12").tokens == ["33612"] and search_terms("612 34").tokens == ["61234"]
     assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
-    assert search_terms("- .*").tokens == [".*", "-"]  # only punctuation: finds nothing, not everything
+    assert search_terms("louise -") == SearchTerms(["louise"], [])  # punctuation alone asks nothing more
+    assert search_terms("- .*") == SearchTerms(["-"], [])  # nor less: it finds nothing, not everything
 
 
 def test_a_query_word_longer_than_a_token_is_checked_whole_against_the_text():
-    word = "louise.desnotes@maison-papier.fr"
-    terms = search_terms(word)
-    assert terms.tokens == [word[:MAX_TOKEN_LENGTH]] and terms.long_words == [word]
+    word = "desnotesdesnotesdesnotes"
+    assert search_terms(word) == SearchTerms([word[:MAX_TOKEN_LENGTH]], [word])
     query = build_filter("acct-1", ContactQuery(q=word))
     assert query["search_tokens"] == word[:MAX_TOKEN_LENGTH]
-    assert query["$and"] == [{"search_text": {"$regex": literal_regex(word)}}]
+    assert query["$and"] == [{"search_text": {"$regex": word}}]
 
 
 def test_every_word_of_a_query_must_match_and_the_longest_goes_first():
     query = build_filter("acct-1", ContactQuery(q="lou desnotes", labels_any=["client"]))
     assert query["search_tokens"] == "desnotes" and query["labels"] == "client"
     assert query["$and"] == [{"search_tokens": "lou"}]
+    address = build_filter("acct-1", ContactQuery(q="Louise.Desnotes@maison"))
+    assert address["search_tokens"] == "desnotes"
+    assert address["$and"] == [{"search_tokens": "louise"}, {"search_tokens": "maison"},
+                               {"search_text": {"$regex": literal_regex("louise.desnotes@maison")}}]
