@@ -47,12 +47,10 @@ def digits(text: str) -> str:
 
 def search_fields(details: dict) -> dict:
     """The fields the read model keeps for search, filters and sorting."""
-    texts = [details.get(name) or "" for name in TEXT_SOURCES]
-    texts += [e["address"] for e in details.get("emails") or []]
     emails = details.get("emails") or []
     return {
         "search_tokens": contact_tokens(details),
-        "search_text": fold(" ".join(t for t in texts if t)),
+        "search_text": fold(" ".join(_texts(details))),
         "sort_first_name": fold(details.get("first_name") or ""),
         "sort_last_name": fold(details.get("last_name") or ""),
         "subscription_statuses": sorted({e.get("subscription_status", "not_set") for e in emails}),
@@ -62,11 +60,14 @@ def search_fields(details: dict) -> dict:
 
 def contact_tokens(details: dict) -> list[str]:
     """Every prefix a user may type to find this contact, at most MAX_TOKENS, the first sources first."""
-    texts = [details.get(name) or "" for name in TEXT_SOURCES]
-    texts += [e["address"] for e in details.get("emails") or []]
-    tokens = dict.fromkeys(token for text in texts for token in text_tokens(text))
+    tokens = dict.fromkeys(token for text in _texts(details) for token in text_tokens(text))
     tokens.update(dict.fromkeys(token for phone in details.get("phones") or [] for token in phone_tokens(phone)))
     return list(tokens)[:MAX_TOKENS]
+
+
+def _texts(details: dict) -> list[str]:
+    texts = [details.get(name) or "" for name in TEXT_SOURCES] + [e["address"] for e in details.get("emails") or []]
+    return [text for text in texts if text]
 
 
 def text_tokens(text: str) -> Iterator[str]:
