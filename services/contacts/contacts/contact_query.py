@@ -17,14 +17,13 @@ from pymongo.collection import Collection
 from crm_platform.errors import InvalidInput
 from crm_platform.pagination import keyset_page
 
-from contacts.adapters.search_keys import digits, fold
+from contacts.adapters.search_keys import search_terms
 
 # last_activity_at moves with every event about the contact: its own (edits, labels) and
 # others' (notes; later invoices, tasks...), see adapters/activity.py.
 SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_activity": "last_activity_at",
                "first_name": "sort_first_name", "last_name": "sort_last_name"}
 DATE_SORTS = {"created_at", "updated_at", "last_activity"}
-PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 REGEX_SPECIALS = re.compile(r"([\\.^$|?*+()\[\]{}])")
 CONDITION_OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists", "starts_with")
 COMPARISONS = {"ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
@@ -73,12 +72,13 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
             clauses.append({stored: {"$in": list(values)}})
 
     if query.q:
-        text = {"search_text": {"$regex": literal_regex(fold(query.q))}}
-        number = digits(query.q)
-        if PHONE_LIKE.match(query.q) and len(number) >= 3:
-            clauses.append({"$or": [text, {"search_phones": {"$regex": number}}]})
-        else:
-            clauses.append(text)
+        # One token as a top-level equality (what FerretDB pushes down: an `$and` of equalities
+        # it evaluates after reading), the longest: it lets the fewest contacts through.
+        terms = search_terms(query.q)
+        if terms.tokens:
+            equal["search_tokens"] = terms.tokens[0]
+        clauses += [{"search_tokens": token} for token in terms.tokens[1:]]
+        clauses += [{"search_text": {"$regex": literal_regex(word)}} for word in terms.literal_words]
     add("labels", query.labels_any)
     if query.labels_all:
         clauses.append({"labels": {"$all": list(query.labels_all)}})

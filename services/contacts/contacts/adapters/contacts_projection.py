@@ -15,12 +15,12 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import Projection, versioned_upsert
 
 from contacts.adapters.activity import as_stored, touch_last_activity
-from contacts.adapters.search_keys import SEARCH_FIELD_NAMES, search_fields
+from contacts.adapters.search_keys import RETIRED_SEARCH_FIELDS, SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactCreated, ContactDeleted, ContactErased
 from contacts.domain.model import OPTION_FIELDS, Contact
 
 PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
-CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES)  # a tombstone keeps none of them
+CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES, *RETIRED_SEARCH_FIELDS)  # a tombstone keeps none
 
 
 def view_fields(details: dict, created_at: str) -> dict:
@@ -50,6 +50,8 @@ class ContactsProjection(Projection):
             [("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="account_listing",
         )
+        # Search: one token by equality (contact_query.build_filter); multikey, one entry per token.
+        self.collection.create_index([("account_id", ASCENDING), ("search_tokens", ASCENDING)], name="account_search")
 
     def insert_new(self, envelopes: list[EventEnvelope]) -> set[str]:
         """Insert the documents of new contacts (their first event) in one statement; the event ids inserted.
@@ -94,7 +96,7 @@ class ContactsProjection(Projection):
                 unset_fields=CLEARED_ON_DELETE, replace_same_version=rebuilding,
             )
         applied = versioned_upsert(self.collection, key, envelope.aggregate_version, live_fields(envelope, event),
-                                   replace_same_version=rebuilding)
+                                   unset_fields=RETIRED_SEARCH_FIELDS, replace_same_version=rebuilding)
         if envelope.aggregate_version > 1:
             touch_last_activity(self.collection, key, envelope.occurred_at)
         return applied

@@ -186,7 +186,8 @@ class ViewQuerySchema(StrictSchema):
         return data
 
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=100), metadata={
-        "description": "fragment of a name, company, email or phone; accents and case do not matter"})
+        "description": "the start of words of a name, company, job title, code or email (every word typed "
+                       "must match), or a phone number's first or last digits; accents and case do not matter"})
     labels_any = KeyList(load_default=list, metadata={"description": "contacts with at least one of these labels"})
     labels_all = KeyList(load_default=list, metadata={"description": "contacts with all of these labels"})
     labels_none = KeyList(load_default=list, metadata={"description": "contacts with none of these labels"})

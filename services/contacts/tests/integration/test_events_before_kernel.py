@@ -14,6 +14,7 @@ import pytest
 from bson import json_util
 
 from contacts import config
+from contacts.adapters.search_keys import contact_tokens
 from contacts.bootstrap import Container
 from contacts.service_layer.unit_of_work import UnitOfWork
 from crm_platform.envelope import envelope_from_dict
@@ -52,7 +53,7 @@ def test_the_stored_events_build_identical_read_models(stored, replayed):
     for name, expected in stored["read_models"].items():
         # the fixture's read models were built before the contact was erased; the rest must match exactly
         built = sorted(replayed.db[name].find({"_id": {"$ne": erased}}), key=lambda doc: str(doc["_id"]))
-        expected = [doc for doc in expected if doc["_id"] != erased]
+        expected = [_with_search_tokens(doc) for doc in expected if doc["_id"] != erased]
         assert _comparable(built) == _comparable(expected), name
 
 
@@ -83,6 +84,15 @@ def test_the_codec_writes_the_payloads_it_read(stored, replayed):
         if "personal" in original:  # sealed anew with a fresh nonce: compare what it opens to
             assert replayed.cipher.open(payload.pop("personal")) == replayed.cipher.open(original.pop("personal"))
         assert payload == original, envelope.event_type
+
+
+def _with_search_tokens(doc: dict) -> dict:
+    """A document as the contacts projection builds it since search tokens (issue 16): the tokens of its
+    own fields in place of its phone digits; every other field as before."""
+    if "search_phones" not in doc:
+        return doc
+    today = {name: value for name, value in doc.items() if name != "search_phones"}
+    return {**today, "search_tokens": contact_tokens(today)}
 
 
 def _comparable(documents: list[dict]) -> str:

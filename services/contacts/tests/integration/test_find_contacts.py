@@ -116,3 +116,53 @@ def test_country_and_date_range_filters(client, container):
     assert ids(client, updated_after=middle, country="FR") == []
     bad = client.get("/v1/contacts", query_string={"created_after": "yesterday", "country": "france"}, headers=headers())
     assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"created_after", "country"}
+
+
+def test_search_finds_word_prefixes_whatever_the_accents_case_and_word_order(client, container):
+    louise = make(client, first_name="Louise", last_name="Desnotés", company="Maison du Papier",
+                  emails=[{"address": "louise.desnotes@maison-papier.fr"}])
+    paul = make(client, first_name="Paul", last_name="Aubert", company="Papeterie Élodie",
+                emails=[{"address": "paul@exemple.fr"}])
+    elodie = make(client, first_name="Élodie", last_name="Zola", phones=[{"number": "06 12 34 56 78"}])
+    ailleurs = make(client, first_name="Louise", last_name="Ailleurs")
+    project_all(container)
+
+    assert ids(client, q="DESNO") == [louise]
+    assert ids(client, q="desnotés") == [louise]
+    assert set(ids(client, q="élo")) == {paul, elodie}
+    assert ids(client, q="louise desn") == ids(client, q="Desn LOUISE") == [louise]
+    assert set(ids(client, q="lou")) == {louise, ailleurs}
+    assert ids(client, q="louise zola") == []
+    assert ids(client, q="maison papier") == [louise]
+
+
+def test_search_finds_an_email_by_its_parts_and_whole(client, container):
+    louise = make(client, first_name="Louise", emails=[{"address": "louise.desnotes@maison-papier.fr"}])
+    paul = make(client, first_name="Paul", emails=[{"address": "paul@exemple.fr"}])
+    project_all(container)
+
+    assert ids(client, q="exemple.fr") == ids(client, q="@exemple") == ids(client, q="paul@exemple.fr") == [paul]
+    assert ids(client, q="maison-papier.fr") == ids(client, q="desnotes@maison") == [louise]
+    assert set(ids(client, q="fr")) == {louise, paul}
+    assert ids(client, q="louise.desnotes@maison-papier.fr") == [louise]  # longer than a token: checked whole
+    assert ids(client, q="louise.desnotes@maison-papier.com") == []
+
+
+def test_search_finds_a_phone_as_users_type_it(client, container):
+    elodie = make(client, first_name="Élodie", phones=[{"number": "06 12 34 56 78"}])
+    make(client, first_name="Paul", phones=[{"number": "+32 2 555 12 12"}])
+    project_all(container)
+
+    for typed in ("0612", "06 12 34", "06.12.34.56.78", "612 34", "+33 6 12", "+33612345678", "5678", "345678"):
+        assert ids(client, q=typed) == [elodie], typed
+    assert ids(client, q="0613") == []
+
+
+def test_a_word_that_is_a_prefix_of_nothing_finds_nothing(client, container):
+    make(client, first_name="Louise", last_name="Desnotés", emails=[{"address": "louise@maison-papier.fr"}])
+    project_all(container)
+
+    assert ids(client, q="desnotesx") == []
+    assert ids(client, q="louise xyz") == []
+    assert ids(client, q="notes") == []  # inside a word, not at its start
+    assert ids(client, q="-") == []

@@ -1,5 +1,7 @@
 """The contacts projection and crypto-shredding on the real MongoDB server."""
 import io
+import random
+import string
 
 from contacts.domain.events import data_subject
 from contacts.domain import commands
@@ -120,3 +122,49 @@ def test_erasing_a_contact_tombstones_it_its_notes_and_files_in_the_read_models_
     assert "louise" not in str(list(container.notes_projection.collection.find()) +
                                list(container.attachments_projection.collection.find()) +
                                list(container.projection.collection.find())).casefold()
+
+
+def found(client, q):
+    return [c["id"] for c in client.get("/v1/contacts", query_string={"q": q}, headers=headers()).get_json()["items"]]
+
+
+def stored_before_search_tokens(container, contact_id):
+    """The document as releases before search tokens wrote it: phone digits, no tokens."""
+    container.projection.collection.update_one(
+        {"_id": contact_id}, {"$unset": {"search_tokens": ""}, "$set": {"search_phones": ["0612345678"]}})
+
+
+def test_rebuild_gives_documents_stored_before_search_tokens_their_tokens(client, container):
+    contact = create(container, first_name="Louise", last_name="Desnotés", phones=[{"number": "06 12 34 56 78"}])
+    project_all(container)
+    stored_before_search_tokens(container, contact.id)
+    assert found(client, "desno") == []  # not found until rebuilt (docs/operations.md)
+    rebuild_projection(container)
+    doc = container.projection.collection.find_one({"_id": contact.id})
+    assert "search_phones" not in doc and {"desno", "0612"} <= set(doc["search_tokens"])
+    assert found(client, "desno") == found(client, "06 12") == [contact.id]
+
+
+def test_a_tombstone_keeps_no_phone_digits_of_a_document_stored_before_search_tokens(container):
+    contact = create(container, first_name="Louise", phones=[{"number": "06 12 34 56 78"}])
+    project_all(container)
+    stored_before_search_tokens(container, contact.id)
+    handlers.delete_contact(commands.DeleteContact("acct-1", contact.id, 1), container.unit_of_work())
+    project_all(container)
+    doc = container.projection.collection.find_one({"_id": contact.id})
+    assert doc["deleted"] is True and not {"search_phones", "search_tokens", "phones"} & set(doc)
+
+
+def test_a_contact_with_every_entry_the_api_allows_is_projected_and_found(client, container):
+    rng = random.Random(16)
+
+    def letters(n):
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(n))
+
+    details = {"first_name": "Louise", "last_name": "Desnotés " + letters(190), "company": letters(200),
+               "emails": [{"address": f"{letters(40)}@{letters(30)}.fr"} for _ in range(50)],
+               "phones": [{"number": f"+33 6 {rng.randrange(10**8):08d}"} for _ in range(50)]}
+    response = client.post("/v1/contacts", json=details, headers=headers())
+    assert response.status_code == 201, response.get_json()
+    project_all(container)  # within the bounds of every index on the tokens (FerretDB's B-tree rows: 2,704 bytes)
+    assert found(client, "louise desno") == found(client, details["emails"][0]["address"]) == [response.get_json()["id"]]

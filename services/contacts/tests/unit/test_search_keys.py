@@ -1,4 +1,5 @@
-from contacts.adapters.search_keys import fold, search_fields
+from contacts.adapters.search_keys import (MAX_TOKEN_LENGTH, MAX_TOKENS, SearchTerms, contact_tokens, fold,
+                                           search_fields, search_terms)
 from contacts.contact_query import ContactQuery, build_filter, literal_regex
 from contacts.domain.model import normalize_details
 
@@ -16,19 +17,85 @@ def test_search_fields_cover_names_emails_and_every_phone_spelling():
     })
     keys = search_fields(details)
     assert "desnotes" in keys["search_text"] and "louise@maison-papier.fr" in keys["search_text"]
-    assert {"33320065126", "0320065126"} <= set(keys["search_phones"])
+    assert {"33320065126", "0320065126"} <= set(keys["search_tokens"])
     assert keys["sort_last_name"] == "desnotes"
     assert keys["subscription_statuses"] == ["subscribed"]
 
 
 def test_query_values_are_literal_text_never_operators():
     query = build_filter("acct-1", ContactQuery(q='{"$where": "1"} .*'))
-    [text] = [c for c in query["$and"] if "search_text" in c]
-    assert text == {"search_text": {"$regex": literal_regex('{"$where": "1"} .*')}}
+    assert query["search_tokens"] == "where"  # plain strings: the runs of letters or digits, and the words as typed
+    assert query["$and"] == [{"search_tokens": "1"}, {"search_text": {"$regex": literal_regex('{"$where":')}},
+                             {"search_text": {"$regex": literal_regex('"1"}')}}]
     assert literal_regex("a.b*(c)") == r"a\.b\*\(c\)"
 
 
-def test_a_phone_like_query_also_searches_phone_digits():
+def test_a_phone_like_query_searches_its_digits():
     query = build_filter("acct-1", ContactQuery(q="03 20 06"))
-    [either] = [c for c in query["$and"] if "$or" in c]
-    assert {"search_phones": {"$regex": "032006"}} in either["$or"]
+    assert query["search_tokens"] == "032006" and "$and" not in query
+
+
+def louise_tokens() -> set[str]:
+    return set(contact_tokens(normalize_details({
+        "first_name": "Louise", "last_name": "Desnotés", "company": "Maison du Papier", "job_title": "Gérante",
+        "emails": [{"address": "Louise.Desnotes@Maison-Papier.fr"}], "phones": [{"number": "06 12 34 56 78"}],
+    })))
+
+
+def test_tokens_are_folded_word_prefixes_of_names_company_and_title():
+    tokens = louise_tokens()
+    assert {"l", "lou", "louise", "desn", "desnotes", "maison", "du", "pap", "papier", "gerante"} <= tokens
+    assert not {"Louise", "desnotés", "esnotes", "ouise", "maison du"} & tokens  # no case, accents, infixes
+
+
+def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
+    tokens = louise_tokens()
+    assert {"louise", "desnotes", "maison", "papier", "fr"} <= tokens
+    assert not {"louise.desnotes", "maison-papier.fr", "@maison"} & tokens  # the query checks those as typed
+
+
+def test_tokens_hold_phone_digit_prefixes_of_every_spelling_and_its_last_digits():
+    tokens = louise_tokens()
+    assert {"061", "0612", "0612345678", "612", "61234", "336", "33612", "33612345678"} <= tokens
+    assert {"5678", "45678", "2345678"} <= tokens
+    assert not {"06", "678", "1234"} & tokens  # under 3 digits; suffixes of 4 or more; no infixes
+
+
+def test_tokens_are_bounded_and_names_come_first():
+    details = normalize_details({
+        "first_name": "Louise", "last_name": "Desnotés", "company": "Papeteriedesartsetmetiersdelouest",
+        "emails": [{"address": f"adresse.numero{i}.tres.longue@domaine{i}.exemple.fr"} for i in range(50)],
+        "phones": [{"number": f"+33 6 12 34 {i // 10}{i % 10} 00"} for i in range(50)],
+    })
+    tokens = contact_tokens(details)
+    assert len(tokens) == MAX_TOKENS and len(set(tokens)) == len(tokens)
+    assert max(len(t) for t in tokens) == MAX_TOKEN_LENGTH
+    assert {"louise", "desnotes", "adresse", "numero0", "domaine"} <= set(tokens)
+
+
+def test_query_terms_are_folded_words_longest_first():
+    assert search_terms("Louise  DESNOTÉS") == SearchTerms(["desnotes", "louise"], [])
+    assert search_terms("louise louise").tokens == ["louise"]
+    assert search_terms("@maison-papier.fr") == SearchTerms(["maison", "papier", "fr"], ["@maison-papier.fr"])
+    assert search_terms("+33 6 12").tokens == ["33612"] and search_terms("612 34").tokens == ["61234"]
+    assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
+    assert search_terms("louise -") == SearchTerms(["louise"], [])  # punctuation alone asks nothing more
+    assert search_terms("- .*") == SearchTerms(["-"], [])  # nor less: it finds nothing, not everything
+
+
+def test_a_query_word_longer_than_a_token_is_checked_whole_against_the_text():
+    word = "desnotesdesnotesdesnotes"
+    assert search_terms(word) == SearchTerms([word[:MAX_TOKEN_LENGTH]], [word])
+    query = build_filter("acct-1", ContactQuery(q=word))
+    assert query["search_tokens"] == word[:MAX_TOKEN_LENGTH]
+    assert query["$and"] == [{"search_text": {"$regex": word}}]
+
+
+def test_every_word_of_a_query_must_match_and_the_longest_goes_first():
+    query = build_filter("acct-1", ContactQuery(q="lou desnotes", labels_any=["client"]))
+    assert query["search_tokens"] == "desnotes" and query["labels"] == "client"
+    assert query["$and"] == [{"search_tokens": "lou"}]
+    address = build_filter("acct-1", ContactQuery(q="Louise.Desnotes@maison"))
+    assert address["search_tokens"] == "desnotes"
+    assert address["$and"] == [{"search_tokens": "louise"}, {"search_tokens": "maison"},
+                               {"search_text": {"$regex": literal_regex("louise.desnotes@maison")}}]
