@@ -25,10 +25,11 @@ SOCKET_TIMEOUT_MS = 60_000
 class MongoConnection:
     """Builds its MongoClient on first use in each process, so gunicorn workers never share one."""
 
-    def __init__(self, uri: str, app_name: str, timeout_ms: int = 5_000) -> None:
+    def __init__(self, uri: str, app_name: str, timeout_ms: int = 5_000, **client_options) -> None:
         self._uri = uri
         self._app_name = app_name
         self._timeout_ms = timeout_ms
+        self._client_options = client_options  # more MongoClient options (e.g. event listeners to count statements)
         self._client: MongoClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -47,6 +48,7 @@ class MongoConnection:
                         # above the slowest reads measured on FerretDB (25-30 s searches at 100,000 contacts)
                         socketTimeoutMS=SOCKET_TIMEOUT_MS,
                         tz_aware=True,
+                        **self._client_options,
                     )
                     self._pid = os.getpid()
         return self._client
