@@ -72,7 +72,8 @@ DUPLICATE_KEY = 11000
 FEW_IDS = 20
 # `find_by_ids` reads more ids than FEW_IDS on this many threads, still one `_id` equality each: an `$in` costs
 # what the collection holds, not what is asked (200 subject keys from a vault of 50,000 on FerretDB 1.24 on
-# PostgreSQL: 2.8 s with one `$in`, 0.23 s with 200 equalities in a row, 0.17 s on 8 threads; docs/figures.md).
+# PostgreSQL: 2.8-4.3 s with one `$in`, 0.16-0.43 s with 200 equalities in a row, 0.08-0.25 s on 8 threads;
+# benchmarks/batch_key_reads.py, docs/figures.md).
 READ_THREADS = 8
 _readers: tuple[int, ThreadPoolExecutor] | None = None
 _readers_lock = threading.Lock()
