@@ -7,7 +7,8 @@
    batch: domain rules, sealed personal data, event store), and publishes their N
    ContactCreated events to the topic, keyed by contact as the relay does.
    `--extra-keys K` first fills the key vault with K more subjects' keys, as a deployment's
-   vault holds every contact's.
+   vault holds every contact's. `--then-update` imports the same rows again with a new
+   company (`on_match=update`, a re-import): N ContactUpdated events more, 2N in all.
 2. Runs `python -m devinfra index` once (the GIN indexes `make run` keeps; nothing to do on
    another server), then the worker's projection consumer (`EventConsumer` with the
    container's `apply_to_projections` and `projection_batch`, exactly as
@@ -84,14 +85,18 @@ def fill_vault(container, count: int) -> None:
             pass
 
 
-def store_import(container, account_id: str, events: int, run: int) -> float:
+def store_import(container, account_id: str, contacts: int, run: int, update: bool = False) -> float:
+    """Import `contacts` rows (each a new contact); or, with `update`, the same rows again with another company."""
     from contacts.service_layer.bulk_create import create_many
 
     started = time.perf_counter()
-    for start in range(0, events, ROWS_PER_BATCH):
-        rows = [row(run, i) for i in range(start, min(events, start + ROWS_PER_BATCH))]
-        outcomes = create_many(container.unit_of_work(), account_id, rows)
-        assert all(o.status == "created" for o in outcomes), "every generated row is a new contact"
+    for start in range(0, contacts, ROWS_PER_BATCH):
+        rows = [row(run, i) for i in range(start, min(contacts, start + ROWS_PER_BATCH))]
+        if update:
+            rows = [{**r, "company": f"{r['company']} (nouvelle adresse)"} for r in rows]
+        outcomes = create_many(container.unit_of_work(), account_id, rows, on_match="update" if update else "skip")
+        expected = "updated" if update else "created"
+        assert all(o.status == expected for o in outcomes), f"every generated row is {expected}"
     return time.perf_counter() - started
 
 
@@ -165,6 +170,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=5_000)
     parser.add_argument("--extra-keys", type=int, default=0, help="more subjects' keys in the vault first")
     parser.add_argument("--one-by-one", action="store_true", help="no batch block: every event on its own")
+    parser.add_argument("--then-update", action="store_true", help="a re-import updating every contact: 2N events")
     args = parser.parse_args()
     from contacts.bootstrap import Container
 
@@ -174,23 +180,30 @@ def main() -> int:
     monitoring.register(statements)  # before any client is made: it listens to the clients made after
     container = Container(settings)
     container.ensure_indexes()
+    events = args.events * (2 if args.then_update else 1)
     report: dict = {"benchmark": "project_import", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "events": args.events, "extra_keys": args.extra_keys,
+                    "events": events, "extra_keys": args.extra_keys, "then_update": args.then_update,
                     "path": "one by one" if args.one_by_one else "batch block"}
     try:
         if args.extra_keys:
             fill_vault(container, args.extra_keys)
         print(f"storing {args.events} import-shaped contacts...", flush=True)
-        report["stored_s"] = round(store_import(container, f"acct-bench-{run}", args.events, int(run, 16) % 10_000), 1)
+        account_id, rows_run = f"acct-bench-{run}", int(run, 16) % 10_000
+        report["stored_s"] = round(store_import(container, account_id, args.events, rows_run), 1)
+        if args.then_update:
+            report["updated_s"] = round(store_import(container, account_id, args.events, rows_run, update=True), 1)
         envelopes = list(container.event_store.read_all())
-        assert len(envelopes) == args.events
+        assert len(envelopes) == events
         publish(container, envelopes)
         report["devinfra_index"] = index_once()
-        print(f"projecting {args.events} events ({report['path']})...", flush=True)
-        report["projection"] = project(container, args.events, args.one_by_one, statements)
+        print(f"projecting {events} events ({report['path']})...", flush=True)
+        report["projection"] = project(container, events, args.one_by_one, statements)
         report["statements"] = dict(statements.counts.most_common())
         projected = container.projection.collection.count_documents({"deleted": False})
         assert projected == args.events, f"the read model holds {projected} of {args.events}"
+        if args.then_update:
+            updated = container.projection.collection.count_documents({"version": 2})
+            assert updated == args.events, f"the read model holds {updated} updates of {args.events}"
     finally:
         clean_up(container.mongo.client, container)
     save(report)
