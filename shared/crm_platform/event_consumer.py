@@ -30,8 +30,10 @@ from crm_platform.outages import is_transient
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[EventEnvelope], None]
-# Called with a polled batch's envelopes (each parsed once, here) before they are handled one by one; what
-# it returns is entered around them (e.g. the personal-data keys of the whole batch read in one query).
+# Called with a polled batch's envelopes (each parsed once, here; every partition's of the poll) before they
+# are handled one by one; what it returns is entered around them: e.g. the personal-data keys of the whole
+# batch read at once, and read models that fold events given the batch in bulk (crm_platform.projection_batches),
+# the one-by-one handler then skipping what they applied. An outage while entering it is waited out.
 BatchContext = Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]
 
 
@@ -82,32 +84,41 @@ class EventConsumer:
         """
         handled = 0
         stay_in_group = StayInGroup(consumer)
-        for partition, records in consumer.poll(timeout_ms=timeout_ms).items():
-            done = None
-            parsed = [(record, _parsed(record)) for record in records]
-            with self._prepared([envelope for _, envelope in parsed if isinstance(envelope, EventEnvelope)]), \
-                    reporting_to(stay_in_group):
+        polled = {partition: [(record, _parsed(record)) for record in records]
+                  for partition, records in consumer.poll(timeout_ms=timeout_ms).items()}
+        envelopes = [envelope for parsed in polled.values() for _, envelope in parsed
+                     if isinstance(envelope, EventEnvelope)]
+        with reporting_to(stay_in_group), self._prepared(envelopes, stop):
+            for partition, parsed in polled.items():
+                done = None
                 for record, envelope in parsed:
                     stay_in_group()
                     if not self._handle_record(record, envelope, stop):
                         break  # stopping: the rest stays uncommitted and will be re-delivered
                     done = record
                     handled += 1
-            if done is not None:
-                consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
-            if stop.is_set():
-                break
+                if done is not None:
+                    consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
+                if stop.is_set():
+                    break
         return handled
 
     @contextlib.contextmanager
-    def _prepared(self, envelopes: list[EventEnvelope]):
+    def _prepared(self, envelopes: list[EventEnvelope], stop: threading.Event):
         with contextlib.ExitStack() as stack:
-            if self._batch_context is not None:
+            while self._batch_context is not None and envelopes and not stop.is_set():
                 try:
                     stack.enter_context(self._batch_context(envelopes))
-                except Exception:  # preparing is an optimisation: the events are handled one by one anyway
+                    break
+                except Exception as exc:  # an outage is waited out; else the events go one by one anyway
+                    if is_transient(exc):
+                        log.warning("dependency unavailable; will prepare the batch again", extra={
+                            "consumer": self.name, "error": _described(exc)})
+                        stop.wait(1.0)
+                        continue
                     log.warning("could not prepare a batch; handling its events one by one", exc_info=True,
                                 extra={"consumer": self.name})
+                    break
             yield
 
     def _handle_record(self, record, envelope: EventEnvelope | MalformedEvent, stop: threading.Event) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from pymongo import MongoClient
 from pymongo.errors import BulkWriteError, ExecutionTimeout, OperationFailure, PyMongoError, WriteError, WTimeoutError
@@ -22,13 +23,14 @@ class MongoConnection:
     """Builds its MongoClient on first use in each process, so gunicorn workers never share one."""
 
     def __init__(self, uri: str, app_name: str, server_selection_timeout_ms: int = 5_000,
-                 connect_timeout_ms: int = 5_000, socket_timeout_ms: int = 60_000) -> None:
+                 connect_timeout_ms: int = 5_000, socket_timeout_ms: int = 60_000, **client_options) -> None:
         self._uri = uri
         self._app_name = app_name
         # a server that cannot be found or reached, or stops answering mid-statement, is an outage
         # (ServerSelectionTimeoutError, NetworkTimeout), waited out by the loops: never a hang
         self._timeouts = {"serverSelectionTimeoutMS": server_selection_timeout_ms,
                           "connectTimeoutMS": connect_timeout_ms, "socketTimeoutMS": socket_timeout_ms}
+        self._client_options = client_options  # more MongoClient options (e.g. event listeners to count statements)
         self._client: MongoClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -46,7 +48,8 @@ class MongoConnection:
         if self._client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    self._client = MongoClient(self._uri, appname=self._app_name, tz_aware=True, **self._timeouts)
+                    self._client = MongoClient(self._uri, appname=self._app_name, tz_aware=True, **self._timeouts,
+                                               **self._client_options)
                     self._pid = os.getpid()
         return self._client
 
@@ -65,8 +68,35 @@ class MongoConnection:
 DUPLICATE_KEY = 11000
 # Up to this many ids, statements go one `_id` equality each rather than one `$in`: FerretDB pushes an
 # equality down to PostgreSQL (indexed there by devinfra) but reads the whole collection for an `$in`.
-# MongoDB serves both from its primary key. Above it (imports), one scan beats that many statements.
+# MongoDB serves both from its primary key. (The relay still marks more than this with one `$in`.)
 FEW_IDS = 20
+# `find_by_ids` reads more ids than FEW_IDS on this many threads, still one `_id` equality each: an `$in` costs
+# what the collection holds, not what is asked (200 subject keys from a vault of 50,000 on FerretDB 1.24 on
+# PostgreSQL: 2.8-4.3 s with one `$in`, 0.16-0.43 s with 200 equalities in a row, 0.08-0.25 s on 8 threads;
+# benchmarks/batch_key_reads.py, docs/figures.md).
+READ_THREADS = 8
+_readers: tuple[int, ThreadPoolExecutor] | None = None
+_readers_lock = threading.Lock()
+
+
+def find_by_ids(collection, ids: list, projection: dict | None = None) -> list[dict]:
+    """The documents of these `_id`s (those that exist), each read by an `_id` equality, an indexed shape on
+    every server; more than FEW_IDS on a few threads, so that the round trips overlap."""
+    ids = list(dict.fromkeys(ids))
+    if len(ids) <= FEW_IDS:
+        found = [collection.find_one({"_id": doc_id}, projection) for doc_id in ids]
+    else:
+        found = list(_reader_pool().map(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids))
+    return [doc for doc in found if doc is not None]
+
+
+def _reader_pool() -> ThreadPoolExecutor:
+    """One pool per process (threads do not survive a fork)."""
+    global _readers
+    with _readers_lock:
+        if _readers is None or _readers[0] != os.getpid():
+            _readers = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="find-by-ids"))
+        return _readers[1]
 
 
 def is_outage(exc: BaseException) -> bool:

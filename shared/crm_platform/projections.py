@@ -9,6 +9,7 @@ leaves the same document.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from pymongo.collection import Collection
@@ -21,6 +22,46 @@ from crm_platform.event_codec import EventCodec
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class DocumentChange:
+    """What events do to a read-model document: fields set, fields removed, and fields that only move
+    forward (`forward`, written as `$max`: e.g. a last activity that other aggregates' events move too)."""
+
+    set: dict
+    unset: tuple[str, ...] = ()
+    forward: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if set(self.forward) & (set(self.set) | set(self.unset)):
+            raise ValueError("a field moves forward or is set, not both")
+
+    def then(self, later: "DocumentChange") -> "DocumentChange":
+        """This change followed by `later`, as one: what applying both in turn leaves."""
+        kept = {name: value for name, value in self.set.items() if name not in later.unset}
+        unset = [name for name in self.unset if name not in later.set and name not in later.forward]
+        forward = {name: value for name, value in self.forward.items() if name not in later.unset and name not in later.set}
+        for name, value in later.forward.items():
+            if name in kept:  # set, then moved forward: still one value to set
+                kept[name] = max(kept[name], value)
+            else:
+                forward[name] = max(forward[name], value) if name in forward else value
+        return DocumentChange({**kept, **later.set}, tuple(dict.fromkeys([*unset, *later.unset])), forward)
+
+    def document(self, doc_id: str, version: int) -> dict:
+        """The whole document, at `version`, for a document that does not exist yet."""
+        return {"_id": doc_id, **self.set, **self.forward, "version": version}
+
+    def update(self, version: int) -> dict:
+        """The update that moves an existing document to `version`."""
+        update: dict = {"$set": {**self.set, "version": version}}
+        unset = {name: "" for name in self.unset if name not in self.set}
+        if unset:
+            update["$unset"] = unset
+        if self.forward:
+            update["$max"] = dict(self.forward)
+        return update
+
+
 def versioned_upsert(
     collection: Collection,
     doc_id: str,
@@ -28,6 +69,7 @@ def versioned_upsert(
     set_fields: dict,
     unset_fields: Iterable[str] = (),
     replace_same_version: bool = False,
+    forward_fields: dict | None = None,
 ) -> bool:
     """Write `set_fields` at `version` unless the document already reflects that version or a later one.
 
@@ -35,12 +77,13 @@ def versioned_upsert(
     arrive in order, and a primary-key insert is cheap everywhere), otherwise
     reads the version by `_id` and compare-and-sets on the version it read, so
     two writers can never move a document backwards. `replace_same_version`
-    lets a rebuild rewrite a document computed afresh at the same version.
-    Returns True if the write was applied.
+    lets a rebuild rewrite a document computed afresh at the same version;
+    `forward_fields` only ever move forward (`$max`). Returns True if the write was applied.
     """
+    change = DocumentChange(set_fields, tuple(unset_fields), forward_fields or {})
     while True:
         try:
-            collection.insert_one({"_id": doc_id, **set_fields, "version": version})
+            collection.insert_one(change.document(doc_id, version))
             return True
         except DuplicateKeyError:
             pass  # it exists: compare versions
@@ -49,11 +92,7 @@ def versioned_upsert(
             continue  # deleted between our insert and our read: try again
         if current["version"] > version or (current["version"] == version and not replace_same_version):
             return False  # already applied
-        update: dict = {"$set": {**set_fields, "version": version}}
-        unset = {name: "" for name in unset_fields if name not in set_fields}
-        if unset:
-            update["$unset"] = unset
-        if collection.update_one({"_id": doc_id, "version": current["version"]}, update).matched_count == 1:
+        if collection.update_one({"_id": doc_id, "version": current["version"]}, change.update(version)).matched_count == 1:
             return True
         # another writer moved the document between our read and our write: decide again
 
@@ -81,6 +120,31 @@ class Projection:
 
     def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
         raise NotImplementedError
+
+
+class FoldingProjection(Projection):
+    """A read model whose documents are folded from events: the subclass says, without I/O, what an event
+    does to its document (`change_for`); the kernel writes it, one event at a time here, or a polled batch
+    of events at once (crm_platform.projection_batches)."""
+
+    def document_id(self, envelope: EventEnvelope) -> str:
+        """The read-model document an event of this aggregate type moves (the aggregate's by default)."""
+        return envelope.aggregate_id
+
+    def event_of(self, envelope: EventEnvelope) -> DomainEvent:
+        """The domain event an envelope carries (a subclass may read an unreadable one as another)."""
+        return self.codec.from_envelope(envelope)
+
+    def change_for(self, envelope: EventEnvelope, event: DomainEvent) -> DocumentChange:
+        """What this event does to its document (pure)."""
+        raise NotImplementedError
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.aggregate_type != self.aggregate_type:
+            return False
+        change = self.change_for(envelope, self.event_of(envelope))
+        return versioned_upsert(self.collection, self.document_id(envelope), envelope.aggregate_version, change.set,
+                                change.unset, replace_same_version=rebuilding, forward_fields=change.forward)
 
 
 def replay(events: Iterable[EventEnvelope], apply: Callable[[EventEnvelope], object], progress_every: int = 1000) -> int:

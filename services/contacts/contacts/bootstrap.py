@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from datetime import timedelta
 from functools import cached_property, partial
 
@@ -17,6 +16,7 @@ from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.projection_batches import ReadModels
 
 from contacts import config, views
 from contacts.adapters.attachment_files import AttachmentFiles
@@ -39,7 +39,6 @@ class Container:
     def __init__(self, settings: dict) -> None:
         self.settings = settings
         self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
-        self._batch = threading.local()  # what projection_batch prepared, for the consumer thread
 
     @property
     def db(self):
@@ -102,35 +101,24 @@ class Container:
                 self.attachments_projection]
 
     @cached_property
-    def _consumer_read_models(self) -> list:
+    def _consumer_read_models(self) -> ReadModels:
         # built once: the projection consumer calls apply_to_projections for every event
-        return self.read_models()
+        return ReadModels(self.read_models())
 
     @contextlib.contextmanager
     def projection_batch(self, envelopes: list):
-        """Around a polled batch of events: their personal-data keys read in one query, and new contacts'
-        documents inserted in one statement (one scan on FerretDB, not one per event); the events are then
-        handled one by one as usual, the contacts read model skipping those inserted already."""
+        """Around a polled batch of events: their personal-data keys read at once, and the contacts read model
+        (it folds its events) given the whole batch in a few statements. The events are then handled one by
+        one for the other read models (labels, notes, files...: a few events of an import, if any) and for
+        what the bulk write left out."""
         subjects = [e.payload["personal"]["subject"] for e in envelopes
                     if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
-        with self.cipher.keys_ready(subjects):
-            self._batch.inserted = self._consumer_contacts_projection.insert_new(envelopes)
-            try:
-                yield
-            finally:
-                self._batch.inserted = set()
-
-    @property
-    def _consumer_contacts_projection(self) -> ContactsProjection:
-        return next(m for m in self._consumer_read_models if isinstance(m, ContactsProjection))
+        with self.cipher.keys_ready(subjects), self._consumer_read_models.batch(envelopes):
+            yield
 
     def apply_to_projections(self, envelope, rebuilding: bool = False) -> None:
-        """Give one event to every read model (each takes the aggregate types it builds from)."""
-        inserted = getattr(self._batch, "inserted", set())
-        for read_model in self._consumer_read_models:
-            if envelope.event_id in inserted and isinstance(read_model, ContactsProjection):
-                continue  # its document went in with the batch
-            read_model.apply(envelope, rebuilding=rebuilding)
+        """Give one event to every read model that did not take it with its batch."""
+        self._consumer_read_models.apply(envelope, rebuilding=rebuilding)
 
     @cached_property
     def bus(self) -> MessageBus:

@@ -1,7 +1,10 @@
+import os
+
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sealed
+from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher, SubjectErased, is_sealed
+from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 
@@ -44,3 +47,13 @@ def test_bytes_open_only_for_their_subject_and_context_and_not_after_shredding()
     cipher.shred("contact:1")
     with pytest.raises(SubjectErased):
         cipher.opening_key("contact:1")
+
+
+def test_a_batchs_keys_are_read_by_id_each_however_many_there_are():
+    """A `$in` reads the whole vault on FerretDB: the fake serves `_id` equalities only, and fails the test otherwise."""
+    vault = InMemoryCollection()
+    keys = MongoSubjectKeyStore(vault, os.urandom(32))
+    made = {f"contact:{i}": keys.find_or_create(f"contact:{i}") for i in range(60)}
+    vault.insert_one({"_id": "contact:60", "erased_at": "2026-01-01"})  # an erasure marker: no key
+    wanted = [f"contact:{i}" for i in range(0, 70)]  # more than FEW_IDS, one erased, some unknown
+    assert keys.find_many(wanted) == made

@@ -1,0 +1,106 @@
+"""Read-model documents written many at once, each only ever moved forward by version.
+
+The port a batch of folded events is written through (crm_platform.projection_batches):
+new documents in one insert, the others in one update guarded by version, and
+whatever the server did not confirm document by document told apart by reading
+versions. A document the server refuses is reported, not raised: its events are
+then applied one by one, where a bad one is retried and dead-lettered alone.
+"""
+from __future__ import annotations
+
+import abc
+import logging
+from dataclasses import dataclass, field
+
+from pymongo.collection import Collection
+from pymongo.errors import BulkWriteError
+
+from crm_platform.mongo import DUPLICATE_KEY, find_by_ids
+from crm_platform.outages import is_transient
+from crm_platform.projections import DocumentChange
+
+log = logging.getLogger(__name__)
+
+UPDATES_PER_STATEMENT = 500  # keeps one update command well under the 16 MB a command may take
+
+
+@dataclass
+class WriteOutcome:
+    """What a bulk write could not confirm; every other document was written."""
+
+    refused: set = field(default_factory=set)  # the server refused the write (or failed otherwise, not an outage)
+    existing: set = field(default_factory=set)  # an insert found the document there already
+    unsure: set = field(default_factory=set)  # an update the server did not confirm (applied, or found newer)
+
+
+class VersionedDocuments(abc.ABC):
+    """A read model's documents, each holding the `version` of the last event it reflects."""
+
+    @abc.abstractmethod
+    def insert_new(self, documents: list[dict]) -> WriteOutcome:
+        """Insert documents that should not exist yet; those that do are `existing`, left as they are."""
+
+    @abc.abstractmethod
+    def move_forward(self, changes: list[tuple[str, int, DocumentChange]]) -> WriteOutcome:
+        """Apply each (id, version, change) to its document if the document is at an older version."""
+
+    @abc.abstractmethod
+    def versions(self, doc_ids: list[str]) -> dict[str, int]:
+        """The version of each of these documents that exists."""
+
+
+class MongoVersionedDocuments(VersionedDocuments):
+    """In a MongoDB collection, by `_id`: indexed on every server, pushed down by FerretDB."""
+
+    def __init__(self, collection: Collection) -> None:
+        self._collection = collection
+
+    def insert_new(self, documents: list[dict]) -> WriteOutcome:
+        if not documents:
+            return WriteOutcome()
+        try:
+            self._collection.insert_many(documents, ordered=False)
+            return WriteOutcome()
+        except BulkWriteError as exc:  # unordered: every document without an error is stored
+            errors = exc.details.get("writeErrors", [])
+            return WriteOutcome(
+                refused={documents[e["index"]]["_id"] for e in errors if e.get("code") != DUPLICATE_KEY},
+                existing={documents[e["index"]]["_id"] for e in errors if e.get("code") == DUPLICATE_KEY})
+        except Exception as exc:  # noqa: BLE001 - an outage is waited out by the consumer; else one by one
+            return self._all_refused(exc, [doc["_id"] for doc in documents])
+
+    def move_forward(self, changes: list[tuple[str, int, DocumentChange]]) -> WriteOutcome:
+        outcome = WriteOutcome()
+        for start in range(0, len(changes), UPDATES_PER_STATEMENT):
+            chunk = changes[start:start + UPDATES_PER_STATEMENT]
+            part = self._update(chunk)
+            outcome.refused |= part.refused
+            outcome.unsure |= part.unsure
+        return outcome
+
+    def _update(self, changes: list[tuple[str, int, DocumentChange]]) -> WriteOutcome:
+        # One `update` command rather than `bulk_write`: FerretDB 1.24 answers an update with a write error
+        # without `nModified` (pymongo's bulk_write then raises KeyError) and stops at that error even when
+        # unordered. Its reply says how many matched and which failed: if not all matched, or one failed,
+        # the others are unsure (MongoDB went on, FerretDB did not) and their versions are read.
+        updates = [{"q": {"_id": doc_id, "version": {"$lt": version}}, "u": change.update(version)}
+                   for doc_id, version, change in changes]
+        ids = [doc_id for doc_id, _, _ in changes]
+        try:
+            reply = self._collection.database.command("update", self._collection.name, updates=updates, ordered=False)
+        except Exception as exc:  # noqa: BLE001 - an outage is waited out by the consumer; else one by one
+            return self._all_refused(exc, ids)
+        refused = {ids[error["index"]] for error in reply.get("writeErrors", [])}
+        if not refused and reply.get("n") == len(changes):
+            return WriteOutcome()
+        return WriteOutcome(refused=refused, unsure=set(ids) - refused)
+
+    def versions(self, doc_ids: list[str]) -> dict[str, int]:
+        return {doc["_id"]: doc["version"] for doc in find_by_ids(self._collection, doc_ids, {"version": 1})}
+
+    def _all_refused(self, exc: Exception, ids: list[str]) -> WriteOutcome:
+        if is_transient(exc):
+            raise exc
+        log.warning("a bulk write of read-model documents failed; their events go one by one",
+                    extra={"collection": self._collection.name, "documents": len(ids), "error": type(exc).__name__})
+        return WriteOutcome(refused=set(ids))
