@@ -83,7 +83,11 @@ class MongoVersionedDocuments(VersionedDocuments):
         # without `nModified` (pymongo's bulk_write then raises KeyError) and stops at that error even when
         # unordered. Its reply says how many matched and which failed: if not all matched, or one failed,
         # the others are unsure (MongoDB went on, FerretDB did not) and their versions are read.
-        updates = [{"q": {"_id": doc_id, "version": {"$lt": version}}, "u": change.update(version)}
+        # `multi` although `_id` matches one document at most: FerretDB 1.24 keeps the PostgreSQL connection of
+        # a single-document statement that matched until the whole command ends, and waits for another
+        # connection for the next one; past its pool (50) it waits for ever, and so does every client of the
+        # server. A multi statement reads its result to the end and gives the connection back at once.
+        updates = [{"q": {"_id": doc_id, "version": {"$lt": version}}, "u": change.update(version), "multi": True}
                    for doc_id, version, change in changes]
         ids = [doc_id for doc_id, _, _ in changes]
         try:

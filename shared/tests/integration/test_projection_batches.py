@@ -33,3 +33,15 @@ def test_a_batch_the_client_cannot_even_send_is_refused_whole(mongo_db):
     documents = MongoVersionedDocuments(mongo_db["things"])
     outcome = documents.insert_new([doc("bad", 1, **{"nul\x00key": 1}), doc("good", 1)])
     assert outcome.refused >= {"bad"} and outcome.refused | set(documents.versions(["good"])) == {"bad", "good"}
+
+
+def test_more_documents_than_ferretdbs_connection_pool_move_forward_in_one_statement(mongo_db):
+    """FerretDB 1.24 keeps a PostgreSQL connection per matched single-document update until the command ends
+    (pool: 50); each statement is sent as `multi` so that it gives it back. Not run against the code before:
+    there it wedges the whole server for every client."""
+    documents = MongoVersionedDocuments(mongo_db["things"])
+    count = 120
+    documents.insert_new([doc(f"d{i}", 1, n=1) for i in range(count)])
+    outcome = documents.move_forward([(f"d{i}", 2, DocumentChange({"n": 2})) for i in range(count)])
+    assert outcome.unsure == set() and outcome.refused == set()
+    assert set(documents.versions([f"d{i}" for i in range(count)]).values()) == {2}

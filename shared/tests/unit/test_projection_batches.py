@@ -164,3 +164,28 @@ def test_read_models_take_a_batch_in_bulk_where_they_fold_and_every_event_one_by
     assert store.documents["a"]["version"] == 2
     models.apply(events[0])  # outside a batch: one by one again
     assert things.one_by_one[-1] == events[0].event_id
+
+
+class RecordingDatabase:
+    def __init__(self) -> None:
+        self.commands = []
+
+    def command(self, name, collection, **fields):
+        self.commands.append({name: collection, **fields})
+        return {"n": len(fields["updates"]), "ok": 1.0}
+
+
+def test_every_update_statement_is_multi_so_that_ferretdb_gives_its_connection_back():
+    """FerretDB 1.24 holds a PostgreSQL connection per matched single-document statement until the command
+    ends: past its pool of 50 the whole server waits for ever. The integration test with 120 documents in one
+    statement (shared/tests/integration/test_projection_batches.py) would wedge the shared server without it."""
+    from types import SimpleNamespace
+
+    from crm_platform.versioned_documents import MongoVersionedDocuments
+
+    database = RecordingDatabase()
+    documents = MongoVersionedDocuments(SimpleNamespace(name="things", database=database))
+    assert documents.move_forward([(f"d{i}", 2, DocumentChange({"n": 2})) for i in range(3)]).unsure == set()
+    [update] = database.commands
+    assert [statement["multi"] for statement in update["updates"]] == [True, True, True]
+    assert update["updates"][0]["q"] == {"_id": "d0", "version": {"$lt": 2}}
