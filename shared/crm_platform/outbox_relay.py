@@ -154,6 +154,7 @@ class OutboxRelay:
                 {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"]}}, upsert=True
             ).upserted_id is not None:
                 found += 1
+            still_working()  # on FerretDB this reads the whole event store: it may outlast the stuck-loop bound
         if found:
             log.warning("sweep found unpublished commits without a notice", extra={"commits": found})
         return found
