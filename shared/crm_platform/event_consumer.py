@@ -80,7 +80,9 @@ class EventConsumer:
         """Apply one polled batch and commit, per partition, the offset after the last event handled.
 
         However long the batch takes, the consumer stays in its group: it polls (partitions paused)
-        between events and whenever a handler says `still_working()` (crm_platform.liveness).
+        between events and whenever a handler says `still_working()` (crm_platform.liveness). Such a
+        poll may take part in a rebalance: the records of a partition given to another member meanwhile
+        are left to it (it starts from the last commit), neither handled nor committed here.
         """
         handled = 0
         stay_in_group = StayInGroup(consumer)
@@ -93,11 +95,13 @@ class EventConsumer:
                 done = None
                 for record, envelope in parsed:
                     stay_in_group()
+                    if partition not in consumer.assignment():
+                        break  # revoked: its new owner handles the rest
                     if not self._handle_record(record, envelope, stop):
                         break  # stopping: the rest stays uncommitted and will be re-delivered
                     done = record
                     handled += 1
-                if done is not None:
+                if done is not None and partition in consumer.assignment():
                     consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
                 if stop.is_set():
                     break

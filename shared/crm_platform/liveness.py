@@ -19,6 +19,9 @@ import threading
 import time
 from typing import Callable, Iterator
 
+# Above the longest a unit of work may go without a word: one statement up to MONGO_SOCKET_TIMEOUT_MS (60 s).
+DEFAULT_STUCK_AFTER_S = 120.0
+
 _local = threading.local()
 
 

@@ -154,6 +154,7 @@ class OutboxRelay:
                 {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"]}}, upsert=True
             ).upserted_id is not None:
                 found += 1
+            still_working()  # on FerretDB this reads the whole event store: it may outlast the stuck-loop bound
         if found:
             log.warning("sweep found unpublished commits without a notice", extra={"commits": found})
         return found
@@ -257,14 +258,18 @@ class OutboxRelay:
                 backoff = idle_interval_s
                 if published:
                     continue
+                wait = self._standby_wait() if self._standing_by else idle_interval_s
             except LeaseLost:
                 log.warning("outbox relay lost its lease during a batch; standing by", extra={"topic": self._topic})
                 self.reset_producer()
-            except Exception:  # the relay must outlive any outage; it logs and retries
+                self._standing_by = True
+                wait = self._standby_wait()
+            except Exception:  # the relay must outlive any outage, standing by or not; it logs and backs off
                 log.exception("outbox relay failed; retrying", extra={"topic": self._topic, "retry_in_s": backoff})
                 self.reset_producer()
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
-            stop.wait(self._standby_wait() if self._standing_by else backoff)
+                wait = backoff
+            stop.wait(wait)
         try:
             self.mark_published()
         except Exception:  # stopping during an outage: the start-up sweep sends them again

@@ -9,7 +9,7 @@ from typing import Mapping, TypeVar
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from crm_platform.errors import ConfigurationError
-from crm_platform.worker_runtime import DEFAULT_STUCK_AFTER_S
+from crm_platform.liveness import DEFAULT_STUCK_AFTER_S
 
 T = TypeVar("T")
 

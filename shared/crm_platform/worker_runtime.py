@@ -18,13 +18,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from crm_platform.liveness import LoopStop, reporting_to
+from crm_platform.liveness import DEFAULT_STUCK_AFTER_S, LoopStop, reporting_to
 
 log = logging.getLogger(__name__)
 
 Loop = Callable[[threading.Event], None]  # given a LoopStop, which behaves as the worker's stop event
-# Above the longest a unit of work may go without a word: one statement up to MONGO_SOCKET_TIMEOUT_MS (60 s).
-DEFAULT_STUCK_AFTER_S = 120.0
 
 
 class WorkerLoops:

@@ -1,4 +1,6 @@
 import base64
+import subprocess
+import sys
 
 import pytest
 
@@ -27,3 +29,10 @@ def test_every_bad_variable_is_named_in_one_error():
         load_settings(PersonalDataSettings(), env)
     message = str(excinfo.value)
     assert "MONGO_URI" in message and "MASTER_KEY" in message and "INTERNAL_TOKEN" in message
+
+
+def test_settings_do_not_load_the_worker_runtime():
+    """A web process reads its settings too: it has no business importing the worker's signal handling."""
+    loaded = subprocess.run([sys.executable, "-c", "import sys, crm_platform.settings; "
+                             "print('crm_platform.worker_runtime' in sys.modules)"], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr

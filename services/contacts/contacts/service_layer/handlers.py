@@ -125,9 +125,8 @@ def change_each(uow: UnitOfWork, account_id: str, contact_ids: Iterable[str], ch
         try:
             changed += change_contact(uow, account_id, contact_id, change)[1]
         except ContactNotFound:
-            continue
-        finally:
-            still_working()
+            pass  # deleted meanwhile: nothing to clean up
+        still_working()  # not while an error unwinds: a failing keep-alive poll would hide it
     return changed
 
 

@@ -13,6 +13,7 @@ import threading
 
 from crm_platform.errors import Conflict, NotFound
 from crm_platform.jobs import JobStore
+from crm_platform.liveness import still_working
 
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.upload_files import UploadFiles
@@ -23,14 +24,18 @@ SWEEP_EVERY_S = 3600.0
 
 
 def forget_expired_imports(imports: ImportStore, uploads: UploadFiles, jobs: JobStore) -> int:
-    """Forget every import past the store's retention whose job does not run any more; how many were forgotten."""
+    """Forget every import past the store's retention whose job does not run any more; how many were forgotten.
+
+    Says it is still working after each import: a sweep over many large files may outlast the
+    worker's stuck-loop bound (crm_platform.liveness).
+    """
     forgotten = 0
     for record in imports.past_retention():
-        if _job_runs(jobs, record):
-            continue  # forgotten by a later sweep, once its job has ended
-        uploads.forget(record)
-        imports.expire(record["_id"])
-        forgotten += 1
+        if not _job_runs(jobs, record):  # else forgotten by a later sweep, once its job has ended
+            uploads.forget(record)
+            imports.expire(record["_id"])
+            forgotten += 1
+        still_working()
     return forgotten
 
 

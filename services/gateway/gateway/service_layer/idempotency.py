@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from crm_platform.liveness import still_working
+
 from gateway.adapters.idempotency_records import IdempotencyRecords
 from gateway.domain.idempotency import IdempotencyKeyInFlight, Record, Step
 from gateway.domain.replay import KeptResponse
@@ -14,6 +16,7 @@ log = logging.getLogger(__name__)
 # Each try loses only to another request that changed the record meanwhile; past this many, call it in flight.
 CLAIM_TRIES = 5
 SWEEP_EVERY_S = 3600.0
+SWEEP_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -57,13 +60,25 @@ def finish(records: IdempotencyRecords, claimed: Claimed, kept: KeptResponse | N
                     extra={"account_id": claimed.record.account_id})
 
 
+def delete_expired(records: IdempotencyRecords, now: datetime, batch: int = SWEEP_BATCH) -> int:
+    """Delete every record expired at `now`, a batch at a time, saying it is still working after each (a day's
+    records of a busy gateway may outlast the worker's stuck-loop bound, see crm_platform.liveness)."""
+    deleted = 0
+    while True:
+        count = records.delete_expired(now, limit=batch)
+        deleted += count
+        still_working()
+        if count < batch:
+            return deleted
+
+
 def sweep_loop(records: IdempotencyRecords, every_s: float = SWEEP_EVERY_S):
     """The worker's loop: delete expired records at start, then every `every_s`, until stopped."""
 
     def run(stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                count = records.delete_expired(datetime.now(timezone.utc))
+                count = delete_expired(records, datetime.now(timezone.utc))
                 if count:
                     log.info("deleted expired idempotency records", extra={"count": count})
             except Exception:  # the loop must survive a database outage: the next sweep tries again

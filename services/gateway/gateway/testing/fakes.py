@@ -41,9 +41,9 @@ class InMemoryIdempotencyRecords(IdempotencyRecords):
             if self._unchanged(record):
                 del self.records[record.id]
 
-    def delete_expired(self, now: datetime) -> int:
+    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
         with self._lock:
-            expired = [record_id for record_id, record in self.records.items() if record.expired(now)]
+            expired = [record_id for record_id, record in self.records.items() if record.expired(now)][:limit]
             for record_id in expired:
                 del self.records[record_id]
             return len(expired)
