@@ -50,7 +50,7 @@ class Container:
 
     @cached_property
     def idempotency_secret(self) -> bytes:
-        """The HMAC key of idempotency records, derived from a secret the gateway holds (never stored)."""
+        """The HMAC key of idempotency records, derived from INTERNAL_TOKEN (never stored; every service holds it)."""
         return hmac.new(self.settings["INTERNAL_TOKEN"].encode(), b"crm-gateway idempotency records v1",
                         hashlib.sha256).digest()
 

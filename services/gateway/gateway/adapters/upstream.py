@@ -5,8 +5,13 @@ import os
 import threading
 
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from crm_platform.errors import DependencyUnavailable
+
+
+class UpstreamNotReached(DependencyUnavailable):
+    """No connection to the service could be opened: the request was not sent, so it did not run there."""
 
 
 class UpstreamTimeout(DependencyUnavailable):
@@ -19,6 +24,10 @@ class BadUpstreamResponse(DependencyUnavailable):
     status = 502
     title = "Bad gateway"
     slug = "bad-upstream-response"
+
+
+class UpstreamFailed(BadUpstreamResponse):
+    """The service answered that it failed (a 5xx that is not a problem of its own)."""
 
 
 class UpstreamClient:
@@ -42,13 +51,23 @@ class UpstreamClient:
         return session
 
     def call(self, service: str, method: str, url: str, headers: dict, **kwargs) -> requests.Response:
-        """Send a request to a service; DependencyUnavailable / UpstreamTimeout if it does not answer."""
+        """Send a request to a service; UpstreamNotReached if it was not sent, DependencyUnavailable (UpstreamTimeout:
+        504, BadUpstreamResponse: 502) if it was sent and got no valid answer."""
         headers = {**headers, "X-Internal-Token": self._token}
         try:
             return self._session().request(method, url, headers=headers, timeout=self._timeout, allow_redirects=False, **kwargs)
-        except requests.Timeout:
+        except requests.ConnectionError as exc:  # a ConnectTimeout is one too, and a Timeout: tell it apart first
+            if isinstance(exc, requests.ConnectTimeout) or _no_connection_opened(exc):
+                raise UpstreamNotReached(f"the {service} service is unreachable; retry later") from None
+            # the connection dropped after the request went out: it may have run
+            raise DependencyUnavailable(f"the {service} service closed the connection; retry later") from None
+        except requests.Timeout:  # a read timeout: the request went out, no answer came in time
             raise UpstreamTimeout(f"the {service} service did not answer in time; retry later") from None
-        except requests.ConnectionError:
-            raise DependencyUnavailable(f"the {service} service is unreachable; retry later") from None
         except requests.RequestException as exc:
             raise BadUpstreamResponse(f"the {service} service sent an invalid response ({type(exc).__name__})") from None
+
+
+def _no_connection_opened(exc: requests.ConnectionError) -> bool:
+    """Refused, or no such host: requests wraps urllib3's NewConnectionError (raised before anything is sent)."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError)

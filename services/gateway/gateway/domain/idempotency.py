@@ -4,8 +4,9 @@ A client sends `Idempotency-Key: <1 to 255 printable ASCII characters>` with a P
 DELETE. The gateway keeps, per account and for 24 hours, a record of the first request sent
 with that key: a fingerprint of the request, whether it is still in flight, and what of its
 answer may be kept (domain/replay.py). Neither the key nor the request is stored as sent: both
-are HMACs under a gateway secret, because a key is text the client chooses and a body holds
-personal data (a plain hash of a short body could be confirmed by guessing it).
+are HMACs under a secret kept out of the database (derived from INTERNAL_TOKEN), because a key
+is text the client chooses and a body holds personal data (a plain hash of a short body could
+be confirmed by guessing it).
 """
 from __future__ import annotations
 

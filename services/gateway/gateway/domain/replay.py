@@ -3,6 +3,7 @@
 | first response | kept | a replay answers |
 |---|---|---|
 | 5xx, 408, 429 | nothing: the key is free again | (the request runs again: it may be retried) |
+| no answer, the request sent (timeout, dropped connection) | the gateway's status (504, 503, 502) | 409 `idempotency-outcome-unknown`: it may have run |
 | 2xx/3xx with `Location` or `Content-Location` | status, headers | the status and headers; the body, `Content-Type` and `ETag` of a GET of that URL (the resource's current state) |
 | 2xx/3xx without a body (204) | status, headers | the same, without a body |
 | other 4xx | status, problem `type` and `title` | the same problem, with a `detail` saying the first one's is not kept |
@@ -33,6 +34,7 @@ class Replay(enum.Enum):
     READ_BACK = "read_back"  # body read again from the URL the response named
     KEPT = "kept"  # body stored (only what the gateway wrote itself)
     NOT_KEPT = "not_kept"  # only the status is known
+    OUTCOME_UNKNOWN = "outcome_unknown"  # sent, never answered: it may have run; the status is the gateway's
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,21 @@ class ResponseNotKept(Conflict):
         super().__init__(f"the request with this Idempotency-Key was performed already and answered {first_status}; "
                          "that answer is not kept because it may hold personal data: read the resource for its state",
                          first_status=first_status)
+
+
+class IdempotencyOutcomeUnknown(Conflict):
+    title = "Idempotency outcome unknown"
+    slug = "idempotency-outcome-unknown"
+
+    def __init__(self, first_status: int) -> None:
+        super().__init__(f"the request with this Idempotency-Key reached the service but got no answer (the gateway "
+                         f"answered {first_status}); it may have been performed: read the resource for its state, and "
+                         "send the request with a new key to try again", first_status=first_status)
+
+
+def no_answer(gateway_status: int) -> KeptResponse:
+    """What to keep of a request that was sent and got no answer: a retry must not run it a second time."""
+    return KeptResponse(gateway_status, Replay.OUTCOME_UNKNOWN)
 
 
 def response_to_keep(status: int, headers: dict[str, str], has_body: bool, problem: dict | None = None) -> KeptResponse | None:

@@ -14,7 +14,7 @@ from crm_platform.web import create_service_app, current_container
 
 from gateway import config
 from gateway.adapters.accounts import Caller
-from gateway.adapters.upstream import BadUpstreamResponse
+from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
 from gateway.entrypoints import idempotency
 from gateway.entrypoints.auth import authenticate
@@ -90,7 +90,7 @@ def _call(container: Container, caller: Caller, candidates: tuple[str, ...], met
     service, upstream = _first_that_knows(candidates, send)
     if upstream.status_code >= 500 and "problem+json" not in upstream.headers.get("Content-Type", ""):
         upstream.close()
-        raise BadUpstreamResponse(f"the {service} service failed ({upstream.status_code}); retry later")
+        raise UpstreamFailed(f"the {service} service failed ({upstream.status_code}); retry later")
     return upstream
 
 
@@ -118,14 +118,16 @@ def _first_that_knows(services: tuple[str, ...], send) -> tuple[str, requests.Re
 
     Job ids carry no service name (crm_platform.jobs makes them), so asking in turn is what routes them;
     a GET or a cancel of an id a service does not know changes nothing there. A service that does not
-    answer may hold the job: its error is raised unless another service knows the id.
+    answer may hold the job: its error is raised unless another service knows the id (the error of
+    one that was sent the request before that of one that was not: the request may have run there).
     """
     unavailable: DependencyUnavailable | None = None
     for service in services:
         try:
             upstream = send(service)
         except DependencyUnavailable as exc:
-            unavailable = exc
+            if unavailable is None or isinstance(unavailable, UpstreamNotReached):
+                unavailable = exc
             continue
         if upstream.status_code != 404 or (service == services[-1] and unavailable is None):
             return service, upstream

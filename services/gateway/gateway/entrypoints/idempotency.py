@@ -17,9 +17,11 @@ from pymongo.errors import PyMongoError
 from crm_platform.mongo import translated
 
 from gateway.adapters.accounts import Caller
+from gateway.adapters.upstream import UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, METHODS, WriteRequest, checked_key, fingerprint, record_id
-from gateway.domain.replay import PROBLEM_MEDIA_TYPE, KeptResponse, Replay, ResponseNotKept, response_to_keep
+from gateway.domain.replay import (PROBLEM_MEDIA_TYPE, IdempotencyOutcomeUnknown, KeptResponse, Replay,
+                                   ResponseNotKept, no_answer, response_to_keep)
 from gateway.entrypoints.relaying import read_whole, relayed
 from gateway.service_layer.idempotency import claim_or_replay, finish
 
@@ -49,8 +51,12 @@ def answer_once(container: Container, caller: Caller, key: str, body: bytes, per
         return _replay(outcome, read_back)
     try:
         upstream = perform()
-    except Exception:  # no answer (unreachable, timeout): the key is free again, a retry runs the request
+    except (UpstreamNotReached, UpstreamFailed):  # not sent, or the service said it failed: a retry runs it again
         _finish_quietly(lambda: finish(records, outcome, None))
+        raise
+    except Exception as exc:  # sent, no answer (a timeout, a dropped connection): it may have run, never run it twice
+        unknown = no_answer(getattr(exc, "status", 500))
+        _finish_quietly(lambda: finish(records, outcome, unknown))
         raise
     response, kept = _first_answer(upstream)
     # The write is done: its answer goes out even if the record cannot be completed (a retry then
@@ -80,6 +86,8 @@ def _replay(kept: KeptResponse, read_back: Callable[[str], requests.Response]) -
     g.idempotent_replay = True
     if kept.replay is Replay.NOT_KEPT:
         raise ResponseNotKept(kept.status)
+    if kept.replay is Replay.OUTCOME_UNKNOWN:
+        raise IdempotencyOutcomeUnknown(kept.status)
     if kept.replay is not Replay.READ_BACK:
         return Response(kept.body, status=kept.status, headers=kept.headers)
     current = read_back(kept.read_back_url)

@@ -55,7 +55,8 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 # What an idempotency key adds to a POST, PATCH or DELETE, with the status code that states it.
 IDEMPOTENCY_ANSWERS = {
     "409": "a request with this Idempotency-Key is in flight (`idempotency-key-in-flight`, `Retry-After`), or was "
-           "answered already with a body that is not kept (`idempotent-response-not-kept`)",
+           "answered already with a body that is not kept (`idempotent-response-not-kept`), or reached the service "
+           "without an answer and may have been performed (`idempotency-outcome-unknown`)",
     "422": "the Idempotency-Key is malformed, or was sent with a different request (`idempotency-key-reused`)",
     "404": "on a replay, the resource the first request created is gone",
 }

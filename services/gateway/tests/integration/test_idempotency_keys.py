@@ -3,12 +3,11 @@ import json
 import threading
 import time
 from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
-
-from devinfra.ports import free_port
 
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.domain.idempotency import WriteRequest, fingerprint, record_id
@@ -50,6 +49,12 @@ def upstream(answer):
     """A service answering with `answer(method, path, body) -> (status, headers, json or None)`; yields its URL and
     the requests it received (method, path, body)."""
     calls = []
+    with serving(scripted(answer, calls)) as url:
+        yield url, calls
+
+
+def scripted(answer, calls):
+    """The handler of a service answering with `answer`, noting each request it receives in `calls`."""
 
     class Scripted(QuietHandler):
         def _answer(self):
@@ -65,8 +70,7 @@ def upstream(answer):
 
         do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
-    with serving(Scripted) as url:
-        yield url, calls
+    return Scripted
 
 
 def posts(calls):
@@ -204,7 +208,7 @@ def test_the_worker_sweep_deletes_expired_records_and_only_those(infra, unique_s
     assert kept["expires_at"] > now
 
 
-def test_a_server_error_or_no_answer_is_not_kept_so_the_retry_runs(infra, unique_suffix, mongo_client, cleanup):
+def test_a_server_error_is_not_kept_so_the_retry_runs(infra, unique_suffix, mongo_client, cleanup):
     answers = iter([(503, {"Content-Type": "application/problem+json", "Retry-After": "5"},
                      {"type": "/problems/dependency-unavailable", "title": "Service unavailable", "status": 503,
                       "detail": "retry later"})])
@@ -219,12 +223,44 @@ def test_a_server_error_or_no_answer_is_not_kept_so_the_retry_runs(infra, unique
     assert failed.status_code == 503 and retried.status_code == 201
     assert "Idempotent-Replayed" not in retried.headers and len(posts(calls)) == 2
 
-    down, auth, _ = gateway(infra, f"{unique_suffix}b", mongo_client, f"http://127.0.0.1:{free_port()}")
+
+def test_a_service_that_refused_the_connection_never_got_the_request_so_the_retry_runs(infra, unique_suffix,
+                                                                                     mongo_client, cleanup):
+    calls = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), scripted(created, calls), bind_and_activate=False)
+    server.server_bind()  # bound, not listening yet: a connection to its port is refused
     try:
-        assert down.post("/v1/contacts", json=LOUISE, headers=with_key(auth)).status_code == 503
-        assert down.post("/v1/contacts", json=LOUISE, headers=with_key(auth)).status_code == 503  # not a 409
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{server.server_address[1]}")
+        refused = client.post("/v1/contacts", json=LOUISE, headers=with_key(auth))
+        server.server_activate()
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        retried = client.post("/v1/contacts", json=LOUISE, headers=with_key(auth))
+        server.shutdown()
     finally:
-        mongo_client.drop_database(f"test_{unique_suffix}b_gateway")
+        server.server_close()
+    assert refused.status_code == 503 and refused.get_json()["type"] == "/problems/dependency-unavailable"
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert len(posts(calls)) == 1
+
+
+def test_a_request_the_service_got_but_did_not_answer_in_time_is_not_run_again(infra, unique_suffix, mongo_client,
+                                                                               cleanup):
+    def too_slow(method, path, body):
+        if method == "POST":
+            time.sleep(1.5)  # past UPSTREAM_TIMEOUT_S: the note is written, its answer comes too late
+        return 201, {"Content-Type": "application/json"}, {"id": "n-1", "text": "Rappeler Louise lundi"}
+
+    with upstream(too_slow) as (url, calls):
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, timeout_s=0.5)
+        timed_out = client.post("/v1/contacts/c-1/notes", json={"text": "Rappeler Louise lundi"}, headers=with_key(auth))
+        retry = client.post("/v1/contacts/c-1/notes", json={"text": "Rappeler Louise lundi"}, headers=with_key(auth))
+        time.sleep(1.2)  # the first POST's handler has finished: nothing more will arrive
+    assert timed_out.status_code == 504 and timed_out.get_json()["type"] == "/problems/upstream-timeout"
+    assert retry.status_code == 409 and retry.headers["Idempotent-Replayed"] == "true"
+    problem = retry.get_json()
+    assert problem["type"] == "/problems/idempotency-outcome-unknown" and problem["first_status"] == 504
+    assert "new key" in problem["detail"]
+    assert len(posts(calls)) == 1
 
 
 def test_a_refusal_is_replayed_without_its_detail_and_nothing_personal_is_stored(infra, unique_suffix, mongo_client,

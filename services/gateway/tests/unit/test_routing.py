@@ -5,6 +5,7 @@ from crm_platform import registry
 from crm_platform.errors import ConfigurationError, DependencyUnavailable
 
 from gateway import config
+from gateway.adapters.upstream import UpstreamNotReached, UpstreamTimeout
 from gateway.entrypoints.api import _first_that_knows
 
 BASE = {"MONGO_URI": "mongodb://db", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "INTERNAL_TOKEN": "t" * 32}
@@ -72,3 +73,11 @@ def test_a_service_that_does_not_answer_may_hold_the_job():
     assert raised.value is down
     send, _ = sender({"contacts": down, "billing": Answer(200)})
     assert _first_that_knows(("contacts", "billing"), send)[0] == "billing"
+
+
+def test_a_service_that_may_have_run_the_request_is_named_before_one_that_was_not_reached():
+    timed_out = UpstreamTimeout("the contacts service did not answer in time; retry later")
+    send, _ = sender({"contacts": timed_out, "billing": UpstreamNotReached("the billing service is unreachable")})
+    with pytest.raises(DependencyUnavailable) as raised:
+        _first_that_knows(("contacts", "billing"), send)
+    assert raised.value is timed_out
