@@ -11,13 +11,30 @@ from crm_platform.testing.event_store_contract import event
 
 
 class FakeKafkaConsumer:
+    """What the consumer uses of a KafkaConsumer: one poll's records, its partitions held throughout."""
+
+    config = {"max_poll_interval_ms": 300_000}  # keep-alive polls (StayInGroup) only past 75 s
+
     def __init__(self, polled: dict) -> None:
         self._polled = polled
+        self._assigned = set(polled)
         self.committed = {}
 
     def poll(self, timeout_ms):
         polled, self._polled = self._polled, {}
         return polled
+
+    def assignment(self):
+        return set(self._assigned)
+
+    def paused(self):
+        return set()
+
+    def pause(self, *partitions):
+        pass
+
+    def resume(self, *partitions):
+        pass
 
     def commit(self, offsets):
         self.committed.update({partition: meta.offset for partition, meta in offsets.items()})
