@@ -7,23 +7,23 @@ from kafka.structs import TopicPartition
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import KEEP_ALIVE_POLL_MS
 from crm_platform.testing.event_store_contract import event
+from crm_platform.testing.fake_kafka_consumer import FakeKafkaConsumer
 
 Record = namedtuple("Record", "topic partition offset key value headers")
 FIRST, SECOND, THIRD = (TopicPartition("things", n) for n in range(3))
 
 
-class RebalancingConsumer:
-    """A KafkaConsumer stand-in whose keep-alive polls, once `after_events` events are handled, lose `revoked`."""
+class RebalancingConsumer(FakeKafkaConsumer):
+    """A consumer whose keep-alive polls, once `after_events` events are handled, lose `revoked`."""
 
     config = {"max_poll_interval_ms": 0}  # StayInGroup then polls before every event
 
     def __init__(self, batch: dict, revoked: set, handled: list, after_events: int) -> None:
+        super().__init__(batch)
         self._batch = batch
-        self._assigned = set(batch)
         self._revoked = revoked
         self._handled = handled
         self._after_events = after_events
-        self.committed: dict = {}
 
     def poll(self, timeout_ms):
         if timeout_ms != KEEP_ALIVE_POLL_MS:
@@ -31,21 +31,6 @@ class RebalancingConsumer:
         if len(self._handled) >= self._after_events:
             self._assigned -= self._revoked  # another member joined: these are its partitions now
         return {}
-
-    def assignment(self):
-        return set(self._assigned)
-
-    def paused(self):
-        return set()
-
-    def pause(self, *partitions):
-        pass
-
-    def resume(self, *partitions):
-        pass
-
-    def commit(self, offsets):
-        self.committed.update({partition: meta.offset for partition, meta in offsets.items()})
 
 
 def records(partition: TopicPartition, *aggregate_ids: str) -> list:

@@ -8,36 +8,7 @@ from pymongo.errors import AutoReconnect
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.testing.event_store_contract import event
-
-
-class FakeKafkaConsumer:
-    """What the consumer uses of a KafkaConsumer: one poll's records, its partitions held throughout."""
-
-    config = {"max_poll_interval_ms": 300_000}  # keep-alive polls (StayInGroup) only past 75 s
-
-    def __init__(self, polled: dict) -> None:
-        self._polled = polled
-        self._assigned = set(polled)
-        self.committed = {}
-
-    def poll(self, timeout_ms):
-        polled, self._polled = self._polled, {}
-        return polled
-
-    def assignment(self):
-        return set(self._assigned)
-
-    def paused(self):
-        return set()
-
-    def pause(self, *partitions):
-        pass
-
-    def resume(self, *partitions):
-        pass
-
-    def commit(self, offsets):
-        self.committed.update({partition: meta.offset for partition, meta in offsets.items()})
+from crm_platform.testing.fake_kafka_consumer import FakeKafkaConsumer
 
 
 def records(partition: TopicPartition, envelopes) -> list:
