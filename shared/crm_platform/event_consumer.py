@@ -119,6 +119,7 @@ class EventConsumer:
                         log.warning("dependency unavailable; will prepare the batch again", extra={
                             "consumer": self.name, "error": _described(exc)})
                         stop.wait(1.0)
+                        still_working()  # an outage may outlast max_poll_interval: stay in the group meanwhile
                         continue
                     log.warning("could not prepare a batch; handling its events one by one", exc_info=True,
                                 extra={"consumer": self.name})

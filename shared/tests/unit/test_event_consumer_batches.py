@@ -7,6 +7,7 @@ from kafka.structs import TopicPartition
 from pymongo.errors import AutoReconnect
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import KEEP_ALIVE_POLL_MS
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.fake_kafka_consumer import FakeKafkaConsumer
 
@@ -54,9 +55,26 @@ def test_an_outage_while_preparing_a_batch_is_waited_out_and_the_batch_prepared_
 
     stop = threading.Event()
     stop.wait = lambda timeout=None: False  # no real waiting in a unit test
-    consumer_with(batch, handled).poll_once(FakeKafkaConsumer(polled), stop)
+    kafka = KeepAliveCounting(polled)
+    consumer_with(batch, handled).poll_once(kafka, stop)
     assert tries == [3, 3, 3]  # not given up for one by one after the first failure
     assert len(handled) == 3
+    # while the outage lasts the consumer still polls (partitions paused), so it stays in its group
+    assert kafka.keep_alive_polls >= 2 + len(handled)
+
+
+class KeepAliveCounting(FakeKafkaConsumer):
+    config = {"max_poll_interval_ms": 0}  # StayInGroup polls whenever it is told of progress
+
+    def __init__(self, polled: dict) -> None:
+        super().__init__(polled)
+        self.keep_alive_polls = 0
+
+    def poll(self, timeout_ms):
+        if timeout_ms == KEEP_ALIVE_POLL_MS:
+            self.keep_alive_polls += 1
+            return {}
+        return super().poll(timeout_ms)
 
 
 def test_a_batch_that_cannot_be_prepared_for_another_reason_is_handled_one_by_one():

@@ -59,9 +59,17 @@ def search_fields(details: dict) -> dict:
 
 
 def contact_tokens(details: dict) -> list[str]:
-    """Every prefix a user may type to find this contact, at most MAX_TOKENS, the first sources first."""
-    tokens = dict.fromkeys(token for text in _texts(details) for token in text_tokens(text))
-    tokens.update(dict.fromkeys(token for phone in details.get("phones") or [] for token in phone_tokens(phone)))
+    """Every prefix a user may type to find this contact, at most MAX_TOKENS, the first sources first: the
+    names and company, then each email with the phone of the same rank (so a contact with much text still
+    keeps its first email's and first phone's tokens)."""
+    names = [details.get(name) or "" for name in TEXT_SOURCES]
+    tokens = dict.fromkeys(token for text in names if text for token in text_tokens(text))
+    emails, phones = details.get("emails") or [], details.get("phones") or []
+    for rank in range(max(len(emails), len(phones))):
+        if rank < len(emails):
+            tokens.update(dict.fromkeys(text_tokens(emails[rank]["address"])))
+        if rank < len(phones):
+            tokens.update(dict.fromkeys(phone_tokens(phones[rank])))
     return list(tokens)[:MAX_TOKENS]
 
 

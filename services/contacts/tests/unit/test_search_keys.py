@@ -99,3 +99,20 @@ def test_every_word_of_a_query_must_match_and_the_longest_goes_first():
     assert address["search_tokens"] == "desnotes"
     assert address["$and"] == [{"search_tokens": "louise"}, {"search_tokens": "maison"},
                                {"search_text": {"$regex": literal_regex("louise.desnotes@maison")}}]
+
+
+def test_a_contact_with_much_text_keeps_its_first_phone_findable():
+    details = normalize_details({
+        "first_name": "Louise", "last_name": "Desnotés", "company": "Papeteriedesartsetmetiersdelouest",
+        "job_title": "Responsable des achats et de la logistique internationale",
+        "emails": [{"address": f"{_word(i)}@{_word(i + 100)}.fr"} for i in range(20)],  # 36 tokens each
+        "phones": [{"number": "+33 6 98 76 54 32"}],
+    })
+    tokens = set(contact_tokens(details))
+    assert len(tokens) == MAX_TOKENS  # the emails alone would fill the tokens
+    assert {"0698765432", "5432", "698"} <= tokens  # its phone, as typed whole or by its last digits
+
+
+def _word(seed: int) -> str:
+    """18 letters that share no prefix with another seed's."""
+    return "".join(chr(97 + (seed * 7 + k * k) % 26) for k in range(18))
