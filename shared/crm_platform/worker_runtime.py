@@ -50,6 +50,23 @@ class WorkerLoops:
             thread.join(timeout=timeout_s)
 
 
+def every(every_s: float, work: Callable[[], int], what: str) -> Loop:
+    """A loop doing `work` at start and then every `every_s` until stopped (a sweep). It outlives any failure,
+    an outage above all (the next round tries again), and logs how many items a round handled, if any."""
+
+    def run(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                count = work()
+                if count:
+                    log.info("%s: done", what, extra={"count": count})
+            except Exception:  # the loop must survive a database outage: the next round tries again
+                log.exception("%s: failed; the next round tries again", what)
+            stop.wait(every_s)
+
+    return run
+
+
 def _reporting(loop: Loop, stop: LoopStop) -> Callable[[], None]:
     def run() -> None:
         with reporting_to(stop.seen):  # still_working() in this thread is progress of this loop

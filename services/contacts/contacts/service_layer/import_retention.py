@@ -9,11 +9,11 @@ stays (its job's counts), marked expired, without the file's name.
 from __future__ import annotations
 
 import logging
-import threading
 
 from crm_platform.errors import Conflict, NotFound
 from crm_platform.jobs import JobStore
 from crm_platform.liveness import still_working
+from crm_platform.worker_runtime import Loop, every
 
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.upload_files import UploadFiles
@@ -49,20 +49,9 @@ def delete_import(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, ac
     imports.delete(import_id)
 
 
-def sweep_loop(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, every_s: float = SWEEP_EVERY_S):
+def sweep_loop(imports: ImportStore, uploads: UploadFiles, jobs: JobStore, every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: a sweep at start, then every `every_s`, until stopped."""
-
-    def run(stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                count = forget_expired_imports(imports, uploads, jobs)
-                if count:
-                    log.info("forgot expired imports", extra={"count": count})
-            except Exception:  # the loop must survive a database outage: the next sweep tries again
-                log.exception("sweeping expired imports failed")
-            stop.wait(every_s)
-
-    return run
+    return every(every_s, lambda: forget_expired_imports(imports, uploads, jobs), "forgetting expired imports")
 
 
 def _job_runs(jobs: JobStore, record: dict) -> bool:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from crm_platform.liveness import still_working
+from crm_platform.worker_runtime import Loop, every
 
 from gateway.adapters.idempotency_records import IdempotencyRecords
 from gateway.domain.idempotency import IdempotencyKeyInFlight, Record, Step
@@ -72,17 +72,7 @@ def delete_expired(records: IdempotencyRecords, now: datetime, batch: int = SWEE
             return deleted
 
 
-def sweep_loop(records: IdempotencyRecords, every_s: float = SWEEP_EVERY_S):
+def sweep_loop(records: IdempotencyRecords, every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: delete expired records at start, then every `every_s`, until stopped."""
-
-    def run(stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                count = delete_expired(records, datetime.now(timezone.utc))
-                if count:
-                    log.info("deleted expired idempotency records", extra={"count": count})
-            except Exception:  # the loop must survive a database outage: the next sweep tries again
-                log.exception("sweeping expired idempotency records failed")
-            stop.wait(every_s)
-
-    return run
+    return every(every_s, lambda: delete_expired(records, datetime.now(timezone.utc)),
+                 "deleting expired idempotency records")
