@@ -14,6 +14,7 @@ import requests
 from flask import Response, g, request
 from pymongo.errors import PyMongoError
 
+from crm_platform.errors import DependencyUnavailable
 from crm_platform.mongo import translated
 
 from gateway.adapters.accounts import Caller
@@ -54,9 +55,12 @@ def answer_once(container: Container, caller: Caller, key: str, body: bytes, per
     except (UpstreamNotReached, UpstreamFailed):  # not sent, or the service said it failed: a retry runs it again
         _finish_quietly(lambda: finish(records, outcome, None))
         raise
-    except Exception as exc:  # sent, no answer (a timeout, a dropped connection): it may have run, never run it twice
-        unknown = no_answer(getattr(exc, "status", 500))
+    except DependencyUnavailable as exc:  # sent, no answer (a timeout, a dropped connection, a garbled answer):
+        unknown = no_answer(exc.status)  # it may have run, never run it twice
         _finish_quietly(lambda: finish(records, outcome, unknown))
+        raise
+    except Exception:  # the gateway failed before the request went out (the upstream client maps every failure
+        _finish_quietly(lambda: finish(records, outcome, None))  # after it): nothing ran, a retry may run it
         raise
     response, kept = _first_answer(upstream)
     # The write is done: its answer goes out even if the record cannot be completed (a retry then

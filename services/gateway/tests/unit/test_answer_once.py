@@ -56,7 +56,8 @@ def test_a_request_sent_that_got_no_answer_is_never_run_again_with_its_key(conta
 
 
 @pytest.mark.parametrize("failure", [UpstreamNotReached("the contacts service is unreachable"),
-                                     UpstreamFailed("the contacts service failed (500)")])
+                                     UpstreamFailed("the contacts service failed (500)"),
+                                     TypeError("a bug of the gateway before the request went out")])
 def test_a_request_never_sent_or_that_the_service_said_failed_runs_again(container, failure):
     retry, performed = send_twice(container, failure)
     assert performed == 2 and retry is failure
