@@ -67,3 +67,25 @@ def test_a_retried_change_answers_the_contact_as_it_is_now_not_a_stale_revision_
     assert retry.status_code == 200, retry.text  # not 409 stale-revision: the change was made once
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json()["company"] == "Reliure Agathe" and retry.json()["revision"] == first.json()["revision"]
+
+
+def test_retried_creates_of_a_label_a_note_a_custom_field_an_option_and_a_view_answer_what_was_made(system, account_a):
+    """Each answers `Location`, so the replay reads the item back instead of a 409 `idempotent-response-not-kept`."""
+    base, tag = system.gateway_url, uuid.uuid4().hex[:8]
+    contact = requests.post(f"{base}/v1/contacts", json={"first_name": "Rémi"}, headers=bearer(account_a), timeout=10)
+    creates = {
+        "label": ("/v1/labels", {"name": f"Fidèle {tag}"}),
+        "note": (f"/v1/contacts/{contact.json()['id']}/notes", {"kind": "note", "text": "Rappeler lundi"}),
+        "custom field": ("/v1/custom-fields", {"name": f"Pointure {tag}", "type": "number"}),
+        "option": ("/v1/options/functions", {"name": f"Relieur {tag}"}),
+        "saved view": ("/v1/saved-views", {"name": f"Fidèles {tag}", "query": {"q": "remi"}}),
+    }
+    for what, (path, body) in creates.items():
+        headers = {**bearer(account_a), "Idempotency-Key": f"create-{what}-{tag}"}
+        first = requests.post(f"{base}{path}", json=body, headers=headers, timeout=10)
+        retry = requests.post(f"{base}{path}", json=body, headers=headers, timeout=10)
+        assert first.status_code == 201, (what, first.text)
+        assert retry.status_code == 201, (what, retry.text)
+        assert retry.headers["Idempotent-Replayed"] == "true", what
+        assert retry.headers["Location"] == first.headers["Location"], what
+        assert retry.json() == first.json(), what

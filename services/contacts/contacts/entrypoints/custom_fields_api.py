@@ -1,7 +1,7 @@
 """Custom field definitions (`/v1/custom-fields`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import StrictSchema
@@ -13,6 +13,7 @@ from contacts.domain import commands
 from contacts.domain.custom_fields import MAX_FIELDS, TYPES
 from contacts.domain.keys import KEY_PATTERN
 from contacts.entrypoints import caught_up
+from contacts.service_layer import item_reads
 
 bp = Blueprint("custom_fields", __name__, url_prefix="/v1/custom-fields")
 TAGS = ["custom fields"]
@@ -43,6 +44,10 @@ def _definition(field_set, key: str) -> dict:
     return {"key": key, **field_set.fields[key]}
 
 
+def _at(key: str) -> dict:
+    return {"Content-Location": url_for("custom_fields.get_custom_field", key=key)}
+
+
 @bp.get("")
 @operation("List the account's custom fields", tags=TAGS, responses={200: CustomFieldListSchema})
 def list_custom_fields():
@@ -57,7 +62,13 @@ def add_custom_field():
     data = CustomFieldCreateSchema().load(json_body())
     field_set, key = current_container().bus.handle(
         commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]))
-    return _definition(field_set, key), 201
+    return _definition(field_set, key), 201, {"Location": _at(key)["Content-Location"]}
+
+
+@bp.get("/<key>")
+@operation("Read a custom field's definition", tags=TAGS, responses={200: CustomFieldSchema}, problems=(404,))
+def get_custom_field(key: str):
+    return _definition(item_reads.custom_field(current_container().unit_of_work(), account_id(), key), key)
 
 
 @bp.patch("/<key>")
@@ -66,7 +77,7 @@ def add_custom_field():
 def rename_custom_field(key: str):
     data = CustomFieldRenameSchema().load(json_body())
     field_set = current_container().bus.handle(commands.RenameCustomField(account_id(), key, data["name"]))
-    return _definition(field_set, key)
+    return _definition(field_set, key), 200, _at(key)
 
 
 @bp.delete("/<key>")

@@ -1,7 +1,7 @@
 """Label endpoints (`/v1/labels`) and label assignment on contacts. Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import StrictSchema
@@ -14,6 +14,7 @@ from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
 from contacts.entrypoints.schemas import ContactSchema
 from contacts.entrypoints import caught_up
+from contacts.service_layer import item_reads
 
 bp = Blueprint("labels", __name__)
 TAGS = ["labels"]
@@ -40,6 +41,10 @@ class LabelListSchema(Schema):
 
 def _label(label) -> dict:
     return {"key": label.key, "name": label.name}
+
+
+def _at(key: str) -> dict:
+    return {"Content-Location": url_for("labels.get_label", key=key)}
 
 
 @bp.get("/v1/labels")
@@ -72,7 +77,13 @@ def reorder_labels():
 def create_label():
     data = LabelCreateSchema().load(json_body())
     label = current_container().bus.handle(commands.CreateLabel(account_id(), **data))
-    return _label(label), 201
+    return _label(label), 201, {"Location": url_for("labels.get_label", key=label.key)}
+
+
+@bp.get("/v1/labels/<key>")
+@operation("Read a label", tags=TAGS, responses={200: LabelSchema}, problems=(404,))
+def get_label(key: str):
+    return _label(item_reads.label(current_container().unit_of_work(), account_id(), key))
 
 
 @bp.post("/v1/labels/find-or-create")
@@ -80,7 +91,8 @@ def create_label():
            request_schema=LabelNameSchema, responses={200: LabelSchema}, problems=(415, 422))
 def find_or_create_label():
     data = LabelNameSchema().load(json_body())
-    return _label(current_container().bus.handle(commands.FindOrCreateLabel(account_id(), data["name"])))
+    label = current_container().bus.handle(commands.FindOrCreateLabel(account_id(), data["name"]))
+    return _label(label), 200, _at(label.key)
 
 
 @bp.patch("/v1/labels/<key>")
@@ -88,7 +100,7 @@ def find_or_create_label():
            responses={200: LabelSchema}, problems=(404, 415, 422))
 def rename_label(key: str):
     data = LabelNameSchema().load(json_body())
-    return _label(current_container().bus.handle(commands.RenameLabel(account_id(), key, data["name"])))
+    return _label(current_container().bus.handle(commands.RenameLabel(account_id(), key, data["name"]))), 200, _at(key)
 
 
 @bp.delete("/v1/labels/<key>")

@@ -1,7 +1,7 @@
 """Notes on a contact (`/v1/contacts/{id}/notes`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
@@ -13,6 +13,7 @@ from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
 from contacts.entrypoints.schemas import DeleteQuerySchema
 from contacts.entrypoints import caught_up
+from contacts.service_layer import item_reads
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
 TAGS = ["notes"]
@@ -49,6 +50,10 @@ def _from_aggregate(note) -> dict:
             "created_at": note.created_at, "updated_at": None}
 
 
+def _at(contact_id: str, note_id: str) -> dict:
+    return {"Content-Location": url_for("notes.get_note", contact_id=contact_id, note_id=note_id)}
+
+
 def _from_view(doc: dict) -> dict:
     return {"id": doc["_id"], "revision": doc["version"], "kind": doc["kind"], "text": doc["text"],
             "created_at": doc["created_at"].isoformat(timespec="milliseconds") if doc.get("created_at") else None,
@@ -73,7 +78,13 @@ def list_notes(contact_id: str):
 def add_note(contact_id: str):
     data = NoteCreateSchema().load(json_body())
     note = current_container().bus.handle(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]))
-    return _from_aggregate(note), 201
+    return _from_aggregate(note), 201, {"Location": _at(contact_id, note.id)["Content-Location"]}
+
+
+@bp.get("/<note_id>")
+@operation("Read a note", tags=TAGS, responses={200: NoteSchema}, problems=(404,))
+def get_note(contact_id: str, note_id: str):
+    return _from_aggregate(item_reads.note(current_container().unit_of_work(), account_id(), contact_id, note_id))
 
 
 @bp.patch("/<note_id>")
@@ -82,7 +93,7 @@ def add_note(contact_id: str):
 def edit_note(contact_id: str, note_id: str):
     data = NoteEditSchema().load(json_body())
     note = current_container().bus.handle(commands.EditNote(account_id(), contact_id, note_id, **data))
-    return _from_aggregate(note)
+    return _from_aggregate(note), 200, _at(contact_id, note_id)
 
 
 @bp.delete("/<note_id>")

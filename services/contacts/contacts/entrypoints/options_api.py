@@ -1,7 +1,7 @@
 """Option lists (`/v1/options/{functions|departments|countries}`). Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import StrictSchema
@@ -13,6 +13,7 @@ from contacts.domain import commands
 from contacts.domain.keys import MAX_NAME
 from contacts.domain.option_lists import KINDS, MAX_OPTIONS, OptionList, check_kind
 from contacts.entrypoints import caught_up
+from contacts.service_layer import item_reads
 
 bp = Blueprint("options", __name__, url_prefix="/v1/options/<kind>")
 TAGS = ["option lists"]
@@ -46,6 +47,10 @@ class OptionListSchema(Schema):
     items = fields.List(fields.Nested(OptionSchema), required=True)
 
 
+def _at(kind: str, key: str) -> dict:
+    return {"Content-Location": url_for("options.get_option", kind=kind, key=key)}
+
+
 def _list_body(option_list: OptionList) -> dict:
     return {"kind": option_list.kind, "items": option_list.as_list()}
 
@@ -65,7 +70,7 @@ def add_option(kind: str):
     data = OptionCreateSchema().load(json_body())
     option_list, key = current_container().bus.handle(
         commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]))
-    return next(o for o in option_list.as_list() if o["key"] == key), 201
+    return next(o for o in option_list.as_list() if o["key"] == key), 201, {"Location": _at(kind, key)["Content-Location"]}
 
 
 @bp.put("/order")
@@ -83,7 +88,13 @@ def reorder_options(kind: str):
 def rename_option(kind: str, key: str):
     data = OptionRenameSchema().load(json_body())
     option_list = current_container().bus.handle(commands.RenameOption(account_id(), check_kind(kind), key, data["name"]))
-    return next(o for o in option_list.as_list() if o["key"] == key)
+    return next(o for o in option_list.as_list() if o["key"] == key), 200, _at(kind, key)
+
+
+@bp.get("/<key>")
+@operation("Read one option of a list", tags=TAGS, responses={200: OptionSchema}, problems=(404,))
+def get_option(kind: str, key: str):
+    return item_reads.option(current_container().unit_of_work(), account_id(), check_kind(kind), key)
 
 
 @bp.delete("/<key>")

@@ -1,7 +1,7 @@
 """Saved views (`/v1/saved-views`): a named filter with its sort and columns; apply with GET /v1/contacts?view=<id>."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_platform.errors import InvalidInput
@@ -14,6 +14,7 @@ from contacts.domain import commands
 from contacts.contact_query import typed_conditions
 from contacts.entrypoints.schemas import ViewQuerySchema
 from contacts.entrypoints import caught_up
+from contacts.service_layer import item_reads
 
 bp = Blueprint("saved_views", __name__, url_prefix="/v1/saved-views")
 TAGS = ["saved views"]
@@ -65,6 +66,10 @@ def _view(view) -> dict:
     return {"id": view.id, "revision": view.revision, "name": view.name, "query": view.query}
 
 
+def _at(view_id: str) -> dict:
+    return {"Content-Location": url_for("saved_views.get_saved_view", view_id=view_id)}
+
+
 @bp.get("")
 @operation("List saved views", tags=TAGS, responses={200: SavedViewListSchema})
 def list_saved_views():
@@ -79,7 +84,7 @@ def create_saved_view():
     data = SavedViewCreateSchema().load(json_body())
     _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.CreateSavedView(account_id(), data["name"], data["query"]))
-    return _view(view), 201
+    return _view(view), 201, {"Location": _at(view.id)["Content-Location"]}
 
 
 @bp.patch("/<view_id>")
@@ -89,7 +94,13 @@ def change_saved_view(view_id: str):
     data = SavedViewChangeSchema().load(json_body())
     _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.ChangeSavedView(account_id(), view_id, **data))
-    return _view(view)
+    return _view(view), 200, _at(view_id)
+
+
+@bp.get("/<view_id>")
+@operation("Read a saved view", tags=TAGS, responses={200: SavedViewSchema}, problems=(404,))
+def get_saved_view(view_id: str):
+    return _view(item_reads.saved_view(current_container().unit_of_work(), account_id(), view_id))
 
 
 def _check_custom_conditions(query: dict | None) -> None:
