@@ -30,6 +30,9 @@ from crm_platform.outages import is_transient
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[EventEnvelope], None]
+DEAD_LETTER_CONSUMER_HEADER = "dead_letter_consumer"  # the name of the consumer that gave up on the event
+REPLAY_FOR_HEADER = "dead_letter_replay_for"  # on a replayed dead letter: the only consumer that applies it
+REPLAYED_FOR_ANOTHER = object()
 # Called with a polled batch's envelopes (each parsed once, here; every partition's of the poll) before they
 # are handled one by one; what it returns is entered around them: e.g. the personal-data keys of the whole
 # batch read at once, and read models that fold events given the batch in bulk (crm_platform.projection_batches),
@@ -86,7 +89,7 @@ class EventConsumer:
         """
         handled = 0
         stay_in_group = StayInGroup(consumer)
-        polled = {partition: [(record, _parsed(record)) for record in records]
+        polled = {partition: [(record, self._parsed_if_mine(record)) for record in records]
                   for partition, records in consumer.poll(timeout_ms=timeout_ms).items()}
         envelopes = [envelope for parsed in polled.values() for _, envelope in parsed
                      if isinstance(envelope, EventEnvelope)]
@@ -97,6 +100,9 @@ class EventConsumer:
                     stay_in_group()
                     if partition not in consumer.assignment():
                         break  # revoked: its new owner handles the rest
+                    if envelope is REPLAYED_FOR_ANOTHER:
+                        done = record
+                        continue
                     if not self._handle_record(record, envelope, stop):
                         break  # stopping: the rest stays uncommitted and will be re-delivered
                     done = record
@@ -106,6 +112,14 @@ class EventConsumer:
                 if stop.is_set():
                     break
         return handled
+
+    def _parsed_if_mine(self, record) -> EventEnvelope | MalformedEvent | object:
+        """The record's envelope, or REPLAYED_FOR_ANOTHER: a dead letter replayed to the consumer that gave up on
+        it (crm_platform.dead_letters), which the other consumers of the topic applied already."""
+        for name, value in record.headers or []:
+            if name == REPLAY_FOR_HEADER and value != self.name.encode():
+                return REPLAYED_FOR_ANOTHER
+        return _parsed(record)
 
     @contextlib.contextmanager
     def _prepared(self, envelopes: list[EventEnvelope], stop: threading.Event):
@@ -164,7 +178,7 @@ class EventConsumer:
         headers = list(record.headers or []) + [
             ("dead_letter_error", _described(error)[:2000].encode()),
             ("dead_letter_source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-            ("dead_letter_consumer", self.name.encode()),
+            (DEAD_LETTER_CONSUMER_HEADER, self.name.encode()),
             ("dead_letter_attempts", str(attempts).encode()),
         ]
         future = self._producer.send(dead_letter_topic(record.topic), key=record.key, value=record.value, headers=headers)
