@@ -10,8 +10,8 @@ in the read model only:
     `ContactsProjection.ensure_indexes`), searched by `contact_query.find_page`.
 Then it runs `python -m devinfra index` (FerretDB on PostgreSQL: the GIN indexes and their
 statistics; nothing to do elsewhere), times R first pages (50, newest first) of each kind of
-search, of the default list and of a label + subscription filter sorted by last name on both, prints p50/p95 and the query plans of the token
-searches, drops the database and saves JSON under benchmarks/results/.
+search, of the default list and of a label + subscription filter sorted by last name on both,
+prints p50/p95 and the query plans of the token searches, drops the database and saves JSON under benchmarks/results/.
 
     eval "$(python -m devinfra env)"; python benchmarks/search_read_model.py [--counts 5000,20000]
 """

@@ -7,7 +7,10 @@ with SIGKILL, or crashed, took the whole system down. Each Procfile line runs it
 under this wrapper instead: when the process exits without being asked to, it logs one line
 and starts it again after a backoff (1 s, doubling to 30 s; back to 1 s once a run lasted
 60 s). SIGTERM or SIGINT (Ctrl-C, `make stop`, honcho stopping) go to the process, and the
-wrapper exits with it once it has stopped, so Ctrl-C still stops everything.
+wrapper exits with it once it has stopped, so Ctrl-C still stops everything. honcho signals the
+whole process group (the process gets its SIGTERM from honcho too) and sends SIGKILL to the
+group 5 s later; the wrapper's own grace period (STOP_GRACE_S) matters only when the wrapper
+is signalled alone.
 
 Why a wrapper of our own rather than supervisor or circus: honcho already gives `make run`
 one terminal with every process's output, coloured and prefixed, and the Procfile stays the
@@ -45,7 +48,7 @@ class KeepRunning:
 
     def run(self) -> int:
         backoff = self.first_backoff_s
-        while True:
+        while not self.stopping:  # a stop during the backoff's last instant starts nothing
             started = time.monotonic()
             self.child = subprocess.Popen(self.command)
             code = self._wait_for_child()
@@ -57,6 +60,7 @@ class KeepRunning:
             if self._sleep(backoff):
                 return code
             backoff = min(backoff * 2, self.max_backoff_s)
+        return 0
 
     def _wait_for_child(self) -> int:
         asked_at = None

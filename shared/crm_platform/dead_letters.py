@@ -86,11 +86,19 @@ class Selection:
 
 
 def parse_ref(ref: str) -> tuple[str, int, int]:
-    """'<topic>/<partition>/<offset>' -> its parts; ValueError if it is not one."""
-    topic, partition, offset = ref.rsplit("/", 2)
-    if not topic.endswith(SUFFIX) or int(partition) < 0 or int(offset) < 0:
+    """'<topic>/<partition>/<offset>' -> its parts; ValueError saying what is expected if it is not one."""
+    parts = ref.rsplit("/", 2)
+    if len(parts) != 3 or not parts[0].endswith(SUFFIX) or not parts[1].isdigit() or not parts[2].isdigit():
         raise ValueError(f"not a dead letter: {ref!r} (expected <topic>{SUFFIX}/<partition>/<offset>)")
-    return topic, int(partition), int(offset)
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+class ReplayFailed(Exception):
+    """Kafka refused some replays: they were not sent (do not purge them)."""
+
+    def __init__(self, sent: int, failed: dict[str, str]) -> None:
+        super().__init__(f"{len(failed)} replay(s) refused by Kafka")
+        self.sent, self.failed = sent, failed
 
 
 class DeadLetters:
@@ -100,6 +108,7 @@ class DeadLetters:
         self.bootstrap_servers, self.namespace, self.timeout_ms = bootstrap_servers.split(","), namespace, timeout_ms
 
     def topics(self) -> list[str]:
+        """The dead-letter topics of this namespace (every namespace's when it is empty, as in production)."""
         admin = self._admin()
         try:
             return sorted(t for t in admin.list_topics() if t.endswith(SUFFIX) and t.startswith(self.namespace))
@@ -132,17 +141,36 @@ class DeadLetters:
             consumer.close()
 
     def replay(self, letters: list[DeadLetter]) -> int:
-        """Republish each to its source topic, for the consumer that gave up on it only; how many were sent."""
-        producer = KafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all", client_id="crm-dead-letters")
+        """Republish each to its source topic, for the consumer that gave up on it only; how many were sent.
+
+        ReplayFailed (naming each refused one) unless Kafka acknowledged every one; a letter without a
+        consumer's name is refused here: addressed to nobody, every consumer would skip it."""
+        producer = KafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all", client_id="crm-dead-letters",
+                                 max_block_ms=self.timeout_ms)
+        sent, failed, futures = 0, {}, []
         try:
             for letter in letters:
+                if not letter.consumer:
+                    failed[letter.ref] = "no dead_letter_consumer header: no consumer to replay it to"
+                    continue
                 headers = [*letter.original_headers, (REPLAY_FOR_HEADER, letter.consumer.encode()),
                            (REPLAY_OF_HEADER, letter.ref.encode())]
-                producer.send(letter.source_topic, key=letter.key, value=letter.value, headers=headers)
-            producer.flush(timeout=self.timeout_ms / 1000)
+                try:
+                    futures.append((letter, producer.send(letter.source_topic, key=letter.key, value=letter.value,
+                                                          headers=headers)))
+                except Exception as exc:  # refused before sending (no metadata for the topic in time...)
+                    failed[letter.ref] = f"{type(exc).__name__}: {exc}"
+            for letter, future in futures:
+                try:
+                    future.get(timeout=self.timeout_ms / 1000)
+                    sent += 1
+                except Exception as exc:  # refused or timed out: not replayed, whatever the reason
+                    failed[letter.ref] = f"{type(exc).__name__}: {exc}"
         finally:
             producer.close()
-        return len(letters)
+        if failed:
+            raise ReplayFailed(sent, failed)
+        return sent
 
     def purge(self, before: dict[TopicPartition, int]) -> None:
         """Delete, in each partition, the messages before the given offset."""

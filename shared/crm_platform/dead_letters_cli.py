@@ -17,9 +17,7 @@ import os
 import sys
 from typing import Callable
 
-from kafka.structs import TopicPartition
-
-from crm_platform.dead_letters import SUFFIX, DeadLetters, Selection, parse_ref, purge_all
+from crm_platform.dead_letters import SUFFIX, DeadLetters, ReplayFailed, Selection, parse_ref, purge_all
 
 
 def parser() -> argparse.ArgumentParser:
@@ -53,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, ask: Callable[[str], str] = input, out=sys.stdout,
          store: DeadLetters | None = None) -> int:
     args = parser().parse_args(argv)
+    if store is None and not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        print("KAFKA_BOOTSTRAP_SERVERS is not set: load the service's environment first (docs/operations.md)",
+              file=out, flush=True)
+        return 2
     store = store or DeadLetters(os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ.get("KAFKA_TOPIC_NAMESPACE", ""))
     selection = Selection(frozenset(getattr(args, "refs", None) or ()), getattr(args, "consumer", None),
                           getattr(args, "event_type", None), getattr(args, "account", None))
@@ -90,15 +92,32 @@ def main(argv: list[str] | None = None, ask: Callable[[str], str] = input, out=s
     if not (args.all or args.refs) or (args.all and args.refs):
         say("replay: name dead letters by their refs, or give --all (with filters to narrow it)")
         return 2
+    missing = sorted(selection.refs - {letter.ref for letter in letters})
+    if missing:
+        say(f"no such dead letter(s): {', '.join(missing)}; nothing replayed")
+        return 1
     if not letters:
         say("nothing to replay")
         return 1
-    if not confirmed(f"Replay {len(letters)} dead letter(s) to the consumers that gave up on them?"):
+    _describe(letters, say)
+    if not confirmed(f"Replay these {len(letters)} dead letter(s) to the consumers that gave up on them?"):
         say("not replayed")
         return 1
-    store.replay(letters)
-    say(f"replayed {len(letters)}; once their consumers applied them, purge them (purge --through <ref>)")
+    try:
+        sent = store.replay(letters)
+    except ReplayFailed as exc:
+        for ref, reason in exc.failed.items():
+            say(f"NOT replayed {ref}: {reason}")
+        say(f"replayed {exc.sent}, {len(exc.failed)} refused: keep the refused ones (do not purge them)")
+        return 1
+    say(f"replayed {sent}; once their consumers applied them, purge them (purge --through <ref>)")
     return 0
+
+
+def _describe(letters, say) -> None:
+    for letter in letters:
+        summary = letter.summary()
+        say(f"  {summary['ref']}  {summary['consumer']}  {summary.get('event_type')}  {summary['error']}")
 
 
 def _purge(args, store: DeadLetters, say, confirmed) -> int:
@@ -111,8 +130,8 @@ def _purge(args, store: DeadLetters, say, confirmed) -> int:
         except ValueError as exc:
             say(str(exc))
             return 2
-        before = {TopicPartition(topic, partition): offset + 1}
         letters = [letter for letter in store.read([topic]) if letter.partition == partition and letter.offset <= offset]
+        before = purge_all(letters)  # never past the partition's end, whatever the ref says
     else:
         if args.topic and not args.topic.endswith(SUFFIX):
             say(f"purge: {args.topic!r} is not a dead-letter topic (…{SUFFIX})")
@@ -122,7 +141,8 @@ def _purge(args, store: DeadLetters, say, confirmed) -> int:
     if not letters:
         say("nothing to purge")
         return 1
-    if not confirmed(f"Delete {len(letters)} dead letter(s) for good?"):
+    _describe(letters, say)  # DeleteRecords takes every older one of a partition: show each, whoever's it is
+    if not confirmed(f"Delete these {len(letters)} dead letter(s) for good?"):
         say("not purged")
         return 1
     store.purge(before)

@@ -44,8 +44,8 @@ def _definition(field_set, key: str) -> dict:
     return {"key": key, **field_set.fields[key]}
 
 
-def _at(key: str) -> dict:
-    return {"Content-Location": url_for("custom_fields.get_custom_field", key=key)}
+def _url(key: str) -> str:
+    return url_for("custom_fields.get_custom_field", key=key)
 
 
 @bp.get("")
@@ -62,7 +62,7 @@ def add_custom_field():
     data = CustomFieldCreateSchema().load(json_body())
     field_set, key = current_container().bus.handle(
         commands.AddCustomField(account_id(), data["name"], data["type"], data["key"]))
-    return _definition(field_set, key), 201, {"Location": _at(key)["Content-Location"]}
+    return _definition(field_set, key), 201, {"Location": _url(key)}
 
 
 @bp.get("/<key>")
@@ -77,7 +77,7 @@ def get_custom_field(key: str):
 def rename_custom_field(key: str):
     data = CustomFieldRenameSchema().load(json_body())
     field_set = current_container().bus.handle(commands.RenameCustomField(account_id(), key, data["name"]))
-    return _definition(field_set, key), 200, _at(key)
+    return _definition(field_set, key), 200, {"Content-Location": _url(key)}
 
 
 @bp.delete("/<key>")

@@ -43,8 +43,8 @@ def _label(label) -> dict:
     return {"key": label.key, "name": label.name}
 
 
-def _at(key: str) -> dict:
-    return {"Content-Location": url_for("labels.get_label", key=key)}
+def _url(key: str) -> str:
+    return url_for("labels.get_label", key=key)
 
 
 @bp.get("/v1/labels")
@@ -77,7 +77,7 @@ def reorder_labels():
 def create_label():
     data = LabelCreateSchema().load(json_body())
     label = current_container().bus.handle(commands.CreateLabel(account_id(), **data))
-    return _label(label), 201, {"Location": url_for("labels.get_label", key=label.key)}
+    return _label(label), 201, {"Location": _url(label.key)}
 
 
 @bp.get("/v1/labels/<key>")
@@ -92,7 +92,7 @@ def get_label(key: str):
 def find_or_create_label():
     data = LabelNameSchema().load(json_body())
     label = current_container().bus.handle(commands.FindOrCreateLabel(account_id(), data["name"]))
-    return _label(label), 200, _at(label.key)
+    return _label(label), 200, {"Content-Location": _url(label.key)}
 
 
 @bp.patch("/v1/labels/<key>")
@@ -100,7 +100,8 @@ def find_or_create_label():
            responses={200: LabelSchema}, problems=(404, 415, 422))
 def rename_label(key: str):
     data = LabelNameSchema().load(json_body())
-    return _label(current_container().bus.handle(commands.RenameLabel(account_id(), key, data["name"]))), 200, _at(key)
+    label = current_container().bus.handle(commands.RenameLabel(account_id(), key, data["name"]))
+    return _label(label), 200, {"Content-Location": _url(key)}
 
 
 @bp.delete("/v1/labels/<key>")

@@ -46,12 +46,14 @@ class NotePageSchema(Schema):
 
 
 def _from_aggregate(note) -> dict:
+    """The note as its latest event left it; `updated_at` is that event's time, as in the list."""
+    changed = item_reads.last_changed_at(current_container().event_store, note.id)
     return {"id": note.id, "revision": note.revision, "kind": note.kind, "text": note.text,
-            "created_at": note.created_at, "updated_at": None}
+            "created_at": note.created_at, "updated_at": changed.isoformat(timespec="milliseconds") if changed else None}
 
 
-def _at(contact_id: str, note_id: str) -> dict:
-    return {"Content-Location": url_for("notes.get_note", contact_id=contact_id, note_id=note_id)}
+def _url(contact_id: str, note_id: str) -> str:
+    return url_for("notes.get_note", contact_id=contact_id, note_id=note_id)
 
 
 def _from_view(doc: dict) -> dict:
@@ -78,7 +80,7 @@ def list_notes(contact_id: str):
 def add_note(contact_id: str):
     data = NoteCreateSchema().load(json_body())
     note = current_container().bus.handle(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]))
-    return _from_aggregate(note), 201, {"Location": _at(contact_id, note.id)["Content-Location"]}
+    return _from_aggregate(note), 201, {"Location": _url(contact_id, note.id)}
 
 
 @bp.get("/<note_id>")
@@ -93,7 +95,7 @@ def get_note(contact_id: str, note_id: str):
 def edit_note(contact_id: str, note_id: str):
     data = NoteEditSchema().load(json_body())
     note = current_container().bus.handle(commands.EditNote(account_id(), contact_id, note_id, **data))
-    return _from_aggregate(note), 200, _at(contact_id, note_id)
+    return _from_aggregate(note), 200, {"Content-Location": _url(contact_id, note_id)}
 
 
 @bp.delete("/<note_id>")

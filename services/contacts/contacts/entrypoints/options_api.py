@@ -47,8 +47,8 @@ class OptionListSchema(Schema):
     items = fields.List(fields.Nested(OptionSchema), required=True)
 
 
-def _at(kind: str, key: str) -> dict:
-    return {"Content-Location": url_for("options.get_option", kind=kind, key=key)}
+def _url(kind: str, key: str) -> str:
+    return url_for("options.get_option", kind=kind, key=key)
 
 
 def _list_body(option_list: OptionList) -> dict:
@@ -70,7 +70,7 @@ def add_option(kind: str):
     data = OptionCreateSchema().load(json_body())
     option_list, key = current_container().bus.handle(
         commands.AddOption(account_id(), check_kind(kind), data["name"], data["key"]))
-    return next(o for o in option_list.as_list() if o["key"] == key), 201, {"Location": _at(kind, key)["Content-Location"]}
+    return next(o for o in option_list.as_list() if o["key"] == key), 201, {"Location": _url(kind, key)}
 
 
 @bp.put("/order")
@@ -88,7 +88,7 @@ def reorder_options(kind: str):
 def rename_option(kind: str, key: str):
     data = OptionRenameSchema().load(json_body())
     option_list = current_container().bus.handle(commands.RenameOption(account_id(), check_kind(kind), key, data["name"]))
-    return next(o for o in option_list.as_list() if o["key"] == key), 200, _at(kind, key)
+    return next(o for o in option_list.as_list() if o["key"] == key), 200, {"Content-Location": _url(kind, key)}
 
 
 @bp.get("/<key>")

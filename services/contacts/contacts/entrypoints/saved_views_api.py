@@ -66,8 +66,8 @@ def _view(view) -> dict:
     return {"id": view.id, "revision": view.revision, "name": view.name, "query": view.query}
 
 
-def _at(view_id: str) -> dict:
-    return {"Content-Location": url_for("saved_views.get_saved_view", view_id=view_id)}
+def _url(view_id: str) -> str:
+    return url_for("saved_views.get_saved_view", view_id=view_id)
 
 
 @bp.get("")
@@ -84,7 +84,7 @@ def create_saved_view():
     data = SavedViewCreateSchema().load(json_body())
     _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.CreateSavedView(account_id(), data["name"], data["query"]))
-    return _view(view), 201, {"Location": _at(view.id)["Content-Location"]}
+    return _view(view), 201, {"Location": _url(view.id)}
 
 
 @bp.patch("/<view_id>")
@@ -94,7 +94,7 @@ def change_saved_view(view_id: str):
     data = SavedViewChangeSchema().load(json_body())
     _check_custom_conditions(data["query"])
     view = current_container().bus.handle(commands.ChangeSavedView(account_id(), view_id, **data))
-    return _view(view), 200, _at(view_id)
+    return _view(view), 200, {"Content-Location": _url(view_id)}
 
 
 @bp.get("/<view_id>")

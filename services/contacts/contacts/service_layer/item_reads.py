@@ -3,6 +3,10 @@ readable at once at its own URL (a create answers `Location`, a change `Content-
 replays a retried idempotent write by reading that URL back)."""
 from __future__ import annotations
 
+from datetime import datetime
+
+from crm_platform.event_store import EventStore
+
 from contacts.domain.custom_fields import CustomFieldNotFound, CustomFieldSet, field_set_id
 from contacts.domain.labels import Label, label_id
 from contacts.domain.notes import Note
@@ -18,8 +22,16 @@ def label(uow: UnitOfWork, account_id: str, key: str) -> Label:
 
 
 def note(uow: UnitOfWork, account_id: str, contact_id: str, note_id: str) -> Note:
+    """A live note of a live contact (a deleted contact's notes are not shown, as its list of notes is not)."""
     with uow:
+        uow.contacts.get(account_id, contact_id)
         return note_of(uow, account_id, contact_id, note_id)
+
+
+def last_changed_at(store: EventStore, aggregate_id: str) -> datetime | None:
+    """When the aggregate's latest event happened (what a read model's `updated_at` holds)."""
+    history = store.load(aggregate_id)
+    return history[-1].occurred_at if history else None
 
 
 def saved_view(uow: UnitOfWork, account_id: str, view_id: str) -> SavedView:

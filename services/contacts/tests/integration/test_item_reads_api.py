@@ -50,10 +50,28 @@ def test_a_deleted_or_unknown_item_is_404(client, contact_id):
                 "/v1/options/functions/nope", "/v1/saved-views/view:nope"):
         answer = client.get(url, headers=headers())
         assert answer.status_code == 404 and answer.content_type == "application/problem+json", url
-    assert client.get("/v1/options/planets/nope", headers=headers()).status_code in (404, 422)
+    assert client.get("/v1/options/planets/nope", headers=headers()).status_code == 404
 
 
-def test_a_note_is_read_only_under_its_own_contact(client, contact_id):
+def test_a_note_is_read_only_under_its_own_live_contact(client, contact_id):
     other = client.post("/v1/contacts", json={"first_name": "Agathe"}, headers=headers()).get_json()["id"]
     note = client.post(f"/v1/contacts/{contact_id}/notes", json={"kind": "note", "text": "Devis"}, headers=headers())
+    url = note.headers["Location"]
     assert client.get(f"/v1/contacts/{other}/notes/{note.get_json()['id']}", headers=headers()).status_code == 404
+    assert client.get(url, headers=headers()).status_code == 200
+    assert client.delete(f"/v1/contacts/{contact_id}", headers=headers()).status_code == 204
+    assert client.get(url, headers=headers()).status_code == 404  # as the deleted contact's list of notes
+
+
+def test_a_note_says_when_it_last_changed_as_its_list_does(client, contact_id, container):
+    created = client.post(f"/v1/contacts/{contact_id}/notes", json={"kind": "note", "text": "Devis"}, headers=headers())
+    first = created.get_json()
+    assert first["updated_at"] is not None
+    edited = client.patch(created.headers["Location"], json={"revision": first["revision"], "text": "Devis signé"},
+                          headers=headers()).get_json()
+    assert edited["updated_at"] > first["updated_at"]
+    assert client.get(created.headers["Location"], headers=headers()).get_json() == edited
+    for envelope in container.event_store.read_all():
+        container.apply_to_projections(envelope)
+    listed = client.get(f"/v1/contacts/{contact_id}/notes", headers=headers()).get_json()["items"]
+    assert [n["updated_at"] for n in listed] == [edited["updated_at"]]

@@ -81,7 +81,9 @@ def _call(container: Container, caller: Caller, candidates: tuple[str, ...], met
     }
 
     def send(service: str) -> requests.Response:
-        # Flask decoded the path: encode each segment again, or a `?` or `#` in an id would end the path
+        # Flask decoded the path: encode each segment again, or a `?` or `#` in an id would end the path.
+        # Once a request is sent, every failure must come out of upstream_client.call as a DependencyUnavailable:
+        # idempotency.answer_once frees a key on any other exception, taking it for a failure before sending.
         url = f"{container.upstreams[service]}{quote(path, safe='/')}"
         return container.upstream_client.call(service, method, url, headers, data=body,
                                               params=params,  # repeated ones too
