@@ -67,3 +67,24 @@ def test_a_retried_insert_that_meets_its_own_first_attempt_is_a_success(mongo_db
     store.append(mine)  # the same events again (a driver retry): the commit is ours, not a conflict
     with pytest.raises(ConcurrencyConflict):
         store.append([event("a", 1)])  # another writer's commit at the same revision
+
+
+def test_reading_everything_skips_no_commit_that_shares_a_position(mongo_db):
+    """FerretDB 1.24 may give concurrent commits the same position (its `$inc` is not atomic under concurrency):
+    reading every event in batches must still return each once, an aggregate's in version order."""
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    for aggregate in ("a", "b", "c"):
+        for version in (1, 2, 3):
+            store.append([event(aggregate, version)])
+    # what lost increments leave: every commit of a round at one position, 10 versions of "d" at one position
+    for version in range(1, 11):
+        store.append([event("d", version)])
+    for version in (1, 2, 3):
+        mongo_db["event_commits"].update_many({"version": version, "aggregate_id": {"$in": ["a", "b", "c"]}},
+                                             {"$set": {"position": version}})
+    mongo_db["event_commits"].update_many({"aggregate_id": "d"}, {"$set": {"position": 4}})
+    read = [(e.aggregate_id, e.aggregate_version) for e in store.read_all(batch_size=2)]
+    assert sorted(read) == sorted({*[(a, v) for a in "abc" for v in (1, 2, 3)], *[("d", v) for v in range(1, 11)]})
+    assert len(read) == 19
+    assert [v for a, v in read if a == "d"] == list(range(1, 11))
