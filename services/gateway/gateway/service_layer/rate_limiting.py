@@ -50,10 +50,16 @@ class RateLimiter:
 
     def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:
         """Count a request of an authenticated key against its policies, in order, until one refuses it (one
-        key's excess must not use up its account's quota for the others); empty if it went uncounted."""
+        key's excess must not use up its account's quota for the others); empty if it went uncounted.
+        A window this process knows is full refuses the request before any ticket is taken."""
+        counted = ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
+                   (f"account:{account_id}", self.limits.account))
+        now = self._clock()
+        for subject, policy in counted:
+            if self._highest_seen(subject, policy, now) >= policy.quota:
+                return (policy.usage(policy.quota + 1, now),)
         usages: list[Usage] = []
-        for subject, policy in ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
-                                (f"account:{account_id}", self.limits.account)):
+        for subject, policy in counted:
             usage = self._guarded(lambda: self._admit(subject, policy))
             if usage is None:
                 return ()

@@ -98,7 +98,7 @@ def test_a_key_is_refused_past_its_minute_quota_until_the_next_minute(limiter, c
         assert exceeded(limiter.charge("k1", "a1")) == []
     clock.now = MINUTE_START + 30.5
     refused = limiter.charge("k1", "a1")
-    assert exceeded(refused) == ["key"] and refused[1].reset_s == 30
+    assert exceeded(refused) == ["key"] and refused[0].reset_s == 30
     clock.now = MINUTE_START + 60
     assert exceeded(limiter.charge("k1", "a1")) == []
 
@@ -122,6 +122,17 @@ def test_a_full_window_is_refused_without_asking_the_database_again(limiter, cou
         limiter.charge("k1", "a1")
     calls = counters.calls
     assert exceeded(limiter.charge("k1", "a1")) == ["key-burst"] and counters.calls == calls
+
+
+def test_a_key_over_its_minute_takes_no_more_tickets_in_later_seconds(limiter, counters, clock):
+    for n in range(6):
+        clock.now = MINUTE_START + n
+        limiter.charge("k1", "a1")
+    calls, tickets = counters.calls, len(counters.tickets)
+    clock.now = MINUTE_START + 7  # a new second: the burst's window has room, the minute's has not
+    refused = limiter.charge("k1", "a1")
+    assert exceeded(refused) == ["key"] and refused[0].reset_s == 53
+    assert (counters.calls, len(counters.tickets)) == (calls, tickets)
 
 
 def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them(counters, clock):
