@@ -1,4 +1,6 @@
 """End to end: through the gateway, into the contacts service, through Kafka, into the projection."""
+import re
+
 import requests
 
 from .conftest import bearer, eventually
@@ -49,6 +51,19 @@ def test_missing_or_bad_keys_get_401(system):
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     bad = requests.get(url, headers={"Authorization": "Bearer crm_000000000000_" + "x" * 43}, timeout=10)
     assert bad.status_code == 401
+    assert bad.headers["RateLimit-Policy"] == '"auth-failures";q=100000;w=60'
+    assert bad.headers["RateLimit"].startswith('"auth-failures";r=')
+
+
+def test_every_answer_tells_the_rate_limits_of_its_key_and_account(system, account_a):
+    listed = requests.get(f"{system.gateway_url}/v1/contacts", headers=bearer(account_a), timeout=10)
+    missing = requests.get(f"{system.gateway_url}/v1/contacts/no-such-contact", headers=bearer(account_a), timeout=10)
+    for answer in (listed, missing):
+        assert answer.headers["RateLimit-Policy"] == ('"key-burst";q=10000;w=1, "key";q=1000000;w=60, '
+                                                      '"account";q=1000000;w=60')
+        assert re.fullmatch(r'"key-burst";r=\d+;t=1, "key";r=\d+;t=\d+, "account";r=\d+;t=\d+',
+                            answer.headers["RateLimit"])
+    assert (listed.status_code, missing.status_code) == (200, 404)
 
 
 def test_openapi_and_docs_are_served(system):

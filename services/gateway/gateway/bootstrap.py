@@ -16,7 +16,10 @@ from crm_platform.outbox_relay import OutboxRelay
 from gateway import config
 from gateway.adapters.accounts import AccountDirectory
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
+from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.adapters.upstream import UpstreamClient
+from gateway.domain.rate_limits import Limits
+from gateway.service_layer.rate_limiting import RateLimiter
 from gateway.service_layer.unit_of_work import UnitOfWork
 
 # Beyond the longest upstream call, for reading the body and writing the record around it.
@@ -31,6 +34,12 @@ class Container:
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
+        # A client of its own, with timeouts of its own: a counter answers in milliseconds or is skipped
+        # (RATE_LIMIT_TIMEOUT_MS), where the other statements may wait MONGO_SERVER_SELECTION_TIMEOUT_MS and more.
+        timeout_ms = settings["RATE_LIMIT_TIMEOUT_MS"]
+        self.rate_limit_mongo = MongoConnection(settings["MONGO_URI"], f"{config.SERVICE_NAME}-rate-limits",
+                                                server_selection_timeout_ms=timeout_ms, connect_timeout_ms=timeout_ms,
+                                                socket_timeout_ms=timeout_ms)
 
     @property
     def db(self):
@@ -47,6 +56,21 @@ class Container:
     @property
     def idempotency_records(self) -> MongoIdempotencyRecords:
         return MongoIdempotencyRecords(self.db["idempotency_records"])
+
+    @property
+    def rate_limit_counters(self) -> MongoRateLimitCounters:
+        """The counters for the worker's sweep and the indexes (the main client: those may take their time)."""
+        return MongoRateLimitCounters(self.mongo, self.settings["GATEWAY_DB"])
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """One per process: it remembers that the counters failed, so that an outage is not met on every request."""
+        limits = Limits.per_second_and_minute(
+            self.settings["RATE_LIMIT_KEY_PER_SECOND"], self.settings["RATE_LIMIT_KEY_PER_MINUTE"],
+            self.settings["RATE_LIMIT_ACCOUNT_PER_MINUTE"], self.settings["RATE_LIMIT_AUTH_FAILURES_PER_MINUTE"])
+        secret = hmac.new(self.settings["INTERNAL_TOKEN"].encode(), b"crm-gateway client addresses v1",
+                          hashlib.sha256).digest()
+        return RateLimiter(MongoRateLimitCounters(self.rate_limit_mongo, self.settings["GATEWAY_DB"]), limits, secret)
 
     @cached_property
     def idempotency_secret(self) -> bytes:
@@ -81,3 +105,4 @@ class Container:
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
         self.idempotency_records.ensure_indexes()
+        self.rate_limit_counters.ensure_indexes()

@@ -1,7 +1,7 @@
 """Settings of the gateway, from the environment, validated at start-up."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from crm_platform import registry
 from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
@@ -18,14 +18,34 @@ OWN_SETTINGS = {
     # Bodies are read in memory before they are forwarded: above every service's own upload limit, no more.
     "MAX_REQUEST_BYTES": fields.Integer(load_default=16 * 2**20, validate=validate.Range(min=2**20, max=128 * 2**20)),
     "WORKER_HEARTBEAT_FILE": fields.String(load_default="/tmp/gateway-worker.heartbeat"),
+    # Rate limits (docs/api.md, "Rate limits"); the defaults suit one small business: see docs/configuration.md.
+    "RATE_LIMIT_KEY_PER_SECOND": fields.Integer(load_default=20, validate=validate.Range(min=1, max=10_000)),
+    "RATE_LIMIT_KEY_PER_MINUTE": fields.Integer(load_default=600, validate=validate.Range(min=1, max=1_000_000)),
+    "RATE_LIMIT_ACCOUNT_PER_MINUTE": fields.Integer(load_default=1200, validate=validate.Range(min=1, max=1_000_000)),
+    "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE": fields.Integer(load_default=10, validate=validate.Range(min=1, max=100_000)),
+    # A counter that does not answer this fast is skipped (the request goes on uncounted), never waited for.
+    "RATE_LIMIT_TIMEOUT_MS": fields.Integer(load_default=1000, validate=validate.Range(min=50, max=10_000)),
+    # How many proxies in front of the gateway append to X-Forwarded-For; 0: the client is the socket's peer.
+    "TRUSTED_PROXY_COUNT": fields.Integer(load_default=0, validate=validate.Range(min=0, max=5)),
 }
+
+
+@validates_schema
+def _quotas_nest(self, data: dict, **kwargs) -> None:
+    """A burst above the minute's quota, or a key's quota above its account's, could never be used."""
+    if data.get("RATE_LIMIT_KEY_PER_SECOND", 20) > data.get("RATE_LIMIT_KEY_PER_MINUTE", 600):
+        raise ValidationError("must be at most RATE_LIMIT_KEY_PER_MINUTE", "RATE_LIMIT_KEY_PER_SECOND")
+    if data.get("RATE_LIMIT_KEY_PER_MINUTE", 600) > data.get("RATE_LIMIT_ACCOUNT_PER_MINUTE", 1200):
+        raise ValidationError("must be at most RATE_LIMIT_ACCOUNT_PER_MINUTE", "RATE_LIMIT_KEY_PER_MINUTE")
+
+
 # One required <NAME>_URL per service behind the gateway (CONTACTS_URL...), named by the registry,
 # so a new service needs no edit here and a missing URL stops start-up like any other setting.
 UPSTREAM_URLS = {service.url_variable: fields.String(required=True, validate=URL) for service in REGISTRY.upstreams}
 
 GatewaySettings = type("GatewaySettings", (PlatformSettings,), {
     "__module__": __name__, "__doc__": "The gateway's settings: its own and its upstreams' URLs.",
-    **OWN_SETTINGS, **UPSTREAM_URLS,
+    **OWN_SETTINGS, **UPSTREAM_URLS, "_quotas_nest": _quotas_nest,
 })
 
 

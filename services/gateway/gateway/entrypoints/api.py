@@ -7,6 +7,7 @@ import requests
 from flask import Flask, Response, current_app, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_platform import request_context
 from crm_platform.errors import DependencyUnavailable, NotFound, PayloadTooLarge
@@ -16,8 +17,7 @@ from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
-from gateway.entrypoints import idempotency
-from gateway.entrypoints.auth import authenticate
+from gateway.entrypoints import idempotency, rate_limiting
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -44,12 +44,15 @@ def create_app(settings: dict | None = None) -> Flask:
     app.add_url_rule("/docs", "docs", docs)
     app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)
     app.after_request(idempotency.mark_replays)
+    app.after_request(rate_limiting.stamp_headers)
+    if container.settings["TRUSTED_PROXY_COUNT"]:  # else X-Forwarded-For is the client's say, and ignored
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=container.settings["TRUSTED_PROXY_COUNT"], x_proto=0, x_host=0)
     return app
 
 
 def proxy(resource: str, rest: str) -> Response:
     container = current_container()
-    caller = authenticate(container.accounts)
+    caller = rate_limiting.admitted_caller(container)
     candidates = _services_for(container, resource)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")

@@ -44,6 +44,7 @@ def merged_spec(container: Container) -> dict:
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     declare_idempotency_keys(spec)
+    declare_rate_limits(spec)
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
@@ -89,3 +90,31 @@ def declare_idempotency_keys(spec: dict) -> None:
                     responses[status] = {"description": why[0].upper() + why[1:], "content": PROBLEM}
             for response in responses.values():
                 response.setdefault("headers", {})[REPLAYED_HEADER] = {"$ref": "#/components/headers/IdempotentReplayed"}
+
+
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": "The rate-limit policies of the request (IETF draft RateLimit header fields): "
+                        '`"key-burst";q=20;w=1, "key";q=600;w=60, "account";q=1200;w=60`, or '
+                        '`"auth-failures";q=10;w=60` before the key is known. See the API guide, Rate limits.',
+    "RateLimit": 'What is left of each policy counted, and the seconds until its window ends: `"key";r=599;t=42`',
+}
+
+
+def declare_rate_limits(spec: dict) -> None:
+    """Every operation may answer 429 (the gateway's rate limits), and every answer carries their headers."""
+    headers = spec["components"].setdefault("headers", {})
+    for name, description in RATE_LIMIT_HEADERS.items():
+        headers[name.replace("-", "")] = {"description": description, "schema": {"type": "string"}}
+    headers["RetryAfter"] = {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            if not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            responses.setdefault("429", {
+                "description": "Over a rate limit (`rate-limited`, `violated_policies`), or too many failed "
+                               "authentications from the client's address (`too-many-failed-authentications`)",
+                "content": PROBLEM, "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}})
+            for response in responses.values():
+                for name in RATE_LIMIT_HEADERS:
+                    response.setdefault("headers", {})[name] = {"$ref": f"#/components/headers/{name.replace('-', '')}"}

@@ -1,5 +1,5 @@
 """The gateway worker: relays account events (AccountCreated) to Kafka and deletes expired idempotency
-records, until SIGTERM."""
+records and rate-limit counters, until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +11,7 @@ from crm_platform.worker_runtime import run_loops
 
 from gateway import config
 from gateway.bootstrap import Container
-from gateway.service_layer import idempotency
+from gateway.service_layer import idempotency, rate_limiting
 
 
 def main() -> int:
@@ -21,7 +21,8 @@ def main() -> int:
     container.ensure_indexes()
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
     loops = {"outbox-relay": container.outbox_relay().run,
-             "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records)}
+             "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
+             "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters)}
     return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"])
 
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from gateway.adapters.idempotency_records import IdempotencyRecords
+from gateway.adapters.rate_limit_counters import CountersUnavailable, RateLimitCounters, ticket_id
 from gateway.domain.idempotency import Record, State
 from gateway.domain.replay import KeptResponse
 
@@ -51,3 +52,39 @@ class InMemoryIdempotencyRecords(IdempotencyRecords):
     def _unchanged(self, record: Record) -> bool:
         held = self.records.get(record.id)
         return held is not None and held.owner == record.owner and held.state is record.state
+
+
+class InMemoryRateLimitCounters(RateLimitCounters):
+    """Tickets in a dict; `unavailable = True` makes every call fail as a database outage does."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, datetime] = {}
+        self.unavailable = False
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def take(self, counter_id: str, number: int, expires_at: datetime) -> bool:
+        with self._lock:
+            self._answer()
+            if ticket_id(counter_id, number) in self.tickets:
+                return False
+            self.tickets[ticket_id(counter_id, number)] = expires_at
+            return True
+
+    def taken(self, counter_id: str, number: int) -> bool:
+        with self._lock:
+            self._answer()
+            return ticket_id(counter_id, number) in self.tickets
+
+    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
+        with self._lock:
+            self._answer()
+            expired = [ticket for ticket, expiry in self.tickets.items() if expiry <= now][:limit]
+            for ticket in expired:
+                del self.tickets[ticket]
+            return len(expired)
+
+    def _answer(self) -> None:
+        self.calls += 1
+        if self.unavailable:
+            raise CountersUnavailable("ServerSelectionTimeoutError")

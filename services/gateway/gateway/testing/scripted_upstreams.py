@@ -9,7 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from crm_platform import registry
 
 from gateway import config
-from gateway.bootstrap import Container
 from gateway.entrypoints.api import create_app
 
 
@@ -27,7 +26,19 @@ def serving(handler: type[BaseHTTPRequestHandler]):
     server.shutdown()
 
 
-def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20):
+def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20,
+            **more_settings):
+    """A test client of a gateway in front of `contacts_url`, its account's Authorization header and its container.
+    `more_settings` are further variables (RATE_LIMIT_KEY_PER_MINUTE=5...)."""
+    app = gateway_app(infra, unique_suffix, contacts_url, timeout_s, max_request_bytes, **more_settings)
+    container = app.extensions["container"]
+    container.ensure_indexes()
+    account_id, key = container.accounts.create_account("Test")
+    return app.test_client(), {"Authorization": f"Bearer {key.plaintext}"}, container
+
+
+def gateway_app(infra, unique_suffix, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20, **more_settings):
+    """The gateway's app on the test's database (`test_<suffix>_gateway`), every service at `contacts_url`."""
     settings = config.load({
         "MONGO_URI": infra.mongo_uri, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": "", "KAFKA_TOPIC_PARTITIONS": 1, "INTERNAL_TOKEN": "t" * 32,
@@ -35,8 +46,6 @@ def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, ma
         # every service behind the gateway at the one test upstream (the registry names them)
         **{service.url_variable: contacts_url for service in registry.load().upstreams},
         "UPSTREAM_TIMEOUT_S": timeout_s, "WORKER_HEARTBEAT_FILE": "/tmp/unused", "MAX_REQUEST_BYTES": max_request_bytes,
+        **more_settings,
     })
-    container = Container(settings)
-    container.ensure_indexes()
-    account_id, key = container.accounts.create_account("Test")
-    return create_app(settings).test_client(), {"Authorization": f"Bearer {key.plaintext}"}, container
+    return create_app(settings)

@@ -1,0 +1,163 @@
+"""Counting requests against the rate-limit policies, failing open when the counters cannot be reached.
+
+The n-th request a policy admits in a window takes ticket n of the window's counter
+(adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
+Each process remembers the highest ticket it saw taken in each counter's current window, so it
+starts from there, and a full window is refused with no database call at all. When other replicas
+took tickets meanwhile, the first free one is found by reads (steps growing 1, 2, 4... then halving
+back), so a process far behind catches up in a few reads rather than one insert per ticket taken.
+
+Counting is the gateway's protection, not its purpose: when the counters fail, the request goes
+on uncounted (logged once, then not tried again for `FAIL_OPEN_PAUSE_S`, so an outage adds no
+delay to every request).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+from crm_platform.liveness import still_working
+from crm_platform.worker_runtime import Loop, every
+
+from gateway.adapters.rate_limit_counters import CountersUnavailable, RateLimitCounters
+from gateway.domain.rate_limits import Limits, Policy, Usage
+
+log = logging.getLogger(__name__)
+FAIL_OPEN_PAUSE_S = 5.0
+# A ticket is kept a minute past its window: a replica whose clock lags may still count in it.
+KEPT_AFTER_WINDOW_S = 60
+# Above this many counters remembered, a process forgets them all (addresses are as many as clients).
+REMEMBERED_COUNTERS = 10_000
+SWEEP_EVERY_S = 60.0
+SWEEP_BATCH = 1000
+
+
+class RateLimiter:
+    def __init__(self, counters: RateLimitCounters, limits: Limits, address_secret: bytes,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.limits = limits
+        self._counters = counters
+        self._address_secret = address_secret
+        self._clock = clock
+        self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (subject, policy) -> (window, highest ticket)
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:
+        """Count a request of an authenticated key against its policies, in order, until one refuses it (one
+        key's excess must not use up its account's quota for the others); empty if it went uncounted.
+        A window this process knows is full refuses the request before any ticket is taken."""
+        counted = ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
+                   (f"account:{account_id}", self.limits.account))
+        now = self._clock()
+        for subject, policy in counted:
+            if self._highest_seen(subject, policy, now) >= policy.quota:
+                return (policy.usage(policy.quota + 1, now),)
+        usages: list[Usage] = []
+        for subject, policy in counted:
+            usage = self._guarded(lambda: self._admit(subject, policy))
+            if usage is None:
+                return ()
+            usages.append(usage)
+            if usage.exceeded:
+                break
+        return tuple(usages)
+
+    def address_throttled(self, address: str) -> Usage | None:
+        """The address's usage if it failed to authenticate as often as allowed in this window, else None."""
+        policy, subject = self.limits.auth_failures, self._address(address)
+        now = self._clock()
+        if self._highest_seen(subject, policy, now) < policy.quota:
+            full = self._guarded(lambda: self._counters.taken(self._counter(subject, policy, now), policy.quota))
+            if not full:
+                return None
+            self._remember(subject, policy, now, policy.quota)
+        return policy.usage(policy.quota + 1, now)
+
+    def note_failure(self, address: str) -> Usage | None:
+        """Count a failed authentication from the address (None if it went uncounted)."""
+        return self._guarded(lambda: self._admit(self._address(address), self.limits.auth_failures))
+
+    def _admit(self, subject: str, policy: Policy) -> Usage:
+        now = self._clock()
+        counter = self._counter(subject, policy, now)
+        expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
+                                            timezone.utc)
+        number = self._highest_seen(subject, policy, now) + 1
+        while number <= policy.quota:
+            if self._counters.take(counter, number, expires_at):
+                self._remember(subject, policy, now, number)
+                return policy.usage(number, now)
+            number = self._first_free(counter, number, policy.quota)  # others took it: look further
+            self._remember(subject, policy, now, number - 1)
+        return policy.usage(policy.quota + 1, now)
+
+    def _first_free(self, counter: str, taken: int, quota: int) -> int:
+        """The first ticket after `taken` that is free (quota + 1 if none), in a few reads: steps growing
+        (1, 2, 4...) until a free one, then halving back between it and the last taken one."""
+        step, free = 1, quota + 1
+        while taken + step <= quota:
+            if not self._counters.taken(counter, taken + step):
+                free = taken + step
+                break
+            taken, step = taken + step, step * 2
+        while free - taken > 1:
+            middle = (taken + free) // 2
+            if self._counters.taken(counter, middle):
+                taken = middle
+            else:
+                free = middle
+        return free
+
+    def _counter(self, subject: str, policy: Policy, now: float) -> str:
+        return f"{subject}:{policy.name}:{policy.window(now)}"
+
+    def _highest_seen(self, subject: str, policy: Policy, now: float) -> int:
+        window, highest = self._seen.get((subject, policy.name), (None, 0))
+        return highest if window == policy.window(now) else 0
+
+    def _remember(self, subject: str, policy: Policy, now: float, number: int) -> None:
+        if len(self._seen) > REMEMBERED_COUNTERS:
+            self._seen.clear()
+        if number > self._highest_seen(subject, policy, now):
+            self._seen[(subject, policy.name)] = (policy.window(now), number)
+
+    def _guarded(self, step):
+        if self._clock() < self._paused_until:
+            return None
+        try:
+            return step()
+        except CountersUnavailable as exc:
+            with self._lock:
+                first = self._clock() >= self._paused_until
+                self._paused_until = self._clock() + FAIL_OPEN_PAUSE_S
+            if first:
+                log.warning("rate-limit counters unavailable: requests go on uncounted", extra={
+                    "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
+            return None
+
+    def _address(self, address: str) -> str:
+        # an address is personal data: counted under a keyed hash, never stored as it is
+        return "address:" + hmac.new(self._address_secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def delete_expired(counters: RateLimitCounters, now: datetime, batch: int = SWEEP_BATCH) -> int:
+    """Delete every counter expired at `now`, a batch at a time."""
+    deleted = 0
+    while True:
+        count = counters.delete_expired(now, limit=batch)
+        deleted += count
+        still_working()
+        if count < batch:
+            return deleted
+
+
+def sweep_loop(counters: RateLimitCounters, every_s: float = SWEEP_EVERY_S) -> Loop:
+    """The worker's loop: delete expired counters at start, then every `every_s`, until stopped."""
+    return every(every_s, lambda: delete_expired(counters, datetime.now(timezone.utc)),
+                 "deleting expired rate-limit counters")

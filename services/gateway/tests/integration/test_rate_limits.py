@@ -1,0 +1,153 @@
+"""Rate limits through the gateway on the real MongoDB server, with a scripted upstream service."""
+import json
+import time
+
+import pytest
+
+from crm_platform.mongo import MongoConnection
+from crm_platform.testing.outages import MongoOutage
+
+from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
+from gateway.service_layer.rate_limiting import delete_expired
+
+from gateway.testing.rate_limit_counters_contract import RateLimitCountersContract
+from gateway.testing.rate_limit_windows import with_a_minute_ahead
+from gateway.testing.scripted_upstreams import QuietHandler, gateway, gateway_app, serving
+
+LIMITED = {"RATE_LIMIT_KEY_PER_SECOND": 5, "RATE_LIMIT_KEY_PER_MINUTE": 5, "RATE_LIMIT_ACCOUNT_PER_MINUTE": 100}
+
+
+class TestMongoRateLimitCounters(RateLimitCountersContract):
+    @pytest.fixture
+    def counters(self, infra, mongo_client, unique_suffix):
+        counters = MongoRateLimitCounters(MongoConnection(infra.mongo_uri, "test"), f"test_{unique_suffix}_gateway")
+        counters.ensure_indexes()
+        yield counters
+        mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+@pytest.fixture
+def cleanup(mongo_client, unique_suffix):
+    """Drops the gateway database the test made with `gateway(...)`."""
+    yield
+    mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+@pytest.fixture
+def upstream():
+    class Contacts(QuietHandler):
+        def do_GET(self):
+            body = json.dumps({"items": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    with serving(Contacts) as url:
+        yield url
+
+
+def test_a_burst_over_the_limit_gets_429_with_the_headers_and_retry_after(infra, unique_suffix, mongo_client, cleanup,
+                                                                           upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, **LIMITED)
+    with_a_minute_ahead()
+    answers = [client.get("/v1/contacts", headers=auth) for _ in range(5)]
+    time.sleep(1.01 - time.time() % 1)  # the next second: the burst's window has room, the minute's has not
+    answers.append(client.get("/v1/contacts", headers=auth))
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429]
+    policy = '"key-burst";q=5;w=1, "key";q=5;w=60, "account";q=100;w=60'
+    assert all(answer.headers["RateLimit-Policy"] == policy for answer in answers)
+    first, last_admitted, refused = answers[0], answers[4], answers[5]
+    assert first.headers["RateLimit"].startswith('"key-burst";r=4;t=1, "key";r=4;t=')
+    assert '"key";r=0;' in last_admitted.headers["RateLimit"] and '"account";r=95;' in last_admitted.headers["RateLimit"]
+    assert refused.mimetype == "application/problem+json"
+    problem = refused.get_json()
+    assert problem["type"] == "/problems/rate-limited" and problem["violated_policies"] == ["key"]
+    key_reset = int(refused.headers["RateLimit"].split('"key";r=0;t=')[1])
+    assert 1 <= key_reset <= 60 and int(refused.headers["Retry-After"]) == key_reset == problem["retry_after_s"]
+
+
+def test_two_gateway_replicas_share_the_counters(infra, unique_suffix, mongo_client, cleanup, upstream):
+    first, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, **LIMITED)
+    second = gateway_app(infra, unique_suffix, upstream, **LIMITED).test_client()  # another process's, same database
+    with_a_minute_ahead()
+    statuses = [(first if n % 2 else second).get("/v1/contacts", headers=auth).status_code for n in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert second.get("/v1/contacts", headers=auth).status_code == 429
+
+
+def test_an_address_that_failed_to_authenticate_too_often_is_refused_before_any_key_is_checked(
+        infra, unique_suffix, mongo_client, cleanup, upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=3)
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    with_a_minute_ahead()
+    wrong = {"Authorization": "Bearer crm_000000000000_" + "x" * 43}
+    failures = [client.get("/v1/contacts", headers=wrong, environ_base=guesser) for _ in range(3)]
+    assert [answer.status_code for answer in failures] == [401] * 3
+    assert [answer.headers["RateLimit"] for answer in failures][-1].startswith('"auth-failures";r=0;t=')
+    assert failures[0].headers["RateLimit-Policy"] == '"auth-failures";q=3;w=60'
+    throttled = client.get("/v1/contacts", headers=auth, environ_base=guesser)  # even the right key, from there
+    assert throttled.status_code == 429 and throttled.get_json()["type"] == "/problems/too-many-failed-authentications"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    assert client.get("/v1/contacts", headers=auth, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 200
+    # X-Forwarded-For is the client's say when no trusted proxy is configured: it changes nothing
+    spoofed = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.77"}, environ_base=guesser)
+    assert spoofed.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_one_it_forwards(infra, unique_suffix, mongo_client, cleanup,
+                                                                         upstream):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=2,
+                              TRUSTED_PROXY_COUNT=1)
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    with_a_minute_ahead()
+    for _ in range(2):
+        client.get("/v1/contacts", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base=proxy)
+    # a client cannot escape by adding its own X-Forwarded-For entry: the proxy's (the last) is the one read
+    refused = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "1.2.3.4, 203.0.113.9"},
+                         environ_base=proxy)
+    assert refused.status_code == 429
+    other = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.4"}, environ_base=proxy)
+    assert other.status_code == 200
+
+
+def test_when_the_counters_are_unreachable_requests_go_on_uncounted_and_it_is_logged(
+        infra, unique_suffix, mongo_client, cleanup, upstream, capfd):
+    client, auth, container = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_KEY_PER_SECOND=2,
+                                      RATE_LIMIT_KEY_PER_MINUTE=2, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=1)
+    with MongoOutage(infra.mongo_uri) as outage:
+        # the counters' own client goes through the relay (set before the first request builds the limiter)
+        container.rate_limit_mongo = MongoConnection(outage.uri(), "gateway-rate-limits", 300, 300, 300)
+        with_a_minute_ahead(20)
+        assert client.get("/v1/contacts", headers=auth).status_code == 200
+        outage.cut()
+        started = time.monotonic()
+        capfd.readouterr()
+        answers = [client.get("/v1/contacts", headers=auth) for _ in range(5)]
+        wrong = [client.get("/v1/contacts", headers={"Authorization": "Bearer nope"}) for _ in range(3)]
+        elapsed = time.monotonic() - started
+    assert [answer.status_code for answer in answers] == [200] * 5  # over the limit of 2, let through
+    assert [answer.status_code for answer in wrong] == [401] * 3  # never a 429 nor a 503 for failures uncounted
+    assert all("RateLimit" not in answer.headers and "RateLimit-Policy" in answer.headers for answer in answers)
+    assert elapsed < 3  # one wait for the counters (0.3 s), not one per request
+    logged = capfd.readouterr().err
+    warnings = [json.loads(line) for line in logged.splitlines() if "rate-limit counters unavailable" in line]
+    assert len(warnings) == 1 and warnings[0]["level"] == "WARNING"
+    assert auth["Authorization"][7:] not in logged and "127.0.0.1" not in json.dumps(warnings)
+
+
+def test_the_sweep_deletes_the_counters_of_windows_long_gone(infra, unique_suffix, mongo_client, cleanup, upstream):
+    client, auth, container = gateway(infra, unique_suffix, mongo_client, upstream)
+    client.get("/v1/contacts", headers=auth)
+    client.get("/v1/contacts", headers={"Authorization": "Bearer nope"})
+    tickets = container.db[MongoRateLimitCounters.COLLECTION]
+    assert tickets.count_documents({}) == 4  # the key's burst and minute, the account's, the failing address's
+    assert delete_expired(container.rate_limit_counters, _now_plus(0)) == 0
+    assert delete_expired(container.rate_limit_counters, _now_plus(121)) == 4
+    assert tickets.count_documents({}) == 0
+
+
+def _now_plus(seconds):
+    from datetime import datetime, timedelta, timezone
+    return datetime.now(timezone.utc) + timedelta(seconds=seconds)

@@ -1,0 +1,183 @@
+"""Rate-limit policies, windows and headers, and the limiter counting on the in-memory counters."""
+import logging
+
+import pytest
+
+from gateway.domain.rate_limits import (Limits, Policy, RateLimited, TooManyFailedAuthentications, Usage,
+                                        limit_header, policy_header)
+from gateway.service_layer.rate_limiting import FAIL_OPEN_PAUSE_S, RateLimiter
+
+from gateway.testing.fakes import InMemoryRateLimitCounters
+from gateway.testing.rate_limit_counters_contract import RateLimitCountersContract
+
+LIMITS = Limits.per_second_and_minute(key_per_second=3, key_per_minute=5, account_per_minute=8,
+                                      auth_failures_per_minute=2)
+MINUTE_START = 1_780_000_020.0  # a whole minute since the epoch
+
+
+class TestInMemoryRateLimitCounters(RateLimitCountersContract):
+    @pytest.fixture
+    def counters(self):
+        return InMemoryRateLimitCounters()
+
+
+class Clock:
+    def __init__(self, now: float = MINUTE_START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def counters():
+    return InMemoryRateLimitCounters()
+
+
+@pytest.fixture
+def limiter(counters, clock):
+    return RateLimiter(counters, LIMITS, b"s" * 32, clock)
+
+
+def exceeded(usages):
+    return [usage.policy.name for usage in usages if usage.exceeded]
+
+
+def test_windows_are_aligned_on_the_clock_and_reset_counts_whole_seconds_to_their_end():
+    minute, second = Policy("m", 10, 60), Policy("s", 2, 1)
+    assert minute.window(MINUTE_START) == minute.window(MINUTE_START + 59.9) != minute.window(MINUTE_START + 60)
+    assert minute.usage(3, MINUTE_START).reset_s == 60
+    assert minute.usage(3, MINUTE_START + 17.2).reset_s == 43  # 42.8 s left: never announce an earlier end
+    assert minute.usage(3, MINUTE_START + 59.99).reset_s == 1
+    assert second.usage(1, MINUTE_START + 5.5).reset_s == 1
+
+
+def test_a_usage_is_exceeded_only_past_the_quota_and_never_shows_a_negative_remainder():
+    policy = Policy("key", 5, 60)
+    assert [policy.usage(used, MINUTE_START).remaining for used in (1, 5, 6, 9)] == [4, 0, 0, 0]
+    assert [policy.usage(used, MINUTE_START).exceeded for used in (5, 6)] == [False, True]
+
+
+@pytest.mark.parametrize("quota, window_s", [(0, 60), (5, 0), (5, 7), (5, 120)])
+def test_a_policy_needs_a_quota_and_a_window_dividing_a_minute(quota, window_s):
+    with pytest.raises(ValueError):
+        Policy("p", quota, window_s)
+
+
+def test_the_headers_are_the_drafts_structured_field_lists():
+    assert policy_header(LIMITS.of_a_caller) == '"key-burst";q=3;w=1, "key";q=5;w=60, "account";q=8;w=60'
+    usages = (Usage(LIMITS.key_burst, 1, 1), Usage(LIMITS.key, 7, 42))
+    assert limit_header(usages) == '"key-burst";r=2;t=1, "key";r=0;t=42'
+
+
+def test_a_refusal_names_the_policies_overrun_and_retries_after_the_last_of_their_windows():
+    refused = RateLimited((Usage(LIMITS.key_burst, 4, 1), Usage(LIMITS.key, 6, 42), Usage(LIMITS.account, 2, 42)))
+    assert refused.status == 429 and refused.retry_after == 42
+    assert refused.extra["violated_policies"] == ["key-burst", "key"]
+    throttled = TooManyFailedAuthentications(Usage(LIMITS.auth_failures, 3, 17))
+    assert throttled.status == 429 and throttled.retry_after == 17 and "failed to authenticate" in throttled.detail
+
+
+def test_a_burst_is_refused_within_its_second_and_admitted_again_in_the_next(limiter, clock):
+    results = [limiter.charge("k1", "a1") for _ in range(4)]
+    assert [exceeded(usages) for usages in results] == [[], [], [], ["key-burst"]]
+    assert [usage.remaining for usage in results[1]] == [1, 3, 6]
+    assert [usage.policy.name for usage in results[3]] == ["key-burst"]  # the others were not counted
+    clock.now += 1
+    assert exceeded(limiter.charge("k1", "a1")) == []
+
+
+def test_a_key_is_refused_past_its_minute_quota_until_the_next_minute(limiter, clock):
+    for n in range(5):
+        clock.now = MINUTE_START + n
+        assert exceeded(limiter.charge("k1", "a1")) == []
+    clock.now = MINUTE_START + 30.5
+    refused = limiter.charge("k1", "a1")
+    assert exceeded(refused) == ["key"] and refused[0].reset_s == 30
+    clock.now = MINUTE_START + 60
+    assert exceeded(limiter.charge("k1", "a1")) == []
+
+
+def test_the_keys_of_an_account_share_its_quota_but_not_each_others(limiter, clock):
+    for n in range(8):
+        clock.now = MINUTE_START + n
+        assert exceeded(limiter.charge(f"k{n % 2}", "a1")) == []
+    assert exceeded(limiter.charge("k2", "a1")) == ["account"]
+    assert exceeded(limiter.charge("k3", "a2")) == []  # another account
+
+
+def test_a_request_refused_for_its_key_does_not_use_its_accounts_quota(limiter, clock, counters):
+    for _ in range(10):
+        limiter.charge("k1", "a1")  # 3 admitted, then refused for the burst
+    assert len([ticket for ticket in counters.tickets if ticket.startswith("account:")]) == 3
+
+
+def test_a_full_window_is_refused_without_asking_the_database_again(limiter, counters):
+    for _ in range(4):
+        limiter.charge("k1", "a1")
+    calls = counters.calls
+    assert exceeded(limiter.charge("k1", "a1")) == ["key-burst"] and counters.calls == calls
+
+
+def test_a_key_over_its_minute_takes_no_more_tickets_in_later_seconds(limiter, counters, clock):
+    for n in range(6):
+        clock.now = MINUTE_START + n
+        limiter.charge("k1", "a1")
+    calls, tickets = counters.calls, len(counters.tickets)
+    clock.now = MINUTE_START + 7  # a new second: the burst's window has room, the minute's has not
+    refused = limiter.charge("k1", "a1")
+    assert exceeded(refused) == ["key"] and refused[0].reset_s == 53
+    assert (counters.calls, len(counters.tickets)) == (calls, tickets)
+
+
+def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them(counters, clock):
+    replicas = [RateLimiter(counters, LIMITS, b"s" * 32, clock) for _ in range(3)]
+    admitted = 0
+    for n in range(12):
+        clock.now = MINUTE_START + n  # one a second: only the minute's quota binds
+        admitted += not exceeded(replicas[n % 3].charge("k1", "a1"))
+    assert admitted == 5
+
+
+def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock):
+    many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
+    busy, late = RateLimiter(counters, many, b"s", clock), RateLimiter(counters, many, b"s", clock)
+    for _ in range(900):
+        busy.charge("k1", "a1")
+    calls = counters.calls
+    assert exceeded(late.charge("k1", "a1")) == []
+    assert counters.calls - calls <= 3 * 25  # about 2 log2(900) reads per policy, not 900 inserts
+    admitted = 1 + sum(not exceeded(late.charge("k1", "a1")) for _ in range(200))
+    assert admitted == 100
+
+
+def test_an_address_is_throttled_once_it_failed_as_often_as_allowed_and_is_stored_under_a_keyed_hash(
+        limiter, counters, clock):
+    assert limiter.address_throttled("203.0.113.9") is None
+    assert limiter.note_failure("203.0.113.9").remaining == 1
+    assert limiter.address_throttled("203.0.113.9") is None
+    assert limiter.note_failure("203.0.113.9").remaining == 0
+    throttled = limiter.address_throttled("203.0.113.9")
+    assert throttled.exceeded and throttled.remaining == 0
+    assert RateLimiter(counters, LIMITS, b"s" * 32, clock).address_throttled("203.0.113.9") is not None  # a replica
+    assert limiter.address_throttled("198.51.100.4") is None
+    assert not any("203.0.113.9" in ticket for ticket in counters.tickets)
+
+
+def test_when_the_counters_fail_requests_go_on_uncounted_logged_once_and_not_retried_for_a_pause(
+        limiter, clock, counters, caplog):
+    counters.unavailable = True
+    with caplog.at_level(logging.WARNING):
+        assert limiter.charge("k1", "a1") == ()
+        assert limiter.address_throttled("203.0.113.9") is None and limiter.note_failure("203.0.113.9") is None
+    assert counters.calls == 1  # the others did not wait for the database again
+    warnings = [r for r in caplog.records if "rate-limit counters unavailable" in r.getMessage()]
+    assert len(warnings) == 1 and "203.0.113.9" not in caplog.text and "k1" not in caplog.text
+    counters.unavailable = False
+    clock.now += FAIL_OPEN_PAUSE_S
+    assert exceeded(limiter.charge("k1", "a1")) == [] and limiter.charge("k1", "a1")[0].used == 2
