@@ -21,11 +21,12 @@ from kafka.structs import OffsetAndMetadata
 from pymongo.errors import PyMongoError
 
 from crm_platform import request_context
+from crm_platform.consumer_lag import LagReporter
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import CrmError
 from crm_platform.kafka_clients import StayInGroup, dead_letter_topic
 from crm_platform.liveness import reporting_to, still_working
-from crm_platform.metrics import CONSUMER_EVENTS_APPLIED, CONSUMER_EVENTS_DEAD_LETTERED, CONSUMER_LAG
+from crm_platform.metrics import CONSUMER_EVENTS_APPLIED, CONSUMER_EVENTS_DEAD_LETTERED
 from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class EventConsumer:
         self.dead_lettered = 0
         self._lag_every_s = lag_every_s
         self._next_lag_at = 0.0
-        self._lag_reported: set[tuple[str, str]] = set()  # (topic, partition) with a lag gauge of ours
+        self.lag = LagReporter(name)
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
@@ -77,7 +78,7 @@ class EventConsumer:
                     self.poll_once(consumer, stop)
                     if time.monotonic() >= self._next_lag_at:
                         self._next_lag_at = time.monotonic() + self._lag_every_s
-                        self.report_lag(consumer)
+                        self.lag.report(consumer)
             except Exception:  # the loop must outlive broker outages; it logs and reconnects
                 log.exception("consumer failed; reconnecting", extra={"consumer": self.name})
                 stop.wait(2.0)
@@ -120,27 +121,6 @@ class EventConsumer:
                 if stop.is_set():
                     break
         return handled
-
-    def report_lag(self, consumer: KafkaConsumer) -> dict[tuple[str, int], int]:
-        """Set the lag gauge of each assigned partition: its end offset minus our position (after a poll's
-        batch is handled, the position is what was committed). One ListOffsets request; a failure skips
-        a measurement and never stops consuming. Partitions no longer ours lose their gauge."""
-        try:
-            assigned = list(consumer.assignment())
-            ends = consumer.end_offsets(assigned, timeout_ms=5_000) if assigned else {}
-            positions = {tp: consumer.position(tp, timeout_ms=5_000) for tp in ends}
-            lags = {(tp.topic, tp.partition): max(0, end - positions[tp]) for tp, end in ends.items()
-                    if positions[tp] is not None}
-        except Exception:  # a rebalance or an outage between two calls: the next measurement tries again
-            log.debug("consumer lag not measured", exc_info=True, extra={"consumer": self.name})
-            return {}
-        for (topic, partition), lag in lags.items():
-            CONSUMER_LAG.labels(self.name, topic, str(partition)).set(lag)
-        reported = {(topic, str(partition)) for topic, partition in lags}
-        for topic, partition in self._lag_reported - reported:
-            CONSUMER_LAG.remove(self.name, topic, partition)
-        self._lag_reported = reported
-        return lags
 
     def _parsed_if_mine(self, record) -> EventEnvelope | MalformedEvent | object:
         """The record's envelope, or REPLAYED_FOR_ANOTHER: a dead letter replayed to the consumer that gave up on

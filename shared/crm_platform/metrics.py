@@ -45,6 +45,10 @@ CONSUMER_LAG = Gauge(
     "Events on a partition this consumer has not handled yet: the partition's end offset minus the "
     "consumer's position, measured periodically for the partitions assigned to it.",
     ["consumer", "topic", "partition"])
+DEAD_LETTERS_WAITING = Gauge(
+    "crm_dead_letter_messages",
+    "Messages kept in a dead-letter topic (end minus beginning offsets: a purge removes them), measured by the "
+    "consumers of its source topic with their lag.", ["topic"])
 
 JOBS_RUNNING = Gauge("crm_jobs_running", "Jobs this worker is running now.", ["kind"])
 JOB_ITEMS = Counter("crm_job_items", "Job items worked through, by outcome (succeeded or failed).", ["kind", "outcome"])

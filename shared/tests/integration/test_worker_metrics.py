@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.event_store import MongoEventStore
-from crm_platform.kafka_clients import ensure_topics, make_consumer, make_producer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.leases import Lease
 from crm_platform.metrics import serve_worker_metrics
 from crm_platform.outbox_relay import OutboxRelay
@@ -36,7 +36,7 @@ def scrape():
 
 def test_an_event_relayed_and_applied_shows_in_the_workers_metrics(infra, mongo_db, topic_namespace, scrape):
     topic = f"{topic_namespace}things"
-    ensure_topics(infra.kafka_bootstrap, [topic], partitions=2)
+    ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=2)
     store = MongoEventStore(mongo_db)
     store.ensure_indexes()
     relay = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),
@@ -56,6 +56,10 @@ def test_an_event_relayed_and_applied_shows_in_the_workers_metrics(infra, mongo_
     finally:
         relay.reset_producer()
 
+    poison = make_producer(infra.kafka_bootstrap, "test-poison")
+    poison.send(topic, key=b"x", value=b"{not json")  # dead-lettered at once
+    poison.flush()
+    poison.close()
     applied = []
     consumer = EventConsumer("things.metrics-test",
                              lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}metrics", [topic], "test"),
@@ -66,11 +70,14 @@ def test_an_event_relayed_and_applied_shows_in_the_workers_metrics(infra, mongo_
     thread.start()
     try:
         deadline = time.monotonic() + 45
-        while (len(applied) < 3 or scrape("crm_consumer_lag_events", consumer="things.metrics-test") is None) \
+        while (len(applied) < 3 or consumer.dead_lettered < 1
+               or scrape("crm_consumer_lag_events", consumer="things.metrics-test") is None) \
                 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)  # a lag measurement after the last commit
         assert scrape("crm_consumer_events_applied_total", consumer="things.metrics-test", topic=topic) == 3
+        assert scrape("crm_consumer_events_dead_lettered_total", consumer="things.metrics-test", topic=topic) == 1
+        assert scrape("crm_dead_letter_messages", topic=dead_letter_topic(topic)) == 1
         lags = {p: scrape("crm_consumer_lag_events", consumer="things.metrics-test", topic=topic, partition=p)
                 for p in ("0", "1")}
         assert lags == {"0": 0, "1": 0}

@@ -98,7 +98,7 @@ def test_the_kernel_metrics_have_these_names_and_labels():
     described = {m._name: (m._type, m._labelnames) for m in (
         metrics.HTTP_REQUESTS, metrics.HTTP_REQUEST_DURATION, metrics.OUTBOX_EVENTS_RELAYED, metrics.OUTBOX_BACKLOG,
         metrics.OUTBOX_OLDEST_AGE, metrics.CONSUMER_EVENTS_APPLIED, metrics.CONSUMER_EVENTS_DEAD_LETTERED,
-        metrics.CONSUMER_LAG, metrics.JOBS_RUNNING, metrics.JOB_ITEMS, metrics.JOBS_FINISHED)}
+        metrics.CONSUMER_LAG, metrics.DEAD_LETTERS_WAITING, metrics.JOBS_RUNNING, metrics.JOB_ITEMS, metrics.JOBS_FINISHED)}
     assert described == {
         "crm_http_requests": ("counter", ("service", "route", "method", "status")),
         "crm_http_request_duration_seconds": ("histogram", ("service", "route", "method", "status")),
@@ -108,6 +108,7 @@ def test_the_kernel_metrics_have_these_names_and_labels():
         "crm_consumer_events_applied": ("counter", ("consumer", "topic")),
         "crm_consumer_events_dead_lettered": ("counter", ("consumer", "topic")),
         "crm_consumer_lag_events": ("gauge", ("consumer", "topic", "partition")),
+        "crm_dead_letter_messages": ("gauge", ("topic",)),
         "crm_jobs_running": ("gauge", ("kind",)),
         "crm_job_items": ("counter", ("kind", "outcome")),
         "crm_jobs_finished": ("counter", ("kind", "status")),
