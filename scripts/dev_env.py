@@ -58,6 +58,7 @@ def main() -> int:
     values.update(secrets())
     values.update(addresses(registry.load(), os.environ))
     values["PYTHONUNBUFFERED"] = "1"
+    values["METRICS_ADDR"] = "127.0.0.1"  # the workers' metrics listeners, like the APIs, stay on this machine
     out = VAR / "dev.env"
     out.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     out.chmod(0o600)

@@ -38,10 +38,12 @@ class MetricsSettings(Schema):
     METRICS_TOKEN = fields.String(load_default=None, validate=validate.Length(min=16))
     # A worker serves its metrics on this port (0: not at all, the default; `make run` gives each its own).
     METRICS_PORT = fields.Integer(load_default=0, validate=validate.Range(min=0, max=65535))
+    # The address it listens on: every interface in a pod, 127.0.0.1 for `make run` (scripts/dev_env.py).
+    METRICS_ADDR = fields.String(load_default="0.0.0.0", validate=validate.Regexp(r"^[0-9A-Fa-f.:]{2,45}$"))
 
 
 def metrics_settings(environ: Mapping[str, str] | None = None) -> dict:
-    """METRICS_TOKEN and METRICS_PORT from the environment; ConfigurationError naming a bad one."""
+    """METRICS_TOKEN, METRICS_PORT and METRICS_ADDR from the environment; ConfigurationError naming a bad one."""
     return load_settings(MetricsSettings(), environ)
 
 

@@ -119,8 +119,8 @@ def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbe
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    metrics_port = load_or_exit(metrics_settings, "worker")["METRICS_PORT"]
-    metrics_server = serve_worker_metrics(metrics_port) if metrics_port else None
+    metrics = load_or_exit(metrics_settings, "worker")
+    metrics_server = serve_worker_metrics(metrics["METRICS_PORT"], metrics["METRICS_ADDR"]) if metrics["METRICS_PORT"] else None
     worker_loops = WorkerLoops(loops, stop)
     worker_loops.start()
     exit_code = supervise(worker_loops, stop, heartbeat_file, heartbeat_every_s if heartbeat_file else 1.0,

@@ -115,6 +115,7 @@ def test_a_worker_given_a_metrics_port_serves_its_metrics_there_until_it_stops(m
 
     port = free_ports(1)[0]
     monkeypatch.setenv("METRICS_PORT", str(port))
+    monkeypatch.setenv("METRICS_ADDR", "127.0.0.1")
     scraped = []
 
     def scrape_once(stop):  # a loop that ends: the worker stops with exit code 1 once it has scraped
