@@ -100,3 +100,21 @@ def test_a_relay_standing_by_exports_no_backlog_of_its_own(mongo_db, topic_names
     assert relay.publish_pending() == 0  # standing by
     assert scrape("crm_outbox_backlog_commits", topic=topic) is None
     assert scrape("crm_outbox_oldest_age_seconds", topic=topic) is None
+
+
+def test_a_backlog_larger_than_a_batch_is_counted_whole(infra, mongo_db, topic_namespace, scrape):
+    topic = f"{topic_namespace}big"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    for aggregate in "abcde":
+        store.append([event(aggregate, 1)])
+    relay = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),
+                        Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=2)
+    try:
+        assert relay.publish_pending() == 2
+        assert scrape("crm_outbox_backlog_commits", topic=topic) == 5  # before this batch went out
+        assert relay.publish_pending() == 2
+        assert scrape("crm_outbox_backlog_commits", topic=topic) == 3
+    finally:
+        relay.reset_producer()
