@@ -72,3 +72,13 @@ def test_a_given_metrics_directory_loses_the_last_runs_files_and_stays(tmp_path)
     environ = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     assert prepare_metrics_directory("contacts", environ) == (tmp_path, False)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_worker_that_exits_has_its_live_gauges_dropped_and_its_counts_kept(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_4242.db", "gauge_liveall_4242.db", "counter_4242.db", "gauge_livesum_4343.db"):
+        (tmp_path / name).write_bytes(b"")
+    settings_for("contacts")["child_exit"](server=None, worker=SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
