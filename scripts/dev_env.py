@@ -14,26 +14,37 @@ REPO = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("CRM_VAR_DIR", REPO / "var"))
 
 
+SECRETS = {  # name -> how to make one
+    "INTERNAL_TOKEN": lambda: base64.urlsafe_b64encode(os.urandom(24)).decode(),
+    "MASTER_KEY": lambda: base64.b64encode(os.urandom(32)).decode(),
+    "METRICS_TOKEN": lambda: base64.urlsafe_b64encode(os.urandom(24)).decode(),  # what a local Prometheus sends
+}
+
+
 def secrets() -> dict[str, str]:
-    """Development secrets, generated on first use; wiping var/ forgets them together with the data."""
+    """Development secrets, generated on first use (one added later is added to the file, the others kept);
+    wiping var/ forgets them together with the data."""
     path = VAR / "secrets.env"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            f"INTERNAL_TOKEN={base64.urlsafe_b64encode(os.urandom(24)).decode()}\n"
-            f"MASTER_KEY={base64.b64encode(os.urandom(32)).decode()}\n"
-        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = dict(line.split("=", 1) for line in path.read_text().split()) if path.exists() else {}
+    if missing := [name for name in SECRETS if name not in kept]:
+        kept.update({name: SECRETS[name]() for name in missing})
+        path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()))
         path.chmod(0o600)
-    return dict(line.split("=", 1) for line in path.read_text().split())
+    return kept
 
 
 def addresses(services: registry.Registry, environ: Mapping[str, str]) -> dict[str, str]:
     """<NAME>_BIND of every service (its registry port on 127.0.0.1, or <NAME>_BIND / <NAME>_PORT from the
-    environment) and <NAME>_URL of each service behind the gateway, pointing at that address."""
+    environment), <NAME>_URL of each service behind the gateway, pointing at that address, and
+    <NAME>_WORKER_METRICS_PORT of each worker (the registry's, or that variable from the environment)."""
     values = {}
     for service in services.services:
         port = environ.get(service.port_variable, str(service.port))
         bind = values[service.bind_variable] = environ.get(service.bind_variable, f"127.0.0.1:{port}")
+        if service.worker_metrics_port is not None:
+            variable = service.worker_metrics_port_variable
+            values[variable] = environ.get(variable, str(service.worker_metrics_port))
         if not service.public:
             host, _, port = bind.rpartition(":")
             values[service.url_variable] = f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
@@ -47,6 +58,7 @@ def main() -> int:
     values.update(secrets())
     values.update(addresses(registry.load(), os.environ))
     values["PYTHONUNBUFFERED"] = "1"
+    values["METRICS_ADDR"] = "127.0.0.1"  # the workers' metrics listeners, like the APIs, stay on this machine
     out = VAR / "dev.env"
     out.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     out.chmod(0o600)

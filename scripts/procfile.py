@@ -13,11 +13,13 @@ VAR = Path(os.environ.get("CRM_VAR_DIR", REPO / "var"))
 
 
 def command(service: registry.Service, process: registry.Process) -> str:
-    """The shell command honcho runs for one process; an api binds to ${<NAME>_BIND} from var/dev.env."""
+    """The shell command honcho runs for one process; an api binds to ${<NAME>_BIND} from var/dev.env, a worker
+    serves its metrics on ${<NAME>_WORKER_METRICS_PORT} from there."""
     if process.kind == "api":
         return (f"gunicorn -c services/{service.name}/gunicorn.conf.py --bind ${{{service.bind_variable}}} "
                 f"'{process.target}'")
-    return f"python -m {process.target}"
+    # env: keep_running.py runs the command itself, without a shell to read an assignment
+    return f"env METRICS_PORT=${{{service.worker_metrics_port_variable}}} python -m {process.target}"
 
 
 def kept_running(name: str, line: str) -> str:

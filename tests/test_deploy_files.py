@@ -504,6 +504,39 @@ def test_each_service_behind_the_gateway_accepts_only_the_gateway():
         assert sources == {gateway_api}, f"NetworkPolicy {found[0]['metadata']['name']}: {api} accepts {sources}"
 
 
+def _pod_annotations(w: Workload) -> dict:
+    (doc,) = [d for _, d in k8s_objects("Deployment") if d["metadata"]["name"] == w.name]
+    return doc["spec"]["template"]["metadata"].get("annotations", {})
+
+
+@pytest.mark.parametrize("w", K8S_DEPLOYMENTS, ids=_ids(K8S_DEPLOYMENTS))
+def test_each_deployment_is_scraped_where_it_serves_its_metrics(w):
+    """An API serves /metrics on its own port to METRICS_TOKEN; a worker on METRICS_PORT (crm_platform.metrics)."""
+    annotations = _pod_annotations(w)
+    assert annotations.get("prometheus.io/scrape") == "true", f"{w.where}: no prometheus.io/scrape annotation"
+    assert annotations.get("prometheus.io/path") == "/metrics", f"{w.where}: prometheus.io/path is not /metrics"
+    if w.process == "api":
+        port = w.service.bind_port(w.env)
+        assert "METRICS_TOKEN" in w.env, f"{w.where}: no METRICS_TOKEN: its /metrics would answer 404"
+    else:
+        port = int(w.env.get("METRICS_PORT") or 0)
+        assert port, f"{w.where}: no METRICS_PORT: the worker would serve no metrics"
+        assert _container_port(w.raw, "metrics") == port, f"{w.where}: no container port `metrics` = {port}"
+    assert annotations.get("prometheus.io/port") == str(port), f"{w.where}: prometheus.io/port is not {port}"
+
+
+def test_prometheus_reaches_the_metrics_of_every_process_but_is_kept_off_the_public_api():
+    """The scrape policy admits Prometheus alone, on the metric ports, and does not select the gateway (a pod any
+    policy selects is closed to every source no policy names: the gateway's clients)."""
+    (policy,) = [d for _, d in k8s_objects("NetworkPolicy") if d["metadata"]["name"] == "scraped-by-prometheus"]
+    expressions = {e["key"]: (e["operator"], set(e["values"])) for e in policy["spec"]["podSelector"]["matchExpressions"]}
+    public_api = registry.load().public.process("api").name
+    assert expressions == {"app.kubernetes.io/component": ("In", set(PROCESS_KINDS)), NAME_LABEL: ("NotIn", {public_api})}
+    (rule,) = policy["spec"]["ingress"]
+    assert [f["podSelector"]["matchLabels"] for f in rule["from"]] == [{NAME_LABEL: "prometheus"}]
+    assert {p["port"] for p in rule["ports"]} == {"http", "metrics"}
+
+
 def test_kustomization_lists_every_manifest_and_image():
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])

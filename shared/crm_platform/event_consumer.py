@@ -21,10 +21,12 @@ from kafka.structs import OffsetAndMetadata
 from pymongo.errors import PyMongoError
 
 from crm_platform import request_context
+from crm_platform.consumer_lag import LagReporter
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import CrmError
 from crm_platform.kafka_clients import StayInGroup, dead_letter_topic
 from crm_platform.liveness import reporting_to, still_working
+from crm_platform.metrics import CONSUMER_EVENTS_APPLIED, CONSUMER_EVENTS_DEAD_LETTERED
 from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_delay_s: float = 0.2,
         batch_context: BatchContext | None = None,
+        lag_every_s: float = 15.0,
     ) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
@@ -61,6 +64,9 @@ class EventConsumer:
         self._batch_context = batch_context
         self.processed = 0
         self.dead_lettered = 0
+        self._lag_every_s = lag_every_s
+        self._next_lag_at = 0.0
+        self.lag = LagReporter(name)
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
@@ -70,6 +76,9 @@ class EventConsumer:
                 consumer = self._consumer_factory()
                 while not stop.is_set():
                     self.poll_once(consumer, stop)
+                    if time.monotonic() >= self._next_lag_at:
+                        self._next_lag_at = time.monotonic() + self._lag_every_s
+                        self.lag.report(consumer)
             except Exception:  # the loop must outlive broker outages; it logs and reconnects
                 log.exception("consumer failed; reconnecting", extra={"consumer": self.name})
                 stop.wait(2.0)
@@ -157,6 +166,7 @@ class EventConsumer:
                 with request_context.tracing(trace):
                     self._handler(envelope)
                 self.processed += 1
+                CONSUMER_EVENTS_APPLIED.labels(self.name, record.topic).inc()
                 return True
             except Exception as exc:  # an outage is waited out; anything else is retried a few times, then dead-lettered
                 if is_transient(exc):
@@ -184,6 +194,7 @@ class EventConsumer:
         future = self._producer.send(dead_letter_topic(record.topic), key=record.key, value=record.value, headers=headers)
         future.get(timeout=30)  # raises if Kafka refuses: then nothing is committed and it is retried
         self.dead_lettered += 1
+        CONSUMER_EVENTS_DEAD_LETTERED.labels(self.name, record.topic).inc()
         log.error("event dead-lettered", extra=_where(record, error))
 
 

@@ -291,5 +291,6 @@ class MongoEventStore(EventStore):
 
 def _notice(commit: dict) -> dict:
     """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits."""
-    return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "events")}
+    # recorded_at: the relay reports the age of the oldest waiting commit from its notices (crm_platform.metrics)
+    return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "recorded_at", "events")}
 

@@ -20,6 +20,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import NotFound
+from crm_platform.metrics import JOB_ITEMS, JOBS_FINISHED, JOBS_RUNNING
 from crm_platform.outages import is_transient
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,14 @@ class JobRunner:
 
     def run_job(self, job: dict, stop: threading.Event) -> str:
         """Work through the job's items from where it stands; return its final status."""
+        running = JOBS_RUNNING.labels(job["kind"])
+        running.inc()
+        try:
+            return self._work_through(job, stop)
+        finally:
+            running.dec()
+
+    def _work_through(self, job: dict, stop: threading.Event) -> str:
         step = self._steps[job["kind"]]
         progress = {k: job[k] for k in ("processed", "succeeded", "failed", "errors")}
         progress["counts"] = dict(job.get("counts") or {})
@@ -137,10 +146,12 @@ class JobRunner:
                 for name, value in (self._run_item(step, job, index, stop) or {}).items():
                     progress["counts"][name] = progress["counts"].get(name, 0) + value
                 progress["succeeded"] += 1
+                JOB_ITEMS.labels(job["kind"], "succeeded").inc()
             except _Stopped:
                 return "running"
             except Exception as exc:  # one bad item never stops the job: it is reported with its reason
                 progress["failed"] += 1
+                JOB_ITEMS.labels(job["kind"], "failed").inc()
                 if len(progress["errors"]) < MAX_ERRORS_KEPT:
                     progress["errors"].append({"item": index, "error": str(getattr(exc, "detail", exc))})
             progress["processed"] = index + 1
@@ -182,6 +193,7 @@ class JobRunner:
                                                          status=status), job, stop)
         except _Stopped:
             return "running"  # resumed elsewhere from its last recorded progress (steps are idempotent)
+        JOBS_FINISHED.labels(job["kind"], status).inc()
         log.info("job finished", extra={"job": job["_id"], "status": status, **{k: progress[k] for k in ("processed", "failed")}})
         return status
 

@@ -42,6 +42,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
+from crm_platform.metrics import OUTBOX_BACKLOG, OUTBOX_EVENTS_RELAYED, OUTBOX_OLDEST_AGE
 from crm_platform.mongo import FEW_IDS
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class OutboxRelay:
         if not self._lease.acquire_or_renew():
             self.mark_published()  # another relay takes over: leave it nothing to send again
             self._standing_by = True
+            self._forget_backlog()  # the lease holder reports it; a stale figure here would mislead
             return 0
         self._standing_by = False
         if time.monotonic() >= self._next_sweep:
@@ -88,6 +90,7 @@ class OutboxRelay:
         # No sort: FerretDB would decode the whole backlog to sort it; per-aggregate order comes from
         # the predecessor check, which sends an earlier commit of the same aggregate first.
         notices = list(self._store.outbox.find({}).limit(self._batch_size))
+        self._report_backlog(notices)
         batch: list[dict] = []
         for notice in notices:
             self._hold_lease()
@@ -104,6 +107,7 @@ class OutboxRelay:
             if commit["_id"] in refused:
                 self._set_aside(commit, refused[commit["_id"]])
         ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
+        OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
         self._store.outbox.delete_many({"_id": {"$in": ids}})
         for commit_id in ids:
             self._remember_published(commit_id)
@@ -111,6 +115,24 @@ class OutboxRelay:
         if len(self._unmarked) >= self._mark_every:
             self.mark_published()
         return len(batch)
+
+    def _report_backlog(self, notices: list[dict]) -> None:
+        """The backlog and the age of its oldest commit, from the notices just read: no query of its own
+        unless the batch is full (then the notices are counted by the collection's estimate)."""
+        waiting = len(notices)
+        if waiting >= self._batch_size:
+            waiting = max(waiting, self._store.outbox.estimated_document_count())
+        recorded = [_aware(n["recorded_at"]) for n in notices if n.get("recorded_at") is not None]
+        OUTBOX_BACKLOG.labels(self._topic).set(waiting)
+        OUTBOX_OLDEST_AGE.labels(self._topic).set(
+            max(0.0, (datetime.now(timezone.utc) - min(recorded)).total_seconds()) if recorded else 0.0)
+
+    def _forget_backlog(self) -> None:
+        for gauge in (OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE):
+            try:
+                gauge.remove(self._topic)
+            except KeyError:  # never reported by this relay
+                pass
 
     def mark_published(self) -> None:
         """Set `published` on the commits sent since the last time.
@@ -148,10 +170,11 @@ class OutboxRelay:
         cutoff = datetime.now(timezone.utc) - self._sweep_grace
         found = 0
         orphans = self._store.commits.find({"published": False, "unsendable": {"$exists": False},
-                                            "recorded_at": {"$lt": cutoff}}, {"position": 1})
+                                            "recorded_at": {"$lt": cutoff}}, {"position": 1, "recorded_at": 1})
         for commit in orphans:
             if self._store.outbox.update_one(
-                {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"]}}, upsert=True
+                {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"],
+                                                          "recorded_at": commit.get("recorded_at")}}, upsert=True
             ).upserted_id is not None:
                 found += 1
             still_working()  # on FerretDB this reads the whole event store: it may outlast the stuck-loop bound
@@ -276,6 +299,11 @@ class OutboxRelay:
             log.exception("could not mark the last commits published", extra={"topic": self._topic})
         self.reset_producer()
         self._lease.release()
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as UTC-aware (a client without tz_aware=True reads it naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 class RelayError(RuntimeError):

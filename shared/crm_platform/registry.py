@@ -16,6 +16,7 @@ SETTING = re.compile(r"^[A-Z][A-Z0-9_]*$")
 TOPIC = re.compile(r"^[a-z][a-z0-9._-]*$")
 API_TARGET = re.compile(r"^[a-z_][a-z0-9_.]*:[A-Za-z_]\w*(\(\))?$")  # module:app or module:factory()
 WORKER_TARGET = re.compile(r"^[a-z_][a-z0-9_.]*$")
+WORKER_METRICS_PORT_OFFSET = 1000  # locally a worker serves its metrics on its service's port + this (8101 -> 9101)
 
 
 class RegistryError(ValueError):
@@ -64,6 +65,16 @@ class Service:
     def port_variable(self) -> str:
         """The variable that moves this service to another port locally, e.g. CONTACTS_PORT."""
         return f"{self.variable_prefix}_PORT"
+
+    @property
+    def worker_metrics_port(self) -> int | None:
+        """Where the local dev environment has this service's worker serve its metrics (None: no worker)."""
+        return self.port + WORKER_METRICS_PORT_OFFSET if any(p.kind == "worker" for p in self.processes) else None
+
+    @property
+    def worker_metrics_port_variable(self) -> str:
+        """The variable of the local dev environment giving its worker's METRICS_PORT, e.g. CONTACTS_WORKER_METRICS_PORT."""
+        return f"{self.variable_prefix}_WORKER_METRICS_PORT"
 
     def process(self, kind: str) -> Process:
         """This service's process of that kind (KeyError if it has none)."""
@@ -207,8 +218,13 @@ def _check_across(services: list[Service], problems: list[str]) -> None:
             problems.append(f"services.{s.name}: the public service routes to the others; it has no routes or jobs")
         if JOBS_PREFIX in s.routes:
             problems.append(f"services.{s.name}.routes: {JOBS_PREFIX!r} is not a route; set jobs = true instead")
+    for s in services:
+        if s.worker_metrics_port is not None and s.worker_metrics_port > 65535:
+            problems.append(f"services.{s.name}.port: its worker's metrics port ({s.worker_metrics_port}, the port "
+                            f"+ {WORKER_METRICS_PORT_OFFSET}) is above 65535")
     for what, claims in (
-        ("port", [(s.port, s.name) for s in services]),
+        ("port", [(s.port, s.name) for s in services]
+         + [(s.worker_metrics_port, f"{s.name}-worker metrics") for s in services if s.worker_metrics_port]),
         ("route", [(r, s.name) for s in services for r in s.routes]),
         ("topic", [(t, s.name) for s in services for t in s.produces]),
         ("db_setting", [(s.db_setting, s.name) for s in services]),

@@ -28,11 +28,27 @@ class Base64Key(fields.String):
         return raw
 
 
-class PlatformSettings(Schema):
-    """Variables every service reads; services subclass it to add their own."""
+class MetricsSettings(Schema):
+    """Where a process serves its Prometheus metrics; read by the kernel itself (web.py, worker_runtime.py)."""
 
     class Meta:
         unknown = EXCLUDE
+
+    # An API serves /metrics only to `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off (404).
+    METRICS_TOKEN = fields.String(load_default=None, validate=validate.Length(min=16))
+    # A worker serves its metrics on this port (0: not at all, the default; `make run` gives each its own).
+    METRICS_PORT = fields.Integer(load_default=0, validate=validate.Range(min=0, max=65535))
+    # The address it listens on: every interface in a pod, 127.0.0.1 for `make run` (scripts/dev_env.py).
+    METRICS_ADDR = fields.String(load_default="0.0.0.0", validate=validate.Regexp(r"^[0-9A-Fa-f.:]{2,45}$"))
+
+
+def metrics_settings(environ: Mapping[str, str] | None = None) -> dict:
+    """METRICS_TOKEN, METRICS_PORT and METRICS_ADDR from the environment; ConfigurationError naming a bad one."""
+    return load_settings(MetricsSettings(), environ)
+
+
+class PlatformSettings(MetricsSettings):
+    """Variables every service reads; services subclass it to add their own."""
 
     MONGO_URI = fields.String(required=True, validate=validate.Regexp(r"^mongodb(\+srv)?://"))
     KAFKA_BOOTSTRAP_SERVERS = fields.String(required=True, validate=validate.Length(min=3))

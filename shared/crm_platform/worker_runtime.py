@@ -8,6 +8,9 @@ long work says `still_working()`. A loop that does none of these for
 `stuck_after_s` (a handler blocked on a lock, a poll wedged in the client) is
 stuck: the heartbeat is withheld until it moves again, so the probes restart a
 worker that would otherwise look alive forever. A loop that ends stops the worker.
+
+With METRICS_PORT set, the worker serves its metrics (crm_platform.metrics: relay, consumers, jobs)
+over HTTP on that port for Prometheus to scrape, next to the heartbeat.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from pathlib import Path
 from typing import Callable
 
 from crm_platform.liveness import DEFAULT_STUCK_AFTER_S, LoopStop, reporting_to
+from crm_platform.metrics import serve_worker_metrics
+from crm_platform.settings import load_or_exit, metrics_settings
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +119,15 @@ def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbe
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
+    metrics = load_or_exit(metrics_settings, "worker")
+    metrics_server = serve_worker_metrics(metrics["METRICS_PORT"], metrics["METRICS_ADDR"]) if metrics["METRICS_PORT"] else None
     worker_loops = WorkerLoops(loops, stop)
     worker_loops.start()
     exit_code = supervise(worker_loops, stop, heartbeat_file, heartbeat_every_s if heartbeat_file else 1.0,
                           stuck_after_s)
     worker_loops.join(timeout_s=15)
+    if metrics_server is not None:
+        metrics_server.shutdown()
+        metrics_server.server_close()
     log.info("worker stopped")
     return exit_code

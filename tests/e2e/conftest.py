@@ -26,20 +26,23 @@ class System:
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen] = {}
         self.gateway_url = ""
+        self.metrics_urls: dict[str, str] = {}  # process name -> its /metrics (an api's needs METRICS_TOKEN)
 
-    def start(self, name: str, args: list[str]) -> None:
+    def start(self, name: str, args: list[str], env: dict | None = None) -> None:
         log = open(self.log_dir / f"{name}.log", "wb")
-        self.procs[name] = subprocess.Popen(args, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.procs[name] = subprocess.Popen(args, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
                                             cwd=REPO, start_new_session=True)
 
     def run(self, process: registry.Process, port: int) -> None:
-        """Start one registry process: an api under gunicorn on `port`, a worker with python -m."""
+        """Start one registry process: an api under gunicorn on `port`, a worker with python -m serving its
+        metrics on `port`."""
+        self.metrics_urls[process.name] = f"http://127.0.0.1:{port}/metrics"
         if process.kind == "api":
             config = str(REPO / f"services/{process.service}/gunicorn.conf.py")
             self.start(process.name, [sys.executable, "-m", "gunicorn", "-c", config,
                                       "--bind", f"127.0.0.1:{port}", "--workers", "1", process.target])
         else:
-            self.start(process.name, [sys.executable, "-m", process.target])
+            self.start(process.name, [sys.executable, "-m", process.target], {**self.env, "METRICS_PORT": str(port)})
 
     def wait_ready(self, url: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
@@ -88,17 +91,18 @@ def system(infra, tmp_path_factory, mongo_client):
     suffix = os.urandom(4).hex()
     services = registry.load()
     # one call: ports chosen by separate calls can be the same (each is free when it is picked)
-    ports = dict(zip((service.name for service in services.services), free_ports(len(services.services))))
+    ports = dict(zip((p.name for p in services.processes), free_ports(len(services.processes))))
     env = {
         **os.environ,
         "MONGO_URI": infra.mongo_uri,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "KAFKA_TOPIC_NAMESPACE": f"e2e-{suffix}.",
         "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
+        "METRICS_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"e2e_{suffix}_keys",
         **{s.db_setting: f"e2e_{suffix}_{s.name.replace('-', '_')}" for s in services.services},
-        **{s.url_variable: f"http://127.0.0.1:{ports[s.name]}" for s in services.upstreams},
+        **{s.url_variable: f"http://127.0.0.1:{ports[s.process('api').name]}" for s in services.upstreams},
         "LOG_LEVEL": "INFO",
         # The suites send requests faster than one small business would, and the fuzzer hundreds without a key
         # (all from 127.0.0.1): limits far above that, so that none is refused; the limits themselves are
@@ -108,11 +112,11 @@ def system(infra, tmp_path_factory, mongo_client):
     system = System(env, tmp_path_factory.mktemp("logs"))
     try:
         for process in services.processes:
-            system.run(process, ports[process.service])
+            system.run(process, ports[process.name])
         # Every api, not only the gateway's: a test's first call must not race a service still starting.
         for service in services.services:
-            system.wait_ready(f"http://127.0.0.1:{ports[service.name]}/readyz")
-        system.gateway_url = f"http://127.0.0.1:{ports[services.public.name]}"
+            system.wait_ready(f"http://127.0.0.1:{ports[service.process('api').name]}/readyz")
+        system.gateway_url = f"http://127.0.0.1:{ports[services.public.process('api').name]}"
         yield system
     finally:
         system.stop()

@@ -175,3 +175,27 @@ def test_a_job_waits_a_real_database_outage_out_and_ends_done_with_no_item_faile
     assert outage.turned_away >= 6, "the client kept trying through both outages"
     waited = [r for r in caplog.records if "waits out an outage" in r.getMessage()]
     assert len(waited) >= 2, "each outage was seen and waited out"
+
+
+def test_a_jobs_progress_shows_in_the_workers_metrics(store):
+    """Items done by outcome, jobs running while they run, jobs finished by status (crm_platform.metrics)."""
+    from prometheus_client import REGISTRY
+
+    kind = f"metrics-demo-{time.monotonic_ns()}"  # a kind of this test alone: the registry is the process's
+    running_during = []
+
+    def step(job, item):
+        running_during.append(REGISTRY.get_sample_value("crm_jobs_running", {"kind": kind}))
+        if item == "bad":
+            raise ValueError("cannot do bad")
+
+    store.submit("acct-1", kind, ["a", "bad", "c"], {})
+    runner = JobRunner(store, {kind: step}, save_every_s=0)
+    assert runner.run_job(store.claim_next([kind], runner.owner, timedelta(seconds=60)), threading.Event()) == "done"
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, {"kind": kind, **labels})
+
+    assert running_during == [1, 1, 1] and value("crm_jobs_running") == 0
+    assert (value("crm_job_items_total", outcome="succeeded"), value("crm_job_items_total", outcome="failed")) == (2, 1)
+    assert value("crm_jobs_finished_total", status="done") == 1

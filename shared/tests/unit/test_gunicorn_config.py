@@ -1,7 +1,10 @@
 """One gunicorn configuration for every service: port and app from the registry, overrides from the environment."""
+import os
+from pathlib import Path
+
 import pytest
 
-from crm_platform.gunicorn_config import settings_for
+from crm_platform.gunicorn_config import prepare_metrics_directory, settings_for
 
 
 def test_a_service_listens_on_its_registry_port_and_serves_its_registry_app(monkeypatch):
@@ -45,3 +48,37 @@ def test_gunicorn_access_lines_with_query_strings_are_not_logged(capsys):
             logger = logging.getLogger(name)
             logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
     assert "louise" not in written and "Booting worker" in written
+
+
+def test_without_a_metrics_directory_each_run_gets_a_fresh_one_removed_at_exit(monkeypatch, tmp_path):
+    """`make run` and the e2e system set no PROMETHEUS_MULTIPROC_DIR: the master makes one for its workers."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored (unset) after the test
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    for name, value in {"CONTACTS_URL": "http://127.0.0.1:8101", "MONGO_URI": "mongodb://127.0.0.1:1/",
+                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INTERNAL_TOKEN": "x" * 16}.items():
+        monkeypatch.setenv(name, value)
+    settings = settings_for("gateway")
+    settings["on_starting"](server=None)
+    made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert made.is_dir() and made.parent == tmp_path and made.name.startswith("gateway-metrics-")
+    settings["on_exit"](server=None)
+    assert not made.exists()
+
+
+def test_a_given_metrics_directory_loses_the_last_runs_files_and_stays(tmp_path):
+    (tmp_path / "counter_4242.db").write_bytes(b"stale")
+    (tmp_path / "keep.txt").write_text("not ours")
+    environ = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    assert prepare_metrics_directory("contacts", environ) == (tmp_path, False)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_a_worker_that_exits_has_its_live_gauges_dropped_and_its_counts_kept(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_4242.db", "gauge_liveall_4242.db", "counter_4242.db", "gauge_livesum_4343.db"):
+        (tmp_path / name).write_bytes(b"")
+    settings_for("contacts")["child_exit"](server=None, worker=SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]

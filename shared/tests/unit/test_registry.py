@@ -61,6 +61,9 @@ def test_a_new_entry_is_a_new_upstream_with_its_routes_and_jobs():
 @pytest.mark.parametrize("change, expected", [
     (("port = 8102", 'port = "8102"'), "services.billing.port: must be an integer from 1024 to 65535, got '8102'"),
     (("port = 8102", "port = 8080"), "port 8080 is claimed by gateway and billing"),
+    (("port = 8102", "port = 9080"), "port 9080 is claimed by billing and gateway-worker metrics"),
+    (("port = 8102", "port = 65000"), "services.billing.port: its worker's metrics port (66000, the port + 1000) "
+                                      "is above 65535"),
     (('routes = ["invoices"]', 'routes = ["invoices", "jobs"]'), "'jobs' is not a route; set jobs = true instead"),
     (('routes = ["invoices"]', 'routes = ["Invoices"]'), "services.billing.routes: must be a list of lowercase"),
     (('"billing.events"', '"accounts.events"'), "topic 'accounts.events' is claimed by gateway and billing"),

@@ -94,3 +94,44 @@ def test_a_loop_that_dies_stops_the_worker_with_exit_code_1(tmp_path):
     loops.start()
     assert supervise(loops, stop, str(tmp_path / "heartbeat"), every_s=BEAT_EVERY_S, stuck_after_s=STUCK_AFTER_S) == 1
     assert stop.is_set()
+
+
+@pytest.fixture
+def signal_handlers():
+    """run_loops installs its SIGTERM/SIGINT handlers: pytest's come back after the test."""
+    import signal
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def test_a_worker_given_a_metrics_port_serves_its_metrics_there_until_it_stops(monkeypatch, signal_handlers):
+    import requests
+    from devinfra.ports import free_ports
+
+    from crm_platform.worker_runtime import run_loops
+
+    port = free_ports(1)[0]
+    monkeypatch.setenv("METRICS_PORT", str(port))
+    monkeypatch.setenv("METRICS_ADDR", "127.0.0.1")
+    scraped = []
+
+    def scrape_once(stop):  # a loop that ends: the worker stops with exit code 1 once it has scraped
+        scraped.append(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5))
+
+    assert run_loops({"scrape": scrape_once}, heartbeat_every_s=0.05) == 1
+    assert scraped[0].status_code == 200 and "crm_outbox_events_relayed_total" in scraped[0].text
+    with pytest.raises(requests.ConnectionError):  # the listener is closed with the worker
+        requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+
+
+def test_without_a_metrics_port_a_worker_listens_on_nothing(monkeypatch, signal_handlers):
+    from crm_platform.worker_runtime import run_loops
+
+    monkeypatch.delenv("METRICS_PORT", raising=False)
+    served = []
+    monkeypatch.setattr("crm_platform.worker_runtime.serve_worker_metrics", served.append)
+    assert run_loops({"ends": lambda stop: None}, heartbeat_every_s=0.05) == 1
+    assert served == []

@@ -1,0 +1,66 @@
+"""Every Prometheus metric the kernel records, named once here, and the worker's metrics listener.
+
+The APIs record requests (crm_platform.web_metrics serves them at /metrics, summed over gunicorn's
+workers); the shared loops record what they do: the outbox relay, the event consumers, the job runner.
+A service gets all of them by being built on the kernel. Labels hold route templates, topic, consumer,
+job kind and partition names only: never a raw path, an id or anything a person typed (cardinality,
+and personal data must not reach the monitoring system, which erasure does not reach).
+"""
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+# Latency buckets for an API: a few ms for a cached read up to the gateway's 60 s timeout.
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+HTTP_REQUESTS = Counter(
+    "crm_http_requests", "Requests answered by an API, by route template, method and status.",
+    ["service", "route", "method", "status"])
+HTTP_REQUEST_DURATION = Histogram(
+    "crm_http_request_duration_seconds", "Time an API took to answer, by route template, method and status.",
+    ["service", "route", "method", "status"], buckets=REQUEST_BUCKETS)
+
+OUTBOX_EVENTS_RELAYED = Counter(
+    "crm_outbox_events_relayed", "Events the outbox relay sent to Kafka and the broker acknowledged.", ["topic"])
+OUTBOX_BACKLOG = Gauge(
+    "crm_outbox_backlog_commits",
+    "Commits waiting in the outbox when the relay last looked (counted exactly up to its batch size, "
+    "estimated above it); exported by the relay that holds the lease only.", ["topic"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "crm_outbox_oldest_age_seconds",
+    "Age of the oldest commit the relay found waiting when it last looked (0 when none); "
+    "exported by the relay that holds the lease only.", ["topic"])
+
+CONSUMER_EVENTS_APPLIED = Counter(
+    "crm_consumer_events_applied", "Events a consumer applied (its handler returned).", ["consumer", "topic"])
+CONSUMER_EVENTS_DEAD_LETTERED = Counter(
+    "crm_consumer_events_dead_lettered", "Events a consumer gave up on and sent to <topic>.dead-letter.",
+    ["consumer", "topic"])
+CONSUMER_LAG = Gauge(
+    "crm_consumer_lag_events",
+    "Events on a partition this consumer has not handled yet: the partition's end offset minus the "
+    "consumer's position, measured periodically for the partitions assigned to it.",
+    ["consumer", "topic", "partition"])
+DEAD_LETTERS_WAITING = Gauge(
+    "crm_dead_letter_messages",
+    "Messages kept in a dead-letter topic (end minus beginning offsets: a purge removes them), measured by the "
+    "consumers of its source topic with their lag.", ["topic"])
+
+JOBS_RUNNING = Gauge("crm_jobs_running", "Jobs this worker is running now.", ["kind"])
+JOB_ITEMS = Counter("crm_job_items", "Job items worked through, by outcome (succeeded or failed).", ["kind", "outcome"])
+JOBS_FINISHED = Counter("crm_jobs_finished", "Jobs that ended here, by final status (done or cancelled).",
+                        ["kind", "status"])
+
+
+def serve_worker_metrics(port: int, addr: str = "0.0.0.0"):
+    """Serve this process's metrics at http://<addr>:<port>/metrics from a daemon thread; the server (to shut down).
+
+    A worker is one process, so the default registry (with its process and GC metrics) is all there is.
+    """
+    server, _thread = start_http_server(port, addr=addr, registry=REGISTRY)
+    log.info("serving metrics", extra={"port": server.server_port})
+    return server
