@@ -1,0 +1,75 @@
+"""The only place that builds real adapters for the billing service (lazily, per process)."""
+from __future__ import annotations
+
+from functools import cached_property
+
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
+from crm_platform.leases import Lease
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.mongo import MongoConnection
+from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+
+from billing import config
+from billing.service_layer import dispatch
+from billing.service_layer.unit_of_work import UnitOfWork
+
+
+class Container:
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
+
+    @property
+    def db(self):
+        return self.mongo.database(self.settings["BILLING_DB"])
+
+    @property
+    def event_store(self) -> MongoEventStore:
+        return MongoEventStore(self.db)
+
+    @cached_property
+    def cipher(self) -> PersonalDataCipher:
+        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
+        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
+
+    @cached_property
+    def codec(self) -> EventCodec:
+        """Decodes (and encodes) every event this service stores and publishes."""
+        return UnitOfWork.event_codec(self.cipher)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.event_store, self.cipher)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
+        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {"uow": Fresh(self.unit_of_work)})
+
+    @cached_property
+    def events_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    @cached_property
+    def contacts_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
+
+    def kafka_answers(self) -> bool:
+        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
+
+    def producer(self):
+        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
+
+    def _consumer(self, purpose: str, topic: str):
+        """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
+        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}billing.{purpose}",
+                             topics=[topic], client_id=f"{config.SERVICE_NAME}-{purpose}")
+
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+
+    def ensure_indexes(self) -> None:
+        self.event_store.ensure_indexes()

@@ -1,0 +1,30 @@
+"""The billing worker: outbox relay and its read models; until SIGTERM."""
+from __future__ import annotations
+
+import sys
+
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
+from crm_platform.settings import load_or_exit
+from crm_platform.worker_runtime import run_loops
+
+from billing import config
+from billing.bootstrap import Container
+
+
+def main() -> int:
+    settings = load_or_exit(config.load, "billing-worker")
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    own = container.events_topic
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [own, dead_letter_topic(own)], settings["KAFKA_TOPIC_PARTITIONS"])
+    return run_loops(
+        {"outbox-relay": container.outbox_relay().run},
+        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
