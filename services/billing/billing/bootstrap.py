@@ -1,8 +1,10 @@
 """The only place that builds real adapters for the billing service (lazily, per process)."""
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 
+from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import MongoEventStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -11,8 +13,10 @@ from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.projection_batches import ReadModels
 
 from billing import config
+from billing.adapters.customers_projection import CustomersProjection
 from billing.service_layer import dispatch
 from billing.service_layer.unit_of_work import UnitOfWork
 
@@ -39,6 +43,30 @@ class Container:
     def codec(self) -> EventCodec:
         """Decodes (and encodes) every event this service stores and publishes."""
         return UnitOfWork.event_codec(self.cipher)
+
+    @cached_property
+    def customers(self) -> CustomersProjection:
+        """Billing's projection of the account's contacts, decoded with the contacts contract's classes."""
+        return CustomersProjection(self.db["customers"], EventCodec(CONTACT_LIFECYCLE_CLASSES, self.cipher))
+
+    @cached_property
+    def _customer_read_models(self) -> ReadModels:
+        return ReadModels([self.customers])
+
+    @contextlib.contextmanager
+    def customers_batch(self, envelopes: list):
+        """Around a polled batch of contact events: their keys read at once, the customers written in bulk."""
+        subjects = [e.payload["personal"]["subject"] for e in envelopes
+                    if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
+        with self.cipher.keys_ready(subjects), self._customer_read_models.batch(envelopes):
+            yield
+
+    def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:
+        """Give one contact event to the customers read model (unless its batch took it)."""
+        self._customer_read_models.apply(envelope, rebuilding=rebuilding)
+
+    def customers_consumer(self):
+        return self._consumer("customers", self.contacts_topic)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
@@ -73,3 +101,4 @@ class Container:
 
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
+        self.customers.ensure_indexes()

@@ -1,8 +1,9 @@
-"""The billing worker: outbox relay and its read models; until SIGTERM."""
+"""The billing worker: outbox relay, the customers read model from contacts.events; until SIGTERM."""
 from __future__ import annotations
 
 import sys
 
+from crm_platform.event_consumer import EventConsumer
 from crm_platform.json_logging import configure_logging
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.settings import load_or_exit
@@ -17,10 +18,13 @@ def main() -> int:
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
-    own = container.events_topic
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [own, dead_letter_topic(own)], settings["KAFKA_TOPIC_PARTITIONS"])
+    own, contacts = container.events_topic, container.contacts_topic  # contacts': ensured too, whoever starts first
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [own, dead_letter_topic(own), contacts, dead_letter_topic(contacts)],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
+    customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
+                              container.apply_to_customers, batch_context=container.customers_batch)
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run},
+        {"outbox-relay": container.outbox_relay().run, "customers": customers.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )
