@@ -16,7 +16,10 @@ from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from crm_platform.projection_batches import ReadModels
 
 from billing import config
+from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.number_series import MongoReservationLedger
+from billing.domain.number_series import GaplessNumberSeries
 from billing.service_layer import dispatch
 from billing.service_layer.unit_of_work import UnitOfWork
 
@@ -68,8 +71,13 @@ class Container:
     def customers_consumer(self):
         return self._consumer("customers", self.contacts_topic)
 
+    @property
+    def reservation_ledger(self) -> MongoReservationLedger:
+        return MongoReservationLedger(self.db["number_reservations"], self.db["number_hints"])
+
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.event_store, self.cipher)
+        return UnitOfWork(self.event_store, self.cipher, GaplessNumberSeries(self.reservation_ledger),
+                          MongoCustomerDirectory(self.db["customers"]))
 
     @cached_property
     def bus(self) -> MessageBus:
@@ -102,3 +110,4 @@ class Container:
     def ensure_indexes(self) -> None:
         self.event_store.ensure_indexes()
         self.customers.ensure_indexes()
+        self.reservation_ledger.ensure_indexes()

@@ -1,5 +1,7 @@
 """`billing.events`, produced by the billing service: the account's billing settings, invoices and credit notes.
 
+Money travels as text ("120.50"), dates as ISO dates.
+
 The seller's legal identity (a business, not a data subject) travels in clear. A buyer's snapshot
 and a document's notes travel in `personal`, sealed with the key `billing-subject:<contact id>`:
 not the contact's own key, so that erasing the person can keep issued invoices for their legal
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from crm_platform.contracts import EventContract, PayloadSchema, Topic
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
 
 
 class BillingSettingsChangedPayload(PayloadSchema):
@@ -21,6 +23,117 @@ class BillingSettingsChangedPayload(PayloadSchema):
     changed = fields.List(fields.String(), required=True, metadata={"description": "top-level keys that changed"})
 
 
+def _money() -> fields.String:
+    return fields.String(required=True, metadata={"description": "a decimal amount as text, e.g. \"120.50\""})
+
+
+def _date() -> fields.String:
+    return fields.String(required=True, metadata={"description": "ISO date, YYYY-MM-DD"})
+
+
+class _ContactPayload(PayloadSchema):
+    contact_id = required_id()
+
+
+class InvoiceDraftPayload(_ContactPayload):
+    """The whole draft (each event of a draft carries all of it)."""
+
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Dict(), required=True, metadata={
+        "description": "description, quantity, unit, unit_price, taxes [{category, rate}], discount?"})
+    prices_include_tax = fields.Boolean(required=True)
+    payment_term = fields.Dict(required=True)
+    legal_terms = fields.String(required=True)
+    discount = fields.Dict(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "notes"})
+
+
+class InvoiceIssueStartedPayload(_ContactPayload):
+    issued_on = _date()
+    due_on = _date()
+    fiscal_year = fields.Integer(required=True)
+    number_pattern = fields.String(required=True)
+    seller = fields.Dict(required=True, metadata={"description": "the seller's legal identity (a business)"})
+    totals = fields.Dict(required=True)
+    personal = SealedField(required=True, metadata={"description": "buyer: the customer's snapshot"})
+
+
+class InvoiceIssuedPayload(_ContactPayload):
+    number = fields.String(required=True)
+    issued_on = _date()
+    due_on = _date()
+    currency = fields.String(required=True)
+    total = _money()
+
+
+class InvoicePaymentRecordedPayload(_ContactPayload):
+    payment_id = required_id()
+    amount = _money()
+    paid_on = _date()
+    method = fields.String(required=True)
+    amount_due = _money()
+    personal = SealedField(required=True, metadata={"description": "reference"})
+
+
+class InvoicePaymentRemovedPayload(_ContactPayload):
+    payment_id = required_id()
+    amount_due = _money()
+    personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class InvoicePaidPayload(PayloadSchema):
+    paid_on = _date()
+
+
+class InvoiceCreditedPayload(PayloadSchema):
+    credit_note_id = required_id()
+    amount = _money()
+    amount_due = _money()
+
+
+class InvoiceVoidedPayload(_ContactPayload):
+    personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class NoPayload(PayloadSchema):
+    pass
+
+
+class CreditNoteIssueStartedPayload(_ContactPayload):
+    invoice_id = required_id()
+    invoice_number = fields.String(required=True)
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Dict(), required=True)
+    prices_include_tax = fields.Boolean(required=True)
+    issued_on = _date()
+    fiscal_year = fields.Integer(required=True)
+    number_pattern = fields.String(required=True)
+    seller = fields.Dict(required=True)
+    totals = fields.Dict(required=True)
+    discount = fields.Dict(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "buyer, reason"})
+
+
+class CreditNoteIssuedPayload(_ContactPayload):
+    invoice_id = required_id()
+    number = fields.String(required=True)
+    issued_on = _date()
+    currency = fields.String(required=True)
+    total = _money()
+
+
 BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("BillingSettingsChanged", BillingSettingsChangedPayload),
+    EventContract("InvoiceDrafted", InvoiceDraftPayload),
+    EventContract("InvoiceDraftUpdated", InvoiceDraftPayload),
+    EventContract("InvoiceDraftDeleted", NoPayload),
+    EventContract("InvoiceIssueStarted", InvoiceIssueStartedPayload),
+    EventContract("InvoiceIssued", InvoiceIssuedPayload),
+    EventContract("InvoicePaymentRecorded", InvoicePaymentRecordedPayload),
+    EventContract("InvoicePaymentRemoved", InvoicePaymentRemovedPayload),
+    EventContract("InvoicePaid", InvoicePaidPayload),
+    EventContract("InvoiceCredited", InvoiceCreditedPayload),
+    EventContract("InvoiceVoided", InvoiceVoidedPayload),
+    EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
+    EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
 ))

@@ -13,6 +13,7 @@ from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput, StaleRevision
 
 from billing.domain import seller_identity
+from billing.domain.account_defaults import AccountDefaults
 from billing.domain.settings_values import check_currency, check_numbering, check_payment_term, check_time_zone, check_text
 
 VAT_EXEMPTION_TEXT = "TVA non applicable, art. 293 B du CGI"
@@ -69,6 +70,15 @@ class BillingSettings(Aggregate):
         if self.settings["vat_exempt"]:
             terms.insert(0, self.settings["vat_exemption_text"])
         return "\n".join(t for t in terms if t)
+
+    def account_defaults(self) -> AccountDefaults:
+        """What a new document of the account starts from."""
+        settings = self.settings
+        return AccountDefaults(
+            currency=settings["default_currency"], time_zone=settings["time_zone"],
+            payment_term=dict(settings["payment_term"]), notes=settings["notes"], legal_terms=self.legal_mentions(),
+            invoice_pattern=settings["numbering"]["invoices"], credit_note_pattern=settings["numbering"]["credit_notes"],
+            seller=copy.deepcopy(settings["seller"]))
 
     def change(self, revision: int, changes: dict) -> None:
         """Apply a partial change based on `revision`: `seller` and `numbering` merge key by key (null clears a

@@ -1,19 +1,19 @@
-"""Checks of the account-wide billing defaults: currency, time zone, numbering patterns, payment term, texts."""
+"""Checks of the account-wide billing defaults: currency, time zone, numbering patterns, payment term, texts.
+
+Currency, patterns and terms are read by the same rules the documents use (money, numbering, payment_terms).
+"""
 from __future__ import annotations
 
-import re
 import zoneinfo
 from functools import cache
 
-from babel.numbers import list_currencies
-
 from crm_platform.errors import InvalidInput
 
+from billing.domain.money import parse_currency
+from billing.domain.numbering import NumberPattern
+from billing.domain.payment_terms import PaymentTerm
+
 SERIES = ("invoices", "credit_notes", "quotes")
-PAYMENT_TERM_KINDS = ("on_receipt", "net", "end_of_month")  # a fixed date is a document's, not a default
-MAX_TERM_DAYS = 365
-# The numbering pattern language (billing.domain.numbering renders it): literal text and {YYYY} {YY} {SEQ:n}
-PATTERN = re.compile(r"^(?:[A-Za-z0-9_./ -]|\{YYYY\}|\{YY\}|\{SEQ(?::[1-9])?\})*$")
 
 
 def _bad(name: str, message: str) -> InvalidInput:
@@ -26,10 +26,7 @@ def _time_zones() -> frozenset[str]:
 
 
 def check_currency(value, name: str) -> str:
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if len(code) != 3 or code not in list_currencies():
-        raise _bad(name, "an ISO 4217 currency code, e.g. EUR")
-    return code
+    return parse_currency(value, name)
 
 
 def check_time_zone(value, name: str) -> str:
@@ -39,30 +36,26 @@ def check_time_zone(value, name: str) -> str:
 
 
 def check_numbering(patterns: dict, name: str) -> dict:
-    errors = {}
+    errors, checked = {}, {}
     for series, pattern in patterns.items():
         where = f"{name}.{series}"
         if series not in SERIES:
             errors[where] = ["unknown series; known: " + ", ".join(SERIES)]
-        elif not isinstance(pattern, str) or not 1 <= len(pattern) <= 40 or not PATTERN.match(pattern):
-            errors[where] = ["a pattern of letters, digits, '-', '_', '/', '.' and {YYYY}, {YY}, {SEQ:n}"]
-        elif pattern.count("{SEQ") != 1:
-            errors[where] = ["exactly one {SEQ} or {SEQ:n} token"]
+            continue
+        try:
+            checked[series] = NumberPattern.parse(pattern, where).text
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     if errors:
         raise InvalidInput("a numbering pattern is not valid", errors=errors)
-    return patterns
+    return checked
 
 
 def check_payment_term(value, name: str) -> dict:
-    if not isinstance(value, dict) or set(value) - {"kind", "days"}:
-        raise _bad(name, "an object: kind (" + ", ".join(PAYMENT_TERM_KINDS) + ") and days")
-    kind, days = value.get("kind"), value.get("days", 0)
-    if kind not in PAYMENT_TERM_KINDS:
-        raise InvalidInput("unknown payment term", errors={f"{name}.kind": ["one of " + ", ".join(PAYMENT_TERM_KINDS)]})
-    if type(days) is not int or not 0 <= days <= MAX_TERM_DAYS or (kind == "on_receipt" and days):
-        raise InvalidInput("bad payment term days", errors={
-            f"{name}.days": [f"a whole number of days from 0 to {MAX_TERM_DAYS} (0 when due on receipt)"]})
-    return {"kind": kind, "days": days}
+    term = PaymentTerm.parse(value, name)
+    if term.kind == "fixed_date":  # a date is one document's term, never every document's
+        raise InvalidInput("a fixed date is no default", errors={f"{name}.kind": ["on_receipt, net or end_of_month"]})
+    return term.to_dict()
 
 
 def check_text(value, name: str, max_length: int) -> str:

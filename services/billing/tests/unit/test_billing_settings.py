@@ -80,14 +80,14 @@ def test_every_bad_field_is_named_at_once(bus):
                                         "colour", "seller.address.country"}
 
 
-@pytest.mark.parametrize("pattern", ["{SEQ:4}", "F-{YYYY}-{SEQ}", "AV/{YY}/{SEQ:6}"])
+@pytest.mark.parametrize("pattern", ["FA{YY}{SEQ:5}", "F-{YYYY}-{SEQ}", "AV/{YY}/{SEQ:6}"])
 def test_numbering_patterns_of_the_pattern_language_are_kept(bus, pattern):
     settings = bus.handle(ChangeBillingSettings("acct-1", 0, {"numbering": {"quotes": pattern}}))
     assert settings.settings["numbering"]["quotes"] == pattern
     assert settings.settings["numbering"]["invoices"] == "F-{YYYY}-{SEQ:4}"  # the others are kept
 
 
-@pytest.mark.parametrize("pattern", ["F-{YYYY}", "{seq}", "F-{0.__class__}-{SEQ}", "", "F-{SEQ:4}" + "x" * 40])
+@pytest.mark.parametrize("pattern", ["F-{YYYY}", "{seq}", "F-{0.__class__}-{SEQ}", "", "F-{YYYY}-{SEQ:4}" + "x" * 40, "{SEQ:4}"])
 def test_a_pattern_outside_the_language_is_refused(bus, pattern):
     with pytest.raises(InvalidInput) as raised:
         bus.handle(ChangeBillingSettings("acct-1", 0, {"numbering": {"invoices": pattern}}))
