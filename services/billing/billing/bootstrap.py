@@ -18,13 +18,17 @@ from crm_platform.projection_batches import ReadModels
 from billing import config
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
+from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
 from billing.service_layer import dispatch
 from billing.service_layer.unit_of_work import UnitOfWork
 
 
 class Container:
+    clock = staticmethod(utc_now)  # what "today" is, in each account's time zone
+
     def __init__(self, settings: dict) -> None:
         self.settings = settings
         self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
@@ -46,6 +50,25 @@ class Container:
     def codec(self) -> EventCodec:
         """Decodes (and encodes) every event this service stores and publishes."""
         return UnitOfWork.event_codec(self.cipher)
+
+    @cached_property
+    def invoices(self) -> InvoicesProjection:
+        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store)
+
+    @cached_property
+    def credit_notes(self) -> CreditNotesProjection:
+        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store)
+
+    @cached_property
+    def _document_read_models(self) -> ReadModels:
+        return ReadModels([self.invoices, self.credit_notes])
+
+    def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
+        """Give one of billing's own events to the invoices and credit notes read models."""
+        self._document_read_models.apply(envelope, rebuilding=rebuilding)
+
+    def documents_consumer(self):
+        return self._consumer("documents", self.events_topic)
 
     @cached_property
     def customers(self) -> CustomersProjection:
@@ -111,3 +134,5 @@ class Container:
         self.event_store.ensure_indexes()
         self.customers.ensure_indexes()
         self.reservation_ledger.ensure_indexes()
+        self.invoices.ensure_indexes()
+        self.credit_notes.ensure_indexes()

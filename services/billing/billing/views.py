@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pymongo.collection import Collection
 
+from crm_platform.pagination import keyset_page
+
 MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
 
 
@@ -16,3 +18,66 @@ def current_customer(customers: Collection, account_id: str, contact_id: str) ->
             return doc
         doc = customers.find_one({"_id": doc["merged_into"], "account_id": account_id})
     return doc
+
+
+INVOICE_STATUSES = ("draft", "issuing", "issued", "partially_paid", "paid", "overdue", "void")
+LIST_SORT, LIST_FIELD = "-created_at", "created_at"
+
+
+def invoice_status(doc: dict, today: str) -> str:
+    """The status of an invoice's read-model document on `today` (ISO, the account's day): as Invoice.status."""
+    if doc["stage"] != "issued":
+        return doc["stage"]
+    if doc["settled"]:
+        return "paid"
+    if today > doc["due_on"]:
+        return "overdue"
+    return "partially_paid" if doc["has_payments"] else "issued"
+
+
+def _status_filter(status: str, today: str) -> dict:
+    if status in ("draft", "issuing", "void"):
+        return {"stage": status}
+    if status == "paid":
+        return {"stage": "issued", "settled": True}
+    if status == "overdue":
+        return {"stage": "issued", "settled": False, "due_on": {"$lt": today}}
+    return {"stage": "issued", "settled": False, "due_on": {"$gte": today}, "has_payments": status == "partially_paid"}
+
+
+def _dated(query: dict, field: str) -> dict:
+    """issued_from / issued_to (inclusive ISO dates) as a condition on `field`."""
+    bounds = {}
+    if query.get("issued_from"):
+        bounds["$gte"] = query["issued_from"]
+    if query.get("issued_to"):
+        bounds["$lte"] = query["issued_to"]
+    return {field: bounds} if bounds else {}
+
+
+def invoice_page(invoices: Collection, account_id: str, query: dict, today: str, limit: int,
+                 cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the account's invoices, newest first, filtered by status, contact, issue dates and overdue."""
+    conditions: list[dict] = []
+    if query.get("status"):
+        conditions.append({"$or": [_status_filter(status, today) for status in query["status"]]})
+    if query.get("overdue") is not None:
+        overdue = _status_filter("overdue", today)
+        conditions.append(overdue if query["overdue"] else {"$nor": [overdue]})
+    mongo_filter: dict = {"account_id": account_id, "deleted": False, **_dated(query, "issued_on")}
+    if query.get("contact_id"):
+        mongo_filter["contact_id"] = query["contact_id"]
+    if conditions:
+        mongo_filter["$and"] = conditions
+    return keyset_page(invoices, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor, dated=True)
+
+
+def credit_note_page(credit_notes: Collection, account_id: str, query: dict, limit: int,
+                     cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the account's credit notes, newest first, filtered by contact, invoice and issue dates."""
+    mongo_filter: dict = {"account_id": account_id, **_dated(query, "issued_on")}
+    for name in ("contact_id", "invoice_id"):
+        if query.get(name):
+            mongo_filter[name] = query[name]
+    return keyset_page(credit_notes, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor,
+                       dated=True)

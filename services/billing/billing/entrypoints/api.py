@@ -8,6 +8,8 @@ from crm_platform.web import create_service_app
 
 from billing import config
 from billing.bootstrap import Container
+from billing.entrypoints.credit_notes_api import bp as credit_notes_bp
+from billing.entrypoints.invoices_api import bp as invoices_bp
 from billing.entrypoints.settings_api import bp as settings_bp
 
 
@@ -22,5 +24,7 @@ def create_app(settings: dict | None = None) -> Flask:
     )
     app.extensions["container"] = container
     app.register_blueprint(settings_bp)
+    app.register_blueprint(invoices_bp)
+    app.register_blueprint(credit_notes_bp)
     add_spec_route(app, "billing", "1")
     return app

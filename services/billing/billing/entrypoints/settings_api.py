@@ -1,22 +1,19 @@
 """The account's billing settings (`/v1/billing-settings`). Views load, send a command, dump."""
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, request
+from flask import Blueprint
 from marshmallow import Schema, fields
 
-from crm_platform.errors import InvalidInput
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from billing.domain.settings import BillingSettings, ChangeBillingSettings
+from billing.entrypoints.revisions import based_on, etag
 from billing.service_layer import settings_handlers
 
 bp = Blueprint("billing_settings", __name__, url_prefix="/v1/billing-settings")
 TAGS = ["billing settings"]
-IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 
 class BillingSettingsSchema(Schema):
@@ -56,7 +53,7 @@ class BillingSettingsChangeSchema(StrictSchema):
            responses={200: BillingSettingsSchema})
 def get_settings():
     settings = settings_handlers.account_settings(account_id(), current_container().unit_of_work())
-    return _view(settings), 200, {"ETag": f'"{settings.revision}"'}
+    return _view(settings), 200, etag(settings.revision)
 
 
 @bp.patch("")
@@ -65,19 +62,9 @@ def get_settings():
            problems=(409, 415, 422))
 def change_settings():
     changes = BillingSettingsChangeSchema().load(json_body())
-    revision = changes.pop("revision", None)
-    if revision is None:
-        revision = _if_match()
+    revision = based_on(changes, required=True)
     settings = current_container().bus.handle(ChangeBillingSettings(account_id(), revision, changes))
-    return _view(settings), 200, {"ETag": f'"{settings.revision}"'}
-
-
-def _if_match() -> int:
-    match = IF_MATCH.match(request.headers.get("If-Match", "").strip())
-    if match is None:
-        raise InvalidInput("say which revision the change is based on", errors={
-            "revision": ['required: the revision read, in the body or as If-Match: "<revision>"']})
-    return int(match.group(1))
+    return _view(settings), 200, etag(settings.revision)
 
 
 def _view(settings: BillingSettings) -> dict:

@@ -1,4 +1,4 @@
-"""The billing worker: outbox relay, the customers read model from contacts.events; until SIGTERM."""
+"""The billing worker: outbox relay, invoices and credit notes read models, customers from contacts.events; until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -23,8 +23,10 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
                               container.apply_to_customers, batch_context=container.customers_batch)
+    documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
+                              container.apply_to_documents)
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "customers": customers.run},
+        {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )
