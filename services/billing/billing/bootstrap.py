@@ -15,7 +15,7 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from crm_platform.projection_batches import ReadModels
 
-from billing import config
+from billing import config, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
@@ -66,6 +66,10 @@ class Container:
     def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
         """Give one of billing's own events to the invoices and credit notes read models."""
         self._document_read_models.apply(envelope, rebuilding=rebuilding)
+
+    def interrupted_issues(self, since_before):
+        """The read models' documents still issuing since before then (what the issue sweep finishes)."""
+        return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection, since_before)
 
     def documents_consumer(self):
         return self._consumer("documents", self.events_topic)

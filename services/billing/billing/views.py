@@ -81,3 +81,11 @@ def credit_note_page(credit_notes: Collection, account_id: str, query: dict, lim
             mongo_filter[name] = query[name]
     return keyset_page(credit_notes, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor,
                        dated=True)
+
+
+def interrupted_issues(invoices: Collection, credit_notes: Collection, since_before, limit: int = 500):
+    """(kind, account id, id) of invoices and credit notes still issuing, last changed before `since_before`."""
+    for doc in invoices.find({"stage": "issuing", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
+        yield "invoice", doc["account_id"], doc["_id"]
+    for doc in credit_notes.find({"issued": False, "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
+        yield "credit_note", doc["account_id"], doc["_id"]

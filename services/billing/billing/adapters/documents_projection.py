@@ -75,6 +75,7 @@ class InvoicesProjection(AggregateStateProjection):
                                       ("_id", DESCENDING)], name="account_listing")
         self.collection.create_index([("account_id", ASCENDING), ("contact_id", ASCENDING), ("created_at", DESCENDING)],
                                      name="account_contact")
+        self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
 
     def fields_of(self, invoice: Invoice) -> dict:
         totals, currency = invoice.totals, invoice.currency
@@ -100,6 +101,7 @@ class CreditNotesProjection(AggregateStateProjection):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                                      name="account_listing")
+        self.collection.create_index([("issued", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
 
     def fields_of(self, note: CreditNote) -> dict:
         started = note.started

@@ -11,6 +11,7 @@ from crm_platform.worker_runtime import run_loops
 
 from billing import config
 from billing.bootstrap import Container
+from billing.service_layer import issue_sweep
 
 
 def main() -> int:
@@ -26,7 +27,8 @@ def main() -> int:
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run},
+        {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
+         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )
