@@ -109,7 +109,8 @@ class Container:
     @cached_property
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
-        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {"uow": Fresh(self.unit_of_work)})
+        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
+                                {"uow": Fresh(self.unit_of_work), "clock": self.clock})
 
     @cached_property
     def events_topic(self) -> str:
