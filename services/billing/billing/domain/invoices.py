@@ -138,6 +138,10 @@ class Invoice(Aggregate):
         self._record(InvoiceIssued(self.id, self.account_id, self.contact_id, number, self.issued_on, self.due_on,
                                    self.currency, money_text(self.totals.total)))
 
+    @property
+    def issued_on_date(self) -> date | None:
+        return None if self.issued_on is None else date.fromisoformat(self.issued_on)
+
     # --- payments and credits ------------------------------------------------------------------------------
 
     @property
