@@ -74,6 +74,8 @@ def test_a_draft_is_edited_and_deleted_then_gone():
 @pytest.mark.parametrize("content, field", [
     ({"lines": [{**WEB_DAYS, "unit_price": 450.0}]}, "lines.0.unit_price"),  # floats refused
     ({"lines": [{**WEB_DAYS, "quantity": "0"}]}, "lines.0.quantity"),
+    ({"lines": [{**WEB_DAYS, "quantity": "1234567890123"}]}, "lines.0.quantity"),  # beyond exact arithmetic
+    ({"lines": [{**WEB_DAYS, "unit_price": "1234567890.123"}]}, "lines.0.unit_price"),
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "S", "rate": "0"}]}]}, "lines.0.taxes.0.rate"),
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "X", "rate": "20"}]}]}, "lines.0.taxes.0.category"),
     ({"lines": [{**WEB_DAYS, "description": " "}]}, "lines.0.description"),
