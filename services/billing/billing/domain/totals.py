@@ -38,6 +38,10 @@ from crm_platform.errors import InvalidInput
 ROUNDING_EN16931 = "en16931-half-up"
 ROUNDING_EN16931_GROSS_KEPT = "en16931-half-up-gross-kept"
 HUNDRED = Decimal(100)
+# Largest line amount (quantity x unit price). With 6 places each, such a product has at most 27
+# digits: exact in Decimal's default 28-digit context, and its rounding to the minor unit cannot
+# fail (an 18-digit quantity times an 18-digit price could: quantize raises InvalidOperation).
+MAX_LINE_AMOUNT = Decimal(10) ** 15
 # EN 16931 VAT category codes (UNTDID 5305 subset): S standard, Z zero rated, E exempt, AE reverse
 # charge, K intra-community supply, G export outside the EU, O outside the scope of VAT, L Canary
 # Islands IGIC, M Ceuta and Melilla IPSI. Only S, L and M carry a rate other than 0.
@@ -82,10 +86,16 @@ class Discount:
         if self.kind == "percent" and self.value > HUNDRED:
             raise _refuse("discount.value", "a percentage is at most 100")
 
+    def check_places(self, unit: Decimal, field: str) -> None:
+        """An amount discount is a number of minor units: 10.005 EUR is refused, not rounded."""
+        if self.kind == "amount" and self.value != self.value.quantize(unit):
+            raise _refuse(field, f"has more decimals than the currency's minor unit ({unit})")
+
     def off(self, amount: Decimal, unit: Decimal, field: str) -> Decimal:
         """How much of `amount` this discount takes, rounded to the minor unit; never more than it."""
         if self.kind == "percent":
             return (amount * self.value / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+        self.check_places(unit, field)
         if self.value > abs(amount):
             raise _refuse(field, f"the discount {money_text(self.value)} is more than the amount {money_text(amount)}")
         return self.value.copy_sign(amount) if amount else Decimal(0)
@@ -216,6 +226,8 @@ def _line_amount(line: Line, index: int, unit: Decimal) -> Decimal:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise _refuse(f"lines.{index}.{name}", "must be a decimal number")
     amount = line.quantity * line.unit_price
+    if abs(amount) > MAX_LINE_AMOUNT:
+        raise _refuse(f"lines.{index}", f"quantity x unit price is more than {MAX_LINE_AMOUNT:,}")
     if line.discount is not None:
         amount -= line.discount.off(amount, unit, f"lines.{index}.discount.value")
     return amount.quantize(unit, rounding=ROUND_HALF_UP)
@@ -236,6 +248,7 @@ def _document_discounts(discount: Discount | None, group_amounts: dict, unit: De
         return {taxes: Decimal(0) for taxes in group_amounts}
     if discount.kind == "percent":
         return {taxes: discount.off(amount, unit, "discount.value") for taxes, amount in group_amounts.items()}
+    discount.check_places(unit, "discount.value")
     whole = sum(group_amounts.values(), Decimal(0))
     if discount.value > whole or (discount.value and whole <= 0):
         raise _refuse("discount.value", f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")

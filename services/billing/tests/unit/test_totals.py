@@ -169,6 +169,10 @@ def test_to_dict_writes_strings_and_from_dict_reads_them_back():
     (lambda: compute_totals([line("1", "10", S20, S20)], "EUR"), "lines.0.taxes"),
     (lambda: compute_totals([line("1", "10", S20)], "EUR", discount=Discount("amount", D("10.01"))), "discount.value"),
     (lambda: compute_totals([line("1", "10", S20)], "XYZ"), "currency"),
+    (lambda: compute_totals([line("1", "10", S20)], "EUR", discount=Discount("amount", D("1.005"))), "discount.value"),
+    (lambda: compute_totals([line("1", "10", S20, discount=Discount("amount", D("0.5")))], "JPY"),
+     "lines.0.discount.value"),
+    (lambda: compute_totals([line("999999999999999999", "999999999999.999999", S20)], "EUR"), "lines.0"),
 ])
 def test_invalid_taxes_discounts_and_lines_name_the_field(build, field):
     with pytest.raises(InvalidInput) as raised:
@@ -189,7 +193,7 @@ def lines(draw):
         st.none(),
         st.builds(Discount, st.just("percent"), st.decimals(min_value=0, max_value=100, places=2)),
         st.floats(0, 1).map(lambda share: Discount(
-            "amount", (quantity * price * D(str(share))).quantize(D("0.01"), rounding=ROUND_FLOOR))),
+            "amount", (quantity * price * D(str(share))).quantize(D("1"), rounding=ROUND_FLOOR))),  # whole units: JPY too
     ))
     return Line("item", quantity, "unit", price, draw(st.sampled_from(TAX_SETS)), discount)
 
