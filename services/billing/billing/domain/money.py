@@ -34,7 +34,7 @@ MINOR_UNITS: dict[str, int] = {
     for code in codes.split()
 }
 
-_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?")
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 # An exponent this large is refused before Decimal does any arithmetic with it ("1e999999").
 _MAX_EXPONENT = 100
 
@@ -100,12 +100,13 @@ def parse_decimal(value: object, field: str, *, max_digits: int = 18, max_places
         raise refuse("must be a finite number (not NaN or Infinity)")
     if abs(number.as_tuple().exponent) > _MAX_EXPONENT:
         raise refuse("has an exponent out of range")
+    if number.adjusted() >= max_digits:  # before any arithmetic: "1e99" has 100 digits
+        raise refuse(f"has more than {max_digits} digits")
     number = _without_trailing_fraction_zeros(number)
     places = max(0, -number.as_tuple().exponent)
     if places > max_places:
         raise refuse(f"has more than {max_places} digits after the decimal point")
-    digits = len(number.as_tuple().digits) + max(0, number.as_tuple().exponent)
-    if digits > max_digits:
+    if len(number.as_tuple().digits) > max_digits:
         raise refuse(f"has more than {max_digits} digits")
     if minimum is not None and number < Decimal(minimum):
         raise refuse(f"must be at least {minimum}")
