@@ -2,10 +2,14 @@
 
 Money travels as text ("120.50"), dates as ISO dates.
 
-The seller's legal identity (a business, not a data subject) travels in clear. A buyer's snapshot
-and a document's notes travel in `personal`, sealed with the key `billing-subject:<contact id>`:
-not the contact's own key, so that erasing the person can keep issued invoices for their legal
-retention (the privacy service decides when that key is shredded).
+The seller's legal identity (a business, not a data subject) travels in clear. A buyer's snapshot,
+a document's notes and the texts staff type (references, reasons) travel in `personal`, sealed with
+one key per invoice, `billing-document:<invoice id>`, on every event of the invoice and of its credit
+notes, whichever contact an event names: not the contact's own key, so that erasing the person can
+keep issued invoices for their legal retention, and one key for the document, so that erasing a
+contact a draft was moved away from cannot break the invoice. Each event carrying `personal` names
+its `contact_id` in clear: the keys holding a person's data are those of the documents naming them
+(the privacy service decides when a key is shredded).
 """
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ An invoice's events are small (a payment, a credit), so instead of folding each 
 every event makes the read model rewrite the whole document from the aggregate as the service's
 own event store holds it, at the aggregate's revision: a re-delivered, late or replayed event finds
 the document at that revision or later and changes nothing, whatever the order. A document whose
-billing subject key was shredded keeps its amounts and dates and loses its personal fields.
+document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
+document lists `subject_key` (the key sealing it and its credit notes) and `contact_ids` (every
+contact it was ever for): how erasure finds the keys holding a person's data.
 """
 from __future__ import annotations
 
@@ -84,7 +86,8 @@ class InvoicesProjection(AggregateStateProjection):
             return money_text(round_money(value, currency))
 
         return {
-            "contact_id": invoice.contact_id, "stage": invoice.stage, "number": invoice.number,
+            "contact_id": invoice.contact_id, "contact_ids": list(invoice.contact_ids),
+            "subject_key": invoice.subject_key, "stage": invoice.stage, "number": invoice.number,
             "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
             "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
             "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),

@@ -21,7 +21,7 @@ from crm_platform.aggregates import Aggregate, DomainEvent
 
 from billing.domain import document_lines
 from billing.domain.errors import CreditNoteNotFound, InvalidInvoice
-from billing.domain.invoice_events import BILLING_SUBJECT
+from billing.domain.invoice_events import DOCUMENT_SUBJECT
 from billing.domain.invoices import MAX_REASON, Invoice
 from billing.domain.money import money_text
 from billing.domain.totals import Totals, compute_totals
@@ -30,8 +30,10 @@ CREDIT_NOTE_SERIES = "credit_notes"
 
 
 class CreditNoteEvent(DomainEvent):
+    """Sealed under its INVOICE's document key: a credit note holds the invoice's buyer, and one shred erases both."""
+
     aggregate_id_field = "credit_note_id"
-    data_subject = BILLING_SUBJECT
+    data_subject = DOCUMENT_SUBJECT
 
 
 @dataclass(frozen=True)

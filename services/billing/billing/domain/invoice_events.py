@@ -2,9 +2,18 @@
 
 Money is a string ("120.50"), dates ISO strings, lines and totals plain dicts of strings.
 Personal data (the buyer snapshot, notes, and the free texts staff type about a payment or a void)
-is sealed with the billing subject key of the invoice's contact, `billing-subject:<contact id>`, not
-the contact's own key: erasure can then respect the legal retention of invoices (the privacy
-issue decides what is shredded when).
+is sealed with ONE key per document, `billing-document:<invoice id>`, on every event of the invoice
+and of its credit notes, whichever contact an event names. Not the contact's own key, so that erasure
+can respect the legal retention of invoices; and not a key per contact either: a draft moved from
+one contact to another would keep its first events under the first contact's key, and erasing that
+contact would make the second one's issued invoice unloadable (a reserved number stranded). A
+document's data stands or falls together.
+
+Privacy: erasure of a person must find every key that holds their data. Each such event names its
+`contact_id` in clear next to the sealed `personal.subject`, and the invoices read model lists, per
+document, `subject_key` and `contact_ids` (every contact the document was ever for): the keys of a
+person are those of the documents listing them. Shredding one erases that document's personal data
+for every contact it was for; whether and when (legal retention) is the privacy service's decision.
 """
 from __future__ import annotations
 
@@ -12,12 +21,12 @@ from dataclasses import dataclass
 
 from crm_platform.aggregates import DomainEvent
 
-BILLING_SUBJECT = "billing-subject:{contact_id}"
+DOCUMENT_SUBJECT = "billing-document:{invoice_id}"  # a credit note's events name their invoice_id too
 
 
 class InvoiceEvent(DomainEvent):
     aggregate_id_field = "invoice_id"
-    data_subject = BILLING_SUBJECT
+    data_subject = DOCUMENT_SUBJECT
 
 
 @dataclass(frozen=True)

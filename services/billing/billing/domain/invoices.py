@@ -22,7 +22,7 @@ from billing.domain import document_lines
 from billing.domain.errors import (CreditExceedsAmountDue, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
                                    InvoiceNotFound, InvoiceNotPayable, InvoiceNotVoidable, Overpayment,
                                    PaymentNotFound, StaleInvoiceRevision)
-from billing.domain.invoice_events import (INVOICE_EVENTS, DraftContent, InvoiceCredited, InvoiceDrafted,
+from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, DraftContent, InvoiceCredited, InvoiceDrafted,
                                            InvoiceDraftDeleted, InvoiceDraftUpdated, InvoiceEvent, InvoiceIssued,
                                            InvoiceIssueStarted, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved, InvoiceVoided)
 from billing.domain.money import money_text
@@ -43,6 +43,7 @@ class Invoice(Aggregate):
         super().__init__(invoice_id, account_id)
         self.stage = "draft"  # draft, issuing, issued, void
         self.draft: dict = {}  # the InvoiceDrafted fields but the ids: contact_id, currency, lines...
+        self.contact_ids: tuple[str, ...] = ()  # every contact the document was ever for, first first
         self.issued_on: str | None = None
         self.due_on: str | None = None
         self.fiscal_year: int | None = None
@@ -78,6 +79,11 @@ class Invoice(Aggregate):
     def delete_draft(self, revision: int | None) -> None:
         self._check_stage("draft", revision)
         self._record(InvoiceDraftDeleted(self.id, self.account_id))
+
+    @property
+    def subject_key(self) -> str:
+        """The key sealing this document's personal data (and its credit notes'), whoever it is for."""
+        return DOCUMENT_SUBJECT.format(invoice_id=self.id)
 
     @property
     def contact_id(self) -> str:
@@ -239,15 +245,21 @@ class Invoice(Aggregate):
     def _stored_draft(self) -> dict:
         return {name: self.draft.get(name) for name in document_lines.DRAFT_FIELDS}
 
+    def _for_contact(self, contact_id: str) -> None:
+        if contact_id not in self.contact_ids:
+            self.contact_ids += (contact_id,)
+
     def _apply(self, event: InvoiceEvent) -> None:
         if isinstance(event, DraftContent):  # InvoiceDrafted, InvoiceDraftUpdated
             self.draft = {name: getattr(event, name) for name in document_lines.DRAFT_FIELDS}
             self.draft["lines"] = list(event.lines)
+            self._for_contact(event.contact_id)
         elif isinstance(event, InvoiceDraftDeleted):
             self.deleted = True
         elif isinstance(event, InvoiceIssueStarted):
             self.stage = "issuing"
             self.draft["contact_id"] = event.contact_id
+            self._for_contact(event.contact_id)
             self.issued_on, self.due_on, self.fiscal_year = event.issued_on, event.due_on, event.fiscal_year
             self.number_pattern, self.buyer, self.seller = event.number_pattern, event.buyer, event.seller
             self.frozen_totals = Totals.from_dict(event.totals)

@@ -259,3 +259,25 @@ def test_two_payments_racing_for_what_is_due_cannot_both_be_recorded(bus, uow):
     with pytest.raises(InvalidInput) as refused:  # sent again on the current revision: refused as an overpayment
         bus.handle(commands.RecordPayment("acct-1", invoice.id, "1000", "2026-03-11", "card"))
     assert "amount" in refused.value.errors
+
+
+def test_erasing_the_contact_a_draft_was_first_for_leaves_the_issued_invoice_of_the_next_whole(bus, uow):
+    uow.customers.put("acct-1", "contact:2", {**BUYER, "name": "Paul Martin"})
+    invoice = new_draft(bus, notes="Livrer à l'atelier")
+    bus.handle(commands.UpdateInvoiceDraft("acct-1", invoice.id, 1, {"contact_id": "contact:2"}))
+    reserve = uow.number_series.reserve
+
+    def reserve_then_crash(*args):
+        reserve(*args)
+        raise ConnectionError("the process died after reserving the number")
+
+    uow.number_series.reserve = reserve_then_crash
+    with pytest.raises(ConnectionError):
+        bus.handle(commands.IssueInvoice("acct-1", invoice.id))
+    uow.number_series.reserve = reserve
+    subjects = {e.payload["personal"]["subject"] for e in uow.store.all_events if "personal" in e.payload}
+    assert subjects == {f"billing-document:{invoice.id}"}  # one key for the whole document, whoever it was for
+    uow.cipher.shred("billing-subject:contact:1")  # what erasing contact 1 shredded: contact 2's invoice lives on
+    finished = bus.handle(commands.IssueInvoice("acct-1", invoice.id))  # the sweep finishes it: no gap
+    assert (finished.number, finished.contact_id, finished.buyer["name"]) == ("F-2026-0001", "contact:2", "Paul Martin")
+    assert finished.contact_ids == ("contact:1", "contact:2")  # whom the document's key holds data of

@@ -53,11 +53,12 @@ def test_every_event_billing_records_is_in_its_contract_and_conforms(published):
         assert contract.validate(envelope.payload) == {}, envelope.event_type
 
 
-def test_personal_data_travels_sealed_under_the_billing_subject_key(published):
+def test_personal_data_travels_sealed_under_its_documents_key(published):
     for envelope in published:
         assert "Louise" not in str(envelope.payload) and "atelier-martin" not in str(envelope.payload), envelope.event_type
         if "personal" in envelope.payload and envelope.aggregate_type != "BillingSettings":
-            assert envelope.payload["personal"]["subject"] == "billing-subject:contact:1"
+            invoice_id = envelope.payload.get("invoice_id", envelope.aggregate_id)  # a credit note's: its invoice's
+            assert envelope.payload["personal"]["subject"] == f"billing-document:{invoice_id}"
 
 
 def test_the_codec_knows_exactly_the_contracts_event_types():
