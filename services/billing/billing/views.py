@@ -20,7 +20,7 @@ def current_customer(customers: Collection, account_id: str, contact_id: str) ->
     return doc
 
 
-INVOICE_STATUSES = ("draft", "issuing", "issued", "partially_paid", "paid", "overdue", "void")
+INVOICE_STATUSES = ("draft", "issuing", "issued", "partially_paid", "paid", "credited", "overdue", "void")
 LIST_SORT, LIST_FIELD = "-created_at", "created_at"
 
 
@@ -29,7 +29,7 @@ def invoice_status(doc: dict, today: str) -> str:
     if doc["stage"] != "issued":
         return doc["stage"]
     if doc["settled"]:
-        return "paid"
+        return "paid" if doc["has_payments"] else "credited"
     if today > doc["due_on"]:
         return "overdue"
     return "partially_paid" if doc["has_payments"] else "issued"
@@ -38,8 +38,8 @@ def invoice_status(doc: dict, today: str) -> str:
 def _status_filter(status: str, today: str) -> dict:
     if status in ("draft", "issuing", "void"):
         return {"stage": status}
-    if status == "paid":
-        return {"stage": "issued", "settled": True}
+    if status in ("paid", "credited"):
+        return {"stage": "issued", "settled": True, "has_payments": status == "paid"}
     if status == "overdue":
         return {"stage": "issued", "settled": False, "due_on": {"$lt": today}}
     return {"stage": "issued", "settled": False, "due_on": {"$gte": today}, "has_payments": status == "partially_paid"}
@@ -84,8 +84,9 @@ def credit_note_page(credit_notes: Collection, account_id: str, query: dict, lim
 
 
 def interrupted_issues(invoices: Collection, credit_notes: Collection, since_before, limit: int = 500):
-    """(kind, account id, id) of invoices and credit notes still issuing, last changed before `since_before`."""
+    """(kind, account id, id) of invoices and credit notes still issuing (not abandoned), last changed before
+    `since_before`."""
     for doc in invoices.find({"stage": "issuing", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
         yield "invoice", doc["account_id"], doc["_id"]
-    for doc in credit_notes.find({"issued": False, "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
+    for doc in credit_notes.find({"issued": False, "abandoned": {"$ne": True}, "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
         yield "credit_note", doc["account_id"], doc["_id"]

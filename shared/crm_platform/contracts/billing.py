@@ -85,14 +85,19 @@ class InvoicePaymentRemovedPayload(_ContactPayload):
     personal = SealedField(required=True, metadata={"description": "reason"})
 
 
-class InvoicePaidPayload(PayloadSchema):
+class InvoicePaidPayload(_ContactPayload):
+    """Payments cover what is due (an invoice credit notes cover in full, nothing paid, is credited, not paid)."""
+
     paid_on = _date()
 
 
-class InvoiceCreditedPayload(PayloadSchema):
+class InvoiceCreditedPayload(_ContactPayload):
     credit_note_id = required_id()
+    currency = fields.String(required=True)
     amount = _money()
     amount_due = _money()
+    bases = fields.List(fields.Dict(), required=True, metadata={
+        "description": "the taxable base credited per VAT category and rate: [{category, rate, base}]"})
 
 
 class InvoiceVoidedPayload(_ContactPayload):
@@ -118,6 +123,13 @@ class CreditNoteIssueStartedPayload(_ContactPayload):
     personal = SealedField(required=True, metadata={"description": "buyer, reason"})
 
 
+class CreditNoteAbandonedPayload(_ContactPayload):
+    """The invoice refused the credit (paid, voided or credited since the note started): no credit, no number."""
+
+    invoice_id = required_id()
+    why = fields.String(required=True)
+
+
 class CreditNoteIssuedPayload(_ContactPayload):
     invoice_id = required_id()
     number = fields.String(required=True)
@@ -140,4 +152,5 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("InvoiceVoided", InvoiceVoidedPayload),
     EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
+    EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
 ))

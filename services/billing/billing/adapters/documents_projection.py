@@ -111,6 +111,7 @@ class CreditNotesProjection(AggregateStateProjection):
         return {
             "contact_id": started.contact_id, "invoice_id": started.invoice_id,
             "invoice_number": started.invoice_number, "number": note.number, "issued": note.issued,
+            "abandoned": note.abandoned, "status": note.status,
             "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
             "buyer_name": started.buyer.get("name") or started.buyer.get("company"),
         }

@@ -107,3 +107,33 @@ class CreditExceedsAmountDue(InvalidInput):
         super().__init__(f"a credit of {credit} {currency} is more than the {amount_due} {currency} still due "
                          "on the invoice: credit less, or remove payments first",
                          errors={"lines": [f"the credit note's total must be at most {amount_due} {currency}"]})
+
+
+class CreditNoteWasAbandoned(Conflict):
+    """The credit note's invoice refused its credit: it was abandoned unnumbered; issue a new one if still due."""
+
+    title = "Credit note abandoned"
+    slug = "credit-note-abandoned"
+
+    def __init__(self, credit_note_id: str, why: str | None) -> None:
+        super().__init__(f"credit note {credit_note_id} was abandoned, its invoice refused the credit: {why}; "
+                         "issue a new credit note (another credit_note_id) for what is still to credit",
+                         credit_note_id=credit_note_id)
+
+
+class CreditNoteNotAbandonable(Conflict):
+    title = "Credit note issued"
+    slug = "credit-note-issued"
+
+    def __init__(self, credit_note_id: str) -> None:
+        super().__init__(f"credit note {credit_note_id} is issued: it counts and keeps its number",
+                         credit_note_id=credit_note_id)
+
+
+class CreditExceedsInvoiced(InvalidInput):
+    """A credit note may not credit more of a (category, rate) than the invoice's base of it not yet credited."""
+
+    def __init__(self, field: str, category: str, rate: str, base: str, left: str, currency: str) -> None:
+        super().__init__(f"the credit note credits a base of {base} {currency} at {category} {rate} %, the invoice "
+                         f"has {left} {currency} of it left to credit", errors={
+                             field: [f"at most {left} {currency} of base at {category} {rate} % is left to credit"]})

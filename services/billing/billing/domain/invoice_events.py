@@ -120,11 +120,13 @@ class InvoicePaymentRemoved(InvoiceEvent):
 
 @dataclass(frozen=True)
 class InvoicePaid(InvoiceEvent):
-    """Nothing is left to pay (payments, and credit notes if any, cover the total)."""
+    """Nothing is left to pay and payments were made: they cover what credit notes, if any, left due.
+    (An invoice credit notes cover in full, nothing paid, is `credited`: its InvoiceCredited says amount_due 0.)"""
 
     invoice_id: str
     account_id: str
-    paid_on: str
+    contact_id: str
+    paid_on: str  # the latest payment's date
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,12 @@ class InvoiceCredited(InvoiceEvent):
 
     invoice_id: str
     account_id: str
+    contact_id: str
     credit_note_id: str
+    currency: str
     amount: str
     amount_due: str
+    bases: list  # [{"category", "rate", "base"}]: the taxable base credited per (category, rate)
 
 
 @dataclass(frozen=True)

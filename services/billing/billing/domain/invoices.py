@@ -1,8 +1,9 @@
 """The invoice: a draft edited freely, then issued (numbered and frozen), paid, credited or voided.
 
 Stages: draft -> issuing (frozen, its number being reserved) -> issued -> void. What a client sees
-as the status is derived (`status(today)`): draft, issuing, issued, partially_paid, paid, overdue
-(past its due date in the account's time zone, `today` is passed in), void.
+as the status is derived (`status(today)`): draft, issuing, issued, partially_paid, paid, credited
+(credit notes cover it all, nothing was paid: no InvoicePaid), overdue (past its due date in the
+account's time zone, `today` is passed in), void.
 
 Payments: amount, date, method, reference; several partial payments add up. A payment larger than
 the amount due is REFUSED with a 422 naming `amount` (Overpayment): an overpayment is never kept
@@ -19,7 +20,7 @@ from crm_platform.aggregates import Aggregate
 from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
-from billing.domain.errors import (CreditExceedsAmountDue, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
+from billing.domain.errors import (CreditExceedsAmountDue, CreditExceedsInvoiced, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
                                    InvoiceNotFound, InvoiceNotPayable, InvoiceNotVoidable, Overpayment,
                                    PaymentNotFound, StaleInvoiceRevision)
 from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, DraftContent, InvoiceCredited, InvoiceDrafted,
@@ -54,6 +55,7 @@ class Invoice(Aggregate):
         self.frozen_totals: Totals | None = None
         self.payments: dict[str, Payment] = {}
         self.credits: dict[str, Decimal] = {}  # credit note id -> amount
+        self.credited_bases: dict[str, dict[tuple[str, Decimal], Decimal]] = {}  # id -> (category, rate) -> base
         self.paid_on: str | None = None
 
     # --- the draft ---------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ class Invoice(Aggregate):
                                             money_text(payment.amount), payment.paid_on, payment.method,
                                             money_text(due), payment.reference))
         if due == 0:
-            self._record(InvoicePaid(self.id, self.account_id, payment.paid_on))
+            self._record(InvoicePaid(self.id, self.account_id, self.contact_id, payment.paid_on))
         return payment
 
     def remove_payment(self, revision: int | None, payment_id: str, reason: object) -> None:
@@ -185,22 +187,46 @@ class Invoice(Aggregate):
         self._record(InvoicePaymentRemoved(self.id, self.account_id, self.contact_id, payment_id, reason,
                                            money_text(due)))
 
-    def credit(self, credit_note_id: str, amount: Decimal, credited_on: date) -> None:
-        """Take a credit note's total off the amount due (once per credit note); never below zero."""
+    def credit(self, credit_note_id: str, totals: Totals, credited_on: date) -> None:
+        """Take a credit note off the amount due (once per credit note), checked at this revision (see
+        `check_creditable`): never below zero, never more of a (category, rate) than was invoiced."""
         if credit_note_id in self.credits:
             return
-        self.check_creditable(amount)
-        due = self.amount_due - amount
-        self._record(InvoiceCredited(self.id, self.account_id, credit_note_id, money_text(amount), money_text(due)))
-        if due == 0:
-            self._record(InvoicePaid(self.id, self.account_id, credited_on.isoformat()))
+        self.check_creditable(totals)
+        due = self.amount_due - totals.total
+        bases = [{"category": row.category, "rate": money_text(row.rate), "base": money_text(row.base)}
+                 for row in totals.tax_breakdown]
+        self._record(InvoiceCredited(self.id, self.account_id, self.contact_id, credit_note_id, self.currency,
+                                     money_text(totals.total), money_text(due), bases))
+        if due == 0 and self.payments:  # the payments cover what is left due: paid (fully credited is not paid)
+            self._record(InvoicePaid(self.id, self.account_id, self.contact_id,
+                                     max(payment.paid_on for payment in self.payments.values())))
 
-    def check_creditable(self, amount: Decimal) -> None:
-        """InvoiceNotCreditable unless issued; CreditExceedsAmountDue if `amount` is more than is due."""
+    def check_creditable(self, totals: Totals, lines: list[dict] | None = None) -> None:
+        """InvoiceNotCreditable unless issued; CreditExceedsInvoiced if a (category, rate) base of `totals` is more
+        than the invoice's base of it not credited yet (naming the first of `lines` with that tax, when given);
+        CreditExceedsAmountDue if the total is more than is due."""
         if self.stage != "issued":
             raise InvoiceNotCreditable(self.id, self.stage)
-        if amount > self.amount_due:
-            raise CreditExceedsAmountDue(money_text(amount), money_text(self.amount_due), self.currency)
+        left = self.base_left_to_credit()
+        for row in totals.tax_breakdown:
+            key = (row.category, row.rate)
+            if row.base > left.get(key, Decimal(0)):
+                field = next((f"lines.{index}" for index, line in enumerate(lines or ())
+                              if any((tax["category"], Decimal(tax["rate"])) == key for tax in line["taxes"])),
+                             "lines")
+                raise CreditExceedsInvoiced(field, row.category, money_text(row.rate), money_text(row.base),
+                                            money_text(left.get(key, Decimal(0))), self.currency)
+        if totals.total > self.amount_due:
+            raise CreditExceedsAmountDue(money_text(totals.total), money_text(self.amount_due), self.currency)
+
+    def base_left_to_credit(self) -> dict[tuple[str, Decimal], Decimal]:
+        """Per (category, rate): the invoice's taxable base less what credit notes took of it."""
+        left = {(row.category, row.rate): row.base for row in self.totals.tax_breakdown}
+        for bases in self.credited_bases.values():
+            for key, base in bases.items():
+                left[key] = left.get(key, Decimal(0)) - base
+        return left
 
     def void(self, revision: int | None, reason: object) -> None:
         """Cancel an issued invoice that nothing was paid or credited on (drafts are deleted instead)."""
@@ -215,11 +241,12 @@ class Invoice(Aggregate):
         self._record(InvoiceVoided(self.id, self.account_id, self.contact_id, reason))
 
     def status(self, today: date) -> str:
-        """draft, issuing, issued, partially_paid, paid, overdue or void; `today` in the account's time zone."""
+        """draft, issuing, issued, partially_paid, paid, credited (nothing due, nothing paid: credit notes cover the
+        total), overdue or void; `today` in the account's time zone."""
         if self.stage != "issued":
             return self.stage
         if self.amount_due <= 0:
-            return "paid"
+            return "paid" if self.payments else "credited"
         if today > date.fromisoformat(self.due_on):
             return "overdue"
         return "partially_paid" if self.payments else "issued"
@@ -273,6 +300,8 @@ class Invoice(Aggregate):
             self.paid_on = None
         elif isinstance(event, InvoiceCredited):
             self.credits[event.credit_note_id] = Decimal(event.amount)
+            self.credited_bases[event.credit_note_id] = {(row["category"], Decimal(row["rate"])): Decimal(row["base"])
+                                                         for row in event.bases}
         elif isinstance(event, InvoicePaid):
             self.paid_on = event.paid_on
         elif isinstance(event, InvoiceVoided):

@@ -139,6 +139,8 @@ class InvoicePageSchema(Schema):
 class CreditNoteSchema(Schema):
     id = fields.String(required=True)
     revision = fields.Integer(required=True)
+    status = fields.String(metadata={"enum": ["issuing", "issued", "abandoned"],
+                                     "description": "abandoned: its invoice refused the credit; it never counted"})
     number = fields.String(allow_none=True)
     invoice_id = fields.String(required=True)
     invoice_number = fields.String()

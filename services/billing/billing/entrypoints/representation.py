@@ -40,14 +40,15 @@ def invoice_from_view(doc: dict, today: str) -> dict:
 
 def credit_note_from_aggregate(note) -> dict:
     started = note.started
-    return {"id": note.id, "revision": note.revision, "number": note.number, "invoice_id": started.invoice_id,
+    return {"id": note.id, "revision": note.revision, "status": note.status, "number": note.number,
+            "invoice_id": started.invoice_id,
             "invoice_number": started.invoice_number, "contact_id": started.contact_id, "currency": started.currency,
             "lines": started.lines, "totals": note.totals.to_dict(), "total": amount_text(note.totals.total, started.currency),
             "issued_on": started.issued_on, "reason": started.reason, "buyer": started.buyer, "seller": started.seller}
 
 
 def credit_note_from_view(doc: dict) -> dict:
-    return {"id": doc["_id"], "revision": doc["version"], "number": doc.get("number"),
+    return {"id": doc["_id"], "revision": doc["version"], "status": doc.get("status"), "number": doc.get("number"),
             "invoice_id": doc.get("invoice_id"), "invoice_number": doc.get("invoice_number"),
             "contact_id": doc.get("contact_id"), "currency": doc.get("currency"), "total": doc.get("total"),
             "issued_on": doc.get("issued_on")}

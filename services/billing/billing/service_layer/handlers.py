@@ -15,7 +15,7 @@ of reserved numbers sending it, finishes an issue interrupted between two steps 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from typing import Callable, TypeVar
 
 from crm_platform.event_store import ConcurrencyConflict
 
@@ -23,11 +23,15 @@ from billing.domain import commands
 from billing.domain.account_defaults import utc_now
 from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote
 from billing.domain.customers import Customer
-from billing.domain.errors import CustomerDeleted, InvalidInvoice, InvoiceNotEditable, UnknownCustomer
+from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, InvalidInvoice,
+                                   InvoiceNotCreditable, InvoiceNotEditable, UnknownCustomer)
 from billing.domain.invoices import INVOICE_SERIES, Invoice
 from billing.domain.numbering import NumberPattern
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+# what an invoice answers a credit it will not take (it was paid, voided or credited since the note started)
+CREDIT_REFUSED = (InvoiceNotCreditable, CreditExceedsAmountDue)
 ATTEMPTS = 3  # a write that lost a race to a retry of the same command is tried again on what that one wrote
 
 
@@ -70,27 +74,25 @@ def delete_invoice_draft(cmd: commands.DeleteInvoiceDraft, uow) -> None:
 
 def issue_invoice(cmd: commands.IssueInvoice, uow, clock: Clock = utc_now) -> Invoice:
     """Number and freeze the draft (or finish its issue: the same number, however often it is sent)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            with uow:
-                invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
-                if invoice.stage == "draft":
-                    defaults = uow.account_defaults.for_account(cmd.account_id)
-                    customer = live_customer(uow, cmd.account_id, invoice.contact_id)
-                    invoice.start_issue(cmd.revision, defaults.today(clock), customer.contact_id, customer.buyer,
-                                        defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
-                    uow.commit()
-                if invoice.stage == "void":
-                    raise InvoiceNotEditable(invoice.id, invoice.stage)
-                if invoice.stage == "issuing":
-                    seq = uow.number_series.reserve(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
-                    invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
-                    uow.commit()
-                return invoice
-        except ConcurrencyConflict:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+
+    def attempt() -> Invoice:
+        with uow:
+            invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
+            if invoice.stage == "draft":
+                defaults = uow.account_defaults.for_account(cmd.account_id)
+                customer = live_customer(uow, cmd.account_id, invoice.contact_id)
+                invoice.start_issue(cmd.revision, defaults.today(clock), customer.contact_id, customer.buyer,
+                                    defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
+                uow.commit()
+            if invoice.stage == "void":
+                raise InvoiceNotEditable(invoice.id, invoice.stage)
+            if invoice.stage == "issuing":
+                seq = uow.number_series.reserve(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
+                invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
+                uow.commit()
+            return invoice
+
+    return retried(attempt)
 
 
 def record_payment(cmd: commands.RecordPayment, uow, clock: Clock = utc_now) -> Invoice:
@@ -120,43 +122,69 @@ def void_invoice(cmd: commands.VoidInvoice, uow) -> Invoice:
 
 
 def issue_credit_note(cmd: commands.IssueCreditNote, uow, clock: Clock = utc_now) -> CreditNote:
-    """Credit the invoice (all of it, or the lines given) with a numbered credit note; once per credit_note_id."""
+    """Credit the invoice (all of it, or the lines given) with a numbered credit note; once per credit_note_id.
+
+    If the invoice changed between the note's start and its credit (a payment, a void, another credit
+    note) and now refuses it, the note is abandoned and the refusal answered (a 422 or 409).
+    """
     with uow:
         invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
         note = uow.credit_notes.find(cmd.account_id, cmd.credit_note_id) if cmd.credit_note_id else None
         if note is None:
             defaults = uow.account_defaults.for_account(cmd.account_id)
-            note = CreditNote.start(invoice, None if cmd.lines is None else list(cmd.lines), cmd.reason,
-                                    defaults.today(clock), defaults.seller,
+            note = CreditNote.start(invoice, cmd.lines, cmd.reason, defaults.today(clock), defaults.seller,
                                     NumberPattern.parse(defaults.credit_note_pattern).text, cmd.credit_note_id)
             uow.credit_notes.add(note)
             uow.commit()
         elif note.invoice_id != invoice.id:
             raise InvalidInvoice("credit_note_id", "names a credit note of another invoice")
+        elif note.abandoned:
+            raise CreditNoteWasAbandoned(note.id, note.abandoned_because)
     return _finish_credit_note(uow, cmd.account_id, note.id)
 
 
 def finish_credit_note(cmd: commands.FinishCreditNote, uow) -> CreditNote:
-    """Finish a credit note whose issue was interrupted (the sweep of reserved numbers sends it)."""
-    return _finish_credit_note(uow, cmd.account_id, cmd.credit_note_id)
+    """Finish a credit note whose issue was interrupted (the sweep of reserved numbers sends it): issued, or
+    abandoned if its invoice now refuses the credit (the sweep then leaves it be)."""
+    try:
+        return _finish_credit_note(uow, cmd.account_id, cmd.credit_note_id)
+    except CREDIT_REFUSED:
+        with uow:
+            return uow.credit_notes.get(cmd.account_id, cmd.credit_note_id)
 
 
 def _finish_credit_note(uow, account_id: str, credit_note_id: str) -> CreditNote:
-    """Take a started credit note off its invoice's amount due, then number it (each step once)."""
-    for attempt in range(ATTEMPTS):
-        try:
-            with uow:
-                note = uow.credit_notes.get(account_id, credit_note_id)
-                if not note.issued:
-                    invoice = uow.invoices.get(account_id, note.invoice_id)
-                    invoice.credit(note.id, note.totals.total, note.issued_on)
-                    uow.commit()
-                    seq = uow.number_series.reserve(account_id, CREDIT_NOTE_SERIES, note.fiscal_year, note.id)
-                    note.issue(NumberPattern.parse(note.number_pattern).render(note.fiscal_year, seq))
-                    uow.commit()
+    """Take a started credit note off its invoice's amount due, then number it (each step once); a credit the
+    invoice refuses abandons the note, unnumbered, and the refusal is raised."""
+
+    def attempt() -> CreditNote:
+        with uow:
+            note = uow.credit_notes.get(account_id, credit_note_id)
+            if note.issued or note.abandoned:
                 return note
+            invoice = uow.invoices.get(account_id, note.invoice_id)
+            try:
+                invoice.credit(note.id, note.totals, note.issued_on)
+            except CREDIT_REFUSED as refused:
+                note.abandon(refused.detail)
+                uow.commit()
+                raise
+            uow.commit()
+            seq = uow.number_series.reserve(account_id, CREDIT_NOTE_SERIES, note.fiscal_year, note.id)
+            note.issue(NumberPattern.parse(note.number_pattern).render(note.fiscal_year, seq))
+            uow.commit()
+            return note
+
+    return retried(attempt)
+
+
+def retried(attempt: Callable[[], T]) -> T:
+    """`attempt()`, run again (on what the other wrote) when its write lost a race to a retry of the same command."""
+    for attempts_left in reversed(range(ATTEMPTS)):
+        try:
+            return attempt()
         except ConcurrencyConflict:
-            if attempt == ATTEMPTS - 1:
+            if not attempts_left:
                 raise
     raise AssertionError("unreachable")
 

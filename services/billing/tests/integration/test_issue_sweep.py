@@ -1,5 +1,5 @@
 """An issue interrupted between its steps is finished by the worker's sweep: no number is lost (no gap)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -7,6 +7,7 @@ from crm_platform.message_bus import Fresh, MessageBus
 
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.domain import commands
+from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
 from billing.service_layer import dispatch
 from billing.service_layer.issue_sweep import finish_interrupted_issues
@@ -70,4 +71,21 @@ def test_the_sweep_finishes_an_interrupted_issue_with_the_next_number(container,
     if reserve_first:
         assert finished.number.endswith("0001")  # the number reserved before the crash, not a new one
     project(container)
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+
+
+def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leaves_it_be(container, customer):
+    bus = container.bus
+    invoice = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft("acct-1", customer,
+                                                                                                (LINE,))).id))
+    with UnitOfWork(container.event_store, container.cipher) as uow:  # the note started, then the process died
+        note = CreditNote.start(uow.invoices.get("acct-1", invoice.id), None, "Annulée", date(2026, 3, 11),
+                                {"name": "Agence"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        uow.commit()
+    bus.handle(commands.VoidInvoice("acct-1", invoice.id, "Doublon"))  # nothing was credited yet: voidable
+    project(container)
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    project(container)
+    assert container.credit_notes.collection.find_one({"_id": note.id})["status"] == "abandoned"
     assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from crm_platform.errors import InvalidInput
 
 from billing.domain.credit_notes import CreditNote, CreditNoteIssued, CreditNoteIssueStarted
-from billing.domain.errors import CreditExceedsAmountDue, InvoiceNotCreditable, Overpayment
+from billing.domain.errors import CreditExceedsAmountDue, CreditExceedsInvoiced, InvoiceNotCreditable, Overpayment
 from billing.domain.invoice_events import InvoiceCredited, InvoicePaid
 
 from .fakes import SELLER
@@ -31,9 +31,11 @@ def test_a_full_credit_note_copies_the_invoice_and_clears_what_is_due():
     assert (started.invoice_number, started.lines, started.discount, started.buyer) == (
         "F-2026-0001", invoice.draft["lines"], {"kind": "percent", "value": "10"}, invoice.buyer)
     assert note.totals == invoice.totals  # 1505.45, the invoice's own totals
-    invoice.credit(note.id, note.totals.total, note.issued_on)
-    assert invoice.amount_due == 0 and isinstance(invoice.pending[-1], InvoicePaid)
-    assert invoice.status(date(2030, 1, 1)) == "paid"
+    invoice.credit(note.id, note.totals, note.issued_on)
+    # nothing was paid: the invoice is credited, not paid (no InvoicePaid)
+    assert invoice.amount_due == 0 and isinstance(invoice.pending[-1], InvoiceCredited)
+    assert not any(isinstance(event, InvoicePaid) for event in invoice.pending)
+    assert invoice.status(date(2030, 1, 1)) == "credited"
     note.issue("AV-2026-0001")
     note.issue("AV-2026-0002")  # a retry changes nothing
     assert [e.number for e in note.pending if isinstance(e, CreditNoteIssued)] == ["AV-2026-0001"]
@@ -44,8 +46,8 @@ def test_a_partial_credit_note_reduces_the_amount_due():
     # 1 book at 24.99, 5.5 % VAT 1.37445 -> 1.37: 26.36
     note = CreditNote.start(invoice, [credit_line()], "Livre retourné", ISSUED_ON, SELLER, PATTERN)
     assert note.totals.total == Decimal("26.36")
-    invoice.credit(note.id, note.totals.total, note.issued_on)
-    invoice.credit(note.id, note.totals.total, note.issued_on)  # the same credit note again: counted once
+    invoice.credit(note.id, note.totals, note.issued_on)
+    invoice.credit(note.id, note.totals, note.issued_on)  # the same credit note again: counted once
     assert [e.amount_due for e in invoice.pending if isinstance(e, InvoiceCredited)] == ["1646.37"]
     assert invoice.amount_due == Decimal("1646.37") and invoice.status(ISSUED_ON) == "issued"
 
@@ -56,8 +58,11 @@ def test_a_credit_larger_than_what_is_due_is_refused_naming_the_lines():
     with pytest.raises(CreditExceedsAmountDue) as refused:
         CreditNote.start(invoice, None, "Annulation", ISSUED_ON, SELLER, PATTERN)
     assert refused.value.status == 422 and "lines" in refused.value.errors and "72.73" in refused.value.detail
+    too_much = CreditNote.start(issued(), [credit_line(unit_price="60.62", rate="20")], "x", ISSUED_ON, SELLER,
+                                PATTERN).totals
+    assert too_much.total == Decimal("72.73") + Decimal("0.01")
     with pytest.raises(CreditExceedsAmountDue):
-        invoice.credit("credit-note:x", Decimal("72.74"), ISSUED_ON)
+        invoice.credit("credit-note:x", too_much, ISSUED_ON)
 
 
 def test_a_void_invoice_or_a_draft_cannot_be_credited():
@@ -103,9 +108,54 @@ def test_credit_notes_and_payments_never_make_the_amount_due_negative(steps):
                 net = (amount / Decimal("1.2")).quantize(Decimal("0.01"))
                 note = CreditNote.start(invoice, [credit_line(unit_price=str(net), rate="20")], "Geste commercial",
                                         ISSUED_ON, SELLER, PATTERN)
-                invoice.credit(note.id, note.totals.total, ISSUED_ON)
-        except (Overpayment, CreditExceedsAmountDue):
+                invoice.credit(note.id, note.totals, ISSUED_ON)
+        except (Overpayment, CreditExceedsAmountDue, CreditExceedsInvoiced):
             pass
         assert invoice.amount_due >= 0
+        assert all(left >= 0 for left in invoice.base_left_to_credit().values())
     assert invoice.amount_due == invoice.totals.total - invoice.amount_paid - invoice.amount_credited
-    assert (invoice.amount_due == 0) == (invoice.status(ISSUED_ON) == "paid")
+    assert (invoice.amount_due == 0) == (invoice.status(ISSUED_ON) in ("paid", "credited"))
+    assert (invoice.status(ISSUED_ON) == "paid") == (invoice.amount_due == 0 and bool(invoice.payments))
+
+
+def test_a_partial_credit_note_takes_the_invoices_document_discount_and_no_more_than_was_invoiced():
+    # 2 books x 24.99 = 49.98, 50 % off the document: base 24.99, VAT 5.5 % 1.37445 -> 1.37, total 26.36.
+    invoice = issued(lines=(BOOKS,), discount={"kind": "percent", "value": "50"})
+    assert invoice.totals.total == Decimal("26.36")
+    # 1 book: 24.99 - 50 % (12.495 -> 12.50) = base 12.49, VAT 0.68695 -> 0.69: 13.18, not 26.36
+    first = CreditNote.start(invoice, [credit_line()], "Livre retourné", ISSUED_ON, SELLER, PATTERN)
+    assert (first.totals.total, first.started.discount) == (Decimal("13.18"), {"kind": "percent", "value": "50"})
+    invoice.credit(first.id, first.totals, ISSUED_ON)
+    second = CreditNote.start(invoice, [credit_line()], "Livre retourné", ISSUED_ON, SELLER, PATTERN)
+    invoice.credit(second.id, second.totals, ISSUED_ON)
+    assert invoice.amount_due == Decimal("26.36") - 2 * Decimal("13.18")
+    with pytest.raises(CreditExceedsInvoiced) as refused:  # a third book was never invoiced: 0.01 of base is left
+        CreditNote.start(invoice, [credit_line(unit_price="1")], "x", ISSUED_ON, SELLER, PATTERN)
+    assert refused.value.status == 422 and list(refused.value.errors) == ["lines.0"]
+
+
+def test_an_amount_discount_is_credited_in_proportion_to_the_lines_credited():
+    # 49.98 - 10.00 = base 39.98, VAT 2.1989 -> 2.20, total 42.18; one book is half of it: 5.00 off its 24.99,
+    # base 19.99, VAT 1.09945 -> 1.10, 21.09
+    invoice = issued(lines=(BOOKS,), discount={"kind": "amount", "value": "10.00"})
+    note = CreditNote.start(invoice, [credit_line()], "Retour", ISSUED_ON, SELLER, PATTERN)
+    assert (note.totals.total, note.started.discount) == (Decimal("21.09"), {"kind": "amount", "value": "5.00"})
+
+
+def test_a_credit_at_a_tax_the_invoice_does_not_have_is_refused_naming_its_line():
+    invoice = issued(lines=(BOOKS,))  # 5.5 % only
+    with pytest.raises(CreditExceedsInvoiced) as refused:
+        CreditNote.start(invoice, [credit_line(), credit_line(rate="20")], "x", ISSUED_ON, SELLER, PATTERN)
+    assert list(refused.value.errors) == ["lines.1"] and "S 20 %" in refused.value.detail
+    with pytest.raises(CreditExceedsInvoiced) as refused:  # 3 books: more than the 2 invoiced
+        CreditNote.start(invoice, [credit_line(quantity="3")], "x", ISSUED_ON, SELLER, PATTERN)
+    assert list(refused.value.errors) == ["lines.0"]
+
+
+def test_payments_then_a_credit_note_of_the_rest_is_paid():
+    invoice = issued(lines=(BOOKS,))  # 52.73
+    invoice.record_payment(None, "26.37", "2026-03-11", "card", today=ISSUED_ON)
+    note = CreditNote.start(invoice, [credit_line()], "Livre retourné", ISSUED_ON, SELLER, PATTERN)  # 26.36
+    invoice.credit(note.id, note.totals, date(2026, 3, 20))
+    assert invoice.amount_due == 0 and invoice.status(ISSUED_ON) == "paid"
+    assert [e.paid_on for e in invoice.pending if isinstance(e, InvoicePaid)] == ["2026-03-11"]

@@ -63,9 +63,9 @@ def test_the_french_invoice_from_draft_to_paid_worked_out_by_hand(bus, uow):
     # A partial payment of 500.00: 1005.45 due.
     invoice = bus.handle(commands.RecordPayment("acct-1", invoice.id, "500.00", "2026-03-11", "bank_transfer"))
     assert invoice.amount_due == Decimal("1005.45") and invoice.status(invoice.issued_on_date) == "partially_paid"
-    # One book comes back, credited at its discounted price: 24.99 - 10 % (2.499 -> 2.50) = 22.49,
+    # One book comes back, credited at its price less the document's 10 %: 24.99 - 2.50 (2.499) = 22.49,
     # VAT 5.5 % 1.23695 -> 1.24, credit note total 23.73; 1005.45 - 23.73 = 981.72 due.
-    returned = {**BOOKS, "quantity": "1", "discount": {"kind": "percent", "value": "10"}}
+    returned = {**BOOKS, "quantity": "1"}
     note = bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Livre retourné", lines=(returned,)))
     assert (note.number, note.totals.total, note.invoice_id) == ("AV-2026-0001", Decimal("23.73"), invoice.id)
     invoice = uow_invoice(uow, invoice.id)
@@ -281,3 +281,32 @@ def test_erasing_the_contact_a_draft_was_first_for_leaves_the_issued_invoice_of_
     finished = bus.handle(commands.IssueInvoice("acct-1", invoice.id))  # the sweep finishes it: no gap
     assert (finished.number, finished.contact_id, finished.buyer["name"]) == ("F-2026-0001", "contact:2", "Paul Martin")
     assert finished.contact_ids == ("contact:1", "contact:2")  # whom the document's key holds data of
+
+
+def test_a_credit_note_the_invoice_refuses_once_started_is_abandoned_unnumbered_not_left_issuing(bus, uow,
+                                                                                                monkeypatch):
+    invoice = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))  # 1672.73 due
+    credit = Invoice.credit
+
+    def paid_in_full_meanwhile(self, *args):  # a payment lands between the note's start and its credit
+        monkeypatch.setattr(Invoice, "credit", credit)
+        other = FakeUnitOfWork(uow.store, uow.cipher)
+        other.account_defaults = uow.account_defaults
+        handlers.record_payment(commands.RecordPayment("acct-1", invoice.id, "1672.73", "2026-03-11", "card"),
+                                other, CLOCK)
+        return credit(self, *args)
+
+    monkeypatch.setattr(Invoice, "credit", paid_in_full_meanwhile)
+    with pytest.raises(InvalidInput) as refused:  # checked again on the paid invoice: nothing is due
+        bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste", credit_note_id="credit-note:c1"))
+    assert "lines" in refused.value.errors
+    note = bus.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))  # the sweep: no error, left be
+    assert (note.status, note.number) == ("abandoned", None)
+    assert uow.ledger.seqs_of("acct-1", "credit_notes", 2026) == {}  # no number reserved: no gap
+    with pytest.raises(Conflict) as refused:  # the client's retry learns it was abandoned
+        bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste", credit_note_id="credit-note:c1"))
+    assert "abandoned" in refused.value.detail
+    bus.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))
+    types = [e.event_type for e in uow.store.all_events]
+    assert (types.count("CreditNoteAbandoned"), types.count("InvoiceCredited")) == (1, 0)
+    assert uow_invoice(uow, invoice.id).status(invoice.issued_on_date) == "paid"

@@ -1,5 +1,7 @@
 """What billing publishes is its contract, personal data sealed: every event its real handlers record,
 through the real bus and the service's own unit of work (settings as the account's defaults), on fakes."""
+from datetime import date
+
 import pytest
 
 from crm_platform.contracts.billing import BILLING_EVENTS
@@ -9,6 +11,7 @@ from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from billing.domain import commands as c
+from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
 from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import dispatch
@@ -41,7 +44,13 @@ def published():
     bus.handle(c.RecordPayment("acct-1", invoice.id, str(bus.handle(c.IssueInvoice("acct-1", invoice.id)).amount_due),
                                "2026-01-03", "bank_transfer"))
     other = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id))
+    with UnitOfWork(store, cipher, series, customers) as uow:  # a credit note started, then the process died
+        started = CreditNote.start(uow.invoices.get("acct-1", other.id), None, "annulation pour Louise",
+                                   date(2026, 1, 3), {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(started)
+        uow.commit()
     bus.handle(c.VoidInvoice("acct-1", other.id, "erreur de Louise"))
+    bus.handle(c.FinishCreditNote("acct-1", started.id))  # the invoice is void now: the credit note is abandoned
     return store.all_events
 
 
