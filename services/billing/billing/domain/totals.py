@@ -38,6 +38,10 @@ from crm_platform.errors import InvalidInput
 ROUNDING_EN16931 = "en16931-half-up"
 ROUNDING_EN16931_GROSS_KEPT = "en16931-half-up-gross-kept"
 HUNDRED = Decimal(100)
+# Largest line amount (quantity x unit price). With 6 places each, such a product has at most 27
+# digits: exact in Decimal's default 28-digit context, and its rounding to the minor unit cannot
+# fail (an 18-digit quantity times an 18-digit price could: quantize raises InvalidOperation).
+MAX_LINE_AMOUNT = Decimal(10) ** 15
 # EN 16931 VAT category codes (UNTDID 5305 subset): S standard, Z zero rated, E exempt, AE reverse
 # charge, K intra-community supply, G export outside the EU, O outside the scope of VAT, L Canary
 # Islands IGIC, M Ceuta and Melilla IPSI. Only S, L and M carry a rate other than 0.
@@ -82,10 +86,16 @@ class Discount:
         if self.kind == "percent" and self.value > HUNDRED:
             raise _refuse("discount.value", "a percentage is at most 100")
 
+    def check_places(self, unit: Decimal, field: str) -> None:
+        """An amount discount is a number of minor units: 10.005 EUR is refused, not rounded."""
+        if self.kind == "amount" and self.value != self.value.quantize(unit):
+            raise _refuse(field, f"has more decimals than the currency's minor unit ({unit})")
+
     def off(self, amount: Decimal, unit: Decimal, field: str) -> Decimal:
         """How much of `amount` this discount takes, rounded to the minor unit; never more than it."""
         if self.kind == "percent":
             return (amount * self.value / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+        self.check_places(unit, field)
         if self.value > abs(amount):
             raise _refuse(field, f"the discount {money_text(self.value)} is more than the amount {money_text(amount)}")
         return self.value.copy_sign(amount) if amount else Decimal(0)
@@ -99,6 +109,9 @@ class Line:
     unit_price: Decimal
     taxes: tuple[TaxRate, ...]
     discount: Discount | None = None
+
+
+TaxGroup = tuple[TaxRate, ...]  # the sorted taxes of a line: lines with the same ones share a discount allowance
 
 
 @dataclass(frozen=True)
@@ -163,50 +176,60 @@ def compute_totals(lines: Iterable[Line], currency: str, *, prices_include_tax: 
     """The document's totals, EN 16931 style (see the module docstring for the arithmetic)."""
     unit = minor_unit(parse_currency(currency))
     lines = tuple(lines)
-    amounts = tuple(_line_amount(line, index, unit) for index, line in enumerate(lines))
-    groups: dict[tuple[TaxRate, ...], list[int]] = {}
+    amounts = [_line_amount(line, index, unit) for index, line in enumerate(lines)]
+    groups: dict[TaxGroup, list[int]] = {}
     for index, line in enumerate(lines):
         groups.setdefault(_tax_group(line, index), []).append(index)
     group_amounts = {taxes: sum((amounts[i] for i in members), Decimal(0)) for taxes, members in groups.items()}
-    discounts = _document_discounts(discount, group_amounts, unit)
-
-    line_nets = list(amounts)
-    bases: dict[tuple[TaxRate, ...], Decimal] = {}
-    allowances: dict[tuple[TaxRate, ...], Decimal] = {}
-    taxes_of_group: dict[tuple[TaxRate, ...], tuple[Decimal, ...]] = {}
-    for taxes, members in groups.items():
-        if not prices_include_tax:
-            bases[taxes] = group_amounts[taxes] - discounts[taxes]
-            allowances[taxes] = discounts[taxes]
-            continue
-        rates = tuple(tax.rate for tax in taxes)
-        net, _ = _split_gross(group_amounts[taxes], rates, unit)
-        bases[taxes], taxes_of_group[taxes] = _split_gross(group_amounts[taxes] - discounts[taxes], rates, unit)
-        allowances[taxes] = net - bases[taxes]
-        divisor = 1 + sum(rates) / HUNDRED
-        shares = _apportion(net, [amounts[i] / divisor for i in members], unit)
-        for i, share in zip(members, shares):
-            line_nets[i] = share
-
-    by_rate: dict[TaxRate, list[Decimal]] = {}
-    for taxes in groups:
-        for position, tax in enumerate(taxes):
-            base_and_tax = by_rate.setdefault(tax, [Decimal(0), Decimal(0)])
-            base_and_tax[0] += bases[taxes]
-            if prices_include_tax:
-                base_and_tax[1] += taxes_of_group[taxes][position]
-    breakdown = tuple(
-        TaxSubtotal(tax.category, tax.rate, base,
-                    amount if prices_include_tax else (base * tax.rate / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP))
-        for tax, (base, amount) in sorted(by_rate.items()))
-    net_total = sum(line_nets, Decimal(0)).quantize(unit)
+    allowances = _document_discounts(discount, group_amounts, unit)
+    if prices_include_tax:
+        line_nets, bases, group_taxes, allowances = _from_gross(amounts, groups, group_amounts, allowances, unit)
+    else:
+        line_nets, group_taxes = amounts, None
+        bases = {taxes: group_amounts[taxes] - allowances[taxes] for taxes in groups}
+    breakdown = _breakdown(bases, group_taxes, unit)
+    net_total = sum(line_nets, Decimal(0))
     discount_total = sum(allowances.values(), Decimal(0)).quantize(unit)
     tax_total = sum((row.amount for row in breakdown), Decimal(0)).quantize(unit)
     return Totals(
-        line_nets=tuple(net.quantize(unit) for net in line_nets), net_total=net_total,
-        discount_total=discount_total, tax_breakdown=breakdown, tax_total=tax_total,
-        total=net_total - discount_total + tax_total,
+        line_nets=tuple(line_nets), net_total=net_total.quantize(unit), discount_total=discount_total,
+        tax_breakdown=breakdown, tax_total=tax_total, total=(net_total - discount_total + tax_total).quantize(unit),
         rounding_method=ROUNDING_EN16931_GROSS_KEPT if prices_include_tax else ROUNDING_EN16931)
+
+
+def _from_gross(amounts: list[Decimal], groups: dict[TaxGroup, list[int]], group_grosses: dict[TaxGroup, Decimal],
+                gross_discounts: dict[TaxGroup, Decimal], unit: Decimal) -> tuple:
+    """Line nets, bases, taxes and allowances of each group when the amounts entered include tax."""
+    line_nets = list(amounts)
+    bases, group_taxes, allowances = {}, {}, {}
+    for taxes, members in groups.items():
+        rates = tuple(tax.rate for tax in taxes)
+        net, _ = _split_gross(group_grosses[taxes], rates, unit)
+        bases[taxes], group_taxes[taxes] = _split_gross(group_grosses[taxes] - gross_discounts[taxes], rates, unit)
+        allowances[taxes] = net - bases[taxes]
+        divisor = 1 + sum(rates) / HUNDRED
+        for i, share in zip(members, _apportion(net, [amounts[i] / divisor for i in members], unit)):
+            line_nets[i] = share
+    return line_nets, bases, group_taxes, allowances
+
+
+def _breakdown(bases: dict[TaxGroup, Decimal], group_taxes: dict[TaxGroup, tuple[Decimal, ...]] | None,
+               unit: Decimal) -> tuple[TaxSubtotal, ...]:
+    """One subtotal per (category, rate): the summed base, and its tax rounded once on that base.
+
+    With prices including tax the tax is what `_split_gross` gave each group, so that the gross is kept.
+    """
+    by_rate: dict[TaxRate, list[Decimal]] = {}
+    for taxes, base in bases.items():
+        for position, tax in enumerate(taxes):
+            base_and_tax = by_rate.setdefault(tax, [Decimal(0), Decimal(0)])
+            base_and_tax[0] += base
+            if group_taxes is not None:
+                base_and_tax[1] += group_taxes[taxes][position]
+    return tuple(
+        TaxSubtotal(tax.category, tax.rate, base, amount if group_taxes is not None
+                    else (base * tax.rate / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP))
+        for tax, (base, amount) in sorted(by_rate.items()))
 
 
 def _line_amount(line: Line, index: int, unit: Decimal) -> Decimal:
@@ -216,12 +239,14 @@ def _line_amount(line: Line, index: int, unit: Decimal) -> Decimal:
         if not isinstance(value, Decimal) or not value.is_finite():
             raise _refuse(f"lines.{index}.{name}", "must be a decimal number")
     amount = line.quantity * line.unit_price
+    if abs(amount) > MAX_LINE_AMOUNT:
+        raise _refuse(f"lines.{index}", f"quantity x unit price is more than {MAX_LINE_AMOUNT:,}")
     if line.discount is not None:
         amount -= line.discount.off(amount, unit, f"lines.{index}.discount.value")
     return amount.quantize(unit, rounding=ROUND_HALF_UP)
 
 
-def _tax_group(line: Line, index: int) -> tuple[TaxRate, ...]:
+def _tax_group(line: Line, index: int) -> TaxGroup:
     if not line.taxes:
         raise _refuse(f"lines.{index}.taxes", "a line needs a tax category (O when outside the scope of VAT)")
     taxes = tuple(sorted(line.taxes))
@@ -230,15 +255,18 @@ def _tax_group(line: Line, index: int) -> tuple[TaxRate, ...]:
     return taxes
 
 
-def _document_discounts(discount: Discount | None, group_amounts: dict, unit: Decimal) -> dict:
+def _document_discounts(discount: Discount | None, group_amounts: dict[TaxGroup, Decimal],
+                        unit: Decimal) -> dict[TaxGroup, Decimal]:
     """The document discount's allowance for each tax group (percent per group; amount by proportion)."""
     if discount is None:
         return {taxes: Decimal(0) for taxes in group_amounts}
     if discount.kind == "percent":
         return {taxes: discount.off(amount, unit, "discount.value") for taxes, amount in group_amounts.items()}
+    discount.check_places(unit, "discount.value")
     whole = sum(group_amounts.values(), Decimal(0))
     if discount.value > whole or (discount.value and whole <= 0):
-        raise _refuse("discount.value", f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")
+        raise _refuse("discount.value",
+                      f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")
     if not discount.value:
         return {taxes: Decimal(0) for taxes in group_amounts}
     shares = _apportion(discount.value, [discount.value * amount / whole for amount in group_amounts.values()], unit)

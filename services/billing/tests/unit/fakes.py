@@ -65,12 +65,17 @@ class InMemoryReservationLedger(ReservationLedger):
 class FakeCustomers(CustomerDirectory):
     def __init__(self) -> None:
         self.customers: dict[tuple[str, str], Customer] = {}
+        self.merged_into: dict[tuple[str, str], str] = {}
 
-    def put(self, account_id: str, contact_id: str, buyer: dict, *, deleted: bool = False,
-            merged_into: str | None = None) -> None:
-        self.customers[(account_id, contact_id)] = Customer(merged_into or contact_id, buyer, deleted)
+    def put(self, account_id: str, contact_id: str, buyer: dict, *, deleted: bool = False) -> None:
+        self.customers[(account_id, contact_id)] = Customer(contact_id, buyer, deleted)
+
+    def merge(self, account_id: str, contact_id: str, into: str) -> None:
+        self.merged_into[(account_id, contact_id)] = into
 
     def find(self, account_id: str, contact_id: str) -> Customer | None:
+        while (account_id, contact_id) in self.merged_into:
+            contact_id = self.merged_into[(account_id, contact_id)]
         return self.customers.get((account_id, contact_id))
 
 
@@ -89,9 +94,11 @@ class FakeUnitOfWork(UnitOfWork):
     invoices: Repository[Invoice]
     credit_notes: Repository[CreditNote]
 
-    def __init__(self, store: InMemoryEventStore | None = None, **defaults) -> None:
+    def __init__(self, store: InMemoryEventStore | None = None, cipher: PersonalDataCipher | None = None,
+                 **defaults) -> None:
         self.store = store or InMemoryEventStore()
-        super().__init__(self.store, PersonalDataCipher(InMemorySubjectKeyStore()))
+        self.cipher = cipher or PersonalDataCipher(InMemorySubjectKeyStore())
+        super().__init__(self.store, self.cipher)
         self.ledger = InMemoryReservationLedger()
         self.number_series = GaplessNumberSeries(self.ledger)
         self.customers = FakeCustomers()

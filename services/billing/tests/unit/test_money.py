@@ -53,7 +53,7 @@ def test_parse_decimal_never_gives_exponent_notation():
 
 
 @pytest.mark.parametrize("value", [
-    1.5, 0.1, True, None, [], {}, Decimal("1"), "NaN", "nan", "sNaN", "Infinity", "-inf", "1e999999", "1e-999999",
+    1.5, 0.1, True, None, [], {}, Decimal("1"), "NaN", "nan", "sNaN", "Infinity", "-inf", "1e999999", "1e-999999", "0e-999999",
     "1e99999999999999999999", "", "  ", "1_000", "1,5", "0x10", "١٢", "12 50", "1.2.3", "0.0000001",
     "1234567890123456789", 10**18, "9" * 70,
 ])

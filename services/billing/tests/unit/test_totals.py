@@ -121,6 +121,16 @@ def test_prices_including_tax_with_a_document_discount_take_it_off_the_gross():
     assert totals.net_total - totals.discount_total == D("1017.89") + D("80.06")
 
 
+def test_prices_including_two_taxes_take_the_neighbouring_base_that_gives_the_gross_exactly():
+    # 10.01 incl. 5 % and 9.975 % (a Quebec-style pair): 10.01 / 1.14975 = 8.7062 -> 8.71, whose taxes
+    # 0.4355 -> 0.44 and 0.8688 -> 0.87 give 10.02; base 8.70: 0.435 -> 0.44, 0.8678 -> 0.87, 10.01 exactly.
+    qst = TaxRate("S", D("9.975"))
+    totals = compute_totals([line("1", "10.01", S5, qst)], "EUR", prices_include_tax=True)
+
+    assert rows(totals) == {("S", "5"): ("8.70", "0.44"), ("S", "9.975"): ("8.70", "0.87")}
+    assert totals.total == D("10.01")
+
+
 def test_a_line_with_two_taxes_is_in_the_base_of_each():
     # 100.00 with 5 % and 7 % (each on the net, not compounded) and 50.00 with 5 % only:
     # 5 % on 150.00 = 7.50, 7 % on 100.00 = 7.00; total 150.00 + 14.50 = 164.50.
@@ -159,6 +169,10 @@ def test_to_dict_writes_strings_and_from_dict_reads_them_back():
     (lambda: compute_totals([line("1", "10", S20, S20)], "EUR"), "lines.0.taxes"),
     (lambda: compute_totals([line("1", "10", S20)], "EUR", discount=Discount("amount", D("10.01"))), "discount.value"),
     (lambda: compute_totals([line("1", "10", S20)], "XYZ"), "currency"),
+    (lambda: compute_totals([line("1", "10", S20)], "EUR", discount=Discount("amount", D("1.005"))), "discount.value"),
+    (lambda: compute_totals([line("1", "10", S20, discount=Discount("amount", D("0.5")))], "JPY"),
+     "lines.0.discount.value"),
+    (lambda: compute_totals([line("999999999999999999", "999999999999.999999", S20)], "EUR"), "lines.0"),
 ])
 def test_invalid_taxes_discounts_and_lines_name_the_field(build, field):
     with pytest.raises(InvalidInput) as raised:
@@ -179,7 +193,7 @@ def lines(draw):
         st.none(),
         st.builds(Discount, st.just("percent"), st.decimals(min_value=0, max_value=100, places=2)),
         st.floats(0, 1).map(lambda share: Discount(
-            "amount", (quantity * price * D(str(share))).quantize(D("0.01"), rounding=ROUND_FLOOR))),
+            "amount", (quantity * price * D(str(share))).quantize(D("1"), rounding=ROUND_FLOOR))),  # whole units: JPY too
     ))
     return Line("item", quantity, "unit", price, draw(st.sampled_from(TAX_SETS)), discount)
 
