@@ -61,3 +61,19 @@ def test_once_the_billing_subject_key_is_shredded_the_read_model_keeps_no_buyer_
         container.invoices.apply(envelope, rebuilding=True)
     doc = container.invoices.collection.find_one({"_id": invoice.id})
     assert doc["erased"] is True and "buyer_name" not in doc and doc["amount_due"] == "860.00"
+
+
+def test_a_contact_s_documents_include_those_of_the_contacts_merged_into_it(client, container, customer):
+    events = ContactEvents(container.cipher)
+    for envelope in (events.created("contact:a", {"company": "A"}), events.created("contact:b", {"company": "B"})):
+        container.apply_to_customers(envelope)
+    of_a = container.bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:a", (LINE,)))
+    of_b = container.bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:b", (LINE,)))
+    for envelope in container.event_store.read_all():
+        container.apply_to_documents(envelope)
+    for envelope in (events.merged("contact:b", {"company": "B"}, ["contact:a"]),
+                     events.deleted("contact:a", merged_into="contact:b")):
+        container.apply_to_customers(envelope)
+    listed = client.get("/v1/invoices?contact_id=contact:b", headers=headers()).get_json()["items"]
+    assert {i["id"] for i in listed} == {of_a.id, of_b.id}
+    assert [i["id"] for i in client.get("/v1/invoices?contact_id=contact:a", headers=headers()).get_json()["items"]] == [of_a.id]
