@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from billing.domain import commands
+from billing.entrypoints.cli import rebuild_read_models
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
@@ -77,3 +78,12 @@ def test_a_contact_s_documents_include_those_of_the_contacts_merged_into_it(clie
     listed = client.get("/v1/invoices?contact_id=contact:b", headers=headers()).get_json()["items"]
     assert {i["id"] for i in listed} == {of_a.id, of_b.id}
     assert [i["id"] for i in client.get("/v1/invoices?contact_id=contact:a", headers=headers()).get_json()["items"]] == [of_a.id]
+
+
+def test_the_read_models_are_rebuilt_from_the_event_store(container, customer):
+    invoice = issued_and_partly_paid(container, customer)
+    assert rebuild_read_models(container) == len(list(container.event_store.read_all()))
+    assert container.invoices.collection.find_one({"_id": invoice.id})["version"] == invoice.revision
+    container.invoices.collection.delete_many({})
+    rebuild_read_models(container)
+    assert container.invoices.collection.find_one({"_id": invoice.id})["amount_due"] == "860.00"
