@@ -48,7 +48,7 @@ def invoice_status(doc: dict, today: str) -> str:
     return "partially_paid" if doc["has_payments"] else "issued"
 
 
-def _status_filter(status: str, today: str) -> dict:
+def status_filter(status: str, today: str) -> dict:
     if status in ("draft", "issuing", "void"):
         return {"stage": status}
     if status == "paid":
@@ -74,9 +74,9 @@ def invoice_page(invoices: Collection, account_id: str, query: dict, today: str,
     and those merged into it), issue dates and overdue."""
     conditions: list[dict] = []
     if query.get("status"):
-        conditions.append({"$or": [_status_filter(status, today) for status in query["status"]]})
+        conditions.append({"$or": [status_filter(status, today) for status in query["status"]]})
     if query.get("overdue") is not None:
-        overdue = _status_filter("overdue", today)
+        overdue = status_filter("overdue", today)
         conditions.append(overdue if query["overdue"] else {"$nor": [overdue]})
     mongo_filter: dict = {"account_id": account_id, "deleted": False, **_dated(query, "issued_on")}
     if query.get("contact_ids"):

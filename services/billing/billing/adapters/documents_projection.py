@@ -78,20 +78,7 @@ class InvoicesProjection(AggregateStateProjection):
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
 
     def fields_of(self, invoice: Invoice) -> dict:
-        totals, currency = invoice.totals, invoice.currency
-
-        def amount(value: Decimal) -> str:
-            return money_text(round_money(value, currency))
-
-        return {
-            "contact_id": invoice.contact_id, "stage": invoice.stage, "number": invoice.number,
-            "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
-            "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
-            "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),
-            "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
-            "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
-            "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
-        }
+        return invoice_fields(invoice)
 
 
 class CreditNotesProjection(AggregateStateProjection):
@@ -111,3 +98,21 @@ class CreditNotesProjection(AggregateStateProjection):
             "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
             "buyer_name": started.buyer.get("name") or started.buyer.get("company"),
         }
+
+
+def invoice_fields(invoice: Invoice) -> dict:
+    """What the read model keeps of an invoice (no I/O)."""
+    totals, currency = invoice.totals, invoice.currency
+
+    def amount(value: Decimal) -> str:
+        return money_text(round_money(value, currency))
+
+    return {
+        "contact_id": invoice.contact_id, "stage": invoice.stage, "number": invoice.number,
+        "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+        "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
+        "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),
+        "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
+        "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
+        "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
+    }
