@@ -43,3 +43,26 @@ def test_draft_issue_partial_payment_payment_paid(system, account_a, account_b):
     assert [(i["id"], i["number"], i["amount_due"]) for i in listed["items"]] == [(invoice["id"], issued["number"], "0.00")]
     assert requests.get(f"{invoices}/{invoice['id']}", headers=bearer(account_b), timeout=10).status_code == 404
     assert requests.get(invoices, headers=bearer(account_b), timeout=10).json()["items"] == []
+
+
+def test_a_retried_draft_or_payment_with_its_idempotency_key_happens_once(system, account_b):
+    contacts, invoices = f"{system.gateway_url}/v1/contacts", f"{system.gateway_url}/v1/invoices"
+    contact = requests.post(contacts, json={"company": "Atelier Martin"}, headers=bearer(account_b), timeout=10).json()
+    known = eventually(lambda: requests.post(invoices, json={"contact_id": contact["id"], "lines": [LINE]},
+                                             headers=bearer(account_b), timeout=10),
+                       lambda r: r.status_code == 201, timeout_s=60)  # billing knows the contact now
+    assert known.status_code == 201, known.text
+    key = {**bearer(account_b), "Idempotency-Key": "draft-atelier-martin-1"}
+    first = requests.post(invoices, json={"contact_id": contact["id"], "lines": [LINE]}, headers=key, timeout=10)
+    assert first.status_code == 201, first.text
+    again = requests.post(invoices, json={"contact_id": contact["id"], "lines": [LINE]}, headers=key, timeout=10)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    invoice = first.json()
+    requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_b), timeout=10)
+    pay = {**bearer(account_b), "Idempotency-Key": "payment-atelier-martin-1"}
+    body = {"amount": "100.00", "paid_on": "2026-01-05", "method": "check"}
+    paid = requests.post(f"{invoices}/{invoice['id']}/payments", json=body, headers=pay, timeout=10)
+    replayed = requests.post(f"{invoices}/{invoice['id']}/payments", json=body, headers=pay, timeout=10)
+    assert paid.status_code == replayed.status_code == 201, (paid.text, replayed.text)
+    assert len(replayed.json()["payments"]) == 1 and replayed.json()["amount_paid"] == "100.00"

@@ -20,6 +20,19 @@ def current_customer(customers: Collection, account_id: str, contact_id: str) ->
     return doc
 
 
+def contact_and_merged(customers: Collection, account_id: str, contact_id: str) -> list[str]:
+    """The contact and every contact merged into it, however many merges ago: their documents are its now."""
+    found, frontier = [contact_id], [contact_id]
+    for _ in range(MAX_MERGE_HOPS):
+        merged = [doc["_id"] for doc in customers.find({"account_id": account_id, "merged_into": {"$in": frontier}},
+                                                        {"_id": 1}) if doc["_id"] not in found]
+        if not merged:
+            break
+        found.extend(merged)
+        frontier = merged
+    return found
+
+
 INVOICE_STATUSES = ("draft", "issuing", "issued", "partially_paid", "paid", "credited", "overdue", "void")
 LIST_SORT, LIST_FIELD = "-created_at", "created_at"
 
@@ -35,7 +48,7 @@ def invoice_status(doc: dict, today: str) -> str:
     return "partially_paid" if doc["has_payments"] else "issued"
 
 
-def _status_filter(status: str, today: str) -> dict:
+def status_filter(status: str, today: str) -> dict:
     if status in ("draft", "issuing", "void"):
         return {"stage": status}
     if status in ("paid", "credited"):
@@ -57,16 +70,17 @@ def _dated(query: dict, field: str) -> dict:
 
 def invoice_page(invoices: Collection, account_id: str, query: dict, today: str, limit: int,
                  cursor: str | None) -> tuple[list[dict], str | None]:
-    """One page of the account's invoices, newest first, filtered by status, contact, issue dates and overdue."""
+    """One page of the account's invoices, newest first, filtered by status, contact (`contact_ids`: the contact
+    and those merged into it), issue dates and overdue."""
     conditions: list[dict] = []
     if query.get("status"):
-        conditions.append({"$or": [_status_filter(status, today) for status in query["status"]]})
+        conditions.append({"$or": [status_filter(status, today) for status in query["status"]]})
     if query.get("overdue") is not None:
-        overdue = _status_filter("overdue", today)
+        overdue = status_filter("overdue", today)
         conditions.append(overdue if query["overdue"] else {"$nor": [overdue]})
     mongo_filter: dict = {"account_id": account_id, "deleted": False, **_dated(query, "issued_on")}
-    if query.get("contact_id"):
-        mongo_filter["contact_id"] = query["contact_id"]
+    if query.get("contact_ids"):
+        mongo_filter["contact_id"] = {"$in": query["contact_ids"]}
     if conditions:
         mongo_filter["$and"] = conditions
     return keyset_page(invoices, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor, dated=True)
@@ -76,9 +90,10 @@ def credit_note_page(credit_notes: Collection, account_id: str, query: dict, lim
                      cursor: str | None) -> tuple[list[dict], str | None]:
     """One page of the account's credit notes, newest first, filtered by contact, invoice and issue dates."""
     mongo_filter: dict = {"account_id": account_id, **_dated(query, "issued_on")}
-    for name in ("contact_id", "invoice_id"):
-        if query.get(name):
-            mongo_filter[name] = query[name]
+    if query.get("contact_ids"):
+        mongo_filter["contact_id"] = {"$in": query["contact_ids"]}
+    if query.get("invoice_id"):
+        mongo_filter["invoice_id"] = query["invoice_id"]
     return keyset_page(credit_notes, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor,
                        dated=True)
 

@@ -5,7 +5,7 @@ every event makes the read model rewrite the whole document from the aggregate a
 own event store holds it, at the aggregate's revision: a re-delivered, late or replayed event finds
 the document at that revision or later and changes nothing, whatever the order. A document whose
 document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
-document lists `subject_key` (the key sealing it and its credit notes) and `contact_ids` (every
+document lists `subject_key` (the key sealing it and its credit notes) and `contacts_ever` (every
 contact it was ever for): how erasure finds the keys holding a person's data.
 """
 from __future__ import annotations
@@ -80,21 +80,7 @@ class InvoicesProjection(AggregateStateProjection):
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
 
     def fields_of(self, invoice: Invoice) -> dict:
-        totals, currency = invoice.totals, invoice.currency
-
-        def amount(value: Decimal) -> str:
-            return money_text(round_money(value, currency))
-
-        return {
-            "contact_id": invoice.contact_id, "contact_ids": list(invoice.contact_ids),
-            "subject_key": invoice.subject_key, "stage": invoice.stage, "number": invoice.number,
-            "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
-            "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
-            "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),
-            "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
-            "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
-            "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
-        }
+        return invoice_fields(invoice)
 
 
 class CreditNotesProjection(AggregateStateProjection):
@@ -115,3 +101,22 @@ class CreditNotesProjection(AggregateStateProjection):
             "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
             "buyer_name": started.buyer.get("name") or started.buyer.get("company"),
         }
+
+
+def invoice_fields(invoice: Invoice) -> dict:
+    """What the read model keeps of an invoice (no I/O)."""
+    totals, currency = invoice.totals, invoice.currency
+
+    def amount(value: Decimal) -> str:
+        return money_text(round_money(value, currency))
+
+    return {
+        "contact_id": invoice.contact_id, "contacts_ever": list(invoice.contacts_ever),
+        "subject_key": invoice.subject_key, "stage": invoice.stage, "number": invoice.number,
+        "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+        "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
+        "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),
+        "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
+        "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
+        "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
+    }

@@ -11,7 +11,7 @@ document's data stands or falls together.
 
 Privacy: erasure of a person must find every key that holds their data. Each such event names its
 `contact_id` in clear next to the sealed `personal.subject`, and the invoices read model lists, per
-document, `subject_key` and `contact_ids` (every contact the document was ever for): the keys of a
+document, `subject_key` and `contacts_ever` (every contact the document was ever for): the keys of a
 person are those of the documents listing them. Shredding one erases that document's personal data
 for every contact it was for; whether and when (legal retention) is the privacy service's decision.
 """

@@ -44,7 +44,7 @@ class Invoice(Aggregate):
         super().__init__(invoice_id, account_id)
         self.stage = "draft"  # draft, issuing, issued, void
         self.draft: dict = {}  # the InvoiceDrafted fields but the ids: contact_id, currency, lines...
-        self.contact_ids: tuple[str, ...] = ()  # every contact the document was ever for, first first
+        self.contacts_ever: tuple[str, ...] = ()  # every contact the document was ever for, first first
         self.issued_on: str | None = None
         self.due_on: str | None = None
         self.fiscal_year: int | None = None
@@ -273,8 +273,8 @@ class Invoice(Aggregate):
         return {name: self.draft.get(name) for name in document_lines.DRAFT_FIELDS}
 
     def _for_contact(self, contact_id: str) -> None:
-        if contact_id not in self.contact_ids:
-            self.contact_ids += (contact_id,)
+        if contact_id not in self.contacts_ever:
+            self.contacts_ever += (contact_id,)
 
     def _apply(self, event: InvoiceEvent) -> None:
         if isinstance(event, DraftContent):  # InvoiceDrafted, InvoiceDraftUpdated

@@ -41,7 +41,9 @@ def merged(current: dict, changes) -> dict:
         elif name in NUMBERS:
             module, expected = NUMBERS[name]
             try:
-                seller[name] = module.validate(value) if isinstance(value, str) else _raise()
+                if not isinstance(value, str):
+                    raise ValidationError()
+                seller[name] = module.validate(value)
             except ValidationError:
                 errors[where] = [f"not {expected}"]
         elif name in TEXTS:
@@ -87,7 +89,3 @@ def _address(value, errors: dict) -> dict:
         else:
             errors[where] = ["unknown field"]
     return address
-
-
-def _raise():
-    raise ValidationError()

@@ -39,6 +39,9 @@ def issue_credit_note():
 def list_credit_notes():
     query = schemas.CreditNoteListQuerySchema().load(request.args.to_dict())
     limit, cursor = query.pop("limit"), query.pop("cursor")
+    if query.get("contact_id"):  # documents follow the contact a contact was merged into
+        query["contact_ids"] = views.contact_and_merged(current_container().customers.collection, account_id(),
+                                                        query.pop("contact_id"))
     docs, next_cursor = views.credit_note_page(current_container().credit_notes.collection, account_id(), query,
                                                limit, cursor)
     return {"items": [credit_note_from_view(doc) for doc in docs], "next_cursor": next_cursor}

@@ -49,6 +49,9 @@ def create_draft():
 def list_invoices():
     query = schemas.InvoiceListQuerySchema().load(request.args.to_dict())
     limit, cursor = query.pop("limit"), query.pop("cursor")
+    if query.get("contact_id"):  # documents follow the contact a contact was merged into
+        query["contact_ids"] = views.contact_and_merged(current_container().customers.collection, account_id(),
+                                                        query.pop("contact_id"))
     today = _today()
     docs, next_cursor = views.invoice_page(current_container().invoices.collection, account_id(), query, today,
                                            limit, cursor)

@@ -64,7 +64,8 @@ def change_settings():
     changes = BillingSettingsChangeSchema().load(json_body())
     revision = based_on(changes, required=True)
     settings = current_container().bus.handle(ChangeBillingSettings(account_id(), revision, changes))
-    return _view(settings), 200, etag(settings.revision)
+    # a retry with the same Idempotency-Key is answered by reading the settings again there (docs/api.md)
+    return _view(settings), 200, {**etag(settings.revision), "Content-Location": "/v1/billing-settings"}
 
 
 def _view(settings: BillingSettings) -> dict:

@@ -7,6 +7,8 @@ import pytest
 from billing.adapters.number_series import MongoReservationLedger
 from billing.domain.number_series import GaplessNumberSeries, SeriesKey
 
+from ..reservation_ledger_contract import ReservationLedgerContract
+
 THREADS = 8
 
 
@@ -15,6 +17,10 @@ def ledger(container):
     ledger = MongoReservationLedger(container.db["number_reservations"], container.db["number_hints"])
     ledger.ensure_indexes()
     return ledger
+
+
+class TestMongoReservationLedger(ReservationLedgerContract):
+    """The fake the unit tests use and the MongoDB ledger behave alike (the `ledger` fixture above)."""
 
 
 def test_eight_threads_issuing_at_once_get_every_number_from_1_once(ledger):

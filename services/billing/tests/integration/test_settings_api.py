@@ -11,6 +11,7 @@ def test_the_defaults_until_changed_then_the_change_with_its_revision(client):
         "payment_term": {"kind": "net", "days": 45}})
     assert changed.status_code == 200, changed.get_json()
     assert changed.get_json()["seller"]["siret"] == "73282932000074" and changed.headers["ETag"] == '"1"'
+    assert changed.headers["Content-Location"] == "/v1/billing-settings"  # where a replayed retry reads it
     again = client.get("/v1/billing-settings", headers=headers()).get_json()
     assert again["revision"] == 1 and again["payment_term"] == {"kind": "net", "days": 45}
     assert client.get("/v1/billing-settings", headers=headers("acct-2")).get_json()["revision"] == 0

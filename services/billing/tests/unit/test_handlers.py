@@ -280,7 +280,7 @@ def test_erasing_the_contact_a_draft_was_first_for_leaves_the_issued_invoice_of_
     uow.cipher.shred("billing-subject:contact:1")  # what erasing contact 1 shredded: contact 2's invoice lives on
     finished = bus.handle(commands.IssueInvoice("acct-1", invoice.id))  # the sweep finishes it: no gap
     assert (finished.number, finished.contact_id, finished.buyer["name"]) == ("F-2026-0001", "contact:2", "Paul Martin")
-    assert finished.contact_ids == ("contact:1", "contact:2")  # whom the document's key holds data of
+    assert finished.contacts_ever == ("contact:1", "contact:2")  # whom the document's key holds data of
 
 
 def test_a_credit_note_the_invoice_refuses_once_started_is_abandoned_unnumbered_not_left_issuing(bus, uow,
