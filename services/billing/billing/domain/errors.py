@@ -137,3 +137,14 @@ class CreditExceedsInvoiced(InvalidInput):
         super().__init__(f"the credit note credits a base of {base} {currency} at {category} {rate} %, the invoice "
                          f"has {left} {currency} of it left to credit", errors={
                              field: [f"at most {left} {currency} of base at {category} {rate} % is left to credit"]})
+
+
+class DraftIdTaken(Conflict):
+    """A draft creation sent with the id of a draft created with other content: 409 naming invoice_id."""
+
+    title = "Invoice id taken"
+    slug = "invoice-id-taken"
+
+    def __init__(self, invoice_id: str) -> None:
+        super().__init__(f"invoice_id {invoice_id} names a draft created with other content: a retry sends the same "
+                         "content; a new draft takes a new invoice_id", invoice_id=invoice_id, field="invoice_id")

@@ -20,7 +20,7 @@ from crm_platform.aggregates import Aggregate
 from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
-from billing.domain.errors import (CreditExceedsAmountDue, CreditExceedsInvoiced, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
+from billing.domain.errors import (CreditExceedsAmountDue, CreditExceedsInvoiced, DraftIdTaken, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
                                    InvoiceNotFound, InvoiceNotPayable, InvoiceNotVoidable, Overpayment,
                                    PaymentNotFound, StaleInvoiceRevision)
 from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, DraftContent, InvoiceCredited, InvoiceDrafted,
@@ -28,7 +28,7 @@ from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, Dra
                                            InvoiceIssueStarted, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved, InvoiceVoided)
 from billing.domain.money import money_text
 from billing.domain.payment_terms import PaymentTerm, due_date
-from billing.domain.payments import Payment, checked_payment
+from billing.domain.payments import Payment, checked_payment, checked_payment_id
 from billing.domain.totals import Totals, compute_totals
 
 INVOICE_SERIES = "invoices"
@@ -44,6 +44,7 @@ class Invoice(Aggregate):
         super().__init__(invoice_id, account_id)
         self.stage = "draft"  # draft, issuing, issued, void
         self.draft: dict = {}  # the InvoiceDrafted fields but the ids: contact_id, currency, lines...
+        self.created_with: dict = {}  # the draft as InvoiceDrafted created it, to know a retry of the creation
         self.contacts_ever: tuple[str, ...] = ()  # every contact the document was ever for, first first
         self.issued_on: str | None = None
         self.due_on: str | None = None
@@ -67,6 +68,14 @@ class Invoice(Aggregate):
         fields = document_lines.checked_draft({**content, "contact_id": contact_id})
         invoice._record(InvoiceDrafted(invoice.id, account_id, **fields))
         return invoice
+
+    def check_created_with(self, contact_ids: set, content: dict) -> None:
+        """A creation sent again: DraftIdTaken (409 naming invoice_id) unless it is the one that created this draft
+        (one of `contact_ids`, the same content as checked by `draft_new`), however the draft was edited since."""
+        contact_id = self.created_with["contact_id"]
+        if contact_id not in contact_ids or document_lines.checked_draft({**content, "contact_id": contact_id}) != \
+                self.created_with:
+            raise DraftIdTaken(self.id)
 
     def update_draft(self, revision: int | None, changes: dict) -> None:
         """Apply a client's changes (any of the DRAFT_FIELDS); nothing is recorded if nothing changes."""
@@ -178,8 +187,9 @@ class Invoice(Aggregate):
             self._record(InvoicePaid(self.id, self.account_id, self.contact_id, payment.paid_on))
         return payment
 
-    def remove_payment(self, revision: int | None, payment_id: str, reason: object) -> None:
+    def remove_payment(self, revision: int | None, payment_id: object, reason: object) -> None:
         self._check_revision(revision)
+        payment_id = checked_payment_id(payment_id)
         if payment_id not in self.payments:
             raise PaymentNotFound(self.id, payment_id)
         reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
@@ -281,6 +291,8 @@ class Invoice(Aggregate):
             self.draft = {name: getattr(event, name) for name in document_lines.DRAFT_FIELDS}
             self.draft["lines"] = list(event.lines)
             self._for_contact(event.contact_id)
+            if isinstance(event, InvoiceDrafted):
+                self.created_with = dict(self.draft)
         elif isinstance(event, InvoiceDraftDeleted):
             self.deleted = True
         elif isinstance(event, InvoiceIssueStarted):

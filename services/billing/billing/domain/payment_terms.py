@@ -33,10 +33,10 @@ class PaymentTerm:
 
     def __post_init__(self) -> None:
         if (problem := _problem(self.kind, self.days, self.on)) is not None:
-            raise _refuse(f"payment_terms.{problem[0]}", problem[1])
+            raise _refuse(f"payment_term.{problem[0]}", problem[1])
 
     @classmethod
-    def parse(cls, data: object, field: str = "payment_terms") -> PaymentTerm:
+    def parse(cls, data: object, field: str = "payment_term") -> PaymentTerm:
         """A term from a client's JSON object ({"kind": "net", "days": 30}); InvalidInput naming the field."""
         if not isinstance(data, dict):
             raise _refuse(field, "must be an object with a kind")
@@ -90,6 +90,6 @@ def due_date(issued_on: date, term: PaymentTerm) -> date:
         last_day = calendar.monthrange(issued_on.year, issued_on.month)[1]
         return issued_on.replace(day=last_day) + timedelta(days=term.days)
     if term.on < issued_on:
-        raise _refuse("payment_terms.on", f"the due date {term.on.isoformat()} is before the issue date "
-                                          f"{issued_on.isoformat()}")
+        raise _refuse("payment_term.on", f"the due date {term.on.isoformat()} is before the issue date "
+                                         f"{issued_on.isoformat()}")
     return term.on

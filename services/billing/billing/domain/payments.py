@@ -12,6 +12,7 @@ from billing.domain.money import parse_decimal, round_money
 
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "check", "direct_debit", "other")
 MAX_REFERENCE = 200
+MAX_ID = 200
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,20 @@ class Payment:
 def checked_payment(payment_id: str | None, amount: object, paid_on: object, method: object, reference: object, *,
                     currency: str, today: date) -> Payment:
     """A client's payment, checked (naming the field); it may not be dated after `today`."""
-    if method not in PAYMENT_METHODS:
+    if not isinstance(method, str) or method not in PAYMENT_METHODS:
         raise InvalidInvoice("method", f"one of {', '.join(PAYMENT_METHODS)}")
-    return Payment(payment_id or f"payment:{uuid.uuid4()}", checked_amount(amount, currency),
+    return Payment(checked_payment_id(payment_id) or f"payment:{uuid.uuid4()}", checked_amount(amount, currency),
                    checked_date(paid_on, "paid_on", latest=today), method,
                    checked_text(reference, "reference", max_length=MAX_REFERENCE) or None)
+
+
+def checked_payment_id(payment_id: object) -> str | None:
+    """A client's id of a payment (None: none given); 422 naming payment_id if it is not a short text."""
+    if payment_id is None:
+        return None
+    if not isinstance(payment_id, str) or not payment_id.strip() or len(payment_id) > MAX_ID:
+        raise InvalidInvoice("payment_id", f"a text of 1 to {MAX_ID} characters")
+    return payment_id.strip()
 
 
 def checked_amount(amount: object, currency: str) -> Decimal:

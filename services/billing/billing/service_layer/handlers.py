@@ -24,7 +24,7 @@ from billing.domain.account_defaults import utc_now
 from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote
 from billing.domain.customers import Customer
 from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, InvalidInvoice,
-                                   InvoiceNotCreditable, InvoiceNotEditable, UnknownCustomer)
+                                   InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound, UnknownCustomer)
 from billing.domain.invoices import INVOICE_SERIES, Invoice
 from billing.domain.numbering import NumberPattern
 
@@ -36,23 +36,50 @@ ATTEMPTS = 3  # a write that lost a race to a retry of the same command is tried
 
 
 def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow) -> Invoice:
-    """A new draft, the account's defaults filling what the command leaves out; once per given invoice_id."""
+    """A new draft, the account's defaults filling what the command leaves out (None); once per given invoice_id.
+
+    Sent again with its invoice_id and the same content, the draft is answered as it is now; other content
+    with that id is a 409 naming invoice_id. A deleted draft's id, another account's and an erased one's are
+    all answered 404 as if unknown here: nothing tells whose they are.
+    """
+    invoice_id = checked_invoice_id(cmd.invoice_id)
     with uow:
-        if cmd.invoice_id is not None and (existing := uow.invoices.find(cmd.account_id, cmd.invoice_id)):
-            return existing
-        customer = live_customer(uow, cmd.account_id, cmd.contact_id)
         defaults = uow.account_defaults.for_account(cmd.account_id)
         content = {
-            "currency": cmd.currency or defaults.currency, "lines": list(cmd.lines),
-            "payment_term": cmd.payment_term or defaults.payment_term,
+            "currency": defaults.currency if cmd.currency is None else cmd.currency, "lines": cmd.lines,
+            "payment_term": defaults.payment_term if cmd.payment_term is None else cmd.payment_term,
             "notes": defaults.notes if cmd.notes is None else cmd.notes,
             "legal_terms": defaults.legal_terms if cmd.legal_terms is None else cmd.legal_terms,
             "discount": cmd.discount, "prices_include_tax": cmd.prices_include_tax,
         }
-        invoice = Invoice.draft_new(cmd.account_id, customer.contact_id, content, cmd.invoice_id)
+        if invoice_id is not None:
+            existing = uow.invoices.find(cmd.account_id, invoice_id)
+            if existing is not None and not existing.deleted:
+                existing.check_created_with(_contact_and_survivor(uow, cmd.account_id, cmd.contact_id), content)
+                return existing
+            if existing is not None or uow.invoices.ever_existed(invoice_id) or \
+                    uow.credit_notes.ever_existed(invoice_id):
+                raise InvoiceNotFound(invoice_id)
+        customer = live_customer(uow, cmd.account_id, cmd.contact_id)
+        invoice = Invoice.draft_new(cmd.account_id, customer.contact_id, content, invoice_id)
         uow.invoices.add(invoice)
         uow.commit()
     return invoice
+
+
+def checked_invoice_id(invoice_id: object) -> str | None:
+    """A client's own id for a new draft, or None; 422 naming invoice_id if it is not a short text."""
+    if invoice_id is None:
+        return None
+    if not isinstance(invoice_id, str) or not invoice_id.strip() or len(invoice_id) > 200:
+        raise InvalidInvoice("invoice_id", "your id for the new draft: a text of 1 to 200 characters")
+    return invoice_id.strip()
+
+
+def _contact_and_survivor(uow, account_id: str, contact_id: object) -> set:
+    """The contact a command names, and the one it was merged into if so (a retry may come after a merge)."""
+    found = uow.customers.find(account_id, contact_id.strip()) if isinstance(contact_id, str) else None
+    return {contact_id.strip() if isinstance(contact_id, str) else contact_id} | ({found.contact_id} if found else set())
 
 
 def update_invoice_draft(cmd: commands.UpdateInvoiceDraft, uow) -> Invoice:

@@ -225,8 +225,8 @@ def test_a_credit_note_interrupted_after_its_number_is_finished_once(bus, uow):
     assert uow_invoice(uow, invoice.id).amount_due == 0
     assert [e.event_type for e in uow.store.all_events].count("InvoiceCredited") == 1
     assert [e.event_type for e in uow.store.all_events].count("CreditNoteIssued") == 1
+    other = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))
     with pytest.raises(InvalidInput):  # the same credit note id for another invoice
-        other = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))
         bus.handle(commands.IssueCreditNote("acct-1", other.id, "x", credit_note_id="credit-note:c1"))
 
 
@@ -310,3 +310,52 @@ def test_a_credit_note_the_invoice_refuses_once_started_is_abandoned_unnumbered_
     types = [e.event_type for e in uow.store.all_events]
     assert (types.count("CreditNoteAbandoned"), types.count("InvoiceCredited")) == (1, 0)
     assert uow_invoice(uow, invoice.id).status(invoice.issued_on_date) == "paid"
+
+
+@pytest.mark.parametrize("make, field", [
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", lines=7), "lines"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", lines="deux jours"), "lines"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", lines=({"x": 1},)), "lines.0.x"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", payment_term={}), "payment_term.kind"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", payment_term=[]), "payment_term"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", currency=""), "currency"),
+    (lambda invoice_id: commands.CreateInvoiceDraft("acct-1", "contact:1", invoice_id=["x"]), "invoice_id"),
+    (lambda invoice_id: commands.UpdateInvoiceDraft("acct-1", invoice_id, None, {"lines": 3}), "lines"),
+    (lambda invoice_id: commands.UpdateInvoiceDraft("acct-1", invoice_id, None, {"payment_term": {}}),
+     "payment_term.kind"),
+    (lambda invoice_id: commands.IssueCreditNote("acct-1", invoice_id, "x", lines=5), "lines"),
+    (lambda invoice_id: commands.RecordPayment("acct-1", invoice_id, "1", "2026-03-11", "card",
+                                               payment_id={"id": 1}), "payment_id"),
+    (lambda invoice_id: commands.RecordPayment("acct-1", invoice_id, "1", "2026-03-11", ["card"]), "method"),
+    (lambda invoice_id: commands.RemovePayment("acct-1", invoice_id, ["payment:1"], "x"), "payment_id"),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_bad_input_is_a_422_naming_its_field_never_a_crash(bus, make, field):
+    invoice = new_draft(bus)
+    if "UpdateInvoiceDraft" not in make.__code__.co_names:
+        invoice = bus.handle(commands.IssueInvoice("acct-1", invoice.id))
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(make(invoice.id))
+    assert field in refused.value.errors and refused.value.status == 422
+
+
+def test_a_draft_created_again_with_its_id_is_the_same_draft_or_refused_without_telling_whose_the_id_is(bus, uow):
+    first = new_draft(bus, invoice_id="invoice:c1")
+    bus.handle(commands.UpdateInvoiceDraft("acct-1", first.id, 1, {"notes": "Edited since"}))
+    again = new_draft(bus, invoice_id="invoice:c1")  # a late retry of the creation: the draft as it is now
+    assert (again.id, again.draft["notes"], len(uow.store.all_events)) == (first.id, "Edited since", 2)
+    with pytest.raises(Conflict) as refused:  # other content under the same id
+        new_draft(bus, invoice_id="invoice:c1", lines=(BOOKS,))
+    assert refused.value.status == 409 and "invoice_id" in refused.value.detail
+    uow.customers.put("acct-1", "contact:2", BUYER)
+    with pytest.raises(Conflict):  # another contact
+        bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:2", (WEB_DAYS, BOOKS), invoice_id="invoice:c1"))
+    deleted = new_draft(bus, invoice_id="invoice:c2")
+    bus.handle(commands.DeleteInvoiceDraft("acct-1", deleted.id))
+    with pytest.raises(InvoiceNotFound) as deleted_answer:
+        new_draft(bus, invoice_id="invoice:c2")
+    uow.customers.put("acct-2", "contact:1", BUYER)
+    with pytest.raises(InvoiceNotFound) as foreign_answer:  # acct-1's id, from acct-2: as unknown, nothing leaks
+        bus.handle(commands.CreateInvoiceDraft("acct-2", "contact:1", (WEB_DAYS, BOOKS), invoice_id="invoice:c1"))
+    assert foreign_answer.value.detail == InvoiceNotFound("invoice:c1").detail
+    assert deleted_answer.value.detail == InvoiceNotFound("invoice:c2").detail
+    assert len([e for e in uow.store.all_events if e.account_id == "acct-2"]) == 0

@@ -27,7 +27,7 @@ def test_due_dates(term, issued_on, due):
 def test_a_fixed_date_before_the_issue_date_is_refused_naming_the_field():
     with pytest.raises(InvalidInput) as raised:
         due_date(date(2026, 3, 10), PaymentTerm("fixed_date", on=date(2026, 3, 9)))
-    assert list(raised.value.errors) == ["payment_terms.on"]
+    assert list(raised.value.errors) == ["payment_term.on"]
 
 
 @pytest.mark.parametrize("data", [
@@ -41,13 +41,13 @@ def test_parse_reads_what_to_dict_writes(data):
 
 
 @pytest.mark.parametrize("data, field", [
-    ([], "payment_terms"), ({"kind": "net60"}, "payment_terms.kind"), ({}, "payment_terms.kind"),
-    ({"kind": "net", "days": "30"}, "payment_terms.days"), ({"kind": "net", "days": 30.0}, "payment_terms.days"),
-    ({"kind": "net", "days": True}, "payment_terms.days"), ({"kind": "net", "days": -1}, "payment_terms.days"),
-    ({"kind": "net", "days": MAX_DAYS + 1}, "payment_terms.days"), ({"kind": "on_receipt", "days": 3}, "payment_terms.days"),
-    ({"kind": "fixed_date"}, "payment_terms.on"), ({"kind": "fixed_date", "on": "30/06/2026"}, "payment_terms.on"),
-    ({"kind": "fixed_date", "on": "2026-02-30"}, "payment_terms.on"), ({"kind": "fixed_date", "on": 20260630}, "payment_terms.on"),
-    ({"kind": "net", "days": 30, "on": "2026-06-30"}, "payment_terms.on"), ({"kind": "net", "days": 30, "x": 1}, "payment_terms.x"),
+    ([], "payment_term"), ({"kind": "net60"}, "payment_term.kind"), ({}, "payment_term.kind"),
+    ({"kind": "net", "days": "30"}, "payment_term.days"), ({"kind": "net", "days": 30.0}, "payment_term.days"),
+    ({"kind": "net", "days": True}, "payment_term.days"), ({"kind": "net", "days": -1}, "payment_term.days"),
+    ({"kind": "net", "days": MAX_DAYS + 1}, "payment_term.days"), ({"kind": "on_receipt", "days": 3}, "payment_term.days"),
+    ({"kind": "fixed_date"}, "payment_term.on"), ({"kind": "fixed_date", "on": "30/06/2026"}, "payment_term.on"),
+    ({"kind": "fixed_date", "on": "2026-02-30"}, "payment_term.on"), ({"kind": "fixed_date", "on": 20260630}, "payment_term.on"),
+    ({"kind": "net", "days": 30, "on": "2026-06-30"}, "payment_term.on"), ({"kind": "net", "days": 30, "x": 1}, "payment_term.x"),
 ])
 def test_parse_refuses_bad_terms_naming_the_field(data, field):
     with pytest.raises(InvalidInput) as raised:
