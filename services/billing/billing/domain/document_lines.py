@@ -16,13 +16,13 @@ from crm_platform.input_guard import text_problem
 from billing.domain.errors import InvalidInvoice
 from billing.domain.money import money_text, parse_currency, parse_decimal
 from billing.domain.payment_terms import PaymentTerm
-from billing.domain.totals import Discount, Line, TaxRate, compute_totals
+from billing.domain.totals import VAT_CATEGORIES, Discount, Line, TaxRate, compute_totals
 
 MAX_LINES = 500
 MAX_DESCRIPTION = 2_000
 MAX_UNIT = 20
 MAX_TEXT = 5_000  # notes, legal terms
-MAX_TAXES_PER_LINE = 4
+MAX_TAXES_PER_LINE = 4  # one VAT at most: room for other levies, should a category of them come
 DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms",
                 "discount")
 
@@ -118,6 +118,9 @@ def _checked_taxes(taxes: object, path: str) -> list[dict]:
         kept.append({"category": tax["category"], "rate": money_text(rate)})
     if len({(tax["category"], tax["rate"]) for tax in kept}) != len(kept):
         raise InvalidInvoice(path, "the same tax (category and rate) is given twice")
+    if sum(tax["category"] in VAT_CATEGORIES for tax in kept) > 1:
+        # two VAT rows for one line would count its net twice in the taxable total (EN 16931 BT-151/BT-152)
+        raise InvalidInvoice(path, "one VAT (category and rate) per line; split the line to apply another")
     return kept
 
 

@@ -12,7 +12,9 @@ Prices entered without tax (the default):
      rate, rounded half up once on the summed base (BT-117), never per line;
   4. total = net total - discount total + tax total (BT-112).
 A line may carry several taxes (e.g. a VAT and a second levy, each on the line net, not
-compounded): the line's net is then in the base of each of its (category, rate).
+compounded): the line's net is then in the base of each of its (category, rate). Documents
+(document_lines.py) give a line ONE VAT: two VAT rows for one line would count its net twice in
+the taxable total.
 
 Prices entered with tax included: the amounts entered are kept and nets are derived from them.
   1. line gross = quantity x unit price - line discount, rounded to the minor unit;
@@ -35,7 +37,10 @@ from typing import Iterable, Literal
 from billing.domain.money import minor_unit, money_text, parse_currency, parse_decimal
 from crm_platform.errors import InvalidInput
 
-ROUNDING_EN16931 = "en16931-half-up"
+# Totals.rounding_method: how the totals were rounded.
+ROUNDING_EN16931 = "en16931-half-up"  # VAT = round(summed base x rate), exactly, per (category, rate)
+# Tax-inclusive prices: the gross entered is kept to the cent, so a VAT row may differ by one minor
+# unit from round(base x rate), within the tolerance EN 16931's BR-CO-17 allows.
 ROUNDING_EN16931_GROSS_KEPT = "en16931-half-up-gross-kept"
 HUNDRED = Decimal(100)
 # Largest line amount (quantity x unit price). With 6 places each, such a product has at most 27
@@ -132,6 +137,8 @@ class Totals:
     tax_breakdown: tuple[TaxSubtotal, ...]
     tax_total: Decimal          # BT-110
     total: Decimal              # with tax (BT-112)
+    # ROUNDING_EN16931, or ROUNDING_EN16931_GROSS_KEPT for tax-inclusive prices: a VAT row may then
+    # differ by one minor unit from round(base x rate), within BR-CO-17's tolerance
     rounding_method: str
 
     @property

@@ -79,6 +79,11 @@ def test_a_draft_is_edited_and_deleted_then_gone():
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "S", "rate": "0"}]}]}, "lines.0.taxes.0.rate"),
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "X", "rate": "20"}]}]}, "lines.0.taxes.0.category"),
     ({"lines": [{**WEB_DAYS, "description": " "}]}, "lines.0.description"),
+    # two VATs on one line would give it two taxable bases (EN 16931: one VAT category and rate per line)
+    ({"lines": [BOOKS, {**WEB_DAYS, "taxes": [{"category": "S", "rate": "20"}, {"category": "S", "rate": "5.5"}]}]},
+     "lines.1.taxes"),
+    ({"lines": [{**WEB_DAYS, "taxes": [{"category": "S", "rate": "20"}, {"category": "O", "rate": "0"}]}]},
+     "lines.0.taxes"),
     ({"lines": [{**WEB_DAYS, "colour": "red"}]}, "lines.0.colour"),
     ({"lines": [{**WEB_DAYS, "discount": {"kind": "percent", "value": "101"}}]}, "lines.0.discount.value"),
     ({"currency": "EURO"}, "currency"),
