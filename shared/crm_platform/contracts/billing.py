@@ -3,7 +3,7 @@
 Money travels as text ("120.50"), dates as ISO dates.
 
 The seller's legal identity (a business, not a data subject) travels in clear. A buyer's snapshot,
-a document's notes and the texts staff type (references, reasons) travel in `personal`, sealed with
+a document's notes and the texts staff type (line descriptions, references, reasons) travel in `personal`, sealed with
 one key per invoice, `billing-document:<invoice id>`, on every event of the invoice and of its credit
 notes, whichever contact an event names: not the contact's own key, so that erasing the person can
 keep issued invoices for their legal retention, and one key for the document, so that erasing a
@@ -44,12 +44,12 @@ class InvoiceDraftPayload(_ContactPayload):
 
     currency = fields.String(required=True)
     lines = fields.List(fields.Dict(), required=True, metadata={
-        "description": "description, quantity, unit, unit_price, taxes [{category, rate}], discount?"})
+        "description": "quantity, unit, unit_price, taxes [{category, rate}], discount? (descriptions are sealed)"})
     prices_include_tax = fields.Boolean(required=True)
     payment_term = fields.Dict(required=True)
     legal_terms = fields.String(required=True)
     discount = fields.Dict(load_default=None, allow_none=True)
-    personal = SealedField(required=True, metadata={"description": "notes"})
+    personal = SealedField(required=True, metadata={"description": "notes, descriptions (each line's, in order)"})
 
 
 class InvoiceIssueStartedPayload(_ContactPayload):
@@ -120,7 +120,7 @@ class CreditNoteIssueStartedPayload(_ContactPayload):
     seller = fields.Dict(required=True)
     totals = fields.Dict(required=True)
     discount = fields.Dict(load_default=None, allow_none=True)
-    personal = SealedField(required=True, metadata={"description": "buyer, reason"})
+    personal = SealedField(required=True, metadata={"description": "buyer, reason, descriptions (each line's)"})
 
 
 class CreditNoteAbandonedPayload(_ContactPayload):

@@ -51,7 +51,8 @@ class CreditNoteIssueStarted(CreditNoteEvent):
     invoice_id: str
     invoice_number: str
     currency: str
-    lines: list  # as InvoiceDrafted's
+    lines: list  # as InvoiceDrafted's: without their descriptions
+    descriptions: list  # sealed, as InvoiceDrafted's
     prices_include_tax: bool
     reason: str
     issued_on: str
@@ -61,7 +62,7 @@ class CreditNoteIssueStarted(CreditNoteEvent):
     seller: dict
     totals: dict  # Totals.to_dict()
     discount: dict | None = None  # the invoice's document discount (its share, for an amount and some lines)
-    personal_fields = ("buyer", "reason")
+    personal_fields = ("buyer", "reason", "descriptions")
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,17 @@ class CreditNote(Aggregate):
             raise InvalidInvoice("lines", "a credit note's total must be more than 0")
         invoice.check_creditable(totals, lines)
         note = cls(credit_note_id or f"credit-note:{uuid.uuid4()}", invoice.account_id)
+        kept, descriptions = document_lines.without_descriptions(lines)
         note._record(CreditNoteIssueStarted(
             note.id, invoice.account_id, invoice.contact_id, invoice.id, invoice.number, invoice.currency,
-            list(lines), invoice.draft["prices_include_tax"], reason, issued_on.isoformat(), issued_on.year,
+            kept, descriptions, invoice.draft["prices_include_tax"], reason, issued_on.isoformat(), issued_on.year,
             number_pattern, dict(invoice.buyer), dict(seller), totals.to_dict(), discount))
         return note
+
+    @property
+    def lines(self) -> list[dict]:
+        """The lines credited, with their descriptions."""
+        return document_lines.with_descriptions(self.started.lines, self.started.descriptions)
 
     @property
     def invoice_id(self) -> str:

@@ -136,6 +136,17 @@ def checked_discount(discount: object, path: str = "discount") -> dict | None:
     return {"kind": discount["kind"], "value": money_text(value)}
 
 
+def without_descriptions(lines: list[dict]) -> tuple[list[dict], list[str]]:
+    """The lines without their descriptions, and the descriptions (staff's free text, sealed in events)."""
+    return ([{name: value for name, value in line.items() if name != "description"} for line in lines],
+            [line["description"] for line in lines])
+
+
+def with_descriptions(lines: list[dict], descriptions: list[str]) -> list[dict]:
+    """The lines as `without_descriptions` split them, whole again."""
+    return [{"description": description, **line} for line, description in zip(lines, descriptions)]
+
+
 def to_lines(lines: list[dict] | tuple[dict, ...]) -> tuple[Line, ...]:
     """The stored lines as totals.py's Line values."""
     return tuple(Line(line["description"], Decimal(line["quantity"]), line["unit"], Decimal(line["unit_price"]),

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from crm_platform.aggregates import DomainEvent
 
+from billing.domain import document_lines
+
 DOCUMENT_SUBJECT = "billing-document:{invoice_id}"  # a credit note's events name their invoice_id too
 
 
@@ -37,13 +39,25 @@ class DraftContent(InvoiceEvent):
     account_id: str
     contact_id: str
     currency: str
-    lines: list  # [{"description", "quantity", "unit", "unit_price", "taxes": [{"category", "rate"}], "discount"?}]
+    lines: list  # [{"quantity", "unit", "unit_price", "taxes": [{"category", "rate"}], "discount"?}]
+    descriptions: list  # each line's description (free text staff type, sealed like notes)
     prices_include_tax: bool
     payment_term: dict  # PaymentTerm.to_dict()
     notes: str
     legal_terms: str
     discount: dict | None = None  # {"kind": "percent"|"amount", "value": "10"}
-    personal_fields = ("notes",)
+    personal_fields = ("notes", "descriptions")
+
+    @classmethod
+    def of(cls, invoice_id: str, account_id: str, draft: dict) -> "DraftContent":
+        """The event of a draft's fields (document_lines.checked_draft), its line descriptions apart."""
+        lines, descriptions = document_lines.without_descriptions(draft["lines"])
+        return cls(invoice_id, account_id, **{**draft, "lines": lines, "descriptions": descriptions})
+
+    def draft(self) -> dict:
+        """The draft's fields, as `of` was given them."""
+        fields = {name: getattr(self, name) for name in document_lines.DRAFT_FIELDS}
+        return {**fields, "lines": document_lines.with_descriptions(self.lines, self.descriptions)}
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class Invoice(Aggregate):
         """A new draft; `content` holds the DRAFT_FIELDS but contact_id, as a client gives them (checked)."""
         invoice = cls(invoice_id or f"invoice:{uuid.uuid4()}", account_id)
         fields = document_lines.checked_draft({**content, "contact_id": contact_id})
-        invoice._record(InvoiceDrafted(invoice.id, account_id, **fields))
+        invoice._record(InvoiceDrafted.of(invoice.id, account_id, fields))
         return invoice
 
     def check_created_with(self, contact_ids: set, content: dict) -> None:
@@ -85,7 +85,7 @@ class Invoice(Aggregate):
             raise InvalidInvoice(unknown[0], "unknown field, or not editable")
         fields = document_lines.checked_draft({**self._stored_draft(), **changes})
         if fields != self.draft:
-            self._record(InvoiceDraftUpdated(self.id, self.account_id, **fields))
+            self._record(InvoiceDraftUpdated.of(self.id, self.account_id, fields))
 
     def delete_draft(self, revision: int | None) -> None:
         self._check_stage("draft", revision)
@@ -288,8 +288,7 @@ class Invoice(Aggregate):
 
     def _apply(self, event: InvoiceEvent) -> None:
         if isinstance(event, DraftContent):  # InvoiceDrafted, InvoiceDraftUpdated
-            self.draft = {name: getattr(event, name) for name in document_lines.DRAFT_FIELDS}
-            self.draft["lines"] = list(event.lines)
+            self.draft = event.draft()
             self._for_contact(event.contact_id)
             if isinstance(event, InvoiceDrafted):
                 self.created_with = dict(self.draft)

@@ -43,7 +43,7 @@ def credit_note_from_aggregate(note) -> dict:
     return {"id": note.id, "revision": note.revision, "status": note.status, "number": note.number,
             "invoice_id": started.invoice_id,
             "invoice_number": started.invoice_number, "contact_id": started.contact_id, "currency": started.currency,
-            "lines": started.lines, "totals": note.totals.to_dict(), "total": amount_text(note.totals.total, started.currency),
+            "lines": note.lines, "totals": note.totals.to_dict(), "total": amount_text(note.totals.total, started.currency),
             "issued_on": started.issued_on, "reason": started.reason, "buyer": started.buyer, "seller": started.seller}
 
 

@@ -28,7 +28,7 @@ def test_a_full_credit_note_copies_the_invoice_and_clears_what_is_due():
     note = CreditNote.start(invoice, None, "Commande annulée", ISSUED_ON, SELLER, PATTERN)
     started = note.pending[-1]
     assert isinstance(started, CreditNoteIssueStarted)
-    assert (started.invoice_number, started.lines, started.discount, started.buyer) == (
+    assert (started.invoice_number, note.lines, started.discount, started.buyer) == (
         "F-2026-0001", invoice.draft["lines"], {"kind": "percent", "value": "10"}, invoice.buyer)
     assert note.totals == invoice.totals  # 1505.45, the invoice's own totals
     invoice.credit(note.id, note.totals, note.issued_on)

@@ -359,3 +359,17 @@ def test_a_draft_created_again_with_its_id_is_the_same_draft_or_refused_without_
     assert foreign_answer.value.detail == InvoiceNotFound("invoice:c1").detail
     assert deleted_answer.value.detail == InvoiceNotFound("invoice:c2").detail
     assert len([e for e in uow.store.all_events if e.account_id == "acct-2"]) == 0
+
+
+def test_line_descriptions_staff_type_travel_sealed_like_notes(bus, uow):
+    described = {**WEB_DAYS, "description": "Refonte du site de Louise Martin"}
+    invoice = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus, lines=(described,)).id))
+    bus.handle(commands.UpdateInvoiceDraft("acct-1", new_draft(bus).id, 1, {"lines": [described, BOOKS]}))
+    note = bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="credit-note:c1"))
+    for envelope in uow.store.all_events:
+        assert "Louise" not in str(envelope.payload), envelope.event_type
+    lines = uow_invoice(uow, invoice.id).draft["lines"]
+    assert lines[0]["description"] == "Refonte du site de Louise Martin"
+    with uow:
+        stored = uow.credit_notes.get("acct-1", note.id)
+    assert stored.lines == note.lines == lines
