@@ -18,8 +18,11 @@ from billing.domain.money import money_text, parse_currency, parse_decimal
 from billing.domain.payment_terms import PaymentTerm
 from billing.domain.totals import VAT_CATEGORIES, Discount, Line, TaxRate, compute_totals
 
-MAX_LINES = 500
-MAX_DESCRIPTION = 2_000
+# A full credit note of the largest draft carries every line, its description sealed (4 bytes a
+# character at worst, 5.3 once sealed): 200 x 500 characters keep it near 600 KiB, under the 768 KiB
+# of one event (crm_platform.event_store.MAX_EVENT_BYTES) with room for the buyer and the seller.
+MAX_LINES = 200
+MAX_DESCRIPTION = 500
 MAX_UNIT = 20
 MAX_TEXT = 5_000  # notes, legal terms
 MAX_TAXES_PER_LINE = 4  # one VAT at most: room for other levies, should a category of them come

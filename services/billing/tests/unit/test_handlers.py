@@ -1,17 +1,19 @@
 """The real handlers through the message bus, on the in-memory event store, key store and fake ports."""
+import json
 import threading
 from decimal import Decimal
 
 import pytest
 
 from crm_platform.errors import Conflict, InvalidInput
+from crm_platform.event_store import MAX_EVENT_BYTES
 from crm_platform.message_bus import MessageBus
 
-from billing.domain import commands
+from billing.domain import commands, document_lines
 from billing.domain.credit_notes import CreditNote
 from billing.domain.errors import (CustomerDeleted, InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound,
                                    StaleInvoiceRevision, UnknownCustomer)
-from billing.domain.invoices import Invoice
+from billing.domain.invoices import MAX_REASON, Invoice
 from billing.service_layer import handlers
 
 from .fakes import FakeUnitOfWork, clock_at
@@ -373,3 +375,18 @@ def test_line_descriptions_staff_type_travel_sealed_like_notes(bus, uow):
     with uow:
         stored = uow.credit_notes.get("acct-1", note.id)
     assert stored.lines == note.lines == lines
+
+
+def test_a_full_credit_note_of_the_largest_draft_allowed_fits_in_one_event(bus, uow):
+    wide = "𝄞"  # 4 bytes of UTF-8, the most a storable character takes; sealed, base64 makes it 5.3
+    line = {"description": wide * document_lines.MAX_DESCRIPTION, "quantity": "12345678.1234",
+            "unit": wide * document_lines.MAX_UNIT, "unit_price": "123456.123456",
+            "taxes": [{"category": "S", "rate": "20"}], "discount": {"kind": "percent", "value": "12.5"}}
+    invoice = new_draft(bus, lines=(line,) * document_lines.MAX_LINES, notes=wide * document_lines.MAX_TEXT,
+                        legal_terms=wide * document_lines.MAX_TEXT, discount={"kind": "percent", "value": "10"})
+    invoice = bus.handle(commands.IssueInvoice("acct-1", invoice.id))
+    note = bus.handle(commands.IssueCreditNote("acct-1", invoice.id, wide * MAX_REASON))
+    assert note.issued and len(note.lines) == document_lines.MAX_LINES
+    largest = max(len(json.dumps(e.to_dict(), separators=(",", ":"), ensure_ascii=False).encode())
+                  for e in uow.store.all_events)
+    assert largest < MAX_EVENT_BYTES - 64 * 1024  # room left for the buyer's and the seller's snapshots
