@@ -7,7 +7,8 @@ cannot be credited. Its amounts are positive: the document says it is a credit.
 Issuing one takes three writes, in this order, each safe to repeat:
   1. the credit note, frozen (CreditNoteIssueStarted): lines, totals, buyer and seller, date;
   2. the invoice records the credit (InvoiceCredited), checked against the invoice's current revision;
-  3. its number is reserved, then CreditNoteIssued carries it.
+  3. its number is reserved (dated again if that is on a later day: numbers follow dates), then
+     CreditNoteIssued carries it.
 A crash after 1 leaves a credit note that never counted nor got a number (retrying finishes it);
 after 2 or 3, a retry or the sweep finishes it with the same number. Between 1 and 2 the invoice
 may change (a payment, a void, another credit note): if it then refuses the credit, the note is
@@ -16,6 +17,7 @@ the sweep does not try it again and consumers that saw it started see it end.
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -175,6 +177,14 @@ class CreditNote(Aggregate):
         if not self.abandoned:
             started = self.started
             self._record(CreditNoteAbandoned(self.id, self.account_id, started.contact_id, started.invoice_id, why))
+
+    def redate(self, today: date) -> bool:
+        """Date a note started on an earlier day `today`, before its number is reserved (numbers follow dates:
+        see Invoice.redate); recorded as its CreditNoteIssueStarted again. Whether anything changed."""
+        if self.issued or self.abandoned or today <= self.issued_on:
+            return False
+        self._record(dataclasses.replace(self.started, issued_on=today.isoformat(), fiscal_year=today.year))
+        return True
 
     def issue(self, number: str) -> None:
         """Record the reserved number (once: a retry changes nothing)."""

@@ -80,7 +80,8 @@ class InvoiceDraftDeleted(InvoiceEvent):
 class InvoiceIssueStarted(InvoiceEvent):
     """The draft is frozen for issuing: dates, buyer and seller snapshots and totals fixed, its number being
     reserved. Written BEFORE the number is reserved, so that a reserved number always finds its document
-    (nothing can delete or change it now) and a sweep can finish the issue with the same date."""
+    (nothing can delete or change it now). Written again, with a later date (and due date, fiscal year),
+    when its number is first asked for on a later day (a retry, the sweep): numbers follow dates."""
 
     invoice_id: str
     account_id: str

@@ -137,6 +137,22 @@ class Invoice(Aggregate):
                                          due_on.isoformat(), issued_on.year, number_pattern, dict(buyer),
                                          dict(seller), totals.to_dict()))
 
+    def redate(self, today: date) -> bool:
+        """Date an issue frozen on an earlier day `today`, before its number is reserved (a retry or the sweep
+        finishing it): numbers follow dates, so an invoice is dated the day its number is taken. Recorded as
+        its InvoiceIssueStarted again, the snapshots unchanged; a fixed due date now past becomes the issue
+        date. Whether anything changed."""
+        if self.stage != "issuing" or today <= self.issued_on_date:
+            return False
+        try:
+            due_on = due_date(today, PaymentTerm.parse(self.draft["payment_term"], "payment_term"))
+        except InvalidInput:  # a fixed due date before the new issue date
+            due_on = today
+        self._record(InvoiceIssueStarted(self.id, self.account_id, self.contact_id, today.isoformat(),
+                                         due_on.isoformat(), today.year, self.number_pattern, dict(self.buyer),
+                                         dict(self.seller), self.totals.to_dict()))
+        return True
+
     def issue(self, number: str) -> None:
         """Record the reserved number: the invoice is issued (once: a retry changes nothing)."""
         if self.stage == "issued" or self.stage == "void":

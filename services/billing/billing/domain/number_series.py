@@ -35,6 +35,10 @@ class NumberSeries(abc.ABC):
     def reserve(self, account_id: str, series: str, fiscal_year: int, document_id: str) -> int:
         """The seq (1, 2, ...) reserved for this document; the same seq on every retry for the same document."""
 
+    @abc.abstractmethod
+    def claimed(self, account_id: str, series: str, fiscal_year: int, document_id: str) -> bool:
+        """Whether an attempt to reserve this document's number began (it may hold its number already)."""
+
 
 @dataclass(frozen=True)
 class SeriesKey:
@@ -97,6 +101,9 @@ class GaplessNumberSeries(NumberSeries):
                 seq = self._current_claim(key, document_id)
             else:
                 seq += 1
+
+    def claimed(self, account_id: str, series: str, fiscal_year: int, document_id: str) -> bool:
+        return self._ledger.claimed_seq(SeriesKey(account_id, series, fiscal_year), document_id) is not None
 
     def _claim(self, key: SeriesKey, document_id: str) -> int:
         claimed = self._ledger.claimed_seq(key, document_id)

@@ -11,6 +11,10 @@ and a `clock` (an aware datetime now) that bootstrap may inject; it defaults to 
 Issuing writes in steps, each safe to repeat: the document is frozen (its IssueStarted event), its
 number reserved, then its Issued event records the number. Sending the command again, or the sweep
 of reserved numbers sending it, finishes an issue interrupted between two steps with the same number.
+Numbers follow dates (the French rule): a document whose number is first asked for on a later day
+than it was frozen is dated that day first (its IssueStarted again); one whose number was already
+being reserved keeps its date. (Left open: an attempt dying between the claim and the reservation of
+its number, then finished a day later, keeps the earlier date.)
 """
 from __future__ import annotations
 
@@ -105,8 +109,8 @@ def issue_invoice(cmd: commands.IssueInvoice, uow, clock: Clock = utc_now) -> In
     def attempt() -> Invoice:
         with uow:
             invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
+            defaults = uow.account_defaults.for_account(cmd.account_id)
             if invoice.stage == "draft":
-                defaults = uow.account_defaults.for_account(cmd.account_id)
                 customer = live_customer(uow, cmd.account_id, invoice.contact_id)
                 invoice.start_issue(cmd.revision, defaults.today(clock), customer.contact_id, customer.buyer,
                                     defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
@@ -114,6 +118,9 @@ def issue_invoice(cmd: commands.IssueInvoice, uow, clock: Clock = utc_now) -> In
             if invoice.stage == "void":
                 raise InvoiceNotEditable(invoice.id, invoice.stage)
             if invoice.stage == "issuing":
+                if not uow.number_series.claimed(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id) \
+                        and invoice.redate(defaults.today(clock)):
+                    uow.commit()
                 seq = uow.number_series.reserve(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
                 invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
                 uow.commit()
@@ -167,20 +174,20 @@ def issue_credit_note(cmd: commands.IssueCreditNote, uow, clock: Clock = utc_now
             raise InvalidInvoice("credit_note_id", "names a credit note of another invoice")
         elif note.abandoned:
             raise CreditNoteWasAbandoned(note.id, note.abandoned_because)
-    return _finish_credit_note(uow, cmd.account_id, note.id)
+    return _finish_credit_note(uow, cmd.account_id, note.id, clock)
 
 
-def finish_credit_note(cmd: commands.FinishCreditNote, uow) -> CreditNote:
+def finish_credit_note(cmd: commands.FinishCreditNote, uow, clock: Clock = utc_now) -> CreditNote:
     """Finish a credit note whose issue was interrupted (the sweep of reserved numbers sends it): issued, or
     abandoned if its invoice now refuses the credit (the sweep then leaves it be)."""
     try:
-        return _finish_credit_note(uow, cmd.account_id, cmd.credit_note_id)
+        return _finish_credit_note(uow, cmd.account_id, cmd.credit_note_id, clock)
     except CREDIT_REFUSED:
         with uow:
             return uow.credit_notes.get(cmd.account_id, cmd.credit_note_id)
 
 
-def _finish_credit_note(uow, account_id: str, credit_note_id: str) -> CreditNote:
+def _finish_credit_note(uow, account_id: str, credit_note_id: str, clock: Clock) -> CreditNote:
     """Take a started credit note off its invoice's amount due, then number it (each step once); a credit the
     invoice refuses abandons the note, unnumbered, and the refusal is raised."""
 
@@ -197,6 +204,9 @@ def _finish_credit_note(uow, account_id: str, credit_note_id: str) -> CreditNote
                 uow.commit()
                 raise
             uow.commit()
+            if not uow.number_series.claimed(account_id, CREDIT_NOTE_SERIES, note.fiscal_year, note.id) and \
+                    note.redate(uow.account_defaults.for_account(account_id).today(clock)):
+                uow.commit()
             seq = uow.number_series.reserve(account_id, CREDIT_NOTE_SERIES, note.fiscal_year, note.id)
             note.issue(NumberPattern.parse(note.number_pattern).render(note.fiscal_year, seq))
             uow.commit()

@@ -390,3 +390,45 @@ def test_a_full_credit_note_of_the_largest_draft_allowed_fits_in_one_event(bus, 
     largest = max(len(json.dumps(e.to_dict(), separators=(",", ":"), ensure_ascii=False).encode())
                   for e in uow.store.all_events)
     assert largest < MAX_EVENT_BYTES - 64 * 1024  # room left for the buyer's and the seller's snapshots
+
+
+def test_numbers_follow_dates_an_issue_numbered_on_a_later_day_is_dated_that_day(uow):
+    day_1, day_3 = ({"uow": uow, "clock": clock_at(at)} for at in ("2026-03-10T10:00", "2026-03-12T10:00"))
+    on_day_1, on_day_3 = (MessageBus.build(COMMAND_HANDLERS, {}, deps) for deps in (day_1, day_3))
+    frozen, numbered_first, reserved = new_draft(on_day_1), new_draft(on_day_1), new_draft(on_day_1)
+    reserve = uow.number_series.reserve
+
+    def unreachable(*args):
+        raise ConnectionError("the number series could not be reached")
+
+    def reserve_then_crash(*args):
+        reserve(*args)
+        raise ConnectionError("the process died after reserving the number")
+
+    for draft, failure in ((reserved, reserve_then_crash), (frozen, unreachable)):
+        uow.number_series.reserve = failure
+        with pytest.raises(ConnectionError):  # frozen on day 1
+            on_day_1.handle(commands.IssueInvoice("acct-1", draft.id))
+    uow.number_series.reserve = reserve
+    numbered_first = on_day_3.handle(commands.IssueInvoice("acct-1", numbered_first.id))
+    frozen = on_day_3.handle(commands.IssueInvoice("acct-1", frozen.id))  # the sweep: numbered on day 3
+    reserved = on_day_3.handle(commands.IssueInvoice("acct-1", reserved.id))  # its number is from day 1
+    assert [(i.number, i.issued_on, i.due_on) for i in (reserved, numbered_first, frozen)] == [
+        ("F-2026-0001", "2026-03-10", "2026-04-09"), ("F-2026-0002", "2026-03-12", "2026-04-11"),
+        ("F-2026-0003", "2026-03-12", "2026-04-11")]
+    issued = [e.payload for e in uow.store.all_events if e.event_type == "InvoiceIssued"]
+    dates_by_number = [p["issued_on"] for p in sorted(issued, key=lambda p: p["number"])]
+    assert dates_by_number == sorted(dates_by_number)
+
+
+def test_a_credit_note_numbered_on_a_later_day_is_dated_that_day(uow):
+    on_day_1, on_day_3 = (MessageBus.build(COMMAND_HANDLERS, {}, {"uow": uow, "clock": clock_at(at)})
+                          for at in ("2026-03-10T10:00", "2026-03-12T10:00"))
+    invoice = on_day_1.handle(commands.IssueInvoice("acct-1", new_draft(on_day_1).id))
+    reserve = uow.number_series.reserve
+    uow.number_series.reserve = lambda *args: (_ for _ in ()).throw(ConnectionError("unreachable"))
+    with pytest.raises(ConnectionError):
+        on_day_1.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="credit-note:c1"))
+    uow.number_series.reserve = reserve
+    note = on_day_3.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))  # the sweep, on day 3
+    assert (note.number, note.issued_on.isoformat()) == ("AV-2026-0001", "2026-03-12")
