@@ -59,9 +59,9 @@ def test_a_retried_draft_or_payment_with_its_idempotency_key_happens_once(system
     assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == first.json()["id"]
     invoice = first.json()
-    requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_b), timeout=10)
+    issued = requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_b), timeout=10).json()
     pay = {**bearer(account_b), "Idempotency-Key": "payment-atelier-martin-1"}
-    body = {"amount": "100.00", "paid_on": "2026-01-05", "method": "check"}
+    body = {"amount": "100.00", "paid_on": issued["issued_on"], "method": "check"}
     paid = requests.post(f"{invoices}/{invoice['id']}/payments", json=body, headers=pay, timeout=10)
     replayed = requests.post(f"{invoices}/{invoice['id']}/payments", json=body, headers=pay, timeout=10)
     assert paid.status_code == replayed.status_code == 201, (paid.text, replayed.text)

@@ -189,7 +189,8 @@ class Invoice(Aggregate):
         """
         if self.stage != "issued":
             raise InvoiceNotPayable(self.id, self.stage)
-        payment = checked_payment(payment_id, amount, paid_on, method, reference, currency=self.currency, today=today)
+        payment = checked_payment(payment_id, amount, paid_on, method, reference, currency=self.currency, today=today,
+                                  issued_on=self.issued_on_date)
         if payment.payment_id in self.payments:
             return self._same_payment_again(payment)
         self._check_revision(revision)

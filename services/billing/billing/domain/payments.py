@@ -25,12 +25,12 @@ class Payment:
 
 
 def checked_payment(payment_id: str | None, amount: object, paid_on: object, method: object, reference: object, *,
-                    currency: str, today: date) -> Payment:
-    """A client's payment, checked (naming the field); it may not be dated after `today`."""
+                    currency: str, today: date, issued_on: date | None = None) -> Payment:
+    """A client's payment, checked (naming the field); dated from the invoice's `issued_on` to `today`."""
     if not isinstance(method, str) or method not in PAYMENT_METHODS:
         raise InvalidInvoice("method", f"one of {', '.join(PAYMENT_METHODS)}")
     return Payment(checked_payment_id(payment_id) or f"payment:{uuid.uuid4()}", checked_amount(amount, currency),
-                   checked_date(paid_on, "paid_on", latest=today), method,
+                   checked_date(paid_on, "paid_on", earliest=issued_on, latest=today), method,
                    checked_text(reference, "reference", max_length=MAX_REFERENCE) or None)
 
 
@@ -53,14 +53,16 @@ def checked_amount(amount: object, currency: str) -> Decimal:
     return value
 
 
-def checked_date(value: object, field: str, *, latest: date | None = None) -> str:
-    """An ISO date (YYYY-MM-DD) as given, checked; not after `latest` when given."""
+def checked_date(value: object, field: str, *, earliest: date | None = None, latest: date | None = None) -> str:
+    """An ISO date (YYYY-MM-DD) as given, checked; from `earliest` to `latest` when given."""
     try:
         parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
     except ValueError:
         parsed = None
     if parsed is None:
         raise InvalidInvoice(field, "a date written YYYY-MM-DD")
+    if earliest is not None and parsed < earliest:
+        raise InvalidInvoice(field, f"must not be before the invoice's issue date ({earliest.isoformat()})")
     if latest is not None and parsed > latest:
         raise InvalidInvoice(field, f"must not be after today ({latest.isoformat()})")
     return value

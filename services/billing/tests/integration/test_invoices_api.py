@@ -81,27 +81,26 @@ def test_a_draft_is_issued_paid_in_two_payments_and_listed_by_status(client, con
 
 
 def test_amounts_are_strings_or_integers_never_floats(client, louise):
-    invoice = draft(client, louise)
-    client.post(f"/v1/invoices/{invoice['id']}/issue", headers=headers())
+    invoice = client.post(f"/v1/invoices/{draft(client, louise)['id']}/issue", headers=headers()).get_json()
     floated = client.post(f"/v1/invoices/{invoice['id']}/payments", headers=headers(), json={
-        "amount": 10.5, "paid_on": "2026-01-02", "method": "card"})
+        "amount": 10.5, "paid_on": invoice["issued_on"], "method": "card"})
     assert floated.status_code == 422 and "amount" in floated.get_json()["errors"]
     bad_line = client.post("/v1/invoices", headers=headers(), json={
         "contact_id": louise, "lines": [{**LINE, "unit_price": 450.5}]})
     assert bad_line.status_code == 422 and "lines.0.unit_price" in bad_line.get_json()["errors"]
     whole = client.post(f"/v1/invoices/{invoice['id']}/payments", headers=headers(), json={
-        "amount": 10, "paid_on": "2026-01-02", "method": "card"})
+        "amount": 10, "paid_on": invoice["issued_on"], "method": "card"})
     assert whole.status_code == 201 and whole.get_json()["amount_paid"] == "10.00"
 
 
 def test_an_overpayment_is_refused_and_a_payment_removed_with_its_reason(client, louise):
-    invoice = draft(client, louise, lines=[LINE])
-    client.post(f"/v1/invoices/{invoice['id']}/issue", headers=headers())
+    invoice = client.post(f"/v1/invoices/{draft(client, louise, lines=[LINE])['id']}/issue",
+                          headers=headers()).get_json()
     over = client.post(f"/v1/invoices/{invoice['id']}/payments", headers=headers(), json={
-        "amount": "99999", "paid_on": "2026-01-02", "method": "card"})
+        "amount": "99999", "paid_on": invoice["issued_on"], "method": "card"})
     assert over.status_code == 422 and "amount" in over.get_json()["errors"]
     paid = client.post(f"/v1/invoices/{invoice['id']}/payments", headers=headers(), json={
-        "amount": "100", "paid_on": "2026-01-02", "method": "card"}).get_json()
+        "amount": "100", "paid_on": invoice["issued_on"], "method": "card"}).get_json()
     [payment] = paid["payments"]
     removed = client.delete(f"/v1/invoices/{invoice['id']}/payments/{payment['id']}", headers=headers(),
                             json={"reason": "saisie en double"})

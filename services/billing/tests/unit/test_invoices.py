@@ -139,6 +139,7 @@ def test_an_overpayment_is_refused_naming_the_amount():
     ("0", "2026-03-11", "card", "amount"), ("-5", "2026-03-11", "card", "amount"),
     ("10.001", "2026-03-11", "card", "amount"), (10.5, "2026-03-11", "card", "amount"),
     ("10", "2026-03-12", "card", "paid_on"),  # tomorrow
+    ("10", "2026-03-10", "card", "paid_on"),  # the day before the invoice was issued
     ("10", "11/03/2026", "card", "paid_on"), ("10", "2026-03-11", "bitcoin", "method"),
 ])
 def test_a_bad_payment_is_refused_naming_its_field(amount, paid_on, method, field):

@@ -17,7 +17,7 @@ from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import dispatch
 from billing.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import FakeCustomers, InMemoryReservationLedger
+from .fakes import FakeCustomers, InMemoryReservationLedger, clock_at
 
 BUYER = {"name": "Louise Martin", "company": "Atelier Martin", "vat_number": "FR40303265045",
          "address": {"city": "Lyon", "country": "FR"}, "emails": ["louise@atelier-martin.fr"]}
@@ -31,7 +31,8 @@ def published():
     series, customers = GaplessNumberSeries(InMemoryReservationLedger()), FakeCustomers()
     customers.put("acct-1", "contact:1", BUYER)
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
-                           {"uow": Fresh(lambda: UnitOfWork(store, cipher, series, customers))})
+                           {"uow": Fresh(lambda: UnitOfWork(store, cipher, series, customers)),
+                            "clock": clock_at("2026-01-02T10:00")})
     bus.handle(ChangeBillingSettings("acct-1", 0, {"seller": {"name": "Agence Dupont", "siren": "732829320"}}))
     dropped = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,)))
     bus.handle(c.DeleteInvoiceDraft("acct-1", dropped.id))
@@ -42,7 +43,7 @@ def published():
     bus.handle(c.RemovePayment("acct-1", invoice.id, list(payment.payments)[0], "saisie en double de Louise"))
     bus.handle(c.IssueCreditNote("acct-1", invoice.id, "remise accordée à Louise", [{**LINE, "quantity": "1"}]))
     bus.handle(c.RecordPayment("acct-1", invoice.id, str(bus.handle(c.IssueInvoice("acct-1", invoice.id)).amount_due),
-                               "2026-01-03", "bank_transfer"))
+                               "2026-01-02", "bank_transfer"))
     other = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id))
     with UnitOfWork(store, cipher, series, customers) as uow:  # a credit note started, then the process died
         started = CreditNote.start(uow.invoices.get("acct-1", other.id), None, "annulation pour Louise",
