@@ -16,24 +16,16 @@ compounded): the line's net is then in the base of each of its (category, rate).
 (document_lines.py) give a line ONE VAT: two VAT rows for one line would count its net twice in
 the taxable total.
 
-Prices entered with tax included: the amounts entered are kept and nets are derived from them.
-  1. line gross = quantity x unit price - line discount, rounded to the minor unit;
-  2. a document discount is taken off the gross of each tax group, as above (an amount is then a
-     tax-included amount);
-  3. per tax group, gross G with rates r1..rn: the base B is the amount of the minor unit nearest
-     G / (1 + sum(r)) such that B + sum(round(B x ri)) = G (one of the three nearest candidates
-     does so unless no base gives G exactly, then the tax of the highest rate takes the cent:
-     within the EN 16931 BR-CO-17 tolerance); the taxes are round(B x ri);
-  4. line nets are the lines' share of B (gross / (1 + sum(r)), rounded by largest remainder so
-     that they add up to B); the discount allowance of a group is its base before the document
-     discount less its base after. So total = sum of line grosses - gross discount, to the cent.
+Prices entered with tax included: the amounts entered are kept, and nets are derived from them
+(gross_prices.py says how); Totals.rounding_method says which way a document was computed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Literal
 
+from billing.domain.gross_prices import apportion, from_gross
 from billing.domain.money import minor_unit, money_text, parse_currency, parse_decimal
 from crm_platform.errors import InvalidInput
 
@@ -190,7 +182,7 @@ def compute_totals(lines: Iterable[Line], currency: str, *, prices_include_tax: 
     group_amounts = {taxes: sum((amounts[i] for i in members), Decimal(0)) for taxes, members in groups.items()}
     allowances = _document_discounts(discount, group_amounts, unit)
     if prices_include_tax:
-        line_nets, bases, group_taxes, allowances = _from_gross(amounts, groups, group_amounts, allowances, unit)
+        line_nets, bases, group_taxes, allowances = from_gross(amounts, groups, group_amounts, allowances, unit)
     else:
         line_nets, group_taxes = amounts, None
         bases = {taxes: group_amounts[taxes] - allowances[taxes] for taxes in groups}
@@ -202,22 +194,6 @@ def compute_totals(lines: Iterable[Line], currency: str, *, prices_include_tax: 
         line_nets=tuple(line_nets), net_total=net_total.quantize(unit), discount_total=discount_total,
         tax_breakdown=breakdown, tax_total=tax_total, total=(net_total - discount_total + tax_total).quantize(unit),
         rounding_method=ROUNDING_EN16931_GROSS_KEPT if prices_include_tax else ROUNDING_EN16931)
-
-
-def _from_gross(amounts: list[Decimal], groups: dict[TaxGroup, list[int]], group_grosses: dict[TaxGroup, Decimal],
-                gross_discounts: dict[TaxGroup, Decimal], unit: Decimal) -> tuple:
-    """Line nets, bases, taxes and allowances of each group when the amounts entered include tax."""
-    line_nets = list(amounts)
-    bases, group_taxes, allowances = {}, {}, {}
-    for taxes, members in groups.items():
-        rates = tuple(tax.rate for tax in taxes)
-        net, _ = _split_gross(group_grosses[taxes], rates, unit)
-        bases[taxes], group_taxes[taxes] = _split_gross(group_grosses[taxes] - gross_discounts[taxes], rates, unit)
-        allowances[taxes] = net - bases[taxes]
-        divisor = 1 + sum(rates) / HUNDRED
-        for i, share in zip(members, _apportion(net, [amounts[i] / divisor for i in members], unit)):
-            line_nets[i] = share
-    return line_nets, bases, group_taxes, allowances
 
 
 def _breakdown(bases: dict[TaxGroup, Decimal], group_taxes: dict[TaxGroup, tuple[Decimal, ...]] | None,
@@ -276,31 +252,5 @@ def _document_discounts(discount: Discount | None, group_amounts: dict[TaxGroup,
                       f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")
     if not discount.value:
         return {taxes: Decimal(0) for taxes in group_amounts}
-    shares = _apportion(discount.value, [discount.value * amount / whole for amount in group_amounts.values()], unit)
+    shares = apportion(discount.value, [discount.value * amount / whole for amount in group_amounts.values()], unit)
     return dict(zip(group_amounts, shares))
-
-
-def _split_gross(gross: Decimal, rates: tuple[Decimal, ...], unit: Decimal) -> tuple[Decimal, tuple[Decimal, ...]]:
-    """The base and the taxes of a tax-included amount, adding up to it exactly."""
-    def taxes_on(base: Decimal) -> tuple[Decimal, ...]:
-        return tuple((base * rate / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP) for rate in rates)
-
-    nearest = (gross / (1 + sum(rates) / HUNDRED)).quantize(unit, rounding=ROUND_HALF_UP)
-    for base in (nearest, nearest - unit, nearest + unit):
-        if base + sum(taxes_on(base)) == gross:
-            return base, taxes_on(base)
-    taxes = list(taxes_on(nearest))
-    highest = max(range(len(rates)), key=lambda position: rates[position])
-    taxes[highest] += gross - nearest - sum(taxes)
-    return nearest, tuple(taxes)
-
-
-def _apportion(total: Decimal, exact_parts: list[Decimal], unit: Decimal) -> list[Decimal]:
-    """Parts rounded to the minor unit that add up to `total`: largest remainders take the spare units."""
-    floors = [part.quantize(unit, rounding=ROUND_FLOOR) for part in exact_parts]
-    spare = int((total - sum(floors, Decimal(0))) / unit)
-    order = sorted(range(len(floors)), key=lambda i: exact_parts[i] - floors[i], reverse=spare >= 0)
-    step = unit if spare >= 0 else -unit
-    for turn in range(abs(spare)):
-        floors[order[turn % len(order)]] += step
-    return floors
