@@ -97,7 +97,8 @@ class InvoiceCreditedPayload(_ContactPayload):
     amount = _money()
     amount_due = _money()
     bases = fields.List(fields.Dict(), required=True, metadata={
-        "description": "the taxable base credited per VAT category and rate: [{category, rate, base}]"})
+        "description": "per VAT category and rate, the line amounts (before the document discount) and the "
+                       "taxable base credited: [{category, rate, amount, base}]"})
 
 
 class InvoiceVoidedPayload(_ContactPayload):

@@ -156,7 +156,8 @@ class InvoiceCredited(InvoiceEvent):
     currency: str
     amount: str
     amount_due: str
-    bases: list  # [{"category", "rate", "base"}]: the taxable base credited per (category, rate)
+    bases: list  # [{"category", "rate", "amount", "base"}]: per (category, rate), the line amounts (before the
+    # document discount) and the taxable base credited
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from billing.domain.errors import (CreditExceedsAmountDue, CreditExceedsInvoiced
 from billing.domain.invoice_events import InvoiceCredited, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved
 from billing.domain.money import money_text
 from billing.domain.payments import Payment, checked_payment, checked_payment_id
-from billing.domain.totals import Totals
+from billing.domain.totals import Totals, line_amounts
 
 MAX_REASON = 500
+TaxKey = tuple[str, Decimal]  # (VAT category, rate)
 
 
 class InvoiceSettlement:
@@ -72,48 +73,79 @@ class InvoiceSettlement:
         self._record(InvoicePaymentRemoved(self.id, self.account_id, self.contact_id, payment_id, reason,
                                            money_text(due)))
 
-    def credit(self, credit_note_id: str, totals: Totals, credited_on: date) -> None:
-        """Take a credit note off the amount due (once per credit note), checked at this revision (see
-        `check_creditable`): never below zero, never more of a (category, rate) than was invoiced."""
+    def credit(self, credit_note_id: str, totals: Totals, credited_on: date, lines: list[dict]) -> None:
+        """Take a credit note (its totals and lines) off the amount due, once per credit note, checked at this
+        revision (`check_creditable`): never below zero, never more of a (category, rate) than was invoiced."""
         if credit_note_id in self.credits:
             return
-        self.check_creditable(totals)
+        credited = self.check_creditable(totals, lines)
         due = self.amount_due - totals.total
-        bases = [{"category": row.category, "rate": money_text(row.rate), "base": money_text(row.base)}
-                 for row in totals.tax_breakdown]
+        bases = [{"category": category, "rate": money_text(rate), "amount": money_text(amount),
+                  "base": money_text(base)} for (category, rate), (amount, base) in credited.items()]
         self._record(InvoiceCredited(self.id, self.account_id, self.contact_id, credit_note_id, self.currency,
                                      money_text(totals.total), money_text(due), bases))
         if due == 0 and self.payments:  # the payments cover what is left due: paid (fully credited is not paid)
             self._record(InvoicePaid(self.id, self.account_id, self.contact_id,
                                      max(payment.paid_on for payment in self.payments.values())))
 
-    def check_creditable(self, totals: Totals, lines: list[dict] | None = None) -> None:
-        """InvoiceNotCreditable unless issued; CreditExceedsInvoiced if a (category, rate) base of `totals` is more
-        than the invoice's base of it not credited yet (naming the first of `lines` with that tax, when given);
-        CreditExceedsAmountDue if the total is more than is due."""
+    def check_creditable(self, totals: Totals, lines: list[dict]) -> dict[TaxKey, tuple[Decimal, Decimal]]:
+        """What a credit note of these totals and lines takes of each (category, rate): (amount, base).
+
+        InvoiceNotCreditable unless issued. Per (category, rate), the lines' amounts (before the document
+        discount: exact, line by line) may not exceed what the invoice has of them not credited yet, nor
+        may the taxable base, unless the note credits all that is left of it: lines credited apart round
+        their share of a document discount each, so the note completing a tax takes its base as what is
+        left (a cent from its own, either way), and the invoice's bases are credited exactly, never more.
+        CreditExceedsInvoiced names the first line with that tax (`lines.N`). CreditExceedsAmountDue if the
+        total is more than is due.
+        """
         if self.stage != "issued":
             raise InvoiceNotCreditable(self.id, self.stage)
-        left = self.base_left_to_credit()
+        left, amounts, credited = self.left_to_credit(), amounts_by_tax(lines, self.currency), {}
         for row in totals.tax_breakdown:
             key = (row.category, row.rate)
-            if row.base > left.get(key, Decimal(0)):
-                field = next((f"lines.{index}" for index, line in enumerate(lines or ())
+            amount_left, base_left = left.get(key, (Decimal(0), Decimal(0)))
+            amount = amounts.get(key, Decimal(0))
+            completes = amount == amount_left
+            if amount > amount_left or (row.base > base_left and not completes):
+                field = next((f"lines.{index}" for index, line in enumerate(lines)
                               if any((tax["category"], Decimal(tax["rate"])) == key for tax in line["taxes"])),
                              "lines")
                 raise CreditExceedsInvoiced(field, row.category, money_text(row.rate), money_text(row.base),
-                                            money_text(left.get(key, Decimal(0))), self.currency)
+                                            money_text(base_left), self.currency)
+            credited[key] = (amount, base_left if completes else row.base)
         if totals.total > self.amount_due:
             raise CreditExceedsAmountDue(money_text(totals.total), money_text(self.amount_due), self.currency)
+        return credited
 
-    def base_left_to_credit(self) -> dict[tuple[str, Decimal], Decimal]:
+    def left_to_credit(self) -> dict[TaxKey, tuple[Decimal, Decimal]]:
+        """Per (category, rate): the invoice's line amounts and taxable base less what credit notes took."""
+        invoiced = amounts_by_tax(self.draft["lines"], self.currency)
+        left = {(row.category, row.rate): [invoiced.get((row.category, row.rate), Decimal(0)), row.base]
+                for row in self.totals.tax_breakdown}
+        for credited in self.credited_bases.values():
+            for key, (amount, base) in credited.items():
+                left.setdefault(key, [Decimal(0), Decimal(0)])
+                left[key][0] -= amount
+                left[key][1] -= base
+        return {key: (amount, base) for key, (amount, base) in left.items()}
+
+    def base_left_to_credit(self) -> dict[TaxKey, Decimal]:
         """Per (category, rate): the invoice's taxable base less what credit notes took of it."""
-        left = {(row.category, row.rate): row.base for row in self.totals.tax_breakdown}
-        for bases in self.credited_bases.values():
-            for key, base in bases.items():
-                left[key] = left.get(key, Decimal(0)) - base
-        return left
+        return {key: base for key, (_, base) in self.left_to_credit().items()}
 
     def _same_payment_again(self, payment: Payment) -> Payment:
         if payment != self.payments[payment.payment_id]:
             raise InvalidInvoice("payment_id", "this invoice already has another payment with this id")
         return payment
+
+
+def amounts_by_tax(lines: list[dict], currency: str) -> dict[TaxKey, Decimal]:
+    """Per (category, rate): the sum of these lines' amounts (quantity x unit price less the line discount,
+    rounded: before any document discount), as totals.py computes each."""
+    amounts: dict[TaxKey, Decimal] = {}
+    for line, amount in zip(lines, line_amounts(document_lines.to_lines(lines), currency)):
+        for tax in line["taxes"]:
+            key = (tax["category"], Decimal(tax["rate"]))
+            amounts[key] = amounts.get(key, Decimal(0)) + amount
+    return amounts

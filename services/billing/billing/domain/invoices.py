@@ -53,7 +53,8 @@ class Invoice(InvoiceSettlement, Aggregate):
         self.frozen_totals: Totals | None = None
         self.payments: dict[str, Payment] = {}
         self.credits: dict[str, Decimal] = {}  # credit note id -> amount
-        self.credited_bases: dict[str, dict[tuple[str, Decimal], Decimal]] = {}  # id -> (category, rate) -> base
+        # credit note id -> (category, rate) -> (line amounts, taxable base) it credited
+        self.credited_bases: dict[str, dict[tuple[str, Decimal], tuple[Decimal, Decimal]]] = {}
         self.paid_on: str | None = None
 
     # --- the draft ---------------------------------------------------------------------------------------
@@ -231,7 +232,8 @@ class Invoice(InvoiceSettlement, Aggregate):
             self.paid_on = None
         elif isinstance(event, InvoiceCredited):
             self.credits[event.credit_note_id] = Decimal(event.amount)
-            self.credited_bases[event.credit_note_id] = {(row["category"], Decimal(row["rate"])): Decimal(row["base"])
+            self.credited_bases[event.credit_note_id] = {(row["category"], Decimal(row["rate"])):
+                                                         (Decimal(row["amount"]), Decimal(row["base"]))
                                                          for row in event.bases}
         elif isinstance(event, InvoicePaid):
             self.paid_on = event.paid_on

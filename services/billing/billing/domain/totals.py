@@ -170,6 +170,12 @@ class Totals:
         )
 
 
+def line_amounts(lines: Iterable[Line], currency: str) -> tuple[Decimal, ...]:
+    """Each line's quantity x unit price less its line discount, rounded to the minor unit (step 1)."""
+    unit = minor_unit(parse_currency(currency))
+    return tuple(_line_amount(line, index, unit) for index, line in enumerate(lines))
+
+
 def compute_totals(lines: Iterable[Line], currency: str, *, prices_include_tax: bool = False,
                    discount: Discount | None = None) -> Totals:
     """The document's totals, EN 16931 style (see the module docstring for the arithmetic)."""

@@ -198,7 +198,7 @@ def _finish_credit_note(uow, account_id: str, credit_note_id: str, clock: Clock)
                 return note
             invoice = uow.invoices.get(account_id, note.invoice_id)
             try:
-                invoice.credit(note.id, note.totals, note.issued_on)
+                invoice.credit(note.id, note.totals, note.issued_on, note.lines)
             except CREDIT_REFUSED as refused:
                 note.abandon(refused.detail)
                 uow.commit()

@@ -27,7 +27,7 @@ def invoice_in(state: str) -> Invoice:
     if state == "void":
         invoice.void(None, "erreur")
     if state == "credited":
-        invoice.credit("credit-note:1", invoice.totals, date(2026, 3, 5))
+        invoice.credit("credit-note:1", invoice.totals, date(2026, 3, 5), invoice.draft["lines"])
     return invoice
 
 
