@@ -103,5 +103,6 @@ def interrupted_issues(invoices: Collection, credit_notes: Collection, since_bef
     `since_before`."""
     for doc in invoices.find({"stage": "issuing", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
         yield "invoice", doc["account_id"], doc["_id"]
-    for doc in credit_notes.find({"issued": False, "abandoned": {"$ne": True}, "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
+    issuing = {"issued": False, "abandoned": {"$ne": True}, "updated_at": {"$lt": since_before}}
+    for doc in credit_notes.find(issuing, {"account_id": 1}).limit(limit):
         yield "credit_note", doc["account_id"], doc["_id"]

@@ -82,8 +82,10 @@ def checked_invoice_id(invoice_id: object) -> str | None:
 
 def _contact_and_survivor(uow, account_id: str, contact_id: object) -> set:
     """The contact a command names, and the one it was merged into if so (a retry may come after a merge)."""
-    found = uow.customers.find(account_id, contact_id.strip()) if isinstance(contact_id, str) else None
-    return {contact_id.strip() if isinstance(contact_id, str) else contact_id} | ({found.contact_id} if found else set())
+    if not isinstance(contact_id, str):
+        return set()
+    found = uow.customers.find(account_id, contact_id.strip())
+    return {contact_id.strip()} | ({found.contact_id} if found else set())
 
 
 def update_invoice_draft(cmd: commands.UpdateInvoiceDraft, uow) -> Invoice:
