@@ -53,6 +53,9 @@ class InvoiceDraftPayload(_ContactPayload):
 
 
 class InvoiceIssueStartedPayload(_ContactPayload):
+    """The draft frozen for issuing, its number being reserved. Sent again, with later dates, when its number
+    is first asked for on a later day (numbers follow dates): the latest one holds."""
+
     issued_on = _date()
     due_on = _date()
     fiscal_year = fields.Integer(required=True)
@@ -110,6 +113,9 @@ class NoPayload(PayloadSchema):
 
 
 class CreditNoteIssueStartedPayload(_ContactPayload):
+    """The credit note frozen, before the invoice takes its credit and its number is reserved; sent again with
+    a later date as InvoiceIssueStarted is. It ends issued (CreditNoteIssued) or abandoned (CreditNoteAbandoned)."""
+
     invoice_id = required_id()
     invoice_number = fields.String(required=True)
     currency = fields.String(required=True)
