@@ -111,6 +111,7 @@ class CreditNote(Aggregate):
         base of it not credited yet (422 naming `lines.N`).
         """
         reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
+        given = lines
         if lines is None:
             lines, discount, totals = invoice.draft["lines"], invoice.draft.get("discount"), invoice.totals
         else:
@@ -123,7 +124,7 @@ class CreditNote(Aggregate):
                                     discount=document_lines.to_discount(discount))
         if totals.total <= 0:
             raise InvalidInvoice("lines", "a credit note's total must be more than 0")
-        invoice.check_creditable(totals, lines)
+        invoice.check_creditable(totals, lines, lines_given=given is not None)
         note = cls(credit_note_id or f"credit-note:{uuid.uuid4()}", invoice.account_id)
         kept, descriptions = document_lines.without_descriptions(lines)
         note._record(CreditNoteIssueStarted(

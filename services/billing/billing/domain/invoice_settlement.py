@@ -88,7 +88,8 @@ class InvoiceSettlement:
             self._record(InvoicePaid(self.id, self.account_id, self.contact_id,
                                      max(payment.paid_on for payment in self.payments.values())))
 
-    def check_creditable(self, totals: Totals, lines: list[dict]) -> dict[TaxKey, tuple[Decimal, Decimal]]:
+    def check_creditable(self, totals: Totals, lines: list[dict], *,
+                         lines_given: bool = True) -> dict[TaxKey, tuple[Decimal, Decimal]]:
         """What a credit note of these totals and lines takes of each (category, rate): (amount, base).
 
         InvoiceNotCreditable unless issued. Per (category, rate), the lines' amounts (before the document
@@ -96,8 +97,8 @@ class InvoiceSettlement:
         may the taxable base, unless the note credits all that is left of it: lines credited apart round
         their share of a document discount each, so the note completing a tax takes its base as what is
         left (a cent from its own, either way), and the invoice's bases are credited exactly, never more.
-        CreditExceedsInvoiced names the first line with that tax (`lines.N`). CreditExceedsAmountDue if the
-        total is more than is due.
+        CreditExceedsInvoiced names the first line with that tax (`lines.N`; `lines` when the client gave
+        none: a credit of the whole invoice). CreditExceedsAmountDue if the total is more than is due.
         """
         if self.stage != "issued":
             raise InvoiceNotCreditable(self.id, self.stage)
@@ -108,7 +109,7 @@ class InvoiceSettlement:
             amount = amounts.get(key, Decimal(0))
             completes = amount == amount_left
             if amount > amount_left or (row.base > base_left and not completes):
-                field = next((f"lines.{index}" for index, line in enumerate(lines)
+                field = next((f"lines.{index}" for index, line in enumerate(lines if lines_given else ())
                               if any((tax["category"], Decimal(tax["rate"])) == key for tax in line["taxes"])),
                              "lines")
                 raise CreditExceedsInvoiced(field, row.category, money_text(row.rate), money_text(row.base),

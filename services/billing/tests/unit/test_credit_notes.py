@@ -150,6 +150,11 @@ def test_a_credit_at_a_tax_the_invoice_does_not_have_is_refused_naming_its_line(
     with pytest.raises(CreditExceedsInvoiced) as refused:  # 3 books: more than the 2 invoiced
         CreditNote.start(invoice, [credit_line(quantity="3")], "x", ISSUED_ON, SELLER, PATTERN)
     assert list(refused.value.errors) == ["lines.0"]
+    book = CreditNote.start(invoice, [credit_line()], "x", ISSUED_ON, SELLER, PATTERN)
+    invoice.credit(book.id, book.totals, ISSUED_ON, book.lines)
+    with pytest.raises(CreditExceedsInvoiced) as refused:  # all of it, once a book was credited: no line to name
+        CreditNote.start(invoice, None, "x", ISSUED_ON, SELLER, PATTERN)
+    assert list(refused.value.errors) == ["lines"]
 
 
 def test_payments_then_a_credit_note_of_the_rest_is_paid():
