@@ -24,6 +24,9 @@ from crm_platform.problems import problem_response
 from crm_platform.settings import metrics_settings
 from crm_platform.web_metrics import METRICS_PATH, install_request_metrics
 
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "slug", "headers", "request_id", "errors",
+                             "retry_after_s"})
+
 log = logging.getLogger(__name__)
 # What a client-given X-Request-Id or X-Correlation-Id may hold: it enters immutable events and every log line.
 TRACE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -146,7 +149,8 @@ def _install_error_handlers(app: Flask) -> None:
             log.warning("dependency unavailable", extra={"detail": exc.detail})
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = 'Bearer realm="crm"'
-        extra = {**exc.extra, "retry_after_s": retry_after}
+        # an error's own members (say an invoice's `status`) never replace the problem's: they would break it
+        extra = {**{k: v for k, v in exc.extra.items() if k not in PROBLEM_MEMBERS}, "retry_after_s": retry_after}
         errors = exc.errors if isinstance(exc, InvalidInput) else None
         return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers, errors=errors, **extra)
 

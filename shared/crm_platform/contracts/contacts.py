@@ -7,8 +7,11 @@ them asks the contacts service; once the person is erased nobody can open them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from marshmallow import fields, validate
 
+from crm_platform.aggregates import DomainEvent
 from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
 
 
@@ -207,3 +210,65 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("SavedViewChanged", SavedViewPayload),
     EventContract("SavedViewDeleted", NoPayload),
 ))
+
+
+# What another service decodes of a contact's life (EventCodec(CONTACT_LIFECYCLE_CLASSES, cipher)): the contact's
+# state after each change, its deletion (merged or not) and its erasure. Opening `personal` needs the key vault;
+# only the personal fields named here land in `details`, the others are dropped as they are opened.
+CONTACT_SUBJECT = "contact:{contact_id}"
+CONTACT_AGGREGATE_TYPE = "Contact"
+
+
+class ContactLifecycleEvent(DomainEvent):
+    personal_fields = tuple(f"details.{name}" for name in (
+        "first_name", "last_name", "company", "vat_number", "info_email", "emails", "addresses"))
+    data_subject = CONTACT_SUBJECT
+
+
+@dataclass(frozen=True)
+class ContactCreated(ContactLifecycleEvent):
+    contact_id: str
+    account_id: str
+    details: dict
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class ContactUpdated(ContactCreated):
+    changed: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LabelAssigned(ContactCreated):
+    label_key: str = ""
+
+
+@dataclass(frozen=True)
+class LabelUnassigned(ContactCreated):
+    label_key: str = ""
+
+
+@dataclass(frozen=True)
+class ContactsMerged(ContactCreated):
+    """The sources are deleted (ContactDeleted.merged_into): what pointed at them now points here."""
+
+    source_ids: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ContactDeleted(ContactLifecycleEvent):
+    contact_id: str
+    account_id: str
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactErased(ContactLifecycleEvent):
+    """The person was erased: drop whatever you kept of this contact."""
+
+    contact_id: str
+    account_id: str
+
+
+CONTACT_STATE_CLASSES = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)
+CONTACT_LIFECYCLE_CLASSES = (*CONTACT_STATE_CLASSES, ContactDeleted, ContactErased)

@@ -99,7 +99,7 @@ def test_broken_toml_and_an_empty_file_are_errors():
 
 def test_an_unknown_service_is_a_key_error_naming_the_known_ones():
     with pytest.raises(KeyError, match="known: gateway, contacts"):
-        registry.load().service("billing")
+        registry.load().service("workflows")
 
 
 def test_an_event_name_means_one_contract_across_all_topics():

@@ -78,3 +78,30 @@ def test_the_codec_knows_exactly_the_contracts_event_types():
     codec = UnitOfWork.event_codec()
     assert all(codec.knows(name) for name in CONTACTS_EVENTS.event_names)
     assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == CONTACTS_EVENTS.event_names
+
+
+def test_a_contacts_life_decodes_into_the_contracts_typed_events():
+    """Other services (billing's customers) decode these with the contract's classes, not the service's."""
+    from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES, ContactDeleted, ContactsMerged, ContactUpdated
+    from crm_platform.event_codec import EventCodec
+
+    store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
+    bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
+        "uow": Fresh(lambda: UnitOfWork(store, cipher, InMemoryIdentityClaims(), None)),
+        "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: [],
+        "imports": None, "uploads": None, "jobs": None, "attachment_ids_of": lambda account, contact: []})
+    a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "company": "Dupont SA", "vat_number": "FR40303265045",
+                                              "emails": [{"address": "anne@example.fr"}], "phones": [{"number": "+33 6 11 22 33 44"}],
+                                              "addresses": [{"tag": "billing", "city": "Lille", "country": "FR"}]}))
+    b = bus.handle(c.CreateContact("acct-1", {"company": "B & fils"}))
+    bus.handle(c.UpdateContact("acct-1", a.id, a.revision, {"last_name": "Martin"}))
+    bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
+    codec = EventCodec(CONTACT_LIFECYCLE_CLASSES, cipher)
+    events = [codec.from_envelope(envelope) for envelope in store.all_events if codec.knows(envelope.event_type)]
+    updated = next(e for e in events if isinstance(e, ContactUpdated))
+    assert updated.contact_id == a.id and updated.details["last_name"] == "Martin"
+    assert updated.details["vat_number"] == "FR40303265045" and updated.details["addresses"][0]["city"] == "Lille"
+    assert "phones" not in updated.details  # what the contract does not name is not opened into the event
+    merged = next(e for e in events if isinstance(e, ContactsMerged))
+    assert merged.source_ids == [b.id]
+    assert any(isinstance(e, ContactDeleted) and e.contact_id == b.id and e.merged_into == a.id for e in events)

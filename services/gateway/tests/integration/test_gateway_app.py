@@ -83,7 +83,7 @@ def test_a_slow_upstream_gives_504_with_a_retry_hint(infra, unique_suffix, mongo
 
 def test_unknown_resources_and_path_tricks_are_404(infra, unique_suffix, mongo_client, cleanup):
     client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{free_port()}")
-    assert client.get("/v1/invoices", headers=auth).status_code == 404
+    assert client.get("/v1/workflows", headers=auth).status_code == 404
     assert client.get("/v1/contacts/x/%2e%2e/%2e%2e/readyz", headers=auth).status_code == 404
 
 

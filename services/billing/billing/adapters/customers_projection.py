@@ -1,0 +1,72 @@
+"""Billing's own read model of the account's contacts (`customers`), from `contacts.events`.
+
+One document per contact: what a document needs of its buyer (name, company, VAT number, billing
+address, emails) while it is a draft, and whether the contact still exists. Every contact event
+carries the whole contact, so each event's change is the whole document (or a tombstone); the
+version kept with it makes re-delivery and out-of-order delivery harmless. As in contacts' own
+read model, personal fields are kept in clear here and dropped when the contact is deleted or its
+person erased (an event whose key is shredded is read as the erasure).
+"""
+from __future__ import annotations
+
+from pymongo import ASCENDING
+
+from crm_platform.contracts.contacts import (
+    CONTACT_AGGREGATE_TYPE, ContactDeleted, ContactErased, ContactLifecycleEvent,
+)
+from crm_platform.envelope import EventEnvelope
+from crm_platform.personal_data import SubjectErased
+from crm_platform.projections import DocumentChange, FoldingProjection
+
+PERSONAL_FIELDS = ("name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails")
+ADDRESS_PREFERENCE = ("billing", "work")  # the address invoices go to: tagged billing, else work, else the first
+ADDRESS_FIELDS = ("street", "postal_code", "city", "region", "country")
+
+
+def customer_fields(details: dict) -> dict:
+    """What billing keeps of a live contact's details."""
+    first, last, company = details.get("first_name"), details.get("last_name"), details.get("company")
+    person = " ".join(part for part in (first, last) if part)
+    emails = sorted(details.get("emails") or [], key=lambda email: not email.get("primary"))
+    return {
+        "name": person or company or "",
+        "first_name": first, "last_name": last, "company": company,
+        "vat_number": details.get("vat_number"),
+        "billing_address": _billing_address(details.get("addresses") or []),
+        "emails": [email["address"] for email in emails if email.get("address")],
+    }
+
+
+def _billing_address(addresses: list[dict]) -> dict | None:
+    if not addresses:
+        return None
+    ranked = sorted(addresses, key=lambda a: ADDRESS_PREFERENCE.index(a["tag"]) if a.get("tag") in ADDRESS_PREFERENCE
+                    else len(ADDRESS_PREFERENCE))
+    return {name: ranked[0].get(name) for name in ADDRESS_FIELDS if ranked[0].get(name)}
+
+
+class CustomersProjection(FoldingProjection):
+    aggregate_type = CONTACT_AGGREGATE_TYPE
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="account_merged")
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if not self.codec.knows(envelope.event_type):
+            return False  # notes, files, labels...: nothing billing keeps
+        return super().apply(envelope, rebuilding)
+
+    def event_of(self, envelope: EventEnvelope) -> ContactLifecycleEvent:
+        try:
+            return self.codec.from_envelope(envelope)
+        except SubjectErased:  # the person was erased: keep nothing but the tombstone
+            return ContactErased(envelope.aggregate_id, envelope.account_id)
+
+    def change_for(self, envelope: EventEnvelope, event: ContactLifecycleEvent) -> DocumentChange:
+        stamp = {"account_id": envelope.account_id}
+        if isinstance(event, ContactErased):
+            return DocumentChange({**stamp, "deleted": True, "erased": True}, PERSONAL_FIELDS)
+        if isinstance(event, ContactDeleted):
+            merged = {"merged_into": event.merged_into} if event.merged_into else {}
+            return DocumentChange({**stamp, "deleted": True, **merged}, PERSONAL_FIELDS)
+        return DocumentChange({**stamp, **customer_fields(event.details), "deleted": False})

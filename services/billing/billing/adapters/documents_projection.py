@@ -1,0 +1,122 @@
+"""The read models of invoices (`invoices`) and credit notes (`credit_notes`), for lists and filters.
+
+An invoice's events are small (a payment, a credit), so instead of folding each into the document,
+every event makes the read model rewrite the whole document from the aggregate as the service's
+own event store holds it, at the aggregate's revision: a re-delivered, late or replayed event finds
+the document at that revision or later and changes nothing, whatever the order. A document whose
+document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
+document lists `subject_key` (the key sealing it and its credit notes) and `contacts_ever` (every
+contact it was ever for): how erasure finds the keys holding a person's data.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pymongo import ASCENDING, DESCENDING
+
+from crm_platform.aggregates import Aggregate
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import SubjectErased
+from crm_platform.projections import Projection, versioned_upsert
+from crm_platform.repository import Repository
+
+from billing.domain.credit_notes import CreditNote
+from billing.domain.invoices import Invoice
+from billing.domain.money import money_text, round_money
+
+PERSONAL_FIELDS = ("buyer_name",)
+
+
+class AggregateStateProjection(Projection):
+    """A read model whose document is a function of the aggregate's whole state (`fields_of`)."""
+
+    aggregate_class: type[Aggregate]
+
+    def __init__(self, collection, codec, store: EventStore) -> None:
+        super().__init__(collection, codec)
+        self.store = store
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.aggregate_type != self.aggregate_type:
+            return False
+        repository = Repository(self.store, self.codec, self.aggregate_class)
+        history = repository.history(envelope.account_id, envelope.aggregate_id)
+        if not history:
+            return False
+        stamp = {"account_id": envelope.account_id, "created_at": history[0].occurred_at,
+                 "updated_at": history[-1].occurred_at}
+        try:
+            aggregate = repository.find(envelope.account_id, envelope.aggregate_id)
+        except SubjectErased:
+            aggregate = None
+        version = history[-1].aggregate_version
+        if aggregate is None:  # its personal data was shredded: keep what is not personal, as it was
+            return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "erased": True},
+                                    PERSONAL_FIELDS, replace_same_version=rebuilding)
+        if aggregate.deleted:
+            return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "deleted": True},
+                                    (*PERSONAL_FIELDS, "total", "amount_due"), replace_same_version=rebuilding)
+        return versioned_upsert(self.collection, envelope.aggregate_id, version,
+                                {**stamp, **self.fields_of(aggregate), "deleted": False},
+                                replace_same_version=rebuilding)
+
+    def project(self, envelope, event, rebuilding):  # apply does the work: no event decoding of its own
+        raise NotImplementedError
+
+    def fields_of(self, aggregate) -> dict:
+        raise NotImplementedError
+
+
+class InvoicesProjection(AggregateStateProjection):
+    aggregate_type = Invoice.aggregate_type
+    aggregate_class = Invoice
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING),
+                                      ("_id", DESCENDING)], name="account_listing")
+        self.collection.create_index([("account_id", ASCENDING), ("contact_id", ASCENDING), ("created_at", DESCENDING)],
+                                     name="account_contact")
+        self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
+
+    def fields_of(self, invoice: Invoice) -> dict:
+        return invoice_fields(invoice)
+
+
+class CreditNotesProjection(AggregateStateProjection):
+    aggregate_type = CreditNote.aggregate_type
+    aggregate_class = CreditNote
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("account_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+                                     name="account_listing")
+        self.collection.create_index([("issued", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
+
+    def fields_of(self, note: CreditNote) -> dict:
+        started = note.started
+        return {
+            "contact_id": started.contact_id, "invoice_id": started.invoice_id,
+            "invoice_number": started.invoice_number, "number": note.number, "issued": note.issued,
+            "abandoned": note.abandoned, "status": note.status,
+            "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
+            "buyer_name": started.buyer.get("name") or started.buyer.get("company"),
+        }
+
+
+def invoice_fields(invoice: Invoice) -> dict:
+    """What the read model keeps of an invoice (no I/O)."""
+    totals, currency = invoice.totals, invoice.currency
+
+    def amount(value: Decimal) -> str:
+        return money_text(round_money(value, currency))
+
+    return {
+        "contact_id": invoice.contact_id, "contacts_ever": list(invoice.contacts_ever),
+        "subject_key": invoice.subject_key, "stage": invoice.stage, "number": invoice.number,
+        "currency": invoice.currency, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+        "total": amount(totals.total), "amount_paid": amount(invoice.amount_paid),
+        "amount_credited": amount(invoice.amount_credited), "amount_due": amount(invoice.amount_due),
+        "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
+        "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
+        "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
+    }

@@ -1,0 +1,143 @@
+"""The only place that builds real adapters for the billing service (lazily, per process)."""
+from __future__ import annotations
+
+import contextlib
+from functools import cached_property
+
+from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
+from crm_platform.leases import Lease
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.mongo import MongoConnection
+from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.projection_batches import ReadModels
+
+from billing import config, views
+from billing.adapters.customer_directory import MongoCustomerDirectory
+from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
+from billing.adapters.number_series import MongoReservationLedger
+from billing.domain.account_defaults import utc_now
+from billing.domain.number_series import GaplessNumberSeries
+from billing.service_layer import dispatch
+from billing.service_layer.unit_of_work import UnitOfWork
+
+
+class Container:
+    clock = staticmethod(utc_now)  # what "today" is, in each account's time zone
+
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
+
+    @property
+    def db(self):
+        return self.mongo.database(self.settings["BILLING_DB"])
+
+    @property
+    def event_store(self) -> MongoEventStore:
+        return MongoEventStore(self.db)
+
+    @cached_property
+    def cipher(self) -> PersonalDataCipher:
+        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
+        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
+
+    @cached_property
+    def codec(self) -> EventCodec:
+        """Decodes (and encodes) every event this service stores and publishes."""
+        return UnitOfWork.event_codec(self.cipher)
+
+    @cached_property
+    def invoices(self) -> InvoicesProjection:
+        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store)
+
+    @cached_property
+    def credit_notes(self) -> CreditNotesProjection:
+        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store)
+
+    @cached_property
+    def _document_read_models(self) -> ReadModels:
+        return ReadModels([self.invoices, self.credit_notes])
+
+    def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
+        """Give one of billing's own events to the invoices and credit notes read models."""
+        self._document_read_models.apply(envelope, rebuilding=rebuilding)
+
+    def interrupted_issues(self, since_before):
+        """The read models' documents still issuing since before then (what the issue sweep finishes)."""
+        return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection, since_before)
+
+    def documents_consumer(self):
+        return self._consumer("documents", self.events_topic)
+
+    @cached_property
+    def customers(self) -> CustomersProjection:
+        """Billing's projection of the account's contacts, decoded with the contacts contract's classes."""
+        return CustomersProjection(self.db["customers"], EventCodec(CONTACT_LIFECYCLE_CLASSES, self.cipher))
+
+    @cached_property
+    def _customer_read_models(self) -> ReadModels:
+        return ReadModels([self.customers])
+
+    @contextlib.contextmanager
+    def customers_batch(self, envelopes: list):
+        """Around a polled batch of contact events: their keys read at once, the customers written in bulk."""
+        subjects = [e.payload["personal"]["subject"] for e in envelopes
+                    if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
+        with self.cipher.keys_ready(subjects), self._customer_read_models.batch(envelopes):
+            yield
+
+    def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:
+        """Give one contact event to the customers read model (unless its batch took it)."""
+        self._customer_read_models.apply(envelope, rebuilding=rebuilding)
+
+    def customers_consumer(self):
+        return self._consumer("customers", self.contacts_topic)
+
+    @property
+    def reservation_ledger(self) -> MongoReservationLedger:
+        return MongoReservationLedger(self.db["number_reservations"], self.db["number_hints"])
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.event_store, self.cipher, GaplessNumberSeries(self.reservation_ledger),
+                          MongoCustomerDirectory(self.db["customers"]))
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
+        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
+                                {"uow": Fresh(self.unit_of_work), "clock": self.clock})
+
+    @cached_property
+    def events_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    @cached_property
+    def contacts_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
+
+    def kafka_answers(self) -> bool:
+        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
+
+    def producer(self):
+        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
+
+    def _consumer(self, purpose: str, topic: str):
+        """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
+        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}billing.{purpose}",
+                             topics=[topic], client_id=f"{config.SERVICE_NAME}-{purpose}")
+
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+
+    def ensure_indexes(self) -> None:
+        self.event_store.ensure_indexes()
+        self.customers.ensure_indexes()
+        self.reservation_ledger.ensure_indexes()
+        self.invoices.ensure_indexes()
+        self.credit_notes.ensure_indexes()

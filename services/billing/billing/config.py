@@ -1,0 +1,21 @@
+"""Settings of the billing service, from the environment, validated at start-up."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from crm_platform.contracts.billing import BILLING_EVENTS
+from crm_platform.contracts.contacts import CONTACTS_EVENTS
+from crm_platform.settings import PersonalDataSettings, load_settings
+
+SERVICE_NAME = "billing"
+EVENTS_TOPIC = BILLING_EVENTS.name  # in the registry entry's `produces` (checked)
+CONTACTS_TOPIC = CONTACTS_EVENTS.name  # read to keep billing's own projection of the account's customers
+
+
+class BillingServiceSettings(PersonalDataSettings):
+    BILLING_DB = fields.String(load_default="crm_billing", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+    WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/billing-worker.heartbeat")
+
+
+def load(environ=None) -> dict:
+    return load_settings(BillingServiceSettings(), environ)

@@ -1,0 +1,54 @@
+"""Credit notes (`/v1/credit-notes`): the correction of an issued invoice, in full or in part."""
+from __future__ import annotations
+
+from flask import Blueprint, request, url_for
+
+from crm_platform.openapi import operation
+from crm_platform.web import account_id, current_container, json_body
+
+from billing import views
+from billing.domain import commands
+from billing.entrypoints import invoice_schemas as schemas
+from billing.entrypoints.representation import credit_note_from_aggregate, credit_note_from_view
+from billing.entrypoints.revisions import etag
+from billing.service_layer import queries
+
+bp = Blueprint("credit_notes", __name__, url_prefix="/v1/credit-notes")
+TAGS = ["credit notes"]
+
+
+@bp.post("")
+@operation("Credit an issued invoice, all of it or the lines given: a numbered credit note (its own gapless "
+           "series) that reduces the amount due, never below zero", tags=TAGS,
+           request_schema=schemas.CreditNoteCreateSchema, responses={201: schemas.CreditNoteSchema},
+           problems=(404, 409, 415, 422))
+def issue_credit_note():
+    data = schemas.CreditNoteCreateSchema().load(json_body())
+    lines = data.get("lines")
+    note = current_container().bus.handle(commands.IssueCreditNote(
+        account_id(), data["invoice_id"], data["reason"], None if lines is None else tuple(lines),
+        data.get("credit_note_id")))
+    location = url_for("credit_notes.get_credit_note", credit_note_id=note.id)
+    return credit_note_from_aggregate(note), 201, {**etag(note.revision), "Location": location}
+
+
+@bp.get("")
+@operation("Find credit notes: contact, invoice, issue dates; newest first; pages", tags=TAGS,
+           query_schema=schemas.CreditNoteListQuerySchema, responses={200: schemas.CreditNotePageSchema},
+           problems=(422,))
+def list_credit_notes():
+    query = schemas.CreditNoteListQuerySchema().load(request.args.to_dict())
+    limit, cursor = query.pop("limit"), query.pop("cursor")
+    if query.get("contact_id"):  # documents follow the contact a contact was merged into
+        query["contact_ids"] = views.contact_and_merged(current_container().customers.collection, account_id(),
+                                                        query.pop("contact_id"))
+    docs, next_cursor = views.credit_note_page(current_container().credit_notes.collection, account_id(), query,
+                                               limit, cursor)
+    return {"items": [credit_note_from_view(doc) for doc in docs], "next_cursor": next_cursor}
+
+
+@bp.get("/<credit_note_id>")
+@operation("Read a credit note", tags=TAGS, responses={200: schemas.CreditNoteSchema}, problems=(404,))
+def get_credit_note(credit_note_id: str):
+    note = queries.credit_note(account_id(), credit_note_id, current_container().unit_of_work())
+    return credit_note_from_aggregate(note), 200, etag(note.revision)

@@ -1,0 +1,38 @@
+"""The billing worker: outbox relay, invoices and credit notes read models, customers from contacts.events; until SIGTERM."""
+from __future__ import annotations
+
+import sys
+
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
+from crm_platform.settings import load_or_exit
+from crm_platform.worker_runtime import run_loops
+
+from billing import config
+from billing.bootstrap import Container
+from billing.service_layer import issue_sweep
+
+
+def main() -> int:
+    settings = load_or_exit(config.load, "billing-worker")
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    own, contacts = container.events_topic, container.contacts_topic  # contacts': ensured too, whoever starts first
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [own, dead_letter_topic(own), contacts, dead_letter_topic(contacts)],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
+    customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
+                              container.apply_to_customers, batch_context=container.customers_batch)
+    documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
+                              container.apply_to_documents)
+    return run_loops(
+        {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
+         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues)},
+        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The sweep that finishes interrupted issues, so that every number reserved ends on an issued document.
+
+Issuing writes in steps (handlers.py): the document is frozen (issuing), its number reserved, then its
+Issued event written. A process that dies between two steps leaves the document issuing, perhaps with
+a number reserved for it. The worker's sweep sends the issue again for every document still issuing
+after a grace period (a request may be finishing it right now): the handler finishes it with the
+number reserved already, or reserves the next one. Sent twice, it changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable
+
+from crm_platform.errors import CrmError
+from crm_platform.message_bus import MessageBus
+from crm_platform.worker_runtime import Loop, every
+
+from billing.domain.commands import FinishCreditNote, IssueInvoice
+
+log = logging.getLogger(__name__)
+GRACE = timedelta(minutes=2)
+SWEEP_EVERY_S = 60.0
+# (kind, account id, document id) of documents still issuing since before a time; kind "invoice" or "credit_note"
+InterruptedIssues = Callable[[datetime], Iterable[tuple[str, str, str]]]
+
+
+def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, grace: timedelta = GRACE,
+                              now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
+    """Send the issue again for each document issuing since before `now - grace`; how many were finished."""
+    finished = 0
+    for kind, account_id, document_id in interrupted(now() - grace):
+        command = IssueInvoice(account_id, document_id) if kind == "invoice" else FinishCreditNote(account_id, document_id)
+        try:
+            bus.handle(command)
+            finished += 1
+        except CrmError as exc:  # one document that cannot be finished does not hold up the others
+            log.warning("an interrupted issue could not be finished", extra={
+                "kind": kind, "document_id": document_id, "error": type(exc).__name__})
+    return finished
+
+
+def sweep_loop(bus: MessageBus, interrupted: InterruptedIssues, every_s: float = SWEEP_EVERY_S) -> Loop:
+    """The worker's loop: a sweep at start, then every `every_s`, until stopped."""
+    return every(every_s, lambda: finish_interrupted_issues(bus, interrupted), "finishing interrupted issues")

@@ -1,0 +1,91 @@
+"""An issue interrupted between its steps is finished by the worker's sweep: no number is lost (no gap)."""
+from datetime import date, timedelta
+
+import pytest
+
+from crm_platform.message_bus import Fresh, MessageBus
+
+from billing.adapters.customer_directory import MongoCustomerDirectory
+from billing.domain import commands
+from billing.domain.credit_notes import CreditNote
+from billing.domain.number_series import GaplessNumberSeries
+from billing.service_layer import dispatch
+from billing.service_layer.issue_sweep import finish_interrupted_issues
+from billing.service_layer.unit_of_work import UnitOfWork
+
+from ..contact_events import LOUISE, ContactEvents
+
+LINE = {"description": "Audit", "quantity": "1", "unit": "jour", "unit_price": "800", "taxes": [{"category": "S", "rate": "20"}]}
+
+
+class Crash(Exception):
+    """The process dying at that point."""
+
+
+class CrashingSeries(GaplessNumberSeries):
+    """Reserves the number (or not), then the process dies before the Issued event is written."""
+
+    def __init__(self, ledger, reserve_first: bool) -> None:
+        super().__init__(ledger)
+        self.reserve_first = reserve_first
+
+    def reserve(self, *args) -> int:
+        if self.reserve_first:
+            super().reserve(*args)
+        raise Crash()
+
+
+@pytest.fixture
+def customer(container):
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:1", LOUISE))
+    return "contact:1"
+
+
+def crashing_bus(container, reserve_first: bool) -> MessageBus:
+    series = CrashingSeries(container.reservation_ledger, reserve_first)
+    uow = Fresh(lambda: UnitOfWork(container.event_store, container.cipher, series,
+                                   MongoCustomerDirectory(container.db["customers"])))
+    return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {"uow": uow})
+
+
+def project(container) -> None:
+    for envelope in container.event_store.read_all():
+        container.apply_to_documents(envelope)
+
+
+@pytest.mark.parametrize("reserve_first", [True, False], ids=["number-reserved", "before-reserving"])
+def test_the_sweep_finishes_an_interrupted_issue_with_the_next_number(container, customer, reserve_first):
+    bus = container.bus
+    crashed = bus.handle(commands.CreateInvoiceDraft("acct-1", customer, (LINE,)))
+    with pytest.raises(Crash):
+        crashing_bus(container, reserve_first).handle(commands.IssueInvoice("acct-1", crashed.id))
+    project(container)
+    assert container.invoices.collection.find_one({"_id": crashed.id})["stage"] == "issuing"
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(minutes=5)) == 0
+    later = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft("acct-1", customer, (LINE,))).id))
+
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    finished = bus.handle(commands.IssueInvoice("acct-1", crashed.id))  # what the sweep left: issued, once
+    numbers = sorted([finished.number, later.number])
+    assert numbers == ["F-%d-0001" % finished.fiscal_year, "F-%d-0002" % finished.fiscal_year]
+    if reserve_first:
+        assert finished.number.endswith("0001")  # the number reserved before the crash, not a new one
+    project(container)
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+
+
+def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leaves_it_be(container, customer):
+    bus = container.bus
+    invoice = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft("acct-1", customer,
+                                                                                                (LINE,))).id))
+    with UnitOfWork(container.event_store, container.cipher) as uow:  # the note started, then the process died
+        note = CreditNote.start(uow.invoices.get("acct-1", invoice.id), None, "Annulée", date(2026, 3, 11),
+                                {"name": "Agence"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        uow.commit()
+    bus.handle(commands.VoidInvoice("acct-1", invoice.id, "Doublon"))  # nothing was credited yet: voidable
+    project(container)
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    project(container)
+    assert container.credit_notes.collection.find_one({"_id": note.id})["status"] == "abandoned"
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0

@@ -1,0 +1,75 @@
+"""What billing publishes is its contract, personal data sealed: every event its real handlers record,
+through the real bus and the service's own unit of work (settings as the account's defaults), on fakes."""
+from datetime import date
+
+import pytest
+
+from crm_platform.contracts.billing import BILLING_EVENTS
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+
+from billing.domain import commands as c
+from billing.domain.credit_notes import CreditNote
+from billing.domain.number_series import GaplessNumberSeries
+from billing.domain.settings import ChangeBillingSettings
+from billing.service_layer import dispatch
+from billing.service_layer.unit_of_work import UnitOfWork
+
+from .fakes import FakeCustomers, InMemoryReservationLedger, clock_at
+
+BUYER = {"name": "Louise Martin", "company": "Atelier Martin", "vat_number": "FR40303265045",
+         "address": {"city": "Lyon", "country": "FR"}, "emails": ["louise@atelier-martin.fr"]}
+LINE = {"description": "Développement", "quantity": "2", "unit": "jour", "unit_price": "450.00",
+        "taxes": [{"category": "S", "rate": "20"}]}
+
+
+@pytest.fixture
+def published():
+    store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
+    series, customers = GaplessNumberSeries(InMemoryReservationLedger()), FakeCustomers()
+    customers.put("acct-1", "contact:1", BUYER)
+    bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
+                           {"uow": Fresh(lambda: UnitOfWork(store, cipher, series, customers)),
+                            "clock": clock_at("2026-01-02T10:00")})
+    bus.handle(ChangeBillingSettings("acct-1", 0, {"seller": {"name": "Agence Dupont", "siren": "732829320"}}))
+    dropped = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,)))
+    bus.handle(c.DeleteInvoiceDraft("acct-1", dropped.id))
+    invoice = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,), notes="Merci Louise"))
+    bus.handle(c.UpdateInvoiceDraft("acct-1", invoice.id, None, {"lines": [LINE, LINE]}))
+    invoice = bus.handle(c.IssueInvoice("acct-1", invoice.id))
+    payment = bus.handle(c.RecordPayment("acct-1", invoice.id, "100", "2026-01-02", "card", "CB Louise Martin"))
+    bus.handle(c.RemovePayment("acct-1", invoice.id, list(payment.payments)[0], "saisie en double de Louise"))
+    bus.handle(c.IssueCreditNote("acct-1", invoice.id, "remise accordée à Louise", [{**LINE, "quantity": "1"}]))
+    bus.handle(c.RecordPayment("acct-1", invoice.id, str(bus.handle(c.IssueInvoice("acct-1", invoice.id)).amount_due),
+                               "2026-01-02", "bank_transfer"))
+    other = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id))
+    with UnitOfWork(store, cipher, series, customers) as uow:  # a credit note started, then the process died
+        started = CreditNote.start(uow.invoices.get("acct-1", other.id), None, "annulation pour Louise",
+                                   date(2026, 1, 3), {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(started)
+        uow.commit()
+    bus.handle(c.VoidInvoice("acct-1", other.id, "erreur de Louise"))
+    bus.handle(c.FinishCreditNote("acct-1", started.id))  # the invoice is void now: the credit note is abandoned
+    return store.all_events
+
+
+def test_every_event_billing_records_is_in_its_contract_and_conforms(published):
+    assert {envelope.event_type for envelope in published} == BILLING_EVENTS.event_names
+    for envelope in published:
+        contract = BILLING_EVENTS.contract(envelope.event_type)
+        assert envelope.schema_version == contract.version
+        assert contract.validate(envelope.payload) == {}, envelope.event_type
+
+
+def test_personal_data_travels_sealed_under_its_documents_key(published):
+    for envelope in published:
+        assert "Louise" not in str(envelope.payload) and "atelier-martin" not in str(envelope.payload), envelope.event_type
+        if "personal" in envelope.payload and envelope.aggregate_type != "BillingSettings":
+            invoice_id = envelope.payload.get("invoice_id", envelope.aggregate_id)  # a credit note's: its invoice's
+            assert envelope.payload["personal"]["subject"] == f"billing-document:{invoice_id}"
+
+
+def test_the_codec_knows_exactly_the_contracts_event_types():
+    assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == BILLING_EVENTS.event_names

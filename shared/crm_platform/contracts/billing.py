@@ -1,0 +1,163 @@
+"""`billing.events`, produced by the billing service: the account's billing settings, invoices and credit notes.
+
+Money travels as text ("120.50"), dates as ISO dates.
+
+The seller's legal identity (a business, not a data subject) travels in clear. A buyer's snapshot,
+a document's notes and the texts staff type (line descriptions, references, reasons) travel in `personal`, sealed with
+one key per invoice, `billing-document:<invoice id>`, on every event of the invoice and of its credit
+notes, whichever contact an event names: not the contact's own key, so that erasing the person can
+keep issued invoices for their legal retention, and one key for the document, so that erasing a
+contact a draft was moved away from cannot break the invoice. Each event carrying `personal` names
+its `contact_id` in clear: the keys holding a person's data are those of the documents naming them
+(the privacy service decides when a key is shredded).
+"""
+from __future__ import annotations
+
+from marshmallow import fields
+
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+
+
+class BillingSettingsChangedPayload(PayloadSchema):
+    """The account's whole billing settings after the change (the latest event is the state)."""
+
+    settings = fields.Dict(required=True, metadata={
+        "description": "seller (legal identity), default_currency, time_zone, numbering, payment_term, notes, "
+                       "legal_terms"})
+    changed = fields.List(fields.String(), required=True, metadata={"description": "top-level keys that changed"})
+
+
+def _money() -> fields.String:
+    return fields.String(required=True, metadata={"description": "a decimal amount as text, e.g. \"120.50\""})
+
+
+def _date() -> fields.String:
+    return fields.String(required=True, metadata={"description": "ISO date, YYYY-MM-DD"})
+
+
+class _ContactPayload(PayloadSchema):
+    contact_id = required_id()
+
+
+class InvoiceDraftPayload(_ContactPayload):
+    """The whole draft (each event of a draft carries all of it)."""
+
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Dict(), required=True, metadata={
+        "description": "quantity, unit, unit_price, taxes [{category, rate}], discount? (descriptions are sealed)"})
+    prices_include_tax = fields.Boolean(required=True)
+    payment_term = fields.Dict(required=True)
+    legal_terms = fields.String(required=True)
+    discount = fields.Dict(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "notes, descriptions (each line's, in order)"})
+
+
+class InvoiceIssueStartedPayload(_ContactPayload):
+    """The draft frozen for issuing, its number being reserved. Sent again, with later dates, when its number
+    is first asked for on a later day (numbers follow dates): the latest one holds."""
+
+    issued_on = _date()
+    due_on = _date()
+    fiscal_year = fields.Integer(required=True)
+    number_pattern = fields.String(required=True)
+    seller = fields.Dict(required=True, metadata={"description": "the seller's legal identity (a business)"})
+    totals = fields.Dict(required=True)
+    personal = SealedField(required=True, metadata={"description": "buyer: the customer's snapshot"})
+
+
+class InvoiceIssuedPayload(_ContactPayload):
+    number = fields.String(required=True)
+    issued_on = _date()
+    due_on = _date()
+    currency = fields.String(required=True)
+    total = _money()
+
+
+class InvoicePaymentRecordedPayload(_ContactPayload):
+    payment_id = required_id()
+    amount = _money()
+    paid_on = _date()
+    method = fields.String(required=True)
+    amount_due = _money()
+    personal = SealedField(required=True, metadata={"description": "reference"})
+
+
+class InvoicePaymentRemovedPayload(_ContactPayload):
+    payment_id = required_id()
+    amount_due = _money()
+    personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class InvoicePaidPayload(_ContactPayload):
+    """Payments cover what is due (an invoice credit notes cover in full, nothing paid, is credited, not paid)."""
+
+    paid_on = _date()
+
+
+class InvoiceCreditedPayload(_ContactPayload):
+    credit_note_id = required_id()
+    currency = fields.String(required=True)
+    amount = _money()
+    amount_due = _money()
+    bases = fields.List(fields.Dict(), required=True, metadata={
+        "description": "per VAT category and rate, the line amounts (before the document discount) and the "
+                       "taxable base credited: [{category, rate, amount, base}]"})
+
+
+class InvoiceVoidedPayload(_ContactPayload):
+    personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class NoPayload(PayloadSchema):
+    pass
+
+
+class CreditNoteIssueStartedPayload(_ContactPayload):
+    """The credit note frozen, before the invoice takes its credit and its number is reserved; sent again with
+    a later date as InvoiceIssueStarted is. It ends issued (CreditNoteIssued) or abandoned (CreditNoteAbandoned)."""
+
+    invoice_id = required_id()
+    invoice_number = fields.String(required=True)
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Dict(), required=True)
+    prices_include_tax = fields.Boolean(required=True)
+    issued_on = _date()
+    fiscal_year = fields.Integer(required=True)
+    number_pattern = fields.String(required=True)
+    seller = fields.Dict(required=True)
+    totals = fields.Dict(required=True)
+    discount = fields.Dict(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "buyer, reason, descriptions (each line's)"})
+
+
+class CreditNoteAbandonedPayload(_ContactPayload):
+    """The invoice refused the credit (paid, voided or credited since the note started): no credit, no number."""
+
+    invoice_id = required_id()
+    why = fields.String(required=True)
+
+
+class CreditNoteIssuedPayload(_ContactPayload):
+    invoice_id = required_id()
+    number = fields.String(required=True)
+    issued_on = _date()
+    currency = fields.String(required=True)
+    total = _money()
+
+
+BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
+    EventContract("BillingSettingsChanged", BillingSettingsChangedPayload),
+    EventContract("InvoiceDrafted", InvoiceDraftPayload),
+    EventContract("InvoiceDraftUpdated", InvoiceDraftPayload),
+    EventContract("InvoiceDraftDeleted", NoPayload),
+    EventContract("InvoiceIssueStarted", InvoiceIssueStartedPayload),
+    EventContract("InvoiceIssued", InvoiceIssuedPayload),
+    EventContract("InvoicePaymentRecorded", InvoicePaymentRecordedPayload),
+    EventContract("InvoicePaymentRemoved", InvoicePaymentRemovedPayload),
+    EventContract("InvoicePaid", InvoicePaidPayload),
+    EventContract("InvoiceCredited", InvoiceCreditedPayload),
+    EventContract("InvoiceVoided", InvoiceVoidedPayload),
+    EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
+    EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
+    EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
+))
