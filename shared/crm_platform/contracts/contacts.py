@@ -7,8 +7,11 @@ them asks the contacts service; once the person is erased nobody can open them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from marshmallow import fields, validate
 
+from crm_platform.aggregates import DomainEvent
 from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
 
 
@@ -207,3 +210,40 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("SavedViewChanged", SavedViewPayload),
     EventContract("SavedViewDeleted", NoPayload),
 ))
+
+
+# What a consumer decodes a contact's life into: that it exists, was merged, deleted or erased. These carry
+# no personal field, so decoding them never opens `personal` (nor needs the contact's key).
+class ContactLifecycleEvent(DomainEvent):
+    aggregate_id_field = "contact_id"
+
+
+@dataclass(frozen=True)
+class ContactCreated(ContactLifecycleEvent):
+    contact_id: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class ContactsMerged(ContactLifecycleEvent):
+    """`source_ids` were merged into `contact_id`, which survives; the sources are deleted."""
+
+    contact_id: str
+    account_id: str
+    source_ids: list
+
+
+@dataclass(frozen=True)
+class ContactDeleted(ContactLifecycleEvent):
+    contact_id: str
+    account_id: str
+    merged_into: str | None = None  # set when it was merged into that contact
+
+
+@dataclass(frozen=True)
+class ContactErased(ContactLifecycleEvent):
+    contact_id: str
+    account_id: str
+
+
+CONTACT_LIFECYCLE_CLASSES = (ContactCreated, ContactsMerged, ContactDeleted, ContactErased)
