@@ -92,6 +92,9 @@ class Container:
     def projection_consumer(self):
         return self._consumer("projection", self.events_topic)
 
+    def stage_removals_consumer(self):
+        return self._consumer("stage-removals", self.events_topic)
+
     def account_setup_consumer(self):
         return self._consumer("account-setup", self.accounts_topic)
 

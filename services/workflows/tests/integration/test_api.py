@@ -46,7 +46,11 @@ def test_a_card_goes_from_the_api_through_kafka_to_the_read_model_sealed(client,
 
 def test_columns_show_each_stage_in_order_a_page_at_a_time_with_counts_and_totals(client, container):
     board = board_with_contact(client, container)
-    first, second, third = (new_card(client, board, f"C{i}", value=f"{i}0.25", currency="EUR") for i in range(1, 4))
+    cards = []
+    for i in range(1, 4):
+        project_all(container)  # the worker's part: a new card goes after the last one the read model shows
+        cards.append(new_card(client, board, f"C{i}", value=f"{i}0.25", currency="EUR"))
+    first, second, third = cards
     project_all(container)
     moved = client.post(f"/v1/cards/{third['id']}/move", headers=headers(), json={
         "revision": 1, "stage_id": board["stages"][0]["id"], "after": first["id"], "before": second["id"]})
@@ -119,3 +123,18 @@ def test_stages_are_added_renamed_and_reordered_and_cards_won_or_lost(client, co
 
 def test_only_the_gateway_may_call_it(client):
     assert client.get("/v1/boards", headers={"X-Account-Id": "acct-1"}).status_code == 401
+
+
+def test_answers_say_where_to_read_the_resource_again_for_idempotent_replays(client, container):
+    board = board_with_contact(client, container)
+    created = client.post("/v1/boards", headers=headers(), json={"name": "Autre", "stages": ["A"]})
+    assert created.headers["Location"] == f"/v1/boards/{created.get_json()['id']}"
+    added = client.post(f"/v1/boards/{board['id']}/stages", headers=headers(), json={"name": "D"})
+    assert added.headers["Content-Location"] == f"/v1/boards/{board['id']}" and added.headers["ETag"] == '"2"'
+    card = client.post("/v1/cards", headers=headers(), json={"board_id": board["id"], "title": "x",
+                                                             "contact_id": "contact:1"})
+    where = f"/v1/cards/{card.get_json()['id']}"
+    assert card.headers["Location"] == where
+    moved = client.post(f"{where}/move", headers=headers(), json={"revision": 1, "stage_id": board["stages"][1]["id"]})
+    assert moved.headers["Content-Location"] == where and moved.headers["ETag"] == '"2"'
+    assert client.get(where, headers=headers()).headers["ETag"] == '"2"'

@@ -7,6 +7,7 @@ from crm_platform.errors import Conflict, InvalidInput
 from workflows.domain.boards import BoardNotFound, StageNotFound, default_board_id
 from workflows.domain.commands import (AddStage, ChangeStage, CreateBoard, CreateCard, RemoveStage, RenameBoard,
                                        ReorderStages)
+from workflows.service_layer.unit_of_work import UnitOfWork
 
 
 def new_board(bus, account="acct-1", stages=("A", "B", "C")):
@@ -83,3 +84,22 @@ def test_blank_names_are_refused_naming_the_field(bus):
     with pytest.raises(InvalidInput) as refused:
         bus.handle(RenameBoard("acct-1", board.id, lost_label=""))
     assert "lost_label" in refused.value.errors
+
+
+
+def test_cards_the_read_model_missed_when_their_stage_was_removed_follow_when_the_event_comes_back(
+        bus, store, cipher, cards_index):
+    board = new_board(bus)
+    a, b, c = (s["id"] for s in board.stages)
+    bus.handle(CreateCard("acct-1", board.id, b, "Déjà là", "contact:1"))
+    bus.handle(RemoveStage("acct-1", board.id, a, move_cards_to=b))
+    late = bus.handle(CreateCard("acct-1", board.id, c, "Arrivée tard", "contact:1"))
+    with UnitOfWork(store, cipher) as uow:  # as if created in `a` while it was being removed
+        uow.cards.get("acct-1", late.id).move(a, "5", "2026-12-01T10:00:00+00:00")
+        uow.commit()
+    removed = next(e for e in store.all_events if e.event_type == "StageRemoved")
+    for _ in range(2):  # delivered twice: moved once
+        bus.handle(UnitOfWork.event_codec().from_envelope(removed))
+    assert cards_index.ordered_ids("acct-1", a) == [] and cards_index.ordered_ids("acct-1", b)[-1] == late.id
+    assert [e.event_type for e in store.all_events if e.aggregate_id == late.id] == [
+        "CardCreated", "CardMoved", "CardMoved"]

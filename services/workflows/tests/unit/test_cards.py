@@ -130,3 +130,26 @@ def test_what_it_publishes_is_its_contract(bus, store, board):
         contract = WORKFLOWS_EVENTS.contract(envelope.event_type)
         assert contract is not None and envelope.schema_version == contract.version, envelope.event_type
         assert contract.validate(envelope.payload) == {}, envelope.event_type
+
+
+def test_cards_created_faster_than_the_read_model_shows_them_tie_and_the_next_move_between_them_rebalances(
+        store, cipher, contacts, cards_index):
+    from crm_platform.message_bus import Fresh, MessageBus
+
+    from workflows.service_layer import dispatch
+    from workflows.service_layer.unit_of_work import UnitOfWork
+
+    class Lagging(type(cards_index)):
+        def last_position(self, account_id, stage_id, excluding=None):
+            return None  # the read model has not shown any card of the stage yet
+
+    lagging = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
+        "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": Lagging(store, UnitOfWork.event_codec(cipher)),
+        "contacts": contacts, "clock": lambda: "2026-12-01T10:00:00+00:00"})
+    board = lagging.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
+    one, two, three = (lagging.handle(CreateCard("acct-1", board.id, None, f"C{i}", "contact:1")) for i in range(3))
+    assert one.position == two.position == three.position  # a tie, ordered by id meanwhile
+    tied = cards_index.ordered_ids("acct-1", stage(board, 0))
+    lagging.handle(MoveCard("acct-1", tied[2], 1, stage(board, 0), after=tied[0], before=tied[1]))
+    assert cards_index.ordered_ids("acct-1", stage(board, 0)) == [tied[0], tied[2], tied[1]]
+    assert len({p for p, _ in cards_index._stage("acct-1", stage(board, 0))}) == 3

@@ -1,7 +1,7 @@
 """/v1/boards: boards, their stages, and their columns of cards. Views load, send a command, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from crm_platform.http_schemas import PageQuerySchema
 from crm_platform.openapi import operation
@@ -23,7 +23,7 @@ def create_board():
     data = schemas.BoardCreateSchema().load(json_body())
     board = current_container().bus.handle(CreateBoard(account_id(), data["name"], tuple(data["stages"]),
                                                        data["won_label"], data["lost_label"]))
-    return board_view(board), 201
+    return _answer(board, 201, created=True)
 
 
 @bp.get("")
@@ -39,7 +39,8 @@ def list_boards():
 @bp.get("/<board_id>")
 @operation("A board with its stages", tags=TAGS, responses={200: schemas.BoardSchema}, problems=(404,))
 def get_board(board_id: str):
-    return board_view(_board(board_id))
+    board = _board(board_id)
+    return board_view(board), 200, {"ETag": f'"{board.revision}"'}
 
 
 @bp.patch("/<board_id>")
@@ -47,7 +48,7 @@ def get_board(board_id: str):
            responses={200: schemas.BoardSchema}, problems=(404, 409, 415, 422))
 def rename_board(board_id: str):
     data = schemas.BoardPatchSchema().load(json_body())
-    return board_view(current_container().bus.handle(RenameBoard(account_id(), board_id, **data)))
+    return _answer(current_container().bus.handle(RenameBoard(account_id(), board_id, **data)))
 
 
 @bp.post("/<board_id>/stages")
@@ -55,7 +56,7 @@ def rename_board(board_id: str):
            problems=(404, 409, 415, 422))
 def add_stage(board_id: str):
     data = schemas.StageCreateSchema().load(json_body())
-    return board_view(current_container().bus.handle(AddStage(account_id(), board_id, **data))), 201
+    return _answer(current_container().bus.handle(AddStage(account_id(), board_id, **data)), 201)
 
 
 @bp.patch("/<board_id>/stages/<stage_id>")
@@ -64,7 +65,7 @@ def add_stage(board_id: str):
 def change_stage(board_id: str, stage_id: str):
     data = schemas.StagePatchSchema().load(json_body())
     clear = "stale_after_days" in data and data["stale_after_days"] is None
-    return board_view(current_container().bus.handle(ChangeStage(
+    return _answer(current_container().bus.handle(ChangeStage(
         account_id(), board_id, stage_id, data.get("name"), data.get("stale_after_days"), clear)))
 
 
@@ -73,7 +74,7 @@ def change_stage(board_id: str, stage_id: str):
            responses={200: schemas.BoardSchema}, problems=(404, 409, 415, 422))
 def reorder_stages(board_id: str):
     data = schemas.StageOrderSchema().load(json_body())
-    return board_view(current_container().bus.handle(ReorderStages(account_id(), board_id, tuple(data["stage_ids"]))))
+    return _answer(current_container().bus.handle(ReorderStages(account_id(), board_id, tuple(data["stage_ids"]))))
 
 
 @bp.delete("/<board_id>/stages/<stage_id>")
@@ -81,7 +82,7 @@ def reorder_stages(board_id: str):
            query_schema=schemas.StageRemoveQuerySchema, responses={200: schemas.BoardSchema}, problems=(404, 409, 422))
 def remove_stage(board_id: str, stage_id: str):
     query = schemas.StageRemoveQuerySchema().load(request.args.to_dict())
-    return board_view(current_container().bus.handle(RemoveStage(account_id(), board_id, stage_id,
+    return _answer(current_container().bus.handle(RemoveStage(account_id(), board_id, stage_id,
                                                                  query["move_cards_to"])))
 
 
@@ -105,3 +106,10 @@ def _board(board_id: str):
     with current_container().unit_of_work() as uow:
         return uow.boards.get(account_id(), board_id)
 
+
+
+def _answer(board, status: int = 200, created: bool = False) -> tuple:
+    """The board as it is now, with where to read it again (an Idempotency-Key's replay reads it there)."""
+    where = url_for("boards.get_board", board_id=board.id)
+    place = {"Location": where} if created else {"Content-Location": where}
+    return board_view(board), status, {**place, "ETag": f'"{board.revision}"'}

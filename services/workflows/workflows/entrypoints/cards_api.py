@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
@@ -26,7 +26,7 @@ def create_card():
     card = current_container().bus.handle(CreateCard(
         account_id(), data.pop("board_id"), data.pop("stage_id"), data.pop("title"), data.pop("contact_id"),
         other_contact_ids=tuple(data.pop("other_contact_ids", ())), due_on=due_on and due_on.isoformat(), **data))
-    return card_view(card), 201
+    return _answer(card, 201)
 
 
 @bp.get("")
@@ -58,7 +58,7 @@ def edit_card(card_id: str):
     revision = data.pop("revision")
     if data.get("due_on") is not None:
         data["due_on"] = data["due_on"].isoformat()
-    return card_view(current_container().bus.handle(EditCard(account_id(), card_id, revision, data)))
+    return _answer(current_container().bus.handle(EditCard(account_id(), card_id, revision, data)))
 
 
 @bp.post("/<card_id>/move")
@@ -67,7 +67,7 @@ def edit_card(card_id: str):
            problems=(404, 409, 415, 422))
 def move_card(card_id: str):
     data = schemas.CardMoveSchema().load(json_body())
-    return card_view(current_container().bus.handle(MoveCard(account_id(), card_id, **data)))
+    return _answer(current_container().bus.handle(MoveCard(account_id(), card_id, **data)))
 
 
 @bp.post("/<card_id>/won")
@@ -75,7 +75,7 @@ def move_card(card_id: str):
            responses={200: schemas.CardSchema}, problems=(404, 409, 415, 422))
 def win_card(card_id: str):
     data = schemas.CardOutcomeSchema().load(_optional_body())
-    return card_view(current_container().bus.handle(WinCard(account_id(), card_id, data["revision"])))
+    return _answer(current_container().bus.handle(WinCard(account_id(), card_id, data["revision"])))
 
 
 @bp.post("/<card_id>/lost")
@@ -83,7 +83,8 @@ def win_card(card_id: str):
            responses={200: schemas.CardSchema}, problems=(404, 409, 415, 422))
 def lose_card(card_id: str):
     data = schemas.CardLostSchema().load(_optional_body())
-    return card_view(current_container().bus.handle(LoseCard(account_id(), card_id, data["reason"], data["revision"])))
+    card = current_container().bus.handle(LoseCard(account_id(), card_id, data["reason"], data["revision"]))
+    return _answer(card)
 
 
 @bp.post("/<card_id>/archive")
@@ -91,9 +92,16 @@ def lose_card(card_id: str):
            responses={200: schemas.CardSchema}, problems=(404, 409, 415, 422))
 def archive_card(card_id: str):
     data = schemas.CardOutcomeSchema().load(_optional_body())
-    return card_view(current_container().bus.handle(ArchiveCard(account_id(), card_id, data["revision"])))
+    return _answer(current_container().bus.handle(ArchiveCard(account_id(), card_id, data["revision"])))
 
 
 def _optional_body() -> dict:
     """The JSON body, or nothing: these actions need no field."""
     return json_body() if request.content_length or request.is_json else {}
+
+
+def _answer(card, status: int = 200) -> tuple:
+    """The card as it is now, with where to read it again (an Idempotency-Key's replay reads it there)."""
+    where = url_for("cards.get_card", card_id=card.id)
+    place = {"Location": where} if status == 201 else {"Content-Location": where}
+    return card_view(card), status, {**place, "ETag": f'"{card.revision}"'}

@@ -1,4 +1,5 @@
-"""The workflows worker: outbox relay, read models, new accounts' default board, contacts' lives; until SIGTERM."""
+"""The workflows worker: outbox relay, read models, removed stages' last cards, new accounts' default board,
+contacts' lives; until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -27,13 +28,15 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projection = EventConsumer("workflows.projection", container.projection_consumer, container.producer,
                                container.read_models.apply)
+    stage_removals = EventConsumer("workflows.stage-removals", container.stage_removals_consumer, container.producer,
+                                   EventsToBus(container.codec, container.bus))
     account_setup = EventConsumer("workflows.account-setup", container.account_setup_consumer, container.producer,
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
     contacts = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
                              EventsToBus(EventCodec(CONTACT_LIFECYCLE_CLASSES), container.bus))
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
-         "account-setup": account_setup.run, "contacts": contacts.run},
+         "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )

@@ -5,7 +5,7 @@ from typing import Callable
 
 from crm_platform.contracts.accounts import AccountCreated
 
-from workflows.domain.boards import DEFAULT_BOARD_NAME, Board, default_board_id
+from workflows.domain.boards import DEFAULT_BOARD_NAME, Board, StageRemoved, default_board_id
 from workflows.domain.commands import AddStage, ChangeStage, CreateBoard, RemoveStage, RenameBoard, ReorderStages
 from workflows.domain.positions import keys_between
 from workflows.service_layer.ports import CardsIndex
@@ -59,14 +59,30 @@ def remove_stage(cmd: RemoveStage, uow: UnitOfWork, cards: CardsIndex, clock: Ca
         held = cards.ordered_ids(cmd.account_id, cmd.stage_id)
         board.remove_stage(cmd.stage_id, bool(held), cmd.move_cards_to)
         if held:
-            last = cards.last_position(cmd.account_id, cmd.move_cards_to)
-            now = clock()
-            for card_id, key in zip(held, keys_between(last, None, len(held))):
-                card = uow.cards.find(cmd.account_id, card_id)
-                if card is not None and card.stage_id == cmd.stage_id and card.status == "open":
-                    card.move(cmd.move_cards_to, key, now)
+            _move_all(cmd.account_id, held, cmd.stage_id, cmd.move_cards_to, uow, cards, clock())
         uow.commit()
     return board
+
+
+def move_cards_off_removed_stage(event: StageRemoved, uow: UnitOfWork, cards: CardsIndex,
+                                 clock: Callable[[], str]) -> None:
+    """Cards the read model had not shown yet when their stage was removed follow the others (or go to the
+    first stage); idempotent: cards already moved are in another stage."""
+    with uow:
+        held = cards.ordered_ids(event.account_id, event.stage_id)
+        if held:
+            target = event.cards_moved_to or event.stages[0]["id"]
+            _move_all(event.account_id, held, event.stage_id, target, uow, cards, clock())
+            uow.commit()
+
+
+def _move_all(account_id: str, card_ids: list[str], stage_id: str, target_id: str, uow: UnitOfWork,
+              cards: CardsIndex, now: str) -> None:
+    last = cards.last_position(account_id, target_id)
+    for card_id, key in zip(card_ids, keys_between(last, None, len(card_ids))):
+        card = uow.cards.find(account_id, card_id)
+        if card is not None and card.stage_id == stage_id and card.status == "open":
+            card.move(target_id, key, now)
 
 
 def give_new_account_its_default_board(event: AccountCreated, uow: UnitOfWork) -> None:

@@ -5,6 +5,7 @@ from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.contracts.contacts import ContactCreated, ContactDeleted, ContactErased, ContactsMerged
 
 from workflows.domain import commands
+from workflows.domain.boards import StageRemoved
 from workflows.service_layer import board_handlers, card_handlers, contact_reactions
 
 COMMAND_HANDLERS = {
@@ -24,6 +25,7 @@ COMMAND_HANDLERS = {
 
 EVENT_HANDLERS = {
     AccountCreated: [board_handlers.give_new_account_its_default_board],
+    StageRemoved: [board_handlers.move_cards_off_removed_stage],
     ContactCreated: [contact_reactions.note_contact],
     ContactsMerged: [contact_reactions.relink_merged_contacts],
     ContactDeleted: [contact_reactions.drop_deleted_contact],
