@@ -46,3 +46,15 @@ def test_stale_cards_are_those_longer_in_their_stage_than_it_allows(client, cont
     assert [card["id"] for card in stale] == [old["id"]]
     assert old["id"] not in [card["id"] for card in client.get("/v1/cards?stale=false", headers=headers()).get_json()["items"]]
     assert fresh["id"] in [card["id"] for card in client.get("/v1/cards?stale=false", headers=headers()).get_json()["items"]]
+
+
+def test_the_read_models_rebuild_from_the_event_store(client, container):
+    from workflows.entrypoints.cli import rebuild_projection
+
+    board = board_with_contact(client, container)
+    card = new_card(client, board, "x")
+    assert rebuild_projection(container) == 2
+    container.cards_projection.collection.delete_many({})
+    assert rebuild_projection(container) == 2
+    assert container.cards_projection.collection.find_one({"_id": card["id"]})["title"] == "x"
+    assert container.boards_projection.collection.find_one({"_id": board["id"]})["name"] == "Ventes"
