@@ -38,8 +38,13 @@ def test_a_card_goes_from_the_api_through_kafka_to_the_read_model_sealed(client,
 
     listed = client.get("/v1/cards?contact_id=contact:1", headers=headers()).get_json()
     assert [c["id"] for c in listed["items"]] == [card["id"]]
-    assert client.get("/v1/cards?overdue=true", headers=headers()).get_json()["items"][0]["id"] == card["id"]
-    assert client.get("/v1/cards?overdue=false", headers=headers()).get_json()["items"] == []
+    assert client.get("/v1/cards?contact_id=contact:2", headers=headers()).get_json()["items"] == []
+    undated = new_card(client, board, "Sans échéance")
+    project_all(container)
+    overdue = client.get("/v1/cards?overdue=true", headers=headers()).get_json()["items"]
+    assert [c["id"] for c in overdue] == [card["id"]]
+    assert [c["id"] for c in client.get("/v1/cards?overdue=false", headers=headers()).get_json()["items"]] == [
+        undated["id"]]
     assert client.get("/v1/cards", headers=headers("acct-2")).get_json()["items"] == []
     assert client.get(f"/v1/cards/{card['id']}", headers=headers("acct-2")).status_code == 404
 
