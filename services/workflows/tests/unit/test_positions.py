@@ -34,7 +34,7 @@ def test_spread_and_block_keys_increase_and_stay_short(count):
     for found in (spread, block):
         assert found == sorted(set(found)) and len(found) == count and all(map(is_key, found))
     assert all("h" < key < "i" for key in block)
-    assert max(map(len, spread), default=0) <= 3
+    assert max(map(len, spread), default=0) <= 4 and len({len(key) for key in spread}) <= 1
 
 
 def world():
@@ -77,7 +77,7 @@ def test_any_sequence_of_moves_keeps_a_total_order_writing_one_card_per_move_unt
         new_events = store.all_events[written:]
         if len(new_events) != 1:  # a rebalance: every card of the target column once, each to a short key
             assert sorted(e.aggregate_id for e in new_events) == sorted(target)
-            assert all(len(e.payload["position"]) <= 3 for e in new_events)
+            assert all(len(e.payload["position"]) <= 4 for e in new_events)
         assert new_events[-1].aggregate_id == card_id or len(new_events) > 1
         for envelope in new_events:
             revisions[envelope.aggregate_id] = envelope.aggregate_version
@@ -88,18 +88,27 @@ def test_any_sequence_of_moves_keeps_a_total_order_writing_one_card_per_move_unt
             assert len(set(positions)) == len(positions) and all(len(p) <= MAX_KEY_LENGTH for p in positions)
 
 
-def test_moving_cards_to_the_front_again_and_again_rebalances_the_stage_once_keys_are_too_long():
+def test_moving_cards_into_the_same_gap_again_and_again_rebalances_the_stage_once_keys_are_too_long():
     store, index, bus = world()
     board = bus.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
     stage_id = board.stages[0]["id"]
     cards = [bus.handle(CreateCard("acct-1", board.id, stage_id, f"C{i}", "contact:1")) for i in range(3)]
     revisions, writes = {card.id: 1 for card in cards}, []
     for turn in range(80):
-        last = index.ordered_ids("acct-1", stage_id)[-1]
+        first, second, last = index.ordered_ids("acct-1", stage_id)
         written = len(store.all_events)
-        bus.handle(MoveCard("acct-1", last, revisions[last], stage_id, before=index.ordered_ids("acct-1", stage_id)[0]))
+        bus.handle(MoveCard("acct-1", last, revisions[last], stage_id, after=first, before=second))
         writes.append(len(store.all_events) - written)
         for envelope in store.all_events[written:]:
             revisions[envelope.aggregate_id] = envelope.aggregate_version
     assert writes.count(3) >= 1 and set(writes) == {1, 3}  # one card per move, all three on a rebalance
     assert max(len(p) for p, _ in index._stage("acct-1", stage_id)) <= MAX_KEY_LENGTH
+
+
+@pytest.mark.parametrize("count", [0, 4, 100, 5000])
+def test_cards_added_at_either_end_take_one_step_so_a_stage_fills_long_before_it_needs_rebalancing(count):
+    start = spread_keys(count)
+    last, first = (start[-1], start[0]) if start else (None, None)
+    for _ in range(100 + 10 * count):  # room for ten times as many cards as the stage had when rebalanced
+        last, first = key_between(last, None), key_between(None, first)
+    assert len(last) <= 4 and len(first) <= 4  # halving the gap to the end would have passed 20 characters

@@ -3,8 +3,9 @@
 A key is a string of base-36 digits (0-9, a-z) read as a fraction 0.d1d2d3...,
 never ending in "0": plain string order is then numeric order (in MongoDB too,
 ASCII only), and between any two keys there is always another. A key grows
-about one digit per five moves into the same gap; past MAX_KEY_LENGTH the
-stage is rebalanced (`spread_keys`), which rewrites every card of the stage once.
+about one digit per five moves into the same gap; a card added at an end takes
+one step from its neighbour instead. Past MAX_KEY_LENGTH the stage is
+rebalanced (`spread_keys`), which rewrites every card of the stage once.
 No kept Python library does this (fractional-indexing ports are unmaintained or
 pull in more than these 60 lines), hence our own.
 """
@@ -20,10 +21,39 @@ def is_key(value: str) -> bool:
 
 
 def key_between(lower: str | None, upper: str | None) -> str:
-    """A key sorting strictly between `lower` and `upper` (None: the start or the end of the stage)."""
+    """A key sorting strictly between `lower` and `upper` (None: the start or the end of the stage).
+
+    Between two keys it is their midpoint. At an end it is one step from the last (or first) key at that key's
+    length, not the midpoint to the end: cards are mostly added at the end, and halving the gap to the end
+    each time would lengthen keys by a digit every five cards.
+    """
     if lower is not None and upper is not None and lower >= upper:
         raise ValueError(f"{lower!r} is not before {upper!r}")
-    return _midpoint(lower or "", upper)
+    if lower is not None and upper is None:
+        return _step(lower, +1) or _midpoint(lower, None)
+    if lower is None and upper is not None:
+        return _step(upper, -1) or _midpoint("", upper)
+    if lower is None:
+        return spread_keys(1)[0]  # an empty stage's first card: in the middle, with room on both sides
+    return _midpoint(lower, upper)
+
+
+def _step(key: str, direction: int) -> str | None:
+    """`key` plus or minus one unit of its last digit, at the same length (a key never ends in "0", so those
+    are skipped); None when that leaves the keys (past "zz…z" or down to 0)."""
+    number = _number(key) + direction
+    if number % BASE == 0:
+        number += direction
+    if number <= 0 or number >= BASE ** len(key):
+        return None
+    return _digits(number, len(key))
+
+
+def _number(key: str) -> int:
+    number = 0
+    for char in key:
+        number = number * BASE + DIGITS.index(char)
+    return number
 
 
 def _midpoint(lower: str, upper: str | None) -> str:
@@ -43,12 +73,17 @@ def _midpoint(lower: str, upper: str | None) -> str:
 
 
 def spread_keys(count: int) -> list[str]:
-    """`count` short keys, evenly spaced and increasing (a rebalanced stage's)."""
+    """`count` short keys, evenly spaced and increasing, in the middle third of the keys (a rebalanced stage's):
+    about BASE free keys between neighbours, and room for about 12 x `count` cards added at either end before
+    the stage needs rebalancing again."""
     width = 1
-    while BASE ** width < (count + 1) * BASE:  # leaves about BASE free keys between neighbours
+    while BASE ** width < 3 * BASE * (count + 1):
         width += 1
-    step = BASE ** width // (count + 1)
-    return [_digits(step * (i + 1), width).rstrip("0") for i in range(count)]
+    third = BASE ** width // 3
+    step = third // (count + 1)
+    numbers = (third + step * (i + 1) for i in range(count))
+    # all of the same length, so that steps from them are as fine: one ending in "0" moves up one unit
+    return [_digits(number + (number % BASE == 0), width) for number in numbers]
 
 
 def _digits(number: int, width: int) -> str:
