@@ -272,3 +272,45 @@ class ContactErased(ContactLifecycleEvent):
 
 CONTACT_STATE_CLASSES = (ContactCreated, ContactUpdated, LabelAssigned, LabelUnassigned, ContactsMerged)
 CONTACT_LIFECYCLE_CLASSES = (*CONTACT_STATE_CLASSES, ContactDeleted, ContactErased)
+
+
+# What a consumer that keeps no personal data decodes (workflows): that a contact exists, was merged, deleted or
+# erased. These name no personal field, so decoding them never opens `personal` and needs no key: it works for
+# an erased contact's old events too. Each is the published event type of the same name without "Fact".
+class ContactFact(DomainEvent):
+    aggregate_id_field = "contact_id"
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__.removesuffix("Fact")
+
+
+@dataclass(frozen=True)
+class ContactCreatedFact(ContactFact):
+    contact_id: str
+    account_id: str
+
+
+@dataclass(frozen=True)
+class ContactsMergedFact(ContactFact):
+    """`source_ids` were merged into `contact_id`, which survives; the sources are deleted."""
+
+    contact_id: str
+    account_id: str
+    source_ids: list
+
+
+@dataclass(frozen=True)
+class ContactDeletedFact(ContactFact):
+    contact_id: str
+    account_id: str
+    merged_into: str | None = None  # set when it was merged into that contact
+
+
+@dataclass(frozen=True)
+class ContactErasedFact(ContactFact):
+    contact_id: str
+    account_id: str
+
+
+CONTACT_FACT_CLASSES = (ContactCreatedFact, ContactsMergedFact, ContactDeletedFact, ContactErasedFact)

@@ -323,3 +323,25 @@ def test_an_old_schema_version_is_upcast_through_its_contract(monkeypatch):
     assert current.schema_version == 2
     stored_v1 = dataclasses.replace(current, schema_version=1, payload={"name": "Zoé"})
     assert codec.from_envelope(stored_v1) == codec.from_envelope(current) == Renamed("acct-1", "Zoé")
+
+
+@dataclass(frozen=True)
+class TicketOpenedSeenByAnotherService(DomainEvent):
+    """A consumer's view of TicketOpened: no personal field, so it needs no key to decode (issue 12)."""
+
+    ticket_id: str
+    account_id: str
+    person_id: str
+    aggregate_id_field = "ticket_id"
+
+    @classmethod
+    def event_type(cls) -> str:
+        return "TicketOpened"
+
+
+def test_a_consumer_class_without_personal_fields_decodes_without_a_key_even_once_it_is_shredded(cipher):
+    envelope = EventCodec(Ticket.event_classes, cipher).to_envelope(
+        TicketOpened("t-1", "acct-1", "p-1", "Zoé", {}), "Ticket", "t-1", 1, "acct-1")
+    cipher.shred("person:p-1")
+    consumer_codec = EventCodec([TicketOpenedSeenByAnotherService])  # no cipher at all
+    assert consumer_codec.from_envelope(envelope) == TicketOpenedSeenByAnotherService("t-1", "acct-1", "p-1")

@@ -1,0 +1,78 @@
+"""One suite for each port, run on the fake unit tests use and on the MongoDB adapter, so the fakes stay honest."""
+import pytest
+
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+
+from workflows.adapters.mongo_cards_index import MongoCardsIndex
+from workflows.domain.commands import CreateBoard, CreateCard, MoveCard, WinCard
+from workflows.service_layer import dispatch
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory
+from .conftest import project_all
+
+
+class World:
+    """A bus whose handlers write cards, and the CardsIndex that reads them back (after `sync`)."""
+
+    def __init__(self, kind: str, container=None) -> None:
+        self.container = container
+        if kind == "fake":
+            store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
+            self.index, self.contacts = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher)), InMemoryContactsDirectory()
+            uow = Fresh(lambda: UnitOfWork(store, cipher))
+        else:
+            self.index = MongoCardsIndex(container.cards_projection.collection)
+            self.contacts = container.contacts_directory
+            uow = Fresh(container.unit_of_work)
+        self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
+            "uow": uow, "cards": self.index, "contacts": self.contacts, "clock": lambda: "2026-12-01T10:00:00+00:00"})
+
+    def sync(self) -> None:
+        if self.container is not None:
+            project_all(self.container)
+
+
+@pytest.fixture(params=["fake", "mongo"])
+def world(request):
+    if request.param == "fake":
+        return World("fake")
+    return World("mongo", request.getfixturevalue("container"))
+
+
+def test_a_stage_reads_in_order_with_its_neighbours_and_leaves_out_closed_cards(world):
+    for contact_id in ("contact:1", "contact:2"):
+        world.contacts.record_existing("acct-1", contact_id)
+    board = world.bus.handle(CreateBoard("acct-1", "B", ("A", "B"), "Gagné", "Perdu"))
+    a, b = (stage["id"] for stage in board.stages)
+    first, second, third = (world.bus.handle(CreateCard("acct-1", board.id, a, f"C{i}", "contact:1",
+                                                        other_contact_ids=("contact:2",) if i == 2 else ()))
+                            for i in range(3))
+    world.sync()
+    world.bus.handle(MoveCard("acct-1", third.id, 1, a, before=first.id))
+    world.bus.handle(WinCard("acct-1", second.id))
+    world.sync()
+    index = world.index
+    assert index.ordered_ids("acct-1", a) == [third.id, first.id] and index.ordered_ids("acct-2", a) == []
+    assert index.last_position("acct-1", a) == first.position
+    assert index.last_position("acct-1", a, excluding=first.id) == index.position_before("acct-1", a, first.position, "x")
+    assert index.position_after("acct-1", a, index.last_position("acct-1", a, excluding=first.id), "x") == first.position
+    assert index.position_after("acct-1", a, first.position, "x") is None and index.last_position("acct-1", b) is None
+    assert sorted(index.of_contact("acct-1", "contact:1")) == sorted([first.id, second.id, third.id])
+    assert index.of_contact("acct-1", "contact:2") == [third.id] and index.of_contact("acct-2", "contact:1") == []
+
+
+def test_the_contacts_directory_keeps_a_gone_contact_gone_whatever_comes_after(world):
+    contacts = world.contacts
+    contacts.record_existing("acct-1", "contact:1")
+    contacts.record_existing("acct-1", "contact:2")
+    contacts.record_gone("acct-1", "contact:2")
+    contacts.record_existing("acct-1", "contact:2")
+    contacts.record_gone("acct-1", "contact:3")
+    contacts.record_existing("acct-1", "contact:3")
+    assert contacts.unknown("acct-1", ["contact:1", "contact:2", "contact:3", "contact:4"]) == {
+        "contact:2", "contact:3", "contact:4"}
+    assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}

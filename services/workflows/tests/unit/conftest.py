@@ -1,0 +1,47 @@
+import itertools
+
+import pytest
+
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+
+from workflows.service_layer import dispatch
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory
+
+
+@pytest.fixture
+def store():
+    return InMemoryEventStore()
+
+
+@pytest.fixture
+def cipher():
+    return PersonalDataCipher(InMemorySubjectKeyStore())
+
+
+@pytest.fixture
+def contacts():
+    directory = InMemoryContactsDirectory()
+    for contact_id in ("contact:1", "contact:2", "contact:3"):
+        directory.record_existing("acct-1", contact_id)
+    return directory
+
+
+@pytest.fixture
+def cards_index(store, cipher):
+    return InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher))
+
+
+@pytest.fixture
+def bus(store, cipher, contacts, cards_index):
+    ticks = itertools.count()
+    return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
+        "uow": Fresh(lambda: UnitOfWork(store, cipher)),
+        "cards": cards_index,
+        "contacts": contacts,
+        "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
+    })

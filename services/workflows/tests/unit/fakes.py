@@ -1,0 +1,56 @@
+"""Fakes of the workflows ports for unit tests: always up to date with the in-memory event store."""
+from __future__ import annotations
+
+from crm_platform.event_codec import EventCodec
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+
+from workflows.domain.cards import OPEN, Card
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory
+
+
+class InMemoryCardsIndex(CardsIndex):
+    def __init__(self, store: InMemoryEventStore, codec: EventCodec) -> None:
+        self._store, self._codec = store, codec
+
+    def _cards(self) -> list:
+        latest = {}
+        for envelope in self._store.all_events:
+            if envelope.aggregate_type == Card.aggregate_type:
+                latest[envelope.aggregate_id] = envelope
+        return [self._codec.from_envelope(envelope) for envelope in latest.values()]
+
+    def _stage(self, account_id: str, stage_id: str, excluding: str | None = None) -> list:
+        return sorted(((c.position, c.card_id) for c in self._cards() if c.account_id == account_id
+                       and c.stage_id == stage_id and c.status == OPEN and c.card_id != excluding))
+
+    def ordered_ids(self, account_id, stage_id):
+        return [card_id for _, card_id in self._stage(account_id, stage_id)]
+
+    def last_position(self, account_id, stage_id, excluding=None):
+        stage = self._stage(account_id, stage_id, excluding)
+        return stage[-1][0] if stage else None
+
+    def position_after(self, account_id, stage_id, position, excluding):
+        return next((p for p, _ in self._stage(account_id, stage_id, excluding) if p > position), None)
+
+    def position_before(self, account_id, stage_id, position, excluding):
+        return next((p for p, _ in reversed(self._stage(account_id, stage_id, excluding)) if p < position), None)
+
+    def of_contact(self, account_id, contact_id):
+        return [c.card_id for c in self._cards() if c.account_id == account_id
+                and contact_id in (c.contact_id, *c.other_contact_ids)]
+
+
+class InMemoryContactsDirectory(ContactsDirectory):
+    def __init__(self) -> None:
+        self.existing: set[tuple[str, str]] = set()
+        self.gone: set[tuple[str, str]] = set()
+
+    def unknown(self, account_id, contact_ids):
+        return {c for c in contact_ids if (account_id, c) not in self.existing or (account_id, c) in self.gone}
+
+    def record_existing(self, account_id, contact_id):
+        self.existing.add((account_id, contact_id))
+
+    def record_gone(self, account_id, contact_id):
+        self.gone.add((account_id, contact_id))

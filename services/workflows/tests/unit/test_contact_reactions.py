@@ -1,0 +1,56 @@
+"""Merged and deleted contacts, as `contacts.events` tells them, through the bus (issue 12)."""
+import pytest
+
+from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
+from crm_platform.errors import InvalidInput
+
+from workflows.domain.commands import CreateBoard, CreateCard
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def board(bus):
+    return bus.handle(CreateBoard("acct-1", "Projets", ("A",), "Signé", "Abandonné"))
+
+
+def load(store, cipher, card_id):
+    with UnitOfWork(store, cipher) as uow:
+        return uow.cards.get("acct-1", card_id)
+
+
+def test_a_created_contact_may_be_linked_and_a_deleted_one_no_longer(bus, board):
+    bus.handle(ContactCreatedFact("contact:new", "acct-1"))
+    bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:new"))
+    bus.handle(ContactDeletedFact("contact:new", "acct-1"))
+    bus.handle(ContactCreatedFact("contact:new", "acct-1"))  # re-delivered late: still gone
+    with pytest.raises(InvalidInput):
+        bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:new"))
+    with pytest.raises(InvalidInput):  # another account's contact
+        bus.handle(CreateCard("acct-2", board.id, None, "x", "contact:1"))
+
+
+def test_merged_contacts_cards_link_the_survivor_however_often_the_events_come(bus, store, cipher, board):
+    main = bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:2",
+                                 other_contact_ids=("contact:3",)))
+    other = bus.handle(CreateCard("acct-1", board.id, None, "y", "contact:1", other_contact_ids=("contact:3",)))
+    for _ in range(2):
+        bus.handle(ContactsMergedFact("contact:1", "acct-1", ["contact:2", "contact:3"]))
+        bus.handle(ContactDeletedFact("contact:2", "acct-1", merged_into="contact:1"))
+    main, other = load(store, cipher, main.id), load(store, cipher, other.id)
+    assert (main.contact_id, main.other_contact_ids, main.title) == ("contact:1", [], "Projet de Louise")
+    assert (other.contact_id, other.other_contact_ids, other.revision) == ("contact:1", [], 2)
+    assert store.all_events[-1].payload["personal"]["subject"] != "workflows-subject:contact:2"
+    with pytest.raises(InvalidInput):
+        bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:2"))
+
+
+def test_a_deleted_contact_archives_cards_it_alone_linked_and_leaves_the_others(bus, store, cipher, board):
+    alone = bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:2"))
+    shared = bus.handle(CreateCard("acct-1", board.id, None, "y", "contact:2", other_contact_ids=("contact:3",)))
+    for _ in range(2):
+        bus.handle(ContactDeletedFact("contact:2", "acct-1"))
+    alone, shared = load(store, cipher, alone.id), load(store, cipher, shared.id)
+    assert (alone.status, alone.revision) == ("archived", 2)
+    assert (shared.status, shared.contact_id, shared.other_contact_ids) == ("open", "contact:3", [])
+    bus.handle(ContactErasedFact("contact:3", "acct-1"))
+    assert load(store, cipher, shared.id).status == "archived"

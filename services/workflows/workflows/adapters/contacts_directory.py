@@ -1,0 +1,29 @@
+"""ContactsDirectory in MongoDB (`contacts`): one document per contact workflows heard of, gone or not."""
+from __future__ import annotations
+
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from workflows.service_layer.ports import ContactsDirectory
+
+
+class MongoContactsDirectory(ContactsDirectory):
+    def __init__(self, contacts: Collection) -> None:
+        self._contacts = contacts
+
+    def unknown(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        found = self._contacts.find({"_id": {"$in": list(set(contact_ids))}, "account_id": account_id, "gone": False},
+                                    {"_id": 1})
+        return set(contact_ids) - {doc["_id"] for doc in found}
+
+    def record_existing(self, account_id: str, contact_id: str) -> None:
+        self._upsert(contact_id, {"$setOnInsert": {"account_id": account_id, "gone": False}})
+
+    def record_gone(self, account_id: str, contact_id: str) -> None:
+        self._upsert(contact_id, {"$set": {"gone": True}, "$setOnInsert": {"account_id": account_id}})
+
+    def _upsert(self, contact_id: str, update: dict) -> None:
+        try:
+            self._contacts.update_one({"_id": contact_id}, update, upsert=True)
+        except DuplicateKeyError:  # two upserts of a new id raced: the document exists now
+            self._contacts.update_one({"_id": contact_id}, update)

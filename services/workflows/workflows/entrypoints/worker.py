@@ -1,0 +1,46 @@
+"""The workflows worker: outbox relay, read models, removed stages' last cards, new accounts' default board,
+contacts' lives; until SIGTERM."""
+from __future__ import annotations
+
+import sys
+
+from crm_platform.contracts.accounts import ACCOUNTS_EVENTS_CLASSES
+from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
+from crm_platform.message_bus import EventsToBus
+from crm_platform.settings import load_or_exit
+from crm_platform.worker_runtime import run_loops
+
+from workflows import config
+from workflows.bootstrap import Container
+
+
+def main() -> int:
+    settings = load_or_exit(config.load, "workflows-worker")
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    topics = [container.events_topic, container.accounts_topic, container.contacts_topic]
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [*topics, *map(dead_letter_topic, topics)],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
+    projection = EventConsumer("workflows.projection", container.projection_consumer, container.producer,
+                               container.read_models.apply)
+    stage_removals = EventConsumer("workflows.stage-removals", container.stage_removals_consumer, container.producer,
+                                   EventsToBus(container.codec, container.bus))
+    account_setup = EventConsumer("workflows.account-setup", container.account_setup_consumer, container.producer,
+                                  EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
+    contacts = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
+                             EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus))
+    return run_loops(
+        {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
+         "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run},
+        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

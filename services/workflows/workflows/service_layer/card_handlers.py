@@ -1,0 +1,95 @@
+"""Handlers of card commands."""
+from __future__ import annotations
+
+from typing import Callable
+
+from crm_platform.errors import InvalidInput
+
+from workflows.domain.cards import Card
+from workflows.domain.commands import ArchiveCard, CreateCard, EditCard, LoseCard, MoveCard, WinCard
+from workflows.domain.positions import MAX_KEY_LENGTH, key_between
+from workflows.service_layer.placing import Spot, place
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+
+def create_card(cmd: CreateCard, uow: UnitOfWork, cards: CardsIndex, contacts: ContactsDirectory,
+                clock: Callable[[], str]) -> Card:
+    _check_contacts(cmd.account_id, cmd.contact_id, list(cmd.other_contact_ids), contacts)
+    with uow:
+        board = uow.boards.find(cmd.account_id, cmd.board_id)
+        if board is None:
+            raise InvalidInput("board_id is not a board of this account", errors={"board_id": ["no such board"]})
+        stage_id = cmd.stage_id or board.stages[0]["id"]
+        board.stage(stage_id, "stage_id")
+        now = clock()
+        last = cards.last_position(cmd.account_id, stage_id)
+        card = Card.create(cmd.account_id, board.id, stage_id, key_between(last, None), now, title=cmd.title,
+                           description=cmd.description, contact_id=cmd.contact_id,
+                           other_contact_ids=list(cmd.other_contact_ids), value=cmd.value, currency=cmd.currency,
+                           due_on=cmd.due_on, linked_document=cmd.linked_document)
+        if len(card.position) > MAX_KEY_LENGTH:
+            place(card, Spot(stage_id), now, uow, cards)  # the stage's keys grew long at its end: rebalance it
+        uow.cards.add(card)
+        uow.commit()
+    return card
+
+
+def edit_card(cmd: EditCard, uow: UnitOfWork, contacts: ContactsDirectory) -> Card:
+    with uow:
+        card = uow.cards.get(cmd.account_id, cmd.card_id)
+        card.check_revision(cmd.revision)
+        if "contact_id" in cmd.changes or "other_contact_ids" in cmd.changes:
+            _check_contacts(cmd.account_id, cmd.changes.get("contact_id", card.contact_id),
+                            list(cmd.changes.get("other_contact_ids", card.other_contact_ids)), contacts)
+        card.edit(cmd.changes)
+        uow.commit()
+    return card
+
+
+def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str]) -> Card:
+    with uow:
+        card = uow.cards.get(cmd.account_id, cmd.card_id)
+        card.check_revision(cmd.revision)
+        uow.boards.get(cmd.account_id, card.board_id).stage(cmd.stage_id, "stage_id")
+        place(card, Spot(cmd.stage_id, cmd.after, cmd.before), clock(), uow, cards)
+        uow.commit()
+    return card
+
+
+def win_card(cmd: WinCard, uow: UnitOfWork) -> Card:
+    with uow:
+        card = uow.cards.get(cmd.account_id, cmd.card_id)
+        card.check_revision(cmd.revision)
+        card.win()
+        uow.commit()
+    return card
+
+
+def lose_card(cmd: LoseCard, uow: UnitOfWork) -> Card:
+    with uow:
+        card = uow.cards.get(cmd.account_id, cmd.card_id)
+        card.check_revision(cmd.revision)
+        card.lose(cmd.reason)
+        uow.commit()
+    return card
+
+
+def archive_card(cmd: ArchiveCard, uow: UnitOfWork) -> Card:
+    with uow:
+        card = uow.cards.get(cmd.account_id, cmd.card_id)
+        card.check_revision(cmd.revision)
+        card.archive()
+        uow.commit()
+    return card
+
+
+def _check_contacts(account_id: str, contact_id: str, others: list[str], contacts: ContactsDirectory) -> None:
+    unknown = contacts.unknown(account_id, [contact_id, *others])
+    errors = {}
+    if contact_id in unknown:
+        errors["contact_id"] = ["no such contact in this account"]
+    if unknown - {contact_id}:
+        errors["other_contact_ids"] = [f"no such contact in this account: {', '.join(sorted(unknown - {contact_id}))}"]
+    if errors:
+        raise InvalidInput("a card links only contacts of this account", errors=errors)

@@ -1,0 +1,50 @@
+"""What handlers ask of the read side (bootstrap injects the real adapters, unit tests the fakes)."""
+from __future__ import annotations
+
+import abc
+
+
+class CardsIndex(abc.ABC):
+    """The cards read model, as handlers need it: open cards of a stage in order, cards of a contact.
+
+    Eventually consistent: a card written a moment ago may not be in it yet.
+    """
+
+    @abc.abstractmethod
+    def ordered_ids(self, account_id: str, stage_id: str) -> list[str]:
+        """The stage's open cards, first to last."""
+
+    @abc.abstractmethod
+    def last_position(self, account_id: str, stage_id: str, excluding: str | None = None) -> str | None:
+        """The last open card's position in the stage (None when it is empty)."""
+
+    @abc.abstractmethod
+    def position_after(self, account_id: str, stage_id: str, position: str, excluding: str) -> str | None:
+        """The position of the first open card after `position` (None at the end)."""
+
+    @abc.abstractmethod
+    def position_before(self, account_id: str, stage_id: str, position: str, excluding: str) -> str | None:
+        """The position of the last open card before `position` (None at the start)."""
+
+    @abc.abstractmethod
+    def of_contact(self, account_id: str, contact_id: str) -> list[str]:
+        """Cards linking the contact, main or other, whatever their status."""
+
+
+class ContactsDirectory(abc.ABC):
+    """The contacts that exist, as workflows learns them from `contacts.events`.
+
+    Idempotent and order-proof: a contact once gone stays gone, whatever arrives after.
+    """
+
+    @abc.abstractmethod
+    def unknown(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        """Those of `contact_ids` that do not exist in the account (never created, deleted, erased)."""
+
+    @abc.abstractmethod
+    def record_existing(self, account_id: str, contact_id: str) -> None:
+        """The contact exists (unless it is already known gone)."""
+
+    @abc.abstractmethod
+    def record_gone(self, account_id: str, contact_id: str) -> None:
+        """The contact was deleted, merged away or erased: for good."""
