@@ -11,6 +11,7 @@ import requests
 from devinfra.ports import free_ports
 from prometheus_client.parser import text_string_to_metric_families
 
+from crm_platform.errors import DependencyUnavailable
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.event_store import MongoEventStore
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
@@ -24,11 +25,15 @@ from crm_platform.testing.event_store_contract import event
 def scrape():
     server = serve_worker_metrics(free_ports(1)[0], addr="127.0.0.1")
 
+    def text() -> str:
+        return requests.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).text
+
     def scrape(name: str, **labels) -> float | None:
-        text = requests.get(f"http://127.0.0.1:{server.server_port}/metrics", timeout=5).text
+        text = scrape.text()
         return next((s.value for family in text_string_to_metric_families(text) for s in family.samples
                      if s.name == name and labels.items() <= s.labels.items()), None)
 
+    scrape.text = text
     yield scrape
     server.shutdown()
     server.server_close()
@@ -118,3 +123,56 @@ def test_a_backlog_larger_than_a_batch_is_counted_whole(infra, mongo_db, topic_n
         assert scrape("crm_outbox_backlog_commits", topic=topic) == 3
     finally:
         relay.reset_producer()
+
+
+def lag_of(scrape_text_samples, consumer: str) -> float | None:
+    """The group's lag summed over partitions, from one scrape (None before the first measurement)."""
+    lags = [s.value for family in scrape_text_samples for s in family.samples
+            if s.name == "crm_consumer_lag_events" and s.labels.get("consumer") == consumer]
+    return sum(lags) if lags else None
+
+
+def test_the_groups_lag_counts_the_events_waiting_while_the_consumer_waits_out_an_outage(infra, topic_namespace, scrape):
+    """The alert on a growing lag must see a consumer stuck on an outage: it measures while it waits."""
+    topic = f"{topic_namespace}waiting"
+    ensure_topics(infra.kafka_bootstrap, [topic, dead_letter_topic(topic)], partitions=2)
+    producer = make_producer(infra.kafka_bootstrap, "test-waiting")
+    for aggregate in range(7):
+        envelope = event(f"w{aggregate}", 1)
+        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    outage, applied = threading.Event(), []
+    outage.set()
+
+    def handler(envelope):
+        if outage.is_set():
+            raise DependencyUnavailable("the database is down (in this test)")
+        applied.append(envelope)
+
+    name = "waiting.metrics-test"
+    consumer = EventConsumer(name, lambda: make_consumer(infra.kafka_bootstrap, f"{topic_namespace}waiting", [topic], "test"),
+                             lambda: make_producer(infra.kafka_bootstrap, "test-dlq"), handler, lag_every_s=0.2)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    started = time.time()
+    thread.start()
+    try:
+        lag = lambda: lag_of(text_string_to_metric_families(scrape.text()), name)  # noqa: E731
+        deadline = time.monotonic() + 45
+        while lag() != 7 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert lag() == 7  # all seven wait: none was handled, none committed
+        first = scrape("crm_consumer_lag_measured_timestamp_seconds", consumer=name)
+        assert first >= started
+        time.sleep(2.5)  # the consumer still waits on the first event; it keeps measuring meanwhile
+        assert scrape("crm_consumer_lag_measured_timestamp_seconds", consumer=name) > first
+        assert not applied
+        outage.clear()
+        deadline = time.monotonic() + 45
+        while (len(applied) < 7 or lag() != 0) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (len(applied), lag()) == (7, 0)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
