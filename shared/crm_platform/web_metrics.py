@@ -5,9 +5,11 @@ ids would make a series per contact, and a path can hold what a person typed. Un
 worker writes its values to PROMETHEUS_MULTIPROC_DIR (set up by crm_platform.gunicorn_config) and
 /metrics sums every worker's, whichever worker answers the scrape.
 
-/metrics answers only `Authorization: Bearer <METRICS_TOKEN>`: the gateway is public, and giving
-Prometheus the internal token would let whoever reads its configuration call every service as the
-gateway. Without METRICS_TOKEN the endpoint is off (404).
+/metrics answers only `Authorization: Bearer <token>` (the service's METRICS_TOKEN, passed in by its
+create_app): giving Prometheus the internal token would let whoever reads its configuration call every
+service as the gateway. Without a token the endpoint is off (404); the gateway, whose listener is public,
+passes one only with GATEWAY_SERVES_METRICS (failed attempts are not throttled: keep /metrics off the
+Ingress, docs/operations.md).
 """
 from __future__ import annotations
 

@@ -99,6 +99,7 @@ def system(infra, tmp_path_factory, mongo_client):
         "KAFKA_TOPIC_NAMESPACE": f"e2e-{suffix}.",
         "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "METRICS_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
+        "GATEWAY_SERVES_METRICS": "true",
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"e2e_{suffix}_keys",
         **{s.db_setting: f"e2e_{suffix}_{s.name.replace('-', '_')}" for s in services.services},

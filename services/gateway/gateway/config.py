@@ -27,6 +27,8 @@ OWN_SETTINGS = {
     "RATE_LIMIT_TIMEOUT_MS": fields.Integer(load_default=1000, validate=validate.Range(min=50, max=10_000)),
     # How many proxies in front of the gateway append to X-Forwarded-For; 0: the client is the socket's peer.
     "TRUSTED_PROXY_COUNT": fields.Integer(load_default=0, validate=validate.Range(min=0, max=5)),
+    # /metrics (to METRICS_TOKEN) on the gateway's listener, which is public: off unless Prometheus scrapes it.
+    "GATEWAY_SERVES_METRICS": fields.Boolean(load_default=False),
 }
 
 

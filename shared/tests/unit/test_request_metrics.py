@@ -12,10 +12,9 @@ SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def app(monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", TOKEN)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     app = create_service_app("metrics-test", required_checks={}, log_level="WARNING",
-                             internal_token="internal-token-0123456789")
+                             internal_token="internal-token-0123456789", metrics_token=TOKEN)
 
     @app.get("/v1/things/<thing_id>")
     def get_thing(thing_id: str):
@@ -88,7 +87,7 @@ def test_metrics_need_the_metrics_token_not_the_internal_one(app):
 
 
 def test_without_a_metrics_token_metrics_are_off(monkeypatch):
-    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    monkeypatch.setenv("METRICS_TOKEN", TOKEN)  # the environment is the service's config's to read, not the kernel's
     app = create_service_app("metrics-off-test", required_checks={}, log_level="WARNING")
     assert app.test_client().get("/metrics", headers=SCRAPE).status_code == 404
 
