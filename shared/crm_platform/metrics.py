@@ -32,8 +32,9 @@ OUTBOX_BACKLOG = Gauge(
     "estimated above it); exported by the relay that holds the lease only.", ["topic"])
 OUTBOX_OLDEST_AGE = Gauge(
     "crm_outbox_oldest_age_seconds",
-    "Age of the oldest commit the relay found waiting when it last looked (0 when none); "
-    "exported by the relay that holds the lease only.", ["topic"])
+    "Age of the oldest commit waiting when the relay last looked (0 when none): exact while the backlog fits "
+    "in one batch; above, the oldest commit read since it last did (the notices are read unsorted); exported "
+    "by the relay that holds the lease only.", ["topic"])
 
 CONSUMER_EVENTS_APPLIED = Counter(
     "crm_consumer_events_applied", "Events a consumer applied (its handler returned).", ["consumer", "topic"])

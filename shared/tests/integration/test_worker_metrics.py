@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -176,3 +176,28 @@ def test_the_groups_lag_counts_the_events_waiting_while_the_consumer_waits_out_a
     finally:
         stop.set()
         thread.join(timeout=30)
+
+
+def test_past_a_batch_the_oldest_age_keeps_the_oldest_commit_read_until_the_backlog_fits_a_batch(
+        infra, mongo_db, topic_namespace, scrape):
+    """The notices are read unsorted (no sort on FerretDB's hot path): a full batch is a sample, and the next
+    sample must not make an old backlog look young."""
+    topic = f"{topic_namespace}ages"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    for aggregate in "abcde":
+        store.append([event(aggregate, 1)])
+    store.outbox.update_many({}, {"$set": {"recorded_at": datetime.now(timezone.utc) - timedelta(minutes=10)}})
+    relay = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),
+                        Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=2)
+    try:
+        assert relay.publish_pending() == 2
+        assert scrape("crm_outbox_oldest_age_seconds", topic=topic) >= 600
+        store.outbox.update_many({}, {"$set": {"recorded_at": datetime.now(timezone.utc)}})  # the 3 left look new
+        assert relay.publish_pending() == 2  # a full batch again: 1 commit not read yet
+        assert scrape("crm_outbox_oldest_age_seconds", topic=topic) >= 600
+        assert relay.publish_pending() == 1  # all that waited was read: the figure is exact again
+        assert scrape("crm_outbox_oldest_age_seconds", topic=topic) < 60
+    finally:
+        relay.reset_producer()
