@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from crm_platform import metrics
+from crm_platform import metrics, registry
 from crm_platform.metrics import REGISTRY  # importing crm_platform.metrics registers the kernel's metrics there
 
 MONITORING = Path(__file__).resolve().parents[1] / "deploy" / "monitoring"
@@ -145,3 +145,13 @@ def test_the_label_check_finds_a_misspelt_label():
     assert label_problems("max by (topic) (crm_dead_letter_messages) > 0", ["{{ $labels.consumer }}"]) \
         == ["{{ consumer }}"]
     assert label_problems("crm_jobs_running{pod=\"x\", process=\"y\", namespace=\"crm\"}", ["{{kind}}"]) == []
+
+
+def test_a_producing_service_without_a_reporting_relay_is_alerted_on_by_name():
+    """absent() over every relay's series stays silent while any one reports: one per producing worker."""
+    (rule,) = [r for r in rules() if r["alert"] == "CrmOutboxNotReported"]
+    watched = set(re.findall(r'absent\(crm_outbox_oldest_age_seconds\{process="([^"]+)"\}\)', rule["expr"]))
+    producing = {s.process("worker").name for s in registry.load().services if s.produces}
+    assert watched == producing, f"CrmOutboxNotReported watches {sorted(watched)}; the registry's producing " \
+                                 f"workers are {sorted(producing)}"
+    assert len(re.findall(r"\babsent\(", rule["expr"])) == len(producing)
