@@ -121,4 +121,5 @@ class TooManyFailedAuthentications(RateLimited):
     def __init__(self, usage: Usage) -> None:
         super().__init__((usage,))
         self.detail = (f"more than {usage.policy.quota} requests from this address failed to authenticate in the "
-                       f"last {usage.policy.window_s} s; no key is checked from it until Retry-After seconds")
+                       f"last {usage.policy.window_s} s; a request from it with a key that is not valid is refused "
+                       "so until Retry-After seconds")

@@ -68,19 +68,9 @@ class RateLimiter:
                 break
         return tuple(usages)
 
-    def address_throttled(self, address: str) -> Usage | None:
-        """The address's usage if it failed to authenticate as often as allowed in this window, else None."""
-        policy, subject = self.limits.auth_failures, self._address(address)
-        now = self._clock()
-        if self._highest_seen(subject, policy, now) < policy.quota:
-            full = self._guarded(lambda: self._counters.taken(self._counter(subject, policy, now), policy.quota))
-            if not full:
-                return None
-            self._remember(subject, policy, now, policy.quota)
-        return policy.usage(policy.quota + 1, now)
-
     def note_failure(self, address: str) -> Usage | None:
-        """Count a failed authentication from the address (None if it went uncounted)."""
+        """Count a failed authentication from the address, exceeded once it failed more often than allowed (None if
+        it went uncounted). Only failures are counted: a valid key is never refused for its address."""
         return self._guarded(lambda: self._admit(self._address(address), self.limits.auth_failures))
 
     def _admit(self, subject: str, policy: Policy) -> Usage:

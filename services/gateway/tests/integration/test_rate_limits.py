@@ -77,22 +77,25 @@ def test_two_gateway_replicas_share_the_counters(infra, unique_suffix, mongo_cli
     assert second.get("/v1/contacts", headers=auth).status_code == 429
 
 
-def test_an_address_that_failed_to_authenticate_too_often_is_refused_before_any_key_is_checked(
+def test_an_address_that_failed_to_authenticate_too_often_gets_429_for_its_failures_but_a_valid_key_goes_on(
         infra, unique_suffix, mongo_client, cleanup, upstream):
     client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=3)
-    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    shared = {"REMOTE_ADDR": "203.0.113.9"}  # an ingress every client comes through, or a NAT
     with_a_minute_ahead()
     wrong = {"Authorization": "Bearer crm_000000000000_" + "x" * 43}
-    failures = [client.get("/v1/contacts", headers=wrong, environ_base=guesser) for _ in range(3)]
-    assert [answer.status_code for answer in failures] == [401] * 3
-    assert [answer.headers["RateLimit"] for answer in failures][-1].startswith('"auth-failures";r=0;t=')
+    failures = [client.get("/v1/contacts", headers=wrong, environ_base=shared) for _ in range(4)]
+    assert [answer.status_code for answer in failures] == [401] * 3 + [429]
+    assert failures[2].headers["RateLimit"].startswith('"auth-failures";r=0;t=')
     assert failures[0].headers["RateLimit-Policy"] == '"auth-failures";q=3;w=60'
-    throttled = client.get("/v1/contacts", headers=auth, environ_base=guesser)  # even the right key, from there
-    assert throttled.status_code == 429 and throttled.get_json()["type"] == "/problems/too-many-failed-authentications"
+    throttled = failures[3]
+    assert throttled.get_json()["type"] == "/problems/too-many-failed-authentications"
     assert 1 <= int(throttled.headers["Retry-After"]) <= 60
-    assert client.get("/v1/contacts", headers=auth, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 200
+    # ten bad keys from an address must not lock out the valid ones that share it
+    admitted = client.get("/v1/contacts", headers=auth, environ_base=shared)
+    assert admitted.status_code == 200 and admitted.headers["RateLimit-Policy"].startswith('"key-burst"')
+    assert client.get("/v1/contacts", headers=wrong, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 401
     # X-Forwarded-For is the client's say when no trusted proxy is configured: it changes nothing
-    spoofed = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.77"}, environ_base=guesser)
+    spoofed = client.get("/v1/contacts", headers={**wrong, "X-Forwarded-For": "198.51.100.77"}, environ_base=shared)
     assert spoofed.status_code == 429
 
 
@@ -105,11 +108,24 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_one_it_forwards(infra,
     for _ in range(2):
         client.get("/v1/contacts", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base=proxy)
     # a client cannot escape by adding its own X-Forwarded-For entry: the proxy's (the last) is the one read
-    refused = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "1.2.3.4, 203.0.113.9"},
-                         environ_base=proxy)
+    refused = client.get("/v1/contacts", headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.9"}, environ_base=proxy)
     assert refused.status_code == 429
-    other = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.4"}, environ_base=proxy)
-    assert other.status_code == 200
+    other = client.get("/v1/contacts", headers={"X-Forwarded-For": "198.51.100.4"}, environ_base=proxy)
+    assert other.status_code == 401
+
+
+def test_an_authenticated_request_costs_one_insert_per_policy_and_no_read(infra, unique_suffix, mongo_client, cleanup,
+                                                                          upstream, monkeypatch):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream)
+    statements = []
+    for name in ("take", "taken"):
+        original = getattr(MongoRateLimitCounters, name)
+        monkeypatch.setattr(MongoRateLimitCounters, name,
+                            lambda self, *args, _name=name, _original=original: statements.append(_name)
+                            or _original(self, *args))
+    with_a_minute_ahead()
+    assert client.get("/v1/contacts", headers=auth).status_code == 200
+    assert statements == ["take"] * 3  # key-burst, key, account; nothing about the address
 
 
 def test_when_the_counters_are_unreachable_requests_go_on_uncounted_and_it_is_logged(

@@ -156,16 +156,14 @@ def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_th
     assert admitted == 100
 
 
-def test_an_address_is_throttled_once_it_failed_as_often_as_allowed_and_is_stored_under_a_keyed_hash(
+def test_an_address_is_refused_once_it_failed_more_often_than_allowed_and_is_stored_under_a_keyed_hash(
         limiter, counters, clock):
-    assert limiter.address_throttled("203.0.113.9") is None
-    assert limiter.note_failure("203.0.113.9").remaining == 1
-    assert limiter.address_throttled("203.0.113.9") is None
-    assert limiter.note_failure("203.0.113.9").remaining == 0
-    throttled = limiter.address_throttled("203.0.113.9")
-    assert throttled.exceeded and throttled.remaining == 0
-    assert RateLimiter(counters, LIMITS, b"s" * 32, clock).address_throttled("203.0.113.9") is not None  # a replica
-    assert limiter.address_throttled("198.51.100.4") is None
+    assert [limiter.note_failure("203.0.113.9").remaining for _ in range(2)] == [1, 0]
+    calls = counters.calls
+    refused = limiter.note_failure("203.0.113.9")
+    assert refused.exceeded and refused.remaining == 0 and counters.calls == calls  # remembered: no database call
+    assert RateLimiter(counters, LIMITS, b"s" * 32, clock).note_failure("203.0.113.9").exceeded  # a replica
+    assert not limiter.note_failure("198.51.100.4").exceeded
     assert not any("203.0.113.9" in ticket for ticket in counters.tickets)
 
 
@@ -174,7 +172,7 @@ def test_when_the_counters_fail_requests_go_on_uncounted_logged_once_and_not_ret
     counters.unavailable = True
     with caplog.at_level(logging.WARNING):
         assert limiter.charge("k1", "a1") == ()
-        assert limiter.address_throttled("203.0.113.9") is None and limiter.note_failure("203.0.113.9") is None
+        assert limiter.note_failure("203.0.113.9") is None
     assert counters.calls == 1  # the others did not wait for the database again
     warnings = [r for r in caplog.records if "rate-limit counters unavailable" in r.getMessage()]
     assert len(warnings) == 1 and "203.0.113.9" not in caplog.text and "k1" not in caplog.text
