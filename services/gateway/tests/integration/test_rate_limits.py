@@ -1,5 +1,6 @@
 """Rate limits through the gateway on the real MongoDB server, with a scripted upstream service."""
 import json
+import threading
 import time
 
 import pytest
@@ -8,7 +9,8 @@ from crm_platform.mongo import MongoConnection
 from crm_platform.testing.outages import MongoOutage
 
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
-from gateway.service_layer.rate_limiting import delete_expired
+from gateway.domain.rate_limits import Limits
+from gateway.service_layer.rate_limiting import RateLimiter, delete_expired
 
 from gateway.testing.rate_limit_counters_contract import RateLimitCountersContract
 from gateway.testing.rate_limit_windows import with_a_minute_ahead
@@ -24,6 +26,28 @@ class TestMongoRateLimitCounters(RateLimitCountersContract):
         counters.ensure_indexes()
         yield counters
         mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+def test_two_limiters_on_eight_threads_admit_exactly_the_quota(infra, unique_suffix, mongo_client, cleanup):
+    counters = MongoRateLimitCounters(MongoConnection(infra.mongo_uri, "test"), f"test_{unique_suffix}_gateway")
+    limits = Limits.per_second_and_minute(30, 30, 30, 10)
+    limiters = [RateLimiter(counters, limits, b"s" * 32) for _ in range(2)]  # two gateway processes
+    answers: list[tuple] = []
+    start = threading.Barrier(8)
+
+    def send(limiter):
+        start.wait()
+        for _ in range(10):
+            answers.append(limiter.charge("k1", "a1"))
+
+    threads = [threading.Thread(target=send, args=(limiters[n % 2],)) for n in range(8)]
+    with_a_minute_ahead(20)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 80 and all(answers)  # every request counted, none let through uncounted
+    assert sum(not any(usage.exceeded for usage in usages) for usages in answers) == 30
 
 
 @pytest.fixture
