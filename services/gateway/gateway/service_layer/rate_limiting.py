@@ -21,11 +21,11 @@ import time
 from datetime import datetime, timezone
 from typing import Callable
 
-from crm_platform.liveness import still_working
-from crm_platform.worker_runtime import Loop, every
+from crm_platform.worker_runtime import Loop
 
 from gateway.adapters.rate_limit_counters import CountersUnavailable, RateLimitCounters
 from gateway.domain.rate_limits import Limits, Policy, Usage
+from gateway.service_layer import expiry_sweep
 
 log = logging.getLogger(__name__)
 FAIL_OPEN_PAUSE_S = 5.0
@@ -34,7 +34,6 @@ KEPT_AFTER_WINDOW_S = 60
 # Above this many counters remembered, a process forgets them all (addresses are as many as clients).
 REMEMBERED_COUNTERS = 10_000
 SWEEP_EVERY_S = 60.0
-SWEEP_BATCH = 1000
 
 
 class RateLimiter:
@@ -136,18 +135,6 @@ class RateLimiter:
         return "address:" + hmac.new(self._address_secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def delete_expired(counters: RateLimitCounters, now: datetime, batch: int = SWEEP_BATCH) -> int:
-    """Delete every counter expired at `now`, a batch at a time."""
-    deleted = 0
-    while True:
-        count = counters.delete_expired(now, limit=batch)
-        deleted += count
-        still_working()
-        if count < batch:
-            return deleted
-
-
 def sweep_loop(counters: RateLimitCounters, every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: delete expired counters at start, then every `every_s`, until stopped."""
-    return every(every_s, lambda: delete_expired(counters, datetime.now(timezone.utc)),
-                 "deleting expired rate-limit counters")
+    return expiry_sweep.sweep_loop(counters, every_s, "rate-limit counters")

@@ -10,7 +10,7 @@ from crm_platform.testing.outages import MongoOutage
 
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.domain.rate_limits import Limits
-from gateway.service_layer.rate_limiting import RateLimiter, delete_expired
+from gateway.service_layer.rate_limiting import RateLimiter
 
 from gateway.testing.rate_limit_counters_contract import RateLimitCountersContract
 from gateway.testing.rate_limit_windows import with_a_minute_ahead
@@ -183,8 +183,8 @@ def test_the_sweep_deletes_the_counters_of_windows_long_gone(infra, unique_suffi
     client.get("/v1/contacts", headers={"Authorization": "Bearer nope"})
     tickets = container.db[MongoRateLimitCounters.COLLECTION]
     assert tickets.count_documents({}) == 4  # the key's burst and minute, the account's, the failing address's
-    assert delete_expired(container.rate_limit_counters, _now_plus(0)) == 0
-    assert delete_expired(container.rate_limit_counters, _now_plus(121)) == 4
+    assert container.rate_limit_counters.delete_expired(_now_plus(0)) == 0
+    assert container.rate_limit_counters.delete_expired(_now_plus(121)) == 4
     assert tickets.count_documents({}) == 0
 
 
