@@ -23,7 +23,7 @@ OWN_SETTINGS = {
     "RATE_LIMIT_KEY_PER_MINUTE": fields.Integer(load_default=600, validate=validate.Range(min=1, max=1_000_000)),
     "RATE_LIMIT_ACCOUNT_PER_MINUTE": fields.Integer(load_default=1200, validate=validate.Range(min=1, max=1_000_000)),
     "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE": fields.Integer(load_default=10, validate=validate.Range(min=1, max=100_000)),
-    # A counter that does not answer this fast is skipped (the request goes on uncounted), never waited for.
+    # Counters that do not answer this fast are left for 5 s: each process counts alone meanwhile.
     "RATE_LIMIT_TIMEOUT_MS": fields.Integer(load_default=1000, validate=validate.Range(min=50, max=10_000)),
     # How many proxies in front of the gateway append to X-Forwarded-For; 0: the client is the socket's peer.
     "TRUSTED_PROXY_COUNT": fields.Integer(load_default=0, validate=validate.Range(min=0, max=5)),

@@ -26,8 +26,8 @@ def admitted_caller(container: Container) -> Caller:
         caller = authenticate(container.accounts)
     except Unauthorized:
         failed = limiter.note_failure(request.remote_addr or "unknown")
-        g.rate_limits = () if failed is None else (failed,)
-        if failed is not None and failed.exceeded:
+        g.rate_limits = (failed,)
+        if failed.exceeded:
             raise TooManyFailedAuthentications(failed) from None
         raise
     g.rate_limit_policies = limiter.limits.of_a_caller

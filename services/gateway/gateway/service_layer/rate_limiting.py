@@ -1,4 +1,4 @@
-"""Counting requests against the rate-limit policies, failing open when the counters cannot be reached.
+"""Counting requests against the rate-limit policies, on this process's own count when the counters fail.
 
 The n-th request a policy admits in a window takes ticket n of the window's counter
 (adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
@@ -7,9 +7,10 @@ starts from there, and a full window is refused with no database call at all. Wh
 took tickets meanwhile, the first free one is found by reads (steps growing 1, 2, 4... then halving
 back), so a process far behind catches up in a few reads rather than one insert per ticket taken.
 
-Counting is the gateway's protection, not its purpose: when the counters fail, the request goes
-on uncounted (logged once, then not tried again for `FAIL_OPEN_PAUSE_S`, so an outage adds no
-delay to every request).
+When the counters fail (unreachable, slower than their timeout), the process counts on by itself
+from the highest ticket it knew, and does not try the counters again for `FAIL_OPEN_PAUSE_S` (logged
+once, so an outage adds no delay to every request): each replica then admits up to the quota on its
+own, a looser limit than the shared one but a limit all the same.
 """
 from __future__ import annotations
 
@@ -18,20 +19,22 @@ import hmac
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Callable
 
 from crm_platform.worker_runtime import Loop
 
 from gateway.adapters.rate_limit_counters import CountersUnavailable, RateLimitCounters
-from gateway.domain.rate_limits import Limits, Policy, Usage
+from gateway.domain.rate_limits import Limits, Policy, Usage, address_bucket
 from gateway.service_layer import expiry_sweep
 
 log = logging.getLogger(__name__)
 FAIL_OPEN_PAUSE_S = 5.0
 # A ticket is kept a minute past its window: a replica whose clock lags may still count in it.
 KEPT_AFTER_WINDOW_S = 60
-# Above this many counters remembered, a process forgets them all (addresses are as many as clients).
+# Counters a process remembers (addresses are as many as clients): past that, the least recently counted
+# is forgotten, which costs at most a read or an insert more the next time it is counted.
 REMEMBERED_COUNTERS = 10_000
 SWEEP_EVERY_S = 60.0
 
@@ -43,13 +46,14 @@ class RateLimiter:
         self._counters = counters
         self._address_secret = address_secret
         self._clock = clock
-        self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (subject, policy) -> (window, highest ticket)
+        # (subject, policy) -> (window, highest ticket), least recently counted first
+        self._seen: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
     def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:
         """Count a request of an authenticated key against its policies, in order, until one refuses it (one
-        key's excess must not use up its account's quota for the others); empty if it went uncounted.
+        key's excess must not use up its account's quota for the others).
         A window this process knows is full refuses the request before any ticket is taken."""
         counted = ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
                    (f"account:{account_id}", self.limits.account))
@@ -59,21 +63,25 @@ class RateLimiter:
                 return (policy.usage(policy.quota + 1, now),)
         usages: list[Usage] = []
         for subject, policy in counted:
-            usage = self._guarded(lambda: self._admit(subject, policy))
-            if usage is None:
-                return ()
-            usages.append(usage)
-            if usage.exceeded:
+            usages.append(self._count(subject, policy, now))
+            if usages[-1].exceeded:
                 break
         return tuple(usages)
 
-    def note_failure(self, address: str) -> Usage | None:
-        """Count a failed authentication from the address, exceeded once it failed more often than allowed (None if
-        it went uncounted). Only failures are counted: a valid key is never refused for its address."""
-        return self._guarded(lambda: self._admit(self._address(address), self.limits.auth_failures))
+    def note_failure(self, address: str) -> Usage:
+        """Count a failed authentication from the address, exceeded once it failed more often than allowed.
+        Only failures are counted: a valid key is never refused for its address."""
+        return self._count(self._address(address), self.limits.auth_failures, self._clock())
 
-    def _admit(self, subject: str, policy: Policy) -> Usage:
-        now = self._clock()
+    def _count(self, subject: str, policy: Policy, now: float) -> Usage:
+        if now >= self._paused_until:
+            try:
+                return self._admit(subject, policy, now)
+            except CountersUnavailable as exc:
+                self._pause(exc)
+        return self._count_alone(subject, policy, now)
+
+    def _admit(self, subject: str, policy: Policy, now: float) -> Usage:
         counter = self._counter(subject, policy, now)
         expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
                                             timezone.utc)
@@ -85,6 +93,22 @@ class RateLimiter:
             number = self._first_free(counter, number, policy.quota)  # others took it: look further
             self._remember(subject, policy, now, number - 1)
         return policy.usage(policy.quota + 1, now)
+
+    def _count_alone(self, subject: str, policy: Policy, now: float) -> Usage:
+        """The counters failed: count in this process only, on from the highest ticket it knew taken."""
+        with self._lock:
+            number = self._highest_seen(subject, policy, now) + 1
+            if number <= policy.quota:
+                self._remember(subject, policy, now, number)
+        return policy.usage(min(number, policy.quota + 1), now)
+
+    def _pause(self, exc: CountersUnavailable) -> None:
+        with self._lock:
+            first = self._clock() >= self._paused_until
+            self._paused_until = self._clock() + FAIL_OPEN_PAUSE_S
+        if first:
+            log.warning("rate-limit counters unavailable: each gateway process counts on its own", extra={
+                "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
 
     def _first_free(self, counter: str, taken: int, quota: int) -> int:
         """The first ticket after `taken` that is free (quota + 1 if none), in a few reads: steps growing
@@ -111,28 +135,16 @@ class RateLimiter:
         return highest if window == policy.window(now) else 0
 
     def _remember(self, subject: str, policy: Policy, now: float, number: int) -> None:
-        if len(self._seen) > REMEMBERED_COUNTERS:
-            self._seen.clear()
         if number > self._highest_seen(subject, policy, now):
             self._seen[(subject, policy.name)] = (policy.window(now), number)
-
-    def _guarded(self, step):
-        if self._clock() < self._paused_until:
-            return None
-        try:
-            return step()
-        except CountersUnavailable as exc:
-            with self._lock:
-                first = self._clock() >= self._paused_until
-                self._paused_until = self._clock() + FAIL_OPEN_PAUSE_S
-            if first:
-                log.warning("rate-limit counters unavailable: requests go on uncounted", extra={
-                    "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
-            return None
+            self._seen.move_to_end((subject, policy.name))
+            while len(self._seen) > REMEMBERED_COUNTERS:
+                self._seen.popitem(last=False)
 
     def _address(self, address: str) -> str:
         # an address is personal data: counted under a keyed hash, never stored as it is
-        return "address:" + hmac.new(self._address_secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+        bucket = address_bucket(address)
+        return "address:" + hmac.new(self._address_secret, bucket.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def sweep_loop(counters: RateLimitCounters, every_s: float = SWEEP_EVERY_S) -> Loop:

@@ -5,6 +5,7 @@ import pytest
 
 from gateway.domain.rate_limits import (Limits, Policy, RateLimited, TooManyFailedAuthentications, Usage,
                                         limit_header, policy_header)
+from gateway.service_layer import rate_limiting
 from gateway.service_layer.rate_limiting import FAIL_OPEN_PAUSE_S, RateLimiter
 
 from gateway.testing.fakes import InMemoryRateLimitCounters
@@ -167,15 +168,48 @@ def test_an_address_is_refused_once_it_failed_more_often_than_allowed_and_is_sto
     assert not any("203.0.113.9" in ticket for ticket in counters.tickets)
 
 
-def test_when_the_counters_fail_requests_go_on_uncounted_logged_once_and_not_retried_for_a_pause(
+def test_when_the_counters_fail_the_process_counts_alone_from_what_it_knew_logged_once_until_a_pause_ends(
         limiter, clock, counters, caplog):
+    limiter.charge("k1", "a1")
+    calls = counters.calls
     counters.unavailable = True
     with caplog.at_level(logging.WARNING):
-        assert limiter.charge("k1", "a1") == ()
-        assert limiter.note_failure("203.0.113.9") is None
-    assert counters.calls == 1  # the others did not wait for the database again
+        during = [limiter.charge("k1", "a1") for _ in range(3)]
+        failures = [limiter.note_failure("203.0.113.9") for _ in range(3)]
+    assert [exceeded(usages) for usages in during] == [[], [], ["key-burst"]]  # 1 counted before, quota 3
+    assert [usage.used for usage in during[1]] == [3, 3, 3]
+    assert [usage.remaining for usage in failures] == [1, 0, 0] and failures[2].exceeded
+    assert counters.calls == calls + 1  # the others did not wait for the database again
     warnings = [r for r in caplog.records if "rate-limit counters unavailable" in r.getMessage()]
-    assert len(warnings) == 1 and "203.0.113.9" not in caplog.text and "k1" not in caplog.text
+    assert len(warnings) == 1
+    told = caplog.text + repr([r.__dict__ for r in warnings])
+    assert "k1" not in told and "a1" not in told and "address:" not in told and "203.0.113.9" not in told
     counters.unavailable = False
-    clock.now += FAIL_OPEN_PAUSE_S
-    assert exceeded(limiter.charge("k1", "a1")) == [] and limiter.charge("k1", "a1")[0].used == 2
+    clock.now += FAIL_OPEN_PAUSE_S  # a new second, the same minute: the counters again, on from 3
+    assert [usage.used for usage in limiter.charge("k1", "a1")] == [1, 4, 4]
+    assert counters.calls > calls + 1
+
+
+def test_an_ipv6_client_is_counted_by_its_64_an_ipv4_one_by_its_address(limiter):
+    assert limiter.note_failure("2001:db8:1:2::1").remaining == 1
+    assert limiter.note_failure("2001:db8:1:2:ffff:ffff:ffff:fffe").remaining == 0  # another address, one /64
+    assert limiter.note_failure("2001:db8:1:3::1").remaining == 1
+    assert limiter.note_failure("::ffff:203.0.113.9").remaining == 1
+    assert limiter.note_failure("203.0.113.9").remaining == 0  # the same client, written as IPv4
+    assert limiter.note_failure("203.0.113.10").remaining == 1
+
+
+def test_past_the_counters_a_process_remembers_it_forgets_the_least_recently_counted_only(
+        limiter, counters, monkeypatch):
+    monkeypatch.setattr(rate_limiting, "REMEMBERED_COUNTERS", 3)
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"):
+        limiter.note_failure(address)
+    for address in ("198.51.100.3", "198.51.100.4"):
+        calls = counters.calls
+        assert limiter.note_failure(address).remaining == 0
+        assert counters.calls == calls + 1  # remembered: ticket 2 at once, no read
+    calls = counters.calls
+    assert limiter.note_failure("198.51.100.1").remaining == 0
+    assert counters.calls == calls + 3  # forgotten: ticket 1 taken already, a read, then ticket 2
+
+
