@@ -33,9 +33,9 @@ OWN_SETTINGS = {
 @validates_schema
 def _quotas_nest(self, data: dict, **kwargs) -> None:
     """A burst above the minute's quota, or a key's quota above its account's, could never be used."""
-    if data.get("RATE_LIMIT_KEY_PER_SECOND", 20) > data.get("RATE_LIMIT_KEY_PER_MINUTE", 600):
+    if data["RATE_LIMIT_KEY_PER_SECOND"] > data["RATE_LIMIT_KEY_PER_MINUTE"]:
         raise ValidationError("must be at most RATE_LIMIT_KEY_PER_MINUTE", "RATE_LIMIT_KEY_PER_SECOND")
-    if data.get("RATE_LIMIT_KEY_PER_MINUTE", 600) > data.get("RATE_LIMIT_ACCOUNT_PER_MINUTE", 1200):
+    if data["RATE_LIMIT_KEY_PER_MINUTE"] > data["RATE_LIMIT_ACCOUNT_PER_MINUTE"]:
         raise ValidationError("must be at most RATE_LIMIT_ACCOUNT_PER_MINUTE", "RATE_LIMIT_KEY_PER_MINUTE")
 
 
