@@ -54,18 +54,21 @@ class RateLimiter:
     def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:
         """Count a request of an authenticated key against its policies, in order, until one refuses it (one
         key's excess must not use up its account's quota for the others).
-        A window this process knows is full refuses the request before any ticket is taken."""
-        counted = ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
-                   (f"account:{account_id}", self.limits.account))
+        A window this process knows is full refuses the request before any ticket is taken. The burst is
+        counted by each process alone: a second's counter is new every second, so sharing it cost the most
+        statements (processes behind one another search it afresh), for the policy least worth sharing
+        (the minute's quota, shared, is what bounds a key)."""
+        key, account = f"key:{key_id}", f"account:{account_id}"
+        counted = ((key, self.limits.key_burst), (key, self.limits.key), (account, self.limits.account))
         now = self._clock()
         for subject, policy in counted:
             if self._highest_seen(subject, policy, now) >= policy.quota:
                 return (policy.usage(policy.quota + 1, now),)
-        usages: list[Usage] = []
-        for subject, policy in counted:
-            usages.append(self._count(subject, policy, now))
+        usages = [self._count_alone(key, self.limits.key_burst, now)]
+        for subject, policy in counted[1:]:
             if usages[-1].exceeded:
                 break
+            usages.append(self._count(subject, policy, now))
         return tuple(usages)
 
     def note_failure(self, address: str) -> Usage:
@@ -95,7 +98,8 @@ class RateLimiter:
         return policy.usage(policy.quota + 1, now)
 
     def _count_alone(self, subject: str, policy: Policy, now: float) -> Usage:
-        """The counters failed: count in this process only, on from the highest ticket it knew taken."""
+        """Count in this process only, on from the highest ticket it knew taken (the burst; any policy while the
+        counters fail)."""
         with self._lock:
             number = self._highest_seen(subject, policy, now) + 1
             if number <= policy.quota:

@@ -149,7 +149,7 @@ def test_an_authenticated_request_costs_one_insert_per_policy_and_no_read(infra,
                             or _original(self, *args))
     with_a_minute_ahead()
     assert client.get("/v1/contacts", headers=auth).status_code == 200
-    assert statements == ["take"] * 3  # key-burst, key, account; nothing about the address
+    assert statements == ["take"] * 2  # the key's minute and the account's; the burst per process, no address
 
 
 def test_when_the_counters_are_unreachable_each_process_counts_alone_and_it_is_logged_once(
@@ -184,9 +184,9 @@ def test_the_sweep_deletes_the_counters_of_windows_long_gone(infra, unique_suffi
     client.get("/v1/contacts", headers=auth)
     client.get("/v1/contacts", headers={"Authorization": "Bearer nope"})
     tickets = container.db[MongoRateLimitCounters.COLLECTION]
-    assert tickets.count_documents({}) == 4  # the key's burst and minute, the account's, the failing address's
+    assert tickets.count_documents({}) == 3  # the key's minute, the account's, the failing address's
     assert container.rate_limit_counters.delete_expired(_now_plus(0)) == 0
-    assert container.rate_limit_counters.delete_expired(_now_plus(121)) == 4
+    assert container.rate_limit_counters.delete_expired(_now_plus(121)) == 3
     assert tickets.count_documents({}) == 0
 
 

@@ -118,6 +118,14 @@ def test_a_request_refused_for_its_key_does_not_use_its_accounts_quota(limiter, 
     assert len([ticket for ticket in counters.tickets if ticket.startswith("account:")]) == 3
 
 
+def test_the_burst_is_counted_by_each_process_alone_and_the_minutes_are_shared(counters, clock):
+    replicas = [RateLimiter(counters, LIMITS, b"s" * 32, clock) for _ in range(2)]
+    assert [exceeded(replicas[0].charge("k1", "a1")) for _ in range(4)] == [[], [], [], ["key-burst"]]
+    assert counters.calls == 3 * 2  # the key's minute and the account's, per admitted request; none for the burst
+    assert not any(":key-burst:" in ticket for ticket in counters.tickets)
+    assert [exceeded(replicas[1].charge("k1", "a1")) for _ in range(3)] == [[], [], ["key"]]  # 5 a minute
+
+
 def test_a_full_window_is_refused_without_asking_the_database_again(limiter, counters):
     for _ in range(4):
         limiter.charge("k1", "a1")
