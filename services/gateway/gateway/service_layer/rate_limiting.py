@@ -4,8 +4,11 @@ The n-th request a policy admits in a window takes ticket n of the window's coun
 (adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
 Each process remembers the highest ticket it saw taken in each counter's current window, so it
 starts from there, and a full window is refused with no database call at all. When other replicas
-took tickets meanwhile, the first free one is found by reads (steps growing 1, 2, 4... then halving
-back), so a process far behind catches up in a few reads rather than one insert per ticket taken.
+took tickets meanwhile, the process first guesses that they took as many as between its last two
+(one read confirms it when traffic is steady, as behind a load balancer taking turns), else finds the
+first free ticket by reads (steps growing 1, 2, 4... then halving back), so a process far behind
+catches up in a few reads rather than one insert per ticket taken. The per-second burst is counted by
+each process alone (`charge`).
 
 When the counters fail (unreachable, slower than their timeout), the process counts on by itself
 from the highest ticket it knew, and does not try the counters again for `FAIL_OPEN_PAUSE_S` (logged
@@ -46,8 +49,9 @@ class RateLimiter:
         self._counters = counters
         self._address_secret = address_secret
         self._clock = clock
-        # (subject, policy) -> (window, highest ticket), least recently counted first
-        self._seen: OrderedDict[tuple[str, str], tuple[int, int]] = OrderedDict()
+        # (subject, policy) -> (window, highest ticket seen taken, tickets others took between this process's
+        # last two), least recently counted first
+        self._seen: OrderedDict[tuple[str, str], tuple[int, int, int]] = OrderedDict()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
@@ -88,10 +92,12 @@ class RateLimiter:
         counter = self._counter(subject, policy, now)
         expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
                                             timezone.utc)
-        number = self._highest_seen(subject, policy, now) + 1
+        highest = self._highest_seen(subject, policy, now)
+        number = self._first_free_guessed(counter, highest, policy.quota, self._lag(subject, policy))
+        self._remember(subject, policy, now, number - 1)
         while number <= policy.quota:
             if self._counters.take(counter, number, expires_at):
-                self._remember(subject, policy, now, number)
+                self._remember(subject, policy, now, number, lag=number - highest - 1)
                 return policy.usage(number, now)
             number = self._first_free(counter, number, policy.quota)  # others took it: look further
             self._remember(subject, policy, now, number - 1)
@@ -114,6 +120,17 @@ class RateLimiter:
             log.warning("rate-limit counters unavailable: each gateway process counts on its own", extra={
                 "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
 
+    def _first_free_guessed(self, counter: str, taken: int, quota: int, lag: int) -> int:
+        """Where to try first after ticket `taken`: if others took `lag` tickets since last time, as they did
+        between this process's last two, ticket `taken + lag` is taken and the next one free, which one read
+        confirms (taken tickets are always 1 to some n: one is taken only after the one before it)."""
+        if not lag:
+            return taken + 1
+        guess = min(taken + lag, quota)
+        if self._counters.taken(counter, guess):
+            return guess + 1
+        return self._halved(counter, taken, guess)
+
     def _first_free(self, counter: str, taken: int, quota: int) -> int:
         """The first ticket after `taken` that is free (quota + 1 if none), in a few reads: steps growing
         (1, 2, 4...) until a free one, then halving back between it and the last taken one."""
@@ -123,6 +140,10 @@ class RateLimiter:
                 free = taken + step
                 break
             taken, step = taken + step, step * 2
+        return self._halved(counter, taken, free)
+
+    def _halved(self, counter: str, taken: int, free: int) -> int:
+        """The first free ticket after `taken` and up to `free` (free), by halving."""
         while free - taken > 1:
             middle = (taken + free) // 2
             if self._counters.taken(counter, middle):
@@ -135,12 +156,16 @@ class RateLimiter:
         return f"{subject}:{policy.name}:{policy.window(now)}"
 
     def _highest_seen(self, subject: str, policy: Policy, now: float) -> int:
-        window, highest = self._seen.get((subject, policy.name), (None, 0))
+        window, highest, _ = self._seen.get((subject, policy.name), (None, 0, 0))
         return highest if window == policy.window(now) else 0
 
-    def _remember(self, subject: str, policy: Policy, now: float, number: int) -> None:
+    def _lag(self, subject: str, policy: Policy) -> int:
+        return self._seen.get((subject, policy.name), (None, 0, 0))[2]
+
+    def _remember(self, subject: str, policy: Policy, now: float, number: int, lag: int | None = None) -> None:
         if number > self._highest_seen(subject, policy, now):
-            self._seen[(subject, policy.name)] = (policy.window(now), number)
+            lag = self._lag(subject, policy) if lag is None else lag
+            self._seen[(subject, policy.name)] = (policy.window(now), number, lag)
             self._seen.move_to_end((subject, policy.name))
             while len(self._seen) > REMEMBERED_COUNTERS:
                 self._seen.popitem(last=False)

@@ -153,6 +153,18 @@ def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them
     assert admitted == 5
 
 
+def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(counters, clock):
+    many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
+    for processes in (2, 4, 8):
+        replicas = [RateLimiter(counters, many, b"s" * 32, clock) for _ in range(processes)]
+        for n in range(3 * processes):  # each learns how many the others take between two of its own
+            replicas[n % processes].charge(f"k{processes}", f"a{processes}")
+        calls = counters.calls
+        for n in range(10 * processes):
+            replicas[n % processes].charge(f"k{processes}", f"a{processes}")
+        assert counters.calls - calls == 10 * processes * 4  # per request: a read and an insert, key and account
+
+
 def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     busy, late = RateLimiter(counters, many, b"s", clock), RateLimiter(counters, many, b"s", clock)
