@@ -5,8 +5,8 @@ n. Taking one is an insert, which the primary key makes atomic on MongoDB and Fe
 kept as one number would be simpler, but FerretDB 1.24 loses concurrent updates of one document (an `$inc`
 or a compare-and-set from 8 threads kept 44 to 59 of 200 increments, measured): a burst sent in parallel
 would pass uncounted. Reads and inserts are by `_id` only (FerretDB serves `_id` equality from an index and
-scans for anything else: the sweep is one statement). No TTL index either: a ticket carries `expires_at`, and the gateway worker
-deletes expired ones (`service_layer/rate_limiting.py`).
+scans for anything else). No TTL index either: a ticket carries `expires_at`, and the gateway worker
+deletes expired ones, one statement a sweep (`service_layer/expiry_sweep.py`).
 """
 from __future__ import annotations
 
