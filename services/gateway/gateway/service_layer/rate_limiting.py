@@ -4,11 +4,11 @@ The n-th request a policy admits in a window takes ticket n of the window's coun
 (adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
 Each process remembers the highest ticket it saw taken in each counter's current window, so it
 starts from there, and a full window is refused with no database call at all. When other replicas
-took tickets meanwhile, the process first guesses that they took as many as between its last two
-(one read confirms it when traffic is steady, as behind a load balancer taking turns), else finds the
-first free ticket by reads (steps growing 1, 2, 4... then halving back), so a process far behind
-catches up in a few reads rather than one insert per ticket taken. The per-second burst is counted by
-each process alone (`charge`).
+took tickets meanwhile, the process first guesses how many from the pace they took them at so far
+(one read confirms the guess when traffic is steady), else finds the first free ticket by reads
+(steps growing 1, 2, 4... then halving back), so a process far behind catches up in a few reads
+rather than one insert per ticket taken. The per-second burst is counted by each process alone
+(`charge`).
 
 When the counters fail (unreachable, slower than their timeout), the process counts on by itself
 from the highest ticket it knew, and does not try the counters again for `FAIL_OPEN_PAUSE_S` (logged
@@ -40,6 +40,8 @@ KEPT_AFTER_WINDOW_S = 60
 # is forgotten, which costs at most a read or an insert more the next time it is counted.
 REMEMBERED_COUNTERS = 10_000
 SWEEP_EVERY_S = 60.0
+# The shortest time a pace is measured over (clocks tick in steps; two requests may read the same time).
+PACE_MIN_S = 0.001
 
 
 class RateLimiter:
@@ -49,9 +51,9 @@ class RateLimiter:
         self._counters = counters
         self._address_secret = address_secret
         self._clock = clock
-        # (subject, policy) -> (window, highest ticket seen taken, tickets others took between this process's
-        # last two), least recently counted first
-        self._seen: OrderedDict[tuple[str, str], tuple[int, int, int]] = OrderedDict()
+        # (subject, policy) -> (window, highest ticket seen taken, when, tickets the others take a second),
+        # least recently counted first
+        self._seen: OrderedDict[tuple[str, str], tuple[int, int, float, float]] = OrderedDict()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
@@ -92,12 +94,13 @@ class RateLimiter:
         counter = self._counter(subject, policy, now)
         expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
                                             timezone.utc)
-        highest = self._highest_seen(subject, policy, now)
-        number = self._first_free_guessed(counter, highest, policy.quota, self._lag(subject, policy))
+        highest, since, pace = self._known(subject, policy, now)
+        number = self._first_free_guessed(counter, highest, policy.quota, round(pace * (now - since)))
         self._remember(subject, policy, now, number - 1)
         while number <= policy.quota:
             if self._counters.take(counter, number, expires_at):
-                self._remember(subject, policy, now, number, lag=number - highest - 1)
+                seen_pace = (number - highest - 1) / max(now - since, PACE_MIN_S)
+                self._remember(subject, policy, now, number, pace=(pace + seen_pace) / 2)
                 return policy.usage(number, now)
             number = self._first_free(counter, number, policy.quota)  # others took it: look further
             self._remember(subject, policy, now, number - 1)
@@ -121,10 +124,10 @@ class RateLimiter:
                 "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
 
     def _first_free_guessed(self, counter: str, taken: int, quota: int, lag: int) -> int:
-        """Where to try first after ticket `taken`: if others took `lag` tickets since last time, as they did
-        between this process's last two, ticket `taken + lag` is taken and the next one free, which one read
-        confirms (taken tickets are always 1 to some n: one is taken only after the one before it)."""
-        if not lag:
+        """Where to try first after ticket `taken`: if the others took `lag` tickets since (at the pace they
+        took them before), ticket `taken + lag` is taken and the next one free, which one read confirms
+        (taken tickets are always 1 to some n: one is taken only after the one before it)."""
+        if lag <= 0:  # none expected, or a clock that went back
             return taken + 1
         guess = min(taken + lag, quota)
         if self._counters.taken(counter, guess):
@@ -156,16 +159,20 @@ class RateLimiter:
         return f"{subject}:{policy.name}:{policy.window(now)}"
 
     def _highest_seen(self, subject: str, policy: Policy, now: float) -> int:
-        window, highest, _ = self._seen.get((subject, policy.name), (None, 0, 0))
-        return highest if window == policy.window(now) else 0
+        return self._known(subject, policy, now)[0]
 
-    def _lag(self, subject: str, policy: Policy) -> int:
-        return self._seen.get((subject, policy.name), (None, 0, 0))[2]
+    def _known(self, subject: str, policy: Policy, now: float) -> tuple[int, float, float]:
+        """The highest ticket seen taken in the window of `now`, since when, and the others' pace."""
+        window, highest, at, pace = self._seen.get((subject, policy.name), (None, 0, 0.0, 0.0))
+        if window == policy.window(now):
+            return highest, at, pace
+        return 0, policy.window(now) * policy.window_s, pace
 
-    def _remember(self, subject: str, policy: Policy, now: float, number: int, lag: int | None = None) -> None:
-        if number > self._highest_seen(subject, policy, now):
-            lag = self._lag(subject, policy) if lag is None else lag
-            self._seen[(subject, policy.name)] = (policy.window(now), number, lag)
+    def _remember(self, subject: str, policy: Policy, now: float, number: int, pace: float | None = None) -> None:
+        highest, _, known_pace = self._known(subject, policy, now)
+        if number > highest:
+            self._seen[(subject, policy.name)] = (policy.window(now), number, now,
+                                                  known_pace if pace is None else pace)
             self._seen.move_to_end((subject, policy.name))
             while len(self._seen) > REMEMBERED_COUNTERS:
                 self._seen.popitem(last=False)
