@@ -92,3 +92,9 @@ def test_rate_limits_that_cannot_nest_are_named_at_start_up_against_the_defaults
     urls = {s.url_variable: f"http://{s.name}-api:{s.port}/" for s in registry.load().upstreams}
     with pytest.raises(ConfigurationError, match=named):
         config.load({**BASE, **urls, **given})
+
+
+def test_a_partial_validation_of_rate_limits_checks_them_against_the_defaults():
+    schema = config.GatewaySettings()
+    assert schema.validate({"RATE_LIMIT_KEY_PER_SECOND": "20"}, partial=True) == {}
+    assert "RATE_LIMIT_KEY_PER_SECOND" in schema.validate({"RATE_LIMIT_KEY_PER_SECOND": "700"}, partial=True)
