@@ -3,8 +3,8 @@
 No TTL index (FerretDB has none): a sweep deletes what expired with one statement by an expiry range. FerretDB
 serves no range from an index, so any statement on `expires_at` reads the whole collection: one per sweep,
 where finding ids a batch at a time and deleting them by `$in` read it twice per batch. The documents expired
-since the last sweep are few (a minute of tickets, an hour of records); a backlog after a long stop is deleted
-by the server even if the statement outlasts the client's timeout, and the next sweep finishes it.
+since the last sweep are few (a minute of tickets, an hour of records). A backlog after a long stop is one
+longer statement; one longer than MONGO_SOCKET_TIMEOUT_MS fails, and the loop tries again at the next round.
 """
 from __future__ import annotations
 
