@@ -59,6 +59,7 @@ def main() -> int:
     values.update(addresses(registry.load(), os.environ))
     values["PYTHONUNBUFFERED"] = "1"
     values["METRICS_ADDR"] = "127.0.0.1"  # the workers' metrics listeners, like the APIs, stay on this machine
+    values["GATEWAY_SERVES_METRICS"] = "true"  # the gateway listens on 127.0.0.1 here: no public to keep /metrics from
     out = VAR / "dev.env"
     out.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     out.chmod(0o600)

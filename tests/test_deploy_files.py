@@ -518,6 +518,8 @@ def test_each_deployment_is_scraped_where_it_serves_its_metrics(w):
     if w.process == "api":
         port = w.service.bind_port(w.env)
         assert "METRICS_TOKEN" in w.env, f"{w.where}: no METRICS_TOKEN: its /metrics would answer 404"
+        if w.service.name == registry.load().public.name:
+            assert w.env.get("GATEWAY_SERVES_METRICS") == "true", f"{w.where}: GATEWAY_SERVES_METRICS is not true: 404"
     else:
         port = int(w.env.get("METRICS_PORT") or 0)
         assert port, f"{w.where}: no METRICS_PORT: the worker would serve no metrics"

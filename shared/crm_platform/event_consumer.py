@@ -76,9 +76,7 @@ class EventConsumer:
                 consumer = self._consumer_factory()
                 while not stop.is_set():
                     self.poll_once(consumer, stop)
-                    if time.monotonic() >= self._next_lag_at:
-                        self._next_lag_at = time.monotonic() + self._lag_every_s
-                        self.lag.report(consumer)
+                    self.measure_lag(consumer)
             except Exception:  # the loop must outlive broker outages; it logs and reconnects
                 log.exception("consumer failed; reconnecting", extra={"consumer": self.name})
                 stop.wait(2.0)
@@ -102,7 +100,8 @@ class EventConsumer:
                   for partition, records in consumer.poll(timeout_ms=timeout_ms).items()}
         envelopes = [envelope for parsed in polled.values() for _, envelope in parsed
                      if isinstance(envelope, EventEnvelope)]
-        with reporting_to(stay_in_group), self._prepared(envelopes, stop):
+        with reporting_to(stay_in_group), reporting_to(lambda: self.measure_lag(consumer)), \
+                self._prepared(envelopes, stop):
             for partition, parsed in polled.items():
                 done = None
                 for record, envelope in parsed:
@@ -121,6 +120,14 @@ class EventConsumer:
                 if stop.is_set():
                     break
         return handled
+
+    def measure_lag(self, consumer: KafkaConsumer) -> None:
+        """Measure the group's lag if the last measurement is `lag_every_s` old: between polls, and from
+        still_working() (same thread: a KafkaConsumer is not thread-safe) while a batch waits out an outage,
+        so that the lag grows on the dashboard while nothing is handled."""
+        if time.monotonic() >= self._next_lag_at:
+            self._next_lag_at = time.monotonic() + self._lag_every_s
+            self.lag.report(consumer)
 
     def _parsed_if_mine(self, record) -> EventEnvelope | MalformedEvent | object:
         """The record's envelope, or REPLAYED_FOR_ANOTHER: a dead letter replayed to the consumer that gave up on

@@ -32,8 +32,9 @@ OUTBOX_BACKLOG = Gauge(
     "estimated above it); exported by the relay that holds the lease only.", ["topic"])
 OUTBOX_OLDEST_AGE = Gauge(
     "crm_outbox_oldest_age_seconds",
-    "Age of the oldest commit the relay found waiting when it last looked (0 when none); "
-    "exported by the relay that holds the lease only.", ["topic"])
+    "Age of the oldest commit waiting when the relay last looked (0 when none): exact while the backlog fits "
+    "in one batch; above, the oldest commit read since it last did (the notices are read unsorted); exported "
+    "by the relay that holds the lease only.", ["topic"])
 
 CONSUMER_EVENTS_APPLIED = Counter(
     "crm_consumer_events_applied", "Events a consumer applied (its handler returned).", ["consumer", "topic"])
@@ -42,9 +43,14 @@ CONSUMER_EVENTS_DEAD_LETTERED = Counter(
     ["consumer", "topic"])
 CONSUMER_LAG = Gauge(
     "crm_consumer_lag_events",
-    "Events on a partition this consumer has not handled yet: the partition's end offset minus the "
-    "consumer's position, measured periodically for the partitions assigned to it.",
+    "Events on a partition that the consumer group has not handled yet: the partition's end offset minus the "
+    "group's committed offset, for every partition of its topics (held by this member, another or none), "
+    "measured every 15 s, also while the consumer waits out an outage; every replica reports the same figure.",
     ["consumer", "topic", "partition"])
+CONSUMER_LAG_MEASURED = Gauge(
+    "crm_consumer_lag_measured_timestamp_seconds",
+    "When this process last measured the consumer group's lag (Unix time): old while it cannot (stopped, "
+    "reconnecting to the broker), and then crm_consumer_lag_events is a stale figure.", ["consumer"])
 DEAD_LETTERS_WAITING = Gauge(
     "crm_dead_letter_messages",
     "Messages kept in a dead-letter topic (end minus beginning offsets: a purge removes them), measured by the "

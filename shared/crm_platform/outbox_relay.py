@@ -76,6 +76,7 @@ class OutboxRelay:
         self._mark_every = mark_every
         self._unmarked: list[str] = []  # sent and acknowledged, notice deleted, `published` not yet set
         self._standing_by = False  # another relay holds the lease
+        self._oldest_since_drained: datetime | None = None  # while the backlog exceeds a batch (_report_backlog)
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished commits; return how many were marked published."""
@@ -118,16 +119,28 @@ class OutboxRelay:
 
     def _report_backlog(self, notices: list[dict]) -> None:
         """The backlog and the age of its oldest commit, from the notices just read: no query of its own
-        unless the batch is full (then the notices are counted by the collection's estimate)."""
+        unless the batch is full (then the notices are counted by the collection's estimate).
+
+        The notices are read unsorted (a sort is not pushed down on FerretDB: it would decode the whole
+        backlog), so a full batch is a sample: the commits not read may be older. Until the backlog fits in
+        one batch again, the age is that of the oldest commit read since it last did (it may have been sent
+        since: the figure errs on the old side, never the young); once it fits, the figure is exact."""
         waiting = len(notices)
+        recorded = [_aware(n["recorded_at"]) for n in notices if n.get("recorded_at") is not None]
+        oldest = min(recorded) if recorded else None
         if waiting >= self._batch_size:
             waiting = max(waiting, self._store.outbox.estimated_document_count())
-        recorded = [_aware(n["recorded_at"]) for n in notices if n.get("recorded_at") is not None]
+            if oldest is not None and (self._oldest_since_drained is None or oldest < self._oldest_since_drained):
+                self._oldest_since_drained = oldest
+            oldest = self._oldest_since_drained
+        else:
+            self._oldest_since_drained = None
         OUTBOX_BACKLOG.labels(self._topic).set(waiting)
         OUTBOX_OLDEST_AGE.labels(self._topic).set(
-            max(0.0, (datetime.now(timezone.utc) - min(recorded)).total_seconds()) if recorded else 0.0)
+            max(0.0, (datetime.now(timezone.utc) - oldest).total_seconds()) if oldest is not None else 0.0)
 
     def _forget_backlog(self) -> None:
+        self._oldest_since_drained = None
         for gauge in (OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE):
             try:
                 gauge.remove(self._topic)

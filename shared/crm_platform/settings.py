@@ -29,7 +29,8 @@ class Base64Key(fields.String):
 
 
 class MetricsSettings(Schema):
-    """Where a process serves its Prometheus metrics; read by the kernel itself (web.py, worker_runtime.py)."""
+    """Where a process serves its Prometheus metrics; every service's settings include them, and its create_app
+    and worker hand them to the kernel (web.create_service_app, worker_runtime.run_loops)."""
 
     class Meta:
         unknown = EXCLUDE
@@ -40,11 +41,6 @@ class MetricsSettings(Schema):
     METRICS_PORT = fields.Integer(load_default=0, validate=validate.Range(min=0, max=65535))
     # The address it listens on: every interface in a pod, 127.0.0.1 for `make run` (scripts/dev_env.py).
     METRICS_ADDR = fields.String(load_default="0.0.0.0", validate=validate.Regexp(r"^[0-9A-Fa-f.:]{2,45}$"))
-
-
-def metrics_settings(environ: Mapping[str, str] | None = None) -> dict:
-    """METRICS_TOKEN, METRICS_PORT and METRICS_ADDR from the environment; ConfigurationError naming a bad one."""
-    return load_settings(MetricsSettings(), environ)
 
 
 class PlatformSettings(MetricsSettings):

@@ -21,7 +21,6 @@ from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_
 from crm_platform.json_logging import configure_logging
 from crm_platform.personal_data import SubjectErased
 from crm_platform.problems import problem_response
-from crm_platform.settings import metrics_settings
 from crm_platform.web_metrics import METRICS_PATH, install_request_metrics
 
 PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "slug", "headers", "request_id", "errors",
@@ -41,6 +40,7 @@ def create_service_app(
     required_checks: dict[str, ReadinessCheck],
     reported_checks: dict[str, ReadinessCheck] | None = None,
     internal_token: str | None = None,
+    metrics_token: str | None = None,
     log_level: str = "INFO",
 ) -> Flask:
     """A Flask app with tracing, error mapping and /healthz + /readyz.
@@ -50,14 +50,15 @@ def create_service_app(
     API whose writes go to the outbox and survive a broker outage).
     When `internal_token` is set, every other path needs `X-Internal-Token`:
     only the gateway, which holds it, may call the service. /metrics counts every
-    request by route template and takes METRICS_TOKEN instead (crm_platform.web_metrics).
+    request by route template and is served to `metrics_token` (the service's METRICS_TOKEN) instead, or
+    not at all without one (crm_platform.web_metrics).
     """
     configure_logging(name, log_level)
     app = Flask(name)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # French names stay readable in responses
     _install_tracing(app, name)
-    install_request_metrics(app, name, metrics_settings()["METRICS_TOKEN"], unmeasured=PROBE_PATHS)
+    install_request_metrics(app, name, metrics_token, unmeasured=PROBE_PATHS)
     if internal_token:
         _install_internal_auth(app, internal_token, PROBE_PATHS | {METRICS_PATH})
     _install_input_guard(app)

@@ -5,13 +5,16 @@ ids would make a series per contact, and a path can hold what a person typed. Un
 worker writes its values to PROMETHEUS_MULTIPROC_DIR (set up by crm_platform.gunicorn_config) and
 /metrics sums every worker's, whichever worker answers the scrape.
 
-/metrics answers only `Authorization: Bearer <METRICS_TOKEN>`: the gateway is public, and giving
-Prometheus the internal token would let whoever reads its configuration call every service as the
-gateway. Without METRICS_TOKEN the endpoint is off (404).
+/metrics answers only `Authorization: Bearer <token>` (the service's METRICS_TOKEN, passed in by its
+create_app): giving Prometheus the internal token would let whoever reads its configuration call every
+service as the gateway. Without a token the endpoint is off (404); the gateway, whose listener is public,
+passes one only with GATEWAY_SERVES_METRICS (failed attempts are not throttled: keep /metrics off the
+Ingress, docs/operations.md).
 """
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import time
 
@@ -22,6 +25,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from crm_platform.errors import NotFound, Unauthorized
 from crm_platform.metrics import HTTP_REQUEST_DURATION, HTTP_REQUESTS
 
+log = logging.getLogger(__name__)
 METRICS_PATH = "/metrics"
 UNMATCHED_ROUTE = "<unmatched>"  # a 404 for a path no route has, or a request refused before routing
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -36,10 +40,16 @@ def install_request_metrics(app: Flask, service: str, token: str | None, unmeasu
 
     @app.after_request
     def _record(response: Response) -> Response:
-        if request.path not in unmeasured and request.path != METRICS_PATH:
+        if request.path in unmeasured or request.path == METRICS_PATH:
+            return response
+        try:
             labels = (service, route_template(), method_label(request.method), str(response.status_code))
             HTTP_REQUESTS.labels(*labels).inc()
-            HTTP_REQUEST_DURATION.labels(*labels).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+            started = g.get("metrics_started")
+            if started is not None:  # None: refused by a hook before the clock started; no time to tell
+                HTTP_REQUEST_DURATION.labels(*labels).observe(time.perf_counter() - started)
+        except Exception:  # a metric must never fail a request (a full disk under PROMETHEUS_MULTIPROC_DIR...)
+            log.warning("request not recorded in the metrics", exc_info=True)
         return response
 
     @app.get(METRICS_PATH)

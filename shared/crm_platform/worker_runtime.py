@@ -23,7 +23,6 @@ from typing import Callable
 
 from crm_platform.liveness import DEFAULT_STUCK_AFTER_S, LoopStop, reporting_to
 from crm_platform.metrics import serve_worker_metrics
-from crm_platform.settings import load_or_exit, metrics_settings
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +108,10 @@ def _beat(path: Path) -> None:
 
 
 def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbeat_every_s: float = 5.0,
-              stuck_after_s: float = DEFAULT_STUCK_AFTER_S) -> int:
-    """Run every loop in its own thread; return an exit code once stopped or if a loop dies."""
+              stuck_after_s: float = DEFAULT_STUCK_AFTER_S, metrics_port: int = 0, metrics_addr: str = "0.0.0.0") -> int:
+    """Run every loop in its own thread; return an exit code once stopped or if a loop dies.
+
+    With `metrics_port` (the service's METRICS_PORT, validated with its other settings), serve the metrics there."""
     stop = threading.Event()
 
     def _request_stop(signum, _frame) -> None:
@@ -119,8 +120,7 @@ def run_loops(loops: dict[str, Loop], heartbeat_file: str | None = None, heartbe
 
     signal.signal(signal.SIGTERM, _request_stop)
     signal.signal(signal.SIGINT, _request_stop)
-    metrics = load_or_exit(metrics_settings, "worker")
-    metrics_server = serve_worker_metrics(metrics["METRICS_PORT"], metrics["METRICS_ADDR"]) if metrics["METRICS_PORT"] else None
+    metrics_server = serve_worker_metrics(metrics_port, metrics_addr) if metrics_port else None
     worker_loops = WorkerLoops(loops, stop)
     worker_loops.start()
     exit_code = supervise(worker_loops, stop, heartbeat_file, heartbeat_every_s if heartbeat_file else 1.0,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_platform.gunicorn_config import prepare_metrics_directory, settings_for
+from crm_platform.gunicorn_config import prepare_metrics_directory, remove_metrics_directory, settings_for
 
 
 def test_a_service_listens_on_its_registry_port_and_serves_its_registry_app(monkeypatch):
@@ -53,8 +53,9 @@ def test_gunicorn_access_lines_with_query_strings_are_not_logged(capsys):
 def test_without_a_metrics_directory_each_run_gets_a_fresh_one_removed_at_exit(monkeypatch, tmp_path):
     """`make run` and the e2e system set no PROMETHEUS_MULTIPROC_DIR: the master makes one for its workers."""
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")  # restored (unset) after the test
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "CRM_METRICS_DIR_MADE_BY"):
+        monkeypatch.setenv(name, "")  # restored (unset) after the test
+        monkeypatch.delenv(name)
     for name, value in {"CONTACTS_URL": "http://127.0.0.1:8101", "MONGO_URI": "mongodb://127.0.0.1:1/",
                         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INTERNAL_TOKEN": "x" * 16}.items():
         monkeypatch.setenv(name, value)
@@ -71,7 +72,7 @@ def test_a_given_metrics_directory_loses_the_last_runs_files_and_stays(tmp_path)
     (tmp_path / "keep.txt").write_text("not ours")
     environ = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
     assert prepare_metrics_directory("contacts", environ) == (tmp_path, False)
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt", "master.pid"]
 
 
 def test_a_worker_that_exits_has_its_live_gauges_dropped_and_its_counts_kept(monkeypatch, tmp_path):
@@ -82,3 +83,33 @@ def test_a_worker_that_exits_has_its_live_gauges_dropped_and_its_counts_kept(mon
         (tmp_path / name).write_bytes(b"")
     settings_for("contacts")["child_exit"](server=None, worker=SimpleNamespace(pid=4242))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db", "gauge_livesum_4343.db"]
+
+
+def test_a_usr2_upgrade_leaves_the_old_masters_directory_alone(monkeypatch, tmp_path):
+    """The new master inherits PROMETHEUS_MULTIPROC_DIR from the old one, whose workers still write there:
+    it makes its own directory, and the old master, exiting, removes only its own."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    environ: dict[str, str] = {}
+    old, made = prepare_metrics_directory("contacts", environ, pid=os.getpid())
+    (old / "counter_4242.db").write_bytes(b"live")
+    inherited = dict(environ)  # what the re-executed master starts with
+    new, made_too = prepare_metrics_directory("contacts", inherited, pid=os.getppid())
+    assert made and made_too and new != old and inherited["PROMETHEUS_MULTIPROC_DIR"] == str(new)
+    assert (old / "counter_4242.db").read_bytes() == b"live"
+    remove_metrics_directory(new, pid=os.getpid())  # the old master's on_exit, handed the wrong directory
+    assert new.is_dir()
+    remove_metrics_directory(old, pid=os.getpid())
+    assert not old.exists() and new.is_dir()
+
+
+def test_a_given_directory_a_live_master_uses_is_refused_and_a_dead_ones_is_taken(tmp_path):
+    (tmp_path / "master.pid").write_text(str(os.getppid()))  # alive: the process that runs the tests
+    (tmp_path / "counter_4242.db").write_bytes(b"live")
+    with pytest.raises(SystemExit, match="in use by gunicorn master"):
+        prepare_metrics_directory("contacts", {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, pid=os.getpid())
+    assert (tmp_path / "counter_4242.db").exists()
+    (tmp_path / "master.pid").write_text(str(2**22 + 1))  # above pid_max: no such process
+    assert prepare_metrics_directory("contacts", {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, pid=os.getpid()) \
+        == (tmp_path, False)
+    assert not (tmp_path / "counter_4242.db").exists()
+    assert (tmp_path / "master.pid").read_text() == str(os.getpid())

@@ -12,10 +12,9 @@ SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def app(monkeypatch):
-    monkeypatch.setenv("METRICS_TOKEN", TOKEN)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     app = create_service_app("metrics-test", required_checks={}, log_level="WARNING",
-                             internal_token="internal-token-0123456789")
+                             internal_token="internal-token-0123456789", metrics_token=TOKEN)
 
     @app.get("/v1/things/<thing_id>")
     def get_thing(thing_id: str):
@@ -88,7 +87,7 @@ def test_metrics_need_the_metrics_token_not_the_internal_one(app):
 
 
 def test_without_a_metrics_token_metrics_are_off(monkeypatch):
-    monkeypatch.delenv("METRICS_TOKEN", raising=False)
+    monkeypatch.setenv("METRICS_TOKEN", TOKEN)  # the environment is the service's config's to read, not the kernel's
     app = create_service_app("metrics-off-test", required_checks={}, log_level="WARNING")
     assert app.test_client().get("/metrics", headers=SCRAPE).status_code == 404
 
@@ -113,3 +112,33 @@ def test_the_kernel_metrics_have_these_names_and_labels():
         "crm_job_items": ("counter", ("kind", "outcome")),
         "crm_jobs_finished": ("counter", ("kind", "status")),
     }
+
+
+def test_a_metric_that_cannot_be_recorded_does_not_fail_the_request(app, monkeypatch, caplog):
+    def broken(*labels):
+        raise OSError("No space left on device")  # what a full PROMETHEUS_MULTIPROC_DIR would raise
+
+    monkeypatch.setattr(metrics.HTTP_REQUESTS, "labels", broken)
+    answer = app.test_client().get("/v1/things/x", headers={"X-Internal-Token": "internal-token-0123456789"})
+    assert answer.status_code == 200
+    assert "request not recorded in the metrics" in caplog.text
+
+
+def test_a_request_refused_before_the_clock_started_is_counted_but_not_timed(app):
+    """A hook that refuses a request before the metrics' clock starts: no duration to observe (not 0 s)."""
+    def refuse():
+        from flask import request
+
+        from crm_platform.errors import Unauthorized
+        if request.path != "/metrics":
+            raise Unauthorized("refused first")
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse)
+    client = app.test_client()
+    labels = tuple(sorted({"service": "metrics-test", "route": "/v1/things/<thing_id>", "method": "GET",
+                           "status": "401"}.items()))
+    before_count = count(client, "/v1/things/<thing_id>", "GET", "401")
+    before_timed = samples(client, "crm_http_request_duration_seconds_count").get(labels, 0.0)
+    assert client.get("/v1/things/x").status_code == 401
+    assert count(client, "/v1/things/<thing_id>", "GET", "401") == before_count + 1
+    assert samples(client, "crm_http_request_duration_seconds_count").get(labels, 0.0) == before_timed

@@ -114,14 +114,13 @@ def test_a_worker_given_a_metrics_port_serves_its_metrics_there_until_it_stops(m
     from crm_platform.worker_runtime import run_loops
 
     port = free_ports(1)[0]
-    monkeypatch.setenv("METRICS_PORT", str(port))
-    monkeypatch.setenv("METRICS_ADDR", "127.0.0.1")
+    monkeypatch.setenv("METRICS_PORT", "not a port")  # the service's settings say where, not the environment
     scraped = []
 
     def scrape_once(stop):  # a loop that ends: the worker stops with exit code 1 once it has scraped
         scraped.append(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5))
 
-    assert run_loops({"scrape": scrape_once}, heartbeat_every_s=0.05) == 1
+    assert run_loops({"scrape": scrape_once}, heartbeat_every_s=0.05, metrics_port=port, metrics_addr="127.0.0.1") == 1
     assert scraped[0].status_code == 200 and "crm_outbox_events_relayed_total" in scraped[0].text
     with pytest.raises(requests.ConnectionError):  # the listener is closed with the worker
         requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
@@ -130,7 +129,7 @@ def test_a_worker_given_a_metrics_port_serves_its_metrics_there_until_it_stops(m
 def test_without_a_metrics_port_a_worker_listens_on_nothing(monkeypatch, signal_handlers):
     from crm_platform.worker_runtime import run_loops
 
-    monkeypatch.delenv("METRICS_PORT", raising=False)
+    monkeypatch.setenv("METRICS_PORT", "9100")  # not the service's setting: ignored
     served = []
     monkeypatch.setattr("crm_platform.worker_runtime.serve_worker_metrics", served.append)
     assert run_loops({"ends": lambda stop: None}, heartbeat_every_s=0.05) == 1

@@ -49,6 +49,7 @@ def main() -> int:
          "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+        metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
     )
 
 

@@ -42,8 +42,8 @@ class IdempotencyRecords(abc.ABC):
         """Forget an in-flight record whose request is not to be replayed (its owner's only)."""
 
     @abc.abstractmethod
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
-        """Delete up to `limit` records expired at `now`; how many were deleted."""
+    def delete_expired(self, now: datetime) -> int:
+        """Delete every record expired at `now` in one statement (service_layer/expiry_sweep.py); how many."""
 
 
 class MongoIdempotencyRecords(IdempotencyRecords):
@@ -75,13 +75,8 @@ class MongoIdempotencyRecords(IdempotencyRecords):
     def release(self, record: Record) -> None:
         self._records.delete_one(_as_read(record))
 
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
-        expired = {"expires_at": {"$lte": now}}
-        ids = [document["_id"] for document in self._records.find(expired, {"_id": 1}).limit(limit)]
-        if not ids:
-            return 0
-        # expired still: a record taken over since it was read has a new expiry and stays
-        return self._records.delete_many({"_id": {"$in": ids}, **expired}).deleted_count
+    def delete_expired(self, now: datetime) -> int:
+        return self._records.delete_many({"expires_at": {"$lte": now}}).deleted_count
 
 
 def _as_read(record: Record) -> dict:

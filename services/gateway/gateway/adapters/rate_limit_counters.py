@@ -6,7 +6,7 @@ kept as one number would be simpler, but FerretDB 1.24 loses concurrent updates 
 or a compare-and-set from 8 threads kept 44 to 59 of 200 increments, measured): a burst sent in parallel
 would pass uncounted. Reads and inserts are by `_id` only (FerretDB serves `_id` equality from an index and
 scans for anything else). No TTL index either: a ticket carries `expires_at`, and the gateway worker
-deletes expired ones (`service_layer/rate_limiting.py`).
+deletes expired ones, one statement a sweep (`service_layer/expiry_sweep.py`).
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ class RateLimitCounters(abc.ABC):
         """Whether ticket `number` of a counter is taken."""
 
     @abc.abstractmethod
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
-        """Delete up to `limit` tickets expired at `now`; how many were deleted."""
+    def delete_expired(self, now: datetime) -> int:
+        """Delete every ticket expired at `now` in one statement (service_layer/expiry_sweep.py); how many."""
 
 
 def ticket_id(counter_id: str, number: int) -> str:
@@ -73,9 +73,5 @@ class MongoRateLimitCounters(RateLimitCounters):
         except PyMongoError as exc:
             raise CountersUnavailable(type(exc).__name__) from None
 
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
-        expired = {"expires_at": {"$lte": now}}
-        ids = [document["_id"] for document in self._tickets.find(expired, {"_id": 1}).limit(limit)]
-        if not ids:
-            return 0
-        return self._tickets.delete_many({"_id": {"$in": ids}}).deleted_count
+    def delete_expired(self, now: datetime) -> int:
+        return self._tickets.delete_many({"expires_at": {"$lte": now}}).deleted_count

@@ -12,12 +12,16 @@ refused request gets 429 with `Retry-After` no earlier than the end of every win
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 
 from crm_platform.errors import CrmError
 
 MINUTE_S = 60
+# An IPv6 client is given a /64 at least (RFC 6177 and common practice): it can pick a new address in it
+# for every request, so its failures are counted per /64.
+IPV6_CLIENT_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,20 @@ class Limits:
         return self.key_burst, self.key, self.account
 
 
+def address_bucket(address: str) -> str:
+    """What failures are counted under for a client address: an IPv4 address itself (an IPv4-mapped IPv6 one
+    too), an IPv6 address's /64; anything else as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(parsed), IPV6_CLIENT_PREFIX), strict=False))
+
+
 def policy_header(policies: tuple[Policy, ...]) -> str:
     return ", ".join(policy.field for policy in policies)
 
@@ -121,4 +139,5 @@ class TooManyFailedAuthentications(RateLimited):
     def __init__(self, usage: Usage) -> None:
         super().__init__((usage,))
         self.detail = (f"more than {usage.policy.quota} requests from this address failed to authenticate in the "
-                       f"last {usage.policy.window_s} s; no key is checked from it until Retry-After seconds")
+                       f"last {usage.policy.window_s} s; a request from it with a key that is not valid is refused "
+                       "so until Retry-After seconds")

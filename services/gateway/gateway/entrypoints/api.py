@@ -32,6 +32,8 @@ def create_app(settings: dict | None = None) -> Flask:
         log_level=container.settings["LOG_LEVEL"],
         required_checks={"mongodb": container.mongo.answers},
         reported_checks={f"upstream:{name}": container.upstream_answers(name) for name in container.upstreams},
+        # /metrics on the public listener only when asked for (the ingress should block it: docs/operations.md)
+        metrics_token=container.settings["METRICS_TOKEN"] if container.settings["GATEWAY_SERVES_METRICS"] else None,
     )
     app.extensions["container"] = container
     app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]

@@ -1,4 +1,5 @@
-"""Rate limits on every /v1 request: failed authentications per client address first, then the key and account.
+"""Rate limits on every /v1 request: the key and account of an authenticated one, the client address of one that
+failed to authenticate.
 
 The client address is the socket's peer, or, behind TRUSTED_PROXY_COUNT proxies, what the nearest of them
 says in X-Forwarded-For (werkzeug's ProxyFix, installed by the app factory): a client cannot choose it.
@@ -16,21 +17,20 @@ from gateway.entrypoints.auth import authenticate
 
 
 def admitted_caller(container: Container) -> Caller:
-    """The authenticated caller, counted; 429 when its address failed too often, or it is over a limit."""
+    """The authenticated caller, counted; 429 when it is over a limit, or when it failed to authenticate from an
+    address that failed too often (a valid key is never refused for its address: behind a proxy that is not
+    trusted, every client shares one)."""
     limiter = container.rate_limiter
-    address = request.remote_addr or "unknown"
     g.rate_limit_policies, g.rate_limits = (limiter.limits.auth_failures,), ()
-    throttled = limiter.address_throttled(address)
-    if throttled is not None:  # refused before any key is looked at: guessing stays slow
-        g.rate_limits = (throttled,)
-        raise TooManyFailedAuthentications(throttled)
     try:
         caller = authenticate(container.accounts)
     except Unauthorized:
-        failed = limiter.note_failure(address)
-        g.rate_limits = () if failed is None else (failed,)
+        failed = limiter.note_failure(request.remote_addr or "unknown")
+        g.rate_limits = (failed,)
+        if failed.exceeded:
+            raise TooManyFailedAuthentications(failed) from None
         raise
-    g.rate_limit_policies, g.rate_limits = limiter.limits.of_a_caller, ()
+    g.rate_limit_policies = limiter.limits.of_a_caller
     g.rate_limits = limiter.charge(caller.key_id, caller.account_id)
     if any(usage.exceeded for usage in g.rate_limits):
         raise RateLimited(g.rate_limits)

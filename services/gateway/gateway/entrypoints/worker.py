@@ -23,7 +23,8 @@ def main() -> int:
     loops = {"outbox-relay": container.outbox_relay().run,
              "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
              "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters)}
-    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"])
+    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+                     metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"])
 
 
 if __name__ == "__main__":

@@ -3,20 +3,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from crm_platform.liveness import still_working
-from crm_platform.worker_runtime import Loop, every
+from crm_platform.worker_runtime import Loop
 
 from gateway.adapters.idempotency_records import IdempotencyRecords
 from gateway.domain.idempotency import IdempotencyKeyInFlight, Record, Step
 from gateway.domain.replay import KeptResponse
+from gateway.service_layer import expiry_sweep
 
 log = logging.getLogger(__name__)
 # Each try loses only to another request that changed the record meanwhile; past this many, call it in flight.
 CLAIM_TRIES = 5
 SWEEP_EVERY_S = 3600.0
-SWEEP_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -60,19 +59,6 @@ def finish(records: IdempotencyRecords, claimed: Claimed, kept: KeptResponse | N
                     extra={"account_id": claimed.record.account_id})
 
 
-def delete_expired(records: IdempotencyRecords, now: datetime, batch: int = SWEEP_BATCH) -> int:
-    """Delete every record expired at `now`, a batch at a time, saying it is still working after each (a day's
-    records of a busy gateway may outlast the worker's stuck-loop bound, see crm_platform.liveness)."""
-    deleted = 0
-    while True:
-        count = records.delete_expired(now, limit=batch)
-        deleted += count
-        still_working()
-        if count < batch:
-            return deleted
-
-
 def sweep_loop(records: IdempotencyRecords, every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: delete expired records at start, then every `every_s`, until stopped."""
-    return every(every_s, lambda: delete_expired(records, datetime.now(timezone.utc)),
-                 "deleting expired idempotency records")
+    return expiry_sweep.sweep_loop(records, every_s, "idempotency records")

@@ -1,15 +1,19 @@
-"""Counting requests against the rate-limit policies, failing open when the counters cannot be reached.
+"""Counting requests against the rate-limit policies, on this process's own count when the counters fail.
 
 The n-th request a policy admits in a window takes ticket n of the window's counter
 (adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
 Each process remembers the highest ticket it saw taken in each counter's current window, so it
 starts from there, and a full window is refused with no database call at all. When other replicas
-took tickets meanwhile, the first free one is found by reads (steps growing 1, 2, 4... then halving
-back), so a process far behind catches up in a few reads rather than one insert per ticket taken.
+took tickets meanwhile, the process first guesses how many from the pace they took them at so far
+(one read confirms the guess when traffic is steady), else finds the first free ticket by reads
+(steps growing 1, 2, 4... then halving back), so a process far behind catches up in a few reads
+rather than one insert per ticket taken. The per-second burst is counted by each process alone
+(`charge`).
 
-Counting is the gateway's protection, not its purpose: when the counters fail, the request goes
-on uncounted (logged once, then not tried again for `FAIL_OPEN_PAUSE_S`, so an outage adds no
-delay to every request).
+When the counters fail (unreachable, slower than their timeout), the process counts on by itself
+from the highest ticket it knew, and does not try the counters again for `FAIL_OPEN_PAUSE_S` (logged
+once, so an outage adds no delay to every request): each replica then admits up to the quota on its
+own, a looser limit than the shared one but a limit all the same.
 """
 from __future__ import annotations
 
@@ -18,23 +22,26 @@ import hmac
 import logging
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Callable
 
-from crm_platform.liveness import still_working
-from crm_platform.worker_runtime import Loop, every
+from crm_platform.worker_runtime import Loop
 
 from gateway.adapters.rate_limit_counters import CountersUnavailable, RateLimitCounters
-from gateway.domain.rate_limits import Limits, Policy, Usage
+from gateway.domain.rate_limits import Limits, Policy, Usage, address_bucket
+from gateway.service_layer import expiry_sweep
 
 log = logging.getLogger(__name__)
 FAIL_OPEN_PAUSE_S = 5.0
 # A ticket is kept a minute past its window: a replica whose clock lags may still count in it.
 KEPT_AFTER_WINDOW_S = 60
-# Above this many counters remembered, a process forgets them all (addresses are as many as clients).
+# Counters a process remembers (addresses are as many as clients): past that, the least recently counted
+# is forgotten, which costs at most a read or an insert more the next time it is counted.
 REMEMBERED_COUNTERS = 10_000
 SWEEP_EVERY_S = 60.0
-SWEEP_BATCH = 1000
+# The shortest time a pace is measured over (clocks tick in steps; two requests may read the same time).
+PACE_MIN_S = 0.001
 
 
 class RateLimiter:
@@ -44,58 +51,88 @@ class RateLimiter:
         self._counters = counters
         self._address_secret = address_secret
         self._clock = clock
-        self._seen: dict[tuple[str, str], tuple[int, int]] = {}  # (subject, policy) -> (window, highest ticket)
+        # (subject, policy) -> (window, highest ticket seen taken, when, tickets the others take a second),
+        # least recently counted first
+        self._seen: OrderedDict[tuple[str, str], tuple[int, int, float, float]] = OrderedDict()
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
     def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:
         """Count a request of an authenticated key against its policies, in order, until one refuses it (one
-        key's excess must not use up its account's quota for the others); empty if it went uncounted.
-        A window this process knows is full refuses the request before any ticket is taken."""
-        counted = ((f"key:{key_id}", self.limits.key_burst), (f"key:{key_id}", self.limits.key),
-                   (f"account:{account_id}", self.limits.account))
+        key's excess must not use up its account's quota for the others).
+        A window this process knows is full refuses the request before any ticket is taken. The burst is
+        counted by each process alone: a second's counter is new every second, so sharing it cost the most
+        statements (processes behind one another search it afresh), for the policy least worth sharing
+        (the minute's quota, shared, is what bounds a key)."""
+        key, account = f"key:{key_id}", f"account:{account_id}"
+        counted = ((key, self.limits.key_burst), (key, self.limits.key), (account, self.limits.account))
         now = self._clock()
         for subject, policy in counted:
             if self._highest_seen(subject, policy, now) >= policy.quota:
                 return (policy.usage(policy.quota + 1, now),)
-        usages: list[Usage] = []
-        for subject, policy in counted:
-            usage = self._guarded(lambda: self._admit(subject, policy))
-            if usage is None:
-                return ()
-            usages.append(usage)
-            if usage.exceeded:
+        usages = [self._count_alone(key, self.limits.key_burst, now)]
+        for subject, policy in counted[1:]:
+            if usages[-1].exceeded:
                 break
+            usages.append(self._count(subject, policy, now))
         return tuple(usages)
 
-    def address_throttled(self, address: str) -> Usage | None:
-        """The address's usage if it failed to authenticate as often as allowed in this window, else None."""
-        policy, subject = self.limits.auth_failures, self._address(address)
-        now = self._clock()
-        if self._highest_seen(subject, policy, now) < policy.quota:
-            full = self._guarded(lambda: self._counters.taken(self._counter(subject, policy, now), policy.quota))
-            if not full:
-                return None
-            self._remember(subject, policy, now, policy.quota)
-        return policy.usage(policy.quota + 1, now)
+    def note_failure(self, address: str) -> Usage:
+        """Count a failed authentication from the address, exceeded once it failed more often than allowed.
+        Only failures are counted: a valid key is never refused for its address."""
+        return self._count(self._address(address), self.limits.auth_failures, self._clock())
 
-    def note_failure(self, address: str) -> Usage | None:
-        """Count a failed authentication from the address (None if it went uncounted)."""
-        return self._guarded(lambda: self._admit(self._address(address), self.limits.auth_failures))
+    def _count(self, subject: str, policy: Policy, now: float) -> Usage:
+        if now >= self._paused_until:
+            try:
+                return self._admit(subject, policy, now)
+            except CountersUnavailable as exc:
+                self._pause(exc)
+        return self._count_alone(subject, policy, now)
 
-    def _admit(self, subject: str, policy: Policy) -> Usage:
-        now = self._clock()
+    def _admit(self, subject: str, policy: Policy, now: float) -> Usage:
         counter = self._counter(subject, policy, now)
         expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
                                             timezone.utc)
-        number = self._highest_seen(subject, policy, now) + 1
+        highest, since, pace = self._known(subject, policy, now)
+        number = self._first_free_guessed(counter, highest, policy.quota, round(pace * (now - since)))
+        self._remember(subject, policy, now, number - 1)
         while number <= policy.quota:
             if self._counters.take(counter, number, expires_at):
-                self._remember(subject, policy, now, number)
+                seen_pace = (number - highest - 1) / max(now - since, PACE_MIN_S)
+                self._remember(subject, policy, now, number, pace=(pace + seen_pace) / 2)
                 return policy.usage(number, now)
             number = self._first_free(counter, number, policy.quota)  # others took it: look further
             self._remember(subject, policy, now, number - 1)
         return policy.usage(policy.quota + 1, now)
+
+    def _count_alone(self, subject: str, policy: Policy, now: float) -> Usage:
+        """Count in this process only, on from the highest ticket it knew taken (the burst; any policy while the
+        counters fail)."""
+        with self._lock:
+            number = self._highest_seen(subject, policy, now) + 1
+            if number <= policy.quota:
+                self._remember(subject, policy, now, number)
+        return policy.usage(min(number, policy.quota + 1), now)
+
+    def _pause(self, exc: CountersUnavailable) -> None:
+        with self._lock:
+            first = self._clock() >= self._paused_until
+            self._paused_until = self._clock() + FAIL_OPEN_PAUSE_S
+        if first:
+            log.warning("rate-limit counters unavailable: each gateway process counts on its own", extra={
+                "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
+
+    def _first_free_guessed(self, counter: str, taken: int, quota: int, lag: int) -> int:
+        """Where to try first after ticket `taken`: if the others took `lag` tickets since (at the pace they
+        took them before), ticket `taken + lag` is taken and the next one free, which one read confirms
+        (taken tickets are always 1 to some n: one is taken only after the one before it)."""
+        if lag <= 0:  # none expected, or a clock that went back
+            return taken + 1
+        guess = min(taken + lag, quota)
+        if self._counters.taken(counter, guess):
+            return guess + 1
+        return self._halved(counter, taken, guess)
 
     def _first_free(self, counter: str, taken: int, quota: int) -> int:
         """The first ticket after `taken` that is free (quota + 1 if none), in a few reads: steps growing
@@ -106,6 +143,10 @@ class RateLimiter:
                 free = taken + step
                 break
             taken, step = taken + step, step * 2
+        return self._halved(counter, taken, free)
+
+    def _halved(self, counter: str, taken: int, free: int) -> int:
+        """The first free ticket after `taken` and up to `free` (free), by halving."""
         while free - taken > 1:
             middle = (taken + free) // 2
             if self._counters.taken(counter, middle):
@@ -118,46 +159,30 @@ class RateLimiter:
         return f"{subject}:{policy.name}:{policy.window(now)}"
 
     def _highest_seen(self, subject: str, policy: Policy, now: float) -> int:
-        window, highest = self._seen.get((subject, policy.name), (None, 0))
-        return highest if window == policy.window(now) else 0
+        return self._known(subject, policy, now)[0]
 
-    def _remember(self, subject: str, policy: Policy, now: float, number: int) -> None:
-        if len(self._seen) > REMEMBERED_COUNTERS:
-            self._seen.clear()
-        if number > self._highest_seen(subject, policy, now):
-            self._seen[(subject, policy.name)] = (policy.window(now), number)
+    def _known(self, subject: str, policy: Policy, now: float) -> tuple[int, float, float]:
+        """The highest ticket seen taken in the window of `now`, since when, and the others' pace."""
+        window, highest, at, pace = self._seen.get((subject, policy.name), (None, 0, 0.0, 0.0))
+        if window == policy.window(now):
+            return highest, at, pace
+        return 0, policy.window(now) * policy.window_s, pace
 
-    def _guarded(self, step):
-        if self._clock() < self._paused_until:
-            return None
-        try:
-            return step()
-        except CountersUnavailable as exc:
-            with self._lock:
-                first = self._clock() >= self._paused_until
-                self._paused_until = self._clock() + FAIL_OPEN_PAUSE_S
-            if first:
-                log.warning("rate-limit counters unavailable: requests go on uncounted", extra={
-                    "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
-            return None
+    def _remember(self, subject: str, policy: Policy, now: float, number: int, pace: float | None = None) -> None:
+        highest, _, known_pace = self._known(subject, policy, now)
+        if number > highest:
+            self._seen[(subject, policy.name)] = (policy.window(now), number, now,
+                                                  known_pace if pace is None else pace)
+            self._seen.move_to_end((subject, policy.name))
+            while len(self._seen) > REMEMBERED_COUNTERS:
+                self._seen.popitem(last=False)
 
     def _address(self, address: str) -> str:
         # an address is personal data: counted under a keyed hash, never stored as it is
-        return "address:" + hmac.new(self._address_secret, address.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def delete_expired(counters: RateLimitCounters, now: datetime, batch: int = SWEEP_BATCH) -> int:
-    """Delete every counter expired at `now`, a batch at a time."""
-    deleted = 0
-    while True:
-        count = counters.delete_expired(now, limit=batch)
-        deleted += count
-        still_working()
-        if count < batch:
-            return deleted
+        bucket = address_bucket(address)
+        return "address:" + hmac.new(self._address_secret, bucket.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def sweep_loop(counters: RateLimitCounters, every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: delete expired counters at start, then every `every_s`, until stopped."""
-    return every(every_s, lambda: delete_expired(counters, datetime.now(timezone.utc)),
-                 "deleting expired rate-limit counters")
+    return expiry_sweep.sweep_loop(counters, every_s, "rate-limit counters")

@@ -42,9 +42,9 @@ class InMemoryIdempotencyRecords(IdempotencyRecords):
             if self._unchanged(record):
                 del self.records[record.id]
 
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
+    def delete_expired(self, now: datetime) -> int:
         with self._lock:
-            expired = [record_id for record_id, record in self.records.items() if record.expired(now)][:limit]
+            expired = [record_id for record_id, record in self.records.items() if record.expired(now)]
             for record_id in expired:
                 del self.records[record_id]
             return len(expired)
@@ -76,10 +76,10 @@ class InMemoryRateLimitCounters(RateLimitCounters):
             self._answer()
             return ticket_id(counter_id, number) in self.tickets
 
-    def delete_expired(self, now: datetime, limit: int = 1000) -> int:
+    def delete_expired(self, now: datetime) -> int:
         with self._lock:
             self._answer()
-            expired = [ticket for ticket, expiry in self.tickets.items() if expiry <= now][:limit]
+            expired = [ticket for ticket, expiry in self.tickets.items() if expiry <= now]
             for ticket in expired:
                 del self.tickets[ticket]
             return len(expired)

@@ -74,13 +74,6 @@ class IdempotencyRecordsContract:
         assert records.get("r-old") is None and records.get("r-new") == recent
         assert records.delete_expired(NOW) == 0
 
-    def test_expired_records_are_deleted_at_most_limit_at_a_time(self, records):
-        for n in range(3):
-            records.add(record(f"r-{n}", NOW - RETENTION))
-        assert records.delete_expired(NOW, limit=2) == 2
-        assert records.delete_expired(NOW, limit=2) == 1
-        assert records.delete_expired(NOW, limit=2) == 0
-
     def test_of_simultaneous_first_requests_exactly_one_stores_its_record(self, records):
         attempts = [record() for _ in range(8)]
         won: list[bool] = []

@@ -30,12 +30,11 @@ class RateLimitCountersContract:
             thread.join()
         assert sorted(won) == [False] * 7 + [True]
 
-    def test_expired_tickets_and_only_those_are_deleted_at_most_limit_at_a_time(self, counters):
+    def test_expired_tickets_and_only_those_are_deleted(self, counters):
         for n in range(1, 4):
             counters.take("key:k1:key:100", n, NOW - timedelta(seconds=1))
         counters.take("key:k1:key:101", 1, NOW + timedelta(seconds=1))
-        assert counters.delete_expired(NOW, limit=2) == 2
-        assert counters.delete_expired(NOW, limit=2) == 1
-        assert counters.delete_expired(NOW, limit=2) == 0
+        assert counters.delete_expired(NOW) == 3
+        assert counters.delete_expired(NOW) == 0
         assert not any(counters.taken("key:k1:key:100", n) for n in range(1, 4))
         assert counters.taken("key:k1:key:101", 1)

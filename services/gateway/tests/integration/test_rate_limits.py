@@ -1,5 +1,6 @@
 """Rate limits through the gateway on the real MongoDB server, with a scripted upstream service."""
 import json
+import threading
 import time
 
 import pytest
@@ -8,7 +9,8 @@ from crm_platform.mongo import MongoConnection
 from crm_platform.testing.outages import MongoOutage
 
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
-from gateway.service_layer.rate_limiting import delete_expired
+from gateway.domain.rate_limits import Limits
+from gateway.service_layer.rate_limiting import RateLimiter
 
 from gateway.testing.rate_limit_counters_contract import RateLimitCountersContract
 from gateway.testing.rate_limit_windows import with_a_minute_ahead
@@ -24,6 +26,28 @@ class TestMongoRateLimitCounters(RateLimitCountersContract):
         counters.ensure_indexes()
         yield counters
         mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+def test_two_limiters_on_eight_threads_admit_exactly_the_quota(infra, unique_suffix, mongo_client, cleanup):
+    counters = MongoRateLimitCounters(MongoConnection(infra.mongo_uri, "test"), f"test_{unique_suffix}_gateway")
+    limits = Limits.per_second_and_minute(30, 30, 30, 10)
+    limiters = [RateLimiter(counters, limits, b"s" * 32) for _ in range(2)]  # two gateway processes
+    answers: list[tuple] = []
+    start = threading.Barrier(8)
+
+    def send(limiter):
+        start.wait()
+        for _ in range(10):
+            answers.append(limiter.charge("k1", "a1"))
+
+    threads = [threading.Thread(target=send, args=(limiters[n % 2],)) for n in range(8)]
+    with_a_minute_ahead(20)
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 80 and all(answers)  # every request counted, none let through uncounted
+    assert sum(not any(usage.exceeded for usage in usages) for usages in answers) == 30
 
 
 @pytest.fixture
@@ -77,22 +101,25 @@ def test_two_gateway_replicas_share_the_counters(infra, unique_suffix, mongo_cli
     assert second.get("/v1/contacts", headers=auth).status_code == 429
 
 
-def test_an_address_that_failed_to_authenticate_too_often_is_refused_before_any_key_is_checked(
+def test_an_address_that_failed_to_authenticate_too_often_gets_429_for_its_failures_but_a_valid_key_goes_on(
         infra, unique_suffix, mongo_client, cleanup, upstream):
     client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=3)
-    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    shared = {"REMOTE_ADDR": "203.0.113.9"}  # an ingress every client comes through, or a NAT
     with_a_minute_ahead()
     wrong = {"Authorization": "Bearer crm_000000000000_" + "x" * 43}
-    failures = [client.get("/v1/contacts", headers=wrong, environ_base=guesser) for _ in range(3)]
-    assert [answer.status_code for answer in failures] == [401] * 3
-    assert [answer.headers["RateLimit"] for answer in failures][-1].startswith('"auth-failures";r=0;t=')
+    failures = [client.get("/v1/contacts", headers=wrong, environ_base=shared) for _ in range(4)]
+    assert [answer.status_code for answer in failures] == [401] * 3 + [429]
+    assert failures[2].headers["RateLimit"].startswith('"auth-failures";r=0;t=')
     assert failures[0].headers["RateLimit-Policy"] == '"auth-failures";q=3;w=60'
-    throttled = client.get("/v1/contacts", headers=auth, environ_base=guesser)  # even the right key, from there
-    assert throttled.status_code == 429 and throttled.get_json()["type"] == "/problems/too-many-failed-authentications"
+    throttled = failures[3]
+    assert throttled.get_json()["type"] == "/problems/too-many-failed-authentications"
     assert 1 <= int(throttled.headers["Retry-After"]) <= 60
-    assert client.get("/v1/contacts", headers=auth, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 200
+    # ten bad keys from an address must not lock out the valid ones that share it
+    admitted = client.get("/v1/contacts", headers=auth, environ_base=shared)
+    assert admitted.status_code == 200 and admitted.headers["RateLimit-Policy"].startswith('"key-burst"')
+    assert client.get("/v1/contacts", headers=wrong, environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 401
     # X-Forwarded-For is the client's say when no trusted proxy is configured: it changes nothing
-    spoofed = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.77"}, environ_base=guesser)
+    spoofed = client.get("/v1/contacts", headers={**wrong, "X-Forwarded-For": "198.51.100.77"}, environ_base=shared)
     assert spoofed.status_code == 429
 
 
@@ -105,17 +132,31 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_one_it_forwards(infra,
     for _ in range(2):
         client.get("/v1/contacts", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base=proxy)
     # a client cannot escape by adding its own X-Forwarded-For entry: the proxy's (the last) is the one read
-    refused = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "1.2.3.4, 203.0.113.9"},
-                         environ_base=proxy)
+    refused = client.get("/v1/contacts", headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.9"}, environ_base=proxy)
     assert refused.status_code == 429
-    other = client.get("/v1/contacts", headers={**auth, "X-Forwarded-For": "198.51.100.4"}, environ_base=proxy)
-    assert other.status_code == 200
+    other = client.get("/v1/contacts", headers={"X-Forwarded-For": "198.51.100.4"}, environ_base=proxy)
+    assert other.status_code == 401
 
 
-def test_when_the_counters_are_unreachable_requests_go_on_uncounted_and_it_is_logged(
+def test_an_authenticated_request_costs_one_insert_per_policy_and_no_read(infra, unique_suffix, mongo_client, cleanup,
+                                                                          upstream, monkeypatch):
+    client, auth, _ = gateway(infra, unique_suffix, mongo_client, upstream)
+    statements = []
+    for name in ("take", "taken"):
+        original = getattr(MongoRateLimitCounters, name)
+        monkeypatch.setattr(MongoRateLimitCounters, name,
+                            lambda self, *args, _name=name, _original=original: statements.append(_name)
+                            or _original(self, *args))
+    with_a_minute_ahead()
+    assert client.get("/v1/contacts", headers=auth).status_code == 200
+    assert statements == ["take"] * 2  # the key's minute and the account's; the burst per process, no address
+
+
+def test_when_the_counters_are_unreachable_each_process_counts_alone_and_it_is_logged_once(
         infra, unique_suffix, mongo_client, cleanup, upstream, capfd):
     client, auth, container = gateway(infra, unique_suffix, mongo_client, upstream, RATE_LIMIT_KEY_PER_SECOND=2,
                                       RATE_LIMIT_KEY_PER_MINUTE=2, RATE_LIMIT_AUTH_FAILURES_PER_MINUTE=1)
+    key_id = auth["Authorization"].split("_")[1]
     with MongoOutage(infra.mongo_uri) as outage:
         # the counters' own client goes through the relay (set before the first request builds the limiter)
         container.rate_limit_mongo = MongoConnection(outage.uri(), "gateway-rate-limits", 300, 300, 300)
@@ -124,17 +165,18 @@ def test_when_the_counters_are_unreachable_requests_go_on_uncounted_and_it_is_lo
         outage.cut()
         started = time.monotonic()
         capfd.readouterr()
-        answers = [client.get("/v1/contacts", headers=auth) for _ in range(5)]
-        wrong = [client.get("/v1/contacts", headers={"Authorization": "Bearer nope"}) for _ in range(3)]
+        answers = [client.get("/v1/contacts", headers=auth) for _ in range(3)]
+        wrong = [client.get("/v1/contacts", headers={"Authorization": "Bearer nope"}) for _ in range(2)]
         elapsed = time.monotonic() - started
-    assert [answer.status_code for answer in answers] == [200] * 5  # over the limit of 2, let through
-    assert [answer.status_code for answer in wrong] == [401] * 3  # never a 429 nor a 503 for failures uncounted
-    assert all("RateLimit" not in answer.headers and "RateLimit-Policy" in answer.headers for answer in answers)
+    assert [answer.status_code for answer in answers] == [200, 429, 429]  # 1 counted before, 1 more alone
+    assert '"key";r=0;' in answers[0].headers["RateLimit"] and answers[1].get_json()["type"] == "/problems/rate-limited"
+    assert [answer.status_code for answer in wrong] == [401, 429]  # never a 503 for counters out of reach
     assert elapsed < 3  # one wait for the counters (0.3 s), not one per request
     logged = capfd.readouterr().err
     warnings = [json.loads(line) for line in logged.splitlines() if "rate-limit counters unavailable" in line]
     assert len(warnings) == 1 and warnings[0]["level"] == "WARNING"
-    assert auth["Authorization"][7:] not in logged and "127.0.0.1" not in json.dumps(warnings)
+    assert auth["Authorization"][7:] not in logged
+    assert key_id not in json.dumps(warnings) and "address:" not in json.dumps(warnings)
 
 
 def test_the_sweep_deletes_the_counters_of_windows_long_gone(infra, unique_suffix, mongo_client, cleanup, upstream):
@@ -142,9 +184,9 @@ def test_the_sweep_deletes_the_counters_of_windows_long_gone(infra, unique_suffi
     client.get("/v1/contacts", headers=auth)
     client.get("/v1/contacts", headers={"Authorization": "Bearer nope"})
     tickets = container.db[MongoRateLimitCounters.COLLECTION]
-    assert tickets.count_documents({}) == 4  # the key's burst and minute, the account's, the failing address's
-    assert delete_expired(container.rate_limit_counters, _now_plus(0)) == 0
-    assert delete_expired(container.rate_limit_counters, _now_plus(121)) == 4
+    assert tickets.count_documents({}) == 3  # the key's minute, the account's, the failing address's
+    assert container.rate_limit_counters.delete_expired(_now_plus(0)) == 0
+    assert container.rate_limit_counters.delete_expired(_now_plus(121)) == 3
     assert tickets.count_documents({}) == 0
 
 

@@ -3,14 +3,12 @@ from datetime import timedelta
 
 import pytest
 
-from crm_platform.liveness import reporting_to
-
 from gateway.domain.idempotency import IdempotencyKeyInFlight, IdempotencyKeyReused, State
 from gateway.domain.replay import KeptResponse, Replay
-from gateway.service_layer.idempotency import Claimed, claim_or_replay, delete_expired, finish
+from gateway.service_layer.idempotency import Claimed, claim_or_replay, finish
 
 from gateway.testing.fakes import InMemoryIdempotencyRecords
-from gateway.testing.idempotency_records_contract import NOW, IdempotencyRecordsContract, record
+from gateway.testing.idempotency_records_contract import NOW, IdempotencyRecordsContract
 
 STALE_AFTER = timedelta(seconds=17)
 CREATED = KeptResponse(201, Replay.READ_BACK, {"Location": "/v1/contacts/c-1"})
@@ -94,15 +92,3 @@ def test_a_record_that_keeps_changing_under_a_request_ends_as_in_flight(records)
 
     with pytest.raises(IdempotencyKeyInFlight):
         claim(Flapping())
-
-
-def test_the_sweep_deletes_expired_records_a_batch_at_a_time_and_reports_progress_after_each(records):
-    """A busy gateway's day of records may outlast the worker's stuck-loop bound: the sweep must say it works."""
-    for n in range(7):
-        records.add(record(f"r-{n}", NOW - timedelta(hours=25)))
-    records.add(record("r-new", NOW))
-    left = []  # how many records were left each time the sweep said it was working
-    with reporting_to(lambda: left.append(len(records.records))):
-        assert delete_expired(records, NOW, batch=3) == 7
-    assert left == [5, 2, 1]
-    assert list(records.records) == ["r-new"]

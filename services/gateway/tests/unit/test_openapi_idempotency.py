@@ -58,4 +58,3 @@ def test_the_409_and_422_it_can_cause_are_declared_and_replays_are_marked():
     assert create["201"]["headers"]["Location"] == {"schema": {}}
     assert spec["components"]["headers"]["IdempotentReplayed"]["schema"] == {"type": "string", "enum": ["true"]}
     assert "headers" not in spec["paths"]["/v1/contacts"]["get"]["responses"]["200"]
-

@@ -1,10 +1,12 @@
 """Rate-limit policies, windows and headers, and the limiter counting on the in-memory counters."""
 import logging
+import random
 
 import pytest
 
 from gateway.domain.rate_limits import (Limits, Policy, RateLimited, TooManyFailedAuthentications, Usage,
                                         limit_header, policy_header)
+from gateway.service_layer import rate_limiting
 from gateway.service_layer.rate_limiting import FAIL_OPEN_PAUSE_S, RateLimiter
 
 from gateway.testing.fakes import InMemoryRateLimitCounters
@@ -117,6 +119,14 @@ def test_a_request_refused_for_its_key_does_not_use_its_accounts_quota(limiter, 
     assert len([ticket for ticket in counters.tickets if ticket.startswith("account:")]) == 3
 
 
+def test_the_burst_is_counted_by_each_process_alone_and_the_minutes_are_shared(counters, clock):
+    replicas = [RateLimiter(counters, LIMITS, b"s" * 32, clock) for _ in range(2)]
+    assert [exceeded(replicas[0].charge("k1", "a1")) for _ in range(4)] == [[], [], [], ["key-burst"]]
+    assert counters.calls == 3 * 2  # the key's minute and the account's, per admitted request; none for the burst
+    assert not any(":key-burst:" in ticket for ticket in counters.tickets)
+    assert [exceeded(replicas[1].charge("k1", "a1")) for _ in range(3)] == [[], [], ["key"]]  # 5 a minute
+
+
 def test_a_full_window_is_refused_without_asking_the_database_again(limiter, counters):
     for _ in range(4):
         limiter.charge("k1", "a1")
@@ -144,6 +154,31 @@ def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them
     assert admitted == 5
 
 
+def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(counters, clock):
+    many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
+    for processes in (2, 4, 8):
+        clock.now = MINUTE_START
+        replicas = [RateLimiter(counters, many, b"s" * 32, clock) for _ in range(processes)]
+        for n in range(6 * processes):  # each learns the pace the others take tickets at
+            clock.now += 0.05
+            replicas[n % processes].charge(f"k{processes}", f"a{processes}")
+        calls = counters.calls
+        for n in range(10 * processes):
+            clock.now += 0.05
+            replicas[n % processes].charge(f"k{processes}", f"a{processes}")
+        assert counters.calls - calls == 10 * processes * 4  # per request: a read and an insert, key and account
+
+
+def test_replicas_picked_at_random_find_their_next_ticket_in_few_statements(counters, clock):
+    pick = random.Random(20261202)
+    replicas = [RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 1000, 10), b"s" * 32, clock)
+                for _ in range(4)]
+    for _ in range(400):
+        clock.now += 0.1
+        pick.choice(replicas).charge("k1", "a1")
+    assert counters.calls / 400 < 7.5  # 2 at best (one process); 8.9 without a guess, 9.0 guessing the last gap
+
+
 def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     busy, late = RateLimiter(counters, many, b"s", clock), RateLimiter(counters, many, b"s", clock)
@@ -156,28 +191,59 @@ def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_th
     assert admitted == 100
 
 
-def test_an_address_is_throttled_once_it_failed_as_often_as_allowed_and_is_stored_under_a_keyed_hash(
+def test_an_address_is_refused_once_it_failed_more_often_than_allowed_and_is_stored_under_a_keyed_hash(
         limiter, counters, clock):
-    assert limiter.address_throttled("203.0.113.9") is None
-    assert limiter.note_failure("203.0.113.9").remaining == 1
-    assert limiter.address_throttled("203.0.113.9") is None
-    assert limiter.note_failure("203.0.113.9").remaining == 0
-    throttled = limiter.address_throttled("203.0.113.9")
-    assert throttled.exceeded and throttled.remaining == 0
-    assert RateLimiter(counters, LIMITS, b"s" * 32, clock).address_throttled("203.0.113.9") is not None  # a replica
-    assert limiter.address_throttled("198.51.100.4") is None
+    assert [limiter.note_failure("203.0.113.9").remaining for _ in range(2)] == [1, 0]
+    calls = counters.calls
+    refused = limiter.note_failure("203.0.113.9")
+    assert refused.exceeded and refused.remaining == 0 and counters.calls == calls  # remembered: no database call
+    assert RateLimiter(counters, LIMITS, b"s" * 32, clock).note_failure("203.0.113.9").exceeded  # a replica
+    assert not limiter.note_failure("198.51.100.4").exceeded
     assert not any("203.0.113.9" in ticket for ticket in counters.tickets)
 
 
-def test_when_the_counters_fail_requests_go_on_uncounted_logged_once_and_not_retried_for_a_pause(
+def test_when_the_counters_fail_the_process_counts_alone_from_what_it_knew_logged_once_until_a_pause_ends(
         limiter, clock, counters, caplog):
+    limiter.charge("k1", "a1")
+    calls = counters.calls
     counters.unavailable = True
     with caplog.at_level(logging.WARNING):
-        assert limiter.charge("k1", "a1") == ()
-        assert limiter.address_throttled("203.0.113.9") is None and limiter.note_failure("203.0.113.9") is None
-    assert counters.calls == 1  # the others did not wait for the database again
+        during = [limiter.charge("k1", "a1") for _ in range(3)]
+        failures = [limiter.note_failure("203.0.113.9") for _ in range(3)]
+    assert [exceeded(usages) for usages in during] == [[], [], ["key-burst"]]  # 1 counted before, quota 3
+    assert [usage.used for usage in during[1]] == [3, 3, 3]
+    assert [usage.remaining for usage in failures] == [1, 0, 0] and failures[2].exceeded
+    assert counters.calls == calls + 1  # the others did not wait for the database again
     warnings = [r for r in caplog.records if "rate-limit counters unavailable" in r.getMessage()]
-    assert len(warnings) == 1 and "203.0.113.9" not in caplog.text and "k1" not in caplog.text
+    assert len(warnings) == 1
+    told = caplog.text + repr([r.__dict__ for r in warnings])
+    assert "k1" not in told and "a1" not in told and "address:" not in told and "203.0.113.9" not in told
     counters.unavailable = False
-    clock.now += FAIL_OPEN_PAUSE_S
-    assert exceeded(limiter.charge("k1", "a1")) == [] and limiter.charge("k1", "a1")[0].used == 2
+    clock.now += FAIL_OPEN_PAUSE_S  # a new second, the same minute: the counters again, on from 3
+    assert [usage.used for usage in limiter.charge("k1", "a1")] == [1, 4, 4]
+    assert counters.calls > calls + 1
+
+
+def test_an_ipv6_client_is_counted_by_its_64_an_ipv4_one_by_its_address(limiter):
+    assert limiter.note_failure("2001:db8:1:2::1").remaining == 1
+    assert limiter.note_failure("2001:db8:1:2:ffff:ffff:ffff:fffe").remaining == 0  # another address, one /64
+    assert limiter.note_failure("2001:db8:1:3::1").remaining == 1
+    assert limiter.note_failure("::ffff:203.0.113.9").remaining == 1
+    assert limiter.note_failure("203.0.113.9").remaining == 0  # the same client, written as IPv4
+    assert limiter.note_failure("203.0.113.10").remaining == 1
+
+
+def test_past_the_counters_a_process_remembers_it_forgets_the_least_recently_counted_only(
+        limiter, counters, monkeypatch):
+    monkeypatch.setattr(rate_limiting, "REMEMBERED_COUNTERS", 3)
+    for address in ("198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"):
+        limiter.note_failure(address)
+    for address in ("198.51.100.3", "198.51.100.4"):
+        calls = counters.calls
+        assert limiter.note_failure(address).remaining == 0
+        assert counters.calls == calls + 1  # remembered: ticket 2 at once, no read
+    calls = counters.calls
+    assert limiter.note_failure("198.51.100.1").remaining == 0
+    assert counters.calls == calls + 3  # forgotten: ticket 1 taken already, a read, then ticket 2
+
+

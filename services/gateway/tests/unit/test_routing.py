@@ -1,4 +1,4 @@
-"""Routes and upstream URLs come from the service registry; /v1/jobs asks each job-serving service in turn."""
+"""Settings, routes and upstream URLs (from the service registry); /v1/jobs asks each job-serving service in turn."""
 import pytest
 
 from crm_platform import registry
@@ -81,3 +81,20 @@ def test_a_service_that_may_have_run_the_request_is_named_before_one_that_was_no
     with pytest.raises(DependencyUnavailable) as raised:
         _first_that_knows(("contacts", "billing"), send)
     assert raised.value is timed_out
+
+
+@pytest.mark.parametrize("given, named", [
+    ({"RATE_LIMIT_KEY_PER_SECOND": "700"}, "RATE_LIMIT_KEY_PER_SECOND: must be at most RATE_LIMIT_KEY_PER_MINUTE"),
+    ({"RATE_LIMIT_KEY_PER_MINUTE": "1300"}, "RATE_LIMIT_KEY_PER_MINUTE: must be at most RATE_LIMIT_ACCOUNT_PER_MINUTE"),
+    ({"RATE_LIMIT_KEY_PER_SECOND": "many"}, "RATE_LIMIT_KEY_PER_SECOND: Not a valid integer"),
+])
+def test_rate_limits_that_cannot_nest_are_named_at_start_up_against_the_defaults_too(given, named):
+    urls = {s.url_variable: f"http://{s.name}-api:{s.port}/" for s in registry.load().upstreams}
+    with pytest.raises(ConfigurationError, match=named):
+        config.load({**BASE, **urls, **given})
+
+
+def test_a_partial_validation_of_rate_limits_checks_them_against_the_defaults():
+    schema = config.GatewaySettings()
+    assert schema.validate({"RATE_LIMIT_KEY_PER_SECOND": "20"}, partial=True) == {}
+    assert "RATE_LIMIT_KEY_PER_SECOND" in schema.validate({"RATE_LIMIT_KEY_PER_SECOND": "700"}, partial=True)
