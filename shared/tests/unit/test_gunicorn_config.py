@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from crm_platform import registry
 from crm_platform.gunicorn_config import prepare_metrics_directory, remove_metrics_directory, settings_for
 
 
@@ -56,7 +57,8 @@ def test_without_a_metrics_directory_each_run_gets_a_fresh_one_removed_at_exit(m
     for name in ("PROMETHEUS_MULTIPROC_DIR", "CRM_METRICS_DIR_MADE_BY"):
         monkeypatch.setenv(name, "")  # restored (unset) after the test
         monkeypatch.delenv(name)
-    for name, value in {"CONTACTS_URL": "http://127.0.0.1:8101", "MONGO_URI": "mongodb://127.0.0.1:1/",
+    upstreams = {service.url_variable: f"http://127.0.0.1:{service.port}" for service in registry.load().upstreams}
+    for name, value in {**upstreams, "MONGO_URI": "mongodb://127.0.0.1:1/",
                         "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "INTERNAL_TOKEN": "x" * 16}.items():
         monkeypatch.setenv(name, value)
     settings = settings_for("gateway")
