@@ -1,0 +1,109 @@
+"""Errors of the billing domain (typed, so the app shell maps them to problem+json naming the field)."""
+from __future__ import annotations
+
+from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
+
+
+class InvoiceNotFound(NotFound):
+    def __init__(self, invoice_id: str) -> None:
+        super().__init__(f"invoice {invoice_id} does not exist in this account", invoice_id=invoice_id)
+
+
+class CreditNoteNotFound(NotFound):
+    def __init__(self, credit_note_id: str) -> None:
+        super().__init__(f"credit note {credit_note_id} does not exist in this account", credit_note_id=credit_note_id)
+
+
+class PaymentNotFound(NotFound):
+    def __init__(self, invoice_id: str, payment_id: str) -> None:
+        super().__init__(f"invoice {invoice_id} has no payment {payment_id}", invoice_id=invoice_id,
+                         payment_id=payment_id)
+
+
+class StaleInvoiceRevision(StaleRevision):
+    def __init__(self, invoice_id: str, given: int, current: int) -> None:
+        super().__init__(f"invoice {invoice_id} is at revision {current}, the change was based on revision {given}; "
+                         "re-read the invoice and apply your change again", invoice_id=invoice_id,
+                         current_revision=current)
+
+
+class InvalidInvoice(InvalidInput):
+    """A document field breaks a rule; `errors` maps the field path ("lines.0.unit_price") to messages."""
+
+    def __init__(self, field: str, message: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"invalid {field}: {message}", errors={field: [message]})
+
+
+class UnknownCustomer(InvalidInput):
+    """The contact_id names no contact of the account (as far as billing's projection of contacts knows)."""
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(f"contact {contact_id} does not exist in this account",
+                         errors={"contact_id": ["no contact of this account has this id"]})
+
+
+class CustomerDeleted(InvalidInput):
+    """The draft's contact was deleted: the draft cannot be issued until it names another contact."""
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(f"contact {contact_id} was deleted: choose another contact for this draft before issuing it",
+                         errors={"contact_id": ["this contact was deleted"]})
+
+
+class InvoiceNotEditable(Conflict):
+    """Only drafts are edited or deleted: an issued invoice is corrected by a credit note."""
+
+    title = "Invoice not editable"
+    slug = "invoice-not-editable"
+
+    def __init__(self, invoice_id: str, status: str) -> None:
+        super().__init__(f"invoice {invoice_id} is {status}: only drafts are edited, deleted or issued; "
+                         "correct an issued invoice with a credit note", invoice_id=invoice_id, status=status)
+
+
+class InvoiceNotPayable(Conflict):
+    """Payments are recorded on issued invoices only (not drafts, not void ones)."""
+
+    title = "Invoice not payable"
+    slug = "invoice-not-payable"
+
+    def __init__(self, invoice_id: str, status: str) -> None:
+        super().__init__(f"invoice {invoice_id} is {status}: payments are recorded on issued invoices only",
+                         invoice_id=invoice_id, status=status)
+
+
+class Overpayment(InvalidInput):
+    """A payment larger than the amount due is REFUSED (never kept as a credit): 422 naming `amount`."""
+
+    def __init__(self, amount: str, amount_due: str, currency: str) -> None:
+        super().__init__(f"a payment of {amount} {currency} is more than the {amount_due} {currency} due: "
+                         "overpayments are refused, not kept as credit",
+                         errors={"amount": [f"at most the amount due, {amount_due} {currency}"]})
+
+
+class InvoiceNotVoidable(Conflict):
+    title = "Invoice cannot be voided"
+    slug = "invoice-not-voidable"
+
+    def __init__(self, invoice_id: str, why: str) -> None:
+        super().__init__(f"invoice {invoice_id} cannot be voided: {why}", invoice_id=invoice_id)
+
+
+class InvoiceNotCreditable(Conflict):
+    """Credit notes correct issued invoices only: not drafts, not void invoices."""
+
+    title = "Invoice cannot be credited"
+    slug = "invoice-not-creditable"
+
+    def __init__(self, invoice_id: str, status: str) -> None:
+        super().__init__(f"invoice {invoice_id} is {status}: only issued invoices are credited", invoice_id=invoice_id,
+                         status=status)
+
+
+class CreditExceedsAmountDue(InvalidInput):
+    """A credit note may not bring the invoice's amount due below zero: 422 naming `lines`."""
+
+    def __init__(self, credit: str, amount_due: str, currency: str) -> None:
+        super().__init__(f"a credit of {credit} {currency} is more than the {amount_due} {currency} still due "
+                         "on the invoice: credit less, or remove payments first",
+                         errors={"lines": [f"the credit note's total must be at most {amount_due} {currency}"]})

@@ -1,0 +1,331 @@
+"""The invoice: a draft edited freely, then issued (numbered and frozen), paid, credited or voided.
+
+Stages: draft -> issuing (frozen, its number being reserved) -> issued -> void. What a client sees
+as the status is derived (`status(today)`): draft, issuing, issued, partially_paid, paid, overdue
+(past its due date in the account's time zone, `today` is passed in), void.
+
+Payments: amount, date, method, reference; several partial payments add up. A payment larger than
+the amount due is REFUSED with a 422 naming `amount` (Overpayment): an overpayment is never kept
+as a credit. Removing a payment takes a reason. Credit notes reduce the amount due (never below
+zero) and are recorded here too, so that one revision guards payments and credits alike.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from crm_platform.aggregates import Aggregate
+
+from billing.domain import document_lines
+from billing.domain.errors import (CreditExceedsAmountDue, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
+                                   InvoiceNotFound, InvoiceNotPayable, InvoiceNotVoidable, Overpayment,
+                                   PaymentNotFound, StaleInvoiceRevision)
+from billing.domain.invoice_events import (INVOICE_EVENTS, InvoiceCredited, InvoiceDrafted, InvoiceDraftDeleted,
+                                           InvoiceDraftUpdated, InvoiceEvent, InvoiceIssued, InvoiceIssueStarted,
+                                           InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved, InvoiceVoided)
+from billing.domain.money import money_text, parse_currency, parse_decimal, round_money
+from billing.domain.payment_terms import PaymentTerm, due_date
+from billing.domain.totals import Totals, compute_totals
+
+INVOICE_SERIES = "invoices"
+PAYMENT_METHODS = ("bank_transfer", "card", "cash", "check", "direct_debit", "other")
+DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms",
+                "discount")
+MAX_REFERENCE = 200
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: str
+    amount: Decimal
+    paid_on: str
+    method: str
+    reference: str | None = None
+
+
+class Invoice(Aggregate):
+    aggregate_type = "Invoice"
+    event_classes = INVOICE_EVENTS
+    not_found_error = InvoiceNotFound
+
+    def __init__(self, invoice_id: str, account_id: str) -> None:
+        super().__init__(invoice_id, account_id)
+        self.stage = "draft"  # draft, issuing, issued, void
+        self.draft: dict = {}  # the InvoiceDrafted fields but the ids: contact_id, currency, lines...
+        self.issued_on: str | None = None
+        self.due_on: str | None = None
+        self.fiscal_year: int | None = None
+        self.number_pattern: str | None = None
+        self.number: str | None = None
+        self.buyer: dict = {}
+        self.seller: dict = {}
+        self.frozen_totals: Totals | None = None
+        self.payments: dict[str, Payment] = {}
+        self.credits: dict[str, Decimal] = {}  # credit note id -> amount
+        self.paid_on: str | None = None
+
+    # --- the draft ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def draft_new(cls, account_id: str, contact_id: str, content: dict, invoice_id: str | None = None) -> "Invoice":
+        """A new draft; `content` holds DRAFT_FIELDS but contact_id, as a client gives them (checked here)."""
+        invoice = cls(invoice_id or f"invoice:{uuid.uuid4()}", account_id)
+        fields = checked_draft({**content, "contact_id": contact_id})
+        invoice._record(InvoiceDrafted(invoice.id, account_id, **fields))
+        return invoice
+
+    def update_draft(self, revision: int | None, changes: dict) -> None:
+        """Apply a client's changes (any of DRAFT_FIELDS) to the draft; nothing is recorded if nothing changes."""
+        self._check_stage("draft", revision)
+        unknown = sorted(set(changes) - set(DRAFT_FIELDS))
+        if unknown:
+            raise InvalidInvoice(unknown[0], "unknown field, or not editable")
+        fields = checked_draft({**self._stored_draft(), **changes})
+        if fields != self.draft:
+            self._record(InvoiceDraftUpdated(self.id, self.account_id, **fields))
+
+    def delete_draft(self, revision: int | None) -> None:
+        self._check_stage("draft", revision)
+        self._record(InvoiceDraftDeleted(self.id, self.account_id))
+
+    @property
+    def contact_id(self) -> str:
+        return self.draft.get("contact_id", "")
+
+    @property
+    def currency(self) -> str:
+        return self.draft.get("currency", "")
+
+    @property
+    def totals(self) -> Totals:
+        """Frozen at issue; a draft's are computed from its lines as they are now."""
+        if self.frozen_totals is not None:
+            return self.frozen_totals
+        return compute_totals(document_lines.to_lines(self.draft["lines"]), self.currency,
+                              prices_include_tax=self.draft["prices_include_tax"],
+                              discount=document_lines.to_discount(self.draft.get("discount")))
+
+    # --- issuing -------------------------------------------------------------------------------------------
+
+    def start_issue(self, revision: int | None, issued_on: date, buyer_contact_id: str, buyer: dict, seller: dict,
+                    number_pattern: str) -> None:
+        """Freeze the draft for issuing on `issued_on` (its number is reserved next, then `issue` records it).
+
+        An invoice already issuing or issued is left as it is (a retry finishes the issue started before).
+        """
+        if self.stage in ("issuing", "issued"):
+            return
+        self._check_stage("draft", revision)
+        if not self.draft["lines"]:
+            raise InvalidInvoice("lines", "an invoice is issued with at least one line")
+        totals = self.totals
+        if totals.total < 0:
+            raise InvalidInvoice("discount", "the total would be negative")
+        due_on = due_date(issued_on, PaymentTerm.parse(self.draft["payment_term"]))
+        self._record(InvoiceIssueStarted(self.id, self.account_id, buyer_contact_id, issued_on.isoformat(),
+                                         due_on.isoformat(), issued_on.year, number_pattern, dict(buyer),
+                                         dict(seller), totals.to_dict()))
+
+    def issue(self, number: str) -> None:
+        """Record the reserved number: the invoice is issued (once: a retry changes nothing)."""
+        if self.stage == "issued" or self.stage == "void":
+            return
+        if self.stage != "issuing":
+            raise InvoiceNotEditable(self.id, self.stage)
+        self._record(InvoiceIssued(self.id, self.account_id, self.contact_id, number, self.issued_on, self.due_on,
+                                   self.currency, money_text(self.totals.total)))
+
+    @property
+    def issued_on_date(self) -> date | None:
+        return None if self.issued_on is None else date.fromisoformat(self.issued_on)
+
+    # --- payments and credits ------------------------------------------------------------------------------
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return sum((payment.amount for payment in self.payments.values()), Decimal(0))
+
+    @property
+    def amount_credited(self) -> Decimal:
+        return sum(self.credits.values(), Decimal(0))
+
+    @property
+    def amount_due(self) -> Decimal:
+        """Total less payments and credit notes; never below zero."""
+        return self.totals.total - self.amount_paid - self.amount_credited
+
+    def record_payment(self, revision: int | None, amount: object, paid_on: object, method: object,
+                       reference: object = None, *, today: date, payment_id: str | None = None) -> Payment:
+        """Record a payment of at most the amount due (Overpayment, a 422 naming `amount`, otherwise).
+
+        A payment id sent again with the same payment is the same payment: nothing new is recorded.
+        """
+        if payment_id is not None and payment_id in self.payments:
+            return self._same_payment_again(payment_id, amount, paid_on, method, reference)
+        self._check_revision(revision)
+        if self.stage != "issued":
+            raise InvoiceNotPayable(self.id, self.stage)
+        payment = Payment(payment_id or f"payment:{uuid.uuid4()}", self._checked_amount(amount),
+                          checked_date(paid_on, "paid_on", latest=today), _checked_method(method),
+                          document_lines.checked_text(reference, "reference", max_length=MAX_REFERENCE) or None)
+        due = self.amount_due - payment.amount
+        if due < 0:
+            raise Overpayment(money_text(payment.amount), money_text(self.amount_due), self.currency)
+        self._record(InvoicePaymentRecorded(self.id, self.account_id, self.contact_id, payment.payment_id,
+                                            money_text(payment.amount), payment.paid_on, payment.method,
+                                            money_text(due), payment.reference))
+        if due == 0:
+            self._record(InvoicePaid(self.id, self.account_id, payment.paid_on))
+        return payment
+
+    def remove_payment(self, revision: int | None, payment_id: str, reason: object) -> None:
+        self._check_revision(revision)
+        if payment_id not in self.payments:
+            raise PaymentNotFound(self.id, payment_id)
+        reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
+        due = self.amount_due + self.payments[payment_id].amount
+        self._record(InvoicePaymentRemoved(self.id, self.account_id, self.contact_id, payment_id, reason,
+                                           money_text(due)))
+
+    def credit(self, credit_note_id: str, amount: Decimal, credited_on: date) -> None:
+        """Take a credit note's total off the amount due (once per credit note); never below zero."""
+        if credit_note_id in self.credits:
+            return
+        self.check_creditable(amount)
+        due = self.amount_due - amount
+        self._record(InvoiceCredited(self.id, self.account_id, credit_note_id, money_text(amount), money_text(due)))
+        if due == 0:
+            self._record(InvoicePaid(self.id, self.account_id, credited_on.isoformat()))
+
+    def check_creditable(self, amount: Decimal) -> None:
+        """InvoiceNotCreditable unless issued; CreditExceedsAmountDue if `amount` is more than is due."""
+        if self.stage != "issued":
+            raise InvoiceNotCreditable(self.id, self.stage)
+        if amount > self.amount_due:
+            raise CreditExceedsAmountDue(money_text(amount), money_text(self.amount_due), self.currency)
+
+    def void(self, revision: int | None, reason: object) -> None:
+        """Cancel an issued invoice that nothing was paid or credited on (drafts are deleted instead)."""
+        self._check_revision(revision)
+        if self.stage != "issued":
+            raise InvoiceNotVoidable(self.id, f"it is {self.stage}; only issued invoices are voided")
+        if self.payments:
+            raise InvoiceNotVoidable(self.id, "it has payments; remove them first")
+        if self.credits:
+            raise InvoiceNotVoidable(self.id, "credit notes were issued against it")
+        reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
+        self._record(InvoiceVoided(self.id, self.account_id, self.contact_id, reason))
+
+    def status(self, today: date) -> str:
+        """draft, issuing, issued, partially_paid, paid, overdue or void; `today` in the account's time zone."""
+        if self.stage != "issued":
+            return self.stage
+        if self.amount_due <= 0:
+            return "paid"
+        if today > date.fromisoformat(self.due_on):
+            return "overdue"
+        return "partially_paid" if self.payments else "issued"
+
+    # --- rules shared by the steps above ---------------------------------------------------------------------
+
+    def _checked_amount(self, amount: object) -> Decimal:
+        value = parse_decimal(amount, "amount", max_digits=15, max_places=6)
+        if value <= 0:
+            raise InvalidInvoice("amount", "must be more than 0")
+        if round_money(value, self.currency) != value:
+            raise InvalidInvoice("amount", f"has more decimals than {self.currency} has")
+        return value
+
+    def _same_payment_again(self, payment_id: str, amount: object, paid_on: object, method: object,
+                            reference: object) -> Payment:
+        payment = self.payments[payment_id]
+        again = (self._checked_amount(amount), paid_on, method, document_lines.checked_text(reference, "reference") or None)
+        if again != (payment.amount, payment.paid_on, payment.method, payment.reference):
+            raise InvalidInvoice("payment_id", "this invoice already has another payment with this id")
+        return payment
+
+    def _check_stage(self, stage: str, revision: int | None) -> None:
+        self._check_revision(revision)
+        if self.stage != stage:
+            raise InvoiceNotEditable(self.id, self.stage)
+
+    def _check_revision(self, revision: int | None) -> None:
+        if self.deleted:
+            raise InvoiceNotFound(self.id)
+        if revision is not None and revision != self.revision:
+            raise StaleInvoiceRevision(self.id, revision, self.revision)
+
+    def _stored_draft(self) -> dict:
+        return {name: self.draft.get(name) for name in DRAFT_FIELDS}
+
+    def _apply(self, event: InvoiceEvent) -> None:
+        if isinstance(event, InvoiceDrafted):  # or InvoiceDraftUpdated
+            self.draft = {name: getattr(event, name) for name in DRAFT_FIELDS}
+            self.draft["lines"] = list(event.lines)
+        elif isinstance(event, InvoiceDraftDeleted):
+            self.deleted = True
+        elif isinstance(event, InvoiceIssueStarted):
+            self.stage = "issuing"
+            self.draft["contact_id"] = event.contact_id
+            self.issued_on, self.due_on, self.fiscal_year = event.issued_on, event.due_on, event.fiscal_year
+            self.number_pattern, self.buyer, self.seller = event.number_pattern, event.buyer, event.seller
+            self.frozen_totals = Totals.from_dict(event.totals)
+        elif isinstance(event, InvoiceIssued):
+            self.stage, self.number = "issued", event.number
+        elif isinstance(event, InvoicePaymentRecorded):
+            self.payments[event.payment_id] = Payment(event.payment_id, Decimal(event.amount), event.paid_on,
+                                                      event.method, event.reference)
+        elif isinstance(event, InvoicePaymentRemoved):
+            self.payments.pop(event.payment_id, None)
+            self.paid_on = None
+        elif isinstance(event, InvoiceCredited):
+            self.credits[event.credit_note_id] = Decimal(event.amount)
+        elif isinstance(event, InvoicePaid):
+            self.paid_on = event.paid_on
+        elif isinstance(event, InvoiceVoided):
+            self.stage = "void"
+
+
+def checked_draft(fields: dict) -> dict:
+    """A draft's fields as a client gives them, checked, as InvoiceDrafted holds them."""
+    contact_id = fields.get("contact_id")
+    if not isinstance(contact_id, str) or not contact_id.strip() or len(contact_id) > 200:
+        raise InvalidInvoice("contact_id", "the id of a contact of this account")
+    currency = parse_currency(fields.get("currency"))
+    lines = document_lines.checked_lines(fields.get("lines"))
+    discount = document_lines.checked_discount(fields.get("discount"))
+    prices_include_tax = fields.get("prices_include_tax", False)
+    if not isinstance(prices_include_tax, bool):
+        raise InvalidInvoice("prices_include_tax", "true or false")
+    term = PaymentTerm.parse(fields.get("payment_term"), "payment_term").to_dict()
+    checked = {"contact_id": contact_id.strip(), "currency": currency, "lines": lines,
+               "prices_include_tax": prices_include_tax, "payment_term": term,
+               "notes": document_lines.checked_text(fields.get("notes"), "notes"),
+               "legal_terms": document_lines.checked_text(fields.get("legal_terms"), "legal_terms"),
+               "discount": discount}
+    # the totals of a draft must be computable (a discount larger than the lines is refused now, not at issue)
+    compute_totals(document_lines.to_lines(lines), currency, prices_include_tax=prices_include_tax,
+                   discount=document_lines.to_discount(discount))
+    return checked
+
+
+def checked_date(value: object, field: str, *, latest: date | None = None) -> str:
+    """An ISO date (YYYY-MM-DD) as given, checked; not after `latest` when given."""
+    try:
+        parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise InvalidInvoice(field, "a date written YYYY-MM-DD")
+    if latest is not None and parsed > latest:
+        raise InvalidInvoice(field, f"must not be after today ({latest.isoformat()})")
+    return value
+
+
+def _checked_method(method: object) -> str:
+    if method not in PAYMENT_METHODS:
+        raise InvalidInvoice("method", f"one of {', '.join(PAYMENT_METHODS)}")
+    return method
