@@ -14,14 +14,40 @@ from crm_platform.errors import InvalidInput
 from crm_platform.input_guard import text_problem
 
 from billing.domain.errors import InvalidInvoice
-from billing.domain.money import money_text, parse_decimal
-from billing.domain.totals import Discount, Line, TaxRate
+from billing.domain.money import money_text, parse_currency, parse_decimal
+from billing.domain.payment_terms import PaymentTerm
+from billing.domain.totals import Discount, Line, TaxRate, compute_totals
 
 MAX_LINES = 500
 MAX_DESCRIPTION = 2_000
 MAX_UNIT = 20
 MAX_TEXT = 5_000  # notes, legal terms
 MAX_TAXES_PER_LINE = 4
+DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms",
+                "discount")
+
+
+def checked_draft(fields: dict) -> dict:
+    """A draft's fields as a client gives them, checked, as InvoiceDrafted holds them."""
+    contact_id = fields.get("contact_id")
+    if not isinstance(contact_id, str) or not contact_id.strip() or len(contact_id) > 200:
+        raise InvalidInvoice("contact_id", "the id of a contact of this account")
+    currency = parse_currency(fields.get("currency"))
+    lines = checked_lines(fields.get("lines"))
+    discount = checked_discount(fields.get("discount"))
+    prices_include_tax = fields.get("prices_include_tax", False)
+    if not isinstance(prices_include_tax, bool):
+        raise InvalidInvoice("prices_include_tax", "true or false")
+    term = PaymentTerm.parse(fields.get("payment_term"), "payment_term").to_dict()
+    checked = {"contact_id": contact_id.strip(), "currency": currency, "lines": lines,
+               "prices_include_tax": prices_include_tax, "payment_term": term,
+               "notes": checked_text(fields.get("notes"), "notes"),
+               "legal_terms": checked_text(fields.get("legal_terms"), "legal_terms"),
+               "discount": discount}
+    # the totals of a draft must be computable (a discount larger than the lines is refused now, not at issue)
+    compute_totals(to_lines(lines), currency, prices_include_tax=prices_include_tax,
+                   discount=to_discount(discount))
+    return checked
 
 
 def checked_text(value: object, field: str, *, max_length: int = MAX_TEXT, required: bool = False) -> str:

@@ -21,8 +21,8 @@ class InvoiceEvent(DomainEvent):
 
 
 @dataclass(frozen=True)
-class InvoiceDrafted(InvoiceEvent):
-    """A new draft: no number yet; every field but the ids may be edited until it is issued."""
+class DraftContent(InvoiceEvent):
+    """The whole draft (not an event itself): what InvoiceDrafted and InvoiceDraftUpdated both carry."""
 
     invoice_id: str
     account_id: str
@@ -38,7 +38,12 @@ class InvoiceDrafted(InvoiceEvent):
 
 
 @dataclass(frozen=True)
-class InvoiceDraftUpdated(InvoiceDrafted):
+class InvoiceDrafted(DraftContent):
+    """A new draft: no number yet; every field but the ids may be edited until it is issued."""
+
+
+@dataclass(frozen=True)
+class InvoiceDraftUpdated(DraftContent):
     """The draft as it now is (the whole draft: a reader needs no earlier event to know it)."""
 
 

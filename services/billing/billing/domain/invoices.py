@@ -12,7 +12,6 @@ zero) and are recorded here too, so that one revision guards payments and credit
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -22,28 +21,16 @@ from billing.domain import document_lines
 from billing.domain.errors import (CreditExceedsAmountDue, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
                                    InvoiceNotFound, InvoiceNotPayable, InvoiceNotVoidable, Overpayment,
                                    PaymentNotFound, StaleInvoiceRevision)
-from billing.domain.invoice_events import (INVOICE_EVENTS, InvoiceCredited, InvoiceDrafted, InvoiceDraftDeleted,
-                                           InvoiceDraftUpdated, InvoiceEvent, InvoiceIssued, InvoiceIssueStarted,
-                                           InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved, InvoiceVoided)
-from billing.domain.money import money_text, parse_currency, parse_decimal, round_money
+from billing.domain.invoice_events import (INVOICE_EVENTS, DraftContent, InvoiceCredited, InvoiceDrafted,
+                                           InvoiceDraftDeleted, InvoiceDraftUpdated, InvoiceEvent, InvoiceIssued,
+                                           InvoiceIssueStarted, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved, InvoiceVoided)
+from billing.domain.money import money_text
 from billing.domain.payment_terms import PaymentTerm, due_date
+from billing.domain.payments import Payment, checked_payment
 from billing.domain.totals import Totals, compute_totals
 
 INVOICE_SERIES = "invoices"
-PAYMENT_METHODS = ("bank_transfer", "card", "cash", "check", "direct_debit", "other")
-DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms",
-                "discount")
-MAX_REFERENCE = 200
 MAX_REASON = 500
-
-
-@dataclass(frozen=True)
-class Payment:
-    payment_id: str
-    amount: Decimal
-    paid_on: str
-    method: str
-    reference: str | None = None
 
 
 class Invoice(Aggregate):
@@ -71,19 +58,19 @@ class Invoice(Aggregate):
 
     @classmethod
     def draft_new(cls, account_id: str, contact_id: str, content: dict, invoice_id: str | None = None) -> "Invoice":
-        """A new draft; `content` holds DRAFT_FIELDS but contact_id, as a client gives them (checked here)."""
+        """A new draft; `content` holds the DRAFT_FIELDS but contact_id, as a client gives them (checked)."""
         invoice = cls(invoice_id or f"invoice:{uuid.uuid4()}", account_id)
-        fields = checked_draft({**content, "contact_id": contact_id})
+        fields = document_lines.checked_draft({**content, "contact_id": contact_id})
         invoice._record(InvoiceDrafted(invoice.id, account_id, **fields))
         return invoice
 
     def update_draft(self, revision: int | None, changes: dict) -> None:
-        """Apply a client's changes (any of DRAFT_FIELDS) to the draft; nothing is recorded if nothing changes."""
+        """Apply a client's changes (any of the DRAFT_FIELDS); nothing is recorded if nothing changes."""
         self._check_stage("draft", revision)
-        unknown = sorted(set(changes) - set(DRAFT_FIELDS))
+        unknown = sorted(set(changes) - set(document_lines.DRAFT_FIELDS))
         if unknown:
             raise InvalidInvoice(unknown[0], "unknown field, or not editable")
-        fields = checked_draft({**self._stored_draft(), **changes})
+        fields = document_lines.checked_draft({**self._stored_draft(), **changes})
         if fields != self.draft:
             self._record(InvoiceDraftUpdated(self.id, self.account_id, **fields))
 
@@ -163,14 +150,12 @@ class Invoice(Aggregate):
 
         A payment id sent again with the same payment is the same payment: nothing new is recorded.
         """
-        if payment_id is not None and payment_id in self.payments:
-            return self._same_payment_again(payment_id, amount, paid_on, method, reference)
-        self._check_revision(revision)
         if self.stage != "issued":
             raise InvoiceNotPayable(self.id, self.stage)
-        payment = Payment(payment_id or f"payment:{uuid.uuid4()}", self._checked_amount(amount),
-                          checked_date(paid_on, "paid_on", latest=today), _checked_method(method),
-                          document_lines.checked_text(reference, "reference", max_length=MAX_REFERENCE) or None)
+        payment = checked_payment(payment_id, amount, paid_on, method, reference, currency=self.currency, today=today)
+        if payment.payment_id in self.payments:
+            return self._same_payment_again(payment)
+        self._check_revision(revision)
         due = self.amount_due - payment.amount
         if due < 0:
             raise Overpayment(money_text(payment.amount), money_text(self.amount_due), self.currency)
@@ -231,19 +216,8 @@ class Invoice(Aggregate):
 
     # --- rules shared by the steps above ---------------------------------------------------------------------
 
-    def _checked_amount(self, amount: object) -> Decimal:
-        value = parse_decimal(amount, "amount", max_digits=15, max_places=6)
-        if value <= 0:
-            raise InvalidInvoice("amount", "must be more than 0")
-        if round_money(value, self.currency) != value:
-            raise InvalidInvoice("amount", f"has more decimals than {self.currency} has")
-        return value
-
-    def _same_payment_again(self, payment_id: str, amount: object, paid_on: object, method: object,
-                            reference: object) -> Payment:
-        payment = self.payments[payment_id]
-        again = (self._checked_amount(amount), paid_on, method, document_lines.checked_text(reference, "reference") or None)
-        if again != (payment.amount, payment.paid_on, payment.method, payment.reference):
+    def _same_payment_again(self, payment: Payment) -> Payment:
+        if payment != self.payments[payment.payment_id]:
             raise InvalidInvoice("payment_id", "this invoice already has another payment with this id")
         return payment
 
@@ -259,11 +233,11 @@ class Invoice(Aggregate):
             raise StaleInvoiceRevision(self.id, revision, self.revision)
 
     def _stored_draft(self) -> dict:
-        return {name: self.draft.get(name) for name in DRAFT_FIELDS}
+        return {name: self.draft.get(name) for name in document_lines.DRAFT_FIELDS}
 
     def _apply(self, event: InvoiceEvent) -> None:
-        if isinstance(event, InvoiceDrafted):  # or InvoiceDraftUpdated
-            self.draft = {name: getattr(event, name) for name in DRAFT_FIELDS}
+        if isinstance(event, DraftContent):  # InvoiceDrafted, InvoiceDraftUpdated
+            self.draft = {name: getattr(event, name) for name in document_lines.DRAFT_FIELDS}
             self.draft["lines"] = list(event.lines)
         elif isinstance(event, InvoiceDraftDeleted):
             self.deleted = True
@@ -287,45 +261,3 @@ class Invoice(Aggregate):
             self.paid_on = event.paid_on
         elif isinstance(event, InvoiceVoided):
             self.stage = "void"
-
-
-def checked_draft(fields: dict) -> dict:
-    """A draft's fields as a client gives them, checked, as InvoiceDrafted holds them."""
-    contact_id = fields.get("contact_id")
-    if not isinstance(contact_id, str) or not contact_id.strip() or len(contact_id) > 200:
-        raise InvalidInvoice("contact_id", "the id of a contact of this account")
-    currency = parse_currency(fields.get("currency"))
-    lines = document_lines.checked_lines(fields.get("lines"))
-    discount = document_lines.checked_discount(fields.get("discount"))
-    prices_include_tax = fields.get("prices_include_tax", False)
-    if not isinstance(prices_include_tax, bool):
-        raise InvalidInvoice("prices_include_tax", "true or false")
-    term = PaymentTerm.parse(fields.get("payment_term"), "payment_term").to_dict()
-    checked = {"contact_id": contact_id.strip(), "currency": currency, "lines": lines,
-               "prices_include_tax": prices_include_tax, "payment_term": term,
-               "notes": document_lines.checked_text(fields.get("notes"), "notes"),
-               "legal_terms": document_lines.checked_text(fields.get("legal_terms"), "legal_terms"),
-               "discount": discount}
-    # the totals of a draft must be computable (a discount larger than the lines is refused now, not at issue)
-    compute_totals(document_lines.to_lines(lines), currency, prices_include_tax=prices_include_tax,
-                   discount=document_lines.to_discount(discount))
-    return checked
-
-
-def checked_date(value: object, field: str, *, latest: date | None = None) -> str:
-    """An ISO date (YYYY-MM-DD) as given, checked; not after `latest` when given."""
-    try:
-        parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise InvalidInvoice(field, "a date written YYYY-MM-DD")
-    if latest is not None and parsed > latest:
-        raise InvalidInvoice(field, f"must not be after today ({latest.isoformat()})")
-    return value
-
-
-def _checked_method(method: object) -> str:
-    if method not in PAYMENT_METHODS:
-        raise InvalidInvoice("method", f"one of {', '.join(PAYMENT_METHODS)}")
-    return method

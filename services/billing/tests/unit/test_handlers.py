@@ -34,8 +34,8 @@ CLOCK = clock_at("2026-03-10T23:30")
 
 @pytest.fixture
 def uow():
-    uow = FakeUnitOfWork(legal_terms="Pénalités de retard : 3 fois le taux d'intérêt légal. Indemnité forfaitaire "
-                                     "pour frais de recouvrement : 40 €.")
+    uow = FakeUnitOfWork(legal_terms="Pénalités de retard : 3 fois le taux d'intérêt légal. "
+                                     "Indemnité forfaitaire pour frais de recouvrement : 40 €.")
     uow.customers.put("acct-1", "contact:1", BUYER)
     return uow
 
@@ -55,7 +55,8 @@ def test_the_french_invoice_from_draft_to_paid_worked_out_by_hand(bus, uow):
     #   5.5 % base 49.98 - 5.00 (4.998 rounded) = 44.98, VAT 2.4739 -> 2.47
     #   total 1399.98 - 140.00 + 245.47 = 1505.45
     invoice = new_draft(bus, discount={"kind": "percent", "value": "10"})
-    assert invoice.draft["legal_terms"].endswith("40 €.") and invoice.draft["payment_term"] == {"kind": "net", "days": 30}
+    assert invoice.draft["legal_terms"].endswith("40 €.")
+    assert invoice.draft["payment_term"] == {"kind": "net", "days": 30}
     invoice = bus.handle(commands.IssueInvoice("acct-1", invoice.id, revision=1))
     assert (invoice.number, invoice.issued_on, invoice.due_on) == ("F-2026-0001", "2026-03-11", "2026-04-10")
     assert invoice.totals.total == Decimal("1505.45") and invoice.buyer == BUYER and invoice.seller["siren"]
@@ -241,3 +242,20 @@ def test_a_credit_note_in_a_repository_is_a_credit_note(bus, uow):
     with uow:
         assert isinstance(uow.credit_notes.get("acct-1", note.id), CreditNote)
         assert uow.credit_notes.find("acct-1", invoice.id) is None
+
+
+def test_two_payments_racing_for_what_is_due_cannot_both_be_recorded(bus, uow):
+    invoice = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))  # 1672.73 due
+    other = FakeUnitOfWork(uow.store, uow.cipher)
+    other.account_defaults = uow.account_defaults
+    with uow, other:  # both read the invoice at the same revision, each payment fits alone
+        for each in (uow, other):
+            each.invoices.get("acct-1", invoice.id).record_payment(None, "1000", "2026-03-11", "card",
+                                                                   today=invoice.issued_on_date)
+        uow.commit()
+        with pytest.raises(Conflict):
+            other.commit()
+    assert uow_invoice(uow, invoice.id).amount_due == Decimal("672.73")
+    with pytest.raises(InvalidInput) as refused:  # sent again on the current revision: refused as an overpayment
+        bus.handle(commands.RecordPayment("acct-1", invoice.id, "1000", "2026-03-11", "card"))
+    assert "amount" in refused.value.errors

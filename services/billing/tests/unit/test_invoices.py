@@ -61,7 +61,8 @@ def test_the_french_invoice_worked_out_by_hand():
 def test_a_draft_is_edited_and_deleted_then_gone():
     invoice = draft()
     invoice.update_draft(1, {"notes": "Merci pour votre confiance"})
-    assert isinstance(invoice.pending[-1], InvoiceDraftUpdated) and invoice.draft["notes"] == "Merci pour votre confiance"
+    assert isinstance(invoice.pending[-1], InvoiceDraftUpdated)
+    assert invoice.draft["notes"] == "Merci pour votre confiance"
     invoice.update_draft(2, {"notes": "Merci pour votre confiance"})  # no change, no event
     assert invoice.revision == 2
     with pytest.raises(StaleInvoiceRevision):
