@@ -148,6 +148,11 @@ class RecurringInvoice(Aggregate):
         ks = recurrence.due_occurrences(self.schedule, today, self.next_k - self.first_k, limit=limit)
         return [self.occurrence(self.first_k + k) for k in ks]
 
+    @property
+    def next_due_on(self) -> date | None:
+        """The date of the next occurrence to generate; None when paused, cancelled or ended."""
+        return next_due_on(self.schedule, self.first_k, self.next_k, self.state)
+
     def status(self, today: date) -> str:
         """active, paused, cancelled, or ended (active with no occurrence left)."""
         if self.state == "active" and not recurrence.has_occurrence(self.schedule, self.next_k - self.first_k):
@@ -230,9 +235,20 @@ class RecurringInvoice(Aggregate):
             self.next_k = event.k + 1
 
 
+def next_due_on(schedule: Schedule, first_k: int, next_k: int, state: str) -> date | None:
+    """The date occurrence `next_k` falls due, None if there is none to wait for: what a read model keeps, from
+    the events (schedule and first_k from Scheduled/Edited, next_k from Generated/Resumed, state), so that a
+    scheduler asks only for the recurring invoices due."""
+    if state != "active":
+        return None
+    return recurrence.next_occurrence_on(schedule, next_k - first_k)
+
+
 def checked_template(fields: dict) -> tuple[str, dict]:
-    """(contact_id, template) of a client's fields, checked as an invoice draft's are."""
+    """(contact_id, template) of a client's fields, checked as an invoice draft's are, with at least one line."""
     checked = document_lines.checked_draft(fields)
+    if not checked["lines"]:
+        raise invalid("lines", "a recurring invoice needs at least one line")
     return checked["contact_id"], {name: checked[name] for name in TEMPLATE_FIELDS}
 
 

@@ -20,6 +20,7 @@ from billing.domain import recurring_commands as commands
 from billing.domain.account_defaults import utc_now
 from billing.domain.commands import IssueInvoice
 from billing.domain.invoices import Invoice
+from billing.domain.recurrence import MAX_CATCH_UP
 from billing.domain.recurring_invoices import RecurringInvoice
 from billing.service_layer.handlers import ATTEMPTS, Clock, issue_invoice, live_customer
 
@@ -82,15 +83,17 @@ def cancel_recurring_invoice(cmd: commands.CancelRecurringInvoice, uow, clock: C
 
 
 def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock = utc_now) -> list[str]:
-    """Generate every occurrence due today, oldest first; the ids of the invoices this call made or finished."""
-    made = []
-    while True:
+    """Generate the occurrences due today, oldest first, at most MAX_CATCH_UP (the scheduler comes back for the
+    rest); the ids of the invoices this call made or finished."""
+    made: list[str] = []
+    while len(made) < MAX_CATCH_UP:
         with uow:
             recurring = uow.recurring_invoices.get(cmd.account_id, cmd.recurring_invoice_id)
             due = recurring.due(uow.account_defaults.for_account(cmd.account_id).today(clock), limit=1)
         if not due:
             return made
         made.append(_generate(uow, cmd.account_id, cmd.recurring_invoice_id, due[0].k, clock))
+    return made
 
 
 def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:

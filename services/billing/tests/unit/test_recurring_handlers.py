@@ -175,3 +175,12 @@ def test_across_crashes_and_restarts_every_due_occurrence_is_generated_exactly_o
             f"F-2026-{n:04d}" for n in range(1, months + 1)]
     else:
         assert events(uow, "InvoiceIssued") == []
+
+
+def test_a_long_catch_up_is_done_in_bounded_steps_oldest_first(uow):
+    create(uow, schedule={"anchor": "2024-01-01", "every": 1, "unit": "week"}, mode="draft")
+    first = generate(uow, "2026-03-02T08:00")
+    assert len(first) == 100 and first[0].endswith(":0") and first[-1].endswith(":99")
+    rest = generate(uow, "2026-03-02T08:00")
+    assert rest[0].endswith(":100") and rest[-1].endswith(f":{len(first) + len(rest) - 1}")
+    assert len(first) + len(rest) == 114  # Mondays from 1 January 2024 to 2 March 2026

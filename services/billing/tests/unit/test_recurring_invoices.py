@@ -179,3 +179,21 @@ def test_a_monthly_schedule_on_any_day_gives_one_invoice_a_month_on_that_day_or_
         assert o.on == date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
         assert o.period_end == recurring.occurrence(o.k + 1).on - timedelta(days=1)
     assert len({(o.on.year, o.on.month) for o in made}) == 48  # one a month, none skipped, none twice
+
+
+def test_a_recurring_invoice_needs_a_line_or_every_occurrence_would_fail_to_issue():
+    with pytest.raises(InvalidInput) as refused:
+        scheduled(lines=[])
+    assert "lines" in refused.value.errors
+
+
+def test_the_next_due_date_is_what_a_read_model_keeps_for_the_scheduler():
+    recurring = scheduled({**MONTHLY, "ends": "after", "count": 2})
+    assert recurring.next_due_on == date(2026, 1, 31)
+    generate_all(recurring, date(2026, 1, 31))
+    assert recurring.next_due_on == date(2026, 2, 28)
+    recurring.pause(None, date(2026, 2, 1))
+    assert recurring.next_due_on is None
+    recurring.resume(None, date(2026, 2, 1))
+    generate_all(recurring, date(2026, 12, 31))
+    assert recurring.next_due_on is None  # ended after 2
