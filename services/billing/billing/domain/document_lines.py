@@ -83,7 +83,8 @@ def _checked_line(line: object, path: str) -> dict:
     unknown = sorted(set(line) - {"description", "quantity", "unit", "unit_price", "taxes", "discount"})
     if unknown:
         raise InvalidInvoice(f"{path}.{unknown[0]}", "unknown field")
-    quantity = parse_decimal(line.get("quantity", "1"), f"{path}.quantity", max_digits=15, max_places=4)
+    # 12 + 12 digits: a line's quantity x unit price stays within Decimal's 28 digits, exact, never rounded
+    quantity = parse_decimal(line.get("quantity", "1"), f"{path}.quantity", max_digits=12, max_places=4)
     if quantity <= 0:
         raise InvalidInvoice(f"{path}.quantity", "must be more than 0 (corrections are credit notes)")
     kept = {
@@ -91,7 +92,7 @@ def _checked_line(line: object, path: str) -> dict:
                                     required=True),
         "quantity": money_text(quantity),
         "unit": checked_text(line.get("unit"), f"{path}.unit", max_length=MAX_UNIT),
-        "unit_price": money_text(parse_decimal(line.get("unit_price"), f"{path}.unit_price", max_digits=15,
+        "unit_price": money_text(parse_decimal(line.get("unit_price"), f"{path}.unit_price", max_digits=12,
                                                max_places=6, minimum=0)),
         "taxes": _checked_taxes(line.get("taxes"), f"{path}.taxes"),
     }

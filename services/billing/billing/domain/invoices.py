@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from crm_platform.aggregates import Aggregate
+from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
 from billing.domain.errors import (CreditExceedsAmountDue, InvalidInvoice, InvoiceNotCreditable, InvoiceNotEditable,
@@ -111,7 +112,10 @@ class Invoice(Aggregate):
         totals = self.totals
         if totals.total < 0:
             raise InvalidInvoice("discount", "the total would be negative")
-        due_on = due_date(issued_on, PaymentTerm.parse(self.draft["payment_term"]))
+        try:
+            due_on = due_date(issued_on, PaymentTerm.parse(self.draft["payment_term"], "payment_term"))
+        except InvalidInput as exc:  # a fixed due date before the issue date; named as this draft's field
+            raise InvalidInvoice("payment_term.on", exc.errors.popitem()[1][0]) from None
         self._record(InvoiceIssueStarted(self.id, self.account_id, buyer_contact_id, issued_on.isoformat(),
                                          due_on.isoformat(), issued_on.year, number_pattern, dict(buyer),
                                          dict(seller), totals.to_dict()))

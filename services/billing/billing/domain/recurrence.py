@@ -130,14 +130,14 @@ def _problem(schedule: Schedule) -> tuple[str, str] | None:
     """The field and message of what is wrong with a schedule, or None."""
     if not _is_date(schedule.anchor):
         return "anchor", "must be a date (YYYY-MM-DD)"
-    if isinstance(schedule.every, bool) or not isinstance(schedule.every, int) or not 1 <= schedule.every <= MAX_EVERY:
+    if not _is_whole(schedule.every, 1, MAX_EVERY):
         return "every", f"must be a whole number from 1 to {MAX_EVERY}"
     if schedule.unit not in UNITS:
         return "unit", f"must be one of {', '.join(UNITS)}"
     if schedule.ends not in ENDS:
         return "ends", f"must be one of {', '.join(ENDS)}"
     if schedule.ends == "after":
-        if isinstance(schedule.count, bool) or not isinstance(schedule.count, int) or not 1 <= schedule.count <= MAX_COUNT:
+        if not _is_whole(schedule.count, 1, MAX_COUNT):
             return "count", f"must be a whole number from 1 to {MAX_COUNT} when the schedule ends after a count"
     elif schedule.count is not None:
         return "count", "is only used when the schedule ends after a count"
@@ -162,3 +162,7 @@ def _parse_date(value: object, field: str) -> date:
 
 def _is_date(value: object) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)  # a datetime does not compare with a date
+
+
+def _is_whole(value: object, lowest: int, highest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lowest <= value <= highest

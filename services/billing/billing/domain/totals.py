@@ -111,6 +111,9 @@ class Line:
     discount: Discount | None = None
 
 
+TaxGroup = tuple[TaxRate, ...]  # the sorted taxes of a line: lines with the same ones share a discount allowance
+
+
 @dataclass(frozen=True)
 class TaxSubtotal:
     """One row of the tax breakdown (BG-23): taxable base and tax amount of a (category, rate)."""
@@ -173,50 +176,60 @@ def compute_totals(lines: Iterable[Line], currency: str, *, prices_include_tax: 
     """The document's totals, EN 16931 style (see the module docstring for the arithmetic)."""
     unit = minor_unit(parse_currency(currency))
     lines = tuple(lines)
-    amounts = tuple(_line_amount(line, index, unit) for index, line in enumerate(lines))
-    groups: dict[tuple[TaxRate, ...], list[int]] = {}
+    amounts = [_line_amount(line, index, unit) for index, line in enumerate(lines)]
+    groups: dict[TaxGroup, list[int]] = {}
     for index, line in enumerate(lines):
         groups.setdefault(_tax_group(line, index), []).append(index)
     group_amounts = {taxes: sum((amounts[i] for i in members), Decimal(0)) for taxes, members in groups.items()}
-    discounts = _document_discounts(discount, group_amounts, unit)
-
-    line_nets = list(amounts)
-    bases: dict[tuple[TaxRate, ...], Decimal] = {}
-    allowances: dict[tuple[TaxRate, ...], Decimal] = {}
-    taxes_of_group: dict[tuple[TaxRate, ...], tuple[Decimal, ...]] = {}
-    for taxes, members in groups.items():
-        if not prices_include_tax:
-            bases[taxes] = group_amounts[taxes] - discounts[taxes]
-            allowances[taxes] = discounts[taxes]
-            continue
-        rates = tuple(tax.rate for tax in taxes)
-        net, _ = _split_gross(group_amounts[taxes], rates, unit)
-        bases[taxes], taxes_of_group[taxes] = _split_gross(group_amounts[taxes] - discounts[taxes], rates, unit)
-        allowances[taxes] = net - bases[taxes]
-        divisor = 1 + sum(rates) / HUNDRED
-        shares = _apportion(net, [amounts[i] / divisor for i in members], unit)
-        for i, share in zip(members, shares):
-            line_nets[i] = share
-
-    by_rate: dict[TaxRate, list[Decimal]] = {}
-    for taxes in groups:
-        for position, tax in enumerate(taxes):
-            base_and_tax = by_rate.setdefault(tax, [Decimal(0), Decimal(0)])
-            base_and_tax[0] += bases[taxes]
-            if prices_include_tax:
-                base_and_tax[1] += taxes_of_group[taxes][position]
-    breakdown = tuple(
-        TaxSubtotal(tax.category, tax.rate, base,
-                    amount if prices_include_tax else (base * tax.rate / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP))
-        for tax, (base, amount) in sorted(by_rate.items()))
-    net_total = sum(line_nets, Decimal(0)).quantize(unit)
+    allowances = _document_discounts(discount, group_amounts, unit)
+    if prices_include_tax:
+        line_nets, bases, group_taxes, allowances = _from_gross(amounts, groups, group_amounts, allowances, unit)
+    else:
+        line_nets, group_taxes = amounts, None
+        bases = {taxes: group_amounts[taxes] - allowances[taxes] for taxes in groups}
+    breakdown = _breakdown(bases, group_taxes, unit)
+    net_total = sum(line_nets, Decimal(0))
     discount_total = sum(allowances.values(), Decimal(0)).quantize(unit)
     tax_total = sum((row.amount for row in breakdown), Decimal(0)).quantize(unit)
     return Totals(
-        line_nets=tuple(net.quantize(unit) for net in line_nets), net_total=net_total,
-        discount_total=discount_total, tax_breakdown=breakdown, tax_total=tax_total,
-        total=net_total - discount_total + tax_total,
+        line_nets=tuple(line_nets), net_total=net_total.quantize(unit), discount_total=discount_total,
+        tax_breakdown=breakdown, tax_total=tax_total, total=(net_total - discount_total + tax_total).quantize(unit),
         rounding_method=ROUNDING_EN16931_GROSS_KEPT if prices_include_tax else ROUNDING_EN16931)
+
+
+def _from_gross(amounts: list[Decimal], groups: dict[TaxGroup, list[int]], group_grosses: dict[TaxGroup, Decimal],
+                gross_discounts: dict[TaxGroup, Decimal], unit: Decimal) -> tuple:
+    """Line nets, bases, taxes and allowances of each group when the amounts entered include tax."""
+    line_nets = list(amounts)
+    bases, group_taxes, allowances = {}, {}, {}
+    for taxes, members in groups.items():
+        rates = tuple(tax.rate for tax in taxes)
+        net, _ = _split_gross(group_grosses[taxes], rates, unit)
+        bases[taxes], group_taxes[taxes] = _split_gross(group_grosses[taxes] - gross_discounts[taxes], rates, unit)
+        allowances[taxes] = net - bases[taxes]
+        divisor = 1 + sum(rates) / HUNDRED
+        for i, share in zip(members, _apportion(net, [amounts[i] / divisor for i in members], unit)):
+            line_nets[i] = share
+    return line_nets, bases, group_taxes, allowances
+
+
+def _breakdown(bases: dict[TaxGroup, Decimal], group_taxes: dict[TaxGroup, tuple[Decimal, ...]] | None,
+               unit: Decimal) -> tuple[TaxSubtotal, ...]:
+    """One subtotal per (category, rate): the summed base, and its tax rounded once on that base.
+
+    With prices including tax the tax is what `_split_gross` gave each group, so that the gross is kept.
+    """
+    by_rate: dict[TaxRate, list[Decimal]] = {}
+    for taxes, base in bases.items():
+        for position, tax in enumerate(taxes):
+            base_and_tax = by_rate.setdefault(tax, [Decimal(0), Decimal(0)])
+            base_and_tax[0] += base
+            if group_taxes is not None:
+                base_and_tax[1] += group_taxes[taxes][position]
+    return tuple(
+        TaxSubtotal(tax.category, tax.rate, base, amount if group_taxes is not None
+                    else (base * tax.rate / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP))
+        for tax, (base, amount) in sorted(by_rate.items()))
 
 
 def _line_amount(line: Line, index: int, unit: Decimal) -> Decimal:
@@ -233,7 +246,7 @@ def _line_amount(line: Line, index: int, unit: Decimal) -> Decimal:
     return amount.quantize(unit, rounding=ROUND_HALF_UP)
 
 
-def _tax_group(line: Line, index: int) -> tuple[TaxRate, ...]:
+def _tax_group(line: Line, index: int) -> TaxGroup:
     if not line.taxes:
         raise _refuse(f"lines.{index}.taxes", "a line needs a tax category (O when outside the scope of VAT)")
     taxes = tuple(sorted(line.taxes))
@@ -242,7 +255,8 @@ def _tax_group(line: Line, index: int) -> tuple[TaxRate, ...]:
     return taxes
 
 
-def _document_discounts(discount: Discount | None, group_amounts: dict, unit: Decimal) -> dict:
+def _document_discounts(discount: Discount | None, group_amounts: dict[TaxGroup, Decimal],
+                        unit: Decimal) -> dict[TaxGroup, Decimal]:
     """The document discount's allowance for each tax group (percent per group; amount by proportion)."""
     if discount is None:
         return {taxes: Decimal(0) for taxes in group_amounts}
@@ -251,7 +265,8 @@ def _document_discounts(discount: Discount | None, group_amounts: dict, unit: De
     discount.check_places(unit, "discount.value")
     whole = sum(group_amounts.values(), Decimal(0))
     if discount.value > whole or (discount.value and whole <= 0):
-        raise _refuse("discount.value", f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")
+        raise _refuse("discount.value",
+                      f"the discount {money_text(discount.value)} is more than the amount {money_text(whole)}")
     if not discount.value:
         return {taxes: Decimal(0) for taxes in group_amounts}
     shares = _apportion(discount.value, [discount.value * amount / whole for amount in group_amounts.values()], unit)

@@ -74,6 +74,8 @@ def test_a_draft_is_edited_and_deleted_then_gone():
 @pytest.mark.parametrize("content, field", [
     ({"lines": [{**WEB_DAYS, "unit_price": 450.0}]}, "lines.0.unit_price"),  # floats refused
     ({"lines": [{**WEB_DAYS, "quantity": "0"}]}, "lines.0.quantity"),
+    ({"lines": [{**WEB_DAYS, "quantity": "1234567890123"}]}, "lines.0.quantity"),  # beyond exact arithmetic
+    ({"lines": [{**WEB_DAYS, "unit_price": "1234567890.123"}]}, "lines.0.unit_price"),
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "S", "rate": "0"}]}]}, "lines.0.taxes.0.rate"),
     ({"lines": [{**WEB_DAYS, "taxes": [{"category": "X", "rate": "20"}]}]}, "lines.0.taxes.0.category"),
     ({"lines": [{**WEB_DAYS, "description": " "}]}, "lines.0.description"),
@@ -105,6 +107,13 @@ def test_issuing_freezes_the_draft_and_happens_once():
     invoice.issue("F-2026-0008")  # a retry: unchanged
     issued_events = [event for event in invoice.pending if isinstance(event, InvoiceIssued)]
     assert [(e.number, e.total, e.issued_on) for e in issued_events] == [("F-2026-0007", "1672.73", "2026-03-11")]
+
+
+def test_a_fixed_due_date_before_the_issue_date_is_refused_at_issue_naming_it():
+    invoice = draft(payment_term={"kind": "fixed_date", "on": "2026-03-10"})
+    with pytest.raises(InvalidInput) as refused:
+        invoice.start_issue(None, ISSUED_ON, "contact:1", BUYER, SELLER, "F-{YYYY}-{SEQ:4}")
+    assert list(refused.value.errors) == ["payment_term.on"] and invoice.stage == "draft"
 
 
 def test_an_invoice_without_lines_is_not_issued():

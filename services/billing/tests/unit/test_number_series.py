@@ -3,8 +3,11 @@ import random
 import threading
 import time
 
+import pytest
+
 from billing.domain.number_series import GaplessNumberSeries, SeriesKey
 
+from ..reservation_ledger_contract import ReservationLedgerContract
 from .fakes import InMemoryReservationLedger
 
 
@@ -89,3 +92,9 @@ def test_concurrent_reservations_and_retries_are_gapless_and_unique():
         reserved = ledger.seqs_of("acct-1", "invoices", 2026)
         assert sorted(reserved) == list(range(1, 31))
         assert {reserved[next(iter(seqs))] for seqs in got.values()} == set(documents)
+
+
+class TestInMemoryReservationLedger(ReservationLedgerContract):
+    @pytest.fixture
+    def ledger(self):
+        return InMemoryReservationLedger()
