@@ -184,3 +184,17 @@ def test_a_long_catch_up_is_done_in_bounded_steps_oldest_first(uow):
     rest = generate(uow, "2026-03-02T08:00")
     assert rest[0].endswith(":100") and rest[-1].endswith(f":{len(first) + len(rest) - 1}")
     assert len(first) + len(rest) == 114  # Mondays from 1 January 2024 to 2 March 2026
+
+
+def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow):
+    create(uow, notes="Louise paie par virement", mode="draft")
+    generate(uow, "2026-02-01T08:00")
+    bus_at(uow, "2026-02-02T08:00").handle(commands.EditRecurringInvoice(
+        "acct-1", "recurring-invoice:1", None, {"notes": "Louise Martin, 2e étage"}))
+    for envelope in uow.store.all_events:
+        text = str(envelope.payload)
+        assert "Louise" not in text and "Decimal" not in text
+    scheduled = events(uow, "RecurringInvoiceScheduled")[0].payload
+    assert scheduled["template"]["lines"][0]["unit_price"] == "450" and "notes" not in scheduled["template"]
+    with uow:  # and reads back
+        assert uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template["notes"] == "Louise Martin, 2e étage"
