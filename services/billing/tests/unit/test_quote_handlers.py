@@ -1,5 +1,6 @@
 """The quote handlers through the message bus, on the in-memory event store, key store and fake ports."""
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -7,12 +8,13 @@ import pytest
 from crm_platform.message_bus import MessageBus
 
 from billing.domain import quote_commands as commands
+from billing.domain.account_defaults import AccountDefaults
 from billing.domain.errors import CustomerDeleted, UnknownCustomer
 from billing.domain.quotes import QuoteExpired, QuoteNotAllowed, QuoteNotFound
 from billing.service_layer import quote_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
-from .fakes import clock_at
+from .fakes import SELLER, clock_at
 from .test_invoices import BOOKS, BUYER, WEB_DAYS
 
 COMMAND_HANDLERS = {
@@ -209,3 +211,13 @@ def test_what_is_stored_has_money_as_strings_and_personal_data_sealed(bus, uow):
         "currency": "EUR", "total": "1672.73"}
     with uow:  # and every event reads back
         assert uow.quotes.get("acct-1", quote.id).buyer == BUYER
+
+
+@dataclass(frozen=True)
+class DefaultsWithQuotePattern(AccountDefaults):
+    quote_pattern: str = "DEV{YY}-{SEQ:3}"
+
+
+def test_quotes_are_numbered_with_the_accounts_quote_pattern_once_its_defaults_carry_one(bus, uow):
+    uow.account_defaults.defaults = DefaultsWithQuotePattern(seller=SELLER)
+    assert sent_quote(bus).number == "DEV26-001"
