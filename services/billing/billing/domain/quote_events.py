@@ -1,8 +1,10 @@
 """The events of a quote: its published contract, so each is small and keeps its shape.
 
 Money is a string ("120.50"), dates ISO strings, lines and totals plain dicts of strings (as an
-invoice's). Personal data (the buyer snapshot, notes, a decline's reason) is sealed with the billing
-subject key of the quote's contact, `billing-subject:<contact id>`, as on invoices.
+invoice's). Personal data (the buyer snapshot, notes, line descriptions, a decline's reason) is sealed
+with ONE key per quote, `billing-document:<quote id>`, whichever contact an event names, for the
+reasons invoice_events.py gives: a quote's data stands or falls together. The invoice a quote is
+converted to has its own key (its own document).
 """
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from dataclasses import dataclass
 
 from crm_platform.aggregates import DomainEvent
 
-from billing.domain.invoice_events import BILLING_SUBJECT
+from billing.domain import document_lines
+
+QUOTE_SUBJECT = "billing-document:{quote_id}"
 
 
 class QuoteEvent(DomainEvent):
     aggregate_id_field = "quote_id"
-    data_subject = BILLING_SUBJECT
+    data_subject = QUOTE_SUBJECT
 
 
 @dataclass(frozen=True)
@@ -26,13 +30,25 @@ class QuoteContent(QuoteEvent):
     account_id: str
     contact_id: str
     currency: str
-    lines: list  # as InvoiceDrafted's
+    lines: list  # as InvoiceDrafted's: without their descriptions
+    descriptions: list  # each line's description (sealed like notes)
     prices_include_tax: bool
     notes: str
     legal_terms: str
     valid_until: str | None = None  # ISO date, the last day it may be accepted; None: 30 days after sending
     discount: dict | None = None  # {"kind": "percent"|"amount", "value": "10"}
-    personal_fields = ("notes",)
+    personal_fields = ("notes", "descriptions")
+
+    @classmethod
+    def of(cls, quote_id: str, account_id: str, draft: dict) -> "QuoteContent":
+        """The event of a draft's fields (quotes.checked_content), its line descriptions apart."""
+        lines, descriptions = document_lines.without_descriptions(draft["lines"])
+        return cls(quote_id, account_id, **{**draft, "lines": lines, "descriptions": descriptions})
+
+    def draft(self, names: tuple[str, ...]) -> dict:
+        """The draft's fields `names`, as `of` was given them."""
+        fields = {name: getattr(self, name) for name in names}
+        return {**fields, "lines": document_lines.with_descriptions(self.lines, self.descriptions)}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from billing.domain import document_lines
 from billing.domain.money import money_text, parse_currency
 from billing.domain.quote_events import (QUOTE_EVENTS, QuoteAccepted, QuoteContent, QuoteConverted, QuoteDeclined,
                                          QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteEvent, QuoteSendStarted,
-                                         QuoteSent)
+                                         QuoteSent, QUOTE_SUBJECT)
 from billing.domain.totals import Totals, compute_totals
 
 QUOTE_SERIES = "quotes"
@@ -54,6 +54,17 @@ class QuoteNotAllowed(Conflict):
         super().__init__(f"quote {quote_id} is {status}: it cannot be {step}", quote_id=quote_id, status=status)
 
 
+class QuoteIdTaken(Conflict):
+    """A draft creation sent with the id of a quote created with other content: 409 naming quote_id."""
+
+    title = "Quote id taken"
+    slug = "quote-id-taken"
+
+    def __init__(self, quote_id: str) -> None:
+        super().__init__(f"quote_id {quote_id} names a quote created with other content: a retry sends the same "
+                         "content; a new quote takes a new quote_id", quote_id=quote_id, field="quote_id")
+
+
 class QuoteExpired(Conflict):
     """The customer may not accept a quote past its validity (staff may still convert it)."""
 
@@ -78,6 +89,7 @@ class Quote(Aggregate):
         super().__init__(quote_id, account_id)
         self.stage = "draft"  # draft, sending, sent, accepted, declined, converted
         self.draft: dict = {}  # the QuoteDrafted fields but the ids
+        self.created_with: dict = {}  # the draft as QuoteDrafted created it, to know a retry of the creation
         self.sent_on: str | None = None
         self.fiscal_year: int | None = None
         self.number_pattern: str | None = None
@@ -94,8 +106,15 @@ class Quote(Aggregate):
     def draft_new(cls, account_id: str, contact_id: str, content: dict, quote_id: str | None = None) -> "Quote":
         """A new draft; `content` holds DRAFT_FIELDS but contact_id, as a client gives them (checked here)."""
         quote = cls(quote_id or f"quote:{uuid.uuid4()}", account_id)
-        quote._record(QuoteDrafted(quote.id, account_id, **checked_content({**content, "contact_id": contact_id})))
+        quote._record(QuoteDrafted.of(quote.id, account_id, checked_content({**content, "contact_id": contact_id})))
         return quote
+
+    def check_created_with(self, contact_ids: set, content: dict) -> None:
+        """A creation sent again: QuoteIdTaken (409 naming quote_id) unless it is the one that created this draft
+        (one of `contact_ids`, the same content as checked by `draft_new`), however the draft was edited since."""
+        contact_id = self.created_with["contact_id"]
+        if contact_id not in contact_ids or checked_content({**content, "contact_id": contact_id}) != self.created_with:
+            raise QuoteIdTaken(self.id)
 
     def update_draft(self, revision: int | None, changes: dict) -> None:
         """Apply a client's changes (any of DRAFT_FIELDS); nothing is recorded if nothing changes."""
@@ -105,11 +124,16 @@ class Quote(Aggregate):
             raise invalid(unknown[0], "unknown field, or not editable")
         fields = checked_content({**self.draft, **changes})
         if fields != self.draft:
-            self._record(QuoteDraftUpdated(self.id, self.account_id, **fields))
+            self._record(QuoteDraftUpdated.of(self.id, self.account_id, fields))
 
     def delete_draft(self, revision: int | None) -> None:
         self._check(revision, "deleted", "draft")
         self._record(QuoteDraftDeleted(self.id, self.account_id))
+
+    @property
+    def subject_key(self) -> str:
+        """The key sealing this quote's personal data, whoever it is for."""
+        return QUOTE_SUBJECT.format(quote_id=self.id)
 
     @property
     def contact_id(self) -> str:
@@ -227,8 +251,9 @@ class Quote(Aggregate):
 
     def _apply(self, event: QuoteEvent) -> None:
         if isinstance(event, QuoteContent):  # QuoteDrafted or QuoteDraftUpdated
-            self.draft = {name: getattr(event, name) for name in DRAFT_FIELDS}
-            self.draft["lines"] = list(event.lines)
+            self.draft = event.draft(DRAFT_FIELDS)
+            if isinstance(event, QuoteDrafted):
+                self.created_with = dict(self.draft)
         elif isinstance(event, QuoteDraftDeleted):
             self.deleted = True
         elif isinstance(event, QuoteSendStarted):

@@ -2,8 +2,10 @@
 
 `schedule` is recurrence.Schedule.to_dict() ({"anchor", "every", "unit", "ends", "count"?, "until"?});
 `template` is what each generated invoice starts from: currency, lines, prices_include_tax,
-payment_term, notes, legal_terms, discount (as InvoiceDrafted holds them). The template's notes are
-personal data, sealed with the billing subject key of its contact, as on invoices.
+payment_term, notes, legal_terms, discount (as a draft invoice holds them), its lines without their
+descriptions, which travel apart in `template.descriptions` (as InvoiceDrafted's). The template's notes and
+line descriptions are personal data, sealed with ONE key per recurring invoice,
+`billing-document:<recurring invoice id>` (each invoice it generates is a document with its own key).
 Occurrences are numbered k = 0, 1, 2... across the whole life of the recurring invoice; `first_k` is
 the k of the schedule's anchor (0, until an edit of the schedule starts it anew from the next one).
 """
@@ -13,12 +15,26 @@ from dataclasses import dataclass
 
 from crm_platform.aggregates import DomainEvent
 
-from billing.domain.invoice_events import BILLING_SUBJECT
+from billing.domain import document_lines
+
+RECURRING_SUBJECT = "billing-document:{recurring_invoice_id}"
+
+
+def sealable_template(template: dict) -> dict:
+    """The template as events hold it: the line descriptions apart, to be sealed."""
+    lines, descriptions = document_lines.without_descriptions(template["lines"])
+    return {**template, "lines": lines, "descriptions": descriptions}
+
+
+def whole_template(stored: dict) -> dict:
+    """The template as `sealable_template` was given it."""
+    template = {name: value for name, value in stored.items() if name != "descriptions"}
+    return {**template, "lines": document_lines.with_descriptions(stored["lines"], stored["descriptions"])}
 
 
 class RecurringInvoiceEvent(DomainEvent):
     aggregate_id_field = "recurring_invoice_id"
-    data_subject = BILLING_SUBJECT
+    data_subject = RECURRING_SUBJECT
 
 
 @dataclass(frozen=True)
@@ -29,7 +45,7 @@ class RecurringInvoiceScheduled(RecurringInvoiceEvent):
     schedule: dict
     mode: str  # "issue": each invoice is issued when generated; "draft": left as a draft for staff
     template: dict
-    personal_fields = ("template.notes",)
+    personal_fields = ("template.notes", "template.descriptions")
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ class RecurringInvoiceEdited(RecurringInvoiceEvent):
     mode: str
     template: dict
     first_k: int  # the k of the schedule's anchor
-    personal_fields = ("template.notes",)
+    personal_fields = ("template.notes", "template.descriptions")
 
 
 @dataclass(frozen=True)

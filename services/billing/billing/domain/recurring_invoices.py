@@ -26,7 +26,8 @@ from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RecurringInvoiceCancelled,
                                                      RecurringInvoiceEdited, RecurringInvoiceEvent,
                                                      RecurringInvoiceGenerated, RecurringInvoicePaused,
-                                                     RecurringInvoiceResumed, RecurringInvoiceScheduled)
+                                                     RecurringInvoiceResumed, RecurringInvoiceScheduled,
+                                                     sealable_template, whole_template)
 
 MODES = ("issue", "draft")
 TEMPLATE_FIELDS = ("currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms", "discount")
@@ -91,7 +92,8 @@ class RecurringInvoice(Aggregate):
         recurring = cls(recurring_invoice_id or f"recurring-invoice:{uuid.uuid4()}", account_id)
         contact_id, template = checked_template({**template, "contact_id": contact_id})
         recurring._record(RecurringInvoiceScheduled(recurring.id, account_id, contact_id,
-                                                    Schedule.parse(schedule).to_dict(), checked_mode(mode), template))
+                                                    Schedule.parse(schedule).to_dict(), checked_mode(mode),
+                                                    sealable_template(template)))
         return recurring
 
     def edit(self, revision: int | None, changes: dict) -> None:
@@ -112,7 +114,7 @@ class RecurringInvoice(Aggregate):
         if (contact_id, schedule, mode, template, first_k) != (self.contact_id, self.schedule, self.mode,
                                                                 self.template, self.first_k):
             self._record(RecurringInvoiceEdited(self.id, self.account_id, contact_id, schedule.to_dict(), mode,
-                                                template, first_k))
+                                                sealable_template(template), first_k))
 
     def pause(self, revision: int | None, today: date) -> None:
         if self.state != "paused":
@@ -222,7 +224,7 @@ class RecurringInvoice(Aggregate):
     def _apply(self, event: RecurringInvoiceEvent) -> None:
         if isinstance(event, (RecurringInvoiceScheduled, RecurringInvoiceEdited)):
             self.contact_id, self.mode = event.contact_id, event.mode
-            self.schedule, self.template = Schedule.parse(event.schedule), dict(event.template)
+            self.schedule, self.template = Schedule.parse(event.schedule), whole_template(event.template)
             self.first_k = getattr(event, "first_k", 0)
         elif isinstance(event, RecurringInvoicePaused):
             self.state = "paused"

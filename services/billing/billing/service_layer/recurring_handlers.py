@@ -7,22 +7,19 @@ What they need of the unit of work:
 and a `clock` (an aware datetime now); "today" is the account's date in its time zone.
 
 Generating occurrence k writes in steps, each safe to repeat: the invoice, whose id is made from
-(recurring invoice id, k), as a draft; in issue mode, its issue (numbered by the invoice handler's
-steps); then RecurringInvoiceGenerated. A scheduler that crashes between two steps, or a second one
+(recurring invoice id, k), as a draft; in issue mode, its issue (handlers.issue_steps, the invoice's
+own steps); then RecurringInvoiceGenerated. A scheduler that crashes between two steps, or a second one
 running at the same time, finds the invoice of k already there and finishes: never a second invoice
 for k, and k is recorded once (a concurrent writer loses on the aggregate's revision and retries).
 """
 from __future__ import annotations
 
-from crm_platform.event_store import ConcurrencyConflict
-
 from billing.domain import recurring_commands as commands
 from billing.domain.account_defaults import utc_now
-from billing.domain.commands import IssueInvoice
 from billing.domain.invoices import Invoice
 from billing.domain.recurrence import MAX_CATCH_UP
 from billing.domain.recurring_invoices import RecurringInvoice
-from billing.service_layer.handlers import ATTEMPTS, Clock, issue_invoice, live_customer
+from billing.service_layer.handlers import Clock, issue_steps, live_customer, retried
 
 
 def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow) -> RecurringInvoice:
@@ -97,30 +94,27 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
 
 
 def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
-    for attempt in range(ATTEMPTS):
-        try:
-            with uow:
-                recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
-                if k in recurring.generated:
-                    return recurring.generated[k]
-                occurrence = recurring.occurrence(k)
-                invoice = uow.invoices.find(account_id, occurrence.invoice_id)
-                if invoice is None:
-                    recurring.check_can_generate(k, uow.account_defaults.for_account(account_id).today(clock))
-                    customer = live_customer(uow, account_id, recurring.contact_id)
-                    invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(),
-                                                occurrence.invoice_id)
-                    uow.invoices.add(invoice)
-                    uow.commit()
-            if recurring.mode == "issue" and not invoice.gone and invoice.stage in ("draft", "issuing"):
-                # the invoice handler's own steps (freeze, reserve the number, record it), each safe to repeat
-                issue_invoice(IssueInvoice(account_id, occurrence.invoice_id), uow, clock)
-            with uow:
-                recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
-                recurring.record_generated(k, occurrence.invoice_id)
-                uow.commit()
-            return occurrence.invoice_id
-        except ConcurrencyConflict:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock))
+
+
+def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
+    with uow:
+        recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
+        if k in recurring.generated:
+            return recurring.generated[k]
+        occurrence = recurring.occurrence(k)
+        invoice = uow.invoices.find(account_id, occurrence.invoice_id)
+        if invoice is None:
+            recurring.check_can_generate(k, uow.account_defaults.for_account(account_id).today(clock))
+            customer = live_customer(uow, account_id, recurring.contact_id)
+            invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(),
+                                        occurrence.invoice_id)
+            uow.invoices.add(invoice)
+            uow.commit()
+    if recurring.mode == "issue" and not invoice.gone and invoice.stage in ("draft", "issuing"):
+        issue_steps(uow, account_id, occurrence.invoice_id, None, clock)  # each step safe to repeat
+    with uow:
+        recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
+        recurring.record_generated(k, occurrence.invoice_id)
+        uow.commit()
+    return occurrence.invoice_id

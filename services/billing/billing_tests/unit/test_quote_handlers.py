@@ -1,6 +1,5 @@
 """The quote handlers through the message bus, on the in-memory event store, key store and fake ports."""
 import threading
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -10,7 +9,7 @@ from crm_platform.message_bus import MessageBus
 from billing.domain import quote_commands as commands
 from billing.domain.account_defaults import AccountDefaults
 from billing.domain.errors import CustomerDeleted, UnknownCustomer
-from billing.domain.quotes import QuoteExpired, QuoteNotAllowed, QuoteNotFound
+from billing.domain.quotes import QuoteExpired, QuoteIdTaken, QuoteNotAllowed, QuoteNotFound
 from billing.service_layer import quote_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
@@ -199,25 +198,36 @@ def test_a_quote_created_again_with_its_id_is_created_once(bus, uow):
     assert first.id == again.id and len(events(uow, "QuoteDrafted")) == 1
 
 
+def test_a_quote_id_sent_again_with_other_content_is_refused_and_a_deleted_ones_is_unknown(bus, uow):
+    first = new_quote(bus, quote_id="quote:retry-2")
+    bus.handle(commands.UpdateQuoteDraft("acct-1", first.id, None, {"notes": "edited since"}))
+    assert new_quote(bus, quote_id="quote:retry-2").draft["notes"] == "edited since"  # the retry: as it now is
+    with pytest.raises(QuoteIdTaken):
+        new_quote(bus, quote_id="quote:retry-2", lines=(BOOKS,))
+    bus.handle(commands.DeleteQuoteDraft("acct-1", first.id))
+    with pytest.raises(QuoteNotFound):
+        new_quote(bus, quote_id="quote:retry-2")
+    assert len(events(uow, "QuoteDrafted")) == 1
+
+
 def test_what_is_stored_has_money_as_strings_and_personal_data_sealed(bus, uow):
-    quote = sent_quote(bus, notes="Appeler Louise avant de commencer")
+    described = {**WEB_DAYS, "description": "Refonte du site de Louise"}
+    quote = sent_quote(bus, notes="Appeler Louise avant de commencer", lines=(described, BOOKS))
     bus.handle(commands.DeclineQuote("acct-1", quote.id, reason="Louise a choisi un autre prestataire"))
     for envelope in uow.store.all_events:
         text = str(envelope.payload)
         assert "Louise" not in text and "Martin" not in text and "Decimal" not in text
         assert not any(isinstance(value, float) for value in envelope.payload.values())
+    subjects = {e.payload["personal"]["subject"] for e in uow.store.all_events if "personal" in e.payload}
+    assert subjects == {f"billing-document:{quote.id}"}  # one key per document, as an invoice's
     assert events(uow, "QuoteSent")[0].payload == {
         "contact_id": "contact:1", "number": "D-2026-0001", "sent_on": "2026-03-11", "valid_until": "2026-04-10",
         "currency": "EUR", "total": "1672.73"}
     with uow:  # and every event reads back
-        assert uow.quotes.get("acct-1", quote.id).buyer == BUYER
+        stored = uow.quotes.get("acct-1", quote.id)
+    assert stored.buyer == BUYER and stored.draft["lines"][0]["description"] == "Refonte du site de Louise"
 
 
-@dataclass(frozen=True)
-class DefaultsWithQuotePattern(AccountDefaults):
-    quote_pattern: str = "DEV{YY}-{SEQ:3}"
-
-
-def test_quotes_are_numbered_with_the_accounts_quote_pattern_once_its_defaults_carry_one(bus, uow):
-    uow.account_defaults.defaults = DefaultsWithQuotePattern(seller=SELLER)
+def test_quotes_are_numbered_with_the_accounts_quote_pattern(bus, uow):
+    uow.account_defaults.defaults = AccountDefaults(seller=SELLER, quote_pattern="DEV{YY}-{SEQ:3}")
     assert sent_quote(bus).number == "DEV26-001"

@@ -6,7 +6,7 @@ import pytest
 from crm_platform.errors import InvalidInput
 
 from billing.domain.quote_events import QuoteAccepted, QuoteConverted, QuoteDeclined, QuoteDraftUpdated, QuoteSent
-from billing.domain.quotes import (QuoteExpired, QuoteNotAllowed, QuoteNotFound, StaleQuoteRevision, Quote,
+from billing.domain.quotes import (DRAFT_FIELDS, QuoteExpired, QuoteNotAllowed, QuoteNotFound, StaleQuoteRevision, Quote,
                                    account_day)
 
 from .fakes import SELLER
@@ -55,7 +55,7 @@ def test_a_bad_validity_date_is_refused_naming_it():
 def test_editing_a_draft_records_the_whole_draft_and_nothing_when_nothing_changes():
     quote = draft()
     quote.update_draft(1, {"lines": [WEB_DAYS], "valid_until": "2026-04-30"})
-    assert isinstance(quote.pending[-1], QuoteDraftUpdated) and quote.pending[-1].lines == [quote.draft["lines"][0]]
+    assert isinstance(quote.pending[-1], QuoteDraftUpdated) and quote.pending[-1].draft(DRAFT_FIELDS)["lines"] == [quote.draft["lines"][0]]
     quote.update_draft(2, {"valid_until": "2026-04-30"})
     assert quote.revision == 2
 

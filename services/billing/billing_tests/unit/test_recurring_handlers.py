@@ -43,8 +43,9 @@ def bus_at(uow, instant: str) -> MessageBus:
 
 
 def create(uow, schedule=MONTHLY, mode="issue", **fields):
+    fields = {"lines": (WEB_DAYS,), **fields}
     return bus_at(uow, "2026-01-01T08:00").handle(commands.CreateRecurringInvoice(
-        "acct-1", "contact:1", schedule, mode, lines=(WEB_DAYS,), recurring_invoice_id="recurring-invoice:1", **fields))
+        "acct-1", "contact:1", schedule, mode, recurring_invoice_id="recurring-invoice:1", **fields))
 
 
 def generate(uow, instant: str) -> list[str]:
@@ -187,7 +188,8 @@ def test_a_long_catch_up_is_done_in_bounded_steps_oldest_first(uow):
 
 
 def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow):
-    create(uow, notes="Louise paie par virement", mode="draft")
+    create(uow, notes="Louise paie par virement", mode="draft",
+           lines=({**WEB_DAYS, "description": "Maintenance du site de Louise"},))
     generate(uow, "2026-02-01T08:00")
     bus_at(uow, "2026-02-02T08:00").handle(commands.EditRecurringInvoice(
         "acct-1", "recurring-invoice:1", None, {"notes": "Louise Martin, 2e étage"}))
@@ -196,5 +198,10 @@ def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow)
         assert "Louise" not in text and "Decimal" not in text
     scheduled = events(uow, "RecurringInvoiceScheduled")[0].payload
     assert scheduled["template"]["lines"][0]["unit_price"] == "450" and "notes" not in scheduled["template"]
+    subjects = {e.payload["personal"]["subject"] for e in events(uow, "RecurringInvoiceScheduled") +
+                events(uow, "RecurringInvoiceEdited")}
+    assert subjects == {"billing-document:recurring-invoice:1"}  # one key per document, as an invoice's
     with uow:  # and reads back
-        assert uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template["notes"] == "Louise Martin, 2e étage"
+        template = uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template
+    assert template["notes"] == "Louise Martin, 2e étage"
+    assert template["lines"][0]["description"] == "Maintenance du site de Louise"
