@@ -26,7 +26,7 @@ from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RecurringInvoiceCancelled,
                                                      RecurringInvoiceEdited, RecurringInvoiceEvent,
                                                      RecurringInvoiceGenerated, RecurringInvoicePaused,
-                                                     RecurringInvoiceResumed, RecurringInvoiceScheduled,
+                                                     RECURRING_SUBJECT, RecurringInvoiceResumed, RecurringInvoiceScheduled,
                                                      sealable_template, whole_template)
 
 MODES = ("issue", "draft")
@@ -132,6 +132,11 @@ class RecurringInvoice(Aggregate):
         if self.state != "cancelled":
             self._check(revision, "cancelled")
             self._record(RecurringInvoiceCancelled(self.id, self.account_id, today.isoformat()))
+
+    @property
+    def subject_key(self) -> str:
+        """The key sealing its template's personal data (each invoice it generates has its own)."""
+        return RECURRING_SUBJECT.format(recurring_invoice_id=self.id)
 
     # --- occurrences ---------------------------------------------------------------------------------------
 
