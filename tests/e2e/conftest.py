@@ -108,6 +108,8 @@ def system(infra, tmp_path_factory, mongo_client):
         # (all from 127.0.0.1): limits far above that, so that none is refused; the limits themselves are
         # tested in services/gateway/tests.
         **E2E_RATE_LIMITS,
+        # billing's recurring-invoice scheduler looks for what is due every second, not every minute
+        "RECURRING_SCHEDULE_EVERY_S": "1",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
     try:
