@@ -50,7 +50,8 @@ class RecurringInvoicesProjection(AggregateStateProjection):
         return {
             "contact_id": recurring.contact_id, "subject_key": recurring.subject_key,
             "state": recurring.state, "ended": recurring.state == "active" and next_due_on is None,
-            "mode": recurring.mode, "schedule": recurring.schedule.to_dict(), "currency": recurring.template["currency"],
+            "mode": recurring.mode, "schedule": recurring.schedule.to_dict(),
+            "currency": recurring.template["currency"],
             "next_due_on": None if next_due_on is None else next_due_on.isoformat(),
             "generated": len(recurring.generated),
         }

@@ -21,9 +21,9 @@ from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 from billing.domain import document_lines
 from billing.domain.money import money_text, parse_currency
-from billing.domain.quote_events import (QUOTE_EVENTS, QuoteAccepted, QuoteContent, QuoteConverted, QuoteDeclined,
-                                         QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteEvent, QuoteSendStarted,
-                                         QuoteSent, QUOTE_SUBJECT)
+from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccepted, QuoteContent, QuoteConverted,
+                                         QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteEvent,
+                                         QuoteSendStarted, QuoteSent)
 from billing.domain.totals import Totals, compute_totals
 
 QUOTE_SERIES = "quotes"

@@ -23,11 +23,11 @@ from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
 
 from billing.domain import document_lines, recurrence
 from billing.domain.recurrence import Schedule
-from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RecurringInvoiceCancelled,
-                                                     RecurringInvoiceEdited, RecurringInvoiceEvent,
-                                                     RecurringInvoiceGenerated, RecurringInvoicePaused,
-                                                     RECURRING_SUBJECT, RecurringInvoiceResumed, RecurringInvoiceScheduled,
-                                                     sealable_template, whole_template)
+from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RECURRING_SUBJECT,
+                                                     RecurringInvoiceCancelled, RecurringInvoiceEdited,
+                                                     RecurringInvoiceEvent, RecurringInvoiceGenerated,
+                                                     RecurringInvoicePaused, RecurringInvoiceResumed,
+                                                     RecurringInvoiceScheduled, sealable_template, whole_template)
 
 MODES = ("issue", "draft")
 TEMPLATE_FIELDS = ("currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms", "discount")

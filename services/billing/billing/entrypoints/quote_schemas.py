@@ -97,8 +97,8 @@ class QuotePageSchema(Schema):
 
 class _TemplateFields(StrictSchema):
     schedule = fields.Raw(metadata={"description": SCHEDULE_DOC})
-    mode = fields.String(metadata={"enum": ["issue", "draft"],
-                                   "description": "issue: each invoice is issued when generated; draft: left for staff"})
+    mode = fields.String(metadata={
+        "enum": ["issue", "draft"], "description": "issue: each invoice is issued when generated; draft: left for staff"})
     lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
     payment_term = fields.Raw(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})

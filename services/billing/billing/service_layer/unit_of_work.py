@@ -1,9 +1,9 @@
 """The billing service's unit of work: its aggregate types, listed once, and the ports its handlers read.
 
 Besides a repository per aggregate type, a unit of work holds what the invoice handlers need
-(billing/service_layer/handlers.py, and the quote and recurring-invoice ones): `number_series` (gapless numbers), `customers` (billing's
-projection of contacts) and `account_defaults` (read from the account's BillingSettings, in the
-same unit of work).
+(billing/service_layer/handlers.py, and the quote and recurring-invoice ones): `number_series`
+(gapless numbers), `customers` (billing's projection of contacts) and `account_defaults` (read from
+the account's BillingSettings, in the same unit of work).
 """
 from __future__ import annotations
 
