@@ -28,12 +28,7 @@ class QuotesProjection(AggregateStateProjection):
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_sends")
 
     def fields_of(self, quote: Quote) -> dict:
-        return {
-            "contact_id": quote.contact_id, "subject_key": quote.subject_key, "stage": quote.stage,
-            "number": quote.number, "currency": quote.currency, "sent_on": quote.sent_on,
-            "valid_until": quote.valid_until, "total": money_text(quote.totals.total), "invoice_id": quote.invoice_id,
-            "decided_on": quote.decided_on, "buyer_name": quote.buyer.get("name") or quote.buyer.get("company"),
-        }
+        return quote_fields(quote)
 
 
 class RecurringInvoicesProjection(AggregateStateProjection):
@@ -55,3 +50,13 @@ class RecurringInvoicesProjection(AggregateStateProjection):
             "next_due_on": None if next_due_on is None else next_due_on.isoformat(),
             "generated": len(recurring.generated),
         }
+
+
+def quote_fields(quote: Quote) -> dict:
+    """What the read model keeps of a quote (no I/O)."""
+    return {
+        "contact_id": quote.contact_id, "subject_key": quote.subject_key, "stage": quote.stage,
+        "number": quote.number, "currency": quote.currency, "sent_on": quote.sent_on,
+        "valid_until": quote.valid_until, "total": money_text(quote.totals.total), "invoice_id": quote.invoice_id,
+        "decided_on": quote.decided_on, "buyer_name": quote.buyer.get("name") or quote.buyer.get("company"),
+    }
