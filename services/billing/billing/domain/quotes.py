@@ -17,9 +17,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crm_platform.aggregates import Aggregate
-from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
+from billing.domain.errors import QuoteExpired, QuoteIdTaken, QuoteNotAllowed, QuoteNotFound, StaleQuoteRevision
 from billing.domain.money import money_text, parse_currency
 from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccepted, QuoteContent, QuoteConverted,
                                          QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteEvent,
@@ -31,49 +32,6 @@ DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "notes"
                 "discount")
 DEFAULT_VALIDITY_DAYS = 30
 MAX_REASON = 500
-
-
-class QuoteNotFound(NotFound):
-    def __init__(self, quote_id: str) -> None:
-        super().__init__(f"quote {quote_id} does not exist in this account", quote_id=quote_id)
-
-
-class StaleQuoteRevision(StaleRevision):
-    def __init__(self, quote_id: str, given: int, current: int) -> None:
-        super().__init__(f"quote {quote_id} is at revision {current}, the change was based on revision {given}; "
-                         "re-read the quote and apply your change again", quote_id=quote_id, current_revision=current)
-
-
-class QuoteNotAllowed(Conflict):
-    """The quote's status does not allow this step (e.g. editing a sent quote, accepting a declined one)."""
-
-    title = "Not allowed in this quote's status"
-    slug = "quote-status-conflict"
-
-    def __init__(self, quote_id: str, status: str, step: str) -> None:
-        super().__init__(f"quote {quote_id} is {status}: it cannot be {step}", quote_id=quote_id, status=status)
-
-
-class QuoteIdTaken(Conflict):
-    """A draft creation sent with the id of a quote created with other content: 409 naming quote_id."""
-
-    title = "Quote id taken"
-    slug = "quote-id-taken"
-
-    def __init__(self, quote_id: str) -> None:
-        super().__init__(f"quote_id {quote_id} names a quote created with other content: a retry sends the same "
-                         "content; a new quote takes a new quote_id", quote_id=quote_id, field="quote_id")
-
-
-class QuoteExpired(Conflict):
-    """The customer may not accept a quote past its validity (staff may still convert it)."""
-
-    title = "Quote expired"
-    slug = "quote-expired"
-
-    def __init__(self, quote_id: str, valid_until: str) -> None:
-        super().__init__(f"quote {quote_id} expired at the end of {valid_until}: it can no longer be accepted "
-                         "(staff may still convert it to an invoice)", quote_id=quote_id, status="expired")
 
 
 def invalid(field: str, message: str) -> InvalidInput:

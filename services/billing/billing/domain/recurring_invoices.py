@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from crm_platform.aggregates import Aggregate
-from crm_platform.errors import Conflict, InvalidInput, NotFound, StaleRevision
+from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines, recurrence
+from billing.domain.errors import (RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
+                                   StaleRecurringInvoiceRevision)
 from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RECURRING_SUBJECT,
                                                      RecurringInvoiceCancelled, RecurringInvoiceEdited,
@@ -32,29 +34,6 @@ from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, R
 MODES = ("issue", "draft")
 TEMPLATE_FIELDS = ("currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms", "discount")
 EDITABLE = ("contact_id", "schedule", "mode", *TEMPLATE_FIELDS)
-
-
-class RecurringInvoiceNotFound(NotFound):
-    def __init__(self, recurring_invoice_id: str) -> None:
-        super().__init__(f"recurring invoice {recurring_invoice_id} does not exist in this account",
-                         recurring_invoice_id=recurring_invoice_id)
-
-
-class StaleRecurringInvoiceRevision(StaleRevision):
-    def __init__(self, recurring_invoice_id: str, given: int, current: int) -> None:
-        super().__init__(f"recurring invoice {recurring_invoice_id} is at revision {current}, the change was based on "
-                         f"revision {given}; re-read it and apply your change again",
-                         recurring_invoice_id=recurring_invoice_id, current_revision=current)
-
-
-class RecurringInvoiceNotAllowed(Conflict):
-    """Its state does not allow this step (a cancelled one is final; occurrence k is not the next to generate)."""
-
-    title = "Not allowed in this recurring invoice's state"
-    slug = "recurring-invoice-state-conflict"
-
-    def __init__(self, recurring_invoice_id: str, why: str) -> None:
-        super().__init__(f"recurring invoice {recurring_invoice_id}: {why}", recurring_invoice_id=recurring_invoice_id)
 
 
 @dataclass(frozen=True)
