@@ -112,6 +112,8 @@ def system(infra, tmp_path_factory, mongo_client):
         # 401, not the 429 past the limit), all from 127.0.0.1 like its keyed requests, which no failure count
         # may refuse.
         **E2E_RATE_LIMITS,
+        # billing's recurring-invoice scheduler looks for what is due every second, not every minute
+        "RECURRING_SCHEDULE_EVERY_S": "1",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
     try:

@@ -15,11 +15,12 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from crm_platform.projection_batches import ReadModels
 
-from billing import config, views
+from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
+from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
 from billing.service_layer import dispatch
@@ -60,16 +61,34 @@ class Container:
         return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store)
 
     @cached_property
+    def quotes(self) -> QuotesProjection:
+        return QuotesProjection(self.db["quotes"], self.codec, self.event_store)
+
+    @cached_property
+    def recurring_invoices(self) -> RecurringInvoicesProjection:
+        return RecurringInvoicesProjection(self.db["recurring_invoices"], self.codec, self.event_store)
+
+    @cached_property
     def _document_read_models(self) -> ReadModels:
-        return ReadModels([self.invoices, self.credit_notes])
+        return ReadModels([self.invoices, self.credit_notes, self.quotes, self.recurring_invoices])
 
     def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
-        """Give one of billing's own events to the invoices and credit notes read models."""
+        """Give one of billing's own events to the invoices, credit notes, quotes and recurring invoices read models."""
         self._document_read_models.apply(envelope, rebuilding=rebuilding)
 
     def interrupted_issues(self, since_before):
-        """The read models' documents still issuing since before then (what the issue sweep finishes)."""
-        return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection, since_before)
+        """The read models' documents still issuing (quotes: sending) since before then (what the issue sweep
+        finishes)."""
+        return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection,
+                                        self.quotes.collection, since_before)
+
+    def due_recurring_invoices(self, day):
+        """(account id, id) of the recurring invoices whose next occurrence is due by `day` (the scheduler's)."""
+        return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat())
+
+    def scheduler_lease(self) -> Lease:
+        """One recurring-invoice scheduler for the whole system: the worker holding this lease."""
+        return Lease(self.db["leases"], "recurring-scheduler")
 
     def documents_consumer(self):
         return self._consumer("documents", self.events_topic)
@@ -141,3 +160,5 @@ class Container:
         self.reservation_ledger.ensure_indexes()
         self.invoices.ensure_indexes()
         self.credit_notes.ensure_indexes()
+        self.quotes.ensure_indexes()
+        self.recurring_invoices.ensure_indexes()

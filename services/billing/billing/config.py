@@ -15,6 +15,8 @@ CONTACTS_TOPIC = CONTACTS_EVENTS.name  # read to keep billing's own projection o
 class BillingServiceSettings(PersonalDataSettings):
     BILLING_DB = fields.String(load_default="crm_billing", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/billing-worker.heartbeat")
+    # how often the worker holding the scheduler lease looks for recurring invoices due (end-to-end tests: seconds)
+    RECURRING_SCHEDULE_EVERY_S = fields.Float(load_default=60.0, validate=validate.Range(min=0.5, max=3600))
 
 
 def load(environ=None) -> dict:

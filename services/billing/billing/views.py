@@ -98,11 +98,14 @@ def credit_note_page(credit_notes: Collection, account_id: str, query: dict, lim
                        dated=True)
 
 
-def interrupted_issues(invoices: Collection, credit_notes: Collection, since_before, limit: int = 500):
-    """(kind, account id, id) of invoices and credit notes still issuing (not abandoned), last changed before
-    `since_before`."""
+def interrupted_issues(invoices: Collection, credit_notes: Collection, quotes: Collection, since_before,
+                       limit: int = 500):
+    """(kind, account id, id) of invoices and credit notes still issuing (not abandoned) and quotes still sending,
+    last changed before `since_before`."""
     for doc in invoices.find({"stage": "issuing", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
         yield "invoice", doc["account_id"], doc["_id"]
     issuing = {"issued": False, "abandoned": {"$ne": True}, "updated_at": {"$lt": since_before}}
     for doc in credit_notes.find(issuing, {"account_id": 1}).limit(limit):
         yield "credit_note", doc["account_id"], doc["_id"]
+    for doc in quotes.find({"stage": "sending", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
+        yield "quote", doc["account_id"], doc["_id"]

@@ -1,4 +1,5 @@
-"""`billing.events`, produced by the billing service: the account's billing settings, invoices and credit notes.
+"""`billing.events`, produced by the billing service: the account's billing settings, invoices, credit notes,
+quotes and recurring invoices.
 
 Money travels as text ("120.50"), dates as ISO dates.
 
@@ -9,7 +10,9 @@ notes, whichever contact an event names: not the contact's own key, so that eras
 keep issued invoices for their legal retention, and one key for the document, so that erasing a
 contact a draft was moved away from cannot break the invoice. Each event carrying `personal` names
 its `contact_id` in clear: the keys holding a person's data are those of the documents naming them
-(the privacy service decides when a key is shredded).
+(the privacy service decides when a key is shredded). A quote is a document of its own, sealed under
+`billing-document:<quote id>`, and a recurring invoice's template under `billing-document:<recurring invoice id>`
+(each invoice it generates has its own key).
 """
 from __future__ import annotations
 
@@ -145,6 +148,92 @@ class CreditNoteIssuedPayload(_ContactPayload):
     total = _money()
 
 
+class QuoteDraftPayload(_ContactPayload):
+    """The whole draft (each event of a draft carries all of it)."""
+
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Dict(), required=True, metadata={
+        "description": "quantity, unit, unit_price, taxes [{category, rate}], discount? (descriptions are sealed)"})
+    prices_include_tax = fields.Boolean(required=True)
+    legal_terms = fields.String(required=True)
+    valid_until = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "ISO date, the last day it may be accepted; absent: 30 days after it is sent"})
+    discount = fields.Dict(load_default=None, allow_none=True)
+    personal = SealedField(required=True, metadata={"description": "notes, descriptions (each line's, in order)"})
+
+
+class QuoteSendStartedPayload(_ContactPayload):
+    """The draft frozen for sending, its number (own gapless series) being reserved."""
+
+    sent_on = _date()
+    valid_until = _date()
+    fiscal_year = fields.Integer(required=True)
+    number_pattern = fields.String(required=True)
+    seller = fields.Dict(required=True, metadata={"description": "the seller's legal identity (a business)"})
+    totals = fields.Dict(required=True)
+    personal = SealedField(required=True, metadata={"description": "buyer: the customer's snapshot"})
+
+
+class QuoteSentPayload(_ContactPayload):
+    number = fields.String(required=True)
+    sent_on = _date()
+    valid_until = _date()
+    currency = fields.String(required=True)
+    total = _money()
+
+
+class QuoteAcceptedPayload(_ContactPayload):
+    accepted_on = _date()
+
+
+class QuoteDeclinedPayload(_ContactPayload):
+    declined_on = _date()
+    personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class QuoteConvertedPayload(_ContactPayload):
+    invoice_id = required_id()
+    converted_on = _date()
+
+
+class RecurringInvoicePayload(_ContactPayload):
+    schedule = fields.Dict(required=True, metadata={"description": "anchor, every, unit, ends, count?, until?"})
+    mode = fields.String(required=True, metadata={"description": "issue or draft"})
+    template = fields.Dict(required=True, metadata={
+        "description": "currency, lines (without descriptions), prices_include_tax, payment_term, legal_terms, "
+                       "discount; notes and descriptions sealed"})
+    personal = SealedField(required=True, metadata={"description": "template.notes, template.descriptions"})
+
+
+class RecurringInvoiceEditedPayload(RecurringInvoicePayload):
+    """The whole recurring invoice as it now is; it applies to occurrences generated from then on."""
+
+    first_k = fields.Integer(required=True, metadata={"description": "the occurrence number of the schedule's anchor"})
+
+
+class RecurringInvoicePausedPayload(PayloadSchema):
+    paused_on = _date()
+
+
+class RecurringInvoiceResumedPayload(PayloadSchema):
+    resumed_on = _date()
+    next_k = fields.Integer(required=True, metadata={"description": "the next occurrence to generate"})
+
+
+class RecurringInvoiceCancelledPayload(PayloadSchema):
+    cancelled_on = _date()
+
+
+class RecurringInvoiceGeneratedPayload(_ContactPayload):
+    """Occurrence k made invoice_id (once: its id is made from the recurring invoice's and k)."""
+
+    k = fields.Integer(required=True)
+    invoice_id = required_id()
+    occurrence_on = _date()
+    period_end = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "ISO date, the day before the next occurrence"})
+
+
 BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("BillingSettingsChanged", BillingSettingsChangedPayload),
     EventContract("InvoiceDrafted", InvoiceDraftPayload),
@@ -160,4 +249,18 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
     EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
+    EventContract("QuoteDrafted", QuoteDraftPayload),
+    EventContract("QuoteDraftUpdated", QuoteDraftPayload),
+    EventContract("QuoteDraftDeleted", NoPayload),
+    EventContract("QuoteSendStarted", QuoteSendStartedPayload),
+    EventContract("QuoteSent", QuoteSentPayload),
+    EventContract("QuoteAccepted", QuoteAcceptedPayload),
+    EventContract("QuoteDeclined", QuoteDeclinedPayload),
+    EventContract("QuoteConverted", QuoteConvertedPayload),
+    EventContract("RecurringInvoiceScheduled", RecurringInvoicePayload),
+    EventContract("RecurringInvoiceEdited", RecurringInvoiceEditedPayload),
+    EventContract("RecurringInvoicePaused", RecurringInvoicePausedPayload),
+    EventContract("RecurringInvoiceResumed", RecurringInvoiceResumedPayload),
+    EventContract("RecurringInvoiceCancelled", RecurringInvoiceCancelledPayload),
+    EventContract("RecurringInvoiceGenerated", RecurringInvoiceGeneratedPayload),
 ))

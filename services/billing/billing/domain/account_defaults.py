@@ -11,8 +11,7 @@ from datetime import date, datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from billing.domain.numbering import CREDIT_NOTE_PATTERN, INVOICE_PATTERN
-
+from billing.domain.numbering import CREDIT_NOTE_PATTERN, INVOICE_PATTERN, QUOTE_PATTERN
 
 
 @dataclass(frozen=True)
@@ -24,6 +23,7 @@ class AccountDefaults:
     legal_terms: str = ""  # e.g. the French late-payment penalties and the 40 EUR recovery indemnity
     invoice_pattern: str = INVOICE_PATTERN
     credit_note_pattern: str = CREDIT_NOTE_PATTERN
+    quote_pattern: str = QUOTE_PATTERN
     seller: dict = field(default_factory=dict)  # the account's legal identity, frozen on issued documents
 
     def today(self, clock: Callable[[], datetime]) -> date:

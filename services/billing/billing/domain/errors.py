@@ -148,3 +148,69 @@ class DraftIdTaken(Conflict):
     def __init__(self, invoice_id: str) -> None:
         super().__init__(f"invoice_id {invoice_id} names a draft created with other content: a retry sends the same "
                          "content; a new draft takes a new invoice_id", invoice_id=invoice_id, field="invoice_id")
+
+
+class QuoteNotFound(NotFound):
+    def __init__(self, quote_id: str) -> None:
+        super().__init__(f"quote {quote_id} does not exist in this account", quote_id=quote_id)
+
+
+class StaleQuoteRevision(StaleRevision):
+    def __init__(self, quote_id: str, given: int, current: int) -> None:
+        super().__init__(f"quote {quote_id} is at revision {current}, the change was based on revision {given}; "
+                         "re-read the quote and apply your change again", quote_id=quote_id, current_revision=current)
+
+
+class QuoteNotAllowed(Conflict):
+    """The quote's status does not allow this step (e.g. editing a sent quote, accepting a declined one)."""
+
+    title = "Not allowed in this quote's status"
+    slug = "quote-status-conflict"
+
+    def __init__(self, quote_id: str, status: str, step: str) -> None:
+        super().__init__(f"quote {quote_id} is {status}: it cannot be {step}", quote_id=quote_id, status=status)
+
+
+class QuoteIdTaken(Conflict):
+    """A draft creation sent with the id of a quote created with other content: 409 naming quote_id."""
+
+    title = "Quote id taken"
+    slug = "quote-id-taken"
+
+    def __init__(self, quote_id: str) -> None:
+        super().__init__(f"quote_id {quote_id} names a quote created with other content: a retry sends the same "
+                         "content; a new quote takes a new quote_id", quote_id=quote_id, field="quote_id")
+
+
+class QuoteExpired(Conflict):
+    """The customer may not accept a quote past its validity (staff may still convert it)."""
+
+    title = "Quote expired"
+    slug = "quote-expired"
+
+    def __init__(self, quote_id: str, valid_until: str) -> None:
+        super().__init__(f"quote {quote_id} expired at the end of {valid_until}: it can no longer be accepted "
+                         "(staff may still convert it to an invoice)", quote_id=quote_id, status="expired")
+
+
+class RecurringInvoiceNotFound(NotFound):
+    def __init__(self, recurring_invoice_id: str) -> None:
+        super().__init__(f"recurring invoice {recurring_invoice_id} does not exist in this account",
+                         recurring_invoice_id=recurring_invoice_id)
+
+
+class StaleRecurringInvoiceRevision(StaleRevision):
+    def __init__(self, recurring_invoice_id: str, given: int, current: int) -> None:
+        super().__init__(f"recurring invoice {recurring_invoice_id} is at revision {current}, the change was based on "
+                         f"revision {given}; re-read it and apply your change again",
+                         recurring_invoice_id=recurring_invoice_id, current_revision=current)
+
+
+class RecurringInvoiceNotAllowed(Conflict):
+    """Its state does not allow this step (a cancelled one is final; occurrence k is not the next to generate)."""
+
+    title = "Not allowed in this recurring invoice's state"
+    slug = "recurring-invoice-state-conflict"
+
+    def __init__(self, recurring_invoice_id: str, why: str) -> None:
+        super().__init__(f"recurring invoice {recurring_invoice_id}: {why}", recurring_invoice_id=recurring_invoice_id)

@@ -78,7 +78,7 @@ class BillingSettings(Aggregate):
             currency=settings["default_currency"], time_zone=settings["time_zone"],
             payment_term=dict(settings["payment_term"]), notes=settings["notes"], legal_terms=self.legal_mentions(),
             invoice_pattern=settings["numbering"]["invoices"], credit_note_pattern=settings["numbering"]["credit_notes"],
-            seller=copy.deepcopy(settings["seller"]))
+            quote_pattern=settings["numbering"]["quotes"], seller=copy.deepcopy(settings["seller"]))
 
     def change(self, revision: int, changes: dict) -> None:
         """Apply a partial change based on `revision`: `seller` and `numbering` merge key by key (null clears a

@@ -91,7 +91,9 @@ class Discount:
     def off(self, amount: Decimal, unit: Decimal, field: str) -> Decimal:
         """How much of `amount` this discount takes, rounded to the minor unit; never more than it."""
         if self.kind == "percent":
-            return (amount * self.value / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+            off = (amount * self.value / HUNDRED).quantize(unit, rounding=ROUND_HALF_UP)
+            # rounded up, 100 % of 2.875 would be 2.88: more than the amount, a net of -0.01 once rounded
+            return amount if abs(off) > abs(amount) else off
         self.check_places(unit, field)
         if self.value > abs(amount):
             raise _refuse(field, f"the discount {money_text(self.value)} is more than the amount {money_text(amount)}")

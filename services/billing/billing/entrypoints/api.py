@@ -10,6 +10,8 @@ from billing import config
 from billing.bootstrap import Container
 from billing.entrypoints.credit_notes_api import bp as credit_notes_bp
 from billing.entrypoints.invoices_api import bp as invoices_bp
+from billing.entrypoints.quotes_api import bp as quotes_bp
+from billing.entrypoints.recurring_invoices_api import bp as recurring_invoices_bp
 from billing.entrypoints.settings_api import bp as settings_bp
 
 
@@ -26,5 +28,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(settings_bp)
     app.register_blueprint(invoices_bp)
     app.register_blueprint(credit_notes_bp)
+    app.register_blueprint(quotes_bp)
+    app.register_blueprint(recurring_invoices_bp)
     add_spec_route(app, "billing", "1")
     return app

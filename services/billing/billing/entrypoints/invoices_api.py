@@ -89,7 +89,7 @@ def delete_draft(invoice_id: str):
            "answers the same issued invoice", tags=TAGS, request_schema=schemas.RevisionSchema,
            responses={200: schemas.InvoiceSchema}, problems=(404, 409, 415, 422))
 def issue_invoice(invoice_id: str):
-    data = schemas.RevisionSchema().load(_optional_body())
+    data = schemas.RevisionSchema().load(optional_body())
     revision = based_on(data, required=False)
     return _answer(current_container().bus.handle(commands.IssueInvoice(account_id(), invoice_id, revision)))
 
@@ -123,6 +123,6 @@ def void_invoice(invoice_id: str):
     return _answer(current_container().bus.handle(commands.VoidInvoice(account_id(), invoice_id, data["reason"], revision)))
 
 
-def _optional_body() -> dict:
+def optional_body() -> dict:
     """An action's body may be left out altogether."""
     return json_body() if request.content_length or request.is_json else {}

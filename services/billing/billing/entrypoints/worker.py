@@ -1,4 +1,5 @@
-"""The billing worker: outbox relay, invoices and credit notes read models, customers from contacts.events; until SIGTERM."""
+"""The billing worker: outbox relay, billing's read models, customers from contacts.events, the sweep of interrupted
+issues and the recurring-invoice scheduler (only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,7 @@ from crm_platform.worker_runtime import run_loops
 
 from billing import config
 from billing.bootstrap import Container
-from billing.service_layer import issue_sweep
+from billing.service_layer import issue_sweep, recurring_scheduler
 
 
 def main() -> int:
@@ -28,7 +29,10 @@ def main() -> int:
                               container.apply_to_documents)
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
-         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues)},
+         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues),
+         "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,
+                                                                   container.scheduler_lease(),
+                                                                   settings["RECURRING_SCHEDULE_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
     )

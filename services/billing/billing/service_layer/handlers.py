@@ -59,7 +59,7 @@ def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow) -> Invoice:
         if invoice_id is not None:
             existing = uow.invoices.find(cmd.account_id, invoice_id)
             if existing is not None and not existing.deleted:
-                existing.check_created_with(_contact_and_survivor(uow, cmd.account_id, cmd.contact_id), content)
+                existing.check_created_with(contact_and_survivor(uow, cmd.account_id, cmd.contact_id), content)
                 return existing
             if existing is not None or uow.invoices.ever_existed(invoice_id) or \
                     uow.credit_notes.ever_existed(invoice_id):
@@ -80,7 +80,7 @@ def checked_invoice_id(invoice_id: object) -> str | None:
     return invoice_id.strip()
 
 
-def _contact_and_survivor(uow, account_id: str, contact_id: object) -> set:
+def contact_and_survivor(uow, account_id: str, contact_id: object) -> set:
     """The contact a command names, and the one it was merged into if so (a retry may come after a merge)."""
     if not isinstance(contact_id, str):
         return set()
@@ -107,28 +107,30 @@ def delete_invoice_draft(cmd: commands.DeleteInvoiceDraft, uow) -> None:
 
 def issue_invoice(cmd: commands.IssueInvoice, uow, clock: Clock = utc_now) -> Invoice:
     """Number and freeze the draft (or finish its issue: the same number, however often it is sent)."""
+    return retried(lambda: issue_steps(uow, cmd.account_id, cmd.invoice_id, cmd.revision, clock))
 
-    def attempt() -> Invoice:
-        with uow:
-            invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
-            defaults = uow.account_defaults.for_account(cmd.account_id)
-            if invoice.stage == "draft":
-                customer = live_customer(uow, cmd.account_id, invoice.contact_id)
-                invoice.start_issue(cmd.revision, defaults.today(clock), customer.contact_id, customer.buyer,
-                                    defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
-                uow.commit()
-            if invoice.stage == "void":
-                raise InvoiceNotEditable(invoice.id, invoice.stage)
-            if invoice.stage == "issuing":
-                if not uow.number_series.claimed(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id) \
-                        and invoice.redate(defaults.today(clock)):
-                    uow.commit()
-                seq = uow.number_series.reserve(cmd.account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
-                invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
-                uow.commit()
-            return invoice
 
-    return retried(attempt)
+def issue_steps(uow, account_id: str, invoice_id: str, revision: int | None, clock: Clock) -> Invoice:
+    """The steps of an issue, each committed and safe to repeat: freeze the draft, date it, reserve its number, record
+    it (what issue_invoice runs once more when a write loses a race; a generated recurring invoice runs them too)."""
+    with uow:
+        invoice = uow.invoices.get(account_id, invoice_id)
+        defaults = uow.account_defaults.for_account(account_id)
+        if invoice.stage == "draft":
+            customer = live_customer(uow, account_id, invoice.contact_id)
+            invoice.start_issue(revision, defaults.today(clock), customer.contact_id, customer.buyer,
+                                defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
+            uow.commit()
+        if invoice.stage == "void":
+            raise InvoiceNotEditable(invoice.id, invoice.stage)
+        if invoice.stage == "issuing":
+            if not uow.number_series.claimed(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id) \
+                    and invoice.redate(defaults.today(clock)):
+                uow.commit()
+            seq = uow.number_series.reserve(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
+            invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
+            uow.commit()
+        return invoice
 
 
 def record_payment(cmd: commands.RecordPayment, uow, clock: Clock = utc_now) -> Invoice:

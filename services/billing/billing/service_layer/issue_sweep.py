@@ -1,5 +1,7 @@
 """The sweep that finishes interrupted issues, so that every number reserved ends on an issued document.
 
+(Quotes too: a quote is numbered when it is sent, in the same steps; one left `sending` is sent again.)
+
 Issuing writes in steps (handlers.py): the document is frozen (issuing), its number reserved, then its
 Issued event written. A process that dies between two steps leaves the document issuing, perhaps with
 a number reserved for it. The worker's sweep sends the issue again for every document still issuing
@@ -17,11 +19,14 @@ from crm_platform.message_bus import MessageBus
 from crm_platform.worker_runtime import Loop, every
 
 from billing.domain.commands import FinishCreditNote, IssueInvoice
+from billing.domain.quote_commands import SendQuote
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=2)
 SWEEP_EVERY_S = 60.0
-# (kind, account id, document id) of documents still issuing since before a time; kind "invoice" or "credit_note"
+# (kind, account id, document id) of documents still issuing since before a time; kind "invoice", "credit_note" or
+# "quote" (still sending)
+FINISH = {"invoice": IssueInvoice, "credit_note": FinishCreditNote, "quote": SendQuote}
 InterruptedIssues = Callable[[datetime], Iterable[tuple[str, str, str]]]
 
 
@@ -30,7 +35,7 @@ def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, g
     """Send the issue again for each document issuing since before `now - grace`; how many were finished."""
     finished = 0
     for kind, account_id, document_id in interrupted(now() - grace):
-        command = IssueInvoice(account_id, document_id) if kind == "invoice" else FinishCreditNote(account_id, document_id)
+        command = FINISH[kind](account_id, document_id)
         try:
             bus.handle(command)
             finished += 1

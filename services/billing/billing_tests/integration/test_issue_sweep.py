@@ -9,6 +9,7 @@ from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.domain import commands
 from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
+from billing.domain.quote_commands import CreateQuoteDraft, SendQuote
 from billing.service_layer import dispatch
 from billing.service_layer.issue_sweep import finish_interrupted_issues
 from billing.service_layer.unit_of_work import UnitOfWork
@@ -88,4 +89,21 @@ def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leav
     assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
     project(container)
     assert container.credit_notes.collection.find_one({"_id": note.id})["status"] == "abandoned"
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+
+
+def test_the_sweep_finishes_a_quote_left_sending_with_the_number_reserved_for_it(container, customer):
+    bus = container.bus
+    crashed = bus.handle(CreateQuoteDraft("acct-1", customer, (LINE,)))
+    with pytest.raises(Crash):
+        crashing_bus(container, reserve_first=True).handle(SendQuote("acct-1", crashed.id))
+    project(container)
+    assert container.quotes.collection.find_one({"_id": crashed.id})["stage"] == "sending"
+    later = bus.handle(SendQuote("acct-1", bus.handle(CreateQuoteDraft("acct-1", customer, (LINE,))).id))
+
+    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    finished = bus.handle(SendQuote("acct-1", crashed.id))  # what the sweep left: sent, once
+    assert (finished.stage, finished.number, later.number) == ("sent", f"D-{finished.fiscal_year}-0001",
+                                                               f"D-{finished.fiscal_year}-0002")
+    project(container)
     assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0

@@ -11,6 +11,8 @@ from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from billing.domain import commands as c
+from billing.domain import quote_commands as q
+from billing.domain import recurring_commands as r
 from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
 from billing.domain.settings import ChangeBillingSettings
@@ -52,6 +54,23 @@ def published():
         uow.commit()
     bus.handle(c.VoidInvoice("acct-1", other.id, "erreur de Louise"))
     bus.handle(c.FinishCreditNote("acct-1", started.id))  # the invoice is void now: the credit note is abandoned
+    dropped = bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,)))
+    bus.handle(q.DeleteQuoteDraft("acct-1", dropped.id))
+    quote = bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,), notes="Pour Louise"))
+    bus.handle(q.UpdateQuoteDraft("acct-1", quote.id, None, {"lines": [LINE, LINE]}))
+    bus.handle(q.SendQuote("acct-1", quote.id))
+    bus.handle(q.AcceptQuote("acct-1", quote.id))
+    bus.handle(q.ConvertQuote("acct-1", quote.id))
+    declined = bus.handle(q.SendQuote("acct-1", bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,))).id))
+    bus.handle(q.DeclineQuote("acct-1", declined.id, "Louise a choisi un autre prestataire"))
+    recurring = bus.handle(r.CreateRecurringInvoice("acct-1", "contact:1", {"anchor": "2026-01-01", "every": 1,
+                                                                            "unit": "month"}, "issue", (LINE,),
+                                                    notes="Louise paie par virement"))
+    bus.handle(r.GenerateDueInvoices("acct-1", recurring.id))
+    bus.handle(r.EditRecurringInvoice("acct-1", recurring.id, None, {"notes": "Louise, 2e étage"}))
+    bus.handle(r.PauseRecurringInvoice("acct-1", recurring.id))
+    bus.handle(r.ResumeRecurringInvoice("acct-1", recurring.id))
+    bus.handle(r.CancelRecurringInvoice("acct-1", recurring.id))
     return store.all_events
 
 
@@ -68,6 +87,8 @@ def test_personal_data_travels_sealed_under_its_documents_key(published):
         assert "Louise" not in str(envelope.payload) and "atelier-martin" not in str(envelope.payload), envelope.event_type
         if "personal" in envelope.payload and envelope.aggregate_type != "BillingSettings":
             invoice_id = envelope.payload.get("invoice_id", envelope.aggregate_id)  # a credit note's: its invoice's
+            if envelope.aggregate_type in ("Quote", "RecurringInvoice"):  # a document of its own
+                invoice_id = envelope.aggregate_id
             assert envelope.payload["personal"]["subject"] == f"billing-document:{invoice_id}"
 
 

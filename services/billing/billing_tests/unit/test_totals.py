@@ -182,7 +182,16 @@ def test_invalid_taxes_discounts_and_lines_name_the_field(build, field):
 
 # Properties -----------------------------------------------------------------------------------
 
+def test_a_full_line_discount_leaves_a_line_net_of_zero_never_a_negative_cent():
+    # 0.001 x 2875.00 = 2.875; 100 % of it rounds to 2.88, more than the line: the discount takes 2.875, net 0.00.
+    totals = compute_totals([line("0.001", "2875.00", S20, discount=Discount("percent", D("100")))], "EUR")
+
+    assert totals.line_nets == (D("0.00"),)
+    assert (totals.net_total, totals.tax_total, totals.total) == (D("0.00"), D("0.00"), D("0.00"))
+
+
 TAX_SETS = [(S20,), (S10,), (S55,), (S21,), (Z,), (E,), (AE,), (S5, S7)]
+
 
 
 @st.composite
@@ -203,6 +212,11 @@ documents = st.tuples(
     st.sampled_from(["EUR", "JPY", "KWD"]),
     st.one_of(st.none(), st.builds(Discount, st.just("percent"), st.decimals(min_value=0, max_value=100, places=2))),
 )
+
+
+@given(st.lists(lines(), min_size=1, max_size=8), st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_a_line_discount_never_makes_a_line_net_negative(items, currency):
+    assert all(net >= 0 for net in compute_totals(items, currency).line_nets)
 
 
 def half_up(amount, currency):

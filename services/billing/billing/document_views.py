@@ -1,0 +1,63 @@
+"""Read-side queries on the quotes and recurring invoices read models (invoices' and credit notes': views.py)."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from pymongo.collection import Collection
+
+from crm_platform.pagination import keyset_page
+
+from billing.views import LIST_FIELD, LIST_SORT
+
+QUOTE_STATUSES = ("draft", "sending", "sent", "expired", "accepted", "declined", "converted")
+RECURRING_STATUSES = ("active", "paused", "cancelled", "ended")
+
+
+def quote_status(doc: dict, today: str) -> str:
+    """The status of a quote's read-model document on `today` (ISO, the account's day): as Quote.status."""
+    if doc["stage"] == "sent" and doc.get("valid_until") and today > doc["valid_until"]:
+        return "expired"
+    return doc["stage"]
+
+
+def quote_status_filter(status: str, today: str) -> dict:
+    if status == "sent":
+        return {"stage": "sent", "valid_until": {"$gte": today}}
+    if status == "expired":
+        return {"stage": "sent", "valid_until": {"$lt": today}}
+    return {"stage": status}
+
+
+def quote_page(quotes: Collection, account_id: str, query: dict, today: str, limit: int,
+               cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the account's quotes, newest first, filtered by status and contact (`contact_ids`)."""
+    mongo_filter: dict = {"account_id": account_id, "deleted": False}
+    if query.get("status"):
+        mongo_filter["$or"] = [quote_status_filter(status, today) for status in query["status"]]
+    if query.get("contact_ids"):
+        mongo_filter["contact_id"] = {"$in": query["contact_ids"]}
+    return keyset_page(quotes, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor, dated=True)
+
+
+def recurring_status(doc: dict) -> str:
+    return "ended" if doc.get("ended") else doc["state"]
+
+
+def recurring_page(recurring_invoices: Collection, account_id: str, query: dict, limit: int,
+                   cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the account's recurring invoices, newest first, filtered by status and contact."""
+    mongo_filter: dict = {"account_id": account_id}
+    if query.get("status"):
+        mongo_filter["$or"] = [{"ended": True} if status == "ended" else {"state": status, "ended": False}
+                               for status in query["status"]]
+    if query.get("contact_ids"):
+        mongo_filter["contact_id"] = {"$in": query["contact_ids"]}
+    return keyset_page(recurring_invoices, mongo_filter, sort=LIST_SORT, field=LIST_FIELD, limit=limit, cursor=cursor,
+                       dated=True)
+
+
+def due_recurring_invoices(recurring_invoices: Collection, day: str, limit: int = 1000) -> Iterator[tuple[str, str]]:
+    """(account id, id) of the active recurring invoices whose next occurrence falls due on or before `day`."""
+    due = {"state": "active", "next_due_on": {"$ne": None, "$lte": day}}
+    for doc in recurring_invoices.find(due, {"account_id": 1}).sort("next_due_on", 1).limit(limit):
+        yield doc["account_id"], doc["_id"]

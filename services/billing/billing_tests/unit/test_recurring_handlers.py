@@ -1,0 +1,207 @@
+"""The recurring-invoice handlers and the scheduler's command, on the fakes: each occurrence generated exactly once."""
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm_platform.message_bus import MessageBus
+
+from billing.domain import recurring_commands as commands
+from billing.domain.errors import CustomerDeleted
+from billing.domain.recurring_invoices import RecurringInvoiceNotAllowed, RecurringInvoiceNotFound
+from billing.service_layer import recurring_handlers
+
+from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
+from .fakes import clock_at
+from .test_invoices import BUYER, WEB_DAYS
+
+COMMAND_HANDLERS = {
+    commands.CreateRecurringInvoice: recurring_handlers.create_recurring_invoice,
+    commands.EditRecurringInvoice: recurring_handlers.edit_recurring_invoice,
+    commands.PauseRecurringInvoice: recurring_handlers.pause_recurring_invoice,
+    commands.ResumeRecurringInvoice: recurring_handlers.resume_recurring_invoice,
+    commands.CancelRecurringInvoice: recurring_handlers.cancel_recurring_invoice,
+    commands.GenerateDueInvoices: recurring_handlers.generate_due_invoices,
+}
+MONTHLY = {"anchor": "2026-01-01", "every": 1, "unit": "month"}
+
+
+def new_uow(store=None) -> DocumentsUnitOfWork:
+    uow = DocumentsUnitOfWork(store or CrashingEventStore())
+    uow.customers.put("acct-1", "contact:1", BUYER)
+    return uow
+
+
+@pytest.fixture
+def uow():
+    return new_uow()
+
+
+def bus_at(uow, instant: str) -> MessageBus:
+    return MessageBus.build(COMMAND_HANDLERS, {}, {"uow": uow, "clock": clock_at(instant)})
+
+
+def create(uow, schedule=MONTHLY, mode="issue", **fields):
+    fields = {"lines": (WEB_DAYS,), **fields}
+    return bus_at(uow, "2026-01-01T08:00").handle(commands.CreateRecurringInvoice(
+        "acct-1", "contact:1", schedule, mode, recurring_invoice_id="recurring-invoice:1", **fields))
+
+
+def generate(uow, instant: str) -> list[str]:
+    return bus_at(uow, instant).handle(commands.GenerateDueInvoices("acct-1", "recurring-invoice:1"))
+
+
+def events(uow, event_type):
+    return [e for e in uow.store.all_events if e.event_type == event_type]
+
+
+def test_after_an_outage_the_missed_months_are_issued_oldest_first_exactly_once(uow):
+    create(uow)
+    assert generate(uow, "2026-01-01T08:00") == ["invoice:recurring-invoice:1:0"]
+    # the worker was down from January to 00:30 on 1 April in Paris (22:30 UTC on 31 March): 3 missed months
+    made = generate(uow, "2026-03-31T22:30")
+    assert made == [f"invoice:recurring-invoice:1:{k}" for k in (1, 2, 3)]
+    assert generate(uow, "2026-03-31T23:00") == []
+    issued = events(uow, "InvoiceIssued")
+    assert [(e.aggregate_id, e.payload["number"]) for e in issued] == [
+        (f"invoice:recurring-invoice:1:{k}", f"F-2026-{k + 1:04d}") for k in range(4)]
+    assert [(e.payload["k"], e.payload["occurrence_on"], e.payload["period_end"])
+            for e in events(uow, "RecurringInvoiceGenerated")] == [
+        (0, "2026-01-01", "2026-01-31"), (1, "2026-02-01", "2026-02-28"), (2, "2026-03-01", "2026-03-31"),
+        (3, "2026-04-01", "2026-04-30")]
+
+
+def test_in_draft_mode_the_invoices_are_left_as_drafts_with_the_template_and_the_accounts_defaults(uow):
+    create(uow, mode="draft", notes="Maintenance mensuelle")
+    [invoice_id] = generate(uow, "2026-01-01T08:00")
+    with uow:
+        invoice = uow.invoices.get("acct-1", invoice_id)
+    assert invoice.stage == "draft" and invoice.draft["notes"] == "Maintenance mensuelle"
+    assert invoice.draft["payment_term"] == {"kind": "net", "days": 30} and invoice.currency == "EUR"
+
+
+def test_a_paused_or_cancelled_schedule_generates_nothing_and_resuming_skips_the_pause(uow):
+    create(uow)
+    generate(uow, "2026-01-01T08:00")
+    bus_at(uow, "2026-01-15T08:00").handle(commands.PauseRecurringInvoice("acct-1", "recurring-invoice:1"))
+    assert generate(uow, "2026-03-15T08:00") == []
+    bus_at(uow, "2026-03-15T08:00").handle(commands.ResumeRecurringInvoice("acct-1", "recurring-invoice:1"))
+    assert generate(uow, "2026-04-01T08:00") == ["invoice:recurring-invoice:1:3"]  # February and March were paused
+    bus_at(uow, "2026-04-02T08:00").handle(commands.CancelRecurringInvoice("acct-1", "recurring-invoice:1"))
+    assert generate(uow, "2026-12-01T08:00") == []
+    with pytest.raises(RecurringInvoiceNotAllowed):
+        bus_at(uow, "2026-12-01T08:00").handle(commands.ResumeRecurringInvoice("acct-1", "recurring-invoice:1"))
+
+
+def test_an_edit_changes_the_next_invoices_not_the_generated_ones(uow):
+    create(uow, mode="draft")
+    [january] = generate(uow, "2026-01-01T08:00")
+    bus_at(uow, "2026-01-10T08:00").handle(commands.EditRecurringInvoice(
+        "acct-1", "recurring-invoice:1", 2, {"lines": [{**WEB_DAYS, "unit_price": "500"}]}))
+    [february] = generate(uow, "2026-02-01T08:00")
+    with uow:
+        prices = [uow.invoices.get("acct-1", i).draft["lines"][0]["unit_price"] for i in (january, february)]
+    assert prices == ["450", "500"]
+
+
+def test_a_deleted_contact_stops_generation_with_a_clear_error_and_records_nothing(uow):
+    create(uow)
+    uow.customers.put("acct-1", "contact:1", BUYER, deleted=True)
+    with pytest.raises(CustomerDeleted):
+        generate(uow, "2026-01-01T08:00")
+    assert events(uow, "InvoiceDrafted") == [] and events(uow, "RecurringInvoiceGenerated") == []
+
+
+def test_another_accounts_recurring_invoice_is_not_found(uow):
+    create(uow)
+    with pytest.raises(RecurringInvoiceNotFound):
+        bus_at(uow, "2026-01-01T08:00").handle(commands.GenerateDueInvoices("acct-2", "recurring-invoice:1"))
+
+
+def test_a_recurring_invoice_created_again_with_its_id_is_created_once(uow):
+    create(uow)
+    create(uow)
+    assert len(events(uow, "RecurringInvoiceScheduled")) == 1
+
+
+def test_two_schedulers_at_once_make_each_invoice_once(uow):
+    create(uow)
+    errors = []
+
+    def scheduler():
+        try:
+            generate(uow.sharing_ports(), "2026-06-01T08:00")
+        except Exception as exc:  # collected, so that the assertion below shows it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scheduler) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert_each_occurrence_once(uow, 6)
+
+
+def assert_each_occurrence_once(uow, count: int) -> None:
+    expected = [f"invoice:recurring-invoice:1:{k}" for k in range(count)]
+    assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == expected  # one invoice per k, in k order
+    assert sorted(e.aggregate_id for e in events(uow, "InvoiceIssued")) == expected
+    assert sorted(e.payload["number"] for e in events(uow, "InvoiceIssued")) == [
+        f"F-2026-{n:04d}" for n in range(1, count + 1)]
+    assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == list(range(count))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(crashes=st.sets(st.integers(2, 30), max_size=6), months=st.integers(1, 5), mode=st.sampled_from(["issue", "draft"]))
+def test_across_crashes_and_restarts_every_due_occurrence_is_generated_exactly_once(crashes, months, mode):
+    store = CrashingEventStore()
+    uow = new_uow(store)
+    create(uow, mode=mode)
+    store.crash_before = {store.appends + n for n in crashes}  # the scheduler dies before these writes
+    now = f"2026-{months:02d}-15T08:00"
+    for _restart in range(len(crashes) + 1):
+        try:
+            generate(uow.sharing_ports(), now)  # a restarted process: nothing kept in memory
+            break
+        except Crash:
+            continue
+    assert generate(uow.sharing_ports(), now) == []  # nothing left, and a duplicated run makes nothing
+    expected = [f"invoice:recurring-invoice:1:{k}" for k in range(months)]
+    assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == expected
+    assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == list(range(months))
+    if mode == "issue":
+        assert sorted(e.payload["number"] for e in events(uow, "InvoiceIssued")) == [
+            f"F-2026-{n:04d}" for n in range(1, months + 1)]
+    else:
+        assert events(uow, "InvoiceIssued") == []
+
+
+def test_a_long_catch_up_is_done_in_bounded_steps_oldest_first(uow):
+    create(uow, schedule={"anchor": "2024-01-01", "every": 1, "unit": "week"}, mode="draft")
+    first = generate(uow, "2026-03-02T08:00")
+    assert len(first) == 100 and first[0].endswith(":0") and first[-1].endswith(":99")
+    rest = generate(uow, "2026-03-02T08:00")
+    assert rest[0].endswith(":100") and rest[-1].endswith(f":{len(first) + len(rest) - 1}")
+    assert len(first) + len(rest) == 114  # Mondays from 1 January 2024 to 2 March 2026
+
+
+def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow):
+    create(uow, notes="Louise paie par virement", mode="draft",
+           lines=({**WEB_DAYS, "description": "Maintenance du site de Louise"},))
+    generate(uow, "2026-02-01T08:00")
+    bus_at(uow, "2026-02-02T08:00").handle(commands.EditRecurringInvoice(
+        "acct-1", "recurring-invoice:1", None, {"notes": "Louise Martin, 2e étage"}))
+    for envelope in uow.store.all_events:
+        text = str(envelope.payload)
+        assert "Louise" not in text and "Decimal" not in text
+    scheduled = events(uow, "RecurringInvoiceScheduled")[0].payload
+    assert scheduled["template"]["lines"][0]["unit_price"] == "450" and "notes" not in scheduled["template"]
+    subjects = {e.payload["personal"]["subject"] for e in events(uow, "RecurringInvoiceScheduled") +
+                events(uow, "RecurringInvoiceEdited")}
+    assert subjects == {"billing-document:recurring-invoice:1"}  # one key per document, as an invoice's
+    with uow:  # and reads back
+        template = uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template
+    assert template["notes"] == "Louise Martin, 2e étage"
+    assert template["lines"][0]["description"] == "Maintenance du site de Louise"
