@@ -68,7 +68,7 @@ class CardMoved(CardState):
 
 @dataclass(frozen=True)
 class CardRepositioned(CardState):
-    """Given a new key in the same place by a rebalance of its stage."""
+    """Given a new key in the same place, with the cards around a gap whose keys grew long."""
 
 
 @dataclass(frozen=True)

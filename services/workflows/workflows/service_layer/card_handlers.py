@@ -29,7 +29,7 @@ def create_card(cmd: CreateCard, uow: UnitOfWork, cards: CardsIndex, contacts: C
                            other_contact_ids=list(cmd.other_contact_ids), value=cmd.value, currency=cmd.currency,
                            due_on=cmd.due_on, linked_document=cmd.linked_document)
         if len(card.position) > MAX_KEY_LENGTH:
-            place(card, Spot(stage_id), now, uow, cards)  # the stage's keys grew long at its end: rebalance it
+            place(card, Spot(stage_id), now, uow, cards)  # the stage's keys grew long at its end: respace it
         uow.cards.add(card)
         uow.commit()
     return card
