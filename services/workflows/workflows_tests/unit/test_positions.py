@@ -151,7 +151,8 @@ def test_spaced_keys_lie_evenly_between_their_bounds_with_room_between_them(one,
     found = spaced_keys(one, two, count)
     assert found == sorted(set(found)) and len(found) == count and all(map(is_key, found))
     assert all((one is None or one < key) and (two is None or key < two) for key in found)
-    shared = 0  # leading digits the bounds share, reading a missing digit as 0 (the start is 0.000...)
-    while two is not None and shared < len(two) and (one or "").ljust(len(two), "0")[shared] == two[shared]:
-        shared += 1
-    assert all(len(key) <= shared + 3 for key in found)  # short, however long the bounds
+    if found:  # as short as leaves BASE units between them: one digit fewer would not (however long the bounds)
+        width = len(found[0]) - 1
+        low = int((one or "0")[:width].ljust(width, "0"), 36) if width else 0
+        high = int(two[:width].ljust(width, "0"), 36) if two is not None and width else 36 ** width
+        assert {len(key) for key in found} == {width + 1} and (width == 0 or high - low < (count + 1) * 36)
