@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from crm_platform.aggregates import Aggregate
+from crm_platform.event_store import EventStore
+from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.repository import Repository
 from crm_platform.unit_of_work import UnitOfWork as KernelUnitOfWork
 
@@ -13,6 +15,10 @@ class UnitOfWork(KernelUnitOfWork):
     aggregates = {"boards": Board, "cards": Card}
     boards: Repository[Board]
     cards: Repository[Card]
+
+    def __init__(self, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
+        super().__init__(store, cipher)
+        self.cipher = cipher  # erasure shreds keys
 
 
 def save_in_order(repository: Repository, aggregate_ids: list[str]) -> None:
