@@ -23,10 +23,13 @@ def test_a_created_contact_may_be_linked_and_a_deleted_one_no_longer(bus, board)
     bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:new"))
     bus.handle(ContactDeletedFact("contact:new", "acct-1"))
     bus.handle(ContactCreatedFact("contact:new", "acct-1"))  # re-delivered late: still gone
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as gone:
         bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:new"))
-    with pytest.raises(InvalidInput):  # another account's contact
-        bus.handle(CreateCard("acct-2", board.id, None, "x", "contact:1"))
+    assert set(gone.value.errors) == {"contact_id"}
+    theirs = bus.handle(CreateBoard("acct-2", "Projets", ("A",), "Signé", "Abandonné"))
+    with pytest.raises(InvalidInput) as elsewhere:  # another account's contact, on that account's own board
+        bus.handle(CreateCard("acct-2", theirs.id, None, "x", "contact:1"))
+    assert elsewhere.value.errors == {"contact_id": ["no such contact in this account"]}
 
 
 def test_merged_contacts_cards_link_the_survivor_however_often_the_events_come(bus, store, cipher, board):
