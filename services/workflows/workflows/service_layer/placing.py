@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from crm_platform.errors import InvalidInput
 
 from workflows.domain.cards import OPEN, Card
-from workflows.domain.positions import MAX_KEY_LENGTH, key_between, spaced_keys
+from workflows.domain.positions import MAX_KEY_LENGTH, key_between, keys_between, spaced_keys
 from workflows.service_layer.ports import CardsIndex
 from workflows.service_layer.unit_of_work import UnitOfWork, save_in_order
 
@@ -78,7 +78,7 @@ def _respace(card: Card, spot: Spot, now: str, uow: UnitOfWork, cards: CardsInde
         order.insert(order.index(spot.before), card.id)
     else:
         order.append(card.id)
-    stage = _OpenCards(card, spot.stage_id, uow)
+    stage = _OpenCards(card.account_id, spot.stage_id, uow)
     at, half = order.index(card.id), MAX_CARDS_RESPACED // 2
     while True:
         first, last = max(0, at - half), min(len(order), at + half + 1)
@@ -98,17 +98,44 @@ def _respace(card: Card, spot: Spot, now: str, uow: UnitOfWork, cards: CardsInde
     save_in_order(uow.cards, [*written, card.id])
 
 
+def keys_at_the_end(account_id: str, stage_id: str, count: int, uow: UnitOfWork, cards: CardsIndex) -> list[str]:
+    """`count` keys after the stage's last card (a block of cards moved there), within MAX_KEY_LENGTH: when the
+    keys at that end are too long, the stage's last cards (MAX_CARDS_RESPACED, more only if they are packed too
+    densely) get new keys too, saved before the cards the caller moves next."""
+    order = cards.ordered_ids(account_id, stage_id)
+    stage = _OpenCards(account_id, stage_id, uow)
+    last = (stage.position(order[-1]) or cards.last_position(account_id, stage_id)) if order else None
+    keys = keys_between(last, None, count)
+    if not keys or max(map(len, keys)) <= MAX_KEY_LENGTH:
+        return keys
+    tail = MAX_CARDS_RESPACED
+    while True:
+        first = max(0, len(order) - tail)
+        lower = stage.position(order[first - 1]) if first > 0 else None
+        if first == 0 or lower is not None:
+            keys = spaced_keys(lower, None, len(order) - first + count)
+            if max(map(len, keys)) <= MAX_KEY_LENGTH or first == 0:
+                break
+        tail *= 2
+    written = []
+    for card_id, key in _in_a_safe_order(list(zip(order[first:], keys)), stage):
+        stage.loaded[card_id].reposition(key)
+        written.append(card_id)
+    save_in_order(uow.cards, written)
+    return keys[len(order) - first:]
+
+
 class _OpenCards:
     """The stage's cards as their aggregates hold them (the read model may lag), each loaded once."""
 
-    def __init__(self, card: Card, stage_id: str, uow: UnitOfWork) -> None:
-        self._card, self._stage_id, self._uow = card, stage_id, uow
+    def __init__(self, account_id: str, stage_id: str, uow: UnitOfWork) -> None:
+        self._account_id, self._stage_id, self._uow = account_id, stage_id, uow
         self.loaded: dict[str, Card] = {}
 
     def position(self, card_id: str) -> str | None:
         """Its key; None if it is no longer an open card of the stage."""
         if card_id not in self.loaded:
-            found = self._uow.cards.find(self._card.account_id, card_id)
+            found = self._uow.cards.find(self._account_id, card_id)
             if found is None or found.status != OPEN or found.stage_id != self._stage_id:
                 return None
             self.loaded[card_id] = found
