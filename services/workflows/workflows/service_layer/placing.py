@@ -53,9 +53,10 @@ def _gap(card: Card, spot: Spot, uow: UnitOfWork, cards: CardsIndex) -> tuple[st
                                errors={"before": ["comes before `after` in the stage"]})
         return after.position, before.position
     if after is not None:
-        return after.position, cards.position_after(card.account_id, spot.stage_id, after.position, card.id)
+        return after.position, cards.position_after(card.account_id, spot.stage_id, after.position, after.id, card.id)
     if before is not None:
-        return cards.position_before(card.account_id, spot.stage_id, before.position, card.id), before.position
+        return (cards.position_before(card.account_id, spot.stage_id, before.position, before.id, card.id),
+                before.position)
     return cards.last_position(card.account_id, spot.stage_id, excluding=card.id), None
 
 

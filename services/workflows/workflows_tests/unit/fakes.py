@@ -31,11 +31,12 @@ class InMemoryCardsIndex(CardsIndex):
         stage = self._stage(account_id, stage_id, excluding)
         return stage[-1][0] if stage else None
 
-    def position_after(self, account_id, stage_id, position, excluding):
-        return next((p for p, _ in self._stage(account_id, stage_id, excluding) if p > position), None)
+    def position_after(self, account_id, stage_id, position, card_id, excluding):
+        return next((p for p, c in self._stage(account_id, stage_id, excluding) if (p, c) > (position, card_id)), None)
 
-    def position_before(self, account_id, stage_id, position, excluding):
-        return next((p for p, _ in reversed(self._stage(account_id, stage_id, excluding)) if p < position), None)
+    def position_before(self, account_id, stage_id, position, card_id, excluding):
+        return next((p for p, c in reversed(self._stage(account_id, stage_id, excluding))
+                     if (p, c) < (position, card_id)), None)
 
     def of_contact(self, account_id, contact_id):
         return [c.card_id for c in self._cards() if c.account_id == account_id
