@@ -109,3 +109,12 @@ def test_the_contacts_directory_keeps_a_gone_contact_gone_whatever_comes_after(w
     assert contacts.unknown("acct-1", ["contact:1", "contact:2", "contact:3", "contact:4"]) == {
         "contact:2", "contact:3", "contact:4"}
     assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}
+
+
+def test_one_account_s_news_of_a_contact_id_never_changes_another_account_s_contact(world):
+    contacts = world.contacts
+    contacts.record_existing("acct-1", "contact:1")
+    contacts.record_gone("acct-2", "contact:1")  # the same id told of by another account: not the same contact
+    contacts.record_existing("acct-2", "contact:1")
+    assert contacts.unknown("acct-1", ["contact:1"]) == set()
+    assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}
