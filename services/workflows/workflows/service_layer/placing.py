@@ -85,11 +85,13 @@ def _respace(card: Card, spot: Spot, now: str, uow: UnitOfWork, cards: CardsInde
         first, last = max(0, at - half), min(len(order), at + half + 1)
         lower = stage.position(order[first - 1]) if first > 0 else None
         upper = stage.position(order[last]) if last < len(order) else None
-        if lower is None or upper is None or lower < upper:
+        # a bound that left the stage (the read model lags) is no end of the stage: widen past it
+        known = (first == 0 or lower is not None) and (last == len(order) or upper is not None)
+        if known and (lower is None or upper is None or lower < upper):
             keys = spaced_keys(lower, upper, last - first)
             if max(map(len, keys)) <= MAX_KEY_LENGTH or (first, last) == (0, len(order)):
                 break
-        half *= 2  # no room between this window's bounds: a wider one (rare: only dense or tied keys)
+        half *= 2  # no room between this window's bounds: a wider one (rare: dense or tied keys, lag)
     moves = [(card_id, key) for card_id, key in zip(order[first:last], keys) if card_id != card.id]
     written = []
     for card_id, key in _in_a_safe_order(moves, stage):

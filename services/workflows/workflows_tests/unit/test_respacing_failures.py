@@ -101,3 +101,17 @@ def test_a_neighbour_written_meanwhile_makes_the_move_read_the_window_again_and_
     store.fail_at(nth, ConcurrencyConflict("changed by someone else"))
     bus.handle(move)
     assert index.ordered_ids("acct-1", stage_id) == [column[0], move.card_id, *column[1:-1]]
+
+
+def test_a_window_bound_the_lagging_read_model_still_shows_but_that_left_the_stage_is_no_end_of_the_stage():
+    from workflows.domain.commands import ArchiveCard
+
+    store, index, bus, column, stage_id, move = column_near_its_limit()
+    shown = index.ordered_ids("acct-1", stage_id)
+    for card_id in column[5:20]:  # gone from the stage, whichever of them bounds the window
+        bus.handle(ArchiveCard("acct-1", card_id))
+    fresh = index.ordered_ids
+    index.ordered_ids = lambda account_id, stage: shown  # the read model has not seen the archiving yet
+    bus.handle(move)
+    index.ordered_ids = fresh
+    assert index.ordered_ids("acct-1", stage_id) == [column[0], move.card_id, *column[1:5], *column[20:-1]]
