@@ -67,4 +67,5 @@ WORKFLOWS_EVENTS = Topic("workflows.events", producer="workflows", events=(
     EventContract("CardLost", CardStatePayload),
     EventContract("CardArchived", CardStatePayload),
     EventContract("CardContactsRelinked", CardStatePayload),
+    EventContract("CardPersonalDataErased", CardStatePayload),
 ))

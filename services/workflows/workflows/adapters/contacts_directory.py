@@ -17,13 +17,15 @@ class MongoContactsDirectory(ContactsDirectory):
         return set(contact_ids) - {doc["_id"] for doc in found}
 
     def record_existing(self, account_id: str, contact_id: str) -> None:
-        self._upsert(contact_id, {"$setOnInsert": {"account_id": account_id, "gone": False}})
+        self._upsert(account_id, contact_id, {"$setOnInsert": {"gone": False}})
 
     def record_gone(self, account_id: str, contact_id: str) -> None:
-        self._upsert(contact_id, {"$set": {"gone": True}, "$setOnInsert": {"account_id": account_id}})
+        self._upsert(account_id, contact_id, {"$set": {"gone": True}})
 
-    def _upsert(self, contact_id: str, update: dict) -> None:
+    def _upsert(self, account_id: str, contact_id: str, update: dict) -> None:
+        # the account in the filter: news of the same id from another account changes nothing here
+        query = {"_id": contact_id, "account_id": account_id}
         try:
-            self._contacts.update_one({"_id": contact_id}, update, upsert=True)
-        except DuplicateKeyError:  # two upserts of a new id raced: the document exists now
-            self._contacts.update_one({"_id": contact_id}, update)
+            self._contacts.update_one(query, update, upsert=True)
+        except DuplicateKeyError:  # two upserts of a new id raced (it exists now), or it is another account's id
+            self._contacts.update_one(query, update)

@@ -3,7 +3,10 @@
 Every card event carries the card's whole state (`latest_event_is_state`): its
 title, description and lost reason are sealed under its main contact's subject
 key, and a card whose main contact changes is sealed under the new one from
-then on, so loading it never needs an older key.
+then on, so loading it never needs an older key. When its main contact is
+erased, the card first records its personal fields blank (CardPersonalDataErased,
+still under that contact's key, which is then shredded): what it says about that
+person is never sealed under another contact's key.
 """
 from __future__ import annotations
 
@@ -68,7 +71,7 @@ class CardMoved(CardState):
 
 @dataclass(frozen=True)
 class CardRepositioned(CardState):
-    """Given a new key in the same place by a rebalance of its stage."""
+    """Given a new key in the same place, with the cards around a gap whose keys grew long."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,11 @@ class CardLost(CardState):
 @dataclass(frozen=True)
 class CardArchived(CardState):
     pass
+
+
+@dataclass(frozen=True)
+class CardPersonalDataErased(CardState):
+    """Its main contact was erased: its title, description and lost reason are blank from now on."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ def checked_contacts(contact_id: str, other_contact_ids: list[str]) -> list[str]
 class Card(Aggregate):
     aggregate_type = "Card"
     event_classes = (CardCreated, CardEdited, CardMoved, CardRepositioned, CardWon, CardLost, CardArchived,
-                     CardContactsRelinked)
+                     CardContactsRelinked, CardPersonalDataErased)
     not_found_error = CardNotFound
     latest_event_is_state = True
 
@@ -180,6 +188,12 @@ class Card(Aggregate):
         if (contact_id, others) != (self.contact_id, list(self.other_contact_ids)):
             self._record(CardContactsRelinked(**_fields(replace(
                 self.state, contact_id=contact_id, other_contact_ids=others))))
+
+    def erase_personal_data(self) -> None:
+        """Blank what the card says about its main contact (before that contact's key is shredded)."""
+        if (self.title, self.description, self.lost_reason) != ("", "", None):
+            self._record(CardPersonalDataErased(**_fields(replace(self.state, title="", description="",
+                                                                  lost_reason=None))))
 
     def _close(self, outcome: str) -> None:
         if self.status not in (OPEN, outcome):

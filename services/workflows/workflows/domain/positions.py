@@ -4,8 +4,10 @@ A key is a string of base-36 digits (0-9, a-z) read as a fraction 0.d1d2d3...,
 never ending in "0": plain string order is then numeric order (in MongoDB too,
 ASCII only), and between any two keys there is always another. A key grows
 about one digit per five moves into the same gap; a card added at an end takes
-one step from its neighbour instead. Past MAX_KEY_LENGTH the stage is
-rebalanced (`spread_keys`), which rewrites every card of the stage once.
+one step from its neighbour instead. Past MAX_KEY_LENGTH a few cards around
+the gap get new keys (service_layer/placing.py), never the whole stage. Longer
+keys cost nothing in order (plain string order, an indexed field), so the limit
+is high: about 300 moves into one gap before that happens.
 No kept Python library does this (fractional-indexing ports are unmaintained or
 pull in more than these 60 lines), hence our own.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 BASE = len(DIGITS)
-MAX_KEY_LENGTH = 12
+MAX_KEY_LENGTH = 64
 
 
 def is_key(value: str) -> bool:
@@ -102,3 +104,21 @@ def keys_between(lower: str | None, upper: str | None, count: int) -> list[str]:
     middle = key_between(lower, upper)
     half = count // 2
     return [*keys_between(lower, middle, half), middle, *keys_between(middle, upper, count - half - 1)]
+
+
+def spaced_keys(lower: str | None, upper: str | None, count: int) -> list[str]:
+    """`count` increasing keys evenly spaced between `lower` and `upper` (None: the start or the end of the
+    stage), at least BASE units apart, at the shortest length that allows it (a window of cards respaced)."""
+    if lower is not None and upper is not None and lower >= upper:
+        raise ValueError(f"{lower!r} is not before {upper!r}")
+    width = 1
+    while True:  # the bounds cut to `width` digits: low <= lower and high <= upper, each less than a unit away
+        low = _number(lower[:width].ljust(width, "0")) if lower else 0
+        high = _number(upper[:width].ljust(width, "0")) if upper is not None else BASE ** width
+        if high - low >= (count + 1) * BASE:
+            break
+        width += 1
+    step = (high - low) // (count + 1)
+    # the first is more than a unit above `lower`, the last more than a unit below `high`; a step of at least
+    # BASE units leaves room to move a number ending in "0" up by one
+    return [_digits(number + (number % BASE == 0), width) for number in (low + step * (i + 1) for i in range(count))]

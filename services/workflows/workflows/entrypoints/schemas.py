@@ -34,7 +34,7 @@ class DecimalText(fields.String):
             raise ValidationError("not a decimal number") from None
         if not amount.is_finite() or amount < 0 or amount >= 10**15 or amount.as_tuple().exponent < -4:
             raise ValidationError("a non-negative amount below 10^15 with at most 4 decimals")
-        return format(amount, "f")
+        return format(amount.copy_abs(), "f")  # "-0" is zero: stored and compared as "0"
 
 
 _stale_days = validate.Range(min=1, max=3650)

@@ -7,7 +7,7 @@ from crm_platform.contracts.accounts import AccountCreated
 
 from workflows.domain.boards import DEFAULT_BOARD_NAME, Board, StageRemoved, default_board_id
 from workflows.domain.commands import AddStage, ChangeStage, CreateBoard, RemoveStage, RenameBoard, ReorderStages
-from workflows.domain.positions import keys_between
+from workflows.service_layer.placing import keys_at_the_end
 from workflows.service_layer.ports import CardsIndex
 from workflows.service_layer.unit_of_work import UnitOfWork
 
@@ -78,8 +78,7 @@ def move_cards_off_removed_stage(event: StageRemoved, uow: UnitOfWork, cards: Ca
 
 def _move_all(account_id: str, card_ids: list[str], stage_id: str, target_id: str, uow: UnitOfWork,
               cards: CardsIndex, now: str) -> None:
-    last = cards.last_position(account_id, target_id)
-    for card_id, key in zip(card_ids, keys_between(last, None, len(card_ids))):
+    for card_id, key in zip(card_ids, keys_at_the_end(account_id, target_id, len(card_ids), uow, cards)):
         card = uow.cards.find(account_id, card_id)
         if card is not None and card.stage_id == stage_id and card.status == "open":
             card.move(target_id, key, now)

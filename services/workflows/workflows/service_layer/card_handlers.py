@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from crm_platform.errors import InvalidInput
+from crm_platform.event_store import ConcurrencyConflict
 
 from workflows.domain.cards import Card
 from workflows.domain.commands import ArchiveCard, CreateCard, EditCard, LoseCard, MoveCard, WinCard
@@ -29,7 +30,7 @@ def create_card(cmd: CreateCard, uow: UnitOfWork, cards: CardsIndex, contacts: C
                            other_contact_ids=list(cmd.other_contact_ids), value=cmd.value, currency=cmd.currency,
                            due_on=cmd.due_on, linked_document=cmd.linked_document)
         if len(card.position) > MAX_KEY_LENGTH:
-            place(card, Spot(stage_id), now, uow, cards)  # the stage's keys grew long at its end: rebalance it
+            place(card, Spot(stage_id), now, uow, cards)  # the stage's keys grew long at its end: respace it
         uow.cards.add(card)
         uow.commit()
     return card
@@ -47,7 +48,26 @@ def edit_card(cmd: EditCard, uow: UnitOfWork, contacts: ContactsDirectory) -> Ca
     return card
 
 
+MOVE_ATTEMPTS = 3
+
+
 def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str]) -> Card:
+    """Move a card; when a neighbour it respaces was written meanwhile, read the window again and retry.
+
+    Neighbours are saved before the card (placing.py), each its own commit: a retry, or the client's own
+    retry after a failure, finds those already saved on their new keys, in order, and the card on its old
+    revision, so the same request (same revision) succeeds. A conflict on the card itself is a 409 when the
+    request named a revision.
+    """
+    for attempt in range(1, MOVE_ATTEMPTS + 1):
+        try:
+            return _move_card_once(cmd, uow, cards, clock)
+        except ConcurrencyConflict:
+            if attempt == MOVE_ATTEMPTS:
+                raise
+
+
+def _move_card_once(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str]) -> Card:
     with uow:
         card = uow.cards.get(cmd.account_id, cmd.card_id)
         card.check_revision(cmd.revision)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
 
-from workflows.domain.cards import ARCHIVED
+from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
 from workflows.service_layer.ports import CardsIndex, ContactsDirectory
 from workflows.service_layer.unit_of_work import UnitOfWork
 
@@ -21,7 +21,7 @@ def relink_merged_contacts(event: ContactsMergedFact, uow: UnitOfWork, cards: Ca
         _relink(event.account_id, source_id, event.contact_id, uow, cards)
 
 
-def drop_deleted_contact(event: ContactDeletedFact | ContactErasedFact, uow: UnitOfWork, cards: CardsIndex,
+def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: CardsIndex,
                          contacts: ContactsDirectory) -> None:
     """A merged-away contact's cards go to the survivor; otherwise cards that linked only it are archived and
     others lose the link (the first other contact becomes the main one)."""
@@ -29,12 +29,26 @@ def drop_deleted_contact(event: ContactDeletedFact | ContactErasedFact, uow: Uni
     _relink(event.account_id, event.contact_id, getattr(event, "merged_into", None), uow, cards)
 
 
-def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfWork, cards: CardsIndex) -> None:
+def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex,
+                             contacts: ContactsDirectory) -> None:
+    """As a deletion, but the cards whose main contact it was first blank their personal fields, and then the
+    contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
+    no event of its cards can be opened again, and nothing it said is sealed under another contact's key.
+    Idempotent: a card whose every event was sealed under the shredded key is no longer found."""
+    contacts.record_gone(event.account_id, event.contact_id)
+    _relink(event.account_id, event.contact_id, None, uow, cards, erased=True)
+    uow.cipher.shred(CARD_SUBJECT.format(contact_id=event.contact_id))
+
+
+def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfWork, cards: CardsIndex,
+            erased: bool = False) -> None:
     for card_id in cards.of_contact(account_id, gone_id):
         with uow:
             card = uow.cards.find(account_id, card_id)
             if card is None:
                 continue
+            if erased and card.contact_id == gone_id:
+                card.erase_personal_data()
             linked = [c for c in [card.contact_id, *card.other_contact_ids] if c != gone_id]
             if survivor_id is not None:
                 replaced = [survivor_id if c == gone_id else c for c in [card.contact_id, *card.other_contact_ids]]

@@ -29,5 +29,5 @@ EVENT_HANDLERS = {
     ContactCreatedFact: [contact_reactions.note_contact],
     ContactsMergedFact: [contact_reactions.relink_merged_contacts],
     ContactDeletedFact: [contact_reactions.drop_deleted_contact],
-    ContactErasedFact: [contact_reactions.drop_deleted_contact],
+    ContactErasedFact: [contact_reactions.erase_contact_from_cards],
 }

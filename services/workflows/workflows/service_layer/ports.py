@@ -19,12 +19,15 @@ class CardsIndex(abc.ABC):
         """The last open card's position in the stage (None when it is empty)."""
 
     @abc.abstractmethod
-    def position_after(self, account_id: str, stage_id: str, position: str, excluding: str) -> str | None:
-        """The position of the first open card after `position` (None at the end)."""
+    def position_after(self, account_id: str, stage_id: str, position: str, card_id: str,
+                       excluding: str) -> str | None:
+        """The position of the open card right after `card_id`, at `position`, in stage order (position, then id:
+        a card sharing its key comes after it if its id is greater); None at the end."""
 
     @abc.abstractmethod
-    def position_before(self, account_id: str, stage_id: str, position: str, excluding: str) -> str | None:
-        """The position of the last open card before `position` (None at the start)."""
+    def position_before(self, account_id: str, stage_id: str, position: str, card_id: str,
+                        excluding: str) -> str | None:
+        """The position of the open card right before `card_id`, at `position`, in stage order; None at the start."""
 
     @abc.abstractmethod
     def of_contact(self, account_id: str, contact_id: str) -> list[str]:

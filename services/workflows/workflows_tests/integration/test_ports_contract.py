@@ -23,13 +23,13 @@ class World:
         if kind == "fake":
             store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
             self.index, self.contacts = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher)), InMemoryContactsDirectory()
-            uow = Fresh(lambda: UnitOfWork(store, cipher))
+            self.unit_of_work = lambda: UnitOfWork(store, cipher)
         else:
             self.index = MongoCardsIndex(container.cards_projection.collection)
             self.contacts = container.contacts_directory
-            uow = Fresh(container.unit_of_work)
+            self.unit_of_work = container.unit_of_work
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-            "uow": uow, "cards": self.index, "contacts": self.contacts, "clock": lambda: "2026-12-01T10:00:00+00:00"})
+            "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "clock": lambda: "2026-12-01T10:00:00+00:00"})
 
     def sync(self) -> None:
         if self.container is not None:
@@ -43,13 +43,18 @@ def world(request):
     return World("mongo", request.getfixturevalue("container"))
 
 
+def new_card_at_the_end(world, board_id, stage_id, title, **fields):
+    world.sync()  # a new card goes after the last one the read model shows (else they share its key)
+    return world.bus.handle(CreateCard("acct-1", board_id, stage_id, title, "contact:1", **fields))
+
+
 def test_a_stage_reads_in_order_with_its_neighbours_and_leaves_out_closed_cards(world):
     for contact_id in ("contact:1", "contact:2"):
         world.contacts.record_existing("acct-1", contact_id)
     board = world.bus.handle(CreateBoard("acct-1", "B", ("A", "B"), "Gagné", "Perdu"))
     a, b = (stage["id"] for stage in board.stages)
-    first, second, third = (world.bus.handle(CreateCard("acct-1", board.id, a, f"C{i}", "contact:1",
-                                                        other_contact_ids=("contact:2",) if i == 2 else ()))
+    first, second, third = (new_card_at_the_end(world, board.id, a, f"C{i}",
+                                                 other_contact_ids=("contact:2",) if i == 2 else ())
                             for i in range(3))
     world.sync()
     world.bus.handle(MoveCard("acct-1", third.id, 1, a, before=first.id))
@@ -58,11 +63,39 @@ def test_a_stage_reads_in_order_with_its_neighbours_and_leaves_out_closed_cards(
     index = world.index
     assert index.ordered_ids("acct-1", a) == [third.id, first.id] and index.ordered_ids("acct-2", a) == []
     assert index.last_position("acct-1", a) == first.position
-    assert index.last_position("acct-1", a, excluding=first.id) == index.position_before("acct-1", a, first.position, "x")
-    assert index.position_after("acct-1", a, index.last_position("acct-1", a, excluding=first.id), "x") == first.position
-    assert index.position_after("acct-1", a, first.position, "x") is None and index.last_position("acct-1", b) is None
+    assert index.last_position("acct-1", a, excluding=first.id) == index.position_before("acct-1", a, first.position,
+                                                                                          first.id, "x")
+    assert index.position_after("acct-1", a, index.last_position("acct-1", a, excluding=first.id), third.id,
+                                "x") == first.position
+    assert index.position_after("acct-1", a, first.position, first.id, "x") is None
+    assert index.last_position("acct-1", b) is None
     assert sorted(index.of_contact("acct-1", "contact:1")) == sorted([first.id, second.id, third.id])
     assert index.of_contact("acct-1", "contact:2") == [third.id] and index.of_contact("acct-2", "contact:1") == []
+
+
+def test_cards_sharing_a_key_are_neighbours_in_id_order_and_a_move_after_one_lands_right_after_it(world):
+    from workflows.domain.cards import Card
+
+    world.contacts.record_existing("acct-1", "contact:1")
+    board = world.bus.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
+    a = board.stages[0]["id"]
+    start, twin, end, mover = (new_card_at_the_end(world, board.id, a, f"C{i}") for i in range(4))
+    with world.unit_of_work() as uow:  # a tie, as concurrent moves into one gap can leave
+        tied = Card.create("acct-1", board.id, a, twin.position, "2026-12-01T10:00:00+00:00", title="T",
+                           description="", contact_id="contact:1", other_contact_ids=[])
+        uow.cards.add(tied)
+        uow.commit()
+    world.sync()
+    low, high = sorted([twin.id, tied.id])
+    assert world.index.ordered_ids("acct-1", a) == [start.id, low, high, end.id, mover.id]
+    index, key = world.index, twin.position
+    assert index.position_after("acct-1", a, key, low, "x") == key  # its twin, not the card after both
+    assert index.position_after("acct-1", a, key, high, "x") == end.position
+    assert index.position_before("acct-1", a, key, high, "x") == key
+    assert index.position_before("acct-1", a, key, low, "x") == start.position
+    world.bus.handle(MoveCard("acct-1", mover.id, 1, a, after=low))
+    world.sync()
+    assert world.index.ordered_ids("acct-1", a) == [start.id, low, mover.id, high, end.id]
 
 
 def test_the_contacts_directory_keeps_a_gone_contact_gone_whatever_comes_after(world):
@@ -75,4 +108,13 @@ def test_the_contacts_directory_keeps_a_gone_contact_gone_whatever_comes_after(w
     contacts.record_existing("acct-1", "contact:3")
     assert contacts.unknown("acct-1", ["contact:1", "contact:2", "contact:3", "contact:4"]) == {
         "contact:2", "contact:3", "contact:4"}
+    assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}
+
+
+def test_one_account_s_news_of_a_contact_id_never_changes_another_account_s_contact(world):
+    contacts = world.contacts
+    contacts.record_existing("acct-1", "contact:1")
+    contacts.record_gone("acct-2", "contact:1")  # the same id told of by another account: not the same contact
+    contacts.record_existing("acct-2", "contact:1")
+    assert contacts.unknown("acct-1", ["contact:1"]) == set()
     assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from crm_platform.event_codec import EventCodec
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 
+from workflows.adapters.cards_projection import card_state
 from workflows.domain.cards import OPEN, Card
 from workflows.service_layer.ports import CardsIndex, ContactsDirectory
 
@@ -17,7 +18,7 @@ class InMemoryCardsIndex(CardsIndex):
         for envelope in self._store.all_events:
             if envelope.aggregate_type == Card.aggregate_type:
                 latest[envelope.aggregate_id] = envelope
-        return [self._codec.from_envelope(envelope) for envelope in latest.values()]
+        return [card_state(self._codec, envelope) for envelope in latest.values()]  # as the read model does
 
     def _stage(self, account_id: str, stage_id: str, excluding: str | None = None) -> list:
         return sorted(((c.position, c.card_id) for c in self._cards() if c.account_id == account_id
@@ -30,11 +31,12 @@ class InMemoryCardsIndex(CardsIndex):
         stage = self._stage(account_id, stage_id, excluding)
         return stage[-1][0] if stage else None
 
-    def position_after(self, account_id, stage_id, position, excluding):
-        return next((p for p, _ in self._stage(account_id, stage_id, excluding) if p > position), None)
+    def position_after(self, account_id, stage_id, position, card_id, excluding):
+        return next((p for p, c in self._stage(account_id, stage_id, excluding) if (p, c) > (position, card_id)), None)
 
-    def position_before(self, account_id, stage_id, position, excluding):
-        return next((p for p, _ in reversed(self._stage(account_id, stage_id, excluding)) if p < position), None)
+    def position_before(self, account_id, stage_id, position, card_id, excluding):
+        return next((p for p, c in reversed(self._stage(account_id, stage_id, excluding))
+                     if (p, c) < (position, card_id)), None)
 
     def of_contact(self, account_id, contact_id):
         return [c.card_id for c in self._cards() if c.account_id == account_id

@@ -103,3 +103,24 @@ def test_cards_the_read_model_missed_when_their_stage_was_removed_follow_when_th
     assert cards_index.ordered_ids("acct-1", a) == [] and cards_index.ordered_ids("acct-1", b)[-1] == late.id
     assert [e.event_type for e in store.all_events if e.aggregate_id == late.id] == [
         "CardCreated", "CardMoved", "CardMoved"]
+
+
+def test_cards_of_a_removed_stage_get_keys_within_the_limit_after_a_long_last_key(bus, store, cipher, cards_index):
+    from workflows.domain.cards import Card
+    from workflows.domain.positions import MAX_KEY_LENGTH
+    from workflows.service_layer.placing import MAX_CARDS_RESPACED
+
+    board = new_board(bus)
+    a, b = board.stages[0]["id"], board.stages[1]["id"]
+    moving = [bus.handle(CreateCard("acct-1", board.id, a, f"A{i}", "contact:1")).id for i in range(40)]
+    staying = [bus.handle(CreateCard("acct-1", board.id, b, f"B{i}", "contact:1")).id for i in range(30)]
+    with UnitOfWork(store, cipher) as uow:  # a last card whose key reached the limit at the very end of the keys
+        last = Card.create("acct-1", board.id, b, "z" * MAX_KEY_LENGTH, "2026-12-01T10:00:00+00:00", title="Z",
+                           description="", contact_id="contact:1", other_contact_ids=[])
+        uow.cards.add(last)
+        uow.commit()
+    written = len(store.all_events)
+    bus.handle(RemoveStage("acct-1", board.id, a, move_cards_to=b))
+    assert cards_index.ordered_ids("acct-1", b) == [*staying, last.id, *moving]
+    assert max(len(p) for p, _ in cards_index._stage("acct-1", b)) <= MAX_KEY_LENGTH
+    assert len(store.all_events) - written <= 1 + len(moving) + MAX_CARDS_RESPACED  # the board, the cards, a few others
