@@ -150,6 +150,18 @@ class DraftIdTaken(Conflict):
                          "content; a new draft takes a new invoice_id", invoice_id=invoice_id, field="invoice_id")
 
 
+class IdAlreadyUsed(Conflict):
+    """A new document's id (made from the client's key) already names something: 409 naming the field, and
+    nothing about what it names or whose it is."""
+
+    title = "Id already used"
+    slug = "id-already-used"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is already used: a new document takes a new {field}", field=field,
+                         errors={field: ["already used"]})
+
+
 class QuoteNotFound(NotFound):
     def __init__(self, quote_id: str) -> None:
         super().__init__(f"quote {quote_id} does not exist in this account", quote_id=quote_id)

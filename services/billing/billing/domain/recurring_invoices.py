@@ -22,6 +22,7 @@ from crm_platform.aggregates import Aggregate
 from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines, recurrence
+from billing.domain.document_ids import scoped_id
 from billing.domain.errors import (RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
                                    StaleRecurringInvoiceRevision)
 from billing.domain.recurrence import Schedule
@@ -125,7 +126,7 @@ class RecurringInvoice(Aggregate):
             period_end = recurrence.occurrence_on(self.schedule, k + 1 - self.first_k) - timedelta(days=1)
         except InvalidInput:
             period_end = None
-        return Occurrence(k, on, period_end, f"invoice:{self.id}:{k}")
+        return Occurrence(k, on, period_end, occurrence_invoice_id(self.account_id, self.id, k))
 
     def due(self, today: date, limit: int = recurrence.MAX_CATCH_UP) -> list[Occurrence]:
         """The occurrences due by `today` and not generated, oldest first (none unless active), at most `limit`."""
@@ -246,3 +247,8 @@ def checked_mode(mode: object) -> str:
 
 def _dates_of(schedule: Schedule) -> tuple:
     return schedule.anchor, schedule.every, schedule.unit
+
+
+def occurrence_invoice_id(account_id: str, recurring_invoice_id: str, k: int) -> str:
+    """The id of occurrence k's invoice: the same on every run, made with the account (ids are not secrets)."""
+    return scoped_id("invoice", account_id, "recurring", recurring_invoice_id, k)

@@ -3,6 +3,7 @@ from datetime import date
 
 from crm_platform.message_bus import MessageBus
 
+from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.domain.recurring_commands import CreateRecurringInvoice
 from billing.service_layer import recurring_scheduler
 
@@ -61,5 +62,5 @@ def test_a_schedule_that_fails_holds_up_no_other():
     uow, bus, due, asked = setup()
     uow.customers.put("acct-1", "contact:a", BUYER, deleted=True)
     assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), now=NOW) == 3
-    made = {e.aggregate_id.rsplit(":", 1)[0] for e in uow.store.all_events if e.event_type == "InvoiceDrafted"}
-    assert made == {"invoice:recurring-invoice:b"}
+    made = {e.aggregate_id for e in uow.store.all_events if e.event_type == "InvoiceDrafted"}
+    assert made == {occurrence_invoice_id("acct-1", "recurring-invoice:b", k) for k in range(3)}
