@@ -54,15 +54,15 @@ class Container:
 
     @cached_property
     def invoices(self) -> InvoicesProjection:
-        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store)
+        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def credit_notes(self) -> CreditNotesProjection:
-        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store)
+        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def quotes(self) -> QuotesProjection:
-        return QuotesProjection(self.db["quotes"], self.codec, self.event_store)
+        return QuotesProjection(self.db["quotes"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def recurring_invoices(self) -> RecurringInvoicesProjection:
