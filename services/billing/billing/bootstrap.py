@@ -86,6 +86,10 @@ class Container:
         """(account id, id) of the recurring invoices whose next occurrence is due by `day` (the scheduler's)."""
         return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat())
 
+    def sweep_lease(self) -> Lease:
+        """One sweep of interrupted issues for the whole system: the worker holding this lease."""
+        return Lease(self.db["leases"], "issue-sweep")
+
     def scheduler_lease(self) -> Lease:
         """One recurring-invoice scheduler for the whole system: the worker holding this lease."""
         return Lease(self.db["leases"], "recurring-scheduler")

@@ -6,7 +6,9 @@ Issuing writes in steps (handlers.py): the document is frozen (issuing), its num
 Issued event written. A process that dies between two steps leaves the document issuing, perhaps with
 a number reserved for it. The worker's sweep sends the issue again for every document still issuing
 after a grace period (a request may be finishing it right now): the handler finishes it with the
-number reserved already, or reserves the next one. Sent twice, it changes nothing.
+number reserved already, or reserves the next one. Sent twice, it changes nothing; still, one sweep runs
+at a time in the whole system (the worker holding the "issue-sweep" lease), as the scheduler does, so
+that workers do not all send the same commands and race on the same documents.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from crm_platform.worker_runtime import Loop, every
 
 from billing.domain.commands import FinishCreditNote, IssueInvoice
 from billing.domain.quote_commands import SendQuote
+from billing.service_layer.recurring_scheduler import SchedulerLease
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=2)
@@ -30,11 +33,17 @@ FINISH = {"invoice": IssueInvoice, "credit_note": FinishCreditNote, "quote": Sen
 InterruptedIssues = Callable[[datetime], Iterable[tuple[str, str, str]]]
 
 
-def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, grace: timedelta = GRACE,
+def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, lease: SchedulerLease,
+                              grace: timedelta = GRACE,
                               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
-    """Send the issue again for each document issuing since before `now - grace`; how many were finished."""
+    """Send the issue again for each document issuing since before `now - grace` (only while this process holds
+    the lease); how many were finished."""
+    if not lease.acquire_or_renew():
+        return 0
     finished = 0
     for kind, account_id, document_id in interrupted(now() - grace):
+        if not lease.acquire_or_renew():  # another process took over: it carries on from here
+            break
         command = FINISH[kind](account_id, document_id)
         try:
             bus.handle(command)
@@ -45,6 +54,7 @@ def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, g
     return finished
 
 
-def sweep_loop(bus: MessageBus, interrupted: InterruptedIssues, every_s: float = SWEEP_EVERY_S) -> Loop:
-    """The worker's loop: a sweep at start, then every `every_s`, until stopped."""
-    return every(every_s, lambda: finish_interrupted_issues(bus, interrupted), "finishing interrupted issues")
+def sweep_loop(bus: MessageBus, interrupted: InterruptedIssues, lease: SchedulerLease,
+               every_s: float = SWEEP_EVERY_S) -> Loop:
+    """The worker's loop: a sweep at start, then every `every_s`, until stopped (sweeping only under the lease)."""
+    return every(every_s, lambda: finish_interrupted_issues(bus, interrupted, lease), "finishing interrupted issues")
