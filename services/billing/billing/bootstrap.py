@@ -18,6 +18,7 @@ from crm_platform.projection_batches import ReadModels
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
@@ -80,11 +81,17 @@ class Container:
         """The read models' documents still issuing (quotes: sending) since before then (what the issue sweep
         finishes)."""
         return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection,
-                                        self.quotes.collection, since_before)
+                                        self.quotes.collection, since_before, self.clock())
 
     def due_recurring_invoices(self, day):
         """(account id, id) of the recurring invoices whose next occurrence is due by `day` (the scheduler's)."""
-        return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat())
+        return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat(), self.clock())
+
+    @property
+    def retry_backoff(self) -> RetryBackoff:
+        """Where the sweep and the scheduler record the documents they failed on (each kind: its read model)."""
+        return RetryBackoff({"invoice": self.invoices.collection, "credit_note": self.credit_notes.collection,
+                             "quote": self.quotes.collection, "recurring_invoice": self.recurring_invoices.collection})
 
     def sweep_lease(self) -> Lease:
         """One sweep of interrupted issues for the whole system: the worker holding this lease."""

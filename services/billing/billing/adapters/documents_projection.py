@@ -29,6 +29,7 @@ from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sea
 from crm_platform.projections import Projection, versioned_upsert
 from crm_platform.repository import Repository
 
+from billing.adapters import retry_backoff
 from billing.domain.credit_notes import CreditNote
 from billing.domain.invoices import Invoice
 from billing.domain.money import money_text, round_money
@@ -89,8 +90,8 @@ class AggregateStateProjection(Projection):
         if aggregate.deleted:
             return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "deleted": True},
                                     (*PERSONAL_FIELDS, "total", "amount_due"), replace_same_version=rebuilding)
-        return versioned_upsert(self.collection, envelope.aggregate_id, version,
-                                {**stamp, **self.fields_of(aggregate), "deleted": False},
+        return versioned_upsert(self.collection, envelope.aggregate_id, version,  # changed: no backoff (retry_backoff)
+                                {**stamp, **self.fields_of(aggregate), "deleted": False}, retry_backoff.FIELDS,
                                 replace_same_version=rebuilding)
 
     def project(self, envelope, event, rebuilding):  # apply does the work: no event decoding of its own

@@ -30,9 +30,10 @@ def main() -> int:
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
          "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
-                                               container.sweep_lease()),
+                                               container.sweep_lease(), container.retry_backoff),
          "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,
                                                                    container.scheduler_lease(),
+                                                                   container.retry_backoff,
                                                                    settings["RECURRING_SCHEDULE_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],

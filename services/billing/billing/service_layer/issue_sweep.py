@@ -22,7 +22,7 @@ from crm_platform.worker_runtime import Loop, every
 
 from billing.domain.commands import FinishCreditNote, IssueInvoice
 from billing.domain.quote_commands import SendQuote
-from billing.service_layer.recurring_scheduler import SchedulerLease
+from billing.service_layer.recurring_scheduler import FailureBackoff, SchedulerLease
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=2)
@@ -34,10 +34,10 @@ InterruptedIssues = Callable[[datetime], Iterable[tuple[str, str, str]]]
 
 
 def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, lease: SchedulerLease,
-                              grace: timedelta = GRACE,
+                              backoff: FailureBackoff, grace: timedelta = GRACE,
                               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
     """Send the issue again for each document issuing since before `now - grace` (only while this process holds
-    the lease); how many were finished."""
+    the lease); how many were finished. One that fails is left out of the next sweeps for a while (a backoff)."""
     if not lease.acquire_or_renew():
         return 0
     finished = 0
@@ -49,12 +49,15 @@ def finish_interrupted_issues(bus: MessageBus, interrupted: InterruptedIssues, l
             bus.handle(command)
             finished += 1
         except CrmError as exc:  # one document that cannot be finished does not hold up the others
+            retry_after = backoff.record_failure(kind, document_id, now())
             log.warning("an interrupted issue could not be finished", extra={
-                "kind": kind, "document_id": document_id, "error": type(exc).__name__})
+                "kind": kind, "document_id": document_id, "error": type(exc).__name__,
+                "retry_after": retry_after.isoformat() if retry_after else None})
     return finished
 
 
-def sweep_loop(bus: MessageBus, interrupted: InterruptedIssues, lease: SchedulerLease,
+def sweep_loop(bus: MessageBus, interrupted: InterruptedIssues, lease: SchedulerLease, backoff: FailureBackoff,
                every_s: float = SWEEP_EVERY_S) -> Loop:
     """The worker's loop: a sweep at start, then every `every_s`, until stopped (sweeping only under the lease)."""
-    return every(every_s, lambda: finish_interrupted_issues(bus, interrupted, lease), "finishing interrupted issues")
+    return every(every_s, lambda: finish_interrupted_issues(bus, interrupted, lease, backoff),
+                 "finishing interrupted issues")

@@ -46,7 +46,8 @@ def customer(container):
 def sweep(container):
     """One sweep of this process (one lease owner, as a worker is), since before now minus a grace."""
     lease = container.sweep_lease()
-    return lambda grace: finish_interrupted_issues(container.bus, container.interrupted_issues, lease, grace=grace)
+    return lambda grace: finish_interrupted_issues(container.bus, container.interrupted_issues, lease,
+                                                   container.retry_backoff, grace=grace)
 
 
 def crashing_bus(container, reserve_first: bool) -> MessageBus:
