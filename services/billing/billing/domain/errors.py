@@ -218,6 +218,19 @@ class StaleRecurringInvoiceRevision(StaleRevision):
                          recurring_invoice_id=recurring_invoice_id, current_revision=current)
 
 
+class RecurringInvoiceIdTaken(Conflict):
+    """A creation sent with the id of a recurring invoice created with other content: 409 naming
+    recurring_invoice_id."""
+
+    title = "Recurring invoice id taken"
+    slug = "recurring-invoice-id-taken"
+
+    def __init__(self, recurring_invoice_id: str) -> None:
+        super().__init__(f"recurring_invoice_id {recurring_invoice_id} names a recurring invoice created with other "
+                         "content: a retry sends the same content; a new one takes a new recurring_invoice_id",
+                         recurring_invoice_id=recurring_invoice_id, field="recurring_invoice_id")
+
+
 class RecurringInvoiceNotAllowed(Conflict):
     """Its state does not allow this step (a cancelled one is final; occurrence k is not the next to generate)."""
 

@@ -7,10 +7,9 @@ from hypothesis import strategies as st
 
 from crm_platform.message_bus import MessageBus
 
-from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.domain import recurring_commands as commands
-from billing.domain.errors import CustomerDeleted
-from billing.domain.recurring_invoices import RecurringInvoiceNotAllowed, RecurringInvoiceNotFound
+from billing.domain.errors import CustomerDeleted, RecurringInvoiceIdTaken
+from billing.domain.recurring_invoices import RecurringInvoiceNotAllowed, RecurringInvoiceNotFound, occurrence_invoice_id
 from billing.service_layer import recurring_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
@@ -28,9 +27,9 @@ COMMAND_HANDLERS = {
 MONTHLY = {"anchor": "2026-01-01", "every": 1, "unit": "month"}
 
 
-
 def occurrence_id(k: int) -> str:
     return occurrence_invoice_id("acct-1", "recurring-invoice:1", k)
+
 
 def new_uow(store=None) -> DocumentsUnitOfWork:
     uow = DocumentsUnitOfWork(store or CrashingEventStore())
@@ -210,3 +209,14 @@ def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow)
         template = uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template
     assert template["notes"] == "Louise Martin, 2e étage"
     assert template["lines"][0]["description"] == "Maintenance du site de Louise"
+
+
+def test_a_creation_sent_again_is_answered_as_it_is_and_other_content_with_its_id_is_a_409(uow):
+    first = create(uow)
+    bus_at(uow, "2026-01-02T08:00").handle(commands.PauseRecurringInvoice("acct-1", first.id))
+    again = create(uow)  # a retry, after a pause: the recurring invoice as it is now
+    assert again.id == first.id and again.state == "paused"
+    for other in ({"mode": "draft"}, {"schedule": {**MONTHLY, "every": 2}}, {"lines": (WEB_DAYS, WEB_DAYS)}):
+        with pytest.raises(RecurringInvoiceIdTaken):
+            create(uow, **other)
+    assert len(events(uow, "RecurringInvoiceScheduled")) == 1
