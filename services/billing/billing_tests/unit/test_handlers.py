@@ -9,11 +9,10 @@ from crm_platform.errors import Conflict, InvalidInput
 from crm_platform.event_store import MAX_EVENT_BYTES
 from crm_platform.message_bus import MessageBus
 
-from billing.domain.credit_notes import credit_note_id_for
 from billing.domain import commands, document_lines
-from billing.domain.credit_notes import CreditNote
-from billing.domain.errors import (CustomerDeleted, InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound,
-                                   StaleInvoiceRevision, UnknownCustomer)
+from billing.domain.credit_notes import CreditNote, credit_note_id_for
+from billing.domain.errors import (CustomerDeleted, IdAlreadyUsed, InvoiceNotCreditable, InvoiceNotEditable,
+                                   InvoiceNotFound, StaleInvoiceRevision, UnknownCustomer)
 from billing.domain.invoices import MAX_REASON, Invoice
 from billing.service_layer import handlers
 
@@ -433,3 +432,17 @@ def test_a_credit_note_numbered_on_a_later_day_is_dated_that_day(uow):
     uow.number_series.reserve = reserve
     note = on_day_3.handle(commands.FinishCreditNote("acct-1", credit_note_id_for("acct-1", "credit-note:c1")))  # the sweep, on day 3
     assert (note.number, note.issued_on.isoformat()) == ("AV-2026-0001", "2026-03-12")
+
+
+def test_a_credit_note_key_whose_id_is_taken_is_a_neutral_409_not_a_stale_revision(bus, uow):
+    invoice = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))
+    uow.customers.put("acct-2", "contact:2", BUYER)
+    theirs = bus.handle(commands.IssueInvoice("acct-2", bus.handle(commands.CreateInvoiceDraft(
+        "acct-2", "contact:2", (WEB_DAYS,))).id))
+    with uow:  # another account's note at the id acct-1's key makes (a uuid5 collision, or a stored id of old)
+        uow.credit_notes.add(CreditNote.start(theirs, None, "x", theirs.issued_on_date, {}, "AV-{YYYY}-{SEQ:4}",
+                                              credit_note_id_for("acct-1", "k-1")))
+        uow.commit()
+    with pytest.raises(IdAlreadyUsed) as refused:
+        bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="k-1"))
+    assert refused.value.extra["field"] == "credit_note_id" and "acct-2" not in refused.value.detail

@@ -8,10 +8,9 @@ from hypothesis import strategies as st
 
 from crm_platform.errors import InvalidInput
 
-from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.domain.recurring_invoice_events import RecurringInvoiceEdited, RecurringInvoiceGenerated
 from billing.domain.recurring_invoices import (RecurringInvoice, RecurringInvoiceNotAllowed,
-                                               StaleRecurringInvoiceRevision)
+                                               StaleRecurringInvoiceRevision, occurrence_invoice_id)
 
 from .test_invoices import WEB_DAYS
 

@@ -3,8 +3,8 @@ from datetime import date
 
 from crm_platform.message_bus import MessageBus
 
-from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.domain.recurring_commands import CreateRecurringInvoice
+from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.service_layer import recurring_scheduler
 
 from .document_fakes import DocumentsUnitOfWork
