@@ -95,7 +95,8 @@ def test_the_read_models_are_rebuilt_from_the_event_store(container, customer):
 
 def test_once_the_documents_key_is_shredded_no_list_shows_the_buyer_though_no_event_came(client, container, customer):
     invoice = issued_and_partly_paid(container, customer)
-    note = container.bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste", ({**LINE, "unit_price": "100"},)))
+    note = container.bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste",
+                                                         ({**LINE, "unit_price": "100"},)))
     quote = container.bus.handle(QuoteCommands.CreateQuoteDraft("acct-1", customer, (LINE,)))
     quote = container.bus.handle(QuoteCommands.SendQuote("acct-1", quote.id))
     for envelope in container.event_store.read_all():

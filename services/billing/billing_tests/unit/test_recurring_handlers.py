@@ -9,7 +9,8 @@ from crm_platform.message_bus import MessageBus
 
 from billing.domain import recurring_commands as commands
 from billing.domain.errors import CustomerDeleted, RecurringInvoiceIdTaken
-from billing.domain.recurring_invoices import RecurringInvoiceNotAllowed, RecurringInvoiceNotFound, occurrence_invoice_id
+from billing.domain.recurring_invoices import (RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
+                                               occurrence_invoice_id)
 from billing.service_layer import recurring_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork

@@ -63,7 +63,8 @@ def test_a_round_generates_what_is_due_in_each_accounts_own_day():
 
 def test_only_the_lease_holder_generates():
     uow, bus, due, asked = setup()
-    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(held=False), FakeBackoff(), now=NOW) == 0
+    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(held=False), FakeBackoff(),
+                                                               now=NOW) == 0
     assert asked == [] and not [e for e in uow.store.all_events if e.event_type == "InvoiceDrafted"]
 
 
