@@ -1,6 +1,7 @@
 """End to end through the gateway: a quote sent, accepted and converted to an invoice that is issued and paid; a
-monthly recurring invoice whose months were missed while no scheduler ran caught up by the worker's scheduler,
-exactly one invoice per missed month, however many rounds it runs."""
+monthly recurring invoice created with an anchor two months back, whose three past months the worker's scheduler
+generates, exactly one invoice per month, however many rounds it runs. (No worker is stopped here: the outage
+itself, crashes and restarts are the unit tests' (test_recurring_handlers.py), on the fakes.)"""
 import time
 from datetime import date, datetime, timezone
 
@@ -64,12 +65,12 @@ def test_a_quote_is_sent_accepted_converted_and_its_invoice_issued_and_paid(syst
     assert [i["id"] for i in paid_invoices["items"]] == [invoice_id]
 
 
-def test_a_monthly_schedule_catches_up_its_missed_months_with_exactly_one_invoice_each(system):
+def test_a_monthly_schedule_backdated_two_months_gets_exactly_one_invoice_per_past_month(system):
     account = system.create_account("Atelier Mensuel")
     recurring_invoices, invoices = f"{system.gateway_url}/v1/recurring-invoices", f"{system.gateway_url}/v1/invoices"
     contact_id = billing_customer(system, account, "Atelier Martin")
     today = datetime.now(timezone.utc).date()
-    # the 1st of the month before last, of last month and of this month were due while no scheduler ran: 3 missed
+    # anchored on the 1st of the month before last: that 1st, last month's and this month's are due at once: 3
     anchor = first_of_month_before(today, 2)
     created = eventually(lambda: requests.post(recurring_invoices, headers=bearer(account), timeout=10, json={
         "contact_id": contact_id, "schedule": {"anchor": anchor.isoformat(), "every": 1, "unit": "month"},

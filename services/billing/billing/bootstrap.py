@@ -18,6 +18,7 @@ from crm_platform.projection_batches import ReadModels
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
@@ -54,15 +55,15 @@ class Container:
 
     @cached_property
     def invoices(self) -> InvoicesProjection:
-        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store)
+        return InvoicesProjection(self.db["invoices"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def credit_notes(self) -> CreditNotesProjection:
-        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store)
+        return CreditNotesProjection(self.db["credit_notes"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def quotes(self) -> QuotesProjection:
-        return QuotesProjection(self.db["quotes"], self.codec, self.event_store)
+        return QuotesProjection(self.db["quotes"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def recurring_invoices(self) -> RecurringInvoicesProjection:
@@ -80,11 +81,21 @@ class Container:
         """The read models' documents still issuing (quotes: sending) since before then (what the issue sweep
         finishes)."""
         return views.interrupted_issues(self.invoices.collection, self.credit_notes.collection,
-                                        self.quotes.collection, since_before)
+                                        self.quotes.collection, since_before, self.clock())
 
     def due_recurring_invoices(self, day):
         """(account id, id) of the recurring invoices whose next occurrence is due by `day` (the scheduler's)."""
-        return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat())
+        return document_views.due_recurring_invoices(self.recurring_invoices.collection, day.isoformat(), self.clock())
+
+    @property
+    def retry_backoff(self) -> RetryBackoff:
+        """Where the sweep and the scheduler record the documents they failed on (each kind: its read model)."""
+        return RetryBackoff({"invoice": self.invoices.collection, "credit_note": self.credit_notes.collection,
+                             "quote": self.quotes.collection, "recurring_invoice": self.recurring_invoices.collection})
+
+    def sweep_lease(self) -> Lease:
+        """One sweep of interrupted issues for the whole system: the worker holding this lease."""
+        return Lease(self.db["leases"], "issue-sweep")
 
     def scheduler_lease(self) -> Lease:
         """One recurring-invoice scheduler for the whole system: the worker holding this lease."""

@@ -1,12 +1,14 @@
 """Read-side queries on the quotes and recurring invoices read models (invoices' and credit notes': views.py)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterator
 
 from pymongo.collection import Collection
 
 from crm_platform.pagination import keyset_page
 
+from billing.adapters.retry_backoff import not_held_back, pages
 from billing.views import LIST_FIELD, LIST_SORT
 
 QUOTE_STATUSES = ("draft", "sending", "sent", "expired", "accepted", "declined", "converted")
@@ -56,8 +58,11 @@ def recurring_page(recurring_invoices: Collection, account_id: str, query: dict,
                        dated=True)
 
 
-def due_recurring_invoices(recurring_invoices: Collection, day: str, limit: int = 1000) -> Iterator[tuple[str, str]]:
-    """(account id, id) of the active recurring invoices whose next occurrence falls due on or before `day`."""
-    due = {"state": "active", "next_due_on": {"$ne": None, "$lte": day}}
-    for doc in recurring_invoices.find(due, {"account_id": 1}).sort("next_due_on", 1).limit(limit):
+def due_recurring_invoices(recurring_invoices: Collection, day: str, now: datetime,
+                           page_size: int = 500) -> Iterator[tuple[str, str]]:
+    """(account id, id) of the active recurring invoices whose next occurrence falls due on or before `day`, oldest
+    due first, all of them a page at a time; those that failed are left be until their backoff ends
+    (adapters/retry_backoff.py)."""
+    due = {"state": "active", "next_due_on": {"$ne": None, "$lte": day}, **not_held_back(now)}
+    for doc in pages(recurring_invoices, due, "next_due_on", {"account_id": 1}, page_size):
         yield doc["account_id"], doc["_id"]

@@ -1,9 +1,13 @@
 """Read-side queries on billing's read models."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from pymongo.collection import Collection
 
 from crm_platform.pagination import keyset_page
+
+from billing.adapters.retry_backoff import not_held_back, pages
 
 MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
 
@@ -98,14 +102,16 @@ def credit_note_page(credit_notes: Collection, account_id: str, query: dict, lim
                        dated=True)
 
 
-def interrupted_issues(invoices: Collection, credit_notes: Collection, quotes: Collection, since_before,
-                       limit: int = 500):
+def interrupted_issues(invoices: Collection, credit_notes: Collection, quotes: Collection, since_before: datetime,
+                       now: datetime, page_size: int = 500):
     """(kind, account id, id) of invoices and credit notes still issuing (not abandoned) and quotes still sending,
-    last changed before `since_before`."""
-    for doc in invoices.find({"stage": "issuing", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
-        yield "invoice", doc["account_id"], doc["_id"]
-    issuing = {"issued": False, "abandoned": {"$ne": True}, "updated_at": {"$lt": since_before}}
-    for doc in credit_notes.find(issuing, {"account_id": 1}).limit(limit):
-        yield "credit_note", doc["account_id"], doc["_id"]
-    for doc in quotes.find({"stage": "sending", "updated_at": {"$lt": since_before}}, {"account_id": 1}).limit(limit):
-        yield "quote", doc["account_id"], doc["_id"]
+    last changed before `since_before`, oldest first, all of them a page at a time; those the sweep failed on are
+    left be until their backoff ends (adapters/retry_backoff.py)."""
+    waiting = not_held_back(now)
+    for kind, collection, interrupted in (
+            ("invoice", invoices, {"stage": "issuing"}),
+            ("credit_note", credit_notes, {"issued": False, "abandoned": {"$ne": True}}),
+            ("quote", quotes, {"stage": "sending"})):
+        mongo_filter = {**interrupted, "updated_at": {"$lt": since_before}, **waiting}
+        for doc in pages(collection, mongo_filter, "updated_at", {"account_id": 1}, page_size):
+            yield kind, doc["account_id"], doc["_id"]

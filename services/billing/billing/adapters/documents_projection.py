@@ -7,6 +7,14 @@ the document at that revision or later and changes nothing, whatever the order. 
 document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
 document lists `subject_key` (the key sealing it and its credit notes) and `contacts_ever` (every
 contact it was ever for): how erasure finds the keys holding a person's data.
+
+The buyer's name, the one personal field of these lists, is kept SEALED under the document's key
+(`buyer_name`: {"sealed"...}) and opened when a page is read (`opened`: one key read per page), not
+kept in clear and unset on erasure: a document changes only when one of its own events arrives, and
+its key may be shredded with no event of it ever coming (erasing the contact shreds the keys listed by
+`subject_key`), so a clear copy would outlive the erasure. Sealed, it is unreadable the moment the key
+is gone, without the read model hearing of it; and no other path (ContactErased) has to be relied on.
+Documents projected before this kept the name in clear: rebuild the read models (cli.py) to seal them.
 """
 from __future__ import annotations
 
@@ -17,10 +25,11 @@ from pymongo import ASCENDING, DESCENDING
 from crm_platform.aggregates import Aggregate
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_store import EventStore
-from crm_platform.personal_data import SubjectErased
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sealed
 from crm_platform.projections import Projection, versioned_upsert
 from crm_platform.repository import Repository
 
+from billing.adapters import retry_backoff
 from billing.domain.credit_notes import CreditNote
 from billing.domain.invoices import Invoice
 from billing.domain.money import money_text, round_money
@@ -33,9 +42,33 @@ class AggregateStateProjection(Projection):
 
     aggregate_class: type[Aggregate]
 
-    def __init__(self, collection, codec, store: EventStore) -> None:
+    def __init__(self, collection, codec, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
         super().__init__(collection, codec)
         self.store = store
+        self.cipher = cipher
+
+    def opened(self, docs: list[dict]) -> list[dict]:
+        """The listed documents with their buyer's name opened (None once the document's key is shredded)."""
+        subjects = sorted({doc["buyer_name"]["subject"] for doc in docs if is_sealed(doc.get("buyer_name"))})
+        if not subjects:
+            return docs
+        with self.cipher.keys_ready(subjects):
+            return [{**doc, "buyer_name": self._open_name(doc["buyer_name"])} if is_sealed(doc.get("buyer_name"))
+                    else doc for doc in docs]
+
+    def _open_name(self, sealed: dict) -> str | None:
+        try:
+            return self.cipher.open(sealed).get("name")
+        except SubjectErased:
+            return None
+
+    def sealed_buyer_name(self, aggregate, name: str | None) -> dict | None:
+        """The buyer's name sealed under the document's own key (see the module docstring)."""
+        return None if name is None else self.cipher.seal(self.personal_subject(aggregate), {"name": name})
+
+    def personal_subject(self, aggregate) -> str:
+        """The key sealing the document's personal data (shredded on erasure)."""
+        return aggregate.subject_key
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type:
@@ -57,8 +90,8 @@ class AggregateStateProjection(Projection):
         if aggregate.deleted:
             return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "deleted": True},
                                     (*PERSONAL_FIELDS, "total", "amount_due"), replace_same_version=rebuilding)
-        return versioned_upsert(self.collection, envelope.aggregate_id, version,
-                                {**stamp, **self.fields_of(aggregate), "deleted": False},
+        return versioned_upsert(self.collection, envelope.aggregate_id, version,  # changed: no backoff (retry_backoff)
+                                {**stamp, **self.fields_of(aggregate), "deleted": False}, retry_backoff.FIELDS,
                                 replace_same_version=rebuilding)
 
     def project(self, envelope, event, rebuilding):  # apply does the work: no event decoding of its own
@@ -80,7 +113,8 @@ class InvoicesProjection(AggregateStateProjection):
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
 
     def fields_of(self, invoice: Invoice) -> dict:
-        return invoice_fields(invoice)
+        fields = invoice_fields(invoice)
+        return {**fields, "buyer_name": self.sealed_buyer_name(invoice, fields["buyer_name"])}
 
 
 class CreditNotesProjection(AggregateStateProjection):
@@ -99,8 +133,11 @@ class CreditNotesProjection(AggregateStateProjection):
             "invoice_number": started.invoice_number, "number": note.number, "issued": note.issued,
             "abandoned": note.abandoned, "status": note.status,
             "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
-            "buyer_name": started.buyer.get("name") or started.buyer.get("company"),
+            "buyer_name": self.sealed_buyer_name(note, started.buyer.get("name") or started.buyer.get("company")),
         }
+
+    def personal_subject(self, note: CreditNote) -> str:
+        return note.started.subject()  # its invoice's document key
 
 
 def invoice_fields(invoice: Invoice) -> dict:

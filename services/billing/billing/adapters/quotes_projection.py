@@ -1,10 +1,10 @@
 """The read models of quotes (`quotes`) and recurring invoices (`recurring_invoices`), for lists and the scheduler.
 
 Built as the invoices' are (documents_projection.py): each event rewrites the whole document from the
-aggregate at its revision, so a replayed or late event changes nothing. What depends on the day is
-derived when read (a sent quote is `expired` past its `valid_until`: views.quote_status); a recurring
-invoice keeps `next_due_on`, the date its next occurrence falls due (None when paused, cancelled or
-ended), which is what the scheduler asks for.
+aggregate at its revision, so a replayed or late event changes nothing; the buyer's name is kept
+sealed. What depends on the day is derived when read (a sent quote is `expired` past its
+`valid_until`: views.quote_status); a recurring invoice keeps `next_due_on`, the date its next
+occurrence falls due (None when paused, cancelled or ended), which is what the scheduler asks for.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class QuotesProjection(AggregateStateProjection):
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_sends")
 
     def fields_of(self, quote: Quote) -> dict:
-        return quote_fields(quote)
+        fields = quote_fields(quote)
+        return {**fields, "buyer_name": self.sealed_buyer_name(quote, fields["buyer_name"])}
 
 
 class RecurringInvoicesProjection(AggregateStateProjection):

@@ -26,6 +26,7 @@ from decimal import Decimal
 from crm_platform.aggregates import Aggregate, DomainEvent
 
 from billing.domain import document_lines
+from billing.domain.document_ids import scoped_id
 from billing.domain.errors import (CreditNoteNotAbandonable, CreditNoteNotFound, CreditNoteWasAbandoned,
                                    InvalidInvoice)
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
@@ -203,6 +204,11 @@ class CreditNote(Aggregate):
             self.number = event.number
         elif isinstance(event, CreditNoteAbandoned):
             self.abandoned_because = event.why
+
+
+def credit_note_id_for(account_id: str, client_key: str) -> str:
+    """The id of the credit note a client's credit_note_id asks for: the same on every retry, the account's own."""
+    return scoped_id("credit-note", account_id, client_key)
 
 
 def _share_of_document_discount(invoice: Invoice, lines: list[dict]) -> dict | None:

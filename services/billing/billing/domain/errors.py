@@ -150,6 +150,18 @@ class DraftIdTaken(Conflict):
                          "content; a new draft takes a new invoice_id", invoice_id=invoice_id, field="invoice_id")
 
 
+class IdAlreadyUsed(Conflict):
+    """A new document's id (made from the client's key) already names something: 409 naming the field, and
+    nothing about what it names or whose it is."""
+
+    title = "Id already used"
+    slug = "id-already-used"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is already used: a new document takes a new {field}", field=field,
+                         errors={field: ["already used"]})
+
+
 class QuoteNotFound(NotFound):
     def __init__(self, quote_id: str) -> None:
         super().__init__(f"quote {quote_id} does not exist in this account", quote_id=quote_id)
@@ -204,6 +216,19 @@ class StaleRecurringInvoiceRevision(StaleRevision):
         super().__init__(f"recurring invoice {recurring_invoice_id} is at revision {current}, the change was based on "
                          f"revision {given}; re-read it and apply your change again",
                          recurring_invoice_id=recurring_invoice_id, current_revision=current)
+
+
+class RecurringInvoiceIdTaken(Conflict):
+    """A creation sent with the id of a recurring invoice created with other content: 409 naming
+    recurring_invoice_id."""
+
+    title = "Recurring invoice id taken"
+    slug = "recurring-invoice-id-taken"
+
+    def __init__(self, recurring_invoice_id: str) -> None:
+        super().__init__(f"recurring_invoice_id {recurring_invoice_id} names a recurring invoice created with other "
+                         "content: a retry sends the same content; a new one takes a new recurring_invoice_id",
+                         recurring_invoice_id=recurring_invoice_id, field="recurring_invoice_id")
 
 
 class RecurringInvoiceNotAllowed(Conflict):

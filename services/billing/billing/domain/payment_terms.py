@@ -4,9 +4,10 @@
   net N             N days after the issue date (net 15, 30, 60)
   end_of_month N    the last day of the issue month, then N more days ("30 jours fin de mois":
                     issued 10 March, due 30 April; N = 0 is the end of the month itself)
-  fixed_date        a date chosen by hand (`on`), which may not be before the issue date
+  fixed_date        a date chosen by hand (`on`), from the issue date to MAX_DAYS after it
 
-A due date is never before the issue date: `due_date` refuses a fixed date that is.
+A due date is never before the issue date nor more than MAX_DAYS after it: `due_date` refuses a fixed
+date that is (a typo such as 2062 for 2026 would otherwise leave an invoice never overdue).
 """
 from __future__ import annotations
 
@@ -92,4 +93,7 @@ def due_date(issued_on: date, term: PaymentTerm) -> date:
     if term.on < issued_on:
         raise _refuse("payment_term.on", f"the due date {term.on.isoformat()} is before the issue date "
                                          f"{issued_on.isoformat()}")
+    if term.on > issued_on + timedelta(days=MAX_DAYS):
+        raise _refuse("payment_term.on", f"the due date {term.on.isoformat()} is more than {MAX_DAYS} days after "
+                                         f"the issue date {issued_on.isoformat()}")
     return term.on

@@ -22,7 +22,8 @@ from crm_platform.aggregates import Aggregate
 from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines, recurrence
-from billing.domain.errors import (RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
+from billing.domain.document_ids import scoped_id
+from billing.domain.errors import (RecurringInvoiceIdTaken, RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
                                    StaleRecurringInvoiceRevision)
 from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RECURRING_SUBJECT,
@@ -63,6 +64,7 @@ class RecurringInvoice(Aggregate):
         self.first_k = 0  # the k of the schedule's anchor
         self.next_k = 0  # the next occurrence to generate
         self.generated: dict[int, str] = {}  # k -> invoice id
+        self.created_with: dict = {}  # what RecurringInvoiceScheduled created, to know a retry of the creation
 
     @classmethod
     def schedule_new(cls, account_id: str, contact_id: str, schedule: object, mode: object, template: dict,
@@ -74,6 +76,13 @@ class RecurringInvoice(Aggregate):
                                                     Schedule.parse(schedule).to_dict(), checked_mode(mode),
                                                     sealable_template(template)))
         return recurring
+
+    def check_created_with(self, contact_ids: set, schedule: object, mode: object, template: dict) -> None:
+        """A creation sent again: RecurringInvoiceIdTaken (409 naming recurring_invoice_id) unless it is the one
+        that created this recurring invoice (one of `contact_ids`, the same content), however it was edited since."""
+        contact_id = self.created_with["contact_id"]
+        if contact_id not in contact_ids or created_content(contact_id, schedule, mode, template) != self.created_with:
+            raise RecurringInvoiceIdTaken(self.id)
 
     def edit(self, revision: int | None, changes: dict) -> None:
         """Apply a client's changes (any of EDITABLE) to occurrences generated from now on."""
@@ -125,7 +134,7 @@ class RecurringInvoice(Aggregate):
             period_end = recurrence.occurrence_on(self.schedule, k + 1 - self.first_k) - timedelta(days=1)
         except InvalidInput:
             period_end = None
-        return Occurrence(k, on, period_end, f"invoice:{self.id}:{k}")
+        return Occurrence(k, on, period_end, occurrence_invoice_id(self.account_id, self.id, k))
 
     def due(self, today: date, limit: int = recurrence.MAX_CATCH_UP) -> list[Occurrence]:
         """The occurrences due by `today` and not generated, oldest first (none unless active), at most `limit`."""
@@ -210,6 +219,9 @@ class RecurringInvoice(Aggregate):
             self.contact_id, self.mode = event.contact_id, event.mode
             self.schedule, self.template = Schedule.parse(event.schedule), whole_template(event.template)
             self.first_k = getattr(event, "first_k", 0)
+            if isinstance(event, RecurringInvoiceScheduled):
+                self.created_with = {"contact_id": self.contact_id, "schedule": self.schedule.to_dict(),
+                                     "mode": self.mode, "template": self.template}
         elif isinstance(event, RecurringInvoicePaused):
             self.state = "paused"
         elif isinstance(event, RecurringInvoiceResumed):
@@ -238,6 +250,13 @@ def checked_template(fields: dict) -> tuple[str, dict]:
     return checked["contact_id"], {name: checked[name] for name in TEMPLATE_FIELDS}
 
 
+def created_content(contact_id: str, schedule: object, mode: object, template: dict) -> dict:
+    """A creation's content as `created_with` holds it (checked as `schedule_new` checks it)."""
+    contact_id, template = checked_template({**template, "contact_id": contact_id})
+    return {"contact_id": contact_id, "schedule": Schedule.parse(schedule).to_dict(), "mode": checked_mode(mode),
+            "template": template}
+
+
 def checked_mode(mode: object) -> str:
     if mode not in MODES:
         raise invalid("mode", f"one of {', '.join(MODES)}")
@@ -246,3 +265,8 @@ def checked_mode(mode: object) -> str:
 
 def _dates_of(schedule: Schedule) -> tuple:
     return schedule.anchor, schedule.every, schedule.unit
+
+
+def occurrence_invoice_id(account_id: str, recurring_invoice_id: str, k: int) -> str:
+    """The id of occurrence k's invoice: the same on every run, made with the account (ids are not secrets)."""
+    return scoped_id("invoice", account_id, "recurring", recurring_invoice_id, k)

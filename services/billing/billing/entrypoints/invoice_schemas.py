@@ -64,7 +64,8 @@ class CreditNoteCreateSchema(StrictSchema):
     invoice_id = fields.String(required=True, validate=ID)
     reason = fields.String(required=True)
     lines = fields.List(fields.Raw(), allow_none=True, metadata={"description": "the lines credited; all when left out"})
-    credit_note_id = fields.String(validate=ID, metadata={"description": "yours, to make a retry issue it once"})
+    credit_note_id = fields.String(validate=ID, metadata={
+        "description": "yours, to make a retry issue it once: a key, the note gets its own id, made with your account"})
 
 
 class _CommaList(fields.String):

@@ -61,6 +61,7 @@ def list_quotes():
     today = queries.account_today(account_id(), container.unit_of_work(), container.clock).isoformat()
     docs, next_cursor = document_views.quote_page(container.quotes.collection, account_id(), query, today, limit,
                                                   cursor)
+    docs = container.quotes.opened(docs)  # the buyer's name is kept sealed
     return {"items": [quote_from_view(doc, today) for doc in docs], "next_cursor": next_cursor}
 
 

@@ -1,5 +1,5 @@
 """The billing worker: outbox relay, billing's read models, customers from contacts.events, the sweep of interrupted
-issues and the recurring-invoice scheduler (only in the worker holding its lease); until SIGTERM."""
+issues and the recurring-invoice scheduler (each only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -29,9 +29,11 @@ def main() -> int:
                               container.apply_to_documents)
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
-         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues),
+         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
+                                               container.sweep_lease(), container.retry_backoff),
          "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,
                                                                    container.scheduler_lease(),
+                                                                   container.retry_backoff,
                                                                    settings["RECURRING_SCHEDULE_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],

@@ -25,9 +25,10 @@ from crm_platform.event_store import ConcurrencyConflict
 
 from billing.domain import commands
 from billing.domain.account_defaults import utc_now
-from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote
+from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote, credit_note_id_for
 from billing.domain.customers import Customer
-from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, InvalidInvoice,
+from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, IdAlreadyUsed,
+                                   InvalidInvoice,
                                    InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound, UnknownCustomer)
 from billing.domain.invoices import INVOICE_SERIES, Invoice
 from billing.domain.numbering import NumberPattern
@@ -162,16 +163,22 @@ def void_invoice(cmd: commands.VoidInvoice, uow) -> Invoice:
 def issue_credit_note(cmd: commands.IssueCreditNote, uow, clock: Clock = utc_now) -> CreditNote:
     """Credit the invoice (all of it, or the lines given) with a numbered credit note; once per credit_note_id.
 
+    The client's credit_note_id is a key, not the note's id: the note's id is made from it and the account
+    (credit_note_id_for), so another account's key, or an id of another aggregate, names nothing here.
+
     If the invoice changed between the note's start and its credit (a payment, a void, another credit
     note) and now refuses it, the note is abandoned and the refusal answered (a 422 or 409).
     """
+    note_id = credit_note_id_for(cmd.account_id, cmd.credit_note_id) if cmd.credit_note_id else None
     with uow:
         invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
-        note = uow.credit_notes.find(cmd.account_id, cmd.credit_note_id) if cmd.credit_note_id else None
+        note = uow.credit_notes.find(cmd.account_id, note_id) if note_id else None
         if note is None:
+            if note_id and uow.credit_notes.ever_existed(note_id):  # an erased note's: said as any used id
+                raise IdAlreadyUsed("credit_note_id")
             defaults = uow.account_defaults.for_account(cmd.account_id)
             note = CreditNote.start(invoice, cmd.lines, cmd.reason, defaults.today(clock), defaults.seller,
-                                    NumberPattern.parse(defaults.credit_note_pattern).text, cmd.credit_note_id)
+                                    NumberPattern.parse(defaults.credit_note_pattern).text, note_id)
             uow.credit_notes.add(note)
             uow.commit()
         elif note.invoice_id != invoice.id:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from billing.domain import quote_commands as commands
 from billing.domain.account_defaults import utc_now
+from billing.domain.document_ids import scoped_id
 from billing.domain.invoices import Invoice
 from billing.domain.numbering import NumberPattern
 from billing.domain.quotes import QUOTE_SERIES, Quote, QuoteNotFound, invalid
@@ -116,7 +117,7 @@ def decline_quote(cmd: commands.DeclineQuote, uow, clock: Clock = utc_now) -> Qu
 
 def convert_quote(cmd: commands.ConvertQuote, uow, clock: Clock = utc_now) -> Quote:
     """A draft invoice carrying the quote's lines, then the quote marked converted; the same invoice every time."""
-    invoice_id = invoice_id_for(cmd.quote_id)
+    invoice_id = invoice_id_for(cmd.account_id, cmd.quote_id)
 
     def attempt() -> Quote:
         with uow:
@@ -139,7 +140,8 @@ def convert_quote(cmd: commands.ConvertQuote, uow, clock: Clock = utc_now) -> Qu
     return retried(attempt)
 
 
-def invoice_id_for(quote_id: str) -> str:
-    """The id of the invoice a quote converts to: one per quote, so a retried conversion finds it."""
-    return f"invoice:{quote_id}"
+def invoice_id_for(account_id: str, quote_id: str) -> str:
+    """The id of the invoice a quote converts to: one per quote, so a retried conversion finds it; made with the
+    account, so knowing a quote's id does not let another account take its invoice's id first."""
+    return scoped_id("invoice", account_id, "quote", quote_id)
 

@@ -19,16 +19,14 @@ from billing.domain.account_defaults import utc_now
 from billing.domain.invoices import Invoice
 from billing.domain.recurrence import MAX_CATCH_UP
 from billing.domain.recurring_invoices import RecurringInvoice
-from billing.service_layer.handlers import Clock, issue_steps, live_customer, retried
+from billing.service_layer.handlers import Clock, contact_and_survivor, issue_steps, live_customer, retried
 
 
 def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow) -> RecurringInvoice:
-    """A new active recurring invoice, the account's defaults filling what the command leaves out."""
+    """A new active recurring invoice, the account's defaults filling what the command leaves out; once per given
+    recurring_invoice_id: sent again with the same content it is answered as it is now, other content with that id
+    is a 409 naming recurring_invoice_id (as invoices and quotes do)."""
     with uow:
-        if cmd.recurring_invoice_id is not None and (
-                existing := uow.recurring_invoices.find(cmd.account_id, cmd.recurring_invoice_id)):
-            return existing
-        customer = live_customer(uow, cmd.account_id, cmd.contact_id)
         defaults = uow.account_defaults.for_account(cmd.account_id)
         template = {
             "currency": cmd.currency or defaults.currency, "lines": list(cmd.lines),
@@ -37,6 +35,12 @@ def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow) -> Recur
             "legal_terms": defaults.legal_terms if cmd.legal_terms is None else cmd.legal_terms,
             "discount": cmd.discount, "prices_include_tax": cmd.prices_include_tax,
         }
+        if cmd.recurring_invoice_id is not None and (
+                existing := uow.recurring_invoices.find(cmd.account_id, cmd.recurring_invoice_id)):
+            existing.check_created_with(contact_and_survivor(uow, cmd.account_id, cmd.contact_id), cmd.schedule,
+                                        cmd.mode, template)
+            return existing
+        customer = live_customer(uow, cmd.account_id, cmd.contact_id)
         recurring = RecurringInvoice.schedule_new(cmd.account_id, customer.contact_id, cmd.schedule, cmd.mode,
                                                   template, cmd.recurring_invoice_id)
         uow.recurring_invoices.add(recurring)

@@ -32,9 +32,16 @@ class SchedulerLease(Protocol):
         """Whether this process holds the lease (crm_platform.leases.Lease)."""
 
 
+class FailureBackoff(Protocol):
+    def record_failure(self, kind: str, document_id: str, now: datetime) -> datetime | None:
+        """Count a failure; the document is left out of the rounds until the time answered
+        (billing/adapters/retry_backoff.py)."""
+
+
 def generate_due_recurring_invoices(bus: MessageBus, due: DueRecurringInvoices, lease: SchedulerLease,
-                                    now: Callable[[], datetime] = utc_now) -> int:
-    """One round: generate what is due for each recurring invoice the read model names; how many invoices."""
+                                    backoff: FailureBackoff, now: Callable[[], datetime] = utc_now) -> int:
+    """One round: generate what is due for each recurring invoice the read model names; how many invoices. One that
+    fails is left out of the next rounds for a while (a backoff), so it neither heads every round nor floods the log."""
     if not lease.acquire_or_renew():
         return 0
     made = 0
@@ -43,14 +50,17 @@ def generate_due_recurring_invoices(bus: MessageBus, due: DueRecurringInvoices, 
             break
         try:
             made += len(bus.handle(GenerateDueInvoices(account_id, recurring_invoice_id)))
-        except CrmError as exc:  # a deleted contact, say: logged, and the others are generated
+        except CrmError as exc:  # a deleted contact, say: logged, left be a while, and the others are generated
+            retry_after = backoff.record_failure("recurring_invoice", recurring_invoice_id, now())
             log.warning("a recurring invoice could not be generated", extra={
-                "recurring_invoice_id": recurring_invoice_id, "error": type(exc).__name__})
+                "recurring_invoice_id": recurring_invoice_id, "error": type(exc).__name__,
+                "retry_after": retry_after.isoformat() if retry_after else None})
         still_working()
     return made
 
 
-def scheduler_loop(bus: MessageBus, due: DueRecurringInvoices, lease: SchedulerLease,
+def scheduler_loop(bus: MessageBus, due: DueRecurringInvoices, lease: SchedulerLease, backoff: FailureBackoff,
                    every_s: float = SCHEDULE_EVERY_S) -> Loop:
     """The worker's loop: a round at start, then every `every_s`, until stopped."""
-    return every(every_s, lambda: generate_due_recurring_invoices(bus, due, lease), "generating recurring invoices")
+    return every(every_s, lambda: generate_due_recurring_invoices(bus, due, lease, backoff),
+                 "generating recurring invoices")

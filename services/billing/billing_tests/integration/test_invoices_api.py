@@ -134,3 +134,36 @@ def test_drafts_are_deleted_and_a_deleted_contact_gets_none(client, louise):
     assert unknown.status_code in (404, 422)
     bad = client.get("/v1/invoices?status=late", headers=headers())
     assert bad.status_code == 422 and "status" in bad.get_json()["errors"]
+
+
+def issued_for(client, container, account):
+    """An issued invoice of `account`, for a contact billing heard of."""
+    contact_id = f"contact:louise-{account}"
+    container.apply_to_customers(ContactEvents(container.cipher, account).created(contact_id, LOUISE))
+    answer = client.post("/v1/invoices", headers=headers(account), json={"contact_id": contact_id, "lines": [LINE]})
+    issued = client.post(f"/v1/invoices/{answer.get_json()['id']}/issue", headers=headers(account))
+    assert issued.status_code == 200, issued.get_json()
+    return issued.get_json()
+
+
+def test_a_credit_note_id_is_the_accounts_own_key_never_another_accounts_or_aggregates_id(client, container):
+    mine, theirs = issued_for(client, container, "acct-1"), issued_for(client, container, "acct-2")
+    first = client.post("/v1/credit-notes", headers=headers("acct-1"), json={
+        "invoice_id": mine["id"], "reason": "Annulée", "lines": [{**LINE, "quantity": "1"}], "credit_note_id": "c-1"})
+    assert first.status_code == 201, first.get_json()
+    again = client.post("/v1/credit-notes", headers=headers("acct-1"), json={
+        "invoice_id": mine["id"], "reason": "Annulée", "lines": [{**LINE, "quantity": "1"}], "credit_note_id": "c-1"})
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["number"] == first.get_json()["number"]
+    # acct-2 reusing acct-1's key, or acct-1's note id, gets its own note: nothing tells that acct-1 has one
+    for key in ("c-1", first.get_json()["id"]):
+        other = client.post("/v1/credit-notes", headers=headers("acct-2"), json={
+            "invoice_id": theirs["id"], "reason": "x", "lines": [{**LINE, "quantity": "1"}], "credit_note_id": key})
+        assert other.status_code == 201, other.get_json()
+        assert other.get_json()["id"] != first.get_json()["id"]
+    # a key spelled as another account's settings id leaves those settings alone
+    squat = client.post("/v1/credit-notes", headers=headers("acct-1"), json={
+        "invoice_id": mine["id"], "reason": "x", "lines": [{**LINE, "quantity": "1"}],
+        "credit_note_id": "billing-settings:acct-3"})
+    assert squat.status_code == 201, squat.get_json()
+    changed = client.patch("/v1/billing-settings", headers=headers("acct-3"), json={"revision": 0, "notes": "Merci"})
+    assert changed.status_code == 200, changed.get_json()

@@ -42,6 +42,14 @@ def customer(container):
     return "contact:1"
 
 
+@pytest.fixture
+def sweep(container):
+    """One sweep of this process (one lease owner, as a worker is), since before now minus a grace."""
+    lease = container.sweep_lease()
+    return lambda grace: finish_interrupted_issues(container.bus, container.interrupted_issues, lease,
+                                                   container.retry_backoff, grace=grace)
+
+
 def crashing_bus(container, reserve_first: bool) -> MessageBus:
     series = CrashingSeries(container.reservation_ledger, reserve_first)
     uow = Fresh(lambda: UnitOfWork(container.event_store, container.cipher, series,
@@ -55,27 +63,27 @@ def project(container) -> None:
 
 
 @pytest.mark.parametrize("reserve_first", [True, False], ids=["number-reserved", "before-reserving"])
-def test_the_sweep_finishes_an_interrupted_issue_with_the_next_number(container, customer, reserve_first):
+def test_the_sweep_finishes_an_interrupted_issue_with_the_next_number(container, customer, reserve_first, sweep):
     bus = container.bus
     crashed = bus.handle(commands.CreateInvoiceDraft("acct-1", customer, (LINE,)))
     with pytest.raises(Crash):
         crashing_bus(container, reserve_first).handle(commands.IssueInvoice("acct-1", crashed.id))
     project(container)
     assert container.invoices.collection.find_one({"_id": crashed.id})["stage"] == "issuing"
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(minutes=5)) == 0
+    assert sweep(timedelta(minutes=5)) == 0
     later = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft("acct-1", customer, (LINE,))).id))
 
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    assert sweep(timedelta(0)) == 1
     finished = bus.handle(commands.IssueInvoice("acct-1", crashed.id))  # what the sweep left: issued, once
     numbers = sorted([finished.number, later.number])
     assert numbers == ["F-%d-0001" % finished.fiscal_year, "F-%d-0002" % finished.fiscal_year]
     if reserve_first:
         assert finished.number.endswith("0001")  # the number reserved before the crash, not a new one
     project(container)
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+    assert sweep(timedelta(0)) == 0
 
 
-def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leaves_it_be(container, customer):
+def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leaves_it_be(container, customer, sweep):
     bus = container.bus
     invoice = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft("acct-1", customer,
                                                                                                 (LINE,))).id))
@@ -86,13 +94,13 @@ def test_the_sweep_abandons_a_credit_note_its_invoice_refuses_once_and_then_leav
         uow.commit()
     bus.handle(commands.VoidInvoice("acct-1", invoice.id, "Doublon"))  # nothing was credited yet: voidable
     project(container)
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    assert sweep(timedelta(0)) == 1
     project(container)
     assert container.credit_notes.collection.find_one({"_id": note.id})["status"] == "abandoned"
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+    assert sweep(timedelta(0)) == 0
 
 
-def test_the_sweep_finishes_a_quote_left_sending_with_the_number_reserved_for_it(container, customer):
+def test_the_sweep_finishes_a_quote_left_sending_with_the_number_reserved_for_it(container, customer, sweep):
     bus = container.bus
     crashed = bus.handle(CreateQuoteDraft("acct-1", customer, (LINE,)))
     with pytest.raises(Crash):
@@ -101,9 +109,21 @@ def test_the_sweep_finishes_a_quote_left_sending_with_the_number_reserved_for_it
     assert container.quotes.collection.find_one({"_id": crashed.id})["stage"] == "sending"
     later = bus.handle(SendQuote("acct-1", bus.handle(CreateQuoteDraft("acct-1", customer, (LINE,))).id))
 
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 1
+    assert sweep(timedelta(0)) == 1
     finished = bus.handle(SendQuote("acct-1", crashed.id))  # what the sweep left: sent, once
     assert (finished.stage, finished.number, later.number) == ("sent", f"D-{finished.fiscal_year}-0001",
                                                                f"D-{finished.fiscal_year}-0002")
     project(container)
-    assert finish_interrupted_issues(container.bus, container.interrupted_issues, grace=timedelta(0)) == 0
+    assert sweep(timedelta(0)) == 0
+
+
+def test_only_the_worker_holding_the_lease_sweeps(container, customer, sweep):
+    crashed = container.bus.handle(commands.CreateInvoiceDraft("acct-1", customer, (LINE,)))
+    with pytest.raises(Crash):
+        crashing_bus(container, reserve_first=True).handle(commands.IssueInvoice("acct-1", crashed.id))
+    project(container)
+    other_worker = container.sweep_lease()
+    assert other_worker.acquire_or_renew()
+    assert sweep(timedelta(0)) == 0  # the other worker sweeps
+    other_worker.release()
+    assert sweep(timedelta(0)) == 1

@@ -32,7 +32,8 @@ def project(container) -> None:
 def scheduler_round(container) -> int:
     """What the worker holding the lease does each round, once the read models caught up."""
     project(container)
-    return generate_due_recurring_invoices(container.bus, container.due_recurring_invoices, container.scheduler_lease())
+    return generate_due_recurring_invoices(container.bus, container.due_recurring_invoices, container.scheduler_lease(),
+                                           container.retry_backoff)
 
 
 def test_three_missed_months_are_caught_up_with_three_invoices_once(client, container, louise):

@@ -10,9 +10,9 @@ from crm_platform.event_store import MAX_EVENT_BYTES
 from crm_platform.message_bus import MessageBus
 
 from billing.domain import commands, document_lines
-from billing.domain.credit_notes import CreditNote
-from billing.domain.errors import (CustomerDeleted, InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound,
-                                   StaleInvoiceRevision, UnknownCustomer)
+from billing.domain.credit_notes import CreditNote, credit_note_id_for
+from billing.domain.errors import (CustomerDeleted, IdAlreadyUsed, InvoiceNotCreditable, InvoiceNotEditable,
+                                   InvoiceNotFound, StaleInvoiceRevision, UnknownCustomer)
 from billing.domain.invoices import MAX_REASON, Invoice
 from billing.service_layer import handlers
 
@@ -30,6 +30,7 @@ COMMAND_HANDLERS = {
     commands.IssueCreditNote: handlers.issue_credit_note,
     commands.FinishCreditNote: handlers.finish_credit_note,
 }
+C1 = credit_note_id_for("acct-1", "credit-note:c1")  # the id of the note the key "credit-note:c1" asks for
 # 23:30 UTC on 10 March is 00:30 on 11 March in Paris: the account's day is the 11th.
 CLOCK = clock_at("2026-03-10T23:30")
 
@@ -221,7 +222,7 @@ def test_a_credit_note_interrupted_after_its_number_is_finished_once(bus, uow):
     with pytest.raises(ConnectionError):
         bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="credit-note:c1"))
     uow.number_series.reserve = reserve
-    note = bus.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))  # what the sweep sends
+    note = bus.handle(commands.FinishCreditNote("acct-1", C1))  # what the sweep sends
     again = bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="credit-note:c1"))
     assert note.number == again.number == "AV-2026-0001"
     assert uow_invoice(uow, invoice.id).amount_due == 0
@@ -302,13 +303,13 @@ def test_a_credit_note_the_invoice_refuses_once_started_is_abandoned_unnumbered_
     with pytest.raises(InvalidInput) as refused:  # checked again on the paid invoice: nothing is due
         bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste", credit_note_id="credit-note:c1"))
     assert "lines" in refused.value.errors
-    note = bus.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))  # the sweep: no error, left be
+    note = bus.handle(commands.FinishCreditNote("acct-1", C1))  # the sweep: no error, left be
     assert (note.status, note.number) == ("abandoned", None)
     assert uow.ledger.seqs_of("acct-1", "credit_notes", 2026) == {}  # no number reserved: no gap
     with pytest.raises(Conflict) as refused:  # the client's retry learns it was abandoned
         bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Geste", credit_note_id="credit-note:c1"))
     assert "abandoned" in refused.value.detail
-    bus.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))
+    bus.handle(commands.FinishCreditNote("acct-1", C1))
     types = [e.event_type for e in uow.store.all_events]
     assert (types.count("CreditNoteAbandoned"), types.count("InvoiceCredited")) == (1, 0)
     assert uow_invoice(uow, invoice.id).status(invoice.issued_on_date) == "paid"
@@ -430,5 +431,19 @@ def test_a_credit_note_numbered_on_a_later_day_is_dated_that_day(uow):
     with pytest.raises(ConnectionError):
         on_day_1.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="credit-note:c1"))
     uow.number_series.reserve = reserve
-    note = on_day_3.handle(commands.FinishCreditNote("acct-1", "credit-note:c1"))  # the sweep, on day 3
+    note = on_day_3.handle(commands.FinishCreditNote("acct-1", C1))  # the sweep, on day 3
     assert (note.number, note.issued_on.isoformat()) == ("AV-2026-0001", "2026-03-12")
+
+
+def test_a_credit_note_key_whose_id_is_taken_is_a_neutral_409_not_a_stale_revision(bus, uow):
+    invoice = bus.handle(commands.IssueInvoice("acct-1", new_draft(bus).id))
+    uow.customers.put("acct-2", "contact:2", BUYER)
+    theirs = bus.handle(commands.IssueInvoice("acct-2", bus.handle(commands.CreateInvoiceDraft(
+        "acct-2", "contact:2", (WEB_DAYS,))).id))
+    with uow:  # another account's note at the id acct-1's key makes (a uuid5 collision, or a stored id of old)
+        uow.credit_notes.add(CreditNote.start(theirs, None, "x", theirs.issued_on_date, {}, "AV-{YYYY}-{SEQ:4}",
+                                              credit_note_id_for("acct-1", "k-1")))
+        uow.commit()
+    with pytest.raises(IdAlreadyUsed) as refused:
+        bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "Annulée", credit_note_id="k-1"))
+    assert refused.value.extra["field"] == "credit_note_id" and "acct-2" not in refused.value.detail

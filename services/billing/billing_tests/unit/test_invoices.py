@@ -114,6 +114,13 @@ def test_issuing_freezes_the_draft_and_happens_once():
     assert [(e.number, e.total, e.issued_on) for e in issued_events] == [("F-2026-0007", "1672.73", "2026-03-11")]
 
 
+def test_a_fixed_due_date_more_than_a_year_after_the_issue_date_is_refused_at_issue_naming_it():
+    invoice = draft(payment_term={"kind": "fixed_date", "on": "2062-03-11"})  # 2026, mistyped
+    with pytest.raises(InvalidInput) as refused:
+        invoice.start_issue(None, ISSUED_ON, "contact:1", BUYER, SELLER, "F-{YYYY}-{SEQ:4}")
+    assert list(refused.value.errors) == ["payment_term.on"] and invoice.stage == "draft"
+
+
 def test_a_fixed_due_date_before_the_issue_date_is_refused_at_issue_naming_it():
     invoice = draft(payment_term={"kind": "fixed_date", "on": "2026-03-10"})
     with pytest.raises(InvalidInput) as refused:

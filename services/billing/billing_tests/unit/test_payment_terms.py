@@ -24,6 +24,13 @@ def test_due_dates(term, issued_on, due):
     assert due_date(issued_on, term) == due
 
 
+def test_a_fixed_date_at_most_365_days_after_the_issue_date():
+    assert due_date(date(2026, 3, 10), PaymentTerm("fixed_date", on=date(2027, 3, 10))) == date(2027, 3, 10)
+    with pytest.raises(InvalidInput) as raised:
+        due_date(date(2026, 3, 10), PaymentTerm("fixed_date", on=date(2027, 3, 11)))
+    assert list(raised.value.errors) == ["payment_term.on"]
+
+
 def test_a_fixed_date_before_the_issue_date_is_refused_naming_the_field():
     with pytest.raises(InvalidInput) as raised:
         due_date(date(2026, 3, 10), PaymentTerm("fixed_date", on=date(2026, 3, 9)))

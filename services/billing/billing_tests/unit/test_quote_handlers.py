@@ -79,7 +79,7 @@ def test_converting_twice_names_the_same_invoice_and_makes_one(bus, uow):
     quote = sent_quote(bus)
     first = bus.handle(commands.ConvertQuote("acct-1", quote.id))
     again = bus.handle(commands.ConvertQuote("acct-1", quote.id))
-    assert first.invoice_id == again.invoice_id == f"invoice:{quote.id}"
+    assert first.invoice_id == again.invoice_id == quote_handlers.invoice_id_for("acct-1", quote.id)
     assert len(events(uow, "InvoiceDrafted")) == 1 and len(events(uow, "QuoteConverted")) == 1
 
 
@@ -231,3 +231,9 @@ def test_what_is_stored_has_money_as_strings_and_personal_data_sealed(bus, uow):
 def test_quotes_are_numbered_with_the_accounts_quote_pattern(bus, uow):
     uow.account_defaults.defaults = AccountDefaults(seller=SELLER, quote_pattern="DEV{YY}-{SEQ:3}")
     assert sent_quote(bus).number == "DEV26-001"
+
+
+def test_the_invoice_a_quote_converts_to_is_named_with_the_account():
+    # a quote's id is no secret: another account that knows it must not be able to name (and take) its invoice's id
+    assert quote_handlers.invoice_id_for("acct-1", "quote:q1") != quote_handlers.invoice_id_for("acct-2", "quote:q1")
+    assert "quote:q1" not in quote_handlers.invoice_id_for("acct-1", "quote:q1")

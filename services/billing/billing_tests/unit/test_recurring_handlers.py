@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from crm_platform.message_bus import MessageBus
 
 from billing.domain import recurring_commands as commands
-from billing.domain.errors import CustomerDeleted
-from billing.domain.recurring_invoices import RecurringInvoiceNotAllowed, RecurringInvoiceNotFound
+from billing.domain.errors import CustomerDeleted, RecurringInvoiceIdTaken
+from billing.domain.recurring_invoices import (RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
+                                               occurrence_invoice_id)
 from billing.service_layer import recurring_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
@@ -25,6 +26,10 @@ COMMAND_HANDLERS = {
     commands.GenerateDueInvoices: recurring_handlers.generate_due_invoices,
 }
 MONTHLY = {"anchor": "2026-01-01", "every": 1, "unit": "month"}
+
+
+def occurrence_id(k: int) -> str:
+    return occurrence_invoice_id("acct-1", "recurring-invoice:1", k)
 
 
 def new_uow(store=None) -> DocumentsUnitOfWork:
@@ -58,14 +63,14 @@ def events(uow, event_type):
 
 def test_after_an_outage_the_missed_months_are_issued_oldest_first_exactly_once(uow):
     create(uow)
-    assert generate(uow, "2026-01-01T08:00") == ["invoice:recurring-invoice:1:0"]
+    assert generate(uow, "2026-01-01T08:00") == [occurrence_id(0)]
     # the worker was down from January to 00:30 on 1 April in Paris (22:30 UTC on 31 March): 3 missed months
     made = generate(uow, "2026-03-31T22:30")
-    assert made == [f"invoice:recurring-invoice:1:{k}" for k in (1, 2, 3)]
+    assert made == [occurrence_id(k) for k in (1, 2, 3)]
     assert generate(uow, "2026-03-31T23:00") == []
     issued = events(uow, "InvoiceIssued")
     assert [(e.aggregate_id, e.payload["number"]) for e in issued] == [
-        (f"invoice:recurring-invoice:1:{k}", f"F-2026-{k + 1:04d}") for k in range(4)]
+        (occurrence_id(k), f"F-2026-{k + 1:04d}") for k in range(4)]
     assert [(e.payload["k"], e.payload["occurrence_on"], e.payload["period_end"])
             for e in events(uow, "RecurringInvoiceGenerated")] == [
         (0, "2026-01-01", "2026-01-31"), (1, "2026-02-01", "2026-02-28"), (2, "2026-03-01", "2026-03-31"),
@@ -87,7 +92,7 @@ def test_a_paused_or_cancelled_schedule_generates_nothing_and_resuming_skips_the
     bus_at(uow, "2026-01-15T08:00").handle(commands.PauseRecurringInvoice("acct-1", "recurring-invoice:1"))
     assert generate(uow, "2026-03-15T08:00") == []
     bus_at(uow, "2026-03-15T08:00").handle(commands.ResumeRecurringInvoice("acct-1", "recurring-invoice:1"))
-    assert generate(uow, "2026-04-01T08:00") == ["invoice:recurring-invoice:1:3"]  # February and March were paused
+    assert generate(uow, "2026-04-01T08:00") == [occurrence_id(3)]  # February and March were paused
     bus_at(uow, "2026-04-02T08:00").handle(commands.CancelRecurringInvoice("acct-1", "recurring-invoice:1"))
     assert generate(uow, "2026-12-01T08:00") == []
     with pytest.raises(RecurringInvoiceNotAllowed):
@@ -145,9 +150,9 @@ def test_two_schedulers_at_once_make_each_invoice_once(uow):
 
 
 def assert_each_occurrence_once(uow, count: int) -> None:
-    expected = [f"invoice:recurring-invoice:1:{k}" for k in range(count)]
+    expected = [occurrence_id(k) for k in range(count)]
     assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == expected  # one invoice per k, in k order
-    assert sorted(e.aggregate_id for e in events(uow, "InvoiceIssued")) == expected
+    assert sorted(e.aggregate_id for e in events(uow, "InvoiceIssued")) == sorted(expected)
     assert sorted(e.payload["number"] for e in events(uow, "InvoiceIssued")) == [
         f"F-2026-{n:04d}" for n in range(1, count + 1)]
     assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == list(range(count))
@@ -168,7 +173,7 @@ def test_across_crashes_and_restarts_every_due_occurrence_is_generated_exactly_o
         except Crash:
             continue
     assert generate(uow.sharing_ports(), now) == []  # nothing left, and a duplicated run makes nothing
-    expected = [f"invoice:recurring-invoice:1:{k}" for k in range(months)]
+    expected = [occurrence_id(k) for k in range(months)]
     assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == expected
     assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == list(range(months))
     if mode == "issue":
@@ -181,9 +186,9 @@ def test_across_crashes_and_restarts_every_due_occurrence_is_generated_exactly_o
 def test_a_long_catch_up_is_done_in_bounded_steps_oldest_first(uow):
     create(uow, schedule={"anchor": "2024-01-01", "every": 1, "unit": "week"}, mode="draft")
     first = generate(uow, "2026-03-02T08:00")
-    assert len(first) == 100 and first[0].endswith(":0") and first[-1].endswith(":99")
+    assert len(first) == 100 and first[0] == occurrence_id(0) and first[-1] == occurrence_id(99)
     rest = generate(uow, "2026-03-02T08:00")
-    assert rest[0].endswith(":100") and rest[-1].endswith(f":{len(first) + len(rest) - 1}")
+    assert rest[0] == occurrence_id(100) and rest[-1] == occurrence_id(len(first) + len(rest) - 1)
     assert len(first) + len(rest) == 114  # Mondays from 1 January 2024 to 2 March 2026
 
 
@@ -205,3 +210,14 @@ def test_what_is_stored_has_the_templates_notes_sealed_and_money_as_strings(uow)
         template = uow.recurring_invoices.get("acct-1", "recurring-invoice:1").template
     assert template["notes"] == "Louise Martin, 2e étage"
     assert template["lines"][0]["description"] == "Maintenance du site de Louise"
+
+
+def test_a_creation_sent_again_is_answered_as_it_is_and_other_content_with_its_id_is_a_409(uow):
+    first = create(uow)
+    bus_at(uow, "2026-01-02T08:00").handle(commands.PauseRecurringInvoice("acct-1", first.id))
+    again = create(uow)  # a retry, after a pause: the recurring invoice as it is now
+    assert again.id == first.id and again.state == "paused"
+    for other in ({"mode": "draft"}, {"schedule": {**MONTHLY, "every": 2}}, {"lines": (WEB_DAYS, WEB_DAYS)}):
+        with pytest.raises(RecurringInvoiceIdTaken):
+            create(uow, **other)
+    assert len(events(uow, "RecurringInvoiceScheduled")) == 1

@@ -10,7 +10,7 @@ from crm_platform.errors import InvalidInput
 
 from billing.domain.recurring_invoice_events import RecurringInvoiceEdited, RecurringInvoiceGenerated
 from billing.domain.recurring_invoices import (RecurringInvoice, RecurringInvoiceNotAllowed,
-                                               StaleRecurringInvoiceRevision)
+                                               StaleRecurringInvoiceRevision, occurrence_invoice_id)
 
 from .test_invoices import WEB_DAYS
 
@@ -44,7 +44,7 @@ def test_missed_occurrences_are_due_oldest_first_each_dated_with_its_own_period(
     due = recurring.due(date(2026, 4, 15))
     assert [(o.k, o.on.isoformat(), o.period_end.isoformat()) for o in due] == [
         (1, "2026-02-01", "2026-02-28"), (2, "2026-03-01", "2026-03-31"), (3, "2026-04-01", "2026-04-30")]
-    assert [o.invoice_id for o in due] == [f"invoice:recurring-invoice:1:{k}" for k in (1, 2, 3)]
+    assert [o.invoice_id for o in due] == [occurrence_invoice_id("acct-1", "recurring-invoice:1", k) for k in (1, 2, 3)]
 
 
 def test_occurrence_k_is_recorded_once_and_only_in_order():
@@ -197,3 +197,9 @@ def test_the_next_due_date_is_what_a_read_model_keeps_for_the_scheduler():
     recurring.resume(None, date(2026, 2, 1))
     generate_all(recurring, date(2026, 12, 31))
     assert recurring.next_due_on is None  # ended after 2
+
+
+def test_an_occurrences_invoice_is_named_with_the_account():
+    assert occurrence_invoice_id("acct-1", "recurring-invoice:1", 2) != \
+        occurrence_invoice_id("acct-2", "recurring-invoice:1", 2)
+    assert "recurring-invoice:1" not in occurrence_invoice_id("acct-1", "recurring-invoice:1", 2)

@@ -4,6 +4,7 @@ from datetime import date
 from crm_platform.message_bus import MessageBus
 
 from billing.domain.recurring_commands import CreateRecurringInvoice
+from billing.domain.recurring_invoices import occurrence_invoice_id
 from billing.service_layer import recurring_scheduler
 
 from .document_fakes import DocumentsUnitOfWork
@@ -21,6 +22,15 @@ class FakeLease:
 
     def acquire_or_renew(self) -> bool:
         return self.held
+
+
+class FakeBackoff:
+    def __init__(self) -> None:
+        self.failures: list[tuple[str, str]] = []
+
+    def record_failure(self, kind, document_id, now):
+        self.failures.append((kind, document_id))
+        return now
 
 
 def setup():
@@ -45,21 +55,24 @@ def setup():
 
 def test_a_round_generates_what_is_due_in_each_accounts_own_day():
     uow, bus, due, asked = setup()
-    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), now=NOW) == 6
+    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), FakeBackoff(), now=NOW) == 6
     # the read model is asked for Kiritimati's day; the handler still generates by Paris' day (no 1 April yet)
     assert asked == [date(2026, 4, 1)]
-    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), now=NOW) == 0
+    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), FakeBackoff(), now=NOW) == 0
 
 
 def test_only_the_lease_holder_generates():
     uow, bus, due, asked = setup()
-    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(held=False), now=NOW) == 0
+    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(held=False), FakeBackoff(),
+                                                               now=NOW) == 0
     assert asked == [] and not [e for e in uow.store.all_events if e.event_type == "InvoiceDrafted"]
 
 
 def test_a_schedule_that_fails_holds_up_no_other():
     uow, bus, due, asked = setup()
     uow.customers.put("acct-1", "contact:a", BUYER, deleted=True)
-    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), now=NOW) == 3
-    made = {e.aggregate_id.rsplit(":", 1)[0] for e in uow.store.all_events if e.event_type == "InvoiceDrafted"}
-    assert made == {"invoice:recurring-invoice:b"}
+    backoff = FakeBackoff()
+    assert recurring_scheduler.generate_due_recurring_invoices(bus, due, FakeLease(), backoff, now=NOW) == 3
+    assert backoff.failures == [("recurring_invoice", "recurring-invoice:a")]  # left be a while, not every minute
+    made = {e.aggregate_id for e in uow.store.all_events if e.event_type == "InvoiceDrafted"}
+    assert made == {occurrence_invoice_id("acct-1", "recurring-invoice:b", k) for k in range(3)}
