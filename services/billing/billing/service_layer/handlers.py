@@ -226,9 +226,9 @@ def _finish_credit_note(uow, account_id: str, credit_note_id: str, clock: Clock)
     return retried(attempt)
 
 
-def retried(attempt: Callable[[], T]) -> T:
+def retried(attempt: Callable[[], T], attempts: int = ATTEMPTS) -> T:
     """`attempt()`, run again (on what the other wrote) when its write lost a race to a retry of the same command."""
-    for attempts_left in reversed(range(ATTEMPTS)):
+    for attempts_left in reversed(range(attempts)):
         try:
             return attempt()
         except ConcurrencyConflict:

@@ -97,8 +97,13 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
     return made
 
 
+# An occurrence takes several writes (draft, issue steps, Generated), each of which a second scheduler running at
+# the same moment (a lease handed over, an operator's run) may win: each lost race is retried on what it wrote.
+GENERATE_ATTEMPTS = 10
+
+
 def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
-    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock))
+    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock), GENERATE_ATTEMPTS)
 
 
 def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
