@@ -45,3 +45,18 @@ def test_the_gateways_metrics_are_not_public(system):
     assert requests.get(f"{system.gateway_url}/metrics", timeout=10).status_code == 401
     wrong = {"Authorization": "Bearer not-the-metrics-token"}
     assert requests.get(f"{system.gateway_url}/metrics", headers=wrong, timeout=10).status_code == 401
+
+
+def test_every_process_of_every_service_serves_its_metrics(system):
+    """A service whose entrypoints do not hand the kernel its metrics settings serves none (404, or no listener):
+    every api and worker of the registry answers Prometheus, and every producing worker reports its outbox."""
+    from crm_platform import registry
+
+    for service in registry.load().services:
+        for process in service.processes:
+            answer = requests.get(system.metrics_urls[process.name], timeout=10,
+                                  headers={"Authorization": f"Bearer {system.env['METRICS_TOKEN']}"})
+            assert answer.status_code == 200, (process.name, answer.status_code)
+            if process.kind == "worker" and service.produces:
+                families = {f.name for f in text_string_to_metric_families(answer.text)}
+                assert any(name.startswith("crm_outbox_") for name in families), (process.name, sorted(families))

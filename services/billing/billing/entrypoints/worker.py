@@ -37,6 +37,7 @@ def main() -> int:
                                                                    settings["RECURRING_SCHEDULE_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+        metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
     )
 
 

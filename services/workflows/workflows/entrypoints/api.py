@@ -19,6 +19,7 @@ def create_app(settings: dict | None = None) -> Flask:
         required_checks={"mongodb": container.mongo.answers},
         reported_checks={"kafka": container.kafka_answers},
         internal_token=container.settings["INTERNAL_TOKEN"],
+        metrics_token=container.settings["METRICS_TOKEN"],
     )
     app.extensions["container"] = container
     app.register_blueprint(boards_api.bp)

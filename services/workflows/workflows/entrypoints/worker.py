@@ -39,6 +39,7 @@ def main() -> int:
          "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+        metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
     )
 
 
