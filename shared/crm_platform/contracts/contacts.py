@@ -297,7 +297,7 @@ class ContactsMergedFact(ContactFact):
 
     contact_id: str
     account_id: str
-    source_ids: list
+    source_ids: list = field(default_factory=list)  # as ContactsMerged: read the same way by every consumer
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,15 @@ def test_a_contacts_life_decodes_into_the_contracts_typed_events():
     merged = next(e for e in events if isinstance(e, ContactsMerged))
     assert merged.source_ids == [b.id]
     assert any(isinstance(e, ContactDeleted) and e.contact_id == b.id and e.merged_into == a.id for e in events)
+
+    # Workflows reads the same envelopes as facts, with no key at all, even once the contact is erased.
+    from crm_platform.contracts.contacts import (CONTACT_FACT_CLASSES, ContactCreatedFact, ContactDeletedFact,
+                                                 ContactErasedFact, ContactsMergedFact)
+    bus.handle(c.EraseContact("acct-1", a.id))
+    facts_codec = EventCodec(CONTACT_FACT_CLASSES)
+    facts = [facts_codec.from_envelope(envelope) for envelope in store.all_events if facts_codec.knows(envelope.event_type)]
+    assert [f.contact_id for f in facts if isinstance(f, ContactCreatedFact)] == [a.id, b.id]
+    assert [(f.contact_id, f.source_ids) for f in facts if isinstance(f, ContactsMergedFact)] == [(a.id, [b.id])]
+    assert [(f.contact_id, f.merged_into) for f in facts if isinstance(f, ContactDeletedFact)] == [(b.id, a.id)]
+    # erasing a contact erases the contacts merged into it too
+    assert sorted(f.contact_id for f in facts if isinstance(f, ContactErasedFact)) == sorted([a.id, b.id])
