@@ -21,7 +21,7 @@ def _amount(**kwargs) -> fields.Raw:
 class _DraftFields(StrictSchema):
     lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
-    payment_term = fields.Raw(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
+    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
     notes = fields.String()
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})

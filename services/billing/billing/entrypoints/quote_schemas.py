@@ -96,12 +96,12 @@ class QuotePageSchema(Schema):
 
 
 class _TemplateFields(StrictSchema):
-    schedule = fields.Raw(metadata={"description": SCHEDULE_DOC})
+    schedule = fields.Dict(metadata={"description": SCHEDULE_DOC})
     mode = fields.String(metadata={
         "enum": ["issue", "draft"], "description": "issue: each invoice is issued when generated; draft: left for staff"})
     lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
-    payment_term = fields.Raw(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
+    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
     notes = fields.String()
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
@@ -110,7 +110,7 @@ class _TemplateFields(StrictSchema):
 
 class RecurringInvoiceCreateSchema(_TemplateFields):
     contact_id = fields.String(required=True, validate=ID)
-    schedule = fields.Raw(required=True, metadata={"description": SCHEDULE_DOC})
+    schedule = fields.Dict(required=True, metadata={"description": SCHEDULE_DOC})
 
 
 class RecurringInvoiceChangeSchema(_TemplateFields):
