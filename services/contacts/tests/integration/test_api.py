@@ -1,5 +1,7 @@
 """The contacts HTTP API on the real MongoDB server (the projection is fed by hand here; e2e tests run the worker)."""
-from .conftest import INTERNAL_TOKEN, headers
+from crm_platform.testing.service_fixtures import INTERNAL_TOKEN
+
+from .conftest import headers
 
 LOUISE = {"first_name": "Louise", "last_name": "Desnotes", "company": "Maison du Papier",
           "emails": [{"address": "louise@maison-papier.fr", "tag": "work"}],

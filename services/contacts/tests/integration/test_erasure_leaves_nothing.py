@@ -12,7 +12,9 @@ import time
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from .conftest import INTERNAL_TOKEN, headers
+from crm_platform.testing.service_fixtures import INTERNAL_TOKEN
+
+from .conftest import headers
 
 DEADLINE_S = 90  # the whole wait for the worker; a stuck worker fails the test instead of hanging it
 
