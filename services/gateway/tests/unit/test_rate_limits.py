@@ -204,11 +204,11 @@ def test_an_address_is_refused_once_it_failed_more_often_than_allowed_and_is_sto
 
 def test_when_the_counters_fail_the_process_counts_alone_from_what_it_knew_logged_once_until_a_pause_ends(
         limiter, clock, counters, caplog):
-    limiter.charge("k1", "a1")
+    limiter.charge("key-zq", "account-zx")
     calls = counters.calls
     counters.unavailable = True
     with caplog.at_level(logging.WARNING):
-        during = [limiter.charge("k1", "a1") for _ in range(3)]
+        during = [limiter.charge("key-zq", "account-zx") for _ in range(3)]
         failures = [limiter.note_failure("203.0.113.9") for _ in range(3)]
     assert [exceeded(usages) for usages in during] == [[], [], ["key-burst"]]  # 1 counted before, quota 3
     assert [usage.used for usage in during[1]] == [3, 3, 3]
@@ -217,10 +217,10 @@ def test_when_the_counters_fail_the_process_counts_alone_from_what_it_knew_logge
     warnings = [r for r in caplog.records if "rate-limit counters unavailable" in r.getMessage()]
     assert len(warnings) == 1
     told = caplog.text + repr([r.__dict__ for r in warnings])
-    assert "k1" not in told and "a1" not in told and "address:" not in told and "203.0.113.9" not in told
+    assert "key-zq" not in told and "account-zx" not in told and "address:" not in told and "203.0.113.9" not in told
     counters.unavailable = False
     clock.now += FAIL_OPEN_PAUSE_S  # a new second, the same minute: the counters again, on from 3
-    assert [usage.used for usage in limiter.charge("k1", "a1")] == [1, 4, 4]
+    assert [usage.used for usage in limiter.charge("key-zq", "account-zx")] == [1, 4, 4]
     assert counters.calls > calls + 1
 
 
