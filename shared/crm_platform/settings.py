@@ -74,6 +74,9 @@ class PersonalDataSettings(PlatformSettings):
 
     MASTER_KEY = Base64Key(required=True)
     KEYVAULT_DB = fields.String(load_default="crm_keyvault", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+    # Where services leave their parts of a person's export for the privacy service (privacy_exchange.py)
+    PRIVACY_EXCHANGE_DB = fields.String(load_default="crm_privacy_exchange",
+                                        validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
 
 
 def load_settings(schema: Schema, environ: Mapping[str, str] | None = None) -> dict:

@@ -102,6 +102,7 @@ def system(infra, tmp_path_factory, mongo_client):
         "GATEWAY_SERVES_METRICS": "true",
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"e2e_{suffix}_keys",
+        "PRIVACY_EXCHANGE_DB": f"e2e_{suffix}_exchange",
         **{s.db_setting: f"e2e_{suffix}_{s.name.replace('-', '_')}" for s in services.services},
         **{s.url_variable: f"http://127.0.0.1:{ports[s.process('api').name]}" for s in services.upstreams},
         "LOG_LEVEL": "INFO",
@@ -125,7 +126,7 @@ def system(infra, tmp_path_factory, mongo_client):
         yield system
     finally:
         system.stop()
-        for db in ("KEYVAULT_DB", *(s.db_setting for s in services.services)):
+        for db in ("KEYVAULT_DB", "PRIVACY_EXCHANGE_DB", *(s.db_setting for s in services.services)):
             mongo_client.drop_database(env[db])
 
 

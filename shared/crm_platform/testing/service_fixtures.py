@@ -24,6 +24,7 @@ def service_settings(config: ModuleType, db_setting: str, infra, unique_suffix: 
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "KEYVAULT_DB": f"test_{unique_suffix}_keys",
+        "PRIVACY_EXCHANGE_DB": f"test_{unique_suffix}_exchange",
         db_setting: f"test_{unique_suffix}_{name}",
         "LOG_LEVEL": "WARNING",
         **overrides,
@@ -37,6 +38,8 @@ def service_container(container_class: Callable, settings: dict, mongo_client, d
     yield container
     mongo_client.drop_database(settings[db_setting])
     mongo_client.drop_database(settings["KEYVAULT_DB"])
+    if "PRIVACY_EXCHANGE_DB" in settings:
+        mongo_client.drop_database(settings["PRIVACY_EXCHANGE_DB"])
 
 
 def internal_headers(account: str = "acct-1", **extra: str) -> dict:

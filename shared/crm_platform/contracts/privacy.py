@@ -1,0 +1,148 @@
+"""`privacy.events`, produced by the privacy service, and the replies every service holding personal data
+publishes on its own topic (issue 13).
+
+The protocol, for one request of one account about one person (a data subject):
+
+1. privacy records `SubjectExportRequested` or `ErasureRequested` naming the subject's contact ids (every
+   contact of the merge family privacy knows of) and the services asked to answer (the registry's services
+   with `personal_data = true`);
+2. each such service, on its worker, exports or erases what it holds of those contacts (and of contacts it
+   knows were merged with them), then records ONE reply event of aggregate type `PrivacyReply`, id = the
+   request id, in its own event store: `SubjectDataExported` or `SubjectErased`. Recording the reply with
+   expected version 0 makes a redelivered request a no-op once answered (the work itself is idempotent);
+3. privacy consumes the replies from the services' topics and completes the request when every service
+   answered, or times it out into `partially_completed` naming the services that did not.
+
+No payload here carries personal data: contact ids, key ids (subject names), counts, dates and legal bases.
+Export parts travel through the exchange blob store (crm_platform.privacy_exchange), sealed under
+`privacy-export:<request id>`, which privacy shreds when the export expires.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import fields, validate
+
+from crm_platform.aggregates import DomainEvent
+from crm_platform.contracts import EventContract, PayloadSchema
+
+PRIVACY_REQUEST_AGGREGATE_TYPE = "PrivacyRequest"
+PRIVACY_REPLY_AGGREGATE_TYPE = "PrivacyReply"
+EXPORT_SUBJECT = "privacy-export:{request_id}"  # the key sealing a request's export parts and its ZIP
+
+ERASED, ANONYMISED, RETAINED, NOTHING_HELD, FAILED = "erased", "anonymised", "retained", "nothing_held", "failed"
+ERASURE_OUTCOMES = (ERASED, ANONYMISED, RETAINED, NOTHING_HELD, FAILED)
+
+
+# --- privacy.events: what privacy asks -------------------------------------------------------------------------
+
+class _SubjectRequestPayload(PayloadSchema):
+    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    services = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    requested_at = fields.String(required=True)
+
+
+class PrivacyRequestEvent(DomainEvent):
+    aggregate_id_field = "request_id"
+
+
+@dataclass(frozen=True)
+class SubjectExportRequested(PrivacyRequestEvent):
+    """Each service writes what it holds of these contacts as one export part, and replies SubjectDataExported."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+    services: list
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class ErasureRequested(PrivacyRequestEvent):
+    """Each service erases (or retains under a legal basis) what it holds of these contacts, and replies
+    SubjectErased."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+    services: list
+    requested_at: str
+
+
+SUBJECT_REQUEST_CLASSES = (SubjectExportRequested, ErasureRequested)
+
+# the start of privacy.events' contract: the privacy service declares the Topic with these and its own events
+PRIVACY_EVENT_CONTRACTS = (
+    EventContract("SubjectExportRequested", _SubjectRequestPayload),
+    EventContract("ErasureRequested", _SubjectRequestPayload),
+)
+
+
+# --- the replies, on each answering service's own topic ------------------------------------------------------
+
+class _RetainedItemSchema(PayloadSchema):
+    item = fields.String(required=True, metadata={"description": "kind:id, e.g. invoice:<id>"})
+    legal_basis = fields.String(required=True)
+    retain_until = fields.String(required=True, metadata={"description": "ISO date"})
+
+
+class SubjectErasedPayload(PayloadSchema):
+    service = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(ERASURE_OUTCOMES))
+    keys_destroyed = fields.List(fields.String(), required=True)
+    retained = fields.List(fields.Nested(_RetainedItemSchema), required=True)
+    items_erased = fields.Integer(required=True)
+    completed_at = fields.String(required=True)
+    failure = fields.String(load_default=None, allow_none=True, metadata={"description": "a code, no personal data"})
+
+
+class SubjectDataExportedPayload(PayloadSchema):
+    service = fields.String(required=True)
+    part_blob_id = fields.String(required=True, allow_none=True,
+                                 metadata={"description": "the part in the exchange store; null: nothing held"})
+    item_count = fields.Integer(required=True)
+    completed_at = fields.String(required=True)
+
+
+class PrivacyReplyEvent(DomainEvent):
+    aggregate_id_field = "request_id"
+
+
+@dataclass(frozen=True)
+class SubjectErasedReply(PrivacyReplyEvent):
+    request_id: str
+    account_id: str
+    service: str
+    outcome: str
+    keys_destroyed: list
+    retained: list  # [{"item": "invoice:<id>", "legal_basis": ..., "retain_until": "YYYY-MM-DD"}]
+    items_erased: int
+    completed_at: str
+    failure: str | None = None
+
+    @classmethod
+    def event_type(cls) -> str:
+        return "SubjectErased"
+
+
+@dataclass(frozen=True)
+class SubjectDataExportedReply(PrivacyReplyEvent):
+    request_id: str
+    account_id: str
+    service: str
+    part_blob_id: str | None
+    item_count: int
+    completed_at: str
+
+    @classmethod
+    def event_type(cls) -> str:
+        return "SubjectDataExported"
+
+
+PRIVACY_REPLY_CLASSES = (SubjectErasedReply, SubjectDataExportedReply)
+# every topic of a service holding personal data lists these among its events
+PRIVACY_REPLY_CONTRACTS = (
+    EventContract("SubjectErased", SubjectErasedPayload),
+    EventContract("SubjectDataExported", SubjectDataExportedPayload),
+)
+

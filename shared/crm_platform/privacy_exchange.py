@@ -1,0 +1,79 @@
+"""The exchange store of privacy exports: where each service leaves its part of a person's export for the
+privacy service to assemble (issue 13).
+
+A platform bucket shared by the services taking part in privacy requests, as the key vault is: one database
+(`PRIVACY_EXCHANGE_DB`), one blob bucket, every blob sealed under `privacy-export:<request id>`. Shredding
+that key when the export expires (or once assembled) makes every part unreadable at once, wherever a copy of
+its chunks lies; `discard` then frees the space.
+
+A part is one JSON document (UTF-8) written last, listing the files written before it:
+`{"service": ..., "categories": [...], "data": {...}, "files": [{"name", "content_type", "blob_id", "length"}]}`
+so that a part that can be read is complete.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from crm_platform.blobs import BlobInfo, BlobStore
+from crm_platform.contracts.privacy import EXPORT_SUBJECT
+from crm_platform.personal_data import PersonalDataCipher
+
+BUCKET = "exports"
+PART_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str  # its path inside the service's folder of the ZIP, e.g. "attachments/<id>-contract.pdf"
+    content_type: str
+    content: bytes | Iterable[bytes]
+
+
+class ExportExchange:
+    def __init__(self, blobs: BlobStore, cipher: PersonalDataCipher) -> None:
+        self._blobs = blobs
+        self._cipher = cipher
+
+    @classmethod
+    def in_database(cls, database, cipher: PersonalDataCipher) -> "ExportExchange":
+        return cls(BlobStore.in_database(database, BUCKET), cipher)
+
+    def write_part(self, request_id: str, service: str, categories: list[str], data: dict,
+                   files: Iterable[ExportFile] = ()) -> str:
+        """Store the files, then the part listing them; the part's blob id (for SubjectDataExported)."""
+        key = self._cipher.sealing_key(_subject(request_id))
+        listed = []
+        for file in files:
+            info = self._blobs.write(file.content, file.content_type, key)
+            listed.append({"name": file.name, "content_type": file.content_type, "blob_id": info.blob_id,
+                           "length": info.length})
+        part = {"service": service, "categories": categories, "data": data, "files": listed}
+        body = json.dumps(part, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return self._blobs.write(body, PART_CONTENT_TYPE, key).blob_id
+
+    def read_part(self, request_id: str, blob_id: str) -> dict:
+        """The part; BlobNotFound if missing, SubjectErased once the export's key is shredded."""
+        _, contents = self._blobs.read(blob_id, self._cipher.opening_key(_subject(request_id)))
+        return json.loads(b"".join(contents))
+
+    def open_file(self, request_id: str, blob_id: str) -> tuple[BlobInfo, Iterator[bytes]]:
+        return self._blobs.read(blob_id, self._cipher.opening_key(_subject(request_id)))
+
+    def write_file(self, request_id: str, content: bytes | Iterable[bytes], content_type: str) -> BlobInfo:
+        """A blob of the request (the assembled ZIP), sealed as its parts are."""
+        return self._blobs.write(content, content_type, self._cipher.sealing_key(_subject(request_id)))
+
+    def shred(self, request_id: str) -> bool:
+        """Make every blob of the request unreadable at once (its key deleted); True if there was a key."""
+        return self._cipher.shred(_subject(request_id))
+
+    def discard(self, blob_ids: Iterable[str]) -> None:
+        """Free the space of blobs already unreadable (or no longer needed)."""
+        for blob_id in blob_ids:
+            self._blobs.delete(blob_id)
+
+
+def _subject(request_id: str) -> str:
+    return EXPORT_SUBJECT.format(request_id=request_id)
