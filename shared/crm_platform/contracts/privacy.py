@@ -30,8 +30,8 @@ PRIVACY_REQUEST_AGGREGATE_TYPE = "PrivacyRequest"
 PRIVACY_REPLY_AGGREGATE_TYPE = "PrivacyReply"
 EXPORT_SUBJECT = "privacy-export:{request_id}"  # the key sealing a request's export parts and its ZIP
 
-ERASED, ANONYMISED, RETAINED, NOTHING_HELD, FAILED = "erased", "anonymised", "retained", "nothing_held", "failed"
-ERASURE_OUTCOMES = (ERASED, ANONYMISED, RETAINED, NOTHING_HELD, FAILED)
+ERASED, ANONYMISED, RETAINED, NOTHING_HELD = "erased", "anonymised", "retained", "nothing_held"
+ERASURE_OUTCOMES = (ERASED, ANONYMISED, RETAINED, NOTHING_HELD)
 
 
 # --- privacy.events: what privacy asks -------------------------------------------------------------------------
@@ -93,7 +93,6 @@ class SubjectErasedPayload(PayloadSchema):
     retained = fields.List(fields.Nested(_RetainedItemSchema), required=True)
     items_erased = fields.Integer(required=True)
     completed_at = fields.String(required=True)
-    failure = fields.String(load_default=None, allow_none=True, metadata={"description": "a code, no personal data"})
 
 
 class SubjectDataExportedPayload(PayloadSchema):
@@ -118,7 +117,6 @@ class SubjectErasedReply(PrivacyReplyEvent):
     retained: list  # [{"item": "invoice:<id>", "legal_basis": ..., "retain_until": "YYYY-MM-DD"}]
     items_erased: int
     completed_at: str
-    failure: str | None = None
 
     @classmethod
     def event_type(cls) -> str:
