@@ -6,9 +6,16 @@ A platform bucket shared by the services taking part in privacy requests, as the
 that key when the export expires (or once assembled) makes every part unreadable at once, wherever a copy of
 its chunks lies; `discard` then frees the space.
 
-A part is one JSON document (UTF-8) written last, listing the files written before it:
-`{"service": ..., "categories": [...], "data": {...}, "files": [{"name", "content_type", "blob_id", "length"}]}`
-so that a part that can be read is complete.
+A part is one JSON document (UTF-8) written last, listing the files written before it, so that a part that
+can be read is complete:
+
+    {"service": "billing",
+     "about": {"categories": [...], "purposes": [...], "recipients": [...], "retention": "...", "source": "..."},
+     "data": {"invoices": [{...}, ...], ...},   # each top-level list of flat objects also becomes a CSV
+     "files": [{"name": "invoices/F-2026-0001.pdf", "content_type": ..., "blob_id": ..., "length": ...}]}
+
+`about` says, for the manifest of the export (GDPR Art. 15(1)): the categories of personal data held, the
+purposes of the processing, the recipients, how long it is kept, and where it came from.
 """
 from __future__ import annotations
 
@@ -40,7 +47,7 @@ class ExportExchange:
     def in_database(cls, database, cipher: PersonalDataCipher) -> "ExportExchange":
         return cls(BlobStore.in_database(database, BUCKET), cipher)
 
-    def write_part(self, request_id: str, service: str, categories: list[str], data: dict,
+    def write_part(self, request_id: str, service: str, about: dict, data: dict,
                    files: Iterable[ExportFile] = ()) -> str:
         """Store the files, then the part listing them; the part's blob id (for SubjectDataExported)."""
         key = self._cipher.sealing_key(_subject(request_id))
@@ -49,7 +56,7 @@ class ExportExchange:
             info = self._blobs.write(file.content, file.content_type, key)
             listed.append({"name": file.name, "content_type": file.content_type, "blob_id": info.blob_id,
                            "length": info.length})
-        part = {"service": service, "categories": categories, "data": data, "files": listed}
+        part = {"service": service, "about": about, "data": data, "files": listed}
         body = json.dumps(part, ensure_ascii=False, separators=(",", ":"), default=str).encode()
         return self._blobs.write(body, PART_CONTENT_TYPE, key).blob_id
 

@@ -26,6 +26,7 @@ from marshmallow import fields, validate
 from crm_platform.aggregates import DomainEvent
 from crm_platform.contracts import EventContract, PayloadSchema
 
+PRIVACY_TOPIC = "privacy.events"  # its Topic (with privacy's own events) is declared by the privacy service
 PRIVACY_REQUEST_AGGREGATE_TYPE = "PrivacyRequest"
 PRIVACY_REPLY_AGGREGATE_TYPE = "PrivacyReply"
 EXPORT_SUBJECT = "privacy-export:{request_id}"  # the key sealing a request's export parts and its ZIP
