@@ -1,5 +1,8 @@
 """Privacy requests answered end to end on the real database and broker: a person's cards exported, then erased,
 the replies published on workflows.events as its contract says (issue 13)."""
+import threading
+import time
+
 import pytest
 
 from crm_platform.contracts.contacts import ContactCreatedFact
@@ -9,7 +12,8 @@ from crm_platform.contracts.privacy import (
 from crm_platform.contracts.workflows import WORKFLOWS_EVENTS
 from crm_platform.envelope import envelope_from_json_bytes
 from crm_platform.event_codec import EventCodec
-from crm_platform.kafka_clients import ensure_topics
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 from crm_platform.personal_data import SubjectErased
 from crm_platform.testing.topics import read_topic
 
@@ -76,3 +80,35 @@ def test_a_person_s_cards_are_exported_then_erased_each_request_answered_once(cl
     assert sorted(e.event_type for e in answers) == ["SubjectDataExported", "SubjectErased"]
     for envelope in answers:  # as privacy reads them: the topic's contract
         assert WORKFLOWS_EVENTS.contract(envelope.event_type).validate(envelope.payload) == {}
+
+
+def test_the_worker_s_privacy_loop_takes_requests_from_the_privacy_topic(client, container, settings, topic_namespace):
+    board = board_with_contact(client, container)
+    new_card(client, board, "Projet de Louise")
+    project_all(container)
+    topic = container.privacy_topic
+    assert topic == f"{topic_namespace}privacy.events"
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
+    request = SubjectExportRequested("req-1", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:00:00+00:00")
+    envelope = request_envelope(request)
+    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-privacy")
+    producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    kafka_consumer = container.privacy_consumer()
+    assert kafka_consumer.config["group_id"] == f"{topic_namespace}workflows.privacy"
+    consumer = EventConsumer("workflows.privacy", lambda: kafka_consumer, container.producer,
+                             container.privacy_handler().handle, retry_delay_s=0.01)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 60
+    try:
+        while consumer.processed < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert consumer.processed == 1 and consumer.dead_lettered == 0
+    [reply] = replies(container)
+    assert (reply.event_type, reply.aggregate_id, reply.payload["item_count"]) == ("SubjectDataExported", "req-1", 1)

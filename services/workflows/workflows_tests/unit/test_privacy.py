@@ -2,7 +2,9 @@
 import pytest
 
 from crm_platform.blobs import BlobStore
-from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
+from crm_platform.contracts.contacts import (
+    ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact,
+)
 from crm_platform.contracts.privacy import (
     PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested,
 )
