@@ -68,13 +68,15 @@ class WorkflowsPrivacyParticipant:
     def _exported_cards(self, account_id: str, family: list[str]) -> list[dict]:
         card_ids = list(dict.fromkeys(card_id for contact_id in family
                                       for card_id in self._cards.of_contact(account_id, contact_id)))
-        rows = []
+        rows, boards = [], {}
         with self._unit_of_work() as uow:
             for card_id in card_ids:
                 card = uow.cards.find(account_id, card_id)
                 linked = [] if card is None or card.state is None else [card.contact_id, *card.other_contact_ids]
                 if any(contact_id in family for contact_id in linked):  # the index may lag behind the card
-                    rows.append(_row(card, uow.boards.find(account_id, card.board_id), family))
+                    if card.board_id not in boards:
+                        boards[card.board_id] = uow.boards.find(account_id, card.board_id)
+                    rows.append(_row(card, boards[card.board_id], family))
         return rows
 
 
