@@ -158,3 +158,20 @@ def test_through_the_kernel_handler_a_request_is_answered_once(bus, board, parti
     assert (reply.event_type, reply.aggregate_id, reply.payload["outcome"], reply.payload["keys_destroyed"]) == (
         "SubjectErased", "req-2", "erased", ["workflows-subject:contact:2"])
     assert "Louise" not in str(reply.payload)
+
+
+def test_a_card_older_than_the_contacts_directory_is_answered_for_all_the_same(
+        board, participant, store, cipher, exchange):
+    from workflows.domain.cards import Card
+
+    with UnitOfWork(store, cipher) as uow:  # its contact never told of by contacts.events
+        card = Card.create("acct-1", board.id, board.stages[0]["id"], "a0", "2026-01-01T10:00:00+00:00",
+                           title="Projet de Louise", description="", contact_id="contact:old", other_contact_ids=[])
+        uow.cards.add(card)
+        uow.commit()
+    part = participant.export(export_request("contact:old"), exchange)
+    assert part.item_count == 1
+    outcome = participant.erase(erasure_request("contact:old"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
+        "erased", ["workflows-subject:contact:old"], 1)
+    assert load(store, cipher, card.id) is None
