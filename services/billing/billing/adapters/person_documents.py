@@ -1,4 +1,5 @@
-"""A person's documents, as billing's read models list them (the index service_layer/privacy.py reads).
+"""A person's documents, as billing's read models list them (the index service_layer/privacy.py reads), and
+billing's copy of their contact details, dropped on erasure.
 
 Merges come from billing's projection of contacts (`customers`: `merged_into`); documents from the invoices
 (`contacts_ever`: every contact an invoice was ever for), credit notes (by their invoice), quotes and
@@ -11,6 +12,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from billing import views
+from billing.adapters.customers_projection import PERSONAL_FIELDS as CUSTOMER_PERSONAL_FIELDS
 from billing.service_layer.privacy import PersonDocuments
 
 ORDER = [("created_at", ASCENDING), ("_id", ASCENDING)]
@@ -45,7 +47,15 @@ class MongoPersonDocuments:
                                            {"invoice_id": 1}).sort(ORDER):
             credit_notes.setdefault(doc["invoice_id"], []).append(doc["_id"])
         person = {"account_id": account_id, "contact_id": {"$in": contact_ids}}
-        return PersonDocuments(invoices, credit_notes, _ids(self._quotes, person), _ids(self._recurring, person))
+        return PersonDocuments(list(contact_ids), invoices, credit_notes, _ids(self._quotes, person),
+                               _ids(self._recurring, person))
+
+    def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
+        """Tombstone the customers as the projection does for an erased contact (its version unchanged: a later
+        event of the contact, sealed under its shredded key, reads as the erasure again)."""
+        self._customers.update_many({"account_id": account_id, "_id": {"$in": contact_ids}},
+                                    {"$set": {"deleted": True, "erased": True},
+                                     "$unset": {name: "" for name in CUSTOMER_PERSONAL_FIELDS}})
 
 
 def _ids(collection: Collection, mongo_filter: dict) -> list[str]:

@@ -7,6 +7,7 @@ for, `contacts_ever`), found through `PersonDocumentsIndex` (adapters/person_doc
 Erasure, safe to repeat (a document whose key is shredded already counts as destroyed, nothing is recorded twice):
 - drafts (invoices, quotes), every quote whatever its stage, and recurring invoices are deleted (an event saying
   so, then their document key `billing-document:<id>` shredded);
+- billing's copy of the contacts' details (its projection of contacts.events) is dropped;
 - issued (or issuing, or void) invoices and their credit notes are RETAINED: each records that its processing is
   restricted until 31 December of the tenth year after the latest issue year of the invoice and its credit notes
   (domain/retention.py), and stays readable, never changed again; the retention job shreds its key then
@@ -37,6 +38,7 @@ SERVICE_NAME = "billing"
 class PersonDocuments:
     """The ids of a person's documents, oldest first; credit notes by the id of their invoice."""
 
+    contact_ids: list[str]  # the person: the contacts asked for and those merged with them
     invoices: list[str] = field(default_factory=list)
     credit_notes: dict[str, list[str]] = field(default_factory=dict)
     quotes: list[str] = field(default_factory=list)
@@ -49,6 +51,10 @@ class PersonDocumentsIndex(Protocol):
 
     def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
         """The documents of the account for any of these contacts."""
+
+    def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
+        """Drop billing's copy of these contacts' details (its projection of contacts), as their erasure in
+        contacts will (the copy is in clear, not under a key of billing's)."""
 
 
 class DocumentKeys(Protocol):
@@ -95,11 +101,12 @@ class BillingPrivacyParticipant:
             self._delete(account_id, "quotes", quote_id, lambda quote: quote.erase(), erasure)
         for recurring_id in found.recurring_invoices:
             self._delete(account_id, "recurring_invoices", recurring_id, lambda recurring: recurring.erase(), erasure)
+        self._index.forget_contacts(account_id, found.contact_ids)
         return erasure.outcome()
 
     def _documents(self, request) -> PersonDocuments:
-        return self._index.documents_of(request.account_id, self._index.family(request.account_id,
-                                                                                list(request.contact_ids)))
+        family = self._index.family(request.account_id, list(request.contact_ids))
+        return self._index.documents_of(request.account_id, family)
 
     def _erase_invoice(self, account_id: str, invoice_id: str, note_ids: list[str], erasure: "_Erasure") -> None:
         """A draft is deleted; an invoice issued (or issuing, or void) is kept, restricted, with its credit notes."""

@@ -91,6 +91,8 @@ def test_export_then_erasure_through_the_handler(container, client, louise):
     handler.handle(erasure)  # delivered again: answered already, no second reply, nothing done twice
     assert len(replies(container, "request:erase")) == 1
 
+    customer = container.customers.collection.find_one({"_id": "contact:1"})  # billing's copy of the contact
+    assert customer["erased"] is True and not set(customer) & {"name", "emails", "billing_address", "vat_number"}
     for kind in ("draft", "quote", "recurring"):  # shredded: nothing of them readable anywhere
         with pytest.raises(SubjectErased):
             container.cipher.opening_key(f"billing-document:{louise[kind]}")

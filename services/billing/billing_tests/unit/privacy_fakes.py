@@ -43,8 +43,14 @@ class ScannedPersonDocuments:
                 of_invoice = notes.setdefault(envelope.payload["invoice_id"], [])
                 if envelope.aggregate_id not in of_invoice:
                     of_invoice.append(envelope.aggregate_id)
-        return PersonDocuments(ids["Invoice"], {i: notes.get(i, []) for i in ids["Invoice"] if i in notes},
-                               ids["Quote"], ids["RecurringInvoice"])
+        notes_of = {invoice_id: notes[invoice_id] for invoice_id in ids["Invoice"] if invoice_id in notes}
+        return PersonDocuments(list(contact_ids), ids["Invoice"], notes_of, ids["Quote"], ids["RecurringInvoice"])
+
+
+    def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
+        for contact_id in contact_ids:
+            if (account_id, contact_id) in self._customers.customers:
+                self._customers.put(account_id, contact_id, {}, deleted=True)
 
 
 class KeptParts:

@@ -12,7 +12,8 @@ from billing.domain import commands as c
 from billing.domain import quote_commands as q
 from billing.domain import recurring_commands as r
 from billing.domain.credit_notes import CreditNote
-from billing.domain.errors import InvoiceNotFound, ProcessingRestricted, QuoteNotFound, RecurringInvoiceNotFound
+from billing.domain.errors import (InvoiceNotEditable, InvoiceNotFound, ProcessingRestricted, QuoteNotFound,
+                                   RecurringInvoiceNotFound)
 from billing.domain.invoices import Invoice
 from billing.domain.retention import LEGAL_BASIS
 from billing.domain.settings import ChangeBillingSettings
@@ -95,6 +96,8 @@ def test_erasure_deletes_drafts_quotes_and_recurring_invoices_and_keeps_issued_d
         assert (invoice.buyer, invoice.retain_until) == (BUYER, until)
         assert uow.credit_notes.get("acct-1", louise.note.id).retain_until == until
         assert uow.invoices.get("acct-1", louise.others.id).retain_until is None
+    assert louise.billing.customers.find("acct-1", "contact:1").deleted  # billing's copy of the contact, dropped
+    assert not louise.billing.customers.find("acct-1", "contact:2").deleted
 
 
 def test_deleted_documents_say_so_before_their_key_goes(louise):
@@ -267,3 +270,34 @@ class AlwaysHeld:
 
     def acquire_or_renew(self) -> bool:
         return self.held
+
+
+def test_a_credit_note_issued_a_later_year_keeps_its_invoice_as_long_as_itself():
+    """One key seals the invoice and its credit notes: it is kept for the latest of their issue years."""
+    now = ["2026-12-31T10:00"]
+    billing = BillingOnFakes(lambda: clock_at(now[0])())
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    invoice = billing.bus.handle(c.IssueInvoice("acct-1", billing.bus.handle(
+        c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS, BOOKS))).id))
+    now[0] = "2027-01-04T10:00"
+    note = billing.bus.handle(c.IssueCreditNote("acct-1", invoice.id, "retour", ({**BOOKS, "quantity": "1"},)))
+    outcome = billing.participant(NOW).erase(erasure("contact:1"))
+    assert (invoice.issued_on[:4], note.started.issued_on[:4]) == ("2026", "2027")
+    assert [(item.item, item.retain_until) for item in outcome.retained] == [
+        (f"invoice:{invoice.id}", "2037-12-31"), (f"credit_note:{note.id}", "2037-12-31")]
+
+
+def test_a_draft_cannot_be_restricted_and_restricting_again_records_nothing():
+    invoice = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                        "payment_term": {"kind": "net", "days": 30}})
+    with pytest.raises(InvoiceNotEditable):
+        invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 10))
+    invoice.start_issue(None, date(2026, 3, 10), "contact:1", BUYER, {"name": "Agence Dupont"}, "F-{YYYY}-{SEQ:4}")
+    invoice.issue("F-2026-0001")
+    invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 10))
+    recorded = len(invoice.pending)
+    invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 11))
+    invoice.restrict_processing("2030-12-31", LEGAL_BASIS, date(2026, 3, 11))  # never shortened
+    assert len(invoice.pending) == recorded and invoice.retain_until == "2036-12-31"
+    invoice.issue("F-2026-0002")  # finishing an issue is no new processing: still allowed (and changes nothing)
+    assert invoice.number == "F-2026-0001"
