@@ -23,8 +23,8 @@ def main() -> int:
     container.ensure_indexes()
     # contacts' and privacy's topics: ensured too, whoever starts first
     read = [container.events_topic, container.contacts_topic, container.privacy_topic]
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"],
-                  [name for topic in read for name in (topic, dead_letter_topic(topic))], settings["KAFKA_TOPIC_PARTITIONS"])
+    topics = [name for topic in read for name in (topic, dead_letter_topic(topic))]
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], topics, settings["KAFKA_TOPIC_PARTITIONS"])
     customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
