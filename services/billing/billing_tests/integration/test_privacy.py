@@ -2,7 +2,7 @@
 it: request envelope in, reply in billing's event store; then the read models, the API and the retention job."""
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -59,6 +59,8 @@ def louise(container):
 
 
 def test_export_then_erasure_through_the_handler(container, client, louise):
+    far = date(2100, 1, 1)
+    assert [rid for _, rid in container.due_recurring_invoices(far)] == [louise["recurring"]]
     handler = container.privacy_handler()
     handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
                                                            "2026-12-02T10:00:00Z")))
@@ -103,6 +105,7 @@ def test_export_then_erasure_through_the_handler(container, client, louise):
     assert [item["id"] for item in listed] == [louise["invoice"]]
     assert client.get("/v1/quotes", headers=headers()).get_json()["items"] == []
     assert client.get("/v1/recurring-invoices", headers=headers()).get_json()["items"] == []
+    assert list(container.due_recurring_invoices(far)) == []  # the scheduler no longer asks for it
 
     read = client.get(f"/v1/invoices/{louise['invoice']}", headers=headers())  # the accountant still reads it
     assert read.status_code == 200 and read.get_json()["buyer"]["name"]
