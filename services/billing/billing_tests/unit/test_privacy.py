@@ -18,9 +18,10 @@ from billing.domain.invoices import Invoice
 from billing.domain.retention import LEGAL_BASIS
 from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import retention
+from billing.service_layer.privacy import BillingPrivacyParticipant
 
 from .fakes import clock_at
-from .privacy_fakes import BillingOnFakes, KeptParts
+from .privacy_fakes import BillingOnFakes, KeptParts, ScannedPersonDocuments
 from .test_invoices import BOOKS, BUYER, WEB_DAYS
 
 NOW = clock_at("2026-03-10T10:00")
@@ -301,3 +302,33 @@ def test_a_draft_cannot_be_restricted_and_restricting_again_records_nothing():
     assert len(invoice.pending) == recorded and invoice.retain_until == "2036-12-31"
     invoice.issue("F-2026-0002")  # finishing an issue is no new processing: still allowed (and changes nothing)
     assert invoice.number == "F-2026-0001"
+
+
+class DyingKeys:
+    """The key vault of a process that dies at its first shred (after the document's deletion was recorded)."""
+
+    def __init__(self, cipher) -> None:
+        self.cipher = cipher
+        self.died = False
+
+    def shred(self, subject: str) -> bool:
+        if not self.died:
+            self.died = True
+            raise RuntimeError("the process died")
+        return self.cipher.shred(subject)
+
+    def is_erased(self, subject: str) -> bool:
+        return self.cipher.is_erased(subject)
+
+
+def test_an_erasure_interrupted_between_a_deletion_and_its_shred_is_finished_when_done_again(louise):
+    billing = louise.billing
+    dying = BillingPrivacyParticipant(billing.unit_of_work, ScannedPersonDocuments(billing.store, billing.customers),
+                                      DyingKeys(billing.cipher), NOW)
+    with pytest.raises(RuntimeError):
+        dying.erase(erasure("contact:1"))
+    assert billing.store.load(louise.draft.id)[-1].event_type == "InvoiceDraftDeleted"  # recorded, key still there
+    assert not louise.key_erased(louise.draft.id)
+    outcome = louise.erase()  # the consumer's retry
+    assert louise.key_erased(louise.draft.id) and f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
+    assert [e.event_type for e in billing.store.load(louise.draft.id)].count("InvoiceDraftDeleted") == 1
