@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
 from crm_platform.event_store import MongoEventStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
@@ -84,6 +85,12 @@ class Container:
         participant = WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
                                                   self.contacts_directory)
         return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, self.privacy_exchange)
+
+    def privacy_loop(self, **options) -> EventConsumer:
+        """The worker's loop of privacy requests: group workflows.privacy on privacy.events, answered by
+        `privacy_handler` (options: EventConsumer's, such as a test's shorter retry_delay_s)."""
+        return EventConsumer("workflows.privacy", self.privacy_consumer, self.producer, self.privacy_handler().handle,
+                             **options)
 
     @cached_property
     def privacy_exchange(self) -> ExportExchange:

@@ -31,6 +31,8 @@ class MongoContactsDirectory(ContactsDirectory):
         self._upsert(account_id, source_id, {"$set": {"gone": True, "merged_into": survivor_id}})
 
     def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
+        """These contacts known in the account, with every contact merged into one of them or they into it, both
+        ways and transitively (a contact merged into one of the account's counts even when never seen created)."""
         family: list[str] = []
         waiting, vouched = list(dict.fromkeys(contact_ids)), set()  # vouched: a contact of the account merged into it
         while waiting:

@@ -34,8 +34,7 @@ def main() -> int:
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
     contacts = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
                              EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus))
-    privacy = EventConsumer("workflows.privacy", container.privacy_consumer, container.producer,
-                            container.privacy_handler().handle)
+    privacy = container.privacy_loop()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
          "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run,

@@ -1,7 +1,11 @@
 """What workflows does when contacts come, merge or go (typed events of `contacts.events`)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
+from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.personal_data import SubjectErased
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
 from workflows.service_layer.ports import CardsIndex, ContactsDirectory
@@ -35,35 +39,72 @@ def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: Card
 
 def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex,
                              contacts: ContactsDirectory) -> int:
+    """Contacts erased the contact: so does workflows (`erase_contact`). The number of cards it changed."""
+    return len(erase_contact(event.account_id, event.contact_id, uow, cards, contacts).card_ids)
+
+
+@dataclass(frozen=True)
+class ContactErasure:
+    card_ids: frozenset[str]  # the cards this erasure changed (not those found already erased)
+    key_destroyed: bool  # whether this erasure shredded the contact's key (False: there was none, or no more)
+
+
+def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: CardsIndex,
+                  contacts: ContactsDirectory) -> ContactErasure:
     """As a deletion, but the cards whose main contact it was first blank their personal fields, and then the
     contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
     no event of its cards can be opened again, and nothing it said is sealed under another contact's key.
-    Idempotent: a card whose every event was sealed under the shredded key is no longer found. The number of
-    cards it changed (a privacy erasure counts them)."""
-    contacts.record_gone(event.account_id, event.contact_id)
-    changed = _relink(event.account_id, event.contact_id, None, uow, cards, erased=True)
-    uow.cipher.shred(CARD_SUBJECT.format(contact_id=event.contact_id))
-    return changed
+
+    Idempotent: a card whose every event was sealed under the shredded key is no longer found. Contacts' erasure
+    (ContactErased) and a privacy request (ErasureRequested) both come here, in two loops of the same worker, at
+    once: a card written by the other meanwhile is read again and the step applied again (`_relink`)."""
+    contacts.record_gone(account_id, contact_id)
+    changed = _relink(account_id, contact_id, None, uow, cards, erased=True)
+    return ContactErasure(frozenset(changed), uow.cipher.shred(CARD_SUBJECT.format(contact_id=contact_id)))
+
+
+RELINK_ATTEMPTS = 5
 
 
 def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfWork, cards: CardsIndex,
-            erased: bool = False) -> int:
-    changed = 0
+            erased: bool = False) -> set[str]:
+    """The ids of the cards changed. Each card is its own commit; one written meanwhile (ConcurrencyConflict) is
+    read again and the step applied again, which changes nothing where the other writer did the same."""
+    changed = set()
     for card_id in cards.of_contact(account_id, gone_id):
-        with uow:
-            card = uow.cards.find(account_id, card_id)
-            if card is None:
-                continue
-            if erased and card.contact_id == gone_id:
-                card.erase_personal_data()
-            linked = [c for c in [card.contact_id, *card.other_contact_ids] if c != gone_id]
-            if survivor_id is not None:
-                replaced = [survivor_id if c == gone_id else c for c in [card.contact_id, *card.other_contact_ids]]
-                card.relink_contacts(replaced[0], replaced[1:])
-            elif linked:
-                card.relink_contacts(linked[0], linked[1:])
-            elif card.status != ARCHIVED:
-                card.archive()
-            changed += bool(card.pending)
-            uow.commit()
+        for attempt in range(1, RELINK_ATTEMPTS + 1):
+            try:
+                if _relink_card(account_id, card_id, gone_id, survivor_id, uow, erased):
+                    changed.add(card_id)
+                break
+            except ConcurrencyConflict:
+                if attempt == RELINK_ATTEMPTS:
+                    raise
     return changed
+
+
+def _relink_card(account_id: str, card_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfWork,
+                 erased: bool) -> bool:
+    """Whether the card was changed. A key shredded meanwhile (SubjectErased on sealing: the card's contact was
+    erased by the other path) leaves nothing to do: what was sealed under it can no longer be read."""
+    with uow:
+        card = uow.cards.find(account_id, card_id)
+        if card is None:
+            return False
+        if erased and card.contact_id == gone_id:
+            card.erase_personal_data()
+        linked = [c for c in [card.contact_id, *card.other_contact_ids] if c != gone_id]
+        if survivor_id is not None:
+            replaced = [survivor_id if c == gone_id else c for c in [card.contact_id, *card.other_contact_ids]]
+            card.relink_contacts(replaced[0], replaced[1:])
+        elif linked:
+            card.relink_contacts(linked[0], linked[1:])
+        elif card.status != ARCHIVED:
+            card.archive()
+        if not card.pending:
+            return False
+        try:
+            uow.commit()
+        except SubjectErased:
+            return False
+        return True

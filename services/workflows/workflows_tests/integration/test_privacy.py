@@ -5,17 +5,18 @@ import time
 
 import pytest
 
-from crm_platform.contracts.contacts import ContactCreatedFact
+from crm_platform.contracts.contacts import ContactCreatedFact, ContactErasedFact
 from crm_platform.contracts.privacy import (
     PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested,
 )
 from crm_platform.contracts.workflows import WORKFLOWS_EVENTS
 from crm_platform.envelope import envelope_from_json_bytes
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 from crm_platform.personal_data import SubjectErased
 from crm_platform.testing.topics import read_topic
+
+from workflows.domain.cards import Card
 
 from .conftest import headers, project_all
 from .test_api import board_with_contact, new_card
@@ -95,10 +96,10 @@ def test_the_worker_s_privacy_loop_takes_requests_from_the_privacy_topic(client,
     producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
     producer.flush()
     producer.close()
-    kafka_consumer = container.privacy_consumer()
-    assert kafka_consumer.config["group_id"] == f"{topic_namespace}workflows.privacy"
-    consumer = EventConsumer("workflows.privacy", lambda: kafka_consumer, container.producer,
-                             container.privacy_handler().handle, retry_delay_s=0.01)
+    probe = container.privacy_consumer()
+    assert probe.config["group_id"] == f"{topic_namespace}workflows.privacy"
+    probe.close()
+    consumer = container.privacy_loop(retry_delay_s=0.01)  # the worker's own loop
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,))
     thread.start()
@@ -112,3 +113,60 @@ def test_the_worker_s_privacy_loop_takes_requests_from_the_privacy_topic(client,
     assert consumer.processed == 1 and consumer.dead_lettered == 0
     [reply] = replies(container)
     assert (reply.event_type, reply.aggregate_id, reply.payload["item_count"]) == ("SubjectDataExported", "req-1", 1)
+
+
+def test_a_request_and_contacts_own_erasure_working_through_the_same_cards_at_once_both_end_done(
+        client, container):
+    # privacy sends ErasureRequested to contacts and workflows at once; contacts' ContactErased follows: in the
+    # worker the loops workflows.privacy and workflows.contacts then erase the same cards, each on its thread
+    board = board_with_contact(client, container)
+    container.bus.handle(ContactCreatedFact("contact:2", "acct-1"))
+    alone, shared = many_cards(container, board, ALONE_AND_SHARED)
+    project_all(container)
+    erasure = ErasureRequested("req-erase", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    failures = []
+
+    def run(work):
+        try:
+            work()
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(lambda: container.privacy_handler().handle(
+                   request_envelope(erasure)),)),
+               threading.Thread(target=run, args=(lambda: container.bus.handle(
+                   ContactErasedFact("contact:1", "acct-1")),))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    [reply] = replies(container)
+    assert reply.payload["outcome"] in ("erased", "nothing_held")
+    assert reply.payload["keys_destroyed"] in ([], ["workflows-subject:contact:1"])
+    assert container.cipher.is_erased("workflows-subject:contact:1")
+    with container.unit_of_work() as uow:
+        assert all(uow.cards.find("acct-1", card_id) is None for card_id in alone)
+        for card_id in shared:
+            card = uow.cards.find("acct-1", card_id)
+            assert (card.contact_id, card.other_contact_ids, card.title) == ("contact:2", [], "")
+
+
+ALONE_AND_SHARED = 100  # of each: 200 cards; without the retry the erasure failed in each of 3 runs
+
+
+def many_cards(container, board, count):
+    """`count` cards of contact:1 alone and `count` of contact:1 with contact:2, stored directly (no API round
+    trips): a card per commit, as the API would."""
+    stage_id = board["stages"][0]["id"]
+    alone, shared = [], []
+    for n in range(2 * count):
+        others = ["contact:2"] if n % 2 else []
+        with container.unit_of_work() as uow:
+            card = Card.create("acct-1", board["id"], stage_id, f"a{n:04d}", "2026-12-01T10:00:00+00:00",
+                               title="Projet de Louise", description="Louise, 12 rue des Lilas",
+                               contact_id="contact:1", other_contact_ids=others)
+            uow.cards.add(card)
+            uow.commit()
+        (shared if others else alone).append(card.id)
+    return alone, shared
