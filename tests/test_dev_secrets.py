@@ -1,4 +1,5 @@
 """`make run`'s secrets: made once and kept; one added later (METRICS_TOKEN) is added without a manual step."""
+import base64
 import runpy
 from pathlib import Path
 
@@ -21,8 +22,6 @@ def test_a_secrets_file_of_an_earlier_version_gains_the_metrics_token_and_keeps_
 
 def test_the_privacy_signing_key_is_made_as_the_privacy_service_reads_it(tmp_path, monkeypatch):
     """A 32-byte Ed25519 seed, base64 (privacy.config: PRIVACY_SIGNING_KEY), added to an earlier secrets file."""
-    import base64
-
     (tmp_path / "secrets.env").write_text("INTERNAL_TOKEN=kept-internal\nMASTER_KEY=kept-master\n")
     values = secrets_in(tmp_path, monkeypatch)
     assert len(base64.b64decode(values["PRIVACY_SIGNING_KEY"], validate=True)) == 32
