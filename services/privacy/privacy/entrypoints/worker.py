@@ -28,9 +28,7 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projection = EventConsumer("privacy.projection", container.projection_consumer, container.producer,
                                container.projection.apply)
-    # replies come on each asked service's own topic; its other events are passed over without decoding
-    replies = EventConsumer("privacy.replies", container.replies_consumer, container.producer,
-                            EventsToBus(EventCodec(PRIVACY_REPLY_CLASSES), container.bus))
+    replies = replies_consumer(container)
     contacts = EventConsumer("privacy.contacts", container.contacts_consumer, container.producer,
                              container.contacts_directory.apply)
     every_s = settings["PRIVACY_SWEEP_EVERY_S"]
@@ -45,6 +43,12 @@ def main() -> int:
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
     )
+
+
+def replies_consumer(container: Container) -> EventConsumer:
+    """The services' replies, on each asked service's own topic; its other events are passed over undecoded."""
+    return EventConsumer("privacy.replies", container.replies_consumer, container.producer,
+                         EventsToBus(EventCodec(PRIVACY_REPLY_CLASSES), container.bus))
 
 
 if __name__ == "__main__":
