@@ -47,6 +47,9 @@ def sweep(bus: MessageBus, candidates: Candidates, command: Callable[[str, str],
         except CrmError as exc:  # a conflict with a reply recorded meanwhile: the next round sees it again
             log.warning("privacy sweep: a request was left for the next round",
                         extra={"request_id": request_id, "error": type(exc).__name__})
+        except Exception:  # a part that cannot be read, say: logged, and the other requests are not held up
+            log.exception("privacy sweep: a request failed; the next round tries it again",
+                          extra={"request_id": request_id})
         still_working()
     return sent
 

@@ -135,3 +135,17 @@ def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus,
     assert load(store, cipher, request).status == IN_PROGRESS
     assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
     assert load(store, cipher, request).status == PARTIALLY_COMPLETED
+
+
+def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock, exports):
+    broken, fine = receive(bus, "access"), receive(bus)
+    clock.advance(hours=1)
+
+    def assemble(request):
+        raise LookupError("a part is missing")
+
+    exports.assemble = assemble
+    overdue = lambda now: [("acct-1", broken.id), ("acct-1", fine.id)]  # noqa: E731
+    assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
+    assert load(store, cipher, broken).status == IN_PROGRESS
+    assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
