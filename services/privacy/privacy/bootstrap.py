@@ -59,7 +59,7 @@ class Container:
 
     @cached_property
     def contacts_directory(self) -> ContactsDirectory:
-        return ContactsDirectory(self.db["contacts_directory"])
+        return ContactsDirectory(self.db["contacts_directory"], self.cipher)
 
     @cached_property
     def exchange(self) -> ExportExchange:
@@ -83,6 +83,7 @@ class Container:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
+            "lookup": self.contacts_directory.holders_of,
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
     def overdue_requests(self, now: datetime):

@@ -151,10 +151,22 @@ PRIVACY_REPLY_CONTRACTS = (
 
 class PrivacyRequestReceivedPayload(PayloadSchema):
     type = fields.String(required=True, validate=validate.OneOf(("access", "portability", "erasure")))
-    contact_id = fields.String(required=True, metadata={"description": "the data subject as the requester named them"})
+    contact_id = fields.String(load_default=None, metadata={"description": "the data subject as the requester named "
+                                                                           "them (absent: named by email)"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True, metadata={"description": "one calendar month after receipt"})
-    personal = SealedField(required=True, metadata={"description": "requester, reason (key privacy-request:<id>)"})
+    personal = SealedField(required=True, metadata={
+        "description": "requester, reason, and the email naming the subject if any (key privacy-request:<id>)"})
+
+
+class SubjectCandidatesListedPayload(PayloadSchema):
+    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class PrivacyRequestRejectedPayload(PayloadSchema):
+    why = fields.String(required=True, validate=validate.OneOf(
+        ("no_matching_contact", "not_the_subject", "identity_not_verified")))
+    rejected_at = fields.String(required=True)
 
 
 class ReplyRecordedPayload(PayloadSchema):
@@ -182,6 +194,8 @@ class PrivacyRequestCompletedPayload(PayloadSchema):
 PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     *PRIVACY_EVENT_CONTRACTS,
     EventContract("PrivacyRequestReceived", PrivacyRequestReceivedPayload),
+    EventContract("SubjectCandidatesListed", SubjectCandidatesListedPayload),
+    EventContract("PrivacyRequestRejected", PrivacyRequestRejectedPayload),
     EventContract("ReplyRecorded", ReplyRecordedPayload),
     EventContract("ExportReady", ExportReadyPayload),
     EventContract("ExportExpired", ExportExpiredPayload),

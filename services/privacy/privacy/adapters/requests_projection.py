@@ -15,7 +15,8 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
-    ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived, ReplyRecorded,
+    ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
+    PrivacyRequestRejected, ReplyRecorded, SubjectCandidatesListed,
 )
 
 
@@ -54,6 +55,10 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, PrivacyRequestReceived):
         return {"type": event.type, "status": "received", "contact_id": event.contact_id,
                 "received_at": _time(event.received_at), "deadline": event.deadline}
+    if isinstance(event, SubjectCandidatesListed):
+        return {"status": "awaiting_confirmation"}
+    if isinstance(event, PrivacyRequestRejected):
+        return {"status": "rejected", "completed_at": _time(event.rejected_at)}
     if isinstance(event, (SubjectExportRequested, ErasureRequested)):
         return {"status": "in_progress", "requested_at": _time(event.requested_at), "services": list(event.services)}
     if isinstance(event, ReplyRecorded):

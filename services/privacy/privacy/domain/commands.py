@@ -6,11 +6,30 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ReceivePrivacyRequest:
+    """About a contact, or about whoever holds an email (the contacts found then wait for confirmation)."""
+
     account_id: str
     type: str  # access, portability or erasure
-    contact_id: str
+    contact_id: str | None
     requester: str
     reason: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmSubject:
+    """These contacts, among those listed for a request by email, are the subject."""
+
+    account_id: str
+    request_id: str
+    contact_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RejectPrivacyRequest:
+    account_id: str
+    request_id: str
+    why: str  # privacy.domain.requests.REJECTIONS
 
 
 @dataclass(frozen=True)

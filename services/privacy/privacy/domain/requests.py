@@ -22,9 +22,13 @@ from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 ACCESS, PORTABILITY, ERASURE = "access", "portability", "erasure"
 REQUEST_TYPES = (ACCESS, PORTABILITY, ERASURE)
 EXPORT_TYPES = (ACCESS, PORTABILITY)
-RECEIVED, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED = (
-    "received", "in_progress", "completed", "partially_completed", "rejected")
-STATUSES = (RECEIVED, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED = (
+    "received", "awaiting_confirmation", "in_progress", "completed", "partially_completed", "rejected")
+STATUSES = (RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+# why a request was rejected: codes, never free text (which could hold personal data)
+NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED = (
+    "no_matching_contact", "not_the_subject", "identity_not_verified")
+REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)
 ENDED = (COMPLETED, PARTIALLY_COMPLETED, REJECTED)
 REQUEST_SUBJECT = "privacy-request:{request_id}"
 
@@ -54,17 +58,35 @@ class PrivacyRequestEvent(DomainEvent):
 
 @dataclass(frozen=True)
 class PrivacyRequestReceived(PrivacyRequestEvent):
-    personal_fields = ("requester", "reason")
+    personal_fields = ("requester", "reason", "email")
     data_subject = REQUEST_SUBJECT
 
     request_id: str
     account_id: str
     type: str
-    contact_id: str  # the data subject, as the requester named them
     requester: str
     reason: str
     received_at: str  # ISO, UTC
     deadline: str  # ISO, UTC: one calendar month after receipt (GDPR Art. 12(3))
+    contact_id: str | None = None  # the data subject, as the requester named them: a contact...
+    email: str | None = None  # ...or an email address, resolved into the contacts to confirm
+
+
+@dataclass(frozen=True)
+class SubjectCandidatesListed(PrivacyRequestEvent):
+    """The contacts of the account holding the email given: one or more must be confirmed before anything runs."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+
+
+@dataclass(frozen=True)
+class PrivacyRequestRejected(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    why: str  # one of REJECTIONS
+    rejected_at: str
 
 
 @dataclass(frozen=True)
@@ -101,7 +123,8 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
     completed_at: str
 
 
-OWN_EVENT_CLASSES = (PrivacyRequestReceived, ReplyRecorded, ExportReady, ExportExpired, PrivacyRequestCompleted)
+OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
+                     ExportReady, ExportExpired, PrivacyRequestCompleted)
 
 
 def one_month_after(moment: datetime) -> datetime:
@@ -128,7 +151,10 @@ class PrivacyRequest(Aggregate):
         super().__init__(request_id, account_id)
         self.type = ""
         self.status = RECEIVED
-        self.contact_id = ""
+        self.contact_id: str | None = None
+        self.email: str | None = None
+        self.candidates: list[str] = []
+        self.rejection: str | None = None
         self.requester = ""
         self.reason = ""
         self.received_at = ""
@@ -145,19 +171,57 @@ class PrivacyRequest(Aggregate):
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
                 family: list[str], services: list[str], now: datetime, request_id: str | None = None
                 ) -> "PrivacyRequest":
-        """A new request, and at once the question to every service holding personal data."""
+        """A new request about a contact, and at once the question to every service holding personal data."""
+        request = cls._received(account_id, type, requester, reason, now, request_id, contact_id=contact_id)
+        request._ask([contact_id, *family], services, now)
+        return request
+
+    @classmethod
+    def receive_by_email(cls, account_id: str, type: str, email: str, requester: str, reason: str, *,
+                         candidates: list[str], now: datetime, request_id: str | None = None) -> "PrivacyRequest":
+        """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
+        request = cls._received(account_id, type, requester, reason, now, request_id, email=email)
+        if candidates:
+            request._record(SubjectCandidatesListed(request.id, account_id, sorted(set(candidates))))
+        else:
+            request._record(PrivacyRequestRejected(request.id, account_id, NO_MATCHING_CONTACT, now.isoformat()))
+        return request
+
+    @classmethod
+    def _received(cls, account_id: str, type: str, requester: str, reason: str, now: datetime,
+                  request_id: str | None, **subject: str) -> "PrivacyRequest":
         if type not in REQUEST_TYPES:
             raise InvalidInput("unknown request type", errors={"type": [f"one of {', '.join(REQUEST_TYPES)}"]})
+        request = cls(request_id or f"privacy-request:{uuid.uuid4().hex}", account_id)
+        request._record(PrivacyRequestReceived(request.id, account_id, type, requester, reason, now.isoformat(),
+                                               one_month_after(now).isoformat(), **subject))
+        return request
+
+    def confirm(self, contact_ids: list[str], family: list[str], services: list[str], now: datetime) -> None:
+        """The listed contacts confirmed as the subject (`family`: theirs and their merges'): ask every service."""
+        if self.status != AWAITING_CONFIRMATION:
+            raise Conflict(f"privacy request {self.id} is {self.status}: only a request awaiting confirmation is "
+                           "confirmed", status_now=self.status)
+        unknown = sorted(set(contact_ids) - set(self.candidates))
+        if unknown or not contact_ids:
+            raise InvalidInput("confirm contacts among those listed", errors={"contact_ids": [
+                f"not among the contacts listed: {', '.join(unknown)}" if unknown else "at least one"]})
+        self._ask([*contact_ids, *family], services, now)
+
+    def reject(self, why: str, now: datetime) -> None:
+        if why not in REJECTIONS:
+            raise InvalidInput("unknown rejection", errors={"why": [f"one of {', '.join(REJECTIONS)}"]})
+        if self.status not in (RECEIVED, AWAITING_CONFIRMATION):
+            raise Conflict(f"privacy request {self.id} is {self.status}: it can no longer be rejected",
+                           status_now=self.status)
+        self._record(PrivacyRequestRejected(self.id, self.account_id, why, now.isoformat()))
+
+    def _ask(self, contact_ids: list[str], services: list[str], now: datetime) -> None:
         if not services:
             raise InvalidInput("no service holds personal data to ask", errors={"type": ["no service to ask"]})
-        request = cls(request_id or f"privacy-request:{uuid.uuid4().hex}", account_id)
-        at = now.isoformat()
-        request._record(PrivacyRequestReceived(request.id, account_id, type, contact_id, requester, reason, at,
-                                               one_month_after(now).isoformat()))
-        contact_ids = list(dict.fromkeys([contact_id, *family]))
-        asking = SubjectExportRequested if type in EXPORT_TYPES else ErasureRequested
-        request._record(asking(request.id, account_id, contact_ids, list(services), at))
-        return request
+        asking = SubjectExportRequested if self.is_export else ErasureRequested
+        self._record(asking(self.id, self.account_id, list(dict.fromkeys(contact_ids)), list(services),
+                            now.isoformat()))
 
     @property
     def is_export(self) -> bool:
@@ -212,9 +276,13 @@ class PrivacyRequest(Aggregate):
 
     def _apply(self, event: DomainEvent) -> None:
         if isinstance(event, PrivacyRequestReceived):
-            self.type, self.contact_id, self.requester, self.reason = (
-                event.type, event.contact_id, event.requester, event.reason)
+            self.type, self.contact_id, self.email, self.requester, self.reason = (
+                event.type, event.contact_id, event.email, event.requester, event.reason)
             self.received_at, self.deadline, self.status = event.received_at, event.deadline, RECEIVED
+        elif isinstance(event, SubjectCandidatesListed):
+            self.candidates, self.status = list(event.contact_ids), AWAITING_CONFIRMATION
+        elif isinstance(event, PrivacyRequestRejected):
+            self.rejection, self.status, self.completed_at = event.why, REJECTED, event.rejected_at
         elif isinstance(event, (SubjectExportRequested, ErasureRequested)):
             self.contact_ids, self.services = list(event.contact_ids), list(event.services)
             self.requested_at, self.status = event.requested_at, IN_PROGRESS

@@ -9,6 +9,8 @@ from privacy.domain.requests import PrivacyRequest
 # what the audit trail shows of each event's payload: ids, names, counts and dates only
 AUDIT_DETAILS = {
     "PrivacyRequestReceived": ("type", "contact_id", "deadline"),
+    "SubjectCandidatesListed": ("contact_ids",),
+    "PrivacyRequestRejected": ("why",),
     "SubjectExportRequested": ("contact_ids", "services"),
     "ErasureRequested": ("contact_ids", "services"),
     "ReplyRecorded": ("service",),
@@ -20,7 +22,9 @@ AUDIT_DETAILS = {
 
 def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
     return {**summary_view(request), "revision": request.revision, "contact_ids": list(request.contact_ids),
-            "requester": request.requester, "reason": request.reason, "requested_at": request.requested_at,
+            "requester": request.requester, "reason": request.reason, "email": request.email,
+            "candidates": list(request.candidates), "rejection": request.rejection,
+            "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
             "missing_services": request.unanswered, "export": _export(request),
             "audit_trail": [_audit(envelope) for envelope in history]}
@@ -32,7 +36,7 @@ def summary_view(request: PrivacyRequest) -> dict:
 
 
 def summary_of_document(doc: dict) -> dict:
-    return {"id": doc["_id"], "type": doc["type"], "status": doc["status"], "contact_id": doc["contact_id"],
+    return {"id": doc["_id"], "type": doc["type"], "status": doc["status"], "contact_id": doc.get("contact_id"),
             "received_at": doc["received_at"].isoformat(), "deadline": doc["deadline"],
             "completed_at": doc["completed_at"].isoformat() if doc.get("completed_at") else None}
 

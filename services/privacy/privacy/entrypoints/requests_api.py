@@ -9,7 +9,7 @@ from crm_platform.openapi import BINARY, operation
 from crm_platform.web import account_id, current_container, json_body
 
 from privacy import views
-from privacy.domain.commands import ReceivePrivacyRequest
+from privacy.domain.commands import ConfirmSubject, ReceivePrivacyRequest, RejectPrivacyRequest
 from privacy.domain.requests import ExportGone, ExportNotReady, PrivacyRequest
 from privacy.entrypoints import schemas
 from privacy.entrypoints.representation import request_view, summary_of_document
@@ -26,8 +26,9 @@ TAGS = ["privacy"]
 def receive_request():
     data = schemas.PrivacyRequestCreateSchema().load(json_body())
     container = current_container()
+    subject = data["subject"]
     privacy_request = container.bus.handle(ReceivePrivacyRequest(
-        account_id(), data["type"], data["subject"]["contact_id"], data["requester"], data["reason"]))
+        account_id(), data["type"], subject.get("contact_id"), data["requester"], data["reason"], subject.get("email")))
     where = url_for("privacy.get_request", request_id=privacy_request.id)
     return _detail(privacy_request), 202, {"Location": where}
 
@@ -48,6 +49,24 @@ def list_requests():
            responses={200: schemas.PrivacyRequestSchema}, problems=(404,))
 def get_request(request_id: str):
     return _detail(_load(request_id))
+
+
+@bp.post("/requests/<request_id>/confirm")
+@operation("Confirm which of the contacts listed for a request by email are the person: every service is then "
+           "asked about them and their merges", tags=TAGS, request_schema=schemas.ConfirmSubjectSchema,
+           responses={200: schemas.PrivacyRequestSchema}, problems=(404, 409, 415, 422))
+def confirm_subject(request_id: str):
+    data = schemas.ConfirmSubjectSchema().load(json_body())
+    return _detail(current_container().bus.handle(ConfirmSubject(account_id(), request_id, tuple(data["contact_ids"]))))
+
+
+@bp.post("/requests/<request_id>/reject")
+@operation("Reject a request not yet asked of the services (awaiting confirmation)", tags=TAGS,
+           request_schema=schemas.RejectSchema, responses={200: schemas.PrivacyRequestSchema},
+           problems=(404, 409, 415, 422))
+def reject_request(request_id: str):
+    data = schemas.RejectSchema().load(json_body())
+    return _detail(current_container().bus.handle(RejectPrivacyRequest(account_id(), request_id, data["why"])))
 
 
 @bp.get("/requests/<request_id>/export")

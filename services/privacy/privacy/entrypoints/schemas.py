@@ -1,17 +1,36 @@
 """Request and response schemas of the privacy API (marshmallow): every bad field is a 422 naming it."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 
-from privacy.domain.requests import REQUEST_TYPES, STATUSES
+from privacy.domain.requests import REJECTIONS, REQUEST_TYPES, STATUSES
 
 MAX_ID = 200
 
 
 class SubjectSchema(StrictSchema):
-    contact_id = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ID))
+    """Exactly one of: a contact, or an email address (its holders are then listed for confirmation)."""
+
+    contact_id = fields.String(validate=validate.Length(min=1, max=MAX_ID))
+    email = fields.Email(validate=validate.Length(max=320))
+
+    @validates_schema
+    def _one_way_to_name_the_person(self, data, **kwargs):
+        if ("contact_id" in data) == ("email" in data):
+            field = "email" if "email" in data else "contact_id"
+            raise ValidationError("give the subject's contact_id or email, one of them", field)
+
+
+class ConfirmSubjectSchema(StrictSchema):
+    contact_ids = fields.List(fields.String(validate=validate.Length(min=1, max=MAX_ID)), required=True,
+                              validate=validate.Length(min=1, max=100),
+                              metadata={"description": "the contacts, among those listed, that are the person"})
+
+
+class RejectSchema(StrictSchema):
+    why = fields.String(required=True, validate=validate.OneOf(REJECTIONS))
 
 
 class PrivacyRequestCreateSchema(StrictSchema):
@@ -58,7 +77,7 @@ class PrivacyRequestSummarySchema(Schema):
     id = fields.String(required=True)
     type = fields.String(required=True)
     status = fields.String(required=True)
-    contact_id = fields.String(required=True)
+    contact_id = fields.String(allow_none=True, metadata={"description": "null when the subject was named by email"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True)
     completed_at = fields.String(allow_none=True)
@@ -69,6 +88,10 @@ class PrivacyRequestSchema(PrivacyRequestSummarySchema):
     contact_ids = fields.List(fields.String(), required=True)
     requester = fields.String(required=True)
     reason = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    candidates = fields.List(fields.String(), required=True,
+                             metadata={"description": "contacts holding the email, awaiting confirmation"})
+    rejection = fields.String(allow_none=True)
     requested_at = fields.String(allow_none=True)
     services = fields.List(fields.Nested(ServiceProgressSchema), required=True)
     missing_services = fields.List(fields.String(), required=True)

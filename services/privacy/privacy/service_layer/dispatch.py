@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 
-from privacy.domain.commands import ExpireExport, ReceivePrivacyRequest, TimeOutRequest
+from privacy.domain.commands import (
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+)
 from privacy.service_layer import handlers
 
 COMMAND_HANDLERS = {
     ReceivePrivacyRequest: handlers.receive_request,
+    ConfirmSubject: handlers.confirm_subject,
+    RejectPrivacyRequest: handlers.reject_request,
     TimeOutRequest: handlers.time_out_request,
     ExpireExport: handlers.expire_export,
 }

@@ -10,22 +10,46 @@ from dataclasses import asdict
 
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 
-from privacy.domain.commands import ExpireExport, ReceivePrivacyRequest, TimeOutRequest
+from privacy.domain.commands import (
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+)
 from privacy.domain.requests import PrivacyRequest
-from privacy.service_layer.ports import Clock, ExportAssembler, MergeFamily, Policy
+from privacy.service_layer.ports import Clock, EmailLookup, ExportAssembler, MergeFamily, Policy
 from privacy.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 
-def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, policy: Policy,
+def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
+                    policy: Policy, clock: Clock) -> PrivacyRequest:
+    with uow:
+        if cmd.email is not None:
+            request = PrivacyRequest.receive_by_email(cmd.account_id, cmd.type, cmd.email, cmd.requester, cmd.reason,
+                                                      candidates=lookup(cmd.account_id, cmd.email), now=clock())
+        else:
+            request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
+                                             family=family(cmd.account_id, cmd.contact_id),
+                                             services=list(policy.services), now=clock())
+        uow.requests.add(request)
+        uow.commit()
+    return request
+
+
+def confirm_subject(cmd: ConfirmSubject, uow: UnitOfWork, family: MergeFamily, policy: Policy,
                     clock: Clock) -> PrivacyRequest:
     with uow:
-        request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
-                                         family=family(cmd.account_id, cmd.contact_id),
-                                         services=list(policy.services), now=clock())
-        uow.requests.add(request)
+        request = uow.requests.get(cmd.account_id, cmd.request_id)
+        families = [member for contact_id in cmd.contact_ids for member in family(cmd.account_id, contact_id)]
+        request.confirm(list(cmd.contact_ids), families, list(policy.services), clock())
+        uow.commit()
+    return request
+
+
+def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> PrivacyRequest:
+    with uow:
+        request = uow.requests.get(cmd.account_id, cmd.request_id)
+        request.reject(cmd.why, clock())
         uow.commit()
     return request
 

@@ -10,6 +10,8 @@ from privacy.domain.requests import PrivacyRequest
 Clock = Callable[[], datetime]
 # (account id, contact id) -> the contact's merge family as privacy knows it (the contact itself included)
 MergeFamily = Callable[[str, str], list[str]]
+# (account id, email) -> the account's contacts holding that email (keyed hashes compared, no address stored)
+EmailLookup = Callable[[str, str], list[str]]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from privacy.service_layer import dispatch
 from privacy.service_layer.ports import Policy
 from privacy.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import FakeClock, FakeExports, FakeFamilies
+from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies
 
 SERVICES = ("contacts", "billing", "workflows")
 
@@ -47,7 +47,12 @@ def policy():
 
 
 @pytest.fixture
-def bus(store, cipher, clock, exports, families, policy):
+def lookup():
+    return FakeEmailLookup({("acct-1", "louise@example.com"): ["contact:1", "contact:9"]})
+
+
+@pytest.fixture
+def bus(store, cipher, clock, exports, families, lookup, policy):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-        "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "exports": exports,
+        "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
         "policy": policy, "clock": clock})

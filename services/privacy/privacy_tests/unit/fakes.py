@@ -48,3 +48,11 @@ class FakeLease:
 
     def acquire_or_renew(self) -> bool:
         return self.held
+
+
+class FakeEmailLookup:
+    def __init__(self, holders: dict[tuple[str, str], list[str]] | None = None) -> None:
+        self.holders = holders or {}
+
+    def __call__(self, account_id: str, email: str) -> list[str]:
+        return self.holders.get((account_id, email.casefold()), [])

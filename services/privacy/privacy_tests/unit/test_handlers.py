@@ -5,8 +5,12 @@ import pytest
 from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
 
-from privacy.domain.commands import ExpireExport, ReceivePrivacyRequest, TimeOutRequest
-from privacy.domain.requests import COMPLETED, IN_PROGRESS, PARTIALLY_COMPLETED
+from privacy.domain.commands import (
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+)
+from crm_platform.errors import Conflict, InvalidInput
+
+from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRESS, PARTIALLY_COMPLETED, REJECTED
 from privacy.service_layer import sweeps
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -55,6 +59,9 @@ def test_what_it_publishes_is_its_contract(bus, store, clock):
     bus.handle(TimeOutRequest("acct-1", export.id))
     clock.advance(days=7)
     bus.handle(ExpireExport("acct-1", export.id))
+    by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:1",)))
+    bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "nobody@example.com"))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
     for envelope in store.all_events:
         contract = PRIVACY_EVENTS.contract(envelope.event_type)
@@ -149,3 +156,31 @@ def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store,
     assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
     assert load(store, cipher, broken).status == IN_PROGRESS
     assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
+
+
+def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(bus, store, cipher):
+    request = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "Louise@Example.com"))
+    assert (request.status, request.candidates) == (AWAITING_CONFIRMATION, ["contact:1", "contact:9"])
+    assert [e.event_type for e in store.all_events] == ["PrivacyRequestReceived", "SubjectCandidatesListed"]
+    assert "example.com" not in str(store.all_events[0].payload)  # the email is sealed with the requester
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1", "contact:2")))
+    assert "contact:2" in str(refused.value.errors["contact_ids"])
+    confirmed = bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1",)))
+    assert confirmed.status == IN_PROGRESS and confirmed.contact_ids == ["contact:1", "contact:old"]
+    assert store.all_events[-1].event_type == "ErasureRequested"
+    with pytest.raises(Conflict):
+        bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
+    with pytest.raises(Conflict):
+        bus.handle(RejectPrivacyRequest("acct-1", request.id, "not_the_subject"))
+
+
+def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):
+    nobody = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
+    assert (nobody.status, nobody.rejection) == (REJECTED, "no_matching_contact")
+    listed = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "louise@example.com"))
+    rejected = bus.handle(RejectPrivacyRequest("acct-1", listed.id, "identity_not_verified"))
+    assert (rejected.status, rejected.rejection) == (REJECTED, "identity_not_verified")
+    assert load(store, cipher, listed).status == REJECTED
+    with pytest.raises(InvalidInput):
+        bus.handle(RejectPrivacyRequest("acct-1", listed.id, "because"))
