@@ -75,6 +75,14 @@ class Unauthorized(CrmError):
     slug = "unauthorized"
 
 
+class Forbidden(CrmError):
+    """The caller is known but may not do this (e.g. its API key lacks the scope); `extra` names what is needed."""
+
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
 class DependencyUnavailable(CrmError):
     """A database, broker or upstream service did not answer; the client may retry."""
 

@@ -5,6 +5,7 @@ import contextlib
 from functools import cached_property
 
 from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
+from crm_platform.contracts.privacy import PRIVACY_TOPIC
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import MongoEventStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
@@ -13,6 +14,8 @@ from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.projection_batches import ReadModels
 
 from billing import config, document_views, views
@@ -21,10 +24,12 @@ from billing.adapters.customers_projection import CustomersProjection
 from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
+from billing.adapters.person_documents import MongoPersonDocuments
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
-from billing.service_layer import dispatch
+from billing.service_layer import dispatch, retention
+from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
 
 
@@ -101,6 +106,30 @@ class Container:
         """One recurring-invoice scheduler for the whole system: the worker holding this lease."""
         return Lease(self.db["leases"], "recurring-scheduler")
 
+    def retention_lease(self) -> Lease:
+        """One retention job for the whole system: the worker holding this lease."""
+        return Lease(self.db["leases"], "retention")
+
+    def end_expired_retentions(self, lease: Lease) -> int:
+        """One round of the retention job (service_layer/retention.py): the keys of invoices kept past their date
+        shredded."""
+        return retention.end_expired_retentions(
+            lambda day: document_views.expired_retentions(self.invoices.collection, day.isoformat()), lease,
+            self.unit_of_work, self.event_store, self.codec, self.cipher, self.clock)
+
+    def privacy_participant(self) -> BillingPrivacyParticipant:
+        index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
+                                     self.quotes.collection, self.recurring_invoices.collection)
+        return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock)
+
+    def privacy_handler(self) -> PrivacyRequestHandler:
+        """Answers privacy's requests naming billing (crm_platform.privacy_participation)."""
+        exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
+        return PrivacyRequestHandler(config.SERVICE_NAME, self.privacy_participant(), self.event_store, exchange)
+
+    def privacy_consumer(self):
+        return self._consumer("privacy", self.privacy_topic)
+
     def documents_consumer(self):
         return self._consumer("documents", self.events_topic)
 
@@ -145,6 +174,10 @@ class Container:
     @cached_property
     def events_topic(self) -> str:
         return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    @cached_property
+    def privacy_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], PRIVACY_TOPIC)
 
     @cached_property
     def contacts_topic(self) -> str:

@@ -48,7 +48,7 @@ def recurring_status(doc: dict) -> str:
 def recurring_page(recurring_invoices: Collection, account_id: str, query: dict, limit: int,
                    cursor: str | None) -> tuple[list[dict], str | None]:
     """One page of the account's recurring invoices, newest first, filtered by status and contact."""
-    mongo_filter: dict = {"account_id": account_id}
+    mongo_filter: dict = {"account_id": account_id, "deleted": {"$ne": True}}  # erased with their person
     if query.get("status"):
         mongo_filter["$or"] = [{"ended": True} if status == "ended" else {"state": status, "ended": False}
                                for status in query["status"]]
@@ -63,6 +63,15 @@ def due_recurring_invoices(recurring_invoices: Collection, day: str, now: dateti
     """(account id, id) of the active recurring invoices whose next occurrence falls due on or before `day`, oldest
     due first, all of them a page at a time; those that failed are left be until their backoff ends
     (adapters/retry_backoff.py)."""
-    due = {"state": "active", "next_due_on": {"$ne": None, "$lte": day}, **not_held_back(now)}
+    due = {"state": "active", "next_due_on": {"$ne": None, "$lte": day}, "deleted": {"$ne": True},
+           **not_held_back(now)}
     for doc in pages(recurring_invoices, due, "next_due_on", {"account_id": 1}, page_size):
+        yield doc["account_id"], doc["_id"]
+
+
+def expired_retentions(invoices: Collection, day: str, page_size: int = 500) -> Iterator[tuple[str, str]]:
+    """(account id, id) of the invoices kept for the law (restricted) until before `day` (ISO) whose key is not
+    shredded yet (not `erased`), oldest retention first, a page at a time (the retention job's)."""
+    expired = {"retain_until": {"$ne": None, "$lt": day}, "erased": {"$ne": True}}
+    for doc in pages(invoices, expired, "retain_until", {"account_id": 1}, page_size):
         yield doc["account_id"], doc["_id"]

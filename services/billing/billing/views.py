@@ -111,7 +111,7 @@ def interrupted_issues(invoices: Collection, credit_notes: Collection, quotes: C
     for kind, collection, interrupted in (
             ("invoice", invoices, {"stage": "issuing"}),
             ("credit_note", credit_notes, {"issued": False, "abandoned": {"$ne": True}}),
-            ("quote", quotes, {"stage": "sending"})):
+            ("quote", quotes, {"stage": "sending", "deleted": {"$ne": True}})):  # erased with their person
         mongo_filter = {**interrupted, "updated_at": {"$lt": since_before}, **waiting}
         for doc in pages(collection, mongo_filter, "updated_at", {"account_id": 1}, page_size):
             yield kind, doc["account_id"], doc["_id"]

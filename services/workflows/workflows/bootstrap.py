@@ -9,8 +9,11 @@ from crm_platform.kafka_clients import kafka_answers, make_consumer, make_produc
 from crm_platform.leases import Lease
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
+from crm_platform.contracts.privacy import PRIVACY_TOPIC
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.projection_batches import ReadModels
 
 from workflows import config, views
@@ -19,6 +22,7 @@ from workflows.adapters.cards_projection import CardsProjection
 from workflows.adapters.contacts_directory import MongoContactsDirectory
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
 from workflows.service_layer import dispatch
+from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -61,6 +65,10 @@ class Container:
     def contacts_directory(self) -> MongoContactsDirectory:
         return MongoContactsDirectory(self.db["contacts"])
 
+    @cached_property
+    def cards_index(self) -> MongoCardsIndex:
+        return MongoCardsIndex(self.db["cards"])
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
 
@@ -68,8 +76,19 @@ class Container:
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-            "uow": Fresh(self.unit_of_work), "cards": MongoCardsIndex(self.db["cards"]),
+            "uow": Fresh(self.unit_of_work), "cards": self.cards_index,
             "contacts": self.contacts_directory, "clock": views.utc_now_text})
+
+    def privacy_handler(self) -> PrivacyRequestHandler:
+        """Answers privacy requests (issue 13): this service's cards of a person, exported or erased."""
+        participant = WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
+                                                  self.contacts_directory)
+        return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, self.privacy_exchange)
+
+    @cached_property
+    def privacy_exchange(self) -> ExportExchange:
+        """Where export parts go for the privacy service to assemble (a platform database, as the key vault)."""
+        return ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
 
     @cached_property
     def events_topic(self) -> str:
@@ -82,6 +101,10 @@ class Container:
     @cached_property
     def contacts_topic(self) -> str:
         return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
+
+    @cached_property
+    def privacy_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], PRIVACY_TOPIC)
 
     def kafka_answers(self) -> bool:
         return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
@@ -101,6 +124,9 @@ class Container:
     def contacts_consumer(self):
         return self._consumer("contacts", self.contacts_topic)
 
+    def privacy_consumer(self):
+        return self._consumer("privacy", self.privacy_topic)
+
     def _consumer(self, purpose: str, topic: str):
         """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
         return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
@@ -114,3 +140,4 @@ class Container:
         self.event_store.ensure_indexes()
         self.boards_projection.ensure_indexes()
         self.cards_projection.ensure_indexes()
+        self.contacts_directory.ensure_indexes()

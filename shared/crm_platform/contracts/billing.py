@@ -13,12 +13,19 @@ its `contact_id` in clear: the keys holding a person's data are those of the doc
 (the privacy service decides when a key is shredded). A quote is a document of its own, sealed under
 `billing-document:<quote id>`, and a recurring invoice's template under `billing-document:<recurring invoice id>`
 (each invoice it generates has its own key).
+
+Privacy (issue 13): billing answers privacy's requests on this topic (`SubjectErased`, `SubjectDataExported`,
+crm_platform.contracts.privacy). Erasing a person deletes their drafts, quotes and recurring invoices
+(`QuoteErased`, `RecurringInvoiceErased`, the key shredded) and keeps their issued invoices and credit notes,
+read only (`InvoiceProcessingRestricted`, `CreditNoteProcessingRestricted`), until their retention ends
+(`InvoiceRetentionEnded`, the key shredded).
 """
 from __future__ import annotations
 
 from marshmallow import fields
 
 from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
 class BillingSettingsChangedPayload(PayloadSchema):
@@ -113,6 +120,26 @@ class InvoiceVoidedPayload(_ContactPayload):
 
 class NoPayload(PayloadSchema):
     pass
+
+
+class ProcessingRestrictedPayload(PayloadSchema):
+    """Its person asked for erasure; the law keeps it (issued invoices and credit notes: 10 years), read only,
+    until `retain_until` (inclusive), when its document key is shredded (issue 13)."""
+
+    retain_until = _date()
+    legal_basis = fields.String(required=True)
+    restricted_on = _date()
+
+
+class CreditNoteProcessingRestrictedPayload(ProcessingRestrictedPayload):
+    invoice_id = required_id()
+
+
+class InvoiceRetentionEndedPayload(PayloadSchema):
+    """The retention ended and the document key was shredded: the invoice's personal data and its credit notes'
+    are unreadable everywhere."""
+
+    ended_on = _date()
 
 
 class CreditNoteIssueStartedPayload(_ContactPayload):
@@ -246,9 +273,12 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("InvoicePaid", InvoicePaidPayload),
     EventContract("InvoiceCredited", InvoiceCreditedPayload),
     EventContract("InvoiceVoided", InvoiceVoidedPayload),
+    EventContract("InvoiceProcessingRestricted", ProcessingRestrictedPayload),
+    EventContract("InvoiceRetentionEnded", InvoiceRetentionEndedPayload),
     EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
     EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
+    EventContract("CreditNoteProcessingRestricted", CreditNoteProcessingRestrictedPayload),
     EventContract("QuoteDrafted", QuoteDraftPayload),
     EventContract("QuoteDraftUpdated", QuoteDraftPayload),
     EventContract("QuoteDraftDeleted", NoPayload),
@@ -257,10 +287,13 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("QuoteAccepted", QuoteAcceptedPayload),
     EventContract("QuoteDeclined", QuoteDeclinedPayload),
     EventContract("QuoteConverted", QuoteConvertedPayload),
+    EventContract("QuoteErased", NoPayload),
     EventContract("RecurringInvoiceScheduled", RecurringInvoicePayload),
     EventContract("RecurringInvoiceEdited", RecurringInvoiceEditedPayload),
     EventContract("RecurringInvoicePaused", RecurringInvoicePausedPayload),
     EventContract("RecurringInvoiceResumed", RecurringInvoiceResumedPayload),
     EventContract("RecurringInvoiceCancelled", RecurringInvoiceCancelledPayload),
     EventContract("RecurringInvoiceGenerated", RecurringInvoiceGeneratedPayload),
+    EventContract("RecurringInvoiceErased", NoPayload),
+    *PRIVACY_REPLY_CONTRACTS,
 ))

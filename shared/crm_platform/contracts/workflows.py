@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
 class _StageSchema(PayloadSchema):
@@ -68,4 +69,5 @@ WORKFLOWS_EVENTS = Topic("workflows.events", producer="workflows", events=(
     EventContract("CardArchived", CardStatePayload),
     EventContract("CardContactsRelinked", CardStatePayload),
     EventContract("CardPersonalDataErased", CardStatePayload),
+    *PRIVACY_REPLY_CONTRACTS,  # its answers to privacy requests (issue 13)
 ))

@@ -48,29 +48,6 @@ def test_relay_publishes_every_event_in_order_per_aggregate(infra, mongo_db, top
     assert by_aggregate == {"a": [1, 2, 3, 4, 5], "b": [1, 2, 3, 4, 5], "c": [1, 2, 3, 4, 5], "d": [1, 2, 3]}
 
 
-def test_only_one_relay_holds_the_lease(mongo_db):
-    first = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=30))
-    second = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=30))
-    assert first.acquire_or_renew() is True
-    assert second.acquire_or_renew() is False
-    first.release()
-    assert second.acquire_or_renew() is True
-
-
-def test_a_lease_past_half_its_time_is_renewed_in_the_database_and_keeps_others_out(mongo_db):
-    """Renewal must move the stored expiry: answering from the holder's memory would let the lease lapse."""
-    holder = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=2))
-    other = Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=2))
-    assert holder.acquire_or_renew() is True
-    first_expiry = mongo_db["leases"].find_one({"_id": "outbox-relay"})["expires_at"]
-    time.sleep(1.2)  # past half the ttl: the next call writes
-    assert holder.acquire_or_renew() is True
-    renewed_expiry = mongo_db["leases"].find_one({"_id": "outbox-relay"})["expires_at"]
-    assert renewed_expiry > first_expiry
-    time.sleep(1.0)  # the first expiry has passed, the renewed one has not
-    assert other.acquire_or_renew() is False
-
-
 def test_relay_loop_stops_cleanly(infra, mongo_db, topic_namespace):
     topic = f"{topic_namespace}things"
     ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)

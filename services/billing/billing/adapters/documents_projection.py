@@ -6,7 +6,8 @@ own event store holds it, at the aggregate's revision: a re-delivered, late or r
 the document at that revision or later and changes nothing, whatever the order. A document whose
 document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
 document lists `subject_key` (the key sealing it and its credit notes) and `contacts_ever` (every
-contact it was ever for): how erasure finds the keys holding a person's data.
+contact it was ever for): how erasure finds the keys holding a person's data; `retain_until`, once its person
+asked for erasure and the law keeps it read only (what the retention job asks for when the date has passed).
 
 The buyer's name, the one personal field of these lists, is kept SEALED under the document's key
 (`buyer_name`: {"sealed"...}) and opened when a page is read (`opened`: one key read per page), not
@@ -41,6 +42,8 @@ class AggregateStateProjection(Projection):
     """A read model whose document is a function of the aggregate's whole state (`fields_of`)."""
 
     aggregate_class: type[Aggregate]
+    # events after which a document whose key is shredded is gone from lists (deleted), not only unreadable
+    deleting_events: tuple[str, ...] = ()
 
     def __init__(self, collection, codec, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
         super().__init__(collection, codec)
@@ -85,8 +88,10 @@ class AggregateStateProjection(Projection):
             aggregate = None
         version = history[-1].aggregate_version
         if aggregate is None:  # its personal data was shredded: keep what is not personal, as it was
-            return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "erased": True},
-                                    PERSONAL_FIELDS, replace_same_version=rebuilding)
+            deleted = {"deleted": True} if any(e.event_type in self.deleting_events for e in history) else {}
+            return versioned_upsert(self.collection, envelope.aggregate_id, version,
+                                    {**stamp, "erased": True, **deleted}, PERSONAL_FIELDS,
+                                    replace_same_version=rebuilding)
         if aggregate.deleted:
             return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "deleted": True},
                                     (*PERSONAL_FIELDS, "total", "amount_due"), replace_same_version=rebuilding)
@@ -104,6 +109,7 @@ class AggregateStateProjection(Projection):
 class InvoicesProjection(AggregateStateProjection):
     aggregate_type = Invoice.aggregate_type
     aggregate_class = Invoice
+    deleting_events = ("InvoiceDraftDeleted",)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING),
@@ -111,6 +117,7 @@ class InvoicesProjection(AggregateStateProjection):
         self.collection.create_index([("account_id", ASCENDING), ("contact_id", ASCENDING), ("created_at", DESCENDING)],
                                      name="account_contact")
         self.collection.create_index([("stage", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
+        self.collection.create_index([("retain_until", ASCENDING)], name="retention")
 
     def fields_of(self, invoice: Invoice) -> dict:
         fields = invoice_fields(invoice)
@@ -134,6 +141,7 @@ class CreditNotesProjection(AggregateStateProjection):
             "abandoned": note.abandoned, "status": note.status,
             "issued_on": started.issued_on, "currency": started.currency, "total": money_text(note.totals.total),
             "buyer_name": self.sealed_buyer_name(note, started.buyer.get("name") or started.buyer.get("company")),
+            "retain_until": note.retain_until,
         }
 
     def personal_subject(self, note: CreditNote) -> str:
@@ -156,4 +164,5 @@ def invoice_fields(invoice: Invoice) -> dict:
         "settled": invoice.stage == "issued" and invoice.amount_due <= Decimal(0),
         "has_payments": bool(invoice.payments), "paid_on": invoice.paid_on,
         "buyer_name": invoice.buyer.get("name") or invoice.buyer.get("company"),
+        "retain_until": invoice.retain_until,  # restricted (kept for the law only) until then, see domain/retention.py
     }

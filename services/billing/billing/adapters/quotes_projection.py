@@ -19,6 +19,7 @@ from billing.domain.recurring_invoices import RecurringInvoice
 class QuotesProjection(AggregateStateProjection):
     aggregate_type = Quote.aggregate_type
     aggregate_class = Quote
+    deleting_events = ("QuoteDraftDeleted", "QuoteErased")
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING),
@@ -35,6 +36,7 @@ class QuotesProjection(AggregateStateProjection):
 class RecurringInvoicesProjection(AggregateStateProjection):
     aggregate_type = RecurringInvoice.aggregate_type
     aggregate_class = RecurringInvoice
+    deleting_events = ("RecurringInvoiceErased",)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],

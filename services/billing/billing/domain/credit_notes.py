@@ -91,9 +91,22 @@ class CreditNoteAbandoned(CreditNoteEvent):
     why: str  # the refusal, as the service worded it (amounts and ids, no personal data)
 
 
+@dataclass(frozen=True)
+class CreditNoteProcessingRestricted(CreditNoteEvent):
+    """Kept for the law after its person asked for erasure (domain/retention.py), read only until `retain_until`:
+    the date of its invoice's key, which seals both (InvoiceProcessingRestricted)."""
+
+    credit_note_id: str
+    account_id: str
+    invoice_id: str
+    retain_until: str
+    legal_basis: str
+    restricted_on: str
+
+
 class CreditNote(Aggregate):
     aggregate_type = "CreditNote"
-    event_classes = (CreditNoteIssueStarted, CreditNoteIssued, CreditNoteAbandoned)
+    event_classes = (CreditNoteIssueStarted, CreditNoteIssued, CreditNoteAbandoned, CreditNoteProcessingRestricted)
     not_found_error = CreditNoteNotFound
 
     def __init__(self, credit_note_id: str, account_id: str) -> None:
@@ -101,6 +114,7 @@ class CreditNote(Aggregate):
         self.started: CreditNoteIssueStarted | None = None
         self.number: str | None = None
         self.abandoned_because: str | None = None
+        self.retain_until: str | None = None  # restricted (kept for the law only) until then
 
     @classmethod
     def start(cls, invoice: Invoice, lines: object, reason: object, issued_on: date, seller: dict,
@@ -197,8 +211,16 @@ class CreditNote(Aggregate):
             self._record(CreditNoteIssued(self.id, self.account_id, started.contact_id, started.invoice_id, number,
                                           started.issued_on, started.currency, money_text(self.totals.total)))
 
+    def restrict_processing(self, retain_until: str, legal_basis: str, today: date) -> None:
+        """Kept read only until `retain_until` (again, or until an earlier day: nothing is recorded)."""
+        if self.retain_until is None or self.retain_until < retain_until:
+            self._record(CreditNoteProcessingRestricted(self.id, self.account_id, self.invoice_id, retain_until,
+                                                        legal_basis, today.isoformat()))
+
     def _apply(self, event: CreditNoteEvent) -> None:
-        if isinstance(event, CreditNoteIssueStarted):
+        if isinstance(event, CreditNoteProcessingRestricted):
+            self.retain_until = event.retain_until
+        elif isinstance(event, CreditNoteIssueStarted):
             self.started = event
         elif isinstance(event, CreditNoteIssued):
             self.number = event.number

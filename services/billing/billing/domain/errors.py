@@ -239,3 +239,17 @@ class RecurringInvoiceNotAllowed(Conflict):
 
     def __init__(self, recurring_invoice_id: str, why: str) -> None:
         super().__init__(f"recurring invoice {recurring_invoice_id}: {why}", recurring_invoice_id=recurring_invoice_id)
+
+
+class ProcessingRestricted(Conflict):
+    """The document is kept only for a legal obligation after its person asked for erasure (GDPR Art. 18): read
+    only, until its retention ends (domain/retention.py)."""
+
+    title = "Processing restricted"
+    slug = "processing-restricted"
+
+    def __init__(self, kind: str, document_id: str, retain_until: str) -> None:
+        super().__init__(f"{kind.replace('_', ' ')} {document_id} is kept only to meet a legal obligation (the person "
+                         f"it is for asked for erasure): processing is restricted until {retain_until}; it can be "
+                         "read, not changed, paid, credited or sent", **{f"{kind}_id": document_id},
+                         reason="processing_restricted", retain_until=retain_until)

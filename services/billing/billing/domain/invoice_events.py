@@ -169,5 +169,29 @@ class InvoiceVoided(InvoiceEvent):
     personal_fields = ("reason",)
 
 
+@dataclass(frozen=True)
+class InvoiceProcessingRestricted(InvoiceEvent):
+    """The person it is for asked for erasure and the law keeps it (domain/retention.py): from now on it is read
+    only, until `retain_until` (inclusive), when its document key is shredded. Recorded again with a later date
+    when a credit note issued later extends the retention of the key they share."""
+
+    invoice_id: str
+    account_id: str
+    retain_until: str
+    legal_basis: str
+    restricted_on: str
+
+
+@dataclass(frozen=True)
+class InvoiceRetentionEnded(InvoiceEvent):
+    """Its retention ended and its document key was shredded (before this event): its personal data, and its
+    credit notes', can no longer be read anywhere. Amounts, dates and number stay."""
+
+    invoice_id: str
+    account_id: str
+    ended_on: str
+
+
 INVOICE_EVENTS = (InvoiceDrafted, InvoiceDraftUpdated, InvoiceDraftDeleted, InvoiceIssueStarted, InvoiceIssued,
-                  InvoicePaymentRecorded, InvoicePaymentRemoved, InvoicePaid, InvoiceCredited, InvoiceVoided)
+                  InvoicePaymentRecorded, InvoicePaymentRemoved, InvoicePaid, InvoiceCredited, InvoiceVoided,
+                  InvoiceProcessingRestricted, InvoiceRetentionEnded)

@@ -48,6 +48,7 @@ class InvoiceSettlement:
         """
         if self.stage != "issued":
             raise InvoiceNotPayable(self.id, self.stage)
+        self.check_processable()
         payment = checked_payment(payment_id, amount, paid_on, method, reference, currency=self.currency, today=today,
                                   issued_on=self.issued_on_date)
         if payment.payment_id in self.payments:
@@ -102,6 +103,7 @@ class InvoiceSettlement:
         """
         if self.stage != "issued":
             raise InvoiceNotCreditable(self.id, self.stage)
+        self.check_processable()
         left, amounts, credited = self.left_to_credit(), amounts_by_tax(lines, self.currency), {}
         for row in totals.tax_breakdown:
             key = (row.category, row.rate)

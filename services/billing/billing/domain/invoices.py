@@ -18,11 +18,12 @@ from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
 from billing.domain.errors import (DraftIdTaken, InvalidInvoice, InvoiceNotEditable, InvoiceNotFound,
-                                   InvoiceNotVoidable, StaleInvoiceRevision)
+                                   InvoiceNotVoidable, ProcessingRestricted, StaleInvoiceRevision)
 from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, DraftContent, InvoiceCredited,
                                            InvoiceDrafted, InvoiceDraftDeleted, InvoiceDraftUpdated, InvoiceEvent,
                                            InvoiceIssued, InvoiceIssueStarted, InvoicePaid, InvoicePaymentRecorded,
-                                           InvoicePaymentRemoved, InvoiceVoided)
+                                           InvoicePaymentRemoved, InvoiceProcessingRestricted,
+                                           InvoiceRetentionEnded, InvoiceVoided)
 from billing.domain.invoice_settlement import MAX_REASON, InvoiceSettlement
 from billing.domain.money import money_text
 from billing.domain.payment_terms import PaymentTerm, due_date
@@ -56,6 +57,7 @@ class Invoice(InvoiceSettlement, Aggregate):
         # credit note id -> (category, rate) -> (line amounts, taxable base) it credited
         self.credited_bases: dict[str, dict[tuple[str, Decimal], tuple[Decimal, Decimal]]] = {}
         self.paid_on: str | None = None
+        self.restriction: InvoiceProcessingRestricted | None = None  # kept for the law only (retention.py)
 
     # --- the draft ---------------------------------------------------------------------------------------
 
@@ -176,6 +178,26 @@ class Invoice(InvoiceSettlement, Aggregate):
         reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
         self._record(InvoiceVoided(self.id, self.account_id, self.contact_id, reason))
 
+    # --- erasure of its person: kept for the law, read only (domain/retention.py) ----------------------------
+
+    def restrict_processing(self, retain_until: str, legal_basis: str, today: date) -> None:
+        """Keep it read only until `retain_until` (an issuing, issued or void invoice: a draft is deleted instead).
+        Restricted already until that day or later: nothing is recorded."""
+        if self.stage == "draft":
+            raise InvoiceNotEditable(self.id, self.stage)
+        if self.restriction is None or self.restriction.retain_until < retain_until:
+            self._record(InvoiceProcessingRestricted(self.id, self.account_id, retain_until, legal_basis,
+                                                     today.isoformat()))
+
+    @property
+    def retain_until(self) -> str | None:
+        return None if self.restriction is None else self.restriction.retain_until
+
+    def check_processable(self) -> None:
+        """ProcessingRestricted (409) once restricted: every write but finishing an issue begun is refused."""
+        if self.restriction is not None:
+            raise ProcessingRestricted("invoice", self.id, self.restriction.retain_until)
+
     def status(self, today: date) -> str:
         """draft, issuing, issued, partially_paid, paid, credited (nothing due, nothing paid: credit notes cover the
         total), overdue or void; `today` in the account's time zone."""
@@ -197,6 +219,7 @@ class Invoice(InvoiceSettlement, Aggregate):
     def _check_revision(self, revision: int | None) -> None:
         if self.deleted:
             raise InvoiceNotFound(self.id)
+        self.check_processable()
         if revision is not None and revision != self.revision:
             raise StaleInvoiceRevision(self.id, revision, self.revision)
 
@@ -239,3 +262,7 @@ class Invoice(InvoiceSettlement, Aggregate):
             self.paid_on = event.paid_on
         elif isinstance(event, InvoiceVoided):
             self.stage = "void"
+        elif isinstance(event, InvoiceProcessingRestricted):
+            self.restriction = event
+        elif isinstance(event, InvoiceRetentionEnded):  # never replayed in fact: the events before it are unreadable
+            self.deleted = True

@@ -129,5 +129,14 @@ class QuoteConverted(QuoteEvent):
     converted_on: str
 
 
+@dataclass(frozen=True)
+class QuoteErased(QuoteEvent):
+    """The person it is for asked for erasure: the quote is deleted, whatever its stage, and its document key
+    shredded right after this event (a quote is no accounting document: nothing keeps it)."""
+
+    quote_id: str
+    account_id: str
+
+
 QUOTE_EVENTS = (QuoteDrafted, QuoteDraftUpdated, QuoteDraftDeleted, QuoteSendStarted, QuoteSent, QuoteAccepted,
-                QuoteDeclined, QuoteConverted)
+                QuoteDeclined, QuoteConverted, QuoteErased)

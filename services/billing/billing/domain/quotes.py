@@ -23,8 +23,8 @@ from billing.domain import document_lines
 from billing.domain.errors import QuoteExpired, QuoteIdTaken, QuoteNotAllowed, QuoteNotFound, StaleQuoteRevision
 from billing.domain.money import money_text, parse_currency
 from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccepted, QuoteContent, QuoteConverted,
-                                         QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteEvent,
-                                         QuoteSendStarted, QuoteSent)
+                                         QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteErased,
+                                         QuoteEvent, QuoteSendStarted, QuoteSent)
 from billing.domain.totals import Totals, compute_totals
 
 QUOTE_SERIES = "quotes"
@@ -87,6 +87,11 @@ class Quote(Aggregate):
     def delete_draft(self, revision: int | None) -> None:
         self._check(revision, "deleted", "draft")
         self._record(QuoteDraftDeleted(self.id, self.account_id))
+
+    def erase(self) -> None:
+        """Delete it, whatever its stage, for the erasure of its person (its key is shredded next); once."""
+        if not self.deleted:
+            self._record(QuoteErased(self.id, self.account_id))
 
     @property
     def subject_key(self) -> str:
@@ -212,7 +217,7 @@ class Quote(Aggregate):
             self.draft = event.draft(DRAFT_FIELDS)
             if isinstance(event, QuoteDrafted):
                 self.created_with = dict(self.draft)
-        elif isinstance(event, QuoteDraftDeleted):
+        elif isinstance(event, (QuoteDraftDeleted, QuoteErased)):
             self.deleted = True
         elif isinstance(event, QuoteSendStarted):
             self.stage = "sending"

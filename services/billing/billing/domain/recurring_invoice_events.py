@@ -101,5 +101,15 @@ class RecurringInvoiceGenerated(RecurringInvoiceEvent):
     period_end: str | None = None  # None past the year 9999
 
 
+@dataclass(frozen=True)
+class RecurringInvoiceErased(RecurringInvoiceEvent):
+    """The person it is for asked for erasure: it is deleted (nothing more is generated) and its key shredded
+    right after this event. The invoices it generated are documents of their own."""
+
+    recurring_invoice_id: str
+    account_id: str
+
+
 RECURRING_INVOICE_EVENTS = (RecurringInvoiceScheduled, RecurringInvoiceEdited, RecurringInvoicePaused,
-                            RecurringInvoiceResumed, RecurringInvoiceCancelled, RecurringInvoiceGenerated)
+                            RecurringInvoiceResumed, RecurringInvoiceCancelled, RecurringInvoiceGenerated,
+                            RecurringInvoiceErased)

@@ -28,9 +28,10 @@ from billing.domain.errors import (RecurringInvoiceIdTaken, RecurringInvoiceNotA
 from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import (RECURRING_INVOICE_EVENTS, RECURRING_SUBJECT,
                                                      RecurringInvoiceCancelled, RecurringInvoiceEdited,
-                                                     RecurringInvoiceEvent, RecurringInvoiceGenerated,
-                                                     RecurringInvoicePaused, RecurringInvoiceResumed,
-                                                     RecurringInvoiceScheduled, sealable_template, whole_template)
+                                                     RecurringInvoiceErased, RecurringInvoiceEvent,
+                                                     RecurringInvoiceGenerated, RecurringInvoicePaused,
+                                                     RecurringInvoiceResumed, RecurringInvoiceScheduled,
+                                                     sealable_template, whole_template)
 
 MODES = ("issue", "draft")
 TEMPLATE_FIELDS = ("currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms", "discount")
@@ -120,6 +121,11 @@ class RecurringInvoice(Aggregate):
         if self.state != "cancelled":
             self._check(revision, "cancelled")
             self._record(RecurringInvoiceCancelled(self.id, self.account_id, today.isoformat()))
+
+    def erase(self) -> None:
+        """Delete it for the erasure of its person (its key is shredded next); once."""
+        if not self.deleted:
+            self._record(RecurringInvoiceErased(self.id, self.account_id))
 
     @property
     def subject_key(self) -> str:
@@ -228,6 +234,8 @@ class RecurringInvoice(Aggregate):
             self.state, self.next_k = "active", event.next_k
         elif isinstance(event, RecurringInvoiceCancelled):
             self.state = "cancelled"
+        elif isinstance(event, RecurringInvoiceErased):
+            self.deleted = True
         elif isinstance(event, RecurringInvoiceGenerated):
             self.generated[event.k] = event.invoice_id
             self.next_k = event.k + 1

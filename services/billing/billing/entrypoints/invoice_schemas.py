@@ -116,6 +116,10 @@ class InvoiceSchema(Schema):
     payments = fields.List(fields.Dict())
     buyer = fields.Dict()
     seller = fields.Dict()
+    processing_restricted_until = fields.String(allow_none=True, metadata={
+        "description": "set once the person it is for asked for erasure: kept read only for the law (10 years) "
+                       "until this day (inclusive), then its personal data is erased; writes answer 409 "
+                       "processing-restricted"})
 
 
 class InvoiceSummarySchema(Schema):
@@ -149,6 +153,10 @@ class CreditNoteSchema(Schema):
     currency = fields.String()
     total = fields.String()
     issued_on = fields.String()
+    processing_restricted_until = fields.String(allow_none=True, metadata={
+        "description": "set once the person it is for asked for erasure: kept read only for the law (10 years) "
+                       "until this day (inclusive), then its personal data is erased; writes answer 409 "
+                       "processing-restricted"})
 
 
 class CreditNotePageSchema(Schema):

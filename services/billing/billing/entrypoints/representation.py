@@ -28,6 +28,7 @@ def invoice_from_aggregate(invoice, today: str) -> dict:
                       "reference": p.reference} for p in invoice.payments.values()],
         "credits": [{"credit_note_id": note_id, "amount": amount_text(amount, invoice.currency)} for note_id, amount in invoice.credits.items()],
         "buyer": invoice.buyer, "seller": invoice.seller,
+        "processing_restricted_until": invoice.retain_until,
     }
 
 
@@ -44,7 +45,8 @@ def credit_note_from_aggregate(note) -> dict:
             "invoice_id": started.invoice_id,
             "invoice_number": started.invoice_number, "contact_id": started.contact_id, "currency": started.currency,
             "lines": note.lines, "totals": note.totals.to_dict(), "total": amount_text(note.totals.total, started.currency),
-            "issued_on": started.issued_on, "reason": started.reason, "buyer": started.buyer, "seller": started.seller}
+            "issued_on": started.issued_on, "reason": started.reason, "buyer": started.buyer, "seller": started.seller,
+            "processing_restricted_until": note.retain_until}
 
 
 def credit_note_from_view(doc: dict) -> dict:

@@ -1,5 +1,6 @@
-"""The billing worker: outbox relay, billing's read models, customers from contacts.events, the sweep of interrupted
-issues and the recurring-invoice scheduler (each only in the worker holding its lease); until SIGTERM."""
+"""The billing worker: outbox relay, billing's read models, customers from contacts.events, privacy's requests
+(issue 13), the sweep of interrupted issues, the recurring-invoice scheduler and the retention job (each of these
+three only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -12,7 +13,7 @@ from crm_platform.worker_runtime import run_loops
 
 from billing import config
 from billing.bootstrap import Container
-from billing.service_layer import issue_sweep, recurring_scheduler
+from billing.service_layer import issue_sweep, recurring_scheduler, retention
 
 
 def main() -> int:
@@ -20,15 +21,21 @@ def main() -> int:
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
-    own, contacts = container.events_topic, container.contacts_topic  # contacts': ensured too, whoever starts first
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [own, dead_letter_topic(own), contacts, dead_letter_topic(contacts)],
-                  settings["KAFKA_TOPIC_PARTITIONS"])
+    # contacts' and privacy's topics: ensured too, whoever starts first
+    read = [container.events_topic, container.contacts_topic, container.privacy_topic]
+    topics = [name for topic in read for name in (topic, dead_letter_topic(topic))]
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], topics, settings["KAFKA_TOPIC_PARTITIONS"])
     customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
+    privacy = EventConsumer("billing.privacy", container.privacy_consumer, container.producer,
+                            container.privacy_handler().handle)
+    retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
+         "privacy": privacy.run,
+         "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
          "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
                                                container.sweep_lease(), container.retry_backoff),
          "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,

@@ -29,14 +29,16 @@ from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote, credit_n
 from billing.domain.customers import Customer
 from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, IdAlreadyUsed,
                                    InvalidInvoice,
-                                   InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound, UnknownCustomer)
+                                   InvoiceNotCreditable, InvoiceNotEditable, InvoiceNotFound, ProcessingRestricted,
+                                   UnknownCustomer)
 from billing.domain.invoices import INVOICE_SERIES, Invoice
 from billing.domain.numbering import NumberPattern
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
-# what an invoice answers a credit it will not take (it was paid, voided or credited since the note started)
-CREDIT_REFUSED = (InvoiceNotCreditable, CreditExceedsAmountDue)
+# what an invoice answers a credit it will not take (it was paid, voided or credited since the note started, or its
+# person's erasure restricted it)
+CREDIT_REFUSED = (InvoiceNotCreditable, CreditExceedsAmountDue, ProcessingRestricted)
 ATTEMPTS = 3  # a write that lost a race to a retry of the same command is tried again on what that one wrote
 
 

@@ -5,8 +5,12 @@ from datetime import date
 import pytest
 
 from crm_platform.contracts.billing import BILLING_EVENTS
+from crm_platform.contracts.privacy import (PRIVACY_REPLY_CLASSES, PRIVACY_REQUEST_AGGREGATE_TYPE,
+                                            SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested)
+from crm_platform.event_codec import EventCodec
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
@@ -16,10 +20,13 @@ from billing.domain import recurring_commands as r
 from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
 from billing.domain.settings import ChangeBillingSettings
-from billing.service_layer import dispatch
+from billing.service_layer import dispatch, retention
+from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
 
 from .fakes import FakeCustomers, InMemoryReservationLedger, clock_at
+from .privacy_fakes import KeptParts, ScannedPersonDocuments
+from .test_recurring_scheduler import FakeLease
 
 BUYER = {"name": "Louise Martin", "company": "Atelier Martin", "vat_number": "FR40303265045",
          "address": {"city": "Lyon", "country": "FR"}, "emails": ["louise@atelier-martin.fr"]}
@@ -71,7 +78,29 @@ def published():
     bus.handle(r.PauseRecurringInvoice("acct-1", recurring.id))
     bus.handle(r.ResumeRecurringInvoice("acct-1", recurring.id))
     bus.handle(r.CancelRecurringInvoice("acct-1", recurring.id))
+    answer_privacy_requests(store, cipher, series, customers)
     return store.all_events
+
+
+def answer_privacy_requests(store, cipher, series, customers) -> None:
+    """Louise's export, then her erasure (documents deleted, issued ones restricted), then the end of their
+    retention: what billing records and publishes for privacy (issue 13)."""
+    def unit_of_work():
+        return UnitOfWork(store, cipher, series, customers)
+
+    participant = BillingPrivacyParticipant(unit_of_work, ScannedPersonDocuments(store, customers), cipher,
+                                            clock_at("2026-01-03T10:00"))
+    handler = PrivacyRequestHandler("billing", participant, store, KeptParts())
+    requests = EventCodec(SUBJECT_REQUEST_CLASSES)
+    for number, request_class in enumerate((SubjectExportRequested, ErasureRequested), start=1):
+        request = request_class(f"request:{number}", "acct-1", ["contact:1"], ["billing"], "2026-01-03T10:00:00Z")
+        handler.handle(requests.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, "acct-1"))
+
+    def expired(day):
+        return [("acct-1", invoice_id) for invoice_id in store.heads_of_type("acct-1", "Invoice")]
+
+    assert retention.end_expired_retentions(expired, FakeLease(), unit_of_work, store, unit_of_work().codec, cipher,
+                                            clock_at("2037-01-02T10:00")) > 0
 
 
 def test_every_event_billing_records_is_in_its_contract_and_conforms(published):
@@ -93,4 +122,5 @@ def test_personal_data_travels_sealed_under_its_documents_key(published):
 
 
 def test_the_codec_knows_exactly_the_contracts_event_types():
-    assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == BILLING_EVENTS.event_names
+    replies = {cls.event_type() for cls in PRIVACY_REPLY_CLASSES}  # recorded by the kernel's privacy handler
+    assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == BILLING_EVENTS.event_names - replies

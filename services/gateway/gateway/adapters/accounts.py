@@ -13,7 +13,7 @@ from pymongo.database import Database
 from crm_platform.errors import NotFound
 
 from gateway.domain.accounts import Account
-from gateway.domain.api_keys import IssuedKey, issue_key, parse_key, secret_matches
+from gateway.domain.api_keys import DEFAULT_SCOPES, OWNER_SCOPES, IssuedKey, issue_key, parse_key, secret_matches
 from gateway.service_layer.unit_of_work import UnitOfWork
 
 
@@ -21,6 +21,7 @@ from gateway.service_layer.unit_of_work import UnitOfWork
 class Caller:
     account_id: str
     key_id: str
+    scopes: frozenset = frozenset(DEFAULT_SCOPES)
 
 
 class AccountDirectory:
@@ -36,15 +37,16 @@ class AccountDirectory:
             uow.accounts.add(account)
             uow.commit()
         self._accounts.insert_one({"_id": account.id, "name": name, "created_at": datetime.now(timezone.utc)})
-        return account.id, self.issue_key(account.id)
+        return account.id, self.issue_key(account.id, OWNER_SCOPES)
 
-    def issue_key(self, account_id: str) -> IssuedKey:
-        """A new API key of an existing account (NotFound for an account that does not exist)."""
+    def issue_key(self, account_id: str, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> IssuedKey:
+        """A new API key of an existing account with these scopes (NotFound for an account that does not
+        exist)."""
         if self._accounts.find_one({"_id": account_id}, {"_id": 1}) is None:
             raise NotFound(f"no account {account_id}")
         key = issue_key()
         self._keys.insert_one(
-            {"_id": key.key_id, "account_id": account_id, "secret_hash": key.secret_hash,
+            {"_id": key.key_id, "account_id": account_id, "secret_hash": key.secret_hash, "scopes": list(scopes),
              "created_at": datetime.now(timezone.utc), "revoked": False}
         )
         return key
@@ -56,9 +58,10 @@ class AccountDirectory:
         return revoked.modified_count == 1
 
     def list_keys(self, account_id: str) -> list[dict]:
-        """The account's keys, oldest first: id, creation, revocation (never a secret or its hash)."""
+        """The account's keys, oldest first: id, scopes, creation, revocation (never a secret or its hash)."""
         records = self._keys.find({"account_id": account_id}, {"secret_hash": 0})
-        return [{"key_id": r["_id"], "created_at": r["created_at"].isoformat(), "revoked": bool(r.get("revoked"))}
+        return [{"key_id": r["_id"], "scopes": r.get("scopes", list(DEFAULT_SCOPES)),
+                 "created_at": r["created_at"].isoformat(), "revoked": bool(r.get("revoked"))}
                 for r in sorted(records, key=lambda r: r["created_at"])]
 
     def authenticate(self, presented: str) -> Caller | None:
@@ -70,4 +73,4 @@ class AccountDirectory:
         record = self._keys.find_one({"_id": key_id})
         if record is None or record.get("revoked") or not secret_matches(secret, record["secret_hash"]):
             return None
-        return Caller(record["account_id"], key_id)
+        return Caller(record["account_id"], key_id, frozenset(record.get("scopes", DEFAULT_SCOPES)))

@@ -3,7 +3,9 @@
 The record's `_id` is the HMAC of account and key, so the primary key decides which of two
 simultaneous first requests runs. Every later change is a compare-and-set on the owner (the
 attempt running the request) and the state, so a request that lost its record to a takeover
-cannot overwrite the one that took it. No TTL index (FerretDB has none): reads treat an
+cannot overwrite the one that took it. A takeover first inserts a claim `takeover:<id>:<owner>:<state>` (in `<collection>_takeovers`):
+the primary key again decides which of simultaneous takeovers goes on (a compare-and-set alone
+is not atomic on FerretDB 1.24). No TTL index (FerretDB has none): reads treat an
 expired record as absent, and the gateway worker deletes expired ones hourly.
 """
 from __future__ import annotations
@@ -43,15 +45,18 @@ class IdempotencyRecords(abc.ABC):
 
     @abc.abstractmethod
     def delete_expired(self, now: datetime) -> int:
-        """Delete every record expired at `now` in one statement (service_layer/expiry_sweep.py); how many."""
+        """Delete every record expired at `now` in one statement per collection (service_layer/expiry_sweep.py);
+        how many records."""
 
 
 class MongoIdempotencyRecords(IdempotencyRecords):
     def __init__(self, collection: Collection) -> None:
         self._records = collection
+        self._takeovers = collection.database[f"{collection.name}_takeovers"]  # claims, swept with the records
 
     def ensure_indexes(self) -> None:
         self._records.create_index([("expires_at", ASCENDING)], name="expires_at")  # the sweep; not a TTL index
+        self._takeovers.create_index([("expires_at", ASCENDING)], name="expires_at")
 
     def add(self, record: Record) -> bool:
         try:
@@ -65,6 +70,12 @@ class MongoIdempotencyRecords(IdempotencyRecords):
         return None if document is None else _record(document)
 
     def replace(self, stored: Record, fresh: Record) -> bool:
+        # Claim the takeover of this very version of the record first, by inserting a unique _id: of retries
+        # taking it over at once, one wins, where the compare-and-set alone lets several on FerretDB 1.24.
+        try:
+            self._takeovers.insert_one({"_id": _takeover_id(stored), "expires_at": fresh.expires_at})
+        except DuplicateKeyError:
+            return False
         return self._records.replace_one(_as_read(stored), _document(fresh)).matched_count == 1
 
     def complete(self, record: Record, response: KeptResponse) -> bool:
@@ -76,12 +87,18 @@ class MongoIdempotencyRecords(IdempotencyRecords):
         self._records.delete_one(_as_read(record))
 
     def delete_expired(self, now: datetime) -> int:
+        self._takeovers.delete_many({"expires_at": {"$lte": now}})
         return self._records.delete_many({"expires_at": {"$lte": now}}).deleted_count
 
 
 def _as_read(record: Record) -> dict:
     """The filter matching the record only as long as nobody changed it."""
     return {"_id": record.id, "owner": record.owner, "state": record.state.value}
+
+
+def _takeover_id(stored: Record) -> str:
+    """One per version of a record (each change changes its owner or its state); swept when it expires."""
+    return f"takeover:{stored.id}:{stored.owner}:{stored.state.value}"
 
 
 def _document(record: Record) -> dict:

@@ -14,6 +14,31 @@ from dataclasses import dataclass
 
 KEY_PATTERN = re.compile(r"^crm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
+# What a key may do. `read`: GET/HEAD/OPTIONS; `write`: every other method; `privacy`: the privacy endpoints
+# (a person's export and erasure, for compliance staff), whatever the method.
+READ, WRITE, PRIVACY = "read", "write", "privacy"
+SCOPES = (READ, WRITE, PRIVACY)
+DEFAULT_SCOPES = (READ, WRITE)  # a key issued without scopes named, and keys stored before scopes existed
+OWNER_SCOPES = SCOPES  # an account's first key (create-account): its owner's
+PRIVACY_RESOURCES = frozenset({"privacy"})  # first path segments under /v1/
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def required_scope(method: str, resource: str) -> str:
+    """The scope a request needs, from its method and its first path segment under /v1/."""
+    if resource in PRIVACY_RESOURCES:
+        return PRIVACY
+    return READ if method.upper() in READING_METHODS else WRITE
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """`read,write` -> ("read", "write"); ValueError naming what is not a scope."""
+    scopes = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"scopes are a comma-separated list of {', '.join(SCOPES)}; not {', '.join(unknown) or '(none)'}")
+    return scopes
+
 
 @dataclass(frozen=True)
 class IssuedKey:

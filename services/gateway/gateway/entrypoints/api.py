@@ -10,13 +10,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_platform import request_context
-from crm_platform.errors import DependencyUnavailable, NotFound, PayloadTooLarge
+from crm_platform.errors import DependencyUnavailable, Forbidden, NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app, current_container
 
 from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
+from gateway.domain.api_keys import required_scope
 from gateway.entrypoints import idempotency, rate_limiting
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
@@ -58,6 +59,9 @@ def proxy(resource: str, rest: str) -> Response:
     candidates = _services_for(container, resource)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
+    needed = required_scope(request.method, resource)
+    if needed not in caller.scopes:
+        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
     key = idempotency.key_of_request()
     body = _request_body(container.settings["MAX_REQUEST_BYTES"])
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")

@@ -11,6 +11,7 @@ from crm_platform.settings import load_or_exit
 
 from gateway import config
 from gateway.bootstrap import Container
+from gateway.domain.api_keys import DEFAULT_SCOPES, SCOPES, parse_scopes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,11 +22,19 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--json", action="store_true", help="print {account_id, api_key} as JSON")
     issue = sub.add_parser("issue-key", help="print a new API key for an existing account")
     issue.add_argument("--account-id", required=True)
+    issue.add_argument("--scopes", default=",".join(DEFAULT_SCOPES),
+                       help=f"comma-separated, of {', '.join(SCOPES)} (default: %(default)s); `privacy` lets the key "
+                            "export and erase a person's data")
     revoke = sub.add_parser("revoke-key", help="stop an API key from authenticating (at once)")
     revoke.add_argument("--key-id", required=True, help="the 12 characters after crm_ in the key")
-    listing = sub.add_parser("list-keys", help="list an account's keys: id, creation, revoked (no secrets)")
+    listing = sub.add_parser("list-keys", help="list an account's keys: id, scopes, creation, revoked (no secrets)")
     listing.add_argument("--account-id", required=True)
     args = parser.parse_args(argv)
+    if args.command == "issue-key":
+        try:
+            args.scopes = parse_scopes(args.scopes)
+        except ValueError as exc:
+            parser.error(str(exc))
 
     settings = load_or_exit(config.load, "gateway-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", "WARNING")
@@ -39,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"account {account_id} ({args.name})\nAPI key (shown once, store it now): {key.plaintext}")
     elif args.command == "issue-key":
         try:
-            print(container.accounts.issue_key(args.account_id).plaintext)
+            print(container.accounts.issue_key(args.account_id, args.scopes).plaintext)
         except NotFound as exc:
             print(f"gateway: {exc.detail}", file=sys.stderr)
             return 2

@@ -84,3 +84,25 @@ class IdempotencyRecordsContract:
             thread.join()
         assert sorted(won) == [False] * 7 + [True]
         assert records.get("r-1").owner in {r.owner for r in attempts}
+
+    def test_of_simultaneous_takeovers_of_one_stale_record_exactly_one_replaces_it(self, records):
+        """A compare-and-set is not atomic on FerretDB 1.24: several retries could each take over the same stale
+        record and all run the request."""
+        for round_ in range(5):
+            stale = record(f"r-stale-{round_}")
+            records.add(stale)
+            takers = [record(f"r-stale-{round_}", now=NOW + timedelta(minutes=1)) for _ in range(8)]
+            start, won = threading.Barrier(len(takers)), []
+
+            def take_over(taker):
+                start.wait()
+                if records.replace(stale, taker):
+                    won.append(taker.owner)
+
+            threads = [threading.Thread(target=take_over, args=(taker,)) for taker in takers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert len(won) == 1, f"round {round_}: {len(won)} attempts took the record over"
+            assert records.get(f"r-stale-{round_}").owner == won[0]

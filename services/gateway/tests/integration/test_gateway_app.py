@@ -198,3 +198,30 @@ def test_a_405_of_a_service_keeps_its_allow_header_through_the_gateway(infra, un
         options = client.options("/v1/contact-settings", headers=auth)  # the service's answer, not the gateway's
     assert answer.status_code == 405 and answer.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert options.status_code == 200 and options.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+class PathEchoOfAnyMethod(PathEcho):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
+
+def test_a_key_does_only_what_its_scopes_allow_and_a_key_stored_before_scopes_reads_and_writes(
+        infra, unique_suffix, mongo_client, cleanup):
+    with serving(PathEchoOfAnyMethod) as url:
+        client, _, container = gateway(infra, unique_suffix, mongo_client, url)
+        [account] = container.db["accounts"].find()
+        reader = container.accounts.issue_key(account["_id"], ("read",))
+        headers = {"Authorization": f"Bearer {reader.plaintext}"}
+        assert client.get("/v1/contacts", headers=headers).status_code == 200
+        refused = client.post("/v1/contacts", headers=headers, json={"first_name": "Louise"})
+        assert refused.status_code == 403 and refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.get_json()["required_scope"] == "write"
+        older = container.accounts.issue_key(account["_id"])
+        container.db["api_keys"].update_one({"_id": older.key_id}, {"$unset": {"scopes": ""}})
+        headers = {"Authorization": f"Bearer {older.plaintext}"}
+        assert client.post("/v1/contacts", headers=headers, json={}).status_code == 200
+        listed = {k["key_id"]: k["scopes"] for k in container.accounts.list_keys(account["_id"])}
+        assert listed[reader.key_id] == ["read"] and listed[older.key_id] == ["read", "write"]
+        assert sorted(next(iter(v for k, v in listed.items() if k not in (reader.key_id, older.key_id)))) == \
+            ["privacy", "read", "write"]  # the account's first key: its owner's

@@ -21,3 +21,22 @@ def test_malformed_keys_do_not_parse():
 
 def test_only_the_hash_is_stored():
     assert digest("secret") == digest("secret") != "secret"
+
+
+def test_a_request_needs_read_to_read_write_to_change_and_privacy_for_the_privacy_endpoints():
+    from gateway.domain.api_keys import required_scope
+
+    assert [required_scope(m, "contacts") for m in ("GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE")] == \
+        ["read"] * 3 + ["write"] * 4
+    assert required_scope("GET", "privacy") == required_scope("POST", "privacy") == "privacy"
+
+
+def test_scopes_are_read_from_a_comma_separated_list_and_unknown_ones_refused():
+    import pytest
+
+    from gateway.domain.api_keys import parse_scopes
+
+    assert parse_scopes(" read, privacy ,read") == ("read", "privacy")
+    for bad in ("", "read,admin", ","):
+        with pytest.raises(ValueError):
+            parse_scopes(bad)

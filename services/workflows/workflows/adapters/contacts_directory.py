@@ -1,6 +1,8 @@
-"""ContactsDirectory in MongoDB (`contacts`): one document per contact workflows heard of, gone or not."""
+"""ContactsDirectory in MongoDB (`contacts`): one document per contact workflows heard of, gone or not, with
+the contact it was merged into (`merged_into`) when it was."""
 from __future__ import annotations
 
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -10,6 +12,9 @@ from workflows.service_layer.ports import ContactsDirectory
 class MongoContactsDirectory(ContactsDirectory):
     def __init__(self, contacts: Collection) -> None:
         self._contacts = contacts
+
+    def ensure_indexes(self) -> None:
+        self._contacts.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
 
     def unknown(self, account_id: str, contact_ids: list[str]) -> set[str]:
         found = self._contacts.find({"_id": {"$in": list(set(contact_ids))}, "account_id": account_id, "gone": False},
@@ -21,6 +26,23 @@ class MongoContactsDirectory(ContactsDirectory):
 
     def record_gone(self, account_id: str, contact_id: str) -> None:
         self._upsert(account_id, contact_id, {"$set": {"gone": True}})
+
+    def record_merged(self, account_id: str, source_id: str, survivor_id: str) -> None:
+        self._upsert(account_id, source_id, {"$set": {"gone": True, "merged_into": survivor_id}})
+
+    def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
+        family: list[str] = []
+        waiting, vouched = list(dict.fromkeys(contact_ids)), set()  # vouched: a contact of the account merged into it
+        while waiting:
+            known = {doc["_id"]: doc.get("merged_into") for doc in self._contacts.find(
+                {"_id": {"$in": waiting}, "account_id": account_id}, {"merged_into": 1})}
+            merged_in = [doc["_id"] for doc in self._contacts.find(
+                {"account_id": account_id, "merged_into": {"$in": waiting}}, {"_id": 1})]
+            family += [contact_id for contact_id in waiting if contact_id in known or contact_id in vouched]
+            vouched |= {into for into in known.values() if into}
+            waiting = [contact_id for contact_id in dict.fromkeys([*filter(None, known.values()), *merged_in])
+                       if contact_id not in family]
+        return family
 
     def _upsert(self, account_id: str, contact_id: str, update: dict) -> None:
         # the account in the filter: news of the same id from another account changes nothing here

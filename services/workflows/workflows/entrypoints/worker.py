@@ -1,5 +1,5 @@
 """The workflows worker: outbox relay, read models, removed stages' last cards, new accounts' default board,
-contacts' lives; until SIGTERM."""
+contacts' lives, privacy requests; until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -23,7 +23,7 @@ def main() -> int:
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
-    topics = [container.events_topic, container.accounts_topic, container.contacts_topic]
+    topics = [container.events_topic, container.accounts_topic, container.contacts_topic, container.privacy_topic]
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [*topics, *map(dead_letter_topic, topics)],
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projection = EventConsumer("workflows.projection", container.projection_consumer, container.producer,
@@ -34,9 +34,12 @@ def main() -> int:
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
     contacts = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
                              EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus))
+    privacy = EventConsumer("workflows.privacy", container.privacy_consumer, container.producer,
+                            container.privacy_handler().handle)
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
-         "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run},
+         "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run,
+         "privacy": privacy.run},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],

@@ -17,7 +17,7 @@ def relink_merged_contacts(event: ContactsMergedFact, uow: UnitOfWork, cards: Ca
     """Cards of the merged contacts now link the surviving one (idempotent: relinked cards link it already)."""
     contacts.record_existing(event.account_id, event.contact_id)
     for source_id in event.source_ids:
-        contacts.record_gone(event.account_id, source_id)
+        contacts.record_merged(event.account_id, source_id, event.contact_id)
         _relink(event.account_id, source_id, event.contact_id, uow, cards)
 
 
@@ -25,23 +25,30 @@ def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: Card
                          contacts: ContactsDirectory) -> None:
     """A merged-away contact's cards go to the survivor; otherwise cards that linked only it are archived and
     others lose the link (the first other contact becomes the main one)."""
-    contacts.record_gone(event.account_id, event.contact_id)
-    _relink(event.account_id, event.contact_id, getattr(event, "merged_into", None), uow, cards)
+    merged_into = getattr(event, "merged_into", None)
+    if merged_into is not None:
+        contacts.record_merged(event.account_id, event.contact_id, merged_into)
+    else:
+        contacts.record_gone(event.account_id, event.contact_id)
+    _relink(event.account_id, event.contact_id, merged_into, uow, cards)
 
 
 def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex,
-                             contacts: ContactsDirectory) -> None:
+                             contacts: ContactsDirectory) -> int:
     """As a deletion, but the cards whose main contact it was first blank their personal fields, and then the
     contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
     no event of its cards can be opened again, and nothing it said is sealed under another contact's key.
-    Idempotent: a card whose every event was sealed under the shredded key is no longer found."""
+    Idempotent: a card whose every event was sealed under the shredded key is no longer found. The number of
+    cards it changed (a privacy erasure counts them)."""
     contacts.record_gone(event.account_id, event.contact_id)
-    _relink(event.account_id, event.contact_id, None, uow, cards, erased=True)
+    changed = _relink(event.account_id, event.contact_id, None, uow, cards, erased=True)
     uow.cipher.shred(CARD_SUBJECT.format(contact_id=event.contact_id))
+    return changed
 
 
 def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfWork, cards: CardsIndex,
-            erased: bool = False) -> None:
+            erased: bool = False) -> int:
+    changed = 0
     for card_id in cards.of_contact(account_id, gone_id):
         with uow:
             card = uow.cards.find(account_id, card_id)
@@ -57,4 +64,6 @@ def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfW
                 card.relink_contacts(linked[0], linked[1:])
             elif card.status != ARCHIVED:
                 card.archive()
+            changed += bool(card.pending)
             uow.commit()
+    return changed

@@ -51,3 +51,12 @@ class ContactsDirectory(abc.ABC):
     @abc.abstractmethod
     def record_gone(self, account_id: str, contact_id: str) -> None:
         """The contact was deleted, merged away or erased: for good."""
+
+    @abc.abstractmethod
+    def record_merged(self, account_id: str, source_id: str, survivor_id: str) -> None:
+        """The contact was merged into `survivor_id`: gone for good, and one person with it."""
+
+    @abc.abstractmethod
+    def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
+        """Those of `contact_ids` heard of in the account, with every contact merged with them (into, or from),
+        recursively: the requested ones first."""

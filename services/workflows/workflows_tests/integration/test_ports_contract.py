@@ -118,3 +118,22 @@ def test_one_account_s_news_of_a_contact_id_never_changes_another_account_s_cont
     contacts.record_existing("acct-2", "contact:1")
     assert contacts.unknown("acct-1", ["contact:1"]) == set()
     assert contacts.unknown("acct-2", ["contact:1"]) == {"contact:1"}
+
+
+def test_a_merge_family_is_every_contact_merged_with_the_requested_ones_in_their_account_only(world):
+    contacts = world.contacts
+    for contact_id in ("contact:1", "contact:2", "contact:3", "contact:4", "contact:9"):
+        contacts.record_existing("acct-1", contact_id)
+    contacts.record_merged("acct-1", "contact:2", "contact:1")  # 2 and 3 into 1, then 1 into 4
+    contacts.record_merged("acct-1", "contact:3", "contact:1")
+    contacts.record_merged("acct-1", "contact:1", "contact:4")
+    contacts.record_merged("acct-1", "contact:7", "contact:8")  # heard of only through the merge
+    contacts.record_merged("acct-2", "contact:5", "contact:3")  # another account's news: not this family
+    assert sorted(contacts.merge_family("acct-1", ["contact:2"])) == ["contact:1", "contact:2", "contact:3",
+                                                                      "contact:4"]
+    assert contacts.merge_family("acct-1", ["contact:2"])[0] == "contact:2"  # the requested ones first
+    assert sorted(contacts.merge_family("acct-1", ["contact:8", "contact:9", "contact:6"])) == [
+        "contact:7", "contact:8", "contact:9"]
+    assert contacts.merge_family("acct-2", ["contact:1"]) == []
+    assert sorted(contacts.merge_family("acct-2", ["contact:5"])) == ["contact:3", "contact:5"]
+    assert contacts.unknown("acct-1", ["contact:2", "contact:4"]) == {"contact:2"}  # merged away: gone

@@ -47,6 +47,7 @@ class InMemoryContactsDirectory(ContactsDirectory):
     def __init__(self) -> None:
         self.existing: set[tuple[str, str]] = set()
         self.gone: set[tuple[str, str]] = set()
+        self.merged_into: dict[tuple[str, str], str] = {}
 
     def unknown(self, account_id, contact_ids):
         return {c for c in contact_ids if (account_id, c) not in self.existing or (account_id, c) in self.gone}
@@ -56,3 +57,20 @@ class InMemoryContactsDirectory(ContactsDirectory):
 
     def record_gone(self, account_id, contact_id):
         self.gone.add((account_id, contact_id))
+
+    def record_merged(self, account_id, source_id, survivor_id):
+        self.record_gone(account_id, source_id)
+        self.merged_into[(account_id, source_id)] = survivor_id
+
+    def merge_family(self, account_id, contact_ids):
+        heard = {c for a, c in self.existing | self.gone if a == account_id}
+        links = [(source, into) for (a, source), into in self.merged_into.items() if a == account_id]
+        family, waiting = [], list(dict.fromkeys(contact_ids))
+        while waiting:
+            current = waiting.pop(0)
+            if current in family or (current not in heard and all(into != current for _, into in links)):
+                continue
+            family.append(current)
+            waiting += [into for source, into in links if source == current]
+            waiting += [source for source, into in links if into == current]
+        return family

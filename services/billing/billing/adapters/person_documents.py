@@ -1,0 +1,62 @@
+"""A person's documents, as billing's read models list them (the index service_layer/privacy.py reads), and
+billing's copy of their contact details, dropped on erasure.
+
+Merges come from billing's projection of contacts (`customers`: `merged_into`); documents from the invoices
+(`contacts_ever`: every contact an invoice was ever for), credit notes (by their invoice), quotes and
+recurring invoices (`contact_id`) read models. Read models follow the event store by a moment: a document
+created in the second before the request may be missed (privacy's verification scan would tell).
+"""
+from __future__ import annotations
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+
+from billing import views
+from billing.adapters.customers_projection import PERSONAL_FIELDS as CUSTOMER_PERSONAL_FIELDS
+from billing.service_layer.privacy import PersonDocuments
+
+ORDER = [("created_at", ASCENDING), ("_id", ASCENDING)]
+
+
+class MongoPersonDocuments:
+    def __init__(self, customers: Collection, invoices: Collection, credit_notes: Collection, quotes: Collection,
+                 recurring_invoices: Collection) -> None:
+        self._customers = customers
+        self._invoices = invoices
+        self._credit_notes = credit_notes
+        self._quotes = quotes
+        self._recurring = recurring_invoices
+
+    def family(self, account_id: str, contact_ids: list[str]) -> list[str]:
+        """Each contact's survivor (the contact it was merged into, through later merges), and every contact
+        merged into that one, however many merges ago."""
+        family: list[str] = []
+        for contact_id in contact_ids:
+            survivor = views.current_customer(self._customers, account_id, contact_id)
+            for member in [contact_id, *views.contact_and_merged(self._customers, account_id,
+                                                                 survivor["_id"] if survivor else contact_id)]:
+                if member not in family:
+                    family.append(member)
+        return family
+
+    def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
+        invoices = _ids(self._invoices, {"account_id": account_id, "$or": [
+            {"contacts_ever": {"$in": contact_ids}}, {"contact_id": {"$in": contact_ids}}]})
+        credit_notes: dict[str, list[str]] = {}
+        for doc in self._credit_notes.find({"account_id": account_id, "invoice_id": {"$in": invoices}},
+                                           {"invoice_id": 1}).sort(ORDER):
+            credit_notes.setdefault(doc["invoice_id"], []).append(doc["_id"])
+        person = {"account_id": account_id, "contact_id": {"$in": contact_ids}}
+        return PersonDocuments(list(contact_ids), invoices, credit_notes, _ids(self._quotes, person),
+                               _ids(self._recurring, person))
+
+    def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
+        """Tombstone the customers as the projection does for an erased contact (its version unchanged: a later
+        event of the contact, sealed under its shredded key, reads as the erasure again)."""
+        self._customers.update_many({"account_id": account_id, "_id": {"$in": contact_ids}},
+                                    {"$set": {"deleted": True, "erased": True},
+                                     "$unset": {name: "" for name in CUSTOMER_PERSONAL_FIELDS}})
+
+
+def _ids(collection: Collection, mongo_filter: dict) -> list[str]:
+    return [doc["_id"] for doc in collection.find(mongo_filter, {"_id": 1}).sort(ORDER)]

@@ -1,0 +1,26 @@
+"""The legal retention of accounting documents, when the person they are for asks for erasure (issue 13).
+
+Issued invoices and credit notes are accounting documents: French law (Code de commerce L123-22) keeps
+them 10 years, which GDPR Art. 17(3)(b) lets outweigh the right to erasure. What erasure cannot delete
+is kept with processing restricted (Art. 18): it is read (the accountant's need), never changed, paid,
+credited or sent again; and when its retention ends, its document key is shredded (service_layer/retention.py).
+
+A document's key seals the invoice and its credit notes together (invoice_events.py), so one date covers
+them all: 31 December of the tenth year after the LATEST of their issue years.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+RETENTION_YEARS = 10
+LEGAL_BASIS = "GDPR Art. 17(3)(b) and 18; Code de commerce L123-22: accounting documents kept 10 years"
+
+
+def retain_until(*issue_years: int) -> str:
+    """The last day (ISO) documents issued in these years are kept: 31 December of the latest year + 10."""
+    return date(max(issue_years) + RETENTION_YEARS, 12, 31).isoformat()
+
+
+def retention_ended(retained_until: str, today: date) -> bool:
+    """Whether a document kept until `retained_until` (inclusive) may now be erased."""
+    return today > date.fromisoformat(retained_until)

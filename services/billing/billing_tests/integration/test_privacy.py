@@ -1,0 +1,170 @@
+"""Billing's answers to privacy's requests on the real database, through the kernel's handler as the worker runs
+it: request envelope in, reply in billing's event store; then the read models, the API and the retention job."""
+import threading
+import time
+from datetime import date, datetime, timezone
+
+import pytest
+
+from crm_platform.contracts.privacy import (PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested,
+                                            SubjectExportRequested)
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
+from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_exchange import ExportExchange
+
+from billing.domain import commands
+from billing.domain import quote_commands as quotes
+from billing.domain import recurring_commands as recurring
+
+from ..contact_events import LOUISE, ContactEvents
+from .conftest import headers
+
+LINE = {"description": "Audit de Louise", "quantity": "1", "unit": "jour", "unit_price": "800",
+        "taxes": [{"category": "S", "rate": "20"}]}
+REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
+
+
+def request_envelope(request):
+    return REQUESTS.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, request.account_id)
+
+
+def replies(container, request_id):
+    return [e for e in container.event_store.load(request_id) if e.aggregate_type == "PrivacyReply"]
+
+
+def project(container):
+    for envelope in container.event_store.read_all():
+        container.apply_to_documents(envelope)
+
+
+@pytest.fixture
+def louise(container):
+    """contact:1's draft, sent quote, recurring invoice and issued invoice (paid in part, credited in part)."""
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:1", LOUISE))
+    bus = container.bus
+    draft = bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,), notes="Merci Louise"))
+    quote = bus.handle(quotes.SendQuote("acct-1", bus.handle(quotes.CreateQuoteDraft("acct-1", "contact:1",
+                                                                                      (LINE,))).id))
+    schedule = {"anchor": "2099-01-01", "every": 1, "unit": "month"}  # nothing generated yet
+    plan = bus.handle(recurring.CreateRecurringInvoice("acct-1", "contact:1", schedule, "draft", (LINE,)))
+    invoice = bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft(
+        "acct-1", "contact:1", (LINE,))).id))
+    bus.handle(commands.RecordPayment("acct-1", invoice.id, "100", invoice.issued_on, "card", "CB Louise"))
+    note = bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "remise", ({**LINE, "unit_price": "100"},)))
+    project(container)
+    return {"draft": draft.id, "quote": quote.id, "recurring": plan.id, "invoice": invoice.id, "note": note.id,
+            "year": int(invoice.issued_on[:4])}
+
+
+def test_export_then_erasure_through_the_handler(container, client, louise):
+    far = date(2100, 1, 1)
+    assert [rid for _, rid in container.due_recurring_invoices(far)] == [louise["recurring"]]
+    handler = container.privacy_handler()
+    handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
+                                                           "2026-12-02T10:00:00Z")))
+    [exported] = replies(container, "request:export")
+    assert exported.event_type == "SubjectDataExported" and exported.payload["service"] == "billing"
+    exchange = ExportExchange.in_database(container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"]),
+                                          container.cipher)
+    part = exchange.read_part("request:export", exported.payload["part_blob_id"])
+    assert sorted(row["id"] for row in part["data"]["invoices"]) == sorted([louise["draft"], louise["invoice"]])
+    assert [row["reference"] for row in part["data"]["payments"]] == ["CB Louise"]
+    assert exported.payload["item_count"] == 2 + 1 + 1 + 1 + 1  # invoices, payment, credit note, quote, recurring
+
+    erasure = request_envelope(ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"],
+                                                "2026-12-02T10:00:00Z"))
+    handler.handle(erasure)
+    [erased] = replies(container, "request:erase")
+    until = f"{louise['year'] + 10}-12-31"
+    assert erased.event_type == "SubjectErased"
+    assert (erased.payload["outcome"], erased.payload["items_erased"]) == ("retained", 3)
+    assert sorted(erased.payload["keys_destroyed"]) == sorted(
+        f"billing-document:{louise[kind]}" for kind in ("draft", "quote", "recurring"))
+    assert erased.payload["retained"] == [
+        {"item": f"invoice:{louise['invoice']}", "legal_basis": erased.payload["retained"][0]["legal_basis"],
+         "retain_until": until},
+        {"item": f"credit_note:{louise['note']}", "legal_basis": erased.payload["retained"][0]["legal_basis"],
+         "retain_until": until}]
+    assert "L123-22" in erased.payload["retained"][0]["legal_basis"]
+    assert "Louise" not in str(erased.payload) and "Louise" not in str(exported.payload)
+
+    handler.handle(erasure)  # delivered again: answered already, no second reply, nothing done twice
+    assert len(replies(container, "request:erase")) == 1
+
+    customer = container.customers.collection.find_one({"_id": "contact:1"})  # billing's copy of the contact
+    assert customer["erased"] is True and not set(customer) & {"name", "emails", "billing_address", "vat_number"}
+    for kind in ("draft", "quote", "recurring"):  # shredded: nothing of them readable anywhere
+        with pytest.raises(SubjectErased):
+            container.cipher.opening_key(f"billing-document:{louise[kind]}")
+    project(container)
+    assert client.get(f"/v1/invoices/{louise['draft']}", headers=headers()).status_code == 404
+    assert client.get(f"/v1/quotes/{louise['quote']}", headers=headers()).status_code == 404
+    listed = client.get("/v1/invoices", headers=headers()).get_json()["items"]
+    assert [item["id"] for item in listed] == [louise["invoice"]]
+    assert client.get("/v1/quotes", headers=headers()).get_json()["items"] == []
+    assert client.get("/v1/recurring-invoices", headers=headers()).get_json()["items"] == []
+    assert list(container.due_recurring_invoices(far)) == []  # the scheduler no longer asks for it
+
+    read = client.get(f"/v1/invoices/{louise['invoice']}", headers=headers())  # the accountant still reads it
+    assert read.status_code == 200 and read.get_json()["buyer"]["name"]
+    assert read.get_json()["processing_restricted_until"] == until
+    note = client.get(f"/v1/credit-notes/{louise['note']}", headers=headers()).get_json()
+    assert note["processing_restricted_until"] == until
+    refused = client.post(f"/v1/invoices/{louise['invoice']}/payments", headers=headers(),
+                          json={"amount": "10", "paid_on": read.get_json()["issued_on"], "method": "card"})
+    assert refused.status_code == 409 and refused.content_type == "application/problem+json"
+    problem = refused.get_json()
+    assert (problem["reason"], problem["retain_until"]) == ("processing_restricted", until)
+    assert "restricted" in problem["detail"]
+    doc = container.invoices.collection.find_one({"_id": louise["invoice"]})
+    assert doc["retain_until"] == until
+
+
+def test_the_retention_job_shreds_the_key_once_the_date_has_passed(container, client, louise):
+    container.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    project(container)
+    lease = container.retention_lease()
+    container.clock = lambda: datetime(louise["year"] + 10, 12, 31, 23, 0, tzinfo=timezone.utc)
+    assert container.end_expired_retentions(lease) == 0
+    container.clock = lambda: datetime(louise["year"] + 11, 1, 1, 0, 30, tzinfo=timezone.utc)
+    assert container.end_expired_retentions(lease) == 1
+    with pytest.raises(SubjectErased):
+        container.cipher.opening_key(f"billing-document:{louise['invoice']}")
+    assert container.event_store.load(louise["invoice"])[-1].event_type == "InvoiceRetentionEnded"
+    project(container)
+    doc = container.invoices.collection.find_one({"_id": louise["invoice"]})
+    assert doc["erased"] is True and "buyer_name" not in doc and doc["total"] == "960.00"
+    assert container.end_expired_retentions(lease) == 0  # the read model no longer lists it
+    assert client.get(f"/v1/invoices/{louise['invoice']}", headers=headers()).status_code == 404
+
+
+def test_the_worker_s_privacy_consumer_answers_a_request_from_the_privacy_topic(container, settings, louise):
+    topic = container.privacy_topic
+    assert topic.endswith("privacy.events") and topic != "privacy.events"  # the test's namespace
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
+    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-privacy")
+    for request in (ErasureRequested("request:other", "acct-1", ["contact:1"], ["contacts"], "2026-12-02T10:00:00Z"),
+                    ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")):
+        envelope = request_envelope(request)
+        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    consumer = EventConsumer("billing.privacy", container.privacy_consumer, container.producer,
+                             container.privacy_handler().handle, retry_delay_s=0.01)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 60
+    try:
+        while consumer.processed < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert consumer.processed == 2 and consumer.dead_lettered == 0
+    assert replies(container, "request:other") == []  # not asked of billing
+    [erased] = replies(container, "request:erase")
+    assert erased.payload["outcome"] == "retained"

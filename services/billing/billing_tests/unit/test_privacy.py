@@ -1,0 +1,334 @@
+"""Billing's part in privacy requests, on the fakes: what a person's erasure deletes, what the law keeps read only,
+and what their export holds (issue 13)."""
+from datetime import date
+
+import pytest
+
+from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_participation import ExportedPart, RetainedItem
+
+from billing.domain import commands as c
+from billing.domain import quote_commands as q
+from billing.domain import recurring_commands as r
+from billing.domain.credit_notes import CreditNote
+from billing.domain.errors import (InvoiceNotEditable, InvoiceNotFound, ProcessingRestricted, QuoteNotFound,
+                                   RecurringInvoiceNotFound)
+from billing.domain.invoices import Invoice
+from billing.domain.retention import LEGAL_BASIS
+from billing.domain.settings import ChangeBillingSettings
+from billing.service_layer import retention
+from billing.service_layer.privacy import BillingPrivacyParticipant
+
+from .fakes import clock_at
+from .privacy_fakes import BillingOnFakes, KeptParts, ScannedPersonDocuments
+from .test_invoices import BOOKS, BUYER, WEB_DAYS
+
+NOW = clock_at("2026-03-10T10:00")
+OTHER_BUYER = {"name": "Paul Durand", "emails": ["paul@durand.fr"]}
+
+
+def erasure(*contact_ids, request_id="request:1"):
+    return ErasureRequested(request_id, "acct-1", list(contact_ids), ["billing"], "2026-03-10T10:00:00+00:00")
+
+
+def export_request(*contact_ids):
+    return SubjectExportRequested("request:2", "acct-1", list(contact_ids), ["billing"], "2026-03-10T10:00:00+00:00")
+
+
+class Louise:
+    """contact:1 with a draft, a sent quote, an issued invoice paid in part and credited in part, a recurring invoice
+    (whose first occurrence made a draft); contact:2 with an issued invoice of their own."""
+
+    def __init__(self) -> None:
+        self.billing = billing = BillingOnFakes(NOW)
+        bus = billing.bus
+        billing.customers.put("acct-1", "contact:1", BUYER)
+        billing.customers.put("acct-1", "contact:2", OTHER_BUYER)
+        bus.handle(ChangeBillingSettings("acct-1", 0, {"seller": {"name": "Agence Dupont", "siren": "732829320"}}))
+        self.draft = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,), notes="Merci Louise"))
+        self.quote = bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (WEB_DAYS,), notes="Pour Louise"))
+        bus.handle(q.SendQuote("acct-1", self.quote.id))
+        invoice = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS, BOOKS)))
+        self.invoice = bus.handle(c.IssueInvoice("acct-1", invoice.id))
+        paid = bus.handle(c.RecordPayment("acct-1", self.invoice.id, "100", "2026-03-10", "card", "CB Louise"))
+        self.payment_id = list(paid.payments)[0]
+        self.note = bus.handle(c.IssueCreditNote("acct-1", self.invoice.id, "livre retourné par Louise",
+                                                 ({**BOOKS, "quantity": "1"},)))
+        self.recurring = bus.handle(r.CreateRecurringInvoice("acct-1", "contact:1", {"anchor": "2026-03-01",
+                                                                                       "every": 1, "unit": "month"},
+                                                             "draft", (WEB_DAYS,), notes="Louise, 2e étage"))
+        self.generated = bus.handle(r.GenerateDueInvoices("acct-1", self.recurring.id))
+        other = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:2", (WEB_DAYS,)))
+        self.others = bus.handle(c.IssueInvoice("acct-1", other.id))
+
+    def erase(self, *contact_ids, request_id="request:1"):
+        return self.billing.participant(NOW).erase(erasure(*(contact_ids or ("contact:1",)), request_id=request_id))
+
+    def key_erased(self, document_id: str) -> bool:
+        return self.billing.cipher.is_erased(f"billing-document:{document_id}")
+
+
+@pytest.fixture
+def louise():
+    return Louise()
+
+
+def test_erasure_deletes_drafts_quotes_and_recurring_invoices_and_keeps_issued_documents_restricted(louise):
+    outcome = louise.erase()
+
+    until = "2036-12-31"  # issued in 2026: 31 December 2026 + 10 years
+    assert outcome.outcome == "retained"
+    assert outcome.retained == [RetainedItem(f"invoice:{louise.invoice.id}", LEGAL_BASIS, until),
+                                RetainedItem(f"credit_note:{louise.note.id}", LEGAL_BASIS, until)]
+    deleted = [louise.draft.id, *louise.generated, louise.quote.id, louise.recurring.id]
+    assert len(deleted) == 4
+    assert sorted(outcome.keys_destroyed) == sorted(f"billing-document:{d}" for d in deleted)
+    assert outcome.items_erased == 4
+    assert all(louise.key_erased(document_id) for document_id in deleted)
+    assert not louise.key_erased(louise.invoice.id) and not louise.key_erased(louise.others.id)
+    with louise.billing.unit_of_work() as uow:
+        for repository, document_id, error in ((uow.invoices, louise.draft.id, InvoiceNotFound),
+                                               (uow.quotes, louise.quote.id, QuoteNotFound),
+                                               (uow.recurring_invoices, louise.recurring.id, RecurringInvoiceNotFound)):
+            with pytest.raises(error):
+                repository.get("acct-1", document_id)
+        invoice = uow.invoices.get("acct-1", louise.invoice.id)  # still read: the accountant's legal need
+        assert (invoice.buyer, invoice.retain_until) == (BUYER, until)
+        assert uow.credit_notes.get("acct-1", louise.note.id).retain_until == until
+        assert uow.invoices.get("acct-1", louise.others.id).retain_until is None
+    assert louise.billing.customers.find("acct-1", "contact:1").deleted  # billing's copy of the contact, dropped
+    assert not louise.billing.customers.find("acct-1", "contact:2").deleted
+
+
+def test_deleted_documents_say_so_before_their_key_goes(louise):
+    louise.erase()
+    types = {e.aggregate_id: e.event_type for e in louise.billing.store.all_events}  # each one's last event
+    assert types[louise.draft.id] == "InvoiceDraftDeleted"
+    assert types[louise.quote.id] == "QuoteErased"
+    assert types[louise.recurring.id] == "RecurringInvoiceErased"
+    assert types[louise.invoice.id] == "InvoiceProcessingRestricted"
+    assert types[louise.note.id] == "CreditNoteProcessingRestricted"
+
+
+def test_erasing_again_records_nothing_and_answers_the_same(louise):
+    first = louise.erase()
+    stored = len(louise.billing.store.all_events)
+    again = louise.erase(request_id="request:9")
+    assert len(louise.billing.store.all_events) == stored
+    assert (again.outcome, sorted(again.keys_destroyed), again.retained) == (
+        first.outcome, sorted(first.keys_destroyed), first.retained)
+    assert again.items_erased == 0  # destroyed before, not now
+
+
+def test_a_person_billing_knows_nothing_of_has_nothing_held(louise):
+    outcome = louise.erase("contact:unknown")
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.retained, outcome.items_erased) == (
+        "nothing_held", [], [], 0)
+
+
+def test_a_person_with_drafts_only_is_erased(louise):
+    bus = louise.billing.bus
+    louise.billing.customers.put("acct-1", "contact:3", OTHER_BUYER)
+    only = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:3", (WEB_DAYS,)))
+    outcome = louise.erase("contact:3")
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
+        "erased", [f"billing-document:{only.id}"], 1)
+
+
+def test_contacts_merged_into_the_person_are_erased_with_them(louise):
+    louise.billing.customers.merge("acct-1", "contact:1", into="contact:2")
+    outcome = louise.erase("contact:2")  # contact:1 was merged into contact:2: their documents are one person's
+    assert {item.item for item in outcome.retained} >= {f"invoice:{louise.invoice.id}", f"invoice:{louise.others.id}"}
+
+
+@pytest.mark.parametrize("write", [
+    lambda p: c.RecordPayment("acct-1", p.invoice.id, "10", "2026-03-10", "card"),
+    lambda p: c.RemovePayment("acct-1", p.invoice.id, p.payment_id, "saisie en double"),
+    lambda p: c.VoidInvoice("acct-1", p.others.id, "erreur"),
+    lambda p: c.IssueCreditNote("acct-1", p.invoice.id, "remise", ({**BOOKS, "quantity": "1"},)),
+], ids=["payment", "payment removal", "void", "credit note"])
+def test_every_write_on_a_restricted_invoice_is_refused_naming_why(louise, write):
+    louise.erase("contact:1", "contact:2")
+    stored = len(louise.billing.store.all_events)
+    with pytest.raises(ProcessingRestricted) as refused:
+        louise.billing.bus.handle(write(louise))
+    assert refused.value.status == 409 and refused.value.extra["reason"] == "processing_restricted"
+    assert refused.value.extra["retain_until"] == "2036-12-31"
+    assert len(louise.billing.store.all_events) == stored
+
+
+def test_an_issue_begun_before_the_erasure_is_finished_and_a_credit_note_begun_is_abandoned(louise):
+    billing = louise.billing
+    with billing.unit_of_work() as uow:  # a credit note started, then the process died before the invoice took it
+        note = CreditNote.start(uow.invoices.get("acct-1", louise.others.id), None, "annulation", date(2026, 3, 10),
+                                {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        issuing = Invoice.draft_new("acct-1", "contact:2", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                            "payment_term": {"kind": "net", "days": 30}})
+        issuing.start_issue(None, date(2026, 3, 10), "contact:2", OTHER_BUYER, {"name": "Agence Dupont"},
+                            "F-{YYYY}-{SEQ:4}")
+        uow.invoices.add(issuing)
+        uow.commit()
+    outcome = louise.erase("contact:2")
+    assert f"invoice:{issuing.id}" in {item.item for item in outcome.retained}
+    assert billing.bus.handle(c.IssueInvoice("acct-1", issuing.id)).stage == "issued"  # its number is not stranded
+    assert billing.bus.handle(c.FinishCreditNote("acct-1", note.id)).status == "abandoned"
+
+
+def test_the_export_holds_every_document_of_the_person_flat_and_whole(louise):
+    exchange = KeptParts()
+    part = louise.billing.participant(NOW).export(export_request("contact:1"), exchange)
+    written = exchange.parts[part.part_blob_id]
+    data = written["data"]
+    assert (written["request_id"], written["service"], written["files"]) == ("request:2", "billing", [])
+    assert [row["id"] for row in data["invoices"]] == [louise.draft.id, louise.invoice.id, *louise.generated]
+    assert [(row["payment_id"], row["amount"], row["reference"]) for row in data["payments"]] == [
+        (louise.payment_id, "100", "CB Louise")]
+    assert [(row["id"], row["invoice_id"], row["reason"]) for row in data["credit_notes"]] == [
+        (louise.note.id, louise.invoice.id, "livre retourné par Louise")]
+    assert [(row["id"], row["status"]) for row in data["quotes"]] == [(louise.quote.id, "sent")]
+    assert [row["id"] for row in data["recurring_invoices"]] == [louise.recurring.id]
+    assert part.item_count == 3 + 1 + 1 + 1 + 1  # invoices, payment, credit note, quote, recurring invoice
+    for name in ("invoices", "payments", "credit_notes", "quotes", "recurring_invoices"):  # CSV rows: plain values
+        assert all(not isinstance(v, (dict, list)) for row in data[name] for v in row.values()), name
+    issued = next(d for d in data["details"]["invoices"] if d["id"] == louise.invoice.id)
+    assert issued["buyer"] == BUYER and issued["lines"][1]["description"] == BOOKS["description"]
+    assert issued["totals"]["total"] == data["invoices"][1]["total"]
+    assert data["details"]["quotes"][0]["notes"] == "Pour Louise"
+    assert data["details"]["recurring_invoices"][0]["template"]["notes"] == "Louise, 2e étage"
+    about = written["about"]
+    assert set(about) >= {"categories", "purposes", "recipients", "retention", "source"}
+    assert "L123-22" in about["retention"] and "issue 11" in about["files"]
+    assert louise.others.id not in str(data)
+
+
+def test_an_export_of_nothing_held_writes_no_part(louise):
+    exchange = KeptParts()
+    assert louise.billing.participant(NOW).export(export_request("contact:unknown"), exchange) == ExportedPart(None, 0)
+    assert exchange.parts == {}
+
+
+def test_after_erasure_the_export_holds_only_what_the_law_keeps(louise):
+    louise.erase()
+    exchange = KeptParts()
+    part = louise.billing.participant(NOW).export(export_request("contact:1"), exchange)
+    data = exchange.parts[part.part_blob_id]["data"]
+    assert [row["id"] for row in data["invoices"]] == [louise.invoice.id]
+    assert data["invoices"][0]["retain_until"] == "2036-12-31"
+    assert data["quotes"] == [] and data["recurring_invoices"] == []
+    with pytest.raises(SubjectErased):
+        louise.billing.cipher.opening_key(f"billing-document:{louise.draft.id}")
+
+
+def test_the_retention_ends_on_the_first_day_after_the_date_kept_until(louise):
+    louise.erase()
+    billing = louise.billing
+
+    def round_at(text):
+        return retention.end_expired_retentions(billing.expired_retentions, AlwaysHeld(), billing.unit_of_work,
+                                                billing.store, billing.unit_of_work().codec, billing.cipher,
+                                                clock_at(text))
+
+    assert round_at("2036-12-31T23:59") == 0
+    assert not louise.key_erased(louise.invoice.id)
+    assert round_at("2037-01-01T00:00") == 1
+    assert louise.key_erased(louise.invoice.id)  # the invoice and its credit note, unreadable
+    last = louise.billing.store.load(louise.invoice.id)[-1]
+    assert (last.event_type, last.payload) == ("InvoiceRetentionEnded", {"ended_on": "2037-01-01"})
+    with billing.unit_of_work() as uow:
+        assert uow.invoices.find("acct-1", louise.invoice.id) is None
+        assert uow.credit_notes.find("acct-1", louise.note.id) is None
+    assert round_at("2037-01-02T00:00") == 0  # once
+    assert not louise.key_erased(louise.others.id)  # never restricted: never shredded by the job
+
+
+def test_the_retention_job_trusts_the_invoice_not_a_stale_list_and_works_only_under_its_lease(louise):
+    louise.erase()
+    billing = louise.billing
+    stale = lambda day: [("acct-1", louise.invoice.id), ("acct-1", louise.others.id)]  # noqa: E731
+    codec = billing.unit_of_work().codec
+    assert retention.end_expired_retentions(stale, AlwaysHeld(), billing.unit_of_work, billing.store, codec,
+                                            billing.cipher, clock_at("2030-01-01T00:00")) == 0
+    assert retention.end_expired_retentions(stale, AlwaysHeld(False), billing.unit_of_work, billing.store, codec,
+                                            billing.cipher, clock_at("2040-01-01T00:00")) == 0
+    assert not louise.key_erased(louise.invoice.id) and not louise.key_erased(louise.others.id)
+
+
+def test_a_round_stopped_between_the_shred_and_its_event_records_the_event_next_time(louise):
+    louise.erase()
+    billing = louise.billing
+    billing.cipher.shred(f"billing-document:{louise.invoice.id}")  # the round died right after shredding
+    assert retention.end_expired_retentions(billing.expired_retentions, AlwaysHeld(), billing.unit_of_work,
+                                            billing.store, billing.unit_of_work().codec, billing.cipher,
+                                            clock_at("2037-01-01T08:00")) == 1
+    assert billing.store.load(louise.invoice.id)[-1].event_type == "InvoiceRetentionEnded"
+
+
+class AlwaysHeld:
+    def __init__(self, held: bool = True) -> None:
+        self.held = held
+
+    def acquire_or_renew(self) -> bool:
+        return self.held
+
+
+def test_a_credit_note_issued_a_later_year_keeps_its_invoice_as_long_as_itself():
+    """One key seals the invoice and its credit notes: it is kept for the latest of their issue years."""
+    now = ["2026-12-31T10:00"]
+    billing = BillingOnFakes(lambda: clock_at(now[0])())
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    invoice = billing.bus.handle(c.IssueInvoice("acct-1", billing.bus.handle(
+        c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS, BOOKS))).id))
+    now[0] = "2027-01-04T10:00"
+    note = billing.bus.handle(c.IssueCreditNote("acct-1", invoice.id, "retour", ({**BOOKS, "quantity": "1"},)))
+    outcome = billing.participant(NOW).erase(erasure("contact:1"))
+    assert (invoice.issued_on[:4], note.started.issued_on[:4]) == ("2026", "2027")
+    assert [(item.item, item.retain_until) for item in outcome.retained] == [
+        (f"invoice:{invoice.id}", "2037-12-31"), (f"credit_note:{note.id}", "2037-12-31")]
+
+
+def test_a_draft_cannot_be_restricted_and_restricting_again_records_nothing():
+    invoice = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                        "payment_term": {"kind": "net", "days": 30}})
+    with pytest.raises(InvoiceNotEditable):
+        invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 10))
+    invoice.start_issue(None, date(2026, 3, 10), "contact:1", BUYER, {"name": "Agence Dupont"}, "F-{YYYY}-{SEQ:4}")
+    invoice.issue("F-2026-0001")
+    invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 10))
+    recorded = len(invoice.pending)
+    invoice.restrict_processing("2036-12-31", LEGAL_BASIS, date(2026, 3, 11))
+    invoice.restrict_processing("2030-12-31", LEGAL_BASIS, date(2026, 3, 11))  # never shortened
+    assert len(invoice.pending) == recorded and invoice.retain_until == "2036-12-31"
+    invoice.issue("F-2026-0002")  # finishing an issue is no new processing: still allowed (and changes nothing)
+    assert invoice.number == "F-2026-0001"
+
+
+class DyingKeys:
+    """The key vault of a process that dies at its first shred (after the document's deletion was recorded)."""
+
+    def __init__(self, cipher) -> None:
+        self.cipher = cipher
+        self.died = False
+
+    def shred(self, subject: str) -> bool:
+        if not self.died:
+            self.died = True
+            raise RuntimeError("the process died")
+        return self.cipher.shred(subject)
+
+    def is_erased(self, subject: str) -> bool:
+        return self.cipher.is_erased(subject)
+
+
+def test_an_erasure_interrupted_between_a_deletion_and_its_shred_is_finished_when_done_again(louise):
+    billing = louise.billing
+    dying = BillingPrivacyParticipant(billing.unit_of_work, ScannedPersonDocuments(billing.store, billing.customers),
+                                      DyingKeys(billing.cipher), NOW)
+    with pytest.raises(RuntimeError):
+        dying.erase(erasure("contact:1"))
+    assert billing.store.load(louise.draft.id)[-1].event_type == "InvoiceDraftDeleted"  # recorded, key still there
+    assert not louise.key_erased(louise.draft.id)
+    outcome = louise.erase()  # the consumer's retry
+    assert louise.key_erased(louise.draft.id) and f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
+    assert [e.event_type for e in billing.store.load(louise.draft.id)].count("InvoiceDraftDeleted") == 1

@@ -1,0 +1,114 @@
+"""Privacy requests answered end to end on the real database and broker: a person's cards exported, then erased,
+the replies published on workflows.events as its contract says (issue 13)."""
+import threading
+import time
+
+import pytest
+
+from crm_platform.contracts.contacts import ContactCreatedFact
+from crm_platform.contracts.privacy import (
+    PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested,
+)
+from crm_platform.contracts.workflows import WORKFLOWS_EVENTS
+from crm_platform.envelope import envelope_from_json_bytes
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
+from crm_platform.personal_data import SubjectErased
+from crm_platform.testing.topics import read_topic
+
+from .conftest import headers, project_all
+from .test_api import board_with_contact, new_card
+
+REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
+
+
+def request_envelope(request):
+    return REQUESTS.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, request.account_id)
+
+
+def replies(container):
+    return [e for e in container.event_store.read_all() if e.aggregate_type == "PrivacyReply"]
+
+
+def test_a_person_s_cards_are_exported_then_erased_each_request_answered_once(client, container, settings):
+    board = board_with_contact(client, container)
+    container.bus.handle(ContactCreatedFact("contact:2", "acct-1"))
+    alone = new_card(client, board, "Projet de Louise", description="Louise, 12 rue des Lilas", value="900.00",
+                     currency="EUR")
+    shared = new_card(client, board, "Louise et Marc", stage=1, other_contact_ids=["contact:2"])
+    project_all(container)
+    handler = container.privacy_handler()
+
+    export = SubjectExportRequested("req-export", "acct-1", ["contact:1"], ["contacts", "workflows"],
+                                    "2026-12-02T10:00:00+00:00")
+    handler.handle(request_envelope(export))
+    [exported] = replies(container)
+    assert (exported.event_type, exported.aggregate_id, exported.payload["item_count"]) == (
+        "SubjectDataExported", "req-export", 2)
+    part = container.privacy_exchange.read_part("req-export", exported.payload["part_blob_id"])
+    rows = {row["card_id"]: row for row in part["data"]["cards"]}
+    assert (rows[alone["id"]]["title"], rows[alone["id"]]["description"], rows[alone["id"]]["value"]) == (
+        "Projet de Louise", "Louise, 12 rue des Lilas", "900.00")
+    assert (rows[shared["id"]]["board"], rows[shared["id"]]["stage"]) == ("Ventes", "B")
+
+    erasure = ErasureRequested("req-erase", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    for _ in range(2):  # redelivered: no second reply, no error
+        handler.handle(request_envelope(erasure))
+    erased = [reply for reply in replies(container) if reply.aggregate_id == "req-erase"]
+    assert len(erased) == 1 and erased[0].aggregate_version == 1
+    assert (erased[0].payload["outcome"], erased[0].payload["keys_destroyed"], erased[0].payload["items_erased"]) == (
+        "erased", ["workflows-subject:contact:1"], 2)
+
+    project_all(container)
+    cards = container.cards_projection.collection
+    assert cards.count_documents({"$or": [{"title": {"$regex": "Louise"}}, {"description": {"$regex": "Louise"}}]}) == 0
+    assert cards.find_one({"_id": shared["id"]})["contact_ids"] == ["contact:2"]
+    sealed = [e for e in container.event_store.read_all() if e.aggregate_type == "Card"
+              and e.payload["personal"]["subject"] == "workflows-subject:contact:1"]
+    assert sealed
+    for envelope in sealed:
+        with pytest.raises(SubjectErased):
+            container.codec.from_envelope(envelope)
+    assert client.get(f"/v1/cards/{alone['id']}", headers=headers()).status_code == 404
+
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], 1)
+    published = container.outbox_relay().publish_pending()
+    records = read_topic(settings["KAFKA_BOOTSTRAP_SERVERS"], container.events_topic, expected=published)
+    answers = [e for e in map(envelope_from_json_bytes, (r.value for r in records))
+               if e.aggregate_type == "PrivacyReply"]
+    assert sorted(e.event_type for e in answers) == ["SubjectDataExported", "SubjectErased"]
+    for envelope in answers:  # as privacy reads them: the topic's contract
+        assert WORKFLOWS_EVENTS.contract(envelope.event_type).validate(envelope.payload) == {}
+
+
+def test_the_worker_s_privacy_loop_takes_requests_from_the_privacy_topic(client, container, settings, topic_namespace):
+    board = board_with_contact(client, container)
+    new_card(client, board, "Projet de Louise")
+    project_all(container)
+    topic = container.privacy_topic
+    assert topic == f"{topic_namespace}privacy.events"
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
+    request = SubjectExportRequested("req-1", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:00:00+00:00")
+    envelope = request_envelope(request)
+    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-privacy")
+    producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    kafka_consumer = container.privacy_consumer()
+    assert kafka_consumer.config["group_id"] == f"{topic_namespace}workflows.privacy"
+    consumer = EventConsumer("workflows.privacy", lambda: kafka_consumer, container.producer,
+                             container.privacy_handler().handle, retry_delay_s=0.01)
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + 60
+    try:
+        while consumer.processed < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert consumer.processed == 1 and consumer.dead_lettered == 0
+    [reply] = replies(container)
+    assert (reply.event_type, reply.aggregate_id, reply.payload["item_count"]) == ("SubjectDataExported", "req-1", 1)

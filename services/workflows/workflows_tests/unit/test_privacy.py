@@ -1,0 +1,177 @@
+"""Workflows' answers to privacy requests: a person's cards exported, or erased for good (issue 13)."""
+import pytest
+
+from crm_platform.blobs import BlobStore
+from crm_platform.contracts.contacts import (
+    ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact,
+)
+from crm_platform.contracts.privacy import (
+    PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested,
+)
+from crm_platform.event_codec import EventCodec
+from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import ExportedPart, PrivacyRequestHandler
+from crm_platform.testing.in_memory_collection import InMemoryCollection
+
+from workflows.domain.commands import CreateBoard, CreateCard, LoseCard
+from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def participant(store, cipher, cards_index, contacts):
+    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts)
+
+
+@pytest.fixture
+def exchange(cipher):
+    return ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection(), chunk_size=1000), cipher)
+
+
+@pytest.fixture
+def board(bus):
+    return bus.handle(CreateBoard("acct-1", "Projets", ("Devis", "Chantier"), "Signé", "Abandonné"))
+
+
+def export_request(*contact_ids, account="acct-1"):
+    return SubjectExportRequested("req-1", account, list(contact_ids), ["workflows"], "2026-12-02T10:00:00+00:00")
+
+
+def erasure_request(*contact_ids, account="acct-1", request_id="req-2"):
+    return ErasureRequested(request_id, account, list(contact_ids), ["workflows"], "2026-12-02T10:00:00+00:00")
+
+
+def load(store, cipher, card_id):
+    with UnitOfWork(store, cipher) as uow:
+        return uow.cards.find("acct-1", card_id)
+
+
+def test_an_export_lists_the_person_s_cards_with_their_text_only_where_they_are_the_main_contact(
+        bus, board, participant, exchange):
+    theirs = bus.handle(CreateCard("acct-1", board.id, board.stages[1]["id"], "Cuisine de Louise", "contact:2",
+                                   description="Louise, 12 rue des Lilas", value="1500.00", currency="EUR",
+                                   due_on="2027-01-15"))
+    bus.handle(LoseCard("acct-1", theirs.id, "Louise a choisi un autre artisan"))
+    shared = bus.handle(CreateCard("acct-1", board.id, None, "Projet de Marc", "contact:1",
+                                   description="Marc seul", other_contact_ids=("contact:2",)))
+    bus.handle(CreateCard("acct-1", board.id, None, "Sans elle", "contact:3"))
+    part = participant.export(export_request("contact:2"), exchange)
+    assert part.item_count == 2
+    exported = exchange.read_part("req-1", part.part_blob_id)
+    assert exported["service"] == "workflows"
+    assert set(exported["about"]) == {"categories", "purposes", "recipients", "retention", "source"}
+    rows = {row["card_id"]: row for row in exported["data"]["cards"]}
+    assert rows[theirs.id] == {
+        "card_id": theirs.id, "contact_id": "contact:2", "role": "main contact", "board": "Projets",
+        "stage": "Chantier", "status": "lost", "title": "Cuisine de Louise",
+        "description": "Louise, 12 rue des Lilas", "lost_reason": "Louise a choisi un autre artisan",
+        "value": "1500.00", "currency": "EUR", "due_on": "2027-01-15", "created_at": theirs.created_at,
+        "moved_at": theirs.moved_at, "linked_document": ""}
+    assert (rows[shared.id]["role"], rows[shared.id]["title"], rows[shared.id]["description"]) == (
+        "other contact", "", "")  # what Marc's card says is about Marc
+    assert all(not isinstance(value, (dict, list)) for row in rows.values() for value in row.values())  # a CSV
+
+
+def test_an_export_follows_the_merges_workflows_heard_of(bus, board, participant, exchange):
+    card = bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:3"))
+    bus.handle(ContactsMergedFact("contact:1", "acct-1", ["contact:3"]))  # its card now links contact:1
+    part = participant.export(export_request("contact:3"), exchange)
+    [row] = exchange.read_part("req-1", part.part_blob_id)["data"]["cards"]
+    assert (row["card_id"], row["contact_id"], row["title"]) == (card.id, "contact:1", "Projet de Louise")
+
+
+def test_nothing_is_exported_for_a_person_without_cards_or_of_another_account(bus, board, participant, exchange):
+    bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:2"))
+    assert participant.export(export_request("contact:3"), exchange) == ExportedPart(None, 0)
+    assert participant.export(export_request("contact:2", account="acct-2"), exchange) == ExportedPart(None, 0)
+
+
+def test_an_erasure_blanks_unlinks_archives_and_shreds_and_a_second_one_finds_it_done(
+        bus, board, participant, store, cipher):
+    codec = UnitOfWork.event_codec(cipher)
+    alone = bus.handle(CreateCard("acct-1", board.id, None, "Louise seule", "contact:2"))
+    shared = bus.handle(CreateCard("acct-1", board.id, None, "Louise et Marc", "contact:2",
+                                   description="Louise, 12 rue des Lilas", other_contact_ids=("contact:3",)))
+    other = bus.handle(CreateCard("acct-1", board.id, None, "Projet de Marc", "contact:1",
+                                  other_contact_ids=("contact:2",)))
+    outcome = participant.erase(erasure_request("contact:2"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
+        "erased", ["workflows-subject:contact:2"], 3)
+    assert cipher.is_erased("workflows-subject:contact:2")
+    assert load(store, cipher, alone.id) is None  # every event sealed under the shredded key
+    relinked = load(store, cipher, shared.id)
+    assert (relinked.contact_id, relinked.title, relinked.description) == ("contact:3", "", "")
+    kept = load(store, cipher, other.id)
+    assert (kept.title, kept.other_contact_ids) == ("Projet de Marc", [])
+    for envelope in store.all_events:
+        if envelope.aggregate_type == "Card" and envelope.payload["personal"]["subject"].endswith("contact:2"):
+            with pytest.raises(SubjectErased):
+                codec.from_envelope(envelope)
+    events = len(store.all_events)
+    again = participant.erase(erasure_request("contact:2", request_id="req-3"))
+    assert (again.outcome, again.keys_destroyed, again.items_erased) == ("erased", ["workflows-subject:contact:2"], 0)
+    bus.handle(ContactErasedFact("contact:2", "acct-1"))  # contacts' own erasure, arriving after
+    assert len(store.all_events) == events
+
+
+def test_an_erasure_after_the_contact_s_own_erasure_ends_the_same_and_names_the_same_key(
+        bus, board, participant, store, cipher, cards_index):
+    card = bus.handle(CreateCard("acct-1", board.id, None, "Louise et Marc", "contact:2",
+                                 other_contact_ids=("contact:3",)))
+    bus.handle(ContactErasedFact("contact:2", "acct-1"))
+    events = len(store.all_events)
+    outcome = participant.erase(erasure_request("contact:2"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
+        "erased", ["workflows-subject:contact:2"], 0)
+    assert len(store.all_events) == events
+    assert (load(store, cipher, card.id).contact_id, load(store, cipher, card.id).title) == ("contact:3", "")
+
+
+def test_an_erasure_shreds_the_keys_of_every_contact_merged_with_the_person(bus, board, participant, cipher):
+    bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:3"))
+    bus.handle(ContactsMergedFact("contact:2", "acct-1", ["contact:3"]))  # old events sealed under contact:3's key
+    bus.handle(ContactCreatedFact("contact:4", "acct-1"))
+    bus.handle(ContactDeletedFact("contact:4", "acct-1", merged_into="contact:2"))  # told by its deletion alone
+    outcome = participant.erase(erasure_request("contact:2"))
+    assert sorted(outcome.keys_destroyed) == [f"workflows-subject:contact:{n}" for n in (2, 3, 4)]
+    assert cipher.is_erased("workflows-subject:contact:3") and outcome.items_erased == 1
+
+
+def test_an_erasure_naming_another_account_s_contact_holds_nothing_and_touches_no_key(
+        bus, board, participant, store, cipher):
+    card = bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:2"))
+    outcome = participant.erase(erasure_request("contact:2", "contact:unknown", account="acct-2"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
+    assert not cipher.is_erased("workflows-subject:contact:2")
+    assert load(store, cipher, card.id).title == "Projet de Louise"
+
+
+def test_through_the_kernel_handler_a_request_is_answered_once(bus, board, participant, store, exchange):
+    bus.handle(CreateCard("acct-1", board.id, None, "Projet de Louise", "contact:2"))
+    handler = PrivacyRequestHandler("workflows", participant, store, exchange)
+    requests = EventCodec(SUBJECT_REQUEST_CLASSES)
+    envelope = requests.to_envelope(erasure_request("contact:2"), PRIVACY_REQUEST_AGGREGATE_TYPE, "req-2", 1, "acct-1")
+    for _ in range(2):
+        handler.handle(envelope)
+    [reply] = [e for e in store.all_events if e.aggregate_type == "PrivacyReply"]
+    assert (reply.event_type, reply.aggregate_id, reply.payload["outcome"], reply.payload["keys_destroyed"]) == (
+        "SubjectErased", "req-2", "erased", ["workflows-subject:contact:2"])
+    assert "Louise" not in str(reply.payload)
+
+
+def test_a_card_older_than_the_contacts_directory_is_answered_for_all_the_same(
+        board, participant, store, cipher, exchange):
+    from workflows.domain.cards import Card
+
+    with UnitOfWork(store, cipher) as uow:  # its contact never told of by contacts.events
+        card = Card.create("acct-1", board.id, board.stages[0]["id"], "a0", "2026-01-01T10:00:00+00:00",
+                           title="Projet de Louise", description="", contact_id="contact:old", other_contact_ids=[])
+        uow.cards.add(card)
+        uow.commit()
+    part = participant.export(export_request("contact:old"), exchange)
+    assert part.item_count == 1
+    outcome = participant.erase(erasure_request("contact:old"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
+        "erased", ["workflows-subject:contact:old"], 1)
+    assert load(store, cipher, card.id) is None
