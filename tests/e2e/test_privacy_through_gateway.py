@@ -23,3 +23,22 @@ def test_a_privacy_request_is_received_shown_listed_and_kept_to_its_account(syst
     assert requests.get(f"{url}/{request_id}", headers=bearer(account_b), timeout=10).status_code == 404
     key = requests.get(f"{system.gateway_url}/v1/privacy/public-key", headers=bearer(account_a), timeout=10).json()
     assert key["algorithm"] == "Ed25519" and len(key["key_id"]) == 16
+
+
+def test_the_services_answer_through_kafka_and_their_replies_reach_the_request(system):
+    """The saga's round trip with the running workers: privacy.events to each service's worker, its reply on its
+    own topic back to the privacy worker. (Every personal_data service answers once it takes part.)"""
+    account = system.create_account("Agence Vie Privée")
+    louise = requests.post(f"{system.gateway_url}/v1/contacts", json={"first_name": "Louise"},
+                           headers=bearer(account), timeout=10).json()
+    url = f"{system.gateway_url}/v1/privacy/requests"
+    body = {"type": "access", "subject": {"contact_id": louise["id"]}, "requester": "Louise", "reason": "e-mail"}
+    request_id = requests.post(url, json=body, headers=bearer(account), timeout=10).json()["id"]
+
+    def answered(shown: dict) -> set:
+        return {s["service"] for s in shown.get("services", []) if s["answered"]}
+
+    shown = eventually(lambda: requests.get(f"{url}/{request_id}", headers=bearer(account), timeout=10).json(),
+                       lambda s: {"billing", "workflows"} <= answered(s), timeout_s=60)
+    assert {"billing", "workflows"} <= answered(shown), shown["services"]
+    assert [e["what"] for e in shown["audit_trail"]].count("ReplyRecorded") == len(answered(shown))
