@@ -18,6 +18,7 @@ SECRETS = {  # name -> how to make one
     "INTERNAL_TOKEN": lambda: base64.urlsafe_b64encode(os.urandom(24)).decode(),
     "MASTER_KEY": lambda: base64.b64encode(os.urandom(32)).decode(),
     "METRICS_TOKEN": lambda: base64.urlsafe_b64encode(os.urandom(24)).decode(),  # what a local Prometheus sends
+    "PRIVACY_SIGNING_KEY": lambda: base64.b64encode(os.urandom(32)).decode(),  # the Ed25519 seed of certificates
 }
 
 

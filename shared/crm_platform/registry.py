@@ -46,6 +46,7 @@ class Service:
     routes: tuple[str, ...] = ()
     jobs: bool = False
     produces: tuple[str, ...] = ()
+    personal_data: bool = False  # holds personal data: answers privacy requests (issue 13)
 
     @property
     def variable_prefix(self) -> str:
@@ -116,6 +117,11 @@ class Registry:
         return tuple(s.name for s in self.services if s.jobs)
 
     @property
+    def personal_data_services(self) -> tuple[str, ...]:
+        """The services holding personal data, in registry order: those a privacy request asks to export or erase."""
+        return tuple(s.name for s in self.services if s.personal_data)
+
+    @property
     def processes(self) -> tuple[Process, ...]:
         """Every process of every service, in registry order."""
         return tuple(p for s in self.services for p in s.processes)
@@ -152,7 +158,7 @@ def parse(text: str, source: str = SOURCE) -> Registry:
     return Registry(tuple(services))
 
 
-_KEYS = {"package", "port", "public", "db_setting", "routes", "jobs", "produces", "processes"}
+_KEYS = {"package", "port", "public", "db_setting", "routes", "jobs", "produces", "processes", "personal_data"}
 _REQUIRED = {"package", "port", "db_setting", "processes"}
 
 
@@ -180,6 +186,7 @@ def _service(name: str, entry, problems: list[str]) -> Service | None:
     check("port", lambda v: type(v) is int and 1024 <= v <= 65535, "an integer from 1024 to 65535")
     check("public", lambda v: isinstance(v, bool), "true or false")
     check("jobs", lambda v: isinstance(v, bool), "true or false")
+    check("personal_data", lambda v: isinstance(v, bool), "true or false")
     check("db_setting", lambda v: isinstance(v, str) and SETTING.match(v), "an upper-case variable name")
     check("routes", strings(NAME), "a list of lowercase path segments")
     check("produces", strings(TOPIC), "a list of topic names")
@@ -204,7 +211,7 @@ def _service(name: str, entry, problems: list[str]) -> Service | None:
         name=name, package=entry["package"], port=entry["port"], db_setting=entry["db_setting"],
         processes=tuple(Process(name, kind, processes[kind]) for kind in PROCESS_KINDS if kind in processes),
         public=entry.get("public", False), routes=tuple(entry.get("routes", ())), jobs=entry.get("jobs", False),
-        produces=tuple(entry.get("produces", ())),
+        produces=tuple(entry.get("produces", ())), personal_data=entry.get("personal_data", False),
     )
 
 
@@ -218,6 +225,10 @@ def _check_across(services: list[Service], problems: list[str]) -> None:
             problems.append(f"services.{s.name}: the public service routes to the others; it has no routes or jobs")
         if JOBS_PREFIX in s.routes:
             problems.append(f"services.{s.name}.routes: {JOBS_PREFIX!r} is not a route; set jobs = true instead")
+    for s in services:
+        if s.personal_data and not s.produces:
+            problems.append(f"services.{s.name}: a service with personal_data answers privacy requests on its own "
+                            "topic; it must produce one")
     for s in services:
         if s.worker_metrics_port is not None and s.worker_metrics_port > 65535:
             problems.append(f"services.{s.name}.port: its worker's metrics port ({s.worker_metrics_port}, the port "

@@ -101,6 +101,7 @@ def system(infra, tmp_path_factory, mongo_client):
         "METRICS_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "GATEWAY_SERVES_METRICS": "true",
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "PRIVACY_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),  # signs privacy certificates
         "KEYVAULT_DB": f"e2e_{suffix}_keys",
         "PRIVACY_EXCHANGE_DB": f"e2e_{suffix}_exchange",
         **{s.db_setting: f"e2e_{suffix}_{s.name.replace('-', '_')}" for s in services.services},

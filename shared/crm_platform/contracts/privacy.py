@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from marshmallow import fields, validate
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts import EventContract, PayloadSchema
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic
 
 PRIVACY_TOPIC = "privacy.events"  # its Topic (with privacy's own events) is declared by the privacy service
 PRIVACY_REQUEST_AGGREGATE_TYPE = "PrivacyRequest"
@@ -145,3 +145,59 @@ PRIVACY_REPLY_CONTRACTS = (
     EventContract("SubjectDataExported", SubjectDataExportedPayload),
 )
 
+
+
+# --- privacy.events: privacy's own events about a request (aggregate PrivacyRequest, id = the request id) ---------
+
+class PrivacyRequestReceivedPayload(PayloadSchema):
+    type = fields.String(required=True, validate=validate.OneOf(("access", "portability", "erasure")))
+    contact_id = fields.String(load_default=None, metadata={"description": "the data subject as the requester named "
+                                                                           "them (absent: named by email)"})
+    received_at = fields.String(required=True)
+    deadline = fields.String(required=True, metadata={"description": "one calendar month after receipt"})
+    personal = SealedField(required=True, metadata={
+        "description": "requester, reason, and the email naming the subject if any (key privacy-request:<id>)"})
+
+
+class SubjectCandidatesListedPayload(PayloadSchema):
+    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class PrivacyRequestRejectedPayload(PayloadSchema):
+    why = fields.String(required=True, validate=validate.OneOf(
+        ("no_matching_contact", "not_the_subject", "identity_not_verified")))
+    rejected_at = fields.String(required=True)
+
+
+class ReplyRecordedPayload(PayloadSchema):
+    service = fields.String(required=True)
+    reply = fields.Dict(required=True, metadata={"description": "the service's reply payload, as it published it"})
+    answered_at = fields.String(required=True)
+
+
+class ExportReadyPayload(PayloadSchema):
+    blob_id = fields.String(required=True, metadata={"description": "the ZIP in the exchange store"})
+    size = fields.Integer(required=True)
+    expires_at = fields.String(required=True)
+
+
+class ExportExpiredPayload(PayloadSchema):
+    expired_at = fields.String(required=True)
+
+
+class PrivacyRequestCompletedPayload(PayloadSchema):
+    status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
+    missing_services = fields.List(fields.String(), required=True)
+    completed_at = fields.String(required=True)
+
+
+PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
+    *PRIVACY_EVENT_CONTRACTS,
+    EventContract("PrivacyRequestReceived", PrivacyRequestReceivedPayload),
+    EventContract("SubjectCandidatesListed", SubjectCandidatesListedPayload),
+    EventContract("PrivacyRequestRejected", PrivacyRequestRejectedPayload),
+    EventContract("ReplyRecorded", ReplyRecordedPayload),
+    EventContract("ExportReady", ExportReadyPayload),
+    EventContract("ExportExpired", ExportExpiredPayload),
+    EventContract("PrivacyRequestCompleted", PrivacyRequestCompletedPayload),
+))

@@ -74,6 +74,9 @@ def test_a_new_entry_is_a_new_upstream_with_its_routes_and_jobs():
     (('"billing.entrypoints.worker"', '"contacts.entrypoints.worker"'), "is outside its package 'billing'"),
     (("[services.billing]\n", "[services.billing]\npublic = true\n"), "exactly one service must be public"),
     (("[services.billing]", "[services.Billing]"), "services.Billing: a service name is lowercase"),
+    (("jobs = true", "personal_data = 1"), "services.billing.personal_data: must be true or false, got 1"),
+    (('produces = ["billing.events"]', "personal_data = true"), "services.billing: a service with personal_data "
+                                                                "answers privacy requests on its own topic"),
 ])
 def test_a_bad_entry_is_named_with_what_is_wrong(change, expected):
     old, new = change
@@ -82,6 +85,12 @@ def test_a_bad_entry_is_named_with_what_is_wrong(change, expected):
         parse(GATEWAY + BILLING.replace(old, new))
     assert expected in str(raised.value)
     assert str(raised.value).startswith(registry.SOURCE)
+
+
+def test_the_services_holding_personal_data_are_those_privacy_asks():
+    assert registry.load().personal_data_services == ("contacts", "billing", "workflows")
+    assert parse(GATEWAY + BILLING).personal_data_services == ()
+    assert parse(GATEWAY + BILLING + "personal_data = true\n").personal_data_services == ("billing",)
 
 
 def test_every_problem_is_reported_at_once():

@@ -1,0 +1,127 @@
+"""Privacy's own projection of contacts (`contacts_directory`), from contacts.events: per account, each contact
+and the contacts merged with it, so that a request names the person's whole merge family; and keyed hashes of
+each contact's email addresses, so that a request may name the person by email.
+
+Merges, deletions and erasures are decoded as facts (crm_platform.contracts.contacts.ContactFact: ids only, no
+key needed). The emails are opened from the contact's state events (the lifecycle classes, with the key vault)
+only to be hashed: HMAC-SHA256 under a per-account secret of the key vault (`privacy-lookup:<account>`), so no
+address is stored and the hashes cannot be tested against guesses without the vault. Every write is idempotent
+($set, $addToSet, the emails moved forward by the contact's version only): a redelivered event changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+
+from crm_platform.contracts.contacts import (
+    CONTACT_FACT_CLASSES, CONTACT_STATE_CLASSES, ContactCreatedFact, ContactDeletedFact, ContactErasedFact,
+    ContactsMergedFact,
+)
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
+
+LOOKUP_SECRET = "privacy-lookup:{account_id}"
+
+MAX_FAMILY = 500  # merges are few per person; a bound keeps a corrupt cycle from looping
+
+
+class ContactsDirectory:
+    def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
+        self.collection = collection
+        self._cipher = cipher
+        self._codec = EventCodec(CONTACT_FACT_CLASSES)
+        self._states = EventCodec(CONTACT_STATE_CLASSES, cipher)
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
+        self.collection.create_index([("account_id", ASCENDING), ("email_hashes", ASCENDING)], name="emails")
+
+    def apply(self, envelope: EventEnvelope) -> bool:
+        """Take one event of contacts.events (others are passed over without decoding); True if it was one of
+        a contact's life."""
+        if self._states.knows(envelope.event_type):
+            self._keep_emails(envelope)
+        if not self._codec.knows(envelope.event_type):
+            return self._states.knows(envelope.event_type)
+        fact = self._codec.from_envelope(envelope)
+        account = fact.account_id
+        if isinstance(fact, ContactCreatedFact):
+            self._set(account, fact.contact_id, {})
+        elif isinstance(fact, ContactsMergedFact):
+            self.collection.update_one({"_id": _key(account, fact.contact_id)},
+                                       {"$set": {"account_id": account, "contact_id": fact.contact_id},
+                                        "$addToSet": {"source_ids": {"$each": list(fact.source_ids)}}}, upsert=True)
+            for source in fact.source_ids:
+                self._set(account, source, {"merged_into": fact.contact_id})
+        elif isinstance(fact, ContactDeletedFact):
+            self._set(account, fact.contact_id, {"deleted": True, **(
+                {"merged_into": fact.merged_into} if fact.merged_into else {})})
+        elif isinstance(fact, ContactErasedFact):
+            self.collection.update_one({"_id": _key(account, fact.contact_id)},
+                                       {"$set": {"account_id": account, "contact_id": fact.contact_id, "erased": True},
+                                        "$unset": {"email_hashes": ""}}, upsert=True)
+        return True
+
+    def holders_of(self, account_id: str, email: str) -> list[str]:
+        """The account's live contacts holding this email address (as typed, whatever its case)."""
+        found = self.collection.find({"account_id": account_id, "email_hashes": self._hash(account_id, email),
+                                      "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
+        return sorted(doc["contact_id"] for doc in found)
+
+    def _keep_emails(self, envelope: EventEnvelope) -> None:
+        """The contact's emails, hashed, at its version (an older event arriving late changes nothing)."""
+        try:
+            state = self._states.from_envelope(envelope)
+        except SubjectErased:
+            return  # erased since: its ContactErased drops what was kept
+        details = state.details or {}
+        emails = [e.get("address") for e in details.get("emails") or [] if isinstance(e, dict)]
+        emails += [details.get("info_email")]
+        hashes = sorted({self._hash(state.account_id, e) for e in emails if isinstance(e, str) and e.strip()})
+        key = _key(state.account_id, state.contact_id)
+        self._set(state.account_id, state.contact_id, {})
+        self.collection.update_one(
+            {"_id": key, "erased": {"$ne": True},
+             "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
+            {"$set": {"email_hashes": hashes, "state_version": envelope.aggregate_version}})
+
+    def _hash(self, account_id: str, email: str) -> str:
+        secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
+        return hmac.new(secret, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+    def family(self, account_id: str, contact_id: str) -> list[str]:
+        """The contact, the one it was merged into (and so on up), and every contact merged into any of them."""
+        root, seen = contact_id, {contact_id}
+        while len(seen) < MAX_FAMILY:
+            doc = self.collection.find_one({"_id": _key(account_id, root)}, {"merged_into": 1})
+            parent = doc and doc.get("merged_into")
+            if not parent or parent in seen:
+                break
+            root = parent
+            seen.add(root)
+        frontier, members = [root], {root}
+        while frontier and len(members) < MAX_FAMILY:
+            docs = self.collection.find({"account_id": account_id, "$or": [
+                {"merged_into": {"$in": frontier}}, {"_id": {"$in": [_key(account_id, c) for c in frontier]}}]},
+                {"contact_id": 1, "source_ids": 1})
+            found = []
+            for doc in docs:
+                for member in [doc["contact_id"], *doc.get("source_ids", [])]:
+                    if member not in members:
+                        members.add(member)
+                        found.append(member)
+            frontier = found
+        return [contact_id, *sorted(m for m in members | seen if m != contact_id)]
+
+    def _set(self, account_id: str, contact_id: str, fields: dict) -> None:
+        self.collection.update_one({"_id": _key(account_id, contact_id)},
+                                   {"$set": {"account_id": account_id, "contact_id": contact_id, **fields}},
+                                   upsert=True)
+
+
+def _key(account_id: str, contact_id: str) -> str:
+    return f"{account_id}:{contact_id}"

@@ -1,0 +1,77 @@
+"""The read model of privacy requests (`privacy_requests`): what the list shows and the sweeps query.
+
+No personal data here (the requester and reason stay sealed in the events): type, status, dates, the
+subject's contact id. The sweeps' dates are stored as datetimes, so that they compare as times.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING, DESCENDING
+
+from crm_platform.aggregates import DomainEvent
+from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.envelope import EventEnvelope
+from crm_platform.projections import Projection, versioned_upsert
+
+from privacy.domain.requests import (
+    ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
+    PrivacyRequestRejected, ReplyRecorded, SubjectCandidatesListed,
+)
+
+
+class PrivacyRequestsProjection(Projection):
+    aggregate_type = PrivacyRequest.aggregate_type
+
+    def ensure_indexes(self) -> None:
+        self.collection.create_index([("account_id", ASCENDING), ("received_at", DESCENDING), ("_id", DESCENDING)],
+                                     name="account_newest")
+        self.collection.create_index([("status", ASCENDING), ("requested_at", ASCENDING)], name="waiting")
+        self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
+                                     name="exports")
+
+    def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
+        fields = _fields(event)
+        if fields is None:
+            return False
+        return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version,
+                                {"account_id": envelope.account_id, **fields}, replace_same_version=rebuilding)
+
+    def overdue(self, cutoff: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the requests waiting for replies since before `cutoff`."""
+        found = self.collection.find({"status": "in_progress", "requested_at": {"$lte": cutoff}},
+                                     {"account_id": 1}).limit(1000)
+        return [(doc["account_id"], doc["_id"]) for doc in found]
+
+    def expired_exports(self, now: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the exports past their expiry and not yet expired."""
+        found = self.collection.find({"export_state": "ready", "export_expires_at": {"$lte": now}},
+                                     {"account_id": 1}).limit(1000)
+        return [(doc["account_id"], doc["_id"]) for doc in found]
+
+
+def _fields(event: DomainEvent) -> dict | None:
+    """What an event changes in the request's document (reading the latest version: events come in order)."""
+    if isinstance(event, PrivacyRequestReceived):
+        return {"type": event.type, "status": "received", "contact_id": event.contact_id,
+                "received_at": _time(event.received_at), "deadline": event.deadline}
+    if isinstance(event, SubjectCandidatesListed):
+        return {"status": "awaiting_confirmation"}
+    if isinstance(event, PrivacyRequestRejected):
+        return {"status": "rejected", "completed_at": _time(event.rejected_at)}
+    if isinstance(event, (SubjectExportRequested, ErasureRequested)):
+        return {"status": "in_progress", "requested_at": _time(event.requested_at), "services": list(event.services)}
+    if isinstance(event, ReplyRecorded):
+        return {}  # only the version moves (the detail view reads the aggregate)
+    if isinstance(event, ExportReady):
+        return {"export_state": "ready", "export_expires_at": _time(event.expires_at)}
+    if isinstance(event, ExportExpired):
+        return {"export_state": "expired"}
+    if isinstance(event, PrivacyRequestCompleted):
+        return {"status": event.status, "completed_at": _time(event.completed_at),
+                "missing_services": list(event.missing_services)}
+    return None
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)

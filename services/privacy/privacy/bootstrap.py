@@ -1,0 +1,144 @@
+"""The only place that builds real adapters for the privacy service (lazily, per process)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+
+from crm_platform import registry
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_store import MongoEventStore
+from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
+from crm_platform.leases import Lease
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.mongo import MongoConnection
+from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+
+from privacy import config
+from privacy.adapters.contacts_directory import ContactsDirectory
+from privacy.adapters.exchange_exports import ExchangeExports
+from privacy.adapters.requests_projection import PrivacyRequestsProjection
+from privacy.adapters.signing import CertificateSigner
+from privacy.service_layer import dispatch
+from privacy.service_layer.ports import Policy
+from privacy.service_layer.unit_of_work import UnitOfWork
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Container:
+    def __init__(self, settings: dict, clock=utc_now) -> None:
+        self.settings = settings
+        self.clock = clock  # tests move time forward to run the sweeps
+        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
+
+    @property
+    def db(self):
+        return self.mongo.database(self.settings["PRIVACY_DB"])
+
+    @property
+    def event_store(self) -> MongoEventStore:
+        return MongoEventStore(self.db)
+
+    @cached_property
+    def cipher(self) -> PersonalDataCipher:
+        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
+        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
+
+    @cached_property
+    def codec(self) -> EventCodec:
+        """Decodes (and encodes) every event this service stores and publishes."""
+        return UnitOfWork.event_codec(self.cipher)
+
+    @cached_property
+    def projection(self) -> PrivacyRequestsProjection:
+        return PrivacyRequestsProjection(self.db["privacy_requests"], self.codec)
+
+    @cached_property
+    def contacts_directory(self) -> ContactsDirectory:
+        return ContactsDirectory(self.db["contacts_directory"], self.cipher)
+
+    @cached_property
+    def exchange(self) -> ExportExchange:
+        return ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
+
+    @cached_property
+    def signer(self) -> CertificateSigner:
+        return CertificateSigner(self.settings["PRIVACY_SIGNING_KEY"])
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy(services=registry.load().personal_data_services,
+                      reply_timeout=timedelta(seconds=self.settings["PRIVACY_REPLY_TIMEOUT_S"]),
+                      export_ttl=timedelta(seconds=self.settings["PRIVACY_EXPORT_TTL_S"]))
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.event_store, self.cipher)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
+        return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
+            "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
+            "lookup": self.contacts_directory.holders_of,
+            "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
+
+    def overdue_requests(self, now: datetime):
+        """(account id, request id) of the requests still waiting for replies past the timeout."""
+        return self.projection.overdue(now - self.policy.reply_timeout)
+
+    def expired_exports(self, now: datetime):
+        return self.projection.expired_exports(now)
+
+    def timeout_lease(self) -> Lease:
+        return Lease(self.db["leases"], "request-timeouts")
+
+    def expiry_lease(self) -> Lease:
+        return Lease(self.db["leases"], "export-expiries")
+
+    @cached_property
+    def events_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+
+    @cached_property
+    def contacts_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
+
+    @cached_property
+    def reply_topics(self) -> list[str]:
+        """The topics of the services asked (the registry's personal_data services), where their replies come."""
+        services = registry.load()
+        return [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
+                for name in self.policy.services for topic in services.service(name).produces]
+
+    def kafka_answers(self) -> bool:
+        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
+
+    def producer(self):
+        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
+
+    def projection_consumer(self):
+        return self._consumer("projection", [self.events_topic])
+
+    def replies_consumer(self):
+        return self._consumer("replies", self.reply_topics)
+
+    def contacts_consumer(self):
+        return self._consumer("contacts", [self.contacts_topic])
+
+    def _consumer(self, purpose: str, topics: list[str]):
+        """A consumer in a group of its own per purpose (each group reads every event of its topics)."""
+        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.{purpose}",
+                             topics=topics, client_id=f"{config.SERVICE_NAME}-{purpose}")
+
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+
+    def ensure_indexes(self) -> None:
+        self.event_store.ensure_indexes()
+        self.projection.ensure_indexes()
+        self.contacts_directory.ensure_indexes()

@@ -1,0 +1,30 @@
+"""Settings of the privacy service, from the environment, validated at start-up."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from crm_platform.contracts.contacts import CONTACTS_EVENTS
+from crm_platform.contracts.privacy import PRIVACY_EVENTS
+from crm_platform.settings import Base64Key, PersonalDataSettings, load_settings
+
+SERVICE_NAME = "privacy"
+EVENTS_TOPIC = PRIVACY_EVENTS.name  # must be in the registry entry's `produces` (checked)
+CONTACTS_TOPIC = CONTACTS_EVENTS.name
+
+
+class PrivacySettings(PersonalDataSettings):
+    PRIVACY_DB = fields.String(load_default="crm_privacy", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
+    # The Ed25519 private key (a 32-byte seed, base64) that signs certificates; its public key is served at
+    # /v1/privacy/public-key. Generate one with: openssl rand -base64 32
+    PRIVACY_SIGNING_KEY = Base64Key(required=True)
+    # How long a request waits for every service's reply before it completes as partially_completed
+    PRIVACY_REPLY_TIMEOUT_S = fields.Integer(load_default=900, validate=validate.Range(min=1, max=30 * 86400))
+    # How long an export can be downloaded; then its key is shredded and its blobs discarded
+    PRIVACY_EXPORT_TTL_S = fields.Integer(load_default=7 * 86400, validate=validate.Range(min=60, max=90 * 86400))
+    # How often the worker looks for requests timed out and exports expired
+    PRIVACY_SWEEP_EVERY_S = fields.Float(load_default=30.0, validate=validate.Range(min=0.1, max=3600))
+    WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/privacy-worker.heartbeat")
+
+
+def load(environ=None) -> dict:
+    return load_settings(PrivacySettings(), environ)

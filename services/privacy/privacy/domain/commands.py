@@ -1,0 +1,48 @@
+"""Commands to the privacy service (imperative): what a caller or a sweep asks for."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReceivePrivacyRequest:
+    """About a contact, or about whoever holds an email (the contacts found then wait for confirmation)."""
+
+    account_id: str
+    type: str  # access, portability or erasure
+    contact_id: str | None
+    requester: str
+    reason: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmSubject:
+    """These contacts, among those listed for a request by email, are the subject."""
+
+    account_id: str
+    request_id: str
+    contact_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RejectPrivacyRequest:
+    account_id: str
+    request_id: str
+    why: str  # privacy.domain.requests.REJECTIONS
+
+
+@dataclass(frozen=True)
+class TimeOutRequest:
+    """Complete a request still waiting for replies past the timeout, as partially completed."""
+
+    account_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class ExpireExport:
+    """Make a request's export unreadable (its key shredded) and free its space."""
+
+    account_id: str
+    request_id: str

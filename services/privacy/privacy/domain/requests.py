@@ -1,0 +1,299 @@
+"""A privacy request (issue 13): one person's data exported (access, portability) or erased across every service
+holding personal data, tracked from receipt to completion.
+
+Receiving a request records `PrivacyRequestReceived` (requester and reason sealed under the request's own key)
+and, at once, the question every service answers: `SubjectExportRequested` or `ErasureRequested` (the
+published contract, recorded on this aggregate so that the outbox publishes it on privacy.events). Each
+service's reply is recorded once; when every service asked has answered, the request completes (an export
+first gets its ZIP). Past the reply timeout it completes `partially_completed`, naming the services that did not
+answer; a later reply is still recorded and upgrades it to `completed`.
+"""
+from __future__ import annotations
+
+import calendar
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from crm_platform.aggregates import Aggregate, DomainEvent
+from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
+
+ACCESS, PORTABILITY, ERASURE = "access", "portability", "erasure"
+REQUEST_TYPES = (ACCESS, PORTABILITY, ERASURE)
+EXPORT_TYPES = (ACCESS, PORTABILITY)
+RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED = (
+    "received", "awaiting_confirmation", "in_progress", "completed", "partially_completed", "rejected")
+STATUSES = (RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+# why a request was rejected: codes, never free text (which could hold personal data)
+NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED = (
+    "no_matching_contact", "not_the_subject", "identity_not_verified")
+REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)
+ENDED = (COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+REQUEST_SUBJECT = "privacy-request:{request_id}"
+
+
+class PrivacyRequestNotFound(NotFound):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"privacy request {request_id} does not exist in this account", request_id=request_id)
+
+
+class ExportNotReady(Conflict):
+    slug = "export-not-ready"
+
+
+class ExportGone(CrmError):
+    status = 410
+    title = "Gone"
+    slug = "export-expired"
+
+
+class CertificateNotReady(Conflict):
+    slug = "certificate-not-ready"
+
+
+class PrivacyRequestEvent(DomainEvent):
+    aggregate_id_field = "request_id"
+
+
+@dataclass(frozen=True)
+class PrivacyRequestReceived(PrivacyRequestEvent):
+    personal_fields = ("requester", "reason", "email")
+    data_subject = REQUEST_SUBJECT
+
+    request_id: str
+    account_id: str
+    type: str
+    requester: str
+    reason: str
+    received_at: str  # ISO, UTC
+    deadline: str  # ISO, UTC: one calendar month after receipt (GDPR Art. 12(3))
+    contact_id: str | None = None  # the data subject, as the requester named them: a contact...
+    email: str | None = None  # ...or an email address, resolved into the contacts to confirm
+
+
+@dataclass(frozen=True)
+class SubjectCandidatesListed(PrivacyRequestEvent):
+    """The contacts of the account holding the email given: one or more must be confirmed before anything runs."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+
+
+@dataclass(frozen=True)
+class PrivacyRequestRejected(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    why: str  # one of REJECTIONS
+    rejected_at: str
+
+
+@dataclass(frozen=True)
+class ReplyRecorded(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    service: str
+    reply: dict  # the reply's payload as the service published it (no personal data: ids, counts, dates)
+    answered_at: str  # ISO, UTC: when privacy recorded it
+
+
+@dataclass(frozen=True)
+class ExportReady(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    blob_id: str  # the ZIP in the exchange store, sealed under privacy-export:<request id>
+    size: int
+    expires_at: str  # ISO, UTC
+
+
+@dataclass(frozen=True)
+class ExportExpired(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    expired_at: str
+
+
+@dataclass(frozen=True)
+class PrivacyRequestCompleted(PrivacyRequestEvent):
+    request_id: str
+    account_id: str
+    status: str  # completed or partially_completed
+    missing_services: list
+    completed_at: str
+
+
+OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
+                     ExportReady, ExportExpired, PrivacyRequestCompleted)
+
+
+def one_month_after(moment: datetime) -> datetime:
+    """The same time one calendar month later, on the month's last day when it is shorter (31 Jan -> 28/29 Feb)."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class ExportState:
+    blob_id: str
+    size: int
+    expires_at: str
+    expired: bool = False
+    earlier_blob_ids: list = field(default_factory=list)  # ZIPs assembled before this one (a late reply's)
+
+
+class PrivacyRequest(Aggregate):
+    aggregate_type = "PrivacyRequest"
+    event_classes = (*OWN_EVENT_CLASSES, SubjectExportRequested, ErasureRequested)
+    not_found_error = PrivacyRequestNotFound
+
+    def __init__(self, request_id: str, account_id: str) -> None:
+        super().__init__(request_id, account_id)
+        self.type = ""
+        self.status = RECEIVED
+        self.contact_id: str | None = None
+        self.email: str | None = None
+        self.candidates: list[str] = []
+        self.rejection: str | None = None
+        self.requester = ""
+        self.reason = ""
+        self.received_at = ""
+        self.deadline = ""
+        self.contact_ids: list[str] = []
+        self.services: list[str] = []
+        self.requested_at: str | None = None
+        self.replies: dict[str, dict] = {}  # service -> its reply's payload and answered_at
+        self.export: ExportState | None = None
+        self.completed_at: str | None = None
+        self.missing_services: list[str] = []
+
+    @classmethod
+    def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
+                family: list[str], services: list[str], now: datetime, request_id: str | None = None
+                ) -> "PrivacyRequest":
+        """A new request about a contact, and at once the question to every service holding personal data."""
+        request = cls._received(account_id, type, requester, reason, now, request_id, contact_id=contact_id)
+        request._ask([contact_id, *family], services, now)
+        return request
+
+    @classmethod
+    def receive_by_email(cls, account_id: str, type: str, email: str, requester: str, reason: str, *,
+                         candidates: list[str], now: datetime, request_id: str | None = None) -> "PrivacyRequest":
+        """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
+        request = cls._received(account_id, type, requester, reason, now, request_id, email=email)
+        if candidates:
+            request._record(SubjectCandidatesListed(request.id, account_id, sorted(set(candidates))))
+        else:
+            request._record(PrivacyRequestRejected(request.id, account_id, NO_MATCHING_CONTACT, now.isoformat()))
+        return request
+
+    @classmethod
+    def _received(cls, account_id: str, type: str, requester: str, reason: str, now: datetime,
+                  request_id: str | None, **subject: str) -> "PrivacyRequest":
+        if type not in REQUEST_TYPES:
+            raise InvalidInput("unknown request type", errors={"type": [f"one of {', '.join(REQUEST_TYPES)}"]})
+        request = cls(request_id or f"privacy-request:{uuid.uuid4().hex}", account_id)
+        request._record(PrivacyRequestReceived(request.id, account_id, type, requester, reason, now.isoformat(),
+                                               one_month_after(now).isoformat(), **subject))
+        return request
+
+    def confirm(self, contact_ids: list[str], family: list[str], services: list[str], now: datetime) -> None:
+        """The listed contacts confirmed as the subject (`family`: theirs and their merges'): ask every service."""
+        if self.status != AWAITING_CONFIRMATION:
+            raise Conflict(f"privacy request {self.id} is {self.status}: only a request awaiting confirmation is "
+                           "confirmed", status_now=self.status)
+        unknown = sorted(set(contact_ids) - set(self.candidates))
+        if unknown or not contact_ids:
+            raise InvalidInput("confirm contacts among those listed", errors={"contact_ids": [
+                f"not among the contacts listed: {', '.join(unknown)}" if unknown else "at least one"]})
+        self._ask([*contact_ids, *family], services, now)
+
+    def reject(self, why: str, now: datetime) -> None:
+        if why not in REJECTIONS:
+            raise InvalidInput("unknown rejection", errors={"why": [f"one of {', '.join(REJECTIONS)}"]})
+        if self.status not in (RECEIVED, AWAITING_CONFIRMATION):
+            raise Conflict(f"privacy request {self.id} is {self.status}: it can no longer be rejected",
+                           status_now=self.status)
+        self._record(PrivacyRequestRejected(self.id, self.account_id, why, now.isoformat()))
+
+    def _ask(self, contact_ids: list[str], services: list[str], now: datetime) -> None:
+        if not services:
+            raise InvalidInput("no service holds personal data to ask", errors={"type": ["no service to ask"]})
+        asking = SubjectExportRequested if self.is_export else ErasureRequested
+        self._record(asking(self.id, self.account_id, list(dict.fromkeys(contact_ids)), list(services),
+                            now.isoformat()))
+
+    @property
+    def is_export(self) -> bool:
+        return self.type in EXPORT_TYPES
+
+    @property
+    def unanswered(self) -> list[str]:
+        return [service for service in self.services if service not in self.replies]
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    def record_reply(self, service: str, reply: dict, now: datetime) -> bool:
+        """Keep a service's reply; False (nothing recorded) if it was not asked or has answered already."""
+        if service not in self.services or service in self.replies or self.status == REJECTED:
+            return False
+        self._record(ReplyRecorded(self.id, self.account_id, service, dict(reply), now.isoformat()))
+        return True
+
+    def export_ready(self, blob_id: str, size: int, expires_at: datetime) -> None:
+        self._record(ExportReady(self.id, self.account_id, blob_id, size, expires_at.isoformat()))
+
+    def complete(self, now: datetime) -> None:
+        """Completed if every service answered, else partially completed naming the others; an upgrade only."""
+        missing = self.unanswered
+        status = PARTIALLY_COMPLETED if missing else COMPLETED
+        if self.status == status or self.status in (COMPLETED, REJECTED):
+            return
+        self._record(PrivacyRequestCompleted(self.id, self.account_id, status, missing, now.isoformat()))
+
+    def timed_out(self, now: datetime, timeout) -> bool:
+        """Still waiting for replies `timeout` after it asked."""
+        return (self.status == IN_PROGRESS and self.requested_at is not None
+                and datetime.fromisoformat(self.requested_at) + timeout <= now)
+
+    def expire_export(self, now: datetime) -> list[str]:
+        """Mark the export expired; the blob ids to discard (the ZIPs and every part), empty if nothing to do."""
+        if self.export is None or self.export.expired:
+            return []
+        blobs = [*self.export.earlier_blob_ids, self.export.blob_id, *self.part_blob_ids]
+        self._record(ExportExpired(self.id, self.account_id, now.isoformat()))
+        return blobs
+
+    @property
+    def part_blob_ids(self) -> list[str]:
+        return [reply["part_blob_id"] for reply in self.replies.values() if reply.get("part_blob_id")]
+
+    def parts(self) -> dict[str, str | None]:
+        """Each answering service's export part (None: it holds nothing of the subject)."""
+        return {service: reply.get("part_blob_id") for service, reply in self.replies.items()}
+
+    def _apply(self, event: DomainEvent) -> None:
+        if isinstance(event, PrivacyRequestReceived):
+            self.type, self.contact_id, self.email, self.requester, self.reason = (
+                event.type, event.contact_id, event.email, event.requester, event.reason)
+            self.received_at, self.deadline, self.status = event.received_at, event.deadline, RECEIVED
+        elif isinstance(event, SubjectCandidatesListed):
+            self.candidates, self.status = list(event.contact_ids), AWAITING_CONFIRMATION
+        elif isinstance(event, PrivacyRequestRejected):
+            self.rejection, self.status, self.completed_at = event.why, REJECTED, event.rejected_at
+        elif isinstance(event, (SubjectExportRequested, ErasureRequested)):
+            self.contact_ids, self.services = list(event.contact_ids), list(event.services)
+            self.requested_at, self.status = event.requested_at, IN_PROGRESS
+        elif isinstance(event, ReplyRecorded):
+            self.replies[event.service] = {**event.reply, "answered_at": event.answered_at}
+        elif isinstance(event, ExportReady):
+            earlier = [] if self.export is None else [*self.export.earlier_blob_ids, self.export.blob_id]
+            self.export = ExportState(event.blob_id, event.size, event.expires_at, earlier_blob_ids=earlier)
+        elif isinstance(event, ExportExpired):
+            if self.export is not None:
+                self.export.expired = True
+        elif isinstance(event, PrivacyRequestCompleted):
+            self.status, self.missing_services, self.completed_at = (
+                event.status, list(event.missing_services), event.completed_at)

@@ -1,0 +1,119 @@
+"""Request and response schemas of the privacy API (marshmallow): every bad field is a 422 naming it."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from crm_platform.http_schemas import PageQuerySchema, StrictSchema
+
+from privacy.domain.requests import REJECTIONS, REQUEST_TYPES, STATUSES
+
+MAX_ID = 200
+
+
+class SubjectSchema(StrictSchema):
+    """Exactly one of: a contact, or an email address (its holders are then listed for confirmation)."""
+
+    contact_id = fields.String(validate=validate.Length(min=1, max=MAX_ID))
+    email = fields.Email(validate=validate.Length(max=320))
+
+    @validates_schema
+    def _one_way_to_name_the_person(self, data, **kwargs):
+        if ("contact_id" in data) == ("email" in data):
+            field = "email" if "email" in data else "contact_id"
+            raise ValidationError("give the subject's contact_id or email, one of them", field)
+
+
+class ConfirmSubjectSchema(StrictSchema):
+    contact_ids = fields.List(fields.String(validate=validate.Length(min=1, max=MAX_ID)), required=True,
+                              validate=validate.Length(min=1, max=100),
+                              metadata={"description": "the contacts, among those listed, that are the person"})
+
+
+class RejectSchema(StrictSchema):
+    why = fields.String(required=True, validate=validate.OneOf(REJECTIONS))
+
+
+class PrivacyRequestCreateSchema(StrictSchema):
+    type = fields.String(required=True, validate=validate.OneOf(REQUEST_TYPES))
+    subject = fields.Nested(SubjectSchema, required=True)
+    requester = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                              metadata={"description": "who asked (the person, their lawyer...): kept sealed"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "why, and how the requester's identity was checked: kept sealed"})
+
+
+class PrivacyRequestQuerySchema(PageQuerySchema):
+    type = fields.String(load_default=None, validate=validate.OneOf(REQUEST_TYPES))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class ServiceProgressSchema(Schema):
+    service = fields.String(required=True)
+    asked = fields.Boolean(required=True)
+    answered = fields.Boolean(required=True)
+    answered_at = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "erasure: erased, anonymised, retained, "
+                                                                      "nothing_held; export: exported, nothing_held"})
+    item_count = fields.Integer(allow_none=True)
+    items_erased = fields.Integer(allow_none=True)
+    keys_destroyed = fields.List(fields.String())
+    retained = fields.List(fields.Dict())
+
+
+class AuditEntrySchema(Schema):
+    what = fields.String(required=True)
+    when = fields.String(required=True)
+    actor = fields.String(allow_none=True)
+    details = fields.Dict(required=True)
+
+
+class ExportStateSchema(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(("pending", "ready", "expired")))
+    size = fields.Integer(allow_none=True)
+    expires_at = fields.String(allow_none=True)
+
+
+class PrivacyRequestSummarySchema(Schema):
+    id = fields.String(required=True)
+    type = fields.String(required=True)
+    status = fields.String(required=True)
+    contact_id = fields.String(allow_none=True, metadata={"description": "null when the subject was named by email"})
+    received_at = fields.String(required=True)
+    deadline = fields.String(required=True)
+    completed_at = fields.String(allow_none=True)
+
+
+class PrivacyRequestSchema(PrivacyRequestSummarySchema):
+    revision = fields.Integer(required=True)
+    contact_ids = fields.List(fields.String(), required=True)
+    requester = fields.String(required=True)
+    reason = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    candidates = fields.List(fields.String(), required=True,
+                             metadata={"description": "contacts holding the email, awaiting confirmation"})
+    rejection = fields.String(allow_none=True)
+    requested_at = fields.String(allow_none=True)
+    services = fields.List(fields.Nested(ServiceProgressSchema), required=True)
+    missing_services = fields.List(fields.String(), required=True)
+    export = fields.Nested(ExportStateSchema, allow_none=True)
+    audit_trail = fields.List(fields.Nested(AuditEntrySchema), required=True)
+
+
+class PrivacyRequestPageSchema(Schema):
+    items = fields.List(fields.Nested(PrivacyRequestSummarySchema), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class CertificateSchema(Schema):
+    class Meta:
+        unknown = "include"
+
+    request_id = fields.String(required=True)
+    subject_hash = fields.String(required=True)
+    signature = fields.Dict(required=True)
+
+
+class PublicKeySchema(Schema):
+    algorithm = fields.String(required=True)
+    key_id = fields.String(required=True)
+    public_key = fields.String(required=True)

@@ -1,0 +1,55 @@
+"""The privacy worker: outbox relay, the requests read model, the services' replies, contacts' merge families,
+and the two sweeps (replies timed out, exports expired; each in the worker holding its lease); until SIGTERM."""
+from __future__ import annotations
+
+import sys
+
+from crm_platform.contracts.privacy import PRIVACY_REPLY_CLASSES
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.json_logging import configure_logging
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
+from crm_platform.message_bus import EventsToBus
+from crm_platform.settings import load_or_exit
+from crm_platform.worker_runtime import run_loops
+
+from privacy import config
+from privacy.bootstrap import Container
+from privacy.service_layer import sweeps
+
+
+def main() -> int:
+    settings = load_or_exit(config.load, "privacy-worker")
+    configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
+    container = Container(settings)
+    container.ensure_indexes()
+    topics = list(dict.fromkeys([container.events_topic, container.contacts_topic, *container.reply_topics]))
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [*topics, *map(dead_letter_topic, topics)],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
+    projection = EventConsumer("privacy.projection", container.projection_consumer, container.producer,
+                               container.projection.apply)
+    replies = replies_consumer(container)
+    contacts = EventConsumer("privacy.contacts", container.contacts_consumer, container.producer,
+                             container.contacts_directory.apply)
+    every_s = settings["PRIVACY_SWEEP_EVERY_S"]
+    return run_loops(
+        {"outbox-relay": container.outbox_relay().run, "projection": projection.run, "replies": replies.run,
+         "contacts": contacts.run,
+         "timeouts": sweeps.timeout_loop(container.bus, container.overdue_requests, container.timeout_lease(),
+                                         container.clock, every_s),
+         "expiries": sweeps.expiry_loop(container.bus, container.expired_exports, container.expiry_lease(),
+                                        container.clock, every_s)},
+        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+        metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
+    )
+
+
+def replies_consumer(container: Container) -> EventConsumer:
+    """The services' replies, on each asked service's own topic; its other events are passed over undecoded."""
+    return EventConsumer("privacy.replies", container.replies_consumer, container.producer,
+                         EventsToBus(EventCodec(PRIVACY_REPLY_CLASSES), container.bus))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

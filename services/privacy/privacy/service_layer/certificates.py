@@ -1,0 +1,32 @@
+"""A request's certificate: what each service did, signed, with a keyed hash of the subject instead of any id."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_platform.personal_data import PersonalDataCipher
+
+from privacy.adapters.signing import CertificateSigner
+from privacy.domain.certificate import build_certificate, subject_hash
+from privacy.domain.requests import COMPLETED, PARTIALLY_COMPLETED, CertificateNotReady, PrivacyRequest
+
+SUBJECT_HASH_SECRET = "privacy-subject-hash:{account_id}"
+
+
+def certificate_of(request: PrivacyRequest, cipher: PersonalDataCipher, signer: CertificateSigner,
+                   now: datetime) -> dict:
+    """The signed certificate; CertificateNotReady (409) until the request has completed, even partially."""
+    if request.status not in (COMPLETED, PARTIALLY_COMPLETED):
+        raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes "
+                                  "when it completes", status_now=request.status)
+    secret = cipher.secret(SUBJECT_HASH_SECRET.format(account_id=request.account_id))
+    unsigned = build_certificate(as_certified(request), subject_hash(secret, request.account_id, request.contact_ids),
+                                 now.isoformat())
+    return signer.sign(unsigned)
+
+
+def as_certified(request: PrivacyRequest) -> dict:
+    """The request as the certificate reads it (privacy.domain.certificate.build_certificate)."""
+    return {"request_id": request.id, "account_id": request.account_id, "type": request.type,
+            "status": request.status, "requested_at": request.requested_at, "completed_at": request.completed_at,
+            "contact_ids": list(request.contact_ids), "replies": {s: dict(r) for s, r in request.replies.items()},
+            "services": list(request.services), "missing_services": request.unanswered}

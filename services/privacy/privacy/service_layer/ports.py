@@ -1,0 +1,32 @@
+"""What the privacy handlers need from outside, as small protocols (bootstrap gives the real ones, tests fakes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable, Protocol
+
+from privacy.domain.requests import PrivacyRequest
+
+Clock = Callable[[], datetime]
+# (account id, contact id) -> the contact's merge family as privacy knows it (the contact itself included)
+MergeFamily = Callable[[str, str], list[str]]
+# (account id, email) -> the account's contacts holding that email (keyed hashes compared, no address stored)
+EmailLookup = Callable[[str, str], list[str]]
+
+
+@dataclass(frozen=True)
+class Policy:
+    services: tuple[str, ...]  # the services asked: the registry's personal_data ones
+    reply_timeout: timedelta  # PRIVACY_REPLY_TIMEOUT_S
+    export_ttl: timedelta  # PRIVACY_EXPORT_TTL_S
+
+
+class ExportAssembler(Protocol):
+    def assemble(self, request: PrivacyRequest) -> tuple[str, int]:
+        """One ZIP of the request's parts in the exchange store: (its blob id, its length)."""
+
+    def shred(self, request_id: str) -> None:
+        """Make every blob of the request unreadable at once (its key shredded)."""
+
+    def discard(self, blob_ids: Iterable[str]) -> None:
+        """Free the space of the request's blobs."""

@@ -1,0 +1,72 @@
+"""The privacy worker's two sweeps, each run by one worker at a time (under its lease):
+
+- time-outs: requests still waiting for replies `PRIVACY_REPLY_TIMEOUT_S` after they asked complete as
+  partially completed, naming the services that did not answer (a later reply still upgrades them);
+- expiries: exports older than `PRIVACY_EXPORT_TTL_S` have their key shredded and their blobs discarded.
+
+A read model names the candidates; each command's handler decides on the aggregate, so a candidate answered
+meanwhile, or a second sweep running anyway, changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable, Iterable, Protocol
+
+from crm_platform.errors import CrmError
+from crm_platform.liveness import still_working
+from crm_platform.message_bus import MessageBus
+from crm_platform.worker_runtime import Loop, every
+
+from privacy.domain.commands import ExpireExport, TimeOutRequest
+from privacy.service_layer.ports import Clock
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 30.0
+# datetime -> (account id, request id) of the candidates at that time
+Candidates = Callable[[datetime], Iterable[tuple[str, str]]]
+
+
+class SweepLease(Protocol):
+    def acquire_or_renew(self) -> bool:
+        """Whether this process holds the lease (crm_platform.leases.Lease)."""
+
+
+def sweep(bus: MessageBus, candidates: Candidates, command: Callable[[str, str], object], lease: SweepLease,
+          clock: Clock) -> int:
+    """One round: the command for each candidate, while this process holds the lease; how many were sent."""
+    if not lease.acquire_or_renew():
+        return 0
+    sent = 0
+    for account_id, request_id in list(candidates(clock())):
+        if not lease.acquire_or_renew():
+            break  # another process took over: it carries on
+        try:
+            bus.handle(command(account_id, request_id))
+            sent += 1
+        except CrmError as exc:  # a conflict with a reply recorded meanwhile: the next round sees it again
+            log.warning("privacy sweep: a request was left for the next round",
+                        extra={"request_id": request_id, "error": type(exc).__name__})
+        except Exception:  # a part that cannot be read, say: logged, and the other requests are not held up
+            log.exception("privacy sweep: a request failed; the next round tries it again",
+                          extra={"request_id": request_id})
+        still_working()
+    return sent
+
+
+def time_out_requests(bus: MessageBus, overdue: Candidates, lease: SweepLease, clock: Clock) -> int:
+    return sweep(bus, overdue, TimeOutRequest, lease, clock)
+
+
+def expire_exports(bus: MessageBus, expired: Candidates, lease: SweepLease, clock: Clock) -> int:
+    return sweep(bus, expired, ExpireExport, lease, clock)
+
+
+def timeout_loop(bus: MessageBus, overdue: Candidates, lease: SweepLease, clock: Clock,
+                 every_s: float = SWEEP_EVERY_S) -> Loop:
+    return every(every_s, lambda: time_out_requests(bus, overdue, lease, clock), "timing out privacy requests")
+
+
+def expiry_loop(bus: MessageBus, expired: Candidates, lease: SweepLease, clock: Clock,
+                every_s: float = SWEEP_EVERY_S) -> Loop:
+    return every(every_s, lambda: expire_exports(bus, expired, lease, clock), "expiring privacy exports")

@@ -1,0 +1,60 @@
+import base64
+import os
+from functools import partial
+
+import pytest
+
+from crm_platform.contracts.privacy import PRIVACY_REPLY_AGGREGATE_TYPE, PRIVACY_REPLY_CLASSES
+from crm_platform.event_codec import EventCodec
+from crm_platform.message_bus import EventsToBus
+from crm_platform.testing.service_fixtures import internal_headers, service_container, service_settings
+
+from privacy import config
+from privacy.bootstrap import Container
+from privacy.entrypoints.api import create_app
+
+from ..unit.fakes import FakeClock
+
+REPLIES = EventCodec(PRIVACY_REPLY_CLASSES)
+
+
+@pytest.fixture
+def settings(infra, unique_suffix, topic_namespace):
+    return service_settings(config, "PRIVACY_DB", infra, unique_suffix, topic_namespace, KAFKA_TOPIC_PARTITIONS="1",
+                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode())
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def container(settings, mongo_client, clock):
+    yield from service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB")
+
+
+@pytest.fixture
+def client(container):
+    app = create_app(container.settings)
+    app.extensions["container"] = container  # the test's container, whose databases it drops
+    return app.test_client()
+
+
+def headers(account="acct-1", **extra):
+    return internal_headers(account, **extra)
+
+
+def project_all(container) -> int:
+    """Every stored event into the read model, as the worker's projection consumer would (idempotent)."""
+    applied = 0
+    for envelope in container.event_store.read_all():
+        container.projection.apply(envelope)
+        applied += 1
+    return applied
+
+
+def deliver_reply(container, reply) -> None:
+    """A service's reply as the worker's replies consumer hands it over: an envelope of the service's topic."""
+    envelope = REPLIES.to_envelope(reply, PRIVACY_REPLY_AGGREGATE_TYPE, reply.request_id, 1, reply.account_id)
+    EventsToBus(REPLIES, container.bus)(envelope)

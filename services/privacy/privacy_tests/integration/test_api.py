@@ -1,0 +1,75 @@
+"""The privacy API on the real database: requests received, shown, listed, and refused when malformed."""
+from crm_platform.envelope import envelope_from_json_bytes
+from crm_platform.kafka_clients import ensure_topics
+from crm_platform.testing.topics import read_topic
+
+from .conftest import headers, project_all
+
+ERASURE = {"type": "erasure", "subject": {"contact_id": "contact:1"}, "requester": "Louise Martin",
+           "reason": "courrier recommandé du 1er décembre, identité vérifiée"}
+
+
+def test_a_request_is_received_asked_at_once_and_shown_with_its_audit_trail(client, container):
+    answer = client.post("/v1/privacy/requests", json=ERASURE, headers=headers(**{"X-Actor": "user:dpo"}))
+    assert answer.status_code == 202, answer.get_json()
+    shown = client.get(answer.headers["Location"], headers=headers()).get_json()
+    assert shown["id"] == answer.get_json()["id"] and shown["status"] == "in_progress"
+    assert shown["type"] == "erasure" and shown["deadline"] == "2027-01-02T09:00:00+00:00"
+    assert (shown["requester"], shown["reason"]) == (ERASURE["requester"], ERASURE["reason"])
+    assert [(s["service"], s["asked"], s["answered"]) for s in shown["services"]] == [
+        ("contacts", True, False), ("billing", True, False), ("workflows", True, False)]
+    assert shown["missing_services"] == ["contacts", "billing", "workflows"] and shown["export"] is None
+    trail = shown["audit_trail"]
+    assert [(e["what"], e["actor"]) for e in trail] == [("PrivacyRequestReceived", "user:dpo"),
+                                                        ("ErasureRequested", "user:dpo")]
+    assert "Louise" not in str(trail) and trail[1]["details"]["contact_ids"] == ["contact:1"]
+
+
+def test_another_accounts_request_is_not_found(client):
+    created = client.post("/v1/privacy/requests", json=ERASURE, headers=headers()).get_json()
+    for path in ("", "/export", "/certificate"):
+        answer = client.get(f"/v1/privacy/requests/{created['id']}{path}", headers=headers("acct-2"))
+        assert answer.status_code == 404 and answer.content_type == "application/problem+json"
+
+
+def test_bad_input_is_a_problem_naming_the_field(client):
+    cases = [({**ERASURE, "type": "rectification"}, "type"), ({**ERASURE, "subject": {}}, "subject"),
+             ({**ERASURE, "requster": "x"}, "requster"), ({**ERASURE, "reason": ""}, "reason"),
+             ({**ERASURE, "subject": {"contact_id": "c", "email": "x@example.com"}}, "subject")]
+    for body, field in cases:
+        answer = client.post("/v1/privacy/requests", json=body, headers=headers())
+        assert answer.status_code == 422 and answer.content_type == "application/problem+json", body
+        assert field in answer.get_json()["errors"], (body, answer.get_json())
+    assert client.get("/v1/privacy/requests?status=done", headers=headers()).get_json()["errors"].keys() == {"status"}
+    assert client.get("/v1/privacy/requests?cursor=nope", headers=headers()).status_code == 422
+
+
+def test_the_list_is_filtered_by_type_and_status_and_paged(client, container):
+    ids = [client.post("/v1/privacy/requests", json={**ERASURE, "type": kind}, headers=headers()).get_json()["id"]
+           for kind in ("erasure", "access", "portability")]
+    client.post("/v1/privacy/requests", json=ERASURE, headers=headers("acct-2"))
+    project_all(container)
+    listed = client.get("/v1/privacy/requests", headers=headers()).get_json()
+    assert sorted(item["id"] for item in listed["items"]) == sorted(ids)
+    access = client.get("/v1/privacy/requests?type=access&status=in_progress", headers=headers()).get_json()
+    assert [item["id"] for item in access["items"]] == [ids[1]]
+    assert client.get("/v1/privacy/requests?status=completed", headers=headers()).get_json()["items"] == []
+    first = client.get("/v1/privacy/requests?limit=2", headers=headers()).get_json()
+    rest = client.get(f"/v1/privacy/requests?limit=2&cursor={first['next_cursor']}", headers=headers()).get_json()
+    assert sorted(i["id"] for i in first["items"] + rest["items"]) == sorted(ids) and rest["next_cursor"] is None
+
+
+def test_the_question_is_published_on_privacy_events_with_the_requester_sealed(client, container, settings):
+    client.post("/v1/privacy/requests", json=ERASURE, headers=headers())
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], 1)
+    assert container.outbox_relay().publish_pending() == 1  # one commit: both events
+    records = read_topic(settings["KAFKA_BOOTSTRAP_SERVERS"], container.events_topic, expected=2)
+    assert [envelope_from_json_bytes(r.value).event_type for r in records] == ["PrivacyRequestReceived",
+                                                                                 "ErasureRequested"]
+    assert all(b"Louise" not in r.value for r in records)
+
+
+def test_only_the_gateway_may_call_it_and_the_openapi_document_lists_its_paths(client):
+    assert client.get("/v1/privacy/requests", headers={"X-Account-Id": "acct-1"}).status_code == 401
+    paths = client.get("/openapi.json", headers=headers()).get_json()["paths"]
+    assert {"/v1/privacy/requests", "/v1/privacy/requests/{request_id}/export", "/v1/privacy/public-key"} <= set(paths)

@@ -1,0 +1,118 @@
+"""Privacy's projection of contacts on the real database: a request names the subject's whole merge family, or
+whoever holds an email."""
+from crm_platform.contracts.contacts import (
+    CONTACT_FACT_CLASSES, CONTACT_LIFECYCLE_CLASSES, ContactCreated, ContactDeletedFact, ContactErasedFact,
+    ContactsMerged, ContactUpdated,
+)
+from crm_platform.envelope import new_envelope
+from crm_platform.event_codec import EventCodec
+
+from .conftest import headers
+
+FACTS = EventCodec(CONTACT_FACT_CLASSES)
+
+
+def ContactCreatedFact(contact_id, account, emails=()):  # noqa: N802 - as contacts publishes it: with its details
+    return ContactCreated(contact_id, account, {"first_name": "Louise", "emails": [{"address": e} for e in emails]})
+
+
+def ContactsMergedFact(contact_id, account, source_ids, emails=()):  # noqa: N802 - the survivor's whole state
+    return ContactsMerged(contact_id, account, {"first_name": "Louise", "emails": [{"address": e} for e in emails]},
+                          source_ids=source_ids)
+
+
+def feed(container, *facts, account="acct-1"):
+    """Each event as contacts publishes it (personal details sealed with the contact's key), delivered twice."""
+    lifecycle = EventCodec(CONTACT_LIFECYCLE_CLASSES, container.cipher)
+    versions: dict = {}
+    for fact in facts:
+        versions[fact.contact_id] = version = versions.get(fact.contact_id, 0) + 1
+        codec = lifecycle if fact.event_type() not in ("ContactDeleted", "ContactErased") else FACTS
+        envelope = codec.to_envelope(fact, "Contact", fact.contact_id, version, account)
+        assert container.contacts_directory.apply(envelope)
+        assert container.contacts_directory.apply(envelope)  # redelivered: the same
+
+
+def test_the_family_is_every_contact_merged_with_the_subject_up_and_down(container):
+    feed(container, *(ContactCreatedFact(f"contact:{n}", "acct-1") for n in range(1, 6)),
+         ContactsMergedFact("contact:2", "acct-1", ["contact:3"]),
+         ContactDeletedFact("contact:3", "acct-1", merged_into="contact:2"),
+         ContactsMergedFact("contact:1", "acct-1", ["contact:2", "contact:4"]),
+         ContactDeletedFact("contact:2", "acct-1", merged_into="contact:1"),
+         ContactDeletedFact("contact:4", "acct-1", merged_into="contact:1"),
+         ContactErasedFact("contact:5", "acct-1"))
+    family = container.contacts_directory.family
+    assert family("acct-1", "contact:1") == ["contact:1", "contact:2", "contact:3", "contact:4"]
+    assert family("acct-1", "contact:3") == ["contact:3", "contact:1", "contact:2", "contact:4"]
+    assert family("acct-1", "contact:5") == ["contact:5"]
+    assert family("acct-2", "contact:1") == ["contact:1"]  # another account knows none of them
+    assert family("acct-1", "contact:unknown") == ["contact:unknown"]
+
+
+def test_other_events_of_contacts_are_passed_over(container):
+    envelope = new_envelope(event_type="LabelCreated", aggregate_type="Label", aggregate_id="label:1",
+                            aggregate_version=1, account_id="acct-1", payload={"name": "VIP"})
+    assert not container.contacts_directory.apply(envelope)
+
+
+def test_a_request_asks_about_the_whole_family(client, container):
+    feed(container, ContactCreatedFact("contact:1", "acct-1"), ContactCreatedFact("contact:7", "acct-1"),
+         ContactsMergedFact("contact:1", "acct-1", ["contact:7"]),
+         ContactDeletedFact("contact:7", "acct-1", merged_into="contact:1"))
+    body = {"type": "erasure", "subject": {"contact_id": "contact:7"}, "requester": "Louise", "reason": "e-mail"}
+    created = client.post("/v1/privacy/requests", json=body, headers=headers()).get_json()
+    assert created["contact_id"] == "contact:7" and created["contact_ids"] == ["contact:7", "contact:1"]
+
+
+def test_an_email_finds_its_live_holders_in_the_account_whatever_its_case(container):
+    feed(container, ContactCreatedFact("contact:1", "acct-1", ["Louise@Example.com"]),
+         ContactCreatedFact("contact:2", "acct-1", ["louise@example.com", "l.martin@example.com"]),
+         ContactCreatedFact("contact:3", "acct-1", ["louise@example.com"]),
+         ContactErasedFact("contact:3", "acct-1"))
+    feed(container, ContactCreatedFact("contact:4", "acct-2", ["louise@example.com"]), account="acct-2")
+    holders = container.contacts_directory.holders_of
+    assert holders("acct-1", " LOUISE@example.com") == ["contact:1", "contact:2"]
+    assert holders("acct-2", "louise@example.com") == ["contact:4"]
+    assert "example.com" not in str(list(container.contacts_directory.collection.find()))
+    changed = ContactUpdated("contact:2", "acct-1", {"emails": [{"address": "l.martin@example.com"}]})
+    envelope = EventCodec(CONTACT_LIFECYCLE_CLASSES, container.cipher).to_envelope(
+        changed, "Contact", "contact:2", 2, "acct-1")
+    container.contacts_directory.apply(envelope)
+    assert holders("acct-1", "louise@example.com") == ["contact:1"]
+    older = EventCodec(CONTACT_LIFECYCLE_CLASSES, container.cipher).to_envelope(
+        ContactCreatedFact("contact:2", "acct-1", ["louise@example.com"]), "Contact", "contact:2", 1, "acct-1")
+    container.contacts_directory.apply(older)  # redelivered late: the newer emails stay
+    assert holders("acct-1", "l.martin@example.com") == ["contact:2"]
+
+
+def test_a_request_by_email_is_confirmed_then_asks_about_the_confirmed_contacts_family(client, container):
+    feed(container, ContactCreatedFact("contact:1", "acct-1", ["louise@example.com"]),
+         ContactCreatedFact("contact:2", "acct-1", ["louise@example.com"]),
+         ContactCreatedFact("contact:7", "acct-1"),
+         ContactsMergedFact("contact:1", "acct-1", ["contact:7"], ["louise@example.com"]),
+         ContactDeletedFact("contact:7", "acct-1", merged_into="contact:1"))
+    body = {"type": "erasure", "subject": {"email": "Louise@example.com"}, "requester": "L", "reason": "e-mail"}
+    created = client.post("/v1/privacy/requests", json=body, headers=headers())
+    assert created.status_code == 202, created.get_json()
+    listed = created.get_json()
+    assert listed["status"] == "awaiting_confirmation" and listed["candidates"] == ["contact:1", "contact:2"]
+    assert listed["contact_id"] is None and listed["email"] == "Louise@example.com"
+    assert "Louise@" not in str(listed["audit_trail"])
+    confirm = f"/v1/privacy/requests/{listed['id']}/confirm"
+    wrong = client.post(confirm, json={"contact_ids": ["contact:3"]}, headers=headers())
+    assert wrong.status_code == 422 and "contact_ids" in wrong.get_json()["errors"]
+    assert client.post(confirm, json={"contact_ids": ["contact:1"]}, headers=headers("acct-2")).status_code == 404
+    confirmed = client.post(confirm, json={"contact_ids": ["contact:1"]}, headers=headers()).get_json()
+    assert confirmed["status"] == "in_progress" and confirmed["contact_ids"] == ["contact:1", "contact:7"]
+    assert client.post(confirm, json={"contact_ids": ["contact:1"]}, headers=headers()).status_code == 409
+    reject = client.post(f"/v1/privacy/requests/{listed['id']}/reject", json={"why": "not_the_subject"},
+                         headers=headers())
+    assert reject.status_code == 409
+
+
+def test_a_request_by_an_email_nobody_holds_is_rejected(client, container):
+    body = {"type": "access", "subject": {"email": "nobody@example.com"}, "requester": "L", "reason": "e-mail"}
+    created = client.post("/v1/privacy/requests", json=body, headers=headers()).get_json()
+    assert (created["status"], created["rejection"]) == ("rejected", "no_matching_contact")
+    bad = client.post("/v1/privacy/requests", json={**body, "subject": {"email": "not an email"}}, headers=headers())
+    assert bad.status_code == 422 and "email" in bad.get_json()["errors"]["subject"]

@@ -1,0 +1,115 @@
+"""The saga on the real database and exchange store: replies fed through the worker's handler, the export
+assembled and downloaded, the time-out and expiry sweeps under their leases with a clock, the certificate."""
+import io
+import json
+import zipfile
+
+import pytest
+
+from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.personal_data import SubjectErased
+
+from privacy.adapters.signing import verify_certificate
+from privacy.service_layer import sweeps
+
+from .conftest import deliver_reply, headers, project_all
+
+ABOUT = {"categories": ["identity"], "purposes": ["CRM"], "recipients": [], "retention": "while a customer",
+         "source": "the person"}
+SERVICES = ("contacts", "billing", "workflows")
+
+
+def receive(client, type):
+    body = {"type": type, "subject": {"contact_id": "contact:1"}, "requester": "Louise Martin", "reason": "e-mail"}
+    answer = client.post("/v1/privacy/requests", json=body, headers=headers())
+    assert answer.status_code == 202, answer.get_json()
+    return answer.get_json()["id"]
+
+
+def export_part(container, request_id, service):
+    part = container.exchange.write_part(request_id, service, ABOUT, {"items": [{"id": f"{service}:1", "n": 1}]})
+    return SubjectDataExportedReply(request_id, "acct-1", service, part, 1, "2026-12-02T09:00:05+00:00")
+
+
+def erased(request_id, service):
+    retained = [{"item": "invoice:9", "legal_basis": "Code de commerce L123-22", "retain_until": "2036-12-31"}]
+    return SubjectErasedReply(request_id, "acct-1", service, "retained" if service == "billing" else "erased",
+                              [f"{service}-key:contact:1"], retained if service == "billing" else [], 2,
+                              "2026-12-02T09:00:05+00:00")
+
+
+def test_an_export_is_assembled_when_every_service_answered_then_downloaded_until_it_expires(
+        client, container, clock):
+    request_id = receive(client, "access")
+    assert client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers()).status_code == 409
+    replies = [export_part(container, request_id, service) for service in SERVICES]
+    for reply in replies + replies[:1]:  # the first one redelivered
+        deliver_reply(container, reply)
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert shown["status"] == "completed" and shown["export"]["state"] == "ready"
+    assert [s["outcome"] for s in shown["services"]] == ["exported"] * 3
+    download = client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers())
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        assert json.loads(archive.read("billing/data.json")) == {"items": [{"id": "billing:1", "n": 1}]}
+        assert "manifest.json" in archive.namelist() and "Louise" not in archive.read("manifest.json").decode()
+
+    project_all(container)
+    lease = container.expiry_lease()  # the worker's, kept from round to round
+    clock.advance(days=7, seconds=1)
+    assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 1
+    assert client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers()).status_code == 410
+    with pytest.raises(SubjectErased):
+        container.exchange.read_part(request_id, replies[0].part_blob_id)
+    project_all(container)
+    assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 0
+
+
+def test_a_request_times_out_naming_the_missing_services_and_a_late_reply_upgrades_it(client, container, clock):
+    request_id = receive(client, "erasure")
+    deliver_reply(container, erased(request_id, "contacts"))
+    project_all(container)
+    overdue, lease = container.overdue_requests, container.timeout_lease()
+    clock.advance(seconds=899)
+    assert sweeps.time_out_requests(container.bus, overdue, lease, clock) == 0
+    clock.advance(seconds=1)
+    assert sweeps.time_out_requests(container.bus, overdue, lease, clock) == 1
+    partial = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert partial["status"] == "partially_completed" and partial["missing_services"] == ["billing", "workflows"]
+    project_all(container)
+    assert sweeps.time_out_requests(container.bus, overdue, lease, clock) == 0
+
+    deliver_reply(container, erased(request_id, "billing"))
+    deliver_reply(container, erased(request_id, "workflows"))
+    done = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert done["status"] == "completed" and done["missing_services"] == []
+    billing = next(s for s in done["services"] if s["service"] == "billing")
+    assert billing["outcome"] == "retained" and billing["retained"][0]["retain_until"] == "2036-12-31"
+    project_all(container)
+    listed = client.get("/v1/privacy/requests?status=completed", headers=headers()).get_json()["items"]
+    assert [item["id"] for item in listed] == [request_id]
+
+
+def test_a_sweep_does_nothing_while_another_worker_holds_its_lease(client, container, clock):
+    request_id = receive(client, "erasure")
+    project_all(container)
+    clock.advance(hours=1)
+    holder = container.timeout_lease()
+    assert holder.acquire_or_renew()
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, container.timeout_lease(), clock) == 0
+    assert client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()["status"] == "in_progress"
+
+
+def test_the_certificate_comes_when_the_request_completes_signed_and_without_personal_data(client, container):
+    request_id = receive(client, "erasure")
+    assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 409
+    for service in SERVICES:
+        deliver_reply(container, erased(request_id, service))
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
+    key = client.get("/v1/privacy/public-key", headers=headers()).get_json()
+    assert verify_certificate(certificate, key["public_key"]) and certificate["signature"]["key_id"] == key["key_id"]
+    assert certificate["status"] == "completed" and len(certificate["subject_hash"]) == 64
+    assert "contact:1" not in json.dumps({k: v for k, v in certificate.items() if k != "services"})
+    assert "Louise" not in json.dumps(certificate)
+    tampered = {**certificate, "status": "partially_completed"}
+    assert not verify_certificate(tampered, key["public_key"])

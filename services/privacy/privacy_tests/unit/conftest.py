@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+import pytest
+
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+
+from privacy.service_layer import dispatch
+from privacy.service_layer.ports import Policy
+from privacy.service_layer.unit_of_work import UnitOfWork
+
+from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies
+
+SERVICES = ("contacts", "billing", "workflows")
+
+
+@pytest.fixture
+def store():
+    return InMemoryEventStore()
+
+
+@pytest.fixture
+def cipher():
+    return PersonalDataCipher(InMemorySubjectKeyStore())
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def exports():
+    return FakeExports()
+
+
+@pytest.fixture
+def families():
+    return FakeFamilies({("acct-1", "contact:1"): ["contact:1", "contact:old"]})
+
+
+@pytest.fixture
+def policy():
+    return Policy(services=SERVICES, reply_timeout=timedelta(minutes=15), export_ttl=timedelta(days=7))
+
+
+@pytest.fixture
+def lookup():
+    return FakeEmailLookup({("acct-1", "louise@example.com"): ["contact:1", "contact:9"]})
+
+
+@pytest.fixture
+def bus(store, cipher, clock, exports, families, lookup, policy):
+    return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
+        "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
+        "policy": policy, "clock": clock})

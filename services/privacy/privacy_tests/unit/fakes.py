@@ -1,0 +1,58 @@
+"""Fakes of the privacy service's ports, for unit tests."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+class FakeClock:
+    def __init__(self, now: datetime = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+class FakeExports:
+    """Records what the handlers asked of the exchange store."""
+
+    def __init__(self) -> None:
+        self.assembled: list[tuple[str, dict]] = []
+        self.shredded: list[str] = []
+        self.discarded: list[str] = []
+
+    def assemble(self, request) -> tuple[str, int]:
+        self.assembled.append((request.id, request.parts()))
+        return f"zip-{len(self.assembled)}", 100 * len(self.assembled)
+
+    def shred(self, request_id: str) -> None:
+        self.shredded.append(request_id)
+
+    def discard(self, blob_ids) -> None:
+        self.discarded += list(blob_ids)
+
+
+class FakeFamilies:
+    def __init__(self, families: dict[tuple[str, str], list[str]] | None = None) -> None:
+        self.families = families or {}
+
+    def __call__(self, account_id: str, contact_id: str) -> list[str]:
+        return self.families.get((account_id, contact_id), [contact_id])
+
+
+class FakeLease:
+    def __init__(self, held: bool = True) -> None:
+        self.held = held
+
+    def acquire_or_renew(self) -> bool:
+        return self.held
+
+
+class FakeEmailLookup:
+    def __init__(self, holders: dict[tuple[str, str], list[str]] | None = None) -> None:
+        self.holders = holders or {}
+
+    def __call__(self, account_id: str, email: str) -> list[str]:
+        return self.holders.get((account_id, email.casefold()), [])

@@ -1,0 +1,186 @@
+"""The real handlers, through the message bus, on the in-memory event store and key store: a request received,
+the replies, completion, the time-out and the export's expiry."""
+import pytest
+
+from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.personal_data import SubjectErased
+
+from privacy.domain.commands import (
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+)
+from crm_platform.errors import Conflict, InvalidInput
+
+from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRESS, PARTIALLY_COMPLETED, REJECTED
+from privacy.service_layer import sweeps
+from privacy.service_layer.unit_of_work import UnitOfWork
+
+from .fakes import FakeLease
+
+
+def receive(bus, type="erasure", account="acct-1", contact="contact:1"):
+    return bus.handle(ReceivePrivacyRequest(account, type, contact, "Louise Martin", "courrier du 1er décembre"))
+
+
+def erased(request, service, account="acct-1", outcome="erased"):
+    return SubjectErasedReply(request.id, account, service, outcome, [f"{service}-subject:contact:1"], [], 3,
+                              "2026-12-02T09:00:01+00:00")
+
+
+def exported(request, service, part="part", account="acct-1"):
+    return SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
+                                    "2026-12-02T09:00:01+00:00")
+
+
+def load(store, cipher, request):
+    with UnitOfWork(store, cipher) as uow:
+        return uow.requests.get(request.account_id, request.id)
+
+
+def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(bus, store, cipher):
+    request = receive(bus)
+    received, asked = store.all_events
+    assert "Louise" not in str(received.payload) and "courrier" not in str(received.payload)
+    assert received.payload["personal"]["subject"] == f"privacy-request:{request.id}"
+    assert asked.event_type == "ErasureRequested" and asked.payload["contact_ids"] == ["contact:1", "contact:old"]
+    assert asked.payload["services"] == ["contacts", "billing", "workflows"]
+    assert load(store, cipher, request).requester == "Louise Martin"
+    cipher.shred(f"privacy-request:{request.id}")
+    with pytest.raises(SubjectErased):
+        UnitOfWork(store, cipher).codec.from_envelope(received)
+
+
+def test_what_it_publishes_is_its_contract(bus, store, clock):
+    erasure, export = receive(bus), receive(bus, "access")
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(erasure, service))
+    bus.handle(exported(export, "contacts"))
+    bus.handle(TimeOutRequest("acct-1", export.id))  # not yet due: nothing
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", export.id))
+    clock.advance(days=7)
+    bus.handle(ExpireExport("acct-1", export.id))
+    by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:1",)))
+    bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "nobody@example.com"))
+    assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
+    for envelope in store.all_events:
+        contract = PRIVACY_EVENTS.contract(envelope.event_type)
+        assert envelope.schema_version == contract.version and contract.validate(envelope.payload) == {}
+
+
+def test_an_erasure_completes_when_every_service_answered_and_a_redelivered_reply_changes_nothing(
+        bus, store, cipher, exports):
+    request = receive(bus)
+    bus.handle(erased(request, "contacts"))
+    bus.handle(erased(request, "contacts"))  # redelivered
+    bus.handle(erased(request, "billing", outcome="retained"))
+    assert load(store, cipher, request).status == IN_PROGRESS
+    bus.handle(erased(request, "workflows", outcome="nothing_held"))
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and done.missing_services == [] and exports.assembled == []
+    assert done.replies["billing"]["outcome"] == "retained" and done.replies["contacts"]["items_erased"] == 3
+    assert [e.event_type for e in store.all_events].count("ReplyRecorded") == 3
+    bus.handle(erased(request, "workflows"))
+    assert len(store.all_events) == 6
+
+
+def test_a_reply_of_another_account_or_an_unknown_request_is_ignored(bus, store, cipher):
+    request = receive(bus)
+    bus.handle(erased(request, "contacts", account="acct-2"))
+    bus.handle(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0, "x"))
+    assert len(store.all_events) == 2 and load(store, cipher, request).replies == {}
+
+
+def test_an_export_is_assembled_from_every_part_then_completed(bus, store, cipher, exports, clock):
+    request = receive(bus, "portability")
+    bus.handle(exported(request, "contacts"))
+    bus.handle(exported(request, "billing", part=None))
+    bus.handle(exported(request, "workflows"))
+    done = load(store, cipher, request)
+    assert exports.assembled == [(request.id, {"contacts": "part-contacts", "billing": None,
+                                               "workflows": "part-workflows"})]
+    assert done.status == COMPLETED and done.export.blob_id == "zip-1"
+    assert done.export.expires_at == "2026-12-09T09:00:00+00:00"
+
+
+def test_past_the_timeout_it_completes_partially_and_a_late_reply_upgrades_it(bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    bus.handle(exported(request, "contacts"))
+    clock.advance(minutes=14)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    assert load(store, cipher, request).status == IN_PROGRESS
+    clock.advance(minutes=1)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    partial = load(store, cipher, request)
+    assert partial.status == PARTIALLY_COMPLETED and partial.missing_services == ["billing", "workflows"]
+    assert partial.export.blob_id == "zip-1" and exports.assembled[0][1] == {"contacts": "part-contacts"}
+    bus.handle(exported(request, "billing"))
+    assert load(store, cipher, request).status == PARTIALLY_COMPLETED
+    bus.handle(exported(request, "workflows"))
+    upgraded = load(store, cipher, request)
+    assert upgraded.status == COMPLETED and upgraded.missing_services == []
+    assert upgraded.export.blob_id == "zip-2" and upgraded.export.earlier_blob_ids == ["zip-1"]
+
+
+def test_an_expired_export_is_shredded_then_discarded_once(bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(exported(request, service))
+    clock.advance(days=7)
+    bus.handle(ExpireExport("acct-1", request.id))
+    bus.handle(ExpireExport("acct-1", request.id))
+    assert exports.shredded == [request.id]
+    assert sorted(exports.discarded) == ["part-billing", "part-contacts", "part-workflows", "zip-1"]
+    assert load(store, cipher, request).export.expired
+
+
+def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus, store, cipher, clock):
+    request = receive(bus)
+    clock.advance(hours=1)
+    overdue = lambda now: [("acct-1", request.id)]  # noqa: E731
+    assert sweeps.time_out_requests(bus, overdue, FakeLease(held=False), clock) == 0
+    assert load(store, cipher, request).status == IN_PROGRESS
+    assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
+    assert load(store, cipher, request).status == PARTIALLY_COMPLETED
+
+
+def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock, exports):
+    broken, fine = receive(bus, "access"), receive(bus)
+    clock.advance(hours=1)
+
+    def assemble(request):
+        raise LookupError("a part is missing")
+
+    exports.assemble = assemble
+    overdue = lambda now: [("acct-1", broken.id), ("acct-1", fine.id)]  # noqa: E731
+    assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
+    assert load(store, cipher, broken).status == IN_PROGRESS
+    assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
+
+
+def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(bus, store, cipher):
+    request = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "Louise@Example.com"))
+    assert (request.status, request.candidates) == (AWAITING_CONFIRMATION, ["contact:1", "contact:9"])
+    assert [e.event_type for e in store.all_events] == ["PrivacyRequestReceived", "SubjectCandidatesListed"]
+    assert "example.com" not in str(store.all_events[0].payload)  # the email is sealed with the requester
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1", "contact:2")))
+    assert "contact:2" in str(refused.value.errors["contact_ids"])
+    confirmed = bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1",)))
+    assert confirmed.status == IN_PROGRESS and confirmed.contact_ids == ["contact:1", "contact:old"]
+    assert store.all_events[-1].event_type == "ErasureRequested"
+    with pytest.raises(Conflict):
+        bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
+    with pytest.raises(Conflict):
+        bus.handle(RejectPrivacyRequest("acct-1", request.id, "not_the_subject"))
+
+
+def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):
+    nobody = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
+    assert (nobody.status, nobody.rejection) == (REJECTED, "no_matching_contact")
+    listed = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "louise@example.com"))
+    rejected = bus.handle(RejectPrivacyRequest("acct-1", listed.id, "identity_not_verified"))
+    assert (rejected.status, rejected.rejection) == (REJECTED, "identity_not_verified")
+    assert load(store, cipher, listed).status == REJECTED
+    with pytest.raises(InvalidInput):
+        bus.handle(RejectPrivacyRequest("acct-1", listed.id, "because"))
