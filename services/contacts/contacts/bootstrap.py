@@ -174,7 +174,7 @@ class Container:
     def privacy_handler(self) -> PrivacyRequestHandler:
         """Answers the privacy requests naming contacts: its reply recorded in its own event store."""
         participant = ContactsPrivacyParticipant(
-            self.unit_of_work, self.bus, partial(views.note_ids_of, self.db["notes"]),
+            self.unit_of_work, self.bus, partial(views.notes_of_contact, self.db["notes"]),
             partial(views.attachment_ids_of, self.db["attachments"]),
             partial(views.contact_history, self.event_store, self.codec), self.attachment_files)
         exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)

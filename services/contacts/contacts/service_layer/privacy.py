@@ -22,7 +22,7 @@ from contacts.domain import commands
 from contacts.domain.events import data_subject
 from contacts.service_layer.erasure import ItemsOf
 from contacts.service_layer.subject_records import (
-    HeldFile, HistoryOf, families, holdings_of, live_attachments, read_records,
+    HeldFile, HistoryOf, NotesOf, families, live_attachments, read_records,
 )
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -42,7 +42,7 @@ ABOUT = {
 class ContactsPrivacyParticipant:
     """The contacts service's PrivacyParticipant."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: ItemsOf,
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: NotesOf,
                  attachment_ids_of: ItemsOf, history_of: HistoryOf, files: AttachmentFiles) -> None:
         self._uow_factory = uow_factory
         self._bus = bus
@@ -72,9 +72,9 @@ class ContactsPrivacyParticipant:
         return ErasureOutcome(ERASED, [data_subject(contact_id) for contact_id in erased], [], len(erased) + files)
 
     def _live_files(self, uow: UnitOfWork, account_id: str, contact_id: str) -> int:
-        """How many files the contact has now (none once erased: they are unreadable)."""
-        filed = holdings_of(uow, account_id, contact_id).attachment_ids
-        return len(live_attachments(uow, account_id, contact_id, filed, self._attachment_ids_of))
+        """How many files (and picture) the read model shows the contact has now, for the count: the erasure
+        itself finds those not projected yet too. None once erased: they are unreadable."""
+        return len(live_attachments(uow, account_id, contact_id, [], self._attachment_ids_of))
 
     def _content(self, held: HeldFile) -> Iterator[bytes]:
         """The file's content, opened when the exchange comes to it, one chunk at a time."""

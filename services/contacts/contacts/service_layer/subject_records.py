@@ -3,8 +3,9 @@
 For each contact of the person's merge families (the ids asked for, the contacts they were merged into and
 every contact merged into those): the contact as it is now (a merged or deleted one as it last was), its
 labels and custom values by name, its history, its notes, and its files and picture. Everything is read from
-the event store (the read models may lag), except the ids of items added before their contact's holdings
-were kept, which come from the read models as the erasure takes them (erasure.py).
+the event store (the read models may lag), but the notes: the read model's in one query, then from the event
+store those filed in the contact's holdings that the read model does not show yet. A contact's files are its
+holdings' and the read model's (items added before holdings were kept are only there), as erasure.py finds them.
 
 An id that is not a contact of the account, and a contact erased already, hold nothing. The top-level lists of
 `data` hold flat rows (each becomes a CSV of the export); the contacts themselves, nested, are a mapping.
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable
 
 from contacts.domain.attachments import Attachment, picture_id
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound
-from contacts.domain.events import ContactErased
+from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.holdings import holdings_id
 from contacts.domain.labels import label_id
 from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
@@ -27,6 +29,7 @@ from contacts.service_layer.erasure import ItemsOf, merge_family
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 HistoryOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.contact_history's entries
+NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
 
 
 @dataclass(frozen=True)
@@ -64,25 +67,27 @@ def families(uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> list[l
     return found
 
 
-def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes_of: ItemsOf,
+def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes_of: NotesOf,
                  attachment_ids_of: ItemsOf, history_of: HistoryOf) -> SubjectRecords:
     """Everything readable of these contacts and their merge families."""
     records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
                                    "files": []})
     names = _Names(uow, account_id)
     for family in families(uow, account_id, contact_ids):
-        for contact_id in family:
-            with uow:
-                contact = uow.contacts.find(account_id, contact_id)  # None once erased (its key is shredded)
-                erasing = _erasure_recorded(uow.contacts.history(account_id, contact_id))
-            if contact is None or erasing:
-                continue
-            records.contact_ids.append(contact_id)
-            _add_contact(records.data, contact, names)
-            records.data["history"] += _history_rows(contact_id, _readable_history(history_of, account_id, contact_id))
-            held = holdings_of(uow, account_id, contact_id)
-            records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
-            _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
+        with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in family]):  # one read of the vault
+            for contact_id in family:
+                with uow:
+                    contact = uow.contacts.find(account_id, contact_id)  # None once erased (its key is shredded)
+                    erasing = _erasure_recorded(uow.contacts.history(account_id, contact_id))
+                if contact is None or erasing:
+                    continue
+                records.contact_ids.append(contact_id)
+                _add_contact(records.data, contact, names)
+                history = _readable_history(history_of, account_id, contact_id)
+                records.data["history"] += _history_rows(contact_id, history, names)
+                held = holdings_of(uow, account_id, contact_id)
+                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
+                _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
     return records
 
 
@@ -113,14 +118,16 @@ def _readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -
         return []
 
 
-def _history_rows(contact_id: str, entries: list[dict]) -> list[dict]:
-    """One row per field an event changed (one without a field for an event that changed none), oldest first."""
+def _history_rows(contact_id: str, entries: list[dict], names: "_Names") -> list[dict]:
+    """One row per field an event changed (one without a field for an event that changed none), oldest first;
+    labels and custom fields by name."""
     rows = []
     for entry in reversed(entries):
         row = {"contact_id": contact_id, "revision": entry["revision"], "event_type": entry["event_type"],
                "occurred_at": entry["occurred_at"]}
         changes = entry["changes"] or {"": {"from": None, "to": None}}
-        rows += [{**row, "field": name, "before": _cell(change["from"]), "after": _cell(change["to"])}
+        rows += [{**row, "field": name, "before": _cell(names.of_value(name, change["from"])),
+                  "after": _cell(names.of_value(name, change["to"]))}
                  for name, change in changes.items()]
     return rows
 
@@ -130,15 +137,26 @@ def holdings_of(uow: UnitOfWork, account_id: str, contact_id: str):
         return uow.holdings.find_or_blank(account_id, holdings_id(contact_id))
 
 
-def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], notes_of: ItemsOf) -> list[dict]:
-    rows = []
+def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf) -> list[dict]:
+    """The contact's live notes: those of the read model (one query), then from their events those filed in its
+    holdings that the read model does not show yet (or no more: moved or deleted ones are skipped)."""
+    rows = {doc["_id"]: _note_row(contact_id, doc["_id"], doc["kind"], _iso(doc["created_at"]), doc["text"])
+            for doc in projected(account_id, contact_id)}
     with uow:
-        for note_id in dict.fromkeys([*filed, *notes_of(account_id, contact_id)]):
+        for note_id in [i for i in dict.fromkeys(filed) if i not in rows]:
             note = uow.notes.find(account_id, note_id)
             if note is not None and not note.deleted and note.contact_id == contact_id:
-                rows.append({"contact_id": contact_id, "note_id": note.id, "kind": note.kind,
-                             "created_at": note.created_at, "text": note.text})
-    return rows
+                rows[note_id] = _note_row(contact_id, note_id, note.kind, note.created_at, note.text)
+    return sorted(rows.values(), key=lambda row: (row["created_at"], row["note_id"]))
+
+
+def _note_row(contact_id: str, note_id: str, kind: str, created_at: str, text: str) -> dict:
+    return {"contact_id": contact_id, "note_id": note_id, "kind": kind, "created_at": created_at, "text": text}
+
+
+def _iso(moment: datetime) -> str:
+    """A read model's date as the events write theirs (MongoDB gives them back without their zone: UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="milliseconds")
 
 
 def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
@@ -187,6 +205,16 @@ class _Names:
                 self._custom_fields = uow.custom_fields.find_or_blank(
                     self._account_id, field_set_id(self._account_id)).fields
         return self._custom_fields.get(key, {}).get("name", key)
+
+    def of_value(self, contact_field: str, value):
+        """A field's value as the export shows it: label, custom field and option keys by name."""
+        if contact_field == "labels" and value:
+            return [self.label(key) for key in value]
+        if contact_field == "custom_fields" and value:
+            return {self.custom_field(key): item for key, item in value.items()}
+        if contact_field in OPTION_FIELDS and value:
+            return self.option(contact_field, value)
+        return value
 
     def option(self, contact_field: str, key: str) -> str:
         kind = KIND_OF_FIELD[contact_field]

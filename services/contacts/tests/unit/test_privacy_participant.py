@@ -1,6 +1,7 @@
 """Contacts' part in privacy requests, on the real handlers with the in-memory stores: a person's export (their
 contacts, merge family, labels and custom values by name, history, notes and files) and their erasure."""
 import io
+from datetime import datetime
 from functools import partial
 
 import pytest
@@ -48,8 +49,11 @@ class World:
             "attachment_ids_of": no_read_model, "imports": None, "uploads": None, "jobs": None,
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})
+        self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
+        self.listed_files: dict[str, list[str]] = {}
         self.participant = ContactsPrivacyParticipant(
-            self.uow, self.bus, no_read_model, no_read_model,
+            self.uow, self.bus, lambda account, contact: self.projected_notes.get(contact, []),
+            lambda account, contact: self.listed_files.get(contact, []),
             partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)), self.files)
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
 
@@ -76,7 +80,8 @@ def louise(world):
         "custom_fields": {"budget": 1200}}))
     bus.handle(c.AssignLabel("acct-1", louise.id, "vip"))
     bus.handle(c.AddNote("acct-1", louise.id, "call_summary", "Rappeler Louise lundi"))
-    bus.handle(c.AddAttachment("acct-1", louise.id, "devis.pdf", "application/pdf", PDF, 10**6))
+    attachment = bus.handle(c.AddAttachment("acct-1", louise.id, "devis.pdf", "application/pdf", PDF, 10**6))
+    world.listed_files[louise.id] = [attachment.id]  # as the read model lists it
     bus.handle(c.SetProfilePicture("acct-1", louise.id, "moi.png", "image/png", png(), 5 * 2**20))
     return louise
 
@@ -98,6 +103,9 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     assert ["ContactCreated", "LabelAssigned"] == list(dict.fromkeys(row["event_type"] for row in data["history"]))
     created = {row["field"]: row for row in data["history"] if row["event_type"] == "ContactCreated"}
     assert {"revision": 1, "before": None, "after": "Louise"}.items() <= created["first_name"].items()
+    assert created["custom_fields"]["after"] == '{"Budget annuel": 1200}'  # by name in the history too
+    [labelled] = [row for row in data["history"] if row["event_type"] == "LabelAssigned"]
+    assert (labelled["field"], labelled["after"]) == ("labels", '["Très important"]')
     for name in ("labels", "custom_fields", "history", "notes", "files"):  # each one CSV: flat rows
         assert all(not isinstance(v, (dict, list)) for row in data[name] for v in row.values()), name
     assert sorted(f["kind"] for f in data["files"]) == ["file", "profile_picture"]
@@ -109,6 +117,16 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     picture = next(f for f in data["files"] if f["kind"] == "profile_picture")
     _, chunks = world.exchange.open_file("r1", by_name[picture["exported_as"]]["blob_id"])
     assert b"".join(chunks)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_notes_come_from_the_read_model_and_from_the_events_for_those_it_does_not_show_yet(world, louise):
+    projected_at = datetime(2026, 1, 5, 9, 30)  # as MongoDB gives it back: UTC without its zone
+    world.projected_notes[louise.id] = [{"_id": "n-old", "kind": "note", "text": "Vue en janvier",
+                                         "created_at": projected_at}]  # older than the contact's holdings
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert [(n["note_id"], n["text"], n["created_at"]) for n in data["notes"]][0] == (
+        "n-old", "Vue en janvier", "2026-01-05T09:30:00.000+00:00")
+    assert [n["text"] for n in data["notes"]] == ["Vue en janvier", "Rappeler Louise lundi"]
 
 
 def test_an_export_follows_the_merge_family_and_skips_ids_not_of_the_account(world, louise):
