@@ -1,10 +1,13 @@
 """A person's documents, as billing's read models list them (the index service_layer/privacy.py reads), and
 billing's copy of their contact details, dropped on erasure.
 
-Merges come from billing's projection of contacts (`customers`: `merged_into`); documents from the invoices
-(`contacts_ever`: every contact an invoice was ever for), credit notes (by their invoice), quotes and
-recurring invoices (`contact_id`) read models. Read models follow the event store by a moment: a document
-created in the second before the request may be missed (privacy's verification scan would tell).
+Merges come from billing's projection of contacts (`customers`: `merged_into`); documents from the invoices,
+quotes and recurring invoices read models by the contact each is for NOW (`contact_id`: a draft moved to another
+contact is that contact's, whoever it was made for first), and credit notes by their invoice. Read models follow
+the event store by a moment: the erasure lists again until a round finds nothing new (service_layer/privacy.py),
+after `forget_contacts` has stopped new documents being made for the person; a document made in the moment
+before and not yet projected when the last round lists may still be missed (privacy's verification scan
+would tell).
 """
 from __future__ import annotations
 
@@ -40,8 +43,7 @@ class MongoPersonDocuments:
         return family
 
     def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
-        invoices = _ids(self._invoices, {"account_id": account_id, "$or": [
-            {"contacts_ever": {"$in": contact_ids}}, {"contact_id": {"$in": contact_ids}}]})
+        invoices = _ids(self._invoices, {"account_id": account_id, "contact_id": {"$in": contact_ids}})
         credit_notes: dict[str, list[str]] = {}
         for doc in self._credit_notes.find({"account_id": account_id, "invoice_id": {"$in": invoices}},
                                            {"invoice_id": 1}).sort(ORDER):

@@ -168,3 +168,14 @@ def test_the_worker_s_privacy_consumer_answers_a_request_from_the_privacy_topic(
     assert replies(container, "request:other") == []  # not asked of billing
     [erased] = replies(container, "request:erase")
     assert erased.payload["outcome"] == "retained"
+
+
+def test_the_index_lists_an_invoice_under_the_contact_it_is_for_now(container, louise):
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:2", {**LOUISE, "first_name": "Paul"}))
+    bus = container.bus
+    moved = bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,)))
+    bus.handle(commands.UpdateInvoiceDraft("acct-1", moved.id, None, {"contact_id": "contact:2"}))
+    project(container)
+    index = container.privacy_participant()._index
+    assert moved.id not in index.documents_of("acct-1", ["contact:1"]).invoices
+    assert moved.id in index.documents_of("acct-1", ["contact:2"]).invoices

@@ -18,7 +18,7 @@ from billing.domain.invoices import Invoice
 from billing.domain.retention import LEGAL_BASIS
 from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import retention
-from billing.service_layer.privacy import BillingPrivacyParticipant
+from billing.service_layer.privacy import BillingPrivacyParticipant, PersonDocuments
 
 from .fakes import clock_at
 from .privacy_fakes import BillingOnFakes, KeptParts, ScannedPersonDocuments
@@ -327,8 +327,115 @@ def test_an_erasure_interrupted_between_a_deletion_and_its_shred_is_finished_whe
                                       DyingKeys(billing.cipher), NOW)
     with pytest.raises(RuntimeError):
         dying.erase(erasure("contact:1"))
-    assert billing.store.load(louise.draft.id)[-1].event_type == "InvoiceDraftDeleted"  # recorded, key still there
-    assert not louise.key_erased(louise.draft.id)
+    first = louise.recurring.id  # recurring invoices are erased first (they make invoices)
+    assert billing.store.load(first)[-1].event_type == "RecurringInvoiceErased"  # recorded, key still there
+    assert not louise.key_erased(first)
     outcome = louise.erase()  # the consumer's retry
-    assert louise.key_erased(louise.draft.id) and f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
-    assert [e.event_type for e in billing.store.load(louise.draft.id)].count("InvoiceDraftDeleted") == 1
+    assert louise.key_erased(first) and f"billing-document:{first}" in outcome.keys_destroyed
+    assert [e.event_type for e in billing.store.load(first)].count("RecurringInvoiceErased") == 1
+
+
+# --- documents moved to another contact, and documents made while the erasure runs (review of issue 13) ----------
+
+class MovedToPaul:
+    """contact:1's draft moved to contact:2 (Paul) and issued, paid with Paul's reference; another moved draft."""
+
+    def __init__(self) -> None:
+        self.billing = billing = BillingOnFakes(NOW)
+        bus = billing.bus
+        billing.customers.put("acct-1", "contact:1", BUYER)
+        billing.customers.put("acct-1", "contact:2", OTHER_BUYER)
+        issued = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))  # the wrong contact first
+        bus.handle(c.UpdateInvoiceDraft("acct-1", issued.id, None, {"contact_id": "contact:2"}))
+        self.issued = bus.handle(c.IssueInvoice("acct-1", issued.id))
+        bus.handle(c.RecordPayment("acct-1", issued.id, "10", "2026-03-10", "card", "virement Paul Durand"))
+        self.draft = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))
+        bus.handle(c.UpdateInvoiceDraft("acct-1", self.draft.id, None, {"contact_id": "contact:2"}))
+        self.own = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (BOOKS,)))  # still contact:1's
+
+
+def test_an_erasure_leaves_alone_the_documents_moved_to_another_contact():
+    paul = MovedToPaul()
+    outcome = paul.billing.participant(NOW).erase(erasure("contact:1"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.retained) == (
+        "erased", [f"billing-document:{paul.own.id}"], [])
+    with paul.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", paul.draft.id).contact_id == "contact:2"  # Paul's draft, untouched
+        assert uow.invoices.get("acct-1", paul.issued.id).retain_until is None
+    paul.billing.bus.handle(c.RecordPayment("acct-1", paul.issued.id, "10", "2026-03-10", "card"))  # not restricted
+
+
+def test_an_export_holds_none_of_the_documents_moved_to_another_contact():
+    paul = MovedToPaul()
+    exchange = KeptParts()
+    part = paul.billing.participant(NOW).export(export_request("contact:1"), exchange)
+    data = exchange.parts[part.part_blob_id]["data"]
+    assert [row["id"] for row in data["invoices"]] == [paul.own.id]
+    assert data["payments"] == [] and "Paul" not in str(data) and "paul@" not in str(data)
+
+
+class StaleFirstListing(ScannedPersonDocuments):
+    """A read model a moment behind: its first list misses the person's newest documents."""
+
+    def __init__(self, store, customers, missed: set) -> None:
+        super().__init__(store, customers)
+        self.missed, self.listings = missed, 0
+
+    def documents_of(self, account_id, contact_ids):
+        found = super().documents_of(account_id, contact_ids)
+        self.listings += 1
+        if self.listings > 1:
+            return found
+        return PersonDocuments(found.contact_ids, [i for i in found.invoices if i not in self.missed],
+                               found.credit_notes, [i for i in found.quotes if i not in self.missed],
+                               found.recurring_invoices)
+
+
+def test_documents_a_stale_first_listing_missed_are_erased_too(louise):
+    billing = louise.billing
+    late = billing.bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))  # not projected yet
+    index = StaleFirstListing(billing.store, billing.customers, {late.id})
+    outcome = BillingPrivacyParticipant(billing.unit_of_work, index, billing.cipher, NOW).erase(erasure("contact:1"))
+    assert f"billing-document:{late.id}" in outcome.keys_destroyed and louise.key_erased(late.id)
+    assert index.listings == 3  # the stale one, the one finding the missed draft, one finding nothing new
+
+
+def test_the_scheduler_makes_nothing_for_a_person_once_their_erasure_has_begun():
+    billing = BillingOnFakes(clock_at("2026-03-10T10:00"))
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    plan = billing.bus.handle(r.CreateRecurringInvoice("acct-1", "contact:1", {"anchor": "2026-03-01", "every": 1,
+                                                                                "unit": "month"},
+                                                       "issue", (WEB_DAYS,), notes="Louise, 2e étage"))
+    index = ScannedPersonDocuments(billing.store, billing.customers)
+    listed = index.documents_of
+    refused = []
+
+    def documents_of(account_id, contact_ids):  # a scheduler round while the erasure runs
+        found = listed(account_id, contact_ids)
+        try:
+            billing.bus.handle(r.GenerateDueInvoices("acct-1", plan.id))
+        except Exception as exc:  # noqa: BLE001 - whatever the refusal, nothing may be issued for the person
+            refused.append(exc)
+        return found
+
+    index.documents_of = documents_of
+    outcome = BillingPrivacyParticipant(billing.unit_of_work, index, billing.cipher, NOW).erase(erasure("contact:1"))
+    invoices = {e.aggregate_id for e in billing.store.all_events if e.aggregate_type == "Invoice"}
+    assert invoices == set() and refused
+    assert outcome.outcome == "erased" and outcome.keys_destroyed == [f"billing-document:{plan.id}"]
+
+
+def test_an_api_write_racing_the_erasure_does_not_fail_it(louise):
+    billing = louise.billing
+    append, raced = billing.store.append, []
+
+    def racing_append(envelopes):
+        if not raced and envelopes[0].event_type == "InvoiceDraftDeleted":
+            raced.append(True)  # the user edits the draft at that moment
+            billing.bus.handle(c.UpdateInvoiceDraft("acct-1", envelopes[0].aggregate_id, None, {"notes": "x"}))
+        return append(envelopes)
+
+    billing.store.append = racing_append
+    outcome = louise.erase()
+    assert raced and louise.key_erased(louise.draft.id)
+    assert f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
