@@ -439,3 +439,68 @@ def test_an_api_write_racing_the_erasure_does_not_fail_it(louise):
     outcome = louise.erase()
     assert raced and louise.key_erased(louise.draft.id)
     assert f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
+
+
+# --- retention across a year boundary: what is finished after the restriction moves the date on -------------------
+
+class NewYearsEve:
+    """contact:1's invoice, issued on 31 December 2026 and paid; the clock moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = ["2026-12-31T10:00"]
+        self.billing = billing = BillingOnFakes(lambda: clock_at(self.now[0])())
+        billing.customers.put("acct-1", "contact:1", BUYER)
+
+    def erase(self):
+        return self.billing.participant(lambda: clock_at(self.now[0])()).erase(erasure("contact:1"))
+
+    def round_at(self, text):
+        billing = self.billing
+        return retention.end_expired_retentions(billing.expired_retentions, AlwaysHeld(), billing.unit_of_work,
+                                                billing.store, billing.unit_of_work().codec, billing.cipher,
+                                                clock_at(text))
+
+    def key_erased(self, invoice_id):
+        return self.billing.cipher.is_erased(f"billing-document:{invoice_id}")
+
+
+def test_an_issue_stopped_on_31_december_and_finished_in_january_keeps_the_key_a_year_more():
+    eve = NewYearsEve()
+    with eve.billing.unit_of_work() as uow:  # frozen on 31 December, the process died before its number
+        issuing = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                            "payment_term": {"kind": "net", "days": 30}})
+        issuing.start_issue(None, date(2026, 12, 31), "contact:1", BUYER, {"name": "Agence Dupont"},
+                            "F-{YYYY}-{SEQ:4}")
+        uow.invoices.add(issuing)
+        uow.commit()
+    assert [item.retain_until for item in eve.erase().retained] == ["2036-12-31"]
+    eve.now[0] = "2027-01-04T10:00"  # the sweep finishes it: dated and numbered in 2027
+    assert eve.billing.bus.handle(c.IssueInvoice("acct-1", issuing.id)).fiscal_year == 2027
+
+    assert eve.round_at("2037-01-01T00:00") == 0 and not eve.key_erased(issuing.id)
+    with eve.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", issuing.id).retain_until == "2037-12-31"
+    assert eve.round_at("2038-01-01T00:00") == 1 and eve.key_erased(issuing.id)
+
+
+def test_a_credit_note_numbered_after_the_restriction_is_restricted_and_keeps_the_key_as_long():
+    eve = NewYearsEve()
+    invoice = eve.billing.bus.handle(c.IssueInvoice("acct-1", eve.billing.bus.handle(
+        c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS, BOOKS))).id))
+    with eve.billing.unit_of_work() as uow:  # credited on 31 December, the process died before its number
+        credited = uow.invoices.get("acct-1", invoice.id)
+        note = CreditNote.start(credited, ({**BOOKS, "quantity": "1"},), "retour", date(2026, 12, 31),
+                                {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        credited.credit(note.id, note.totals, note.issued_on, note.lines)
+        uow.commit()
+    assert [item.item for item in eve.erase().retained] == [f"invoice:{invoice.id}"]  # the note is not issued yet
+    eve.now[0] = "2027-01-04T10:00"
+    finished = eve.billing.bus.handle(c.FinishCreditNote("acct-1", note.id))
+    assert (finished.status, finished.fiscal_year) == ("issued", 2027)
+
+    assert eve.round_at("2037-01-01T00:00") == 0 and not eve.key_erased(invoice.id)
+    with eve.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", invoice.id).retain_until == "2037-12-31"
+        assert uow.credit_notes.get("acct-1", note.id).retain_until == "2037-12-31"
+    assert eve.round_at("2038-01-01T00:00") == 1 and eve.key_erased(invoice.id)
