@@ -7,6 +7,12 @@ credited or sent again; and when its retention ends, its document key is shredde
 
 A document's key seals the invoice and its credit notes together (invoice_events.py), so one date covers
 them all: 31 December of the tenth year after the LATEST of their issue years.
+
+While restricted, a document is served (API, export) with only what the accounting record needs: the buyer's
+name, company, VAT number and billing address, the lines, amounts, dates and numbers; the buyer's emails, the
+document's notes and its payments' references are no longer served (`accounting_buyer`; the representations of
+entrypoints/representation.py and service_layer/privacy_export.py). They are NOT gone: the sealed events cannot
+be rewritten, and keep them, unreadable to any API, until the document key is shredded at the end of retention.
 """
 from __future__ import annotations
 
@@ -14,6 +20,16 @@ from datetime import date
 
 RETENTION_YEARS = 10
 LEGAL_BASIS = "GDPR Art. 17(3)(b) and 18; Code de commerce L123-22: accounting documents kept 10 years"
+
+
+# What a restricted document still shows of its buyer: what the accounting record needs (who was invoiced, where,
+# under which VAT number); emails and any other contact detail are no longer served.
+ACCOUNTING_BUYER_FIELDS = ("name", "company", "vat_number", "address")
+
+
+def accounting_buyer(buyer: dict) -> dict:
+    """A restricted document's buyer snapshot as it is still served: the ACCOUNTING_BUYER_FIELDS only."""
+    return {name: value for name, value in buyer.items() if name in ACCOUNTING_BUYER_FIELDS}
 
 
 def retain_until(*issue_years: int) -> str:

@@ -18,9 +18,11 @@ scheduler: handlers.retried):
   restricted until 31 December of the tenth year after the latest issue year of the invoice and its credit notes
   (domain/retention.py), and stays readable, never changed again; the retention job shreds its key then
   (service_layer/retention.py).
-What cannot be removed early from a retained document: its buyer snapshot (name, company, VAT number, address,
-emails) is sealed whole in the immutable InvoiceIssueStarted under the document's one key, with no finer key
-to shred; dropping its emails would mean rewriting history. It stays, read only, until the key is shredded.
+What a retained document still serves: only what the accounting record needs (the buyer's name, company, VAT
+number and address, lines, amounts, dates, numbers); its buyer's emails, notes and payment references are no
+longer served by the API or an export (domain/retention.py). They cannot be removed early: the buyer snapshot is
+sealed whole in the immutable InvoiceIssueStarted (notes, references in their events) under the document's one
+key, with no finer key to shred; the sealed events keep them, unread, until the key is shredded at retention end.
 """
 from __future__ import annotations
 

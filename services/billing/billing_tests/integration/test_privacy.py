@@ -109,9 +109,14 @@ def test_export_then_erasure_through_the_handler(container, client, louise):
 
     read = client.get(f"/v1/invoices/{louise['invoice']}", headers=headers())  # the accountant still reads it
     assert read.status_code == 200 and read.get_json()["buyer"]["name"]
+    served = read.get_json()  # what the accounting record needs only: no emails, notes or payment references
+    assert set(served["buyer"]) == {"name", "company", "vat_number", "address"} and served["notes"] is None
+    assert [p["reference"] for p in served["payments"]] == [None]
+    assert "@" not in str(served) and "CB Louise" not in str(served)
     assert read.get_json()["processing_restricted_until"] == until
     note = client.get(f"/v1/credit-notes/{louise['note']}", headers=headers()).get_json()
     assert note["processing_restricted_until"] == until
+    assert "emails" not in note["buyer"] and note["buyer"]["vat_number"] == "FR40303265045"
     refused = client.post(f"/v1/invoices/{louise['invoice']}/payments", headers=headers(),
                           json={"amount": "10", "paid_on": read.get_json()["issued_on"], "method": "card"})
     assert refused.status_code == 409 and refused.content_type == "application/problem+json"

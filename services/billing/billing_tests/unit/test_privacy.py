@@ -504,3 +504,35 @@ def test_a_credit_note_numbered_after_the_restriction_is_restricted_and_keeps_th
         assert uow.invoices.get("acct-1", invoice.id).retain_until == "2037-12-31"
         assert uow.credit_notes.get("acct-1", note.id).retain_until == "2037-12-31"
     assert eve.round_at("2038-01-01T00:00") == 1 and eve.key_erased(invoice.id)
+
+
+# --- a restricted document is served with what the accounting record needs only ----------------------------------
+
+def test_a_restricted_invoice_is_served_and_exported_without_emails_notes_or_payment_references():
+    from billing.entrypoints.representation import credit_note_from_aggregate, invoice_from_aggregate
+    billing = BillingOnFakes(NOW)
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    bus = billing.bus
+    invoice = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft(
+        "acct-1", "contact:1", (WEB_DAYS, BOOKS), notes="Sonner chez Louise, 2e étage")).id))
+    bus.handle(c.RecordPayment("acct-1", invoice.id, "100", "2026-03-10", "card", "virement L. Martin"))
+    note = bus.handle(c.IssueCreditNote("acct-1", invoice.id, "retour", ({**BOOKS, "quantity": "1"},)))
+    with billing.unit_of_work() as uow:  # before the erasure: whole
+        served = invoice_from_aggregate(uow.invoices.get("acct-1", invoice.id), "2026-03-10")
+    assert served["buyer"]["emails"] and served["notes"] and served["payments"][0]["reference"]
+
+    billing.participant(NOW).erase(erasure("contact:1"))
+    accounting = {name: BUYER[name] for name in ("name", "company", "vat_number", "address")}
+    with billing.unit_of_work() as uow:
+        served = invoice_from_aggregate(uow.invoices.get("acct-1", invoice.id), "2026-03-10")
+        served_note = credit_note_from_aggregate(uow.credit_notes.get("acct-1", note.id))
+    assert served["buyer"] == accounting and served["notes"] is None
+    assert [p["reference"] for p in served["payments"]] == [None] and served["payments"][0]["amount"] == "100.00"
+    assert served["lines"] and served["number"] and served["totals"] == invoice.totals.to_dict()
+    assert served_note["buyer"] == accounting and served_note["number"]
+    exchange = KeptParts()
+    data = exchange.parts[billing.participant(NOW).export(export_request("contact:1"), exchange).part_blob_id]["data"]
+    assert [p["reference"] for p in data["payments"]] == [None]
+    assert data["details"]["invoices"][0]["buyer"] == accounting and data["details"]["invoices"][0]["notes"] is None
+    assert data["details"]["credit_notes"][0]["buyer"] == accounting
+    assert "louise@" not in str(data) and "Sonner" not in str(data) and "virement" not in str(data)
