@@ -148,6 +148,7 @@ class Container:
         subjects = [e.payload["personal"]["subject"] for e in envelopes
                     if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
         with self.cipher.keys_ready(subjects), self._customer_read_models.batch(envelopes):
+            self.customers.keep_erased(envelopes)  # what the bulk write brought back of an erased customer
             yield
 
     def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:

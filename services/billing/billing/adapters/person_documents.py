@@ -53,8 +53,9 @@ class MongoPersonDocuments:
                                _ids(self._recurring, person))
 
     def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
-        """Tombstone the customers as the projection does for an erased contact (its version unchanged: a later
-        event of the contact, sealed under its shredded key, reads as the erasure again)."""
+        """Tombstone the customers as the projection does for an erased contact (its version unchanged). A later
+        event of the contact, even one sent before the erasure and still readable (contacts may shred the key after
+        billing answers), never brings them back: the projection keeps an erased customer erased (`keep_erased`)."""
         self._customers.update_many({"account_id": account_id, "_id": {"$in": contact_ids}},
                                     {"$set": {"deleted": True, "erased": True},
                                      "$unset": {name: "" for name in CUSTOMER_PERSONAL_FIELDS}})
