@@ -8,6 +8,13 @@ credited or sent again; and when its retention ends, its document key is shredde
 A document's key seals the invoice and its credit notes together (invoice_events.py), so one date covers
 them all: 31 December of the tenth year after the LATEST of their issue years.
 
+L123-22 counts the 10 years from the close of the financial year. Billing knows no financial year other than the
+calendar year: its settings hold none, and documents are numbered per calendar year of issue (`fiscal_year` =
+the issue date's year, invoices.py and credit_notes.py). So the close is 31 December. An account whose
+financial year closes on another day is kept to 31 December, which is no earlier than its close only if that
+close falls in the issue year; when billing learns of financial years (a setting), `retain_until` should take
+the close of the financial year of the latest issue instead.
+
 While restricted, a document is served (API, export) with only what the accounting record needs: the buyer's
 name, company, VAT number and billing address, the lines, amounts, dates and numbers; the buyer's emails, the
 document's notes and its payments' references are no longer served (`accounting_buyer`; the representations of
