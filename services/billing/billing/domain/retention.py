@@ -10,10 +10,10 @@ them all: 31 December of the tenth year after the LATEST of their issue years.
 
 L123-22 counts the 10 years from the close of the financial year. Billing knows no financial year other than the
 calendar year: its settings hold none, and documents are numbered per calendar year of issue (`fiscal_year` =
-the issue date's year, invoices.py and credit_notes.py). So the close is 31 December. An account whose
-financial year closes on another day is kept to 31 December, which is no earlier than its close only if that
-close falls in the issue year; when billing learns of financial years (a setting), `retain_until` should take
-the close of the financial year of the latest issue instead.
+the issue date's year, invoices.py and credit_notes.py). So the close is 31 December. For an account whose
+financial year closes on another day (say 30 June), a document issued after that day (September 2026: its year
+closes 30 June 2027) would be kept to 31 December 2036, half a year short of 30 June 2037: when billing learns of
+financial years (a setting), `retain_until` must take the close of the financial year of the latest issue.
 
 While restricted, a document is served (API, export) with only what the accounting record needs: the buyer's
 name, company, VAT number and billing address, the lines, amounts, dates and numbers; the buyer's emails, the
