@@ -119,7 +119,7 @@ class Container:
 
     def privacy_participant(self) -> BillingPrivacyParticipant:
         index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
-                                     self.quotes.collection, self.recurring_invoices.collection)
+                                     self.quotes.collection, self.recurring_invoices.collection, self.event_store)
         return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock)
 
     def privacy_handler(self) -> PrivacyRequestHandler:

@@ -184,3 +184,21 @@ def test_the_index_lists_an_invoice_under_the_contact_it_is_for_now(container, l
     index = container.privacy_participant()._index
     assert moved.id not in index.documents_of("acct-1", ["contact:1"]).invoices
     assert moved.id in index.documents_of("acct-1", ["contact:2"]).invoices
+
+
+def test_an_erasure_finds_the_documents_written_a_moment_before_it_that_the_read_models_miss(container, louise):
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:2", {**LOUISE, "first_name": "Paul"}))
+    bus = container.bus
+    project(container)
+    late = bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,), notes="Merci Louise"))
+    late_quote = bus.handle(quotes.CreateQuoteDraft("acct-1", "contact:1", (LINE,)))
+    moved = bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:2", (LINE,)))
+    bus.handle(commands.UpdateInvoiceDraft("acct-1", moved.id, None, {"contact_id": "contact:1"}))  # Louise's now
+    # none of them projected: the worker has not got to them yet
+    container.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    [erased] = replies(container, "request:erase")
+    for document_id in (late.id, late_quote.id, moved.id):
+        assert f"billing-document:{document_id}" in erased.payload["keys_destroyed"]
+        with pytest.raises(SubjectErased):
+            container.cipher.opening_key(f"billing-document:{document_id}")
