@@ -536,3 +536,33 @@ def test_a_restricted_invoice_is_served_and_exported_without_emails_notes_or_pay
     assert data["details"]["invoices"][0]["buyer"] == accounting and data["details"]["invoices"][0]["notes"] is None
     assert data["details"]["credit_notes"][0]["buyer"] == accounting
     assert "louise@" not in str(data) and "Sonner" not in str(data) and "virement" not in str(data)
+
+
+def test_an_issue_or_a_credit_note_finished_after_the_restriction_is_restricted_as_soon_as_it_is_numbered():
+    eve = NewYearsEve()
+    bus = eve.billing.bus
+    invoice = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1",
+                                                                                  (WEB_DAYS, BOOKS))).id))
+    with eve.billing.unit_of_work() as uow:  # on 31 December: a credit taken, a draft frozen, neither numbered
+        credited = uow.invoices.get("acct-1", invoice.id)
+        note = CreditNote.start(credited, ({**BOOKS, "quantity": "1"},), "retour", date(2026, 12, 31),
+                                {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        credited.credit(note.id, note.totals, note.issued_on, note.lines)
+        issuing = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                            "payment_term": {"kind": "net", "days": 30}})
+        issuing.start_issue(None, date(2026, 12, 31), "contact:1", BUYER, {"name": "Agence Dupont"},
+                            "F-{YYYY}-{SEQ:4}")
+        uow.invoices.add(issuing)
+        uow.commit()
+    eve.erase()
+    eve.now[0] = "2027-01-04T10:00"
+    bus.handle(c.FinishCreditNote("acct-1", note.id))
+    bus.handle(c.IssueInvoice("acct-1", issuing.id))
+    with eve.billing.unit_of_work() as uow:  # read only (and served without emails) from now, not in 10 years
+        finished = uow.credit_notes.get("acct-1", note.id)
+        assert (finished.number, finished.retain_until) == ("AV-2027-0001", "2037-12-31")
+        assert uow.invoices.get("acct-1", invoice.id).retain_until == "2037-12-31"
+        assert uow.invoices.get("acct-1", issuing.id).retain_until == "2037-12-31"
+        restricted = [e for e in eve.billing.store.load(note.id) if e.event_type == "CreditNoteProcessingRestricted"]
+        assert restricted[-1].payload["restricted_on"] == "2027-01-04"
