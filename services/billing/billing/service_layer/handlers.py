@@ -15,6 +15,8 @@ Numbers follow dates (the French rule): a document whose number is first asked f
 than it was frozen is dated that day first (its IssueStarted again); one whose number was already
 being reserved keeps its date. (Left open: an attempt dying between the claim and the reservation of
 its number, then finished a day later, keeps the earlier date.)
+An issue (or a credit note taken off its invoice) finished after its person's erasure restricted the invoice is
+restricted with it, the retention extended to cover its issue year (domain/retention.py).
 """
 from __future__ import annotations
 
