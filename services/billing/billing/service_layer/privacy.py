@@ -209,7 +209,13 @@ class _Erasure:
             self.items_erased += 1 if now else 0
 
     def retain(self, item: str, until: str) -> None:
-        self.retained.append(RetainedItem(item, LEGAL_BASIS, until))
+        """Once per item (a later round of listing sees it again): the latest date."""
+        kept = RetainedItem(item, LEGAL_BASIS, until)
+        for index, earlier in enumerate(self.retained):
+            if earlier.item == item:
+                self.retained[index] = max(earlier, kept, key=lambda retained: retained.retain_until)
+                return
+        self.retained.append(kept)
 
     def outcome(self) -> ErasureOutcome:
         outcome = RETAINED if self.retained else ERASED if self.keys else NOTHING_HELD

@@ -398,6 +398,8 @@ def test_documents_a_stale_first_listing_missed_are_erased_too(louise):
     outcome = BillingPrivacyParticipant(billing.unit_of_work, index, billing.cipher, NOW).erase(erasure("contact:1"))
     assert f"billing-document:{late.id}" in outcome.keys_destroyed and louise.key_erased(late.id)
     assert index.listings == 3  # the stale one, the one finding the missed draft, one finding nothing new
+    assert outcome.retained == louise.erase(request_id="request:9").retained  # each item once, whatever the rounds
+    assert len({item.item for item in outcome.retained}) == len(outcome.retained) == 2
 
 
 def test_the_scheduler_makes_nothing_for_a_person_once_their_erasure_has_begun():
