@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
+from kafka.errors import NoError
 from kafka.structs import OffsetAndMetadata
 
 from crm_platform.testing.service_fixtures import INTERNAL_TOKEN, service_container
@@ -42,7 +43,7 @@ from privacy.service_layer.ports import Policy
 REPO = Path(__file__).resolve().parents[4]
 ACCOUNT = "acct-chaos"
 ASKED = ("billing", "workflows")  # the participants on main; contacts' answers with its participant
-DEADLINE_S = 90  # the whole scenario; it takes about N s on 2 cores (see the report in the commit)
+DEADLINE_S = 60  # a bound: it takes 15-30 s on 2 cores, waiting out the killed members (Kafka session, relay lease)
 WORKER_DBS = {"billing": "BILLING_DB", "workflows": "WORKFLOWS_DB"}
 
 
@@ -160,10 +161,10 @@ def test_the_saga_completes_every_request_once_after_its_workers_are_killed_mid_
         replies_group = f"{namespace}privacy.replies"
         eventually(lambda: group_state(admin, replies_group) == "Empty", "privacy's dead member gone", until,
                    workers)
-        committed = admin.list_group_offsets({replies_group: None})[replies_group]
+        # whether or not the killed worker committed its offset after recording them: billing's replies again
         billing_replies = TopicPartition(f"{namespace}billing.events", 0)
-        assert committed[billing_replies].offset >= 2  # privacy had taken billing's two replies
-        admin.alter_group_offsets(replies_group, {tp: OffsetAndMetadata(0, "", -1) for tp in committed})
+        rewound = admin.alter_group_offsets(replies_group, {billing_replies: OffsetAndMetadata(0, "", -1)})
+        assert rewound == {billing_replies: NoError}, rewound
         workers.start("privacy")
 
         # 5. every request completed, each reply once, even billing's delivered twice
@@ -182,6 +183,7 @@ def test_the_saga_completes_every_request_once_after_its_workers_are_killed_mid_
         with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
             manifest = json.loads(archive.read("manifest.json"))
         assert sorted(manifest["services"]) == sorted(ASKED) and manifest["request"]["missing_services"] == []
+        assert workflows_store.count_documents({"aggregate_id": {"$in": list(requests)}}) == 3  # answered once each
         eventually(lambda: all((live_container.db["privacy_requests"].find_one({"_id": r}) or {}).get("status")
                                == "completed" for r in requests), "the read model completed", until, workers)
     finally:
