@@ -42,7 +42,7 @@ from privacy.service_layer.ports import Policy
 
 REPO = Path(__file__).resolve().parents[4]
 ACCOUNT = "acct-chaos"
-ASKED = ("billing", "workflows")  # the participants on main; contacts' answers with its participant
+ASKED = ("billing", "workflows")  # the participants on main (contacts joins once its participant is merged)
 DEADLINE_S = 60  # a bound: it takes 15-30 s on 2 cores, waiting out the killed members (Kafka session, relay lease)
 WORKER_DBS = {"billing": "BILLING_DB", "workflows": "WORKFLOWS_DB"}
 
@@ -179,7 +179,7 @@ def test_the_saga_completes_every_request_once_after_its_workers_are_killed_mid_
         with live_container.unit_of_work() as uow:
             exported = uow.requests.get(ACCOUNT, export)
         assert exported.export is not None and exported.missing_services == []
-        info, chunks = live_container.exchange.open_file(export, exported.export.blob_id)
+        _, chunks = live_container.exchange.open_file(export, exported.export.blob_id)
         with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
             manifest = json.loads(archive.read("manifest.json"))
         assert sorted(manifest["services"]) == sorted(ASKED) and manifest["request"]["missing_services"] == []
