@@ -181,6 +181,12 @@ class ExportReadyPayload(PayloadSchema):
     expires_at = fields.String(required=True)
 
 
+class ExportAssemblyFailedPayload(PayloadSchema):
+    attempt = fields.Integer(required=True, metadata={"description": "how many attempts failed so far"})
+    why = fields.String(required=True, validate=validate.OneOf(("unreadable", "export_erased")))
+    failed_at = fields.String(required=True)
+
+
 class ExportExpiredPayload(PayloadSchema):
     expired_at = fields.String(required=True)
 
@@ -189,6 +195,8 @@ class PrivacyRequestCompletedPayload(PayloadSchema):
     status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
     missing_services = fields.List(fields.String(), required=True)
     completed_at = fields.String(required=True)
+    failed_parts = fields.List(fields.String(), load_default=list, metadata={
+        "description": "services whose export part could not be put in the ZIP"})
 
 
 PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
@@ -198,6 +206,7 @@ PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     EventContract("PrivacyRequestRejected", PrivacyRequestRejectedPayload),
     EventContract("ReplyRecorded", ReplyRecordedPayload),
     EventContract("ExportReady", ExportReadyPayload),
+    EventContract("ExportAssemblyFailed", ExportAssemblyFailedPayload),
     EventContract("ExportExpired", ExportExpiredPayload),
     EventContract("PrivacyRequestCompleted", PrivacyRequestCompletedPayload),
 ))

@@ -15,7 +15,7 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
-    ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
+    ASSEMBLY_ATTEMPTS, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
     PrivacyRequestRejected, ReplyRecorded, SubjectCandidatesListed,
 )
 
@@ -38,8 +38,10 @@ class PrivacyRequestsProjection(Projection):
                                 {"account_id": envelope.account_id, **fields}, replace_same_version=rebuilding)
 
     def overdue(self, cutoff: datetime) -> list[tuple[str, str]]:
-        """(account id, request id) of the requests waiting for replies since before `cutoff`."""
-        found = self.collection.find({"status": "in_progress", "requested_at": {"$lte": cutoff}},
+        """(account id, request id) of the requests waiting for replies since before `cutoff`, and of the exports
+        whose ZIP failed with attempts left."""
+        found = self.collection.find({"$or": [{"status": "in_progress", "requested_at": {"$lte": cutoff}},
+                                              {"assembly_retry": True}]},
                                      {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
@@ -64,12 +66,15 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, ReplyRecorded):
         return {}  # only the version moves (the detail view reads the aggregate)
     if isinstance(event, ExportReady):
-        return {"export_state": "ready", "export_expires_at": _time(event.expires_at)}
+        return {"export_state": "ready", "export_expires_at": _time(event.expires_at), "assembly_retry": False}
+    if isinstance(event, ExportAssemblyFailed):
+        return {"assembly_retry": event.attempt < ASSEMBLY_ATTEMPTS}
     if isinstance(event, ExportExpired):
         return {"export_state": "expired"}
     if isinstance(event, PrivacyRequestCompleted):
         return {"status": event.status, "completed_at": _time(event.completed_at),
-                "missing_services": list(event.missing_services)}
+                "missing_services": list(event.missing_services), "failed_parts": list(event.failed_parts),
+                "assembly_retry": False}
     return None
 
 

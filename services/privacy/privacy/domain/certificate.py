@@ -36,6 +36,7 @@ def build_certificate(request: dict, subject_hash: str, issued_at: str) -> dict:
         "services": [_service_outcome(service, reply)
                      for service, reply in sorted(request.get("replies", {}).items())],
         "missing_services": sorted(request.get("missing_services", [])),
+        "failed_parts": sorted(request.get("failed_parts", [])),
         "verification": request.get("verification"),
     }
 

@@ -14,6 +14,7 @@ import calendar
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
@@ -30,6 +31,11 @@ NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED = (
     "no_matching_contact", "not_the_subject", "identity_not_verified")
 REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)
 ENDED = (COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+# an export's ZIP tried this many times (a reply's step, then the sweep's rounds) before it completes without the
+# parts that cannot be read; a late reply brings new data, so it earns as many attempts again
+ASSEMBLY_ATTEMPTS = 3
+# why an assembly failed: codes, never the error's text (which could quote stored values)
+UNREADABLE, EXPORT_ERASED = "unreadable", "export_erased"
 REQUEST_SUBJECT = "privacy-request:{request_id}"
 
 
@@ -108,6 +114,18 @@ class ExportReady(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
+class ExportAssemblyFailed(PrivacyRequestEvent):
+    """The ZIP could not be built (`attempt` of ASSEMBLY_ATTEMPTS); `export_erased`: the export expired meanwhile,
+    its key shredded, so no attempt can ever succeed."""
+
+    request_id: str
+    account_id: str
+    attempt: int
+    why: str  # UNREADABLE or EXPORT_ERASED
+    failed_at: str
+
+
+@dataclass(frozen=True)
 class ExportExpired(PrivacyRequestEvent):
     request_id: str
     account_id: str
@@ -121,10 +139,11 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
     status: str  # completed or partially_completed
     missing_services: list
     completed_at: str
+    failed_parts: list = field(default_factory=list)  # services whose export part could not be put in the ZIP
 
 
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
-                     ExportReady, ExportExpired, PrivacyRequestCompleted)
+                     ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted)
 
 
 def one_month_after(moment: datetime) -> datetime:
@@ -166,6 +185,8 @@ class PrivacyRequest(Aggregate):
         self.export: ExportState | None = None
         self.completed_at: str | None = None
         self.missing_services: list[str] = []
+        self.failed_parts: list[str] = []
+        self.assembly_failures = 0  # since the last reply recorded or ZIP assembled
 
     @classmethod
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
@@ -245,18 +266,36 @@ class PrivacyRequest(Aggregate):
     def export_ready(self, blob_id: str, size: int, expires_at: datetime) -> None:
         self._record(ExportReady(self.id, self.account_id, blob_id, size, expires_at.isoformat()))
 
-    def complete(self, now: datetime) -> None:
-        """Completed if every service answered, else partially completed naming the others; an upgrade only."""
-        missing = self.unanswered
-        status = PARTIALLY_COMPLETED if missing else COMPLETED
-        if self.status == status or self.status in (COMPLETED, REJECTED):
+    def assembly_failed(self, why: str, now: datetime) -> bool:
+        """Count a failed assembly; True when no attempt is left (the request then completes without the ZIP's
+        unreadable parts). An export erased meanwhile leaves none at once."""
+        attempt = ASSEMBLY_ATTEMPTS if why == EXPORT_ERASED else self.assembly_failures + 1
+        self._record(ExportAssemblyFailed(self.id, self.account_id, attempt, why, now.isoformat()))
+        return self.assembly_failures >= ASSEMBLY_ATTEMPTS
+
+    def complete(self, now: datetime, failed_parts: list[str] = ()) -> None:
+        """Completed if every service answered and every part is in the ZIP, else partially completed naming
+        the services missing and the parts that failed; an upgrade only."""
+        missing, failed = self.unanswered, sorted(failed_parts)
+        status = PARTIALLY_COMPLETED if missing or failed else COMPLETED
+        if (self.status, self.missing_services, self.failed_parts) == (status, missing, failed) or \
+                self.status in (COMPLETED, REJECTED):
             return
-        self._record(PrivacyRequestCompleted(self.id, self.account_id, status, missing, now.isoformat()))
+        self._record(PrivacyRequestCompleted(self.id, self.account_id, status, missing, now.isoformat(), failed))
 
     def timed_out(self, now: datetime, timeout) -> bool:
         """Still waiting for replies `timeout` after it asked."""
         return (self.status == IN_PROGRESS and self.requested_at is not None
                 and datetime.fromisoformat(self.requested_at) + timeout <= now)
+
+    def finish_due(self, now: datetime, timeout) -> bool:
+        """Whether to assemble (an export) and complete now: every service answered since it last completed, or
+        it timed out; never once its assembly attempts are spent (a new reply grants new ones)."""
+        if self.status not in (IN_PROGRESS, PARTIALLY_COMPLETED) or self.assembly_failures >= ASSEMBLY_ATTEMPTS:
+            return False
+        if self.status == PARTIALLY_COMPLETED:
+            return not self.unanswered and self.missing_services != []
+        return not self.unanswered or self.timed_out(now, timeout)
 
     def expire_export(self, now: datetime) -> list[str]:
         """Mark the export expired; the blob ids to discard (the ZIPs and every part), empty if nothing to do."""
@@ -270,9 +309,15 @@ class PrivacyRequest(Aggregate):
     def part_blob_ids(self) -> list[str]:
         return [reply["part_blob_id"] for reply in self.replies.values() if reply.get("part_blob_id")]
 
-    def parts(self) -> dict[str, str | None]:
-        """Each answering service's export part (None: it holds nothing of the subject)."""
-        return {service: reply.get("part_blob_id") for service, reply in self.replies.items()}
+    @property
+    def services_with_parts(self) -> list[str]:
+        return sorted(service for service, reply in self.replies.items() if reply.get("part_blob_id"))
+
+    def parts(self, without: Iterable[str] = ()) -> dict[str, str | None]:
+        """Each answering service's export part (None: it holds nothing of the subject), but those `without`."""
+        left_out = set(without)
+        return {service: reply.get("part_blob_id") for service, reply in self.replies.items()
+                if service not in left_out}
 
     def _apply(self, event: DomainEvent) -> None:
         if isinstance(event, PrivacyRequestReceived):
@@ -288,12 +333,17 @@ class PrivacyRequest(Aggregate):
             self.requested_at, self.status = event.requested_at, IN_PROGRESS
         elif isinstance(event, ReplyRecorded):
             self.replies[event.service] = {**event.reply, "answered_at": event.answered_at}
+            self.assembly_failures = 0
         elif isinstance(event, ExportReady):
             earlier = [] if self.export is None else [*self.export.earlier_blob_ids, self.export.blob_id]
             self.export = ExportState(event.blob_id, event.size, event.expires_at, earlier_blob_ids=earlier)
+            self.assembly_failures = 0
+        elif isinstance(event, ExportAssemblyFailed):
+            self.assembly_failures = event.attempt
         elif isinstance(event, ExportExpired):
             if self.export is not None:
                 self.export.expired = True
         elif isinstance(event, PrivacyRequestCompleted):
             self.status, self.missing_services, self.completed_at = (
                 event.status, list(event.missing_services), event.completed_at)
+            self.failed_parts = list(event.failed_parts)

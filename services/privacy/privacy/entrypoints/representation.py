@@ -15,8 +15,9 @@ AUDIT_DETAILS = {
     "ErasureRequested": ("contact_ids", "services"),
     "ReplyRecorded": ("service",),
     "ExportReady": ("size", "expires_at"),
+    "ExportAssemblyFailed": ("attempt", "why"),
     "ExportExpired": (),
-    "PrivacyRequestCompleted": ("status", "missing_services"),
+    "PrivacyRequestCompleted": ("status", "missing_services", "failed_parts"),
 }
 
 
@@ -26,7 +27,8 @@ def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
             "candidates": list(request.candidates), "rejection": request.rejection,
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
-            "missing_services": request.unanswered, "export": _export(request),
+            "missing_services": request.unanswered, "failed_parts": list(request.failed_parts),
+            "export": _export(request),
             "audit_trail": [_audit(envelope) for envelope in history]}
 
 

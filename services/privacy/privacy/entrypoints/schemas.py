@@ -95,6 +95,8 @@ class PrivacyRequestSchema(PrivacyRequestSummarySchema):
     requested_at = fields.String(allow_none=True)
     services = fields.List(fields.Nested(ServiceProgressSchema), required=True)
     missing_services = fields.List(fields.String(), required=True)
+    failed_parts = fields.List(fields.String(), required=True, metadata={
+        "description": "services whose export part could not be put in the ZIP (after bounded attempts)"})
     export = fields.Nested(ExportStateSchema, allow_none=True)
     audit_trail = fields.List(fields.Nested(AuditEntrySchema), required=True)
 

@@ -29,4 +29,5 @@ def as_certified(request: PrivacyRequest) -> dict:
     return {"request_id": request.id, "account_id": request.account_id, "type": request.type,
             "status": request.status, "requested_at": request.requested_at, "completed_at": request.completed_at,
             "contact_ids": list(request.contact_ids), "replies": {s: dict(r) for s, r in request.replies.items()},
-            "services": list(request.services), "missing_services": request.unanswered}
+            "services": list(request.services), "missing_services": request.unanswered,
+            "failed_parts": list(request.failed_parts)}

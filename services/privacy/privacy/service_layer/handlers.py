@@ -9,12 +9,15 @@ import logging
 from dataclasses import asdict
 
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
     ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
 )
-from privacy.domain.requests import PrivacyRequest
-from privacy.service_layer.ports import Clock, EmailLookup, ExportAssembler, MergeFamily, Policy
+from privacy.domain.requests import EXPORT_ERASED, UNREADABLE, PrivacyRequest
+from privacy.service_layer.ports import (
+    Clock, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy,
+)
 from privacy.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -61,25 +64,21 @@ def record_reply(reply: SubjectErasedReply | SubjectDataExportedReply, uow: Unit
         if request is None:
             return  # not ours: another account's, or a request this service never made
         payload = {k: v for k, v in asdict(reply).items() if k not in REPLY_ENVELOPE_FIELDS}
-        if not request.record_reply(reply.service, payload, clock()):
-            return
-        if not request.unanswered:
-            _finish(request, exports, policy, clock)
-        uow.commit()
-    log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service,
-                                              "status": request.status})
+        recorded = request.record_reply(reply.service, payload, clock())
+        uow.commit()  # on its own: whatever becomes of the ZIP, the reply is kept (and not dead-lettered)
+    if recorded:
+        log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service})
+    # also when redelivered: the step may have been cut short after the reply was recorded
+    _finish_if_due(reply.account_id, reply.request_id, uow, exports, policy, clock)
 
 
 def time_out_request(cmd: TimeOutRequest, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
                      clock: Clock) -> None:
-    with uow:
-        request = uow.requests.find(cmd.account_id, cmd.request_id)
-        if request is None or not request.timed_out(clock(), policy.reply_timeout):
-            return
-        _finish(request, exports, policy, clock)
-        uow.commit()
-    log.warning("privacy request timed out", extra={"request_id": request.id,
-                                                     "missing_services": request.missing_services})
+    """The sweep's round: a request past its timeout completes, and an export whose ZIP failed is tried again."""
+    request = _finish_if_due(cmd.account_id, cmd.request_id, uow, exports, policy, clock)
+    if request is not None and request.missing_services:
+        log.warning("privacy request timed out", extra={"request_id": request.id,
+                                                         "missing_services": request.missing_services})
 
 
 def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, clock: Clock) -> None:
@@ -95,9 +94,45 @@ def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, 
     exports.discard(blobs)
 
 
-def _finish(request: PrivacyRequest, exports: ExportAssembler, policy: Policy, clock: Clock) -> None:
-    """An export gets its ZIP of the parts there are (unless already expired), then the request completes."""
-    if request.is_export and not (request.export is not None and request.export.expired):
-        blob_id, size = exports.assemble(request)
-        request.export_ready(blob_id, size, clock() + policy.export_ttl)
-    request.complete(clock())
+def _finish_if_due(account_id: str, request_id: str, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
+                   clock: Clock) -> PrivacyRequest | None:
+    """Its own step: an export gets its ZIP of the parts there are (a failure counted, not raised, so that the
+    attempts are bounded), then the request completes; the request if it was due."""
+    with uow:
+        request = uow.requests.find(account_id, request_id)
+        if request is None or not request.finish_due(clock(), policy.reply_timeout):
+            return None
+        zip_blob_id, failed_parts = _assemble(request, exports, policy, clock)
+        if failed_parts is not None:
+            request.complete(clock(), failed_parts)
+        try:
+            uow.commit()
+        except Exception:
+            if zip_blob_id is not None:
+                exports.discard([zip_blob_id])  # a ZIP nothing points to would never be discarded
+            raise
+    return request
+
+
+def _assemble(request: PrivacyRequest, exports: ExportAssembler, policy: Policy,
+              clock: Clock) -> tuple[str | None, list[str] | None]:
+    """(The ZIP written or None, the parts left out of it); parts None: not complete yet, tried again later."""
+    if not request.is_export or (request.export is not None and request.export.expired):
+        return None, []
+    try:
+        blob_id, size = exports.assemble(request, without=())
+        failed_parts = []
+    except SubjectErased:  # the export expired meanwhile: none of its parts can ever be read again
+        request.assembly_failed(EXPORT_ERASED, clock())
+        return None, request.services_with_parts
+    except ExportNotAssembled:
+        if not request.assembly_failed(UNREADABLE, clock()):
+            return None, None
+        failed_parts = exports.unreadable_parts(request)
+        try:
+            blob_id, size = exports.assemble(request, without=failed_parts)
+        except (ExportNotAssembled, SubjectErased):
+            return None, request.services_with_parts
+    log.info("privacy export assembled", extra={"request_id": request.id, "failed_parts": failed_parts})
+    request.export_ready(blob_id, size, clock() + policy.export_ttl)
+    return blob_id, failed_parts

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Protocol
 
+from crm_platform.errors import CrmError
+
 from privacy.domain.requests import PrivacyRequest
 
 Clock = Callable[[], datetime]
@@ -21,9 +23,20 @@ class Policy:
     export_ttl: timedelta  # PRIVACY_EXPORT_TTL_S
 
 
+class ExportNotAssembled(CrmError):
+    """A request's ZIP could not be built from its parts (one unreadable, say): counted, tried again, bounded."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"the export of privacy request {request_id} could not be assembled", request_id=request_id)
+
+
 class ExportAssembler(Protocol):
-    def assemble(self, request: PrivacyRequest) -> tuple[str, int]:
-        """One ZIP of the request's parts in the exchange store: (its blob id, its length)."""
+    def assemble(self, request: PrivacyRequest, without: Iterable[str] = ()) -> tuple[str, int]:
+        """One ZIP of the request's parts (but the services `without`) in the exchange store: (its blob id, its
+        length); ExportNotAssembled if it cannot be built, SubjectErased once the export's key is shredded."""
+
+    def unreadable_parts(self, request: PrivacyRequest) -> list[str]:
+        """The services whose part, or a file it lists, cannot be read."""
 
     def shred(self, request_id: str) -> None:
         """Make every blob of the request unreadable at once (its key shredded)."""

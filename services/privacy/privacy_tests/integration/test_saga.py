@@ -65,6 +65,34 @@ def test_an_export_is_assembled_when_every_service_answered_then_downloaded_unti
     assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 0
 
 
+def test_an_export_with_a_part_that_cannot_be_read_completes_without_it_after_bounded_sweeps(
+        client, container, clock):
+    request_id = receive(client, "portability")
+    replies = [export_part(container, request_id, service) for service in ("contacts", "workflows")]
+    lost = SubjectDataExportedReply(request_id, "acct-1", "billing", "blob-that-was-never-written", 1,
+                                    "2026-12-02T09:00:05+00:00")
+    for reply in [*replies, lost]:
+        deliver_reply(container, reply)  # the last one's ZIP fails: its reply is kept all the same
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert shown["status"] == "in_progress" and shown["missing_services"] == []
+    overdue, lease = container.overdue_requests, container.timeout_lease()
+    for _ in range(3):
+        project_all(container)
+        sweeps.time_out_requests(container.bus, overdue, lease, clock)  # retried at once, not after the timeout
+    done = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (done["status"], done["failed_parts"], done["export"]["state"]) == (
+        "partially_completed", ["billing"], "ready")
+    download = client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers())
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        assert "contacts/data.json" in archive.namelist() and not any(
+            name.startswith("billing/") for name in archive.namelist())
+        assert json.loads(archive.read("manifest.json"))["request"]["failed_parts"] == ["billing"]
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
+    assert certificate["failed_parts"] == ["billing"]
+    project_all(container)
+    assert sweeps.time_out_requests(container.bus, overdue, lease, clock) == 0
+
+
 def test_a_request_times_out_naming_the_missing_services_and_a_late_reply_upgrades_it(client, container, clock):
     request_id = receive(client, "erasure")
     deliver_reply(container, erased(request_id, "contacts"))

@@ -1,5 +1,7 @@
 """The real handlers, through the message bus, on the in-memory event store and key store: a request received,
 the replies, completion, the time-out and the export's expiry."""
+from datetime import timedelta
+
 import pytest
 
 from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
@@ -14,6 +16,7 @@ from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRES
 from privacy.service_layer import sweeps
 from privacy.service_layer.unit_of_work import UnitOfWork
 
+from .conftest import SERVICES
 from .fakes import FakeLease
 
 
@@ -49,10 +52,14 @@ def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(
         UnitOfWork(store, cipher).codec.from_envelope(received)
 
 
-def test_what_it_publishes_is_its_contract(bus, store, clock):
-    erasure, export = receive(bus), receive(bus, "access")
+def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
+    erasure, export, failing = receive(bus), receive(bus, "access"), receive(bus, "access")
     for service in ("contacts", "billing", "workflows"):
         bus.handle(erased(erasure, service))
+    exports.unreadable = {"billing"}
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(exported(failing, service))
+    exports.unreadable = set()
     bus.handle(exported(export, "contacts"))
     bus.handle(TimeOutRequest("acct-1", export.id))  # not yet due: nothing
     clock.advance(minutes=15)
@@ -144,18 +151,60 @@ def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus,
     assert load(store, cipher, request).status == PARTIALLY_COMPLETED
 
 
-def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock, exports):
+def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock):
     broken, fine = receive(bus, "access"), receive(bus)
     clock.advance(hours=1)
 
-    def assemble(request):
-        raise LookupError("a part is missing")
+    def time_out(account_id, request_id):
+        if request_id == broken.id:
+            raise LookupError("the database went away")
+        return TimeOutRequest(account_id, request_id)
 
-    exports.assemble = assemble
     overdue = lambda now: [("acct-1", broken.id), ("acct-1", fine.id)]  # noqa: E731
-    assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
+    assert sweeps.sweep(bus, overdue, time_out, FakeLease(), clock) == 1
     assert load(store, cipher, broken).status == IN_PROGRESS
     assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
+
+
+def test_an_export_whose_zip_cannot_be_built_keeps_its_last_reply_and_completes_without_the_failed_part(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    exports.unreadable = {"billing"}
+    for service in SERVICES:
+        bus.handle(exported(request, service))  # the last reply's step fails to assemble: not raised, counted
+    failing = load(store, cipher, request)
+    assert sorted(failing.replies) == sorted(SERVICES) and failing.status == IN_PROGRESS
+    assert failing.assembly_failures == 1
+    bus.handle(TimeOutRequest("acct-1", request.id))  # the sweep tries again, twice, then gives up on billing
+    assert load(store, cipher, request).status == IN_PROGRESS
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    done = load(store, cipher, request)
+    assert (done.status, done.failed_parts, done.missing_services) == (PARTIALLY_COMPLETED, ["billing"], [])
+    assert exports.assembled == [(request.id, {"contacts": "part-contacts", "workflows": "part-workflows"})]
+    assert done.export.blob_id == "zip-1"
+    bus.handle(TimeOutRequest("acct-1", request.id))  # spent: nothing more
+    assert [e.event_type for e in store.all_events].count("ExportAssemblyFailed") == 3
+    assert store.all_events[-1].event_type == "PrivacyRequestCompleted"
+    assert store.all_events[-1].payload["failed_parts"] == ["billing"]
+
+
+def test_a_late_reply_racing_the_expiry_of_its_export_ends_the_request_without_looping(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    bus.handle(exported(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    assert load(store, cipher, request).status == PARTIALLY_COMPLETED
+    exports.erased = True  # the expiry sweep shredded the export's key, its ExportExpired not yet committed
+    bus.handle(exported(request, "billing"))
+    bus.handle(exported(request, "workflows"))
+    ended = load(store, cipher, request)
+    assert sorted(ended.replies) == sorted(SERVICES)
+    assert (ended.status, ended.failed_parts) == (PARTIALLY_COMPLETED, ["billing", "contacts", "workflows"])
+    assert not ended.finish_due(clock(), timedelta(minutes=15))
+    events = len(store.all_events)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    assert len(store.all_events) == events
 
 
 def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(bus, store, cipher):
