@@ -73,7 +73,8 @@ class Container:
     def policy(self) -> Policy:
         return Policy(services=registry.load().personal_data_services,
                       reply_timeout=timedelta(seconds=self.settings["PRIVACY_REPLY_TIMEOUT_S"]),
-                      export_ttl=timedelta(seconds=self.settings["PRIVACY_EXPORT_TTL_S"]))
+                      export_ttl=timedelta(seconds=self.settings["PRIVACY_EXPORT_TTL_S"]),
+                      request_retention=timedelta(days=self.settings["PRIVACY_REQUEST_RETENTION_DAYS"]))
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
@@ -83,7 +84,8 @@ class Container:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
-            "lookup": self.contacts_directory.holders_of,
+            "lookup": self.contacts_directory.holders_of, "email_hash": self.contacts_directory.email_hash,
+            "shred_subject": self.cipher.shred,
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
     def overdue_requests(self, now: datetime):
@@ -92,6 +94,10 @@ class Container:
 
     def expired_exports(self, now: datetime):
         return self.projection.expired_exports(now)
+
+    def records_past_retention(self, now: datetime):
+        """(account id, request id) of the requests ended before the retention, their record not yet shredded."""
+        return self.projection.ended_before(now - self.policy.request_retention)
 
     def timeout_lease(self) -> Lease:
         return Lease(self.db["leases"], "request-timeouts")

@@ -21,6 +21,9 @@ class PrivacySettings(PersonalDataSettings):
     PRIVACY_REPLY_TIMEOUT_S = fields.Integer(load_default=900, validate=validate.Range(min=1, max=30 * 86400))
     # How long an export can be downloaded; then its key is shredded and its blobs discarded
     PRIVACY_EXPORT_TTL_S = fields.Integer(load_default=7 * 86400, validate=validate.Range(min=60, max=90 * 86400))
+    # How long a request's requester, reason and email are kept after it ended (completed or rejected), as proof
+    # of handling the rights request (CNIL: 3 years); then its key is shredded and they read as null
+    PRIVACY_REQUEST_RETENTION_DAYS = fields.Integer(load_default=3 * 365, validate=validate.Range(min=1, max=10 * 366))
     # How often the worker looks for requests timed out and exports expired
     PRIVACY_SWEEP_EVERY_S = fields.Float(load_default=30.0, validate=validate.Range(min=0.1, max=3600))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/privacy-worker.heartbeat")

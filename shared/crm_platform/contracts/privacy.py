@@ -155,6 +155,8 @@ class PrivacyRequestReceivedPayload(PayloadSchema):
                                                                            "them (absent: named by email)"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True, metadata={"description": "one calendar month after receipt"})
+    email_hash = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "keyed hash (HMAC-SHA256) of the email naming the subject, if named by email"})
     personal = SealedField(required=True, metadata={
         "description": "requester, reason, and the email naming the subject if any (key privacy-request:<id>)"})
 
@@ -191,6 +193,11 @@ class ExportExpiredPayload(PayloadSchema):
     expired_at = fields.String(required=True)
 
 
+class RequestRecordShreddedPayload(PayloadSchema):
+    shredded_at = fields.String(required=True, metadata={
+        "description": "the request's key shredded: requester, reason and email unreadable from then on"})
+
+
 class PrivacyRequestCompletedPayload(PayloadSchema):
     status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
     missing_services = fields.List(fields.String(), required=True)
@@ -209,4 +216,5 @@ PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     EventContract("ExportAssemblyFailed", ExportAssemblyFailedPayload),
     EventContract("ExportExpired", ExportExpiredPayload),
     EventContract("PrivacyRequestCompleted", PrivacyRequestCompletedPayload),
+    EventContract("RequestRecordShredded", RequestRecordShreddedPayload),
 ))

@@ -16,7 +16,7 @@ from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
     ASSEMBLY_ATTEMPTS, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
-    PrivacyRequestRejected, ReplyRecorded, SubjectCandidatesListed,
+    PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded, SubjectCandidatesListed,
 )
 
 
@@ -27,6 +27,7 @@ class PrivacyRequestsProjection(Projection):
         self.collection.create_index([("account_id", ASCENDING), ("received_at", DESCENDING), ("_id", DESCENDING)],
                                      name="account_newest")
         self.collection.create_index([("status", ASCENDING), ("requested_at", ASCENDING)], name="waiting")
+        self.collection.create_index([("status", ASCENDING), ("completed_at", ASCENDING)], name="ended")
         self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
                                      name="exports")
 
@@ -42,6 +43,14 @@ class PrivacyRequestsProjection(Projection):
         whose ZIP failed with attempts left."""
         found = self.collection.find({"$or": [{"status": "in_progress", "requested_at": {"$lte": cutoff}},
                                               {"assembly_retry": True}]},
+                                     {"account_id": 1}).limit(1000)
+        return [(doc["account_id"], doc["_id"]) for doc in found]
+
+    def ended_before(self, cutoff: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the requests ended (completed or rejected) before `cutoff`, their record
+        not yet shredded."""
+        found = self.collection.find({"status": {"$in": ["completed", "partially_completed", "rejected"]},
+                                      "completed_at": {"$lte": cutoff}, "record_shredded": {"$ne": True}},
                                      {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
@@ -69,6 +78,8 @@ def _fields(event: DomainEvent) -> dict | None:
         return {"export_state": "ready", "export_expires_at": _time(event.expires_at), "assembly_retry": False}
     if isinstance(event, ExportAssemblyFailed):
         return {"assembly_retry": event.attempt < ASSEMBLY_ATTEMPTS}
+    if isinstance(event, RequestRecordShredded):
+        return {"record_shredded": True}
     if isinstance(event, ExportExpired):
         return {"export_state": "expired"}
     if isinstance(event, PrivacyRequestCompleted):

@@ -46,3 +46,11 @@ class ExpireExport:
 
     account_id: str
     request_id: str
+
+
+@dataclass(frozen=True)
+class ShredRequestRecord:
+    """Shred the personal data of a request ended longer ago than its retention (PRIVACY_REQUEST_RETENTION_DAYS)."""
+
+    account_id: str
+    request_id: str

@@ -76,6 +76,7 @@ class PrivacyRequestReceived(PrivacyRequestEvent):
     deadline: str  # ISO, UTC: one calendar month after receipt (GDPR Art. 12(3))
     contact_id: str | None = None  # the data subject, as the requester named them: a contact...
     email: str | None = None  # ...or an email address, resolved into the contacts to confirm
+    email_hash: str | None = None  # its keyed hash (the contacts directory's), shown once the email no longer is
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,16 @@ class ExportExpired(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
+class RequestRecordShredded(PrivacyRequestEvent):
+    """The request's key (`privacy-request:<id>`) shredded once its retention ended: requester, reason and email
+    read as null from then on; what was done, when, and the certificate remain."""
+
+    request_id: str
+    account_id: str
+    shredded_at: str
+
+
+@dataclass(frozen=True)
 class PrivacyRequestCompleted(PrivacyRequestEvent):
     request_id: str
     account_id: str
@@ -143,7 +154,8 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
 
 
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
-                     ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted)
+                     ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted,
+                     RequestRecordShredded)
 
 
 def one_month_after(moment: datetime) -> datetime:
@@ -172,6 +184,8 @@ class PrivacyRequest(Aggregate):
         self.status = RECEIVED
         self.contact_id: str | None = None
         self.email: str | None = None
+        self.email_hash: str | None = None
+        self.record_shredded = False
         self.candidates: list[str] = []
         self.rejection: str | None = None
         self.requester = ""
@@ -199,9 +213,11 @@ class PrivacyRequest(Aggregate):
 
     @classmethod
     def receive_by_email(cls, account_id: str, type: str, email: str, requester: str, reason: str, *,
-                         candidates: list[str], now: datetime, request_id: str | None = None) -> "PrivacyRequest":
+                         candidates: list[str], now: datetime, email_hash: str | None = None,
+                         request_id: str | None = None) -> "PrivacyRequest":
         """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
-        request = cls._received(account_id, type, requester, reason, now, request_id, email=email)
+        request = cls._received(account_id, type, requester, reason, now, request_id, email=email,
+                                email_hash=email_hash)
         if candidates:
             request._record(SubjectCandidatesListed(request.id, account_id, sorted(set(candidates))))
         else:
@@ -310,6 +326,20 @@ class PrivacyRequest(Aggregate):
         return [reply["part_blob_id"] for reply in self.replies.values() if reply.get("part_blob_id")]
 
     @property
+    def shown_email(self) -> str | None:
+        """The email naming the subject, until an erasure of that subject completes (then its hash alone)."""
+        return None if self.type == ERASURE and self.status in (COMPLETED, PARTIALLY_COMPLETED) else self.email
+
+    def record_shred_due(self, now: datetime, retention) -> bool:
+        """Whether the record's personal data (requester, reason, email) is past its retention after the end."""
+        return (self.ended and not self.record_shredded and self.completed_at is not None
+                and datetime.fromisoformat(self.completed_at) + retention <= now)
+
+    def shred_record(self, now: datetime) -> None:
+        """Say the request's key was shredded (the handler shreds it first)."""
+        self._record(RequestRecordShredded(self.id, self.account_id, now.isoformat()))
+
+    @property
     def services_with_parts(self) -> list[str]:
         return sorted(service for service, reply in self.replies.items() if reply.get("part_blob_id"))
 
@@ -323,6 +353,7 @@ class PrivacyRequest(Aggregate):
         if isinstance(event, PrivacyRequestReceived):
             self.type, self.contact_id, self.email, self.requester, self.reason = (
                 event.type, event.contact_id, event.email, event.requester, event.reason)
+            self.email_hash = event.email_hash
             self.received_at, self.deadline, self.status = event.received_at, event.deadline, RECEIVED
         elif isinstance(event, SubjectCandidatesListed):
             self.candidates, self.status = list(event.contact_ids), AWAITING_CONFIRMATION
@@ -340,6 +371,8 @@ class PrivacyRequest(Aggregate):
             self.assembly_failures = 0
         elif isinstance(event, ExportAssemblyFailed):
             self.assembly_failures = event.attempt
+        elif isinstance(event, RequestRecordShredded):
+            self.record_shredded = True
         elif isinstance(event, ExportExpired):
             if self.export is not None:
                 self.export.expired = True

@@ -18,12 +18,14 @@ AUDIT_DETAILS = {
     "ExportAssemblyFailed": ("attempt", "why"),
     "ExportExpired": (),
     "PrivacyRequestCompleted": ("status", "missing_services", "failed_parts"),
+    "RequestRecordShredded": ("shredded_at",),
 }
 
 
 def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
     return {**summary_view(request), "revision": request.revision, "contact_ids": list(request.contact_ids),
-            "requester": request.requester, "reason": request.reason, "email": request.email,
+            "requester": request.requester, "reason": request.reason, "email": request.shown_email,
+            "email_hash": request.email_hash, "record_shredded": request.record_shredded,
             "candidates": list(request.candidates), "rejection": request.rejection,
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],

@@ -4,7 +4,7 @@ from __future__ import annotations
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, ShredRequestRecord, TimeOutRequest,
 )
 from privacy.service_layer import handlers
 
@@ -14,6 +14,7 @@ COMMAND_HANDLERS = {
     RejectPrivacyRequest: handlers.reject_request,
     TimeOutRequest: handlers.time_out_request,
     ExpireExport: handlers.expire_export,
+    ShredRequestRecord: handlers.shred_request_record,
 }
 
 EVENT_HANDLERS = {

@@ -12,11 +12,11 @@ from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectEras
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, ShredRequestRecord, TimeOutRequest,
 )
-from privacy.domain.requests import EXPORT_ERASED, UNREADABLE, PrivacyRequest
+from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
 from privacy.service_layer.ports import (
-    Clock, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy,
+    Clock, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy, ShredSubject,
 )
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -25,11 +25,12 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
-                    policy: Policy, clock: Clock) -> PrivacyRequest:
+                    email_hash: EmailHash, policy: Policy, clock: Clock) -> PrivacyRequest:
     with uow:
         if cmd.email is not None:
             request = PrivacyRequest.receive_by_email(cmd.account_id, cmd.type, cmd.email, cmd.requester, cmd.reason,
-                                                      candidates=lookup(cmd.account_id, cmd.email), now=clock())
+                                                      candidates=lookup(cmd.account_id, cmd.email), now=clock(),
+                                                      email_hash=email_hash(cmd.account_id, cmd.email))
         else:
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
                                              family=family(cmd.account_id, cmd.contact_id),
@@ -92,6 +93,19 @@ def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, 
         exports.shred(request.id)  # first: whatever happens next, nothing of it can be read again
         uow.commit()
     exports.discard(blobs)
+
+
+def shred_request_record(cmd: ShredRequestRecord, uow: UnitOfWork, shred_subject: ShredSubject, policy: Policy,
+                         clock: Clock) -> None:
+    """Past its retention, a request's requester, reason and email are made unreadable for good."""
+    with uow:
+        request = uow.requests.find(cmd.account_id, cmd.request_id)
+        if request is None or not request.record_shred_due(clock(), policy.request_retention):
+            return
+        shred_subject(REQUEST_SUBJECT.format(request_id=request.id))  # first: a crash before the commit repeats it
+        request.shred_record(clock())
+        uow.commit()
+    log.info("privacy request record shredded", extra={"request_id": request.id})
 
 
 def _finish_if_due(account_id: str, request_id: str, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,

@@ -14,6 +14,10 @@ Clock = Callable[[], datetime]
 MergeFamily = Callable[[str, str], list[str]]
 # (account id, email) -> the account's contacts holding that email (keyed hashes compared, no address stored)
 EmailLookup = Callable[[str, str], list[str]]
+# (account id, email) -> its keyed hash, as the contacts directory keeps it
+EmailHash = Callable[[str, str], str]
+# a subject's key id -> shredded (crm_platform.personal_data.PersonalDataCipher.shred)
+ShredSubject = Callable[[str], object]
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class Policy:
     services: tuple[str, ...]  # the services asked: the registry's personal_data ones
     reply_timeout: timedelta  # PRIVACY_REPLY_TIMEOUT_S
     export_ttl: timedelta  # PRIVACY_EXPORT_TTL_S
+    request_retention: timedelta = timedelta(days=3 * 365)  # PRIVACY_REQUEST_RETENTION_DAYS
 
 
 class ExportNotAssembled(CrmError):

@@ -144,3 +144,22 @@ def test_the_certificate_comes_when_the_request_completes_signed_and_without_per
     assert destroyed["contacts"] != destroyed["billing"]
     tampered = {**certificate, "status": "partially_completed"}
     assert not verify_certificate(tampered, key["public_key"])
+
+
+def test_past_its_retention_the_expiry_sweep_shreds_a_request_record_and_the_api_shows_null(
+        client, container, clock):
+    request_id = receive(client, "erasure")
+    for service in SERVICES:
+        deliver_reply(container, erased(request_id, service))
+    project_all(container)
+    lease = container.expiry_lease()
+    clock.advance(days=3 * 365 - 1)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 0
+    clock.advance(days=1)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 1
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (shown["requester"], shown["reason"], shown["record_shredded"]) == (None, None, True)
+    assert shown["status"] == "completed" and "Louise" not in json.dumps(shown)
+    assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 200
+    project_all(container)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 0

@@ -8,7 +8,7 @@ from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedRe
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, ShredRequestRecord, TimeOutRequest,
 )
 from crm_platform.errors import Conflict, InvalidInput
 
@@ -16,7 +16,7 @@ from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRES
 from privacy.service_layer import sweeps
 from privacy.service_layer.unit_of_work import UnitOfWork
 
-from .conftest import SERVICES
+from .conftest import SERVICES, email_hash
 from .fakes import FakeLease
 
 
@@ -48,8 +48,8 @@ def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(
     assert asked.payload["services"] == ["contacts", "billing", "workflows"]
     assert load(store, cipher, request).requester == "Louise Martin"
     cipher.shred(f"privacy-request:{request.id}")
-    with pytest.raises(SubjectErased):
-        UnitOfWork(store, cipher).codec.from_envelope(received)
+    shredded = UnitOfWork(store, cipher).codec.from_envelope(received)  # the request still loads, without them
+    assert (shredded.requester, shredded.reason, shredded.email, shredded.type) == (None, None, None, "erasure")
 
 
 def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
@@ -69,6 +69,8 @@ def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
     by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
     bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:1",)))
     bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "nobody@example.com"))
+    clock.advance(days=3 * 365)
+    bus.handle(ShredRequestRecord("acct-1", erasure.id))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
     for envelope in store.all_events:
         contract = PRIVACY_EVENTS.contract(envelope.event_type)
@@ -222,6 +224,41 @@ def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(b
         bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
     with pytest.raises(Conflict):
         bus.handle(RejectPrivacyRequest("acct-1", request.id, "not_the_subject"))
+
+
+def test_an_erasure_by_email_shows_the_email_until_it_completes_then_only_its_hash(bus, store, cipher):
+    request = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1",)))
+    assert load(store, cipher, request).shown_email == "louise@example.com"
+    for service in SERVICES:
+        bus.handle(erased(request, service))
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and done.shown_email is None
+    assert done.email_hash == email_hash("acct-1", "louise@example.com")
+    access = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "louise@example.com"))
+    assert access.shown_email == "louise@example.com"  # an export's requester still reads whom it was about
+
+
+def test_past_its_retention_an_ended_request_has_its_record_shredded_and_reads_as_null(bus, store, cipher, clock):
+    erasure, pending = receive(bus), receive(bus, "access")
+    for service in SERVICES:
+        bus.handle(erased(erasure, service))
+    rejected = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
+    clock.advance(days=3 * 365 - 1)
+    bus.handle(ShredRequestRecord("acct-1", erasure.id))
+    assert load(store, cipher, erasure).requester == "Louise Martin"  # not yet
+    clock.advance(days=1)
+    for request in (erasure, pending, rejected, erasure):
+        bus.handle(ShredRequestRecord("acct-1", request.id))
+    shredded = load(store, cipher, erasure)
+    assert (shredded.requester, shredded.reason, shredded.record_shredded) == (None, None, True)
+    assert shredded.status == COMPLETED and sorted(shredded.replies) == sorted(SERVICES)
+    gone = load(store, cipher, rejected)
+    assert (gone.requester, gone.email, gone.rejection) == (None, None, "no_matching_contact")
+    assert load(store, cipher, pending).requester == "Louise Martin"  # still in progress: kept
+    assert [e.event_type for e in store.all_events].count("RequestRecordShredded") == 2
+    with pytest.raises(SubjectErased):  # the key itself is gone, not only hidden
+        cipher.open(store.all_events[0].payload["personal"])
 
 
 def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):
