@@ -114,11 +114,16 @@ class Container:
         return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
 
     @cached_property
-    def reply_topics(self) -> list[str]:
-        """The topics of the services asked (the registry's personal_data services), where their replies come."""
+    def reply_topics_by_service(self) -> dict[str, list[str]]:
+        """Each service asked (the registry's personal_data services) -> the topics it produces, where its
+        replies come."""
         services = registry.load()
-        return [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
-                for name in self.policy.services for topic in services.service(name).produces]
+        return {name: [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
+                       for topic in services.service(name).produces] for name in self.policy.services}
+
+    @cached_property
+    def reply_topics(self) -> list[str]:
+        return [topic for topics in self.reply_topics_by_service.values() for topic in topics]
 
     def kafka_answers(self) -> bool:
         return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
@@ -129,8 +134,9 @@ class Container:
     def projection_consumer(self):
         return self._consumer("projection", [self.events_topic])
 
-    def replies_consumer(self):
-        return self._consumer("replies", self.reply_topics)
+    def replies_consumer(self, service: str):
+        """The replies of one service, on its own topics (its group's: privacy.replies.<service>)."""
+        return self._consumer(f"replies.{service}", self.reply_topics_by_service[service])
 
     def contacts_consumer(self):
         return self._consumer("contacts", [self.contacts_topic])

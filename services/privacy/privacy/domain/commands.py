@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+
 
 @dataclass(frozen=True)
 class ReceivePrivacyRequest:
@@ -54,3 +56,12 @@ class ShredRequestRecord:
 
     account_id: str
     request_id: str
+
+
+@dataclass(frozen=True)
+class RecordReply:
+    """A service's reply, as read from the topic of `producer` (the registry's producer of that topic): only a
+    reply naming its own topic's producer is taken."""
+
+    reply: SubjectErasedReply | SubjectDataExportedReply
+    producer: str

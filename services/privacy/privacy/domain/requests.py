@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
-from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.contracts.privacy import (
+    ErasureRequested, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
+)
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
 ACCESS, PORTABILITY, ERASURE = "access", "portability", "erasure"
@@ -272,9 +274,17 @@ class PrivacyRequest(Aggregate):
     def ended(self) -> bool:
         return self.status in ENDED
 
-    def record_reply(self, service: str, reply: dict, now: datetime) -> bool:
-        """Keep a service's reply; False (nothing recorded) if it was not asked or has answered already."""
+    @property
+    def expected_reply(self) -> str:
+        """The reply type that answers this request: an export's parts or an erasure's outcome."""
+        return SubjectDataExportedReply.event_type() if self.is_export else SubjectErasedReply.event_type()
+
+    def record_reply(self, service: str, reply_type: str, reply: dict, now: datetime) -> bool:
+        """Keep a service's reply; False (nothing recorded) if it was not asked, has answered already, or answers
+        another type of request (an export's reply to an erasure)."""
         if service not in self.services or service in self.replies or self.status == REJECTED:
+            return False
+        if reply_type != self.expected_reply:
             return False
         self._record(ReplyRecorded(self.id, self.account_id, service, dict(reply), now.isoformat()))
         return True

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, ShredRequestRecord, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
+    TimeOutRequest,
 )
 from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
 from privacy.service_layer.ports import (
@@ -58,14 +58,23 @@ def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> 
     return request
 
 
-def record_reply(reply: SubjectErasedReply | SubjectDataExportedReply, uow: UnitOfWork, exports: ExportAssembler,
-                 policy: Policy, clock: Clock) -> None:
+def record_reply(cmd: RecordReply, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
+                 clock: Clock) -> None:
+    reply = cmd.reply
+    if reply.service != cmd.producer:  # a service answers for itself only, on its own topic
+        log.warning("privacy reply passed over: it names another service than its topic's producer",
+                    extra={"request_id": reply.request_id, "service": reply.service, "producer": cmd.producer})
+        return
     with uow:
         request = uow.requests.find(reply.account_id, reply.request_id)
         if request is None:
             return  # not ours: another account's, or a request this service never made
+        if type(reply).event_type() != request.expected_reply:
+            log.warning("privacy reply passed over: it answers another type of request",
+                        extra={"request_id": request.id, "service": reply.service, "reply": type(reply).event_type()})
+            return
         payload = {k: v for k, v in asdict(reply).items() if k not in REPLY_ENVELOPE_FIELDS}
-        recorded = request.record_reply(reply.service, payload, clock())
+        recorded = request.record_reply(reply.service, type(reply).event_type(), payload, clock())
         uow.commit()  # on its own: whatever becomes of the ZIP, the reply is kept (and not dead-lettered)
     if recorded:
         log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service})

@@ -6,12 +6,12 @@ import pytest
 
 from crm_platform.contracts.privacy import PRIVACY_REPLY_AGGREGATE_TYPE, PRIVACY_REPLY_CLASSES
 from crm_platform.event_codec import EventCodec
-from crm_platform.message_bus import EventsToBus
 from crm_platform.testing.service_fixtures import internal_headers, service_container, service_settings
 
 from privacy import config
 from privacy.bootstrap import Container
 from privacy.entrypoints.api import create_app
+from privacy.entrypoints.worker import RepliesOf
 
 from ..unit.fakes import FakeClock
 
@@ -54,7 +54,8 @@ def project_all(container) -> int:
     return applied
 
 
-def deliver_reply(container, reply) -> None:
-    """A service's reply as the worker's replies consumer hands it over: an envelope of the service's topic."""
+def deliver_reply(container, reply, topic_of=None) -> None:
+    """A service's reply as the worker's replies consumer hands it over: an envelope read on the topic of
+    `topic_of` (the service the reply names unless said otherwise)."""
     envelope = REPLIES.to_envelope(reply, PRIVACY_REPLY_AGGREGATE_TYPE, reply.request_id, 1, reply.account_id)
-    EventsToBus(REPLIES, container.bus)(envelope)
+    RepliesOf(topic_of or reply.service, container.bus)(envelope)

@@ -8,7 +8,8 @@ from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedRe
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, ShredRequestRecord, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
+    TimeOutRequest,
 )
 from crm_platform.errors import Conflict, InvalidInput
 
@@ -24,14 +25,15 @@ def receive(bus, type="erasure", account="acct-1", contact="contact:1"):
     return bus.handle(ReceivePrivacyRequest(account, type, contact, "Louise Martin", "courrier du 1er décembre"))
 
 
-def erased(request, service, account="acct-1", outcome="erased"):
-    return SubjectErasedReply(request.id, account, service, outcome, [f"{service}-subject:contact:1"], [], 3,
-                              "2026-12-02T09:00:01+00:00")
+def erased(request, service, account="acct-1", outcome="erased", topic_of=None):
+    """The reply as read from the topic of `topic_of` (the service itself unless said otherwise)."""
+    return RecordReply(SubjectErasedReply(request.id, account, service, outcome, [f"{service}-subject:contact:1"], [],
+                                          3, "2026-12-02T09:00:01+00:00"), topic_of or service)
 
 
-def exported(request, service, part="part", account="acct-1"):
-    return SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
-                                    "2026-12-02T09:00:01+00:00")
+def exported(request, service, part="part", account="acct-1", topic_of=None):
+    return RecordReply(SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
+                                                "2026-12-02T09:00:01+00:00"), topic_of or service)
 
 
 def load(store, cipher, request):
@@ -96,8 +98,21 @@ def test_an_erasure_completes_when_every_service_answered_and_a_redelivered_repl
 def test_a_reply_of_another_account_or_an_unknown_request_is_ignored(bus, store, cipher):
     request = receive(bus)
     bus.handle(erased(request, "contacts", account="acct-2"))
-    bus.handle(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0, "x"))
+    bus.handle(RecordReply(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0,
+                                              "x"), "contacts"))
     assert len(store.all_events) == 2 and load(store, cipher, request).replies == {}
+
+
+def test_a_reply_of_the_wrong_type_or_naming_another_service_than_its_topics_producer_is_passed_over(
+        bus, store, cipher, exports):
+    erasure, export = receive(bus), receive(bus, "access")
+    bus.handle(exported(erasure, "contacts"))  # an export's reply to an erasure
+    bus.handle(erased(export, "contacts"))  # and the other way round
+    bus.handle(erased(erasure, "billing", topic_of="workflows"))  # read on workflows' topic, naming billing
+    assert load(store, cipher, erasure).replies == {} and load(store, cipher, export).replies == {}
+    assert [e.event_type for e in store.all_events].count("ReplyRecorded") == 0
+    bus.handle(erased(erasure, "billing"))
+    assert list(load(store, cipher, erasure).replies) == ["billing"]
 
 
 def test_an_export_is_assembled_from_every_part_then_completed(bus, store, cipher, exports, clock):
