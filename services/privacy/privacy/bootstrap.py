@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, partial
 
 from crm_platform import registry
 from crm_platform.event_codec import EventCodec
@@ -86,6 +86,7 @@ class Container:
             "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
             "lookup": self.contacts_directory.holders_of, "email_hash": self.contacts_directory.email_hash,
             "shred_subject": self.cipher.shred,
+            "contact_known": partial(self.contacts_directory.knows, wait_s=self.settings["PRIVACY_CONTACT_WAIT_S"]),
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
     def overdue_requests(self, now: datetime):

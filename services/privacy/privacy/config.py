@@ -24,6 +24,9 @@ class PrivacySettings(PersonalDataSettings):
     # How long a request's requester, reason and email are kept after it ended (completed or rejected), as proof
     # of handling the rights request (CNIL: 3 years); then its key is shredded and they read as null
     PRIVACY_REQUEST_RETENTION_DAYS = fields.Integer(load_default=3 * 365, validate=validate.Range(min=1, max=10 * 366))
+    # How long a request about a contact privacy's contacts directory does not know yet waits for it (the
+    # directory follows contacts.events a moment behind); still unknown then, it is rejected (no_matching_contact)
+    PRIVACY_CONTACT_WAIT_S = fields.Float(load_default=5.0, validate=validate.Range(min=0, max=20))
     # How often the worker looks for requests timed out and exports expired
     PRIVACY_SWEEP_EVERY_S = fields.Float(load_default=30.0, validate=validate.Range(min=0.1, max=3600))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/privacy-worker.heartbeat")

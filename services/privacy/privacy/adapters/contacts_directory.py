@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -93,6 +94,17 @@ class ContactsDirectory:
         """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
         return hmac.new(secret, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+    def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
+        """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again
+        until `wait_s` passed, for contacts' events reach this directory a moment after the contact is created."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self.collection.find_one({"_id": _key(account_id, contact_id)}, {"_id": 1}) is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll_s)
 
     def family(self, account_id: str, contact_id: str) -> list[str]:
         """The contact, the one it was merged into (and so on up), and every contact merged into any of them."""

@@ -206,11 +206,16 @@ class PrivacyRequest(Aggregate):
 
     @classmethod
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
-                family: list[str], services: list[str], now: datetime, request_id: str | None = None
-                ) -> "PrivacyRequest":
-        """A new request about a contact, and at once the question to every service holding personal data."""
+                family: list[str], services: list[str], now: datetime, request_id: str | None = None,
+                known: bool = True) -> "PrivacyRequest":
+        """A new request about a contact, and at once the question to every service holding personal data; about
+        a contact the account does not have (`known` False), rejected at once: a certificate about nobody proves
+        nothing."""
         request = cls._received(account_id, type, requester, reason, now, request_id, contact_id=contact_id)
-        request._ask([contact_id, *family], services, now)
+        if known:
+            request._ask([contact_id, *family], services, now)
+        else:
+            request._record(PrivacyRequestRejected(request.id, account_id, NO_MATCHING_CONTACT, now.isoformat()))
         return request
 
     @classmethod

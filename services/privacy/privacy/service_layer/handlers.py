@@ -16,7 +16,7 @@ from privacy.domain.commands import (
 )
 from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
 from privacy.service_layer.ports import (
-    Clock, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy, ShredSubject,
+    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy, ShredSubject,
 )
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -25,7 +25,9 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
-                    email_hash: EmailHash, policy: Policy, clock: Clock) -> PrivacyRequest:
+                    email_hash: EmailHash, contact_known: ContactKnown, policy: Policy,
+                    clock: Clock) -> PrivacyRequest:
+    known = cmd.email is not None or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
     with uow:
         if cmd.email is not None:
             request = PrivacyRequest.receive_by_email(cmd.account_id, cmd.type, cmd.email, cmd.requester, cmd.reason,
@@ -33,8 +35,8 @@ def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFa
                                                       email_hash=email_hash(cmd.account_id, cmd.email))
         else:
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
-                                             family=family(cmd.account_id, cmd.contact_id),
-                                             services=list(policy.services), now=clock())
+                                             family=family(cmd.account_id, cmd.contact_id) if known else [],
+                                             services=list(policy.services), now=clock(), known=known)
         uow.requests.add(request)
         uow.commit()
     return request

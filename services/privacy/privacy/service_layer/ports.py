@@ -14,6 +14,9 @@ Clock = Callable[[], datetime]
 MergeFamily = Callable[[str, str], list[str]]
 # (account id, email) -> the account's contacts holding that email (keyed hashes compared, no address stored)
 EmailLookup = Callable[[str, str], list[str]]
+# (account id, contact id) -> whether privacy's contacts directory knows that contact in that account (waiting a
+# few seconds for the directory's lag when it does not, so that a request right after the contact's creation holds)
+ContactKnown = Callable[[str, str], bool]
 # (account id, email) -> its keyed hash, as the contacts directory keeps it
 EmailHash = Callable[[str, str], str]
 # a subject's key id -> shredded (crm_platform.personal_data.PersonalDataCipher.shred)

@@ -21,7 +21,7 @@ REPLIES = EventCodec(PRIVACY_REPLY_CLASSES)
 @pytest.fixture
 def settings(infra, unique_suffix, topic_namespace):
     return service_settings(config, "PRIVACY_DB", infra, unique_suffix, topic_namespace, KAFKA_TOPIC_PARTITIONS="1",
-                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode())
+                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(), PRIVACY_CONTACT_WAIT_S="0")
 
 
 @pytest.fixture
@@ -31,7 +31,16 @@ def clock():
 
 @pytest.fixture
 def container(settings, mongo_client, clock):
-    yield from service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB")
+    for container in service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB"):
+        know_contact(container, "acct-1", "contact:1")  # the subject of most tests, as contacts.events made it known
+        yield container
+
+
+def know_contact(container, account_id: str, contact_id: str) -> None:
+    """The contact in privacy's directory, as its ContactCreated would put it there."""
+    container.contacts_directory.collection.update_one(
+        {"_id": f"{account_id}:{contact_id}"}, {"$set": {"account_id": account_id, "contact_id": contact_id}},
+        upsert=True)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from privacy.service_layer.unit_of_work import UnitOfWork
 from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies
 
 SERVICES = ("contacts", "billing", "workflows")
+KNOWN_CONTACTS = {("acct-1", "contact:1"), ("acct-1", "contact:9"), ("acct-1", "contact:old")}
 
 
 @pytest.fixture
@@ -61,5 +62,6 @@ def email_hash(account_id: str, email: str) -> str:
 def bus(store, cipher, clock, exports, families, lookup, policy):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
-        "email_hash": email_hash, "shred_subject": cipher.shred,
+        "email_hash": email_hash,
+        "contact_known": lambda account_id, contact_id: (account_id, contact_id) in KNOWN_CONTACTS, "shred_subject": cipher.shred,
         "policy": policy, "clock": clock})

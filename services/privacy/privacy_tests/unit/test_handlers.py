@@ -276,6 +276,13 @@ def test_past_its_retention_an_ended_request_has_its_record_shredded_and_reads_a
         cipher.open(store.all_events[0].payload["personal"])
 
 
+def test_a_request_about_a_contact_the_account_does_not_have_is_rejected_and_asks_nobody(bus, store, cipher):
+    for account, contact in (("acct-1", "contact:nobody"), ("acct-2", "contact:1")):
+        request = receive(bus, account=account, contact=contact)
+        assert (request.status, request.rejection, request.services) == (REJECTED, "no_matching_contact", [])
+    assert "ErasureRequested" not in [e.event_type for e in store.all_events]
+
+
 def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):
     nobody = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
     assert (nobody.status, nobody.rejection) == (REJECTED, "no_matching_contact")
