@@ -47,6 +47,9 @@ class ExchangeExports:
     def shred(self, request_id: str) -> None:
         self.exchange.shred(request_id)
 
+    def blobs_of(self, request_id: str) -> list[str]:
+        return self.exchange.blobs_of(request_id)
+
     def discard(self, blob_ids: Iterable[str]) -> None:
         self.exchange.discard(blob_ids)
 

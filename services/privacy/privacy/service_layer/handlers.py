@@ -80,6 +80,9 @@ def record_reply(cmd: RecordReply, uow: UnitOfWork, exports: ExportAssembler, po
         uow.commit()  # on its own: whatever becomes of the ZIP, the reply is kept (and not dead-lettered)
     if recorded:
         log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service})
+    if request.export is not None and request.export.expired:  # a part come after the export's expiry
+        exports.discard(sorted({*filter(None, [getattr(reply, "part_blob_id", None)]),
+                                *exports.blobs_of(request.id)}))
     # also when redelivered: the step may have been cut short after the reply was recorded
     _finish_if_due(reply.account_id, reply.request_id, uow, exports, policy, clock)
 
@@ -102,8 +105,9 @@ def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, 
         if not blobs:
             return
         exports.shred(request.id)  # first: whatever happens next, nothing of it can be read again
+        # then the space, before the commit: once ExportExpired is stored no sweep would come back for it
+        exports.discard(sorted({*blobs, *exports.blobs_of(request.id)}))
         uow.commit()
-    exports.discard(blobs)
 
 
 def shred_request_record(cmd: ShredRequestRecord, uow: UnitOfWork, shred_subject: ShredSubject, policy: Policy,

@@ -49,5 +49,8 @@ class ExportAssembler(Protocol):
     def shred(self, request_id: str) -> None:
         """Make every blob of the request unreadable at once (its key shredded)."""
 
+    def blobs_of(self, request_id: str) -> list[str]:
+        """Every blob written for the request (parts, the files they list, ZIPs), even once unreadable."""
+
     def discard(self, blob_ids: Iterable[str]) -> None:
         """Free the space of the request's blobs."""

@@ -8,6 +8,7 @@ import pytest
 
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_exchange import ExportFile
 
 from privacy.adapters.signing import verify_certificate
 from privacy.service_layer import sweeps
@@ -27,7 +28,9 @@ def receive(client, type):
 
 
 def export_part(container, request_id, service):
-    part = container.exchange.write_part(request_id, service, ABOUT, {"items": [{"id": f"{service}:1", "n": 1}]})
+    files = [ExportFile("picture.png", "image/png", b"\x89PNG")] if service == "contacts" else []
+    part = container.exchange.write_part(request_id, service, ABOUT, {"items": [{"id": f"{service}:1", "n": 1}]},
+                                         files)
     return SubjectDataExportedReply(request_id, "acct-1", service, part, 1, "2026-12-02T09:00:05+00:00")
 
 
@@ -61,6 +64,9 @@ def test_an_export_is_assembled_when_every_service_answered_then_downloaded_unti
     assert client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers()).status_code == 410
     with pytest.raises(SubjectErased):
         container.exchange.read_part(request_id, replies[0].part_blob_id)
+    exchange_db = container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"])
+    assert exchange_db["exports.manifests"].count_documents({}) == 0  # parts, the picture, the ZIP: all gone
+    assert container.exchange.blobs_of(request_id) == []
     project_all(container)
     assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 0
 

@@ -28,6 +28,7 @@ class FakeExports:
         self.discarded: list[str] = []
 
         self.unreadable: set[str] = set()  # services whose part cannot be read
+        self.written: dict[str, set[str]] = {}  # request id -> its blobs in the store (as the exchange's index)
         self.erased = False  # the export's key shredded
 
     def assemble(self, request, without=()) -> tuple[str, int]:
@@ -36,7 +37,14 @@ class FakeExports:
         if self.unreadable - set(without):
             raise ExportNotAssembled(request.id)
         self.assembled.append((request.id, request.parts(without)))
+        self.write(request.id, f"zip-{len(self.assembled)}")
         return f"zip-{len(self.assembled)}", 100 * len(self.assembled)
+
+    def write(self, request_id: str, *blob_ids: str) -> None:
+        self.written.setdefault(request_id, set()).update(blob_ids)
+
+    def blobs_of(self, request_id: str) -> list[str]:
+        return sorted(self.written.get(request_id, set()) - set(self.discarded))
 
     def unreadable_parts(self, request) -> list[str]:
         return sorted(self.unreadable & set(request.parts()))

@@ -158,6 +158,63 @@ def test_an_expired_export_is_shredded_then_discarded_once(bus, store, cipher, e
     assert load(store, cipher, request).export.expired
 
 
+def failing_once(store, event_type):
+    """The store's append refuses, once, a commit holding an event of `event_type` (a process dying there)."""
+    append, failed = store.append, []
+
+    def refusing(envelopes):
+        if not failed and any(e.event_type == event_type for e in envelopes):
+            failed.append(event_type)
+            raise ConnectionError("the database went away")
+        return append(envelopes)
+
+    store.append = refusing
+
+
+def test_an_expired_export_discards_every_blob_of_the_request_before_its_expiry_is_committed(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    for service in SERVICES:
+        exports.write(request.id, f"part-{service}", f"file-of-{service}")  # the files listed inside the parts
+        bus.handle(exported(request, service))
+    exports.write(request.id, "zip-of-an-aborted-unit-of-work")
+    clock.advance(days=7)
+    failing_once(store, "ExportExpired")
+    with pytest.raises(ConnectionError):
+        bus.handle(ExpireExport("acct-1", request.id))
+    everything = sorted(["zip-1", "zip-of-an-aborted-unit-of-work"] + [f"{kind}-{service}" for service in SERVICES
+                                                                      for kind in ("part", "file-of")])
+    assert exports.shredded == [request.id] and sorted(exports.discarded) == everything  # though not committed
+    bus.handle(ExpireExport("acct-1", request.id))  # the next round: again, harmlessly, then committed
+    assert load(store, cipher, request).export.expired and set(exports.discarded) == set(everything)
+
+
+def test_a_part_coming_after_the_export_expired_is_discarded_with_its_files(bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    bus.handle(exported(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    clock.advance(days=7)
+    bus.handle(ExpireExport("acct-1", request.id))
+    exports.write(request.id, "part-billing", "file-of-billing")  # written before the shred, replied after
+    bus.handle(exported(request, "billing"))
+    assert {"part-billing", "file-of-billing"} <= set(exports.discarded)
+    assert exports.blobs_of(request.id) == []
+
+
+def test_a_zip_whose_unit_of_work_fails_to_commit_is_discarded(bus, store, cipher, exports):
+    request = receive(bus, "access")
+    for service in SERVICES[:2]:
+        bus.handle(exported(request, service))
+    failing_once(store, "ExportReady")
+    with pytest.raises(ConnectionError):
+        bus.handle(exported(request, "workflows"))  # its reply committed, then its ZIP's step fails
+    assert exports.discarded == ["zip-1"] and load(store, cipher, request).status == IN_PROGRESS
+    bus.handle(exported(request, "workflows"))  # the consumer's retry: the step runs again
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and done.export.blob_id == "zip-2"
+
+
 def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus, store, cipher, clock):
     request = receive(bus)
     clock.advance(hours=1)
