@@ -174,6 +174,10 @@ class ExportState:
     expired: bool = False
     earlier_blob_ids: list = field(default_factory=list)  # ZIPs assembled before this one (a late reply's)
 
+    def gone(self, now: datetime) -> bool:
+        """Expired, or past its expiry though the sweep has not come yet: no longer to download."""
+        return self.expired or datetime.fromisoformat(self.expires_at) <= now
+
 
 class PrivacyRequest(Aggregate):
     aggregate_type = "PrivacyRequest"
