@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
+from crm_platform.event_consumer import described_error
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
@@ -154,8 +155,12 @@ def _assemble(request: PrivacyRequest, exports: ExportAssembler, policy: Policy,
     except SubjectErased:  # the export expired meanwhile: none of its parts can ever be read again
         request.assembly_failed(EXPORT_ERASED, clock())
         return None, request.services_with_parts
-    except ExportNotAssembled:
-        if not request.assembly_failed(UNREADABLE, clock()):
+    except ExportNotAssembled as exc:
+        spent = request.assembly_failed(UNREADABLE, clock())
+        log.warning("privacy export could not be assembled", extra={
+            "request_id": request.id, "attempt": request.assembly_failures,
+            "error": described_error(exc.__cause__ or exc)})
+        if not spent:
             return None, None
         failed_parts = exports.unreadable_parts(request)
         try:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Protocol
 
 from crm_platform.errors import CrmError
+from crm_platform.event_consumer import described_error
 from crm_platform.liveness import still_working
 from crm_platform.message_bus import MessageBus
 from crm_platform.worker_runtime import Loop, every
@@ -47,10 +48,10 @@ def sweep(bus: MessageBus, candidates: Candidates, command: Callable[[str, str],
             sent += 1
         except CrmError as exc:  # a conflict with a reply recorded meanwhile: the next round sees it again
             log.warning("privacy sweep: a request was left for the next round",
-                        extra={"request_id": request_id, "error": type(exc).__name__})
-        except Exception:  # a part that cannot be read, say: logged, and the other requests are not held up
-            log.exception("privacy sweep: a request failed; the next round tries it again",
-                          extra={"request_id": request_id})
+                        extra={"request_id": request_id, "error": described_error(exc)})
+        except Exception as exc:  # the database away, say: logged (scrubbed, no traceback), the others go on
+            log.error("privacy sweep: a request failed; the next round tries it again",
+                      extra={"request_id": request_id, "error": described_error(exc)})
         still_working()
     return sent
 

@@ -1,8 +1,10 @@
 """The real handlers, through the message bus, on the in-memory event store and key store: a request received,
 the replies, completion, the time-out and the export's expiry."""
+import logging
 from datetime import timedelta
 
 import pytest
+from pymongo.errors import DuplicateKeyError
 
 from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
@@ -238,6 +240,21 @@ def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store,
     assert sweeps.sweep(bus, overdue, time_out, FakeLease(), clock) == 1
     assert load(store, cipher, broken).status == IN_PROGRESS
     assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
+
+
+def test_a_sweep_logs_a_failure_without_traceback_nor_the_values_a_database_message_quotes(
+        bus, store, cipher, clock, caplog):
+    request = receive(bus)
+    clock.advance(hours=1)
+
+    def time_out(account_id, request_id):
+        raise DuplicateKeyError('E11000 duplicate key: { email: "louise@example.com" }', 11000)
+
+    with caplog.at_level(logging.INFO, logger="privacy.service_layer.sweeps"):
+        sweeps.sweep(bus, lambda now: [("acct-1", request.id)], time_out, FakeLease(), clock)
+    [record] = caplog.records
+    assert record.exc_info is None and record.error == "DuplicateKeyError: code 11000"
+    assert "louise" not in caplog.text and "louise" not in str(vars(record))
 
 
 def test_an_export_whose_zip_cannot_be_built_keeps_its_last_reply_and_completes_without_the_failed_part(
