@@ -90,8 +90,9 @@ class Container:
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
     def overdue_requests(self, now: datetime):
-        """(account id, request id) of the requests still waiting for replies past the timeout."""
-        return self.projection.overdue(now - self.policy.reply_timeout)
+        """(account id, request id) of the requests still waiting for replies past the timeout (or for their
+        ZIP, or for confirmation past their deadline)."""
+        return self.projection.overdue(now - self.policy.reply_timeout, now)
 
     def expired_exports(self, now: datetime):
         return self.projection.expired_exports(now)

@@ -167,7 +167,7 @@ class SubjectCandidatesListedPayload(PayloadSchema):
 
 class PrivacyRequestRejectedPayload(PayloadSchema):
     why = fields.String(required=True, validate=validate.OneOf(
-        ("no_matching_contact", "not_the_subject", "identity_not_verified")))
+        ("no_matching_contact", "not_the_subject", "identity_not_verified", "not_confirmed_by_deadline")))
     rejected_at = fields.String(required=True)
 
 

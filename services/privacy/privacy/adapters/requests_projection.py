@@ -38,11 +38,12 @@ class PrivacyRequestsProjection(Projection):
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version,
                                 {"account_id": envelope.account_id, **fields}, replace_same_version=rebuilding)
 
-    def overdue(self, cutoff: datetime) -> list[tuple[str, str]]:
-        """(account id, request id) of the requests waiting for replies since before `cutoff`, and of the exports
-        whose ZIP failed with attempts left."""
+    def overdue(self, cutoff: datetime, now: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the requests waiting for replies since before `cutoff`, of the exports
+        whose ZIP failed with attempts left, and of the requests still awaiting confirmation at their deadline."""
         found = self.collection.find({"$or": [{"status": "in_progress", "requested_at": {"$lte": cutoff}},
-                                              {"assembly_retry": True}]},
+                                              {"assembly_retry": True},
+                                              {"status": "awaiting_confirmation", "deadline_at": {"$lte": now}}]},
                                      {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
@@ -65,7 +66,8 @@ def _fields(event: DomainEvent) -> dict | None:
     """What an event changes in the request's document (reading the latest version: events come in order)."""
     if isinstance(event, PrivacyRequestReceived):
         return {"type": event.type, "status": "received", "contact_id": event.contact_id,
-                "received_at": _time(event.received_at), "deadline": event.deadline}
+                "received_at": _time(event.received_at), "deadline": event.deadline,
+                "deadline_at": _time(event.deadline)}
     if isinstance(event, SubjectCandidatesListed):
         return {"status": "awaiting_confirmation"}
     if isinstance(event, PrivacyRequestRejected):

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.contracts.privacy import (
-    ErasureRequested, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
+    ErasureRequested, PrivacyRequestEvent, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
 )
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
@@ -31,7 +31,8 @@ STATUSES = (RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_C
 # why a request was rejected: codes, never free text (which could hold personal data)
 NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED = (
     "no_matching_contact", "not_the_subject", "identity_not_verified")
-REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)
+REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)  # staff's
+NOT_CONFIRMED_BY_DEADLINE = "not_confirmed_by_deadline"  # the worker's: nobody confirmed the subject in time
 ENDED = (COMPLETED, PARTIALLY_COMPLETED, REJECTED)
 # an export's ZIP tried this many times (a reply's step, then the sweep's rounds) before it completes without the
 # parts that cannot be read; a late reply brings new data, so it earns as many attempts again
@@ -60,8 +61,8 @@ class CertificateNotReady(Conflict):
     slug = "certificate-not-ready"
 
 
-class PrivacyRequestEvent(DomainEvent):
-    aggregate_id_field = "request_id"
+class RequestWasRejected(Conflict):
+    slug = "request-rejected"
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class SubjectCandidatesListed(PrivacyRequestEvent):
 class PrivacyRequestRejected(PrivacyRequestEvent):
     request_id: str
     account_id: str
-    why: str  # one of REJECTIONS
+    why: str  # one of REJECTIONS, or NOT_CONFIRMED_BY_DEADLINE
     rejected_at: str
 
 
@@ -263,6 +264,13 @@ class PrivacyRequest(Aggregate):
             raise Conflict(f"privacy request {self.id} is {self.status}: it can no longer be rejected",
                            status_now=self.status)
         self._record(PrivacyRequestRejected(self.id, self.account_id, why, now.isoformat()))
+
+    def confirmation_overdue(self, now: datetime) -> bool:
+        """Still awaiting confirmation at its deadline: nobody said who the subject is in time."""
+        return self.status == AWAITING_CONFIRMATION and datetime.fromisoformat(self.deadline) <= now
+
+    def reject_unconfirmed(self, now: datetime) -> None:
+        self._record(PrivacyRequestRejected(self.id, self.account_id, NOT_CONFIRMED_BY_DEADLINE, now.isoformat()))
 
     def _ask(self, contact_ids: list[str], services: list[str], now: datetime) -> None:
         if not services:

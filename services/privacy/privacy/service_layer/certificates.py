@@ -7,14 +7,21 @@ from crm_platform.personal_data import PersonalDataCipher
 
 from privacy.adapters.signing import CertificateSigner
 from privacy.domain.certificate import build_certificate, keyed_key_id, subject_hash
-from privacy.domain.requests import COMPLETED, PARTIALLY_COMPLETED, CertificateNotReady, PrivacyRequest
+from privacy.domain.requests import (
+    COMPLETED, PARTIALLY_COMPLETED, REJECTED, CertificateNotReady, PrivacyRequest, RequestWasRejected,
+)
 
 SUBJECT_HASH_SECRET = "privacy-subject-hash:{account_id}"
 
 
 def certificate_of(request: PrivacyRequest, cipher: PersonalDataCipher, signer: CertificateSigner,
                    now: datetime) -> dict:
-    """The signed certificate; CertificateNotReady (409) until the request has completed, even partially."""
+    """The signed certificate; CertificateNotReady (409) until the request has completed, even partially, and
+    RequestWasRejected (409) for a request rejected, which did nothing to certify."""
+    if request.status == REJECTED:
+        raise RequestWasRejected(f"privacy request {request.id} was rejected ({request.rejection}): nothing was "
+                                 "done, so there is no certificate", status_now=request.status,
+                                 rejection=request.rejection)
     if request.status not in (COMPLETED, PARTIALLY_COMPLETED):
         raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes "
                                   "when it completes", status_now=request.status)

@@ -90,7 +90,15 @@ def record_reply(cmd: RecordReply, uow: UnitOfWork, exports: ExportAssembler, po
 
 def time_out_request(cmd: TimeOutRequest, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
                      clock: Clock) -> None:
-    """The sweep's round: a request past its timeout completes, and an export whose ZIP failed is tried again."""
+    """The sweep's round: a request past its timeout completes, an export whose ZIP failed is tried again, and
+    one still awaiting confirmation at its deadline is rejected."""
+    with uow:
+        request = uow.requests.find(cmd.account_id, cmd.request_id)
+        if request is not None and request.confirmation_overdue(clock()):
+            request.reject_unconfirmed(clock())
+            uow.commit()
+            log.warning("privacy request rejected: not confirmed by its deadline", extra={"request_id": request.id})
+            return
     request = _finish_if_due(cmd.account_id, cmd.request_id, uow, exports, policy, clock)
     if request is not None and request.missing_services:
         log.warning("privacy request timed out", extra={"request_id": request.id,

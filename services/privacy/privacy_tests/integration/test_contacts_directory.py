@@ -10,7 +10,9 @@ from crm_platform.contracts.contacts import (
 from crm_platform.envelope import new_envelope
 from crm_platform.event_codec import EventCodec
 
-from .conftest import headers, know_contact
+from privacy.service_layer import sweeps
+
+from .conftest import headers, know_contact, project_all
 
 FACTS = EventCodec(CONTACT_FACT_CLASSES)
 
@@ -146,3 +148,23 @@ def test_the_directory_waits_a_little_for_a_contact_created_a_moment_ago(contain
     started = time.monotonic()
     assert not directory.knows("acct-1", "contact:never", wait_s=0.6)
     assert 0.5 <= time.monotonic() - started < 3
+
+
+def test_a_request_nobody_confirmed_by_its_deadline_is_rejected_and_a_rejected_one_has_no_certificate(
+        client, container, clock):
+    feed(container, ContactCreatedFact("contact:1", "acct-1", ["louise@example.com"]))
+    body = {"type": "access", "subject": {"email": "louise@example.com"}, "requester": "L", "reason": "e-mail"}
+    request_id = client.post("/v1/privacy/requests", json=body, headers=headers()).get_json()["id"]
+    project_all(container)
+    lease = container.timeout_lease()
+    clock.advance(days=30, hours=23)  # 2 December + one month = 2 January
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 0
+    clock.advance(hours=1)
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 1
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (shown["status"], shown["rejection"]) == ("rejected", "not_confirmed_by_deadline")
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers())
+    assert certificate.status_code == 409 and certificate.get_json()["type"].endswith("request-rejected")
+    assert "rejected" in certificate.get_json()["detail"]
+    project_all(container)
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 0

@@ -357,6 +357,19 @@ def test_a_request_about_a_contact_the_account_does_not_have_is_rejected_and_ask
     assert "ErasureRequested" not in [e.event_type for e in store.all_events]
 
 
+def test_a_request_nobody_confirmed_by_its_deadline_is_rejected_by_the_sweep(bus, store, cipher, clock):
+    listed = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    clock.advance(days=30)
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    assert load(store, cipher, listed).status == AWAITING_CONFIRMATION
+    clock.advance(days=1)  # 2 January: the deadline
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    rejected = load(store, cipher, listed)
+    assert (rejected.status, rejected.rejection) == (REJECTED, "not_confirmed_by_deadline")
+    assert [e.event_type for e in store.all_events].count("PrivacyRequestRejected") == 1
+
+
 def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):
     nobody = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
     assert (nobody.status, nobody.rejection) == (REJECTED, "no_matching_contact")
