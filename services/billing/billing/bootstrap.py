@@ -119,7 +119,7 @@ class Container:
 
     def privacy_participant(self) -> BillingPrivacyParticipant:
         index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
-                                     self.quotes.collection, self.recurring_invoices.collection)
+                                     self.quotes.collection, self.recurring_invoices.collection, self.event_store)
         return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock)
 
     def privacy_handler(self) -> PrivacyRequestHandler:
@@ -148,6 +148,7 @@ class Container:
         subjects = [e.payload["personal"]["subject"] for e in envelopes
                     if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")]
         with self.cipher.keys_ready(subjects), self._customer_read_models.batch(envelopes):
+            self.customers.keep_erased(envelopes)  # what the bulk write brought back of an erased customer
             yield
 
     def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import cached_property, partial
 
 from crm_platform.blobs import BlobStore
+from crm_platform.contracts.privacy import PRIVACY_TOPIC
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import MongoEventStore
 from crm_platform.identity_claims import KeyedIdentityClaims, MongoIdentityClaims
@@ -16,6 +17,8 @@ from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.projection_batches import ReadModels
 
 from contacts import config, views
@@ -32,6 +35,7 @@ from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.adapters.upload_files import UploadFiles
 from contacts.service_layer import dispatch
 from contacts.service_layer.import_handlers import ImportBatches
+from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
@@ -158,6 +162,23 @@ class Container:
 
     def account_setup_consumer(self):
         return self._events_consumer("account-setup", self.accounts_topic)
+
+    @cached_property
+    def privacy_topic(self) -> str:
+        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], PRIVACY_TOPIC)
+
+    def privacy_consumer(self):
+        """Group `contacts.privacy` on the privacy service's requests."""
+        return self._events_consumer("privacy", self.privacy_topic)
+
+    def privacy_handler(self) -> PrivacyRequestHandler:
+        """Answers the privacy requests naming contacts: its reply recorded in its own event store."""
+        participant = ContactsPrivacyParticipant(
+            self.unit_of_work, self.bus, partial(views.notes_of_contact, self.db["notes"]),
+            partial(views.attachment_ids_of, self.db["attachments"]),
+            partial(views.contact_history, self.event_store, self.codec), self.attachment_files)
+        exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
+        return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, exchange)
 
     @property
     def imports(self) -> ImportStore:

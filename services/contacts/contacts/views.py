@@ -127,6 +127,12 @@ def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str
     return [d["_id"] for d in notes.find({"contact_id": contact_id, "account_id": account_id, "deleted": False}, {"_id": 1})]
 
 
+def notes_of_contact(notes: Collection, account_id: str, contact_id: str) -> list[dict]:
+    """The contact's live notes as the read model has them: `_id`, `kind`, `text`, `created_at` (one query)."""
+    query = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
+    return list(notes.find(query, {"kind": 1, "text": 1, "created_at": 1}))
+
+
 def contact_has_note(notes: Collection, account_id: str, contact_id: str, text: str) -> bool:
     """Whether the contact has a live note with exactly this text (a file imported again brings it again)."""
     query = {"contact_id": contact_id, "account_id": account_id, "deleted": False, "text": text}

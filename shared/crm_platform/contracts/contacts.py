@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 
 from crm_platform.aggregates import DomainEvent
 from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
 def _text() -> fields.String:
@@ -209,6 +210,7 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("SavedViewCreated", SavedViewPayload),
     EventContract("SavedViewChanged", SavedViewPayload),
     EventContract("SavedViewDeleted", NoPayload),
+    *PRIVACY_REPLY_CONTRACTS,  # contacts' answers to the privacy service's requests (privacy_participation.py)
 ))
 
 

@@ -5,7 +5,8 @@ address, emails) while it is a draft, and whether the contact still exists. Ever
 carries the whole contact, so each event's change is the whole document (or a tombstone); the
 version kept with it makes re-delivery and out-of-order delivery harmless. As in contacts' own
 read model, personal fields are kept in clear here and dropped when the contact is deleted or its
-person erased (an event whose key is shredded is read as the erasure).
+person erased (an event whose key is shredded is read as the erasure). An erased customer stays erased whatever
+arrives later (`keep_erased`).
 """
 from __future__ import annotations
 
@@ -52,9 +53,24 @@ class CustomersProjection(FoldingProjection):
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="account_merged")
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
-        if not self.codec.knows(envelope.event_type):
+        if envelope.aggregate_type != self.aggregate_type or not self.codec.knows(envelope.event_type):
             return False  # notes, files, labels...: nothing billing keeps
-        return super().apply(envelope, rebuilding)
+        if (self.collection.find_one({"_id": envelope.aggregate_id}, {"erased": 1}) or {}).get("erased"):
+            return False  # erased: whatever arrives later (an event sent before the erasure) changes nothing
+        applied = super().apply(envelope, rebuilding)
+        if applied:
+            self.keep_erased([envelope])  # erased between the check and the write: forgotten again
+        return applied
+
+    def keep_erased(self, envelopes: list[EventEnvelope]) -> None:
+        """An erased customer stays erased: the contacts of these events, if erased (by ContactErased, or by billing
+        for a privacy request, adapters/person_documents.py: possibly before contacts shreds the key, so that a
+        contact event sent before the erasure is still readable), lose again any personal field an event of
+        theirs wrote back (an update never unsets `erased`). After a batch written in bulk, and after each event."""
+        contact_ids = sorted({e.aggregate_id for e in envelopes if e.aggregate_type == self.aggregate_type})
+        if contact_ids:
+            self.collection.update_many({"_id": {"$in": contact_ids}, "erased": True},
+                                        {"$set": {"deleted": True}, "$unset": {name: "" for name in PERSONAL_FIELDS}})
 
     def event_of(self, envelope: EventEnvelope) -> ContactLifecycleEvent:
         try:

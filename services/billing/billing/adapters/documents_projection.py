@@ -5,8 +5,9 @@ every event makes the read model rewrite the whole document from the aggregate a
 own event store holds it, at the aggregate's revision: a re-delivered, late or replayed event finds
 the document at that revision or later and changes nothing, whatever the order. A document whose
 document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
-document lists `subject_key` (the key sealing it and its credit notes) and `contacts_ever` (every
-contact it was ever for): how erasure finds the keys holding a person's data; `retain_until`, once its person
+document lists `subject_key` (the key sealing it and its credit notes), `contact_id` (the contact it is for now:
+how a person's erasure or export finds it, adapters/person_documents.py) and `contacts_ever` (every contact it was
+ever for: not the person's documents, only a history); `retain_until`, once its person
 asked for erasure and the law keeps it read only (what the retention job asks for when the date has passed).
 
 The buyer's name, the one personal field of these lists, is kept SEALED under the document's key

@@ -173,7 +173,8 @@ class InvoiceVoided(InvoiceEvent):
 class InvoiceProcessingRestricted(InvoiceEvent):
     """The person it is for asked for erasure and the law keeps it (domain/retention.py): from now on it is read
     only, until `retain_until` (inclusive), when its document key is shredded. Recorded again with a later date
-    when a credit note issued later extends the retention of the key they share."""
+    by the retention job (service_layer/retention.py) when the issue years of the invoice and its credit notes, as
+    they are when the date comes, call for a later one: an issue or a credit note finished after the restriction."""
 
     invoice_id: str
     account_id: str

@@ -5,6 +5,7 @@ from datetime import date
 
 from billing import views
 from billing.domain.money import money_text, round_money
+from billing.domain.retention import accounting_buyer
 
 
 def amount_text(amount, currency: str) -> str:
@@ -13,21 +14,23 @@ def amount_text(amount, currency: str) -> str:
 
 
 def invoice_from_aggregate(invoice, today: str) -> dict:
-    draft = invoice.draft
+    """The invoice whole; once its processing is restricted (its person's erasure, domain/retention.py), without
+    what the accounting record does not need: the buyer's emails, the notes, the payments' references."""
+    draft, restricted = invoice.draft, invoice.retain_until is not None
     return {
         "id": invoice.id, "revision": invoice.revision, "status": invoice.status(date.fromisoformat(today)),
         "number": invoice.number, "contact_id": invoice.contact_id, "currency": invoice.currency,
         "lines": draft.get("lines", []), "prices_include_tax": draft.get("prices_include_tax", False),
         "discount": draft.get("discount"), "payment_term": draft.get("payment_term"),
-        "notes": draft.get("notes"), "legal_terms": draft.get("legal_terms"),
+        "notes": None if restricted else draft.get("notes"), "legal_terms": draft.get("legal_terms"),
         "totals": invoice.totals.to_dict(), "amount_paid": amount_text(invoice.amount_paid, invoice.currency),
         "amount_credited": amount_text(invoice.amount_credited, invoice.currency),
         "amount_due": amount_text(invoice.amount_due, invoice.currency),
         "issued_on": invoice.issued_on, "due_on": invoice.due_on, "paid_on": invoice.paid_on,
         "payments": [{"id": p.payment_id, "amount": amount_text(p.amount, invoice.currency), "paid_on": p.paid_on, "method": p.method,
-                      "reference": p.reference} for p in invoice.payments.values()],
+                      "reference": None if restricted else p.reference} for p in invoice.payments.values()],
         "credits": [{"credit_note_id": note_id, "amount": amount_text(amount, invoice.currency)} for note_id, amount in invoice.credits.items()],
-        "buyer": invoice.buyer, "seller": invoice.seller,
+        "buyer": accounting_buyer(invoice.buyer) if restricted else invoice.buyer, "seller": invoice.seller,
         "processing_restricted_until": invoice.retain_until,
     }
 
@@ -40,12 +43,14 @@ def invoice_from_view(doc: dict, today: str) -> dict:
 
 
 def credit_note_from_aggregate(note) -> dict:
+    """The credit note whole; once restricted, its buyer without what the accounting record does not need."""
     started = note.started
+    buyer = started.buyer if note.retain_until is None else accounting_buyer(started.buyer)
     return {"id": note.id, "revision": note.revision, "status": note.status, "number": note.number,
             "invoice_id": started.invoice_id,
             "invoice_number": started.invoice_number, "contact_id": started.contact_id, "currency": started.currency,
             "lines": note.lines, "totals": note.totals.to_dict(), "total": amount_text(note.totals.total, started.currency),
-            "issued_on": started.issued_on, "reason": started.reason, "buyer": started.buyer, "seller": started.seller,
+            "issued_on": started.issued_on, "reason": started.reason, "buyer": buyer, "seller": started.seller,
             "processing_restricted_until": note.retain_until}
 
 

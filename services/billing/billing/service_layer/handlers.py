@@ -15,6 +15,8 @@ Numbers follow dates (the French rule): a document whose number is first asked f
 than it was frozen is dated that day first (its IssueStarted again); one whose number was already
 being reserved keeps its date. (Left open: an attempt dying between the claim and the reservation of
 its number, then finished a day later, keeps the earlier date.)
+An issue (or a credit note taken off its invoice) finished after its person's erasure restricted the invoice is
+restricted with it, the retention extended to cover its issue year (domain/retention.py).
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandone
                                    UnknownCustomer)
 from billing.domain.invoices import INVOICE_SERIES, Invoice
 from billing.domain.numbering import NumberPattern
+from billing.domain.retention import retain_until
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -133,7 +136,20 @@ def issue_steps(uow, account_id: str, invoice_id: str, revision: int | None, clo
             seq = uow.number_series.reserve(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
             invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
             uow.commit()
+            if invoice.restriction is not None and _kept_longer(invoice, invoice.fiscal_year, defaults.today(clock)):
+                uow.commit()  # restricted while issuing, then dated a later year: kept as long as that year says
         return invoice
+
+
+def _kept_longer(invoice: Invoice, issue_year: int, today, notes: tuple = ()) -> bool:
+    """Extend a restricted invoice's retention (and these credit notes', which share its key) to cover a document
+    issued in `issue_year` after the restriction (domain/retention.py); whether anything was recorded."""
+    until = max(invoice.retain_until, retain_until(issue_year))
+    before = len(invoice.pending) + sum(len(note.pending) for note in notes)
+    invoice.restrict_processing(until, invoice.restriction.legal_basis, today)
+    for note in notes:
+        note.restrict_processing(until, invoice.restriction.legal_basis, today)
+    return len(invoice.pending) + sum(len(note.pending) for note in notes) > before
 
 
 def record_payment(cmd: commands.RecordPayment, uow, clock: Clock = utc_now) -> Invoice:
@@ -223,6 +239,9 @@ def _finish_credit_note(uow, account_id: str, credit_note_id: str, clock: Clock)
             seq = uow.number_series.reserve(account_id, CREDIT_NOTE_SERIES, note.fiscal_year, note.id)
             note.issue(NumberPattern.parse(note.number_pattern).render(note.fiscal_year, seq))
             uow.commit()
+            if invoice.restriction is not None and _kept_longer(  # credited before its person's erasure
+                    invoice, note.fiscal_year, uow.account_defaults.for_account(account_id).today(clock), (note,)):
+                uow.commit()
             return note
 
     return retried(attempt)

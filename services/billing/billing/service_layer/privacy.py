@@ -1,10 +1,16 @@
 """Billing's part in privacy requests (issue 13): a person's documents exported, or erased as far as the law allows.
 
 The person is the request's contact ids and every contact billing knows was merged with them (its projection of
-contacts); their documents are those the read models list for any of them (an invoice: any contact it was ever
-for, `contacts_ever`), found through `PersonDocumentsIndex` (adapters/person_documents.py).
+contacts); their documents are those the read models list for any of them, found through `PersonDocumentsIndex`
+(adapters/person_documents.py), and that are for one of them NOW, as the document itself says: a draft made for
+them then moved to another contact (issued or not) is that contact's, neither exported nor erased with them.
 
-Erasure, safe to repeat (a document whose key is shredded already counts as destroyed, nothing is recorded twice):
+Erasure, safe to repeat (a document whose key is shredded already counts as destroyed, nothing is recorded twice),
+in this order: billing's copy of the contacts' details first (no new draft, generated invoice, issue or accepted
+quote is made for them from then on), then recurring invoices and quotes (they make invoices), then invoices; the
+documents are listed again until a round finds nothing new (ERASURE_ROUNDS at most, else no answer: the consumer
+tries again), and each document's write is tried again when it loses a race (an API write, the issue sweep, the
+scheduler: handlers.retried):
 - drafts (invoices, quotes), every quote whatever its stage, and recurring invoices are deleted (an event saying
   so, then their document key `billing-document:<id>` shredded);
 - billing's copy of the contacts' details (its projection of contacts.events) is dropped;
@@ -12,9 +18,11 @@ Erasure, safe to repeat (a document whose key is shredded already counts as dest
   restricted until 31 December of the tenth year after the latest issue year of the invoice and its credit notes
   (domain/retention.py), and stays readable, never changed again; the retention job shreds its key then
   (service_layer/retention.py).
-What cannot be removed early from a retained document: its buyer snapshot (name, company, VAT number, address,
-emails) is sealed whole in the immutable InvoiceIssueStarted under the document's one key, with no finer key
-to shred; dropping its emails would mean rewriting history. It stays, read only, until the key is shredded.
+What a retained document still serves: only what the accounting record needs (the buyer's name, company, VAT
+number and address, lines, amounts, dates, numbers); its buyer's emails, notes and payment references are no
+longer served by the API or an export (domain/retention.py). They cannot be removed early: the buyer snapshot is
+sealed whole in the immutable InvoiceIssueStarted (notes, references in their events) under the document's one
+key, with no finer key to shred; the sealed events keep them, unread, until the key is shredded at retention end.
 """
 from __future__ import annotations
 
@@ -28,10 +36,11 @@ from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, Ret
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
 from billing.domain.retention import LEGAL_BASIS, retain_until
-from billing.service_layer.handlers import Clock
+from billing.service_layer.handlers import Clock, retried
 from billing.service_layer.privacy_export import ABOUT, BillingExport
 
 SERVICE_NAME = "billing"
+ERASURE_ROUNDS = 5  # lists of the person's documents, until one finds nothing new (else no answer: tried again)
 
 
 @dataclass(frozen=True)
@@ -79,13 +88,13 @@ class BillingPrivacyParticipant:
         with self._uow() as uow:
             defaults = uow.account_defaults.for_account(account_id)
             today, now = defaults.today(self._clock), self._clock()
-            for invoice in _live(uow.invoices, account_id, found.invoices):
+            for invoice in _theirs(uow.invoices, account_id, found.invoices, found.contact_ids):
                 export.add_invoice(invoice, today)
                 for note in _live(uow.credit_notes, account_id, found.credit_notes.get(invoice.id, [])):
                     export.add_credit_note(note)
-            for quote in _live(uow.quotes, account_id, found.quotes):
+            for quote in _theirs(uow.quotes, account_id, found.quotes, found.contact_ids):
                 export.add_quote(quote, now, defaults.time_zone)
-            for recurring in _live(uow.recurring_invoices, account_id, found.recurring_invoices):
+            for recurring in _theirs(uow.recurring_invoices, account_id, found.recurring_invoices, found.contact_ids):
                 export.add_recurring_invoice(recurring)
         if not export.item_count:
             return ExportedPart(None, 0)
@@ -93,63 +102,97 @@ class BillingPrivacyParticipant:
                             export.item_count)
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
-        account_id, found = request.account_id, self._documents(request)
-        erasure = _Erasure()
-        for invoice_id in found.invoices:
-            self._erase_invoice(account_id, invoice_id, found.credit_notes.get(invoice_id, []), erasure)
-        for quote_id in found.quotes:
-            self._delete(account_id, "quotes", quote_id, lambda quote: quote.erase(), erasure)
-        for recurring_id in found.recurring_invoices:
-            self._delete(account_id, "recurring_invoices", recurring_id, lambda recurring: recurring.erase(), erasure)
-        self._index.forget_contacts(account_id, found.contact_ids)
-        return erasure.outcome()
+        """Drop the contacts' details first (from then on no new draft, generated invoice, issue or accepted quote
+        is made for them: live_customer refuses a deleted customer), then erase the documents that make others
+        (recurring invoices, quotes) before invoices, and list again until a round finds nothing new."""
+        account_id = request.account_id
+        family = self._index.family(account_id, list(request.contact_ids))
+        self._index.forget_contacts(account_id, family)
+        erasure, seen = _Erasure(), set()
+        for _ in range(ERASURE_ROUNDS):
+            found = self._index.documents_of(account_id, family)
+            listed = {*found.recurring_invoices, *found.quotes, *found.invoices,
+                      *(note_id for notes in found.credit_notes.values() for note_id in notes)}
+            if listed <= seen:
+                return erasure.outcome()
+            seen |= listed
+            for recurring_id in found.recurring_invoices:
+                self._delete(account_id, "recurring_invoices", recurring_id, family,
+                             lambda recurring: recurring.erase(), erasure)
+            for quote_id in found.quotes:
+                self._delete(account_id, "quotes", quote_id, family, lambda quote: quote.erase(), erasure)
+            for invoice_id in found.invoices:
+                self._erase_invoice(account_id, invoice_id, found.credit_notes.get(invoice_id, []), family, erasure)
+        raise ErasureNotSettled(ERASURE_ROUNDS)
 
     def _documents(self, request) -> PersonDocuments:
         family = self._index.family(request.account_id, list(request.contact_ids))
         return self._index.documents_of(request.account_id, family)
 
-    def _erase_invoice(self, account_id: str, invoice_id: str, note_ids: list[str], erasure: "_Erasure") -> None:
-        """A draft is deleted; an invoice issued (or issuing, or void) is kept, restricted, with its credit notes."""
+    def _erase_invoice(self, account_id: str, invoice_id: str, note_ids: list[str], family: list[str],
+                       erasure: "_Erasure") -> None:
+        """A draft is deleted; an invoice issued (or issuing, or void) is kept, restricted, with its credit notes.
+        Only an invoice the person is for NOW: one moved to another contact since is that contact's."""
         if self._shredded_already(invoice_id, erasure):
             return
-        with self._uow() as uow:
-            invoice = uow.invoices.find(account_id, invoice_id)
-            if invoice is None:
-                return
-            if not invoice.deleted and invoice.stage != "draft":
+
+        def attempt() -> bool:  # whether it is a draft of the person, to delete
+            with self._uow() as uow:
+                invoice = uow.invoices.find(account_id, invoice_id)
+                if invoice is None or invoice.contact_id not in family:
+                    return False
+                if invoice.deleted or invoice.stage == "draft":
+                    return True  # deleted already: its key is shredded next (an erasure stopped in between)
                 notes = _live(uow.credit_notes, account_id, note_ids)
                 until = retain_until(invoice.fiscal_year, *(note.fiscal_year for note in notes if note.issued))
-                today = self._clock().date()
+                today = uow.account_defaults.for_account(account_id).today(self._clock)
                 invoice.restrict_processing(until, LEGAL_BASIS, today)
-                erasure.retain(f"invoice:{invoice.id}", until)
-                for note in notes:
-                    if note.issued:
-                        note.restrict_processing(until, LEGAL_BASIS, today)
-                        erasure.retain(f"credit_note:{note.id}", until)
+                restricted = [note for note in notes if note.issued]
+                for note in restricted:
+                    note.restrict_processing(until, LEGAL_BASIS, today)
                 uow.commit()
-                return
-        self._delete(account_id, "invoices", invoice_id, lambda draft: draft.delete_draft(None), erasure)
+            erasure.retain(f"invoice:{invoice.id}", until)
+            for note in restricted:
+                erasure.retain(f"credit_note:{note.id}", until)
+            return False
 
-    def _delete(self, account_id: str, repository: str, document_id: str, delete: Callable,
+        if retried(attempt):
+            self._delete(account_id, "invoices", invoice_id, family, lambda draft: draft.delete_draft(None), erasure)
+
+    def _delete(self, account_id: str, repository: str, document_id: str, family: list[str], delete: Callable,
                 erasure: "_Erasure") -> None:
-        """Record the document's deletion (unless deleted already), then shred its key."""
+        """Record the document's deletion (unless deleted already), then shred its key; a document the person is
+        no longer for (moved to another contact) is left alone. A write lost to another (an API edit, the
+        scheduler, the issue sweep) is tried again on what that one wrote."""
         if self._shredded_already(document_id, erasure):
             return
-        with self._uow() as uow:
-            document = getattr(uow, repository).find(account_id, document_id)
-            if document is None:
-                return  # not this account's (the index lists only its own: a stale read model at most)
-            if not document.deleted:
-                delete(document)
-                uow.commit()
-        self._keys.shred(_key(document_id))
-        erasure.destroyed(_key(document_id), now=True)
+
+        def attempt() -> bool:
+            with self._uow() as uow:
+                document = getattr(uow, repository).find(account_id, document_id)
+                if document is None or document.contact_id not in family:
+                    return False  # not this account's (a stale read model at most), or no longer the person's
+                if not document.deleted:
+                    delete(document)
+                    uow.commit()
+                return True
+
+        if retried(attempt):
+            self._keys.shred(_key(document_id))
+            erasure.destroyed(_key(document_id), now=True)
 
     def _shredded_already(self, document_id: str, erasure: "_Erasure") -> bool:
         if self._keys.is_erased(_key(document_id)):
             erasure.destroyed(_key(document_id), now=False)
             return True
         return False
+
+
+class ErasureNotSettled(RuntimeError):
+    """New documents of the person kept turning up: the erasure is not answered (the consumer tries it again)."""
+
+    def __init__(self, rounds: int) -> None:
+        super().__init__(f"new documents still listed after {rounds} rounds")
 
 
 class _Erasure:
@@ -166,7 +209,13 @@ class _Erasure:
             self.items_erased += 1 if now else 0
 
     def retain(self, item: str, until: str) -> None:
-        self.retained.append(RetainedItem(item, LEGAL_BASIS, until))
+        """Once per item (a later round of listing sees it again): the latest date."""
+        kept = RetainedItem(item, LEGAL_BASIS, until)
+        for index, earlier in enumerate(self.retained):
+            if earlier.item == item:
+                self.retained[index] = max(earlier, kept, key=lambda retained: retained.retain_until)
+                return
+        self.retained.append(kept)
 
     def outcome(self) -> ErasureOutcome:
         outcome = RETAINED if self.retained else ERASED if self.keys else NOTHING_HELD
@@ -177,6 +226,11 @@ def _live(repository, account_id: str, ids: list[str]) -> list:
     """The documents of these ids still readable (not deleted, key not shredded)."""
     found = (repository.find(account_id, document_id) for document_id in ids)
     return [document for document in found if document is not None and not document.deleted]
+
+
+def _theirs(repository, account_id: str, ids: list[str], family: list[str]) -> list:
+    """The live documents of these ids that the person is for now (not those moved to another contact since)."""
+    return [document for document in _live(repository, account_id, ids) if document.contact_id in family]
 
 
 def _key(document_id: str) -> str:

@@ -14,6 +14,7 @@ from billing.domain.invoices import Invoice
 from billing.domain.money import money_text
 from billing.domain.quotes import Quote
 from billing.domain.recurring_invoices import RecurringInvoice
+from billing.domain.retention import accounting_buyer
 
 ABOUT = {
     "categories": [
@@ -57,6 +58,9 @@ class BillingExport:
                 "quotes": self.quotes, "recurring_invoices": self.recurring_invoices, "details": self.details}
 
     def add_invoice(self, invoice: Invoice, today: date) -> None:
+        """The invoice whole; restricted, without the buyer's emails, the notes and the payments' references (as
+        the API serves it then: domain/retention.py)."""
+        restricted = invoice.retain_until is not None
         row = {"id": invoice.id, "number": invoice.number, "status": invoice.status(today),
                "contact_id": invoice.contact_id, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
                "currency": invoice.currency, "total": money_text(invoice.totals.total),
@@ -66,14 +70,15 @@ class BillingExport:
         self.invoices.append(row)
         payments = [{"invoice_id": invoice.id, "invoice_number": invoice.number, "payment_id": p.payment_id,
                      "amount": money_text(p.amount), "paid_on": p.paid_on, "method": p.method,
-                     "reference": p.reference} for p in invoice.payments.values()]
+                     "reference": None if restricted else p.reference} for p in invoice.payments.values()]
         self.payments.extend(payments)
         self.details["invoices"].append({
             **row, "lines": invoice.draft.get("lines", []), "discount": invoice.draft.get("discount"),
             "prices_include_tax": invoice.draft.get("prices_include_tax"),
-            "payment_term": invoice.draft.get("payment_term"), "notes": invoice.draft.get("notes"),
+            "payment_term": invoice.draft.get("payment_term"),
+            "notes": None if restricted else invoice.draft.get("notes"),
             "legal_terms": invoice.draft.get("legal_terms"), "totals": invoice.totals.to_dict(),
-            "buyer": invoice.buyer, "seller": invoice.seller, "payments": payments, "paid_on": invoice.paid_on,
+            "buyer": accounting_buyer(invoice.buyer) if restricted else invoice.buyer, "seller": invoice.seller, "payments": payments, "paid_on": invoice.paid_on,
             "credit_note_ids": sorted(invoice.credits)})
 
     def add_credit_note(self, note: CreditNote) -> None:
@@ -85,7 +90,9 @@ class BillingExport:
         self.credit_notes.append(row)
         self.details["credit_notes"].append({
             **row, "lines": note.lines, "discount": started.discount, "prices_include_tax": started.prices_include_tax,
-            "totals": started.totals, "buyer": started.buyer, "seller": started.seller,
+            "totals": started.totals,
+            "buyer": started.buyer if note.retain_until is None else accounting_buyer(started.buyer),
+            "seller": started.seller,
             "abandoned_because": note.abandoned_because})
 
     def add_quote(self, quote: Quote, now: datetime, time_zone: str) -> None:

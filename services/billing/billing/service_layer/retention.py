@@ -4,7 +4,9 @@ retention (domain/retention.py), its document key is shredded, erasing its perso
 One job for the whole system (under the "retention" lease, as the recurring scheduler), hourly: each round asks
 the invoices read model for the restricted invoices whose `retain_until` is before today and whose key is not
 shredded yet, and for each:
-  1. checks, on the invoice itself (the read model may lag), that it is restricted and its retention ended;
+  1. checks, on the invoice itself (the read model may lag), that it is restricted and its retention ended,
+     once its date is made to cover every issue year of the invoice and its credit notes as they are NOW (an issue
+     or a credit note finished after the erasure restricted them moves it on a year: the key is kept);
   2. shreds its key `billing-document:<invoice id>`;
   3. records InvoiceRetentionEnded, so that the read models (and consumers) hear of it; the read model then marks
      the invoice `erased`, and the next rounds no longer ask for it.
@@ -25,7 +27,8 @@ from crm_platform.worker_runtime import Loop, every
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT, InvoiceRetentionEnded
 from billing.domain.invoices import Invoice
-from billing.domain.retention import retention_ended
+from billing.domain.retention import retain_until, retention_ended
+from billing.service_layer.handlers import retried
 from billing.service_layer.privacy import DocumentKeys
 from billing.service_layer.recurring_scheduler import SchedulerLease
 
@@ -55,9 +58,7 @@ def end_retention(account_id: str, invoice_id: str, today: date, unit_of_work: C
                   codec: EventCodec, keys: DocumentKeys) -> bool:
     """Shred the invoice's key if its retention has ended, then record it; whether anything was done."""
     key = DOCUMENT_SUBJECT.format(invoice_id=invoice_id)
-    with unit_of_work() as uow:
-        history = uow.invoices.history(account_id, invoice_id)
-        invoice = uow.invoices.find(account_id, invoice_id)
+    history, invoice = retried(lambda: _extend_to_latest_issue(unit_of_work, account_id, invoice_id, today))
     if not history or history[-1].event_type == InvoiceRetentionEnded.event_type():
         return False
     if invoice is not None:  # still readable: the invoice itself says whether its time has come
@@ -74,6 +75,26 @@ def end_retention(account_id: str, invoice_id: str, today: date, unit_of_work: C
         return False
     log.info("retention ended: document key shredded", extra={"invoice_id": invoice_id})
     return True
+
+
+def _extend_to_latest_issue(unit_of_work: Callable, account_id: str, invoice_id: str, today: date) -> tuple:
+    """The invoice's history and the invoice, its retention first made to cover every issue year of the key it
+    shares with its credit notes AS THEY ARE NOW: an issue finished, or a credit note numbered, after the erasure
+    restricted them (an issue stopped on 31 December and finished in January is dated then) moves the date on,
+    and such a note is restricted too."""
+    with unit_of_work() as uow:
+        history = uow.invoices.history(account_id, invoice_id)
+        invoice = uow.invoices.find(account_id, invoice_id)
+        if invoice is None or invoice.retain_until is None:
+            return history, invoice
+        notes = [note for note in (uow.credit_notes.find(account_id, note_id) for note_id in invoice.credits)
+                 if note is not None and not note.abandoned]  # taken off the invoice: numbered now or later
+        until = max(invoice.retain_until, retain_until(invoice.fiscal_year, *(note.fiscal_year for note in notes)))
+        invoice.restrict_processing(until, invoice.restriction.legal_basis, today)
+        for note in notes:
+            note.restrict_processing(until, invoice.restriction.legal_basis, today)
+        uow.commit()
+        return uow.invoices.history(account_id, invoice_id), invoice
 
 
 def retention_loop(round_: Callable[[], int], every_s: float = RETENTION_EVERY_S) -> Loop:

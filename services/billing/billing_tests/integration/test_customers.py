@@ -88,3 +88,20 @@ def test_an_erased_person_is_forgotten_and_a_late_event_brings_nothing_back(cont
     assert not set(forgotten) & {"name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails"}
     assert container.customers.apply(created) is False
     assert "name" not in customer(container, "contact:1")
+
+
+def test_a_customer_billing_forgot_for_an_erasure_stays_forgotten_whatever_arrives_late(container):
+    """Billing may erase the person before contacts does: an event of the contact sent before the erasure, still
+    readable (its key not shredded yet), arrives after it, one by one or in a batch: nothing comes back."""
+    events = ContactEvents(container.cipher)
+    apply_as_one_batch(container, [events.created("contact:1", LOUISE)])
+    late_alone = events.updated("contact:1", {**LOUISE, "first_name": "Lou"})
+    late_in_batch = events.updated("contact:1", {**LOUISE, "first_name": "Loulou"})
+    container.privacy_participant()._index.forget_contacts("acct-1", ["contact:1"])
+
+    container.apply_to_customers(late_alone)
+    apply_as_one_batch(container, [late_in_batch])
+    forgotten = customer(container, "contact:1")
+    assert forgotten["erased"] and forgotten["deleted"]
+    assert not set(forgotten) & {"name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails"}
+    assert views.current_customer(container.customers.collection, "acct-1", "contact:1")["deleted"]

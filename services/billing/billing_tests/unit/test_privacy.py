@@ -18,7 +18,7 @@ from billing.domain.invoices import Invoice
 from billing.domain.retention import LEGAL_BASIS
 from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import retention
-from billing.service_layer.privacy import BillingPrivacyParticipant
+from billing.service_layer.privacy import BillingPrivacyParticipant, PersonDocuments
 
 from .fakes import clock_at
 from .privacy_fakes import BillingOnFakes, KeptParts, ScannedPersonDocuments
@@ -327,8 +327,244 @@ def test_an_erasure_interrupted_between_a_deletion_and_its_shred_is_finished_whe
                                       DyingKeys(billing.cipher), NOW)
     with pytest.raises(RuntimeError):
         dying.erase(erasure("contact:1"))
-    assert billing.store.load(louise.draft.id)[-1].event_type == "InvoiceDraftDeleted"  # recorded, key still there
-    assert not louise.key_erased(louise.draft.id)
+    first = louise.recurring.id  # recurring invoices are erased first (they make invoices)
+    assert billing.store.load(first)[-1].event_type == "RecurringInvoiceErased"  # recorded, key still there
+    assert not louise.key_erased(first)
     outcome = louise.erase()  # the consumer's retry
-    assert louise.key_erased(louise.draft.id) and f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
-    assert [e.event_type for e in billing.store.load(louise.draft.id)].count("InvoiceDraftDeleted") == 1
+    assert louise.key_erased(first) and f"billing-document:{first}" in outcome.keys_destroyed
+    assert [e.event_type for e in billing.store.load(first)].count("RecurringInvoiceErased") == 1
+
+
+# --- documents moved to another contact, and documents made while the erasure runs (review of issue 13) ----------
+
+class MovedToPaul:
+    """contact:1's draft moved to contact:2 (Paul) and issued, paid with Paul's reference; another moved draft."""
+
+    def __init__(self) -> None:
+        self.billing = billing = BillingOnFakes(NOW)
+        bus = billing.bus
+        billing.customers.put("acct-1", "contact:1", BUYER)
+        billing.customers.put("acct-1", "contact:2", OTHER_BUYER)
+        issued = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))  # the wrong contact first
+        bus.handle(c.UpdateInvoiceDraft("acct-1", issued.id, None, {"contact_id": "contact:2"}))
+        self.issued = bus.handle(c.IssueInvoice("acct-1", issued.id))
+        bus.handle(c.RecordPayment("acct-1", issued.id, "10", "2026-03-10", "card", "virement Paul Durand"))
+        self.draft = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))
+        bus.handle(c.UpdateInvoiceDraft("acct-1", self.draft.id, None, {"contact_id": "contact:2"}))
+        self.own = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (BOOKS,)))  # still contact:1's
+
+
+def test_an_erasure_leaves_alone_the_documents_moved_to_another_contact():
+    paul = MovedToPaul()
+    outcome = paul.billing.participant(NOW).erase(erasure("contact:1"))
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.retained) == (
+        "erased", [f"billing-document:{paul.own.id}"], [])
+    with paul.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", paul.draft.id).contact_id == "contact:2"  # Paul's draft, untouched
+        assert uow.invoices.get("acct-1", paul.issued.id).retain_until is None
+    paul.billing.bus.handle(c.RecordPayment("acct-1", paul.issued.id, "10", "2026-03-10", "card"))  # not restricted
+
+
+def test_an_export_holds_none_of_the_documents_moved_to_another_contact():
+    paul = MovedToPaul()
+    exchange = KeptParts()
+    part = paul.billing.participant(NOW).export(export_request("contact:1"), exchange)
+    data = exchange.parts[part.part_blob_id]["data"]
+    assert [row["id"] for row in data["invoices"]] == [paul.own.id]
+    assert data["payments"] == [] and "Paul" not in str(data) and "paul@" not in str(data)
+
+
+class StaleFirstListing(ScannedPersonDocuments):
+    """A read model a moment behind: its first list misses the person's newest documents."""
+
+    def __init__(self, store, customers, missed: set) -> None:
+        super().__init__(store, customers)
+        self.missed, self.listings = missed, 0
+
+    def documents_of(self, account_id, contact_ids):
+        found = super().documents_of(account_id, contact_ids)
+        self.listings += 1
+        if self.listings > 1:
+            return found
+        return PersonDocuments(found.contact_ids, [i for i in found.invoices if i not in self.missed],
+                               found.credit_notes, [i for i in found.quotes if i not in self.missed],
+                               found.recurring_invoices)
+
+
+def test_documents_a_stale_first_listing_missed_are_erased_too(louise):
+    billing = louise.billing
+    late = billing.bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS,)))  # not projected yet
+    index = StaleFirstListing(billing.store, billing.customers, {late.id})
+    outcome = BillingPrivacyParticipant(billing.unit_of_work, index, billing.cipher, NOW).erase(erasure("contact:1"))
+    assert f"billing-document:{late.id}" in outcome.keys_destroyed and louise.key_erased(late.id)
+    assert index.listings == 3  # the stale one, the one finding the missed draft, one finding nothing new
+    assert outcome.retained == louise.erase(request_id="request:9").retained  # each item once, whatever the rounds
+    assert len({item.item for item in outcome.retained}) == len(outcome.retained) == 2
+
+
+def test_the_scheduler_makes_nothing_for_a_person_once_their_erasure_has_begun():
+    billing = BillingOnFakes(clock_at("2026-03-10T10:00"))
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    plan = billing.bus.handle(r.CreateRecurringInvoice("acct-1", "contact:1", {"anchor": "2026-03-01", "every": 1,
+                                                                                "unit": "month"},
+                                                       "issue", (WEB_DAYS,), notes="Louise, 2e étage"))
+    index = ScannedPersonDocuments(billing.store, billing.customers)
+    listed = index.documents_of
+    refused = []
+
+    def documents_of(account_id, contact_ids):  # a scheduler round while the erasure runs
+        found = listed(account_id, contact_ids)
+        try:
+            billing.bus.handle(r.GenerateDueInvoices("acct-1", plan.id))
+        except Exception as exc:  # noqa: BLE001 - whatever the refusal, nothing may be issued for the person
+            refused.append(exc)
+        return found
+
+    index.documents_of = documents_of
+    outcome = BillingPrivacyParticipant(billing.unit_of_work, index, billing.cipher, NOW).erase(erasure("contact:1"))
+    invoices = {e.aggregate_id for e in billing.store.all_events if e.aggregate_type == "Invoice"}
+    assert invoices == set() and refused
+    assert outcome.outcome == "erased" and outcome.keys_destroyed == [f"billing-document:{plan.id}"]
+
+
+def test_an_api_write_racing_the_erasure_does_not_fail_it(louise):
+    billing = louise.billing
+    append, raced = billing.store.append, []
+
+    def racing_append(envelopes):
+        if not raced and envelopes[0].event_type == "InvoiceDraftDeleted":
+            raced.append(True)  # the user edits the draft at that moment
+            billing.bus.handle(c.UpdateInvoiceDraft("acct-1", envelopes[0].aggregate_id, None, {"notes": "x"}))
+        return append(envelopes)
+
+    billing.store.append = racing_append
+    outcome = louise.erase()
+    assert raced and louise.key_erased(louise.draft.id)
+    assert f"billing-document:{louise.draft.id}" in outcome.keys_destroyed
+
+
+# --- retention across a year boundary: what is finished after the restriction moves the date on -------------------
+
+class NewYearsEve:
+    """contact:1's invoice, issued on 31 December 2026 and paid; the clock moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = ["2026-12-31T10:00"]
+        self.billing = billing = BillingOnFakes(lambda: clock_at(self.now[0])())
+        billing.customers.put("acct-1", "contact:1", BUYER)
+
+    def erase(self):
+        return self.billing.participant(lambda: clock_at(self.now[0])()).erase(erasure("contact:1"))
+
+    def round_at(self, text):
+        billing = self.billing
+        return retention.end_expired_retentions(billing.expired_retentions, AlwaysHeld(), billing.unit_of_work,
+                                                billing.store, billing.unit_of_work().codec, billing.cipher,
+                                                clock_at(text))
+
+    def key_erased(self, invoice_id):
+        return self.billing.cipher.is_erased(f"billing-document:{invoice_id}")
+
+
+def test_an_issue_stopped_on_31_december_and_finished_in_january_keeps_the_key_a_year_more():
+    eve = NewYearsEve()
+    with eve.billing.unit_of_work() as uow:  # frozen on 31 December, the process died before its number
+        issuing = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                            "payment_term": {"kind": "net", "days": 30}})
+        issuing.start_issue(None, date(2026, 12, 31), "contact:1", BUYER, {"name": "Agence Dupont"},
+                            "F-{YYYY}-{SEQ:4}")
+        uow.invoices.add(issuing)
+        uow.commit()
+    assert [item.retain_until for item in eve.erase().retained] == ["2036-12-31"]
+    eve.now[0] = "2027-01-04T10:00"  # the sweep finishes it: dated and numbered in 2027
+    assert eve.billing.bus.handle(c.IssueInvoice("acct-1", issuing.id)).fiscal_year == 2027
+
+    assert eve.round_at("2037-01-01T00:00") == 0 and not eve.key_erased(issuing.id)
+    with eve.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", issuing.id).retain_until == "2037-12-31"
+    assert eve.round_at("2038-01-01T00:00") == 1 and eve.key_erased(issuing.id)
+
+
+def test_a_credit_note_numbered_after_the_restriction_is_restricted_and_keeps_the_key_as_long():
+    eve = NewYearsEve()
+    invoice = eve.billing.bus.handle(c.IssueInvoice("acct-1", eve.billing.bus.handle(
+        c.CreateInvoiceDraft("acct-1", "contact:1", (WEB_DAYS, BOOKS))).id))
+    with eve.billing.unit_of_work() as uow:  # credited on 31 December, the process died before its number
+        credited = uow.invoices.get("acct-1", invoice.id)
+        note = CreditNote.start(credited, ({**BOOKS, "quantity": "1"},), "retour", date(2026, 12, 31),
+                                {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        credited.credit(note.id, note.totals, note.issued_on, note.lines)
+        uow.commit()
+    assert [item.item for item in eve.erase().retained] == [f"invoice:{invoice.id}"]  # the note is not issued yet
+    eve.now[0] = "2027-01-04T10:00"
+    finished = eve.billing.bus.handle(c.FinishCreditNote("acct-1", note.id))
+    assert (finished.status, finished.fiscal_year) == ("issued", 2027)
+
+    assert eve.round_at("2037-01-01T00:00") == 0 and not eve.key_erased(invoice.id)
+    with eve.billing.unit_of_work() as uow:
+        assert uow.invoices.get("acct-1", invoice.id).retain_until == "2037-12-31"
+        assert uow.credit_notes.get("acct-1", note.id).retain_until == "2037-12-31"
+    assert eve.round_at("2038-01-01T00:00") == 1 and eve.key_erased(invoice.id)
+
+
+# --- a restricted document is served with what the accounting record needs only ----------------------------------
+
+def test_a_restricted_invoice_is_served_and_exported_without_emails_notes_or_payment_references():
+    from billing.entrypoints.representation import credit_note_from_aggregate, invoice_from_aggregate
+    billing = BillingOnFakes(NOW)
+    billing.customers.put("acct-1", "contact:1", BUYER)
+    bus = billing.bus
+    invoice = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft(
+        "acct-1", "contact:1", (WEB_DAYS, BOOKS), notes="Sonner chez Louise, 2e étage")).id))
+    bus.handle(c.RecordPayment("acct-1", invoice.id, "100", "2026-03-10", "card", "virement L. Martin"))
+    note = bus.handle(c.IssueCreditNote("acct-1", invoice.id, "retour", ({**BOOKS, "quantity": "1"},)))
+    with billing.unit_of_work() as uow:  # before the erasure: whole
+        served = invoice_from_aggregate(uow.invoices.get("acct-1", invoice.id), "2026-03-10")
+    assert served["buyer"]["emails"] and served["notes"] and served["payments"][0]["reference"]
+
+    billing.participant(NOW).erase(erasure("contact:1"))
+    accounting = {name: BUYER[name] for name in ("name", "company", "vat_number", "address")}
+    with billing.unit_of_work() as uow:
+        served = invoice_from_aggregate(uow.invoices.get("acct-1", invoice.id), "2026-03-10")
+        served_note = credit_note_from_aggregate(uow.credit_notes.get("acct-1", note.id))
+    assert served["buyer"] == accounting and served["notes"] is None
+    assert [p["reference"] for p in served["payments"]] == [None] and served["payments"][0]["amount"] == "100.00"
+    assert served["lines"] and served["number"] and served["totals"] == invoice.totals.to_dict()
+    assert served_note["buyer"] == accounting and served_note["number"]
+    exchange = KeptParts()
+    data = exchange.parts[billing.participant(NOW).export(export_request("contact:1"), exchange).part_blob_id]["data"]
+    assert [p["reference"] for p in data["payments"]] == [None]
+    assert data["details"]["invoices"][0]["buyer"] == accounting and data["details"]["invoices"][0]["notes"] is None
+    assert data["details"]["credit_notes"][0]["buyer"] == accounting
+    assert "louise@" not in str(data) and "Sonner" not in str(data) and "virement" not in str(data)
+
+
+def test_an_issue_or_a_credit_note_finished_after_the_restriction_is_restricted_as_soon_as_it_is_numbered():
+    eve = NewYearsEve()
+    bus = eve.billing.bus
+    invoice = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1",
+                                                                                  (WEB_DAYS, BOOKS))).id))
+    with eve.billing.unit_of_work() as uow:  # on 31 December: a credit taken, a draft frozen, neither numbered
+        credited = uow.invoices.get("acct-1", invoice.id)
+        note = CreditNote.start(credited, ({**BOOKS, "quantity": "1"},), "retour", date(2026, 12, 31),
+                                {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(note)
+        credited.credit(note.id, note.totals, note.issued_on, note.lines)
+        issuing = Invoice.draft_new("acct-1", "contact:1", {"currency": "EUR", "lines": [WEB_DAYS],
+                                                            "payment_term": {"kind": "net", "days": 30}})
+        issuing.start_issue(None, date(2026, 12, 31), "contact:1", BUYER, {"name": "Agence Dupont"},
+                            "F-{YYYY}-{SEQ:4}")
+        uow.invoices.add(issuing)
+        uow.commit()
+    eve.erase()
+    eve.now[0] = "2027-01-04T10:00"
+    bus.handle(c.FinishCreditNote("acct-1", note.id))
+    bus.handle(c.IssueInvoice("acct-1", issuing.id))
+    with eve.billing.unit_of_work() as uow:  # read only (and served without emails) from now, not in 10 years
+        finished = uow.credit_notes.get("acct-1", note.id)
+        assert (finished.number, finished.retain_until) == ("AV-2027-0001", "2037-12-31")
+        assert uow.invoices.get("acct-1", invoice.id).retain_until == "2037-12-31"
+        assert uow.invoices.get("acct-1", issuing.id).retain_until == "2037-12-31"
+        restricted = [e for e in eve.billing.store.load(note.id) if e.event_type == "CreditNoteProcessingRestricted"]
+        assert restricted[-1].payload["restricted_on"] == "2027-01-04"

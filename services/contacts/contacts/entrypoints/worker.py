@@ -1,4 +1,5 @@
-"""The contacts worker: outbox relay, read models, clean-ups after removals, new-account set-up; until SIGTERM."""
+"""The contacts worker: outbox relay, read models, clean-ups after removals, new-account set-up, privacy requests;
+until SIGTERM."""
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,9 @@ def main() -> int:
     container.ensure_indexes()
     topic = container.events_topic
     accounts = container.accounts_topic  # the gateway's; ensured here too so we can subscribe whoever starts first
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic), accounts, dead_letter_topic(accounts)],
+    privacy = container.privacy_topic  # the privacy service's; ensured here too, as the accounts topic is
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"],
+                  [topic, dead_letter_topic(topic), accounts, dead_letter_topic(accounts), privacy, dead_letter_topic(privacy)],
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projections = EventConsumer(
         "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections,
@@ -39,13 +42,15 @@ def main() -> int:
                             EventsToBus(container.codec, container.bus))
     account_setup = EventConsumer("contacts.account-setup", container.account_setup_consumer, container.producer,
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
+    privacy_requests = EventConsumer("contacts.privacy", container.privacy_consumer, container.producer,
+                                     container.privacy_handler().handle)
     jobs = JobRunner(container.jobs, {
         label_handlers.BULK_LABEL_JOB: CommandStep(container.bus, label_handlers.bulk_label_command),
         import_handlers.IMPORT_JOB: container.import_batches(),
     })
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
-         "cleanup": cleanup.run, "account-setup": account_setup.run, "jobs": jobs.run,
+         "cleanup": cleanup.run, "account-setup": account_setup.run, "privacy": privacy_requests.run, "jobs": jobs.run,
          "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],

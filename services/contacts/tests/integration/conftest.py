@@ -1,6 +1,12 @@
+import base64
+import os
+import signal
+import subprocess
+import sys
+
 import pytest
 
-from crm_platform.testing.service_fixtures import internal_headers, service_container, service_settings
+from crm_platform.testing.service_fixtures import INTERNAL_TOKEN, internal_headers, service_container, service_settings
 
 from contacts import config
 from contacts.bootstrap import Container
@@ -26,3 +32,30 @@ def client(container):
 
 def headers(account="acct-1"):
     return internal_headers(account)
+
+
+@pytest.fixture
+def worker(settings, tmp_path):
+    """The real contacts worker on this test's databases and topics (its log in tmp_path/worker.log)."""
+    env = {**os.environ, "MONGO_URI": settings["MONGO_URI"], "KAFKA_BOOTSTRAP_SERVERS": settings["KAFKA_BOOTSTRAP_SERVERS"],
+           "KAFKA_TOPIC_NAMESPACE": settings["KAFKA_TOPIC_NAMESPACE"], "INTERNAL_TOKEN": INTERNAL_TOKEN,
+           "MASTER_KEY": _b64(settings["MASTER_KEY"]), "KEYVAULT_DB": settings["KEYVAULT_DB"],
+           "CONTACTS_DB": settings["CONTACTS_DB"], "PRIVACY_EXCHANGE_DB": settings["PRIVACY_EXCHANGE_DB"],
+           "LOG_LEVEL": "INFO",  # logs are scanned too
+           "WORKER_HEARTBEAT_FILE": str(tmp_path / "heartbeat")}
+    log = open(tmp_path / "worker.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "contacts.entrypoints.worker"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    yield process
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log.close()
+
+
+def _b64(key: bytes) -> str:
+    return base64.b64encode(key).decode()

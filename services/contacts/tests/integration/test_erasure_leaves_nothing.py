@@ -1,18 +1,10 @@
 """After erasure nothing readable of the person remains: every collection of every database the service
 uses and every message of every topic it writes, scanned on the real FerretDB and Kafka with the real worker."""
-import base64
 import io
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 
-import pytest
 from kafka import KafkaConsumer, TopicPartition
-
-from crm_platform.testing.service_fixtures import INTERNAL_TOKEN
 
 from .conftest import headers
 
@@ -31,31 +23,6 @@ class Person:
 
     def needles(self) -> list[str]:
         return [self.first_name.casefold(), self.last_name.casefold(), self.email, f"6{self.digits}"]
-
-
-@pytest.fixture
-def worker(settings, tmp_path):
-    env = {**os.environ, "MONGO_URI": settings["MONGO_URI"], "KAFKA_BOOTSTRAP_SERVERS": settings["KAFKA_BOOTSTRAP_SERVERS"],
-           "KAFKA_TOPIC_NAMESPACE": settings["KAFKA_TOPIC_NAMESPACE"], "INTERNAL_TOKEN": INTERNAL_TOKEN,
-           "MASTER_KEY": _b64(settings["MASTER_KEY"]), "KEYVAULT_DB": settings["KEYVAULT_DB"],
-           "CONTACTS_DB": settings["CONTACTS_DB"], "LOG_LEVEL": "INFO",  # logs are scanned too
-           "WORKER_HEARTBEAT_FILE": str(tmp_path / "heartbeat")}
-    log = open(tmp_path / "worker.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "contacts.entrypoints.worker"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    yield process
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    log.close()
-
-
-def _b64(key: bytes) -> str:
-    return base64.b64encode(key).decode()
 
 
 def eventually(check, what: str, until: float):

@@ -1,20 +1,31 @@
 """What the contacts service publishes conforms to its contract in crm_platform.contracts."""
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACTS_EVENTS
+from crm_platform.contracts.privacy import (
+    PRIVACY_REPLY_CLASSES, PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested,
+    SubjectExportRequested,
+)
+from crm_platform.event_codec import EventCodec
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
+from contacts import views
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands as c
 from contacts.service_layer import dispatch
+from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 PDF = b"%PDF-1.7\n" + b"x" * 300
@@ -62,6 +73,16 @@ def published():
     bus.handle(c.DeleteSavedView("acct-1", view.id))
     notes_of[b.id] = [bus.handle(c.AddNote("acct-1", b.id, "note", "Suit la fusion")).id]
     bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
+    # the privacy service's requests, answered: the replies are published on contacts.events too
+    participant = ContactsPrivacyParticipant(lambda: UnitOfWork(store, cipher, claims, files), bus,
+                                             lambda account, contact: [], lambda account, contact: [],
+                                             partial(views.contact_history, store, UnitOfWork.event_codec(cipher)), files)
+    exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
+    privacy = PrivacyRequestHandler("contacts", participant, store, exchange)
+    requests = EventCodec(SUBJECT_REQUEST_CLASSES)
+    for request in (SubjectExportRequested("r1", "acct-1", [a.id], ["contacts"], "2026-12-02T12:00:00+00:00"),
+                    ErasureRequested("r2", "acct-1", [b.id], ["contacts"], "2026-12-02T12:00:01+00:00")):
+        privacy.handle(requests.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, "acct-1"))
     bus.handle(c.EraseContact("acct-1", a.id))
     return store.all_events
 
@@ -75,9 +96,10 @@ def test_every_event_the_service_stores_is_in_its_contract_and_conforms(publishe
 
 
 def test_the_codec_knows_exactly_the_contracts_event_types():
-    codec = UnitOfWork.event_codec()
-    assert all(codec.knows(name) for name in CONTACTS_EVENTS.event_names)
-    assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == CONTACTS_EVENTS.event_names
+    codec, replies = UnitOfWork.event_codec(), EventCodec(PRIVACY_REPLY_CLASSES)  # replies: privacy_participation's
+    assert all(codec.knows(name) or replies.knows(name) for name in CONTACTS_EVENTS.event_names)
+    recorded = [*UnitOfWork.aggregates_event_classes(), *PRIVACY_REPLY_CLASSES]
+    assert {cls.event_type() for cls in recorded} == CONTACTS_EVENTS.event_names
 
 
 def test_a_contacts_life_decodes_into_the_contracts_typed_events():

@@ -1,0 +1,91 @@
+"""Export and erasure of one person end to end, through the gateway (issue 13).
+
+Each run seeds a new person with records in every service (default 500: 380 notes, 10 files, 50 cards, 50
+invoices of which 25 issued, 10 quotes; seeding is not timed), then times:
+- export: from POST /v1/privacy/requests (type access) until the request is completed and its ZIP downloaded;
+- erasure: from POST /v1/privacy/requests (type erasure) until the request is completed (every service replied).
+Prints p50/p95 of each over the runs (default 20), the database server and the machine, and saves JSON under
+benchmarks/results/. Target on this machine: erasure < 5 s, export < 2 s (Wix promises 48 hours).
+
+Run against a system started with `make run`:  python benchmarks/privacy_requests.py [--runs 20] [--notes 380]
+A 429 (make run's rate limits) is waited out as its Retry-After says, during seeding only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "benchmarks"), str(REPO)]
+from reporting import load_env, percentile, save  # noqa: E402
+from find_contacts import new_account  # noqa: E402
+from tests.e2e.privacy_seed import seed_person  # noqa: E402
+
+
+class PatientSession(requests.Session):
+    """Waits out 429s (the rate limits of make run) instead of failing the seeding."""
+
+    def request(self, method, url, **kwargs):
+        while True:
+            answer = super().request(method, url, **kwargs)
+            if answer.status_code != 429:
+                return answer
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+
+
+def timed_request(gateway: str, headers: dict, kind: str, contact_id: str, download: bool) -> float:
+    start = time.perf_counter()
+    created = requests.post(f"{gateway}/v1/privacy/requests", headers=headers, timeout=30, json={
+        "type": kind, "subject": {"contact_id": contact_id}, "requester": "benchmark", "reason": "benchmark"})
+    created.raise_for_status()
+    url = f"{gateway}/v1/privacy/requests/{created.json()['id']}"
+    while True:
+        state = requests.get(url, headers=headers, timeout=30).json()
+        if state["status"] in ("completed", "partially_completed", "rejected"):
+            break
+        time.sleep(0.02)
+    if state["status"] != "completed":
+        raise RuntimeError(f"{kind} ended {state['status']}: {state.get('missing_services')}")
+    if download:
+        requests.get(f"{url}/export", headers=headers, timeout=120).raise_for_status()
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--notes", type=int, default=380)
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--cards", type=int, default=50)
+    parser.add_argument("--invoices", type=int, default=50)
+    parser.add_argument("--quotes", type=int, default=10)
+    args = parser.parse_args()
+    env = load_env()
+    account = new_account(env, f"Bench privacy {datetime.now(timezone.utc):%H%M%S}")
+    headers = {"Authorization": f"Bearer {account['api_key']}"}
+    session = PatientSession()
+    exports, erasures, records = [], [], 0
+    for run in range(args.runs):
+        person = seed_person(args.gateway, headers, args.notes, args.files, args.cards, args.invoices, args.quotes,
+                             session=session)
+        records = person.record_count
+        time.sleep(2)  # let the services' projections catch up with the seeding: time the requests, not the lag
+        exports.append(timed_request(args.gateway, headers, "access", person.contact_id, download=True))
+        erasures.append(timed_request(args.gateway, headers, "erasure", person.contact_id, download=False))
+        print(f"run {run + 1}/{args.runs}: export {exports[-1]:.0f} ms, erasure {erasures[-1]:.0f} ms", flush=True)
+    save({"benchmark": "privacy_requests", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+          "runs": args.runs, "records_per_person": records,
+          "export_ms": {"p50": round(percentile(exports, 50)), "p95": round(percentile(exports, 95))},
+          "erasure_ms": {"p50": round(percentile(erasures, 50)), "p95": round(percentile(erasures, 95))}})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

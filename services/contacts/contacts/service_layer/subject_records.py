@@ -1,0 +1,236 @@
+"""What contacts holds of a person, read for their export (issue 13, GDPR Art. 15 and 20).
+
+For each contact of the person's merge families (the ids asked for, the contacts they were merged into and
+every contact merged into those): the contact as it is now (a merged or deleted one as it last was), its
+labels and custom values by name, its history, its notes, and its files and picture. Everything is read from
+the event store (the read models may lag), but the notes: the read model's in one query, then from the event
+store those filed in the contact's holdings that the read model does not show yet. A contact's files are its
+holdings' and the read model's (items added before holdings were kept are only there), as erasure.py finds them.
+
+An id that is not a contact of the account, and a contact erased already, hold nothing. The top-level lists of
+`data` hold flat rows (each becomes a CSV of the export); the contacts themselves, nested, are a mapping.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from contacts.domain.attachments import Attachment, picture_id
+from contacts.domain.custom_fields import field_set_id
+from contacts.domain.errors import ContactNotFound
+from contacts.domain.events import ContactErased, data_subject
+from contacts.domain.holdings import holdings_id
+from contacts.domain.labels import label_id
+from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
+from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
+from contacts.service_layer.erasure import ItemsOf, merge_family
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+HistoryOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.contact_history's entries
+NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """A file of the person to copy into the export: where it lies, and its name there."""
+
+    contact_id: str
+    blob_id: str
+    name: str
+    content_type: str
+
+
+@dataclass
+class SubjectRecords:
+    contact_ids: list[str] = field(default_factory=list)  # the contacts read (merge families, erased ones left out)
+    data: dict = field(default_factory=dict)
+    files: list[HeldFile] = field(default_factory=list)
+
+    @property
+    def item_count(self) -> int:
+        """Contacts, notes and files."""
+        return len(self.contact_ids) + len(self.data.get("notes", [])) + len(self.files)
+
+
+def families(uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> list[list[str]]:
+    """The merge family of each id that is a contact of the account (each family once)."""
+    found: list[list[str]] = []
+    for contact_id in dict.fromkeys(contact_ids):
+        if any(contact_id in family for family in found):
+            continue
+        try:
+            found.append(merge_family(uow, account_id, contact_id))
+        except ContactNotFound:
+            continue  # not the account's: nothing held
+    return found
+
+
+def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes_of: NotesOf,
+                 attachment_ids_of: ItemsOf, history_of: HistoryOf) -> SubjectRecords:
+    """Everything readable of these contacts and their merge families."""
+    records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
+                                   "files": []})
+    names = _Names(uow, account_id)
+    for family in families(uow, account_id, contact_ids):
+        with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in family]):  # one read of the vault
+            for contact_id in family:
+                with uow:
+                    contact = uow.contacts.find(account_id, contact_id)  # None once erased (its key is shredded)
+                    erasing = _erasure_recorded(uow.contacts.history(account_id, contact_id))
+                if contact is None or erasing:
+                    continue
+                records.contact_ids.append(contact_id)
+                _add_contact(records.data, contact, names)
+                history = _readable_history(history_of, account_id, contact_id)
+                records.data["history"] += _history_rows(contact_id, history, names)
+                held = holdings_of(uow, account_id, contact_id)
+                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
+                _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
+    return records
+
+
+def _erasure_recorded(history: list) -> bool:
+    """An erasure stopped before its key was shredded: what is left is the erasure's to finish, not to export."""
+    return any(envelope.event_type == ContactErased.event_type() for envelope in history)
+
+
+def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
+    details = contact.details
+    fields = {name: details.get(name) for name in EDITABLE_FIELDS if name not in OPTION_FIELDS}
+    fields.update({name: names.option(name, details[name]) for name in OPTION_FIELDS if details.get(name)})
+    custom = {names.custom_field(key): value for key, value in (details.get("custom_fields") or {}).items()}
+    labels = [names.label(key) for key in details.get("labels", [])]
+    status = "merged" if contact.merged_into_id else "deleted" if contact.deleted else "live"
+    data["contacts"][contact.id] = {
+        "status": status, "merged_into": contact.merged_into_id, "created_at": contact.created_at,
+        "updated_at": contact.updated_at or None, **fields, "custom_fields": custom, "labels": labels}
+    data["labels"] += [{"contact_id": contact.id, "label": name} for name in labels]
+    data["custom_fields"] += [{"contact_id": contact.id, "field": name, "value": _cell(value)}
+                              for name, value in custom.items()]
+
+
+def _readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -> list[dict]:
+    try:
+        return history_of(account_id, contact_id)
+    except ContactNotFound:  # erased meanwhile
+        return []
+
+
+def _history_rows(contact_id: str, entries: list[dict], names: "_Names") -> list[dict]:
+    """One row per field an event changed (one without a field for an event that changed none), oldest first;
+    labels and custom fields by name."""
+    rows = []
+    for entry in reversed(entries):
+        row = {"contact_id": contact_id, "revision": entry["revision"], "event_type": entry["event_type"],
+               "occurred_at": entry["occurred_at"]}
+        changes = entry["changes"] or {"": {"from": None, "to": None}}
+        rows += [{**row, "field": name, "before": _cell(names.of_value(name, change["from"])),
+                  "after": _cell(names.of_value(name, change["to"]))}
+                 for name, change in changes.items()]
+    return rows
+
+
+def holdings_of(uow: UnitOfWork, account_id: str, contact_id: str):
+    with uow:
+        return uow.holdings.find_or_blank(account_id, holdings_id(contact_id))
+
+
+def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf) -> list[dict]:
+    """The contact's live notes: those of the read model (one query), then from their events those filed in its
+    holdings that the read model does not show yet (or no more: moved or deleted ones are skipped)."""
+    rows = {doc["_id"]: _note_row(contact_id, doc["_id"], doc["kind"], _iso(doc["created_at"]), doc["text"])
+            for doc in projected(account_id, contact_id)}
+    with uow:
+        for note_id in [i for i in dict.fromkeys(filed) if i not in rows]:
+            note = uow.notes.find(account_id, note_id)
+            if note is not None and not note.deleted and note.contact_id == contact_id:
+                rows[note_id] = _note_row(contact_id, note_id, note.kind, note.created_at, note.text)
+    return sorted(rows.values(), key=lambda row: (row["created_at"], row["note_id"]))
+
+
+def _note_row(contact_id: str, note_id: str, kind: str, created_at: str, text: str) -> dict:
+    return {"contact_id": contact_id, "note_id": note_id, "kind": kind, "created_at": created_at, "text": text}
+
+
+def _iso(moment: datetime) -> str:
+    """A read model's date as the events write theirs (MongoDB gives them back without their zone: UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="milliseconds")
+
+
+def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
+               attachment_ids_of: ItemsOf) -> None:
+    for attachment in live_attachments(uow, account_id, contact_id, filed, attachment_ids_of):
+        file = attachment.file
+        name = f"attachments/{attachment.id}-{_safe(file.file_name)}"
+        records.files.append(HeldFile(contact_id, file.blob_id, name, file.content_type))
+        records.data["files"].append({
+            "contact_id": contact_id, "attachment_id": attachment.id, "kind": attachment.kind,
+            "file_name": file.file_name, "content_type": file.content_type, "size": file.size,
+            "sha256": file.sha256, "created_at": attachment.created_at, "exported_as": name})
+
+
+def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
+                     attachment_ids_of: ItemsOf) -> list[Attachment]:
+    """The contact's live files and picture: those filed in its holdings, those the read model lists."""
+    found = []
+    with uow:
+        for attachment_id in dict.fromkeys([*filed, *attachment_ids_of(account_id, contact_id), picture_id(contact_id)]):
+            attachment = uow.attachments.find(account_id, attachment_id)
+            if attachment is not None and attachment.live and attachment.contact_id == contact_id:
+                found.append(attachment)
+    return found
+
+
+class _Names:
+    """The account's names of label, custom field and option keys, each list read once."""
+
+    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
+        self._uow, self._account_id = uow, account_id
+        self._labels: dict[str, str] = {}
+        self._custom_fields: dict | None = None
+        self._options: dict[str, dict[str, str]] = {}
+
+    def label(self, key: str) -> str:
+        if key not in self._labels:
+            with self._uow as uow:
+                label = uow.labels.find(self._account_id, label_id(self._account_id, key))
+            self._labels[key] = label.name if label is not None and label.name else key
+        return self._labels[key]
+
+    def custom_field(self, key: str) -> str:
+        if self._custom_fields is None:
+            with self._uow as uow:
+                self._custom_fields = uow.custom_fields.find_or_blank(
+                    self._account_id, field_set_id(self._account_id)).fields
+        return self._custom_fields.get(key, {}).get("name", key)
+
+    def of_value(self, contact_field: str, value):
+        """A field's value as the export shows it: label, custom field and option keys by name."""
+        if contact_field == "labels" and value:
+            return [self.label(key) for key in value]
+        if contact_field == "custom_fields" and value:
+            return {self.custom_field(key): item for key, item in value.items()}
+        if contact_field in OPTION_FIELDS and value:
+            return self.option(contact_field, value)
+        return value
+
+    def option(self, contact_field: str, key: str) -> str:
+        kind = KIND_OF_FIELD[contact_field]
+        if kind not in self._options:
+            with self._uow as uow:
+                self._options[kind] = uow.option_lists.find_or_blank(
+                    self._account_id, option_list_id(self._account_id, kind)).options
+        return self._options[kind].get(key, key)
+
+
+def _cell(value) -> str | int | float | bool | None:
+    """A value as one CSV cell: lists and mappings as JSON."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
+
+
+def _safe(file_name: str) -> str:
+    """A file name that stays in its folder of the export."""
+    cleaned = "".join("_" if c in '/\\\0' else c for c in file_name).strip(". ")
+    return cleaned or "file"

@@ -1,0 +1,126 @@
+"""The privacy service's requests answered by contacts on the real MongoDB server: a person's export read back
+from the exchange store, then their erasure, each answered once in contacts' event store."""
+import io
+import os
+import time
+import uuid
+
+import pytest
+
+from crm_platform.contracts.contacts import CONTACTS_EVENTS
+from crm_platform.contracts.privacy import (
+    PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested,
+)
+from crm_platform.event_codec import EventCodec
+from crm_platform.kafka_clients import make_producer
+from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_exchange import ExportExchange
+
+from .conftest import headers
+
+PDF = b"%PDF-1.7\n" + os.urandom(600_000)  # several chunks
+REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
+NOW = "2026-12-02T12:00:00+00:00"
+
+
+def envelope(request):
+    return REQUESTS.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, request.account_id)
+
+
+def project_all(container):
+    for stored in container.event_store.read_all():
+        container.apply_to_projections(stored)
+
+
+def reply_of(container, request_id: str):
+    [reply] = container.event_store.load(request_id)
+    assert CONTACTS_EVENTS.contract(reply.event_type).validate(reply.payload) == {}
+    return reply
+
+
+@pytest.fixture
+def louise(client, container):
+    """A contact with a label, a custom value, two notes and a file; the read models caught up."""
+    assert client.post("/v1/labels", json={"name": "Très important", "key": "vip"}, headers=headers()).status_code == 201
+    assert client.post("/v1/custom-fields", json={"name": "Budget", "type": "number"},
+                       headers=headers()).status_code == 201
+    contact = client.post("/v1/contacts", headers=headers(), json={
+        "first_name": "Louise", "last_name": "Papier", "emails": [{"address": "louise@papier.example"}],
+        "custom_fields": {"budget": 1200}}).get_json()
+    assert client.put(f"/v1/contacts/{contact['id']}/labels/vip", headers=headers()).status_code in (200, 204)
+    for text in ("Rappeler Louise lundi", "Devis envoyé"):
+        assert client.post(f"/v1/contacts/{contact['id']}/notes", json={"text": text},
+                           headers=headers()).status_code == 201
+    uploaded = client.post(f"/v1/contacts/{contact['id']}/attachments", headers=headers(),
+                           data={"file": (io.BytesIO(PDF), "Devis été.pdf", "application/pdf")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201
+    project_all(container)
+    return contact["id"]
+
+
+def test_a_person_is_exported_then_erased_each_request_answered_once(client, container, louise):
+    handler = container.privacy_handler()
+    export = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise, "not-a-contact"], ["contacts", "billing"], NOW)
+    handler.handle(envelope(export))
+
+    reply = reply_of(container, export.request_id)
+    assert reply.event_type == "SubjectDataExported" and reply.aggregate_type == "PrivacyReply"
+    assert reply.payload["service"] == "contacts" and reply.payload["item_count"] == 4  # contact, 2 notes, a file
+    exchange = ExportExchange.in_database(container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"]),
+                                          container.cipher)
+    part = exchange.read_part(export.request_id, reply.payload["part_blob_id"])
+    data = part["data"]
+    assert data["contacts"][louise]["first_name"] == "Louise"
+    assert data["contacts"][louise]["labels"] == ["Très important"]
+    assert data["contacts"][louise]["custom_fields"] == {"Budget": 1200}
+    assert sorted(note["text"] for note in data["notes"]) == ["Devis envoyé", "Rappeler Louise lundi"]
+    [file_row] = data["files"]
+    assert file_row["file_name"] == "Devis été.pdf" and file_row["size"] == len(PDF)
+    [listed] = part["files"]
+    assert listed["name"] == file_row["exported_as"] and listed["length"] == len(PDF)
+    _, chunks = exchange.open_file(export.request_id, listed["blob_id"])
+    assert b"".join(chunks) == PDF
+
+    blob_id = container.db["attachments"].find_one({"contact_id": louise})["blob_id"]
+    erasure = ErasureRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)
+    handler.handle(envelope(erasure))
+    reply = reply_of(container, erasure.request_id)
+    assert reply.event_type == "SubjectErased"
+    assert reply.payload["outcome"] == "erased" and reply.payload["keys_destroyed"] == [f"contact:{louise}"]
+    assert reply.payload["items_erased"] == 2 and reply.payload["retained"] == []  # the contact and its file
+
+    project_all(container)
+    assert client.get(f"/v1/contacts/{louise}", headers=headers()).status_code == 404
+    assert client.get(f"/v1/contacts/{louise}/history", headers=headers()).status_code == 404
+    assert container.db["notes"].count_documents({"contact_id": louise, "text": {"$exists": True}}) == 0
+    with pytest.raises(SubjectErased):
+        container.attachment_files.open(louise, blob_id)
+    assert container.db["attachment_blobs.manifests"].count_documents({}) == 0  # its blobs are deleted too
+    later = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)
+    handler.handle(envelope(later))
+    assert reply_of(container, later.request_id).payload["part_blob_id"] is None  # nothing held any more
+
+    handler.handle(envelope(erasure))  # redelivered: answered already
+    assert len(container.event_store.load(erasure.request_id)) == 1
+
+
+def test_a_request_about_another_accounts_contact_holds_nothing_and_erases_nothing(client, container, louise):
+    handler = container.privacy_handler()
+    erasure = ErasureRequested(str(uuid.uuid4()), "acct-2", [louise], ["contacts"], NOW)
+    handler.handle(envelope(erasure))
+    assert reply_of(container, erasure.request_id).payload["outcome"] == "nothing_held"
+    assert client.get(f"/v1/contacts/{louise}", headers=headers()).status_code == 200
+
+
+def test_the_worker_answers_a_request_published_on_the_privacy_topic(client, container, louise, worker):
+    erasure = ErasureRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)
+    producer = make_producer(container.settings["KAFKA_BOOTSTRAP_SERVERS"], "test-privacy")
+    producer.send(container.privacy_topic, key=erasure.request_id.encode(), value=envelope(erasure).to_json_bytes())
+    producer.flush()
+    producer.close()
+    deadline = time.monotonic() + 90
+    while not container.event_store.load(erasure.request_id) and time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker stopped"
+        time.sleep(0.3)
+    assert reply_of(container, erasure.request_id).payload["keys_destroyed"] == [f"contact:{louise}"]

@@ -1,0 +1,173 @@
+"""Contacts' part in privacy requests, on the real handlers with the in-memory stores: a person's export (their
+contacts, merge family, labels and custom values by name, history, notes and files) and their erasure."""
+import io
+from datetime import datetime
+from functools import partial
+
+import pytest
+from PIL import Image
+
+from crm_platform.blobs import BlobStore
+from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.testing.in_memory_collection import InMemoryCollection
+from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+
+from contacts import views
+from contacts.adapters.attachment_files import AttachmentFiles
+from contacts.domain import commands as c
+from contacts.service_layer import dispatch
+from contacts.service_layer.privacy import ContactsPrivacyParticipant
+from contacts.service_layer.unit_of_work import UnitOfWork
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
+NOW = "2026-12-02T12:00:00+00:00"
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 10, 10)).save(out, "PNG")
+    return out.getvalue()
+
+
+class World:
+    """The contacts service on in-memory stores, with its privacy participant."""
+
+    def __init__(self):
+        self.store, self.keys = InMemoryEventStore(), InMemorySubjectKeyStore()
+        self.cipher = PersonalDataCipher(self.keys)
+        self.files = AttachmentFiles(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
+        claims = InMemoryIdentityClaims()
+        self.uow = lambda: UnitOfWork(self.store, self.cipher, claims, self.files)
+        no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
+        self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
+            "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
+            "attachment_ids_of": no_read_model, "imports": None, "uploads": None, "jobs": None,
+            "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
+            "contacts_using": no_read_model})
+        self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
+        self.listed_files: dict[str, list[str]] = {}
+        self.participant = ContactsPrivacyParticipant(
+            self.uow, self.bus, lambda account, contact: self.projected_notes.get(contact, []),
+            lambda account, contact: self.listed_files.get(contact, []),
+            partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)), self.files)
+        self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
+
+    def export(self, *contact_ids, account="acct-1", request_id="r1"):
+        request = SubjectExportRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
+        return self.participant.export(request, self.exchange)
+
+    def erase(self, *contact_ids, account="acct-1", request_id="r2"):
+        return self.participant.erase(ErasureRequested(request_id, account, list(contact_ids), ["contacts"], NOW))
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+@pytest.fixture
+def louise(world):
+    bus = world.bus
+    bus.handle(c.CreateLabel("acct-1", "Très important", "vip"))
+    bus.handle(c.AddCustomField("acct-1", "Budget annuel", "number", "budget"))
+    louise = bus.handle(c.CreateContact("acct-1", {
+        "first_name": "Louise", "last_name": "Papier", "emails": [{"address": "louise@papier.fr"}],
+        "custom_fields": {"budget": 1200}}))
+    bus.handle(c.AssignLabel("acct-1", louise.id, "vip"))
+    bus.handle(c.AddNote("acct-1", louise.id, "call_summary", "Rappeler Louise lundi"))
+    attachment = bus.handle(c.AddAttachment("acct-1", louise.id, "devis.pdf", "application/pdf", PDF, 10**6))
+    world.listed_files[louise.id] = [attachment.id]  # as the read model lists it
+    bus.handle(c.SetProfilePicture("acct-1", louise.id, "moi.png", "image/png", png(), 5 * 2**20))
+    return louise
+
+
+def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_their_bytes(world, louise):
+    part = world.export(louise.id)
+    assert part.part_blob_id is not None and part.item_count == 4  # the contact, a note, a file, a picture
+    read = world.exchange.read_part("r1", part.part_blob_id)
+    assert read["service"] == "contacts" and set(read["about"]) == {"categories", "purposes", "recipients",
+                                                                   "retention", "source"}
+    data = read["data"]
+    contact = data["contacts"][louise.id]
+    assert (contact["status"], contact["first_name"], contact["last_name"]) == ("live", "Louise", "Papier")
+    assert contact["emails"][0]["address"] == "louise@papier.fr"
+    assert contact["labels"] == ["Très important"] and contact["custom_fields"] == {"Budget annuel": 1200}
+    assert data["labels"] == [{"contact_id": louise.id, "label": "Très important"}]
+    assert data["custom_fields"] == [{"contact_id": louise.id, "field": "Budget annuel", "value": 1200}]
+    assert [n["text"] for n in data["notes"]] == ["Rappeler Louise lundi"] and data["notes"][0]["kind"] == "call_summary"
+    assert ["ContactCreated", "LabelAssigned"] == list(dict.fromkeys(row["event_type"] for row in data["history"]))
+    created = {row["field"]: row for row in data["history"] if row["event_type"] == "ContactCreated"}
+    assert {"revision": 1, "before": None, "after": "Louise"}.items() <= created["first_name"].items()
+    assert created["custom_fields"]["after"] == '{"Budget annuel": 1200}'  # by name in the history too
+    [labelled] = [row for row in data["history"] if row["event_type"] == "LabelAssigned"]
+    assert (labelled["field"], labelled["after"]) == ("labels", '["Très important"]')
+    for name in ("labels", "custom_fields", "history", "notes", "files"):  # each one CSV: flat rows
+        assert all(not isinstance(v, (dict, list)) for row in data[name] for v in row.values()), name
+    assert sorted(f["kind"] for f in data["files"]) == ["file", "profile_picture"]
+    by_name = {f["name"]: f for f in read["files"]}
+    pdf = next(f for f in data["files"] if f["kind"] == "file")
+    assert pdf["file_name"] == "devis.pdf" and pdf["exported_as"] in by_name
+    _, chunks = world.exchange.open_file("r1", by_name[pdf["exported_as"]]["blob_id"])
+    assert b"".join(chunks) == PDF
+    picture = next(f for f in data["files"] if f["kind"] == "profile_picture")
+    _, chunks = world.exchange.open_file("r1", by_name[picture["exported_as"]]["blob_id"])
+    assert b"".join(chunks)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_notes_come_from_the_read_model_and_from_the_events_for_those_it_does_not_show_yet(world, louise):
+    projected_at = datetime(2026, 1, 5, 9, 30)  # as MongoDB gives it back: UTC without its zone
+    world.projected_notes[louise.id] = [{"_id": "n-old", "kind": "note", "text": "Vue en janvier",
+                                         "created_at": projected_at}]  # older than the contact's holdings
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert [(n["note_id"], n["text"], n["created_at"]) for n in data["notes"]][0] == (
+        "n-old", "Vue en janvier", "2026-01-05T09:30:00.000+00:00")
+    assert [n["text"] for n in data["notes"]] == ["Vue en janvier", "Rappeler Louise lundi"]
+
+
+def test_an_export_follows_the_merge_family_and_skips_ids_not_of_the_account(world, louise):
+    other = world.bus.handle(c.CreateContact("acct-2", {"first_name": "Autre"}))
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
+    world.bus.handle(c.AddNote("acct-1", source.id, "note", "Note de la doublure"))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    part = world.export(source.id, other.id, "no-such-contact")  # the merged-away id finds the whole person
+    data = world.exchange.read_part("r1", part.part_blob_id)["data"]
+    assert set(data["contacts"]) == {louise.id, source.id}
+    assert data["contacts"][source.id]["status"] == "merged" and data["contacts"][source.id]["merged_into"] == louise.id
+    assert sorted(n["text"] for n in data["notes"]) == ["Note de la doublure", "Rappeler Louise lundi"]
+    assert {n["contact_id"] for n in data["notes"]} == {louise.id}  # the note moved with the merge
+    assert other.id not in data["contacts"]
+
+
+def test_nothing_is_exported_for_an_unknown_contact_another_accounts_or_an_erased_one(world, louise):
+    assert world.export("no-such-contact").part_blob_id is None
+    assert world.export(louise.id, account="acct-2") == world.export("nope")
+    world.erase(louise.id)
+    part = world.export(louise.id)
+    assert (part.part_blob_id, part.item_count) == (None, 0)
+
+
+def test_an_erasure_shreds_every_key_of_the_family_counts_contacts_and_files_and_can_run_again(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    outcome = world.erase(source.id, "no-such-contact")
+    assert outcome.outcome == "erased" and outcome.retained == []
+    assert sorted(outcome.keys_destroyed) == sorted([f"contact:{louise.id}", f"contact:{source.id}"])
+    assert outcome.items_erased == 4  # two contacts, a file and a picture
+    assert world.keys.is_erased(f"contact:{louise.id}") and world.keys.is_erased(f"contact:{source.id}")
+    with world.uow() as uow:
+        assert uow.contacts.find("acct-1", louise.id) is None
+    again = world.erase(louise.id)  # a redelivered request, once its reply was lost
+    assert again.outcome == "erased" and sorted(again.keys_destroyed) == sorted(outcome.keys_destroyed)
+    assert again.items_erased == 2  # the files were gone already
+
+
+def test_an_erasure_holding_nothing_says_so_and_leaves_other_accounts_alone(world, louise):
+    assert world.erase("no-such-contact").outcome == "nothing_held"
+    outcome = world.erase(louise.id, account="acct-2")
+    assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
+    assert not world.keys.is_erased(f"contact:{louise.id}")
