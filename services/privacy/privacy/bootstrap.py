@@ -137,8 +137,12 @@ class Container:
         return self._consumer("projection", [self.events_topic])
 
     def replies_consumer(self, service: str):
-        """The replies of one service, on its own topics (its group's: privacy.replies.<service>)."""
-        return self._consumer(f"replies.{service}", self.reply_topics_by_service[service])
+        """The replies of one service, on its own topics: one member of the group privacy.replies per service
+        asked, each subscribed to its service's topics alone (Kafka assigns each topic among its subscribers)."""
+        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.replies",
+                             topics=self.reply_topics_by_service[service],
+                             client_id=f"{config.SERVICE_NAME}-replies-{service}")
 
     def contacts_consumer(self):
         return self._consumer("contacts", [self.contacts_topic])
