@@ -65,6 +65,12 @@ class Service:
     def required(self) -> set[str]:
         return {name for name, f in self.settings.items() if f.required}
 
+    def required_by(self, kind: str | None) -> set[str]:
+        """What a process of this kind needs: the required settings, and those marked required by its kind
+        (metadata `required_by`, e.g. privacy's signing key, which only its API holds)."""
+        return self.required | {name for name, f in self.settings.items()
+                                if kind in f.metadata.get("required_by", ())}
+
     def process_names(self) -> set[str]:
         return {f"{self.name}-{kind}" for kind in self.processes}
 
@@ -361,7 +367,7 @@ def test_each_procfile_entry_runs_its_process(name, command):
 def test_each_workload_gets_exactly_its_settings(w):
     assert not w.problems, "\n".join(w.problems)
     schema = f"{w.service.schema.__module__}.{w.service.schema.__name__}"
-    missing = w.service.required - set(w.env)
+    missing = w.service.required_by(w.process) - set(w.env)
     assert not missing, f"{w.where}: required settings {sorted(missing)} of {schema} are not provided"
     unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS
     assert not unknown, (f"{w.where}: gives {sorted(unknown)}, which are neither settings of {schema} "

@@ -221,15 +221,19 @@ def _where(record, error: BaseException) -> dict:
     }
 
 
-def _described(error: BaseException) -> str:
+def described_error(error: BaseException) -> str:
     """The error for the dead-letter header and logs, which erasure does not reach: a database's message can
     quote the value it refused (decrypted personal data in a projection write), a CrmError's detail the value
-    it found wrong, so those give their type and code only."""
+    it found wrong, so those give their type and code only. Loops that must survive log errors with it (never
+    with a traceback, whose messages it would not scrub)."""
     if isinstance(error, PyMongoError):
         return f"{type(error).__name__}: code {getattr(error, 'code', None)}"
     if isinstance(error, CrmError):
         return f"{type(error).__name__}: {error.slug}"
     return f"{type(error).__name__}: {error}"
+
+
+_described = described_error
 
 
 def _close_quietly(client) -> None:

@@ -14,6 +14,10 @@ can be read is complete:
      "data": {"invoices": [{...}, ...], ...},   # each top-level list of flat objects also becomes a CSV
      "files": [{"name": "invoices/F-2026-0001.pdf", "content_type": ..., "blob_id": ..., "length": ...}]}
 
+Every blob written is listed under its request (`exports.by_request`), so that the privacy service discards
+them all when the export expires, the files inside parts and the blobs of a part come late included, though
+none can be read any more.
+
 `about` says, for the manifest of the export (GDPR Art. 15(1)): the categories of personal data held, the
 purposes of the processing, the recipients, how long it is kept, and where it came from.
 """
@@ -28,6 +32,7 @@ from crm_platform.contracts.privacy import EXPORT_SUBJECT
 from crm_platform.personal_data import PersonalDataCipher
 
 BUCKET = "exports"
+INDEX = f"{BUCKET}.by_request"  # blob id -> its request: every blob of a request found, even once unreadable
 PART_CONTENT_TYPE = "application/json"
 
 
@@ -39,13 +44,14 @@ class ExportFile:
 
 
 class ExportExchange:
-    def __init__(self, blobs: BlobStore, cipher: PersonalDataCipher) -> None:
+    def __init__(self, blobs: BlobStore, cipher: PersonalDataCipher, index=None) -> None:
         self._blobs = blobs
         self._cipher = cipher
+        self._index = index  # a collection, or None: blobs_of then knows nothing
 
     @classmethod
     def in_database(cls, database, cipher: PersonalDataCipher) -> "ExportExchange":
-        return cls(BlobStore.in_database(database, BUCKET), cipher)
+        return cls(BlobStore.in_database(database, BUCKET), cipher, database[INDEX])
 
     def write_part(self, request_id: str, service: str, about: dict, data: dict,
                    files: Iterable[ExportFile] = ()) -> str:
@@ -53,12 +59,12 @@ class ExportExchange:
         key = self._cipher.sealing_key(_subject(request_id))
         listed = []
         for file in files:
-            info = self._blobs.write(file.content, file.content_type, key)
+            info = self._write(request_id, file.content, file.content_type, key)
             listed.append({"name": file.name, "content_type": file.content_type, "blob_id": info.blob_id,
                            "length": info.length})
         part = {"service": service, "about": about, "data": data, "files": listed}
         body = json.dumps(part, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-        return self._blobs.write(body, PART_CONTENT_TYPE, key).blob_id
+        return self._write(request_id, body, PART_CONTENT_TYPE, key).blob_id
 
     def read_part(self, request_id: str, blob_id: str) -> dict:
         """The part; BlobNotFound if missing, SubjectErased once the export's key is shredded."""
@@ -70,7 +76,7 @@ class ExportExchange:
 
     def write_file(self, request_id: str, content: bytes | Iterable[bytes], content_type: str) -> BlobInfo:
         """A blob of the request (the assembled ZIP), sealed as its parts are."""
-        return self._blobs.write(content, content_type, self._cipher.sealing_key(_subject(request_id)))
+        return self._write(request_id, content, content_type, self._cipher.sealing_key(_subject(request_id)))
 
     def shred(self, request_id: str) -> bool:
         """Make every blob of the request unreadable at once (its key deleted); True if there was a key."""
@@ -80,6 +86,20 @@ class ExportExchange:
         """Free the space of blobs already unreadable (or no longer needed)."""
         for blob_id in blob_ids:
             self._blobs.delete(blob_id)
+            if self._index is not None:
+                self._index.delete_one({"_id": blob_id})
+
+    def blobs_of(self, request_id: str) -> list[str]:
+        """Every blob written for the request and not discarded (parts, their files, ZIPs), readable or not."""
+        if self._index is None:
+            return []
+        return sorted(doc["_id"] for doc in self._index.find({"request_id": request_id}, {"_id": 1}))
+
+    def _write(self, request_id: str, content, content_type: str, key) -> BlobInfo:
+        info = self._blobs.write(content, content_type, key)
+        if self._index is not None:  # a writer dying between the two leaves one blob unlisted (never readable)
+            self._index.update_one({"_id": info.blob_id}, {"$set": {"request_id": request_id}}, upsert=True)
+        return info
 
 
 def _subject(request_id: str) -> str:

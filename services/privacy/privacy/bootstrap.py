@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from functools import cached_property, partial
 
 from crm_platform import registry
 from crm_platform.event_codec import EventCodec
@@ -73,7 +73,8 @@ class Container:
     def policy(self) -> Policy:
         return Policy(services=registry.load().personal_data_services,
                       reply_timeout=timedelta(seconds=self.settings["PRIVACY_REPLY_TIMEOUT_S"]),
-                      export_ttl=timedelta(seconds=self.settings["PRIVACY_EXPORT_TTL_S"]))
+                      export_ttl=timedelta(seconds=self.settings["PRIVACY_EXPORT_TTL_S"]),
+                      request_retention=timedelta(days=self.settings["PRIVACY_REQUEST_RETENTION_DAYS"]))
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
@@ -83,15 +84,22 @@ class Container:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
-            "lookup": self.contacts_directory.holders_of,
+            "lookup": self.contacts_directory.holders_of, "email_hash": self.contacts_directory.email_hash,
+            "shred_subject": self.cipher.shred,
+            "contact_known": partial(self.contacts_directory.knows, wait_s=self.settings["PRIVACY_CONTACT_WAIT_S"]),
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
     def overdue_requests(self, now: datetime):
-        """(account id, request id) of the requests still waiting for replies past the timeout."""
-        return self.projection.overdue(now - self.policy.reply_timeout)
+        """(account id, request id) of the requests still waiting for replies past the timeout (or for their
+        ZIP, or for confirmation past their deadline)."""
+        return self.projection.overdue(now - self.policy.reply_timeout, now)
 
     def expired_exports(self, now: datetime):
         return self.projection.expired_exports(now)
+
+    def records_past_retention(self, now: datetime):
+        """(account id, request id) of the requests ended before the retention, their record not yet shredded."""
+        return self.projection.ended_before(now - self.policy.request_retention)
 
     def timeout_lease(self) -> Lease:
         return Lease(self.db["leases"], "request-timeouts")
@@ -108,11 +116,16 @@ class Container:
         return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
 
     @cached_property
-    def reply_topics(self) -> list[str]:
-        """The topics of the services asked (the registry's personal_data services), where their replies come."""
+    def reply_topics_by_service(self) -> dict[str, list[str]]:
+        """Each service asked (the registry's personal_data services) -> the topics it produces, where its
+        replies come."""
         services = registry.load()
-        return [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
-                for name in self.policy.services for topic in services.service(name).produces]
+        return {name: [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
+                       for topic in services.service(name).produces] for name in self.policy.services}
+
+    @cached_property
+    def reply_topics(self) -> list[str]:
+        return [topic for topics in self.reply_topics_by_service.values() for topic in topics]
 
     def kafka_answers(self) -> bool:
         return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
@@ -123,8 +136,13 @@ class Container:
     def projection_consumer(self):
         return self._consumer("projection", [self.events_topic])
 
-    def replies_consumer(self):
-        return self._consumer("replies", self.reply_topics)
+    def replies_consumer(self, service: str):
+        """The replies of one service, on its own topics: one member of the group privacy.replies per service
+        asked, each subscribed to its service's topics alone (Kafka assigns each topic among its subscribers)."""
+        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.replies",
+                             topics=self.reply_topics_by_service[service],
+                             client_id=f"{config.SERVICE_NAME}-replies-{service}")
 
     def contacts_consumer(self):
         return self._consumer("contacts", [self.contacts_topic])

@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 
 from crm_platform.contracts.contacts import CONTACTS_EVENTS
 from crm_platform.contracts.privacy import PRIVACY_EVENTS
+from crm_platform.errors import ConfigurationError
 from crm_platform.settings import Base64Key, PersonalDataSettings, load_settings
 
 SERVICE_NAME = "privacy"
@@ -15,12 +16,19 @@ CONTACTS_TOPIC = CONTACTS_EVENTS.name
 class PrivacySettings(PersonalDataSettings):
     PRIVACY_DB = fields.String(load_default="crm_privacy", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))
     # The Ed25519 private key (a 32-byte seed, base64) that signs certificates; its public key is served at
-    # /v1/privacy/public-key. Generate one with: openssl rand -base64 32
-    PRIVACY_SIGNING_KEY = Base64Key(required=True)
+    # /v1/privacy/public-key. Generate one with: openssl rand -base64 32. Required by the API alone, which signs:
+    # the worker never holds it (a private key is given to as few processes as possible)
+    PRIVACY_SIGNING_KEY = Base64Key(load_default=None, metadata={"required_by": ["api"]})
     # How long a request waits for every service's reply before it completes as partially_completed
     PRIVACY_REPLY_TIMEOUT_S = fields.Integer(load_default=900, validate=validate.Range(min=1, max=30 * 86400))
     # How long an export can be downloaded; then its key is shredded and its blobs discarded
     PRIVACY_EXPORT_TTL_S = fields.Integer(load_default=7 * 86400, validate=validate.Range(min=60, max=90 * 86400))
+    # How long a request's requester, reason and email are kept after it ended (completed or rejected), as proof
+    # of handling the rights request (CNIL: 3 years); then its key is shredded and they read as null
+    PRIVACY_REQUEST_RETENTION_DAYS = fields.Integer(load_default=3 * 365, validate=validate.Range(min=1, max=10 * 366))
+    # How long a request about a contact privacy's contacts directory does not know yet waits for it (the
+    # directory follows contacts.events a moment behind); still unknown then, it is rejected (no_matching_contact)
+    PRIVACY_CONTACT_WAIT_S = fields.Float(load_default=5.0, validate=validate.Range(min=0, max=20))
     # How often the worker looks for requests timed out and exports expired
     PRIVACY_SWEEP_EVERY_S = fields.Float(load_default=30.0, validate=validate.Range(min=0.1, max=3600))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/privacy-worker.heartbeat")
@@ -28,3 +36,16 @@ class PrivacySettings(PersonalDataSettings):
 
 def load(environ=None) -> dict:
     return load_settings(PrivacySettings(), environ)
+
+
+def load_api(environ=None) -> dict:
+    """The API's settings: those of the service, and the signing key."""
+    return required_by_api(load(environ))
+
+
+def required_by_api(settings: dict) -> dict:
+    missing = sorted(name for name, field in PrivacySettings().fields.items()
+                     if "api" in field.metadata.get("required_by", ()) and settings.get(name) is None)
+    if missing:
+        raise ConfigurationError(f"invalid configuration: {'; '.join(f'{n}: required by the API' for n in missing)}")
+    return settings

@@ -155,6 +155,8 @@ class PrivacyRequestReceivedPayload(PayloadSchema):
                                                                            "them (absent: named by email)"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True, metadata={"description": "one calendar month after receipt"})
+    email_hash = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "keyed hash (HMAC-SHA256) of the email naming the subject, if named by email"})
     personal = SealedField(required=True, metadata={
         "description": "requester, reason, and the email naming the subject if any (key privacy-request:<id>)"})
 
@@ -165,7 +167,7 @@ class SubjectCandidatesListedPayload(PayloadSchema):
 
 class PrivacyRequestRejectedPayload(PayloadSchema):
     why = fields.String(required=True, validate=validate.OneOf(
-        ("no_matching_contact", "not_the_subject", "identity_not_verified")))
+        ("no_matching_contact", "not_the_subject", "identity_not_verified", "not_confirmed_by_deadline")))
     rejected_at = fields.String(required=True)
 
 
@@ -181,14 +183,27 @@ class ExportReadyPayload(PayloadSchema):
     expires_at = fields.String(required=True)
 
 
+class ExportAssemblyFailedPayload(PayloadSchema):
+    attempt = fields.Integer(required=True, metadata={"description": "how many attempts failed so far"})
+    why = fields.String(required=True, validate=validate.OneOf(("unreadable", "export_erased")))
+    failed_at = fields.String(required=True)
+
+
 class ExportExpiredPayload(PayloadSchema):
     expired_at = fields.String(required=True)
+
+
+class RequestRecordShreddedPayload(PayloadSchema):
+    shredded_at = fields.String(required=True, metadata={
+        "description": "the request's key shredded: requester, reason and email unreadable from then on"})
 
 
 class PrivacyRequestCompletedPayload(PayloadSchema):
     status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
     missing_services = fields.List(fields.String(), required=True)
     completed_at = fields.String(required=True)
+    failed_parts = fields.List(fields.String(), load_default=list, metadata={
+        "description": "services whose export part could not be put in the ZIP"})
 
 
 PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
@@ -198,6 +213,8 @@ PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     EventContract("PrivacyRequestRejected", PrivacyRequestRejectedPayload),
     EventContract("ReplyRecorded", ReplyRecordedPayload),
     EventContract("ExportReady", ExportReadyPayload),
+    EventContract("ExportAssemblyFailed", ExportAssemblyFailedPayload),
     EventContract("ExportExpired", ExportExpiredPayload),
     EventContract("PrivacyRequestCompleted", PrivacyRequestCompletedPayload),
+    EventContract("RequestRecordShredded", RequestRecordShreddedPayload),
 ))

@@ -91,3 +91,15 @@ def test_discard_frees_the_blobs_of_a_request(exchange, mongo_db):
     assert remaining_chunks == kept
     with pytest.raises(BlobNotFound):  # gone, whichever key would open it
         exchange.read_part("req-2", part_id)
+
+
+def test_every_blob_of_a_request_is_listed_even_once_unreadable_and_discarding_unlists_it(exchange, mongo_db):
+    part = write_billing_part(exchange)
+    other = write_billing_part(exchange, "req-2")
+    zip_info = exchange.write_file("req-1", b"PK", "application/zip")
+    listed = exchange.blobs_of("req-1")
+    assert len(listed) == 4 and {part, zip_info.blob_id} < set(listed) and other not in listed  # 2 files
+    exchange.shred("req-1")
+    assert exchange.blobs_of("req-1") == listed
+    exchange.discard(listed)
+    assert exchange.blobs_of("req-1") == [] and blob_ids(mongo_db) == set(exchange.blobs_of("req-2"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -68,7 +69,7 @@ class ContactsDirectory:
 
     def holders_of(self, account_id: str, email: str) -> list[str]:
         """The account's live contacts holding this email address (as typed, whatever its case)."""
-        found = self.collection.find({"account_id": account_id, "email_hashes": self._hash(account_id, email),
+        found = self.collection.find({"account_id": account_id, "email_hashes": self.email_hash(account_id, email),
                                       "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
         return sorted(doc["contact_id"] for doc in found)
 
@@ -81,7 +82,7 @@ class ContactsDirectory:
         details = state.details or {}
         emails = [e.get("address") for e in details.get("emails") or [] if isinstance(e, dict)]
         emails += [details.get("info_email")]
-        hashes = sorted({self._hash(state.account_id, e) for e in emails if isinstance(e, str) and e.strip()})
+        hashes = sorted({self.email_hash(state.account_id, e) for e in emails if isinstance(e, str) and e.strip()})
         key = _key(state.account_id, state.contact_id)
         self._set(state.account_id, state.contact_id, {})
         self.collection.update_one(
@@ -89,9 +90,21 @@ class ContactsDirectory:
              "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
             {"$set": {"email_hashes": hashes, "state_version": envelope.aggregate_version}})
 
-    def _hash(self, account_id: str, email: str) -> str:
+    def email_hash(self, account_id: str, email: str) -> str:
+        """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
         return hmac.new(secret, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+    def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
+        """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again
+        until `wait_s` passed, for contacts' events reach this directory a moment after the contact is created."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            if self.collection.find_one({"_id": _key(account_id, contact_id)}, {"_id": 1}) is not None:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll_s)
 
     def family(self, account_id: str, contact_id: str) -> list[str]:
         """The contact, the one it was merged into (and so on up), and every contact merged into any of them."""

@@ -15,8 +15,8 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
-    ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
-    PrivacyRequestRejected, ReplyRecorded, SubjectCandidatesListed,
+    ASSEMBLY_ATTEMPTS, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
+    PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded, SubjectCandidatesListed,
 )
 
 
@@ -27,6 +27,7 @@ class PrivacyRequestsProjection(Projection):
         self.collection.create_index([("account_id", ASCENDING), ("received_at", DESCENDING), ("_id", DESCENDING)],
                                      name="account_newest")
         self.collection.create_index([("status", ASCENDING), ("requested_at", ASCENDING)], name="waiting")
+        self.collection.create_index([("status", ASCENDING), ("completed_at", ASCENDING)], name="ended")
         self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
                                      name="exports")
 
@@ -37,9 +38,20 @@ class PrivacyRequestsProjection(Projection):
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version,
                                 {"account_id": envelope.account_id, **fields}, replace_same_version=rebuilding)
 
-    def overdue(self, cutoff: datetime) -> list[tuple[str, str]]:
-        """(account id, request id) of the requests waiting for replies since before `cutoff`."""
-        found = self.collection.find({"status": "in_progress", "requested_at": {"$lte": cutoff}},
+    def overdue(self, cutoff: datetime, now: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the requests waiting for replies since before `cutoff`, of the exports
+        whose ZIP failed with attempts left, and of the requests still awaiting confirmation at their deadline."""
+        found = self.collection.find({"$or": [{"status": "in_progress", "requested_at": {"$lte": cutoff}},
+                                              {"assembly_retry": True},
+                                              {"status": "awaiting_confirmation", "deadline_at": {"$lte": now}}]},
+                                     {"account_id": 1}).limit(1000)
+        return [(doc["account_id"], doc["_id"]) for doc in found]
+
+    def ended_before(self, cutoff: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the requests ended (completed or rejected) before `cutoff`, their record
+        not yet shredded."""
+        found = self.collection.find({"status": {"$in": ["completed", "partially_completed", "rejected"]},
+                                      "completed_at": {"$lte": cutoff}, "record_shredded": {"$ne": True}},
                                      {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
@@ -54,7 +66,8 @@ def _fields(event: DomainEvent) -> dict | None:
     """What an event changes in the request's document (reading the latest version: events come in order)."""
     if isinstance(event, PrivacyRequestReceived):
         return {"type": event.type, "status": "received", "contact_id": event.contact_id,
-                "received_at": _time(event.received_at), "deadline": event.deadline}
+                "received_at": _time(event.received_at), "deadline": event.deadline,
+                "deadline_at": _time(event.deadline)}
     if isinstance(event, SubjectCandidatesListed):
         return {"status": "awaiting_confirmation"}
     if isinstance(event, PrivacyRequestRejected):
@@ -64,12 +77,17 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, ReplyRecorded):
         return {}  # only the version moves (the detail view reads the aggregate)
     if isinstance(event, ExportReady):
-        return {"export_state": "ready", "export_expires_at": _time(event.expires_at)}
+        return {"export_state": "ready", "export_expires_at": _time(event.expires_at), "assembly_retry": False}
+    if isinstance(event, ExportAssemblyFailed):
+        return {"assembly_retry": event.attempt < ASSEMBLY_ATTEMPTS}
+    if isinstance(event, RequestRecordShredded):
+        return {"record_shredded": True}
     if isinstance(event, ExportExpired):
         return {"export_state": "expired"}
     if isinstance(event, PrivacyRequestCompleted):
         return {"status": event.status, "completed_at": _time(event.completed_at),
-                "missing_services": list(event.missing_services)}
+                "missing_services": list(event.missing_services), "failed_parts": list(event.failed_parts),
+                "assembly_retry": False}
     return None
 
 

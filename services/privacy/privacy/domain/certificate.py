@@ -36,6 +36,7 @@ def build_certificate(request: dict, subject_hash: str, issued_at: str) -> dict:
         "services": [_service_outcome(service, reply)
                      for service, reply in sorted(request.get("replies", {}).items())],
         "missing_services": sorted(request.get("missing_services", [])),
+        "failed_parts": sorted(request.get("failed_parts", [])),
         "verification": request.get("verification"),
     }
 
@@ -59,6 +60,21 @@ def subject_hash(secret: bytes, account_id: str, contact_ids: list[str]) -> str:
         raise ValueError("the subject hash needs a secret key")
     message = json.dumps([account_id, sorted(set(contact_ids))], separators=(",", ":"), ensure_ascii=False)
     return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyed_key_id(secret: bytes, key_id: str) -> str:
+    """A destroyed key's id as a certificate names it: its kind kept readable, the rest (which names the subject,
+    e.g. `contact:<id>`) replaced by an HMAC-SHA256 (hex) under the subject-hash secret.
+
+    `workflows-subject:contact:42` -> `workflows-subject:<hmac>`, `contact:42` -> `contact:<hmac>`; an id
+    without a kind is all hashed. The holder
+    of the secret can check that a given key was destroyed; nobody else learns whose it was.
+    """
+    if not secret:
+        raise ValueError("a key id is hashed with a secret key")
+    kind, separator, _ = key_id.partition(":")
+    digest = hmac.new(secret, key_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest}" if separator else digest
 
 
 def _service_outcome(service: str, reply: dict) -> dict:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+
 
 @dataclass(frozen=True)
 class ReceivePrivacyRequest:
@@ -46,3 +48,20 @@ class ExpireExport:
 
     account_id: str
     request_id: str
+
+
+@dataclass(frozen=True)
+class ShredRequestRecord:
+    """Shred the personal data of a request ended longer ago than its retention (PRIVACY_REQUEST_RETENTION_DAYS)."""
+
+    account_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class RecordReply:
+    """A service's reply, as read from the topic of `producer` (the registry's producer of that topic): only a
+    reply naming its own topic's producer is taken."""
+
+    reply: SubjectErasedReply | SubjectDataExportedReply
+    producer: str

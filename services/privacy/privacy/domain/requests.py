@@ -14,9 +14,12 @@ import calendar
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
-from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.contracts.privacy import (
+    ErasureRequested, PrivacyRequestEvent, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
+)
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
 ACCESS, PORTABILITY, ERASURE = "access", "portability", "erasure"
@@ -28,8 +31,14 @@ STATUSES = (RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_C
 # why a request was rejected: codes, never free text (which could hold personal data)
 NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED = (
     "no_matching_contact", "not_the_subject", "identity_not_verified")
-REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)
+REJECTIONS = (NO_MATCHING_CONTACT, NOT_THE_SUBJECT, IDENTITY_NOT_VERIFIED)  # staff's
+NOT_CONFIRMED_BY_DEADLINE = "not_confirmed_by_deadline"  # the worker's: nobody confirmed the subject in time
 ENDED = (COMPLETED, PARTIALLY_COMPLETED, REJECTED)
+# an export's ZIP tried this many times (a reply's step, then the sweep's rounds) before it completes without the
+# parts that cannot be read; a late reply brings new data, so it earns as many attempts again
+ASSEMBLY_ATTEMPTS = 3
+# why an assembly failed: codes, never the error's text (which could quote stored values)
+UNREADABLE, EXPORT_ERASED = "unreadable", "export_erased"
 REQUEST_SUBJECT = "privacy-request:{request_id}"
 
 
@@ -52,8 +61,8 @@ class CertificateNotReady(Conflict):
     slug = "certificate-not-ready"
 
 
-class PrivacyRequestEvent(DomainEvent):
-    aggregate_id_field = "request_id"
+class RequestWasRejected(Conflict):
+    slug = "request-rejected"
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class PrivacyRequestReceived(PrivacyRequestEvent):
     deadline: str  # ISO, UTC: one calendar month after receipt (GDPR Art. 12(3))
     contact_id: str | None = None  # the data subject, as the requester named them: a contact...
     email: str | None = None  # ...or an email address, resolved into the contacts to confirm
+    email_hash: str | None = None  # its keyed hash (the contacts directory's), shown once the email no longer is
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ class SubjectCandidatesListed(PrivacyRequestEvent):
 class PrivacyRequestRejected(PrivacyRequestEvent):
     request_id: str
     account_id: str
-    why: str  # one of REJECTIONS
+    why: str  # one of REJECTIONS, or NOT_CONFIRMED_BY_DEADLINE
     rejected_at: str
 
 
@@ -108,10 +118,32 @@ class ExportReady(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
+class ExportAssemblyFailed(PrivacyRequestEvent):
+    """The ZIP could not be built (`attempt` of ASSEMBLY_ATTEMPTS); `export_erased`: the export expired meanwhile,
+    its key shredded, so no attempt can ever succeed."""
+
+    request_id: str
+    account_id: str
+    attempt: int
+    why: str  # UNREADABLE or EXPORT_ERASED
+    failed_at: str
+
+
+@dataclass(frozen=True)
 class ExportExpired(PrivacyRequestEvent):
     request_id: str
     account_id: str
     expired_at: str
+
+
+@dataclass(frozen=True)
+class RequestRecordShredded(PrivacyRequestEvent):
+    """The request's key (`privacy-request:<id>`) shredded once its retention ended: requester, reason and email
+    read as null from then on; what was done, when, and the certificate remain."""
+
+    request_id: str
+    account_id: str
+    shredded_at: str
 
 
 @dataclass(frozen=True)
@@ -121,10 +153,12 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
     status: str  # completed or partially_completed
     missing_services: list
     completed_at: str
+    failed_parts: list = field(default_factory=list)  # services whose export part could not be put in the ZIP
 
 
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
-                     ExportReady, ExportExpired, PrivacyRequestCompleted)
+                     ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted,
+                     RequestRecordShredded)
 
 
 def one_month_after(moment: datetime) -> datetime:
@@ -141,6 +175,10 @@ class ExportState:
     expired: bool = False
     earlier_blob_ids: list = field(default_factory=list)  # ZIPs assembled before this one (a late reply's)
 
+    def gone(self, now: datetime) -> bool:
+        """Expired, or past its expiry though the sweep has not come yet: no longer to download."""
+        return self.expired or datetime.fromisoformat(self.expires_at) <= now
+
 
 class PrivacyRequest(Aggregate):
     aggregate_type = "PrivacyRequest"
@@ -153,6 +191,8 @@ class PrivacyRequest(Aggregate):
         self.status = RECEIVED
         self.contact_id: str | None = None
         self.email: str | None = None
+        self.email_hash: str | None = None
+        self.record_shredded = False
         self.candidates: list[str] = []
         self.rejection: str | None = None
         self.requester = ""
@@ -166,21 +206,30 @@ class PrivacyRequest(Aggregate):
         self.export: ExportState | None = None
         self.completed_at: str | None = None
         self.missing_services: list[str] = []
+        self.failed_parts: list[str] = []
+        self.assembly_failures = 0  # since the last reply recorded or ZIP assembled
 
     @classmethod
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
-                family: list[str], services: list[str], now: datetime, request_id: str | None = None
-                ) -> "PrivacyRequest":
-        """A new request about a contact, and at once the question to every service holding personal data."""
+                family: list[str], services: list[str], now: datetime, request_id: str | None = None,
+                known: bool = True) -> "PrivacyRequest":
+        """A new request about a contact, and at once the question to every service holding personal data; about
+        a contact the account does not have (`known` False), rejected at once: a certificate about nobody proves
+        nothing."""
         request = cls._received(account_id, type, requester, reason, now, request_id, contact_id=contact_id)
-        request._ask([contact_id, *family], services, now)
+        if known:
+            request._ask([contact_id, *family], services, now)
+        else:
+            request._record(PrivacyRequestRejected(request.id, account_id, NO_MATCHING_CONTACT, now.isoformat()))
         return request
 
     @classmethod
     def receive_by_email(cls, account_id: str, type: str, email: str, requester: str, reason: str, *,
-                         candidates: list[str], now: datetime, request_id: str | None = None) -> "PrivacyRequest":
+                         candidates: list[str], now: datetime, email_hash: str | None = None,
+                         request_id: str | None = None) -> "PrivacyRequest":
         """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
-        request = cls._received(account_id, type, requester, reason, now, request_id, email=email)
+        request = cls._received(account_id, type, requester, reason, now, request_id, email=email,
+                                email_hash=email_hash)
         if candidates:
             request._record(SubjectCandidatesListed(request.id, account_id, sorted(set(candidates))))
         else:
@@ -216,6 +265,13 @@ class PrivacyRequest(Aggregate):
                            status_now=self.status)
         self._record(PrivacyRequestRejected(self.id, self.account_id, why, now.isoformat()))
 
+    def confirmation_overdue(self, now: datetime) -> bool:
+        """Still awaiting confirmation at its deadline: nobody said who the subject is in time."""
+        return self.status == AWAITING_CONFIRMATION and datetime.fromisoformat(self.deadline) <= now
+
+    def reject_unconfirmed(self, now: datetime) -> None:
+        self._record(PrivacyRequestRejected(self.id, self.account_id, NOT_CONFIRMED_BY_DEADLINE, now.isoformat()))
+
     def _ask(self, contact_ids: list[str], services: list[str], now: datetime) -> None:
         if not services:
             raise InvalidInput("no service holds personal data to ask", errors={"type": ["no service to ask"]})
@@ -235,9 +291,17 @@ class PrivacyRequest(Aggregate):
     def ended(self) -> bool:
         return self.status in ENDED
 
-    def record_reply(self, service: str, reply: dict, now: datetime) -> bool:
-        """Keep a service's reply; False (nothing recorded) if it was not asked or has answered already."""
+    @property
+    def expected_reply(self) -> str:
+        """The reply type that answers this request: an export's parts or an erasure's outcome."""
+        return SubjectDataExportedReply.event_type() if self.is_export else SubjectErasedReply.event_type()
+
+    def record_reply(self, service: str, reply_type: str, reply: dict, now: datetime) -> bool:
+        """Keep a service's reply; False (nothing recorded) if it was not asked, has answered already, or answers
+        another type of request (an export's reply to an erasure)."""
         if service not in self.services or service in self.replies or self.status == REJECTED:
+            return False
+        if reply_type != self.expected_reply:
             return False
         self._record(ReplyRecorded(self.id, self.account_id, service, dict(reply), now.isoformat()))
         return True
@@ -245,18 +309,36 @@ class PrivacyRequest(Aggregate):
     def export_ready(self, blob_id: str, size: int, expires_at: datetime) -> None:
         self._record(ExportReady(self.id, self.account_id, blob_id, size, expires_at.isoformat()))
 
-    def complete(self, now: datetime) -> None:
-        """Completed if every service answered, else partially completed naming the others; an upgrade only."""
-        missing = self.unanswered
-        status = PARTIALLY_COMPLETED if missing else COMPLETED
-        if self.status == status or self.status in (COMPLETED, REJECTED):
+    def assembly_failed(self, why: str, now: datetime) -> bool:
+        """Count a failed assembly; True when no attempt is left (the request then completes without the ZIP's
+        unreadable parts). An export erased meanwhile leaves none at once."""
+        attempt = ASSEMBLY_ATTEMPTS if why == EXPORT_ERASED else self.assembly_failures + 1
+        self._record(ExportAssemblyFailed(self.id, self.account_id, attempt, why, now.isoformat()))
+        return self.assembly_failures >= ASSEMBLY_ATTEMPTS
+
+    def complete(self, now: datetime, failed_parts: list[str] = ()) -> None:
+        """Completed if every service answered and every part is in the ZIP, else partially completed naming
+        the services missing and the parts that failed; an upgrade only."""
+        missing, failed = self.unanswered, sorted(failed_parts)
+        status = PARTIALLY_COMPLETED if missing or failed else COMPLETED
+        if (self.status, self.missing_services, self.failed_parts) == (status, missing, failed) or \
+                self.status in (COMPLETED, REJECTED):
             return
-        self._record(PrivacyRequestCompleted(self.id, self.account_id, status, missing, now.isoformat()))
+        self._record(PrivacyRequestCompleted(self.id, self.account_id, status, missing, now.isoformat(), failed))
 
     def timed_out(self, now: datetime, timeout) -> bool:
         """Still waiting for replies `timeout` after it asked."""
         return (self.status == IN_PROGRESS and self.requested_at is not None
                 and datetime.fromisoformat(self.requested_at) + timeout <= now)
+
+    def finish_due(self, now: datetime, timeout) -> bool:
+        """Whether to assemble (an export) and complete now: every service answered since it last completed, or
+        it timed out; never once its assembly attempts are spent (a new reply grants new ones)."""
+        if self.status not in (IN_PROGRESS, PARTIALLY_COMPLETED) or self.assembly_failures >= ASSEMBLY_ATTEMPTS:
+            return False
+        if self.status == PARTIALLY_COMPLETED:
+            return not self.unanswered and self.missing_services != []
+        return not self.unanswered or self.timed_out(now, timeout)
 
     def expire_export(self, now: datetime) -> list[str]:
         """Mark the export expired; the blob ids to discard (the ZIPs and every part), empty if nothing to do."""
@@ -270,14 +352,35 @@ class PrivacyRequest(Aggregate):
     def part_blob_ids(self) -> list[str]:
         return [reply["part_blob_id"] for reply in self.replies.values() if reply.get("part_blob_id")]
 
-    def parts(self) -> dict[str, str | None]:
-        """Each answering service's export part (None: it holds nothing of the subject)."""
-        return {service: reply.get("part_blob_id") for service, reply in self.replies.items()}
+    @property
+    def shown_email(self) -> str | None:
+        """The email naming the subject, until an erasure of that subject completes (then its hash alone)."""
+        return None if self.type == ERASURE and self.status in (COMPLETED, PARTIALLY_COMPLETED) else self.email
+
+    def record_shred_due(self, now: datetime, retention) -> bool:
+        """Whether the record's personal data (requester, reason, email) is past its retention after the end."""
+        return (self.ended and not self.record_shredded and self.completed_at is not None
+                and datetime.fromisoformat(self.completed_at) + retention <= now)
+
+    def shred_record(self, now: datetime) -> None:
+        """Say the request's key was shredded (the handler shreds it first)."""
+        self._record(RequestRecordShredded(self.id, self.account_id, now.isoformat()))
+
+    @property
+    def services_with_parts(self) -> list[str]:
+        return sorted(service for service, reply in self.replies.items() if reply.get("part_blob_id"))
+
+    def parts(self, without: Iterable[str] = ()) -> dict[str, str | None]:
+        """Each answering service's export part (None: it holds nothing of the subject), but those `without`."""
+        left_out = set(without)
+        return {service: reply.get("part_blob_id") for service, reply in self.replies.items()
+                if service not in left_out}
 
     def _apply(self, event: DomainEvent) -> None:
         if isinstance(event, PrivacyRequestReceived):
             self.type, self.contact_id, self.email, self.requester, self.reason = (
                 event.type, event.contact_id, event.email, event.requester, event.reason)
+            self.email_hash = event.email_hash
             self.received_at, self.deadline, self.status = event.received_at, event.deadline, RECEIVED
         elif isinstance(event, SubjectCandidatesListed):
             self.candidates, self.status = list(event.contact_ids), AWAITING_CONFIRMATION
@@ -288,12 +391,19 @@ class PrivacyRequest(Aggregate):
             self.requested_at, self.status = event.requested_at, IN_PROGRESS
         elif isinstance(event, ReplyRecorded):
             self.replies[event.service] = {**event.reply, "answered_at": event.answered_at}
+            self.assembly_failures = 0
         elif isinstance(event, ExportReady):
             earlier = [] if self.export is None else [*self.export.earlier_blob_ids, self.export.blob_id]
             self.export = ExportState(event.blob_id, event.size, event.expires_at, earlier_blob_ids=earlier)
+            self.assembly_failures = 0
+        elif isinstance(event, ExportAssemblyFailed):
+            self.assembly_failures = event.attempt
+        elif isinstance(event, RequestRecordShredded):
+            self.record_shredded = True
         elif isinstance(event, ExportExpired):
             if self.export is not None:
                 self.export.expired = True
         elif isinstance(event, PrivacyRequestCompleted):
             self.status, self.missing_services, self.completed_at = (
                 event.status, list(event.missing_services), event.completed_at)
+            self.failed_parts = list(event.failed_parts)

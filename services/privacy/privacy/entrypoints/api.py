@@ -12,7 +12,7 @@ from privacy.entrypoints import requests_api
 
 
 def create_app(settings: dict | None = None) -> Flask:
-    container = Container(settings or config.load())
+    container = Container(config.required_by_api(settings) if settings else config.load_api())
     app = create_service_app(
         config.SERVICE_NAME,
         log_level=container.settings["LOG_LEVEL"],

@@ -15,18 +15,22 @@ AUDIT_DETAILS = {
     "ErasureRequested": ("contact_ids", "services"),
     "ReplyRecorded": ("service",),
     "ExportReady": ("size", "expires_at"),
+    "ExportAssemblyFailed": ("attempt", "why"),
     "ExportExpired": (),
-    "PrivacyRequestCompleted": ("status", "missing_services"),
+    "PrivacyRequestCompleted": ("status", "missing_services", "failed_parts"),
+    "RequestRecordShredded": ("shredded_at",),
 }
 
 
 def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
     return {**summary_view(request), "revision": request.revision, "contact_ids": list(request.contact_ids),
-            "requester": request.requester, "reason": request.reason, "email": request.email,
+            "requester": request.requester, "reason": request.reason, "email": request.shown_email,
+            "email_hash": request.email_hash, "record_shredded": request.record_shredded,
             "candidates": list(request.candidates), "rejection": request.rejection,
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
-            "missing_services": request.unanswered, "export": _export(request),
+            "missing_services": request.unanswered, "failed_parts": list(request.failed_parts),
+            "export": _export(request),
             "audit_trail": [_audit(envelope) for envelope in history]}
 
 

@@ -79,7 +79,7 @@ def download_export(request_id: str):
     if privacy_request.export is None:
         raise ExportNotReady(f"the export of {request_id} is not ready yet ({privacy_request.status})",
                              status_now=privacy_request.status)
-    if privacy_request.export.expired:
+    if privacy_request.export.gone(current_container().clock()):
         raise ExportGone(f"the export of {request_id} expired at {privacy_request.export.expires_at} and was "
                          "deleted; make a new request")
     info, chunks = current_container().exchange.open_file(request_id, privacy_request.export.blob_id)

@@ -86,15 +86,22 @@ class PrivacyRequestSummarySchema(Schema):
 class PrivacyRequestSchema(PrivacyRequestSummarySchema):
     revision = fields.Integer(required=True)
     contact_ids = fields.List(fields.String(), required=True)
-    requester = fields.String(required=True)
-    reason = fields.String(required=True)
-    email = fields.String(allow_none=True)
+    requester = fields.String(required=True, allow_none=True,
+                              metadata={"description": "null once the record is shredded, at the end of retention"})
+    reason = fields.String(required=True, allow_none=True, metadata={"description": "null once shredded"})
+    email = fields.String(allow_none=True, metadata={
+        "description": "the email naming the subject; null once an erasure of them completes, or shredded"})
+    email_hash = fields.String(allow_none=True, metadata={"description": "keyed hash of that email"})
+    record_shredded = fields.Boolean(required=True, metadata={
+        "description": "requester, reason and email shredded, PRIVACY_REQUEST_RETENTION_DAYS after the end"})
     candidates = fields.List(fields.String(), required=True,
                              metadata={"description": "contacts holding the email, awaiting confirmation"})
     rejection = fields.String(allow_none=True)
     requested_at = fields.String(allow_none=True)
     services = fields.List(fields.Nested(ServiceProgressSchema), required=True)
     missing_services = fields.List(fields.String(), required=True)
+    failed_parts = fields.List(fields.String(), required=True, metadata={
+        "description": "services whose export part could not be put in the ZIP (after bounded attempts)"})
     export = fields.Nested(ExportStateSchema, allow_none=True)
     audit_trail = fields.List(fields.Nested(AuditEntrySchema), required=True)
 

@@ -3,18 +3,21 @@ and the two sweeps (replies timed out, exports expired; each in the worker holdi
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 from crm_platform.contracts.privacy import PRIVACY_REPLY_CLASSES
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.json_logging import configure_logging
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
-from crm_platform.message_bus import EventsToBus
+from crm_platform.envelope import EventEnvelope
+from crm_platform.message_bus import MessageBus
 from crm_platform.settings import load_or_exit
 from crm_platform.worker_runtime import run_loops
 
 from privacy import config
 from privacy.bootstrap import Container
+from privacy.domain.commands import RecordReply
 from privacy.service_layer import sweeps
 
 
@@ -28,16 +31,18 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projection = EventConsumer("privacy.projection", container.projection_consumer, container.producer,
                                container.projection.apply)
-    replies = replies_consumer(container)
+    replies = {f"replies-{service}": replies_consumer(container, service).run
+               for service in container.policy.services}
     contacts = EventConsumer("privacy.contacts", container.contacts_consumer, container.producer,
                              container.contacts_directory.apply)
     every_s = settings["PRIVACY_SWEEP_EVERY_S"]
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "projection": projection.run, "replies": replies.run,
+        {"outbox-relay": container.outbox_relay().run, "projection": projection.run, **replies,
          "contacts": contacts.run,
          "timeouts": sweeps.timeout_loop(container.bus, container.overdue_requests, container.timeout_lease(),
                                          container.clock, every_s),
-         "expiries": sweeps.expiry_loop(container.bus, container.expired_exports, container.expiry_lease(),
+         "expiries": sweeps.expiry_loop(container.bus, container.expired_exports,
+                                        container.records_past_retention, container.expiry_lease(),
                                         container.clock, every_s)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
@@ -45,10 +50,24 @@ def main() -> int:
     )
 
 
-def replies_consumer(container: Container) -> EventConsumer:
-    """The services' replies, on each asked service's own topic; its other events are passed over undecoded."""
-    return EventConsumer("privacy.replies", container.replies_consumer, container.producer,
-                         EventsToBus(EventCodec(PRIVACY_REPLY_CLASSES), container.bus))
+def replies_consumer(container: Container, service: str) -> EventConsumer:
+    """One asked service's replies, on its own topics; its other events are passed over undecoded."""
+    return EventConsumer(f"privacy.replies.{service}", partial(container.replies_consumer, service),
+                         container.producer, RepliesOf(service, container.bus))
+
+
+class RepliesOf:
+    """The replies read on `service`'s topics, to the bus as that service's: a reply naming another service
+    (or of another request type) is the handler's to pass over."""
+
+    def __init__(self, service: str, bus: MessageBus) -> None:
+        self.service = service
+        self._bus = bus
+        self._codec = EventCodec(PRIVACY_REPLY_CLASSES)
+
+    def __call__(self, envelope: EventEnvelope) -> None:
+        if self._codec.knows(envelope.event_type):
+            self._bus.handle(RecordReply(self._codec.from_envelope(envelope), self.service))
 
 
 if __name__ == "__main__":

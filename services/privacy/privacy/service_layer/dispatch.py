@@ -1,10 +1,9 @@
 """Which handler takes which message: one per command, any number per event (the message bus reads these)."""
 from __future__ import annotations
 
-from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
-
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
+    TimeOutRequest,
 )
 from privacy.service_layer import handlers
 
@@ -14,9 +13,8 @@ COMMAND_HANDLERS = {
     RejectPrivacyRequest: handlers.reject_request,
     TimeOutRequest: handlers.time_out_request,
     ExpireExport: handlers.expire_export,
+    ShredRequestRecord: handlers.shred_request_record,
+    RecordReply: handlers.record_reply,
 }
 
-EVENT_HANDLERS = {
-    SubjectErasedReply: [handlers.record_reply],
-    SubjectDataExportedReply: [handlers.record_reply],
-}
+EVENT_HANDLERS: dict = {}  # the services' replies come as RecordReply, naming the topic's producer

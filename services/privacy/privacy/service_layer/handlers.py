@@ -8,13 +8,17 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.event_consumer import described_error
+from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
+    TimeOutRequest,
 )
-from privacy.domain.requests import PrivacyRequest
-from privacy.service_layer.ports import Clock, EmailLookup, ExportAssembler, MergeFamily, Policy
+from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
+from privacy.service_layer.ports import (
+    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy, ShredSubject,
+)
 from privacy.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -22,15 +26,18 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
-                    policy: Policy, clock: Clock) -> PrivacyRequest:
+                    email_hash: EmailHash, contact_known: ContactKnown, policy: Policy,
+                    clock: Clock) -> PrivacyRequest:
+    known = cmd.email is not None or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
     with uow:
         if cmd.email is not None:
             request = PrivacyRequest.receive_by_email(cmd.account_id, cmd.type, cmd.email, cmd.requester, cmd.reason,
-                                                      candidates=lookup(cmd.account_id, cmd.email), now=clock())
+                                                      candidates=lookup(cmd.account_id, cmd.email), now=clock(),
+                                                      email_hash=email_hash(cmd.account_id, cmd.email))
         else:
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
-                                             family=family(cmd.account_id, cmd.contact_id),
-                                             services=list(policy.services), now=clock())
+                                             family=family(cmd.account_id, cmd.contact_id) if known else [],
+                                             services=list(policy.services), now=clock(), known=known)
         uow.requests.add(request)
         uow.commit()
     return request
@@ -54,32 +61,48 @@ def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> 
     return request
 
 
-def record_reply(reply: SubjectErasedReply | SubjectDataExportedReply, uow: UnitOfWork, exports: ExportAssembler,
-                 policy: Policy, clock: Clock) -> None:
+def record_reply(cmd: RecordReply, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
+                 clock: Clock) -> None:
+    reply = cmd.reply
+    if reply.service != cmd.producer:  # a service answers for itself only, on its own topic
+        log.warning("privacy reply passed over: it names another service than its topic's producer",
+                    extra={"request_id": reply.request_id, "service": reply.service, "producer": cmd.producer})
+        return
     with uow:
         request = uow.requests.find(reply.account_id, reply.request_id)
         if request is None:
             return  # not ours: another account's, or a request this service never made
-        payload = {k: v for k, v in asdict(reply).items() if k not in REPLY_ENVELOPE_FIELDS}
-        if not request.record_reply(reply.service, payload, clock()):
+        if type(reply).event_type() != request.expected_reply:
+            log.warning("privacy reply passed over: it answers another type of request",
+                        extra={"request_id": request.id, "service": reply.service, "reply": type(reply).event_type()})
             return
-        if not request.unanswered:
-            _finish(request, exports, policy, clock)
-        uow.commit()
-    log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service,
-                                              "status": request.status})
+        payload = {k: v for k, v in asdict(reply).items() if k not in REPLY_ENVELOPE_FIELDS}
+        recorded = request.record_reply(reply.service, type(reply).event_type(), payload, clock())
+        uow.commit()  # on its own: whatever becomes of the ZIP, the reply is kept (and not dead-lettered)
+    if recorded:
+        log.info("privacy reply recorded", extra={"request_id": request.id, "service": reply.service})
+    if request.export is not None and request.export.expired:  # a part come after the export's expiry
+        exports.discard(sorted({*filter(None, [getattr(reply, "part_blob_id", None)]),
+                                *exports.blobs_of(request.id)}))
+    # also when redelivered: the step may have been cut short after the reply was recorded
+    _finish_if_due(reply.account_id, reply.request_id, uow, exports, policy, clock)
 
 
 def time_out_request(cmd: TimeOutRequest, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
                      clock: Clock) -> None:
+    """The sweep's round: a request past its timeout completes, an export whose ZIP failed is tried again, and
+    one still awaiting confirmation at its deadline is rejected."""
     with uow:
         request = uow.requests.find(cmd.account_id, cmd.request_id)
-        if request is None or not request.timed_out(clock(), policy.reply_timeout):
+        if request is not None and request.confirmation_overdue(clock()):
+            request.reject_unconfirmed(clock())
+            uow.commit()
+            log.warning("privacy request rejected: not confirmed by its deadline", extra={"request_id": request.id})
             return
-        _finish(request, exports, policy, clock)
-        uow.commit()
-    log.warning("privacy request timed out", extra={"request_id": request.id,
-                                                     "missing_services": request.missing_services})
+    request = _finish_if_due(cmd.account_id, cmd.request_id, uow, exports, policy, clock)
+    if request is not None and request.missing_services:
+        log.warning("privacy request timed out", extra={"request_id": request.id,
+                                                         "missing_services": request.missing_services})
 
 
 def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, clock: Clock) -> None:
@@ -91,13 +114,67 @@ def expire_export(cmd: ExpireExport, uow: UnitOfWork, exports: ExportAssembler, 
         if not blobs:
             return
         exports.shred(request.id)  # first: whatever happens next, nothing of it can be read again
+        # then the space, before the commit: once ExportExpired is stored no sweep would come back for it
+        exports.discard(sorted({*blobs, *exports.blobs_of(request.id)}))
         uow.commit()
-    exports.discard(blobs)
 
 
-def _finish(request: PrivacyRequest, exports: ExportAssembler, policy: Policy, clock: Clock) -> None:
-    """An export gets its ZIP of the parts there are (unless already expired), then the request completes."""
-    if request.is_export and not (request.export is not None and request.export.expired):
-        blob_id, size = exports.assemble(request)
-        request.export_ready(blob_id, size, clock() + policy.export_ttl)
-    request.complete(clock())
+def shred_request_record(cmd: ShredRequestRecord, uow: UnitOfWork, shred_subject: ShredSubject, policy: Policy,
+                         clock: Clock) -> None:
+    """Past its retention, a request's requester, reason and email are made unreadable for good."""
+    with uow:
+        request = uow.requests.find(cmd.account_id, cmd.request_id)
+        if request is None or not request.record_shred_due(clock(), policy.request_retention):
+            return
+        shred_subject(REQUEST_SUBJECT.format(request_id=request.id))  # first: a crash before the commit repeats it
+        request.shred_record(clock())
+        uow.commit()
+    log.info("privacy request record shredded", extra={"request_id": request.id})
+
+
+def _finish_if_due(account_id: str, request_id: str, uow: UnitOfWork, exports: ExportAssembler, policy: Policy,
+                   clock: Clock) -> PrivacyRequest | None:
+    """Its own step: an export gets its ZIP of the parts there are (a failure counted, not raised, so that the
+    attempts are bounded), then the request completes; the request if it was due."""
+    with uow:
+        request = uow.requests.find(account_id, request_id)
+        if request is None or not request.finish_due(clock(), policy.reply_timeout):
+            return None
+        zip_blob_id, failed_parts = _assemble(request, exports, policy, clock)
+        if failed_parts is not None:
+            request.complete(clock(), failed_parts)
+        try:
+            uow.commit()
+        except Exception:
+            if zip_blob_id is not None:
+                exports.discard([zip_blob_id])  # a ZIP nothing points to would never be discarded
+            raise
+    return request
+
+
+def _assemble(request: PrivacyRequest, exports: ExportAssembler, policy: Policy,
+              clock: Clock) -> tuple[str | None, list[str] | None]:
+    """(The ZIP written or None, the parts left out of it); parts None: not complete yet, tried again later."""
+    if not request.is_export or (request.export is not None and request.export.expired):
+        return None, []
+    try:
+        blob_id, size = exports.assemble(request, without=())
+        failed_parts = []
+    except SubjectErased:  # the export expired meanwhile: none of its parts can ever be read again
+        request.assembly_failed(EXPORT_ERASED, clock())
+        return None, request.services_with_parts
+    except ExportNotAssembled as exc:
+        spent = request.assembly_failed(UNREADABLE, clock())
+        log.warning("privacy export could not be assembled", extra={
+            "request_id": request.id, "attempt": request.assembly_failures,
+            "error": described_error(exc.__cause__ or exc)})
+        if not spent:
+            return None, None
+        failed_parts = exports.unreadable_parts(request)
+        try:
+            blob_id, size = exports.assemble(request, without=failed_parts)
+        except (ExportNotAssembled, SubjectErased):
+            return None, request.services_with_parts
+    log.info("privacy export assembled", extra={"request_id": request.id, "failed_parts": failed_parts})
+    request.export_ready(blob_id, size, clock() + policy.export_ttl)
+    return blob_id, failed_parts

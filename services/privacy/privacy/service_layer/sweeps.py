@@ -2,7 +2,8 @@
 
 - time-outs: requests still waiting for replies `PRIVACY_REPLY_TIMEOUT_S` after they asked complete as
   partially completed, naming the services that did not answer (a later reply still upgrades them);
-- expiries: exports older than `PRIVACY_EXPORT_TTL_S` have their key shredded and their blobs discarded.
+- expiries: exports older than `PRIVACY_EXPORT_TTL_S` have their key shredded and their blobs discarded, and
+  requests ended longer ago than `PRIVACY_REQUEST_RETENTION_DAYS` have their record's key shredded.
 
 A read model names the candidates; each command's handler decides on the aggregate, so a candidate answered
 meanwhile, or a second sweep running anyway, changes nothing.
@@ -14,11 +15,12 @@ from datetime import datetime
 from typing import Callable, Iterable, Protocol
 
 from crm_platform.errors import CrmError
+from crm_platform.event_consumer import described_error
 from crm_platform.liveness import still_working
 from crm_platform.message_bus import MessageBus
 from crm_platform.worker_runtime import Loop, every
 
-from privacy.domain.commands import ExpireExport, TimeOutRequest
+from privacy.domain.commands import ExpireExport, ShredRequestRecord, TimeOutRequest
 from privacy.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -46,10 +48,10 @@ def sweep(bus: MessageBus, candidates: Candidates, command: Callable[[str, str],
             sent += 1
         except CrmError as exc:  # a conflict with a reply recorded meanwhile: the next round sees it again
             log.warning("privacy sweep: a request was left for the next round",
-                        extra={"request_id": request_id, "error": type(exc).__name__})
-        except Exception:  # a part that cannot be read, say: logged, and the other requests are not held up
-            log.exception("privacy sweep: a request failed; the next round tries it again",
-                          extra={"request_id": request_id})
+                        extra={"request_id": request_id, "error": described_error(exc)})
+        except Exception as exc:  # the database away, say: logged (scrubbed, no traceback), the others go on
+            log.error("privacy sweep: a request failed; the next round tries it again",
+                      extra={"request_id": request_id, "error": described_error(exc)})
         still_working()
     return sent
 
@@ -62,11 +64,18 @@ def expire_exports(bus: MessageBus, expired: Candidates, lease: SweepLease, cloc
     return sweep(bus, expired, ExpireExport, lease, clock)
 
 
+def shred_request_records(bus: MessageBus, past_retention: Candidates, lease: SweepLease, clock: Clock) -> int:
+    return sweep(bus, past_retention, ShredRequestRecord, lease, clock)
+
+
 def timeout_loop(bus: MessageBus, overdue: Candidates, lease: SweepLease, clock: Clock,
                  every_s: float = SWEEP_EVERY_S) -> Loop:
     return every(every_s, lambda: time_out_requests(bus, overdue, lease, clock), "timing out privacy requests")
 
 
-def expiry_loop(bus: MessageBus, expired: Candidates, lease: SweepLease, clock: Clock,
+def expiry_loop(bus: MessageBus, expired: Candidates, past_retention: Candidates, lease: SweepLease, clock: Clock,
                 every_s: float = SWEEP_EVERY_S) -> Loop:
-    return every(every_s, lambda: expire_exports(bus, expired, lease, clock), "expiring privacy exports")
+    def expire() -> int:
+        return expire_exports(bus, expired, lease, clock) + shred_request_records(bus, past_retention, lease, clock)
+
+    return every(every_s, expire, "expiring privacy exports and request records")

@@ -6,12 +6,12 @@ import pytest
 
 from crm_platform.contracts.privacy import PRIVACY_REPLY_AGGREGATE_TYPE, PRIVACY_REPLY_CLASSES
 from crm_platform.event_codec import EventCodec
-from crm_platform.message_bus import EventsToBus
 from crm_platform.testing.service_fixtures import internal_headers, service_container, service_settings
 
 from privacy import config
 from privacy.bootstrap import Container
 from privacy.entrypoints.api import create_app
+from privacy.entrypoints.worker import RepliesOf
 
 from ..unit.fakes import FakeClock
 
@@ -21,7 +21,7 @@ REPLIES = EventCodec(PRIVACY_REPLY_CLASSES)
 @pytest.fixture
 def settings(infra, unique_suffix, topic_namespace):
     return service_settings(config, "PRIVACY_DB", infra, unique_suffix, topic_namespace, KAFKA_TOPIC_PARTITIONS="1",
-                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode())
+                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(), PRIVACY_CONTACT_WAIT_S="0")
 
 
 @pytest.fixture
@@ -31,7 +31,16 @@ def clock():
 
 @pytest.fixture
 def container(settings, mongo_client, clock):
-    yield from service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB")
+    for container in service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB"):
+        know_contact(container, "acct-1", "contact:1")  # the subject of most tests, as contacts.events made it known
+        yield container
+
+
+def know_contact(container, account_id: str, contact_id: str) -> None:
+    """The contact in privacy's directory, as its ContactCreated would put it there."""
+    container.contacts_directory.collection.update_one(
+        {"_id": f"{account_id}:{contact_id}"}, {"$set": {"account_id": account_id, "contact_id": contact_id}},
+        upsert=True)
 
 
 @pytest.fixture
@@ -54,7 +63,8 @@ def project_all(container) -> int:
     return applied
 
 
-def deliver_reply(container, reply) -> None:
-    """A service's reply as the worker's replies consumer hands it over: an envelope of the service's topic."""
+def deliver_reply(container, reply, topic_of=None) -> None:
+    """A service's reply as the worker's replies consumer hands it over: an envelope read on the topic of
+    `topic_of` (the service the reply names unless said otherwise)."""
     envelope = REPLIES.to_envelope(reply, PRIVACY_REPLY_AGGREGATE_TYPE, reply.request_id, 1, reply.account_id)
-    EventsToBus(REPLIES, container.bus)(envelope)
+    RepliesOf(topic_of or reply.service, container.bus)(envelope)

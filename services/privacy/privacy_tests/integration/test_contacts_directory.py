@@ -1,5 +1,8 @@
 """Privacy's projection of contacts on the real database: a request names the subject's whole merge family, or
 whoever holds an email."""
+import threading
+import time
+
 from crm_platform.contracts.contacts import (
     CONTACT_FACT_CLASSES, CONTACT_LIFECYCLE_CLASSES, ContactCreated, ContactDeletedFact, ContactErasedFact,
     ContactsMerged, ContactUpdated,
@@ -7,7 +10,9 @@ from crm_platform.contracts.contacts import (
 from crm_platform.envelope import new_envelope
 from crm_platform.event_codec import EventCodec
 
-from .conftest import headers
+from privacy.service_layer import sweeps
+
+from .conftest import headers, know_contact, project_all
 
 FACTS = EventCodec(CONTACT_FACT_CLASSES)
 
@@ -116,3 +121,50 @@ def test_a_request_by_an_email_nobody_holds_is_rejected(client, container):
     assert (created["status"], created["rejection"]) == ("rejected", "no_matching_contact")
     bad = client.post("/v1/privacy/requests", json={**body, "subject": {"email": "not an email"}}, headers=headers())
     assert bad.status_code == 422 and "email" in bad.get_json()["errors"]["subject"]
+
+
+def test_a_request_about_a_contact_the_account_does_not_have_is_rejected_and_one_known_is_asked(client, container):
+    body = {"type": "erasure", "subject": {"contact_id": "contact:1"}, "requester": "L", "reason": "e-mail"}
+    known = client.post("/v1/privacy/requests", json=body, headers=headers()).get_json()
+    assert known["status"] == "in_progress"
+    for account, contact in (("acct-1", "contact:nobody"), ("acct-2", "contact:1")):  # unknown, another account's
+        answer = client.post("/v1/privacy/requests", json={**body, "subject": {"contact_id": contact}},
+                             headers=headers(account))
+        assert answer.status_code == 202
+        shown = answer.get_json()
+        assert (shown["status"], shown["rejection"], shown["services"]) == ("rejected", "no_matching_contact", [])
+
+
+def test_the_directory_waits_a_little_for_a_contact_created_a_moment_ago(container):
+    directory = container.contacts_directory
+    later = threading.Timer(0.5, know_contact, args=(container, "acct-1", "contact:new"))
+    started = time.monotonic()
+    later.start()
+    try:
+        assert directory.knows("acct-1", "contact:new", wait_s=10)
+    finally:
+        later.join()
+    assert time.monotonic() - started < 5
+    started = time.monotonic()
+    assert not directory.knows("acct-1", "contact:never", wait_s=0.6)
+    assert 0.5 <= time.monotonic() - started < 3
+
+
+def test_a_request_nobody_confirmed_by_its_deadline_is_rejected_and_a_rejected_one_has_no_certificate(
+        client, container, clock):
+    feed(container, ContactCreatedFact("contact:1", "acct-1", ["louise@example.com"]))
+    body = {"type": "access", "subject": {"email": "louise@example.com"}, "requester": "L", "reason": "e-mail"}
+    request_id = client.post("/v1/privacy/requests", json=body, headers=headers()).get_json()["id"]
+    project_all(container)
+    lease = container.timeout_lease()
+    clock.advance(days=30, hours=23)  # 2 December + one month = 2 January
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 0
+    clock.advance(hours=1)
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 1
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (shown["status"], shown["rejection"]) == ("rejected", "not_confirmed_by_deadline")
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers())
+    assert certificate.status_code == 409 and certificate.get_json()["type"].endswith("request-rejected")
+    assert "rejected" in certificate.get_json()["detail"]
+    project_all(container)
+    assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 0

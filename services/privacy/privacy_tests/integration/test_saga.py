@@ -8,6 +8,7 @@ import pytest
 
 from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
+from crm_platform.privacy_exchange import ExportFile
 
 from privacy.adapters.signing import verify_certificate
 from privacy.service_layer import sweeps
@@ -27,7 +28,9 @@ def receive(client, type):
 
 
 def export_part(container, request_id, service):
-    part = container.exchange.write_part(request_id, service, ABOUT, {"items": [{"id": f"{service}:1", "n": 1}]})
+    files = [ExportFile("picture.png", "image/png", b"\x89PNG")] if service == "contacts" else []
+    part = container.exchange.write_part(request_id, service, ABOUT, {"items": [{"id": f"{service}:1", "n": 1}]},
+                                         files)
     return SubjectDataExportedReply(request_id, "acct-1", service, part, 1, "2026-12-02T09:00:05+00:00")
 
 
@@ -56,13 +59,46 @@ def test_an_export_is_assembled_when_every_service_answered_then_downloaded_unti
 
     project_all(container)
     lease = container.expiry_lease()  # the worker's, kept from round to round
-    clock.advance(days=7, seconds=1)
+    clock.advance(days=7)
+    assert client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers()).status_code == 410  # no sweep
+    clock.advance(seconds=1)
     assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 1
     assert client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers()).status_code == 410
     with pytest.raises(SubjectErased):
         container.exchange.read_part(request_id, replies[0].part_blob_id)
+    exchange_db = container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"])
+    assert exchange_db["exports.manifests"].count_documents({}) == 0  # parts, the picture, the ZIP: all gone
+    assert container.exchange.blobs_of(request_id) == []
     project_all(container)
     assert sweeps.expire_exports(container.bus, container.expired_exports, lease, clock) == 0
+
+
+def test_an_export_with_a_part_that_cannot_be_read_completes_without_it_after_bounded_sweeps(
+        client, container, clock):
+    request_id = receive(client, "portability")
+    replies = [export_part(container, request_id, service) for service in ("contacts", "workflows")]
+    lost = SubjectDataExportedReply(request_id, "acct-1", "billing", "blob-that-was-never-written", 1,
+                                    "2026-12-02T09:00:05+00:00")
+    for reply in [*replies, lost]:
+        deliver_reply(container, reply)  # the last one's ZIP fails: its reply is kept all the same
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert shown["status"] == "in_progress" and shown["missing_services"] == []
+    overdue, lease = container.overdue_requests, container.timeout_lease()
+    for _ in range(3):
+        project_all(container)
+        sweeps.time_out_requests(container.bus, overdue, lease, clock)  # retried at once, not after the timeout
+    done = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (done["status"], done["failed_parts"], done["export"]["state"]) == (
+        "partially_completed", ["billing"], "ready")
+    download = client.get(f"/v1/privacy/requests/{request_id}/export", headers=headers())
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        assert "contacts/data.json" in archive.namelist() and not any(
+            name.startswith("billing/") for name in archive.namelist())
+        assert json.loads(archive.read("manifest.json"))["request"]["failed_parts"] == ["billing"]
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
+    assert certificate["failed_parts"] == ["billing"]
+    project_all(container)
+    assert sweeps.time_out_requests(container.bus, overdue, lease, clock) == 0
 
 
 def test_a_request_times_out_naming_the_missing_services_and_a_late_reply_upgrades_it(client, container, clock):
@@ -109,7 +145,29 @@ def test_the_certificate_comes_when_the_request_completes_signed_and_without_per
     key = client.get("/v1/privacy/public-key", headers=headers()).get_json()
     assert verify_certificate(certificate, key["public_key"]) and certificate["signature"]["key_id"] == key["key_id"]
     assert certificate["status"] == "completed" and len(certificate["subject_hash"]) == 64
-    assert "contact:1" not in json.dumps({k: v for k, v in certificate.items() if k != "services"})
-    assert "Louise" not in json.dumps(certificate)
+    text = json.dumps(certificate)
+    assert "contact:1" not in text and "Louise" not in text
+    destroyed = {s["service"]: s["keys_destroyed"] for s in certificate["services"]}
+    assert destroyed["billing"][0].startswith("billing-key:") and len(destroyed["billing"][0]) == 12 + 64
+    assert destroyed["contacts"] != destroyed["billing"]
     tampered = {**certificate, "status": "partially_completed"}
     assert not verify_certificate(tampered, key["public_key"])
+
+
+def test_past_its_retention_the_expiry_sweep_shreds_a_request_record_and_the_api_shows_null(
+        client, container, clock):
+    request_id = receive(client, "erasure")
+    for service in SERVICES:
+        deliver_reply(container, erased(request_id, service))
+    project_all(container)
+    lease = container.expiry_lease()
+    clock.advance(days=3 * 365 - 1)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 0
+    clock.advance(days=1)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 1
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert (shown["requester"], shown["reason"], shown["record_shredded"]) == (None, None, True)
+    assert shown["status"] == "completed" and "Louise" not in json.dumps(shown)
+    assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 200
+    project_all(container)
+    assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 0

@@ -40,6 +40,8 @@ from privacy.bootstrap import Container
 from privacy.domain.commands import ReceivePrivacyRequest
 from privacy.service_layer.ports import Policy
 
+from .conftest import know_contact
+
 REPO = Path(__file__).resolve().parents[4]
 ACCOUNT = "acct-chaos"
 ASKED = ("billing", "workflows")  # the participants on main (contacts joins once its participant is merged)
@@ -191,6 +193,7 @@ def test_the_saga_completes_every_request_once_after_its_workers_are_killed_mid_
 
 
 def receive(container: Container, type: str, contact_id: str) -> str:
+    know_contact(container, ACCOUNT, contact_id)  # as contacts.events would have made it known to privacy
     request = container.bus.handle(ReceivePrivacyRequest(ACCOUNT, type, contact_id, "Louise Martin", "e-mail"))
     return request.id
 

@@ -1,5 +1,6 @@
-"""The worker's replies consumer on the real broker: a reply on an asked service's own topic reaches its request;
-the service's other events and replies to requests not of this account are passed over."""
+"""The worker's replies consumers on the real broker: a reply on an asked service's own topic reaches its request;
+the service's other events, replies to requests not of this account, and a reply naming another service than
+the topic's producer are passed over."""
 import threading
 import time
 
@@ -20,11 +21,13 @@ def test_a_reply_on_a_services_topic_is_recorded_on_its_request(client, containe
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [*topics, *map(dead_letter_topic, topics)], 1)
     reply = SubjectErasedReply(request_id, "acct-1", "billing", "erased", ["billing:contact:1"], [], 1, "now")
     other_account = SubjectErasedReply(request_id, "acct-2", "billing", "erased", [], [], 0, "now")
+    impostor = SubjectErasedReply(request_id, "acct-1", "workflows", "erased", ["forged"], [], 0, "now")
     billing_topic = next(t for t in topics if t.endswith("billing.events"))
     records = [
         new_envelope(event_type="InvoiceIssued", aggregate_type="Invoice", aggregate_id="invoice:1",
                      aggregate_version=1, account_id="acct-1", payload={"unreadable": "by privacy"}),
         REPLIES.to_envelope(other_account, PRIVACY_REPLY_AGGREGATE_TYPE, request_id, 1, "acct-2"),
+        REPLIES.to_envelope(impostor, PRIVACY_REPLY_AGGREGATE_TYPE, request_id, 1, "acct-1"),
         REPLIES.to_envelope(reply, PRIVACY_REPLY_AGGREGATE_TYPE, request_id, 1, "acct-1"),
     ]
     producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-billing")
@@ -33,19 +36,20 @@ def test_a_reply_on_a_services_topic_is_recorded_on_its_request(client, containe
     producer.flush()
     producer.close()
 
-    consumer = replies_consumer(container)
+    consumer = replies_consumer(container, "billing")
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,))
     thread.start()
     deadline = time.monotonic() + 60
     try:
-        while consumer.processed < 3 and time.monotonic() < deadline:
+        while consumer.processed < 4 and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         stop.set()
         thread.join(timeout=30)
-    assert consumer.processed == 3 and consumer.dead_lettered == 0
+    assert consumer.processed == 4 and consumer.dead_lettered == 0
     shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
     billing = next(s for s in shown["services"] if s["service"] == "billing")
     assert billing["answered"] and billing["keys_destroyed"] == ["billing:contact:1"]
     assert [e["what"] for e in shown["audit_trail"]].count("ReplyRecorded") == 1
+    assert not next(s for s in shown["services"] if s["service"] == "workflows")["answered"]

@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from privacy.service_layer.unit_of_work import UnitOfWork
 from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies
 
 SERVICES = ("contacts", "billing", "workflows")
+KNOWN_CONTACTS = {("acct-1", "contact:1"), ("acct-1", "contact:9"), ("acct-1", "contact:old")}
 
 
 @pytest.fixture
@@ -43,7 +45,8 @@ def families():
 
 @pytest.fixture
 def policy():
-    return Policy(services=SERVICES, reply_timeout=timedelta(minutes=15), export_ttl=timedelta(days=7))
+    return Policy(services=SERVICES, reply_timeout=timedelta(minutes=15), export_ttl=timedelta(days=7),
+                  request_retention=timedelta(days=3 * 365))
 
 
 @pytest.fixture
@@ -51,8 +54,14 @@ def lookup():
     return FakeEmailLookup({("acct-1", "louise@example.com"): ["contact:1", "contact:9"]})
 
 
+def email_hash(account_id: str, email: str) -> str:
+    return hashlib.sha256(f"{account_id}:{email.strip().casefold()}".encode()).hexdigest()
+
+
 @pytest.fixture
 def bus(store, cipher, clock, exports, families, lookup, policy):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
+        "email_hash": email_hash,
+        "contact_known": lambda account_id, contact_id: (account_id, contact_id) in KNOWN_CONTACTS, "shred_subject": cipher.shred,
         "policy": policy, "clock": clock})

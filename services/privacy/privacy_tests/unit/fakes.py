@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from crm_platform.personal_data import SubjectErased
+
+from privacy.service_layer.ports import ExportNotAssembled
+
 
 class FakeClock:
     def __init__(self, now: datetime = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)) -> None:
@@ -23,9 +27,27 @@ class FakeExports:
         self.shredded: list[str] = []
         self.discarded: list[str] = []
 
-    def assemble(self, request) -> tuple[str, int]:
-        self.assembled.append((request.id, request.parts()))
+        self.unreadable: set[str] = set()  # services whose part cannot be read
+        self.written: dict[str, set[str]] = {}  # request id -> its blobs in the store (as the exchange's index)
+        self.erased = False  # the export's key shredded
+
+    def assemble(self, request, without=()) -> tuple[str, int]:
+        if self.erased:
+            raise SubjectErased(f"privacy-export:{request.id}")
+        if self.unreadable - set(without):
+            raise ExportNotAssembled(request.id)
+        self.assembled.append((request.id, request.parts(without)))
+        self.write(request.id, f"zip-{len(self.assembled)}")
         return f"zip-{len(self.assembled)}", 100 * len(self.assembled)
+
+    def write(self, request_id: str, *blob_ids: str) -> None:
+        self.written.setdefault(request_id, set()).update(blob_ids)
+
+    def blobs_of(self, request_id: str) -> list[str]:
+        return sorted(self.written.get(request_id, set()) - set(self.discarded))
+
+    def unreadable_parts(self, request) -> list[str]:
+        return sorted(self.unreadable & set(request.parts()))
 
     def shred(self, request_id: str) -> None:
         self.shredded.append(request_id)

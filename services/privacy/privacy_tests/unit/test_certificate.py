@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from privacy.adapters.signing import CertificateSigner, key_id, verify_certificate
-from privacy.domain.certificate import FORMAT, build_certificate, canonical_bytes, subject_hash
+from privacy.domain.certificate import FORMAT, build_certificate, canonical_bytes, keyed_key_id, subject_hash
 
 SEED = bytes(range(32))
 SECRET = b"s" * 32
@@ -92,6 +92,19 @@ def test_the_subject_hash_is_keyed_and_ignores_the_order_and_repetition_of_ids()
     assert subject_hash(SECRET, "a", ["b,c"]) != subject_hash(SECRET, "a", ["b", "c"])  # no ambiguous joins
     with pytest.raises(ValueError):
         subject_hash(b"", "acct-1", ["c1"])
+
+
+def test_a_destroyed_key_is_named_by_its_kind_and_a_keyed_hash_never_by_the_contact_it_sealed():
+    named = keyed_key_id(b"secret", "workflows-subject:contact:louise")
+    kind, digest = named.split(":")
+    assert kind == "workflows-subject" and len(digest) == 64 and "louise" not in named
+    assert keyed_key_id(b"secret", "contact:louise").startswith("contact:")
+    assert "louise" not in keyed_key_id(b"secret", "contact:louise") + keyed_key_id(b"secret", "louise")
+    assert named == keyed_key_id(b"secret", "workflows-subject:contact:louise")
+    assert named != keyed_key_id(b"other", "workflows-subject:contact:louise")
+    assert named != keyed_key_id(b"secret", "workflows-subject:contact:louis")
+    with pytest.raises(ValueError):
+        keyed_key_id(b"", "contact:42")
 
 
 def test_canonical_bytes_sort_keys_drop_spaces_and_the_signature():

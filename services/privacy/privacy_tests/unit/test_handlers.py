@@ -1,12 +1,17 @@
 """The real handlers, through the message bus, on the in-memory event store and key store: a request received,
 the replies, completion, the time-out and the export's expiry."""
+import logging
+from datetime import timedelta
+
 import pytest
+from pymongo.errors import DuplicateKeyError
 
 from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RejectPrivacyRequest, TimeOutRequest,
+    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
+    TimeOutRequest,
 )
 from crm_platform.errors import Conflict, InvalidInput
 
@@ -14,6 +19,7 @@ from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRES
 from privacy.service_layer import sweeps
 from privacy.service_layer.unit_of_work import UnitOfWork
 
+from .conftest import SERVICES, email_hash
 from .fakes import FakeLease
 
 
@@ -21,14 +27,15 @@ def receive(bus, type="erasure", account="acct-1", contact="contact:1"):
     return bus.handle(ReceivePrivacyRequest(account, type, contact, "Louise Martin", "courrier du 1er décembre"))
 
 
-def erased(request, service, account="acct-1", outcome="erased"):
-    return SubjectErasedReply(request.id, account, service, outcome, [f"{service}-subject:contact:1"], [], 3,
-                              "2026-12-02T09:00:01+00:00")
+def erased(request, service, account="acct-1", outcome="erased", topic_of=None):
+    """The reply as read from the topic of `topic_of` (the service itself unless said otherwise)."""
+    return RecordReply(SubjectErasedReply(request.id, account, service, outcome, [f"{service}-subject:contact:1"], [],
+                                          3, "2026-12-02T09:00:01+00:00"), topic_of or service)
 
 
-def exported(request, service, part="part", account="acct-1"):
-    return SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
-                                    "2026-12-02T09:00:01+00:00")
+def exported(request, service, part="part", account="acct-1", topic_of=None):
+    return RecordReply(SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
+                                                "2026-12-02T09:00:01+00:00"), topic_of or service)
 
 
 def load(store, cipher, request):
@@ -45,14 +52,18 @@ def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(
     assert asked.payload["services"] == ["contacts", "billing", "workflows"]
     assert load(store, cipher, request).requester == "Louise Martin"
     cipher.shred(f"privacy-request:{request.id}")
-    with pytest.raises(SubjectErased):
-        UnitOfWork(store, cipher).codec.from_envelope(received)
+    shredded = UnitOfWork(store, cipher).codec.from_envelope(received)  # the request still loads, without them
+    assert (shredded.requester, shredded.reason, shredded.email, shredded.type) == (None, None, None, "erasure")
 
 
-def test_what_it_publishes_is_its_contract(bus, store, clock):
-    erasure, export = receive(bus), receive(bus, "access")
+def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
+    erasure, export, failing = receive(bus), receive(bus, "access"), receive(bus, "access")
     for service in ("contacts", "billing", "workflows"):
         bus.handle(erased(erasure, service))
+    exports.unreadable = {"billing"}
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(exported(failing, service))
+    exports.unreadable = set()
     bus.handle(exported(export, "contacts"))
     bus.handle(TimeOutRequest("acct-1", export.id))  # not yet due: nothing
     clock.advance(minutes=15)
@@ -62,6 +73,8 @@ def test_what_it_publishes_is_its_contract(bus, store, clock):
     by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
     bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:1",)))
     bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "nobody@example.com"))
+    clock.advance(days=3 * 365)
+    bus.handle(ShredRequestRecord("acct-1", erasure.id))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
     for envelope in store.all_events:
         contract = PRIVACY_EVENTS.contract(envelope.event_type)
@@ -87,8 +100,21 @@ def test_an_erasure_completes_when_every_service_answered_and_a_redelivered_repl
 def test_a_reply_of_another_account_or_an_unknown_request_is_ignored(bus, store, cipher):
     request = receive(bus)
     bus.handle(erased(request, "contacts", account="acct-2"))
-    bus.handle(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0, "x"))
+    bus.handle(RecordReply(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0,
+                                              "x"), "contacts"))
     assert len(store.all_events) == 2 and load(store, cipher, request).replies == {}
+
+
+def test_a_reply_of_the_wrong_type_or_naming_another_service_than_its_topics_producer_is_passed_over(
+        bus, store, cipher, exports):
+    erasure, export = receive(bus), receive(bus, "access")
+    bus.handle(exported(erasure, "contacts"))  # an export's reply to an erasure
+    bus.handle(erased(export, "contacts"))  # and the other way round
+    bus.handle(erased(erasure, "billing", topic_of="workflows"))  # read on workflows' topic, naming billing
+    assert load(store, cipher, erasure).replies == {} and load(store, cipher, export).replies == {}
+    assert [e.event_type for e in store.all_events].count("ReplyRecorded") == 0
+    bus.handle(erased(erasure, "billing"))
+    assert list(load(store, cipher, erasure).replies) == ["billing"]
 
 
 def test_an_export_is_assembled_from_every_part_then_completed(bus, store, cipher, exports, clock):
@@ -134,6 +160,63 @@ def test_an_expired_export_is_shredded_then_discarded_once(bus, store, cipher, e
     assert load(store, cipher, request).export.expired
 
 
+def failing_once(store, event_type):
+    """The store's append refuses, once, a commit holding an event of `event_type` (a process dying there)."""
+    append, failed = store.append, []
+
+    def refusing(envelopes):
+        if not failed and any(e.event_type == event_type for e in envelopes):
+            failed.append(event_type)
+            raise ConnectionError("the database went away")
+        return append(envelopes)
+
+    store.append = refusing
+
+
+def test_an_expired_export_discards_every_blob_of_the_request_before_its_expiry_is_committed(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    for service in SERVICES:
+        exports.write(request.id, f"part-{service}", f"file-of-{service}")  # the files listed inside the parts
+        bus.handle(exported(request, service))
+    exports.write(request.id, "zip-of-an-aborted-unit-of-work")
+    clock.advance(days=7)
+    failing_once(store, "ExportExpired")
+    with pytest.raises(ConnectionError):
+        bus.handle(ExpireExport("acct-1", request.id))
+    everything = sorted(["zip-1", "zip-of-an-aborted-unit-of-work"] + [f"{kind}-{service}" for service in SERVICES
+                                                                      for kind in ("part", "file-of")])
+    assert exports.shredded == [request.id] and sorted(exports.discarded) == everything  # though not committed
+    bus.handle(ExpireExport("acct-1", request.id))  # the next round: again, harmlessly, then committed
+    assert load(store, cipher, request).export.expired and set(exports.discarded) == set(everything)
+
+
+def test_a_part_coming_after_the_export_expired_is_discarded_with_its_files(bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    bus.handle(exported(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    clock.advance(days=7)
+    bus.handle(ExpireExport("acct-1", request.id))
+    exports.write(request.id, "part-billing", "file-of-billing")  # written before the shred, replied after
+    bus.handle(exported(request, "billing"))
+    assert {"part-billing", "file-of-billing"} <= set(exports.discarded)
+    assert exports.blobs_of(request.id) == []
+
+
+def test_a_zip_whose_unit_of_work_fails_to_commit_is_discarded(bus, store, cipher, exports):
+    request = receive(bus, "access")
+    for service in SERVICES[:2]:
+        bus.handle(exported(request, service))
+    failing_once(store, "ExportReady")
+    with pytest.raises(ConnectionError):
+        bus.handle(exported(request, "workflows"))  # its reply committed, then its ZIP's step fails
+    assert exports.discarded == ["zip-1"] and load(store, cipher, request).status == IN_PROGRESS
+    bus.handle(exported(request, "workflows"))  # the consumer's retry: the step runs again
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and done.export.blob_id == "zip-2"
+
+
 def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus, store, cipher, clock):
     request = receive(bus)
     clock.advance(hours=1)
@@ -144,18 +227,75 @@ def test_a_sweep_sends_nothing_without_its_lease_and_each_candidate_with_it(bus,
     assert load(store, cipher, request).status == PARTIALLY_COMPLETED
 
 
-def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock, exports):
+def test_a_request_that_fails_does_not_hold_up_the_others_in_a_sweep(bus, store, cipher, clock):
     broken, fine = receive(bus, "access"), receive(bus)
     clock.advance(hours=1)
 
-    def assemble(request):
-        raise LookupError("a part is missing")
+    def time_out(account_id, request_id):
+        if request_id == broken.id:
+            raise LookupError("the database went away")
+        return TimeOutRequest(account_id, request_id)
 
-    exports.assemble = assemble
     overdue = lambda now: [("acct-1", broken.id), ("acct-1", fine.id)]  # noqa: E731
-    assert sweeps.time_out_requests(bus, overdue, FakeLease(), clock) == 1
+    assert sweeps.sweep(bus, overdue, time_out, FakeLease(), clock) == 1
     assert load(store, cipher, broken).status == IN_PROGRESS
     assert load(store, cipher, fine).status == PARTIALLY_COMPLETED
+
+
+def test_a_sweep_logs_a_failure_without_traceback_nor_the_values_a_database_message_quotes(
+        bus, store, cipher, clock, caplog):
+    request = receive(bus)
+    clock.advance(hours=1)
+
+    def time_out(account_id, request_id):
+        raise DuplicateKeyError('E11000 duplicate key: { email: "louise@example.com" }', 11000)
+
+    with caplog.at_level(logging.INFO, logger="privacy.service_layer.sweeps"):
+        sweeps.sweep(bus, lambda now: [("acct-1", request.id)], time_out, FakeLease(), clock)
+    [record] = caplog.records
+    assert record.exc_info is None and record.error == "DuplicateKeyError: code 11000"
+    assert "louise" not in caplog.text and "louise" not in str(vars(record))
+
+
+def test_an_export_whose_zip_cannot_be_built_keeps_its_last_reply_and_completes_without_the_failed_part(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    exports.unreadable = {"billing"}
+    for service in SERVICES:
+        bus.handle(exported(request, service))  # the last reply's step fails to assemble: not raised, counted
+    failing = load(store, cipher, request)
+    assert sorted(failing.replies) == sorted(SERVICES) and failing.status == IN_PROGRESS
+    assert failing.assembly_failures == 1
+    bus.handle(TimeOutRequest("acct-1", request.id))  # the sweep tries again, twice, then gives up on billing
+    assert load(store, cipher, request).status == IN_PROGRESS
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    done = load(store, cipher, request)
+    assert (done.status, done.failed_parts, done.missing_services) == (PARTIALLY_COMPLETED, ["billing"], [])
+    assert exports.assembled == [(request.id, {"contacts": "part-contacts", "workflows": "part-workflows"})]
+    assert done.export.blob_id == "zip-1"
+    bus.handle(TimeOutRequest("acct-1", request.id))  # spent: nothing more
+    assert [e.event_type for e in store.all_events].count("ExportAssemblyFailed") == 3
+    assert store.all_events[-1].event_type == "PrivacyRequestCompleted"
+    assert store.all_events[-1].payload["failed_parts"] == ["billing"]
+
+
+def test_a_late_reply_racing_the_expiry_of_its_export_ends_the_request_without_looping(
+        bus, store, cipher, exports, clock):
+    request = receive(bus, "access")
+    bus.handle(exported(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    assert load(store, cipher, request).status == PARTIALLY_COMPLETED
+    exports.erased = True  # the expiry sweep shredded the export's key, its ExportExpired not yet committed
+    bus.handle(exported(request, "billing"))
+    bus.handle(exported(request, "workflows"))
+    ended = load(store, cipher, request)
+    assert sorted(ended.replies) == sorted(SERVICES)
+    assert (ended.status, ended.failed_parts) == (PARTIALLY_COMPLETED, ["billing", "contacts", "workflows"])
+    assert not ended.finish_due(clock(), timedelta(minutes=15))
+    events = len(store.all_events)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    assert len(store.all_events) == events
 
 
 def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(bus, store, cipher):
@@ -173,6 +313,61 @@ def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(b
         bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
     with pytest.raises(Conflict):
         bus.handle(RejectPrivacyRequest("acct-1", request.id, "not_the_subject"))
+
+
+def test_an_erasure_by_email_shows_the_email_until_it_completes_then_only_its_hash(bus, store, cipher):
+    request = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1",)))
+    assert load(store, cipher, request).shown_email == "louise@example.com"
+    for service in SERVICES:
+        bus.handle(erased(request, service))
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and done.shown_email is None
+    assert done.email_hash == email_hash("acct-1", "louise@example.com")
+    access = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "louise@example.com"))
+    assert access.shown_email == "louise@example.com"  # an export's requester still reads whom it was about
+
+
+def test_past_its_retention_an_ended_request_has_its_record_shredded_and_reads_as_null(bus, store, cipher, clock):
+    erasure, pending = receive(bus), receive(bus, "access")
+    for service in SERVICES:
+        bus.handle(erased(erasure, service))
+    rejected = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", "nobody@example.com"))
+    clock.advance(days=3 * 365 - 1)
+    bus.handle(ShredRequestRecord("acct-1", erasure.id))
+    assert load(store, cipher, erasure).requester == "Louise Martin"  # not yet
+    clock.advance(days=1)
+    for request in (erasure, pending, rejected, erasure):
+        bus.handle(ShredRequestRecord("acct-1", request.id))
+    shredded = load(store, cipher, erasure)
+    assert (shredded.requester, shredded.reason, shredded.record_shredded) == (None, None, True)
+    assert shredded.status == COMPLETED and sorted(shredded.replies) == sorted(SERVICES)
+    gone = load(store, cipher, rejected)
+    assert (gone.requester, gone.email, gone.rejection) == (None, None, "no_matching_contact")
+    assert load(store, cipher, pending).requester == "Louise Martin"  # still in progress: kept
+    assert [e.event_type for e in store.all_events].count("RequestRecordShredded") == 2
+    with pytest.raises(SubjectErased):  # the key itself is gone, not only hidden
+        cipher.open(store.all_events[0].payload["personal"])
+
+
+def test_a_request_about_a_contact_the_account_does_not_have_is_rejected_and_asks_nobody(bus, store, cipher):
+    for account, contact in (("acct-1", "contact:nobody"), ("acct-2", "contact:1")):
+        request = receive(bus, account=account, contact=contact)
+        assert (request.status, request.rejection, request.services) == (REJECTED, "no_matching_contact", [])
+    assert "ErasureRequested" not in [e.event_type for e in store.all_events]
+
+
+def test_a_request_nobody_confirmed_by_its_deadline_is_rejected_by_the_sweep(bus, store, cipher, clock):
+    listed = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    clock.advance(days=30)
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    assert load(store, cipher, listed).status == AWAITING_CONFIRMATION
+    clock.advance(days=1)  # 2 January: the deadline
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    bus.handle(TimeOutRequest("acct-1", listed.id))
+    rejected = load(store, cipher, listed)
+    assert (rejected.status, rejected.rejection) == (REJECTED, "not_confirmed_by_deadline")
+    assert [e.event_type for e in store.all_events].count("PrivacyRequestRejected") == 1
 
 
 def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirmation_may_be(bus, store, cipher):

@@ -53,21 +53,22 @@ def test_an_unknown_type_is_refused_naming_the_field():
 
 def test_a_reply_is_recorded_once_and_only_from_a_service_asked():
     request = received()
-    assert request.record_reply("billing", {"service": "billing", "outcome": "retained"}, NOW)
-    assert not request.record_reply("billing", {"service": "billing", "outcome": "erased"}, NOW)
-    assert not request.record_reply("gateway", {"service": "gateway"}, NOW)
+    assert request.record_reply("billing", "SubjectErased", {"service": "billing", "outcome": "retained"}, NOW)
+    assert not request.record_reply("billing", "SubjectErased", {"service": "billing", "outcome": "erased"}, NOW)
+    assert not request.record_reply("gateway", "SubjectErased", {"service": "gateway"}, NOW)
+    assert not request.record_reply("workflows", "SubjectDataExported", {"part_blob_id": "p"}, NOW)  # not its type
     assert request.replies["billing"]["outcome"] == "retained" and request.unanswered == ["contacts", "workflows"]
 
 
 def test_completing_with_services_missing_is_partial_and_a_later_completion_upgrades_it():
     request = received()
-    request.record_reply("contacts", {"outcome": "erased"}, NOW)
+    request.record_reply("contacts", "SubjectErased", {"outcome": "erased"}, NOW)
     request.complete(NOW)
     assert request.status == PARTIALLY_COMPLETED and request.missing_services == ["billing", "workflows"]
     request.complete(NOW)  # nothing new: nothing recorded
     assert sum(isinstance(e, PrivacyRequestCompleted) for e in request.pending) == 1
-    request.record_reply("billing", {"outcome": "retained"}, NOW)
-    request.record_reply("workflows", {"outcome": "nothing_held"}, NOW)
+    request.record_reply("billing", "SubjectErased", {"outcome": "retained"}, NOW)
+    request.record_reply("workflows", "SubjectErased", {"outcome": "nothing_held"}, NOW)
     request.complete(NOW)
     assert request.status == COMPLETED and request.missing_services == []
     request.complete(NOW)
@@ -84,9 +85,9 @@ def test_it_times_out_only_while_waiting_and_past_the_timeout():
 
 def test_an_export_expires_once_naming_every_blob_to_discard():
     request = received("access")
-    request.record_reply("contacts", {"part_blob_id": "part-1"}, NOW)
+    request.record_reply("contacts", "SubjectDataExported", {"part_blob_id": "part-1"}, NOW)
     request.export_ready("zip-1", 10, NOW + timedelta(days=7))
-    request.record_reply("billing", {"part_blob_id": None}, NOW)
+    request.record_reply("billing", "SubjectDataExported", {"part_blob_id": None}, NOW)
     request.export_ready("zip-2", 12, NOW + timedelta(days=7))
     assert sorted(request.expire_export(NOW)) == ["part-1", "zip-1", "zip-2"]
     assert request.export.expired and request.expire_export(NOW) == []
@@ -94,7 +95,7 @@ def test_an_export_expires_once_naming_every_blob_to_discard():
 
 def test_replaying_its_events_gives_the_same_request():
     request = received("access")
-    request.record_reply("contacts", {"part_blob_id": "part-1"}, NOW)
+    request.record_reply("contacts", "SubjectDataExported", {"part_blob_id": "part-1"}, NOW)
     request.export_ready("zip-1", 10, NOW + timedelta(days=7))
     request.complete(NOW)
     again = PrivacyRequest.from_history(request.id, "acct-1", request.pending)
