@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
+from crm_platform import request_context
 from crm_platform.contracts.privacy import ERASED, NOTHING_HELD, ErasureRequested, SubjectExportRequested
 from crm_platform.message_bus import MessageBus
 from crm_platform.privacy_exchange import ExportExchange, ExportFile
@@ -20,10 +21,8 @@ from contacts import config
 from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands
 from contacts.domain.events import data_subject
-from contacts.service_layer.erasure import ItemsOf
-from contacts.service_layer.subject_records import (
-    HeldFile, HistoryOf, NotesOf, families, live_attachments, read_records,
-)
+from contacts.service_layer.erasure import ErasedContact, ItemsOf
+from contacts.service_layer.subject_records import HeldFile, HistoryOf, NotesOf, families, read_records
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 # For the export's manifest (GDPR Art. 15(1)): what contacts holds of a person, why, who sees it, how long.
@@ -62,19 +61,16 @@ class ContactsPrivacyParticipant:
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
         uow = self._uow_factory()
-        erased: list[str] = []
-        files = 0
+        request_event = request_context.current().causation_id  # the request's event id (crm_platform.event_consumer)
+        destroyed: list[ErasedContact] = []
         for family in families(uow, request.account_id, list(request.contact_ids)):
-            files += sum(self._live_files(uow, request.account_id, contact_id) for contact_id in family)
-            erased += self._bus.handle(commands.EraseContact(request.account_id, family[0]))
-        if not erased:
+            erasure = self._bus.handle(commands.EraseContact(request.account_id, family[0]))
+            destroyed += [erased for erased in erasure.contacts
+                          if erased.key_destroyed or (request_event and erased.erased_by == request_event)]
+        if not destroyed:  # nobody of the account, or erased by an earlier request: not this one's to claim
             return ErasureOutcome(NOTHING_HELD)
-        return ErasureOutcome(ERASED, [data_subject(contact_id) for contact_id in erased], [], len(erased) + files)
-
-    def _live_files(self, uow: UnitOfWork, account_id: str, contact_id: str) -> int:
-        """How many files (and picture) the read model shows the contact has now, for the count: the erasure
-        itself finds those not projected yet too. None once erased: they are unreadable."""
-        return len(live_attachments(uow, account_id, contact_id, [], self._attachment_ids_of))
+        items = sum(1 + erased.files + erased.notes for erased in destroyed)
+        return ErasureOutcome(ERASED, [data_subject(erased.contact_id) for erased in destroyed], [], items)
 
     def _content(self, held: HeldFile) -> Iterator[bytes]:
         """The file's content, opened when the exchange comes to it, one chunk at a time."""

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from contacts.domain.attachments import Attachment, picture_id
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactErased, data_subject
@@ -25,7 +24,7 @@ from contacts.domain.holdings import holdings_id
 from contacts.domain.labels import label_id
 from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
 from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
-from contacts.service_layer.erasure import ItemsOf, merge_family
+from contacts.service_layer.erasure import ItemsOf, live_attachments, merge_family
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 HistoryOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.contact_history's entries
@@ -169,18 +168,6 @@ def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contac
             "contact_id": contact_id, "attachment_id": attachment.id, "kind": attachment.kind,
             "file_name": file.file_name, "content_type": file.content_type, "size": file.size,
             "sha256": file.sha256, "created_at": attachment.created_at, "exported_as": name})
-
-
-def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
-                     attachment_ids_of: ItemsOf) -> list[Attachment]:
-    """The contact's live files and picture: those filed in its holdings, those the read model lists."""
-    found = []
-    with uow:
-        for attachment_id in dict.fromkeys([*filed, *attachment_ids_of(account_id, contact_id), picture_id(contact_id)]):
-            attachment = uow.attachments.find(account_id, attachment_id)
-            if attachment is not None and attachment.live and attachment.contact_id == contact_id:
-                found.append(attachment)
-    return found
 
 
 class _Names:

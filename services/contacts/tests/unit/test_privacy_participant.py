@@ -7,6 +7,7 @@ from functools import partial
 import pytest
 from PIL import Image
 
+from crm_platform import request_context
 from crm_platform.blobs import BlobStore
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
 from crm_platform.message_bus import Fresh, MessageBus
@@ -61,8 +62,13 @@ class World:
         request = SubjectExportRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
         return self.participant.export(request, self.exchange)
 
-    def erase(self, *contact_ids, account="acct-1", request_id="r2"):
-        return self.participant.erase(ErasureRequested(request_id, account, list(contact_ids), ["contacts"], NOW))
+    def erase(self, *contact_ids, account="acct-1", request_id="r2", event_id=None):
+        """As the consumer calls it: tracing with the request envelope's event id as causation id."""
+        request = ErasureRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
+        trace = request_context.TraceContext(request_id="work", correlation_id="work",
+                                             causation_id=event_id or f"event-of-{request_id}")
+        with request_context.tracing(trace):
+            return self.participant.erase(request)
 
 
 @pytest.fixture
@@ -151,19 +157,36 @@ def test_nothing_is_exported_for_an_unknown_contact_another_accounts_or_an_erase
     assert (part.part_blob_id, part.item_count) == (None, 0)
 
 
-def test_an_erasure_shreds_every_key_of_the_family_counts_contacts_and_files_and_can_run_again(world, louise):
+def test_an_erasure_shreds_every_key_of_the_family_and_counts_the_contacts_notes_and_files_it_erased(world, louise):
     source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
     world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
     outcome = world.erase(source.id, "no-such-contact")
     assert outcome.outcome == "erased" and outcome.retained == []
     assert sorted(outcome.keys_destroyed) == sorted([f"contact:{louise.id}", f"contact:{source.id}"])
-    assert outcome.items_erased == 4  # two contacts, a file and a picture
+    assert outcome.items_erased == 5  # two contacts, a note, a file and a picture
     assert world.keys.is_erased(f"contact:{louise.id}") and world.keys.is_erased(f"contact:{source.id}")
     with world.uow() as uow:
         assert uow.contacts.find("acct-1", louise.id) is None
-    again = world.erase(louise.id)  # a redelivered request, once its reply was lost
-    assert again.outcome == "erased" and sorted(again.keys_destroyed) == sorted(outcome.keys_destroyed)
-    assert again.items_erased == 2  # the files were gone already
+
+
+def test_the_same_request_run_again_after_a_crash_before_its_reply_lists_the_keys_it_destroyed(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    first = world.erase(louise.id, request_id="r2", event_id="evt-r2")
+    again = world.erase(louise.id, request_id="r2", event_id="evt-r2")  # redelivered: no reply was stored
+    assert again.outcome == "erased" and sorted(again.keys_destroyed) == sorted(first.keys_destroyed)
+    assert again.items_erased == 2  # the contacts; the notes and files it made unreadable are not found again
+
+
+def test_a_new_request_for_a_person_erased_long_ago_claims_no_key(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    assert world.erase(louise.id, request_id="r2").outcome == "erased"
+    later = world.erase(source.id, louise.id, request_id="r3")  # a different request: it destroyed nothing
+    assert (later.outcome, later.keys_destroyed, later.items_erased) == ("nothing_held", [], 0)
+    erased_by_api = world.bus.handle(c.CreateContact("acct-1", {"first_name": "Paul"}))
+    world.bus.handle(c.EraseContact("acct-1", erased_by_api.id))  # through the API, by no request
+    assert world.erase(erased_by_api.id, request_id="r4").keys_destroyed == []
 
 
 def test_an_erasure_holding_nothing_says_so_and_leaves_other_accounts_alone(world, louise):
