@@ -2,10 +2,12 @@
 service through `privacy.events` (crm_platform.privacy_participation answers with the outcome).
 
 Only the request's contact ids of the request's account count, each with its merge family. Export: one part
-in the exchange store, the person's files streamed into it from the attachment blobs. Erasure: the service's
-own erasure (`EraseContact`, erasure.py) of each family, safe to repeat; the keys destroyed are the contacts'
-`contact:<id>`. Uploaded import files and their failed rows are sealed per import, not per person, and
-forgotten after IMPORT_RETENTION_DAYS (import_retention.py): no per-person key of theirs is shredded here.
+in the exchange store, the person's files streamed into it from the attachment blobs. Erasure: the imports whose
+file or failed rows mention the person forgotten whole (import_erasure.py: they are sealed per import, not per
+person), then the service's own erasure (`EraseContact`, erasure.py) of each family, safe to repeat. The keys
+destroyed are the `contact:<id>` and `import:<id>` keys THIS request shredded: a person erased by an earlier
+request is nothing held now, while a rerun of the same request (its reply lost) lists its keys again (the
+contact's ContactErased and the import's record carry the request's event id).
 """
 from __future__ import annotations
 
@@ -22,7 +24,10 @@ from contacts.adapters.attachment_files import AttachmentFiles
 from contacts.domain import commands
 from contacts.domain.events import data_subject
 from contacts.service_layer.erasure import ErasedContact, ItemsOf
-from contacts.service_layer.subject_records import HeldFile, HistoryOf, NotesOf, families, read_records
+from contacts.service_layer.import_erasure import ForgetImports, Mentions, mentions_of
+from contacts.service_layer.subject_records import (
+    HeldFile, HistoryOf, NotesOf, families, read_records, readable_history,
+)
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 # For the export's manifest (GDPR Art. 15(1)): what contacts holds of a person, why, who sees it, how long.
@@ -41,14 +46,16 @@ ABOUT = {
 class ContactsPrivacyParticipant:
     """The contacts service's PrivacyParticipant."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: NotesOf,
-                 attachment_ids_of: ItemsOf, history_of: HistoryOf, files: AttachmentFiles) -> None:
+    def __init__(self, *, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: NotesOf,
+                 attachment_ids_of: ItemsOf, history_of: HistoryOf, files: AttachmentFiles,
+                 forget_imports: ForgetImports) -> None:
         self._uow_factory = uow_factory
         self._bus = bus
         self._notes_of = notes_of
         self._attachment_ids_of = attachment_ids_of
         self._history_of = history_of
         self._files = files
+        self._forget_imports = forget_imports
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         records = read_records(self._uow_factory(), request.account_id, list(request.contact_ids), self._notes_of,
@@ -60,17 +67,38 @@ class ContactsPrivacyParticipant:
         return ExportedPart(part, records.item_count)
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
+        """The imports that mention the person first (their values are read from the contacts, readable until
+        shredded), then the contacts' merge families."""
         uow = self._uow_factory()
+        account_id = request.account_id
         request_event = request_context.current().causation_id  # the request's event id (crm_platform.event_consumer)
+        found = families(uow, account_id, list(request.contact_ids))
+        mentions = self._mentions(uow, account_id, [contact_id for family in found for contact_id in family])
+        imports = self._forget_imports(account_id, mentions, request_event)
         destroyed: list[ErasedContact] = []
-        for family in families(uow, request.account_id, list(request.contact_ids)):
-            erasure = self._bus.handle(commands.EraseContact(request.account_id, family[0]))
+        for family in found:
+            erasure = self._bus.handle(commands.EraseContact(account_id, family[0]))
             destroyed += [erased for erased in erasure.contacts
                           if erased.key_destroyed or (request_event and erased.erased_by == request_event)]
-        if not destroyed:  # nobody of the account, or erased by an earlier request: not this one's to claim
+        if not destroyed and not imports:  # nobody of the account, or erased by an earlier request: not ours to claim
             return ErasureOutcome(NOTHING_HELD)
-        items = sum(1 + erased.files + erased.notes for erased in destroyed)
-        return ErasureOutcome(ERASED, [data_subject(erased.contact_id) for erased in destroyed], [], items)
+        keys = [data_subject(erased.contact_id) for erased in destroyed] + imports  # an import's key is its id
+        return ErasureOutcome(ERASED, keys, [], sum(1 + erased.files + erased.notes for erased in destroyed) + len(imports))
+
+    def _mentions(self, uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> Mentions:
+        """The addresses and numbers the contacts have, or had (their history), while they are readable."""
+        details: list[dict] = []
+        with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in contact_ids]):
+            for contact_id in contact_ids:
+                with uow:
+                    contact = uow.contacts.find(account_id, contact_id)
+                if contact is None:
+                    continue  # erased already: nothing of it is readable, here or in an import's search
+                details.append(contact.details)
+                details += [{name: change[end]} for entry in readable_history(self._history_of, account_id, contact_id)
+                            for name, change in entry["changes"].items() for end in ("from", "to")]
+        return mentions_of([email.get("address", "") for values in details for email in values.get("emails") or []],
+                           [phone.get("number", "") for values in details for phone in values.get("phones") or []])
 
     def _content(self, held: HeldFile) -> Iterator[bytes]:
         """The file's content, opened when the exchange comes to it, one chunk at a time."""

@@ -82,7 +82,7 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
                     continue
                 records.contact_ids.append(contact_id)
                 _add_contact(records.data, contact, names)
-                history = _readable_history(history_of, account_id, contact_id)
+                history = readable_history(history_of, account_id, contact_id)
                 records.data["history"] += _history_rows(contact_id, history, names)
                 held = holdings_of(uow, account_id, contact_id)
                 records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
@@ -110,7 +110,7 @@ def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
                               for name, value in custom.items()]
 
 
-def _readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -> list[dict]:
+def readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -> list[dict]:
     try:
         return history_of(account_id, contact_id)
     except ContactNotFound:  # erased meanwhile

@@ -88,7 +88,7 @@ def test_a_person_is_exported_then_erased_each_request_answered_once(client, con
     reply = reply_of(container, erasure.request_id)
     assert reply.event_type == "SubjectErased"
     assert reply.payload["outcome"] == "erased" and reply.payload["keys_destroyed"] == [f"contact:{louise}"]
-    assert reply.payload["items_erased"] == 2 and reply.payload["retained"] == []  # the contact and its file
+    assert reply.payload["items_erased"] == 4 and reply.payload["retained"] == []  # the contact, 2 notes, a file
 
     project_all(container)
     assert client.get(f"/v1/contacts/{louise}", headers=headers()).status_code == 404
@@ -124,3 +124,25 @@ def test_the_worker_answers_a_request_published_on_the_privacy_topic(client, con
         assert worker.poll() is None, "the worker stopped"
         time.sleep(0.3)
     assert reply_of(container, erasure.request_id).payload["keys_destroyed"] == [f"contact:{louise}"]
+
+
+def upload(client, text: str, name: str) -> str:
+    uploaded = client.post("/v1/imports", data={"file": (io.BytesIO(text.encode()), name)}, headers=headers(),
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    return uploaded.get_json()["id"]
+
+
+def test_an_erasure_forgets_the_uploaded_imports_that_mention_the_person(client, container, louise):
+    hers = upload(client, "Prénom;Nom;Email\nLouise;Papier;Louise@Papier.example\nPaul;Dupont;paul@x.example\n",
+                  "clients.csv")
+    others = upload(client, "Prénom;Nom;Email\nPaul;Dupont;paul@x.example\n", "autres.csv")
+    erasure = ErasureRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)
+    container.privacy_handler().handle(envelope(erasure))
+    reply = reply_of(container, erasure.request_id)
+    assert sorted(reply.payload["keys_destroyed"]) == sorted([f"contact:{louise}", hers])
+    record = container.db["imports"].find_one({"_id": hers})
+    assert record["status"] == "expired" and "blob_id" not in record and "file_name" not in record
+    assert container.cipher.is_erased(hers) and not container.cipher.is_erased(others)
+    assert client.get(f"/v1/imports/{hers}/preview", headers=headers()).status_code == 404  # expired
+    assert client.get(f"/v1/imports/{others}/preview", headers=headers()).status_code == 200

@@ -35,6 +35,20 @@ def png() -> bytes:
     return out.getvalue()
 
 
+class FakeImports:
+    """The account's imports as texts, forgotten by the participant as import_erasure does it."""
+
+    def __init__(self):
+        self.texts: dict[str, str] = {}
+        self.forgotten_by: dict[str, str | None] = {}
+
+    def forget_mentioning(self, account_id, mentions, request_event):
+        again = [i for i, by in self.forgotten_by.items() if request_event and by == request_event]
+        found = [i for i, text in self.texts.items() if i not in self.forgotten_by and mentions.found_in(text)]
+        self.forgotten_by.update(dict.fromkeys(found, request_event))
+        return again + found
+
+
 class World:
     """The contacts service on in-memory stores, with its privacy participant."""
 
@@ -52,10 +66,12 @@ class World:
             "contacts_using": no_read_model})
         self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
         self.listed_files: dict[str, list[str]] = {}
+        self.imports = FakeImports()
         self.participant = ContactsPrivacyParticipant(
-            self.uow, self.bus, lambda account, contact: self.projected_notes.get(contact, []),
-            lambda account, contact: self.listed_files.get(contact, []),
-            partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)), self.files)
+            uow_factory=self.uow, bus=self.bus, notes_of=lambda account, contact: self.projected_notes.get(contact, []),
+            attachment_ids_of=lambda account, contact: self.listed_files.get(contact, []),
+            history_of=partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)),
+            files=self.files, forget_imports=self.imports.forget_mentioning)
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
 
     def export(self, *contact_ids, account="acct-1", request_id="r1"):
@@ -194,3 +210,28 @@ def test_an_erasure_holding_nothing_says_so_and_leaves_other_accounts_alone(worl
     outcome = world.erase(louise.id, account="acct-2")
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
     assert not world.keys.is_erased(f"contact:{louise.id}")
+
+
+def test_an_erasure_forgets_the_imports_whose_file_mentions_the_person_even_by_an_older_value(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    world.imports.texts = {
+        "import:by-email": "Nom;Email\nPapier;LOUISE@Papier.fr\n",
+        "import:by-phone": "Nom,Mobile\nL.,06 12 34 56 78\n",
+        "import:folded": "BEGIN:VCARD\r\nEMAIL:louise@pa\r\n pier.fr\r\nEND:VCARD\r\n",
+        "import:others": "Nom;Email;Tel\nPaul;paul@papier.fr;01 02 03 04 05\n"}
+    outcome = world.erase(louise.id, request_id="r2", event_id="evt-r2")
+    imports = sorted(key for key in outcome.keys_destroyed if key.startswith("import:"))
+    assert imports == ["import:by-email", "import:by-phone", "import:folded"]
+    assert outcome.items_erased == 5 + 3 and "import:others" not in world.imports.forgotten_by
+    again = world.erase(louise.id, request_id="r2", event_id="evt-r2")  # its reply lost: the same keys
+    assert sorted(again.keys_destroyed) == sorted(outcome.keys_destroyed)
+    assert world.erase(louise.id, request_id="r3").outcome == "nothing_held"
+
+
+def test_an_import_mentioning_an_address_the_person_had_before_is_forgotten_too(world, louise):
+    with world.uow() as uow:
+        revision = uow.contacts.find("acct-1", louise.id).revision
+    world.bus.handle(c.UpdateContact("acct-1", louise.id, revision, {"emails": [{"address": "l.papier@ailleurs.fr"}]}))
+    world.imports.texts = {"import:old": "email\nlouise@papier.fr\n"}
+    assert "import:old" in world.erase(louise.id).keys_destroyed
