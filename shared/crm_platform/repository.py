@@ -63,6 +63,11 @@ class Repository(Generic[A]):
         except SubjectErased:
             return None
 
+    def versions(self, account_id: str, aggregate_ids: list[str]) -> dict[str, int]:
+        """The newest version of each of these aggregates of this type and account (one read of the heads)."""
+        return {aggregate_id: head.version for aggregate_id, head in self._store.heads(aggregate_ids).items()
+                if head.account_id == account_id and head.aggregate_type == self._class.aggregate_type}
+
     def ever_existed(self, aggregate_id: str) -> bool:
         """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""
         head = self._store.head(aggregate_id)  # one indexed read, not the history

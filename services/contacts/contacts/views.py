@@ -128,9 +128,10 @@ def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str
 
 
 def notes_of_contact(notes: Collection, account_id: str, contact_id: str) -> list[dict]:
-    """The contact's live notes as the read model has them: `_id`, `kind`, `text`, `created_at` (one query)."""
+    """The contact's live notes as the read model has them: `_id`, `kind`, `text`, `created_at` and the note's
+    `version` they reflect (one query)."""
     query = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
-    return list(notes.find(query, {"kind": 1, "text": 1, "created_at": 1}))
+    return list(notes.find(query, {"kind": 1, "text": 1, "created_at": 1, "version": 1}))
 
 
 def contact_has_note(notes: Collection, account_id: str, contact_id: str, text: str) -> bool:

@@ -3,8 +3,8 @@
 For each contact of the person's merge families (the ids asked for, the contacts they were merged into and
 every contact merged into those): the contact as it is now (a merged or deleted one as it last was), its
 labels and custom values by name, its history, its notes, and its files and picture. Everything is read from
-the event store (the read models may lag), but the notes: the read model's in one query, then from the event
-store those filed in the contact's holdings that the read model does not show yet. A contact's files are its
+the event store (the read models may lag), but the notes: the read model's in one query where it shows their
+newest version, from their events otherwise, each note once. A contact's files are its
 holdings' and the read model's (items added before holdings were kept are only there), as erasure.py finds them.
 
 An id that is not a contact of the account, and a contact erased already, hold nothing. The top-level lists of
@@ -72,6 +72,7 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
     records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
                                    "files": []})
     names = _Names(uow, account_id)
+    exported: set[str] = set()  # note ids: a note moved by a merge may still show on the contact it left
     for family in families(uow, account_id, contact_ids):
         with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in family]):  # one read of the vault
             for contact_id in family:
@@ -85,7 +86,7 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
                 history = readable_history(history_of, account_id, contact_id)
                 records.data["history"] += _history_rows(contact_id, history, names)
                 held = holdings_of(uow, account_id, contact_id)
-                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
+                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of, exported)
                 _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
     return records
 
@@ -136,16 +137,25 @@ def holdings_of(uow: UnitOfWork, account_id: str, contact_id: str):
         return uow.holdings.find_or_blank(account_id, holdings_id(contact_id))
 
 
-def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf) -> list[dict]:
-    """The contact's live notes: those of the read model (one query), then from their events those filed in its
-    holdings that the read model does not show yet (or no more: moved or deleted ones are skipped)."""
-    rows = {doc["_id"]: _note_row(contact_id, doc["_id"], doc["kind"], _iso(doc["created_at"]), doc["text"])
-            for doc in projected(account_id, contact_id)}
+def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf,
+           exported: set[str]) -> list[dict]:
+    """The contact's live notes not `exported` yet (for another contact of the family): the read model's (one
+    query) where it shows a note's newest version (one read of the heads), else the note from its events (edited
+    since: its new text; moved or deleted since: left out); and those filed in its holdings it does not show yet."""
+    shown = {doc["_id"]: doc for doc in projected(account_id, contact_id)}
+    note_ids = [note_id for note_id in dict.fromkeys([*shown, *filed]) if note_id not in exported]
+    rows = {}
     with uow:
-        for note_id in [i for i in dict.fromkeys(filed) if i not in rows]:
-            note = uow.notes.find(account_id, note_id)
+        newest = uow.notes.versions(account_id, note_ids)
+        for note_id in note_ids:
+            doc = shown.get(note_id)
+            if doc is not None and note_id in newest and doc.get("version") == newest[note_id]:
+                rows[note_id] = _note_row(contact_id, note_id, doc["kind"], _iso(doc["created_at"]), doc["text"])
+                continue
+            note = uow.notes.find(account_id, note_id) if note_id in newest else None
             if note is not None and not note.deleted and note.contact_id == contact_id:
                 rows[note_id] = _note_row(contact_id, note_id, note.kind, note.created_at, note.text)
+    exported.update(rows)
     return sorted(rows.values(), key=lambda row: (row["created_at"], row["note_id"]))
 
 

@@ -141,14 +141,40 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     assert b"".join(chunks)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_notes_come_from_the_read_model_and_from_the_events_for_those_it_does_not_show_yet(world, louise):
-    projected_at = datetime(2026, 1, 5, 9, 30)  # as MongoDB gives it back: UTC without its zone
-    world.projected_notes[louise.id] = [{"_id": "n-old", "kind": "note", "text": "Vue en janvier",
-                                         "created_at": projected_at}]  # older than the contact's holdings
+def projected(note, contact_id, **changes):
+    """The read model's row of a note, as views.notes_of_contact reads it (its date without its zone)."""
+    return {"_id": note.id, "kind": note.kind, "text": note.text, "version": note.revision, "contact_id": contact_id,
+            "created_at": datetime.fromisoformat(note.created_at).replace(tzinfo=None), **changes}
+
+
+def test_notes_come_from_the_read_model_where_current_and_from_the_events_for_those_it_does_not_show(world, louise):
+    note = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Vue en janvier"))
+    world.projected_notes[louise.id] = [projected(note, louise.id, created_at=datetime(2026, 1, 5, 9, 30))]
     data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
     assert [(n["note_id"], n["text"], n["created_at"]) for n in data["notes"]][0] == (
-        "n-old", "Vue en janvier", "2026-01-05T09:30:00.000+00:00")
+        note.id, "Vue en janvier", "2026-01-05T09:30:00.000+00:00")  # the read model's row (its date)
     assert [n["text"] for n in data["notes"]] == ["Vue en janvier", "Rappeler Louise lundi"]
+
+
+def test_notes_the_read_model_shows_stale_are_read_from_their_events(world, louise):
+    edited = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Ancien texte"))
+    deleted = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Note supprimée"))
+    world.projected_notes[louise.id] = [projected(edited, louise.id), projected(deleted, louise.id),
+                                        projected(edited, louise.id, _id="not-a-note")]
+    world.bus.handle(c.EditNote("acct-1", louise.id, edited.id, edited.revision, text="Nouveau texte"))
+    world.bus.handle(c.DeleteNote("acct-1", louise.id, deleted.id))
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert sorted(n["text"] for n in data["notes"]) == ["Nouveau texte", "Rappeler Louise lundi"]
+
+
+def test_a_note_moved_by_a_merge_is_exported_once_though_the_read_model_still_shows_it_on_the_source(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    note = world.bus.handle(c.AddNote("acct-1", source.id, "note", "Note de la doublure"))
+    world.projected_notes[source.id] = [projected(note, source.id)]  # as it was before the merge
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert [(n["contact_id"], n["text"]) for n in data["notes"] if n["note_id"] == note.id] == [
+        (louise.id, "Note de la doublure")]
 
 
 def test_an_export_follows_the_merge_family_and_skips_ids_not_of_the_account(world, louise):
