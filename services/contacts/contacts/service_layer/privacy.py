@@ -43,6 +43,9 @@ ABOUT = {
 }
 
 
+ERASURE_ROUNDS = 5  # families found again after erasing, until one finds no new contact
+
+
 class ContactsPrivacyParticipant:
     """The contacts service's PrivacyParticipant."""
 
@@ -67,23 +70,31 @@ class ContactsPrivacyParticipant:
         return ExportedPart(part, records.item_count)
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
-        """The imports that mention the person first (their values are read from the contacts, readable until
-        shredded), then the contacts' merge families."""
+        """For each family: the imports that mention the person first (their values are read from the contacts,
+        readable until shredded), then the contacts. A merge of a member into a contact outside the family may land
+        meanwhile: the families are found again until a round finds no new contact (ERASURE_ROUNDS at most, else no
+        answer: the consumer tries the request again)."""
         uow = self._uow_factory()
         account_id = request.account_id
         request_event = request_context.current().causation_id  # the request's event id (crm_platform.event_consumer)
+        handled: set[str] = set()
+        destroyed: dict[str, ErasedContact] = {}
+        imports: list[str] = []
         found = families(uow, account_id, list(request.contact_ids))
-        mentions = self._mentions(uow, account_id, [contact_id for family in found for contact_id in family])
-        imports = self._forget_imports(account_id, mentions, request_event)
-        destroyed: list[ErasedContact] = []
-        for family in found:
-            erasure = self._bus.handle(commands.EraseContact(account_id, family[0]))
-            destroyed += [erased for erased in erasure.contacts
-                          if erased.key_destroyed or (request_event and erased.erased_by == request_event)]
-        if not destroyed and not imports:  # nobody of the account, or erased by an earlier request: not ours to claim
-            return ErasureOutcome(NOTHING_HELD)
-        keys = [data_subject(erased.contact_id) for erased in destroyed] + imports  # an import's key is its id
-        return ErasureOutcome(ERASED, keys, [], sum(1 + erased.files + erased.notes for erased in destroyed) + len(imports))
+        for _ in range(ERASURE_ROUNDS):
+            new = [family for family in found if not set(family) <= handled]
+            if not new:
+                return _outcome(list(destroyed.values()), list(dict.fromkeys(imports)))
+            members = [contact_id for family in new for contact_id in family if contact_id not in handled]
+            imports += self._forget_imports(account_id, self._mentions(uow, account_id, members), request_event)
+            for family in new:
+                erasure = self._bus.handle(commands.EraseContact(account_id, family[0]))
+                handled.update(erasure.contact_ids)
+                destroyed.update((erased.contact_id, erased) for erased in erasure.contacts
+                                 if erased.contact_id not in destroyed and (
+                                     erased.key_destroyed or (request_event and erased.erased_by == request_event)))
+            found = families(uow, account_id, sorted(handled))
+        raise ErasureNotSettled(ERASURE_ROUNDS)
 
     def _mentions(self, uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> Mentions:
         """The addresses and numbers the contacts have, or had (their history), while they are readable."""
@@ -104,3 +115,19 @@ class ContactsPrivacyParticipant:
         """The file's content, opened when the exchange comes to it, one chunk at a time."""
         _, chunks = self._files.open(held.contact_id, held.blob_id)
         yield from chunks
+
+
+def _outcome(destroyed: list[ErasedContact], imports: list[str]) -> ErasureOutcome:
+    """What THIS request destroyed: nothing (nobody of the account, or erased by an earlier request) is nothing
+    held; an import's key is its id."""
+    if not destroyed and not imports:
+        return ErasureOutcome(NOTHING_HELD)
+    keys = [data_subject(erased.contact_id) for erased in destroyed] + imports
+    return ErasureOutcome(ERASED, keys, [], sum(1 + erased.files + erased.notes for erased in destroyed) + len(imports))
+
+
+class ErasureNotSettled(RuntimeError):
+    """Contacts kept joining the person's families: the erasure is not answered (the consumer tries it again)."""
+
+    def __init__(self, rounds: int) -> None:
+        super().__init__(f"new contacts still joined the families after {rounds} rounds")

@@ -61,9 +61,10 @@ class World:
         no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
             "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
-            "attachment_ids_of": no_read_model, "imports": None, "uploads": None, "jobs": None,
+            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None,
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})
+        self.while_erasing = None  # something done once while the erasure is under way, after it found the family
         self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
         self.listed_files: dict[str, list[str]] = {}
         self.imports = FakeImports()
@@ -73,6 +74,13 @@ class World:
             history_of=partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)),
             files=self.files, forget_imports=self.imports.forget_mentioning)
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
+
+    def _erasing(self, account_id, contact_id):
+        """The bus's attachment_ids_of: erasure.py asks it for each contact, after finding the family."""
+        happening, self.while_erasing = self.while_erasing, None
+        if happening:
+            happening()
+        return []
 
     def export(self, *contact_ids, account="acct-1", request_id="r1"):
         request = SubjectExportRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
@@ -261,3 +269,11 @@ def test_an_import_mentioning_an_address_the_person_had_before_is_forgotten_too(
     world.bus.handle(c.UpdateContact("acct-1", louise.id, revision, {"emails": [{"address": "l.papier@ailleurs.fr"}]}))
     world.imports.texts = {"import:old": "email\nlouise@papier.fr\n"}
     assert "import:old" in world.erase(louise.id).keys_destroyed
+
+
+def test_a_contact_that_absorbs_a_member_while_the_erasure_runs_is_erased_too(world, louise):
+    outsider = world.bus.handle(c.CreateContact("acct-1", {"first_name": "W", "phones": [{"number": "+33698765432"}]}))
+    world.while_erasing = lambda: world.bus.handle(c.MergeContacts("acct-1", outsider.id, [louise.id]))
+    outcome = world.erase(louise.id)
+    assert sorted(outcome.keys_destroyed) == sorted([f"contact:{louise.id}", f"contact:{outsider.id}"])
+    assert world.keys.is_erased(f"contact:{outsider.id}")
