@@ -27,7 +27,11 @@ class Repository(Generic[A]):
 
     def find(self, account_id: str, aggregate_id: str) -> A | None:
         """The aggregate rebuilt from its events; None if it has none, is another account's, or was erased."""
-        history = self.history(account_id, aggregate_id)
+        return self.rebuilt(account_id, aggregate_id, self.history(account_id, aggregate_id))
+
+    def rebuilt(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
+        """The aggregate rebuilt from the stored events `history` gave (for a caller that reads them too); None if
+        there are none or its key was shredded."""
         if not history:
             return None
         replayed = history[-1:] if self._class.latest_event_is_state else history

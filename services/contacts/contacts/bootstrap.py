@@ -177,8 +177,9 @@ class Container:
         participant = ContactsPrivacyParticipant(
             uow_factory=self.unit_of_work, bus=self.bus, notes_of=partial(views.notes_of_contact, self.db["notes"]),
             attachment_ids_of=partial(views.attachment_ids_of, self.db["attachments"]),
-            history_of=partial(views.contact_history, self.event_store, self.codec), files=self.attachment_files,
-            forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads))
+            history_of=partial(views.history_entries, self.codec), files=self.attachment_files,
+            forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads),
+            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"])
         exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
         return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, exchange)
 

@@ -67,7 +67,7 @@ def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of
     """Erase the contact and its merge family; what was erased. ContactNotFound if it is not the account's."""
     erased = []
     for contact_id in merge_family(uow, cmd.account_id, cmd.contact_id):
-        attachments = live_attachments(uow, cmd.account_id, contact_id, [], attachment_ids_of)  # readable until shredded
+        attachments = live_attachments(uow, cmd.account_id, contact_id, [], attachment_ids_of)  # readable till shred
         notes = _live_notes(uow, cmd.account_id, contact_id, notes_of)
         erased_by = _record_erasure(uow, cmd.account_id, contact_id)
         uow.claims.release_all(contact_id)

@@ -38,7 +38,7 @@ ABOUT = {
     "purposes": ["managing the account's relationships with its customers, prospects and partners (CRM)"],
     "recipients": ["the account's users", "the account's billing and workflows, by contact id"],
     "retention": "until the account deletes the contact, or erases the person; uploaded import files and their "
-                 "failed rows at most 30 days (the account's import retention)",
+                 "failed rows {import_retention_days} days (the deployment's import retention)",
     "source": "entered by the account's users, imported from files they uploaded, or merged from duplicates",
 }
 
@@ -51,7 +51,7 @@ class ContactsPrivacyParticipant:
 
     def __init__(self, *, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: NotesOf,
                  attachment_ids_of: ItemsOf, history_of: HistoryOf, files: AttachmentFiles,
-                 forget_imports: ForgetImports) -> None:
+                 forget_imports: ForgetImports, import_retention_days: int) -> None:
         self._uow_factory = uow_factory
         self._bus = bus
         self._notes_of = notes_of
@@ -59,6 +59,7 @@ class ContactsPrivacyParticipant:
         self._history_of = history_of
         self._files = files
         self._forget_imports = forget_imports
+        self._about = {**ABOUT, "retention": ABOUT["retention"].format(import_retention_days=import_retention_days)}
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         records = read_records(self._uow_factory(), request.account_id, list(request.contact_ids), self._notes_of,
@@ -66,7 +67,7 @@ class ContactsPrivacyParticipant:
         if not records.contact_ids:
             return ExportedPart(None, 0)
         files = (ExportFile(held.name, held.content_type, self._content(held)) for held in records.files)
-        part = exchange.write_part(request.request_id, config.SERVICE_NAME, ABOUT, records.data, files)
+        part = exchange.write_part(request.request_id, config.SERVICE_NAME, self._about, records.data, files)
         return ExportedPart(part, records.item_count)
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
@@ -102,11 +103,12 @@ class ContactsPrivacyParticipant:
         with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in contact_ids]):
             for contact_id in contact_ids:
                 with uow:
-                    contact = uow.contacts.find(account_id, contact_id)
+                    stored = uow.contacts.history(account_id, contact_id)
+                    contact = uow.contacts.rebuilt(account_id, contact_id, stored)
                 if contact is None:
                     continue  # erased already: nothing of it is readable, here or in an import's search
                 details.append(contact.details)
-                details += [{name: change[end]} for entry in readable_history(self._history_of, account_id, contact_id)
+                details += [{name: change[end]} for entry in readable_history(self._history_of, stored)
                             for name, change in entry["changes"].items() for end in ("from", "to")]
         return mentions_of([email.get("address", "") for values in details for email in values.get("emails") or []],
                            [phone.get("number", "") for values in details for phone in values.get("phones") or []])

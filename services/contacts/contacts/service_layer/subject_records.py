@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from contacts.domain.custom_fields import field_set_id
+from crm_platform.envelope import EventEnvelope
+
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.holdings import holdings_id
-from contacts.domain.labels import label_id
 from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
-from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
+from contacts.service_layer.account_names import AccountNames
 from contacts.service_layer.erasure import ItemsOf, live_attachments, merge_family
 from contacts.service_layer.unit_of_work import UnitOfWork
 
-HistoryOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.contact_history's entries
+HistoryOf = Callable[[list[EventEnvelope]], list[dict]]  # a contact's stored events -> views.history_entries
 NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
 
 
@@ -71,20 +71,19 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
     """Everything readable of these contacts and their merge families."""
     records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
                                    "files": []})
-    names = _Names(uow, account_id)
+    names = AccountNames(uow, account_id)
     exported: set[str] = set()  # note ids: a note moved by a merge may still show on the contact it left
     for family in families(uow, account_id, contact_ids):
         with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in family]):  # one read of the vault
             for contact_id in family:
                 with uow:
-                    contact = uow.contacts.find(account_id, contact_id)  # None once erased (its key is shredded)
-                    erasing = _erasure_recorded(uow.contacts.history(account_id, contact_id))
-                if contact is None or erasing:
+                    stored = uow.contacts.history(account_id, contact_id)  # read once, for all that follows
+                    contact = uow.contacts.rebuilt(account_id, contact_id, stored)  # None once its key is shredded
+                if contact is None or _erasure_recorded(stored):
                     continue
                 records.contact_ids.append(contact_id)
                 _add_contact(records.data, contact, names)
-                history = readable_history(history_of, account_id, contact_id)
-                records.data["history"] += _history_rows(contact_id, history, names)
+                records.data["history"] += _history_rows(contact_id, readable_history(history_of, stored), names)
                 held = holdings_of(uow, account_id, contact_id)
                 records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of, exported)
                 _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
@@ -96,7 +95,7 @@ def _erasure_recorded(history: list) -> bool:
     return any(envelope.event_type == ContactErased.event_type() for envelope in history)
 
 
-def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
+def _add_contact(data: dict, contact: Contact, names: AccountNames) -> None:
     details = contact.details
     fields = {name: details.get(name) for name in EDITABLE_FIELDS if name not in OPTION_FIELDS}
     fields.update({name: names.option(name, details[name]) for name in OPTION_FIELDS if details.get(name)})
@@ -111,14 +110,15 @@ def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
                               for name, value in custom.items()]
 
 
-def readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -> list[dict]:
+def readable_history(history_of: HistoryOf, stored: list[EventEnvelope]) -> list[dict]:
+    """The contact's history entries from its stored events; none once its key is shredded."""
     try:
-        return history_of(account_id, contact_id)
+        return history_of(stored)
     except ContactNotFound:  # erased meanwhile
         return []
 
 
-def _history_rows(contact_id: str, entries: list[dict], names: "_Names") -> list[dict]:
+def _history_rows(contact_id: str, entries: list[dict], names: AccountNames) -> list[dict]:
     """One row per field an event changed (one without a field for an event that changed none), oldest first;
     labels and custom fields by name."""
     rows = []
@@ -178,48 +178,6 @@ def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contac
             "contact_id": contact_id, "attachment_id": attachment.id, "kind": attachment.kind,
             "file_name": file.file_name, "content_type": file.content_type, "size": file.size,
             "sha256": file.sha256, "created_at": attachment.created_at, "exported_as": name})
-
-
-class _Names:
-    """The account's names of label, custom field and option keys, each list read once."""
-
-    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
-        self._uow, self._account_id = uow, account_id
-        self._labels: dict[str, str] = {}
-        self._custom_fields: dict | None = None
-        self._options: dict[str, dict[str, str]] = {}
-
-    def label(self, key: str) -> str:
-        if key not in self._labels:
-            with self._uow as uow:
-                label = uow.labels.find(self._account_id, label_id(self._account_id, key))
-            self._labels[key] = label.name if label is not None and label.name else key
-        return self._labels[key]
-
-    def custom_field(self, key: str) -> str:
-        if self._custom_fields is None:
-            with self._uow as uow:
-                self._custom_fields = uow.custom_fields.find_or_blank(
-                    self._account_id, field_set_id(self._account_id)).fields
-        return self._custom_fields.get(key, {}).get("name", key)
-
-    def of_value(self, contact_field: str, value):
-        """A field's value as the export shows it: label, custom field and option keys by name."""
-        if contact_field == "labels" and value:
-            return [self.label(key) for key in value]
-        if contact_field == "custom_fields" and value:
-            return {self.custom_field(key): item for key, item in value.items()}
-        if contact_field in OPTION_FIELDS and value:
-            return self.option(contact_field, value)
-        return value
-
-    def option(self, contact_field: str, key: str) -> str:
-        kind = KIND_OF_FIELD[contact_field]
-        if kind not in self._options:
-            with self._uow as uow:
-                self._options[kind] = uow.option_lists.find_or_blank(
-                    self._account_id, option_list_id(self._account_id, kind)).options
-        return self._options[kind].get(key, key)
 
 
 def _cell(value) -> str | int | float | bool | None:

@@ -57,7 +57,8 @@ def reply_of(container, request_id: str):
 @pytest.fixture
 def louise(client, container):
     """A contact with a label, a custom value, two notes and a file; the read models caught up."""
-    assert client.post("/v1/labels", json={"name": "Très important", "key": "vip"}, headers=headers()).status_code == 201
+    label = {"name": "Très important", "key": "vip"}
+    assert client.post("/v1/labels", json=label, headers=headers()).status_code == 201
     assert client.post("/v1/custom-fields", json={"name": "Budget", "type": "number"},
                        headers=headers()).status_code == 201
     contact = client.post("/v1/contacts", headers=headers(), json={
@@ -77,7 +78,8 @@ def louise(client, container):
 
 def test_a_person_is_exported_then_erased_each_request_answered_once(client, container, louise):
     handler = container.privacy_handler()
-    export = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise, "not-a-contact"], ["contacts", "billing"], NOW)
+    export = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise, "not-a-contact"], ["contacts", "billing"],
+                                    NOW)
     handler.handle(envelope(export))
 
     reply = reply_of(container, export.request_id)

@@ -71,8 +71,8 @@ class World:
         self.participant = ContactsPrivacyParticipant(
             uow_factory=self.uow, bus=self.bus, notes_of=lambda account, contact: self.projected_notes.get(contact, []),
             attachment_ids_of=lambda account, contact: self.listed_files.get(contact, []),
-            history_of=partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)),
-            files=self.files, forget_imports=self.imports.forget_mentioning)
+            history_of=partial(views.history_entries, UnitOfWork.event_codec(self.cipher)),
+            files=self.files, forget_imports=self.imports.forget_mentioning, import_retention_days=12)
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
 
     def _erasing(self, account_id, contact_id):
@@ -122,6 +122,7 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     read = world.exchange.read_part("r1", part.part_blob_id)
     assert read["service"] == "contacts" and set(read["about"]) == {"categories", "purposes", "recipients",
                                                                    "retention", "source"}
+    assert "failed rows 12 days (the deployment's import retention)" in read["about"]["retention"]
     data = read["data"]
     contact = data["contacts"][louise.id]
     assert (contact["status"], contact["first_name"], contact["last_name"]) == ("live", "Louise", "Papier")
@@ -129,7 +130,7 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     assert contact["labels"] == ["Très important"] and contact["custom_fields"] == {"Budget annuel": 1200}
     assert data["labels"] == [{"contact_id": louise.id, "label": "Très important"}]
     assert data["custom_fields"] == [{"contact_id": louise.id, "field": "Budget annuel", "value": 1200}]
-    assert [n["text"] for n in data["notes"]] == ["Rappeler Louise lundi"] and data["notes"][0]["kind"] == "call_summary"
+    assert [(n["text"], n["kind"]) for n in data["notes"]] == [("Rappeler Louise lundi", "call_summary")]
     assert ["ContactCreated", "LabelAssigned"] == list(dict.fromkeys(row["event_type"] for row in data["history"]))
     created = {row["field"]: row for row in data["history"] if row["event_type"] == "ContactCreated"}
     assert {"revision": 1, "before": None, "after": "Louise"}.items() <= created["first_name"].items()
