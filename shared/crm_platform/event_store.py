@@ -73,6 +73,11 @@ class EventStore(abc.ABC):
             return None
         return StreamHead(history[0].account_id, history[0].aggregate_type, history[-1].aggregate_version)
 
+    def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
+        """The head of each of these aggregates that has events (a bulk `head`)."""
+        return {aggregate_id: head for aggregate_id in dict.fromkeys(aggregate_ids)
+                if (head := self.head(aggregate_id)) is not None}
+
     @abc.abstractmethod
     def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
         """Each aggregate of this type in the account -> its newest version (for per-account settings, which are
@@ -254,6 +259,23 @@ class MongoEventStore(EventStore):
         if commit is None:
             return None
         return StreamHead(commit["account_id"], commit["aggregate_type"], commit["last_version"])
+
+    def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
+        """One query on the aggregate id index; only the commits' versions are read, not their events."""
+        heads: dict[str, StreamHead] = {}
+        if not aggregate_ids:
+            return heads
+        try:
+            for commit in self._commits.find({"aggregate_id": {"$in": list(dict.fromkeys(aggregate_ids))}},
+                                             {"aggregate_id": 1, "account_id": 1, "aggregate_type": 1,
+                                              "last_version": 1}):
+                known = heads.get(commit["aggregate_id"])
+                if known is None or known.version < commit["last_version"]:
+                    heads[commit["aggregate_id"]] = StreamHead(commit["account_id"], commit["aggregate_type"],
+                                                               commit["last_version"])
+        except PyMongoError as exc:
+            raise translated(exc, "event store") from None
+        return heads
 
     def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
         """Two indexed equalities; only the versions are read, not the events."""

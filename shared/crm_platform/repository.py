@@ -27,7 +27,11 @@ class Repository(Generic[A]):
 
     def find(self, account_id: str, aggregate_id: str) -> A | None:
         """The aggregate rebuilt from its events; None if it has none, is another account's, or was erased."""
-        history = self.history(account_id, aggregate_id)
+        return self.rebuilt(account_id, aggregate_id, self.history(account_id, aggregate_id))
+
+    def rebuilt(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
+        """The aggregate rebuilt from the stored events `history` gave (for a caller that reads them too); None if
+        there are none or its key was shredded."""
         if not history:
             return None
         replayed = history[-1:] if self._class.latest_event_is_state else history
@@ -62,6 +66,11 @@ class Repository(Generic[A]):
             return self._codec.from_envelope(history[-1]), history[-1].aggregate_version
         except SubjectErased:
             return None
+
+    def versions(self, account_id: str, aggregate_ids: list[str]) -> dict[str, int]:
+        """The newest version of each of these aggregates of this type and account (one read of the heads)."""
+        return {aggregate_id: head.version for aggregate_id, head in self._store.heads(aggregate_ids).items()
+                if head.account_id == account_id and head.aggregate_type == self._class.aggregate_type}
 
     def ever_existed(self, aggregate_id: str) -> bool:
         """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""

@@ -42,7 +42,10 @@ class System:
             self.start(process.name, [sys.executable, "-m", "gunicorn", "-c", config,
                                       "--bind", f"127.0.0.1:{port}", "--workers", "1", process.target])
         else:
-            self.start(process.name, [sys.executable, "-m", process.target], {**self.env, "METRICS_PORT": str(port)})
+            # its own heartbeat file: two systems on one machine (two clones' tests) must not share /tmp's
+            self.start(process.name, [sys.executable, "-m", process.target],
+                       {**self.env, "METRICS_PORT": str(port),
+                        "WORKER_HEARTBEAT_FILE": str(self.log_dir / f"{process.name}.heartbeat")})
 
     def wait_ready(self, url: str, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s

@@ -35,6 +35,7 @@ from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.adapters.upload_files import UploadFiles
 from contacts.service_layer import dispatch
 from contacts.service_layer.import_handlers import ImportBatches
+from contacts.service_layer.import_erasure import forget_imports_mentioning
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
@@ -174,9 +175,11 @@ class Container:
     def privacy_handler(self) -> PrivacyRequestHandler:
         """Answers the privacy requests naming contacts: its reply recorded in its own event store."""
         participant = ContactsPrivacyParticipant(
-            self.unit_of_work, self.bus, partial(views.notes_of_contact, self.db["notes"]),
-            partial(views.attachment_ids_of, self.db["attachments"]),
-            partial(views.contact_history, self.event_store, self.codec), self.attachment_files)
+            uow_factory=self.unit_of_work, bus=self.bus, notes_of=partial(views.notes_of_contact, self.db["notes"]),
+            attachment_ids_of=partial(views.attachment_ids_of, self.db["attachments"]),
+            history_of=partial(views.history_entries, self.codec), files=self.attachment_files,
+            forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads),
+            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"])
         exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
         return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, exchange)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pymongo.collection import Collection
 
+from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import EventStore
 from crm_platform.mongo import find_by_ids
@@ -46,6 +47,13 @@ def contact_history(store: EventStore, codec: EventCodec, account_id: str, conta
     history = store.load(contact_id)
     if not history or history[0].account_id != account_id:
         raise ContactNotFound(contact_id)
+    return history_entries(codec, history)
+
+
+def history_entries(codec: EventCodec, history: list[EventEnvelope]) -> list[dict]:
+    """contact_history's entries from a contact's stored events (read once by the caller); ContactNotFound once
+    the contact's key is shredded."""
+    contact_id = history[0].aggregate_id if history else ""
     entries, before = [], {}
     for envelope in history:
         try:
@@ -128,9 +136,10 @@ def note_ids_of(notes: Collection, account_id: str, contact_id: str) -> list[str
 
 
 def notes_of_contact(notes: Collection, account_id: str, contact_id: str) -> list[dict]:
-    """The contact's live notes as the read model has them: `_id`, `kind`, `text`, `created_at` (one query)."""
+    """The contact's live notes as the read model has them: `_id`, `kind`, `text`, `created_at` and the note's
+    `version` they reflect (one query)."""
     query = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
-    return list(notes.find(query, {"kind": 1, "text": 1, "created_at": 1}))
+    return list(notes.find(query, {"kind": 1, "text": 1, "created_at": 1, "version": 1}))
 
 
 def contact_has_note(notes: Collection, account_id: str, contact_id: str, text: str) -> bool:

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from crm_platform.envelope import new_envelope
-from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.event_store import ConcurrencyConflict, StreamHead
 
 
 def event(aggregate_id: str, version: int, account_id: str = "acct-1", kind: str = "ThingHappened"):
@@ -90,6 +90,14 @@ class EventStoreContract:
         assert (head.account_id, head.aggregate_type, head.version) == ("acct-1", "Thing", 3)
         assert store.head("b").account_id == "acct-2"
         assert store.head("missing") is None
+
+    def test_heads_in_bulk_are_each_streams_head_and_leave_out_those_without_events(self, store):
+        store.append([event("a", 1), event("a", 2)])
+        store.append([event("a", 3)])
+        store.append([event("b", 1, account_id="acct-2")])
+        heads = store.heads(["a", "b", "nothing", "a"])
+        assert heads == {"a": StreamHead("acct-1", "Thing", 3), "b": StreamHead("acct-2", "Thing", 1)}
+        assert store.heads([]) == {}
 
     def test_heads_of_type_are_the_accounts_streams_at_their_newest_version(self, store):
         store.append([event("a", 1), event("a", 2)])

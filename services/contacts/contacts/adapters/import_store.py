@@ -83,11 +83,21 @@ class ImportStore:
         cutoff = (now or datetime.now(timezone.utc)) - self.retention
         return list(self.imports.find({"created_at": {"$lt": cutoff}, "status": {"$ne": EXPIRED}}))
 
-    def expire(self, import_id: str) -> None:
-        """Delete the failed rows and what the record says of the file; the record stays, with its job."""
+    def not_forgotten(self, account_id: str) -> list[dict]:
+        """The account's imports whose file and failed rows are still kept (past their retention too, until swept)."""
+        return list(self.imports.find({"account_id": account_id, "status": {"$ne": EXPIRED}}))
+
+    def forgotten_by(self, account_id: str, request_event: str) -> list[dict]:
+        """The account's imports that the privacy request of this event id forgot."""
+        return list(self.imports.find({"account_id": account_id, "forgotten_by": request_event}))
+
+    def expire(self, import_id: str, forgotten_by: str | None = None) -> None:
+        """Delete the failed rows and what the record says of the file; the record stays, with its job (and the
+        event id of the privacy request that forgot it, if one did)."""
         self.failures.delete_many({"import_id": import_id})
+        marks = {"forgotten_by": forgotten_by} if forgotten_by else {}
         self.imports.update_one({"_id": import_id}, {
-            "$set": {"status": EXPIRED, "expired_at": datetime.now(timezone.utc)},
+            "$set": {"status": EXPIRED, "expired_at": datetime.now(timezone.utc), **marks},
             "$unset": {"blob_id": "", "file_name": "", "settings.header": ""}})
 
     def started(self, import_id: str, job_id: str, settings: dict) -> bool:

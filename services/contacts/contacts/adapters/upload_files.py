@@ -28,8 +28,10 @@ class UploadFiles:
         _, contents = self._blobs.read(record["blob_id"], sealer)
         return b"".join(contents)
 
-    def forget(self, record: dict) -> None:
-        """Shred the import's key (first: from then on nothing of it opens), then delete the blob."""
-        self._cipher.shred(record["_id"])
+    def forget(self, record: dict) -> bool:
+        """Shred the import's key (first: from then on nothing of it opens), then delete the blob; False if the key
+        was shredded already."""
+        destroyed = self._cipher.shred(record["_id"])
         if record.get("blob_id"):
             self._blobs.delete(record["blob_id"])
+        return destroyed

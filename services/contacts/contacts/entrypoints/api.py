@@ -142,7 +142,7 @@ def _content_location(contact_id: str) -> dict:
            tags=TAGS, responses={200: schemas.ErasureSchema}, problems=(404,))
 def erase_contact(contact_id: str):
     erased = current_container().bus.handle(commands.EraseContact(account_id(), contact_id))
-    return {"erased_contact_ids": erased}
+    return {"erased_contact_ids": erased.contact_ids}
 
 
 @bp.delete("/<contact_id>")

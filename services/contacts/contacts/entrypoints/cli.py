@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"moved {rekey_identity_claims(Container(settings))} claims to their keyed id")
     elif args.command == "erase-contact":
         erased = Container(settings).bus.handle(commands.EraseContact(args.account, args.contact))
-        print(f"erased {', '.join(erased)}")
+        print(f"erased {', '.join(erased.contact_ids)}")
     return 0
 
 

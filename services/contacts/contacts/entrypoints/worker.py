@@ -31,7 +31,7 @@ def main() -> int:
     accounts = container.accounts_topic  # the gateway's; ensured here too so we can subscribe whoever starts first
     privacy = container.privacy_topic  # the privacy service's; ensured here too, as the accounts topic is
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"],
-                  [topic, dead_letter_topic(topic), accounts, dead_letter_topic(accounts), privacy, dead_letter_topic(privacy)],
+                  [name for consumed in (topic, accounts, privacy) for name in (consumed, dead_letter_topic(consumed))],
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projections = EventConsumer(
         "contacts.projection", container.projection_consumer, container.producer, container.apply_to_projections,

@@ -15,48 +15,92 @@ merged into that one, recursively. For each contact of the family:
 Each step is safe to repeat, so running the command again finishes an
 erasure that stopped midway. The merge links are read from the events' clear
 fields (`merged_into`, `source_ids`), which stay readable after shredding.
+
+What a run erased is told per contact (`ErasedContact`): which request recorded
+its erasure (the causation id of its ContactErased event), whether this run
+destroyed its key, and the files and notes that this run made unreadable, so
+that a second request for a person erased long ago does not claim their keys.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
+from crm_platform import request_context
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
-from contacts.domain.attachments import picture_id
+from contacts.domain.attachments import Attachment, picture_id
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactDeleted, ContactErased, ContactsMerged, data_subject
 from contacts.domain.holdings import holdings_id
 from contacts.domain.model import Contact
 from contacts.service_layer.unit_of_work import UnitOfWork
 
-ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live attachments (read model)
+ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live items (read model)
 
 
-def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of: ItemsOf) -> list[str]:
-    """Erase the contact and its merge family; the ids erased. ContactNotFound if it is not the account's."""
-    family = merge_family(uow, cmd.account_id, cmd.contact_id)
-    for contact_id in family:
-        blob_ids = _blob_ids(uow, cmd.account_id, contact_id, attachment_ids_of)  # readable until shredded
-        _record_erasure(uow, cmd.account_id, contact_id)
+@dataclass(frozen=True)
+class ErasedContact:
+    """One contact of the family, as this run left it."""
+
+    contact_id: str
+    erased_by: str | None  # causation id of its ContactErased event (None: no erasure recorded, not the account's)
+    key_destroyed: bool  # this run shredded its key (False: shredded earlier)
+    files: int = 0  # live files and picture this run made unreadable
+    notes: int = 0  # live notes this run made unreadable
+
+
+@dataclass(frozen=True)
+class Erasure:
+    contacts: list[ErasedContact]
+
+    @property
+    def contact_ids(self) -> list[str]:
+        """The whole family (erased now or before)."""
+        return [erased.contact_id for erased in self.contacts]
+
+
+def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of: ItemsOf,
+                  notes_of: ItemsOf) -> Erasure:
+    """Erase the contact and its merge family; what was erased. ContactNotFound if it is not the account's."""
+    erased = []
+    for contact_id in merge_family(uow, cmd.account_id, cmd.contact_id):
+        attachments = live_attachments(uow, cmd.account_id, contact_id, [], attachment_ids_of)  # readable till shred
+        notes = _live_notes(uow, cmd.account_id, contact_id, notes_of)
+        erased_by = _record_erasure(uow, cmd.account_id, contact_id)
         uow.claims.release_all(contact_id)
-        uow.cipher.shred(data_subject(contact_id))
+        destroyed = uow.cipher.shred(data_subject(contact_id))
         if uow.files is not None:
-            uow.files.discard(blob_ids)
-    return family
+            uow.files.discard([blob_id for attachment in attachments for blob_id in attachment.file.blob_ids])
+        erased.append(ErasedContact(contact_id, erased_by, destroyed, len(attachments) if destroyed else 0,
+                                    notes if destroyed else 0))
+    return Erasure(erased)
 
 
-def _blob_ids(uow: UnitOfWork, account_id: str, contact_id: str, attachment_ids_of: ItemsOf) -> list[str]:
-    """The blobs of the contact's live files and profile picture."""
-    blob_ids: list[str] = []
+def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
+                     attachment_ids_of: ItemsOf) -> list[Attachment]:
+    """The contact's live files and picture: those filed in its holdings (not projected yet too), those `filed`,
+    those the read model lists (items added before holdings were kept are only there)."""
+    found = []
     with uow:
-        filed = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).attachment_ids  # not projected yet too
-        for attachment_id in dict.fromkeys([*filed, *attachment_ids_of(account_id, contact_id), picture_id(contact_id)]):
+        held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).attachment_ids
+        listed = attachment_ids_of(account_id, contact_id)
+        for attachment_id in dict.fromkeys([*held, *filed, *listed, picture_id(contact_id)]):
             attachment = uow.attachments.find(account_id, attachment_id)
             if attachment is not None and attachment.live and attachment.contact_id == contact_id:
-                blob_ids += attachment.file.blob_ids
-    return blob_ids
+                found.append(attachment)
+    return found
+
+
+def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, notes_of: ItemsOf) -> int:
+    """How many live notes the contact has (holdings and read model), for the count of what is erased."""
+    with uow:
+        held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).note_ids
+        note_ids = dict.fromkeys([*held, *notes_of(account_id, contact_id)])
+        notes = [uow.notes.find(account_id, note_id) for note_id in note_ids]
+    return sum(1 for note in notes if note is not None and not note.deleted and note.contact_id == contact_id)
 
 
 def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]:
@@ -84,18 +128,23 @@ def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]
     return family
 
 
-def _record_erasure(uow: UnitOfWork, account_id: str, contact_id: str, attempts: int = 3) -> None:
+def _record_erasure(uow: UnitOfWork, account_id: str, contact_id: str, attempts: int = 3) -> str | None:
+    """Record ContactErased unless it is already; the causation id it carries (None: not the account's)."""
     for attempt in range(attempts):
         history = _history(uow, account_id, contact_id)
-        if not history or any(envelope.event_type == ContactErased.event_type() for envelope in history):
-            return  # not a contact of this account (a merge link gone astray), or erased already
+        if not history:
+            return None  # not a contact of this account (a merge link gone astray)
+        recorded = [envelope for envelope in history if envelope.event_type == ContactErased.event_type()]
+        if recorded:
+            return recorded[0].causation_id  # erased already (by an earlier request, or this one before a crash)
         try:
             with uow:
                 contact = Contact.to_erase(contact_id, account_id, history[-1].aggregate_version)
                 contact.erase()
                 uow.contacts.add(contact)
                 uow.commit()
-            return
+            trace = request_context.current()
+            return trace.causation_id or trace.request_id  # as crm_platform.envelope.new_envelope stamps it
         except ConcurrencyConflict:  # written meanwhile: record it after that write
             if attempt == attempts - 1:
                 raise

@@ -3,8 +3,8 @@
 For each contact of the person's merge families (the ids asked for, the contacts they were merged into and
 every contact merged into those): the contact as it is now (a merged or deleted one as it last was), its
 labels and custom values by name, its history, its notes, and its files and picture. Everything is read from
-the event store (the read models may lag), but the notes: the read model's in one query, then from the event
-store those filed in the contact's holdings that the read model does not show yet. A contact's files are its
+the event store (the read models may lag), but the notes: the read model's in one query where it shows their
+newest version, from their events otherwise, each note once. A contact's files are its
 holdings' and the read model's (items added before holdings were kept are only there), as erasure.py finds them.
 
 An id that is not a contact of the account, and a contact erased already, hold nothing. The top-level lists of
@@ -17,18 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from contacts.domain.attachments import Attachment, picture_id
-from contacts.domain.custom_fields import field_set_id
+from crm_platform.envelope import EventEnvelope
+
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.holdings import holdings_id
-from contacts.domain.labels import label_id
 from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
-from contacts.domain.option_lists import KIND_OF_FIELD, option_list_id
-from contacts.service_layer.erasure import ItemsOf, merge_family
+from contacts.service_layer.account_names import AccountNames
+from contacts.service_layer.erasure import ItemsOf, live_attachments, merge_family
 from contacts.service_layer.unit_of_work import UnitOfWork
 
-HistoryOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.contact_history's entries
+HistoryOf = Callable[[list[EventEnvelope]], list[dict]]  # a contact's stored events -> views.history_entries
 NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
 
 
@@ -72,21 +71,21 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
     """Everything readable of these contacts and their merge families."""
     records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
                                    "files": []})
-    names = _Names(uow, account_id)
+    names = AccountNames(uow, account_id)
+    exported: set[str] = set()  # note ids: a note moved by a merge may still show on the contact it left
     for family in families(uow, account_id, contact_ids):
         with uow.cipher.keys_ready([data_subject(contact_id) for contact_id in family]):  # one read of the vault
             for contact_id in family:
                 with uow:
-                    contact = uow.contacts.find(account_id, contact_id)  # None once erased (its key is shredded)
-                    erasing = _erasure_recorded(uow.contacts.history(account_id, contact_id))
-                if contact is None or erasing:
+                    stored = uow.contacts.history(account_id, contact_id)  # read once, for all that follows
+                    contact = uow.contacts.rebuilt(account_id, contact_id, stored)  # None once its key is shredded
+                if contact is None or _erasure_recorded(stored):
                     continue
                 records.contact_ids.append(contact_id)
                 _add_contact(records.data, contact, names)
-                history = _readable_history(history_of, account_id, contact_id)
-                records.data["history"] += _history_rows(contact_id, history, names)
+                records.data["history"] += _history_rows(contact_id, readable_history(history_of, stored), names)
                 held = holdings_of(uow, account_id, contact_id)
-                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of)
+                records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of, exported)
                 _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
     return records
 
@@ -96,7 +95,7 @@ def _erasure_recorded(history: list) -> bool:
     return any(envelope.event_type == ContactErased.event_type() for envelope in history)
 
 
-def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
+def _add_contact(data: dict, contact: Contact, names: AccountNames) -> None:
     details = contact.details
     fields = {name: details.get(name) for name in EDITABLE_FIELDS if name not in OPTION_FIELDS}
     fields.update({name: names.option(name, details[name]) for name in OPTION_FIELDS if details.get(name)})
@@ -111,14 +110,15 @@ def _add_contact(data: dict, contact: Contact, names: "_Names") -> None:
                               for name, value in custom.items()]
 
 
-def _readable_history(history_of: HistoryOf, account_id: str, contact_id: str) -> list[dict]:
+def readable_history(history_of: HistoryOf, stored: list[EventEnvelope]) -> list[dict]:
+    """The contact's history entries from its stored events; none once its key is shredded."""
     try:
-        return history_of(account_id, contact_id)
+        return history_of(stored)
     except ContactNotFound:  # erased meanwhile
         return []
 
 
-def _history_rows(contact_id: str, entries: list[dict], names: "_Names") -> list[dict]:
+def _history_rows(contact_id: str, entries: list[dict], names: AccountNames) -> list[dict]:
     """One row per field an event changed (one without a field for an event that changed none), oldest first;
     labels and custom fields by name."""
     rows = []
@@ -137,16 +137,25 @@ def holdings_of(uow: UnitOfWork, account_id: str, contact_id: str):
         return uow.holdings.find_or_blank(account_id, holdings_id(contact_id))
 
 
-def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf) -> list[dict]:
-    """The contact's live notes: those of the read model (one query), then from their events those filed in its
-    holdings that the read model does not show yet (or no more: moved or deleted ones are skipped)."""
-    rows = {doc["_id"]: _note_row(contact_id, doc["_id"], doc["kind"], _iso(doc["created_at"]), doc["text"])
-            for doc in projected(account_id, contact_id)}
+def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], projected: NotesOf,
+           exported: set[str]) -> list[dict]:
+    """The contact's live notes not `exported` yet (for another contact of the family): the read model's (one
+    query) where it shows a note's newest version (one read of the heads), else the note from its events (edited
+    since: its new text; moved or deleted since: left out); and those filed in its holdings it does not show yet."""
+    shown = {doc["_id"]: doc for doc in projected(account_id, contact_id)}
+    note_ids = [note_id for note_id in dict.fromkeys([*shown, *filed]) if note_id not in exported]
+    rows = {}
     with uow:
-        for note_id in [i for i in dict.fromkeys(filed) if i not in rows]:
-            note = uow.notes.find(account_id, note_id)
+        newest = uow.notes.versions(account_id, note_ids)
+        for note_id in note_ids:
+            doc = shown.get(note_id)
+            if doc is not None and note_id in newest and doc.get("version") == newest[note_id]:
+                rows[note_id] = _note_row(contact_id, note_id, doc["kind"], _iso(doc["created_at"]), doc["text"])
+                continue
+            note = uow.notes.find(account_id, note_id) if note_id in newest else None
             if note is not None and not note.deleted and note.contact_id == contact_id:
                 rows[note_id] = _note_row(contact_id, note_id, note.kind, note.created_at, note.text)
+    exported.update(rows)
     return sorted(rows.values(), key=lambda row: (row["created_at"], row["note_id"]))
 
 
@@ -169,60 +178,6 @@ def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contac
             "contact_id": contact_id, "attachment_id": attachment.id, "kind": attachment.kind,
             "file_name": file.file_name, "content_type": file.content_type, "size": file.size,
             "sha256": file.sha256, "created_at": attachment.created_at, "exported_as": name})
-
-
-def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
-                     attachment_ids_of: ItemsOf) -> list[Attachment]:
-    """The contact's live files and picture: those filed in its holdings, those the read model lists."""
-    found = []
-    with uow:
-        for attachment_id in dict.fromkeys([*filed, *attachment_ids_of(account_id, contact_id), picture_id(contact_id)]):
-            attachment = uow.attachments.find(account_id, attachment_id)
-            if attachment is not None and attachment.live and attachment.contact_id == contact_id:
-                found.append(attachment)
-    return found
-
-
-class _Names:
-    """The account's names of label, custom field and option keys, each list read once."""
-
-    def __init__(self, uow: UnitOfWork, account_id: str) -> None:
-        self._uow, self._account_id = uow, account_id
-        self._labels: dict[str, str] = {}
-        self._custom_fields: dict | None = None
-        self._options: dict[str, dict[str, str]] = {}
-
-    def label(self, key: str) -> str:
-        if key not in self._labels:
-            with self._uow as uow:
-                label = uow.labels.find(self._account_id, label_id(self._account_id, key))
-            self._labels[key] = label.name if label is not None and label.name else key
-        return self._labels[key]
-
-    def custom_field(self, key: str) -> str:
-        if self._custom_fields is None:
-            with self._uow as uow:
-                self._custom_fields = uow.custom_fields.find_or_blank(
-                    self._account_id, field_set_id(self._account_id)).fields
-        return self._custom_fields.get(key, {}).get("name", key)
-
-    def of_value(self, contact_field: str, value):
-        """A field's value as the export shows it: label, custom field and option keys by name."""
-        if contact_field == "labels" and value:
-            return [self.label(key) for key in value]
-        if contact_field == "custom_fields" and value:
-            return {self.custom_field(key): item for key, item in value.items()}
-        if contact_field in OPTION_FIELDS and value:
-            return self.option(contact_field, value)
-        return value
-
-    def option(self, contact_field: str, key: str) -> str:
-        kind = KIND_OF_FIELD[contact_field]
-        if kind not in self._options:
-            with self._uow as uow:
-                self._options[kind] = uow.option_lists.find_or_blank(
-                    self._account_id, option_list_id(self._account_id, kind)).options
-        return self._options[kind].get(key, key)
 
 
 def _cell(value) -> str | int | float | bool | None:

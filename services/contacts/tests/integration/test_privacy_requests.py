@@ -15,12 +15,28 @@ from crm_platform.event_codec import EventCodec
 from crm_platform.kafka_clients import make_producer
 from crm_platform.personal_data import SubjectErased
 from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, PrivacyRequestHandler
 
 from .conftest import headers
 
 PDF = b"%PDF-1.7\n" + os.urandom(600_000)  # several chunks
 REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
 NOW = "2026-12-02T12:00:00+00:00"
+
+
+class ParticipantSpy:
+    """A participant that only notes that it was asked."""
+
+    def __init__(self):
+        self.calls = []
+
+    def export(self, request, exchange):
+        self.calls.append(("export", request.request_id))
+        return ExportedPart(None, 0)
+
+    def erase(self, request):
+        self.calls.append(("erase", request.request_id))
+        return ErasureOutcome("nothing_held")
 
 
 def envelope(request):
@@ -41,7 +57,8 @@ def reply_of(container, request_id: str):
 @pytest.fixture
 def louise(client, container):
     """A contact with a label, a custom value, two notes and a file; the read models caught up."""
-    assert client.post("/v1/labels", json={"name": "Très important", "key": "vip"}, headers=headers()).status_code == 201
+    label = {"name": "Très important", "key": "vip"}
+    assert client.post("/v1/labels", json=label, headers=headers()).status_code == 201
     assert client.post("/v1/custom-fields", json={"name": "Budget", "type": "number"},
                        headers=headers()).status_code == 201
     contact = client.post("/v1/contacts", headers=headers(), json={
@@ -61,7 +78,8 @@ def louise(client, container):
 
 def test_a_person_is_exported_then_erased_each_request_answered_once(client, container, louise):
     handler = container.privacy_handler()
-    export = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise, "not-a-contact"], ["contacts", "billing"], NOW)
+    export = SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise, "not-a-contact"], ["contacts", "billing"],
+                                    NOW)
     handler.handle(envelope(export))
 
     reply = reply_of(container, export.request_id)
@@ -88,7 +106,7 @@ def test_a_person_is_exported_then_erased_each_request_answered_once(client, con
     reply = reply_of(container, erasure.request_id)
     assert reply.event_type == "SubjectErased"
     assert reply.payload["outcome"] == "erased" and reply.payload["keys_destroyed"] == [f"contact:{louise}"]
-    assert reply.payload["items_erased"] == 2 and reply.payload["retained"] == []  # the contact and its file
+    assert reply.payload["items_erased"] == 4 and reply.payload["retained"] == []  # the contact, 2 notes, a file
 
     project_all(container)
     assert client.get(f"/v1/contacts/{louise}", headers=headers()).status_code == 404
@@ -101,8 +119,9 @@ def test_a_person_is_exported_then_erased_each_request_answered_once(client, con
     handler.handle(envelope(later))
     assert reply_of(container, later.request_id).payload["part_blob_id"] is None  # nothing held any more
 
-    handler.handle(envelope(erasure))  # redelivered: answered already
-    assert len(container.event_store.load(erasure.request_id)) == 1
+    spy = ParticipantSpy()
+    PrivacyRequestHandler("contacts", spy, container.event_store, exchange).handle(envelope(erasure))  # redelivered
+    assert spy.calls == [] and len(container.event_store.load(erasure.request_id)) == 1  # answered already
 
 
 def test_a_request_about_another_accounts_contact_holds_nothing_and_erases_nothing(client, container, louise):
@@ -124,3 +143,25 @@ def test_the_worker_answers_a_request_published_on_the_privacy_topic(client, con
         assert worker.poll() is None, "the worker stopped"
         time.sleep(0.3)
     assert reply_of(container, erasure.request_id).payload["keys_destroyed"] == [f"contact:{louise}"]
+
+
+def upload(client, text: str, name: str) -> str:
+    uploaded = client.post("/v1/imports", data={"file": (io.BytesIO(text.encode()), name)}, headers=headers(),
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    return uploaded.get_json()["id"]
+
+
+def test_an_erasure_forgets_the_uploaded_imports_that_mention_the_person(client, container, louise):
+    hers = upload(client, "Prénom;Nom;Email\nLouise;Papier;Louise@Papier.example\nPaul;Dupont;paul@x.example\n",
+                  "clients.csv")
+    others = upload(client, "Prénom;Nom;Email\nPaul;Dupont;paul@x.example\n", "autres.csv")
+    erasure = ErasureRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)
+    container.privacy_handler().handle(envelope(erasure))
+    reply = reply_of(container, erasure.request_id)
+    assert sorted(reply.payload["keys_destroyed"]) == sorted([f"contact:{louise}", hers])
+    record = container.db["imports"].find_one({"_id": hers})
+    assert record["status"] == "expired" and "blob_id" not in record and "file_name" not in record
+    assert container.cipher.is_erased(hers) and not container.cipher.is_erased(others)
+    assert client.get(f"/v1/imports/{hers}/preview", headers=headers()).status_code == 404  # expired
+    assert client.get(f"/v1/imports/{others}/preview", headers=headers()).status_code == 200

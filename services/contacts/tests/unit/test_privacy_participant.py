@@ -7,6 +7,7 @@ from functools import partial
 import pytest
 from PIL import Image
 
+from crm_platform import request_context
 from crm_platform.blobs import BlobStore
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
 from crm_platform.message_bus import Fresh, MessageBus
@@ -34,6 +35,20 @@ def png() -> bytes:
     return out.getvalue()
 
 
+class FakeImports:
+    """The account's imports as texts, forgotten by the participant as import_erasure does it."""
+
+    def __init__(self):
+        self.texts: dict[str, str] = {}
+        self.forgotten_by: dict[str, str | None] = {}
+
+    def forget_mentioning(self, account_id, mentions, request_event):
+        again = [i for i, by in self.forgotten_by.items() if request_event and by == request_event]
+        found = [i for i, text in self.texts.items() if i not in self.forgotten_by and mentions.found_in(text)]
+        self.forgotten_by.update(dict.fromkeys(found, request_event))
+        return again + found
+
+
 class World:
     """The contacts service on in-memory stores, with its privacy participant."""
 
@@ -46,23 +61,38 @@ class World:
         no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
             "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
-            "attachment_ids_of": no_read_model, "imports": None, "uploads": None, "jobs": None,
+            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None,
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})
+        self.while_erasing = None  # something done once while the erasure is under way, after it found the family
         self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
         self.listed_files: dict[str, list[str]] = {}
+        self.imports = FakeImports()
         self.participant = ContactsPrivacyParticipant(
-            self.uow, self.bus, lambda account, contact: self.projected_notes.get(contact, []),
-            lambda account, contact: self.listed_files.get(contact, []),
-            partial(views.contact_history, self.store, UnitOfWork.event_codec(self.cipher)), self.files)
+            uow_factory=self.uow, bus=self.bus, notes_of=lambda account, contact: self.projected_notes.get(contact, []),
+            attachment_ids_of=lambda account, contact: self.listed_files.get(contact, []),
+            history_of=partial(views.history_entries, UnitOfWork.event_codec(self.cipher)),
+            files=self.files, forget_imports=self.imports.forget_mentioning, import_retention_days=12)
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
+
+    def _erasing(self, account_id, contact_id):
+        """The bus's attachment_ids_of: erasure.py asks it for each contact, after finding the family."""
+        happening, self.while_erasing = self.while_erasing, None
+        if happening:
+            happening()
+        return []
 
     def export(self, *contact_ids, account="acct-1", request_id="r1"):
         request = SubjectExportRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
         return self.participant.export(request, self.exchange)
 
-    def erase(self, *contact_ids, account="acct-1", request_id="r2"):
-        return self.participant.erase(ErasureRequested(request_id, account, list(contact_ids), ["contacts"], NOW))
+    def erase(self, *contact_ids, account="acct-1", request_id="r2", event_id=None):
+        """As the consumer calls it: tracing with the request envelope's event id as causation id."""
+        request = ErasureRequested(request_id, account, list(contact_ids), ["contacts"], NOW)
+        trace = request_context.TraceContext(request_id="work", correlation_id="work",
+                                             causation_id=event_id or f"event-of-{request_id}")
+        with request_context.tracing(trace):
+            return self.participant.erase(request)
 
 
 @pytest.fixture
@@ -92,6 +122,7 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     read = world.exchange.read_part("r1", part.part_blob_id)
     assert read["service"] == "contacts" and set(read["about"]) == {"categories", "purposes", "recipients",
                                                                    "retention", "source"}
+    assert "failed rows 12 days (the deployment's import retention)" in read["about"]["retention"]
     data = read["data"]
     contact = data["contacts"][louise.id]
     assert (contact["status"], contact["first_name"], contact["last_name"]) == ("live", "Louise", "Papier")
@@ -99,7 +130,7 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     assert contact["labels"] == ["Très important"] and contact["custom_fields"] == {"Budget annuel": 1200}
     assert data["labels"] == [{"contact_id": louise.id, "label": "Très important"}]
     assert data["custom_fields"] == [{"contact_id": louise.id, "field": "Budget annuel", "value": 1200}]
-    assert [n["text"] for n in data["notes"]] == ["Rappeler Louise lundi"] and data["notes"][0]["kind"] == "call_summary"
+    assert [(n["text"], n["kind"]) for n in data["notes"]] == [("Rappeler Louise lundi", "call_summary")]
     assert ["ContactCreated", "LabelAssigned"] == list(dict.fromkeys(row["event_type"] for row in data["history"]))
     created = {row["field"]: row for row in data["history"] if row["event_type"] == "ContactCreated"}
     assert {"revision": 1, "before": None, "after": "Louise"}.items() <= created["first_name"].items()
@@ -119,14 +150,40 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     assert b"".join(chunks)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_notes_come_from_the_read_model_and_from_the_events_for_those_it_does_not_show_yet(world, louise):
-    projected_at = datetime(2026, 1, 5, 9, 30)  # as MongoDB gives it back: UTC without its zone
-    world.projected_notes[louise.id] = [{"_id": "n-old", "kind": "note", "text": "Vue en janvier",
-                                         "created_at": projected_at}]  # older than the contact's holdings
+def projected(note, contact_id, **changes):
+    """The read model's row of a note, as views.notes_of_contact reads it (its date without its zone)."""
+    return {"_id": note.id, "kind": note.kind, "text": note.text, "version": note.revision, "contact_id": contact_id,
+            "created_at": datetime.fromisoformat(note.created_at).replace(tzinfo=None), **changes}
+
+
+def test_notes_come_from_the_read_model_where_current_and_from_the_events_for_those_it_does_not_show(world, louise):
+    note = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Vue en janvier"))
+    world.projected_notes[louise.id] = [projected(note, louise.id, created_at=datetime(2026, 1, 5, 9, 30))]
     data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
     assert [(n["note_id"], n["text"], n["created_at"]) for n in data["notes"]][0] == (
-        "n-old", "Vue en janvier", "2026-01-05T09:30:00.000+00:00")
+        note.id, "Vue en janvier", "2026-01-05T09:30:00.000+00:00")  # the read model's row (its date)
     assert [n["text"] for n in data["notes"]] == ["Vue en janvier", "Rappeler Louise lundi"]
+
+
+def test_notes_the_read_model_shows_stale_are_read_from_their_events(world, louise):
+    edited = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Ancien texte"))
+    deleted = world.bus.handle(c.AddNote("acct-1", louise.id, "note", "Note supprimée"))
+    world.projected_notes[louise.id] = [projected(edited, louise.id), projected(deleted, louise.id),
+                                        projected(edited, louise.id, _id="not-a-note")]
+    world.bus.handle(c.EditNote("acct-1", louise.id, edited.id, edited.revision, text="Nouveau texte"))
+    world.bus.handle(c.DeleteNote("acct-1", louise.id, deleted.id))
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert sorted(n["text"] for n in data["notes"]) == ["Nouveau texte", "Rappeler Louise lundi"]
+
+
+def test_a_note_moved_by_a_merge_is_exported_once_though_the_read_model_still_shows_it_on_the_source(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    note = world.bus.handle(c.AddNote("acct-1", source.id, "note", "Note de la doublure"))
+    world.projected_notes[source.id] = [projected(note, source.id)]  # as it was before the merge
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    data = world.exchange.read_part("r1", world.export(louise.id).part_blob_id)["data"]
+    assert [(n["contact_id"], n["text"]) for n in data["notes"] if n["note_id"] == note.id] == [
+        (louise.id, "Note de la doublure")]
 
 
 def test_an_export_follows_the_merge_family_and_skips_ids_not_of_the_account(world, louise):
@@ -151,19 +208,36 @@ def test_nothing_is_exported_for_an_unknown_contact_another_accounts_or_an_erase
     assert (part.part_blob_id, part.item_count) == (None, 0)
 
 
-def test_an_erasure_shreds_every_key_of_the_family_counts_contacts_and_files_and_can_run_again(world, louise):
+def test_an_erasure_shreds_every_key_of_the_family_and_counts_the_contacts_notes_and_files_it_erased(world, louise):
     source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
     world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
     outcome = world.erase(source.id, "no-such-contact")
     assert outcome.outcome == "erased" and outcome.retained == []
     assert sorted(outcome.keys_destroyed) == sorted([f"contact:{louise.id}", f"contact:{source.id}"])
-    assert outcome.items_erased == 4  # two contacts, a file and a picture
+    assert outcome.items_erased == 5  # two contacts, a note, a file and a picture
     assert world.keys.is_erased(f"contact:{louise.id}") and world.keys.is_erased(f"contact:{source.id}")
     with world.uow() as uow:
         assert uow.contacts.find("acct-1", louise.id) is None
-    again = world.erase(louise.id)  # a redelivered request, once its reply was lost
-    assert again.outcome == "erased" and sorted(again.keys_destroyed) == sorted(outcome.keys_destroyed)
-    assert again.items_erased == 2  # the files were gone already
+
+
+def test_the_same_request_run_again_after_a_crash_before_its_reply_lists_the_keys_it_destroyed(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    first = world.erase(louise.id, request_id="r2", event_id="evt-r2")
+    again = world.erase(louise.id, request_id="r2", event_id="evt-r2")  # redelivered: no reply was stored
+    assert again.outcome == "erased" and sorted(again.keys_destroyed) == sorted(first.keys_destroyed)
+    assert again.items_erased == 2  # the contacts; the notes and files it made unreadable are not found again
+
+
+def test_a_new_request_for_a_person_erased_long_ago_claims_no_key(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L."}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    assert world.erase(louise.id, request_id="r2").outcome == "erased"
+    later = world.erase(source.id, louise.id, request_id="r3")  # a different request: it destroyed nothing
+    assert (later.outcome, later.keys_destroyed, later.items_erased) == ("nothing_held", [], 0)
+    erased_by_api = world.bus.handle(c.CreateContact("acct-1", {"first_name": "Paul"}))
+    world.bus.handle(c.EraseContact("acct-1", erased_by_api.id))  # through the API, by no request
+    assert world.erase(erased_by_api.id, request_id="r4").keys_destroyed == []
 
 
 def test_an_erasure_holding_nothing_says_so_and_leaves_other_accounts_alone(world, louise):
@@ -171,3 +245,36 @@ def test_an_erasure_holding_nothing_says_so_and_leaves_other_accounts_alone(worl
     outcome = world.erase(louise.id, account="acct-2")
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
     assert not world.keys.is_erased(f"contact:{louise.id}")
+
+
+def test_an_erasure_forgets_the_imports_whose_file_mentions_the_person_even_by_an_older_value(world, louise):
+    source = world.bus.handle(c.CreateContact("acct-1", {"first_name": "L.", "phones": [{"number": "+33612345678"}]}))
+    world.bus.handle(c.MergeContacts("acct-1", louise.id, [source.id]))
+    world.imports.texts = {
+        "import:by-email": "Nom;Email\nPapier;LOUISE@Papier.fr\n",
+        "import:by-phone": "Nom,Mobile\nL.,06 12 34 56 78\n",
+        "import:folded": "BEGIN:VCARD\r\nEMAIL:louise@pa\r\n pier.fr\r\nEND:VCARD\r\n",
+        "import:others": "Nom;Email;Tel\nPaul;paul@papier.fr;01 02 03 04 05\n"}
+    outcome = world.erase(louise.id, request_id="r2", event_id="evt-r2")
+    imports = sorted(key for key in outcome.keys_destroyed if key.startswith("import:"))
+    assert imports == ["import:by-email", "import:by-phone", "import:folded"]
+    assert outcome.items_erased == 5 + 3 and "import:others" not in world.imports.forgotten_by
+    again = world.erase(louise.id, request_id="r2", event_id="evt-r2")  # its reply lost: the same keys
+    assert sorted(again.keys_destroyed) == sorted(outcome.keys_destroyed)
+    assert world.erase(louise.id, request_id="r3").outcome == "nothing_held"
+
+
+def test_an_import_mentioning_an_address_the_person_had_before_is_forgotten_too(world, louise):
+    with world.uow() as uow:
+        revision = uow.contacts.find("acct-1", louise.id).revision
+    world.bus.handle(c.UpdateContact("acct-1", louise.id, revision, {"emails": [{"address": "l.papier@ailleurs.fr"}]}))
+    world.imports.texts = {"import:old": "email\nlouise@papier.fr\n"}
+    assert "import:old" in world.erase(louise.id).keys_destroyed
+
+
+def test_a_contact_that_absorbs_a_member_while_the_erasure_runs_is_erased_too(world, louise):
+    outsider = world.bus.handle(c.CreateContact("acct-1", {"first_name": "W", "phones": [{"number": "+33698765432"}]}))
+    world.while_erasing = lambda: world.bus.handle(c.MergeContacts("acct-1", outsider.id, [louise.id]))
+    outcome = world.erase(louise.id)
+    assert sorted(outcome.keys_destroyed) == sorted([f"contact:{louise.id}", f"contact:{outsider.id}"])
+    assert world.keys.is_erased(f"contact:{outsider.id}")

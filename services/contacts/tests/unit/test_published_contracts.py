@@ -74,9 +74,11 @@ def published():
     notes_of[b.id] = [bus.handle(c.AddNote("acct-1", b.id, "note", "Suit la fusion")).id]
     bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
     # the privacy service's requests, answered: the replies are published on contacts.events too
-    participant = ContactsPrivacyParticipant(lambda: UnitOfWork(store, cipher, claims, files), bus,
-                                             lambda account, contact: [], lambda account, contact: [],
-                                             partial(views.contact_history, store, UnitOfWork.event_codec(cipher)), files)
+    participant = ContactsPrivacyParticipant(
+        uow_factory=lambda: UnitOfWork(store, cipher, claims, files), bus=bus, notes_of=lambda account, contact: [],
+        attachment_ids_of=lambda account, contact: [],
+        history_of=partial(views.history_entries, UnitOfWork.event_codec(cipher)), files=files,
+        forget_imports=lambda account, mentions, request_event: [], import_retention_days=7)
     exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
     privacy = PrivacyRequestHandler("contacts", participant, store, exchange)
     requests = EventCodec(SUBJECT_REQUEST_CLASSES)
