@@ -29,7 +29,8 @@ def main() -> int:
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
-    privacy = container.privacy_loop()
+    privacy = EventConsumer("billing.privacy", container.privacy_consumer, container.producer,
+                            container.privacy_handler().handle)
     retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
