@@ -239,14 +239,20 @@ class MongoEventStore(EventStore):
         return int(counter["value"])
 
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
-        events: list[EventEnvelope] = []
-        version = 1
+        """The aggregate's commits in one query (aggregate_id equality, served by the unique index), then followed
+        from version 1 commit to commit. Not one `_id` lookup per commit: on FerretDB 1.24 over PostgreSQL each
+        lookup is a statement of its own, and an aggregate of 200 commits among 10,000 took 1,095 ms that way
+        against 22 ms in one query (2026-12-02); a contact's holdings (one commit per note filed) grew every
+        note added slower."""
         try:
-            while (commit := self._commits.find_one({"_id": commit_key(aggregate_id, version)})) is not None:
-                events.extend(envelope_from_dict(e) for e in commit["events"])
-                version = commit["last_version"] + 1
+            commits = {commit["version"]: commit for commit in self._commits.find({"aggregate_id": aggregate_id})}
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
+        events: list[EventEnvelope] = []
+        version = 1
+        while (commit := commits.get(version)) is not None:
+            events.extend(envelope_from_dict(e) for e in commit["events"])
+            version = commit["last_version"] + 1
         return events
 
     def head(self, aggregate_id: str) -> StreamHead | None:
