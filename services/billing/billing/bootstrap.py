@@ -5,18 +5,11 @@ import contextlib
 from functools import cached_property
 
 from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
-from crm_platform.contracts.privacy import PRIVACY_TOPIC
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import MongoEventStore
-from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
 from crm_platform.message_bus import Fresh, MessageBus
-from crm_platform.mongo import MongoConnection
-from crm_platform.outbox_relay import OutboxRelay
-from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
-from crm_platform.privacy_exchange import ExportExchange
-from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.projection_batches import ReadModels
+from crm_platform.service_container import ServiceContainer
 
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
@@ -33,30 +26,12 @@ from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
 
 
-class Container:
+class Container(ServiceContainer):
+    service_name = config.SERVICE_NAME
+    database_setting = "BILLING_DB"
+    events_topic_name = config.EVENTS_TOPIC
+    unit_of_work_class = UnitOfWork
     clock = staticmethod(utc_now)  # what "today" is, in each account's time zone
-
-    def __init__(self, settings: dict) -> None:
-        self.settings = settings
-        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
-
-    @property
-    def db(self):
-        return self.mongo.database(self.settings["BILLING_DB"])
-
-    @property
-    def event_store(self) -> MongoEventStore:
-        return MongoEventStore(self.db)
-
-    @cached_property
-    def cipher(self) -> PersonalDataCipher:
-        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
-        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
-
-    @cached_property
-    def codec(self) -> EventCodec:
-        """Decodes (and encodes) every event this service stores and publishes."""
-        return UnitOfWork.event_codec(self.cipher)
 
     @cached_property
     def invoices(self) -> InvoicesProjection:
@@ -100,15 +75,15 @@ class Container:
 
     def sweep_lease(self) -> Lease:
         """One sweep of interrupted issues for the whole system: the worker holding this lease."""
-        return Lease(self.db["leases"], "issue-sweep")
+        return self.lease("issue-sweep")
 
     def scheduler_lease(self) -> Lease:
         """One recurring-invoice scheduler for the whole system: the worker holding this lease."""
-        return Lease(self.db["leases"], "recurring-scheduler")
+        return self.lease("recurring-scheduler")
 
     def retention_lease(self) -> Lease:
         """One retention job for the whole system: the worker holding this lease."""
-        return Lease(self.db["leases"], "retention")
+        return self.lease("retention")
 
     def end_expired_retentions(self, lease: Lease) -> int:
         """One round of the retention job (service_layer/retention.py): the keys of invoices kept past their date
@@ -122,16 +97,8 @@ class Container:
                                      self.quotes.collection, self.recurring_invoices.collection, self.event_store)
         return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock)
 
-    def privacy_handler(self) -> PrivacyRequestHandler:
-        """Answers privacy's requests naming billing (crm_platform.privacy_participation)."""
-        exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
-        return PrivacyRequestHandler(config.SERVICE_NAME, self.privacy_participant(), self.event_store, exchange)
-
-    def privacy_consumer(self):
-        return self._consumer("privacy", self.privacy_topic)
-
     def documents_consumer(self):
-        return self._consumer("documents", self.events_topic)
+        return self.consumer("documents", self.events_topic)
 
     @cached_property
     def customers(self) -> CustomersProjection:
@@ -156,7 +123,7 @@ class Container:
         self._customer_read_models.apply(envelope, rebuilding=rebuilding)
 
     def customers_consumer(self):
-        return self._consumer("customers", self.contacts_topic)
+        return self.consumer("customers", self.contacts_topic)
 
     @property
     def reservation_ledger(self) -> MongoReservationLedger:
@@ -173,34 +140,11 @@ class Container:
                                 {"uow": Fresh(self.unit_of_work), "clock": self.clock})
 
     @cached_property
-    def events_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
-
-    @cached_property
-    def privacy_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], PRIVACY_TOPIC)
-
-    @cached_property
     def contacts_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
-
-    def kafka_answers(self) -> bool:
-        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
-
-    def producer(self):
-        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
-
-    def _consumer(self, purpose: str, topic: str):
-        """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
-        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
-                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}billing.{purpose}",
-                             topics=[topic], client_id=f"{config.SERVICE_NAME}-{purpose}")
-
-    def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+        return self.topic(config.CONTACTS_TOPIC)
 
     def ensure_indexes(self) -> None:
-        self.event_store.ensure_indexes()
+        super().ensure_indexes()
         self.customers.ensure_indexes()
         self.reservation_ledger.ensure_indexes()
         self.invoices.ensure_indexes()

@@ -6,20 +6,11 @@ from datetime import timedelta
 from functools import cached_property, partial
 
 from crm_platform.blobs import BlobStore
-from crm_platform.contracts.privacy import PRIVACY_TOPIC
-from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import MongoEventStore
 from crm_platform.identity_claims import KeyedIdentityClaims, MongoIdentityClaims
 from crm_platform.jobs import JobStore
-from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
-from crm_platform.leases import Lease
 from crm_platform.message_bus import Fresh, MessageBus
-from crm_platform.mongo import MongoConnection
-from crm_platform.outbox_relay import OutboxRelay
-from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
-from crm_platform.privacy_exchange import ExportExchange
-from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.projection_batches import ReadModels
+from crm_platform.service_container import ServiceContainer
 
 from contacts import config, views
 from contacts.adapters.attachment_files import AttachmentFiles
@@ -40,29 +31,11 @@ from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
-class Container:
-    def __init__(self, settings: dict) -> None:
-        self.settings = settings
-        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
-
-    @property
-    def db(self):
-        return self.mongo.database(self.settings["CONTACTS_DB"])
-
-    @property
-    def event_store(self) -> MongoEventStore:
-        return MongoEventStore(self.db)
-
-    @cached_property
-    def cipher(self) -> PersonalDataCipher:
-        """One per process: its bulk-read keys are per thread and per block (see keys_ready)."""
-        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
-        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
-
-    @cached_property
-    def codec(self) -> EventCodec:
-        """Decodes (and encodes) every event this service stores and publishes."""
-        return UnitOfWork.event_codec(self.cipher)
+class Container(ServiceContainer):
+    service_name = config.SERVICE_NAME
+    database_setting = "CONTACTS_DB"
+    events_topic_name = config.EVENTS_TOPIC
+    unit_of_work_class = UnitOfWork
 
     @property
     def projection(self) -> ContactsProjection:
@@ -159,29 +132,19 @@ class Container:
 
     @cached_property
     def accounts_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.ACCOUNTS_TOPIC)
+        return self.topic(config.ACCOUNTS_TOPIC)
 
     def account_setup_consumer(self):
         return self._events_consumer("account-setup", self.accounts_topic)
 
-    @cached_property
-    def privacy_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], PRIVACY_TOPIC)
-
-    def privacy_consumer(self):
-        """Group `contacts.privacy` on the privacy service's requests."""
-        return self._events_consumer("privacy", self.privacy_topic)
-
-    def privacy_handler(self) -> PrivacyRequestHandler:
-        """Answers the privacy requests naming contacts: its reply recorded in its own event store."""
-        participant = ContactsPrivacyParticipant(
+    def privacy_participant(self) -> ContactsPrivacyParticipant:
+        """What contacts exports and erases of a person (the kernel's privacy handler and loop use it)."""
+        return ContactsPrivacyParticipant(
             uow_factory=self.unit_of_work, bus=self.bus, notes_of=partial(views.notes_of_contact, self.db["notes"]),
             attachment_ids_of=partial(views.attachment_ids_of, self.db["attachments"]),
             history_of=partial(views.history_entries, self.codec), files=self.attachment_files,
             forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads),
             import_retention_days=self.settings["IMPORT_RETENTION_DAYS"])
-        exchange = ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
-        return PrivacyRequestHandler(config.SERVICE_NAME, participant, self.event_store, exchange)
 
     @property
     def imports(self) -> ImportStore:
@@ -205,35 +168,15 @@ class Container:
         return KeyedIdentityClaims(MongoIdentityClaims(self.db["identity_claims"], OWNER_FIELD),
                                    lambda account_id: self.cipher.secret(CLAIMS_SECRET.format(account_id=account_id)))
 
-    @cached_property
-    def events_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
-
-    def kafka_answers(self) -> bool:
-        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
-
-    def producer(self):
-        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
-
     def projection_consumer(self):
         return self._events_consumer("projection")
 
     def _events_consumer(self, purpose: str, topic: str | None = None):
         """A consumer in a group of its own per purpose (each group reads every event of the topic)."""
-        return make_consumer(
-            self.settings["KAFKA_BOOTSTRAP_SERVERS"],
-            group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}contacts.{purpose}",
-            topics=[topic or self.events_topic],
-            client_id=f"{config.SERVICE_NAME}-{purpose}",
-        )
-
-    def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(
-            self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay")
-        )
+        return self.consumer(purpose, topic or self.events_topic)
 
     def ensure_indexes(self) -> None:
-        self.event_store.ensure_indexes()
+        super().ensure_indexes()
         self.imports.ensure_indexes()
         for read_model in self.read_models():
             read_model.ensure_indexes()

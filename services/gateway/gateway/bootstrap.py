@@ -7,11 +7,8 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Callable
 
-from crm_platform.event_store import MongoEventStore
-from crm_platform.kafka_clients import make_producer, topic_name
-from crm_platform.leases import Lease
 from crm_platform.mongo import MongoConnection
-from crm_platform.outbox_relay import OutboxRelay
+from crm_platform.service_container import ServiceContainer
 
 from gateway import config
 from gateway.adapters.accounts import AccountDirectory
@@ -26,10 +23,13 @@ from gateway.service_layer.unit_of_work import UnitOfWork
 IN_FLIGHT_MARGIN = timedelta(seconds=5)
 
 
-class Container:
+class Container(ServiceContainer):
+    service_name = config.SERVICE_NAME
+    database_setting = "GATEWAY_DB"
+    events_topic_name = config.EVENTS_TOPIC
+
     def __init__(self, settings: dict) -> None:
-        self.settings = settings
-        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
+        super().__init__(settings)
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
@@ -40,14 +40,6 @@ class Container:
         self.rate_limit_mongo = MongoConnection(settings["MONGO_URI"], f"{config.SERVICE_NAME}-rate-limits",
                                                 server_selection_timeout_ms=timeout_ms, connect_timeout_ms=timeout_ms,
                                                 socket_timeout_ms=timeout_ms)
-
-    @property
-    def db(self):
-        return self.mongo.database(self.settings["GATEWAY_DB"])
-
-    @property
-    def event_store(self) -> MongoEventStore:
-        return MongoEventStore(self.db)
 
     @property
     def accounts(self) -> AccountDirectory:
@@ -92,17 +84,7 @@ class Container:
 
         return check
 
-    @cached_property
-    def events_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
-
-    def producer(self):
-        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
-
-    def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
-
     def ensure_indexes(self) -> None:
-        self.event_store.ensure_indexes()
+        super().ensure_indexes()
         self.idempotency_records.ensure_indexes()
         self.rate_limit_counters.ensure_indexes()

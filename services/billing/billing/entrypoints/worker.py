@@ -29,8 +29,7 @@ def main() -> int:
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
-    privacy = EventConsumer("billing.privacy", container.privacy_consumer, container.producer,
-                            container.privacy_handler().handle)
+    privacy = container.privacy_loop()
     retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,

@@ -42,8 +42,7 @@ def main() -> int:
                             EventsToBus(container.codec, container.bus))
     account_setup = EventConsumer("contacts.account-setup", container.account_setup_consumer, container.producer,
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
-    privacy_requests = EventConsumer("contacts.privacy", container.privacy_consumer, container.producer,
-                                     container.privacy_handler().handle)
+    privacy_requests = container.privacy_loop()
     jobs = JobRunner(container.jobs, {
         label_handlers.BULK_LABEL_JOB: CommandStep(container.bus, label_handlers.bulk_label_command),
         import_handlers.IMPORT_JOB: container.import_batches(),
