@@ -39,6 +39,9 @@ def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
     )
 
 
+METADATA_MAX_AGE_MS = 5_000
+
+
 def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], client_id: str,
                   max_poll_interval_ms: int = MAX_POLL_INTERVAL_MS) -> KafkaConsumer:
     """A consumer that commits offsets only when told to (after processing)."""
@@ -53,6 +56,10 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
         max_poll_interval_ms=max_poll_interval_ms,
+        # A topic seen before its partitions were (created that instant by another worker) is assigned nothing,
+        # and the group rebalances only once fresh metadata shows them: at the client's default age of 5 minutes,
+        # a worker started alongside the others waited that long for its first event (privacy's replies).
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
     consumer.subscribe(topics)
     return consumer

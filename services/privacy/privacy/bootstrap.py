@@ -5,15 +5,11 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property, partial
 
 from crm_platform import registry
-from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import MongoEventStore
-from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
+from crm_platform.kafka_clients import make_consumer
 from crm_platform.leases import Lease
 from crm_platform.message_bus import Fresh, MessageBus
-from crm_platform.mongo import MongoConnection
-from crm_platform.outbox_relay import OutboxRelay
-from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.service_container import ServiceContainer
 
 from privacy import config
 from privacy.adapters.contacts_directory import ContactsDirectory
@@ -29,29 +25,15 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Container:
+class Container(ServiceContainer):
+    service_name = config.SERVICE_NAME
+    database_setting = "PRIVACY_DB"
+    events_topic_name = config.EVENTS_TOPIC
+    unit_of_work_class = UnitOfWork
+
     def __init__(self, settings: dict, clock=utc_now) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.clock = clock  # tests move time forward to run the sweeps
-        self.mongo = MongoConnection.from_settings(settings, app_name=config.SERVICE_NAME)
-
-    @property
-    def db(self):
-        return self.mongo.database(self.settings["PRIVACY_DB"])
-
-    @property
-    def event_store(self) -> MongoEventStore:
-        return MongoEventStore(self.db)
-
-    @cached_property
-    def cipher(self) -> PersonalDataCipher:
-        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
-        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
-
-    @cached_property
-    def codec(self) -> EventCodec:
-        """Decodes (and encodes) every event this service stores and publishes."""
-        return UnitOfWork.event_codec(self.cipher)
 
     @cached_property
     def projection(self) -> PrivacyRequestsProjection:
@@ -61,9 +43,10 @@ class Container:
     def contacts_directory(self) -> ContactsDirectory:
         return ContactsDirectory(self.db["contacts_directory"], self.cipher)
 
-    @cached_property
+    @property
     def exchange(self) -> ExportExchange:
-        return ExportExchange.in_database(self.mongo.database(self.settings["PRIVACY_EXCHANGE_DB"]), self.cipher)
+        """Where the services' export parts come, assembled here into the export (the kernel's privacy_exchange)."""
+        return self.privacy_exchange
 
     @cached_property
     def signer(self) -> CertificateSigner:
@@ -102,61 +85,42 @@ class Container:
         return self.projection.ended_before(now - self.policy.request_retention)
 
     def timeout_lease(self) -> Lease:
-        return Lease(self.db["leases"], "request-timeouts")
+        return self.lease("request-timeouts")
 
     def expiry_lease(self) -> Lease:
-        return Lease(self.db["leases"], "export-expiries")
-
-    @cached_property
-    def events_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.EVENTS_TOPIC)
+        return self.lease("export-expiries")
 
     @cached_property
     def contacts_topic(self) -> str:
-        return topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], config.CONTACTS_TOPIC)
+        return self.topic(config.CONTACTS_TOPIC)
 
     @cached_property
     def reply_topics_by_service(self) -> dict[str, list[str]]:
         """Each service asked (the registry's personal_data services) -> the topics it produces, where its
         replies come."""
         services = registry.load()
-        return {name: [topic_name(self.settings["KAFKA_TOPIC_NAMESPACE"], topic)
-                       for topic in services.service(name).produces] for name in self.policy.services}
+        return {name: [self.topic(topic) for topic in services.service(name).produces] for name in self.policy.services}
 
     @cached_property
     def reply_topics(self) -> list[str]:
         return [topic for topics in self.reply_topics_by_service.values() for topic in topics]
 
-    def kafka_answers(self) -> bool:
-        return kafka_answers(self.settings["KAFKA_BOOTSTRAP_SERVERS"])
-
-    def producer(self):
-        return make_producer(self.settings["KAFKA_BOOTSTRAP_SERVERS"], client_id=f"{config.SERVICE_NAME}-producer")
-
     def projection_consumer(self):
-        return self._consumer("projection", [self.events_topic])
+        return self.consumer("projection", self.events_topic)
 
     def replies_consumer(self, service: str):
-        """The replies of one service, on its own topics: one member of the group privacy.replies per service
-        asked, each subscribed to its service's topics alone (Kafka assigns each topic among its subscribers)."""
+        """The replies of one service, on its own topics, in a group of its own (`privacy.replies.<service>`).
+        Not one group with a member per service: a member subscribed to other topics than the group leader's
+        was left without partitions until the leader's metadata came to know its topics, and replies waited."""
         return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
-                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.replies",
+                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.replies.{service}",
                              topics=self.reply_topics_by_service[service],
                              client_id=f"{config.SERVICE_NAME}-replies-{service}")
 
     def contacts_consumer(self):
-        return self._consumer("contacts", [self.contacts_topic])
-
-    def _consumer(self, purpose: str, topics: list[str]):
-        """A consumer in a group of its own per purpose (each group reads every event of its topics)."""
-        return make_consumer(self.settings["KAFKA_BOOTSTRAP_SERVERS"],
-                             group_id=f"{self.settings['KAFKA_TOPIC_NAMESPACE']}privacy.{purpose}",
-                             topics=topics, client_id=f"{config.SERVICE_NAME}-{purpose}")
-
-    def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(self.event_store, self.events_topic, self.producer, Lease(self.db["leases"], "outbox-relay"))
+        return self.consumer("contacts", self.contacts_topic)
 
     def ensure_indexes(self) -> None:
-        self.event_store.ensure_indexes()
+        super().ensure_indexes()
         self.projection.ensure_indexes()
         self.contacts_directory.ensure_indexes()

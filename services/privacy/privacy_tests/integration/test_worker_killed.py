@@ -6,7 +6,7 @@ processes on the real broker and database, SIGKILLed at points the test waits fo
    publishes them, billing answers both, and once privacy has recorded billing's replies the privacy worker is
    killed too (while replies arrive: workflows has not answered);
 3. a third request (an erasure) is received while the privacy worker is down: its outbox must keep it;
-4. workflows is started again and answers while privacy is down; privacy's replies group is set back to the
+4. workflows is started again and answers while privacy is down; privacy's group of billing's replies is set back to the
    start of its topics before privacy starts again, as a kill between recording a reply and committing its
    offset leaves it: every billing reply comes a second time;
 5. every request must end `completed`, each asked service's reply recorded exactly once, the export's ZIP in
@@ -160,7 +160,7 @@ def test_the_saga_completes_every_request_once_after_its_workers_are_killed_mid_
         # 3. a request while privacy's worker is down; 4. workflows back, privacy's replies to come again
         late = receive(live_container, "erasure", "contact:3")
         workers.start("workflows")
-        replies_group = f"{namespace}privacy.replies"
+        replies_group = f"{namespace}privacy.replies.billing"
         eventually(lambda: group_state(admin, replies_group) == "Empty", "privacy's dead member gone", until,
                    workers)
         # whether or not the killed worker committed its offset after recording them: billing's replies again
