@@ -1,10 +1,9 @@
 """Billing's customers from `contacts.events`, on the real broker and database: idempotent, in any order,
 merged contacts followed, erased people forgotten."""
-import threading
-import time
 
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.testing.consumers import run_until_processed
 
 from billing import views
 
@@ -36,16 +35,7 @@ def test_the_worker_s_consumer_builds_customers_from_the_contacts_topic(containe
     consumer = EventConsumer("billing.customers", lambda: make_consumer(
         settings["KAFKA_BOOTSTRAP_SERVERS"], f"{topic_namespace}billing.customers", [topic], "test"),
         container.producer, container.apply_to_customers, retry_delay_s=0.01, batch_context=container.customers_batch)
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + 60
-    try:
-        while consumer.processed < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    run_until_processed(consumer, 3)
     assert consumer.processed == 3 and consumer.dead_lettered == 0
     louise = customer(container, "contact:1")
     assert (louise["company"], louise["version"], louise["deleted"]) == ("Papeterie Desnotes", 2, False)

@@ -1,7 +1,5 @@
 """Billing's answers to privacy's requests on the real database, through the kernel's handler as the worker runs
 it: request envelope in, reply in billing's event store; then the read models, the API and the retention job."""
-import threading
-import time
 from datetime import date, datetime, timezone
 
 import pytest
@@ -9,10 +7,10 @@ import pytest
 from crm_platform.contracts.privacy import (PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested,
                                             SubjectExportRequested)
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 from crm_platform.personal_data import SubjectErased
 from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.testing.consumers import run_until_processed
 
 from billing.domain import commands
 from billing.domain import quote_commands as quotes
@@ -157,18 +155,8 @@ def test_the_worker_s_privacy_consumer_answers_a_request_from_the_privacy_topic(
         producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
     producer.flush()
     producer.close()
-    consumer = EventConsumer("billing.privacy", container.privacy_consumer, container.producer,
-                             container.privacy_handler().handle, retry_delay_s=0.01)
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + 60
-    try:
-        while consumer.processed < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    consumer = container.privacy_loop(retry_delay_s=0.01)  # the worker's own loop
+    run_until_processed(consumer, 2)
     assert consumer.processed == 2 and consumer.dead_lettered == 0
     assert replies(container, "request:other") == []  # not asked of billing
     [erased] = replies(container, "request:erase")

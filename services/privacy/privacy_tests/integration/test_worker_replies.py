@@ -1,12 +1,11 @@
 """The worker's replies consumers on the real broker: a reply on an asked service's own topic reaches its request;
 the service's other events, replies to requests not of this account, and a reply naming another service than
 the topic's producer are passed over."""
-import threading
-import time
 
 from crm_platform.contracts.privacy import PRIVACY_REPLY_AGGREGATE_TYPE, SubjectErasedReply
 from crm_platform.envelope import new_envelope
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
+from crm_platform.testing.consumers import run_until_processed
 
 from privacy.entrypoints.worker import replies_consumer
 
@@ -37,16 +36,7 @@ def test_a_reply_on_a_services_topic_is_recorded_on_its_request(client, containe
     producer.close()
 
     consumer = replies_consumer(container, "billing")
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + 60
-    try:
-        while consumer.processed < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    run_until_processed(consumer, 4)
     assert consumer.processed == 4 and consumer.dead_lettered == 0
     shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
     billing = next(s for s in shown["services"] if s["service"] == "billing")

@@ -1,7 +1,6 @@
 """Privacy requests answered end to end on the real database and broker: a person's cards exported, then erased,
 the replies published on workflows.events as its contract says (issue 13)."""
 import threading
-import time
 
 import pytest
 
@@ -15,6 +14,7 @@ from crm_platform.event_codec import EventCodec
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 from crm_platform.personal_data import SubjectErased
 from crm_platform.testing.topics import read_topic
+from crm_platform.testing.consumers import run_until_processed
 
 from workflows.domain.cards import Card
 
@@ -100,16 +100,7 @@ def test_the_worker_s_privacy_loop_takes_requests_from_the_privacy_topic(client,
     assert probe.config["group_id"] == f"{topic_namespace}workflows.privacy"
     probe.close()
     consumer = container.privacy_loop(retry_delay_s=0.01)  # the worker's own loop
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + 60
-    try:
-        while consumer.processed < 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    run_until_processed(consumer, 1)
     assert consumer.processed == 1 and consumer.dead_lettered == 0
     [reply] = replies(container)
     assert (reply.event_type, reply.aggregate_id, reply.payload["item_count"]) == ("SubjectDataExported", "req-1", 1)

@@ -1,0 +1,23 @@
+"""Running an EventConsumer in a test until it has handled what the test sent, on the real broker."""
+from __future__ import annotations
+
+import threading
+import time
+
+from crm_platform.event_consumer import EventConsumer
+
+
+def run_until_processed(consumer: EventConsumer, count: int, timeout_s: float = 60.0) -> EventConsumer:
+    """Run the consumer's loop on a thread until it processed `count` events or `timeout_s` passed, then stop it;
+    the consumer, for the test to assert on its `processed` and `dead_lettered`."""
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while consumer.processed < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    return consumer
