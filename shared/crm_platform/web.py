@@ -121,6 +121,8 @@ def _install_input_guard(app: Flask) -> None:
         (Bodies are checked where they are read: json_body here, uploads by their own parsers, which read
         the stream themselves: touching request.form here would consume it.)
         """
+        if request.routing_exception is not None:  # no such route (404) or method (405): that answer comes first
+            return
         if text_problem(request.path) is not None:
             raise NotFound("no such resource")
         problems = {shown(name): [problem] for name, value in request.args.items(multi=True)

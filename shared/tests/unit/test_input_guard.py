@@ -73,3 +73,9 @@ def test_a_method_the_resource_does_not_take_is_a_405_saying_which_it_takes(clie
     answer = client.open("/v1/things/x", method="TRACE")
     assert answer.status_code == 405 and answer.content_type == "application/problem+json"
     assert set(answer.headers["Allow"].split(", ")) >= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_a_method_the_route_lacks_is_a_405_even_with_a_query_that_cannot_be_stored(client):
+    answer = client.patch("/v1/things/x?label=a%00b", data="{", content_type="application/json")
+    assert answer.status_code == 405
+    assert client.get("/v1/nowhere?label=a%00b").status_code == 404
