@@ -10,6 +10,7 @@ Dockerfile's USER.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -159,12 +160,22 @@ def _service_of_image(image: str, where: str) -> Service:
     return by_project[name]
 
 
+def load_renderer():
+    """deploy/k8s/render.py: renders a kustomization as `kubectl kustomize` does (the part of kustomize we use)."""
+    spec = importlib.util.spec_from_file_location("k8s_render", K8S / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @cache
 def k8s_docs() -> tuple[tuple[str, dict], ...]:
-    docs = []
-    for path in sorted(K8S.rglob("*.yaml")):
-        if path.name != "kustomization.yaml":
-            docs += [(str(path.relative_to(REPO)), d) for d in yaml.safe_load_all(path.read_text()) if d]
+    """The base as kustomize renders it, the one-off jobs and the example Secret (the overlays:
+    tests/test_k8s_overlays.py)."""
+    base = K8S / "base"
+    docs = [(f"{base.relative_to(REPO)}: {d['kind']} {d['metadata']['name']}", d) for d in load_renderer().render(base)]
+    for path in [*sorted((K8S / "jobs").glob("*.yaml")), *sorted(K8S.glob("*.example.yaml"))]:
+        docs += [(str(path.relative_to(REPO)), d) for d in yaml.safe_load_all(path.read_text()) if d]
     return tuple(docs)
 
 
@@ -545,18 +556,20 @@ def test_prometheus_reaches_the_metrics_of_every_process_but_is_kept_off_the_pub
     assert {p["port"] for p in rule["ports"]} == {"http", "metrics"}
 
 
-def test_kustomization_lists_every_manifest_and_image():
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+def test_the_base_lists_every_manifest_and_image():
+    base = K8S / "base"
+    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])
-    absent = sorted(r for r in listed if not (K8S / r).exists())
-    assert not absent, f"deploy/k8s/kustomization.yaml lists {absent}, which do not exist"
-    # The *.example.yaml files are templates to copy, never applied as they are.
-    manifests = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    unlisted = sorted(m for m in manifests - listed if not m.endswith(".example.yaml"))
-    assert not unlisted, f"deploy/k8s/kustomization.yaml does not list {unlisted}"
+    absent = sorted(r for r in listed if not (base / r).exists())
+    assert not absent, f"deploy/k8s/base/kustomization.yaml lists {absent}, which do not exist"
+    manifests = {p.name for p in base.glob("*.yaml")} - {"kustomization.yaml"}
+    unlisted = sorted(manifests - listed)
+    assert not unlisted, f"deploy/k8s/base/kustomization.yaml does not list {unlisted}"
+    secrets = [where for where, d in k8s_docs() if d["kind"] == "Secret" and where.startswith("deploy/k8s/base")]
+    assert not secrets, f"{secrets}: the base refers to the Secret, it never holds one (see secret.example.yaml)"
     projects = {s.project for s in services().values()}
     images = {i["name"] for i in kustomization.get("images", [])}
-    assert images == projects, f"kustomization.yaml sets images {sorted(images)}, the services' are {sorted(projects)}"
+    assert images == projects, f"base/kustomization.yaml sets images {sorted(images)}, the services' are {sorted(projects)}"
 
 
 def test_compose_runs_the_kafka_version_the_local_infra_runs():
