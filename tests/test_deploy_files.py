@@ -39,6 +39,10 @@ PROCESS_KINDS = registry.PROCESS_KINDS
 RUNTIME_EXTRAS = frozenset({
     "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
 })
+# The outgoing mail settings (crm_platform.mail, docs/mail.md): the mail dispatch runs in the workers. Until
+# a service's Settings schema names them they count as runtime extras here, like BIND.
+MAIL_SETTINGS = frozenset({"SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "MAIL_FROM"})
+MAIL_SECRETS = frozenset({"SMTP_USERNAME", "SMTP_PASSWORD"})
 HEARTBEAT_MODULE = "crm_platform.heartbeat"
 NAME_LABEL = "app.kubernetes.io/name"
 
@@ -380,7 +384,7 @@ def test_each_workload_gets_exactly_its_settings(w):
     schema = f"{w.service.schema.__module__}.{w.service.schema.__name__}"
     missing = w.service.required_by(w.process) - set(w.env)
     assert not missing, f"{w.where}: required settings {sorted(missing)} of {schema} are not provided"
-    unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS
+    unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS - MAIL_SETTINGS - MAIL_SECRETS
     assert not unknown, (f"{w.where}: gives {sorted(unknown)}, which are neither settings of {schema} "
                          f"nor runtime extras {sorted(RUNTIME_EXTRAS)}")
 
@@ -392,6 +396,22 @@ def test_each_given_value_passes_its_settings_validation(w):
              for k, v in w.env.items() if v is not None and k in w.service.settings}
     errors = w.service.schema().validate(known, partial=True)
     assert not errors, f"{w.where}: invalid values for {w.service.schema.__name__}: {errors}"
+
+
+WORKERS = [w for w in all_workloads() if w.process == "worker"]
+
+
+@pytest.mark.parametrize("w", WORKERS, ids=_ids(WORKERS))
+def test_each_worker_is_given_the_mail_settings_and_the_mail_secrets_by_reference(w):
+    missing = MAIL_SETTINGS - set(w.env)
+    assert not missing, f"{w.where}: no {sorted(missing)}: its mail dispatch could not send"
+    if w.kind == "compose":
+        return  # compose sends to its mail catcher, which asks for no login
+    missing = MAIL_SECRETS - set(w.env)
+    assert not missing, f"{w.where}: no {sorted(missing)}: it could not log in to a relay that asks for it"
+    inline = [i["name"] for i in w.raw.get("env", []) if i["name"] in MAIL_SECRETS and "valueFrom" not in i]
+    assert not inline, f"{w.where}: {inline} written in the manifest, not taken from the Secret"
+    assert all(w.env[name] is None for name in MAIL_SECRETS), f"{w.where}: SMTP credentials outside the Secret"
 
 
 # Only workloads given service URLs (the gateway's): for the others this test would assert nothing.
