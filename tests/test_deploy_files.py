@@ -565,8 +565,8 @@ def test_each_deployment_is_scraped_where_it_serves_its_metrics(w):
 
 
 def test_prometheus_reaches_the_metrics_of_every_process_but_is_kept_off_the_public_api():
-    """The scrape policy admits Prometheus alone, on the metric ports, and does not select the gateway (a pod any
-    policy selects is closed to every source no policy names: the gateway's clients)."""
+    """The scrape policy admits Prometheus alone, on the metric ports, and does not select the gateway (its own
+    policy, gateway-api-public, admits everyone to its port; what each pod admits: tests/test_k8s_overlays.py)."""
     (policy,) = [d for _, d in k8s_objects("NetworkPolicy") if d["metadata"]["name"] == "scraped-by-prometheus"]
     expressions = {e["key"]: (e["operator"], set(e["values"])) for e in policy["spec"]["podSelector"]["matchExpressions"]}
     public_api = registry.load().public.process("api").name
