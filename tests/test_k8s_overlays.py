@@ -127,9 +127,11 @@ def unsized(objects) -> list[str]:
 
 
 def unprotected(objects) -> list[str]:
-    """Every API autoscales on CPU (autoscaling/v2); every process has a disruption budget for its own pods only."""
+    """Every API autoscales on CPU (autoscaling/v2) and leaves its count to the autoscaler (an apply of a count
+    would scale it back down under load); every process has a disruption budget for its own pods only."""
     problems = []
     templates = {d["metadata"]["name"]: t["metadata"]["labels"] for d, t in pods(objects)}
+    counts = {d["metadata"]["name"]: d["spec"].get("replicas") for d in of(objects, "Deployment")}
     scaled = {}
     for hpa in of(objects, "HorizontalPodAutoscaler"):
         target = hpa["spec"]["scaleTargetRef"]
@@ -141,6 +143,8 @@ def unprotected(objects) -> list[str]:
             problems.append(f"HorizontalPodAutoscaler {hpa['metadata']['name']}: does not scale on cpu")
         if not 2 <= hpa["spec"].get("minReplicas", 1) < hpa["spec"]["maxReplicas"]:
             problems.append(f"HorizontalPodAutoscaler {hpa['metadata']['name']}: minReplicas below 2 or not below max")
+        if counts.get(target["name"]) is not None:
+            problems.append(f"Deployment {target['name']}: sets replicas, which its autoscaler owns")
     budgets = {}
     for pdb in of(objects, "PodDisruptionBudget"):
         chosen = [name for name, labels in templates.items() if selects(pdb["spec"]["selector"], labels)]
@@ -340,6 +344,9 @@ BREAKAGES = {
         "gateway-worker"),
     "an API without autoscaler": (unprotected, "prod", [
         ("overlays/prod/autoscaling.yaml", _document_named("HorizontalPodAutoscaler", "billing-api"), "")], "billing-api"),
+    "a count on an autoscaled API": (unprotected, "prod", [
+        ("overlays/prod/deployments.yaml", re.compile(r"(name: contacts-api\nspec:\n)  replicas: null.*\n"), r"\1")],
+        "contacts-api"),
     "a worker without disruption budget": (unprotected, "prod", [
         ("overlays/prod/disruption-budgets.yaml", _document_named("PodDisruptionBudget", "privacy-worker"), "")],
         "privacy-worker"),
