@@ -426,3 +426,19 @@ def test_every_check_is_shown_to_find_a_breakage():
     shown = {check for check, *_ in BREAKAGES.values()}
     unshown = set(EVERY_OVERLAY + PRODUCTION) - shown
     assert not unshown, f"no breakage shows that {sorted(c.__name__ for c in unshown)} can fail"
+
+
+LEASE = re.compile(r"""\.lease\(\s*["']([a-z0-9-]+)["']""")
+
+
+def test_the_readme_names_every_lease_that_makes_a_worker_role_single_instance():
+    """deploy/k8s/README.md tells operators that workers scale because their single-instance loops hold
+    leases: a loop that takes a new lease must be named there too."""
+    sources = [p for root in (REPO / "shared", REPO / "services") for p in root.rglob("*.py")
+               if "tests" not in p.relative_to(REPO).parts[:-1] and not p.parent.name.endswith("_tests")
+               and "testing" not in p.parts]
+    leases = {name for p in sources for name in LEASE.findall(p.read_text())}
+    assert "outbox-relay" in leases, "found no lease in the code: the search is wrong"
+    readme = (K8S / "README.md").read_text()
+    unnamed = sorted(name for name in leases if f"`{name}`" not in readme)
+    assert not unnamed, f"deploy/k8s/README.md does not name the leases {unnamed}"
