@@ -13,6 +13,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -78,6 +79,11 @@ def selects(selector: dict, labels: dict) -> bool:
 def _process(deployment: dict) -> tuple[registry.Service, str] | None:
     name = deployment["metadata"]["name"]
     return next(((s, p.kind) for s in registry.load().services for p in s.processes if p.name == name), None)
+
+
+def image_name(service: registry.Service) -> str:
+    """A service's image is named after its project (services/<name>/pyproject.toml), as the base's `images` say."""
+    return tomllib.loads((REPO / "services" / service.name / "pyproject.toml").read_text())["project"]["name"]
 
 
 def _containers(template: dict) -> list[dict]:
@@ -182,8 +188,8 @@ def bad_references(objects, root: Path = K8S) -> list[str]:
             where = f"Deployment {deployment['metadata']['name']} container {c['name']}"
             image = c["image"].rsplit("/", 1)[-1]
             name, _, tag = image.partition(":")
-            if known and name != f"crm-{known[0].name}":
-                problems.append(f"{where}: runs the image {c['image']}, not crm-{known[0].name}")
+            if known and name != image_name(known[0]):
+                problems.append(f"{where}: runs the image {c['image']}, not {image_name(known[0])}")
             if not tag or tag == "latest":
                 problems.append(f"{where}: image {c['image']} has no fixed tag")
             for source in c.get("envFrom", []):
@@ -362,6 +368,8 @@ BREAKAGES = {
         ("base/contacts-api.yaml", "name: contacts-config", "name: contact-config")], "contact-config"),
     "a key the Secret does not have": (bad_references, "prod", [
         ("base/gateway-api.yaml", "key: INTERNAL_TOKEN}", "key: INTERNAL_TOKN}")], "INTERNAL_TOKN"),
+    "another service's image": (bad_references, "dev", [
+        ("base/billing-worker.yaml", "image: crm-billing", "image: crm-contacts")], "billing-worker"),
     "an image without tag": (bad_references, "prod", [
         ("overlays/prod/kustomization.yaml", 'crm-privacy, newTag: "0.1.0"', 'crm-privacy, newTag: "latest"')],
         "privacy"),
