@@ -414,6 +414,16 @@ def test_each_worker_is_given_the_mail_settings_and_the_mail_secrets_by_referenc
     assert all(w.env[name] is None for name in MAIL_SECRETS), f"{w.where}: SMTP credentials outside the Secret"
 
 
+@pytest.mark.parametrize("w", WORKERS, ids=_ids(WORKERS))
+def test_each_worker_sends_from_an_address_a_validator_accepts(w):
+    # Checked here until the Settings schemas name MAIL_FROM (then with their validation, above).
+    email_validator = pytest.importorskip("email_validator")
+    try:
+        email_validator.validate_email(w.env["MAIL_FROM"], check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        pytest.fail(f"{w.where}: MAIL_FROM {w.env['MAIL_FROM']!r}: {exc}")
+
+
 # Only workloads given service URLs (the gateway's): for the others this test would assert nothing.
 URL_WORKLOADS = [w for w in all_workloads() if _single_label_urls(w.env)]
 
