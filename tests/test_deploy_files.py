@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from crm_platform import registry
-from crm_platform.settings import PlatformSettings
+from crm_platform.settings import PersonalDataSettings, PlatformSettings
 from crm_platform.web import PROBE_PATHS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,8 +39,9 @@ PROCESS_KINDS = registry.PROCESS_KINDS
 RUNTIME_EXTRAS = frozenset({
     "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
 })
-# The outgoing mail settings (crm_platform.mail, docs/mail.md): the mail dispatch runs in the workers. Until
-# a service's Settings schema names them they count as runtime extras here, like BIND.
+# The outgoing mail settings (crm_platform.mail, docs/mail.md): the services holding personal data
+# (PersonalDataSettings) mail people, from their workers' mail dispatch. Until their Settings schemas name
+# them (crm_platform.settings.MailSettings) they count as extras of those workers here.
 MAIL_SETTINGS = frozenset({"SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "MAIL_FROM"})
 MAIL_SECRETS = frozenset({"SMTP_USERNAME", "SMTP_PASSWORD"})
 HEARTBEAT_MODULE = "crm_platform.heartbeat"
@@ -384,7 +385,8 @@ def test_each_workload_gets_exactly_its_settings(w):
     schema = f"{w.service.schema.__module__}.{w.service.schema.__name__}"
     missing = w.service.required_by(w.process) - set(w.env)
     assert not missing, f"{w.where}: required settings {sorted(missing)} of {schema} are not provided"
-    unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS - MAIL_SETTINGS - MAIL_SECRETS
+    extras = RUNTIME_EXTRAS | (MAIL_SETTINGS | MAIL_SECRETS if w in MAILING_WORKERS else set())
+    unknown = set(w.env) - set(w.service.settings) - extras
     assert not unknown, (f"{w.where}: gives {sorted(unknown)}, which are neither settings of {schema} "
                          f"nor runtime extras {sorted(RUNTIME_EXTRAS)}")
 
@@ -398,10 +400,19 @@ def test_each_given_value_passes_its_settings_validation(w):
     assert not errors, f"{w.where}: invalid values for {w.service.schema.__name__}: {errors}"
 
 
-WORKERS = [w for w in all_workloads() if w.process == "worker"]
+MAILING_WORKERS = [w for w in all_workloads()
+                   if w.process == "worker" and issubclass(w.service.schema, PersonalDataSettings)]
 
 
-@pytest.mark.parametrize("w", WORKERS, ids=_ids(WORKERS))
+def test_the_mail_settings_go_to_the_workers_of_some_services_and_only_theirs():
+    assert MAILING_WORKERS and {w.service.name for w in MAILING_WORKERS} < set(services())
+    for w in all_workloads():
+        if w not in MAILING_WORKERS and w.service.name not in {m.service.name for m in MAILING_WORKERS}:
+            given = (MAIL_SETTINGS | MAIL_SECRETS) & set(w.env)
+            assert not given, f"{w.where}: {sorted(given)}, but {w.service.name} sends no mail"
+
+
+@pytest.mark.parametrize("w", MAILING_WORKERS, ids=_ids(MAILING_WORKERS))
 def test_each_worker_is_given_the_mail_settings_and_the_mail_secrets_by_reference(w):
     missing = MAIL_SETTINGS - set(w.env)
     assert not missing, f"{w.where}: no {sorted(missing)}: its mail dispatch could not send"
@@ -414,7 +425,7 @@ def test_each_worker_is_given_the_mail_settings_and_the_mail_secrets_by_referenc
     assert all(w.env[name] is None for name in MAIL_SECRETS), f"{w.where}: SMTP credentials outside the Secret"
 
 
-@pytest.mark.parametrize("w", WORKERS, ids=_ids(WORKERS))
+@pytest.mark.parametrize("w", MAILING_WORKERS, ids=_ids(MAILING_WORKERS))
 def test_each_worker_sends_from_an_address_a_validator_accepts(w):
     # Checked here until the Settings schemas name MAIL_FROM (then with their validation, above).
     email_validator = pytest.importorskip("email_validator")
