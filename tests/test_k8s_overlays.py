@@ -132,6 +132,27 @@ def unsized(objects) -> list[str]:
     return problems
 
 
+def unhardened(objects) -> list[str]:
+    """No overlay undoes the base's hardening (the namespace's `restricted` Pod Security Standard would refuse
+    the pods at run time; this says so before an apply)."""
+    problems = []
+    for deployment, template in pods(objects):
+        pod = template["spec"].get("securityContext", {})
+        for c in _containers(template):
+            ctx = c.get("securityContext", {})
+            effective = {**pod, **ctx}
+            wrong = [what for what, ok in (
+                ("runAsNonRoot", effective.get("runAsNonRoot") is True),
+                ("readOnlyRootFilesystem", ctx.get("readOnlyRootFilesystem") is True),
+                ("allowPrivilegeEscalation", ctx.get("allowPrivilegeEscalation") is False),
+                ("capabilities.drop ALL", "ALL" in ctx.get("capabilities", {}).get("drop", [])),
+                ("seccompProfile RuntimeDefault", effective.get("seccompProfile", {}).get("type") == "RuntimeDefault"),
+            ) if not ok]
+            if wrong:
+                problems.append(f"Deployment {deployment['metadata']['name']} container {c['name']}: {wrong}")
+    return problems
+
+
 def unprotected(objects) -> list[str]:
     """Every API autoscales on CPU (autoscaling/v2) and leaves its count to the autoscaler (an apply of a count
     would scale it back down under load); every process has a disruption budget for its own pods only."""
@@ -298,7 +319,7 @@ def schema_errors(objects) -> list[str]:
     return problems
 
 
-EVERY_OVERLAY = [missing_processes, missing_probes, unsized, bad_references, inline_secrets, mismatched_selectors,
+EVERY_OVERLAY = [missing_processes, missing_probes, unsized, unhardened, bad_references, inline_secrets, mismatched_selectors,
                  open_pods, schema_errors]
 PRODUCTION = [unprotected, not_spread]
 CHECKS = [(check, overlay) for overlay in OVERLAYS for check in EVERY_OVERLAY + (PRODUCTION if overlay == "prod" else [])]
@@ -347,6 +368,10 @@ BREAKAGES = {
         ("base/contacts-api.yaml", RESOURCES_BLOCK, "")], "contacts-api"),
     "a limit taken off in production": (unsized, "prod", [
         ("overlays/prod/deployments.yaml", 'limits: {cpu: "1", memory: 512Mi}', "limits: {cpu: null, memory: 512Mi}")],
+        "gateway-worker"),
+    "a writable root in production": (unhardened, "prod", [
+        ("overlays/prod/deployments.yaml", "        - name: worker\n          resources:\n",
+         "        - name: worker\n          securityContext: {readOnlyRootFilesystem: false}\n          resources:\n")],
         "gateway-worker"),
     "an API without autoscaler": (unprotected, "prod", [
         ("overlays/prod/autoscaling.yaml", _document_named("HorizontalPodAutoscaler", "billing-api"), "")], "billing-api"),
