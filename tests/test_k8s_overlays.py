@@ -40,7 +40,8 @@ def _load_renderer():
     return module
 
 
-render = _load_renderer().render
+RENDERER = _load_renderer()
+render = RENDERER.render
 
 
 @cache
@@ -475,3 +476,35 @@ def test_the_readme_names_every_lease_that_makes_a_worker_role_single_instance()
     readme = (K8S / "README.md").read_text()
     unnamed = sorted(name for name in leases if f"`{name}`" not in readme)
     assert not unnamed, f"deploy/k8s/README.md does not name the leases {unnamed}"
+
+
+# --- the renderer, where kubectl is not there to compare with --------------------------------------
+
+@pytest.mark.parametrize("kustomization", [
+    "namePrefix: staging-\n",
+    "resources: [d.yaml]\npatches:\n  - path: p.yaml\n    target: {kind: Deployment}\n",
+    "resources: [d.yaml]\nlabels:\n  - pairs: {team: crm}\n    includeSelectors: true\n",
+])
+def test_the_renderer_refuses_what_it_would_render_wrong(kustomization, tmp_path):
+    (tmp_path / "d.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    (tmp_path / "p.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n")
+    (tmp_path / "kustomization.yaml").write_text(kustomization)
+    with pytest.raises(RENDERER.UnsupportedKustomization):
+        render(tmp_path)
+
+
+def test_a_strategic_merge_merges_containers_env_and_ports_by_key_and_deletes_on_null():
+    original = {"spec": {"replicas": 2, "containers": [
+        {"name": "api", "image": "a", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+         "ports": [{"name": "http", "containerPort": 8080}], "args": ["x", "y"]},
+        {"name": "side", "image": "s"}]}}
+    patch = {"spec": {"replicas": None, "containers": [
+        {"name": "api", "env": [{"name": "B", "value": "3"}, {"name": "C", "value": "4"}],
+         "ports": [{"containerPort": 8080, "protocol": "TCP"}], "args": ["z"]}]}}
+    merged = RENDERER.strategic_merge(original, patch)
+    api, side = merged["spec"]["containers"]
+    assert "replicas" not in merged["spec"] and side == {"name": "side", "image": "s"}
+    assert api["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "3"}, {"name": "C", "value": "4"}]
+    assert api["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert api["args"] == ["z"] and api["image"] == "a"  # a list without merge key is replaced
+    assert original["spec"]["replicas"] == 2  # the original is left as it was
