@@ -10,6 +10,7 @@ Dockerfile's USER.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 import yaml
 
 from crm_platform import registry
-from crm_platform.settings import PlatformSettings
+from crm_platform.settings import PersonalDataSettings, PlatformSettings
 from crm_platform.web import PROBE_PATHS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +39,11 @@ PROCESS_KINDS = registry.PROCESS_KINDS
 RUNTIME_EXTRAS = frozenset({
     "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
 })
+# The outgoing mail settings (crm_platform.mail, docs/mail.md): the services holding personal data
+# (PersonalDataSettings) mail people, from their workers' mail dispatch. Until their Settings schemas name
+# them (crm_platform.settings.MailSettings) they count as extras of those workers here.
+MAIL_SETTINGS = frozenset({"SMTP_HOST", "SMTP_PORT", "SMTP_TLS", "MAIL_FROM"})
+MAIL_SECRETS = frozenset({"SMTP_USERNAME", "SMTP_PASSWORD"})
 HEARTBEAT_MODULE = "crm_platform.heartbeat"
 NAME_LABEL = "app.kubernetes.io/name"
 
@@ -159,12 +165,22 @@ def _service_of_image(image: str, where: str) -> Service:
     return by_project[name]
 
 
+def load_renderer():
+    """deploy/k8s/render.py: renders a kustomization as `kubectl kustomize` does (the part of kustomize we use)."""
+    spec = importlib.util.spec_from_file_location("k8s_render", K8S / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @cache
 def k8s_docs() -> tuple[tuple[str, dict], ...]:
-    docs = []
-    for path in sorted(K8S.rglob("*.yaml")):
-        if path.name != "kustomization.yaml":
-            docs += [(str(path.relative_to(REPO)), d) for d in yaml.safe_load_all(path.read_text()) if d]
+    """The base as kustomize renders it, the one-off jobs and the example Secret (the overlays:
+    tests/test_k8s_overlays.py)."""
+    base = K8S / "base"
+    docs = [(f"{base.relative_to(REPO)}: {d['kind']} {d['metadata']['name']}", d) for d in load_renderer().render(base)]
+    for path in [*sorted((K8S / "jobs").glob("*.yaml")), *sorted(K8S.glob("*.example.yaml"))]:
+        docs += [(str(path.relative_to(REPO)), d) for d in yaml.safe_load_all(path.read_text()) if d]
     return tuple(docs)
 
 
@@ -369,7 +385,8 @@ def test_each_workload_gets_exactly_its_settings(w):
     schema = f"{w.service.schema.__module__}.{w.service.schema.__name__}"
     missing = w.service.required_by(w.process) - set(w.env)
     assert not missing, f"{w.where}: required settings {sorted(missing)} of {schema} are not provided"
-    unknown = set(w.env) - set(w.service.settings) - RUNTIME_EXTRAS
+    extras = RUNTIME_EXTRAS | (MAIL_SETTINGS | MAIL_SECRETS if w in MAILING_WORKERS else set())
+    unknown = set(w.env) - set(w.service.settings) - extras
     assert not unknown, (f"{w.where}: gives {sorted(unknown)}, which are neither settings of {schema} "
                          f"nor runtime extras {sorted(RUNTIME_EXTRAS)}")
 
@@ -381,6 +398,41 @@ def test_each_given_value_passes_its_settings_validation(w):
              for k, v in w.env.items() if v is not None and k in w.service.settings}
     errors = w.service.schema().validate(known, partial=True)
     assert not errors, f"{w.where}: invalid values for {w.service.schema.__name__}: {errors}"
+
+
+MAILING_WORKERS = [w for w in all_workloads()
+                   if w.process == "worker" and issubclass(w.service.schema, PersonalDataSettings)]
+
+
+def test_the_mail_settings_go_to_the_workers_of_some_services_and_only_theirs():
+    assert MAILING_WORKERS and {w.service.name for w in MAILING_WORKERS} < set(services())
+    for w in all_workloads():
+        if w not in MAILING_WORKERS and w.service.name not in {m.service.name for m in MAILING_WORKERS}:
+            given = (MAIL_SETTINGS | MAIL_SECRETS) & set(w.env)
+            assert not given, f"{w.where}: {sorted(given)}, but {w.service.name} sends no mail"
+
+
+@pytest.mark.parametrize("w", MAILING_WORKERS, ids=_ids(MAILING_WORKERS))
+def test_each_worker_is_given_the_mail_settings_and_the_mail_secrets_by_reference(w):
+    missing = MAIL_SETTINGS - set(w.env)
+    assert not missing, f"{w.where}: no {sorted(missing)}: its mail dispatch could not send"
+    if w.kind == "compose":
+        return  # compose sends to its mail catcher, which asks for no login
+    missing = MAIL_SECRETS - set(w.env)
+    assert not missing, f"{w.where}: no {sorted(missing)}: it could not log in to a relay that asks for it"
+    inline = [i["name"] for i in w.raw.get("env", []) if i["name"] in MAIL_SECRETS and "valueFrom" not in i]
+    assert not inline, f"{w.where}: {inline} written in the manifest, not taken from the Secret"
+    assert all(w.env[name] is None for name in MAIL_SECRETS), f"{w.where}: SMTP credentials outside the Secret"
+
+
+@pytest.mark.parametrize("w", MAILING_WORKERS, ids=_ids(MAILING_WORKERS))
+def test_each_worker_sends_from_an_address_a_validator_accepts(w):
+    # Checked here until the Settings schemas name MAIL_FROM (then with their validation, above).
+    email_validator = pytest.importorskip("email_validator")
+    try:
+        email_validator.validate_email(w.env["MAIL_FROM"], check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        pytest.fail(f"{w.where}: MAIL_FROM {w.env['MAIL_FROM']!r}: {exc}")
 
 
 # Only workloads given service URLs (the gateway's): for the others this test would assert nothing.
@@ -534,8 +586,8 @@ def test_each_deployment_is_scraped_where_it_serves_its_metrics(w):
 
 
 def test_prometheus_reaches_the_metrics_of_every_process_but_is_kept_off_the_public_api():
-    """The scrape policy admits Prometheus alone, on the metric ports, and does not select the gateway (a pod any
-    policy selects is closed to every source no policy names: the gateway's clients)."""
+    """The scrape policy admits Prometheus alone, on the metric ports, and does not select the gateway (its own
+    policy, gateway-api-public, admits everyone to its port; what each pod admits: tests/test_k8s_overlays.py)."""
     (policy,) = [d for _, d in k8s_objects("NetworkPolicy") if d["metadata"]["name"] == "scraped-by-prometheus"]
     expressions = {e["key"]: (e["operator"], set(e["values"])) for e in policy["spec"]["podSelector"]["matchExpressions"]}
     public_api = registry.load().public.process("api").name
@@ -545,18 +597,20 @@ def test_prometheus_reaches_the_metrics_of_every_process_but_is_kept_off_the_pub
     assert {p["port"] for p in rule["ports"]} == {"http", "metrics"}
 
 
-def test_kustomization_lists_every_manifest_and_image():
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+def test_the_base_lists_every_manifest_and_image():
+    base = K8S / "base"
+    kustomization = yaml.safe_load((base / "kustomization.yaml").read_text())
     listed = set(kustomization["resources"])
-    absent = sorted(r for r in listed if not (K8S / r).exists())
-    assert not absent, f"deploy/k8s/kustomization.yaml lists {absent}, which do not exist"
-    # The *.example.yaml files are templates to copy, never applied as they are.
-    manifests = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    unlisted = sorted(m for m in manifests - listed if not m.endswith(".example.yaml"))
-    assert not unlisted, f"deploy/k8s/kustomization.yaml does not list {unlisted}"
+    absent = sorted(r for r in listed if not (base / r).exists())
+    assert not absent, f"deploy/k8s/base/kustomization.yaml lists {absent}, which do not exist"
+    manifests = {p.name for p in base.glob("*.yaml")} - {"kustomization.yaml"}
+    unlisted = sorted(manifests - listed)
+    assert not unlisted, f"deploy/k8s/base/kustomization.yaml does not list {unlisted}"
+    secrets = [where for where, d in k8s_docs() if d["kind"] == "Secret" and where.startswith("deploy/k8s/base")]
+    assert not secrets, f"{secrets}: the base refers to the Secret, it never holds one (see secret.example.yaml)"
     projects = {s.project for s in services().values()}
     images = {i["name"] for i in kustomization.get("images", [])}
-    assert images == projects, f"kustomization.yaml sets images {sorted(images)}, the services' are {sorted(projects)}"
+    assert images == projects, f"base/kustomization.yaml sets images {sorted(images)}, the services' are {sorted(projects)}"
 
 
 def test_compose_runs_the_kafka_version_the_local_infra_runs():
