@@ -36,6 +36,16 @@ class RestrictionCheck(Protocol):
         """ProcessingRestricted if any of these contacts is restricted."""
 
 
+class NothingRestricted:
+    """The check of a handler called without the projection (a unit test of something else): refuses nothing."""
+
+    def refuse_edits(self, account_id: str, contact_ids: Iterable[str]) -> None:
+        return None
+
+
+NOTHING_RESTRICTED = NothingRestricted()
+
+
 class ProcessingRestrictions:
     """The projection, on a collection of the service's own database."""
 
