@@ -31,12 +31,22 @@ LOOKUP_SECRET = "privacy-lookup:{account_id}"
 MAX_FAMILY = 500  # merges are few per person; a bound keeps a corrupt cycle from looping
 
 
+def _opening_phones(cls: type) -> type:
+    """The contract's class of a contact's state, its phones opened too (the contract's view leaves them out, so
+    that billing's customers never hold them): privacy hashes them, and keeps nothing else of them."""
+    return type(cls.__name__, (cls,), {"personal_fields": (*cls.personal_fields, "details.phones"),
+                                       "__module__": __name__})
+
+
+STATES_WITH_PHONES = tuple(_opening_phones(cls) for cls in CONTACT_STATE_CLASSES)
+
+
 class ContactsDirectory:
     def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
         self.collection = collection
         self._cipher = cipher
         self._codec = EventCodec(CONTACT_FACT_CLASSES)
-        self._states = EventCodec(CONTACT_STATE_CLASSES, cipher)
+        self._states = EventCodec(STATES_WITH_PHONES, cipher)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
