@@ -249,7 +249,7 @@ class PrivacyRequest(Aggregate):
         """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
         request = cls._received(account_id, type, requester, reason, now, request_id, email=email,
                                 email_hash=email_hash)
-        request._list(candidates, now)
+        request._list_candidates(candidates, now)
         return request
 
     @classmethod
@@ -260,10 +260,10 @@ class PrivacyRequest(Aggregate):
         confirmation (none: rejected)."""
         request = cls._received(account_id, type, requester, reason, now, request_id, phone=phone,
                                 phone_hash=phone_hash)
-        request._list(candidates, now)
+        request._list_candidates(candidates, now)
         return request
 
-    def _list(self, candidates: list[str], now: datetime) -> None:
+    def _list_candidates(self, candidates: list[str], now: datetime) -> None:
         if candidates:
             self._record(SubjectCandidatesListed(self.id, self.account_id, sorted(set(candidates))))
         else:
@@ -342,9 +342,8 @@ class PrivacyRequest(Aggregate):
         """Lift a completed restriction: the services allow edits of the subject again; False (nothing recorded)
         if it was lifted already."""
         if self.type != RESTRICTION or self.status not in (COMPLETED, PARTIALLY_COMPLETED):
-            raise NotLiftable(f"privacy request {self.id} is a{'n' if self.type[:1] in 'aeiou' else ''} {self.type} "
-                              f"request, {self.status}: only a completed restriction is lifted",
-                              status_now=self.status)
+            raise NotLiftable(f"privacy request {self.id} ({self.type}, {self.status}) has no restriction to lift: "
+                              "only a completed restriction is lifted", status_now=self.status)
         if self.lifted_at is not None:
             return False
         self._record(ProcessingRestrictionLifted(self.id, self.account_id, list(self.contact_ids), now.isoformat()))
