@@ -6,6 +6,11 @@ The service's worker consumes `privacy.events` and hands each envelope to `Priva
 version 1 of aggregate `PrivacyReply` <request id> in the service's own event store: its outbox relay then
 publishes it on the service's topic, where privacy reads it.
 
+A restriction of processing (Art. 18) is the kernel's alone: the handler keeps the service's
+`ProcessingRestrictions` projection (restricted on `ProcessingRestrictionApplied`, then the reply
+`SubjectRestricted`; lifted on `ProcessingRestrictionLifted`; ended for contacts once they are erased), and the
+service's command handlers refuse edits of a restricted contact.
+
 Idempotent, as a follower must be: a request already answered (its reply stored) is skipped, so a redelivery
 neither exports twice nor erases twice; a request interrupted between the work and the reply is done again
 (each service's erasure is safe to repeat; an export writes a new part and the earlier one stays unlisted,
@@ -24,13 +29,15 @@ from datetime import datetime, timezone
 from typing import Callable, Protocol
 
 from crm_platform.contracts.privacy import (
-    PRIVACY_REPLY_AGGREGATE_TYPE, ErasureRequested, SubjectDataExportedReply, SubjectErasedReply,
-    SubjectExportRequested, SUBJECT_REQUEST_CLASSES,
+    PRIVACY_REPLY_AGGREGATE_TYPE, PRIVACY_REPLY_CLASSES, RESTRICTED, ErasureRequested, ProcessingRestrictionApplied,
+    ProcessingRestrictionLifted, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
+    SubjectRestrictedReply, SUBJECT_REQUEST_CLASSES,
 )
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_store import ConcurrencyConflict, EventStore
 from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.processing_restrictions import ProcessingRestrictions
 
 
 @dataclass(frozen=True)
@@ -64,22 +71,35 @@ class PrivacyRequestHandler:
     """An EventConsumer handler for `privacy.events`: answers the requests naming `service`."""
 
     def __init__(self, service: str, participant: PrivacyParticipant, store: EventStore, exchange: ExportExchange,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 restrictions: ProcessingRestrictions | None = None) -> None:
         self._service = service
+        self._restrictions = restrictions  # None: restriction requests go unanswered (privacy names the service)
         self._participant = participant
         self._store = store
         self._exchange = exchange
         self._now = now
-        self._codec = EventCodec(SUBJECT_REQUEST_CLASSES)
-        self._replies = EventCodec((SubjectErasedReply, SubjectDataExportedReply))
+        self._codec = EventCodec((*SUBJECT_REQUEST_CLASSES, ProcessingRestrictionLifted))
+        self._replies = EventCodec(PRIVACY_REPLY_CLASSES)
 
     def handle(self, envelope: EventEnvelope) -> None:
         if not self._codec.knows(envelope.event_type):
             return  # privacy's other events
         request = self._codec.from_envelope(envelope)
+        if isinstance(request, ProcessingRestrictionLifted):
+            if self._restrictions is not None:
+                self._restrictions.lift(request.account_id, request.contact_ids, request.request_id)
+            return
         if self._service not in request.services or self._store.head(request.request_id) is not None:
             return  # not asked, or answered already
-        reply = self._export(request) if isinstance(request, SubjectExportRequested) else self._erase(request)
+        if isinstance(request, SubjectExportRequested):
+            reply = self._export(request)
+        elif isinstance(request, ErasureRequested):
+            reply = self._erase(request)
+        elif self._restrictions is not None:
+            reply = self._restrict(request)
+        else:
+            return
         try:
             self._store.append([self._replies.to_envelope(reply, PRIVACY_REPLY_AGGREGATE_TYPE, request.request_id,
                                                           1, request.account_id)])
@@ -88,10 +108,17 @@ class PrivacyRequestHandler:
 
     def _erase(self, request: ErasureRequested) -> SubjectErasedReply:
         outcome = self._participant.erase(request)
+        if self._restrictions is not None:  # an erased person has nothing left to restrict
+            self._restrictions.forget(request.account_id, request.contact_ids)
         return SubjectErasedReply(
             request.request_id, request.account_id, self._service, outcome.outcome, list(outcome.keys_destroyed),
             [{"item": r.item, "legal_basis": r.legal_basis, "retain_until": r.retain_until} for r in outcome.retained],
             outcome.items_erased, self._stamp())
+
+    def _restrict(self, request: ProcessingRestrictionApplied) -> SubjectRestrictedReply:
+        self._restrictions.restrict(request.account_id, request.contact_ids, request.request_id)
+        return SubjectRestrictedReply(request.request_id, request.account_id, self._service, RESTRICTED,
+                                      self._stamp())
 
     def _export(self, request: SubjectExportRequested) -> SubjectDataExportedReply:
         part = self._participant.export(request, self._exchange)

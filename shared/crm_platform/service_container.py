@@ -21,6 +21,7 @@ from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
 from crm_platform.privacy_exchange import ExportExchange
 from crm_platform.privacy_participation import PrivacyParticipant, PrivacyRequestHandler
+from crm_platform.processing_restrictions import ProcessingRestrictions
 
 
 class ServiceContainer:
@@ -120,7 +121,7 @@ class ServiceContainer:
     def privacy_handler(self) -> PrivacyRequestHandler:
         """Answers privacy's requests naming this service, with its `privacy_participant`."""
         return PrivacyRequestHandler(self.service_name, self.privacy_participant(), self.event_store,
-                                     self.privacy_exchange)
+                                     self.privacy_exchange, restrictions=self.processing_restrictions())
 
     def privacy_consumer(self):
         return self.consumer("privacy", self.privacy_topic)
@@ -130,3 +131,8 @@ class ServiceContainer:
         `privacy_handler` (options: EventConsumer's, such as a test's shorter retry_delay_s)."""
         return EventConsumer(f"{self.service_name}.privacy", self.privacy_consumer, self.producer,
                              self.privacy_handler().handle, **options)
+
+    def processing_restrictions(self) -> ProcessingRestrictions:
+        """The contacts whose processing is restricted (Art. 18), kept by `privacy_handler`; the service's command
+        handlers refuse their edits (`refuse_edits`)."""
+        return ProcessingRestrictions(self.db["processing_restrictions"])

@@ -137,7 +137,8 @@ class Container(ServiceContainer):
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
-                                {"uow": Fresh(self.unit_of_work), "clock": self.clock})
+                                {"uow": Fresh(self.unit_of_work), "clock": self.clock,
+                                 "restrictions": self.processing_restrictions()})
 
     @cached_property
     def contacts_topic(self) -> str:

@@ -112,6 +112,7 @@ class Container(ServiceContainer):
             "notes_of": partial(views.note_ids_of, self.db["notes"]),
             "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
             "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
+            "restrictions": self.processing_restrictions(),
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 

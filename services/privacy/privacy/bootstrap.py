@@ -68,6 +68,7 @@ class Container(ServiceContainer):
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "family": self.contacts_directory.family,
             "lookup": self.contacts_directory.holders_of, "email_hash": self.contacts_directory.email_hash,
+            "phone_lookup": self.contacts_directory.holders_of_phone, "phone_hash": self.contacts_directory.phone_hash,
             "shred_subject": self.cipher.shred,
             "contact_known": partial(self.contacts_directory.knows, wait_s=self.settings["PRIVACY_CONTACT_WAIT_S"]),
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})

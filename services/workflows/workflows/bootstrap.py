@@ -51,7 +51,8 @@ class Container(ServiceContainer):
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.cards_index,
-            "contacts": self.contacts_directory, "clock": views.utc_now_text})
+            "contacts": self.contacts_directory, "clock": views.utc_now_text,
+            "restrictions": self.processing_restrictions()})
 
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:
         """Privacy requests (issue 13): this service's cards of a person, exported or erased."""

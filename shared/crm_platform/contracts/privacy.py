@@ -3,15 +3,18 @@ publishes on its own topic (issue 13).
 
 The protocol, for one request of one account about one person (a data subject):
 
-1. privacy records `SubjectExportRequested` or `ErasureRequested` naming the subject's contact ids (every
-   contact of the merge family privacy knows of) and the services asked to answer (the registry's services
-   with `personal_data = true`);
+1. privacy records `SubjectExportRequested`, `ErasureRequested` or `ProcessingRestrictionApplied` naming the
+   subject's contact ids (every contact of the merge family privacy knows of) and the services asked to answer
+   (the registry's services with `personal_data = true`);
 2. each such service, on its worker, exports or erases what it holds of those contacts (and of contacts it
-   knows were merged with them), then records ONE reply event of aggregate type `PrivacyReply`, id = the
-   request id, in its own event store: `SubjectDataExported` or `SubjectErased`. Recording the reply with
+   knows were merged with them), or restricts their processing (Art. 18: edits refused), then records ONE
+   reply event of aggregate type `PrivacyReply`, id = the request id, in its own event store:
+   `SubjectDataExported`, `SubjectErased` or `SubjectRestricted`. Recording the reply with
    expected version 0 makes a redelivered request a no-op once answered (the work itself is idempotent);
 3. privacy consumes the replies from the services' topics and completes the request when every service
    answered, or times it out into `partially_completed` naming the services that did not.
+
+A restriction is lifted by `ProcessingRestrictionLifted` (no reply); an erasure of the contacts ends it too.
 
 No payload here carries personal data: contact ids, key ids (subject names), counts, dates and legal bases.
 Export parts travel through the exchange blob store (crm_platform.privacy_exchange), sealed under
@@ -33,6 +36,7 @@ EXPORT_SUBJECT = "privacy-export:{request_id}"  # the key sealing a request's ex
 
 ERASED, ANONYMISED, RETAINED, NOTHING_HELD = "erased", "anonymised", "retained", "nothing_held"
 ERASURE_OUTCOMES = (ERASED, ANONYMISED, RETAINED, NOTHING_HELD)
+RESTRICTED = "restricted"  # a restriction's outcome: the service refuses edits of the subject until it is lifted
 
 
 # --- privacy.events: what privacy asks -------------------------------------------------------------------------
@@ -70,12 +74,44 @@ class ErasureRequested(PrivacyRequestEvent):
     requested_at: str
 
 
-SUBJECT_REQUEST_CLASSES = (SubjectExportRequested, ErasureRequested)
+@dataclass(frozen=True)
+class ProcessingRestrictionApplied(PrivacyRequestEvent):
+    """Each service refuses edits of these contacts from now on (Art. 18; crm_platform.processing_restrictions)
+    and replies SubjectRestricted."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+    services: list
+    requested_at: str
+
+
+@dataclass(frozen=True)
+class ProcessingRestrictionLifted(PrivacyRequestEvent):
+    """The restriction of that request lifted: each service allows edits of these contacts again (unless another
+    request still restricts them). No reply: the request is complete already."""
+
+    request_id: str
+    account_id: str
+    contact_ids: list
+    lifted_at: str
+
+
+SUBJECT_REQUEST_CLASSES = (SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied)
+RESTRICTION_CLASSES = (ProcessingRestrictionApplied, ProcessingRestrictionLifted)
+
+
+class _RestrictionLiftedPayload(PayloadSchema):
+    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    lifted_at = fields.String(required=True)
+
 
 # the start of privacy.events' contract: the privacy service declares the Topic with these and its own events
 PRIVACY_EVENT_CONTRACTS = (
     EventContract("SubjectExportRequested", _SubjectRequestPayload),
     EventContract("ErasureRequested", _SubjectRequestPayload),
+    EventContract("ProcessingRestrictionApplied", _SubjectRequestPayload),
+    EventContract("ProcessingRestrictionLifted", _RestrictionLiftedPayload),
 )
 
 
@@ -101,6 +137,12 @@ class SubjectDataExportedPayload(PayloadSchema):
     part_blob_id = fields.String(required=True, allow_none=True,
                                  metadata={"description": "the part in the exchange store; null: nothing held"})
     item_count = fields.Integer(required=True)
+    completed_at = fields.String(required=True)
+
+
+class SubjectRestrictedPayload(PayloadSchema):
+    service = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf((RESTRICTED,)))
     completed_at = fields.String(required=True)
 
 
@@ -138,11 +180,25 @@ class SubjectDataExportedReply(PrivacyReplyEvent):
         return "SubjectDataExported"
 
 
-PRIVACY_REPLY_CLASSES = (SubjectErasedReply, SubjectDataExportedReply)
+@dataclass(frozen=True)
+class SubjectRestrictedReply(PrivacyReplyEvent):
+    request_id: str
+    account_id: str
+    service: str
+    outcome: str  # RESTRICTED
+    completed_at: str
+
+    @classmethod
+    def event_type(cls) -> str:
+        return "SubjectRestricted"
+
+
+PRIVACY_REPLY_CLASSES = (SubjectErasedReply, SubjectDataExportedReply, SubjectRestrictedReply)
 # every topic of a service holding personal data lists these among its events
 PRIVACY_REPLY_CONTRACTS = (
     EventContract("SubjectErased", SubjectErasedPayload),
     EventContract("SubjectDataExported", SubjectDataExportedPayload),
+    EventContract("SubjectRestricted", SubjectRestrictedPayload),
 )
 
 
@@ -150,15 +206,18 @@ PRIVACY_REPLY_CONTRACTS = (
 # --- privacy.events: privacy's own events about a request (aggregate PrivacyRequest, id = the request id) ---------
 
 class PrivacyRequestReceivedPayload(PayloadSchema):
-    type = fields.String(required=True, validate=validate.OneOf(("access", "portability", "erasure")))
+    type = fields.String(required=True, validate=validate.OneOf(("access", "portability", "erasure", "restriction")))
     contact_id = fields.String(load_default=None, metadata={"description": "the data subject as the requester named "
-                                                                           "them (absent: named by email)"})
+                                                                           "them (absent: named by email or phone)"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True, metadata={"description": "one calendar month after receipt"})
     email_hash = fields.String(load_default=None, allow_none=True, metadata={
         "description": "keyed hash (HMAC-SHA256) of the email naming the subject, if named by email"})
+    phone_hash = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "keyed hash (HMAC-SHA256) of the phone number (E.164) naming the subject, if named by phone"})
     personal = SealedField(required=True, metadata={
-        "description": "requester, reason, and the email naming the subject if any (key privacy-request:<id>)"})
+        "description": "requester, reason, and the email or phone naming the subject if any "
+                       "(key privacy-request:<id>)"})
 
 
 class SubjectCandidatesListedPayload(PayloadSchema):

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Callable, TypeVar
 
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain import commands
 from billing.domain.account_defaults import utc_now
@@ -45,7 +46,7 @@ CREDIT_REFUSED = (InvoiceNotCreditable, CreditExceedsAmountDue, ProcessingRestri
 ATTEMPTS = 3  # a write that lost a race to a retry of the same command is tried again on what that one wrote
 
 
-def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow) -> Invoice:
+def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Invoice:
     """A new draft, the account's defaults filling what the command leaves out (None); once per given invoice_id.
 
     Sent again with its invoice_id and the same content, the draft is answered as it is now; other content
@@ -53,6 +54,7 @@ def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow) -> Invoice:
     all answered 404 as if unknown here: nothing tells whose they are.
     """
     invoice_id = checked_invoice_id(cmd.invoice_id)
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not processed
     with uow:
         defaults = uow.account_defaults.for_account(cmd.account_id)
         content = {
@@ -94,9 +96,10 @@ def contact_and_survivor(uow, account_id: str, contact_id: object) -> set:
     return {contact_id.strip()} | ({found.contact_id} if found else set())
 
 
-def update_invoice_draft(cmd: commands.UpdateInvoiceDraft, uow) -> Invoice:
+def update_invoice_draft(cmd: commands.UpdateInvoiceDraft, uow, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Invoice:
     with uow:
         invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
+        restrictions.refuse_edits(cmd.account_id, [invoice.contact_id, cmd.changes.get("contact_id")])  # Art. 18
         changes = dict(cmd.changes)
         if "contact_id" in changes:
             changes["contact_id"] = live_customer(uow, cmd.account_id, changes["contact_id"]).contact_id

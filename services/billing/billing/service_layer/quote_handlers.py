@@ -15,6 +15,8 @@ the two finds that invoice and finishes; a second conversion names the same invo
 """
 from __future__ import annotations
 
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
+
 from billing.domain import quote_commands as commands
 from billing.domain.account_defaults import utc_now
 from billing.domain.document_ids import scoped_id
@@ -24,13 +26,14 @@ from billing.domain.quotes import QUOTE_SERIES, Quote, QuoteNotFound, invalid
 from billing.service_layer.handlers import Clock, contact_and_survivor, live_customer, retried
 
 
-def create_quote_draft(cmd: commands.CreateQuoteDraft, uow) -> Quote:
+def create_quote_draft(cmd: commands.CreateQuoteDraft, uow, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Quote:
     """A new draft, the account's defaults filling currency and notes; once per given quote_id.
 
     Sent again with its quote_id and the same content, the draft is answered as it is now; other content with
     that id is a 409 naming quote_id. A deleted draft's id and another account's are answered 404, as unknown.
     """
     quote_id = checked_quote_id(cmd.quote_id)
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not processed
     with uow:
         defaults = uow.account_defaults.for_account(cmd.account_id)
         content = {
@@ -61,9 +64,10 @@ def checked_quote_id(quote_id: object) -> str | None:
     return quote_id.strip()
 
 
-def update_quote_draft(cmd: commands.UpdateQuoteDraft, uow) -> Quote:
+def update_quote_draft(cmd: commands.UpdateQuoteDraft, uow, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Quote:
     with uow:
         quote = uow.quotes.get(cmd.account_id, cmd.quote_id)
+        restrictions.refuse_edits(cmd.account_id, [quote.contact_id, cmd.changes.get("contact_id")])  # Art. 18
         changes = dict(cmd.changes)
         if "contact_id" in changes:
             changes["contact_id"] = live_customer(uow, cmd.account_id, changes["contact_id"]).contact_id

@@ -6,12 +6,14 @@ import pytest
 
 from crm_platform.contracts.billing import BILLING_EVENTS
 from crm_platform.contracts.privacy import (PRIVACY_REPLY_CLASSES, PRIVACY_REQUEST_AGGREGATE_TYPE,
-                                            SUBJECT_REQUEST_CLASSES, ErasureRequested, SubjectExportRequested)
+                                            SUBJECT_REQUEST_CLASSES, ErasureRequested, ProcessingRestrictionApplied,
+                                            SubjectExportRequested)
 from crm_platform.event_codec import EventCodec
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from billing.domain import commands as c
@@ -83,16 +85,18 @@ def published():
 
 
 def answer_privacy_requests(store, cipher, series, customers) -> None:
-    """Louise's export, then her erasure (documents deleted, issued ones restricted), then the end of their
-    retention: what billing records and publishes for privacy (issue 13)."""
+    """Louise's restriction and export, then her erasure (documents deleted, issued ones restricted), then the
+    end of their retention: what billing records and publishes for privacy (issue 13)."""
     def unit_of_work():
         return UnitOfWork(store, cipher, series, customers)
 
     participant = BillingPrivacyParticipant(unit_of_work, ScannedPersonDocuments(store, customers), cipher,
                                             clock_at("2026-01-03T10:00"))
-    handler = PrivacyRequestHandler("billing", participant, store, KeptParts())
+    handler = PrivacyRequestHandler("billing", participant, store, KeptParts(),
+                                    restrictions=InMemoryProcessingRestrictions())
     requests = EventCodec(SUBJECT_REQUEST_CLASSES)
-    for number, request_class in enumerate((SubjectExportRequested, ErasureRequested), start=1):
+    for number, request_class in enumerate((ProcessingRestrictionApplied, SubjectExportRequested, ErasureRequested),
+                                           start=1):
         request = request_class(f"request:{number}", "acct-1", ["contact:1"], ["billing"], "2026-01-03T10:00:00Z")
         handler.handle(requests.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, "acct-1"))
 

@@ -13,6 +13,7 @@ from typing import Iterator
 
 from crm_platform.blobs import BlobInfo, BlobNotFound
 from crm_platform.personal_data import SubjectErased
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.adapters import images
 from contacts.adapters.attachment_files import AttachmentFiles
@@ -24,7 +25,8 @@ from contacts.service_layer.moving import attachment_of, discarded_unless_commit
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
-def add_attachment(cmd: commands.AddAttachment, uow: UnitOfWork) -> Attachment:
+def add_attachment(cmd: commands.AddAttachment, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Attachment:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     checked = check_file(cmd.file_name, cmd.content_type, cmd.data, max_bytes=cmd.max_bytes)
     if checked.content_type in IMAGE_TYPES:
         images.check_image(cmd.data, checked.content_type)
@@ -39,8 +41,9 @@ def add_attachment(cmd: commands.AddAttachment, uow: UnitOfWork) -> Attachment:
     return attachment
 
 
-def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Attachment:
+def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Attachment:
     """The new picture with its thumbnail; the one it replaces is deleted."""
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     checked = check_file(cmd.file_name, cmd.content_type, cmd.data, max_bytes=cmd.max_bytes, allowed=IMAGE_TYPES)
     images.check_image(cmd.data, checked.content_type)
     small, small_type = images.thumbnail(cmd.data, checked.content_type)
@@ -59,7 +62,8 @@ def set_profile_picture(cmd: commands.SetProfilePicture, uow: UnitOfWork) -> Att
     return picture
 
 
-def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork) -> None:
+def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         attachment = attachment_of(uow, cmd.account_id, cmd.contact_id, cmd.attachment_id)
         attachment.delete()
@@ -67,7 +71,8 @@ def delete_attachment(cmd: commands.DeleteAttachment, uow: UnitOfWork) -> None:
     uow.files.discard(attachment.file.blob_ids)
 
 
-def delete_profile_picture(cmd: commands.DeleteProfilePicture, uow: UnitOfWork) -> None:
+def delete_profile_picture(cmd: commands.DeleteProfilePicture, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         picture = uow.attachments.find_or_blank(cmd.account_id, picture_id(cmd.contact_id))
         if not picture.live:

@@ -6,6 +6,7 @@ from typing import Callable, Iterable
 from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.liveness import still_working
 from crm_platform.outages import is_transient
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound
@@ -30,7 +31,8 @@ def create_contact(cmd: commands.CreateContact, uow: UnitOfWork) -> Contact:
     return contact
 
 
-def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
+def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Contact:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
         before = duplicates.identity_ids(contact)
@@ -46,7 +48,8 @@ def update_contact(cmd: commands.UpdateContact, uow: UnitOfWork) -> Contact:
     return contact
 
 
-def delete_contact(cmd: commands.DeleteContact, uow: UnitOfWork) -> None:
+def delete_contact(cmd: commands.DeleteContact, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)
         held = sorted(duplicates.identity_ids(contact))

@@ -6,6 +6,7 @@ from typing import Callable
 from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.domain import commands
 from contacts.domain.labels import (
@@ -63,7 +64,8 @@ def delete_label(cmd: commands.DeleteLabel, uow: UnitOfWork) -> None:
         uow.commit()
 
 
-def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
+def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Contact:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     def change(contact: Contact) -> bool:
         label = _live(uow, cmd.account_id, cmd.key)  # contacts may only carry labels that exist
         return contact.assign_label(cmd.key, label.generation)
@@ -71,7 +73,8 @@ def assign_label(cmd: commands.AssignLabel, uow: UnitOfWork) -> Contact:
     return change_contact(uow, cmd.account_id, cmd.contact_id, change)[0]
 
 
-def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork) -> Contact:
+def unassign_label(cmd: commands.UnassignLabel, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Contact:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     return change_contact(uow, cmd.account_id, cmd.contact_id, lambda contact: contact.unassign_label(cmd.key))[0]
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Callable
 
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.domain import commands
 from contacts.domain.errors import ContactNotFound, MergeNotFinished
@@ -39,8 +40,9 @@ ATTEMPTS = 10  # concurrent edits of a source that keep coming in between: give 
 
 
 def merge_contacts(cmd: commands.MergeContacts, uow: UnitOfWork, notes_of: ItemsOf,
-                   attachment_ids_of: ItemsOf) -> Contact:
+                   attachment_ids_of: ItemsOf, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Contact:
     """`notes_of` and `attachment_ids_of` (read models) only add items stored before contacts had holdings."""
+    restrictions.refuse_edits(cmd.account_id, [cmd.target_id, *cmd.source_ids])  # Art. 18: kept, not edited
     check_sources(cmd.target_id, list(cmd.source_ids))
     _take_in(uow, cmd)
     for source_id in cmd.source_ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.domain import commands
 from contacts.domain.notes import Note, NoteNotFound
@@ -11,8 +12,9 @@ from contacts.service_layer import holdings
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 
-def add_note(cmd: commands.AddNote, uow: UnitOfWork) -> Note:
+def add_note(cmd: commands.AddNote, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Note:
     """The new note, stored then filed in its contact's holdings (a merge meanwhile takes it along)."""
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         note = Note.add(cmd.account_id, cmd.contact_id, cmd.kind, cmd.text)
@@ -47,7 +49,8 @@ def add_imported_note(cmd: commands.AddImportedNote, uow: UnitOfWork) -> bool:
     return added
 
 
-def edit_note(cmd: commands.EditNote, uow: UnitOfWork) -> Note:
+def edit_note(cmd: commands.EditNote, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Note:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         note = note_of(uow, cmd.account_id, cmd.contact_id, cmd.note_id)
         note.edit(cmd.revision, cmd.kind, cmd.text)
@@ -55,7 +58,8 @@ def edit_note(cmd: commands.EditNote, uow: UnitOfWork) -> Note:
     return note
 
 
-def delete_note(cmd: commands.DeleteNote, uow: UnitOfWork) -> None:
+def delete_note(cmd: commands.DeleteNote, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not edited
     with uow:
         note_of(uow, cmd.account_id, cmd.contact_id, cmd.note_id).delete(cmd.revision)
         uow.commit()

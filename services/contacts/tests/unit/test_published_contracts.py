@@ -9,7 +9,7 @@ from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACTS_EVENTS
 from crm_platform.contracts.privacy import (
     PRIVACY_REPLY_CLASSES, PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES, ErasureRequested,
-    SubjectExportRequested,
+    ProcessingRestrictionApplied, SubjectExportRequested,
 )
 from crm_platform.event_codec import EventCodec
 from crm_platform.message_bus import Fresh, MessageBus
@@ -18,6 +18,7 @@ from crm_platform.privacy_exchange import ExportExchange
 from crm_platform.privacy_participation import PrivacyRequestHandler
 from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
@@ -80,10 +81,12 @@ def published():
         history_of=partial(views.history_entries, UnitOfWork.event_codec(cipher)), files=files,
         forget_imports=lambda account, mentions, request_event: [], import_retention_days=7)
     exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
-    privacy = PrivacyRequestHandler("contacts", participant, store, exchange)
+    privacy = PrivacyRequestHandler("contacts", participant, store, exchange,
+                                    restrictions=InMemoryProcessingRestrictions())
     requests = EventCodec(SUBJECT_REQUEST_CLASSES)
     for request in (SubjectExportRequested("r1", "acct-1", [a.id], ["contacts"], "2026-12-02T12:00:00+00:00"),
-                    ErasureRequested("r2", "acct-1", [b.id], ["contacts"], "2026-12-02T12:00:01+00:00")):
+                    ErasureRequested("r2", "acct-1", [b.id], ["contacts"], "2026-12-02T12:00:01+00:00"),
+                    ProcessingRestrictionApplied("r3", "acct-1", [a.id], ["contacts"], "2026-12-02T12:00:02+00:00")):
         privacy.handle(requests.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, "acct-1"))
     bus.handle(c.EraseContact("acct-1", a.id))
     return store.all_events

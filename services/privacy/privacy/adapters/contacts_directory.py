@@ -1,12 +1,13 @@
 """Privacy's own projection of contacts (`contacts_directory`), from contacts.events: per account, each contact
 and the contacts merged with it, so that a request names the person's whole merge family; and keyed hashes of
-each contact's email addresses, so that a request may name the person by email.
+each contact's email addresses and phone numbers (E.164, as contacts normalised them), so that a request may
+name the person by email or phone.
 
 Merges, deletions and erasures are decoded as facts (crm_platform.contracts.contacts.ContactFact: ids only, no
-key needed). The emails are opened from the contact's state events (the lifecycle classes, with the key vault)
+key needed). The emails and phones are opened from the contact's state events (the lifecycle classes, with the key vault)
 only to be hashed: HMAC-SHA256 under a per-account secret of the key vault (`privacy-lookup:<account>`), so no
-address is stored and the hashes cannot be tested against guesses without the vault. Every write is idempotent
-($set, $addToSet, the emails moved forward by the contact's version only): a redelivered event changes nothing.
+address or number is stored and the hashes cannot be tested against guesses without the vault. Every write is idempotent
+($set, $addToSet, the hashes moved forward by the contact's version only): a redelivered event changes nothing.
 """
 from __future__ import annotations
 
@@ -30,22 +31,33 @@ LOOKUP_SECRET = "privacy-lookup:{account_id}"
 MAX_FAMILY = 500  # merges are few per person; a bound keeps a corrupt cycle from looping
 
 
+def _opening_phones(cls: type) -> type:
+    """The contract's class of a contact's state, its phones opened too (the contract's view leaves them out, so
+    that billing's customers never hold them): privacy hashes them, and keeps nothing else of them."""
+    return type(cls.__name__, (cls,), {"personal_fields": (*cls.personal_fields, "details.phones"),
+                                       "__module__": __name__})
+
+
+STATES_WITH_PHONES = tuple(_opening_phones(cls) for cls in CONTACT_STATE_CLASSES)
+
+
 class ContactsDirectory:
     def __init__(self, collection: Collection, cipher: PersonalDataCipher) -> None:
         self.collection = collection
         self._cipher = cipher
         self._codec = EventCodec(CONTACT_FACT_CLASSES)
-        self._states = EventCodec(CONTACT_STATE_CLASSES, cipher)
+        self._states = EventCodec(STATES_WITH_PHONES, cipher)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
         self.collection.create_index([("account_id", ASCENDING), ("email_hashes", ASCENDING)], name="emails")
+        self.collection.create_index([("account_id", ASCENDING), ("phone_hashes", ASCENDING)], name="phones")
 
     def apply(self, envelope: EventEnvelope) -> bool:
         """Take one event of contacts.events (others are passed over without decoding); True if it was one of
         a contact's life."""
         if self._states.knows(envelope.event_type):
-            self._keep_emails(envelope)
+            self._keep_identifiers(envelope)
         if not self._codec.knows(envelope.event_type):
             return self._states.knows(envelope.event_type)
         fact = self._codec.from_envelope(envelope)
@@ -64,7 +76,7 @@ class ContactsDirectory:
         elif isinstance(fact, ContactErasedFact):
             self.collection.update_one({"_id": _key(account, fact.contact_id)},
                                        {"$set": {"account_id": account, "contact_id": fact.contact_id, "erased": True},
-                                        "$unset": {"email_hashes": ""}}, upsert=True)
+                                        "$unset": {"email_hashes": "", "phone_hashes": ""}}, upsert=True)
         return True
 
     def holders_of(self, account_id: str, email: str) -> list[str]:
@@ -73,8 +85,15 @@ class ContactsDirectory:
                                       "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
         return sorted(doc["contact_id"] for doc in found)
 
-    def _keep_emails(self, envelope: EventEnvelope) -> None:
-        """The contact's emails, hashed, at its version (an older event arriving late changes nothing)."""
+    def holders_of_phone(self, account_id: str, e164: str) -> list[str]:
+        """The account's live contacts holding this phone number (E.164, as contacts stores it)."""
+        found = self.collection.find({"account_id": account_id, "phone_hashes": self.phone_hash(account_id, e164),
+                                      "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
+        return sorted(doc["contact_id"] for doc in found)
+
+    def _keep_identifiers(self, envelope: EventEnvelope) -> None:
+        """The contact's emails and phones, hashed, at its version (an older event arriving late changes
+        nothing)."""
         try:
             state = self._states.from_envelope(envelope)
         except SubjectErased:
@@ -83,17 +102,25 @@ class ContactsDirectory:
         emails = [e.get("address") for e in details.get("emails") or [] if isinstance(e, dict)]
         emails += [details.get("info_email")]
         hashes = sorted({self.email_hash(state.account_id, e) for e in emails if isinstance(e, str) and e.strip()})
+        phones = [p.get("e164") for p in details.get("phones") or [] if isinstance(p, dict)]
+        phone_hashes = sorted({self.phone_hash(state.account_id, p) for p in phones if isinstance(p, str) and p})
         key = _key(state.account_id, state.contact_id)
         self._set(state.account_id, state.contact_id, {})
         self.collection.update_one(
             {"_id": key, "erased": {"$ne": True},
              "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": {"email_hashes": hashes, "state_version": envelope.aggregate_version}})
+            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes,
+                      "state_version": envelope.aggregate_version}})
 
     def email_hash(self, account_id: str, email: str) -> str:
         """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
         return hmac.new(secret, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+    def phone_hash(self, account_id: str, e164: str) -> str:
+        """HMAC-SHA256 (hex) of the number in E.164 (+33612345678), under the account's lookup secret."""
+        secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
+        return hmac.new(secret, f"phone:{e164}".encode(), hashlib.sha256).hexdigest()
 
     def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
         """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again

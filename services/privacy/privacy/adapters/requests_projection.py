@@ -10,7 +10,9 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
+from crm_platform.contracts.privacy import (
+    ErasureRequested, ProcessingRestrictionApplied, ProcessingRestrictionLifted, SubjectExportRequested,
+)
 from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
@@ -72,8 +74,10 @@ def _fields(event: DomainEvent) -> dict | None:
         return {"status": "awaiting_confirmation"}
     if isinstance(event, PrivacyRequestRejected):
         return {"status": "rejected", "completed_at": _time(event.rejected_at)}
-    if isinstance(event, (SubjectExportRequested, ErasureRequested)):
+    if isinstance(event, (SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied)):
         return {"status": "in_progress", "requested_at": _time(event.requested_at), "services": list(event.services)}
+    if isinstance(event, ProcessingRestrictionLifted):
+        return {"lifted_at": _time(event.lifted_at)}
     if isinstance(event, ReplyRecorded):
         return {}  # only the version moves (the detail view reads the aggregate)
     if isinstance(event, ExportReady):

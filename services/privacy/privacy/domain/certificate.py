@@ -38,6 +38,8 @@ def build_certificate(request: dict, subject_hash: str, issued_at: str) -> dict:
         "missing_services": sorted(request.get("missing_services", [])),
         "failed_parts": sorted(request.get("failed_parts", [])),
         "verification": request.get("verification"),
+        # a restriction's end, if it ended: the certificate says when edits were allowed again
+        **({"lifted_at": request.get("lifted_at")} if request["type"] == "restriction" else {}),
     }
 
 

@@ -3,19 +3,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply, SubjectRestrictedReply
 
 
 @dataclass(frozen=True)
 class ReceivePrivacyRequest:
-    """About a contact, or about whoever holds an email (the contacts found then wait for confirmation)."""
+    """About a contact, or about whoever holds an email or a phone number (the contacts found then wait for
+    confirmation)."""
 
     account_id: str
-    type: str  # access, portability or erasure
+    type: str  # access, portability, erasure or restriction
     contact_id: str | None
     requester: str
     reason: str
     email: str | None = None
+    phone: str | None = None  # E.164, normalised at the edge
+
+
+@dataclass(frozen=True)
+class LiftRestriction:
+    """End a completed restriction of processing: the services allow edits of the subject again."""
+
+    account_id: str
+    request_id: str
 
 
 @dataclass(frozen=True)
@@ -63,5 +73,5 @@ class RecordReply:
     """A service's reply, as read from the topic of `producer` (the registry's producer of that topic): only a
     reply naming its own topic's producer is taken."""
 
-    reply: SubjectErasedReply | SubjectDataExportedReply
+    reply: SubjectErasedReply | SubjectDataExportedReply | SubjectRestrictedReply
     producer: str

@@ -1,11 +1,13 @@
-"""A privacy request (issue 13): one person's data exported (access, portability) or erased across every service
-holding personal data, tracked from receipt to completion.
+"""A privacy request (issue 13): one person's data exported (access, portability), erased, or its processing
+restricted (Art. 18: every service refuses edits of the person until the restriction is lifted) across every
+service holding personal data, tracked from receipt to completion.
 
 Receiving a request records `PrivacyRequestReceived` (requester and reason sealed under the request's own key)
 and, at once, the question every service answers: `SubjectExportRequested` or `ErasureRequested` (the
 published contract, recorded on this aggregate so that the outbox publishes it on privacy.events). Each
 service's reply is recorded once; when every service asked has answered, the request completes (an export
-first gets its ZIP). Past the reply timeout it completes `partially_completed`, naming the services that did not
+first gets its ZIP). A completed restriction is lifted once (`ProcessingRestrictionLifted`, published for the
+services; lifting again changes nothing). Past the reply timeout it completes `partially_completed`, naming the services that did not
 answer; a later reply is still recorded and upgrades it to `completed`.
 """
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.contracts.privacy import (
-    ErasureRequested, PrivacyRequestEvent, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested,
+    ErasureRequested, PrivacyRequestEvent, ProcessingRestrictionApplied, ProcessingRestrictionLifted,
+    SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested, SubjectRestrictedReply,
 )
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
-ACCESS, PORTABILITY, ERASURE = "access", "portability", "erasure"
-REQUEST_TYPES = (ACCESS, PORTABILITY, ERASURE)
+ACCESS, PORTABILITY, ERASURE, RESTRICTION = "access", "portability", "erasure", "restriction"
+REQUEST_TYPES = (ACCESS, PORTABILITY, ERASURE, RESTRICTION)
 EXPORT_TYPES = (ACCESS, PORTABILITY)
 RECEIVED, AWAITING_CONFIRMATION, IN_PROGRESS, COMPLETED, PARTIALLY_COMPLETED, REJECTED = (
     "received", "awaiting_confirmation", "in_progress", "completed", "partially_completed", "rejected")
@@ -65,9 +68,13 @@ class RequestWasRejected(Conflict):
     slug = "request-rejected"
 
 
+class NotLiftable(Conflict):
+    slug = "not-liftable"
+
+
 @dataclass(frozen=True)
 class PrivacyRequestReceived(PrivacyRequestEvent):
-    personal_fields = ("requester", "reason", "email")
+    personal_fields = ("requester", "reason", "email", "phone")
     data_subject = REQUEST_SUBJECT
 
     request_id: str
@@ -80,11 +87,14 @@ class PrivacyRequestReceived(PrivacyRequestEvent):
     contact_id: str | None = None  # the data subject, as the requester named them: a contact...
     email: str | None = None  # ...or an email address, resolved into the contacts to confirm
     email_hash: str | None = None  # its keyed hash (the contacts directory's), shown once the email no longer is
+    phone: str | None = None  # ...or a phone number (E.164), resolved the same way
+    phone_hash: str | None = None
 
 
 @dataclass(frozen=True)
 class SubjectCandidatesListed(PrivacyRequestEvent):
-    """The contacts of the account holding the email given: one or more must be confirmed before anything runs."""
+    """The contacts of the account holding the email or phone given: one or more must be confirmed before anything
+    runs."""
 
     request_id: str
     account_id: str
@@ -159,6 +169,11 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
                      ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted,
                      RequestRecordShredded)
+# the questions to the services, recorded on the request for the outbox to publish (the published contracts)
+ASKING = {ACCESS: SubjectExportRequested, PORTABILITY: SubjectExportRequested, ERASURE: ErasureRequested,
+          RESTRICTION: ProcessingRestrictionApplied}
+REPLY_TO = {ACCESS: SubjectDataExportedReply, PORTABILITY: SubjectDataExportedReply, ERASURE: SubjectErasedReply,
+            RESTRICTION: SubjectRestrictedReply}
 
 
 def one_month_after(moment: datetime) -> datetime:
@@ -182,7 +197,8 @@ class ExportState:
 
 class PrivacyRequest(Aggregate):
     aggregate_type = "PrivacyRequest"
-    event_classes = (*OWN_EVENT_CLASSES, SubjectExportRequested, ErasureRequested)
+    event_classes = (*OWN_EVENT_CLASSES, SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied,
+                     ProcessingRestrictionLifted)
     not_found_error = PrivacyRequestNotFound
 
     def __init__(self, request_id: str, account_id: str) -> None:
@@ -192,6 +208,9 @@ class PrivacyRequest(Aggregate):
         self.contact_id: str | None = None
         self.email: str | None = None
         self.email_hash: str | None = None
+        self.phone: str | None = None
+        self.phone_hash: str | None = None
+        self.lifted_at: str | None = None  # a restriction's, once lifted
         self.record_shredded = False
         self.candidates: list[str] = []
         self.rejection: str | None = None
@@ -230,11 +249,25 @@ class PrivacyRequest(Aggregate):
         """A new request about whoever holds an email: the contacts found wait for confirmation (none: rejected)."""
         request = cls._received(account_id, type, requester, reason, now, request_id, email=email,
                                 email_hash=email_hash)
-        if candidates:
-            request._record(SubjectCandidatesListed(request.id, account_id, sorted(set(candidates))))
-        else:
-            request._record(PrivacyRequestRejected(request.id, account_id, NO_MATCHING_CONTACT, now.isoformat()))
+        request._list_candidates(candidates, now)
         return request
+
+    @classmethod
+    def receive_by_phone(cls, account_id: str, type: str, phone: str, requester: str, reason: str, *,
+                         candidates: list[str], now: datetime, phone_hash: str | None = None,
+                         request_id: str | None = None) -> "PrivacyRequest":
+        """A new request about whoever holds a phone number (E.164): as by email, the contacts found wait for
+        confirmation (none: rejected)."""
+        request = cls._received(account_id, type, requester, reason, now, request_id, phone=phone,
+                                phone_hash=phone_hash)
+        request._list_candidates(candidates, now)
+        return request
+
+    def _list_candidates(self, candidates: list[str], now: datetime) -> None:
+        if candidates:
+            self._record(SubjectCandidatesListed(self.id, self.account_id, sorted(set(candidates))))
+        else:
+            self._record(PrivacyRequestRejected(self.id, self.account_id, NO_MATCHING_CONTACT, now.isoformat()))
 
     @classmethod
     def _received(cls, account_id: str, type: str, requester: str, reason: str, now: datetime,
@@ -275,8 +308,7 @@ class PrivacyRequest(Aggregate):
     def _ask(self, contact_ids: list[str], services: list[str], now: datetime) -> None:
         if not services:
             raise InvalidInput("no service holds personal data to ask", errors={"type": ["no service to ask"]})
-        asking = SubjectExportRequested if self.is_export else ErasureRequested
-        self._record(asking(self.id, self.account_id, list(dict.fromkeys(contact_ids)), list(services),
+        self._record(ASKING[self.type](self.id, self.account_id, list(dict.fromkeys(contact_ids)), list(services),
                             now.isoformat()))
 
     @property
@@ -293,8 +325,8 @@ class PrivacyRequest(Aggregate):
 
     @property
     def expected_reply(self) -> str:
-        """The reply type that answers this request: an export's parts or an erasure's outcome."""
-        return SubjectDataExportedReply.event_type() if self.is_export else SubjectErasedReply.event_type()
+        """The reply type that answers this request: an export's parts, an erasure's or a restriction's outcome."""
+        return REPLY_TO[self.type].event_type()
 
     def record_reply(self, service: str, reply_type: str, reply: dict, now: datetime) -> bool:
         """Keep a service's reply; False (nothing recorded) if it was not asked, has answered already, or answers
@@ -304,6 +336,17 @@ class PrivacyRequest(Aggregate):
         if reply_type != self.expected_reply:
             return False
         self._record(ReplyRecorded(self.id, self.account_id, service, dict(reply), now.isoformat()))
+        return True
+
+    def lift(self, now: datetime) -> bool:
+        """Lift a completed restriction: the services allow edits of the subject again; False (nothing recorded)
+        if it was lifted already."""
+        if self.type != RESTRICTION or self.status not in (COMPLETED, PARTIALLY_COMPLETED):
+            raise NotLiftable(f"privacy request {self.id} ({self.type}, {self.status}) has no restriction to lift: "
+                              "only a completed restriction is lifted", status_now=self.status)
+        if self.lifted_at is not None:
+            return False
+        self._record(ProcessingRestrictionLifted(self.id, self.account_id, list(self.contact_ids), now.isoformat()))
         return True
 
     def export_ready(self, blob_id: str, size: int, expires_at: datetime) -> None:
@@ -355,7 +398,16 @@ class PrivacyRequest(Aggregate):
     @property
     def shown_email(self) -> str | None:
         """The email naming the subject, until an erasure of that subject completes (then its hash alone)."""
-        return None if self.type == ERASURE and self.status in (COMPLETED, PARTIALLY_COMPLETED) else self.email
+        return None if self._subject_erased else self.email
+
+    @property
+    def shown_phone(self) -> str | None:
+        """The phone naming the subject, until an erasure of that subject completes (then its hash alone)."""
+        return None if self._subject_erased else self.phone
+
+    @property
+    def _subject_erased(self) -> bool:
+        return self.type == ERASURE and self.status in (COMPLETED, PARTIALLY_COMPLETED)
 
     def record_shred_due(self, now: datetime, retention) -> bool:
         """Whether the record's personal data (requester, reason, email) is past its retention after the end."""
@@ -380,13 +432,15 @@ class PrivacyRequest(Aggregate):
         if isinstance(event, PrivacyRequestReceived):
             self.type, self.contact_id, self.email, self.requester, self.reason = (
                 event.type, event.contact_id, event.email, event.requester, event.reason)
-            self.email_hash = event.email_hash
+            self.email_hash, self.phone, self.phone_hash = event.email_hash, event.phone, event.phone_hash
             self.received_at, self.deadline, self.status = event.received_at, event.deadline, RECEIVED
         elif isinstance(event, SubjectCandidatesListed):
             self.candidates, self.status = list(event.contact_ids), AWAITING_CONFIRMATION
         elif isinstance(event, PrivacyRequestRejected):
             self.rejection, self.status, self.completed_at = event.why, REJECTED, event.rejected_at
-        elif isinstance(event, (SubjectExportRequested, ErasureRequested)):
+        elif isinstance(event, ProcessingRestrictionLifted):
+            self.lifted_at = event.lifted_at
+        elif isinstance(event, (SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied)):
             self.contact_ids, self.services = list(event.contact_ids), list(event.services)
             self.requested_at, self.status = event.requested_at, IN_PROGRESS
         elif isinstance(event, ReplyRecorded):

@@ -13,6 +13,8 @@ AUDIT_DETAILS = {
     "PrivacyRequestRejected": ("why",),
     "SubjectExportRequested": ("contact_ids", "services"),
     "ErasureRequested": ("contact_ids", "services"),
+    "ProcessingRestrictionApplied": ("contact_ids", "services"),
+    "ProcessingRestrictionLifted": ("contact_ids", "lifted_at"),
     "ReplyRecorded": ("service",),
     "ExportReady": ("size", "expires_at"),
     "ExportAssemblyFailed": ("attempt", "why"),
@@ -25,7 +27,8 @@ AUDIT_DETAILS = {
 def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
     return {**summary_view(request), "revision": request.revision, "contact_ids": list(request.contact_ids),
             "requester": request.requester, "reason": request.reason, "email": request.shown_email,
-            "email_hash": request.email_hash, "record_shredded": request.record_shredded,
+            "email_hash": request.email_hash, "phone": request.shown_phone, "phone_hash": request.phone_hash,
+            "record_shredded": request.record_shredded,
             "candidates": list(request.candidates), "rejection": request.rejection,
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
@@ -36,13 +39,15 @@ def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
 
 def summary_view(request: PrivacyRequest) -> dict:
     return {"id": request.id, "type": request.type, "status": request.status, "contact_id": request.contact_id,
-            "received_at": request.received_at, "deadline": request.deadline, "completed_at": request.completed_at}
+            "received_at": request.received_at, "deadline": request.deadline, "completed_at": request.completed_at,
+            "lifted_at": request.lifted_at}
 
 
 def summary_of_document(doc: dict) -> dict:
     return {"id": doc["_id"], "type": doc["type"], "status": doc["status"], "contact_id": doc.get("contact_id"),
             "received_at": doc["received_at"].isoformat(), "deadline": doc["deadline"],
-            "completed_at": doc["completed_at"].isoformat() if doc.get("completed_at") else None}
+            "completed_at": doc["completed_at"].isoformat() if doc.get("completed_at") else None,
+            "lifted_at": doc["lifted_at"].isoformat() if doc.get("lifted_at") else None}
 
 
 def _progress(request: PrivacyRequest, service: str) -> dict:

@@ -1,5 +1,5 @@
-"""/v1/privacy: a person's data exported or erased across every service, followed step by step, with the
-export to download and a signed certificate. Views load, send a command, dump."""
+"""/v1/privacy: a person's data exported, erased or its processing restricted (and lifted) across every service,
+followed step by step, with the export to download and a signed certificate. Views load, send a command, dump."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, url_for
@@ -9,7 +9,7 @@ from crm_platform.openapi import BINARY, operation
 from crm_platform.web import account_id, current_container, json_body
 
 from privacy import views
-from privacy.domain.commands import ConfirmSubject, ReceivePrivacyRequest, RejectPrivacyRequest
+from privacy.domain.commands import ConfirmSubject, LiftRestriction, ReceivePrivacyRequest, RejectPrivacyRequest
 from privacy.domain.requests import ExportGone, ExportNotReady, PrivacyRequest
 from privacy.entrypoints import schemas
 from privacy.entrypoints.representation import request_view, summary_of_document
@@ -20,15 +20,16 @@ TAGS = ["privacy"]
 
 
 @bp.post("/requests")
-@operation("Receive a request to export (access, portability) or erase (erasure) a person's data: every service "
-           "holding personal data is asked at once", tags=TAGS, request_schema=schemas.PrivacyRequestCreateSchema,
+@operation("Receive a request to export (access, portability), erase (erasure) or restrict the processing "
+           "(restriction, Art. 18) of a person's data: every service holding personal data is asked at once", tags=TAGS, request_schema=schemas.PrivacyRequestCreateSchema,
            responses={202: schemas.PrivacyRequestSchema}, problems=(415, 422))
 def receive_request():
     data = schemas.PrivacyRequestCreateSchema().load(json_body())
     container = current_container()
     subject = data["subject"]
     privacy_request = container.bus.handle(ReceivePrivacyRequest(
-        account_id(), data["type"], subject.get("contact_id"), data["requester"], data["reason"], subject.get("email")))
+        account_id(), data["type"], subject.get("contact_id"), data["requester"], data["reason"], subject.get("email"),
+        subject.get("phone")))
     where = url_for("privacy.get_request", request_id=privacy_request.id)
     return _detail(privacy_request), 202, {"Location": where}
 
@@ -52,7 +53,7 @@ def get_request(request_id: str):
 
 
 @bp.post("/requests/<request_id>/confirm")
-@operation("Confirm which of the contacts listed for a request by email are the person: every service is then "
+@operation("Confirm which of the contacts listed for a request by email or phone are the person: every service is then "
            "asked about them and their merges", tags=TAGS, request_schema=schemas.ConfirmSubjectSchema,
            responses={200: schemas.PrivacyRequestSchema}, problems=(404, 409, 415, 422))
 def confirm_subject(request_id: str):
@@ -67,6 +68,13 @@ def confirm_subject(request_id: str):
 def reject_request(request_id: str):
     data = schemas.RejectSchema().load(json_body())
     return _detail(current_container().bus.handle(RejectPrivacyRequest(account_id(), request_id, data["why"])))
+
+
+@bp.post("/requests/<request_id>/lift")
+@operation("Lift a completed restriction of processing: every service allows edits of the person again "
+           "(idempotent)", tags=TAGS, responses={200: schemas.PrivacyRequestSchema}, problems=(404, 409))
+def lift_restriction(request_id: str):
+    return _detail(current_container().bus.handle(LiftRestriction(account_id(), request_id)))
 
 
 @bp.get("/requests/<request_id>/export")

@@ -1,6 +1,7 @@
 """Request and response schemas of the privacy API (marshmallow): every bad field is a 422 naming it."""
 from __future__ import annotations
 
+import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
@@ -8,19 +9,41 @@ from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from privacy.domain.requests import REJECTIONS, REQUEST_TYPES, STATUSES
 
 MAX_ID = 200
+# a number typed without its +country code is read as French, as contacts reads it by default
+# (contacts' DEFAULT_PHONE_REGION); contacts keeps every number in E.164, which is what is compared
+DEFAULT_PHONE_REGION = "FR"
+SUBJECT_FIELDS = ("contact_id", "email", "phone")
+
+
+class PhoneNumber(fields.String):
+    """A phone number, loaded in E.164 (+33612345678) the way contacts normalises it (phonenumbers)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = phonenumbers.parse(text, DEFAULT_PHONE_REGION)
+        except phonenumbers.NumberParseException:
+            raise ValidationError("not a phone number") from None
+        if not phonenumbers.is_possible_number(parsed):
+            raise ValidationError("not a possible phone number")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class SubjectSchema(StrictSchema):
-    """Exactly one of: a contact, or an email address (its holders are then listed for confirmation)."""
+    """Exactly one of: a contact, an email address or a phone number (their holders are then listed for
+    confirmation)."""
 
     contact_id = fields.String(validate=validate.Length(min=1, max=MAX_ID))
     email = fields.Email(validate=validate.Length(max=320))
+    phone = PhoneNumber(validate=validate.Length(min=1, max=40), metadata={
+        "description": "with its +country code, or French without; compared in E.164"})
 
     @validates_schema
     def _one_way_to_name_the_person(self, data, **kwargs):
-        if ("contact_id" in data) == ("email" in data):
-            field = "email" if "email" in data else "contact_id"
-            raise ValidationError("give the subject's contact_id or email, one of them", field)
+        given = [name for name in SUBJECT_FIELDS if name in data]
+        if len(given) != 1:
+            raise ValidationError("give the subject's contact_id, email or phone, one of them",
+                                  given[-1] if given else "contact_id")
 
 
 class ConfirmSubjectSchema(StrictSchema):
@@ -53,7 +76,8 @@ class ServiceProgressSchema(Schema):
     answered = fields.Boolean(required=True)
     answered_at = fields.String(allow_none=True)
     outcome = fields.String(allow_none=True, metadata={"description": "erasure: erased, anonymised, retained, "
-                                                                      "nothing_held; export: exported, nothing_held"})
+                                                                      "nothing_held; export: exported, nothing_held; "
+                                                                      "restriction: restricted"})
     item_count = fields.Integer(allow_none=True)
     items_erased = fields.Integer(allow_none=True)
     keys_destroyed = fields.List(fields.String())
@@ -77,10 +101,12 @@ class PrivacyRequestSummarySchema(Schema):
     id = fields.String(required=True)
     type = fields.String(required=True)
     status = fields.String(required=True)
-    contact_id = fields.String(allow_none=True, metadata={"description": "null when the subject was named by email"})
+    contact_id = fields.String(allow_none=True, metadata={
+        "description": "null when the subject was named by email or phone"})
     received_at = fields.String(required=True)
     deadline = fields.String(required=True)
     completed_at = fields.String(allow_none=True)
+    lifted_at = fields.String(allow_none=True, metadata={"description": "a restriction's, once lifted"})
 
 
 class PrivacyRequestSchema(PrivacyRequestSummarySchema):
@@ -92,10 +118,13 @@ class PrivacyRequestSchema(PrivacyRequestSummarySchema):
     email = fields.String(allow_none=True, metadata={
         "description": "the email naming the subject; null once an erasure of them completes, or shredded"})
     email_hash = fields.String(allow_none=True, metadata={"description": "keyed hash of that email"})
+    phone = fields.String(allow_none=True, metadata={
+        "description": "the phone (E.164) naming the subject; null once an erasure of them completes, or shredded"})
+    phone_hash = fields.String(allow_none=True, metadata={"description": "keyed hash of that phone"})
     record_shredded = fields.Boolean(required=True, metadata={
         "description": "requester, reason and email shredded, PRIVACY_REQUEST_RETENTION_DAYS after the end"})
     candidates = fields.List(fields.String(), required=True,
-                             metadata={"description": "contacts holding the email, awaiting confirmation"})
+                             metadata={"description": "contacts holding the email or phone, awaiting confirmation"})
     rejection = fields.String(allow_none=True)
     requested_at = fields.String(allow_none=True)
     services = fields.List(fields.Nested(ServiceProgressSchema), required=True)

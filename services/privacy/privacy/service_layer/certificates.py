@@ -42,4 +42,4 @@ def as_certified(request: PrivacyRequest, secret: bytes) -> dict:
             "status": request.status, "requested_at": request.requested_at, "completed_at": request.completed_at,
             "contact_ids": list(request.contact_ids), "replies": replies,
             "services": list(request.services), "missing_services": request.unanswered,
-            "failed_parts": list(request.failed_parts)}
+            "failed_parts": list(request.failed_parts), "lifted_at": request.lifted_at}

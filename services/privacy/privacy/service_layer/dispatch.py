@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
-    TimeOutRequest,
+    ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
+    ShredRequestRecord, TimeOutRequest,
 )
 from privacy.service_layer import handlers
 
@@ -11,6 +11,7 @@ COMMAND_HANDLERS = {
     ReceivePrivacyRequest: handlers.receive_request,
     ConfirmSubject: handlers.confirm_subject,
     RejectPrivacyRequest: handlers.reject_request,
+    LiftRestriction: handlers.lift_restriction,
     TimeOutRequest: handlers.time_out_request,
     ExpireExport: handlers.expire_export,
     ShredRequestRecord: handlers.shred_request_record,

@@ -1,4 +1,5 @@
-"""Handlers of the privacy service: a request received, each reply recorded, the sweeps' time-outs and expiries.
+"""Handlers of the privacy service: a request received, each reply recorded, a restriction lifted, the sweeps'
+time-outs and expiries.
 
 Every reply handler is idempotent (Kafka delivers at least once): a reply already recorded, of a request
 unknown here or of another account, changes nothing.
@@ -12,12 +13,13 @@ from crm_platform.event_consumer import described_error
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
-    TimeOutRequest,
+    ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
+    ShredRequestRecord, TimeOutRequest,
 )
 from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
 from privacy.service_layer.ports import (
-    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, Policy, ShredSubject,
+    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, PhoneHash,
+    PhoneLookup, Policy, ShredSubject,
 )
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -26,14 +28,19 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
-                    email_hash: EmailHash, contact_known: ContactKnown, policy: Policy,
-                    clock: Clock) -> PrivacyRequest:
-    known = cmd.email is not None or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
+                    email_hash: EmailHash, phone_lookup: PhoneLookup, phone_hash: PhoneHash,
+                    contact_known: ContactKnown, policy: Policy, clock: Clock) -> PrivacyRequest:
+    by_holding = cmd.email is not None or cmd.phone is not None
+    known = by_holding or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
     with uow:
         if cmd.email is not None:
             request = PrivacyRequest.receive_by_email(cmd.account_id, cmd.type, cmd.email, cmd.requester, cmd.reason,
                                                       candidates=lookup(cmd.account_id, cmd.email), now=clock(),
                                                       email_hash=email_hash(cmd.account_id, cmd.email))
+        elif cmd.phone is not None:
+            request = PrivacyRequest.receive_by_phone(cmd.account_id, cmd.type, cmd.phone, cmd.requester, cmd.reason,
+                                                      candidates=phone_lookup(cmd.account_id, cmd.phone), now=clock(),
+                                                      phone_hash=phone_hash(cmd.account_id, cmd.phone))
         else:
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
                                              family=family(cmd.account_id, cmd.contact_id) if known else [],
@@ -58,6 +65,15 @@ def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> 
         request = uow.requests.get(cmd.account_id, cmd.request_id)
         request.reject(cmd.why, clock())
         uow.commit()
+    return request
+
+
+def lift_restriction(cmd: LiftRestriction, uow: UnitOfWork, clock: Clock) -> PrivacyRequest:
+    """Idempotent: a restriction lifted already is returned as it is."""
+    with uow:
+        request = uow.requests.get(cmd.account_id, cmd.request_id)
+        if request.lift(clock()):
+            uow.commit()
     return request
 
 

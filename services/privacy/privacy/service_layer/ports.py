@@ -19,6 +19,10 @@ EmailLookup = Callable[[str, str], list[str]]
 ContactKnown = Callable[[str, str], bool]
 # (account id, email) -> its keyed hash, as the contacts directory keeps it
 EmailHash = Callable[[str, str], str]
+# (account id, phone in E.164) -> the account's contacts holding that number (keyed hashes compared)
+PhoneLookup = Callable[[str, str], list[str]]
+# (account id, phone in E.164) -> its keyed hash, as the contacts directory keeps it
+PhoneHash = Callable[[str, str], str]
 # a subject's key id -> shredded (crm_platform.personal_data.PersonalDataCipher.shred)
 ShredSubject = Callable[[str], object]
 

@@ -10,6 +10,7 @@ from crm_platform.contracts.contacts import (
 from crm_platform.envelope import new_envelope
 from crm_platform.event_codec import EventCodec
 
+from privacy.adapters.contacts_directory import STATES_WITH_PHONES
 from privacy.service_layer import sweeps
 
 from .conftest import headers, know_contact, project_all
@@ -27,8 +28,10 @@ def ContactsMergedFact(contact_id, account, source_ids, emails=()):  # noqa: N80
 
 
 def feed(container, *facts, account="acct-1"):
-    """Each event as contacts publishes it (personal details sealed with the contact's key), delivered twice."""
-    lifecycle = EventCodec(CONTACT_LIFECYCLE_CLASSES, container.cipher)
+    """Each event as contacts publishes it (every detail, phones included, sealed with the contact's key),
+    delivered twice."""
+    lifecycle = EventCodec((*STATES_WITH_PHONES, *CONTACT_LIFECYCLE_CLASSES[len(STATES_WITH_PHONES):]),
+                           container.cipher)
     versions: dict = {}
     for fact in facts:
         versions[fact.contact_id] = version = versions.get(fact.contact_id, 0) + 1
@@ -168,3 +171,40 @@ def test_a_request_nobody_confirmed_by_its_deadline_is_rejected_and_a_rejected_o
     assert "rejected" in certificate.get_json()["detail"]
     project_all(container)
     assert sweeps.time_out_requests(container.bus, container.overdue_requests, lease, clock) == 0
+
+
+def with_phones(contact_id, account, *e164s):
+    """A ContactCreated as contacts records it: its phones among the details sealed."""
+    details = {"first_name": "Louise", "phones": [{"number": n, "e164": n, "tag": "mobile"} for n in e164s]}
+    created = next(cls for cls in STATES_WITH_PHONES if cls.event_type() == "ContactCreated")
+    return created(contact_id, account, details)
+
+
+def test_a_phone_finds_its_live_holders_in_the_account_by_its_e164(container):
+    feed(container, with_phones("contact:1", "acct-1", "+33612345678"),
+         with_phones("contact:2", "acct-1", "+33612345678", "+33320065126"),
+         with_phones("contact:3", "acct-1", "+33612345678"), ContactErasedFact("contact:3", "acct-1"))
+    feed(container, with_phones("contact:4", "acct-2", "+33612345678"), account="acct-2")
+    holders = container.contacts_directory.holders_of_phone
+    assert holders("acct-1", "+33612345678") == ["contact:1", "contact:2"]
+    assert holders("acct-1", "+33320065126") == ["contact:2"]
+    assert holders("acct-2", "+33612345678") == ["contact:4"]
+    stored = container.db["contacts_directory"].find_one({"contact_id": "contact:1"})
+    assert "612345678" not in str(stored)  # only keyed hashes are kept
+    published = EventCodec(STATES_WITH_PHONES, container.cipher).to_envelope(
+        with_phones("contact:5", "acct-1", "+33699999999"), "Contact", "contact:5", 1, "acct-1")
+    assert "699999999" not in str(published.payload)  # sealed, as contacts seals it: opened here to be hashed
+    assert container.db["contacts_directory"].find_one({"contact_id": "contact:3"}).get("phone_hashes") is None
+
+
+def test_a_request_by_phone_lists_the_holders_of_the_number_typed_the_french_way(client, container):
+    feed(container, with_phones("contact:1", "acct-1", "+33612345678"))
+    body = {"type": "restriction", "subject": {"phone": "06 12 34 56 78"}, "requester": "Louise", "reason": "call"}
+    created = client.post("/v1/privacy/requests", json=body, headers=headers())
+    assert created.status_code == 202, created.get_json()
+    shown = created.get_json()
+    assert (shown["status"], shown["candidates"], shown["phone"]) == ("awaiting_confirmation", ["contact:1"],
+                                                                      "+33612345678")
+    refused = client.post("/v1/privacy/requests", json={**body, "subject": {"phone": "call me"}}, headers=headers())
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert "phone" in refused.get_json()["errors"]["subject"]

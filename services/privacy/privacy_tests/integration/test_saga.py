@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.contracts.privacy import SubjectDataExportedReply, SubjectErasedReply, SubjectRestrictedReply
 from crm_platform.personal_data import SubjectErased
 from crm_platform.privacy_exchange import ExportFile
 
@@ -171,3 +171,36 @@ def test_past_its_retention_the_expiry_sweep_shreds_a_request_record_and_the_api
     assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 200
     project_all(container)
     assert sweeps.shred_request_records(container.bus, container.records_past_retention, lease, clock) == 0
+
+
+def restricted(request_id, service):
+    return SubjectRestrictedReply(request_id, "acct-1", service, "restricted", "2026-12-02T09:00:05+00:00")
+
+
+def test_a_restriction_completes_restricted_everywhere_is_certified_listed_and_lifted_once(client, container):
+    request_id = receive(client, "restriction")
+    for service in SERVICES:
+        deliver_reply(container, restricted(request_id, service))
+    shown = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert shown["status"] == "completed" and [s["outcome"] for s in shown["services"]] == ["restricted"] * 3
+    certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
+    assert certificate["type"] == "restriction" and certificate["lifted_at"] is None
+    assert [s["outcome"] for s in certificate["services"]] == ["restricted"] * 3
+    assert verify_certificate(certificate, client.get("/v1/privacy/public-key", headers=headers()).get_json()[
+        "public_key"])
+
+    lifted = client.post(f"/v1/privacy/requests/{request_id}/lift", headers=headers())
+    assert lifted.status_code == 200 and lifted.get_json()["lifted_at"]
+    again = client.post(f"/v1/privacy/requests/{request_id}/lift", headers=headers()).get_json()
+    assert again["lifted_at"] == lifted.get_json()["lifted_at"]
+    trail = [entry["what"] for entry in again["audit_trail"]]
+    assert trail.count("ProcessingRestrictionLifted") == 1 and "ProcessingRestrictionApplied" in trail
+    certified = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
+    assert certified["lifted_at"] == again["lifted_at"]
+    project_all(container)
+    listed = client.get("/v1/privacy/requests", query_string={"type": "restriction"}, headers=headers()).get_json()
+    assert [(r["id"], r["type"], r["lifted_at"]) for r in listed["items"]] == [
+        (request_id, "restriction", again["lifted_at"])]
+    erasure = receive(client, "erasure")
+    not_liftable = client.post(f"/v1/privacy/requests/{erasure}/lift", headers=headers())
+    assert not_liftable.status_code == 409 and not_liftable.get_json()["type"] == "/problems/not-liftable"

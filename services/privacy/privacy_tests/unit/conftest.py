@@ -58,10 +58,19 @@ def email_hash(account_id: str, email: str) -> str:
     return hashlib.sha256(f"{account_id}:{email.strip().casefold()}".encode()).hexdigest()
 
 
+def phone_hash(account_id: str, e164: str) -> str:
+    return hashlib.sha256(f"{account_id}:phone:{e164}".encode()).hexdigest()
+
+
 @pytest.fixture
-def bus(store, cipher, clock, exports, families, lookup, policy):
+def phone_lookup():
+    return FakeEmailLookup({("acct-1", "+33612345678"): ["contact:1", "contact:9"]})  # any key: the E.164 alike
+
+
+@pytest.fixture
+def bus(store, cipher, clock, exports, families, lookup, phone_lookup, policy):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
-        "email_hash": email_hash,
+        "email_hash": email_hash, "phone_lookup": phone_lookup, "phone_hash": phone_hash,
         "contact_known": lambda account_id, contact_id: (account_id, contact_id) in KNOWN_CONTACTS, "shred_subject": cipher.shred,
         "policy": policy, "clock": clock})

@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from crm_platform.contracts.privacy import PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply
+from crm_platform.contracts.privacy import (
+    PRIVACY_EVENTS, SubjectDataExportedReply, SubjectErasedReply, SubjectRestrictedReply,
+)
 from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
-    ConfirmSubject, ExpireExport, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest, ShredRequestRecord,
-    TimeOutRequest,
+    ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
+    ShredRequestRecord, TimeOutRequest,
 )
 from crm_platform.errors import Conflict, InvalidInput
 
@@ -19,7 +21,7 @@ from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRES
 from privacy.service_layer import sweeps
 from privacy.service_layer.unit_of_work import UnitOfWork
 
-from .conftest import SERVICES, email_hash
+from .conftest import SERVICES, email_hash, phone_hash
 from .fakes import FakeLease
 
 
@@ -36,6 +38,11 @@ def erased(request, service, account="acct-1", outcome="erased", topic_of=None):
 def exported(request, service, part="part", account="acct-1", topic_of=None):
     return RecordReply(SubjectDataExportedReply(request.id, account, service, part and f"{part}-{service}", 2,
                                                 "2026-12-02T09:00:01+00:00"), topic_of or service)
+
+
+def restricted(request, service, account="acct-1"):
+    return RecordReply(SubjectRestrictedReply(request.id, account, service, "restricted",
+                                              "2026-12-02T09:00:01+00:00"), service)
 
 
 def load(store, cipher, request):
@@ -73,6 +80,11 @@ def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
     by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
     bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:1",)))
     bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "nobody@example.com"))
+    restriction = bus.handle(ReceivePrivacyRequest("acct-1", "restriction", None, "L", "r", None, "+33612345678"))
+    bus.handle(ConfirmSubject("acct-1", restriction.id, ("contact:1",)))
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(restricted(restriction, service))
+    bus.handle(LiftRestriction("acct-1", restriction.id))
     clock.advance(days=3 * 365)
     bus.handle(ShredRequestRecord("acct-1", erasure.id))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
@@ -379,3 +391,47 @@ def test_a_request_by_an_email_nobody_holds_is_rejected_and_one_awaiting_confirm
     assert load(store, cipher, listed).status == REJECTED
     with pytest.raises(InvalidInput):
         bus.handle(RejectPrivacyRequest("acct-1", listed.id, "because"))
+
+
+def test_a_request_by_phone_lists_its_holders_and_keeps_the_number_sealed(bus, store, cipher):
+    request = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", None, "+33612345678"))
+    assert (request.status, request.candidates) == (AWAITING_CONFIRMATION, ["contact:1", "contact:9"])
+    assert "612345678" not in str(store.all_events[0].payload)  # sealed with the requester
+    assert store.all_events[0].payload["phone_hash"] == phone_hash("acct-1", "+33612345678")
+    assert load(store, cipher, request).shown_phone == "+33612345678"
+    bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
+    for service in SERVICES:
+        bus.handle(erased(request, service))
+    done = load(store, cipher, request)
+    assert (done.status, done.contact_ids, done.shown_phone) == (COMPLETED, ["contact:9"], None)
+    nobody = bus.handle(ReceivePrivacyRequest("acct-1", "access", None, "L", "r", None, "+33700000000"))
+    assert (nobody.status, nobody.rejection) == (REJECTED, "no_matching_contact")
+
+
+def test_a_restriction_asks_every_service_completes_restricted_and_is_lifted_once(bus, store, cipher):
+    request = receive(bus, "restriction")
+    asked = store.all_events[-1]
+    assert (asked.event_type, asked.payload["contact_ids"]) == ("ProcessingRestrictionApplied",
+                                                                ["contact:1", "contact:old"])
+    with pytest.raises(Conflict):  # not yet complete
+        bus.handle(LiftRestriction("acct-1", request.id))
+    bus.handle(erased(request, "contacts"))  # an erasure's reply does not answer a restriction
+    for service in SERVICES:
+        bus.handle(restricted(request, service))
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and {r["outcome"] for r in done.replies.values()} == {"restricted"}
+    lifted = bus.handle(LiftRestriction("acct-1", request.id))
+    again = bus.handle(LiftRestriction("acct-1", request.id))  # idempotent: nothing more recorded
+    assert lifted.lifted_at is not None and again.lifted_at == lifted.lifted_at
+    events = [e for e in store.all_events if e.aggregate_id == request.id]
+    assert [e.event_type for e in events].count("ProcessingRestrictionLifted") == 1
+    assert events[-1].payload["contact_ids"] == ["contact:1", "contact:old"]
+
+
+def test_only_a_restriction_is_lifted(bus):
+    erasure = receive(bus)
+    for service in SERVICES:
+        bus.handle(erased(erasure, service))
+    with pytest.raises(Conflict) as refused:
+        bus.handle(LiftRestriction("acct-1", erasure.id))
+    assert refused.value.slug == "not-liftable"

@@ -5,6 +5,7 @@ from typing import Callable
 
 from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from workflows.domain.cards import Card
 from workflows.domain.commands import ArchiveCard, CreateCard, EditCard, LoseCard, MoveCard, WinCard
@@ -15,7 +16,8 @@ from workflows.service_layer.unit_of_work import UnitOfWork
 
 
 def create_card(cmd: CreateCard, uow: UnitOfWork, cards: CardsIndex, contacts: ContactsDirectory,
-                clock: Callable[[], str]) -> Card:
+                clock: Callable[[], str], restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id, *cmd.other_contact_ids])  # Art. 18
     _check_contacts(cmd.account_id, cmd.contact_id, list(cmd.other_contact_ids), contacts)
     with uow:
         board = uow.boards.find(cmd.account_id, cmd.board_id)
@@ -36,9 +38,12 @@ def create_card(cmd: CreateCard, uow: UnitOfWork, cards: CardsIndex, contacts: C
     return card
 
 
-def edit_card(cmd: EditCard, uow: UnitOfWork, contacts: ContactsDirectory) -> Card:
+def edit_card(cmd: EditCard, uow: UnitOfWork, contacts: ContactsDirectory, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
     with uow:
         card = uow.cards.get(cmd.account_id, cmd.card_id)
+        restrictions.refuse_edits(cmd.account_id, [card.contact_id, *card.other_contact_ids,  # Art. 18
+                                                   cmd.changes.get("contact_id"),
+                                                   *(cmd.changes.get("other_contact_ids") or ())])
         card.check_revision(cmd.revision)
         if "contact_id" in cmd.changes or "other_contact_ids" in cmd.changes:
             _check_contacts(cmd.account_id, cmd.changes.get("contact_id", card.contact_id),
