@@ -20,6 +20,7 @@ from contacts.adapters.custom_fields_projection import CustomFieldsProjection
 from contacts.adapters.identity_claims import CLAIMS_SECRET, OWNER_FIELD
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProjection
+from contacts.adapters.messages_projection import MessagesProjection
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
@@ -73,10 +74,19 @@ class Container(ServiceContainer):
     def option_lists_projection(self) -> OptionListsProjection:
         return OptionListsProjection(self.db["option_lists"], self.codec)
 
+    @property
+    def messages_projection(self) -> MessagesProjection:
+        return MessagesProjection(self.db["messages"], self.codec, self.db["contacts"])
+
+    def message_mail(self):
+        """Messages to contacts as mails of this service's outbox (the kernel's crm_platform.mail)."""
+        from contacts.adapters.message_mail import MessageMail
+        return MessageMail(self.mail_outbox())
+
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
                 self.saved_views_projection, self.option_lists_projection, self.label_order_projection,
-                self.attachments_projection]
+                self.attachments_projection, self.messages_projection]
 
     @cached_property
     def _consumer_read_models(self) -> ReadModels:
@@ -112,6 +122,7 @@ class Container(ServiceContainer):
             "notes_of": partial(views.note_ids_of, self.db["notes"]),
             "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
             "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
+            "mailer": Fresh(self.message_mail),
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 

@@ -25,6 +25,8 @@ from contacts.service_layer import dispatch
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
+from tests.fake_mailer import FakeMailer
+
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 NOW = "2026-12-02T12:00:00+00:00"
 
@@ -61,7 +63,7 @@ class World:
         no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
             "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
-            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None,
+            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(),
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})
         self.while_erasing = None  # something done once while the erasure is under way, after it found the family
