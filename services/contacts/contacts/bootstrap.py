@@ -155,7 +155,8 @@ class Container(ServiceContainer):
             attachment_ids_of=partial(views.attachment_ids_of, self.db["attachments"]),
             history_of=partial(views.history_entries, self.codec), files=self.attachment_files,
             forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads),
-            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"])
+            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"],
+            messages_of=partial(views.message_ids_of, self.db["messages"]))
 
     @property
     def imports(self) -> ImportStore:

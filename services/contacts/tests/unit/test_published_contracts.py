@@ -85,7 +85,8 @@ def published():
         uow_factory=lambda: UnitOfWork(store, cipher, claims, files), bus=bus, notes_of=lambda account, contact: [],
         attachment_ids_of=lambda account, contact: [],
         history_of=partial(views.history_entries, UnitOfWork.event_codec(cipher)), files=files,
-        forget_imports=lambda account, mentions, request_event: [], import_retention_days=7)
+        forget_imports=lambda account, mentions, request_event: [], import_retention_days=7,
+        messages_of=lambda account, contact: [])
     exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
     privacy = PrivacyRequestHandler("contacts", participant, store, exchange)
     requests = EventCodec(SUBJECT_REQUEST_CLASSES)
