@@ -20,6 +20,7 @@ from contacts.adapters.custom_fields_projection import CustomFieldsProjection
 from contacts.adapters.identity_claims import CLAIMS_SECRET, OWNER_FIELD
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProjection
+from contacts.adapters.message_mail import MessageMail, MessageOutcomes
 from contacts.adapters.messages_projection import MessagesProjection
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
@@ -78,10 +79,13 @@ class Container(ServiceContainer):
     def messages_projection(self) -> MessagesProjection:
         return MessagesProjection(self.db["messages"], self.codec, self.db["contacts"])
 
-    def message_mail(self):
+    def message_mail(self) -> MessageMail:
         """Messages to contacts as mails of this service's outbox (the kernel's crm_platform.mail)."""
-        from contacts.adapters.message_mail import MessageMail
         return MessageMail(self.mail_outbox())
+
+    def message_outcomes(self) -> MessageOutcomes:
+        """What the mail loop (the worker's) does with each outcome: record it on its message."""
+        return MessageOutcomes(self.bus)
 
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,

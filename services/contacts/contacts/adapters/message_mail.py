@@ -7,6 +7,7 @@ key, so erasing the contact before it goes leaves nothing to send. The reference
 from __future__ import annotations
 
 from crm_platform.mail import MailAttachment, MailOutbox, MailOutcome, OutgoingMail
+from crm_platform.message_bus import MessageBus
 
 from contacts.domain import commands
 from contacts.domain.events import data_subject
@@ -32,6 +33,18 @@ class MessageMail:
 
     def enqueue(self, mail: OutgoingMail) -> bool:
         return self._outbox.enqueue(mail)
+
+
+class MessageOutcomes:
+    """The mail loop's `on_outcome`: a message's outcome recorded on it (idempotent); other mails passed over."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self._bus = bus
+
+    def __call__(self, outcome: MailOutcome) -> None:
+        command = outcome_command(outcome)
+        if command is not None:
+            self._bus.handle(command)
 
 
 def outcome_command(outcome: MailOutcome) -> commands.RecordMessageOutcome | None:

@@ -3,22 +3,12 @@ import pytest
 
 from contacts.domain.events import data_subject
 
-from tests.fake_mailer import FakeMailer
-
 from .conftest import headers
 
 EMAILS = [{"address": "louise@example.fr", "primary": True},
           {"address": "news@example.fr", "subscription_status": "unsubscribed"},
           {"address": "old@example.fr", "deliverability": "bounced"}]
 PDF = b"%PDF-1.7\n" + b"x" * 2000
-
-
-@pytest.fixture(autouse=True)
-def mailer(container):
-    """Until the kernel's mail outbox lands: what the API hands over, kept in memory."""
-    fake = FakeMailer()
-    container.message_mail = lambda: fake
-    return fake
 
 
 def project_all(container):
@@ -43,6 +33,7 @@ def test_a_message_is_accepted_queued_and_read_back_with_its_status(client, cont
     sent = send(client, louise)
     assert sent.status_code == 202, sent.get_json()
     message = sent.get_json()
+    assert container.mail_outbox().status(message["message_id"]) == "queued"  # handed to the outbox, by its id
     assert message["status"] == "queued" and message["to"] == "louise@example.fr" and message["marketing"] is False
     assert message["subject"] == "Votre devis" and message["attachments"] == []
     read = client.get(sent.headers["Location"], headers=headers())
