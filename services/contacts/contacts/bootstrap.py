@@ -26,7 +26,7 @@ from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.adapters.upload_files import UploadFiles
-from contacts.service_layer import dispatch
+from contacts.service_layer import dispatch, message_requeue
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.import_erasure import forget_imports_mentioning
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
@@ -82,6 +82,10 @@ class Container(ServiceContainer):
     def message_mail(self) -> MessageMail:
         """Messages to contacts as mails of this service's outbox (the kernel's crm_platform.mail)."""
         return MessageMail(self.mail_outbox())
+
+    def message_requeue_loop(self):
+        """The worker's sweep handing the outbox the messages it never got (message_requeue.py)."""
+        return message_requeue.requeue_loop(self.bus, partial(views.queued_messages_before, self.db["messages"]))
 
     def message_outcomes(self) -> MessageOutcomes:
         """What the mail loop (the worker's) does with each outcome: record it on its message."""

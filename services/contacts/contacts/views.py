@@ -63,6 +63,13 @@ def contact_history(store: EventStore, codec: EventCodec, account_id: str, conta
     return history_entries(codec, history)
 
 
+def queued_messages_before(messages: Collection, before: datetime, limit: int = 200) -> list[tuple[str, str, str]]:
+    """(account id, contact id, message id) of messages the read model shows queued since before `before`."""
+    query = {"status": "queued", "created_at": {"$lt": before}, "deleted": False}
+    docs = messages.find(query, {"account_id": 1, "contact_id": 1}).sort("created_at", 1).limit(limit)
+    return [(d["account_id"], d["contact_id"], d["_id"]) for d in docs]
+
+
 def message_entries(messages: Collection, account_id: str, contact_id: str) -> list[dict]:
     """The contact's messages as entries of its history (when each was queued, its delivery status now)."""
     query = {"contact_id": contact_id, "account_id": account_id, "deleted": False}

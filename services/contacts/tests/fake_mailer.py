@@ -15,3 +15,6 @@ class FakeMailer:
             return False
         self.queued[mail[0]] = mail
         return True
+
+    def knows(self, message_id: str) -> bool:
+        return message_id in self.queued

@@ -34,6 +34,9 @@ class MessageMail:
     def enqueue(self, mail: OutgoingMail) -> bool:
         return self._outbox.enqueue(mail)
 
+    def knows(self, message_id: str) -> bool:
+        return self._outbox.status(message_id) is not None
+
 
 class MessageOutcomes:
     """The mail loop's `on_outcome`: a message's outcome recorded on it (idempotent); other mails passed over."""

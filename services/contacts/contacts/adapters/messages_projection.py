@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pymongo import ASCENDING
+
 from contacts.adapters.contact_items import ContactItemsProjection
 from contacts.domain.messages import Message, MessageState
 
@@ -10,6 +12,10 @@ from contacts.domain.messages import Message, MessageState
 class MessagesProjection(ContactItemsProjection):
     aggregate_type = Message.aggregate_type
     personal_columns = ("to", "subject", "body", "attachments")
+
+    def ensure_indexes(self) -> None:
+        super().ensure_indexes()
+        self.collection.create_index([("status", ASCENDING), ("created_at", ASCENDING)], name="status_oldest")
 
     def live_columns(self, event: MessageState) -> dict | None:
         return {"to": event.to, "subject": event.subject_line, "body": event.body, "attachments": event.attachments,

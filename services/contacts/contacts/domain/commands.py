@@ -292,3 +292,12 @@ class RecordMessageOutcome:
     reason: str | None
     attempts: int
     at: datetime
+
+
+@dataclass(frozen=True)
+class RequeueMessage:
+    """Hand a queued message to the mail outbox again if the outbox never got it (the API stopped in between)."""
+
+    account_id: str
+    contact_id: str
+    message_id: str

@@ -55,6 +55,7 @@ COMMAND_HANDLERS = {
     commands.StartImport: import_handlers.start_import,
     commands.SendMessage: message_handlers.send_message,
     commands.RecordMessageOutcome: message_handlers.record_message_outcome,
+    commands.RequeueMessage: message_handlers.requeue_message,
 }
 
 # Clean-ups after a removal (from contacts.events) and an account's set-up (from accounts.events).

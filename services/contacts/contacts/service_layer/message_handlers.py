@@ -8,6 +8,7 @@ message failed: a repeated outcome finds the message finished and the address bo
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Protocol
 
 from crm_platform.errors import InvalidInput, StaleRevision
@@ -25,6 +26,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 REJECTED = "rejected"  # crm_platform.mail's reason for a permanent refusal of the address
+ATTACHMENT_GONE = "attachment_deleted"  # a message re-queued after its file was deleted: not sent without it
 ATTEMPTS = 5  # concurrent writers on the contact before a bounce is left unmarked (logged)
 MERGE_HOPS = 5  # a bounced address followed along merges at most this far
 
@@ -37,6 +39,9 @@ class MessageMailer(Protocol):
 
     def enqueue(self, mail: object) -> bool:
         """Queue the prepared mail; False if its id was queued already."""
+
+    def knows(self, message_id: str) -> bool:
+        """Whether the outbox holds the message's mail (queued, being sent, sent or failed)."""
 
 
 def send_message(cmd: commands.SendMessage, uow: UnitOfWork, mailer: MessageMailer) -> Message:
@@ -56,6 +61,25 @@ def send_message(cmd: commands.SendMessage, uow: UnitOfWork, mailer: MessageMail
         uow.commit()
     mailer.enqueue(mail)
     return message
+
+
+def requeue_message(cmd: commands.RequeueMessage, uow: UnitOfWork, mailer: MessageMailer) -> bool:
+    """Hand a message still queued to the outbox if it does not hold it (the API's process stopped between
+    recording and handing it over); whether it was handed over now. One whose files were deleted since fails."""
+    with uow:
+        message = uow.messages.find(cmd.account_id, cmd.message_id)
+    if message is None or message.gone or message.status != QUEUED or mailer.knows(message.id):
+        return False
+    try:
+        with uow:
+            files = [(MessageAttachment(**a), a["attachment_id"]) for a in message.state.attachments]
+            contents = [(file, _content(uow, attachment_of(uow, cmd.account_id, message.contact_id, attachment_id)))
+                        for file, attachment_id in files]
+    except AttachmentNotFound:
+        record_message_outcome(commands.RecordMessageOutcome(
+            cmd.account_id, message.contact_id, message.id, FAILED, ATTACHMENT_GONE, 0, utc_now()), uow)
+        return False
+    return mailer.enqueue(mailer.prepare(message, contents))
 
 
 def record_message_outcome(cmd: commands.RecordMessageOutcome, uow: UnitOfWork) -> bool:
@@ -134,6 +158,10 @@ def _attachments(uow: UnitOfWork, account_id: str, contact_id: str, attachment_i
     if problems:
         raise InvalidInput("unknown attachments", errors={"attachment_ids": problems})
     return found
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _content(uow: UnitOfWork, attachment: Attachment) -> bytes:

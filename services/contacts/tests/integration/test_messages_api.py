@@ -1,7 +1,12 @@
 """Messages to a contact through the contacts API on the real MongoDB server (issue 12)."""
+from datetime import datetime, timedelta, timezone
+from functools import partial
+
 import pytest
 
+from contacts import views
 from contacts.domain.events import data_subject
+from contacts.service_layer.message_requeue import requeue_lost_messages
 
 from .conftest import headers
 
@@ -122,3 +127,16 @@ def test_the_routes_are_in_openapi(client):
     assert {"202", "404", "409", "422"} <= set(post["responses"])
     assert "get" in spec["paths"]["/v1/contacts/{contact_id}/messages"]
     assert "get" in spec["paths"]["/v1/contacts/{contact_id}/messages/{message_id}"]
+
+
+def test_the_sweep_hands_the_outbox_a_message_it_never_got_once(client, container, louise):
+    message_id = send(client, louise).get_json()["message_id"]
+    container.db["mail_outbox"].delete_many({"_id": message_id})  # as if the API had stopped before handing it over
+    assert container.mail_outbox().status(message_id) is None
+    project_all(container)
+    queued_before = partial(views.queued_messages_before, container.messages_projection.collection)
+    assert requeue_lost_messages(container.bus, queued_before) == 0  # too recent: the API may be handing it over
+    later = datetime.now(timezone.utc) + timedelta(minutes=5)
+    assert requeue_lost_messages(container.bus, queued_before, now=later) == 1
+    assert container.mail_outbox().status(message_id) == "queued"
+    assert requeue_lost_messages(container.bus, queued_before, now=later) == 0

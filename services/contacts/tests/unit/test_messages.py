@@ -215,3 +215,41 @@ def test_what_a_message_says_is_sealed_with_its_contacts_key(uow, mailer, store)
     clear = str({k: v for k, v in stored.payload.items() if k != "personal"})
     assert "Confidentiel" not in str(stored.payload) and "1234" not in str(stored.payload)
     assert "perso@example.fr" not in str(stored.payload) and "marketing" in clear
+
+
+class StoppingMailer(FakeMailer):
+    """The API's process stops after recording the message, before the outbox got it."""
+
+    def enqueue(self, mail) -> bool:
+        raise ConnectionError("the database went away")
+
+
+def test_a_message_the_outbox_never_got_is_handed_over_again_once(uow, mailer, store):
+    contact = louise(uow)
+    devis = attachment_handlers.add_attachment(
+        commands.AddAttachment("acct-1", contact.id, "devis.pdf", "application/pdf", PDF, 10**6), uow)
+    with pytest.raises(ConnectionError):
+        send(uow, StoppingMailer(), contact.id, attachment_ids=(devis.id,))
+    [message_id] = [e.aggregate_id for e in store.all_events if e.aggregate_type == "Message"]
+    requeue = commands.RequeueMessage("acct-1", contact.id, message_id)
+    assert message_handlers.requeue_message(requeue, uow, mailer)
+    assert mailer.queued[message_id][4] == [("devis.pdf", PDF)]
+    assert not message_handlers.requeue_message(requeue, uow, mailer)  # the outbox has it now
+
+
+def test_a_message_sent_or_whose_file_was_deleted_since_is_not_handed_over_again(uow, mailer, store):
+    contact = louise(uow)
+    sent = send(uow, mailer, contact.id)
+    message_handlers.record_message_outcome(outcome(sent), uow)
+    assert not message_handlers.requeue_message(commands.RequeueMessage("acct-1", contact.id, sent.id), uow,
+                                                FakeMailer())
+    devis = attachment_handlers.add_attachment(
+        commands.AddAttachment("acct-1", contact.id, "devis.pdf", "application/pdf", PDF, 10**6), uow)
+    with pytest.raises(ConnectionError):
+        send(uow, StoppingMailer(), contact.id, attachment_ids=(devis.id,))
+    lost = [e.aggregate_id for e in store.all_events if e.aggregate_type == "Message" and e.aggregate_id != sent.id][0]
+    attachment_handlers.delete_attachment(commands.DeleteAttachment("acct-1", contact.id, devis.id), uow)
+    assert not message_handlers.requeue_message(commands.RequeueMessage("acct-1", contact.id, lost), uow, mailer)
+    with uow:
+        failed = uow.messages.get("acct-1", lost)
+    assert (failed.status, failed.state.reason) == ("failed", "attachment_deleted") and lost not in mailer.queued
