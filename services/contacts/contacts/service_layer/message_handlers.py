@@ -46,11 +46,10 @@ class MessageMailer(Protocol):
 
 def send_message(cmd: commands.SendMessage, uow: UnitOfWork, mailer: MessageMailer) -> Message:
     """The queued message; refused (typed errors) when its address cannot receive it."""
-    attachment_ids = list(dict.fromkeys(cmd.attachment_ids))
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         to = recipient(contact.details.get("emails") or [], cmd.to, cmd.marketing)
-        attachments = _attachments(uow, cmd.account_id, cmd.contact_id, attachment_ids)
+        attachments = _attachments(uow, cmd.account_id, cmd.contact_id, list(cmd.attachment_ids))
         files = [(MessageAttachment(a.id, a.file.file_name, a.file.content_type, a.file.size), a) for a in attachments]
         check_attachments([file for file, _ in files])
         contents = [(file, _content(uow, attachment)) for file, attachment in files]  # readable before recording
@@ -148,9 +147,12 @@ def message_of(uow: UnitOfWork, account_id: str, contact_id: str, message_id: st
 
 
 def _attachments(uow: UnitOfWork, account_id: str, contact_id: str, attachment_ids: list[str]) -> list[Attachment]:
-    """The contact's live attachments of these ids; InvalidInput naming each id that is not one."""
+    """The contact's live attachments of these ids, each once; InvalidInput naming each id that is not one (by its
+    place in the request)."""
     found, problems = [], {}
     for index, attachment_id in enumerate(attachment_ids):
+        if attachment_id in attachment_ids[:index]:
+            continue  # the same file is sent once
         try:
             found.append(attachment_of(uow, account_id, contact_id, attachment_id))
         except AttachmentNotFound:

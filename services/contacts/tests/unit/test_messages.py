@@ -124,13 +124,13 @@ def test_attachments_are_the_contacts_files_sent_with_their_content(uow, mailer)
         commands.AddAttachment("acct-1", contact.id, "devis.pdf", "application/pdf", PDF, 10**6), uow)
     theirs = attachment_handlers.add_attachment(
         commands.AddAttachment("acct-1", other.id, "autre.pdf", "application/pdf", PDF, 10**6), uow)
-    message = send(uow, mailer, contact.id, attachment_ids=(devis.id,))
+    message = send(uow, mailer, contact.id, attachment_ids=(devis.id, devis.id))  # the same file once
     assert message.state.attachments == [{"attachment_id": devis.id, "file_name": "devis.pdf",
                                           "content_type": "application/pdf", "size": len(PDF)}]
     assert mailer.queued[message.id][4] == [("devis.pdf", PDF)]
     with pytest.raises(InvalidInput) as excinfo:
-        send(uow, mailer, contact.id, attachment_ids=(devis.id, theirs.id))
-    assert excinfo.value.errors == {"attachment_ids": {"1": ["not a file of this contact"]}}
+        send(uow, mailer, contact.id, attachment_ids=(devis.id, devis.id, theirs.id))
+    assert excinfo.value.errors == {"attachment_ids": {"2": ["not a file of this contact"]}}  # its place as sent
 
 
 def test_attachments_over_ten_mib_together_are_refused(uow, mailer):
