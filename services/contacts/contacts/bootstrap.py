@@ -20,11 +20,13 @@ from contacts.adapters.custom_fields_projection import CustomFieldsProjection
 from contacts.adapters.identity_claims import CLAIMS_SECRET, OWNER_FIELD
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.labels_projection import LabelOrderProjection, LabelsProjection
+from contacts.adapters.message_mail import MessageMail, MessageOutcomes
+from contacts.adapters.messages_projection import MessagesProjection
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.adapters.upload_files import UploadFiles
-from contacts.service_layer import dispatch
+from contacts.service_layer import dispatch, message_requeue
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.import_erasure import forget_imports_mentioning
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
@@ -73,10 +75,26 @@ class Container(ServiceContainer):
     def option_lists_projection(self) -> OptionListsProjection:
         return OptionListsProjection(self.db["option_lists"], self.codec)
 
+    @property
+    def messages_projection(self) -> MessagesProjection:
+        return MessagesProjection(self.db["messages"], self.codec, self.db["contacts"])
+
+    def message_mail(self) -> MessageMail:
+        """Messages to contacts as mails of this service's outbox (the kernel's crm_platform.mail)."""
+        return MessageMail(self.mail_outbox())
+
+    def message_requeue_loop(self):
+        """The worker's sweep handing the outbox the messages it never got (message_requeue.py)."""
+        return message_requeue.requeue_loop(self.bus, partial(views.queued_messages_before, self.db["messages"]))
+
+    def message_outcomes(self) -> MessageOutcomes:
+        """What the mail loop (the worker's) does with each outcome: record it on its message."""
+        return MessageOutcomes(self.bus)
+
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
                 self.saved_views_projection, self.option_lists_projection, self.label_order_projection,
-                self.attachments_projection]
+                self.attachments_projection, self.messages_projection]
 
     @cached_property
     def _consumer_read_models(self) -> ReadModels:
@@ -113,6 +131,7 @@ class Container(ServiceContainer):
             "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
             "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
             "restrictions": self.processing_restrictions(),
+            "mailer": Fresh(self.message_mail),
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 
@@ -145,7 +164,8 @@ class Container(ServiceContainer):
             attachment_ids_of=partial(views.attachment_ids_of, self.db["attachments"]),
             history_of=partial(views.history_entries, self.codec), files=self.attachment_files,
             forget_imports=partial(forget_imports_mentioning, self.imports, self.uploads),
-            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"])
+            import_retention_days=self.settings["IMPORT_RETENTION_DAYS"],
+            messages_of=partial(views.message_ids_of, self.db["messages"]))
 
     @property
     def imports(self) -> ImportStore:

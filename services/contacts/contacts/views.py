@@ -1,6 +1,8 @@
 """Read-side queries on the `contacts` projection, always scoped to one account."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope
@@ -36,6 +38,17 @@ def contact_items_page(items: Collection, account_id: str, contact_id: str, limi
                        sort="-created_at", field="created_at", limit=limit, cursor=cursor, dated=True)
 
 
+def iso_date(moment: datetime) -> str:
+    """A read model's date as the events write theirs (MongoDB gives them back without their zone: UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="milliseconds")
+
+
+def message_ids_of(messages: Collection, account_id: str, contact_id: str) -> list[str]:
+    """The ids of the contact's messages the read model lists (their events say what they are now)."""
+    return [d["_id"] for d in messages.find({"contact_id": contact_id, "account_id": account_id, "deleted": False},
+                                            {"_id": 1})]
+
+
 def attachment_ids_of(attachments: Collection, account_id: str, contact_id: str) -> list[str]:
     """The contact's file attachments (not its picture), for a merge to move them."""
     query = {"account_id": account_id, "contact_id": contact_id, "kind": "file", **VISIBLE}
@@ -48,6 +61,29 @@ def contact_history(store: EventStore, codec: EventCodec, account_id: str, conta
     if not history or history[0].account_id != account_id:
         raise ContactNotFound(contact_id)
     return history_entries(codec, history)
+
+
+def queued_messages_before(messages: Collection, before: datetime, limit: int = 200) -> list[tuple[str, str, str]]:
+    """(account id, contact id, message id) of messages the read model shows queued since before `before`."""
+    query = {"status": "queued", "created_at": {"$lt": before}, "deleted": False}
+    docs = messages.find(query, {"account_id": 1, "contact_id": 1}).sort("created_at", 1).limit(limit)
+    return [(d["account_id"], d["contact_id"], d["_id"]) for d in docs]
+
+
+def message_entries(messages: Collection, account_id: str, contact_id: str) -> list[dict]:
+    """The contact's messages as entries of its history (when each was queued, its delivery status now)."""
+    query = {"contact_id": contact_id, "account_id": account_id, "deleted": False}
+    return [{"revision": None, "event_type": "MessageQueued", "occurred_at": iso_date(d["created_at"]),
+             "actor": None, "changes": {},
+             "message": {"message_id": d["_id"], "subject": d["subject"], "to": d["to"], "marketing": d["marketing"],
+                         "status": d["status"], "reason": d.get("reason"),
+                         "finished_at": iso_date(d["finished_at"]) if d.get("finished_at") else None}}
+            for d in messages.find(query).sort("created_at", -1)]
+
+
+def with_messages(entries: list[dict], messages: list[dict]) -> list[dict]:
+    """History entries and message entries together, newest first."""
+    return sorted([*entries, *messages], key=lambda entry: entry["occurred_at"], reverse=True)
 
 
 def history_entries(codec: EventCodec, history: list[EventEnvelope]) -> list[dict]:

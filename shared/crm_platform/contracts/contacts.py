@@ -1,5 +1,6 @@
 """`contacts.events`, produced by the contacts service: contacts, labels, custom fields, option lists,
-notes, attachments, saved views and the account's contact settings.
+notes, attachments, messages (e-mails to a contact and their delivery), saved views and the account's contact
+settings.
 
 A contact's fields that identify a person travel in `personal`, sealed with
 the key `contact:<id>` (crm_platform.personal_data): a consumer that needs
@@ -152,6 +153,21 @@ class AttachmentMovedPayload(AttachmentPayload):
     from_contact_id = required_id()
 
 
+class MessagePayload(ContactItemDeletedPayload):
+    """A message to the contact, whole, after each change: its status in clear, what it says sealed."""
+
+    marketing = fields.Boolean(required=True)
+    created_at = _text()
+    status = fields.String(required=True, validate=validate.OneOf(("queued", "sent", "failed")))
+    reason = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries), "
+                       "subject_erased"})
+    attempts = fields.Integer(required=True, validate=validate.Range(min=0))
+    finished_at = fields.String(load_default=None, allow_none=True, metadata={"description": "when sent or failed"})
+    personal = SealedField(required=True, metadata={"description": "to, subject_line, body, attachments (ids, file "
+                                                                   "names, types, sizes)"})
+
+
 class ItemsFiledPayload(PayloadSchema):
     contact_id = required_id()
     note_ids = _keys()
@@ -205,6 +221,9 @@ CONTACTS_EVENTS = Topic("contacts.events", producer="contacts", events=(
     EventContract("AttachmentAdded", AttachmentPayload),
     EventContract("AttachmentMoved", AttachmentMovedPayload),
     EventContract("AttachmentDeleted", ContactItemDeletedPayload),
+    EventContract("MessageQueued", MessagePayload),
+    EventContract("MessageSent", MessagePayload),
+    EventContract("MessageFailed", MessagePayload),
     EventContract("ItemsFiled", ItemsFiledPayload),
     EventContract("HoldingsHandedOver", HoldingsHandedOverPayload),
     EventContract("SavedViewCreated", SavedViewPayload),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -265,3 +266,38 @@ class StartImport:
     import_id: str
     settings: ImportSettings
     custom_fields: list  # the account's definitions, as the preview showed them
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    """An e-mail to the contact: `to` one of its addresses (None: the primary one), files among its attachments."""
+
+    account_id: str
+    contact_id: str
+    subject: str
+    body: str
+    to: str | None = None
+    marketing: bool = False
+    attachment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordMessageOutcome:
+    """What the mail outbox reports of a message: `sent` or `failed` (with its reason); safe to repeat."""
+
+    account_id: str
+    contact_id: str
+    message_id: str
+    status: str
+    reason: str | None
+    attempts: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RequeueMessage:
+    """Hand a queued message to the mail outbox again if the outbox never got it (the API stopped in between)."""
+
+    account_id: str
+    contact_id: str
+    message_id: str

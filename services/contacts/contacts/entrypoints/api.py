@@ -19,6 +19,7 @@ from contacts.entrypoints.custom_fields_api import bp as custom_fields_bp
 from contacts.entrypoints.exports_api import bp as exports_bp
 from contacts.entrypoints.imports_api import bp as imports_bp
 from contacts.entrypoints.labels_api import bp as labels_bp
+from contacts.entrypoints.messages_api import bp as messages_bp
 from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
@@ -44,6 +45,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(labels_bp)
     app.register_blueprint(custom_fields_bp)
     app.register_blueprint(notes_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(saved_views_bp)
     app.register_blueprint(bulk_labels_bp)
@@ -99,11 +101,13 @@ def get_contact(contact_id: str):
 
 
 @bp.get("/<contact_id>/history")
-@operation("Every change to a contact: who, when, what changed (newest first)", tags=TAGS,
+@operation("Every change to a contact: who, when, what changed; and the messages sent to it (newest first)", tags=TAGS,
            responses={200: schemas.HistorySchema}, problems=(404,))
 def contact_history(contact_id: str):
     container = current_container()
-    return {"items": views.contact_history(container.event_store, container.codec, account_id(), contact_id)}
+    changes = views.contact_history(container.event_store, container.codec, account_id(), contact_id)
+    messages = views.message_entries(container.messages_projection.collection, account_id(), contact_id)
+    return {"items": views.with_messages(changes, messages)}
 
 
 @bp.patch("/<contact_id>")

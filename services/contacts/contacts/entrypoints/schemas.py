@@ -111,12 +111,25 @@ class ContactSchema(ContactFieldsSchema):
         "description": "time of the latest event about the contact: edits, labels, notes..."})
 
 
+class HistoryMessageSchema(Schema):
+    message_id = fields.String(required=True)
+    subject = fields.String(required=True)
+    to = fields.String(required=True)
+    marketing = fields.Boolean(required=True)
+    status = fields.String(required=True, metadata={"enum": ["queued", "sent", "failed"]})
+    reason = fields.String(allow_none=True)
+    finished_at = fields.String(allow_none=True)
+
+
 class HistoryEntrySchema(Schema):
-    revision = fields.Integer(required=True)
+    revision = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the contact's revision after the change; null for a message sent to the contact"})
     event_type = fields.String(required=True)
     occurred_at = fields.String(required=True)
     actor = fields.String(allow_none=True)
     changes = fields.Dict(metadata={"description": "field -> {from, to}"})
+    message = fields.Nested(HistoryMessageSchema, metadata={
+        "description": "on a MessageQueued entry: the message sent to the contact and its delivery status now"})
 
 
 class HistorySchema(Schema):

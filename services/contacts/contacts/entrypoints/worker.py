@@ -1,5 +1,5 @@
-"""The contacts worker: outbox relay, read models, clean-ups after removals, new-account set-up, privacy requests;
-until SIGTERM."""
+"""The contacts worker: outbox relay, read models, clean-ups after removals, new-account set-up, privacy requests,
+messages' mail (sent, and each outcome recorded on its message); until SIGTERM."""
 from __future__ import annotations
 
 import logging
@@ -50,7 +50,9 @@ def main() -> int:
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projections": projections.run,
          "cleanup": cleanup.run, "account-setup": account_setup.run, "privacy": privacy_requests.run, "jobs": jobs.run,
-         "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs)},
+         "import-retention": import_retention.sweep_loop(container.imports, container.uploads, container.jobs),
+         "mail": container.mail_loop(container.message_outcomes()),
+         "message-requeue": container.message_requeue_loop()},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],

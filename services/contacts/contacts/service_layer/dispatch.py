@@ -15,6 +15,7 @@ from contacts.service_layer import (
     import_handlers,
     label_handlers,
     merge_handlers,
+    message_handlers,
     note_handlers,
     option_handlers,
     saved_view_handlers,
@@ -52,6 +53,9 @@ COMMAND_HANDLERS = {
     commands.SetProfilePicture: attachment_handlers.set_profile_picture,
     commands.DeleteProfilePicture: attachment_handlers.delete_profile_picture,
     commands.StartImport: import_handlers.start_import,
+    commands.SendMessage: message_handlers.send_message,
+    commands.RecordMessageOutcome: message_handlers.record_message_outcome,
+    commands.RequeueMessage: message_handlers.requeue_message,
 }
 
 # Clean-ups after a removal (from contacts.events) and an account's set-up (from accounts.events).

@@ -34,7 +34,9 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 ABOUT = {
     "categories": ["identity and contact details (names, company, job title, code, VAT number, emails, phones, "
                    "addresses, websites)", "function and department", "labels", "custom fields",
-                   "notes", "attached files and profile picture", "history of changes"],
+                   "notes", "attached files and profile picture", "history of changes",
+                   "e-mails sent to the person (address, subject, text, attached file names) and their delivery "
+                   "status"],
     "purposes": ["managing the account's relationships with its customers, prospects and partners (CRM)"],
     "recipients": ["the account's users", "the account's billing and workflows, by contact id"],
     "retention": "until the account deletes the contact, or erases the person; uploaded import files and their "
@@ -51,19 +53,20 @@ class ContactsPrivacyParticipant:
 
     def __init__(self, *, uow_factory: Callable[[], UnitOfWork], bus: MessageBus, notes_of: NotesOf,
                  attachment_ids_of: ItemsOf, history_of: HistoryOf, files: AttachmentFiles,
-                 forget_imports: ForgetImports, import_retention_days: int) -> None:
+                 forget_imports: ForgetImports, import_retention_days: int, messages_of: ItemsOf) -> None:
         self._uow_factory = uow_factory
         self._bus = bus
         self._notes_of = notes_of
         self._attachment_ids_of = attachment_ids_of
         self._history_of = history_of
+        self._messages_of = messages_of
         self._files = files
         self._forget_imports = forget_imports
         self._about = {**ABOUT, "retention": ABOUT["retention"].format(import_retention_days=import_retention_days)}
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         records = read_records(self._uow_factory(), request.account_id, list(request.contact_ids), self._notes_of,
-                               self._attachment_ids_of, self._history_of)
+                               self._attachment_ids_of, self._history_of, self._messages_of)
         if not records.contact_ids:
             return ExportedPart(None, 0)
         files = (ExportFile(held.name, held.content_type, self._content(held)) for held in records.files)

@@ -2,7 +2,8 @@
 
 For each contact of the person's merge families (the ids asked for, the contacts they were merged into and
 every contact merged into those): the contact as it is now (a merged or deleted one as it last was), its
-labels and custom values by name, its history, its notes, and its files and picture. Everything is read from
+labels and custom values by name, its history, its notes, its files and picture, and the messages sent to it
+(from the read model's list, each read from its events). Everything is read from
 the event store (the read models may lag), but the notes: the read model's in one query where it shows their
 newest version, from their events otherwise, each note once. A contact's files are its
 holdings' and the read model's (items added before holdings were kept are only there), as erasure.py finds them.
@@ -49,8 +50,9 @@ class SubjectRecords:
 
     @property
     def item_count(self) -> int:
-        """Contacts, notes and files."""
-        return len(self.contact_ids) + len(self.data.get("notes", [])) + len(self.files)
+        """Contacts, notes, files and messages."""
+        return len(self.contact_ids) + len(self.data.get("notes", [])) + len(self.files) + \
+            len(self.data.get("messages", []))
 
 
 def families(uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> list[list[str]]:
@@ -67,10 +69,10 @@ def families(uow: UnitOfWork, account_id: str, contact_ids: list[str]) -> list[l
 
 
 def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes_of: NotesOf,
-                 attachment_ids_of: ItemsOf, history_of: HistoryOf) -> SubjectRecords:
+                 attachment_ids_of: ItemsOf, history_of: HistoryOf, messages_of: ItemsOf) -> SubjectRecords:
     """Everything readable of these contacts and their merge families."""
     records = SubjectRecords(data={"contacts": {}, "labels": [], "custom_fields": [], "history": [], "notes": [],
-                                   "files": []})
+                                   "files": [], "messages": []})
     names = AccountNames(uow, account_id)
     exported: set[str] = set()  # note ids: a note moved by a merge may still show on the contact it left
     for family in families(uow, account_id, contact_ids):
@@ -87,6 +89,7 @@ def read_records(uow: UnitOfWork, account_id: str, contact_ids: list[str], notes
                 held = holdings_of(uow, account_id, contact_id)
                 records.data["notes"] += _notes(uow, account_id, contact_id, held.note_ids, notes_of, exported)
                 _add_files(records, uow, account_id, contact_id, held.attachment_ids, attachment_ids_of)
+                records.data["messages"] += _messages(uow, account_id, contact_id, messages_of)
     return records
 
 
@@ -161,6 +164,24 @@ def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], 
 
 def _note_row(contact_id: str, note_id: str, kind: str, created_at: str, text: str) -> dict:
     return {"contact_id": contact_id, "note_id": note_id, "kind": kind, "created_at": created_at, "text": text}
+
+
+def _messages(uow: UnitOfWork, account_id: str, contact_id: str, messages_of: ItemsOf) -> list[dict]:
+    """The messages sent to the contact (those the read model lists), each as its events have it now: what it said,
+    where it went, its delivery status and dates; oldest first."""
+    rows = []
+    with uow:
+        for message_id in messages_of(account_id, contact_id):
+            message = uow.messages.find(account_id, message_id)
+            if message is None or message.gone or message.contact_id != contact_id:
+                continue
+            state = message.state
+            rows.append({"contact_id": contact_id, "message_id": message.id, "to": state.to,
+                         "subject": state.subject_line, "body": state.body, "marketing": state.marketing,
+                         "status": state.status, "reason": state.reason, "created_at": state.created_at,
+                         "finished_at": state.finished_at, "attachments": _cell(
+                             [a["file_name"] for a in state.attachments]) if state.attachments else None})
+    return sorted(rows, key=lambda row: (row["created_at"], row["message_id"]))
 
 
 def _iso(moment: datetime) -> str:

@@ -12,6 +12,7 @@ from contacts.domain.contact_settings import ContactSettings
 from contacts.domain.custom_fields import CustomFieldSet
 from contacts.domain.holdings import ContactHoldings
 from contacts.domain.labels import Label, LabelOrder
+from contacts.domain.messages import Message
 from contacts.domain.model import Contact
 from contacts.domain.notes import Note
 from contacts.domain.option_lists import OptionList
@@ -21,7 +22,7 @@ from contacts.domain.saved_views import SavedView
 class UnitOfWork(KernelUnitOfWork):
     aggregates = {"contacts": Contact, "labels": Label, "label_order": LabelOrder, "custom_fields": CustomFieldSet,
                   "notes": Note, "attachments": Attachment, "saved_views": SavedView, "option_lists": OptionList,
-                  "settings": ContactSettings, "holdings": ContactHoldings}
+                  "settings": ContactSettings, "holdings": ContactHoldings, "messages": Message}
 
     def __init__(self, store: EventStore, cipher: PersonalDataCipher, claims: IdentityClaims,
                  files: AttachmentFiles | None = None) -> None:

@@ -39,7 +39,7 @@ def test_an_erased_person_leaves_no_readable_trace_in_any_database_or_topic(clie
     until = time.monotonic() + DEADLINE_S
     by_api, by_import, merged, bystander = Person("api"), Person("imp"), Person("mrg"), Person("by")
 
-    # created by the API, with a note and a file naming the person
+    # created by the API, with a note, a file and a message naming the person
     api_contact = client.post("/v1/contacts", headers=headers(), json={
         "first_name": by_api.first_name, "last_name": by_api.last_name, "emails": [{"address": by_api.email}],
         "phones": [{"number": by_api.phone}]}).get_json()
@@ -49,6 +49,10 @@ def test_an_erased_person_leaves_no_readable_trace_in_any_database_or_topic(clie
                        content_type="multipart/form-data",
                        data={"file": (io.BytesIO(b"%PDF-1.7\n" + by_api.last_name.encode() * 40),
                                       f"Contrat {by_api.last_name}.pdf", "application/pdf")}).status_code == 201
+    # and an e-mail to them (its mail waits in the outbox: the worker has no SMTP server to send it to)
+    assert client.post(f"/v1/contacts/{api_contact['id']}/messages", headers=headers(), json={
+        "subject": f"Devis pour {by_api.last_name}", "body": f"Bonjour {by_api.first_name}, rappelez le {by_api.phone}"
+    }).status_code == 202
 
     # created by an import; a second row of the same person fails and lands in the failed rows
     csv = (f"First Name,Last Name,E-mail Address,Mobile Phone\r\n"

@@ -25,6 +25,8 @@ from contacts.service_layer import dispatch
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
+from tests.fake_mailer import FakeMailer
+
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40
 NOW = "2026-12-02T12:00:00+00:00"
 
@@ -61,18 +63,20 @@ class World:
         no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
             "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
-            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None,
+            "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(),
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})
         self.while_erasing = None  # something done once while the erasure is under way, after it found the family
         self.projected_notes: dict[str, list[dict]] = {}  # what the read models would answer
         self.listed_files: dict[str, list[str]] = {}
+        self.listed_messages: dict[str, list[str]] = {}
         self.imports = FakeImports()
         self.participant = ContactsPrivacyParticipant(
             uow_factory=self.uow, bus=self.bus, notes_of=lambda account, contact: self.projected_notes.get(contact, []),
             attachment_ids_of=lambda account, contact: self.listed_files.get(contact, []),
             history_of=partial(views.history_entries, UnitOfWork.event_codec(self.cipher)),
-            files=self.files, forget_imports=self.imports.forget_mentioning, import_retention_days=12)
+            files=self.files, forget_imports=self.imports.forget_mentioning, import_retention_days=12,
+            messages_of=lambda account, contact: self.listed_messages.get(contact, []))
         self.exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), self.cipher)
 
     def _erasing(self, account_id, contact_id):
@@ -148,6 +152,36 @@ def test_an_export_holds_the_contact_by_name_its_history_notes_and_files_with_th
     picture = next(f for f in data["files"] if f["kind"] == "profile_picture")
     _, chunks = world.exchange.open_file("r1", by_name[picture["exported_as"]]["blob_id"])
     assert b"".join(chunks)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_export_holds_the_messages_sent_to_the_person_with_their_status_and_dates(world, louise):
+    devis = world.bus.handle(c.SendMessage("acct-1", louise.id, "Votre devis", "Bonjour Louise"))
+    offer = world.bus.handle(c.SendMessage("acct-1", louise.id, "Offre", "Promo", marketing=True))
+    world.bus.handle(c.RecordMessageOutcome("acct-1", louise.id, devis.id, "sent", None, 1,
+                                            datetime.fromisoformat("2026-12-02T12:01:00+00:00")))
+    world.listed_messages[louise.id] = [offer.id, devis.id, "not-a-message"]  # as the read model lists them
+    part = world.export(louise.id)
+    assert part.item_count == 6  # the contact, a note, a file, a picture, two messages
+    data = world.exchange.read_part("r1", part.part_blob_id)["data"]
+    rows = {row["message_id"]: row for row in data["messages"]}
+    assert set(rows) == {devis.id, offer.id}
+    assert {k: rows[devis.id][k] for k in ("to", "subject", "body", "marketing", "status", "finished_at")} == {
+        "to": "louise@papier.fr", "subject": "Votre devis", "body": "Bonjour Louise", "marketing": False,
+        "status": "sent", "finished_at": "2026-12-02T12:01:00.000+00:00"}
+    assert (rows[offer.id]["status"], rows[offer.id]["marketing"]) == ("queued", True)
+    assert rows[offer.id]["created_at"]
+    assert all(not isinstance(v, (dict, list)) for row in data["messages"] for v in row.values())  # one CSV
+
+
+def test_an_erasure_makes_the_persons_messages_unreadable(world, louise):
+    message = world.bus.handle(c.SendMessage("acct-1", louise.id, "Votre devis", "Bonjour Louise"))
+    world.listed_messages[louise.id] = [message.id]
+    world.erase(louise.id)
+    with world.uow() as uow:
+        assert uow.messages.find("acct-1", message.id) is None  # its events no longer open
+    stored = [e for e in world.store.all_events if e.aggregate_id == message.id]
+    assert stored and "Bonjour" not in str([e.payload for e in stored])
+    assert world.export(louise.id).item_count == 0
 
 
 def projected(note, contact_id, **changes):

@@ -1,6 +1,7 @@
 """What the contacts service publishes conforms to its contract in crm_platform.contracts."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import partial
 
 import pytest
@@ -29,6 +30,8 @@ from contacts.service_layer import dispatch
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
 from contacts.service_layer.unit_of_work import UnitOfWork
 
+from tests.fake_mailer import FakeMailer
+
 PDF = b"%PDF-1.7\n" + b"x" * 300
 
 
@@ -42,7 +45,7 @@ def published():
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher, claims, files)),
         "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: notes_of.get(contact, []),
-        "imports": None, "uploads": None, "jobs": None,  # no import in this scenario
+        "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(),  # no import in this scenario
         "attachment_ids_of": lambda account, contact: [attachment.id] if contact == b.id else []})
     a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "emails": [{"address": "anne@example.fr"}],
                                               "custom_fields": {}}))
@@ -72,6 +75,10 @@ def published():
     view = bus.handle(c.CreateSavedView("acct-1", "Clients", {"label": "client", "cf.budget.gt": "10"}))
     bus.handle(c.ChangeSavedView("acct-1", view.id, name="Mes clients"))
     bus.handle(c.DeleteSavedView("acct-1", view.id))
+    sent = bus.handle(c.SendMessage("acct-1", a.id, "Votre devis", "Bonjour"))
+    bus.handle(c.RecordMessageOutcome("acct-1", a.id, sent.id, "sent", None, 1, datetime.now(timezone.utc)))
+    bounced = bus.handle(c.SendMessage("acct-1", a.id, "Offre", "Bonjour", marketing=True))
+    bus.handle(c.RecordMessageOutcome("acct-1", a.id, bounced.id, "failed", "rejected", 1, datetime.now(timezone.utc)))
     notes_of[b.id] = [bus.handle(c.AddNote("acct-1", b.id, "note", "Suit la fusion")).id]
     bus.handle(c.MergeContacts("acct-1", a.id, [b.id]))
     # the privacy service's requests, answered: the replies are published on contacts.events too
@@ -79,7 +86,8 @@ def published():
         uow_factory=lambda: UnitOfWork(store, cipher, claims, files), bus=bus, notes_of=lambda account, contact: [],
         attachment_ids_of=lambda account, contact: [],
         history_of=partial(views.history_entries, UnitOfWork.event_codec(cipher)), files=files,
-        forget_imports=lambda account, mentions, request_event: [], import_retention_days=7)
+        forget_imports=lambda account, mentions, request_event: [], import_retention_days=7,
+        messages_of=lambda account, contact: [])
     exchange = ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection()), cipher)
     privacy = PrivacyRequestHandler("contacts", participant, store, exchange,
                                     restrictions=InMemoryProcessingRestrictions())
@@ -116,7 +124,7 @@ def test_a_contacts_life_decodes_into_the_contracts_typed_events():
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher, InMemoryIdentityClaims(), None)),
         "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: [],
-        "imports": None, "uploads": None, "jobs": None, "attachment_ids_of": lambda account, contact: []})
+        "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(), "attachment_ids_of": lambda account, contact: []})
     a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "company": "Dupont SA", "vat_number": "FR40303265045",
                                               "emails": [{"address": "anne@example.fr"}], "phones": [{"number": "+33 6 11 22 33 44"}],
                                               "addresses": [{"tag": "billing", "city": "Lille", "country": "FR"}]}))
