@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from crm_platform.contracts.workflows import WORKFLOWS_EVENTS
 from crm_platform.errors import InvalidInput, StaleRevision
 
 from workflows.domain.commands import CreateBoard, CreateCard
@@ -116,3 +117,29 @@ def test_a_due_time_needs_an_offset_and_text_limits_hold(bus):
 def test_a_reminder_whose_time_passed_when_it_was_scheduled_never_fires(bus):
     task = new_task(bus, due_at=datetime.fromisoformat("2026-12-01T10:30:00+00:00"), reminders=("PT1H", "PT10M"))
     assert [r["before"] for r in task.pending_reminders()] == ["PT10M"]  # 09:30 is before the clock's 10:00
+
+
+def test_every_task_and_settings_event_is_published_as_its_contract_says(bus, store, cipher):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", None))
+    task = new_task(bus, link_kind="contact", link_id="contact:1", reminders=("P1D",), assignee="Marc")
+    bus.handle(UpdateTask("acct-1", task.id, None, {"link_kind": "quote", "link_id": "quote:1"}))
+    task = bus.handle(RescheduleTask("acct-1", task.id, None, DUE))
+    task = bus.handle(RescheduleTask("acct-1", task.id, None, datetime(2026, 12, 30, 9, tzinfo=timezone.utc)))
+    with UnitOfWork(store, cipher) as uow:
+        loaded = uow.tasks.get("acct-1", task.id)
+        reminder = loaded.reminders[0]
+        loaded.fire(reminder["before"], reminder["at"], datetime.fromisoformat(reminder["at"]))
+        loaded.erase_personal_data()
+        uow.commit()
+    bus.handle(CompleteTask("acct-1", task.id))
+    bus.handle(ReopenTask("acct-1", task.id))
+    bus.handle(DeleteTask("acct-1", task.id))
+    types = set()
+    for envelope in store.all_events:
+        contract = WORKFLOWS_EVENTS.contract(envelope.event_type)
+        assert contract is not None and envelope.schema_version == contract.version, envelope.event_type
+        assert contract.validate(envelope.payload) == {}, envelope.event_type
+        types.add(envelope.event_type)
+    assert types == {"WorkflowSettingsChanged", "TaskCreated", "TaskUpdated", "TaskRescheduled", "TaskReminderDue",
+                     "TaskPersonalDataErased", "TaskCompleted", "TaskReopened", "TaskDeleted"}
