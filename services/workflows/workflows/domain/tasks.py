@@ -119,7 +119,7 @@ class TaskPersonalDataErased(TaskState):
 
 
 def _text(value: str, field: str, limit: int, required: bool = False) -> str:
-    value = value.strip()
+    value = " ".join(value.split()) if required else value.strip()  # a title is one line (an e-mail's subject)
     if required and not value:
         raise InvalidInput(f"a task needs a {field}", errors={field: ["must not be blank"]})
     if len(value) > limit:
