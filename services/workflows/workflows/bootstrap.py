@@ -12,6 +12,8 @@ from workflows.adapters.boards_projection import BoardsProjection
 from workflows.adapters.cards_projection import CardsProjection
 from workflows.adapters.contacts_directory import MongoContactsDirectory
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
+from workflows.adapters.task_reminders_projection import MongoDueReminders, TaskRemindersProjection
+from workflows.adapters.tasks_projection import TasksProjection
 from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
@@ -32,8 +34,21 @@ class Container(ServiceContainer):
         return CardsProjection(self.db["cards"], self.codec)
 
     @cached_property
+    def tasks_projection(self) -> TasksProjection:
+        return TasksProjection(self.db["tasks"], self.codec)
+
+    @cached_property
+    def task_reminders_projection(self) -> TaskRemindersProjection:
+        return TaskRemindersProjection(self.db["task_reminders"], self.codec)
+
+    @cached_property
     def read_models(self) -> ReadModels:
-        return ReadModels([self.boards_projection, self.cards_projection])
+        return ReadModels([self.boards_projection, self.cards_projection, self.tasks_projection,
+                           self.task_reminders_projection])
+
+    @cached_property
+    def due_reminders(self) -> MongoDueReminders:
+        return MongoDueReminders(self.db["task_reminders"])
 
     @cached_property
     def contacts_directory(self) -> MongoContactsDirectory:
@@ -82,4 +97,6 @@ class Container(ServiceContainer):
         super().ensure_indexes()
         self.boards_projection.ensure_indexes()
         self.cards_projection.ensure_indexes()
+        self.tasks_projection.ensure_indexes()
+        self.task_reminders_projection.ensure_indexes()
         self.contacts_directory.ensure_indexes()

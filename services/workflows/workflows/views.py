@@ -81,3 +81,20 @@ def _stale_clauses(boards: Collection, account_id: str, now: datetime) -> list[d
 def utc_now_text() -> str:
     """Now, as card events record it (string order is time order)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def tasks_page(tasks: Collection, account_id: str, filters: dict, now: datetime, limit: int,
+               cursor: str | None) -> tuple[list[dict], str | None]:
+    """A page of the account's tasks, by due time, filtered by status, upcoming or overdue, contact or card."""
+    query: dict = {"account_id": account_id, "deleted": False}
+    if filters.get("status") is not None:
+        query["status"] = filters["status"]
+    if filters.get("contact_id") is not None:
+        query["contact_id"] = filters["contact_id"]
+    if filters.get("card_id") is not None:
+        query["card_id"] = filters["card_id"]
+    if filters.get("due") is not None:
+        instant = now.astimezone(timezone.utc).isoformat(timespec="seconds")
+        upcoming = filters["due"] == "upcoming"
+        query["$and"] = [{"status": OPEN}, {"due_at": {"$gte" if upcoming else "$lt": instant}}]
+    return keyset_page(tasks, query, sort="due_at", field="due_at", limit=limit, cursor=cursor, dated=False)
