@@ -1,10 +1,11 @@
 """Every Prometheus metric the kernel records, named once here, and the worker's metrics listener.
 
 The APIs record requests (crm_platform.web_metrics serves them at /metrics, summed over gunicorn's
-workers); the shared loops record what they do: the outbox relay, the event consumers, the job runner.
-A service gets all of them by being built on the kernel. Labels hold route templates, topic, consumer,
-job kind and partition names only: never a raw path, an id or anything a person typed (cardinality,
-and personal data must not reach the monitoring system, which erasure does not reach).
+workers); the shared loops record what they do: the outbox relay, the event consumers, the job runner,
+the mail dispatcher. A service gets all of them by being built on the kernel. Labels hold route templates,
+topic, consumer, job kind, mail purpose and partition names only: never a raw path, an id or anything a
+person typed (cardinality, and personal data must not reach the monitoring system, which erasure does not
+reach).
 """
 from __future__ import annotations
 
@@ -61,6 +62,15 @@ JOB_ITEMS = Counter("crm_job_items", "Job items worked through, by outcome (succ
 JOBS_FINISHED = Counter("crm_jobs_finished", "Jobs that ended here, by final status (done or cancelled).",
                         ["kind", "status"])
 
+
+MAILS_QUEUED = Counter("crm_mails_queued", "Mails a service put in its mail outbox (a repeated mail id not counted).",
+                       ["purpose"])
+MAILS_SENT = Counter("crm_mails_sent", "Mails the SMTP server accepted.", ["purpose"])
+MAILS_FAILED = Counter(
+    "crm_mails_failed", "Mails given up on, by reason: rejected (a 5xx refusal), undeliverable (retries ran out), "
+    "subject_erased (the person was erased first), invalid.", ["purpose", "reason"])
+MAILS_DEFERRED = Counter("crm_mails_deferred", "Sending attempts that failed for now and will be retried later.",
+                         ["purpose"])
 
 def serve_worker_metrics(port: int, addr: str = "0.0.0.0"):
     """Serve this process's metrics at http://<addr>:<port>/metrics from a daemon thread; the server (to shut down).

@@ -7,6 +7,7 @@ before it is used: gunicorn workers build their own clients (a MongoClient is no
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Callable
 
 from crm_platform.contracts.privacy import PRIVACY_TOPIC
 from crm_platform.event_codec import EventCodec
@@ -14,6 +15,7 @@ from crm_platform.event_consumer import EventConsumer
 from crm_platform.event_store import MongoEventStore
 from crm_platform.kafka_clients import kafka_answers, make_consumer, make_producer, topic_name
 from crm_platform.leases import Lease
+from crm_platform.mail import MailDispatcher, MailOutbox, MailOutcome, SmtpSender
 from crm_platform.mongo import MongoConnection
 from crm_platform.outbox_relay import OutboxRelay
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
@@ -23,7 +25,7 @@ from crm_platform.privacy_participation import PrivacyParticipant, PrivacyReques
 
 class ServiceContainer:
     """The settings, database, event store, key vault, topics, producer, consumers, outbox relay and leases of one
-    service, and its part in privacy requests (given its `privacy_participant`)."""
+    service, its mail outbox and dispatcher, and its part in privacy requests (given its `privacy_participant`)."""
 
     service_name: str  # the registry's name: the MongoDB app name, Kafka client ids and consumer groups
     database_setting: str  # the setting naming the service's own database (such as "BILLING_DB")
@@ -89,6 +91,20 @@ class ServiceContainer:
 
     def outbox_relay(self) -> OutboxRelay:
         return OutboxRelay(self.event_store, self.events_topic, self.producer, self.lease("outbox-relay"))
+
+    # Mail (crm_platform.mail, docs/mail.md), for the services that mail people (settings: MailSettings)
+
+    def mail_outbox(self) -> MailOutbox:
+        """Where this service queues its mails: `mail_outbox` in its own database, sealed per person."""
+        return MailOutbox(self.db["mail_outbox"], self.cipher)
+
+    def mail_loop(self, on_outcome: Callable[[MailOutcome], None]):
+        """The worker's loop sending this service's mails over SMTP, in the worker holding the lease `mail-dispatch`;
+        each outcome goes to `on_outcome` (idempotent: an outcome may be reported twice after a crash)."""
+        outbox = self.mail_outbox()
+        outbox.ensure_indexes()  # here, not in ensure_indexes: only a service that sends mail has the collection
+        return MailDispatcher(outbox, SmtpSender.from_settings(self.settings), on_outcome,
+                              lease=self.lease("mail-dispatch")).run
 
     # Privacy requests (crm_platform.privacy_participation), for the services holding personal data
 

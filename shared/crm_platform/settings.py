@@ -69,8 +69,33 @@ class PlatformSettings(MetricsSettings):
                                   "WORKER_STUCK_AFTER_S")
 
 
-class PersonalDataSettings(PlatformSettings):
-    """Platform settings plus the key vault of crypto-shredding, for services that hold personal data."""
+class MailSettings(Schema):
+    """The SMTP server the mail dispatcher sends through (crm_platform.mail); the defaults are `make run`'s local
+    sink (devinfra), which keeps every mail as a file under var/mail/ and sends none on."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    SMTP_HOST = fields.String(load_default="127.0.0.1", validate=validate.Regexp(r"^[A-Za-z0-9.:-]{1,253}$"))
+    SMTP_PORT = fields.Integer(load_default=22525, validate=validate.Range(min=1, max=65535))
+    # none: plain (a local sink or relay only); starttls: upgrade on the submission port (587); ssl: implicit (465)
+    SMTP_TLS = fields.String(load_default="none", validate=validate.OneOf(["none", "starttls", "ssl"]))
+    SMTP_USERNAME = fields.String(load_default=None, validate=validate.Length(min=1, max=256))
+    SMTP_PASSWORD = fields.String(load_default=None, validate=validate.Length(min=1, max=1024))
+    MAIL_FROM = fields.String(load_default="CRM <no-reply@crm.localhost>",
+                              validate=validate.Regexp(r"^[^\r\n\x00]*[^\s@<>]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}>?$",
+                                                       error="an address such as CRM <no-reply@example.com>"))
+
+    @validates_schema
+    def _a_login_is_sent_encrypted(self, data: dict, **kwargs) -> None:
+        if data.get("SMTP_USERNAME") and data.get("SMTP_TLS", "none") == "none":
+            raise ValidationError(
+                "must be starttls or ssl when SMTP_USERNAME is set: a password is not sent in clear", "SMTP_TLS")
+
+
+class PersonalDataSettings(PlatformSettings, MailSettings):
+    """Platform settings plus the key vault of crypto-shredding, for services that hold personal data, and the
+    SMTP server of their mail (the services that mail a person hold that person's data)."""
 
     MASTER_KEY = Base64Key(required=True)
     KEYVAULT_DB = fields.String(load_default="crm_keyvault", validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,60}$"))

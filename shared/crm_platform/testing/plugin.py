@@ -75,3 +75,12 @@ def mongo_db(mongo_client, unique_suffix):
 def topic_namespace(unique_suffix) -> str:
     """A topic prefix of this test alone, so tests never read each other's events."""
     return f"test-{unique_suffix}."
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on a free port of 127.0.0.1 collecting what it receives (crm_platform.testing.smtp_sink)."""
+    from crm_platform.testing.smtp_sink import SmtpSink  # aiosmtpd is a test requirement, not the kernel's
+
+    with SmtpSink() as sink:
+        yield sink

@@ -1,0 +1,135 @@
+"""The mail dispatcher: sends the outbox's due mails, records what became of them, and reports each outcome.
+
+One dispatcher per service sends at a time: it holds the lease `mail-dispatch` (crm_platform.leases), renewed
+before each mail, the way the outbox relay holds its own. The outbox's claim of a mail is a compare-and-set,
+which FerretDB 1.24 does not make exclusive, so without the lease two dispatchers could both send one mail.
+
+Per mail: claim it (one more attempt), open its sealed parts (an erased person: failed, `subject_erased`),
+hand it to the sender. Accepted: sent. Refused for good: failed with the sender's reason (`rejected`).
+Failed for now: queued again with an exponential backoff (`retry_base` doubled per attempt, at most
+`retry_cap`), until `max_attempts` attempts have failed: then failed, `undeliverable`.
+
+Outcomes are recorded in the outbox before they are reported to `on_outcome`, and marked reported after
+it returns: a process that stops in between reports them again on its next round, so `on_outcome` must be
+idempotent (keyed by mail_id). Logs name the mail id and the reason, never an address or a subject.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import Callable, Protocol
+
+from crm_platform.leases import Lease
+from crm_platform.liveness import still_working
+from crm_platform.mail.message import FAILED, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailOutcome, OutgoingMail
+from crm_platform.mail.outbox import MailOutbox, QueuedMail, utc_now
+from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
+from crm_platform.metrics import MAILS_DEFERRED, MAILS_FAILED, MAILS_SENT
+from crm_platform.personal_data import SubjectErased
+
+log = logging.getLogger(__name__)
+
+
+class MailSender(Protocol):
+    def send(self, mail: OutgoingMail) -> None:
+        """Deliver, or raise PermanentFailure / TransientFailure."""
+
+
+class MailDispatcher:
+    def __init__(self, outbox: MailOutbox, sender: MailSender, on_outcome: Callable[[MailOutcome], None],
+                 clock: Callable[[], datetime] = utc_now, max_attempts: int = 8, lease: Lease | None = None,
+                 retry_base: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(hours=1)) -> None:
+        self._outbox = outbox
+        self._sender = sender
+        self._on_outcome = on_outcome
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._lease = lease
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self.standing_by = False  # another dispatcher holds the lease
+
+    def dispatch_due(self, limit: int = 50) -> int:
+        """Send what is due (up to `limit` mails) and report the outcomes; how many mails were handled."""
+        if not self._holds_lease():
+            return 0
+        handled = 0
+        for queued in self._outbox.due(limit):
+            if not self._holds_lease():
+                break  # another dispatcher took over: it sends the rest
+            if self._outbox.claim(queued):
+                self._dispatch(queued)
+                handled += 1
+            still_working()
+        self.report_outcomes(limit)
+        return handled
+
+    def report_outcomes(self, limit: int = 50) -> int:
+        """Hand recorded outcomes to `on_outcome`, each marked reported once it returned."""
+        outcomes = self._outbox.outcomes_to_report(limit)
+        for outcome in outcomes:
+            self._on_outcome(outcome)
+            self._outbox.reported(outcome.mail_id)
+        return len(outcomes)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """How long after its `attempts`-th failed attempt a mail is tried again."""
+        return min(self._retry_cap, self._retry_base * 2 ** (attempts - 1))
+
+    def _dispatch(self, queued: QueuedMail) -> None:
+        attempt = queued.attempts + 1
+        try:
+            mail = self._outbox.open(queued.mail_id)
+        except SubjectErased:
+            return self._fail(queued, SUBJECT_ERASED, "the person was erased before the mail went")
+        try:
+            self._sender.send(mail)
+        except PermanentFailure as exc:
+            return self._fail(queued, exc.reason, exc.detail)
+        except TransientFailure as exc:
+            if attempt >= self._max_attempts:
+                return self._fail(queued, UNDELIVERABLE, f"{attempt} attempts failed, the last: {exc.detail}")
+            retry_in = self.backoff(attempt)
+            self._outbox.retry_at(queued.mail_id, self._clock() + retry_in)
+            MAILS_DEFERRED.labels(queued.purpose).inc()
+            log.warning("mail deferred", extra={"mail_id": queued.mail_id, "attempt": attempt, "error": exc.detail,
+                                                "retry_in_s": retry_in.total_seconds()})
+            return None
+        self._outbox.finish(queued.mail_id, SENT)
+        MAILS_SENT.labels(queued.purpose).inc()
+        log.info("mail sent", extra={"mail_id": queued.mail_id, "attempt": attempt})
+        return None
+
+    def _fail(self, queued: QueuedMail, reason: str, detail: str) -> None:
+        self._outbox.finish(queued.mail_id, FAILED, reason)
+        MAILS_FAILED.labels(queued.purpose, reason).inc()
+        log.warning("mail failed", extra={"mail_id": queued.mail_id, "reason": reason, "error": detail})
+
+    def _holds_lease(self) -> bool:
+        self.standing_by = self._lease is not None and not self._lease.acquire_or_renew()
+        return not self.standing_by
+
+    def run(self, stop: threading.Event, idle_interval_s: float = 1.0, max_backoff_s: float = 30.0) -> None:
+        """Dispatch until `stop` is set; outlive SMTP and database outages with a capped backoff."""
+        backoff = idle_interval_s
+        while not stop.is_set():
+            try:
+                handled = self.dispatch_due()
+                backoff = idle_interval_s
+                if handled:
+                    continue
+                wait = self._standby_wait() if self.standing_by else idle_interval_s
+            except Exception:  # the loop must outlive a database outage or a failing on_outcome; it logs, backs off
+                log.exception("mail dispatch failed; retrying", extra={"retry_in_s": backoff})
+                backoff = min(max_backoff_s, max(backoff * 2, 0.5))
+                wait = backoff
+            stop.wait(wait)
+        if self._lease is not None:
+            try:
+                self._lease.release()
+            except Exception:  # stopping during an outage: the lease runs out by itself
+                log.exception("could not release the mail-dispatch lease")
+
+    def _standby_wait(self) -> float:
+        return min(1.0, self._lease.ttl.total_seconds() / 10) if self._lease is not None else 1.0

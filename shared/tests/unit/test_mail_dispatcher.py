@@ -1,0 +1,165 @@
+"""The mail dispatcher on the in-memory outbox, a scripted sender and a clock that moves only when told to."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from crm_platform.leases import Lease
+from crm_platform.mail import FAILED, INVALID, REJECTED, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailDispatcher
+from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
+from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_mail_outbox import in_memory_mail_outbox
+from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
+from crm_platform.testing.mail_outbox_contract import SteppingClock, a_mail
+
+
+class ScriptedSender:
+    """Answers each send with the next of `script` (None: accepted), then accepts."""
+
+    def __init__(self, *script: Exception | None) -> None:
+        self.script = list(script)
+        self.sent = []
+
+    def send(self, mail) -> None:
+        self.sent.append(mail)
+        if self.script and (answer := self.script.pop(0)) is not None:
+            raise answer
+
+
+@pytest.fixture
+def clock():
+    return SteppingClock()
+
+
+@pytest.fixture
+def cipher():
+    return PersonalDataCipher(InMemorySubjectKeyStore())
+
+
+@pytest.fixture
+def outbox(cipher, clock):
+    return in_memory_mail_outbox(cipher, clock)
+
+
+@pytest.fixture
+def outcomes():
+    return []
+
+
+def dispatcher(outbox, sender, outcomes, clock, **options) -> MailDispatcher:
+    return MailDispatcher(outbox, sender, outcomes.append, clock=clock, **options)
+
+
+def test_a_mail_is_sent_once_and_its_outcome_reported(outbox, clock, outcomes):
+    sender = ScriptedSender()
+    outbox.enqueue(a_mail())
+    assert dispatcher(outbox, sender, outcomes, clock).dispatch_due() == 1
+    assert [m.to for m in sender.sent] == ["ada@example.com"]
+    assert [(o.mail_id, o.status, o.reason, o.attempts, o.reference) for o in outcomes] == [
+        ("message:1", SENT, None, 1, {"message_id": "m-1"})]
+    assert dispatcher(outbox, sender, outcomes, clock).dispatch_due() == 0
+    assert len(sender.sent) == 1 and len(outcomes) == 1
+
+
+def test_a_permanent_refusal_fails_the_mail_without_a_retry(outbox, clock, outcomes):
+    sender = ScriptedSender(PermanentFailure(REJECTED, "recipient refused (550)"))
+    outbox.enqueue(a_mail())
+    dispatcher(outbox, sender, outcomes, clock).dispatch_due()
+    clock.advance(days=1)
+    dispatcher(outbox, sender, outcomes, clock).dispatch_due()
+    assert len(sender.sent) == 1
+    assert [(o.status, o.reason) for o in outcomes] == [(FAILED, REJECTED)]
+
+
+def test_transient_failures_are_retried_with_a_doubling_backoff(outbox, clock, outcomes):
+    sender = ScriptedSender(TransientFailure("no SMTP conversation"), TransientFailure("message deferred (451)"))
+    mails = dispatcher(outbox, sender, outcomes, clock, retry_base=timedelta(seconds=30))
+    outbox.enqueue(a_mail())
+    mails.dispatch_due()
+    assert outbox.status("message:1") == "queued" and outcomes == []
+    clock.advance(seconds=29)
+    assert mails.dispatch_due() == 0
+    clock.advance(seconds=1)
+    assert mails.dispatch_due() == 1  # second attempt, deferred for 60 s
+    clock.advance(seconds=59)
+    assert mails.dispatch_due() == 0
+    clock.advance(seconds=1)
+    mails.dispatch_due()
+    assert len(sender.sent) == 3
+    assert [(o.status, o.attempts) for o in outcomes] == [(SENT, 3)]
+
+
+def test_the_backoff_is_capped():
+    mails = MailDispatcher(None, None, None, retry_base=timedelta(seconds=30), retry_cap=timedelta(hours=1))
+    assert [mails.backoff(n).total_seconds() for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
+
+
+def test_a_mail_is_undeliverable_after_max_attempts(outbox, clock, outcomes):
+    sender = ScriptedSender(*[TransientFailure("no SMTP conversation")] * 3)
+    mails = dispatcher(outbox, sender, outcomes, clock, max_attempts=3)
+    outbox.enqueue(a_mail())
+    for _ in range(5):
+        mails.dispatch_due()
+        clock.advance(hours=2)
+    assert len(sender.sent) == 3 and outbox.status("message:1") == FAILED
+    assert [(o.status, o.reason, o.attempts) for o in outcomes] == [(FAILED, UNDELIVERABLE, 3)]
+
+
+def test_an_erased_person_s_queued_mail_fails_as_subject_erased(outbox, cipher, clock, outcomes):
+    sender = ScriptedSender()
+    outbox.enqueue(a_mail())
+    cipher.shred("contact:c1")
+    dispatcher(outbox, sender, outcomes, clock).dispatch_due()
+    assert sender.sent == []
+    assert [(o.status, o.reason, o.attempts) for o in outcomes] == [(FAILED, SUBJECT_ERASED, 1)]
+
+
+def test_an_outcome_whose_report_failed_is_reported_again(outbox, clock):
+    reported = []
+
+    def flaky(outcome):
+        if not reported:
+            reported.append(None)
+            raise RuntimeError("broker down")
+        reported.append(outcome)
+
+    outbox.enqueue(a_mail())
+    mails = MailDispatcher(outbox, ScriptedSender(), flaky, clock=clock)
+    with pytest.raises(RuntimeError):
+        mails.dispatch_due()
+    assert outbox.status("message:1") == SENT
+    mails.dispatch_due()
+    assert [o.mail_id for o in reported[1:]] == ["message:1"]
+    mails.dispatch_due()
+    assert len(reported) == 2
+
+
+def test_a_dispatcher_without_the_lease_sends_nothing(outbox, clock, outcomes):
+    class TakenLease(Lease):
+        def __init__(self):
+            pass
+
+        def acquire_or_renew(self):
+            return False
+
+    sender = ScriptedSender()
+    outbox.enqueue(a_mail())
+    mails = dispatcher(outbox, sender, outcomes, clock, lease=TakenLease())
+    assert mails.dispatch_due() == 0 and mails.standing_by
+    assert sender.sent == [] and outbox.status("message:1") == "queued"
+
+
+def test_logs_carry_no_personal_data(outbox, clock, outcomes, caplog):
+    sender = ScriptedSender(TransientFailure("message deferred (451)"), PermanentFailure(INVALID, "cannot be built"))
+    outbox.enqueue(a_mail())
+    mails = dispatcher(outbox, sender, outcomes, clock)
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            mails.dispatch_due()
+            clock.advance(hours=1)
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "message:1" in logged
+    for clear in ("ada@example.com", "INV-7", "Hello Ada", "invoice.pdf"):
+        assert clear not in logged
