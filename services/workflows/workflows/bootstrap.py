@@ -12,10 +12,12 @@ from workflows.adapters.boards_projection import BoardsProjection
 from workflows.adapters.cards_projection import CardsProjection
 from workflows.adapters.contacts_directory import MongoContactsDirectory
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
+from workflows.adapters.reminder_mail import OutboxReminderMailer
 from workflows.adapters.task_reminders_projection import MongoDueReminders, TaskRemindersProjection
 from workflows.adapters.tasks_projection import TasksProjection
 from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
+from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -58,6 +60,11 @@ class Container(ServiceContainer):
     def cards_index(self) -> MongoCardsIndex:
         return MongoCardsIndex(self.db["cards"])
 
+    def reminder_scheduler(self) -> ReminderScheduler:
+        """Fires due task reminders and queues their e-mails, in the one worker holding the lease `task-reminders`."""
+        return ReminderScheduler(self.unit_of_work, self.due_reminders, OutboxReminderMailer(self.mail_outbox()),
+                                 self.lease(LEASE_NAME))
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
 
@@ -99,4 +106,5 @@ class Container(ServiceContainer):
         self.cards_projection.ensure_indexes()
         self.tasks_projection.ensure_indexes()
         self.task_reminders_projection.ensure_indexes()
+        self.mail_outbox().ensure_indexes()
         self.contacts_directory.ensure_indexes()
