@@ -14,7 +14,7 @@ from workflows.adapters.contacts_directory import MongoContactsDirectory
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
 from workflows.adapters.reminder_mail import OutboxReminderMailer
 from workflows.adapters.task_reminders_projection import MongoDueReminders, TaskRemindersProjection
-from workflows.adapters.tasks_projection import TasksProjection
+from workflows.adapters.tasks_projection import MongoTasksIndex, TasksProjection
 from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
@@ -49,6 +49,10 @@ class Container(ServiceContainer):
                            self.task_reminders_projection])
 
     @cached_property
+    def tasks_index(self) -> MongoTasksIndex:
+        return MongoTasksIndex(self.db["tasks"])
+
+    @cached_property
     def due_reminders(self) -> MongoDueReminders:
         return MongoDueReminders(self.db["task_reminders"])
 
@@ -72,13 +76,13 @@ class Container(ServiceContainer):
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-            "uow": Fresh(self.unit_of_work), "cards": self.cards_index,
+            "uow": Fresh(self.unit_of_work), "cards": self.cards_index, "tasks": self.tasks_index,
             "contacts": self.contacts_directory, "clock": views.utc_now_text})
 
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:
-        """Privacy requests (issue 13): this service's cards of a person, exported or erased."""
+        """Privacy requests (issue 13): this service's cards and tasks of a person, exported or erased."""
         return WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
-                                           self.contacts_directory)
+                                           self.contacts_directory, self.tasks_index)
 
     @cached_property
     def accounts_topic(self) -> str:

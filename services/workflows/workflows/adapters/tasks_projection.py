@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from pymongo import ASCENDING
+from pymongo.collection import Collection
 
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
@@ -15,6 +16,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import Projection, versioned_upsert
 
 from workflows.domain.tasks import Task, TaskState
+from workflows.service_layer.ports import TasksIndex
 
 
 def task_state(codec: EventCodec, envelope: EventEnvelope) -> TaskState:
@@ -47,3 +49,12 @@ class TasksProjection(Projection):
         fields["card_id"] = state.link_id if state.link_kind == "card" else None  # one index finds a card's tasks
         return versioned_upsert(self.collection, envelope.aggregate_id, envelope.aggregate_version, fields,
                                 replace_same_version=rebuilding)
+
+
+class MongoTasksIndex(TasksIndex):
+    def __init__(self, tasks: Collection) -> None:
+        self._tasks = tasks
+
+    def of_contact(self, account_id: str, contact_id: str) -> list[str]:
+        found = self._tasks.find({"account_id": account_id, "contact_id": contact_id}, {"_id": 1})
+        return [doc["_id"] for doc in found]

@@ -35,6 +35,14 @@ class CardsIndex(abc.ABC):
         """Cards linking the contact, main or other, whatever their status."""
 
 
+class TasksIndex(abc.ABC):
+    """The tasks read model, as handlers need it (eventually consistent, like CardsIndex)."""
+
+    @abc.abstractmethod
+    def of_contact(self, account_id: str, contact_id: str) -> list[str]:
+        """Tasks about the contact (linked to it, or to a card of theirs when linked), deleted or not."""
+
+
 class ContactsDirectory(abc.ABC):
     """The contacts that exist, as workflows learns them from `contacts.events`.
 

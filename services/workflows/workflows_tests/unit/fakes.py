@@ -10,7 +10,7 @@ from workflows.adapters.tasks_projection import task_state
 from workflows.domain.cards import OPEN, Card
 from workflows.domain.tasks import Task
 from workflows.service_layer.ports import (CardsIndex, ContactsDirectory, DueReminder, DueReminders,
-                                           ReminderMailer)
+                                           ReminderMailer, TasksIndex)
 
 
 class InMemoryCardsIndex(CardsIndex):
@@ -126,3 +126,16 @@ class HeldLease:
 
     def acquire_or_renew(self) -> bool:
         return self.held
+
+
+class InMemoryTasksIndex(TasksIndex):
+    def __init__(self, store: InMemoryEventStore, codec: EventCodec) -> None:
+        self._store, self._codec = store, codec
+
+    def of_contact(self, account_id, contact_id):
+        latest = {}
+        for envelope in self._store.all_events:
+            if envelope.aggregate_type == Task.aggregate_type:
+                latest[envelope.aggregate_id] = envelope
+        states = [task_state(self._codec, envelope) for envelope in latest.values()]
+        return [s.task_id for s in states if s.account_id == account_id and s.contact_id == contact_id]
