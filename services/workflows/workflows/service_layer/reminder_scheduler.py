@@ -10,10 +10,12 @@ whose time passed while no scheduler ran fires when one returns, marked late.
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.personal_data import SubjectErased
 
@@ -22,6 +24,8 @@ from workflows.domain.tasks import NOT_SCHEDULED, Task
 from workflows.domain.workflow_settings import settings_id
 from workflows.service_layer.ports import DueReminder, DueReminders, ReminderMailer
 from workflows.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 LEASE_NAME = "task-reminders"
 FIRE_ATTEMPTS = 3
@@ -44,10 +48,19 @@ class ReminderScheduler:
             return 0
         now = self._clock()
         due = self._reminders.due(utc_text(now), self._batch)
+        handled = 0
         for reminder in due:
-            self._fire(reminder, now)
+            try:
+                self._fire(reminder, now)
+            except InvalidInput as refused:  # the outbox refused the address: no retry will change that
+                log.warning("task reminder e-mail refused", extra={
+                    "task_id": reminder.task_id, "account_id": reminder.account_id, "fields": sorted(refused.errors)})
+            except Exception:  # a database outage: the next round tries again; one reminder never blocks the rest
+                log.exception("task reminder failed; the next round tries again", extra={"task_id": reminder.task_id})
+                continue
             self._reminders.mark_handled(reminder.id)
-        return len(due)
+            handled += 1
+        return handled
 
     def _fire(self, due: DueReminder, now: datetime) -> None:
         for attempt in range(1, FIRE_ATTEMPTS + 1):

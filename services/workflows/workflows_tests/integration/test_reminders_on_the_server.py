@@ -1,10 +1,12 @@
 """Task reminders on the real database and a real SMTP server: each fires once, with two schedulers running
 (issue 12)."""
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from crm_platform.leases import Lease
 from crm_platform.testing.service_fixtures import service_settings
 from crm_platform.worker_runtime import every
 
@@ -89,3 +91,40 @@ def test_even_schedulers_that_both_think_they_hold_the_lease_record_one_event(co
     assert errors == [] and len(reminder_events(container)) == 1
     assert container.db["mail_outbox"].count_documents({}) == 1
     assert container.db["task_reminders"].count_documents({"handled": False}) == 0
+
+
+def test_a_scheduler_killed_between_the_event_and_the_mail_is_taken_over_and_the_mail_goes_once(
+        container, smtp_sink):
+    container.bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=2)
+    container.bus.handle(CreateTask("acct-1", "Appeler Louise", due, reminders=("PT1H",)))
+    project_all(container)
+
+    class Killed(OutboxReminderMailer):
+        def queue(self, *args):
+            raise SystemExit("killed")  # the process dies here: the event is stored, the mail is not queued
+
+    def lease():
+        return Lease(container.db["leases"], LEASE_NAME, ttl=timedelta(seconds=1))
+
+    dead = ReminderScheduler(container.unit_of_work, container.due_reminders, Killed(container.mail_outbox()),
+                             lease(), lambda: due)
+    with pytest.raises(SystemExit):
+        dead.fire_due()
+    assert len(reminder_events(container)) == 1 and container.db["mail_outbox"].count_documents({}) == 0
+    successor = scheduler(container, lambda: due, lease())
+    deadline = time.monotonic() + 10
+    while successor.fire_due() == 0:  # the dead one's lease runs out within 1.5 ttl
+        assert time.monotonic() < deadline, "the lease was never taken over"
+        time.sleep(0.2)
+    stop = threading.Event()
+    mail = threading.Thread(target=container.mail_loop(note_reminder_mail_outcome), args=(stop,))
+    mail.start()
+    try:
+        smtp_sink.wait_for(1, timeout_s=20)
+        assert successor.fire_due() == 0
+        stop.wait(1.5)
+    finally:
+        stop.set()
+        mail.join(timeout=10)
+    assert len(smtp_sink.messages) == 1 and len(reminder_events(container)) == 1

@@ -3,6 +3,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from crm_platform.errors import InvalidInput
+
 from workflows.domain.task_commands import ChangeWorkflowSettings, CompleteTask, CreateTask, RescheduleTask
 from workflows.service_layer.reminder_scheduler import ReminderScheduler, reminder_mail_id
 from workflows.service_layer.unit_of_work import UnitOfWork
@@ -69,8 +71,8 @@ def test_a_crash_between_the_event_and_the_mail_queues_it_when_the_scheduler_ret
         def queue(self, *args):
             raise ConnectionError("database down")
 
-    with pytest.raises(ConnectionError):
-        scheduler(store, cipher, reminders, Down(), Clock(DUE)).fire_due()
+    assert scheduler(store, cipher, reminders, Down(), Clock(DUE)).fire_due() == 0  # logged, left for next time
+    assert len(fired_events(store)) == 1
     mailer = FakeMailer()
     assert scheduler(store, cipher, reminders, mailer, Clock(DUE + timedelta(minutes=5))).fire_due() == 1
     assert len(fired_events(store)) == 1 and len(mailer.queued) == 1
@@ -97,3 +99,19 @@ def test_done_and_rescheduled_tasks_fire_only_what_is_scheduled(bus, store, ciph
     assert run.fire_due() == 1
     [event] = fired_events(store)
     assert event.aggregate_id == moved.id and event.payload["remind_at"] == "2026-12-26T07:00:00+00:00"
+
+
+def test_a_reminder_that_fails_blocks_none_after_it_and_a_refused_address_is_not_retried(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    first = bus.handle(CreateTask("acct-1", "first", DUE, reminders=("PT2H",)))
+    bus.handle(CreateTask("acct-1", "second", DUE, reminders=("PT1H",)))
+
+    class Refusing(FakeMailer):
+        def queue(self, mail_id, account_id, to, subject, text, reference):
+            if reference["task_id"] == first.id:
+                raise InvalidInput("the mail's to is refused", {"to": ["refused"]})
+            return super().queue(mail_id, account_id, to, subject, text, reference)
+
+    mailer = Refusing()
+    run = scheduler(store, cipher, reminders, mailer, Clock(DUE))
+    assert run.fire_due() == 2 and len(mailer.queued) == 1 and run.fire_due() == 0
