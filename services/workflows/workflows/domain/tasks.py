@@ -25,6 +25,7 @@ TASK_STATUSES = (OPEN, DONE)
 LINK_KINDS = ("contact", "card", "invoice", "quote")
 MAX_TITLE, MAX_NOTES, MAX_ASSIGNEE = 200, 10_000, 200
 LATE_AFTER = timedelta(seconds=60)
+EARLIEST_DUE, LATEST_DUE = 1900, 9000
 FIRED, ALREADY_FIRED, NOT_SCHEDULED = "fired", "already fired", "not scheduled"
 KEEP = object()  # reschedule: the task keeps its own time zone (or the account's)
 
@@ -130,6 +131,8 @@ def _text(value: str, field: str, limit: int, required: bool = False) -> str:
 def _utc(due_at: datetime) -> str:
     if due_at.tzinfo is None:
         raise InvalidInput("due_at needs its offset", errors={"due_at": ["a date-time with an offset or Z"]})
+    if not EARLIEST_DUE <= due_at.year <= LATEST_DUE:  # and a reminder a year before still a date
+        raise InvalidInput("due_at is out of range", errors={"due_at": [f"between {EARLIEST_DUE} and {LATEST_DUE}"]})
     return due_at.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 

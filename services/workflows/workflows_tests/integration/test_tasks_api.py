@@ -44,6 +44,8 @@ def test_bad_settings_are_422_naming_the_field(client, body, field):
     ({"reminders": [{"before": f"PT{i}H"} for i in range(1, 7)]}, "reminders"),
     ({"time_zone": "Europe/Nowhere"}, "time_zone"),
     ({"due_at": "2026-12-24T09:00:00"}, "due_at"),
+    ({"due_at": "0001-01-01T00:00:00+01:00"}, "due_at"),
+    ({"due_at": "9999-12-31T23:59:59-01:00"}, "due_at"),
     ({"title": "Rappeler\u0000Louise"}, "title"),
     ({"notes": "a\u0000b"}, "notes"),
     ({"contact_id": "contact:1", "quote_id": "quote:1"}, "quote_id"),
