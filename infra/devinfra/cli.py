@@ -21,6 +21,7 @@ from .mongo import KINDS, MongoServer, choose_kind, mongo_ready, running_kind
 from .ports import port_is_free
 from .postgres import PostgresServer, require_bin_dir, server_user
 from .processes import InfraError, LocalServer, say, timed
+from .smtp import SmtpSinkServer
 
 
 EXTERNAL = {"kafka": (kafka_ready, "KAFKA_BOOTSTRAP_SERVERS"), "mongo": (mongo_ready, "MONGO_URI")}
@@ -36,6 +37,10 @@ def postgres_server(cfg: Config) -> PostgresServer:
                           pid_path=cfg.pid_path("postgres"))
 
 
+def smtp_sink(cfg: Config) -> SmtpSinkServer:
+    return SmtpSinkServer(cfg.smtp_port, cfg.mail_dir, cfg.log_path("smtp"), pid_path=cfg.pid_path("smtp"))
+
+
 def mongo_server(cfg: Config) -> MongoServer:
     """The server that runs (its pid file says which kind), else the one CRM_MONGO_BACKEND chooses."""
     kind = running_kind(cfg.pid_path("mongo")) or choose_kind(cfg.mongo_backend)
@@ -45,12 +50,12 @@ def mongo_server(cfg: Config) -> MongoServer:
 
 def local_servers(cfg: Config) -> list[tuple[str, str | None, LocalServer]]:
     """(name, external endpoint or None, local server) in start order; PostgreSQL only when the
-    local FerretDB uses it or it still runs (e.g. after a switch of CRM_MONGO_BACKEND)."""
+    local FerretDB uses it or it still runs (e.g. after a switch of CRM_MONGO_BACKEND); the SMTP sink last."""
     m, pg = mongo_server(cfg), postgres_server(cfg)
     servers = [("kafka", cfg.kafka_external, broker(cfg))]
     if (m.kind == "postgresql" and not cfg.mongo_external) or pg.is_running():
         servers.append(("postgres", None, pg))
-    return servers + [("mongo", cfg.mongo_external, m)]
+    return servers + [("mongo", cfg.mongo_external, m), ("smtp", None, smtp_sink(cfg))]
 
 
 @contextlib.contextmanager
@@ -94,7 +99,8 @@ def preflight(cfg: Config) -> None:
     ports = {"kafka": [("CRM_KAFKA_PORT", cfg.kafka_port),
                        ("CRM_KAFKA_PORT (the controller uses it +1)", cfg.kafka_port + 1)],
              "postgres": [("CRM_POSTGRES_PORT", cfg.postgres_port)],
-             "mongo": [("CRM_MONGO_PORT", cfg.mongo_port)]}
+             "mongo": [("CRM_MONGO_PORT", cfg.mongo_port)],
+             "smtp": [("CRM_SMTP_PORT", cfg.smtp_port)]}
     for name, external, server in local_servers(cfg):
         if external or server.is_running():
             continue
@@ -187,7 +193,8 @@ def cmd_index(cfg: Config, args) -> int:
 
 
 def cmd_env(cfg: Config, args) -> int:
-    values = {"KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "MONGO_URI": cfg.mongo_uri}
+    values = {"KAFKA_BOOTSTRAP_SERVERS": cfg.kafka_bootstrap, "MONGO_URI": cfg.mongo_uri,
+              "SMTP_HOST": cfg.smtp_host, "SMTP_PORT": str(cfg.smtp_port)}
     for key, value in values.items():
         print(f"{key}={value}" if args.format == "dotenv" else f"export {key}={shlex.quote(value)}")
     return 0
@@ -196,7 +203,7 @@ def cmd_env(cfg: Config, args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devinfra", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="provision, start and wait for Kafka and the MongoDB server")
+    up = sub.add_parser("up", help="provision, start and wait for Kafka, the MongoDB server and the SMTP sink")
     up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait per server")
     sub.add_parser("status", help="one line per component; exit 1 unless all are ready")
     down = sub.add_parser("down", help="stop the local servers")

@@ -6,6 +6,7 @@ CRM_VAR_DIR     data, logs and pid files, safe to wipe         (default <repo>/v
 CRM_KAFKA_PORT  broker port; the KRaft controller uses +1      (default 29092)
 CRM_MONGO_PORT  MongoDB wire-protocol port                     (default 27117)
 CRM_POSTGRES_PORT  PostgreSQL under FerretDB                   (default 25432)
+CRM_SMTP_PORT   the SMTP sink keeping mails in <var>/mail       (default 22525)
 CRM_POSTGRES_CLUSTERS  under root: where clusters live, root-owned (default /var/tmp/crm-dev-postgres)
 CRM_MONGO_BACKEND  auto | postgresql | sqlite | mongod         (default auto: mongod if on PATH,
                    else FerretDB on PostgreSQL if its server binaries are found, else on SQLite)
@@ -27,6 +28,7 @@ from .processes import InfraError
 KAFKA_PORT = 29092
 MONGO_PORT = 27117
 POSTGRES_PORT = 25432
+SMTP_PORT = 22525  # the default of the services' SMTP_PORT (crm_platform.settings.MailSettings) too
 MONGO_BACKENDS = ("auto", "postgresql", "sqlite", "mongod")
 
 
@@ -66,6 +68,7 @@ class Config:
     kafka_port: int
     mongo_port: int
     postgres_port: int
+    smtp_port: int
     mongo_backend: str  # one of MONGO_BACKENDS
     kafka_external: str | None  # KAFKA_BOOTSTRAP_SERVERS when it names another broker
     mongo_external: str | None  # MONGO_URI when it names another server
@@ -77,6 +80,7 @@ class Config:
         var = Path(os.environ.get("CRM_VAR_DIR") or repo / "var")
         kport, mport = _int_env("CRM_KAFKA_PORT", KAFKA_PORT), _int_env("CRM_MONGO_PORT", MONGO_PORT)
         pport = _int_env("CRM_POSTGRES_PORT", POSTGRES_PORT)
+        sport = _int_env("CRM_SMTP_PORT", SMTP_PORT)
         backend = os.environ.get("CRM_MONGO_BACKEND", "").strip().lower() or "auto"
         if backend not in MONGO_BACKENDS:
             raise InfraError(f"CRM_MONGO_BACKEND={backend!r} is not one of {', '.join(MONGO_BACKENDS)}")
@@ -88,8 +92,8 @@ class Config:
             kext = None
         if mext and _same_endpoint(mext, f"mongodb://{HOST}:{mport}/"):
             mext = None
-        return cls(repo, cache.expanduser().resolve(), var.expanduser().resolve(), kport, mport, pport, backend,
-                   kext, mext)
+        return cls(repo, cache.expanduser().resolve(), var.expanduser().resolve(), kport, mport, pport, sport,
+                   backend, kext, mext)
 
     # --- repository inputs -------------------------------------------------
     @property
@@ -110,6 +114,11 @@ class Config:
         """<var>/postgres, or under root a directory in the `postgres` user's home (see postgres.work_dir_for)."""
         return postgres.work_dir_for(self.var_dir)
 
+    @property
+    def mail_dir(self) -> Path:
+        """Where the SMTP sink keeps each mail it receives as an .eml file."""
+        return self.var_dir / "mail"
+
     def mongo_data_dir(self, kind: str) -> Path:
         """Where a MongoDB server of ``kind`` (see mongo.KINDS) keeps its data."""
         dirs = {"mongod": self.var_dir / "mongod", "postgresql": self.postgres_dir}
@@ -126,7 +135,7 @@ class Config:
         """Only these directories are ever deleted (CRM_VAR_DIR itself may be anything): subdirectories
         of the var dir, and PostgreSQL's own directory for it in the clusters root (under root)."""
         outside = postgres.outside_work_dir(self.var_dir)
-        return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "log")] + \
+        return [self.var_dir / d for d in ("kafka", "ferretdb", "postgres", "mongod", "mail", "log")] + \
             ([outside] if outside else [])
 
     def ensure_var(self) -> None:
@@ -144,6 +153,10 @@ class Config:
     @property
     def mongo_uri(self) -> str:
         return self.mongo_external or f"mongodb://{HOST}:{self.mongo_port}/"
+
+    @property
+    def smtp_host(self) -> str:
+        return HOST
 
 
 def kafka_version(pom: Path) -> str:

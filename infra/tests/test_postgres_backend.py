@@ -90,21 +90,24 @@ def test_ferretdb_on_postgresql_keeps_documents_across_restarts(scratch, ferretd
 @needs_postgres
 def test_cli_runs_postgres_under_ferretdb_and_a_backend_switch_does_not_lose_track(
         scratch, ferretdb_binary, monkeypatch, capsys):
-    pg_port, mongo_port = free_ports(2)
+    pg_port, mongo_port, smtp_port = free_ports(3)
     for name, value in {"CRM_VAR_DIR": scratch / "var", "CRM_POSTGRES_PORT": pg_port, "CRM_MONGO_PORT": mongo_port,
-                        "CRM_MONGO_BACKEND": "postgresql", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}.items():
+                        "CRM_SMTP_PORT": smtp_port, "CRM_MONGO_BACKEND": "postgresql",
+                        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}.items():
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("MONGO_URI", raising=False)  # make test points it at its own server
     monkeypatch.setitem(cli.EXTERNAL, "kafka", (lambda target: True, "KAFKA_BOOTSTRAP_SERVERS"))  # not under test
 
     assert cli.main(["up", "--timeout", "30"]) == 0
-    pgids = {cli.postgres_server(Config.from_env()).pid(), cli.mongo_server(Config.from_env()).pid()}
+    pgids = {cli.postgres_server(Config.from_env()).pid(), cli.mongo_server(Config.from_env()).pid(),
+             cli.smtp_sink(Config.from_env()).pid()}
     monkeypatch.setenv("CRM_MONGO_BACKEND", "sqlite")  # what runs is still found from its pid files
     capsys.readouterr()
     assert cli.main(["status"]) == 0
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert lines["postgres"].startswith("postgres ready") and "server=PostgreSQL 1" in lines["postgres"]
     assert lines["mongo"].endswith("server=FerretDB 1.24 (PostgreSQL) (local)")
+    assert lines["smtp"].startswith("smtp     ready")
 
     pg_dir = cli.postgres_server(Config.from_env()).work_dir  # under root in ~postgres, not in the var dir
     assert (pg_dir / "data" / "PG_VERSION").is_file()

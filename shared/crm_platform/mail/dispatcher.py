@@ -20,9 +20,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
+from crm_platform.errors import InvalidInput
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
-from crm_platform.mail.message import FAILED, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailOutcome, OutgoingMail
+from crm_platform.mail.message import (FAILED, INVALID, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailOutcome,
+                                       OutgoingMail)
 from crm_platform.mail.outbox import MailOutbox, QueuedMail, utc_now
 from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
 from crm_platform.metrics import MAILS_DEFERRED, MAILS_FAILED, MAILS_SENT
@@ -83,6 +85,8 @@ class MailDispatcher:
             mail = self._outbox.open(queued.mail_id)
         except SubjectErased:
             return self._fail(queued, SUBJECT_ERASED, "the person was erased before the mail went")
+        except (LookupError, InvalidInput) as exc:  # a document without content, or changed by hand: never sendable
+            return self._fail(queued, INVALID, f"the stored mail does not open: {type(exc).__name__}")
         try:
             self._sender.send(mail)
         except PermanentFailure as exc:

@@ -21,6 +21,8 @@ REJECTED, UNDELIVERABLE, SUBJECT_ERASED, INVALID = "rejected", "undeliverable", 
 
 MAX_SUBJECT = 998  # RFC 5322's line limit: a longer subject would be folded into something else
 MAX_ADDRESS = 254  # RFC 5321's path limit
+# The outbox keeps a mail in one document (16 MiB at most), and many servers refuse more than 10-25 MB
+MAX_ATTACHMENT_BYTES = 10 * 2**20
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$")
 # One addr-spec, no display name, comments, lists or routes: the local part of atext and dots (or a
 # quoted-string-free variant of it) and a domain of labels; RFC 6531 UTF-8 letters are accepted.
@@ -74,6 +76,8 @@ class OutgoingMail:
                 _invalid(name, "must be text without NUL characters")
         if not isinstance(self.attachments, tuple) or not all(isinstance(a, MailAttachment) for a in self.attachments):
             _invalid("attachments", "must be a tuple of MailAttachment")
+        if sum(len(a.data) for a in self.attachments) > MAX_ATTACHMENT_BYTES:
+            _invalid("attachments", f"must hold at most {MAX_ATTACHMENT_BYTES} bytes in all")
         if self.purpose not in PURPOSES:
             _invalid("purpose", f"must be one of {', '.join(PURPOSES)}")
         if not isinstance(self.reference, dict):

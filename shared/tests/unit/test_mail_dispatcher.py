@@ -163,3 +163,35 @@ def test_logs_carry_no_personal_data(outbox, clock, outcomes, caplog):
     assert "message:1" in logged
     for clear in ("ada@example.com", "INV-7", "Hello Ada", "invoice.pdf"):
         assert clear not in logged
+
+
+def test_a_stored_mail_that_does_not_open_fails_as_invalid_instead_of_stalling_the_loop(outbox, clock, outcomes):
+    outbox.enqueue(a_mail())
+    del outbox.collection.documents["message:1"]["sealed"]  # as a document changed by hand
+    sender = ScriptedSender()
+    dispatcher(outbox, sender, outcomes, clock).dispatch_due()
+    assert sender.sent == [] and [(o.status, o.reason) for o in outcomes] == [(FAILED, INVALID)]
+
+
+def test_sent_and_failed_mails_are_counted_by_purpose_and_reason(outbox, clock, outcomes):
+    from crm_platform.metrics import REGISTRY
+
+    def count(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    before = (count("crm_mails_queued_total", purpose="marketing"), count("crm_mails_sent_total", purpose="marketing"),
+              count("crm_mails_failed_total", purpose="marketing", reason=REJECTED),
+              count("crm_mails_deferred_total", purpose="marketing"))
+    outbox.enqueue(a_mail("message:1", purpose="marketing"))
+    outbox.enqueue(a_mail("message:1", purpose="marketing"))  # the same mail: not counted twice
+    outbox.enqueue(a_mail("message:2", purpose="marketing"))
+    sender = ScriptedSender(None, TransientFailure("message deferred (451)"))
+    mails = dispatcher(outbox, sender, outcomes, clock)
+    mails.dispatch_due()
+    sender.script = [PermanentFailure(REJECTED, "recipient refused (550)")]
+    clock.advance(hours=1)
+    mails.dispatch_due()
+    after = (count("crm_mails_queued_total", purpose="marketing"), count("crm_mails_sent_total", purpose="marketing"),
+             count("crm_mails_failed_total", purpose="marketing", reason=REJECTED),
+             count("crm_mails_deferred_total", purpose="marketing"))
+    assert [a - b for a, b in zip(after, before)] == [2, 1, 1, 1]

@@ -69,3 +69,10 @@ def test_a_stored_mail_changed_by_hand_fails_for_good_instead_of_reaching_smtp()
     with pytest.raises(PermanentFailure) as failed:
         SmtpSender("127.0.0.1", 25, "no-reply@crm.example").build(mail)
     assert failed.value.reason == INVALID and "eve" not in failed.value.detail
+
+
+def test_attachments_too_large_for_one_outbox_document_are_refused():
+    with pytest.raises(InvalidInput) as refused:
+        a_mail(attachments=(MailAttachment("a.bin", "application/octet-stream", bytes(6 * 2**20)),
+                            MailAttachment("b.bin", "application/octet-stream", bytes(5 * 2**20))))
+    assert list(refused.value.errors) == ["attachments"]
