@@ -15,7 +15,8 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection
 
 from workflows.adapters.tasks_projection import task_state
-from workflows.domain.tasks import Task, TaskState, reminder_key
+from workflows.domain.task_events import TaskState, reminder_key
+from workflows.domain.tasks import Task
 from workflows.service_layer.ports import DueReminder, DueReminders
 
 

@@ -15,7 +15,8 @@ from crm_platform.event_codec import EventCodec
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import Projection, versioned_upsert
 
-from workflows.domain.tasks import Task, TaskState
+from workflows.domain.task_events import TaskState
+from workflows.domain.tasks import Task
 from workflows.service_layer.ports import TasksIndex
 
 

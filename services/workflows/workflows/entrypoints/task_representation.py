@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from workflows.domain.tasks import OPEN, Task, TaskState
+from workflows.domain.task_events import TaskState
+from workflows.domain.tasks import OPEN, Task
 from workflows.domain.workflow_settings import WorkflowSettings
 
 SHOWN = ("title", "notes", "due_at", "time_zone", "assignee", "reminders", "status", "created_at", "completed_at")
