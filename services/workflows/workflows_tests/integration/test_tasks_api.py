@@ -155,3 +155,23 @@ def test_the_openapi_document_describes_every_task_and_settings_route(client):
     for action in ("complete", "reopen", "reschedule"):
         assert "post" in paths[f"/v1/tasks/{{task_id}}/{action}"]
     assert set(paths["/v1/workflow-settings"]) == {"get", "put"}
+
+
+def test_cards_are_overdue_by_the_accounts_own_calendar(client, container):
+    # Kiritimati (UTC+14) is always a day or two ahead of Pago Pago (UTC-11): a card due "today" in Pago Pago
+    # is overdue in Kiritimati, whatever the time of the test
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    container.bus.handle(ContactCreatedFact("contact:1", "acct-1"))
+    board = client.post("/v1/boards", headers=headers(), json={"name": "B", "stages": ["A"]}).get_json()
+    today_there = datetime.now(timezone.utc).astimezone(ZoneInfo("Pacific/Pago_Pago")).date().isoformat()
+    card = client.post("/v1/cards", headers=headers(), json={
+        "board_id": board["id"], "title": "t", "contact_id": "contact:1", "due_on": today_there}).get_json()
+    project_all(container)
+    for zone, overdue in (("Pacific/Pago_Pago", False), ("Pacific/Kiritimati", True)):
+        assert client.put("/v1/workflow-settings", headers=headers(), json={"time_zone": zone}).status_code == 200
+        assert client.get(f"/v1/cards/{card['id']}", headers=headers()).get_json()["overdue"] is overdue
+        listed = client.get("/v1/cards?overdue=true", headers=headers()).get_json()["items"]
+        assert [c["id"] for c in listed] == ([card["id"]] if overdue else [])
+        columns = client.get(f"/v1/boards/{board['id']}/columns", headers=headers()).get_json()["columns"]
+        assert columns[0]["cards"][0]["overdue"] is overdue
