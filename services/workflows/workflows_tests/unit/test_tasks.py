@@ -143,3 +143,8 @@ def test_every_task_and_settings_event_is_published_as_its_contract_says(bus, st
         types.add(envelope.event_type)
     assert types == {"WorkflowSettingsChanged", "TaskCreated", "TaskUpdated", "TaskRescheduled", "TaskReminderDue",
                      "TaskPersonalDataErased", "TaskCompleted", "TaskReopened", "TaskDeleted"}
+
+
+def test_every_event_workflows_records_has_a_published_contract():
+    recorded = {event.event_type() for event in UnitOfWork.aggregates_event_classes()}
+    assert recorded - WORKFLOWS_EVENTS.event_names == set()
