@@ -27,6 +27,8 @@ class System:
         self.procs: dict[str, subprocess.Popen] = {}
         self.gateway_url = ""
         self.metrics_urls: dict[str, str] = {}  # process name -> its /metrics (an api's needs METRICS_TOKEN)
+        self.processes: dict[str, registry.Process] = {}
+        self.smtp_sink = None  # the SMTP server every worker sends its mail to (crm_platform.testing.smtp_sink)
 
     def start(self, name: str, args: list[str], env: dict | None = None) -> None:
         log = open(self.log_dir / f"{name}.log", "wb")
@@ -37,6 +39,7 @@ class System:
         """Start one registry process: an api under gunicorn on `port`, a worker with python -m serving its
         metrics on `port`."""
         self.metrics_urls[process.name] = f"http://127.0.0.1:{port}/metrics"
+        self.processes[process.name] = process
         if process.kind == "api":
             config = str(REPO / f"services/{process.service}/gunicorn.conf.py")
             self.start(process.name, [sys.executable, "-m", "gunicorn", "-c", config,
@@ -73,6 +76,13 @@ class System:
     def create_account(self, name: str) -> dict:
         return json.loads(self.cli("gateway.entrypoints.cli", "create-account", "--name", name, "--json"))
 
+    def kill_and_restart(self, name: str) -> None:
+        """SIGKILL one process (no clean shutdown: what a crash or an OOM kill does), then start it again."""
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        self.run(self.processes[name], free_ports(1)[0])
+
     def stop(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -91,8 +101,11 @@ E2E_RATE_LIMITS = {"RATE_LIMIT_KEY_PER_SECOND": "10000", "RATE_LIMIT_KEY_PER_MIN
 
 @pytest.fixture(scope="session")
 def system(infra, tmp_path_factory, mongo_client):
+    from crm_platform.testing.smtp_sink import SmtpSink  # aiosmtpd is a test requirement
+
     suffix = os.urandom(4).hex()
     services = registry.load()
+    smtp_sink = SmtpSink().start()
     # one call: ports chosen by separate calls can be the same (each is free when it is picked)
     ports = dict(zip((p.name for p in services.processes), free_ports(len(services.processes))))
     env = {
@@ -118,8 +131,10 @@ def system(infra, tmp_path_factory, mongo_client):
         **E2E_RATE_LIMITS,
         # billing's recurring-invoice scheduler looks for what is due every second, not every minute
         "RECURRING_SCHEDULE_EVERY_S": "1",
+        "SMTP_HOST": smtp_sink.host, "SMTP_PORT": str(smtp_sink.port), "SMTP_TLS": "none",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
+    system.smtp_sink = smtp_sink
     try:
         for process in services.processes:
             system.run(process, ports[process.name])
@@ -130,6 +145,7 @@ def system(infra, tmp_path_factory, mongo_client):
         yield system
     finally:
         system.stop()
+        smtp_sink.stop()
         for db in ("KEYVAULT_DB", "PRIVACY_EXCHANGE_DB", *(s.db_setting for s in services.services)):
             mongo_client.drop_database(env[db])
 

@@ -1,4 +1,8 @@
 """End to end: boards and cards through the gateway, the workflows worker reacting to accounts and contacts (issue 12)."""
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
 import requests
 
 from .conftest import bearer, eventually
@@ -70,3 +74,27 @@ def test_merging_contacts_moves_their_cards_to_the_survivor(system, account_a):
     relinked = eventually(lambda: card_of(system, account_a, card["id"]),
                           lambda found: found.get("contact_id") == survivor["id"])
     assert relinked["contact_id"] == survivor["id"] and relinked["title"] == "Refonte"
+
+
+def test_a_task_with_two_reminders_sends_two_emails_once_each_even_after_a_worker_kill(system):
+    account = system.create_account("Agence Rappels")
+    to = f"equipe-{uuid.uuid4().hex[:12]}@agence.example"  # the sink is the whole session's: this test's mails
+    put = requests.put(f"{system.gateway_url}/v1/workflow-settings", headers=bearer(account), timeout=10,
+                       json={"time_zone": "Europe/Paris", "notification_email": to})
+    assert put.status_code == 200, put.text
+    due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=2, seconds=20)
+    created = requests.post(f"{system.gateway_url}/v1/tasks", headers=bearer(account), timeout=10, json={
+        "title": "Relancer le devis", "due_at": due.isoformat(),
+        "reminders": [{"before": "PT2M"}, {"before": "PT1M"}]})  # at +20 s and at +80 s
+    assert created.status_code == 201, created.text
+
+    def mails():
+        return [m for m in system.smtp_sink.messages if m.message["To"] == to]
+
+    first = eventually(mails, lambda found: len(found) >= 1, timeout_s=90, interval_s=0.5)
+    assert len(first) == 1, "the first reminder's e-mail never came"
+    system.kill_and_restart("workflows-worker")
+    both = eventually(mails, lambda found: len(found) >= 2, timeout_s=150, interval_s=0.5)
+    time.sleep(5)  # time for a duplicate, were there one
+    assert len(both) == 2 and len(mails()) == 2
+    assert all("Relancer le devis" in m.message["Subject"] for m in both)

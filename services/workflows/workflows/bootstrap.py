@@ -12,8 +12,12 @@ from workflows.adapters.boards_projection import BoardsProjection
 from workflows.adapters.cards_projection import CardsProjection
 from workflows.adapters.contacts_directory import MongoContactsDirectory
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
+from workflows.adapters.reminder_mail import OutboxReminderMailer
+from workflows.adapters.task_reminders_projection import MongoDueReminders, TaskRemindersProjection
+from workflows.adapters.tasks_projection import MongoTasksIndex, TasksProjection
 from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
+from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -32,8 +36,25 @@ class Container(ServiceContainer):
         return CardsProjection(self.db["cards"], self.codec)
 
     @cached_property
+    def tasks_projection(self) -> TasksProjection:
+        return TasksProjection(self.db["tasks"], self.codec)
+
+    @cached_property
+    def task_reminders_projection(self) -> TaskRemindersProjection:
+        return TaskRemindersProjection(self.db["task_reminders"], self.codec)
+
+    @cached_property
     def read_models(self) -> ReadModels:
-        return ReadModels([self.boards_projection, self.cards_projection])
+        return ReadModels([self.boards_projection, self.cards_projection, self.tasks_projection,
+                           self.task_reminders_projection])
+
+    @cached_property
+    def tasks_index(self) -> MongoTasksIndex:
+        return MongoTasksIndex(self.db["tasks"])
+
+    @cached_property
+    def due_reminders(self) -> MongoDueReminders:
+        return MongoDueReminders(self.db["task_reminders"])
 
     @cached_property
     def contacts_directory(self) -> MongoContactsDirectory:
@@ -43,6 +64,11 @@ class Container(ServiceContainer):
     def cards_index(self) -> MongoCardsIndex:
         return MongoCardsIndex(self.db["cards"])
 
+    def reminder_scheduler(self) -> ReminderScheduler:
+        """Fires due task reminders and queues their e-mails, in the one worker holding the lease `task-reminders`."""
+        return ReminderScheduler(self.unit_of_work, self.due_reminders, OutboxReminderMailer(self.mail_outbox()),
+                                 self.lease(LEASE_NAME))
+
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.event_store, self.cipher)
 
@@ -50,14 +76,14 @@ class Container(ServiceContainer):
     def bus(self) -> MessageBus:
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-            "uow": Fresh(self.unit_of_work), "cards": self.cards_index,
+            "uow": Fresh(self.unit_of_work), "cards": self.cards_index, "tasks": self.tasks_index,
             "contacts": self.contacts_directory, "clock": views.utc_now_text,
             "restrictions": self.processing_restrictions()})
 
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:
-        """Privacy requests (issue 13): this service's cards of a person, exported or erased."""
+        """Privacy requests (issue 13): this service's cards and tasks of a person, exported or erased."""
         return WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
-                                           self.contacts_directory)
+                                           self.contacts_directory, self.tasks_index)
 
     @cached_property
     def accounts_topic(self) -> str:
@@ -83,4 +109,7 @@ class Container(ServiceContainer):
         super().ensure_indexes()
         self.boards_projection.ensure_indexes()
         self.cards_projection.ensure_indexes()
+        self.tasks_projection.ensure_indexes()
+        self.task_reminders_projection.ensure_indexes()
+        self.mail_outbox().ensure_indexes()
         self.contacts_directory.ensure_indexes()

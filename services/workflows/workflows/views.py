@@ -1,7 +1,7 @@
 """Read-side queries on the boards and cards read models.
 
-"Overdue" (past the due date) is reckoned in the account's time zone; accounts
-have no time zone setting yet, so it is ACCOUNT_TIME_ZONE for all of them.
+"Overdue" (past the due date) is reckoned in the account's time zone (its workflows settings,
+DEFAULT_ZONE until set).
 "Stale" counts days since the card entered its stage.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ from crm_platform.pagination import keyset_page
 
 from workflows.domain.cards import OPEN
 
-ACCOUNT_TIME_ZONE = ZoneInfo("Europe/Paris")
+DEFAULT_ZONE = ZoneInfo("Europe/Paris")
 
 
-def today_in_account(now: datetime) -> date:
-    return now.astimezone(ACCOUNT_TIME_ZONE).date()
+def today_in_account(now: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> date:
+    return now.astimezone(zone).date()
 
 
 def boards_page(boards: Collection, account_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
@@ -45,7 +45,7 @@ def column(cards: Collection, account_id: str, stage: dict, limit: int, cursor: 
 
 
 def cards_page(cards: Collection, boards: Collection, account_id: str, filters: dict, now: datetime, limit: int,
-               cursor: str | None) -> tuple[list[dict], str | None]:
+               cursor: str | None, zone: ZoneInfo = DEFAULT_ZONE) -> tuple[list[dict], str | None]:
     """A page of the account's cards, newest first, filtered by board, stage, status, contact, overdue, stale."""
     query: dict = {"account_id": account_id}
     and_: list[dict] = []
@@ -55,7 +55,7 @@ def cards_page(cards: Collection, boards: Collection, account_id: str, filters: 
     if filters.get("contact_id") is not None:
         query["contact_ids"] = filters["contact_id"]
     if filters.get("overdue") is not None:
-        today = today_in_account(now).isoformat()
+        today = today_in_account(now, zone).isoformat()
         overdue = {"status": OPEN, "due_on": {"$lt": today, "$ne": None}}
         and_.append(overdue if filters["overdue"] else {"$nor": [overdue]})
     if filters.get("stale") is not None:
@@ -81,3 +81,20 @@ def _stale_clauses(boards: Collection, account_id: str, now: datetime) -> list[d
 def utc_now_text() -> str:
     """Now, as card events record it (string order is time order)."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def tasks_page(tasks: Collection, account_id: str, filters: dict, now: datetime, limit: int,
+               cursor: str | None) -> tuple[list[dict], str | None]:
+    """A page of the account's tasks, by due time, filtered by status, upcoming or overdue, contact or card."""
+    query: dict = {"account_id": account_id, "deleted": False}
+    if filters.get("status") is not None:
+        query["status"] = filters["status"]
+    if filters.get("contact_id") is not None:
+        query["contact_id"] = filters["contact_id"]
+    if filters.get("card_id") is not None:
+        query["card_id"] = filters["card_id"]
+    if filters.get("due") is not None:
+        instant = now.astimezone(timezone.utc).isoformat(timespec="seconds")
+        upcoming = filters["due"] == "upcoming"
+        query["$and"] = [{"status": OPEN}, {"due_at": {"$gte" if upcoming else "$lt": instant}}]
+    return keyset_page(tasks, query, sort="due_at", field="due_at", limit=limit, cursor=cursor, dated=False)

@@ -1,8 +1,12 @@
-"""`workflows.events`, produced by the workflows service: boards with their stages, and cards on them.
+"""`workflows.events`, produced by the workflows service: boards with their stages, cards on them, tasks with
+their reminders, and each account's workflows settings.
 
 Every event carries its aggregate's whole state after the change. A card's title,
 description and lost reason travel in `personal`, sealed with the key
-`workflows-subject:<main contact id>`.
+`workflows-subject:<main contact id>`; a task's title and notes likewise under its
+contact's key (`contact_id`: the linked contact, or the linked card's main contact),
+or `workflows-task:<task id>` when it is about nobody known. The account's
+notification address is sealed under `account:<account id>`.
 """
 from __future__ import annotations
 
@@ -53,6 +57,45 @@ class CardMovedPayload(CardStatePayload):
     from_stage_id = fields.String(load_default=None)
 
 
+class _ReminderSchema(PayloadSchema):
+    before = fields.String(required=True, metadata={"description": "ISO 8601 duration before due_at, e.g. P1D"})
+    at = fields.String(required=True, metadata={"description": "the instant it fires, UTC"})
+
+
+class TaskStatePayload(PayloadSchema):
+    due_at = fields.String(required=True, metadata={"description": "UTC, ISO 8601"})
+    time_zone = fields.String(load_default=None, metadata={"description": "the task's own (IANA); none: the account's"})
+    reminder_time_zone = fields.String(required=True, metadata={"description": "the zone reminders' days count in"})
+    link_kind = fields.String(load_default=None, validate=validate.OneOf(("contact", "card", "invoice", "quote")))
+    link_id = fields.String(load_default=None)
+    contact_id = fields.String(load_default=None, metadata={"description": "whom it is about (seals title, notes)"})
+    assignee = fields.String(load_default=None)
+    reminders = fields.List(fields.Nested(_ReminderSchema), required=True)
+    reminders_after = fields.String(required=True, metadata={"description": "reminders before it never fire"})
+    fired = fields.List(fields.String(), required=True, metadata={"description": "<before>@<at> of those fired"})
+    status = fields.String(required=True, validate=validate.OneOf(("open", "done")))
+    created_at = fields.String(required=True)
+    completed_at = fields.String(load_default=None)
+    deleted = fields.Boolean(required=True)
+    personal = SealedField(required=True, metadata={"description": "title, notes"})
+
+
+class TaskRescheduledPayload(TaskStatePayload):
+    previous_due_at = fields.String(load_default=None)
+
+
+class TaskReminderDuePayload(TaskStatePayload):
+    reminder = fields.String(required=True)
+    remind_at = fields.String(required=True)
+    fired_at = fields.String(required=True)
+    late = fields.Boolean(required=True, metadata={"description": "fired more than 60 s after its time"})
+
+
+class WorkflowSettingsPayload(PayloadSchema):
+    time_zone = fields.String(required=True)
+    personal = SealedField(required=True, metadata={"description": "notification_email"})
+
+
 WORKFLOWS_EVENTS = Topic("workflows.events", producer="workflows", events=(
     EventContract("BoardCreated", BoardStatePayload),
     EventContract("BoardRenamed", BoardStatePayload),
@@ -69,5 +112,14 @@ WORKFLOWS_EVENTS = Topic("workflows.events", producer="workflows", events=(
     EventContract("CardArchived", CardStatePayload),
     EventContract("CardContactsRelinked", CardStatePayload),
     EventContract("CardPersonalDataErased", CardStatePayload),
+    EventContract("TaskCreated", TaskStatePayload),
+    EventContract("TaskUpdated", TaskStatePayload),
+    EventContract("TaskRescheduled", TaskRescheduledPayload),
+    EventContract("TaskCompleted", TaskStatePayload),
+    EventContract("TaskReopened", TaskStatePayload),
+    EventContract("TaskDeleted", TaskStatePayload),
+    EventContract("TaskReminderDue", TaskReminderDuePayload),
+    EventContract("TaskPersonalDataErased", TaskStatePayload),
+    EventContract("WorkflowSettingsChanged", WorkflowSettingsPayload),
     *PRIVACY_REPLY_CONTRACTS,  # its answers to privacy requests (issue 13)
 ))

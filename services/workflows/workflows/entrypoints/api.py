@@ -8,7 +8,7 @@ from crm_platform.web import create_service_app
 
 from workflows import config
 from workflows.bootstrap import Container
-from workflows.entrypoints import boards_api, cards_api
+from workflows.entrypoints import boards_api, cards_api, tasks_api
 
 
 def create_app(settings: dict | None = None) -> Flask:
@@ -24,5 +24,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.extensions["container"] = container
     app.register_blueprint(boards_api.bp)
     app.register_blueprint(cards_api.bp)
+    app.register_blueprint(tasks_api.bp)
+    app.register_blueprint(tasks_api.settings_bp)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "workflows", "1")))
     return app

@@ -10,6 +10,7 @@ from crm_platform.web import account_id, current_container, json_body
 from workflows import views
 from workflows.domain.commands import AddStage, ChangeStage, CreateBoard, RemoveStage, RenameBoard, ReorderStages
 from workflows.entrypoints import schemas
+from workflows.entrypoints.account_time import account_zone
 from workflows.entrypoints.representation import board_view, board_view_of_document, card_view_of_document
 
 bp = Blueprint("boards", __name__, url_prefix="/v1/boards")
@@ -94,11 +95,11 @@ def board_columns(board_id: str):
     query = schemas.ColumnsQuerySchema().load(request.args.to_dict())
     board = _board(board_id)
     stages = board.stages if query["stage_id"] is None else [board.stage(query["stage_id"])]
-    cards = current_container().cards_projection.collection
+    cards, zone = current_container().cards_projection.collection, account_zone()
     columns = []
     for stage in stages:
         column = views.column(cards, board.account_id, stage, query["limit"], query["cursor"])
-        columns.append({**column, "cards": [card_view_of_document(doc) for doc in column["cards"]]})
+        columns.append({**column, "cards": [card_view_of_document(doc, zone) for doc in column["cards"]]})
     return {"board": board_view(board), "columns": columns}
 
 

@@ -11,6 +11,7 @@ from crm_platform.web import account_id, current_container, json_body
 from workflows import views
 from workflows.domain.commands import ArchiveCard, CreateCard, EditCard, LoseCard, MoveCard, WinCard
 from workflows.entrypoints import schemas
+from workflows.entrypoints.account_time import account_zone
 from workflows.entrypoints.representation import card_view, card_view_of_document
 
 bp = Blueprint("cards", __name__, url_prefix="/v1/cards")
@@ -34,11 +35,11 @@ def create_card():
            responses={200: schemas.CardPageSchema}, problems=(422,))
 def list_cards():
     query = schemas.CardQuerySchema().load(request.args.to_dict())
-    container = current_container()
+    container, zone = current_container(), account_zone()
     docs, next_cursor = views.cards_page(container.cards_projection.collection,
                                          container.boards_projection.collection, account_id(), query,
-                                         datetime.now(timezone.utc), query["limit"], query["cursor"])
-    return {"items": [card_view_of_document(doc) for doc in docs], "next_cursor": next_cursor}
+                                         datetime.now(timezone.utc), query["limit"], query["cursor"], zone)
+    return {"items": [card_view_of_document(doc, zone) for doc in docs], "next_cursor": next_cursor}
 
 
 @bp.get("/<card_id>")
@@ -46,7 +47,7 @@ def list_cards():
 def get_card(card_id: str):
     with current_container().unit_of_work() as uow:
         card = uow.cards.get(account_id(), card_id)
-    return card_view(card), 200, {"ETag": f'"{card.revision}"'}
+    return card_view(card, account_zone()), 200, {"ETag": f'"{card.revision}"'}
 
 
 @bp.patch("/<card_id>")
@@ -104,4 +105,4 @@ def _answer(card, status: int = 200) -> tuple:
     """The card as it is now, with where to read it again (an Idempotency-Key's replay reads it there)."""
     where = url_for("cards.get_card", card_id=card.id)
     place = {"Location": where} if status == 201 else {"Content-Location": where}
-    return card_view(card), status, {**place, "ETag": f'"{card.revision}"'}
+    return card_view(card, account_zone()), status, {**place, "ETag": f'"{card.revision}"'}

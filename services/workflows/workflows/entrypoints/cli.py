@@ -14,8 +14,8 @@ from workflows.bootstrap import Container
 
 
 def rebuild_projection(container: Container) -> int:
-    """Re-apply every stored event to the boards and cards read models, in place and safe on a live system
-    (a document the live consumer moved further is kept)."""
+    """Re-apply every stored event to the boards, cards, tasks and task reminders read models, in place and safe
+    on a live system (a document the live consumer moved further is kept)."""
     container.ensure_indexes()
     return replay(container.event_store.read_all(),
                   lambda envelope: container.read_models.apply(envelope, rebuilding=True))
@@ -24,13 +24,14 @@ def rebuild_projection(container: Container) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workflows", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("rebuild-projection", help="rebuild the boards and cards read models from the event store")
+    sub.add_parser("rebuild-projection",
+                   help="rebuild the boards, cards, tasks and task reminders read models from the event store")
     parser.parse_args(argv)
     settings = load_or_exit(config.load, "workflows-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
     started = time.perf_counter()
     count = rebuild_projection(Container(settings))
-    print(f"replayed {count} events into the boards and cards read models in {time.perf_counter() - started:.1f} s")
+    print(f"replayed {count} events into the workflows read models in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -1,5 +1,5 @@
 """The workflows worker: outbox relay, read models, removed stages' last cards, new accounts' default board,
-contacts' lives, privacy requests; until SIGTERM."""
+contacts' lives, privacy requests, task reminders and their e-mails; until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -12,10 +12,13 @@ from crm_platform.json_logging import configure_logging
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.message_bus import EventsToBus
 from crm_platform.settings import load_or_exit
-from crm_platform.worker_runtime import run_loops
+from crm_platform.worker_runtime import every, run_loops
 
 from workflows import config
+from workflows.adapters.reminder_mail import note_reminder_mail_outcome
 from workflows.bootstrap import Container
+
+REMINDERS_EVERY_S = 1.0
 
 
 def main() -> int:
@@ -38,7 +41,9 @@ def main() -> int:
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
          "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run,
-         "privacy": privacy.run},
+         "privacy": privacy.run,
+         "task-reminders": every(REMINDERS_EVERY_S, container.reminder_scheduler().fire_due, "task reminders"),
+         "mail": container.mail_loop(note_reminder_mail_outcome)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],

@@ -8,7 +8,8 @@ from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.personal_data import SubjectErased
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, TasksIndex
+from workflows.service_layer.task_reactions import relink_tasks
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -16,43 +17,47 @@ def note_contact(event: ContactCreatedFact, contacts: ContactsDirectory) -> None
     contacts.record_existing(event.account_id, event.contact_id)
 
 
-def relink_merged_contacts(event: ContactsMergedFact, uow: UnitOfWork, cards: CardsIndex,
+def relink_merged_contacts(event: ContactsMergedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
                            contacts: ContactsDirectory) -> None:
-    """Cards of the merged contacts now link the surviving one (idempotent: relinked cards link it already)."""
+    """Cards and tasks of the merged contacts now link the surviving one (idempotent: relinked ones link it)."""
     contacts.record_existing(event.account_id, event.contact_id)
     for source_id in event.source_ids:
         contacts.record_merged(event.account_id, source_id, event.contact_id)
         _relink(event.account_id, source_id, event.contact_id, uow, cards)
+        relink_tasks(event.account_id, source_id, event.contact_id, uow, tasks)
 
 
-def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: CardsIndex,
+def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
                          contacts: ContactsDirectory) -> None:
-    """A merged-away contact's cards go to the survivor; otherwise cards that linked only it are archived and
-    others lose the link (the first other contact becomes the main one)."""
+    """A merged-away contact's cards and tasks go to the survivor; otherwise cards that linked only it are
+    archived and others lose the link (the first other contact becomes the main one), and tasks lose the link."""
     merged_into = getattr(event, "merged_into", None)
     if merged_into is not None:
         contacts.record_merged(event.account_id, event.contact_id, merged_into)
     else:
         contacts.record_gone(event.account_id, event.contact_id)
     _relink(event.account_id, event.contact_id, merged_into, uow, cards)
+    relink_tasks(event.account_id, event.contact_id, merged_into, uow, tasks)
 
 
-def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex,
+def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
                              contacts: ContactsDirectory) -> int:
-    """Contacts erased the contact: so does workflows (`erase_contact`). The number of cards it changed."""
-    return len(erase_contact(event.account_id, event.contact_id, uow, cards, contacts).card_ids)
+    """Contacts erased the contact: so does workflows (`erase_contact`). The number of cards and tasks changed."""
+    erased = erase_contact(event.account_id, event.contact_id, uow, cards, tasks, contacts)
+    return len(erased.card_ids) + len(erased.task_ids)
 
 
 @dataclass(frozen=True)
 class ContactErasure:
     card_ids: frozenset[str]  # the cards this erasure changed (not those found already erased)
     key_destroyed: bool  # whether this erasure shredded the contact's key (False: there was none, or no more)
+    task_ids: frozenset[str] = frozenset()  # the tasks it changed
 
 
-def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: CardsIndex,
+def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
                   contacts: ContactsDirectory) -> ContactErasure:
-    """As a deletion, but the cards whose main contact it was first blank their personal fields, and then the
-    contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
+    """As a deletion, but the cards whose main contact it was, and its tasks, first blank their personal fields,
+    and then the contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
     no event of its cards can be opened again, and nothing it said is sealed under another contact's key.
 
     Idempotent: a card whose every event was sealed under the shredded key is no longer found. Contacts' erasure
@@ -60,7 +65,9 @@ def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: Card
     once: a card written by the other meanwhile is read again and the step applied again (`_relink`)."""
     contacts.record_gone(account_id, contact_id)
     changed = _relink(account_id, contact_id, None, uow, cards, erased=True)
-    return ContactErasure(frozenset(changed), uow.cipher.shred(CARD_SUBJECT.format(contact_id=contact_id)))
+    changed_tasks = relink_tasks(account_id, contact_id, None, uow, tasks, erased=True)
+    return ContactErasure(frozenset(changed), uow.cipher.shred(CARD_SUBJECT.format(contact_id=contact_id)),
+                          frozenset(changed_tasks))
 
 
 RELINK_ATTEMPTS = 5

@@ -4,9 +4,9 @@ from __future__ import annotations
 from crm_platform.contracts.accounts import AccountCreated
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
 
-from workflows.domain import commands
+from workflows.domain import commands, task_commands
 from workflows.domain.boards import StageRemoved
-from workflows.service_layer import board_handlers, card_handlers, contact_reactions
+from workflows.service_layer import board_handlers, card_handlers, contact_reactions, task_handlers
 
 COMMAND_HANDLERS = {
     commands.CreateBoard: board_handlers.create_board,
@@ -21,6 +21,13 @@ COMMAND_HANDLERS = {
     commands.WinCard: card_handlers.win_card,
     commands.LoseCard: card_handlers.lose_card,
     commands.ArchiveCard: card_handlers.archive_card,
+    task_commands.ChangeWorkflowSettings: task_handlers.change_workflow_settings,
+    task_commands.CreateTask: task_handlers.create_task,
+    task_commands.UpdateTask: task_handlers.update_task,
+    task_commands.RescheduleTask: task_handlers.reschedule_task,
+    task_commands.CompleteTask: task_handlers.complete_task,
+    task_commands.ReopenTask: task_handlers.reopen_task,
+    task_commands.DeleteTask: task_handlers.delete_task,
 }
 
 EVENT_HANDLERS = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+from dataclasses import dataclass
 
 
 class CardsIndex(abc.ABC):
@@ -34,6 +35,14 @@ class CardsIndex(abc.ABC):
         """Cards linking the contact, main or other, whatever their status."""
 
 
+class TasksIndex(abc.ABC):
+    """The tasks read model, as handlers need it (eventually consistent, like CardsIndex)."""
+
+    @abc.abstractmethod
+    def of_contact(self, account_id: str, contact_id: str) -> list[str]:
+        """Tasks about the contact (linked to it, or to a card of theirs when linked), deleted or not."""
+
+
 class ContactsDirectory(abc.ABC):
     """The contacts that exist, as workflows learns them from `contacts.events`.
 
@@ -60,3 +69,32 @@ class ContactsDirectory(abc.ABC):
     def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
         """Those of `contact_ids` heard of in the account, with every contact merged with them (into, or from),
         recursively: the requested ones first."""
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    id: str  # (task, reminder, instant): the read model's document
+    account_id: str
+    task_id: str
+    before: str
+    remind_at: str
+
+
+class DueReminders(abc.ABC):
+    """The reminders read model, as the scheduler needs it (eventually consistent: the task decides)."""
+
+    @abc.abstractmethod
+    def due(self, now: str, limit: int) -> list[DueReminder]:
+        """Reminders not handled yet whose instant is `now` or before, earliest first."""
+
+    @abc.abstractmethod
+    def mark_handled(self, reminder_id: str) -> None:
+        """Fired and its e-mail queued, or found not scheduled any more: not to be looked at again."""
+
+
+class ReminderMailer(abc.ABC):
+    """Queues the e-mail of a reminder that fired (the kernel's mail outbox, behind this port)."""
+
+    @abc.abstractmethod
+    def queue(self, mail_id: str, account_id: str, to: str, subject: str, text: str, reference: dict) -> bool:
+        """Queue it once: a `mail_id` already queued changes nothing (False)."""

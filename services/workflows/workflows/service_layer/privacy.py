@@ -1,5 +1,5 @@
-"""Workflows' part of privacy requests (issue 13): a person's cards exported, or erased as when contacts
-erases them (`erase_contact_from_cards`, for each contact of their merge family).
+"""Workflows' part of privacy requests (issue 13): a person's cards and tasks exported, or erased as when
+contacts erases them (`erase_contact_from_cards`, for each contact of their merge family).
 
 A request names contact ids; workflows answers for those it heard of in the request's account (its contacts
 directory, or cards linking them) and for every contact it knows was merged with them. The others are not
@@ -15,40 +15,46 @@ from crm_platform.privacy_exchange import ExportExchange
 
 from workflows.domain.cards import CARD_SUBJECT, Card
 from workflows.service_layer.contact_reactions import erase_contact
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory
+from workflows.domain.tasks import Task
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, TasksIndex
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 ABOUT = {
     "categories": ["deal and project cards naming the person as a contact: title, description, reason lost, "
-                   "value, due date, status, board and stage, dates"],
-    "purposes": ["following the account's deals and projects with its contacts"],
+                   "value, due date, status, board and stage, dates",
+                   "tasks about the person: title, notes, due time and time zone, link, assignee, reminders, "
+                   "status, dates"],
+    "purposes": ["following the account's deals and projects with its contacts",
+                 "reminding the account's users of what they have to do for its contacts"],
     "recipients": ["the account's users"],
-    "retention": "while the contact exists in the account; erased with the contact (its cards' text is "
-                 "crypto-shredded, cards left without a contact are archived)",
+    "retention": "while the contact exists in the account; erased with the contact (its cards' and tasks' text "
+                 "is crypto-shredded, cards left without a contact are archived, tasks lose the link)",
     "source": "entered by the account's users, or linked to the contact by them",
 }
 
 
 class WorkflowsPrivacyParticipant:
-    """A PrivacyParticipant (crm_platform.privacy_participation): exports and erases a person's cards."""
+    """A PrivacyParticipant (crm_platform.privacy_participation): exports and erases a person's cards and tasks."""
 
     def __init__(self, service: str, unit_of_work: Callable[[], UnitOfWork], cards: CardsIndex,
-                 contacts: ContactsDirectory) -> None:
+                 contacts: ContactsDirectory, tasks: TasksIndex) -> None:
         self._service = service
         self._unit_of_work = unit_of_work
         self._cards = cards
         self._contacts = contacts
+        self._tasks = tasks
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         family = self._family(request.account_id, request.contact_ids)
         rows = self._exported_cards(request.account_id, family)
-        if not rows:
+        tasks = self._exported_tasks(request.account_id, family)
+        if not rows and not tasks:
             return ExportedPart(None, 0)
-        part = exchange.write_part(request.request_id, self._service, ABOUT, {"cards": rows})
-        return ExportedPart(part, len(rows))
+        part = exchange.write_part(request.request_id, self._service, ABOUT, {"cards": rows, "tasks": tasks})
+        return ExportedPart(part, len(rows) + len(tasks))
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
-        """Every contact of the family erased from the cards and its key shredded, as ContactErased does.
+        """Every contact of the family erased from the cards and tasks and its key shredded, as ContactErased does.
 
         The reply is what THIS request did: the keys it shredded (not those found shredded already) and the
         distinct cards it changed; `nothing_held` when it changed nothing and destroyed no key. When contacts'
@@ -58,8 +64,9 @@ class WorkflowsPrivacyParticipant:
         changed: set[str] = set()
         keys = []
         for contact_id in family:
-            erased = erase_contact(request.account_id, contact_id, self._unit_of_work(), self._cards, self._contacts)
-            changed |= erased.card_ids
+            erased = erase_contact(request.account_id, contact_id, self._unit_of_work(), self._cards, self._tasks,
+                                   self._contacts)
+            changed |= erased.card_ids | erased.task_ids
             if erased.key_destroyed:
                 keys.append(CARD_SUBJECT.format(contact_id=contact_id))
         if not changed and not keys:
@@ -72,7 +79,8 @@ class WorkflowsPrivacyParticipant:
         request names the whole merge family anyway (contacts knows it), so none of them is missed."""
         family = self._contacts.merge_family(account_id, list(contact_ids))
         return family + [c for c in dict.fromkeys(contact_ids)  # not heard of, yet linked (cards older than that)
-                         if c not in family and self._cards.of_contact(account_id, c)]
+                         if c not in family and (self._cards.of_contact(account_id, c)
+                                                 or self._tasks.of_contact(account_id, c))]
 
     def _exported_cards(self, account_id: str, family: list[str]) -> list[dict]:
         card_ids = list(dict.fromkeys(card_id for contact_id in family
@@ -87,6 +95,30 @@ class WorkflowsPrivacyParticipant:
                         boards[card.board_id] = uow.boards.find(account_id, card.board_id)
                     rows.append(_row(card, boards[card.board_id], family))
         return rows
+
+
+    def _exported_tasks(self, account_id: str, family: list[str]) -> list[dict]:
+        task_ids = list(dict.fromkeys(task_id for contact_id in family
+                                      for task_id in self._tasks.of_contact(account_id, contact_id)))
+        rows = []
+        with self._unit_of_work() as uow:
+            for task_id in task_ids:
+                task = uow.tasks.find(account_id, task_id)
+                if task is not None and task.state is not None and task.contact_id in family:  # the index may lag
+                    rows.append(_task_row(task))
+        return rows
+
+
+def _task_row(task: Task) -> dict:
+    """One task about the person as a flat row (deleted ones too: their text is held until erased)."""
+    return {
+        "task_id": task.id, "contact_id": task.contact_id, "linked_to": f"{task.link_kind} {task.link_id}"
+        if task.link_kind else "", "title": task.title, "notes": task.notes, "due_at": task.due_at,
+        "time_zone": task.time_zone or task.reminder_time_zone, "assignee": task.assignee or "",
+        "reminders": " ".join(r["before"] for r in task.reminders),
+        "status": "deleted" if task.deleted else task.status, "created_at": task.created_at,
+        "completed_at": task.completed_at or "",
+    }
 
 
 def _row(card: Card, board, family: list[str]) -> dict:

@@ -9,12 +9,16 @@ from crm_platform.unit_of_work import UnitOfWork as KernelUnitOfWork
 
 from workflows.domain.boards import Board
 from workflows.domain.cards import Card
+from workflows.domain.tasks import Task
+from workflows.domain.workflow_settings import WorkflowSettings
 
 
 class UnitOfWork(KernelUnitOfWork):
-    aggregates = {"boards": Board, "cards": Card}
+    aggregates = {"boards": Board, "cards": Card, "tasks": Task, "settings": WorkflowSettings}
     boards: Repository[Board]
     cards: Repository[Card]
+    tasks: Repository[Task]
+    settings: Repository[WorkflowSettings]
 
     def __init__(self, store: EventStore, cipher: PersonalDataCipher | None = None) -> None:
         super().__init__(store, cipher)

@@ -1,4 +1,6 @@
 """One suite for each port, run on the fake unit tests use and on the MongoDB adapter, so the fakes stay honest."""
+from datetime import datetime, timezone
+
 import pytest
 
 from crm_platform.message_bus import Fresh, MessageBus
@@ -8,10 +10,11 @@ from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from workflows.adapters.mongo_cards_index import MongoCardsIndex
 from workflows.domain.commands import CreateBoard, CreateCard, MoveCard, WinCard
+from workflows.domain.task_commands import CreateTask, DeleteTask
 from workflows.service_layer import dispatch
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory
+from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
 from .conftest import project_all
 
 
@@ -24,12 +27,15 @@ class World:
             store, cipher = InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore())
             self.index, self.contacts = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher)), InMemoryContactsDirectory()
             self.unit_of_work = lambda: UnitOfWork(store, cipher)
+            self.tasks = InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))
         else:
+            self.tasks = container.tasks_index
             self.index = MongoCardsIndex(container.cards_projection.collection)
             self.contacts = container.contacts_directory
             self.unit_of_work = container.unit_of_work
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
-            "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "clock": lambda: "2026-12-01T10:00:00+00:00"})
+            "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "tasks": self.tasks,
+            "clock": lambda: "2026-12-01T10:00:00+00:00"})
 
     def sync(self) -> None:
         if self.container is not None:
@@ -137,3 +143,19 @@ def test_a_merge_family_is_every_contact_merged_with_the_requested_ones_in_their
     assert contacts.merge_family("acct-2", ["contact:1"]) == []
     assert sorted(contacts.merge_family("acct-2", ["contact:5"])) == ["contact:3", "contact:5"]
     assert contacts.unknown("acct-1", ["contact:2", "contact:4"]) == {"contact:2"}  # merged away: gone
+
+
+def test_tasks_of_a_contact_are_those_about_them_linked_or_through_a_card_deleted_or_not(world):
+    world.contacts.record_existing("acct-1", "contact:1")
+    world.contacts.record_existing("acct-2", "contact:9")
+    board = world.bus.handle(CreateBoard("acct-1", "B", ("A",), "W", "L"))
+    card = world.bus.handle(CreateCard("acct-1", board.id, None, "t", "contact:1"))
+    due = datetime(2026, 12, 24, 9, tzinfo=timezone.utc)
+    linked = world.bus.handle(CreateTask("acct-1", "a", due, link_kind="contact", link_id="contact:1"))
+    through_card = world.bus.handle(CreateTask("acct-1", "b", due, link_kind="card", link_id=card.id))
+    world.bus.handle(DeleteTask("acct-1", through_card.id))
+    world.bus.handle(CreateTask("acct-1", "c", due))
+    world.bus.handle(CreateTask("acct-2", "d", due, link_kind="contact", link_id="contact:9"))
+    world.sync()
+    assert sorted(world.tasks.of_contact("acct-1", "contact:1")) == sorted([linked.id, through_card.id])
+    assert world.tasks.of_contact("acct-1", "contact:9") == [] and world.tasks.of_contact("acct-2", "contact:1") == []

@@ -10,7 +10,7 @@ from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 from workflows.service_layer import dispatch
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory
+from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
 
 
 @pytest.fixture
@@ -37,11 +37,17 @@ def cards_index(store, cipher):
 
 
 @pytest.fixture
-def bus(store, cipher, contacts, cards_index):
+def tasks_index(store, cipher):
+    return InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))
+
+
+@pytest.fixture
+def bus(store, cipher, contacts, cards_index, tasks_index):
     ticks = itertools.count()
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)),
         "cards": cards_index,
+        "tasks": tasks_index,
         "contacts": contacts,
         "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
     })

@@ -5,8 +5,12 @@ from crm_platform.event_codec import EventCodec
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 
 from workflows.adapters.cards_projection import card_state
+from workflows.adapters.task_reminders_projection import reminder_doc_id
+from workflows.adapters.tasks_projection import task_state
 from workflows.domain.cards import OPEN, Card
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory
+from workflows.domain.tasks import Task
+from workflows.service_layer.ports import (CardsIndex, ContactsDirectory, DueReminder, DueReminders,
+                                           ReminderMailer, TasksIndex)
 
 
 class InMemoryCardsIndex(CardsIndex):
@@ -74,3 +78,64 @@ class InMemoryContactsDirectory(ContactsDirectory):
             waiting += [into for source, into in links if source == current]
             waiting += [source for source, into in links if into == current]
         return family
+
+
+class InMemoryDueReminders(DueReminders):
+    """The reminders read model as the projection keeps it, from the tasks' latest events."""
+
+    def __init__(self, store: InMemoryEventStore, codec: EventCodec) -> None:
+        self._store, self._codec = store, codec
+        self.handled: set[str] = set()
+
+    def due(self, now, limit):
+        latest = {}
+        for envelope in self._store.all_events:
+            if envelope.aggregate_type == Task.aggregate_type:
+                latest[envelope.aggregate_id] = envelope
+        found = []
+        for envelope in latest.values():
+            state = task_state(self._codec, envelope)
+            task = Task.from_history(state.task_id, state.account_id, [state])
+            scheduled = [(r["before"], r["at"]) for r in task.pending_reminders()]
+            scheduled += [tuple(key.split("@", 1)) for key in state.fired]
+            for before, at in scheduled:
+                doc_id = reminder_doc_id(state.task_id, before, at)
+                if at <= now and doc_id not in self.handled:
+                    found.append(DueReminder(doc_id, state.account_id, state.task_id, before, at))
+        return sorted(found, key=lambda r: (r.remind_at, r.id))[:limit]
+
+    def mark_handled(self, reminder_id):
+        self.handled.add(reminder_id)
+
+
+class FakeMailer(ReminderMailer):
+    def __init__(self) -> None:
+        self.queued: dict[str, dict] = {}
+
+    def queue(self, mail_id, account_id, to, subject, text, reference):
+        if mail_id in self.queued:
+            return False
+        self.queued[mail_id] = {"account_id": account_id, "to": to, "subject": subject, "text": text,
+                                "reference": reference}
+        return True
+
+
+class HeldLease:
+    def __init__(self, held: bool = True) -> None:
+        self.held = held
+
+    def acquire_or_renew(self) -> bool:
+        return self.held
+
+
+class InMemoryTasksIndex(TasksIndex):
+    def __init__(self, store: InMemoryEventStore, codec: EventCodec) -> None:
+        self._store, self._codec = store, codec
+
+    def of_contact(self, account_id, contact_id):
+        latest = {}
+        for envelope in self._store.all_events:
+            if envelope.aggregate_type == Task.aggregate_type:
+                latest[envelope.aggregate_id] = envelope
+        states = [task_state(self._codec, envelope) for envelope in latest.values()]
+        return [s.task_id for s in states if s.account_id == account_id and s.contact_id == contact_id]

@@ -22,8 +22,9 @@ from workflows.service_layer.unit_of_work import UnitOfWork
 
 
 @pytest.fixture
-def participant(store, cipher, cards_index, contacts):
-    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts)
+def participant(store, cipher, cards_index, contacts, tasks_index):
+    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
+                                       tasks_index)
 
 
 @pytest.fixture
@@ -198,7 +199,7 @@ def racing_unit_of_work(store, cipher, race, moment):
 
 @pytest.mark.parametrize("moment", ["before sealing", "before storing"])
 def test_an_erasure_racing_contacts_own_erasure_of_the_same_cards_reads_them_again_and_ends_done(
-        bus, board, store, cipher, cards_index, contacts, moment):
+        bus, board, store, cipher, cards_index, contacts, tasks_index, moment):
     # both run in the same worker (loops workflows.privacy and workflows.contacts): the other one shreds the key
     # this one is about to seal under (SubjectErased), or writes the card between its read and its write
     # (ConcurrencyConflict)
@@ -207,7 +208,7 @@ def test_an_erasure_racing_contacts_own_erasure_of_the_same_cards_reads_them_aga
                                    other_contact_ids=("contact:3",)))
     race = Race(lambda: bus.handle(ContactErasedFact("contact:2", "acct-1")))
     participant = WorkflowsPrivacyParticipant("workflows", racing_unit_of_work(store, cipher, race, moment),
-                                              cards_index, contacts)
+                                              cards_index, contacts, tasks_index)
     outcome = participant.erase(erasure_request("contact:2"))
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
     assert cipher.is_erased("workflows-subject:contact:2")

@@ -1,0 +1,98 @@
+"""The one scheduler of task reminders for the whole system: it fires what is due, each reminder once.
+
+The worker runs it every second under the lease `task-reminders` (one holder among every worker). For each
+reminder the read model shows due, the task records TaskReminderDue (the aggregate refuses a reminder that
+fired already or is no longer scheduled: a read model that lags, two schedulers in a lease hand-over), then the
+account's notification e-mail is queued with an id made of (task, reminder, instant), so a scheduler stopped
+between the two queues it when it comes back, and never twice. Then the reminder is marked handled. A reminder
+whose time passed while no scheduler ran fires when one returns, marked late.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from crm_platform.errors import InvalidInput
+from crm_platform.event_store import ConcurrencyConflict
+from crm_platform.personal_data import SubjectErased
+
+from workflows.domain.reminders import utc_text
+from workflows.domain.tasks import NOT_SCHEDULED, Task
+from workflows.domain.workflow_settings import settings_id
+from workflows.service_layer.ports import DueReminder, DueReminders, ReminderMailer
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "task-reminders"
+FIRE_ATTEMPTS = 3
+
+
+def reminder_mail_id(task_id: str, before: str, at: str) -> str:
+    """The e-mail's idempotency key: one per (task, reminder, instant)."""
+    return "task-reminder:" + hashlib.sha256(f"{task_id}|{before}|{at}".encode()).hexdigest()[:40]
+
+
+class ReminderScheduler:
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], reminders: DueReminders, mailer: ReminderMailer,
+                 lease, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc), batch: int = 50) -> None:
+        self._unit_of_work, self._reminders, self._mailer = unit_of_work, reminders, mailer
+        self._lease, self._clock, self._batch = lease, clock, batch
+
+    def fire_due(self) -> int:
+        """Fire the reminders due now, if this process holds the lease; how many it handled."""
+        if not self._lease.acquire_or_renew():
+            return 0
+        now = self._clock()
+        due = self._reminders.due(utc_text(now), self._batch)
+        handled = 0
+        for reminder in due:
+            try:
+                self._fire(reminder, now)
+            except InvalidInput as refused:  # the outbox refused the address: no retry will change that
+                log.warning("task reminder e-mail refused", extra={
+                    "task_id": reminder.task_id, "account_id": reminder.account_id, "fields": sorted(refused.errors)})
+            except Exception:  # a database outage: the next round tries again; one reminder never blocks the rest
+                log.exception("task reminder failed; the next round tries again", extra={"task_id": reminder.task_id})
+                continue
+            self._reminders.mark_handled(reminder.id)
+            handled += 1
+        return handled
+
+    def _fire(self, due: DueReminder, now: datetime) -> None:
+        for attempt in range(1, FIRE_ATTEMPTS + 1):
+            try:
+                with self._unit_of_work() as uow:
+                    task = uow.tasks.find(due.account_id, due.task_id)
+                    if task is None or task.state is None:
+                        return  # its key was shredded: nothing left to remind of
+                    if task.fire(due.before, due.remind_at, now) == NOT_SCHEDULED:
+                        return
+                    uow.commit()
+                    to = uow.settings.find_or_blank(due.account_id, settings_id(due.account_id)).notification_email
+                break
+            except ConcurrencyConflict:  # written meanwhile (another scheduler, an edit): decide again
+                if attempt == FIRE_ATTEMPTS:
+                    raise
+            except SubjectErased:  # its contact erased meanwhile
+                return
+        if to:  # fired now or before (then queued again: the same id changes nothing)
+            self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id, to,
+                               *_mail_text(task, due), {"task_id": task.id, "reminder": due.before,
+                                                        "remind_at": due.remind_at})
+
+
+def _mail_text(task: Task, due: DueReminder) -> tuple[str, str]:
+    local = datetime.fromisoformat(task.due_at).astimezone(ZoneInfo(task.reminder_time_zone))
+    when = local.strftime("%d/%m/%Y %H:%M") + f" ({task.reminder_time_zone})"
+    lines = [f"Rappel : {task.title}", f"Échéance : {when}"]
+    if task.assignee:
+        lines.append(f"Assignée à : {task.assignee}")
+    if task.link_kind:
+        lines.append(f"Lien : {task.link_kind} {task.link_id}")
+    if task.notes:
+        lines += ["", task.notes]
+    return f"Rappel : {task.title} — {when}", "\n".join(lines) + "\n"

@@ -1,0 +1,117 @@
+"""The reminder scheduler on fakes: each reminder fires once, its e-mail is queued once (issue 12)."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from crm_platform.errors import InvalidInput
+
+from workflows.domain.task_commands import ChangeWorkflowSettings, CompleteTask, CreateTask, RescheduleTask
+from workflows.service_layer.reminder_scheduler import ReminderScheduler, reminder_mail_id
+from workflows.service_layer.unit_of_work import UnitOfWork
+
+from .fakes import FakeMailer, HeldLease, InMemoryDueReminders
+
+DUE = datetime.fromisoformat("2026-12-24T09:00:00+01:00")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def reminders(store, cipher):
+    return InMemoryDueReminders(store, UnitOfWork.event_codec(cipher))
+
+
+def scheduler(store, cipher, reminders, mailer, clock, held=True):
+    return ReminderScheduler(lambda: UnitOfWork(store, cipher), reminders, mailer, HeldLease(held), clock)
+
+
+def fired_events(store):
+    return [e for e in store.all_events if e.event_type == "TaskReminderDue"]
+
+
+def test_each_reminder_fires_once_at_its_time_and_its_mail_is_queued_once(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    task = bus.handle(CreateTask("acct-1", "Appeler Louise", DUE, link_kind="contact", link_id="contact:1",
+                                 reminders=("P1D", "PT1H")))
+    mailer, clock = FakeMailer(), Clock(datetime.fromisoformat("2026-12-23T07:59:59+00:00"))
+    run = scheduler(store, cipher, reminders, mailer, clock)
+    assert run.fire_due() == 0
+    clock.now += timedelta(seconds=1)
+    assert run.fire_due() == 1 and run.fire_due() == 0
+    [event] = fired_events(store)
+    assert event.payload["reminder"] == "P1D" and event.payload["late"] is False
+    [mail] = mailer.queued.values()
+    assert mail["to"] == "moi@example.org" and "Appeler Louise" in mail["subject"]
+    assert "24/12/2026 09:00 (Europe/Paris)" in mail["text"]
+    assert mail["reference"] == {"task_id": task.id, "reminder": "P1D", "remind_at": "2026-12-23T08:00:00+00:00"}
+    assert reminder_mail_id(task.id, "P1D", "2026-12-23T08:00:00+00:00") in mailer.queued
+
+
+def test_two_schedulers_at_once_record_one_event_and_one_mail(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    bus.handle(CreateTask("acct-1", "x", DUE, reminders=("PT1H",)))
+    mailer, clock = FakeMailer(), Clock(DUE)
+    first = scheduler(store, cipher, reminders, mailer, clock)
+    second = scheduler(store, cipher, InMemoryDueReminders(store, UnitOfWork.event_codec(cipher)), mailer, clock)
+    assert first.fire_due() == 1 and second.fire_due() == 1  # the second's read model has not marked it
+    assert len(fired_events(store)) == 1 and len(mailer.queued) == 1
+
+
+def test_a_crash_between_the_event_and_the_mail_queues_it_when_the_scheduler_returns(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    bus.handle(CreateTask("acct-1", "x", DUE, reminders=("PT1H",)))
+
+    class Down(FakeMailer):
+        def queue(self, *args):
+            raise ConnectionError("database down")
+
+    assert scheduler(store, cipher, reminders, Down(), Clock(DUE)).fire_due() == 0  # logged, left for next time
+    assert len(fired_events(store)) == 1
+    mailer = FakeMailer()
+    assert scheduler(store, cipher, reminders, mailer, Clock(DUE + timedelta(minutes=5))).fire_due() == 1
+    assert len(fired_events(store)) == 1 and len(mailer.queued) == 1
+
+
+def test_a_reminder_due_while_no_scheduler_ran_fires_late_and_none_fires_without_the_lease(
+        bus, store, cipher, reminders):
+    bus.handle(CreateTask("acct-1", "x", DUE, reminders=("PT1H",)))
+    mailer, clock = FakeMailer(), Clock(DUE)
+    assert scheduler(store, cipher, reminders, mailer, clock, held=False).fire_due() == 0
+    assert scheduler(store, cipher, reminders, mailer, clock).fire_due() == 1
+    [event] = fired_events(store)
+    assert event.payload["late"] is True and mailer.queued == {}  # no notification address: no e-mail
+
+
+def test_done_and_rescheduled_tasks_fire_only_what_is_scheduled(bus, store, cipher, reminders):
+    done = bus.handle(CreateTask("acct-1", "done", DUE, reminders=("PT1H",)))
+    bus.handle(CompleteTask("acct-1", done.id))
+    moved = bus.handle(CreateTask("acct-1", "moved", DUE, reminders=("PT1H",)))
+    bus.handle(RescheduleTask("acct-1", moved.id, None, DUE + timedelta(days=2)))
+    run = scheduler(store, cipher, reminders, FakeMailer(), Clock(DUE))
+    assert run.fire_due() == 0 and fired_events(store) == []
+    run = scheduler(store, cipher, reminders, FakeMailer(), Clock(DUE + timedelta(days=2)))
+    assert run.fire_due() == 1
+    [event] = fired_events(store)
+    assert event.aggregate_id == moved.id and event.payload["remind_at"] == "2026-12-26T07:00:00+00:00"
+
+
+def test_a_reminder_that_fails_blocks_none_after_it_and_a_refused_address_is_not_retried(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    first = bus.handle(CreateTask("acct-1", "first", DUE, reminders=("PT2H",)))
+    bus.handle(CreateTask("acct-1", "second", DUE, reminders=("PT1H",)))
+
+    class Refusing(FakeMailer):
+        def queue(self, mail_id, account_id, to, subject, text, reference):
+            if reference["task_id"] == first.id:
+                raise InvalidInput("the mail's to is refused", {"to": ["refused"]})
+            return super().queue(mail_id, account_id, to, subject, text, reference)
+
+    mailer = Refusing()
+    run = scheduler(store, cipher, reminders, mailer, Clock(DUE))
+    assert run.fire_due() == 2 and len(mailer.queued) == 1 and run.fire_due() == 0
