@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from crm_platform.errors import Conflict, Forbidden
 
@@ -105,6 +105,10 @@ def expiry_problem(expires_at: datetime, now: datetime) -> str | None:
     """Why a key cannot expire then (no UTC offset given, or not in the future), or None."""
     if expires_at.tzinfo is None or expires_at.utcoffset() is None:
         return "must be a date-time with a UTC offset (2027-01-31T18:00:00+01:00)"
+    try:
+        expires_at.astimezone(timezone.utc)  # as it is stored
+    except OverflowError:  # 9999-12-31T23:00:00-02:00 is in year 10000 in UTC
+        return "must be before 9999-12-31T23:59:59Z"
     if expires_at <= now:
         return "must be in the future"
     return None

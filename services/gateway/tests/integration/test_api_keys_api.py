@@ -190,6 +190,7 @@ def test_last_use_is_written_at_most_once_a_minute(api):
     ({"name": "x", "scopes": ["read"], "expires_at": "2026-11-30T09:00:00+00:00"}, "expires_at"),
     ({"name": "x", "scopes": ["read"], "expires_at": "2027-01-01T09:00:00"}, "expires_at"),
     ({"name": "x", "scopes": ["read"], "expires_at": "tomorrow"}, "expires_at"),
+    ({"name": "x", "scopes": ["read"], "expires_at": "9999-12-31T23:00:00-02:00"}, "expires_at"),
     ({"name": "x", "scopes": ["read"], "secret": "mine"}, "secret"),
 ])
 def test_an_invalid_key_is_a_422_naming_the_field(api, body, field):

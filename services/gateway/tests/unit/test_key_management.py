@@ -143,3 +143,4 @@ def test_an_expiry_is_a_future_date_time_with_an_offset():
     assert expiry_problem(T0 + timedelta(seconds=1), T0) is None
     assert "future" in expiry_problem(T0, T0)
     assert "offset" in expiry_problem(datetime(2027, 1, 1), T0)
+    assert "9999" in expiry_problem(datetime.fromisoformat("9999-12-31T23:00:00-02:00"), T0)
