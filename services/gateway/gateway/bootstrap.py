@@ -11,7 +11,7 @@ from crm_platform.mongo import MongoConnection
 from crm_platform.service_container import ServiceContainer
 
 from gateway import config
-from gateway.adapters.accounts import AccountDirectory
+from gateway.adapters.accounts import AccountDirectory, utc_now
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.adapters.upstream import UpstreamClient
@@ -30,6 +30,7 @@ class Container(ServiceContainer):
 
     def __init__(self, settings: dict) -> None:
         super().__init__(settings)
+        self.clock = utc_now  # of API keys' lives (expiry, rotation, last use); tests move it
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
@@ -43,7 +44,7 @@ class Container(ServiceContainer):
 
     @property
     def accounts(self) -> AccountDirectory:
-        return AccountDirectory(self.db, UnitOfWork(self.event_store))
+        return AccountDirectory(self.db, UnitOfWork(self.event_store), self.clock)
 
     @property
     def idempotency_records(self) -> MongoIdempotencyRecords:
@@ -86,5 +87,6 @@ class Container(ServiceContainer):
 
     def ensure_indexes(self) -> None:
         super().ensure_indexes()
+        self.accounts.ensure_indexes()
         self.idempotency_records.ensure_indexes()
         self.rate_limit_counters.ensure_indexes()

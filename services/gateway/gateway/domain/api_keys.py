@@ -13,21 +13,24 @@ import secrets
 from dataclasses import dataclass
 
 KEY_PATTERN = re.compile(r"^crm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+KEY_ID_PATTERN = re.compile(r"[a-z0-9]{12}")
 
 # What a key may do. `read`: GET/HEAD/OPTIONS; `write`: every other method; `privacy`: the privacy endpoints
-# (a person's export and erasure, for compliance staff), whatever the method.
-READ, WRITE, PRIVACY = "read", "write", "privacy"
-SCOPES = (READ, WRITE, PRIVACY)
+# (a person's export and erasure, for compliance staff), whatever the method; `admin`: the account's API keys
+# (/v1/api-keys), whatever the method.
+READ, WRITE, PRIVACY, ADMIN = "read", "write", "privacy", "admin"
+SCOPES = (READ, WRITE, PRIVACY, ADMIN)
 DEFAULT_SCOPES = (READ, WRITE)  # a key issued without scopes named, and keys stored before scopes existed
 OWNER_SCOPES = SCOPES  # an account's first key (create-account): its owner's
-PRIVACY_RESOURCES = frozenset({"privacy"})  # first path segments under /v1/
+# First path segments under /v1/ that need a scope of their own, whatever the method.
+RESOURCE_SCOPES = {"privacy": PRIVACY, "api-keys": ADMIN}
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def required_scope(method: str, resource: str) -> str:
     """The scope a request needs, from its method and its first path segment under /v1/."""
-    if resource in PRIVACY_RESOURCES:
-        return PRIVACY
+    if resource in RESOURCE_SCOPES:
+        return RESOURCE_SCOPES[resource]
     return READ if method.upper() in READING_METHODS else WRITE
 
 
@@ -48,9 +51,18 @@ class IssuedKey:
 
 
 def issue_key() -> IssuedKey:
-    key_id = secrets.token_hex(6)
+    return new_secret(secrets.token_hex(6))
+
+
+def new_secret(key_id: str) -> IssuedKey:
+    """A fresh secret for this key id (a new key's, or a rotated key's)."""
     secret = secrets.token_urlsafe(32)
     return IssuedKey(key_id, digest(secret), f"crm_{key_id}_{secret}")
+
+
+def prefix(key_id: str) -> str:
+    """What of a key may be shown to tell it from the others: `crm_<key id>` (the id is no secret)."""
+    return f"crm_{key_id}"
 
 
 def parse_key(presented: str) -> tuple[str, str] | None:

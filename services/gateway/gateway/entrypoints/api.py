@@ -18,7 +18,7 @@ from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
 from gateway.domain.api_keys import required_scope
-from gateway.entrypoints import idempotency, rate_limiting
+from gateway.entrypoints import api_keys_api, idempotency, rate_limiting
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -38,6 +38,7 @@ def create_app(settings: dict | None = None) -> Flask:
     )
     app.extensions["container"] = container
     app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]
+    api_keys_api.register(app)  # /v1/api-keys: served by the gateway itself, not proxied
     # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},

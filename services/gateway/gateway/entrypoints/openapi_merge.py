@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import Flask, current_app
+
+from crm_platform.openapi import build_spec
+
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
 from gateway.entrypoints.idempotency import REPLAYED_HEADER
@@ -44,12 +48,21 @@ def merged_spec(container: Container) -> dict:
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     declare_idempotency_keys(spec)
+    add_own_operations(spec, current_app)  # after: the gateway's own routes (/v1/api-keys) keep no Idempotency-Key
     declare_rate_limits(spec)
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
         _CACHE.update(at=time.monotonic(), spec=spec)
     return spec
+
+
+def add_own_operations(spec: dict, app: Flask) -> None:
+    """The routes the gateway serves itself (its `@operation`-described views), in the merged document."""
+    own = build_spec(app, "gateway", "1")
+    spec["paths"].update(own["paths"])
+    for name, schema in own.get("components", {}).get("schemas", {}).items():
+        spec["components"]["schemas"].setdefault(name, schema)
 
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

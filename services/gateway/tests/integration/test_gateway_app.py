@@ -11,6 +11,7 @@ from crm_platform.errors import NotFound
 
 from devinfra.ports import free_port  # a free port is one where nothing answers
 
+from gateway.entrypoints.key_representation import key_view
 from gateway.testing.scripted_upstreams import QuietHandler, gateway, serving
 
 
@@ -167,10 +168,12 @@ def test_operators_list_and_revoke_keys_and_cannot_issue_one_to_a_missing_accoun
     accounts = container.accounts
     [first] = container.db["accounts"].find()
     second = accounts.issue_key(first["_id"])
-    listed = accounts.list_keys(first["_id"])
-    assert [k["revoked"] for k in listed] == [False, False] and second.key_id in {k["key_id"] for k in listed}
-    assert "secret" not in json.dumps(listed) and second.secret_hash not in json.dumps(listed)
-    assert accounts.revoke_key(second.key_id) is True and accounts.revoke_key(second.key_id) is False
+    listed = [key_view(record) for record in accounts.list_keys(first["_id"])]
+    assert [k["revoked_at"] for k in listed] == [None, None] and second.key_id in {k["id"] for k in listed}
+    shown = json.dumps(listed)
+    assert '"secret"' not in shown and second.plaintext[17:] not in shown and second.secret_hash not in shown
+    revoked_at = accounts.revoke_key(second.key_id).revoked_at
+    assert revoked_at is not None and accounts.revoke_key(second.key_id).revoked_at == revoked_at  # once
     assert client.get("/v1/contacts/c1/attachments/a1/content",
                       headers={"Authorization": f"Bearer {second.plaintext}"}).status_code == 401
     assert client.get("/v1/contacts/c1/attachments/a1/content", headers=auth).status_code == 200  # the other key
@@ -221,7 +224,7 @@ def test_a_key_does_only_what_its_scopes_allow_and_a_key_stored_before_scopes_re
         container.db["api_keys"].update_one({"_id": older.key_id}, {"$unset": {"scopes": ""}})
         headers = {"Authorization": f"Bearer {older.plaintext}"}
         assert client.post("/v1/contacts", headers=headers, json={}).status_code == 200
-        listed = {k["key_id"]: k["scopes"] for k in container.accounts.list_keys(account["_id"])}
+        listed = {k.key_id: list(k.scopes) for k in container.accounts.list_keys(account["_id"])}
         assert listed[reader.key_id] == ["read"] and listed[older.key_id] == ["read", "write"]
         assert sorted(next(iter(v for k, v in listed.items() if k not in (reader.key_id, older.key_id)))) == \
-            ["privacy", "read", "write"]  # the account's first key: its owner's
+            ["admin", "privacy", "read", "write"]  # the account's first key: its owner's

@@ -29,6 +29,14 @@ def test_a_request_needs_read_to_read_write_to_change_and_privacy_for_the_privac
     assert [required_scope(m, "contacts") for m in ("GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE")] == \
         ["read"] * 3 + ["write"] * 4
     assert required_scope("GET", "privacy") == required_scope("POST", "privacy") == "privacy"
+    assert required_scope("GET", "api-keys") == required_scope("DELETE", "api-keys") == "admin"
+
+
+def test_an_accounts_first_key_has_every_scope_admin_included():
+    from gateway.domain.api_keys import OWNER_SCOPES, parse_scopes
+
+    assert set(OWNER_SCOPES) == {"read", "write", "privacy", "admin"}
+    assert parse_scopes("admin") == ("admin",)
 
 
 def test_scopes_are_read_from_a_comma_separated_list_and_unknown_ones_refused():
@@ -37,6 +45,6 @@ def test_scopes_are_read_from_a_comma_separated_list_and_unknown_ones_refused():
     from gateway.domain.api_keys import parse_scopes
 
     assert parse_scopes(" read, privacy ,read") == ("read", "privacy")
-    for bad in ("", "read,admin", ","):
+    for bad in ("", "read,owner", ","):
         with pytest.raises(ValueError):
             parse_scopes(bad)
