@@ -7,6 +7,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Callable
 
+from crm_platform.event_consumer import EventConsumer
 from crm_platform.mongo import MongoConnection
 from crm_platform.service_container import ServiceContainer
 
@@ -15,9 +16,16 @@ from gateway.adapters.accounts import AccountDirectory
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.adapters.upstream import UpstreamClient
+from gateway.adapters.webhook_deliveries import MongoWebhookDeliveries
+from gateway.adapters.webhook_endpoints import MongoWebhookEndpoints
+from gateway.adapters.webhook_sender import WebhookSender, resolve
 from gateway.domain.rate_limits import Limits
+from gateway.domain.webhook_deliveries import DisablePolicy, RetrySchedule
 from gateway.service_layer.rate_limiting import RateLimiter
 from gateway.service_layer.unit_of_work import UnitOfWork
+from gateway.service_layer.webhook_delivery import DeliveryLoop
+from gateway.service_layer.webhook_endpoints import WebhookPorts
+from gateway.service_layer.webhook_fan_out import WebhookFanOut
 
 # Beyond the longest upstream call, for reading the body and writing the record around it.
 IN_FLIGHT_MARGIN = timedelta(seconds=5)
@@ -75,6 +83,25 @@ class Container(ServiceContainer):
         """How long a request can run: a record in flight for longer was left by a process that died."""
         return timedelta(seconds=self.upstream_client.longest_call_s) + IN_FLIGHT_MARGIN
 
+    @property
+    def webhooks(self) -> WebhookPorts:
+        return WebhookPorts(MongoWebhookEndpoints(self.db), MongoWebhookDeliveries(self.db), resolve,
+                            self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
+
+    def webhook_fan_out_loop(self, **options) -> EventConsumer:
+        """The worker's consumer of the published topics (group gateway.webhooks), making deliveries."""
+        topics = [self.topic(name) for name in config.WEBHOOK_TOPICS]
+        fan_out = WebhookFanOut(self.webhooks, self.db["webhook_privacy_requests"])
+        return EventConsumer(f"{self.service_name}.webhooks", lambda: self.consumer("webhooks", *topics),
+                             self.producer, fan_out.handle, **options)
+
+    def webhook_delivery_loop(self, schedule: RetrySchedule = RetrySchedule(), **options) -> DeliveryLoop:
+        """The worker's sender of due deliveries, under the lease `webhook-delivery`."""
+        sender = WebhookSender(self.settings["WEBHOOK_TIMEOUT_S"], self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
+        policy = DisablePolicy(timedelta(days=self.settings["WEBHOOK_DISABLE_AFTER_DAYS"]),
+                               self.settings["WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES"])
+        return DeliveryLoop(self.webhooks, sender, self.lease("webhook-delivery"), schedule, policy, **options)
+
     def upstream_answers(self, name: str) -> Callable[[], bool]:
         def check() -> bool:
             try:
@@ -88,3 +115,5 @@ class Container(ServiceContainer):
         super().ensure_indexes()
         self.idempotency_records.ensure_indexes()
         self.rate_limit_counters.ensure_indexes()
+        self.webhooks.endpoints.ensure_indexes()
+        self.webhooks.deliveries.ensure_indexes()

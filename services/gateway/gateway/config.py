@@ -5,6 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from crm_platform import registry
 from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
+from crm_platform.contracts.catalog import TOPICS
 from crm_platform.settings import PlatformSettings, load_settings
 
 SERVICE_NAME = "gateway"
@@ -29,6 +30,12 @@ OWN_SETTINGS = {
     "TRUSTED_PROXY_COUNT": fields.Integer(load_default=0, validate=validate.Range(min=0, max=5)),
     # /metrics (to METRICS_TOKEN) on the gateway's listener, which is public: off unless Prometheus scrapes it.
     "GATEWAY_SERVES_METRICS": fields.Boolean(load_default=False),
+    # Webhooks (docs/webhooks.md). Private, loopback and link-local targets only where an operator allows them:
+    # dev and test machines, whose receivers are local; never in production (SSRF).
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": fields.Boolean(load_default=False),
+    "WEBHOOK_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=1, max=30)),
+    "WEBHOOK_DISABLE_AFTER_DAYS": fields.Integer(load_default=5, validate=validate.Range(min=1, max=60)),
+    "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": fields.Integer(load_default=10, validate=validate.Range(min=1, max=10_000)),
 }
 
 
@@ -68,3 +75,5 @@ ROUTES = REGISTRY.routes
 # /v1/jobs/{id}... goes to these services in turn until one knows the job (see entrypoints/api.py).
 JOB_SERVICES = REGISTRY.job_services
 JOBS_PREFIX = registry.JOBS_PREFIX
+# The published topics webhooks are made from: every topic in the contracts but the gateway's own.
+WEBHOOK_TOPICS = tuple(topic.name for topic in TOPICS if topic.producer != SERVICE_NAME)

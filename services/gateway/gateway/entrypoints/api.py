@@ -18,7 +18,7 @@ from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
 from gateway.domain.api_keys import required_scope
-from gateway.entrypoints import idempotency, rate_limiting
+from gateway.entrypoints import idempotency, rate_limiting, webhooks_api
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -39,6 +39,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.extensions["container"] = container
     app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]
     # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
+    app.register_blueprint(webhooks_api.blueprint)  # the gateway's own resource, matched before the proxy's rules
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
                      provide_automatic_options=False)

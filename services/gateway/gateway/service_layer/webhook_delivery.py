@@ -1,0 +1,98 @@
+"""The webhook delivery loop: under a lease (one sender in the whole system), send the due deliveries, record
+each attempt, schedule the next one or give up, and disable an endpoint that keeps failing.
+
+An endpoint deleted or disabled gets nothing more: its due deliveries are cancelled instead of sent.
+Logs name endpoints, deliveries and event types: never a URL, a body or a receiver's answer.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from crm_platform.event_consumer import described_error
+from crm_platform.leases import Lease
+from crm_platform.liveness import still_working
+
+from gateway.adapters.webhook_deliveries import Delivery
+from gateway.adapters.webhook_sender import WebhookSender
+from gateway.domain.webhook_deliveries import DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule
+from gateway.domain.webhook_endpoints import signing_secrets
+from gateway.service_layer.webhook_endpoints import WebhookPorts
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryLoop:
+    def __init__(self, ports: WebhookPorts, sender: WebhookSender, lease: Lease,
+                 schedule: RetrySchedule = RetrySchedule(), disable_policy: DisablePolicy = DisablePolicy(),
+                 batch: int = 20, idle_s: float = 1.0) -> None:
+        self._ports = ports
+        self._sender = sender
+        self._lease = lease
+        self._schedule = schedule
+        self._disable_policy = disable_policy
+        self._batch = batch
+        self._idle_s = idle_s
+
+    def run(self, stop: threading.Event) -> None:
+        """Send due deliveries until stopped; waits `idle_s` when there are none (or another process sends)."""
+        while not stop.is_set():
+            try:
+                sent = self.run_once(stop)
+            except Exception as exc:  # the loop must outlive a database outage: the next round tries again
+                log.warning("webhook delivery round failed; trying again", extra={"error": described_error(exc)})
+                sent = 0
+            if not sent:
+                stop.wait(self._idle_s)
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Attempt the deliveries due now (a batch), while this process holds the lease; how many were attempted."""
+        if not self._lease.acquire_or_renew():
+            return 0
+        attempted = 0
+        for delivery in self._ports.deliveries.due(self._ports.clock(), self._batch):
+            # renewed before each send: a send takes up to its timeout, and a lease lost meanwhile means another
+            # process may be sending the same deliveries
+            if (stop is not None and stop.is_set()) or not self._lease.acquire_or_renew():
+                break
+            self.attempt(delivery)
+            attempted += 1
+            still_working()
+        return attempted
+
+    def attempt(self, delivery: Delivery) -> None:
+        endpoints = self._ports.endpoints
+        endpoint = endpoints.by_id(delivery.endpoint_id)
+        now = self._ports.clock()
+        if endpoint is None or not endpoint.enabled:
+            self._ports.deliveries.cancel(delivery, "endpoint deleted" if endpoint is None else "endpoint disabled", now)
+            return
+        outcome = self._sender.send(endpoint.url, delivery.event_id, now, delivery.body,
+                                    signing_secrets(endpoint.secrets, now))
+        done = self._ports.clock()
+        if outcome.delivered:
+            self._ports.deliveries.record_attempt(delivery, outcome, done, state=DELIVERED, next_attempt_at=None)
+            endpoints.note_success(endpoint.id)
+            return
+        next_at = self._schedule.next_attempt(delivery.series_attempts + 1, delivery.series_started_at or now, done)
+        self._ports.deliveries.record_attempt(delivery, outcome, done, state=PENDING if next_at else FAILED,
+                                              next_attempt_at=next_at)
+        endpoints.note_failed_attempt(endpoint.id, now)
+        if next_at is None:
+            endpoints.note_failed_delivery(endpoint.id)
+            log.warning("webhook delivery failed for good", extra={
+                "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_type": delivery.event_type,
+                "attempts": delivery.attempts + 1})
+        self._disable_if_failing(endpoint.id, done)
+
+    def _disable_if_failing(self, endpoint_id: str, now: datetime) -> None:
+        endpoint = self._ports.endpoints.by_id(endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            return
+        reason = self._disable_policy.reason(endpoint.failing_since, endpoint.failed_deliveries, now)
+        if reason and self._ports.endpoints.disable(endpoint_id, reason, now):
+            cancelled = self._ports.deliveries.cancel_pending_of(endpoint_id, "endpoint disabled", now)
+            log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id,
+                                                            "account_id": endpoint.account_id, "reason": reason,
+                                                            "cancelled_deliveries": cancelled})
