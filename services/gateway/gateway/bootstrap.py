@@ -41,6 +41,7 @@ class Container(ServiceContainer):
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
+        self.webhook_resolver = resolve  # host -> addresses, for the SSRF checks (a test may name its own)
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
         # A client of its own, with timeouts of its own: a counter answers in milliseconds or is skipped
         # (RATE_LIMIT_TIMEOUT_MS), where the other statements may wait MONGO_SERVER_SELECTION_TIMEOUT_MS and more.
@@ -85,7 +86,7 @@ class Container(ServiceContainer):
 
     @property
     def webhooks(self) -> WebhookPorts:
-        return WebhookPorts(MongoWebhookEndpoints(self.db), MongoWebhookDeliveries(self.db), resolve,
+        return WebhookPorts(MongoWebhookEndpoints(self.db), MongoWebhookDeliveries(self.db), self.webhook_resolver,
                             self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
 
     def webhook_fan_out_loop(self, **options) -> EventConsumer:
@@ -97,7 +98,8 @@ class Container(ServiceContainer):
 
     def webhook_delivery_loop(self, schedule: RetrySchedule = RetrySchedule(), **options) -> DeliveryLoop:
         """The worker's sender of due deliveries, under the lease `webhook-delivery`."""
-        sender = WebhookSender(self.settings["WEBHOOK_TIMEOUT_S"], self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
+        sender = WebhookSender(self.settings["WEBHOOK_TIMEOUT_S"], self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
+                               self.webhook_resolver)
         policy = DisablePolicy(timedelta(days=self.settings["WEBHOOK_DISABLE_AFTER_DAYS"]),
                                self.settings["WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES"])
         return DeliveryLoop(self.webhooks, sender, self.lease("webhook-delivery"), schedule, policy, **options)
