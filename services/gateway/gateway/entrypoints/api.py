@@ -58,6 +58,8 @@ def proxy(resource: str, rest: str) -> Response:
     container = current_container()
     caller = rate_limiting.admitted_caller(container)
     candidates = _services_for(container, resource)
+    if resource == webhooks_api.RESOURCE:  # the gateway's own: a method its routes lack (an unknown path: 404)
+        webhooks_api.refuse_unrouted(request.path)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
     needed = required_scope(request.method, resource)

@@ -129,3 +129,11 @@ def test_a_deleted_endpoint_is_gone(api):
     assert client.delete(f"/v1/webhook-endpoints/{endpoint_id}", headers=auth).status_code == 204
     assert client.get(f"/v1/webhook-endpoints/{endpoint_id}", headers=auth).status_code == 404
     assert client.delete(f"/v1/webhook-endpoints/{endpoint_id}", headers=auth).status_code == 404
+
+
+def test_a_method_the_routes_lack_is_a_405_naming_those_they_take(api):
+    client, auth, _, _ = api
+    refused = client.put("/v1/webhook-endpoints", json={}, headers=auth)
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.put("/v1/webhook-endpoints/we_1", headers=auth).headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+    assert client.get("/v1/webhook-endpoints/we_1/nothing-here", headers=auth).status_code == 404
