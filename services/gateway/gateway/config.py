@@ -36,6 +36,8 @@ OWN_SETTINGS = {
     "WEBHOOK_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=1, max=30)),
     "WEBHOOK_DISABLE_AFTER_DAYS": fields.Integer(load_default=5, validate=validate.Range(min=1, max=60)),
     "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": fields.Integer(load_default=10, validate=validate.Range(min=1, max=10_000)),
+    # The delivery log is kept this long (a delivery still pending stays; retries end after 3 days).
+    "WEBHOOK_LOG_RETENTION_DAYS": fields.Integer(load_default=30, validate=validate.Range(min=4, max=365)),
 }
 
 

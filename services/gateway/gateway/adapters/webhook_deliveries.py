@@ -127,6 +127,13 @@ class MongoWebhookDeliveries:
             "$set": {"state": CANCELLED, "next_attempt_at": None, "last_error": why}})
         return found.modified_count
 
+    def delete_finished_before(self, cutoff: datetime) -> int:
+        """Forget deliveries made before `cutoff` that are no longer pending, and attempts made before it (one
+        statement each: on FerretDB a range reads the whole collection whatever is asked); how many deliveries."""
+        deleted = self._deliveries.delete_many({"created_at": {"$lt": cutoff}, "state": {"$ne": PENDING}})
+        self._attempts.delete_many({"at": {"$lt": cutoff}})
+        return deleted.deleted_count
+
     def redeliver(self, account_id: str, endpoint_id: str, delivery_id: str, now: datetime) -> Delivery | None:
         """Start a new series of attempts of a delivery that is not pending, due now; None if there is no such
         delivery; the delivery unchanged if it is pending already."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from crm_platform.event_consumer import described_error
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
+from crm_platform.worker_runtime import Loop, every
 
-from gateway.adapters.webhook_deliveries import Delivery
+from gateway.adapters.webhook_deliveries import Delivery, MongoWebhookDeliveries
 from gateway.adapters.webhook_sender import WebhookSender
 from gateway.domain.webhook_deliveries import DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule
 from gateway.domain.webhook_endpoints import signing_secrets
@@ -96,3 +97,9 @@ class DeliveryLoop:
             log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id,
                                                             "account_id": endpoint.account_id, "reason": reason,
                                                             "cancelled_deliveries": cancelled})
+
+
+def retention_loop(deliveries: MongoWebhookDeliveries, keep: timedelta, every_s: float = 3600.0) -> Loop:
+    """The worker's hourly sweep of the delivery log: what is older than `keep` and not pending is forgotten."""
+    return every(every_s, lambda: deliveries.delete_finished_before(datetime.now(timezone.utc) - keep),
+                 "forgetting old webhook deliveries")

@@ -3,7 +3,7 @@ consumer's handler): disabling after persistent failure, rotation, redelivery, d
 erasures."""
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from crm_platform.envelope import EventEnvelope
 
 from gateway.adapters.webhook_sender import WebhookSender
-from gateway.domain.webhook_deliveries import DisablePolicy, RetrySchedule
+from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule
 from gateway.service_layer.webhook_delivery import DeliveryLoop
 from gateway.service_layer.webhook_fan_out import WebhookFanOut
 from gateway.testing.scripted_upstreams import gateway
@@ -148,3 +148,19 @@ def test_only_completed_erasures_are_published_not_exports(setup):
     assert [(item["event_type"], item["event_id"]) for item in items] == [("privacy.erasure_completed", erased.event_id)]
     assert json.loads(ok.received[0][1])["data"] == {"request_id": "req-erase", "status": "completed",
                                                      "completed_at": "2026-12-02T10:05:00+00:00"}
+
+
+def test_the_log_sweep_forgets_old_finished_deliveries_and_keeps_pending_ones(setup):
+    client, auth, container, receiver, publish, register = setup
+    deliveries = container.webhooks.deliveries
+    old = datetime.now(timezone.utc) - timedelta(days=40)
+    for name in ("done", "waiting"):
+        deliveries.add(f"{name}:we_x", account_id="a", endpoint_id="we_x", event_id=name, event_type="contact.created",
+                       body="{}", now=old)
+    done = next(d for d in deliveries.due(datetime.now(timezone.utc), 10) if d.event_id == "done")
+    deliveries.record_attempt(done, Outcome(status_code=200), old, state="delivered", next_attempt_at=None)
+    assert deliveries.delete_finished_before(datetime.now(timezone.utc) - timedelta(days=30)) == 1
+    assert deliveries.get("a", "we_x", "done:we_x") is None
+    kept, attempts = deliveries.get("a", "we_x", "waiting:we_x")
+    assert kept.state == "pending" and attempts == []
+    assert container.db["webhook_attempts"].count_documents({}) == 0
