@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Callable
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.leases import Lease
 from crm_platform.mongo import MongoConnection
 from crm_platform.service_container import ServiceContainer
 
@@ -102,7 +103,10 @@ class Container(ServiceContainer):
                                self.webhook_resolver)
         policy = DisablePolicy(timedelta(days=self.settings["WEBHOOK_DISABLE_AFTER_DAYS"]),
                                self.settings["WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES"])
-        return DeliveryLoop(self.webhooks, sender, self.lease("webhook-delivery"), schedule, policy, **options)
+        # a term of 60 s: a round (one send, up to its connect and read timeouts) fits in half of one
+        lease = Lease(self.db["leases"], "webhook-delivery", ttl=timedelta(seconds=60))
+        return DeliveryLoop(self.webhooks, sender, lease, schedule, policy,
+                            concurrency=self.settings["WEBHOOK_CONCURRENCY"], **options)
 
     def upstream_answers(self, name: str) -> Callable[[], bool]:
         def check() -> bool:

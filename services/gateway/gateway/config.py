@@ -33,7 +33,8 @@ OWN_SETTINGS = {
     # Webhooks (docs/webhooks.md). Private, loopback and link-local targets only where an operator allows them:
     # dev and test machines, whose receivers are local; never in production (SSRF).
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": fields.Boolean(load_default=False),
-    "WEBHOOK_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=1, max=30)),
+    "WEBHOOK_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=1, max=12)),
+    "WEBHOOK_CONCURRENCY": fields.Integer(load_default=8, validate=validate.Range(min=1, max=64)),
     "WEBHOOK_DISABLE_AFTER_DAYS": fields.Integer(load_default=5, validate=validate.Range(min=1, max=60)),
     "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": fields.Integer(load_default=10, validate=validate.Range(min=1, max=10_000)),
     # The delivery log is kept this long (a delivery still pending stays; retries end after 3 days).

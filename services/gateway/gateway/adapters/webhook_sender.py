@@ -11,6 +11,7 @@ name. Redirects are not followed (a 3xx is a failed attempt), proxies from the e
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from datetime import datetime
 from typing import Callable
@@ -48,21 +49,27 @@ def signed_headers(msg_id: str, timestamp: datetime, body: str, secrets: list[st
 
 
 class WebhookSender:
-    """Posts deliveries; one per process (its session keeps connections to receivers)."""
+    """Posts deliveries, from any number of threads (a session per thread keeps its connections to receivers)."""
 
     def __init__(self, timeout_s: float = 10.0, allow_private: bool = False, resolver: Resolver = resolve) -> None:
         self._timeout_s = timeout_s
         self._guard = TargetGuard(resolver, allow_private)
-        self._session = requests.Session()
-        self._session.trust_env = False  # no proxy from the environment: the checked address is the one reached
-        adapter = _GuardedAdapter(self._guard)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.trust_env = False  # no proxy from the environment: the checked address is the one reached
+            adapter = _GuardedAdapter(self._guard)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        return session
 
     def send(self, url: str, msg_id: str, timestamp: datetime, body: str, secrets: list[str]) -> Outcome:
         started = time.monotonic()
         try:
-            response = self._session.post(url, data=body.encode(), headers=signed_headers(msg_id, timestamp, body, secrets),
+            response = self._session().post(url, data=body.encode(), headers=signed_headers(msg_id, timestamp, body, secrets),
                                           timeout=self._timeout_s, allow_redirects=False, stream=True)
             response.close()  # the body is not read: a receiver's answer is its status
             return Outcome(status_code=response.status_code, duration_ms=_ms_since(started))
@@ -72,9 +79,6 @@ class WebhookSender:
             return Outcome(error=f"no answer within {self._timeout_s:g} s", duration_ms=_ms_since(started))
         except requests.RequestException as exc:
             return Outcome(error=f"could not send: {_kind_of(exc)}", duration_ms=_ms_since(started))
-
-    def close(self) -> None:
-        self._session.close()
 
 
 def _ms_since(started: float) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Protocol, TypeVar
 
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
@@ -68,3 +68,24 @@ class DisablePolicy:
         if failed_deliveries >= self.after_failed_deliveries:
             return f"{failed_deliveries} deliveries in a row failed"
         return None
+
+
+class _ForAnEndpoint(Protocol):
+    endpoint_id: str
+
+
+Due = TypeVar("Due", bound=_ForAnEndpoint)
+
+
+def fair_share(due: list[Due], limit: int, per_endpoint: int) -> list[Due]:
+    """At most `limit` of the due deliveries, in their order, at most `per_endpoint` of any one endpoint: an
+    endpoint with a backlog that times out does not hold up every other."""
+    taken: list[Due] = []
+    counts: dict[str, int] = {}
+    for delivery in due:
+        if counts.get(delivery.endpoint_id, 0) < per_endpoint:
+            counts[delivery.endpoint_id] = counts.get(delivery.endpoint_id, 0) + 1
+            taken.append(delivery)
+            if len(taken) == limit:
+                break
+    return taken

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from crm_platform.event_consumer import described_error
@@ -17,50 +18,65 @@ from crm_platform.worker_runtime import Loop, every
 
 from gateway.adapters.webhook_deliveries import Delivery, MongoWebhookDeliveries
 from gateway.adapters.webhook_sender import WebhookSender
-from gateway.domain.webhook_deliveries import DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule
+from gateway.domain.webhook_deliveries import (
+    DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule, fair_share)
 from gateway.domain.webhook_endpoints import signing_secrets
 from gateway.service_layer.webhook_endpoints import WebhookPorts
 
 log = logging.getLogger(__name__)
+PER_ENDPOINT_IN_A_ROUND = 2
+LOOK_AHEAD = 10  # due deliveries read per round, per send of the round: room to skip a backlogged endpoint's
 
 
 class DeliveryLoop:
+    """Rounds of up to `concurrency` deliveries sent at once, at most PER_ENDPOINT_IN_A_ROUND to one endpoint.
+
+    A round lasts at most one send (a receiver's connect and read timeouts): shorter than half the lease's term,
+    which it renews before each round, so that no other process takes the lease while this one sends.
+    """
+
     def __init__(self, ports: WebhookPorts, sender: WebhookSender, lease: Lease,
                  schedule: RetrySchedule = RetrySchedule(), disable_policy: DisablePolicy = DisablePolicy(),
-                 batch: int = 20, idle_s: float = 1.0) -> None:
+                 concurrency: int = 8, idle_s: float = 1.0) -> None:
         self._ports = ports
         self._sender = sender
         self._lease = lease
         self._schedule = schedule
         self._disable_policy = disable_policy
-        self._batch = batch
+        self._concurrency = concurrency
         self._idle_s = idle_s
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="webhook-send")
 
     def run(self, stop: threading.Event) -> None:
         """Send due deliveries until stopped; waits `idle_s` when there are none (or another process sends)."""
-        while not stop.is_set():
-            try:
-                sent = self.run_once(stop)
-            except Exception as exc:  # the loop must outlive a database outage: the next round tries again
-                log.warning("webhook delivery round failed; trying again", extra={"error": described_error(exc)})
-                sent = 0
-            if not sent:
-                stop.wait(self._idle_s)
+        try:
+            while not stop.is_set():
+                try:
+                    sent = self.run_once()
+                except Exception as exc:  # the loop must outlive a database outage: the next round tries again
+                    log.warning("webhook delivery round failed; trying again", extra={"error": described_error(exc)})
+                    sent = 0
+                if not sent:
+                    stop.wait(self._idle_s)
+        finally:
+            self._pool.shutdown(wait=True)
 
-    def run_once(self, stop: threading.Event | None = None) -> int:
-        """Attempt the deliveries due now (a batch), while this process holds the lease; how many were attempted."""
+    def run_once(self) -> int:
+        """Attempt one round of the deliveries due now, if this process holds the lease; how many were attempted."""
         if not self._lease.acquire_or_renew():
             return 0
-        attempted = 0
-        for delivery in self._ports.deliveries.due(self._ports.clock(), self._batch):
-            # renewed before each send: a send takes up to its timeout, and a lease lost meanwhile means another
-            # process may be sending the same deliveries
-            if (stop is not None and stop.is_set()) or not self._lease.acquire_or_renew():
-                break
-            self.attempt(delivery)
-            attempted += 1
+        due = self._ports.deliveries.due(self._ports.clock(), self._concurrency * LOOK_AHEAD)
+        round_ = fair_share(due, self._concurrency, PER_ENDPOINT_IN_A_ROUND)
+        for _ in self._pool.map(self._attempt_logging_failures, round_):
             still_working()
-        return attempted
+        return len(round_)
+
+    def _attempt_logging_failures(self, delivery: Delivery) -> None:
+        try:
+            self.attempt(delivery)
+        except Exception as exc:  # one delivery's database error must not lose the round's others
+            log.warning("webhook delivery attempt not recorded; it is tried again", extra={
+                "delivery_id": delivery.id, "error": described_error(exc)})
 
     def attempt(self, delivery: Delivery) -> None:
         endpoints = self._ports.endpoints

@@ -25,11 +25,12 @@ class Receiver:
     """A local HTTP receiver answering POSTs with the statuses given, in turn (the last one repeats)."""
 
     def __init__(self, statuses: list[int]) -> None:
-        self.statuses, self.received = list(statuses), []
+        self.statuses, self.received, self.delay_s = list(statuses), [], 0.0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                time.sleep(receiver.delay_s)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body.decode()))
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]

@@ -3,6 +3,7 @@ consumer's handler): disabling after persistent failure, rotation, redelivery, d
 erasures."""
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -50,9 +51,9 @@ def setup(infra, unique_suffix, mongo_client):
 
 
 def loop(container, schedule=RetrySchedule(delays=(timedelta(0),)), policy=DisablePolicy()) -> DeliveryLoop:
-    """The worker's delivery loop with this schedule and disabling policy."""
+    """The worker's delivery loop with this schedule and disabling policy, sending one delivery per round."""
     return DeliveryLoop(container.webhooks, WebhookSender(allow_private=True), container.lease("webhook-delivery"),
-                        schedule, policy)
+                        schedule, policy, concurrency=1)
 
 
 def test_an_endpoint_whose_deliveries_keep_failing_is_disabled_with_a_reason_and_a_log_line(setup, caplog):
@@ -66,6 +67,7 @@ def test_an_endpoint_whose_deliveries_keep_failing_is_disabled_with_a_reason_and
     publish("ContactCreated", "c-2", contact_created("c-2"))
     publish("ContactCreated", "c-3", contact_created("c-3"))
     with caplog.at_level(logging.WARNING):
+        sender.run_once()
         sender.run_once()
     shown = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()
     assert shown["enabled"] is False and "2 deliveries in a row failed" in shown["disabled_reason"]
@@ -164,3 +166,23 @@ def test_the_log_sweep_forgets_old_finished_deliveries_and_keeps_pending_ones(se
     kept, attempts = deliveries.get("a", "we_x", "waiting:we_x")
     assert kept.state == "pending" and attempts == []
     assert container.db["webhook_attempts"].count_documents({}) == 0
+
+
+def test_endpoints_that_time_out_do_not_hold_up_another_in_the_same_round(setup):
+    client, auth, container, receiver, publish, register = setup
+    fast = receiver([204])
+    fast_endpoint = register(fast.url)
+    for _ in range(3):
+        slow = receiver([204])
+        slow.delay_s = 3.0
+        register(slow.url)
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    sender = DeliveryLoop(container.webhooks, WebhookSender(timeout_s=1, allow_private=True),
+                          container.lease("webhook-delivery"), RetrySchedule(delays=(timedelta(minutes=5),)),
+                          concurrency=4)
+    started = time.monotonic()
+    assert sender.run_once() == 4
+    assert time.monotonic() - started < 2.5  # sent at once: one timeout (1 s), not three in a row
+    assert len(fast.received) == 1
+    items = client.get(f"/v1/webhook-endpoints/{fast_endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert items[0]["state"] == "delivered"

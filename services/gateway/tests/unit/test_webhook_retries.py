@@ -2,7 +2,7 @@
 that keeps failing is disabled."""
 from datetime import datetime, timedelta, timezone
 
-from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule, delivery_id
+from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule, delivery_id, fair_share
 
 START = datetime(2026, 12, 1, tzinfo=timezone.utc)
 
@@ -49,3 +49,12 @@ def test_an_endpoint_failing_for_five_days_or_n_deliveries_in_a_row_is_disabled(
 
 def test_a_delivery_id_is_the_event_and_the_endpoint():
     assert delivery_id("evt1", "we_1") == delivery_id("evt1", "we_1") != delivery_id("evt1", "we_2")
+
+
+def test_a_round_takes_at_most_n_deliveries_of_one_endpoint_in_their_order():
+    from types import SimpleNamespace
+
+    due = [SimpleNamespace(endpoint_id=e, n=i) for i, e in enumerate(["slow"] * 5 + ["a", "slow", "b", "a", "a"])]
+    taken = fair_share(due, limit=4, per_endpoint=2)
+    assert [(d.endpoint_id, d.n) for d in taken] == [("slow", 0), ("slow", 1), ("a", 5), ("b", 7)]
+    assert len(fair_share(due, limit=10, per_endpoint=2)) == 5
