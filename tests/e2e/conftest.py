@@ -118,6 +118,9 @@ def system(infra, tmp_path_factory, mongo_client):
         **E2E_RATE_LIMITS,
         # billing's recurring-invoice scheduler looks for what is due every second, not every minute
         "RECURRING_SCHEDULE_EVERY_S": "1",
+        # webhooks to the tests' local receivers, retried half a second apart (docs/webhooks.md)
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_RETRY_DELAYS_S": "0.5",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
     try:

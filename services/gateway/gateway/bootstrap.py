@@ -97,8 +97,10 @@ class Container(ServiceContainer):
         return EventConsumer(f"{self.service_name}.webhooks", lambda: self.consumer("webhooks", *topics),
                              self.producer, fan_out.handle, **options)
 
-    def webhook_delivery_loop(self, schedule: RetrySchedule = RetrySchedule(), **options) -> DeliveryLoop:
-        """The worker's sender of due deliveries, under the lease `webhook-delivery`."""
+    def webhook_delivery_loop(self, schedule: RetrySchedule | None = None, **options) -> DeliveryLoop:
+        """The worker's sender of due deliveries, under the lease `webhook-delivery` (retrying as
+        WEBHOOK_RETRY_DELAYS_S says unless given a schedule)."""
+        schedule = schedule or RetrySchedule(config.webhook_retry_delays(self.settings))
         sender = WebhookSender(self.settings["WEBHOOK_TIMEOUT_S"], self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
                                self.webhook_resolver)
         policy = DisablePolicy(timedelta(days=self.settings["WEBHOOK_DISABLE_AFTER_DAYS"]),

@@ -1,6 +1,8 @@
 """Settings of the gateway, from the environment, validated at start-up."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from crm_platform import registry
@@ -37,6 +39,9 @@ OWN_SETTINGS = {
     "WEBHOOK_CONCURRENCY": fields.Integer(load_default=8, validate=validate.Range(min=1, max=64)),
     "WEBHOOK_DISABLE_AFTER_DAYS": fields.Integer(load_default=5, validate=validate.Range(min=1, max=60)),
     "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": fields.Integer(load_default=10, validate=validate.Range(min=1, max=10_000)),
+    # Seconds between a delivery's attempts (the last repeats), within 3 days of the first; tests shorten them.
+    "WEBHOOK_RETRY_DELAYS_S": fields.String(load_default="5,300,1800,7200,18000,36000", validate=validate.Regexp(
+        r"^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$", error="seconds, comma-separated (at most 20): 5,300,1800")),
     # The delivery log is kept this long (a delivery still pending stays; retries end after 3 days).
     "WEBHOOK_LOG_RETENTION_DAYS": fields.Integer(load_default=30, validate=validate.Range(min=4, max=365)),
 }
@@ -66,6 +71,10 @@ GatewaySettings = type("GatewaySettings", (PlatformSettings,), {
 
 def load(environ=None) -> dict:
     return load_settings(GatewaySettings(), environ)
+
+
+def webhook_retry_delays(settings: dict) -> tuple[timedelta, ...]:
+    return tuple(timedelta(seconds=float(part)) for part in settings["WEBHOOK_RETRY_DELAYS_S"].split(","))
 
 
 def services(settings: dict) -> dict[str, str]:

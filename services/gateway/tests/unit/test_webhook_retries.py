@@ -58,3 +58,17 @@ def test_a_round_takes_at_most_n_deliveries_of_one_endpoint_in_their_order():
     taken = fair_share(due, limit=4, per_endpoint=2)
     assert [(d.endpoint_id, d.n) for d in taken] == [("slow", 0), ("slow", 1), ("a", 5), ("b", 7)]
     assert len(fair_share(due, limit=10, per_endpoint=2)) == 5
+
+
+def test_the_operator_setting_gives_the_delays_and_bad_ones_are_named_at_start_up():
+    import pytest
+
+    from crm_platform.errors import ConfigurationError
+    from gateway import config
+    base = {"MONGO_URI": "mongodb://db", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "INTERNAL_TOKEN": "t" * 32}
+    urls = {s.url_variable: "http://x:1" for s in config.REGISTRY.upstreams}
+    assert config.webhook_retry_delays(config.load({**base, **urls})) == RetrySchedule().delays
+    assert config.webhook_retry_delays(config.load({**base, **urls, "WEBHOOK_RETRY_DELAYS_S": "0.2,1"})) == (
+        timedelta(seconds=0.2), timedelta(seconds=1))
+    with pytest.raises(ConfigurationError, match="WEBHOOK_RETRY_DELAYS_S"):
+        config.load({**base, **urls, "WEBHOOK_RETRY_DELAYS_S": "5,,x"})
