@@ -57,11 +57,13 @@ def _operation(operation_id: str, summary: str, answers: dict, body: str | None 
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     responses = {status: ({"description": description, "content": _json(schema)} if schema
                           else {"description": description}) for status, (description, schema) in answers.items()}
-    refusals = {"401": "No valid API key", "403": "The API key lacks the scope this request needs"}
+    # as every service's operations (crm_platform.openapi): any call may meet a URL too long, text that cannot be
+    # stored, an outage
+    refusals = {"401": "No valid API key", "403": "The API key lacks the scope this request needs",
+                "414": "URL too long", "422": "Invalid input: `errors` names each field", "500": "Unexpected error",
+                "503": "A dependency is unavailable; retry later"}
     if parameters:
         refusals["404"] = "No such endpoint (or delivery) in this account"
-    if body or any(parameter["in"] == "query" for parameter in parameters):
-        refusals["422"] = "Invalid input: `errors` names each field"
     for status, why in refusals.items():
         responses.setdefault(status, {"description": why, "content": problem})
     operation = {"operationId": operation_id, "summary": summary, "tags": [TAG], "responses": responses}
@@ -72,11 +74,12 @@ def _operation(operation_id: str, summary: str, answers: dict, body: str | None 
     return operation
 
 
-def _path_parameter(name: str) -> dict:
-    return {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+def _path_parameter(name: str, max_length: int) -> dict:
+    return {"in": "path", "name": name, "required": True, "schema": {"type": "string", "maxLength": max_length}}
 
 
-ENDPOINT_ID, DELIVERY_ID = _path_parameter("endpoint_id"), _path_parameter("delivery_id")
+# an endpoint id is `we_` and 24 hex digits; a delivery id, an event id (at most 64) `:` an endpoint id
+ENDPOINT_ID, DELIVERY_ID = _path_parameter("endpoint_id", 64), _path_parameter("delivery_id", 160)
 PAGE = ({"in": "query", "name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
         {"in": "query", "name": "cursor", "schema": {"type": "string", "maxLength": 1000}})
 
