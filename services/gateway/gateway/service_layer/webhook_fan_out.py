@@ -33,8 +33,9 @@ class WebhookFanOut:
         public = public_event_of(envelope.event_type)
         if public is None or (public.type == ERASURE_COMPLETED and not self._is_erasure(envelope.aggregate_id)):
             return
+        # an event from before an endpoint existed is not its (a consumer catching up, a group replaying a topic)
         endpoints = [endpoint for endpoint in self._ports.endpoints.enabled_of_account(envelope.account_id)
-                     if subscribed(endpoint.events, public.type)]
+                     if subscribed(endpoint.events, public.type) and endpoint.created_at <= envelope.occurred_at]
         if not endpoints:
             return
         body = json.dumps(thin_payload(public, event_id=envelope.event_id, occurred_at=envelope.occurred_at,

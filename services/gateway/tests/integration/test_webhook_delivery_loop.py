@@ -186,3 +186,18 @@ def test_endpoints_that_time_out_do_not_hold_up_another_in_the_same_round(setup)
     assert len(fast.received) == 1
     items = client.get(f"/v1/webhook-endpoints/{fast_endpoint['id']}/deliveries", headers=auth).get_json()["items"]
     assert items[0]["state"] == "delivered"
+
+
+def test_an_event_from_before_the_endpoint_existed_is_not_sent_to_it(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url)
+    before = EventEnvelope(event_type="ContactCreated", aggregate_type="Contact", aggregate_id="c-0",
+                           aggregate_version=1, account_id=container.accounts.authenticate(
+                               auth["Authorization"].split(" ")[1]).account_id, payload=contact_created("c-0"),
+                           occurred_at=datetime.now(timezone.utc) - timedelta(minutes=10))
+    publish("", "", {}, again=before)  # consumed late: a lagging consumer, or a replay
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    loop(container).run_once()
+    items = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert len(items) == 1 and json.loads(ok.received[0][1])["data"]["contact_id"] == "c-1"
