@@ -84,9 +84,12 @@ class MongoWebhookDeliveries:
         except DuplicateKeyError:
             return False
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries whose next attempt is due, the most overdue first."""
-        docs = self._deliveries.find({"state": PENDING, "next_attempt_at": {"$lte": now}}).sort(
+    def due(self, now: datetime, limit: int, but_for: frozenset[str] = frozenset()) -> list[Delivery]:
+        """Pending deliveries whose next attempt is due, the most overdue first (none of the endpoints `but_for`)."""
+        query = {"state": PENDING, "next_attempt_at": {"$lte": now}}
+        if but_for:
+            query["endpoint_id"] = {"$nin": sorted(but_for)}
+        docs = self._deliveries.find(query).sort(
             [("next_attempt_at", ASCENDING)]).limit(limit)
         return [_delivery(doc) for doc in docs]
 

@@ -65,11 +65,22 @@ class DeliveryLoop:
         """Attempt one round of the deliveries due now, if this process holds the lease; how many were attempted."""
         if not self._lease.acquire_or_renew():
             return 0
-        due = self._ports.deliveries.due(self._ports.clock(), self._concurrency * LOOK_AHEAD)
-        round_ = fair_share(due, self._concurrency, PER_ENDPOINT_IN_A_ROUND)
+        round_ = self._next_round()
         for _ in self._pool.map(self._attempt_logging_failures, round_):
             still_working()
         return len(round_)
+
+    def _next_round(self) -> list[Delivery]:
+        """Up to `concurrency` due deliveries, at most PER_ENDPOINT_IN_A_ROUND of an endpoint; when the most overdue
+        are all of a few endpoints (a backlog), the next due of the others are looked for past them."""
+        now, window = self._ports.clock(), self._concurrency * LOOK_AHEAD
+        due = self._ports.deliveries.due(now, window)
+        round_ = fair_share(due, self._concurrency, PER_ENDPOINT_IN_A_ROUND)
+        if len(round_) < self._concurrency and len(due) == window:
+            taken = frozenset(delivery.endpoint_id for delivery in round_)
+            others = self._ports.deliveries.due(now, window, but_for=taken)
+            round_ += fair_share(others, self._concurrency - len(round_), PER_ENDPOINT_IN_A_ROUND)
+        return round_
 
     def _attempt_logging_failures(self, delivery: Delivery) -> None:
         try:

@@ -201,3 +201,17 @@ def test_an_event_from_before_the_endpoint_existed_is_not_sent_to_it(setup):
     loop(container).run_once()
     items = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).get_json()["items"]
     assert len(items) == 1 and json.loads(ok.received[0][1])["data"]["contact_id"] == "c-1"
+
+
+def test_a_backlog_of_one_endpoint_does_not_hide_the_due_deliveries_of_another(setup):
+    client, auth, container, receiver, publish, register = setup
+    backlogged, other = receiver([204]), receiver([204])
+    register(backlogged.url, ["contact.updated"])
+    register(other.url, ["contact.created"])
+    for n in range(40):  # older than the other's: first in line
+        publish("ContactUpdated", f"c-{n}", {**contact_created(f"c-{n}"), "changed": ["emails"]})
+    publish("ContactCreated", "c-new", contact_created("c-new"))
+    sender = DeliveryLoop(container.webhooks, WebhookSender(allow_private=True), container.lease("webhook-delivery"),
+                          concurrency=3)  # reads 30 due deliveries a round: all of the backlog
+    assert sender.run_once() == 3
+    assert len(backlogged.received) == 2 and len(other.received) == 1
