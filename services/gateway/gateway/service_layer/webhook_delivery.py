@@ -101,7 +101,8 @@ class DeliveryLoop:
         done = self._ports.clock()
         if outcome.delivered:
             self._ports.deliveries.record_attempt(delivery, outcome, done, state=DELIVERED, next_attempt_at=None)
-            endpoints.note_success(endpoint.id)
+            if endpoint.failing_since is not None or endpoint.failed_deliveries:  # a healthy one: no write
+                endpoints.note_success(endpoint.id)
             return
         next_at = self._schedule.next_attempt(delivery.series_attempts + 1, delivery.series_started_at or now, done)
         self._ports.deliveries.record_attempt(delivery, outcome, done, state=PENDING if next_at else FAILED,
