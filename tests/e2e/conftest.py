@@ -132,6 +132,9 @@ def system(infra, tmp_path_factory, mongo_client):
         # billing's recurring-invoice scheduler looks for what is due every second, not every minute
         "RECURRING_SCHEDULE_EVERY_S": "1",
         "SMTP_HOST": smtp_sink.host, "SMTP_PORT": str(smtp_sink.port), "SMTP_TLS": "none",
+        # webhooks to the tests' local receivers, retried half a second apart (docs/webhooks.md)
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_RETRY_DELAYS_S": "0.5",
     }
     system = System(env, tmp_path_factory.mktemp("logs"))
     system.smtp_sink = smtp_sink

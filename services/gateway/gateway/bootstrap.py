@@ -7,6 +7,8 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Callable
 
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.leases import Lease
 from crm_platform.mongo import MongoConnection
 from crm_platform.service_container import ServiceContainer
 
@@ -15,9 +17,16 @@ from gateway.adapters.accounts import AccountDirectory, utc_now
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.adapters.upstream import UpstreamClient
+from gateway.adapters.webhook_deliveries import MongoWebhookDeliveries
+from gateway.adapters.webhook_endpoints import MongoWebhookEndpoints
+from gateway.adapters.webhook_sender import WebhookSender, resolve
 from gateway.domain.rate_limits import Limits
+from gateway.domain.webhook_deliveries import DisablePolicy, RetrySchedule
 from gateway.service_layer.rate_limiting import RateLimiter
 from gateway.service_layer.unit_of_work import UnitOfWork
+from gateway.service_layer.webhook_delivery import DeliveryLoop
+from gateway.service_layer.webhook_endpoints import WebhookPorts
+from gateway.service_layer.webhook_fan_out import WebhookFanOut
 
 # Beyond the longest upstream call, for reading the body and writing the record around it.
 IN_FLIGHT_MARGIN = timedelta(seconds=5)
@@ -34,6 +43,7 @@ class Container(ServiceContainer):
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
+        self.webhook_resolver = resolve  # host -> addresses, for the SSRF checks (a test may name its own)
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
         # A client of its own, with timeouts of its own: a counter answers in milliseconds or is skipped
         # (RATE_LIMIT_TIMEOUT_MS), where the other statements may wait MONGO_SERVER_SELECTION_TIMEOUT_MS and more.
@@ -76,6 +86,31 @@ class Container(ServiceContainer):
         """How long a request can run: a record in flight for longer was left by a process that died."""
         return timedelta(seconds=self.upstream_client.longest_call_s) + IN_FLIGHT_MARGIN
 
+    @property
+    def webhooks(self) -> WebhookPorts:
+        return WebhookPorts(MongoWebhookEndpoints(self.db), MongoWebhookDeliveries(self.db), self.webhook_resolver,
+                            self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"])
+
+    def webhook_fan_out_loop(self, **options) -> EventConsumer:
+        """The worker's consumer of the published topics (group gateway.webhooks), making deliveries."""
+        topics = [self.topic(name) for name in config.WEBHOOK_TOPICS]
+        fan_out = WebhookFanOut(self.webhooks, self.db["webhook_privacy_requests"])
+        return EventConsumer(f"{self.service_name}.webhooks", lambda: self.consumer("webhooks", *topics),
+                             self.producer, fan_out.handle, **options)
+
+    def webhook_delivery_loop(self, schedule: RetrySchedule | None = None, **options) -> DeliveryLoop:
+        """The worker's sender of due deliveries, under the lease `webhook-delivery` (retrying as
+        WEBHOOK_RETRY_DELAYS_S says unless given a schedule)."""
+        schedule = schedule or RetrySchedule(config.webhook_retry_delays(self.settings))
+        sender = WebhookSender(self.settings["WEBHOOK_TIMEOUT_S"], self.settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"],
+                               self.webhook_resolver)
+        policy = DisablePolicy(timedelta(days=self.settings["WEBHOOK_DISABLE_AFTER_DAYS"]),
+                               self.settings["WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES"])
+        # a term of 60 s: a round (one send, up to its connect and read timeouts) fits in half of one
+        lease = Lease(self.db["leases"], "webhook-delivery", ttl=timedelta(seconds=60))
+        return DeliveryLoop(self.webhooks, sender, lease, schedule, policy,
+                            concurrency=self.settings["WEBHOOK_CONCURRENCY"], **options)
+
     def upstream_answers(self, name: str) -> Callable[[], bool]:
         def check() -> bool:
             try:
@@ -90,3 +125,5 @@ class Container(ServiceContainer):
         self.accounts.ensure_indexes()
         self.idempotency_records.ensure_indexes()
         self.rate_limit_counters.ensure_indexes()
+        self.webhooks.endpoints.ensure_indexes()
+        self.webhooks.deliveries.ensure_indexes()

@@ -1,10 +1,13 @@
 """Settings of the gateway, from the environment, validated at start-up."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from crm_platform import registry
 from crm_platform.contracts.accounts import ACCOUNTS_EVENTS
+from crm_platform.contracts.catalog import TOPICS
 from crm_platform.settings import PlatformSettings, load_settings
 
 SERVICE_NAME = "gateway"
@@ -29,6 +32,18 @@ OWN_SETTINGS = {
     "TRUSTED_PROXY_COUNT": fields.Integer(load_default=0, validate=validate.Range(min=0, max=5)),
     # /metrics (to METRICS_TOKEN) on the gateway's listener, which is public: off unless Prometheus scrapes it.
     "GATEWAY_SERVES_METRICS": fields.Boolean(load_default=False),
+    # Webhooks (docs/webhooks.md). Private, loopback and link-local targets only where an operator allows them:
+    # dev and test machines, whose receivers are local; never in production (SSRF).
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": fields.Boolean(load_default=False),
+    "WEBHOOK_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=1, max=12)),
+    "WEBHOOK_CONCURRENCY": fields.Integer(load_default=8, validate=validate.Range(min=1, max=64)),
+    "WEBHOOK_DISABLE_AFTER_DAYS": fields.Integer(load_default=5, validate=validate.Range(min=1, max=60)),
+    "WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES": fields.Integer(load_default=10, validate=validate.Range(min=1, max=10_000)),
+    # Seconds between a delivery's attempts (the last repeats), within 3 days of the first; tests shorten them.
+    "WEBHOOK_RETRY_DELAYS_S": fields.String(load_default="5,300,1800,7200,18000,36000", validate=validate.Regexp(
+        r"^\d+(\.\d+)?(,\d+(\.\d+)?){0,19}$", error="seconds, comma-separated (at most 20): 5,300,1800")),
+    # The delivery log is kept this long (a delivery still pending stays; retries end after 3 days).
+    "WEBHOOK_LOG_RETENTION_DAYS": fields.Integer(load_default=30, validate=validate.Range(min=4, max=365)),
 }
 
 
@@ -58,6 +73,10 @@ def load(environ=None) -> dict:
     return load_settings(GatewaySettings(), environ)
 
 
+def webhook_retry_delays(settings: dict) -> tuple[timedelta, ...]:
+    return tuple(timedelta(seconds=float(part)) for part in settings["WEBHOOK_RETRY_DELAYS_S"].split(","))
+
+
 def services(settings: dict) -> dict[str, str]:
     """Service name -> base URL of the services behind the gateway."""
     return {service.name: settings[service.url_variable].rstrip("/") for service in REGISTRY.upstreams}
@@ -68,3 +87,5 @@ ROUTES = REGISTRY.routes
 # /v1/jobs/{id}... goes to these services in turn until one knows the job (see entrypoints/api.py).
 JOB_SERVICES = REGISTRY.job_services
 JOBS_PREFIX = registry.JOBS_PREFIX
+# The published topics webhooks are made from: every topic in the contracts but the gateway's own.
+WEBHOOK_TOPICS = tuple(topic.name for topic in TOPICS if topic.producer != SERVICE_NAME)

@@ -18,7 +18,7 @@ from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
 from gateway.domain.api_keys import required_scope
-from gateway.entrypoints import api_keys_api, idempotency, rate_limiting
+from gateway.entrypoints import api_keys_api, idempotency, rate_limiting, webhooks_api
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -40,6 +40,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = container.settings["MAX_REQUEST_BYTES"]
     api_keys_api.register(app)  # /v1/api-keys: served by the gateway itself, not proxied
     # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
+    app.register_blueprint(webhooks_api.blueprint)  # the gateway's own resource, matched before the proxy's rules
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
                      provide_automatic_options=False)
@@ -58,6 +59,8 @@ def proxy(resource: str, rest: str) -> Response:
     container = current_container()
     caller = rate_limiting.admitted_caller(container)
     candidates = _services_for(container, resource)
+    if resource == webhooks_api.RESOURCE:  # the gateway's own: a method its routes lack (an unknown path: 404)
+        webhooks_api.refuse_unrouted(request.path)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
     needed = required_scope(request.method, resource)

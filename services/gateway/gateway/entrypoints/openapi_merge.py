@@ -12,6 +12,7 @@ from crm_platform.openapi import build_spec
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
 from gateway.entrypoints.idempotency import REPLAYED_HEADER
+from gateway.entrypoints.webhooks_openapi import declare_webhook_endpoints
 
 log = logging.getLogger(__name__)
 _CACHE: dict = {"at": 0.0, "spec": None}
@@ -49,6 +50,7 @@ def merged_spec(container: Container) -> dict:
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
     declare_idempotency_keys(spec)
     add_own_operations(spec, current_app)  # after: the gateway's own routes (/v1/api-keys) keep no Idempotency-Key
+    declare_webhook_endpoints(spec)  # after the keys: the gateway's own routes do not replay them
     declare_rate_limits(spec)
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable

@@ -1,8 +1,9 @@
-"""The gateway worker: relays account events (AccountCreated) to Kafka and deletes expired idempotency
-records and rate-limit counters, until SIGTERM."""
+"""The gateway worker: relays account events (AccountCreated) to Kafka, deletes expired idempotency records and
+rate-limit counters, turns published events into webhook deliveries and sends them, until SIGTERM."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 from crm_platform.json_logging import configure_logging
 from crm_platform.settings import load_or_exit
@@ -11,7 +12,7 @@ from crm_platform.worker_runtime import run_loops
 
 from gateway import config
 from gateway.bootstrap import Container
-from gateway.service_layer import idempotency, rate_limiting
+from gateway.service_layer import idempotency, rate_limiting, webhook_delivery
 
 
 def main() -> int:
@@ -19,10 +20,16 @@ def main() -> int:
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], settings["KAFKA_TOPIC_PARTITIONS"])
+    webhook_topics = [container.topic(name) for name in config.WEBHOOK_TOPICS]  # consumed before their producers ran
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic, *webhook_topics],
+                  settings["KAFKA_TOPIC_PARTITIONS"])
     loops = {"outbox-relay": container.outbox_relay().run,
              "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
-             "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters)}
+             "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters),
+             "webhook-fan-out": container.webhook_fan_out_loop().run,
+             "webhook-delivery": container.webhook_delivery_loop().run,
+             "webhook-log-sweep": webhook_delivery.retention_loop(
+                 container.webhooks.deliveries, timedelta(days=settings["WEBHOOK_LOG_RETENTION_DAYS"]))}
     return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
                      metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"])
 

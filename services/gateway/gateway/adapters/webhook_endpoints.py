@@ -1,0 +1,121 @@
+"""Webhook endpoints in the gateway's database (`webhook_endpoints`), always read and written per account.
+
+Every statement names the account next to the id: an id of another account finds nothing, as an unknown one.
+The secrets are stored in clear: signing needs them (docs/webhooks.md, Secrets).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.database import Database
+
+from gateway.domain.webhook_endpoints import SigningSecret
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    account_id: str
+    url: str
+    events: list[str]
+    description: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    secrets: list[SigningSecret]
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = None
+    failing_since: datetime | None = None
+    failed_deliveries: int = 0
+
+    def public(self) -> dict:
+        """What the API shows of it (never a secret)."""
+        return {"id": self.id, "url": self.url, "events": self.events, "description": self.description,
+                "enabled": self.enabled, "disabled_reason": self.disabled_reason,
+                "disabled_at": _iso(self.disabled_at), "created_at": _iso(self.created_at),
+                "updated_at": _iso(self.updated_at)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _endpoint(doc: dict) -> Endpoint:
+    return Endpoint(
+        id=doc["_id"], account_id=doc["account_id"], url=doc["url"], events=list(doc["events"]),
+        description=doc.get("description", ""), enabled=doc["enabled"], created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        secrets=[SigningSecret(kept["secret"], kept.get("expires_at")) for kept in doc["secrets"]],
+        disabled_reason=doc.get("disabled_reason"), disabled_at=doc.get("disabled_at"),
+        failing_since=doc.get("failing_since"), failed_deliveries=doc.get("failed_deliveries", 0))
+
+
+def _secrets(kept: list[SigningSecret]) -> list[dict]:
+    return [{"secret": secret.secret, "expires_at": secret.expires_at} for secret in kept]
+
+
+class MongoWebhookEndpoints:
+    def __init__(self, db: Database) -> None:
+        self._endpoints = db["webhook_endpoints"]
+
+    def ensure_indexes(self) -> None:
+        self._endpoints.create_index([("account_id", ASCENDING), ("created_at", ASCENDING)])
+
+    def add(self, endpoint: Endpoint) -> None:
+        self._endpoints.insert_one({
+            "_id": endpoint.id, "account_id": endpoint.account_id, "url": endpoint.url, "events": endpoint.events,
+            "description": endpoint.description, "enabled": endpoint.enabled, "created_at": endpoint.created_at,
+            "updated_at": endpoint.updated_at, "secrets": _secrets(endpoint.secrets), "failing_since": None,
+            "failed_deliveries": 0})
+
+    def get(self, account_id: str, endpoint_id: str) -> Endpoint | None:
+        doc = self._endpoints.find_one({"_id": endpoint_id, "account_id": account_id})
+        return _endpoint(doc) if doc else None
+
+    def of_account(self, account_id: str) -> list[Endpoint]:
+        """The account's endpoints, oldest first (an account has a handful: no pages)."""
+        return [_endpoint(doc) for doc in self._endpoints.find({"account_id": account_id}).sort(
+            [("created_at", ASCENDING), ("_id", ASCENDING)])]
+
+    def update(self, account_id: str, endpoint_id: str, changes: dict) -> Endpoint | None:
+        """Set these fields (url, events, description, enabled...); the endpoint after, None if there is none."""
+        doc = self._endpoints.find_one_and_update({"_id": endpoint_id, "account_id": account_id}, {"$set": changes},
+                                                  return_document=ReturnDocument.AFTER)
+        return _endpoint(doc) if doc else None
+
+    def replace_secrets(self, account_id: str, endpoint_id: str, kept: list[SigningSecret], now: datetime) -> bool:
+        found = self._endpoints.update_one({"_id": endpoint_id, "account_id": account_id},
+                                           {"$set": {"secrets": _secrets(kept), "updated_at": now}})
+        return found.matched_count == 1
+
+    def remove(self, account_id: str, endpoint_id: str) -> bool:
+        return self._endpoints.delete_one({"_id": endpoint_id, "account_id": account_id}).deleted_count == 1
+
+    # What deliveries tell of an endpoint's health
+
+    def note_success(self, endpoint_id: str) -> None:
+        self._endpoints.update_one({"_id": endpoint_id, "$or": [{"failing_since": {"$ne": None}},
+                                                                {"failed_deliveries": {"$ne": 0}}]},
+                                   {"$set": {"failing_since": None, "failed_deliveries": 0}})
+
+    def note_failed_attempt(self, endpoint_id: str, now: datetime) -> None:
+        self._endpoints.update_one({"_id": endpoint_id, "failing_since": None}, {"$set": {"failing_since": now}})
+
+    def note_failed_delivery(self, endpoint_id: str) -> None:
+        self._endpoints.update_one({"_id": endpoint_id}, {"$inc": {"failed_deliveries": 1}})
+
+    def disable(self, endpoint_id: str, reason: str, now: datetime) -> bool:
+        """Disable an enabled endpoint; False if it was not (deleted, or disabled already)."""
+        found = self._endpoints.update_one({"_id": endpoint_id, "enabled": True}, {"$set": {
+            "enabled": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}})
+        return found.modified_count == 1
+
+    def by_id(self, endpoint_id: str) -> Endpoint | None:
+        """For the delivery worker, which serves every account."""
+        doc = self._endpoints.find_one({"_id": endpoint_id})
+        return _endpoint(doc) if doc else None
+
+    def enabled_of_account(self, account_id: str) -> list[Endpoint]:
+        return [endpoint for endpoint in self.of_account(account_id) if endpoint.enabled]

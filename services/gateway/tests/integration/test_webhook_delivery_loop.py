@@ -1,0 +1,217 @@
+"""The delivery loop and the fan-out, round by round on the real database (no broker: events are handed to the
+consumer's handler): disabling after persistent failure, rotation, redelivery, disabled endpoints, privacy
+erasures."""
+import json
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from crm_platform.envelope import EventEnvelope
+
+from gateway.adapters.webhook_sender import WebhookSender
+from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule
+from gateway.service_layer.webhook_delivery import DeliveryLoop
+from gateway.service_layer.webhook_fan_out import WebhookFanOut
+from gateway.testing.scripted_upstreams import gateway
+
+from .test_webhook_deliveries import Receiver, contact_created
+
+GIVE_UP_AT_ONCE = RetrySchedule(delays=(timedelta(milliseconds=1),), window=timedelta(0))
+
+
+@pytest.fixture
+def setup(infra, unique_suffix, mongo_client):
+    client, auth, container = gateway(infra, unique_suffix, mongo_client, "http://127.0.0.1:9",
+                                      WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+    account_id = container.accounts.authenticate(auth["Authorization"].split(" ")[1]).account_id
+    fan_out = WebhookFanOut(container.webhooks, container.db["webhook_privacy_requests"])
+    receivers = []
+
+    def receiver(statuses):
+        receivers.append(Receiver(statuses))
+        return receivers[-1]
+
+    def publish(event_type: str, aggregate_id: str, payload: dict, again: EventEnvelope | None = None) -> EventEnvelope:
+        """A new event handed to the fan-out (or, `again`, one handed already: as when it is consumed again)."""
+        envelope = again or EventEnvelope(event_type=event_type, aggregate_type="X", aggregate_id=aggregate_id,
+                                          aggregate_version=1, account_id=account_id, payload=payload)
+        fan_out.handle(envelope)
+        return envelope
+
+    def register(url: str, events=("*",)) -> dict:
+        return client.post("/v1/webhook-endpoints", json={"url": url, "events": list(events)}, headers=auth).get_json()
+
+    yield client, auth, container, receiver, publish, register
+    for each in receivers:
+        each.close()
+    mongo_client.drop_database(f"test_{unique_suffix}_gateway")
+
+
+def loop(container, schedule=RetrySchedule(delays=(timedelta(0),)), policy=DisablePolicy()) -> DeliveryLoop:
+    """The worker's delivery loop with this schedule and disabling policy, sending one delivery per round."""
+    return DeliveryLoop(container.webhooks, WebhookSender(allow_private=True), container.lease("webhook-delivery"),
+                        schedule, policy, concurrency=1)
+
+
+def test_an_endpoint_whose_deliveries_keep_failing_is_disabled_with_a_reason_and_a_log_line(setup, caplog):
+    client, auth, container, receiver, publish, register = setup
+    failing = receiver([500])
+    endpoint = register(failing.url)
+    sender = loop(container, GIVE_UP_AT_ONCE, DisablePolicy(after_failed_deliveries=2))
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    assert sender.run_once() == 1
+    assert client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()["enabled"] is True
+    publish("ContactCreated", "c-2", contact_created("c-2"))
+    publish("ContactCreated", "c-3", contact_created("c-3"))
+    with caplog.at_level(logging.WARNING):
+        sender.run_once()
+        sender.run_once()
+    shown = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()
+    assert shown["enabled"] is False and "2 deliveries in a row failed" in shown["disabled_reason"]
+    assert len(failing.received) == 2  # the third was cancelled, not sent
+    states = sorted(d["state"] for d in client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                                                    headers=auth).get_json()["items"])
+    assert states == ["cancelled", "failed", "failed"]
+    disabled = [record for record in caplog.records if record.getMessage() == "webhook endpoint disabled"]
+    assert disabled and disabled[0].endpoint_id == endpoint["id"]
+    assert all(failing.url not in record.getMessage() + str(record.__dict__) for record in caplog.records)
+
+
+def test_a_success_resets_the_failure_count(setup):
+    client, auth, container, receiver, publish, register = setup
+    flaky = receiver([500, 200, 500])
+    endpoint = register(flaky.url)
+    sender = loop(container, GIVE_UP_AT_ONCE, DisablePolicy(after_failed_deliveries=2))
+    for contact in ("c-1", "c-2", "c-3"):
+        publish("ContactCreated", contact, contact_created(contact))
+        sender.run_once()
+    assert client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()["enabled"] is True
+
+
+def test_after_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url)
+    new = client.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret", headers=auth).get_json()["secret"]
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    loop(container).run_once()
+    headers, body = ok.received[0]
+    Webhook(endpoint["secret"]).verify(body, headers)
+    Webhook(new).verify(body, headers)
+
+
+def test_a_delivery_is_sent_again_on_request(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url)
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    sender = loop(container)
+    sender.run_once()
+    deliveries = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries"
+    delivery = client.get(deliveries, headers=auth).get_json()["items"][0]
+    assert delivery["state"] == "delivered"
+    again = client.post(f"{deliveries}/{delivery['id']}/redeliver", headers=auth)
+    assert again.status_code == 202 and again.get_json()["state"] == "pending"
+    sender.run_once()
+    assert len(ok.received) == 2 and ok.received[0][1] == ok.received[1][1]
+    assert client.get(f"{deliveries}/{delivery['id']}", headers=auth).get_json()["attempts"] == 2
+    assert client.post(f"{deliveries}/nope/redeliver", headers=auth).status_code == 404
+
+
+def test_a_disabled_endpoint_gets_nothing_and_gets_no_new_deliveries(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url)
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    client.patch(f"/v1/webhook-endpoints/{endpoint['id']}", json={"enabled": False}, headers=auth)
+    publish("ContactCreated", "c-2", contact_created("c-2"))
+    loop(container).run_once()
+    assert ok.received == []
+    items = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert [item["state"] for item in items] == ["cancelled"]
+
+
+def test_only_completed_erasures_are_published_not_exports(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url, ["privacy.erasure_completed"])
+    requested = {"contact_ids": ["c-1"], "services": ["contacts"], "requested_at": "2026-12-02T10:00:00+00:00"}
+    completed = {"status": "completed", "missing_services": [], "completed_at": "2026-12-02T10:05:00+00:00"}
+    publish("ErasureRequested", "req-erase", requested)
+    publish("SubjectExportRequested", "req-export", requested)
+    publish("PrivacyRequestCompleted", "req-export", completed)
+    erased = publish("PrivacyRequestCompleted", "req-erase", completed)
+    publish("PrivacyRequestCompleted", "req-erase", completed, again=erased)
+    loop(container).run_once()
+    items = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert [(item["event_type"], item["event_id"]) for item in items] == [("privacy.erasure_completed", erased.event_id)]
+    assert json.loads(ok.received[0][1])["data"] == {"request_id": "req-erase", "status": "completed",
+                                                     "completed_at": "2026-12-02T10:05:00+00:00"}
+
+
+def test_the_log_sweep_forgets_old_finished_deliveries_and_keeps_pending_ones(setup):
+    client, auth, container, receiver, publish, register = setup
+    deliveries = container.webhooks.deliveries
+    old = datetime.now(timezone.utc) - timedelta(days=40)
+    for name in ("done", "waiting"):
+        deliveries.add(f"{name}:we_x", account_id="a", endpoint_id="we_x", event_id=name, event_type="contact.created",
+                       body="{}", now=old)
+    done = next(d for d in deliveries.due(datetime.now(timezone.utc), 10) if d.event_id == "done")
+    deliveries.record_attempt(done, Outcome(status_code=200), old, state="delivered", next_attempt_at=None)
+    assert deliveries.delete_finished_before(datetime.now(timezone.utc) - timedelta(days=30)) == 1
+    assert deliveries.get("a", "we_x", "done:we_x") is None
+    kept, attempts = deliveries.get("a", "we_x", "waiting:we_x")
+    assert kept.state == "pending" and attempts == []
+    assert container.db["webhook_attempts"].count_documents({}) == 0
+
+
+def test_endpoints_that_time_out_do_not_hold_up_another_in_the_same_round(setup):
+    client, auth, container, receiver, publish, register = setup
+    fast = receiver([204])
+    fast_endpoint = register(fast.url)
+    for _ in range(3):
+        slow = receiver([204])
+        slow.delay_s = 3.0
+        register(slow.url)
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    sender = DeliveryLoop(container.webhooks, WebhookSender(timeout_s=1, allow_private=True),
+                          container.lease("webhook-delivery"), RetrySchedule(delays=(timedelta(minutes=5),)),
+                          concurrency=4)
+    started = time.monotonic()
+    assert sender.run_once() == 4
+    assert time.monotonic() - started < 2.5  # sent at once: one timeout (1 s), not three in a row
+    assert len(fast.received) == 1
+    items = client.get(f"/v1/webhook-endpoints/{fast_endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert items[0]["state"] == "delivered"
+
+
+def test_an_event_from_before_the_endpoint_existed_is_not_sent_to_it(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    endpoint = register(ok.url)
+    before = EventEnvelope(event_type="ContactCreated", aggregate_type="Contact", aggregate_id="c-0",
+                           aggregate_version=1, account_id=container.accounts.authenticate(
+                               auth["Authorization"].split(" ")[1]).account_id, payload=contact_created("c-0"),
+                           occurred_at=datetime.now(timezone.utc) - timedelta(minutes=10))
+    publish("", "", {}, again=before)  # consumed late: a lagging consumer, or a replay
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    loop(container).run_once()
+    items = client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=auth).get_json()["items"]
+    assert len(items) == 1 and json.loads(ok.received[0][1])["data"]["contact_id"] == "c-1"
+
+
+def test_a_backlog_of_one_endpoint_does_not_hide_the_due_deliveries_of_another(setup):
+    client, auth, container, receiver, publish, register = setup
+    backlogged, other = receiver([204]), receiver([204])
+    register(backlogged.url, ["contact.updated"])
+    register(other.url, ["contact.created"])
+    for n in range(40):  # older than the other's: first in line
+        publish("ContactUpdated", f"c-{n}", {**contact_created(f"c-{n}"), "changed": ["emails"]})
+    publish("ContactCreated", "c-new", contact_created("c-new"))
+    sender = DeliveryLoop(container.webhooks, WebhookSender(allow_private=True), container.lease("webhook-delivery"),
+                          concurrency=3)  # reads 30 due deliveries a round: all of the backlog
+    assert sender.run_once() == 3
+    assert len(backlogged.received) == 2 and len(other.received) == 1
