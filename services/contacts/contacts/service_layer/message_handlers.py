@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from crm_platform.errors import InvalidInput, StaleRevision
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 from crm_platform.event_store import ConcurrencyConflict
 
 from contacts.domain import commands
@@ -44,8 +45,12 @@ class MessageMailer(Protocol):
         """Whether the outbox holds the message's mail (queued, being sent, sent or failed)."""
 
 
-def send_message(cmd: commands.SendMessage, uow: UnitOfWork, mailer: MessageMailer) -> Message:
-    """The queued message; refused (typed errors) when its address cannot receive it."""
+def send_message(cmd: commands.SendMessage, uow: UnitOfWork, mailer: MessageMailer,
+                 restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Message:
+    """The queued message; refused (typed errors) when its address cannot receive it, and a marketing one when
+    the person restricted processing (Art. 18)."""
+    if cmd.marketing:
+        restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])
     with uow:
         contact = uow.contacts.get(cmd.account_id, cmd.contact_id)  # the contact must exist in this account
         to = recipient(contact.details.get("emails") or [], cmd.to, cmd.marketing)

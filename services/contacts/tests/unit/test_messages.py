@@ -253,3 +253,18 @@ def test_a_message_sent_or_whose_file_was_deleted_since_is_not_handed_over_again
     with uow:
         failed = uow.messages.get("acct-1", lost)
     assert (failed.status, failed.state.reason) == ("failed", "attachment_deleted") and lost not in mailer.queued
+
+
+def test_a_person_who_restricted_processing_gets_no_marketing_message_but_a_transactional_one(uow, mailer, store):
+    from crm_platform.processing_restrictions import ProcessingRestricted
+    from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
+    contact = louise(uow)
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", [contact.id], "req-1")
+    marketing = commands.SendMessage("acct-1", contact.id, "Promo", "Nos offres", to="louise@example.fr",
+                                     marketing=True)
+    with pytest.raises(ProcessingRestricted):
+        message_handlers.send_message(marketing, uow, mailer, restrictions)
+    assert mailer.queued == {}
+    transactional = commands.SendMessage("acct-1", contact.id, "Votre facture", "Ci-jointe")
+    assert message_handlers.send_message(transactional, uow, mailer, restrictions).status == "queued"
