@@ -5,6 +5,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 
 from gateway.entrypoints import openapi_merge
 
@@ -12,7 +13,8 @@ from gateway.entrypoints import openapi_merge
 @pytest.fixture
 def spec(monkeypatch):
     monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-    return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+    with Flask("gateway-openapi-test").app_context():  # the merged document adds the app's own routes too
+        return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
 
 
 def test_the_merged_document_lists_the_webhook_routes(spec):
