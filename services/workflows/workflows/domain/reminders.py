@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_platform.errors import InvalidInput
+from crm_platform.time_zones import is_iana_zone
 
 MAX_REMINDERS = 5
 MAX_BEFORE = timedelta(days=366)
@@ -61,18 +61,13 @@ class Offset:
 
 def time_zone(name: str, field: str = "time_zone") -> ZoneInfo:
     """The IANA zone; a 422 naming `field` for anything else (a path, an empty or unknown name)."""
-    if not isinstance(name, str) or name not in _zone_names():
+    if not is_iana_zone(name):
         raise InvalidInput(f"{field} is not an IANA time zone", errors={field: ["an IANA time zone, e.g. Europe/Paris"]})
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"{field} is not an IANA time zone",
                            errors={field: ["an IANA time zone, e.g. Europe/Paris"]}) from None
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 def utc_text(moment: datetime) -> str:
