@@ -34,7 +34,7 @@ class Offset:
 
     @classmethod
     def parse(cls, text: str, field: str = "reminders") -> "Offset":
-        match = _DURATION.match(text) if isinstance(text, str) else None
+        match = _DURATION.fullmatch(text) if isinstance(text, str) else None  # not `$`: it lets "P1D\n" in
         if match is None or text in ("P", "PT") or text.endswith("T"):
             raise InvalidInput(f"{field}: {text!r} is not a duration before the due time", errors={
                 field: ['an ISO 8601 duration in weeks, days, hours and minutes, such as "P1D", "PT1H" or "P1DT2H"']})

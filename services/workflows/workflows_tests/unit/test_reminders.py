@@ -68,7 +68,7 @@ def test_a_time_part_is_that_many_minutes_before_whatever_the_clocks_do(due, min
 
 
 @pytest.mark.parametrize("text", ["", "P", "PT", "P1Y", "P1M", "1D", "P1DT", "PT0M", "P-1D", "P1.5D", "P999W",
-                                  "PT1S", "p1d", "P1D\x00"])
+                                  "PT1S", "p1d", "P1D\x00", "P1D\n"])
 def test_durations_that_are_not_a_time_before_are_refused_naming_the_field(text):
     with pytest.raises(InvalidInput) as refused:
         schedule("2026-12-24T09:00:00+00:00", "Europe/Paris", [text])
