@@ -64,10 +64,14 @@ class MongoDueReminders(DueReminders):
         self._reminders = reminders
 
     def due(self, now: str, limit: int) -> list[DueReminder]:
-        found = self._reminders.find({"handled": False, "remind_at": {"$lte": now}}).sort(
+        found = self._reminders.find({"handled": False, "remind_at": {"$lte": now}, "$or": [
+            {"retry_at": {"$exists": False}}, {"retry_at": {"$lte": now}}]}).sort(
             [("remind_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return [DueReminder(doc["_id"], doc["account_id"], doc["task_id"], doc["before"], doc["remind_at"])
-                for doc in found]
+        return [DueReminder(doc["_id"], doc["account_id"], doc["task_id"], doc["before"], doc["remind_at"],
+                            doc.get("failures", 0)) for doc in found]
 
     def mark_handled(self, reminder_id: str) -> None:
         self._reminders.update_one({"_id": reminder_id}, {"$set": {"handled": True}})
+
+    def put_off(self, reminder_id: str, until: str) -> None:
+        self._reminders.update_one({"_id": reminder_id}, {"$set": {"retry_at": until}, "$inc": {"failures": 1}})

@@ -5,13 +5,15 @@ reminder the read model shows due, the task records TaskReminderDue (the aggrega
 fired already or is no longer scheduled: a read model that lags, two schedulers in a lease hand-over), then the
 account's notification e-mail is queued with an id made of (task, reminder, instant), so a scheduler stopped
 between the two queues it when it comes back, and never twice. Then the reminder is marked handled. A reminder
-whose time passed while no scheduler ran fires when one returns, marked late.
+whose time passed while no scheduler ran fires when one returns, marked late. A reminder that fails (bad data,
+a bug, an outage) is put off, a little longer each time, and given up after MAX_FIRE_FAILURES: a batch of them
+never hides the reminders due after them.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 LEASE_NAME = "task-reminders"
 FIRE_ATTEMPTS = 3
+MAX_FIRE_FAILURES = 6
+RETRY_AFTER = timedelta(minutes=1)  # doubled at each failure: retried after 1, 2, 4, 8 and 16 minutes
 
 
 def reminder_mail_id(task_id: str, before: str, at: str) -> str:
@@ -55,12 +59,26 @@ class ReminderScheduler:
             except InvalidInput as refused:  # the outbox refused the address: no retry will change that
                 log.warning("task reminder e-mail refused", extra={
                     "task_id": reminder.task_id, "account_id": reminder.account_id, "fields": sorted(refused.errors)})
-            except Exception:  # a database outage: the next round tries again; one reminder never blocks the rest
-                log.exception("task reminder failed; the next round tries again", extra={"task_id": reminder.task_id})
+            except Exception:  # bad data, a bug, an outage: put off, so that it never blocks the rest
+                log.exception("task reminder failed", extra={"task_id": reminder.task_id,
+                                                             "failures": reminder.failures + 1})
+                self._put_off(reminder, now)
                 continue
             self._reminders.mark_handled(reminder.id)
             handled += 1
         return handled
+
+    def _put_off(self, reminder: DueReminder, now: datetime) -> None:
+        """Not due again for a while; given up (marked handled) once it failed MAX_FIRE_FAILURES times."""
+        try:
+            if reminder.failures + 1 >= MAX_FIRE_FAILURES:
+                self._reminders.mark_handled(reminder.id)
+                log.error("task reminder given up", extra={"task_id": reminder.task_id,
+                                                            "account_id": reminder.account_id})
+            else:
+                self._reminders.put_off(reminder.id, utc_text(now + RETRY_AFTER * 2 ** reminder.failures))
+        except Exception:  # the database is down too: the next round finds it due again
+            log.exception("task reminder could not be put off", extra={"task_id": reminder.task_id})
 
     def _fire(self, due: DueReminder, now: datetime) -> None:
         for attempt in range(1, FIRE_ATTEMPTS + 1):
