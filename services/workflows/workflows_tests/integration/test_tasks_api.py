@@ -49,6 +49,7 @@ def test_bad_settings_are_422_naming_the_field(client, body, field):
     ({"due_at": "0001-01-01T00:00:00+01:00"}, "due_at"),
     ({"due_at": "9999-12-31T23:59:59-01:00"}, "due_at"),
     ({"title": "Rappeler\u0000Louise"}, "title"),
+    ({"title": "Rappeler\u007fLouise"}, "title"),  # DEL: the reminder mail's subject would be refused
     ({"notes": "a\u0000b"}, "notes"),
     ({"contact_id": "contact:1", "quote_id": "quote:1"}, "quote_id"),
     ({"contact_id": "contact:nope"}, "contact_id"),
