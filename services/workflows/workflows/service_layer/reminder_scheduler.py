@@ -18,8 +18,8 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from crm_platform.errors import InvalidInput
-from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.personal_data import SubjectErased
+from crm_platform.unit_of_work import retried
 
 from workflows.domain.reminders import utc_text
 from workflows.domain.tasks import NOT_SCHEDULED, Task
@@ -81,26 +81,27 @@ class ReminderScheduler:
             log.exception("task reminder could not be put off", extra={"task_id": reminder.task_id})
 
     def _fire(self, due: DueReminder, now: datetime) -> None:
-        for attempt in range(1, FIRE_ATTEMPTS + 1):
-            try:
-                with self._unit_of_work() as uow:
-                    task = uow.tasks.find(due.account_id, due.task_id)
-                    if task is None or task.state is None:
-                        return  # its key was shredded: nothing left to remind of
-                    if task.fire(due.before, due.remind_at, now) == NOT_SCHEDULED:
-                        return
-                    uow.commit()
-                    to = uow.settings.find_or_blank(due.account_id, settings_id(due.account_id)).notification_email
-                break
-            except ConcurrencyConflict:  # written meanwhile (another scheduler, an edit): decide again
-                if attempt == FIRE_ATTEMPTS:
-                    raise
-            except SubjectErased:  # its contact erased meanwhile
-                return
+        try:  # written meanwhile (another scheduler, an edit): decide again
+            fired = retried(lambda: self._record_fired(due, now), FIRE_ATTEMPTS)
+        except SubjectErased:  # its contact erased meanwhile
+            return
+        if fired is None:
+            return
+        task, to = fired
         if to:  # fired now or before (then queued again: the same id changes nothing)
             self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id, to,
                                *_mail_text(task, due), {"task_id": task.id, "reminder": due.before,
                                                         "remind_at": due.remind_at})
+
+    def _record_fired(self, due: DueReminder, now: datetime) -> tuple[Task, str | None] | None:
+        """The task that fired (now or before) and the account's notification address; None when nothing
+        is left to remind of (its key shredded, or the reminder no longer scheduled)."""
+        with self._unit_of_work() as uow:
+            task = uow.tasks.find(due.account_id, due.task_id)
+            if task is None or task.state is None or task.fire(due.before, due.remind_at, now) == NOT_SCHEDULED:
+                return None
+            uow.commit()
+            return task, uow.settings.find_or_blank(due.account_id, settings_id(due.account_id)).notification_email
 
 
 def _mail_text(task: Task, due: DueReminder) -> tuple[str, str]:
