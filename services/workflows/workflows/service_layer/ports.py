@@ -102,5 +102,6 @@ class ReminderMailer(abc.ABC):
     """Queues the e-mail of a reminder that fired (the kernel's mail outbox, behind this port)."""
 
     @abc.abstractmethod
-    def queue(self, mail_id: str, account_id: str, to: str, subject: str, text: str, reference: dict) -> bool:
-        """Queue it once: a `mail_id` already queued changes nothing (False)."""
+    def queue(self, mail_id: str, account_id: str, subject_key: str, to: str, subject: str, text: str,
+              reference: dict) -> bool:
+        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False)."""

@@ -3,11 +3,11 @@
 The worker runs it every second under the lease `task-reminders` (one holder among every worker). For each
 reminder the read model shows due, the task records TaskReminderDue (the aggregate refuses a reminder that
 fired already or is no longer scheduled: a read model that lags, two schedulers in a lease hand-over), then the
-account's notification e-mail is queued with an id made of (task, reminder, instant), so a scheduler stopped
-between the two queues it when it comes back, and never twice. Then the reminder is marked handled. A reminder
-whose time passed while no scheduler ran fires when one returns, marked late. A reminder that fails (bad data,
-a bug, an outage) is put off, a little longer each time, and given up after MAX_FIRE_FAILURES: a batch of them
-never hides the reminders due after them.
+account's notification e-mail is queued, sealed under the task's key, with an id made of (task, reminder,
+instant), so a scheduler stopped between the two queues it when it comes back, and never twice. Then the
+reminder is marked handled. A reminder whose time passed while no scheduler ran fires when one returns, marked
+late. A reminder that fails (bad data, a bug, an outage) is put off, a little longer each time, and given up
+after MAX_FIRE_FAILURES: a batch of them never hides the reminders due after them.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.unit_of_work import retried
 
 from workflows.domain.reminders import utc_text
+from workflows.domain.task_events import task_subject
 from workflows.domain.tasks import NOT_SCHEDULED, Task
 from workflows.domain.workflow_settings import settings_id
 from workflows.service_layer.ports import DueReminder, DueReminders, ReminderMailer
@@ -89,9 +90,9 @@ class ReminderScheduler:
             return
         task, to = fired
         if to:  # fired now or before (then queued again: the same id changes nothing)
-            self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id, to,
-                               *_mail_text(task, due), {"task_id": task.id, "reminder": due.before,
-                                                        "remind_at": due.remind_at})
+            self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id,
+                               task_subject(task.contact_id, task.id), to, *_mail_text(task, due),
+                               {"task_id": task.id, "reminder": due.before, "remind_at": due.remind_at})
 
     def _record_fired(self, due: DueReminder, now: datetime) -> tuple[Task, str | None] | None:
         """The task that fired (now or before) and the account's notification address; None when nothing

@@ -117,11 +117,11 @@ class FakeMailer(ReminderMailer):
     def __init__(self) -> None:
         self.queued: dict[str, dict] = {}
 
-    def queue(self, mail_id, account_id, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
         if mail_id in self.queued:
             return False
-        self.queued[mail_id] = {"account_id": account_id, "to": to, "subject": subject, "text": text,
-                                "reference": reference}
+        self.queued[mail_id] = {"account_id": account_id, "subject_key": subject_key, "to": to, "subject": subject,
+                                "text": text, "reference": reference}
         return True
 
 

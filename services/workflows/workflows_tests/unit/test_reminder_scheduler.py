@@ -49,6 +49,7 @@ def test_each_reminder_fires_once_at_its_time_and_its_mail_is_queued_once(bus, s
     assert event.payload["reminder"] == "P1D" and event.payload["late"] is False
     [mail] = mailer.queued.values()
     assert mail["to"] == "moi@example.org" and "Appeler Louise" in mail["subject"]
+    assert mail["subject_key"] == "workflows-subject:contact:1"  # the task's key: the contact's erasure reaches it
     assert "24/12/2026 09:00 (Europe/Paris)" in mail["text"]
     assert mail["reference"] == {"task_id": task.id, "reminder": "P1D", "remind_at": "2026-12-23T08:00:00+00:00"}
     assert reminder_mail_id(task.id, "P1D", "2026-12-23T08:00:00+00:00") in mailer.queued
@@ -108,10 +109,10 @@ def test_a_reminder_that_fails_blocks_none_after_it_and_a_refused_address_is_not
     bus.handle(CreateTask("acct-1", "second", DUE, reminders=("PT1H",)))
 
     class Refusing(FakeMailer):
-        def queue(self, mail_id, account_id, to, subject, text, reference):
+        def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
             if reference["task_id"] == first.id:
                 raise InvalidInput("the mail's to is refused", {"to": ["refused"]})
-            return super().queue(mail_id, account_id, to, subject, text, reference)
+            return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
 
     mailer = Refusing()
     run = scheduler(store, cipher, reminders, mailer, Clock(DUE))
@@ -125,10 +126,10 @@ class FailingFor(FakeMailer):
         super().__init__()
         self.failing = failing
 
-    def queue(self, mail_id, account_id, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
         if reference["task_id"] in self.failing:
             raise RuntimeError("cannot build this one")
-        return super().queue(mail_id, account_id, to, subject, text, reference)
+        return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
 
 
 def test_reminders_that_keep_failing_are_put_off_so_a_batch_of_them_never_stalls_the_ones_after(
