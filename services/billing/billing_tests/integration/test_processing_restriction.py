@@ -2,6 +2,7 @@
 created or edited for them (409 `processing-restricted`) until the restriction is lifted; others go on."""
 import pytest
 
+from crm_platform.openapi import documented_statuses
 from crm_platform.testing.restriction_events import restriction_applied, restriction_lifted
 
 from ..contact_events import LOUISE, ContactEvents
@@ -38,6 +39,8 @@ def test_a_restricted_customer_gets_no_draft_created_or_edited_until_lifted(clie
     draft = f"/v1/{documents}/{earlier.get_json()['id']}"
     assert refused(client.post(f"/v1/{documents}", headers=headers(), json={"contact_id": louise, "lines": [LINE]}))
     assert refused(client.patch(draft, headers=headers(), json={"notes": "x"}))
+    for method, path in (("POST", f"/v1/{documents}"), ("PATCH", draft)):  # and the OpenAPI document says so
+        assert "409" in documented_statuses(client.application, method, path), (method, path)
     other = client.post(f"/v1/{documents}", headers=headers(), json={"contact_id": paul, "lines": [LINE]})
     assert other.status_code == 201
     moved_to = client.patch(f"/v1/{documents}/{other.get_json()['id']}", headers=headers(),

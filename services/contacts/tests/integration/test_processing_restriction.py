@@ -2,6 +2,7 @@
 `processing-restricted` while reads and erasure go on, and lifting the restriction allows edits again."""
 import io
 
+from crm_platform.openapi import documented_statuses
 from crm_platform.testing.restriction_events import restriction_applied, restriction_lifted
 
 from .conftest import headers
@@ -42,6 +43,9 @@ def test_a_restricted_contact_is_read_not_edited_until_lifted(client, container)
              client.delete(url, headers=headers())]
     assert [r.status_code for r in edits] == [409] * len(edits)
     assert all(refused(r, contact_id) for r in edits), edits[0].get_json()
+    undocumented = [f"{r.request.method} {r.request.path}" for r in edits
+                    if "409" not in documented_statuses(client.application, r.request.method, r.request.path)]
+    assert undocumented == []  # the refusal is in each operation's OpenAPI description
     for envelope in container.event_store.read_all():
         container.apply_to_projections(envelope)
     assert client.get(url, headers=headers()).status_code == 200

@@ -1,6 +1,7 @@
 """Cards of a contact whose processing is restricted (Art. 18) on the real MongoDB server: no card naming them
 is created or edited (409 `processing-restricted`) until the restriction is lifted; other cards go on."""
 from crm_platform.contracts.contacts import ContactCreatedFact
+from crm_platform.openapi import documented_statuses
 from crm_platform.testing.restriction_events import restriction_applied, restriction_lifted
 
 from .conftest import headers
@@ -29,6 +30,8 @@ def test_a_restricted_contact_gets_no_card_created_or_edited_until_lifted(client
     assert (reply.event_type, reply.payload["outcome"]) == ("SubjectRestricted", "restricted")
 
     assert refused(card("contact:1"))
+    for method, path in (("POST", "/v1/cards"), ("PATCH", f"/v1/cards/{theirs['id']}")):  # as the OpenAPI says
+        assert "409" in documented_statuses(client.application, method, path), (method, path)
     assert refused(card("contact:2", other_contact_ids=["contact:1"]))
     assert refused(client.patch(f"/v1/cards/{theirs['id']}", headers=headers(), json={"revision": 1, "title": "x"}))
     assert refused(client.patch(f"/v1/cards/{others['id']}", headers=headers(),
