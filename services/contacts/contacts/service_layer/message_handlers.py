@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from crm_platform.errors import InvalidInput, StaleRevision
+from crm_platform.mail.message import REJECTED, UNDELIVERABLE
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 from crm_platform.event_store import ConcurrencyConflict
 
@@ -26,7 +27,6 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-REJECTED = "rejected"  # crm_platform.mail's reason for a permanent refusal of the address
 ATTACHMENT_GONE = "attachment_deleted"  # a message re-queued after its file was deleted: not sent without it
 ATTEMPTS = 5  # concurrent writers on the contact before a bounce is left unmarked (logged)
 MERGE_HOPS = 5  # a bounced address followed along merges at most this far
@@ -100,7 +100,7 @@ def record_message_outcome(cmd: commands.RecordMessageOutcome, uow: UnitOfWork) 
             with uow:
                 message = uow.messages.get(cmd.account_id, cmd.message_id)
                 recorded = message.sent(cmd.attempts, cmd.at) if cmd.status == SENT else \
-                    message.failed(cmd.reason or "undeliverable", cmd.attempts, cmd.at)
+                    message.failed(cmd.reason or UNDELIVERABLE, cmd.attempts, cmd.at)
                 if recorded:
                     uow.commit()
                 return recorded
