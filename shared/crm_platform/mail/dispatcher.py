@@ -83,7 +83,7 @@ class MailDispatcher:
         for outcome in self._outbox.outcomes_to_report(limit):
             try:
                 self._on_outcome(outcome)
-            except Exception as exc:  # an outage waits for the next round; an outcome's own error does not stall the rest
+            except Exception as exc:  # an outage waits for the next round; the outcome's own error stalls no other
                 if is_transient(exc):
                     raise
                 if self._failed_to_report(outcome.mail_id, exc):
@@ -157,8 +157,10 @@ class MailDispatcher:
                 if handled:
                     continue
                 wait = self._standby_wait() if self.standing_by else idle_interval_s
-            except Exception:  # the loop must outlive a database outage or a failing on_outcome; it logs, backs off
-                log.exception("mail dispatch failed; retrying", extra={"retry_in_s": backoff})
+            except Exception as exc:  # the loop outlives an outage or a failing on_outcome: it logs, backs off
+                # without a traceback, whose messages may quote personal data (a value the database refused)
+                log.error("mail dispatch failed; retrying",
+                          extra={"retry_in_s": backoff, "error": described_error(exc)})
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
                 wait = backoff
             stop.wait(wait)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
+from pymongo.errors import DuplicateKeyError
 
 from crm_platform.errors import DependencyUnavailable
 from crm_platform.leases import Lease
@@ -173,6 +175,21 @@ def test_an_outage_while_reporting_stops_the_round_without_counting_against_the_
             mails.dispatch_due()
     assert calls == ["message:1"] * 3  # waited out, the others not tried meanwhile
     assert len(outbox.outcomes_to_report(10)) == 2  # nothing set aside
+
+
+def test_the_loop_logs_a_failed_round_without_what_the_error_quotes(outbox, clock, caplog):
+    stop = threading.Event()
+
+    def refused(outcome):  # a database error quotes the value it refused
+        stop.set()
+        raise DuplicateKeyError('E11000 duplicate key error: { address: "ada@example.com" }', code=11000)
+
+    outbox.enqueue(a_mail())
+    with caplog.at_level(logging.DEBUG):
+        MailDispatcher(outbox, ScriptedSender(), refused, clock=clock).run(stop)
+    failed, = [r for r in caplog.records if r.getMessage() == "mail dispatch failed; retrying"]
+    assert failed.error == "DuplicateKeyError: code 11000" and failed.exc_info is None
+    assert "ada@example.com" not in caplog.text
 
 
 def test_a_dispatcher_without_the_lease_sends_nothing(outbox, clock, outcomes):
