@@ -89,16 +89,19 @@ def requeue_message(cmd: commands.RequeueMessage, uow: UnitOfWork, mailer: Messa
 def record_message_outcome(cmd: commands.RecordMessageOutcome, uow: UnitOfWork) -> bool:
     """Record that the message was sent or failed; whether this call recorded it (False: known already, or the
     message is gone with its erased contact)."""
+    bounce = cmd.status == FAILED and cmd.reason == REJECTED
     for _ in range(ATTEMPTS):
-        with uow:
-            message = uow.messages.find(cmd.account_id, cmd.message_id)
-        if message is None or message.gone or message.contact_id != cmd.contact_id or message.status != QUEUED:
-            return False
-        if cmd.status == FAILED and cmd.reason == REJECTED:
+        if bounce:  # the address first, in writes of its own: then the message, read again
+            with uow:
+                message = uow.messages.find(cmd.account_id, cmd.message_id)
+            if not _awaits_outcome(message, cmd):
+                return False
             mark_bounced(uow, cmd.account_id, message.contact_id, message.state.to)
         try:
             with uow:
-                message = uow.messages.get(cmd.account_id, cmd.message_id)
+                message = uow.messages.find(cmd.account_id, cmd.message_id)
+                if not _awaits_outcome(message, cmd):
+                    return False
                 recorded = message.sent(cmd.attempts, cmd.at) if cmd.status == SENT else \
                     message.failed(cmd.reason or UNDELIVERABLE, cmd.attempts, cmd.at)
                 if recorded:
@@ -107,6 +110,12 @@ def record_message_outcome(cmd: commands.RecordMessageOutcome, uow: UnitOfWork) 
         except ConcurrencyConflict:  # the same outcome recorded meanwhile: look again
             continue
     return False
+
+
+def _awaits_outcome(message: Message | None, cmd: commands.RecordMessageOutcome) -> bool:
+    """Whether the message is this contact's, still queued (not gone with its erased contact, nor finished)."""
+    return message is not None and not message.gone and message.contact_id == cmd.contact_id \
+        and message.status == QUEUED
 
 
 def mark_bounced(uow: UnitOfWork, account_id: str, contact_id: str, address: str) -> bool:

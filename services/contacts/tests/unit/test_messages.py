@@ -159,6 +159,18 @@ def test_an_outcome_is_recorded_once_whatever_comes_after_it(uow, mailer, store)
     assert isinstance(sent.state, MessageSent) and sent.state.finished_at == "2026-12-02T23:00:00.000+00:00"
 
 
+def test_an_outcome_that_bounces_nothing_reads_its_message_once(uow, mailer, store, monkeypatch):
+    message = send(uow, mailer, louise(uow).id)
+    loads = []
+    load = store.load
+    monkeypatch.setattr(store, "load", lambda aggregate_id: loads.append(aggregate_id) or load(aggregate_id))
+    assert message_handlers.record_message_outcome(outcome(message), uow)
+    assert loads == [message.id]  # on FerretDB, each read of an aggregate's events is a statement of its own
+    loads.clear()
+    assert not message_handlers.record_message_outcome(outcome(message, "failed", "undeliverable"), uow)
+    assert loads == [message.id]
+
+
 def test_a_rejected_address_becomes_bounced_on_the_contact_and_the_message_failed(uow, mailer, store):
     contact = louise(uow)
     message = send(uow, mailer, contact.id, to="louise@example.fr")
