@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from crm_platform.blobs import BlobStore
-from crm_platform.errors import InvalidInput
+from crm_platform.errors import DependencyUnavailable, InvalidInput
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_collection import InMemoryCollection
@@ -20,7 +20,7 @@ from contacts.domain.messages import (
     MAX_ATTACHMENTS_BYTES, EmailBounced, EmailUnsubscribed, Message, MessageFailed, MessageNotFound, MessageQueued,
     MessageSent, Recipient,
 )
-from contacts.service_layer import attachment_handlers, dispatch, handlers, message_handlers
+from contacts.service_layer import attachment_handlers, dispatch, handlers, message_handlers, message_requeue
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 from tests.fake_mailer import FakeMailer
@@ -280,3 +280,27 @@ def test_a_person_who_restricted_processing_gets_no_marketing_message_but_a_tran
     assert mailer.queued == {}
     transactional = commands.SendMessage("acct-1", contact.id, "Votre facture", "Ci-jointe")
     assert message_handlers.send_message(transactional, uow, mailer, restrictions).status == "queued"
+
+
+def test_a_message_the_sweep_cannot_hand_over_does_not_hold_up_the_others():
+    class Bus:  # the first message's handler fails for good (a bug, a file that no longer opens)
+        handled = []
+
+        def handle(self, command):
+            if command.message_id == "m-1":
+                raise ValueError("cannot prepare the mail")
+            self.handled.append(command.message_id)
+            return True
+
+    queued = [("acct-1", "c-1", "m-1"), ("acct-1", "c-1", "m-2")]
+    assert message_requeue.requeue_lost_messages(Bus(), lambda before: queued, now=AT) == 1
+    assert Bus.handled == ["m-2"]
+
+
+def test_an_outage_ends_the_sweeps_round():
+    class Bus:
+        def handle(self, command):
+            raise DependencyUnavailable("the database is down")
+
+    with pytest.raises(DependencyUnavailable):
+        message_requeue.requeue_lost_messages(Bus(), lambda before: [("acct-1", "c-1", "m-1")], now=AT)
