@@ -1,7 +1,8 @@
 """The behaviour of the mail outbox, run on the in-memory collection and on the real database.
 
-Subclass `MailOutboxContract` and provide the fixtures `clock` (a SteppingClock), `outbox` (an empty
-MailOutbox on that clock, stale_after=STALE_AFTER) and `stored` (mail id -> its raw document).
+Subclass `MailOutboxContract` and provide the fixtures `clock` (a SteppingClock), `cipher` (the
+PersonalDataCipher the outbox seals with), `outbox` (an empty MailOutbox on that clock and cipher,
+stale_after=STALE_AFTER) and `stored` (mail id -> its raw document).
 """
 from __future__ import annotations
 
