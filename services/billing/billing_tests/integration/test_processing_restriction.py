@@ -49,3 +49,10 @@ def test_a_restricted_customer_gets_no_draft_created_or_edited_until_lifted(clie
 
     handler.handle(restriction_lifted("acct-1", [louise]))
     assert client.patch(draft, headers=headers(), json={"notes": "x"}).status_code == 200
+
+
+def test_every_operation_refusing_a_restricted_customer_documents_the_409(client):
+    for method, path in (("POST", "/v1/invoices"), ("PATCH", "/v1/invoices/i-1"), ("POST", "/v1/quotes"),
+                         ("PATCH", "/v1/quotes/q-1"), ("POST", "/v1/quotes/q-1/convert"),
+                         ("POST", "/v1/recurring-invoices"), ("PATCH", "/v1/recurring-invoices/r-1")):
+        assert "409" in documented_statuses(client.application, method, path), (method, path)

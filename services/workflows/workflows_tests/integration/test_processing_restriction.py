@@ -68,3 +68,10 @@ def test_a_malformed_restriction_is_dead_lettered_and_the_next_one_still_applied
     assert restrictions.restricted("acct-2", ["contact:9", "c", "o"]) == set()
     assert container.event_store.load("privacy-request:bad") == []
     assert [e.event_type for e in container.event_store.load("privacy-request:good")] == ["SubjectRestricted"]
+
+
+def test_every_operation_refusing_a_restricted_contact_documents_the_409(client):
+    for method, path in (("POST", "/v1/cards"), ("PATCH", "/v1/cards/c-1"), ("POST", "/v1/cards/c-1/move"),
+                         ("POST", "/v1/cards/c-1/archive"), ("POST", "/v1/tasks"), ("PATCH", "/v1/tasks/t-1"),
+                         ("POST", "/v1/tasks/t-1/complete")):
+        assert "409" in documented_statuses(client.application, method, path), (method, path)
