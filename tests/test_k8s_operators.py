@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,17 @@ def one(name: str, kind: str) -> dict:
     return found
 
 
-def prod_settings() -> dict:
+@cache
+def rendered(overlay: str) -> tuple[dict, ...]:
+    """The overlay's objects, rendered by deploy/k8s/render.py (loaded once: it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("k8s_render", K8S / "render.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    (platform,) = [o for o in module.render(K8S / "overlays" / "prod")
-                   if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "crm-platform"]
+    return tuple(module.render(K8S / "overlays" / overlay))
+
+
+def prod_settings() -> dict:
+    (platform,) = [o for o in rendered("prod") if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "crm-platform"]
     return platform["data"]
 
 
@@ -85,8 +91,5 @@ def test_mongodb_is_a_replica_set_whose_password_is_referred_to():
 def test_the_overlays_leave_the_operators_resources_to_the_operators(overlay):
     kustomizations = [p.read_text() for p in K8S.rglob("kustomization.yaml")]
     assert not [k for k in kustomizations if "operators" in re.sub(r"#.*", "", k)]
-    spec = importlib.util.spec_from_file_location("k8s_render", K8S / "render.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    kinds = {o["kind"] for o in module.render(K8S / "overlays" / overlay)}
+    kinds = {o["kind"] for o in rendered(overlay)}
     assert not kinds & OPERATOR_KINDS

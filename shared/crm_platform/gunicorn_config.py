@@ -55,7 +55,7 @@ def settings_for(service_name: str, *, threads: int = 4, timeout_s: int = 30) ->
         "wsgi_app": service.process("api").target,  # the app when the command line names none (the image's CMD)
         "workers": int(os.environ.get("WEB_CONCURRENCY", "2")),
         "threads": int(os.environ.get("GUNICORN_THREADS", str(threads))),
-        "worker_class": "gthread",
+        "worker_class": "crm_platform.gunicorn_worker.ProblemThreadWorker",  # gthread, refusing with problems
         "timeout": timeout_s,
         "graceful_timeout": 20,
         "accesslog": None,  # the app logs each request as JSON

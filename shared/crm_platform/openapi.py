@@ -70,7 +70,7 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
         meta = getattr(view, "__openapi__", None)
         if meta is None:
             continue
-        path = path_prefix + re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        path = path_prefix + openapi_path(rule.rule)
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
         # a path segment: a `/` in it (even as %2F) would make it another route
         params = [{"in": "path", "name": name, "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
@@ -148,6 +148,17 @@ def _state_storable_text(node: object) -> None:
         _state_storable_text(value)
 
 
+def openapi_path(flask_rule: str) -> str:
+    """A Flask rule as an OpenAPI path: `/v1/contacts/<contact_id>` is `/v1/contacts/{contact_id}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", flask_rule)
+
+
+def documented_statuses(app: Flask, method: str, path: str) -> set[str]:
+    """The statuses the app's OpenAPI document gives the operation serving `method path` (a concrete path)."""
+    rule, _ = app.url_map.bind("localhost").match(path, method, return_rule=True)
+    return set(build_spec(app, app.name, "1")["paths"][openapi_path(rule.rule)][method.lower()]["responses"])
+
+
 def _operation(meta: dict, path_params: list[dict]) -> dict:
     op: dict = {"summary": meta["summary"], "tags": meta["tags"], "parameters": list(path_params)}
     if meta["query_schema"] is not None:
@@ -183,7 +194,7 @@ def _describe(status: int) -> str:
         304: "Not modified (If-None-Match)",
         404: "Not found (or not in your account)",
         414: "URL too long",
-        409: "Conflict: stale revision or duplicate",
+        409: "Conflict: stale revision or duplicate, or processing restricted (GDPR Art. 18)",
         413: "Body or file too large (the detail states the limit)",
         415: "Unsupported media type of the body or file",
         422: "Invalid fields (see `errors`)",

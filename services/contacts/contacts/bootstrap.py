@@ -145,7 +145,8 @@ class Container(ServiceContainer):
         contacts = self.db["contacts"]
         return ImportBatches(self.imports, self.uploads, self.unit_of_work,
                              self._label_key_by_name, self.settings["DEFAULT_PHONE_REGION"],
-                             partial(views.deleted_contact_ids, contacts), partial(views.contact_has_note, self.db["notes"]))
+                             partial(views.deleted_contact_ids, contacts), partial(views.contact_has_note, self.db["notes"]),
+                             restrictions=self.processing_restrictions())
 
     def cleanup_consumer(self):
         return self._events_consumer("cleanup")

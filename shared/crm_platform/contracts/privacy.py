@@ -52,8 +52,8 @@ class PrivacyRequestEvent(DomainEvent):
 
 
 @dataclass(frozen=True)
-class SubjectExportRequested(PrivacyRequestEvent):
-    """Each service writes what it holds of these contacts as one export part, and replies SubjectDataExported."""
+class SubjectRequest(PrivacyRequestEvent):
+    """The fields of every question about a subject (_SubjectRequestPayload); never published as such."""
 
     request_id: str
     account_id: str
@@ -63,27 +63,20 @@ class SubjectExportRequested(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
-class ErasureRequested(PrivacyRequestEvent):
+class SubjectExportRequested(SubjectRequest):
+    """Each service writes what it holds of these contacts as one export part, and replies SubjectDataExported."""
+
+
+@dataclass(frozen=True)
+class ErasureRequested(SubjectRequest):
     """Each service erases (or retains under a legal basis) what it holds of these contacts, and replies
     SubjectErased."""
 
-    request_id: str
-    account_id: str
-    contact_ids: list
-    services: list
-    requested_at: str
-
 
 @dataclass(frozen=True)
-class ProcessingRestrictionApplied(PrivacyRequestEvent):
+class ProcessingRestrictionApplied(SubjectRequest):
     """Each service refuses edits of these contacts from now on (Art. 18; crm_platform.processing_restrictions)
     and replies SubjectRestricted."""
-
-    request_id: str
-    account_id: str
-    contact_ids: list
-    services: list
-    requested_at: str
 
 
 @dataclass(frozen=True)

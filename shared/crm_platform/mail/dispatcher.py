@@ -11,7 +11,10 @@ Failed for now: queued again with an exponential backoff (`retry_base` doubled p
 
 Outcomes are recorded in the outbox before they are reported to `on_outcome`, and marked reported after
 it returns: a process that stops in between reports them again on its next round, so `on_outcome` must be
-idempotent (keyed by mail_id). Logs name the mail id and the reason, never an address or a subject.
+idempotent (keyed by mail_id). An outage while reporting ends the round (the loop waits it out); any other
+error is the outcome's: the others are reported all the same, and after `max_report_attempts` failed rounds
+it is set aside (kept in the outbox with the error), as a consumer dead-letters an event it cannot apply.
+Logs name the mail id and the reason, never an address or a subject.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 from crm_platform.errors import InvalidInput
+from crm_platform.event_consumer import described_error
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
 from crm_platform.mail.message import (FAILED, INVALID, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailOutcome,
@@ -28,6 +32,7 @@ from crm_platform.mail.message import (FAILED, INVALID, SENT, SUBJECT_ERASED, UN
 from crm_platform.mail.outbox import MailOutbox, QueuedMail, utc_now
 from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
 from crm_platform.metrics import MAILS_DEFERRED, MAILS_FAILED, MAILS_SENT
+from crm_platform.outages import is_transient
 from crm_platform.personal_data import SubjectErased
 
 log = logging.getLogger(__name__)
@@ -41,7 +46,8 @@ class MailSender(Protocol):
 class MailDispatcher:
     def __init__(self, outbox: MailOutbox, sender: MailSender, on_outcome: Callable[[MailOutcome], None],
                  clock: Callable[[], datetime] = utc_now, max_attempts: int = 8, lease: Lease | None = None,
-                 retry_base: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(hours=1)) -> None:
+                 retry_base: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(hours=1),
+                 max_report_attempts: int = 5) -> None:
         self._outbox = outbox
         self._sender = sender
         self._on_outcome = on_outcome
@@ -50,6 +56,8 @@ class MailDispatcher:
         self._lease = lease
         self._retry_base = retry_base
         self._retry_cap = retry_cap
+        self._max_report_attempts = max_report_attempts
+        self._report_failures: dict[str, int] = {}  # mail id -> rounds its report failed in (not an outage)
         self.standing_by = False  # another dispatcher holds the lease
 
     def dispatch_due(self, limit: int = 50) -> int:
@@ -68,12 +76,37 @@ class MailDispatcher:
         return handled
 
     def report_outcomes(self, limit: int = 50) -> int:
-        """Hand recorded outcomes to `on_outcome`, each marked reported once it returned."""
-        outcomes = self._outbox.outcomes_to_report(limit)
-        for outcome in outcomes:
-            self._on_outcome(outcome)
+        """Hand recorded outcomes to `on_outcome`, each marked reported once it returned; how many were.
+
+        Raises an outage at once, and the first other error once the rest of the round is reported."""
+        reported, first_error = 0, None
+        for outcome in self._outbox.outcomes_to_report(limit):
+            try:
+                self._on_outcome(outcome)
+            except Exception as exc:  # an outage waits for the next round; the outcome's own error stalls no other
+                if is_transient(exc):
+                    raise
+                if self._failed_to_report(outcome.mail_id, exc):
+                    first_error = first_error or exc
+                continue
+            self._report_failures.pop(outcome.mail_id, None)
             self._outbox.reported(outcome.mail_id)
-        return len(outcomes)
+            reported += 1
+        if first_error is not None:
+            raise first_error
+        return reported
+
+    def _failed_to_report(self, mail_id: str, error: Exception) -> bool:
+        """Count a failed report; True while it may be tried again, False once the outcome is set aside."""
+        failures = self._report_failures.get(mail_id, 0) + 1
+        if failures < self._max_report_attempts:
+            self._report_failures[mail_id] = failures
+            return True
+        self._report_failures.pop(mail_id, None)
+        self._outbox.set_aside(mail_id, described_error(error))
+        log.error("mail outcome set aside: its report kept failing",
+                  extra={"mail_id": mail_id, "attempts": failures, "error": described_error(error)})
+        return False
 
     def backoff(self, attempts: int) -> timedelta:
         """How long after its `attempts`-th failed attempt a mail is tried again."""
@@ -124,8 +157,10 @@ class MailDispatcher:
                 if handled:
                     continue
                 wait = self._standby_wait() if self.standing_by else idle_interval_s
-            except Exception:  # the loop must outlive a database outage or a failing on_outcome; it logs, backs off
-                log.exception("mail dispatch failed; retrying", extra={"retry_in_s": backoff})
+            except Exception as exc:  # the loop outlives an outage or a failing on_outcome: it logs, backs off
+                # without a traceback, whose messages may quote personal data (a value the database refused)
+                log.error("mail dispatch failed; retrying",
+                          extra={"retry_in_s": backoff, "error": described_error(exc)})
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
                 wait = backoff
             stop.wait(wait)

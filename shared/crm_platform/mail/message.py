@@ -1,8 +1,10 @@
 """What a service hands the mail outbox (OutgoingMail) and what it hears back (MailOutcome).
 
 An OutgoingMail is checked when it is made: a header value with CR, LF or NUL (header injection), an address
-that is not one plain address, or an unknown purpose never reaches the outbox, let alone SMTP. The error is a
-typed InvalidInput naming the field, so an API that builds a mail from a request answers 422.
+that is not one plain address, text no service stores (crm_platform.input_guard: NUL and the other
+non-whitespace controls, unpaired surrogates, which the outbox could not seal), or an unknown purpose never
+reaches the outbox, let alone SMTP. The error is a typed InvalidInput naming the field, so an API that builds
+a mail from a request answers 422.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from crm_platform.errors import InvalidInput
+from crm_platform.input_guard import text_problem
 
 PURPOSES = ("transactional", "marketing", "notification")
 SENT, FAILED = "sent", "failed"
@@ -40,8 +43,8 @@ class MailAttachment:
 
     def __post_init__(self) -> None:
         if not self.filename or _HEADER_BREAKERS.search(self.filename) or _CONTROL.search(self.filename) \
-                or len(self.filename) > 255:
-            _invalid("attachments.filename", "must be 1 to 255 characters without control characters")
+                or text_problem(self.filename) or len(self.filename) > 255:
+            _invalid("attachments.filename", "must be 1 to 255 characters of valid Unicode without control characters")
         if not _CONTENT_TYPE.match(self.content_type.lower()):
             _invalid("attachments.content_type", "must be a media type such as application/pdf")
         if not isinstance(self.data, (bytes, bytearray)):
@@ -65,15 +68,18 @@ class OutgoingMail:
         for name in ("mail_id", "account_id", "subject_key"):
             if not isinstance(getattr(self, name), str) or not _ID.match(getattr(self, name)):
                 _invalid(name, "must be 1 to 200 letters, digits or ._:@/- characters")
-        if not isinstance(self.to, str) or len(self.to) > MAX_ADDRESS or not _ADDRESS.match(self.to):
+        if not isinstance(self.to, str) or len(self.to) > MAX_ADDRESS or not _ADDRESS.match(self.to) \
+                or text_problem(self.to):
             _invalid("to", "must be one e-mail address such as name@example.com")
         if not isinstance(self.subject, str) or _HEADER_BREAKERS.search(self.subject) \
-                or _CONTROL.search(self.subject) or len(self.subject) > MAX_SUBJECT:
-            _invalid("subject", f"must be at most {MAX_SUBJECT} characters on one line, without control characters")
+                or _CONTROL.search(self.subject) or text_problem(self.subject) or len(self.subject) > MAX_SUBJECT:
+            _invalid("subject", f"must be at most {MAX_SUBJECT} characters of valid Unicode on one line, without "
+                                "control characters")
         for name in ("text", "html"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, str) or "\x00" in value):
-                _invalid(name, "must be text without NUL characters")
+            if value is not None and (not isinstance(value, str) or text_problem(value)):
+                _invalid(name, "must be text without NUL or other control characters but whitespace, and valid "
+                               "Unicode")
         if not isinstance(self.attachments, tuple) or not all(isinstance(a, MailAttachment) for a in self.attachments):
             _invalid("attachments", "must be a tuple of MailAttachment")
         if sum(len(a.data) for a in self.attachments) > MAX_ATTACHMENT_BYTES:

@@ -142,6 +142,10 @@ class MailOutbox:
     def reported(self, mail_id: str) -> None:
         self._mails.update_one({"_id": mail_id}, {"$unset": {"report": ""}})
 
+    def set_aside(self, mail_id: str, error: str) -> None:
+        """Stop reporting an outcome whose report kept failing; `report_error` keeps why, for an operator."""
+        self._mails.update_one({"_id": mail_id}, {"$unset": {"report": ""}, "$set": {"report_error": error}})
+
     def _sealed(self, mail: OutgoingMail) -> dict:
         parts = {"to": mail.to, "subject": mail.subject, "text": mail.text, "html": mail.html,
                  "attachments": [{"filename": a.filename, "content_type": a.content_type} for a in mail.attachments]}

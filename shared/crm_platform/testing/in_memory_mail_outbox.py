@@ -10,10 +10,9 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Callable
 
-from pymongo.errors import DuplicateKeyError
-
 from crm_platform.mail.outbox import MailOutbox, utc_now
 from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 
@@ -26,18 +25,11 @@ def in_memory_mail_outbox(cipher: PersonalDataCipher | None = None,
     return outbox
 
 
-class InMemoryMailCollection:
-    def __init__(self) -> None:
-        self.documents: dict[str, dict] = {}
+class InMemoryMailCollection(InMemoryCollection):
+    """The kernel's in-memory collection (insert by `_id`), with the outbox's few other queries."""
 
     def create_index(self, keys, **options) -> None:
         pass
-
-    def insert_one(self, document: dict) -> SimpleNamespace:
-        if document["_id"] in self.documents:
-            raise DuplicateKeyError(f"duplicate _id {document['_id']!r}")
-        self.documents[document["_id"]] = copy.deepcopy(document)
-        return SimpleNamespace(inserted_id=document["_id"])
 
     def find_one(self, filter: dict, projection: dict | None = None) -> dict | None:
         return next(iter(self.find(filter).limit(1)), None)

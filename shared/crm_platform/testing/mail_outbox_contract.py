@@ -1,7 +1,8 @@
 """The behaviour of the mail outbox, run on the in-memory collection and on the real database.
 
-Subclass `MailOutboxContract` and provide the fixtures `clock` (a SteppingClock), `outbox` (an empty
-MailOutbox on that clock, stale_after=STALE_AFTER) and `stored` (mail id -> its raw document).
+Subclass `MailOutboxContract` and provide the fixtures `clock` (a SteppingClock), `cipher` (the
+PersonalDataCipher the outbox seals with), `outbox` (an empty MailOutbox on that clock and cipher,
+stale_after=STALE_AFTER) and `stored` (mail id -> its raw document).
 """
 from __future__ import annotations
 
@@ -98,3 +99,14 @@ class MailOutboxContract:
         assert outbox.status("message:1") == FAILED and outbox.due(10) == []
         outcome, = outbox.outcomes_to_report(10)
         assert (outcome.status, outcome.reason, outcome.attempts) == (FAILED, SUBJECT_ERASED, 0)
+
+    def test_an_outcome_set_aside_is_no_longer_reported_and_keeps_why(self, outbox, stored):
+        outbox.enqueue(a_mail())
+        outbox.enqueue(a_mail("message:2"))
+        for mail_id in ("message:1", "message:2"):
+            outbox.claim(next(m for m in outbox.due(10) if m.mail_id == mail_id))
+            outbox.finish(mail_id, SENT)
+        outbox.set_aside("message:1", "KeyError: 'contact_id'")
+        assert [o.mail_id for o in outbox.outcomes_to_report(10)] == ["message:2"]
+        assert stored("message:1")["report_error"] == "KeyError: 'contact_id'"
+        assert outbox.status("message:1") == SENT

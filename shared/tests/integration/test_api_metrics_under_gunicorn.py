@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,3 +98,22 @@ def test_every_workers_requests_are_summed_even_after_it_exited(contacts_api):
     assert served_count(base) == 20
     pids = {int(p.stem.rsplit("_", 1)[1]) for p in directory.glob("counter_*.db")}
     assert pids & first and pids - first  # counted by the exited workers and by their successors
+
+
+def test_a_request_gunicorn_refuses_is_answered_with_a_problem_not_a_page(contacts_api, tmp_path):
+    """gunicorn itself refuses a request line over 4094 bytes or a malformed one, before the app: the answer
+    is still the problem+json every operation documents, and the log does not hold the refused line."""
+    base, _, _ = contacts_api
+    marker = "sophie.marchal-" + uuid.uuid4().hex
+    too_long = requests.get(f"{base}/v1/contacts?q={marker}{'x' * 6000}", timeout=10)
+    assert too_long.status_code == 414
+    assert too_long.headers["Content-Type"] == "application/problem+json"
+    assert too_long.json()["type"] == "/problems/uri-too-long" and too_long.json()["status"] == 414
+
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(f"GET /v1/contacts?q={marker} HTTP/1.1 extra\r\nHost: x\r\n\r\n".encode())
+        answer = raw.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 400 ") and "application/problem+json" in answer
+    assert '"/problems/malformed-request"' in answer
+    assert marker not in (tmp_path / "gunicorn.log").read_text()

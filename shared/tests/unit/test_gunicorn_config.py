@@ -115,3 +115,16 @@ def test_a_given_directory_a_live_master_uses_is_refused_and_a_dead_ones_is_take
         == (tmp_path, False)
     assert not (tmp_path / "counter_4242.db").exists()
     assert (tmp_path / "master.pid").read_text() == str(os.getpid())
+
+
+def test_every_api_runs_the_worker_that_answers_refusals_with_problems():
+    from crm_platform.gunicorn_worker import ProblemThreadWorker, refusal_of
+    from gunicorn.http import errors
+    from gunicorn.util import load_class
+
+    assert load_class(settings_for("billing")["worker_class"]) is ProblemThreadWorker
+    assert refusal_of(errors.LimitRequestLine(6731, 4094))[:2] == (414, "URI Too Long")
+    assert refusal_of(errors.LimitRequestHeaders("too many"))[0] == 431
+    assert refusal_of(errors.InvalidRequestLine("GET / x"))[0] == 400
+    assert refusal_of(errors.InvalidResponseHeader("bad"))[0] == 500  # the app's fault, not the client's
+    assert refusal_of(RuntimeError())[0] == 500

@@ -33,6 +33,20 @@ def test_a_mail_that_could_break_its_headers_is_refused_naming_the_field(field, 
     assert not value or value not in refused.value.detail  # the detail may reach a log: it never echoes the input
 
 
+@pytest.mark.parametrize("field, value", [
+    ("to", "ada\x00@example.com"), ("to", "ada\x01@example.com"), ("to", "\ud800@example.com"),
+    ("subject", "Hello \ud800"), ("text", "Hello \udfff"), ("html", "<p>\ud800</p>"), ("text", "Hello \x1b[2J")])
+def test_text_no_database_or_header_takes_is_refused_naming_the_field_before_the_outbox(field, value):
+    with pytest.raises(InvalidInput) as refused:  # not a UnicodeEncodeError from the outbox's sealing, nor NUL to SMTP
+        a_mail(**{field: value})
+    assert list(refused.value.errors) == [field]
+
+
+def test_an_attachment_name_with_an_unpaired_surrogate_is_refused():
+    with pytest.raises(InvalidInput):
+        MailAttachment("devis\ud800.pdf", "application/pdf", b"data")
+
+
 @pytest.mark.parametrize("filename, content_type", [("a\r\nb.pdf", "application/pdf"), ("", "application/pdf"),
                                                      ("a.pdf", "application/pdf\r\nX: y"), ("a.pdf", "pdf")])
 def test_an_attachment_that_could_break_its_headers_is_refused(filename, content_type):

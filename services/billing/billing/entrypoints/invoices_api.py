@@ -33,7 +33,7 @@ def _answer(invoice, status: int = 200):
 
 @bp.post("")
 @operation("Create a draft invoice for a contact (the account's defaults fill what is left out)", tags=TAGS,
-           request_schema=schemas.InvoiceDraftSchema, responses={201: schemas.InvoiceSchema}, problems=(415, 422))
+           request_schema=schemas.InvoiceDraftSchema, responses={201: schemas.InvoiceSchema}, problems=(409, 415, 422))
 def create_draft():
     data = schemas.InvoiceDraftSchema().load(json_body())
     invoice = current_container().bus.handle(commands.CreateInvoiceDraft(

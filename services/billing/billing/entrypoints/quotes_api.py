@@ -40,7 +40,7 @@ def _handle(command):
 
 @bp.post("")
 @operation("Create a draft quote for a contact (the account's currency and notes fill what is left out)", tags=TAGS,
-           request_schema=schemas.QuoteDraftSchema, responses={201: schemas.QuoteSchema}, problems=(415, 422))
+           request_schema=schemas.QuoteDraftSchema, responses={201: schemas.QuoteSchema}, problems=(409, 415, 422))
 def create_draft():
     data = schemas.QuoteDraftSchema().load(json_body())
     return _answer(_handle(commands.CreateQuoteDraft(account_id(), data.pop("contact_id"),

@@ -46,7 +46,7 @@ def _revision() -> int | None:
 @operation("Invoice a template on a schedule (the account's currency, payment term, notes and legal terms fill what "
            "is left out); mode issue or draft (the default)", tags=TAGS,
            request_schema=schemas.RecurringInvoiceCreateSchema, responses={201: schemas.RecurringInvoiceSchema},
-           problems=(415, 422))
+           problems=(409, 415, 422))
 def create_recurring_invoice():
     data = schemas.RecurringInvoiceCreateSchema().load(json_body())
     return _answer(_handle(commands.CreateRecurringInvoice(

@@ -119,8 +119,11 @@ def decline_quote(cmd: commands.DeclineQuote, uow, clock: Clock = utc_now) -> Qu
     return quote
 
 
-def convert_quote(cmd: commands.ConvertQuote, uow, clock: Clock = utc_now) -> Quote:
-    """A draft invoice carrying the quote's lines, then the quote marked converted; the same invoice every time."""
+def convert_quote(cmd: commands.ConvertQuote, uow, clock: Clock = utc_now,
+                  restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Quote:
+    """A draft invoice carrying the quote's lines, then the quote marked converted; the same invoice every time.
+    None is drafted for a customer whose processing is restricted (Art. 18); a quote converted already is
+    answered as it is."""
     invoice_id = invoice_id_for(cmd.account_id, cmd.quote_id)
 
     def attempt() -> Quote:
@@ -128,6 +131,7 @@ def convert_quote(cmd: commands.ConvertQuote, uow, clock: Clock = utc_now) -> Qu
             quote = uow.quotes.get(cmd.account_id, cmd.quote_id)
             if quote.stage == "converted":
                 return quote
+            restrictions.refuse_edits(cmd.account_id, [quote.contact_id])  # Art. 18: kept, not processed
             defaults = uow.account_defaults.for_account(cmd.account_id)
             quote.check_convertible(clock(), defaults.time_zone)
             if uow.invoices.find(cmd.account_id, invoice_id) is None:

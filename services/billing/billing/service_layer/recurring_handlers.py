@@ -14,6 +14,8 @@ for k, and k is recorded once (a concurrent writer loses on the aggregate's revi
 """
 from __future__ import annotations
 
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
+
 from billing.domain import recurring_commands as commands
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoices import Invoice
@@ -22,10 +24,12 @@ from billing.domain.recurring_invoices import RecurringInvoice
 from billing.service_layer.handlers import Clock, contact_and_survivor, issue_steps, live_customer, retried
 
 
-def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow) -> RecurringInvoice:
+def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow,
+                             restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> RecurringInvoice:
     """A new active recurring invoice, the account's defaults filling what the command leaves out; once per given
     recurring_invoice_id: sent again with the same content it is answered as it is now, other content with that id
     is a 409 naming recurring_invoice_id (as invoices and quotes do)."""
+    restrictions.refuse_edits(cmd.account_id, [cmd.contact_id])  # Art. 18: kept, not processed
     with uow:
         defaults = uow.account_defaults.for_account(cmd.account_id)
         template = {
@@ -48,9 +52,11 @@ def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow) -> Recur
     return recurring
 
 
-def edit_recurring_invoice(cmd: commands.EditRecurringInvoice, uow) -> RecurringInvoice:
+def edit_recurring_invoice(cmd: commands.EditRecurringInvoice, uow,
+                           restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> RecurringInvoice:
     with uow:
         recurring = uow.recurring_invoices.get(cmd.account_id, cmd.recurring_invoice_id)
+        restrictions.refuse_edits(cmd.account_id, [recurring.contact_id, cmd.changes.get("contact_id")])  # Art. 18
         changes = dict(cmd.changes)
         if "contact_id" in changes:
             changes["contact_id"] = live_customer(uow, cmd.account_id, changes["contact_id"]).contact_id
@@ -83,9 +89,11 @@ def cancel_recurring_invoice(cmd: commands.CancelRecurringInvoice, uow, clock: C
     return recurring
 
 
-def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock = utc_now) -> list[str]:
+def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock = utc_now,
+                          restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> list[str]:
     """Generate the occurrences due today, oldest first, at most MAX_CATCH_UP (the scheduler comes back for the
-    rest); the ids of the invoices this call made or finished."""
+    rest); the ids of the invoices this call made or finished. No new invoice is drafted for a customer whose
+    processing is restricted (Art. 18): ProcessingRestricted, which the scheduler logs and backs off from."""
     made: list[str] = []
     while len(made) < MAX_CATCH_UP:
         with uow:
@@ -93,7 +101,7 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
             due = recurring.due(uow.account_defaults.for_account(cmd.account_id).today(clock), limit=1)
         if not due:
             return made
-        made.append(_generate(uow, cmd.account_id, cmd.recurring_invoice_id, due[0].k, clock))
+        made.append(_generate(uow, cmd.account_id, cmd.recurring_invoice_id, due[0].k, clock, restrictions))
     return made
 
 
@@ -102,11 +110,14 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
 GENERATE_ATTEMPTS = 10
 
 
-def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
-    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock), GENERATE_ATTEMPTS)
+def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock,
+              restrictions: RestrictionCheck) -> str:
+    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock, restrictions),
+                   GENERATE_ATTEMPTS)
 
 
-def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock) -> str:
+def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock,
+                    restrictions: RestrictionCheck) -> str:
     with uow:
         recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
         if k in recurring.generated:
@@ -115,6 +126,7 @@ def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clo
         invoice = uow.invoices.find(account_id, occurrence.invoice_id)
         if invoice is None:
             recurring.check_can_generate(k, uow.account_defaults.for_account(account_id).today(clock))
+            restrictions.refuse_edits(account_id, [recurring.contact_id])  # Art. 18: no new invoice drafted
             customer = live_customer(uow, account_id, recurring.contact_id)
             invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(),
                                         occurrence.invoice_id)

@@ -2,6 +2,7 @@
 created or edited for them (409 `processing-restricted`) until the restriction is lifted; others go on."""
 import pytest
 
+from crm_platform.openapi import documented_statuses
 from crm_platform.testing.restriction_events import restriction_applied, restriction_lifted
 
 from ..contact_events import LOUISE, ContactEvents
@@ -38,6 +39,8 @@ def test_a_restricted_customer_gets_no_draft_created_or_edited_until_lifted(clie
     draft = f"/v1/{documents}/{earlier.get_json()['id']}"
     assert refused(client.post(f"/v1/{documents}", headers=headers(), json={"contact_id": louise, "lines": [LINE]}))
     assert refused(client.patch(draft, headers=headers(), json={"notes": "x"}))
+    for method, path in (("POST", f"/v1/{documents}"), ("PATCH", draft)):  # and the OpenAPI document says so
+        assert "409" in documented_statuses(client.application, method, path), (method, path)
     other = client.post(f"/v1/{documents}", headers=headers(), json={"contact_id": paul, "lines": [LINE]})
     assert other.status_code == 201
     moved_to = client.patch(f"/v1/{documents}/{other.get_json()['id']}", headers=headers(),
@@ -46,3 +49,10 @@ def test_a_restricted_customer_gets_no_draft_created_or_edited_until_lifted(clie
 
     handler.handle(restriction_lifted("acct-1", [louise]))
     assert client.patch(draft, headers=headers(), json={"notes": "x"}).status_code == 200
+
+
+def test_every_operation_refusing_a_restricted_customer_documents_the_409(client):
+    for method, path in (("POST", "/v1/invoices"), ("PATCH", "/v1/invoices/i-1"), ("POST", "/v1/quotes"),
+                         ("PATCH", "/v1/quotes/q-1"), ("POST", "/v1/quotes/q-1/convert"),
+                         ("POST", "/v1/recurring-invoices"), ("PATCH", "/v1/recurring-invoices/r-1")):
+        assert "409" in documented_statuses(client.application, method, path), (method, path)

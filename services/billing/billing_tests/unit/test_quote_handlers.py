@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 
 from crm_platform.message_bus import MessageBus
+from crm_platform.processing_restrictions import ProcessingRestricted
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 
 from billing.domain import quote_commands as commands
 from billing.domain.account_defaults import AccountDefaults
@@ -81,6 +83,20 @@ def test_converting_twice_names_the_same_invoice_and_makes_one(bus, uow):
     again = bus.handle(commands.ConvertQuote("acct-1", quote.id))
     assert first.invoice_id == again.invoice_id == quote_handlers.invoice_id_for("acct-1", quote.id)
     assert len(events(uow, "InvoiceDrafted")) == 1 and len(events(uow, "QuoteConverted")) == 1
+
+
+def test_a_quote_of_a_restricted_customer_is_not_converted_into_an_invoice_until_lifted(bus, uow):
+    quote, converted = sent_quote(bus), sent_quote(bus)
+    bus.handle(commands.ConvertQuote("acct-1", converted.id))
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", ["contact:1"], "privacy-request:r18")  # Art. 18: kept, not processed
+    restricted = MessageBus.build(COMMAND_HANDLERS, {}, {"uow": uow, "clock": SENT_AT, "restrictions": restrictions})
+    with pytest.raises(ProcessingRestricted):
+        restricted.handle(commands.ConvertQuote("acct-1", quote.id))
+    assert len(events(uow, "InvoiceDrafted")) == 1  # the one converted before
+    assert restricted.handle(commands.ConvertQuote("acct-1", converted.id)).stage == "converted"  # as it is
+    restrictions.lift("acct-1", ["contact:1"], "privacy-request:r18")
+    assert restricted.handle(commands.ConvertQuote("acct-1", quote.id)).stage == "converted"
 
 
 def test_a_conversion_interrupted_after_the_invoice_is_finished_with_that_invoice(bus, uow):

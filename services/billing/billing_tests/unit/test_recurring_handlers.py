@@ -6,6 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_platform.message_bus import MessageBus
+from crm_platform.processing_restrictions import ProcessingRestricted
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 
 from billing.domain import recurring_commands as commands
 from billing.domain.errors import CustomerDeleted, RecurringInvoiceIdTaken
@@ -43,8 +45,9 @@ def uow():
     return new_uow()
 
 
-def bus_at(uow, instant: str) -> MessageBus:
-    return MessageBus.build(COMMAND_HANDLERS, {}, {"uow": uow, "clock": clock_at(instant)})
+def bus_at(uow, instant: str, restrictions=None) -> MessageBus:
+    return MessageBus.build(COMMAND_HANDLERS, {}, {"uow": uow, "clock": clock_at(instant),
+                                                   "restrictions": restrictions or InMemoryProcessingRestrictions()})
 
 
 def create(uow, schedule=MONTHLY, mode="issue", **fields):
@@ -116,6 +119,27 @@ def test_a_deleted_contact_stops_generation_with_a_clear_error_and_records_nothi
     with pytest.raises(CustomerDeleted):
         generate(uow, "2026-01-01T08:00")
     assert events(uow, "InvoiceDrafted") == [] and events(uow, "RecurringInvoiceGenerated") == []
+
+
+def test_a_restricted_customer_gets_no_recurring_invoice_created_edited_or_generated_until_lifted(uow):
+    create(uow, mode="draft")
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", ["contact:1"], "privacy-request:r18")  # Art. 18
+    at = lambda instant: bus_at(uow, instant, restrictions)  # noqa: E731
+    with pytest.raises(ProcessingRestricted):
+        at("2026-01-01T08:00").handle(commands.GenerateDueInvoices("acct-1", "recurring-invoice:1"))
+    with pytest.raises(ProcessingRestricted):
+        at("2026-01-01T08:00").handle(commands.EditRecurringInvoice("acct-1", "recurring-invoice:1", None,
+                                                                    {"notes": "x"}))
+    with pytest.raises(ProcessingRestricted):
+        at("2026-01-01T08:00").handle(commands.CreateRecurringInvoice(
+            "acct-1", "contact:1", MONTHLY, "draft", lines=(WEB_DAYS,), recurring_invoice_id="recurring-invoice:2"))
+    assert events(uow, "InvoiceDrafted") == [] and events(uow, "RecurringInvoiceEdited") == []
+    assert len(events(uow, "RecurringInvoiceScheduled")) == 1
+
+    restrictions.lift("acct-1", ["contact:1"], "privacy-request:r18")
+    assert at("2026-01-01T08:00").handle(commands.GenerateDueInvoices("acct-1", "recurring-invoice:1")) == [
+        occurrence_id(0)]
 
 
 def test_another_accounts_recurring_invoice_is_not_found(uow):

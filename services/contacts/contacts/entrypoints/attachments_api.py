@@ -86,7 +86,7 @@ def _upload_command(command, contact_id: str, max_bytes_setting: str):
 @bp.post("/attachments")
 @operation("Attach a file (multipart/form-data, field `file`): 413 past the size limit, 415 for a type not "
            "accepted, 422 if the content is not what its type says", tags=TAGS, request_schema=FileUploadSchema,
-           request_media_type="multipart/form-data", responses={201: AttachmentSchema}, problems=(404, 413, 415, 422))
+           request_media_type="multipart/form-data", responses={201: AttachmentSchema}, problems=(404, 409, 413, 415, 422))
 def add_attachment(contact_id: str):
     cmd = _upload_command(commands.AddAttachment, contact_id, "ATTACHMENT_MAX_BYTES")
     body = _from_aggregate(current_container().bus.handle(cmd))
@@ -120,7 +120,7 @@ def download_attachment(contact_id: str, attachment_id: str):
 
 
 @bp.delete("/attachments/<attachment_id>")
-@operation("Delete an attachment", tags=TAGS, responses={204: None}, problems=(404,))
+@operation("Delete an attachment", tags=TAGS, responses={204: None}, problems=(404, 409))
 def delete_attachment(contact_id: str, attachment_id: str):
     current_container().bus.handle(commands.DeleteAttachment(account_id(), contact_id, attachment_id))
     return "", 204
@@ -129,7 +129,7 @@ def delete_attachment(contact_id: str, attachment_id: str):
 @bp.put("/picture")
 @operation("Set the profile picture (multipart/form-data, field `file`: JPEG, PNG, WebP or GIF); it replaces the "
            "previous one and gets a 128x128 thumbnail", tags=TAGS, request_schema=FileUploadSchema,
-           request_media_type="multipart/form-data", responses={200: AttachmentSchema}, problems=(404, 413, 415, 422))
+           request_media_type="multipart/form-data", responses={200: AttachmentSchema}, problems=(404, 409, 413, 415, 422))
 def set_picture(contact_id: str):
     cmd = _upload_command(commands.SetProfilePicture, contact_id, "PICTURE_MAX_BYTES")
     return _from_aggregate(current_container().bus.handle(cmd))
@@ -152,7 +152,7 @@ def download_thumbnail(contact_id: str):
 
 
 @bp.delete("/picture")
-@operation("Remove the profile picture", tags=TAGS, responses={204: None}, problems=(404,))
+@operation("Remove the profile picture", tags=TAGS, responses={204: None}, problems=(404, 409))
 def delete_picture(contact_id: str):
     current_container().bus.handle(commands.DeleteProfilePicture(account_id(), contact_id))
     return "", 204

@@ -112,14 +112,14 @@ def delete_label(key: str):
 
 
 @bp.put("/v1/contacts/<contact_id>/labels/<key>")
-@operation("Give a contact a label", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
+@operation("Give a contact a label", tags=TAGS, responses={200: ContactSchema}, problems=(404, 409))
 def assign_label(contact_id: str, key: str):
     cmd = commands.AssignLabel(account_id(), contact_id, key)
     return contact_from_aggregate(current_container().bus.handle(cmd))
 
 
 @bp.delete("/v1/contacts/<contact_id>/labels/<key>")
-@operation("Take a label off a contact", tags=TAGS, responses={200: ContactSchema}, problems=(404,))
+@operation("Take a label off a contact", tags=TAGS, responses={200: ContactSchema}, problems=(404, 409))
 def unassign_label(contact_id: str, key: str):
     cmd = commands.UnassignLabel(account_id(), contact_id, key)
     return contact_from_aggregate(current_container().bus.handle(cmd))

@@ -44,7 +44,8 @@ class MessageSummarySchema(Schema):
     message_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     reason = fields.String(allow_none=True, metadata={
-        "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries)"})
+        "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries), "
+                       "subject_erased, invalid, attachment_deleted (a file deleted before the mail went)"})
     to = fields.String(required=True)
     subject = fields.String(required=True)
     marketing = fields.Boolean(required=True)

@@ -76,7 +76,7 @@ def list_notes(contact_id: str):
 
 @bp.post("")
 @operation("Add a note, meeting summary or call summary", tags=TAGS, request_schema=NoteCreateSchema,
-           responses={201: NoteSchema}, problems=(404, 415, 422))
+           responses={201: NoteSchema}, problems=(404, 409, 415, 422))
 def add_note(contact_id: str):
     data = NoteCreateSchema().load(json_body())
     note = current_container().bus.handle(commands.AddNote(account_id(), contact_id, data["kind"], data["text"]))

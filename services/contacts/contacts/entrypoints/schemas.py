@@ -18,6 +18,7 @@ from contacts.domain.contact_fields import (
 )
 from contacts.contact_query import CONDITION_OPERATORS
 from contacts.domain.labels import KEY_PATTERN
+from contacts.domain.messages import STATUSES as MESSAGE_STATUSES
 
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
@@ -116,7 +117,7 @@ class HistoryMessageSchema(Schema):
     subject = fields.String(required=True)
     to = fields.String(required=True)
     marketing = fields.Boolean(required=True)
-    status = fields.String(required=True, metadata={"enum": ["queued", "sent", "failed"]})
+    status = fields.String(required=True, metadata={"enum": list(MESSAGE_STATUSES)})
     reason = fields.String(allow_none=True)
     finished_at = fields.String(allow_none=True)
 

@@ -28,6 +28,7 @@ from typing import Callable
 from crm_platform.errors import CrmError
 from crm_platform.outages import is_transient
 from crm_platform.personal_data import SubjectErased
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, ProcessingRestricted, RestrictionCheck
 
 from contacts.domain.custom_fields import field_set_id
 from contacts.domain.errors import ContactNotFound, DuplicateContact
@@ -60,10 +61,12 @@ DeletedSince = Callable[[str, list[str]], set[str]]  # (account, contact ids) ->
 
 def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match: str = "skip",
                 labels: list[str] = (), row_labels: list[list[str]] | None = None,
-                default_region: str = "FR", deleted_since: DeletedSince = lambda account, ids: set()) -> list[RowOutcome]:
+                default_region: str = "FR", deleted_since: DeletedSince = lambda account, ids: set(),
+                restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> list[RowOutcome]:
     """One outcome per row, in order. `labels` are keys of live labels given to every new or updated contact,
     `row_labels` (one list per row) those given to that row's contact only. A row stored before whose contact
-    `deleted_since` says was deleted is imported again under a new id."""
+    `deleted_since` says was deleted is imported again under a new id. A row that would update a contact whose
+    processing is restricted (Art. 18) fails naming it, and nothing of it is applied."""
     if on_match not in ON_MATCH:
         raise ValueError(f"on_match must be one of {ON_MATCH}")
     merged_sources = {"custom_fields": any(r.get("custom_fields") for r in rows),
@@ -137,8 +140,13 @@ def create_many(uow: UnitOfWork, account_id: str, rows: list[dict], *, on_match:
             outcomes[index] = RowOutcome("created", contact.id)
     for index, first in follows.items():  # rows are in order: the earlier row's outcome is settled
         outcomes[index] = RowOutcome("matched", outcomes[first].contact_id, reason=SAME_AS_EARLIER_ROW)
+    matched = {outcome.contact_id for outcome in outcomes if outcome.status == "matched"}
+    restricted = restrictions.restricted(account_id, matched) if on_match == "update" and matched else set()
     for index, outcome in enumerate(outcomes):
-        if outcome.status == "matched":
+        if outcome.status == "matched" and outcome.contact_id in restricted:
+            outcomes[index] = RowOutcome("failed", outcome.contact_id,
+                                         reason=ProcessingRestricted([outcome.contact_id]).detail)
+        elif outcome.status == "matched":
             outcomes[index] = _on_match(uow, account_id, outcome, rows[index], on_match, label_keys(index), region,
                                         types, options, generations)
     return outcomes

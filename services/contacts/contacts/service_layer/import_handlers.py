@@ -15,6 +15,7 @@ from __future__ import annotations
 from crm_platform.errors import CrmError
 from crm_platform.jobs import JobStore
 from crm_platform.outages import is_transient
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from contacts.adapters.import_store import ImportStore
 from contacts.adapters.upload_files import UploadFiles
@@ -117,7 +118,8 @@ class ImportBatches:
 
     def __init__(self, store: ImportStore, blobs: UploadFiles, uow_factory, find_label: FindLabelByName,
                  default_region: str, deleted_since: DeletedSince = lambda account, ids: set(),
-                 has_note: HasNote = lambda account, contact, text: False, keep: int = 2) -> None:
+                 has_note: HasNote = lambda account, contact, text: False, keep: int = 2,
+                 restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
         self._store = store
         self._blobs = blobs
         self._uow_factory = uow_factory
@@ -125,6 +127,7 @@ class ImportBatches:
         self._default_region = default_region
         self._deleted_since = deleted_since
         self._has_note = has_note
+        self._restrictions = restrictions
         self._files = OpenFiles(keep)
 
     def __call__(self, job: dict, start: int) -> dict:
@@ -161,7 +164,7 @@ class ImportBatches:
             row_labels.append([label_keys[name] for name in row.label_names])
         outcomes = create_many(uow, account_id, details, on_match=params["on_match"],
                                labels=params["label_keys"], row_labels=row_labels, default_region=self._default_region,
-                               deleted_since=self._deleted_since)
+                               deleted_since=self._deleted_since, restrictions=self._restrictions)
         outcomes = add_row_notes(uow, account_id, params["import_id"], good, outcomes, self._has_note)
         for row, outcome in zip(good, outcomes):
             if outcome.status == "failed":

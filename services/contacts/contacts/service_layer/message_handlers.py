@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from crm_platform.errors import InvalidInput, StaleRevision
+from crm_platform.mail.message import REJECTED, UNDELIVERABLE
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 from crm_platform.event_store import ConcurrencyConflict
 
@@ -26,7 +27,6 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-REJECTED = "rejected"  # crm_platform.mail's reason for a permanent refusal of the address
 ATTACHMENT_GONE = "attachment_deleted"  # a message re-queued after its file was deleted: not sent without it
 ATTEMPTS = 5  # concurrent writers on the contact before a bounce is left unmarked (logged)
 MERGE_HOPS = 5  # a bounced address followed along merges at most this far
@@ -89,24 +89,33 @@ def requeue_message(cmd: commands.RequeueMessage, uow: UnitOfWork, mailer: Messa
 def record_message_outcome(cmd: commands.RecordMessageOutcome, uow: UnitOfWork) -> bool:
     """Record that the message was sent or failed; whether this call recorded it (False: known already, or the
     message is gone with its erased contact)."""
+    bounce = cmd.status == FAILED and cmd.reason == REJECTED
     for _ in range(ATTEMPTS):
-        with uow:
-            message = uow.messages.find(cmd.account_id, cmd.message_id)
-        if message is None or message.gone or message.contact_id != cmd.contact_id or message.status != QUEUED:
-            return False
-        if cmd.status == FAILED and cmd.reason == REJECTED:
+        if bounce:  # the address first, in writes of its own: then the message, read again
+            with uow:
+                message = uow.messages.find(cmd.account_id, cmd.message_id)
+            if not _awaits_outcome(message, cmd):
+                return False
             mark_bounced(uow, cmd.account_id, message.contact_id, message.state.to)
         try:
             with uow:
-                message = uow.messages.get(cmd.account_id, cmd.message_id)
+                message = uow.messages.find(cmd.account_id, cmd.message_id)
+                if not _awaits_outcome(message, cmd):
+                    return False
                 recorded = message.sent(cmd.attempts, cmd.at) if cmd.status == SENT else \
-                    message.failed(cmd.reason or "undeliverable", cmd.attempts, cmd.at)
+                    message.failed(cmd.reason or UNDELIVERABLE, cmd.attempts, cmd.at)
                 if recorded:
                     uow.commit()
                 return recorded
         except ConcurrencyConflict:  # the same outcome recorded meanwhile: look again
             continue
     return False
+
+
+def _awaits_outcome(message: Message | None, cmd: commands.RecordMessageOutcome) -> bool:
+    """Whether the message is this contact's, still queued (not gone with its erased contact, nor finished)."""
+    return message is not None and not message.gone and message.contact_id == cmd.contact_id \
+        and message.status == QUEUED
 
 
 def mark_bounced(uow: UnitOfWork, account_id: str, contact_id: str, address: str) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 from crm_platform.envelope import EventEnvelope
@@ -27,6 +26,7 @@ from contacts.domain.model import EDITABLE_FIELDS, OPTION_FIELDS, Contact
 from contacts.service_layer.account_names import AccountNames
 from contacts.service_layer.erasure import ItemsOf, live_attachments, merge_family
 from contacts.service_layer.unit_of_work import UnitOfWork
+from contacts.views import iso_date
 
 HistoryOf = Callable[[list[EventEnvelope]], list[dict]]  # a contact's stored events -> views.history_entries
 NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
@@ -153,7 +153,7 @@ def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], 
         for note_id in note_ids:
             doc = shown.get(note_id)
             if doc is not None and note_id in newest and doc.get("version") == newest[note_id]:
-                rows[note_id] = _note_row(contact_id, note_id, doc["kind"], _iso(doc["created_at"]), doc["text"])
+                rows[note_id] = _note_row(contact_id, note_id, doc["kind"], iso_date(doc["created_at"]), doc["text"])
                 continue
             note = uow.notes.find(account_id, note_id) if note_id in newest else None
             if note is not None and not note.deleted and note.contact_id == contact_id:
@@ -182,11 +182,6 @@ def _messages(uow: UnitOfWork, account_id: str, contact_id: str, messages_of: It
                          "finished_at": state.finished_at, "attachments": _cell(
                              [a["file_name"] for a in state.attachments]) if state.attachments else None})
     return sorted(rows, key=lambda row: (row["created_at"], row["message_id"]))
-
-
-def _iso(moment: datetime) -> str:
-    """A read model's date as the events write theirs (MongoDB gives them back without their zone: UTC)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat(timespec="milliseconds")
 
 
 def _add_files(records: SubjectRecords, uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],

@@ -2,6 +2,7 @@
 `processing-restricted` while reads and erasure go on, and lifting the restriction allows edits again."""
 import io
 
+from crm_platform.openapi import documented_statuses
 from crm_platform.testing.restriction_events import restriction_applied, restriction_lifted
 
 from .conftest import headers
@@ -42,6 +43,9 @@ def test_a_restricted_contact_is_read_not_edited_until_lifted(client, container)
              client.delete(url, headers=headers())]
     assert [r.status_code for r in edits] == [409] * len(edits)
     assert all(refused(r, contact_id) for r in edits), edits[0].get_json()
+    undocumented = [f"{r.request.method} {r.request.path}" for r in edits
+                    if "409" not in documented_statuses(client.application, r.request.method, r.request.path)]
+    assert undocumented == []  # the refusal is in each operation's OpenAPI description
     for envelope in container.event_store.read_all():
         container.apply_to_projections(envelope)
     assert client.get(url, headers=headers()).status_code == 200
@@ -58,3 +62,15 @@ def test_a_restricted_contact_can_still_be_erased(client, container):
     container.privacy_handler().handle(restriction_applied("acct-1", [contact_id], ["contacts"]))
     erased = client.post(f"/v1/contacts/{contact_id}/erase", headers=headers())
     assert erased.status_code == 200, erased.get_json()
+
+
+def test_an_import_updating_matches_leaves_a_restricted_contact_as_it_is(client, container):
+    from .test_import_export_api import import_file  # the import run as the worker does, on the real server
+
+    stored = client.post("/v1/contacts", json={"first_name": "L", "emails": [{"address": "louise@papier.fr"}]},
+                         headers=headers()).get_json()
+    container.privacy_handler().handle(restriction_applied("acct-1", [stored["id"]], ["contacts"]))
+    done = import_file(client, container, "Prénom;Nom;E-mail\r\nLouise;Desnotés;louise@papier.fr\r\n"
+                                          "Paul;Martin;paul@papier.fr\r\n".encode(), on_match="update")
+    assert done["job"]["counts"] == {"rows": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1}, done
+    assert client.get(f"/v1/contacts/{stored['id']}", headers=headers()).get_json()["first_name"] == "L"

@@ -4,6 +4,7 @@ import pytest
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_identity_claims import InMemoryIdentityClaims
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from contacts.domain import commands
@@ -63,6 +64,24 @@ def test_a_matching_email_or_phone_is_skipped_updated_or_created_anyway(uow):
     assert statuses(create_many(uow, "acct-1", [row], on_match="update")) == ["skipped"]  # nothing new
     anyway = create_many(uow, "acct-1", [{**row, "first_name": "Autre"}], on_match="create")
     assert statuses(anyway) == ["created"] and anyway[0].contact_id != existing.id
+
+
+def test_a_row_matching_a_restricted_contact_is_not_applied_to_it_and_fails_naming_it(uow):
+    louise = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "L", "emails": [{"address": "louise@papier.fr"}]}), uow)
+    paul = handlers.create_contact(commands.CreateContact("acct-1", {
+        "first_name": "P", "emails": [{"address": "paul@papier.fr"}]}), uow)
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", [louise.id], "privacy-request:r18")  # Art. 18: kept, not edited
+    rows = [{"first_name": "Louise", "emails": [{"address": "louise@papier.fr"}]},
+            {"first_name": "Paul", "emails": [{"address": "paul@papier.fr"}]}]
+    outcomes = create_many(uow, "acct-1", rows, on_match="update", restrictions=restrictions)
+    assert statuses(outcomes) == ["failed", "updated"]
+    assert outcomes[0].contact_id == louise.id and "restricted" in outcomes[0].reason
+    with uow:
+        assert uow.contacts.get("acct-1", louise.id).details["first_name"] == "L"
+        assert uow.contacts.get("acct-1", paul.id).details["first_name"] == "Paul"
+    assert statuses(create_many(uow, "acct-1", rows[:1], on_match="skip", restrictions=restrictions)) == ["skipped"]
 
 
 def test_two_rows_of_one_batch_with_the_same_email(uow):

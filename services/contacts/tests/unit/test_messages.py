@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from crm_platform.blobs import BlobStore
-from crm_platform.errors import InvalidInput
+from crm_platform.errors import DependencyUnavailable, InvalidInput
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_collection import InMemoryCollection
@@ -20,7 +20,7 @@ from contacts.domain.messages import (
     MAX_ATTACHMENTS_BYTES, EmailBounced, EmailUnsubscribed, Message, MessageFailed, MessageNotFound, MessageQueued,
     MessageSent, Recipient,
 )
-from contacts.service_layer import attachment_handlers, dispatch, handlers, message_handlers
+from contacts.service_layer import attachment_handlers, dispatch, handlers, message_handlers, message_requeue
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 from tests.fake_mailer import FakeMailer
@@ -159,6 +159,18 @@ def test_an_outcome_is_recorded_once_whatever_comes_after_it(uow, mailer, store)
     assert isinstance(sent.state, MessageSent) and sent.state.finished_at == "2026-12-02T23:00:00.000+00:00"
 
 
+def test_an_outcome_that_bounces_nothing_reads_its_message_once(uow, mailer, store, monkeypatch):
+    message = send(uow, mailer, louise(uow).id)
+    loads = []
+    load = store.load
+    monkeypatch.setattr(store, "load", lambda aggregate_id: loads.append(aggregate_id) or load(aggregate_id))
+    assert message_handlers.record_message_outcome(outcome(message), uow)
+    assert loads == [message.id]  # on FerretDB, each read of an aggregate's events is a statement of its own
+    loads.clear()
+    assert not message_handlers.record_message_outcome(outcome(message, "failed", "undeliverable"), uow)
+    assert loads == [message.id]
+
+
 def test_a_rejected_address_becomes_bounced_on_the_contact_and_the_message_failed(uow, mailer, store):
     contact = louise(uow)
     message = send(uow, mailer, contact.id, to="louise@example.fr")
@@ -268,3 +280,27 @@ def test_a_person_who_restricted_processing_gets_no_marketing_message_but_a_tran
     assert mailer.queued == {}
     transactional = commands.SendMessage("acct-1", contact.id, "Votre facture", "Ci-jointe")
     assert message_handlers.send_message(transactional, uow, mailer, restrictions).status == "queued"
+
+
+def test_a_message_the_sweep_cannot_hand_over_does_not_hold_up_the_others():
+    class Bus:  # the first message's handler fails for good (a bug, a file that no longer opens)
+        handled = []
+
+        def handle(self, command):
+            if command.message_id == "m-1":
+                raise ValueError("cannot prepare the mail")
+            self.handled.append(command.message_id)
+            return True
+
+    queued = [("acct-1", "c-1", "m-1"), ("acct-1", "c-1", "m-2")]
+    assert message_requeue.requeue_lost_messages(Bus(), lambda before: queued, now=AT) == 1
+    assert Bus.handled == ["m-2"]
+
+
+def test_an_outage_ends_the_sweeps_round():
+    class Bus:
+        def handle(self, command):
+            raise DependencyUnavailable("the database is down")
+
+    with pytest.raises(DependencyUnavailable):
+        message_requeue.requeue_lost_messages(Bus(), lambda before: [("acct-1", "c-1", "m-1")], now=AT)

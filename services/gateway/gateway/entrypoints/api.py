@@ -6,11 +6,11 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import requests
 from flask import Flask, Response, current_app, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_platform import request_context
-from crm_platform.errors import DependencyUnavailable, Forbidden, NotFound, PayloadTooLarge
+from crm_platform.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app, current_container
 
 from gateway import config
@@ -66,9 +66,13 @@ def proxy(resource: str, rest: str) -> Response:
     needed = required_scope(request.method, resource)
     if needed not in caller.scopes:
         raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
-    key = idempotency.key_of_request()
-    body = _request_body(container.settings["MAX_REQUEST_BYTES"])
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
+    try:
+        key = idempotency.key_of_request()
+    except InvalidInput:  # as for any other field: a path the API lacks is 404, a method it lacks 405, first
+        _refuse_what_the_service_would(container, caller, candidates, path)
+        raise
+    body = _request_body(container.settings["MAX_REQUEST_BYTES"])
     forwarded = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
 
     def perform() -> requests.Response:
@@ -107,6 +111,23 @@ def _call(container: Container, caller: Caller, candidates: tuple[str, ...], met
         upstream.close()
         raise UpstreamFailed(f"the {service} service failed ({upstream.status_code}); retry later")
     return upstream
+
+
+def _refuse_what_the_service_would(container: Container, caller: Caller, candidates: tuple[str, ...],
+                                   path: str) -> None:
+    """Raise the 404 or 405 the service answers `path` with, if it does (one OPTIONS request; a refused
+    request only). The gateway checks its own headers before it sends a request on; the service alone
+    knows its paths and their methods."""
+    try:
+        upstream = _call(container, caller, candidates, "OPTIONS", path, [], {})
+    except DependencyUnavailable:  # the service cannot say: the refusal of the header stands
+        return
+    upstream.close()
+    if upstream.status_code == 404:
+        raise NotFound(f"no resource {path}; see /docs for what this API offers")
+    allowed = {m.strip() for m in upstream.headers.get("Allow", "").split(",") if m.strip()}
+    if upstream.status_code < 300 and allowed and request.method not in allowed:
+        raise MethodNotAllowed(valid_methods=sorted(allowed))
 
 
 def _read_back(container: Container, caller: Caller, url: str) -> requests.Response:

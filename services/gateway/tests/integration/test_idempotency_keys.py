@@ -68,7 +68,7 @@ def scripted(answer, calls):
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PATCH = do_DELETE = _answer
+        do_GET = do_POST = do_PATCH = do_DELETE = do_OPTIONS = _answer
 
     return Scripted
 
@@ -122,7 +122,32 @@ def test_a_malformed_key_is_422_naming_the_header_and_nothing_runs(infra, unique
             refused = client.post("/v1/contacts", json=LOUISE, headers=with_key(auth, key))
             assert refused.status_code == 422 and list(refused.get_json()["errors"]) == ["Idempotency-Key"]
         read = client.get("/v1/contacts/c-1", headers=with_key(auth, "x" * 300))  # a GET needs none: ignored
-    assert calls == [("GET", "/v1/contacts/c-1", b"")] and read.status_code == 200
+    # nothing ran: the service was asked only which methods the path takes (an OPTIONS per refusal)
+    assert calls == [("OPTIONS", "/v1/contacts", b"")] * 2 + [("GET", "/v1/contacts/c-1", b"")]
+    assert read.status_code == 200
+
+
+def test_a_malformed_key_on_a_path_or_method_the_service_lacks_is_its_404_or_405(infra, unique_suffix,
+                                                                                mongo_client, cleanup):
+    """As for any other field, what the path and method are comes first: the service's 404 and 405 (with its
+    Allow), learnt by an OPTIONS request, then the header's 422 where the service takes the request."""
+    def service(method, path, body):
+        if path.startswith("/v1/contacts/nowhere"):
+            return 404, {"Content-Type": "application/problem+json"}, {"status": 404}
+        if method == "OPTIONS":
+            return 200, {"Allow": "GET, HEAD, OPTIONS, POST"}, None
+        return created(method, path, body)
+
+    with upstream(service) as (url, calls):
+        client, auth, _ = gateway(infra, unique_suffix, mongo_client, url)
+        lacking = client.patch("/v1/contacts", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
+        unknown = client.post("/v1/contacts/nowhere/x", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
+        taken = client.post("/v1/contacts", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
+    assert lacking.status_code == 405 and lacking.mimetype == "application/problem+json"
+    assert set(lacking.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert taken.status_code == 422 and list(taken.get_json()["errors"]) == ["Idempotency-Key"]
+    assert [method for method, _, _ in calls] == ["OPTIONS"] * 3  # nothing ran
 
 
 def test_a_retry_while_the_first_request_runs_gets_409_with_retry_after_then_the_answer(infra, unique_suffix,

@@ -10,9 +10,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts.privacy import (
-    ErasureRequested, ProcessingRestrictionApplied, ProcessingRestrictionLifted, SubjectExportRequested,
-)
+from crm_platform.contracts.privacy import ProcessingRestrictionLifted, SubjectRequest
 from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
@@ -74,7 +72,7 @@ def _fields(event: DomainEvent) -> dict | None:
         return {"status": "awaiting_confirmation"}
     if isinstance(event, PrivacyRequestRejected):
         return {"status": "rejected", "completed_at": _time(event.rejected_at)}
-    if isinstance(event, (SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied)):
+    if isinstance(event, SubjectRequest):
         return {"status": "in_progress", "requested_at": _time(event.requested_at), "services": list(event.services)}
     if isinstance(event, ProcessingRestrictionLifted):
         return {"lifted_at": _time(event.lifted_at)}

@@ -20,8 +20,9 @@ from typing import Iterable
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.contracts.privacy import (
-    ErasureRequested, PrivacyRequestEvent, ProcessingRestrictionApplied, ProcessingRestrictionLifted,
-    SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested, SubjectRestrictedReply,
+    SUBJECT_REQUEST_CLASSES, ErasureRequested, PrivacyRequestEvent, ProcessingRestrictionApplied,
+    ProcessingRestrictionLifted, SubjectDataExportedReply, SubjectErasedReply, SubjectExportRequested, SubjectRequest,
+    SubjectRestrictedReply,
 )
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
@@ -197,8 +198,7 @@ class ExportState:
 
 class PrivacyRequest(Aggregate):
     aggregate_type = "PrivacyRequest"
-    event_classes = (*OWN_EVENT_CLASSES, SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied,
-                     ProcessingRestrictionLifted)
+    event_classes = (*OWN_EVENT_CLASSES, *SUBJECT_REQUEST_CLASSES, ProcessingRestrictionLifted)
     not_found_error = PrivacyRequestNotFound
 
     def __init__(self, request_id: str, account_id: str) -> None:
@@ -440,7 +440,7 @@ class PrivacyRequest(Aggregate):
             self.rejection, self.status, self.completed_at = event.why, REJECTED, event.rejected_at
         elif isinstance(event, ProcessingRestrictionLifted):
             self.lifted_at = event.lifted_at
-        elif isinstance(event, (SubjectExportRequested, ErasureRequested, ProcessingRestrictionApplied)):
+        elif isinstance(event, SubjectRequest):
             self.contact_ids, self.services = list(event.contact_ids), list(event.services)
             self.requested_at, self.status = event.requested_at, IN_PROGRESS
         elif isinstance(event, ReplyRecorded):

@@ -1,4 +1,6 @@
 """The privacy API on the real database: requests received, shown, listed, and refused when malformed."""
+import json
+
 from crm_platform.envelope import envelope_from_json_bytes
 from crm_platform.kafka_clients import ensure_topics
 from crm_platform.testing.topics import read_topic
@@ -73,3 +75,43 @@ def test_only_the_gateway_may_call_it_and_the_openapi_document_lists_its_paths(c
     assert client.get("/v1/privacy/requests", headers={"X-Account-Id": "acct-1"}).status_code == 401
     paths = client.get("/openapi.json", headers=headers()).get_json()["paths"]
     assert {"/v1/privacy/requests", "/v1/privacy/requests/{request_id}/export", "/v1/privacy/public-key"} <= set(paths)
+
+
+def test_hostile_input_on_every_privacy_endpoint_is_a_422_or_404_problem(client, container):
+    """NUL bytes, lone surrogates, huge numbers, deep JSON and another account's ids (issue 13): never a 5xx."""
+    restriction = {**ERASURE, "type": "restriction"}
+    by_phone = client.post("/v1/privacy/requests", json={**restriction, "subject": {"phone": "+33 6 00 00 00 01"}},
+                           headers=headers()).get_json()
+    mine = client.post("/v1/privacy/requests", json=restriction, headers=headers()).get_json()["id"]
+    deep = "[" * 10_000 + "]" * 10_000
+    bodies = [
+        {**restriction, "subject": {"phone": "+33 6 00 00 00 00\u0000"}}, {**restriction, "subject": {"phone": 10**30}},
+        {**restriction, "subject": {"phone": "\ud800"}}, {**restriction, "subject": {"contact_id": "contact:\u00001"}},
+        {**restriction, "subject": {"contact_id": "\ud800"}}, {**restriction, "subject": {"email": "a\u0000@b.fr"}},
+        {**restriction, "requester": "Louise\u0000"}, {**restriction, "reason": "\ud800"},
+        {**restriction, "type": 10**30}, {**restriction, "subject": [restriction]}, [restriction], 10**30,
+    ]
+    posts = [("/v1/privacy/requests", body) for body in bodies] + [
+        (f"/v1/privacy/requests/{by_phone['id']}/confirm", {"contact_ids": ["contact:1\u0000"]}),
+        (f"/v1/privacy/requests/{by_phone['id']}/confirm", {"contact_ids": ["\ud800"]}),
+        (f"/v1/privacy/requests/{by_phone['id']}/confirm", {"contact_ids": 10**30}),
+        (f"/v1/privacy/requests/{by_phone['id']}/reject", {"why": "\u0000"}),
+    ]
+    for path, body in posts:
+        answer = client.post(path, data=json.dumps(body), content_type="application/json", headers=headers())
+        assert answer.status_code == 422 and answer.content_type == "application/problem+json", (body, answer.data)
+    for path in ("/v1/privacy/requests", f"/v1/privacy/requests/{by_phone['id']}/confirm"):
+        answer = client.post(path, data=deep, content_type="application/json", headers=headers())
+        assert answer.status_code in (400, 413, 422) and answer.content_type == "application/problem+json", path
+
+    theirs = [f"/v1/privacy/requests/{mine}/lift", f"/v1/privacy/requests/{by_phone['id']}/reject"]
+    for path in theirs:  # another account's request: as if unknown
+        answer = client.post(path, json={"why": "not_the_subject"}, headers=headers("acct-2"))
+        assert answer.status_code == 404 and answer.content_type == "application/problem+json", path
+    for request_id in ("privacy-request:\u0000", "%00", "privacy-request:%ED%A0%80", "x" * 5000):
+        for suffix in ("", "/lift", "/certificate"):
+            method = client.post if suffix == "/lift" else client.get
+            answer = method(f"/v1/privacy/requests/{request_id}{suffix}", headers=headers())
+            assert answer.status_code == 404 and answer.content_type == "application/problem+json", (request_id,
+                                                                                                   suffix)
+    assert client.get(f"/v1/privacy/requests/{mine}", headers=headers()).get_json()["lifted_at"] is None

@@ -21,7 +21,7 @@ TAGS = ["cards"]
 
 @bp.post("")
 @operation("Create a card (at the end of its stage; default: the board's first)", tags=TAGS,
-           request_schema=schemas.CardCreateSchema, responses={201: schemas.CardSchema}, problems=(415, 422))
+           request_schema=schemas.CardCreateSchema, responses={201: schemas.CardSchema}, problems=(409, 415, 422))
 def create_card():
     data = schemas.CardCreateSchema().load(json_body())
     due_on = data.pop("due_on", None)

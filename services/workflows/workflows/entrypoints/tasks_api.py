@@ -45,7 +45,7 @@ def put_settings():
 
 @bp.post("")
 @operation("Create a task (due_at with its offset; reminders before it)", tags=TAGS,
-           request_schema=schemas.TaskCreateSchema, responses={201: schemas.TaskSchema}, problems=(415, 422))
+           request_schema=schemas.TaskCreateSchema, responses={201: schemas.TaskSchema}, problems=(409, 415, 422))
 def create_task():
     data = schemas.TaskCreateSchema().load(json_body())
     kind, link_id = _link(data)

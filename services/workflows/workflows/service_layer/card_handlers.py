@@ -56,7 +56,8 @@ def edit_card(cmd: EditCard, uow: UnitOfWork, contacts: ContactsDirectory, restr
 MOVE_ATTEMPTS = 3
 
 
-def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str]) -> Card:
+def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str],
+              restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
     """Move a card; when a neighbour it respaces was written meanwhile, read the window again and retry.
 
     Neighbours are saved before the card (placing.py), each its own commit: a retry, or the client's own
@@ -64,43 +65,49 @@ def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable
     revision, so the same request (same revision) succeeds. A conflict on the card itself is a 409 when the
     request named a revision.
     """
-    return retried(lambda: _move_card_once(cmd, uow, cards, clock), MOVE_ATTEMPTS)
+    return retried(lambda: _move_card_once(cmd, uow, cards, clock, restrictions), MOVE_ATTEMPTS)
 
 
-def _move_card_once(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str]) -> Card:
+def _move_card_once(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str],
+                    restrictions: RestrictionCheck) -> Card:
     with uow:
-        card = uow.cards.get(cmd.account_id, cmd.card_id)
-        card.check_revision(cmd.revision)
+        card = _card_to_change(cmd, uow, restrictions)
         uow.boards.get(cmd.account_id, card.board_id).stage(cmd.stage_id, "stage_id")
         place(card, Spot(cmd.stage_id, cmd.after, cmd.before), clock(), uow, cards)
         uow.commit()
     return card
 
 
-def win_card(cmd: WinCard, uow: UnitOfWork) -> Card:
+def win_card(cmd: WinCard, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
     with uow:
-        card = uow.cards.get(cmd.account_id, cmd.card_id)
-        card.check_revision(cmd.revision)
+        card = _card_to_change(cmd, uow, restrictions)
         card.win()
         uow.commit()
     return card
 
 
-def lose_card(cmd: LoseCard, uow: UnitOfWork) -> Card:
+def lose_card(cmd: LoseCard, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
     with uow:
-        card = uow.cards.get(cmd.account_id, cmd.card_id)
-        card.check_revision(cmd.revision)
+        card = _card_to_change(cmd, uow, restrictions)
         card.lose(cmd.reason)
         uow.commit()
     return card
 
 
-def archive_card(cmd: ArchiveCard, uow: UnitOfWork) -> Card:
+def archive_card(cmd: ArchiveCard, uow: UnitOfWork, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Card:
     with uow:
-        card = uow.cards.get(cmd.account_id, cmd.card_id)
-        card.check_revision(cmd.revision)
+        card = _card_to_change(cmd, uow, restrictions)
         card.archive()
         uow.commit()
+    return card
+
+
+def _card_to_change(cmd: MoveCard | WinCard | LoseCard | ArchiveCard, uow: UnitOfWork,
+                    restrictions: RestrictionCheck) -> Card:
+    """The card the command names, at the revision it names; refused while one of its contacts is restricted."""
+    card = uow.cards.get(cmd.account_id, cmd.card_id)
+    restrictions.refuse_edits(cmd.account_id, [card.contact_id, *card.other_contact_ids])  # Art. 18
+    card.check_revision(cmd.revision)
     return card
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from crm_platform.errors import InvalidInput
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from workflows.domain.task_commands import (ChangeWorkflowSettings, CompleteTask, CreateTask, DeleteTask, ReopenTask,
                                             RescheduleTask, UpdateTask)
@@ -27,9 +28,11 @@ def change_workflow_settings(cmd: ChangeWorkflowSettings, uow: UnitOfWork) -> Wo
     return settings
 
 
-def create_task(cmd: CreateTask, uow: UnitOfWork, contacts: ContactsDirectory, clock: Callable[[], str]) -> Task:
+def create_task(cmd: CreateTask, uow: UnitOfWork, contacts: ContactsDirectory, clock: Callable[[], str],
+                restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
         contact_id = _linked_contact(cmd.account_id, cmd.link_kind, cmd.link_id, uow, contacts)
+        restrictions.refuse_edits(cmd.account_id, [contact_id])  # Art. 18: kept, not edited
         task = Task.create(cmd.account_id, clock(), _account_zone(cmd.account_id, uow), title=cmd.title,
                            due_at=cmd.due_at, notes=cmd.notes, time_zone=cmd.time_zone, link_kind=cmd.link_kind,
                            link_id=cmd.link_id, contact_id=contact_id, assignee=cmd.assignee,
@@ -39,52 +42,61 @@ def create_task(cmd: CreateTask, uow: UnitOfWork, contacts: ContactsDirectory, c
     return task
 
 
-def update_task(cmd: UpdateTask, uow: UnitOfWork, contacts: ContactsDirectory, clock: Callable[[], str]) -> Task:
+def update_task(cmd: UpdateTask, uow: UnitOfWork, contacts: ContactsDirectory, clock: Callable[[], str],
+                restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
-        task = uow.tasks.get(cmd.account_id, cmd.task_id)
-        task.check_revision(cmd.revision)
+        task = _task_to_change(cmd, uow, restrictions)
         changes = dict(cmd.changes)
         if "link_kind" in changes:
             changes["contact_id"] = _linked_contact(cmd.account_id, changes["link_kind"], changes.get("link_id"),
                                                     uow, contacts)
+            restrictions.refuse_edits(cmd.account_id, [changes["contact_id"]])  # nor is a task handed to them
         task.update(changes, _account_zone(cmd.account_id, uow), clock())
         uow.commit()
     return task
 
 
-def reschedule_task(cmd: RescheduleTask, uow: UnitOfWork, clock: Callable[[], str]) -> Task:
+def reschedule_task(cmd: RescheduleTask, uow: UnitOfWork, clock: Callable[[], str],
+                    restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
-        task = uow.tasks.get(cmd.account_id, cmd.task_id)
-        task.check_revision(cmd.revision)
+        task = _task_to_change(cmd, uow, restrictions)
         task.reschedule(cmd.due_at, _account_zone(cmd.account_id, uow), clock(), cmd.time_zone)
         uow.commit()
     return task
 
 
-def complete_task(cmd: CompleteTask, uow: UnitOfWork, clock: Callable[[], str]) -> Task:
+def complete_task(cmd: CompleteTask, uow: UnitOfWork, clock: Callable[[], str],
+                  restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
-        task = uow.tasks.get(cmd.account_id, cmd.task_id)
-        task.check_revision(cmd.revision)
+        task = _task_to_change(cmd, uow, restrictions)
         task.complete(clock())
         uow.commit()
     return task
 
 
-def reopen_task(cmd: ReopenTask, uow: UnitOfWork, clock: Callable[[], str]) -> Task:
+def reopen_task(cmd: ReopenTask, uow: UnitOfWork, clock: Callable[[], str],
+                restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
-        task = uow.tasks.get(cmd.account_id, cmd.task_id)
-        task.check_revision(cmd.revision)
+        task = _task_to_change(cmd, uow, restrictions)
         task.reopen(clock())
         uow.commit()
     return task
 
 
-def delete_task(cmd: DeleteTask, uow: UnitOfWork) -> Task:
+def delete_task(cmd: DeleteTask, uow: UnitOfWork,
+                restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> Task:
     with uow:
-        task = uow.tasks.get(cmd.account_id, cmd.task_id)
-        task.check_revision(cmd.revision)
+        task = _task_to_change(cmd, uow, restrictions)
         task.delete()
         uow.commit()
+    return task
+
+
+def _task_to_change(cmd, uow: UnitOfWork, restrictions: RestrictionCheck) -> Task:
+    """The task the command names, at the revision it names; refused while the contact it is about is restricted."""
+    task = uow.tasks.get(cmd.account_id, cmd.task_id)
+    restrictions.refuse_edits(cmd.account_id, [task.contact_id])  # Art. 18: kept, not edited
+    task.check_revision(cmd.revision)
     return task
 
 

@@ -8,6 +8,7 @@ from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.privacy_exchange import ExportExchange
 from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
+from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from workflows.service_layer import dispatch
@@ -46,13 +47,19 @@ def tasks_index(store, cipher):
 
 
 @pytest.fixture
-def bus(store, cipher, contacts, cards_index, tasks_index):
+def restrictions():
+    return InMemoryProcessingRestrictions()
+
+
+@pytest.fixture
+def bus(store, cipher, contacts, cards_index, tasks_index, restrictions):
     ticks = itertools.count()
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)),
         "cards": cards_index,
         "tasks": tasks_index,
         "contacts": contacts,
+        "restrictions": restrictions,
         "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
     })
 

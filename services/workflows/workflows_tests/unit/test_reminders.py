@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from crm_platform.errors import InvalidInput
 
@@ -48,15 +48,24 @@ def test_the_day_before_the_repeated_hour_is_its_first_occurrence():
 
 @given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31)),
        st.integers(min_value=1, max_value=30))
+@example(datetime(2026, 3, 29, 2, 30), 1)  # a due time in the skipped hour: it is 03:30, and so is its reminder
 def test_a_day_part_keeps_the_local_time_of_day_wherever_that_time_exists(local, days):
     local = local.replace(microsecond=0, second=0)
     due = local.replace(tzinfo=PARIS)
     target = (local - timedelta(days=days)).replace(tzinfo=PARIS)
-    round_trips = target.astimezone(timezone.utc).astimezone(PARIS).replace(tzinfo=None) == target.replace(tzinfo=None)
     [reminder] = schedule(due.astimezone(timezone.utc).isoformat(), "Europe/Paris", [f"P{days}D"])
     fired = datetime.fromisoformat(reminder["at"]).astimezone(PARIS)
-    if round_trips:  # not in the skipped hour
+    if exists_in_paris(due) and exists_in_paris(target):  # neither in the skipped hour
         assert fired.replace(tzinfo=None) == local - timedelta(days=days)
+    else:  # the due time as it is in Paris (02:30 on the day the clocks skip that hour is 03:30), days before
+        actual_due = due.astimezone(timezone.utc).astimezone(PARIS).replace(tzinfo=None)
+        assert fired.replace(tzinfo=None) in (actual_due - timedelta(days=days),
+                                              actual_due - timedelta(days=days) + timedelta(hours=1))
+
+
+def exists_in_paris(moment: datetime) -> bool:
+    """Whether this wall-clock time is one Paris clocks show (not in the hour skipped in March)."""
+    return moment.astimezone(timezone.utc).astimezone(PARIS).replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
 @given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(timezone.utc)),
