@@ -112,11 +112,15 @@ class Projection:
     def ensure_indexes(self) -> None:
         """Indexes of the read model's queries (none: read by _id only)."""
 
+    def event_of(self, envelope: EventEnvelope) -> DomainEvent:
+        """The domain event an envelope carries (a subclass may read an unreadable one as another)."""
+        return self.codec.from_envelope(envelope)
+
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Apply one event if it is of this read model's aggregate type; True if it changed the read model."""
         if envelope.aggregate_type != self.aggregate_type:
             return False
-        return self.project(envelope, self.codec.from_envelope(envelope), rebuilding)
+        return self.project(envelope, self.event_of(envelope), rebuilding)
 
     def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
         raise NotImplementedError
@@ -130,10 +134,6 @@ class FoldingProjection(Projection):
     def document_id(self, envelope: EventEnvelope) -> str:
         """The read-model document an event of this aggregate type moves (the aggregate's by default)."""
         return envelope.aggregate_id
-
-    def event_of(self, envelope: EventEnvelope) -> DomainEvent:
-        """The domain event an envelope carries (a subclass may read an unreadable one as another)."""
-        return self.codec.from_envelope(envelope)
 
     def change_for(self, envelope: EventEnvelope, event: DomainEvent) -> DocumentChange:
         """What this event does to its document (pure)."""

@@ -12,13 +12,27 @@ atomic commit per aggregate); leaving without a commit drops it.
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Callable, ClassVar, TypeVar
 
 from crm_platform.aggregates import Aggregate
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import EventStore
+from crm_platform.event_store import ConcurrencyConflict, EventStore
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.repository import Repository
+
+T = TypeVar("T")
+
+
+def retried(attempt: Callable[[], T], attempts: int) -> T:
+    """`attempt()` (one unit of work, read to commit), run again on what the other wrote when its commit lost a
+    race (ConcurrencyConflict), at most `attempts` times in all; the last conflict is raised."""
+    for attempts_left in reversed(range(attempts)):
+        try:
+            return attempt()
+        except ConcurrencyConflict:
+            if not attempts_left:
+                raise
+    raise ValueError("attempts must be at least 1")
 
 
 class UnitOfWork:

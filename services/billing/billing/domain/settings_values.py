@@ -4,10 +4,8 @@ Currency, patterns and terms are read by the same rules the documents use (money
 """
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
-
 from crm_platform.errors import InvalidInput
+from crm_platform.time_zones import is_iana_zone
 
 from billing.domain.money import parse_currency
 from billing.domain.numbering import NumberPattern
@@ -20,17 +18,12 @@ def _bad(name: str, message: str) -> InvalidInput:
     return InvalidInput(f"{name}: {message}", errors={name: [message]})
 
 
-@cache
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def check_currency(value, name: str) -> str:
     return parse_currency(value, name)
 
 
 def check_time_zone(value, name: str) -> str:
-    if not isinstance(value, str) or value not in _time_zones():
+    if not is_iana_zone(value):
         raise _bad(name, "an IANA time zone, e.g. Europe/Paris")
     return value
 

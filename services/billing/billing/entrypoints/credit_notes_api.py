@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 
 from crm_platform.openapi import operation
+from crm_platform.revisions import etag
 from crm_platform.web import account_id, current_container, json_body
 
 from billing import views
 from billing.domain import commands
 from billing.entrypoints import invoice_schemas as schemas
 from billing.entrypoints.representation import credit_note_from_aggregate, credit_note_from_view
-from billing.entrypoints.revisions import etag
 from billing.service_layer import queries
 
 bp = Blueprint("credit_notes", __name__, url_prefix="/v1/credit-notes")

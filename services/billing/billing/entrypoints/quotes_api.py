@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 
 from crm_platform.openapi import operation
+from crm_platform.revisions import based_on, etag
 from crm_platform.web import account_id, current_container, json_body
 
 from billing import document_views, views
@@ -15,7 +16,6 @@ from billing.domain import quote_commands as commands
 from billing.entrypoints import invoice_schemas, quote_schemas as schemas
 from billing.entrypoints.invoices_api import optional_body
 from billing.entrypoints.quote_representation import quote_from_aggregate, quote_from_view
-from billing.entrypoints.revisions import based_on, etag
 from billing.service_layer import queries
 
 bp = Blueprint("quotes", __name__, url_prefix="/v1/quotes")

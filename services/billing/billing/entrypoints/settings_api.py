@@ -6,10 +6,10 @@ from marshmallow import Schema, fields
 
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.openapi import operation
+from crm_platform.revisions import based_on, etag
 from crm_platform.web import account_id, current_container, json_body
 
 from billing.domain.settings import BillingSettings, ChangeBillingSettings
-from billing.entrypoints.revisions import based_on, etag
 from billing.service_layer import settings_handlers
 
 bp = Blueprint("billing_settings", __name__, url_prefix="/v1/billing-settings")

@@ -64,6 +64,13 @@ def test_a_bad_number_is_refused_naming_it(bus, field, value):
     assert list(raised.value.errors) == [f"seller.{field}"]
 
 
+@pytest.mark.parametrize("zone", ["localtime", "../../etc/passwd", "Europe/Pariss"])
+def test_a_time_zone_that_is_no_iana_zone_is_refused(bus, zone):
+    with pytest.raises(InvalidInput) as raised:  # `localtime` is the host's own zone, missing on another host
+        bus.handle(ChangeBillingSettings("acct-1", 0, {"time_zone": zone}))
+    assert list(raised.value.errors) == ["time_zone"]
+
+
 def test_a_siret_of_another_company_than_the_siren_is_refused(bus):
     with pytest.raises(InvalidInput) as raised:
         bus.handle(ChangeBillingSettings("acct-1", 0, {"seller": {"siren": "732829320", "siret": "40483304800022"}}))

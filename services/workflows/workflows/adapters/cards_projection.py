@@ -31,10 +31,8 @@ def card_state(codec: EventCodec, envelope: EventEnvelope) -> CardState:
 class CardsProjection(Projection):
     aggregate_type = Card.aggregate_type
 
-    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
-        if envelope.aggregate_type != self.aggregate_type:
-            return False
-        return self.project(envelope, card_state(self.codec, envelope), rebuilding)
+    def event_of(self, envelope: EventEnvelope) -> CardState:
+        return card_state(self.codec, envelope)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("stage_id", ASCENDING), ("status", ASCENDING),

@@ -1,12 +1,12 @@
 """ReminderMailer on the kernel's mail outbox (crm_platform.mail): a reminder's e-mail to the account's user,
-sealed under the account's subject key (the address is the account user's personal data)."""
+sealed under the key the task's title and notes are sealed under (its contact's, or the task's own): the mail
+says what the task says about that contact, so erasing the contact makes a mail not sent yet unreadable."""
 from __future__ import annotations
 
 import logging
 
 from crm_platform.mail import MailOutbox, MailOutcome, OutgoingMail
 
-from workflows.domain.workflow_settings import ACCOUNT_SUBJECT
 from workflows.service_layer.ports import ReminderMailer
 
 log = logging.getLogger(__name__)
@@ -16,10 +16,11 @@ class OutboxReminderMailer(ReminderMailer):
     def __init__(self, outbox: MailOutbox) -> None:
         self._outbox = outbox
 
-    def queue(self, mail_id: str, account_id: str, to: str, subject: str, text: str, reference: dict) -> bool:
+    def queue(self, mail_id: str, account_id: str, subject_key: str, to: str, subject: str, text: str,
+              reference: dict) -> bool:
         return self._outbox.enqueue(OutgoingMail(
-            mail_id=mail_id, account_id=account_id, subject_key=ACCOUNT_SUBJECT.format(account_id=account_id), to=to,
-            subject=subject, text=text, purpose="notification", reference=reference))
+            mail_id=mail_id, account_id=account_id, subject_key=subject_key, to=to, subject=subject, text=text,
+            purpose="notification", reference=reference))
 
 
 def note_reminder_mail_outcome(outcome: MailOutcome) -> None:

@@ -12,9 +12,8 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from crm_platform.envelope import EventEnvelope
-from crm_platform.projections import Projection
 
-from workflows.adapters.tasks_projection import task_state
+from workflows.adapters.tasks_projection import TaskStateProjection
 from workflows.domain.task_events import TaskState, reminder_key
 from workflows.domain.tasks import Task
 from workflows.service_layer.ports import DueReminder, DueReminders
@@ -24,13 +23,7 @@ def reminder_doc_id(task_id: str, before: str, at: str) -> str:
     return f"{task_id}|{reminder_key(before, at)}"
 
 
-class TaskRemindersProjection(Projection):
-    aggregate_type = Task.aggregate_type
-
-    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
-        if envelope.aggregate_type != self.aggregate_type:
-            return False
-        return self.project(envelope, task_state(self.codec, envelope), rebuilding)
+class TaskRemindersProjection(TaskStateProjection):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("handled", ASCENDING), ("remind_at", ASCENDING)], name="due_reminders")
@@ -64,10 +57,14 @@ class MongoDueReminders(DueReminders):
         self._reminders = reminders
 
     def due(self, now: str, limit: int) -> list[DueReminder]:
-        found = self._reminders.find({"handled": False, "remind_at": {"$lte": now}}).sort(
+        found = self._reminders.find({"handled": False, "remind_at": {"$lte": now}, "$or": [
+            {"retry_at": {"$exists": False}}, {"retry_at": {"$lte": now}}]}).sort(
             [("remind_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return [DueReminder(doc["_id"], doc["account_id"], doc["task_id"], doc["before"], doc["remind_at"])
-                for doc in found]
+        return [DueReminder(doc["_id"], doc["account_id"], doc["task_id"], doc["before"], doc["remind_at"],
+                            doc.get("failures", 0)) for doc in found]
 
     def mark_handled(self, reminder_id: str) -> None:
         self._reminders.update_one({"_id": reminder_id}, {"$set": {"handled": True}})
+
+    def put_off(self, reminder_id: str, until: str) -> None:
+        self._reminders.update_one({"_id": reminder_id}, {"$set": {"retry_at": until}, "$inc": {"failures": 1}})

@@ -31,13 +31,16 @@ def task_state(codec: EventCodec, envelope: EventEnvelope) -> TaskState:
     return TaskState(**{name: getattr(event, name) for name in TaskState.__dataclass_fields__})
 
 
-class TasksProjection(Projection):
+class TaskStateProjection(Projection):
+    """A read model of tasks, fed each task's state (its title and notes blank once erased)."""
+
     aggregate_type = Task.aggregate_type
 
-    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
-        if envelope.aggregate_type != self.aggregate_type:
-            return False
-        return self.project(envelope, task_state(self.codec, envelope), rebuilding)
+    def event_of(self, envelope: EventEnvelope) -> TaskState:
+        return task_state(self.codec, envelope)
+
+
+class TasksProjection(TaskStateProjection):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("due_at", ASCENDING)], name="account_tasks")

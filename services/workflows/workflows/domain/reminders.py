@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_platform.errors import InvalidInput
+from crm_platform.time_zones import is_iana_zone
 
 MAX_REMINDERS = 5
 MAX_BEFORE = timedelta(days=366)
@@ -34,7 +34,7 @@ class Offset:
 
     @classmethod
     def parse(cls, text: str, field: str = "reminders") -> "Offset":
-        match = _DURATION.match(text) if isinstance(text, str) else None
+        match = _DURATION.fullmatch(text) if isinstance(text, str) else None  # not `$`: it lets "P1D\n" in
         if match is None or text in ("P", "PT") or text.endswith("T"):
             raise InvalidInput(f"{field}: {text!r} is not a duration before the due time", errors={
                 field: ['an ISO 8601 duration in weeks, days, hours and minutes, such as "P1D", "PT1H" or "P1DT2H"']})
@@ -61,18 +61,13 @@ class Offset:
 
 def time_zone(name: str, field: str = "time_zone") -> ZoneInfo:
     """The IANA zone; a 422 naming `field` for anything else (a path, an empty or unknown name)."""
-    if not isinstance(name, str) or name not in _zone_names():
+    if not is_iana_zone(name):
         raise InvalidInput(f"{field} is not an IANA time zone", errors={field: ["an IANA time zone, e.g. Europe/Paris"]})
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(f"{field} is not an IANA time zone",
                            errors={field: ["an IANA time zone, e.g. Europe/Paris"]}) from None
-
-
-@cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 def utc_text(moment: datetime) -> str:

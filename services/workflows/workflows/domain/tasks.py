@@ -10,6 +10,7 @@ the same one twice is refused here, whoever asks.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,7 @@ LATE_AFTER = timedelta(seconds=60)
 EARLIEST_DUE, LATEST_DUE = 1900, 9000
 FIRED, ALREADY_FIRED, NOT_SCHEDULED = "fired", "already fired", "not scheduled"
 KEEP = object()  # reschedule: the task keeps its own time zone (or the account's)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class TaskNotFound(NotFound):
@@ -41,6 +43,8 @@ def _text(value: str, field: str, limit: int, required: bool = False) -> str:
     value = " ".join(value.split()) if required else value.strip()  # a title is one line (an e-mail's subject)
     if required and not value:
         raise InvalidInput(f"a task needs a {field}", errors={field: ["must not be blank"]})
+    if required and _CONTROL.search(value):  # the mail outbox would refuse it as a subject: no reminder e-mail
+        raise InvalidInput(f"{field} holds a control character", errors={field: ["no control characters"]})
     if len(value) > limit:
         raise InvalidInput(f"{field} is too long", errors={field: [f"at most {limit} characters"]})
     return value

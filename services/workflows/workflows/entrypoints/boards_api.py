@@ -5,6 +5,7 @@ from flask import Blueprint, request, url_for
 
 from crm_platform.http_schemas import PageQuerySchema
 from crm_platform.openapi import operation
+from crm_platform.revisions import etag
 from crm_platform.web import account_id, current_container, json_body
 
 from workflows import views
@@ -41,7 +42,7 @@ def list_boards():
 @operation("A board with its stages", tags=TAGS, responses={200: schemas.BoardSchema}, problems=(404,))
 def get_board(board_id: str):
     board = _board(board_id)
-    return board_view(board), 200, {"ETag": f'"{board.revision}"'}
+    return board_view(board), 200, etag(board.revision)
 
 
 @bp.patch("/<board_id>")
@@ -113,4 +114,4 @@ def _answer(board, status: int = 200, created: bool = False) -> tuple:
     """The board as it is now, with where to read it again (an Idempotency-Key's replay reads it there)."""
     where = url_for("boards.get_board", board_id=board.id)
     place = {"Location": where} if created else {"Content-Location": where}
-    return board_view(board), status, {**place, "ETag": f'"{board.revision}"'}
+    return board_view(board), status, {**place, **etag(board.revision)}

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, request, url_for
 
 from crm_platform.openapi import operation
+from crm_platform.revisions import etag
 from crm_platform.web import account_id, current_container, json_body
 
 from workflows import views
@@ -47,7 +48,7 @@ def list_cards():
 def get_card(card_id: str):
     with current_container().unit_of_work() as uow:
         card = uow.cards.get(account_id(), card_id)
-    return card_view(card, account_zone()), 200, {"ETag": f'"{card.revision}"'}
+    return card_view(card, account_zone()), 200, etag(card.revision)
 
 
 @bp.patch("/<card_id>")
@@ -105,4 +106,4 @@ def _answer(card, status: int = 200) -> tuple:
     """The card as it is now, with where to read it again (an Idempotency-Key's replay reads it there)."""
     where = url_for("cards.get_card", card_id=card.id)
     place = {"Location": where} if status == 201 else {"Content-Location": where}
-    return card_view(card, account_zone()), status, {**place, "ETag": f'"{card.revision}"'}
+    return card_view(card, account_zone()), status, {**place, **etag(card.revision)}

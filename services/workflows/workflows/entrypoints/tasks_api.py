@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, request, url_for
 
 from crm_platform.openapi import operation
+from crm_platform.revisions import based_on, etag
 from crm_platform.web import account_id, current_container, json_body
 
 from workflows import views
@@ -14,7 +15,6 @@ from workflows.domain.task_commands import (ChangeWorkflowSettings, CompleteTask
                                             RescheduleTask, UpdateTask)
 from workflows.domain.tasks import KEEP
 from workflows.entrypoints import task_schemas as schemas
-from workflows.entrypoints.revisions import based_on, etag
 from workflows.entrypoints.task_representation import settings_view, task_view, task_view_of_document
 from workflows.service_layer.task_handlers import account_settings
 

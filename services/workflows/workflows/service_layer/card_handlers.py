@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Callable
 
 from crm_platform.errors import InvalidInput
-from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
+from crm_platform.unit_of_work import retried
 
 from workflows.domain.cards import Card
 from workflows.domain.commands import ArchiveCard, CreateCard, EditCard, LoseCard, MoveCard, WinCard
@@ -65,12 +65,7 @@ def move_card(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable
     revision, so the same request (same revision) succeeds. A conflict on the card itself is a 409 when the
     request named a revision.
     """
-    for attempt in range(1, MOVE_ATTEMPTS + 1):
-        try:
-            return _move_card_once(cmd, uow, cards, clock, restrictions)
-        except ConcurrencyConflict:
-            if attempt == MOVE_ATTEMPTS:
-                raise
+    return retried(lambda: _move_card_once(cmd, uow, cards, clock, restrictions), MOVE_ATTEMPTS)
 
 
 def _move_card_once(cmd: MoveCard, uow: UnitOfWork, cards: CardsIndex, clock: Callable[[], str],

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
-from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.personal_data import SubjectErased
+from crm_platform.unit_of_work import retried
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
 from workflows.service_layer.ports import CardsIndex, ContactsDirectory, TasksIndex
@@ -79,14 +79,8 @@ def _relink(account_id: str, gone_id: str, survivor_id: str | None, uow: UnitOfW
     read again and the step applied again, which changes nothing where the other writer did the same."""
     changed = set()
     for card_id in cards.of_contact(account_id, gone_id):
-        for attempt in range(1, RELINK_ATTEMPTS + 1):
-            try:
-                if _relink_card(account_id, card_id, gone_id, survivor_id, uow, erased):
-                    changed.add(card_id)
-                break
-            except ConcurrencyConflict:
-                if attempt == RELINK_ATTEMPTS:
-                    raise
+        if retried(lambda: _relink_card(account_id, card_id, gone_id, survivor_id, uow, erased), RELINK_ATTEMPTS):
+            changed.add(card_id)
     return changed
 
 

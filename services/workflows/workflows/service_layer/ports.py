@@ -78,6 +78,7 @@ class DueReminder:
     task_id: str
     before: str
     remind_at: str
+    failures: int = 0  # how many times firing it failed
 
 
 class DueReminders(abc.ABC):
@@ -85,16 +86,22 @@ class DueReminders(abc.ABC):
 
     @abc.abstractmethod
     def due(self, now: str, limit: int) -> list[DueReminder]:
-        """Reminders not handled yet whose instant is `now` or before, earliest first."""
+        """Reminders not handled yet whose instant is `now` or before, earliest first (those put off until
+        after `now` left out)."""
 
     @abc.abstractmethod
     def mark_handled(self, reminder_id: str) -> None:
-        """Fired and its e-mail queued, or found not scheduled any more: not to be looked at again."""
+        """Fired and its e-mail queued, found not scheduled any more, or given up: not to be looked at again."""
+
+    @abc.abstractmethod
+    def put_off(self, reminder_id: str, until: str) -> None:
+        """Firing it failed once more: not due again before `until` (UTC text, as `due` takes `now`)."""
 
 
 class ReminderMailer(abc.ABC):
     """Queues the e-mail of a reminder that fired (the kernel's mail outbox, behind this port)."""
 
     @abc.abstractmethod
-    def queue(self, mail_id: str, account_id: str, to: str, subject: str, text: str, reference: dict) -> bool:
-        """Queue it once: a `mail_id` already queued changes nothing (False)."""
+    def queue(self, mail_id: str, account_id: str, subject_key: str, to: str, subject: str, text: str,
+              reference: dict) -> bool:
+        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False)."""

@@ -1,8 +1,8 @@
 """What a contact's merge, deletion or erasure does to the tasks about them (called from contact_reactions)."""
 from __future__ import annotations
 
-from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.personal_data import SubjectErased
+from crm_platform.unit_of_work import retried
 
 from workflows.service_layer.ports import TasksIndex
 from workflows.service_layer.unit_of_work import UnitOfWork
@@ -18,14 +18,8 @@ def relink_tasks(account_id: str, gone_id: str, survivor_id: str | None, uow: Un
     and one written meanwhile is read again and the step applied again."""
     changed = set()
     for task_id in tasks.of_contact(account_id, gone_id):
-        for attempt in range(1, RELINK_ATTEMPTS + 1):
-            try:
-                if _relink_task(account_id, task_id, gone_id, survivor_id, uow, erased):
-                    changed.add(task_id)
-                break
-            except ConcurrencyConflict:
-                if attempt == RELINK_ATTEMPTS:
-                    raise
+        if retried(lambda: _relink_task(account_id, task_id, gone_id, survivor_id, uow, erased), RELINK_ATTEMPTS):
+            changed.add(task_id)
     return changed
 
 

@@ -14,7 +14,7 @@ from workflows.domain.task_commands import CreateTask, DeleteTask
 from workflows.service_layer import dispatch
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
+from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryDueReminders, InMemoryTasksIndex
 from .conftest import project_all
 
 
@@ -28,8 +28,10 @@ class World:
             self.index, self.contacts = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher)), InMemoryContactsDirectory()
             self.unit_of_work = lambda: UnitOfWork(store, cipher)
             self.tasks = InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))
+            self.reminders = InMemoryDueReminders(store, UnitOfWork.event_codec(cipher))
         else:
             self.tasks = container.tasks_index
+            self.reminders = container.due_reminders
             self.index = MongoCardsIndex(container.cards_projection.collection)
             self.contacts = container.contacts_directory
             self.unit_of_work = container.unit_of_work
@@ -159,3 +161,18 @@ def test_tasks_of_a_contact_are_those_about_them_linked_or_through_a_card_delete
     world.sync()
     assert sorted(world.tasks.of_contact("acct-1", "contact:1")) == sorted([linked.id, through_card.id])
     assert world.tasks.of_contact("acct-1", "contact:9") == [] and world.tasks.of_contact("acct-2", "contact:1") == []
+
+
+def test_a_reminder_put_off_is_not_due_before_then_and_counts_its_failures(world):
+    world.bus.handle(CreateTask("acct-1", "a", datetime(2026, 12, 24, 9, tzinfo=timezone.utc), reminders=("PT1H",)))
+    world.sync()
+    [reminder] = world.reminders.due("2026-12-24T08:00:00+00:00", 10)
+    assert reminder.failures == 0
+    world.reminders.put_off(reminder.id, "2026-12-24T08:10:00+00:00")
+    assert world.reminders.due("2026-12-24T08:09:59+00:00", 10) == []
+    [again] = world.reminders.due("2026-12-24T08:10:00+00:00", 10)
+    assert (again.id, again.failures) == (reminder.id, 1)
+    world.reminders.put_off(reminder.id, "2026-12-24T08:30:00+00:00")
+    assert world.reminders.due("2026-12-24T08:30:00+00:00", 10)[0].failures == 2
+    world.reminders.mark_handled(reminder.id)
+    assert world.reminders.due("2026-12-25T00:00:00+00:00", 10) == []

@@ -6,14 +6,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from crm_platform.contracts.contacts import ContactCreatedFact
 from crm_platform.leases import Lease
+from crm_platform.personal_data import SubjectErased
 from crm_platform.testing.service_fixtures import service_settings
 from crm_platform.worker_runtime import every
 
 from workflows import config
 from workflows.adapters.reminder_mail import OutboxReminderMailer, note_reminder_mail_outcome
+from workflows.domain.cards import CARD_SUBJECT
 from workflows.domain.task_commands import ChangeWorkflowSettings, CreateTask
-from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
+from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler, reminder_mail_id
 
 from .conftest import project_all
 
@@ -128,3 +131,20 @@ def test_a_scheduler_killed_between_the_event_and_the_mail_is_taken_over_and_the
         stop.set()
         mail.join(timeout=10)
     assert len(smtp_sink.messages) == 1 and len(reminder_events(container)) == 1
+
+
+def test_a_queued_reminder_mail_about_a_contact_is_unreadable_once_that_contact_is_erased(container):
+    # its subject and text are the task's title and notes, the contact's data: sealed under the contact's key as
+    # the task's events are, so the contact's erasure reaches a mail not sent yet (the dispatcher then fails it)
+    container.bus.handle(ContactCreatedFact("contact:1", "acct-1"))
+    container.bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    due = datetime(2026, 12, 24, 9, tzinfo=timezone.utc)
+    task = container.bus.handle(CreateTask("acct-1", "Appeler Louise", due, notes="au 06 12 34 56 78",
+                                           link_kind="contact", link_id="contact:1", reminders=("PT1H",)))
+    project_all(container)
+    assert scheduler(container, lambda: due).fire_due() == 1
+    mail_id = reminder_mail_id(task.id, "PT1H", "2026-12-24T08:00:00+00:00")
+    assert "Appeler Louise" in container.mail_outbox().open(mail_id).subject
+    container.cipher.shred(CARD_SUBJECT.format(contact_id="contact:1"))
+    with pytest.raises(SubjectErased):
+        container.mail_outbox().open(mail_id)

@@ -2,13 +2,17 @@ import itertools
 
 import pytest
 
+from crm_platform.blobs import BlobStore
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 from workflows.service_layer import dispatch
+from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
@@ -58,3 +62,14 @@ def bus(store, cipher, contacts, cards_index, tasks_index, restrictions):
         "restrictions": restrictions,
         "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
     })
+
+
+@pytest.fixture
+def participant(store, cipher, cards_index, contacts, tasks_index):
+    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
+                                       tasks_index)
+
+
+@pytest.fixture
+def exchange(cipher):
+    return ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection(), chunk_size=1000), cipher)

@@ -86,6 +86,7 @@ class InMemoryDueReminders(DueReminders):
     def __init__(self, store: InMemoryEventStore, codec: EventCodec) -> None:
         self._store, self._codec = store, codec
         self.handled: set[str] = set()
+        self.put_off_until: dict[str, tuple[str, int]] = {}  # id: (retry_at, failures)
 
     def due(self, now, limit):
         latest = {}
@@ -100,23 +101,27 @@ class InMemoryDueReminders(DueReminders):
             scheduled += [tuple(key.split("@", 1)) for key in state.fired]
             for before, at in scheduled:
                 doc_id = reminder_doc_id(state.task_id, before, at)
-                if at <= now and doc_id not in self.handled:
-                    found.append(DueReminder(doc_id, state.account_id, state.task_id, before, at))
+                retry_at, failures = self.put_off_until.get(doc_id, (at, 0))
+                if at <= now and retry_at <= now and doc_id not in self.handled:
+                    found.append(DueReminder(doc_id, state.account_id, state.task_id, before, at, failures))
         return sorted(found, key=lambda r: (r.remind_at, r.id))[:limit]
 
     def mark_handled(self, reminder_id):
         self.handled.add(reminder_id)
+
+    def put_off(self, reminder_id, until):
+        self.put_off_until[reminder_id] = (until, self.put_off_until.get(reminder_id, ("", 0))[1] + 1)
 
 
 class FakeMailer(ReminderMailer):
     def __init__(self) -> None:
         self.queued: dict[str, dict] = {}
 
-    def queue(self, mail_id, account_id, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
         if mail_id in self.queued:
             return False
-        self.queued[mail_id] = {"account_id": account_id, "to": to, "subject": subject, "text": text,
-                                "reference": reference}
+        self.queued[mail_id] = {"account_id": account_id, "subject_key": subject_key, "to": to, "subject": subject,
+                                "text": text, "reference": reference}
         return True
 
 

@@ -3,7 +3,6 @@ import logging
 
 import pytest
 
-from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import (
     ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact,
 )
@@ -12,24 +11,11 @@ from crm_platform.contracts.privacy import (
 )
 from crm_platform.event_codec import EventCodec
 from crm_platform.personal_data import SubjectErased
-from crm_platform.privacy_exchange import ExportExchange
 from crm_platform.privacy_participation import ExportedPart, PrivacyRequestHandler
-from crm_platform.testing.in_memory_collection import InMemoryCollection
 
 from workflows.domain.commands import CreateBoard, CreateCard, LoseCard
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
-
-
-@pytest.fixture
-def participant(store, cipher, cards_index, contacts, tasks_index):
-    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
-                                       tasks_index)
-
-
-@pytest.fixture
-def exchange(cipher):
-    return ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection(), chunk_size=1000), cipher)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ import pytest
 
 from crm_platform.errors import InvalidInput
 
+from workflows.domain.reminders import utc_text
 from workflows.domain.task_commands import ChangeWorkflowSettings, CompleteTask, CreateTask, RescheduleTask
-from workflows.service_layer.reminder_scheduler import ReminderScheduler, reminder_mail_id
+from workflows.service_layer.reminder_scheduler import MAX_FIRE_FAILURES, ReminderScheduler, reminder_mail_id
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 from .fakes import FakeMailer, HeldLease, InMemoryDueReminders
@@ -48,6 +49,7 @@ def test_each_reminder_fires_once_at_its_time_and_its_mail_is_queued_once(bus, s
     assert event.payload["reminder"] == "P1D" and event.payload["late"] is False
     [mail] = mailer.queued.values()
     assert mail["to"] == "moi@example.org" and "Appeler Louise" in mail["subject"]
+    assert mail["subject_key"] == "workflows-subject:contact:1"  # the task's key: the contact's erasure reaches it
     assert "24/12/2026 09:00 (Europe/Paris)" in mail["text"]
     assert mail["reference"] == {"task_id": task.id, "reminder": "P1D", "remind_at": "2026-12-23T08:00:00+00:00"}
     assert reminder_mail_id(task.id, "P1D", "2026-12-23T08:00:00+00:00") in mailer.queued
@@ -107,11 +109,52 @@ def test_a_reminder_that_fails_blocks_none_after_it_and_a_refused_address_is_not
     bus.handle(CreateTask("acct-1", "second", DUE, reminders=("PT1H",)))
 
     class Refusing(FakeMailer):
-        def queue(self, mail_id, account_id, to, subject, text, reference):
+        def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
             if reference["task_id"] == first.id:
                 raise InvalidInput("the mail's to is refused", {"to": ["refused"]})
-            return super().queue(mail_id, account_id, to, subject, text, reference)
+            return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
 
     mailer = Refusing()
     run = scheduler(store, cipher, reminders, mailer, Clock(DUE))
     assert run.fire_due() == 2 and len(mailer.queued) == 1 and run.fire_due() == 0
+
+
+class FailingFor(FakeMailer):
+    """Queues every reminder's e-mail but those of `failing` tasks, which raise as a bug or bad data would."""
+
+    def __init__(self, failing: set[str]) -> None:
+        super().__init__()
+        self.failing = failing
+
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
+        if reference["task_id"] in self.failing:
+            raise RuntimeError("cannot build this one")
+        return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
+
+
+def test_reminders_that_keep_failing_are_put_off_so_a_batch_of_them_never_stalls_the_ones_after(
+        bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    bad = {bus.handle(CreateTask("acct-1", f"bad {i}", DUE, reminders=("PT2H",))).id for i in range(2)}
+    good = bus.handle(CreateTask("acct-1", "good", DUE, reminders=("PT1H",)))
+    mailer, clock = FailingFor(bad), Clock(DUE)
+    run = ReminderScheduler(lambda: UnitOfWork(store, cipher), reminders, mailer, HeldLease(), clock, batch=2)
+    assert run.fire_due() == 0  # the two earliest failed: a whole batch
+    assert run.fire_due() == 1  # put off, they no longer hide the next one
+    assert [mail["reference"]["task_id"] for mail in mailer.queued.values()] == [good.id]
+
+
+def test_a_reminder_that_keeps_failing_is_retried_later_then_given_up(bus, store, cipher, reminders):
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    task = bus.handle(CreateTask("acct-1", "x", DUE, reminders=("PT1H",)))
+    mailer, clock = FailingFor({task.id}), Clock(DUE)
+    run = scheduler(store, cipher, reminders, mailer, clock)
+    tries = 0
+    for _ in range(200):
+        clock.now += timedelta(minutes=30)
+        if reminders.due(utc_text(clock.now), 10):
+            tries += 1
+        run.fire_due()
+    assert tries == MAX_FIRE_FAILURES and reminders.due(utc_text(clock.now), 10) == []
+    mailer.failing = set()  # whatever changes later, a given-up reminder is not fired again
+    assert run.fire_due() == 0 and mailer.queued == {}

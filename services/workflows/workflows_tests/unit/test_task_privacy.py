@@ -1,31 +1,14 @@
 """Tasks when contacts merge, go or are erased, and in privacy requests (issue 12, issue 13)."""
 from datetime import datetime
 
-from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import ContactDeletedFact, ContactErasedFact, ContactsMergedFact
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested
-from crm_platform.privacy_exchange import ExportExchange
-from crm_platform.testing.in_memory_collection import InMemoryCollection
-
-import pytest
 
 from workflows.domain.commands import CreateBoard, CreateCard
 from workflows.domain.task_commands import CreateTask
-from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 DUE = datetime.fromisoformat("2026-12-24T09:00:00+01:00")
-
-
-@pytest.fixture
-def participant(store, cipher, cards_index, contacts, tasks_index):
-    return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
-                                       tasks_index)
-
-
-@pytest.fixture
-def exchange(cipher):
-    return ExportExchange(BlobStore(InMemoryCollection(), InMemoryCollection(), chunk_size=1000), cipher)
 
 
 def task_about(bus, contact_id, title="Rappeler Louise", **fields):

@@ -114,6 +114,18 @@ def test_a_due_time_needs_an_offset_and_text_limits_hold(bus):
     assert "title" in refused.value.errors
 
 
+@pytest.mark.parametrize("title", ["Rappeler\x7fLouise", "Rappeler\x01Louise"])
+def test_a_title_with_a_control_character_is_refused_since_it_is_the_reminder_mails_subject(bus, title):
+    # the mail outbox refuses such a subject: accepted here, the task's reminders would never be mailed
+    with pytest.raises(InvalidInput) as refused:
+        new_task(bus, title=title)
+    assert list(refused.value.errors) == ["title"]
+    task = new_task(bus)
+    with pytest.raises(InvalidInput) as refused:
+        bus.handle(UpdateTask("acct-1", task.id, None, {"title": title}))
+    assert list(refused.value.errors) == ["title"]
+
+
 def test_a_reminder_whose_time_passed_when_it_was_scheduled_never_fires(bus):
     task = new_task(bus, due_at=datetime.fromisoformat("2026-12-01T10:30:00+00:00"), reminders=("PT1H", "PT10M"))
     assert [r["before"] for r in task.pending_reminders()] == ["PT10M"]  # 09:30 is before the clock's 10:00

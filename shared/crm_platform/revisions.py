@@ -1,4 +1,5 @@
-"""The revision a write is based on: the body's `revision`, else the If-Match header (an ETag a GET gave)."""
+"""The revision a write is based on: the body's `revision`, else the If-Match header (an ETag a GET gave);
+and the ETag a response carries. One copy for every service's optimistic-concurrency writes."""
 from __future__ import annotations
 
 import re
@@ -28,4 +29,5 @@ def based_on(data: dict, *, required: bool) -> int | None:
 
 
 def etag(revision: int) -> dict:
+    """The ETag header of an aggregate at `revision` (what If-Match sends back)."""
     return {"ETag": f'"{revision}"'}
