@@ -1,5 +1,6 @@
 """`Idempotency-Key` on the gateway's own writes (/v1/webhook-endpoints, /v1/api-keys), on the real database: the
 same records, fingerprints and replays as a proxied write, and no secret kept in the records."""
+import re
 import uuid
 
 import pytest
@@ -141,3 +142,11 @@ def test_a_refused_scope_claims_no_key(api):
     reader = {"Authorization": f"Bearer {container.accounts.issue_key(account_id, ('read',)).plaintext}"}
     assert client.post(ENDPOINTS, json=BODY, headers=keyed(reader, "same")).status_code == 403
     assert client.post(ENDPOINTS, json=BODY, headers=keyed(auth, "same")).status_code == 201
+
+
+def test_a_keyed_write_and_its_replay_are_each_counted_once_against_the_rate_limits(api):
+    client, auth, _, _ = api
+    headers = keyed(auth)
+    remaining = [client.post(ENDPOINTS, json=BODY, headers=headers).headers["RateLimit"] for _ in range(3)]
+    left = [int(re.search(r'"key";r=(\d+)', header).group(1)) for header in remaining]
+    assert left[0] - left[1] == left[1] - left[2] == 1, remaining
