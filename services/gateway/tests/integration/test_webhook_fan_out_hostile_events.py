@@ -6,12 +6,15 @@ import uuid
 
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 
-from .test_webhook_deliveries import Receiver, contact_created, system, wait_for  # noqa: F401 (the fixture)
+from . import test_webhook_deliveries
+from .test_webhook_deliveries import Receiver, contact_created, wait_for
+
+system = test_webhook_deliveries.system  # the fixture: a gateway with its worker loops, on the test's topics
 
 DEPTH = 10_000
 
 
-def test_bad_events_are_dead_lettered_and_the_next_ones_are_delivered(system, infra):  # noqa: F811
+def test_bad_events_are_dead_lettered_and_the_next_ones_are_delivered(system, infra):
     client, auth, publish, fan_out, container = system
     ensure_topics(infra.kafka_bootstrap, [dead_letter_topic(container.topic("contacts.events"))], 1)  # as the worker
     receiver = Receiver([204])
