@@ -11,14 +11,14 @@ from datetime import timedelta, timezone
 from flask import Blueprint, Flask, request, url_for
 from werkzeug.exceptions import MethodNotAllowed
 
-from crm_platform.errors import Forbidden, InvalidInput, NotFound
+from crm_platform.errors import InvalidInput, NotFound
 from crm_platform.openapi import operation
 from crm_platform.web import current_container, json_body
 
 from gateway.adapters.accounts import Caller
-from gateway.domain.api_keys import KEY_ID_PATTERN, required_scope
+from gateway.domain.api_keys import KEY_ID_PATTERN
 from gateway.domain.key_records import expiry_problem
-from gateway.entrypoints import idempotency, rate_limiting
+from gateway.entrypoints import auth, idempotency, rate_limiting
 from gateway.entrypoints.api_keys_schemas import IssuedKeySchema, KeyCreateSchema, KeyListSchema, KeyRotateSchema, \
     KeySchema
 from gateway.entrypoints.key_representation import issued_key_view, key_view
@@ -37,9 +37,7 @@ def register(app: Flask) -> None:
 def _admin() -> Caller:
     """The caller, if its key has `admin` (403 naming `required_scope` otherwise)."""
     caller = rate_limiting.admitted_caller(current_container())
-    needed = required_scope(request.method, "api-keys")
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
+    auth.check_scope(caller, "api-keys")
     return caller
 
 

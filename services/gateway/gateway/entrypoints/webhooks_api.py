@@ -9,14 +9,13 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
-from crm_platform.errors import Forbidden, NotFound
+from crm_platform.errors import NotFound
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from crm_platform.web import current_container, json_body
 
 from gateway.adapters.accounts import Caller
-from gateway.domain.api_keys import required_scope
 from gateway.domain.webhook_endpoints import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
-from gateway.entrypoints import idempotency, rate_limiting
+from gateway.entrypoints import auth, idempotency, rate_limiting
 from gateway.service_layer import webhook_endpoints as handlers
 
 RESOURCE = "webhook-endpoints"
@@ -64,9 +63,7 @@ def refuse_unrouted(path: str) -> None:
 
 def _caller() -> Caller:
     caller = rate_limiting.admitted_caller(current_container())
-    needed = required_scope(request.method, RESOURCE)
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
+    auth.check_scope(caller, RESOURCE)
     return caller
 
 
