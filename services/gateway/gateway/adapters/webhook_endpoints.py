@@ -117,5 +117,9 @@ class MongoWebhookEndpoints:
         doc = self._endpoints.find_one({"_id": endpoint_id})
         return _endpoint(doc) if doc else None
 
+    def by_ids(self, endpoint_ids: set[str]) -> dict[str, Endpoint]:
+        """For the delivery worker: the endpoints of a round, by id, in one statement (a deleted one is absent)."""
+        return {doc["_id"]: _endpoint(doc) for doc in self._endpoints.find({"_id": {"$in": sorted(endpoint_ids)}})}
+
     def enabled_of_account(self, account_id: str) -> list[Endpoint]:
         return [endpoint for endpoint in self.of_account(account_id) if endpoint.enabled]
