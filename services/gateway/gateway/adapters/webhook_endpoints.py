@@ -85,9 +85,11 @@ class MongoWebhookEndpoints:
                                                   return_document=ReturnDocument.AFTER)
         return _endpoint(doc) if doc else None
 
-    def replace_secrets(self, account_id: str, endpoint_id: str, kept: list[SigningSecret], now: datetime) -> bool:
-        found = self._endpoints.update_one({"_id": endpoint_id, "account_id": account_id},
-                                           {"$set": {"secrets": _secrets(kept), "updated_at": now}})
+    def replace_secrets(self, before: Endpoint, kept: list[SigningSecret], now: datetime) -> bool:
+        """Store a rotation made from `before`; False if the endpoint changed (its updated_at) or went meanwhile."""
+        found = self._endpoints.update_one(
+            {"_id": before.id, "account_id": before.account_id, "updated_at": before.updated_at},
+            {"$set": {"secrets": _secrets(kept), "updated_at": now}})
         return found.matched_count == 1
 
     def remove(self, account_id: str, endpoint_id: str) -> bool:
