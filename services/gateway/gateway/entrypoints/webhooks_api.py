@@ -9,7 +9,6 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
-from crm_platform.errors import NotFound
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from crm_platform.web import current_container, json_body
 
@@ -134,11 +133,7 @@ def list_deliveries(endpoint_id: str):
 @blueprint.get("/<endpoint_id>/deliveries/<delivery_id>")
 def get_delivery(endpoint_id: str, delivery_id: str):
     caller = _caller()
-    handlers.get(caller.account_id, endpoint_id, _ports())
-    found = _ports().deliveries.get(caller.account_id, endpoint_id, delivery_id)
-    if found is None:
-        raise NotFound(f"no delivery {delivery_id} of webhook endpoint {endpoint_id}")
-    delivery, attempts = found
+    delivery, attempts = handlers.delivery(caller.account_id, endpoint_id, delivery_id, _ports())
     return jsonify(delivery.public(log=attempts))
 
 

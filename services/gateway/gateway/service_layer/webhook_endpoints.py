@@ -97,6 +97,15 @@ def deliveries(account_id: str, endpoint_id: str, limit: int, cursor: str | None
     return ports.deliveries.page(account_id, endpoint_id, limit, cursor)
 
 
+def delivery(account_id: str, endpoint_id: str, delivery_id: str, ports: WebhookPorts) -> tuple[Delivery, list[dict]]:
+    """A delivery of the account's endpoint and its latest attempts (NotFound naming the endpoint or the delivery)."""
+    get(account_id, endpoint_id, ports)
+    found = ports.deliveries.get(account_id, endpoint_id, delivery_id)
+    if found is None:
+        raise NotFound(f"no delivery {delivery_id} of webhook endpoint {endpoint_id}")
+    return found
+
+
 def redeliver(account_id: str, endpoint_id: str, delivery_id: str, ports: WebhookPorts) -> Delivery:
     """Send a delivery again, now, with a new series of retries (one that is pending already goes on as it is)."""
     endpoint = get(account_id, endpoint_id, ports)
