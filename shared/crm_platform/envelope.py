@@ -113,6 +113,8 @@ def envelope_from_json_bytes(raw: bytes) -> EventEnvelope:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedEvent(f"not JSON: {exc}") from None
+    except RecursionError:  # else it escapes the consumer's poll: the loop reconnects and reads it again, forever
+        raise MalformedEvent("nested too deeply to read") from None
     if not isinstance(data, dict):
         raise MalformedEvent("not a JSON object")
     return envelope_from_dict(data)

@@ -40,3 +40,9 @@ def test_event_type_must_be_a_past_tense_style_name():
     data["event_type"] = "contact created"
     with pytest.raises(MalformedEvent):
         envelope_from_json_bytes(json.dumps(data).encode())
+
+
+def test_bytes_nested_ten_thousand_deep_are_malformed_not_a_recursion_error():
+    """A RecursionError would escape the consumer's poll: it would reconnect and read the same record forever."""
+    with pytest.raises(MalformedEvent):
+        envelope_from_json_bytes(b'{"payload": ' + b"[" * 10_000 + b"]" * 10_000 + b"}")

@@ -94,11 +94,16 @@ class MongoWebhookDeliveries:
         return [_delivery(doc) for doc in docs]
 
     def get(self, account_id: str, endpoint_id: str, delivery_id: str) -> tuple[Delivery, list[dict]] | None:
-        doc = self._deliveries.find_one({"_id": delivery_id, "account_id": account_id, "endpoint_id": endpoint_id})
-        if doc is None:
+        """The delivery and its latest attempts, newest first."""
+        delivery = self._find(account_id, endpoint_id, delivery_id)
+        if delivery is None:
             return None
         attempts = self._attempts.find({"delivery_id": delivery_id}).sort([("at", DESCENDING)]).limit(MAX_SHOWN_ATTEMPTS)
-        return _delivery(doc), [_shown(entry) for entry in attempts]
+        return delivery, [_shown(entry) for entry in attempts]
+
+    def _find(self, account_id: str, endpoint_id: str, delivery_id: str) -> Delivery | None:
+        doc = self._deliveries.find_one({"_id": delivery_id, "account_id": account_id, "endpoint_id": endpoint_id})
+        return _delivery(doc) if doc else None
 
     def page(self, account_id: str, endpoint_id: str, limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
         """The endpoint's deliveries, newest first."""
@@ -144,8 +149,7 @@ class MongoWebhookDeliveries:
             {"_id": delivery_id, "account_id": account_id, "endpoint_id": endpoint_id,
              "state": {"$in": [DELIVERED, FAILED, CANCELLED]}},
             {"$set": {"state": PENDING, "next_attempt_at": now, "series_attempts": 0, "series_started_at": None}})
-        found = self.get(account_id, endpoint_id, delivery_id)
-        return found[0] if found else None
+        return self._find(account_id, endpoint_id, delivery_id)  # not its attempts: the answer shows none
 
 
 def _shown(entry: dict) -> dict:

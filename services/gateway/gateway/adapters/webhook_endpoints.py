@@ -85,9 +85,11 @@ class MongoWebhookEndpoints:
                                                   return_document=ReturnDocument.AFTER)
         return _endpoint(doc) if doc else None
 
-    def replace_secrets(self, account_id: str, endpoint_id: str, kept: list[SigningSecret], now: datetime) -> bool:
-        found = self._endpoints.update_one({"_id": endpoint_id, "account_id": account_id},
-                                           {"$set": {"secrets": _secrets(kept), "updated_at": now}})
+    def replace_secrets(self, before: Endpoint, kept: list[SigningSecret], now: datetime) -> bool:
+        """Store a rotation made from `before`; False if the endpoint changed (its updated_at) or went meanwhile."""
+        found = self._endpoints.update_one(
+            {"_id": before.id, "account_id": before.account_id, "updated_at": before.updated_at},
+            {"$set": {"secrets": _secrets(kept), "updated_at": now}})
         return found.matched_count == 1
 
     def remove(self, account_id: str, endpoint_id: str) -> bool:
@@ -116,6 +118,10 @@ class MongoWebhookEndpoints:
         """For the delivery worker, which serves every account."""
         doc = self._endpoints.find_one({"_id": endpoint_id})
         return _endpoint(doc) if doc else None
+
+    def by_ids(self, endpoint_ids: set[str]) -> dict[str, Endpoint]:
+        """For the delivery worker: the endpoints of a round, by id, in one statement (a deleted one is absent)."""
+        return {doc["_id"]: _endpoint(doc) for doc in self._endpoints.find({"_id": {"$in": sorted(endpoint_ids)}})}
 
     def enabled_of_account(self, account_id: str) -> list[Endpoint]:
         return [endpoint for endpoint in self.of_account(account_id) if endpoint.enabled]

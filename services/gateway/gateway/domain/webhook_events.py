@@ -66,6 +66,9 @@ PUBLIC_EVENTS: tuple[PublicEvent, ...] = (
     PublicEvent("card.won", _WORKFLOWS, "CardWon", "card_id", _CARD),
     PublicEvent("card.lost", _WORKFLOWS, "CardLost", "card_id", _CARD),
     PublicEvent("card.archived", _WORKFLOWS, "CardArchived", "card_id", _CARD),
+    # a reminder's time and which it is; its title and notes are sealed, its assignee is a name: neither is sent
+    PublicEvent("task.reminder_due", _WORKFLOWS, "TaskReminderDue", "task_id",
+                ("contact_id", "link_kind", "link_id", "due_at", "reminder", "remind_at", "late")),
     PublicEvent("privacy.erasure_requested", PRIVACY_TOPIC, "ErasureRequested", "request_id",
                 ("contact_ids", "requested_at")),
     # privacy.events says which request completed, not of which kind: the kind comes from the request's first

@@ -10,15 +10,14 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm_platform import request_context
-from crm_platform.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from crm_platform.errors import DependencyUnavailable, InvalidInput, NotFound, PayloadTooLarge
 from crm_platform.web import create_service_app, current_container
 
 from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
-from gateway.domain.api_keys import required_scope
-from gateway.entrypoints import api_keys_api, idempotency, rate_limiting, webhooks_api
+from gateway.entrypoints import api_keys_api, auth, idempotency, rate_limiting, webhooks_api
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -63,9 +62,7 @@ def proxy(resource: str, rest: str) -> Response:
         webhooks_api.refuse_unrouted(request.path)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
-    needed = required_scope(request.method, resource)
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
+    auth.check_scope(caller, resource)
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
     try:
         key = idempotency.key_of_request()

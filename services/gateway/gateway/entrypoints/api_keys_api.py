@@ -11,14 +11,14 @@ from datetime import timedelta, timezone
 from flask import Blueprint, Flask, request, url_for
 from werkzeug.exceptions import MethodNotAllowed
 
-from crm_platform.errors import Forbidden, InvalidInput, NotFound
+from crm_platform.errors import InvalidInput, NotFound
 from crm_platform.openapi import operation
 from crm_platform.web import current_container, json_body
 
 from gateway.adapters.accounts import Caller
-from gateway.domain.api_keys import KEY_ID_PATTERN, required_scope
+from gateway.domain.api_keys import KEY_ID_PATTERN
 from gateway.domain.key_records import expiry_problem
-from gateway.entrypoints import rate_limiting
+from gateway.entrypoints import auth, idempotency, rate_limiting
 from gateway.entrypoints.api_keys_schemas import IssuedKeySchema, KeyCreateSchema, KeyListSchema, KeyRotateSchema, \
     KeySchema
 from gateway.entrypoints.key_representation import issued_key_view, key_view
@@ -37,9 +37,7 @@ def register(app: Flask) -> None:
 def _admin() -> Caller:
     """The caller, if its key has `admin` (403 naming `required_scope` otherwise)."""
     caller = rate_limiting.admitted_caller(current_container())
-    needed = required_scope(request.method, "api-keys")
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
+    auth.check_scope(caller, "api-keys")
     return caller
 
 
@@ -61,6 +59,7 @@ def list_keys():
 @operation("Create an API key: its secret is in this answer only (403 scopes-not-held for a scope the calling "
            "key lacks)", tags=TAGS, request_schema=KeyCreateSchema, responses={201: IssuedKeySchema},
            problems=(403, 415, 422))
+@idempotency.once_per_key(_admin)
 def create_key():
     caller = _admin()
     data = KeyCreateSchema().load(json_body())
@@ -85,6 +84,7 @@ def get_key(key_id: str):
 @operation("Give an API key a new secret (in this answer only); its current secret keeps working for "
            "`grace_period_seconds` (default 24 h, at most 7 days), then is refused", tags=TAGS,
            request_schema=KeyRotateSchema, responses={200: IssuedKeySchema}, problems=(403, 404, 409, 415, 422))
+@idempotency.once_per_key(_admin)
 def rotate_key(key_id: str):
     caller = _admin()
     data = KeyRotateSchema().load(json_body() if request.content_length else {})
@@ -98,6 +98,7 @@ def rotate_key(key_id: str):
 @bp.delete("/<key_id>")
 @operation("Revoke an API key: refused from this moment (409 last-admin-key for the account's last live key with "
            "`admin`)", tags=TAGS, responses={204: None}, problems=(403, 404, 409))
+@idempotency.once_per_key(_admin)
 def revoke_key(key_id: str):
     caller = _admin()
     current_container().accounts.revoke_key(_checked_id(key_id), caller.account_id)

@@ -48,9 +48,9 @@ def merged_spec(container: Container) -> dict:
             continue
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
-    declare_idempotency_keys(spec)
-    add_own_operations(spec, current_app)  # after: the gateway's own routes (/v1/api-keys) keep no Idempotency-Key
-    declare_webhook_endpoints(spec)  # after the keys: the gateway's own routes do not replay them
+    add_own_operations(spec, current_app)
+    declare_webhook_endpoints(spec)
+    declare_idempotency_keys(spec)  # after the gateway's own routes: their writes take a key too
     declare_rate_limits(spec)
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable

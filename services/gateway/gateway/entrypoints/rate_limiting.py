@@ -19,7 +19,10 @@ from gateway.entrypoints.auth import authenticate
 def admitted_caller(container: Container) -> Caller:
     """The authenticated caller, counted; 429 when it is over a limit, or when it failed to authenticate from an
     address that failed too often (a valid key is never refused for its address: behind a proxy that is not
-    trusted, every client shares one)."""
+    trusted, every client shares one). Counted once per request, however many times it is asked for (an own write
+    asks before claiming its Idempotency-Key, its view again, and a replay's read-back again)."""
+    if "admitted_caller" in g:
+        return g.admitted_caller
     limiter = container.rate_limiter
     g.rate_limit_policies, g.rate_limits = (limiter.limits.auth_failures,), ()
     try:
@@ -34,6 +37,7 @@ def admitted_caller(container: Container) -> Caller:
     g.rate_limits = limiter.charge(caller.key_id, caller.account_id)
     if any(usage.exceeded for usage in g.rate_limits):
         raise RateLimited(g.rate_limits)
+    g.admitted_caller = caller
     return caller
 
 

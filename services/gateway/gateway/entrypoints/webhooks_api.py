@@ -9,14 +9,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import Map, Rule
 
-from crm_platform.errors import Forbidden, NotFound
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from crm_platform.web import current_container, json_body
 
 from gateway.adapters.accounts import Caller
-from gateway.domain.api_keys import required_scope
 from gateway.domain.webhook_endpoints import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
-from gateway.entrypoints import rate_limiting
+from gateway.entrypoints import auth, idempotency, rate_limiting
 from gateway.service_layer import webhook_endpoints as handlers
 
 RESOURCE = "webhook-endpoints"
@@ -64,9 +62,7 @@ def refuse_unrouted(path: str) -> None:
 
 def _caller() -> Caller:
     caller = rate_limiting.admitted_caller(current_container())
-    needed = required_scope(request.method, RESOURCE)
-    if needed not in caller.scopes:
-        raise Forbidden(f"this API key lacks the `{needed}` scope this request needs", required_scope=needed)
+    auth.check_scope(caller, RESOURCE)
     return caller
 
 
@@ -75,6 +71,7 @@ def _ports() -> handlers.WebhookPorts:
 
 
 @blueprint.post("")
+@idempotency.once_per_key(_caller)
 def create_endpoint():
     caller = _caller()
     data = CreateEndpointSchema().load(json_body())
@@ -99,13 +96,18 @@ def get_endpoint(endpoint_id: str):
 
 
 @blueprint.patch("/<endpoint_id>")
+@idempotency.once_per_key(_caller)
 def update_endpoint(endpoint_id: str):
     caller = _caller()
     changes = UpdateEndpointSchema().load(json_body())
-    return jsonify(handlers.update(caller.account_id, endpoint_id, changes, _ports()).public())
+    response = jsonify(handlers.update(caller.account_id, endpoint_id, changes, _ports()).public())
+    # what a replay (Idempotency-Key) reads back: the endpoint as it is then
+    response.headers["Content-Location"] = url_for("webhooks.get_endpoint", endpoint_id=endpoint_id)
+    return response
 
 
 @blueprint.delete("/<endpoint_id>")
+@idempotency.once_per_key(_caller)
 def delete_endpoint(endpoint_id: str):
     caller = _caller()
     handlers.delete(caller.account_id, endpoint_id, _ports())
@@ -113,6 +115,7 @@ def delete_endpoint(endpoint_id: str):
 
 
 @blueprint.post("/<endpoint_id>/rotate-secret")
+@idempotency.once_per_key(_caller)
 def rotate_secret(endpoint_id: str):
     caller = _caller()
     secret, previous_until = handlers.rotate_secret(caller.account_id, endpoint_id, _ports())
@@ -130,18 +133,17 @@ def list_deliveries(endpoint_id: str):
 @blueprint.get("/<endpoint_id>/deliveries/<delivery_id>")
 def get_delivery(endpoint_id: str, delivery_id: str):
     caller = _caller()
-    handlers.get(caller.account_id, endpoint_id, _ports())
-    found = _ports().deliveries.get(caller.account_id, endpoint_id, delivery_id)
-    if found is None:
-        raise NotFound(f"no delivery {delivery_id} of webhook endpoint {endpoint_id}")
-    delivery, attempts = found
+    delivery, attempts = handlers.delivery(caller.account_id, endpoint_id, delivery_id, _ports())
     return jsonify(delivery.public(log=attempts))
 
 
 @blueprint.post("/<endpoint_id>/deliveries/<delivery_id>/redeliver")
+@idempotency.once_per_key(_caller)
 def redeliver(endpoint_id: str, delivery_id: str):
     caller = _caller()
     delivery = handlers.redeliver(caller.account_id, endpoint_id, delivery_id, _ports())
     response = jsonify(delivery.public())
     response.status_code = 202
+    response.headers["Content-Location"] = url_for("webhooks.get_delivery", endpoint_id=endpoint_id,
+                                                   delivery_id=delivery_id)
     return response

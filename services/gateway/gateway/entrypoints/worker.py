@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from crm_platform.json_logging import configure_logging
 from crm_platform.settings import load_or_exit
-from crm_platform.kafka_clients import ensure_topics
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.worker_runtime import run_loops
 
 from gateway import config
@@ -15,14 +15,20 @@ from gateway.bootstrap import Container
 from gateway.service_layer import idempotency, rate_limiting, webhook_delivery
 
 
+def topics(container: Container) -> list[str]:
+    """The topic the worker relays to, those it consumes (perhaps before their producers ran), and the dead-letter
+    topic of each it consumes: without one, giving up on a bad event fails and the consumer reads it again forever
+    (brokers here do not create topics on first use)."""
+    consumed = [container.topic(name) for name in config.WEBHOOK_TOPICS]
+    return [container.events_topic, *consumed, *map(dead_letter_topic, consumed)]
+
+
 def main() -> int:
     settings = load_or_exit(config.load, "gateway-worker")
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
-    webhook_topics = [container.topic(name) for name in config.WEBHOOK_TOPICS]  # consumed before their producers ran
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic, *webhook_topics],
-                  settings["KAFKA_TOPIC_PARTITIONS"])
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], topics(container), settings["KAFKA_TOPIC_PARTITIONS"])
     loops = {"outbox-relay": container.outbox_relay().run,
              "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
              "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters),

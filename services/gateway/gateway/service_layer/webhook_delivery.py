@@ -17,6 +17,7 @@ from crm_platform.liveness import still_working
 from crm_platform.worker_runtime import Loop, every
 
 from gateway.adapters.webhook_deliveries import Delivery, MongoWebhookDeliveries
+from gateway.adapters.webhook_endpoints import Endpoint
 from gateway.adapters.webhook_sender import WebhookSender
 from gateway.domain.webhook_deliveries import (
     DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule, fair_share)
@@ -66,7 +67,10 @@ class DeliveryLoop:
         if not self._lease.acquire_or_renew():
             return 0
         round_ = self._next_round()
-        for _ in self._pool.map(self._attempt_logging_failures, round_):
+        # the round's endpoints in one statement, not one per delivery (on FerretDB each is a statement of its own)
+        endpoints = self._ports.endpoints.by_ids({delivery.endpoint_id for delivery in round_}) if round_ else {}
+        for _ in self._pool.map(lambda delivery: self._attempt_logging_failures(
+                delivery, endpoints.get(delivery.endpoint_id)), round_):
             still_working()
         return len(round_)
 
@@ -82,16 +86,16 @@ class DeliveryLoop:
             round_ += fair_share(others, self._concurrency - len(round_), PER_ENDPOINT_IN_A_ROUND)
         return round_
 
-    def _attempt_logging_failures(self, delivery: Delivery) -> None:
+    def _attempt_logging_failures(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
         try:
-            self.attempt(delivery)
+            self.attempt(delivery, endpoint)
         except Exception as exc:  # one delivery's database error must not lose the round's others
             log.warning("webhook delivery attempt not recorded; it is tried again", extra={
                 "delivery_id": delivery.id, "error": described_error(exc)})
 
-    def attempt(self, delivery: Delivery) -> None:
+    def attempt(self, delivery: Delivery, endpoint: Endpoint | None) -> None:
+        """Send the delivery to its endpoint (None: deleted), or cancel it if the endpoint is gone or disabled."""
         endpoints = self._ports.endpoints
-        endpoint = endpoints.by_id(delivery.endpoint_id)
         now = self._ports.clock()
         if endpoint is None or not endpoint.enabled:
             self._ports.deliveries.cancel(delivery, "endpoint deleted" if endpoint is None else "endpoint disabled", now)

@@ -67,12 +67,14 @@ def update(account_id: str, endpoint_id: str, changes: dict, ports: WebhookPorts
 
 def rotate_secret(account_id: str, endpoint_id: str, ports: WebhookPorts) -> tuple[str, datetime]:
     """A new secret (shown this once), and until when the previous one keeps signing beside it."""
-    endpoint = get(account_id, endpoint_id, ports)
-    now = ports.clock()
-    fresh, kept = rotated(endpoint.secrets, now)
-    if not ports.endpoints.replace_secrets(account_id, endpoint_id, kept, now):
-        raise NotFound(f"no webhook endpoint {endpoint_id}")
-    return fresh, now + PREVIOUS_SECRET_KEPT
+    while True:
+        endpoint = get(account_id, endpoint_id, ports)
+        now = ports.clock()
+        fresh, kept = rotated(endpoint.secrets, now)
+        if ports.endpoints.replace_secrets(endpoint, kept, now):
+            return fresh, now + PREVIOUS_SECRET_KEPT
+        # changed since it was read (another rotation at the same moment): rotate it as it is now, or the other
+        # rotation's secret would be dropped unused
 
 
 def delete(account_id: str, endpoint_id: str, ports: WebhookPorts) -> None:
@@ -93,6 +95,15 @@ def deliveries(account_id: str, endpoint_id: str, limit: int, cursor: str | None
                ports: WebhookPorts) -> tuple[list[Delivery], str | None]:
     get(account_id, endpoint_id, ports)
     return ports.deliveries.page(account_id, endpoint_id, limit, cursor)
+
+
+def delivery(account_id: str, endpoint_id: str, delivery_id: str, ports: WebhookPorts) -> tuple[Delivery, list[dict]]:
+    """A delivery of the account's endpoint and its latest attempts (NotFound naming the endpoint or the delivery)."""
+    get(account_id, endpoint_id, ports)
+    found = ports.deliveries.get(account_id, endpoint_id, delivery_id)
+    if found is None:
+        raise NotFound(f"no delivery {delivery_id} of webhook endpoint {endpoint_id}")
+    return found
 
 
 def redeliver(account_id: str, endpoint_id: str, delivery_id: str, ports: WebhookPorts) -> Delivery:

@@ -215,3 +215,27 @@ def test_a_backlog_of_one_endpoint_does_not_hide_the_due_deliveries_of_another(s
                           concurrency=3)  # reads 30 due deliveries a round: all of the backlog
     assert sender.run_once() == 3
     assert len(backlogged.received) == 2 and len(other.received) == 1
+
+
+def test_a_task_reminder_reaches_its_subscribers_without_title_notes_or_assignee(setup):
+    client, auth, container, receiver, publish, register = setup
+    ok = receiver([204])
+    register(ok.url, ["task.reminder_due"])
+    sealed = {"sealed": "v1", "subject": "contact:c-1", "nonce": "bm9uY2U=", "ciphertext": "UmFwcGVsZXIgU29waGll"}
+    reminder = {"due_at": "2026-12-04T09:00:00+00:00", "time_zone": None, "reminder_time_zone": "Europe/Paris",
+                "link_kind": "contact", "link_id": "c-1", "contact_id": "c-1", "assignee": "Sophie Marchal",
+                "reminders": [{"before": "P1D", "at": "2026-12-03T09:00:00+00:00"}], "fired": [],
+                "reminders_after": "2026-12-01T00:00:00+00:00", "status": "open", "deleted": False,
+                "created_at": "2026-12-01T08:00:00+00:00", "completed_at": None, "personal": sealed,
+                "reminder": "P1D", "remind_at": "2026-12-03T09:00:00+00:00",
+                "fired_at": "2026-12-03T09:00:01+00:00", "late": False}
+    event = publish("TaskReminderDue", "task-1", reminder)
+    publish("TaskUpdated", "task-1", reminder)  # no public type: nothing sent
+    loop(container).run_once()
+    [(_, body)] = ok.received
+    sent = json.loads(body)
+    assert sent["type"] == "task.reminder_due" and sent["id"] == event.event_id
+    assert sent["data"] == {"task_id": "task-1", "contact_id": "c-1", "link_kind": "contact", "link_id": "c-1",
+                            "due_at": "2026-12-04T09:00:00+00:00", "reminder": "P1D",
+                            "remind_at": "2026-12-03T09:00:00+00:00", "late": False}
+    assert "Sophie" not in body and "UmFwcGVsZXIgU29waGll" not in body

@@ -1,9 +1,13 @@
 """/v1/webhook-endpoints on the real database: validation at the edge (422 naming the field), scopes, and every
 route scoped to the caller's account (another account's id is a 404)."""
 import ipaddress
+from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
+from gateway.domain.webhook_endpoints import signing_secrets
+from gateway.service_layer import webhook_endpoints as handlers
 from gateway.testing.scripted_upstreams import gateway
 
 PUBLIC = "93.184.216.34"
@@ -137,3 +141,28 @@ def test_a_method_the_routes_lack_is_a_405_naming_those_they_take(api):
     assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
     assert client.put("/v1/webhook-endpoints/we_1", headers=auth).headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
     assert client.get("/v1/webhook-endpoints/we_1/nothing-here", headers=auth).status_code == 404
+
+
+def test_two_rotations_at_once_both_give_a_secret_that_signs(api):
+    """The later rotation builds on the earlier one (its secret becomes the previous one), not on what both read."""
+    client, auth, _, container = api
+    endpoint_id = create(client, auth).get_json()["id"]
+    account_id = container.accounts.authenticate(auth["Authorization"].split(" ")[1]).account_id
+    ports = container.webhooks
+    read_before_the_other_rotation = ports.endpoints.get(account_id, endpoint_id)
+    first, _ = handlers.rotate_secret(account_id, endpoint_id, ports)
+
+    class ReadsFirstWhatItReadBefore:  # as a rotation that read the endpoint just before the other one wrote
+        def __init__(self, endpoints):
+            self._endpoints, self._stale = endpoints, [read_before_the_other_rotation]
+
+        def get(self, *args):
+            return self._stale.pop() if self._stale else self._endpoints.get(*args)
+
+        def __getattr__(self, name):
+            return getattr(self._endpoints, name)
+
+    second, _ = handlers.rotate_secret(account_id, endpoint_id,
+                                       replace(ports, endpoints=ReadsFirstWhatItReadBefore(ports.endpoints)))
+    signing = signing_secrets(ports.endpoints.get(account_id, endpoint_id).secrets, datetime.now(timezone.utc))
+    assert second in signing and first in signing

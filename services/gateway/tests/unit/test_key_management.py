@@ -7,6 +7,7 @@ from crm_platform.errors import NotFound
 
 from gateway.domain.key_records import (KeyNotLive, LastAdminKey, ScopesNotHeld, expiry_problem, name_problem)
 from gateway.service_layer.api_keys import CreateKey, create_key, recognise, revoke_key, rotate_key
+from gateway.testing.api_keys_contract import ApiKeysContract
 from gateway.testing.in_memory_api_keys import InMemoryApiKeys
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -144,3 +145,9 @@ def test_an_expiry_is_a_future_date_time_with_an_offset():
     assert "future" in expiry_problem(T0, T0)
     assert "offset" in expiry_problem(datetime(2027, 1, 1), T0)
     assert "9999" in expiry_problem(datetime.fromisoformat("9999-12-31T23:00:00-02:00"), T0)
+
+
+class TestInMemoryApiKeys(ApiKeysContract):
+    @pytest.fixture
+    def keys(self):
+        return InMemoryApiKeys()

@@ -1,5 +1,5 @@
 """The merged OpenAPI document lists the gateway's own webhook routes, with operationIds, schemas, rate limits and
-no Idempotency-Key (those routes do not replay one)."""
+the Idempotency-Key of every write."""
 import json
 import re
 from types import SimpleNamespace
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 
-from gateway.entrypoints import openapi_merge
+from gateway.entrypoints import api_keys_api, openapi_merge
 
 
 @pytest.fixture
@@ -28,12 +28,27 @@ def test_the_merged_document_lists_the_webhook_routes(spec):
     assert "createWebhookEndpoint" in operation_ids and len(set(operation_ids)) == len(operation_ids)
 
 
-def test_every_reference_resolves_and_rate_limits_apply_but_not_idempotency_keys(spec):
+def test_every_reference_resolves_and_rate_limits_and_idempotency_keys_apply(spec):
     text = json.dumps(spec)
     for kind, name in re.findall(r'"#/components/(\w+)/(\w+)"', text):
         assert name in spec["components"][kind], (kind, name)
     created = spec["paths"]["/v1/webhook-endpoints"]["post"]
     assert "429" in created["responses"] and "422" in created["responses"]
-    assert {"$ref": "#/components/parameters/IdempotencyKey"} not in created.get("parameters", [])
+    assert {"$ref": "#/components/parameters/IdempotencyKey"} in created["parameters"]
+    assert "idempotency-key-reused" in created["responses"]["422"]["description"] and "409" in created["responses"]
     assert "contact.created" in spec["components"]["schemas"]["WebhookEndpointInput"]["properties"]["events"]["items"]["enum"]
 
+
+
+def test_the_api_key_writes_take_an_idempotency_key_too(monkeypatch):
+    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
+    app = Flask("gateway-openapi-test")
+    api_keys_api.register(app)
+    with app.app_context():
+        spec = openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+    writes = [op for path, ops in spec["paths"].items() if path.startswith("/v1/api-keys")
+              for method, op in ops.items() if method in ("post", "delete")]
+    assert len(writes) == 3
+    for op in writes:
+        assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"]
+        assert {"409", "422"} <= set(op["responses"])

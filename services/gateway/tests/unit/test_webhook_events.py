@@ -71,3 +71,20 @@ def test_subscriptions_and_unknown_types():
     assert subscribed(["*"], "card.won") and subscribed(["card.won"], "card.won")
     assert not subscribed(["card.lost"], "card.won")
     assert unknown_types(["contact.created", "contact.create", "*", "nope"]) == ["contact.create", "nope"]
+
+
+def test_a_task_reminder_is_published_as_task_reminder_due_without_its_title_notes_or_assignee():
+    sealed = {"sealed": "v1", "subject": "contact:c1", "nonce": "n", "ciphertext": "Call Sophie about the quote"}
+    payload = {"due_at": "2026-12-04T09:00:00+00:00", "time_zone": "Europe/Paris", "reminder_time_zone": "Europe/Paris",
+               "link_kind": "card", "link_id": "card1", "contact_id": "c1", "assignee": "Sophie Marchal",
+               "reminders": [{"before": "P1D", "at": "2026-12-03T09:00:00+00:00"}], "fired": ["P1D@2026-12-03"],
+               "reminders_after": "2026-12-01T00:00:00+00:00", "status": "open", "deleted": False,
+               "created_at": "2026-12-01T08:00:00+00:00", "personal": sealed, "reminder": "P1D",
+               "remind_at": "2026-12-03T09:00:00+00:00", "fired_at": "2026-12-03T09:00:02+00:00", "late": False}
+    event = public_event_of("TaskReminderDue")
+    body = thin_payload(event, event_id="e", occurred_at=datetime(2026, 12, 3, 9, 0, 2, tzinfo=timezone.utc),
+                        account_id="a", aggregate_id="task1", payload=payload)
+    assert body["type"] == "task.reminder_due"
+    assert body["data"] == {"task_id": "task1", "contact_id": "c1", "link_kind": "card", "link_id": "card1",
+                            "due_at": "2026-12-04T09:00:00+00:00", "reminder": "P1D",
+                            "remind_at": "2026-12-03T09:00:00+00:00", "late": False}
