@@ -65,10 +65,15 @@ def proxy(resource: str, rest: str) -> Response:
     auth.check_scope(caller, resource)
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
     try:
-        key = idempotency.key_of_request()
-    except InvalidInput:  # as for any other field: a path the API lacks is 404, a method it lacks 405, first
-        _refuse_what_the_service_would(container, caller, candidates, path)
+        return _forward(container, caller, candidates, path)
+    except InvalidInput:  # the Idempotency-Key refused (malformed, or sent with another request): as for any
+        _refuse_what_the_service_would(container, caller, candidates, path)  # field, a 404 or 405 comes first
         raise
+
+
+def _forward(container: Container, caller: Caller, candidates: tuple[str, ...], path: str) -> Response:
+    """The service's answer to the request, or, for a write with an Idempotency-Key, the first answer to it."""
+    key = idempotency.key_of_request()
     body = _request_body(container.settings["MAX_REQUEST_BYTES"])
     forwarded = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
 

@@ -143,11 +143,14 @@ def test_a_malformed_key_on_a_path_or_method_the_service_lacks_is_its_404_or_405
         lacking = client.patch("/v1/contacts", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
         unknown = client.post("/v1/contacts/nowhere/x", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
         taken = client.post("/v1/contacts", json=LOUISE, headers=with_key(auth, "caf\u00e9"))
+        client.post("/v1/contacts", json=LOUISE, headers=with_key(auth, "order-1"))
+        reused_lacking = client.patch("/v1/contacts", json=LOUISE, headers=with_key(auth, "order-1"))
     assert lacking.status_code == 405 and lacking.mimetype == "application/problem+json"
     assert set(lacking.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS", "POST"}
     assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
     assert taken.status_code == 422 and list(taken.get_json()["errors"]) == ["Idempotency-Key"]
-    assert [method for method, _, _ in calls] == ["OPTIONS"] * 3  # nothing ran
+    assert reused_lacking.status_code == 405  # a key sent with another request: the method still comes first
+    assert [method for method, _, _ in calls] == ["OPTIONS"] * 3 + ["POST", "OPTIONS"]  # nothing else ran
 
 
 def test_a_retry_while_the_first_request_runs_gets_409_with_retry_after_then_the_answer(infra, unique_suffix,
