@@ -17,12 +17,13 @@ from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
-from gateway.entrypoints import api_keys_api, auth, idempotency, rate_limiting, webhooks_api
+from gateway.entrypoints import api_keys_api, auth, idempotency, own_routes, rate_limiting, webhooks_api
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
 # Only these client headers reach a service; identity headers are set by the gateway alone.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "If-Match", "If-None-Match")
+OWN_RESOURCES = frozenset({webhooks_api.RESOURCE, api_keys_api.RESOURCE})  # served here, not by a service
 
 
 def create_app(settings: dict | None = None) -> Flask:
@@ -44,6 +45,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
                      provide_automatic_options=False)
     app.add_url_rule("/v1/<resource>/<path:rest>", "proxy", proxy, methods=methods, provide_automatic_options=False)
+    app.make_default_options_response = own_routes.options_response  # the Allow of its own routes, not the proxy's
     app.add_url_rule("/openapi.json", "openapi", openapi)
     app.add_url_rule("/docs", "docs", docs)
     app.add_url_rule("/docs/<path:asset>", "docs_asset", docs_asset)
@@ -58,8 +60,8 @@ def proxy(resource: str, rest: str) -> Response:
     container = current_container()
     caller = rate_limiting.admitted_caller(container)
     candidates = _services_for(container, resource)
-    if resource == webhooks_api.RESOURCE:  # the gateway's own: a method its routes lack (an unknown path: 404)
-        webhooks_api.refuse_unrouted(request.path)
+    if resource in OWN_RESOURCES:  # the gateway's own: a method its routes lack (an unknown path: 404)
+        own_routes.refuse_unrouted(request.path)
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
     auth.check_scope(caller, resource)

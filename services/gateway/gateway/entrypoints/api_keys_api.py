@@ -9,7 +9,6 @@ import logging
 from datetime import timedelta, timezone
 
 from flask import Blueprint, Flask, request, url_for
-from werkzeug.exceptions import MethodNotAllowed
 
 from crm_platform.errors import InvalidInput, NotFound
 from crm_platform.openapi import operation
@@ -24,7 +23,8 @@ from gateway.entrypoints.api_keys_schemas import IssuedKeySchema, KeyCreateSchem
 from gateway.entrypoints.key_representation import issued_key_view, key_view
 
 log = logging.getLogger(__name__)
-bp = Blueprint("api_keys", __name__, url_prefix="/v1/api-keys")
+RESOURCE = "api-keys"
+bp = Blueprint("api_keys", __name__, url_prefix=f"/v1/{RESOURCE}")
 TAGS = ["api-keys"]
 ADMIN_PROBLEMS = (403, 404)
 
@@ -104,18 +104,3 @@ def revoke_key(key_id: str):
     current_container().accounts.revoke_key(_checked_id(key_id), caller.account_id)
     log.info("API key revoked", extra={"key_id": key_id, "by_key_id": caller.key_id})
     return "", 204
-
-
-# The other methods on these paths are 405 with Allow, not the proxy's 404 (its /v1/<resource> rules match them).
-ALLOWED = {"": ("GET", "POST"), "/<key_id>": ("GET", "DELETE"), "/<key_id>/rotate": ("POST",)}
-
-
-def _method_not_allowed(**_):
-    allowed = ALLOWED[request.url_rule.rule.removeprefix(bp.url_prefix)]
-    raise MethodNotAllowed(valid_methods=[*allowed, *(("HEAD",) if "GET" in allowed else ()), "OPTIONS"])
-
-
-for _path, _allowed in ALLOWED.items():
-    bp.add_url_rule(_path, f"not_allowed{_path.replace('/', '_')}", _method_not_allowed,
-                    methods=[m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m not in _allowed],
-                    provide_automatic_options=False)

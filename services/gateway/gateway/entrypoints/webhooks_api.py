@@ -4,10 +4,8 @@
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from marshmallow import ValidationError, fields, validate, validates_schema
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.routing import Map, Rule
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 from crm_platform.web import current_container, json_body
@@ -48,16 +46,6 @@ class UpdateEndpointSchema(StrictSchema):
     def _not_empty(self, data: dict, **kwargs) -> None:
         if not data:
             raise ValidationError("name at least one of url, events, description, enabled", "_schema")
-
-
-def refuse_unrouted(path: str) -> None:
-    """For the proxy, which gets what no route of this blueprint took: a 405 naming the methods the path takes
-    here (`PUT /v1/webhook-endpoints`), or nothing when no route has the path (then it is no resource: 404)."""
-    own = Map([Rule(rule.rule, methods=rule.methods, endpoint=rule.endpoint)
-               for rule in current_app.url_map.iter_rules() if rule.endpoint.startswith(f"{blueprint.name}.")])
-    allowed = own.bind("").allowed_methods(path)
-    if allowed:
-        raise MethodNotAllowed(valid_methods=sorted(allowed))
 
 
 def _caller() -> Caller:

@@ -143,6 +143,20 @@ def test_a_method_the_routes_lack_is_a_405_naming_those_they_take(api):
     assert client.get("/v1/webhook-endpoints/we_1/nothing-here", headers=auth).status_code == 404
 
 
+def test_options_names_the_methods_of_the_gateways_own_routes_not_the_proxys(api):
+    client, auth, _, _ = api
+    for path, methods in (("/v1/webhook-endpoints", "GET, HEAD, OPTIONS, POST"),
+                          ("/v1/webhook-endpoints/we_1", "DELETE, GET, HEAD, OPTIONS, PATCH"),
+                          ("/v1/webhook-endpoints/we_1/rotate-secret", "OPTIONS, POST"),
+                          ("/v1/api-keys", "GET, HEAD, OPTIONS, POST"),
+                          ("/v1/api-keys/k_1", "DELETE, GET, HEAD, OPTIONS"),
+                          ("/v1/api-keys/k_1/rotate", "OPTIONS, POST")):
+        answer = client.options(path, headers=auth)
+        assert answer.status_code == 200 and ", ".join(sorted(answer.headers["Allow"].split(", "))) == methods, path
+    refused = client.put("/v1/api-keys/k_1/rotate", headers=auth)  # and a method they lack: 405, as for webhooks
+    assert refused.status_code == 405 and refused.headers["Allow"] == "OPTIONS, POST"
+
+
 def test_two_rotations_at_once_both_give_a_secret_that_signs(api):
     """The later rotation builds on the earlier one (its secret becomes the previous one), not on what both read."""
     client, auth, _, container = api
