@@ -39,6 +39,7 @@ def operation(
     query_schema=None,
     problems: tuple[int, ...] = (),
     request_media_type: str = "application/json",
+    request_required: bool = True,
 ) -> Callable:
     """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances).
 
@@ -54,6 +55,7 @@ def operation(
             "query_schema": query_schema,
             "problems": problems,
             "request_media_type": request_media_type,
+            "request_required": request_required,
         }
         return view
 
@@ -165,7 +167,7 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
         op["parameters"].append({"in": "query", "schema": meta["query_schema"]})
     if meta["request_schema"] is not None:
         content = {meta["request_media_type"]: {"schema": meta["request_schema"]}}
-        op["requestBody"] = {"required": True, "content": content}
+        op["requestBody"] = {"required": meta["request_required"], "content": content}
     op["responses"] = {}
     for status, schema in meta["responses"].items():
         media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)

@@ -83,7 +83,8 @@ def get_key(key_id: str):
 @bp.post("/<key_id>/rotate")
 @operation("Give an API key a new secret (in this answer only); its current secret keeps working for "
            "`grace_period_seconds` (default 24 h, at most 7 days), then is refused", tags=TAGS,
-           request_schema=KeyRotateSchema, responses={200: IssuedKeySchema}, problems=(403, 404, 409, 415, 422))
+           request_schema=KeyRotateSchema, request_required=False,  # no body: the default grace period
+           responses={200: IssuedKeySchema}, problems=(403, 404, 409, 415, 422))
 @idempotency.once_per_key(_admin)
 def rotate_key(key_id: str):
     caller = _admin()

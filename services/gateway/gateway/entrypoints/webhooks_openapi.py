@@ -64,6 +64,8 @@ def _operation(operation_id: str, summary: str, answers: dict, body: str | None 
                 "503": "A dependency is unavailable; retry later"}
     if parameters:
         refusals["404"] = "No such endpoint (or delivery) in this account"
+    if body:
+        refusals["415"] = "The body is not JSON (Content-Type application/json)"
     for status, why in refusals.items():
         responses.setdefault(status, {"description": why, "content": problem})
     operation = {"operationId": operation_id, "summary": summary, "tags": [TAG], "responses": responses}

@@ -223,6 +223,9 @@ def test_the_routes_are_in_the_merged_openapi_document(api):
     assert set(spec["paths"]["/v1/api-keys/{key_id}"]) == {"get", "delete"}
     assert "post" in spec["paths"]["/v1/api-keys/{key_id}/rotate"]
     assert "429" in spec["paths"]["/v1/api-keys"]["get"]["responses"]
+    rotate = spec["paths"]["/v1/api-keys/{key_id}/rotate"]["post"]
+    assert rotate["requestBody"]["required"] is False  # a rotation without a body takes the default grace
+    assert spec["paths"]["/v1/api-keys"]["post"]["requestBody"]["required"] is True
     assert "IssuedKey" in spec["components"]["schemas"]
 
 

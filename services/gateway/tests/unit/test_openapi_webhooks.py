@@ -52,3 +52,9 @@ def test_the_api_key_writes_take_an_idempotency_key_too(monkeypatch):
     for op in writes:
         assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"]
         assert {"409", "422"} <= set(op["responses"])
+
+
+def test_a_write_with_a_body_documents_the_415_of_a_body_that_is_not_json(spec):
+    for path, method in (("/v1/webhook-endpoints", "post"), ("/v1/webhook-endpoints/{endpoint_id}", "patch")):
+        assert "415" in spec["paths"][path][method]["responses"], (path, method)
+    assert "415" not in spec["paths"]["/v1/webhook-endpoints/{endpoint_id}"]["delete"]["responses"]
