@@ -96,7 +96,7 @@ class Container(ServiceContainer):
         topics = [self.topic(name) for name in config.WEBHOOK_TOPICS]
         fan_out = WebhookFanOut(self.webhooks, self.db["webhook_privacy_requests"])
         return EventConsumer(f"{self.service_name}.webhooks", lambda: self.consumer("webhooks", *topics),
-                             self.producer, fan_out.handle, **options)
+                             self.producer, fan_out.handle, batch_context=fan_out.batch, **options)
 
     def webhook_delivery_loop(self, schedule: RetrySchedule | None = None, **options) -> DeliveryLoop:
         """The worker's sender of due deliveries, under the lease `webhook-delivery` (retrying as

@@ -102,11 +102,22 @@ class MongoWebhookEndpoints:
                                                                 {"failed_deliveries": {"$ne": 0}}]},
                                    {"$set": {"failing_since": None, "failed_deliveries": 0}})
 
-    def note_failed_attempt(self, endpoint_id: str, now: datetime) -> None:
-        self._endpoints.update_one({"_id": endpoint_id, "failing_since": None}, {"$set": {"failing_since": now}})
-
-    def note_failed_delivery(self, endpoint_id: str) -> None:
-        self._endpoints.update_one({"_id": endpoint_id}, {"$inc": {"failed_deliveries": 1}})
+    def note_failure(self, endpoint_id: str, now: datetime, delivery_failed: bool,
+                     failing_already: bool) -> Endpoint | None:
+        """Record a failed attempt (failing since `now` unless it was already) and, if `delivery_failed`, one more
+        failed delivery; the endpoint after, None if it is gone. The update returns it (no read after it: on
+        FerretDB each is a statement of its own), in one statement when `failing_already` guesses right."""
+        counted = {"$inc": {"failed_deliveries": 1 if delivery_failed else 0}}
+        starts = ({"_id": endpoint_id, "failing_since": None}, {"$set": {"failing_since": now}, **counted})
+        goes_on = ({"_id": endpoint_id, "failing_since": {"$ne": None}}, counted)
+        while True:
+            for match, change in (goes_on, starts) if failing_already else (starts, goes_on):
+                doc = self._endpoints.find_one_and_update(match, change, return_document=ReturnDocument.AFTER)
+                if doc is not None:
+                    return _endpoint(doc)
+            # neither matched: deleted, or a success reset it between the two (then this one's failure counts)
+            if self._endpoints.find_one({"_id": endpoint_id}, {"_id": 1}) is None:
+                return None
 
     def disable(self, endpoint_id: str, reason: str, now: datetime) -> bool:
         """Disable an enabled endpoint; False if it was not (deleted, or disabled already)."""
@@ -114,14 +125,18 @@ class MongoWebhookEndpoints:
             "enabled": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}})
         return found.modified_count == 1
 
-    def by_id(self, endpoint_id: str) -> Endpoint | None:
-        """For the delivery worker, which serves every account."""
-        doc = self._endpoints.find_one({"_id": endpoint_id})
-        return _endpoint(doc) if doc else None
-
     def by_ids(self, endpoint_ids: set[str]) -> dict[str, Endpoint]:
         """For the delivery worker: the endpoints of a round, by id, in one statement (a deleted one is absent)."""
         return {doc["_id"]: _endpoint(doc) for doc in self._endpoints.find({"_id": {"$in": sorted(endpoint_ids)}})}
 
     def enabled_of_account(self, account_id: str) -> list[Endpoint]:
         return [endpoint for endpoint in self.of_account(account_id) if endpoint.enabled]
+
+    def enabled_of_accounts(self, account_ids: set[str]) -> dict[str, list[Endpoint]]:
+        """For the fan-out: the enabled endpoints of each of these accounts, oldest first, in one statement (an
+        account without any is absent)."""
+        found: dict[str, list[Endpoint]] = {}
+        for doc in self._endpoints.find({"account_id": {"$in": sorted(account_ids)}, "enabled": True}).sort(
+                [("created_at", ASCENDING), ("_id", ASCENDING)]):
+            found.setdefault(doc["account_id"], []).append(_endpoint(doc))
+        return found

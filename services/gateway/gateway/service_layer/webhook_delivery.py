@@ -111,22 +111,22 @@ class DeliveryLoop:
         next_at = self._schedule.next_attempt(delivery.series_attempts + 1, delivery.series_started_at or now, done)
         self._ports.deliveries.record_attempt(delivery, outcome, done, state=PENDING if next_at else FAILED,
                                               next_attempt_at=next_at)
-        endpoints.note_failed_attempt(endpoint.id, now)
+        after = endpoints.note_failure(endpoint.id, now, delivery_failed=next_at is None,
+                                       failing_already=endpoint.failing_since is not None)
         if next_at is None:
-            endpoints.note_failed_delivery(endpoint.id)
             log.warning("webhook delivery failed for good", extra={
                 "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_type": delivery.event_type,
                 "attempts": delivery.attempts + 1})
-        self._disable_if_failing(endpoint.id, done)
+        self._disable_if_failing(after, done)
 
-    def _disable_if_failing(self, endpoint_id: str, now: datetime) -> None:
-        endpoint = self._ports.endpoints.by_id(endpoint_id)
+    def _disable_if_failing(self, endpoint: Endpoint | None, now: datetime) -> None:
+        """Disable the endpoint, as it is after its failure was noted, if the policy says so."""
         if endpoint is None or not endpoint.enabled:
             return
         reason = self._disable_policy.reason(endpoint.failing_since, endpoint.failed_deliveries, now)
-        if reason and self._ports.endpoints.disable(endpoint_id, reason, now):
-            cancelled = self._ports.deliveries.cancel_pending_of(endpoint_id, "endpoint disabled", now)
-            log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id,
+        if reason and self._ports.endpoints.disable(endpoint.id, reason, now):
+            cancelled = self._ports.deliveries.cancel_pending_of(endpoint.id, "endpoint disabled", now)
+            log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.id,
                                                             "account_id": endpoint.account_id, "reason": reason,
                                                             "cancelled_deliveries": cancelled})
 

@@ -7,13 +7,18 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pymongo import monitoring
 from standardwebhooks.webhooks import Webhook
 
 from crm_platform.envelope import EventEnvelope
+from crm_platform.mongo import MongoConnection
 
+from gateway.adapters.webhook_deliveries import MongoWebhookDeliveries
+from gateway.adapters.webhook_endpoints import MongoWebhookEndpoints
 from gateway.adapters.webhook_sender import WebhookSender
 from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule
 from gateway.service_layer.webhook_delivery import DeliveryLoop
+from gateway.service_layer.webhook_endpoints import WebhookPorts
 from gateway.service_layer.webhook_fan_out import WebhookFanOut
 from gateway.testing.scripted_upstreams import gateway
 
@@ -78,6 +83,60 @@ def test_an_endpoint_whose_deliveries_keep_failing_is_disabled_with_a_reason_and
     disabled = [record for record in caplog.records if record.getMessage() == "webhook endpoint disabled"]
     assert disabled and disabled[0].endpoint_id == endpoint["id"]
     assert all(failing.url not in record.getMessage() + str(record.__dict__) for record in caplog.records)
+
+
+class Statements(monitoring.CommandListener):
+    """The statements sent on one collection, by command name."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection, self.names = collection, []
+
+    def started(self, event) -> None:
+        if event.command.get(event.command_name) == self.collection:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+def test_a_failed_attempt_costs_one_statement_on_its_endpoint_besides_the_round_read(setup, infra):
+    """Issue 14: the failure counters' update returns the endpoint the disabling policy looks at (no read after
+    it): FerretDB runs every statement on its own."""
+    client, auth, container, receiver, publish, register = setup
+    failing = receiver([500])
+    endpoint = register(failing.url)
+    statements = Statements("webhook_endpoints")
+    counted = MongoConnection(infra.mongo_uri, "test", event_listeners=[statements])
+    try:
+        db = counted.database(container.db.name)
+        ports = WebhookPorts(MongoWebhookEndpoints(db), MongoWebhookDeliveries(db), container.webhook_resolver, True)
+        sender = DeliveryLoop(ports, WebhookSender(allow_private=True), container.lease("webhook-delivery"),
+                              GIVE_UP_AT_ONCE, DisablePolicy(after_failed_deliveries=2), concurrency=1)
+        for contact in ("c-1", "c-2"):  # the first failure starts the endpoint failing, the second goes on
+            publish("ContactCreated", contact, contact_created(contact))
+            statements.names.clear()
+            assert sender.run_once() == 1
+            assert statements.names[:2] == ["find", "findAndModify"]  # the round's endpoints, the failure noted
+        assert statements.names == ["find", "findAndModify", "update"]  # the second failure disables it
+    finally:
+        counted.client.close()
+    shown = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()
+    assert shown["enabled"] is False and "2 deliveries in a row failed" in shown["disabled_reason"]
+
+
+def test_noting_a_failure_on_a_stale_guess_still_starts_or_counts_it_and_a_deleted_endpoint_gives_none(setup):
+    client, auth, container, receiver, publish, register = setup
+    endpoint = register("http://127.0.0.1:9/hooks")
+    endpoints, now = container.webhooks.endpoints, datetime.now(timezone.utc).replace(microsecond=0)
+    started = endpoints.note_failure(endpoint["id"], now, delivery_failed=False, failing_already=True)
+    assert started.failing_since == now and started.failed_deliveries == 0
+    later = endpoints.note_failure(endpoint["id"], now + timedelta(hours=1), delivery_failed=True, failing_already=False)
+    assert later.failing_since == now and later.failed_deliveries == 1
+    client.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth)
+    assert endpoints.note_failure(endpoint["id"], now, delivery_failed=True, failing_already=True) is None
 
 
 def test_a_success_resets_the_failure_count(setup):

@@ -54,9 +54,10 @@ class ReminderScheduler:
         now = self._clock()
         due = self._reminders.due(utc_text(now), self._batch)
         handled = 0
+        addresses: dict[str, str | None] = {}  # account -> notification address, read once per round (issue 12)
         for reminder in due:
             try:
-                self._fire(reminder, now)
+                self._fire(reminder, now, addresses)
             except InvalidInput as refused:  # the outbox refused the address: no retry will change that
                 log.warning("task reminder e-mail refused", extra={
                     "task_id": reminder.task_id, "account_id": reminder.account_id, "fields": sorted(refused.errors)})
@@ -81,28 +82,36 @@ class ReminderScheduler:
         except Exception:  # the database is down too: the next round finds it due again
             log.exception("task reminder could not be put off", extra={"task_id": reminder.task_id})
 
-    def _fire(self, due: DueReminder, now: datetime) -> None:
-        try:  # written meanwhile (another scheduler, an edit): decide again
-            fired = retried(lambda: self._record_fired(due, now), FIRE_ATTEMPTS)
+    def _fire(self, due: DueReminder, now: datetime, addresses: dict[str, str | None]) -> None:
+        """Record the reminder fired and queue its e-mail to the account's address (read once a round into
+        `addresses`: a round holds up to `batch` reminders of one account, each read a statement on FerretDB)."""
+        try:
+            task = retried(lambda: self._record_fired(due, now), FIRE_ATTEMPTS)  # written meanwhile: decide again
+            if task is None:
+                return
+            if due.account_id not in addresses:
+                addresses[due.account_id] = self._notification_address(due.account_id)
         except SubjectErased:  # its contact erased meanwhile
             return
-        if fired is None:
-            return
-        task, to = fired
+        to = addresses[due.account_id]
         if to:  # fired now or before (then queued again: the same id changes nothing)
             self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id,
                                task_subject(task.contact_id, task.id), to, *_mail_text(task, due),
                                {"task_id": task.id, "reminder": due.before, "remind_at": due.remind_at})
 
-    def _record_fired(self, due: DueReminder, now: datetime) -> tuple[Task, str | None] | None:
-        """The task that fired (now or before) and the account's notification address; None when nothing
-        is left to remind of (its key shredded, or the reminder no longer scheduled)."""
+    def _record_fired(self, due: DueReminder, now: datetime) -> Task | None:
+        """The task that fired (now or before); None when nothing is left to remind of (its key shredded, or the
+        reminder no longer scheduled)."""
         with self._unit_of_work() as uow:
             task = uow.tasks.find(due.account_id, due.task_id)
             if task is None or task.state is None or task.fire(due.before, due.remind_at, now) == NOT_SCHEDULED:
                 return None
             uow.commit()
-            return task, uow.settings.find_or_blank(due.account_id, settings_id(due.account_id)).notification_email
+            return task
+
+    def _notification_address(self, account_id: str) -> str | None:
+        with self._unit_of_work() as uow:
+            return uow.settings.find_or_blank(account_id, settings_id(account_id)).notification_email
 
 
 def _mail_text(task: Task, due: DueReminder) -> tuple[str, str]:

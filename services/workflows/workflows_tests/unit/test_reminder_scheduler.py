@@ -158,3 +158,26 @@ def test_a_reminder_that_keeps_failing_is_retried_later_then_given_up(bus, store
     assert tries == MAX_FIRE_FAILURES and reminders.due(utc_text(clock.now), 10) == []
     mailer.failing = set()  # whatever changes later, a given-up reminder is not fired again
     assert run.fire_due() == 0 and mailer.queued == {}
+
+
+def test_a_round_reads_each_accounts_settings_once_however_many_of_its_reminders_fire(bus, store, cipher, reminders):
+    """Issue 12: one read of an account's settings per round, not one per reminder (on FerretDB each read is a
+    statement of its own); every reminder still goes to its own account's address."""
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "un@example.org"))
+    bus.handle(ChangeWorkflowSettings("acct-2", "Europe/Paris", "deux@example.org"))
+    for n in range(5):
+        bus.handle(CreateTask("acct-1", f"one {n}", DUE, reminders=("PT1H",)))
+    bus.handle(CreateTask("acct-2", "two", DUE, reminders=("PT1H",)))
+    settings_reads = []
+    load = store.load
+
+    def counted_load(aggregate_id):
+        if aggregate_id.startswith("workflow-settings:"):
+            settings_reads.append(aggregate_id)
+        return load(aggregate_id)
+
+    store.load = counted_load
+    mailer = FakeMailer()
+    assert scheduler(store, cipher, reminders, mailer, Clock(DUE)).fire_due() == 6
+    assert sorted(settings_reads) == ["workflow-settings:acct-1", "workflow-settings:acct-2"]
+    assert sorted(mail["to"] for mail in mailer.queued.values()) == ["deux@example.org"] + ["un@example.org"] * 5
