@@ -39,10 +39,13 @@ def operation(
     query_schema=None,
     problems: tuple[int, ...] = (),
     request_media_type: str = "application/json",
+    operation_id: str | None = None,
 ) -> Callable:
     """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances).
 
-    A response is a schema (sent as JSON) or a `(media type, schema)` pair.
+    A response is a schema (sent as JSON) or a `(media type, schema)` pair. The operationId SDK generators name
+    their functions after is the view's name in camelCase (`create_contact` is `createContact`); `operation_id`
+    gives another where that name is not unique across the services (`get_settings`).
     """
 
     def decorate(view: Callable) -> Callable:
@@ -54,6 +57,7 @@ def operation(
             "query_schema": query_schema,
             "problems": problems,
             "request_media_type": request_media_type,
+            "operation_id": operation_id or camel_case(view.__name__),
         }
         return view
 
@@ -65,6 +69,7 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(), SchemaConstraintsPlugin()])
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    operation_ids: dict[str, str] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         meta = getattr(view, "__openapi__", None)
@@ -75,8 +80,13 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
         # a path segment: a `/` in it (even as %2F) would make it another route
         params = [{"in": "path", "name": name, "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
                   for name in rule.arguments]
-        spec.path(path=path, operations={m: _operation(meta, params) for m in methods})
+        operations = {m: _operation(meta, params, len(methods) > 1 and m) for m in methods}
+        for method, op in operations.items():
+            if operation_ids.setdefault(op["operationId"], f"{method} {path}") != f"{method} {path}":
+                raise ValueError(f"operationId {op['operationId']} of {method} {path} is taken: give `operation_id`")
+        spec.path(path=path, operations=operations)
     document = spec.to_dict()
+    document["tags"] = _declared_tags(document, title)
     _drop_fields_that_are_not_parameters(document)
     for schema in _request_schemas(document):
         _state_storable_text(schema)
@@ -94,6 +104,20 @@ class SchemaConstraintsPlugin(BasePlugin):
         schema = kwargs.get("schema")
         constraints = getattr(schema, "openapi_constraints", None)
         return dict(constraints) if constraints else None
+
+
+def _declared_tags(document: dict, service: str) -> list[dict]:
+    """The tags of the document's operations, each naming the service that serves it (generators group by tag)."""
+    names = dict.fromkeys(tag for operations in document.get("paths", {}).values()
+                          for op in operations.values() if isinstance(op, dict) for tag in op.get("tags", []))
+    return [{"name": name, "description": f"Served by the {service} service"} for name in names]
+
+
+def merge_tags(document: dict, tags: list[dict]) -> None:
+    """Add another document's tags to `document`'s (a tag two services serve, such as `jobs`, is listed once)."""
+    declared = document.setdefault("tags", [])
+    known = {tag["name"] for tag in declared}
+    declared += [tag for tag in tags if tag["name"] not in known]
 
 
 def _drop_fields_that_are_not_parameters(document: dict) -> None:
@@ -133,7 +157,8 @@ def _request_schemas(document: dict) -> list:
 
 def _state_storable_text(node: object) -> None:
     """Give every free-text string of the document the input guard's rule (crm_platform.input_guard):
-    strings with no pattern, format or enum of their own, and the keys of free-form objects."""
+    strings with no pattern, format or enum of their own. (The keys of free-form objects follow it too, but
+    OpenAPI 3.0 has no `propertyNames` to say so: a document with it fails validation.)"""
     if isinstance(node, list):
         for item in node:
             _state_storable_text(item)
@@ -142,8 +167,6 @@ def _state_storable_text(node: object) -> None:
         return
     if node.get("type") == "string" and not {"pattern", "format", "enum"} & node.keys():
         node["pattern"] = STORABLE_TEXT_PATTERN
-    if node.get("type") == "object" and "additionalProperties" in node and "propertyNames" not in node:
-        node["propertyNames"] = {"pattern": STORABLE_TEXT_PATTERN}
     for value in node.values():
         _state_storable_text(value)
 
@@ -159,8 +182,17 @@ def documented_statuses(app: Flask, method: str, path: str) -> set[str]:
     return set(build_spec(app, app.name, "1")["paths"][openapi_path(rule.rule)][method.lower()]["responses"])
 
 
-def _operation(meta: dict, path_params: list[dict]) -> dict:
-    op: dict = {"summary": meta["summary"], "tags": meta["tags"], "parameters": list(path_params)}
+def camel_case(name: str) -> str:
+    """`download_attachment` as `downloadAttachment`."""
+    first, *rest = name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
+    # a view serving several methods names one operation per method (`settingsGet`, `settingsPut`)
+    operation_id = meta["operation_id"] + (method.capitalize() if method else "")
+    op: dict = {"operationId": operation_id, "summary": meta["summary"], "tags": meta["tags"],
+                "parameters": list(path_params)}
     if meta["query_schema"] is not None:
         op["parameters"].append({"in": "query", "schema": meta["query_schema"]})
     if meta["request_schema"] is not None:

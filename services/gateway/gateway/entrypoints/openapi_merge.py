@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, current_app
 
-from crm_platform.openapi import build_spec
+from crm_platform.openapi import build_spec, merge_tags
 
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
@@ -48,6 +48,7 @@ def merged_spec(container: Container) -> dict:
             continue
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+        merge_tags(spec, part.get("tags", []))
     declare_idempotency_keys(spec)
     add_own_operations(spec, current_app)  # after: the gateway's own routes (/v1/api-keys) keep no Idempotency-Key
     declare_webhook_endpoints(spec)  # after the keys: the gateway's own routes do not replay them
@@ -63,6 +64,7 @@ def add_own_operations(spec: dict, app: Flask) -> None:
     """The routes the gateway serves itself (its `@operation`-described views), in the merged document."""
     own = build_spec(app, "gateway", "1")
     spec["paths"].update(own["paths"])
+    merge_tags(spec, own["tags"])
     for name, schema in own.get("components", {}).get("schemas", {}).items():
         spec["components"]["schemas"].setdefault(name, schema)
 
