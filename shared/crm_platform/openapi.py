@@ -27,7 +27,10 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type, BINARY)`
+BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type(s), BINARY)`
+# Listed first for every file response: generators read a body of this type as bytes, while most of them (such as
+# openapi-python-client) cannot read one of a type such as `image/png` or `application/zip` at all.
+GENERIC_BINARY_TYPE = "application/octet-stream"
 
 
 def operation(
@@ -43,7 +46,8 @@ def operation(
 ) -> Callable:
     """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances).
 
-    A response is a schema (sent as JSON) or a `(media type, schema)` pair. The operationId SDK generators name
+    A response is a schema (sent as JSON) or a `(media type, schema)` pair; a file (`BINARY`) may name the media
+    types it can have, `(("image/png", "image/jpeg"), BINARY)`. The operationId SDK generators name
     their functions after is the view's name in camelCase (`create_contact` is `createContact`); `operation_id`
     gives another where that name is not unique across the services (`get_settings`).
     """
@@ -102,8 +106,13 @@ class SchemaConstraintsPlugin(BasePlugin):
 
     def schema_helper(self, name, definition, **kwargs):
         schema = kwargs.get("schema")
-        constraints = getattr(schema, "openapi_constraints", None)
-        return dict(constraints) if constraints else None
+        constraints = dict(getattr(schema, "openapi_constraints", None) or {})
+        if "anyOf" in constraints:
+            # "one of these holds" stated as "not none of them": the same for validators and schemathesis, while
+            # SDK generators, which read an `anyOf` beside `properties` as a union of types that lose the
+            # properties, leave `not` aside
+            constraints["not"] = {"allOf": [{"not": branch} for branch in constraints.pop("anyOf")]}
+        return constraints or None
 
 
 def _declared_tags(document: dict, service: str) -> list[dict]:
@@ -200,8 +209,7 @@ def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
         op["requestBody"] = {"required": True, "content": content}
     op["responses"] = {}
     for status, schema in meta["responses"].items():
-        media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)
-        content = {media_type: {"schema": schema}} if schema is not None else None
+        content = _response_content(schema)
         op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
     # Any call: a parameter or body with text that cannot be stored (422), a URL too long (414), a
     # database or broker outage (503).
@@ -214,6 +222,16 @@ def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
             },
         )
     return op
+
+
+def _response_content(response: object) -> dict | None:
+    media_types, schema = response if isinstance(response, tuple) else ("application/json", response)
+    if schema is None:
+        return None
+    media_types = (media_types,) if isinstance(media_types, str) else tuple(media_types)
+    if schema == BINARY:
+        media_types = tuple(dict.fromkeys((GENERIC_BINARY_TYPE, *media_types)))
+    return {media_type: {"schema": schema} for media_type in media_types}
 
 
 def _describe(status: int) -> str:
