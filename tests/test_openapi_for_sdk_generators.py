@@ -1,0 +1,62 @@
+"""The public OpenAPI document (the gateway's merge of every service's) is one SDK generators take as it is
+(issue 14, item 6): it validates, names every operation, and openapi-python-client generates a client from it
+without a warning."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from gateway.testing.merged_document import merged_document
+
+GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@pytest.fixture(scope="module")
+def document(infra, tmp_path_factory):
+    suffix = tmp_path_factory.mktemp("suffix").name.replace("_", "").lower()[:10]
+    return merged_document(infra, suffix, f"test-{suffix}.")
+
+
+def operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [(method, path, op) for path, item in document["paths"].items()
+            for method, op in item.items() if method in METHODS]
+
+
+def test_the_merged_document_is_valid_openapi(document):
+    validate(document)
+
+
+def test_every_operation_has_a_unique_camel_case_operation_id(document):
+    ids = [op.get("operationId") for _, _, op in operations(document)]
+    unnamed = [f"{method} {path}" for method, path, op in operations(document) if not op.get("operationId")]
+    assert not unnamed
+    assert [i for i in ids if not CAMEL_CASE.match(i)] == []
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+
+
+def test_every_operation_is_tagged_with_a_declared_tag(document):
+    declared = {tag["name"] for tag in document.get("tags", [])}
+    untagged = [f"{method} {path}" for method, path, op in operations(document) if not set(op.get("tags", [])) & declared]
+    assert untagged == []
+
+
+def test_openapi_python_client_generates_a_client_without_a_warning(document, tmp_path):
+    source = tmp_path / "openapi.json"
+    source.write_text(json.dumps(document))
+    env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # its ruff pass
+    run = subprocess.run([str(GENERATOR), "generate", "--path", str(source), "--meta", "none",
+                          "--output-path", str(tmp_path / "client")],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-6000:]
+    assert "warning" not in output.lower(), output[-12000:]
+    assert (tmp_path / "client" / "api").is_dir(), output[-2000:]
