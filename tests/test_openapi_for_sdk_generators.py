@@ -49,6 +49,56 @@ def test_every_operation_is_tagged_with_a_declared_tag(document):
     assert untagged == []
 
 
+def test_timestamps_of_answers_are_typed_date_times(document):
+    request_side = set(re.findall(r'"#/components/schemas/(\w+)"', json.dumps(
+        [[op.get("parameters"), op.get("requestBody")] for _, _, op in operations(document)])))
+    untyped = [f"{name}.{field}" for name, schema in document["components"]["schemas"].items()
+               if name not in request_side for node in schema_nodes(schema)
+               for field, prop in node.get("properties", {}).items()
+               if field.endswith("_at") and prop.get("type") == "string" and prop.get("format") != "date-time"]
+    assert untyped == []
+    assert document["components"]["schemas"]["Contact"]["properties"]["created_at"]["format"] == "date-time"
+
+
+def test_answers_declare_their_headers_and_files_their_media_types(document):
+    for method, path, op in operations(document):
+        for status, response in op["responses"].items():
+            assert "X-Request-Id" in response.get("headers", {}), (method, path, status)
+            if status == "201":
+                assert "Location" in response["headers"], (method, path)
+            assert "*/*" not in response.get("content", {}), (method, path, status)
+    picture = document["paths"]["/v1/contacts/{contact_id}/picture"]["get"]["responses"]["200"]
+    assert list(picture["content"]) == ["application/octet-stream", "image/jpeg", "image/png", "image/webp", "image/gif"]
+    assert "ETag" in picture["headers"]
+
+
+def test_problem_members_are_typed(document):
+    members = document["components"]["schemas"]["Problem"]["properties"]
+    assert members["current_revision"]["type"] == "integer"
+    assert members["existing_contact_id"]["type"] == "string"
+
+
+def test_no_schema_says_what_openapi_3_0_ignores(document):
+    nodes = list(schema_nodes(document))
+    assert [n for n in nodes if n.get("nullable") and "type" not in n] == []
+    assert [n for n in nodes if n.get("type") == "object" and {"minLength", "maxLength"} & n.keys()] == []
+    nullable_query = [f"{method} {path} {p['name']}" for method, path, op in operations(document)
+                      for p in op.get("parameters", []) if p.get("in") == "query"
+                      and (p["schema"].get("nullable") or None in p["schema"].get("enum", ()))]
+    assert nullable_query == []
+
+
+def schema_nodes(root):
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            yield node
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+
+
 def test_openapi_python_client_generates_a_client_without_a_warning(document, tmp_path):
     source = tmp_path / "openapi.json"
     source.write_text(json.dumps(document))

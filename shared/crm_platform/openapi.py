@@ -5,6 +5,7 @@ walks the Flask URL map, so the document cannot drift from the routes.
 """
 from __future__ import annotations
 
+import copy
 import re
 from typing import Callable
 
@@ -24,9 +25,26 @@ PROBLEM_SCHEMA = {
         "detail": {"type": "string"},
         "request_id": {"type": "string"},
         "errors": {"type": "object", "description": "field name -> list of messages (validation errors)"},
+        # members some problems add (crm_platform.errors.ServiceError's `extra`), typed for SDK generators
+        "current_revision": {"type": "integer", "description": "409 on a stale revision: the resource's revision "
+                                                              "now; read it again and send the change again"},
+        "existing_contact_id": {"type": "string", "description": "409 duplicate-contact: the contact that has the "
+                                                                 "email or phone already"},
+        "matched": {"type": "string", "description": "409 duplicate-contact: that email or phone, normalised"},
+        "max_bytes": {"type": "integer", "description": "413: the largest size accepted"},
     },
     "required": ["type", "title", "status", "detail"],
 }
+# Headers of every answer, of the answers that create something (201, 202), and of files.
+REQUEST_ID_HEADER = {"description": "The request's id, in every log line about it (the client's, or made up)",
+                     "schema": {"type": "string"}}
+CREATED_HEADERS = {
+    "Location": {"description": "The URL of what was created (of its job, for 202)", "schema": {"type": "string"}},
+    "Content-Location": {"description": "The URL of what was created, where an answer gives it instead of Location",
+                         "schema": {"type": "string"}},
+}
+FILE_HEADERS = {"ETag": {"description": "The file's SHA-256, for If-None-Match", "schema": {"type": "string"}},
+                "Content-Disposition": {"description": "The file's name (RFC 6266)", "schema": {"type": "string"}}}
 BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type(s), BINARY)`
 # Listed first for every file response: generators read a body of this type as bytes, while most of them (such as
 # openapi-python-client) cannot read one of a type such as `image/png` or `application/zip` at all.
@@ -92,9 +110,27 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
     document = spec.to_dict()
     document["tags"] = _declared_tags(document, title)
     _drop_fields_that_are_not_parameters(document)
-    for schema in _request_schemas(document):
+    request_side = _request_schemas(document)
+    for schema in request_side:
         _state_storable_text(schema)
+    _give_object_sizes_in_properties(document)
+    _drop_nullable_without_type(document)
+    _drop_null_from_query_parameters(document)
+    response_side = [s for s in _response_schemas(document) if all(s is not r for r in request_side)]
+    _state_timestamps(response_side)
+    declare_common_headers(document)
     return document
+
+
+def declare_common_headers(document: dict) -> None:
+    """Every answer carries X-Request-Id (crm_platform.web), and one that creates something says where it is."""
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            for status, response in op.get("responses", {}).items() if isinstance(op, dict) else ():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-Id", copy.deepcopy(REQUEST_ID_HEADER))
+                for name, header in CREATED_HEADERS.items() if status in ("201", "202") else ():
+                    headers.setdefault(name, copy.deepcopy(header))
 
 
 class SchemaConstraintsPlugin(BasePlugin):
@@ -164,6 +200,67 @@ def _request_schemas(document: dict) -> list:
     return found + [components[name] for name in sorted(names)]
 
 
+def _response_schemas(document: dict) -> list:
+    """The schemas of what the service answers: its response bodies and every component."""
+    found = [media["schema"] for operations in document.get("paths", {}).values()
+             for op in operations.values() if isinstance(op, dict)
+             for response in op.get("responses", {}).values()
+             for media in response.get("content", {}).values() if "schema" in media]
+    return found + list(document.get("components", {}).get("schemas", {}).values())
+
+
+def _state_timestamps(schemas: list) -> None:
+    """A `*_at` string of an answer is an RFC 3339 date-time (the house convention): say so, for typed clients.
+    (Not in what clients send: there the service's own parsing, which may take more, is the rule.)"""
+    for node in _schema_nodes(schemas):
+        for name, prop in node.get("properties", {}).items():
+            if name.endswith("_at") and prop.get("type") == "string" and not {"format", "enum"} & prop.keys():
+                prop["format"] = "date-time"
+
+
+def _give_object_sizes_in_properties(document: dict) -> None:
+    """marshmallow's Length on a Dict comes out as minLength/maxLength, which mean nothing on an object."""
+    for node in _schema_nodes([document]):
+        if node.get("type") == "object":
+            for length, properties in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+                if length in node:
+                    node[properties] = node.pop(length)
+
+
+def _drop_nullable_without_type(document: dict) -> None:
+    """`nullable` only qualifies a `type` (OpenAPI 3.0.3); a schema without one takes any value, null included."""
+    for node in _schema_nodes([document]):
+        if node.get("nullable") is True and "type" not in node:
+            del node["nullable"]
+
+
+def _drop_null_from_query_parameters(document: dict) -> None:
+    """A query string cannot carry null: a parameter's `nullable`, null default and null enum value only made
+    generators build three classes of one enum. (A body's nullable enum keeps its null, as OpenAPI 3.0.3 asks.)"""
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            for parameter in op.get("parameters", []) if isinstance(op, dict) else ():
+                schema = parameter.get("schema", {})
+                if parameter.get("in") != "query" or not schema.pop("nullable", False):
+                    continue
+                if "default" in schema and schema["default"] is None:
+                    del schema["default"]
+                if "enum" in schema:
+                    schema["enum"] = [value for value in schema["enum"] if value is not None]
+
+
+def _schema_nodes(roots: list):
+    """Every dict under `roots`, depth first (schemas and what holds them)."""
+    pending = list(roots)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            yield node
+            pending += [v for v in node.values() if isinstance(v, (dict, list))]
+        elif isinstance(node, list):
+            pending += node
+
+
 def _state_storable_text(node: object) -> None:
     """Give every free-text string of the document the input guard's rule (crm_platform.input_guard):
     strings with no pattern, format or enum of their own. (The keys of free-form objects follow it too, but
@@ -210,7 +307,9 @@ def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
     op["responses"] = {}
     for status, schema in meta["responses"].items():
         content = _response_content(schema)
-        op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
+        headers = FILE_HEADERS if content and BINARY in [m["schema"] for m in content.values()] else {}
+        op["responses"][str(status)] = {"description": _describe(status), "headers": copy.deepcopy(headers),
+                                        **({"content": content} if content else {})}
     # Any call: a parameter or body with text that cannot be stored (422), a URL too long (414), a
     # database or broker outage (503).
     for status in (*meta["problems"], 401, 414, 422, 500, 503):

@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, current_app
 
-from crm_platform.openapi import build_spec, merge_tags
+from crm_platform.openapi import build_spec, declare_common_headers, merge_tags
 
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
@@ -53,6 +53,7 @@ def merged_spec(container: Container) -> dict:
     add_own_operations(spec, current_app)  # after: the gateway's own routes (/v1/api-keys) keep no Idempotency-Key
     declare_webhook_endpoints(spec)  # after the keys: the gateway's own routes do not replay them
     declare_rate_limits(spec)
+    declare_common_headers(spec)  # last: on the answers the gateway itself adds too
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
