@@ -43,6 +43,13 @@ def test_every_operation_has_a_unique_camel_case_operation_id(document):
     assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
 
 
+def test_path_parameters_come_in_the_order_of_the_path(document):
+    """Generated functions take them in this order: it must not change from one build to the next."""
+    for method, path, op in operations(document):
+        in_path = [p["name"] for p in op.get("parameters", []) if p.get("in") == "path"]
+        assert in_path == re.findall(r"\{(\w+)\}", path), (method, path)
+
+
 def test_every_operation_is_tagged_with_a_declared_tag(document):
     declared = {tag["name"] for tag in document.get("tags", [])}
     untagged = [f"{method} {path}" for method, path, op in operations(document) if not set(op.get("tags", [])) & declared]
