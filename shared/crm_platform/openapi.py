@@ -45,6 +45,7 @@ CREATED_HEADERS = {
 }
 FILE_HEADERS = {"ETag": {"description": "The file's SHA-256, for If-None-Match", "schema": {"type": "string"}},
                 "Content-Disposition": {"description": "The file's name (RFC 6266)", "schema": {"type": "string"}}}
+TEXT_FILE = {"type": "string", "description": "The file's text"}  # as a response `(media type(s), TEXT_FILE)`
 BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type(s), BINARY)`
 # Listed first for every file response: generators read a body of this type as bytes, while most of them (such as
 # openapi-python-client) cannot read one of a type such as `image/png` or `application/zip` at all.
