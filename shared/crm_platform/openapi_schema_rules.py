@@ -12,6 +12,7 @@ def state_schema_rules(document: dict) -> None:
     for schema in request_side:
         _state_storable_text(schema)
     _give_object_sizes_in_properties(document)
+    _state_nullable_references(document)
     _drop_nullable_without_type(document)
     _drop_null_from_query_parameters(document)
     _state_timestamps([s for s in _response_schemas(document) if all(s is not r for r in request_side)])
@@ -79,10 +80,24 @@ def _give_object_sizes_in_properties(document: dict) -> None:
                     node[properties] = node.pop(length)
 
 
-def _drop_nullable_without_type(document: dict) -> None:
-    """`nullable` only qualifies a `type` (OpenAPI 3.0.3); a schema without one takes any value, null included."""
+NULL_OBJECT = {"type": "object", "nullable": True}  # apispec's first branch of a nested schema that may be null
+
+
+def _state_nullable_references(document: dict) -> None:
+    """A nested schema that may be null is `{allOf: [its $ref], nullable: true}`: apispec's `anyOf` of a nullable
+    object and the $ref made generators read every value as the untyped object (Import.job was never a Job)."""
     for node in _schema_nodes([document]):
-        if node.get("nullable") is True and "type" not in node:
+        branches = node.get("anyOf", [])
+        if len(branches) == 2 and NULL_OBJECT in branches and any("$ref" in b for b in branches):
+            node.pop("anyOf")
+            node.update({"allOf": [b for b in branches if "$ref" in b], "nullable": True})
+
+
+def _drop_nullable_without_type(document: dict) -> None:
+    """`nullable` only qualifies a `type` (OpenAPI 3.0.3), or a reference in a one-item `allOf` (the usual way to
+    say a reference may be null); any other schema without a type takes any value, null included."""
+    for node in _schema_nodes([document]):
+        if node.get("nullable") is True and "type" not in node and len(node.get("allOf", ())) != 1:
             del node["nullable"]
 
 
