@@ -1,8 +1,9 @@
 """A client openapi-python-client generates from the gateway's /openapi.json works with typed models only:
-create, read, label and delete a contact (issue 14, item 6)."""
+create, read, search, label and delete a contact, attach and download a file, upload an import (issue 14, item 6)."""
 from __future__ import annotations
 
 import datetime
+import io
 import importlib
 import subprocess
 import sys
@@ -63,3 +64,35 @@ def test_a_generated_client_creates_reads_labels_and_deletes_a_contact(system, g
             break
         time.sleep(0.1)
     assert isinstance(gone, models.Problem) and gone.status == 404, gone
+
+
+def test_a_generated_client_searches_uploads_and_downloads_files(system, generated):
+    account = system.create_account("Generated client files")
+    client = generated.AuthenticatedClient(base_url=system.gateway_url, token=account["api_key"], timeout=30.0)
+    models, types = module("models"), module("types")
+    body = models.ContactCreate(company="Papeterie Lenoir", emails=[models.Email(address="contact@lenoir.example")])
+    contact = module("api.contacts.create_contact").sync(client=client, body=body)
+    assert isinstance(contact, models.Contact), contact
+
+    deadline = time.monotonic() + 30
+    while True:  # the search reads the projection, which catches up
+        page = module("api.contacts.list_contacts").sync(client=client, q="Lenoir")
+        if (isinstance(page, models.ContactPage) and page.items) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert isinstance(page, models.ContactPage) and [c.id for c in page.items] == [contact.id], page
+
+    pdf = b"%PDF-1.4\n% a quote\n%%EOF\n"
+    upload = models.FileUpload(file=types.File(payload=io.BytesIO(pdf), file_name="devis.pdf",
+                                               mime_type="application/pdf"))
+    attachment = module("api.attachments.add_attachment").sync(contact.id, client=client, body=upload)
+    assert isinstance(attachment, models.Attachment) and attachment.size == len(pdf), attachment
+    download = module("api.attachments.download_attachment").sync(contact.id, attachment.id, client=client)
+    assert isinstance(download, types.File) and download.payload.read() == pdf, download
+
+    csv = "first_name,last_name,email\nAnne,Roux,anne.roux@example.org\n".encode()
+    upload = models.ImportUpload(file=types.File(payload=io.BytesIO(csv), file_name="contacts.csv",
+                                                 mime_type="text/csv"))
+    imported = module("api.import_and_export.upload_file").sync(client=client, body=upload)
+    assert isinstance(imported, models.Import) and imported.row_count == 1, imported
+    assert imported.header == ["first_name", "last_name", "email"]
