@@ -13,6 +13,7 @@ def state_schema_rules(document: dict) -> None:
         _state_storable_text(schema)
     _give_object_sizes_in_properties(document)
     _state_nullable_references(document)
+    _state_nullable_enums(document)
     _drop_nullable_without_type(document)
     _drop_null_from_query_parameters(document)
     _state_timestamps([s for s in _response_schemas(document) if all(s is not r for r in request_side)])
@@ -93,12 +94,27 @@ def _state_nullable_references(document: dict) -> None:
             node.update({"allOf": [b for b in branches if "$ref" in b], "nullable": True})
 
 
-def _drop_nullable_without_type(document: dict) -> None:
-    """`nullable` only qualifies a `type` (OpenAPI 3.0.3), or a reference in a one-item `allOf` (the usual way to
-    say a reference may be null); any other schema without a type takes any value, null included."""
+def _state_nullable_enums(document: dict) -> None:
+    """A nullable enum is `{nullable: true, anyOf: [the enum without null]}`: with null among the values (as
+    apispec writes it, and OpenAPI 3.0.3 asks) openapi-python-client made three classes of one enum."""
     for node in _schema_nodes([document]):
-        if node.get("nullable") is True and "type" not in node and len(node.get("allOf", ())) != 1:
+        if node.get("nullable") is True and None in node.get("enum", ()):
+            kept = {key: node.pop(key) for key in ("description", "default", "nullable") if key in node}
+            branch = {**node, "enum": [value for value in node["enum"] if value is not None]}
+            node.clear()
+            node.update({**kept, "anyOf": [branch]})
+
+
+def _drop_nullable_without_type(document: dict) -> None:
+    """`nullable` only qualifies a `type` (OpenAPI 3.0.3), or a one-item `allOf` or `anyOf` (the usual way to say
+    that a reference or an enum may be null); any other schema without a type takes any value, null included."""
+    for node in _schema_nodes([document]):
+        if node.get("nullable") is True and "type" not in node and not _one_branch(node):
             del node["nullable"]
+
+
+def _one_branch(node: dict) -> bool:
+    return len(node.get("allOf", ())) == 1 or len(node.get("anyOf", ())) == 1
 
 
 def _drop_null_from_query_parameters(document: dict) -> None:
