@@ -79,6 +79,10 @@ def test_answers_declare_their_headers_and_files_their_media_types(document):
     picture = document["paths"]["/v1/contacts/{contact_id}/picture"]["get"]["responses"]["200"]
     assert list(picture["content"]) == ["application/octet-stream", "image/jpeg", "image/png", "image/webp", "image/gif"]
     assert "ETag" in picture["headers"]
+    for method, path in (("get", "/v1/contacts/{contact_id}"), ("get", "/v1/invoices/{invoice_id}"),
+                         ("post", "/v1/boards")):
+        responses = document["paths"][path][method]["responses"]
+        assert "ETag" in responses[min(s for s in responses if s.startswith("2"))]["headers"], (method, path)
 
 
 def test_problem_members_are_typed(document):

@@ -43,6 +43,8 @@ CREATED_HEADERS = {
     "Content-Location": {"description": "The URL of what was created, where an answer gives it instead of Location",
                          "schema": {"type": "string"}},
 }
+REVISION_HEADER = {"description": 'The revision shown, quoted (`"3"`), where the service sends it: send it back in '
+                                  "If-Match to change this revision only", "schema": {"type": "string"}}
 FILE_HEADERS = {"ETag": {"description": "The file's SHA-256, for If-None-Match", "schema": {"type": "string"}},
                 "Content-Disposition": {"description": "The file's name (RFC 6266)", "schema": {"type": "string"}}}
 TEXT_FILE = {"type": "string", "description": "The file's text"}  # as a response `(media type(s), TEXT_FILE)`
@@ -116,7 +118,8 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
 
 
 def declare_common_headers(document: dict) -> None:
-    """Every answer carries X-Request-Id (crm_platform.web), and one that creates something says where it is."""
+    """Every answer carries X-Request-Id (crm_platform.web), one that creates something says where it is, and one
+    showing a resource with a revision may carry it as ETag."""
     for operations in document.get("paths", {}).values():
         for op in operations.values():
             for status, response in op.get("responses", {}).items() if isinstance(op, dict) else ():
@@ -124,6 +127,15 @@ def declare_common_headers(document: dict) -> None:
                 headers.setdefault("X-Request-Id", copy.deepcopy(REQUEST_ID_HEADER))
                 for name, header in CREATED_HEADERS.items() if status in ("201", "202") else ():
                     headers.setdefault(name, copy.deepcopy(header))
+                if _shows_a_revision(document, response):
+                    headers.setdefault("ETag", copy.deepcopy(REVISION_HEADER))
+
+
+def _shows_a_revision(document: dict, response: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    component = document.get("components", {}).get("schemas", {}).get(name, {})
+    return "revision" in component.get("properties", {})
 
 
 class SchemaConstraintsPlugin(BasePlugin):
