@@ -5,6 +5,7 @@ walks the Flask URL map, so the document cannot drift from the routes.
 """
 from __future__ import annotations
 
+import copy
 import re
 from typing import Callable
 
@@ -12,7 +13,7 @@ from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, jsonify
 
-from crm_platform.input_guard import STORABLE_TEXT_PATTERN
+from crm_platform.openapi_schema_rules import state_schema_rules
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -24,10 +25,33 @@ PROBLEM_SCHEMA = {
         "detail": {"type": "string"},
         "request_id": {"type": "string"},
         "errors": {"type": "object", "description": "field name -> list of messages (validation errors)"},
+        # members some problems add (crm_platform.errors.ServiceError's `extra`), typed for SDK generators
+        "current_revision": {"type": "integer", "description": "409 on a stale revision: the resource's revision "
+                                                              "now; read it again and send the change again"},
+        "existing_contact_id": {"type": "string", "description": "409 duplicate-contact: the contact that has the "
+                                                                 "email or phone already"},
+        "matched": {"type": "string", "description": "409 duplicate-contact: that email or phone, normalised"},
+        "max_bytes": {"type": "integer", "description": "413: the largest size accepted"},
     },
     "required": ["type", "title", "status", "detail"],
 }
-BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type, BINARY)`
+# Headers of every answer, of the answers that create something (201, 202), and of files.
+REQUEST_ID_HEADER = {"description": "The request's id, in every log line about it (the client's, or made up)",
+                     "schema": {"type": "string"}}
+CREATED_HEADERS = {
+    "Location": {"description": "The URL of what was created (of its job, for 202)", "schema": {"type": "string"}},
+    "Content-Location": {"description": "The URL of what was created, where an answer gives it instead of Location",
+                         "schema": {"type": "string"}},
+}
+REVISION_HEADER = {"description": 'The revision shown, quoted (`"3"`), where the service sends it: send it back in '
+                                  "If-Match to change this revision only", "schema": {"type": "string"}}
+FILE_HEADERS = {"ETag": {"description": "The file's SHA-256, for If-None-Match", "schema": {"type": "string"}},
+                "Content-Disposition": {"description": "The file's name (RFC 6266)", "schema": {"type": "string"}}}
+TEXT_FILE = {"type": "string", "description": "The file's text"}  # as a response `(media type(s), TEXT_FILE)`
+BINARY = {"type": "string", "format": "binary"}  # a file's bytes, as a response `(media type(s), BINARY)`
+# Listed first for every file response: generators read a body of this type as bytes, while most of them (such as
+# openapi-python-client) cannot read one of a type such as `image/png` or `application/zip` at all.
+GENERIC_BINARY_TYPE = "application/octet-stream"
 
 
 def operation(
@@ -40,10 +64,14 @@ def operation(
     problems: tuple[int, ...] = (),
     request_media_type: str = "application/json",
     request_required: bool = True,
+    operation_id: str | None = None,
 ) -> Callable:
     """Attach the OpenAPI description of one view (schemas are marshmallow classes or instances).
 
-    A response is a schema (sent as JSON) or a `(media type, schema)` pair.
+    A response is a schema (sent as JSON) or a `(media type, schema)` pair; a file (`BINARY`) may name the media
+    types it can have, `(("image/png", "image/jpeg"), BINARY)`. The operationId SDK generators name
+    their functions after is the view's name in camelCase (`create_contact` is `createContact`); `operation_id`
+    gives another where that name is not unique across the services (`get_settings`).
     """
 
     def decorate(view: Callable) -> Callable:
@@ -56,6 +84,7 @@ def operation(
             "problems": problems,
             "request_media_type": request_media_type,
             "request_required": request_required,
+            "operation_id": operation_id or camel_case(view.__name__),
         }
         return view
 
@@ -67,6 +96,7 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
     spec = APISpec(title=title, version=version, openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin(), SchemaConstraintsPlugin()])
     spec.components.schema("Problem", PROBLEM_SCHEMA)
+    operation_ids: dict[str, str] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         meta = getattr(view, "__openapi__", None)
@@ -76,13 +106,38 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
         # a path segment: a `/` in it (even as %2F) would make it another route
         params = [{"in": "path", "name": name, "required": True, "schema": {"type": "string", "pattern": "^[^/]+$"}}
-                  for name in rule.arguments]
-        spec.path(path=path, operations={m: _operation(meta, params) for m in methods})
+                  for name in _path_parameter_names(rule.rule)]
+        operations = {m: _operation(meta, params, len(methods) > 1 and m) for m in methods}
+        for method, op in operations.items():
+            if operation_ids.setdefault(op["operationId"], f"{method} {path}") != f"{method} {path}":
+                raise ValueError(f"operationId {op['operationId']} of {method} {path} is taken: give `operation_id`")
+        spec.path(path=path, operations=operations)
     document = spec.to_dict()
-    _drop_fields_that_are_not_parameters(document)
-    for schema in _request_schemas(document):
-        _state_storable_text(schema)
+    document["tags"] = _declared_tags(document, title)
+    state_schema_rules(document)
+    declare_common_headers(document)
     return document
+
+
+def declare_common_headers(document: dict) -> None:
+    """Every answer carries X-Request-Id (crm_platform.web), one that creates something says where it is, and one
+    showing a resource with a revision may carry it as ETag."""
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            for status, response in op.get("responses", {}).items() if isinstance(op, dict) else ():
+                headers = response.setdefault("headers", {})
+                headers.setdefault("X-Request-Id", copy.deepcopy(REQUEST_ID_HEADER))
+                for name, header in CREATED_HEADERS.items() if status in ("201", "202") else ():
+                    headers.setdefault(name, copy.deepcopy(header))
+                if _shows_a_revision(document, response):
+                    headers.setdefault("ETag", copy.deepcopy(REVISION_HEADER))
+
+
+def _shows_a_revision(document: dict, response: dict) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    name = schema.get("$ref", "").rsplit("/", 1)[-1]
+    component = document.get("components", {}).get("schemas", {}).get(name, {})
+    return "revision" in component.get("properties", {})
 
 
 class SchemaConstraintsPlugin(BasePlugin):
@@ -94,60 +149,32 @@ class SchemaConstraintsPlugin(BasePlugin):
 
     def schema_helper(self, name, definition, **kwargs):
         schema = kwargs.get("schema")
-        constraints = getattr(schema, "openapi_constraints", None)
-        return dict(constraints) if constraints else None
+        constraints = dict(getattr(schema, "openapi_constraints", None) or {})
+        if "anyOf" in constraints:
+            # "one of these holds" stated as "not none of them": the same for validators and schemathesis, while
+            # SDK generators, which read an `anyOf` beside `properties` as a union of types that lose the
+            # properties, leave `not` aside
+            constraints["not"] = {"allOf": [{"not": branch} for branch in constraints.pop("anyOf")]}
+        return constraints or None
 
 
-def _drop_fields_that_are_not_parameters(document: dict) -> None:
-    """Query-schema fields marked `x-not-a-parameter` (filled by a pre_load hook from other parameters,
-    such as `cf.<key>.<op>` conditions) are described in the operation, not as a parameter of their own."""
-    for operations in document.get("paths", {}).values():
-        for op in operations.values():
-            if isinstance(op, dict) and "parameters" in op:
-                op["parameters"] = [p for p in op["parameters"] if not p.get("schema", {}).get("x-not-a-parameter")]
+def _declared_tags(document: dict, service: str) -> list[dict]:
+    """The tags of the document's operations, each naming the service that serves it (generators group by tag)."""
+    names = dict.fromkeys(tag for operations in document.get("paths", {}).values()
+                          for op in operations.values() if isinstance(op, dict) for tag in op.get("tags", []))
+    return [{"name": name, "description": f"Served by the {service} service"} for name in names]
 
 
-def _request_schemas(document: dict) -> list:
-    """The schemas of what clients send: parameters, request bodies, and the components they refer to
-    (responses may show text the service did not take from a request, such as an uploaded file's header)."""
-    found: list = []
-    for operations in document.get("paths", {}).values():
-        for op in operations.values():
-            if isinstance(op, dict):
-                found += [p["schema"] for p in op.get("parameters", []) if "schema" in p]
-                found += [c["schema"] for c in op.get("requestBody", {}).get("content", {}).values() if "schema" in c]
-    components = document.get("components", {}).get("schemas", {})
-    names: set[str] = set()
-    pending = list(found)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            name = ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
-            if name and name not in names and name in components:
-                names.add(name)
-                pending.append(components[name])
-            pending += list(node.values())
-        elif isinstance(node, list):
-            pending += node
-    return found + [components[name] for name in sorted(names)]
+def merge_tags(document: dict, tags: list[dict]) -> None:
+    """Add another document's tags to `document`'s (a tag two services serve, such as `jobs`, is listed once)."""
+    declared = document.setdefault("tags", [])
+    known = {tag["name"] for tag in declared}
+    declared += [tag for tag in tags if tag["name"] not in known]
 
 
-def _state_storable_text(node: object) -> None:
-    """Give every free-text string of the document the input guard's rule (crm_platform.input_guard):
-    strings with no pattern, format or enum of their own, and the keys of free-form objects."""
-    if isinstance(node, list):
-        for item in node:
-            _state_storable_text(item)
-        return
-    if not isinstance(node, dict):
-        return
-    if node.get("type") == "string" and not {"pattern", "format", "enum"} & node.keys():
-        node["pattern"] = STORABLE_TEXT_PATTERN
-    if node.get("type") == "object" and "additionalProperties" in node and "propertyNames" not in node:
-        node["propertyNames"] = {"pattern": STORABLE_TEXT_PATTERN}
-    for value in node.values():
-        _state_storable_text(value)
+def _path_parameter_names(flask_rule: str) -> list[str]:
+    """In the order of the path (`rule.arguments` is a set: generated functions would change signature)."""
+    return re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", flask_rule)
 
 
 def openapi_path(flask_rule: str) -> str:
@@ -161,8 +188,17 @@ def documented_statuses(app: Flask, method: str, path: str) -> set[str]:
     return set(build_spec(app, app.name, "1")["paths"][openapi_path(rule.rule)][method.lower()]["responses"])
 
 
-def _operation(meta: dict, path_params: list[dict]) -> dict:
-    op: dict = {"summary": meta["summary"], "tags": meta["tags"], "parameters": list(path_params)}
+def camel_case(name: str) -> str:
+    """`download_attachment` as `downloadAttachment`."""
+    first, *rest = name.split("_")
+    return first + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
+    # a view serving several methods names one operation per method (`settingsGet`, `settingsPut`)
+    operation_id = meta["operation_id"] + (method.capitalize() if method else "")
+    op: dict = {"operationId": operation_id, "summary": meta["summary"], "tags": meta["tags"],
+                "parameters": list(path_params)}
     if meta["query_schema"] is not None:
         op["parameters"].append({"in": "query", "schema": meta["query_schema"]})
     if meta["request_schema"] is not None:
@@ -170,9 +206,10 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
         op["requestBody"] = {"required": meta["request_required"], "content": content}
     op["responses"] = {}
     for status, schema in meta["responses"].items():
-        media_type, schema = schema if isinstance(schema, tuple) else ("application/json", schema)
-        content = {media_type: {"schema": schema}} if schema is not None else None
-        op["responses"][str(status)] = {"description": _describe(status), **({"content": content} if content else {})}
+        content = _response_content(schema)
+        headers = FILE_HEADERS if content and BINARY in [m["schema"] for m in content.values()] else {}
+        op["responses"][str(status)] = {"description": _describe(status), "headers": copy.deepcopy(headers),
+                                        **({"content": content} if content else {})}
     # Any call: a parameter or body with text that cannot be stored (422), a URL too long (414), a
     # database or broker outage (503).
     for status in (*meta["problems"], 401, 414, 422, 500, 503):
@@ -184,6 +221,16 @@ def _operation(meta: dict, path_params: list[dict]) -> dict:
             },
         )
     return op
+
+
+def _response_content(response: object) -> dict | None:
+    media_types, schema = response if isinstance(response, tuple) else ("application/json", response)
+    if schema is None:
+        return None
+    media_types = (media_types,) if isinstance(media_types, str) else tuple(media_types)
+    if schema == BINARY:
+        media_types = tuple(dict.fromkeys((GENERIC_BINARY_TYPE, *media_types)))
+    return {media_type: {"schema": schema} for media_type in media_types}
 
 
 def _describe(status: int) -> str:

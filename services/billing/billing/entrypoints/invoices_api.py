@@ -33,7 +33,8 @@ def _answer(invoice, status: int = 200):
 
 @bp.post("")
 @operation("Create a draft invoice for a contact (the account's defaults fill what is left out)", tags=TAGS,
-           request_schema=schemas.InvoiceDraftSchema, responses={201: schemas.InvoiceSchema}, problems=(409, 415, 422))
+           request_schema=schemas.InvoiceDraftSchema, responses={201: schemas.InvoiceSchema}, problems=(409, 415, 422),
+           operation_id="createInvoiceDraft")
 def create_draft():
     data = schemas.InvoiceDraftSchema().load(json_body())
     invoice = current_container().bus.handle(commands.CreateInvoiceDraft(
@@ -68,7 +69,7 @@ def get_invoice(invoice_id: str):
 @bp.patch("/<invoice_id>")
 @operation("Change a draft (optionally based on a revision: body `revision` or If-Match)", tags=TAGS,
            request_schema=schemas.InvoiceDraftChangeSchema, responses={200: schemas.InvoiceSchema},
-           problems=(404, 409, 415, 422))
+           problems=(404, 409, 415, 422), operation_id="updateInvoiceDraft")
 def update_draft(invoice_id: str):
     data = schemas.InvoiceDraftChangeSchema().load(json_body())
     revision = based_on(data, required=False)
@@ -77,7 +78,8 @@ def update_draft(invoice_id: str):
 
 @bp.delete("/<invoice_id>")
 @operation("Delete a draft (issued invoices are voided or credited instead)", tags=TAGS,
-           query_schema=schemas.RevisionQuerySchema, responses={204: None}, problems=(404, 409, 422))
+           query_schema=schemas.RevisionQuerySchema, responses={204: None}, problems=(404, 409, 422),
+           operation_id="deleteInvoiceDraft")
 def delete_draft(invoice_id: str):
     query = schemas.RevisionQuerySchema().load(request.args.to_dict())
     revision = based_on(query, required=False)

@@ -40,7 +40,8 @@ def _handle(command):
 
 @bp.post("")
 @operation("Create a draft quote for a contact (the account's currency and notes fill what is left out)", tags=TAGS,
-           request_schema=schemas.QuoteDraftSchema, responses={201: schemas.QuoteSchema}, problems=(409, 415, 422))
+           request_schema=schemas.QuoteDraftSchema, responses={201: schemas.QuoteSchema}, problems=(409, 415, 422),
+           operation_id="createQuoteDraft")
 def create_draft():
     data = schemas.QuoteDraftSchema().load(json_body())
     return _answer(_handle(commands.CreateQuoteDraft(account_id(), data.pop("contact_id"),
@@ -74,7 +75,7 @@ def get_quote(quote_id: str):
 @bp.patch("/<quote_id>")
 @operation("Change a draft quote (optionally based on a revision: body `revision` or If-Match)", tags=TAGS,
            request_schema=schemas.QuoteDraftChangeSchema, responses={200: schemas.QuoteSchema},
-           problems=(404, 409, 415, 422))
+           problems=(404, 409, 415, 422), operation_id="updateQuoteDraft")
 def update_draft(quote_id: str):
     data = schemas.QuoteDraftChangeSchema().load(json_body())
     revision = based_on(data, required=False)
@@ -83,7 +84,7 @@ def update_draft(quote_id: str):
 
 @bp.delete("/<quote_id>")
 @operation("Delete a draft quote", tags=TAGS, query_schema=invoice_schemas.RevisionQuerySchema,
-           responses={204: None}, problems=(404, 409, 422))
+           responses={204: None}, problems=(404, 409, 422), operation_id="deleteQuoteDraft")
 def delete_draft(quote_id: str):
     query = invoice_schemas.RevisionQuerySchema().load(request.args.to_dict())
     _handle(commands.DeleteQuoteDraft(account_id(), quote_id, based_on(query, required=False)))

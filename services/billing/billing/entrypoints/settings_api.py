@@ -50,7 +50,7 @@ class BillingSettingsChangeSchema(StrictSchema):
 
 @bp.get("")
 @operation("The account's billing settings (the defaults until changed)", tags=TAGS,
-           responses={200: BillingSettingsSchema})
+           responses={200: BillingSettingsSchema}, operation_id="getBillingSettings")
 def get_settings():
     settings = settings_handlers.account_settings(account_id(), current_container().unit_of_work())
     return _view(settings), 200, etag(settings.revision)
@@ -59,7 +59,7 @@ def get_settings():
 @bp.patch("")
 @operation("Change some billing settings, based on a revision (body `revision` or If-Match; 409 when stale)",
            tags=TAGS, request_schema=BillingSettingsChangeSchema, responses={200: BillingSettingsSchema},
-           problems=(409, 415, 422))
+           problems=(409, 415, 422), operation_id="changeBillingSettings")
 def change_settings():
     changes = BillingSettingsChangeSchema().load(json_body())
     revision = based_on(changes, required=True)

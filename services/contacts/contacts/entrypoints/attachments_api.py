@@ -16,13 +16,15 @@ from crm_platform.web import account_id, current_container
 from contacts import views
 from contacts.domain import commands
 from contacts.domain.attachments import PROFILE_PICTURE
-from contacts.domain.file_types import FILE_TYPES
+from contacts.domain.file_types import FILE_TYPES, IMAGE_TYPES
 from contacts.service_layer import attachment_handlers
 from contacts.entrypoints import caught_up
 
 bp = Blueprint("attachments", __name__, url_prefix="/v1/contacts/<contact_id>")
 TAGS = ["attachments"]
-FILE_RESPONSES = {200: ("*/*", BINARY), 304: None}
+ATTACHMENT_RESPONSES = {200: (tuple(FILE_TYPES), BINARY), 304: None}
+PICTURE_RESPONSES = {200: (IMAGE_TYPES, BINARY), 304: None}
+THUMBNAIL_RESPONSES = {200: (("image/jpeg", "image/png"), BINARY), 304: None}  # adapters/images.py
 
 
 class FileUploadSchema(Schema):
@@ -113,7 +115,7 @@ def get_attachment(contact_id: str, attachment_id: str):
 
 
 @bp.get("/attachments/<attachment_id>/content")
-@operation("Download an attachment (ETag is its SHA-256)", tags=TAGS, responses=FILE_RESPONSES, problems=(404,))
+@operation("Download an attachment (ETag is its SHA-256)", tags=TAGS, responses=ATTACHMENT_RESPONSES, problems=(404,))
 def download_attachment(contact_id: str, attachment_id: str):
     return _download(attachment_handlers.open_attachment(account_id(), contact_id, attachment_id,
                                                          current_container().unit_of_work()))
@@ -136,7 +138,7 @@ def set_picture(contact_id: str):
 
 
 @bp.get("/picture")
-@operation("The profile picture as uploaded", tags=TAGS, responses=FILE_RESPONSES, problems=(404,))
+@operation("The profile picture as uploaded", tags=TAGS, responses=PICTURE_RESPONSES, problems=(404,))
 def download_picture(contact_id: str):
     opened = attachment_handlers.open_profile_picture(account_id(), contact_id, current_container().unit_of_work())
     return _download(opened, inline=True)
@@ -144,7 +146,7 @@ def download_picture(contact_id: str):
 
 @bp.get("/picture/thumbnail")
 @operation("The profile picture's thumbnail (fits in 128x128; JPEG, or PNG if transparent)", tags=TAGS,
-           responses=FILE_RESPONSES, problems=(404,))
+           responses=THUMBNAIL_RESPONSES, problems=(404,))
 def download_thumbnail(contact_id: str):
     opened = attachment_handlers.open_profile_picture(account_id(), contact_id, current_container().unit_of_work(),
                                                       thumbnail=True)

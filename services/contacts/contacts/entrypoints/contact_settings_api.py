@@ -28,7 +28,8 @@ class ContactSettingsChangeSchema(StrictSchema):
 
 
 @bp.get("")
-@operation("The account's contact settings", tags=TAGS, responses={200: ContactSettingsSchema})
+@operation("The account's contact settings", tags=TAGS, responses={200: ContactSettingsSchema},
+           operation_id="getContactSettings")
 def get_settings():
     region = handlers.account_phone_region(account_id(), current_container().unit_of_work())
     return {"default_phone_region": region or current_container().settings["DEFAULT_PHONE_REGION"]}
@@ -36,7 +37,8 @@ def get_settings():
 
 @bp.put("")
 @operation("Change the account's contact settings (numbers stored already keep their E.164 form)", tags=TAGS,
-           request_schema=ContactSettingsChangeSchema, responses={200: ContactSettingsSchema}, problems=(415, 422))
+           request_schema=ContactSettingsChangeSchema, responses={200: ContactSettingsSchema}, problems=(415, 422),
+           operation_id="changeContactSettings")
 def change_settings():
     data = ContactSettingsChangeSchema().load(json_body())
     region = current_container().bus.handle(commands.SetPhoneRegion(account_id(), data["default_phone_region"]))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, request, stream_with_context
 from marshmallow import fields, validate
 
-from crm_platform.openapi import operation
+from crm_platform.openapi import TEXT_FILE, operation
 from crm_platform.web import account_id, current_container
 
 from contacts import views
@@ -17,6 +17,7 @@ from contacts.service_layer import saved_view_handlers
 
 bp = Blueprint("exports", __name__, url_prefix="/v1/exports")
 TAGS = ["import and export"]
+EXPORT_MEDIA_TYPES = tuple(dict.fromkeys(media_type for media_type, _ in FORMATS.values()))  # text/csv, text/vcard
 MAX_IDS = 10_000
 
 
@@ -35,7 +36,8 @@ class ExportQuerySchema(ViewQuerySchema):
 
 @bp.get("/contacts")
 @operation("Export contacts: selected ids, a label, a saved view or any filter of GET /v1/contacts; streamed",
-           tags=TAGS, query_schema=ExportQuerySchema, responses={200: None}, problems=(404, 422))
+           tags=TAGS, query_schema=ExportQuerySchema, responses={200: (EXPORT_MEDIA_TYPES, TEXT_FILE)},
+           problems=(404, 422))
 def export_contacts():
     container, account = current_container(), account_id()
     raw = request.args.to_dict()

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from crm_platform.file_transfer import uploaded_file
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.jobs_api import JobSchema, job_view
-from crm_platform.openapi import operation
+from crm_platform.openapi import TEXT_FILE, operation
 from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
@@ -89,7 +89,8 @@ def upload_file():
 
 
 @bp.get("/template.csv")
-@operation("A CSV template in our standard format, with one example row", tags=TAGS, responses={200: None})
+@operation("A CSV template in our standard format, with one example row", tags=TAGS,
+           responses={200: ("text/csv", TEXT_FILE)})
 def template():
     excel_fr = request.args.get("excel_fr", "").lower() in ("1", "true", "yes")
     return Response(template_csv(excel_fr), mimetype="text/csv",
@@ -139,7 +140,8 @@ def start(import_id: str):
 
 @bp.get("/<import_id>/failed-rows")
 @operation(f"The rows that failed, as CSV: the file's columns plus `{ROW_COLUMN}` and `{ERROR_COLUMN}`, "
-           "ready to fix and upload again", tags=TAGS, query_schema=FailedRowsQuerySchema, responses={200: None},
+           "ready to fix and upload again", tags=TAGS, query_schema=FailedRowsQuerySchema,
+           responses={200: ("text/csv", TEXT_FILE)},
            problems=(404, 422))
 def failed_rows(import_id: str):
     as_uploaded = FailedRowsQuerySchema().load(request.args.to_dict())["as_uploaded"]

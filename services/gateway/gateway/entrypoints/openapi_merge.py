@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, current_app
 
-from crm_platform.openapi import build_spec
+from crm_platform.openapi import build_spec, declare_common_headers, merge_tags
 
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
@@ -48,10 +48,12 @@ def merged_spec(container: Container) -> dict:
             continue
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
+        merge_tags(spec, part.get("tags", []))
     add_own_operations(spec, current_app)
     declare_webhook_endpoints(spec)
     declare_idempotency_keys(spec)  # after the gateway's own routes: their writes take a key too
     declare_rate_limits(spec)
+    declare_common_headers(spec)  # last: on the answers the gateway itself adds too
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
@@ -63,6 +65,7 @@ def add_own_operations(spec: dict, app: Flask) -> None:
     """The routes the gateway serves itself (its `@operation`-described views), in the merged document."""
     own = build_spec(app, "gateway", "1")
     spec["paths"].update(own["paths"])
+    merge_tags(spec, own["tags"])
     for name, schema in own.get("components", {}).get("schemas", {}).items():
         spec["components"]["schemas"].setdefault(name, schema)
 

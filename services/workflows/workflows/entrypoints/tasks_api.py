@@ -25,7 +25,7 @@ TAGS, SETTINGS_TAGS = ["tasks"], ["workflow settings"]
 
 @settings_bp.get("")
 @operation("The account's workflows settings (the defaults until changed)", tags=SETTINGS_TAGS,
-           responses={200: schemas.WorkflowSettingsSchema})
+           responses={200: schemas.WorkflowSettingsSchema}, operation_id="getWorkflowSettings")
 def get_settings():
     settings = account_settings(account_id(), current_container().unit_of_work())
     return settings_view(settings), 200, etag(settings.revision)

@@ -1,0 +1,130 @@
+"""The public OpenAPI document (the gateway's merge of every service's) is one SDK generators take as it is
+(issue 14, item 6): it validates, names every operation, and openapi-python-client generates a client from it
+without a warning."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from gateway.testing.merged_document import merged_document
+
+GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@pytest.fixture(scope="module")
+def document(infra, tmp_path_factory):
+    suffix = tmp_path_factory.mktemp("suffix").name.replace("_", "").lower()[:10]
+    return merged_document(infra, suffix, f"test-{suffix}.")
+
+
+def operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [(method, path, op) for path, item in document["paths"].items()
+            for method, op in item.items() if method in METHODS]
+
+
+def test_the_merged_document_is_valid_openapi(document):
+    validate(document)
+
+
+def test_every_operation_has_a_unique_camel_case_operation_id(document):
+    ids = [op.get("operationId") for _, _, op in operations(document)]
+    unnamed = [f"{method} {path}" for method, path, op in operations(document) if not op.get("operationId")]
+    assert not unnamed
+    assert [i for i in ids if not CAMEL_CASE.match(i)] == []
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+
+
+def test_path_parameters_come_in_the_order_of_the_path(document):
+    """Generated functions take them in this order: it must not change from one build to the next."""
+    for method, path, op in operations(document):
+        in_path = [p["name"] for p in op.get("parameters", []) if p.get("in") == "path"]
+        assert in_path == re.findall(r"\{(\w+)\}", path), (method, path)
+
+
+def test_every_operation_is_tagged_with_a_declared_tag(document):
+    declared = {tag["name"] for tag in document.get("tags", [])}
+    untagged = [f"{method} {path}" for method, path, op in operations(document) if not set(op.get("tags", [])) & declared]
+    assert untagged == []
+
+
+def test_timestamps_of_answers_are_typed_date_times(document):
+    request_side = set(re.findall(r'"#/components/schemas/(\w+)"', json.dumps(
+        [[op.get("parameters"), op.get("requestBody")] for _, _, op in operations(document)])))
+    untyped = [f"{name}.{field}" for name, schema in document["components"]["schemas"].items()
+               if name not in request_side for node in schema_nodes(schema)
+               for field, prop in node.get("properties", {}).items()
+               if field.endswith("_at") and prop.get("type") == "string" and prop.get("format") != "date-time"]
+    assert untyped == []
+    assert document["components"]["schemas"]["Contact"]["properties"]["created_at"]["format"] == "date-time"
+
+
+def test_answers_declare_their_headers_and_files_their_media_types(document):
+    for method, path, op in operations(document):
+        for status, response in op["responses"].items():
+            assert "X-Request-Id" in response.get("headers", {}), (method, path, status)
+            if status == "201":
+                assert "Location" in response["headers"], (method, path)
+            assert "*/*" not in response.get("content", {}), (method, path, status)
+            if status.startswith("2") and status != "204":
+                assert response.get("content"), (method, path, status)
+    picture = document["paths"]["/v1/contacts/{contact_id}/picture"]["get"]["responses"]["200"]
+    assert list(picture["content"]) == ["application/octet-stream", "image/jpeg", "image/png", "image/webp", "image/gif"]
+    assert "ETag" in picture["headers"]
+    for method, path in (("get", "/v1/contacts/{contact_id}"), ("get", "/v1/invoices/{invoice_id}"),
+                         ("post", "/v1/boards")):
+        responses = document["paths"][path][method]["responses"]
+        assert "ETag" in responses[min(s for s in responses if s.startswith("2"))]["headers"], (method, path)
+
+
+def test_problem_members_are_typed(document):
+    members = document["components"]["schemas"]["Problem"]["properties"]
+    assert members["current_revision"]["type"] == "integer"
+    assert members["existing_contact_id"]["type"] == "string"
+
+
+def test_no_schema_says_what_openapi_3_0_ignores(document):
+    nodes = list(schema_nodes(document))
+    one_branch = [n for n in nodes if len(n.get("allOf", ())) == 1 or len(n.get("anyOf", ())) == 1]
+    assert [n for n in nodes if n.get("nullable") and "type" not in n and n not in one_branch] == []
+    assert [n for n in nodes if None in n.get("enum", ())] == []  # openapi-python-client: three classes of one enum
+    assert [n for n in nodes if {"type": "object", "nullable": True} in n.get("anyOf", ())] == []
+    assert document["components"]["schemas"]["Import"]["properties"]["job"] == {
+        "allOf": [{"$ref": "#/components/schemas/Job"}], "nullable": True}
+    assert [n for n in nodes if n.get("type") == "object" and {"minLength", "maxLength"} & n.keys()] == []
+    nullable_query = [f"{method} {path} {p['name']}" for method, path, op in operations(document)
+                      for p in op.get("parameters", []) if p.get("in") == "query"
+                      and (p["schema"].get("nullable") or None in p["schema"].get("enum", ()))]
+    assert nullable_query == []
+
+
+def schema_nodes(root):
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            yield node
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+
+
+def test_openapi_python_client_generates_a_client_without_a_warning(document, tmp_path):
+    source = tmp_path / "openapi.json"
+    source.write_text(json.dumps(document))
+    env = {**os.environ, "PATH": f"{GENERATOR.parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # its ruff pass
+    run = subprocess.run([str(GENERATOR), "generate", "--path", str(source), "--meta", "none",
+                          "--output-path", str(tmp_path / "client")],
+                         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-6000:]
+    assert "warning" not in output.lower(), output[-12000:]
+    assert (tmp_path / "client" / "api").is_dir(), output[-2000:]
