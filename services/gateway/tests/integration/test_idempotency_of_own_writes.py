@@ -6,8 +6,7 @@ import uuid
 import pytest
 
 from gateway.testing.scripted_upstreams import gateway
-
-from .test_webhook_endpoints_api import HOOK, fake_dns
+from gateway.testing.webhook_targets import HOOK, fake_dns
 
 ENDPOINTS = "/v1/webhook-endpoints"
 BODY = {"url": HOOK, "events": ["contact.created"]}

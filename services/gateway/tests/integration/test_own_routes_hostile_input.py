@@ -9,7 +9,7 @@ import pytest
 from gateway.testing.scripted_upstreams import gateway
 
 from .test_api_keys_api import UNLIMITED
-from .test_webhook_endpoints_api import HOOK, fake_dns
+from gateway.testing.webhook_targets import HOOK, fake_dns
 
 ENDPOINTS = "/v1/webhook-endpoints"
 DEEP = "[" * 10_000 + "]" * 10_000

@@ -1,6 +1,5 @@
 """/v1/webhook-endpoints on the real database: validation at the edge (422 naming the field), scopes, and every
 route scoped to the caller's account (another account's id is a 404)."""
-import ipaddress
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -9,17 +8,8 @@ import pytest
 from gateway.domain.webhook_endpoints import signing_secrets
 from gateway.service_layer import webhook_endpoints as handlers
 from gateway.testing.scripted_upstreams import gateway
+from gateway.testing.webhook_targets import HOOK, fake_dns
 
-PUBLIC = "93.184.216.34"
-HOOK = "https://hooks.example.com/crm"
-
-
-def fake_dns(host: str, port: int) -> list[str]:
-    """An address literal is itself (as getaddrinfo answers); a few names are private; the rest public."""
-    try:
-        return [str(ipaddress.ip_address(host))]
-    except ValueError:
-        return {"localhost": ["127.0.0.1"], "metadata.internal": ["169.254.169.254"]}.get(host, [PUBLIC])
 
 
 @pytest.fixture
