@@ -1,6 +1,8 @@
 """The OpenAPI description of /v1/webhook-endpoints (the gateway's own routes, in the merged document)."""
 from __future__ import annotations
 
+import copy
+
 from gateway.domain.webhook_deliveries import STATES
 from gateway.domain.webhook_endpoints import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
 from gateway.domain.webhook_events import PUBLIC_TYPES, WILDCARD
@@ -126,8 +128,8 @@ PROBLEM = {"type": "object", "properties": {
 
 def declare_webhook_endpoints(spec: dict) -> None:
     """Add the webhook endpoints' paths and schemas (and a Problem schema when no service gave one)."""
-    spec["paths"].update(PATHS)
+    spec["paths"].update(copy.deepcopy(PATHS))  # copies: the merge adds parameters and answers to each build's
     schemas = spec["components"]["schemas"]
-    schemas.update(SCHEMAS)
+    schemas.update(copy.deepcopy(SCHEMAS))
     schemas.setdefault("Problem", PROBLEM)
     spec.setdefault("tags", []).append({"name": TAG, "description": "Push notifications of events (docs/webhooks.md)"})

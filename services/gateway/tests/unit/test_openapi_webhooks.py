@@ -58,3 +58,13 @@ def test_a_write_with_a_body_documents_the_415_of_a_body_that_is_not_json(spec):
     for path, method in (("/v1/webhook-endpoints", "post"), ("/v1/webhook-endpoints/{endpoint_id}", "patch")):
         assert "415" in spec["paths"][path][method]["responses"], (path, method)
     assert "415" not in spec["paths"]["/v1/webhook-endpoints/{endpoint_id}"]["delete"]["responses"]
+
+
+def test_building_the_document_again_does_not_add_the_header_twice(monkeypatch):
+    """The merged document is built again every 30 s: the webhook routes must not gather a header per build."""
+    for _ in range(3):
+        monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
+        with Flask("gateway-openapi-test").app_context():
+            spec = openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+    parameters = spec["paths"]["/v1/webhook-endpoints"]["post"]["parameters"]
+    assert parameters.count({"$ref": "#/components/parameters/IdempotencyKey"}) == 1
