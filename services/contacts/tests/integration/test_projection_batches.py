@@ -6,11 +6,10 @@ import os
 import threading
 import time
 
-from pymongo import monitoring
-
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.mongo import MongoConnection
+from crm_platform.testing.statements import Statements
 from crm_platform.testing.topics import read_topic
 
 from contacts.adapters.activity import as_stored
@@ -156,21 +155,6 @@ def test_events_of_an_erased_person_in_a_batch_leave_a_tombstone(container):
     assert (doc["version"], doc["erased"], doc["deleted"]) == (2, True, True)
     assert not {"first_name", "emails", "search_text"} & set(doc)
     assert container.projection.collection.find_one({"_id": paul.id})["company"] == "Encres"
-
-
-class Statements(monitoring.CommandListener):
-    def __init__(self, collection: str) -> None:
-        self.collection, self.names = collection, []
-
-    def started(self, event) -> None:
-        if event.command.get(event.command_name) == self.collection:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
 
 
 def test_a_batch_of_changes_reaches_the_read_model_in_one_update_statement(container):

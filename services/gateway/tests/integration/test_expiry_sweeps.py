@@ -3,7 +3,9 @@ FerretDB reads the whole collection for any statement on `expires_at`, so a swee
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
+
+from crm_platform.testing.statements import Statements
 
 from gateway.adapters.idempotency_records import MongoIdempotencyRecords
 from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
@@ -11,20 +13,6 @@ from gateway.adapters.rate_limit_counters import MongoRateLimitCounters
 from gateway.testing.idempotency_records_contract import record
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-
-
-class Statements(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event):
-        self.names.append(event.command_name)
-
-    def succeeded(self, event):
-        pass
-
-    def failed(self, event):
-        pass
 
 
 class OneDatabase:

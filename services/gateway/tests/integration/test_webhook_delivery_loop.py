@@ -7,11 +7,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pymongo import monitoring
 from standardwebhooks.webhooks import Webhook
 
 from crm_platform.envelope import EventEnvelope
 from crm_platform.mongo import MongoConnection
+from crm_platform.testing.statements import Statements
 
 from gateway.adapters.webhook_deliveries import MongoWebhookDeliveries
 from gateway.adapters.webhook_endpoints import MongoWebhookEndpoints
@@ -83,23 +83,6 @@ def test_an_endpoint_whose_deliveries_keep_failing_is_disabled_with_a_reason_and
     disabled = [record for record in caplog.records if record.getMessage() == "webhook endpoint disabled"]
     assert disabled and disabled[0].endpoint_id == endpoint["id"]
     assert all(failing.url not in record.getMessage() + str(record.__dict__) for record in caplog.records)
-
-
-class Statements(monitoring.CommandListener):
-    """The statements sent on one collection, by command name."""
-
-    def __init__(self, collection: str) -> None:
-        self.collection, self.names = collection, []
-
-    def started(self, event) -> None:
-        if event.command.get(event.command_name) == self.collection:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
 
 
 def test_a_failed_attempt_costs_one_statement_on_its_endpoint_besides_the_round_read(setup, infra):

@@ -3,34 +3,16 @@ FerretDB every statement is its own round trip, and most events are of accounts 
 as it did one event at a time."""
 import threading
 
-from pymongo import monitoring
-
 from crm_platform.envelope import EventEnvelope
 from crm_platform.kafka_clients import ensure_topics, make_producer
 from crm_platform.mongo import MongoConnection
+from crm_platform.testing.statements import Statements
 
 from gateway import config
 from gateway.bootstrap import Container
 from gateway.testing.scripted_upstreams import gateway
 
 from .test_webhook_deliveries import contact_created
-
-
-class Statements(monitoring.CommandListener):
-    """The statements sent on one collection, by command name."""
-
-    def __init__(self, collection: str) -> None:
-        self.collection, self.names = collection, []
-
-    def started(self, event) -> None:
-        if event.command.get(event.command_name) == self.collection:
-            self.names.append(event.command_name)
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
 
 
 def test_a_polled_batch_reads_the_endpoints_of_its_accounts_once_and_fans_out_as_before(
