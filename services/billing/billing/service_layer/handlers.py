@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, TypeVar
 
-from crm_platform.event_store import ConcurrencyConflict
+from crm_platform import unit_of_work
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain import commands
@@ -251,14 +251,9 @@ def _finish_credit_note(uow, account_id: str, credit_note_id: str, clock: Clock)
 
 
 def retried(attempt: Callable[[], T], attempts: int = ATTEMPTS) -> T:
-    """`attempt()`, run again (on what the other wrote) when its write lost a race to a retry of the same command."""
-    for attempts_left in reversed(range(attempts)):
-        try:
-            return attempt()
-        except ConcurrencyConflict:
-            if not attempts_left:
-                raise
-    raise AssertionError("unreachable")
+    """`attempt()`, run again (on what the other wrote) when its write lost a race to a retry of the same command:
+    the kernel's crm_platform.unit_of_work.retried, with billing's number of attempts."""
+    return unit_of_work.retried(attempt, attempts)
 
 
 def live_customer(uow, account_id: str, contact_id: object) -> Customer:
