@@ -105,7 +105,7 @@ class ServiceContainer:
         outbox = self.mail_outbox()
         outbox.ensure_indexes()  # here, not in ensure_indexes: only a service that sends mail has the collection
         return MailDispatcher(outbox, SmtpSender.from_settings(self.settings), on_outcome,
-                              lease=self.lease("mail-dispatch")).run
+                              lease=self.lease("mail-dispatch"), restrictions=self.processing_restrictions()).run
 
     # Privacy requests (crm_platform.privacy_participation), for the services holding personal data
 

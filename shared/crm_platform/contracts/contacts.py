@@ -162,7 +162,8 @@ class MessagePayload(ContactItemDeletedPayload):
     reason = fields.String(load_default=None, allow_none=True, metadata={
         "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries), "
                        "subject_erased (the person was erased first), invalid (the stored mail did not open), "
-                       "attachment_deleted (a file was deleted before the mail was handed over)"})
+                       "attachment_deleted (a file was deleted before the mail was handed over), processing_restricted "
+                       "(a marketing mail to a person who restricted processing before it went)"})
     attempts = fields.Integer(required=True, validate=validate.Range(min=0))
     finished_at = fields.String(load_default=None, allow_none=True, metadata={"description": "when sent or failed"})
     personal = SealedField(required=True, metadata={"description": "to, subject_line, body, attachments (ids, file "

@@ -5,7 +5,8 @@ before each mail, the way the outbox relay holds its own. The outbox's claim of 
 which FerretDB 1.24 does not make exclusive, so without the lease two dispatchers could both send one mail.
 
 Per mail: claim it (one more attempt), open its sealed parts (an erased person: failed, `subject_erased`),
-hand it to the sender. Accepted: sent. Refused for good: failed with the sender's reason (`rejected`).
+check that a marketing mail's person has not restricted processing since it was queued (GDPR Art. 18: failed,
+`processing_restricted`, never sent), hand it to the sender. Accepted: sent. Refused for good: failed with the sender's reason (`rejected`).
 Failed for now: queued again with an exponential backoff (`retry_base` doubled per attempt, at most
 `retry_cap`), until `max_attempts` attempts have failed: then failed, `undeliverable`.
 
@@ -27,13 +28,14 @@ from crm_platform.errors import InvalidInput
 from crm_platform.event_consumer import described_error
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
-from crm_platform.mail.message import (FAILED, INVALID, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailOutcome,
-                                       OutgoingMail)
+from crm_platform.mail.message import (FAILED, INVALID, PROCESSING_RESTRICTED, SENT, SUBJECT_ERASED,
+                                       UNDELIVERABLE, MailOutcome, OutgoingMail)
 from crm_platform.mail.outbox import MailOutbox, QueuedMail, utc_now
 from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
 from crm_platform.metrics import MAILS_DEFERRED, MAILS_FAILED, MAILS_SENT
 from crm_platform.outages import is_transient
 from crm_platform.personal_data import SubjectErased
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class MailDispatcher:
     def __init__(self, outbox: MailOutbox, sender: MailSender, on_outcome: Callable[[MailOutcome], None],
                  clock: Callable[[], datetime] = utc_now, max_attempts: int = 8, lease: Lease | None = None,
                  retry_base: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(hours=1),
-                 max_report_attempts: int = 5) -> None:
+                 max_report_attempts: int = 5, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
         self._outbox = outbox
         self._sender = sender
         self._on_outcome = on_outcome
@@ -57,6 +59,7 @@ class MailDispatcher:
         self._retry_base = retry_base
         self._retry_cap = retry_cap
         self._max_report_attempts = max_report_attempts
+        self._restrictions = restrictions
         self._report_failures: dict[str, int] = {}  # mail id -> rounds its report failed in (not an outage)
         self.standing_by = False  # another dispatcher holds the lease
 
@@ -120,6 +123,8 @@ class MailDispatcher:
             return self._fail(queued, SUBJECT_ERASED, "the person was erased before the mail went")
         except (LookupError, InvalidInput) as exc:  # a document without content, or changed by hand: never sendable
             return self._fail(queued, INVALID, f"the stored mail does not open: {type(exc).__name__}")
+        if self._restricted_marketing(mail):
+            return self._fail(queued, PROCESSING_RESTRICTED, "marketing to a person who restricted processing")
         try:
             self._sender.send(mail)
         except PermanentFailure as exc:
@@ -137,6 +142,14 @@ class MailDispatcher:
         MAILS_SENT.labels(queued.purpose).inc()
         log.info("mail sent", extra={"mail_id": queued.mail_id, "attempt": attempt})
         return None
+
+    def _restricted_marketing(self, mail: OutgoingMail) -> bool:
+        """A marketing mail to a contact who restricted processing (Art. 18) after it was queued: the check at
+        queueing came too early. Transactional and notification mails go (a restriction keeps what the law
+        requires, such as an invoice); an outage reading the restrictions ends the round like any other."""
+        kind, _, contact_id = mail.subject_key.partition(":")
+        return mail.purpose == "marketing" and kind == "contact" and bool(
+            self._restrictions.restricted(mail.account_id, [contact_id]))
 
     def _fail(self, queued: QueuedMail, reason: str, detail: str) -> None:
         self._outbox.finish(queued.mail_id, FAILED, reason)

@@ -19,8 +19,10 @@ PURPOSES = ("transactional", "marketing", "notification")
 SENT, FAILED = "sent", "failed"
 # Why a mail failed: the server refused it for good (treat the address as bounced), retries ran out, the
 # person was erased before it went, or the stored mail could not be turned into a message (never for a mail
-# checked here on enqueue: it would take a stored document changed by hand).
+# checked here on enqueue: it would take a stored document changed by hand), or it was marketing to a person
+# who restricted processing (GDPR Art. 18) after it was queued.
 REJECTED, UNDELIVERABLE, SUBJECT_ERASED, INVALID = "rejected", "undeliverable", "subject_erased", "invalid"
+PROCESSING_RESTRICTED = "processing_restricted"
 
 MAX_SUBJECT = 998  # RFC 5322's line limit: a longer subject would be folded into something else
 MAX_ADDRESS = 254  # RFC 5321's path limit

@@ -10,7 +10,8 @@ from pymongo.errors import DuplicateKeyError
 
 from crm_platform.errors import DependencyUnavailable
 from crm_platform.leases import Lease
-from crm_platform.mail import FAILED, INVALID, REJECTED, SENT, SUBJECT_ERASED, UNDELIVERABLE, MailDispatcher
+from crm_platform.mail import (FAILED, INVALID, PROCESSING_RESTRICTED, REJECTED, SENT, SUBJECT_ERASED, UNDELIVERABLE,
+                               MailDispatcher)
 from crm_platform.mail.smtp_sender import PermanentFailure, TransientFailure
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_mail_outbox import in_memory_mail_outbox
@@ -117,6 +118,32 @@ def test_an_erased_person_s_queued_mail_fails_as_subject_erased(outbox, cipher, 
     dispatcher(outbox, sender, outcomes, clock).dispatch_due()
     assert sender.sent == []
     assert [(o.status, o.reason, o.attempts) for o in outcomes] == [(FAILED, SUBJECT_ERASED, 1)]
+
+
+class Restricted:
+    """The restriction projection of a test: these (account, contact) pairs are restricted."""
+
+    def __init__(self, *pairs: tuple[str, str]) -> None:
+        self.pairs = set(pairs)
+
+    def refuse_edits(self, account_id, contact_ids) -> None:
+        raise AssertionError("the dispatcher only reads restrictions")
+
+    def restricted(self, account_id, contact_ids) -> set[str]:
+        return {contact_id for contact_id in contact_ids if (account_id, contact_id) in self.pairs}
+
+
+def test_marketing_queued_before_the_person_restricted_processing_is_never_sent(outbox, clock, outcomes):
+    sender = ScriptedSender()
+    outbox.enqueue(a_mail("message:1", purpose="marketing"))
+    outbox.enqueue(a_mail("message:2", purpose="transactional"))  # an invoice goes: the law may require it
+    outbox.enqueue(a_mail("message:3", purpose="marketing", subject_key="contact:c2"))  # someone else
+    outbox.enqueue(a_mail("message:4", purpose="marketing", account_id="acct-2"))  # c1 of another account
+    restrictions = Restricted(("acct-1", "c1"))
+    dispatcher(outbox, sender, outcomes, clock, restrictions=restrictions).dispatch_due()
+    assert sorted(o.mail_id for o in outcomes if o.status == SENT) == ["message:2", "message:3", "message:4"]
+    assert [(o.mail_id, o.reason) for o in outcomes if o.status == FAILED] == [("message:1", PROCESSING_RESTRICTED)]
+    assert len(sender.sent) == 3
 
 
 def test_an_outcome_whose_report_failed_is_reported_again(outbox, clock):

@@ -45,7 +45,8 @@ class MessageSummarySchema(Schema):
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
     reason = fields.String(allow_none=True, metadata={
         "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries), "
-                       "subject_erased, invalid, attachment_deleted (a file deleted before the mail went)"})
+                       "subject_erased, invalid, attachment_deleted (a file deleted before the mail went), processing_restricted "
+                       "(marketing to a person who restricted processing before it went)"})
     to = fields.String(required=True)
     subject = fields.String(required=True)
     marketing = fields.Boolean(required=True)

@@ -86,3 +86,27 @@ def test_a_refused_recipient_fails_the_message_and_bounces_the_address(client, c
     again = client.post(f"/v1/contacts/{contact_id}/messages", headers=headers(),
                         json={"subject": "Bonjour", "body": "Encore", "to": "gone@example.fr"})
     assert again.status_code == 409 and again.get_json()["type"] == "/problems/email-bounced"
+
+
+def test_marketing_queued_before_a_restriction_of_processing_is_never_sent(client, container, smtp_sink):
+    """Art. 18: the check when the message is queued comes too early for a restriction that arrives while it
+    waits; the dispatcher asks again, and an invoice-like (transactional) message still goes."""
+    contact_id = client.post("/v1/contacts", headers=headers(), json={
+        "first_name": "Inès", "emails": [{"address": "ines@example.fr"}]}).get_json()["id"]
+    marketing = client.post(f"/v1/contacts/{contact_id}/messages", headers=headers(), json={
+        "subject": "Nos offres", "body": "Promotion", "marketing": True}).get_json()["message_id"]
+    transactional = client.post(f"/v1/contacts/{contact_id}/messages", headers=headers(), json={
+        "subject": "Votre facture", "body": "Ci-joint"}).get_json()["message_id"]
+    container.processing_restrictions().restrict("acct-1", [contact_id], "request-1")
+    stop = threading.Event()
+    thread = threading.Thread(target=container.mail_loop(container.message_outcomes()), args=(stop,), daemon=True)
+    thread.start()
+    try:
+        failed = eventually(lambda: (m := status_of(client, contact_id, marketing))["status"] == "failed" and m,
+                            "the marketing message recorded as failed")
+        eventually(lambda: status_of(client, contact_id, transactional)["status"] == "sent", "the other one sent")
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert failed["reason"] == "processing_restricted"
+    assert [m.message["Subject"] for m in smtp_sink.messages] == ["Votre facture"]
