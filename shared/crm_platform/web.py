@@ -13,12 +13,14 @@ from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
+from pymongo.errors import PyMongoError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform import request_context
 from crm_platform.errors import CrmError, DependencyUnavailable, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
 from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from crm_platform.json_logging import configure_logging
+from crm_platform.mongo import is_outage, translated
 from crm_platform.personal_data import SubjectErased
 from crm_platform.problems import problem_response
 from crm_platform.web_metrics import METRICS_PATH, install_request_metrics
@@ -179,6 +181,12 @@ def _install_error_handlers(app: Flask) -> None:
         allow = dict(exc.get_headers()).get("Allow")  # a 405 says which methods the resource takes
         return problem_response(exc.code or 500, exc.name, exc.description or exc.name, slug,
                                 {"Allow": allow} if allow else None)
+
+    @app.errorhandler(PyMongoError)
+    def _database_error(exc: PyMongoError) -> Response:
+        # A statement outside a unit of work (authenticating a key, a rate-limit counter, a lease) met the
+        # database down: a 503 with Retry-After, as the units of work answer. Data it refused stays a bug here.
+        return _crm_error(translated(exc, "the database")) if is_outage(exc) else _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
