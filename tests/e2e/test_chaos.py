@@ -69,11 +69,20 @@ class Servers:
     @staticmethod
     def kill(server) -> None:
         """SIGKILL: no clean shutdown, what a crash or an OOM kill does."""
-        os.kill(server.pid(), signal.SIGKILL)
+        os.kill(own_pid(server), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while server.is_running() and time.monotonic() < deadline:
             time.sleep(0.1)
         server.stop()  # forget the dead process
+
+
+def own_pid(server) -> int:
+    """The pid of the server this module started: devinfra finds a server by its command line, and one that
+    looked like make test's own would stop that one (every other test's database or broker)."""
+    pid = server.pid()
+    started = server._proc.pid if server._proc is not None else None
+    assert pid is not None and pid == started, f"{server.description}: not the process this module started"
+    return pid
 
 
 @pytest.fixture(scope="module")
@@ -247,6 +256,7 @@ def test_the_database_stopped_for_10_s_is_a_503_with_retry_after_and_nothing_ack
     writer = Writer(chaos, "database", pause_s=0.1)
     writer.start()
     time.sleep(2)
+    own_pid(chaos.servers.mongo)
     chaos.servers.mongo.stop()  # FerretDB gone: every service's statements fail to find a server
     outage_ends = time.monotonic() + 10
     answers = []
