@@ -264,7 +264,8 @@ class DocumentNotIssued(Conflict):
 
     def __init__(self, kind: str, document_id: str, status: str) -> None:
         super().__init__(f"{kind.replace('_', ' ')} {document_id} is {status}: only issued documents have an "
-                         "e-invoice (Factur-X) form", **{f"{kind}_id": document_id}, status=status)
+                         "e-invoice (Factur-X) form", **{f"{kind}_id": document_id},
+                         document_status=status)
 
 
 class NotAnEInvoice(Conflict):
