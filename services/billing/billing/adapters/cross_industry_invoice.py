@@ -97,6 +97,9 @@ def _xml(frozen: _Frozen) -> bytes:
     outside_vat = categories == {"O"}  # BR-O-02: no VAT number then
     if "AE" in categories and not frozen.buyer.get("vat_number"):  # BR-AE-02
         raise NotAnEInvoice(frozen.document_id, "buyer.vat_number", "is missing; reverse charge (AE) requires it")
+    if "K" in categories:  # BR-IC-11, BR-IC-12: billing records no delivery date nor deliver-to country yet
+        raise NotAnEInvoice(frozen.document_id, "lines", "hold an intra-community supply (K), which needs the delivery "
+                                                         "date and country; billing does not record them yet")
     doc = Document()
     doc.context.guideline_parameter.id = GUIDELINE_EN16931
     doc.header.id = frozen.number

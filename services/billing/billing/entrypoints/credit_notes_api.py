@@ -57,8 +57,8 @@ def get_credit_note(credit_note_id: str):
 
 
 @bp.get("/<credit_note_id>/xml")
-@operation("The issued credit note as an EN 16931 e-invoice: Cross Industry Invoice XML (type code 381, referencing the "
-           "invoice it credits), Factur-X profile EN 16931; one not issued yet has none (409)", tags=TAGS,
+@operation("The issued credit note as an EN 16931 e-invoice: Cross Industry Invoice XML (type code 381, referencing "
+           "the invoice it credits), Factur-X profile EN 16931; one not issued yet has none (409)", tags=TAGS,
            responses={200: ("application/xml", BINARY)}, problems=(404, 409), operation_id="getCreditNoteXml")
 def get_credit_note_xml(credit_note_id: str):
     note = queries.credit_note(account_id(), credit_note_id, current_container().unit_of_work())

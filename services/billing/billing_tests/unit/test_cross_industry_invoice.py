@@ -128,6 +128,15 @@ def test_prices_including_tax_give_a_valid_invoice_with_the_gross_kept():
     assert texts(xml, SUMMATION + "GrandTotalAmount") == [str(invoice.totals.total)]
 
 
+@pytest.mark.parametrize("category, rate", [("AE", "0"), ("G", "0"), ("O", "0"), ("L", "7"), ("M", "4")])
+def test_reverse_charge_export_outside_the_scope_and_other_rated_categories_are_valid(category, rate):
+    buyer = {**BUYER, "vat_number": "DE136695976", "address": {**BUYER["address"], "country": "DE"}}
+    xml = invoice_xml(issued_with(lines=({**WEB_DAYS, "taxes": [{"category": category, "rate": rate}]},), buyer=buyer))
+    assert problems(xml) == []
+    if category == "O":  # BR-O-02: no VAT number on either side
+        assert texts(xml, "//ram:SpecifiedTaxRegistration/ram:ID") == []
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.decimals("0.0001", "500", places=4), st.decimals("0", "9999.99", places=2),
                           st.sampled_from([("S", "20"), ("S", "5.5"), ("S", "10"), ("Z", "0"), ("E", "0")]),
@@ -188,10 +197,14 @@ def test_drafts_and_unfinished_documents_have_no_e_invoice():
     ({key: value for key, value in SELLER.items() if key != "vat_number"}, BUYER, "EUR", "seller.vat_number"),
     (SELLER, {"name": "Louise Martin"}, "EUR", "buyer.address.country"),
     (SELLER, BUYER, "KWD", "currency"),
+    (SELLER, {**BUYER, "vat_number": None}, "EUR", "buyer.vat_number"),
+    (SELLER, BUYER, "EUR", "lines"),
 ])
 def test_what_en16931_requires_and_the_document_lacks_is_named(seller, buyer, currency, field):
+    category = {"buyer.vat_number": "AE", "lines": "K"}.get(field, "S")
+    line = {**WEB_DAYS, "taxes": [{"category": category, "rate": "20" if category == "S" else "0"}]}
     with pytest.raises(NotAnEInvoice) as raised:
-        invoice_xml(issued_with(seller=seller, buyer=buyer, currency=currency))
+        invoice_xml(issued_with(lines=(line,), seller=seller, buyer=buyer, currency=currency))
     assert raised.value.extra["field"] == field and raised.value.status == 409
 
 
