@@ -1,6 +1,7 @@
 """End to end: a contact created in contacts reaches billing through Kafka; an invoice for it goes from draft to
 paid through the gateway, and billing's read model lists it as paid."""
 import requests
+from facturx import xml_check_xsd
 
 from .conftest import bearer, eventually
 
@@ -14,7 +15,9 @@ def test_draft_issue_partial_payment_payment_paid(system, account_a, account_b):
                                             "addresses": [{"tag": "billing", "city": "Lille", "country": "FR"}]},
                             headers=bearer(account_a), timeout=10).json()
     settings = requests.patch(f"{system.gateway_url}/v1/billing-settings", headers=bearer(account_a), timeout=10,
-                              json={"revision": 0, "seller": {"name": "Maison du Papier SAS", "siren": "732829320"}})
+                              json={"revision": 0, "seller": {"name": "Maison du Papier SAS", "siren": "732829320",
+                                                                "vat_number": "FR44732829320",
+                                                                "address": {"city": "Paris", "country": "FR"}}})
     assert settings.status_code == 200, settings.text
 
     # billing knows the contact once its worker has read contacts.events
@@ -30,6 +33,10 @@ def test_draft_issue_partial_payment_payment_paid(system, account_a, account_b):
     issued = issued.json()
     assert issued["number"].endswith("-0001") and issued["buyer"]["name"] == "Louise Desnotes"
     assert issued["seller"]["siren"] == "732829320"
+    xml = requests.get(f"{invoices}/{invoice['id']}/xml", headers=bearer(account_a), timeout=10)
+    assert xml.status_code == 200 and xml.headers["Content-Type"].startswith("application/xml"), xml.text
+    assert xml_check_xsd(xml.content, flavor="factur-x", level="en16931") and b"<ram:TypeCode>380<" in xml.content
+    assert requests.get(f"{invoices}/{invoice['id']}/xml", headers=bearer(account_b), timeout=10).status_code == 404
 
     part = requests.post(f"{invoices}/{invoice['id']}/payments", headers=bearer(account_a), timeout=10,
                          json={"amount": "200.00", "paid_on": issued["issued_on"], "method": "bank_transfer"})

@@ -253,3 +253,28 @@ class ProcessingRestricted(Conflict):
                          f"it is for asked for erasure): processing is restricted until {retain_until}; it can be "
                          "read, not changed, paid, credited or sent", **{f"{kind}_id": document_id},
                          reason="processing_restricted", retain_until=retain_until)
+
+
+class DocumentNotIssued(Conflict):
+    """Only an issued document (numbered, frozen) has an e-invoice form (Factur-X XML): not a draft, nor one whose
+    issue is not finished."""
+
+    title = "Document not issued"
+    slug = "document-not-issued"
+
+    def __init__(self, kind: str, document_id: str, status: str) -> None:
+        super().__init__(f"{kind.replace('_', ' ')} {document_id} is {status}: only issued documents have an "
+                         "e-invoice (Factur-X) form", **{f"{kind}_id": document_id},
+                         document_status=status)
+
+
+class NotAnEInvoice(Conflict):
+    """The issued document lacks what EN 16931 requires (the seller's or buyer's country, the seller's VAT number...);
+    `field` names what is missing, in the document's seller or buyer snapshot."""
+
+    title = "Not expressible as an EN 16931 e-invoice"
+    slug = "not-an-e-invoice"
+
+    def __init__(self, document_id: str, field: str, why: str) -> None:
+        super().__init__(f"{document_id} cannot be an EN 16931 e-invoice: {field} {why}", document_id=document_id,
+                         field=field)

@@ -1,13 +1,14 @@
 """Credit notes (`/v1/credit-notes`): the correction of an issued invoice, in full or in part."""
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
 
-from crm_platform.openapi import operation
+from crm_platform.openapi import BINARY, operation
 from crm_platform.revisions import etag
 from crm_platform.web import account_id, current_container, json_body
 
 from billing import views
+from billing.adapters.cross_industry_invoice import credit_note_xml
 from billing.domain import commands
 from billing.entrypoints import invoice_schemas as schemas
 from billing.entrypoints.representation import credit_note_from_aggregate, credit_note_from_view
@@ -53,3 +54,12 @@ def list_credit_notes():
 def get_credit_note(credit_note_id: str):
     note = queries.credit_note(account_id(), credit_note_id, current_container().unit_of_work())
     return credit_note_from_aggregate(note), 200, etag(note.revision)
+
+
+@bp.get("/<credit_note_id>/xml")
+@operation("The issued credit note as an EN 16931 e-invoice: Cross Industry Invoice XML (type code 381, referencing "
+           "the invoice it credits), Factur-X profile EN 16931; one not issued yet has none (409)", tags=TAGS,
+           responses={200: ("application/xml", BINARY)}, problems=(404, 409), operation_id="getCreditNoteXml")
+def get_credit_note_xml(credit_note_id: str):
+    note = queries.credit_note(account_id(), credit_note_id, current_container().unit_of_work())
+    return Response(credit_note_xml(note), mimetype="application/xml")

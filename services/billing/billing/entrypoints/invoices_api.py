@@ -5,13 +5,14 @@ the field: the domain reads every amount, so the schemas here pass them on as gi
 """
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
 
-from crm_platform.openapi import operation
+from crm_platform.openapi import BINARY, operation
 from crm_platform.revisions import based_on, etag
 from crm_platform.web import account_id, current_container, json_body
 
 from billing import views
+from billing.adapters.cross_industry_invoice import invoice_xml
 from billing.domain import commands
 from billing.entrypoints import invoice_schemas as schemas
 from billing.entrypoints.representation import invoice_from_aggregate, invoice_from_view
@@ -64,6 +65,15 @@ def list_invoices():
 @operation("Read an invoice", tags=TAGS, responses={200: schemas.InvoiceSchema}, problems=(404,))
 def get_invoice(invoice_id: str):
     return _answer(queries.invoice(account_id(), invoice_id, current_container().unit_of_work()))
+
+
+@bp.get("/<invoice_id>/xml")
+@operation("The issued invoice as an EN 16931 e-invoice: Cross Industry Invoice XML, Factur-X profile EN 16931 (the "
+           "factur-x.xml its PDF embeds); a draft has none (409)", tags=TAGS,
+           responses={200: ("application/xml", BINARY)}, problems=(404, 409), operation_id="getInvoiceXml")
+def get_invoice_xml(invoice_id: str):
+    invoice = queries.invoice(account_id(), invoice_id, current_container().unit_of_work())
+    return Response(invoice_xml(invoice), mimetype="application/xml")
 
 
 @bp.patch("/<invoice_id>")
