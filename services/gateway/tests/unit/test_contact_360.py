@@ -131,3 +131,18 @@ def test_an_unknown_section_or_an_overlong_include_is_refused_naming_include(inc
 def test_labels_are_named_in_the_contacts_order():
     labels = [{"key": "a", "name": "Alpha"}, {"key": "b", "name": "Beta"}]
     assert label_names(["b", "zz", "a"], labels) == [{"key": "b", "name": "Beta"}, {"key": "a", "name": "Alpha"}]
+
+
+def test_the_section_deadline_is_a_setting_checked_at_start_up():
+    from crm_platform import registry
+    from crm_platform.errors import ConfigurationError
+
+    from gateway import config
+
+    base = {"MONGO_URI": "mongodb://db", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "INTERNAL_TOKEN": "t" * 32,
+            **{s.url_variable: f"http://{s.name}-api:{s.port}" for s in registry.load().upstreams}}
+    assert config.load(base)["CONTACT_SECTION_DEADLINE_S"] == 1.5
+    assert config.load({**base, "CONTACT_SECTION_DEADLINE_S": "0.25", "UPSTREAM_TIMEOUT_S": "0.2"})[
+        "CONTACT_SECTION_DEADLINE_S"] == 0.25  # a call never waits more than UPSTREAM_TIMEOUT_S anyway
+    with pytest.raises(ConfigurationError, match="CONTACT_SECTION_DEADLINE_S"):
+        config.load({**base, "CONTACT_SECTION_DEADLINE_S": "0"})
