@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ class System:
         self.gateway_url = ""
         self.metrics_urls: dict[str, str] = {}  # process name -> its /metrics (an api's needs METRICS_TOKEN)
         self.processes: dict[str, registry.Process] = {}
+        self.ports: dict[str, int] = {}  # process name -> the port it was started on
         self.smtp_sink = None  # the SMTP server every worker sends its mail to (crm_platform.testing.smtp_sink)
 
     def start(self, name: str, args: list[str], env: dict | None = None) -> None:
@@ -40,6 +42,7 @@ class System:
         metrics on `port`."""
         self.metrics_urls[process.name] = f"http://127.0.0.1:{port}/metrics"
         self.processes[process.name] = process
+        self.ports[process.name] = port
         if process.kind == "api":
             config = str(REPO / f"services/{process.service}/gunicorn.conf.py")
             self.start(process.name, [sys.executable, "-m", "gunicorn", "-c", config,
@@ -82,6 +85,19 @@ class System:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         self.run(self.processes[name], free_ports(1)[0])
+
+    @contextmanager
+    def stopped(self, name: str):
+        """One api process stopped (SIGKILL: as if its host went away) for the block, then started again on its
+        port, where the gateway's <NAME>_URL points, and ready."""
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        try:
+            yield
+        finally:
+            self.run(self.processes[name], self.ports[name])
+            self.wait_ready(f"http://127.0.0.1:{self.ports[name]}/readyz")
 
     def stop(self) -> None:
         for proc in self.procs.values():

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cached_property
 from typing import Callable
@@ -45,6 +48,8 @@ class Container(ServiceContainer):
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
         self.webhook_resolver = resolve  # host -> addresses, for the SSRF checks (a test may name its own)
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
+        self._section_pool: tuple[int, ThreadPoolExecutor] | None = None
+        self._section_pool_lock = threading.Lock()
         # A client of its own, with timeouts of its own: a counter answers in milliseconds or is skipped
         # (RATE_LIMIT_TIMEOUT_MS), where the other statements may wait MONGO_SERVER_SELECTION_TIMEOUT_MS and more.
         timeout_ms = settings["RATE_LIMIT_TIMEOUT_MS"]
@@ -80,6 +85,16 @@ class Container(ServiceContainer):
         """The HMAC key of idempotency records, derived from INTERNAL_TOKEN (never stored; every service holds it)."""
         return hmac.new(self.settings["INTERNAL_TOKEN"].encode(), b"crm-gateway idempotency records v1",
                         hashlib.sha256).digest()
+
+    @property
+    def section_pool(self) -> ThreadPoolExecutor:
+        """The threads that read the sections of aggregated contact reads: one pool per process, shared by its
+        requests (each thread keeps its pooled connections: UpstreamClient holds a session per thread)."""
+        with self._section_pool_lock:
+            if self._section_pool is None or self._section_pool[0] != os.getpid():  # threads do not survive a fork
+                pool = ThreadPoolExecutor(self.settings["CONTACT_SECTION_THREADS"], thread_name_prefix="contact-section")
+                self._section_pool = (os.getpid(), pool)
+            return self._section_pool[1]
 
     @property
     def in_flight_stale_after(self) -> timedelta:

@@ -20,6 +20,12 @@ OWN_SETTINGS = {
     "UPSTREAM_TIMEOUT_S": fields.Float(load_default=10.0, validate=validate.Range(min=0.1, max=120)),
     # Bodies are read in memory before they are forwarded: above every service's own upload limit, no more.
     "MAX_REQUEST_BYTES": fields.Integer(load_default=16 * 2**20, validate=validate.Range(min=2**20, max=128 * 2**20)),
+    # The aggregated contact read (GET /v1/contacts/{id}/360): how long it waits for each section's service
+    # (never longer than UPSTREAM_TIMEOUT_S, the longest any call waits).
+    "CONTACT_SECTION_DEADLINE_S": fields.Float(load_default=1.5, validate=validate.Range(min=0.05, max=30)),
+    # Threads that read the sections, shared by the process's requests (a section waiting for one past its
+    # deadline is a `timeout`)
+    "CONTACT_SECTION_THREADS": fields.Integer(load_default=32, validate=validate.Range(min=2, max=256)),
     "WORKER_HEARTBEAT_FILE": fields.String(load_default="/tmp/gateway-worker.heartbeat"),
     # Rate limits (docs/api.md, "Rate limits"); the defaults suit one small business: see docs/configuration.md.
     "RATE_LIMIT_KEY_PER_SECOND": fields.Integer(load_default=20, validate=validate.Range(min=1, max=10_000)),

@@ -17,7 +17,7 @@ from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
-from gateway.entrypoints import api_keys_api, auth, idempotency, own_routes, rate_limiting, webhooks_api
+from gateway.entrypoints import api_keys_api, auth, contact_360_api, idempotency, own_routes, rate_limiting, webhooks_api
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -41,6 +41,7 @@ def create_app(settings: dict | None = None) -> Flask:
     api_keys_api.register(app)  # /v1/api-keys: served by the gateway itself, not proxied
     # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
     app.register_blueprint(webhooks_api.blueprint)  # the gateway's own resource, matched before the proxy's rules
+    app.register_blueprint(contact_360_api.blueprint)  # /v1/contacts/{id}/360: the gateway's read of several services
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
                      provide_automatic_options=False)
@@ -65,12 +66,21 @@ def proxy(resource: str, rest: str) -> Response:
     if not candidates or any(segment in (".", "..") for segment in rest.split("/")):
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
     auth.check_scope(caller, resource)
+    if _is_aggregated_contact_read(resource, rest):
+        return contact_360_api.aggregated_read(rest, request.args[contact_360_api.INCLUDE])
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
     try:
         return _forward(container, caller, candidates, path)
     except InvalidInput:  # the Idempotency-Key refused (malformed, or sent with another request): as for any
         _refuse_what_the_service_would(container, caller, candidates, path)  # field, a 404 or 405 comes first
         raise
+
+
+def _is_aggregated_contact_read(resource: str, rest: str) -> bool:
+    """GET /v1/contacts/{id}?include=...: the contact with the sections named (without `include`, the contacts
+    service's own answer)."""
+    return (request.method == "GET" and resource == contact_360_api.RESOURCE and rest != "" and "/" not in rest
+            and contact_360_api.INCLUDE in request.args)
 
 
 def _forward(container: Container, caller: Caller, candidates: tuple[str, ...], path: str) -> Response:

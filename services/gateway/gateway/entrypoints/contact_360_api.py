@@ -1,0 +1,89 @@
+"""GET /v1/contacts/{id}/360 and GET /v1/contacts/{id}?include=...: a contact with what the other services hold
+about it, read in parallel (gateway.service_layer.contact_360; docs/api.md, "The whole contact").
+
+Counted once by the rate limits, whatever the number of sections; each service scopes its part to the caller's
+account (the headers of a proxied request), none is shown unless the contacts service shows the contact.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from marshmallow import Schema, fields, validate
+
+from crm_platform import request_context
+from crm_platform.errors import NotFound
+from crm_platform.http_schemas import StrictSchema
+from crm_platform.openapi import operation
+from crm_platform.web import current_container
+
+from gateway.adapters.upstream import UpstreamFailed
+from gateway.adapters.upstream_reads import UpstreamReader
+from gateway.domain.contact_sections import INCLUDE, MAX_INCLUDE_LENGTH, SECTION_NAMES, SectionStatus, requested_sections
+from gateway.entrypoints import auth, rate_limiting
+from gateway.entrypoints.relaying import read_whole
+from gateway.service_layer.contact_360 import CONTACTS_SERVICE, read_contact_360
+
+RESOURCE = "contacts"
+
+blueprint = Blueprint("contact_360", __name__)
+
+
+class Contact360QuerySchema(StrictSchema):
+    include = fields.String(validate=validate.Length(max=MAX_INCLUDE_LENGTH), metadata={
+        "description": f"the sections to read, comma-separated, of {', '.join(SECTION_NAMES)} (default: all)"})
+
+
+class ContactSectionSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in SectionStatus]), metadata={
+        "description": "ok; timeout: its service did not answer within the section deadline; unavailable: its "
+                       "service is down or failed"})
+    items = fields.List(fields.Dict(), metadata={
+        "description": "when ok: the first page of the service's list, as that list gives its items (labels: "
+                       "key and name)"})
+    next_cursor = fields.String(allow_none=True, metadata={"description": "the cursor of the next page, if any"})
+    next = fields.String(allow_none=True, metadata={
+        "description": "the URL of the next page on this API (the service's own list), if any"})
+
+
+ContactSectionsSchema = Schema.from_dict(
+    {name: fields.Nested(ContactSectionSchema) for name in SECTION_NAMES}, name="ContactSectionsSchema")
+
+
+class Contact360Schema(Schema):
+    contact = fields.Dict(required=True, metadata={"description": "the contact, as GET /v1/contacts/{contact_id} "
+                                                                  "answers it"})
+    sections = fields.Nested(ContactSectionsSchema, required=True, metadata={
+        "description": "each section asked for whose service this API routes to"})
+
+
+@blueprint.get("/v1/contacts/<contact_id>/360")
+@operation("A contact and what every service holds about it (labels, notes, attachments, invoices, quotes, cards, "
+           "tasks), each section read within a deadline: a slow or unavailable service leaves its section "
+           "`timeout` or `unavailable`, not the whole read; `GET /v1/contacts/{contact_id}?include=...` answers the "
+           "same for the sections it names", tags=[RESOURCE], query_schema=Contact360QuerySchema,
+           responses={200: Contact360Schema}, problems=(404, 422, 503), operation_id="getContact360")
+def get_contact_360(contact_id: str) -> Response | tuple:
+    Contact360QuerySchema().load(request.args.to_dict())  # an unknown parameter is named (422)
+    return aggregated_read(contact_id, request.args.get(INCLUDE))
+
+
+def aggregated_read(contact_id: str, include: str | None) -> Response | tuple:
+    """The contact with the sections `include` names (None: all); the contacts service's answer as it is when
+    that is not the contact."""
+    container = current_container()
+    caller = rate_limiting.admitted_caller(container)
+    auth.check_scope(caller, RESOURCE)
+    if contact_id in (".", ".."):
+        raise NotFound(f"no resource /v1/{RESOURCE}/{contact_id}; see /docs for what this API offers")
+    sections = requested_sections(include, frozenset(container.upstreams))
+    trace = request_context.current()
+    reader = UpstreamReader(container.upstream_client, container.upstreams, {
+        "X-Account-Id": caller.account_id, "X-Actor": f"api-key:{caller.key_id}",
+        "X-Request-Id": trace.request_id, "X-Correlation-Id": trace.correlation_id})
+    read = read_contact_360(reader, container.section_pool, contact_id, sections,
+                            container.settings["CONTACT_SECTION_DEADLINE_S"])
+    if read.sections is None:
+        answer = read.contact_answer
+        if answer.status_code >= 500 and "problem+json" not in answer.headers.get("Content-Type", ""):
+            raise UpstreamFailed(f"the {CONTACTS_SERVICE} service failed ({answer.status_code}); retry later")
+        return read_whole(answer)[0]
+    return {"contact": read.contact_answer.json(), "sections": read.sections}

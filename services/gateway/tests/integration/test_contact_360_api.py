@@ -1,0 +1,105 @@
+"""GET /v1/contacts/{id}/360 and ?include= through the gateway app (real MongoDB for its keys and rate limits), in
+front of a scripted service: the include checked at the edge, the contact deciding the whole read, one request for
+the rate limits."""
+import time
+
+import pytest
+
+from devinfra.ports import free_port
+
+from gateway.testing.scripted_contact import CONTACT, CONTACT_ID, Script
+from gateway.testing.scripted_upstreams import gateway, serving
+
+
+@pytest.fixture
+def script():
+    return Script()
+
+
+@pytest.fixture
+def client(infra, unique_suffix, mongo_client, script):
+    with serving(script.handler()) as url:
+        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, CONTACT_SECTION_DEADLINE_S=0.5)
+        yield test_client, auth
+
+
+def test_the_360_read_answers_the_contact_and_every_section(client):
+    test_client, auth = client
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert body["contact"] == CONTACT
+    assert {name: s["status"] for name, s in body["sections"].items()} == dict.fromkeys(
+        ("labels", "notes", "attachments", "invoices", "quotes", "cards", "tasks"), "ok")
+    assert body["sections"]["labels"]["items"] == [{"key": "vip", "name": "VIP"}]
+
+
+def test_include_reads_only_the_sections_it_names(client, script):
+    test_client, auth = client
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}?include=notes,invoices,notes", headers=auth)
+    assert answer.status_code == 200
+    assert set(answer.get_json()["sections"]) == {"notes", "invoices"}
+    assert sorted(path for path, _, _ in script.asked) == sorted(
+        [f"/v1/contacts/{CONTACT_ID}", f"/v1/contacts/{CONTACT_ID}/notes", "/v1/invoices"])
+
+
+def test_without_include_the_contact_read_is_the_services_own(client, script):
+    test_client, auth = client
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}", headers=auth)
+    assert answer.status_code == 200 and answer.get_json() == CONTACT
+    assert [path for path, _, _ in script.asked] == [f"/v1/contacts/{CONTACT_ID}"]
+
+
+def test_a_slow_section_is_a_timeout_and_the_read_still_answers_in_time(client, script):
+    test_client, auth = client
+    script.delays = {"/v1/cards": 3.0}
+    started = time.monotonic()
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    assert answer.status_code == 200 and answer.get_json()["sections"]["cards"] == {"status": "timeout"}
+    assert time.monotonic() - started < 0.5 + 0.5
+
+
+@pytest.mark.parametrize("query", ["include=labels,passwords", "include=" + "notes," * 60, "includes=notes"])
+def test_a_bad_include_is_refused_at_the_edge_naming_it(client, script, query):
+    test_client, auth = client
+    for path in (f"/v1/contacts/{CONTACT_ID}/360?{query}", f"/v1/contacts/{CONTACT_ID}?{query}"):
+        if path.endswith("includes=notes") and "/360" not in path:
+            continue  # the plain contact read: the contacts service answers its own parameters
+        answer = test_client.get(path, headers=auth)
+        assert answer.status_code == 422, (path, answer.get_data(as_text=True))
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert set(answer.get_json()["errors"]) == {"include" if "includes" not in query else "includes"}
+    assert script.asked == []
+
+
+def test_a_contact_the_service_does_not_show_is_a_404_with_no_section(client, script):
+    test_client, auth = client
+    del script.answers[f"/v1/contacts/{CONTACT_ID}"]
+    for path in (f"/v1/contacts/{CONTACT_ID}/360", f"/v1/contacts/{CONTACT_ID}?include=notes"):
+        answer = test_client.get(path, headers=auth)
+        assert answer.status_code == 404 and answer.headers["Content-Type"] == "application/problem+json"
+        assert "sections" not in answer.get_json()
+
+
+def test_the_contacts_service_down_is_a_503_with_retry_after(infra, unique_suffix, mongo_client):
+    test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, f"http://127.0.0.1:{free_port()}")
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    assert answer.status_code == 503 and answer.headers["Content-Type"] == "application/problem+json"
+    assert int(answer.headers["Retry-After"]) > 0
+
+
+def test_the_aggregated_read_counts_as_one_request(client):
+    test_client, auth = client
+    first = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    second = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    def left_of_the_minute(answer) -> int:  # the key's per-minute policy: `"key";r=599;t=42`
+        [policy] = [p.strip() for p in answer.headers["RateLimit"].split(",") if p.strip().startswith('"key";')]
+        return int(dict(part.split("=") for part in policy.split(";")[1:])["r"])
+
+    assert left_of_the_minute(first) - left_of_the_minute(second) == 1
+
+
+def test_a_request_without_an_api_key_is_refused(client):
+    test_client, auth = client
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360")
+    assert answer.status_code == 401
