@@ -18,8 +18,8 @@ from gateway.testing.scripted_upstreams import serving
 
 EVERY_SERVICE = frozenset({"contacts", "billing", "workflows"})
 IDENTITY = {"X-Account-Id": "acc-1", "X-Actor": "api-key:k1", "X-Request-Id": "r1", "X-Correlation-Id": "r1"}
-DEADLINE_S = 0.4
-MARGIN_S = 0.35
+DEADLINE_S = 1.5  # well above what 9 local answers take on a loaded machine: only a slow one misses it
+MARGIN_S = 0.75
 
 
 @pytest.fixture(scope="module")
