@@ -49,6 +49,7 @@ class Board:
     order: dict[str, list[str]] = field(default_factory=dict)
     revisions: dict[str, int] = field(default_factory=dict)
     stale_moves: int = 0  # moves answered 409 (sent again with the card's revision read back)
+    failed_moves: list[str] = field(default_factory=list)  # moves answered otherwise (not timed)
 
     def url(self, path: str) -> str:
         return f"{self.gateway}{path}"
@@ -142,7 +143,9 @@ def move(session: requests.Session, board: Board, card_id: str, stage_id: str, a
         board.stale_moves += 1
         board.revisions[card_id] = _ok(session.get(board.url(f"/v1/cards/{card_id}"), headers=board.headers,
                                                    timeout=30))["revision"]
-    moved = _ok(answer)
+    if answer.status_code != 200:
+        raise MoveFailed(f"move of {card_id}: {answer.status_code} {answer.text[:150]}")
+    moved = answer.json()
     if answer.headers.get("ETag") != f'"{moved["revision"]}"' or moved["revision"] != body["revision"] + 1:
         raise RuntimeError(f"move of {card_id}: revision {moved['revision']}, ETag {answer.headers.get('ETag')}")
     board.revisions[card_id] = moved["revision"]
@@ -172,11 +175,21 @@ def next_move(rng: random.Random, board: Board, kind: str) -> tuple[str, str, st
     return card_id, stage_id, None, order[0]
 
 
+class MoveFailed(RuntimeError):
+    """A move answered neither 200 nor 409 (a 504 on an overloaded machine): it may or may not have happened."""
+
+
 def time_moves(session: requests.Session, board: Board, count: int, rng: random.Random) -> dict[str, list[float]]:
+    """Milliseconds of each move that was acknowledged, by kind; a failed one is counted in `board.failed_moves`
+    and the board's order read again (not timed)."""
     times: dict[str, list[float]] = {kind: [] for kind in MOVE_KINDS}
     for i in range(count):
         kind = MOVE_KINDS[i % len(MOVE_KINDS)]
-        times[kind].append(move(session, board, *next_move(rng, board, kind)))
+        try:
+            times[kind].append(move(session, board, *next_move(rng, board, kind)))
+        except MoveFailed as failure:
+            board.failed_moves.append(str(failure)[:200])
+            learn_order(session, board)
     return times
 
 
@@ -196,7 +209,12 @@ def time_move_to_visible(session: requests.Session, board: Board, count: int, rn
     for _ in range(count):
         card_id, stage_id, _, before = next_move(rng, board, "to_the_top")
         started = time.perf_counter()
-        move(session, board, card_id, stage_id, before=before)
+        try:
+            move(session, board, card_id, stage_id, before=before)
+        except MoveFailed as failure:
+            board.failed_moves.append(str(failure)[:200])
+            learn_order(session, board)
+            continue
         while True:
             [column] = columns(session, board, stage_id=stage_id, limit=1)["columns"]
             shown = column["cards"][0] if column["cards"] else {}
@@ -209,7 +227,9 @@ def time_move_to_visible(session: requests.Session, board: Board, count: int, rn
     return times
 
 
-def summary(times: list[float]) -> dict:
+def summary(times: list[float]) -> dict | None:
+    if not times:
+        return None
     return {"p50": round(percentile(times, 50), 1), "p95": round(percentile(times, 95), 1), "count": len(times)}
 
 
@@ -233,8 +253,9 @@ def run(gateway: str, headers: dict, cards: int, moves: int, visible: int, threa
             "cards": cards, "stages": len(stages),
             "seed": {"seconds": round(seeded_s, 1), "projected_after_s": round(projected_s, 1)},
             "move_ms": {**summary(every_move), **{kind: summary(move_times[kind]) for kind in MOVE_KINDS}},
-            "stale_moves_sent_again": board.stale_moves, "columns_read_ms": summary(read_times),
-            "move_to_visible_ms": summary(visible_times) if visible_times else None}
+            "stale_moves_sent_again": board.stale_moves, "failed_moves": board.failed_moves,
+            "columns_read_ms": summary(read_times),
+            "move_to_visible_ms": summary(visible_times)}
 
 
 def main() -> int:
