@@ -37,6 +37,8 @@ class CardsProjection(Projection):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("stage_id", ASCENDING), ("status", ASCENDING),
                                       ("position", ASCENDING)], name="stage_order")
+        self.collection.create_index([("account_id", ASCENDING), ("board_id", ASCENDING), ("status", ASCENDING)],
+                                     name="board_cards")  # a board's columns, read at once
         self.collection.create_index([("account_id", ASCENDING), ("contact_ids", ASCENDING)], name="contact_cards")
         self.collection.create_index([("account_id", ASCENDING), ("created_at", ASCENDING)], name="account_cards")
 

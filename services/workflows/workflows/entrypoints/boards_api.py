@@ -97,11 +97,9 @@ def board_columns(board_id: str):
     board = _board(board_id)
     stages = board.stages if query["stage_id"] is None else [board.stage(query["stage_id"])]
     cards, zone = current_container().cards_projection.collection, account_zone()
-    columns = []
-    for stage in stages:
-        column = views.column(cards, board.account_id, stage, query["limit"], query["cursor"])
-        columns.append({**column, "cards": [card_view_of_document(doc, zone) for doc in column["cards"]]})
-    return {"board": board_view(board), "columns": columns}
+    columns = views.columns(cards, board.account_id, board.id, stages, query["limit"], query["cursor"])
+    return {"board": board_view(board), "columns": [
+        {**column, "cards": [card_view_of_document(doc, zone) for doc in column["cards"]]} for column in columns]}
 
 
 def _board(board_id: str):
