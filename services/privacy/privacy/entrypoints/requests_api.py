@@ -9,6 +9,7 @@ from crm_platform.openapi import BINARY, operation
 from crm_platform.web import account_id, current_container, json_body
 
 from privacy import views
+from privacy.adapters.certificate_pdf import certificate_pdf
 from privacy.domain.commands import ConfirmSubject, LiftRestriction, ReceivePrivacyRequest, RejectPrivacyRequest
 from privacy.domain.requests import ExportGone, ExportNotReady, PrivacyRequest
 from privacy.entrypoints import schemas
@@ -103,6 +104,18 @@ def download_export(request_id: str):
 def get_certificate(request_id: str):
     container = current_container()
     return certificate_of(_load(request_id), container.cipher, container.signer, container.clock())
+
+
+@bp.get("/requests/<request_id>/certificate/pdf")
+@operation("The request's certificate as a PDF/A-3b to file or print, the signed JSON attached inside as "
+           "certificate.json (what the verify command checks): 409 until the request completes", tags=TAGS,
+           responses={200: ("application/pdf", BINARY)}, problems=(404, 409))
+def get_certificate_pdf(request_id: str):
+    container = current_container()
+    certificate = certificate_of(_load(request_id), container.cipher, container.signer, container.clock())
+    filename = f"certificate-{request_id.replace(':', '-')}.pdf"
+    return Response(certificate_pdf(certificate, container.signer.public_key()), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 @bp.get("/public-key")

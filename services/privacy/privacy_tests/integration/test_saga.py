@@ -154,6 +154,30 @@ def test_the_certificate_comes_when_the_request_completes_signed_and_without_per
     assert not verify_certificate(tampered, key["public_key"])
 
 
+def test_the_certificate_prints_as_a_pdf_a_with_the_signed_json_inside(client, container):
+    import io
+
+    import pikepdf
+
+    request_id = receive(client, "erasure")
+    url = f"/v1/privacy/requests/{request_id}/certificate/pdf"
+    assert client.get(url, headers=headers()).status_code == 409
+    for service in SERVICES:
+        deliver_reply(container, erased(request_id, service))
+    printed = client.get(url, headers=headers())
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    assert printed.headers["Content-Disposition"].startswith("attachment")
+    with pikepdf.open(io.BytesIO(printed.data)) as pdf:
+        attached = pdf.attachments["certificate.json"].get_file().read_bytes()
+        with pdf.open_metadata() as xmp:
+            assert (xmp["pdfaid:part"], xmp["pdfaid:conformance"]) == ("3", "B")
+    certificate = json.loads(attached)
+    key = client.get("/v1/privacy/public-key", headers=headers()).get_json()
+    assert certificate["request_id"] == request_id and verify_certificate(certificate, key["public_key"])
+    assert "Louise" not in printed.data.decode("latin-1") + attached.decode()
+    assert client.get(url.replace(request_id, "missing"), headers=headers()).status_code == 404
+
+
 def test_past_its_retention_the_expiry_sweep_shreds_a_request_record_and_the_api_shows_null(
         client, container, clock):
     request_id = receive(client, "erasure")
