@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from billing.domain import document_lines
+from billing.domain.invoice_events import DOCUMENT_SUBJECT
 from billing.domain.retention import accounting_buyer
 from billing.domain.totals import Totals
 
@@ -32,6 +33,7 @@ class PrintedLine:
 class PrintedDocument:
     kind: str  # INVOICE, CREDIT_NOTE or QUOTE
     document_id: str
+    subject_key: str  # the key sealing the document's personal data: its kept PDF is sealed with it too
     final: bool  # numbered and frozen: no draft watermark, the PDF is kept
     number: str | None
     currency: str
@@ -48,35 +50,39 @@ class PrintedDocument:
     reason: str | None = None  # credit notes
     notes: str = ""
     legal_terms: str = ""
+    restricted: bool = False  # kept for the law only: printed without what the accounting record does not need
 
 
 def printed_invoice(invoice, seller_now: dict) -> PrintedDocument:
     """The invoice as printed; `seller_now` (the account's seller today) is used until issue freezes its own."""
     draft, restricted = invoice.draft, invoice.retain_until is not None
     return PrintedDocument(
-        kind=INVOICE, document_id=invoice.id, final=invoice.stage in ("issued", "void"), number=invoice.number,
+        kind=INVOICE, document_id=invoice.id, subject_key=invoice.subject_key,
+        final=invoice.stage in ("issued", "void"), number=invoice.number,
         currency=invoice.currency, issued_on=invoice.issued_on, seller=invoice.seller or seller_now,
         buyer=accounting_buyer(invoice.buyer) if restricted else invoice.buyer,
         lines=_lines(draft.get("lines", []), invoice.totals), totals=invoice.totals,
         prices_include_tax=draft.get("prices_include_tax", False), due_on=invoice.due_on,
         payment_term=draft.get("payment_term"), notes="" if restricted else draft.get("notes") or "",
-        legal_terms=draft.get("legal_terms") or "")
+        legal_terms=draft.get("legal_terms") or "", restricted=restricted)
 
 
 def printed_credit_note(note) -> PrintedDocument:
     started = note.started
     buyer = started.buyer if note.retain_until is None else accounting_buyer(started.buyer)
     return PrintedDocument(
-        kind=CREDIT_NOTE, document_id=note.id, final=note.issued, number=note.number, currency=started.currency,
+        kind=CREDIT_NOTE, document_id=note.id, subject_key=DOCUMENT_SUBJECT.format(invoice_id=started.invoice_id),
+        final=note.issued, number=note.number, currency=started.currency,
         issued_on=started.issued_on, seller=started.seller, buyer=buyer, lines=_lines(note.lines, note.totals),
         totals=note.totals, prices_include_tax=started.prices_include_tax, invoice_number=started.invoice_number,
-        reason=started.reason)
+        reason=started.reason, restricted=note.retain_until is not None)
 
 
 def printed_quote(quote, seller_now: dict) -> PrintedDocument:
     draft = quote.draft
     return PrintedDocument(
-        kind=QUOTE, document_id=quote.id, final=quote.stage in FINAL_QUOTE_STAGES, number=quote.number,
+        kind=QUOTE, document_id=quote.id, subject_key=quote.subject_key,
+        final=quote.stage in FINAL_QUOTE_STAGES, number=quote.number,
         currency=quote.currency, issued_on=quote.sent_on, seller=quote.seller or seller_now, buyer=quote.buyer,
         lines=_lines(draft.get("lines", []), quote.totals), totals=quote.totals,
         prices_include_tax=draft.get("prices_include_tax", False), valid_until=quote.valid_until,
