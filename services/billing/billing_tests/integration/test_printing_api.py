@@ -6,8 +6,15 @@ import subprocess
 import pikepdf
 import pytest
 
+from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
-from .test_invoices_api import BOOKS, LINE, draft, louise  # noqa: F401 (louise: a fixture)
+from .test_invoices_api import BOOKS, LINE, draft
+
+
+@pytest.fixture
+def louise(container):
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:louise", LOUISE))
+    return "contact:louise"
 
 
 def issue(client, invoice_id):
@@ -29,7 +36,7 @@ def pdf_a_part_and_conformance(pdf: bytes):
         return metadata["pdfaid:part"], metadata["pdfaid:conformance"]
 
 
-def test_an_issued_invoice_previews_and_prints_the_same_pdf_every_time(client, louise):  # noqa: F811
+def test_an_issued_invoice_previews_and_prints_the_same_pdf_every_time(client, louise):
     invoice = issue(client, draft(client, louise)["id"])
     preview = client.get(f"/v1/invoices/{invoice['id']}/preview?lang=en", headers=headers())
     assert preview.status_code == 200 and preview.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -45,7 +52,7 @@ def test_an_issued_invoice_previews_and_prints_the_same_pdf_every_time(client, l
     assert pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf?lang=en") != first
 
 
-def test_the_kept_pdf_is_sealed_with_the_documents_key(client, container, louise):  # noqa: F811
+def test_the_kept_pdf_is_sealed_with_the_documents_key(client, container, louise):
     invoice = issue(client, draft(client, louise)["id"])
     pdf = pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf")
     record = container.db["document_pdfs"].find_one({"_id": f"{invoice['id']}:fr"})
@@ -55,7 +62,7 @@ def test_the_kept_pdf_is_sealed_with_the_documents_key(client, container, louise
     assert container.kept_pdfs.stored("acct-1", invoice["id"], "fr") == pdf
 
 
-def test_a_draft_is_rendered_anew_watermarked_and_changes_after_an_edit(client, louise):  # noqa: F811
+def test_a_draft_is_rendered_anew_watermarked_and_changes_after_an_edit(client, louise):
     invoice = draft(client, louise)
     path = f"/v1/invoices/{invoice['id']}"
     assert ">Brouillon</div>" in client.get(f"{path}/preview", headers=headers()).get_data(as_text=True)
@@ -68,7 +75,7 @@ def test_a_draft_is_rendered_anew_watermarked_and_changes_after_an_edit(client, 
     assert "174,93" in text  # 7 x 24.99
 
 
-def test_another_accounts_document_is_a_404_and_a_bad_language_a_422(client, louise):  # noqa: F811
+def test_another_accounts_document_is_a_404_and_a_bad_language_a_422(client, louise):
     invoice = issue(client, draft(client, louise)["id"])
     for suffix in ("preview", "pdf"):
         assert client.get(f"/v1/invoices/{invoice['id']}/{suffix}", headers=headers("acct-2")).status_code == 404
@@ -78,13 +85,13 @@ def test_another_accounts_document_is_a_404_and_a_bad_language_a_422(client, lou
         assert "lang" in str(bad.get_json())
 
 
-def test_escaped_in_the_preview_of_what_a_user_wrote(client, louise):  # noqa: F811
+def test_escaped_in_the_preview_of_what_a_user_wrote(client, louise):
     invoice = draft(client, louise, lines=[{**LINE, "description": "<script>alert(1)</script>"}])
     page = client.get(f"/v1/invoices/{invoice['id']}/preview", headers=headers()).get_data(as_text=True)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_credit_notes_and_quotes_print_too(client, container, louise):  # noqa: F811
+def test_credit_notes_and_quotes_print_too(client, container, louise):
     invoice = issue(client, draft(client, louise)["id"])
     note = client.post("/v1/credit-notes", headers=headers(), json={"invoice_id": invoice["id"], "reason": "Erreur"})
     assert note.status_code == 201, note.get_json()
@@ -104,7 +111,7 @@ def test_credit_notes_and_quotes_print_too(client, container, louise):  # noqa: 
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
-def test_pdftoppm_renders_the_first_page(client, louise, tmp_path):  # noqa: F811
+def test_pdftoppm_renders_the_first_page(client, louise, tmp_path):
     invoice = issue(client, draft(client, louise)["id"])
     (tmp_path / "invoice.pdf").write_bytes(pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf"))
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(tmp_path / "invoice.pdf"),
