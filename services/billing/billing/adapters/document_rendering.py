@@ -15,6 +15,8 @@ import jinja2
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+# Loaded with the module (Pango and fontconfig take seconds to start): at a worker's start, not in its first request.
+from weasyprint import HTML
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LABELS, LANGUAGES, LOCALES, payment_term_text
 from billing.domain.printed_documents import PrintedDocument
@@ -64,8 +66,6 @@ def render_html(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def render_pdf(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> bytes:
     """The document as a PDF/A-3b (the print format), from the same template as `render_html`."""
-    from weasyprint import HTML  # loads Pango: only the processes that print pay for it
-
     html = _render(document, checked_language(lang), for_print=True)
     return HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
         pdf_variant=PDF_VARIANT, metadata=True, custom_metadata=False, uncompressed_pdf=False)

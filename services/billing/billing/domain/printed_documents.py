@@ -2,7 +2,7 @@
 
 Built from the aggregate alone (an issued document's frozen seller, buyer and totals) so that an issued
 document prints the same whatever changes later; a draft has no seller snapshot yet and prints with the
-account's seller as it is now. `final` says whether the document can change no more: its PDF is then
+account's seller and the contact as they are now. `final` says whether the document can change no more: its PDF is then
 rendered once and kept (service_layer/document_files.py), and it carries no draft watermark.
 """
 from __future__ import annotations
@@ -53,14 +53,15 @@ class PrintedDocument:
     restricted: bool = False  # kept for the law only: printed without what the accounting record does not need
 
 
-def printed_invoice(invoice, seller_now: dict) -> PrintedDocument:
-    """The invoice as printed; `seller_now` (the account's seller today) is used until issue freezes its own."""
+def printed_invoice(invoice, seller_now: dict, buyer_now: dict | None = None) -> PrintedDocument:
+    """The invoice as printed; `seller_now` (the account's seller today) and `buyer_now` (its contact as billing
+    knows it today) are used until issue freezes its own."""
     draft, restricted = invoice.draft, invoice.retain_until is not None
     return PrintedDocument(
         kind=INVOICE, document_id=invoice.id, subject_key=invoice.subject_key,
         final=invoice.stage in ("issued", "void"), number=invoice.number,
         currency=invoice.currency, issued_on=invoice.issued_on, seller=invoice.seller or seller_now,
-        buyer=accounting_buyer(invoice.buyer) if restricted else invoice.buyer,
+        buyer=accounting_buyer(invoice.buyer) if restricted else invoice.buyer or buyer_now or {},
         lines=_lines(draft.get("lines", []), invoice.totals), totals=invoice.totals,
         prices_include_tax=draft.get("prices_include_tax", False), due_on=invoice.due_on,
         payment_term=draft.get("payment_term"), notes="" if restricted else draft.get("notes") or "",
@@ -78,12 +79,13 @@ def printed_credit_note(note) -> PrintedDocument:
         reason=started.reason, restricted=note.retain_until is not None)
 
 
-def printed_quote(quote, seller_now: dict) -> PrintedDocument:
+def printed_quote(quote, seller_now: dict, buyer_now: dict | None = None) -> PrintedDocument:
     draft = quote.draft
     return PrintedDocument(
         kind=QUOTE, document_id=quote.id, subject_key=quote.subject_key,
         final=quote.stage in FINAL_QUOTE_STAGES, number=quote.number,
-        currency=quote.currency, issued_on=quote.sent_on, seller=quote.seller or seller_now, buyer=quote.buyer,
+        currency=quote.currency, issued_on=quote.sent_on, seller=quote.seller or seller_now,
+        buyer=quote.buyer or buyer_now or {},
         lines=_lines(draft.get("lines", []), quote.totals), totals=quote.totals,
         prices_include_tax=draft.get("prices_include_tax", False), valid_until=quote.valid_until,
         notes=draft.get("notes") or "", legal_terms=draft.get("legal_terms") or "")

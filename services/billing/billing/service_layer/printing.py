@@ -24,12 +24,22 @@ def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork) -> Pr
     with uow:
         seller_now = uow.account_defaults.for_account(account_id).seller
         if kind == INVOICE:
-            return printed_invoice(uow.invoices.get(account_id, document_id), seller_now)
+            invoice = uow.invoices.get(account_id, document_id)
+            return printed_invoice(invoice, seller_now, _buyer_now(uow, account_id, invoice))
         if kind == CREDIT_NOTE:
             return printed_credit_note(uow.credit_notes.get(account_id, document_id))
         if kind == QUOTE:
-            return printed_quote(uow.quotes.get(account_id, document_id), seller_now)
+            quote = uow.quotes.get(account_id, document_id)
+            return printed_quote(quote, seller_now, _buyer_now(uow, account_id, quote))
     raise ValueError(f"no printed form of {kind}")
+
+
+def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:
+    """A draft's contact as billing knows it now (an issued document prints the buyer frozen at issue)."""
+    if document.buyer or uow.customers is None:
+        return {}
+    customer = uow.customers.find(account_id, document.contact_id)
+    return {} if customer is None or customer.deleted else customer.buyer
 
 
 def pdf(account_id: str, document: PrintedDocument, lang: str, pdfs: PdfKeeper, render_pdf: Renderer) -> bytes:

@@ -65,7 +65,8 @@ def test_the_kept_pdf_is_sealed_with_the_documents_key(client, container, louise
 def test_a_draft_is_rendered_anew_watermarked_and_changes_after_an_edit(client, louise):
     invoice = draft(client, louise)
     path = f"/v1/invoices/{invoice['id']}"
-    assert ">Brouillon</div>" in client.get(f"{path}/preview", headers=headers()).get_data(as_text=True)
+    page = client.get(f"{path}/preview", headers=headers()).get_data(as_text=True)
+    assert ">Brouillon</div>" in page and "Maison du Papier" in page and "3 rue Neuve" in page  # its contact now
     before = pdf_of(client, f"{path}/pdf")
     edited = client.patch(path, headers=headers(), json={"lines": [LINE, {**BOOKS, "quantity": "7"}]})
     assert edited.status_code == 200

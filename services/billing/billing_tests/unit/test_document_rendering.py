@@ -58,13 +58,15 @@ def test_what_a_user_wrote_is_escaped():
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
 
 
-def test_a_draft_carries_a_watermark_in_its_language_and_takes_the_accounts_seller():
+def test_a_draft_carries_a_watermark_in_its_language_and_takes_the_accounts_seller_and_its_contact_now():
     invoice = draft()
     french = render_html(printed_invoice(invoice, SELLER), "fr")
     english = render_html(printed_invoice(invoice, SELLER), "en")
     assert 'class="watermark"' in french and ">Brouillon</div>" in french
     assert ">Draft</div>" in english and "Agence Dupont SARL" in french
     assert 'class="watermark"' not in render_html(printed_invoice(issued(), SELLER), "fr")
+    assert "Paul Nouveau" in render_html(printed_invoice(invoice, SELLER, {"name": "Paul Nouveau"}), "fr")
+    assert "Paul Nouveau" not in render_html(printed_invoice(issued(), SELLER, {"name": "Paul Nouveau"}), "fr")
 
 
 def test_an_unknown_language_prints_in_french():
