@@ -2,7 +2,8 @@
 
 Each PDF is a blob (crm_platform.blobs) sealed with the key of the document's personal data (`billing-document:<id>`,
 a credit note's: its invoice's): shredding that key makes the PDF unreadable wherever its chunks lie. A record in
-`document_pdfs` (`_id` = "<document id>:<language>[:restricted]", read and written by `_id` only) names the blob.
+`document_pdfs` (`_id` = "<account>:<document id>:<language>[:restricted]": a client may choose a document's id,
+and two accounts the same one; read and written by `_id` only) names the blob.
 The blob is written first, its record last; two first requests racing both render, the first record written wins and
 the loser deletes its blob and serves the winner's, so every caller gets the same bytes.
 """
@@ -33,9 +34,9 @@ class KeptPdfs:
 
     def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes:
         """The document's PDF in `lang` as kept; rendered by `render` and kept the first time."""
-        record_id = _record_id(document.document_id, lang, document.restricted)
+        record_id = _record_id(account_id, document.document_id, lang, document.restricted)
         record = self.records.find_one({"_id": record_id})
-        if record is not None and record["account_id"] == account_id:
+        if record is not None:
             return self._read(record)
         pdf = render()
         info = self._blobs.write(pdf, PDF, self._cipher.sealing_key(document.subject_key))
@@ -49,14 +50,14 @@ class KeptPdfs:
 
     def stored(self, account_id: str, document_id: str, lang: str, restricted: bool = False) -> bytes | None:
         """The kept PDF, if there is one (the privacy export's)."""
-        record = self.records.find_one({"_id": _record_id(document_id, lang, restricted)})
-        return None if record is None or record["account_id"] != account_id else self._read(record)
+        record = self.records.find_one({"_id": _record_id(account_id, document_id, lang, restricted)})
+        return None if record is None else self._read(record)
 
-    def discard(self, document_ids: Iterable[str]) -> None:
+    def discard(self, account_id: str, document_ids: Iterable[str]) -> None:
         """Delete the kept PDFs of these documents, every language: the record first, then the blob (a blob left by
         a failure is unreadable once the document's key is shredded, and reachable by no record)."""
         for document_id in document_ids:
-            for record_id in _record_ids(document_id):
+            for record_id in _record_ids(account_id, document_id):
                 record = self.records.find_one_and_delete({"_id": record_id})
                 if record is not None:
                     try:
@@ -69,9 +70,10 @@ class KeptPdfs:
         return b"".join(contents)
 
 
-def _record_id(document_id: str, lang: str, restricted: bool) -> str:
-    return f"{document_id}:{lang}:restricted" if restricted else f"{document_id}:{lang}"
+def _record_id(account_id: str, document_id: str, lang: str, restricted: bool) -> str:
+    record_id = f"{account_id}:{document_id}:{lang}"
+    return f"{record_id}:restricted" if restricted else record_id
 
 
-def _record_ids(document_id: str) -> list[str]:
-    return [_record_id(document_id, lang, restricted) for lang in LANGUAGES for restricted in (False, True)]
+def _record_ids(account_id: str, document_id: str) -> list[str]:
+    return [_record_id(account_id, document_id, lang, restricted) for lang in LANGUAGES for restricted in (False, True)]

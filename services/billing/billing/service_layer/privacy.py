@@ -75,7 +75,7 @@ class DocumentKeys(Protocol):
 
 
 class PdfStore(printing.PdfKeeper, Protocol):
-    def discard(self, document_ids: list[str]) -> None:
+    def discard(self, account_id: str, document_ids: list[str]) -> None:
         """Delete the kept PDFs of these documents (adapters/document_pdfs.py)."""
 
 
@@ -201,7 +201,7 @@ class BillingPrivacyParticipant:
 
         if retried(attempt):
             if self._pdfs is not None:  # before the key: once it is shredded, a retry would skip the document
-                self._pdfs.discard([document_id])
+                self._pdfs.discard(account_id, [document_id])
             self._keys.shred(_key(document_id))
             erasure.destroyed(_key(document_id), now=True)
 

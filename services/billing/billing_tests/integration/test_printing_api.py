@@ -55,7 +55,7 @@ def test_an_issued_invoice_previews_and_prints_the_same_pdf_every_time(client, l
 def test_the_kept_pdf_is_sealed_with_the_documents_key(client, container, louise):
     invoice = issue(client, draft(client, louise)["id"])
     pdf = pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf")
-    record = container.db["document_pdfs"].find_one({"_id": f"{invoice['id']}:fr"})
+    record = container.db["document_pdfs"].find_one({"_id": f"acct-1:{invoice['id']}:fr"})
     assert record["subject_key"] == f"billing-document:{invoice['id']}"
     chunks = container.db["document_pdf_blobs.chunks"].find({"_id": {"$regex": f"^{record['blob_id']}"}})
     assert b"%PDF" not in b"".join(bytes(chunk["data"]) for chunk in chunks)
@@ -104,7 +104,7 @@ def test_credit_notes_and_quotes_print_too(client, container, louise):
 
     quote = client.post("/v1/quotes", headers=headers(), json={"contact_id": louise, "lines": [LINE]}).get_json()
     assert pdf_a_part_and_conformance(pdf_of(client, f"/v1/quotes/{quote['id']}/pdf")) == ("3", "B")
-    assert container.db["document_pdfs"].find_one({"_id": f"{quote['id']}:fr"}) is None  # a draft: never kept
+    assert container.db["document_pdfs"].find_one({"_id": f"acct-1:{quote['id']}:fr"}) is None  # a draft: never kept
     sent = client.post(f"/v1/quotes/{quote['id']}/send", headers=headers()).get_json()
     kept = pdf_of(client, f"/v1/quotes/{quote['id']}/pdf")
     assert sent["number"] in client.get(f"/v1/quotes/{quote['id']}/preview", headers=headers()).get_data(as_text=True)

@@ -198,7 +198,7 @@ def test_an_export_holds_issued_invoices_pdfs_and_an_erasure_deletes_the_pdfs_of
     quote_pdf = client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers())
     assert invoice_pdf.status_code == quote_pdf.status_code == 200
     kept = container.db["document_pdfs"]
-    assert kept.find_one({"_id": f"{louise['quote']}:fr"}) is not None  # a sent quote's PDF is kept
+    assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is not None  # a sent quote's PDF is kept
     handler = container.privacy_handler()
     handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
                                                            "2026-12-02T10:00:00Z")))
@@ -213,7 +213,7 @@ def test_an_export_holds_issued_invoices_pdfs_and_an_erasure_deletes_the_pdfs_of
 
     handler.handle(request_envelope(ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"],
                                                      "2026-12-02T10:00:00Z")))
-    assert kept.find_one({"_id": f"{louise['quote']}:fr"}) is None  # deleted with the quote
+    assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is None  # deleted with the quote
     assert client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers()).status_code == 404
     # the retained invoice keeps its PDF until its key is shredded at the end of retention
     assert container.kept_pdfs.stored("acct-1", louise["invoice"], "fr") == invoice_pdf.data
