@@ -8,7 +8,12 @@ WORKDIR /app
 COPY constraints.txt /app/
 COPY shared /app/shared
 COPY services/${SERVICE} /app/services/${SERVICE}
+# A service's system libraries, if it lists any (billing: Pango, HarfBuzz's subsetter and a font, for WeasyPrint:
+# without libharfbuzz-subset0 it subsets fonts with fontTools, ten times slower).
 RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<a directory under services/>" >&2; exit 1; } \
+ && if [ -f "services/${SERVICE}/apt-packages.txt" ]; then \
+      apt-get update && xargs -a "services/${SERVICE}/apt-packages.txt" apt-get install -y --no-install-recommends \
+      && rm -rf /var/lib/apt/lists/*; fi \
  && pip install --no-cache-dir -c constraints.txt ./shared "./services/${SERVICE}" \
  && useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin crm
 USER 10001

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 from functools import cached_property
 
+from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
 from crm_platform.event_codec import EventCodec
 from crm_platform.leases import Lease
@@ -14,6 +15,8 @@ from crm_platform.service_container import ServiceContainer
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.document_pdfs import KeptPdfs
+from billing.adapters.document_rendering import render_pdf
 from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
@@ -48,6 +51,11 @@ class Container(ServiceContainer):
     @cached_property
     def recurring_invoices(self) -> RecurringInvoicesProjection:
         return RecurringInvoicesProjection(self.db["recurring_invoices"], self.codec, self.event_store)
+
+    @cached_property
+    def kept_pdfs(self) -> KeptPdfs:
+        """The PDFs of final documents, rendered once, sealed with each document's key."""
+        return KeptPdfs(self.db["document_pdfs"], BlobStore.in_database(self.db, "document_pdf_blobs"), self.cipher)
 
     @cached_property
     def _document_read_models(self) -> ReadModels:
@@ -95,7 +103,8 @@ class Container(ServiceContainer):
     def privacy_participant(self) -> BillingPrivacyParticipant:
         index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
                                      self.quotes.collection, self.recurring_invoices.collection, self.event_store)
-        return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock)
+        return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock, pdfs=self.kept_pdfs,
+                                         render_pdf=render_pdf)
 
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)

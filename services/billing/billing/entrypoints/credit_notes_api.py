@@ -11,6 +11,7 @@ from billing import views
 from billing.adapters.cross_industry_invoice import credit_note_xml
 from billing.domain import commands
 from billing.entrypoints import invoice_schemas as schemas
+from billing.entrypoints import printing_api
 from billing.entrypoints.representation import credit_note_from_aggregate, credit_note_from_view
 from billing.service_layer import queries
 
@@ -63,3 +64,19 @@ def get_credit_note(credit_note_id: str):
 def get_credit_note_xml(credit_note_id: str):
     note = queries.credit_note(account_id(), credit_note_id, current_container().unit_of_work())
     return Response(credit_note_xml(note), mimetype="application/xml")
+
+
+@bp.get("/<credit_note_id>/preview")
+@operation("Preview a credit note as HTML. " + printing_api.PREVIEW_NOTE, tags=TAGS,
+           query_schema=printing_api.PrintQuerySchema, responses=printing_api.PREVIEW_RESPONSES, problems=(404, 422),
+           operation_id="previewCreditNote")
+def preview_credit_note(credit_note_id: str):
+    return printing_api.preview("credit_note", credit_note_id)
+
+
+@bp.get("/<credit_note_id>/pdf")
+@operation("Print a credit note: its PDF. " + printing_api.PDF_NOTE, tags=TAGS,
+           query_schema=printing_api.PrintQuerySchema, responses=printing_api.PDF_RESPONSES, problems=(404, 422),
+           operation_id="getCreditNotePdf")
+def credit_note_pdf(credit_note_id: str):
+    return printing_api.pdf("credit_note", credit_note_id)

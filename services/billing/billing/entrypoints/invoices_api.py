@@ -15,6 +15,7 @@ from billing import views
 from billing.adapters.cross_industry_invoice import invoice_xml
 from billing.domain import commands
 from billing.entrypoints import invoice_schemas as schemas
+from billing.entrypoints import printing_api
 from billing.entrypoints.representation import invoice_from_aggregate, invoice_from_view
 from billing.service_layer import queries
 
@@ -139,3 +140,19 @@ def void_invoice(invoice_id: str):
 def optional_body() -> dict:
     """An action's body may be left out altogether."""
     return json_body() if request.content_length or request.is_json else {}
+
+
+@bp.get("/<invoice_id>/preview")
+@operation("Preview an invoice as HTML. " + printing_api.PREVIEW_NOTE, tags=TAGS,
+           query_schema=printing_api.PrintQuerySchema, responses=printing_api.PREVIEW_RESPONSES, problems=(404, 422),
+           operation_id="previewInvoice")
+def preview_invoice(invoice_id: str):
+    return printing_api.preview("invoice", invoice_id)
+
+
+@bp.get("/<invoice_id>/pdf")
+@operation("Print an invoice: its PDF. " + printing_api.PDF_NOTE, tags=TAGS,
+           query_schema=printing_api.PrintQuerySchema, responses=printing_api.PDF_RESPONSES, problems=(404, 422),
+           operation_id="getInvoicePdf")
+def invoice_pdf(invoice_id: str):
+    return printing_api.pdf("invoice", invoice_id)

@@ -14,6 +14,7 @@ from crm_platform.web import account_id, current_container, json_body
 from billing import document_views, views
 from billing.domain import quote_commands as commands
 from billing.entrypoints import invoice_schemas, quote_schemas as schemas
+from billing.entrypoints import printing_api
 from billing.entrypoints.invoices_api import optional_body
 from billing.entrypoints.quote_representation import quote_from_aggregate, quote_from_view
 from billing.service_layer import queries
@@ -120,3 +121,19 @@ def decline_quote(quote_id: str):
            "the same invoice", tags=TAGS, responses={200: schemas.QuoteSchema}, problems=(404, 409, 422))
 def convert_quote(quote_id: str):
     return _answer(_handle(commands.ConvertQuote(account_id(), quote_id)))
+
+
+@bp.get("/<quote_id>/preview")
+@operation("Preview a quote as HTML. " + printing_api.PREVIEW_NOTE, tags=TAGS,
+           query_schema=printing_api.PrintQuerySchema, responses=printing_api.PREVIEW_RESPONSES, problems=(404, 422),
+           operation_id="previewQuote")
+def preview_quote(quote_id: str):
+    return printing_api.preview("quote", quote_id)
+
+
+@bp.get("/<quote_id>/pdf")
+@operation("Print a quote: its PDF. " + printing_api.PDF_NOTE.replace("An issued document", "A sent quote"),
+           tags=TAGS, query_schema=printing_api.PrintQuerySchema, responses=printing_api.PDF_RESPONSES,
+           problems=(404, 422), operation_id="getQuotePdf")
+def quote_pdf(quote_id: str):
+    return printing_api.pdf("quote", quote_id)

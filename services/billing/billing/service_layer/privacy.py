@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from crm_platform.contracts.privacy import ERASED, NOTHING_HELD, RETAINED, ErasureRequested, SubjectExportRequested
-from crm_platform.privacy_exchange import ExportExchange
+from crm_platform.privacy_exchange import ExportExchange, ExportFile
 from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, RetainedItem
 
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
+from billing.domain.printed_documents import printed_invoice
 from billing.domain.retention import LEGAL_BASIS, retain_until
+from billing.service_layer import printing
 from billing.service_layer.handlers import Clock, retried
 from billing.service_layer.privacy_export import ABOUT, BillingExport
 
@@ -72,24 +74,36 @@ class DocumentKeys(Protocol):
     def is_erased(self, subject: str) -> bool: ...
 
 
+class PdfStore(printing.PdfKeeper, Protocol):
+    def discard(self, account_id: str, document_ids: list[str]) -> None:
+        """Delete the kept PDFs of these documents (adapters/document_pdfs.py)."""
+
+
 class BillingPrivacyParticipant:
-    """crm_platform.privacy_participation.PrivacyParticipant for billing."""
+    """crm_platform.privacy_participation.PrivacyParticipant for billing.
+
+    With `pdfs` (and `render_pdf`), the PDFs of the documents it deletes are deleted with them, and an export holds
+    the PDF of each issued invoice (a retained invoice keeps its PDF, unreadable once its key is shredded)."""
 
     def __init__(self, unit_of_work: Callable, index: PersonDocumentsIndex, keys: DocumentKeys,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, pdfs: PdfStore | None = None,
+                 render_pdf: printing.Renderer | None = None) -> None:
         self._uow = unit_of_work
         self._index = index
         self._keys = keys
         self._clock = clock
+        self._pdfs = pdfs
+        self._render_pdf = render_pdf
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         account_id, found = request.account_id, self._documents(request)
-        export = BillingExport()
+        export, files = BillingExport(), []
         with self._uow() as uow:
             defaults = uow.account_defaults.for_account(account_id)
             today, now = defaults.today(self._clock), self._clock()
             for invoice in _theirs(uow.invoices, account_id, found.invoices, found.contact_ids):
                 export.add_invoice(invoice, today)
+                files.extend(self._printed(account_id, invoice))
                 for note in _live(uow.credit_notes, account_id, found.credit_notes.get(invoice.id, [])):
                     export.add_credit_note(note)
             for quote in _theirs(uow.quotes, account_id, found.quotes, found.contact_ids):
@@ -98,8 +112,16 @@ class BillingPrivacyParticipant:
                 export.add_recurring_invoice(recurring)
         if not export.item_count:
             return ExportedPart(None, 0)
-        return ExportedPart(exchange.write_part(request.request_id, SERVICE_NAME, ABOUT, export.data()),
+        return ExportedPart(exchange.write_part(request.request_id, SERVICE_NAME, ABOUT, export.data(), files),
                             export.item_count)
+
+    def _printed(self, account_id: str, invoice) -> list[ExportFile]:
+        """The issued invoice's PDF (the one kept, rendered now if never asked for), as a file of the export."""
+        document = printed_invoice(invoice, {})
+        if self._pdfs is None or self._render_pdf is None or not document.final:
+            return []
+        pdf = printing.pdf(account_id, document, "fr", self._pdfs, self._render_pdf)
+        return [ExportFile(f"invoices/{invoice.number}.pdf", "application/pdf", pdf)]
 
     def erase(self, request: ErasureRequested) -> ErasureOutcome:
         """Drop the contacts' details first (from then on no new draft, generated invoice, issue or accepted quote
@@ -178,6 +200,8 @@ class BillingPrivacyParticipant:
                 return True
 
         if retried(attempt):
+            if self._pdfs is not None:  # before the key: once it is shredded, a retry would skip the document
+                self._pdfs.discard(account_id, [document_id])
             self._keys.shred(_key(document_id))
             erasure.destroyed(_key(document_id), now=True)
 

@@ -2,7 +2,7 @@
 
 `data` has one flat list per CSV (`invoices`, `payments`, `credit_notes`, `quotes`, `recurring_invoices`: plain
 values only) and `details`, each document whole (lines, totals, buyer and seller snapshots, notes) for the
-machine-readable JSON. Invoices are not rendered as PDFs yet (issue 11): `about` says so.
+machine-readable JSON. The PDFs of issued invoices are files of the export (service_layer/privacy.py).
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ ABOUT = {
                  "erased; drafts, quotes and recurring invoices: until deleted, or the person's erasure",
     "source": "entered by the account's staff; the buyer's details copied from the contact (contacts service) "
               "when a document is issued or sent",
-    "files": "none: invoices are not rendered as PDF documents yet (issue 11); every document is in the data",
+    "files": "invoices/<number>.pdf: each issued invoice as printed (PDF/A, in French); every document is also "
+             "in the data",
 }
 
 

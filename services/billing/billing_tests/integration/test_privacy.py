@@ -190,3 +190,30 @@ def test_an_erasure_finds_the_documents_written_a_moment_before_it_that_the_read
         assert f"billing-document:{document_id}" in erased.payload["keys_destroyed"]
         with pytest.raises(SubjectErased):
             container.cipher.opening_key(f"billing-document:{document_id}")
+
+
+def test_an_export_holds_issued_invoices_pdfs_and_an_erasure_deletes_the_pdfs_of_what_it_deletes(
+        container, client, louise):
+    invoice_pdf = client.get(f"/v1/invoices/{louise['invoice']}/pdf", headers=headers())
+    quote_pdf = client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers())
+    assert invoice_pdf.status_code == quote_pdf.status_code == 200
+    kept = container.db["document_pdfs"]
+    assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is not None  # a sent quote's PDF is kept
+    handler = container.privacy_handler()
+    handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
+                                                           "2026-12-02T10:00:00Z")))
+    [exported] = replies(container, "request:export")
+    exchange = ExportExchange.in_database(container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"]),
+                                          container.cipher)
+    part = exchange.read_part("request:export", exported.payload["part_blob_id"])
+    [issued] = [row for row in part["data"]["invoices"] if row["id"] == louise["invoice"]]
+    [file] = part["files"]
+    assert (file["name"], file["content_type"]) == (f"invoices/{issued['number']}.pdf", "application/pdf")
+    assert b"".join(exchange.open_file("request:export", file["blob_id"])[1]) == invoice_pdf.data
+
+    handler.handle(request_envelope(ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"],
+                                                     "2026-12-02T10:00:00Z")))
+    assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is None  # deleted with the quote
+    assert client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers()).status_code == 404
+    # the retained invoice keeps its PDF until its key is shredded at the end of retention
+    assert container.kept_pdfs.stored("acct-1", louise["invoice"], "fr") == invoice_pdf.data

@@ -5,7 +5,8 @@ import requests
 from flask import Response
 
 RETURNED_RESPONSE_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After", "Content-Disposition", "Allow",
-                             "Content-Length", "Content-Encoding", "X-Content-Type-Options")
+                             "Content-Length", "Content-Encoding", "X-Content-Type-Options",
+                             "Content-Security-Policy")  # billing's previews: HTML that may run nothing
 STREAMED_CHUNK = 64 * 1024
 
 

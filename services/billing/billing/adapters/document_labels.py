@@ -1,0 +1,52 @@
+"""The words printed on billing documents, in each language they are printed in (fr, en).
+
+Numbers, amounts and dates are localised by babel (adapters/document_rendering.py); only the labels
+are here. The texts a user wrote (lines, notes, legal terms) are printed as written.
+"""
+from __future__ import annotations
+
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+LABELS = {
+    "fr": {
+        "invoice": "Facture", "credit_note": "Avoir", "quote": "Devis", "draft": "Brouillon",
+        "number": "N°", "issued_on": "Date d'émission", "sent_on": "Date", "due_on": "Échéance",
+        "valid_until": "Valable jusqu'au", "corrects": "Avoir sur la facture", "reason": "Motif",
+        "seller": "Vendeur", "buyer": "Client", "siren": "SIREN", "siret": "SIRET", "vat_number": "N° TVA",
+        "iban": "IBAN", "bic": "BIC", "description": "Désignation", "quantity": "Qté", "unit_price": "P.U.",
+        "vat": "TVA", "net": "Montant", "prices_ht": "Prix hors taxes", "prices_ttc": "Prix toutes taxes comprises",
+        "vat_breakdown": "Détail de la TVA", "rate": "Taux", "base": "Base", "tax": "TVA",
+        "net_total": "Total HT", "discount": "Remise", "taxable_total": "Total HT net", "tax_total": "Total TVA",
+        "total": "Total TTC", "payment_term": "Conditions de paiement", "notes": "Notes",
+        "legal_terms": "Mentions légales",
+    },
+    "en": {
+        "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft",
+        "number": "No.", "issued_on": "Issue date", "sent_on": "Date", "due_on": "Due date",
+        "valid_until": "Valid until", "corrects": "Credit note for invoice", "reason": "Reason",
+        "seller": "Seller", "buyer": "Customer", "siren": "SIREN", "siret": "SIRET", "vat_number": "VAT number",
+        "iban": "IBAN", "bic": "BIC", "description": "Description", "quantity": "Qty", "unit_price": "Unit price",
+        "vat": "VAT", "net": "Amount", "prices_ht": "Prices excluding tax", "prices_ttc": "Prices including tax",
+        "vat_breakdown": "VAT breakdown", "rate": "Rate", "base": "Taxable amount", "tax": "VAT",
+        "net_total": "Total excl. VAT", "discount": "Discount", "taxable_total": "Net total excl. VAT",
+        "tax_total": "Total VAT", "total": "Total incl. VAT", "payment_term": "Payment terms", "notes": "Notes",
+        "legal_terms": "Legal notices",
+    },
+}
+
+_PAYMENT_TERMS = {
+    "fr": {"on_receipt": "Paiement à réception", "net": "Paiement à {days} jours",
+           "end_of_month": "Paiement à {days} jours fin de mois", "fixed_date": "Paiement au {on}"},
+    "en": {"on_receipt": "Payment on receipt", "net": "Payment within {days} days",
+           "end_of_month": "Payment {days} days end of month", "fixed_date": "Payment by {on}"},
+}
+
+
+def payment_term_text(term: dict | None, lang: str, format_date) -> str:
+    """A payment term (PaymentTerm.to_dict()) in words; `format_date` prints its fixed date."""
+    if not term or term.get("kind") not in _PAYMENT_TERMS[lang]:
+        return ""
+    on = format_date(term["on"]) if term.get("on") else ""
+    return _PAYMENT_TERMS[lang][term["kind"]].format(days=term.get("days", 0), on=on)

@@ -1,0 +1,79 @@
+"""The PDFs of final (issued) billing documents, rendered once and kept, so that the same bytes are served every time.
+
+Each PDF is a blob (crm_platform.blobs) sealed with the key of the document's personal data (`billing-document:<id>`,
+a credit note's: its invoice's): shredding that key makes the PDF unreadable wherever its chunks lie. A record in
+`document_pdfs` (`_id` = "<account>:<document id>:<language>[:restricted]": a client may choose a document's id,
+and two accounts the same one; read and written by `_id` only) names the blob.
+The blob is written first, its record last; two first requests racing both render, the first record written wins and
+the loser deletes its blob and serves the winner's, so every caller gets the same bytes.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from crm_platform.blobs import BlobStore
+from crm_platform.personal_data import PersonalDataCipher
+
+from billing.adapters.document_labels import LANGUAGES
+from billing.domain.printed_documents import PrintedDocument
+
+log = logging.getLogger(__name__)
+PDF = "application/pdf"
+
+
+class KeptPdfs:
+    def __init__(self, records: Collection, blobs: BlobStore, cipher: PersonalDataCipher) -> None:
+        self.records = records
+        self._blobs = blobs
+        self._cipher = cipher
+
+    def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes:
+        """The document's PDF in `lang` as kept; rendered by `render` and kept the first time."""
+        record_id = _record_id(account_id, document.document_id, lang, document.restricted)
+        record = self.records.find_one({"_id": record_id})
+        if record is not None:
+            return self._read(record)
+        pdf = render()
+        info = self._blobs.write(pdf, PDF, self._cipher.sealing_key(document.subject_key))
+        try:
+            self.records.insert_one({"_id": record_id, "account_id": account_id, "blob_id": info.blob_id,
+                                     "subject_key": document.subject_key, "created_at": datetime.now(timezone.utc)})
+        except DuplicateKeyError:  # another request kept it first: theirs is the one served
+            self._blobs.delete(info.blob_id)
+            return self._read(self.records.find_one({"_id": record_id}))
+        return pdf
+
+    def stored(self, account_id: str, document_id: str, lang: str, restricted: bool = False) -> bytes | None:
+        """The kept PDF, if there is one (the privacy export's)."""
+        record = self.records.find_one({"_id": _record_id(account_id, document_id, lang, restricted)})
+        return None if record is None else self._read(record)
+
+    def discard(self, account_id: str, document_ids: Iterable[str]) -> None:
+        """Delete the kept PDFs of these documents, every language: the record first, then the blob (a blob left by
+        a failure is unreadable once the document's key is shredded, and reachable by no record)."""
+        for document_id in document_ids:
+            for record_id in _record_ids(account_id, document_id):
+                record = self.records.find_one_and_delete({"_id": record_id})
+                if record is not None:
+                    try:
+                        self._blobs.delete(record["blob_id"])
+                    except PyMongoError:
+                        log.warning("could not delete a kept PDF's blob", extra={"blob_id": record["blob_id"]})
+
+    def _read(self, record: dict) -> bytes:
+        _, contents = self._blobs.read(record["blob_id"], self._cipher.opening_key(record["subject_key"]))
+        return b"".join(contents)
+
+
+def _record_id(account_id: str, document_id: str, lang: str, restricted: bool) -> str:
+    record_id = f"{account_id}:{document_id}:{lang}"
+    return f"{record_id}:restricted" if restricted else record_id
+
+
+def _record_ids(account_id: str, document_id: str) -> list[str]:
+    return [_record_id(account_id, document_id, lang, restricted) for lang in LANGUAGES for restricted in (False, True)]

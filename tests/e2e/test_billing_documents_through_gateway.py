@@ -1,0 +1,50 @@
+"""End to end (issue 11): an invoice with two VAT rates issued through the gateway, its preview HTML and its PDF
+(a PDF/A-3b, the same bytes at every fetch, page 1 drawn by pdftoppm when it is installed)."""
+import io
+import shutil
+import subprocess
+
+import pikepdf
+import requests
+
+from .conftest import bearer, eventually
+
+LINES = [{"description": "Création du site <b>v2</b>", "quantity": "2", "unit": "jour", "unit_price": "500.00",
+          "taxes": [{"category": "S", "rate": "20"}]},
+         {"description": "Livres", "quantity": "2", "unit": "pièce", "unit_price": "24.99",
+          "taxes": [{"category": "S", "rate": "5.5"}]}]
+
+
+def test_an_issued_invoice_with_two_vat_rates_previews_and_prints(system, account_a, account_b, tmp_path):
+    contacts, invoices = f"{system.gateway_url}/v1/contacts", f"{system.gateway_url}/v1/invoices"
+    contact = requests.post(contacts, json={"company": "Papeterie Vidal"}, headers=bearer(account_a), timeout=10).json()
+    created = eventually(lambda: requests.post(invoices, json={"contact_id": contact["id"], "lines": LINES},
+                                               headers=bearer(account_a), timeout=10),
+                         lambda r: r.status_code == 201, timeout_s=60)
+    assert created.status_code == 201, created.text
+    invoice = created.json()
+    issued = requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_a), timeout=10)
+    assert issued.status_code == 200, issued.text
+
+    preview = requests.get(f"{invoices}/{invoice['id']}/preview?lang=en", headers=bearer(account_a), timeout=30)
+    assert preview.status_code == 200 and preview.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in preview.headers["Content-Security-Policy"]
+    page = preview.text
+    assert issued.json()["number"] in page and "Papeterie Vidal" in page and "&lt;b&gt;v2&lt;/b&gt;" in page
+    assert "€1,000.00" in page and "€49.98" in page and "5.5%" in page and "20%" in page  # both VAT rates
+    assert requests.get(f"{invoices}/{invoice['id']}/preview?lang=it", headers=bearer(account_a),
+                        timeout=10).status_code == 422
+
+    pdf = requests.get(f"{invoices}/{invoice['id']}/pdf", headers=bearer(account_a), timeout=60)
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    with pikepdf.open(io.BytesIO(pdf.content)) as document:
+        metadata = document.open_metadata()
+        assert (metadata["pdfaid:part"], metadata["pdfaid:conformance"]) == ("3", "B")
+    again = requests.get(f"{invoices}/{invoice['id']}/pdf", headers=bearer(account_a), timeout=60)
+    assert again.content == pdf.content
+    assert requests.get(f"{invoices}/{invoice['id']}/pdf", headers=bearer(account_b), timeout=10).status_code == 404
+    if shutil.which("pdftoppm"):
+        (tmp_path / "invoice.pdf").write_bytes(pdf.content)
+        subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(tmp_path / "invoice.pdf"),
+                        str(tmp_path / "page")], check=True, capture_output=True, timeout=60)
+        assert next(tmp_path.glob("page*.png")).read_bytes().startswith(b"\x89PNG")
