@@ -16,6 +16,7 @@ from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
 from billing.adapters.document_pdfs import KeptPdfs
+from billing.adapters.cross_industry_invoice import e_invoice_xml
 from billing.adapters.document_rendering import render_pdf
 from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
@@ -104,7 +105,7 @@ class Container(ServiceContainer):
         index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
                                      self.quotes.collection, self.recurring_invoices.collection, self.event_store)
         return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock, pdfs=self.kept_pdfs,
-                                         render_pdf=render_pdf)
+                                         render_pdf=render_pdf, e_invoice=e_invoice_xml)
 
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)

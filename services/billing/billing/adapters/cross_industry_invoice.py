@@ -64,6 +64,15 @@ class _Frozen:
         return _plain(amount.quantize(minor_unit(self.currency)))
 
 
+def e_invoice_xml(document: Invoice | CreditNote) -> bytes | None:
+    """The EN 16931 XML an issued invoice's or credit note's PDF embeds (Factur-X); None for one EN 16931 cannot
+    describe (NotAnEInvoice: its PDF stays a plain PDF/A-3b, and GET .../xml says why) or not issued."""
+    try:
+        return credit_note_xml(document) if isinstance(document, CreditNote) else invoice_xml(document)
+    except (NotAnEInvoice, DocumentNotIssued):
+        return None
+
+
 def invoice_xml(invoice: Invoice) -> bytes:
     """The CII XML (type code 380) of an issued (or since voided) invoice; DocumentNotIssued before its number."""
     if invoice.number is None:

@@ -19,6 +19,7 @@ from babel.numbers import format_currency, format_decimal
 from weasyprint import HTML
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LABELS, LANGUAGES, LOCALES, payment_term_text
+from billing.adapters.factur_x_pdf import embed_factur_x
 from billing.domain.printed_documents import PrintedDocument
 
 PDF_VARIANT = "pdf/a-3b"
@@ -65,10 +66,12 @@ def render_html(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def render_pdf(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> bytes:
-    """The document as a PDF/A-3b (the print format), from the same template as `render_html`."""
+    """The document as a PDF/A-3b (the print format), from the same template as `render_html`; with its EN 16931
+    XML embedded (a Factur-X e-invoice) when it has one."""
     html = _render(document, checked_language(lang), for_print=True)
-    return HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
+    pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
         pdf_variant=PDF_VARIANT, metadata=True, custom_metadata=False, uncompressed_pdf=False)
+    return embed_factur_x(pdf, document.e_invoice_xml) if document.e_invoice_xml else pdf
 
 
 def _render(document: PrintedDocument, lang: str, for_print: bool) -> str:

@@ -51,6 +51,7 @@ class PrintedDocument:
     notes: str = ""
     legal_terms: str = ""
     restricted: bool = False  # kept for the law only: printed without what the accounting record does not need
+    e_invoice_xml: bytes | None = None  # a final invoice's or credit note's EN 16931 XML: its PDF is a Factur-X
 
 
 def printed_invoice(invoice, seller_now: dict, buyer_now: dict | None = None) -> PrintedDocument:

@@ -16,6 +16,7 @@ from crm_platform.openapi import BINARY, TEXT_FILE
 from crm_platform.web import account_id, current_container
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LABELS, LANGUAGES
+from billing.adapters.cross_industry_invoice import e_invoice_xml
 from billing.adapters.document_rendering import render_html, render_pdf
 from billing.service_layer import printing
 
@@ -48,7 +49,7 @@ def preview(kind: str, document_id: str) -> Response:
 def pdf(kind: str, document_id: str) -> Response:
     lang = PrintQuerySchema().load(request.args.to_dict())["lang"]
     container = current_container()
-    document = printing.printed(kind, account_id(), document_id, container.unit_of_work())
+    document = printing.printed(kind, account_id(), document_id, container.unit_of_work(), e_invoice_xml)
     content = printing.pdf(account_id(), document, lang, container.kept_pdfs, render_pdf)
     labels = LABELS[lang]
     name = f"{labels[kind]} {document.number or labels['draft'].lower()}.pdf"

@@ -6,6 +6,7 @@ draft watermark and the account's seller as it is now.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Protocol
 
 from billing.domain.printed_documents import (CREDIT_NOTE, INVOICE, QUOTE, PrintedDocument, printed_credit_note,
@@ -13,25 +14,37 @@ from billing.domain.printed_documents import (CREDIT_NOTE, INVOICE, QUOTE, Print
 from billing.service_layer.unit_of_work import UnitOfWork
 
 Renderer = Callable[[PrintedDocument, str], bytes]
+EInvoice = Callable[[object], "bytes | None"]  # an issued invoice or credit note -> its EN 16931 XML, or None
 
 
 class PdfKeeper(Protocol):
     def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes: ...
 
 
-def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork) -> PrintedDocument:
-    """The document as printed; the repository's not-found error (404) for another account's or a deleted one."""
+def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork,
+            e_invoice: EInvoice | None = None) -> PrintedDocument:
+    """The document as printed, a final invoice or credit note with its e-invoice XML (`e_invoice`) to embed; the
+    repository's not-found error (404) for another account's or a deleted one."""
     with uow:
         seller_now = uow.account_defaults.for_account(account_id).seller
         if kind == INVOICE:
             invoice = uow.invoices.get(account_id, document_id)
-            return printed_invoice(invoice, seller_now, _buyer_now(uow, account_id, invoice))
+            return with_e_invoice(printed_invoice(invoice, seller_now, _buyer_now(uow, account_id, invoice)), invoice,
+                                  e_invoice)
         if kind == CREDIT_NOTE:
-            return printed_credit_note(uow.credit_notes.get(account_id, document_id))
+            note = uow.credit_notes.get(account_id, document_id)
+            return with_e_invoice(printed_credit_note(note), note, e_invoice)
         if kind == QUOTE:
             quote = uow.quotes.get(account_id, document_id)
             return printed_quote(quote, seller_now, _buyer_now(uow, account_id, quote))
     raise ValueError(f"no printed form of {kind}")
+
+
+def with_e_invoice(document: PrintedDocument, source, e_invoice: EInvoice | None) -> PrintedDocument:
+    """A final document with the XML its PDF embeds (Factur-X); a draft, or without `e_invoice`, as it is."""
+    if e_invoice is None or not document.final:
+        return document
+    return replace(document, e_invoice_xml=e_invoice(source))
 
 
 def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:

@@ -87,13 +87,14 @@ class BillingPrivacyParticipant:
 
     def __init__(self, unit_of_work: Callable, index: PersonDocumentsIndex, keys: DocumentKeys,
                  clock: Clock = utc_now, pdfs: PdfStore | None = None,
-                 render_pdf: printing.Renderer | None = None) -> None:
+                 render_pdf: printing.Renderer | None = None, e_invoice: printing.EInvoice | None = None) -> None:
         self._uow = unit_of_work
         self._index = index
         self._keys = keys
         self._clock = clock
         self._pdfs = pdfs
         self._render_pdf = render_pdf
+        self._e_invoice = e_invoice  # what printing an issued invoice embeds, as the API prints it
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         account_id, found = request.account_id, self._documents(request)
@@ -117,7 +118,7 @@ class BillingPrivacyParticipant:
 
     def _printed(self, account_id: str, invoice) -> list[ExportFile]:
         """The issued invoice's PDF (the one kept, rendered now if never asked for), as a file of the export."""
-        document = printed_invoice(invoice, {})
+        document = printing.with_e_invoice(printed_invoice(invoice, {}), invoice, self._e_invoice)
         if self._pdfs is None or self._render_pdf is None or not document.final:
             return []
         pdf = printing.pdf(account_id, document, "fr", self._pdfs, self._render_pdf)

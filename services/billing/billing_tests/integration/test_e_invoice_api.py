@@ -62,3 +62,35 @@ def test_a_seller_without_a_country_is_a_problem_naming_the_field(client, louise
     answer = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=headers())
     assert answer.status_code == 409 and answer.get_json()["type"].endswith("not-an-e-invoice")
     assert answer.get_json()["field"] == "seller.address.country"
+
+
+def attachments_of(pdf: bytes) -> dict:
+    import io
+
+    import pikepdf
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return {name: spec.get_file().read_bytes() for name, spec in document.attachments.items()}
+
+
+def test_an_issued_invoice_and_its_credit_note_print_as_factur_x_with_the_xml_the_api_serves(client, louise):
+    invoice = issued_invoice(client, louise)
+    printed = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=headers())
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    xml = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=headers()).data
+    assert attachments_of(printed.data) == {"factur-x.xml": xml}
+    assert client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=headers()).data == printed.data  # kept once
+
+    note = client.post("/v1/credit-notes", headers=headers(), json={"invoice_id": invoice["id"], "reason": "Annulée"})
+    note_id = note.get_json()["id"]
+    printed = client.get(f"/v1/credit-notes/{note_id}/pdf", headers=headers())
+    assert attachments_of(printed.data) == {
+        "factur-x.xml": client.get(f"/v1/credit-notes/{note_id}/xml", headers=headers()).data}
+
+
+def test_an_invoice_en16931_cannot_describe_prints_as_a_plain_pdf(client, louise):
+    invoice = issued_invoice(client, louise, seller={**SELLER, "address": {**SELLER["address"], "country": None}})
+    assert client.get(f"/v1/invoices/{invoice['id']}/xml", headers=headers()).status_code == 409
+    printed = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=headers())
+    assert printed.status_code == 200 and attachments_of(printed.data) == {}
+    a_draft = draft(client, louise)
+    assert attachments_of(client.get(f"/v1/invoices/{a_draft['id']}/pdf", headers=headers()).data) == {}
