@@ -49,3 +49,11 @@ def test_an_xml_the_xsd_refuses_is_not_embedded(pdf_a3):
     xml = invoice_xml(issued()).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
     with pytest.raises(Exception, match="not valid against the official XML Schema Definition"):
         embed_factur_x(pdf_a3, xml)
+
+
+def test_factur_x_logs_nothing_of_the_document_even_at_debug(caplog):
+    import logging
+
+    from billing.adapters import factur_x_pdf  # noqa: F401  (importing it holds the logger at WARNING)
+    with caplog.at_level(logging.DEBUG):
+        assert not logging.getLogger("factur-x").isEnabledFor(logging.INFO)
