@@ -25,7 +25,7 @@ from billing.adapters.person_documents import MongoPersonDocuments
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
-from billing.service_layer import dispatch, retention
+from billing.service_layer import dispatch, printing, retention
 from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
 
@@ -109,6 +109,14 @@ class Container(ServiceContainer):
 
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)
+
+    def print_on_issue(self, envelope, rebuilding: bool = False) -> None:
+        """Keep the PDF of an invoice or credit note as it is issued (service_layer/printing.py)."""
+        printing.keep_printed_on_issue(envelope.event_type, envelope.account_id, envelope.aggregate_id,
+                                       self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
+
+    def printing_consumer(self):
+        return self.consumer("printing", self.events_topic)
 
     @cached_property
     def customers(self) -> CustomersProjection:

@@ -1,5 +1,5 @@
 """The billing worker: outbox relay, billing's read models, customers from contacts.events, privacy's requests
-(issue 13), the sweep of interrupted issues, the recurring-invoice scheduler and the retention job (each of these
+(issue 13), the PDF of each invoice and credit note kept as it is issued, the sweep of interrupted issues, the recurring-invoice scheduler and the retention job (each of these
 three only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ def main() -> int:
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
+    printing = EventConsumer("billing.printing", container.printing_consumer, container.producer,
+                             container.print_on_issue)
     privacy = container.privacy_loop()
     retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
-         "privacy": privacy.run,
+         "privacy": privacy.run, "printing": printing.run,
          "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
          "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
                                                container.sweep_lease(), container.retry_backoff),

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, Protocol
 
+from crm_platform.errors import NotFound
+from crm_platform.personal_data import SubjectErased
+
 from billing.domain.printed_documents import (CREDIT_NOTE, INVOICE, QUOTE, PrintedDocument, printed_credit_note,
                                               printed_invoice, printed_quote)
 from billing.service_layer.unit_of_work import UnitOfWork
@@ -53,6 +56,29 @@ def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:
         return {}
     customer = uow.customers.find(account_id, document.contact_id)
     return {} if customer is None or customer.deleted else customer.buyer
+
+
+PRINTED_WHEN_FINAL = {"InvoiceIssued": INVOICE, "CreditNoteIssued": CREDIT_NOTE}
+KEPT_LANGUAGE = "fr"  # the language kept at issue: what an export holds and the default download
+
+
+def keep_printed_on_issue(event_type: str, account_id: str, document_id: str, uow: UnitOfWork, pdfs: PdfKeeper,
+                          render_pdf: Renderer, e_invoice: EInvoice | None) -> bool:
+    """Render and keep the PDF of an invoice or credit note just issued (the worker, from billing's own events):
+    the first download and a privacy export then read it instead of rendering it, which takes a good part of a
+    second of CPU per document. Idempotent (a PDF kept already is kept); False for any other event, and for a
+    document gone since (deleted or erased): nothing to print."""
+    kind = PRINTED_WHEN_FINAL.get(event_type)
+    if kind is None:
+        return False
+    try:
+        document = printed(kind, account_id, document_id, uow, e_invoice)
+    except (NotFound, SubjectErased):
+        return False
+    if not document.final:
+        return False
+    pdf(account_id, document, KEPT_LANGUAGE, pdfs, render_pdf)
+    return True
 
 
 def pdf(account_id: str, document: PrintedDocument, lang: str, pdfs: PdfKeeper, render_pdf: Renderer) -> bytes:

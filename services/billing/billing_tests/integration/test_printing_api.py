@@ -119,3 +119,22 @@ def test_pdftoppm_renders_the_first_page(client, louise, tmp_path):
                     str(tmp_path / "page")], check=True, capture_output=True, timeout=60)
     png = next(tmp_path.glob("page*.png")).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 1000
+
+
+def test_the_worker_keeps_an_invoices_pdf_as_it_is_issued_and_the_download_serves_it(client, container, louise):
+    invoice = issue(client, draft(client, louise)["id"])
+    events = container.event_store.load(invoice["id"])
+    assert container.kept_pdfs.stored("acct-1", invoice["id"], "fr") is None
+    for envelope in events:  # what the worker's printing consumer reads from billing.events
+        container.print_on_issue(envelope)
+    kept = container.kept_pdfs.stored("acct-1", invoice["id"], "fr")
+    assert kept is not None and pdf_a_part_and_conformance(kept) == ("3", "B")
+    assert pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf") == kept
+    for envelope in events:  # again (a redelivery): nothing rendered anew
+        container.print_on_issue(envelope)
+    assert container.db["document_pdfs"].count_documents({"account_id": "acct-1"}) == 1
+
+    a_draft = draft(client, louise)
+    for envelope in container.event_store.load(a_draft["id"]):
+        container.print_on_issue(envelope)
+    assert container.kept_pdfs.stored("acct-1", a_draft["id"], "fr") is None
