@@ -118,6 +118,37 @@ class InvoiceVoidedPayload(_ContactPayload):
     personal = SealedField(required=True, metadata={"description": "reason"})
 
 
+class InvoiceSendRequestedPayload(_ContactPayload):
+    """An issued invoice is to be mailed, its PDF attached, a mail per recipient (issue 11)."""
+
+    send_id = required_id()
+    lang = fields.String(required=True, metadata={"description": "fr or en"})
+    recipients = fields.Integer(required=True, metadata={"description": "how many addresses it goes to"})
+    requested_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+    personal = SealedField(required=True, metadata={"description": "to (the addresses), mail_subject, mail_text"})
+
+
+class InvoiceSentPayload(PayloadSchema):
+    """The mail of one recipient of a send was accepted by the SMTP server."""
+
+    send_id = required_id()
+    recipient = fields.Integer(required=True, metadata={"description": "its place in the send's addresses"})
+    attempts = fields.Integer(required=True)
+    sent_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+
+
+class InvoiceSendFailedPayload(PayloadSchema):
+    """The mail of one recipient of a send failed for good."""
+
+    send_id = required_id()
+    recipient = fields.Integer(required=True)
+    reason = fields.String(required=True, metadata={
+        "description": "rejected (the server refused the address: treat it as bounced), undeliverable, "
+                       "subject_erased, invalid"})
+    attempts = fields.Integer(required=True)
+    failed_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+
+
 class NoPayload(PayloadSchema):
     pass
 
@@ -275,6 +306,9 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("InvoiceVoided", InvoiceVoidedPayload),
     EventContract("InvoiceProcessingRestricted", ProcessingRestrictedPayload),
     EventContract("InvoiceRetentionEnded", InvoiceRetentionEndedPayload),
+    EventContract("InvoiceSendRequested", InvoiceSendRequestedPayload),
+    EventContract("InvoiceSent", InvoiceSentPayload),
+    EventContract("InvoiceSendFailed", InvoiceSendFailedPayload),
     EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
     EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
