@@ -102,6 +102,8 @@ class DocumentSend:
     recipients: int
     requested_at: str
     outcomes: dict[int, tuple[str, str | None, str]] = field(default_factory=dict)  # index -> (status, reason, at)
+    to: tuple[str, ...] = ()  # personal data: shown in the person's export only, never by the API
+    subject: str = ""
 
     @property
     def status(self) -> str:

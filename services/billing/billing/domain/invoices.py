@@ -297,7 +297,8 @@ class Invoice(InvoiceSettlement, Aggregate):
         elif isinstance(event, InvoiceProcessingRestricted):
             self.restriction = event
         elif isinstance(event, InvoiceSendRequested):
-            self.sends[event.send_id] = DocumentSend(event.send_id, event.lang, event.recipients, event.requested_at)
+            self.sends[event.send_id] = DocumentSend(event.send_id, event.lang, event.recipients, event.requested_at,
+                                                     to=tuple(event.to), subject=event.mail_subject)
         elif isinstance(event, InvoiceSent):
             self.sends[event.send_id].outcomes[event.recipient] = (SENT, None, event.sent_at)
         elif isinstance(event, InvoiceSendFailed):

@@ -161,3 +161,10 @@ def send_invoice(invoice_id: str):
            responses={200: sending_api.SendListSchema}, problems=(404,), operation_id="listInvoiceSends")
 def invoice_sends(invoice_id: str):
     return sending_api.invoice_sends(invoice_id)
+
+
+@bp.get("/<invoice_id>/sends/<send_id>")
+@operation("One send of the invoice by e-mail and what became of it", tags=TAGS,
+           responses={200: sending_api.SendSchema}, problems=(404,), operation_id="getInvoiceSend")
+def invoice_send(invoice_id: str, send_id: str):
+    return sending_api.invoice_send(invoice_id, send_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request
+from flask import request, url_for
 from marshmallow import Schema, fields, validate
 
+from crm_platform.errors import NotFound
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.web import account_id, current_container, json_body
 
@@ -63,10 +64,28 @@ def send_invoice(invoice_id: str):
     send = current_container().bus.handle(SendInvoice(
         account_id(), invoice_id, f"send-{uuid.uuid4()}", data["lang"], tuple(data["to"]) if "to" in data else None,
         data.get("subject"), data.get("message")))
-    return send.to_dict(), 202
+    # where the send's state is read: a replay of the request (Idempotency-Key) answers it as it is then
+    where = url_for("invoices.invoice_send", invoice_id=invoice_id, send_id=send.send_id)
+    return send.to_dict(), 202, {"Location": where, "Content-Location": where}
 
 
 def invoice_sends(invoice_id: str):
+    sends = _invoice(invoice_id).sends
+    return {"items": [send.to_dict() for send in sorted(sends.values(), key=lambda s: s.requested_at)]}
+
+
+def invoice_send(invoice_id: str, send_id: str):
+    send = _invoice(invoice_id).sends.get(send_id)
+    if send is None:
+        raise SendNotFound(invoice_id, send_id)
+    return send.to_dict()
+
+
+def _invoice(invoice_id: str):
     with current_container().unit_of_work() as uow:
-        invoice = uow.invoices.get(account_id(), invoice_id)
-    return {"items": [send.to_dict() for send in sorted(invoice.sends.values(), key=lambda s: s.requested_at)]}
+        return uow.invoices.get(account_id(), invoice_id)
+
+
+class SendNotFound(NotFound):
+    def __init__(self, document_id: str, send_id: str) -> None:
+        super().__init__(f"{document_id} has no send {send_id}", document_id=document_id, send_id=send_id)

@@ -21,6 +21,7 @@ ABOUT = {
         "the buyer's details as printed on documents: name, company, VAT number, billing address, emails",
         "quotes, invoices, credit notes and recurring invoices: lines, amounts, dates, notes, legal terms",
         "payments: amount, date, method, reference",
+        "documents sent by e-mail: the addresses, the subject, when, and whether each mail went",
     ],
     "purposes": [
         "quoting, invoicing and collecting payment for the account's sales (contract, GDPR Art. 6(1)(b))",
@@ -80,7 +81,9 @@ class BillingExport:
             "notes": None if restricted else invoice.draft.get("notes"),
             "legal_terms": invoice.draft.get("legal_terms"), "totals": invoice.totals.to_dict(),
             "buyer": accounting_buyer(invoice.buyer) if restricted else invoice.buyer, "seller": invoice.seller, "payments": payments, "paid_on": invoice.paid_on,
-            "credit_note_ids": sorted(invoice.credits)})
+            "credit_note_ids": sorted(invoice.credits),
+            "sends": [{**send.to_dict(), "to": None if restricted else list(send.to),
+                       "subject": None if restricted else send.subject} for send in invoice.sends.values()]})
 
     def add_credit_note(self, note: CreditNote) -> None:
         started = note.started

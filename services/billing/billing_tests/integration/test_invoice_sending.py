@@ -66,6 +66,7 @@ def test_an_issued_invoice_is_mailed_once_with_the_pdf_the_api_serves_and_become
     answer = client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers(), json={"lang": "en"})
     assert answer.status_code == 202, answer.get_json()
     assert answer.get_json()["status"] == "queued" and answer.get_json()["recipients"] == 1
+    assert client.get(answer.headers["Location"], headers=headers()).get_json() == answer.get_json()
     consume_sends(container, invoice["id"])
     consume_sends(container, invoice["id"])  # redelivered: queued once
     [send] = eventually(lambda: (items := sends(client, invoice["id"]))[0]["status"] == "sent" and items,

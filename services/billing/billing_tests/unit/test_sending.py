@@ -190,3 +190,16 @@ def test_each_outcome_is_recorded_once_and_gives_the_sends_status(billing):
 def test_a_mail_the_billing_service_did_not_queue_as_a_send_is_no_command():
     outcome = MailOutcome("other:1", "acct-1", {}, "sent", None, 1, clock_at(NOW)())
     assert sending.outcome_command(outcome) is None
+
+
+def test_the_persons_export_holds_the_addresses_and_subject_of_each_send(billing):
+    from datetime import date
+
+    from billing.service_layer.privacy_export import BillingExport
+    invoice = billing.issued_invoice()
+    billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", subject="Votre facture"))
+    invoice = billing.bus.handle(commands.IssueInvoice("acct-1", invoice.id))
+    export = BillingExport()
+    export.add_invoice(invoice, date(2026, 1, 2))
+    [send] = export.details["invoices"][0]["sends"]
+    assert (send["to"], send["subject"], send["status"]) == (["louise@atelier-martin.fr"], "Votre facture", "queued")
