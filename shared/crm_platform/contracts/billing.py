@@ -33,7 +33,8 @@ class BillingSettingsChangedPayload(PayloadSchema):
 
     settings = fields.Dict(required=True, metadata={
         "description": "seller (legal identity), default_currency, time_zone, numbering, payment_term, notes, "
-                       "legal_terms"})
+                       "legal_terms, vat_exempt, vat_exemption_text, email_subject_template, "
+                       "email_message_template"})
     changed = fields.List(fields.String(), required=True, metadata={"description": "top-level keys that changed"})
 
 

@@ -21,7 +21,8 @@ MAX_SUBJECT, MAX_MESSAGE = 500, 10_000
 PLACEHOLDERS = ("document", "number", "total", "due_date", "seller")
 DEFAULT_SUBJECTS = {"fr": "{document} {number} - {seller}", "en": "{document} {number} - {seller}"}
 DEFAULT_MESSAGES = {
-    "fr": "Bonjour,\n\nVeuillez trouver ci-joint {document} {number} d'un montant de {total}.\n\nCordialement,\n{seller}",
+    "fr": "Bonjour,\n\nVeuillez trouver ci-joint {document} {number} d'un montant de {total}.\n\n"
+          "Cordialement,\n{seller}",
     "en": "Hello,\n\nPlease find attached {document} {number} for {total}.\n\nKind regards,\n{seller}",
 }
 DOCUMENT_NAMES = {"fr": {"invoice": "la facture", "quote": "le devis", "credit_note": "l'avoir"},

@@ -151,3 +151,11 @@ def test_a_worker_killed_between_hand_over_and_sent_sends_again_under_the_same_m
     assert first.message["Message-ID"] == second.message["Message-ID"]  # one mail twice: a client shows it once
     assert [s["status"] for s in sends(client, invoice["id"])] == ["sent"]
     assert [e.event_type for e in container.event_store.load(invoice["id"])].count("InvoiceSent") == 1
+
+
+def test_a_send_whose_document_key_was_shredded_before_it_was_queued_queues_nothing(client, container, louise):
+    invoice = issue(client, draft(client, louise)["id"])
+    assert client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers()).status_code == 202
+    container.cipher.shred(f"billing-document:{invoice['id']}")  # its retention ended meanwhile
+    consume_sends(container, invoice["id"])  # no error: the consumer goes on
+    assert container.db["mail_outbox"].count_documents({}) == 0
