@@ -150,6 +150,19 @@ class InvoiceSendFailedPayload(PayloadSchema):
     failed_at = fields.String(required=True, metadata={"description": "ISO date and time"})
 
 
+class QuoteMailRequestedPayload(InvoiceSendRequestedPayload):
+    """A sent (numbered) quote is to be mailed, its PDF attached, a mail per recipient (issue 11); `QuoteSent` is
+    the quote numbered and frozen, not a mail."""
+
+
+class QuoteMailedPayload(InvoiceSentPayload):
+    """The mail of one recipient of a quote's mailing was accepted by the SMTP server."""
+
+
+class QuoteMailFailedPayload(InvoiceSendFailedPayload):
+    """The mail of one recipient of a quote's mailing failed for good."""
+
+
 class NoPayload(PayloadSchema):
     pass
 
@@ -323,6 +336,9 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("QuoteDeclined", QuoteDeclinedPayload),
     EventContract("QuoteConverted", QuoteConvertedPayload),
     EventContract("QuoteErased", NoPayload),
+    EventContract("QuoteMailRequested", QuoteMailRequestedPayload),
+    EventContract("QuoteMailed", QuoteMailedPayload),
+    EventContract("QuoteMailFailed", QuoteMailFailedPayload),
     EventContract("RecurringInvoiceScheduled", RecurringInvoicePayload),
     EventContract("RecurringInvoiceEdited", RecurringInvoiceEditedPayload),
     EventContract("RecurringInvoicePaused", RecurringInvoicePausedPayload),

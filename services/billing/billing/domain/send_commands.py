@@ -18,6 +18,19 @@ class SendInvoice:
 
 
 @dataclass(frozen=True)
+class MailQuote:
+    """Mail a sent (numbered) quote, its PDF attached, as SendInvoice."""
+
+    account_id: str
+    quote_id: str
+    send_id: str
+    lang: str
+    to: tuple[str, ...] | None = None
+    subject: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordSendOutcome:
     """What became of one recipient's mail of a send, as the mail dispatcher reported it."""
 

@@ -160,11 +160,11 @@ def send_invoice(invoice_id: str):
 @operation("The invoice's sends by e-mail and what became of each (queued, sent, failed with a reason)", tags=TAGS,
            responses={200: sending_api.SendListSchema}, problems=(404,), operation_id="listInvoiceSends")
 def invoice_sends(invoice_id: str):
-    return sending_api.invoice_sends(invoice_id)
+    return sending_api.document_sends("invoices", invoice_id)
 
 
 @bp.get("/<invoice_id>/sends/<send_id>")
 @operation("One send of the invoice by e-mail and what became of it", tags=TAGS,
            responses={200: sending_api.SendSchema}, problems=(404,), operation_id="getInvoiceSend")
 def invoice_send(invoice_id: str, send_id: str):
-    return sending_api.invoice_send(invoice_id, send_id)
+    return sending_api.document_send("invoices", invoice_id, send_id)

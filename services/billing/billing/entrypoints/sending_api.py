@@ -13,7 +13,7 @@ from crm_platform.web import account_id, current_container, json_body
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LANGUAGES
 from billing.domain.document_mail import MAX_MESSAGE, MAX_RECIPIENTS, MAX_SUBJECT
-from billing.domain.send_commands import SendInvoice
+from billing.domain.send_commands import MailQuote, SendInvoice
 
 SEND_NOTE = ("The mail goes out from the worker's outbox, the document's PDF (as `.../pdf` serves it) attached, one "
              "mail per address; exactly one per send request, whatever is retried (send the request again with the "
@@ -60,30 +60,38 @@ class SendListSchema(Schema):
 
 
 def send_invoice(invoice_id: str):
+    return _send("invoices.invoice_send", "invoice_id", invoice_id, SendInvoice)
+
+
+def mail_quote(quote_id: str):
+    return _send("quotes.quote_send", "quote_id", quote_id, MailQuote)
+
+
+def _send(endpoint: str, id_name: str, document_id: str, command):
     data = SendRequestSchema().load(json_body() if request.content_length or request.is_json else {})
-    send = current_container().bus.handle(SendInvoice(
-        account_id(), invoice_id, f"send-{uuid.uuid4()}", data["lang"], tuple(data["to"]) if "to" in data else None,
+    send = current_container().bus.handle(command(
+        account_id(), document_id, f"send-{uuid.uuid4()}", data["lang"], tuple(data["to"]) if "to" in data else None,
         data.get("subject"), data.get("message")))
     # where the send's state is read: a replay of the request (Idempotency-Key) answers it as it is then
-    where = url_for("invoices.invoice_send", invoice_id=invoice_id, send_id=send.send_id)
+    where = url_for(endpoint, **{id_name: document_id, "send_id": send.send_id})
     return send.to_dict(), 202, {"Location": where, "Content-Location": where}
 
 
-def invoice_sends(invoice_id: str):
-    sends = _invoice(invoice_id).sends
+def document_sends(repository: str, document_id: str):
+    sends = _document(repository, document_id).sends
     return {"items": [send.to_dict() for send in sorted(sends.values(), key=lambda s: s.requested_at)]}
 
 
-def invoice_send(invoice_id: str, send_id: str):
-    send = _invoice(invoice_id).sends.get(send_id)
+def document_send(repository: str, document_id: str, send_id: str):
+    send = _document(repository, document_id).sends.get(send_id)
     if send is None:
-        raise SendNotFound(invoice_id, send_id)
+        raise SendNotFound(document_id, send_id)
     return send.to_dict()
 
 
-def _invoice(invoice_id: str):
+def _document(repository: str, document_id: str):
     with current_container().unit_of_work() as uow:
-        return uow.invoices.get(account_id(), invoice_id)
+        return getattr(uow, repository).get(account_id(), document_id)
 
 
 class SendNotFound(NotFound):

@@ -22,13 +22,15 @@ from crm_platform.personal_data import SubjectErased
 from billing.domain.account_defaults import utc_now
 from billing.domain.document_mail import DocumentNotSendable, DocumentSend, mail_id, mail_texts, recipients
 from billing.domain.invoice_events import InvoiceSendRequested
-from billing.domain.printed_documents import INVOICE, PrintedDocument
-from billing.domain.send_commands import RecordSendOutcome, SendInvoice
+from billing.domain.quote_events import QuoteMailRequested
+from billing.domain.printed_documents import INVOICE, QUOTE, PrintedDocument
+from billing.domain.send_commands import MailQuote, RecordSendOutcome, SendInvoice
 from billing.domain.settings import settings_id
 from billing.service_layer import printing
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 5  # concurrent writers on the document before an outcome is left for the dispatcher's next round
+REPOSITORIES = {INVOICE: "invoices", QUOTE: "quotes"}  # the kinds of document mailed, and where each is read
 PdfOf = Callable[[str, PrintedDocument, str], bytes]  # (account, document, lang) -> the PDF the API serves
 
 
@@ -38,48 +40,66 @@ class MailQueue(Protocol):
 
 def send_invoice(cmd: SendInvoice, uow, clock: Callable[[], datetime] = utc_now) -> DocumentSend:
     """The send recorded (once per send id); refused when the invoice is not issued or an address cannot be mailed."""
+    return _record_send(INVOICE, cmd.invoice_id, cmd, uow, clock)
+
+
+def mail_quote(cmd: MailQuote, uow, clock: Callable[[], datetime] = utc_now) -> DocumentSend:
+    """The mailing recorded (once per send id); refused while the quote is a draft or an address cannot be mailed."""
+    return _record_send(QUOTE, cmd.quote_id, cmd, uow, clock)
+
+
+def _record_send(kind: str, document_id: str, cmd, uow, clock) -> DocumentSend:
     with uow:
-        invoice = uow.invoices.get(cmd.account_id, cmd.invoice_id)
-        if cmd.send_id in invoice.sends:
-            return invoice.sends[cmd.send_id]
-        if invoice.stage != "issued":
-            raise DocumentNotSendable(INVOICE, invoice.id, f"it is {invoice.stage}; only an issued invoice is sent")
-        customer = uow.customers.find(cmd.account_id, invoice.contact_id) if uow.customers else None
+        document = getattr(uow, REPOSITORIES[kind]).get(cmd.account_id, document_id)
+        if cmd.send_id in document.sends:
+            return document.sends[cmd.send_id]
+        if kind == INVOICE and document.stage != "issued":
+            raise DocumentNotSendable(INVOICE, document.id, f"it is {document.stage}; only an issued invoice is sent")
+        customer = uow.customers.find(cmd.account_id, document.contact_id) if uow.customers else None
         live = customer is not None and not customer.deleted
-        # the contact's addresses as billing knows them now; a deleted contact's, as the invoice froze them
-        known = (customer.buyer if live else invoice.buyer).get("emails") or []
-        to = recipients(cmd.to, list(known),
-                        set(customer.bounced) if customer is not None else set())
+        # the contact's addresses as billing knows them now; a deleted contact's, as the document froze them
+        known = (customer.buyer if live else document.buyer).get("emails") or []
+        to = recipients(cmd.to, list(known), set(customer.bounced) if customer is not None else set())
         settings = uow.settings.find_or_blank(cmd.account_id, settings_id(cmd.account_id)).settings
-        values = {"number": invoice.number, "total": f"{invoice.totals.total:.2f} {invoice.currency}",
-                  "due_date": invoice.due_on, "seller": invoice.seller.get("name", "")}
-        subject, message = mail_texts(INVOICE, cmd.lang, values, settings["email_subject_template"],
+        values = {"number": document.number or "", "total": f"{document.totals.total:.2f} {document.currency}",
+                  "due_date": (document.due_on if kind == INVOICE else document.valid_until) or "",
+                  "seller": document.seller.get("name", "")}
+        subject, message = mail_texts(kind, cmd.lang, values, settings["email_subject_template"],
                                       settings["email_message_template"], cmd.subject, cmd.message)
         for index, address in enumerate(to):  # what the outbox would refuse is refused now, naming the field
-            _checked_mail(mail_id(INVOICE, invoice.id, cmd.send_id, index), cmd.account_id, invoice.subject_key,
+            _checked_mail(mail_id(kind, document.id, cmd.send_id, index), cmd.account_id, document.subject_key,
                           address, subject, message, index)
-        send = invoice.request_send(cmd.send_id, cmd.lang, to, subject, message, clock().isoformat())
+        send = document.request_send(cmd.send_id, cmd.lang, to, subject, message, clock().isoformat())
         uow.commit()
     return send
 
 
 def queue_invoice_mails(event: InvoiceSendRequested, uow, mail_queue: MailQueue, document_pdf: PdfOf) -> int:
     """Queue the mails of a recorded send, the invoice's PDF attached; how many were queued now (0 on a replay)."""
+    return _queue_mails(INVOICE, event.invoice_id, event, uow, mail_queue, document_pdf)
+
+
+def queue_quote_mails(event: QuoteMailRequested, uow, mail_queue: MailQueue, document_pdf: PdfOf) -> int:
+    """Queue the mails of a recorded mailing of a quote, its PDF attached; how many were queued now."""
+    return _queue_mails(QUOTE, event.quote_id, event, uow, mail_queue, document_pdf)
+
+
+def _queue_mails(kind: str, document_id: str, event, uow, mail_queue: MailQueue, document_pdf: PdfOf) -> int:
     with uow:
-        invoice = uow.invoices.find(event.account_id, event.invoice_id)
-    send = None if invoice is None or invoice.gone else invoice.sends.get(event.send_id)
+        document = getattr(uow, REPOSITORIES[kind]).find(event.account_id, document_id)
+    send = None if document is None or document.gone else document.sends.get(event.send_id)
     if send is None or len(send.outcomes) >= send.recipients:
         return 0  # erased, or every mail already went
-    document = printing.printed(INVOICE, event.account_id, event.invoice_id, uow)
-    attachment = MailAttachment(f"{invoice.number}.pdf", "application/pdf",
-                                document_pdf(event.account_id, document, event.lang))
+    printed = printing.printed(kind, event.account_id, document_id, uow)
+    attachment = MailAttachment(f"{document.number}.pdf", "application/pdf",
+                                document_pdf(event.account_id, printed, event.lang))
     queued = 0
     for index, address in enumerate(event.to):
         queued += mail_queue.enqueue(OutgoingMail(
-            mail_id=mail_id(INVOICE, invoice.id, event.send_id, index), account_id=event.account_id,
-            subject_key=invoice.subject_key, to=address, subject=event.mail_subject, text=event.mail_text,
+            mail_id=mail_id(kind, document_id, event.send_id, index), account_id=event.account_id,
+            subject_key=document.subject_key, to=address, subject=event.mail_subject, text=event.mail_text,
             attachments=(attachment,), purpose="transactional",
-            reference={"kind": INVOICE, "document_id": invoice.id, "send_id": event.send_id, "recipient": index}))
+            reference={"kind": kind, "document_id": document_id, "send_id": event.send_id, "recipient": index}))
     return queued
 
 
@@ -89,15 +109,15 @@ def record_send_outcome(cmd: RecordSendOutcome, uow) -> bool:
     for _ in range(ATTEMPTS):
         try:
             with uow:
-                invoice = uow.invoices.find(cmd.account_id, cmd.document_id)
-                if invoice is None or not invoice.record_delivery(cmd.send_id, cmd.recipient, cmd.status,
-                                                                  cmd.reason, cmd.attempts, cmd.at):
+                document = getattr(uow, REPOSITORIES[cmd.kind]).find(cmd.account_id, cmd.document_id)
+                if document is None or not document.record_delivery(cmd.send_id, cmd.recipient, cmd.status,
+                                                                     cmd.reason, cmd.attempts, cmd.at):
                     return False
                 uow.commit()
                 return True
         except SubjectErased:
             return False
-        except ConcurrencyConflict:  # another write on the invoice meanwhile: read it again
+        except ConcurrencyConflict:  # another write on the document meanwhile: read it again
             continue
     raise ConcurrencyConflict(f"{cmd.document_id} kept changing while its send outcome was recorded")
 
@@ -105,7 +125,7 @@ def record_send_outcome(cmd: RecordSendOutcome, uow) -> bool:
 def outcome_command(outcome: MailOutcome) -> RecordSendOutcome | None:
     """The command of a dispatcher's outcome; None for a mail billing did not queue as a send."""
     ref = outcome.reference or {}
-    if ref.get("kind") != INVOICE or not ref.get("document_id") or not ref.get("send_id"):
+    if ref.get("kind") not in REPOSITORIES or not ref.get("document_id") or not ref.get("send_id"):
         return None
     return RecordSendOutcome(outcome.account_id, ref["kind"], ref["document_id"], ref["send_id"],
                              int(ref.get("recipient", 0)), outcome.status, outcome.reason, outcome.attempts,

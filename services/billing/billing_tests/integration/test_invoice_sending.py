@@ -13,7 +13,7 @@ from crm_platform.mail import MailDispatcher, MailOutbox, SmtpSender
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
-from .test_invoices_api import draft
+from .test_invoices_api import LINE, draft
 from .test_printing_api import issue, pdf_of
 
 
@@ -159,3 +159,21 @@ def test_a_send_whose_document_key_was_shredded_before_it_was_queued_queues_noth
     container.cipher.shred(f"billing-document:{invoice['id']}")  # its retention ended meanwhile
     consume_sends(container, invoice["id"])  # no error: the consumer goes on
     assert container.db["mail_outbox"].count_documents({}) == 0
+
+
+def test_a_sent_quote_is_mailed_once_with_the_pdf_the_api_serves(client, container, louise, smtp_sink, mail_loop):
+    quote = client.post("/v1/quotes", headers=headers(), json={"contact_id": louise, "lines": [LINE]}).get_json()
+    refused = client.post(f"/v1/quotes/{quote['id']}/email", headers=headers())
+    assert refused.status_code == 409 and refused.get_json()["type"] == "/problems/document-not-sendable"
+    numbered = client.post(f"/v1/quotes/{quote['id']}/send", headers=headers())  # the quote's own "send": numbering
+    assert numbered.status_code == 200, numbered.get_json()
+    answer = client.post(f"/v1/quotes/{quote['id']}/email", headers=headers(), json={"to": ["achats@papier.fr"]})
+    assert answer.status_code == 202, answer.get_json()
+    consume_sends(container, quote["id"])
+    eventually(lambda: client.get(answer.headers["Location"], headers=headers()).get_json()["status"] == "sent",
+               "the mailing recorded as sent")
+    [received] = smtp_sink.wait_for(1)
+    assert received.rcpt_tos == ("achats@papier.fr",)
+    [attached] = list(received.message.iter_attachments())
+    assert attached.get_filename() == f"{numbered.get_json()['number']}.pdf"
+    assert attached.get_content() == pdf_of(client, f"/v1/quotes/{quote['id']}/pdf")

@@ -74,6 +74,10 @@ def published():
     quote = bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,), notes="Pour Louise"))
     bus.handle(q.UpdateQuoteDraft("acct-1", quote.id, None, {"lines": [LINE, LINE]}))
     bus.handle(q.SendQuote("acct-1", quote.id))
+    bus.handle(s.MailQuote("acct-1", quote.id, "send-3", "fr", ("louise@atelier-martin.fr", "l@example.com")))
+    bus.handle(s.RecordSendOutcome("acct-1", "quote", quote.id, "send-3", 0, "sent", None, 1, "2026-01-02T10:03"))
+    bus.handle(s.RecordSendOutcome("acct-1", "quote", quote.id, "send-3", 1, "failed", "undeliverable", 8,
+                                   "2026-01-02T11:03"))
     bus.handle(q.AcceptQuote("acct-1", quote.id))
     bus.handle(q.ConvertQuote("acct-1", quote.id))
     declined = bus.handle(q.SendQuote("acct-1", bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,))).id))

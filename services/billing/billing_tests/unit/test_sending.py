@@ -203,3 +203,25 @@ def test_the_persons_export_holds_the_addresses_and_subject_of_each_send(billing
     export.add_invoice(invoice, date(2026, 1, 2))
     [send] = export.details["invoices"][0]["sends"]
     assert (send["to"], send["subject"], send["status"]) == (["louise@atelier-martin.fr"], "Votre facture", "queued")
+
+
+def test_a_sent_quote_is_mailed_with_its_pdf_and_a_draft_one_is_not(billing):
+    from billing.domain import quote_commands
+    from billing.domain.send_commands import MailQuote
+    billing.issued_invoice()  # the seller set
+    quote = billing.bus.handle(quote_commands.CreateQuoteDraft("acct-1", "contact:1", (LINE,)))
+    with pytest.raises(DocumentNotSendable):
+        billing.bus.handle(MailQuote("acct-1", quote.id, "send-1", "en"))
+    quote = billing.bus.handle(quote_commands.SendQuote("acct-1", quote.id))
+    billing.bus.handle(MailQuote("acct-1", quote.id, "send-1", "en"))
+    billing.deliver_events()
+    billing.deliver_events()
+    [mail] = billing.mails()
+    assert mail.mail_id == f"quote-send:{quote.id}:send-1:0" and mail.to == "louise@atelier-martin.fr"
+    assert mail.subject == f"Quote {quote.number} - Agence Dupont"
+    assert mail.attachments[0].filename == f"{quote.number}.pdf"
+    assert mail.reference["kind"] == "quote"
+    outcome = MailOutcome(mail.mail_id, "acct-1", mail.reference, "sent", None, 1, clock_at(NOW)())
+    assert billing.bus.handle(sending.outcome_command(outcome)) is True
+    assert billing.bus.handle(sending.outcome_command(outcome)) is False
+    assert [e.event_type for e in billing.store.all_events][-2:] == ["QuoteMailRequested", "QuoteMailed"]
