@@ -225,3 +225,19 @@ def test_a_sent_quote_is_mailed_with_its_pdf_and_a_draft_one_is_not(billing):
     assert billing.bus.handle(sending.outcome_command(outcome)) is True
     assert billing.bus.handle(sending.outcome_command(outcome)) is False
     assert [e.event_type for e in billing.store.all_events][-2:] == ["QuoteMailRequested", "QuoteMailed"]
+
+
+def test_the_persons_export_holds_the_addresses_of_a_quotes_mailings(billing):
+    from datetime import datetime, timezone
+
+    from billing.domain import quote_commands
+    from billing.domain.send_commands import MailQuote
+    from billing.service_layer.privacy_export import BillingExport
+    quote = billing.bus.handle(quote_commands.CreateQuoteDraft("acct-1", "contact:1", (LINE,)))
+    billing.bus.handle(quote_commands.SendQuote("acct-1", quote.id))
+    billing.bus.handle(MailQuote("acct-1", quote.id, "send-1", "fr", ("achats@atelier-martin.fr",)))
+    quote = billing.bus.handle(quote_commands.SendQuote("acct-1", quote.id))
+    export = BillingExport()
+    export.add_quote(quote, datetime(2026, 1, 2, tzinfo=timezone.utc), "Europe/Paris")
+    [send] = export.details["quotes"][0]["sends"]
+    assert send["to"] == ["achats@atelier-martin.fr"]
