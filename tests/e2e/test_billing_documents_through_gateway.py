@@ -1,8 +1,11 @@
 """End to end (issue 11): an invoice with two VAT rates issued through the gateway, its preview HTML and its PDF
-(a PDF/A-3b, the same bytes at every fetch, page 1 drawn by pdftoppm when it is installed)."""
+(a PDF/A-3b, the same bytes at every fetch, page 1 drawn by pdftoppm when it is installed); an invoice sent by
+e-mail, the request replayed with its Idempotency-Key, found once in the SMTP sink with its PDF."""
 import io
 import shutil
 import subprocess
+import time
+import uuid
 
 import pikepdf
 import requests
@@ -48,3 +51,39 @@ def test_an_issued_invoice_with_two_vat_rates_previews_and_prints(system, accoun
         subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(tmp_path / "invoice.pdf"),
                         str(tmp_path / "page")], check=True, capture_output=True, timeout=60)
         assert next(tmp_path.glob("page*.png")).read_bytes().startswith(b"\x89PNG")
+
+
+def test_an_issued_invoice_sent_by_e_mail_arrives_once_with_its_pdf(system, account_a):
+    contacts, invoices = f"{system.gateway_url}/v1/contacts", f"{system.gateway_url}/v1/invoices"
+    to = f"compta-{uuid.uuid4().hex[:12]}@vidal.example"  # the sink is the whole session's: this test's mail
+    contact = requests.post(contacts, json={"company": "Papeterie Vidal", "emails": [{"address": to}]},
+                            headers=bearer(account_a), timeout=10).json()
+    created = eventually(lambda: requests.post(invoices, json={"contact_id": contact["id"], "lines": LINES},
+                                               headers=bearer(account_a), timeout=10),
+                         lambda r: r.status_code == 201, timeout_s=60)
+    assert created.status_code == 201, created.text
+    invoice = created.json()
+    issued = requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_a), timeout=10)
+    assert issued.status_code == 200, issued.text
+    number = issued.json()["number"]
+
+    send = {**bearer(account_a), "Idempotency-Key": f"send-{uuid.uuid4()}"}
+    sent = requests.post(f"{invoices}/{invoice['id']}/send", json={}, headers=send, timeout=30)
+    assert sent.status_code == 202, sent.text  # to the contact's address, as billing knows it (the draft waited)
+    replayed = requests.post(f"{invoices}/{invoice['id']}/send", json={}, headers=send, timeout=30)
+    assert replayed.status_code == 202 and replayed.json()["send_id"] == sent.json()["send_id"]
+
+    def mails():
+        return [m for m in system.smtp_sink.messages if m.message["To"] == to]
+
+    found = eventually(mails, lambda found: len(found) >= 1, timeout_s=90, interval_s=0.5)
+    statuses = eventually(lambda: requests.get(f"{invoices}/{invoice['id']}/sends", headers=bearer(account_a),
+                                               timeout=10).json()["items"],
+                          lambda items: [s["status"] for s in items] == ["sent"], timeout_s=60)
+    assert [s["status"] for s in statuses] == ["sent"]
+    time.sleep(3)  # time for a duplicate, were there one
+    assert len(mails()) == 1
+    [attached] = list(found[0].message.iter_attachments())
+    pdf = requests.get(f"{invoices}/{invoice['id']}/pdf", headers=bearer(account_a), timeout=60)
+    assert attached.get_filename() == f"{number}.pdf" and attached.get_content() == pdf.content
+    assert pdf.content.startswith(b"%PDF")

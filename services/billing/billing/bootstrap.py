@@ -8,7 +8,9 @@ from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
 from crm_platform.event_codec import EventCodec
 from crm_platform.leases import Lease
-from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.mail import MailOutcome
+from crm_platform.message_bus import EventsToBus, Fresh, MessageBus
+from crm_platform.personal_data import SubjectErased
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
 
@@ -25,7 +27,9 @@ from billing.adapters.person_documents import MongoPersonDocuments
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
-from billing.service_layer import dispatch, printing, retention
+from billing.domain.invoice_events import InvoiceSendRequested
+from billing.domain.quote_events import QuoteMailRequested
+from billing.service_layer import dispatch, printing, retention, sending
 from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
 
@@ -157,6 +161,40 @@ class Container(ServiceContainer):
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS,
                                 {"uow": Fresh(self.unit_of_work), "clock": self.clock,
                                  "restrictions": self.processing_restrictions()})
+
+    @cached_property
+    def mail_bus(self) -> MessageBus:
+        """A recorded send's event to the handler queueing its mails (the worker's mail consumer)."""
+        return MessageBus.build({}, dispatch.MAIL_EVENT_HANDLERS, {"uow": Fresh(self.unit_of_work),
+                                                                   "mail_queue": Fresh(self.mail_outbox),
+                                                                   "document_pdf": self.document_pdf,
+                                                                   "e_invoice": e_invoice_xml})
+
+    def document_pdf(self, account_id: str, document, lang: str) -> bytes:
+        """The document's PDF exactly as `GET .../pdf` serves it (kept once final)."""
+        return printing.pdf(account_id, document, lang, self.kept_pdfs, render_pdf)
+
+    def mail_consumer(self):
+        return self.consumer("mail", self.events_topic)
+
+    def queue_mails(self, envelope) -> None:
+        """The mail consumer's handler: a recorded send's mails queued in the outbox (idempotent by mail id)."""
+        if envelope.event_type not in (InvoiceSendRequested.event_type(), QuoteMailRequested.event_type()):
+            return
+        try:
+            self._sends_to_bus(envelope)
+        except SubjectErased:  # the document's key was shredded: nothing to send any more
+            return
+
+    @cached_property
+    def _sends_to_bus(self) -> EventsToBus:
+        return EventsToBus(self.codec, self.mail_bus)
+
+    def record_mail_outcome(self, outcome: MailOutcome) -> None:
+        """The mail loop's `on_outcome`: a send's outcome recorded on its document (idempotent by mail id)."""
+        command = sending.outcome_command(outcome)
+        if command is not None:
+            self.bus.handle(command)
 
     @cached_property
     def contacts_topic(self) -> str:

@@ -33,7 +33,8 @@ class BillingSettingsChangedPayload(PayloadSchema):
 
     settings = fields.Dict(required=True, metadata={
         "description": "seller (legal identity), default_currency, time_zone, numbering, payment_term, notes, "
-                       "legal_terms"})
+                       "legal_terms, vat_exempt, vat_exemption_text, email_subject_template, "
+                       "email_message_template"})
     changed = fields.List(fields.String(), required=True, metadata={"description": "top-level keys that changed"})
 
 
@@ -116,6 +117,50 @@ class InvoiceCreditedPayload(_ContactPayload):
 
 class InvoiceVoidedPayload(_ContactPayload):
     personal = SealedField(required=True, metadata={"description": "reason"})
+
+
+class InvoiceSendRequestedPayload(_ContactPayload):
+    """An issued invoice is to be mailed, its PDF attached, a mail per recipient (issue 11)."""
+
+    send_id = required_id()
+    lang = fields.String(required=True, metadata={"description": "fr or en"})
+    recipients = fields.Integer(required=True, metadata={"description": "how many addresses it goes to"})
+    requested_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+    personal = SealedField(required=True, metadata={"description": "to (the addresses), mail_subject, mail_text"})
+
+
+class InvoiceSentPayload(PayloadSchema):
+    """The mail of one recipient of a send was accepted by the SMTP server."""
+
+    send_id = required_id()
+    recipient = fields.Integer(required=True, metadata={"description": "its place in the send's addresses"})
+    attempts = fields.Integer(required=True)
+    sent_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+
+
+class InvoiceSendFailedPayload(PayloadSchema):
+    """The mail of one recipient of a send failed for good."""
+
+    send_id = required_id()
+    recipient = fields.Integer(required=True)
+    reason = fields.String(required=True, metadata={
+        "description": "rejected (the server refused the address: treat it as bounced), undeliverable, "
+                       "subject_erased, invalid"})
+    attempts = fields.Integer(required=True)
+    failed_at = fields.String(required=True, metadata={"description": "ISO date and time"})
+
+
+class QuoteMailRequestedPayload(InvoiceSendRequestedPayload):
+    """A sent (numbered) quote is to be mailed, its PDF attached, a mail per recipient (issue 11); `QuoteSent` is
+    the quote numbered and frozen, not a mail."""
+
+
+class QuoteMailedPayload(InvoiceSentPayload):
+    """The mail of one recipient of a quote's mailing was accepted by the SMTP server."""
+
+
+class QuoteMailFailedPayload(InvoiceSendFailedPayload):
+    """The mail of one recipient of a quote's mailing failed for good."""
 
 
 class NoPayload(PayloadSchema):
@@ -275,6 +320,9 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("InvoiceVoided", InvoiceVoidedPayload),
     EventContract("InvoiceProcessingRestricted", ProcessingRestrictedPayload),
     EventContract("InvoiceRetentionEnded", InvoiceRetentionEndedPayload),
+    EventContract("InvoiceSendRequested", InvoiceSendRequestedPayload),
+    EventContract("InvoiceSent", InvoiceSentPayload),
+    EventContract("InvoiceSendFailed", InvoiceSendFailedPayload),
     EventContract("CreditNoteIssueStarted", CreditNoteIssueStartedPayload),
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
     EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
@@ -288,6 +336,9 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("QuoteDeclined", QuoteDeclinedPayload),
     EventContract("QuoteConverted", QuoteConvertedPayload),
     EventContract("QuoteErased", NoPayload),
+    EventContract("QuoteMailRequested", QuoteMailRequestedPayload),
+    EventContract("QuoteMailed", QuoteMailedPayload),
+    EventContract("QuoteMailFailed", QuoteMailFailedPayload),
     EventContract("RecurringInvoiceScheduled", RecurringInvoicePayload),
     EventContract("RecurringInvoiceEdited", RecurringInvoiceEditedPayload),
     EventContract("RecurringInvoicePaused", RecurringInvoicePausedPayload),

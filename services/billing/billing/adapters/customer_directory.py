@@ -21,4 +21,4 @@ class MongoCustomerDirectory(CustomerDirectory):
         buyer = {name: doc[name] for name in BUYER_FIELDS if doc.get(name)}
         if doc.get("billing_address"):
             buyer["address"] = doc["billing_address"]
-        return Customer(doc["_id"], buyer, bool(doc.get("deleted")))
+        return Customer(doc["_id"], buyer, bool(doc.get("deleted")), tuple(doc.get("bounced_emails") or ()))

@@ -19,7 +19,8 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import DocumentChange, FoldingProjection
 
-PERSONAL_FIELDS = ("name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails")
+PERSONAL_FIELDS = ("name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails",
+                   "bounced_emails")
 ADDRESS_PREFERENCE = ("billing", "work")  # the address invoices go to: tagged billing, else work, else the first
 ADDRESS_FIELDS = ("street", "postal_code", "city", "region", "country")
 
@@ -35,6 +36,9 @@ def customer_fields(details: dict) -> dict:
         "vat_number": details.get("vat_number"),
         "billing_address": _billing_address(details.get("addresses") or []),
         "emails": [email["address"] for email in emails if email.get("address")],
+        # what a document is not mailed to (contacts marks an address bounced when a server refused it for good)
+        "bounced_emails": [email["address"] for email in emails
+                           if email.get("address") and email.get("deliverability") == "bounced"],
     }
 
 

@@ -18,6 +18,7 @@ class Customer:
     contact_id: str
     buyer: dict = field(default_factory=dict)  # name, company, vat_number, address, emails: personal data
     deleted: bool = False
+    bounced: tuple[str, ...] = ()  # its addresses whose deliverability is `bounced` (mail to them does not arrive)
 
 
 class CustomerDirectory(abc.ABC):

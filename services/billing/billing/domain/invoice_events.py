@@ -193,6 +193,50 @@ class InvoiceRetentionEnded(InvoiceEvent):
     ended_on: str
 
 
+@dataclass(frozen=True)
+class InvoiceSendRequested(InvoiceEvent):
+    """The issued invoice is to be mailed, a mail per recipient (domain/document_mail.py); the worker queues them
+    from this event in the mail outbox, each under an id made of the send's. Addresses and texts sealed."""
+
+    invoice_id: str
+    account_id: str
+    contact_id: str
+    send_id: str
+    lang: str
+    recipients: int
+    requested_at: str
+    to: list
+    mail_subject: str  # not `subject`: DomainEvent.subject() names the key sealing the event
+    mail_text: str
+    personal_fields = ("to", "mail_subject", "mail_text")
+
+
+@dataclass(frozen=True)
+class InvoiceSent(InvoiceEvent):
+    """The mail to one recipient of a send was accepted by the SMTP server."""
+
+    invoice_id: str
+    account_id: str
+    send_id: str
+    recipient: int  # its place in the send's `to`
+    attempts: int
+    sent_at: str
+
+
+@dataclass(frozen=True)
+class InvoiceSendFailed(InvoiceEvent):
+    """The mail to one recipient of a send failed for good (reason: crm_platform.mail's, such as `rejected`)."""
+
+    invoice_id: str
+    account_id: str
+    send_id: str
+    recipient: int
+    reason: str
+    attempts: int
+    failed_at: str
+
+
 INVOICE_EVENTS = (InvoiceDrafted, InvoiceDraftUpdated, InvoiceDraftDeleted, InvoiceIssueStarted, InvoiceIssued,
                   InvoicePaymentRecorded, InvoicePaymentRemoved, InvoicePaid, InvoiceCredited, InvoiceVoided,
-                  InvoiceProcessingRestricted, InvoiceRetentionEnded)
+                  InvoiceProcessingRestricted, InvoiceRetentionEnded, InvoiceSendRequested, InvoiceSent,
+                  InvoiceSendFailed)

@@ -138,5 +138,48 @@ class QuoteErased(QuoteEvent):
     account_id: str
 
 
+@dataclass(frozen=True)
+class QuoteMailRequested(QuoteEvent):
+    """A numbered quote is to be mailed (domain/document_mail.py), as InvoiceSendRequested; not `QuoteSent`, which
+    names the quote numbered and frozen. Addresses and texts sealed."""
+
+    quote_id: str
+    account_id: str
+    contact_id: str
+    send_id: str
+    lang: str
+    recipients: int
+    requested_at: str
+    to: list
+    mail_subject: str
+    mail_text: str
+    personal_fields = ("to", "mail_subject", "mail_text")
+
+
+@dataclass(frozen=True)
+class QuoteMailed(QuoteEvent):
+    """The mail to one recipient of a send was accepted by the SMTP server."""
+
+    quote_id: str
+    account_id: str
+    send_id: str
+    recipient: int
+    attempts: int
+    sent_at: str
+
+
+@dataclass(frozen=True)
+class QuoteMailFailed(QuoteEvent):
+    """The mail to one recipient of a send failed for good."""
+
+    quote_id: str
+    account_id: str
+    send_id: str
+    recipient: int
+    reason: str
+    attempts: int
+    failed_at: str
+
+
 QUOTE_EVENTS = (QuoteDrafted, QuoteDraftUpdated, QuoteDraftDeleted, QuoteSendStarted, QuoteSent, QuoteAccepted,
-                QuoteDeclined, QuoteConverted, QuoteErased)
+                QuoteDeclined, QuoteConverted, QuoteErased, QuoteMailRequested, QuoteMailed, QuoteMailFailed)

@@ -24,7 +24,9 @@ from billing.domain.errors import QuoteExpired, QuoteIdTaken, QuoteNotAllowed, Q
 from billing.domain.money import money_text, parse_currency
 from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccepted, QuoteContent, QuoteConverted,
                                          QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteErased,
-                                         QuoteEvent, QuoteSendStarted, QuoteSent)
+                                         QuoteEvent, QuoteMailed, QuoteMailFailed, QuoteMailRequested,
+                                         QuoteSendStarted, QuoteSent)
+from billing.domain.document_mail import FAILED, SENT, DocumentNotSendable, DocumentSend
 from billing.domain.totals import Totals, compute_totals
 
 QUOTE_SERIES = "quotes"
@@ -57,6 +59,7 @@ class Quote(Aggregate):
         self.frozen_totals: Totals | None = None
         self.decided_on: str | None = None  # the day it was accepted or declined
         self.invoice_id: str | None = None
+        self.sends: dict[str, DocumentSend] = {}  # send id -> what became of it (domain/document_mail.py)
 
     # --- the draft ---------------------------------------------------------------------------------------
 
@@ -212,6 +215,33 @@ class Quote(Aggregate):
             status = self.stage if now is None else self.status(now, time_zone)
             raise QuoteNotAllowed(self.id, status, step)
 
+    # --- mailing (domain/document_mail.py) ------------------------------------------------------------------------
+
+    def request_send(self, send_id: str, lang: str, to: tuple[str, ...], subject: str, message: str,
+                     requested_at: str) -> DocumentSend:
+        """Record a mailing of the numbered quote (once per send id: a retry records nothing more)."""
+        if self.deleted:
+            raise QuoteNotFound(self.id)
+        if send_id in self.sends:
+            return self.sends[send_id]
+        if self.stage in ("draft", "sending"):
+            raise DocumentNotSendable("quote", self.id, f"it is {self.stage}; a quote is mailed once sent (numbered)")
+        self._record(QuoteMailRequested(self.id, self.account_id, self.contact_id, send_id, lang, len(to),
+                                        requested_at, list(to), subject, message))
+        return self.sends[send_id]
+
+    def record_delivery(self, send_id: str, recipient: int, status: str, reason: str | None, attempts: int,
+                        at: str) -> bool:
+        """Record what became of one recipient's mail; False (nothing recorded) if known already or unknown."""
+        send = self.sends.get(send_id)
+        if self.deleted or send is None or recipient in send.outcomes or not 0 <= recipient < send.recipients:
+            return False
+        if status == SENT:
+            self._record(QuoteMailed(self.id, self.account_id, send_id, recipient, attempts, at))
+        else:
+            self._record(QuoteMailFailed(self.id, self.account_id, send_id, recipient, reason or FAILED, attempts, at))
+        return True
+
     def _apply(self, event: QuoteEvent) -> None:
         if isinstance(event, QuoteContent):  # QuoteDrafted or QuoteDraftUpdated
             self.draft = event.draft(DRAFT_FIELDS)
@@ -233,6 +263,13 @@ class Quote(Aggregate):
             self.stage, self.decided_on = "declined", event.declined_on
         elif isinstance(event, QuoteConverted):
             self.stage, self.invoice_id = "converted", event.invoice_id
+        elif isinstance(event, QuoteMailRequested):
+            self.sends[event.send_id] = DocumentSend(event.send_id, event.lang, event.recipients, event.requested_at,
+                                                     to=tuple(event.to), subject=event.mail_subject)
+        elif isinstance(event, QuoteMailed):
+            self.sends[event.send_id].outcomes[event.recipient] = (SENT, None, event.sent_at)
+        elif isinstance(event, QuoteMailFailed):
+            self.sends[event.send_id].outcomes[event.recipient] = (FAILED, event.reason, event.failed_at)
 
 
 def account_day(now: datetime, time_zone: str) -> date:

@@ -13,6 +13,7 @@ from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.errors import InvalidInput, StaleRevision
 
 from billing.domain import seller_identity
+from billing.domain.document_mail import MAX_MESSAGE, MAX_SUBJECT, check_template
 from billing.domain.account_defaults import AccountDefaults
 from billing.domain.settings_values import check_currency, check_numbering, check_payment_term, check_time_zone, check_text
 
@@ -34,6 +35,9 @@ DEFAULTS: dict = {
     # VAT franchise (art. 293 B du CGI): documents carry no VAT and say why
     "vat_exempt": False,
     "vat_exemption_text": VAT_EXEMPTION_TEXT,
+    # The mail a document is sent with (domain/document_mail.py): "" is the language's default text
+    "email_subject_template": "",
+    "email_message_template": "",
 }
 SETTING_NAMES = tuple(DEFAULTS)
 
@@ -109,6 +113,8 @@ def merged(current: dict, changes: dict) -> dict:
         "notes": lambda value, name: check_text(value, name, 4000),
         "legal_terms": lambda value, name: check_text(value, name, 4000),
         "vat_exemption_text": lambda value, name: check_text(value, name, 500),
+        "email_subject_template": lambda value, name: check_template(value, name, MAX_SUBJECT),
+        "email_message_template": lambda value, name: check_template(value, name, MAX_MESSAGE),
     }
     for name, value in changes.items():
         if name in unknown:

@@ -14,6 +14,8 @@ from billing.service_layer import settings_handlers
 
 bp = Blueprint("billing_settings", __name__, url_prefix="/v1/billing-settings")
 TAGS = ["billing settings"]
+TEMPLATE_NOTE = ("the mail a document is sent with; placeholders {document}, {number}, {total}, {due_date}, {seller} "
+                 "({{ and }} for braces); empty: the language's default text")
 
 
 class BillingSettingsSchema(Schema):
@@ -30,6 +32,8 @@ class BillingSettingsSchema(Schema):
     legal_terms = fields.String(required=True)
     vat_exempt = fields.Boolean(required=True)
     vat_exemption_text = fields.String(required=True)
+    email_subject_template = fields.String(required=True, metadata={"description": TEMPLATE_NOTE})
+    email_message_template = fields.String(required=True, metadata={"description": TEMPLATE_NOTE})
     legal_mentions = fields.String(required=True, metadata={"description": "what a new document carries"})
 
 
@@ -46,6 +50,8 @@ class BillingSettingsChangeSchema(StrictSchema):
     legal_terms = fields.String()
     vat_exempt = fields.Boolean(truthy={True}, falsy={False})
     vat_exemption_text = fields.String()
+    email_subject_template = fields.String(metadata={"description": TEMPLATE_NOTE})
+    email_message_template = fields.String(metadata={"description": TEMPLATE_NOTE})
 
 
 @bp.get("")

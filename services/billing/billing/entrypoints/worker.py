@@ -1,5 +1,7 @@
 """The billing worker: outbox relay, billing's read models, customers from contacts.events, privacy's requests
-(issue 13), the PDF of each invoice and credit note kept as it is issued, the sweep of interrupted issues, the recurring-invoice scheduler and the retention job (each of these
+(issue 13), the PDF of each invoice and credit note kept as it is issued, documents sent by e-mail (their mails
+queued, sent, and each outcome recorded: issue 11), the sweep of interrupted issues, the recurring-invoice
+scheduler and the retention job (each of these
 three only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
@@ -32,10 +34,13 @@ def main() -> int:
     printing = EventConsumer("billing.printing", container.printing_consumer, container.producer,
                              container.print_on_issue)
     privacy = container.privacy_loop()
+    # a recorded send's mails, queued in the outbox (docs/mail.md); the mail loop sends them and records outcomes
+    mail_requests = EventConsumer("billing.mail", container.mail_consumer, container.producer, container.queue_mails)
     retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
-         "privacy": privacy.run, "printing": printing.run,
+         "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
+         "mail": container.mail_loop(container.record_mail_outcome),
          "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
          "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
                                                container.sweep_lease(), container.retry_backoff),

@@ -1,9 +1,11 @@
 """Which handler takes which message: one per command, any number per event (the message bus reads these)."""
 from __future__ import annotations
 
-from billing.domain import commands, quote_commands, recurring_commands
+from billing.domain import commands, quote_commands, recurring_commands, send_commands
+from billing.domain.invoice_events import InvoiceSendRequested
+from billing.domain.quote_events import QuoteMailRequested
 from billing.domain.settings import ChangeBillingSettings
-from billing.service_layer import handlers, quote_handlers, recurring_handlers, settings_handlers
+from billing.service_layer import handlers, quote_handlers, recurring_handlers, sending, settings_handlers
 
 COMMAND_HANDLERS = {
     ChangeBillingSettings: settings_handlers.change_billing_settings,
@@ -29,6 +31,12 @@ COMMAND_HANDLERS = {
     recurring_commands.ResumeRecurringInvoice: recurring_handlers.resume_recurring_invoice,
     recurring_commands.CancelRecurringInvoice: recurring_handlers.cancel_recurring_invoice,
     recurring_commands.GenerateDueInvoices: recurring_handlers.generate_due_invoices,
+    send_commands.SendInvoice: sending.send_invoice,
+    send_commands.MailQuote: sending.mail_quote,
+    send_commands.RecordSendOutcome: sending.record_send_outcome,
 }
 
 EVENT_HANDLERS: dict = {}
+# The worker's mail consumer (billing.mail) hands these to a bus of its own, with the mail outbox and the PDFs
+MAIL_EVENT_HANDLERS: dict = {InvoiceSendRequested: [sending.queue_invoice_mails],
+                              QuoteMailRequested: [sending.queue_quote_mails]}

@@ -21,6 +21,7 @@ ABOUT = {
         "the buyer's details as printed on documents: name, company, VAT number, billing address, emails",
         "quotes, invoices, credit notes and recurring invoices: lines, amounts, dates, notes, legal terms",
         "payments: amount, date, method, reference",
+        "documents sent by e-mail: the addresses, the subject, when, and whether each mail went",
     ],
     "purposes": [
         "quoting, invoicing and collecting payment for the account's sales (contract, GDPR Art. 6(1)(b))",
@@ -80,7 +81,8 @@ class BillingExport:
             "notes": None if restricted else invoice.draft.get("notes"),
             "legal_terms": invoice.draft.get("legal_terms"), "totals": invoice.totals.to_dict(),
             "buyer": accounting_buyer(invoice.buyer) if restricted else invoice.buyer, "seller": invoice.seller, "payments": payments, "paid_on": invoice.paid_on,
-            "credit_note_ids": sorted(invoice.credits)})
+            "credit_note_ids": sorted(invoice.credits),
+            "sends": _sends(invoice.sends.values(), restricted)})
 
     def add_credit_note(self, note: CreditNote) -> None:
         started = note.started
@@ -106,7 +108,7 @@ class BillingExport:
             **row, "lines": quote.draft.get("lines", []), "discount": quote.draft.get("discount"),
             "prices_include_tax": quote.draft.get("prices_include_tax"), "notes": quote.draft.get("notes"),
             "legal_terms": quote.draft.get("legal_terms"), "totals": quote.totals.to_dict(), "buyer": quote.buyer,
-            "seller": quote.seller})
+            "seller": quote.seller, "sends": _sends(quote.sends.values(), restricted=False)})
 
     def add_recurring_invoice(self, recurring: RecurringInvoice) -> None:
         next_due_on = recurring.next_due_on
@@ -118,6 +120,12 @@ class BillingExport:
         self.details["recurring_invoices"].append({
             **row, "schedule": recurring.schedule.to_dict(), "template": recurring.template,
             "generated_invoice_ids": [recurring.generated[k] for k in sorted(recurring.generated)]})
+
+
+def _sends(sends, restricted: bool) -> list[dict]:
+    """A document's sends by e-mail, with the addresses and subject (not once restricted: the law keeps no mail)."""
+    return [{**send.to_dict(), "to": None if restricted else list(send.to),
+             "subject": None if restricted else send.subject} for send in sends]
 
 
 def _buyer_name(buyer: dict) -> str | None:

@@ -67,8 +67,9 @@ class FakeCustomers(CustomerDirectory):
         self.customers: dict[tuple[str, str], Customer] = {}
         self.merged_into: dict[tuple[str, str], str] = {}
 
-    def put(self, account_id: str, contact_id: str, buyer: dict, *, deleted: bool = False) -> None:
-        self.customers[(account_id, contact_id)] = Customer(contact_id, buyer, deleted)
+    def put(self, account_id: str, contact_id: str, buyer: dict, *, deleted: bool = False,
+            bounced: tuple[str, ...] = ()) -> None:
+        self.customers[(account_id, contact_id)] = Customer(contact_id, buyer, deleted, bounced)
 
     def merge(self, account_id: str, contact_id: str, into: str) -> None:
         self.merged_into[(account_id, contact_id)] = into

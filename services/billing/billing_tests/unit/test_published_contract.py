@@ -19,6 +19,7 @@ from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 from billing.domain import commands as c
 from billing.domain import quote_commands as q
 from billing.domain import recurring_commands as r
+from billing.domain import send_commands as s
 from billing.domain.credit_notes import CreditNote
 from billing.domain.number_series import GaplessNumberSeries
 from billing.domain.settings import ChangeBillingSettings
@@ -50,6 +51,11 @@ def published():
     invoice = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,), notes="Merci Louise"))
     bus.handle(c.UpdateInvoiceDraft("acct-1", invoice.id, None, {"lines": [LINE, LINE]}))
     invoice = bus.handle(c.IssueInvoice("acct-1", invoice.id))
+    bus.handle(s.SendInvoice("acct-1", invoice.id, "send-1", "fr", subject="Facture pour Louise"))
+    bus.handle(s.RecordSendOutcome("acct-1", "invoice", invoice.id, "send-1", 0, "sent", None, 1, "2026-01-02T10:01"))
+    bus.handle(s.SendInvoice("acct-1", invoice.id, "send-2", "en", ("louise@atelier-martin.fr", "louise@example.com")))
+    bus.handle(s.RecordSendOutcome("acct-1", "invoice", invoice.id, "send-2", 1, "failed", "rejected", 1,
+                                   "2026-01-02T10:02"))
     payment = bus.handle(c.RecordPayment("acct-1", invoice.id, "100", "2026-01-02", "card", "CB Louise Martin"))
     bus.handle(c.RemovePayment("acct-1", invoice.id, list(payment.payments)[0], "saisie en double de Louise"))
     bus.handle(c.IssueCreditNote("acct-1", invoice.id, "remise accordée à Louise", [{**LINE, "quantity": "1"}]))
@@ -68,6 +74,10 @@ def published():
     quote = bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,), notes="Pour Louise"))
     bus.handle(q.UpdateQuoteDraft("acct-1", quote.id, None, {"lines": [LINE, LINE]}))
     bus.handle(q.SendQuote("acct-1", quote.id))
+    bus.handle(s.MailQuote("acct-1", quote.id, "send-3", "fr", ("louise@atelier-martin.fr", "l@example.com")))
+    bus.handle(s.RecordSendOutcome("acct-1", "quote", quote.id, "send-3", 0, "sent", None, 1, "2026-01-02T10:03"))
+    bus.handle(s.RecordSendOutcome("acct-1", "quote", quote.id, "send-3", 1, "failed", "undeliverable", 8,
+                                   "2026-01-02T11:03"))
     bus.handle(q.AcceptQuote("acct-1", quote.id))
     bus.handle(q.ConvertQuote("acct-1", quote.id))
     declined = bus.handle(q.SendQuote("acct-1", bus.handle(q.CreateQuoteDraft("acct-1", "contact:1", (LINE,))).id))
