@@ -320,6 +320,9 @@ class DyingKeys:
     def is_erased(self, subject: str) -> bool:
         return self.cipher.is_erased(subject)
 
+    def keys_ready(self, subjects):
+        return self.cipher.keys_ready(subjects)
+
 
 def test_an_erasure_interrupted_between_a_deletion_and_its_shred_is_finished_when_done_again(louise):
     billing = louise.billing
