@@ -186,3 +186,20 @@ def test_a_person_s_cards_are_erased_with_one_bulk_write_and_one_key_read_not_a_
     assert keys.names.count("find") <= 3, keys.names  # the person's key, once to read and once to seal
     with container.unit_of_work() as uow:
         assert [uow.cards.find("acct-1", card["id"]) for card in cards] == [None] * 12  # key shredded
+
+
+def test_a_person_s_cards_are_exported_with_one_read_of_their_key_not_one_per_card(client, container):
+    board = board_with_contact(client, container)
+    for n in range(12):
+        new_card(client, board, f"Projet {n} de Louise")
+    project_all(container)
+    keys = Statements("subject_keys")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[keys])
+    export = SubjectExportRequested("req-export-keys", "acct-1", ["contact:1"], ["workflows"],
+                                    "2026-12-02T10:00:00+00:00")
+    counted.privacy_handler().handle(request_envelope(export))
+    [exported] = [reply for reply in replies(container) if reply.aggregate_id == "req-export-keys"]
+    assert exported.payload["item_count"] == 12
+    # the person's key once for the cards, the export's key made and read to seal the part (12 reads before)
+    assert keys.names.count("find") <= 3, keys.names
