@@ -58,8 +58,10 @@ class PersonDocumentsIndex(Protocol):
     def family(self, account_id: str, contact_ids: list[str]) -> list[str]:
         """These contacts, the ones they were merged into and every contact merged into those."""
 
-    def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
-        """The documents of the account for any of these contacts."""
+    def documents_of(self, account_id: str, contact_ids: list[str],
+                     known: set[str] | frozenset[str] = frozenset()) -> PersonDocuments:
+        """The documents of the account for any of these contacts; those `known` (handled already) listed as the
+        read model lists them, not read again from their events."""
 
     def forget_contacts(self, account_id: str, contact_ids: list[str]) -> None:
         """Drop billing's copy of these contacts' details (its projection of contacts), as their erasure in
@@ -114,7 +116,7 @@ class BillingPrivacyParticipant:
         self._index.forget_contacts(account_id, family)
         erasure, seen = _Erasure(), set()
         for _ in range(ERASURE_ROUNDS):
-            found = self._index.documents_of(account_id, family)
+            found = self._index.documents_of(account_id, family, known=seen)
             listed = {*found.recurring_invoices, *found.quotes, *found.invoices,
                       *(note_id for notes in found.credit_notes.values() for note_id in notes)}
             if listed <= seen:
