@@ -85,6 +85,21 @@ class Repository(Generic[A]):
                 self._store.append(self._envelopes(aggregate, first))
                 aggregate.pending.clear()
 
+    def save_pending_in_bulk(self) -> list[str]:
+        """Append every tracked aggregate's new events with one bulk append (their subject keys read in one go); the
+        ids of those refused because another write took their revision meanwhile (ConcurrencyConflict), whose
+        events are forgotten: the caller reads them again. The others are saved, each an atomic commit of its own."""
+        changed = [aggregate for aggregate in self.seen.values() if aggregate.pending]
+        if not changed:
+            return []
+        with self._codec.sealing(event for aggregate in changed for event in aggregate.pending):
+            commits = [self._envelopes(aggregate, aggregate.revision - len(aggregate.pending) + 1)
+                       for aggregate in changed]
+        refused = self._store.append_many(commits)
+        for aggregate in changed:
+            aggregate.pending.clear()
+        return [changed[index].id for index in refused]
+
     def add_new_in_bulk(self, aggregates: list[A]) -> list[int]:
         """Store NEW aggregates with one bulk append (not part of a commit); the indexes refused as taken ids.
 

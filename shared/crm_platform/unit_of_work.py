@@ -69,3 +69,9 @@ class UnitOfWork:
         """Save every tracked aggregate's new events."""
         for repository in self._repositories:
             repository.save_pending()
+
+    def commit_in_bulk(self) -> list[str]:
+        """Save every tracked aggregate's new events with one bulk append per repository (a command that changes
+        many aggregates: a person's cards, invoices), not a statement or three per aggregate; the ids of the
+        aggregates whose write lost a race (their events dropped: read them again). No atomicity across them."""
+        return [aggregate_id for repository in self._repositories for aggregate_id in repository.save_pending_in_bulk()]

@@ -128,6 +128,7 @@ class Container(ServiceContainer):
             "contacts_with_value": partial(views.contact_ids_with_custom_value, contacts),
             "contacts_using": partial(views.contact_ids_using_option, contacts),
             "notes_of": partial(views.note_ids_of, self.db["notes"]),
+            "notes_shown": partial(views.notes_of_contact, self.db["notes"]),
             "attachment_ids_of": partial(views.attachment_ids_of, self.db["attachments"]),
             "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
             "restrictions": self.processing_restrictions(),

@@ -154,6 +154,31 @@ def test_bulk_adds_report_the_ids_taken(store, cipher):
     assert len(store.load("t-2")) == 1 and all(not t.pending for t in fresh)
 
 
+def test_a_bulk_commit_saves_every_changed_aggregate_in_one_append_and_names_those_that_lost_a_race(store, cipher):
+    class CountingStore(InMemoryEventStore):
+        appends: list = []
+
+        def append_many(self, commits):
+            self.appends.append(len(commits))
+            return super().append_many(commits)
+
+    store = CountingStore()
+    uow = TicketsUnitOfWork(store, cipher)
+    with uow:
+        for i in range(3):
+            uow.tickets.add(Ticket.open(f"t-{i}", "acct-1", "p-1", "Zoé", "1"))
+        uow.commit()
+    with uow:
+        tickets = [uow.tickets.get("acct-1", f"t-{i}") for i in range(3)]
+        for ticket in tickets:
+            ticket.close("p-1")
+        close_ticket(CloseTicket("acct-1", "t-1"), TicketsUnitOfWork(store, cipher))  # another write meanwhile
+        assert uow.commit_in_bulk() == ["t-1"]
+        assert uow.commit_in_bulk() == []  # nothing left pending: the lost events were dropped
+    assert store.appends == [3]
+    assert [len(store.load(f"t-{i}")) for i in range(3)] == [2, 2, 2]
+
+
 @dataclass(frozen=True)
 class CloseTicket:
     account_id: str

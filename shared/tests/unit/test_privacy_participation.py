@@ -139,3 +139,14 @@ def test_without_a_restriction_projection_a_restriction_goes_unanswered(store, p
     handler = PrivacyRequestHandler("billing", participant, store, exchange=None, now=lambda: NOW)
     handler.handle(envelope(ProcessingRestrictionApplied("r9", "acct-1", ["c1"], ["billing"], NOW.isoformat())))
     assert store.load("r9") == []  # privacy times it out naming this service: no false "restricted"
+
+
+def test_each_answer_is_logged_with_its_duration_and_ids_only(handler, caplog):
+    """Where a request's time goes, service by service (issue 13's targets), with no personal data."""
+    caplog.set_level("INFO", logger="crm_platform.privacy_participation")
+    handler.handle(envelope(ErasureRequested("r1", "acct-1", ["c1"], ["billing"], NOW.isoformat())))
+    handler.handle(envelope(ErasureRequested("r1", "acct-1", ["c1"], ["billing"], NOW.isoformat())))  # answered
+    [record] = [r for r in caplog.records if r.getMessage() == "privacy request answered"]
+    assert (record.privacy_request, record.answering, record.request_type) == ("r1", "billing", "ErasureRequested")
+    assert record.duration_ms >= 0
+    assert "c1" not in {str(value) for value in vars(record).values()}

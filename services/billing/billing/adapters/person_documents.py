@@ -49,10 +49,11 @@ class MongoPersonDocuments:
                     family.append(member)
         return family
 
-    def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
+    def documents_of(self, account_id: str, contact_ids: list[str],
+                     known: set[str] | frozenset[str] = frozenset()) -> PersonDocuments:
         person = {"account_id": account_id, "contact_id": {"$in": contact_ids}}
         invoices = self._with_unprojected(_ids(self._invoices, person), self._invoices, "Invoice", account_id,
-                                          contact_ids)
+                                          contact_ids, known)
         credit_notes: dict[str, list[str]] = {}
         for doc in self._credit_notes.find({"account_id": account_id, "invoice_id": {"$in": invoices}},
                                            {"invoice_id": 1}).sort(ORDER):
@@ -60,9 +61,10 @@ class MongoPersonDocuments:
         for note_id, invoice_id in self._unprojected_credit_notes(account_id):
             if invoice_id in invoices and note_id not in credit_notes.get(invoice_id, []):
                 credit_notes.setdefault(invoice_id, []).append(note_id)
-        quotes = self._with_unprojected(_ids(self._quotes, person), self._quotes, "Quote", account_id, contact_ids)
+        quotes = self._with_unprojected(_ids(self._quotes, person), self._quotes, "Quote", account_id, contact_ids,
+                                        known)
         recurring = self._with_unprojected(_ids(self._recurring, person), self._recurring, "RecurringInvoice",
-                                           account_id, contact_ids)
+                                           account_id, contact_ids, known)
         return PersonDocuments(list(contact_ids), invoices, credit_notes, quotes, recurring)
 
     def _behind(self, collection: Collection, aggregate_type: str, account_id: str) -> list[str]:
@@ -75,11 +77,15 @@ class MongoPersonDocuments:
         return [document_id for document_id, version in heads.items() if projected.get(document_id, 0) < version]
 
     def _with_unprojected(self, listed: list[str], collection: Collection, aggregate_type: str, account_id: str,
-                          contact_ids: list[str]) -> list[str]:
+                          contact_ids: list[str], known: set[str] | frozenset[str] = frozenset()) -> list[str]:
         """`listed`, and the documents not projected yet that are for one of these contacts now, as their events
-        say (the last `contact_id` recorded); a projected one moved away since is no longer theirs."""
+        say (the last `contact_id` recorded); a projected one moved away since is no longer theirs. The `known`
+        ones (handled by the caller already) are not read again: an erasure's next round would otherwise load
+        every document it has just written, all of them behind the read model then (issue 13)."""
         found = list(listed)
         for document_id in self._behind(collection, aggregate_type, account_id):
+            if document_id in known:
+                continue
             contact_id = _current_contact(self._store.load(document_id))
             if contact_id in contact_ids and document_id not in found:
                 found.append(document_id)

@@ -29,7 +29,7 @@ class ScannedPersonDocuments:
                 family.append(merged)
         return family
 
-    def documents_of(self, account_id: str, contact_ids: list[str]) -> PersonDocuments:
+    def documents_of(self, account_id: str, contact_ids: list[str], known=frozenset()) -> PersonDocuments:
         ids: dict[str, list[str]] = {"Invoice": [], "Quote": [], "RecurringInvoice": []}
         notes: dict[str, list[str]] = {}
         for envelope in self._store.all_events:

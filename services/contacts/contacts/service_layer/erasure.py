@@ -39,6 +39,7 @@ from contacts.domain.model import Contact
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live items (read model)
+NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,12 @@ class Erasure:
 
 
 def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of: ItemsOf,
-                  notes_of: ItemsOf) -> Erasure:
+                  notes_shown: NotesOf) -> Erasure:
     """Erase the contact and its merge family; what was erased. ContactNotFound if it is not the account's."""
     erased = []
     for contact_id in merge_family(uow, cmd.account_id, cmd.contact_id):
         attachments = live_attachments(uow, cmd.account_id, contact_id, [], attachment_ids_of)  # readable till shred
-        notes = _live_notes(uow, cmd.account_id, contact_id, notes_of)
+        notes = _live_notes(uow, cmd.account_id, contact_id, notes_shown)
         erased_by = _record_erasure(uow, cmd.account_id, contact_id)
         uow.claims.release_all(contact_id)
         destroyed = uow.cipher.shred(data_subject(contact_id))
@@ -94,13 +95,20 @@ def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: l
     return found
 
 
-def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, notes_of: ItemsOf) -> int:
-    """How many live notes the contact has (holdings and read model), for the count of what is erased."""
+def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, notes_shown: NotesOf) -> int:
+    """How many live notes the contact has (holdings and read model), for the count of what is erased: those the
+    read model shows at their newest version counted from it (one query, one read of the heads), only the others
+    read from their events (filed and not projected yet, or changed since). Not one read per note: a person with
+    380 notes cost 380 note loads and as many key reads for a count (issue 13)."""
     with uow:
         held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).note_ids
-        note_ids = dict.fromkeys([*held, *notes_of(account_id, contact_id)])
-        notes = [uow.notes.find(account_id, note_id) for note_id in note_ids]
-    return sum(1 for note in notes if note is not None and not note.deleted and note.contact_id == contact_id)
+        shown = {doc["_id"]: doc.get("version") for doc in notes_shown(account_id, contact_id)}
+        note_ids = list(dict.fromkeys([*held, *shown]))
+        newest = uow.notes.versions(account_id, note_ids) if note_ids else {}
+        stale = [note_id for note_id in note_ids if note_id in newest and shown.get(note_id) != newest[note_id]]
+        notes = [uow.notes.find(account_id, note_id) for note_id in stale]
+    live = sum(1 for note in notes if note is not None and not note.deleted and note.contact_id == contact_id)
+    return live + sum(1 for note_id in note_ids if note_id in newest and shown.get(note_id) == newest[note_id])
 
 
 def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]:

@@ -48,7 +48,7 @@ def create(uow, account="acct-1", **details):
 
 def erase(uow, contact_id, account="acct-1"):
     return erase_contact(commands.EraseContact(account, contact_id), uow, attachment_ids_of=lambda *_: [],
-                         notes_of=lambda *_: []).contact_ids
+                         notes_shown=lambda *_: []).contact_ids
 
 
 def test_an_erased_contact_is_gone_for_good_its_claims_deleted_and_its_key_refused(uow, store, keys, claims):
@@ -138,5 +138,5 @@ def test_the_files_of_an_erased_contact_are_deleted_not_only_made_unreadable(sto
     assert blobs.manifests.find_one({"_id": blob_id}) is not None
     erase_contact(commands.EraseContact("acct-1", louise.id), uow,
                   attachment_ids_of=lambda account, contact: [attachment.id] if contact == louise.id else [],
-                  notes_of=lambda *_: [])
+                  notes_shown=lambda *_: [])
     assert blobs.manifests.find_one({"_id": blob_id}) is None and blobs.chunks.find_one({"_id": f"{blob_id}:000000"}) is None

@@ -193,7 +193,7 @@ def test_a_rejected_address_of_a_merged_contact_is_marked_on_the_contact_it_went
     message = send(uow, mailer, source.id)
     target = handlers.create_contact(commands.CreateContact("acct-1", {"first_name": "L"}), uow)
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
-        "uow": Fresh(lambda: uow), "find_by_name": lambda a, n: None, "notes_of": lambda a, c: [],
+        "uow": Fresh(lambda: uow), "find_by_name": lambda a, n: None, "notes_of": lambda a, c: [], "notes_shown": lambda a, c: [],
         "attachment_ids_of": lambda a, c: [], "imports": None, "uploads": None, "jobs": None, "mailer": mailer})
     bus.handle(commands.MergeContacts("acct-1", target.id, [source.id]))  # through the bus, as the API merges
     assert message_handlers.record_message_outcome(outcome(message, "failed", "rejected"), uow)

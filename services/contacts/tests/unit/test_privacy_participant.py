@@ -63,6 +63,7 @@ class World:
         no_read_model = lambda account, contact: []  # noqa: E731 (every item is filed in its holdings)
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
             "uow": Fresh(self.uow), "find_by_name": lambda account, name: None, "notes_of": no_read_model,
+            "notes_shown": lambda account, contact: self.projected_notes.get(contact, []),
             "attachment_ids_of": self._erasing, "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(),
             "default_labels": (), "contacts_with_label": no_read_model, "contacts_with_value": no_read_model,
             "contacts_using": no_read_model})

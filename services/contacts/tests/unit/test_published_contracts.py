@@ -45,6 +45,7 @@ def published():
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher, claims, files)),
         "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: notes_of.get(contact, []),
+        "notes_shown": lambda account, contact: [],
         "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(),  # no import in this scenario
         "attachment_ids_of": lambda account, contact: [attachment.id] if contact == b.id else []})
     a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "emails": [{"address": "anne@example.fr"}],
@@ -124,7 +125,7 @@ def test_a_contacts_life_decodes_into_the_contracts_typed_events():
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher, InMemoryIdentityClaims(), None)),
         "find_by_name": lambda account, name: None, "notes_of": lambda account, contact: [],
-        "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(), "attachment_ids_of": lambda account, contact: []})
+        "notes_shown": lambda account, contact: [], "imports": None, "uploads": None, "jobs": None, "mailer": FakeMailer(), "attachment_ids_of": lambda account, contact: []})
     a = bus.handle(c.CreateContact("acct-1", {"first_name": "Anne", "company": "Dupont SA", "vat_number": "FR40303265045",
                                               "emails": [{"address": "anne@example.fr"}], "phones": [{"number": "+33 6 11 22 33 44"}],
                                               "addresses": [{"tag": "billing", "city": "Lille", "country": "FR"}]}))

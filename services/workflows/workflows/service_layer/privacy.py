@@ -86,7 +86,8 @@ class WorkflowsPrivacyParticipant:
         card_ids = list(dict.fromkeys(card_id for contact_id in family
                                       for card_id in self._cards.of_contact(account_id, contact_id)))
         rows, boards = [], {}
-        with self._unit_of_work() as uow:
+        with self._unit_of_work() as uow, uow.cipher.keys_ready([CARD_SUBJECT.format(contact_id=contact_id)
+                                                                 for contact_id in family]):  # one read each
             for card_id in card_ids:
                 card = uow.cards.find(account_id, card_id)
                 linked = [] if card is None or card.state is None else [card.contact_id, *card.other_contact_ids]

@@ -15,7 +15,10 @@ from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_pr
 from crm_platform.personal_data import SubjectErased
 from crm_platform.testing.topics import read_topic
 from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.statements import Statements
+from crm_platform.mongo import MongoConnection
 
+from workflows.bootstrap import Container
 from workflows.domain.cards import Card
 
 from .conftest import headers, project_all
@@ -161,3 +164,42 @@ def many_cards(container, board, count):
             uow.commit()
         (shared if others else alone).append(card.id)
     return alone, shared
+
+
+def test_a_person_s_cards_are_erased_with_one_bulk_write_and_one_key_read_not_a_commit_and_key_read_each(
+        client, container):
+    """Issue 13's target (an erasure in under 5 s with 50 cards): the cards are read under one read of the
+    person's key and written with one bulk insert of their commits, not one key read and one commit (three
+    statements) per card."""
+    board = board_with_contact(client, container)
+    cards = [new_card(client, board, f"Projet {n} de Louise", description="Louise, 12 rue des Lilas")
+             for n in range(12)]
+    project_all(container)
+    commits, keys = Statements("event_commits"), Statements("subject_keys")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits, keys])
+    erasure = ErasureRequested("req-bulk", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    counted.privacy_handler().handle(request_envelope(erasure))
+    [reply] = [reply for reply in replies(container) if reply.aggregate_id == "req-bulk"]
+    assert (reply.payload["outcome"], reply.payload["items_erased"]) == ("erased", 12)
+    assert commits.names.count("insert") == 2, commits.names  # the 12 cards in one statement, then the reply
+    assert keys.names.count("find") <= 3, keys.names  # the person's key, once to read and once to seal
+    with container.unit_of_work() as uow:
+        assert [uow.cards.find("acct-1", card["id"]) for card in cards] == [None] * 12  # key shredded
+
+
+def test_a_person_s_cards_are_exported_with_one_read_of_their_key_not_one_per_card(client, container):
+    board = board_with_contact(client, container)
+    for n in range(12):
+        new_card(client, board, f"Projet {n} de Louise")
+    project_all(container)
+    keys = Statements("subject_keys")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[keys])
+    export = SubjectExportRequested("req-export-keys", "acct-1", ["contact:1"], ["workflows"],
+                                    "2026-12-02T10:00:00+00:00")
+    counted.privacy_handler().handle(request_envelope(export))
+    [exported] = [reply for reply in replies(container) if reply.aggregate_id == "req-export-keys"]
+    assert exported.payload["item_count"] == 12
+    # the person's key once for the cards, the export's key made and read to seal the part (12 reads before)
+    assert keys.names.count("find") <= 3, keys.names

@@ -168,6 +168,11 @@ class StoreRacedBeforeAppend:
             self._race.now()
         self._store.append(events)
 
+    def append_many(self, commits):  # the bulk relink: one append of every card
+        if any(events[0].aggregate_type == "Card" for events in commits):
+            self._race.now()
+        return self._store.append_many(commits)
+
     def __getattr__(self, name):
         return getattr(self._store, name)
 
@@ -177,6 +182,10 @@ def racing_unit_of_work(store, cipher, race, moment):
         def commit(self):
             race.now()
             super().commit()
+
+        def commit_in_bulk(self):
+            race.now()
+            return super().commit_in_bulk()
 
     if moment == "before sealing":
         return lambda: RacedBeforeCommit(store, cipher)
