@@ -70,7 +70,7 @@ def render_pdf(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> bytes
     XML embedded (a Factur-X e-invoice) when it has one."""
     html = _render(document, checked_language(lang), for_print=True)
     pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
-        pdf_variant=PDF_VARIANT, metadata=True, custom_metadata=False, uncompressed_pdf=False)
+        pdf_variant=PDF_VARIANT, custom_metadata=False, uncompressed_pdf=False)
     return embed_factur_x(pdf, document.e_invoice_xml) if document.e_invoice_xml else pdf
 
 

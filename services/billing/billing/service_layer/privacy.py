@@ -170,6 +170,7 @@ class BillingPrivacyParticipant:
                             _ERASE[repository](document)
                         deleted.append((repository, document_id))
             lost = set(uow.commit_in_bulk())
+        self._discard_pdfs(account_id, [document_id for _, document_id in deleted if document_id not in lost])
         for repository, document_id in deleted:
             if document_id in lost:
                 left.append((repository, document_id))
@@ -177,6 +178,12 @@ class BillingPrivacyParticipant:
                 self._keys.shred(_key(document_id))
                 erasure.destroyed(_key(document_id), now=True)
         return left
+
+    def _discard_pdfs(self, account_id: str, document_ids: list[str]) -> None:
+        """The kept PDFs of documents deleted, before their keys are shredded (once a key is shredded, a retry
+        would skip its document, and the PDF would stay, unreadable but stored)."""
+        if self._pdfs is not None and document_ids:
+            self._pdfs.discard(account_id, document_ids)
 
     def _invoices_in_bulk(self, account_id: str, found: PersonDocuments, family: list[str],
                           erasure: "_Erasure") -> list[str]:
@@ -206,6 +213,7 @@ class BillingPrivacyParticipant:
                         note.restrict_processing(until, LEGAL_BASIS, today)
                     kept.append((invoice_id, until, restricted))
             lost = set(uow.commit_in_bulk())
+        self._discard_pdfs(account_id, [invoice_id for invoice_id in drafts if invoice_id not in lost])
         for invoice_id in drafts:
             if invoice_id in lost:
                 left.append(invoice_id)

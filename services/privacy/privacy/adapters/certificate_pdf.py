@@ -28,4 +28,4 @@ def certificate_pdf(certificate: dict, public_key: dict) -> bytes:
     attachment = Attachment(string=signed_json, name="certificate.json", relationship="Source",
                             description="The signed certificate (JSON): verify it with privacy's verify command")
     return HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
-        pdf_variant=PDF_VARIANT, attachments=[attachment], metadata=True)
+        pdf_variant=PDF_VARIANT, attachments=[attachment])
