@@ -106,6 +106,10 @@ class DocumentSend:
     to: tuple[str, ...] = ()  # personal data: shown in the person's export only, never by the API
     subject: str = ""
 
+    def awaits(self, recipient: int) -> bool:
+        """Whether this recipient's outcome is still to record (one of the send's, not recorded yet)."""
+        return 0 <= recipient < self.recipients and recipient not in self.outcomes
+
     @property
     def status(self) -> str:
         if any(status == FAILED for status, _, _ in self.outcomes.values()):

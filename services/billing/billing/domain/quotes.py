@@ -234,7 +234,7 @@ class Quote(Aggregate):
                         at: str) -> bool:
         """Record what became of one recipient's mail; False (nothing recorded) if known already or unknown."""
         send = self.sends.get(send_id)
-        if self.deleted or send is None or recipient in send.outcomes or not 0 <= recipient < send.recipients:
+        if self.deleted or send is None or not send.awaits(recipient):
             return False
         if status == SENT:
             self._record(QuoteMailed(self.id, self.account_id, send_id, recipient, attempts, at))
