@@ -3,13 +3,13 @@ consumer queues them and sent by the kernel's dispatcher to a real SMTP server (
 
 billing.events is not read here (the e2e test goes through Kafka): the send's event is taken from the real event
 store and handed to the consumer's handler, `container.queue_mails`, as the consumer would."""
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 
 from crm_platform.mail import MailDispatcher, MailOutbox, SmtpSender
+from crm_platform.testing.mail_loop import mail_loop_running
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
@@ -31,12 +31,8 @@ def louise(container):
 @pytest.fixture
 def mail_loop(container):
     """The worker's mail loop (with the worker's on_outcome), in a thread of this test."""
-    stop = threading.Event()
-    thread = threading.Thread(target=container.mail_loop(container.record_mail_outcome), args=(stop,), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=20)
+    with mail_loop_running(container, container.record_mail_outcome):
+        yield
 
 
 def eventually(check, what: str, timeout_s: float = 30.0):

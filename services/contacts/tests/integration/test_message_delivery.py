@@ -1,10 +1,11 @@
 """A message to a contact goes out through the kernel's mail outbox and dispatcher to a real SMTP server (the
 sink), and its outcome comes back on the message and, for a refused address, on the contact (issue 12)."""
 import io
-import threading
 import time
 
 import pytest
+
+from crm_platform.testing.mail_loop import mail_loop_running
 
 from .conftest import headers
 
@@ -20,12 +21,8 @@ def settings(settings, smtp_sink):
 @pytest.fixture
 def mail_loop(container):
     """The worker's mail loop (container.mail_loop with the worker's on_outcome), in a thread of this test."""
-    stop = threading.Event()
-    thread = threading.Thread(target=container.mail_loop(container.message_outcomes()), args=(stop,), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=20)
+    with mail_loop_running(container, container.message_outcomes()):
+        yield
 
 
 def eventually(check, what: str, timeout_s: float = 30.0):
@@ -98,15 +95,9 @@ def test_marketing_queued_before_a_restriction_of_processing_is_never_sent(clien
     transactional = client.post(f"/v1/contacts/{contact_id}/messages", headers=headers(), json={
         "subject": "Votre facture", "body": "Ci-joint"}).get_json()["message_id"]
     container.processing_restrictions().restrict("acct-1", [contact_id], "request-1")
-    stop = threading.Event()
-    thread = threading.Thread(target=container.mail_loop(container.message_outcomes()), args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with mail_loop_running(container, container.message_outcomes()):  # started only now: after the restriction
         failed = eventually(lambda: (m := status_of(client, contact_id, marketing))["status"] == "failed" and m,
                             "the marketing message recorded as failed")
         eventually(lambda: status_of(client, contact_id, transactional)["status"] == "sent", "the other one sent")
-    finally:
-        stop.set()
-        thread.join(timeout=20)
     assert failed["reason"] == "processing_restricted"
     assert [m.message["Subject"] for m in smtp_sink.messages] == ["Votre facture"]
