@@ -28,7 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, InvalidInput
-from crm_platform.mongo import insert_all_new, translated
+from crm_platform.mongo import find_each, insert_all_new, translated
 
 log = logging.getLogger(__name__)
 
@@ -267,14 +267,14 @@ class MongoEventStore(EventStore):
         return StreamHead(commit["account_id"], commit["aggregate_type"], commit["last_version"])
 
     def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
-        """One query on the aggregate id index; only the commits' versions are read, not their events."""
+        """An indexed equality per aggregate id (crm_platform.mongo.find_each, not an `$in`, which scans every
+        commit on FerretDB); only the commits' versions are read, not their events."""
         heads: dict[str, StreamHead] = {}
         if not aggregate_ids:
             return heads
         try:
-            for commit in self._commits.find({"aggregate_id": {"$in": list(dict.fromkeys(aggregate_ids))}},
-                                             {"aggregate_id": 1, "account_id": 1, "aggregate_type": 1,
-                                              "last_version": 1}):
+            for commit in find_each(self._commits, "aggregate_id", aggregate_ids,
+                                    {"aggregate_id": 1, "account_id": 1, "aggregate_type": 1, "last_version": 1}):
                 known = heads.get(commit["aggregate_id"])
                 if known is None or known.version < commit["last_version"]:
                     heads[commit["aggregate_id"]] = StreamHead(commit["account_id"], commit["aggregate_type"],

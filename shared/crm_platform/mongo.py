@@ -68,7 +68,7 @@ class MongoConnection:
 DUPLICATE_KEY = 11000
 # Up to this many ids, statements go one `_id` equality each rather than one `$in`: FerretDB pushes an
 # equality down to PostgreSQL (indexed there by devinfra) but reads the whole collection for an `$in`.
-# MongoDB serves both from its primary key. (The relay still marks more than this with one `$in`.)
+# MongoDB serves both from its primary key. (Writes to many ids go as one bulk write of an equality each.)
 FEW_IDS = 20
 # `find_by_ids` reads more ids than FEW_IDS on this many threads, still one `_id` equality each: an `$in` costs
 # what the collection holds, not what is asked (200 subject keys from a vault of 50,000 on FerretDB 1.24 on
@@ -88,6 +88,19 @@ def find_by_ids(collection, ids: list, projection: dict | None = None) -> list[d
     else:
         found = list(_reader_pool().map(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids))
     return [doc for doc in found if doc is not None]
+
+
+def find_each(collection, field: str, values: list, projection: dict | None = None) -> list[dict]:
+    """The documents whose `field` equals one of `values`: one indexed equality per value (on a few threads past
+    FEW_IDS), never an `$in`, which FerretDB answers by reading the whole collection (an event store's heads of
+    200 aggregates among 31,000 commits: 11.8 s with one `$in`, 0.6 s with an equality each, in a row)."""
+    values = list(dict.fromkeys(values))
+
+    def matching(value) -> list[dict]:
+        return list(collection.find({field: value}, projection))
+
+    found = map(matching, values) if len(values) <= FEW_IDS else _reader_pool().map(matching, values)
+    return [doc for docs in found for doc in docs]
 
 
 def _reader_pool() -> ThreadPoolExecutor:

@@ -38,6 +38,7 @@ from typing import Callable
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
+from pymongo import DeleteOne, UpdateOne
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
@@ -109,7 +110,8 @@ class OutboxRelay:
                 self._set_aside(commit, refused[commit["_id"]])
         ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
         OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
-        self._store.outbox.delete_many({"_id": {"$in": ids}})
+        if ids:  # an equality each in one statement: FerretDB reads the whole outbox for an `$in`
+            self._store.outbox.bulk_write([DeleteOne({"_id": commit_id}) for commit_id in ids], ordered=False)
         for commit_id in ids:
             self._remember_published(commit_id)
         self._unmarked.extend(ids)
@@ -151,8 +153,10 @@ class OutboxRelay:
         """Set `published` on the commits sent since the last time.
 
         A few (after single writes) by `_id` each, which FerretDB pushes down to
-        an index; many (an import) with one `$in`, which FerretDB answers by
-        reading every commit, so those are batched. Until then the notices are
+        an index; many (an import, a person's erasure) with one bulk write of an
+        `_id` equality each, one statement still, which MongoDB serves from its
+        primary key and FerretDB pushes down statement by statement (one `$in`
+        made it read every commit ever stored: 12 s at 31,000 commits). Until then the notices are
         gone and `_published_recently` answers the predecessor checks; if the
         relay dies first, the sweep at start-up sends those commits again, which
         idempotent consumers take in their stride.
@@ -164,7 +168,8 @@ class OutboxRelay:
             for commit_id in self._unmarked:
                 self._store.commits.update_one({"_id": commit_id}, published)
         else:
-            self._store.commits.update_many({"_id": {"$in": self._unmarked}}, published)
+            self._store.commits.bulk_write([UpdateOne({"_id": commit_id}, published) for commit_id in self._unmarked],
+                                           ordered=False)
         self._unmarked = []
 
     def _set_aside(self, commit: dict, reason: str) -> None:
