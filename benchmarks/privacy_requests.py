@@ -48,7 +48,10 @@ def timed_request(gateway: str, headers: dict, kind: str, contact_id: str, downl
     created.raise_for_status()
     url = f"{gateway}/v1/privacy/requests/{created.json()['id']}"
     while True:
-        state = requests.get(url, headers=headers, timeout=30).json()
+        try:
+            state = requests.get(url, headers=headers, timeout=30).json()
+        except requests.Timeout:  # a slow answer of the status is not the request's end: ask again
+            continue
         if state["status"] in ("completed", "partially_completed", "rejected"):
             break
         time.sleep(0.02)
@@ -86,7 +89,9 @@ def main() -> int:
         people = list(pool.map(seeded, range(args.runs)))
     print(f"seeding took {time.perf_counter() - started:.0f} s", flush=True)
     records = people[0].record_count
-    time.sleep(max(5.0, args.runs / 2))  # the services' projections catch up: time the requests, not the lag
+    # the services' projections catch up, and billing's worker renders each issued invoice's PDF (a quarter of a
+    # second of CPU each): time the requests, not what the seeding left to do
+    time.sleep(max(5.0, args.runs * args.invoices / 2 * 0.3))
     for run, person in enumerate(people):
         exports.append(timed_request(args.gateway, headers, "access", person.contact_id, download=True))
         erasures.append(timed_request(args.gateway, headers, "erasure", person.contact_id, download=False))

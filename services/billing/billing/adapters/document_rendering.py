@@ -7,6 +7,8 @@ from document_labels.py. The PDF is a PDF/A-3b (archivable, and the form Factur-
 """
 from __future__ import annotations
 
+import logging
+
 from datetime import date
 from decimal import Decimal
 from importlib import resources
@@ -17,6 +19,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 # Loaded with the module (Pango and fontconfig take seconds to start): at a worker's start, not in its first request.
 from weasyprint import HTML
+
+# WeasyPrint logs each step of each render at INFO: a line per step is noise in the service's log
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LABELS, LANGUAGES, LOCALES, payment_term_text
 from billing.adapters.factur_x_pdf import embed_factur_x

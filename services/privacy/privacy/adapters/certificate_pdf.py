@@ -9,11 +9,15 @@ as nothing personal is in the certificate. Every value is escaped (Jinja2 autoes
 from __future__ import annotations
 
 import json
+import logging
 from importlib import resources
 
 import jinja2
 # Loaded with the module (Pango and fontconfig take seconds to start): at a worker's start, not in a request.
 from weasyprint import HTML, Attachment
+
+# WeasyPrint logs each step of each render at INFO: a line per step is noise in the service's log
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PDF_VARIANT = "pdf/a-3b"
 _TEMPLATES = resources.files("privacy.adapters") / "templates"
