@@ -8,7 +8,6 @@ from document_labels.py. The PDF is a PDF/A-3b (archivable, and the form Factur-
 from __future__ import annotations
 
 import logging
-
 from datetime import date
 from decimal import Decimal
 from importlib import resources
