@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Every folder under services/ with a pyproject.toml is installed: a new service needs no edit here.
 SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
-        $(addsuffix /pyproject.toml,$(SERVICES))
+        $(addsuffix /pyproject.toml,$(SERVICES)) apt-packages-dev.txt $(wildcard services/*/apt-packages.txt)
 
 .PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import clean-data help
 .DEFAULT_GOAL := help
@@ -25,6 +25,7 @@ help:
 $(STAMP): $(REQS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: install it or run make PYTHON=/path/to/python3.11")'
 	$(PYTHON) -m venv $(VENV)
+	@scripts/system_packages.sh
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt \
 	    -e shared -e infra $(addprefix -e ,$(SERVICES))
