@@ -13,14 +13,14 @@ from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from crm_platform import request_context
 from crm_platform.errors import CrmError, DependencyUnavailable, InvalidInput, NotFound, Unauthorized, UnsupportedMediaType
 from crm_platform.input_guard import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from crm_platform.json_logging import configure_logging
-from crm_platform.mongo import is_outage, translated
+from crm_platform.mongo import translated
 from crm_platform.personal_data import SubjectErased
 from crm_platform.problems import problem_response
 from crm_platform.web_metrics import METRICS_PATH, install_request_metrics
@@ -143,6 +143,10 @@ def _install_internal_auth(app: Flask, token: str, open_paths: frozenset[str]) -
             raise Unauthorized("this service only answers the gateway (missing or wrong X-Internal-Token)")
 
 
+# The database down, unreachable or too slow to answer (AutoReconnect and NetworkTimeout are ConnectionFailures)
+DATABASE_UNREACHABLE = (ConnectionFailure, ServerSelectionTimeoutError, ExecutionTimeout)
+
+
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(CrmError)
     def _crm_error(exc: CrmError) -> Response:
@@ -185,8 +189,11 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(PyMongoError)
     def _database_error(exc: PyMongoError) -> Response:
         # A statement outside a unit of work (authenticating a key, a rate-limit counter, a lease) met the
-        # database down: a 503 with Retry-After, as the units of work answer. Data it refused stays a bug here.
-        return _crm_error(translated(exc, "the database")) if is_outage(exc) else _unexpected(exc)
+        # database down or unreachable: a 503 with Retry-After, as the units of work answer. Anything else the
+        # server said (a query it refused, data it refused) is a bug to see: a 500, never "retry later".
+        if isinstance(exc, DATABASE_UNREACHABLE):
+            return _crm_error(translated(exc, "the database"))
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

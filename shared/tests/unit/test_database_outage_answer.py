@@ -1,6 +1,6 @@
 """A request that meets the database down answers 503 with Retry-After, whatever statement met it: not only
 those inside a unit of work (which translate the error themselves) but also, say, the gateway's key lookup."""
-from pymongo.errors import AutoReconnect, DuplicateKeyError, ServerSelectionTimeoutError
+from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure, ServerSelectionTimeoutError
 
 from crm_platform.web import create_service_app
 
@@ -26,6 +26,8 @@ def test_a_statement_that_finds_no_server_is_a_503_problem_with_retry_after():
         assert "27017" not in answer.get_data(as_text=True)  # nothing of the driver's message
 
 
-def test_data_the_database_refused_outside_a_unit_of_work_stays_an_internal_error():
-    answer = app_raising(DuplicateKeyError("E11000 duplicate key", code=11000)).test_client().get("/v1/things")
-    assert answer.status_code == 500 and "Retry-After" not in answer.headers
+def test_data_or_a_query_the_database_refused_outside_a_unit_of_work_stays_an_internal_error():
+    for error in (DuplicateKeyError("E11000 duplicate key", code=11000), OperationFailure("bad query", code=2),
+                  OperationFailure("not implemented", code=238)):
+        answer = app_raising(error).test_client().get("/v1/things")
+        assert answer.status_code == 500 and "Retry-After" not in answer.headers, error

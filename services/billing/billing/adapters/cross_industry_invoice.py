@@ -81,7 +81,9 @@ def invoice_xml(invoice: Invoice) -> bytes:
     return _xml(_Frozen(
         invoice.id, invoice.number, INVOICE_TYPE_CODE, invoice.issued_on_date, invoice.currency, draft["lines"],
         invoice.totals, draft["prices_include_tax"], invoice.seller, invoice.buyer,
-        tuple(text for text in (draft.get("notes"), draft.get("legal_terms")) if text),
+        # a restricted invoice (its person erased, kept for the law) keeps no free-text notes, as it prints
+        tuple(text for text in (None if invoice.retain_until is not None else draft.get("notes"),
+                                draft.get("legal_terms")) if text),
         date.fromisoformat(invoice.due_on), draft["payment_term"]))
 
 

@@ -18,6 +18,7 @@ from crm_platform.errors import InvalidInput
 from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.mail import MailAttachment, MailOutcome, OutgoingMail
 from crm_platform.personal_data import SubjectErased
+from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain.account_defaults import utc_now
 from billing.domain.document_mail import DocumentNotSendable, DocumentSend, mail_id, mail_texts, recipients
@@ -43,8 +44,15 @@ def send_invoice(cmd: SendInvoice, uow, clock: Callable[[], datetime] = utc_now)
     return _record_send(INVOICE, cmd.invoice_id, cmd, uow, clock)
 
 
-def mail_quote(cmd: MailQuote, uow, clock: Callable[[], datetime] = utc_now) -> DocumentSend:
-    """The mailing recorded (once per send id); refused while the quote is a draft or an address cannot be mailed."""
+def mail_quote(cmd: MailQuote, uow, clock: Callable[[], datetime] = utc_now,
+               restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> DocumentSend:
+    """The mailing recorded (once per send id); refused while the quote is a draft or an address cannot be mailed,
+    and while its contact restricted processing (Art. 18: a quote is commercial, not a legal obligation as an
+    issued invoice is)."""
+    with uow:
+        quote = uow.quotes.get(cmd.account_id, cmd.quote_id)
+    if cmd.send_id not in quote.sends:
+        restrictions.refuse_edits(cmd.account_id, [quote.contact_id])
     return _record_send(QUOTE, cmd.quote_id, cmd, uow, clock)
 
 

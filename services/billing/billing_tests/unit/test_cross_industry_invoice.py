@@ -221,3 +221,16 @@ def _set(root, path: str, value: str) -> None:
     for node in root.xpath(path, namespaces=NS):
         node.text = value
 
+
+
+def test_a_restricted_invoice_keeps_its_legal_terms_but_not_its_free_text_notes():
+    """Its person erased, the invoice is kept for the law: it prints without its notes, and so does its XML."""
+    from datetime import date
+
+    invoice = issued_with(notes="Rappeler Mme Durand au 06 12 34 56 78", legal_terms="Pénalités de retard : 3 fois")
+    assert "Rappeler Mme Durand au 06 12 34 56 78" in texts(
+        invoice_xml(invoice), "//rsm:ExchangedDocument/ram:IncludedNote/ram:Content")
+    invoice.restrict_processing("2036-12-31", "Code de commerce L123-22", date(2026, 12, 3))
+    xml = invoice_xml(invoice)
+    assert texts(xml, "//rsm:ExchangedDocument/ram:IncludedNote/ram:Content") == ["Pénalités de retard : 3 fois"]
+    assert b"Durand" not in xml and problems(xml) == []

@@ -40,6 +40,8 @@ class Billing:
         def unit_of_work():
             return UnitOfWork(self.store, self.cipher, series, self.customers)
 
+        self.unit_of_work = unit_of_work
+
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {"uow": Fresh(unit_of_work),
                                                                     "clock": clock_at(NOW)})
         mail_bus = MessageBus.build({}, dispatch.MAIL_EVENT_HANDLERS, {
@@ -241,3 +243,25 @@ def test_the_persons_export_holds_the_addresses_of_a_quotes_mailings(billing):
     export.add_quote(quote, datetime(2026, 1, 2, tzinfo=timezone.utc), "Europe/Paris")
     [send] = export.details["quotes"][0]["sends"]
     assert send["to"] == ["achats@atelier-martin.fr"]
+
+
+def test_a_quote_is_not_mailed_to_a_contact_who_restricted_processing(billing):
+    """Art. 18: a quote is commercial (no legal obligation, unlike an issued invoice): mailing it is refused."""
+    from crm_platform.processing_restrictions import ProcessingRestricted
+    from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
+
+    from billing.domain import quote_commands
+    from billing.domain.send_commands import MailQuote
+    from billing.service_layer import dispatch
+
+    billing.issued_invoice()  # the seller set
+    quote = billing.bus.handle(quote_commands.SendQuote("acct-1", billing.bus.handle(
+        quote_commands.CreateQuoteDraft("acct-1", "contact:1", (LINE,))).id))
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", ["contact:1"], "request-1")
+    bus = MessageBus.build(dispatch.COMMAND_HANDLERS, {}, {"uow": Fresh(billing.unit_of_work),
+                                                           "clock": clock_at(NOW), "restrictions": restrictions})
+    with pytest.raises(ProcessingRestricted):
+        bus.handle(MailQuote("acct-1", quote.id, "send-1", "en"))
+    restrictions.lift("acct-1", ["contact:1"], "request-1")
+    assert bus.handle(MailQuote("acct-1", quote.id, "send-1", "en")).send_id == "send-1"
