@@ -68,7 +68,7 @@ class MongoConnection:
 DUPLICATE_KEY = 11000
 # Up to this many ids, statements go one `_id` equality each rather than one `$in`: FerretDB pushes an
 # equality down to PostgreSQL (indexed there by devinfra) but reads the whole collection for an `$in`.
-# MongoDB serves both from its primary key. (Writes to many ids go as one bulk write of an equality each.)
+# MongoDB serves both from its primary key. (The relay marks many commits one equality after the other.)
 FEW_IDS = 20
 # `find_by_ids` reads more ids than FEW_IDS on this many threads, still one `_id` equality each: an `$in` costs
 # what the collection holds, not what is asked (200 subject keys from a vault of 50,000 on FerretDB 1.24 on

@@ -38,13 +38,11 @@ from typing import Callable
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
-from pymongo import DeleteOne, UpdateOne
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
 from crm_platform.metrics import OUTBOX_BACKLOG, OUTBOX_EVENTS_RELAYED, OUTBOX_OLDEST_AGE
-from crm_platform.mongo import FEW_IDS
 
 log = logging.getLogger(__name__)
 STANDBY_WAIT_S = 0.5
@@ -110,8 +108,8 @@ class OutboxRelay:
                 self._set_aside(commit, refused[commit["_id"]])
         ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
         OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
-        if ids:  # an equality each in one statement: FerretDB reads the whole outbox for an `$in`
-            self._store.outbox.bulk_write([DeleteOne({"_id": commit_id}) for commit_id in ids], ordered=False)
+        for commit_id in ids:  # an `_id` equality each: FerretDB reads the whole outbox for an `$in`
+            self._store.outbox.delete_one({"_id": commit_id})
         for commit_id in ids:
             self._remember_published(commit_id)
         self._unmarked.extend(ids)
@@ -153,10 +151,10 @@ class OutboxRelay:
         """Set `published` on the commits sent since the last time.
 
         A few (after single writes) by `_id` each, which FerretDB pushes down to
-        an index; many (an import, a person's erasure) with one bulk write of an
-        `_id` equality each, one statement still, which MongoDB serves from its
-        primary key and FerretDB pushes down statement by statement (one `$in`
-        made it read every commit ever stored: 12 s at 31,000 commits). Until then the notices are
+        an index; many (an import, a person's erasure) the same way, one after
+        the other: one `$in` made FerretDB read every commit ever stored (12 s at
+        31,000 commits), and one bulk write of many equalities left FerretDB 1.24
+        hanging under load (suspected, not proven; docs/figures.md). Until then the notices are
         gone and `_published_recently` answers the predecessor checks; if the
         relay dies first, the sweep at start-up sends those commits again, which
         idempotent consumers take in their stride.
@@ -164,12 +162,9 @@ class OutboxRelay:
         if not self._unmarked:
             return
         published = {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}}
-        if len(self._unmarked) <= FEW_IDS:  # after a single write: an indexed equality, not a scan of every commit
-            for commit_id in self._unmarked:
-                self._store.commits.update_one({"_id": commit_id}, published)
-        else:
-            self._store.commits.bulk_write([UpdateOne({"_id": commit_id}, published) for commit_id in self._unmarked],
-                                           ordered=False)
+        for commit_id in self._unmarked:  # an indexed equality each, never a scan of every commit
+            self._store.commits.update_one({"_id": commit_id}, published)
+            still_working()
         self._unmarked = []
 
     def _set_aside(self, commit: dict, reason: str) -> None:
