@@ -75,7 +75,8 @@ def render_pdf(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> bytes
     html = _render(document, checked_language(lang), for_print=True)
     pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
         pdf_variant=PDF_VARIANT, custom_metadata=False, uncompressed_pdf=False)
-    return embed_factur_x(pdf, document.e_invoice_xml) if document.e_invoice_xml else pdf
+    xml = document.e_invoice_xml() if document.e_invoice_xml is not None else None
+    return embed_factur_x(pdf, xml) if xml else pdf
 
 
 def _render(document: PrintedDocument, lang: str, for_print: bool) -> str:

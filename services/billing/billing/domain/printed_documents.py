@@ -7,8 +7,9 @@ rendered once and kept (service_layer/document_files.py), and it carries no draf
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Callable
 
 from billing.domain import document_lines
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
@@ -51,7 +52,9 @@ class PrintedDocument:
     notes: str = ""
     legal_terms: str = ""
     restricted: bool = False  # kept for the law only: printed without what the accounting record does not need
-    e_invoice_xml: bytes | None = None  # a final invoice's or credit note's EN 16931 XML: its PDF is a Factur-X
+    # a final invoice's or credit note's EN 16931 XML, made when its PDF is rendered (its PDF is then a Factur-X):
+    # not when a kept PDF is only read again
+    e_invoice_xml: Callable[[], bytes | None] | None = field(default=None, compare=False, repr=False)
 
 
 def printed_invoice(invoice, seller_now: dict, buyer_now: dict | None = None) -> PrintedDocument:

@@ -44,10 +44,11 @@ def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork,
 
 
 def with_e_invoice(document: PrintedDocument, source, e_invoice: EInvoice | None) -> PrintedDocument:
-    """A final document with the XML its PDF embeds (Factur-X); a draft, or without `e_invoice`, as it is."""
+    """A final document with how to make the XML its PDF embeds (Factur-X), made only if the PDF is rendered (a kept
+    PDF read again builds no XML); a draft, or without `e_invoice`, as it is."""
     if e_invoice is None or not document.final:
         return document
-    return replace(document, e_invoice_xml=e_invoice(source))
+    return replace(document, e_invoice_xml=lambda: e_invoice(source))
 
 
 def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:

@@ -94,3 +94,20 @@ def test_an_invoice_en16931_cannot_describe_prints_as_a_plain_pdf(client, louise
     assert printed.status_code == 200 and attachments_of(printed.data) == {}
     a_draft = draft(client, louise)
     assert attachments_of(client.get(f"/v1/invoices/{a_draft['id']}/pdf", headers=headers()).data) == {}
+
+
+def test_a_kept_factur_x_pdf_read_again_builds_no_xml(client, louise, monkeypatch):
+    from billing.entrypoints import printing_api
+
+    built, original = [], printing_api.e_invoice_xml
+
+    def counted(document):
+        built.append(document.id)
+        return original(document)
+
+    monkeypatch.setattr(printing_api, "e_invoice_xml", counted)
+    invoice = issued_invoice(client, louise)
+    first = client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=headers()).data
+    assert built == [invoice["id"]] and attachments_of(first)  # rendered once, as a Factur-X
+    assert client.get(f"/v1/invoices/{invoice['id']}/pdf", headers=headers()).data == first
+    assert built == [invoice["id"]]  # read again from where it is kept: no XML built
