@@ -10,6 +10,7 @@ import pytest
 
 from crm_platform.mail import MailDispatcher, MailOutbox, SmtpSender
 from crm_platform.testing.mail_loop import mail_loop_running
+from crm_platform.testing.waiting import eventually
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
@@ -33,15 +34,6 @@ def mail_loop(container):
     """The worker's mail loop (with the worker's on_outcome), in a thread of this test."""
     with mail_loop_running(container, container.record_mail_outcome):
         yield
-
-
-def eventually(check, what: str, timeout_s: float = 30.0):
-    until = time.monotonic() + timeout_s
-    while time.monotonic() < until:
-        if result := check():
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"not in time: {what}")
 
 
 def consume_sends(container, invoice_id) -> None:

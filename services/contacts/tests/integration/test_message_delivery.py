@@ -6,6 +6,7 @@ import time
 import pytest
 
 from crm_platform.testing.mail_loop import mail_loop_running
+from crm_platform.testing.waiting import eventually
 
 from .conftest import headers
 
@@ -23,15 +24,6 @@ def mail_loop(container):
     """The worker's mail loop (container.mail_loop with the worker's on_outcome), in a thread of this test."""
     with mail_loop_running(container, container.message_outcomes()):
         yield
-
-
-def eventually(check, what: str, timeout_s: float = 30.0):
-    until = time.monotonic() + timeout_s
-    while time.monotonic() < until:
-        if result := check():
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"not in time: {what}")
 
 
 def status_of(client, contact_id, message_id):
