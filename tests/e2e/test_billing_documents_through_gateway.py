@@ -25,22 +25,28 @@ LINES = [{"description": "Création du site <b>v2</b>", "quantity": "2", "unit":
           "taxes": [{"category": "S", "rate": "5.5"}]}]
 
 
-def test_an_issued_invoice_with_two_vat_rates_previews_and_prints(system, account_a, account_b, tmp_path):
+def issued_invoice(system, account, contact: dict) -> dict:
+    """A new contact's invoice of LINES, issued (billing knows the contact once its worker read contacts.events)."""
     contacts, invoices = f"{system.gateway_url}/v1/contacts", f"{system.gateway_url}/v1/invoices"
-    contact = requests.post(contacts, json={"company": "Papeterie Vidal"}, headers=bearer(account_a), timeout=10).json()
-    created = eventually(lambda: requests.post(invoices, json={"contact_id": contact["id"], "lines": LINES},
-                                               headers=bearer(account_a), timeout=10),
+    contact_id = requests.post(contacts, json=contact, headers=bearer(account), timeout=10).json()["id"]
+    created = eventually(lambda: requests.post(invoices, json={"contact_id": contact_id, "lines": LINES},
+                                               headers=bearer(account), timeout=10),
                          lambda r: r.status_code == 201, timeout_s=60)
     assert created.status_code == 201, created.text
-    invoice = created.json()
-    issued = requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_a), timeout=10)
+    issued = requests.post(f"{invoices}/{created.json()['id']}/issue", headers=bearer(account), timeout=10)
     assert issued.status_code == 200, issued.text
+    return issued.json()
+
+
+def test_an_issued_invoice_with_two_vat_rates_previews_and_prints(system, account_a, account_b, tmp_path):
+    invoices = f"{system.gateway_url}/v1/invoices"
+    invoice = issued_invoice(system, account_a, {"company": "Papeterie Vidal"})
 
     preview = requests.get(f"{invoices}/{invoice['id']}/preview?lang=en", headers=bearer(account_a), timeout=30)
     assert preview.status_code == 200 and preview.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "default-src 'none'" in preview.headers["Content-Security-Policy"]
     page = preview.text
-    assert issued.json()["number"] in page and "Papeterie Vidal" in page and "&lt;b&gt;v2&lt;/b&gt;" in page
+    assert invoice["number"] in page and "Papeterie Vidal" in page and "&lt;b&gt;v2&lt;/b&gt;" in page
     assert "€1,000.00" in page and "€49.98" in page and "5.5%" in page and "20%" in page  # both VAT rates
     assert requests.get(f"{invoices}/{invoice['id']}/preview?lang=it", headers=bearer(account_a),
                         timeout=10).status_code == 422
@@ -61,18 +67,10 @@ def test_an_issued_invoice_with_two_vat_rates_previews_and_prints(system, accoun
 
 
 def test_an_issued_invoice_sent_by_e_mail_arrives_once_with_its_pdf(system, account_a):
-    contacts, invoices = f"{system.gateway_url}/v1/contacts", f"{system.gateway_url}/v1/invoices"
+    invoices = f"{system.gateway_url}/v1/invoices"
     to = f"compta-{uuid.uuid4().hex[:12]}@vidal.example"  # the sink is the whole session's: this test's mail
-    contact = requests.post(contacts, json={"company": "Papeterie Vidal", "emails": [{"address": to}]},
-                            headers=bearer(account_a), timeout=10).json()
-    created = eventually(lambda: requests.post(invoices, json={"contact_id": contact["id"], "lines": LINES},
-                                               headers=bearer(account_a), timeout=10),
-                         lambda r: r.status_code == 201, timeout_s=60)
-    assert created.status_code == 201, created.text
-    invoice = created.json()
-    issued = requests.post(f"{invoices}/{invoice['id']}/issue", headers=bearer(account_a), timeout=10)
-    assert issued.status_code == 200, issued.text
-    number = issued.json()["number"]
+    invoice = issued_invoice(system, account_a, {"company": "Papeterie Vidal", "emails": [{"address": to}]})
+    number = invoice["number"]
 
     send = {**bearer(account_a), "Idempotency-Key": f"send-{uuid.uuid4()}"}
     sent = requests.post(f"{invoices}/{invoice['id']}/send", json={}, headers=send, timeout=30)
