@@ -56,6 +56,11 @@ class CustomersProjection(FoldingProjection):
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="account_merged")
 
+    def erased(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        """Those of these contacts of the account whose person was erased (what billing must not bring back)."""
+        return {doc["_id"] for doc in self.collection.find(
+            {"_id": {"$in": list(contact_ids)}, "account_id": account_id, "erased": True}, {"_id": 1})}
+
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type or not self.codec.knows(envelope.event_type):
             return False  # notes, files, labels...: nothing billing keeps
