@@ -6,9 +6,12 @@ import pytest
 from crm_platform.contracts.privacy import ErasureRequested
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import ensure_topics
+from crm_platform.mongo import MongoConnection
 from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.statements import Statements
 from crm_platform.timeline import utc_millis
 
+from billing.bootstrap import Container
 from billing.entrypoints.cli import rebuild_read_models
 
 from ..contact_events import LOUISE, ContactEvents
@@ -39,6 +42,13 @@ def relay_and_follow(container, settings) -> int:
                              container.apply_to_timeline)
     assert run_until_processed(consumer, relayed).processed == relayed
     return relayed
+
+
+def erased_event(container, contact_id):
+    """ContactErased, as contacts publishes it after the contact's creation (version 2)."""
+    events = ContactEvents(container.cipher)
+    events.versions[contact_id] = 1
+    return events.erased(contact_id)
 
 
 def timeline(client, contact_id, account="acct-1", **query):
@@ -92,10 +102,26 @@ def test_contacts_erasing_the_person_forgets_their_entries_here(client, containe
     relay_and_follow(container, settings)
     assert [item["kind"] for item in timeline(client, louise)["items"]] == ["invoice.issued"]
 
-    contact_events = ContactEvents(container.cipher)
-    contact_events.versions[louise] = 1
-    container.apply_to_customers(contact_events.erased(louise))
+    container.apply_to_customers(erased_event(container, louise))
     assert timeline(client, louise)["items"] == []
     for envelope in container.event_store.read_all():  # delivered again: still nothing
         container.apply_to_timeline(envelope)
     assert timeline(client, louise)["items"] == []
+
+
+def test_the_timeline_consumer_asks_whether_a_contact_is_erased_by_equality_never_by_in(client, container, louise):
+    # on every event that makes an entry: an `$in` would be a scan of every customer on FerretDB (issues 13 and 16)
+    invoice = posted(client, "/v1/invoices", {"contact_id": louise, "lines": [LINE]})
+    posted(client, f"/v1/invoices/{invoice['id']}/issue")
+    customers = Statements("customers")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[customers])
+    for envelope in container.event_store.read_all():
+        counted.apply_to_timeline(envelope)
+    assert [item["kind"] for item in timeline(client, louise)["items"]] == ["invoice.issued"]
+    assert customers.names and customers.using("$in") == []
+    assert counted.customers.erased("acct-1", [louise, "contact:nobody"]) == set()
+    assert counted.customers.erased("acct-2", [louise]) == set()
+    container.apply_to_customers(erased_event(container, louise))
+    assert counted.customers.erased("acct-1", [louise, "contact:nobody"]) == {louise}
+    assert counted.customers.erased("acct-2", [louise]) == set()  # another account's contact of that id: not it
