@@ -1,8 +1,9 @@
 """A service's timeline entries kept from its own events: the follower every service's timeline consumer runs.
 
 The service says, without I/O, which entries an event makes and for which contacts (`EntriesOf`, its
-`timeline_entries.py`); the follower decodes each event with the service's codec, writes the entries, and keeps
-erased contacts out of the projection:
+`timeline_entries.py`) and which event classes make any; the follower decodes only those (the others are passed
+over unread: no key read to open personal fields), writes the entries, and keeps erased contacts out of the
+projection:
 - an event whose personal fields can no longer be opened (SubjectErased) makes no entry: its key was shredded
   because the person it is about was erased, and their entries with them;
 - a contact the service holds as erased (`erased`, its own record of it) gets no entry, so a late, re-delivered or
@@ -14,7 +15,7 @@ Idempotent as the projection is: an entry is upserted by its id, a pure function
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable
 
 from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
@@ -32,15 +33,16 @@ class TimelineFollower:
     """An EventConsumer handler (and a rebuild's): one of the service's own events to its timeline entries."""
 
     def __init__(self, projection: TimelineProjection, codec: EventCodec, entries_of: EntriesOf,
-                 erased: ErasedContacts) -> None:
+                 erased: ErasedContacts, event_classes: Iterable[type[DomainEvent]]) -> None:
         self._projection = projection
         self._codec = codec
         self._entries_of = entries_of
         self._erased = erased
+        self._wanted = {cls.event_type() for cls in event_classes if codec.knows(cls.event_type())}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         """Record the entries the event makes; True if it made any (a rebuild writes them the same way)."""
-        if not self._codec.knows(envelope.event_type):
+        if envelope.event_type not in self._wanted:
             return False
         try:
             event = self._codec.from_envelope(envelope)

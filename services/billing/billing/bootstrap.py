@@ -33,7 +33,7 @@ from billing.domain.invoice_events import InvoiceSendRequested
 from billing.domain.quote_events import QuoteMailRequested
 from billing.service_layer import dispatch, printing, retention, sending
 from billing.service_layer.privacy import BillingPrivacyParticipant
-from billing.service_layer.timeline_entries import timeline_entries
+from billing.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from billing.service_layer.unit_of_work import UnitOfWork
 
 
@@ -80,7 +80,7 @@ class Container(ServiceContainer):
 
     @cached_property
     def _timeline_follower(self) -> TimelineFollower:
-        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.customers.erased)
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.customers.erased, ENTRY_EVENTS)
 
     def apply_to_timeline(self, envelope, rebuilding: bool = False) -> None:
         """Give one of billing's own events to its contacts' timelines (none for a contact erased here)."""

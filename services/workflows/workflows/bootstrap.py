@@ -21,7 +21,7 @@ from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.domain.cards import CARD_SUBJECT
 from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
-from workflows.service_layer.timeline_entries import timeline_entries
+from workflows.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -59,7 +59,7 @@ class Container(ServiceContainer):
 
     @cached_property
     def _timeline_follower(self) -> TimelineFollower:
-        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.erased_contacts)
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.erased_contacts, ENTRY_EVENTS)
 
     def erased_contacts(self, account_id: str, contact_ids: list[str]) -> set[str]:
         """Those of these contacts workflows erased: their key here, `workflows-subject:<id>`, is shredded."""

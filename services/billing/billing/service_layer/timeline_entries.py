@@ -34,7 +34,8 @@ def _total(amount: str, currency: str) -> str:
 
 def _invoice_issued(event: InvoiceIssued) -> tuple[str, dict]:
     return "invoice.issued", {"number": event.number, "total": _total(event.total, event.currency),
-                              "currency": event.currency, "issued_on": event.issued_on, "due_on": event.due_on, "status": "issued"}
+                              "currency": event.currency, "issued_on": event.issued_on, "due_on": event.due_on,
+                              "status": "issued"}
 
 
 def _payment_recorded(event: InvoicePaymentRecorded) -> tuple[str, dict]:
@@ -67,7 +68,8 @@ def _credit_note_issued(event: CreditNoteIssued) -> tuple[str, dict]:
 
 def _quote_sent(event: QuoteSent) -> tuple[str, dict]:
     return "quote.sent", {"number": event.number, "total": _total(event.total, event.currency),
-                          "currency": event.currency, "sent_on": event.sent_on, "valid_until": event.valid_until, "status": "sent"}
+                          "currency": event.currency, "sent_on": event.sent_on, "valid_until": event.valid_until,
+                          "status": "sent"}
 
 
 def _quote_accepted(event: QuoteAccepted) -> tuple[str, dict]:
@@ -103,6 +105,7 @@ _ENTRIES: dict[type, tuple[str, str, Callable[..., tuple[str, dict]]]] = {
     QuoteMailRequested: ("quote", "quote_id", _quote_mail),
 }
 
+ENTRY_EVENTS = tuple(_ENTRIES)  # the events that make an entry: the timeline consumer decodes these only
 KINDS = ("invoice.issued", "invoice.payment_recorded", "invoice.payment_removed", "invoice.paid", "invoice.voided",
          "invoice.mail_requested", "credit_note.issued", "quote.sent", "quote.accepted", "quote.declined",
          "quote.converted", "quote.mail_requested")

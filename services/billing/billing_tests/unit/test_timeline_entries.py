@@ -12,7 +12,7 @@ from billing.domain.invoice_events import (InvoiceDrafted, InvoiceDraftDeleted, 
                                            InvoiceVoided)
 from billing.domain.quote_events import (QuoteAccepted, QuoteConverted, QuoteDeclined, QuoteDrafted, QuoteErased,
                                          QuoteMailRequested, QuoteSent)
-from billing.service_layer.timeline_entries import KINDS, timeline_entries
+from billing.service_layer.timeline_entries import ENTRY_EVENTS, KINDS, timeline_entries
 
 AT = datetime(2026, 11, 30, 16, 5, 7, 250000, tzinfo=timezone.utc)
 PERSONAL = ("Louise", "louise@example.org", "Merci", "VIR Louise", "trop cher", "erreur de saisie", "Votre facture")
@@ -69,8 +69,9 @@ def test_no_entry_holds_what_a_person_typed_or_is_called():
         assert not any(text in str(entry.summary) for text in PERSONAL)
 
 
-def test_every_kind_made_is_listed_once():
+def test_every_kind_made_is_listed_once_and_every_event_making_one_is_decoded():
     assert sorted({row[1] for row in MAPPED}) == sorted(KINDS) and len(set(KINDS)) == len(KINDS)
+    assert set(ENTRY_EVENTS) == {type(row[0]) for row in MAPPED}
 
 
 LINE = {"quantity": "1", "unit": "jour", "unit_price": "800", "taxes": [{"category": "S", "rate": "20"}]}

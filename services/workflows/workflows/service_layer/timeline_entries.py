@@ -30,6 +30,7 @@ CARD_KINDS = {CardCreated: "card.created", CardMoved: "card.moved", CardWon: "ca
               CardArchived: "card.archived"}
 TASK_KINDS = {TaskCreated: "task.created", TaskRescheduled: "task.rescheduled", TaskCompleted: "task.completed",
               TaskReopened: "task.reopened", TaskDeleted: "task.deleted", TaskReminderDue: "task.reminder_due"}
+ENTRY_EVENTS = (*CARD_KINDS, *TASK_KINDS)  # the events that make entries: the timeline consumer decodes these only
 KINDS = (*CARD_KINDS.values(), *TASK_KINDS.values())
 
 

@@ -10,7 +10,7 @@ from workflows.domain.cards import (CardArchived, CardContactsRelinked, CardCrea
                                     CardPersonalDataErased, CardRepositioned, CardWon)
 from workflows.domain.task_events import (TaskCompleted, TaskCreated, TaskDeleted, TaskPersonalDataErased,
                                           TaskReminderDue, TaskReopened, TaskRescheduled, TaskUpdated)
-from workflows.service_layer.timeline_entries import KINDS, timeline_entries
+from workflows.service_layer.timeline_entries import ENTRY_EVENTS, KINDS, timeline_entries
 
 AT = datetime(2026, 12, 1, 10, 0, 0, 500000, tzinfo=timezone.utc)
 TYPED = ("Rénovation chez Louise", "12 rue des Lilas", "trop cher", "Rappeler Louise", "code 1234", "user:marc")
@@ -95,3 +95,13 @@ def test_no_entry_holds_what_a_user_typed():
     made = [entry for event in events for _, entry in timeline_entries(event, "ev-8", AT)]
     assert made and not any(text in str(entry.summary) for entry in made for text in TYPED)
     assert {entry.kind for entry in made} <= set(KINDS)
+
+
+def test_the_consumer_decodes_every_event_that_makes_an_entry():
+    events = [card(CardCreated), card(CardMoved, from_stage_id="stage:1"), card(CardWon, status="won"),
+              card(CardLost, status="lost"), card(CardArchived, status="archived"), task(TaskCreated),
+              task(TaskRescheduled), task(TaskCompleted, status="done"), task(TaskReopened), task(TaskDeleted),
+              task(TaskReminderDue)]
+    assert all(timeline_entries(event, "ev-9", AT) for event in events)
+    assert set(ENTRY_EVENTS) == {type(event) for event in events}
+    assert sorted(KINDS) == sorted({entry.kind for event in events for _, entry in timeline_entries(event, "e", AT)})
