@@ -38,7 +38,8 @@ class World:
             self.unit_of_work = container.unit_of_work
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "tasks": self.tasks,
-            "timeline": ForgottenTimelines() if container is None else container.timeline, "clock": lambda: "2026-12-01T10:00:00+00:00"})
+            "timeline": ForgottenTimelines() if container is None else container.timeline,
+            "clock": lambda: "2026-12-01T10:00:00+00:00"})
 
     def sync(self) -> None:
         if self.container is not None:
