@@ -5,7 +5,7 @@ import contextlib
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
-from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES
+from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES, ContactErased
 from crm_platform.event_codec import EventCodec
 from crm_platform.leases import Lease
 from crm_platform.mail import MailOutcome
@@ -13,6 +13,8 @@ from crm_platform.message_bus import EventsToBus, Fresh, MessageBus
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
+from crm_platform.timeline import TimelineProjection
+from crm_platform.timeline_follower import TimelineFollower
 
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
@@ -31,6 +33,7 @@ from billing.domain.invoice_events import InvoiceSendRequested
 from billing.domain.quote_events import QuoteMailRequested
 from billing.service_layer import dispatch, printing, retention, sending
 from billing.service_layer.privacy import BillingPrivacyParticipant
+from billing.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from billing.service_layer.unit_of_work import UnitOfWork
 
 
@@ -69,6 +72,22 @@ class Container(ServiceContainer):
     def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
         """Give one of billing's own events to the invoices, credit notes, quotes and recurring invoices read models."""
         self._document_read_models.apply(envelope, rebuilding=rebuilding)
+
+    @cached_property
+    def timeline(self) -> TimelineProjection:
+        """Billing's entries of its contacts' timelines (issue 14), served by the timeline blueprint."""
+        return TimelineProjection(self.db["timeline"])
+
+    @cached_property
+    def _timeline_follower(self) -> TimelineFollower:
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.customers.erased, ENTRY_EVENTS)
+
+    def apply_to_timeline(self, envelope, rebuilding: bool = False) -> None:
+        """Give one of billing's own events to its contacts' timelines (none for a contact erased here)."""
+        self._timeline_follower.apply(envelope, rebuilding=rebuilding)
+
+    def timeline_consumer(self):
+        return self.consumer("timeline", self.events_topic)
 
     def interrupted_issues(self, since_before):
         """The read models' documents still issuing (quotes: sending) since before then (what the issue sweep
@@ -109,7 +128,7 @@ class Container(ServiceContainer):
         index = MongoPersonDocuments(self.db["customers"], self.invoices.collection, self.credit_notes.collection,
                                      self.quotes.collection, self.recurring_invoices.collection, self.event_store)
         return BillingPrivacyParticipant(self.unit_of_work, index, self.cipher, self.clock, pdfs=self.kept_pdfs,
-                                         render_pdf=render_pdf, e_invoice=e_invoice_xml)
+                                         render_pdf=render_pdf, e_invoice=e_invoice_xml, timeline=self.timeline)
 
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)
@@ -141,8 +160,11 @@ class Container(ServiceContainer):
             yield
 
     def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:
-        """Give one contact event to the customers read model (unless its batch took it)."""
+        """Give one contact event to the customers read model (unless its batch took it); an erased contact's
+        timeline entries forgotten (as billing's erasure of the person forgets them: service_layer/privacy.py)."""
         self._customer_read_models.apply(envelope, rebuilding=rebuilding)
+        if envelope.event_type == ContactErased.event_type():
+            self.timeline.forget_contact(envelope.account_id, envelope.aggregate_id)
 
     def customers_consumer(self):
         return self.consumer("customers", self.contacts_topic)
@@ -208,3 +230,4 @@ class Container(ServiceContainer):
         self.credit_notes.ensure_indexes()
         self.quotes.ensure_indexes()
         self.recurring_invoices.ensure_indexes()
+        self.timeline.ensure_indexes()

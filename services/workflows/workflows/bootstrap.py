@@ -6,6 +6,8 @@ from functools import cached_property
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
+from crm_platform.timeline import TimelineProjection
+from crm_platform.timeline_follower import TimelineFollower
 
 from workflows import config, views
 from workflows.adapters.boards_projection import BoardsProjection
@@ -17,7 +19,9 @@ from workflows.adapters.task_reminders_projection import MongoDueReminders, Task
 from workflows.adapters.tasks_projection import MongoTasksIndex, TasksProjection
 from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
+from workflows.domain.cards import CARD_SUBJECT
 from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler
+from workflows.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 
@@ -49,6 +53,24 @@ class Container(ServiceContainer):
                            self.task_reminders_projection])
 
     @cached_property
+    def timeline(self) -> TimelineProjection:
+        """Workflows' entries of its contacts' timelines (issue 14): the history of their cards and tasks."""
+        return TimelineProjection(self.db["timeline"])
+
+    @cached_property
+    def _timeline_follower(self) -> TimelineFollower:
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.erased_contacts, ENTRY_EVENTS)
+
+    def erased_contacts(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        """Those of these contacts workflows erased: their key here, `workflows-subject:<id>`, is shredded."""
+        return {contact_id for contact_id in contact_ids
+                if self.cipher.is_erased(CARD_SUBJECT.format(contact_id=contact_id))}
+
+    def apply_to_timeline(self, envelope, rebuilding: bool = False) -> None:
+        """Give one of workflows' own events to its contacts' timelines (none for a contact erased here)."""
+        self._timeline_follower.apply(envelope, rebuilding=rebuilding)
+
+    @cached_property
     def tasks_index(self) -> MongoTasksIndex:
         return MongoTasksIndex(self.db["tasks"])
 
@@ -77,13 +99,13 @@ class Container(ServiceContainer):
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.cards_index, "tasks": self.tasks_index,
-            "contacts": self.contacts_directory, "clock": views.utc_now_text,
+            "contacts": self.contacts_directory, "timeline": self.timeline, "clock": views.utc_now_text,
             "restrictions": self.processing_restrictions()})
 
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:
         """Privacy requests (issue 13): this service's cards and tasks of a person, exported or erased."""
         return WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
-                                           self.contacts_directory, self.tasks_index)
+                                           self.contacts_directory, self.tasks_index, self.timeline)
 
     @cached_property
     def accounts_topic(self) -> str:
@@ -95,6 +117,9 @@ class Container(ServiceContainer):
 
     def projection_consumer(self):
         return self.consumer("projection", self.events_topic)
+
+    def timeline_consumer(self):
+        return self.consumer("timeline", self.events_topic)
 
     def stage_removals_consumer(self):
         return self.consumer("stage-removals", self.events_topic)
@@ -113,3 +138,4 @@ class Container(ServiceContainer):
         self.task_reminders_projection.ensure_indexes()
         self.mail_outbox().ensure_indexes()
         self.contacts_directory.ensure_indexes()
+        self.timeline.ensure_indexes()

@@ -16,6 +16,7 @@ from crm_platform.contracts.contacts import (
     CONTACT_AGGREGATE_TYPE, ContactDeleted, ContactErased, ContactLifecycleEvent,
 )
 from crm_platform.envelope import EventEnvelope
+from crm_platform.mongo import find_each
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import DocumentChange, FoldingProjection
 
@@ -55,6 +56,12 @@ class CustomersProjection(FoldingProjection):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="account_merged")
+
+    def erased(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        """Those of these contacts of the account whose person was erased (what billing must not bring back). Read
+        on every event the timeline consumer takes: an `_id` equality each (find_each), never an `$in`."""
+        found = find_each(self.collection, "_id", list(contact_ids), {"account_id": 1, "erased": 1})
+        return {doc["_id"] for doc in found if doc.get("account_id") == account_id and doc.get("erased")}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type or not self.codec.knows(envelope.event_type):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from crm_platform.openapi import add_spec_route
+from crm_platform.timeline_api import timeline_blueprint
 from crm_platform.web import create_service_app
 
 from billing import config
@@ -31,5 +32,6 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(credit_notes_bp)
     app.register_blueprint(quotes_bp)
     app.register_blueprint(recurring_invoices_bp)
+    app.register_blueprint(timeline_blueprint())  # for the gateway's merged timeline only (unpublished)
     add_spec_route(app, "billing", "1")
     return app

@@ -15,17 +15,24 @@ from billing.bootstrap import Container
 
 def rebuild_read_models(container: Container) -> int:
     """Re-apply every stored billing event to the invoices, credit notes, quotes and recurring invoices read
-    models, in place and safe on a live system (a document is rewritten at its revision or kept if the consumer
-    moved it further). The customers come from contacts.events, not from this store: they are not rebuilt here."""
+    models and to the contacts' timelines, in place and safe on a live system (a document is rewritten at its
+    revision or kept if the consumer moved it further; a timeline entry is the same whenever it is written, and an
+    erased contact gets none). The customers come from contacts.events, not from this store: they are not rebuilt
+    here."""
     container.ensure_indexes()
-    return replay(container.event_store.read_all(), lambda envelope: container.apply_to_documents(envelope, rebuilding=True))
+
+    def apply(envelope) -> None:
+        container.apply_to_documents(envelope, rebuilding=True)
+        container.apply_to_timeline(envelope, rebuilding=True)
+
+    return replay(container.event_store.read_all(), apply)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="billing", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-read-models", help="rebuild the invoices, credit notes, quotes and recurring invoices "
-                                               "read models from the event store")
+                                               "read models and the contacts' timelines from the event store")
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "billing-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
@@ -33,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         count = rebuild_read_models(Container(settings))
         print(f"replayed {count} events into the invoices, credit notes, quotes and recurring invoices read models "
-              f"in {time.perf_counter() - started:.1f} s")
+              f"and the timelines in {time.perf_counter() - started:.1f} s")
     return 0
 
 

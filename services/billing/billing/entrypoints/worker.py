@@ -1,8 +1,8 @@
-"""The billing worker: outbox relay, billing's read models, customers from contacts.events, privacy's requests
-(issue 13), the PDF of each invoice and credit note kept as it is issued, documents sent by e-mail (their mails
-queued, sent, and each outcome recorded: issue 11), the sweep of interrupted issues, the recurring-invoice
-scheduler and the retention job (each of these
-three only in the worker holding its lease); until SIGTERM."""
+"""The billing worker: outbox relay, billing's read models and its contacts' timelines (issue 14), customers from
+contacts.events, privacy's requests (issue 13), the PDF of each invoice and credit note kept as it is issued,
+documents sent by e-mail (their mails queued, sent, and each outcome recorded: issue 11), the sweep of interrupted
+issues, the recurring-invoice scheduler and the retention job (each of these three only in the worker holding its
+lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +31,8 @@ def main() -> int:
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
                               container.apply_to_documents)
+    timeline = EventConsumer("billing.timeline", container.timeline_consumer, container.producer,
+                             container.apply_to_timeline)
     printing = EventConsumer("billing.printing", container.printing_consumer, container.producer,
                              container.print_on_issue)
     privacy = container.privacy_loop()
@@ -39,6 +41,7 @@ def main() -> int:
     retention_lease = container.retention_lease()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
+         "timeline": timeline.run,
          "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
          "mail": container.mail_loop(container.record_mail_outcome),
          "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),

@@ -79,6 +79,11 @@ class DocumentKeys(Protocol):
         """A block in which these keys are read once, not once per event opened (PersonalDataCipher.keys_ready)."""
 
 
+class ContactTimelines(Protocol):
+    def forget_contact(self, account_id: str, contact_id: str) -> int:
+        """Delete the contact's timeline entries (crm_platform.timeline.TimelineProjection)."""
+
+
 class PdfStore(printing.PdfKeeper, Protocol):
     def discard(self, account_id: str, document_ids: list[str]) -> None:
         """Delete the kept PDFs of these documents (adapters/document_pdfs.py)."""
@@ -92,7 +97,8 @@ class BillingPrivacyParticipant:
 
     def __init__(self, unit_of_work: Callable, index: PersonDocumentsIndex, keys: DocumentKeys,
                  clock: Clock = utc_now, pdfs: PdfStore | None = None,
-                 render_pdf: printing.Renderer | None = None, e_invoice: printing.EInvoice | None = None) -> None:
+                 render_pdf: printing.Renderer | None = None, e_invoice: printing.EInvoice | None = None,
+                 timeline: ContactTimelines | None = None) -> None:
         self._uow = unit_of_work
         self._index = index
         self._keys = keys
@@ -100,6 +106,7 @@ class BillingPrivacyParticipant:
         self._pdfs = pdfs
         self._render_pdf = render_pdf
         self._e_invoice = e_invoice  # what printing an issued invoice embeds, as the API prints it
+        self._timeline = timeline  # None: no timeline kept (unit tests of other things)
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         account_id, found = request.account_id, self._documents(request)
@@ -137,6 +144,7 @@ class BillingPrivacyParticipant:
         account_id = request.account_id
         family = self._index.family(account_id, list(request.contact_ids))
         self._index.forget_contacts(account_id, family)
+        self._forget_timelines(account_id, family)
         erasure, seen = _Erasure(), set()
         for _ in range(ERASURE_ROUNDS):
             found = self._index.documents_of(account_id, family, known=seen)
@@ -153,6 +161,14 @@ class BillingPrivacyParticipant:
                     self._erase_invoice(account_id, invoice_id, found.credit_notes.get(invoice_id, []), family,
                                         erasure)
         raise ErasureNotSettled(ERASURE_ROUNDS)
+
+    def _forget_timelines(self, account_id: str, family: list[str]) -> None:
+        """Their timeline entries deleted, the retained invoices' too: entries are kept in clear, outside any key.
+        After `forget_contacts`: the timeline consumer makes no entry for a contact billing holds as erased, so a
+        late or replayed event does not bring them back (crm_platform.timeline_follower)."""
+        if self._timeline is not None:
+            for contact_id in family:
+                self._timeline.forget_contact(account_id, contact_id)
 
     def _makers_in_bulk(self, account_id: str, found: PersonDocuments, family: list[str],
                         erasure: "_Erasure") -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from crm_platform.openapi import build_spec
+from crm_platform.timeline_api import timeline_blueprint
 from crm_platform.web import create_service_app
 
 from workflows import config
@@ -26,5 +27,6 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(cards_api.bp)
     app.register_blueprint(tasks_api.bp)
     app.register_blueprint(tasks_api.settings_bp)
+    app.register_blueprint(timeline_blueprint())  # for the gateway's merged timeline only (unpublished)
     app.add_url_rule("/openapi.json", "openapi", lambda: jsonify(build_spec(app, "workflows", "1")))
     return app

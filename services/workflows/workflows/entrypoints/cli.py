@@ -14,18 +14,24 @@ from workflows.bootstrap import Container
 
 
 def rebuild_projection(container: Container) -> int:
-    """Re-apply every stored event to the boards, cards, tasks and task reminders read models, in place and safe
-    on a live system (a document the live consumer moved further is kept)."""
+    """Re-apply every stored event to the boards, cards, tasks and task reminders read models and to the contacts'
+    timelines, in place and safe on a live system (a document the live consumer moved further is kept; a timeline
+    entry is the same whenever it is written, and an erased contact gets none)."""
     container.ensure_indexes()
-    return replay(container.event_store.read_all(),
-                  lambda envelope: container.read_models.apply(envelope, rebuilding=True))
+
+    def apply(envelope) -> None:
+        container.read_models.apply(envelope, rebuilding=True)
+        container.apply_to_timeline(envelope, rebuilding=True)
+
+    return replay(container.event_store.read_all(), apply)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workflows", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-projection",
-                   help="rebuild the boards, cards, tasks and task reminders read models from the event store")
+                   help="rebuild the boards, cards, tasks and task reminders read models and the contacts' "
+                        "timelines from the event store")
     parser.parse_args(argv)
     settings = load_or_exit(config.load, "workflows-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])

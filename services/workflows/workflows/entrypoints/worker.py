@@ -1,5 +1,5 @@
-"""The workflows worker: outbox relay, read models, removed stages' last cards, new accounts' default board,
-contacts' lives, privacy requests, task reminders and their e-mails; until SIGTERM."""
+"""The workflows worker: outbox relay, read models, contacts' timelines (issue 14), removed stages' last cards, new
+accounts' default board, contacts' lives, privacy requests, task reminders and their e-mails; until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +31,8 @@ def main() -> int:
                   settings["KAFKA_TOPIC_PARTITIONS"])
     projection = EventConsumer("workflows.projection", container.projection_consumer, container.producer,
                                container.read_models.apply)
+    timeline = EventConsumer("workflows.timeline", container.timeline_consumer, container.producer,
+                             container.apply_to_timeline)
     stage_removals = EventConsumer("workflows.stage-removals", container.stage_removals_consumer, container.producer,
                                    EventsToBus(container.codec, container.bus))
     account_setup = EventConsumer("workflows.account-setup", container.account_setup_consumer, container.producer,
@@ -39,7 +41,7 @@ def main() -> int:
                              EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus))
     privacy = container.privacy_loop()
     return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "projection": projection.run,
+        {"outbox-relay": container.outbox_relay().run, "projection": projection.run, "timeline": timeline.run,
          "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run,
          "privacy": privacy.run,
          "task-reminders": every(REMINDERS_EVERY_S, container.reminder_scheduler().fire_due, "task reminders"),

@@ -8,7 +8,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.unit_of_work import retried
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory, TasksIndex
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, TasksIndex
 from workflows.service_layer.task_reactions import relink_tasks
 from workflows.service_layer.unit_of_work import UnitOfWork
 
@@ -41,9 +41,9 @@ def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: Card
 
 
 def erase_contact_from_cards(event: ContactErasedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
-                             contacts: ContactsDirectory) -> int:
+                             contacts: ContactsDirectory, timeline: ContactTimelines) -> int:
     """Contacts erased the contact: so does workflows (`erase_contact`). The number of cards and tasks changed."""
-    erased = erase_contact(event.account_id, event.contact_id, uow, cards, tasks, contacts)
+    erased = erase_contact(event.account_id, event.contact_id, uow, cards, tasks, contacts, timeline)
     return len(erased.card_ids) + len(erased.task_ids)
 
 
@@ -55,10 +55,12 @@ class ContactErasure:
 
 
 def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
-                  contacts: ContactsDirectory) -> ContactErasure:
+                  contacts: ContactsDirectory, timeline: ContactTimelines) -> ContactErasure:
     """As a deletion, but the cards whose main contact it was, and its tasks, first blank their personal fields,
     and then the contact's workflows key is shredded (the key vault is shared with contacts, which shreds its own subject):
-    no event of its cards can be opened again, and nothing it said is sealed under another contact's key.
+    no event of its cards can be opened again, and nothing it said is sealed under another contact's key. Last, the
+    contact's timeline entries are deleted: after the shred, which is how the timeline consumer knows the contact
+    is erased and makes no entry for it again (crm_platform.timeline_follower).
 
     Idempotent: a card whose every event was sealed under the shredded key is no longer found. Contacts' erasure
     (ContactErased) and a privacy request (ErasureRequested) both come here, in two loops of the same worker, at
@@ -66,8 +68,9 @@ def erase_contact(account_id: str, contact_id: str, uow: UnitOfWork, cards: Card
     contacts.record_gone(account_id, contact_id)
     changed = _relink(account_id, contact_id, None, uow, cards, erased=True)
     changed_tasks = relink_tasks(account_id, contact_id, None, uow, tasks, erased=True)
-    return ContactErasure(frozenset(changed), uow.cipher.shred(CARD_SUBJECT.format(contact_id=contact_id)),
-                          frozenset(changed_tasks))
+    shredded = uow.cipher.shred(CARD_SUBJECT.format(contact_id=contact_id))
+    timeline.forget_contact(account_id, contact_id)
+    return ContactErasure(frozenset(changed), shredded, frozenset(changed_tasks))
 
 
 RELINK_ATTEMPTS = 5

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class CardsIndex(abc.ABC):
@@ -33,6 +34,13 @@ class CardsIndex(abc.ABC):
     @abc.abstractmethod
     def of_contact(self, account_id: str, contact_id: str) -> list[str]:
         """Cards linking the contact, main or other, whatever their status."""
+
+
+class ContactTimelines(Protocol):
+    """Workflows' entries of its contacts' timelines (crm_platform.timeline.TimelineProjection)."""
+
+    def forget_contact(self, account_id: str, contact_id: str) -> int:
+        """Delete every entry about the contact (its erasure); how many there were."""
 
 
 class TasksIndex(abc.ABC):

@@ -16,7 +16,7 @@ from crm_platform.privacy_exchange import ExportExchange
 from workflows.domain.cards import CARD_SUBJECT, Card
 from workflows.service_layer.contact_reactions import erase_contact
 from workflows.domain.tasks import Task
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory, TasksIndex
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, TasksIndex
 from workflows.service_layer.unit_of_work import UnitOfWork
 
 ABOUT = {
@@ -37,12 +37,13 @@ class WorkflowsPrivacyParticipant:
     """A PrivacyParticipant (crm_platform.privacy_participation): exports and erases a person's cards and tasks."""
 
     def __init__(self, service: str, unit_of_work: Callable[[], UnitOfWork], cards: CardsIndex,
-                 contacts: ContactsDirectory, tasks: TasksIndex) -> None:
+                 contacts: ContactsDirectory, tasks: TasksIndex, timeline: ContactTimelines) -> None:
         self._service = service
         self._unit_of_work = unit_of_work
         self._cards = cards
         self._contacts = contacts
         self._tasks = tasks
+        self._timeline = timeline
 
     def export(self, request: SubjectExportRequested, exchange: ExportExchange) -> ExportedPart:
         family = self._family(request.account_id, request.contact_ids)
@@ -65,7 +66,7 @@ class WorkflowsPrivacyParticipant:
         keys = []
         for contact_id in family:
             erased = erase_contact(request.account_id, contact_id, self._unit_of_work(), self._cards, self._tasks,
-                                   self._contacts)
+                                   self._contacts, self._timeline)
             changed |= erased.card_ids | erased.task_ids
             if erased.key_destroyed:
                 keys.append(CARD_SUBJECT.format(contact_id=contact_id))

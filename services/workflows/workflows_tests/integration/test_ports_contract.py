@@ -14,7 +14,8 @@ from workflows.domain.task_commands import CreateTask, DeleteTask
 from workflows.service_layer import dispatch
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from ..unit.fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryDueReminders, InMemoryTasksIndex
+from ..unit.fakes import (ForgottenTimelines, InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryDueReminders,
+                         InMemoryTasksIndex)
 from .conftest import project_all
 
 
@@ -37,6 +38,7 @@ class World:
             self.unit_of_work = container.unit_of_work
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "tasks": self.tasks,
+            "timeline": ForgottenTimelines() if container is None else container.timeline,
             "clock": lambda: "2026-12-01T10:00:00+00:00"})
 
     def sync(self) -> None:

@@ -15,7 +15,7 @@ from workflows.service_layer import dispatch
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
+from .fakes import ForgottenTimelines, InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
 
 
 @pytest.fixture
@@ -47,27 +47,33 @@ def tasks_index(store, cipher):
 
 
 @pytest.fixture
+def timelines():
+    return ForgottenTimelines()
+
+
+@pytest.fixture
 def restrictions():
     return InMemoryProcessingRestrictions()
 
 
 @pytest.fixture
-def bus(store, cipher, contacts, cards_index, tasks_index, restrictions):
+def bus(store, cipher, contacts, cards_index, tasks_index, restrictions, timelines):
     ticks = itertools.count()
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)),
         "cards": cards_index,
         "tasks": tasks_index,
         "contacts": contacts,
+        "timeline": timelines,
         "restrictions": restrictions,
         "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
     })
 
 
 @pytest.fixture
-def participant(store, cipher, cards_index, contacts, tasks_index):
+def participant(store, cipher, cards_index, contacts, tasks_index, timelines):
     return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
-                                       tasks_index)
+                                       tasks_index, timelines)
 
 
 @pytest.fixture

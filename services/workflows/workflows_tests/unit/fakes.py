@@ -144,3 +144,14 @@ class InMemoryTasksIndex(TasksIndex):
                 latest[envelope.aggregate_id] = envelope
         states = [task_state(self._codec, envelope) for envelope in latest.values()]
         return [s.task_id for s in states if s.account_id == account_id and s.contact_id == contact_id]
+
+
+class ForgottenTimelines:
+    """ContactTimelines: which contacts' timeline entries were forgotten (the entries themselves: integration tests)."""
+
+    def __init__(self) -> None:
+        self.forgotten: list[tuple[str, str]] = []
+
+    def forget_contact(self, account_id, contact_id):
+        self.forgotten.append((account_id, contact_id))
+        return 0

@@ -16,7 +16,7 @@ from workflows.service_layer import dispatch
 from workflows.service_layer.placing import MAX_CARDS_RESPACED
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
+from .fakes import ForgottenTimelines, InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
 
 keys = st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).filter(is_key)
 
@@ -47,7 +47,8 @@ def world():
     index = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher))
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": index, "contacts": directory,
-        "clock": lambda: "2026-12-01T10:00:00+00:00", "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
+        "timeline": ForgottenTimelines(), "clock": lambda: "2026-12-01T10:00:00+00:00",
+        "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
     return store, index, bus
 
 

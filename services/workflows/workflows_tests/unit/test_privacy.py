@@ -17,6 +17,8 @@ from workflows.domain.commands import CreateBoard, CreateCard, LoseCard
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
+from .fakes import ForgottenTimelines
+
 
 @pytest.fixture
 def board(bus):
@@ -81,7 +83,7 @@ def test_nothing_is_exported_for_a_person_without_cards_or_of_another_account(bu
 
 
 def test_an_erasure_blanks_unlinks_archives_and_shreds_and_a_second_one_finds_it_done(
-        bus, board, participant, store, cipher):
+        bus, board, participant, store, cipher, timelines):
     codec = UnitOfWork.event_codec(cipher)
     alone = bus.handle(CreateCard("acct-1", board.id, None, "Louise seule", "contact:2"))
     shared = bus.handle(CreateCard("acct-1", board.id, None, "Louise et Marc", "contact:2",
@@ -92,6 +94,7 @@ def test_an_erasure_blanks_unlinks_archives_and_shreds_and_a_second_one_finds_it
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
         "erased", ["workflows-subject:contact:2"], 3)
     assert cipher.is_erased("workflows-subject:contact:2")
+    assert timelines.forgotten == [("acct-1", "contact:2")]  # their timeline entries, after the shred
     assert load(store, cipher, alone.id) is None  # every event sealed under the shredded key
     relinked = load(store, cipher, shared.id)
     assert (relinked.contact_id, relinked.title, relinked.description) == ("contact:3", "", "")
@@ -109,10 +112,11 @@ def test_an_erasure_blanks_unlinks_archives_and_shreds_and_a_second_one_finds_it
 
 
 def test_an_erasure_after_the_contact_s_own_erasure_finds_it_done_and_claims_no_key(
-        bus, board, participant, store, cipher, cards_index):
+        bus, board, participant, store, cipher, cards_index, timelines):
     card = bus.handle(CreateCard("acct-1", board.id, None, "Louise et Marc", "contact:2",
                                  other_contact_ids=("contact:3",)))
     bus.handle(ContactErasedFact("contact:2", "acct-1"))
+    assert timelines.forgotten == [("acct-1", "contact:2")]  # contacts' erasure forgets their timeline here too
     events = len(store.all_events)
     outcome = participant.erase(erasure_request("contact:2"))
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
@@ -203,7 +207,7 @@ def test_an_erasure_racing_contacts_own_erasure_of_the_same_cards_reads_them_aga
                                    other_contact_ids=("contact:3",)))
     race = Race(lambda: bus.handle(ContactErasedFact("contact:2", "acct-1")))
     participant = WorkflowsPrivacyParticipant("workflows", racing_unit_of_work(store, cipher, race, moment),
-                                              cards_index, contacts, tasks_index)
+                                              cards_index, contacts, tasks_index, ForgottenTimelines())
     outcome = participant.erase(erasure_request("contact:2"))
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
     assert cipher.is_erased("workflows-subject:contact:2")

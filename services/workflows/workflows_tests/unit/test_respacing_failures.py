@@ -14,7 +14,7 @@ from workflows.domain.commands import CreateBoard, CreateCard, MoveCard
 from workflows.service_layer import dispatch
 from workflows.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
+from .fakes import ForgottenTimelines, InMemoryCardsIndex, InMemoryContactsDirectory, InMemoryTasksIndex
 
 
 class Crash(Exception):
@@ -51,7 +51,8 @@ def column_near_its_limit(moves_made: int | None = None):
     index = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher))
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": index, "contacts": directory,
-        "clock": lambda: "2026-12-01T10:00:00+00:00", "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
+        "timeline": ForgottenTimelines(), "clock": lambda: "2026-12-01T10:00:00+00:00",
+        "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
     board = bus.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
     stage_id = board.stages[0]["id"]
     column = [bus.handle(CreateCard("acct-1", board.id, stage_id, f"C{i}", "contact:1")).id for i in range(30)]

@@ -1,0 +1,113 @@
+"""The follower a service's timeline consumer runs, on the real database: entries of its events, idempotent, and none
+for an erased contact, whether erased before the event came or while it was written."""
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+from crm_platform.aggregates import DomainEvent
+from crm_platform.event_codec import EventCodec
+from crm_platform.personal_data import SubjectErased
+from crm_platform.timeline import TimelineEntry, TimelineProjection
+from crm_platform.timeline_follower import TimelineFollower
+
+AT = datetime(2026, 5, 4, 10, 30, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ThingShared(DomainEvent):
+    aggregate_id_field = "thing_id"
+    thing_id: str
+    account_id: str
+    contact_ids: list
+
+
+@dataclass(frozen=True)
+class ThingRenamed(DomainEvent):
+    aggregate_id_field = "thing_id"
+    thing_id: str
+    account_id: str
+
+
+def entries_of(event, event_id, at):
+    if not isinstance(event, ThingShared):
+        return []
+    return [(contact_id, TimelineEntry(f"{event_id}:{contact_id}", at, "thing.shared", "thing", event.thing_id))
+            for contact_id in event.contact_ids]
+
+
+CODEC = EventCodec([ThingShared, ThingRenamed])
+
+
+def shared(*contact_ids, account="acct-1"):
+    return CODEC.to_envelope(ThingShared("thing:1", account, list(contact_ids)), "Thing", "thing:1", 1, account)
+
+
+def follower(projection, erased=lambda account, ids: set(), codec=CODEC):
+    return TimelineFollower(projection, codec, entries_of, erased, [ThingShared])
+
+
+@pytest.fixture
+def projection(mongo_db):
+    projection = TimelineProjection(mongo_db["timeline"])
+    projection.ensure_indexes()
+    return projection
+
+
+def _ids(projection, contact_id, account="acct-1"):
+    return [item["id"] for item in projection.page(account, contact_id)[0]]
+
+
+def test_an_event_makes_its_entries_at_its_own_time_once_however_often_it_comes(projection):
+    keeper, envelope = follower(projection), shared("c1", "c2")
+    assert keeper.apply(envelope) and keeper.apply(envelope) and keeper.apply(envelope, rebuilding=True)
+    assert _ids(projection, "c1") == [f"{envelope.event_id}:c1"]
+    assert _ids(projection, "c2") == [f"{envelope.event_id}:c2"]
+    [item] = projection.page("acct-1", "c1")[0]
+    assert item["at"] == envelope.occurred_at.replace(microsecond=envelope.occurred_at.microsecond // 1000 * 1000)
+    assert _ids(projection, "c1", account="acct-2") == []
+    assert not keeper.apply(dataclasses.replace(envelope, event_type="ThingForgotten"))  # not the service's
+
+
+def test_an_event_of_a_class_that_makes_no_entry_is_passed_over_unread(projection):
+    class Unreadable:
+        knows = CODEC.knows
+
+        @staticmethod
+        def from_envelope(envelope):
+            raise AssertionError("decoded (its personal fields opened) for nothing")
+
+    renamed = CODEC.to_envelope(ThingRenamed("thing:1", "acct-1"), "Thing", "thing:1", 2, "acct-1")
+    assert not follower(projection, codec=Unreadable()).apply(renamed)
+
+
+def test_an_erased_contact_gets_no_entry_the_others_do(projection):
+    assert follower(projection, lambda account, ids: {"c1"} & set(ids)).apply(shared("c1", "c2"))
+    assert _ids(projection, "c1") == [] and len(_ids(projection, "c2")) == 1
+    assert not follower(projection, lambda account, ids: set(ids)).apply(shared("c1"))
+
+
+def test_a_contact_erased_while_its_entry_was_written_is_forgotten_again(projection):
+    asked = []
+
+    def erased(account, ids):  # not erased when first asked, erased by the time the entry is written
+        asked.append(list(ids))
+        return set() if len(asked) == 1 else {"c1"}
+
+    projection.record("acct-1", "c1", TimelineEntry("older", AT, "thing.shared", "thing", "thing:0"))
+    follower(projection, erased).apply(shared("c1", "c2"))
+    assert asked == [["c1", "c2"], ["c1", "c2"]]
+    assert _ids(projection, "c1") == [] and len(_ids(projection, "c2")) == 1
+
+
+def test_an_event_whose_key_is_shredded_makes_no_entry(projection):
+    class ShreddedCodec:
+        knows = CODEC.knows
+
+        @staticmethod
+        def from_envelope(envelope):
+            raise SubjectErased("contact:c1")
+
+    assert not follower(projection, codec=ShreddedCodec()).apply(shared("c1"))
+    assert _ids(projection, "c1") == []
