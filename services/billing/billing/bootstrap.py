@@ -27,11 +27,12 @@ from billing.adapters.person_documents import MongoPersonDocuments
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
-from billing.domain.invoice_events import InvoiceSendRequested
-from billing.domain.quote_events import QuoteMailRequested
 from billing.service_layer import dispatch, printing, retention, sending
 from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.unit_of_work import UnitOfWork
+
+
+_SEND_REQUEST_TYPES = frozenset(requested.event_type() for requested in sending.SEND_REQUESTS)
 
 
 class Container(ServiceContainer):
@@ -179,7 +180,7 @@ class Container(ServiceContainer):
 
     def queue_mails(self, envelope) -> None:
         """The mail consumer's handler: a recorded send's mails queued in the outbox (idempotent by mail id)."""
-        if envelope.event_type not in (InvoiceSendRequested.event_type(), QuoteMailRequested.event_type()):
+        if envelope.event_type not in _SEND_REQUEST_TYPES:
             return
         try:
             self._sends_to_bus(envelope)
