@@ -115,10 +115,11 @@ class Container(ServiceContainer):
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)
 
-    def print_on_issue(self, envelope, rebuilding: bool = False) -> None:
-        """Keep the PDF of an invoice or credit note as it is issued (service_layer/printing.py)."""
-        printing.keep_printed_on_issue(envelope.event_type, envelope.account_id, envelope.aggregate_id,
-                                       self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
+    def keep_printed(self, envelope, rebuilding: bool = False) -> None:
+        """Keep the PDF of an invoice or credit note as it is issued or voided; delete those kept in a form it no
+        longer prints in (service_layer/printing.py)."""
+        printing.keep_printed(envelope.event_type, envelope.account_id, envelope.aggregate_id,
+                              self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
 
     def printing_consumer(self):
         return self.consumer("printing", self.events_topic)

@@ -14,7 +14,7 @@ LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 LABELS = {
     "fr": {
-        "invoice": "Facture", "credit_note": "Avoir", "quote": "Devis", "draft": "Brouillon",
+        "invoice": "Facture", "credit_note": "Avoir", "quote": "Devis", "draft": "Brouillon", "void": "Annulée",
         "number": "N°", "issued_on": "Date d'émission", "sent_on": "Date", "due_on": "Échéance",
         "valid_until": "Valable jusqu'au", "corrects": "Avoir sur la facture", "reason": "Motif",
         "seller": "Vendeur", "buyer": "Client", "siren": "SIREN", "siret": "SIRET", "vat_number": "N° TVA",
@@ -26,7 +26,7 @@ LABELS = {
         "legal_terms": "Mentions légales",
     },
     "en": {
-        "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft",
+        "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft", "void": "Void",
         "number": "No.", "issued_on": "Issue date", "sent_on": "Date", "due_on": "Due date",
         "valid_until": "Valid until", "corrects": "Credit note for invoice", "reason": "Reason",
         "seller": "Seller", "buyer": "Customer", "siren": "SIREN", "siret": "SIRET", "vat_number": "VAT number",

@@ -81,6 +81,18 @@ def test_an_english_pdf_prints_the_default_legal_mentions_in_english_and_an_acco
     assert own in pdf_text(render_pdf(issued_with_legal_terms(own), "en"))  # an account's own: as written
 
 
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_a_voided_invoice_prints_and_previews_stamped_void_in_its_language():
+    invoice = issued()
+    assert "ANNULÉE" not in pdf_text(render_pdf(printed_invoice(invoice, {}), "fr"))
+    invoice.void(None, "erreur de saisie")
+    voided = printed_invoice(invoice, {})
+    assert voided.final and voided.void
+    assert "ANNULÉE" in pdf_text(render_pdf(voided, "fr")).upper()
+    assert "VOID" in pdf_text(render_pdf(voided, "en")).upper()
+    assert "ANNULÉE" in text_of(render_html(voided, "fr")) and "VOID" in text_of(render_html(voided, "en"))
+
+
 def test_what_a_user_wrote_is_escaped():
     script = "<script>alert('x')</script> & <b>bold</b>"
     invoice = draft(lines=({**WEB_DAYS, "description": script}, BOOKS), notes="<img src=x onerror=alert(1)>")
