@@ -64,8 +64,10 @@ def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:
 
 # the events after which a document's PDF is kept: issued, and an invoice voided (its PDF stamped void from then on)
 KEPT_AFTER = {"InvoiceIssued": INVOICE, "CreditNoteIssued": CREDIT_NOTE, "InvoiceVoided": INVOICE}
-# the events after which a PDF kept before no longer shows the document as it prints now: voided
-SUPERSEDING = {"InvoiceVoided": INVOICE}
+# the events after which a PDF kept before no longer shows the document as it prints now: voided, or kept for the
+# law only after its person's erasure (printed without their e-mails and notes: rendered so on the next request)
+SUPERSEDING = {"InvoiceVoided": INVOICE, "InvoiceProcessingRestricted": INVOICE,
+               "CreditNoteProcessingRestricted": CREDIT_NOTE}
 KEPT_LANGUAGE = "fr"  # the language kept at issue: what an export holds and the default download
 
 
