@@ -64,15 +64,17 @@ def send_document(cmd: SendDocument, uow, clock: Callable[[], datetime] = utc_no
                   "due_date": due or "", "seller": document.seller.get("name", "")}
         subject, message = mail_texts(cmd.kind, cmd.lang, values, settings["email_subject_template"],
                                       settings["email_message_template"], cmd.subject, cmd.message)
-        for index, address in enumerate(to):  # what the outbox would refuse is refused now, naming the field
+        # what the outbox would refuse is refused now, naming the field (`to.<n>`: n as the client's list has it)
+        for index, (given_at, address) in enumerate(to):
             _checked_mail(mail_id(cmd.kind, document.id, cmd.send_id, index), cmd.account_id, document.subject_key,
-                          address, subject, message, index)
-        send = document.request_send(cmd.send_id, cmd.lang, to, subject, message, clock().isoformat())
+                          address, subject, message, given_at)
+        send = document.request_send(cmd.send_id, cmd.lang, tuple(address for _, address in to), subject, message,
+                                     clock().isoformat())
         uow.commit()
     return send
 
 
-def _recipients(cmd: SendDocument, document, uow) -> tuple[str, ...]:
+def _recipients(cmd: SendDocument, document, uow) -> tuple[tuple[int, str], ...]:
     customer = uow.customers.find(cmd.account_id, document.contact_id) if uow.customers else None
     live = customer is not None and not customer.deleted
     # the contact's addresses as billing knows them now; a deleted contact's, as the document froze them

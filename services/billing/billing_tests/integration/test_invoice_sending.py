@@ -107,6 +107,9 @@ def test_a_draft_no_address_and_a_bounced_one_are_refused_naming_why(client, con
                         ({"to": []}, "to"), ({"cc": ["a@example.fr"]}, "cc")):
         refused = client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers(), json=body)
         assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
+    repeated = {"to": ["a@example.fr", "A@example.fr", "Louise <b@example.fr>"]}  # named as sent: the third
+    refused = client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers(), json=repeated)
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]["to"]) == ["2"], refused.get_json()
     assert not [e for e in container.event_store.load(invoice["id"]) if e.event_type == "InvoiceSendRequested"]
 
 

@@ -127,6 +127,16 @@ def test_a_bounced_address_is_refused_naming_to_and_an_unsubscribed_one_is_not_a
     assert send.recipients == 1
 
 
+def test_a_refused_address_is_named_by_its_place_in_the_list_the_client_sent_whatever_was_repeated(billing):
+    invoice = billing.issued_invoice()
+    given = ("louise@atelier-martin.fr", "Louise@Atelier-Martin.fr", "Louise <compta@atelier-martin.fr>")
+    with pytest.raises(InvalidInput) as refused:
+        billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", to=given))
+    assert list(refused.value.errors["to"]) == ["2"]  # the third address sent, not the second left once repeated
+    send = billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", to=given[:2]))
+    assert send.recipients == 1  # the same address twice: one mail
+
+
 def test_no_address_at_all_is_refused_naming_to(billing):
     invoice = billing.issued_invoice()
     billing.customers.put("acct-1", "contact:1", {"name": "Louise Martin"})
