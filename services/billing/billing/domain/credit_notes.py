@@ -33,6 +33,7 @@ from billing.domain.errors import (CreditNoteNotAbandonable, CreditNoteNotFound,
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
 from billing.domain.invoices import MAX_REASON, Invoice
 from billing.domain.mailed_documents import MailedDocument
+from billing.domain.send_events import SendFailedFields, SendRequestedFields, SentFields
 from billing.domain.money import money_text, round_money
 from billing.domain.totals import Totals, compute_totals
 
@@ -107,48 +108,26 @@ class CreditNoteProcessingRestricted(CreditNoteEvent):
 
 
 @dataclass(frozen=True)
-class CreditNoteSendRequested(CreditNoteEvent):
-    """The issued credit note is to be mailed, as InvoiceSendRequested (domain/mailed_documents.py)."""
+class CreditNoteSendRequested(SendRequestedFields, CreditNoteEvent):
+    """The issued credit note is to be mailed (domain/send_events.py), as InvoiceSendRequested."""
 
     credit_note_id: str
     account_id: str
-    contact_id: str
-    send_id: str
-    lang: str
-    recipients: int
-    requested_at: str
-    to: list
-    mail_subject: str
-    mail_text: str
-    invoice_id: str = dataclasses.field(kw_only=True)  # whose key seals its addresses and texts
-    personal_fields = ("to", "mail_subject", "mail_text")
+    invoice_id: str  # whose key seals its addresses and texts, as every event of a credit note
 
 
 @dataclass(frozen=True)
-class CreditNoteSent(CreditNoteEvent):
-    """The mail to one recipient of a send was accepted by the SMTP server."""
-
+class CreditNoteSent(SentFields, CreditNoteEvent):
     credit_note_id: str
     account_id: str
-    send_id: str
-    recipient: int
-    attempts: int
-    sent_at: str
-    invoice_id: str = dataclasses.field(kw_only=True)  # every event of a credit note names its invoice
+    invoice_id: str
 
 
 @dataclass(frozen=True)
-class CreditNoteSendFailed(CreditNoteEvent):
-    """The mail to one recipient of a send failed for good."""
-
+class CreditNoteSendFailed(SendFailedFields, CreditNoteEvent):
     credit_note_id: str
     account_id: str
-    send_id: str
-    recipient: int
-    reason: str
-    attempts: int
-    failed_at: str
-    invoice_id: str = dataclasses.field(kw_only=True)
+    invoice_id: str
 
 
 class CreditNote(MailedDocument, Aggregate):

@@ -1,7 +1,8 @@
 """What every billing document mailed shares (invoice, quote, credit note): its sends, recorded by events of its own.
 
 One path for every kind: an aggregate mixes `MailedDocument` in, names its `mail_kind` and its three send events
-(`send_events`: requested, sent, failed; each kind's own published names, the same fields), says in
+(`send_events`: requested, sent, failed; each kind's own published names on the fields of domain/send_events.py,
+with its id field and `account_id`, and those of `send_event_fields`), says in
 `check_sendable` when it may be mailed, and hands its events to `_apply_send`. Who receives it and what the mail says
 is domain/document_mail.py's.
 """
@@ -16,10 +17,7 @@ class MailedDocument:
     """Mixin of an Aggregate with `contact_id` and a `sends` dict (send id -> DocumentSend) it starts empty."""
 
     mail_kind: ClassVar[str]  # invoice, quote, credit_note: the mail ids and the outcome's reference name it
-    # (requested, sent, failed): fields (document id, account_id, contact_id, send_id, lang, recipients,
-    # requested_at, to, mail_subject, mail_text), (document id, account_id, send_id, recipient, attempts, at),
-    # (document id, account_id, send_id, recipient, reason, attempts, at)
-    send_events: ClassVar[tuple[type, type, type]]
+    send_events: ClassVar[tuple[type, type, type]]  # (requested, sent, failed)
     # mailing it meets a legal obligation (an invoice, a credit note): it is mailed even while its contact restricted
     # processing (Art. 18); a quote is commercial, and is not
     legal_obligation: ClassVar[bool] = True
@@ -30,8 +28,12 @@ class MailedDocument:
         raise NotImplementedError
 
     def send_event_fields(self) -> dict:
-        """The fields of its own kind its send events take besides the common ones (keyword arguments)."""
+        """The fields of its own kind its send events take besides the shared ones and its id and account."""
         return {}
+
+    def _send_event(self, event_class: type, **fields):
+        return event_class(**{event_class.aggregate_id_field: self.id}, account_id=self.account_id, **fields,
+                           **self.send_event_fields())
 
     def request_send(self, send_id: str, lang: str, to: tuple[str, ...], subject: str, message: str,
                      requested_at: str) -> DocumentSend:
@@ -42,8 +44,9 @@ class MailedDocument:
             return self.sends[send_id]
         self.check_sendable()
         requested, _, _ = self.send_events
-        self._record(requested(self.id, self.account_id, self.contact_id, send_id, lang, len(to), requested_at,
-                               list(to), subject, message, **self.send_event_fields()))
+        self._record(self._send_event(requested, contact_id=self.contact_id, send_id=send_id, lang=lang,
+                                      recipients=len(to), requested_at=requested_at, to=list(to),
+                                      mail_subject=subject, mail_text=message))
         return self.sends[send_id]
 
     def record_delivery(self, send_id: str, recipient: int, status: str, reason: str | None, attempts: int,
@@ -54,10 +57,10 @@ class MailedDocument:
             return False
         _, sent, failed = self.send_events
         if status == SENT:
-            self._record(sent(self.id, self.account_id, send_id, recipient, attempts, at, **self.send_event_fields()))
+            self._record(self._send_event(sent, send_id=send_id, recipient=recipient, attempts=attempts, sent_at=at))
         else:
-            self._record(failed(self.id, self.account_id, send_id, recipient, reason or FAILED, attempts, at,
-                                **self.send_event_fields()))
+            self._record(self._send_event(failed, send_id=send_id, recipient=recipient, reason=reason or FAILED,
+                                          attempts=attempts, failed_at=at))
         return True
 
     def _apply_send(self, event) -> bool:
