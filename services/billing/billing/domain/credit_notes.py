@@ -243,7 +243,7 @@ class CreditNote(MailedDocument, Aggregate):
         if self.retain_until is not None:
             raise ProcessingRestricted("credit_note", self.id, self.retain_until)
         if not self.issued:
-            raise DocumentNotSendable("credit_note", self.id, f"it is {self.status}; only an issued credit note is sent")
+            raise DocumentNotSendable("credit note", self.id, f"it is {self.status}; only an issued credit note is sent")
 
     def send_event_fields(self) -> dict:
         return {"invoice_id": self.invoice_id}
