@@ -29,12 +29,13 @@ from billing.adapters.person_documents import MongoPersonDocuments
 from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoicesProjection
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
-from billing.domain.invoice_events import InvoiceSendRequested
-from billing.domain.quote_events import QuoteMailRequested
 from billing.service_layer import dispatch, printing, retention, sending
 from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from billing.service_layer.unit_of_work import UnitOfWork
+
+
+_SEND_REQUEST_TYPES = frozenset(requested.event_type() for requested in sending.SEND_REQUESTS)
 
 
 class Container(ServiceContainer):
@@ -133,10 +134,11 @@ class Container(ServiceContainer):
     def documents_consumer(self):
         return self.consumer("documents", self.events_topic)
 
-    def print_on_issue(self, envelope, rebuilding: bool = False) -> None:
-        """Keep the PDF of an invoice or credit note as it is issued (service_layer/printing.py)."""
-        printing.keep_printed_on_issue(envelope.event_type, envelope.account_id, envelope.aggregate_id,
-                                       self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
+    def keep_printed(self, envelope, rebuilding: bool = False) -> None:
+        """Keep the PDF of an invoice or credit note as it is issued or voided; delete those kept in a form it no
+        longer prints in (service_layer/printing.py)."""
+        printing.keep_printed(envelope.event_type, envelope.account_id, envelope.aggregate_id,
+                              self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
 
     def printing_consumer(self):
         return self.consumer("printing", self.events_topic)
@@ -201,7 +203,7 @@ class Container(ServiceContainer):
 
     def queue_mails(self, envelope) -> None:
         """The mail consumer's handler: a recorded send's mails queued in the outbox (idempotent by mail id)."""
-        if envelope.event_type not in (InvoiceSendRequested.event_type(), QuoteMailRequested.event_type()):
+        if envelope.event_type not in _SEND_REQUEST_TYPES:
             return
         try:
             self._sends_to_bus(envelope)

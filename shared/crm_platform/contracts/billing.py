@@ -163,6 +163,25 @@ class QuoteMailFailedPayload(InvoiceSendFailedPayload):
     """The mail of one recipient of a quote's mailing failed for good."""
 
 
+class CreditNoteSendRequestedPayload(InvoiceSendRequestedPayload):
+    """An issued credit note is to be mailed, its PDF attached, a mail per recipient (issue 11); sealed under its
+    invoice's key, as every event of a credit note."""
+
+    invoice_id = required_id()
+
+
+class CreditNoteSentPayload(InvoiceSentPayload):
+    """The mail of one recipient of a credit note's send was accepted by the SMTP server."""
+
+    invoice_id = required_id()
+
+
+class CreditNoteSendFailedPayload(InvoiceSendFailedPayload):
+    """The mail of one recipient of a credit note's send failed for good."""
+
+    invoice_id = required_id()
+
+
 class NoPayload(PayloadSchema):
     pass
 
@@ -327,6 +346,9 @@ BILLING_EVENTS = Topic("billing.events", producer="billing", events=(
     EventContract("CreditNoteIssued", CreditNoteIssuedPayload),
     EventContract("CreditNoteAbandoned", CreditNoteAbandonedPayload),
     EventContract("CreditNoteProcessingRestricted", CreditNoteProcessingRestrictedPayload),
+    EventContract("CreditNoteSendRequested", CreditNoteSendRequestedPayload),
+    EventContract("CreditNoteSent", CreditNoteSentPayload),
+    EventContract("CreditNoteSendFailed", CreditNoteSendFailedPayload),
     EventContract("QuoteDrafted", QuoteDraftPayload),
     EventContract("QuoteDraftUpdated", QuoteDraftPayload),
     EventContract("QuoteDraftDeleted", NoPayload),

@@ -1,9 +1,12 @@
 """The words printed on billing documents, in each language they are printed in (fr, en).
 
 Numbers, amounts and dates are localised by babel (adapters/document_rendering.py); only the labels
-are here. The texts a user wrote (lines, notes, legal terms) are printed as written.
+are here. The texts a user wrote (lines, notes, legal terms) are printed as written; the default legal mentions
+an account starts with (domain/settings.py, in French) are printed in the document's language.
 """
 from __future__ import annotations
+
+from billing.domain.settings import FRENCH_LEGAL_TERMS, VAT_EXEMPTION_TEXT
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -11,7 +14,7 @@ LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 LABELS = {
     "fr": {
-        "invoice": "Facture", "credit_note": "Avoir", "quote": "Devis", "draft": "Brouillon",
+        "invoice": "Facture", "credit_note": "Avoir", "quote": "Devis", "draft": "Brouillon", "void": "Annulée",
         "number": "N°", "issued_on": "Date d'émission", "sent_on": "Date", "due_on": "Échéance",
         "valid_until": "Valable jusqu'au", "corrects": "Avoir sur la facture", "reason": "Motif",
         "seller": "Vendeur", "buyer": "Client", "siren": "SIREN", "siret": "SIRET", "vat_number": "N° TVA",
@@ -23,7 +26,7 @@ LABELS = {
         "legal_terms": "Mentions légales",
     },
     "en": {
-        "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft",
+        "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft", "void": "Void",
         "number": "No.", "issued_on": "Issue date", "sent_on": "Date", "due_on": "Due date",
         "valid_until": "Valid until", "corrects": "Credit note for invoice", "reason": "Reason",
         "seller": "Seller", "buyer": "Customer", "siren": "SIREN", "siret": "SIRET", "vat_number": "VAT number",
@@ -50,3 +53,20 @@ def payment_term_text(term: dict | None, lang: str, format_date) -> str:
         return ""
     on = format_date(term["on"]) if term.get("on") else ""
     return _PAYMENT_TERMS[lang][term["kind"]].format(days=term.get("days", 0), on=on)
+
+
+# The default legal mentions in each language but French (what domain/settings.py writes on a new document, one per
+# line): matched line by line, so that what an account wrote instead of them, or next to them, stays as written.
+_DEFAULT_LEGAL_TEXTS = {
+    FRENCH_LEGAL_TERMS: {
+        "en": "In the event of late payment, a penalty equal to three times the French legal interest rate is due "
+              "(art. L441-10 of the French Commercial Code), as well as a fixed indemnity of €40 for recovery costs "
+              "(art. D441-5 of the French Commercial Code). No discount for early payment."},
+    VAT_EXEMPTION_TEXT: {"en": "VAT not applicable, art. 293 B of the French General Tax Code (CGI)"},
+}
+
+
+def legal_terms_text(terms: str, lang: str) -> str:
+    """A document's legal terms in `lang`: each line that is a default mention in its language, the others as
+    written."""
+    return "\n".join(_DEFAULT_LEGAL_TEXTS.get(line.strip(), {}).get(lang, line) for line in terms.split("\n"))

@@ -2,8 +2,10 @@
 
 Each PDF is a blob (crm_platform.blobs) sealed with the key of the document's personal data (`billing-document:<id>`,
 a credit note's: its invoice's): shredding that key makes the PDF unreadable wherever its chunks lie. A record in
-`document_pdfs` (`_id` = "<account>:<document id>:<language>[:restricted]": a client may choose a document's id,
-and two accounts the same one; read and written by `_id` only) names the blob.
+`document_pdfs` (`_id` = "<account>:<document id>:<language>[:void][:restricted]": a client may choose a document's
+id, and two accounts the same one; read and written by `_id` only) names the blob. The form a document prints in
+(voided, kept for the law only) is part of the id: once it changes, what was kept before is never served again, and
+`discard_superseded` deletes it.
 The blob is written first, its record last; two first requests racing both render, the first record written wins and
 the loser deletes its blob and serves the winner's, so every caller gets the same bytes.
 """
@@ -34,7 +36,7 @@ class KeptPdfs:
 
     def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes:
         """The document's PDF in `lang` as kept; rendered by `render` and kept the first time."""
-        record_id = _record_id(account_id, document.document_id, lang, document.restricted)
+        record_id = _record_id(account_id, document.document_id, lang, document.restricted, document.void)
         record = self.records.find_one({"_id": record_id})
         if record is not None:
             return self._read(record)
@@ -48,32 +50,45 @@ class KeptPdfs:
             return self._read(self.records.find_one({"_id": record_id}))
         return pdf
 
-    def stored(self, account_id: str, document_id: str, lang: str, restricted: bool = False) -> bytes | None:
+    def stored(self, account_id: str, document_id: str, lang: str, restricted: bool = False,
+               void: bool = False) -> bytes | None:
         """The kept PDF, if there is one (the privacy export's)."""
-        record = self.records.find_one({"_id": _record_id(account_id, document_id, lang, restricted)})
+        record = self.records.find_one({"_id": _record_id(account_id, document_id, lang, restricted, void)})
         return None if record is None else self._read(record)
 
     def discard(self, account_id: str, document_ids: Iterable[str]) -> None:
-        """Delete the kept PDFs of these documents, every language: the record first, then the blob (a blob left by
-        a failure is unreadable once the document's key is shredded, and reachable by no record)."""
+        """Delete the kept PDFs of these documents, every language and form: the record first, then the blob (a
+        blob left by a failure is unreadable once the document's key is shredded, and reachable by no record)."""
         for document_id in document_ids:
-            for record_id in _record_ids(account_id, document_id):
-                record = self.records.find_one_and_delete({"_id": record_id})
-                if record is not None:
-                    try:
-                        self._blobs.delete(record["blob_id"])
-                    except PyMongoError:
-                        log.warning("could not delete a kept PDF's blob", extra={"blob_id": record["blob_id"]})
+            self._delete(_record_ids(account_id, document_id))
+
+    def discard_superseded(self, account_id: str, document: PrintedDocument) -> None:
+        """Delete the kept PDFs of the document in a form it no longer prints in (not voided yet, not restricted
+        yet), every language; those of its form now are kept."""
+        now = {_record_id(account_id, document.document_id, lang, document.restricted, document.void)
+               for lang in LANGUAGES}
+        self._delete([record_id for record_id in _record_ids(account_id, document.document_id) if record_id not in now])
+
+    def _delete(self, record_ids: list[str]) -> None:
+        for record_id in record_ids:
+            record = self.records.find_one_and_delete({"_id": record_id})
+            if record is not None:
+                try:
+                    self._blobs.delete(record["blob_id"])
+                except PyMongoError:
+                    log.warning("could not delete a kept PDF's blob", extra={"blob_id": record["blob_id"]})
 
     def _read(self, record: dict) -> bytes:
         _, contents = self._blobs.read(record["blob_id"], self._cipher.opening_key(record["subject_key"]))
         return b"".join(contents)
 
 
-def _record_id(account_id: str, document_id: str, lang: str, restricted: bool) -> str:
-    record_id = f"{account_id}:{document_id}:{lang}"
+def _record_id(account_id: str, document_id: str, lang: str, restricted: bool, void: bool = False) -> str:
+    record_id = f"{account_id}:{document_id}:{lang}" + (":void" if void else "")
     return f"{record_id}:restricted" if restricted else record_id
 
 
 def _record_ids(account_id: str, document_id: str) -> list[str]:
-    return [_record_id(account_id, document_id, lang, restricted) for lang in LANGUAGES for restricted in (False, True)]
+    """Every id a PDF of the document may be kept under: each language, each form."""
+    return [_record_id(account_id, document_id, lang, restricted, void)
+            for lang in LANGUAGES for restricted in (False, True) for void in (False, True)]

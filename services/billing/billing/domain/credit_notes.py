@@ -27,10 +27,13 @@ from crm_platform.aggregates import Aggregate, DomainEvent
 
 from billing.domain import document_lines
 from billing.domain.document_ids import scoped_id
+from billing.domain.document_mail import DocumentNotSendable, DocumentSend
 from billing.domain.errors import (CreditNoteNotAbandonable, CreditNoteNotFound, CreditNoteWasAbandoned,
-                                   InvalidInvoice)
+                                   InvalidInvoice, ProcessingRestricted)
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
 from billing.domain.invoices import MAX_REASON, Invoice
+from billing.domain.mailed_documents import MailedDocument
+from billing.domain.send_events import SendFailedFields, SendRequestedFields, SentFields
 from billing.domain.money import money_text, round_money
 from billing.domain.totals import Totals, compute_totals
 
@@ -104,10 +107,36 @@ class CreditNoteProcessingRestricted(CreditNoteEvent):
     restricted_on: str
 
 
-class CreditNote(Aggregate):
+@dataclass(frozen=True)
+class CreditNoteSendRequested(SendRequestedFields, CreditNoteEvent):
+    """The issued credit note is to be mailed (domain/send_events.py), as InvoiceSendRequested."""
+
+    credit_note_id: str
+    account_id: str
+    invoice_id: str  # whose key seals its addresses and texts, as every event of a credit note
+
+
+@dataclass(frozen=True)
+class CreditNoteSent(SentFields, CreditNoteEvent):
+    credit_note_id: str
+    account_id: str
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class CreditNoteSendFailed(SendFailedFields, CreditNoteEvent):
+    credit_note_id: str
+    account_id: str
+    invoice_id: str
+
+
+class CreditNote(MailedDocument, Aggregate):
     aggregate_type = "CreditNote"
-    event_classes = (CreditNoteIssueStarted, CreditNoteIssued, CreditNoteAbandoned, CreditNoteProcessingRestricted)
+    event_classes = (CreditNoteIssueStarted, CreditNoteIssued, CreditNoteAbandoned, CreditNoteProcessingRestricted,
+                     CreditNoteSendRequested, CreditNoteSent, CreditNoteSendFailed)
     not_found_error = CreditNoteNotFound
+    mail_kind = "credit_note"
+    send_events = (CreditNoteSendRequested, CreditNoteSent, CreditNoteSendFailed)
 
     def __init__(self, credit_note_id: str, account_id: str) -> None:
         super().__init__(credit_note_id, account_id)
@@ -115,6 +144,7 @@ class CreditNote(Aggregate):
         self.number: str | None = None
         self.abandoned_because: str | None = None
         self.retain_until: str | None = None  # restricted (kept for the law only) until then
+        self.sends: dict[str, DocumentSend] = {}  # send id -> what became of it (domain/document_mail.py)
 
     @classmethod
     def start(cls, invoice: Invoice, lines: object, reason: object, issued_on: date, seller: dict,
@@ -186,6 +216,38 @@ class CreditNote(Aggregate):
         """issuing, issued or abandoned."""
         return "issued" if self.issued else "abandoned" if self.abandoned else "issuing"
 
+    @property
+    def contact_id(self) -> str:
+        return self.started.contact_id
+
+    @property
+    def currency(self) -> str:
+        return self.started.currency
+
+    @property
+    def buyer(self) -> dict:
+        """The invoice's buyer as it was frozen at its issue."""
+        return self.started.buyer
+
+    @property
+    def seller(self) -> dict:
+        return self.started.seller
+
+    @property
+    def subject_key(self) -> str:
+        """The key sealing its personal data: its invoice's (one shred erases both)."""
+        return DOCUMENT_SUBJECT.format(invoice_id=self.invoice_id)
+
+    def check_sendable(self) -> None:
+        """Only an issued credit note is mailed, and not once it is kept for the law only."""
+        if self.retain_until is not None:
+            raise ProcessingRestricted("credit_note", self.id, self.retain_until)
+        if not self.issued:
+            raise DocumentNotSendable("credit note", self.id, f"it is {self.status}; only an issued credit note is sent")
+
+    def send_event_fields(self) -> dict:
+        return {"invoice_id": self.invoice_id}
+
     def abandon(self, why: str) -> None:
         """The invoice refused the credit: the note ends here, unnumbered (once; never once issued)."""
         if self.issued:
@@ -226,6 +288,8 @@ class CreditNote(Aggregate):
             self.number = event.number
         elif isinstance(event, CreditNoteAbandoned):
             self.abandoned_because = event.why
+        else:
+            self._apply_send(event)
 
 
 def credit_note_id_for(account_id: str, client_key: str) -> str:

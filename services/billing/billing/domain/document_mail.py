@@ -76,8 +76,11 @@ def mail_texts(kind: str, lang: str, values: dict[str, str], subject_template: s
     return subject, message
 
 
-def recipients(to: tuple[str, ...] | None, known_emails: list[str], bounced: set[str]) -> tuple[str, ...]:
-    """The addresses a send goes to, each once; InvalidInput naming `to` when there is none or one has bounced."""
+def recipients(to: tuple[str, ...] | None, known_emails: list[str],
+               bounced: set[str]) -> tuple[tuple[int, str], ...]:
+    """The addresses a send goes to, each once (the first of those alike but for case), each with its place in the
+    list as the client gave it (what a 422 names: `to.<place>`); InvalidInput naming `to` when there is none or one
+    has bounced."""
     chosen = tuple(to) if to else tuple(known_emails[:1])
     if not chosen:
         raise InvalidInput("no address to send to", errors={"to": [
@@ -87,11 +90,10 @@ def recipients(to: tuple[str, ...] | None, known_emails: list[str], bounced: set
     if refused:
         raise InvalidInput("an address has bounced", errors={"to": {
             str(index): ["this address has bounced: mail to it does not arrive"] for index in refused}})
-    unique: list[str] = []
-    for address in chosen:
-        if address.casefold() not in {a.casefold() for a in unique}:
-            unique.append(address)
-    return tuple(unique)
+    unique: dict[str, tuple[int, str]] = {}
+    for index, address in enumerate(chosen):
+        unique.setdefault(address.casefold(), (index, address))
+    return tuple(unique.values())
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from crm_platform.aggregates import DomainEvent
 
 from billing.domain import document_lines
+from billing.domain.send_events import SendFailedFields, SendRequestedFields, SentFields
 
 DOCUMENT_SUBJECT = "billing-document:{invoice_id}"  # a credit note's events name their invoice_id too
 
@@ -194,46 +195,23 @@ class InvoiceRetentionEnded(InvoiceEvent):
 
 
 @dataclass(frozen=True)
-class InvoiceSendRequested(InvoiceEvent):
-    """The issued invoice is to be mailed, a mail per recipient (domain/document_mail.py); the worker queues them
-    from this event in the mail outbox, each under an id made of the send's. Addresses and texts sealed."""
+class InvoiceSendRequested(SendRequestedFields, InvoiceEvent):
+    """The issued invoice is to be mailed (domain/send_events.py)."""
 
     invoice_id: str
     account_id: str
-    contact_id: str
-    send_id: str
-    lang: str
-    recipients: int
-    requested_at: str
-    to: list
-    mail_subject: str  # not `subject`: DomainEvent.subject() names the key sealing the event
-    mail_text: str
-    personal_fields = ("to", "mail_subject", "mail_text")
 
 
 @dataclass(frozen=True)
-class InvoiceSent(InvoiceEvent):
-    """The mail to one recipient of a send was accepted by the SMTP server."""
-
+class InvoiceSent(SentFields, InvoiceEvent):
     invoice_id: str
     account_id: str
-    send_id: str
-    recipient: int  # its place in the send's `to`
-    attempts: int
-    sent_at: str
 
 
 @dataclass(frozen=True)
-class InvoiceSendFailed(InvoiceEvent):
-    """The mail to one recipient of a send failed for good (reason: crm_platform.mail's, such as `rejected`)."""
-
+class InvoiceSendFailed(SendFailedFields, InvoiceEvent):
     invoice_id: str
     account_id: str
-    send_id: str
-    recipient: int
-    reason: str
-    attempts: int
-    failed_at: str
 
 
 INVOICE_EVENTS = (InvoiceDrafted, InvoiceDraftUpdated, InvoiceDraftDeleted, InvoiceIssueStarted, InvoiceIssued,

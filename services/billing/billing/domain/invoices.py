@@ -25,8 +25,9 @@ from billing.domain.invoice_events import (DOCUMENT_SUBJECT, INVOICE_EVENTS, Dra
                                            InvoicePaymentRemoved, InvoiceProcessingRestricted,
                                            InvoiceRetentionEnded, InvoiceSendFailed, InvoiceSendRequested,
                                            InvoiceSent, InvoiceVoided)
-from billing.domain.document_mail import FAILED, SENT, DocumentNotSendable, DocumentSend
+from billing.domain.document_mail import DocumentNotSendable, DocumentSend
 from billing.domain.invoice_settlement import MAX_REASON, InvoiceSettlement
+from billing.domain.mailed_documents import MailedDocument
 from billing.domain.money import money_text
 from billing.domain.payment_terms import PaymentTerm, due_date
 from billing.domain.payments import Payment
@@ -35,10 +36,12 @@ from billing.domain.totals import Totals, compute_totals
 INVOICE_SERIES = "invoices"
 
 
-class Invoice(InvoiceSettlement, Aggregate):
+class Invoice(InvoiceSettlement, MailedDocument, Aggregate):
     aggregate_type = "Invoice"
     event_classes = INVOICE_EVENTS
     not_found_error = InvoiceNotFound
+    mail_kind = "invoice"
+    send_events = (InvoiceSendRequested, InvoiceSent, InvoiceSendFailed)
 
     def __init__(self, invoice_id: str, account_id: str) -> None:
         super().__init__(invoice_id, account_id)
@@ -181,34 +184,13 @@ class Invoice(InvoiceSettlement, Aggregate):
         reason = document_lines.checked_text(reason, "reason", max_length=MAX_REASON, required=True)
         self._record(InvoiceVoided(self.id, self.account_id, self.contact_id, reason))
 
-    # --- sending by e-mail (domain/document_mail.py) -------------------------------------------------------------
+    # --- sending by e-mail (domain/mailed_documents.py) ---------------------------------------------------------
 
-    def request_send(self, send_id: str, lang: str, to: tuple[str, ...], subject: str, message: str,
-                     requested_at: str) -> DocumentSend:
-        """Record a send of the issued invoice (once per send id: a retry records nothing more)."""
-        if self.deleted:
-            raise InvoiceNotFound(self.id)
-        if send_id in self.sends:
-            return self.sends[send_id]
+    def check_sendable(self) -> None:
+        """Only an issued invoice is mailed, and not once it is kept for the law only."""
         self.check_processable()
         if self.stage != "issued":
             raise DocumentNotSendable("invoice", self.id, f"it is {self.stage}; only an issued invoice is sent")
-        self._record(InvoiceSendRequested(self.id, self.account_id, self.contact_id, send_id, lang, len(to),
-                                          requested_at, list(to), subject, message))
-        return self.sends[send_id]
-
-    def record_delivery(self, send_id: str, recipient: int, status: str, reason: str | None, attempts: int,
-                        at: str) -> bool:
-        """Record what became of one recipient's mail; False (nothing recorded) if known already or unknown."""
-        send = self.sends.get(send_id)
-        if self.deleted or send is None or not send.awaits(recipient):
-            return False
-        if status == SENT:
-            self._record(InvoiceSent(self.id, self.account_id, send_id, recipient, attempts, at))
-        else:
-            self._record(InvoiceSendFailed(self.id, self.account_id, send_id, recipient, reason or FAILED,
-                                           attempts, at))
-        return True
 
     # --- erasure of its person: kept for the law, read only (domain/retention.py) ----------------------------
 
@@ -296,12 +278,7 @@ class Invoice(InvoiceSettlement, Aggregate):
             self.stage = "void"
         elif isinstance(event, InvoiceProcessingRestricted):
             self.restriction = event
-        elif isinstance(event, InvoiceSendRequested):
-            self.sends[event.send_id] = DocumentSend(event.send_id, event.lang, event.recipients, event.requested_at,
-                                                     to=tuple(event.to), subject=event.mail_subject)
-        elif isinstance(event, InvoiceSent):
-            self.sends[event.send_id].outcomes[event.recipient] = (SENT, None, event.sent_at)
-        elif isinstance(event, InvoiceSendFailed):
-            self.sends[event.send_id].outcomes[event.recipient] = (FAILED, event.reason, event.failed_at)
+        elif self._apply_send(event):
+            pass
         elif isinstance(event, InvoiceRetentionEnded):  # never replayed in fact: the events before it are unreadable
             self.deleted = True

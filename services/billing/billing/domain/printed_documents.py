@@ -3,7 +3,7 @@
 Built from the aggregate alone (an issued document's frozen seller, buyer and totals) so that an issued
 document prints the same whatever changes later; a draft has no seller snapshot yet and prints with the
 account's seller and the contact as they are now. `final` says whether the document can change no more: its PDF is then
-rendered once and kept (service_layer/document_files.py), and it carries no draft watermark.
+rendered once and kept (service_layer/printing.py), and it carries no draft watermark.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class PrintedDocument:
     notes: str = ""
     legal_terms: str = ""
     restricted: bool = False  # kept for the law only: printed without what the accounting record does not need
+    void: bool = False  # a voided invoice: printed stamped as such
     # a final invoice's or credit note's EN 16931 XML, made when its PDF is rendered (its PDF is then a Factur-X):
     # not when a kept PDF is only read again
     e_invoice_xml: Callable[[], bytes | None] | None = field(default=None, compare=False, repr=False)
@@ -69,7 +70,7 @@ def printed_invoice(invoice, seller_now: dict, buyer_now: dict | None = None) ->
         lines=_lines(draft.get("lines", []), invoice.totals), totals=invoice.totals,
         prices_include_tax=draft.get("prices_include_tax", False), due_on=invoice.due_on,
         payment_term=draft.get("payment_term"), notes="" if restricted else draft.get("notes") or "",
-        legal_terms=draft.get("legal_terms") or "", restricted=restricted)
+        legal_terms=draft.get("legal_terms") or "", restricted=restricted, void=invoice.stage == "void")
 
 
 def printed_credit_note(note) -> PrintedDocument:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from crm_platform.aggregates import DomainEvent
 
 from billing.domain import document_lines
+from billing.domain.send_events import SendFailedFields, SendRequestedFields, SentFields
 
 QUOTE_SUBJECT = "billing-document:{quote_id}"
 
@@ -139,46 +140,24 @@ class QuoteErased(QuoteEvent):
 
 
 @dataclass(frozen=True)
-class QuoteMailRequested(QuoteEvent):
-    """A numbered quote is to be mailed (domain/document_mail.py), as InvoiceSendRequested; not `QuoteSent`, which
-    names the quote numbered and frozen. Addresses and texts sealed."""
+class QuoteMailRequested(SendRequestedFields, QuoteEvent):
+    """A numbered quote is to be mailed (domain/send_events.py), as InvoiceSendRequested; not `QuoteSent`, which
+    names the quote numbered and frozen."""
 
     quote_id: str
     account_id: str
-    contact_id: str
-    send_id: str
-    lang: str
-    recipients: int
-    requested_at: str
-    to: list
-    mail_subject: str
-    mail_text: str
-    personal_fields = ("to", "mail_subject", "mail_text")
 
 
 @dataclass(frozen=True)
-class QuoteMailed(QuoteEvent):
-    """The mail to one recipient of a send was accepted by the SMTP server."""
-
+class QuoteMailed(SentFields, QuoteEvent):
     quote_id: str
     account_id: str
-    send_id: str
-    recipient: int
-    attempts: int
-    sent_at: str
 
 
 @dataclass(frozen=True)
-class QuoteMailFailed(QuoteEvent):
-    """The mail to one recipient of a send failed for good."""
-
+class QuoteMailFailed(SendFailedFields, QuoteEvent):
     quote_id: str
     account_id: str
-    send_id: str
-    recipient: int
-    reason: str
-    attempts: int
-    failed_at: str
 
 
 QUOTE_EVENTS = (QuoteDrafted, QuoteDraftUpdated, QuoteDraftDeleted, QuoteSendStarted, QuoteSent, QuoteAccepted,

@@ -26,7 +26,8 @@ from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccep
                                          QuoteDeclined, QuoteDraftDeleted, QuoteDrafted, QuoteDraftUpdated, QuoteErased,
                                          QuoteEvent, QuoteMailed, QuoteMailFailed, QuoteMailRequested,
                                          QuoteSendStarted, QuoteSent)
-from billing.domain.document_mail import FAILED, SENT, DocumentNotSendable, DocumentSend
+from billing.domain.document_mail import DocumentNotSendable, DocumentSend
+from billing.domain.mailed_documents import MailedDocument
 from billing.domain.totals import Totals, compute_totals
 
 QUOTE_SERIES = "quotes"
@@ -40,10 +41,13 @@ def invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"invalid {field}: {message}", errors={field: [message]})
 
 
-class Quote(Aggregate):
+class Quote(MailedDocument, Aggregate):
     aggregate_type = "Quote"
     event_classes = QUOTE_EVENTS
     not_found_error = QuoteNotFound
+    mail_kind = "quote"
+    send_events = (QuoteMailRequested, QuoteMailed, QuoteMailFailed)
+    legal_obligation = False  # commercial: not mailed while its contact restricted processing (Art. 18)
 
     def __init__(self, quote_id: str, account_id: str) -> None:
         super().__init__(quote_id, account_id)
@@ -215,32 +219,12 @@ class Quote(Aggregate):
             status = self.stage if now is None else self.status(now, time_zone)
             raise QuoteNotAllowed(self.id, status, step)
 
-    # --- mailing (domain/document_mail.py) ------------------------------------------------------------------------
+    # --- mailing (domain/mailed_documents.py) --------------------------------------------------------------------
 
-    def request_send(self, send_id: str, lang: str, to: tuple[str, ...], subject: str, message: str,
-                     requested_at: str) -> DocumentSend:
-        """Record a mailing of the numbered quote (once per send id: a retry records nothing more)."""
-        if self.deleted:
-            raise QuoteNotFound(self.id)
-        if send_id in self.sends:
-            return self.sends[send_id]
+    def check_sendable(self) -> None:
+        """A quote is mailed once sent (numbered)."""
         if self.stage in ("draft", "sending"):
             raise DocumentNotSendable("quote", self.id, f"it is {self.stage}; a quote is mailed once sent (numbered)")
-        self._record(QuoteMailRequested(self.id, self.account_id, self.contact_id, send_id, lang, len(to),
-                                        requested_at, list(to), subject, message))
-        return self.sends[send_id]
-
-    def record_delivery(self, send_id: str, recipient: int, status: str, reason: str | None, attempts: int,
-                        at: str) -> bool:
-        """Record what became of one recipient's mail; False (nothing recorded) if known already or unknown."""
-        send = self.sends.get(send_id)
-        if self.deleted or send is None or not send.awaits(recipient):
-            return False
-        if status == SENT:
-            self._record(QuoteMailed(self.id, self.account_id, send_id, recipient, attempts, at))
-        else:
-            self._record(QuoteMailFailed(self.id, self.account_id, send_id, recipient, reason or FAILED, attempts, at))
-        return True
 
     def _apply(self, event: QuoteEvent) -> None:
         if isinstance(event, QuoteContent):  # QuoteDrafted or QuoteDraftUpdated
@@ -263,13 +247,8 @@ class Quote(Aggregate):
             self.stage, self.decided_on = "declined", event.declined_on
         elif isinstance(event, QuoteConverted):
             self.stage, self.invoice_id = "converted", event.invoice_id
-        elif isinstance(event, QuoteMailRequested):
-            self.sends[event.send_id] = DocumentSend(event.send_id, event.lang, event.recipients, event.requested_at,
-                                                     to=tuple(event.to), subject=event.mail_subject)
-        elif isinstance(event, QuoteMailed):
-            self.sends[event.send_id].outcomes[event.recipient] = (SENT, None, event.sent_at)
-        elif isinstance(event, QuoteMailFailed):
-            self.sends[event.send_id].outcomes[event.recipient] = (FAILED, event.reason, event.failed_at)
+        else:
+            self._apply_send(event)
 
 
 def account_day(now: datetime, time_zone: str) -> date:

@@ -1,15 +1,20 @@
-"""Commands of sending billing documents by e-mail (domain/document_mail.py)."""
+"""Commands of sending billing documents by e-mail (domain/document_mail.py, domain/mailed_documents.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from billing.domain.printed_documents import CREDIT_NOTE, INVOICE, QUOTE
 
 
 @dataclass(frozen=True)
-class SendInvoice:
-    """Mail an issued invoice, its PDF attached; `send_id` names this send request (one mail per recipient)."""
+class SendDocument:
+    """Mail a final document, its PDF attached; `send_id` names this send request (one mail per recipient). One
+    command class per kind of document (the bus dispatches on it), the same fields."""
 
+    kind: ClassVar[str]
     account_id: str
-    invoice_id: str
+    document_id: str
     send_id: str
     lang: str
     to: tuple[str, ...] | None = None  # None: the buyer's primary address
@@ -17,17 +22,22 @@ class SendInvoice:
     message: str | None = None
 
 
-@dataclass(frozen=True)
-class MailQuote:
-    """Mail a sent (numbered) quote, its PDF attached, as SendInvoice."""
+class SendInvoice(SendDocument):
+    """Mail an issued invoice."""
 
-    account_id: str
-    quote_id: str
-    send_id: str
-    lang: str
-    to: tuple[str, ...] | None = None
-    subject: str | None = None
-    message: str | None = None
+    kind = INVOICE
+
+
+class MailQuote(SendDocument):
+    """Mail a sent (numbered) quote."""
+
+    kind = QUOTE
+
+
+class SendCreditNote(SendDocument):
+    """Mail an issued credit note."""
+
+    kind = CREDIT_NOTE
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from crm_platform.web import account_id, current_container, json_body
 from billing import views
 from billing.adapters.cross_industry_invoice import credit_note_xml
 from billing.domain import commands
+from billing.domain.send_commands import SendCreditNote
 from billing.entrypoints import invoice_schemas as schemas
-from billing.entrypoints import printing_api
+from billing.entrypoints import printing_api, sending_api
 from billing.entrypoints.representation import credit_note_from_aggregate, credit_note_from_view
 from billing.service_layer import queries
 
@@ -80,3 +81,7 @@ def preview_credit_note(credit_note_id: str):
            operation_id="getCreditNotePdf")
 def credit_note_pdf(credit_note_id: str):
     return printing_api.pdf("credit_note", credit_note_id)
+
+
+sending_api.add_send_routes(bp, SendCreditNote, "credit_note_id",
+                            "Send an issued credit note by e-mail, its PDF attached.")

@@ -14,6 +14,7 @@ from crm_platform.web import account_id, current_container, json_body
 from billing import views
 from billing.adapters.cross_industry_invoice import invoice_xml
 from billing.domain import commands
+from billing.domain.send_commands import SendInvoice
 from billing.entrypoints import invoice_schemas as schemas
 from billing.entrypoints import printing_api, sending_api
 from billing.entrypoints.representation import invoice_from_aggregate, invoice_from_view
@@ -158,23 +159,4 @@ def invoice_pdf(invoice_id: str):
     return printing_api.pdf("invoice", invoice_id)
 
 
-@bp.post("/<invoice_id>/send")
-@operation("Send an issued invoice by e-mail, its PDF attached. " + sending_api.SEND_NOTE, tags=TAGS,
-           request_schema=sending_api.SendRequestSchema, responses={202: sending_api.SendSchema},
-           problems=sending_api.SEND_PROBLEMS, request_required=False, operation_id="sendInvoice")
-def send_invoice(invoice_id: str):
-    return sending_api.send_invoice(invoice_id)
-
-
-@bp.get("/<invoice_id>/sends")
-@operation("The invoice's sends by e-mail and what became of each (queued, sent, failed with a reason)", tags=TAGS,
-           responses={200: sending_api.SendListSchema}, problems=(404,), operation_id="listInvoiceSends")
-def invoice_sends(invoice_id: str):
-    return sending_api.document_sends("invoices", invoice_id)
-
-
-@bp.get("/<invoice_id>/sends/<send_id>")
-@operation("One send of the invoice by e-mail and what became of it", tags=TAGS,
-           responses={200: sending_api.SendSchema}, problems=(404,), operation_id="getInvoiceSend")
-def invoice_send(invoice_id: str, send_id: str):
-    return sending_api.document_send("invoices", invoice_id, send_id)
+sending_api.add_send_routes(bp, SendInvoice, "invoice_id", "Send an issued invoice by e-mail, its PDF attached.")

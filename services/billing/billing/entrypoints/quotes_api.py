@@ -13,6 +13,7 @@ from crm_platform.web import account_id, current_container, json_body
 
 from billing import document_views, views
 from billing.domain import quote_commands as commands
+from billing.domain.send_commands import MailQuote
 from billing.entrypoints import invoice_schemas, quote_schemas as schemas
 from billing.entrypoints import printing_api, sending_api
 from billing.entrypoints.invoices_api import optional_body
@@ -139,24 +140,5 @@ def quote_pdf(quote_id: str):
     return printing_api.pdf("quote", quote_id)
 
 
-@bp.post("/<quote_id>/email")
-@operation("Mail a sent (numbered) quote, its PDF attached (`POST .../send` numbers a draft; this mails it). "
-           + sending_api.SEND_NOTE, tags=TAGS, request_schema=sending_api.SendRequestSchema,
-           responses={202: sending_api.SendSchema}, problems=sending_api.SEND_PROBLEMS, request_required=False,
-           operation_id="mailQuote")
-def mail_quote(quote_id: str):
-    return sending_api.mail_quote(quote_id)
-
-
-@bp.get("/<quote_id>/sends")
-@operation("The quote's mailings and what became of each (queued, sent, failed with a reason)", tags=TAGS,
-           responses={200: sending_api.SendListSchema}, problems=(404,), operation_id="listQuoteSends")
-def quote_sends(quote_id: str):
-    return sending_api.document_sends("quotes", quote_id)
-
-
-@bp.get("/<quote_id>/sends/<send_id>")
-@operation("One mailing of the quote and what became of it", tags=TAGS, responses={200: sending_api.SendSchema},
-           problems=(404,), operation_id="getQuoteSend")
-def quote_send(quote_id: str, send_id: str):
-    return sending_api.document_send("quotes", quote_id, send_id)
+sending_api.add_send_routes(bp, MailQuote, "quote_id", "Mail a sent (numbered) quote, its PDF attached "
+                            "(`POST .../send` numbers a draft; this mails it).", verb="mail", path="email")

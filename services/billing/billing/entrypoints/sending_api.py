@@ -1,19 +1,21 @@
-"""What the send endpoints of billing documents share (`POST /v1/invoices/{id}/send`, `GET .../sends`): the
-request and response schemas, and the views. The routes are on each document's blueprint."""
+"""What the send endpoints of billing documents share (`POST /v1/invoices/{id}/send`, `/v1/credit-notes/{id}/send`,
+`/v1/quotes/{id}/email`, `GET .../sends`): the request and response schemas, and the views. The routes are on each
+document's blueprint."""
 from __future__ import annotations
 
 import uuid
 
-from flask import request, url_for
+from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.errors import NotFound
 from crm_platform.http_schemas import StrictSchema
+from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LANGUAGES
 from billing.domain.document_mail import MAX_MESSAGE, MAX_RECIPIENTS, MAX_SUBJECT
-from billing.domain.send_commands import MailQuote, SendInvoice
+from billing.domain.send_commands import SendDocument
 
 SEND_NOTE = ("The mail goes out from the worker's outbox, the document's PDF (as `.../pdf` serves it) attached, one "
              "mail per address; exactly one per send request, whatever is retried (send the request again with the "
@@ -59,15 +61,37 @@ class SendListSchema(Schema):
     items = fields.List(fields.Nested(SendSchema), required=True)
 
 
-def send_invoice(invoice_id: str):
-    return _send("invoices.invoice_send", "invoice_id", invoice_id, SendInvoice)
+def add_send_routes(bp: Blueprint, command: type[SendDocument], id_name: str, summary: str, verb: str = "send",
+                    path: str = "send") -> None:
+    """The send routes of one kind of document on its blueprint (`bp.name` is its repository as well):
+    `POST /<id>/<path>` (operation `<verb><Kind>`: `summary`, then SEND_NOTE), `GET /<id>/sends` and
+    `GET /<id>/sends/<send_id>`."""
+    kind, noun = command.kind, command.kind.replace("_", " ")
+    camel = "".join(word.capitalize() for word in kind.split("_"))
+    read_one = f"{kind}_send"
+
+    def send(**ids):
+        return _send(command, f"{bp.name}.{read_one}", id_name, ids[id_name])
+
+    def sends(**ids):
+        return document_sends(bp.name, ids[id_name])
+
+    def one_send(send_id: str, **ids):
+        return document_send(bp.name, ids[id_name], send_id)
+
+    tags = [bp.name.replace("_", " ")]
+    bp.add_url_rule(f"/<{id_name}>/{path}", f"{verb}_{kind}", operation(
+        f"{summary} {SEND_NOTE}", tags=tags, request_schema=SendRequestSchema, responses={202: SendSchema},
+        problems=SEND_PROBLEMS, request_required=False, operation_id=f"{verb}{camel}")(send), methods=["POST"])
+    bp.add_url_rule(f"/<{id_name}>/sends", f"{kind}_sends", operation(
+        f"The {noun}'s sends by e-mail and what became of each (queued, sent, failed with a reason)", tags=tags,
+        responses={200: SendListSchema}, problems=(404,), operation_id=f"list{camel}Sends")(sends), methods=["GET"])
+    bp.add_url_rule(f"/<{id_name}>/sends/<send_id>", read_one, operation(
+        f"One send of the {noun} by e-mail and what became of it", tags=tags, responses={200: SendSchema},
+        problems=(404,), operation_id=f"get{camel}Send")(one_send), methods=["GET"])
 
 
-def mail_quote(quote_id: str):
-    return _send("quotes.quote_send", "quote_id", quote_id, MailQuote)
-
-
-def _send(endpoint: str, id_name: str, document_id: str, command):
+def _send(command: type[SendDocument], endpoint: str, id_name: str, document_id: str):
     data = SendRequestSchema().load(json_body() if request.content_length or request.is_json else {})
     send = current_container().bus.handle(command(
         account_id(), document_id, f"send-{uuid.uuid4()}", data["lang"], tuple(data["to"]) if "to" in data else None,

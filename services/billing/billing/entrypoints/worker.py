@@ -1,8 +1,8 @@
 """The billing worker: outbox relay, billing's read models and its contacts' timelines (issue 14), customers from
-contacts.events, privacy's requests (issue 13), the PDF of each invoice and credit note kept as it is issued,
-documents sent by e-mail (their mails queued, sent, and each outcome recorded: issue 11), the sweep of interrupted
-issues, the recurring-invoice scheduler and the retention job (each of these three only in the worker holding its
-lease); until SIGTERM."""
+contacts.events, privacy's requests (issue 13), the PDF of each invoice and credit note kept as it is issued (or
+voided), documents sent by e-mail (their mails queued, sent, and each outcome recorded: issue 11), the sweep of
+interrupted issues, the recurring-invoice scheduler and the retention job (each of these three only in the worker
+holding its lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -34,7 +34,7 @@ def main() -> int:
     timeline = EventConsumer("billing.timeline", container.timeline_consumer, container.producer,
                              container.apply_to_timeline)
     printing = EventConsumer("billing.printing", container.printing_consumer, container.producer,
-                             container.print_on_issue)
+                             container.keep_printed)
     privacy = container.privacy_loop()
     # a recorded send's mails, queued in the outbox (docs/mail.md); the mail loop sends them and records outcomes
     mail_requests = EventConsumer("billing.mail", container.mail_consumer, container.producer, container.queue_mails)

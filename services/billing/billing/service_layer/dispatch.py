@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 from billing.domain import commands, quote_commands, recurring_commands, send_commands
-from billing.domain.invoice_events import InvoiceSendRequested
-from billing.domain.quote_events import QuoteMailRequested
 from billing.domain.settings import ChangeBillingSettings
 from billing.service_layer import handlers, quote_handlers, recurring_handlers, sending, settings_handlers
 
@@ -31,12 +29,12 @@ COMMAND_HANDLERS = {
     recurring_commands.ResumeRecurringInvoice: recurring_handlers.resume_recurring_invoice,
     recurring_commands.CancelRecurringInvoice: recurring_handlers.cancel_recurring_invoice,
     recurring_commands.GenerateDueInvoices: recurring_handlers.generate_due_invoices,
-    send_commands.SendInvoice: sending.send_invoice,
-    send_commands.MailQuote: sending.mail_quote,
+    send_commands.SendInvoice: sending.send_document,
+    send_commands.MailQuote: sending.send_document,
+    send_commands.SendCreditNote: sending.send_document,
     send_commands.RecordSendOutcome: sending.record_send_outcome,
 }
 
 EVENT_HANDLERS: dict = {}
 # The worker's mail consumer (billing.mail) hands these to a bus of its own, with the mail outbox and the PDFs
-MAIL_EVENT_HANDLERS: dict = {InvoiceSendRequested: [sending.queue_invoice_mails],
-                              QuoteMailRequested: [sending.queue_quote_mails]}
+MAIL_EVENT_HANDLERS: dict = {requested: [sending.queue_document_mails] for requested in sending.SEND_REQUESTS}

@@ -23,6 +23,9 @@ EInvoice = Callable[[object], "bytes | None"]  # an issued invoice or credit not
 class PdfKeeper(Protocol):
     def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes: ...
 
+    def discard_superseded(self, account_id: str, document: PrintedDocument) -> None:
+        """Delete its kept PDFs in a form it no longer prints in (adapters/document_pdfs.py)."""
+
 
 def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork,
             e_invoice: EInvoice | None = None) -> PrintedDocument:
@@ -59,17 +62,23 @@ def _buyer_now(uow: UnitOfWork, account_id: str, document) -> dict:
     return {} if customer is None or customer.deleted else customer.buyer
 
 
-PRINTED_WHEN_FINAL = {"InvoiceIssued": INVOICE, "CreditNoteIssued": CREDIT_NOTE}
+# the events after which a document's PDF is kept: issued, and an invoice voided (its PDF stamped void from then on)
+KEPT_AFTER = {"InvoiceIssued": INVOICE, "CreditNoteIssued": CREDIT_NOTE, "InvoiceVoided": INVOICE}
+# the events after which a PDF kept before no longer shows the document as it prints now: voided, or kept for the
+# law only after its person's erasure (printed without their e-mails and notes: rendered so on the next request)
+SUPERSEDING = {"InvoiceVoided": INVOICE, "InvoiceProcessingRestricted": INVOICE,
+               "CreditNoteProcessingRestricted": CREDIT_NOTE}
 KEPT_LANGUAGE = "fr"  # the language kept at issue: what an export holds and the default download
 
 
-def keep_printed_on_issue(event_type: str, account_id: str, document_id: str, uow: UnitOfWork, pdfs: PdfKeeper,
-                          render_pdf: Renderer, e_invoice: EInvoice | None) -> bool:
-    """Render and keep the PDF of an invoice or credit note just issued (the worker, from billing's own events):
-    the first download and a privacy export then read it instead of rendering it, which takes a good part of a
-    second of CPU per document. Idempotent (a PDF kept already is kept); False for any other event, and for a
-    document gone since (deleted or erased): nothing to print."""
-    kind = PRINTED_WHEN_FINAL.get(event_type)
+def keep_printed(event_type: str, account_id: str, document_id: str, uow: UnitOfWork, pdfs: PdfKeeper,
+                 render_pdf: Renderer, e_invoice: EInvoice | None) -> bool:
+    """The worker's printing consumer, on billing's own events: the PDFs kept of a document in a form it no longer
+    prints in deleted (SUPERSEDING), then the PDF of an invoice or credit note just issued or voided rendered and
+    kept (KEPT_AFTER): the first download and a privacy export then read it instead of rendering it, which takes a
+    good part of a second of CPU per document. Idempotent (a PDF kept already is kept, one deleted stays deleted);
+    False for any other event, and for a document gone since (deleted or erased): nothing to print."""
+    kind = KEPT_AFTER.get(event_type) or SUPERSEDING.get(event_type)
     if kind is None:
         return False
     try:
@@ -78,7 +87,10 @@ def keep_printed_on_issue(event_type: str, account_id: str, document_id: str, uo
         return False
     if not document.final:
         return False
-    pdf(account_id, document, KEPT_LANGUAGE, pdfs, render_pdf)
+    if event_type in SUPERSEDING:
+        pdfs.discard_superseded(account_id, document)
+    if event_type in KEPT_AFTER:
+        pdf(account_id, document, KEPT_LANGUAGE, pdfs, render_pdf)
     return True
 
 

@@ -1,12 +1,13 @@
 """Sending billing documents by e-mail: the request recorded, its mails queued by the worker, their outcomes recorded.
 
-The API records the send on the document (InvoiceSendRequested: recipients, subject and message sealed under the
-document's key) and nothing else. The worker reads that event from billing.events and queues one mail per recipient
+One path for every kind of document mailed (invoice, quote, credit note: domain/mailed_documents.py). The API
+records the send on the document (InvoiceSendRequested, QuoteMailRequested, CreditNoteSendRequested: recipients,
+subject and message sealed under the document's key) and nothing else. The worker reads that event from billing.events and queues one mail per recipient
 in the mail outbox (crm_platform.mail), each under an id made of the send's (`invoice-send:<id>:<send>:<n>`): the
 outbox refuses an id it holds, so a redelivered event, a second worker or a replay queues nothing twice, and a
 send recorded is always queued (the event outlives a process that stops). The attachment is the document's PDF as
 the `/pdf` endpoint serves it (service_layer/printing.py: kept once final). The dispatcher's outcomes come back
-as RecordSendOutcome (InvoiceSent or InvoiceSendFailed, once per recipient).
+as RecordSendOutcome (InvoiceSent or InvoiceSendFailed, and each kind's own, once per recipient).
 """
 from __future__ import annotations
 
@@ -21,17 +22,22 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain.account_defaults import utc_now
-from billing.domain.document_mail import DocumentNotSendable, DocumentSend, mail_id, mail_texts, recipients
-from billing.domain.invoice_events import InvoiceSendRequested
-from billing.domain.quote_events import QuoteMailRequested
-from billing.domain.printed_documents import INVOICE, QUOTE, PrintedDocument
-from billing.domain.send_commands import MailQuote, RecordSendOutcome, SendInvoice
+from billing.domain.document_mail import DocumentSend, mail_id, mail_texts, recipients
+from billing.domain.credit_notes import CreditNote
+from billing.domain.invoices import Invoice
+from billing.domain.printed_documents import CREDIT_NOTE, INVOICE, QUOTE, PrintedDocument
+from billing.domain.quotes import Quote
+from billing.domain.send_commands import RecordSendOutcome, SendDocument
 from billing.domain.settings import settings_id
 from billing.service_layer import printing
 
 log = logging.getLogger(__name__)
+MAILED = (Invoice, Quote, CreditNote)  # the aggregates mailed (domain/mailed_documents.py)
+SEND_REQUESTS = {document.send_events[0]: document.mail_kind for document in MAILED}  # event class -> kind
 ATTEMPTS = 5  # concurrent writers on the document before an outcome is left for the dispatcher's next round
-REPOSITORIES = {INVOICE: "invoices", QUOTE: "quotes"}  # the kinds of document mailed, and where each is read
+# the kinds of document mailed, where each is read, and the date a mail's {due_date} names (a credit note: none)
+REPOSITORIES = {INVOICE: "invoices", QUOTE: "quotes", CREDIT_NOTE: "credit_notes"}
+DUE_DATES = {INVOICE: "due_on", QUOTE: "valid_until"}
 PdfOf = Callable[[str, PrintedDocument, str], bytes]  # (account, document, lang) -> the PDF the API serves
 
 
@@ -39,63 +45,49 @@ class MailQueue(Protocol):
     def enqueue(self, mail: OutgoingMail) -> bool: ...
 
 
-def send_invoice(cmd: SendInvoice, uow, clock: Callable[[], datetime] = utc_now) -> DocumentSend:
-    """The send recorded (once per send id); refused when the invoice is not issued or an address cannot be mailed."""
-    return _record_send(INVOICE, cmd.invoice_id, cmd, uow, clock)
-
-
-def mail_quote(cmd: MailQuote, uow, clock: Callable[[], datetime] = utc_now,
-               restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> DocumentSend:
-    """The mailing recorded (once per send id); refused while the quote is a draft or an address cannot be mailed,
-    and while its contact restricted processing (Art. 18: a quote is commercial, not a legal obligation as an
-    issued invoice is)."""
+def send_document(cmd: SendDocument, uow, clock: Callable[[], datetime] = utc_now,
+                  restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> DocumentSend:
+    """The send recorded (once per send id); refused while the document may not be mailed (a draft, void, kept for
+    the law only: its `check_sendable`), when an address cannot be mailed, and, for a document no law obliges to
+    send (a quote is commercial), while its contact restricted processing (Art. 18)."""
     with uow:
-        quote = uow.quotes.get(cmd.account_id, cmd.quote_id)
-    if cmd.send_id not in quote.sends:
-        restrictions.refuse_edits(cmd.account_id, [quote.contact_id])
-    return _record_send(QUOTE, cmd.quote_id, cmd, uow, clock)
-
-
-def _record_send(kind: str, document_id: str, cmd, uow, clock) -> DocumentSend:
-    with uow:
-        document = getattr(uow, REPOSITORIES[kind]).get(cmd.account_id, document_id)
+        document = getattr(uow, REPOSITORIES[cmd.kind]).get(cmd.account_id, cmd.document_id)
         if cmd.send_id in document.sends:
             return document.sends[cmd.send_id]
-        if kind == INVOICE and document.stage != "issued":
-            raise DocumentNotSendable(INVOICE, document.id, f"it is {document.stage}; only an issued invoice is sent")
-        customer = uow.customers.find(cmd.account_id, document.contact_id) if uow.customers else None
-        live = customer is not None and not customer.deleted
-        # the contact's addresses as billing knows them now; a deleted contact's, as the document froze them
-        known = (customer.buyer if live else document.buyer).get("emails") or []
-        to = recipients(cmd.to, list(known), set(customer.bounced) if customer is not None else set())
+        document.check_sendable()
+        if not document.legal_obligation:
+            restrictions.refuse_edits(cmd.account_id, [document.contact_id])
+        to = _recipients(cmd, document, uow)
         settings = uow.settings.find_or_blank(cmd.account_id, settings_id(cmd.account_id)).settings
+        due = getattr(document, DUE_DATES[cmd.kind]) if cmd.kind in DUE_DATES else None
         values = {"number": document.number or "", "total": f"{document.totals.total:.2f} {document.currency}",
-                  "due_date": (document.due_on if kind == INVOICE else document.valid_until) or "",
-                  "seller": document.seller.get("name", "")}
-        subject, message = mail_texts(kind, cmd.lang, values, settings["email_subject_template"],
+                  "due_date": due or "", "seller": document.seller.get("name", "")}
+        subject, message = mail_texts(cmd.kind, cmd.lang, values, settings["email_subject_template"],
                                       settings["email_message_template"], cmd.subject, cmd.message)
-        for index, address in enumerate(to):  # what the outbox would refuse is refused now, naming the field
-            _checked_mail(mail_id(kind, document.id, cmd.send_id, index), cmd.account_id, document.subject_key,
-                          address, subject, message, index)
-        send = document.request_send(cmd.send_id, cmd.lang, to, subject, message, clock().isoformat())
+        # what the outbox would refuse is refused now, naming the field (`to.<n>`: n as the client's list has it)
+        for index, (given_at, address) in enumerate(to):
+            _checked_mail(mail_id(cmd.kind, document.id, cmd.send_id, index), cmd.account_id, document.subject_key,
+                          address, subject, message, given_at)
+        send = document.request_send(cmd.send_id, cmd.lang, tuple(address for _, address in to), subject, message,
+                                     clock().isoformat())
         uow.commit()
     return send
 
 
-def queue_invoice_mails(event: InvoiceSendRequested, uow, mail_queue: MailQueue, document_pdf: PdfOf,
-                        e_invoice: printing.EInvoice | None = None) -> int:
-    """Queue the mails of a recorded send, the invoice's PDF attached (its Factur-X form, with `e_invoice`, as
-    GET .../pdf serves it); how many were queued now (0 on a replay)."""
-    return _queue_mails(INVOICE, event.invoice_id, event, uow, mail_queue, document_pdf, e_invoice)
+def _recipients(cmd: SendDocument, document, uow) -> tuple[tuple[int, str], ...]:
+    customer = uow.customers.find(cmd.account_id, document.contact_id) if uow.customers else None
+    live = customer is not None and not customer.deleted
+    # the contact's addresses as billing knows them now; a deleted contact's, as the document froze them
+    known = (customer.buyer if live else document.buyer).get("emails") or []
+    return recipients(cmd.to, list(known), set(customer.bounced) if customer is not None else set())
 
 
-def queue_quote_mails(event: QuoteMailRequested, uow, mail_queue: MailQueue, document_pdf: PdfOf) -> int:
-    """Queue the mails of a recorded mailing of a quote, its PDF attached; how many were queued now."""
-    return _queue_mails(QUOTE, event.quote_id, event, uow, mail_queue, document_pdf, None)
-
-
-def _queue_mails(kind: str, document_id: str, event, uow, mail_queue: MailQueue, document_pdf: PdfOf,
-                 e_invoice: printing.EInvoice | None) -> int:
+def queue_document_mails(event, uow, mail_queue: MailQueue, document_pdf: PdfOf,
+                         e_invoice: printing.EInvoice | None = None) -> int:
+    """Queue the mails of a recorded send (InvoiceSendRequested, QuoteMailRequested, CreditNoteSendRequested), the
+    document's PDF attached as GET .../pdf serves it (an invoice's or credit note's Factur-X form, with
+    `e_invoice`); how many were queued now (0 on a replay)."""
+    kind, document_id = SEND_REQUESTS[type(event)], getattr(event, type(event).aggregate_id_field)
     with uow:
         document = getattr(uow, REPOSITORIES[kind]).find(event.account_id, document_id)
     send = None if document is None or document.gone else document.sends.get(event.send_id)

@@ -107,6 +107,9 @@ def test_a_draft_no_address_and_a_bounced_one_are_refused_naming_why(client, con
                         ({"to": []}, "to"), ({"cc": ["a@example.fr"]}, "cc")):
         refused = client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers(), json=body)
         assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
+    repeated = {"to": ["a@example.fr", "A@example.fr", "Louise <b@example.fr>"]}  # named as sent: the third
+    refused = client.post(f"/v1/invoices/{invoice['id']}/send", headers=headers(), json=repeated)
+    assert refused.status_code == 422 and list(refused.get_json()["errors"]["to"]) == ["2"], refused.get_json()
     assert not [e for e in container.event_store.load(invoice["id"]) if e.event_type == "InvoiceSendRequested"]
 
 
@@ -165,6 +168,38 @@ def test_a_sent_quote_is_mailed_once_with_the_pdf_the_api_serves(client, contain
     [attached] = list(received.message.iter_attachments())
     assert attached.get_filename() == f"{numbered.get_json()['number']}.pdf"
     assert attached.get_content() == pdf_of(client, f"/v1/quotes/{quote['id']}/pdf")
+
+
+def test_an_issued_credit_note_is_mailed_once_with_the_pdf_the_api_serves(client, container, louise, smtp_sink,
+                                                                           mail_loop):
+    from crm_platform.openapi import documented_statuses
+
+    invoice = issue(client, draft(client, louise)["id"])
+    note = client.post("/v1/credit-notes", headers=headers(), json={"invoice_id": invoice["id"], "reason": "Erreur"})
+    assert note.status_code == 201, note.get_json()
+    note = note.get_json()
+    answer = client.post(f"/v1/credit-notes/{note['id']}/send", headers=headers(), json={"lang": "en"})
+    assert answer.status_code == 202, answer.get_json()
+    assert answer.headers["Location"].endswith(f"/v1/credit-notes/{note['id']}/sends/{answer.get_json()['send_id']}")
+    consume_sends(container, note["id"])
+    consume_sends(container, note["id"])  # redelivered: queued once
+    eventually(lambda: client.get(answer.headers["Location"], headers=headers()).get_json()["status"] == "sent",
+               "the credit note's send recorded as sent")
+    [received] = smtp_sink.wait_for(1)
+    assert received.rcpt_tos == ("louise@papier.fr",)
+    assert received.message["Subject"].startswith(f"Credit note {note['number']} - ")
+    [attached] = list(received.message.iter_attachments())
+    assert attached.get_filename() == f"{note['number']}.pdf"
+    assert attached.get_content() == pdf_of(client, f"/v1/credit-notes/{note['id']}/pdf?lang=en")
+    listed = client.get(f"/v1/credit-notes/{note['id']}/sends", headers=headers())
+    assert [send["status"] for send in listed.get_json()["items"]] == ["sent"]
+    assert client.get(f"/v1/credit-notes/{note['id']}/sends/nope", headers=headers()).status_code == 404
+    refused = client.post(f"/v1/credit-notes/{note['id']}/send", headers=headers(), json={"to": ["not an address"]})
+    assert refused.status_code == 422 and "to" in refused.get_json()["errors"]
+    assert client.post("/v1/credit-notes/credit-note:nope/send", headers=headers()).status_code == 404
+    path = "/v1/credit-notes/cn-1/send"  # the OpenAPI document declares the routes and their answers
+    assert {"202", "404", "409", "422"} <= set(documented_statuses(client.application, "POST", path))
+    assert "200" in documented_statuses(client.application, "GET", "/v1/credit-notes/cn-1/sends")
 
 
 def test_an_e_invoice_is_mailed_as_its_factur_x_pdf(client, container, smtp_sink, mail_loop):

@@ -126,15 +126,40 @@ def test_the_worker_keeps_an_invoices_pdf_as_it_is_issued_and_the_download_serve
     events = container.event_store.load(invoice["id"])
     assert container.kept_pdfs.stored("acct-1", invoice["id"], "fr") is None
     for envelope in events:  # what the worker's printing consumer reads from billing.events
-        container.print_on_issue(envelope)
+        container.keep_printed(envelope)
     kept = container.kept_pdfs.stored("acct-1", invoice["id"], "fr")
     assert kept is not None and pdf_a_part_and_conformance(kept) == ("3", "B")
     assert pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf") == kept
     for envelope in events:  # again (a redelivery): nothing rendered anew
-        container.print_on_issue(envelope)
+        container.keep_printed(envelope)
     assert container.db["document_pdfs"].count_documents({"account_id": "acct-1"}) == 1
 
     a_draft = draft(client, louise)
     for envelope in container.event_store.load(a_draft["id"]):
-        container.print_on_issue(envelope)
+        container.keep_printed(envelope)
     assert container.kept_pdfs.stored("acct-1", a_draft["id"], "fr") is None
+
+
+def test_a_voided_invoices_kept_pdf_is_replaced_by_one_stamped_void(client, container, louise):
+    from ..unit.test_document_rendering import pdf_text
+
+    invoice = issue(client, draft(client, louise)["id"])
+    for envelope in container.event_store.load(invoice["id"]):  # the worker's printing consumer: kept at issue
+        container.keep_printed(envelope)
+    issued_pdf = pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf")
+    assert issued_pdf == container.kept_pdfs.stored("acct-1", invoice["id"], "fr")
+    assert "ANNULÉE" not in pdf_text(issued_pdf)
+    voided = client.post(f"/v1/invoices/{invoice['id']}/void", headers=headers(), json={"reason": "Erreur"})
+    assert voided.status_code == 200, voided.get_json()
+    for _ in range(2):  # the void event, delivered again: the same result
+        for envelope in container.event_store.load(invoice["id"]):
+            container.keep_printed(envelope)
+    assert container.kept_pdfs.stored("acct-1", invoice["id"], "fr") is None  # the issue-time PDF: gone
+    kept = container.kept_pdfs.stored("acct-1", invoice["id"], "fr", void=True)
+    assert kept is not None and "ANNULÉE" in pdf_text(kept)
+    assert container.db["document_pdfs"].count_documents({"account_id": "acct-1"}) == 1
+    assert container.db["document_pdf_blobs.manifests"].count_documents({}) == 1  # its blob deleted too
+    assert pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf") == kept
+    assert "VOID" in pdf_text(pdf_of(client, f"/v1/invoices/{invoice['id']}/pdf?lang=en"))
+    preview = client.get(f"/v1/invoices/{invoice['id']}/preview?lang=en", headers=headers()).get_data(as_text=True)
+    assert "VOID" in preview

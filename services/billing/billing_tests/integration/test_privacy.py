@@ -219,8 +219,37 @@ def test_an_export_holds_issued_invoices_pdfs_and_an_erasure_deletes_the_pdfs_of
                                                      "2026-12-02T10:00:00Z")))
     assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is None  # deleted with the quote
     assert client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers()).status_code == 404
-    # the retained invoice keeps its PDF until its key is shredded at the end of retention
+    # the retained invoice's PDF is left to the printing consumer: it deletes it when it sees the restriction
+    # (test_the_printing_consumer_drops_the_unrestricted_pdfs_of_documents_restricted_after_an_erasure)
     assert container.kept_pdfs.stored("acct-1", louise["invoice"], "fr") == invoice_pdf.data
+
+
+def test_the_printing_consumer_drops_the_unrestricted_pdfs_of_documents_restricted_after_an_erasure(
+        container, client, louise):
+    paths = {louise["invoice"]: f"/v1/invoices/{louise['invoice']}/pdf",
+             louise["note"]: f"/v1/credit-notes/{louise['note']}/pdf"}
+    for document_id, path in paths.items():  # kept in French and in English before the erasure
+        for lang in ("fr", "en"):
+            assert client.get(f"{path}?lang={lang}", headers=headers()).status_code == 200
+        assert container.kept_pdfs.stored("acct-1", document_id, "en") is not None
+    blobs = container.db["document_pdf_blobs.manifests"]
+    container.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    for _ in range(2):  # what the worker's printing consumer reads from billing.events, again on a redelivery
+        for document_id in paths:
+            for envelope in container.event_store.load(document_id):
+                container.keep_printed(envelope)
+    for document_id in paths:
+        for lang in ("fr", "en"):  # the unrestricted PDFs are gone, record and blob
+            assert container.kept_pdfs.stored("acct-1", document_id, lang) is None, (document_id, lang)
+    # left: what the consumer keeps of each from their issue events read again, in the form they print in now
+    kept = {record["_id"] for record in container.db["document_pdfs"].find({"account_id": "acct-1"})}
+    assert kept == {f"acct-1:{document_id}:fr:restricted" for document_id in paths}
+    assert blobs.count_documents({}) == 2  # the unrestricted PDFs' blobs deleted with their records
+    for document_id, path in paths.items():
+        served = client.get(path, headers=headers())  # printed again, in the restricted form, and kept so
+        assert served.status_code == 200
+        assert container.kept_pdfs.stored("acct-1", document_id, "fr", restricted=True) == served.data
 
 
 def test_a_person_s_documents_are_erased_with_a_bulk_write_per_type_not_a_commit_each(container):

@@ -1,6 +1,8 @@
 """The printed documents (preview HTML and PDF): one template, localised, escaped, drafts watermarked."""
 import io
 import re
+import shutil
+import subprocess
 from datetime import date
 
 import pikepdf
@@ -10,6 +12,7 @@ from billing.adapters.document_rendering import render_html, render_pdf
 from billing.domain.credit_notes import CreditNote
 from billing.domain.printed_documents import printed_credit_note, printed_invoice, printed_quote
 from billing.domain.quotes import Quote
+from billing.domain.settings import BillingSettings
 
 from .fakes import SELLER
 from .test_invoices import BOOKS, BUYER, WEB_DAYS, draft, issued
@@ -48,6 +51,46 @@ def test_the_legal_terms_of_the_document_are_printed():
     page = text_of(render_html(printed_invoice(invoice, {}), "fr"))
     assert "frais de recouvrement de 40 €" in page and "SIRET 73282932000074" in page
     assert "IBAN FR7630006000011234567890189" in page
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text as poppler's pdftotext reads it, spaces folded."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return text_of(out.decode("utf-8"))
+
+
+def issued_with_legal_terms(terms: str):
+    invoice = draft(legal_terms=terms)
+    invoice.start_issue(None, date(2026, 3, 11), "contact:1", BUYER, FRENCH_SELLER, "F-{YYYY}-{SEQ:4}")
+    invoice.issue("F-2026-0002")
+    return printed_invoice(invoice, {})
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_an_english_pdf_prints_the_default_legal_mentions_in_english_and_an_accounts_own_as_written():
+    defaults = BillingSettings("acct-1")
+    defaults.settings["vat_exempt"] = True  # the VAT exemption mention, a line before the late-payment terms
+    document = issued_with_legal_terms(defaults.legal_mentions())
+    english = pdf_text(render_pdf(document, "en"))
+    assert "fixed indemnity of €40 for recovery costs" in english and "three times the French legal" in english
+    assert "VAT not applicable, art. 293 B" in english
+    assert "pénalité" not in english and "indemnité" not in english and "TVA non applicable" not in english
+    french = pdf_text(render_pdf(document, "fr"))
+    assert "indemnité forfaitaire pour frais de recouvrement de 40 €" in french and "TVA non applicable" in french
+    own = "Pénalités de retard : 10 % par an. Indemnité de 40 € (art. D441-5)."
+    assert own in pdf_text(render_pdf(issued_with_legal_terms(own), "en"))  # an account's own: as written
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_a_voided_invoice_prints_and_previews_stamped_void_in_its_language():
+    invoice = issued()
+    assert "ANNULÉE" not in pdf_text(render_pdf(printed_invoice(invoice, {}), "fr"))
+    invoice.void(None, "erreur de saisie")
+    voided = printed_invoice(invoice, {})
+    assert voided.final and voided.void
+    assert "ANNULÉE" in pdf_text(render_pdf(voided, "fr")).upper()
+    assert "VOID" in pdf_text(render_pdf(voided, "en")).upper()
+    assert "ANNULÉE" in text_of(render_html(voided, "fr")) and "VOID" in text_of(render_html(voided, "en"))
 
 
 def test_what_a_user_wrote_is_escaped():

@@ -58,7 +58,11 @@ def published():
                                    "2026-01-02T10:02"))
     payment = bus.handle(c.RecordPayment("acct-1", invoice.id, "100", "2026-01-02", "card", "CB Louise Martin"))
     bus.handle(c.RemovePayment("acct-1", invoice.id, list(payment.payments)[0], "saisie en double de Louise"))
-    bus.handle(c.IssueCreditNote("acct-1", invoice.id, "remise accordée à Louise", [{**LINE, "quantity": "1"}]))
+    note = bus.handle(c.IssueCreditNote("acct-1", invoice.id, "remise accordée à Louise", [{**LINE, "quantity": "1"}]))
+    bus.handle(s.SendCreditNote("acct-1", note.id, "send-4", "fr", ("louise@atelier-martin.fr", "l@example.com")))
+    bus.handle(s.RecordSendOutcome("acct-1", "credit_note", note.id, "send-4", 0, "sent", None, 1, "2026-01-02T10:04"))
+    bus.handle(s.RecordSendOutcome("acct-1", "credit_note", note.id, "send-4", 1, "failed", "rejected", 1,
+                                   "2026-01-02T10:05"))
     bus.handle(c.RecordPayment("acct-1", invoice.id, str(bus.handle(c.IssueInvoice("acct-1", invoice.id)).amount_due),
                                "2026-01-02", "bank_transfer"))
     other = bus.handle(c.IssueInvoice("acct-1", bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id))

@@ -127,6 +127,16 @@ def test_a_bounced_address_is_refused_naming_to_and_an_unsubscribed_one_is_not_a
     assert send.recipients == 1
 
 
+def test_a_refused_address_is_named_by_its_place_in_the_list_the_client_sent_whatever_was_repeated(billing):
+    invoice = billing.issued_invoice()
+    given = ("louise@atelier-martin.fr", "Louise@Atelier-Martin.fr", "Louise <compta@atelier-martin.fr>")
+    with pytest.raises(InvalidInput) as refused:
+        billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", to=given))
+    assert list(refused.value.errors["to"]) == ["2"]  # the third address sent, not the second left once repeated
+    send = billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", to=given[:2]))
+    assert send.recipients == 1  # the same address twice: one mail
+
+
 def test_no_address_at_all_is_refused_naming_to(billing):
     invoice = billing.issued_invoice()
     billing.customers.put("acct-1", "contact:1", {"name": "Louise Martin"})
@@ -265,3 +275,61 @@ def test_a_quote_is_not_mailed_to_a_contact_who_restricted_processing(billing):
         bus.handle(MailQuote("acct-1", quote.id, "send-1", "en"))
     restrictions.lift("acct-1", ["contact:1"], "request-1")
     assert bus.handle(MailQuote("acct-1", quote.id, "send-1", "en")).send_id == "send-1"
+
+
+def credit_note_of(billing):
+    invoice = billing.issued_invoice()
+    return billing.bus.handle(commands.IssueCreditNote("acct-1", invoice.id, "remise", [{**LINE, "quantity": "1"}]))
+
+
+def test_an_issued_credit_note_is_mailed_once_with_its_pdf_and_its_outcome_recorded(billing):
+    from billing.domain.send_commands import SendCreditNote
+    note = credit_note_of(billing)
+    send = billing.bus.handle(SendCreditNote("acct-1", note.id, "send-1", "en"))
+    assert send.status == "queued" and send.recipients == 1
+    billing.deliver_events()
+    billing.deliver_events()  # redelivered: queued once
+    [mail] = billing.mails()
+    assert mail.mail_id == f"credit_note-send:{note.id}:send-1:0" and mail.to == "louise@atelier-martin.fr"
+    assert mail.subject == f"Credit note {note.number} - Agence Dupont"
+    assert mail.attachments[0].filename == f"{note.number}.pdf"
+    assert mail.attachments[0].data == f"%PDF-1.7 {note.number} en".encode()
+    assert mail.reference == {"kind": "credit_note", "document_id": note.id, "send_id": "send-1", "recipient": 0}
+    outcome = MailOutcome(mail.mail_id, "acct-1", mail.reference, "sent", None, 1, clock_at(NOW)())
+    assert billing.bus.handle(sending.outcome_command(outcome)) is True
+    assert billing.bus.handle(sending.outcome_command(outcome)) is False
+    requested, sent = [e for e in billing.store.all_events if e.aggregate_id == note.id][-2:]
+    assert (requested.event_type, sent.event_type) == ("CreditNoteSendRequested", "CreditNoteSent")
+    # sealed under its invoice's key, as every event of a credit note: one shred erases both
+    assert requested.payload["personal"]["subject"] == f"billing-document:{note.invoice_id}"
+    with billing.unit_of_work() as uow:
+        assert uow.credit_notes.get("acct-1", note.id).sends["send-1"].status == "sent"
+
+
+def test_a_credit_note_not_issued_or_kept_for_the_law_only_is_not_mailed_and_a_bounced_address_is_refused(billing):
+    from datetime import date
+
+    from billing.domain.credit_notes import CreditNote
+    from billing.domain.errors import ProcessingRestricted
+    from billing.domain.send_commands import SendCreditNote
+    invoice = billing.issued_invoice()
+    with billing.unit_of_work() as uow:  # a credit note started, its issue not finished
+        started = CreditNote.start(uow.invoices.get("acct-1", invoice.id), None, "annulation", date(2026, 1, 2),
+                                   {"name": "Agence Dupont"}, "AV-{YYYY}-{SEQ:4}")
+        uow.credit_notes.add(started)
+        uow.commit()
+    with pytest.raises(DocumentNotSendable) as refused:
+        billing.bus.handle(SendCreditNote("acct-1", started.id, "send-1", "fr"))
+    assert "only an issued credit note is sent" in str(refused.value)
+    note = billing.bus.handle(commands.FinishCreditNote("acct-1", started.id))
+    billing.customers.put("acct-1", "contact:1", BUYER, bounced=("louise@atelier-martin.fr",))
+    with pytest.raises(InvalidInput) as refused:
+        billing.bus.handle(SendCreditNote("acct-1", note.id, "send-1", "fr"))
+    assert refused.value.errors == {"to": {"0": ["this address has bounced: mail to it does not arrive"]}}
+    with billing.unit_of_work() as uow:  # its person's erasure keeps it for the law only (read only)
+        kept = uow.credit_notes.get("acct-1", note.id)
+        kept.restrict_processing("2036-12-31", "legal obligation", date(2026, 1, 3))
+        uow.commit()
+    with pytest.raises(ProcessingRestricted):
+        billing.bus.handle(SendCreditNote("acct-1", note.id, "send-1", "fr", to=("compta@atelier-martin.fr",)))
+    assert not any(e.event_type == "CreditNoteSendRequested" for e in billing.store.all_events)
