@@ -20,7 +20,7 @@ from typing import Callable
 from crm_platform.aggregates import DomainEvent
 from crm_platform.timeline import TimelineEntry
 
-from billing.domain.credit_notes import CreditNoteIssued
+from billing.domain.credit_notes import CreditNoteIssued, CreditNoteSendRequested
 from billing.domain.money import money_text, round_money
 from billing.domain.invoice_events import (InvoiceIssued, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved,
                                            InvoiceSendRequested, InvoiceVoided)
@@ -58,6 +58,11 @@ def _invoice_voided(event: InvoiceVoided) -> tuple[str, dict]:
 
 def _invoice_mail(event: InvoiceSendRequested) -> tuple[str, dict]:
     return "invoice.mail_requested", {"send_id": event.send_id, "recipients": event.recipients, "lang": event.lang}
+
+
+def _credit_note_mail(event: CreditNoteSendRequested) -> tuple[str, dict]:
+    return "credit_note.mail_requested", {"send_id": event.send_id, "recipients": event.recipients,
+                                          "lang": event.lang}
 
 
 def _credit_note_issued(event: CreditNoteIssued) -> tuple[str, dict]:
@@ -98,6 +103,7 @@ _ENTRIES: dict[type, tuple[str, str, Callable[..., tuple[str, dict]]]] = {
     InvoiceVoided: ("invoice", "invoice_id", _invoice_voided),
     InvoiceSendRequested: ("invoice", "invoice_id", _invoice_mail),
     CreditNoteIssued: ("credit_note", "credit_note_id", _credit_note_issued),
+    CreditNoteSendRequested: ("credit_note", "credit_note_id", _credit_note_mail),
     QuoteSent: ("quote", "quote_id", _quote_sent),
     QuoteAccepted: ("quote", "quote_id", _quote_accepted),
     QuoteDeclined: ("quote", "quote_id", _quote_declined),
@@ -107,8 +113,8 @@ _ENTRIES: dict[type, tuple[str, str, Callable[..., tuple[str, dict]]]] = {
 
 ENTRY_EVENTS = tuple(_ENTRIES)  # the events that make an entry: the timeline consumer decodes these only
 KINDS = ("invoice.issued", "invoice.payment_recorded", "invoice.payment_removed", "invoice.paid", "invoice.voided",
-         "invoice.mail_requested", "credit_note.issued", "quote.sent", "quote.accepted", "quote.declined",
-         "quote.converted", "quote.mail_requested")
+         "invoice.mail_requested", "credit_note.issued", "credit_note.mail_requested", "quote.sent", "quote.accepted",
+         "quote.declined", "quote.converted", "quote.mail_requested")
 
 
 def timeline_entries(event: DomainEvent, event_id: str, at: datetime) -> list[tuple[str, TimelineEntry]]:

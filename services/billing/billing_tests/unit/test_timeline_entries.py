@@ -5,7 +5,7 @@ import pytest
 
 from crm_platform.timeline import TimelineEntry
 
-from billing.domain.credit_notes import CreditNoteAbandoned, CreditNoteIssued
+from billing.domain.credit_notes import CreditNoteAbandoned, CreditNoteIssued, CreditNoteSendRequested
 from billing.domain.invoice_events import (InvoiceDrafted, InvoiceDraftDeleted, InvoiceIssued, InvoiceIssueStarted,
                                            InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved,
                                            InvoiceProcessingRestricted, InvoiceSendRequested, InvoiceSent,
@@ -39,6 +39,10 @@ MAPPED = [
      "credit_note.issued", "credit_note", "cn:1",
      {"number": "AV-2026-0001", "invoice_id": "inv:1", "total": "120.00", "currency": "EUR",
       "issued_on": "2026-11-30"}),
+    (CreditNoteSendRequested(credit_note_id="cn:1", account_id="acct-1", invoice_id="inv:1", contact_id="c1",
+                             send_id="send:3", lang="fr", recipients=1, requested_at="2026-11-30T16:05:07Z",
+                             to=["louise@example.org"], mail_subject="Votre avoir", mail_text="Merci"),
+     "credit_note.mail_requested", "credit_note", "cn:1", {"send_id": "send:3", "recipients": 1, "lang": "fr"}),
     (QuoteSent("q:1", "acct-1", "c1", "D-2026-0001", "2026-11-30", "2026-12-30", "JPY", "960.4"),
      "quote.sent", "quote", "q:1",
      {"number": "D-2026-0001", "total": "960", "currency": "JPY", "sent_on": "2026-11-30",
