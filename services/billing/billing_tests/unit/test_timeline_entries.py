@@ -32,8 +32,9 @@ MAPPED = [
      {"paid_on": "2026-12-01", "status": "paid"}),
     (InvoiceVoided("inv:1", "acct-1", "c1", "erreur de saisie"), "invoice.voided", "invoice", "inv:1",
      {"status": "void"}),
-    (InvoiceSendRequested("inv:1", "acct-1", "c1", "send:1", "fr", 1, "2026-11-30T16:05:07Z",
-                          ["louise@example.org"], "Votre facture", "Merci"),
+    (InvoiceSendRequested(invoice_id="inv:1", account_id="acct-1", contact_id="c1", send_id="send:1", lang="fr",
+                          recipients=1, requested_at="2026-11-30T16:05:07Z", to=["louise@example.org"],
+                          mail_subject="Votre facture", mail_text="Merci"),
      "invoice.mail_requested", "invoice", "inv:1", {"send_id": "send:1", "recipients": 1, "lang": "fr"}),
     (CreditNoteIssued("cn:1", "acct-1", "c1", "inv:1", "AV-2026-0001", "2026-11-30", "EUR", "120.00"),
      "credit_note.issued", "credit_note", "cn:1",
@@ -53,8 +54,9 @@ MAPPED = [
      {"declined_on": "2026-12-02", "status": "declined"}),
     (QuoteConverted("q:1", "acct-1", "c1", "inv:2", "2026-12-03"), "quote.converted", "quote", "q:1",
      {"invoice_id": "inv:2", "converted_on": "2026-12-03", "status": "converted"}),
-    (QuoteMailRequested("q:1", "acct-1", "c1", "send:2", "en", 2, "2026-11-30T16:05:07Z",
-                        ["louise@example.org", "b@example.org"], "Votre devis", "Merci"),
+    (QuoteMailRequested(quote_id="q:1", account_id="acct-1", contact_id="c1", send_id="send:2", lang="en",
+                        recipients=2, requested_at="2026-11-30T16:05:07Z", to=["louise@example.org", "b@example.org"],
+                        mail_subject="Votre devis", mail_text="Merci"),
      "quote.mail_requested", "quote", "q:1", {"send_id": "send:2", "recipients": 2, "lang": "en"}),
 ]
 
