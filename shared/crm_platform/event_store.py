@@ -91,6 +91,18 @@ class StreamHead:
     version: int
 
 
+def recorded_by(history: list[EventEnvelope], moment: datetime) -> list[EventEnvelope]:
+    """The events of one aggregate's history (oldest first) recorded at or before `moment` (timezone-aware), for
+    a read of the aggregate as it was then: the history up to its first later event, so that what is replayed is
+    always a prefix the aggregate really went through, even if clocks disagreed by a few milliseconds."""
+    if moment.tzinfo is None:
+        raise ValueError("recorded_by needs a timezone-aware moment")
+    kept = 0
+    while kept < len(history) and history[kept].occurred_at <= moment:
+        kept += 1
+    return history[:kept]
+
+
 def commit_key(aggregate_id: str, version: int) -> str:
     """The `_id` of the commit that starts at `version` of an aggregate."""
     return f"{aggregate_id}:{version}"

@@ -1,12 +1,13 @@
 """One event-sourced repository for every aggregate type: load from events, save what was recorded."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import EventStore
+from crm_platform.event_store import EventStore, recorded_by
 from crm_platform.personal_data import SubjectErased
 
 A = TypeVar("A", bound=Aggregate)
@@ -32,6 +33,20 @@ class Repository(Generic[A]):
     def rebuilt(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
         """The aggregate rebuilt from the stored events `history` gave (for a caller that reads them too); None if
         there are none or its key was shredded."""
+        aggregate = self._replayed(account_id, aggregate_id, history)
+        if aggregate is not None:
+            self.seen[aggregate.id] = aggregate
+        return aggregate
+
+    def as_of(self, account_id: str, aggregate_id: str, moment: datetime,
+              history: list[EventEnvelope] | None = None) -> A | None:
+        """The aggregate as its events recorded at or before `moment` left it (time travel; never tracked for
+        saving: a past state is only read); None if it had no event by then, is another account's or of another
+        type, or its key was shredded. `history`: its stored events, for a caller that has read them already."""
+        history = self.history(account_id, aggregate_id) if history is None else history
+        return self._replayed(account_id, aggregate_id, recorded_by(history, moment))
+
+    def _replayed(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
         if not history:
             return None
         replayed = history[-1:] if self._class.latest_event_is_state else history
@@ -41,7 +56,6 @@ class Repository(Generic[A]):
             return None
         aggregate = self._class.from_history(aggregate_id, account_id, events)
         aggregate.revision = history[-1].aggregate_version
-        self.seen[aggregate.id] = aggregate
         return aggregate
 
     def get(self, account_id: str, aggregate_id: str) -> A:
