@@ -86,6 +86,11 @@ class Repository(Generic[A]):
         return {aggregate_id: head.version for aggregate_id, head in self._store.heads(aggregate_ids).items()
                 if head.account_id == account_id and head.aggregate_type == self._class.aggregate_type}
 
+    def ids_in_account(self, account_id: str) -> list[str]:
+        """Every aggregate of this type the account ever had, deleted ones too (one indexed read of the versions:
+        for per-account settings such as labels, which are few)."""
+        return list(self._store.heads_of_type(account_id, self._class.aggregate_type))
+
     def ever_existed(self, aggregate_id: str) -> bool:
         """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""
         head = self._store.head(aggregate_id)  # one indexed read, not the history

@@ -27,8 +27,7 @@ AS_OF_QUERY = ("a past moment, an RFC 3339 date-time with its offset: the state 
                "recorded at or before it (a moment still to come: the state now). An erased person is not found "
                "at any moment")
 AS_OF_ANSWER = ("only on a read with `as_of`: the moment asked for (in UTC). The answer is a past state: it "
-                "carries no ETag, cannot be the base of a change, and `last_activity_at` is the contact's own "
-                "latest change by then")
+                "carries no ETag and cannot be the base of a change")
 
 
 class EmailSchema(StrictSchema):
@@ -116,7 +115,8 @@ class ContactSchema(ContactFieldsSchema):
     updated_at = fields.String(allow_none=True)
     last_activity_at = fields.String(allow_none=True, metadata={
         "description": "time of the latest event about the contact: edits, labels, notes..."})
-    as_of = fields.String(metadata={"format": "date-time", "description": AS_OF_ANSWER})
+    as_of = fields.String(metadata={"format": "date-time", "description": AS_OF_ANSWER + (
+        "; `last_activity_at` is then the contact's own latest change by then")})
 
 
 class HistoryMessageSchema(Schema):

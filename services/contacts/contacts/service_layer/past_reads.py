@@ -1,5 +1,6 @@
-"""A contact and its notes as they were at a moment (`?as_of=`), replayed from the event store (issue 14, time
-travel): the events recorded at or before that moment go through the aggregates' own `apply`, as a load does.
+"""A contact, its notes and the account's labels as they were at a moment (`?as_of=`), replayed from the event
+store (issue 14, time travel): the events recorded at or before that moment go through the aggregates' own
+`apply`, as a load does.
 
 An erased person stays unreadable at every date: a contact whose history holds `ContactErased` is not found, even
 as it was before (its events, sealed under a shredded key, could not be opened anyway; the check also covers the
@@ -17,6 +18,7 @@ from crm_platform.event_store import recorded_by
 from contacts.domain.errors import ContactNotFound
 from contacts.domain.events import ContactErased
 from contacts.domain.holdings import holdings_id
+from contacts.domain.labels import Label, label_order_id
 from contacts.domain.model import Contact
 from contacts.domain.notes import Note
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -65,3 +67,16 @@ def notes_as_of(uow: UnitOfWork, account_id: str, contact_id: str, moment: datet
             if note is not None and not note.deleted and note.contact_id == contact_id:
                 found.append(PastNote(note, past[-1].occurred_at))
     return sorted(found, key=lambda past: (past.note.created_at, past.note.id), reverse=True)
+
+
+def labels_as_of(uow: UnitOfWork, account_id: str, moment: datetime) -> list[Label]:
+    """The account's labels that were live at `moment`, with the names they had, in the order the account had
+    chosen by then (those it had not placed follow by name, as views.list_labels lists them now)."""
+    with uow:
+        labels = [uow.labels.as_of(account_id, aggregate_id, moment)
+                  for aggregate_id in uow.labels.ids_in_account(account_id)]
+        order = uow.label_order.as_of(account_id, label_order_id(account_id), moment)
+    live = sorted((label for label in labels if label is not None and not label.deleted),
+                  key=lambda label: label.name.casefold())
+    rank = {key: i for i, key in enumerate(order.keys if order is not None else [])}
+    return sorted(live, key=lambda label: rank.get(label.key, len(rank)))  # stable: by name within the rest

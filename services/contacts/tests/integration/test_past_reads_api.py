@@ -65,6 +65,21 @@ def test_a_contact_as_it_was_with_its_labels_custom_fields_and_notes(client, con
     assert read(client, louise["id"], created, account="acct-2", what="/notes").status_code == 404
 
 
+def test_the_accounts_labels_as_they_were(client, container):
+    client.post("/v1/labels", json={"name": "VIP", "key": "vip"}, headers=headers())
+    client.post("/v1/labels", json={"name": "Old", "key": "old"}, headers=headers())
+    then = moment()
+    client.patch("/v1/labels/vip", json={"name": "Very important"}, headers=headers())
+    client.delete("/v1/labels/old", headers=headers())
+    past = client.get("/v1/labels", query_string={"as_of": then}, headers=headers())
+    assert past.status_code == 200 and "ETag" not in past.headers
+    assert past.get_json()["items"] == [{"key": "old", "name": "Old"}, {"key": "vip", "name": "VIP"}]
+    assert client.get("/v1/labels", query_string={"as_of": moment()}, headers=headers()).get_json()["items"] == \
+        [{"key": "vip", "name": "Very important"}]
+    assert client.get("/v1/labels", query_string={"as_of": then}, headers=headers("acct-2")).get_json()["items"] == []
+    assert_names_as_of(client.get("/v1/labels", query_string={"as_of": "2026-01-01"}, headers=headers()))
+
+
 def test_deleted_merged_and_erased_contacts_in_the_past(client, container, caplog):
     louise = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()
     paul = client.post("/v1/contacts", json={"first_name": "Paul"}, headers=headers()).get_json()

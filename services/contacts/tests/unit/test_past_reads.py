@@ -14,7 +14,7 @@ from contacts.domain.errors import ContactNotFound
 from contacts.domain.notes import Note
 from contacts.service_layer import handlers, label_handlers, merge_handlers, note_handlers
 from contacts.service_layer.erasure import erase_contact
-from contacts.service_layer.past_reads import contact_as_of, notes_as_of
+from contacts.service_layer.past_reads import contact_as_of, labels_as_of, notes_as_of
 from contacts.service_layer.unit_of_work import UnitOfWork
 
 ACCOUNT = "acct-1"
@@ -149,3 +149,19 @@ def test_a_note_only_the_read_model_lists_is_read_from_its_events_too(uow):
     moment = now()
     assert notes_as_of(uow, ACCOUNT, louise.id, moment, NO_LEGACY_NOTES) == []
     assert [p.note.text for p in notes_as_of(uow, ACCOUNT, louise.id, moment, lambda *_: [note.id])] == ["old note"]
+
+
+def test_labels_as_they_were_live_then_with_their_names_then_in_the_order_then(uow):
+    for name, key in (("VIP", "vip"), ("Lead", "lead"), ("Old", "old")):
+        label_handlers.create_label(commands.CreateLabel(ACCOUNT, name, key), uow)
+    label_handlers.reorder_labels(commands.ReorderLabels(ACCOUNT, ["vip"]), uow)
+    then = now()
+    label_handlers.rename_label(commands.RenameLabel(ACCOUNT, "vip", "Very important"), uow)
+    label_handlers.delete_label(commands.DeleteLabel(ACCOUNT, "old"), uow)
+    label_handlers.create_label(commands.CreateLabel(ACCOUNT, "New", "new"), uow)
+    label_handlers.reorder_labels(commands.ReorderLabels(ACCOUNT, ["lead", "vip"]), uow)
+    assert [(label.key, label.name) for label in labels_as_of(uow, ACCOUNT, then)] == \
+        [("vip", "VIP"), ("lead", "Lead"), ("old", "Old")]
+    assert [(label.key, label.name) for label in labels_as_of(uow, ACCOUNT, now())] == \
+        [("lead", "Lead"), ("vip", "Very important"), ("new", "New")]
+    assert labels_as_of(uow, "acct-2", now()) == []
