@@ -143,6 +143,11 @@ class Repository(Generic[A]):
             return []
         return history
 
+    def histories(self, account_id: str, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
+        """The stored events of each of these aggregates that is of this type and account (a bulk `history`)."""
+        return {aggregate_id: history for aggregate_id, history in self._store.load_each(aggregate_ids).items()
+                if history[0].account_id == account_id and history[0].aggregate_type == self._class.aggregate_type}
+
     def _envelopes(self, aggregate: A, first_version: int) -> list[EventEnvelope]:
         return [self._codec.to_envelope(event, self._class.aggregate_type, aggregate.id, first_version + i,
                                         aggregate.account_id)

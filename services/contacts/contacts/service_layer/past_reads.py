@@ -16,7 +16,7 @@ from typing import Callable
 from crm_platform.event_store import recorded_by
 
 from contacts.domain.errors import ContactNotFound
-from contacts.domain.events import ContactErased
+from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.holdings import holdings_id
 from contacts.domain.labels import Label, label_order_id
 from contacts.domain.model import Contact
@@ -35,7 +35,7 @@ class PastNote:
 def contact_as_of(uow: UnitOfWork, account_id: str, contact_id: str, moment: datetime) -> Contact:
     """The contact as it was at `moment` (its `updated_at` that of its latest event by then); ContactNotFound if it
     did not exist yet, was deleted or merged away by then, is another account's, or its person was ever erased."""
-    with uow:
+    with uow, uow.cipher.keys_ready([data_subject(contact_id)]):  # one key read, not one per event opened
         history = uow.contacts.history(account_id, contact_id)
         if any(envelope.event_type == ContactErased.event_type() for envelope in history):
             raise ContactNotFound(contact_id)
@@ -55,17 +55,20 @@ def notes_as_of(uow: UnitOfWork, account_id: str, contact_id: str, moment: datet
     text they had, newest first; ContactNotFound as contact_as_of says.
 
     The notes to look at are those its holdings ever listed (a note moved away on a merge stays listed) and those
-    the read model shows (notes added before contacts had holdings); each is read from its own events: one read
-    of the event store per note."""
+    the read model shows (notes added before contacts had holdings); each is replayed from its own events, all
+    read in one bulk load and opened with one key read (the events a note had on a contact merged into this one
+    are sealed under that contact's key: one key read each)."""
     contact_as_of(uow, account_id, contact_id, moment)
     with uow:
         held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).note_ids
+        histories = uow.notes.histories(account_id, [*held, *note_ids_of(account_id, contact_id)])
         found = []
-        for note_id in dict.fromkeys([*held, *note_ids_of(account_id, contact_id)]):
-            past = recorded_by(uow.notes.history(account_id, note_id), moment)
-            note = uow.notes.as_of(account_id, note_id, moment, past)
-            if note is not None and not note.deleted and note.contact_id == contact_id:
-                found.append(PastNote(note, past[-1].occurred_at))
+        with uow.cipher.keys_ready([data_subject(contact_id)]):
+            for note_id, history in histories.items():
+                past = recorded_by(history, moment)
+                note = uow.notes.as_of(account_id, note_id, moment, past)
+                if note is not None and not note.deleted and note.contact_id == contact_id:
+                    found.append(PastNote(note, past[-1].occurred_at))
     return sorted(found, key=lambda past: (past.note.created_at, past.note.id), reverse=True)
 
 
