@@ -62,6 +62,11 @@ class EventStore(abc.ABC):
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
         """Every event of one aggregate, oldest first."""
 
+    def load_each(self, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
+        """Every event of each of these aggregates, oldest first; those without events left out (a bulk `load`)."""
+        return {aggregate_id: history for aggregate_id in dict.fromkeys(aggregate_ids)
+                if (history := self.load(aggregate_id))}
+
     @abc.abstractmethod
     def read_all(self, batch_size: int = 500) -> Iterator[EventEnvelope]:
         """Every stored event in commit order (for projection rebuilds)."""
@@ -89,6 +94,18 @@ class StreamHead:
     account_id: str
     aggregate_type: str
     version: int
+
+
+def recorded_by(history: list[EventEnvelope], moment: datetime) -> list[EventEnvelope]:
+    """The events of one aggregate's history (oldest first) recorded at or before `moment` (timezone-aware), for
+    a read of the aggregate as it was then: the history up to its first later event, so that what is replayed is
+    always a prefix the aggregate really went through, even if clocks disagreed by a few milliseconds."""
+    if moment.tzinfo is None:
+        raise ValueError("recorded_by needs a timezone-aware moment")
+    kept = 0
+    while kept < len(history) and history[kept].occurred_at <= moment:
+        kept += 1
+    return history[:kept]
 
 
 def commit_key(aggregate_id: str, version: int) -> str:
@@ -248,12 +265,19 @@ class MongoEventStore(EventStore):
             commits = {commit["version"]: commit for commit in self._commits.find({"aggregate_id": aggregate_id})}
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
-        events: list[EventEnvelope] = []
-        version = 1
-        while (commit := commits.get(version)) is not None:
-            events.extend(envelope_from_dict(e) for e in commit["events"])
-            version = commit["last_version"] + 1
-        return events
+        return _followed(commits)
+
+    def load_each(self, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
+        """An indexed equality per aggregate id (crm_platform.mongo.find_each: overlapping round trips, never an
+        `$in`, which scans every commit on FerretDB); each history then followed as `load` follows it."""
+        by_aggregate: dict[str, dict[int, dict]] = {}
+        try:
+            for commit in find_each(self._commits, "aggregate_id", aggregate_ids):
+                by_aggregate.setdefault(commit["aggregate_id"], {})[commit["version"]] = commit
+        except PyMongoError as exc:
+            raise translated(exc, "event store") from None
+        return {aggregate_id: history for aggregate_id in dict.fromkeys(aggregate_ids)
+                if (history := _followed(by_aggregate.get(aggregate_id, {})))}
 
     def head(self, aggregate_id: str) -> StreamHead | None:
         """One indexed read (aggregate_id equality, newest version first), not the whole history."""
@@ -315,6 +339,16 @@ class MongoEventStore(EventStore):
                 {"position": last["position"], "aggregate_id": {"$gt": last["aggregate_id"]}},
                 {"position": last["position"], "aggregate_id": last["aggregate_id"], "version": {"$gt": last["version"]}},
             ]}
+
+
+def _followed(commits: dict[int, dict]) -> list[EventEnvelope]:
+    """One aggregate's events from its commits (by first version), from version 1 commit to commit."""
+    events: list[EventEnvelope] = []
+    version = 1
+    while (commit := commits.get(version)) is not None:
+        events.extend(envelope_from_dict(e) for e in commit["events"])
+        version = commit["last_version"] + 1
+    return events
 
 
 def _notice(commit: dict) -> dict:

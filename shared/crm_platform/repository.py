@@ -1,12 +1,13 @@
 """One event-sourced repository for every aggregate type: load from events, save what was recorded."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
-from crm_platform.event_store import EventStore
+from crm_platform.event_store import EventStore, recorded_by
 from crm_platform.personal_data import SubjectErased
 
 A = TypeVar("A", bound=Aggregate)
@@ -32,6 +33,20 @@ class Repository(Generic[A]):
     def rebuilt(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
         """The aggregate rebuilt from the stored events `history` gave (for a caller that reads them too); None if
         there are none or its key was shredded."""
+        aggregate = self._replayed(account_id, aggregate_id, history)
+        if aggregate is not None:
+            self.seen[aggregate.id] = aggregate
+        return aggregate
+
+    def as_of(self, account_id: str, aggregate_id: str, moment: datetime,
+              history: list[EventEnvelope] | None = None) -> A | None:
+        """The aggregate as its events recorded at or before `moment` left it (time travel; never tracked for
+        saving: a past state is only read); None if it had no event by then, is another account's or of another
+        type, or its key was shredded. `history`: its stored events, for a caller that has read them already."""
+        history = self.history(account_id, aggregate_id) if history is None else history
+        return self._replayed(account_id, aggregate_id, recorded_by(history, moment))
+
+    def _replayed(self, account_id: str, aggregate_id: str, history: list[EventEnvelope]) -> A | None:
         if not history:
             return None
         replayed = history[-1:] if self._class.latest_event_is_state else history
@@ -41,7 +56,6 @@ class Repository(Generic[A]):
             return None
         aggregate = self._class.from_history(aggregate_id, account_id, events)
         aggregate.revision = history[-1].aggregate_version
-        self.seen[aggregate.id] = aggregate
         return aggregate
 
     def get(self, account_id: str, aggregate_id: str) -> A:
@@ -71,6 +85,11 @@ class Repository(Generic[A]):
         """The newest version of each of these aggregates of this type and account (one read of the heads)."""
         return {aggregate_id: head.version for aggregate_id, head in self._store.heads(aggregate_ids).items()
                 if head.account_id == account_id and head.aggregate_type == self._class.aggregate_type}
+
+    def ids_in_account(self, account_id: str) -> list[str]:
+        """Every aggregate of this type the account ever had, deleted ones too (one indexed read of the versions:
+        for per-account settings such as labels, which are few)."""
+        return list(self._store.heads_of_type(account_id, self._class.aggregate_type))
 
     def ever_existed(self, aggregate_id: str) -> bool:
         """Whether an aggregate of this type has any stored event under this id (it may since be deleted or erased)."""
@@ -123,6 +142,11 @@ class Repository(Generic[A]):
         if not history or history[0].account_id != account_id or history[0].aggregate_type != self._class.aggregate_type:
             return []
         return history
+
+    def histories(self, account_id: str, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
+        """The stored events of each of these aggregates that is of this type and account (a bulk `history`)."""
+        return {aggregate_id: history for aggregate_id, history in self._store.load_each(aggregate_ids).items()
+                if history[0].account_id == account_id and history[0].aggregate_type == self._class.aggregate_type}
 
     def _envelopes(self, aggregate: A, first_version: int) -> list[EventEnvelope]:
         return [self._codec.to_envelope(event, self._class.aggregate_type, aggregate.id, first_version + i,

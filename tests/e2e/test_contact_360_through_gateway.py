@@ -2,6 +2,7 @@
 from contacts, billing and workflows; with billing stopped it still answers within the deadline, its sections
 `unavailable`."""
 import time
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -70,3 +71,43 @@ def test_the_360_read_gathers_every_service_and_survives_billing_stopped(system,
     back = eventually(lambda: requests.get(url, headers=auth, timeout=10).json(),
                       lambda body: body["sections"]["invoices"]["status"] == "ok")
     assert [item["id"] for item in back["sections"]["invoices"]["items"]] == [invoice["id"]]
+
+
+def test_the_360_read_as_of_a_moment_shows_the_contact_its_labels_and_notes_as_they_were(system):
+    """Time travel (issue 14): the contacts service replays its events; the other services say they cannot."""
+    account = system.create_account("Agence Retour Arriere")
+    base, auth = system.gateway_url, bearer(account)
+
+    def post(path, body, expected=201):  # the account's own settings come a moment after it is created
+        return eventually(lambda: requests.post(f"{base}{path}", json=body, headers=auth, timeout=10),
+                          lambda r: r.status_code == expected, timeout_s=60)
+
+    contact = post("/v1/contacts", {"first_name": "Odile"}).json()
+    label = post("/v1/labels", {"name": "Salon 2026", "key": "salon-2026"})
+    assert label.status_code == 201, label.text
+    assert requests.put(f"{base}/v1/contacts/{contact['id']}/labels/salon-2026", headers=auth, timeout=10).ok
+    note = post(f"/v1/contacts/{contact['id']}/notes", {"text": "Premier contact"}).json()
+    time.sleep(0.05)
+    then = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    assert requests.patch(f"{base}/v1/labels/salon-2026", json={"name": "Cliente"}, headers=auth, timeout=10).ok
+    assert requests.patch(f"{base}/v1/contacts/{contact['id']}", json={"revision": 2, "last_name": "Dupré"},
+                          headers=auth, timeout=10).ok
+    assert requests.patch(f"{base}/v1/contacts/{contact['id']}/notes/{note['id']}",
+                          json={"revision": 1, "text": "Signé"}, headers=auth, timeout=10).ok
+
+    answer = requests.get(f"{base}/v1/contacts/{contact['id']}/360", params={"as_of": then.isoformat()},
+                          headers=auth, timeout=10)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["contact"]["last_name"] is None and body["contact"]["revision"] == 2
+    assert body["contact"]["as_of"] and "ETag" not in answer.headers
+    assert body["sections"]["labels"]["items"] == [{"key": "salon-2026", "name": "Salon 2026"}]
+    assert [(n["id"], n["text"]) for n in body["sections"]["notes"]["items"]] == [(note["id"], "Premier contact")]
+    assert body["sections"]["invoices"] == body["sections"]["tasks"] == {"status": "as_of_unsupported"}
+    before = requests.get(f"{base}/v1/contacts/{contact['id']}", headers=auth, timeout=10,
+                          params={"as_of": (then - timedelta(days=1)).isoformat()})
+    assert before.status_code == 404
+    naive = requests.get(f"{base}/v1/contacts/{contact['id']}/360", params={"as_of": "2026-01-31T09:30:00"},
+                         headers=auth, timeout=10)
+    assert naive.status_code == 422 and list(naive.json()["errors"]) == ["as_of"]

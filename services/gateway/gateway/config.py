@@ -23,6 +23,10 @@ OWN_SETTINGS = {
     # The aggregated contact read (GET /v1/contacts/{id}/360): how long it waits for each section's service
     # (never longer than UPSTREAM_TIMEOUT_S, the longest any call waits).
     "CONTACT_SECTION_DEADLINE_S": fields.Float(load_default=1.5, validate=validate.Range(min=0.05, max=30)),
+    # ... and for the contact itself, from the start of the read: without it there is nothing to show, so it waits
+    # longer than a section (the contacts service may wait READ_YOUR_WRITES_SECONDS, 3 s, for its read model), but
+    # never unbounded: a contacts service slower than this (or a pool busy with other reads) answers 504.
+    "CONTACT_READ_DEADLINE_S": fields.Float(load_default=5.0, validate=validate.Range(min=0.05, max=60)),
     # Threads that read the sections, shared by the process's requests (a section waiting for one past its
     # deadline is a `timeout`)
     "CONTACT_SECTION_THREADS": fields.Integer(load_default=32, validate=validate.Range(min=2, max=256)),

@@ -99,6 +99,15 @@ class EventStoreContract:
         assert heads == {"a": StreamHead("acct-1", "Thing", 3), "b": StreamHead("acct-2", "Thing", 1)}
         assert store.heads([]) == {}
 
+    def test_histories_in_bulk_are_each_streams_events_and_leave_out_those_without_events(self, store):
+        store.append([event("a", 1), event("a", 2)])
+        store.append([event("a", 3)])
+        store.append([event("b", 1, account_id="acct-2")])
+        histories = store.load_each(["a", "b", "nothing", "a"])
+        assert {aggregate_id: [e.aggregate_version for e in history] for aggregate_id, history in histories.items()} \
+            == {"a": [1, 2, 3], "b": [1]}
+        assert histories["a"] == store.load("a") and store.load_each([]) == {}
+
     def test_heads_of_type_are_the_accounts_streams_at_their_newest_version(self, store):
         store.append([event("a", 1), event("a", 2)])
         store.append([event("a", 3)])

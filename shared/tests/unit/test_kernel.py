@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -10,6 +11,7 @@ from crm_platform.aggregates import Aggregate, DomainEvent
 from crm_platform.envelope import MalformedEvent
 from crm_platform.errors import NotFound
 from crm_platform.event_codec import EventCodec, UnknownEventType
+from crm_platform.event_store import recorded_by
 from crm_platform.message_bus import EventsToBus, Fresh, MessageBus, NoHandler
 from crm_platform.personal_data import PersonalDataCipher
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
@@ -370,3 +372,44 @@ def test_a_consumer_class_without_personal_fields_decodes_without_a_key_even_onc
     cipher.shred("person:p-1")
     consumer_codec = EventCodec([TicketOpenedSeenByAnotherService])  # no cipher at all
     assert consumer_codec.from_envelope(envelope) == TicketOpenedSeenByAnotherService("t-1", "acct-1", "p-1")
+
+
+def _stored_at(store, codec, aggregate_id, events, *moments):
+    """Store `events` of one ticket as if recorded at `moments` (one commit each)."""
+    for version, (event, moment) in enumerate(zip(events, moments), start=1):
+        envelope = codec.to_envelope(event, "Ticket", aggregate_id, version, "acct-1")
+        store.append([dataclasses.replace(envelope, occurred_at=moment)])
+
+
+def test_recorded_by_keeps_the_prefix_of_a_history_recorded_at_or_before_a_moment(store, cipher):
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    codec = EventCodec(Ticket.event_classes, cipher)
+    opened = TicketOpened("t-1", "acct-1", "p-1", "Zoé", {})
+    _stored_at(store, codec, "t-1", [opened, TicketClosed("t-1", "acct-1", "p-1"), opened], t0,
+               t0 + timedelta(seconds=2), t0 + timedelta(seconds=1))  # the third one's clock ran behind
+    history = store.load("t-1")
+    assert recorded_by(history, t0 - timedelta(microseconds=1)) == []
+    assert [e.aggregate_version for e in recorded_by(history, t0)] == [1]  # at the moment itself: included
+    # the third event is stamped before the moment, but follows one that is not: never a state it did not go through
+    assert [e.aggregate_version for e in recorded_by(history, t0 + timedelta(seconds=1))] == [1]
+    assert [e.aggregate_version for e in recorded_by(history, t0 + timedelta(days=1))] == [1, 2, 3]
+    with pytest.raises(ValueError):
+        recorded_by(history, datetime(2026, 1, 1))  # naive: which zone is unknown
+
+
+def test_a_repository_rebuilds_an_aggregate_as_it_was_at_a_moment_without_tracking_it(store, cipher):
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    codec = EventCodec(Ticket.event_classes, cipher)
+    _stored_at(store, codec, "t-1", [TicketOpened("t-1", "acct-1", "p-1", "Zoé", {}),
+                                     TicketClosed("t-1", "acct-1", "p-1")], t0, t0 + timedelta(hours=1))
+    uow = TicketsUnitOfWork(store, cipher)
+    with uow:
+        before = uow.tickets.as_of("acct-1", "t-1", t0 + timedelta(minutes=1))
+        assert before.requester == "Zoé" and not before.closed and before.revision == 1
+        assert uow.tickets.as_of("acct-1", "t-1", t0 + timedelta(hours=2)).closed
+        assert uow.tickets.as_of("acct-1", "t-1", t0 - timedelta(seconds=1)) is None  # not opened yet
+        assert uow.tickets.as_of("acct-2", "t-1", t0 + timedelta(minutes=1)) is None  # another account's
+        assert uow.tickets.seen == {}  # a past state is never saved
+    cipher.shred("person:p-1")
+    with uow:
+        assert uow.tickets.as_of("acct-1", "t-1", t0 + timedelta(minutes=1)) is None  # erased: at every date

@@ -24,7 +24,7 @@ from contacts.entrypoints.notes_api import bp as notes_bp
 from contacts.entrypoints.options_api import bp as options_bp
 from contacts.entrypoints.saved_views_api import bp as saved_views_bp
 from contacts.entrypoints.representation import contact_from_aggregate, contact_from_view
-from contacts.service_layer import saved_view_handlers
+from contacts.service_layer import past_reads, saved_view_handlers
 
 bp = Blueprint("contacts", __name__, url_prefix="/v1/contacts")
 TAGS = ["contacts"]
@@ -94,8 +94,13 @@ def list_contacts():
 
 
 @bp.get("/<contact_id>")
-@operation("Read a contact", tags=TAGS, responses={200: schemas.ContactSchema}, problems=(404,))
+@operation("Read a contact; with `as_of`, as it was at that moment (replayed from its events)", tags=TAGS,
+           query_schema=schemas.ContactReadQuerySchema, responses={200: schemas.ContactSchema}, problems=(404, 422))
 def get_contact(contact_id: str):
+    moment = schemas.ContactReadQuerySchema().load(request.args.to_dict())["as_of"]
+    if moment is not None:
+        contact = past_reads.contact_as_of(current_container().unit_of_work(), account_id(), contact_id, moment)
+        return {**contact_from_aggregate(contact), "as_of": moment.isoformat(timespec="microseconds")}
     doc = caught_up.contact(account_id(), contact_id)
     return contact_from_view(doc), 200, {"ETag": f'"{doc["version"]}"'}
 

@@ -1,10 +1,10 @@
 """Label endpoints (`/v1/labels`) and label assignment on contacts. Views load, call a handler, dump."""
 from __future__ import annotations
 
-from flask import Blueprint, url_for
+from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
-from crm_platform.http_schemas import StrictSchema
+from crm_platform.http_schemas import Rfc3339DateTime, StrictSchema
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
@@ -12,9 +12,9 @@ from contacts import views
 from contacts.domain import commands
 from contacts.domain.labels import KEY_PATTERN
 from contacts.entrypoints.representation import contact_from_aggregate
-from contacts.entrypoints.schemas import ContactSchema
+from contacts.entrypoints.schemas import AS_OF_ANSWER, AS_OF_QUERY, ContactSchema
 from contacts.entrypoints import caught_up
-from contacts.service_layer import item_reads
+from contacts.service_layer import item_reads, past_reads
 
 bp = Blueprint("labels", __name__)
 TAGS = ["labels"]
@@ -37,6 +37,7 @@ class LabelSchema(Schema):
 
 class LabelListSchema(Schema):
     items = fields.List(fields.Nested(LabelSchema), required=True)
+    as_of = fields.String(metadata={"format": "date-time", "description": AS_OF_ANSWER})
 
 
 def _label(label) -> dict:
@@ -47,10 +48,18 @@ def _url(key: str) -> str:
     return url_for("labels.get_label", key=key)
 
 
+class LabelListQuerySchema(StrictSchema):
+    as_of = Rfc3339DateTime(load_default=None, metadata={"description": AS_OF_QUERY})
+
+
 @bp.get("/v1/labels")
-@operation("List the account's labels", tags=TAGS, responses={200: LabelListSchema})
+@operation("List the account's labels; with `as_of`, those it had at that moment, with the names they had then",
+           tags=TAGS, query_schema=LabelListQuerySchema, responses={200: LabelListSchema}, problems=(422,))
 def list_labels():
     container = current_container()
+    if (moment := LabelListQuerySchema().load(request.args.to_dict())["as_of"]) is not None:
+        labels = past_reads.labels_as_of(container.unit_of_work(), account_id(), moment)
+        return {"items": [_label(label) for label in labels], "as_of": moment.isoformat(timespec="microseconds")}
     caught_up.labels(account_id())
     return {"items": views.list_labels(container.labels_projection.collection,
                                        container.label_order_projection.collection, account_id())}

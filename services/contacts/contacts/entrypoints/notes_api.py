@@ -1,19 +1,22 @@
 """Notes on a contact (`/v1/contacts/{id}/notes`). Views load, call a handler, dump."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
-from crm_platform.http_schemas import PageQuerySchema, StrictSchema
+from crm_platform.http_schemas import StrictSchema
+from crm_platform.pagination import decode_cursor, encode_cursor
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from contacts import views
 from contacts.domain import commands
 from contacts.domain.notes import KINDS, MAX_TEXT
-from contacts.entrypoints.schemas import DeleteQuerySchema
+from contacts.entrypoints.schemas import AS_OF_ANSWER, DeleteQuerySchema, NotesAsOfQuerySchema
 from contacts.entrypoints import caught_up
-from contacts.service_layer import item_reads
+from contacts.service_layer import item_reads, past_reads
 
 bp = Blueprint("notes", __name__, url_prefix="/v1/contacts/<contact_id>/notes")
 TAGS = ["notes"]
@@ -43,6 +46,7 @@ class NoteSchema(Schema):
 class NotePageSchema(Schema):
     items = fields.List(fields.Nested(NoteSchema), required=True)
     next_cursor = fields.String(allow_none=True)
+    as_of = fields.String(metadata={"format": "date-time", "description": AS_OF_ANSWER})
 
 
 def _from_aggregate(note) -> dict:
@@ -56,6 +60,22 @@ def _url(contact_id: str, note_id: str) -> str:
     return url_for("notes.get_note", contact_id=contact_id, note_id=note_id)
 
 
+PAST_NOTES_SORT = "-created_at"
+
+
+def _page_of_past_notes(notes: list, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of notes as they were (newest first, as notes_as_of sorts them), after the cursor's note."""
+    if cursor:
+        created_at, last_id = decode_cursor(cursor, PAST_NOTES_SORT, dated=False)
+        notes = [past for past in notes if (past.note.created_at, past.note.id) < (created_at, last_id)]
+    page = notes[:limit]
+    items = [{"id": past.note.id, "revision": past.note.revision, "kind": past.note.kind, "text": past.note.text,
+              "created_at": past.note.created_at or None,
+              "updated_at": past.updated_at.isoformat(timespec="milliseconds")} for past in page]
+    more = len(notes) > limit
+    return items, encode_cursor(PAST_NOTES_SORT, page[-1].note.created_at, page[-1].note.id) if more else None
+
+
 def _from_view(doc: dict) -> dict:
     return {"id": doc["_id"], "revision": doc["version"], "kind": doc["kind"], "text": doc["text"],
             "created_at": doc["created_at"].isoformat(timespec="milliseconds") if doc.get("created_at") else None,
@@ -63,11 +83,16 @@ def _from_view(doc: dict) -> dict:
 
 
 @bp.get("")
-@operation("A contact's notes, newest first", tags=TAGS, query_schema=PageQuerySchema,
-           responses={200: NotePageSchema}, problems=(404, 422))
+@operation("A contact's notes, newest first; with `as_of`, those it had at that moment, with the text they had then",
+           tags=TAGS, query_schema=NotesAsOfQuerySchema, responses={200: NotePageSchema}, problems=(404, 422))
 def list_notes(contact_id: str):
-    query = PageQuerySchema().load(request.args.to_dict())
+    query = NotesAsOfQuerySchema().load(request.args.to_dict())
     container = current_container()
+    if (moment := query.pop("as_of")) is not None:
+        notes = past_reads.notes_as_of(container.unit_of_work(), account_id(), contact_id, moment,
+                                       partial(views.note_ids_of, container.notes_projection.collection))
+        items, next_cursor = _page_of_past_notes(notes, **query)
+        return {"items": items, "next_cursor": next_cursor, "as_of": moment.isoformat(timespec="microseconds")}
     caught_up.contact(account_id(), contact_id)
     docs, next_cursor = views.contact_items_page(container.notes_projection.collection, account_id(), contact_id,
                                                  **query)

@@ -5,7 +5,7 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from crm_platform.http_schemas import PageQuerySchema, StrictSchema
+from crm_platform.http_schemas import PageQuerySchema, Rfc3339DateTime, StrictSchema
 
 from contacts.domain.contact_fields import (
     ADDRESS_TAGS,
@@ -23,6 +23,11 @@ from contacts.domain.messages import STATUSES as MESSAGE_STATUSES
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
 SORTABLE = ("created_at", "updated_at", "last_activity", "first_name", "last_name")
+AS_OF_QUERY = ("a past moment, an RFC 3339 date-time with its offset: the state then, replayed from the events "
+               "recorded at or before it (a moment still to come: the state now). An erased person is not found "
+               "at any moment")
+AS_OF_ANSWER = ("only on a read with `as_of`: the moment asked for (in UTC). The answer is a past state: it "
+                "carries no ETag and cannot be the base of a change")
 
 
 class EmailSchema(StrictSchema):
@@ -110,6 +115,8 @@ class ContactSchema(ContactFieldsSchema):
     updated_at = fields.String(allow_none=True)
     last_activity_at = fields.String(allow_none=True, metadata={
         "description": "time of the latest event about the contact: edits, labels, notes..."})
+    as_of = fields.String(metadata={"format": "date-time", "description": AS_OF_ANSWER + (
+        "; `last_activity_at` is then the contact's own latest change by then")})
 
 
 class HistoryMessageSchema(Schema):
@@ -246,6 +253,14 @@ class MergeSchema(StrictSchema):
                              metadata={"description": "1 to 5 contacts merged into this one, then deleted"})
     revision = fields.Integer(load_default=None, validate=validate.Range(min=1),
                               metadata={"description": "the target's revision the merge is based on (409 if stale)"})
+
+
+class ContactReadQuerySchema(StrictSchema):
+    as_of = Rfc3339DateTime(load_default=None, metadata={"description": AS_OF_QUERY})
+
+
+class NotesAsOfQuerySchema(PageQuerySchema):
+    as_of = Rfc3339DateTime(load_default=None, metadata={"description": AS_OF_QUERY})
 
 
 class DeleteQuerySchema(StrictSchema):

@@ -21,6 +21,7 @@ class SectionStatus(str, enum.Enum):
     OK = "ok"
     TIMEOUT = "timeout"  # no answer within the section deadline
     UNAVAILABLE = "unavailable"  # the service is down, failed, or refused the section's request
+    AS_OF_UNSUPPORTED = "as_of_unsupported"  # a read `as_of` a moment: its service cannot show the past (not asked)
 
 
 @dataclass(frozen=True)
@@ -30,19 +31,24 @@ class Section:
     path: str  # the service's list endpoint; `{contact_id}` is the contact's id
     by_contact: bool = False  # an account-wide list, filtered with ?contact_id=
     paged: bool = True  # takes limit/cursor and answers next_cursor
+    as_of: bool = False  # its service answers its list as it was at a moment (?as_of=)
 
-    def request(self, contact_id: str, limit: int = SECTION_PAGE_SIZE) -> tuple[str, list[tuple[str, str]]]:
-        """The path and query of the section's first page."""
+    def request(self, contact_id: str, limit: int = SECTION_PAGE_SIZE,
+                as_of: str | None = None) -> tuple[str, list[tuple[str, str]]]:
+        """The path and query of the section's first page (as it was at `as_of`, for a section that can say)."""
         params = [("contact_id", contact_id)] if self.by_contact else []
         if self.paged:
             params.append(("limit", str(limit)))
+        if as_of is not None and self.as_of:
+            params.append(("as_of", as_of))
         return self.path.format(contact_id=contact_id), params
 
 
-# labels: the account's labels (the contact holds their keys), joined to the contact's to give their names
+# labels: the account's labels (the contact holds their keys), joined to the contact's to give their names; read
+# `as_of` a moment, both as they were then
 SECTIONS = (
-    Section("labels", "contacts", "/v1/labels", paged=False),
-    Section("notes", "contacts", "/v1/contacts/{contact_id}/notes"),
+    Section("labels", "contacts", "/v1/labels", paged=False, as_of=True),
+    Section("notes", "contacts", "/v1/contacts/{contact_id}/notes", as_of=True),
     Section("attachments", "contacts", "/v1/contacts/{contact_id}/attachments"),
     Section("invoices", "billing", "/v1/invoices", by_contact=True),
     Section("quotes", "billing", "/v1/quotes", by_contact=True),
@@ -67,6 +73,11 @@ def requested_sections(include: str | None, served_by: frozenset[str] | set[str]
             raise InvalidInput(f"`{INCLUDE}` names unknown sections", {INCLUDE: [
                 f"unknown sections {', '.join(unknown)[:100]}; known: {', '.join(SECTION_NAMES)}"]})
     return tuple(section for section in SECTIONS if section.name in names and section.service in served_by)
+
+
+def can_be_read(section: Section, as_of: str | None) -> bool:
+    """Whether the section is asked of its service: always, but `as_of` a moment only if it can show the past."""
+    return as_of is None or section.as_of
 
 
 def label_names(label_keys: list[str], labels: list[dict]) -> list[dict]:

@@ -67,7 +67,7 @@ def proxy(resource: str, rest: str) -> Response:
         raise NotFound(f"no resource /v1/{resource}; see /docs for what this API offers")
     auth.check_scope(caller, resource)
     if _is_aggregated_contact_read(resource, rest):
-        return contact_360_api.aggregated_read(rest, request.args[contact_360_api.INCLUDE])
+        return contact_360_api.aggregated_read(rest)
     path = f"/v1/{resource}" + (f"/{rest}" if rest else "")
     try:
         return _forward(container, caller, candidates, path)

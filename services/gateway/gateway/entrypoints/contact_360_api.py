@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from crm_platform import request_context
 from crm_platform.errors import NotFound
-from crm_platform.http_schemas import StrictSchema
+from crm_platform.http_schemas import Rfc3339DateTime, StrictSchema
 from crm_platform.openapi import operation
 from crm_platform.web import current_container
 
@@ -28,14 +28,21 @@ blueprint = Blueprint("contact_360", __name__)
 
 
 class Contact360QuerySchema(StrictSchema):
+    """Every parameter of the aggregated read: any other is refused naming it (422), on /360 and with ?include=."""
+
     include = fields.String(validate=validate.Length(max=MAX_INCLUDE_LENGTH), metadata={
         "description": f"the sections to read, comma-separated, of {', '.join(SECTION_NAMES)} (default: all)"})
+    as_of = Rfc3339DateTime(load_default=None, metadata={"description": (
+        "a past moment, an RFC 3339 date-time with its offset: the contact, its labels (and their names) and its "
+        "notes as they were then, replayed by the contacts service from its events (a moment still to come: as "
+        "they are now); the other sections are `as_of_unsupported`. An erased person is not found at any moment")})
 
 
 class ContactSectionSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf([s.value for s in SectionStatus]), metadata={
         "description": "ok; timeout: its service did not answer within the section deadline; unavailable: its "
-                       "service is down or failed"})
+                       "service is down or failed; as_of_unsupported: read with `as_of`, and its service cannot "
+                       "show the past (it was not asked)"})
     items = fields.List(fields.Dict(), metadata={
         "description": "when ok: the first page of the service's list, as that list gives its items (labels: "
                        "key and name)"})
@@ -50,7 +57,7 @@ ContactSectionsSchema = Schema.from_dict(
 
 class Contact360Schema(Schema):
     contact = fields.Dict(required=True, metadata={"description": "the contact, as GET /v1/contacts/{contact_id} "
-                                                                  "answers it"})
+                                                                  "answers it (with `as_of`, as it was then)"})
     sections = fields.Nested(ContactSectionsSchema, required=True, metadata={
         "description": "each section asked for whose service this API routes to"})
 
@@ -58,29 +65,34 @@ class Contact360Schema(Schema):
 @blueprint.get("/v1/contacts/<contact_id>/360")
 @operation("A contact and what every service holds about it (labels, notes, attachments, invoices, quotes, cards, "
            "tasks), each section read within a deadline: a slow or unavailable service leaves its section "
-           "`timeout` or `unavailable`, not the whole read; `GET /v1/contacts/{contact_id}?include=...` answers the "
-           "same for the sections it names", tags=[RESOURCE], query_schema=Contact360QuerySchema,
-           responses={200: Contact360Schema}, problems=(404, 422, 503), operation_id="getContact360")
+           "`timeout` or `unavailable`, not the whole read; with `as_of`, as they were at that moment; "
+           "`GET /v1/contacts/{contact_id}?include=...` answers the same for the sections it names (and takes the "
+           "same parameters, no other). The contact's own read is bounded too: a contacts service silent for "
+           "CONTACT_READ_DEADLINE_S answers 504", tags=[RESOURCE], query_schema=Contact360QuerySchema,
+           responses={200: Contact360Schema}, problems=(404, 422, 503, 504), operation_id="getContact360")
 def get_contact_360(contact_id: str) -> Response | tuple:
-    Contact360QuerySchema().load(request.args.to_dict())  # an unknown parameter is named (422)
-    return aggregated_read(contact_id, request.args.get(INCLUDE))
+    return aggregated_read(contact_id)
 
 
-def aggregated_read(contact_id: str, include: str | None) -> Response | tuple:
-    """The contact with the sections `include` names (None: all); the contacts service's answer as it is when
-    that is not the contact."""
+def aggregated_read(contact_id: str) -> Response | tuple:
+    """The contact with the sections the query's `include` names (none: all), as they were at its `as_of` if any;
+    the contacts service's answer as it is when that is not the contact. Any other query parameter is refused
+    naming it (422): a read that silently dropped one would answer something else than was asked."""
+    query = Contact360QuerySchema().load(request.args.to_dict())
+    as_of = None if query["as_of"] is None else query["as_of"].isoformat(timespec="microseconds")
     container = current_container()
     caller = rate_limiting.admitted_caller(container)
     auth.check_scope(caller, RESOURCE)
     if contact_id in (".", ".."):
         raise NotFound(f"no resource /v1/{RESOURCE}/{contact_id}; see /docs for what this API offers")
-    sections = requested_sections(include, frozenset(container.upstreams))
+    sections = requested_sections(query.get(INCLUDE), frozenset(container.upstreams))
     trace = request_context.current()
     reader = UpstreamReader(container.upstream_client, container.upstreams, {
         "X-Account-Id": caller.account_id, "X-Actor": f"api-key:{caller.key_id}",
         "X-Request-Id": trace.request_id, "X-Correlation-Id": trace.correlation_id})
     read = read_contact_360(reader, container.section_pool, contact_id, sections,
-                            container.settings["CONTACT_SECTION_DEADLINE_S"])
+                            container.settings["CONTACT_SECTION_DEADLINE_S"],
+                            container.settings["CONTACT_READ_DEADLINE_S"], as_of)
     if read.sections is None:
         answer = read.contact_answer
         if answer.status_code >= 500 and "problem+json" not in answer.headers.get("Content-Type", ""):

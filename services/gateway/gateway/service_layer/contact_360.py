@@ -2,9 +2,12 @@
 in parallel, each within the section deadline (issue 14, item 1).
 
 The contact decides: its service's answer other than 200 (a 404 for another account's or an erased contact) is
-the answer of the whole read, and no section is shown; its service down is the read's 503, as for a proxied read.
+the answer of the whole read, and no section is shown; its service down is the read's 503, as for a proxied read,
+and its service silent for the contact deadline (its own bound, CONTACT_READ_DEADLINE_S) the read's 504.
 A section that did not answer within the deadline is `timeout`, one whose service is down, failed or refused it is
-`unavailable`; the others are `ok` with the first page of the service's list and the cursor of the next.
+`unavailable`; the others are `ok` with the first page of the service's list and the cursor of the next. Read `as_of`
+a moment, the contact, its labels and notes are as they were then; a section whose service cannot show the past is
+`as_of_unsupported`, not asked.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import requests
 from crm_platform.errors import DependencyUnavailable
 
 from gateway.adapters.upstream import UpstreamTimeout
-from gateway.domain.contact_sections import Section, SectionStatus, label_names
+from gateway.domain.contact_sections import Section, SectionStatus, can_be_read, label_names
 
 log = logging.getLogger(__name__)
 CONTACTS_SERVICE = "contacts"
@@ -38,15 +41,24 @@ class ContactRead:
 
 
 def read_contact_360(reader: Reader, pool: Executor, contact_id: str, sections: tuple[Section, ...],
-                     deadline_s: float) -> ContactRead:
-    """The contact and the sections, read in parallel; the sections' answers waited for `deadline_s` from the
-    start, the contact's as long as a proxied read waits (DependencyUnavailable if it gets none)."""
+                     deadline_s: float, contact_deadline_s: float, as_of: str | None = None) -> ContactRead:
+    """The contact and the sections, read in parallel (as they were at `as_of`, an RFC 3339 date-time, if given);
+    the sections' answers waited for `deadline_s` from the start, the contact's for `contact_deadline_s`
+    (UpstreamTimeout if it has not answered by then: the read answers 504, never later; DependencyUnavailable if
+    its service is down). A section that cannot show the past is not asked `as_of` a moment."""
     started = time.monotonic()
-    contact_future = pool.submit(reader.get, CONTACTS_SERVICE, f"/v1/contacts/{contact_id}", [])
-    futures = {section: pool.submit(reader.get, section.service, *section.request(contact_id), deadline_s)
-               for section in sections}
+    contact_params = [] if as_of is None else [("as_of", as_of)]
+    contact_future = pool.submit(reader.get, CONTACTS_SERVICE, f"/v1/contacts/{contact_id}", contact_params,
+                                 contact_deadline_s)
+    futures = {section: pool.submit(reader.get, section.service, *section.request(contact_id, as_of=as_of),
+                                    deadline_s)
+               for section in sections if can_be_read(section, as_of)}
     try:
-        contact_answer = contact_future.result()
+        contact_answer = contact_future.result(timeout=max(0.0, started + contact_deadline_s - time.monotonic()))
+    except TimeoutError:  # still queued behind other reads' sections, or its service slow
+        _abandon([contact_future, *futures.values()])
+        raise UpstreamTimeout(f"the {CONTACTS_SERVICE} service did not answer within {contact_deadline_s:g} s; "
+                              "retry later") from None
     except BaseException:
         _abandon(futures.values())
         raise
@@ -55,11 +67,14 @@ def read_contact_360(reader: Reader, pool: Executor, contact_id: str, sections: 
         return ContactRead(contact_answer, None)
     contact = contact_answer.json()
     wait(futures.values(), timeout=max(0.0, started + deadline_s - time.monotonic()))
-    return ContactRead(contact_answer, {section.name: _section(section, future, contact, contact_id)
-                                        for section, future in futures.items()})
+    read = {section.name: _section(section, future, contact, contact_id, as_of) for section, future in futures.items()}
+    return ContactRead(contact_answer, {section.name: read.get(section.name, UNSUPPORTED) for section in sections})
 
 
-def _section(section: Section, future: Future, contact: dict, contact_id: str) -> dict:
+UNSUPPORTED = {"status": SectionStatus.AS_OF_UNSUPPORTED.value}
+
+
+def _section(section: Section, future: Future, contact: dict, contact_id: str, as_of: str | None) -> dict:
     if not future.done():
         future.cancel()  # not started yet (a busy pool): it never will be; started, its own timeout ends it
         return {"status": SectionStatus.TIMEOUT.value}
@@ -81,12 +96,12 @@ def _section(section: Section, future: Future, contact: dict, contact_id: str) -
         return {"status": SectionStatus.OK.value, "items": label_names(contact.get("labels") or [], page["items"])}
     cursor = page.get("next_cursor")
     return {"status": SectionStatus.OK.value, "items": page["items"], "next_cursor": cursor,
-            "next": _next_link(section, contact_id, cursor) if cursor else None}
+            "next": _next_link(section, contact_id, cursor, as_of) if cursor else None}
 
 
-def _next_link(section: Section, contact_id: str, cursor: str) -> str:
+def _next_link(section: Section, contact_id: str, cursor: str, as_of: str | None) -> str:
     """The URL of the section's next page on this API (the gateway relays the service's own list)."""
-    path, params = section.request(contact_id)
+    path, params = section.request(contact_id, as_of=as_of)
     return f"{quote(path, safe='/')}?{urlencode([*params, ('cursor', cursor)])}"
 
 

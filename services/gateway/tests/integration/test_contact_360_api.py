@@ -103,3 +103,56 @@ def test_a_request_without_an_api_key_is_refused(client):
     test_client, auth = client
     answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360")
     assert answer.status_code == 401
+
+
+def test_include_with_a_parameter_the_read_does_not_take_is_refused_naming_it(client, script):
+    """Before, `?include=notes&as_off=...` answered today's contact as if the misspelt parameter was not there."""
+    test_client, auth = client
+    for path in (f"/v1/contacts/{CONTACT_ID}?include=notes&as_off=2026-01-01T00:00:00Z",
+                 f"/v1/contacts/{CONTACT_ID}/360?as_off=2026-01-01T00:00:00Z"):
+        answer = test_client.get(path, headers=auth)
+        assert answer.status_code == 422 and answer.headers["Content-Type"] == "application/problem+json"
+        assert set(answer.get_json()["errors"]) == {"as_off"}
+    assert script.asked == []
+
+
+def test_as_of_goes_to_the_contact_and_the_sections_that_can_show_the_past(client, script):
+    test_client, auth = client
+    for path in (f"/v1/contacts/{CONTACT_ID}/360?as_of=2026-01-31T10:30:00%2B01:00",
+                 f"/v1/contacts/{CONTACT_ID}?include=labels,notes,invoices&as_of=2026-01-31T10:30:00%2B01:00"):
+        script.asked.clear()
+        answer = test_client.get(path, headers=auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert answer.get_json()["sections"]["invoices"] == {"status": "as_of_unsupported"}
+        asked = {asked_path: query for asked_path, query, _ in script.asked}
+        assert asked[f"/v1/contacts/{CONTACT_ID}"] == {"as_of": "2026-01-31T09:30:00.000000+00:00"}  # in UTC
+        assert asked[f"/v1/contacts/{CONTACT_ID}/notes"]["as_of"] == asked["/v1/labels"]["as_of"]
+        assert "/v1/invoices" not in asked
+
+
+@pytest.mark.parametrize("as_of", ["2026-01-31T09:30:00", "0000-01-01T00:00:00Z", "%00", "%ED%A0%80", "9" * 5000])
+def test_a_bad_as_of_is_refused_at_the_edge_naming_it(client, script, as_of):
+    test_client, auth = client
+    for path in (f"/v1/contacts/{CONTACT_ID}/360?as_of={as_of}", f"/v1/contacts/{CONTACT_ID}?include=notes&as_of={as_of}"):
+        answer = test_client.get(path, headers=auth)
+        assert answer.status_code == 422 and answer.headers["Content-Type"] == "application/problem+json"
+        assert set(answer.get_json()["errors"]) == {"as_of"}
+    assert script.asked == []
+
+
+@pytest.fixture
+def slow_contacts(infra, unique_suffix, mongo_client, script):
+    with serving(script.handler()) as url:
+        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, CONTACT_SECTION_DEADLINE_S=0.5,
+                                       CONTACT_READ_DEADLINE_S=1.0)
+        yield test_client, auth
+
+
+def test_a_slow_contacts_service_answers_504_at_the_contact_deadline(slow_contacts, script):
+    """Before, the contact's read waited as long as the contacts service took (here 4 s), past every deadline."""
+    test_client, auth = slow_contacts
+    script.delays = {f"/v1/contacts/{CONTACT_ID}": 4.0}
+    started = time.monotonic()
+    answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
+    assert answer.status_code == 504 and answer.headers["Content-Type"] == "application/problem+json"
+    assert 1.0 <= time.monotonic() - started < 1.0 + 0.75

@@ -9,7 +9,7 @@ from crm_platform.errors import DependencyUnavailable, InvalidInput
 
 from devinfra.ports import free_port
 
-from gateway.adapters.upstream import UpstreamClient
+from gateway.adapters.upstream import UpstreamClient, UpstreamTimeout
 from gateway.adapters.upstream_reads import UpstreamReader
 from gateway.domain.contact_sections import SECTION_NAMES, SECTIONS, label_names, requested_sections
 from gateway.service_layer.contact_360 import read_contact_360
@@ -39,9 +39,13 @@ def service_url(script):
         yield url
 
 
-def read(urls: dict, pool, include=None, deadline_s=DEADLINE_S):
+CONTACT_DEADLINE_S = 1.5
+
+
+def read(urls: dict, pool, include=None, deadline_s=DEADLINE_S, contact_deadline_s=CONTACT_DEADLINE_S, as_of=None):
     reader = UpstreamReader(UpstreamClient("t" * 32, 5.0), urls, IDENTITY)
-    return read_contact_360(reader, pool, CONTACT_ID, requested_sections(include, frozenset(urls)), deadline_s)
+    return read_contact_360(reader, pool, CONTACT_ID, requested_sections(include, frozenset(urls)), deadline_s,
+                            contact_deadline_s=contact_deadline_s, as_of=as_of)
 
 
 def test_every_section_is_read_for_the_callers_account(service_url, script, pool):
@@ -110,6 +114,41 @@ def test_the_contacts_service_down_fails_the_read(pool):
         read({name: down for name in EVERY_SERVICE}, pool)
 
 
+def test_a_slow_contacts_service_is_a_timeout_at_the_contact_deadline_not_later(service_url, script, pool):
+    """The contact's own read has its bound (CONTACT_READ_DEADLINE_S): before, it waited as long as the service."""
+    script.delays = {f"/v1/contacts/{CONTACT_ID}": 3.0}
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        read({name: service_url for name in EVERY_SERVICE}, pool, contact_deadline_s=0.5)
+    assert 0.5 <= time.monotonic() - started < 0.5 + MARGIN_S
+
+
+def test_a_contact_read_queued_behind_a_busy_pool_is_a_timeout_at_the_contact_deadline(service_url):
+    """The pool is shared by every read of the process: a contact read waiting for a thread is bounded too."""
+    with ThreadPoolExecutor(1) as busy_pool:
+        busy_pool.submit(time.sleep, 2.0)  # another read's section holds the only thread
+        started = time.monotonic()
+        with pytest.raises(UpstreamTimeout):
+            read({name: service_url for name in EVERY_SERVICE}, busy_pool, contact_deadline_s=0.5)
+        assert time.monotonic() - started < 0.5 + MARGIN_S
+
+
+AS_OF = "2026-01-31T09:30:00.000000+00:00"
+
+
+def test_as_of_is_asked_of_the_contact_its_labels_and_notes_and_the_other_sections_say_they_cannot(
+        service_url, script, pool):
+    result = read({name: service_url for name in EVERY_SERVICE}, pool, as_of=AS_OF)
+    queries = {path: query for path, query, _ in script.asked}
+    assert queries == {f"/v1/contacts/{CONTACT_ID}": {"as_of": AS_OF}, "/v1/labels": {"as_of": AS_OF},
+                       f"/v1/contacts/{CONTACT_ID}/notes": {"limit": "20", "as_of": AS_OF}}
+    assert {name: section["status"] for name, section in result.sections.items()} == {
+        "labels": "ok", "notes": "ok", **dict.fromkeys(("attachments", "invoices", "quotes", "cards", "tasks"),
+                                                      "as_of_unsupported")}
+    assert result.sections["notes"]["next"] == \
+        f"/v1/contacts/{CONTACT_ID}/notes?limit=20&as_of=2026-01-31T09%3A30%3A00.000000%2B00%3A00&cursor=n-next"
+
+
 def test_a_section_of_a_service_the_gateway_does_not_route_to_is_left_out(service_url, pool):
     result = read({"contacts": service_url}, pool, include="notes,invoices,cards")
     assert set(result.sections) == {"notes"}
@@ -146,3 +185,16 @@ def test_the_section_deadline_is_a_setting_checked_at_start_up():
         "CONTACT_SECTION_DEADLINE_S"] == 0.25  # a call never waits more than UPSTREAM_TIMEOUT_S anyway
     with pytest.raises(ConfigurationError, match="CONTACT_SECTION_DEADLINE_S"):
         config.load({**base, "CONTACT_SECTION_DEADLINE_S": "0"})
+
+
+def test_the_contact_deadline_is_a_setting_checked_at_start_up():
+    from crm_platform import registry
+    from crm_platform.errors import ConfigurationError
+
+    from gateway import config
+
+    base = {"MONGO_URI": "mongodb://db", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "INTERNAL_TOKEN": "t" * 32,
+            **{s.url_variable: f"http://{s.name}-api:{s.port}" for s in registry.load().upstreams}}
+    assert config.load(base)["CONTACT_READ_DEADLINE_S"] == 5.0  # above the contacts service's read-your-writes wait
+    with pytest.raises(ConfigurationError, match="CONTACT_READ_DEADLINE_S"):
+        config.load({**base, "CONTACT_READ_DEADLINE_S": "0"})
