@@ -59,3 +59,21 @@ def test_a_rebuild_after_an_erasure_tells_nothing_of_the_erased_contact(client, 
     project_all(container)  # and again: the same entries, no more
     assert timeline(client, erased["id"])["items"] == []
     assert [item["kind"] for item in timeline(client, kept["id"])["items"]] == ["contact.created"]
+
+
+def test_a_polled_batch_records_its_entries_at_once_and_leaves_erasures_to_the_events_in_order(client, container):
+    erased = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()
+    kept = client.post("/v1/contacts", json={"first_name": "Paul"}, headers=headers()).get_json()
+    client.post(f"/v1/contacts/{kept['id']}/notes", json={"text": "Rappeler"}, headers=headers())
+    before = list(container.event_store.read_all())
+    with container.projection_batch(before):  # as the worker's consumer: the batch block, no event one by one yet
+        assert [item["kind"] for item in timeline(client, kept["id"])["items"]] == ["note.added", "contact.created"]
+    assert client.post(f"/v1/contacts/{erased['id']}/erase", headers=headers()).status_code == 200
+    container.timeline.collection.delete_many({})
+    envelopes = list(container.event_store.read_all())
+    with container.projection_batch(envelopes):
+        pass
+    for envelope in envelopes:  # then one by one what the batch left: the erasure forgets the contact
+        container.apply_to_projections(envelope)
+    assert timeline(client, erased["id"])["items"] == []
+    assert len(timeline(client, kept["id"])["items"]) == 2
