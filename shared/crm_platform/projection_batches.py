@@ -95,9 +95,18 @@ def apply_in_bulk(projection: FoldingProjection, envelopes: list[EventEnvelope],
     return {event_id for fold in folds.values() if fold.doc_id not in left for event_id in fold.event_ids}
 
 
+class BatchingProjection(Projection):
+    """A read model that writes a polled batch's events itself, not folded per document (e.g. one insert of every
+    entry the batch makes): `apply_batch` says which events it applied; the others go one by one."""
+
+    def apply_batch(self, envelopes: list[EventEnvelope]) -> set[str]:
+        raise NotImplementedError
+
+
 class ReadModels:
-    """The read models a consumer feeds. Around a polled batch (`batch`), those that fold their events get
-    the whole batch at once; then each event (`apply`) goes to every read model that did not take it so."""
+    """The read models a consumer feeds. Around a polled batch (`batch`), those that fold their events, or write
+    a batch themselves, get the whole batch at once; then each event (`apply`) goes to every read model that did
+    not take it so."""
 
     def __init__(self, read_models: list[Projection]) -> None:
         self.read_models = read_models
@@ -105,8 +114,10 @@ class ReadModels:
 
     @contextlib.contextmanager
     def batch(self, envelopes: list[EventEnvelope]):
-        self._applied.by_model = {id(model): apply_in_bulk(model, envelopes)
-                                  for model in self.read_models if isinstance(model, FoldingProjection)}
+        self._applied.by_model = {
+            id(model): apply_in_bulk(model, envelopes) if isinstance(model, FoldingProjection)
+            else model.apply_batch(envelopes)
+            for model in self.read_models if isinstance(model, (FoldingProjection, BatchingProjection))}
         try:
             yield
         finally:

@@ -47,6 +47,7 @@ class Service:
     jobs: bool = False
     produces: tuple[str, ...] = ()
     personal_data: bool = False  # holds personal data: answers privacy requests (issue 13)
+    timeline: bool = False  # serves its entries of a contact's timeline to the gateway (crm_platform.timeline_api)
 
     @property
     def variable_prefix(self) -> str:
@@ -117,6 +118,11 @@ class Registry:
         return tuple(s.name for s in self.services if s.jobs)
 
     @property
+    def timeline_services(self) -> tuple[str, ...]:
+        """The services that keep entries of a contact's timeline, in registry order: those the gateway merges."""
+        return tuple(s.name for s in self.services if s.timeline)
+
+    @property
     def personal_data_services(self) -> tuple[str, ...]:
         """The services holding personal data, in registry order: those a privacy request asks to export or erase."""
         return tuple(s.name for s in self.services if s.personal_data)
@@ -158,7 +164,8 @@ def parse(text: str, source: str = SOURCE) -> Registry:
     return Registry(tuple(services))
 
 
-_KEYS = {"package", "port", "public", "db_setting", "routes", "jobs", "produces", "processes", "personal_data"}
+_KEYS = {"package", "port", "public", "db_setting", "routes", "jobs", "produces", "processes", "personal_data",
+         "timeline"}
 _REQUIRED = {"package", "port", "db_setting", "processes"}
 
 
@@ -187,6 +194,7 @@ def _service(name: str, entry, problems: list[str]) -> Service | None:
     check("public", lambda v: isinstance(v, bool), "true or false")
     check("jobs", lambda v: isinstance(v, bool), "true or false")
     check("personal_data", lambda v: isinstance(v, bool), "true or false")
+    check("timeline", lambda v: isinstance(v, bool), "true or false")
     check("db_setting", lambda v: isinstance(v, str) and SETTING.match(v), "an upper-case variable name")
     check("routes", strings(NAME), "a list of lowercase path segments")
     check("produces", strings(TOPIC), "a list of topic names")
@@ -212,6 +220,7 @@ def _service(name: str, entry, problems: list[str]) -> Service | None:
         processes=tuple(Process(name, kind, processes[kind]) for kind in PROCESS_KINDS if kind in processes),
         public=entry.get("public", False), routes=tuple(entry.get("routes", ())), jobs=entry.get("jobs", False),
         produces=tuple(entry.get("produces", ())), personal_data=entry.get("personal_data", False),
+        timeline=entry.get("timeline", False),
     )
 
 

@@ -29,6 +29,7 @@ from pymongo.collection import Collection
 from crm_platform.errors import InvalidInput
 from crm_platform.http_schemas import StrictSchema
 from crm_platform.pagination import encode_cursor, keyset_page
+from crm_platform.versioned_documents import MongoVersionedDocuments
 
 TIMELINE_SORT = "-at"
 DEFAULT_TIMELINE_PAGE = 20
@@ -86,6 +87,12 @@ class TimelineProjection:
     def record_many(self, account_id: str, contact_id: str, entries: list[TimelineEntry]) -> None:
         for entry in entries:
             self.record(account_id, contact_id, entry)
+
+    def record_batch(self, entries: list[tuple[str, str, TimelineEntry]]) -> set[str]:
+        """(account id, contact id, entry) of a polled batch in one unordered insert; the ids of the entries the
+        server refused (record those one by one). An entry there already is left as it is: it is the same one."""
+        documents = [self._document(account_id, contact_id, entry) for account_id, contact_id, entry in entries]
+        return MongoVersionedDocuments(self.collection).insert_new(documents).refused
 
     def page(self, account_id: str, contact_id: str, limit: int = DEFAULT_TIMELINE_PAGE,
              cursor: str | None = None) -> tuple[list[dict], str | None]:

@@ -48,7 +48,7 @@ def test_the_360_read_gathers_every_service_and_survives_billing_stopped(system,
     assert shown(whole), whole
     assert whole["contact"]["id"] == contact["id"]
     assert {name: s["status"] for name, s in whole["sections"].items()} == dict.fromkeys(
-        ("labels", "notes", "attachments", "invoices", "quotes", "cards", "tasks"), "ok")
+        ("labels", "notes", "attachments", "invoices", "quotes", "cards", "tasks", "timeline"), "ok")
     assert whole["sections"]["labels"]["items"] == [{"key": label["key"], "name": "Fidèle"}]
     some = requests.get(f"{base}/v1/contacts/{contact['id']}", params={"include": "notes,tasks"}, headers=auth,
                         timeout=10)

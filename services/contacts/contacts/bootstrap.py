@@ -11,6 +11,7 @@ from crm_platform.jobs import JobStore
 from crm_platform.message_bus import Fresh, MessageBus
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
+from crm_platform.timeline import TimelineProjection
 
 from contacts import config, views
 from contacts.adapters.attachment_files import AttachmentFiles
@@ -25,6 +26,7 @@ from contacts.adapters.messages_projection import MessagesProjection
 from contacts.adapters.notes_projection import NotesProjection
 from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
+from contacts.adapters.timeline_projection import ContactTimelineProjection
 from contacts.adapters.upload_files import UploadFiles
 from contacts.service_layer import dispatch, message_requeue
 from contacts.service_layer.import_handlers import ImportBatches
@@ -79,6 +81,15 @@ class Container(ServiceContainer):
     def messages_projection(self) -> MessagesProjection:
         return MessagesProjection(self.db["messages"], self.codec, self.db["contacts"])
 
+    @property
+    def timeline_projection(self) -> ContactTimelineProjection:
+        return ContactTimelineProjection(self.db["timeline"], self.codec)
+
+    @property
+    def timeline(self) -> TimelineProjection:
+        """The contact's timeline entries this service serves (crm_platform.timeline_api)."""
+        return self.timeline_projection.timeline
+
     def message_mail(self) -> MessageMail:
         """Messages to contacts as mails of this service's outbox (the kernel's crm_platform.mail)."""
         return MessageMail(self.mail_outbox())
@@ -94,7 +105,7 @@ class Container(ServiceContainer):
     def read_models(self) -> list:
         return [self.projection, self.labels_projection, self.custom_fields_projection, self.notes_projection,
                 self.saved_views_projection, self.option_lists_projection, self.label_order_projection,
-                self.attachments_projection, self.messages_projection]
+                self.attachments_projection, self.messages_projection, self.timeline_projection]
 
     @cached_property
     def _consumer_read_models(self) -> ReadModels:
@@ -133,6 +144,7 @@ class Container(ServiceContainer):
             "imports": self.imports, "uploads": self.uploads, "jobs": self.jobs,
             "restrictions": self.processing_restrictions(),
             "mailer": Fresh(self.message_mail),
+            "forget_timeline": self.timeline.forget_contact,
         }
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, dependencies)
 

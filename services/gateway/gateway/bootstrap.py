@@ -46,6 +46,7 @@ class Container(ServiceContainer):
         self.upstreams = config.services(settings)  # service name -> base URL
         self.routes = config.ROUTES  # first path segment under /v1/ -> service name
         self.job_services = config.JOB_SERVICES  # asked in turn for /v1/jobs/{id}
+        self.timeline_services = config.TIMELINE_SERVICES  # asked together for a contact's timeline
         self.webhook_resolver = resolve  # host -> addresses, for the SSRF checks (a test may name its own)
         self.upstream_client = UpstreamClient(settings["INTERNAL_TOKEN"], settings["UPSTREAM_TIMEOUT_S"])
         self._section_pool: tuple[int, ThreadPoolExecutor] | None = None

@@ -97,5 +97,7 @@ ROUTES = REGISTRY.routes
 # /v1/jobs/{id}... goes to these services in turn until one knows the job (see entrypoints/api.py).
 JOB_SERVICES = REGISTRY.job_services
 JOBS_PREFIX = registry.JOBS_PREFIX
+# A contact's timeline merges the entries of these services (see entrypoints/contact_timeline_api.py).
+TIMELINE_SERVICES = REGISTRY.timeline_services
 # The published topics webhooks are made from: every topic in the contracts but the gateway's own.
 WEBHOOK_TOPICS = tuple(topic.name for topic in TOPICS if topic.producer != SERVICE_NAME)

@@ -66,3 +66,13 @@ def test_an_entry_time_that_is_not_a_date_time_is_refused():
     with pytest.raises(InvalidInput):
         entry_at("yesterday")
     assert entry_at("2026-01-01T09:00:00Z") == START
+
+
+def test_a_batch_of_entries_is_recorded_at_once_and_again_changes_nothing(timeline):
+    entries = _entries(6)
+    rows = [("a1", "c1", entry) for entry in entries[:4]] + [("a1", "c2", entry) for entry in entries[4:]]
+    assert timeline.record_batch(rows) == set()
+    assert timeline.record_batch(rows[:3]) == set()  # re-delivered: there already, the same
+    assert [item["id"] for item in timeline.page("a1", "c1", limit=10)[0]] == ["e03", "e02", "e01", "e00"]
+    assert [item["id"] for item in timeline.page("a1", "c2", limit=10)[0]] == ["e05", "e04"]
+    assert timeline.collection.count_documents({}) == 6

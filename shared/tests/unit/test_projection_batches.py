@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pymongo.errors import AutoReconnect
 
-from crm_platform.projection_batches import ReadModels, apply_in_bulk, plan_batch
+from crm_platform.projection_batches import BatchingProjection, ReadModels, apply_in_bulk, plan_batch
 from crm_platform.projections import DocumentChange, FoldingProjection, Projection
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.in_memory_versioned_documents import InMemoryVersionedDocuments
@@ -164,6 +164,35 @@ def test_read_models_take_a_batch_in_bulk_where_they_fold_and_every_event_one_by
     assert store.documents["a"]["version"] == 2
     models.apply(events[0])  # outside a batch: one by one again
     assert things.one_by_one[-1] == events[0].event_id
+
+
+class Entries(BatchingProjection):
+    """A read model that writes a batch itself (as a timeline does): it says which events it applied."""
+
+    aggregate_type = "Thing"
+
+    def __init__(self, leaves: set[str]) -> None:
+        super().__init__(collection=None, codec=None)
+        self.leaves, self.batches, self.one_by_one = leaves, [], []
+
+    def apply_batch(self, envelopes):
+        self.batches.append([e.event_id for e in envelopes])
+        return {e.event_id for e in envelopes if e.event_id not in self.leaves}
+
+    def apply(self, envelope, rebuilding=False):
+        self.one_by_one.append(envelope.event_id)
+        return True
+
+
+def test_a_read_model_that_writes_a_batch_itself_gets_it_and_only_what_it_left_goes_one_by_one():
+    events = [thing("a", 1), thing("b", 1), thing("a", 2)]
+    entries = Entries(leaves={events[1].event_id})
+    models = ReadModels([entries])
+    with models.batch(events):
+        for envelope in events:
+            models.apply(envelope)
+    assert entries.batches == [[e.event_id for e in events]]
+    assert entries.one_by_one == [events[1].event_id]
 
 
 class RecordingDatabase:

@@ -75,6 +75,7 @@ def test_a_new_entry_is_a_new_upstream_with_its_routes_and_jobs():
     (("[services.billing]\n", "[services.billing]\npublic = true\n"), "exactly one service must be public"),
     (("[services.billing]", "[services.Billing]"), "services.Billing: a service name is lowercase"),
     (("jobs = true", "personal_data = 1"), "services.billing.personal_data: must be true or false, got 1"),
+    (("jobs = true", 'timeline = "yes"'), "services.billing.timeline: must be true or false, got 'yes'"),
     (('produces = ["billing.events"]', "personal_data = true"), "services.billing: a service with personal_data "
                                                                 "answers privacy requests on its own topic"),
 ])
@@ -119,3 +120,9 @@ def test_an_event_name_means_one_contract_across_all_topics():
     clashes = [contract.name for topic in TOPICS for contract in topic.events
                if by_name.setdefault(contract.name, contract) is not contract]
     assert clashes == []
+
+
+def test_the_services_keeping_a_timeline_are_those_the_gateway_merges():
+    assert registry.load().timeline_services == ("contacts", "billing", "workflows")
+    assert parse(GATEWAY + BILLING).timeline_services == ()
+    assert parse(GATEWAY + BILLING + "timeline = true\n").timeline_services == ("billing",)

@@ -5,6 +5,7 @@ from flask import Blueprint, Flask, request, url_for
 
 from crm_platform.jobs_api import jobs_blueprint
 from crm_platform.openapi import add_spec_route, operation
+from crm_platform.timeline_api import timeline_blueprint
 from crm_platform.web import account_id, create_service_app, current_container, json_body
 
 from contacts import config, views
@@ -54,6 +55,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.register_blueprint(contact_settings_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(timeline_blueprint())
     add_spec_route(app, "contacts", "1")
     return app
 

@@ -10,7 +10,9 @@ merged into that one, recursively. For each contact of the family:
 2. every identity claim it holds (stale ones too) is deleted;
 3. its key is shredded and the subject marked erased: nothing sealed for it
    (events, notes, files) opens again, and nothing new is ever sealed for it;
-4. its files' blobs are deleted (unreadable already: this frees the space).
+4. its files' blobs are deleted (unreadable already: this frees the space);
+5. its timeline entries are forgotten (they are kept in clear: the read model forgets them again when it applies
+   ContactErased, this does it at once).
 
 Each step is safe to repeat, so running the command again finishes an
 erasure that stopped midway. The merge links are read from the events' clear
@@ -40,6 +42,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 
 ItemsOf = Callable[[str, str], list[str]]  # (account id, contact id) -> ids of its live items (read model)
 NotesOf = Callable[[str, str], list[dict]]  # (account id, contact id) -> views.notes_of_contact's documents
+ForgetTimeline = Callable[[str, str], int]  # (account id, contact id) -> its timeline entries deleted
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Erasure:
 
 
 def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of: ItemsOf,
-                  notes_shown: NotesOf) -> Erasure:
+                  notes_shown: NotesOf, forget_timeline: ForgetTimeline | None = None) -> Erasure:
     """Erase the contact and its merge family; what was erased. ContactNotFound if it is not the account's."""
     erased = []
     for contact_id in merge_family(uow, cmd.account_id, cmd.contact_id):
@@ -75,6 +78,8 @@ def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of
         destroyed = uow.cipher.shred(data_subject(contact_id))
         if uow.files is not None:
             uow.files.discard([blob_id for attachment in attachments for blob_id in attachment.file.blob_ids])
+        if forget_timeline is not None:
+            forget_timeline(cmd.account_id, contact_id)
         erased.append(ErasedContact(contact_id, erased_by, destroyed, len(attachments) if destroyed else 0,
                                     notes if destroyed else 0))
     return Erasure(erased)

@@ -140,3 +140,13 @@ def test_the_files_of_an_erased_contact_are_deleted_not_only_made_unreadable(sto
                   attachment_ids_of=lambda account, contact: [attachment.id] if contact == louise.id else [],
                   notes_shown=lambda *_: [])
     assert blobs.manifests.find_one({"_id": blob_id}) is None and blobs.chunks.find_one({"_id": f"{blob_id}:000000"}) is None
+
+
+def test_the_erasure_forgets_the_timeline_of_each_contact_of_the_family(uow):
+    louise = create(uow)
+    paul = create(uow, first_name="Paul", emails=[{"address": "paul@papier.fr"}])
+    merge_handlers.merge_contacts(commands.MergeContacts("acct-1", louise.id, [paul.id]), uow, lambda *_: [], lambda *_: [])
+    forgotten = []
+    erase_contact(commands.EraseContact("acct-1", louise.id), uow, attachment_ids_of=lambda *_: [],
+                  notes_shown=lambda *_: [], forget_timeline=lambda *ids: forgotten.append(ids) or 0)
+    assert sorted(forgotten) == sorted([("acct-1", louise.id), ("acct-1", paul.id)])

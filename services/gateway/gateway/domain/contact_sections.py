@@ -55,13 +55,25 @@ SECTIONS = (
     Section("cards", "workflows", "/v1/cards", by_contact=True),
     Section("tasks", "workflows", "/v1/tasks", by_contact=True),
 )
-SECTION_NAMES = tuple(section.name for section in SECTIONS)
+# timeline: the first page of the contact's merged timeline, from every service that keeps one (contact_timeline.py)
+TIMELINE = "timeline"
+SECTION_NAMES = (*(section.name for section in SECTIONS), TIMELINE)
 
 
 def requested_sections(include: str | None, served_by: frozenset[str] | set[str]) -> tuple[Section, ...]:
     """The sections `include` names (None: every one), in the table's order, without those of a service the
     gateway does not route to; InvalidInput (422 naming `include`) for an unknown name or an overlong value.
-    A name given twice counts once."""
+    A name given twice counts once. The timeline is no Section of one service: `timeline_requested` says if it is."""
+    names = _names(include)
+    return tuple(section for section in SECTIONS if section.name in names and section.service in served_by)
+
+
+def timeline_requested(include: str | None) -> bool:
+    """Whether `include` (None: every section) names the timeline; InvalidInput as requested_sections raises it."""
+    return TIMELINE in _names(include)
+
+
+def _names(include: str | None) -> set[str]:
     if include is None:
         names = set(SECTION_NAMES)
     else:
@@ -72,7 +84,7 @@ def requested_sections(include: str | None, served_by: frozenset[str] | set[str]
         if unknown:
             raise InvalidInput(f"`{INCLUDE}` names unknown sections", {INCLUDE: [
                 f"unknown sections {', '.join(unknown)[:100]}; known: {', '.join(SECTION_NAMES)}"]})
-    return tuple(section for section in SECTIONS if section.name in names and section.service in served_by)
+    return names
 
 
 def can_be_read(section: Section, as_of: str | None) -> bool:

@@ -17,7 +17,9 @@ from gateway import config
 from gateway.adapters.accounts import Caller
 from gateway.adapters.upstream import BadUpstreamResponse, UpstreamFailed, UpstreamNotReached
 from gateway.bootstrap import Container
-from gateway.entrypoints import api_keys_api, auth, contact_360_api, idempotency, own_routes, rate_limiting, webhooks_api
+from gateway.entrypoints import (
+    api_keys_api, auth, contact_360_api, contact_timeline_api, idempotency, own_routes, rate_limiting, webhooks_api,
+)
 from gateway.entrypoints.openapi_merge import merged_spec
 from gateway.entrypoints.relaying import relayed
 
@@ -42,6 +44,7 @@ def create_app(settings: dict | None = None) -> Flask:
     # OPTIONS goes to the service too: only it knows which methods a resource takes (its Allow header)
     app.register_blueprint(webhooks_api.blueprint)  # the gateway's own resource, matched before the proxy's rules
     app.register_blueprint(contact_360_api.blueprint)  # /v1/contacts/{id}/360: the gateway's read of several services
+    app.register_blueprint(contact_timeline_api.blueprint)  # /v1/contacts/{id}/timeline: merged from several services
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     app.add_url_rule("/v1/<resource>", "proxy_root", proxy, methods=methods, defaults={"rest": ""},
                      provide_automatic_options=False)

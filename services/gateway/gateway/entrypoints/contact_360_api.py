@@ -17,8 +17,10 @@ from crm_platform.web import current_container
 
 from gateway.adapters.upstream import UpstreamFailed
 from gateway.adapters.upstream_reads import UpstreamReader
-from gateway.domain.contact_sections import INCLUDE, MAX_INCLUDE_LENGTH, SECTION_NAMES, SectionStatus, requested_sections
-from gateway.entrypoints import auth, rate_limiting
+from gateway.domain.contact_sections import (
+    INCLUDE, MAX_INCLUDE_LENGTH, SECTION_NAMES, TIMELINE, SectionStatus, requested_sections, timeline_requested,
+)
+from gateway.entrypoints import auth, contact_timeline_api, rate_limiting
 from gateway.entrypoints.relaying import read_whole
 from gateway.service_layer.contact_360 import CONTACTS_SERVICE, read_contact_360
 
@@ -49,6 +51,9 @@ class ContactSectionSchema(Schema):
     next_cursor = fields.String(allow_none=True, metadata={"description": "the cursor of the next page, if any"})
     next = fields.String(allow_none=True, metadata={
         "description": "the URL of the next page on this API (the service's own list), if any"})
+    sources = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "the timeline's only: how each service that keeps a timeline answered (ok, timeout, "
+                       "unavailable; one not ok is left out of the page), as GET /v1/contacts/{contact_id}/timeline"})
 
 
 ContactSectionsSchema = Schema.from_dict(
@@ -64,11 +69,11 @@ class Contact360Schema(Schema):
 
 @blueprint.get("/v1/contacts/<contact_id>/360")
 @operation("A contact and what every service holds about it (labels, notes, attachments, invoices, quotes, cards, "
-           "tasks), each section read within a deadline: a slow or unavailable service leaves its section "
-           "`timeout` or `unavailable`, not the whole read; with `as_of`, as they were at that moment; "
-           "`GET /v1/contacts/{contact_id}?include=...` answers the same for the sections it names (and takes the "
-           "same parameters, no other). The contact's own read is bounded too: a contacts service silent for "
-           "CONTACT_READ_DEADLINE_S answers 504", tags=[RESOURCE], query_schema=Contact360QuerySchema,
+           "tasks, the first page of its timeline), each section read within a deadline: a slow or unavailable "
+           "service leaves its section `timeout` or `unavailable`, not the whole read; with `as_of`, as they were at "
+           "that moment; `GET /v1/contacts/{contact_id}?include=...` answers the same for the sections it names (and "
+           "takes the same parameters, no other). The contact's own read is bounded too: a contacts service silent "
+           "for CONTACT_READ_DEADLINE_S answers 504", tags=[RESOURCE], query_schema=Contact360QuerySchema,
            responses={200: Contact360Schema}, problems=(404, 422, 503, 504), operation_id="getContact360")
 def get_contact_360(contact_id: str) -> Response | tuple:
     return aggregated_read(contact_id)
@@ -90,12 +95,29 @@ def aggregated_read(contact_id: str) -> Response | tuple:
     reader = UpstreamReader(container.upstream_client, container.upstreams, {
         "X-Account-Id": caller.account_id, "X-Actor": f"api-key:{caller.key_id}",
         "X-Request-Id": trace.request_id, "X-Correlation-Id": trace.correlation_id})
-    read = read_contact_360(reader, container.section_pool, contact_id, sections,
-                            container.settings["CONTACT_SECTION_DEADLINE_S"],
-                            container.settings["CONTACT_READ_DEADLINE_S"], as_of)
+    timeline = None
+    past_timeline = as_of is not None and timeline_requested(query.get(INCLUDE))  # not asked: as_of_unsupported
+    if as_of is None and timeline_requested(query.get(INCLUDE)):
+        timeline = contact_timeline_api.timeline_section_asked(reader, contact_id)
+    try:
+        read = read_contact_360(reader, container.section_pool, contact_id, sections,
+                                container.settings["CONTACT_SECTION_DEADLINE_S"],
+                                container.settings["CONTACT_READ_DEADLINE_S"], as_of)
+    except BaseException:
+        if timeline is not None:
+            timeline.abandon()
+        raise
+    if read.sections is None and timeline is not None:
+        timeline.abandon()
     if read.sections is None:
         answer = read.contact_answer
         if answer.status_code >= 500 and "problem+json" not in answer.headers.get("Content-Type", ""):
             raise UpstreamFailed(f"the {CONTACTS_SERVICE} service failed ({answer.status_code}); retry later")
         return read_whole(answer)[0]
+    if timeline is not None:
+        return {"contact": read.contact_answer.json(),
+                "sections": {**read.sections, TIMELINE: contact_timeline_api.timeline_section(timeline.merged())}}
+    if past_timeline:
+        return {"contact": read.contact_answer.json(),
+                "sections": {**read.sections, TIMELINE: {"status": SectionStatus.AS_OF_UNSUPPORTED.value}}}
     return {"contact": read.contact_answer.json(), "sections": read.sections}

@@ -11,6 +11,12 @@ from gateway.testing.scripted_upstreams import QuietHandler
 
 CONTACT_ID = "c1"
 CONTACT = {"id": CONTACT_ID, "revision": 3, "first_name": "Ada", "labels": ["vip", "gone"]}
+TIMELINE_ENTRIES = (
+    {"id": "e2", "at": "2026-12-03T10:00:02+00:00", "kind": "note.added", "subject": {"type": "note", "id": "n1"},
+     "summary": {"note_id": "n1"}},
+    {"id": "e1", "at": "2026-12-03T10:00:01+00:00", "kind": "contact.created", "subject": {"type": "contact", "id": CONTACT_ID},
+     "summary": {}},
+)
 LABELS = {"items": [{"key": "lead", "name": "Lead"}, {"key": "vip", "name": "VIP"}]}
 
 
@@ -29,6 +35,8 @@ def default_script() -> dict[str, tuple[int, object]]:
         "/v1/quotes": (200, page({"id": "q1", "contact_id": CONTACT_ID})),
         "/v1/cards": (200, page({"id": "k1", "contact_id": CONTACT_ID})),
         "/v1/tasks": (200, page({"id": "t1", "contact_id": CONTACT_ID})),
+        # every service's timeline page (they all answer at this one path in tests with one scripted upstream)
+        f"/v1/contact-timeline/{CONTACT_ID}": (200, page(*TIMELINE_ENTRIES)),
     }
 
 

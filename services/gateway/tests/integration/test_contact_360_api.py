@@ -30,8 +30,11 @@ def test_the_360_read_answers_the_contact_and_every_section(client):
     body = answer.get_json()
     assert body["contact"] == CONTACT
     assert {name: s["status"] for name, s in body["sections"].items()} == dict.fromkeys(
-        ("labels", "notes", "attachments", "invoices", "quotes", "cards", "tasks"), "ok")
+        ("labels", "notes", "attachments", "invoices", "quotes", "cards", "tasks", "timeline"), "ok")
     assert body["sections"]["labels"]["items"] == [{"key": "vip", "name": "VIP"}]
+    timeline = body["sections"]["timeline"]
+    assert [item["id"] for item in timeline["items"]] == ["e2", "e1"] and timeline["next_cursor"] is None
+    assert timeline["sources"] == {"contacts": "ok", "billing": "ok", "workflows": "ok"}
 
 
 def test_include_reads_only_the_sections_it_names(client, script):

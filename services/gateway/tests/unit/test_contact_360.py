@@ -11,7 +11,7 @@ from devinfra.ports import free_port
 
 from gateway.adapters.upstream import UpstreamClient, UpstreamTimeout
 from gateway.adapters.upstream_reads import UpstreamReader
-from gateway.domain.contact_sections import SECTION_NAMES, SECTIONS, label_names, requested_sections
+from gateway.domain.contact_sections import SECTION_NAMES, SECTIONS, label_names, requested_sections, timeline_requested
 from gateway.service_layer.contact_360 import read_contact_360
 from gateway.testing.scripted_contact import CONTACT, CONTACT_ID, Script
 from gateway.testing.scripted_upstreams import serving
@@ -20,6 +20,7 @@ EVERY_SERVICE = frozenset({"contacts", "billing", "workflows"})
 IDENTITY = {"X-Account-Id": "acc-1", "X-Actor": "api-key:k1", "X-Request-Id": "r1", "X-Correlation-Id": "r1"}
 DEADLINE_S = 1.5  # well above what 9 local answers take on a loaded machine: only a slow one misses it
 MARGIN_S = 0.75
+SERVICE_SECTIONS = tuple(section.name for section in SECTIONS)  # what read_contact_360 reads (not the timeline)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +52,8 @@ def read(urls: dict, pool, include=None, deadline_s=DEADLINE_S, contact_deadline
 def test_every_section_is_read_for_the_callers_account(service_url, script, pool):
     result = read({name: service_url for name in EVERY_SERVICE}, pool)
     assert result.contact_answer.json() == CONTACT
-    assert set(result.sections) == set(SECTION_NAMES)
-    assert {name: section["status"] for name, section in result.sections.items()} == dict.fromkeys(SECTION_NAMES, "ok")
+    assert set(result.sections) == set(SERVICE_SECTIONS)
+    assert {name: section["status"] for name, section in result.sections.items()} == dict.fromkeys(SERVICE_SECTIONS, "ok")
     assert result.sections["labels"]["items"] == [{"key": "vip", "name": "VIP"}]  # "gone" is no live label
     notes = result.sections["notes"]
     assert notes["items"] == [{"id": "n1", "text": "called"}] and notes["next_cursor"] == "n-next"
@@ -82,7 +83,7 @@ def test_a_slow_section_times_out_within_the_deadline(service_url, script, pool)
     elapsed = time.monotonic() - started
     assert result.sections["invoices"] == {"status": "timeout"}
     assert {name for name, section in result.sections.items() if section["status"] == "ok"} == \
-        set(SECTION_NAMES) - {"invoices"}
+        set(SERVICE_SECTIONS) - {"invoices"}
     assert DEADLINE_S <= elapsed < DEADLINE_S + MARGIN_S
 
 
@@ -158,6 +159,11 @@ def test_include_names_known_sections_in_any_order_and_number():
     assert [s.name for s in requested_sections("tasks, labels,tasks", EVERY_SERVICE)] == ["labels", "tasks"]
     assert requested_sections(None, EVERY_SERVICE) == SECTIONS
     assert requested_sections("", EVERY_SERVICE) == ()
+
+
+def test_the_timeline_is_a_section_include_names_but_no_services_own():
+    assert timeline_requested(None) and timeline_requested("notes, timeline") and not timeline_requested("notes")
+    assert [s.name for s in requested_sections("timeline,notes", EVERY_SERVICE)] == ["notes"]
 
 
 @pytest.mark.parametrize("include", ["labels,secrets", "LABELS", "x" * 201, ",".join(SECTION_NAMES * 8)])

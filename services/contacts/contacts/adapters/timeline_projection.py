@@ -1,0 +1,79 @@
+"""Contacts' part of a contact's timeline (`timeline`): its entries, made from the events of contacts, notes,
+messages and files (service_layer/timeline_entries.py), in the kernel's TimelineProjection.
+
+A read model of the projection consumer like the others: rebuilt with them, idempotent (an entry is written under
+the id of the event that made it), and given a polled batch at once (every entry it makes in one insert). A contact's erasure forgets its entries: at once in the erasure itself
+(erasure.py), and again when ContactErased is applied here, so a rebuild or a late event leaves none. An event
+sealed with an erased contact's key no longer opens: it makes no entry.
+"""
+from __future__ import annotations
+
+from pymongo.collection import Collection
+
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
+from crm_platform.outages import is_transient
+from crm_platform.personal_data import SubjectErased
+from crm_platform.projection_batches import BatchingProjection
+from crm_platform.timeline import TimelineProjection
+
+from contacts.domain.attachments import Attachment
+from contacts.domain.events import ContactErased
+from contacts.domain.messages import Message
+from contacts.domain.model import Contact
+from contacts.domain.notes import Note
+from contacts.service_layer.timeline_entries import timeline_entries
+
+TOLD = frozenset({Contact.aggregate_type, Note.aggregate_type, Message.aggregate_type, Attachment.aggregate_type})
+
+
+class ContactTimelineProjection(BatchingProjection):
+    aggregate_type = Contact.aggregate_type  # and those of TOLD
+
+    def __init__(self, collection: Collection, codec: EventCodec) -> None:
+        super().__init__(collection, codec)
+        self.timeline = TimelineProjection(collection)
+
+    def ensure_indexes(self) -> None:
+        self.timeline.ensure_indexes()
+
+    def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
+        if envelope.aggregate_type not in TOLD:
+            return False
+        if _is_erasure(envelope):
+            return self.timeline.forget_contact(envelope.account_id, envelope.aggregate_id) > 0
+        try:
+            event = self.codec.from_envelope(envelope)
+        except SubjectErased:
+            return False
+        entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
+        self.timeline.record_many(envelope.account_id, event.contact_id, entries)
+        return bool(entries)
+
+    def apply_batch(self, envelopes: list[EventEnvelope]) -> set[str]:
+        """The entries of the batch's events in one insert; the ids of the events applied so. An erasure, and an
+        event that does not decode or whose entry the server refused, go one by one, in order, after the batch."""
+        applied: set[str] = set()
+        made: dict[str, list[str]] = {}  # event id -> ids of its entries
+        rows = []
+        for envelope in envelopes:
+            if envelope.aggregate_type not in TOLD or _is_erasure(envelope):
+                continue
+            try:
+                event = self.codec.from_envelope(envelope)
+            except SubjectErased:
+                applied.add(envelope.event_id)  # it makes no entry
+                continue
+            except Exception as exc:  # noqa: BLE001 - the one-by-one path retries and dead-letters it
+                if is_transient(exc):
+                    raise
+                continue
+            entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
+            made[envelope.event_id] = [entry.id for entry in entries]
+            rows += [(envelope.account_id, event.contact_id, entry) for entry in entries]
+        refused = self.timeline.record_batch(rows) if rows else set()
+        return applied | {event_id for event_id, ids in made.items() if not refused.intersection(ids)}
+
+
+def _is_erasure(envelope: EventEnvelope) -> bool:
+    return envelope.aggregate_type == Contact.aggregate_type and envelope.event_type == ContactErased.event_type()

@@ -1,0 +1,40 @@
+"""The merged OpenAPI document describes the contact's timeline: its operation, limit and cursor, each entry and
+how each source answered."""
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+
+from gateway.entrypoints import contact_timeline_api, openapi_merge
+
+
+@pytest.fixture
+def spec(monkeypatch):
+    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
+    app = Flask("gateway-openapi-test")
+    app.register_blueprint(contact_timeline_api.blueprint)
+    with app.app_context():
+        return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+
+
+def schema_of(spec, ref_holder: dict) -> dict:
+    ref = ref_holder.get("$ref") or ref_holder.get("items", {}).get("$ref") or ref_holder["allOf"][0]["$ref"]
+    return spec["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_the_timeline_is_documented_with_its_query_entries_and_sources(spec):
+    read = spec["paths"]["/v1/contacts/{contact_id}/timeline"]["get"]
+    assert read["operationId"] == "getContactTimeline" and read["tags"] == ["contacts"]
+    query = {p["name"]: p for p in read["parameters"] if p.get("in") == "query"}
+    assert set(query) == {"limit", "cursor"}
+    assert (query["limit"]["schema"]["minimum"], query["limit"]["schema"]["maximum"]) == (1, 100)
+    assert {"404", "422", "429", "503"} <= set(read["responses"])
+    assert "missed" in read["summary"]  # a source that failed is left out of the page: said where clients read
+    answer = schema_of(spec, read["responses"]["200"]["content"]["application/json"]["schema"])
+    assert set(answer["properties"]) == {"items", "next_cursor", "next", "sources"}
+    entry = schema_of(spec, answer["properties"]["items"])
+    assert set(entry["properties"]) == {"id", "at", "kind", "subject", "summary"}
+    assert entry["properties"]["at"]["format"] == "date-time"
+    sources = schema_of(spec, answer["properties"]["sources"])
+    assert set(sources["properties"]) == {"contacts", "billing", "workflows"}
+    assert sources["properties"]["billing"]["enum"] == ["ok", "timeout", "unavailable"]
