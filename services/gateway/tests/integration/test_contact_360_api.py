@@ -131,6 +131,9 @@ def test_as_of_goes_to_the_contact_and_the_sections_that_can_show_the_past(clien
         assert asked[f"/v1/contacts/{CONTACT_ID}"] == {"as_of": "2026-01-31T09:30:00.000000+00:00"}  # in UTC
         assert asked[f"/v1/contacts/{CONTACT_ID}/notes"]["as_of"] == asked["/v1/labels"]["as_of"]
         assert "/v1/invoices" not in asked
+    past = test_client.get(f"/v1/contacts/{CONTACT_ID}/360?as_of=2026-01-31T10:30:00%2B01:00", headers=auth)
+    assert past.get_json()["sections"]["timeline"] == {"status": "as_of_unsupported"}  # today's entries: not asked
+    assert not any(asked_path.startswith("/v1/contact-timeline/") for asked_path, _, _ in script.asked)
 
 
 @pytest.mark.parametrize("as_of", ["2026-01-31T09:30:00", "0000-01-01T00:00:00Z", "%00", "%ED%A0%80", "9" * 5000])
