@@ -5,6 +5,7 @@ import threading
 import time
 
 from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import ensure_topics
 
 
 def run_until_processed(consumer: EventConsumer, count: int, timeout_s: float = 60.0) -> EventConsumer:
@@ -21,3 +22,14 @@ def run_until_processed(consumer: EventConsumer, count: int, timeout_s: float = 
         stop.set()
         thread.join(timeout=30)
     return consumer
+
+
+def relay_and_consume(container, bootstrap_servers: str, group: str, kafka_consumer, handle) -> int:
+    """What a service's worker does with the events its API just stored: the outbox relay publishes them to the
+    service's topic, then one of its consumers (`group`, reading with `kafka_consumer`, each event to `handle`)
+    takes every one; how many were relayed."""
+    ensure_topics(bootstrap_servers, [container.events_topic], 1)
+    relayed = container.outbox_relay().publish_pending()
+    consumer = EventConsumer(group, kafka_consumer, container.producer, handle)
+    assert run_until_processed(consumer, relayed).processed == relayed
+    return relayed

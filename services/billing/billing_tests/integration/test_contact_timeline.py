@@ -4,10 +4,8 @@ person is erased, by privacy's request or by contacts, and not brought back by a
 import pytest
 
 from crm_platform.contracts.privacy import ErasureRequested
-from crm_platform.event_consumer import EventConsumer
-from crm_platform.kafka_clients import ensure_topics
 from crm_platform.mongo import MongoConnection
-from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.consumers import relay_and_consume
 from crm_platform.testing.statements import Statements
 from crm_platform.timeline import utc_millis
 
@@ -36,12 +34,8 @@ def posted(client, path, body=None):
 
 def relay_and_follow(container, settings) -> int:
     """What the worker does: relay the stored events to Kafka; its timeline consumer takes them from there."""
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], 1)
-    relayed = container.outbox_relay().publish_pending()
-    consumer = EventConsumer("billing.timeline", container.timeline_consumer, container.producer,
+    return relay_and_consume(container, settings["KAFKA_BOOTSTRAP_SERVERS"], "billing.timeline", container.timeline_consumer,
                              container.apply_to_timeline)
-    assert run_until_processed(consumer, relayed).processed == relayed
-    return relayed
 
 
 def erased_event(container, contact_id):

@@ -3,9 +3,7 @@ worker's timeline consumer: the history of their cards (moves included) and task
 time, the caller's account only; forgotten when the person is erased, and not brought back by a replay."""
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactErasedFact
 from crm_platform.contracts.privacy import ErasureRequested
-from crm_platform.event_consumer import EventConsumer
-from crm_platform.kafka_clients import ensure_topics
-from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.consumers import relay_and_consume
 from crm_platform.timeline import utc_millis
 
 from workflows.entrypoints.cli import rebuild_projection
@@ -25,12 +23,8 @@ def posted(client, path, body=None):
 
 def relay_and_follow(container, settings) -> int:
     """What the worker does: relay the stored events to Kafka; its timeline consumer takes them from there."""
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], 1)
-    relayed = container.outbox_relay().publish_pending()
-    consumer = EventConsumer("workflows.timeline", container.timeline_consumer, container.producer,
+    return relay_and_consume(container, settings["KAFKA_BOOTSTRAP_SERVERS"], "workflows.timeline", container.timeline_consumer,
                              container.apply_to_timeline)
-    assert run_until_processed(consumer, relayed).processed == relayed
-    return relayed
 
 
 def timeline(client, contact_id, account="acct-1", **query):
