@@ -207,10 +207,12 @@ def table(report: dict) -> str:
              f"{report['requests']} requests of each after {report['warmup']} of warm-up",
              "", "| read | through the gateway p50 / p95 / p99 ms | direct p50 / p95 / p99 ms | "
                  "gateway overhead p50 / p95 ms |", "|---|---|---|---|",
-             f"| contact 360 (sections not ok: {view['sections']['not_ok']}) | {cells(view)} | | |"]
-    for name in ("contact", "list_page"):
+             f"| the 360 read, `GET /v1/contacts/{{id}}/360` (sections not ok: {view['sections']['not_ok']}) | "
+             f"{cells(view)} | | |"]
+    for name, title in (("contact", "a contact, `GET /v1/contacts/{id}`"),
+                        ("list_page", f"a list page, `GET /v1/contacts?limit={report['list_size']}`")):
         pair = report[name]
-        lines.append(f"| {name.replace('_', ' ')} `{pair['path']}` | {cells(pair['proxy'])} | "
+        lines.append(f"| {title} | {cells(pair['proxy'])} | "
                      f"{cells(pair['direct'])} | {pair['gateway_overhead']['p50_ms']} / "
                      f"{pair['gateway_overhead']['p95_ms']} |")
     return "\n".join(lines)

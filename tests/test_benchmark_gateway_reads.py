@@ -84,3 +84,17 @@ def test_a_429_is_waited_out_and_counted_never_timed(bench):
     answer = bench.timed_get(ScriptedSession(Answer(429, {"Retry-After": "0"}), Answer(200)), "http://x", {}, timings)
     assert answer.status_code == 200
     assert (len(timings.latencies_ms), dict(timings.statuses), timings.rate_limited) == (1, {200: 1}, 1)
+
+
+def test_the_table_has_a_row_per_read_with_the_overhead_beside_the_proxied_and_direct_figures(bench):
+    figures = {"p50_ms": 10.0, "p95_ms": 20.0, "p99_ms": 30.0}
+    pair = {"proxy": figures, "direct": figures, "gateway_overhead": {"p50_ms": 0.0, "p95_ms": 0.0}}
+    report = {"at": "2026-12-03T11:00:00+00:00", "machine": "x86_64, 2 cores", "database_server": "FerretDB",
+              "requests": 20, "warmup": 5, "list_size": 50,
+              "contact_360": {**figures, "sections": {"not_ok": 2}}, "contact": pair, "list_page": pair}
+    lines = bench.table(report).splitlines()
+    assert lines[0] == "2026-12-03T11:00:00+00:00, x86_64, 2 cores, backend FerretDB, 20 requests of each after 5 " \
+                       "of warm-up"
+    assert lines[-3] == "| the 360 read, `GET /v1/contacts/{id}/360` (sections not ok: 2) | 10.0 / 20.0 / 30.0 | | |"
+    assert lines[-1] == "| a list page, `GET /v1/contacts?limit=50` | 10.0 / 20.0 / 30.0 | 10.0 / 20.0 / 30.0 | " \
+                        "0.0 / 0.0 |"
