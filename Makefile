@@ -9,7 +9,7 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
         $(addsuffix /pyproject.toml,$(SERVICES)) apt-packages-dev.txt $(wildcard services/*/apt-packages.txt)
 
-.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import clean-data help
+.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import bench-gateway clean-data help
 .DEFAULT_GOAL := help
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make bench        write-to-projection latency of 1,000 contacts through the gateway (needs 'make run')"
 	@echo "make bench-find   search, filter and read among 100,000 contacts of one account (needs 'make run')"
 	@echo "make bench-import import ROWS generated rows (default 10000) against a plain bulk insert (needs 'make run')"
+	@echo "make bench-gateway the 360 read, and reads through the gateway against the contacts service directly (needs 'make run')"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
 	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also /var/tmp/crm-dev-postgres/<clone>-*)"
 
@@ -51,6 +52,9 @@ bench-find: $(STAMP)
 ROWS ?= 10000
 bench-import: $(STAMP)
 	$(PY) benchmarks/import_contacts.py --rows $(ROWS)
+
+bench-gateway: $(STAMP)
+	$(PY) benchmarks/gateway_reads.py
 
 infra-up: $(STAMP)
 	$(PY) -m devinfra up
