@@ -66,3 +66,14 @@ def test_an_entry_time_that_is_not_a_date_time_is_refused():
     with pytest.raises(InvalidInput):
         entry_at("yesterday")
     assert entry_at("2026-01-01T09:00:00Z") == START
+
+
+def test_moving_a_contact_gives_its_entries_to_the_other_once_and_no_others(timeline):
+    timeline.record_many("a1", "merged", _entries(3))
+    timeline.record("a1", "survivor", TimelineEntry("own", START, "contact.created", "contact", "survivor"))
+    timeline.record("a2", "merged", TimelineEntry("other-account", START, "contact.created", "contact", "merged"))
+    assert timeline.move_contact("a1", "merged", "survivor") == 3
+    assert timeline.move_contact("a1", "merged", "survivor") == 0  # again: nothing left to move
+    assert [item["id"] for item in timeline.page("a1", "survivor")[0]] == ["own", "e02", "e01", "e00"]  # one millisecond: by id
+    assert timeline.page("a1", "merged")[0] == []
+    assert [item["id"] for item in timeline.page("a2", "merged")[0]] == ["other-account"]
