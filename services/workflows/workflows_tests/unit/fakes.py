@@ -66,6 +66,11 @@ class InMemoryContactsDirectory(ContactsDirectory):
         self.record_gone(account_id, source_id)
         self.merged_into[(account_id, source_id)] = survivor_id
 
+    def survivor(self, account_id, contact_id):
+        while (account_id, contact_id) in self.merged_into:
+            contact_id = self.merged_into[(account_id, contact_id)]
+        return contact_id
+
     def merge_family(self, account_id, contact_ids):
         heard = {c for a, c in self.existing | self.gone if a == account_id}
         links = [(source, into) for (a, source), into in self.merged_into.items() if a == account_id]
@@ -147,10 +152,16 @@ class InMemoryTasksIndex(TasksIndex):
 
 
 class ForgottenTimelines:
-    """ContactTimelines: which contacts' timeline entries were forgotten (the entries themselves: integration tests)."""
+    """ContactTimelines and MergingTimelines: which contacts' timeline entries were forgotten or moved (the entries
+    themselves: integration tests)."""
 
     def __init__(self) -> None:
         self.forgotten: list[tuple[str, str]] = []
+        self.moved: list[tuple[str, str, str]] = []
+
+    def move_contact(self, account_id, from_contact_id, to_contact_id):
+        self.moved.append((account_id, from_contact_id, to_contact_id))
+        return 0
 
     def forget_contact(self, account_id, contact_id):
         self.forgotten.append((account_id, contact_id))
