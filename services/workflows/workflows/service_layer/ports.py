@@ -122,5 +122,6 @@ class ReminderMailer(abc.ABC):
 
     @abc.abstractmethod
     def queue(self, mail_id: str, account_id: str, subject_key: str, to: str, subject: str, text: str,
-              reference: dict) -> bool:
-        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False)."""
+              reference: dict, about_contact_id: str | None = None) -> bool:
+        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False). When it
+        goes, it is sent without the task's details if `about_contact_id` restricted processing by then."""

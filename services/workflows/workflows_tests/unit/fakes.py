@@ -122,11 +122,11 @@ class FakeMailer(ReminderMailer):
     def __init__(self) -> None:
         self.queued: dict[str, dict] = {}
 
-    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference, about_contact_id=None):
         if mail_id in self.queued:
             return False
         self.queued[mail_id] = {"account_id": account_id, "subject_key": subject_key, "to": to, "subject": subject,
-                                "text": text, "reference": reference}
+                                "text": text, "reference": reference, "about_contact_id": about_contact_id}
         return True
 
 
