@@ -104,6 +104,14 @@ class PayloadSchema(Schema):
 _NO_CONTROL_CHARACTER = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="an id holds no control character")
 
 
+_ID_RULES = (validate.Length(min=1, max=MAX_AGGREGATE_ID), _NO_CONTROL_CHARACTER)
+
+
 def required_id() -> fields.String:
     """An id field every payload of the kind must carry."""
-    return fields.String(required=True, validate=[validate.Length(min=1, max=MAX_AGGREGATE_ID), _NO_CONTROL_CHARACTER])
+    return fields.String(required=True, validate=list(_ID_RULES))
+
+
+def id_list(**options) -> fields.List:
+    """A required list of ids (each as `required_id` holds one)."""
+    return fields.List(fields.String(validate=list(_ID_RULES)), required=True, **options)

@@ -115,3 +115,9 @@ def test_the_consumer_schema_is_built_once_per_contract():
     contract = contracts.published_contract("ContactsMerged")
     assert contract.consumer_problems(merged()) == {}
     assert contract._consumer_schema is contract._consumer_schema
+
+
+def test_each_id_of_a_list_of_ids_is_held_as_an_id():
+    """A NUL byte in the second source id: FerretDB refused it after the first was relinked (half done)."""
+    assert broken(FACTS, merged(source_ids=["c-2", "c-\x003"])).endswith(": source_ids")
+    assert broken(FACTS, merged(source_ids=["c-2", 3])).endswith(": source_ids")
