@@ -74,7 +74,6 @@ def published_contract(event_type: str) -> EventContract | None:
     return _contracts_by_name().get(event_type)
 
 
-
 @functools.cache
 def _contracts_by_name() -> dict[str, EventContract]:
     from crm_platform.contracts.catalog import TOPICS  # imported late: the catalog imports this module
@@ -102,8 +101,6 @@ class PayloadSchema(Schema):
 # An id names a document on every MongoDB-protocol server: FerretDB on PostgreSQL refuses a NUL byte in a
 # value that MongoDB stores, so an id with a control character would be applied on one and refused on the other.
 _NO_CONTROL_CHARACTER = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="an id holds no control character")
-
-
 _ID_RULES = (validate.Length(min=1, max=MAX_AGGREGATE_ID), _NO_CONTROL_CHARACTER)
 
 
