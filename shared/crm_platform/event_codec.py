@@ -6,6 +6,16 @@ aggregate id field); optional fields left at None are omitted. Fields named in
 subject's key, so that shredding that key makes them unreadable in every
 stored and published copy. A few fields are stored in another shape than the
 domain holds them (an event class's `stored_as`, e.g. a dict whose keys MongoDB refuses).
+
+Decoding another service's event checks its payload, brought up to the current
+version, against the published contract (crm_platform.contracts) before anything
+is read from it, sealed fields still shut: a payload that breaks it is bad data
+(PayloadBreaksContract, a MalformedEvent the consumer dead-letters after its
+retries), never a TypeError deep in a handler or a write half done. A service's
+own events (`own_events`: its unit of work's codec, reading its event store and
+its own topic) are not checked: its event classes are the contract it publishes
+(its tests hold every encoded event to it), and refusing its own history would
+make an aggregate unloadable and its read models unrebuildable.
 """
 from __future__ import annotations
 
@@ -24,12 +34,18 @@ class UnknownEventType(MalformedEvent):
     """An envelope whose event type this codec does not know."""
 
 
+class PayloadBreaksContract(MalformedEvent):
+    """Another service's event whose payload breaks its published contract (a field missing, of the wrong type...)."""
+
+
 class EventCodec:
     """Translates the events of some aggregate types (or of a topic's contract) to and from envelopes."""
 
-    def __init__(self, event_classes: Iterable[type[DomainEvent]], cipher: PersonalDataCipher | None = None) -> None:
+    def __init__(self, event_classes: Iterable[type[DomainEvent]], cipher: PersonalDataCipher | None = None,
+                 own_events: bool = False) -> None:
         self._classes = {cls.event_type(): cls for cls in event_classes}
         self._cipher = cipher
+        self._own_events = own_events  # the service's own events: their classes are the contract, not checked
 
     def knows(self, event_type: str) -> bool:
         return event_type in self._classes
@@ -68,12 +84,15 @@ class EventCodec:
         return payload
 
     def from_envelope(self, envelope: EventEnvelope) -> DomainEvent:
-        """The domain event; SubjectErased if its personal fields were shredded, UnknownEventType if not ours."""
+        """The domain event; SubjectErased if its personal fields were shredded, UnknownEventType if not ours,
+        PayloadBreaksContract if another service's payload breaks its published contract."""
         cls = self._classes.get(envelope.event_type)
         if cls is None:
             raise UnknownEventType(f"unknown event type {envelope.event_type!r}")
         layout = _layout(cls)
-        payload = contracts.upcast(envelope.event_type, envelope.schema_version, dict(envelope.payload))
+        payload = _upcast(envelope)
+        if not self._own_events:
+            _check_contract(envelope, payload)
         sealed = payload.pop("personal", None)
         # a class without personal fields (a consumer's view of another service's event) leaves the seal shut
         if sealed is not None and (layout.whole or layout.inside):
@@ -100,6 +119,24 @@ class EventCodec:
         if self._cipher is None:
             raise TypeError("this codec seals personal fields and needs a PersonalDataCipher")
         return self._cipher
+
+
+def _upcast(envelope: EventEnvelope) -> dict:
+    try:
+        return contracts.upcast(envelope.event_type, envelope.schema_version, dict(envelope.payload))
+    except (KeyError, TypeError, ValueError, AttributeError):  # no upcaster from its version, or a payload it cannot read
+        raise MalformedEvent(f"{envelope.event_type} v{envelope.schema_version}: cannot be upcast") from None
+
+
+def _check_contract(envelope: EventEnvelope, payload: dict) -> None:
+    """PayloadBreaksContract naming the fields (never their values: error headers and logs are not erased)."""
+    contract = contracts.published_contract(envelope.event_type)
+    if contract is None:
+        return  # published by no topic (a test's event): its class is all there is
+    problems = contract.consumer_problems(payload)
+    if problems:
+        raise PayloadBreaksContract(f"{envelope.event_type} v{envelope.schema_version} breaks its contract: "
+                                    f"{', '.join(sorted(problems))}")
 
 
 @dataclass(frozen=True)

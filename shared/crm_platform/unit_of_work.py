@@ -51,7 +51,7 @@ class UnitOfWork:
     @classmethod
     def event_codec(cls, cipher: PersonalDataCipher | None = None) -> EventCodec:
         """The codec of every event of the service's aggregates (read models and consumers decode with it)."""
-        return EventCodec(cls.aggregates_event_classes(), cipher)
+        return EventCodec(cls.aggregates_event_classes(), cipher, own_events=True)
 
     def __enter__(self):
         self._repositories = []

@@ -2,8 +2,11 @@
 
 A producer's events are tested against these (each encoded event validates);
 a consumer imports topic and event names from here, never writes them as
-strings. A payload schema changes only by adding optional fields; anything
-else is a new schema version with an upcaster from the previous one.
+strings, and its codec checks every payload of another service's event against
+them as it decodes it (crm_platform.event_codec: a payload that breaks its
+contract is bad data, dead-lettered, never half applied). A payload schema
+changes only by adding optional fields; anything else is a new schema version
+with an upcaster from the previous one.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from crm_platform.envelope import MAX_AGGREGATE_ID
 
@@ -31,6 +34,16 @@ class EventContract:
         without being in the contract (consumers ignore such fields: PayloadSchema)."""
         return self.schema(unknown=RAISE).validate(payload)
 
+    def consumer_problems(self, payload: dict) -> dict:
+        """Problems with a payload a consumer reads, by field (empty when it conforms): required fields and types
+        enforced, fields the contract does not declare ignored (a producer may add optional ones first)."""
+        return self._consumer_schema.validate(payload)
+
+    @functools.cached_property
+    def _consumer_schema(self) -> Schema:
+        # built once per contract, not per event: a schema instance keeps no state between loads
+        return self.schema(unknown=INCLUDE)
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -48,7 +61,7 @@ class Topic:
 
 def upcast(event_type: str, schema_version: int, payload: dict) -> dict:
     """The payload brought up to its contract's current version (unchanged when it is current or unknown)."""
-    contract = _contract(event_type)
+    contract = published_contract(event_type)
     if contract is None:
         return payload
     for version in range(schema_version, contract.version):
@@ -56,7 +69,8 @@ def upcast(event_type: str, schema_version: int, payload: dict) -> dict:
     return payload
 
 
-def _contract(event_type: str) -> EventContract | None:
+def published_contract(event_type: str) -> EventContract | None:
+    """The published contract of an event type (None for an event no topic publishes)."""
     return _contracts_by_name().get(event_type)
 
 
@@ -84,6 +98,17 @@ class PayloadSchema(Schema):
         unknown = "include"
 
 
+# An id names a document on every MongoDB-protocol server: FerretDB on PostgreSQL refuses a NUL byte in a
+# value that MongoDB stores, so an id with a control character would be applied on one and refused on the other.
+_NO_CONTROL_CHARACTER = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="an id holds no control character")
+_ID_RULES = (validate.Length(min=1, max=MAX_AGGREGATE_ID), _NO_CONTROL_CHARACTER)
+
+
 def required_id() -> fields.String:
     """An id field every payload of the kind must carry."""
-    return fields.String(required=True, validate=validate.Length(min=1, max=MAX_AGGREGATE_ID))
+    return fields.String(required=True, validate=list(_ID_RULES))
+
+
+def id_list(**options) -> fields.List:
+    """A required list of ids (each as `required_id` holds one)."""
+    return fields.List(fields.String(validate=list(_ID_RULES)), required=True, **options)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from marshmallow import fields, validate
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, required_id
 from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
@@ -54,7 +54,7 @@ class LabelAssignmentPayload(ContactStatePayload):
 
 
 class ContactsMergedPayload(ContactStatePayload):
-    source_ids = _keys()
+    source_ids = id_list()
     source_revisions = fields.List(fields.Integer(), load_default=None, allow_none=True, metadata={
         "description": "each source's revision taken in, in the order of source_ids; absent from older events"})
 
@@ -172,8 +172,8 @@ class MessagePayload(ContactItemDeletedPayload):
 
 class ItemsFiledPayload(PayloadSchema):
     contact_id = required_id()
-    note_ids = _keys()
-    attachment_ids = _keys()
+    note_ids = id_list()
+    attachment_ids = id_list()
 
 
 class HoldingsHandedOverPayload(PayloadSchema):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from marshmallow import fields, validate
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list
 
 PRIVACY_TOPIC = "privacy.events"  # its Topic (with privacy's own events) is declared by the privacy service
 PRIVACY_REQUEST_AGGREGATE_TYPE = "PrivacyRequest"
@@ -42,7 +42,7 @@ RESTRICTED = "restricted"  # a restriction's outcome: the service refuses edits 
 # --- privacy.events: what privacy asks -------------------------------------------------------------------------
 
 class _SubjectRequestPayload(PayloadSchema):
-    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    contact_ids = id_list(validate=validate.Length(min=1))
     services = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
     requested_at = fields.String(required=True)
 
@@ -95,7 +95,7 @@ RESTRICTION_CLASSES = (ProcessingRestrictionApplied, ProcessingRestrictionLifted
 
 
 class _RestrictionLiftedPayload(PayloadSchema):
-    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    contact_ids = id_list(validate=validate.Length(min=1))
     lifted_at = fields.String(required=True)
 
 
@@ -214,7 +214,7 @@ class PrivacyRequestReceivedPayload(PayloadSchema):
 
 
 class SubjectCandidatesListedPayload(PayloadSchema):
-    contact_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    contact_ids = id_list(validate=validate.Length(min=1))
 
 
 class PrivacyRequestRejectedPayload(PayloadSchema):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, required_id
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, required_id
 from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
@@ -42,7 +42,7 @@ class CardStatePayload(PayloadSchema):
     stage_id = required_id()
     position = fields.String(required=True, metadata={"description": "orders the stage's cards as strings"})
     contact_id = required_id()
-    other_contact_ids = fields.List(fields.String(), required=True)
+    other_contact_ids = id_list()
     status = fields.String(required=True, validate=validate.OneOf(("open", "won", "lost", "archived")))
     created_at = fields.String(required=True)
     moved_at = fields.String(required=True)

@@ -1,10 +1,11 @@
 """Privacy's projection of contacts on the real database: a request names the subject's whole merge family, or
 whoever holds an email."""
+import dataclasses
 import threading
 import time
 
 from crm_platform.contracts.contacts import (
-    CONTACT_FACT_CLASSES, CONTACT_LIFECYCLE_CLASSES, ContactCreated, ContactDeletedFact, ContactErasedFact,
+    CONTACT_LIFECYCLE_CLASSES, ContactCreated, ContactDeleted, ContactDeletedFact, ContactErased, ContactErasedFact,
     ContactsMerged, ContactUpdated,
 )
 from crm_platform.envelope import new_envelope
@@ -15,7 +16,9 @@ from privacy.service_layer import sweeps
 
 from .conftest import headers, know_contact, project_all
 
-FACTS = EventCodec(CONTACT_FACT_CLASSES)
+# as contacts publishes them: the contact's id in the payload too (a fact's own codec leaves it to the envelope,
+# and a payload without it breaks the contract: the directory's codec refuses it)
+PUBLISHED_AS = {ContactDeletedFact: ContactDeleted, ContactErasedFact: ContactErased}
 
 
 def ContactCreatedFact(contact_id, account, emails=()):  # noqa: N802 - as contacts publishes it: with its details
@@ -35,8 +38,9 @@ def feed(container, *facts, account="acct-1"):
     versions: dict = {}
     for fact in facts:
         versions[fact.contact_id] = version = versions.get(fact.contact_id, 0) + 1
-        codec = lifecycle if fact.event_type() not in ("ContactDeleted", "ContactErased") else FACTS
-        envelope = codec.to_envelope(fact, "Contact", fact.contact_id, version, account)
+        if type(fact) in PUBLISHED_AS:
+            fact = PUBLISHED_AS[type(fact)](**dataclasses.asdict(fact))
+        envelope = lifecycle.to_envelope(fact, "Contact", fact.contact_id, version, account)
         assert container.contacts_directory.apply(envelope)
         assert container.contacts_directory.apply(envelope)  # redelivered: the same
 

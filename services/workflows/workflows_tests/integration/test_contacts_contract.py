@@ -1,0 +1,61 @@
+"""The worker's consumer of contacts.events on the real broker and database: an event breaking the published
+contract is bad data, dead-lettered whole, and the next account's event is applied."""
+import threading
+import time
+
+from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
+from crm_platform.message_bus import EventsToBus
+from crm_platform.testing.topics import read_topic
+
+SEALED = {"sealed": 1, "subject": "contact:c-1", "nonce": "bm9uY2U=", "ciphertext": "c2VhbGVk"}
+
+
+def merged(account_id: str, contact_id: str, source_ids) -> EventEnvelope:
+    return EventEnvelope(event_type="ContactsMerged", aggregate_type="Contact", aggregate_id=contact_id,
+                         aggregate_version=2, account_id=account_id, payload={
+                             "contact_id": contact_id, "details": {}, "personal": SEALED,
+                             "created_at": "2026-01-01T00:00:00+00:00", "source_ids": source_ids})
+
+
+def run_until(consumer: EventConsumer, condition, timeout_s: float = 60.0) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert condition(), "the consumer did not get there in time"
+
+
+def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_account_is_applied(container):
+    topic = container.contacts_topic
+    ensure_topics(container.settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], partitions=1)
+    producer = make_producer(container.settings["KAFKA_BOOTSTRAP_SERVERS"], "test-contacts")
+    for envelope in (merged("acct-bad", "c-1", "abc"),  # a text: its characters were relinked as contacts
+                     merged("acct-bad", "c-2", ["c-8", "c-\x009"]),  # FerretDB refused the second, after the first
+                     merged("acct-other", "c-5", ["c-6"])):
+        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    # the worker's consumer, as workflows.entrypoints.worker builds it
+    consumer = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
+                             EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus), retry_delay_s=0.01)
+    directory = container.db["contacts"]
+
+    run_until(consumer, lambda: directory.find_one({"_id": "c-6"}) is not None)
+
+    assert directory.find_one({"_id": "c-6"}, {"_id": 0}) == {"account_id": "acct-other", "gone": True,
+                                                             "merged_into": "c-5"}
+    assert list(directory.find({"account_id": "acct-bad"})) == [], "nothing of a bad event written, not half of it"
+    assert consumer.dead_lettered == 2
+    dead = read_topic(container.settings["KAFKA_BOOTSTRAP_SERVERS"], dead_letter_topic(topic), expected=2)
+    errors = [dict(record.headers)["dead_letter_error"] for record in dead]
+    assert errors == [b"PayloadBreaksContract: ContactsMerged v1 breaks its contract: source_ids"] * 2
