@@ -11,6 +11,10 @@ projection:
   the check and the write is forgotten again (as billing's customers read model keeps an erased customer erased).
 
 Idempotent as the projection is: an entry is upserted by its id, a pure function of its event.
+
+The check, the write and the check again are `record_unless_erased` (an event's entries) and
+`record_batch_unless_erased` (a polled batch's, in one insert): a read model that decodes its events itself
+(contacts' timeline) keeps erased contacts out with them too.
 """
 from __future__ import annotations
 
@@ -49,15 +53,51 @@ class TimelineFollower:
         except SubjectErased:
             return False
         entries = self._entries_of(event, envelope.event_id, envelope.occurred_at)
-        contact_ids = list(dict.fromkeys(contact_id for contact_id, _ in entries))
-        if not contact_ids:
-            return False
-        account_id = envelope.account_id
-        erased = self._erased(account_id, contact_ids)
-        kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in erased]
-        for contact_id, entry in kept:
-            self._projection.record(account_id, contact_id, entry)
-        written = list(dict.fromkeys(contact_id for contact_id, _ in kept))
-        for contact_id in self._erased(account_id, written) if written else ():
-            self._projection.forget_contact(account_id, contact_id)  # erased meanwhile: forgotten again
-        return bool(kept)
+        return record_unless_erased(self._projection, self._erased, envelope.account_id, entries)
+
+
+def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,
+                         entries: list[tuple[str, TimelineEntry]]) -> bool:
+    """Record the (contact id, entry) of the account's contacts that are not erased, and forget again a contact
+    erased while its entry was written; True if any entry was kept."""
+    contact_ids = _unique(contact_id for contact_id, _ in entries)
+    if not contact_ids:
+        return False
+    gone = erased(account_id, contact_ids)
+    kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in gone]
+    for contact_id, entry in kept:
+        projection.record(account_id, contact_id, entry)
+    _forget_erased_meanwhile(projection, erased, [(account_id, contact_id, entry) for contact_id, entry in kept])
+    return bool(kept)
+
+
+def record_batch_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
+                               rows: list[tuple[str, str, TimelineEntry]]) -> set[str]:
+    """Record the (account id, contact id, entry) of a polled batch in one insert, but those of erased contacts,
+    and forget again a contact erased while it was written; the ids of the entries the server refused (record
+    those one by one). An entry left out for its erased contact is not refused: it is done with."""
+    gone = {(account_id, contact_id) for account_id, contact_ids in _contacts_by_account(rows).items()
+            for contact_id in erased(account_id, contact_ids)}
+    kept = [row for row in rows if (row[0], row[1]) not in gone]
+    refused = projection.record_batch(kept) if kept else set()
+    _forget_erased_meanwhile(projection, erased, [row for row in kept if row[2].id not in refused])
+    return refused
+
+
+def _forget_erased_meanwhile(projection: TimelineProjection, erased: ErasedContacts,
+                             written: list[tuple[str, str, TimelineEntry]]) -> None:
+    """Asked again after the write: an erasure between the check and the write forgets the contact again."""
+    for account_id, contact_ids in _contacts_by_account(written).items():
+        for contact_id in erased(account_id, contact_ids):
+            projection.forget_contact(account_id, contact_id)
+
+
+def _contacts_by_account(rows: list[tuple[str, str, TimelineEntry]]) -> dict[str, list[str]]:
+    by_account: dict[str, list[str]] = {}
+    for account_id, contact_id, _ in rows:
+        by_account.setdefault(account_id, []).append(contact_id)
+    return {account_id: _unique(contact_ids) for account_id, contact_ids in by_account.items()}
+
+
+def _unique(contact_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(contact_ids))

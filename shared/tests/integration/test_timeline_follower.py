@@ -10,7 +10,7 @@ from crm_platform.aggregates import DomainEvent
 from crm_platform.event_codec import EventCodec
 from crm_platform.personal_data import SubjectErased
 from crm_platform.timeline import TimelineEntry, TimelineProjection
-from crm_platform.timeline_follower import TimelineFollower
+from crm_platform.timeline_follower import TimelineFollower, record_batch_unless_erased
 
 AT = datetime(2026, 5, 4, 10, 30, tzinfo=timezone.utc)
 
@@ -111,3 +111,34 @@ def test_an_event_whose_key_is_shredded_makes_no_entry(projection):
 
     assert not follower(projection, codec=ShreddedCodec()).apply(shared("c1"))
     assert _ids(projection, "c1") == []
+
+
+def _entry(entry_id):
+    return TimelineEntry(entry_id, AT, "thing.shared", "thing", "thing:1")
+
+
+def test_a_batch_records_its_entries_at_once_but_none_of_an_erased_contact(projection):
+    asked = []
+
+    def erased(account, ids):
+        asked.append((account, list(ids)))
+        return {"c1"} & set(ids)
+
+    rows = [("acct-1", "c1", _entry("e1")), ("acct-1", "c2", _entry("e2")), ("acct-2", "c1", _entry("e3"))]
+    assert record_batch_unless_erased(projection, erased, rows) == set()
+    assert _ids(projection, "c1") == [] and _ids(projection, "c2") == ["e2"]
+    assert _ids(projection, "c1", account="acct-2") == []  # erased is asked per account: c1 is erased in acct-2 too
+    assert asked[0] == ("acct-1", ["c1", "c2"]) and asked[1] == ("acct-2", ["c1"])
+
+
+def test_a_contact_erased_while_its_batch_was_written_is_forgotten_again(projection):
+    asked = []
+
+    def erased(account, ids):  # not erased when first asked, erased by the time the batch is written
+        asked.append(list(ids))
+        return set() if len(asked) == 1 else {"c1"} & set(ids)
+
+    rows = [("acct-1", "c1", _entry("e1")), ("acct-1", "c2", _entry("e2")), ("acct-1", "c1", _entry("e3"))]
+    assert record_batch_unless_erased(projection, erased, rows) == set()
+    assert asked == [["c1", "c2"], ["c1", "c2"]]
+    assert _ids(projection, "c1") == [] and _ids(projection, "c2") == ["e2"]
