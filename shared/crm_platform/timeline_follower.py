@@ -14,7 +14,9 @@ Idempotent as the projection is: an entry is upserted by its id, a pure function
 
 The check, the write and the check again are `record_unless_erased` (an event's entries) and
 `record_batch_unless_erased` (a polled batch's, in one insert): a read model that decodes its events itself
-(contacts' timeline) keeps erased contacts out with them too.
+(contacts' timeline) keeps erased contacts out with them too. It may name contacts it knows were not erased a
+moment before the write (their event's personal fields just opened under their key): they are asked after the
+write only, which is the check that matters (an erasure forgets the timeline after it shreds the key).
 """
 from __future__ import annotations
 
@@ -57,13 +59,16 @@ class TimelineFollower:
 
 
 def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,
-                         entries: list[tuple[str, TimelineEntry]]) -> bool:
+                         entries: list[tuple[str, TimelineEntry]], unerased: Iterable[str] = ()) -> bool:
     """Record the (contact id, entry) of the account's contacts that are not erased, and forget again a contact
-    erased while its entry was written; True if any entry was kept."""
+    erased while its entry was written; True if any entry was kept. Contacts `unerased` (known not erased
+    before this call) are asked after the write only."""
     contact_ids = _unique(contact_id for contact_id, _ in entries)
     if not contact_ids:
         return False
-    gone = erased(account_id, contact_ids)
+    known = set(unerased)
+    unknown = [contact_id for contact_id in contact_ids if contact_id not in known]
+    gone = erased(account_id, unknown) if unknown else set()
     kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in gone]
     for contact_id, entry in kept:
         projection.record(account_id, contact_id, entry)
@@ -72,11 +77,15 @@ def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
 
 
 def record_batch_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
-                               rows: list[tuple[str, str, TimelineEntry]]) -> set[str]:
+                               rows: list[tuple[str, str, TimelineEntry]],
+                               unerased: Iterable[tuple[str, str]] = ()) -> set[str]:
     """Record the (account id, contact id, entry) of a polled batch in one insert, but those of erased contacts,
     and forget again a contact erased while it was written; the ids of the entries the server refused (record
-    those one by one). An entry left out for its erased contact is not refused: it is done with."""
-    gone = {(account_id, contact_id) for account_id, contact_ids in _contacts_by_account(rows).items()
+    those one by one). An entry left out for its erased contact is not refused: it is done with. The (account
+    id, contact id) `unerased` (known not erased before this call) are asked after the write only."""
+    known = set(unerased)
+    unknown = [row for row in rows if (row[0], row[1]) not in known]
+    gone = {(account_id, contact_id) for account_id, contact_ids in _contacts_by_account(unknown).items()
             for contact_id in erased(account_id, contact_ids)}
     kept = [row for row in rows if (row[0], row[1]) not in gone]
     refused = projection.record_batch(kept) if kept else set()
