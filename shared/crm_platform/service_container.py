@@ -99,13 +99,15 @@ class ServiceContainer:
         """Where this service queues its mails: `mail_outbox` in its own database, sealed per person."""
         return MailOutbox(self.db["mail_outbox"], self.cipher)
 
-    def mail_loop(self, on_outcome: Callable[[MailOutcome], None]):
+    def mail_loop(self, on_outcome: Callable[[MailOutcome], None], restricted_notice=None):
         """The worker's loop sending this service's mails over SMTP, in the worker holding the lease `mail-dispatch`;
-        each outcome goes to `on_outcome` (idempotent: an outcome may be reported twice after a crash)."""
+        each outcome goes to `on_outcome` (idempotent: an outcome may be reported twice after a crash). A
+        notification about a restricted contact is sent as `restricted_notice` makes it (MailDispatcher)."""
         outbox = self.mail_outbox()
         outbox.ensure_indexes()  # here, not in ensure_indexes: only a service that sends mail has the collection
         return MailDispatcher(outbox, SmtpSender.from_settings(self.settings), on_outcome,
-                              lease=self.lease("mail-dispatch"), restrictions=self.processing_restrictions()).run
+                              lease=self.lease("mail-dispatch"), restrictions=self.processing_restrictions(),
+                              restricted_notice=restricted_notice).run
 
     # Privacy requests (crm_platform.privacy_participation), for the services holding personal data
 

@@ -101,6 +101,14 @@ class TimelineProjection:
                                         sort=TIMELINE_SORT, field="at", limit=limit, cursor=cursor, dated=True)
         return [self._served(doc) for doc in docs], next_cursor
 
+    def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
+        """Moves every entry about `from_contact_id` to `to_contact_id` (merged into it); how many moved. Idempotent:
+        once moved, nothing is left to move. Keeps no erased contact out: TimelineFollower.move_contact does."""
+        if from_contact_id == to_contact_id:
+            return 0
+        return self.collection.update_many({"account_id": account_id, "contact_id": from_contact_id},
+                                           {"$set": {"contact_id": to_contact_id}}).modified_count
+
     def forget_contact(self, account_id: str, contact_id: str) -> int:
         """Deletes every entry about the contact (its erasure); how many there were."""
         return self.collection.delete_many({"account_id": account_id, "contact_id": contact_id}).deleted_count

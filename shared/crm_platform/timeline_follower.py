@@ -10,6 +10,12 @@ projection:
   replayed event does not bring back what the erasure forgot; asked again after the write, so an erasure between
   the check and the write is forgotten again (as billing's customers read model keeps an erased customer erased).
 
+A merge (contacts' `ContactsMerged`: the sources are one person with the survivor now) moves the sources' entries
+to the survivor (`move_contact`, from the service's merge handling). An event that still names a merged-away contact
+when it comes later (a late delivery, a replay) is recorded under the contact it was merged into, when the service
+keeps its merges (`survivor`: its own record of them, followed through later merges); without one, such an entry
+stays under the old id, which no timeline reads.
+
 Idempotent as the projection is: an entry is upserted by its id, a pure function of its event.
 
 The check, the write and the check again are `record_unless_erased` (an event's entries) and
@@ -33,17 +39,21 @@ from crm_platform.timeline import TimelineEntry, TimelineProjection
 EntriesOf = Callable[[DomainEvent, str, datetime], list[tuple[str, TimelineEntry]]]
 # (account id, contact ids) -> those of them the service holds as erased
 ErasedContacts = Callable[[str, list[str]], set[str]]
+# (account id, contact id) -> the contact it is now: the one it was merged into (through later merges), or itself
+SurvivorOf = Callable[[str, str], str]
 
 
 class TimelineFollower:
     """An EventConsumer handler (and a rebuild's): one of the service's own events to its timeline entries."""
 
     def __init__(self, projection: TimelineProjection, codec: EventCodec, entries_of: EntriesOf,
-                 erased: ErasedContacts, event_classes: Iterable[type[DomainEvent]]) -> None:
+                 erased: ErasedContacts, event_classes: Iterable[type[DomainEvent]],
+                 survivor: SurvivorOf | None = None) -> None:
         self._projection = projection
         self._codec = codec
         self._entries_of = entries_of
         self._erased = erased
+        self._survivor = survivor or (lambda account_id, contact_id: contact_id)
         self._wanted = {cls.event_type() for cls in event_classes if codec.knows(cls.event_type())}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
@@ -54,8 +64,24 @@ class TimelineFollower:
             event = self._codec.from_envelope(envelope)
         except SubjectErased:
             return False
-        entries = self._entries_of(event, envelope.event_id, envelope.occurred_at)
-        return record_unless_erased(self._projection, self._erased, envelope.account_id, entries)
+        account_id = envelope.account_id
+        entries = [(self._survivor(account_id, contact_id), entry)
+                   for contact_id, entry in self._entries_of(event, envelope.event_id, envelope.occurred_at)]
+        return record_unless_erased(self._projection, self._erased, account_id, entries)
+
+    def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
+        """The entries of a contact merged into another now the survivor's; how many moved. The survivor is followed
+        through its own later merges. A survivor the service holds as erased gets none: the merged contact was the
+        same person, so its entries are forgotten, as they would have been had the merge come before the erasure
+        (and asked again after the move, as `apply` does). Idempotent: nothing is left to move or forget."""
+        survivor_id = self._survivor(account_id, to_contact_id)
+        if self._erased(account_id, [survivor_id]):
+            self._projection.forget_contact(account_id, from_contact_id)
+            return 0
+        moved = self._projection.move_contact(account_id, from_contact_id, survivor_id)
+        if self._erased(account_id, [survivor_id]):  # erased meanwhile: forgotten again
+            self._projection.forget_contact(account_id, survivor_id)
+        return moved
 
 
 def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,

@@ -5,7 +5,7 @@ import contextlib
 from functools import cached_property
 
 from crm_platform.blobs import BlobStore
-from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES, ContactErased
+from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES, ContactDeleted, ContactErased
 from crm_platform.event_codec import EventCodec
 from crm_platform.leases import Lease
 from crm_platform.mail import MailOutcome
@@ -30,6 +30,7 @@ from billing.adapters.quotes_projection import QuotesProjection, RecurringInvoic
 from billing.domain.account_defaults import utc_now
 from billing.domain.number_series import GaplessNumberSeries
 from billing.service_layer import dispatch, printing, retention, sending
+from billing.service_layer.contact_merges import move_merged_contact_timeline
 from billing.service_layer.privacy import BillingPrivacyParticipant
 from billing.service_layer.timeline_entries import ENTRY_EVENTS, timeline_entries
 from billing.service_layer.unit_of_work import UnitOfWork
@@ -80,12 +81,14 @@ class Container(ServiceContainer):
         return TimelineProjection(self.db["timeline"])
 
     @cached_property
-    def _timeline_follower(self) -> TimelineFollower:
-        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.customers.erased, ENTRY_EVENTS)
+    def timeline_follower(self) -> TimelineFollower:
+        """Billing's events to its contacts' timelines, and merges (an event naming a merged contact: its survivor)."""
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.customers.erased, ENTRY_EVENTS,
+                                survivor=self.customers.survivor)
 
     def apply_to_timeline(self, envelope, rebuilding: bool = False) -> None:
         """Give one of billing's own events to its contacts' timelines (none for a contact erased here)."""
-        self._timeline_follower.apply(envelope, rebuilding=rebuilding)
+        self.timeline_follower.apply(envelope, rebuilding=rebuilding)
 
     def timeline_consumer(self):
         return self.consumer("timeline", self.events_topic)
@@ -163,10 +166,13 @@ class Container(ServiceContainer):
 
     def apply_to_customers(self, envelope, rebuilding: bool = False) -> None:
         """Give one contact event to the customers read model (unless its batch took it); an erased contact's
-        timeline entries forgotten (as billing's erasure of the person forgets them: service_layer/privacy.py)."""
+        timeline entries forgotten (as billing's erasure of the person forgets them: service_layer/privacy.py), a
+        merged one's moved to the survivor (issue 14)."""
         self._customer_read_models.apply(envelope, rebuilding=rebuilding)
         if envelope.event_type == ContactErased.event_type():
             self.timeline.forget_contact(envelope.account_id, envelope.aggregate_id)
+        elif envelope.event_type == ContactDeleted.event_type():  # no personal field: decoded without a key
+            move_merged_contact_timeline(self.customers.event_of(envelope), self.timeline_follower)
 
     def customers_consumer(self):
         return self.consumer("customers", self.contacts_topic)

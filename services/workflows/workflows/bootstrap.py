@@ -58,8 +58,9 @@ class Container(ServiceContainer):
         return TimelineProjection(self.db["timeline"])
 
     @cached_property
-    def _timeline_follower(self) -> TimelineFollower:
-        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.erased_contacts, ENTRY_EVENTS)
+    def timeline_follower(self) -> TimelineFollower:
+        return TimelineFollower(self.timeline, self.codec, timeline_entries, self.erased_contacts, ENTRY_EVENTS,
+                                survivor=self.contacts_directory.survivor)
 
     def erased_contacts(self, account_id: str, contact_ids: list[str]) -> set[str]:
         """Those of these contacts workflows erased: their key here, `workflows-subject:<id>`, is shredded."""
@@ -68,7 +69,7 @@ class Container(ServiceContainer):
 
     def apply_to_timeline(self, envelope, rebuilding: bool = False) -> None:
         """Give one of workflows' own events to its contacts' timelines (none for a contact erased here)."""
-        self._timeline_follower.apply(envelope, rebuilding=rebuilding)
+        self.timeline_follower.apply(envelope, rebuilding=rebuilding)
 
     @cached_property
     def tasks_index(self) -> MongoTasksIndex:
@@ -99,7 +100,8 @@ class Container(ServiceContainer):
         """Commands to their handler, events to theirs, with the handlers' dependencies injected once."""
         return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.cards_index, "tasks": self.tasks_index,
-            "contacts": self.contacts_directory, "timeline": self.timeline, "clock": views.utc_now_text,
+            "contacts": self.contacts_directory, "timeline": self.timeline,
+            "timeline_follower": self.timeline_follower, "clock": views.utc_now_text,
             "restrictions": self.processing_restrictions()})
 
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:

@@ -6,7 +6,11 @@ which FerretDB 1.24 does not make exclusive, so without the lease two dispatcher
 
 Per mail: claim it (one more attempt), open its sealed parts (an erased person: failed, `subject_erased`),
 check that a marketing mail's person has not restricted processing since it was queued (GDPR Art. 18: failed,
-`processing_restricted`, never sent), hand it to the sender. Accepted: sent. Refused for good: failed with the sender's reason (`rejected`).
+`processing_restricted`, never sent), and that the contact a notification is about (`about_contact_id`) has
+not either: then the service's `restricted_notice` of it is sent instead, which says that something about a
+restricted contact needs the user without saying what (the user still hears of their own work; the contact's
+data is not processed), or, when the service gives none, it fails `processing_restricted`. Then hand it to the
+sender. Accepted: sent. Refused for good: failed with the sender's reason (`rejected`).
 Failed for now: queued again with an exponential backoff (`retry_base` doubled per attempt, at most
 `retry_cap`), until `max_attempts` attempts have failed: then failed, `undeliverable`.
 
@@ -45,11 +49,16 @@ class MailSender(Protocol):
         """Deliver, or raise PermanentFailure / TransientFailure."""
 
 
+# A notification about a contact who restricted processing -> the same notification without their data
+RestrictedNotice = Callable[[OutgoingMail], OutgoingMail]
+
+
 class MailDispatcher:
     def __init__(self, outbox: MailOutbox, sender: MailSender, on_outcome: Callable[[MailOutcome], None],
                  clock: Callable[[], datetime] = utc_now, max_attempts: int = 8, lease: Lease | None = None,
                  retry_base: timedelta = timedelta(seconds=30), retry_cap: timedelta = timedelta(hours=1),
-                 max_report_attempts: int = 5, restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> None:
+                 max_report_attempts: int = 5, restrictions: RestrictionCheck = NOTHING_RESTRICTED,
+                 restricted_notice: RestrictedNotice | None = None) -> None:
         self._outbox = outbox
         self._sender = sender
         self._on_outcome = on_outcome
@@ -60,6 +69,7 @@ class MailDispatcher:
         self._retry_cap = retry_cap
         self._max_report_attempts = max_report_attempts
         self._restrictions = restrictions
+        self._restricted_notice = restricted_notice
         self._report_failures: dict[str, int] = {}  # mail id -> rounds its report failed in (not an outage)
         self.standing_by = False  # another dispatcher holds the lease
 
@@ -125,6 +135,10 @@ class MailDispatcher:
             return self._fail(queued, INVALID, f"the stored mail does not open: {type(exc).__name__}")
         if self._restricted_marketing(mail):
             return self._fail(queued, PROCESSING_RESTRICTED, "marketing to a person who restricted processing")
+        if self._about_restricted_contact(mail):
+            if self._restricted_notice is None:
+                return self._fail(queued, PROCESSING_RESTRICTED, "a notification about a restricted contact")
+            mail = self._restricted_notice(mail)
         try:
             self._sender.send(mail)
         except PermanentFailure as exc:
@@ -150,6 +164,11 @@ class MailDispatcher:
         kind, _, contact_id = mail.subject_key.partition(":")
         return mail.purpose == "marketing" and kind == "contact" and bool(
             self._restrictions.restricted(mail.account_id, [contact_id]))
+
+    def _about_restricted_contact(self, mail: OutgoingMail) -> bool:
+        """A notification about a contact whose processing is restricted now (Art. 18), whenever that began."""
+        return mail.purpose == "notification" and mail.about_contact_id is not None and bool(
+            self._restrictions.restricted(mail.account_id, [mail.about_contact_id]))
 
     def _fail(self, queued: QueuedMail, reason: str, detail: str) -> None:
         self._outbox.finish(queued.mail_id, FAILED, reason)

@@ -65,11 +65,17 @@ class OutgoingMail:
     attachments: tuple[MailAttachment, ...] = ()
     purpose: str = "transactional"
     reference: dict = field(default_factory=dict)  # opaque, no personal data: handed back in the outcome
+    # a notification to the account about one of its contacts: that contact's id (kept in clear, an id only), so
+    # that the dispatcher sends it without their data if they restricted processing (Art. 18; MailDispatcher)
+    about_contact_id: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("mail_id", "account_id", "subject_key"):
             if not isinstance(getattr(self, name), str) or not _ID.match(getattr(self, name)):
                 _invalid(name, "must be 1 to 200 letters, digits or ._:@/- characters")
+        if self.about_contact_id is not None and (not isinstance(self.about_contact_id, str)
+                                                  or not _ID.match(self.about_contact_id)):
+            _invalid("about_contact_id", "must be 1 to 200 letters, digits or ._:@/- characters")
         if not isinstance(self.to, str) or len(self.to) > MAX_ADDRESS or not _ADDRESS.match(self.to) \
                 or text_problem(self.to):
             _invalid("to", "must be one e-mail address such as name@example.com")

@@ -72,7 +72,8 @@ class MailOutbox:
         A mail to an erased person is recorded failed (`subject_erased`), its outcome reported like any other."""
         now = self._clock()
         doc = {"_id": mail.mail_id, "account_id": mail.account_id, "subject_key": mail.subject_key,
-               "purpose": mail.purpose, "reference": dict(mail.reference), "attempts": 0, "queued_at": now}
+               "purpose": mail.purpose, "reference": dict(mail.reference), "attempts": 0, "queued_at": now,
+               "about_contact_id": mail.about_contact_id}
         try:
             doc |= {"status": QUEUED, "next_attempt_at": now, **self._sealed(mail)}
         except SubjectErased:
@@ -119,7 +120,8 @@ class MailOutbox:
             for index, (meta, data) in enumerate(zip(parts["attachments"], doc.get("attachments", []))))
         return OutgoingMail(mail_id=mail_id, account_id=doc["account_id"], subject_key=doc["subject_key"],
                             to=parts["to"], subject=parts["subject"], text=parts["text"], html=parts["html"],
-                            attachments=attachments, purpose=doc["purpose"], reference=doc["reference"])
+                            attachments=attachments, purpose=doc["purpose"], reference=doc["reference"],
+                            about_contact_id=doc.get("about_contact_id"))
 
     def retry_at(self, mail_id: str, when: datetime) -> None:
         """Back to the queue after a transient failure, due again at `when`."""

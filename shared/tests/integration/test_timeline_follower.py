@@ -113,6 +113,50 @@ def test_an_event_whose_key_is_shredded_makes_no_entry(projection):
     assert _ids(projection, "c1") == []
 
 
+def test_a_merge_moves_the_merged_contacts_entries_to_the_survivor_once(projection):
+    keeper, envelope = follower(projection), shared("merged", "other")
+    keeper.apply(envelope)
+    assert keeper.move_contact("acct-1", "merged", "survivor") == 1
+    assert keeper.move_contact("acct-1", "merged", "survivor") == 0
+    assert _ids(projection, "survivor") == [f"{envelope.event_id}:merged"] and _ids(projection, "merged") == []
+    assert _ids(projection, "other") == [f"{envelope.event_id}:other"]
+
+
+def test_a_merge_into_an_erased_survivor_brings_nothing_back_and_forgets_the_merged_entries(projection):
+    erased = lambda account, ids: {"survivor"} & set(ids)  # noqa: E731
+    follower(projection).apply(shared("merged"))
+    assert follower(projection, erased).move_contact("acct-1", "merged", "survivor") == 0
+    assert _ids(projection, "survivor") == [] and _ids(projection, "merged") == []
+
+
+def test_a_survivor_erased_while_the_entries_moved_is_forgotten_again(projection):
+    asked = []
+
+    def erased(account, ids):  # not erased when first asked, erased by the time the entries moved
+        asked.append(list(ids))
+        return set() if len(asked) == 1 else {"survivor"}
+
+    follower(projection).apply(shared("merged"))
+    follower(projection, erased).move_contact("acct-1", "merged", "survivor")
+    assert asked == [["survivor"], ["survivor"]]
+    assert _ids(projection, "survivor") == [] and _ids(projection, "merged") == []
+
+
+def test_an_event_naming_a_merged_away_contact_after_the_merge_goes_to_the_survivor(projection):
+    merges = {"merged": "middle", "middle": "survivor"}  # merged twice: followed to the end by the service
+
+    def survivor(account, contact_id):
+        while contact_id in merges:
+            contact_id = merges[contact_id]
+        return contact_id
+
+    keeper = TimelineFollower(projection, CODEC, entries_of, lambda account, ids: set(), [ThingShared], survivor)
+    envelope = shared("merged", "other")
+    assert keeper.apply(envelope)
+    assert _ids(projection, "survivor") == [f"{envelope.event_id}:merged"] and _ids(projection, "merged") == []
+    assert keeper.move_contact("acct-1", "middle", "survivor") == 0  # a merge's move after its late event: no-op
+
+
 def _entry(entry_id):
     return TimelineEntry(entry_id, AT, "thing.shared", "thing", "thing:1")
 

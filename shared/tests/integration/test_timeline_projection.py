@@ -76,3 +76,15 @@ def test_a_batch_of_entries_is_recorded_at_once_and_again_changes_nothing(timeli
     assert [item["id"] for item in timeline.page("a1", "c1", limit=10)[0]] == ["e03", "e02", "e01", "e00"]
     assert [item["id"] for item in timeline.page("a1", "c2", limit=10)[0]] == ["e05", "e04"]
     assert timeline.collection.count_documents({}) == 6
+
+
+def test_moving_a_contact_gives_its_entries_to_the_other_once_and_no_others(timeline):
+    timeline.record_many("a1", "merged", _entries(3))
+    timeline.record("a1", "survivor", TimelineEntry("own", START, "contact.created", "contact", "survivor"))
+    timeline.record("a2", "merged", TimelineEntry("other-account", START, "contact.created", "contact", "merged"))
+    assert timeline.move_contact("a1", "merged", "survivor") == 3
+    assert timeline.move_contact("a1", "merged", "survivor") == 0  # again: nothing left to move
+    # one millisecond: by id
+    assert [item["id"] for item in timeline.page("a1", "survivor")[0]] == ["own", "e02", "e01", "e00"]
+    assert timeline.page("a1", "merged")[0] == []
+    assert [item["id"] for item in timeline.page("a2", "merged")[0]] == ["other-account"]

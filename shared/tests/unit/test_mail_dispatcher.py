@@ -1,6 +1,7 @@
 """The mail dispatcher on the in-memory outbox, a scripted sender and a clock that moves only when told to."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from datetime import timedelta
@@ -144,6 +145,32 @@ def test_marketing_queued_before_the_person_restricted_processing_is_never_sent(
     assert sorted(o.mail_id for o in outcomes if o.status == SENT) == ["message:2", "message:3", "message:4"]
     assert [(o.mail_id, o.reason) for o in outcomes if o.status == FAILED] == [("message:1", PROCESSING_RESTRICTED)]
     assert len(sender.sent) == 3
+
+
+def test_a_notification_about_a_contact_restricted_after_it_was_queued_goes_without_their_data(outbox, clock,
+                                                                                               outcomes):
+    def notice(mail):
+        return dataclasses.replace(mail, subject="A task about a restricted contact is due", text="See the CRM.",
+                                   html=None, attachments=())
+
+    sender = ScriptedSender()
+    for mail_id, about in (("note:1", "c1"), ("note:2", "c2"), ("note:3", None)):
+        outbox.enqueue(a_mail(mail_id, purpose="notification", subject_key="workflows-subject:c1",
+                              about_contact_id=about))
+    dispatcher(outbox, sender, outcomes, clock, restrictions=Restricted(("acct-1", "c1")),
+               restricted_notice=notice).dispatch_due()
+    sent = {mail.mail_id: mail for mail in sender.sent}
+    assert sorted(sent) == ["note:1", "note:2", "note:3"] and all(o.status == SENT for o in outcomes)
+    assert (sent["note:1"].subject, sent["note:1"].text, sent["note:1"].attachments) == (
+        "A task about a restricted contact is due", "See the CRM.", ())
+    assert sent["note:2"].text == sent["note:3"].text == "Hello Ada"  # another contact, or about none: as queued
+
+
+def test_a_notification_about_a_restricted_contact_fails_when_the_service_says_no_notice(outbox, clock, outcomes):
+    sender = ScriptedSender()
+    outbox.enqueue(a_mail("note:1", purpose="notification", about_contact_id="c1"))
+    dispatcher(outbox, sender, outcomes, clock, restrictions=Restricted(("acct-1", "c1"))).dispatch_due()
+    assert [(o.status, o.reason) for o in outcomes] == [(FAILED, PROCESSING_RESTRICTED)] and sender.sent == []
 
 
 def test_an_outcome_whose_report_failed_is_reported_again(outbox, clock):

@@ -119,3 +119,37 @@ def test_the_timeline_consumer_asks_whether_a_contact_is_erased_by_equality_neve
     container.apply_to_customers(erased_event(container, louise))
     assert counted.customers.erased("acct-1", [louise, "contact:nobody"]) == {louise}
     assert counted.customers.erased("acct-2", [louise]) == set()  # another account's contact of that id: not it
+
+
+def test_a_merged_contact_s_entries_are_the_survivor_s_even_those_of_events_that_come_after_the_merge(
+        client, container, settings, louise):
+    events = ContactEvents(container.cipher)
+    container.apply_to_customers(events.created("contact:paul", {**LOUISE, "first_name": "Paul"}))
+    invoice = posted(client, "/v1/invoices", {"contact_id": "contact:paul", "lines": [LINE]})
+    posted(client, f"/v1/invoices/{invoice['id']}/issue")
+    relay_and_follow(container, settings)
+    [issued] = timeline(client, "contact:paul")["items"]
+
+    for _ in range(2):  # as the worker's customers consumer does, delivered twice
+        container.apply_to_customers(events.deleted("contact:paul", merged_into=louise))
+    assert timeline(client, "contact:paul")["items"] == []
+    assert [item["id"] for item in timeline(client, louise)["items"]] == [issued["id"]]
+    for envelope in container.event_store.read_all():  # delivered late: the invoice's events name contact:paul
+        container.apply_to_timeline(envelope)
+    assert timeline(client, "contact:paul")["items"] == []
+    assert [item["id"] for item in timeline(client, louise)["items"]] == [issued["id"]]
+
+
+def test_a_merge_into_an_erased_contact_brings_none_of_its_entries_back(client, container, settings, louise):
+    events = ContactEvents(container.cipher)
+    container.apply_to_customers(events.created("contact:paul", {**LOUISE, "first_name": "Paul"}))
+    invoice = posted(client, "/v1/invoices", {"contact_id": "contact:paul", "lines": [LINE]})
+    posted(client, f"/v1/invoices/{invoice['id']}/issue")
+    relay_and_follow(container, settings)
+    container.apply_to_customers(erased_event(container, louise))
+
+    container.apply_to_customers(events.deleted("contact:paul", merged_into=louise))  # merged before, told after
+    assert timeline(client, louise)["items"] == [] and timeline(client, "contact:paul")["items"] == []
+    for envelope in container.event_store.read_all():
+        container.apply_to_timeline(envelope)
+    assert timeline(client, louise)["items"] == [] and timeline(client, "contact:paul")["items"] == []

@@ -59,8 +59,8 @@ def source_page(answer: object) -> SourcePage:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("at"), str):
             raise ValueError("not a timeline entry")
         try:
-            entry_at(item["at"])
-        except InvalidInput:
+            utc_millis(entry_at(item["at"]))
+        except (InvalidInput, OverflowError):  # OverflowError: a moment that is no UTC date (0001-01-01T00:00+01:00)
             raise ValueError("a timeline entry's `at` is no date-time") from None
     return SourcePage(answer["items"], answer.get("next_cursor") is not None)
 
@@ -69,19 +69,23 @@ def _order_key(item: dict) -> tuple[datetime, str]:
     return utc_millis(entry_at(item["at"])), item["id"]
 
 
-def merge_pages(pages: list[SourcePage], limit: int) -> tuple[list[dict], str | None]:
+def merge_pages(pages: list[SourcePage], limit: int, every_source_answered: bool = True
+                ) -> tuple[list[dict], str | None]:
     """The first `limit` entries of the pages together, newest first (ties by id, descending), and the position of
-    the last one given when any source has entries after it (else None: the timeline ends here).
+    the last one given when any source has entries after it, or when a source did not answer (it may have some:
+    the timeline does not end on a page a source was missing from); else None, the timeline ends here.
 
     Each page holds a source's first `limit` entries after the same position, so the first `limit` of the merge are
-    the timeline's; an entry served by two sources (it should not be) is given once."""
+    the timeline's; an entry served by two sources (it should not be) is given once. A source that did not answer
+    may hold entries newer than the position returned: those are not on any later page (a page asks every source
+    for what comes after its cursor), only on this page read again."""
     merged: dict[str, dict] = {}
     for page in pages:
         for item in page.items:
             merged.setdefault(item["id"], item)
     ordered = sorted(merged.values(), key=_order_key, reverse=True)
     taken = ordered[:limit]
-    more = len(ordered) > limit or any(page.has_more for page in pages)
+    more = len(ordered) > limit or any(page.has_more for page in pages) or not every_source_answered
     if not taken or not more:
         return taken, None
     at, entry_id = _order_key(taken[-1])

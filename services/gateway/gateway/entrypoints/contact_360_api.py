@@ -83,11 +83,11 @@ def aggregated_read(contact_id: str) -> Response | tuple:
     """The contact with the sections the query's `include` names (none: all), as they were at its `as_of` if any;
     the contacts service's answer as it is when that is not the contact. Any other query parameter is refused
     naming it (422): a read that silently dropped one would answer something else than was asked."""
+    container = current_container()
+    caller = rate_limiting.admitted_caller(container)  # who asks first: a request without a key is a 401, not a 422
+    auth.check_scope(caller, RESOURCE)
     query = Contact360QuerySchema().load(request.args.to_dict())
     as_of = None if query["as_of"] is None else query["as_of"].isoformat(timespec="microseconds")
-    container = current_container()
-    caller = rate_limiting.admitted_caller(container)
-    auth.check_scope(caller, RESOURCE)
     if contact_id in (".", ".."):
         raise NotFound(f"no resource /v1/{RESOURCE}/{contact_id}; see /docs for what this API offers")
     sections = requested_sections(query.get(INCLUDE), frozenset(container.upstreams))

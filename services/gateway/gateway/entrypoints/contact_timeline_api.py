@@ -52,10 +52,12 @@ class ContactTimelineSchema(Schema):
 @operation("A contact's timeline: what was done about it in contacts (changes, labels, notes, messages, files), "
            "billing and workflows, merged newest first and cursor-paginated (`limit` 1 to 100, 20 by default). "
            "Every service is asked within the section deadline: one that is slow or down is reported in `sources` "
-           "as `timeout` or `unavailable` and left out of that page, so its entries on that page may be missed "
-           "(the next page asks it again). Entries name ids, fields and amounts, never personal data",
+           "as `timeout` or `unavailable` and left out of that page: its entries newer than `next_cursor` are not "
+           "on any later page, so read a page whose `sources` are not all `ok` again (same cursor) for them; such a "
+           "page always has a `next_cursor` when it has entries. The contact's own read is bounded by "
+           "CONTACT_READ_DEADLINE_S (504). Entries name ids, fields and amounts, never personal data",
            tags=[RESOURCE], query_schema=TimelineQuerySchema, responses={200: ContactTimelineSchema},
-           problems=(404, 422, 503), operation_id="getContactTimeline")
+           problems=(404, 422, 503, 504), operation_id="getContactTimeline")
 def get_contact_timeline(contact_id: str) -> Response | tuple:
     container = current_container()
     caller = rate_limiting.admitted_caller(container)
@@ -64,9 +66,10 @@ def get_contact_timeline(contact_id: str) -> Response | tuple:
     cursor = checked_position(query["cursor"])
     if contact_id in (".", ".."):
         raise NotFound(f"no resource /v1/{RESOURCE}/{contact_id}; see /docs for what this API offers")
-    read = read_timeline(caller_reader(container, caller), container.section_pool,
-                         _sources(container), contact_id, query["limit"], cursor,
-                         container.settings["CONTACT_SECTION_DEADLINE_S"])
+    settings = container.settings
+    read = read_timeline(caller_reader(container, caller), container.section_pool, _sources(container), contact_id,
+                         query["limit"], cursor, settings["CONTACT_SECTION_DEADLINE_S"],
+                         settings["CONTACT_READ_DEADLINE_S"])
     if read.timeline is None:
         answer = read.contact_answer
         if answer.status_code >= 500 and "problem+json" not in answer.headers.get("Content-Type", ""):

@@ -57,7 +57,7 @@ class PendingTimeline:
             statuses[source], page = _answer(source, future)
             if page is not None:
                 pages.append(page)
-        items, next_cursor = merge_pages(pages, self._limit)
+        items, next_cursor = merge_pages(pages, self._limit, len(pages) == len(self._futures))
         return MergedTimeline(items, next_cursor, statuses, self._next_link(next_cursor) if next_cursor else None)
 
     def abandon(self) -> None:
@@ -76,13 +76,20 @@ class TimelineRead:
 
 
 def read_timeline(reader: Reader, pool: Executor, sources: tuple[str, ...], contact_id: str, limit: int,
-                  cursor: str | None, deadline_s: float) -> TimelineRead:
+                  cursor: str | None, deadline_s: float, contact_deadline_s: float) -> TimelineRead:
     """The contact and the sources' pages, read in parallel; the pages waited for `deadline_s` from the start, the
-    contact's as long as a proxied read waits (DependencyUnavailable if it gets none)."""
-    contact_future = pool.submit(reader.get, CONTACTS_SERVICE, f"/v1/contacts/{contact_id}", [])
+    contact's for `contact_deadline_s`, as the 360 read waits for it (UpstreamTimeout past it: a 504, never later;
+    DependencyUnavailable if its service is down)."""
+    started = time.monotonic()
+    contact_future = pool.submit(reader.get, CONTACTS_SERVICE, f"/v1/contacts/{contact_id}", [], contact_deadline_s)
     pending = PendingTimeline(reader, pool, sources, contact_id, limit, cursor, deadline_s)
     try:
-        contact_answer = contact_future.result()
+        contact_answer = contact_future.result(timeout=max(0.0, started + contact_deadline_s - time.monotonic()))
+    except TimeoutError:  # still queued behind other reads, or its service slow
+        contact_future.cancel()
+        pending.abandon()
+        raise UpstreamTimeout(f"the {CONTACTS_SERVICE} service did not answer within {contact_deadline_s:g} s; "
+                              "retry later") from None
     except BaseException:
         pending.abandon()
         raise

@@ -106,6 +106,8 @@ def test_a_request_without_an_api_key_is_refused(client):
     test_client, auth = client
     answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360")
     assert answer.status_code == 401
+    # who asks is checked before what is asked: a bad parameter without a key is a 401 too, as for every route
+    assert test_client.get(f"/v1/contacts/{CONTACT_ID}/360?as_of=yesterday").status_code == 401
 
 
 def test_include_with_a_parameter_the_read_does_not_take_is_refused_naming_it(client, script):

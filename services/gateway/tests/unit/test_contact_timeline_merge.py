@@ -56,6 +56,14 @@ def test_a_source_with_more_keeps_the_timeline_going_even_when_its_page_was_all_
     assert merge_pages([SourcePage([], False), SourcePage([], False)], 2) == ([], None)
 
 
+def test_a_page_a_source_was_missing_from_never_ends_the_timeline():
+    """A source that did not answer may hold entries after the last one given: the timeline goes on (the review
+    found it ending with billing down and contacts' few entries all given)."""
+    items, next_cursor = merge_pages([SourcePage([entry("a", 2)], False)], 2, every_source_answered=False)
+    assert [item["id"] for item in items] == ["a"] and next_cursor == timeline_cursor(T0 + timedelta(seconds=2), "a")
+    assert merge_pages([SourcePage([], False)], 2, every_source_answered=False) == ([], None)
+
+
 def test_an_entry_two_sources_serve_is_given_once():
     items, _ = merge_pages([SourcePage([entry("a", 1)], False), SourcePage([entry("a", 1)], False)], 10)
     assert [item["id"] for item in items] == ["a"]
@@ -111,7 +119,8 @@ def test_a_position_made_from_an_entry_is_taken_as_it_is():
 
 
 @pytest.mark.parametrize("answer", [None, [], {"items": None}, {"items": ["x"]}, {"items": [{"id": 1, "at": "x"}]},
-                                    {"items": [{"id": "a", "at": "yesterday"}]}, {"items": [{"id": "a"}]}])
+                                    {"items": [{"id": "a", "at": "yesterday"}]}, {"items": [{"id": "a"}]},
+                                    {"items": [{"id": "a", "at": "0001-01-01T00:00:00+01:00"}]}])
 def test_what_is_no_timeline_page_is_told(answer):
     with pytest.raises(ValueError):
         source_page(answer)

@@ -12,7 +12,7 @@ from crm_platform.timeline import timeline_cursor
 
 from devinfra.ports import free_port
 
-from gateway.adapters.upstream import UpstreamClient
+from gateway.adapters.upstream import UpstreamClient, UpstreamTimeout
 from gateway.adapters.upstream_reads import UpstreamReader
 from gateway.service_layer.contact_timeline import read_timeline
 from gateway.testing.scripted_contact import CONTACT, CONTACT_ID, Script, page
@@ -50,9 +50,9 @@ def urls(scripts):
         yield {name: stack.enter_context(serving(script.handler())) for name, script in scripts.items()}
 
 
-def read(urls, pool, limit=3, cursor=None, deadline_s=DEADLINE_S, sources=SOURCES):
+def read(urls, pool, limit=3, cursor=None, deadline_s=DEADLINE_S, sources=SOURCES, contact_deadline_s=5.0):
     reader = UpstreamReader(UpstreamClient("t" * 32, 5.0), urls, IDENTITY)
-    return read_timeline(reader, pool, sources, CONTACT_ID, limit, cursor, deadline_s)
+    return read_timeline(reader, pool, sources, CONTACT_ID, limit, cursor, deadline_s, contact_deadline_s)
 
 
 def test_every_source_is_asked_from_the_same_position_and_the_pages_merged(urls, scripts, pool):
@@ -82,6 +82,15 @@ def test_a_slow_source_times_out_within_the_deadline_and_is_left_out(urls, scrip
     assert time.monotonic() - started < DEADLINE_S + MARGIN_S
     assert merged.sources == {"contacts": "ok", "billing": "timeout", "workflows": "ok"}
     assert [item["id"] for item in merged.items] == ["c2", "w2", "w1", "c1"]
+
+
+def test_a_slow_contacts_service_is_a_timeout_at_the_contact_deadline_not_later(urls, scripts, pool):
+    """The review found the timeline route waiting for the contact without a bound, as the 360 read once did."""
+    scripts["contacts"].delays = {f"/v1/contacts/{CONTACT_ID}": 3.0}
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        read(urls, pool, contact_deadline_s=0.5)
+    assert time.monotonic() - started < 0.5 + MARGIN_S
 
 
 def test_a_source_down_failing_or_answering_no_page_is_unavailable(urls, scripts, pool):

@@ -28,8 +28,9 @@ def test_the_timeline_is_documented_with_its_query_entries_and_sources(spec):
     query = {p["name"]: p for p in read["parameters"] if p.get("in") == "query"}
     assert set(query) == {"limit", "cursor"}
     assert (query["limit"]["schema"]["minimum"], query["limit"]["schema"]["maximum"]) == (1, 100)
-    assert {"404", "422", "429", "503"} <= set(read["responses"])
-    assert "missed" in read["summary"]  # a source that failed is left out of the page: said where clients read
+    assert {"404", "422", "429", "503", "504"} <= set(read["responses"])
+    # a source that failed is left out of the page: said where clients read, with what to do
+    assert "read a page whose `sources` are not all `ok` again" in read["summary"]
     answer = schema_of(spec, read["responses"]["200"]["content"]["application/json"]["schema"])
     assert set(answer["properties"]) == {"items", "next_cursor", "next", "sources"}
     entry = schema_of(spec, answer["properties"]["items"])

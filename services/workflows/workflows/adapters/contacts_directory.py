@@ -8,6 +8,8 @@ from pymongo.errors import DuplicateKeyError
 
 from workflows.service_layer.ports import ContactsDirectory
 
+MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
+
 
 class MongoContactsDirectory(ContactsDirectory):
     def __init__(self, contacts: Collection) -> None:
@@ -29,6 +31,14 @@ class MongoContactsDirectory(ContactsDirectory):
 
     def record_merged(self, account_id: str, source_id: str, survivor_id: str) -> None:
         self._upsert(account_id, source_id, {"$set": {"gone": True, "merged_into": survivor_id}})
+
+    def survivor(self, account_id: str, contact_id: str) -> str:
+        for _ in range(MAX_MERGE_HOPS):
+            doc = self._contacts.find_one({"_id": contact_id, "account_id": account_id}, {"merged_into": 1})
+            if doc is None or not doc.get("merged_into"):
+                break
+            contact_id = doc["merged_into"]
+        return contact_id
 
     def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
         """These contacts known in the account, with every contact merged into one of them or they into it, both

@@ -15,7 +15,7 @@ from crm_platform.settings import load_or_exit
 from crm_platform.worker_runtime import every, run_loops
 
 from workflows import config
-from workflows.adapters.reminder_mail import note_reminder_mail_outcome
+from workflows.adapters.reminder_mail import note_reminder_mail_outcome, restricted_reminder
 from workflows.bootstrap import Container
 
 REMINDERS_EVERY_S = 1.0
@@ -45,7 +45,7 @@ def main() -> int:
          "stage-removals": stage_removals.run, "account-setup": account_setup.run, "contacts": contacts.run,
          "privacy": privacy.run,
          "task-reminders": every(REMINDERS_EVERY_S, container.reminder_scheduler().fire_due, "task reminders"),
-         "mail": container.mail_loop(note_reminder_mail_outcome)},
+         "mail": container.mail_loop(note_reminder_mail_outcome, restricted_notice=restricted_reminder)},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],

@@ -8,7 +8,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.unit_of_work import retried
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, TasksIndex
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, MergingTimelines, TasksIndex
 from workflows.service_layer.task_reactions import relink_tasks
 from workflows.service_layer.unit_of_work import UnitOfWork
 
@@ -18,13 +18,15 @@ def note_contact(event: ContactCreatedFact, contacts: ContactsDirectory) -> None
 
 
 def relink_merged_contacts(event: ContactsMergedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,
-                           contacts: ContactsDirectory) -> None:
-    """Cards and tasks of the merged contacts now link the surviving one (idempotent: relinked ones link it)."""
+                           contacts: ContactsDirectory, timeline_follower: MergingTimelines) -> None:
+    """Cards and tasks of the merged contacts now link the surviving one, and their timeline entries are its
+    (issue 14). Idempotent: relinked ones link it, moved entries are moved."""
     contacts.record_existing(event.account_id, event.contact_id)
     for source_id in event.source_ids:
         contacts.record_merged(event.account_id, source_id, event.contact_id)
         _relink(event.account_id, source_id, event.contact_id, uow, cards)
         relink_tasks(event.account_id, source_id, event.contact_id, uow, tasks)
+        timeline_follower.move_contact(event.account_id, source_id, event.contact_id)
 
 
 def drop_deleted_contact(event: ContactDeletedFact, uow: UnitOfWork, cards: CardsIndex, tasks: TasksIndex,

@@ -43,6 +43,13 @@ class ContactTimelines(Protocol):
         """Delete every entry about the contact (its erasure); how many there were."""
 
 
+class MergingTimelines(Protocol):
+    """The timeline follower (crm_platform.timeline_follower.TimelineFollower), as a merge needs it."""
+
+    def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
+        """The merged contact's entries now the survivor's (none for an erased survivor); how many moved."""
+
+
 class TasksIndex(abc.ABC):
     """The tasks read model, as handlers need it (eventually consistent, like CardsIndex)."""
 
@@ -72,6 +79,10 @@ class ContactsDirectory(abc.ABC):
     @abc.abstractmethod
     def record_merged(self, account_id: str, source_id: str, survivor_id: str) -> None:
         """The contact was merged into `survivor_id`: gone for good, and one person with it."""
+
+    @abc.abstractmethod
+    def survivor(self, account_id: str, contact_id: str) -> str:
+        """The contact it was merged into, followed through later merges; itself if it was not merged."""
 
     @abc.abstractmethod
     def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
@@ -111,5 +122,6 @@ class ReminderMailer(abc.ABC):
 
     @abc.abstractmethod
     def queue(self, mail_id: str, account_id: str, subject_key: str, to: str, subject: str, text: str,
-              reference: dict) -> bool:
-        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False)."""
+              reference: dict, about_contact_id: str | None = None) -> bool:
+        """Queue it once, sealed under `subject_key`: a `mail_id` already queued changes nothing (False). When it
+        goes, it is sent without the task's details if `about_contact_id` restricted processing by then."""

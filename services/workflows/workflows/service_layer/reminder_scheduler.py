@@ -97,7 +97,8 @@ class ReminderScheduler:
         if to:  # fired now or before (then queued again: the same id changes nothing)
             self._mailer.queue(reminder_mail_id(task.id, due.before, due.remind_at), due.account_id,
                                task_subject(task.contact_id, task.id), to, *_mail_text(task, due),
-                               {"task_id": task.id, "reminder": due.before, "remind_at": due.remind_at})
+                               {"task_id": task.id, "reminder": due.before, "remind_at": due.remind_at},
+                               about_contact_id=task.contact_id)
 
     def _record_fired(self, due: DueReminder, now: datetime) -> Task | None:
         """The task that fired (now or before); None when nothing is left to remind of (its key shredded, or the

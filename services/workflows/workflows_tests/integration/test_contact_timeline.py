@@ -1,7 +1,7 @@
 """Workflows' entries of a contact's timeline (issue 14) through the API, the real event store, relay, Kafka and the
 worker's timeline consumer: the history of their cards (moves included) and tasks, newest first, at each event's own
 time, the caller's account only; forgotten when the person is erased, and not brought back by a replay."""
-from crm_platform.contracts.contacts import ContactCreatedFact, ContactErasedFact
+from crm_platform.contracts.contacts import ContactCreatedFact, ContactErasedFact, ContactsMergedFact
 from crm_platform.contracts.privacy import ErasureRequested
 from crm_platform.testing.consumers import relay_and_consume
 from crm_platform.timeline import utc_millis
@@ -86,3 +86,26 @@ def test_contacts_erasing_the_person_forgets_their_entries_here(client, containe
         container.apply_to_timeline(envelope)
     assert timeline(client, "contact:2")["items"] == []
     assert [item["kind"] for item in timeline(client, "contact:1")["items"]] == ["card.created"]
+
+
+def test_a_merged_contact_s_entries_are_the_survivor_s_even_those_of_events_that_come_after_the_merge(
+        client, container, settings):
+    board = board_with_contact(client, container)
+    container.bus.handle(ContactCreatedFact("contact:2", "acct-1"))
+    card = new_card(client, board, "Projet commun", other_contact_ids=["contact:2"])
+    relay_and_follow(container, settings)
+    [created] = timeline(client, "contact:2")["items"]
+
+    project_all(container)  # the cards index the merge reads
+    for _ in range(2):  # as the worker's contacts consumer does, delivered twice
+        container.bus.handle(ContactsMergedFact("contact:1", "acct-1", ["contact:2"]))
+    assert timeline(client, "contact:2")["items"] == []
+    assert created["id"] in [item["id"] for item in timeline(client, "contact:1")["items"]]
+
+    relay_and_follow(container, settings)  # the card relinked to the survivor
+    for envelope in container.event_store.read_all():  # delivered late: the card's first event names contact:2
+        container.apply_to_timeline(envelope)
+    assert timeline(client, "contact:2")["items"] == []
+    survivor = timeline(client, "contact:1")["items"]
+    assert created["id"] in [item["id"] for item in survivor]
+    assert all(item["subject"]["id"] == card["id"] for item in survivor)

@@ -39,6 +39,7 @@ class World:
         self.bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
             "uow": Fresh(self.unit_of_work), "cards": self.index, "contacts": self.contacts, "tasks": self.tasks,
             "timeline": ForgottenTimelines() if container is None else container.timeline,
+            "timeline_follower": ForgottenTimelines() if container is None else container.timeline_follower,
             "clock": lambda: "2026-12-01T10:00:00+00:00"})
 
     def sync(self) -> None:
@@ -147,6 +148,18 @@ def test_a_merge_family_is_every_contact_merged_with_the_requested_ones_in_their
     assert contacts.merge_family("acct-2", ["contact:1"]) == []
     assert sorted(contacts.merge_family("acct-2", ["contact:5"])) == ["contact:3", "contact:5"]
     assert contacts.unknown("acct-1", ["contact:2", "contact:4"]) == {"contact:2"}  # merged away: gone
+
+
+def test_a_merged_contact_s_survivor_is_followed_through_later_merges_in_its_account_only(world):
+    contacts = world.contacts
+    contacts.record_existing("acct-1", "contact:1")
+    contacts.record_merged("acct-1", "contact:2", "contact:1")  # 2 into 1, then 1 into 4
+    contacts.record_merged("acct-1", "contact:1", "contact:4")
+    contacts.record_merged("acct-2", "contact:5", "contact:3")
+    assert contacts.survivor("acct-1", "contact:2") == "contact:4"
+    assert contacts.survivor("acct-1", "contact:4") == "contact:4"  # not merged: itself
+    assert contacts.survivor("acct-1", "contact:9") == "contact:9"  # never heard of: itself
+    assert contacts.survivor("acct-2", "contact:2") == "contact:2"  # another account's: not followed
 
 
 def test_tasks_of_a_contact_are_those_about_them_linked_or_through_a_card_deleted_or_not(world):

@@ -13,7 +13,8 @@ from crm_platform.testing.service_fixtures import service_settings
 from crm_platform.worker_runtime import every
 
 from workflows import config
-from workflows.adapters.reminder_mail import OutboxReminderMailer, note_reminder_mail_outcome
+from workflows.adapters.reminder_mail import (RESTRICTED_SUBJECT, OutboxReminderMailer, note_reminder_mail_outcome,
+                                             restricted_reminder)
 from workflows.domain.cards import CARD_SUBJECT
 from workflows.domain.task_commands import ChangeWorkflowSettings, CreateTask
 from workflows.service_layer.reminder_scheduler import LEASE_NAME, ReminderScheduler, reminder_mail_id
@@ -104,7 +105,7 @@ def test_a_scheduler_killed_between_the_event_and_the_mail_is_taken_over_and_the
     project_all(container)
 
     class Killed(OutboxReminderMailer):
-        def queue(self, *args):
+        def queue(self, *args, **options):
             raise SystemExit("killed")  # the process dies here: the event is stored, the mail is not queued
 
     def lease():
@@ -148,3 +149,29 @@ def test_a_queued_reminder_mail_about_a_contact_is_unreadable_once_that_contact_
     container.cipher.shred(CARD_SUBJECT.format(contact_id="contact:1"))
     with pytest.raises(SubjectErased):
         container.mail_outbox().open(mail_id)
+
+
+def test_a_reminder_about_a_contact_restricted_after_it_was_queued_reaches_smtp_without_the_task_s_details(
+        container, smtp_sink):
+    # the user still hears that their task is due; the restricted contact's data is not written into a mail
+    container.bus.handle(ContactCreatedFact("contact:1", "acct-1"))
+    container.bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    due = datetime(2026, 12, 24, 9, tzinfo=timezone.utc)
+    container.bus.handle(CreateTask("acct-1", "Appeler Louise", due, notes="au 06 12 34 56 78",
+                                    link_kind="contact", link_id="contact:1", reminders=("PT1H",)))
+    project_all(container)
+    assert scheduler(container, lambda: due).fire_due() == 1
+    container.processing_restrictions().restrict("acct-1", ["contact:1"], "request:1")  # after queueing
+    stop = threading.Event()
+    mail = threading.Thread(target=container.mail_loop(note_reminder_mail_outcome,
+                                                       restricted_notice=restricted_reminder), args=(stop,))
+    mail.start()
+    try:
+        [received] = smtp_sink.wait_for(1, timeout_s=20)
+    finally:
+        stop.set()
+        mail.join(timeout=10)
+    assert received.message["Subject"] == RESTRICTED_SUBJECT and received.message["To"] == "moi@example.org"
+    text = received.message.get_body(("plain",)).get_content()
+    assert "contact dont le traitement des données est limité" in text
+    assert "Louise" not in text and "06 12" not in text

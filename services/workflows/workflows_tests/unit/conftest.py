@@ -65,6 +65,7 @@ def bus(store, cipher, contacts, cards_index, tasks_index, restrictions, timelin
         "tasks": tasks_index,
         "contacts": contacts,
         "timeline": timelines,
+        "timeline_follower": timelines,
         "restrictions": restrictions,
         "clock": lambda: f"2026-12-01T10:00:{next(ticks) % 60:02d}+00:00",
     })

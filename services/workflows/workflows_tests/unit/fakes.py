@@ -66,6 +66,11 @@ class InMemoryContactsDirectory(ContactsDirectory):
         self.record_gone(account_id, source_id)
         self.merged_into[(account_id, source_id)] = survivor_id
 
+    def survivor(self, account_id, contact_id):
+        while (account_id, contact_id) in self.merged_into:
+            contact_id = self.merged_into[(account_id, contact_id)]
+        return contact_id
+
     def merge_family(self, account_id, contact_ids):
         heard = {c for a, c in self.existing | self.gone if a == account_id}
         links = [(source, into) for (a, source), into in self.merged_into.items() if a == account_id]
@@ -117,11 +122,11 @@ class FakeMailer(ReminderMailer):
     def __init__(self) -> None:
         self.queued: dict[str, dict] = {}
 
-    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference, about_contact_id=None):
         if mail_id in self.queued:
             return False
         self.queued[mail_id] = {"account_id": account_id, "subject_key": subject_key, "to": to, "subject": subject,
-                                "text": text, "reference": reference}
+                                "text": text, "reference": reference, "about_contact_id": about_contact_id}
         return True
 
 
@@ -147,10 +152,16 @@ class InMemoryTasksIndex(TasksIndex):
 
 
 class ForgottenTimelines:
-    """ContactTimelines: which contacts' timeline entries were forgotten (the entries themselves: integration tests)."""
+    """ContactTimelines and MergingTimelines: which contacts' timeline entries were forgotten or moved (the entries
+    themselves: integration tests)."""
 
     def __init__(self) -> None:
         self.forgotten: list[tuple[str, str]] = []
+        self.moved: list[tuple[str, str, str]] = []
+
+    def move_contact(self, account_id, from_contact_id, to_contact_id):
+        self.moved.append((account_id, from_contact_id, to_contact_id))
+        return 0
 
     def forget_contact(self, account_id, contact_id):
         self.forgotten.append((account_id, contact_id))

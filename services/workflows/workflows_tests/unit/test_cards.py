@@ -147,7 +147,8 @@ def test_cards_created_faster_than_the_read_model_shows_them_tie_and_the_next_mo
 
     lagging = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": Lagging(store, UnitOfWork.event_codec(cipher)),
-        "contacts": contacts, "timeline": ForgottenTimelines(), "clock": lambda: "2026-12-01T10:00:00+00:00",
+        "contacts": contacts, "timeline": ForgottenTimelines(), "timeline_follower": ForgottenTimelines(),
+        "clock": lambda: "2026-12-01T10:00:00+00:00",
         "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
     board = lagging.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
     one, two, three = (lagging.handle(CreateCard("acct-1", board.id, None, f"C{i}", "contact:1")) for i in range(3))

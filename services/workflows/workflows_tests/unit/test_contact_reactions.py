@@ -47,6 +47,12 @@ def test_merged_contacts_cards_link_the_survivor_however_often_the_events_come(b
         bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:2"))
 
 
+def test_merged_contacts_timeline_entries_go_to_the_survivor(bus, timelines):
+    for _ in range(2):  # re-delivered: moved again, which moves nothing (crm_platform.timeline_follower)
+        bus.handle(ContactsMergedFact("contact:1", "acct-1", ["contact:2", "contact:3"]))
+    assert timelines.moved == [("acct-1", "contact:2", "contact:1"), ("acct-1", "contact:3", "contact:1")] * 2
+
+
 def test_a_deleted_contact_archives_cards_it_alone_linked_and_leaves_the_others(bus, store, cipher, board,
                                                                                 cards_index):
     alone = bus.handle(CreateCard("acct-1", board.id, None, "x", "contact:2"))

@@ -47,7 +47,8 @@ def world():
     index = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher))
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": index, "contacts": directory,
-        "timeline": ForgottenTimelines(), "clock": lambda: "2026-12-01T10:00:00+00:00",
+        "timeline": ForgottenTimelines(), "timeline_follower": ForgottenTimelines(),
+        "clock": lambda: "2026-12-01T10:00:00+00:00",
         "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
     return store, index, bus
 

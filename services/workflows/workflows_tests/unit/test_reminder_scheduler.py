@@ -70,7 +70,7 @@ def test_a_crash_between_the_event_and_the_mail_queues_it_when_the_scheduler_ret
     bus.handle(CreateTask("acct-1", "x", DUE, reminders=("PT1H",)))
 
     class Down(FakeMailer):
-        def queue(self, *args):
+        def queue(self, *args, **options):
             raise ConnectionError("database down")
 
     assert scheduler(store, cipher, reminders, Down(), Clock(DUE)).fire_due() == 0  # logged, left for next time
@@ -109,7 +109,7 @@ def test_a_reminder_that_fails_blocks_none_after_it_and_a_refused_address_is_not
     bus.handle(CreateTask("acct-1", "second", DUE, reminders=("PT1H",)))
 
     class Refusing(FakeMailer):
-        def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
+        def queue(self, mail_id, account_id, subject_key, to, subject, text, reference, about_contact_id=None):
             if reference["task_id"] == first.id:
                 raise InvalidInput("the mail's to is refused", {"to": ["refused"]})
             return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
@@ -126,7 +126,7 @@ class FailingFor(FakeMailer):
         super().__init__()
         self.failing = failing
 
-    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference):
+    def queue(self, mail_id, account_id, subject_key, to, subject, text, reference, about_contact_id=None):
         if reference["task_id"] in self.failing:
             raise RuntimeError("cannot build this one")
         return super().queue(mail_id, account_id, subject_key, to, subject, text, reference)
@@ -181,3 +181,37 @@ def test_a_round_reads_each_accounts_settings_once_however_many_of_its_reminders
     assert scheduler(store, cipher, reminders, mailer, Clock(DUE)).fire_due() == 6
     assert sorted(settings_reads) == ["workflow-settings:acct-1", "workflow-settings:acct-2"]
     assert sorted(mail["to"] for mail in mailer.queued.values()) == ["deux@example.org"] + ["un@example.org"] * 5
+
+
+class SentMails:
+    def __init__(self) -> None:
+        self.sent = []
+
+    def send(self, mail) -> None:
+        self.sent.append(mail)
+
+
+def test_a_reminder_about_a_contact_restricted_after_it_was_queued_goes_without_the_task_s_details(
+        bus, store, cipher, reminders):
+    from crm_platform.mail.dispatcher import MailDispatcher
+    from crm_platform.testing.in_memory_mail_outbox import in_memory_mail_outbox
+    from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
+
+    from workflows.adapters.reminder_mail import RESTRICTED_SUBJECT, OutboxReminderMailer, restricted_reminder
+
+    bus.handle(ChangeWorkflowSettings("acct-1", "Europe/Paris", "moi@example.org"))
+    for title, contact_id in (("Appeler Louise", "contact:1"), ("Relancer Marc", "contact:2"), ("Ranger", None)):
+        bus.handle(CreateTask("acct-1", title, DUE, notes="au 06 12 34 56 78", reminders=("PT1H",),
+                              **({"link_kind": "contact", "link_id": contact_id} if contact_id else {})))
+    outbox = in_memory_mail_outbox(cipher)
+    assert scheduler(store, cipher, reminders, OutboxReminderMailer(outbox), Clock(DUE)).fire_due() == 3
+    restrictions = InMemoryProcessingRestrictions()
+    restrictions.restrict("acct-1", ["contact:1"], "request:1")  # after the mail was queued
+    smtp = SentMails()
+    MailDispatcher(outbox, smtp, lambda outcome: None, restrictions=restrictions,
+                   restricted_notice=restricted_reminder).dispatch_due()
+    sent = {mail.subject.split(" — ")[0]: mail for mail in smtp.sent}
+    assert sorted(sent) == sorted([RESTRICTED_SUBJECT, "Rappel : Relancer Marc", "Rappel : Ranger"])
+    restricted = sent[RESTRICTED_SUBJECT]
+    assert restricted.to == "moi@example.org" and "Louise" not in restricted.text and "06 12" not in restricted.text
+    assert "06 12" in sent["Rappel : Relancer Marc"].text  # another contact's task: as it was queued

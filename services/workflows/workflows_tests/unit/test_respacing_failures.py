@@ -51,7 +51,8 @@ def column_near_its_limit(moves_made: int | None = None):
     index = InMemoryCardsIndex(store, UnitOfWork.event_codec(cipher))
     bus = MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "cards": index, "contacts": directory,
-        "timeline": ForgottenTimelines(), "clock": lambda: "2026-12-01T10:00:00+00:00",
+        "timeline": ForgottenTimelines(), "timeline_follower": ForgottenTimelines(),
+        "clock": lambda: "2026-12-01T10:00:00+00:00",
         "tasks": InMemoryTasksIndex(store, UnitOfWork.event_codec(cipher))})
     board = bus.handle(CreateBoard("acct-1", "B", ("A",), "Gagné", "Perdu"))
     stage_id = board.stages[0]["id"]
