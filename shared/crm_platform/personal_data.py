@@ -72,6 +72,10 @@ class SubjectKeyStore(abc.ABC):
     def is_erased(self, subject: str) -> bool:
         """Whether the subject was erased (its key deleted): no key is ever created for it again."""
 
+    def erased_among(self, subjects: list[str]) -> set[str]:
+        """Those of these subjects that were erased."""
+        return {subject for subject in subjects if self.is_erased(subject)}
+
 
 class MongoSubjectKeyStore(SubjectKeyStore):
     """Data keys in a MongoDB collection, each wrapped by the master key.
@@ -155,6 +159,10 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         doc = self._keys.find_one({"_id": subject}, {"erased_at": 1})
         return doc is not None and "erased_at" in doc
 
+    def erased_among(self, subjects: list[str]) -> set[str]:
+        """Each read by its `_id` (find_by_ids: never one `$in`, which reads the whole vault on FerretDB)."""
+        return {doc["_id"] for doc in find_by_ids(self._keys, subjects, {"erased_at": 1}) if "erased_at" in doc}
+
     def _unwrap(self, subject: str, doc: dict) -> bytes:
         try:
             return self._master.decrypt(bytes(doc["nonce"]), bytes(doc["wrapped_key"]), subject.encode())
@@ -235,6 +243,10 @@ class PersonalDataCipher:
 
     def is_erased(self, subject: str) -> bool:
         return self._keys.is_erased(subject)
+
+    def erased_among(self, subjects: list[str]) -> set[str]:
+        """Those of these subjects that were erased (a batch's, read at once)."""
+        return self._keys.erased_among(subjects)
 
 
 class SubjectKey:

@@ -17,6 +17,12 @@ keeps its merges (`survivor`: its own record of them, followed through later mer
 stays under the old id, which no timeline reads.
 
 Idempotent as the projection is: an entry is upserted by its id, a pure function of its event.
+
+The check, the write and the check again are `record_unless_erased` (an event's entries) and
+`record_batch_unless_erased` (a polled batch's, in one insert): a read model that decodes its events itself
+(contacts' timeline) keeps erased contacts out with them too. It may name contacts it knows were not erased a
+moment before the write (their event's personal fields just opened under their key): they are asked after the
+write only, which is the check that matters (an erasure forgets the timeline after it shreds the key).
 """
 from __future__ import annotations
 
@@ -61,17 +67,7 @@ class TimelineFollower:
         account_id = envelope.account_id
         entries = [(self._survivor(account_id, contact_id), entry)
                    for contact_id, entry in self._entries_of(event, envelope.event_id, envelope.occurred_at)]
-        contact_ids = list(dict.fromkeys(contact_id for contact_id, _ in entries))
-        if not contact_ids:
-            return False
-        erased = self._erased(account_id, contact_ids)
-        kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in erased]
-        for contact_id, entry in kept:
-            self._projection.record(account_id, contact_id, entry)
-        written = list(dict.fromkeys(contact_id for contact_id, _ in kept))
-        for contact_id in self._erased(account_id, written) if written else ():
-            self._projection.forget_contact(account_id, contact_id)  # erased meanwhile: forgotten again
-        return bool(kept)
+        return record_unless_erased(self._projection, self._erased, account_id, entries)
 
     def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
         """The entries of a contact merged into another now the survivor's; how many moved. The survivor is followed
@@ -86,3 +82,57 @@ class TimelineFollower:
         if self._erased(account_id, [survivor_id]):  # erased meanwhile: forgotten again
             self._projection.forget_contact(account_id, survivor_id)
         return moved
+
+
+def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,
+                         entries: list[tuple[str, TimelineEntry]], unerased: Iterable[str] = ()) -> bool:
+    """Record the (contact id, entry) of the account's contacts that are not erased, and forget again a contact
+    erased while its entry was written; True if any entry was kept. Contacts `unerased` (known not erased
+    before this call) are asked after the write only."""
+    contact_ids = _unique(contact_id for contact_id, _ in entries)
+    if not contact_ids:
+        return False
+    known = set(unerased)
+    unknown = [contact_id for contact_id in contact_ids if contact_id not in known]
+    gone = erased(account_id, unknown) if unknown else set()
+    kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in gone]
+    for contact_id, entry in kept:
+        projection.record(account_id, contact_id, entry)
+    _forget_erased_meanwhile(projection, erased, [(account_id, contact_id, entry) for contact_id, entry in kept])
+    return bool(kept)
+
+
+def record_batch_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
+                               rows: list[tuple[str, str, TimelineEntry]],
+                               unerased: Iterable[tuple[str, str]] = ()) -> set[str]:
+    """Record the (account id, contact id, entry) of a polled batch in one insert, but those of erased contacts,
+    and forget again a contact erased while it was written; the ids of the entries the server refused (record
+    those one by one). An entry left out for its erased contact is not refused: it is done with. The (account
+    id, contact id) `unerased` (known not erased before this call) are asked after the write only."""
+    known = set(unerased)
+    unknown = [row for row in rows if (row[0], row[1]) not in known]
+    gone = {(account_id, contact_id) for account_id, contact_ids in _contacts_by_account(unknown).items()
+            for contact_id in erased(account_id, contact_ids)}
+    kept = [row for row in rows if (row[0], row[1]) not in gone]
+    refused = projection.record_batch(kept) if kept else set()
+    _forget_erased_meanwhile(projection, erased, [row for row in kept if row[2].id not in refused])
+    return refused
+
+
+def _forget_erased_meanwhile(projection: TimelineProjection, erased: ErasedContacts,
+                             written: list[tuple[str, str, TimelineEntry]]) -> None:
+    """Asked again after the write: an erasure between the check and the write forgets the contact again."""
+    for account_id, contact_ids in _contacts_by_account(written).items():
+        for contact_id in erased(account_id, contact_ids):
+            projection.forget_contact(account_id, contact_id)
+
+
+def _contacts_by_account(rows: list[tuple[str, str, TimelineEntry]]) -> dict[str, list[str]]:
+    by_account: dict[str, list[str]] = {}
+    for account_id, contact_id, _ in rows:
+        by_account.setdefault(account_id, []).append(contact_id)
+    return {account_id: _unique(contact_ids) for account_id, contact_ids in by_account.items()}
+
+
+def _unique(contact_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(contact_ids))

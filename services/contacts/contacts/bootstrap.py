@@ -28,6 +28,7 @@ from contacts.adapters.option_lists_projection import OptionListsProjection
 from contacts.adapters.saved_views_projection import SavedViewsProjection
 from contacts.adapters.timeline_projection import ContactTimelineProjection
 from contacts.adapters.upload_files import UploadFiles
+from contacts.domain.events import data_subject
 from contacts.service_layer import dispatch, message_requeue
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.import_erasure import forget_imports_mentioning
@@ -83,7 +84,13 @@ class Container(ServiceContainer):
 
     @property
     def timeline_projection(self) -> ContactTimelineProjection:
-        return ContactTimelineProjection(self.db["timeline"], self.codec)
+        return ContactTimelineProjection(self.db["timeline"], self.codec, self.erased_contacts)
+
+    def erased_contacts(self, account_id: str, contact_ids: list[str]) -> set[str]:
+        """Those of these contacts that were erased: their key, `contact:<id>`, is shredded (the erasure does it
+        before it forgets their timeline, so a write that asks afterwards sees it)."""
+        erased = self.cipher.erased_among([data_subject(contact_id) for contact_id in contact_ids])
+        return {contact_id for contact_id in contact_ids if data_subject(contact_id) in erased}
 
     @property
     def timeline(self) -> TimelineProjection:

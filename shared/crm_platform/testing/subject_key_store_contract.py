@@ -33,6 +33,14 @@ class SubjectKeyStoreContract:
         assert sorted(refused.value.subjects) == ["contact:1", "contact:3"]
         assert keys.find_many(["contact:1", "contact:3"]) == {}
 
+    def test_the_erased_among_many_subjects_are_named(self, keys):
+        keys.find_or_create("contact:1")
+        keys.find_or_create("contact:2")
+        keys.delete("contact:2")
+        keys.delete("contact:3")  # erased before it had a key
+        assert keys.erased_among(["contact:1", "contact:2", "contact:3", "contact:4"]) == {"contact:2", "contact:3"}
+        assert keys.erased_among([]) == set()
+
     def test_a_subject_erased_before_it_had_a_key_is_erased_too(self, keys):
         assert keys.delete("contact:9") is False
         assert keys.is_erased("contact:9")

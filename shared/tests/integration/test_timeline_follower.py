@@ -10,7 +10,7 @@ from crm_platform.aggregates import DomainEvent
 from crm_platform.event_codec import EventCodec
 from crm_platform.personal_data import SubjectErased
 from crm_platform.timeline import TimelineEntry, TimelineProjection
-from crm_platform.timeline_follower import TimelineFollower
+from crm_platform.timeline_follower import TimelineFollower, record_batch_unless_erased, record_unless_erased
 
 AT = datetime(2026, 5, 4, 10, 30, tzinfo=timezone.utc)
 
@@ -155,3 +155,50 @@ def test_an_event_naming_a_merged_away_contact_after_the_merge_goes_to_the_survi
     assert keeper.apply(envelope)
     assert _ids(projection, "survivor") == [f"{envelope.event_id}:merged"] and _ids(projection, "merged") == []
     assert keeper.move_contact("acct-1", "middle", "survivor") == 0  # a merge's move after its late event: no-op
+
+
+def _entry(entry_id):
+    return TimelineEntry(entry_id, AT, "thing.shared", "thing", "thing:1")
+
+
+def test_a_batch_records_its_entries_at_once_but_none_of_an_erased_contact(projection):
+    asked = []
+
+    def erased(account, ids):
+        asked.append((account, list(ids)))
+        return {"c1"} & set(ids)
+
+    rows = [("acct-1", "c1", _entry("e1")), ("acct-1", "c2", _entry("e2")), ("acct-2", "c1", _entry("e3"))]
+    assert record_batch_unless_erased(projection, erased, rows) == set()
+    assert _ids(projection, "c1") == [] and _ids(projection, "c2") == ["e2"]
+    assert _ids(projection, "c1", account="acct-2") == []  # erased is asked per account: c1 is erased in acct-2 too
+    assert asked[0] == ("acct-1", ["c1", "c2"]) and asked[1] == ("acct-2", ["c1"])
+
+
+def test_a_contact_erased_while_its_batch_was_written_is_forgotten_again(projection):
+    asked = []
+
+    def erased(account, ids):  # not erased when first asked, erased by the time the batch is written
+        asked.append(list(ids))
+        return set() if len(asked) == 1 else {"c1"} & set(ids)
+
+    rows = [("acct-1", "c1", _entry("e1")), ("acct-1", "c2", _entry("e2")), ("acct-1", "c1", _entry("e3"))]
+    assert record_batch_unless_erased(projection, erased, rows) == set()
+    assert asked == [["c1", "c2"], ["c1", "c2"]]
+    assert _ids(projection, "c1") == [] and _ids(projection, "c2") == ["e2"]
+
+
+def test_contacts_known_unerased_are_asked_after_the_write_only_and_still_forgotten_if_erased_meanwhile(projection):
+    asked = []
+
+    def erased(account, ids):  # c1 erased by the time it is asked: only after the write, as it is known unerased
+        asked.append(list(ids))
+        return {"c1"} & set(ids)
+
+    rows = [("acct-1", "c1", _entry("e1")), ("acct-1", "c2", _entry("e2"))]
+    assert record_batch_unless_erased(projection, erased, rows, unerased=[("acct-1", "c1")]) == set()
+    assert asked == [["c2"], ["c1", "c2"]]
+    assert _ids(projection, "c1") == [] and _ids(projection, "c2") == ["e2"]
+    asked.clear()
+    record_unless_erased(projection, erased, "acct-1", [("c1", _entry("e3"))], unerased=["c1"])
+    assert asked == [["c1"]] and _ids(projection, "c1") == []

@@ -2,9 +2,13 @@
 messages and files (service_layer/timeline_entries.py), in the kernel's TimelineProjection.
 
 A read model of the projection consumer like the others: rebuilt with them, idempotent (an entry is written under
-the id of the event that made it), and given a polled batch at once (every entry it makes in one insert). A contact's erasure forgets its entries: at once in the erasure itself
-(erasure.py), and again when ContactErased is applied here, so a rebuild or a late event leaves none. An event
-sealed with an erased contact's key no longer opens: it makes no entry.
+the id of the event that made it), and given a polled batch at once (every entry it makes in one insert). A contact's
+erasure forgets its entries: at once in the erasure itself (erasure.py), and again when ContactErased is applied here,
+so a rebuild leaves none. An event sealed with an erased contact's key no longer opens: it makes no entry. An event
+that seals nothing (NoteDeleted, AttachmentDeleted, ContactDeleted) still opens, and may come after the erasure (a
+note's events and its contact's travel on different partitions): it makes no entry either, because every write asks
+whether its contact is erased, before and after (the kernel's record_unless_erased, as TimelineFollower does);
+before it, an event that opened under its contact's key has answered already (the key was there).
 """
 from __future__ import annotations
 
@@ -16,9 +20,10 @@ from crm_platform.outages import is_transient
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projection_batches import BatchingProjection
 from crm_platform.timeline import TimelineProjection
+from crm_platform.timeline_follower import ErasedContacts, record_batch_unless_erased, record_unless_erased
 
 from contacts.domain.attachments import Attachment
-from contacts.domain.events import ContactErased
+from contacts.domain.events import ContactErased, data_subject
 from contacts.domain.messages import Message
 from contacts.domain.model import Contact
 from contacts.domain.notes import Note
@@ -30,9 +35,10 @@ TOLD = frozenset({Contact.aggregate_type, Note.aggregate_type, Message.aggregate
 class ContactTimelineProjection(BatchingProjection):
     aggregate_type = Contact.aggregate_type  # and those of TOLD
 
-    def __init__(self, collection: Collection, codec: EventCodec) -> None:
+    def __init__(self, collection: Collection, codec: EventCodec, erased: ErasedContacts) -> None:
         super().__init__(collection, codec)
         self.timeline = TimelineProjection(collection)
+        self._erased = erased
 
     def ensure_indexes(self) -> None:
         self.timeline.ensure_indexes()
@@ -47,15 +53,18 @@ class ContactTimelineProjection(BatchingProjection):
         except SubjectErased:
             return False
         entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
-        self.timeline.record_many(envelope.account_id, event.contact_id, entries)
-        return bool(entries)
+        unerased = [event.contact_id] if _opened_with_key_of(envelope, event.contact_id) else []
+        return record_unless_erased(self.timeline, self._erased, envelope.account_id,
+                                    [(event.contact_id, entry) for entry in entries], unerased)
 
     def apply_batch(self, envelopes: list[EventEnvelope]) -> set[str]:
-        """The entries of the batch's events in one insert; the ids of the events applied so. An erasure, and an
-        event that does not decode or whose entry the server refused, go one by one, in order, after the batch."""
+        """The entries of the batch's events in one insert (none for an erased contact); the ids of the events
+        applied so. An erasure, and an event that does not decode or whose entry the server refused, go one by one,
+        in order, after the batch."""
         applied: set[str] = set()
         made: dict[str, list[str]] = {}  # event id -> ids of its entries
         rows = []
+        unerased = set()  # (account id, contact id) whose key opened an event of the batch
         for envelope in envelopes:
             if envelope.aggregate_type not in TOLD or _is_erasure(envelope):
                 continue
@@ -70,9 +79,18 @@ class ContactTimelineProjection(BatchingProjection):
                 continue
             entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
             made[envelope.event_id] = [entry.id for entry in entries]
+            if _opened_with_key_of(envelope, event.contact_id):
+                unerased.add((envelope.account_id, event.contact_id))
             rows += [(envelope.account_id, event.contact_id, entry) for entry in entries]
-        refused = self.timeline.record_batch(rows) if rows else set()
+        refused = record_batch_unless_erased(self.timeline, self._erased, rows, unerased) if rows else set()
         return applied | {event_id for event_id, ids in made.items() if not refused.intersection(ids)}
+
+
+def _opened_with_key_of(envelope: EventEnvelope, contact_id: str) -> bool:
+    """Whether the (decoded) event's personal fields were sealed with the contact's key: it opened, so the contact
+    was not erased when its key was read, a moment before the entry is written."""
+    personal = envelope.payload.get("personal")
+    return isinstance(personal, dict) and personal.get("subject") == data_subject(contact_id)
 
 
 def _is_erasure(envelope: EventEnvelope) -> bool:

@@ -1,5 +1,7 @@
 """Contacts' side of a contact's timeline (issue 14, item 1) on the real Kafka and FerretDB: written through the API,
 projected by the real worker, read at GET /v1/contact-timeline/{id}; scoped to the account, forgotten on erasure."""
+import io
+
 from crm_platform.testing.waiting import eventually
 
 from .conftest import headers
@@ -77,3 +79,46 @@ def test_a_polled_batch_records_its_entries_at_once_and_leaves_erasures_to_the_e
         container.apply_to_projections(envelope)
     assert timeline(client, erased["id"])["items"] == []
     assert len(timeline(client, kept["id"])["items"]) == 2
+
+
+LATE_KINDS = {"NoteDeleted", "AttachmentDeleted", "ContactDeleted"}  # they seal nothing: they open after the erasure
+
+
+def erased_after_its_deletions(client, container):
+    """A contact whose note, file and self were deleted, then erased: its id, its ContactErased and the events of
+    its deletions, to apply in the order of partitions that lag (the erasure first)."""
+    contact_id = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()["id"]
+    note = client.post(f"/v1/contacts/{contact_id}/notes", json={"text": "Rappeler"}, headers=headers()).get_json()
+    assert client.delete(f"/v1/contacts/{contact_id}/notes/{note['id']}", headers=headers()).status_code == 204
+    file = client.post(f"/v1/contacts/{contact_id}/attachments", headers=headers(), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(b"rappeler lundi"), "notes.txt", "text/plain")})
+    assert file.status_code == 201, file.get_json()
+    assert client.delete(file.headers["Location"], headers=headers()).status_code == 204
+    assert client.delete(f"/v1/contacts/{contact_id}", headers=headers()).status_code == 204
+    assert client.post(f"/v1/contacts/{contact_id}/erase", headers=headers()).status_code == 200
+    events = [e for e in container.event_store.read_all() if contact_id in (e.aggregate_id, e.payload.get("contact_id"))]
+    [erasure] = [e for e in events if e.event_type == "ContactErased"]
+    late = [e for e in events if e.event_type in LATE_KINDS]
+    assert {e.event_type for e in late} == LATE_KINDS
+    return contact_id, erasure, late
+
+
+def test_a_deletion_applied_after_the_contacts_erasure_makes_no_entry(client, container):
+    contact_id, erasure, late = erased_after_its_deletions(client, container)
+    container.apply_to_projections(erasure)
+    for envelope in late:  # their partitions lagged behind the contact's
+        container.apply_to_projections(envelope)
+    assert timeline(client, contact_id)["items"] == []
+
+
+def test_a_polled_batch_of_deletions_after_the_contacts_erasure_makes_no_entry(client, container):
+    contact_id, erasure, late = erased_after_its_deletions(client, container)
+    kept = client.post("/v1/contacts", json={"first_name": "Paul"}, headers=headers()).get_json()["id"]
+    theirs = [e for e in container.event_store.read_all() if e.aggregate_id == kept]
+    container.apply_to_projections(erasure)
+    with container.projection_batch(late + theirs):  # the batch block: written at once, nothing one by one yet
+        assert timeline(client, contact_id)["items"] == []
+        assert [item["kind"] for item in timeline(client, kept)["items"]] == ["contact.created"]
+    for envelope in late + theirs:
+        container.apply_to_projections(envelope)
+    assert timeline(client, contact_id)["items"] == []
