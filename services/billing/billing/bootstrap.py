@@ -65,7 +65,12 @@ class Container(ServiceContainer):
     @cached_property
     def kept_pdfs(self) -> KeptPdfs:
         """The PDFs of final documents, rendered once, sealed with each document's key."""
-        return KeptPdfs(self.db["document_pdfs"], BlobStore.in_database(self.db, "document_pdf_blobs"), self.cipher)
+        return KeptPdfs(self.db["document_pdfs"], BlobStore.in_database(self.db, "document_pdf_blobs"), self.cipher,
+                        form_now=self._printed_form_now)
+
+    def _printed_form_now(self, account_id: str, document) -> tuple[bool, bool] | None:
+        """What a kept PDF just written is checked against (adapters/document_pdfs.py)."""
+        return printing.form_now(account_id, document, self.unit_of_work())
 
     @cached_property
     def _document_read_models(self) -> ReadModels:

@@ -8,6 +8,11 @@ id, and two accounts the same one; read and written by `_id` only) names the blo
 `discard_superseded` deletes it.
 The blob is written first, its record last; two first requests racing both render, the first record written wins and
 the loser deletes its blob and serves the winner's, so every caller gets the same bytes.
+A request that rendered the document before its form changed (restricted by an erasure, voided) and writes its record
+after `discard_superseded` ran would leave a PDF in the old form (with the e-mails and notes a restriction removes)
+stored until retention ends: once its record is written, the document's form is read again (`form_now`) and the
+record deleted if it no longer matches. Insert, then check: a change committed after the check is followed by a
+`discard_superseded` that finds the record (no multi-document transaction needed).
 """
 from __future__ import annotations
 
@@ -26,13 +31,17 @@ from billing.domain.printed_documents import PrintedDocument
 
 log = logging.getLogger(__name__)
 PDF = "application/pdf"
+# (account id, document) -> (restricted, void) as the document prints now; None once it is gone
+FormNow = Callable[[str, PrintedDocument], "tuple[bool, bool] | None"]
 
 
 class KeptPdfs:
-    def __init__(self, records: Collection, blobs: BlobStore, cipher: PersonalDataCipher) -> None:
+    def __init__(self, records: Collection, blobs: BlobStore, cipher: PersonalDataCipher,
+                 form_now: FormNow | None = None) -> None:
         self.records = records
         self._blobs = blobs
         self._cipher = cipher
+        self._form_now = form_now  # None: no check after writing (tests of other things)
 
     def kept(self, account_id: str, document: PrintedDocument, lang: str, render: Callable[[], bytes]) -> bytes:
         """The document's PDF in `lang` as kept; rendered by `render` and kept the first time."""
@@ -48,6 +57,8 @@ class KeptPdfs:
         except DuplicateKeyError:  # another request kept it first: theirs is the one served
             self._blobs.delete(info.blob_id)
             return self._read(self.records.find_one({"_id": record_id}))
+        if self._form_now is not None and self._form_now(account_id, document) != (document.restricted, document.void):
+            self._delete([record_id])  # superseded while it rendered: served to this request, kept for none
         return pdf
 
     def stored(self, account_id: str, document_id: str, lang: str, restricted: bool = False,

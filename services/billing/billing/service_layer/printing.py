@@ -46,6 +46,22 @@ def printed(kind: str, account_id: str, document_id: str, uow: UnitOfWork,
     raise ValueError(f"no printed form of {kind}")
 
 
+def form_now(account_id: str, document: PrintedDocument, uow: UnitOfWork) -> tuple[bool, bool] | None:
+    """(restricted, void) of the document as it prints now, read again from its events; None once it is gone
+    (deleted, erased, another account's): what a kept PDF is checked against once its record is written."""
+    with uow:
+        if document.kind == INVOICE:
+            invoice = uow.invoices.find(account_id, document.document_id)
+            now = None if invoice is None or invoice.gone else printed_invoice(invoice, {})
+        elif document.kind == CREDIT_NOTE:
+            note = uow.credit_notes.find(account_id, document.document_id)
+            now = None if note is None or note.gone else printed_credit_note(note)
+        else:
+            quote = uow.quotes.find(account_id, document.document_id)
+            now = None if quote is None or quote.gone else printed_quote(quote, {})
+    return None if now is None else (now.restricted, now.void)
+
+
 def with_e_invoice(document: PrintedDocument, source, e_invoice: EInvoice | None) -> PrintedDocument:
     """A final document with how to make the XML its PDF embeds (Factur-X), made only if the PDF is rendered (a kept
     PDF read again builds no XML); a draft, or without `e_invoice`, as it is."""

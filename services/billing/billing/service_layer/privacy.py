@@ -35,7 +35,7 @@ from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, Ret
 
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
-from billing.domain.printed_documents import printed_invoice
+from billing.domain.printed_documents import printed_credit_note, printed_invoice
 from billing.domain.retention import LEGAL_BASIS, retain_until
 from billing.service_layer import printing
 from billing.service_layer.handlers import Clock, retried
@@ -201,6 +201,14 @@ class BillingPrivacyParticipant:
         if self._pdfs is not None and document_ids:
             self._pdfs.discard(account_id, document_ids)
 
+    def _discard_unrestricted_pdfs(self, account_id: str, invoice, notes: list) -> None:
+        """The PDFs kept of a retained invoice and its credit notes before they were restricted (with the person's
+        e-mails and notes) deleted now, not when the printing consumer sees the restriction (late, or never if that
+        event is dead-lettered); the printing consumer's `discard_superseded` does the same again, harmlessly."""
+        if self._pdfs is not None:
+            for document in (printed_invoice(invoice, {}), *(printed_credit_note(note) for note in notes)):
+                self._pdfs.discard_superseded(account_id, document)
+
     def _invoices_in_bulk(self, account_id: str, found: PersonDocuments, family: list[str],
                           erasure: "_Erasure") -> list[str]:
         """The person's drafts deleted (keys shredded) and issued invoices restricted with their credit notes, in one
@@ -227,7 +235,7 @@ class BillingPrivacyParticipant:
                     restricted = [note for note in notes if note.issued]
                     for note in restricted:
                         note.restrict_processing(until, LEGAL_BASIS, today)
-                    kept.append((invoice_id, until, restricted))
+                    kept.append((invoice, until, restricted))
             lost = set(uow.commit_in_bulk())
         self._discard_pdfs(account_id, [invoice_id for invoice_id in drafts if invoice_id not in lost])
         for invoice_id in drafts:
@@ -236,11 +244,12 @@ class BillingPrivacyParticipant:
             else:
                 self._keys.shred(_key(invoice_id))
                 erasure.destroyed(_key(invoice_id), now=True)
-        for invoice_id, until, restricted in kept:
-            if invoice_id in lost or any(note.id in lost for note in restricted):
-                left.append(invoice_id)  # restricting again is harmless: nothing is recorded twice
+        for invoice, until, restricted in kept:
+            if invoice.id in lost or any(note.id in lost for note in restricted):
+                left.append(invoice.id)  # restricting again is harmless: nothing is recorded twice
                 continue
-            erasure.retain(f"invoice:{invoice_id}", until)
+            self._discard_unrestricted_pdfs(account_id, invoice, restricted)
+            erasure.retain(f"invoice:{invoice.id}", until)
             for note in restricted:
                 erasure.retain(f"credit_note:{note.id}", until)
         return left
@@ -271,6 +280,7 @@ class BillingPrivacyParticipant:
                 for note in restricted:
                     note.restrict_processing(until, LEGAL_BASIS, today)
                 uow.commit()
+            self._discard_unrestricted_pdfs(account_id, invoice, restricted)
             erasure.retain(f"invoice:{invoice.id}", until)
             for note in restricted:
                 erasure.retain(f"credit_note:{note.id}", until)

@@ -17,8 +17,10 @@ from crm_platform.testing.statements import Statements
 from billing.bootstrap import Container
 
 from billing.domain import commands
+from billing.domain.printed_documents import INVOICE
 from billing.domain import quote_commands as quotes
 from billing.domain import recurring_commands as recurring
+from billing.service_layer import printing
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
@@ -219,9 +221,8 @@ def test_an_export_holds_issued_invoices_pdfs_and_an_erasure_deletes_the_pdfs_of
                                                      "2026-12-02T10:00:00Z")))
     assert kept.find_one({"_id": f"acct-1:{louise['quote']}:fr"}) is None  # deleted with the quote
     assert client.get(f"/v1/quotes/{louise['quote']}/pdf", headers=headers()).status_code == 404
-    # the retained invoice's PDF is left to the printing consumer: it deletes it when it sees the restriction
-    # (test_the_printing_consumer_drops_the_unrestricted_pdfs_of_documents_restricted_after_an_erasure)
-    assert container.kept_pdfs.stored("acct-1", louise["invoice"], "fr") == invoice_pdf.data
+    # the retained invoice's unrestricted PDF is deleted by the erasure itself, not left to the printing consumer
+    assert container.kept_pdfs.stored("acct-1", louise["invoice"], "fr") is None
 
 
 def test_the_printing_consumer_drops_the_unrestricted_pdfs_of_documents_restricted_after_an_erasure(
@@ -250,6 +251,37 @@ def test_the_printing_consumer_drops_the_unrestricted_pdfs_of_documents_restrict
         served = client.get(path, headers=headers())  # printed again, in the restricted form, and kept so
         assert served.status_code == 200
         assert container.kept_pdfs.stored("acct-1", document_id, "fr", restricted=True) == served.data
+
+
+def test_an_erasure_deletes_the_unrestricted_pdfs_of_what_it_restricts_before_the_printing_consumer_runs(
+        container, client, louise):
+    """The printing consumer may be late, or never see the restriction (its event dead-lettered)."""
+    paths = {louise["invoice"]: f"/v1/invoices/{louise['invoice']}/pdf",
+             louise["note"]: f"/v1/credit-notes/{louise['note']}/pdf"}
+    for path in paths.values():
+        for lang in ("fr", "en"):
+            assert client.get(f"{path}?lang={lang}", headers=headers()).status_code == 200
+    container.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    assert list(container.db["document_pdfs"].find({"account_id": "acct-1"})) == []  # no consumer has run
+    assert container.db["document_pdf_blobs.manifests"].count_documents({}) == 0
+
+
+def test_a_pdf_rendered_before_a_restriction_and_kept_after_its_discard_is_not_left_stored(container, louise):
+    """A download that rendered the invoice before the erasure restricted it, and writes its record after the
+    erasure and the printing consumer discarded the unrestricted PDFs: its record is deleted once written."""
+    rendered_before = printing.printed(INVOICE, "acct-1", louise["invoice"], container.unit_of_work())
+    assert not rendered_before.restricted
+    container.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:erase", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    for envelope in container.event_store.load(louise["invoice"]):
+        container.keep_printed(envelope)
+    late = container.kept_pdfs.kept("acct-1", rendered_before, "en", lambda: b"%PDF-with Louise's e-mails")
+    assert late == b"%PDF-with Louise's e-mails"  # served to the request that asked before the erasure
+    assert container.kept_pdfs.stored("acct-1", louise["invoice"], "en") is None
+    kept = {record["_id"] for record in container.db["document_pdfs"].find({"account_id": "acct-1"})}
+    assert kept == {f"acct-1:{louise['invoice']}:fr:restricted"}
+    assert container.db["document_pdf_blobs.manifests"].count_documents({}) == 1
 
 
 def test_a_person_s_documents_are_erased_with_a_bulk_write_per_type_not_a_commit_each(container):

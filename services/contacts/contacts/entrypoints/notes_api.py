@@ -60,7 +60,9 @@ def _url(contact_id: str, note_id: str) -> str:
     return url_for("notes.get_note", contact_id=contact_id, note_id=note_id)
 
 
-PAST_NOTES_SORT = "-created_at"
+# its own name in cursors: the live list's "-created_at" cursors carry a naive datetime, which compared as text with
+# the notes' "+00:00" ones misorders notes within one millisecond; either list's cursor given to the other is a 422
+PAST_NOTES_SORT = "-created_at@as_of"
 
 
 def _page_of_past_notes(notes: list, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:

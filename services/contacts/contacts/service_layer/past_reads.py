@@ -75,9 +75,10 @@ def notes_as_of(uow: UnitOfWork, account_id: str, contact_id: str, moment: datet
 def labels_as_of(uow: UnitOfWork, account_id: str, moment: datetime) -> list[Label]:
     """The account's labels that were live at `moment`, with the names they had, in the order the account had
     chosen by then (those it had not placed follow by name, as views.list_labels lists them now)."""
-    with uow:
-        labels = [uow.labels.as_of(account_id, aggregate_id, moment)
-                  for aggregate_id in uow.labels.ids_in_account(account_id)]
+    with uow:  # the labels' events in one bulk load (overlapping round trips past a few), not a load each
+        histories = uow.labels.histories(account_id, uow.labels.ids_in_account(account_id))
+        labels = [uow.labels.as_of(account_id, aggregate_id, moment, history)
+                  for aggregate_id, history in histories.items()]
         order = uow.label_order.as_of(account_id, label_order_id(account_id), moment)
     live = sorted((label for label in labels if label is not None and not label.deleted),
                   key=lambda label: label.name.casefold())

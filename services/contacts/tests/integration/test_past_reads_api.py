@@ -134,3 +134,19 @@ def test_a_read_names_an_unknown_query_parameter(client):
     answer = client.get(f"/v1/contacts/{louise['id']}", query_string={"asof": "2026-01-01T00:00:00Z"},
                         headers=headers())
     assert answer.status_code == 422 and list(answer.get_json()["errors"]) == ["asof"]
+
+
+def test_a_cursor_of_the_live_notes_list_is_a_problem_naming_it_in_a_past_read_and_the_other_way_round(client,
+                                                                                                        container):
+    """The live list's cursor holds a naive date-time: compared as text with a past note's, it misordered notes."""
+    louise = client.post("/v1/contacts", json={"first_name": "Louise"}, headers=headers()).get_json()
+    url = f"/v1/contacts/{louise['id']}/notes"
+    for text in ("Premier appel", "Devis envoyé"):
+        client.post(url, json={"text": text}, headers=headers())
+    project_all(container)
+    live = client.get(url, query_string={"limit": 1}, headers=headers()).get_json()
+    past = client.get(url, query_string={"as_of": moment(), "limit": 1}, headers=headers()).get_json()
+    for answer in (client.get(url, query_string={"as_of": moment(), "cursor": live["next_cursor"]}, headers=headers()),
+                   client.get(url, query_string={"cursor": past["next_cursor"]}, headers=headers())):
+        assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+        assert list(answer.get_json()["errors"]) == ["cursor"]

@@ -198,3 +198,29 @@ def test_a_past_read_opens_a_contacts_events_and_notes_with_one_key_read_not_one
     assert (keys.single_reads, keys.bulk_reads) == (0, 1)  # the contact's key read once, not once per event
     assert len(notes_as_of(uow, ACCOUNT, louise.id, now(), NO_LEGACY_NOTES)) == 5
     assert (keys.single_reads, keys.bulk_reads) == (0, 3)  # once for the contact, once for its 5 notes' 10 events
+
+
+class CountedLoads(InMemoryEventStore):
+    """An event store that counts its single and bulk loads (on the real one: a query each, or overlapping ones)."""
+
+    loads = bulk_loads = 0
+
+    def load(self, aggregate_id):
+        self.loads += 1
+        return super().load(aggregate_id)
+
+    def load_each(self, aggregate_ids):
+        self.bulk_loads += 1
+        return {aggregate_id: history for aggregate_id in dict.fromkeys(aggregate_ids)
+                if (history := InMemoryEventStore.load(self, aggregate_id))}
+
+
+def test_the_accounts_past_labels_are_read_in_one_bulk_load_not_one_load_per_label():
+    store = CountedLoads()
+    uow = UnitOfWork(store, PersonalDataCipher(InMemorySubjectKeyStore()), InMemoryIdentityClaims())
+    for n in range(5):
+        label_handlers.create_label(commands.CreateLabel(ACCOUNT, f"Label {n}", f"label-{n}"), uow)
+    label_handlers.reorder_labels(commands.ReorderLabels(ACCOUNT, ["label-3"]), uow)
+    store.loads = store.bulk_loads = 0
+    assert [label.key for label in labels_as_of(uow, ACCOUNT, now())][:2] == ["label-3", "label-0"]
+    assert (store.loads, store.bulk_loads) == (1, 1)  # the order's history, and the 5 labels' (before: 6 loads)
