@@ -15,8 +15,10 @@ merge records before it deletes its sources, and which stays when the merge stop
 entries to the survivor (the kernel's move_unless_erased: none to an erased survivor, the source's are forgotten).
 An event naming a merged-away contact that comes later (a note's event on another partition, a replay) is recorded
 under the survivor, as the contacts read model keeps the merge (`survivor`, one `_id` read per hop); a batch asks it
-once per contact. Its deletion is applied before this read model in the consumer, so the source's own last entry
-goes to the survivor at once; when not (a rebuild of this read model alone), the move after it takes it there.
+once per contact, and only for the events of notes, messages and files: a contact's own events come before its
+deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. The contacts read
+model applies the deletion before this one in the consumer, so the source's own last entry goes to the survivor at once; when
+not (a rebuild of this read model alone), the move after it takes it there.
 """
 from __future__ import annotations
 
@@ -97,10 +99,12 @@ class ContactTimelineProjection(BatchingProjection):
                 if is_transient(exc):
                     raise
                 continue
-            key = (envelope.account_id, event.contact_id)
-            if key not in survivors:
-                survivors[key] = self._survivor(*key)
-            contact_id = survivors[key]
+            contact_id = event.contact_id
+            if envelope.aggregate_type != Contact.aggregate_type:  # a note's, message's or file's: may come late
+                key = (envelope.account_id, contact_id)
+                if key not in survivors:
+                    survivors[key] = self._survivor(*key)
+                contact_id = survivors[key]
             entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
             made[envelope.event_id] = [entry.id for entry in entries]
             if _opened_with_key_of(envelope, contact_id):
