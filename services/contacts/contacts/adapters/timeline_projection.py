@@ -16,9 +16,9 @@ entries to the survivor (the kernel's move_unless_erased: none to an erased surv
 An event naming a merged-away contact that comes later (a note's event on another partition, a replay) is recorded
 under the survivor, as the contacts read model keeps the merge (`survivor`, one `_id` read per hop); a batch asks it
 once per contact, and only for the events of notes, messages and files: a contact's own events come before its
-deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. The contacts read
-model applies the deletion before this one in the consumer, so the source's own last entry goes to the survivor at once; when
-not (a rebuild of this read model alone), the move after it takes it there.
+deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. The contacts
+read model applies the deletion before this one in the consumer, so the source's own last entry goes to the survivor
+at once; when not (a rebuild of this read model alone), the move after it takes it there.
 """
 from __future__ import annotations
 
