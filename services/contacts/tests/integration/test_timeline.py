@@ -152,10 +152,11 @@ def test_the_worker_gives_a_merged_contact_s_history_to_the_survivor(client, con
     pages = eventually(lambda: (pair := (timeline(client, survivor), timeline(client, source)))
                        and all(len(page["items"]) == 2 for page in pair) and pair, "both contacts' entries")
     merged(client, survivor, source)
-    page = eventually(lambda: (p := timeline(client, survivor, limit=100))
-                      and {"contact.merged", "contact.deleted"} <= set(kinds(p)) and p,
-                      "the merge in the survivor's timeline")
-    assert ids(pages[0]) | ids(pages[1]) <= ids(page)  # both histories, and the merge's own entries
+    # the source's deletion is recorded a moment before its entries move: wait for all of it
+    eventually(lambda: (p := timeline(client, survivor, limit=100))
+                      and {"contact.merged", "contact.deleted"} <= set(kinds(p))
+                      and ids(pages[0]) | ids(pages[1]) <= ids(p) and p,  # both histories, and the merge's entries
+                      "the merge and both histories in the survivor's timeline")
     assert timeline(client, source) == {"items": [], "next_cursor": None}
 
 
