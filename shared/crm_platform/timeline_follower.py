@@ -19,10 +19,11 @@ stays under the old id, which no timeline reads.
 Idempotent as the projection is: an entry is upserted by its id, a pure function of its event.
 
 The check, the write and the check again are `record_unless_erased` (an event's entries) and
-`record_batch_unless_erased` (a polled batch's, in one insert): a read model that decodes its events itself
-(contacts' timeline) keeps erased contacts out with them too. It may name contacts it knows were not erased a
-moment before the write (their event's personal fields just opened under their key): they are asked after the
-write only, which is the check that matters (an erasure forgets the timeline after it shreds the key).
+`record_batch_unless_erased` (a polled batch's, in one insert), a merge's move `move_unless_erased`: a read model
+that decodes its events itself (contacts' timeline) keeps erased contacts out with them too. It may name contacts
+it knows were not erased a moment before the write (their event's personal fields just opened under their key):
+they are asked after the write only, which is the check that matters (an erasure forgets the timeline after it
+shreds the key).
 """
 from __future__ import annotations
 
@@ -74,14 +75,22 @@ class TimelineFollower:
         through its own later merges. A survivor the service holds as erased gets none: the merged contact was the
         same person, so its entries are forgotten, as they would have been had the merge come before the erasure
         (and asked again after the move, as `apply` does). Idempotent: nothing is left to move or forget."""
-        survivor_id = self._survivor(account_id, to_contact_id)
-        if self._erased(account_id, [survivor_id]):
-            self._projection.forget_contact(account_id, from_contact_id)
-            return 0
-        moved = self._projection.move_contact(account_id, from_contact_id, survivor_id)
-        if self._erased(account_id, [survivor_id]):  # erased meanwhile: forgotten again
-            self._projection.forget_contact(account_id, survivor_id)
-        return moved
+        return move_unless_erased(self._projection, self._erased, account_id, from_contact_id,
+                                  self._survivor(account_id, to_contact_id))
+
+
+def move_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,
+                       from_contact_id: str, survivor_id: str) -> int:
+    """Move the entries of a contact merged into `survivor_id` (the survivor through later merges) to it; how many
+    moved. A survivor held as erased gets none: the merged contact's entries are forgotten instead, and asked again
+    after the move (an erasure meanwhile forgets the survivor again). Idempotent: nothing is left to move."""
+    if erased(account_id, [survivor_id]):
+        projection.forget_contact(account_id, from_contact_id)
+        return 0
+    moved = projection.move_contact(account_id, from_contact_id, survivor_id)
+    if erased(account_id, [survivor_id]):  # erased meanwhile: forgotten again
+        projection.forget_contact(account_id, survivor_id)
+    return moved
 
 
 def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,

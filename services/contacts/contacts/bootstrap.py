@@ -84,7 +84,8 @@ class Container(ServiceContainer):
 
     @property
     def timeline_projection(self) -> ContactTimelineProjection:
-        return ContactTimelineProjection(self.db["timeline"], self.codec, self.erased_contacts)
+        return ContactTimelineProjection(self.db["timeline"], self.codec, self.erased_contacts,
+                                         survivor=self.projection.survivor)
 
     def erased_contacts(self, account_id: str, contact_ids: list[str]) -> set[str]:
         """Those of these contacts that were erased: their key, `contact:<id>`, is shredded (the erasure does it

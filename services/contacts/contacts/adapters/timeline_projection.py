@@ -9,6 +9,16 @@ that seals nothing (NoteDeleted, AttachmentDeleted, ContactDeleted) still opens,
 note's events and its contact's travel on different partitions): it makes no entry either, because every write asks
 whether its contact is erased, before and after (the kernel's record_unless_erased, as TimelineFollower does);
 before it, an event that opened under its contact's key has answered already (the key was there).
+
+A merge (issue 14): each source deleted as merged (ContactDeleted with `merged_into`; not ContactsMerged, which a
+merge records before it deletes its sources, and which stays when the merge stops with nothing deleted) gives its
+entries to the survivor (the kernel's move_unless_erased: none to an erased survivor, the source's are forgotten).
+An event naming a merged-away contact that comes later (a note's event on another partition, a replay) is recorded
+under the survivor, as the contacts read model keeps the merge (`survivor`, one `_id` read per hop); a batch asks it
+once per contact, and only for the events of notes, messages and files: a contact's own events come before its
+deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. The contacts
+read model applies the deletion before this one in the consumer, so the source's own last entry goes to the survivor
+at once; when not (a rebuild of this read model alone), the move after it takes it there.
 """
 from __future__ import annotations
 
@@ -20,10 +30,12 @@ from crm_platform.outages import is_transient
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projection_batches import BatchingProjection
 from crm_platform.timeline import TimelineProjection
-from crm_platform.timeline_follower import ErasedContacts, record_batch_unless_erased, record_unless_erased
+from crm_platform.timeline_follower import (
+    ErasedContacts, SurvivorOf, move_unless_erased, record_batch_unless_erased, record_unless_erased,
+)
 
 from contacts.domain.attachments import Attachment
-from contacts.domain.events import ContactErased, data_subject
+from contacts.domain.events import ContactDeleted, ContactErased, data_subject
 from contacts.domain.messages import Message
 from contacts.domain.model import Contact
 from contacts.domain.notes import Note
@@ -35,10 +47,12 @@ TOLD = frozenset({Contact.aggregate_type, Note.aggregate_type, Message.aggregate
 class ContactTimelineProjection(BatchingProjection):
     aggregate_type = Contact.aggregate_type  # and those of TOLD
 
-    def __init__(self, collection: Collection, codec: EventCodec, erased: ErasedContacts) -> None:
+    def __init__(self, collection: Collection, codec: EventCodec, erased: ErasedContacts,
+                 survivor: SurvivorOf | None = None) -> None:
         super().__init__(collection, codec)
         self.timeline = TimelineProjection(collection)
         self._erased = erased
+        self._survivor = survivor or (lambda account_id, contact_id: contact_id)
 
     def ensure_indexes(self) -> None:
         self.timeline.ensure_indexes()
@@ -52,21 +66,29 @@ class ContactTimelineProjection(BatchingProjection):
             event = self.codec.from_envelope(envelope)
         except SubjectErased:
             return False
+        account_id = envelope.account_id
+        contact_id = self._survivor(account_id, event.contact_id)
         entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
-        unerased = [event.contact_id] if _opened_with_key_of(envelope, event.contact_id) else []
-        return record_unless_erased(self.timeline, self._erased, envelope.account_id,
-                                    [(event.contact_id, entry) for entry in entries], unerased)
+        unerased = [contact_id] if _opened_with_key_of(envelope, contact_id) else []
+        recorded = record_unless_erased(self.timeline, self._erased, account_id,
+                                        [(contact_id, entry) for entry in entries], unerased)
+        if isinstance(event, ContactDeleted) and event.merged_into:
+            survivor_id = self._survivor(account_id, event.merged_into)
+            return move_unless_erased(self.timeline, self._erased, account_id, event.contact_id, survivor_id) > 0 \
+                or recorded
+        return recorded
 
     def apply_batch(self, envelopes: list[EventEnvelope]) -> set[str]:
-        """The entries of the batch's events in one insert (none for an erased contact); the ids of the events
-        applied so. An erasure, and an event that does not decode or whose entry the server refused, go one by one,
-        in order, after the batch."""
+        """The entries of the batch's events in one insert (none for an erased contact, a merged contact's under its
+        survivor); the ids of the events applied so. An erasure, a deletion as merged (it moves entries), and an
+        event that does not decode or whose entry the server refused, go one by one, in order, after the batch."""
         applied: set[str] = set()
         made: dict[str, list[str]] = {}  # event id -> ids of its entries
         rows = []
         unerased = set()  # (account id, contact id) whose key opened an event of the batch
+        survivors: dict[tuple[str, str], str] = {}  # (account id, contact id) -> its survivor, asked once
         for envelope in envelopes:
-            if envelope.aggregate_type not in TOLD or _is_erasure(envelope):
+            if envelope.aggregate_type not in TOLD or _is_erasure(envelope) or _is_merge_deletion(envelope):
                 continue
             try:
                 event = self.codec.from_envelope(envelope)
@@ -77,11 +99,17 @@ class ContactTimelineProjection(BatchingProjection):
                 if is_transient(exc):
                     raise
                 continue
+            contact_id = event.contact_id
+            if envelope.aggregate_type != Contact.aggregate_type:  # a note's, message's or file's: may come late
+                key = (envelope.account_id, contact_id)
+                if key not in survivors:
+                    survivors[key] = self._survivor(*key)
+                contact_id = survivors[key]
             entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
             made[envelope.event_id] = [entry.id for entry in entries]
-            if _opened_with_key_of(envelope, event.contact_id):
-                unerased.add((envelope.account_id, event.contact_id))
-            rows += [(envelope.account_id, event.contact_id, entry) for entry in entries]
+            if _opened_with_key_of(envelope, contact_id):
+                unerased.add((envelope.account_id, contact_id))
+            rows += [(envelope.account_id, contact_id, entry) for entry in entries]
         refused = record_batch_unless_erased(self.timeline, self._erased, rows, unerased) if rows else set()
         return applied | {event_id for event_id, ids in made.items() if not refused.intersection(ids)}
 
@@ -95,3 +123,9 @@ def _opened_with_key_of(envelope: EventEnvelope, contact_id: str) -> bool:
 
 def _is_erasure(envelope: EventEnvelope) -> bool:
     return envelope.aggregate_type == Contact.aggregate_type and envelope.event_type == ContactErased.event_type()
+
+
+def _is_merge_deletion(envelope: EventEnvelope) -> bool:
+    """A source deleted by its merge (its payload's `merged_into` is in clear: it seals nothing)."""
+    return (envelope.aggregate_type == Contact.aggregate_type and envelope.event_type == ContactDeleted.event_type()
+            and bool(envelope.payload.get("merged_into")))

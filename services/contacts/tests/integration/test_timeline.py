@@ -4,6 +4,8 @@ import io
 
 from crm_platform.testing.waiting import eventually
 
+from contacts.domain.events import data_subject
+
 from .conftest import headers
 
 TIMELINE = "/v1/contact-timeline/{contact_id}"
@@ -122,3 +124,80 @@ def test_a_polled_batch_of_deletions_after_the_contacts_erasure_makes_no_entry(c
     for envelope in late + theirs:
         container.apply_to_projections(envelope)
     assert timeline(client, contact_id)["items"] == []
+
+
+def with_a_note(client, first_name):
+    """A contact and a note about it: its id."""
+    contact_id = client.post("/v1/contacts", json={"first_name": first_name}, headers=headers()).get_json()["id"]
+    note = client.post(f"/v1/contacts/{contact_id}/notes", json={"text": "Rappeler"}, headers=headers())
+    assert note.status_code == 201, note.get_json()
+    return contact_id
+
+
+def merged(client, target_id, source_id):
+    answer = client.post(f"/v1/contacts/{target_id}/merge", json={"source_ids": [source_id]}, headers=headers())
+    assert answer.status_code == 200, answer.get_json()
+
+
+def ids(page):
+    return {item["id"] for item in page["items"]}
+
+
+def kinds(page):
+    return [item["kind"] for item in page["items"]]
+
+
+def test_the_worker_gives_a_merged_contact_s_history_to_the_survivor(client, container, worker):
+    survivor, source = with_a_note(client, "Louise"), with_a_note(client, "Paul")
+    pages = eventually(lambda: (pair := (timeline(client, survivor), timeline(client, source)))
+                       and all(len(page["items"]) == 2 for page in pair) and pair, "both contacts' entries")
+    merged(client, survivor, source)
+    # the source's deletion is recorded a moment before its entries move: wait for all of it
+    eventually(lambda: (p := timeline(client, survivor, limit=100))
+                      and {"contact.merged", "contact.deleted"} <= set(kinds(p))
+                      and ids(pages[0]) | ids(pages[1]) <= ids(p) and p,  # both histories, and the merge's entries
+                      "the merge and both histories in the survivor's timeline")
+    assert timeline(client, source) == {"items": [], "next_cursor": None}
+
+
+def test_an_event_of_a_merged_contact_that_comes_after_the_merge_is_the_survivor_s(client, container):
+    survivor, source = with_a_note(client, "Louise"), with_a_note(client, "Paul")
+    merged(client, survivor, source)
+    events = list(container.event_store.read_all())
+    [late] = [e for e in events if e.event_type == "NoteAdded" and e.payload.get("contact_id") == source]
+    for envelope in events:  # the note's partition lags behind its contact's: its NoteAdded comes after the merge
+        if envelope.event_id != late.event_id:
+            container.apply_to_projections(envelope)
+    container.apply_to_projections(late)
+    assert timeline(client, source)["items"] == []
+    told = kinds(timeline(client, survivor, limit=100))
+    assert told.count("contact.created") == 2 and told.count("note.added") == 2 and "contact.merged" in told
+    assert late.event_id in ids(timeline(client, survivor, limit=100))
+    project_all(container)  # delivered again: nothing goes back to the merged contact, nothing more moves
+    assert timeline(client, source)["items"] == []
+    assert kinds(timeline(client, survivor, limit=100)) == told
+
+
+def test_a_polled_batch_records_a_merged_contact_s_late_entries_under_the_survivor(client, container):
+    survivor, source = with_a_note(client, "Louise"), with_a_note(client, "Paul")
+    merged(client, survivor, source)
+    events = list(container.event_store.read_all())
+    late = [e for e in events if e.event_type == "NoteAdded" and e.payload.get("contact_id") == source]
+    for envelope in events:
+        if envelope.event_id != late[0].event_id:
+            container.apply_to_projections(envelope)
+    with container.projection_batch(late):  # the batch block: written at once, under the survivor
+        assert timeline(client, source)["items"] == []
+        assert late[0].event_id in ids(timeline(client, survivor, limit=100))
+
+
+def test_a_merge_into_a_contact_erased_meanwhile_forgets_the_merged_contact_s_entries(client, container):
+    survivor, source = with_a_note(client, "Louise"), with_a_note(client, "Paul")
+    project_all(container)
+    theirs = ids(timeline(client, source))
+    assert len(theirs) == 2
+    merged(client, survivor, source)
+    container.cipher.shred(data_subject(survivor))  # the survivor's erasure, which forgets its own entries after
+    project_all(container)  # the merge's events: the source's entries are forgotten, not moved
+    assert timeline(client, source)["items"] == []
+    assert not theirs & ids(timeline(client, survivor, limit=100))
