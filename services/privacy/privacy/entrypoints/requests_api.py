@@ -131,4 +131,8 @@ def _load(request_id: str) -> PrivacyRequest:
 
 
 def _detail(privacy_request: PrivacyRequest) -> dict:
-    return request_view(privacy_request, current_container().event_store.load(privacy_request.id))
+    """The request as loaded, with its audit trail up to the same revision: the history is read again, and a reply
+    recorded since the request was loaded must not show in the trail while its service shows unanswered."""
+    history = current_container().event_store.load(privacy_request.id)
+    return request_view(privacy_request, [envelope for envelope in history
+                                          if envelope.aggregate_version <= privacy_request.revision])

@@ -1,11 +1,14 @@
 """The privacy API on the real database: requests received, shown, listed, and refused when malformed."""
 import json
 
+from crm_platform.contracts.privacy import SubjectErasedReply
 from crm_platform.envelope import envelope_from_json_bytes
 from crm_platform.kafka_clients import ensure_topics
 from crm_platform.testing.topics import read_topic
 
-from .conftest import headers, project_all
+from privacy.entrypoints import requests_api
+
+from .conftest import deliver_reply, headers, project_all
 
 ERASURE = {"type": "erasure", "subject": {"contact_id": "contact:1"}, "requester": "Louise Martin",
            "reason": "courrier recommandé du 1er décembre, identité vérifiée"}
@@ -115,3 +118,16 @@ def test_hostile_input_on_every_privacy_endpoint_is_a_422_or_404_problem(client,
             assert answer.status_code == 404 and answer.content_type == "application/problem+json", (request_id,
                                                                                                    suffix)
     assert client.get(f"/v1/privacy/requests/{mine}", headers=headers()).get_json()["lifted_at"] is None
+
+
+def test_a_reply_recorded_while_a_request_is_shown_is_in_neither_its_services_nor_its_audit_trail(client, container):
+    """The request and its trail were two reads: a reply recorded between them showed in the trail while its
+    service showed unanswered (a clean-clone make test saw 3 replies in the trail and 2 services answered)."""
+    request_id = client.post("/v1/privacy/requests", json=ERASURE, headers=headers()).get_json()["id"]
+    with container.unit_of_work() as uow:
+        loaded = uow.requests.get("acct-1", request_id)
+    deliver_reply(container, SubjectErasedReply(request_id, "acct-1", "billing", "erased", [], [], 0, "now"))
+    with client.application.test_request_context(headers=headers()):
+        shown = requests_api._detail(loaded)
+    assert [e["what"] for e in shown["audit_trail"]] == ["PrivacyRequestReceived", "ErasureRequested"]
+    assert not any(service["answered"] for service in shown["services"])
