@@ -5,23 +5,18 @@ from datetime import datetime
 
 from pymongo.collection import Collection
 
+from crm_platform import merges
+from crm_platform.merges import MAX_MERGE_HOPS
 from crm_platform.pagination import keyset_page
 
 from billing.adapters.retry_backoff import not_held_back, pages
-
-MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
 
 
 def current_customer(customers: Collection, account_id: str, contact_id: str) -> dict | None:
     """The customer a document for `contact_id` is for now: the contact, or the one it was merged into (followed
     through later merges); None if billing never heard of it. A deleted (not merged) or erased one is returned
     with `deleted` set, for the caller to refuse."""
-    doc = customers.find_one({"_id": contact_id, "account_id": account_id})
-    for _ in range(MAX_MERGE_HOPS):
-        if doc is None or not doc.get("merged_into"):
-            return doc
-        doc = customers.find_one({"_id": doc["merged_into"], "account_id": account_id})
-    return doc
+    return merges.merged_document(customers, account_id, contact_id)
 
 
 def contact_and_merged(customers: Collection, account_id: str, contact_id: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING
 
+from crm_platform import merges
 from crm_platform.contracts.contacts import (
     CONTACT_AGGREGATE_TYPE, ContactDeleted, ContactErased, ContactLifecycleEvent,
 )
@@ -24,7 +25,6 @@ PERSONAL_FIELDS = ("name", "first_name", "last_name", "company", "vat_number", "
                    "bounced_emails")
 ADDRESS_PREFERENCE = ("billing", "work")  # the address invoices go to: tagged billing, else work, else the first
 ADDRESS_FIELDS = ("street", "postal_code", "city", "region", "country")
-MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most (as views.py)
 
 
 def customer_fields(details: dict) -> dict:
@@ -65,14 +65,9 @@ class CustomersProjection(FoldingProjection):
         return {doc["_id"] for doc in found if doc.get("account_id") == account_id and doc.get("erased")}
 
     def survivor(self, account_id: str, contact_id: str) -> str:
-        """The contact this one was merged into, followed through later merges; itself if it was not merged (or billing
-        never heard of it). An `_id` equality per hop: asked on every event the timeline consumer takes."""
-        for _ in range(MAX_MERGE_HOPS):
-            doc = self.collection.find_one({"_id": contact_id}, {"account_id": 1, "merged_into": 1})
-            if doc is None or doc.get("account_id") != account_id or not doc.get("merged_into"):
-                break
-            contact_id = doc["merged_into"]
-        return contact_id
+        """The contact this one was merged into, followed through later merges (crm_platform.merges); itself if it
+        was not merged (or billing never heard of it). Asked on every event the timeline consumer takes."""
+        return merges.survivor(self.collection, account_id, contact_id)
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type or not self.codec.knows(envelope.event_type):

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 
+from crm_platform import merges
 from crm_platform.envelope import EventEnvelope
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import DocumentChange, FoldingProjection
@@ -23,7 +24,6 @@ from contacts.domain.model import OPTION_FIELDS, Contact
 
 PROJECTED_FIELDS = (*PERSONAL_FIELDS, *OPTION_FIELDS)  # option keys are no personal data: kept in clear
 CLEARED_ON_DELETE = (*PROJECTED_FIELDS, "labels", *SEARCH_FIELD_NAMES, *RETIRED_SEARCH_FIELDS)  # a tombstone keeps none
-MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
 
 
 def view_fields(details: dict, created_at: str) -> dict:
@@ -53,14 +53,9 @@ class ContactsProjection(FoldingProjection):
         self.collection.create_index([("account_id", ASCENDING), ("search_tokens", ASCENDING)], name="account_search")
 
     def survivor(self, account_id: str, contact_id: str) -> str:
-        """The contact this one was merged into (its tombstone keeps `merged_into`), followed through later merges;
-        itself if it was not merged. An `_id` equality per hop: the timeline asks it for every event it records."""
-        for _ in range(MAX_MERGE_HOPS):
-            doc = self.collection.find_one({"_id": contact_id}, {"account_id": 1, "merged_into": 1})
-            if doc is None or doc.get("account_id") != account_id or not doc.get("merged_into"):
-                break
-            contact_id = doc["merged_into"]
-        return contact_id
+        """The contact this one was merged into (its tombstone keeps `merged_into`), followed through later merges
+        (crm_platform.merges); itself if it was not merged. The timeline asks it for every event it records."""
+        return merges.survivor(self.collection, account_id, contact_id)
 
     def event_of(self, envelope: EventEnvelope) -> ContactEvent:
         try:

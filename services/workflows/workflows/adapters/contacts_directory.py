@@ -6,9 +6,9 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from workflows.service_layer.ports import ContactsDirectory
+from crm_platform import merges
 
-MAX_MERGE_HOPS = 20  # a contact merged into one later merged again...: followed this far at most
+from workflows.service_layer.ports import ContactsDirectory
 
 
 class MongoContactsDirectory(ContactsDirectory):
@@ -33,12 +33,7 @@ class MongoContactsDirectory(ContactsDirectory):
         self._upsert(account_id, source_id, {"$set": {"gone": True, "merged_into": survivor_id}})
 
     def survivor(self, account_id: str, contact_id: str) -> str:
-        for _ in range(MAX_MERGE_HOPS):
-            doc = self._contacts.find_one({"_id": contact_id, "account_id": account_id}, {"merged_into": 1})
-            if doc is None or not doc.get("merged_into"):
-                break
-            contact_id = doc["merged_into"]
-        return contact_id
+        return merges.survivor(self._contacts, account_id, contact_id)
 
     def merge_family(self, account_id: str, contact_ids: list[str]) -> list[str]:
         """These contacts known in the account, with every contact merged into one of them or they into it, both
