@@ -12,6 +12,7 @@ from crm_platform.heartbeat import is_fresh
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.liveness import still_working
 from crm_platform.projections import versioned_upsert
+from crm_platform.testing.consumers import run_until
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.outages import unreachable_mongo
 from crm_platform.testing.topics import read_topic
@@ -24,20 +25,6 @@ def publish(bootstrap, topic, values):
         producer.send(topic, key=key.encode(), value=value)
     producer.flush()
     producer.close()
-
-
-def run_until(consumer: EventConsumer, condition, timeout_s=45.0):
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + timeout_s
-    try:
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-    assert condition(), "the consumer did not get there in time"
 
 
 def test_the_same_events_delivered_twice_give_the_same_projection(infra, mongo_db, topic_namespace):

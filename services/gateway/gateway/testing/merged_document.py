@@ -6,6 +6,9 @@ import base64
 import os
 from importlib import import_module
 from types import SimpleNamespace
+from typing import Callable
+
+from flask import Blueprint, Flask
 
 from crm_platform import registry
 from crm_platform.testing.service_fixtures import INTERNAL_TOKEN, service_settings
@@ -61,4 +64,17 @@ def merged_document(infra, unique_suffix: str, topic_namespace: str) -> dict:
                                                              upstream_client=_ServiceApps(apps)))
     openapi_merge._CACHE.update(at=0.0, spec=None)
     assert "x-unavailable-services" not in document["info"], document["info"]
+    return document
+
+
+def own_routes_document(*routes: Blueprint | Callable[[Flask], None]) -> dict:
+    """The merged document of a gateway with only these routes of its own (blueprints, or functions registering
+    them on the app) and no service behind it; nothing cached before or after."""
+    app = Flask("gateway-openapi-test")
+    for part in routes:
+        app.register_blueprint(part) if isinstance(part, Blueprint) else part(app)
+    openapi_merge._CACHE.update(at=0.0, spec=None)
+    with app.app_context():
+        document = openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+    openapi_merge._CACHE.update(at=0.0, spec=None)
     return document

@@ -26,6 +26,15 @@ def serving(handler: type[BaseHTTPRequestHandler]):
     server.shutdown()
 
 
+@contextmanager
+def scripted_gateway(infra, unique_suffix, mongo_client, script, **settings):
+    """A gateway test client and its Authorization header, in front of `script` (a scripted_contact.Script)
+    serving every service, for the time of the `with`."""
+    with serving(script.handler()) as url:
+        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, **settings)
+        yield test_client, auth
+
+
 def gateway(infra, unique_suffix, mongo_client, contacts_url, timeout_s=10.0, max_request_bytes=16 * 2**20,
             **more_settings):
     """A test client of a gateway in front of `contacts_url`, its account's Authorization header and its container.

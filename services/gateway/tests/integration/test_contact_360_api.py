@@ -8,7 +8,7 @@ import pytest
 from devinfra.ports import free_port
 
 from gateway.testing.scripted_contact import CONTACT, CONTACT_ID, Script
-from gateway.testing.scripted_upstreams import gateway, serving
+from gateway.testing.scripted_upstreams import gateway, scripted_gateway
 
 
 @pytest.fixture
@@ -18,9 +18,8 @@ def script():
 
 @pytest.fixture
 def client(infra, unique_suffix, mongo_client, script):
-    with serving(script.handler()) as url:
-        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, CONTACT_SECTION_DEADLINE_S=0.5)
-        yield test_client, auth
+    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=0.5) as client:
+        yield client
 
 
 def test_the_360_read_answers_the_contact_and_every_section(client):
@@ -150,10 +149,9 @@ def test_a_bad_as_of_is_refused_at_the_edge_naming_it(client, script, as_of):
 
 @pytest.fixture
 def slow_contacts(infra, unique_suffix, mongo_client, script):
-    with serving(script.handler()) as url:
-        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, CONTACT_SECTION_DEADLINE_S=0.5,
-                                       CONTACT_READ_DEADLINE_S=1.0)
-        yield test_client, auth
+    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=0.5,
+                          CONTACT_READ_DEADLINE_S=1.0) as client:
+        yield client
 
 
 def test_a_slow_contacts_service_answers_504_at_the_contact_deadline(slow_contacts, script):

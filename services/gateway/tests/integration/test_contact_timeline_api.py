@@ -8,7 +8,7 @@ from crm_platform.pagination import encode_cursor
 from devinfra.ports import free_port
 
 from gateway.testing.scripted_contact import CONTACT_ID, Script, page
-from gateway.testing.scripted_upstreams import gateway, serving
+from gateway.testing.scripted_upstreams import gateway, scripted_gateway
 
 TIMELINE = f"/v1/contacts/{CONTACT_ID}/timeline"
 SOURCE = f"/v1/contact-timeline/{CONTACT_ID}"
@@ -21,9 +21,8 @@ def script():
 
 @pytest.fixture
 def client(infra, unique_suffix, mongo_client, script):
-    with serving(script.handler()) as url:
-        test_client, auth, _ = gateway(infra, unique_suffix, mongo_client, url, CONTACT_SECTION_DEADLINE_S=0.5)
-        yield test_client, auth
+    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=0.5) as client:
+        yield client
 
 
 def test_the_timeline_merges_every_sources_page_for_the_callers_account(client, script):

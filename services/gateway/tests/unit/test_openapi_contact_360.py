@@ -1,21 +1,15 @@
 """The merged OpenAPI document describes the aggregated contact read: its include and as_of, each section's status
 enum."""
-from types import SimpleNamespace
-
 import pytest
-from flask import Flask
 
 from gateway.domain.contact_sections import SECTION_NAMES
-from gateway.entrypoints import contact_360_api, openapi_merge
+from gateway.entrypoints import contact_360_api
+from gateway.testing.merged_document import own_routes_document
 
 
 @pytest.fixture
-def spec(monkeypatch):
-    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-    app = Flask("gateway-openapi-test")
-    app.register_blueprint(contact_360_api.blueprint)
-    with app.app_context():
-        return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+def spec():
+    return own_routes_document(contact_360_api.blueprint)
 
 
 def test_the_360_read_is_documented_with_each_sections_status(spec):

@@ -1,20 +1,14 @@
 """The merged OpenAPI document describes the contact's timeline: its operation, limit and cursor, each entry and
 how each source answered."""
-from types import SimpleNamespace
-
 import pytest
-from flask import Flask
 
-from gateway.entrypoints import contact_timeline_api, openapi_merge
+from gateway.entrypoints import contact_timeline_api
+from gateway.testing.merged_document import own_routes_document
 
 
 @pytest.fixture
-def spec(monkeypatch):
-    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-    app = Flask("gateway-openapi-test")
-    app.register_blueprint(contact_timeline_api.blueprint)
-    with app.app_context():
-        return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+def spec():
+    return own_routes_document(contact_timeline_api.blueprint)
 
 
 def schema_of(spec, ref_holder: dict) -> dict:

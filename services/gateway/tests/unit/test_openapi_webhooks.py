@@ -2,19 +2,16 @@
 the Idempotency-Key of every write."""
 import json
 import re
-from types import SimpleNamespace
 
 import pytest
-from flask import Flask
 
-from gateway.entrypoints import api_keys_api, openapi_merge
+from gateway.entrypoints import api_keys_api
+from gateway.testing.merged_document import own_routes_document
 
 
 @pytest.fixture
-def spec(monkeypatch):
-    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-    with Flask("gateway-openapi-test").app_context():  # the merged document adds the app's own routes too
-        return openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+def spec():
+    return own_routes_document()  # the webhook routes are added to every merged document
 
 
 def test_the_merged_document_lists_the_webhook_routes(spec):
@@ -40,12 +37,8 @@ def test_every_reference_resolves_and_rate_limits_and_idempotency_keys_apply(spe
 
 
 
-def test_the_api_key_writes_take_an_idempotency_key_too(monkeypatch):
-    monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-    app = Flask("gateway-openapi-test")
-    api_keys_api.register(app)
-    with app.app_context():
-        spec = openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+def test_the_api_key_writes_take_an_idempotency_key_too():
+    spec = own_routes_document(api_keys_api.register)
     writes = [op for path, ops in spec["paths"].items() if path.startswith("/v1/api-keys")
               for method, op in ops.items() if method in ("post", "delete")]
     assert len(writes) == 3
@@ -60,11 +53,9 @@ def test_a_write_with_a_body_documents_the_415_of_a_body_that_is_not_json(spec):
     assert "415" not in spec["paths"]["/v1/webhook-endpoints/{endpoint_id}"]["delete"]["responses"]
 
 
-def test_building_the_document_again_does_not_add_the_header_twice(monkeypatch):
+def test_building_the_document_again_does_not_add_the_header_twice():
     """The merged document is built again every 30 s: the webhook routes must not gather a header per build."""
     for _ in range(3):
-        monkeypatch.setattr(openapi_merge, "_CACHE", {"at": 0.0, "spec": None})
-        with Flask("gateway-openapi-test").app_context():
-            spec = openapi_merge.merged_spec(SimpleNamespace(upstreams={}, upstream_client=None))
+        spec = own_routes_document()
     parameters = spec["paths"]["/v1/webhook-endpoints"]["post"]["parameters"]
     assert parameters.count({"$ref": "#/components/parameters/IdempotencyKey"}) == 1

@@ -1,14 +1,12 @@
 """The worker's consumer of contacts.events on the real broker and database: an event breaking the published
 contract is bad data, dead-lettered whole, and the next account's event is applied."""
-import threading
-import time
-
 from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
 from crm_platform.message_bus import EventsToBus
+from crm_platform.testing.consumers import run_until
 from crm_platform.testing.topics import read_topic
 
 SEALED = {"sealed": 1, "subject": "contact:c-1", "nonce": "bm9uY2U=", "ciphertext": "c2VhbGVk"}
@@ -19,20 +17,6 @@ def merged(account_id: str, contact_id: str, source_ids) -> EventEnvelope:
                          aggregate_version=2, account_id=account_id, payload={
                              "contact_id": contact_id, "details": {}, "personal": SEALED,
                              "created_at": "2026-01-01T00:00:00+00:00", "source_ids": source_ids})
-
-
-def run_until(consumer: EventConsumer, condition, timeout_s: float = 60.0) -> None:
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,))
-    thread.start()
-    deadline = time.monotonic() + timeout_s
-    try:
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-    assert condition(), "the consumer did not get there in time"
 
 
 def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_account_is_applied(container):
@@ -50,7 +34,7 @@ def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_accou
                              EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus), retry_delay_s=0.01)
     directory = container.db["contacts"]
 
-    run_until(consumer, lambda: directory.find_one({"_id": "c-6"}) is not None)
+    run_until(consumer, lambda: directory.find_one({"_id": "c-6"}) is not None, timeout_s=60.0)
 
     assert directory.find_one({"_id": "c-6"}, {"_id": 0}) == {"account_id": "acct-other", "gone": True,
                                                              "merged_into": "c-5"}
