@@ -109,6 +109,11 @@ def required_id() -> fields.String:
     return fields.String(required=True, validate=list(_ID_RULES))
 
 
+def optional_id(**options) -> fields.String:
+    """An id field a payload may leave out or null (held as `required_id` holds one when present)."""
+    return fields.String(load_default=None, allow_none=True, validate=list(_ID_RULES), **options)
+
+
 def id_list(**options) -> fields.List:
     """A required list of ids (each as `required_id` holds one)."""
     return fields.List(fields.String(validate=list(_ID_RULES)), required=True, **options)

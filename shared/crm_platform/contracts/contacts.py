@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from marshmallow import fields, validate
 
 from crm_platform.aggregates import DomainEvent
-from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, required_id
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, optional_id, required_id
 from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
@@ -61,7 +61,7 @@ class ContactsMergedPayload(ContactStatePayload):
 
 class ContactDeletedPayload(PayloadSchema):
     contact_id = required_id()
-    merged_into = fields.String(load_default=None, allow_none=True)
+    merged_into = optional_id()
 
 
 class ContactErasedPayload(PayloadSchema):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, required_id
+from crm_platform.contracts import EventContract, PayloadSchema, SealedField, Topic, id_list, optional_id, required_id
 from crm_platform.contracts.privacy import PRIVACY_REPLY_CONTRACTS
 
 
@@ -54,7 +54,7 @@ class CardStatePayload(PayloadSchema):
 
 
 class CardMovedPayload(CardStatePayload):
-    from_stage_id = fields.String(load_default=None)
+    from_stage_id = optional_id()
 
 
 class _ReminderSchema(PayloadSchema):
@@ -67,8 +67,8 @@ class TaskStatePayload(PayloadSchema):
     time_zone = fields.String(load_default=None, metadata={"description": "the task's own (IANA); none: the account's"})
     reminder_time_zone = fields.String(required=True, metadata={"description": "the zone reminders' days count in"})
     link_kind = fields.String(load_default=None, validate=validate.OneOf(("contact", "card", "invoice", "quote")))
-    link_id = fields.String(load_default=None)
-    contact_id = fields.String(load_default=None, metadata={"description": "whom it is about (seals title, notes)"})
+    link_id = optional_id()
+    contact_id = optional_id(metadata={"description": "whom it is about (seals title, notes)"})
     assignee = fields.String(load_default=None)
     reminders = fields.List(fields.Nested(_ReminderSchema), required=True)
     reminders_after = fields.String(required=True, metadata={"description": "reminders before it never fire"})

@@ -62,6 +62,13 @@ def test_an_id_of_the_wrong_type_length_or_with_a_nul_byte_is_named(contact_id):
     assert broken(FACTS, merged(contact_id=contact_id)).endswith(": contact_id")
 
 
+@pytest.mark.parametrize("merged_into", ["x" * 10_000, "c-\x002", ""])
+def test_the_contact_a_deleted_one_was_merged_into_is_held_as_an_id(merged_into):
+    """Billing keeps it and files timeline entries under it: a NUL there is refused by FerretDB, stored by MongoDB."""
+    assert broken(FACTS, {"contact_id": "c-1", "merged_into": merged_into}, "ContactDeleted").endswith(": merged_into")
+    assert FACTS.from_envelope(envelope("ContactDeleted", {"contact_id": "c-1", "merged_into": None})) is not None
+
+
 def test_the_error_names_fields_never_their_values():
     message = broken(FACTS, {"contact_id": "Zoé Martin <zoe@example.com>" * 20, "merged_into": 7}, "ContactDeleted")
     assert message == "ContactDeleted v1 breaks its contract: contact_id, merged_into"
