@@ -66,9 +66,10 @@ class TimelineFollower:
         except SubjectErased:
             return False
         account_id = envelope.account_id
-        entries = [(self._survivor(account_id, contact_id), entry)
-                   for contact_id, entry in self._entries_of(event, envelope.event_id, envelope.occurred_at)]
-        return record_unless_erased(self._projection, self._erased, account_id, entries)
+        made = self._entries_of(event, envelope.event_id, envelope.occurred_at)
+        survivors = {contact_id: self._survivor(account_id, contact_id) for contact_id in _unique(c for c, _ in made)}
+        entries = [(survivors[contact_id], entry) for contact_id, entry in made]
+        return record_unless_erased(self._projection, self._erased, account_id, entries, survivor=self._survivor)
 
     def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
         """The entries of a contact merged into another now the survivor's; how many moved. The survivor is followed
@@ -94,10 +95,12 @@ def move_unless_erased(projection: TimelineProjection, erased: ErasedContacts, a
 
 
 def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts, account_id: str,
-                         entries: list[tuple[str, TimelineEntry]], unerased: Iterable[str] = ()) -> bool:
+                         entries: list[tuple[str, TimelineEntry]], unerased: Iterable[str] = (),
+                         survivor: SurvivorOf | None = None) -> bool:
     """Record the (contact id, entry) of the account's contacts that are not erased, and forget again a contact
     erased while its entry was written; True if any entry was kept. Contacts `unerased` (known not erased
-    before this call) are asked after the write only."""
+    before this call) are asked after the write only. With `survivor`, a contact merged away while its entry was
+    written (its survivor read before the merge moved its entries) gives them to its survivor after the write."""
     contact_ids = _unique(contact_id for contact_id, _ in entries)
     if not contact_ids:
         return False
@@ -107,24 +110,34 @@ def record_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
     kept = [(contact_id, entry) for contact_id, entry in entries if contact_id not in gone]
     for contact_id, entry in kept:
         projection.record(account_id, contact_id, entry)
-    _forget_erased_meanwhile(projection, erased, [(account_id, contact_id, entry) for contact_id, entry in kept])
+    written = [(account_id, contact_id, entry) for contact_id, entry in kept]
+    _forget_erased_meanwhile(projection, erased, written)
+    if survivor is not None:
+        _follow_merges_meanwhile(projection, erased, survivor, written)
     return bool(kept)
 
 
 def record_batch_unless_erased(projection: TimelineProjection, erased: ErasedContacts,
                                rows: list[tuple[str, str, TimelineEntry]],
-                               unerased: Iterable[tuple[str, str]] = ()) -> set[str]:
+                               unerased: Iterable[tuple[str, str]] = (), survivor: SurvivorOf | None = None,
+                               merged_meanwhile: Iterable[tuple[str, str]] = ()) -> set[str]:
     """Record the (account id, contact id, entry) of a polled batch in one insert, but those of erased contacts,
     and forget again a contact erased while it was written; the ids of the entries the server refused (record
     those one by one). An entry left out for its erased contact is not refused: it is done with. The (account
-    id, contact id) `unerased` (known not erased before this call) are asked after the write only."""
+    id, contact id) `unerased` (known not erased before this call) are asked after the write only. With
+    `survivor`, the (account id, contact id) `merged_meanwhile` (those whose survivor was read for the batch) are
+    asked again after the write, as record_unless_erased asks."""
     known = set(unerased)
     unknown = [row for row in rows if (row[0], row[1]) not in known]
     gone = {(account_id, contact_id) for account_id, contact_ids in _contacts_by_account(unknown).items()
             for contact_id in erased(account_id, contact_ids)}
     kept = [row for row in rows if (row[0], row[1]) not in gone]
     refused = projection.record_batch(kept) if kept else set()
-    _forget_erased_meanwhile(projection, erased, [row for row in kept if row[2].id not in refused])
+    written = [row for row in kept if row[2].id not in refused]
+    _forget_erased_meanwhile(projection, erased, written)
+    if survivor is not None:
+        asked = set(merged_meanwhile)
+        _follow_merges_meanwhile(projection, erased, survivor, [row for row in written if (row[0], row[1]) in asked])
     return refused
 
 
@@ -134,6 +147,17 @@ def _forget_erased_meanwhile(projection: TimelineProjection, erased: ErasedConta
     for account_id, contact_ids in _contacts_by_account(written).items():
         for contact_id in erased(account_id, contact_ids):
             projection.forget_contact(account_id, contact_id)
+
+
+def _follow_merges_meanwhile(projection: TimelineProjection, erased: ErasedContacts, survivor: SurvivorOf,
+                             written: list[tuple[str, str, TimelineEntry]]) -> None:
+    """Asked again after the write: a contact merged away between the survivor's read and the write has had its
+    entries moved already, but not the one just written; they go to its survivor now (none to an erased one)."""
+    for account_id, contact_ids in _contacts_by_account(written).items():
+        for contact_id in contact_ids:
+            now = survivor(account_id, contact_id)
+            if now != contact_id:
+                move_unless_erased(projection, erased, account_id, contact_id, now)
 
 
 def _contacts_by_account(rows: list[tuple[str, str, TimelineEntry]]) -> dict[str, list[str]]:

@@ -157,6 +157,32 @@ def test_an_event_naming_a_merged_away_contact_after_the_merge_goes_to_the_survi
     assert keeper.move_contact("acct-1", "middle", "survivor") == 0  # a merge's move after its late event: no-op
 
 
+def test_a_contact_merged_away_while_its_entry_was_written_gives_it_to_the_survivor(projection):
+    """The review found one order losing an entry: the survivor read (the contact itself), then the merge moving
+    the contact's entries, then the write under the merged-away contact, whose timeline nobody reads again."""
+    merges = {}
+
+    def survivor(account, contact_id):
+        answer = merges.get(contact_id, contact_id)
+        merges["merged"] = "survivor"  # the merge lands right after the first read
+        return answer
+
+    keeper = TimelineFollower(projection, CODEC, entries_of, lambda account, ids: set(), [ThingShared], survivor)
+    envelope = shared("merged")
+    assert keeper.apply(envelope)
+    assert _ids(projection, "merged") == [] and _ids(projection, "survivor") == [f"{envelope.event_id}:merged"]
+
+
+def test_a_batch_gives_the_entries_of_a_contact_merged_away_meanwhile_to_its_survivor(projection):
+    merges = {"merged": "survivor"}  # merged after the batch read its survivor (itself)
+    rows = [("acct-1", "merged", _entry("late")), ("acct-1", "steady", _entry("other"))]
+    assert record_batch_unless_erased(projection, lambda account, ids: set(), rows,
+                                      survivor=lambda account, contact_id: merges.get(contact_id, contact_id),
+                                      merged_meanwhile=[("acct-1", "merged")]) == set()
+    assert _ids(projection, "merged") == [] and _ids(projection, "survivor") == ["late"]
+    assert _ids(projection, "steady") == ["other"]
+
+
 def _entry(entry_id):
     return TimelineEntry(entry_id, AT, "thing.shared", "thing", "thing:1")
 

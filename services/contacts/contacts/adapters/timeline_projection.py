@@ -16,7 +16,9 @@ entries to the survivor (the kernel's move_unless_erased: none to an erased surv
 An event naming a merged-away contact that comes later (a note's event on another partition, a replay) is recorded
 under the survivor, as the contacts read model keeps the merge (`survivor`, one `_id` read per hop); a batch asks it
 once per contact, and only for the events of notes, messages and files: a contact's own events come before its
-deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. The contacts
+deletion on its partition, and the batch's insert leaves an entry there already (moved) where it is. Those are asked
+again after the write: a merge moving the contact's entries between the two reads would miss the one just written,
+which then goes to the survivor too (as the kernel's follower does). The contacts
 read model applies the deletion before this one in the consumer, so the source's own last entry goes to the survivor
 at once; when not (a rebuild of this read model alone), the move after it takes it there.
 """
@@ -70,8 +72,10 @@ class ContactTimelineProjection(BatchingProjection):
         contact_id = self._survivor(account_id, event.contact_id)
         entries = timeline_entries(event, envelope.event_id, envelope.occurred_at)
         unerased = [contact_id] if _opened_with_key_of(envelope, contact_id) else []
+        may_come_late = envelope.aggregate_type != Contact.aggregate_type  # a note's, message's or file's
         recorded = record_unless_erased(self.timeline, self._erased, account_id,
-                                        [(contact_id, entry) for entry in entries], unerased)
+                                        [(contact_id, entry) for entry in entries], unerased,
+                                        survivor=self._survivor if may_come_late else None)
         if isinstance(event, ContactDeleted) and event.merged_into:
             survivor_id = self._survivor(account_id, event.merged_into)
             return move_unless_erased(self.timeline, self._erased, account_id, event.contact_id, survivor_id) > 0 \
@@ -110,7 +114,9 @@ class ContactTimelineProjection(BatchingProjection):
             if _opened_with_key_of(envelope, contact_id):
                 unerased.add((envelope.account_id, contact_id))
             rows += [(envelope.account_id, contact_id, entry) for entry in entries]
-        refused = record_batch_unless_erased(self.timeline, self._erased, rows, unerased) if rows else set()
+        asked = {(account_id, survivor_id) for (account_id, _), survivor_id in survivors.items()}
+        refused = record_batch_unless_erased(self.timeline, self._erased, rows, unerased, survivor=self._survivor,
+                                             merged_meanwhile=asked) if rows else set()
         return applied | {event_id for event_id, ids in made.items() if not refused.intersection(ids)}
 
 
