@@ -50,7 +50,12 @@ def list_requests():
 @operation("A privacy request: status, deadline, each service's progress, audit trail", tags=TAGS,
            responses={200: schemas.PrivacyRequestSchema}, problems=(404,))
 def get_request(request_id: str):
-    return _detail(_load(request_id))
+    with current_container().unit_of_work() as uow:  # one read of the events: the request and its trail agree
+        history = uow.requests.history(account_id(), request_id)
+        privacy_request = uow.requests.rebuilt(account_id(), request_id, history)
+    if privacy_request is None or privacy_request.gone:
+        raise PrivacyRequest.not_found(request_id)
+    return request_view(privacy_request, history)
 
 
 @bp.post("/requests/<request_id>/confirm")
@@ -131,8 +136,8 @@ def _load(request_id: str) -> PrivacyRequest:
 
 
 def _detail(privacy_request: PrivacyRequest) -> dict:
-    """The request as loaded, with its audit trail up to the same revision: the history is read again, and a reply
-    recorded since the request was loaded must not show in the trail while its service shows unanswered."""
+    """The request a command left, with its audit trail up to the same revision: the history is read again, and a
+    reply recorded since must not show in the trail while its service shows unanswered."""
     history = current_container().event_store.load(privacy_request.id)
     return request_view(privacy_request, [envelope for envelope in history
                                           if envelope.aggregate_version <= privacy_request.revision])
