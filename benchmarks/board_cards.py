@@ -30,9 +30,8 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO)]
-from reporting import load_env, percentile, save  # noqa: E402
+from reporting import PatientSession, load_env, percentile, save  # noqa: E402
 from find_contacts import new_account  # noqa: E402
-from privacy_requests import PatientSession  # noqa: E402
 
 STAGES = ["Nouveau", "Contacté", "Proposition", "Négociation"]
 MOVE_KINDS = ("between_neighbours", "to_another_stage", "to_the_top")

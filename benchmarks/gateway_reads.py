@@ -36,8 +36,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO)]
 from find_contacts import new_account  # noqa: E402
-from privacy_requests import PatientSession  # noqa: E402
-from reporting import load_env, machine, percentile, save  # noqa: E402
+from reporting import PatientSession, load_env, machine, percentile, save  # noqa: E402
 
 from gateway.domain.api_keys import parse_key  # noqa: E402
 
@@ -147,8 +146,8 @@ def proxy_and_direct(target: Target, path: str, requests_n: int, warmup: int) ->
 
 def seed(gateway: str, headers: dict, list_size: int) -> str:
     """The contact with every 360 section filled, and plain contacts up to `list_size` in the account."""
-    # here, not at the top: under pytest, `tests` may be another package (services/contacts/tests), and the unit
-    # tests of this script's pure parts seed nothing
+    # here, not at the top: under pytest, `tests` may be another package (a service's), and the unit tests of this
+    # script's pure parts seed nothing
     from tests.e2e.privacy_seed import LINE, seed_person
     http = PatientSession()
     person = seed_person(gateway, headers, notes=3, files=1, cards=1, invoices=0, quotes=1, session=http)

@@ -25,20 +25,9 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO)]
-from reporting import load_env, percentile, save  # noqa: E402
+from reporting import PatientSession, load_env, percentile, save  # noqa: E402
 from find_contacts import new_account  # noqa: E402
 from tests.e2e.privacy_seed import seed_person  # noqa: E402
-
-
-class PatientSession(requests.Session):
-    """Waits out 429s (the rate limits of make run) instead of failing the seeding."""
-
-    def request(self, method, url, **kwargs):
-        while True:
-            answer = super().request(method, url, **kwargs)
-            if answer.status_code != 429:
-                return answer
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
 
 
 def timed_request(gateway: str, headers: dict, kind: str, contact_id: str, download: bool) -> float:

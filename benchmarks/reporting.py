@@ -6,7 +6,10 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import requests
 
 REPO = Path(__file__).resolve().parents[1]
 VAR = Path(os.environ.get("CRM_VAR_DIR", REPO / "var"))
@@ -48,3 +51,14 @@ def save(report: dict) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"saved {out}")
+
+
+class PatientSession(requests.Session):
+    """Waits out 429s (the rate limits of make run) instead of failing the seeding."""
+
+    def request(self, method, url, **kwargs):
+        while True:
+            answer = super().request(method, url, **kwargs)
+            if answer.status_code != 429:
+                return answer
+            time.sleep(float(answer.headers.get("Retry-After", "1")))

@@ -16,13 +16,10 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gateway_reads.py"
 
 @pytest.fixture(scope="module")
 def bench():
-    """The script as a module; the path entries and modules its loading adds (benchmarks/, the repository's
-    `tests`) are taken away again, so that other test modules import as they would without it."""
-    path = list(sys.path)
-    # in a whole run another `tests` package (a service's) may be imported already: set aside while the script
-    # imports the repository's own, then put back
-    other_tests = {name: sys.modules.pop(name) for name in list(sys.modules) if _a_tests_module(name)}
-    modules = set(sys.modules)
+    """The script as a module; the path entries and modules its loading adds (benchmarks/ and its scripts) are
+    taken away again, so that other test modules import as they would without it. It imports no `tests` package
+    when loaded (its seeding does, when run), so a service's `tests` imported before stays as it is."""
+    path, modules = list(sys.path), set(sys.modules)
     spec = importlib.util.spec_from_file_location("gateway_reads", SCRIPT)
     module = sys.modules["gateway_reads"] = importlib.util.module_from_spec(spec)
     try:
@@ -31,14 +28,9 @@ def bench():
         sys.path[:] = path
         for name in set(sys.modules) - modules:
             source = getattr(sys.modules[name], "__file__", None) or ""
-            if _a_tests_module(name) or source.startswith(str(SCRIPT.parent)):
+            if source.startswith(str(SCRIPT.parent)):
                 del sys.modules[name]
-        sys.modules.update(other_tests)
     return module
-
-
-def _a_tests_module(name: str) -> bool:
-    return name == "tests" or name.startswith("tests.")
 
 
 def test_the_overhead_is_the_proxied_percentile_minus_the_direct_one(bench):
