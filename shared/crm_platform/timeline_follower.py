@@ -28,7 +28,7 @@ shreds the key).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
@@ -44,6 +44,18 @@ ErasedContacts = Callable[[str, list[str]], set[str]]
 SurvivorOf = Callable[[str, str], str]
 
 
+def unmerged(account_id: str, contact_id: str) -> str:
+    """The SurvivorOf of a service that keeps no merges: every contact is its own."""
+    return contact_id
+
+
+class MergingTimelines(Protocol):
+    """The timeline follower (TimelineFollower), as a service's merge handling needs it."""
+
+    def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
+        """The merged contact's entries now the survivor's (none for an erased survivor); how many moved."""
+
+
 class TimelineFollower:
     """An EventConsumer handler (and a rebuild's): one of the service's own events to its timeline entries."""
 
@@ -54,7 +66,7 @@ class TimelineFollower:
         self._codec = codec
         self._entries_of = entries_of
         self._erased = erased
-        self._survivor = survivor or (lambda account_id, contact_id: contact_id)
+        self._survivor = survivor or unmerged
         self._wanted = {cls.event_type() for cls in event_classes if codec.knows(cls.event_type())}
 
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:

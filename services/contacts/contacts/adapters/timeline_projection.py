@@ -33,7 +33,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.projection_batches import BatchingProjection
 from crm_platform.timeline import TimelineProjection
 from crm_platform.timeline_follower import (
-    ErasedContacts, SurvivorOf, move_unless_erased, record_batch_unless_erased, record_unless_erased,
+    ErasedContacts, SurvivorOf, move_unless_erased, record_batch_unless_erased, record_unless_erased, unmerged,
 )
 
 from contacts.domain.attachments import Attachment
@@ -54,7 +54,7 @@ class ContactTimelineProjection(BatchingProjection):
         super().__init__(collection, codec)
         self.timeline = TimelineProjection(collection)
         self._erased = erased
-        self._survivor = survivor or (lambda account_id, contact_id: contact_id)
+        self._survivor = survivor or unmerged
 
     def ensure_indexes(self) -> None:
         self.timeline.ensure_indexes()

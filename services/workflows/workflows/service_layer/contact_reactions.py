@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from crm_platform.contracts.contacts import ContactCreatedFact, ContactDeletedFact, ContactErasedFact, ContactsMergedFact
 from crm_platform.personal_data import SubjectErased
+from crm_platform.timeline_follower import MergingTimelines
 from crm_platform.unit_of_work import retried
 
 from workflows.domain.cards import ARCHIVED, CARD_SUBJECT
-from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, MergingTimelines, TasksIndex
+from workflows.service_layer.ports import CardsIndex, ContactsDirectory, ContactTimelines, TasksIndex
 from workflows.service_layer.task_reactions import relink_tasks
 from workflows.service_layer.unit_of_work import UnitOfWork
 

@@ -43,13 +43,6 @@ class ContactTimelines(Protocol):
         """Delete every entry about the contact (its erasure); how many there were."""
 
 
-class MergingTimelines(Protocol):
-    """The timeline follower (crm_platform.timeline_follower.TimelineFollower), as a merge needs it."""
-
-    def move_contact(self, account_id: str, from_contact_id: str, to_contact_id: str) -> int:
-        """The merged contact's entries now the survivor's (none for an erased survivor); how many moved."""
-
-
 class TasksIndex(abc.ABC):
     """The tasks read model, as handlers need it (eventually consistent, like CardsIndex)."""
 
