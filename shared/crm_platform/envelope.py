@@ -16,6 +16,9 @@ from crm_platform import request_context
 
 MAX_AGGREGATE_ID = 200
 EVENT_TYPE_PATTERN = r"^[A-Z][A-Za-z0-9]+$"
+# An id names a document on every MongoDB-protocol server: FerretDB on PostgreSQL refuses a NUL byte in a
+# value that MongoDB stores, so an id with a control character would be applied on one and refused on the other.
+NO_CONTROL_CHARACTER = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="an id holds no control character")
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,10 @@ class EnvelopeSchema(Schema):
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     aggregate_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # label:<account id>:<key> and other composed ids run past 64 characters
-    aggregate_id = fields.String(required=True, validate=validate.Length(min=1, max=MAX_AGGREGATE_ID))
+    aggregate_id = fields.String(required=True,
+                                 validate=[validate.Length(min=1, max=MAX_AGGREGATE_ID), NO_CONTROL_CHARACTER])
     aggregate_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    account_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    account_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), NO_CONTROL_CHARACTER])
     occurred_at = fields.AwareDateTime(required=True, default_timezone=timezone.utc)
     correlation_id = fields.String(allow_none=True, load_default=None)
     causation_id = fields.String(allow_none=True, load_default=None)

@@ -16,7 +16,7 @@ from typing import Callable
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from crm_platform.envelope import MAX_AGGREGATE_ID
+from crm_platform.envelope import MAX_AGGREGATE_ID, NO_CONTROL_CHARACTER
 
 Upcaster = Callable[[dict], dict]  # a payload of version n -> the same payload at version n + 1
 
@@ -98,10 +98,7 @@ class PayloadSchema(Schema):
         unknown = "include"
 
 
-# An id names a document on every MongoDB-protocol server: FerretDB on PostgreSQL refuses a NUL byte in a
-# value that MongoDB stores, so an id with a control character would be applied on one and refused on the other.
-_NO_CONTROL_CHARACTER = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="an id holds no control character")
-_ID_RULES = (validate.Length(min=1, max=MAX_AGGREGATE_ID), _NO_CONTROL_CHARACTER)
+_ID_RULES = (validate.Length(min=1, max=MAX_AGGREGATE_ID), NO_CONTROL_CHARACTER)
 
 
 def required_id() -> fields.String:

@@ -46,3 +46,14 @@ def test_bytes_nested_ten_thousand_deep_are_malformed_not_a_recursion_error():
     """A RecursionError would escape the consumer's poll: it would reconnect and read the same record forever."""
     with pytest.raises(MalformedEvent):
         envelope_from_json_bytes(b'{"payload": ' + b"[" * 10_000 + b"]" * 10_000 + b"}")
+
+
+@pytest.mark.parametrize("field", ["aggregate_id", "account_id"])
+@pytest.mark.parametrize("bad", ["c-1\x00", "c\n1", "\x7f"])
+def test_an_envelope_naming_an_aggregate_or_account_with_a_control_character_is_malformed(field, bad):
+    """FerretDB refuses a NUL in a value MongoDB stores: such an envelope would be applied on one server and
+    refused on the other, so it is dead-lettered on both."""
+    data = make().to_dict()
+    data[field] = bad
+    with pytest.raises(MalformedEvent, match=field):
+        envelope_from_json_bytes(json.dumps(data).encode())
