@@ -9,7 +9,7 @@ from crm_platform.contracts.catalog import TOPICS
 
 from gateway import config
 from gateway.domain.webhook_events import (
-    PUBLIC_EVENTS, PUBLIC_TYPES, public_event_of, subscribed, thin_payload, unknown_types)
+    GATEWAY_EVENTS, PUBLIC_EVENTS, PUBLIC_TYPES, public_event_of, subscribed, thin_payload, unknown_types)
 
 TOPICS_BY_NAME = {topic.name: topic for topic in TOPICS}
 
@@ -40,10 +40,20 @@ def test_the_worker_consumes_every_published_topic_but_the_gateways_own():
 
 
 def test_public_types_are_unique_and_the_brief_ones_exist():
-    assert len(PUBLIC_TYPES) == len(PUBLIC_EVENTS)
+    assert len(PUBLIC_TYPES) == len(PUBLIC_EVENTS) + len(GATEWAY_EVENTS)
     assert {"contact.created", "contact.updated", "contact.deleted", "contacts.merged", "label.assigned",
             "invoice.issued", "invoice.paid", "quote.accepted", "card.moved", "card.won", "card.lost",
             "privacy.erasure_completed"} <= PUBLIC_TYPES
+
+
+def test_the_gateways_own_events_come_from_no_contract_and_say_so_in_their_name():
+    """They are made by the gateway (the disabling notice), not mapped from a published event: no topic may
+    publish them under another name, and their type names the gateway's own resource."""
+    published = {event.type for event in PUBLIC_EVENTS}
+    for event in GATEWAY_EVENTS:
+        assert event.type not in published and event.type.startswith("webhook_endpoint."), event
+        assert not any(topic.contract(event.type) for topic in TOPICS), event
+        assert "url" not in event.fields and "description" not in event.fields, event  # the account's own text
 
 
 def test_a_payload_is_thin_ids_and_non_personal_fields_only():
