@@ -29,7 +29,7 @@ class Endpoint:
     disabled_at: datetime | None = None
     failing_since: datetime | None = None
     failed_deliveries: int = 0
-    enabled_since: datetime | None = None  # registered or enabled again then (None: not stored yet, created_at)
+    enabled_since: datetime | None = None  # when registered or last enabled again (None before it is stored)
     disabled_notice_pending: bool = False  # disabled, and its notice not yet queued (domain.webhook_endpoint_notices)
 
     def public(self) -> dict:
