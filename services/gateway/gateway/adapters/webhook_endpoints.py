@@ -29,6 +29,8 @@ class Endpoint:
     disabled_at: datetime | None = None
     failing_since: datetime | None = None
     failed_deliveries: int = 0
+    enabled_since: datetime | None = None  # when registered or last enabled again (None before it is stored)
+    disabled_notice_pending: bool = False  # disabled, and its notice not yet queued (domain.webhook_endpoint_notices)
 
     def public(self) -> dict:
         """What the API shows of it (never a secret)."""
@@ -49,7 +51,10 @@ def _endpoint(doc: dict) -> Endpoint:
         updated_at=doc["updated_at"],
         secrets=[SigningSecret(kept["secret"], kept.get("expires_at")) for kept in doc["secrets"]],
         disabled_reason=doc.get("disabled_reason"), disabled_at=doc.get("disabled_at"),
-        failing_since=doc.get("failing_since"), failed_deliveries=doc.get("failed_deliveries", 0))
+        failing_since=doc.get("failing_since"), failed_deliveries=doc.get("failed_deliveries", 0),
+        # endpoints stored before these fields: enabled since they were registered, no notice owed
+        enabled_since=doc.get("enabled_since", doc["created_at"]),
+        disabled_notice_pending=doc.get("disabled_notice_pending", False))
 
 
 def _secrets(kept: list[SigningSecret]) -> list[dict]:
@@ -62,13 +67,15 @@ class MongoWebhookEndpoints:
 
     def ensure_indexes(self) -> None:
         self._endpoints.create_index([("account_id", ASCENDING), ("created_at", ASCENDING)])
+        self._endpoints.create_index([("disabled_notice_pending", ASCENDING)])
 
     def add(self, endpoint: Endpoint) -> None:
         self._endpoints.insert_one({
             "_id": endpoint.id, "account_id": endpoint.account_id, "url": endpoint.url, "events": endpoint.events,
             "description": endpoint.description, "enabled": endpoint.enabled, "created_at": endpoint.created_at,
             "updated_at": endpoint.updated_at, "secrets": _secrets(endpoint.secrets), "failing_since": None,
-            "failed_deliveries": 0})
+            "failed_deliveries": 0, "enabled_since": endpoint.enabled_since or endpoint.created_at,
+            "disabled_notice_pending": False})
 
     def get(self, account_id: str, endpoint_id: str) -> Endpoint | None:
         doc = self._endpoints.find_one({"_id": endpoint_id, "account_id": account_id})
@@ -120,10 +127,21 @@ class MongoWebhookEndpoints:
                 return None
 
     def disable(self, endpoint_id: str, reason: str, now: datetime) -> bool:
-        """Disable an enabled endpoint; False if it was not (deleted, or disabled already)."""
+        """Disable an enabled endpoint, its notice owed in the same write; False if it was not (deleted, or disabled
+        already)."""
         found = self._endpoints.update_one({"_id": endpoint_id, "enabled": True}, {"$set": {
-            "enabled": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now}})
+            "enabled": False, "disabled_reason": reason, "disabled_at": now, "updated_at": now,
+            "disabled_notice_pending": True}})
         return found.modified_count == 1
+
+    def notice_queued(self, endpoint_id: str, disabled_at: datetime) -> None:
+        """The notice of the disabling at `disabled_at` is queued: no longer owed (a later disabling's still is)."""
+        self._endpoints.update_one({"_id": endpoint_id, "disabled_notice_pending": True, "disabled_at": disabled_at},
+                                   {"$set": {"disabled_notice_pending": False}})
+
+    def owing_a_notice(self) -> list[Endpoint]:
+        """The endpoints disabled whose notice was not queued (its worker stopped in between), of every account."""
+        return [_endpoint(doc) for doc in self._endpoints.find({"disabled_notice_pending": True})]
 
     def by_ids(self, endpoint_ids: set[str]) -> dict[str, Endpoint]:
         """For the delivery worker: the endpoints of a round, by id, in one statement (a deleted one is absent)."""

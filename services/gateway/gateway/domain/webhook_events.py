@@ -9,6 +9,9 @@ reaches webhook receivers with nothing to do here.
 Each row names a contract event (topic, event type, from crm_platform.contracts) and the payload fields copied
 as they are; `id_field` names the resource's id in the public payload (the envelope's aggregate id), unless the
 payload's own id field is the resource's. A test checks every row against the published contracts.
+
+GATEWAY_EVENTS are the gateway's own: no service publishes them, the gateway makes them itself (the notice that an
+endpoint was disabled, domain.webhook_endpoint_notices); they are subscribed to and sent as the others.
 """
 from __future__ import annotations
 
@@ -77,7 +80,20 @@ PUBLIC_EVENTS: tuple[PublicEvent, ...] = (
                 ("status", "completed_at")),
 )
 
-PUBLIC_TYPES = frozenset(event.type for event in PUBLIC_EVENTS)
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    type: str  # what endpoints subscribe to
+    fields: tuple[str, ...]  # its payload's `data` (never a personal field)
+
+
+ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+GATEWAY_EVENTS: tuple[GatewayEvent, ...] = (
+    GatewayEvent(ENDPOINT_DISABLED, ("endpoint_id", "reason", "disabled_at", "failing_since", "failed_deliveries")),
+)
+
+PUBLIC_TYPES = frozenset(event.type for event in PUBLIC_EVENTS) | {event.type for event in GATEWAY_EVENTS}
 # The contract events that start a privacy request, and the kind each starts: only erasures are published.
 PRIVACY_REQUEST_KINDS = {"ErasureRequested": "erasure", "SubjectExportRequested": "export"}
 ERASURE_COMPLETED = "privacy.erasure_completed"

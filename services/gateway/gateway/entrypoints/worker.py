@@ -12,7 +12,7 @@ from crm_platform.worker_runtime import run_loops
 
 from gateway import config
 from gateway.bootstrap import Container
-from gateway.service_layer import idempotency, rate_limiting, webhook_delivery
+from gateway.service_layer import idempotency, rate_limiting, webhook_delivery, webhook_endpoint_notices
 
 
 def topics(container: Container) -> list[str]:
@@ -34,6 +34,7 @@ def main() -> int:
              "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters),
              "webhook-fan-out": container.webhook_fan_out_loop().run,
              "webhook-delivery": container.webhook_delivery_loop().run,
+             "webhook-notice-sweep": webhook_endpoint_notices.owed_notices_loop(container.webhooks),
              "webhook-log-sweep": webhook_delivery.retention_loop(
                  container.webhooks.deliveries, timedelta(days=settings["WEBHOOK_LOG_RETENTION_DAYS"]))}
     return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"],

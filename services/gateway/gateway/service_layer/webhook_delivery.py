@@ -1,5 +1,6 @@
 """The webhook delivery loop: under a lease (one sender in the whole system), send the due deliveries, record
-each attempt, schedule the next one or give up, and disable an endpoint that keeps failing.
+each attempt, schedule the next one or give up, and disable an endpoint that keeps failing (and tell the account,
+service_layer.webhook_endpoint_notices).
 
 An endpoint deleted or disabled gets nothing more: its due deliveries are cancelled instead of sent.
 Logs name endpoints, deliveries and event types: never a URL, a body or a receiver's answer.
@@ -22,6 +23,7 @@ from gateway.adapters.webhook_sender import WebhookSender
 from gateway.domain.webhook_deliveries import (
     DELIVERED, FAILED, PENDING, DisablePolicy, RetrySchedule, fair_share)
 from gateway.domain.webhook_endpoints import signing_secrets
+from gateway.service_layer.webhook_endpoint_notices import queue_disabled_notice
 from gateway.service_layer.webhook_endpoints import WebhookPorts
 
 log = logging.getLogger(__name__)
@@ -117,18 +119,21 @@ class DeliveryLoop:
             log.warning("webhook delivery failed for good", extra={
                 "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_type": delivery.event_type,
                 "attempts": delivery.attempts + 1})
-        self._disable_if_failing(after, done)
+        self.disable_if_failing(after, done)
 
-    def _disable_if_failing(self, endpoint: Endpoint | None, now: datetime) -> None:
-        """Disable the endpoint, as it is after its failure was noted, if the policy says so."""
+    def disable_if_failing(self, endpoint: Endpoint | None, now: datetime) -> None:
+        """Disable the endpoint, as it is after its failure was noted, if the policy says so, and queue the notice
+        to the account's other endpoints."""
         if endpoint is None or not endpoint.enabled:
             return
         reason = self._disable_policy.reason(endpoint.failing_since, endpoint.failed_deliveries, now)
         if reason and self._ports.endpoints.disable(endpoint.id, reason, now):
+            notices = queue_disabled_notice(endpoint, reason, now, self._ports)
             cancelled = self._ports.deliveries.cancel_pending_of(endpoint.id, "endpoint disabled", now)
             log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.id,
                                                             "account_id": endpoint.account_id, "reason": reason,
-                                                            "cancelled_deliveries": cancelled})
+                                                            "cancelled_deliveries": cancelled,
+                                                            "notices_queued": notices})
 
 
 def retention_loop(deliveries: MongoWebhookDeliveries, keep: timedelta, every_s: float = 3600.0) -> Loop:

@@ -56,10 +56,11 @@ def update(account_id: str, endpoint_id: str, changes: dict, ports: WebhookPorts
     if "events" in changes:
         check_events(changes["events"])
         changes = {**changes, "events": list(dict.fromkeys(changes["events"]))}
-    if changes.get("enabled") is True:
+    now = ports.clock()
+    if changes.get("enabled") is True:  # a new enabled period: its disabling will be a new notice
         changes = {**changes, "disabled_reason": None, "disabled_at": None, "failing_since": None,
-                   "failed_deliveries": 0}
-    endpoint = ports.endpoints.update(account_id, endpoint_id, {**changes, "updated_at": ports.clock()})
+                   "failed_deliveries": 0, "enabled_since": now, "disabled_notice_pending": False}
+    endpoint = ports.endpoints.update(account_id, endpoint_id, {**changes, "updated_at": now})
     if endpoint is None:
         raise NotFound(f"no webhook endpoint {endpoint_id}")
     return endpoint

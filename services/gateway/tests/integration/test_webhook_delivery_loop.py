@@ -1,8 +1,9 @@
 """The delivery loop and the fan-out, round by round on the real database (no broker: events are handed to the
-consumer's handler): disabling after persistent failure, rotation, redelivery, disabled endpoints, privacy
+consumer's handler): disabling after persistent failure and its notice (`webhook_endpoint.disabled`), rotation, redelivery, disabled endpoints, privacy
 erasures."""
 import json
 import logging
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -18,12 +19,14 @@ from gateway.adapters.webhook_endpoints import MongoWebhookEndpoints
 from gateway.adapters.webhook_sender import WebhookSender
 from gateway.domain.webhook_deliveries import DisablePolicy, Outcome, RetrySchedule
 from gateway.service_layer.webhook_delivery import DeliveryLoop
+from gateway.service_layer.webhook_endpoint_notices import queue_owed_notices
 from gateway.service_layer.webhook_endpoints import WebhookPorts
 from gateway.service_layer.webhook_fan_out import WebhookFanOut
 from gateway.testing.scripted_upstreams import gateway
 
 from .test_webhook_deliveries import Receiver, contact_created
 
+DISABLED = "webhook_endpoint.disabled"
 GIVE_UP_AT_ONCE = RetrySchedule(delays=(timedelta(milliseconds=1),), window=timedelta(0))
 
 
@@ -103,7 +106,8 @@ def test_a_failed_attempt_costs_one_statement_on_its_endpoint_besides_the_round_
             statements.names.clear()
             assert sender.run_once() == 1
             assert statements.names[:2] == ["find", "findAndModify"]  # the round's endpoints, the failure noted
-        assert statements.names == ["find", "findAndModify", "update"]  # the second failure disables it
+        # the second failure disables it, reads the account's endpoints to notify, and clears the notice's debt
+        assert statements.names == ["find", "findAndModify", "update", "find", "update"]
     finally:
         counted.client.close()
     shown = client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=auth).get_json()
@@ -281,3 +285,81 @@ def test_a_task_reminder_reaches_its_subscribers_without_title_notes_or_assignee
                             "due_at": "2026-12-04T09:00:00+00:00", "reminder": "P1D",
                             "remind_at": "2026-12-03T09:00:00+00:00", "late": False}
     assert "Sophie" not in body and "UmFwcGVsZXIgU29waGll" not in body
+
+
+def send_all(sender) -> None:
+    for _ in range(20):
+        if not sender.run_once():
+            return
+    raise AssertionError("deliveries still due after 20 rounds")
+
+
+def test_the_account_s_other_subscribed_endpoint_gets_one_signed_notice_and_the_others_none(setup):
+    client, auth, container, receiver, publish, register = setup
+    failing, watcher, bystander = receiver([500]), receiver([204]), receiver([204])
+    disabled = register(failing.url, ["*"])
+    watching = register(watcher.url, [DISABLED])
+    register(bystander.url, ["contact.created"])
+    publish("ContactCreated", "c-1", contact_created("c-1"))
+    send_all(loop(container, GIVE_UP_AT_ONCE, DisablePolicy(after_failed_deliveries=1)))
+    assert client.get(f"/v1/webhook-endpoints/{disabled['id']}", headers=auth).get_json()["enabled"] is False
+    [(headers, body)] = watcher.received
+    notice = Webhook(watching["secret"]).verify(body, headers)
+    assert notice["type"] == DISABLED and headers["webhook-id"] == notice["id"]
+    assert notice["data"]["endpoint_id"] == disabled["id"] and notice["data"]["failed_deliveries"] == 1
+    assert "1 deliveries in a row failed" == notice["data"]["reason"] and failing.url not in body
+    assert [json.loads(body)["type"] for _, body in failing.received] == ["contact.created"]
+    assert [json.loads(body)["type"] for _, body in bystander.received] == ["contact.created"]
+    [logged] = client.get(f"/v1/webhook-endpoints/{watching['id']}/deliveries", headers=auth).get_json()["items"]
+    assert (logged["event_type"], logged["state"]) == (DISABLED, "delivered")
+    assert container.webhooks.endpoints.owing_a_notice() == []
+
+
+def test_a_notice_owed_by_a_stopped_worker_is_queued_once_by_the_sweep_and_a_later_disabling_is_another(setup):
+    client, auth, container, receiver, publish, register = setup
+    watcher = receiver([204])
+    disabled = register("http://127.0.0.1:9/hooks", ["contact.created"])
+    watching = register(watcher.url, ["*"])
+    endpoints, sender = container.webhooks.endpoints, loop(container)  # one sender: it holds the lease
+    endpoints.disable(disabled["id"], "every delivery attempt failed for 5 days", container.webhooks.clock())
+    assert queue_owed_notices(container.webhooks) == 1  # the disabling worker stopped before queuing it
+    assert queue_owed_notices(container.webhooks) == 0 and endpoints.owing_a_notice() == []
+    send_all(sender)
+    [(headers, body)] = watcher.received
+    assert Webhook(watching["secret"]).verify(body, headers)["data"]["reason"] == (
+        "every delivery attempt failed for 5 days")
+    again = client.patch(f"/v1/webhook-endpoints/{disabled['id']}", json={"enabled": True}, headers=auth).get_json()
+    assert again["enabled"] is True and again["disabled_reason"] is None
+    endpoints.disable(disabled["id"], "10 deliveries in a row failed", container.webhooks.clock())
+    assert queue_owed_notices(container.webhooks) == 1  # a new enabled period: a new notice, not the first again
+    send_all(sender)
+    first, second = (json.loads(body) for _, body in watcher.received)
+    assert first["id"] != second["id"] and second["data"]["reason"] == "10 deliveries in a row failed"
+
+
+def test_workers_racing_to_disable_an_endpoint_queue_one_notice_though_several_believe_they_disabled_it(setup):
+    """On FerretDB the disabling's compare-and-set is not exclusive: of 8 threads disabling one endpoint at once,
+    several (up to all 8) are told they did (FerretDB, 2026-12-03: more than one in 77 of 100 trials). The
+    notice's id does not depend on which."""
+    client, auth, container, receiver, publish, register = setup
+    policy = DisablePolicy(after_failed_deliveries=1)
+    for trial in range(5):
+        disabled = register(f"http://127.0.0.1:9/hooks/{trial}", ["*"])
+        watching = register(f"http://127.0.0.1:9/notices/{trial}", [DISABLED])
+        seen = container.webhooks.endpoints.note_failure(disabled["id"], datetime.now(timezone.utc),
+                                                         delivery_failed=True, failing_already=False)
+        workers = [loop(container, GIVE_UP_AT_ONCE, policy) for _ in range(8)]
+        start = threading.Barrier(len(workers))
+
+        def disable(worker):
+            start.wait()
+            worker.disable_if_failing(seen, datetime.now(timezone.utc))
+
+        threads = [threading.Thread(target=disable, args=(worker,)) for worker in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        items = client.get(f"/v1/webhook-endpoints/{watching['id']}/deliveries", headers=auth).get_json()["items"]
+        assert [item["event_type"] for item in items] == [DISABLED], trial
+        client.patch(f"/v1/webhook-endpoints/{watching['id']}", json={"enabled": False}, headers=auth)

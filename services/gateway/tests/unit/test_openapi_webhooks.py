@@ -34,6 +34,8 @@ def test_every_reference_resolves_and_rate_limits_and_idempotency_keys_apply(spe
     assert {"$ref": "#/components/parameters/IdempotencyKey"} in created["parameters"]
     assert "idempotency-key-reused" in created["responses"]["422"]["description"] and "409" in created["responses"]
     assert "contact.created" in spec["components"]["schemas"]["WebhookEndpointInput"]["properties"]["events"]["items"]["enum"]
+    assert "webhook_endpoint.disabled" in spec["components"]["schemas"]["WebhookEndpointInput"]["properties"]["events"][
+        "items"]["enum"]
 
 
 

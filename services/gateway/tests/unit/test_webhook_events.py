@@ -1,6 +1,8 @@
 """The table of public webhook events: each row names a published contract event and copies only fields that the
 contract publishes in clear (never a sealed one), and payloads are thin."""
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 from marshmallow import fields
 
@@ -9,9 +11,10 @@ from crm_platform.contracts.catalog import TOPICS
 
 from gateway import config
 from gateway.domain.webhook_events import (
-    PUBLIC_EVENTS, PUBLIC_TYPES, public_event_of, subscribed, thin_payload, unknown_types)
+    GATEWAY_EVENTS, PUBLIC_EVENTS, PUBLIC_TYPES, public_event_of, subscribed, thin_payload, unknown_types)
 
 TOPICS_BY_NAME = {topic.name: topic for topic in TOPICS}
+DOCS = Path(__file__).resolve().parents[4] / "docs" / "webhooks.md"
 
 
 def test_every_row_names_a_published_event_of_a_topic_the_worker_consumes():
@@ -40,10 +43,27 @@ def test_the_worker_consumes_every_published_topic_but_the_gateways_own():
 
 
 def test_public_types_are_unique_and_the_brief_ones_exist():
-    assert len(PUBLIC_TYPES) == len(PUBLIC_EVENTS)
+    assert len(PUBLIC_TYPES) == len(PUBLIC_EVENTS) + len(GATEWAY_EVENTS)
     assert {"contact.created", "contact.updated", "contact.deleted", "contacts.merged", "label.assigned",
             "invoice.issued", "invoice.paid", "quote.accepted", "card.moved", "card.won", "card.lost",
             "privacy.erasure_completed"} <= PUBLIC_TYPES
+
+
+def test_the_gateways_own_events_come_from_no_contract_and_say_so_in_their_name():
+    """They are made by the gateway (the disabling notice), not mapped from a published event: no topic may
+    publish them under another name, and their type names the gateway's own resource."""
+    published = {event.type for event in PUBLIC_EVENTS}
+    for event in GATEWAY_EVENTS:
+        assert event.type not in published and event.type.startswith("webhook_endpoint."), event
+        assert not any(topic.contract(event.type) for topic in TOPICS), event
+        assert "url" not in event.fields and "description" not in event.fields, event  # the account's own text
+
+
+def test_the_documented_catalog_lists_every_public_type_and_no_other():
+    section = DOCS.read_text().split("## Event types", 1)[1].split("\n## ", 1)[0]
+    documented = {name for row in section.splitlines() if row.startswith("| `")
+                  for name in re.findall(r"`([a-z_]+\.[a-z_]+)`", row.split("|")[1])}
+    assert documented == PUBLIC_TYPES
 
 
 def test_a_payload_is_thin_ids_and_non_personal_fields_only():
