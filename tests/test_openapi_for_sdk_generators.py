@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from openapi_spec_validator import validate
 
 from gateway.testing.merged_document import merged_document
@@ -104,6 +105,33 @@ def test_no_schema_says_what_openapi_3_0_ignores(document):
                       for p in op.get("parameters", []) if p.get("in") == "query"
                       and (p["schema"].get("nullable") or None in p["schema"].get("enum", ()))]
     assert nullable_query == []
+
+
+def test_every_json_body_has_an_example_its_schema_accepts(document):
+    """Request bodies and 2xx answers: generators and API browsers show the example, so it must be one the
+    schema accepts, and it must not be anyone's personal data (reserved domains only)."""
+    assert document["openapi"].startswith("3.0."), document["openapi"]  # the dialect of the OAS30 validators
+    missing, invalid, bodies = [], [], 0
+    for method, path, op in operations(document):
+        sides = [("request", OAS30WriteValidator, op.get("requestBody", {}).get("content", {}))]
+        sides += [(status, OAS30ReadValidator, response.get("content", {}))
+                  for status, response in op["responses"].items() if status.startswith("2")]
+        for side, validator, content in sides:
+            media = content.get("application/json")
+            if media is None:
+                continue
+            bodies += 1
+            if "example" not in media and "example" not in media["schema"]:
+                missing.append(f"{method} {path} {side}")
+                continue
+            example = media.get("example", media["schema"].get("example"))
+            errors = validator({**media["schema"], "components": document["components"]}).iter_errors(example)
+            invalid += [f"{method} {path} {side}: {list(e.absolute_path)} {e.message[:200]}" for e in errors]
+            domains = re.findall(r"@([A-Za-z0-9.-]+)", json.dumps(example))
+            assert {d for d in domains if not re.search(r"(^|\.)example\.(com|org|net)$", d)} == set(), (method, path)
+    assert bodies > 100
+    assert missing == []
+    assert invalid == []
 
 
 def schema_nodes(root):

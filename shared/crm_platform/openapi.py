@@ -13,6 +13,7 @@ from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, jsonify
 
+from crm_platform.openapi_examples import state_examples
 from crm_platform.openapi_schema_rules import state_schema_rules
 
 PROBLEM_SCHEMA = {
@@ -116,6 +117,7 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
     document["tags"] = _declared_tags(document, title)
     state_schema_rules(document)
     declare_common_headers(document)
+    state_examples(document)
     return document
 
 

@@ -7,14 +7,14 @@ from marshmallow import Schema, ValidationError, fields
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 
 from billing.document_views import QUOTE_STATUSES, RECURRING_STATUSES
-from billing.entrypoints.invoice_schemas import ID, LINES_DOC
+from billing.entrypoints.invoice_schemas import ID, LINES_DOC, LINES_EXAMPLE, PAYMENT_TERM_EXAMPLE
 
 SCHEDULE_DOC = ("{anchor: YYYY-MM-DD (the first occurrence), every: 1.., unit: week|month|year, "
                 "ends: never|after|on, count? (ends after), until? (ends on, YYYY-MM-DD)}")
 
 
 class _QuoteFields(StrictSchema):
-    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
+    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC, "example": LINES_EXAMPLE})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
     valid_until = fields.Raw(allow_none=True, metadata={
         "description": "YYYY-MM-DD, the last day it may be accepted (the end of that day in the account's time "
@@ -104,9 +104,10 @@ class _TemplateFields(StrictSchema):
     schedule = fields.Dict(metadata={"description": SCHEDULE_DOC})
     mode = fields.String(metadata={
         "enum": ["issue", "draft"], "description": "issue: each invoice is issued when generated; draft: left for staff"})
-    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
+    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC, "example": LINES_EXAMPLE})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
-    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
+    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}",
+                                         "example": PAYMENT_TERM_EXAMPLE})
     notes = fields.String()
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})

@@ -8,6 +8,7 @@ import time
 from flask import Flask, current_app
 
 from crm_platform.openapi import build_spec, declare_common_headers, merge_tags
+from crm_platform.openapi_examples import state_examples
 
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
@@ -54,6 +55,7 @@ def merged_spec(container: Container) -> dict:
     declare_idempotency_keys(spec)  # after the gateway's own routes: their writes take a key too
     declare_rate_limits(spec)
     declare_common_headers(spec)  # last: on the answers the gateway itself adds too
+    state_examples(spec)  # the bodies the gateway declares by hand (webhooks); the services' have theirs
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
