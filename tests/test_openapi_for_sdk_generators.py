@@ -134,6 +134,45 @@ def test_every_json_body_has_an_example_its_schema_accepts(document):
     assert invalid == []
 
 
+# A description that is a list of values (`file or profile_picture`, `queued, sent (every mail went) or failed`,
+# `why it failed: rejected (...), undeliverable, ...`): the whole description, or what follows its first colon.
+PROSE_VALUE = r"`?([a-z][a-z0-9_]*)`?(?: \([^)]*\))?"
+PROSE_VALUE_LIST = re.compile(rf"(?:^|^[^:]*: )((?:{PROSE_VALUE}, )*{PROSE_VALUE},? or {PROSE_VALUE}|"
+                              rf"{PROSE_VALUE}(?:, {PROSE_VALUE}){{2,}})(?:$|;|\.(?!\.)| \()")
+
+
+def prose_values(description: str) -> list[str]:
+    found = PROSE_VALUE_LIST.search(description)
+    listed = re.sub(r" \([^)]*\)", "", found.group(1)) if found else ""
+    return [value.strip("`") for value in re.split(r",? or |, ", listed) if value]
+
+
+def test_prose_value_lists_detects_what_it_should():
+    assert prose_values("file or profile_picture") == ["file", "profile_picture"]
+    assert prose_values("why it failed: rejected (the address bounced), undeliverable, subject_erased") == [
+        "rejected", "undeliverable", "subject_erased"]
+    assert prose_values("`ok`, `timeout` or `unavailable`") == ["ok", "timeout", "unavailable"]
+    assert prose_values("409 duplicate-contact: that email or phone, normalised") == []
+    assert prose_values("override the detected encoding, e.g. utf-8, cp1252, utf-16") == []
+
+
+def test_value_lists_written_in_prose_are_enums(document):
+    """A string whose description lists its values states them as an enum (or, for a comma-separated list of
+    them, as the alternatives of its pattern): generators make a type of an enum, never of prose."""
+    described = [(name + "." + field, prop) for name, schema in document["components"]["schemas"].items()
+                 for node in schema_nodes(schema) for field, prop in node.get("properties", {}).items()]
+    described += [(f"{method} {path} {p['name']}", {**p["schema"], "description": p.get("description", "")})
+                  for method, path, op in operations(document) for p in op.get("parameters", []) if "schema" in p]
+    offenders = []
+    for where, prop in described:
+        values = prose_values(prop.get("description", ""))
+        stated = [*prop.get("enum", ()), *(v for b in prop.get("anyOf", ()) for v in b.get("enum", ())),
+                  *prop.get("items", {}).get("enum", ()), *re.findall(r"\w+", prop.get("pattern", ""))]
+        if values and prop.get("type", "string") in ("string", "array") and not set(values) <= set(stated):
+            offenders.append(f"{where}: {sorted(set(values) - set(stated))}")
+    assert offenders == [], "\n".join(offenders)
+
+
 def schema_nodes(root):
     pending = [root]
     while pending:
