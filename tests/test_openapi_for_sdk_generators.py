@@ -134,6 +134,28 @@ def test_every_json_body_has_an_example_its_schema_accepts(document):
     assert invalid == []
 
 
+def test_every_operation_declares_the_statuses_it_can_answer(document):
+    """The answers the shared app shell and the gateway give to any request, declared where they apply: a typed
+    client that meets an undeclared status raises instead of handing over the problem."""
+    missing = []
+    for method, path, op in operations(document):
+        expected = {"401", "403", "414", "422", "429", "500", "503"}  # key, scope, URL, input, limits, outages
+        if "{" in path:
+            expected.add("404")  # an id that is not (or not in the caller's account)
+        if "requestBody" in op:
+            expected |= {"413", "415"}  # the body's size and media type
+        if not path.startswith(("/v1/api-keys", "/v1/webhook-endpoints")):  # the gateway's own, no service behind
+            expected |= {"502", "504"}  # the service failed, or did not answer in time
+        if method in ("post", "patch", "delete"):
+            expected.add("409")  # an Idempotency-Key in flight
+        missing += [f"{method} {path} {status}" for status in sorted(expected - set(op["responses"]))]
+        problems = [s for s, response in op["responses"].items() if s[0] in "45" and
+                    response.get("content", {}).get("application/problem+json", {}).get("schema") !=
+                    {"$ref": "#/components/schemas/Problem"}]
+        assert problems == [], (method, path)
+    assert missing == [], "\n".join(missing[:40])
+
+
 # A description that is a list of values (`file or profile_picture`, `queued, sent (every mail went) or failed`,
 # `why it failed: rejected (...), undeliverable, ...`): the whole description, or what follows its first colon.
 PROSE_VALUE = r"`?([a-z][a-z0-9_]*)`?(?: \([^)]*\))?"

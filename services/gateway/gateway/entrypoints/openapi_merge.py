@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, current_app
 
-from crm_platform.openapi import build_spec, declare_common_headers, merge_tags
+from crm_platform.openapi import build_spec, declare_common_headers, declare_problems, merge_tags
 from crm_platform.openapi_examples import state_examples
 
 from gateway.bootstrap import Container
@@ -50,8 +50,11 @@ def merged_spec(container: Container) -> dict:
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
         merge_tags(spec, part.get("tags", []))
+    declare_gateway_answers(spec, UPSTREAM_ANSWERS)  # the services' operations only, as yet
     add_own_operations(spec, current_app)
     declare_webhook_endpoints(spec)
+    declare_gateway_answers(spec, (403,))  # every operation: each checks the key's scopes
+    declare_gateway_answers(spec, (413,), lambda op: "requestBody" in op)  # MAX_REQUEST_BYTES, of any body
     declare_idempotency_keys(spec)  # after the gateway's own routes: their writes take a key too
     declare_rate_limits(spec)
     declare_common_headers(spec)  # last: on the answers the gateway itself adds too
@@ -61,6 +64,17 @@ def merged_spec(container: Container) -> dict:
     else:
         _CACHE.update(at=time.monotonic(), spec=spec)
     return spec
+
+
+UPSTREAM_ANSWERS = (502, 503, 504)  # of a request forwarded to a service: it failed, is down, or timed out
+
+
+def declare_gateway_answers(spec: dict, statuses: tuple[int, ...], applies=lambda op: True) -> None:
+    """Every operation of `spec` (each that `applies` to) may get these answers from the gateway itself."""
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            if isinstance(op, dict) and applies(op):
+                declare_problems(op, statuses)
 
 
 def add_own_operations(spec: dict, app: Flask) -> None:
