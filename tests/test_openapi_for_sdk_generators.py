@@ -1,11 +1,12 @@
 """The public OpenAPI document (the gateway's merge of every service's) is one SDK generators take as it is
-(issue 14, item 6): it validates, names every operation, and openapi-python-client generates a client from it
-without a warning."""
+(issue 14, item 6): it validates, names every operation, openapi-python-client generates a client from it
+without a warning, and openapi-typescript types a TypeScript client tsc accepts."""
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from openapi_spec_validator import validate
 from gateway.testing.merged_document import merged_document
 
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+NODE_TOOLS = Path(__file__).resolve().parent.parent / "tools" / "node_modules" / ".bin"  # `make venv` installs them
+TYPESCRIPT_CLIENT = Path(__file__).resolve().parent / "typescript" / "contacts_client.ts"
 CAMEL_CASE = re.compile(r"^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*$")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -217,3 +220,21 @@ def test_openapi_python_client_generates_a_client_without_a_warning(document, tm
     assert run.returncode == 0, output[-6000:]
     assert "warning" not in output.lower(), output[-12000:]
     assert (tmp_path / "client" / "api").is_dir(), output[-2000:]
+
+
+def test_openapi_typescript_types_a_client_that_typechecks(document, tmp_path):
+    """The issue's second generator. `--default-non-nullable false`: its default makes a property with a default
+    required in every schema used by a request body too (Email, Phone), where the service fills it in."""
+    assert (NODE_TOOLS / "openapi-typescript").exists(), "run `make venv`: it installs tools/ with npm ci"
+    source = tmp_path / "openapi.json"
+    source.write_text(json.dumps(document))
+    run = subprocess.run([str(NODE_TOOLS / "openapi-typescript"), str(source), "-o", str(tmp_path / "schema.d.ts"),
+                          "--default-non-nullable", "false"], capture_output=True, text=True, timeout=300)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-6000:]
+    assert not re.search(r"warn|error", output, re.IGNORECASE), output[-6000:]
+    shutil.copy(TYPESCRIPT_CLIENT, tmp_path / TYPESCRIPT_CLIENT.name)
+    check = subprocess.run([str(NODE_TOOLS / "tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext",
+                            "--moduleResolution", "bundler", TYPESCRIPT_CLIENT.name],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert check.returncode == 0, (check.stdout + check.stderr)[-6000:]

@@ -2,6 +2,7 @@
 schemas) merged into one, with the gateway's authentication added."""
 from __future__ import annotations
 
+import copy
 import logging
 import time
 
@@ -123,7 +124,7 @@ def declare_idempotency_keys(spec: dict) -> None:
                 else:
                     responses[status] = {"description": why[0].upper() + why[1:], "content": PROBLEM}
             for response in responses.values():
-                response.setdefault("headers", {})[REPLAYED_HEADER] = {"$ref": "#/components/headers/IdempotentReplayed"}
+                response.setdefault("headers", {})[REPLAYED_HEADER] = header_copy(spec, "IdempotentReplayed")
 
 
 RATE_LIMIT_HEADERS = {
@@ -148,7 +149,13 @@ def declare_rate_limits(spec: dict) -> None:
             responses.setdefault("429", {
                 "description": "Over a rate limit (`rate-limited`, `violated_policies`), or too many failed "
                                "authentications from the client's address (`too-many-failed-authentications`)",
-                "content": PROBLEM, "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}})
+                "content": PROBLEM, "headers": {"Retry-After": header_copy(spec, "RetryAfter")}})
             for response in responses.values():
                 for name in RATE_LIMIT_HEADERS:
-                    response.setdefault("headers", {})[name] = {"$ref": f"#/components/headers/{name.replace('-', '')}"}
+                    response.setdefault("headers", {})[name] = header_copy(spec, name.replace("-", ""))
+
+
+def header_copy(spec: dict, name: str) -> dict:
+    """A response header declared in components, written out in full: openapi-typescript reads a header given as
+    a `$ref` as one every answer carries (`Idempotent-Replayed` is on replays only)."""
+    return copy.deepcopy(spec["components"]["headers"][name])
