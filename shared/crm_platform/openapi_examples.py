@@ -53,7 +53,8 @@ def json_bodies(document: dict) -> list[dict]:
 
 
 def example_of(schema: dict, components: dict, name: str = "", seen: frozenset = frozenset()):
-    """A value `schema` accepts (`name`: the field it describes, if any)."""
+    """A value for `schema` (`name`: the field it describes, if any); tests/test_openapi_for_sdk_generators.py
+    checks that every example of the merged document is one its schema accepts."""
     if "example" in schema:
         return schema["example"]
     if "$ref" in schema:
