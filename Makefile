@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Node tools the tests use (openapi-typescript, tsc), pinned by tools/package-lock.json, as the Python ones are.
+NODE_STAMP := tools/node_modules/.installed
 # Every folder under services/ with a pyproject.toml is installed: a new service needs no edit here.
 SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
@@ -32,15 +34,20 @@ $(STAMP): $(REQS)
 	    -e shared -e infra $(addprefix -e ,$(SERVICES))
 	@touch $@
 
-venv: $(STAMP)
+$(NODE_STAMP): tools/package.json tools/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20 or newer) is needed for the tests' Node tools: install it"; exit 1; }
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	@touch $@
 
-run: $(STAMP)
+venv: $(STAMP) $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	@scripts/run.sh
 
 stop:
 	@scripts/stop.sh
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	@scripts/test.sh $(PYTEST_ARGS)
 
 bench: $(STAMP)

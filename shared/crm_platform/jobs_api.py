@@ -7,9 +7,11 @@ and registers `jobs_blueprint()` for clients to follow them.
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from crm_platform.jobs import JobStore
+
+STATUSES = ("queued", "running", "done", "cancelled")  # the statuses JobStore gives a job
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container
 
@@ -24,7 +26,8 @@ class JobErrorSchema(Schema):
 class JobSchema(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "queued, running, done or cancelled"})
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES),
+                           metadata={"description": "queued, running, done or cancelled"})
     total = fields.Integer(required=True)
     processed = fields.Integer(required=True)
     succeeded = fields.Integer(required=True)

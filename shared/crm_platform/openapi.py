@@ -13,6 +13,7 @@ from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, jsonify
 
+from crm_platform.openapi_examples import state_examples
 from crm_platform.openapi_schema_rules import state_schema_rules
 
 PROBLEM_SCHEMA = {
@@ -32,6 +33,7 @@ PROBLEM_SCHEMA = {
                                                                  "email or phone already"},
         "matched": {"type": "string", "description": "409 duplicate-contact: that email or phone, normalised"},
         "max_bytes": {"type": "integer", "description": "413: the largest size accepted"},
+        "required_scope": {"type": "string", "description": "403: the API key scope this request needs"},
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -116,6 +118,7 @@ def build_spec(app: Flask, title: str, version: str, path_prefix: str = "") -> d
     document["tags"] = _declared_tags(document, title)
     state_schema_rules(document)
     declare_common_headers(document)
+    state_examples(document)
     return document
 
 
@@ -211,16 +214,23 @@ def _operation(meta: dict, path_params: list[dict], method: str | bool) -> dict:
         op["responses"][str(status)] = {"description": _describe(status), "headers": copy.deepcopy(headers),
                                         **({"content": content} if content else {})}
     # Any call: a parameter or body with text that cannot be stored (422), a URL too long (414), a
-    # database or broker outage (503).
-    for status in (*meta["problems"], 401, 414, 422, 500, 503):
-        op["responses"].setdefault(
+    # database or broker outage (503); one with a body: a body larger than accepted (413, the gateway's limit
+    # for any body, a service's for a file).
+    takes_a_body = (413,) if meta["request_schema"] is not None else ()
+    declare_problems(op, (*meta["problems"], *takes_a_body, 401, 414, 422, 500, 503))
+    return op
+
+
+def declare_problems(op: dict, statuses: tuple[int, ...]) -> None:
+    """Add to the operation `op` the problem+json answers of these statuses it does not declare yet."""
+    for status in statuses:
+        op.setdefault("responses", {}).setdefault(
             str(status),
             {
                 "description": _describe(status),
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
             },
         )
-    return op
 
 
 def _response_content(response: object) -> dict | None:
@@ -240,6 +250,7 @@ def _describe(status: int) -> str:
         202: "Accepted",
         204: "No content",
         401: "Missing or invalid API key",
+        403: "The API key lacks the scope this needs (`required_scope` names it)",
         304: "Not modified (If-None-Match)",
         404: "Not found (or not in your account)",
         414: "URL too long",
@@ -248,7 +259,9 @@ def _describe(status: int) -> str:
         415: "Unsupported media type of the body or file",
         422: "Invalid fields (see `errors`)",
         500: "Unexpected error",
+        502: "The service behind the gateway failed or gave an answer that is not HTTP; retry later",
         503: "A dependency is unavailable; retry later",
+        504: "The service behind the gateway did not answer in time; the request may have run",
     }.get(status, "See detail")
 
 

@@ -23,6 +23,7 @@ SENT, FAILED = "sent", "failed"
 # who restricted processing (GDPR Art. 18) after it was queued.
 REJECTED, UNDELIVERABLE, SUBJECT_ERASED, INVALID = "rejected", "undeliverable", "subject_erased", "invalid"
 PROCESSING_RESTRICTED = "processing_restricted"
+FAILURE_REASONS = (REJECTED, UNDELIVERABLE, SUBJECT_ERASED, INVALID, PROCESSING_RESTRICTED)
 
 MAX_SUBJECT = 998  # RFC 5322's line limit: a longer subject would be folded into something else
 MAX_ADDRESS = 254  # RFC 5321's path limit

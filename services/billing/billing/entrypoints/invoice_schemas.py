@@ -10,6 +10,10 @@ from billing.views import INVOICE_STATUSES
 
 LINES_DOC = ("each {description, quantity, unit, unit_price, taxes: [{category (S, Z, E, AE, K, G, O, L, M), rate}], "
              "discount?: {kind: percent|amount, value}}; amounts as decimal strings")
+# The example of the OpenAPI document (crm_platform.openapi_examples): one line, as a client sends it.
+LINES_EXAMPLE = [{"description": "Consulting, half a day", "quantity": "1", "unit": "day", "unit_price": "450.00",
+                  "taxes": [{"category": "S", "rate": "20"}]}]
+PAYMENT_TERM_EXAMPLE = {"kind": "net", "days": 30}
 ID = validate.Length(min=1, max=200)
 
 
@@ -19,9 +23,10 @@ def _amount(**kwargs) -> fields.Raw:
 
 
 class _DraftFields(StrictSchema):
-    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
+    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC, "example": LINES_EXAMPLE})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
-    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
+    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}",
+                                         "example": PAYMENT_TERM_EXAMPLE})
     notes = fields.String()
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
@@ -68,12 +73,21 @@ class CreditNoteCreateSchema(StrictSchema):
         "description": "yours, to make a retry issue it once: a key, the note gets its own id, made with your account"})
 
 
-class _CommaList(fields.String):
+class StatusList(fields.String):
+    """A comma-separated list of statuses, each one of `known`. The pattern states them for the OpenAPI document
+    (a query string cannot carry an enum of several values)."""
+
+    def __init__(self, known: tuple[str, ...], **kwargs) -> None:
+        one = "(?:" + "|".join(known) + ")"
+        super().__init__(metadata={"description": ", ".join(known) + " (several, comma-separated)",
+                                   "pattern": rf"^\s*(?:{one}\s*)?(?:,\s*(?:{one}\s*)?)*$"}, **kwargs)
+        self.known = known
+
     def _deserialize(self, value, attr, data, **kwargs):
         items = [item.strip() for item in super()._deserialize(value, attr, data, **kwargs).split(",") if item.strip()]
-        bad = [item for item in items if item not in INVOICE_STATUSES]
+        bad = [item for item in items if item not in self.known]
         if bad:
-            raise ValidationError(f"unknown status {', '.join(bad)}; known: {', '.join(INVOICE_STATUSES)}")
+            raise ValidationError(f"unknown status {', '.join(bad)}; known: {', '.join(self.known)}")
         return items
 
 
@@ -91,7 +105,7 @@ class _DateRange(PageQuerySchema):
 
 
 class InvoiceListQuerySchema(_DateRange):
-    status = _CommaList(metadata={"description": ", ".join(INVOICE_STATUSES)})
+    status = StatusList(INVOICE_STATUSES)
     overdue = fields.Boolean()
 
 

@@ -2,19 +2,19 @@
 given: the domain checks them and names the field (`lines.0.unit_price`, `schedule.every`), floats refused."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 
 from billing.document_views import QUOTE_STATUSES, RECURRING_STATUSES
-from billing.entrypoints.invoice_schemas import ID, LINES_DOC
+from billing.entrypoints.invoice_schemas import ID, LINES_DOC, LINES_EXAMPLE, PAYMENT_TERM_EXAMPLE, StatusList
 
 SCHEDULE_DOC = ("{anchor: YYYY-MM-DD (the first occurrence), every: 1.., unit: week|month|year, "
                 "ends: never|after|on, count? (ends after), until? (ends on, YYYY-MM-DD)}")
 
 
 class _QuoteFields(StrictSchema):
-    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
+    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC, "example": LINES_EXAMPLE})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
     valid_until = fields.Raw(allow_none=True, metadata={
         "description": "YYYY-MM-DD, the last day it may be accepted (the end of that day in the account's time "
@@ -39,23 +39,9 @@ class DeclineSchema(StrictSchema):
     revision = fields.Integer(strict=True)
 
 
-class _Statuses(fields.String):
-    """A comma-separated list of statuses, each one of `known`."""
-
-    def __init__(self, known: tuple[str, ...], **kwargs) -> None:
-        super().__init__(metadata={"description": ", ".join(known) + " (several, comma-separated)"}, **kwargs)
-        self.known = known
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        items = [item.strip() for item in super()._deserialize(value, attr, data, **kwargs).split(",") if item.strip()]
-        bad = [item for item in items if item not in self.known]
-        if bad:
-            raise ValidationError(f"unknown status {', '.join(bad)}; known: {', '.join(self.known)}")
-        return items
-
 
 class QuoteListQuerySchema(PageQuerySchema):
-    status = _Statuses(QUOTE_STATUSES)
+    status = StatusList(QUOTE_STATUSES)
     contact_id = fields.String(validate=ID)
 
 
@@ -104,9 +90,10 @@ class _TemplateFields(StrictSchema):
     schedule = fields.Dict(metadata={"description": SCHEDULE_DOC})
     mode = fields.String(metadata={
         "enum": ["issue", "draft"], "description": "issue: each invoice is issued when generated; draft: left for staff"})
-    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC})
+    lines = fields.List(fields.Raw(), metadata={"description": LINES_DOC, "example": LINES_EXAMPLE})
     currency = fields.String(metadata={"description": "ISO 4217; the account's default otherwise"})
-    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}"})
+    payment_term = fields.Dict(metadata={"description": "{kind: on_receipt|net|end_of_month|fixed_date, days?, on?}",
+                                         "example": PAYMENT_TERM_EXAMPLE})
     notes = fields.String()
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
@@ -124,7 +111,7 @@ class RecurringInvoiceChangeSchema(_TemplateFields):
 
 
 class RecurringInvoiceListQuerySchema(PageQuerySchema):
-    status = _Statuses(RECURRING_STATUSES)
+    status = StatusList(RECURRING_STATUSES)
     contact_id = fields.String(validate=ID)
 
 

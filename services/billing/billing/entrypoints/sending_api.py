@@ -10,11 +10,12 @@ from marshmallow import Schema, fields, validate
 
 from crm_platform.errors import NotFound
 from crm_platform.http_schemas import StrictSchema
+from crm_platform.mail.message import FAILURE_REASONS as MAIL_FAILURES
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
 from billing.adapters.document_labels import DEFAULT_LANGUAGE, LANGUAGES
-from billing.domain.document_mail import MAX_MESSAGE, MAX_RECIPIENTS, MAX_SUBJECT
+from billing.domain.document_mail import FAILED, MAX_MESSAGE, MAX_RECIPIENTS, MAX_SUBJECT, QUEUED, SENT
 from billing.domain.send_commands import SendDocument
 
 SEND_NOTE = ("The mail goes out from the worker's outbox, the document's PDF (as `.../pdf` serves it) attached, one "
@@ -40,15 +41,17 @@ class SendRequestSchema(StrictSchema):
 
 class DeliverySchema(Schema):
     recipient = fields.Integer(required=True, metadata={"description": "the address's place in the send's `to`"})
-    status = fields.String(required=True, metadata={"description": "sent or failed"})
-    reason = fields.String(allow_none=True, metadata={
+    status = fields.String(required=True, validate=validate.OneOf((SENT, FAILED)),
+                           metadata={"description": "sent or failed"})
+    reason = fields.String(allow_none=True, validate=validate.OneOf(MAIL_FAILURES), metadata={
         "description": "why it failed: rejected (the address bounced), undeliverable, subject_erased, invalid"})
     at = fields.String(required=True)
 
 
 class SendSchema(Schema):
     send_id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "queued, sent (every mail went) or failed"})
+    status = fields.String(required=True, validate=validate.OneOf((QUEUED, SENT, FAILED)),
+                           metadata={"description": "queued, sent (every mail went) or failed"})
     reason = fields.String(allow_none=True, metadata={"description": "the first failed mail's reason"})
     lang = fields.String(required=True)
     recipients = fields.Integer(required=True, metadata={"description": "how many addresses (the addresses are "

@@ -6,7 +6,7 @@ memory (bounded by the settings) and streamed back chunk by chunk.
 from __future__ import annotations
 
 from flask import Blueprint, request, url_for
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from crm_platform.file_transfer import download_response, uploaded_file
 from crm_platform.http_schemas import PageQuerySchema
@@ -15,7 +15,7 @@ from crm_platform.web import account_id, current_container
 
 from contacts import views
 from contacts.domain import commands
-from contacts.domain.attachments import PROFILE_PICTURE
+from contacts.domain.attachments import KINDS, PROFILE_PICTURE
 from contacts.domain.file_types import FILE_TYPES, IMAGE_TYPES
 from contacts.service_layer import attachment_handlers
 from contacts.entrypoints import caught_up
@@ -34,7 +34,8 @@ class FileUploadSchema(Schema):
 
 class AttachmentSchema(Schema):
     id = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "file or profile_picture"})
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS),
+                         metadata={"description": "file or profile_picture"})
     file_name = fields.String(required=True)
     content_type = fields.String(required=True)
     size = fields.Integer(required=True)

@@ -52,9 +52,9 @@ class StartSchema(ReadOptionsSchema):
 class ImportSchema(Schema):
     id = fields.String(required=True)
     file_name = fields.String()
-    format = fields.String(metadata={"description": "csv or vcard"})
-    status = fields.String(metadata={"description": "uploaded, started, expired (file and failed rows deleted "
-                                                    "after IMPORT_RETENTION_DAYS)"})
+    format = fields.String(validate=validate.OneOf(("csv", "vcard")), metadata={"description": "csv or vcard"})
+    status = fields.String(validate=validate.OneOf(("uploaded", "started", "expired")), metadata={
+        "description": "uploaded, started, expired (file and failed rows deleted after IMPORT_RETENTION_DAYS)"})
     encoding = fields.String()
     delimiter = fields.String()
     header = fields.List(fields.String())

@@ -6,6 +6,7 @@ from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
+from crm_platform.mail.message import FAILURE_REASONS as MAIL_FAILURES
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
@@ -14,6 +15,8 @@ from contacts.domain import commands
 from contacts.domain.messages import MAX_ATTACHMENTS, MAX_BODY, MAX_SUBJECT, STATUSES, Message
 from contacts.entrypoints import caught_up
 from contacts.service_layer import message_handlers
+
+FAILURE_REASONS = (*MAIL_FAILURES, message_handlers.ATTACHMENT_GONE)
 
 bp = Blueprint("messages", __name__, url_prefix="/v1/contacts/<contact_id>/messages")
 TAGS = ["messages"]
@@ -43,7 +46,7 @@ class MessageAttachmentSchema(Schema):
 class MessageSummarySchema(Schema):
     message_id = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": list(STATUSES)})
-    reason = fields.String(allow_none=True, metadata={
+    reason = fields.String(allow_none=True, validate=validate.OneOf(FAILURE_REASONS), metadata={
         "description": "why it failed: rejected (the address bounced), undeliverable (given up after retries), "
                        "subject_erased, invalid, attachment_deleted (a file deleted before the mail went), processing_restricted "
                        "(marketing to a person who restricted processing before it went)"})

@@ -41,7 +41,8 @@ class EmailSchema(StrictSchema):
 
 class PhoneSchema(StrictSchema):
     number = fields.String(required=True, validate=validate.Length(min=3, max=40),
-                           metadata={"description": "as typed; read in the account's region when it has no +country code"})
+                           metadata={"description": "as typed; read in the account's region when it has no +country code",
+                                     "example": "+44 20 7946 0123"})  # Ofcom's range for drama: no one's number
     tag = fields.String(load_default="main", validate=validate.OneOf(PHONE_TAGS))
     primary = fields.Boolean(load_default=False)
 

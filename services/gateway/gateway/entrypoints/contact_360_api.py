@@ -74,7 +74,7 @@ class Contact360Schema(Schema):
            "that moment; `GET /v1/contacts/{contact_id}?include=...` answers the same for the sections it names (and "
            "takes the same parameters, no other). The contact's own read is bounded too: a contacts service silent "
            "for CONTACT_READ_DEADLINE_S answers 504", tags=[RESOURCE], query_schema=Contact360QuerySchema,
-           responses={200: Contact360Schema}, problems=(404, 422, 503, 504), operation_id="getContact360")
+           responses={200: Contact360Schema}, problems=(404, 422, 502, 503, 504), operation_id="getContact360")
 def get_contact_360(contact_id: str) -> Response | tuple:
     return aggregated_read(contact_id)
 

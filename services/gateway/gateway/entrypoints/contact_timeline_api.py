@@ -57,7 +57,7 @@ class ContactTimelineSchema(Schema):
            "page always has a `next_cursor` when it has entries. The contact's own read is bounded by "
            "CONTACT_READ_DEADLINE_S (504). Entries name ids, fields and amounts, never personal data",
            tags=[RESOURCE], query_schema=TimelineQuerySchema, responses={200: ContactTimelineSchema},
-           problems=(404, 422, 503, 504), operation_id="getContactTimeline")
+           problems=(404, 422, 502, 503, 504), operation_id="getContactTimeline")
 def get_contact_timeline(contact_id: str) -> Response | tuple:
     container = current_container()
     caller = rate_limiting.admitted_caller(container)

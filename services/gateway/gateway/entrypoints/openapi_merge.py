@@ -2,12 +2,14 @@
 schemas) merged into one, with the gateway's authentication added."""
 from __future__ import annotations
 
+import copy
 import logging
 import time
 
 from flask import Flask, current_app
 
-from crm_platform.openapi import build_spec, declare_common_headers, merge_tags
+from crm_platform.openapi import build_spec, declare_common_headers, declare_problems, merge_tags
+from crm_platform.openapi_examples import state_examples
 
 from gateway.bootstrap import Container
 from gateway.domain.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH, METHODS
@@ -49,16 +51,31 @@ def merged_spec(container: Container) -> dict:
         spec["paths"].update(part.get("paths", {}))
         spec["components"]["schemas"].update(part.get("components", {}).get("schemas", {}))
         merge_tags(spec, part.get("tags", []))
+    declare_gateway_answers(spec, UPSTREAM_ANSWERS)  # the services' operations only, as yet
     add_own_operations(spec, current_app)
     declare_webhook_endpoints(spec)
+    declare_gateway_answers(spec, (403,))  # every operation: each checks the key's scopes
+    declare_gateway_answers(spec, (413,), lambda op: "requestBody" in op)  # MAX_REQUEST_BYTES, of any body
     declare_idempotency_keys(spec)  # after the gateway's own routes: their writes take a key too
     declare_rate_limits(spec)
     declare_common_headers(spec)  # last: on the answers the gateway itself adds too
+    state_examples(spec)  # the bodies the gateway declares by hand (webhooks); the services' have theirs
     if unavailable:
         spec["info"]["x-unavailable-services"] = unavailable
     else:
         _CACHE.update(at=time.monotonic(), spec=spec)
     return spec
+
+
+UPSTREAM_ANSWERS = (502, 503, 504)  # of a request forwarded to a service: it failed, is down, or timed out
+
+
+def declare_gateway_answers(spec: dict, statuses: tuple[int, ...], applies=lambda op: True) -> None:
+    """Every operation of `spec` (each that `applies` to) may get these answers from the gateway itself."""
+    for operations in spec["paths"].values():
+        for op in operations.values():
+            if isinstance(op, dict) and applies(op):
+                declare_problems(op, statuses)
 
 
 def add_own_operations(spec: dict, app: Flask) -> None:
@@ -107,7 +124,7 @@ def declare_idempotency_keys(spec: dict) -> None:
                 else:
                     responses[status] = {"description": why[0].upper() + why[1:], "content": PROBLEM}
             for response in responses.values():
-                response.setdefault("headers", {})[REPLAYED_HEADER] = {"$ref": "#/components/headers/IdempotentReplayed"}
+                response.setdefault("headers", {})[REPLAYED_HEADER] = header_copy(spec, "IdempotentReplayed")
 
 
 RATE_LIMIT_HEADERS = {
@@ -132,7 +149,13 @@ def declare_rate_limits(spec: dict) -> None:
             responses.setdefault("429", {
                 "description": "Over a rate limit (`rate-limited`, `violated_policies`), or too many failed "
                                "authentications from the client's address (`too-many-failed-authentications`)",
-                "content": PROBLEM, "headers": {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}})
+                "content": PROBLEM, "headers": {"Retry-After": header_copy(spec, "RetryAfter")}})
             for response in responses.values():
                 for name in RATE_LIMIT_HEADERS:
-                    response.setdefault("headers", {})[name] = {"$ref": f"#/components/headers/{name.replace('-', '')}"}
+                    response.setdefault("headers", {})[name] = header_copy(spec, name.replace("-", ""))
+
+
+def header_copy(spec: dict, name: str) -> dict:
+    """A response header declared in components, written out in full: openapi-typescript reads a header given as
+    a `$ref` as one every answer carries (`Idempotent-Replayed` is on replays only)."""
+    return copy.deepcopy(spec["components"]["headers"][name])

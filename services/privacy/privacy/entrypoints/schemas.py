@@ -4,11 +4,13 @@ from __future__ import annotations
 import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from crm_platform.contracts.privacy import ERASURE_OUTCOMES, RESTRICTED
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 
 from privacy.domain.requests import REJECTIONS, REQUEST_TYPES, STATUSES
 
 MAX_ID = 200
+OUTCOMES = (*ERASURE_OUTCOMES, "exported", RESTRICTED)  # "exported": a part of an access request's export
 # a number typed without its +country code is read as French, as contacts reads it by default
 # (contacts' DEFAULT_PHONE_REGION); contacts keeps every number in E.164, which is what is compared
 DEFAULT_PHONE_REGION = "FR"
@@ -75,9 +77,9 @@ class ServiceProgressSchema(Schema):
     asked = fields.Boolean(required=True)
     answered = fields.Boolean(required=True)
     answered_at = fields.String(allow_none=True)
-    outcome = fields.String(allow_none=True, metadata={"description": "erasure: erased, anonymised, retained, "
-                                                                      "nothing_held; export: exported, nothing_held; "
-                                                                      "restriction: restricted"})
+    outcome = fields.String(allow_none=True, validate=validate.OneOf(OUTCOMES), metadata={
+        "description": "erasure: erased, anonymised, retained, nothing_held; export: exported, nothing_held; "
+                       "restriction: restricted"})
     item_count = fields.Integer(allow_none=True)
     items_erased = fields.Integer(allow_none=True)
     keys_destroyed = fields.List(fields.String())
