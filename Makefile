@@ -41,7 +41,7 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 
 venv: $(STAMP) $(NODE_STAMP)
 
-run: $(STAMP) $(NODE_STAMP)
+run: $(STAMP)
 	@scripts/run.sh
 
 stop:
