@@ -23,21 +23,25 @@ def topics(container: Container) -> list[str]:
     return [container.events_topic, *consumed, *map(dead_letter_topic, consumed)]
 
 
+def loops(container: Container, settings: dict) -> dict:
+    """The worker's loops by name, each run on a thread of its own by run_loops."""
+    return {"outbox-relay": container.outbox_relay().run,
+            "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
+            "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters),
+            "webhook-fan-out": container.webhook_fan_out_loop().run,
+            "webhook-delivery": container.webhook_delivery_loop().run,
+            "webhook-notice-sweep": webhook_endpoint_notices.owed_notices_loop(container.webhooks),
+            "webhook-log-sweep": webhook_delivery.retention_loop(
+                container.webhooks.deliveries, timedelta(days=settings["WEBHOOK_LOG_RETENTION_DAYS"]))}
+
+
 def main() -> int:
     settings = load_or_exit(config.load, "gateway-worker")
     configure_logging(f"{config.SERVICE_NAME}-worker", settings["LOG_LEVEL"])
     container = Container(settings)
     container.ensure_indexes()
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], topics(container), settings["KAFKA_TOPIC_PARTITIONS"])
-    loops = {"outbox-relay": container.outbox_relay().run,
-             "idempotency-sweep": idempotency.sweep_loop(container.idempotency_records),
-             "rate-limit-sweep": rate_limiting.sweep_loop(container.rate_limit_counters),
-             "webhook-fan-out": container.webhook_fan_out_loop().run,
-             "webhook-delivery": container.webhook_delivery_loop().run,
-             "webhook-notice-sweep": webhook_endpoint_notices.owed_notices_loop(container.webhooks),
-             "webhook-log-sweep": webhook_delivery.retention_loop(
-                 container.webhooks.deliveries, timedelta(days=settings["WEBHOOK_LOG_RETENTION_DAYS"]))}
-    return run_loops(loops, heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+    return run_loops(loops(container, settings), heartbeat_file=settings["WORKER_HEARTBEAT_FILE"], stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
                      metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"])
 
 

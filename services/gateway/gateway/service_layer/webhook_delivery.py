@@ -126,14 +126,21 @@ class DeliveryLoop:
         to the account's other endpoints."""
         if endpoint is None or not endpoint.enabled:
             return
+        now = now.replace(microsecond=now.microsecond - now.microsecond % 1000)  # as stored: the API shows the same
         reason = self._disable_policy.reason(endpoint.failing_since, endpoint.failed_deliveries, now)
         if reason and self._ports.endpoints.disable(endpoint.id, reason, now):
-            notices = queue_disabled_notice(endpoint, reason, now, self._ports)
             cancelled = self._ports.deliveries.cancel_pending_of(endpoint.id, "endpoint disabled", now)
             log.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.id,
                                                             "account_id": endpoint.account_id, "reason": reason,
-                                                            "cancelled_deliveries": cancelled,
-                                                            "notices_queued": notices})
+                                                            "cancelled_deliveries": cancelled})
+            try:
+                notices = queue_disabled_notice(endpoint, reason, now, self._ports)
+            except Exception as exc:  # the disabling stands; the notice stays owed on the endpoint for the sweep
+                log.warning("webhook endpoint disabled notice not queued; the notice sweep queues it", extra={
+                    "endpoint_id": endpoint.id, "error": described_error(exc)})
+            else:
+                log.info("webhook endpoint disabled notice queued", extra={"endpoint_id": endpoint.id,
+                                                                           "notices_queued": notices})
 
 
 def retention_loop(deliveries: MongoWebhookDeliveries, keep: timedelta, every_s: float = 3600.0) -> Loop:

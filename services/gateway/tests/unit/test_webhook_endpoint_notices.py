@@ -137,6 +137,7 @@ def test_a_notice_left_owed_by_a_worker_that_stopped_is_queued_by_the_sweep_once
     ports.endpoints.note_failure(failing.id, START, delivery_failed=True, failing_already=False)
     ports.endpoints.disable(failing.id, "10 deliveries in a row failed", START)  # and the worker stopped here
     assert queue_owed_notices(ports) == 1
+    assert ports.endpoints.owing_a_notice() == []
     assert queue_owed_notices(ports) == 0
     [notice] = notices_of(ports, watcher.id)
     assert json.loads(notice.body)["data"]["reason"] == "10 deliveries in a row failed"
@@ -192,3 +193,23 @@ def test_the_declared_fields_are_the_notice_data():
     body = disabled_notice("evt", account_id="a", endpoint_id="we_1", reason="r", disabled_at=START,
                            failing_since=None, failed_deliveries=0)
     assert tuple(body["data"]) == declared.fields and body["type"] == ENDPOINT_DISABLED
+
+
+def test_a_notice_that_cannot_be_queued_leaves_the_disabling_done_and_the_notice_owed(ports, monkeypatch):
+    """A database error while queuing the notice must not undo what the disabling does (its pending deliveries
+    cancelled) nor lose the notice: it stays owed on the endpoint for the sweep."""
+    from gateway.service_layer import webhook_delivery
+
+    def unreachable(*_args, **_kwargs):
+        raise ConnectionError("database unreachable")
+
+    failing = register(ports, FAILING, ["contact.created"])
+    watcher = register(ports, "https://ops.example.com/notices", [ENDPOINT_DISABLED])
+    publish_contact_created(ports)  # a delivery pending to the failing endpoint
+    seen = ports.endpoints.note_failure(failing.id, START, delivery_failed=True, failing_already=False)
+    monkeypatch.setattr(webhook_delivery, "queue_disabled_notice", unreachable)
+    loop(ports, ScriptedSender()).disable_if_failing(seen, START + timedelta(seconds=1))
+    assert not ports.endpoints.get("acc1", failing.id).enabled
+    assert [d.state for d in ports.deliveries.deliveries.values() if d.endpoint_id == failing.id] == ["cancelled"]
+    assert [e.id for e in ports.endpoints.owing_a_notice()] == [failing.id]
+    assert notices_of(ports, watcher.id) == []
