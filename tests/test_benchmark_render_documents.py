@@ -42,6 +42,7 @@ def test_two_renders_report_their_figures_and_time_a_factur_x_pdf_of_twenty_line
     report = json.loads(saved.read_text())
     assert report["renders"] == 2 and report["renders_per_s"] > 0
     assert 0 < report["render"]["p50_ms"] <= report["render"]["p95_ms"]
+    assert 0 < report["render_cpu"]["p50_ms"] <= report["render_cpu"]["p95_ms"]
     assert set(report["parts"]) == {"xml_build", "html_render", "weasyprint_pdf_a3b", "factur_x_embed"}
     memory = report["memory"]
     assert memory["rss_peak_mib"] >= memory["rss_after_imports_mib"] > 0 and memory["python_peak_one_render_mib"] > 0
