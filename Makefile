@@ -11,7 +11,7 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
         $(addsuffix /pyproject.toml,$(SERVICES)) apt-packages-dev.txt $(wildcard services/*/apt-packages.txt)
 
-.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import bench-gateway bench-render clean-data help
+.PHONY: run stop test venv node-tools infra-up infra-down infra-status bench bench-find bench-import bench-gateway bench-render clean-data help
 .DEFAULT_GOAL := help
 
 help:
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-import import ROWS generated rows (default 10000) against a plain bulk insert (needs 'make run')"
 	@echo "make bench-gateway the 360 read, and reads through the gateway against the contacts service directly (needs 'make run')"
 	@echo "make bench-render Factur-X PDF renders per second of a 20-line invoice, and peak memory (in process, RENDERS=50)"
+	@echo "make node-tools   the Node tools the tests use (openapi-typescript, tsc), with npm ci; make test does it"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
 	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also /var/tmp/crm-dev-postgres/<clone>-*)"
 
@@ -40,7 +41,9 @@ $(NODE_STAMP): tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	@touch $@
 
-venv: $(STAMP) $(NODE_STAMP)
+venv: $(STAMP)
+
+node-tools: $(NODE_STAMP)
 
 run: $(STAMP)
 	@scripts/run.sh

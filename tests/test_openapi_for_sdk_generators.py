@@ -225,7 +225,7 @@ def test_openapi_python_client_generates_a_client_without_a_warning(document, tm
 def test_openapi_typescript_types_a_client_that_typechecks(document, tmp_path):
     """The issue's second generator. `--default-non-nullable false`: its default makes a property with a default
     required in every schema used by a request body too (Email, Phone), where the service fills it in."""
-    assert (NODE_TOOLS / "openapi-typescript").exists(), "run `make venv`: it installs tools/ with npm ci"
+    assert (NODE_TOOLS / "openapi-typescript").exists(), "run `make node-tools` (make test does): it installs tools/ with npm ci"
     source = tmp_path / "openapi.json"
     source.write_text(json.dumps(document))
     run = subprocess.run([str(NODE_TOOLS / "openapi-typescript"), str(source), "-o", str(tmp_path / "schema.d.ts"),
