@@ -28,16 +28,26 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
     Encodings are Python codec names ('utf-8', 'utf-8-sig', 'utf-16-le',
     'cp1252'...), so a detected one can be given back as an override. A BOM is
-    never part of the text. Raises InvalidImportOptions for an unknown or
-    unfitting override, UnreadableFile when nothing decodes the bytes.
+    never part of the text, and neither is a NUL character (no database
+    stores one the same way: FerretDB refuses it). Raises InvalidImportOptions
+    for an unknown or unfitting override, UnreadableFile when nothing decodes
+    the bytes or they decode to a NUL.
     """
     if encoding is not None:
-        return _decode_as(data, _checked_encoding(encoding)), encoding
+        text = _decode_as(data, _checked_encoding(encoding))
+        if (at := text.find("\x00")) >= 0:
+            message = f"read as {encoding}, the file holds a NUL character at position {at}: try another encoding"
+            raise InvalidImportOptions(message, errors={"encoding": [message]})
+        return text, encoding
     detected = detect_encoding(data)
     try:
-        return _decode_as(data, detected), detected
+        text = _decode_as(data, detected)
     except InvalidImportOptions:
         raise UnreadableFile(f"the file is not text in a known encoding (best guess {detected})") from None
+    if (at := text.find("\x00")) >= 0:  # UTF-16 and UTF-32 carry NUL bytes, but their text never a NUL character
+        raise UnreadableFile(f"read as {detected}, the file holds a NUL character (U+0000) at position {at}, which "
+                             "text does not: save it again as UTF-8")
+    return text, detected
 
 
 def detect_encoding(data: bytes) -> str:

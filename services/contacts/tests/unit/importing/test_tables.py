@@ -105,3 +105,20 @@ def test_detection_reads_only_the_start_of_a_big_file():
     assert (table.encoding, table.delimiter) == ("cp1252", ";")
     assert sum(1 for _ in table.rows()) == 5000
     assert "text" not in repr(table)
+
+
+@pytest.mark.parametrize("bom, codec", [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF32_BE, "utf-32-be")])
+def test_a_file_whose_text_holds_a_nul_character_is_unreadable(bom, codec):
+    """UTF-16 and UTF-32 carry NUL bytes, but a NUL character in their text would reach the import's job and
+    records (a header cell), which FerretDB refuses to store: a 500 when the import starts, before this."""
+    data = bom + "first_name\x00,email\nA,a@example.com\n".encode(codec)
+    with pytest.raises(UnreadableFile) as caught:
+        read_table(data)
+    assert "NUL" in caught.value.errors["file"][0]
+
+
+def test_an_encoding_override_that_reads_nul_characters_names_the_encoding():
+    data = "first_name,email\n".encode("utf-16-le")
+    with pytest.raises(InvalidImportOptions) as caught:
+        read_table(data, encoding="utf-8")
+    assert "NUL" in caught.value.errors["encoding"][0]
