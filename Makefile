@@ -11,7 +11,7 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
         $(addsuffix /pyproject.toml,$(SERVICES)) apt-packages-dev.txt $(wildcard services/*/apt-packages.txt)
 
-.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import bench-gateway clean-data help
+.PHONY: run stop test venv infra-up infra-down infra-status bench bench-find bench-import bench-gateway bench-billing clean-data help
 .DEFAULT_GOAL := help
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-find   search, filter and read among 100,000 contacts of one account (needs 'make run')"
 	@echo "make bench-import import ROWS generated rows (default 10000) against a plain bulk insert (needs 'make run')"
 	@echo "make bench-gateway the 360 read, and reads through the gateway against the contacts service directly (needs 'make run')"
+	@echo "make bench-billing issue INVOICES invoices through the gateway (default 10000), and the recurring scheduler catching up OCCURRENCES due ones (default 10000) (needs 'make run')"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
 	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also /var/tmp/crm-dev-postgres/<clone>-*)"
 
@@ -62,6 +63,12 @@ bench-import: $(STAMP)
 
 bench-gateway: $(STAMP)
 	$(PY) benchmarks/gateway_reads.py
+
+INVOICES ?= 10000
+OCCURRENCES ?= 10000
+bench-billing: $(STAMP)
+	$(PY) benchmarks/issue_invoices.py --invoices $(INVOICES)
+	$(PY) benchmarks/recurring_occurrences.py --occurrences $(OCCURRENCES)
 
 infra-up: $(STAMP)
 	$(PY) -m devinfra up
