@@ -132,15 +132,16 @@ def run(container, occurrences: int, schedules: int, max_rounds: int = 1000) -> 
         made = generate_due_recurring_invoices(container.bus, container.due_recurring_invoices, lease,
                                                container.retry_backoff)
         generating_s += (round_s := time.perf_counter() - started)
-        started = time.perf_counter()
-        projected = catch_up()
-        catching_up_s += (projected_s := time.perf_counter() - started)
-        rounds.append({"invoices": made, "seconds": round(round_s, 2), "events_projected": projected,
-                       "projected_s": round(projected_s, 2)})
-        print(f"  round {len(rounds)}: {made} invoices in {round_s:.1f} s, read models caught up with {projected} "
-              f"events in {projected_s:.1f} s", flush=True)
-        if made == 0:
+        rounds.append({"invoices": made, "seconds": round(round_s, 2)})
+        if made == 0:  # it wrote nothing: nothing for the read models (re-reading the event store takes minutes)
+            print(f"  round {len(rounds)}: nothing due, in {round_s:.1f} s", flush=True)
             break
+        started = time.perf_counter()
+        rounds[-1]["events_projected"] = catch_up()
+        catching_up_s += (projected_s := time.perf_counter() - started)
+        rounds[-1]["projected_s"] = round(projected_s, 2)
+        print(f"  round {len(rounds)}: {made} invoices in {round_s:.1f} s, read models caught up with "
+              f"{rounds[-1]['events_projected']} events in {projected_s:.1f} s", flush=True)
     generated = sum(r["invoices"] for r in rounds)
     recorded = sum(len(client.get(f"/v1/recurring-invoices/{recurring_id}", headers=headers).get_json()["generated"])
                    for recurring_id in ids)
