@@ -11,7 +11,7 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 REQS := constraints.txt requirements-dev.txt shared/pyproject.toml infra/pyproject.toml \
         $(addsuffix /pyproject.toml,$(SERVICES)) apt-packages-dev.txt $(wildcard services/*/apt-packages.txt)
 
-.PHONY: run stop test venv node-tools infra-up infra-down infra-status bench bench-find bench-import bench-gateway bench-render clean-data help
+.PHONY: run stop test venv node-tools infra-up infra-down infra-status bench bench-find bench-import bench-gateway bench-render bench-billing clean-data help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-gateway the 360 read, and reads through the gateway against the contacts service directly (needs 'make run')"
 	@echo "make bench-render Factur-X PDF renders per second of a 20-line invoice, and peak memory (in process, RENDERS=50)"
 	@echo "make node-tools   the Node tools the tests use (openapi-typescript, tsc), with npm ci; make test does it"
+	@echo "make bench-billing issue INVOICES invoices through the gateway (default 10000), and the recurring scheduler catching up OCCURRENCES due ones (default 10000) (needs 'make run')"
 	@echo "make infra-up | infra-status | infra-down    local Kafka and MongoDB server only"
 	@echo "make clean-data   stop the local servers and wipe var/ (their data and logs; as root also /var/tmp/crm-dev-postgres/<clone>-*)"
 
@@ -70,6 +71,12 @@ bench-gateway: $(STAMP)
 RENDERS ?= 50
 bench-render: $(STAMP)
 	$(PY) benchmarks/render_documents.py --renders $(RENDERS)
+
+INVOICES ?= 10000
+OCCURRENCES ?= 10000
+bench-billing: $(STAMP)
+	$(PY) benchmarks/issue_invoices.py --invoices $(INVOICES)
+	$(PY) benchmarks/recurring_occurrences.py --occurrences $(OCCURRENCES)
 
 infra-up: $(STAMP)
 	$(PY) -m devinfra up
