@@ -22,7 +22,7 @@ BY_FIELD_NAME = {
     "time_zone": "Europe/Paris", "key": "customer-tier", "name": "Key accounts", "title": "Call back about the quote",
     "amount": "120.00", "amount_due": "120.00", "amount_paid": "0.00", "amount_credited": "0.00", "total": "120.00",
     "delimiter": ",", "encoding": "utf-8", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    "vat_number": "FR00123456789", "invoice_number": "F-2026-0001",
+    "vat_number": "FR40303265045", "invoice_number": "F-2026-0001",
 }
 _NO_VALUE = object()  # a schema met again inside itself: the field is left out of the example
 

@@ -56,9 +56,10 @@ class _TaskFieldsSchema(StrictSchema):
     assignee = fields.String(allow_none=True, validate=validate.Length(max=MAX_ASSIGNEE))
     reminders = fields.List(fields.Nested(ReminderSchema), validate=validate.Length(max=MAX_REMINDERS))
     contact_id = _id(allow_none=True)
-    card_id = _id(allow_none=True)
-    invoice_id = _id(allow_none=True)
-    quote_id = _id(allow_none=True)
+    # one link at most: the example links the contact only
+    card_id = _id(allow_none=True, metadata={"example": None})
+    invoice_id = _id(allow_none=True, metadata={"example": None})
+    quote_id = _id(allow_none=True, metadata={"example": None})
 
     @validates_schema
     def _one_link_at_most(self, data, **kwargs):
