@@ -19,6 +19,7 @@ from contacts.domain.contact_fields import (
 from contacts.contact_query import CONDITION_OPERATORS
 from contacts.domain.labels import KEY_PATTERN
 from contacts.domain.messages import STATUSES as MESSAGE_STATUSES
+from contacts.service_layer.message_handlers import FAILURE_REASONS as MESSAGE_FAILURES
 
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
@@ -129,7 +130,7 @@ class HistoryMessageSchema(Schema):
     to = fields.String(required=True)
     marketing = fields.Boolean(required=True)
     status = fields.String(required=True, metadata={"enum": list(MESSAGE_STATUSES)})
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.OneOf(MESSAGE_FAILURES))
     finished_at = fields.String(allow_none=True)
 
 
