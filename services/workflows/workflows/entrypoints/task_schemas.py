@@ -113,7 +113,7 @@ class TaskSchema(Schema):
     about_contact_id = fields.String(allow_none=True, metadata={"description": "the contact it is about (a card's)"})
     assignee = fields.String(allow_none=True)
     reminders = fields.List(fields.Nested(ReminderShownSchema), required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TASK_STATUSES))
     created_at = fields.String(required=True)
     completed_at = fields.String(allow_none=True)
     overdue = fields.Boolean(required=True)
