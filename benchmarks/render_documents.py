@@ -46,11 +46,11 @@ from reporting import percentile, save  # noqa: E402
 
 LINES = 20
 SELLER = {"name": "Agence Dupont SARL", "siren": "732829320", "vat_number": "FR44732829320",
-          "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP", "email": "facturation@agence-dupont.fr",
+          "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP", "email": "facturation@example.com",
           "address": {"street": ["1 rue de la Paix"], "postal_code": "75002", "city": "Paris", "country": "FR"}}
 BUYER = {"name": "Louise Martin", "company": "Atelier Martin", "vat_number": "FR40303265045",
          "address": {"street": "3 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"},
-         "emails": ["louise@atelier-martin.fr"]}
+         "emails": ["louise@example.com"]}
 # (description, unit, unit price, VAT rate): services at 20 %, books at 5.5 %, cycled over the 20 lines
 ITEMS = [("Développement du site, sprint", "jour", "450.00", "20"), ("Livre « Le Web », édition reliée", "pièce",
                                                                    "24.99", "5.5"),

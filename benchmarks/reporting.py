@@ -44,8 +44,9 @@ def load_env() -> dict:
 
 
 def save(report: dict) -> None:
-    """Add where it ran, print it, and keep it under benchmarks/results/ (not committed)."""
-    report.update(database_server=database_server(), machine=machine())
+    """Add where it ran and how loaded the machine was as it ended (the 1, 5 and 15 minute load averages), print
+    it, and keep it under benchmarks/results/ (not committed)."""
+    report.update(database_server=database_server(), machine=machine(), load_average=os.getloadavg())
     print(json.dumps(report, indent=2))
     out = REPO / "benchmarks" / "results" / f"{report['benchmark']}-{report['at'].replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

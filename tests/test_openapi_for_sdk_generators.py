@@ -238,3 +238,12 @@ def test_openapi_typescript_types_a_client_that_typechecks(document, tmp_path):
                             "--moduleResolution", "bundler", TYPESCRIPT_CLIENT.name],
                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert check.returncode == 0, (check.stdout + check.stderr)[-6000:]
+
+
+def test_the_reason_of_a_send_or_message_lists_its_values_as_its_siblings_do(document):
+    """A client generated from the document gets one enum of failure reasons, not a free string beside it."""
+    schemas = document["components"]["schemas"]
+    reason = {name: [branch.get("enum") for branch in schemas[name]["properties"]["reason"].get("anyOf", [{}])][0]
+              for name in ("Send", "Delivery", "HistoryMessage", "MessageSummary")}  # nullable: one branch
+    assert reason["Send"] == reason["Delivery"] and "undeliverable" in reason["Send"]
+    assert reason["HistoryMessage"] == reason["MessageSummary"] and "attachment_deleted" in reason["HistoryMessage"]

@@ -11,6 +11,8 @@ EXAMPLE_ID = "7d3f0c2a-5b1e-4c8d-9a6f-2e4b8c1d0f35"
 EXAMPLE_TIME = "2026-03-02T09:30:00Z"
 EXAMPLE_DATE = "2026-03-02"
 EXAMPLE_URL = "https://crm.example.com/hooks/events"
+# A webhook secret as the gateway makes one (docs/webhooks.md): whsec_ and the base64 of 32 bytes, here readable ones
+EXAMPLE_WEBHOOK_SECRET = "whsec_ZXhhbXBsZS13ZWJob29rLXNlY3JldC0zMi1ieXRlcyE="
 # Field names several services use, with a value that satisfies each of their schemas.
 BY_FIELD_NAME = {
     "first_name": "Camille", "last_name": "Martin", "company": "Exemple SARL", "job_title": "Buyer",
@@ -21,8 +23,8 @@ BY_FIELD_NAME = {
     "default_phone_region": "FR", "currency": "EUR", "default_currency": "EUR", "lang": "en",
     "time_zone": "Europe/Paris", "key": "customer-tier", "name": "Key accounts", "title": "Call back about the quote",
     "amount": "120.00", "amount_due": "120.00", "amount_paid": "0.00", "amount_credited": "0.00", "total": "120.00",
-    "delimiter": ",", "encoding": "utf-8", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    "vat_number": "FR00123456789", "invoice_number": "F-2026-0001",
+    "delimiter": ",", "encoding": "utf-8", "secret": EXAMPLE_WEBHOOK_SECRET,
+    "vat_number": "FR40303265045", "invoice_number": "F-2026-0001",
 }
 _NO_VALUE = object()  # a schema met again inside itself: the field is left out of the example
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from crm_platform.mail.message import UNDELIVERABLE
+
 from billing.domain.document_mail import FAILED, SENT, DocumentSend
 
 
@@ -59,8 +61,9 @@ class MailedDocument:
         if status == SENT:
             self._record(self._send_event(sent, send_id=send_id, recipient=recipient, attempts=attempts, sent_at=at))
         else:
-            self._record(self._send_event(failed, send_id=send_id, recipient=recipient, reason=reason or FAILED,
-                                          attempts=attempts, failed_at=at))
+            # a failure always comes with crm_platform.mail's reason; without one it did not go, as contacts says
+            self._record(self._send_event(failed, send_id=send_id, recipient=recipient,
+                                          reason=reason or UNDELIVERABLE, attempts=attempts, failed_at=at))
         return True
 
     def _apply_send(self, event) -> bool:

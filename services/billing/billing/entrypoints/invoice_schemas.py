@@ -2,6 +2,8 @@
 the domain checks them and names the field (`lines.0.unit_price`), floats refused."""
 from __future__ import annotations
 
+import re
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
@@ -78,7 +80,7 @@ class StatusList(fields.String):
     (a query string cannot carry an enum of several values)."""
 
     def __init__(self, known: tuple[str, ...], **kwargs) -> None:
-        one = "(?:" + "|".join(known) + ")"
+        one = "(?:" + "|".join(map(re.escape, known)) + ")"
         super().__init__(metadata={"description": ", ".join(known) + " (several, comma-separated)",
                                    "pattern": rf"^\s*(?:{one}\s*)?(?:,\s*(?:{one}\s*)?)*$"}, **kwargs)
         self.known = known

@@ -52,7 +52,8 @@ class SendSchema(Schema):
     send_id = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf((QUEUED, SENT, FAILED)),
                            metadata={"description": "queued, sent (every mail went) or failed"})
-    reason = fields.String(allow_none=True, metadata={"description": "the first failed mail's reason"})
+    reason = fields.String(allow_none=True, validate=validate.OneOf(MAIL_FAILURES),
+                           metadata={"description": "the first failed mail's reason (one of the deliveries')"})
     lang = fields.String(required=True)
     recipients = fields.Integer(required=True, metadata={"description": "how many addresses (the addresses are "
                                                                         "not shown: personal data)"})

@@ -12,6 +12,8 @@ from crm_platform.mail import MailDispatcher, MailOutbox, SmtpSender
 from crm_platform.testing.mail_loop import mail_loop_running
 from crm_platform.testing.waiting import eventually
 
+from billing.entrypoints.sending_api import SendSchema
+
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
 from .test_invoices_api import LINE, draft
@@ -85,6 +87,7 @@ def test_a_refused_recipient_fails_the_send_with_the_reason(client, container, l
     [send] = eventually(lambda: (items := sends(client, invoice["id"]))[0]["status"] == "failed" and items,
                         "the send recorded as failed")
     assert send["reason"] == "rejected" and send["deliveries"][0]["reason"] == "rejected"
+    assert SendSchema().validate(send) == {}  # what it answers is what the OpenAPI document says (its enums)
 
 
 def test_a_draft_no_address_and_a_bounced_one_are_refused_naming_why(client, container):

@@ -15,6 +15,7 @@ from billing.domain.document_mail import DocumentNotSendable
 from billing.domain.number_series import GaplessNumberSeries
 from billing.domain.send_commands import RecordSendOutcome, SendInvoice
 from billing.domain.settings import ChangeBillingSettings
+from billing.entrypoints.sending_api import SendSchema
 from billing.service_layer import dispatch, sending
 from billing.service_layer.unit_of_work import UnitOfWork
 
@@ -197,6 +198,16 @@ def test_each_outcome_is_recorded_once_and_gives_the_sends_status(billing):
     send = billing.bus.handle(commands.IssueInvoice("acct-1", invoice.id)).sends["send-1"]
     assert (send.status, send.reason) == ("failed", "rejected")
     assert [e.event_type for e in billing.store.all_events][-2:] == ["InvoiceSent", "InvoiceSendFailed"]
+
+
+def test_a_failure_reported_without_a_reason_is_one_the_published_schema_lists(billing):
+    """The answer's `reason` enums name crm_platform.mail's reasons: a failure without one is `undeliverable`."""
+    invoice = billing.issued_invoice()
+    billing.bus.handle(SendInvoice("acct-1", invoice.id, "send-1", "fr", to=("louise@atelier-martin.fr",)))
+    billing.bus.handle(RecordSendOutcome("acct-1", "invoice", invoice.id, "send-1", 0, "failed", None, 1, NOW))
+    send = billing.bus.handle(commands.IssueInvoice("acct-1", invoice.id)).sends["send-1"]
+    assert (send.status, send.reason) == ("failed", "undeliverable")
+    assert SendSchema().validate(send.to_dict()) == {}
 
 
 def test_a_mail_the_billing_service_did_not_queue_as_a_send_is_no_command():

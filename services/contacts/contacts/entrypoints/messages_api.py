@@ -6,7 +6,6 @@ from flask import Blueprint, request, url_for
 from marshmallow import Schema, fields, validate
 
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
-from crm_platform.mail.message import FAILURE_REASONS as MAIL_FAILURES
 from crm_platform.openapi import operation
 from crm_platform.web import account_id, current_container, json_body
 
@@ -16,7 +15,7 @@ from contacts.domain.messages import MAX_ATTACHMENTS, MAX_BODY, MAX_SUBJECT, STA
 from contacts.entrypoints import caught_up
 from contacts.service_layer import message_handlers
 
-FAILURE_REASONS = (*MAIL_FAILURES, message_handlers.ATTACHMENT_GONE)
+FAILURE_REASONS = message_handlers.FAILURE_REASONS
 
 bp = Blueprint("messages", __name__, url_prefix="/v1/contacts/<contact_id>/messages")
 TAGS = ["messages"]

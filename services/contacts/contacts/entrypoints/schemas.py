@@ -19,6 +19,7 @@ from contacts.domain.contact_fields import (
 from contacts.contact_query import CONDITION_OPERATORS
 from contacts.domain.labels import KEY_PATTERN
 from contacts.domain.messages import STATUSES as MESSAGE_STATUSES
+from contacts.service_layer.message_handlers import FAILURE_REASONS as MESSAGE_FAILURES
 
 NAME = validate.Length(max=200)
 ENTRIES = validate.Length(max=MAX_ENTRIES)
@@ -69,14 +70,17 @@ class ContactFieldsSchema(StrictSchema):
     code = fields.String(allow_none=True, validate=validate.Length(max=64),
                          metadata={"description": "your internal code for the contact"})
     function = fields.String(allow_none=True, validate=validate.Length(max=64),
-                             metadata={"description": "key of an option of /v1/options/functions"})
+                             metadata={"description": "key of an option of /v1/options/functions",
+                                       "example": None})  # an account's own keys: none a new account has
     department = fields.String(allow_none=True, validate=validate.Length(max=64),
-                               metadata={"description": "key of an option of /v1/options/departments"})
+                               metadata={"description": "key of an option of /v1/options/departments",
+                                         "example": None})
     vat_number = fields.String(allow_none=True, validate=validate.Length(max=32),
                                metadata={"description": "EU VAT number with its country prefix, e.g. FR40303265045"})
     info_email = fields.String(allow_none=True, validate=validate.Length(max=254),
                                metadata={"description": "an extra address for information mailings"})
-    websites = fields.List(fields.String(validate=validate.Length(max=2000)), validate=ENTRIES)
+    websites = fields.List(fields.String(validate=validate.Length(max=2000)), validate=ENTRIES,
+                           metadata={"example": ["https://www.example.com"]})
     emails = fields.List(fields.Nested(EmailSchema), validate=ENTRIES)
     phones = fields.List(fields.Nested(PhoneSchema), validate=ENTRIES)
     addresses = fields.List(fields.Nested(AddressSchema), validate=ENTRIES)
@@ -126,7 +130,7 @@ class HistoryMessageSchema(Schema):
     to = fields.String(required=True)
     marketing = fields.Boolean(required=True)
     status = fields.String(required=True, metadata={"enum": list(MESSAGE_STATUSES)})
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, validate=validate.OneOf(MESSAGE_FAILURES))
     finished_at = fields.String(allow_none=True)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from crm_platform.errors import InvalidInput, StaleRevision
-from crm_platform.mail.message import REJECTED, UNDELIVERABLE
+from crm_platform.mail.message import FAILURE_REASONS as MAIL_FAILURES, REJECTED, UNDELIVERABLE
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 from crm_platform.event_store import ConcurrencyConflict
 
@@ -28,6 +28,7 @@ from contacts.service_layer.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 ATTACHMENT_GONE = "attachment_deleted"  # a message re-queued after its file was deleted: not sent without it
+FAILURE_REASONS = (*MAIL_FAILURES, ATTACHMENT_GONE)  # every reason a message fails with
 ATTEMPTS = 5  # concurrent writers on the contact before a bounce is left unmarked (logged)
 MERGE_HOPS = 5  # a bounced address followed along merges at most this far
 

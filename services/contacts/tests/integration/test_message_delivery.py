@@ -8,6 +8,8 @@ import pytest
 from crm_platform.testing.mail_loop import mail_loop_running
 from crm_platform.testing.waiting import eventually
 
+from contacts.entrypoints.messages_api import MessageSchema
+
 from .conftest import headers
 
 PDF = b"%PDF-1.7\n" + b"devis " * 400
@@ -67,6 +69,7 @@ def test_a_refused_recipient_fails_the_message_and_bounces_the_address(client, c
     failed = eventually(lambda: (m := status_of(client, contact_id, message_id))["status"] == "failed" and m,
                         "the message recorded as failed")
     assert failed["reason"] == "rejected"
+    assert MessageSchema().validate(failed) == {}  # what it answers is what the OpenAPI document says (its enums)
     with container.unit_of_work() as uow:  # recorded before the message failed (no worker projects it here)
         contact = uow.contacts.get("acct-1", contact_id)
     assert contact.revision == 2
@@ -91,5 +94,5 @@ def test_marketing_queued_before_a_restriction_of_processing_is_never_sent(clien
         failed = eventually(lambda: (m := status_of(client, contact_id, marketing))["status"] == "failed" and m,
                             "the marketing message recorded as failed")
         eventually(lambda: status_of(client, contact_id, transactional)["status"] == "sent", "the other one sent")
-    assert failed["reason"] == "processing_restricted"
+    assert failed["reason"] == "processing_restricted" and MessageSchema().validate(failed) == {}
     assert [m.message["Subject"] for m in smtp_sink.messages] == ["Votre facture"]

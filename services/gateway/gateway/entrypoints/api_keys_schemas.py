@@ -28,7 +28,8 @@ class KeyCreateSchema(StrictSchema):
                                                   "it", "example": ["read"]})
     expires_at = fields.AwareDateTime(load_default=None, format="iso",
                                       metadata={"description": "when the key stops working (a future date-time with "
-                                                               "its UTC offset); none: it does not expire"})
+                                                               "its UTC offset); none: it does not expire",
+                                                "example": "2099-12-31T23:59:59Z"})
 
 
 class KeyRotateSchema(StrictSchema):

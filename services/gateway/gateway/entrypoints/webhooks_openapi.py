@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import copy
 
+from crm_platform.openapi_examples import EXAMPLE_WEBHOOK_SECRET
+
 from gateway.domain.webhook_deliveries import STATES
 from gateway.domain.webhook_endpoints import MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH
 from gateway.domain.webhook_events import PUBLIC_TYPES, WILDCARD
@@ -30,7 +32,7 @@ SCHEMAS = {
         "disabled_reason": {"type": "string", "nullable": True}, "disabled_at": NULLABLE_DATE_TIME,
         "created_at": DATE_TIME, "updated_at": DATE_TIME}},
     "WebhookEndpointCreated": {"allOf": [{"$ref": "#/components/schemas/WebhookEndpoint"}, {
-        "type": "object", "properties": {"secret": {"type": "string", "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "type": "object", "properties": {"secret": {"type": "string", "example": EXAMPLE_WEBHOOK_SECRET,
                                                     "description": "shown this once; verifies signatures"}}}]},
     "WebhookEndpointList": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}}}},

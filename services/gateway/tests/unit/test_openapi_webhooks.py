@@ -1,10 +1,12 @@
 """The merged OpenAPI document lists the gateway's own webhook routes, with operationIds, schemas, rate limits and
 the Idempotency-Key of every write."""
+import base64
 import json
 import re
 
 import pytest
 
+from gateway.domain.webhook_endpoints import SECRET_PREFIX, new_secret
 from gateway.entrypoints import api_keys_api
 from gateway.testing.merged_document import own_routes_document
 
@@ -61,3 +63,10 @@ def test_building_the_document_again_does_not_add_the_header_twice():
         spec = own_routes_document()
     parameters = spec["paths"]["/v1/webhook-endpoints"]["post"]["parameters"]
     assert parameters.count({"$ref": "#/components/parameters/IdempotencyKey"}) == 1
+
+
+def test_the_secret_of_the_example_is_shaped_as_the_gateway_makes_one(spec):
+    """docs/webhooks.md: the bytes of a secret are the base64 after `whsec_` (32 of them)."""
+    example = spec["components"]["schemas"]["WebhookEndpointCreated"]["allOf"][1]["properties"]["secret"]["example"]
+    assert example.startswith(SECRET_PREFIX) and len(example) == len(new_secret())
+    assert len(base64.b64decode(example.removeprefix(SECRET_PREFIX), validate=True)) == 32

@@ -60,7 +60,7 @@ class RejectSchema(StrictSchema):
 
 class PrivacyRequestCreateSchema(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(REQUEST_TYPES))
-    subject = fields.Nested(SubjectSchema, required=True)
+    subject = fields.Nested(SubjectSchema, required=True, metadata={"example": {"email": "camille@example.com"}})
     requester = fields.String(required=True, validate=validate.Length(min=1, max=200),
                               metadata={"description": "who asked (the person, their lawyer...): kept sealed"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),

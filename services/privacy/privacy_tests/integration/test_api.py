@@ -7,6 +7,7 @@ from crm_platform.kafka_clients import ensure_topics
 from crm_platform.testing.topics import read_topic
 
 from privacy.entrypoints import requests_api
+from privacy.entrypoints.schemas import PrivacyRequestPageSchema, PrivacyRequestSchema
 
 from .conftest import deliver_reply, headers, project_all
 
@@ -28,6 +29,7 @@ def test_a_request_is_received_asked_at_once_and_shown_with_its_audit_trail(clie
     assert [(e["what"], e["actor"]) for e in trail] == [("PrivacyRequestReceived", "user:dpo"),
                                                         ("ErasureRequested", "user:dpo")]
     assert "Louise" not in str(trail) and trail[1]["details"]["contact_ids"] == ["contact:1"]
+    assert PrivacyRequestSchema().validate(shown) == {}  # what it answers is what the OpenAPI document says
 
 
 def test_another_accounts_request_is_not_found(client):
@@ -56,6 +58,7 @@ def test_the_list_is_filtered_by_type_and_status_and_paged(client, container):
     project_all(container)
     listed = client.get("/v1/privacy/requests", headers=headers()).get_json()
     assert sorted(item["id"] for item in listed["items"]) == sorted(ids)
+    assert PrivacyRequestPageSchema().validate(listed) == {}
     access = client.get("/v1/privacy/requests?type=access&status=in_progress", headers=headers()).get_json()
     assert [item["id"] for item in access["items"]] == [ids[1]]
     assert client.get("/v1/privacy/requests?status=completed", headers=headers()).get_json()["items"] == []

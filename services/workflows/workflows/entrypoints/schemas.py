@@ -107,7 +107,7 @@ class CardFieldsSchema(StrictSchema):
     description = fields.String(validate=validate.Length(max=MAX_DESCRIPTION))
     contact_id = _id()
     other_contact_ids = fields.List(_id(), validate=validate.Length(max=MAX_OTHER_CONTACTS))
-    value = DecimalText(allow_none=True)
+    value = DecimalText(allow_none=True, metadata={"example": "1200.00"})
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code such as EUR"))
     due_on = fields.Date(allow_none=True)
     linked_document = fields.String(allow_none=True, validate=validate.Length(min=1, max=MAX_ID))

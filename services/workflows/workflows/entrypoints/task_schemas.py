@@ -56,9 +56,10 @@ class _TaskFieldsSchema(StrictSchema):
     assignee = fields.String(allow_none=True, validate=validate.Length(max=MAX_ASSIGNEE))
     reminders = fields.List(fields.Nested(ReminderSchema), validate=validate.Length(max=MAX_REMINDERS))
     contact_id = _id(allow_none=True)
-    card_id = _id(allow_none=True)
-    invoice_id = _id(allow_none=True)
-    quote_id = _id(allow_none=True)
+    # one link at most: the example links the contact only
+    card_id = _id(allow_none=True, metadata={"example": None})
+    invoice_id = _id(allow_none=True, metadata={"example": None})
+    quote_id = _id(allow_none=True, metadata={"example": None})
 
     @validates_schema
     def _one_link_at_most(self, data, **kwargs):
@@ -112,7 +113,7 @@ class TaskSchema(Schema):
     about_contact_id = fields.String(allow_none=True, metadata={"description": "the contact it is about (a card's)"})
     assignee = fields.String(allow_none=True)
     reminders = fields.List(fields.Nested(ReminderShownSchema), required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TASK_STATUSES))
     created_at = fields.String(required=True)
     completed_at = fields.String(allow_none=True)
     overdue = fields.Boolean(required=True)

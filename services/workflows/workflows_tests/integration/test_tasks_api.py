@@ -3,6 +3,8 @@ import pytest
 
 from crm_platform.contracts.contacts import ContactCreatedFact
 
+from workflows.entrypoints.task_schemas import TaskSchema
+
 from .conftest import headers, project_all
 
 DUE = "2026-12-24T09:00:00+01:00"
@@ -129,6 +131,8 @@ def test_a_task_is_created_changed_rescheduled_done_and_deleted_with_revisions(c
                                                                 "2026-03-30T06:00:00+00:00"]
     done = client.post(f"/v1/tasks/{task['id']}/complete", headers=headers())
     assert done.status_code == 200 and done.get_json()["status"] == "done"
+    for answer in (task, changed.get_json(), done.get_json()):  # what it answers is what the OpenAPI document says
+        assert TaskSchema().validate(answer) == {}
     assert client.post(f"/v1/tasks/{task['id']}/reopen", headers=headers(), json={"revision": 3}).status_code == 409
     assert client.post(f"/v1/tasks/{task['id']}/reopen", headers=headers(), json={}).get_json()["status"] == "open"
     assert client.delete(f"/v1/tasks/{task['id']}", headers={**headers(), "If-Match": '"2"'}).status_code == 409
