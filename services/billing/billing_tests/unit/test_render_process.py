@@ -3,6 +3,8 @@ GIL), gets the same Factur-X PDF as render_pdf, and survives a child that was ki
 import io
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pikepdf
@@ -58,3 +60,31 @@ def test_a_killed_child_is_replaced_at_the_next_render(renderer):
     pdf = pikepdf.open(io.BytesIO(renderer(document, "fr")))
     assert pdf.attachments["factur-x.xml"].get_file().read_bytes() == xml
     assert renderer.child_pid() not in (killed, os.getpid())
+
+
+def test_the_child_exits_when_the_worker_is_killed():
+    worker_code = ("import time\nfrom billing.adapters.render_process import OutOfProcessRenderer\n"
+                   "renderer = OutOfProcessRenderer()\n"  # held: a pool collected stops its child
+                   "print(renderer.child_pid(), flush=True)\ntime.sleep(600)")
+    worker = subprocess.Popen([sys.executable, "-c", worker_code], stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        child = int(worker.stdout.readline())
+    finally:
+        worker.kill()  # SIGKILL: no shutdown, no atexit
+        worker.wait()
+    deadline = time.monotonic() + 15
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    outlived = alive(child)
+    if outlived:
+        os.kill(child, signal.SIGKILL)  # no orphan left behind by a failing run
+    assert not outlived, f"render process {child} outlived its worker"
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\nState:\tZ" not in status.read()  # a zombie not reaped yet has exited
+    except FileNotFoundError:
+        return False
