@@ -22,6 +22,7 @@ from billing.adapters.customers_projection import CustomersProjection
 from billing.adapters.document_pdfs import KeptPdfs
 from billing.adapters.cross_industry_invoice import e_invoice_xml
 from billing.adapters.document_rendering import render_pdf
+from billing.adapters.render_process import OutOfProcessRenderer
 from billing.adapters.retry_backoff import RetryBackoff
 from billing.adapters.documents_projection import CreditNotesProjection, InvoicesProjection
 from billing.adapters.number_series import MongoReservationLedger
@@ -146,7 +147,19 @@ class Container(ServiceContainer):
         """Keep the PDF of an invoice or credit note as it is issued or voided; delete those kept in a form it no
         longer prints in (service_layer/printing.py)."""
         printing.keep_printed(envelope.event_type, envelope.account_id, envelope.aggregate_id,
-                              self.unit_of_work(), self.kept_pdfs, render_pdf, e_invoice_xml)
+                              self.unit_of_work(), self.kept_pdfs, self.printing_renderer, e_invoice_xml)
+
+    @cached_property
+    def printing_renderer(self):
+        """How the printing consumer renders: in a child process (its WeasyPrint CPU would otherwise hold the GIL the
+        worker's other consumers need), unless BILLING_RENDER_IN_PROCESS. The API renders in its own process."""
+        return render_pdf if self.settings["BILLING_RENDER_IN_PROCESS"] else OutOfProcessRenderer()
+
+    def close_printing_renderer(self) -> None:
+        """The worker's shutdown: the render process stopped, if one was started."""
+        renderer = self.__dict__.get("printing_renderer")
+        if isinstance(renderer, OutOfProcessRenderer):
+            renderer.close()
 
     def printing_consumer(self):
         return self.consumer("printing", self.events_topic)

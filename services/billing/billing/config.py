@@ -17,6 +17,8 @@ class BillingServiceSettings(PersonalDataSettings):
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/billing-worker.heartbeat")
     # how often the worker holding the scheduler lease looks for recurring invoices due (end-to-end tests: seconds)
     RECURRING_SCHEDULE_EVERY_S = fields.Float(load_default=60.0, validate=validate.Range(min=0.5, max=3600))
+    # the worker's printing consumer lays PDFs out in a child process (adapters/render_process.py); true: in its own
+    BILLING_RENDER_IN_PROCESS = fields.Boolean(load_default=False)
 
 
 def load(environ=None) -> dict:

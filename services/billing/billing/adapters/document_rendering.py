@@ -73,10 +73,22 @@ def render_html(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> str:
 def render_pdf(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> bytes:
     """The document as a PDF/A-3b (the print format), from the same template as `render_html`; with its EN 16931
     XML embedded (a Factur-X e-invoice) when it has one."""
+    return pdf_from_print_html(*print_inputs(document, lang))
+
+
+def print_inputs(document: PrintedDocument, lang: str = DEFAULT_LANGUAGE) -> tuple[str, bytes | None]:
+    """What `pdf_from_print_html` lays out: the print HTML and the XML to embed (None: none), plain values that pickle
+    (the document's `e_invoice_xml` is a closure: it is called here, where the document is)."""
     html = _render(document, checked_language(lang), for_print=True)
+    xml = document.e_invoice_xml() if document.e_invoice_xml is not None else None
+    return html, xml
+
+
+def pdf_from_print_html(html: str, xml: bytes | None) -> bytes:
+    """The PDF/A-3b of a print HTML, with `xml` embedded as its Factur-X when given: the CPU-heavy part of a render
+    (WeasyPrint), which the worker runs in another process (adapters/render_process.py)."""
     pdf = HTML(string=html, base_url=str(_TEMPLATES)).write_pdf(
         pdf_variant=PDF_VARIANT, custom_metadata=False, uncompressed_pdf=False)
-    xml = document.e_invoice_xml() if document.e_invoice_xml is not None else None
     return embed_factur_x(pdf, xml) if xml else pdf
 
 

@@ -39,22 +39,25 @@ def main() -> int:
     # a recorded send's mails, queued in the outbox (docs/mail.md); the mail loop sends them and records outcomes
     mail_requests = EventConsumer("billing.mail", container.mail_consumer, container.producer, container.queue_mails)
     retention_lease = container.retention_lease()
-    return run_loops(
-        {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
-         "timeline": timeline.run,
-         "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
-         "mail": container.mail_loop(container.record_mail_outcome),
-         "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
-         "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
-                                               container.sweep_lease(), container.retry_backoff),
-         "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,
-                                                                   container.scheduler_lease(),
-                                                                   container.retry_backoff,
-                                                                   settings["RECURRING_SCHEDULE_EVERY_S"])},
-        heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
-        stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
-        metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
-    )
+    try:
+        return run_loops(
+            {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
+             "timeline": timeline.run,
+             "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
+             "mail": container.mail_loop(container.record_mail_outcome),
+             "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
+             "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
+                                                   container.sweep_lease(), container.retry_backoff),
+             "recurring-scheduler": recurring_scheduler.scheduler_loop(container.bus, container.due_recurring_invoices,
+                                                                       container.scheduler_lease(),
+                                                                       container.retry_backoff,
+                                                                       settings["RECURRING_SCHEDULE_EVERY_S"])},
+            heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
+            stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
+            metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],
+        )
+    finally:  # the PDF render process (adapters/render_process.py) stopped with the worker
+        container.close_printing_renderer()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,11 @@ def settings(infra, unique_suffix, topic_namespace):
 
 @pytest.fixture
 def container(settings, mongo_client):
-    yield from service_container(Container, settings, mongo_client, "BILLING_DB")
+    for container in service_container(Container, settings, mongo_client, "BILLING_DB"):
+        try:
+            yield container
+        finally:  # the printing consumer's render process, if keep_printed started it
+            container.close_printing_renderer()
 
 
 @pytest.fixture

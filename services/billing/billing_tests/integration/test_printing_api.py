@@ -6,8 +6,11 @@ import subprocess
 import pikepdf
 import pytest
 
+from billing.adapters import document_rendering
+
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
+from .test_e_invoice_api import issued_invoice
 from .test_invoices_api import BOOKS, LINE, draft
 
 
@@ -138,6 +141,25 @@ def test_the_worker_keeps_an_invoices_pdf_as_it_is_issued_and_the_download_serve
     for envelope in container.event_store.load(a_draft["id"]):
         container.keep_printed(envelope)
     assert container.kept_pdfs.stored("acct-1", a_draft["id"], "fr") is None
+
+
+def test_the_worker_lays_the_kept_pdf_out_in_another_process_with_the_invoices_factur_x(client, container, louise,
+                                                                                         monkeypatch):
+    invoice = issued_invoice(client, louise)  # a seller with what EN 16931 needs: the PDF embeds its XML
+    xml = client.get(f"/v1/invoices/{invoice['id']}/xml", headers=headers())
+    assert xml.status_code == 200
+    assert container.printing_renderer is not document_rendering.render_pdf
+
+    def no_layout_here(*args, **kwargs):
+        raise AssertionError("WeasyPrint called in the worker's own process")
+
+    monkeypatch.setattr(document_rendering, "HTML", no_layout_here)  # this process's module, not the child's
+    for envelope in container.event_store.load(invoice["id"]):
+        container.keep_printed(envelope)
+    kept = container.kept_pdfs.stored("acct-1", invoice["id"], "fr")
+    assert kept is not None and pdf_a_part_and_conformance(kept) == ("3", "B")
+    pdf = pikepdf.open(io.BytesIO(kept))  # held: an attachment read from a Pdf already collected crashes pikepdf
+    assert pdf.attachments["factur-x.xml"].get_file().read_bytes() == xml.data
 
 
 def test_a_voided_invoices_kept_pdf_is_replaced_by_one_stamped_void(client, container, louise):
