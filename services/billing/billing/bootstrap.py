@@ -153,7 +153,8 @@ class Container(ServiceContainer):
     def printing_renderer(self):
         """How the printing consumer renders: in a child process (its WeasyPrint CPU would otherwise hold the GIL the
         worker's other consumers need), unless BILLING_RENDER_IN_PROCESS. The API renders in its own process."""
-        return render_pdf if self.settings["BILLING_RENDER_IN_PROCESS"] else OutOfProcessRenderer()
+        return render_pdf if self.settings["BILLING_RENDER_IN_PROCESS"] else OutOfProcessRenderer(
+            log_as=f"{config.SERVICE_NAME}-worker-render", log_level=self.settings["LOG_LEVEL"])
 
     def close_printing_renderer(self) -> None:
         """The worker's shutdown: the render process stopped, if one was started."""

@@ -13,7 +13,7 @@ import pytest
 from billing.adapters import document_rendering
 from billing.adapters.cross_industry_invoice import e_invoice_xml
 from billing.adapters.document_rendering import render_pdf
-from billing.adapters.render_process import OutOfProcessRenderer
+from billing.adapters.render_process import OutOfProcessRenderer, RenderTimedOut
 from billing.domain.printed_documents import printed_invoice
 from billing.service_layer.printing import with_e_invoice
 
@@ -88,3 +88,33 @@ def alive(pid: int) -> bool:
             return "\nState:\tZ" not in status.read()  # a zombie not reaped yet has exited
     except FileNotFoundError:
         return False
+
+
+def test_a_render_past_its_time_kills_the_child_and_the_next_one_starts_another():
+    renderer = OutOfProcessRenderer(timeout_s=60.0)
+    try:
+        stuck = renderer.child_pid()  # started (a spawned child takes seconds on a busy machine)
+        renderer.timeout_s = 1.0
+        with pytest.raises(RenderTimedOut):
+            renderer._in_child(time.sleep, 30)
+        renderer.timeout_s = 60.0
+        deadline = time.monotonic() + 5
+        while alive(stuck) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(stuck), "the stuck child is killed, not left rendering"
+        assert renderer.child_pid() not in (stuck, os.getpid())
+    finally:
+        renderer.close()
+
+
+def test_closing_does_not_wait_for_a_stuck_render():
+    """The worker's shutdown: a render in flight gets a few seconds, then its child is killed."""
+    import threading
+
+    renderer = OutOfProcessRenderer(timeout_s=60.0)
+    child = renderer.child_pid()
+    threading.Thread(target=lambda: pytest.raises(Exception, renderer._in_child, time.sleep, 30), daemon=True).start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    renderer.close()
+    assert time.monotonic() - started < 15 and not alive(child)
