@@ -3,11 +3,11 @@ headers of the direct read, the arguments, and a 429 waited out rather than time
 running system, not here."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from crm_platform.testing.scripts import load_script
 
 from gateway.domain.api_keys import issue_key
 
@@ -16,21 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gateway_reads.py"
 
 @pytest.fixture(scope="module")
 def bench():
-    """The script as a module; the path entries and modules its loading adds (benchmarks/ and its scripts) are
-    taken away again, so that other test modules import as they would without it. It imports no `tests` package
-    when loaded (its seeding does, when run), so a service's `tests` imported before stays as it is."""
-    path, modules = list(sys.path), set(sys.modules)
-    spec = importlib.util.spec_from_file_location("gateway_reads", SCRIPT)
-    module = sys.modules["gateway_reads"] = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            source = getattr(sys.modules[name], "__file__", None) or ""
-            if source.startswith(str(SCRIPT.parent)):
-                del sys.modules[name]
-    return module
+    return load_script(SCRIPT)
 
 
 def test_the_overhead_is_the_proxied_percentile_minus_the_direct_one(bench):

@@ -2,35 +2,20 @@
 it times is the Factur-X a customer gets (a PDF with factur-x.xml of the 20 lines at two VAT rates embedded)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pikepdf
 from lxml import etree
 
+from crm_platform.testing.scripts import load_script
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "render_documents.py"
 RAM = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
 
 
-def load_script():
-    """The script as a module; the path entries and modules its loading adds (benchmarks/) are taken away again."""
-    path, modules = list(sys.path), set(sys.modules)
-    spec = importlib.util.spec_from_file_location("render_documents", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(SCRIPT.parent)):
-                del sys.modules[name]
-    return module
-
-
 def test_two_renders_report_their_figures_and_time_a_factur_x_pdf_of_twenty_lines(tmp_path, monkeypatch):
-    bench = load_script()
+    bench = load_script(SCRIPT)
     reporting = bench.save.__globals__  # where the report is saved: under tmp_path, not the checkout
     monkeypatch.setitem(reporting, "REPO", tmp_path)
     monkeypatch.setitem(reporting, "database_server", lambda: "not used")

@@ -2,31 +2,19 @@
 every draft is issued on several threads at once, and the numbers returned and listed are unique and gapless."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+
+from crm_platform.testing.scripts import load_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "issue_invoices.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    """The script as a module; the path entries and the benchmarks/ modules its loading adds are taken away again,
-    so that other test modules import as they would without it."""
-    path, modules = list(sys.path), set(sys.modules)
-    spec = importlib.util.spec_from_file_location("issue_invoices", SCRIPT)
-    module = sys.modules["issue_invoices"] = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(SCRIPT.parent)):
-                del sys.modules[name]
-    return module
+    return load_script(SCRIPT)
 
 
 def test_the_numbering_check_finds_a_gap_a_duplicate_and_a_missing_number(bench):
