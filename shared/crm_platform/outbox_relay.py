@@ -9,9 +9,10 @@ notices. If Kafka is down, notices pile up and are sent when it returns. A
 crash between "sent" and "marked" re-sends a commit: consumers are
 idempotent, so that is harmless.
 
-A writer that died between its commit and its notice leaves a commit without
-a notice: a sweep at start-up and then hourly finds those (on FerretDB it
-reads the whole event store, hence rarely), and before any commit is sent, its
+A writer that died between its commit and its notice, or met a database outage
+there, leaves a commit without a notice: a sweep at start-up, after the relay
+itself met a database outage, and then hourly finds those (on FerretDB it reads
+the whole event store, hence rarely), and before any commit is sent, its
 aggregate's previous commit is checked (and sent first if it was not), so
 per-aggregate order holds even then. A commit Kafka refuses for good (larger
 than the broker takes: stored before the event store bounded events) is set
@@ -38,6 +39,7 @@ from typing import Callable
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
+from pymongo.errors import PyMongoError
 
 from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
@@ -176,6 +178,12 @@ class OutboxRelay:
         self._store.outbox.delete_one({"_id": commit["_id"]})
         self._remember_published(commit["_id"])  # its successors need not wait for it
 
+    def _sweep_after_database_outage(self) -> None:
+        """A database outage is when writers store a commit and then fail to write its notice (the write counts as
+        done: event_store.append): sweep once the commits of the outage are older than the sweep's grace, not an
+        hour later. Kafka outages leave no such commit, and a sweep reads the whole event store on FerretDB."""
+        self._next_sweep = min(self._next_sweep, time.monotonic() + self._sweep_grace.total_seconds() + 1.0)
+
     def sweep(self) -> int:
         """Give a notice to every commit left unpublished without one (a writer died in between)."""
         self._next_sweep = time.monotonic() + self._sweep_every_s
@@ -300,8 +308,10 @@ class OutboxRelay:
                 self.reset_producer()
                 self._standing_by = True
                 wait = self._standby_wait()
-            except Exception:  # the relay must outlive any outage, standing by or not; it logs and backs off
+            except Exception as exc:  # the relay must outlive any outage, standing by or not; it logs and backs off
                 log.exception("outbox relay failed; retrying", extra={"topic": self._topic, "retry_in_s": backoff})
+                if isinstance(exc, PyMongoError):
+                    self._sweep_after_database_outage()
                 self.reset_producer()
                 backoff = min(max_backoff_s, max(backoff * 2, 0.5))
                 wait = backoff

@@ -82,3 +82,36 @@ def test_the_relay_waits_a_database_outage_out_then_publishes_every_commit_once_
     records = read_topic(infra.kafka_bootstrap, topic, expected=11, settle_s=2.0)
     assert [json.loads(r.value)["aggregate_version"] for r in records] == list(range(1, 12)), (
         "nothing lost, nothing twice, in order")
+
+
+def test_a_commit_whose_notice_the_outage_prevented_is_published_soon_after_it_not_an_hour_later(
+        infra, mongo_db, topic_namespace):
+    """An API write stores its commit, then meets the outage writing the notice: the write succeeded (201) and the
+    commit waits for the relay's sweep. A relay that met the outage sweeps once it is over (chaos test, MongoDB
+    stopped for 10 s: one contact stored and not projected within two minutes, before this)."""
+    topic = f"{topic_namespace}things"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    writers = MongoEventStore(mongo_db)
+    writers.ensure_indexes()
+    unpublished = lambda: writers.commits.count_documents({"published": False})  # noqa: E731
+    with MongoOutage(infra.mongo_uri) as outage, client_through(outage) as client:
+        relayed = client[mongo_db.name]
+        relay = OutboxRelay(MongoEventStore(relayed), topic, lambda: make_producer(infra.kafka_bootstrap, "relay"),
+                            Lease(relayed["leases"], "outbox-relay", ttl=timedelta(seconds=2)), sweep_grace_s=1.0)
+        stop = threading.Event()
+        thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"max_backoff_s": 0.5})
+        thread.start()
+        try:
+            writers.append([event("a", 1)])
+            wait_for(lambda: unpublished() == 0, 30, "the first commit published (the start-up sweep is behind)")
+            outage.cut()
+            writers.append([event("a", 2)])
+            writers.outbox.delete_many({})  # as if its notice's insert had met the outage
+            time.sleep(1.5)  # the relay meets the outage
+            outage.restore()
+            wait_for(lambda: unpublished() == 0, 30, "the commit without a notice published after the outage")
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+    records = read_topic(infra.kafka_bootstrap, topic, expected=2, settle_s=1.0)
+    assert [json.loads(r.value)["aggregate_version"] for r in records] == [1, 2]
