@@ -18,7 +18,15 @@ def script():
 
 @pytest.fixture
 def client(infra, unique_suffix, mongo_client, script):
-    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=0.5) as client:
+    # a deadline no answering scripted service misses even on a loaded CI machine: with 0.5 s the CI run of
+    # 2026-12-03 saw `tasks` time out in the test that expects every section ok
+    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=5.0) as client:
+        yield client
+
+
+@pytest.fixture
+def short_deadline(infra, unique_suffix, mongo_client, script):
+    with scripted_gateway(infra, unique_suffix, mongo_client, script, CONTACT_SECTION_DEADLINE_S=1.0) as client:
         yield client
 
 
@@ -52,13 +60,13 @@ def test_without_include_the_contact_read_is_the_services_own(client, script):
     assert [path for path, _, _ in script.asked] == [f"/v1/contacts/{CONTACT_ID}"]
 
 
-def test_a_slow_section_is_a_timeout_and_the_read_still_answers_in_time(client, script):
-    test_client, auth = client
-    script.delays = {"/v1/cards": 3.0}
+def test_a_slow_section_is_a_timeout_and_the_read_still_answers_in_time(short_deadline, script):
+    test_client, auth = short_deadline
+    script.delays = {"/v1/cards": 8.0}
     started = time.monotonic()
     answer = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
     assert answer.status_code == 200 and answer.get_json()["sections"]["cards"] == {"status": "timeout"}
-    assert time.monotonic() - started < 0.5 + 0.5
+    assert time.monotonic() - started < 1.0 + 2.0  # the deadline and a margin, far from the 8 s the cards take
 
 
 @pytest.mark.parametrize("query", ["include=labels,passwords", "include=" + "notes," * 60, "includes=notes"])
