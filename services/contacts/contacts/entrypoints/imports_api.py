@@ -159,7 +159,7 @@ def failed_rows(import_id: str):
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.delete("/<import_id>")
+@bp.delete("/<other_than('template.csv'):import_id>")
 @operation("Delete an import's file and failed rows (the contacts it created stay); 409 while it runs", tags=TAGS,
            responses={204: None}, problems=(404, 409))
 def delete_import(import_id: str):

@@ -61,7 +61,7 @@ def add_stage(board_id: str):
     return _answer(current_container().bus.handle(AddStage(account_id(), board_id, **data)), 201)
 
 
-@bp.patch("/<board_id>/stages/<stage_id>")
+@bp.patch("/<board_id>/stages/<other_than(order):stage_id>")
 @operation("Rename a stage or set its days before cards are stale", tags=TAGS,
            request_schema=schemas.StagePatchSchema, responses={200: schemas.BoardSchema}, problems=(404, 409, 415, 422))
 def change_stage(board_id: str, stage_id: str):
@@ -79,7 +79,7 @@ def reorder_stages(board_id: str):
     return _answer(current_container().bus.handle(ReorderStages(account_id(), board_id, tuple(data["stage_ids"]))))
 
 
-@bp.delete("/<board_id>/stages/<stage_id>")
+@bp.delete("/<board_id>/stages/<other_than(order):stage_id>")
 @operation("Remove a stage (one holding cards needs ?move_cards_to=<stage id>)", tags=TAGS,
            query_schema=schemas.StageRemoveQuerySchema, responses={200: schemas.BoardSchema}, problems=(404, 409, 422))
 def remove_stage(board_id: str, stage_id: str):
