@@ -13,11 +13,12 @@ first tokens doubled each document and made the default list 2-4 times slower, d
 - text prefixes only of the lengths in PREFIX_LENGTHS (2 to 6, then 8, 10, 12, 16, 20): a query word
   of another length is found by its longest stored prefix and then checked as typed, at the start of a
   word, in `search_text`, on the few contacts that prefix lets through; a word of one letter has no
-  token and is checked on `search_text` only (a scan of the account, as any one-letter search was);
+  token and is checked on `search_text` only (on FerretDB a scan of the account, where its token let a
+  large share of the account through anyway);
 - phone digits in two spellings, the national number as dialled at home (`0612345678`) and without its
   trunk prefix (`612345678`), with the endings of 4 digits or more; the international spelling is a
-  query's country code (`+33`, stored once per number) and the national significant number after it,
-  instead of every prefix of `33612345678`;
+  query's country code and the national significant number after it (`+33` and `612`; `+33`, `+336`,
+  `+3361` stored for the shortest), instead of every prefix of `33612345678`;
 - a query word with punctuation (`louise.desn`, `@exemple.fr`) is checked as typed in `search_text`:
   storing the prefixes of whole addresses too made the documents a quarter larger.
 """
