@@ -87,6 +87,8 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
             equal["search_tokens"] = terms.tokens[0]
         clauses += [{"search_tokens": token} for token in terms.tokens[1:]]
         clauses += [{"search_text": {"$regex": text_regex(word)}} for word in terms.literal_words]
+        if terms.phone_start:
+            clauses.append({"phones.e164": {"$regex": "^" + literal_regex(terms.phone_start)}})
     add("labels", query.labels_any)
     if query.labels_all:
         clauses.append({"labels": {"$all": list(query.labels_all)}})

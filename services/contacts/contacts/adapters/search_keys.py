@@ -17,8 +17,9 @@ first tokens doubled each document and made the default list 2-4 times slower, d
   large share of the account through anyway);
 - phone digits in two spellings, the national number as dialled at home (`0612345678`) and without its
   trunk prefix (`612345678`), with the endings of 4 digits or more; the international spelling is a
-  query's country code and the national significant number after it (`+33` and `612`; `+33`, `+336`,
-  `+3361` stored for the shortest), instead of every prefix of `33612345678`;
+  token of its country (`+33`), and a query after + looks for the national significant number after
+  the country code (`612`, or `+33` when fewer than 3 digits follow) and checks the number as typed
+  against the contact's `phones.e164`, instead of every prefix of `33612345678` being stored;
 - a query word with punctuation (`louise.desn`, `@exemple.fr`) is checked as typed in `search_text`:
   storing the prefixes of whole addresses too made the documents a quarter larger.
 """
@@ -107,8 +108,8 @@ def prefix_length(length: int) -> int | None:
 def phone_tokens(phone: dict) -> Iterator[str]:
     """+33 6 12 34 56 78 gives the prefixes of 3 digits or more of '0612345678' and '612345678' (as dialled
     at home, and without the trunk 0), its last digits '5678', '45678'... (shorter than the whole
-    national number, which is a prefix already) and '+33', '+336', '+3361': a query '+33 6 12 34' looks
-    for '61234' and '+33' (search_terms). A number stored without E.164 gives its digits as typed."""
+    national number, which is a prefix already) and '+33': a query '+33 6 12 34' looks for '61234' and
+    checks '+3361234' on `phones.e164` (search_terms). A number stored without E.164 gives its digits as typed."""
     parsed = phonenumbers.parse(phone["e164"]) if phone.get("e164") else None
     if parsed is None:
         spellings, national = [digits(phone["number"])], digits(phone["number"])
@@ -116,8 +117,7 @@ def phone_tokens(phone: dict) -> Iterator[str]:
         national = phonenumbers.national_significant_number(parsed)
         dialled = digits(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
         spellings = [dialled, national]
-        international = f"+{parsed.country_code}"
-        yield from (international + national[:end] for end in range(MIN_PHONE_DIGITS))
+        yield f"+{parsed.country_code}"
     for spelling in dict.fromkeys(s for s in spellings if s):
         capped = spelling[:MAX_TOKEN_LENGTH]
         yield from (capped[:end] for end in range(MIN_PHONE_DIGITS, len(capped) + 1))
@@ -139,6 +139,7 @@ class SearchTerms:
 
     tokens: list[str]  # the most selective first
     literal_words: list[str]  # with punctuation, or of a length without a token: checked as typed on the candidates
+    phone_start: str | None = None  # after +: the start of one of the contact's numbers in E.164, checked likewise
 
 
 def search_terms(q: str) -> SearchTerms:
@@ -152,7 +153,7 @@ def search_terms(q: str) -> SearchTerms:
     """
     number = digits(q)
     if PHONE_LIKE.match(q) and len(number) >= MIN_PHONE_DIGITS:
-        return SearchTerms(_phone_query_tokens(q, number), [])
+        return _phone_terms(q, number)
     words = fold(q).split()
     runs = [run for word in words for run in _runs(word)]
     if not runs:
@@ -163,18 +164,17 @@ def search_terms(q: str) -> SearchTerms:
     return SearchTerms(tokens, literal)
 
 
-def _phone_query_tokens(q: str, number: str) -> list[str]:
-    """'06 12 34' -> ['061234']; '+33 6 12 34' -> ['61234', '+33'] (the number after its country code,
-    and the country); '+33 6' -> ['+336']."""
+def _phone_terms(q: str, number: str) -> SearchTerms:
+    """'06 12 34' -> token '061234'; '+33 6 12 34' -> token '61234' (the number after its country code), and
+    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise."""
     if not q.lstrip().startswith("+"):
-        return [number[:MAX_TOKEN_LENGTH]]
+        return SearchTerms([number[:MAX_TOKEN_LENGTH]], [])
     code = next((number[:end] for end in (1, 2, 3) if number[:end] in COUNTRY_CODES), None)
     if code is None:
-        return ["+" + number]  # no such country: finds nothing, as no stored number starts so
+        return SearchTerms(["+" + number], [])  # no such country: finds nothing, as no token starts so
     rest = number[len(code):]
-    if len(rest) < MIN_PHONE_DIGITS:
-        return [f"+{code}{rest}"]
-    return [rest[:MAX_TOKEN_LENGTH], f"+{code}"]
+    token = rest[:MAX_TOKEN_LENGTH] if len(rest) >= MIN_PHONE_DIGITS else f"+{code}"
+    return SearchTerms([token], [], phone_start="+" + number)
 
 
 def starts_a_word(word: str) -> bool:

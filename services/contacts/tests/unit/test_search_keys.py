@@ -33,6 +33,9 @@ def test_query_values_are_literal_text_never_operators():
 def test_a_phone_like_query_searches_its_digits():
     query = build_filter("acct-1", ContactQuery(q="03 20 06"))
     assert query["search_tokens"] == "032006" and "$and" not in query
+    international = build_filter("acct-1", ContactQuery(q="+33 3 20 06"))
+    assert international["search_tokens"] == "32006"
+    assert international["$and"] == [{"phones.e164": {"$regex": r"^\+3332006"}}]
 
 
 def louise_tokens() -> set[str]:
@@ -57,10 +60,10 @@ def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
 
 def test_tokens_hold_phone_digit_prefixes_as_dialled_at_home_and_its_last_digits():
     tokens = louise_tokens()
-    assert {"061", "0612", "0612345678", "612", "61234", "612345678", "+33", "+336", "+3361"} <= tokens
+    assert {"061", "0612", "0612345678", "612", "61234", "612345678", "+33"} <= tokens
     assert {"5678", "45678", "2345678", "12345678"} <= tokens
     assert not {"06", "678", "1234"} & tokens  # under 3 digits; suffixes of 4 or more; no infixes
-    assert not {"336", "33612", "33612345678", "3612345678"} & tokens  # "+33 6 12": "+33" and "612" (search_terms)
+    assert not {"336", "33612", "33612345678", "3612345678"} & tokens  # "+33 6 12": "612", then E.164 (search_terms)
 
 
 def test_a_long_name_and_a_phone_give_few_tokens():
@@ -70,7 +73,7 @@ def test_a_long_name_and_a_phone_give_few_tokens():
     }))
     phone = [t for t in tokens if t[0] in "+0123456789"]
     assert len(tokens) - len(phone) == 8 + 10  # lengths 2-6, 8, 10, 12 (and 16, 20): not 12 + 20
-    assert len(phone) == 3 + 8 + 7 + 5  # +33...; 061...; 612...; 5678...12345678: not 30
+    assert len(phone) == 1 + 8 + 7 + 5  # +33; 061...; 612...; 5678...12345678: not 30
     assert len(set(tokens)) == len(tokens)
 
 
@@ -90,8 +93,9 @@ def test_query_terms_are_folded_words_longest_first():
     assert search_terms("Louise  DESNOTÉS") == SearchTerms(["desnotes", "louise"], [])
     assert search_terms("louise louise").tokens == ["louise"]
     assert search_terms("@maison-papier.fr") == SearchTerms(["maison", "papier", "fr"], ["@maison-papier.fr"])
-    assert search_terms("+33 6 12").tokens == ["612", "+33"] and search_terms("612 34").tokens == ["61234"]
-    assert search_terms("+33 6").tokens == ["+336"] and search_terms("+999 12").tokens == ["+99912"]
+    assert search_terms("+33 6 12") == SearchTerms(["612"], [], phone_start="+33612")
+    assert search_terms("+33 6") == SearchTerms(["+33"], [], phone_start="+336")
+    assert search_terms("612 34") == SearchTerms(["61234"], []) and search_terms("+999 12").tokens == ["+99912"]
     assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
     assert search_terms("louise -") == SearchTerms(["louise"], [])  # punctuation alone asks nothing more
     assert search_terms("- .*") == SearchTerms(["-"], [])  # nor less: it finds nothing, not everything
