@@ -17,7 +17,7 @@ from pymongo.collection import Collection
 from crm_platform.errors import InvalidInput
 from crm_platform.pagination import keyset_page
 
-from contacts.adapters.search_keys import search_terms
+from contacts.adapters.search_keys import search_terms, starts_a_word
 
 # last_activity_at moves with every event about the contact: its own (edits, labels) and
 # others' (notes; later invoices, tasks...), see adapters/activity.py.
@@ -25,6 +25,9 @@ SORT_FIELDS = {"created_at": "created_at", "updated_at": "updated_at", "last_act
                "first_name": "sort_first_name", "last_name": "sort_last_name"}
 DATE_SORTS = {"created_at", "updated_at", "last_activity"}
 REGEX_SPECIALS = re.compile(r"([\\.^$|?*+()\[\]{}])")
+# The start of a word of `search_text`: its start, or after a character that is neither a letter nor a
+# digit (what search_keys calls a run). Both PCRE (MongoDB) and RE2 (FerretDB) know the classes.
+WORD_START = r"(?:^|[^\p{L}\p{N}])"
 CONDITION_OPERATORS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists", "starts_with")
 COMPARISONS = {"ne": "$ne", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 MAX_IN_VALUES = 50
@@ -54,6 +57,11 @@ def literal_regex(text: str) -> str:
     return REGEX_SPECIALS.sub(r"\\\1", text)
 
 
+def text_regex(word: str) -> str:
+    """The regex of a query word checked as typed: at the start of a word unless it starts with punctuation."""
+    return WORD_START + literal_regex(word) if starts_a_word(word) else literal_regex(word)
+
+
 def build_filter(account_id: str, query: ContactQuery) -> dict:
     """The MongoDB filter: plain equalities at the top level, everything else under `$and`.
 
@@ -78,7 +86,9 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
         if terms.tokens:
             equal["search_tokens"] = terms.tokens[0]
         clauses += [{"search_tokens": token} for token in terms.tokens[1:]]
-        clauses += [{"search_text": {"$regex": literal_regex(word)}} for word in terms.literal_words]
+        clauses += [{"search_text": {"$regex": text_regex(word)}} for word in terms.literal_words]
+        if terms.phone_start:
+            clauses.append({"phones.e164": {"$regex": "^" + literal_regex(terms.phone_start)}})
     add("labels", query.labels_any)
     if query.labels_all:
         clauses.append({"labels": {"$all": list(query.labels_all)}})

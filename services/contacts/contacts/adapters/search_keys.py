@@ -1,16 +1,27 @@
 """Search keys precomputed in the contacts read model, so that finding contacts needs neither text
 indexes nor `$lookup` (FerretDB has neither) and is accent- and case-insensitive.
 
-Search goes by word-prefix tokens: a contact's `search_tokens` hold the prefixes of each run
-of letters or digits of its names, company, job title, code and email addresses, and the
-first and last digits of its phone numbers; each word of a query must be among them. A token
-is found by equality, which MongoDB serves from a multikey index and FerretDB pushes down to
-its storage (on PostgreSQL a `@>` that a GIN index serves), where a `$regex` was evaluated on
-every contact of the account (25-30 s at 100,000 on FerretDB). A query word with punctuation
-(`louise.desn`, `@exemple.fr`) is also checked as typed in `search_text`, on the few contacts
-its runs let through: storing the prefixes of whole addresses too made the benchmark's documents
-a quarter larger (2.5 against 2.0 KB), and a default list on FerretDB decodes every document of
-the account.
+Search goes by word-prefix tokens: a contact's `search_tokens` hold prefixes of each run of letters
+or digits of its names, company, job title, code and email addresses, and digit prefixes and endings
+of its phone numbers; each word of a query must be among them. A token is found by equality, which
+MongoDB serves from a multikey index and FerretDB pushes down to its storage (on PostgreSQL a `@>`
+that a GIN index serves), where a `$regex` was evaluated on every contact of the account (25-30 s at
+100,000 on FerretDB).
+
+Tokens are kept few, because FerretDB decodes every document a list reads and pays per byte (the
+first tokens doubled each document and made the default list 2-4 times slower, docs/figures.md):
+- text prefixes only of the lengths in PREFIX_LENGTHS (2 to 6, then 8, 10, 12, 16, 20): a query word
+  of another length is found by its longest stored prefix and then checked as typed, at the start of a
+  word, in `search_text`, on the few contacts that prefix lets through; a word of one letter has no
+  token and is checked on `search_text` only (on FerretDB a scan of the account, where its token let a
+  large share of the account through anyway);
+- phone digits in two spellings, the national number as dialled at home (`0612345678`) and without its
+  trunk prefix (`612345678`), with the endings of 4 digits or more; the international spelling is a
+  token of its country (`+33`), and a query after + looks for the national significant number after
+  the country code (`612`, or `+33` when fewer than 3 digits follow) and checks the number as typed
+  against the contact's `phones.e164`, instead of every prefix of `33612345678` being stored;
+- a query word with punctuation (`louise.desn`, `@exemple.fr`) is checked as typed in `search_text`:
+  storing the prefixes of whole addresses too made the documents a quarter larger.
 """
 from __future__ import annotations
 
@@ -22,16 +33,19 @@ from typing import Iterator
 import phonenumbers
 
 TEXT_SOURCES = ("first_name", "last_name", "company", "job_title", "code", "info_email")
-# Bounds that keep `search_tokens` small: each token at most MAX_TOKEN_LENGTH characters (a longer
-# query word is found by its first ones, then checked whole against `search_text`), and at most
-# MAX_TOKENS per contact, the first sources first (names before the fifth email address). The bound
-# also keeps FerretDB-on-PostgreSQL writable: its B-tree index on the array refuses rows over 2,704 bytes.
-MAX_TOKEN_LENGTH = 20
+# The lengths of the stored text prefixes: every length where a query word lets many contacts
+# through, fewer beyond. The last is also the longest token: a longer query word is found by its
+# first MAX_TOKEN_LENGTH characters, then checked whole against `search_text`.
+PREFIX_LENGTHS = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20)
+MAX_TOKEN_LENGTH = PREFIX_LENGTHS[-1]
+# At most MAX_TOKENS per contact, the first sources first (names before the fifth email address). The
+# bound also keeps FerretDB-on-PostgreSQL writable: its B-tree index on the array refuses rows over 2,704 bytes.
 MAX_TOKENS = 300
 MIN_PHONE_DIGITS = 3  # as typed: fewer digits are searched as text only
 MIN_PHONE_SUFFIX = 4  # the last 4 digits or more: "5678" finds 06 12 34 56 78
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")
+COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
 def fold(text: str) -> str:
@@ -59,7 +73,7 @@ def search_fields(details: dict) -> dict:
 
 
 def contact_tokens(details: dict) -> list[str]:
-    """Every prefix a user may type to find this contact, at most MAX_TOKENS, the first sources first: the
+    """The tokens a query looks this contact up by, at most MAX_TOKENS, the first sources first: the
     names and company, then each email with the phone of the same rank (so a contact with much text still
     keeps its first email's and first phone's tokens)."""
     names = [details.get(name) or "" for name in TEXT_SOURCES]
@@ -79,30 +93,35 @@ def _texts(details: dict) -> list[str]:
 
 
 def text_tokens(text: str) -> Iterator[str]:
-    """Prefixes of each run of letters or digits: 'Jean-Pierre' gives 'j'...'jean', 'p'...'pierre';
-    'paul@exemple.fr' gives 'p'...'paul', 'e'...'exemple', 'f', 'fr'."""
+    """Prefixes of the PREFIX_LENGTHS of each run of letters or digits: 'Jean-Pierre' gives 'je'...'jean',
+    'pi'...'pierre'; 'Desnotés' gives 'de'...'desnot', 'desnotes'; 'paul@exemple.fr' gives 'pa'...'paul',
+    'ex'...'exempl', 'fr'."""
     for run in _runs(fold(text)):
-        capped = run[:MAX_TOKEN_LENGTH]
-        yield from (capped[:end] for end in range(1, len(capped) + 1))
+        yield from (run[:length] for length in PREFIX_LENGTHS if length <= len(run))
+
+
+def prefix_length(length: int) -> int | None:
+    """The longest stored prefix length up to `length` (None under the shortest)."""
+    return max((stored for stored in PREFIX_LENGTHS if stored <= length), default=None)
 
 
 def phone_tokens(phone: dict) -> Iterator[str]:
-    """Digit prefixes (from MIN_PHONE_DIGITS) of each spelling of the number, and its last digits:
-    +33 6 12 34 56 78 gives '336…', '061…', '612…' (as typed, E.164, national, national without
-    the trunk 0) and '5678', '45678'..."""
-    for spelling in _phone_spellings(phone):
+    """+33 6 12 34 56 78 gives the prefixes of 3 digits or more of '0612345678' and '612345678' (as dialled
+    at home, and without the trunk 0), its last digits '5678', '45678'... (shorter than the whole
+    national number, which is a prefix already) and '+33': a query '+33 6 12 34' looks for '61234' and
+    checks '+3361234' on `phones.e164` (search_terms). A number stored without E.164 gives its digits as typed."""
+    parsed = phonenumbers.parse(phone["e164"]) if phone.get("e164") else None
+    if parsed is None:
+        spellings, national = [digits(phone["number"])], digits(phone["number"])
+    else:
+        national = phonenumbers.national_significant_number(parsed)
+        dialled = digits(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+        spellings = [dialled, national]
+        yield f"+{parsed.country_code}"
+    for spelling in dict.fromkeys(s for s in spellings if s):
         capped = spelling[:MAX_TOKEN_LENGTH]
         yield from (capped[:end] for end in range(MIN_PHONE_DIGITS, len(capped) + 1))
-        yield from (spelling[-end:] for end in range(MIN_PHONE_SUFFIX, min(len(spelling), MAX_TOKEN_LENGTH) + 1))
-
-
-def _phone_spellings(phone: dict) -> list[str]:
-    spellings = [digits(phone["number"])]
-    if phone.get("e164"):
-        parsed = phonenumbers.parse(phone["e164"])
-        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-        spellings += [digits(phone["e164"]), digits(national), phonenumbers.national_significant_number(parsed)]
-    return [s for s in dict.fromkeys(spellings) if s]
+    yield from (national[-end:] for end in range(MIN_PHONE_SUFFIX, min(len(national), MAX_TOKEN_LENGTH + 1)))
 
 
 def _runs(text: str) -> list[str]:
@@ -118,25 +137,47 @@ RETIRED_SEARCH_FIELDS = ("search_phones",)  # documents stored before tokens sti
 class SearchTerms:
     """What a query asks: every token among a contact's, and every literal word in its `search_text`."""
 
-    tokens: list[str]  # the longest (most selective) first
-    literal_words: list[str]  # with punctuation, or longer than a token: checked as typed on the few candidates
+    tokens: list[str]  # the most selective first
+    literal_words: list[str]  # with punctuation, or of a length without a token: checked as typed on the candidates
+    phone_start: str | None = None  # after +: the start of one of the contact's numbers in E.164, checked likewise
 
 
 def search_terms(q: str) -> SearchTerms:
     """The tokens of a query: its digits if it looks like a phone number, else its words' runs of letters or digits.
 
-    A word of one run must start a word of the contact; 'louise.desn' must also appear as typed
-    (its runs find the candidates, the text check keeps 'louise.desnotes@...' and not 'desn.louise').
-    A word without letters or digits ('-', '.*') asks nothing, unless the query has nothing else: then it
-    finds nothing rather than everything.
+    A word of one run must start a word of the contact: its longest stored prefix is a token, and a word
+    longer than that prefix is also checked as typed at the start of a word of `search_text`; 'louise.desn'
+    must also appear as typed (its runs find the candidates, the text check keeps 'louise.desnotes@...' and
+    not 'desn.louise'). A word without letters or digits ('-', '.*') asks nothing, unless the query has
+    nothing else: then it finds nothing rather than everything.
     """
     number = digits(q)
     if PHONE_LIKE.match(q) and len(number) >= MIN_PHONE_DIGITS:
-        return SearchTerms([number[:MAX_TOKEN_LENGTH]], [])
+        return _phone_terms(q, number)
     words = fold(q).split()
     runs = [run for word in words for run in _runs(word)]
     if not runs:
         return SearchTerms(words[:1], [])  # no token starts with punctuation
-    tokens = sorted(dict.fromkeys(run[:MAX_TOKEN_LENGTH] for run in runs), key=len, reverse=True)
-    literal = [w for w in dict.fromkeys(words) if _runs(w) and (_runs(w) != [w] or len(w) > MAX_TOKEN_LENGTH)]
+    tokens = [run[:length] for run in runs if (length := prefix_length(len(run)))]
+    tokens = sorted(dict.fromkeys(tokens), key=len, reverse=True)
+    literal = [w for w in dict.fromkeys(words) if _runs(w) and (_runs(w) != [w] or prefix_length(len(w)) != len(w))]
     return SearchTerms(tokens, literal)
+
+
+def _phone_terms(q: str, number: str) -> SearchTerms:
+    """'06 12 34' -> token '061234'; '+33 6 12 34' -> token '61234' (the number after its country code), and
+    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise."""
+    if not q.lstrip().startswith("+"):
+        return SearchTerms([number[:MAX_TOKEN_LENGTH]], [])
+    code = next((number[:end] for end in (1, 2, 3) if number[:end] in COUNTRY_CODES), None)
+    if code is None:
+        return SearchTerms(["+" + number], [])  # no such country: finds nothing, as no token starts so
+    rest = number[len(code):]
+    token = rest[:MAX_TOKEN_LENGTH] if len(rest) >= MIN_PHONE_DIGITS else f"+{code}"
+    return SearchTerms([token], [], phone_start="+" + number)
+
+
+def starts_a_word(word: str) -> bool:
+    """Whether a literal word must be found at the start of a word of `search_text` (it starts with a
+    letter or digit: a token found its first run's prefix, the text check keeps it at a word's start)."""
+    return bool(LETTERS_OR_DIGITS.match(word))

@@ -166,3 +166,33 @@ def test_a_word_that_is_a_prefix_of_nothing_finds_nothing(client, container):
     assert ids(client, q="louise xyz") == []
     assert ids(client, q="notes") == []  # inside a word, not at its start
     assert ids(client, q="-") == []
+
+
+def test_fewer_tokens_find_the_same_contacts(client, container):
+    """Tokens hold text prefixes of some lengths only and two spellings of a phone: a query word of
+    another length is checked whole at the start of a word, a number after + by its country and the rest."""
+    papeterie = make(client, first_name="Hugo", last_name="Thomas361", company="Papeterie du Nord",
+                     emails=[{"address": "contact14319.r1234@exemple.fr"}], phones=[{"number": "+33 6 34 01 43 19"}])
+    decoy = make(client, first_name="Papeterio", last_name="Lapapeterie", phones=[{"number": "+32 2 555 12 12"}])
+    papeteries = make(client, company="Papeteries Unies")
+    two_countries = make(client, first_name="Zoé", phones=[{"number": "+33 1 23 45 67 89"}, {"number": "+32 2 555 77 88"}])
+    louis = make(client, first_name="Louis", last_name="Thomas3610")
+    project_all(container)
+
+    stored = container.projection.collection.find_one({"_id": papeterie})["search_tokens"]
+    assert len(stored) <= 60 and len(set(stored)) == len(stored)  # 84 with every prefix of every phone spelling
+    assert set(ids(client, q="papeterie")) == {papeterie, papeteries}  # "papeteri", then the word as typed
+    assert ids(client, q="papeteries") == [papeteries]
+    assert set(ids(client, q="thomas361")) == {papeterie, louis} and ids(client, q="thomas3610") == [louis]
+    assert ids(client, q="thomas3611") == []
+    assert ids(client, q="contact14319.") == ids(client, q="contact143") == [papeterie]
+    assert set(ids(client, q="l")) == {decoy, louis}  # one letter: no token, the text only
+    assert ids(client, q="h thomas") == [papeterie]
+    for typed in ("+33 6", "+33 6 34", "+33 6 34 01 43 19", "06 34 01 43 19", "634 01", "4319", "01 43 19"):
+        assert ids(client, q=typed) == [papeterie], typed
+    for typed in ("+32 2 555 1", "+32 2 555 12 12", "2 555 12 12", "1212"):
+        assert ids(client, q=typed) == [decoy], typed
+    for typed in ("+32 2", "+32 2 555", "02 555"):
+        assert set(ids(client, q=typed)) == {decoy, two_countries}, typed
+    assert ids(client, q="+33 1 23") == [two_countries]
+    assert ids(client, q="+33 2 555") == ids(client, q="+32 6 34") == ids(client, q="+999 2 555") == []

@@ -1,6 +1,6 @@
 from contacts.adapters.search_keys import (MAX_TOKEN_LENGTH, MAX_TOKENS, SearchTerms, contact_tokens, fold,
                                            search_fields, search_terms)
-from contacts.contact_query import ContactQuery, build_filter, literal_regex
+from contacts.contact_query import WORD_START, ContactQuery, build_filter, literal_regex
 from contacts.domain.model import normalize_details
 
 
@@ -17,7 +17,7 @@ def test_search_fields_cover_names_emails_and_every_phone_spelling():
     })
     keys = search_fields(details)
     assert "desnotes" in keys["search_text"] and "louise@maison-papier.fr" in keys["search_text"]
-    assert {"33320065126", "0320065126"} <= set(keys["search_tokens"])
+    assert {"+33", "0320065126", "320065126"} <= set(keys["search_tokens"])
     assert keys["sort_last_name"] == "desnotes"
     assert keys["subscription_statuses"] == ["subscribed"]
 
@@ -25,7 +25,7 @@ def test_search_fields_cover_names_emails_and_every_phone_spelling():
 def test_query_values_are_literal_text_never_operators():
     query = build_filter("acct-1", ContactQuery(q='{"$where": "1"} .*'))
     assert query["search_tokens"] == "where"  # plain strings: the runs of letters or digits, and the words as typed
-    assert query["$and"] == [{"search_tokens": "1"}, {"search_text": {"$regex": literal_regex('{"$where":')}},
+    assert query["$and"] == [{"search_text": {"$regex": literal_regex('{"$where":')}},  # "1": no one-character token
                              {"search_text": {"$regex": literal_regex('"1"}')}}]
     assert literal_regex("a.b*(c)") == r"a\.b\*\(c\)"
 
@@ -33,6 +33,9 @@ def test_query_values_are_literal_text_never_operators():
 def test_a_phone_like_query_searches_its_digits():
     query = build_filter("acct-1", ContactQuery(q="03 20 06"))
     assert query["search_tokens"] == "032006" and "$and" not in query
+    international = build_filter("acct-1", ContactQuery(q="+33 3 20 06"))
+    assert international["search_tokens"] == "32006"
+    assert international["$and"] == [{"phones.e164": {"$regex": r"^\+3332006"}}]
 
 
 def louise_tokens() -> set[str]:
@@ -44,8 +47,9 @@ def louise_tokens() -> set[str]:
 
 def test_tokens_are_folded_word_prefixes_of_names_company_and_title():
     tokens = louise_tokens()
-    assert {"l", "lou", "louise", "desn", "desnotes", "maison", "du", "pap", "papier", "gerante"} <= tokens
+    assert {"lo", "lou", "louise", "desn", "desnot", "desnotes", "maison", "du", "pap", "papier", "gerant"} <= tokens
     assert not {"Louise", "desnotés", "esnotes", "ouise", "maison du"} & tokens  # no case, accents, infixes
+    assert not {"l", "desnote", "gerante"} & tokens  # lengths without a token: found by a shorter one
 
 
 def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
@@ -54,11 +58,23 @@ def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
     assert not {"louise.desnotes", "maison-papier.fr", "@maison"} & tokens  # the query checks those as typed
 
 
-def test_tokens_hold_phone_digit_prefixes_of_every_spelling_and_its_last_digits():
+def test_tokens_hold_phone_digit_prefixes_as_dialled_at_home_and_its_last_digits():
     tokens = louise_tokens()
-    assert {"061", "0612", "0612345678", "612", "61234", "336", "33612", "33612345678"} <= tokens
-    assert {"5678", "45678", "2345678"} <= tokens
+    assert {"061", "0612", "0612345678", "612", "61234", "612345678", "+33"} <= tokens
+    assert {"5678", "45678", "2345678", "12345678"} <= tokens
     assert not {"06", "678", "1234"} & tokens  # under 3 digits; suffixes of 4 or more; no infixes
+    assert not {"336", "33612", "33612345678", "3612345678"} & tokens  # "+33 6 12": "612", then E.164 (search_terms)
+
+
+def test_a_long_name_and_a_phone_give_few_tokens():
+    tokens = contact_tokens(normalize_details({
+        "first_name": "Maximilienne", "last_name": "Papeteriedesartsetmetiersdelouest",
+        "phones": [{"number": "+33 6 12 34 56 78"}],
+    }))
+    phone = [t for t in tokens if t[0] in "+0123456789"]
+    assert len(tokens) - len(phone) == 8 + 10  # lengths 2-6, 8, 10, 12 (and 16, 20): not 12 + 20
+    assert len(phone) == 1 + 8 + 7 + 5  # +33; 061...; 612...; 5678...12345678: not 30
+    assert len(set(tokens)) == len(tokens)
 
 
 def test_tokens_are_bounded_and_names_come_first():
@@ -70,14 +86,16 @@ def test_tokens_are_bounded_and_names_come_first():
     tokens = contact_tokens(details)
     assert len(tokens) == MAX_TOKENS and len(set(tokens)) == len(tokens)
     assert max(len(t) for t in tokens) == MAX_TOKEN_LENGTH
-    assert {"louise", "desnotes", "adresse", "numero0", "domaine"} <= set(tokens)
+    assert {"louise", "desnotes", "adress", "numero", "domain"} <= set(tokens)
 
 
 def test_query_terms_are_folded_words_longest_first():
     assert search_terms("Louise  DESNOTÉS") == SearchTerms(["desnotes", "louise"], [])
     assert search_terms("louise louise").tokens == ["louise"]
     assert search_terms("@maison-papier.fr") == SearchTerms(["maison", "papier", "fr"], ["@maison-papier.fr"])
-    assert search_terms("+33 6 12").tokens == ["33612"] and search_terms("612 34").tokens == ["61234"]
+    assert search_terms("+33 6 12") == SearchTerms(["612"], [], phone_start="+33612")
+    assert search_terms("+33 6") == SearchTerms(["+33"], [], phone_start="+336")
+    assert search_terms("612 34") == SearchTerms(["61234"], []) and search_terms("+999 12").tokens == ["+99912"]
     assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
     assert search_terms("louise -") == SearchTerms(["louise"], [])  # punctuation alone asks nothing more
     assert search_terms("- .*") == SearchTerms(["-"], [])  # nor less: it finds nothing, not everything
@@ -88,7 +106,7 @@ def test_a_query_word_longer_than_a_token_is_checked_whole_against_the_text():
     assert search_terms(word) == SearchTerms([word[:MAX_TOKEN_LENGTH]], [word])
     query = build_filter("acct-1", ContactQuery(q=word))
     assert query["search_tokens"] == word[:MAX_TOKEN_LENGTH]
-    assert query["$and"] == [{"search_text": {"$regex": word}}]
+    assert query["$and"] == [{"search_text": {"$regex": WORD_START + word}}]
 
 
 def test_every_word_of_a_query_must_match_and_the_longest_goes_first():
@@ -98,14 +116,14 @@ def test_every_word_of_a_query_must_match_and_the_longest_goes_first():
     address = build_filter("acct-1", ContactQuery(q="Louise.Desnotes@maison"))
     assert address["search_tokens"] == "desnotes"
     assert address["$and"] == [{"search_tokens": "louise"}, {"search_tokens": "maison"},
-                               {"search_text": {"$regex": literal_regex("louise.desnotes@maison")}}]
+                               {"search_text": {"$regex": WORD_START + literal_regex("louise.desnotes@maison")}}]
 
 
 def test_a_contact_with_much_text_keeps_its_first_phone_findable():
     details = normalize_details({
         "first_name": "Louise", "last_name": "Desnotés", "company": "Papeteriedesartsetmetiersdelouest",
         "job_title": "Responsable des achats et de la logistique internationale",
-        "emails": [{"address": f"{_word(i)}@{_word(i + 100)}.fr"} for i in range(20)],  # 36 tokens each
+        "emails": [{"address": f"{_word(i)}@{_word(i + 100)}.fr"} for i in range(20)],  # 19 tokens each
         "phones": [{"number": "+33 6 98 76 54 32"}],
     })
     tokens = set(contact_tokens(details))
@@ -115,4 +133,4 @@ def test_a_contact_with_much_text_keeps_its_first_phone_findable():
 
 def _word(seed: int) -> str:
     """18 letters that share no prefix with another seed's."""
-    return "".join(chr(97 + (seed * 7 + k * k) % 26) for k in range(18))
+    return "".join(chr(97 + (seed * 7 + k * k + seed // 26 * (k + 3)) % 26) for k in range(18))
