@@ -45,6 +45,7 @@ MIN_PHONE_DIGITS = 3  # as typed: fewer digits are searched as text only
 MIN_PHONE_SUFFIX = 4  # the last 4 digits or more: "5678" finds 06 12 34 56 78
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")
+TRUNK_IN_PARENTHESES = re.compile(r"\(\s*0\s*\)")
 COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
@@ -166,7 +167,12 @@ def search_terms(q: str) -> SearchTerms:
 
 def _phone_terms(q: str, number: str) -> SearchTerms:
     """'06 12 34' -> token '061234'; '+33 6 12 34' -> token '61234' (the number after its country code), and
-    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise."""
+    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise. A trunk
+    0 in parentheses ('+33 (0)6 12 34', as French business cards print it) is left out. A number without +
+    is read as dialled at home, its last digits included: '0033 6 12 34' and '33 6 12 34' find nothing (00
+    cannot be told from last digits such as '0012')."""
+    q = TRUNK_IN_PARENTHESES.sub(" ", q)  # '+33 (0)6 12': the 0 is dialled at home only
+    number = digits(q)
     if not q.lstrip().startswith("+"):
         return SearchTerms([number[:MAX_TOKEN_LENGTH]], [])
     code = next((number[:end] for end in (1, 2, 3) if number[:end] in COUNTRY_CODES), None)

@@ -95,6 +95,9 @@ def test_query_terms_are_folded_words_longest_first():
     assert search_terms("@maison-papier.fr") == SearchTerms(["maison", "papier", "fr"], ["@maison-papier.fr"])
     assert search_terms("+33 6 12") == SearchTerms(["612"], [], phone_start="+33612")
     assert search_terms("+33 6") == SearchTerms(["+33"], [], phone_start="+336")
+    # as French business cards print it: the same number
+    assert search_terms("+33 (0)6 12") == search_terms("+33 6 12")
+    assert search_terms("06 12") == SearchTerms(["0612"], []) and search_terms("00 12") == SearchTerms(["0012"], [])
     assert search_terms("612 34") == SearchTerms(["61234"], []) and search_terms("+999 12").tokens == ["+99912"]
     assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
     assert search_terms("louise -") == SearchTerms(["louise"], [])  # punctuation alone asks nothing more
