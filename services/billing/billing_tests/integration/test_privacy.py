@@ -336,3 +336,33 @@ def test_an_erasure_deletes_the_kept_pdfs_that_exist_not_each_form_a_document_mi
     assert container.db["document_pdf_blobs.manifests"].count_documents({}) == 0
     assert pdfs.names.count("findAndModify") == len(issued), pdfs.names  # before: 4 * 8 + 5 * 6 = 62
     assert pdfs.using("$in") == []
+
+
+def test_a_merged_person_s_export_and_erasure_read_by_equalities_never_an_in(container, louise):
+    """Issue 13: FerretDB answers an `$in` by reading every document of the collection, so the listing of a person's
+    documents (its read models, its merged contacts) and the erasure of billing's copy of their details grew with
+    the account, not the person. The louise fixture has a credit note, a recurring invoice and a quote; contact:3,
+    merged into contact:1, one invoice more."""
+    events = ContactEvents(container.cipher)
+    container.apply_to_customers(events.created("contact:3", {**LOUISE, "first_name": "Louisa"}))
+    theirs = container.bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:3", (LINE,)))
+    project(container)
+    container.apply_to_customers(events.deleted("contact:3", merged_into="contact:1"))
+    statements = Statements()
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[statements])
+    handler = counted.privacy_handler()
+    handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
+                                                           "2026-12-02T10:00:00Z")))
+    handler.handle(request_envelope(ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"],
+                                                     "2026-12-02T10:00:00Z")))
+    [exported] = replies(container, "request:export")
+    assert exported.payload["item_count"] == 3 + 1 + 1 + 1 + 1  # invoices, payment, credit note, quote, recurring
+    [erased] = replies(container, "request:erase")
+    assert f"billing-document:{theirs.id}" in erased.payload["keys_destroyed"]
+    assert sorted(item["item"] for item in erased.payload["retained"]) == sorted(
+        [f"invoice:{louise['invoice']}", f"credit_note:{louise['note']}"])
+    assert {doc["_id"] for doc in container.db["customers"].find({"erased": True})} == {"contact:1", "contact:3"}
+    with_in = [f"{next(iter(command))} {next(iter(command.values()))}" for command in statements.using("'$in'")]
+    # but the kernel's processing restrictions, which hold only the contacts restricted now (a few)
+    assert with_in == ["delete processing_restrictions"], with_in
