@@ -78,7 +78,8 @@ class KeptPdfs:
         yet), every language; those of their form now are kept."""
         now = {_record_id(account_id, document.document_id, lang, document.restricted, document.void)
                for document in documents for lang in LANGUAGES}
-        self._delete([record_id for document in documents for record_id in _record_ids(account_id, document.document_id)
+        self._delete([record_id for document in documents
+                      for record_id in _record_ids(account_id, document.document_id, voided=document.void)
                       if record_id not in now])
 
     def _delete(self, record_ids: list[str]) -> None:
@@ -104,7 +105,8 @@ def _record_id(account_id: str, document_id: str, lang: str, restricted: bool, v
     return f"{record_id}:restricted" if restricted else record_id
 
 
-def _record_ids(account_id: str, document_id: str) -> list[str]:
-    """Every id a PDF of the document may be kept under: each language, each form."""
+def _record_ids(account_id: str, document_id: str, voided: bool = True) -> list[str]:
+    """Every id a PDF of the document may be kept under: each language, each form; not the void forms of a document
+    not `voided` (void is final: one not void now never was)."""
     return [_record_id(account_id, document_id, lang, restricted, void)
-            for lang in LANGUAGES for restricted in (False, True) for void in (False, True)]
+            for lang in LANGUAGES for restricted in (False, True) for void in ((False, True) if voided else (False,))]

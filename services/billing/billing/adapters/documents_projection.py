@@ -133,8 +133,6 @@ class CreditNotesProjection(AggregateStateProjection):
         self.collection.create_index([("account_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                                      name="account_listing")
         self.collection.create_index([("issued", ASCENDING), ("updated_at", ASCENDING)], name="interrupted_issues")
-        # a person's credit notes, by the invoice each is of (adapters/person_documents.py: an equality each)
-        self.collection.create_index([("invoice_id", ASCENDING)], name="invoice")
 
     def fields_of(self, note: CreditNote) -> dict:
         started = note.started

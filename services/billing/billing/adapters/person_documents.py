@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pymongo.collection import Collection
 
 from crm_platform.event_store import EventStore
-from crm_platform.mongo import find_each
 
 from billing import views
 from billing.adapters.customers_projection import PERSONAL_FIELDS as CUSTOMER_PERSONAL_FIELDS
@@ -60,10 +59,13 @@ class MongoPersonDocuments:
         invoices = self._with_unprojected(_of_contacts(self._invoices, account_id, contact_ids), behind["Invoice"],
                                           account_id, contact_ids, known)
         credit_notes: dict[str, list[str]] = {}
-        for doc in _oldest_first(doc for doc in find_each(self._credit_notes, "invoice_id", invoices,
-                                                          {"account_id": 1, "invoice_id": 1, "created_at": 1})
-                                 if doc["account_id"] == account_id):
-            credit_notes.setdefault(doc["invoice_id"], []).append(doc["_id"])
+        # the account's credit notes (an indexed equality: account_listing), far fewer than its invoices; an equality
+        # per invoice was 50 statements, an `$in` over them reads every credit note of every account on FerretDB
+        person_invoices = set(invoices)
+        for doc in _oldest_first(self._credit_notes.find({"account_id": account_id}, {"invoice_id": 1,
+                                                                                      "created_at": 1})):
+            if doc.get("invoice_id") in person_invoices:
+                credit_notes.setdefault(doc["invoice_id"], []).append(doc["_id"])
         for note_id, invoice_id in self._unprojected_credit_notes(behind["CreditNote"]):
             if invoice_id in invoices and note_id not in credit_notes.get(invoice_id, []):
                 credit_notes.setdefault(invoice_id, []).append(note_id)

@@ -35,7 +35,7 @@ from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, Ret
 
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
-from billing.domain.printed_documents import printed_credit_note, printed_invoice
+from billing.domain.printed_documents import FINAL_QUOTE_STAGES, printed_credit_note, printed_invoice
 from billing.domain.retention import LEGAL_BASIS, retain_until
 from billing.service_layer import printing
 from billing.service_layer.handlers import Clock, retried
@@ -175,7 +175,7 @@ class BillingPrivacyParticipant:
                         erasure: "_Erasure") -> list[tuple[str, str]]:
         """The person's recurring invoices and quotes deleted in one unit of work, written with one bulk append per
         type, their keys shredded; those left to `_delete` one by one (key shredded already, or a write lost)."""
-        left, deleted = [], []
+        left, deleted, printed = [], [], set()
         with self._uow() as uow:
             for repository, ids in (("recurring_invoices", found.recurring_invoices), ("quotes", found.quotes)):
                 documents = getattr(uow, repository).find_each(account_id, ids)
@@ -187,8 +187,10 @@ class BillingPrivacyParticipant:
                         if not document.deleted:
                             _ERASE[repository](document)
                         deleted.append((repository, document_id))
+                        if repository == "quotes" and document.stage in FINAL_QUOTE_STAGES:
+                            printed.add(document_id)  # a PDF is kept of a final document only (printing.pdf)
             lost = set(uow.commit_in_bulk())
-        self._discard_pdfs(account_id, [document_id for _, document_id in deleted if document_id not in lost])
+        self._discard_pdfs(account_id, [document_id for document_id in printed if document_id not in lost])
         for repository, document_id in deleted:
             if document_id in lost:
                 left.append((repository, document_id))
@@ -242,7 +244,8 @@ class BillingPrivacyParticipant:
                         note.restrict_processing(until, LEGAL_BASIS, today)
                     kept.append((invoice, until, restricted))
             lost = set(uow.commit_in_bulk())
-        self._discard_pdfs(account_id, [invoice_id for invoice_id in drafts if invoice_id not in lost])
+        # no PDF of a draft to discard: a PDF is kept of a final document only (printing.pdf), and only a draft is
+        # ever deleted (8 reads each of forms never kept: issue 13)
         for invoice_id in drafts:
             if invoice_id in lost:
                 left.append(invoice_id)
