@@ -231,8 +231,9 @@ class PersonalDataCipher:
         return SubjectKey(subject, self._keys.find_or_create(subject))
 
     def opening_key(self, subject: str) -> "SubjectKey":
-        """The subject's key to open sealed bytes; SubjectErased once it is gone."""
-        key = self._keys.find(subject)
+        """The subject's key to open sealed bytes (the one `keys_ready` read, within its block); SubjectErased once it
+        is gone."""
+        key = self._ready(subject) or self._keys.find(subject)
         if key is None:
             raise SubjectErased(subject)
         return SubjectKey(subject, key)

@@ -413,3 +413,33 @@ def test_a_repository_rebuilds_an_aggregate_as_it_was_at_a_moment_without_tracki
     cipher.shred("person:p-1")
     with uow:
         assert uow.tickets.as_of("acct-1", "t-1", t0 + timedelta(minutes=1)) is None  # erased: at every date
+
+
+def test_many_aggregates_are_found_with_one_bulk_read_of_their_histories_as_find_finds_each(store, cipher):
+    class CountingStore(InMemoryEventStore):
+        loads: list = []
+
+        def load(self, aggregate_id):
+            self.loads.append(aggregate_id)
+            return super().load(aggregate_id)
+
+        def load_each(self, aggregate_ids):
+            self.loads.append(list(aggregate_ids))
+            return {i: h for i in aggregate_ids if (h := InMemoryEventStore.load(self, i))}
+
+    store = CountingStore()
+    uow = MixedUnitOfWork(store, cipher)
+    with uow:
+        for ticket_id, account_id in (("t-1", "acct-1"), ("t-2", "acct-1"), ("t-3", "acct-2"), ("t-4", "acct-1")):
+            uow.tickets.add(Ticket.open(ticket_id, account_id, f"p-{ticket_id}", "Zoé", "1"))
+        uow.commit()
+    cipher.shred("person:p-t-4")
+    store.loads.clear()
+    with uow:
+        found = uow.tickets.find_each("acct-1", ["t-2", "t-1", "t-3", "t-4", "t-9", "t-1"])
+        assert list(found) == ["t-2", "t-1"]  # asked order; another account's, an erased one and a missing one out
+        assert store.loads == [["t-2", "t-1", "t-3", "t-4", "t-9"]]  # one bulk read, each id once, no load each
+        assert uow.memos.find_each("acct-1", ["t-1"]) == {}  # another type's id
+        found["t-1"].close("p-t-1")
+        uow.commit()  # tracked as `find` tracks them: the change is saved
+    assert [e.aggregate_version for e in store.load("t-1")] == [1, 2]

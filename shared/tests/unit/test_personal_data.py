@@ -57,3 +57,23 @@ def test_a_batchs_keys_are_read_by_id_each_however_many_there_are():
     vault.insert_one({"_id": "contact:60", "erased_at": "2026-01-01"})  # an erasure marker: no key
     wanted = [f"contact:{i}" for i in range(0, 70)]  # more than FEW_IDS, one erased, some unknown
     assert keys.find_many(wanted) == made
+
+
+def test_bytes_opened_within_a_batch_use_the_key_it_read_and_none_opens_once_the_block_ends_after_a_shred():
+    class CountingKeys(InMemorySubjectKeyStore):
+        reads: list = []
+
+        def find(self, subject):
+            self.reads.append(subject)
+            return super().find(subject)
+
+    keys = CountingKeys()
+    cipher = PersonalDataCipher(keys)
+    sealed = cipher.sealing_key("billing-document:1").seal(b"%PDF-1.7 facture", b"blob:1")
+    with cipher.keys_ready(["billing-document:1"]):
+        keys.reads.clear()  # after the batch's one read
+        assert cipher.opening_key("billing-document:1").open(sealed, b"blob:1") == b"%PDF-1.7 facture"
+        assert keys.reads == []  # a privacy export's PDFs: no read of the vault each
+    cipher.shred("billing-document:1")
+    with pytest.raises(SubjectErased):
+        cipher.opening_key("billing-document:1")

@@ -42,6 +42,8 @@ class RecurringInvoicesProjection(AggregateStateProjection):
         self.collection.create_index([("account_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
                                      name="account_listing")
         self.collection.create_index([("state", ASCENDING), ("next_due_on", ASCENDING)], name="due")
+        # a person's recurring invoices (adapters/person_documents.py: an equality per contact)
+        self.collection.create_index([("account_id", ASCENDING), ("contact_id", ASCENDING)], name="account_contact")
 
     def fields_of(self, recurring: RecurringInvoice) -> dict:
         next_due_on = recurring.next_due_on

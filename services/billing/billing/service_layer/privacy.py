@@ -35,7 +35,7 @@ from crm_platform.privacy_participation import ErasureOutcome, ExportedPart, Ret
 
 from billing.domain.account_defaults import utc_now
 from billing.domain.invoice_events import DOCUMENT_SUBJECT
-from billing.domain.printed_documents import printed_credit_note, printed_invoice
+from billing.domain.printed_documents import FINAL_QUOTE_STAGES, printed_credit_note, printed_invoice
 from billing.domain.retention import LEGAL_BASIS, retain_until
 from billing.service_layer import printing
 from billing.service_layer.handlers import Clock, retried
@@ -115,10 +115,11 @@ class BillingPrivacyParticipant:
         with self._uow() as uow, self._keys.keys_ready([_key(document_id) for document_id in documents]):
             defaults = uow.account_defaults.for_account(account_id)
             today, now = defaults.today(self._clock), self._clock()
+            notes = _CreditNotes(uow.credit_notes, account_id, found)
             for invoice in _theirs(uow.invoices, account_id, found.invoices, found.contact_ids):
                 export.add_invoice(invoice, today)
                 files.extend(self._printed(account_id, invoice))
-                for note in _live(uow.credit_notes, account_id, found.credit_notes.get(invoice.id, [])):
+                for note in notes.of(invoice.id):
                     export.add_credit_note(note)
             for quote in _theirs(uow.quotes, account_id, found.quotes, found.contact_ids):
                 export.add_quote(quote, now, defaults.time_zone)
@@ -174,19 +175,22 @@ class BillingPrivacyParticipant:
                         erasure: "_Erasure") -> list[tuple[str, str]]:
         """The person's recurring invoices and quotes deleted in one unit of work, written with one bulk append per
         type, their keys shredded; those left to `_delete` one by one (key shredded already, or a write lost)."""
-        left, deleted = [], []
+        left, deleted, printed = [], [], set()
         with self._uow() as uow:
             for repository, ids in (("recurring_invoices", found.recurring_invoices), ("quotes", found.quotes)):
+                documents = getattr(uow, repository).find_each(account_id, ids)
                 for document_id in ids:
-                    document = getattr(uow, repository).find(account_id, document_id)
+                    document = documents.get(document_id)
                     if document is None:
                         left.append((repository, document_id))  # erased already, or not this account's: as before
                     elif document.contact_id in family:
                         if not document.deleted:
                             _ERASE[repository](document)
                         deleted.append((repository, document_id))
+                        if repository == "quotes" and document.stage in FINAL_QUOTE_STAGES:
+                            printed.add(document_id)  # a PDF is kept of a final document only (printing.pdf)
             lost = set(uow.commit_in_bulk())
-        self._discard_pdfs(account_id, [document_id for _, document_id in deleted if document_id not in lost])
+        self._discard_pdfs(account_id, [document_id for document_id in printed if document_id not in lost])
         for repository, document_id in deleted:
             if document_id in lost:
                 left.append((repository, document_id))
@@ -201,13 +205,14 @@ class BillingPrivacyParticipant:
         if self._pdfs is not None and document_ids:
             self._pdfs.discard(account_id, document_ids)
 
-    def _discard_unrestricted_pdfs(self, account_id: str, invoice, notes: list) -> None:
-        """The PDFs kept of a retained invoice and its credit notes before they were restricted (with the person's
-        e-mails and notes) deleted now, not when the printing consumer sees the restriction (late, or never if that
-        event is dead-lettered); the printing consumer's `discard_superseded` does the same again, harmlessly."""
-        if self._pdfs is not None:
-            for document in (printed_invoice(invoice, {}), *(printed_credit_note(note) for note in notes)):
-                self._pdfs.discard_superseded(account_id, document)
+    def _discard_unrestricted_pdfs(self, account_id: str, kept: list[tuple]) -> None:
+        """The PDFs kept of retained invoices and their credit notes (`kept`: (invoice, notes) pairs) before they were
+        restricted (with the person's e-mails and notes) deleted now, not when the printing consumer sees the
+        restriction (late, or never if that event is dead-lettered); the printing consumer's `discard_superseded`
+        does the same again, harmlessly. All at once: which of them exist is one bulk read (issue 13)."""
+        if self._pdfs is not None and kept:
+            self._pdfs.discard_superseded(account_id, *(document for invoice, notes in kept for document in (
+                printed_invoice(invoice, {}), *(printed_credit_note(note) for note in notes))))
 
     def _invoices_in_bulk(self, account_id: str, found: PersonDocuments, family: list[str],
                           erasure: "_Erasure") -> list[str]:
@@ -218,8 +223,10 @@ class BillingPrivacyParticipant:
         left, drafts, kept = [], [], []
         with self._uow() as uow:
             today = uow.account_defaults.for_account(account_id).today(self._clock)
+            invoices, credit_notes = uow.invoices.find_each(account_id, found.invoices), \
+                _CreditNotes(uow.credit_notes, account_id, found)
             for invoice_id in found.invoices:
-                invoice = uow.invoices.find(account_id, invoice_id)
+                invoice = invoices.get(invoice_id)
                 if invoice is None:
                     left.append(invoice_id)  # erased already, or not this account's: as before
                 elif invoice.contact_id not in family:
@@ -229,7 +236,7 @@ class BillingPrivacyParticipant:
                         invoice.delete_draft(None)
                     drafts.append(invoice_id)
                 else:
-                    notes = _live(uow.credit_notes, account_id, found.credit_notes.get(invoice_id, []))
+                    notes = credit_notes.of(invoice_id)
                     until = retain_until(invoice.fiscal_year, *(note.fiscal_year for note in notes if note.issued))
                     invoice.restrict_processing(until, LEGAL_BASIS, today)
                     restricted = [note for note in notes if note.issued]
@@ -237,18 +244,22 @@ class BillingPrivacyParticipant:
                         note.restrict_processing(until, LEGAL_BASIS, today)
                     kept.append((invoice, until, restricted))
             lost = set(uow.commit_in_bulk())
-        self._discard_pdfs(account_id, [invoice_id for invoice_id in drafts if invoice_id not in lost])
+        # no PDF of a draft to discard: a PDF is kept of a final document only (printing.pdf), and only a draft is
+        # ever deleted (8 reads each of forms never kept: issue 13)
         for invoice_id in drafts:
             if invoice_id in lost:
                 left.append(invoice_id)
             else:
                 self._keys.shred(_key(invoice_id))
                 erasure.destroyed(_key(invoice_id), now=True)
+        written = []
         for invoice, until, restricted in kept:
             if invoice.id in lost or any(note.id in lost for note in restricted):
                 left.append(invoice.id)  # restricting again is harmless: nothing is recorded twice
-                continue
-            self._discard_unrestricted_pdfs(account_id, invoice, restricted)
+            else:
+                written.append((invoice, until, restricted))
+        self._discard_unrestricted_pdfs(account_id, [(invoice, restricted) for invoice, _, restricted in written])
+        for invoice, until, restricted in written:
             erasure.retain(f"invoice:{invoice.id}", until)
             for note in restricted:
                 erasure.retain(f"credit_note:{note.id}", until)
@@ -280,7 +291,7 @@ class BillingPrivacyParticipant:
                 for note in restricted:
                     note.restrict_processing(until, LEGAL_BASIS, today)
                 uow.commit()
-            self._discard_unrestricted_pdfs(account_id, invoice, restricted)
+            self._discard_unrestricted_pdfs(account_id, [(invoice, restricted)])
             erasure.retain(f"invoice:{invoice.id}", until)
             for note in restricted:
                 erasure.retain(f"credit_note:{note.id}", until)
@@ -359,9 +370,24 @@ _ERASE = {"recurring_invoices": lambda recurring: recurring.erase(), "quotes": l
 
 
 def _live(repository, account_id: str, ids: list[str]) -> list:
-    """The documents of these ids still readable (not deleted, key not shredded)."""
-    found = (repository.find(account_id, document_id) for document_id in ids)
-    return [document for document in found if document is not None and not document.deleted]
+    """The documents of these ids still readable (not deleted, key not shredded), read at once (find_each: not a
+    round trip to the event store after the other per document, issue 13)."""
+    found = repository.find_each(account_id, ids)
+    return [found[document_id] for document_id in dict.fromkeys(ids)
+            if document_id in found and not found[document_id].deleted]
+
+
+class _CreditNotes:
+    """The person's invoices' credit notes, read at once; those of one invoice still readable by `of`."""
+
+    def __init__(self, repository, account_id: str, found: PersonDocuments) -> None:
+        self._by_invoice = found.credit_notes
+        self._notes = repository.find_each(account_id, [note_id for note_ids in found.credit_notes.values()
+                                                        for note_id in note_ids])
+
+    def of(self, invoice_id: str) -> list:
+        notes = (self._notes.get(note_id) for note_id in self._by_invoice.get(invoice_id, []))
+        return [note for note in notes if note is not None and not note.deleted]
 
 
 def _theirs(repository, account_id: str, ids: list[str], family: list[str]) -> list:

@@ -309,3 +309,63 @@ def test_a_person_s_documents_are_erased_with_a_bulk_write_per_type_not_a_commit
     # each document read once (28 reads in all); the round that lists again does not read again the 18 documents it
     # has just written, all behind the read model then (46)
     assert commits.names.count("find") <= 30, commits.names
+
+
+def test_an_erasure_deletes_the_kept_pdfs_that_exist_not_each_form_a_document_might_be_kept_in(container):
+    """Issue 13: each deleted document has 8 forms a PDF may be kept in (2 languages, restricted or not, void or
+    not), each retained invoice 6 it no longer prints in; a delete tried for each, one after the other, was 430
+    statements for a person with 50 invoices and 10 quotes. Only the forms the document can have been kept in are
+    read, by `_id` (find_by_ids), and only those found are deleted."""
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:1", LOUISE))
+    bus = container.bus
+    drafts = [bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id for _ in range(4)]
+    issued = [bus.handle(commands.IssueInvoice("acct-1", bus.handle(commands.CreateInvoiceDraft(
+        "acct-1", "contact:1", (LINE,))).id)).id for _ in range(5)]
+    for invoice_id in issued:  # kept as the printing consumer keeps them (a stand-in PDF: rendering is not tested)
+        printing.keep_printed("InvoiceIssued", "acct-1", invoice_id, container.unit_of_work(), container.kept_pdfs,
+                              lambda document, lang: b"%PDF-1.7 " + document.document_id.encode(), None)
+    project(container)
+    pdfs = Statements("document_pdfs")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[pdfs])
+    counted.privacy_handler().handle(request_envelope(ErasureRequested(
+        "request:pdfs", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")))
+    [erased] = replies(container, "request:pdfs")
+    assert sorted(erased.payload["keys_destroyed"]) == sorted(f"billing-document:{i}" for i in drafts)
+    assert container.db["document_pdfs"].count_documents({}) == 0  # the unrestricted PDFs of the retained invoices
+    assert container.db["document_pdf_blobs.manifests"].count_documents({}) == 0
+    assert pdfs.names.count("findAndModify") == len(issued), pdfs.names  # before: 4 * 8 + 5 * 6 = 62
+    # read: only the forms an issued invoice, never voided, was kept in before its restriction (fr, en); none of
+    # the drafts' (a draft's PDF is never kept)
+    assert pdfs.names.count("find") == 2 * len(issued), pdfs.names
+    assert pdfs.using("'$in'") == []
+
+
+def test_a_merged_person_s_export_and_erasure_read_by_equalities_never_an_in(container, louise):
+    """Issue 13: FerretDB answers an `$in` by reading every document of the collection, so the listing of a person's
+    documents (its read models, its merged contacts) and the erasure of billing's copy of their details grew with
+    the account, not the person. The louise fixture has a credit note, a recurring invoice and a quote; contact:3,
+    merged into contact:1, one invoice more."""
+    events = ContactEvents(container.cipher)
+    container.apply_to_customers(events.created("contact:3", {**LOUISE, "first_name": "Louisa"}))
+    theirs = container.bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:3", (LINE,)))
+    project(container)
+    container.apply_to_customers(events.deleted("contact:3", merged_into="contact:1"))
+    statements = Statements()
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[statements])
+    handler = counted.privacy_handler()
+    handler.handle(request_envelope(SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"],
+                                                           "2026-12-02T10:00:00Z")))
+    handler.handle(request_envelope(ErasureRequested("request:erase", "acct-1", ["contact:1"], ["billing"],
+                                                     "2026-12-02T10:00:00Z")))
+    [exported] = replies(container, "request:export")
+    assert exported.payload["item_count"] == 3 + 1 + 1 + 1 + 1  # invoices, payment, credit note, quote, recurring
+    [erased] = replies(container, "request:erase")
+    assert f"billing-document:{theirs.id}" in erased.payload["keys_destroyed"]
+    assert sorted(item["item"] for item in erased.payload["retained"]) == sorted(
+        [f"invoice:{louise['invoice']}", f"credit_note:{louise['note']}"])
+    assert {doc["_id"] for doc in container.db["customers"].find({"erased": True})} == {"contact:1", "contact:3"}
+    with_in = [f"{next(iter(command))} {next(iter(command.values()))}" for command in statements.using("'$in'")]
+    # but the kernel's processing restrictions, which hold only the contacts restricted now (a few)
+    assert with_in == ["delete processing_restrictions"], with_in

@@ -571,3 +571,41 @@ def test_an_issue_or_a_credit_note_finished_after_the_restriction_is_restricted_
         assert uow.invoices.get("acct-1", issuing.id).retain_until == "2037-12-31"
         restricted = [e for e in eve.billing.store.load(note.id) if e.event_type == "CreditNoteProcessingRestricted"]
         assert restricted[-1].payload["restricted_on"] == "2027-01-04"
+
+
+class LoadsCounted:
+    """The event store's reads of single histories (`load`) outside its bulk reads (`load_each`) of the person's
+    documents."""
+
+    def __init__(self, store) -> None:
+        self.single, self.bulk, self._in_bulk = [], [], False
+        load, load_each = store.load, store.load_each
+
+        def counted_load(aggregate_id):
+            if not self._in_bulk:
+                self.single.append(aggregate_id)
+            return load(aggregate_id)
+
+        def counted_load_each(aggregate_ids):
+            self._in_bulk = True
+            try:
+                self.bulk.append(list(aggregate_ids))
+                return load_each(aggregate_ids)
+            finally:
+                self._in_bulk = False
+
+        store.load, store.load_each = counted_load, counted_load_each
+
+
+def test_an_export_and_an_erasure_read_the_person_s_documents_in_bulk_not_one_history_after_the_other(louise):
+    """Issue 13: a round trip to the event store per invoice, quote and credit note made billing the slowest to
+    answer; each kind is read with one bulk read (load_each: overlapping indexed equalities on the real store)."""
+    documents = {louise.draft.id, louise.quote.id, louise.invoice.id, louise.note.id, louise.recurring.id,
+                 louise.generated[0]}
+    loads = LoadsCounted(louise.billing.store)
+    louise.billing.participant(NOW).export(export_request("contact:1"), KeptParts())
+    assert documents.isdisjoint(loads.single), loads.single
+    assert documents <= {document_id for ids in loads.bulk for document_id in ids}
+    loads.single.clear()
+    louise.erase()
+    assert documents.isdisjoint(loads.single), loads.single

@@ -99,8 +99,9 @@ def _relink_in_bulk(account_id: str, card_ids: list[str], gone_id: str, survivor
     """(The cards stepped, those of them whose write lost a race or could not be sealed: to do one by one.)"""
     stepped = []
     with uow, uow.cipher.keys_ready([CARD_SUBJECT.format(contact_id=gone_id)]):  # one read of their usual key
+        found = uow.cards.find_each(account_id, card_ids)  # one bulk read, not a round trip per card
         for card_id in dict.fromkeys(card_ids):
-            card = uow.cards.find(account_id, card_id)
+            card = found.get(card_id)
             if card is not None and _step(card, gone_id, survivor_id, erased):
                 stepped.append(card_id)
         try:

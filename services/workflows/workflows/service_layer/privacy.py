@@ -89,8 +89,9 @@ class WorkflowsPrivacyParticipant:
         rows, boards = [], {}
         with self._unit_of_work() as uow, uow.cipher.keys_ready([CARD_SUBJECT.format(contact_id=contact_id)
                                                                  for contact_id in family]):  # one read each
+            found = uow.cards.find_each(account_id, card_ids)  # one bulk read, not a round trip per card
             for card_id in card_ids:
-                card = uow.cards.find(account_id, card_id)
+                card = found.get(card_id)
                 linked = [] if card is None or card.state is None else [card.contact_id, *card.other_contact_ids]
                 if any(contact_id in family for contact_id in linked):  # the index may lag behind the card
                     if card.board_id not in boards:
@@ -104,8 +105,9 @@ class WorkflowsPrivacyParticipant:
                                       for task_id in self._tasks.of_contact(account_id, contact_id)))
         rows = []
         with self._unit_of_work() as uow:
+            found = uow.tasks.find_each(account_id, task_ids)
             for task_id in task_ids:
-                task = uow.tasks.find(account_id, task_id)
+                task = found.get(task_id)
                 if task is not None and task.state is not None and task.contact_id in family:  # the index may lag
                     rows.append(_task_row(task))
         return rows

@@ -256,3 +256,21 @@ def test_a_card_older_than_the_contacts_directory_is_answered_for_all_the_same(
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == (
         "erased", ["workflows-subject:contact:old"], 1)
     assert load(store, cipher, card.id) is None
+
+
+def test_an_export_and_an_erasure_read_the_person_s_cards_in_bulk_not_one_history_after_the_other(
+        bus, board, participant, exchange, store):
+    """Issue 13: a round trip to the event store per card; each is read with the others (load_each: overlapping
+    indexed equalities on the real store)."""
+    cards = {bus.handle(CreateCard("acct-1", board.id, None, f"Projet {n} de Louise", "contact:2")).id
+             for n in range(3)}
+    single, bulk = [], []
+    load = store.load
+    store.load = lambda aggregate_id: single.append(aggregate_id) or load(aggregate_id)
+    store.load_each = lambda aggregate_ids: bulk.append(list(aggregate_ids)) or {
+        aggregate_id: history for aggregate_id in aggregate_ids if (history := load(aggregate_id))}
+    assert participant.export(export_request("contact:2"), exchange).item_count == 3
+    assert cards.isdisjoint(single) and cards <= {card_id for ids in bulk for card_id in ids}
+    bulk.clear()
+    assert participant.erase(erasure_request("contact:2")).items_erased == 3
+    assert cards.isdisjoint(single) and cards <= {card_id for ids in bulk for card_id in ids}

@@ -1,0 +1,235 @@
+"""Billing's answer to a person's privacy export and erasure (issue 13), in-process on the real database.
+
+The end-to-end benchmark (privacy_requests.py) names billing as the slowest service to answer. This script times
+billing's own privacy handler (the one the worker's privacy consumer calls: crm_platform.privacy_participation) on
+billing's real Container (event store, read models, key vault, kept PDFs, export exchange) on the MongoDB server of
+`make run` (or MONGO_URI), in throwaway databases dropped at the end; no Kafka, no HTTP server, no privacy service.
+
+Each run seeds a new person of one account with the benchmark's volumes in billing (default 50 invoices of which
+every second is issued, 10 quotes), the read models caught up, and the issued invoices' PDFs kept as the worker's
+printing consumer keeps them (unless --no-kept-pdfs: then the export renders them). --others adds that many more
+people with the same documents to the account first (an account is rarely one person). Then, timed, one after the
+other: the export request (its part written to the exchange) and the erasure request, each counted in database
+statements by collection (a pymongo CommandListener). Prints p50/max over the runs, and the check: the export held
+every document, the erasure retained the issued invoices and destroyed the keys of the drafts and quotes; a second
+delivery of the erasure request answers nothing more. Saves JSON under benchmarks/results/.
+
+Run (MongoDB server of `make run`, or `eval "$(python -m devinfra env)"` first):
+  python benchmarks/billing_privacy.py [--runs 5] [--invoices 50] [--quotes 10] [--others 0] [--profile]
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
+from reporting import percentile, save  # noqa: E402
+from recurring_occurrences import ReadModelsCatchUp, mongo_uri  # noqa: E402
+from crm_platform.contracts.privacy import (PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES,  # noqa: E402
+                                            ErasureRequested, SubjectExportRequested)
+from crm_platform.event_codec import EventCodec  # noqa: E402
+from crm_platform.mongo import MongoConnection  # noqa: E402
+from crm_platform.testing.statements import Statements  # noqa: E402
+from billing import config  # noqa: E402
+from billing.bootstrap import Container  # noqa: E402
+from billing.adapters.document_rendering import render_pdf  # noqa: E402
+from billing.adapters.cross_industry_invoice import e_invoice_xml  # noqa: E402
+from billing.domain import commands  # noqa: E402
+from billing.domain import quote_commands as quote_commands  # noqa: E402
+from billing.service_layer import printing  # noqa: E402
+from billing_tests.contact_events import LOUISE, ContactEvents  # noqa: E402
+
+ACCOUNT = "acct-bench"
+LINE = {"description": "Accompagnement", "quantity": "1", "unit": "jour", "unit_price": "450.00",
+        "taxes": [{"category": "S", "rate": "20"}]}
+REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
+
+
+class TimedStatements(Statements):
+    """Statements, and the server's time answering them by command and collection (several overlap when a bulk
+    read goes on threads: their sum may exceed the wall time)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: dict[int, str] = {}
+        self.micros: Counter = Counter()
+
+    def clear(self) -> None:
+        self.names.clear()
+        self.commands.clear()
+        self.micros.clear()
+
+    def started(self, event) -> None:
+        super().started(event)
+        self.pending[event.request_id] = f"{event.command_name} {event.command.get(event.command_name)}"
+
+    def succeeded(self, event) -> None:
+        self.micros[self.pending.pop(event.request_id, event.command_name)] += event.duration_micros
+
+    def failed(self, event) -> None:
+        self.succeeded(event)
+
+
+def container_on(uri: str, suffix: str, statements: TimedStatements) -> Container:
+    """Billing's Container on throwaway databases of that server, every statement it sends counted."""
+    container = Container(config.load({
+        "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # never used: no event is relayed here
+        "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.", "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
+        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "BILLING_DB": f"bench_{suffix}_billing",
+        "KEYVAULT_DB": f"bench_{suffix}_keys", "PRIVACY_EXCHANGE_DB": f"bench_{suffix}_exchange",
+        "LOG_LEVEL": "WARNING"}))
+    container.mongo = MongoConnection(uri, "billing-bench", event_listeners=[statements])
+    container.ensure_indexes()
+    return container
+
+
+def seed_person(container, contact_id: str, invoices: int, quotes: int, keep_pdfs: bool) -> dict:
+    """A customer with `invoices` invoices (every second one issued) and `quotes` quote drafts, as billing's API
+    would make them; the issued invoices' PDFs kept as the printing consumer keeps them (unless not `keep_pdfs`)."""
+    container.apply_to_customers(ContactEvents(container.cipher, ACCOUNT).created(contact_id, LOUISE))
+    bus, drafts, issued = container.bus, [], []
+    for n in range(invoices):
+        draft = bus.handle(commands.CreateInvoiceDraft(ACCOUNT, contact_id, (LINE,), notes=f"Note {n}"))
+        if n % 2:
+            issued.append(bus.handle(commands.IssueInvoice(ACCOUNT, draft.id)).id)
+        else:
+            drafts.append(draft.id)
+    made = [bus.handle(quote_commands.CreateQuoteDraft(ACCOUNT, contact_id, (LINE,))).id for _ in range(quotes)]
+    if keep_pdfs:
+        for invoice_id in issued:
+            printing.keep_printed("InvoiceIssued", ACCOUNT, invoice_id, container.unit_of_work(),
+                                  container.kept_pdfs, render_pdf, e_invoice_xml)
+    return {"contact_id": contact_id, "drafts": drafts, "issued": issued, "quotes": made}
+
+
+def request_envelope(request):
+    return REQUESTS.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, request.account_id)
+
+
+def reply(container, request_id: str) -> dict:
+    [answer] = [e for e in container.event_store.load(request_id) if e.aggregate_type == "PrivacyReply"]
+    return answer.payload
+
+
+def timed(handler, statements: TimedStatements, request, profile: bool) -> dict:
+    """The handler's answer to the request: milliseconds, statements by collection and command."""
+    statements.clear()
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    handler.handle(request_envelope(request))
+    if profiler:
+        profiler.disable()
+    ms = (time.perf_counter() - started) * 1000
+    by_collection = Counter(f"{name} {command.get(name)}" for name, command in zip(statements.names,
+                                                                                   statements.commands))
+    result = {"ms": round(ms, 1), "statements": len(statements.names), "with_in": len(statements.using("$in")),
+              "by_collection": {what: {"statements": count, "server_ms": round(statements.micros[what] / 1000, 1)}
+                                for what, count in by_collection.most_common()}}
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        result["profile"] = out.getvalue()
+    return result
+
+
+def one_run(container, statements: TimedStatements, catch_up, run: int, args) -> dict:
+    person = seed_person(container, f"contact:bench-{run}", args.invoices, args.quotes, args.kept_pdfs)
+    catch_up()
+    handler = container.privacy_handler()
+    stamp = datetime.now(timezone.utc).isoformat()
+    contact = [person["contact_id"]]
+    export = timed(handler, statements, SubjectExportRequested(f"request:export-{run}", ACCOUNT, contact, ["billing"],
+                                                               stamp), args.profile)
+    exported = reply(container, f"request:export-{run}")
+    erasure_request = ErasureRequested(f"request:erase-{run}", ACCOUNT, contact, ["billing"], stamp)
+    erasure = timed(handler, statements, erasure_request, args.profile)
+    erased = reply(container, f"request:erase-{run}")
+    again = timed(container.privacy_handler(), statements, erasure_request, False)  # a redelivery: answered already
+    part = container.privacy_exchange.read_part(f"request:export-{run}", exported["part_blob_id"])
+    invoices = len(person["drafts"]) + len(person["issued"])
+    expected_keys = sorted(f"billing-document:{i}" for i in person["drafts"] + person["quotes"])
+    check = {"invoices_exported": len(part["data"]["invoices"]), "quotes_exported": len(part["data"]["quotes"]),
+             "pdfs_exported": len([f for f in part["files"] if f["name"].endswith(".pdf")]),
+             "outcome": erased["outcome"], "retained": len(erased["retained"]),
+             "keys_destroyed": len(erased["keys_destroyed"])}
+    check["replies_after_redelivery"] = len([e for e in container.event_store.load(f"request:erase-{run}")
+                                             if e.aggregate_type == "PrivacyReply"])
+    check["ok"] = (check["invoices_exported"] == invoices and check["quotes_exported"] == len(person["quotes"])
+                   and check["pdfs_exported"] == len(person["issued"])
+                   and erased["outcome"] == ("retained" if person["issued"] else "erased")
+                   and sorted(item["item"] for item in erased["retained"])
+                   == sorted(f"invoice:{i}" for i in person["issued"])
+                   and sorted(erased["keys_destroyed"]) == expected_keys
+                   and check["replies_after_redelivery"] == 1)
+    print(f"  run {run + 1}: export {export['ms']:.0f} ms ({export['statements']} statements), erasure "
+          f"{erasure['ms']:.0f} ms ({erasure['statements']} statements), redelivered {again['ms']:.0f} ms: "
+          f"{'OK' if check['ok'] else 'FAILED ' + repr(check)}", flush=True)
+    return {"export": export, "erasure": erasure, "redelivered": again, "check": check}
+
+
+def run(container, statements: TimedStatements, args) -> dict:
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    catch_up = ReadModelsCatchUp(container)
+    started = time.perf_counter()
+    for other in range(args.others):
+        seed_person(container, f"contact:other-{other}", args.invoices, args.quotes, keep_pdfs=False)
+    if args.others:
+        catch_up()
+        print(f"seeded {args.others} other people in {time.perf_counter() - started:.1f} s", flush=True)
+    runs = [one_run(container, statements, catch_up, n, args) for n in range(args.runs)]
+    summary = {phase: {"p50_ms": round(percentile([r[phase]["ms"] for r in runs], 50), 1),
+                       "max_ms": max(r[phase]["ms"] for r in runs),
+                       "statements_p50": percentile([r[phase]["statements"] for r in runs], 50)}
+               for phase in ("export", "erasure")}
+    return {"benchmark": "billing_privacy", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "load_average_before": load_before,
+            "invoices": args.invoices, "issued": args.invoices // 2, "quotes": args.quotes, "others": args.others,
+            "kept_pdfs": args.kept_pdfs, "summary": summary, "runs": runs,
+            "check": {"ok": all(r["check"]["ok"] for r in runs)}}
+
+
+def main(argv: list[str] | None = None, env: dict | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="people exported then erased, one after the other")
+    parser.add_argument("--invoices", type=int, default=50, help="invoices per person (every second one issued)")
+    parser.add_argument("--quotes", type=int, default=10, help="quote drafts per person")
+    parser.add_argument("--others", type=int, default=0, help="other people with as many documents in the account")
+    parser.add_argument("--no-kept-pdfs", dest="kept_pdfs", action="store_false",
+                        help="the printing consumer has not kept the issued invoices' PDFs: the export renders them")
+    parser.add_argument("--profile", action="store_true", help="a cProfile of each timed answer in the report")
+    parser.add_argument("--keep", action="store_true", help="keep the throwaway databases")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or min(args.invoices, args.quotes, args.others) < 0:
+        parser.error("--runs must be at least 1, the counts not negative")
+    statements = TimedStatements()
+    container = container_on(mongo_uri(env if env is not None else dict(os.environ)), os.urandom(4).hex(), statements)
+    try:
+        report = run(container, statements, args)
+    finally:
+        container.close_printing_renderer()
+        if not args.keep:
+            for db in ("BILLING_DB", "KEYVAULT_DB", "PRIVACY_EXCHANGE_DB"):
+                container.mongo.client.drop_database(container.settings[db])
+    save(report)
+    summary = report["summary"]
+    print(f"billing's answer, {args.runs} runs: export p50 {summary['export']['p50_ms']:.0f} ms (max "
+          f"{summary['export']['max_ms']:.0f}), erasure p50 {summary['erasure']['p50_ms']:.0f} ms (max "
+          f"{summary['erasure']['max_ms']:.0f}); load average before {report['load_average_before']}: "
+          f"{'OK' if report['check']['ok'] else 'FAILED'}", flush=True)
+    return 0 if report["check"]["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
