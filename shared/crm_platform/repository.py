@@ -81,6 +81,12 @@ class Repository(Generic[A]):
         except SubjectErased:
             return None
 
+    def written_since_read(self, aggregate: A) -> bool:
+        """Whether another write added events to the aggregate since it was read or last committed here (one read of
+        the store, not its history): what a command that keeps an aggregate across units of work checks before
+        acting on it."""
+        return self._store.written_after(aggregate.id, aggregate.revision - len(aggregate.pending))
+
     def versions(self, account_id: str, aggregate_ids: list[str]) -> dict[str, int]:
         """The newest version of each of these aggregates of this type and account (one read of the heads)."""
         return {aggregate_id: head.version for aggregate_id, head in self._store.heads(aggregate_ids).items()
