@@ -1,6 +1,7 @@
 """One event-sourced repository for every aggregate type: load from events, save what was recorded."""
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -103,11 +104,14 @@ class Repository(Generic[A]):
         return head is not None and head.aggregate_type == self._class.aggregate_type
 
     def save_pending(self) -> None:
-        """Append each tracked aggregate's new events as one atomic commit, numbered after its stored ones."""
+        """Append each tracked aggregate's new events as one atomic commit, numbered after its stored ones (the
+        subject keys of a commit of several events read or created in one query, not one or two per event)."""
         for aggregate in self.seen.values():
             if aggregate.pending:
                 first = aggregate.revision - len(aggregate.pending) + 1
-                self._store.append(self._envelopes(aggregate, first))
+                with self._codec.sealing(aggregate.pending) if len(aggregate.pending) > 1 else contextlib.nullcontext():
+                    envelopes = self._envelopes(aggregate, first)
+                self._store.append(envelopes)
                 aggregate.pending.clear()
 
     def save_pending_in_bulk(self) -> list[str]:
