@@ -127,12 +127,14 @@ def issue_steps(uow, account_id: str, invoice_id: str, revision: int | None, clo
         return issue_tracked(uow, invoice, revision, uow.account_defaults.for_account(account_id), clock)
 
 
-def issue_tracked(uow, invoice: Invoice, revision: int | None, defaults: AccountDefaults, clock: Clock) -> Invoice:
-    """issue_steps on an invoice the open unit of work tracks, with its account's defaults read already (a generated
-    recurring invoice: drafted in the same unit of work, so that its draft and its freezing are one commit)."""
+def issue_tracked(uow, invoice: Invoice, revision: int | None, defaults: AccountDefaults, clock: Clock,
+                  customer: Customer | None = None) -> Invoice:
+    """issue_steps on an invoice the open unit of work tracks, with its account's defaults (and its customer) read
+    already: a generated recurring invoice, drafted in the same unit of work, so that its draft and its freezing are
+    one commit."""
     account_id = invoice.account_id
     if invoice.stage == "draft":
-        customer = live_customer(uow, account_id, invoice.contact_id)
+        customer = customer or live_customer(uow, account_id, invoice.contact_id)
         invoice.start_issue(revision, defaults.today(clock), customer.contact_id, customer.buyer,
                             defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
         uow.commit()

@@ -148,7 +148,7 @@ def _generate_steps(uow, recurring: RecurringInvoice, k: int, defaults: AccountD
     occurrence = recurring.occurrence(k)
     with uow:
         uow.recurring_invoices.add(recurring)  # tracked again, so that recording k commits it
-        invoice = uow.invoices.find(account_id, occurrence.invoice_id)
+        invoice, customer = uow.invoices.find(account_id, occurrence.invoice_id), None
         if invoice is None:
             if uow.recurring_invoices.written_since_read(recurring):  # paused, edited... since: not from what was read
                 raise ConcurrencyConflict(f"recurring invoice {recurring.id} changed since it was read")
@@ -161,7 +161,7 @@ def _generate_steps(uow, recurring: RecurringInvoice, k: int, defaults: AccountD
             if recurring.mode != "issue":
                 uow.commit()
         if recurring.mode == "issue" and not invoice.gone and invoice.stage in ("draft", "issuing"):
-            issue_tracked(uow, invoice, None, defaults, clock)  # a new draft and its freezing: one commit
+            issue_tracked(uow, invoice, None, defaults, clock, customer)  # a new draft and its freezing: one commit
         recurring.record_generated(k, occurrence.invoice_id)
         uow.commit()
     return occurrence.invoice_id
