@@ -82,6 +82,11 @@ class Repository(Generic[A]):
         except SubjectErased:
             return None
 
+    def has_events(self, aggregate_id: str) -> bool:
+        """Whether any event is stored under this id, of any type or account: one primary-key read, a quick no before
+        a `find` of an id that is usually new (an equality on aggregate_id costs an index scan on FerretDB)."""
+        return self._store.written_after(aggregate_id, 0)
+
     def written_since_read(self, aggregate: A) -> bool:
         """Whether another write added events to the aggregate since it was read or last committed here (one read of
         the store, not its history): what a command that keeps an aggregate across units of work checks before

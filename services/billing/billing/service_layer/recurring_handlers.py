@@ -148,7 +148,9 @@ def _generate_steps(uow, recurring: RecurringInvoice, k: int, defaults: AccountD
     occurrence = recurring.occurrence(k)
     with uow:
         uow.recurring_invoices.add(recurring)  # tracked again, so that recording k commits it
-        invoice, customer = uow.invoices.find(account_id, occurrence.invoice_id), None
+        invoice = uow.invoices.find(account_id, occurrence.invoice_id) \
+            if uow.invoices.has_events(occurrence.invoice_id) else None  # made by a run that stopped, or another
+        customer = None
         if invoice is None:
             if uow.recurring_invoices.written_since_read(recurring):  # paused, edited... since: not from what was read
                 raise ConcurrencyConflict(f"recurring invoice {recurring.id} changed since it was read")

@@ -285,6 +285,7 @@ def test_a_catch_up_reads_the_recurring_invoice_and_the_settings_once_not_once_p
     store.loads.clear()
     assert generate(uow, "2026-06-01T08:00") == [occurrence_id(k) for k in range(6)]
     assert store.loads["recurring-invoice:1"] == 1 and defaults.reads == 1
+    assert [store.loads[occurrence_id(k)] for k in range(6)] == [0] * 6  # new invoices: no history to read
     assert_each_occurrence_once(uow, 6)
     # each invoice drafted and frozen in one commit (then numbered, then recorded): not a commit and a read more
     assert [[e.event_type for e in commit] for commit in store._commits if commit[0].aggregate_id == occurrence_id(0)
