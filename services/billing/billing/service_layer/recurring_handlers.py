@@ -8,9 +8,10 @@ and a `clock` (an aware datetime now); "today" is the account's date in its time
 
 Generating occurrence k writes in steps, each safe to repeat: the invoice, whose id is made from
 (recurring invoice id, k), as a draft (in issue mode, drafted and frozen in one commit, then numbered:
-handlers.issue_tracked, the invoice's own issue steps); then RecurringInvoiceGenerated. A scheduler that crashes between two steps, or a second one
-running at the same time, finds the invoice of k already there and finishes: never a second invoice
-for k, and k is recorded once (a concurrent writer loses on the aggregate's revision and retries).
+handlers.issue_tracked, the invoice's own issue steps); then RecurringInvoiceGenerated. A scheduler that
+crashes between two steps, or a second one running at the same time, finds the invoice of k already there
+and finishes: never a second invoice for k, and k is recorded once (a concurrent writer loses on the
+aggregate's revision and retries).
 """
 from __future__ import annotations
 

@@ -110,8 +110,8 @@ def test_a_bad_recurring_invoice_is_a_422_naming_the_field(client, louise, field
     assert bad_status.status_code == 422 and "status" in bad_status.get_json()["errors"]
 
 
-def test_two_schedulers_racing_on_the_database_make_each_occurrence_once_numbered_without_a_gap(client, container,
-                                                                                               louise):
+def test_two_schedulers_racing_on_the_database_make_each_occurrence_once_numbered_without_a_gap(
+        client, container, louise):
     today = queries.account_today("acct-1", container.unit_of_work(), container.clock)
     created = client.post("/v1/recurring-invoices", headers=headers(), json={
         "contact_id": louise, "schedule": {"anchor": (today - timedelta(weeks=7)).isoformat(), "every": 1,
