@@ -78,6 +78,12 @@ class EventStore(abc.ABC):
             return None
         return StreamHead(history[0].account_id, history[0].aggregate_type, history[-1].aggregate_version)
 
+    def written_after(self, aggregate_id: str, version: int) -> bool:
+        """Whether the aggregate has an event after `version`, a head it had (0 before its first event): another writer
+        came since it was read, or last written, at that version."""
+        head = self.head(aggregate_id)
+        return head is not None and head.version > version
+
     def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
         """The head of each of these aggregates that has events (a bulk `head`)."""
         return {aggregate_id: head for aggregate_id in dict.fromkeys(aggregate_ids)
@@ -289,6 +295,13 @@ class MongoEventStore(EventStore):
         if commit is None:
             return None
         return StreamHead(commit["account_id"], commit["aggregate_type"], commit["last_version"])
+
+    def written_after(self, aggregate_id: str, version: int) -> bool:
+        """One primary-key read: `version` ends a commit, so the next commit is the one that starts at `version + 1`."""
+        try:
+            return self._commits.find_one({"_id": commit_key(aggregate_id, version + 1)}, {"_id": 1}) is not None
+        except PyMongoError as exc:
+            raise translated(exc, "event store") from None
 
     def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
         """An indexed equality per aggregate id (crm_platform.mongo.find_each, not an `$in`, which scans every

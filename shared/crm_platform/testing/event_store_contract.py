@@ -91,6 +91,12 @@ class EventStoreContract:
         assert store.head("b").account_id == "acct-2"
         assert store.head("missing") is None
 
+    def test_written_after_says_whether_a_stream_has_events_past_a_head_it_had(self, store):
+        store.append([event("a", 1), event("a", 2)])
+        store.append([event("a", 3)])
+        assert [store.written_after("a", version) for version in (0, 2, 3)] == [True, True, False]
+        assert store.written_after("missing", 0) is False
+
     def test_heads_in_bulk_are_each_streams_head_and_leave_out_those_without_events(self, store):
         store.append([event("a", 1), event("a", 2)])
         store.append([event("a", 3)])

@@ -33,6 +33,10 @@ class InMemoryEventStore(EventStore):
             key=lambda e: e.aggregate_version,
         )
 
+    def written_after(self, aggregate_id: str, version: int) -> bool:
+        """As MongoEventStore's: is there a commit starting at `version + 1` (`version` ends a commit)."""
+        return (aggregate_id, version + 1) in self._keys
+
     def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
         heads: dict[str, int] = {}
         for event in self.all_events:

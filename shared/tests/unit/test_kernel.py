@@ -36,6 +36,14 @@ class TicketOpened(TicketEvent):
 
 
 @dataclass(frozen=True)
+class TicketRetold(TicketEvent):
+    ticket_id: str
+    account_id: str
+    person_id: str
+    requester: str
+
+
+@dataclass(frozen=True)
 class TicketClosed(TicketEvent):
     ticket_id: str
     account_id: str
@@ -48,7 +56,7 @@ class TicketMissing(LookupError):
 
 class Ticket(Aggregate):
     aggregate_type = "Ticket"
-    event_classes = (TicketOpened, TicketClosed)
+    event_classes = (TicketOpened, TicketRetold, TicketClosed)
 
     def __init__(self, ticket_id: str, account_id: str) -> None:
         super().__init__(ticket_id, account_id)
@@ -68,11 +76,14 @@ class Ticket(Aggregate):
         ticket._record(TicketOpened(ticket_id, account_id, person_id, requester, {"phone": phone, "channel": "mail"}))
         return ticket
 
+    def retell(self, person_id: str, requester: str) -> None:
+        self._record(TicketRetold(self.id, self.account_id, person_id, requester))
+
     def close(self, person_id: str) -> None:
         self._record(TicketClosed(self.id, self.account_id, person_id))
 
     def _apply(self, event: TicketEvent) -> None:
-        if isinstance(event, TicketOpened):
+        if isinstance(event, (TicketOpened, TicketRetold)):
             self.requester = event.requester
         else:
             self.closed = True
@@ -251,24 +262,42 @@ def test_an_id_of_another_aggregate_type_is_not_found_and_nothing_is_written_to_
     assert [e.aggregate_type for e in store.load("t-1")] == ["Ticket"]
 
 
+class CountingKeys(InMemorySubjectKeyStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list = []
+
+    def find_or_create(self, subject):
+        self.calls.append("one")
+        return super().find_or_create(subject)
+
+    def find_or_create_many(self, subjects):
+        self.calls.append("many")
+        return {subject: InMemorySubjectKeyStore.find_or_create(self, subject) for subject in subjects}
+
+
 def test_a_bulk_add_reads_every_subject_key_in_one_query(store):
-    class CountingKeys(InMemorySubjectKeyStore):
-        calls: list = []
-
-        def find_or_create(self, subject):
-            self.calls.append("one")
-            return super().find_or_create(subject)
-
-        def find_or_create_many(self, subjects):
-            self.calls.append("many")
-            return {subject: super(CountingKeys, self).find_or_create(subject) for subject in subjects}
-
     keys = CountingKeys()
     uow = TicketsUnitOfWork(store, PersonalDataCipher(keys))
     with uow:
         uow.tickets.add_new_in_bulk([Ticket.open(f"t-{i}", "acct-1", f"p-{i}", "X", "0") for i in range(50)])
     assert keys.calls == ["many"]
     assert len(store.all_events) == 50
+
+
+def test_a_commit_of_several_sealed_events_reads_their_subject_key_once(store):
+    keys = CountingKeys()
+    uow = TicketsUnitOfWork(store, PersonalDataCipher(keys))
+    with uow:
+        ticket = Ticket.open("t-1", "acct-1", "p-1", "Louise", "0601")
+        ticket.retell("p-1", "Louise Martin")
+        uow.tickets.add(ticket)
+        uow.commit()
+        ticket.retell("p-1", "Louise M.")  # a commit of one event: as before
+        uow.commit()
+    assert keys.calls == ["many", "one"]
+    with uow:
+        assert uow.tickets.get("acct-1", "t-1").requester == "Louise M." and ticket.revision == 3
 
 
 class Snapshot(Aggregate):

@@ -27,7 +27,7 @@ from crm_platform import unit_of_work
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain import commands
-from billing.domain.account_defaults import utc_now
+from billing.domain.account_defaults import AccountDefaults, utc_now
 from billing.domain.credit_notes import CREDIT_NOTE_SERIES, CreditNote, credit_note_id_for
 from billing.domain.customers import Customer
 from billing.domain.errors import (CreditExceedsAmountDue, CreditNoteWasAbandoned, CustomerDeleted, IdAlreadyUsed,
@@ -121,27 +121,38 @@ def issue_invoice(cmd: commands.IssueInvoice, uow, clock: Clock = utc_now) -> In
 
 def issue_steps(uow, account_id: str, invoice_id: str, revision: int | None, clock: Clock) -> Invoice:
     """The steps of an issue, each committed and safe to repeat: freeze the draft, date it, reserve its number, record
-    it (what issue_invoice runs once more when a write loses a race; a generated recurring invoice runs them too)."""
+    it (what issue_invoice runs once more when a write loses a race)."""
     with uow:
         invoice = uow.invoices.get(account_id, invoice_id)
-        defaults = uow.account_defaults.for_account(account_id)
-        if invoice.stage == "draft":
-            customer = live_customer(uow, account_id, invoice.contact_id)
-            invoice.start_issue(revision, defaults.today(clock), customer.contact_id, customer.buyer,
-                                defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
+        return issue_tracked(uow, invoice, revision, uow.account_defaults.for_account(account_id), clock)
+
+
+def issue_tracked(uow, invoice: Invoice, revision: int | None, defaults: AccountDefaults, clock: Clock,
+                  customer: Customer | None = None) -> Invoice:
+    """issue_steps on an invoice the open unit of work tracks, with its account's defaults (and its customer) read
+    already: a generated recurring invoice, drafted in the same unit of work, so that its draft and its freezing are
+    one commit."""
+    account_id = invoice.account_id
+    if invoice.stage == "draft":
+        customer = customer or live_customer(uow, account_id, invoice.contact_id)
+        invoice.start_issue(revision, defaults.today(clock), customer.contact_id, customer.buyer,
+                            defaults.seller, NumberPattern.parse(defaults.invoice_pattern).text)
+        uow.commit()
+    if invoice.stage == "void":
+        raise InvoiceNotEditable(invoice.id, invoice.stage)
+    if invoice.stage == "issuing":
+        today = defaults.today(clock)
+        # frozen today (just now, most often): nothing to redate, and no need to read whether its number was claimed
+        if invoice.issued_on_date < today and \
+                not uow.number_series.claimed(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id) \
+                and invoice.redate(today):
             uow.commit()
-        if invoice.stage == "void":
-            raise InvoiceNotEditable(invoice.id, invoice.stage)
-        if invoice.stage == "issuing":
-            if not uow.number_series.claimed(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id) \
-                    and invoice.redate(defaults.today(clock)):
-                uow.commit()
-            seq = uow.number_series.reserve(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
-            invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
-            uow.commit()
-            if invoice.restriction is not None and _kept_longer(invoice, invoice.fiscal_year, defaults.today(clock)):
-                uow.commit()  # restricted while issuing, then dated a later year: kept as long as that year says
-        return invoice
+        seq = uow.number_series.reserve(account_id, INVOICE_SERIES, invoice.fiscal_year, invoice.id)
+        invoice.issue(NumberPattern.parse(invoice.number_pattern).render(invoice.fiscal_year, seq))
+        uow.commit()
+        if invoice.restriction is not None and _kept_longer(invoice, invoice.fiscal_year, defaults.today(clock)):
+            uow.commit()  # restricted while issuing, then dated a later year: kept as long as that year says
+    return invoice
 
 
 def _kept_longer(invoice: Invoice, issue_year: int, today, notes: tuple = ()) -> bool:

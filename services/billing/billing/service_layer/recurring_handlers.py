@@ -7,21 +7,23 @@ What they need of the unit of work:
 and a `clock` (an aware datetime now); "today" is the account's date in its time zone.
 
 Generating occurrence k writes in steps, each safe to repeat: the invoice, whose id is made from
-(recurring invoice id, k), as a draft; in issue mode, its issue (handlers.issue_steps, the invoice's
-own steps); then RecurringInvoiceGenerated. A scheduler that crashes between two steps, or a second one
-running at the same time, finds the invoice of k already there and finishes: never a second invoice
-for k, and k is recorded once (a concurrent writer loses on the aggregate's revision and retries).
+(recurring invoice id, k), as a draft (in issue mode, drafted and frozen in one commit, then numbered:
+handlers.issue_tracked, the invoice's own issue steps); then RecurringInvoiceGenerated. A scheduler that
+crashes between two steps, or a second one running at the same time, finds the invoice of k already there
+and finishes: never a second invoice for k, and k is recorded once (a concurrent writer loses on the
+aggregate's revision and retries).
 """
 from __future__ import annotations
 
+from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
 from billing.domain import recurring_commands as commands
-from billing.domain.account_defaults import utc_now
+from billing.domain.account_defaults import AccountDefaults, utc_now
 from billing.domain.invoices import Invoice
 from billing.domain.recurrence import MAX_CATCH_UP
 from billing.domain.recurring_invoices import RecurringInvoice
-from billing.service_layer.handlers import Clock, contact_and_survivor, issue_steps, live_customer, retried
+from billing.service_layer.handlers import Clock, contact_and_survivor, issue_tracked, live_customer
 
 
 def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow,
@@ -93,15 +95,24 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
                           restrictions: RestrictionCheck = NOTHING_RESTRICTED) -> list[str]:
     """Generate the occurrences due today, oldest first, at most MAX_CATCH_UP (the scheduler comes back for the
     rest); the ids of the invoices this call made or finished. No new invoice is drafted for a customer whose
-    processing is restricted (Art. 18): ProcessingRestricted, which the scheduler logs and backs off from."""
+    processing is restricted (Art. 18): ProcessingRestricted, which the scheduler logs and backs off from.
+
+    The recurring invoice and the account's defaults are read once per call, not per occurrence (the recurring
+    invoice's history grows by an event per occurrence: reading it for each made a catch-up quadratic). Before an
+    invoice is drafted from it, one primary-key read checks that nothing was written to it since (an edit, a pause,
+    a second scheduler); if something was, or a commit of it loses a race, it is read again and generation goes on
+    from what the other wrote. An edit of the account's settings made during a call applies from the next call."""
     made: list[str] = []
+    with uow:
+        recurring = uow.recurring_invoices.get(cmd.account_id, cmd.recurring_invoice_id)
+        defaults = uow.account_defaults.for_account(cmd.account_id)
     while len(made) < MAX_CATCH_UP:
-        with uow:
-            recurring = uow.recurring_invoices.get(cmd.account_id, cmd.recurring_invoice_id)
-            due = recurring.due(uow.account_defaults.for_account(cmd.account_id).today(clock), limit=1)
+        due = recurring.due(defaults.today(clock), limit=1)
         if not due:
             return made
-        made.append(_generate(uow, cmd.account_id, cmd.recurring_invoice_id, due[0].k, clock, restrictions))
+        invoice_id, recurring = _generate(uow, recurring, due[0].k, defaults, clock, restrictions)
+        if invoice_id is not None:
+            made.append(invoice_id)
     return made
 
 
@@ -110,32 +121,50 @@ def generate_due_invoices(cmd: commands.GenerateDueInvoices, uow, clock: Clock =
 GENERATE_ATTEMPTS = 10
 
 
-def _generate(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock,
-              restrictions: RestrictionCheck) -> str:
-    return retried(lambda: _generate_steps(uow, account_id, recurring_invoice_id, k, clock, restrictions),
-                   GENERATE_ATTEMPTS)
+def _generate(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefaults, clock: Clock,
+              restrictions: RestrictionCheck) -> tuple[str | None, RecurringInvoice]:
+    """Occurrence k's invoice id, and the recurring invoice as it is now; None for the id if, read again after
+    another write, k is no longer to generate (paused, cancelled, or given a new schedule meanwhile)."""
+    for attempts_left in reversed(range(GENERATE_ATTEMPTS)):
+        try:
+            return _generate_steps(uow, recurring, k, defaults, clock, restrictions), recurring
+        except ConcurrencyConflict:
+            if not attempts_left:
+                raise
+            with uow:  # another write came first: go on from what it wrote
+                recurring = uow.recurring_invoices.get(recurring.account_id, recurring.id)
+            due = recurring.due(defaults.today(clock), limit=1)
+            if k not in recurring.generated and (not due or due[0].k != k):
+                return None, recurring
+    raise AssertionError("GENERATE_ATTEMPTS is at least 1")
 
 
-def _generate_steps(uow, account_id: str, recurring_invoice_id: str, k: int, clock: Clock,
+def _generate_steps(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefaults, clock: Clock,
                     restrictions: RestrictionCheck) -> str:
+    """Make, issue (in issue mode) and record occurrence k of `recurring` (read in an earlier unit of work: a commit
+    of it raises ConcurrencyConflict if another write came since)."""
+    if k in recurring.generated:
+        return recurring.generated[k]
+    account_id = recurring.account_id
+    occurrence = recurring.occurrence(k)
     with uow:
-        recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
-        if k in recurring.generated:
-            return recurring.generated[k]
-        occurrence = recurring.occurrence(k)
-        invoice = uow.invoices.find(account_id, occurrence.invoice_id)
+        uow.recurring_invoices.add(recurring)  # tracked again, so that recording k commits it
+        invoice = uow.invoices.find(account_id, occurrence.invoice_id) \
+            if uow.invoices.has_events(occurrence.invoice_id) else None  # made by a run that stopped, or another
+        customer = None
         if invoice is None:
-            recurring.check_can_generate(k, uow.account_defaults.for_account(account_id).today(clock))
+            if uow.recurring_invoices.written_since_read(recurring):  # paused, edited... since: not from what was read
+                raise ConcurrencyConflict(f"recurring invoice {recurring.id} changed since it was read")
+            recurring.check_can_generate(k, defaults.today(clock))
             restrictions.refuse_edits(account_id, [recurring.contact_id])  # Art. 18: no new invoice drafted
             customer = live_customer(uow, account_id, recurring.contact_id)
             invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(),
                                         occurrence.invoice_id)
             uow.invoices.add(invoice)
-            uow.commit()
-    if recurring.mode == "issue" and not invoice.gone and invoice.stage in ("draft", "issuing"):
-        issue_steps(uow, account_id, occurrence.invoice_id, None, clock)  # each step safe to repeat
-    with uow:
-        recurring = uow.recurring_invoices.get(account_id, recurring_invoice_id)
+            if recurring.mode != "issue":
+                uow.commit()
+        if recurring.mode == "issue" and not invoice.gone and invoice.stage in ("draft", "issuing"):
+            issue_tracked(uow, invoice, None, defaults, clock, customer)  # a new draft and its freezing: one commit
         recurring.record_generated(k, occurrence.invoice_id)
         uow.commit()
     return occurrence.invoice_id

@@ -1,5 +1,6 @@
 """The recurring-invoice handlers and the scheduler's command, on the fakes: each occurrence generated exactly once."""
 import threading
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,7 @@ from billing.domain.recurring_invoices import (RecurringInvoiceNotAllowed, Recur
 from billing.service_layer import recurring_handlers
 
 from .document_fakes import Crash, CrashingEventStore, DocumentsUnitOfWork
-from .fakes import clock_at
+from .fakes import FakeAccountDefaults, clock_at
 from .test_invoices import BUYER, WEB_DAYS
 
 COMMAND_HANDLERS = {
@@ -245,3 +246,72 @@ def test_a_creation_sent_again_is_answered_as_it_is_and_other_content_with_its_i
         with pytest.raises(RecurringInvoiceIdTaken):
             create(uow, **other)
     assert len(events(uow, "RecurringInvoiceScheduled")) == 1
+
+
+class ReadsCounted(CrashingEventStore):
+    """Counts each aggregate's history reads, and runs `after_generated(k)` once occurrence k is recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: Counter = Counter()
+        self.after_generated = lambda k: None
+
+    def load(self, aggregate_id: str):
+        self.loads[aggregate_id] += 1
+        return super().load(aggregate_id)
+
+    def append(self, events) -> None:
+        super().append(events)
+        for event in events:
+            if event.event_type == "RecurringInvoiceGenerated":
+                self.after_generated(event.payload["k"])
+
+
+class DefaultsCounted(FakeAccountDefaults):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def for_account(self, account_id: str):
+        self.reads += 1
+        return super().for_account(account_id)
+
+
+def test_a_catch_up_reads_the_recurring_invoice_and_the_settings_once_not_once_per_occurrence():
+    store = ReadsCounted()
+    uow = new_uow(store)
+    create(uow)
+    uow.account_defaults = defaults = DefaultsCounted()
+    store.loads.clear()
+    assert generate(uow, "2026-06-01T08:00") == [occurrence_id(k) for k in range(6)]
+    assert store.loads["recurring-invoice:1"] == 1 and defaults.reads == 1
+    assert [store.loads[occurrence_id(k)] for k in range(6)] == [0] * 6  # new invoices: no history to read
+    assert_each_occurrence_once(uow, 6)
+    # each invoice drafted and frozen in one commit (then numbered, then recorded): not a commit and a read more
+    assert [[e.event_type for e in commit] for commit in store._commits if commit[0].aggregate_id == occurrence_id(0)
+            ] == [["InvoiceDrafted", "InvoiceIssueStarted"], ["InvoiceIssued"]]
+
+
+def test_a_pause_between_two_occurrences_of_a_catch_up_stops_it_before_the_next_invoice():
+    store = ReadsCounted()
+    uow = new_uow(store)
+    create(uow)
+    pause = commands.PauseRecurringInvoice("acct-1", "recurring-invoice:1")
+    store.after_generated = lambda k: k == 1 and bus_at(uow.sharing_ports(), "2026-03-01T08:00").handle(pause)
+    assert generate(uow, "2026-06-01T08:00") == [occurrence_id(0), occurrence_id(1)]
+    assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == [occurrence_id(0), occurrence_id(1)]
+    assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == [0, 1]
+
+
+def test_an_edit_between_two_occurrences_of_a_catch_up_applies_to_the_next_invoice():
+    store = ReadsCounted()
+    uow = new_uow(store)
+    create(uow, mode="draft")
+    edit = commands.EditRecurringInvoice("acct-1", "recurring-invoice:1", None,
+                                         {"lines": [{**WEB_DAYS, "unit_price": "500"}]})
+    store.after_generated = lambda k: k == 1 and bus_at(uow.sharing_ports(), "2026-03-01T08:00").handle(edit)
+    assert generate(uow, "2026-04-01T08:00") == [occurrence_id(k) for k in range(4)]
+    with uow:
+        prices = [uow.invoices.get("acct-1", occurrence_id(k)).draft["lines"][0]["unit_price"] for k in range(4)]
+    assert prices == ["450", "450", "500", "500"]
+    assert [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == [0, 1, 2, 3]
