@@ -103,7 +103,7 @@ def seed_person(gateway: str, headers: dict, notes: int = 5, files: int = 2, car
         if invoices or quotes:
             _ok(http().patch(f"{gateway}/v1/billing-settings", headers=headers, timeout=30,
                              json={"revision": 0, "seller": {"name": "Agence Privée SAS", "siren": "732829320"}}),
-                allowed=(200, 409))  # 409: the account's settings were set by an earlier person
+                allowed=(200, 409))  # 409: the account's settings were set by another person
         for invoice_id, issued in _each(workers, invoices, invoice):
             (person.issued_ids if issued else person.draft_ids).append(invoice_id)
         person.quote_ids.extend(_each(workers, quotes, quote))
