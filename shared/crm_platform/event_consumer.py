@@ -53,6 +53,7 @@ class EventConsumer:
         retry_delay_s: float = 0.2,
         batch_context: BatchContext | None = None,
         lag_every_s: float = 15.0,
+        outage_wait_s: float = 1.0,
     ) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
@@ -65,6 +66,7 @@ class EventConsumer:
         self.processed = 0
         self.dead_lettered = 0
         self._lag_every_s = lag_every_s
+        self._outage_wait_s = outage_wait_s  # between tries of an event or batch while a dependency is unavailable
         self._next_lag_at = 0.0
         self.lag = LagReporter(name)
 
@@ -148,7 +150,7 @@ class EventConsumer:
                     if is_transient(exc):
                         log.warning("dependency unavailable; will prepare the batch again", extra={
                             "consumer": self.name, "error": _described(exc)})
-                        stop.wait(1.0)
+                        stop.wait(self._outage_wait_s)
                         still_working()  # an outage may outlast max_poll_interval: stay in the group meanwhile
                         continue
                     log.warning("could not prepare a batch; handling its events one by one", exc_info=True,
@@ -179,7 +181,7 @@ class EventConsumer:
                 if is_transient(exc):
                     log.warning("dependency unavailable; will retry the event", extra=_where(record, exc))
                     attempts = 0
-                    stop.wait(1.0)
+                    stop.wait(self._outage_wait_s)
                     still_working()  # an outage may outlast max_poll_interval: stay in the group meanwhile
                     continue
                 if attempts >= self._max_attempts:
