@@ -10,11 +10,11 @@ that a GIN index serves), where a `$regex` was evaluated on every contact of the
 
 Tokens are kept few, because FerretDB decodes every document a list reads and pays per byte (the
 first tokens doubled each document and made the default list 2-4 times slower, docs/figures.md):
-- text prefixes only of the lengths in PREFIX_LENGTHS (2 to 6, then 8, 10, 12, 16, 20): a query word
+- text prefixes only of the lengths in PREFIX_LENGTHS (1 to 6, then 8, 10, 12, 16, 20): a query word
   of another length is found by its longest stored prefix and then checked as typed, at the start of a
-  word, in `search_text`, on the few contacts that prefix lets through; a word of one letter has no
-  token and is checked on `search_text` only (on FerretDB a scan of the account, where its token let a
-  large share of the account through anyway);
+  word, in `search_text`, on the few contacts that prefix lets through; a run of digits only (a code's
+  `1234567`) keeps every prefix, as a phone number's digits do, so that digits typed alone (read as a
+  phone number: one token) find it;
 - phone digits in two spellings, the national number as dialled at home (`0612345678`) and without its
   trunk prefix (`612345678`), with the endings of 4 digits or more; the international spelling is a
   token of its country (`+33`), and a query after + looks for the national significant number after
@@ -36,7 +36,7 @@ TEXT_SOURCES = ("first_name", "last_name", "company", "job_title", "code", "info
 # The lengths of the stored text prefixes: every length where a query word lets many contacts
 # through, fewer beyond. The last is also the longest token: a longer query word is found by its
 # first MAX_TOKEN_LENGTH characters, then checked whole against `search_text`.
-PREFIX_LENGTHS = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20)
+PREFIX_LENGTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20)
 MAX_TOKEN_LENGTH = PREFIX_LENGTHS[-1]
 # At most MAX_TOKENS per contact, the first sources first (names before the fifth email address). The
 # bound also keeps FerretDB-on-PostgreSQL writable: its B-tree index on the array refuses rows over 2,704 bytes.
@@ -45,6 +45,7 @@ MIN_PHONE_DIGITS = 3  # as typed: fewer digits are searched as text only
 MIN_PHONE_SUFFIX = 4  # the last 4 digits or more: "5678" finds 06 12 34 56 78
 PHONE_LIKE = re.compile(r"^[+\d\s().\-/]+$")
 LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")
+INTERNATIONAL = re.compile(r"^[\s(]*\+")  # '+33 6', '(+33) 6'
 TRUNK_IN_PARENTHESES = re.compile(r"\(\s*0\s*\)")
 COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
@@ -98,7 +99,10 @@ def text_tokens(text: str) -> Iterator[str]:
     'pi'...'pierre'; 'Desnotés' gives 'de'...'desnot', 'desnotes'; 'paul@exemple.fr' gives 'pa'...'paul',
     'ex'...'exempl', 'fr'."""
     for run in _runs(fold(text)):
-        yield from (run[:length] for length in PREFIX_LENGTHS if length <= len(run))
+        if run.isdigit():  # '1234567' typed alone is one token (search_terms): every prefix, as for a phone
+            yield from (run[:end] for end in range(1, min(len(run), MAX_TOKEN_LENGTH) + 1))
+        else:
+            yield from (run[:length] for length in PREFIX_LENGTHS if length <= len(run))
 
 
 def prefix_length(length: int) -> int | None:
@@ -159,28 +163,43 @@ def search_terms(q: str) -> SearchTerms:
     runs = [run for word in words for run in _runs(word)]
     if not runs:
         return SearchTerms(words[:1], [])  # no token starts with punctuation
-    tokens = [run[:length] for run in runs if (length := prefix_length(len(run)))]
-    tokens = sorted(dict.fromkeys(tokens), key=len, reverse=True)
-    literal = [w for w in dict.fromkeys(words) if _runs(w) and (_runs(w) != [w] or prefix_length(len(w)) != len(w))]
+    tokens = sorted(dict.fromkeys(_token(run) for run in runs), key=len, reverse=True)
+    literal = [w for w in dict.fromkeys(words) if _runs(w) and (_runs(w) != [w] or _token(w) != w)]
     return SearchTerms(tokens, literal)
+
+
+def _token(run: str) -> str:
+    """The token a query's run is looked up by: a run of digits whole (a code's, or a phone's beginning, which
+    `search_text` does not hold), any other its longest stored prefix (then checked whole in `search_text`)."""
+    if run.isdigit():
+        return run[:MAX_TOKEN_LENGTH]
+    return run[:prefix_length(len(run))]
 
 
 def _phone_terms(q: str, number: str) -> SearchTerms:
     """'06 12 34' -> token '061234'; '+33 6 12 34' -> token '61234' (the number after its country code), and
-    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise. A trunk
-    0 in parentheses ('+33 (0)6 12 34', as French business cards print it) is left out. A number without +
+    '+3361234' must start one of the contact's numbers in E.164; '+33 6' -> token '+33', likewise. A + may
+    be in parentheses ('(+33) 6 12'); a trunk 0 in parentheses ('+33 (0)6 12 34', as French business cards
+    print it) is left out where the country's trunk prefix is 0 (not in Italy, where the 0 is dialled from
+    abroad too). A number without +
     is read as dialled at home, its last digits included: '0033 6 12 34' and '33 6 12 34' find nothing (00
     cannot be told from last digits such as '0012')."""
-    q = TRUNK_IN_PARENTHESES.sub(" ", q)  # '+33 (0)6 12': the 0 is dialled at home only
-    number = digits(q)
-    if not q.lstrip().startswith("+"):
+    if not INTERNATIONAL.match(q):
         return SearchTerms([number[:MAX_TOKEN_LENGTH]], [])
     code = next((number[:end] for end in (1, 2, 3) if number[:end] in COUNTRY_CODES), None)
     if code is None:
         return SearchTerms(["+" + number], [])  # no such country: finds nothing, as no token starts so
+    if TRUNK_IN_PARENTHESES.search(q) and _trunk_prefix(code) == "0":  # the 0 is dialled at home only
+        number = digits(TRUNK_IN_PARENTHESES.sub(" ", q))
     rest = number[len(code):]
     token = rest[:MAX_TOKEN_LENGTH] if len(rest) >= MIN_PHONE_DIGITS else f"+{code}"
     return SearchTerms([token], [], phone_start="+" + number)
+
+
+def _trunk_prefix(country_code: str) -> str | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(
+        phonenumbers.region_code_for_country_code(int(country_code)))
+    return metadata.national_prefix if metadata is not None else None
 
 
 def starts_a_word(word: str) -> bool:

@@ -153,13 +153,13 @@ def test_rebuild_replaces_the_tokens_of_earlier_releases_by_todays(client, conta
     contact = create(container, first_name="Louise", last_name="Desnotés", phones=[{"number": "+33 6 12 34 56 78"}])
     project_all(container)
     today = container.projection.collection.find_one({"_id": contact.id})["search_tokens"]
-    earlier = [t for t in today if not t.startswith("+")] + ["l", "desnote", "33612", "33612345678", "3612345678"]
+    earlier = [t for t in today if not t.startswith("+")] + ["desnote", "33612", "33612345678", "3612345678"]
     container.projection.collection.update_one({"_id": contact.id}, {"$set": {"search_tokens": earlier}})
     assert found(client, "desnotes") == found(client, "06 12") == found(client, "+33 6 12") == [contact.id]
     assert found(client, "+33 6") == []  # until rebuilt: the country token is new (docs/operations.md)
     rebuild_projection(container)
     assert container.projection.collection.find_one({"_id": contact.id})["search_tokens"] == today
-    assert not {"l", "desnote", "33612345678", "3612345678"} & set(today)
+    assert not {"desnote", "33612345678", "3612345678"} & set(today)
     assert found(client, "+33 6") == found(client, "+33612345678") == [contact.id]
 
 

@@ -25,7 +25,7 @@ def test_search_fields_cover_names_emails_and_every_phone_spelling():
 def test_query_values_are_literal_text_never_operators():
     query = build_filter("acct-1", ContactQuery(q='{"$where": "1"} .*'))
     assert query["search_tokens"] == "where"  # plain strings: the runs of letters or digits, and the words as typed
-    assert query["$and"] == [{"search_text": {"$regex": literal_regex('{"$where":')}},  # "1": no one-character token
+    assert query["$and"] == [{"search_tokens": "1"}, {"search_text": {"$regex": literal_regex('{"$where":')}},
                              {"search_text": {"$regex": literal_regex('"1"}')}}]
     assert literal_regex("a.b*(c)") == r"a\.b\*\(c\)"
 
@@ -49,7 +49,8 @@ def test_tokens_are_folded_word_prefixes_of_names_company_and_title():
     tokens = louise_tokens()
     assert {"lo", "lou", "louise", "desn", "desnot", "desnotes", "maison", "du", "pap", "papier", "gerant"} <= tokens
     assert not {"Louise", "desnotés", "esnotes", "ouise", "maison du"} & tokens  # no case, accents, infixes
-    assert not {"l", "desnote", "gerante"} & tokens  # lengths without a token: found by a shorter one
+    assert {"l", "d"} <= tokens  # one letter: a search box's first keystroke stays an indexed equality
+    assert not {"desnote", "gerante"} & tokens  # lengths without a token: found by a shorter one
 
 
 def test_tokens_hold_the_prefixes_of_each_part_of_an_email():
@@ -72,7 +73,7 @@ def test_a_long_name_and_a_phone_give_few_tokens():
         "phones": [{"number": "+33 6 12 34 56 78"}],
     }))
     phone = [t for t in tokens if t[0] in "+0123456789"]
-    assert len(tokens) - len(phone) == 8 + 10  # lengths 2-6, 8, 10, 12 (and 16, 20): not 12 + 20
+    assert len(tokens) - len(phone) == 9 + 11  # lengths 1-6, 8, 10, 12 (and 16, 20): not 12 + 20
     assert len(phone) == 1 + 8 + 7 + 5  # +33; 061...; 612...; 5678...12345678: not 30
     assert len(set(tokens)) == len(tokens)
 
@@ -96,7 +97,9 @@ def test_query_terms_are_folded_words_longest_first():
     assert search_terms("+33 6 12") == SearchTerms(["612"], [], phone_start="+33612")
     assert search_terms("+33 6") == SearchTerms(["+33"], [], phone_start="+336")
     # as French business cards print it: the same number
-    assert search_terms("+33 (0)6 12") == search_terms("+33 6 12")
+    assert search_terms("+33 (0)6 12") == search_terms("(+33) 6 12") == search_terms("+33 6 12")
+    # Italy dials its 0 from abroad too: (0) is part of the number there
+    assert search_terms("+39 (0)2 1234") == SearchTerms(["021234"], [], phone_start="+39021234")
     assert search_terms("06 12") == SearchTerms(["0612"], []) and search_terms("00 12") == SearchTerms(["0012"], [])
     assert search_terms("612 34") == SearchTerms(["61234"], []) and search_terms("+999 12").tokens == ["+99912"]
     assert search_terms("12 ab").tokens == ["12", "ab"]  # not a phone number: words
@@ -137,3 +140,14 @@ def test_a_contact_with_much_text_keeps_its_first_phone_findable():
 def _word(seed: int) -> str:
     """18 letters that share no prefix with another seed's."""
     return "".join(chr(97 + (seed * 7 + k * k + seed // 26 * (k + 3)) % 26) for k in range(18))
+
+
+def test_digits_typed_alone_or_beside_a_name_find_a_code_and_a_phone_by_one_token():
+    """Review of the fewer tokens: a code's 7-digit run had no token of its length, so `1234567` (read as a phone
+    number: one token) found nothing, and `jean 0612345` checked the digits on `search_text`, which holds no phone."""
+    tokens = set(contact_tokens(normalize_details({"first_name": "Jean", "code": "C-1234567",
+                                                   "phones": [{"number": "06 12 34 56 78"}]})))
+    assert {"1", "123", "1234567"} <= tokens
+    assert search_terms("1234567") == SearchTerms(["1234567"], [])
+    assert search_terms("jean 0612345") == SearchTerms(["0612345", "jean"], [])
+    assert "0612345" in tokens
