@@ -82,13 +82,14 @@ def test_a_task_with_two_reminders_sends_two_emails_once_each_even_after_a_worke
     put = requests.put(f"{system.gateway_url}/v1/workflow-settings", headers=bearer(account), timeout=10,
                        json={"time_zone": "Europe/Paris", "notification_email": to})
     assert put.status_code == 200, put.text
-    # Reminders are whole minutes apart: the first is due 3 s from now (soon, but still ahead, so it is scheduled
-    # as any other, not caught up late), the second a minute later, leaving the worker's kill, restart and the
-    # scheduler lease's hand-over (at most 1.5 x its 15 s) between the two.
-    due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=2, seconds=3)
+    # Reminders are whole minutes apart: the first is due 10 s from now, the second a minute later, leaving the
+    # worker's kill, restart and the scheduler lease's hand-over (at most 1.5 x its 15 s) between the two. The
+    # margin matters: a reminder already past when the task is created never fires (reminders_after), and a loaded
+    # machine can take seconds to create it.
+    due = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=2, seconds=10)
     created = requests.post(f"{system.gateway_url}/v1/tasks", headers=bearer(account), timeout=10, json={
         "title": "Relancer le devis", "due_at": due.isoformat(),
-        "reminders": [{"before": "PT2M"}, {"before": "PT1M"}]})  # at +3 s and at +63 s
+        "reminders": [{"before": "PT2M"}, {"before": "PT1M"}]})  # at +10 s and at +70 s
     assert created.status_code == 201, created.text
 
     def mails():

@@ -124,7 +124,8 @@ GENERATE_ATTEMPTS = 10
 def _generate(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefaults, clock: Clock,
               restrictions: RestrictionCheck) -> tuple[str | None, RecurringInvoice]:
     """Occurrence k's invoice id, and the recurring invoice as it is now; None for the id if, read again after
-    another write, k is no longer to generate (paused, cancelled, or given a new schedule meanwhile)."""
+    another write, k is no longer to generate (paused, cancelled, or given a new schedule meanwhile) and its
+    invoice was not made yet."""
     for attempts_left in reversed(range(GENERATE_ATTEMPTS)):
         try:
             return _generate_steps(uow, recurring, k, defaults, clock, restrictions), recurring
@@ -133,8 +134,11 @@ def _generate(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefault
                 raise
             with uow:  # another write came first: go on from what it wrote
                 recurring = uow.recurring_invoices.get(recurring.account_id, recurring.id)
+                made = uow.invoices.has_events(recurring.occurrence(k).invoice_id)
             due = recurring.due(defaults.today(clock), limit=1)
-            if k not in recurring.generated and (not due or due[0].k != k):
+            # k is dropped only if its invoice was not made yet: one made (drafted, or issued and numbered) before a
+            # pause or cancel won the race is recorded all the same, as record_generated allows
+            if k not in recurring.generated and (not due or due[0].k != k) and not made:
                 return None, recurring
     raise AssertionError("GENERATE_ATTEMPTS is at least 1")
 
