@@ -5,7 +5,10 @@ from collections import Counter
 
 import pytest
 
+from crm_platform.event_consumer import EventConsumer
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
 from crm_platform.mongo import MongoConnection
+from crm_platform.testing.consumers import run_until_processed
 from crm_platform.testing.statements import Statements
 
 from billing.bootstrap import Container
@@ -128,3 +131,26 @@ def test_one_event_alone_reads_its_history_once_and_its_keys_in_one_go(container
     other.apply_to_documents(payment)
     assert counts_of(statements, "event_commits", "find") == 1
     assert counts_of(statements, "subject_keys", "find") == 1
+
+
+def test_the_consumer_with_the_documents_batch_builds_the_read_models_from_the_topic(container, customer, settings,
+                                                                                   topic_namespace):
+    envelopes = documents(container, customer)
+    topic = container.events_topic
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
+    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-billing")
+    for envelope in envelopes:
+        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    producer.flush()
+    producer.close()
+    other, statements = counted(container)
+    consumer = EventConsumer("billing.documents", lambda: make_consumer(
+        settings["KAFKA_BOOTSTRAP_SERVERS"], f"{topic_namespace}billing.documents", [topic], "test"),
+        container.producer, other.apply_to_documents, retry_delay_s=0.01, batch_context=other.documents_batch)
+    run_until_processed(consumer, len(envelopes))
+    assert consumer.processed == len(envelopes) and consumer.dead_lettered == 0
+    assert counts_of(statements, "event_commits", "find") < len(envelopes)  # by batch, not two per event
+    as_batched = stored(container)
+    for envelope in envelopes:
+        container.apply_to_documents(envelope, rebuilding=True)
+    assert stored(container) == as_batched and len(as_batched) == 5
