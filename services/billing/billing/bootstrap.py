@@ -77,8 +77,16 @@ class Container(ServiceContainer):
     def _document_read_models(self) -> ReadModels:
         return ReadModels([self.invoices, self.credit_notes, self.quotes, self.recurring_invoices])
 
+    @contextlib.contextmanager
+    def documents_batch(self, envelopes: list):
+        """Around a polled batch of billing's own events: each document of the batch read and written once, in bulk
+        (adapters/documents_projection.py), whatever the number of its events; `apply_to_documents` then skips them."""
+        with self._document_read_models.batch(envelopes):
+            yield
+
     def apply_to_documents(self, envelope, rebuilding: bool = False) -> None:
-        """Give one of billing's own events to the invoices, credit notes, quotes and recurring invoices read models."""
+        """Give one of billing's own events to the invoices, credit notes, quotes and recurring invoices read models
+        (unless its batch took it)."""
         self._document_read_models.apply(envelope, rebuilding=rebuilding)
 
     @cached_property

@@ -3,7 +3,9 @@
 An invoice's events are small (a payment, a credit), so instead of folding each into the document,
 every event makes the read model rewrite the whole document from the aggregate as the service's
 own event store holds it, at the aggregate's revision: a re-delivered, late or replayed event finds
-the document at that revision or later and changes nothing, whatever the order. A document whose
+the document at that revision or later and changes nothing, whatever the order. The worker's consumer gives
+a polled batch at once (`apply_batch`): each document computed once from its history, the keys read together,
+the documents written in bulk; the rebuild and whatever the batch could not write go event by event. A document whose
 document key was shredded keeps its amounts and dates and loses its personal fields. An invoice's
 document lists `subject_key` (the key sealing it and its credit notes), `contact_id` (the contact it is for now:
 how a person's erasure or export finds it, adapters/person_documents.py) and `contacts_ever` (every contact it was
@@ -20,6 +22,8 @@ Documents projected before this kept the name in clear: rebuild the read models 
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 from decimal import Decimal
 
 from pymongo import ASCENDING, DESCENDING
@@ -27,9 +31,12 @@ from pymongo import ASCENDING, DESCENDING
 from crm_platform.aggregates import Aggregate
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_store import EventStore
+from crm_platform.outages import is_transient
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sealed
-from crm_platform.projections import Projection, versioned_upsert
+from crm_platform.projection_batches import BatchingProjection
+from crm_platform.projections import DocumentChange, versioned_upsert
 from crm_platform.repository import Repository
+from crm_platform.versioned_documents import MongoVersionedDocuments, VersionedDocuments
 
 from billing.adapters import retry_backoff
 from billing.domain.credit_notes import CreditNote
@@ -38,8 +45,10 @@ from billing.domain.money import money_text, round_money
 
 PERSONAL_FIELDS = ("buyer_name",)
 
+log = logging.getLogger(__name__)
 
-class AggregateStateProjection(Projection):
+
+class AggregateStateProjection(BatchingProjection):
     """A read model whose document is a function of the aggregate's whole state (`fields_of`)."""
 
     aggregate_class: type[Aggregate]
@@ -77,28 +86,80 @@ class AggregateStateProjection(Projection):
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type:
             return False
-        repository = Repository(self.store, self.codec, self.aggregate_class)
-        history = repository.history(envelope.account_id, envelope.aggregate_id)
-        if not history:
+        history = self._repository().history(envelope.account_id, envelope.aggregate_id)
+        with self._keys_opening([history]):
+            written = self.written(envelope.account_id, envelope.aggregate_id, history)
+        if written is None:
             return False
-        stamp = {"account_id": envelope.account_id, "created_at": history[0].occurred_at,
-                 "updated_at": history[-1].occurred_at}
+        version, change = written
+        return versioned_upsert(self.collection, envelope.aggregate_id, version, change.set, change.unset,
+                                replace_same_version=rebuilding)
+
+    def apply_batch(self, envelopes: list[EventEnvelope]) -> set[str]:
+        """A polled batch at once: each document's history read once (an indexed equality each, overlapping), the
+        keys opening them read in one query, each document computed once at its newest version whatever the number
+        of its events here, and written in bulk, only ever forward (crm_platform.versioned_documents). The ids of the
+        events so applied (or found applied); the others (a document refused or found behind) go one by one."""
+        mine = [e for e in envelopes if e.aggregate_type == self.aggregate_type]
+        if not mine:
+            return set()
+        histories = self.store.load_each([e.aggregate_id for e in mine])
+        by_document: dict[str, tuple[int, DocumentChange]] = {}
+        with self._keys_opening(histories.values()):
+            for envelope in mine:
+                if envelope.aggregate_id in by_document:
+                    continue
+                history = self._of_account(envelope.account_id, histories.get(envelope.aggregate_id, []))
+                try:
+                    written = self.written(envelope.account_id, envelope.aggregate_id, history)
+                except Exception as exc:  # noqa: BLE001 - the one-by-one path retries and dead-letters its events
+                    if is_transient(exc):
+                        raise
+                    log.warning("a document could not be computed; its events go one by one",
+                                extra={"event_id": envelope.event_id, "error": type(exc).__name__})
+                    continue
+                if written is not None:
+                    by_document[envelope.aggregate_id] = written
+        left = write_forward(MongoVersionedDocuments(self.collection), by_document,
+                             new={e.aggregate_id for e in mine if e.aggregate_version == 1})
+        return {e.event_id for e in mine if e.aggregate_id in by_document and e.aggregate_id not in left}
+
+    def written(self, account_id: str, aggregate_id: str,
+                history: list[EventEnvelope]) -> tuple[int, DocumentChange] | None:
+        """The document's version (its aggregate's newest) and what to write of it, from its stored events; None if
+        there are none (of this account and type)."""
+        if not history:
+            return None
+        stamp = {"account_id": account_id, "created_at": history[0].occurred_at, "updated_at": history[-1].occurred_at}
         try:
-            aggregate = repository.find(envelope.account_id, envelope.aggregate_id)
+            aggregate = self._repository().rebuilt(account_id, aggregate_id, history)
         except SubjectErased:
             aggregate = None
         version = history[-1].aggregate_version
         if aggregate is None:  # its personal data was shredded: keep what is not personal, as it was
             deleted = {"deleted": True} if any(e.event_type in self.deleting_events for e in history) else {}
-            return versioned_upsert(self.collection, envelope.aggregate_id, version,
-                                    {**stamp, "erased": True, **deleted}, PERSONAL_FIELDS,
-                                    replace_same_version=rebuilding)
+            return version, DocumentChange({**stamp, "erased": True, **deleted}, PERSONAL_FIELDS)
         if aggregate.deleted:
-            return versioned_upsert(self.collection, envelope.aggregate_id, version, {**stamp, "deleted": True},
-                                    (*PERSONAL_FIELDS, "total", "amount_due"), replace_same_version=rebuilding)
-        return versioned_upsert(self.collection, envelope.aggregate_id, version,  # changed: no backoff (retry_backoff)
-                                {**stamp, **self.fields_of(aggregate), "deleted": False}, retry_backoff.FIELDS,
-                                replace_same_version=rebuilding)
+            return version, DocumentChange({**stamp, "deleted": True}, (*PERSONAL_FIELDS, "total", "amount_due"))
+        # changed: no backoff (retry_backoff)
+        return version, DocumentChange({**stamp, **self.fields_of(aggregate), "deleted": False},
+                                       tuple(retry_backoff.FIELDS))
+
+    def _keys_opening(self, histories):
+        """A block in which the keys sealing these stored events are read in one query, not one per event (and the
+        document's own key with them: it seals the buyer's name)."""
+        subjects = sorted({e.payload["personal"]["subject"] for history in histories for e in history
+                           if isinstance(e.payload.get("personal"), dict) and e.payload["personal"].get("subject")})
+        return self.cipher.keys_ready(subjects) if self.cipher is not None and subjects else contextlib.nullcontext()
+
+    def _repository(self) -> Repository:
+        return Repository(self.store, self.codec, self.aggregate_class)
+
+    def _of_account(self, account_id: str, history: list[EventEnvelope]) -> list[EventEnvelope]:
+        """What `Repository.history` gives: none of another account's or type's (one store holds every type)."""
+        if not history or history[0].account_id != account_id or history[0].aggregate_type != self.aggregate_type:
+            return []
+        return history
 
     def project(self, envelope, event, rebuilding):  # apply does the work: no event decoding of its own
         raise NotImplementedError
@@ -147,6 +208,20 @@ class CreditNotesProjection(AggregateStateProjection):
 
     def personal_subject(self, note: CreditNote) -> str:
         return note.started.subject()  # its invoice's document key
+
+
+def write_forward(documents: VersionedDocuments, changes: dict[str, tuple[int, DocumentChange]],
+                  new: set[str]) -> set[str]:
+    """Write each (version, change) by document id, only forward: those whose first event is here (`new`) inserted
+    in one statement, the others (and those found there) updated in one guarded by version; the ids of those
+    refused or found behind, whose events the caller applies one by one."""
+    inserted = documents.insert_new([change.document(doc_id, version) for doc_id, (version, change) in changes.items()
+                                     if doc_id in new])
+    moved = documents.move_forward([(doc_id, version, change) for doc_id, (version, change) in changes.items()
+                                    if doc_id not in new or doc_id in inserted.existing])
+    versions = documents.versions(sorted(moved.unsure)) if moved.unsure else {}
+    behind = {doc_id for doc_id in moved.unsure if versions.get(doc_id, 0) < changes[doc_id][0]}
+    return inserted.refused | moved.refused | behind
 
 
 def invoice_fields(invoice: Invoice) -> dict:

@@ -30,7 +30,7 @@ def main() -> int:
     customers = EventConsumer("billing.customers", container.customers_consumer, container.producer,
                               container.apply_to_customers, batch_context=container.customers_batch)
     documents = EventConsumer("billing.documents", container.documents_consumer, container.producer,
-                              container.apply_to_documents)
+                              container.apply_to_documents, batch_context=container.documents_batch)
     timeline = EventConsumer("billing.timeline", container.timeline_consumer, container.producer,
                              container.apply_to_timeline)
     printing = EventConsumer("billing.printing", container.printing_consumer, container.producer,
