@@ -14,6 +14,7 @@ from crm_platform.testing.consumers import run_until_processed
 from crm_platform.mongo import MongoConnection
 from crm_platform.testing.statements import Statements
 
+from billing.adapters.person_documents import MongoPersonDocuments
 from billing.bootstrap import Container
 
 from billing.domain import commands
@@ -21,6 +22,7 @@ from billing.domain.printed_documents import INVOICE
 from billing.domain import quote_commands as quotes
 from billing.domain import recurring_commands as recurring
 from billing.service_layer import printing
+from billing.service_layer.privacy import BillingPrivacyParticipant
 
 from ..contact_events import LOUISE, ContactEvents
 from .conftest import headers
@@ -380,6 +382,13 @@ def exported_part(container, request_id):
     return exchange.read_part(request_id, exported.payload["part_blob_id"])
 
 
+def by_id(data):
+    """An export's invoices (their rows, whole details and payments) by id: the order they are listed in aside."""
+    return {row["id"]: (row, [details for details in data["details"]["invoices"] if details["id"] == row["id"]],
+                        [payment for payment in data["payments"] if payment["invoice_id"] == row["id"]])
+            for row in data["invoices"]}
+
+
 def test_an_export_asked_a_moment_after_the_invoices_were_made_holds_each_whole_before_any_is_projected(container):
     """What the e2e privacy test would see with its invoices made just before the access request: the export lists
     every one, whether the worker has projected it, projected it at an older version (a draft since issued) or not at
@@ -397,5 +406,42 @@ def test_an_export_asked_a_moment_after_the_invoices_were_made_holds_each_whole_
     project(container)
     late = exported_part(container, "request:late")
     assert sorted(row["id"] for row in early["data"]["invoices"]) == sorted(made)
-    assert early["data"] == late["data"]
-    assert [file["name"] for file in early["files"]] == [file["name"] for file in late["files"]]
+    assert by_id(early["data"]) == by_id(late["data"])
+    assert sorted(file["name"] for file in early["files"]) == sorted(file["name"] for file in late["files"])
+
+
+class CatchingUp:
+    """A read model whose worker catches up right after the first read of it, as it may between any two reads."""
+
+    def __init__(self, collection, catch_up) -> None:
+        self._collection, self._catch_up = collection, catch_up
+
+    def find(self, *args, **kwargs):
+        docs = list(self._collection.find(*args, **kwargs))
+        if self._catch_up is not None:
+            self._catch_up, catch_up = None, self._catch_up
+            catch_up()
+        return iter(docs)
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+
+def test_an_export_misses_no_invoice_the_worker_projects_while_billing_lists_the_person_s(container):
+    """A race that loses invoices made a moment before an export (likely how an e2e export once missed some): none
+    projected when billing first reads the read model, all of them by its next read. Listing them from the read
+    model before comparing it with the event store (as until 753b8b5) finds them neither listed nor behind."""
+    container.apply_to_customers(ContactEvents(container.cipher).created("contact:1", LOUISE))
+    made = [container.bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,))).id for _ in range(6)]
+    invoices = CatchingUp(container.invoices.collection, lambda: project(container))
+    index = MongoPersonDocuments(container.db["customers"], invoices, container.credit_notes.collection,
+                                 container.quotes.collection, container.recurring_invoices.collection,
+                                 container.event_store)
+    participant = BillingPrivacyParticipant(container.unit_of_work, index, container.cipher, container.clock)
+    exchange = ExportExchange.in_database(container.mongo.database(container.settings["PRIVACY_EXCHANGE_DB"]),
+                                          container.cipher)
+    request = SubjectExportRequested("request:export", "acct-1", ["contact:1"], ["billing"], "2026-12-02T10:00:00Z")
+    exported = participant.export(request, exchange)
+    assert exported.item_count == len(made)  # drafts: an invoice each, no payment
+    part = exchange.read_part("request:export", exported.part_blob_id)
+    assert sorted(row["id"] for row in part["data"]["invoices"]) == sorted(made)
