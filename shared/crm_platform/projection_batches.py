@@ -19,7 +19,7 @@ from typing import Iterable
 from crm_platform.envelope import EventEnvelope
 from crm_platform.outages import is_transient
 from crm_platform.projections import DocumentChange, FoldingProjection, Projection
-from crm_platform.versioned_documents import MongoVersionedDocuments, VersionedDocuments
+from crm_platform.versioned_documents import MongoVersionedDocuments, VersionedDocuments, write_forward
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +83,8 @@ def apply_in_bulk(projection: FoldingProjection, envelopes: list[EventEnvelope],
     folds = plan_batch(projection, envelopes).folds
     documents = documents or MongoVersionedDocuments(projection.collection)
     # A document whose first event here is its first (version 1) should not exist: insert it, no read first.
-    new = [fold for fold in folds.values() if fold.first_version == 1]
-    inserted = documents.insert_new([fold.change.document(fold.doc_id, fold.last_version) for fold in new])
-    to_move = [fold for fold in folds.values()
-               if fold.first_version > 1 or (fold.doc_id in inserted.existing and fold.last_version > 1)]
-    moved = documents.move_forward([(fold.doc_id, fold.last_version, fold.change) for fold in to_move])
-    unsure = moved.unsure | {fold.doc_id for fold in new if fold.doc_id in inserted.existing and fold.last_version == 1}
-    versions = documents.versions(sorted(unsure)) if unsure else {}
-    behind = {doc_id for doc_id in unsure if versions.get(doc_id, 0) < folds[doc_id].last_version}
-    left = inserted.refused | moved.refused | behind
+    left = write_forward(documents, {fold.doc_id: (fold.last_version, fold.change) for fold in folds.values()},
+                         {fold.doc_id for fold in folds.values() if fold.first_version == 1})
     return {event_id for fold in folds.values() if fold.doc_id not in left for event_id in fold.event_ids}
 
 

@@ -108,3 +108,18 @@ class MongoVersionedDocuments(VersionedDocuments):
         log.warning("a bulk write of read-model documents failed; their events go one by one",
                     extra={"collection": self._collection.name, "documents": len(ids), "error": type(exc).__name__})
         return WriteOutcome(refused=set(ids))
+
+
+def write_forward(documents: VersionedDocuments, changes: dict[str, tuple[int, DocumentChange]],
+                  new: set[str]) -> set[str]:
+    """Write each (version, change) by document id, only forward: those whose first event is here (`new`) inserted
+    in one statement, the others (and those an insert found there) updated in one guarded by version; the ids of
+    those refused or found behind, whose events the caller applies one by one. A document found there at the
+    version given is not behind: the update leaves it (unsure), and its version read says so."""
+    inserted = documents.insert_new([change.document(doc_id, version) for doc_id, (version, change) in changes.items()
+                                     if doc_id in new])
+    moved = documents.move_forward([(doc_id, version, change) for doc_id, (version, change) in changes.items()
+                                    if doc_id not in new or doc_id in inserted.existing])
+    versions = documents.versions(sorted(moved.unsure)) if moved.unsure else {}
+    behind = {doc_id for doc_id in moved.unsure if versions.get(doc_id, 0) < changes[doc_id][0]}
+    return inserted.refused | moved.refused | behind

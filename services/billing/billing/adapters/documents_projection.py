@@ -36,7 +36,7 @@ from crm_platform.personal_data import PersonalDataCipher, SubjectErased, is_sea
 from crm_platform.projection_batches import BatchingProjection
 from crm_platform.projections import DocumentChange, versioned_upsert
 from crm_platform.repository import Repository
-from crm_platform.versioned_documents import MongoVersionedDocuments, VersionedDocuments
+from crm_platform.versioned_documents import MongoVersionedDocuments, write_forward
 
 from billing.adapters import retry_backoff
 from billing.domain.credit_notes import CreditNote
@@ -208,20 +208,6 @@ class CreditNotesProjection(AggregateStateProjection):
 
     def personal_subject(self, note: CreditNote) -> str:
         return note.started.subject()  # its invoice's document key
-
-
-def write_forward(documents: VersionedDocuments, changes: dict[str, tuple[int, DocumentChange]],
-                  new: set[str]) -> set[str]:
-    """Write each (version, change) by document id, only forward: those whose first event is here (`new`) inserted
-    in one statement, the others (and those found there) updated in one guarded by version; the ids of those
-    refused or found behind, whose events the caller applies one by one."""
-    inserted = documents.insert_new([change.document(doc_id, version) for doc_id, (version, change) in changes.items()
-                                     if doc_id in new])
-    moved = documents.move_forward([(doc_id, version, change) for doc_id, (version, change) in changes.items()
-                                    if doc_id not in new or doc_id in inserted.existing])
-    versions = documents.versions(sorted(moved.unsure)) if moved.unsure else {}
-    behind = {doc_id for doc_id in moved.unsure if versions.get(doc_id, 0) < changes[doc_id][0]}
-    return inserted.refused | moved.refused | behind
 
 
 def invoice_fields(invoice: Invoice) -> dict:
