@@ -61,7 +61,7 @@ class Container(ServiceContainer):
 
     @cached_property
     def recurring_invoices(self) -> RecurringInvoicesProjection:
-        return RecurringInvoicesProjection(self.db["recurring_invoices"], self.codec, self.event_store)
+        return RecurringInvoicesProjection(self.db["recurring_invoices"], self.codec, self.event_store, self.cipher)
 
     @cached_property
     def kept_pdfs(self) -> KeptPdfs:
