@@ -20,7 +20,6 @@ Run (MongoDB server of `make run`, or `eval "$(python -m devinfra env)"` first):
 from __future__ import annotations
 
 import argparse
-import base64
 import cProfile
 import io
 import os
@@ -34,14 +33,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
 from reporting import percentile, save  # noqa: E402
-from recurring_occurrences import ReadModelsCatchUp, mongo_uri  # noqa: E402
+from recurring_occurrences import ReadModelsCatchUp, container_on, mongo_uri  # noqa: E402
 from crm_platform.contracts.privacy import (PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES,  # noqa: E402
                                             ErasureRequested, SubjectExportRequested)
 from crm_platform.event_codec import EventCodec  # noqa: E402
-from crm_platform.mongo import MongoConnection  # noqa: E402
 from crm_platform.testing.statements import Statements  # noqa: E402
-from billing import config  # noqa: E402
-from billing.bootstrap import Container  # noqa: E402
 from billing.adapters.document_rendering import render_pdf  # noqa: E402
 from billing.adapters.cross_industry_invoice import e_invoice_xml  # noqa: E402
 from billing.domain import commands  # noqa: E402
@@ -78,19 +74,6 @@ class TimedStatements(Statements):
 
     def failed(self, event) -> None:
         self.succeeded(event)
-
-
-def container_on(uri: str, suffix: str, statements: TimedStatements) -> Container:
-    """Billing's Container on throwaway databases of that server, every statement it sends counted."""
-    container = Container(config.load({
-        "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # never used: no event is relayed here
-        "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.", "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
-        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "BILLING_DB": f"bench_{suffix}_billing",
-        "KEYVAULT_DB": f"bench_{suffix}_keys", "PRIVACY_EXCHANGE_DB": f"bench_{suffix}_exchange",
-        "LOG_LEVEL": "WARNING"}))
-    container.mongo = MongoConnection(uri, "billing-bench", event_listeners=[statements])
-    container.ensure_indexes()
-    return container
 
 
 def seed_person(container, contact_id: str, invoices: int, quotes: int, keep_pdfs: bool) -> dict:

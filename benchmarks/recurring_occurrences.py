@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
 from reporting import save  # noqa: E402
 from issue_invoices import LINES, SELLER, numbering_check  # noqa: E402
+from crm_platform.mongo import MongoConnection  # noqa: E402
 from billing import config  # noqa: E402
 from billing.bootstrap import Container  # noqa: E402
 from billing.entrypoints.api import create_app  # noqa: E402
@@ -51,14 +52,17 @@ def mongo_uri(env: dict) -> str:
     return next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("export MONGO_URI="))
 
 
-def container_on(uri: str, suffix: str):
-    """Billing's Container on throwaway databases of that server, with its indexes."""
+def container_on(uri: str, suffix: str, listener=None):
+    """Billing's Container on throwaway databases of that server, with its indexes; every statement it sends given
+    to `listener` (a pymongo CommandListener) if one is."""
     container = Container(config.load({
         "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # never used: no event is relayed here
         "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.", "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
         "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "BILLING_DB": f"bench_{suffix}_billing",
         "KEYVAULT_DB": f"bench_{suffix}_keys", "PRIVACY_EXCHANGE_DB": f"bench_{suffix}_exchange",
         "LOG_LEVEL": "WARNING"}))
+    if listener is not None:
+        container.mongo = MongoConnection(uri, "billing-bench", event_listeners=[listener])
     container.ensure_indexes()
     return container
 
