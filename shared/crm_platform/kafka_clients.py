@@ -23,8 +23,11 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dead-letter"
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
-    """An idempotent producer that waits for every in-sync replica (no loss, no duplicates on retry)."""
+def make_producer(bootstrap_servers: str, client_id: str, bootstrap_timeout_ms: int = 30_000) -> KafkaProducer:
+    """An idempotent producer that waits for every in-sync replica (no loss, no duplicates on retry).
+
+    `bootstrap_timeout_ms`: how long making one waits for a broker to answer (kafka-python's default) before it
+    raises; a test of an outage may give less."""
     return KafkaProducer(
         bootstrap_servers=bootstrap_servers.split(","),
         client_id=client_id,
@@ -36,6 +39,7 @@ def make_producer(bootstrap_servers: str, client_id: str) -> KafkaProducer:
         delivery_timeout_ms=30_000,
         request_timeout_ms=10_000,
         max_block_ms=10_000,
+        bootstrap_timeout_ms=bootstrap_timeout_ms,
     )
 
 

@@ -285,9 +285,11 @@ class OutboxRelay:
         return self._producer
 
     def reset_producer(self) -> None:
-        """Drop the producer after a failure; the next batch builds a fresh one."""
+        """Drop the producer after a failure, with the records it has not delivered; the next batch builds a
+        fresh one and sends them again."""
         if self._producer is not None:
             try:
+                _drop_undelivered(self._producer)
                 self._producer.close(timeout=1)
             except Exception:  # closing a broken producer must not hide the original error
                 log.exception("closing the Kafka producer failed")
@@ -322,6 +324,21 @@ class OutboxRelay:
             log.exception("could not mark the last commits published", extra={"topic": self._topic})
         self.reset_producer()
         self._lease.release()
+
+
+def _drop_undelivered(producer: KafkaProducer) -> None:
+    """Make a producer being dropped fail the records it has not delivered, never deliver them later.
+
+    The relay sends every commit the broker did not acknowledge again, with a new producer: a record the old one
+    delivered afterwards would be published twice. kafka-python (3.0.12) has no public way to drop them: close()
+    flushes first and raises KafkaTimeoutError while records are pending (the broker is down), so it never reaches
+    its own force-close, and the sender thread goes on retrying them up to their delivery timeout, delivering them
+    if the broker is back by then. Hence its private sender's force_close(): the thread stops at its next wake-up,
+    fails every queued and in-flight batch without sending it and closes its connections (close() then waits for
+    it). Only a request already written to a live broker can still land: the broker alone knows."""
+    force_close = getattr(getattr(producer, "_sender", None), "force_close", None)
+    if force_close is not None:  # None: not kafka-python's producer (a test's wrapper) or a version without it
+        force_close()
 
 
 def _aware(moment: datetime) -> datetime:

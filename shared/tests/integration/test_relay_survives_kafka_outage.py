@@ -38,7 +38,9 @@ def test_events_written_while_kafka_is_down_are_published_once_it_is_back(own_br
     ensure_topics(bootstrap, [topic], partitions=1)
     store = MongoEventStore(mongo_db)
     store.ensure_indexes()
-    relay = OutboxRelay(store, topic, lambda: make_producer(bootstrap, "outage-relay"),
+    # a producer made while the broker is down fails after 3 s, not the default 30 s: the relay's second failure
+    # below comes sooner, the same failure
+    relay = OutboxRelay(store, topic, lambda: make_producer(bootstrap, "outage-relay", bootstrap_timeout_ms=3_000),
                         Lease(mongo_db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), send_timeout_s=3)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop,), kwargs={"max_backoff_s": 1.0})
