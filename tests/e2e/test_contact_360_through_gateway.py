@@ -69,7 +69,7 @@ def test_the_360_read_gathers_every_service_and_survives_billing_stopped(system,
         assert sections["invoices"] == {"status": "unavailable"} and sections["quotes"] == {"status": "unavailable"}
         assert sections["notes"]["status"] == sections["cards"]["status"] == sections["tasks"]["status"] == "ok"
     back = eventually(lambda: requests.get(url, headers=auth, timeout=10).json(),
-                      lambda body: body["sections"]["invoices"]["status"] == "ok")
+                      lambda body: body.get("sections", {}).get("invoices", {}).get("status") == "ok")
     assert [item["id"] for item in back["sections"]["invoices"]["items"]] == [invoice["id"]]
 
 

@@ -58,7 +58,7 @@ class UpstreamClient:
         headers = {**headers, "X-Internal-Token": self._token}
         timeout = self._timeout if timeout_s is None else tuple(min(wait, timeout_s) for wait in self._timeout)
         try:
-            return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
+            return self._send(method, url, headers, timeout, kwargs)
         except requests.ConnectionError as exc:  # a ConnectTimeout is one too, and a Timeout: tell it apart first
             if isinstance(exc, requests.ConnectTimeout) or _no_connection_opened(exc):
                 raise UpstreamNotReached(f"the {service} service is unreachable; retry later") from None
@@ -68,6 +68,24 @@ class UpstreamClient:
             raise UpstreamTimeout(f"the {service} service did not answer in time; retry later") from None
         except requests.RequestException as exc:
             raise BadUpstreamResponse(f"the {service} service sent an invalid response ({type(exc).__name__})") from None
+
+
+    def _send(self, method: str, url: str, headers: dict, timeout: tuple, kwargs: dict) -> requests.Response:
+        """The request, sent once more on a new connection if a read (GET, HEAD, OPTIONS) met a connection the
+        service closed: a pooled keep-alive connection the service's server closed while idle (gunicorn after its
+        keep-alive seconds) fails the next request sent on it before any answer, and a read is safe to send again.
+        A write is never sent twice: it may have run."""
+        try:
+            return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False,
+                                           **kwargs)
+        except requests.ConnectionError as exc:
+            if method.upper() not in SAFE_METHODS or isinstance(exc, requests.ConnectTimeout) \
+                    or _no_connection_opened(exc):
+                raise
+        return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _no_connection_opened(exc: requests.ConnectionError) -> bool:

@@ -57,3 +57,41 @@ def test_a_connection_dropped_after_the_request_was_sent_may_have_run(monkeypatc
     with pytest.raises(DependencyUnavailable) as raised:
         UpstreamClient("t" * 32, 1.0).call("contacts", "POST", "http://contacts-api:8101/v1/contacts", {})
     assert not isinstance(raised.value, UpstreamNotReached)
+
+
+@pytest.fixture
+def closing_once_service():
+    """A service whose first connection is closed with no answer once the request is read (a keep-alive connection
+    its server dropped), then answers 200 on the next; yields its URL and the requests it read."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen = []
+
+    def serve():
+        for turn in range(2):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            seen.append(connection.recv(65536))
+            if turn:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", seen
+    listener.close()
+
+
+def test_a_read_that_meets_a_connection_closed_by_the_service_is_sent_once_more(closing_once_service):
+    """The CI of 2026-12-03 saw a 360 read answer 503 "the contacts service closed the connection": a read is
+    safe to send again, so one such drop no longer fails it."""
+    url, seen = closing_once_service
+    answer = UpstreamClient("t" * 32, 2.0).call("contacts", "GET", f"{url}/v1/contacts/c1", {})
+    assert answer.status_code == 200 and len(seen) == 2
+
+
+def test_a_write_that_meets_a_connection_closed_by_the_service_is_not_sent_again(closing_once_service):
+    url, seen = closing_once_service
+    with pytest.raises(DependencyUnavailable) as raised:
+        UpstreamClient("t" * 32, 2.0).call("contacts", "POST", f"{url}/v1/contacts", {}, data=b"{}")
+    assert not isinstance(raised.value, UpstreamNotReached) and len(seen) == 1
