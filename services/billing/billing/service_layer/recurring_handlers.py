@@ -15,6 +15,8 @@ aggregate's revision and retries).
 """
 from __future__ import annotations
 
+import logging
+
 from crm_platform.event_store import ConcurrencyConflict
 from crm_platform.processing_restrictions import NOTHING_RESTRICTED, RestrictionCheck
 
@@ -24,6 +26,8 @@ from billing.domain.invoices import Invoice
 from billing.domain.recurrence import MAX_CATCH_UP
 from billing.domain.recurring_invoices import RecurringInvoice
 from billing.service_layer.handlers import Clock, contact_and_survivor, issue_tracked, live_customer
+
+log = logging.getLogger(__name__)
 
 
 def create_recurring_invoice(cmd: commands.CreateRecurringInvoice, uow,
@@ -125,7 +129,8 @@ def _generate(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefault
               restrictions: RestrictionCheck) -> tuple[str | None, RecurringInvoice]:
     """Occurrence k's invoice id, and the recurring invoice as it is now; None for the id if, read again after
     another write, k is no longer to generate (paused, cancelled, or given a new schedule meanwhile) and its
-    invoice was not made yet."""
+    invoice was not made yet, or was made but can no longer be k's (resumed past k, or a new schedule)."""
+    on = recurring.occurrence(k).on
     for attempts_left in reversed(range(GENERATE_ATTEMPTS)):
         try:
             return _generate_steps(uow, recurring, k, defaults, clock, restrictions), recurring
@@ -135,10 +140,18 @@ def _generate(uow, recurring: RecurringInvoice, k: int, defaults: AccountDefault
             with uow:  # another write came first: go on from what it wrote
                 recurring = uow.recurring_invoices.get(recurring.account_id, recurring.id)
                 made = uow.invoices.has_events(recurring.occurrence(k).invoice_id)
+            if k in recurring.generated:
+                continue
             due = recurring.due(defaults.today(clock), limit=1)
-            # k is dropped only if its invoice was not made yet: one made (drafted, or issued and numbered) before a
-            # pause or cancel won the race is recorded all the same, as record_generated allows
-            if k not in recurring.generated and (not due or due[0].k != k) and not made:
+            # An invoice already made for k (drafted, or issued and numbered) before a pause or cancel won the race is
+            # recorded all the same, as record_generated allows, while k is still the next occurrence of the same
+            # date; after a resume past k or a new schedule it cannot be: it is left, and logged
+            recordable = made and k == recurring.next_k and recurring.occurrence(k).on == on
+            if (not due or due[0].k != k) and not recordable:
+                if made:
+                    log.warning("a recurring invoice changed while its occurrence was made: the invoice is left "
+                                "unrecorded", extra={"recurring_invoice_id": recurring.id, "k": k,
+                                                     "invoice_id": recurring.occurrence(k).invoice_id})
                 return None, recurring
     raise AssertionError("GENERATE_ATTEMPTS is at least 1")
 

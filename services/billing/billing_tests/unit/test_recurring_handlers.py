@@ -341,3 +341,32 @@ def test_a_pause_or_cancel_while_an_occurrence_is_made_records_the_invoice_made(
     assert generate(uow, "2026-06-01T08:00") == [occurrence_id(0), occurrence_id(1)]
     assert fired and [e.payload["k"] for e in events(uow, "RecurringInvoiceGenerated")] == [0, 1]
     assert [e.aggregate_id for e in events(uow, "InvoiceDrafted")] == [occurrence_id(0), occurrence_id(1)]
+
+
+@pytest.mark.parametrize("changes", ["pause then resume", "a new schedule"])
+def test_an_occurrence_whose_recurring_invoice_moved_past_it_while_it_was_made_is_left_not_recorded_as_another(
+        changes):
+    """Review: after a pause and a resume (next_k moved past k) recording k raised RecurringInvoiceNotAllowed and
+    backed off; after a new schedule k's invoice, made from the old date, was recorded as the new schedule's first."""
+    store = ReadsCounted()
+    uow = new_uow(store)
+    create(uow)
+    rid = "recurring-invoice:1"
+    fired = []
+
+    def change_once(event) -> None:
+        if event.event_type == "InvoiceIssued" and event.aggregate_id == occurrence_id(1) and not fired:
+            fired.append(event)
+            bus = bus_at(uow.sharing_ports(), "2026-03-01T08:00")
+            if changes == "pause then resume":
+                bus.handle(commands.PauseRecurringInvoice("acct-1", rid))
+                bus_at(uow.sharing_ports(), "2026-05-15T08:00").handle(commands.ResumeRecurringInvoice("acct-1", rid))
+            else:
+                bus.handle(commands.EditRecurringInvoice("acct-1", rid, None,
+                                                         {"schedule": {**MONTHLY, "anchor": "2026-03-20"}}))
+
+    store.after_appended = change_once
+    made = generate(uow, "2026-03-01T08:00")
+    assert fired and made[0] == occurrence_id(0) and occurrence_id(1) not in made
+    generated = {e.payload["k"]: e.payload for e in events(uow, "RecurringInvoiceGenerated")}
+    assert 1 not in generated or generated[1]["invoice_id"] != occurrence_id(1)
