@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -75,17 +76,19 @@ class UpstreamClient:
         service closed: a pooled keep-alive connection the service's server closed while idle (gunicorn after its
         keep-alive seconds) fails the next request sent on it before any answer, and a read is safe to send again.
         A write is never sent twice: it may have run."""
+        started = time.monotonic()
         try:
             return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False,
                                            **kwargs)
         except requests.ConnectionError as exc:
             if method.upper() not in SAFE_METHODS or isinstance(exc, requests.ConnectTimeout) \
-                    or _no_connection_opened(exc):
-                raise
+                    or _no_connection_opened(exc) or time.monotonic() - started > STALE_CONNECTION_FAILS_WITHIN_S:
+                raise  # a drop after a while is the service failing, not a stale connection: the call stays bounded
         return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STALE_CONNECTION_FAILS_WITHIN_S = 0.5  # a connection the server closed while idle fails a request at once
 
 
 def _no_connection_opened(exc: requests.ConnectionError) -> bool:

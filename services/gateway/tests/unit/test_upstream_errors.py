@@ -1,6 +1,7 @@
 """The upstream client tells a request that was never sent from one that was sent and got no answer."""
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -32,21 +33,34 @@ def silent_service():
     accepted = []
 
     def accept():
-        connection, _ = listener.accept()
-        accepted.append(connection)
-        connection.recv(65536)
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            connection.recv(65536)
 
     threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     for connection in accepted:
         connection.close()
     listener.close()
 
 
 def test_a_request_sent_without_an_answer_in_time_is_a_gateway_timeout(silent_service):
+    url, _ = silent_service
     with pytest.raises(UpstreamTimeout) as raised:
-        UpstreamClient("t" * 32, 0.2).call("contacts", "POST", f"{silent_service}/v1/contacts", {}, data=b"{}")
+        UpstreamClient("t" * 32, 0.2).call("contacts", "POST", f"{url}/v1/contacts", {}, data=b"{}")
     assert not isinstance(raised.value, UpstreamNotReached) and raised.value.status == 504
+
+
+def test_a_read_without_an_answer_in_time_is_sent_once(silent_service):
+    url, accepted = silent_service
+    with pytest.raises(UpstreamTimeout):
+        UpstreamClient("t" * 32, 0.2).call("contacts", "GET", f"{url}/v1/contacts/c1", {})
+    time.sleep(0.1)
+    assert len(accepted) == 1
 
 
 def test_a_connection_dropped_after_the_request_was_sent_may_have_run(monkeypatch):
@@ -95,3 +109,19 @@ def test_a_write_that_meets_a_connection_closed_by_the_service_is_not_sent_again
     with pytest.raises(DependencyUnavailable) as raised:
         UpstreamClient("t" * 32, 2.0).call("contacts", "POST", f"{url}/v1/contacts", {}, data=b"{}")
     assert not isinstance(raised.value, UpstreamNotReached) and len(seen) == 1
+
+
+def test_a_read_dropped_after_a_while_is_not_sent_again(monkeypatch):
+    """A drop long after the request went out is the service failing (a worker killed), not a stale connection:
+    sending the read again would let one call take twice its time limit."""
+    sent = []
+
+    def dropped_late(*args, **kwargs):
+        sent.append(args)
+        time.sleep(0.6)
+        raise requests.ConnectionError("Connection aborted.")
+
+    monkeypatch.setattr(requests.Session, "request", dropped_late)
+    with pytest.raises(DependencyUnavailable):
+        UpstreamClient("t" * 32, 2.0).call("contacts", "GET", "http://contacts-api:8101/v1/contacts/c1", {})
+    assert len(sent) == 1
