@@ -114,12 +114,14 @@ def write_forward(documents: VersionedDocuments, changes: dict[str, tuple[int, D
                   new: set[str]) -> set[str]:
     """Write each (version, change) by document id, only forward: those whose first event is here (`new`) inserted
     in one statement, the others (and those an insert found there) updated in one guarded by version; the ids of
-    those refused or found behind, whose events the caller applies one by one. A document found there at the
-    version given is not behind: the update leaves it (unsure), and its version read says so."""
+    those refused or found behind, whose events the caller applies one by one. A document an insert found there
+    with only its first event here is not updated (nothing could move it): its version read says if it is behind."""
     inserted = documents.insert_new([change.document(doc_id, version) for doc_id, (version, change) in changes.items()
                                      if doc_id in new])
     moved = documents.move_forward([(doc_id, version, change) for doc_id, (version, change) in changes.items()
-                                    if doc_id not in new or doc_id in inserted.existing])
-    versions = documents.versions(sorted(moved.unsure)) if moved.unsure else {}
-    behind = {doc_id for doc_id in moved.unsure if versions.get(doc_id, 0) < changes[doc_id][0]}
+                                    if doc_id not in new or (doc_id in inserted.existing and version > 1)])
+    # found there at version 1 with nothing more here: an update could not move it, its version says if it is behind
+    unsure = moved.unsure | {doc_id for doc_id in inserted.existing if changes[doc_id][0] == 1}
+    versions = documents.versions(sorted(unsure)) if unsure else {}
+    behind = {doc_id for doc_id in unsure if versions.get(doc_id, 0) < changes[doc_id][0]}
     return inserted.refused | moved.refused | behind
