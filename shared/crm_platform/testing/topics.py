@@ -1,9 +1,24 @@
-"""Reading a topic from the start in tests, to check what was really published."""
+"""Topics in tests: publishing envelopes as the relay would, and reading a topic from the start to check what was
+really published."""
 from __future__ import annotations
 
 import time
 
 from kafka import KafkaConsumer, TopicPartition
+
+from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
+
+
+def publish_envelopes(bootstrap: str, topic: str, envelopes: list, client_id: str = "test") -> None:
+    """`envelopes` on `topic` (made with its dead-letter topic), keyed by aggregate id as the relay keys them."""
+    ensure_topics(bootstrap, [topic, dead_letter_topic(topic)], 1)
+    producer = make_producer(bootstrap, client_id)
+    try:
+        for envelope in envelopes:
+            producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+        producer.flush()
+    finally:
+        producer.close()
 
 
 def read_topic(bootstrap: str, topic: str, expected: int, timeout_s: float = 30.0, settle_s: float = 1.0) -> list:

@@ -2,8 +2,9 @@
 merged contacts followed, erased people forgotten."""
 
 from crm_platform.event_consumer import EventConsumer
-from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.kafka_clients import make_consumer
 from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.topics import publish_envelopes
 
 from billing import views
 
@@ -26,12 +27,7 @@ def test_the_worker_s_consumer_builds_customers_from_the_contacts_topic(containe
     envelopes = [events.created("contact:1", LOUISE), events.created("contact:2", {"company": "B & fils"}),
                  events.updated("contact:1", {**LOUISE, "company": "Papeterie Desnotes"})]
     topic = container.contacts_topic
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
-    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-contacts")
-    for envelope in envelopes:
-        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
-    producer.flush()
-    producer.close()
+    publish_envelopes(settings["KAFKA_BOOTSTRAP_SERVERS"], topic, envelopes, "test-contacts")
     consumer = EventConsumer("billing.customers", lambda: make_consumer(
         settings["KAFKA_BOOTSTRAP_SERVERS"], f"{topic_namespace}billing.customers", [topic], "test"),
         container.producer, container.apply_to_customers, retry_delay_s=0.01, batch_context=container.customers_batch)

@@ -6,9 +6,10 @@ from collections import Counter
 import pytest
 
 from crm_platform.event_consumer import EventConsumer
-from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_consumer, make_producer
+from crm_platform.kafka_clients import make_consumer
 from crm_platform.mongo import MongoConnection
 from crm_platform.testing.consumers import run_until_processed
+from crm_platform.testing.topics import publish_envelopes
 from crm_platform.testing.statements import Statements
 
 from billing.bootstrap import Container
@@ -137,12 +138,7 @@ def test_the_consumer_with_the_documents_batch_builds_the_read_models_from_the_t
                                                                                    topic_namespace):
     envelopes = documents(container, customer)
     topic = container.events_topic
-    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], 1)
-    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-billing")
-    for envelope in envelopes:
-        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
-    producer.flush()
-    producer.close()
+    publish_envelopes(settings["KAFKA_BOOTSTRAP_SERVERS"], topic, envelopes, "test-billing")
     other, statements = counted(container)
     consumer = EventConsumer("billing.documents", lambda: make_consumer(
         settings["KAFKA_BOOTSTRAP_SERVERS"], f"{topic_namespace}billing.documents", [topic], "test"),
