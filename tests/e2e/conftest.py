@@ -70,6 +70,20 @@ class System:
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
 
+    def state(self, lines_per_process: int = 15) -> str:
+        """Each process: running or its exit code, and its last warnings and errors (logs carry no personal
+        data): attached to a failed test's report, so that a failure on CI, where the logs are gone after the
+        run, says which process stopped or complained."""
+        parts = []
+        for name, proc in self.procs.items():
+            code = proc.poll()
+            complaints = [line for line in self.log(name).splitlines()
+                          if '"level": "INFO"' not in line and '"level": "DEBUG"' not in line
+                          and "blocking the event loop" not in line]  # kafka-python's note of a slow task
+            parts.append(f"{name}: {'running' if code is None else f'exited with {code}'}"
+                         + "".join(f"\n    {line[:600]}" for line in complaints[-lines_per_process:]))
+        return "\n".join(parts)
+
     def cli(self, *args: str) -> str:
         result = subprocess.run([sys.executable, "-m", *args], env=self.env, cwd=REPO, capture_output=True,
                                 text=True, timeout=60)
@@ -191,3 +205,16 @@ def eventually(fetch, condition, timeout_s: float = 30.0, interval_s: float = 0.
         if condition(result) or time.monotonic() > deadline:
             return result
         time.sleep(interval_s)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the running system reports the state of its processes (System.state)."""
+    outcome = yield
+    report = outcome.get_result()
+    system = item.funcargs.get("system") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(system, System):
+        try:
+            report.sections.append(("system processes", system.state()))
+        except OSError as exc:  # a log gone must not hide the failure itself
+            report.sections.append(("system processes", f"not readable: {exc}"))
