@@ -60,6 +60,8 @@ class InvoiceDraftPayload(_ContactPayload):
     payment_term = fields.Dict(required=True)
     legal_terms = fields.String(required=True)
     discount = fields.Dict(load_default=None, allow_none=True)
+    period = fields.Dict(load_default=None, allow_none=True, metadata={
+        "description": "the invoicing period (EN 16931 BG-14): {start, end} ISO dates; absent when none"})
     personal = SealedField(required=True, metadata={"description": "notes, descriptions (each line's, in order)"})
 
 

@@ -22,6 +22,7 @@ class CreateInvoiceDraft:
     discount: dict | None = None  # {"kind": "percent"|"amount", "value": "10"}
     prices_include_tax: bool = False
     invoice_id: str | None = None  # given by a caller that retries (idempotent creation)
+    period: dict | None = None  # the invoicing period {"start", "end"} (EN 16931 BG-14)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from crm_platform.errors import InvalidInput
 from crm_platform.input_guard import text_problem
 
 from billing.domain.errors import InvalidInvoice
+from billing.domain.invoicing_periods import checked_period
 from billing.domain.money import money_text, parse_currency, parse_decimal
 from billing.domain.payment_terms import PaymentTerm
 from billing.domain.totals import VAT_CATEGORIES, Discount, Line, TaxRate, compute_totals
@@ -27,7 +28,7 @@ MAX_UNIT = 20
 MAX_TEXT = 5_000  # notes, legal terms
 MAX_TAXES_PER_LINE = 4  # one VAT at most: room for other levies, should a category of them come
 DRAFT_FIELDS = ("contact_id", "currency", "lines", "prices_include_tax", "payment_term", "notes", "legal_terms",
-                "discount")
+                "discount", "period")
 
 
 def checked_draft(fields: dict) -> dict:
@@ -46,7 +47,7 @@ def checked_draft(fields: dict) -> dict:
                "prices_include_tax": prices_include_tax, "payment_term": term,
                "notes": checked_text(fields.get("notes"), "notes"),
                "legal_terms": checked_text(fields.get("legal_terms"), "legal_terms"),
-               "discount": discount}
+               "discount": discount, "period": checked_period(fields.get("period"))}
     # the totals of a draft must be computable (a discount larger than the lines is refused now, not at issue)
     compute_totals(to_lines(lines), currency, prices_include_tax=prices_include_tax,
                    discount=to_discount(discount))

@@ -47,6 +47,7 @@ class DraftContent(InvoiceEvent):
     notes: str
     legal_terms: str
     discount: dict | None = None  # {"kind": "percent"|"amount", "value": "10"}
+    period: dict | None = None  # {"start", "end"} ISO dates (EN 16931 BG-14); absent from events before it existed
     personal_fields = ("notes", "descriptions")
 
     @classmethod

@@ -45,6 +45,14 @@ class Occurrence:
     period_end: date | None  # the day before the next occurrence (None past the year 9999)
     invoice_id: str  # the idempotency key (recurring invoice id, k) as the id of its invoice
 
+    @property
+    def period(self) -> dict | None:
+        """The invoicing period its invoice bills (invoicing_periods.py): its date to the day before the next; None
+        when it has no end (no next occurrence before the year 9999), as an invoice's period has both dates."""
+        if self.period_end is None:
+            return None
+        return {"start": self.on.isoformat(), "end": self.period_end.isoformat()}
+
 
 def invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"invalid {field}: {message}", errors={field: [message]})
@@ -185,9 +193,11 @@ class RecurringInvoice(Aggregate):
             self.id, self.account_id, self.contact_id, k, invoice_id, occurrence.on.isoformat(),
             None if occurrence.period_end is None else occurrence.period_end.isoformat()))
 
-    def invoice_content(self) -> dict:
-        """What an invoice of an occurrence starts from (invoices.Invoice.draft_new's content)."""
-        return {name: (list(value) if name == "lines" else value) for name, value in self.template.items()}
+    def invoice_content(self, occurrence: Occurrence) -> dict:
+        """What the invoice of `occurrence` starts from (invoices.Invoice.draft_new's content): the template, and the
+        occurrence's period, so that invoices caught up on one day each say which period they bill."""
+        return {**{name: (list(value) if name == "lines" else value) for name, value in self.template.items()},
+                "period": occurrence.period}
 
     # --- rules shared by the steps above -------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ LINES_DOC = ("each {description, quantity, unit, unit_price, taxes: [{category (
 LINES_EXAMPLE = [{"description": "Consulting, half a day", "quantity": "1", "unit": "day", "unit_price": "450.00",
                   "taxes": [{"category": "S", "rate": "20"}]}]
 PAYMENT_TERM_EXAMPLE = {"kind": "net", "days": 30}
+PERIOD_EXAMPLE = {"start": "2026-01-01", "end": "2026-01-31"}
 ID = validate.Length(min=1, max=200)
 
 
@@ -33,6 +34,9 @@ class _DraftFields(StrictSchema):
     legal_terms = fields.String()
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
     prices_include_tax = fields.Boolean(truthy={True}, falsy={False})
+    period = fields.Raw(allow_none=True, metadata={
+        "description": "the invoicing period (EN 16931 BG-14), {start: YYYY-MM-DD, end: YYYY-MM-DD}, start on or "
+                       "before end; null or left out: none", "example": PERIOD_EXAMPLE})
 
 
 class InvoiceDraftSchema(_DraftFields):
@@ -125,6 +129,8 @@ class InvoiceSchema(Schema):
     lines = fields.List(fields.Dict())
     prices_include_tax = fields.Boolean()
     discount = fields.Dict(allow_none=True, metadata={"description": "the document's discount: percent or amount"})
+    period = fields.Dict(allow_none=True, metadata={"description": "the invoicing period {start, end} it bills "
+                                                                   "(EN 16931 BG-14), or null"})
     payment_term = fields.Dict(allow_none=True)
     notes = fields.String(allow_none=True, metadata={"description": "null once its processing is restricted"})
     legal_terms = fields.String(allow_none=True)

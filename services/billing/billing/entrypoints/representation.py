@@ -21,7 +21,7 @@ def invoice_from_aggregate(invoice, today: str) -> dict:
         "id": invoice.id, "revision": invoice.revision, "status": invoice.status(date.fromisoformat(today)),
         "number": invoice.number, "contact_id": invoice.contact_id, "currency": invoice.currency,
         "lines": draft.get("lines", []), "prices_include_tax": draft.get("prices_include_tax", False),
-        "discount": draft.get("discount"), "payment_term": draft.get("payment_term"),
+        "discount": draft.get("discount"), "period": draft.get("period"), "payment_term": draft.get("payment_term"),
         "notes": None if restricted else draft.get("notes"), "legal_terms": draft.get("legal_terms"),
         "totals": invoice.totals.to_dict(), "amount_paid": amount_text(invoice.amount_paid, invoice.currency),
         "amount_credited": amount_text(invoice.amount_credited, invoice.currency),

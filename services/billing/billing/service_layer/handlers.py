@@ -62,7 +62,7 @@ def create_invoice_draft(cmd: commands.CreateInvoiceDraft, uow, restrictions: Re
             "payment_term": defaults.payment_term if cmd.payment_term is None else cmd.payment_term,
             "notes": defaults.notes if cmd.notes is None else cmd.notes,
             "legal_terms": defaults.legal_terms if cmd.legal_terms is None else cmd.legal_terms,
-            "discount": cmd.discount, "prices_include_tax": cmd.prices_include_tax,
+            "discount": cmd.discount, "prices_include_tax": cmd.prices_include_tax, "period": cmd.period,
         }
         if invoice_id is not None:
             existing = uow.invoices.find(cmd.account_id, invoice_id)

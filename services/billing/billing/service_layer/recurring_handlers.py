@@ -175,7 +175,7 @@ def _generate_steps(uow, recurring: RecurringInvoice, k: int, defaults: AccountD
             recurring.check_can_generate(k, defaults.today(clock))
             restrictions.refuse_edits(account_id, [recurring.contact_id])  # Art. 18: no new invoice drafted
             customer = live_customer(uow, account_id, recurring.contact_id)
-            invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(),
+            invoice = Invoice.draft_new(account_id, customer.contact_id, recurring.invoice_content(occurrence),
                                         occurrence.invoice_id)
             uow.invoices.add(invoice)
             if recurring.mode != "issue":

@@ -91,6 +91,12 @@ def test_a_draft_is_edited_and_deleted_then_gone():
     ({"payment_term": {"kind": "net", "days": -1}}, "payment_term.days"),
     ({"notes": "a\x00b"}, "notes"),
     ({"prices_include_tax": "yes"}, "prices_include_tax"),
+    ({"period": {"start": "2026-02-01", "end": "2026-01-31"}}, "period.end"),  # ends before it starts
+    ({"period": {"start": "2026-02-30", "end": "2026-03-31"}}, "period.start"),
+    ({"period": {"start": "2026-01-01"}}, "period.end"),
+    ({"period": {"start": "2026-01-01", "end": 20260131}}, "period.end"),
+    ({"period": {"start": "2026-01-01", "end": "2026-01-31", "days": 31}}, "period.days"),
+    ({"period": "2026-01"}, "period"),
 ])
 def test_a_bad_draft_value_is_refused_naming_its_field(content, field):
     with pytest.raises(InvalidInput) as refused:
@@ -112,6 +118,32 @@ def test_issuing_freezes_the_draft_and_happens_once():
     invoice.issue("F-2026-0008")  # a retry: unchanged
     issued_events = [event for event in invoice.pending if isinstance(event, InvoiceIssued)]
     assert [(e.number, e.total, e.issued_on) for e in issued_events] == [("F-2026-0007", "1672.73", "2026-03-11")]
+
+
+def test_an_invoicing_period_is_edited_on_the_draft_and_frozen_at_issue():
+    invoice = draft(period={"start": "2026-01-01", "end": "2026-01-31"})
+    assert invoice.draft["period"] == {"start": "2026-01-01", "end": "2026-01-31"}
+    invoice.update_draft(None, {"period": {"start": "2026-02-01", "end": "2026-02-28"}})
+    assert invoice.pending[-1].period == {"start": "2026-02-01", "end": "2026-02-28"}
+    invoice.update_draft(None, {"notes": "Février"})  # another field changed: the period stays
+    assert invoice.draft["period"] == {"start": "2026-02-01", "end": "2026-02-28"}
+    with pytest.raises(InvalidInput) as refused:
+        invoice.update_draft(None, {"period": {"start": "2026-02-01", "end": "2026-01-31"}})
+    assert list(refused.value.errors) == ["period.end"]
+    invoice.start_issue(None, ISSUED_ON, "contact:1", BUYER, SELLER, "F-{YYYY}-{SEQ:4}")
+    invoice.issue("F-2026-0001")
+    with pytest.raises(InvoiceNotEditable):
+        invoice.update_draft(None, {"period": {"start": "2026-03-01", "end": "2026-03-31"}})
+    replayed = Invoice.from_history(invoice.id, "acct-1", invoice.pending)
+    assert replayed.draft["period"] == {"start": "2026-02-01", "end": "2026-02-28"}
+
+
+def test_a_draft_without_a_period_has_none_and_one_is_removed_with_null():
+    invoice = draft()
+    assert invoice.draft["period"] is None
+    invoice.update_draft(None, {"period": {"start": "2026-01-01", "end": "2026-01-01"}})  # one day
+    invoice.update_draft(None, {"period": None})
+    assert invoice.draft["period"] is None and invoice.revision == 3
 
 
 def test_a_fixed_due_date_more_than_a_year_after_the_issue_date_is_refused_at_issue_naming_it():

@@ -81,6 +81,19 @@ def test_after_an_outage_the_missed_months_are_issued_oldest_first_exactly_once(
         (3, "2026-04-01", "2026-04-30")]
 
 
+def test_invoices_caught_up_on_one_day_each_carry_the_period_of_their_occurrence(uow):
+    create(uow)
+    made = generate(uow, "2026-03-31T22:30")  # January to April, all issued on 1 April
+    with uow:
+        invoices = [uow.invoices.get("acct-1", invoice_id) for invoice_id in made]
+    assert {invoice.issued_on for invoice in invoices} == {"2026-04-01"}
+    assert [invoice.draft["period"] for invoice in invoices] == [
+        {"start": "2026-01-01", "end": "2026-01-31"}, {"start": "2026-02-01", "end": "2026-02-28"},
+        {"start": "2026-03-01", "end": "2026-03-31"}, {"start": "2026-04-01", "end": "2026-04-30"}]
+    assert [e.payload["period"] for e in events(uow, "InvoiceDrafted")][1] == {"start": "2026-02-01",
+                                                                              "end": "2026-02-28"}
+
+
 def test_in_draft_mode_the_invoices_are_left_as_drafts_with_the_template_and_the_accounts_defaults(uow):
     create(uow, mode="draft", notes="Maintenance mensuelle")
     [invoice_id] = generate(uow, "2026-01-01T08:00")

@@ -101,7 +101,7 @@ def test_editing_the_template_applies_to_the_next_occurrences_only():
     recurring.edit(3, {"notes": "Nouveau tarif", "lines": [{**WEB_DAYS, "unit_price": "500"}]})
     edited = recurring.pending[-1]
     assert isinstance(edited, RecurringInvoiceEdited) and edited.first_k == 0  # same dates: same k numbering
-    assert recurring.invoice_content()["lines"][0]["unit_price"] == "500"
+    assert recurring.invoice_content(recurring.occurrence(2))["lines"][0]["unit_price"] == "500"
     assert [o.k for o in recurring.due(date(2026, 3, 31))] == [2]
 
 
