@@ -57,6 +57,7 @@ class _Frozen:
     notes: tuple[str, ...]
     due_on: date | None = None
     payment_term: dict | None = None
+    period: dict | None = None  # BG-14 {start, end} ISO dates
     credited_invoice_number: str | None = None
 
     def money(self, amount: Decimal) -> Decimal:
@@ -84,7 +85,7 @@ def invoice_xml(invoice: Invoice) -> bytes:
         # a restricted invoice (its person erased, kept for the law) keeps no free-text notes, as it prints
         tuple(text for text in (None if invoice.retain_until is not None else draft.get("notes"),
                                 draft.get("legal_terms")) if text),
-        date.fromisoformat(invoice.due_on), draft["payment_term"]))
+        date.fromisoformat(invoice.due_on), draft["payment_term"], draft.get("period")))
 
 
 def credit_note_xml(note: CreditNote) -> bytes:
@@ -163,7 +164,8 @@ def _line_vat(frozen: _Frozen, position: int, line: dict) -> dict:
 
 
 def _settlement(doc: Document, frozen: _Frozen) -> None:
-    """BG-16 payment means, BG-23 VAT breakdown, BG-20 document allowances, BT-20/BT-9 terms, BG-22 totals, BG-3."""
+    """BG-16 payment means, BG-23 VAT breakdown, BG-14 period, BG-20 document allowances, BT-20/BT-9 terms, BG-22
+    totals, BG-3."""
     settlement, totals, currency = doc.trade.settlement, frozen.totals, frozen.currency
     settlement.currency_code = currency
     if frozen.seller.get("iban"):
@@ -175,6 +177,9 @@ def _settlement(doc: Document, frozen: _Frozen) -> None:
         settlement.payment_means.add(means)
     for row in totals.tax_breakdown:
         settlement.trade_tax.add(_vat_row(frozen, row))
+    if frozen.period:  # BG-14: BT-73, BT-74 (format 102, as every date of the XML)
+        settlement.period.start = date.fromisoformat(frozen.period["start"])
+        settlement.period.end = date.fromisoformat(frozen.period["end"])
     for row, allowance in _document_allowances(frozen):
         charge = TradeAllowanceCharge()
         charge.indicator = False

@@ -23,7 +23,7 @@ LABELS = {
         "vat_breakdown": "Détail de la TVA", "rate": "Taux", "base": "Base", "tax": "TVA",
         "net_total": "Total HT", "discount": "Remise", "taxable_total": "Total HT net", "tax_total": "Total TVA",
         "total": "Total TTC", "payment_term": "Conditions de paiement", "notes": "Notes",
-        "legal_terms": "Mentions légales",
+        "legal_terms": "Mentions légales", "period": "Période",
     },
     "en": {
         "invoice": "Invoice", "credit_note": "Credit note", "quote": "Quote", "draft": "Draft", "void": "Void",
@@ -35,7 +35,7 @@ LABELS = {
         "vat_breakdown": "VAT breakdown", "rate": "Rate", "base": "Taxable amount", "tax": "VAT",
         "net_total": "Total excl. VAT", "discount": "Discount", "taxable_total": "Net total excl. VAT",
         "tax_total": "Total VAT", "total": "Total incl. VAT", "payment_term": "Payment terms", "notes": "Notes",
-        "legal_terms": "Legal notices",
+        "legal_terms": "Legal notices", "period": "Invoicing period",
     },
 }
 
@@ -53,6 +53,16 @@ def payment_term_text(term: dict | None, lang: str, format_date) -> str:
         return ""
     on = format_date(term["on"]) if term.get("on") else ""
     return _PAYMENT_TERMS[lang][term["kind"]].format(days=term.get("days", 0), on=on)
+
+
+_PERIODS = {"fr": "du {start} au {end}", "en": "from {start} to {end}"}
+
+
+def period_text(period: dict | None, lang: str, format_date) -> str:
+    """An invoicing period ({start, end} ISO dates) in words, its dates printed by `format_date`; "" for none."""
+    if not period:
+        return ""
+    return _PERIODS[lang].format(start=format_date(period["start"]), end=format_date(period["end"]))
 
 
 # The default legal mentions in each language but French (what domain/settings.py writes on a new document, one per

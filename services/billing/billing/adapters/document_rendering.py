@@ -23,7 +23,7 @@ from weasyprint import HTML
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 from billing.adapters.document_labels import (DEFAULT_LANGUAGE, LABELS, LANGUAGES, LOCALES, legal_terms_text,
-                                              payment_term_text)
+                                              payment_term_text, period_text)
 from billing.adapters.factur_x_pdf import embed_factur_x
 from billing.domain.printed_documents import PrintedDocument
 
@@ -99,5 +99,5 @@ def _render(document: PrintedDocument, lang: str, for_print: bool) -> str:
         doc=document, lang=lang, t=labels, fmt=fmt, for_print=for_print,
         css=(_TEMPLATES / "document.css").read_text(encoding="utf-8"),
         payment_term=payment_term_text(document.payment_term, lang, fmt.date) if document.kind == "invoice" else "",
-        legal_terms=legal_terms_text(document.legal_terms, lang),
+        legal_terms=legal_terms_text(document.legal_terms, lang), period=period_text(document.period, lang, fmt.date),
         title=f"{labels[document.kind]} {document.number or ''}".strip())

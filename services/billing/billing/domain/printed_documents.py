@@ -47,6 +47,7 @@ class PrintedDocument:
     due_on: str | None = None  # invoices
     valid_until: str | None = None  # quotes
     payment_term: dict | None = None  # invoices: PaymentTerm.to_dict()
+    period: dict | None = None  # invoices: the invoicing period {start, end} it bills (EN 16931 BG-14)
     invoice_number: str | None = None  # credit notes: the invoice they correct
     reason: str | None = None  # credit notes
     notes: str = ""
@@ -69,7 +70,7 @@ def printed_invoice(invoice, seller_now: dict, buyer_now: dict | None = None) ->
         buyer=accounting_buyer(invoice.buyer) if restricted else invoice.buyer or buyer_now or {},
         lines=_lines(draft.get("lines", []), invoice.totals), totals=invoice.totals,
         prices_include_tax=draft.get("prices_include_tax", False), due_on=invoice.due_on,
-        payment_term=draft.get("payment_term"), notes="" if restricted else draft.get("notes") or "",
+        payment_term=draft.get("payment_term"), period=draft.get("period"), notes="" if restricted else draft.get("notes") or "",
         legal_terms=draft.get("legal_terms") or "", restricted=restricted, void=invoice.stage == "void")
 
 

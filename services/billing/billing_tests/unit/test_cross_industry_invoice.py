@@ -64,6 +64,16 @@ def test_an_invoice_with_two_vat_rates_and_a_discount_is_a_valid_en16931_invoice
     assert invoice_xml(invoice) == xml  # the same document, the same bytes
 
 
+def test_an_invoicing_period_is_the_settlements_billing_period_and_stays_valid():
+    xml = invoice_xml(issued_with(period={"start": "2026-01-01", "end": "2026-01-31"}))
+    assert problems(xml) == []
+    period = "//ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod/ram:"
+    assert texts(xml, period + "StartDateTime/udt:DateTimeString") == ["20260101"]
+    assert texts(xml, period + "EndDateTime/udt:DateTimeString") == ["20260131"]
+    assert texts(xml, period + "*/udt:DateTimeString/@format") == ["102", "102"]
+    assert texts(invoice_xml(issued_with()), "//ram:BillingSpecifiedPeriod") == []  # none: left out
+
+
 def test_a_credit_note_is_type_381_and_references_the_invoice_it_credits():
     invoice = issued()
     note = CreditNote.start(invoice, [{**BOOKS, "quantity": "1"}], "Livre retourné", ISSUED_ON, SELLER,

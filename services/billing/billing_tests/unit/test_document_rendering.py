@@ -44,6 +44,26 @@ def test_the_same_invoice_in_english_formats_the_english_way():
     assert "Payment within 30 days" in page
 
 
+def issued_for_january():
+    invoice = draft(period={"start": "2026-01-01", "end": "2026-01-31"})
+    invoice.start_issue(None, date(2026, 4, 1), "contact:1", BUYER, FRENCH_SELLER, "F-{YYYY}-{SEQ:4}")
+    invoice.issue("F-2026-0003")
+    return printed_invoice(invoice, {})
+
+
+def test_the_invoicing_period_is_printed_in_the_documents_language():
+    document = issued_for_january()  # issued in April, it bills January (a recurring invoice caught up)
+    assert "Période du 1 janvier 2026 au 31 janvier 2026" in text_of(render_html(document, "fr"))
+    assert "Invoicing period from 1 January 2026 to 31 January 2026" in text_of(render_html(document, "en"))
+    assert "Période" not in text_of(render_html(printed_invoice(issued(), {}), "fr"))  # none: nothing printed
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_the_pdf_prints_the_invoicing_period():
+    page = pdf_text(render_pdf(issued_for_january(), "fr"))  # the labels' column is read before the values'
+    assert "Période" in page and "du 1 janvier 2026 au 31 janvier 2026" in page
+
+
 def test_the_legal_terms_of_the_document_are_printed():
     invoice = draft(legal_terms="Indemnité forfaitaire pour frais de recouvrement de 40 €")
     invoice.start_issue(None, date(2026, 3, 11), "contact:1", BUYER, FRENCH_SELLER, "F-{YYYY}-{SEQ:4}")
