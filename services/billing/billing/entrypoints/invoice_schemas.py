@@ -17,6 +17,7 @@ LINES_EXAMPLE = [{"description": "Consulting, half a day", "quantity": "1", "uni
                   "taxes": [{"category": "S", "rate": "20"}]}]
 PAYMENT_TERM_EXAMPLE = {"kind": "net", "days": 30}
 PERIOD_EXAMPLE = {"start": "2026-01-01", "end": "2026-01-31"}
+PERIOD_PROPERTIES = {"start": {"type": "string", "format": "date"}, "end": {"type": "string", "format": "date"}}
 ID = validate.Length(min=1, max=200)
 
 
@@ -35,8 +36,9 @@ class _DraftFields(StrictSchema):
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
     prices_include_tax = fields.Boolean(truthy={True}, falsy={False})
     period = fields.Raw(allow_none=True, metadata={
-        "description": "the invoicing period (EN 16931 BG-14), {start: YYYY-MM-DD, end: YYYY-MM-DD}, start on or "
-                       "before end; null or left out: none", "example": PERIOD_EXAMPLE})
+        "type": "object", "properties": PERIOD_PROPERTIES, "required": ["start", "end"], "example": PERIOD_EXAMPLE,
+        "description": "the invoicing period it bills (EN 16931 BG-14), start on or before end; null or left out: "
+                       "none"})
 
 
 class InvoiceDraftSchema(_DraftFields):
@@ -129,8 +131,8 @@ class InvoiceSchema(Schema):
     lines = fields.List(fields.Dict())
     prices_include_tax = fields.Boolean()
     discount = fields.Dict(allow_none=True, metadata={"description": "the document's discount: percent or amount"})
-    period = fields.Dict(allow_none=True, metadata={"description": "the invoicing period {start, end} it bills "
-                                                                   "(EN 16931 BG-14), or null"})
+    period = fields.Dict(allow_none=True, metadata={
+        "properties": PERIOD_PROPERTIES, "description": "the invoicing period it bills (EN 16931 BG-14), or null"})
     payment_term = fields.Dict(allow_none=True)
     notes = fields.String(allow_none=True, metadata={"description": "null once its processing is restricted"})
     legal_terms = fields.String(allow_none=True)
