@@ -47,6 +47,13 @@ def test_missed_occurrences_are_due_oldest_first_each_dated_with_its_own_period(
     assert [o.invoice_id for o in due] == [occurrence_invoice_id("acct-1", "recurring-invoice:1", k) for k in (1, 2, 3)]
 
 
+def test_an_occurrences_invoice_bills_its_period_and_none_when_it_has_no_next_occurrence():
+    recurring = scheduled()
+    assert recurring.invoice_content(recurring.occurrence(1))["period"] == {"start": "2026-02-28", "end": "2026-03-30"}
+    last = scheduled({"anchor": "9999-06-01", "every": 1, "unit": "year"}).occurrence(0)  # no year 10000
+    assert last.period_end is None and last.period is None
+
+
 def test_occurrence_k_is_recorded_once_and_only_in_order():
     recurring = scheduled()
     recurring.record_generated(0, "invoice:recurring-invoice:1:0")
