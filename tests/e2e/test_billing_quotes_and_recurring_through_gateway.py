@@ -3,7 +3,7 @@ monthly recurring invoice created with an anchor two months back, whose three pa
 generates, exactly one invoice per month, however many rounds it runs. (No worker is stopped here: the outage
 itself, crashes and restarts are the unit tests' (test_recurring_handlers.py), on the fakes.)"""
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import requests
 
@@ -93,5 +93,10 @@ def test_a_monthly_schedule_backdated_two_months_gets_exactly_one_invoice_per_pa
     assert sorted(i["id"] for i in listed["items"]) == sorted(g["invoice_id"] for g in again["generated"])
     assert {i["status"] for i in listed["items"]} == {"issued"}
     assert sorted(i["number"][-4:] for i in listed["items"]) == ["0001", "0002", "0003"]
+    # all three issued today, each says which month it bills
+    periods = [requests.get(f"{invoices}/{g['invoice_id']}", headers=bearer(account), timeout=10).json()["period"]
+               for g in again["generated"]]
+    assert periods == [{"start": first_of_month_before(today, 2 - k).isoformat(),
+                        "end": (first_of_month_before(today, 1 - k) - timedelta(days=1)).isoformat()} for k in range(3)]
     page = requests.get(f"{recurring_invoices}?status=active", headers=bearer(account), timeout=10).json()
     assert [r["id"] for r in page["items"]] == [recurring["id"]]
