@@ -23,6 +23,7 @@ from workflows.domain.cards import Card
 
 from .conftest import headers, project_all
 from .test_api import board_with_contact, new_card
+from .test_tasks_api import new_task
 
 REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
 
@@ -186,6 +187,27 @@ def test_a_person_s_cards_are_erased_with_one_bulk_write_and_one_key_read_not_a_
     assert keys.names.count("find") <= 3, keys.names  # the person's key, once to read and once to seal
     with container.unit_of_work() as uow:
         assert [uow.cards.find("acct-1", card["id"]) for card in cards] == [None] * 12  # key shredded
+
+
+def test_a_person_s_tasks_are_erased_with_one_bulk_write_not_a_commit_each(client, container):
+    """Issue 13: a person's tasks were erased one commit after the other (three statements each); now read at once
+    and written with one bulk insert of their commits, as their cards are."""
+    container.bus.handle(ContactCreatedFact("contact:1", "acct-1"))
+    tasks = [new_task(client, title=f"Rappeler Louise {n}", notes="au 06 12 34 56 78", contact_id="contact:1")
+             for n in range(8)]
+    project_all(container)
+    commits = Statements("event_commits")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits])
+    erasure = ErasureRequested("req-tasks", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    counted.privacy_handler().handle(request_envelope(erasure))
+    [reply] = [reply for reply in replies(container) if reply.aggregate_id == "req-tasks"]
+    assert (reply.payload["outcome"], reply.payload["items_erased"]) == ("erased", 8)
+    assert commits.names.count("insert") == 2, commits.names  # the 8 tasks in one statement, then the reply
+    with container.unit_of_work() as uow:
+        for task in tasks:
+            found = uow.tasks.find("acct-1", task["id"])
+            assert found is None or (found.contact_id is None and "Louise" not in repr(found.state)), found
 
 
 def test_a_person_s_cards_are_exported_with_one_read_of_their_key_not_one_per_card(client, container):
