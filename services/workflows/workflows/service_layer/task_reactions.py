@@ -4,6 +4,7 @@ from __future__ import annotations
 from crm_platform.personal_data import SubjectErased
 from crm_platform.unit_of_work import retried
 
+from workflows.domain.cards import CARD_SUBJECT
 from workflows.service_layer.ports import TasksIndex
 from workflows.service_layer.unit_of_work import UnitOfWork
 
@@ -31,7 +32,8 @@ def _relink_in_bulk(account_id: str, task_ids: list[str], gone_id: str, survivor
                     erased: bool) -> tuple[list[str], list[str]]:
     """(The tasks stepped, those of them whose write lost a race or could not be sealed: to do one by one.)"""
     stepped = []
-    with uow:
+    # a task about the contact is sealed under the contact's workflows key (task_events): read once, not per task
+    with uow, uow.cipher.keys_ready([CARD_SUBJECT.format(contact_id=gone_id)]):
         for task_id, task in uow.tasks.find_each(account_id, list(task_ids)).items():  # one bulk read
             if _step(task, gone_id, survivor_id, erased):
                 stepped.append(task_id)
