@@ -58,7 +58,7 @@ def test_a_created_contact_reaches_the_receiver_signed_after_two_500s_and_nothin
         {"address": "louise@example.com"}]}, headers=auth, timeout=10)
     assert louise.status_code == 201, louise.text
     deliveries = f"{api}/v1/webhook-endpoints/{endpoint['id']}/deliveries"
-    eventually(lambda: len(flaky.received), lambda count: count >= 3, timeout_s=60)
+    eventually(lambda: len(flaky.received), lambda count: count >= 3, timeout_s=120)  # 5 s here; CI once saw none in 60 s
     # fewer: say whether the event became a delivery (fan-out) and what its attempts gave (sender)
     assert len(flaky.received) == 3, (len(flaky.received), requests.get(deliveries, headers=auth, timeout=10).text)
     for headers, body in flaky.received:
@@ -74,5 +74,5 @@ def test_a_created_contact_reaches_the_receiver_signed_after_two_500s_and_nothin
     requests.post(f"{api}/v1/webhook-endpoints", headers=auth, timeout=10,
                   json={"url": witness.url, "events": ["contact.created"]}).raise_for_status()
     requests.post(f"{api}/v1/contacts", json={"first_name": "Paul"}, headers=auth, timeout=10).raise_for_status()
-    eventually(lambda: len(witness.received), lambda count: count >= 1, timeout_s=60)  # the event was fanned out
+    eventually(lambda: len(witness.received), lambda count: count >= 1, timeout_s=120)  # the event was fanned out
     assert len(witness.received) == 1 and len(flaky.received) == 3
