@@ -5,6 +5,7 @@ read, "from 1 January to 31 January") with the start on or before the end (BR-29
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from billing.domain.errors import InvalidInvoice
@@ -25,12 +26,20 @@ def checked_period(value: object, field: str = "period") -> dict | None:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def _day(value: object, field: str) -> date:
+    """A calendar date written YYYY-MM-DD, from the year 1000: Python also reads ISO week dates ("2026-W01-1"),
+    and the Factur-X writer prints a year before 1000 with fewer than four digits (an invalid BT-73/BT-74)."""
     if value is None:
         raise InvalidInvoice(field, "is required (YYYY-MM-DD)")
     try:
-        if not isinstance(value, str) or len(value) != 10:
+        if not isinstance(value, str) or not _DAY.fullmatch(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInvoice(field, "a date YYYY-MM-DD") from None
+    if day.year < 1000:
+        raise InvalidInvoice(field, "a date from the year 1000")
+    return day

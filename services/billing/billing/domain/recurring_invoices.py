@@ -73,6 +73,7 @@ class RecurringInvoice(Aggregate):
         self.first_k = 0  # the k of the schedule's anchor
         self.next_k = 0  # the next occurrence to generate
         self.generated: dict[int, str] = {}  # k -> invoice id
+        self.invoiced_through: date | None = None  # the last day the last occurrence invoiced bills (its period's end)
         self.created_with: dict = {}  # what RecurringInvoiceScheduled created, to know a retry of the creation
 
     @classmethod
@@ -208,10 +209,12 @@ class RecurringInvoice(Aggregate):
             raise RecurringInvoiceNotAllowed(self.id, f"it is cancelled: it cannot be {step}")
 
     def _check_new_anchor(self, anchor: date) -> None:
-        if self.generated:
-            last = self.occurrence(max(self.generated)).on
-            if anchor <= last:
-                raise invalid("schedule.anchor", f"must be after the last occurrence invoiced ({last.isoformat()})")
+        """A new schedule starts after the last period invoiced, as its events recorded it: its invoices' periods
+        never overlap one already billed (the schedule in force may be another by now, whose occurrence k is not
+        the one invoiced)."""
+        if self.invoiced_through is not None and anchor <= self.invoiced_through:
+            raise invalid("schedule.anchor", f"must be after the last period invoiced, which ends on "
+                                             f"{self.invoiced_through.isoformat()}")
 
     def _first_k_on_or_after(self, day: date) -> int:
         """The first k from next_k whose occurrence is on or after `day` (dates grow with k: a binary search)."""
@@ -249,6 +252,7 @@ class RecurringInvoice(Aggregate):
         elif isinstance(event, RecurringInvoiceGenerated):
             self.generated[event.k] = event.invoice_id
             self.next_k = event.k + 1
+            self.invoiced_through = date.fromisoformat(event.period_end or event.occurrence_on)
 
 
 def next_due_on(schedule: Schedule, first_k: int, next_k: int, state: str) -> date | None:

@@ -36,7 +36,8 @@ class _DraftFields(StrictSchema):
     discount = fields.Raw(allow_none=True, metadata={"description": "{kind: percent|amount, value}"})
     prices_include_tax = fields.Boolean(truthy={True}, falsy={False})
     period = fields.Raw(allow_none=True, metadata={
-        "type": "object", "properties": PERIOD_PROPERTIES, "required": ["start", "end"], "example": PERIOD_EXAMPLE,
+        "type": "object", "properties": PERIOD_PROPERTIES, "required": ["start", "end"], "additionalProperties": False,
+        "example": PERIOD_EXAMPLE,
         "description": "the invoicing period it bills (EN 16931 BG-14), start on or before end; null or left out: "
                        "none"})
 

@@ -97,6 +97,9 @@ def test_a_draft_is_edited_and_deleted_then_gone():
     ({"period": {"start": "2026-01-01", "end": 20260131}}, "period.end"),
     ({"period": {"start": "2026-01-01", "end": "2026-01-31", "days": 31}}, "period.days"),
     ({"period": "2026-01"}, "period"),
+    ({"period": {"start": "2026-W01-1", "end": "2026-01-31"}}, "period.start"),  # an ISO week date: not YYYY-MM-DD
+    ({"period": {"start": "0999-12-01", "end": "2026-01-31"}}, "period.start"),  # would print "9991201" in Factur-X
+    ({"period": {"start": "2026-01-01", "end": "2026-01-\u0663\u0661"}}, "period.end"),  # Arabic-Indic digits
 ])
 def test_a_bad_draft_value_is_refused_naming_its_field(content, field):
     with pytest.raises(InvalidInput) as refused:

@@ -112,16 +112,26 @@ def test_editing_the_template_applies_to_the_next_occurrences_only():
     assert [o.k for o in recurring.due(date(2026, 3, 31))] == [2]
 
 
-def test_a_new_anchor_starts_the_schedule_anew_after_the_last_invoiced_occurrence():
+def test_a_new_anchor_starts_the_schedule_anew_after_the_last_invoiced_period():
     recurring = scheduled()
-    generate_all(recurring, date(2026, 2, 28))  # k 0 (31 Jan) and 1 (28 Feb)
-    with pytest.raises(InvalidInput) as refused:
-        recurring.edit(None, {"schedule": {"anchor": "2026-02-15", "every": 1, "unit": "month"}})
-    assert "schedule.anchor" in refused.value.errors
-    recurring.edit(None, {"schedule": {"anchor": "2026-03-15", "every": 2, "unit": "week", "ends": "after",
+    generate_all(recurring, date(2026, 2, 28))  # k 0 (31 Jan) and 1 (28 Feb, billing up to 30 March)
+    for inside in ("2026-02-15", "2026-03-15", "2026-03-30"):  # the last one is still billed: no period twice
+        with pytest.raises(InvalidInput) as refused:
+            recurring.edit(None, {"schedule": {"anchor": inside, "every": 1, "unit": "month"}})
+        assert "2026-03-30" in refused.value.errors["schedule.anchor"][0]
+    recurring.edit(None, {"schedule": {"anchor": "2026-03-31", "every": 2, "unit": "week", "ends": "after",
                                        "count": 2}})
     made = generate_all(recurring, date(2026, 12, 31))
-    assert [(o.k, o.on.isoformat()) for o in made] == [(2, "2026-03-15"), (3, "2026-03-29")]
+    assert [(o.k, o.on.isoformat()) for o in made] == [(2, "2026-03-31"), (3, "2026-04-14")]
+    assert made[0].period == {"start": "2026-03-31", "end": "2026-04-13"}
+
+
+def test_a_schedule_edited_twice_before_its_next_invoice_checks_the_period_invoiced_not_a_k_of_the_new_one():
+    recurring = scheduled()
+    generate_all(recurring, date(2026, 2, 28))  # k 0 and 1, under the first schedule
+    recurring.edit(None, {"schedule": {"anchor": "2026-06-01", "every": 1, "unit": "month"}})
+    recurring.edit(None, {"schedule": {"anchor": "2026-05-01", "every": 1, "unit": "month"}})  # was a 422 on "k"
+    assert [(o.k, o.on.isoformat()) for o in recurring.due(date(2026, 5, 1))] == [(2, "2026-05-01")]
 
 
 def test_editing_from_a_stale_revision_or_an_unknown_field_is_refused():
