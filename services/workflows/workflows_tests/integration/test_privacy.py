@@ -167,6 +167,18 @@ def many_cards(container, board, count):
     return alone, shared
 
 
+def erased_counting_statements(container, request_id: str):
+    """contact:1 erased in workflows by request `request_id`, counting the statements on the event store and on
+    the keys: (workflows' reply, the event-store statements, the key statements)."""
+    commits, keys = Statements("event_commits"), Statements("subject_keys")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits, keys])
+    erasure = ErasureRequested(request_id, "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    counted.privacy_handler().handle(request_envelope(erasure))
+    [reply] = [reply for reply in replies(container) if reply.aggregate_id == request_id]
+    return reply, commits, keys
+
+
 def test_a_person_s_cards_are_erased_with_one_bulk_write_and_one_key_read_not_a_commit_and_key_read_each(
         client, container):
     """Issue 13's target (an erasure in under 5 s with 50 cards): the cards are read under one read of the
@@ -176,12 +188,7 @@ def test_a_person_s_cards_are_erased_with_one_bulk_write_and_one_key_read_not_a_
     cards = [new_card(client, board, f"Projet {n} de Louise", description="Louise, 12 rue des Lilas")
              for n in range(12)]
     project_all(container)
-    commits, keys = Statements("event_commits"), Statements("subject_keys")
-    counted = Container(container.settings)
-    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits, keys])
-    erasure = ErasureRequested("req-bulk", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
-    counted.privacy_handler().handle(request_envelope(erasure))
-    [reply] = [reply for reply in replies(container) if reply.aggregate_id == "req-bulk"]
+    reply, commits, keys = erased_counting_statements(container, "req-bulk")
     assert (reply.payload["outcome"], reply.payload["items_erased"]) == ("erased", 12)
     assert commits.names.count("insert") == 2, commits.names  # the 12 cards in one statement, then the reply
     assert keys.names.count("find") <= 3, keys.names  # the person's key, once to read and once to seal
@@ -196,12 +203,7 @@ def test_a_person_s_tasks_are_erased_with_one_bulk_write_not_a_commit_each(clien
     tasks = [new_task(client, title=f"Rappeler Louise {n}", notes="au 06 12 34 56 78", contact_id="contact:1")
              for n in range(8)]
     project_all(container)
-    commits, keys = Statements("event_commits"), Statements("subject_keys")
-    counted = Container(container.settings)
-    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits, keys])
-    erasure = ErasureRequested("req-tasks", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
-    counted.privacy_handler().handle(request_envelope(erasure))
-    [reply] = [reply for reply in replies(container) if reply.aggregate_id == "req-tasks"]
+    reply, commits, keys = erased_counting_statements(container, "req-tasks")
     assert (reply.payload["outcome"], reply.payload["items_erased"]) == ("erased", 8)
     assert commits.names.count("insert") == 2, commits.names  # the 8 tasks in one statement, then the reply
     with container.unit_of_work() as uow:
