@@ -26,6 +26,7 @@ def checked_period(value: object, field: str = "period") -> dict | None:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
+FIRST_PERIOD_YEAR = 1000  # the Factur-X writer prints an earlier year with fewer than four digits
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
@@ -40,6 +41,6 @@ def _day(value: object, field: str) -> date:
         day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInvoice(field, "a date YYYY-MM-DD") from None
-    if day.year < 1000:
-        raise InvalidInvoice(field, "a date from the year 1000")
+    if day.year < FIRST_PERIOD_YEAR:
+        raise InvalidInvoice(field, f"a date from the year {FIRST_PERIOD_YEAR}")
     return day

@@ -10,7 +10,7 @@ scheduler back after an outage catches up in order. `today` is the account's dat
   the first occurrence on or after the day it resumes). Cancelling is final.
 - Edit: applies to occurrences generated from then on; generated invoices are not touched. A new
   anchor, interval or unit starts the schedule anew from the next occurrence (its anchor must be
-  after the last generated occurrence, so no period is invoiced twice; a count then counts from it).
+  after the last day of the last period invoiced, so no day is invoiced twice; a count then counts from it).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines, recurrence
 from billing.domain.document_ids import scoped_id
+from billing.domain.invoicing_periods import FIRST_PERIOD_YEAR
 from billing.domain.errors import (RecurringInvoiceIdTaken, RecurringInvoiceNotAllowed, RecurringInvoiceNotFound,
                                    StaleRecurringInvoiceRevision)
 from billing.domain.recurrence import Schedule
@@ -49,8 +50,8 @@ class Occurrence:
     def period(self) -> dict | None:
         """The invoicing period its invoice bills (invoicing_periods.py): its date to the day before the next; None
         when it has no end (no next occurrence before the year 9999), as an invoice's period has both dates."""
-        if self.period_end is None:
-            return None
+        if self.period_end is None or self.on.year < FIRST_PERIOD_YEAR:  # a schedule stored from before that rule
+            return None  # must still make its invoices: an invoice's period is refused before that year
         return {"start": self.on.isoformat(), "end": self.period_end.isoformat()}
 
 

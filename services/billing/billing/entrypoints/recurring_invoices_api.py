@@ -78,7 +78,7 @@ def get_recurring_invoice(recurring_invoice_id: str):
 
 @bp.patch("/<recurring_invoice_id>")
 @operation("Change the template, contact, mode or schedule, for the occurrences generated from now on (a new "
-           "schedule starts after the last occurrence invoiced)", tags=TAGS,
+           "schedule starts after the last day of the last period invoiced)", tags=TAGS,
            request_schema=schemas.RecurringInvoiceChangeSchema, responses={200: schemas.RecurringInvoiceSchema},
            problems=(404, 409, 415, 422))
 def edit_recurring_invoice(recurring_invoice_id: str):

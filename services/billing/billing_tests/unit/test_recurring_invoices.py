@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from crm_platform.errors import InvalidInput
 
+from billing.domain.invoices import Invoice
 from billing.domain.recurring_invoice_events import RecurringInvoiceEdited, RecurringInvoiceGenerated
 from billing.domain.recurring_invoices import (RecurringInvoice, RecurringInvoiceNotAllowed,
                                                StaleRecurringInvoiceRevision, occurrence_invoice_id)
@@ -52,6 +53,15 @@ def test_an_occurrences_invoice_bills_its_period_and_none_when_it_has_no_next_oc
     assert recurring.invoice_content(recurring.occurrence(1))["period"] == {"start": "2026-02-28", "end": "2026-03-30"}
     last = scheduled({"anchor": "9999-06-01", "every": 1, "unit": "year"}).occurrence(0)  # no year 10000
     assert last.period_end is None and last.period is None
+
+
+def test_an_occurrence_before_the_year_1000_makes_an_invoice_without_a_period_rather_than_none():
+    """Periods before the year 1000 are refused (the Factur-X writer cannot print them); a schedule that starts there
+    (accepted before that rule, or now) must not fail every round on its first occurrence."""
+    recurring = scheduled({"anchor": "0999-12-01", "every": 1, "unit": "month"})
+    invoice = Invoice.draft_new("acct-1", "contact:1", recurring.invoice_content(recurring.occurrence(0)), "invoice:1")
+    assert invoice.draft["period"] is None and recurring.occurrence(1).on == date(1000, 1, 1)
+    assert recurring.invoice_content(recurring.occurrence(1))["period"] == {"start": "1000-01-01", "end": "1000-01-31"}
 
 
 def test_occurrence_k_is_recorded_once_and_only_in_order():
