@@ -169,11 +169,14 @@ def system(infra, tmp_path_factory, mongo_client):
     system = System(env, tmp_path_factory.mktemp("logs"))
     system.smtp_sink = smtp_sink
     try:
-        for process in services.processes:
-            system.run(process, ports[process.name])
-        # Every api, not only the gateway's: a test's first call must not race a service still starting.
-        for service in services.services:
-            system.wait_ready(f"http://127.0.0.1:{ports[service.process('api').name]}/readyz")
+        try:
+            for process in services.processes:
+                system.run(process, ports[process.name])
+            # Every api, not only the gateway's: a test's first call must not race a service still starting.
+            for service in services.services:
+                system.wait_ready(f"http://127.0.0.1:{ports[service.process('api').name]}/readyz")
+        except Exception as exc:  # a start that fails says, as a failed test does, what each process said
+            raise RuntimeError(f"{exc}\n{system.state()}") from exc
         system.gateway_url = f"http://127.0.0.1:{ports[services.public.process('api').name]}"
         yield system
     finally:
@@ -212,9 +215,9 @@ def pytest_runtest_makereport(item, call):
     """A failed test that used the running system reports the state of its processes (System.state)."""
     outcome = yield
     report = outcome.get_result()
-    system = item.funcargs.get("system") if hasattr(item, "funcargs") else None
+    system = (getattr(item, "funcargs", None) or {}).get("system")
     if report.failed and isinstance(system, System):
         try:
             report.sections.append(("system processes", system.state()))
-        except OSError as exc:  # a log gone must not hide the failure itself
-            report.sections.append(("system processes", f"not readable: {exc}"))
+        except Exception as exc:  # nothing here may hide the failure itself (an error here is pytest's own)
+            report.sections.append(("system processes", f"not readable: {exc!r}"))
