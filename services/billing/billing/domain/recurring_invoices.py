@@ -84,7 +84,7 @@ class RecurringInvoice(Aggregate):
         recurring = cls(recurring_invoice_id or f"recurring-invoice:{uuid.uuid4()}", account_id)
         contact_id, template = checked_template({**template, "contact_id": contact_id})
         recurring._record(RecurringInvoiceScheduled(recurring.id, account_id, contact_id,
-                                                    Schedule.parse(schedule).to_dict(), checked_mode(mode),
+                                                    Schedule.from_client(schedule).to_dict(), checked_mode(mode),
                                                     sealable_template(template)))
         return recurring
 
@@ -105,7 +105,9 @@ class RecurringInvoice(Aggregate):
                    **self.template}
         merged = {**current, **changes}
         contact_id, template = checked_template({name: merged[name] for name in ("contact_id", *TEMPLATE_FIELDS)})
-        schedule, mode = Schedule.parse(merged["schedule"]), checked_mode(merged["mode"])
+        # the client's new schedule is checked as a creation's; the stored one is kept as it was read
+        parse = Schedule.from_client if "schedule" in changes else Schedule.parse
+        schedule, mode = parse(merged["schedule"]), checked_mode(merged["mode"])
         first_k = self.first_k
         if _dates_of(schedule) != _dates_of(self.schedule):
             self._check_new_anchor(schedule.anchor)
@@ -276,7 +278,7 @@ def checked_template(fields: dict) -> tuple[str, dict]:
 def created_content(contact_id: str, schedule: object, mode: object, template: dict) -> dict:
     """A creation's content as `created_with` holds it (checked as `schedule_new` checks it)."""
     contact_id, template = checked_template({**template, "contact_id": contact_id})
-    return {"contact_id": contact_id, "schedule": Schedule.parse(schedule).to_dict(), "mode": checked_mode(mode),
+    return {"contact_id": contact_id, "schedule": Schedule.from_client(schedule).to_dict(), "mode": checked_mode(mode),
             "template": template}
 
 

@@ -120,3 +120,15 @@ def test_parse_refuses_bad_schedules_naming_the_field(data, field):
     with pytest.raises(InvalidInput) as raised:
         Schedule.parse(data, field="recurrence")
     assert list(raised.value.errors) == [field]
+
+
+@pytest.mark.parametrize("data, field", [
+    ({"anchor": "2026-W01-1", "every": 1, "unit": "month"}, "recurrence.anchor"),  # Python reads it: 29 Dec 2025
+    ({"anchor": "0999-12-01", "every": 1, "unit": "month"}, "recurrence.anchor"),  # its invoices could have no period
+    ({"anchor": "2026-01-31", "every": 1, "unit": "month", "ends": "on", "until": "2027-W01-1"}, "recurrence.until"),
+])
+def test_a_client_s_schedule_has_calendar_dates_from_the_year_1000_while_a_stored_one_still_loads(data, field):
+    Schedule.parse(data)  # an event holding it (from before the rule) is still read
+    with pytest.raises(InvalidInput) as raised:
+        Schedule.from_client(data, field="recurrence")
+    assert list(raised.value.errors) == [field]
