@@ -57,6 +57,10 @@ def settings_for(service_name: str, *, threads: int = 4, timeout_s: int = 30) ->
         "threads": int(os.environ.get("GUNICORN_THREADS", str(threads))),
         "worker_class": "crm_platform.gunicorn_worker.ProblemThreadWorker",  # gthread, refusing with problems
         "timeout": timeout_s,
+        # An idle keep-alive connection is closed after this long. The gateway sends a write only on a connection
+        # used well within it (gateway.adapters.upstream.REUSE_FOR_A_WRITE_WITHIN_S), as one sent while it closes
+        # fails unanswered and is not sent twice. gunicorn's default is 2 s.
+        "keepalive": 5,
         "graceful_timeout": 20,
         "accesslog": None,  # the app logs each request as JSON
         "logconfig_dict": gunicorn_logconfig(service.name),

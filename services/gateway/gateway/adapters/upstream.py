@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -32,7 +33,7 @@ class UpstreamFailed(BadUpstreamResponse):
 
 
 class UpstreamClient:
-    """One pooled HTTP session per process and thread."""
+    """One pooled HTTP session per process, thread and service."""
 
     def __init__(self, internal_token: str, timeout_s: float, connect_timeout_s: float = 2.0) -> None:
         self._token = internal_token
@@ -44,12 +45,27 @@ class UpstreamClient:
         """The longest a call waits before it gives up (connecting, then between two bytes of the answer)."""
         return sum(self._timeout)
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None or getattr(self._local, "pid", None) != os.getpid():
-            session = requests.Session()
-            self._local.session, self._local.pid = session, os.getpid()
+    def _session(self, url: str) -> requests.Session:
+        """This thread's session for the service at `url` (one per origin, so that one can be dropped alone)."""
+        if getattr(self._local, "pid", None) != os.getpid():
+            self._local.sessions, self._local.used_at, self._local.pid = {}, {}, os.getpid()
+        origin = _origin(url)
+        session = self._local.sessions.get(origin)
+        if session is None:
+            session = self._local.sessions[origin] = requests.Session()
         return session
+
+    def _fresh_for_a_write(self, url: str, session: requests.Session) -> None:
+        """Drop the session's pooled connections if idle long enough for the service to be closing them now.
+
+        gunicorn closes a keep-alive connection idle for its `keepalive` seconds (crm_platform.gunicorn_config). A
+        request sent on it just as it closes fails with no answer, and a write is never sent twice (it may have run):
+        the API answered 503 "closed the connection" to a note's POST once in about 5,500 under load (the privacy
+        benchmark's seeding, 2026-12-04). A write therefore goes on a connection used less than
+        REUSE_FOR_A_WRITE_WITHIN_S ago, well inside the keep-alive, or on a new one (about a millisecond here)."""
+        used_at = self._local.used_at.get(_origin(url))
+        if used_at is not None and time.monotonic() - used_at > REUSE_FOR_A_WRITE_WITHIN_S:
+            session.close()  # a closed requests session opens new connections on its next request
 
     def call(self, service: str, method: str, url: str, headers: dict, timeout_s: float | None = None,
              **kwargs) -> requests.Response:
@@ -76,19 +92,30 @@ class UpstreamClient:
         service closed: a pooled keep-alive connection the service's server closed while idle (gunicorn after its
         keep-alive seconds) fails the next request sent on it before any answer, and a read is safe to send again.
         A write is never sent twice: it may have run."""
+        session = self._session(url)
+        safe = method.upper() in SAFE_METHODS
+        if not safe:
+            self._fresh_for_a_write(url, session)
         started = time.monotonic()
         try:
-            return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False,
-                                           **kwargs)
+            return session.request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
         except requests.ConnectionError as exc:
-            if method.upper() not in SAFE_METHODS or isinstance(exc, requests.ConnectTimeout) \
+            if not safe or isinstance(exc, requests.ConnectTimeout) \
                     or _no_connection_opened(exc) or time.monotonic() - started > STALE_CONNECTION_FAILS_WITHIN_S:
                 raise  # a drop after a while is the service failing, not a stale connection: the call stays bounded
-        return self._session().request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
+            return session.request(method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs)
+        finally:
+            self._local.used_at[_origin(url)] = time.monotonic()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 STALE_CONNECTION_FAILS_WITHIN_S = 0.5  # a connection the server closed while idle fails a request at once
+REUSE_FOR_A_WRITE_WITHIN_S = 2.0  # well inside the services' gunicorn keep-alive (crm_platform.gunicorn_config)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _no_connection_opened(exc: requests.ConnectionError) -> bool:

@@ -9,6 +9,7 @@ import requests
 from crm_platform.errors import DependencyUnavailable
 from devinfra.ports import free_port
 
+from gateway.adapters import upstream
 from gateway.adapters.upstream import UpstreamClient, UpstreamNotReached, UpstreamTimeout
 
 
@@ -125,3 +126,62 @@ def test_a_read_dropped_after_a_while_is_not_sent_again(monkeypatch):
     with pytest.raises(DependencyUnavailable):
         UpstreamClient("t" * 32, 2.0).call("contacts", "GET", "http://contacts-api:8101/v1/contacts/c1", {})
     assert len(sent) == 1
+
+
+@pytest.fixture
+def keep_alive_service():
+    """A keep-alive service that closes, unanswered, a connection whose next request comes after it was idle
+    CLOSES_IDLE_AFTER_S (gunicorn closing it just as the request arrives); yields its URL and the connections it
+    accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve(connection):
+        last = None
+        while True:
+            try:
+                request = connection.recv(65536)
+            except OSError:
+                return
+            if not request or (last is not None and time.monotonic() - last >= CLOSES_IDLE_AFTER_S):
+                connection.close()
+                return
+            connection.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+            last = time.monotonic()
+
+    def accept():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(connection)
+            threading.Thread(target=serve, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+CLOSES_IDLE_AFTER_S = upstream.REUSE_FOR_A_WRITE_WITHIN_S + 0.2
+
+
+def test_a_write_after_a_pause_goes_on_a_new_connection_not_on_one_the_service_may_be_closing(keep_alive_service):
+    """The privacy benchmark's seeding (2026-12-04) got a 503 "the contacts service closed the connection" for a
+    note's POST: sent on a pooled connection just as gunicorn closed it after its keep-alive."""
+    url, accepted = keep_alive_service
+    client = UpstreamClient("t" * 32, 2.0)
+    assert client.call("contacts", "POST", f"{url}/v1/contacts/c1/notes", {}, data=b"{}").status_code == 201
+    time.sleep(CLOSES_IDLE_AFTER_S + 0.1)
+    assert client.call("contacts", "POST", f"{url}/v1/contacts/c1/notes", {}, data=b"{}").status_code == 201
+    assert len(accepted) == 2
+
+
+def test_writes_in_a_row_share_one_connection(keep_alive_service):
+    url, accepted = keep_alive_service
+    client = UpstreamClient("t" * 32, 2.0)
+    for _ in range(3):
+        assert client.call("contacts", "POST", f"{url}/v1/contacts/c1/notes", {}, data=b"{}").status_code == 201
+    assert len(accepted) == 1
