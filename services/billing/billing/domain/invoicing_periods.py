@@ -30,6 +30,12 @@ FIRST_PERIOD_YEAR = 1000  # the Factur-X writer prints an earlier year with fewe
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
+def written_from_first_year(value: str) -> bool:
+    """Whether `value` is written YYYY-MM-DD in ASCII digits, from FIRST_PERIOD_YEAR (that the day exists is for
+    whoever parses it): the dates this module takes, and a recurring schedule's (recurrence.Schedule.from_client)."""
+    return bool(_DAY.fullmatch(value)) and int(value[:4]) >= FIRST_PERIOD_YEAR
+
+
 def _day(value: object, field: str) -> date:
     """A calendar date written YYYY-MM-DD, from the year 1000: Python also reads ISO week dates ("2026-W01-1"),
     and the Factur-X writer prints a year before 1000 with fewer than four digits (an invalid BT-73/BT-74)."""
