@@ -15,6 +15,7 @@ from typing import Literal
 
 from crm_platform.errors import InvalidInput
 
+from billing.domain.calendar_days import lenient_day
 from billing.domain.invoicing_periods import FIRST_PERIOD_YEAR, written_from_first_year
 
 UNITS = ("week", "month", "year")
@@ -167,12 +168,10 @@ def _problem(schedule: Schedule) -> tuple[str, str] | None:
 
 
 def _parse_date(value: object, field: str) -> date:
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _refuse(field, "must be a date written YYYY-MM-DD")
+    """Read leniently (calendar_days.lenient_day): a schedule stored, or sent in a retry, before `from_client`."""
+    if (day := lenient_day(value)) is None:
+        raise _refuse(field, "must be a date written YYYY-MM-DD")
+    return day
 
 
 def _is_date(value: object) -> bool:
