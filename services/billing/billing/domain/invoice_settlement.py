@@ -13,11 +13,12 @@ from datetime import date
 from decimal import Decimal
 
 from billing.domain import document_lines
+from billing.domain.calendar_days import client_day, lenient_day
 from billing.domain.errors import (CreditExceedsAmountDue, CreditExceedsInvoiced, InvalidInvoice,
                                    InvoiceNotCreditable, InvoiceNotPayable, Overpayment, PaymentNotFound)
 from billing.domain.invoice_events import InvoiceCredited, InvoicePaid, InvoicePaymentRecorded, InvoicePaymentRemoved
 from billing.domain.money import money_text
-from billing.domain.payments import Payment, checked_payment, checked_payment_id
+from billing.domain.payments import Payment, as_recorded, checked_payment, checked_payment_id
 from billing.domain.totals import Totals, line_amounts
 
 MAX_REASON = 500
@@ -49,9 +50,10 @@ class InvoiceSettlement:
         if self.stage != "issued":
             raise InvoiceNotPayable(self.id, self.stage)
         self.check_processable()
+        retry = checked_payment_id(payment_id) in self.payments  # compared leniently: it may be of older code's time
         payment = checked_payment(payment_id, amount, paid_on, method, reference, currency=self.currency, today=today,
-                                  issued_on=self.issued_on_date)
-        if payment.payment_id in self.payments:
+                                  issued_on=self.issued_on_date, read_day=lenient_day if retry else client_day)
+        if retry:
             return self._same_payment_again(payment)
         self._check_revision(revision)
         due = self.amount_due - payment.amount
@@ -138,7 +140,7 @@ class InvoiceSettlement:
         return {key: base for key, (_, base) in self.left_to_credit().items()}
 
     def _same_payment_again(self, payment: Payment) -> Payment:
-        if payment != self.payments[payment.payment_id]:
+        if payment != as_recorded(self.payments[payment.payment_id]):
             raise InvalidInvoice("payment_id", "this invoice already has another payment with this id")
         return payment
 

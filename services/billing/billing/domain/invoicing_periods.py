@@ -5,9 +5,9 @@ read, "from 1 January to 31 January") with the start on or before the end (BR-29
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from billing.domain.calendar_days import client_day
 from billing.domain.errors import InvalidInvoice
 
 
@@ -27,7 +27,13 @@ def checked_period(value: object, field: str = "period") -> dict | None:
 
 
 FIRST_PERIOD_YEAR = 1000  # the Factur-X writer prints an earlier year with fewer than four digits
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def written_from_first_year(value: object) -> bool:
+    """Whether `value` is a day written YYYY-MM-DD (calendar_days.client_day) from FIRST_PERIOD_YEAR: the dates this
+    module takes, and a recurring schedule's (recurrence.Schedule.from_client)."""
+    day = client_day(value)
+    return day is not None and day.year >= FIRST_PERIOD_YEAR
 
 
 def _day(value: object, field: str) -> date:
@@ -35,12 +41,9 @@ def _day(value: object, field: str) -> date:
     and the Factur-X writer prints a year before 1000 with fewer than four digits (an invalid BT-73/BT-74)."""
     if value is None:
         raise InvalidInvoice(field, "is required (YYYY-MM-DD)")
-    try:
-        if not isinstance(value, str) or not _DAY.fullmatch(value):
-            raise ValueError(value)
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInvoice(field, "a date YYYY-MM-DD") from None
+    day = client_day(value)
+    if day is None:
+        raise InvalidInvoice(field, "a date YYYY-MM-DD")
     if day.year < FIRST_PERIOD_YEAR:
         raise InvalidInvoice(field, f"a date from the year {FIRST_PERIOD_YEAR}")
     return day

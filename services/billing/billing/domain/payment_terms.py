@@ -18,6 +18,8 @@ from typing import Literal
 
 from crm_platform.errors import InvalidInput
 
+from billing.domain.calendar_days import lenient_day
+
 KINDS = ("on_receipt", "net", "end_of_month", "fixed_date")
 MAX_DAYS = 365
 
@@ -46,10 +48,9 @@ class PaymentTerm:
             raise _refuse(f"{field}.{unknown[0]}", "is not a field of payment terms")
         on = data.get("on")
         if on is not None:
-            try:
-                on = date.fromisoformat(on) if isinstance(on, str) and len(on) == 10 else None
-            except ValueError:
-                on = None
+            # still read leniently (a week date is its day): a strict reading would also need the retries of
+            # invoice, quote and recurring creations compared leniently, as their schedules and dates are
+            on = lenient_day(on)
             if on is None:
                 raise _refuse(f"{field}.on", "must be a date written YYYY-MM-DD")
         kind, days = data.get("kind"), data.get("days", 0)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Callable
 
+from billing.domain.calendar_days import client_day, lenient_day
 from billing.domain.document_lines import checked_text
 from billing.domain.errors import InvalidInvoice
 from billing.domain.money import parse_decimal, round_money
@@ -19,19 +21,27 @@ MAX_ID = 200
 class Payment:
     payment_id: str
     amount: Decimal
-    paid_on: str  # ISO date
+    paid_on: str  # ISO date (YYYY-MM-DD; as typed, such as "2026-W01-1", if recorded before dates were checked so)
     method: str
     reference: str | None = None
 
 
 def checked_payment(payment_id: str | None, amount: object, paid_on: object, method: object, reference: object, *,
-                    currency: str, today: date, issued_on: date | None = None) -> Payment:
-    """A client's payment, checked (naming the field); dated from the invoice's `issued_on` to `today`."""
+                    currency: str, today: date, issued_on: date | None = None,
+                    read_day: Callable[[object], date | None] = client_day) -> Payment:
+    """A client's payment, checked (naming the field); dated from the invoice's `issued_on` to `today`. `read_day`
+    lenient_day compares a retry with a payment recorded before dates were written YYYY-MM-DD."""
     if not isinstance(method, str) or method not in PAYMENT_METHODS:
         raise InvalidInvoice("method", f"one of {', '.join(PAYMENT_METHODS)}")
     return Payment(checked_payment_id(payment_id) or f"payment:{uuid.uuid4()}", checked_amount(amount, currency),
-                   checked_date(paid_on, "paid_on", earliest=issued_on, latest=today), method,
+                   checked_date(paid_on, "paid_on", earliest=issued_on, latest=today, read_day=read_day), method,
                    checked_text(reference, "reference", max_length=MAX_REFERENCE) or None)
+
+
+def as_recorded(payment: Payment) -> Payment:
+    """`payment` with its date read leniently, as a retry of it is (None unreadable: left as stored)."""
+    day = lenient_day(payment.paid_on)
+    return payment if day is None else replace(payment, paid_on=day.isoformat())
 
 
 def checked_payment_id(payment_id: object) -> str | None:
@@ -53,16 +63,15 @@ def checked_amount(amount: object, currency: str) -> Decimal:
     return value
 
 
-def checked_date(value: object, field: str, *, earliest: date | None = None, latest: date | None = None) -> str:
-    """An ISO date (YYYY-MM-DD) as given, checked; from `earliest` to `latest` when given."""
-    try:
-        parsed = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        parsed = None
+def checked_date(value: object, field: str, *, earliest: date | None = None, latest: date | None = None,
+                 read_day: Callable[[object], date | None] = client_day) -> str:
+    """A date written YYYY-MM-DD, checked, as YYYY-MM-DD (one `read_day` reads); from `earliest` to `latest` when
+    given. It was stored as typed: "2026-W01-1" (29 December 2025) was kept so, and compared as text."""
+    parsed = read_day(value)
     if parsed is None:
         raise InvalidInvoice(field, "a date written YYYY-MM-DD")
     if earliest is not None and parsed < earliest:
         raise InvalidInvoice(field, f"must not be before the invoice's issue date ({earliest.isoformat()})")
     if latest is not None and parsed > latest:
         raise InvalidInvoice(field, f"must not be after today ({latest.isoformat()})")
-    return value
+    return parsed.isoformat()

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from crm_platform.aggregates import Aggregate
 from crm_platform.errors import InvalidInput
 
 from billing.domain import document_lines
+from billing.domain.calendar_days import client_day, lenient_day
 from billing.domain.errors import QuoteExpired, QuoteIdTaken, QuoteNotAllowed, QuoteNotFound, StaleQuoteRevision
 from billing.domain.money import money_text, parse_currency
 from billing.domain.quote_events import (QUOTE_EVENTS, QUOTE_SUBJECT, QuoteAccepted, QuoteContent, QuoteConverted,
@@ -78,7 +80,8 @@ class Quote(MailedDocument, Aggregate):
         """A creation sent again: QuoteIdTaken (409 naming quote_id) unless it is the one that created this draft
         (one of `contact_ids`, the same content as checked by `draft_new`), however the draft was edited since."""
         contact_id = self.created_with["contact_id"]
-        if contact_id not in contact_ids or checked_content({**content, "contact_id": contact_id}) != self.created_with:
+        if contact_id not in contact_ids or \
+                checked_content({**content, "contact_id": contact_id}, lenient_day) != self.created_with:
             raise QuoteIdTaken(self.id)
 
     def update_draft(self, revision: int | None, changes: dict) -> None:
@@ -258,8 +261,9 @@ def account_day(now: datetime, time_zone: str) -> date:
     return now.astimezone(ZoneInfo(time_zone)).date()
 
 
-def checked_content(fields: dict) -> dict:
-    """A quote draft's fields as a client gives them, checked, as QuoteDrafted holds them."""
+def checked_content(fields: dict, read_day: Callable[[object], date | None] = client_day) -> dict:
+    """A quote draft's fields as a client gives them, checked, as QuoteDrafted holds them (`read_day` lenient_day
+    compares a retry with a creation made before dates were written YYYY-MM-DD)."""
     contact_id = fields.get("contact_id")
     if not isinstance(contact_id, str) or not contact_id.strip() or len(contact_id) > 200:
         raise invalid("contact_id", "the id of a contact of this account")
@@ -273,19 +277,16 @@ def checked_content(fields: dict) -> dict:
                "prices_include_tax": prices_include_tax,
                "notes": document_lines.checked_text(fields.get("notes"), "notes"),
                "legal_terms": document_lines.checked_text(fields.get("legal_terms"), "legal_terms"),
-               "valid_until": _checked_day(fields.get("valid_until"), "valid_until"), "discount": discount}
+               "valid_until": _checked_day(fields.get("valid_until"), "valid_until", read_day), "discount": discount}
     # the totals must be computable (a discount larger than the lines is refused now, not when sending)
     compute_totals(document_lines.to_lines(lines), currency, prices_include_tax=prices_include_tax,
                    discount=document_lines.to_discount(discount))
     return checked
 
 
-def _checked_day(value: object, field: str) -> str | None:
+def _checked_day(value: object, field: str, read_day: Callable[[object], date | None]) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            pass
-    raise invalid(field, "a date written YYYY-MM-DD")
+    if (day := read_day(value)) is None:
+        raise invalid(field, "a date written YYYY-MM-DD")
+    return day.isoformat()

@@ -9,22 +9,20 @@ dates never drift to the 28th. Yearly from 29 February gives 28 February in othe
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
 from crm_platform.errors import InvalidInput
 
+from billing.domain.calendar_days import lenient_day
+from billing.domain.invoicing_periods import FIRST_PERIOD_YEAR, written_from_first_year
+
 UNITS = ("week", "month", "year")
 ENDS = ("never", "after", "on")
 MAX_EVERY = 100
 MAX_COUNT = 10_000
 MAX_CATCH_UP = 100  # occurrences handed out per call; a scheduler asks again for the rest
-
-
-FIRST_YEAR = 1000  # an invoice's period is refused before it (billing.domain.invoicing_periods)
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # not an ISO week date ("2026-W01-1"), which Python reads
 
 
 def _refuse(field: str, message: str) -> InvalidInput:
@@ -47,12 +45,14 @@ class Schedule:
     @classmethod
     def from_client(cls, data: object, field: str = "schedule") -> Schedule:
         """A schedule a client sends (a creation, an edit): `parse`, its dates written YYYY-MM-DD from the year
-        FIRST_YEAR. Events are read with `parse` alone, so that a schedule stored before that rule still loads."""
+        FIRST_PERIOD_YEAR (an invoice's period is refused before it; Python also reads an ISO week date such as
+        "2026-W01-1"). Events are read with `parse` alone, so that a schedule stored before that rule still loads."""
         if isinstance(data, dict):
             for name in ("anchor", "until"):
                 value = data.get(name)
-                if isinstance(value, str) and not (_DAY.fullmatch(value) and int(value[:4]) >= FIRST_YEAR):
-                    raise _refuse(f"{field}.{name}", f"must be a date written YYYY-MM-DD, from the year {FIRST_YEAR}")
+                if isinstance(value, str) and not written_from_first_year(value):
+                    raise _refuse(f"{field}.{name}",
+                                  f"must be a date written YYYY-MM-DD, from the year {FIRST_PERIOD_YEAR}")
         return cls.parse(data, field)
 
     @classmethod
@@ -168,12 +168,10 @@ def _problem(schedule: Schedule) -> tuple[str, str] | None:
 
 
 def _parse_date(value: object, field: str) -> date:
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _refuse(field, "must be a date written YYYY-MM-DD")
+    """Read leniently (calendar_days.lenient_day): a schedule stored, or sent in a retry, before `from_client`."""
+    if (day := lenient_day(value)) is None:
+        raise _refuse(field, "must be a date written YYYY-MM-DD")
+    return day
 
 
 def _is_date(value: object) -> bool:

@@ -101,13 +101,11 @@ class RecurringInvoice(Aggregate):
         unknown = sorted(set(changes) - set(EDITABLE))
         if unknown:
             raise invalid(unknown[0], "unknown field, or not editable")
-        current = {"contact_id": self.contact_id, "schedule": self.schedule.to_dict(), "mode": self.mode,
-                   **self.template}
+        current = {"contact_id": self.contact_id, "mode": self.mode, **self.template}
         merged = {**current, **changes}
         contact_id, template = checked_template({name: merged[name] for name in ("contact_id", *TEMPLATE_FIELDS)})
-        # the client's new schedule is checked as a creation's; the stored one is kept as it was read
-        parse = Schedule.from_client if "schedule" in changes else Schedule.parse
-        schedule, mode = parse(merged["schedule"]), checked_mode(merged["mode"])
+        schedule = self._sent_schedule(changes["schedule"]) if "schedule" in changes else self.schedule
+        mode = checked_mode(merged["mode"])
         first_k = self.first_k
         if _dates_of(schedule) != _dates_of(self.schedule):
             self._check_new_anchor(schedule.anchor)
@@ -116,6 +114,17 @@ class RecurringInvoice(Aggregate):
                                                                 self.template, self.first_k):
             self._record(RecurringInvoiceEdited(self.id, self.account_id, contact_id, schedule.to_dict(), mode,
                                                 sealable_template(template), first_k))
+
+    def _sent_schedule(self, sent: object) -> Schedule:
+        """The schedule an edit sends: the stored one when it is that one sent back (compared as events are read: one
+        stored before schedules' dates were checked, of year 999 or sent as a week date, is not refused for it);
+        another is checked as a creation's."""
+        try:
+            if Schedule.parse(sent) == self.schedule:
+                return self.schedule
+        except InvalidInput:
+            pass
+        return Schedule.from_client(sent)
 
     def pause(self, revision: int | None, today: date) -> None:
         if self.state != "paused":
@@ -276,9 +285,11 @@ def checked_template(fields: dict) -> tuple[str, dict]:
 
 
 def created_content(contact_id: str, schedule: object, mode: object, template: dict) -> dict:
-    """A creation's content as `created_with` holds it (checked as `schedule_new` checks it)."""
+    """A creation's content as `created_with` holds it, to compare a retry with it: checked as `schedule_new` checks
+    it, but its schedule read as events are (a creation made before schedules' dates were checked, of year 999 or
+    with a week date, sent again, is that creation: not a 422)."""
     contact_id, template = checked_template({**template, "contact_id": contact_id})
-    return {"contact_id": contact_id, "schedule": Schedule.from_client(schedule).to_dict(), "mode": checked_mode(mode),
+    return {"contact_id": contact_id, "schedule": Schedule.parse(schedule).to_dict(), "mode": checked_mode(mode),
             "template": template}
 
 

@@ -10,7 +10,8 @@ from billing.document_views import QUOTE_STATUSES, RECURRING_STATUSES
 from billing.entrypoints.invoice_schemas import ID, LINES_DOC, LINES_EXAMPLE, PAYMENT_TERM_EXAMPLE, StatusList
 
 SCHEDULE_DOC = ("{anchor: YYYY-MM-DD (the first occurrence), every: 1.., unit: week|month|year, "
-                "ends: never|after|on, count? (ends after), until? (ends on, YYYY-MM-DD)}")
+                "ends: never|after|on, count? (ends after), until? (ends on, YYYY-MM-DD)}; anchor and until are "
+                "calendar dates written YYYY-MM-DD, from the year 1000 (a week date such as 2026-W01-1 is refused)")
 
 
 class _QuoteFields(StrictSchema):

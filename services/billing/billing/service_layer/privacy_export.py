@@ -63,8 +63,10 @@ class BillingExport:
         """The invoice whole; restricted, without the buyer's emails, the notes and the payments' references (as
         the API serves it then: domain/retention.py)."""
         restricted = invoice.retain_until is not None
+        period = invoice.draft.get("period")  # the days it bills: dates only, kept when restricted as the lines are
         row = {"id": invoice.id, "number": invoice.number, "status": invoice.status(today),
                "contact_id": invoice.contact_id, "issued_on": invoice.issued_on, "due_on": invoice.due_on,
+               "period_start": period and period["start"], "period_end": period and period["end"],
                "currency": invoice.currency, "total": money_text(invoice.totals.total),
                "amount_paid": money_text(invoice.amount_paid), "amount_credited": money_text(invoice.amount_credited),
                "amount_due": money_text(invoice.amount_due), "buyer_name": _buyer_name(invoice.buyer),
@@ -76,7 +78,7 @@ class BillingExport:
         self.payments.extend(payments)
         self.details["invoices"].append({
             **row, "lines": invoice.draft.get("lines", []), "discount": invoice.draft.get("discount"),
-            "prices_include_tax": invoice.draft.get("prices_include_tax"),
+            "prices_include_tax": invoice.draft.get("prices_include_tax"), "period": period,
             "payment_term": invoice.draft.get("payment_term"),
             "notes": None if restricted else invoice.draft.get("notes"),
             "legal_terms": invoice.draft.get("legal_terms"), "totals": invoice.totals.to_dict(),

@@ -1,4 +1,5 @@
 """The Invoice aggregate: drafts, issuing, payments, void, and its derived status (no I/O)."""
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -213,6 +214,29 @@ def test_a_payment_sent_again_with_its_id_is_recorded_once():
     assert len([e for e in invoice.pending if isinstance(e, InvoicePaymentRecorded)]) == 1
     with pytest.raises(InvalidInput):
         invoice.record_payment(None, "200", "2026-03-11", "cash", payment_id="payment:p1", today=ISSUED_ON)
+
+
+def test_a_payment_date_is_written_yyyy_mm_dd_not_as_a_week_date_python_also_reads():
+    """"2026-W11-3" is the issue date, 11 March 2026, to Python: it was stored as typed, and compared as text."""
+    invoice = issued()
+    with pytest.raises(InvalidInput) as refused:
+        invoice.record_payment(None, "10", "2026-W11-3", "card", today=ISSUED_ON)
+    assert list(refused.value.errors) == ["paid_on"] and not invoice.payments
+
+
+def test_a_payment_stored_with_a_week_date_by_older_code_still_loads_and_its_retry_is_that_payment():
+    invoice = issued()
+    invoice.record_payment(None, "100", "2026-03-11", "cash", payment_id="payment:p1", today=ISSUED_ON)
+    *before, recorded = invoice.pending
+    stored = dataclasses.replace(recorded, paid_on="2026-W11-3")  # as typed, as older code kept it
+    loaded = Invoice.from_history(invoice.id, "acct-1", [*before, stored])
+    assert loaded.payments["payment:p1"].paid_on == "2026-W11-3" and loaded.amount_due == invoice.amount_due
+    for paid_on in ("2026-W11-3", "2026-03-11"):  # the retry as first sent, or as the day it is
+        loaded.record_payment(None, "100", paid_on, "cash", payment_id="payment:p1", today=ISSUED_ON)
+    assert not loaded.pending
+    with pytest.raises(InvalidInput) as refused:  # another day with its id: another payment
+        loaded.record_payment(None, "100", "2026-03-12", "cash", payment_id="payment:p1", today=date(2026, 3, 12))
+    assert list(refused.value.errors) == ["payment_id"]
 
 
 def test_drafts_and_void_invoices_take_no_payment():

@@ -203,6 +203,18 @@ def test_the_export_holds_every_document_of_the_person_flat_and_whole(louise):
     assert louise.others.id not in str(data)
 
 
+def test_the_export_holds_the_period_each_invoice_bills(louise):
+    exchange = KeptParts()
+    data = exchange.parts[louise.billing.participant(NOW).export(export_request("contact:1"), exchange).part_blob_id][
+        "data"]
+    rows = {row["id"]: row for row in data["invoices"]}
+    details = {invoice["id"]: invoice for invoice in data["details"]["invoices"]}
+    generated = louise.generated[0]  # the recurring invoice's occurrence of 1 March
+    assert (rows[generated]["period_start"], rows[generated]["period_end"]) == ("2026-03-01", "2026-03-31")
+    assert details[generated]["period"] == {"start": "2026-03-01", "end": "2026-03-31"}
+    assert (rows[louise.invoice.id]["period_start"], details[louise.invoice.id]["period"]) == (None, None)
+
+
 def test_an_export_of_nothing_held_writes_no_part(louise):
     exchange = KeptParts()
     assert louise.billing.participant(NOW).export(export_request("contact:unknown"), exchange) == ExportedPart(None, 0)

@@ -52,6 +52,15 @@ def test_a_bad_validity_date_is_refused_naming_it():
     assert list(refused.value.errors) == ["valid_until"]
 
 
+def test_a_validity_date_is_written_yyyy_mm_dd_and_a_creation_sent_with_a_week_date_before_is_known_again():
+    with pytest.raises(InvalidInput) as refused:
+        draft(valid_until="2026-W14-2")  # 31 March 2026 to Python
+    assert list(refused.value.errors) == ["valid_until"]
+    before = draft(valid_until="2026-03-31")  # what older code stored of valid_until "2026-W14-2"
+    before.check_created_with({"contact:1"}, {"currency": "EUR", "lines": [WEB_DAYS, BOOKS],
+                                              "valid_until": "2026-W14-2"})  # its retry: that quote, not a 422
+
+
 def test_editing_a_draft_records_the_whole_draft_and_nothing_when_nothing_changes():
     quote = draft()
     quote.update_draft(1, {"lines": [WEB_DAYS], "valid_until": "2026-04-30"})

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from crm_platform.errors import InvalidInput
 
+from billing.domain.errors import RecurringInvoiceIdTaken
 from billing.domain.invoices import Invoice
+from billing.domain.recurrence import Schedule
 from billing.domain.recurring_invoice_events import RecurringInvoiceEdited, RecurringInvoiceGenerated
 from billing.domain.recurring_invoices import (RecurringInvoice, RecurringInvoiceNotAllowed,
                                                StaleRecurringInvoiceRevision, occurrence_invoice_id)
@@ -233,3 +235,53 @@ def test_an_occurrences_invoice_is_named_with_the_account():
     assert occurrence_invoice_id("acct-1", "recurring-invoice:1", 2) != \
         occurrence_invoice_id("acct-2", "recurring-invoice:1", 2)
     assert "recurring-invoice:1" not in occurrence_invoice_id("acct-1", "recurring-invoice:1", 2)
+
+
+# what older code took from a client: a week date (read as 29 December 2025) and the year 999
+STORED_BEFORE_THE_RULE = ["2026-W01-1", "0999-12-01"]
+
+
+def stored_before_the_rule(schedule: dict) -> RecurringInvoice:
+    """A recurring invoice created before a client's schedule had its dates checked (Schedule.from_client): its
+    event holds `schedule` as Schedule.parse read it then."""
+    made = scheduled()
+    created = dataclasses.replace(made.pending[0], schedule=Schedule.parse(schedule).to_dict())
+    return RecurringInvoice.from_history(made.id, "acct-1", [created])
+
+
+@pytest.mark.parametrize("anchor", ["2026-W01-1", "0999-01-01"])
+def test_a_new_or_edited_schedule_with_a_week_date_or_a_year_before_1000_is_a_422_naming_its_anchor(anchor):
+    schedule = {**MONTHLY, "anchor": anchor}
+    for step in (lambda: scheduled(schedule), lambda: scheduled().edit(None, {"schedule": schedule})):
+        with pytest.raises(InvalidInput) as refused:
+            step()
+        assert refused.value.status == 422 and list(refused.value.errors) == ["schedule.anchor"]
+
+
+@pytest.mark.parametrize("anchor", STORED_BEFORE_THE_RULE)
+def test_a_creation_made_before_that_rule_sent_again_is_that_creation_not_a_422(anchor):
+    sent = {**MONTHLY, "anchor": anchor}
+    recurring = stored_before_the_rule(sent)
+    recurring.check_created_with({"contact:1"}, sent, "issue", TEMPLATE)  # answered as it is
+    with pytest.raises(RecurringInvoiceIdTaken):
+        recurring.check_created_with({"contact:1"}, {**sent, "every": 2}, "issue", TEMPLATE)
+
+
+@pytest.mark.parametrize("anchor", STORED_BEFORE_THE_RULE)
+def test_an_edit_sending_back_a_schedule_stored_before_that_rule_is_accepted_and_a_changed_one_is_checked(anchor):
+    sent = {**MONTHLY, "anchor": anchor}
+    recurring = stored_before_the_rule(sent)
+    stored = recurring.schedule
+    recurring.edit(None, {"schedule": sent, "notes": "as first sent"})
+    recurring.edit(None, {"schedule": stored.to_dict(), "notes": "as the API shows it"})
+    assert (recurring.schedule, recurring.first_k, recurring.revision) == (stored, 0, 3)
+    assert recurring.template["notes"] == "as the API shows it"
+    with pytest.raises(InvalidInput) as refused:
+        recurring.edit(None, {"schedule": {**sent, "every": 2}})
+    assert list(refused.value.errors) == ["schedule.anchor"] and recurring.schedule == stored
+
+
+def test_editing_only_the_notes_of_a_schedule_of_year_999_stored_before_that_rule_is_accepted():
+    recurring = stored_before_the_rule({**MONTHLY, "anchor": "0999-12-01"})
+    recurring.edit(None, {"notes": "Nouveau tarif"})
+    assert recurring.template["notes"] == "Nouveau tarif" and recurring.schedule.anchor == date(999, 12, 1)
