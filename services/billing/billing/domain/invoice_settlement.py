@@ -88,8 +88,10 @@ class InvoiceSettlement:
         self._record(InvoiceCredited(self.id, self.account_id, self.contact_id, credit_note_id, self.currency,
                                      money_text(totals.total), money_text(due), bases))
         if due == 0 and self.payments:  # the payments cover what is left due: paid (fully credited is not paid)
+            # dated the last payment's day, read as a day: older code kept a date as typed ("2026-W11-3" sorts
+            # after every "2026-03-..." as text)
             self._record(InvoicePaid(self.id, self.account_id, self.contact_id,
-                                     max(payment.paid_on for payment in self.payments.values())))
+                                     max(as_recorded(payment).paid_on for payment in self.payments.values())))
 
     def check_creditable(self, totals: Totals, lines: list[dict], *,
                          lines_given: bool = True) -> dict[TaxKey, tuple[Decimal, Decimal]]:

@@ -1,4 +1,5 @@
 """Credit notes against an issued invoice: full or partial, never below zero due, not on void invoices."""
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,8 @@ from crm_platform.errors import InvalidInput
 
 from billing.domain.credit_notes import CreditNote, CreditNoteIssued, CreditNoteIssueStarted
 from billing.domain.errors import CreditExceedsAmountDue, CreditExceedsInvoiced, InvoiceNotCreditable, Overpayment
-from billing.domain.invoice_events import InvoiceCredited, InvoicePaid
+from billing.domain.invoice_events import InvoiceCredited, InvoicePaid, InvoicePaymentRecorded
+from billing.domain.invoices import Invoice
 
 from .fakes import SELLER
 from .test_invoices import BOOKS, ISSUED_ON, draft, issued
@@ -179,3 +181,17 @@ def test_each_line_credited_apart_under_a_document_discount_credits_the_whole_in
     assert invoice.amount_due == invoice.totals.total - invoice.amount_credited >= 0
     with pytest.raises(CreditExceedsInvoiced):
         CreditNote.start(invoice, [credit_line(unit_price="0.01")], "x", ISSUED_ON, SELLER, PATTERN)
+
+
+def test_a_credit_note_that_settles_an_invoice_dates_it_paid_the_day_of_its_last_payment_even_one_typed_as_a_week():
+    """Older code kept a payment's date as typed: "2026-W11-3" (11 March) sorts after "2026-03-20" as text."""
+    invoice = issued()  # 1672.73
+    invoice.record_payment(None, "100", "2026-03-11", "cash", payment_id="payment:p1", today=ISSUED_ON)
+    history = [dataclasses.replace(event, paid_on="2026-W11-3") if isinstance(event, InvoicePaymentRecorded)
+               else event for event in invoice.pending]
+    invoice = Invoice.from_history(invoice.id, "acct-1", history)
+    invoice.record_payment(None, "1546.37", "2026-03-20", "card", payment_id="payment:p2", today=date(2026, 3, 20))
+    note = CreditNote.start(invoice, [credit_line()], "Livre retourné", ISSUED_ON, SELLER, PATTERN)  # 26.36
+    invoice.credit(note.id, note.totals, note.issued_on, note.lines)
+    assert invoice.amount_due == 0
+    assert [e.paid_on for e in invoice.pending if isinstance(e, InvoicePaid)] == ["2026-03-20"]

@@ -59,6 +59,9 @@ def test_a_validity_date_is_written_yyyy_mm_dd_and_a_creation_sent_with_a_week_d
     before = draft(valid_until="2026-03-31")  # what older code stored of valid_until "2026-W14-2"
     before.check_created_with({"contact:1"}, {"currency": "EUR", "lines": [WEB_DAYS, BOOKS],
                                               "valid_until": "2026-W14-2"})  # its retry: that quote, not a 422
+    with pytest.raises(InvalidInput) as refused:  # an edit is the client's input too
+        before.update_draft(1, {"valid_until": "2026-W14-2"})
+    assert list(refused.value.errors) == ["valid_until"] and before.draft["valid_until"] == "2026-03-31"
 
 
 def test_editing_a_draft_records_the_whole_draft_and_nothing_when_nothing_changes():
