@@ -183,20 +183,35 @@ class PersonalDataCipher:
 
         The keys are forgotten when the block ends: a batch of events is the
         longest a key is held, so a shredded key does not live on in a cache.
+        A subject found without a key is erased for the block too (opening
+        its events raises SubjectErased without reading the vault again).
         """
         ready = self._keys.find_or_create_many(subjects) if create else self._keys.find_many(subjects)
-        outer = getattr(self._batch, "keys", {})
+        outer, outer_absent = getattr(self._batch, "keys", {}), getattr(self._batch, "absent", frozenset())
         self._batch.keys = {**outer, **ready}
+        self._batch.absent = outer_absent | {subject for subject in subjects if subject not in ready}
         try:
             yield
         finally:
-            self._batch.keys = outer
+            self._batch.keys, self._batch.absent = outer, outer_absent
+
+    def _now_present(self, subject: str) -> None:
+        """A subject the block found without a key has one now (made by sealing in the block)."""
+        if subject in getattr(self._batch, "absent", ()):
+            self._batch.absent = self._batch.absent - {subject}
+
+    def _stored(self, subject: str) -> bytes | None:
+        """The subject's key to open with: the block's, none if the block found none, else the vault's."""
+        if subject in getattr(self._batch, "absent", ()):
+            return None
+        return self._ready(subject) or self._keys.find(subject)
 
     def _ready(self, subject: str) -> bytes | None:
         return getattr(self._batch, "keys", {}).get(subject)
 
     def seal(self, subject: str, fields: dict) -> dict:
         key = self._ready(subject) or self._keys.find_or_create(subject)
+        self._now_present(subject)
         nonce = os.urandom(12)
         plaintext = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject.encode())
@@ -212,7 +227,7 @@ class PersonalDataCipher:
         if not is_sealed(sealed):
             raise ValueError("not a sealed personal-data value")
         subject = sealed["subject"]
-        key = self._ready(subject) or self._keys.find(subject)
+        key = self._stored(subject)
         if key is None:
             raise SubjectErased(subject)
         plaintext = AESGCM(key).decrypt(
@@ -228,12 +243,14 @@ class PersonalDataCipher:
 
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
-        return SubjectKey(subject, self._keys.find_or_create(subject))
+        key = self._keys.find_or_create(subject)
+        self._now_present(subject)
+        return SubjectKey(subject, key)
 
     def opening_key(self, subject: str) -> "SubjectKey":
         """The subject's key to open sealed bytes (the one `keys_ready` read, within its block); SubjectErased once it
         is gone."""
-        key = self._ready(subject) or self._keys.find(subject)
+        key = self._stored(subject)
         if key is None:
             raise SubjectErased(subject)
         return SubjectKey(subject, key)

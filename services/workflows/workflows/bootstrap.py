@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.personal_data import is_sealed
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
 from crm_platform.timeline import TimelineProjection
@@ -107,7 +108,20 @@ class Container(ServiceContainer):
     def privacy_participant(self) -> WorkflowsPrivacyParticipant:
         """Privacy requests (issue 13): this service's cards and tasks of a person, exported or erased."""
         return WorkflowsPrivacyParticipant(config.SERVICE_NAME, self.unit_of_work, self.cards_index,
-                                           self.contacts_directory, self.tasks_index, self.timeline)
+                                           self.contacts_directory, self.tasks_index, self.timeline,
+                                           self.project_now)
+
+    def project_now(self, aggregate_ids: list[str]) -> None:
+        """Give the read models the latest event of each of these cards and tasks now, not when the projection
+        consumer gets to it: each event carries its aggregate's whole state, and a write of an older version than
+        the read model's is refused (versioned), so the consumer applying the same events later changes nothing."""
+        latest = [history[-1] for history in self.event_store.load_each(list(dict.fromkeys(aggregate_ids))).values()
+                  if history]
+        subjects = sorted({sealed["subject"] for envelope in latest
+                           if is_sealed(sealed := envelope.payload.get("personal"))})
+        with self.cipher.keys_ready(subjects):  # one read of each key (the erased person's: found shredded)
+            for envelope in latest:
+                self.read_models.apply(envelope)
 
     @cached_property
     def accounts_topic(self) -> str:

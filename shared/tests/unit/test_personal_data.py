@@ -77,3 +77,32 @@ def test_bytes_opened_within_a_batch_use_the_key_it_read_and_none_opens_once_the
     cipher.shred("billing-document:1")
     with pytest.raises(SubjectErased):
         cipher.opening_key("billing-document:1")
+
+
+def test_within_a_batch_a_subject_found_without_a_key_is_erased_without_reading_the_vault_again():
+    """A person's 50 cards projected right after their erasure: one read of their (shredded) key, not 50."""
+    class CountingKeys(InMemorySubjectKeyStore):
+        def __init__(self):
+            super().__init__()
+            self.reads = []
+
+        def find(self, subject):
+            self.reads.append(subject)
+            return super().find(subject)
+
+    keys = CountingKeys()
+    cipher = PersonalDataCipher(keys)
+    sealed = [cipher.seal("contact:1", {"title": f"Projet {n} de Louise"}) for n in range(3)]
+    cipher.shred("contact:1")
+    with cipher.keys_ready(["contact:1", "task:new"]):
+        keys.reads.clear()
+        for value in sealed:
+            with pytest.raises(SubjectErased):
+                cipher.open(value)
+        assert keys.reads == []
+        made = cipher.seal("task:new", {"title": "Rappeler"})  # absent when the block began, made in it
+        assert cipher.open(made) == {"title": "Rappeler"}
+    with cipher.keys_ready(["blob:new"]):
+        blob = cipher.sealing_key("blob:new").seal(b"%PDF-1.7", b"blob:new")  # the same with a file's key
+        assert cipher.opening_key("blob:new").open(blob, b"blob:new") == b"%PDF-1.7"
+    assert cipher.open(made) == {"title": "Rappeler"}  # after the block: the vault's key

@@ -74,7 +74,11 @@ def bus(store, cipher, contacts, cards_index, tasks_index, restrictions, timelin
 @pytest.fixture
 def participant(store, cipher, cards_index, contacts, tasks_index, timelines):
     return WorkflowsPrivacyParticipant("workflows", lambda: UnitOfWork(store, cipher), cards_index, contacts,
-                                       tasks_index, timelines)
+                                       tasks_index, timelines, no_read_models)
+
+
+def no_read_models(aggregate_ids: list[str]) -> None:
+    """The unit tests' indexes are fakes with no read model to bring up to date (integration tests have one)."""
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from workflows.domain.commands import CreateBoard, CreateCard, LoseCard
 from workflows.service_layer.privacy import WorkflowsPrivacyParticipant
 from workflows.service_layer.unit_of_work import UnitOfWork
 
+from .conftest import no_read_models
+
 from .fakes import ForgottenTimelines
 
 
@@ -207,7 +209,8 @@ def test_an_erasure_racing_contacts_own_erasure_of_the_same_cards_reads_them_aga
                                    other_contact_ids=("contact:3",)))
     race = Race(lambda: bus.handle(ContactErasedFact("contact:2", "acct-1")))
     participant = WorkflowsPrivacyParticipant("workflows", racing_unit_of_work(store, cipher, race, moment),
-                                              cards_index, contacts, tasks_index, ForgottenTimelines())
+                                              cards_index, contacts, tasks_index, ForgottenTimelines(),
+                                              no_read_models)
     outcome = participant.erase(erasure_request("contact:2"))
     assert (outcome.outcome, outcome.keys_destroyed, outcome.items_erased) == ("nothing_held", [], 0)
     assert cipher.is_erased("workflows-subject:contact:2")
