@@ -108,8 +108,8 @@ def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, held: list[st
         note_ids = list(dict.fromkeys([*held, *shown]))
         newest = uow.notes.versions(account_id, note_ids) if note_ids else {}
         stale = [note_id for note_id in note_ids if note_id in newest and shown.get(note_id) != newest[note_id]]
-        notes = [uow.notes.find(account_id, note_id) for note_id in stale]
-    live = sum(1 for note in notes if note is not None and not note.deleted and note.contact_id == contact_id)
+        notes = uow.notes.find_each(account_id, stale).values()
+    live = sum(1 for note in notes if not note.deleted and note.contact_id == contact_id)
     return live + sum(1 for note_id in note_ids if note_id in newest and shown.get(note_id) == newest[note_id])
 
 
