@@ -137,6 +137,6 @@ def timed_answer(handler, statements, request, profile: bool) -> dict:
                                 for what, count in by_collection.most_common()}}
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         result["profile"] = out.getvalue()
     return result
