@@ -21,8 +21,9 @@ class Statements(monitoring.CommandListener):
             self.commands.append(dict(event.command))
 
     def using(self, operator: str) -> list[dict]:
-        """The commands whose text holds `operator` (such as "$in", which FerretDB answers with a scan)."""
-        return [command for command in self.commands if operator in repr(command)]
+        """The commands that use `operator` (such as "$in", which FerretDB answers with a scan) as a key: "$in" is
+        not "$inc", which every event store append's position counter uses."""
+        return [command for command in self.commands if repr(operator) in repr(command)]
 
     def succeeded(self, event) -> None:
         pass
