@@ -20,24 +20,19 @@ Run (MongoDB server of `make run`, or `eval "$(python -m devinfra env)"` first):
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import os
-import pstats
 import sys
 import time
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
-from reporting import percentile, save  # noqa: E402
-from recurring_occurrences import ReadModelsCatchUp, container_on, mongo_uri  # noqa: E402
-from crm_platform.contracts.privacy import (PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES,  # noqa: E402
-                                            ErasureRequested, SubjectExportRequested)
-from crm_platform.event_codec import EventCodec  # noqa: E402
-from crm_platform.testing.statements import Statements  # noqa: E402
+from reporting import (ReadModelsCatchUp, mongo_uri, percentile, privacy_replies, privacy_reply,  # noqa: E402
+                       save, timed_answer as timed)
+from recurring_occurrences import container_on  # noqa: E402
+from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested  # noqa: E402
+from crm_platform.testing.statements import TimedStatements  # noqa: E402
 from billing.adapters.document_rendering import render_pdf  # noqa: E402
 from billing.adapters.cross_industry_invoice import e_invoice_xml  # noqa: E402
 from billing.domain import commands  # noqa: E402
@@ -48,32 +43,6 @@ from billing_tests.contact_events import LOUISE, ContactEvents  # noqa: E402
 ACCOUNT = "acct-bench"
 LINE = {"description": "Accompagnement", "quantity": "1", "unit": "jour", "unit_price": "450.00",
         "taxes": [{"category": "S", "rate": "20"}]}
-REQUESTS = EventCodec(SUBJECT_REQUEST_CLASSES)
-
-
-class TimedStatements(Statements):
-    """Statements, and the server's time answering them by command and collection (several overlap when a bulk
-    read goes on threads: their sum may exceed the wall time)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.pending: dict[int, str] = {}
-        self.micros: Counter = Counter()
-
-    def clear(self) -> None:
-        self.names.clear()
-        self.commands.clear()
-        self.micros.clear()
-
-    def started(self, event) -> None:
-        super().started(event)
-        self.pending[event.request_id] = f"{event.command_name} {event.command.get(event.command_name)}"
-
-    def succeeded(self, event) -> None:
-        self.micros[self.pending.pop(event.request_id, event.command_name)] += event.duration_micros
-
-    def failed(self, event) -> None:
-        self.succeeded(event)
 
 
 def seed_person(container, contact_id: str, invoices: int, quotes: int, keep_pdfs: bool) -> dict:
@@ -95,38 +64,6 @@ def seed_person(container, contact_id: str, invoices: int, quotes: int, keep_pdf
     return {"contact_id": contact_id, "drafts": drafts, "issued": issued, "quotes": made}
 
 
-def request_envelope(request):
-    return REQUESTS.to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id, 1, request.account_id)
-
-
-def reply(container, request_id: str) -> dict:
-    [answer] = [e for e in container.event_store.load(request_id) if e.aggregate_type == "PrivacyReply"]
-    return answer.payload
-
-
-def timed(handler, statements: TimedStatements, request, profile: bool) -> dict:
-    """The handler's answer to the request: milliseconds, statements by collection and command."""
-    statements.clear()
-    profiler = cProfile.Profile() if profile else None
-    started = time.perf_counter()
-    if profiler:
-        profiler.enable()
-    handler.handle(request_envelope(request))
-    if profiler:
-        profiler.disable()
-    ms = (time.perf_counter() - started) * 1000
-    by_collection = Counter(f"{name} {command.get(name)}" for name, command in zip(statements.names,
-                                                                                   statements.commands))
-    result = {"ms": round(ms, 1), "statements": len(statements.names), "with_in": len(statements.using("$in")),
-              "by_collection": {what: {"statements": count, "server_ms": round(statements.micros[what] / 1000, 1)}
-                                for what, count in by_collection.most_common()}}
-    if profiler:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-        result["profile"] = out.getvalue()
-    return result
-
-
 def one_run(container, statements: TimedStatements, catch_up, run: int, args) -> dict:
     person = seed_person(container, f"contact:bench-{run}", args.invoices, args.quotes, args.kept_pdfs)
     catch_up()
@@ -135,10 +72,10 @@ def one_run(container, statements: TimedStatements, catch_up, run: int, args) ->
     contact = [person["contact_id"]]
     export = timed(handler, statements, SubjectExportRequested(f"request:export-{run}", ACCOUNT, contact, ["billing"],
                                                                stamp), args.profile)
-    exported = reply(container, f"request:export-{run}")
+    exported = privacy_reply(container, f"request:export-{run}")
     erasure_request = ErasureRequested(f"request:erase-{run}", ACCOUNT, contact, ["billing"], stamp)
     erasure = timed(handler, statements, erasure_request, args.profile)
-    erased = reply(container, f"request:erase-{run}")
+    erased = privacy_reply(container, f"request:erase-{run}")
     again = timed(container.privacy_handler(), statements, erasure_request, False)  # a redelivery: answered already
     part = container.privacy_exchange.read_part(f"request:export-{run}", exported["part_blob_id"])
     invoices = len(person["drafts"]) + len(person["issued"])
@@ -147,8 +84,7 @@ def one_run(container, statements: TimedStatements, catch_up, run: int, args) ->
              "pdfs_exported": len([f for f in part["files"] if f["name"].endswith(".pdf")]),
              "outcome": erased["outcome"], "retained": len(erased["retained"]),
              "keys_destroyed": len(erased["keys_destroyed"])}
-    check["replies_after_redelivery"] = len([e for e in container.event_store.load(f"request:erase-{run}")
-                                             if e.aggregate_type == "PrivacyReply"])
+    check["replies_after_redelivery"] = privacy_replies(container, f"request:erase-{run}")
     check["ok"] = (check["invoices_exported"] == invoices and check["quotes_exported"] == len(person["quotes"])
                    and check["pdfs_exported"] == len(person["issued"])
                    and erased["outcome"] == ("retained" if person["issued"] else "erased")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -33,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
-from reporting import save  # noqa: E402
+from reporting import ReadModelsCatchUp, mongo_uri, save  # noqa: E402
 from issue_invoices import LINES, SELLER, numbering_check  # noqa: E402
 from crm_platform.mongo import MongoConnection  # noqa: E402
 from billing import config  # noqa: E402
@@ -42,14 +41,6 @@ from billing.entrypoints.api import create_app  # noqa: E402
 from billing.service_layer import queries  # noqa: E402
 from billing.service_layer.recurring_scheduler import generate_due_recurring_invoices  # noqa: E402
 from billing_tests.contact_events import LOUISE, ContactEvents  # noqa: E402
-
-
-def mongo_uri(env: dict) -> str:
-    """MONGO_URI if set, else the local server's (`python -m devinfra env`)."""
-    if env.get("MONGO_URI"):
-        return env["MONGO_URI"]
-    out = subprocess.run([sys.executable, "-m", "devinfra", "env"], check=True, capture_output=True, text=True).stdout
-    return next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("export MONGO_URI="))
 
 
 def container_on(uri: str, suffix: str, listener=None):
@@ -65,28 +56,6 @@ def container_on(uri: str, suffix: str, listener=None):
         container.mongo = MongoConnection(uri, "billing-bench", event_listeners=[listener])
     container.ensure_indexes()
     return container
-
-
-class ReadModelsCatchUp:
-    """Billing's own events given to its document read models, each once, as the worker's documents consumer gives
-    them from Kafka: in polled batches of BATCH (its max_poll_records, crm_platform.kafka_clients), each in the
-    consumer's `documents_batch` block, then event by event. The event store read from the start, the events
-    already given skipped."""
-
-    BATCH = 200
-
-    def __init__(self, container) -> None:
-        self.container, self.given = container, set()
-
-    def __call__(self) -> int:
-        new = [envelope for envelope in self.container.event_store.read_all() if envelope.event_id not in self.given]
-        for start in range(0, len(new), self.BATCH):
-            batch = new[start:start + self.BATCH]
-            with self.container.documents_batch(batch):
-                for envelope in batch:
-                    self.container.apply_to_documents(envelope)
-            self.given.update(envelope.event_id for envelope in batch)
-        return len(new)
 
 
 def split(total: int, parts: int) -> list[int]:

@@ -1,12 +1,16 @@
 """What every benchmark here shares: percentiles, where it ran, the local settings, and saving its report."""
 from __future__ import annotations
 
+import cProfile
+import io
 import json
 import os
 import platform
+import pstats
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -18,6 +22,14 @@ VAR = Path(os.environ.get("CRM_VAR_DIR", REPO / "var"))
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def mongo_uri(env: dict) -> str:
+    """MONGO_URI if set, else the local server's (`python -m devinfra env`)."""
+    if env.get("MONGO_URI"):
+        return env["MONGO_URI"]
+    out = subprocess.run([sys.executable, "-m", "devinfra", "env"], check=True, capture_output=True, text=True).stdout
+    return next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("export MONGO_URI="))
 
 
 def database_server() -> str:
@@ -63,3 +75,68 @@ class PatientSession(requests.Session):
             if answer.status_code != 429:
                 return answer
             time.sleep(float(answer.headers.get("Retry-After", "1")))
+
+
+class ReadModelsCatchUp:
+    """A service's own events given to its read models, each once, as its worker's consumer gives them from Kafka:
+    in polled batches of BATCH (its max_poll_records, crm_platform.kafka_clients), each in the consumer's batch
+    block, then event by event. The event store read from the start, the events already given skipped. Billing's
+    container by default (`documents_batch`, `apply_to_documents`); another service names its own."""
+
+    BATCH = 200
+
+    def __init__(self, container, batch: str = "documents_batch", apply: str = "apply_to_documents") -> None:
+        self.container, self.given = container, set()
+        self._batch, self._apply = getattr(container, batch), getattr(container, apply)
+
+    def __call__(self) -> int:
+        new = [envelope for envelope in self.container.event_store.read_all() if envelope.event_id not in self.given]
+        for start in range(0, len(new), self.BATCH):
+            batch = new[start:start + self.BATCH]
+            with self._batch(batch):
+                for envelope in batch:
+                    self._apply(envelope)
+            self.given.update(envelope.event_id for envelope in batch)
+        return len(new)
+
+
+def privacy_request_envelope(request):
+    """A privacy request (crm_platform.contracts.privacy) as privacy.events carries it."""
+    from crm_platform.contracts.privacy import PRIVACY_REQUEST_AGGREGATE_TYPE, SUBJECT_REQUEST_CLASSES
+    from crm_platform.event_codec import EventCodec
+    return EventCodec(SUBJECT_REQUEST_CLASSES).to_envelope(request, PRIVACY_REQUEST_AGGREGATE_TYPE, request.request_id,
+                                                           1, request.account_id)
+
+
+def privacy_reply(container, request_id: str) -> dict:
+    """The payload of the reply the service's privacy handler stored for the request."""
+    [answer] = [e for e in container.event_store.load(request_id) if e.aggregate_type == "PrivacyReply"]
+    return answer.payload
+
+
+def privacy_replies(container, request_id: str) -> int:
+    return len([e for e in container.event_store.load(request_id) if e.aggregate_type == "PrivacyReply"])
+
+
+def timed_answer(handler, statements, request, profile: bool) -> dict:
+    """The privacy handler's answer to the request: milliseconds, statements (a
+    crm_platform.testing.statements.TimedStatements) by collection and command, and a cProfile if asked."""
+    statements.clear()
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    handler.handle(privacy_request_envelope(request))
+    if profiler:
+        profiler.disable()
+    ms = (time.perf_counter() - started) * 1000
+    by_collection = Counter(f"{name} {command.get(name)}" for name, command in zip(statements.names,
+                                                                                   statements.commands))
+    result = {"ms": round(ms, 1), "statements": len(statements.names), "with_in": len(statements.using("$in")),
+              "by_collection": {what: {"statements": count, "server_ms": round(statements.micros[what] / 1000, 1)}
+                                for what, count in by_collection.most_common()}}
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+        result["profile"] = out.getvalue()
+    return result

@@ -71,8 +71,10 @@ def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of
     """Erase the contact and its merge family; what was erased. ContactNotFound if it is not the account's."""
     erased = []
     for contact_id in merge_family(uow, cmd.account_id, cmd.contact_id):
-        attachments = live_attachments(uow, cmd.account_id, contact_id, [], attachment_ids_of)  # readable till shred
-        notes = _live_notes(uow, cmd.account_id, contact_id, notes_shown)
+        with uow:  # read once for its files and notes: a holdings of 380 notes is 380 commits
+            held = uow.holdings.find_or_blank(cmd.account_id, holdings_id(contact_id))
+        attachments = live_attachments(uow, cmd.account_id, contact_id, held.attachment_ids, attachment_ids_of)
+        notes = _live_notes(uow, cmd.account_id, contact_id, held.note_ids, notes_shown)  # readable till shred
         erased_by = _record_erasure(uow, cmd.account_id, contact_id)
         uow.claims.release_all(contact_id)
         destroyed = uow.cipher.shred(data_subject(contact_id))
@@ -87,44 +89,47 @@ def erase_contact(cmd: commands.EraseContact, uow: UnitOfWork, attachment_ids_of
 
 def live_attachments(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str],
                      attachment_ids_of: ItemsOf) -> list[Attachment]:
-    """The contact's live files and picture: those filed in its holdings (not projected yet too), those `filed`,
-    those the read model lists (items added before holdings were kept are only there)."""
-    found = []
+    """The contact's live files and picture: those `filed` in its holdings (the caller read them: not projected
+    yet too), those the read model lists (items added before holdings were kept are only there). Their histories
+    read at once (the repository's find_each), not one load after the other."""
     with uow:
-        held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).attachment_ids
         listed = attachment_ids_of(account_id, contact_id)
-        for attachment_id in dict.fromkeys([*held, *filed, *listed, picture_id(contact_id)]):
-            attachment = uow.attachments.find(account_id, attachment_id)
-            if attachment is not None and attachment.live and attachment.contact_id == contact_id:
-                found.append(attachment)
-    return found
+        found = uow.attachments.find_each(account_id, [*filed, *listed, picture_id(contact_id)])
+    return [attachment for attachment in found.values() if attachment.live and attachment.contact_id == contact_id]
 
 
-def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, notes_shown: NotesOf) -> int:
+def _live_notes(uow: UnitOfWork, account_id: str, contact_id: str, held: list[str], notes_shown: NotesOf) -> int:
     """How many live notes the contact has (holdings and read model), for the count of what is erased: those the
     read model shows at their newest version counted from it (one query, one read of the heads), only the others
     read from their events (filed and not projected yet, or changed since). Not one read per note: a person with
     380 notes cost 380 note loads and as many key reads for a count (issue 13)."""
     with uow:
-        held = uow.holdings.find_or_blank(account_id, holdings_id(contact_id)).note_ids
         shown = {doc["_id"]: doc.get("version") for doc in notes_shown(account_id, contact_id)}
         note_ids = list(dict.fromkeys([*held, *shown]))
         newest = uow.notes.versions(account_id, note_ids) if note_ids else {}
         stale = [note_id for note_id in note_ids if note_id in newest and shown.get(note_id) != newest[note_id]]
-        notes = [uow.notes.find(account_id, note_id) for note_id in stale]
-    live = sum(1 for note in notes if note is not None and not note.deleted and note.contact_id == contact_id)
+        notes = uow.notes.find_each(account_id, stale).values()
+    live = sum(1 for note in notes if not note.deleted and note.contact_id == contact_id)
     return live + sum(1 for note_id in note_ids if note_id in newest and shown.get(note_id) == newest[note_id])
 
 
 def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]:
-    """The contact that absorbed this one (or itself), then every contact merged into it, recursively."""
-    history = _history(uow, account_id, contact_id)
+    """The contact that absorbed this one (or itself), then every contact merged into it, recursively (each
+    history read once)."""
+    histories: dict[str, list[EventEnvelope]] = {}
+
+    def history_of(member: str) -> list[EventEnvelope]:
+        if member not in histories:
+            histories[member] = _history(uow, account_id, member)
+        return histories[member]
+
+    history = history_of(contact_id)
     if not history:
         raise ContactNotFound(contact_id)
     survivor, seen = contact_id, {contact_id}
     while (into := _merged_into(history)) and into not in seen:
         seen.add(into)
-        history = _history(uow, account_id, into)
+        history = history_of(into)
         if not history:
             break
         survivor = into
@@ -135,7 +140,7 @@ def merge_family(uow: UnitOfWork, account_id: str, contact_id: str) -> list[str]
         if current in family:
             continue
         family.append(current)
-        waiting += [source for envelope in _history(uow, account_id, current)
+        waiting += [source for envelope in history_of(current)
                     if envelope.event_type == ContactsMerged.event_type()
                     for source in envelope.payload.get("source_ids", [])]
     return family

@@ -150,12 +150,16 @@ def _notes(uow: UnitOfWork, account_id: str, contact_id: str, filed: list[str], 
     rows = {}
     with uow:
         newest = uow.notes.versions(account_id, note_ids)
+        current = {note_id for note_id in note_ids
+                   if note_id in shown and note_id in newest and shown[note_id].get("version") == newest[note_id]}
+        read = uow.notes.find_each(account_id, [note_id for note_id in note_ids
+                                                if note_id in newest and note_id not in current])
         for note_id in note_ids:
-            doc = shown.get(note_id)
-            if doc is not None and note_id in newest and doc.get("version") == newest[note_id]:
+            if note_id in current:
+                doc = shown[note_id]
                 rows[note_id] = _note_row(contact_id, note_id, doc["kind"], iso_date(doc["created_at"]), doc["text"])
                 continue
-            note = uow.notes.find(account_id, note_id) if note_id in newest else None
+            note = read.get(note_id)
             if note is not None and not note.deleted and note.contact_id == contact_id:
                 rows[note_id] = _note_row(contact_id, note_id, note.kind, note.created_at, note.text)
     exported.update(rows)
@@ -171,9 +175,9 @@ def _messages(uow: UnitOfWork, account_id: str, contact_id: str, messages_of: It
     where it went, its delivery status and dates; oldest first."""
     rows = []
     with uow:
-        for message_id in messages_of(account_id, contact_id):
-            message = uow.messages.find(account_id, message_id)
-            if message is None or message.gone or message.contact_id != contact_id:
+        found = uow.messages.find_each(account_id, messages_of(account_id, contact_id))
+        for message in found.values():
+            if message.gone or message.contact_id != contact_id:
                 continue
             state = message.state
             rows.append({"contact_id": contact_id, "message_id": message.id, "to": state.to,

@@ -197,3 +197,30 @@ def test_an_erasure_counts_the_notes_the_read_model_shows_without_reading_each_n
     assert commits.names.count("find") <= 15 + 15, commits.names
     assert commits.using("$in") == [], commits.using("$in")
     assert keys.names.count("find") <= 6, keys.names
+
+
+def test_an_export_and_an_erasure_read_the_person_s_holdings_once_and_their_history_once_per_step(client, container,
+                                                                                                  louise):
+    """Issue 13: a person with 380 notes has 380 commits in their holdings; the export and the erasure each read
+    them twice (for the notes, then again for the files), and the merge family read the contact's history twice.
+    Now: the holdings once per request, the contact's history once per step (family, export or mentions, erasure
+    record, family again), the files' histories each once."""
+    for text in ("Encore une", "Et une autre"):
+        assert client.post(f"/v1/contacts/{louise}/notes", json={"text": text}, headers=headers()).status_code == 201
+    project_all(container)
+    commits = Statements("event_commits")
+    counted = Container(container.settings)
+    counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits])
+    handler = counted.privacy_handler()
+
+    def reads_of(aggregate_id: str) -> int:
+        return sum(1 for name, command in zip(commits.names, commits.commands)
+                   if name == "find" and command.get("filter", {}).get("aggregate_id") == aggregate_id)
+
+    handler.handle(envelope(SubjectExportRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)))
+    assert reads_of(f"holdings-{louise}") == 1, commits.commands
+    assert reads_of(louise) == 2  # its family, then its records
+    commits.names.clear(), commits.commands.clear()
+    handler.handle(envelope(ErasureRequested(str(uuid.uuid4()), "acct-1", [louise], ["contacts"], NOW)))
+    assert reads_of(f"holdings-{louise}") == 1, commits.commands
+    assert reads_of(louise) == 5  # the family, the mentions, the erasure's family, its record, the family again
