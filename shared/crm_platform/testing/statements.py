@@ -12,8 +12,14 @@ class Statements(monitoring.CommandListener):
 
     def __init__(self, collection: str | None = None) -> None:
         self.collection, self.names, self.commands = collection, [], []
+        self.returned: dict[str, int] = {}  # collection -> documents the server returned from it (finds, getMores)
+        self._reading: dict[int, str] = {}
 
     def started(self, event) -> None:
+        target = event.command.get("collection") if event.command_name == "getMore" else \
+            event.command.get(event.command_name)
+        if event.command_name in ("find", "getMore", "aggregate") and isinstance(target, str):
+            self._reading[event.request_id] = target
         if self.collection is None or event.command.get(event.command_name) == self.collection:
             self.names.append(event.command_name)
             self.commands.append(dict(event.command))
@@ -23,7 +29,11 @@ class Statements(monitoring.CommandListener):
         return [command for command in self.commands if operator in repr(command)]
 
     def succeeded(self, event) -> None:
-        pass
+        target = self._reading.pop(event.request_id, None)
+        cursor = event.reply.get("cursor") if target is not None else None
+        if cursor is not None:
+            batch = cursor.get("firstBatch", cursor.get("nextBatch", []))
+            self.returned[target] = self.returned.get(target, 0) + len(batch)
 
     def failed(self, event) -> None:
-        pass
+        self._reading.pop(event.request_id, None)

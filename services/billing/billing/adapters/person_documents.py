@@ -5,29 +5,28 @@ Merges come from billing's projection of contacts (`customers`: `merged_into`); 
 quotes and recurring invoices read models by the contact each is for NOW (`contact_id`: a draft moved to another
 contact is that contact's, whoever it was made for first), and credit notes by their invoice.
 
-Read models follow the event store by a moment (the worker projects each commit a little later). So the event store
-is asked too: its heads of the account's documents (`heads_of_type`: two indexed equalities, versions only) against
-the versions the read models hold; a document the read models miss or hold at an older version is read from its
-events, whose `contact_id` is in clear (its last one is the contact it is for now). The cost is one pass over the
-account's commit heads and read-model versions per type and listing: fine for an erasure, which is rare. The
-erasure lists again until a round finds nothing new (service_layer/privacy.py), after `forget_contacts` has
-stopped new documents being made for the person.
+Read models follow the event store by a moment (the worker projects each commit a little later). So billing's
+event store notes, before each commit, whom the document is for (adapters/document_parties.py), and a listing adds
+the documents noted for the person that the read models do not list under them, and checks those they list that
+were ever noted for someone else (a draft moved): each is read from its events, whose `contact_id` is in clear (its
+last one is the contact it is for now). What this reads grows with the person's documents, not the account's (the
+read models were compared with every commit of the account until issue 13: 2.6 s of server time per erasure on an
+account of 20 people). Noted before stored, read after listed: a document projected between the two reads is
+listed, or noted and read from its events; never neither. The erasure lists again until a round finds nothing new
+(service_layer/privacy.py), after `forget_contacts` has stopped new documents being made for the person.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from pymongo.collection import Collection
 
-from crm_platform.event_store import EventStore
-
 from billing import views
+from billing.adapters.document_parties import PartyNotingEventStore
 from billing.adapters.customers_projection import PERSONAL_FIELDS as CUSTOMER_PERSONAL_FIELDS
 from billing.service_layer.privacy import PersonDocuments
 
 class MongoPersonDocuments:
     def __init__(self, customers: Collection, invoices: Collection, credit_notes: Collection, quotes: Collection,
-                 recurring_invoices: Collection, store: EventStore | None = None) -> None:
+                 recurring_invoices: Collection, store: PartyNotingEventStore | None = None) -> None:
         self._store = store  # None: the read models only (they may miss what was written a moment ago)
         self._customers = customers
         self._invoices = invoices
@@ -49,66 +48,59 @@ class MongoPersonDocuments:
 
     def documents_of(self, account_id: str, contact_ids: list[str],
                      known: set[str] | frozenset[str] = frozenset()) -> PersonDocuments:
-        kinds = {"Invoice": self._invoices, "CreditNote": self._credit_notes, "Quote": self._quotes,
-                 "RecurringInvoice": self._recurring}
-        # the four read models compared with the event store at once: each is a pass over the account's commits
-        # and documents of its type, which grows with the account (issue 13: 1.7 s each on an account of 20
-        # people like this one, one after the other). BEFORE the read models are listed: a document the worker
-        # projects between the two reads is then behind, or listed; listed first (as until 753b8b5), it could be
-        # neither: likely how an e2e export once missed invoices made a moment before it
-        with ThreadPoolExecutor(len(kinds), thread_name_prefix="person-documents") as pool:
-            behind = dict(zip(kinds, pool.map(lambda kind: self._behind(kinds[kind], kind, account_id), kinds)))
-        invoices = self._with_unprojected(_of_contacts(self._invoices, account_id, contact_ids), behind["Invoice"],
-                                          account_id, contact_ids, known)
+        """The person's documents: those the read models list under their contacts, corrected by the documents
+        noted for them (see the module). The `known` ones (handled by the caller already) are not read again from
+        their events: an erasure's next round would otherwise load every document it has just written."""
+        kinds = {"Invoice": self._invoices, "Quote": self._quotes, "RecurringInvoice": self._recurring}
+        listed = {kind: _of_contacts(collection, account_id, contact_ids) for kind, collection in kinds.items()}
+        # read AFTER the listings: a document projected in between is listed, or noted; never neither
+        noted = self._store.documents_for(account_id, contact_ids) if self._store is not None else {}
+        invoices, quotes, recurring = (self._corrected(listed[kind], noted.get(kind, set()), contact_ids, known)
+                                       for kind in kinds)
         credit_notes: dict[str, list[str]] = {}
         # the account's credit notes (an indexed equality: account_listing), far fewer than its invoices; an equality
         # per invoice was 50 statements, an `$in` over them reads every credit note of every account on FerretDB
         person_invoices = set(invoices)
+        listed_notes = set()
         for doc in _oldest_first(self._credit_notes.find({"account_id": account_id}, {"invoice_id": 1,
                                                                                       "created_at": 1})):
+            listed_notes.add(doc["_id"])
             if doc.get("invoice_id") in person_invoices:
                 credit_notes.setdefault(doc["invoice_id"], []).append(doc["_id"])
-        for note_id, invoice_id in self._unprojected_credit_notes(behind["CreditNote"]):
-            if invoice_id in invoices and note_id not in credit_notes.get(invoice_id, []):
+        for note_id, invoice_id in self._unlisted_credit_notes(account_id, invoices, listed_notes | set(known)):
+            if invoice_id in person_invoices and note_id not in credit_notes.get(invoice_id, []):
                 credit_notes.setdefault(invoice_id, []).append(note_id)
-        quotes = self._with_unprojected(_of_contacts(self._quotes, account_id, contact_ids), behind["Quote"],
-                                        account_id, contact_ids, known)
-        recurring = self._with_unprojected(_of_contacts(self._recurring, account_id, contact_ids),
-                                           behind["RecurringInvoice"], account_id, contact_ids, known)
         return PersonDocuments(list(contact_ids), invoices, credit_notes, quotes, recurring)
 
-    def _behind(self, collection: Collection, aggregate_type: str, account_id: str) -> list[str]:
-        """The account's documents of this type whose events the read model does not reflect yet (all of them)."""
+    def _corrected(self, listed: list[str], noted: set[str], contact_ids: list[str],
+                   known: set[str] | frozenset[str]) -> list[str]:
+        """`listed` (what a read model lists under these contacts), with the documents noted for them it does not
+        list, and without the listed ones ever noted for another party, as their events say (the last `contact_id`
+        recorded): only those are read."""
         if self._store is None:
-            return []
-        heads = self._store.heads_of_type(account_id, aggregate_type)
-        projected = {doc["_id"]: doc.get("version", 0)
-                     for doc in collection.find({"account_id": account_id}, {"version": 1})}
-        return [document_id for document_id, version in heads.items() if projected.get(document_id, 0) < version]
-
-    def _with_unprojected(self, listed: list[str], behind: list[str], account_id: str, contact_ids: list[str],
-                          known: set[str] | frozenset[str] = frozenset()) -> list[str]:
-        """`listed`, and the documents not projected yet (`behind`) that are for one of these contacts now, as their
-        events say (the last `contact_id` recorded); a projected one moved away since is no longer theirs. The
-        `known` ones (handled by the caller already) are not read again: an erasure's next round would otherwise
-        load every document it has just written, all of them behind the read model then (issue 13)."""
+            return listed
+        family = set(contact_ids)
+        unlisted = [doc_id for doc_id in sorted(noted - set(listed)) if doc_id not in known]
+        moved = [doc_id for doc_id, parties in self._store.parties_of(listed).items()
+                 if parties - family and doc_id not in known]
         found = list(listed)
-        for document_id in behind:
-            if document_id in known:
-                continue
-            contact_id = _current_contact(self._store.load(document_id))
-            if contact_id in contact_ids and document_id not in found:
+        for document_id, history in self._store.load_each(unlisted + moved).items():
+            contact_id = _current_contact(history)
+            if contact_id in family and document_id not in found:
                 found.append(document_id)
-            elif contact_id not in contact_ids and document_id in found:
+            elif contact_id not in family and document_id in found:
                 found.remove(document_id)
         return found
 
-    def _unprojected_credit_notes(self, behind: list[str]) -> list[tuple[str, str]]:
-        """(credit note id, invoice id) of the account's credit notes the read model does not reflect yet."""
+    def _unlisted_credit_notes(self, account_id: str, invoices: list[str], listed: set[str]) -> list[tuple[str, str]]:
+        """(credit note id, invoice id) of the notes noted for these invoices that the read model does not list yet,
+        as their first event says."""
+        if self._store is None or not invoices:
+            return []
+        noted = self._store.documents_for(account_id, invoices).get("CreditNote", set())
         found = []
-        for note_id in behind:
-            history = self._store.load(note_id)
-            if history and history[0].payload.get("invoice_id"):
+        for note_id, history in self._store.load_each(sorted(noted - listed)).items():
+            if history[0].payload.get("invoice_id"):
                 found.append((note_id, history[0].payload["invoice_id"]))
         return found
 
