@@ -81,8 +81,8 @@ class MongoPersonDocuments:
             return listed
         family = set(contact_ids)
         unlisted = [doc_id for doc_id in sorted(noted - set(listed)) if doc_id not in known]
-        moved = [doc_id for doc_id, parties in self._store.parties_of(listed).items()
-                 if parties - family and doc_id not in known]
+        moved = [doc_id for doc_id, parties in self._store.parties_of([d for d in listed if d not in known]).items()
+                 if parties - family]
         found = list(listed)
         for document_id, history in self._store.load_each(unlisted + moved).items():
             contact_id = _current_contact(history)
