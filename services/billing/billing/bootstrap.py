@@ -52,7 +52,16 @@ class Container(ServiceContainer):
     @property
     def event_store(self) -> PartyNotingEventStore:
         """The kernel's store, noting whom each document is for before its commit (adapters/document_parties.py)."""
-        return PartyNotingEventStore(MongoEventStore(self.db), self.db["document_parties"])
+        return PartyNotingEventStore(MongoEventStore(self.db), self.db["document_parties"], self.db["backfills"])
+
+    def note_document_parties(self, lease: Lease | None = None) -> int | None:
+        """The backfill of the parties of the documents stored before billing's event store noted them, unless it has
+        completed already (adapters/document_parties.py); only while holding `lease`, if one is given."""
+        return self.event_store.note_stored_documents(lease)
+
+    def document_parties_lease(self) -> Lease:
+        """One backfill of the documents' parties for the whole system: the worker holding this lease."""
+        return self.lease("document-parties")
 
     @cached_property
     def invoices(self) -> InvoicesProjection:
