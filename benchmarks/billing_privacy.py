@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
         parser.error("--runs must be at least 1, the counts not negative")
     statements = TimedStatements()
     container = container_on(mongo_uri(env if env is not None else dict(os.environ)), os.urandom(4).hex(), statements)
+    container.note_document_parties()  # as billing's worker does at start: on a new store, only the marker
     try:
         report = run(container, statements, args)
     finally:

@@ -7,6 +7,7 @@ from functools import cached_property
 from crm_platform.blobs import BlobStore
 from crm_platform.contracts.contacts import CONTACT_LIFECYCLE_CLASSES, ContactDeleted, ContactErased
 from crm_platform.event_codec import EventCodec
+from crm_platform.event_store import MongoEventStore
 from crm_platform.leases import Lease
 from crm_platform.mail import MailOutcome
 from crm_platform.message_bus import EventsToBus, Fresh, MessageBus
@@ -19,6 +20,7 @@ from crm_platform.timeline_follower import TimelineFollower
 from billing import config, document_views, views
 from billing.adapters.customer_directory import MongoCustomerDirectory
 from billing.adapters.customers_projection import CustomersProjection
+from billing.adapters.document_parties import PartyNotingEventStore
 from billing.adapters.document_pdfs import KeptPdfs
 from billing.adapters.cross_industry_invoice import e_invoice_xml
 from billing.adapters.document_rendering import render_pdf
@@ -46,6 +48,20 @@ class Container(ServiceContainer):
     events_topic_name = config.EVENTS_TOPIC
     unit_of_work_class = UnitOfWork
     clock = staticmethod(utc_now)  # what "today" is, in each account's time zone
+
+    @property
+    def event_store(self) -> PartyNotingEventStore:
+        """The kernel's store, noting whom each document is for before its commit (adapters/document_parties.py)."""
+        return PartyNotingEventStore(MongoEventStore(self.db), self.db["document_parties"], self.db["backfills"])
+
+    def note_document_parties(self, lease: Lease | None = None) -> int | None:
+        """The backfill of the parties of the documents stored before billing's event store noted them, unless it has
+        completed already (adapters/document_parties.py); only while holding `lease`, if one is given."""
+        return self.event_store.note_stored_documents(lease)
+
+    def document_parties_lease(self) -> Lease:
+        """One backfill of the documents' parties for the whole system: the worker holding this lease."""
+        return self.lease("document-parties")
 
     @cached_property
     def invoices(self) -> InvoicesProjection:

@@ -14,8 +14,14 @@ class Statements(monitoring.CommandListener):
 
     def __init__(self, collection: str | None = None) -> None:
         self.collection, self.names, self.commands = collection, [], []
+        self.returned: dict[str, int] = {}  # collection -> documents the server returned from it (finds, getMores)
+        self._reading: dict[int, str] = {}
 
     def started(self, event) -> None:
+        target = event.command.get("collection") if event.command_name == "getMore" else \
+            event.command.get(event.command_name)
+        if event.command_name in ("find", "getMore", "aggregate") and isinstance(target, str):
+            self._reading[event.request_id] = target
         if self.collection is None or event.command.get(event.command_name) == self.collection:
             self.names.append(event.command_name)
             self.commands.append(dict(event.command))
@@ -26,10 +32,14 @@ class Statements(monitoring.CommandListener):
         return [command for command in self.commands if repr(operator) in repr(command)]
 
     def succeeded(self, event) -> None:
-        pass
+        target = self._reading.pop(event.request_id, None)
+        cursor = event.reply.get("cursor") if target is not None else None
+        if cursor is not None:
+            batch = cursor.get("firstBatch", cursor.get("nextBatch", []))
+            self.returned[target] = self.returned.get(target, 0) + len(batch)
 
     def failed(self, event) -> None:
-        pass
+        self._reading.pop(event.request_id, None)
 
 
 class TimedStatements(Statements):
@@ -45,13 +55,16 @@ class TimedStatements(Statements):
         self.names.clear()
         self.commands.clear()
         self.micros.clear()
+        self.returned.clear()
 
     def started(self, event) -> None:
         super().started(event)
         self.pending[event.request_id] = f"{event.command_name} {event.command.get(event.command_name)}"
 
     def succeeded(self, event) -> None:
+        super().succeeded(event)
         self.micros[self.pending.pop(event.request_id, event.command_name)] += event.duration_micros
 
     def failed(self, event) -> None:
-        self.succeeded(event)
+        super().failed(event)
+        self.micros[self.pending.pop(event.request_id, event.command_name)] += event.duration_micros

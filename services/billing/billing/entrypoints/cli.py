@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rebuild-read-models", help="rebuild the invoices, credit notes, quotes and recurring invoices "
                                                "read models and the contacts' timelines from the event store")
+    sub.add_parser("note-document-parties", help="note whom every stored document is for (document_parties), as "
+                                                 "the worker's backfill does once, even if it has: after a rollout "
+                                                 "during which older processes still wrote documents")
     args = parser.parse_args(argv)
     settings = load_or_exit(config.load, "billing-cli")
     configure_logging(f"{config.SERVICE_NAME}-cli", settings["LOG_LEVEL"])
@@ -41,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
         count = rebuild_read_models(Container(settings))
         print(f"replayed {count} events into the invoices, credit notes, quotes and recurring invoices read models "
               f"and the timelines in {time.perf_counter() - started:.1f} s")
+    elif args.command == "note-document-parties":
+        started = time.perf_counter()
+        container = Container(settings)
+        container.ensure_indexes()
+        count = container.event_store.note_stored_documents(container.document_parties_lease(), again=True)
+        if count is None:
+            print("not done: the worker's backfill holds the lease now; try again in a minute")
+            return 1
+        print(f"read {count} events and noted their documents' parties in {time.perf_counter() - started:.1f} s")
     return 0
 
 

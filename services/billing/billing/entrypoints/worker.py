@@ -1,8 +1,8 @@
 """The billing worker: outbox relay, billing's read models and its contacts' timelines (issue 14), customers from
 contacts.events, privacy's requests (issue 13), the PDF of each invoice and credit note kept as it is issued (or
 voided), documents sent by e-mail (their mails queued, sent, and each outcome recorded: issue 11), the sweep of
-interrupted issues, the recurring-invoice scheduler and the retention job (each of these three only in the worker
-holding its lease); until SIGTERM."""
+interrupted issues, the recurring-invoice scheduler, the retention job and the backfill of the documents' parties
+(each of these four only in the worker holding its lease); until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -11,11 +11,13 @@ from crm_platform.event_consumer import EventConsumer
 from crm_platform.json_logging import configure_logging
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics
 from crm_platform.settings import load_or_exit
-from crm_platform.worker_runtime import run_loops
+from crm_platform.worker_runtime import every, run_loops
 
 from billing import config
 from billing.bootstrap import Container
 from billing.service_layer import issue_sweep, recurring_scheduler, retention
+
+BACKFILL_EVERY_S = 300.0  # a round that did not complete (an outage, another worker's lease) is tried again then
 
 
 def main() -> int:
@@ -38,13 +40,17 @@ def main() -> int:
     privacy = container.privacy_loop()
     # a recorded send's mails, queued in the outbox (docs/mail.md); the mail loop sends them and records outcomes
     mail_requests = EventConsumer("billing.mail", container.mail_consumer, container.producer, container.queue_mails)
-    retention_lease = container.retention_lease()
+    retention_lease, parties_lease = container.retention_lease(), container.document_parties_lease()
     try:
         return run_loops(
             {"outbox-relay": container.outbox_relay().run, "customers": customers.run, "documents": documents.run,
              "timeline": timeline.run,
              "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
              "mail": container.mail_loop(container.record_mail_outcome),
+             # the parties of the documents stored before they were noted, until that has completed once: until
+             # then a privacy listing compares the read models with the account's commits (person_documents.py)
+             "document-parties": every(BACKFILL_EVERY_S, lambda: container.note_document_parties(parties_lease),
+                                       "document parties backfill"),
              "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),
              "issue-sweep": issue_sweep.sweep_loop(container.bus, container.interrupted_issues,
                                                    container.sweep_lease(), container.retry_backoff),

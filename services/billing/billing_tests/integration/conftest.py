@@ -15,6 +15,7 @@ def settings(infra, unique_suffix, topic_namespace):
 @pytest.fixture
 def container(settings, mongo_client):
     for container in service_container(Container, settings, mongo_client, "BILLING_DB"):
+        container.note_document_parties()  # as the worker does at start: on a new store, only the marker
         try:
             yield container
         finally:  # the printing consumer's render process, if keep_printed started it

@@ -16,6 +16,7 @@ from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
+from billing.adapters.document_parties import PARTY_EVENTS, party_entries
 from billing.domain import commands as c
 from billing.domain import quote_commands as q
 from billing.domain import recurring_commands as r
@@ -142,3 +143,14 @@ def test_personal_data_travels_sealed_under_its_documents_key(published):
 def test_the_codec_knows_exactly_the_contracts_event_types():
     replies = {cls.event_type() for cls in PRIVACY_REPLY_CLASSES}  # recorded by the kernel's privacy handler
     assert {cls.event_type() for cls in UnitOfWork.aggregates_event_classes()} == BILLING_EVENTS.event_names - replies
+
+
+def test_every_contact_a_document_s_events_name_is_noted_from_its_party_events(published):
+    """Billing's event store notes parties from PARTY_EVENTS only (adapters/document_parties.py): every (document,
+    contact) any event of every kind names is among them, and most commits need no entry."""
+    documents = {"Invoice", "CreditNote", "Quote", "RecurringInvoice"}
+    named = {(envelope.aggregate_id, envelope.payload["contact_id"]) for envelope in published
+             if envelope.aggregate_type in documents and envelope.payload.get("contact_id")}
+    assert {(entry["document_id"], entry["party"]) for entry in party_entries(published)} == named
+    looked_at = [envelope for envelope in published if envelope.event_type in PARTY_EVENTS]
+    assert len(looked_at) < len([envelope for envelope in published if envelope.aggregate_type in documents]) / 2
