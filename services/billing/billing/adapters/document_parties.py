@@ -20,12 +20,16 @@ ever for.
 
 Documents stored before this store noted them have no entry: `note_stored_documents` (the backfill, run by the
 worker until it has completed once, and by `billing note-document-parties`) notes them from the event store, then
-records so in `backfills`; until then a listing must not rely on the entries (`every_document_noted`).
+records so in `backfills`; until then a listing must not rely on the entries (`every_document_noted`). During a
+rolling update, processes of the earlier release still store documents without entries after a first pass has
+read past them; so a store that held documents gets a second pass starting ROLLOUT_SETTLE_S after the first began,
+and only that one records the completion (a store with no document at the first pass has no earlier release's
+documents to wait for).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -47,6 +51,7 @@ PARTY_EVENTS = frozenset(event.event_type() for event in (
     RecurringInvoiceScheduled, RecurringInvoiceEdited, CreditNoteIssueStarted))
 BACKFILL = "document_parties"  # the `_id` of the backfill's marker in `backfills`
 BACKFILL_BATCH = 500  # events read, and entries inserted at most, between two words of progress
+ROLLOUT_SETTLE_S = 1800  # longer than a rolling update of billing takes: the second pass then sees all it wrote
 
 
 class BackfillLease(Protocol):
@@ -94,26 +99,41 @@ class PartyNotingEventStore(EventStore):
 
     def every_document_noted(self) -> bool:
         """Whether the backfill has completed: from then on every stored document has its entries."""
+        return "completed_at" in self._backfill_state()
+
+    def _backfill_state(self) -> dict:
         try:
-            return self._backfills.find_one({"_id": BACKFILL}, {"_id": 1}) is not None
+            return self._backfills.find_one({"_id": BACKFILL}) or {}
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
 
-    def note_stored_documents(self, lease: BackfillLease | None = None, again: bool = False) -> int | None:
+    def note_stored_documents(self, lease: BackfillLease | None = None, again: bool = False,
+                              now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int | None:
         """The backfill: the parties of every document stored noted from its events (one pass over the event store,
         BACKFILL_BATCH events at a time, an insert per batch of entries, those noted already refused unchanged), then
         the marker that says so. Nothing if it has completed already (unless `again`), or without the `lease` (one
-        worker backfills; one that loses it stops, and the next holder starts again: safe to repeat). The events
-        read; None if it did not complete."""
-        if not again and self.every_document_noted():
+        worker backfills; one that loses it stops, and the next holder starts again: safe to repeat). The marker
+        follows the first pass only if the store held no document; else a second pass, begun ROLLOUT_SETTLE_S after
+        the first began, records it (see the module), and a call before then does nothing. `again` (the CLI's, once
+        every process runs this release) passes and records at once. The events read; None if it did not record the
+        completion."""
+        state = self._backfill_state()
+        if not again and "completed_at" in state:
             return 0
+        first_began = state.get("first_pass_began_at")
+        if first_began is not None and first_began.tzinfo is None:
+            first_began = first_began.replace(tzinfo=timezone.utc)  # pymongo reads datetimes naive, in UTC
+        began = now()
+        if not again and first_began is not None and (began - first_began).total_seconds() < ROLLOUT_SETTLE_S:
+            return None
         if lease is not None and not lease.acquire_or_renew():
             return None
-        read, pending = 0, []
+        read, documents, pending = 0, 0, []
         for envelope in self._store.read_all(BACKFILL_BATCH):
             read += 1
             if envelope.event_type in PARTY_EVENTS:
                 pending.append(envelope)
+                documents += 1
             if read % BACKFILL_BATCH == 0:
                 if lease is not None and not lease.acquire_or_renew():
                     return None
@@ -123,12 +143,13 @@ class PartyNotingEventStore(EventStore):
         if lease is not None and not lease.acquire_or_renew():
             return None
         self.note(pending)
+        done = again or documents == 0 or first_began is not None
+        recorded = {"completed_at": now(), "events_read": read} if done else {"first_pass_began_at": began}
         try:
-            self._backfills.update_one({"_id": BACKFILL}, {"$set": {"completed_at": datetime.now(timezone.utc),
-                                                                     "events_read": read}}, upsert=True)
+            self._backfills.update_one({"_id": BACKFILL}, {"$set": recorded}, upsert=True)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
-        return read
+        return read if done else None
 
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
         return self._store.load(aggregate_id)

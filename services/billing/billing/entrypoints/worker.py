@@ -47,8 +47,9 @@ def main() -> int:
              "timeline": timeline.run,
              "privacy": privacy.run, "printing": printing.run, "mail-requests": mail_requests.run,
              "mail": container.mail_loop(container.record_mail_outcome),
-             # the parties of the documents stored before they were noted, until that has completed once: until
-             # then a privacy listing compares the read models with the account's commits (person_documents.py)
+             # the parties of the documents stored before they were noted, until that has completed once (two
+             # passes, the second after a rolling update has settled): until then a privacy listing compares the
+             # read models with the account's commits (person_documents.py)
              "document-parties": every(BACKFILL_EVERY_S, lambda: container.note_document_parties(parties_lease),
                                        "document parties backfill"),
              "retention": retention.retention_loop(lambda: container.end_expired_retentions(retention_lease)),

@@ -1,5 +1,7 @@
 """Billing's event store noting whom each document is for (adapters/document_parties.py), on the real database:
 the kernel's event-store contract, what a commit costs, and the backfill of the documents stored before."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from crm_platform.event_store import MongoEventStore
@@ -7,7 +9,7 @@ from crm_platform.mongo import MongoConnection
 from crm_platform.testing.event_store_contract import EventStoreContract
 from crm_platform.testing.statements import Statements
 
-from billing.adapters.document_parties import PartyNotingEventStore
+from billing.adapters.document_parties import ROLLOUT_SETTLE_S, PartyNotingEventStore
 from billing.bootstrap import Container
 from billing.domain import commands
 from billing.domain import quote_commands as quotes
@@ -85,23 +87,32 @@ def test_documents_stored_before_parties_were_noted_are_found_before_and_after_t
 
     def listed():
         found = index.documents_of("acct-1", ["contact:1"])
-        return sorted(found.invoices), found.credit_notes, found.quotes, found.recurring_invoices
+        return sorted(found.invoices), found.credit_notes, sorted(found.quotes), found.recurring_invoices
 
     louise_s = (sorted([draft.id, moved.id, invoice.id]), {invoice.id: [note.id]}, [quote.id], [plan.id])
     assert listed() == louise_s  # (a) before the backfill: the comparison with the store
     assert pauls.id in index.documents_of("acct-1", ["contact:2"]).invoices
 
-    assert container.note_document_parties() > 0
-    noted = entries(container)  # (b) every party of every document, and the marker
-    assert noted == sorted([(draft.id, "contact:1"), (moved.id, "contact:2"), (moved.id, "contact:1"),
-                            (invoice.id, "contact:1"), (note.id, "contact:1"), (quote.id, "contact:1"),
-                            (plan.id, "contact:1"), (pauls.id, "contact:2")])
-    assert container.event_store.every_document_noted()
+    clock = [datetime(2026, 12, 4, 3, 0, tzinfo=timezone.utc)]
+    store = container.event_store
+    assert store.note_stored_documents(now=lambda: clock[0]) is None  # (b) a first pass: every party of every
+    assert entries(container) == sorted([(draft.id, "contact:1"), (moved.id, "contact:2"), (moved.id, "contact:1"),
+                                         (invoice.id, "contact:1"), (note.id, "contact:1"), (quote.id, "contact:1"),
+                                         (plan.id, "contact:1"), (pauls.id, "contact:2")])
+    assert not store.every_document_noted() and listed() == louise_s  # ... but no marker yet: a rolling update
+    late = bus.handle(quotes.CreateQuoteDraft("acct-1", "contact:1", (LINE,)))  # by a process of the old release
+    clock[0] += timedelta(seconds=ROLLOUT_SETTLE_S - 1)
+    assert store.note_stored_documents(now=lambda: clock[0]) is None and not store.every_document_noted()
+    clock[0] += timedelta(seconds=2)
+    assert store.note_stored_documents(now=lambda: clock[0]) > 0  # the second pass, once settled: the marker
+    noted = entries(container)
+    assert (late.id, "contact:1") in noted and store.every_document_noted()
+    louise_s = (louise_s[0], louise_s[1], sorted([quote.id, late.id]), louise_s[3])
     commits = Statements("event_commits")
     counted = Container(container.settings)
     counted.mongo = MongoConnection(container.settings["MONGO_URI"], "test", event_listeners=[commits])
     found = counted.privacy_participant()._index.documents_of("acct-1", ["contact:1"])
-    assert (sorted(found.invoices), found.credit_notes, found.quotes, found.recurring_invoices) == louise_s
+    assert (sorted(found.invoices), found.credit_notes, sorted(found.quotes), found.recurring_invoices) == louise_s
     assert not [command for command in commits.commands if "aggregate_type" in command.get("filter", {})], \
         "the entries are read now, not every commit of the account (heads_of_type)"
 
@@ -123,3 +134,10 @@ def test_a_worker_without_the_lease_leaves_the_backfill_to_the_one_holding_it(co
     BeforeTheEntries(container.settings).bus.handle(commands.CreateInvoiceDraft("acct-1", "contact:1", (LINE,)))
     assert container.note_document_parties(Refused()) is None
     assert entries(container) == [] and not container.event_store.every_document_noted()
+
+
+def test_a_store_without_documents_at_the_first_pass_is_noted_at_once(container):
+    """A new deployment: no earlier release stored a document, so there is nothing to wait a second pass for."""
+    container.db["backfills"].delete_many({})
+    assert container.note_document_parties() is not None
+    assert container.event_store.every_document_noted()
