@@ -57,6 +57,11 @@ class SubjectKeyStore(abc.ABC):
         """The keys of those subjects that have one."""
         return {subject: key for subject in subjects if (key := self.find(subject)) is not None}
 
+    def find_many_noting_erased(self, subjects: list[str]) -> tuple[dict[str, bytes], set[str]]:
+        """The keys of those subjects that have one, and those erased for good (never to have a key again)."""
+        keys = self.find_many(subjects)
+        return keys, self.erased_among([subject for subject in subjects if subject not in keys])
+
     def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
         """The keys of these subjects, created where missing; SubjectErased naming every erased one."""
         erased = [subject for subject in subjects if self.is_erased(subject)]
@@ -122,6 +127,12 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         docs = find_by_ids(self._keys, subjects)
         return {doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs if "wrapped_key" in doc}
 
+    def find_many_noting_erased(self, subjects: list[str]) -> tuple[dict[str, bytes], set[str]]:
+        """As find_many, from the same reads: an erased subject's document is its erasure marker."""
+        docs = find_by_ids(self._keys, subjects)
+        return ({doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs if "wrapped_key" in doc},
+                {doc["_id"] for doc in docs if "erased_at" in doc})
+
     def find_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
         """New subjects (an import) in one bulk insert; those that had a key already are read."""
         subjects = list(dict.fromkeys(subjects))
@@ -183,26 +194,26 @@ class PersonalDataCipher:
 
         The keys are forgotten when the block ends: a batch of events is the
         longest a key is held, so a shredded key does not live on in a cache.
-        A subject found without a key is erased for the block too (opening
-        its events raises SubjectErased without reading the vault again).
+        A subject found erased (its marker) is remembered for the block too:
+        opening its events raises SubjectErased without reading the vault
+        again (an erasure is for good: no key is ever made for it again).
+        One found with neither is read again when needed (a key may be made
+        meanwhile).
         """
-        ready = self._keys.find_or_create_many(subjects) if create else self._keys.find_many(subjects)
-        outer, outer_absent = getattr(self._batch, "keys", {}), getattr(self._batch, "absent", frozenset())
-        self._batch.keys = {**outer, **ready}
-        self._batch.absent = outer_absent | {subject for subject in subjects if subject not in ready}
+        if create:
+            ready, erased = self._keys.find_or_create_many(subjects), set()
+        else:
+            ready, erased = self._keys.find_many_noting_erased(subjects)
+        outer, outer_erased = getattr(self._batch, "keys", {}), getattr(self._batch, "erased", frozenset())
+        self._batch.keys, self._batch.erased = {**outer, **ready}, outer_erased | erased
         try:
             yield
         finally:
-            self._batch.keys, self._batch.absent = outer, outer_absent
-
-    def _now_present(self, subject: str) -> None:
-        """A subject the block found without a key has one now (made by sealing in the block)."""
-        if subject in getattr(self._batch, "absent", ()):
-            self._batch.absent = self._batch.absent - {subject}
+            self._batch.keys, self._batch.erased = outer, outer_erased
 
     def _stored(self, subject: str) -> bytes | None:
-        """The subject's key to open with: the block's, none if the block found none, else the vault's."""
-        if subject in getattr(self._batch, "absent", ()):
+        """The subject's key to open with: the block's, none if the block found it erased, else the vault's."""
+        if subject in getattr(self._batch, "erased", ()):
             return None
         return self._ready(subject) or self._keys.find(subject)
 
@@ -211,7 +222,6 @@ class PersonalDataCipher:
 
     def seal(self, subject: str, fields: dict) -> dict:
         key = self._ready(subject) or self._keys.find_or_create(subject)
-        self._now_present(subject)
         nonce = os.urandom(12)
         plaintext = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject.encode())
@@ -243,9 +253,7 @@ class PersonalDataCipher:
 
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
-        key = self._keys.find_or_create(subject)
-        self._now_present(subject)
-        return SubjectKey(subject, key)
+        return SubjectKey(subject, self._keys.find_or_create(subject))
 
     def opening_key(self, subject: str) -> "SubjectKey":
         """The subject's key to open sealed bytes (the one `keys_ready` read, within its block); SubjectErased once it

@@ -112,16 +112,20 @@ class Container(ServiceContainer):
                                            self.project_now)
 
     def project_now(self, aggregate_ids: list[str]) -> None:
-        """Give the read models the latest event of each of these cards and tasks now, not when the projection
-        consumer gets to it: each event carries its aggregate's whole state, and a write of an older version than
-        the read model's is refused (versioned), so the consumer applying the same events later changes nothing."""
+        """Give the cards and tasks read models the latest event of each of these cards and tasks now, not when the
+        projection consumer gets to it: each such event carries its aggregate's whole state, and a write of an older
+        version than the read model's is refused (versioned), so the consumer applying the same events later changes
+        nothing. (Not the task reminders' read model: a document per reminder instant, not versioned per task; it
+        holds no personal data, and its consumer brings it up to date.) On FerretDB the versioned write is not
+        atomic: the consumer writing a newer version at the same instant may be overwritten until its next event."""
         latest = [history[-1] for history in self.event_store.load_each(list(dict.fromkeys(aggregate_ids))).values()
                   if history]
         subjects = sorted({sealed["subject"] for envelope in latest
                            if is_sealed(sealed := envelope.payload.get("personal"))})
         with self.cipher.keys_ready(subjects):  # one read of each key (the erased person's: found shredded)
             for envelope in latest:
-                self.read_models.apply(envelope)
+                for projection in (self.cards_projection, self.tasks_projection):
+                    projection.apply(envelope)
 
     @cached_property
     def accounts_topic(self) -> str:

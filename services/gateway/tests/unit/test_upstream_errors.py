@@ -185,3 +185,10 @@ def test_writes_in_a_row_share_one_connection(keep_alive_service):
     for _ in range(3):
         assert client.call("contacts", "POST", f"{url}/v1/contacts/c1/notes", {}, data=b"{}").status_code == 201
     assert len(accepted) == 1
+
+
+def test_the_services_keep_an_idle_connection_longer_than_the_gateway_reuses_one_for_a_write():
+    from crm_platform.gunicorn_config import settings_for
+
+    for service in ("contacts", "billing", "workflows", "privacy"):
+        assert settings_for(service)["keepalive"] >= 2 * upstream.REUSE_FOR_A_WRITE_WITHIN_S

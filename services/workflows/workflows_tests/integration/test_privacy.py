@@ -236,3 +236,19 @@ def test_a_person_s_cards_are_exported_with_one_read_of_their_key_not_one_per_ca
     assert exported.payload["item_count"] == 12
     # the person's key once for the cards, the export's key made and read to seal the part (12 reads before)
     assert keys.names.count("find") <= 3, keys.names
+
+
+def test_cards_blanked_first_by_contacts_own_erasure_are_not_readable_when_the_request_answers(client, container):
+    """Contacts' erasure (ContactErased, another loop of the worker) may blank a person's cards before the privacy
+    request does: the request then changes nothing, yet the read models must not show the cards' text still."""
+    board = board_with_contact(client, container)
+    for n in range(3):
+        new_card(client, board, f"Projet {n} de Louise", description="Louise, 12 rue des Lilas")
+    project_all(container)
+    container.bus.handle(ContactErasedFact("contact:1", "acct-1"))  # its commits stored, not projected yet
+    erasure = ErasureRequested("req-late", "acct-1", ["contact:1"], ["workflows"], "2026-12-02T10:05:00+00:00")
+    container.privacy_handler().handle(request_envelope(erasure))
+    [reply] = [reply for reply in replies(container) if reply.aggregate_id == "req-late"]
+    assert reply.payload["outcome"] == "nothing_held"
+    cards = container.cards_projection.collection
+    assert cards.count_documents({"$or": [{"title": {"$regex": "Louise"}}, {"description": {"$regex": "Louise"}}]}) == 0
