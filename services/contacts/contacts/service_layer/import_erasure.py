@@ -28,7 +28,9 @@ from contacts.adapters.upload_files import UploadFiles
 from contacts.importing.decoding import decode
 from contacts.importing.errors import UnreadableFile
 
-SEARCH_THREADS = 4  # imports read at once (each file whole, up to IMPORT_MAX_BYTES: a few, not all)
+# imports read at once: each whole, up to IMPORT_MAX_BYTES (15 MiB), held with its decoded text and a case-folded
+# copy (45-90 MiB each at worst): two stay inside the worker's memory limit (384 MiB in deploy/k8s/base)
+SEARCH_THREADS = 2
 MIN_PHONE_DIGITS = 6  # shorter national numbers (short codes) would match any number
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s().\-/]{4,}\d")
 _FOLDED_LINE = re.compile(r"\r?\n[ \t]")
