@@ -95,6 +95,18 @@ def published():
     bus.handle(r.PauseRecurringInvoice("acct-1", recurring.id))
     bus.handle(r.ResumeRecurringInvoice("acct-1", recurring.id))
     bus.handle(r.CancelRecurringInvoice("acct-1", recurring.id))
+    # a draft moved to another contact, then issued; a quote drafted for a contact merged since, then sent (frozen
+    # for the survivor): the events after those name another contact than the document's creation did
+    customers.put("acct-1", "contact:2", {**BUYER, "name": "Paul Martin"})
+    customers.put("acct-1", "contact:3", {**BUYER, "name": "Louise M."})
+    moved = bus.handle(c.CreateInvoiceDraft("acct-1", "contact:1", (LINE,)))
+    bus.handle(c.UpdateInvoiceDraft("acct-1", moved.id, None, {"contact_id": "contact:2"}))
+    moved = bus.handle(c.IssueInvoice("acct-1", moved.id))
+    bus.handle(c.RecordPayment("acct-1", moved.id, "10", "2026-01-02", "card"))
+    merged = bus.handle(q.CreateQuoteDraft("acct-1", "contact:3", (LINE,)))
+    customers.merge("acct-1", "contact:3", "contact:1")
+    bus.handle(q.SendQuote("acct-1", merged.id))
+    bus.handle(q.DeclineQuote("acct-1", merged.id, "plus tard"))
     answer_privacy_requests(store, cipher, series, customers)
     return store.all_events
 
