@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
 from reporting import (ReadModelsCatchUp, mongo_uri, percentile, privacy_replies, privacy_reply,  # noqa: E402
-                       save, timed_answer as timed)
+                       print_answer_summary, print_run_line, save, timed_answer as timed)
 from recurring_occurrences import container_on  # noqa: E402
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested  # noqa: E402
 from crm_platform.testing.statements import TimedStatements  # noqa: E402
@@ -92,9 +92,7 @@ def one_run(container, statements: TimedStatements, catch_up, run: int, args) ->
                    == sorted(f"invoice:{i}" for i in person["issued"])
                    and sorted(erased["keys_destroyed"]) == expected_keys
                    and check["replies_after_redelivery"] == 1)
-    print(f"  run {run + 1}: export {export['ms']:.0f} ms ({export['statements']} statements), erasure "
-          f"{erasure['ms']:.0f} ms ({erasure['statements']} statements), redelivered {again['ms']:.0f} ms: "
-          f"{'OK' if check['ok'] else 'FAILED ' + repr(check)}", flush=True)
+    print_run_line(run, export, erasure, again, check)
     return {"export": export, "erasure": erasure, "redelivered": again, "check": check}
 
 
@@ -143,12 +141,7 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
             for db in ("BILLING_DB", "KEYVAULT_DB", "PRIVACY_EXCHANGE_DB"):
                 container.mongo.client.drop_database(container.settings[db])
     save(report)
-    summary = report["summary"]
-    print(f"billing's answer, {args.runs} runs: export p50 {summary['export']['p50_ms']:.0f} ms (max "
-          f"{summary['export']['max_ms']:.0f}), erasure p50 {summary['erasure']['p50_ms']:.0f} ms (max "
-          f"{summary['erasure']['max_ms']:.0f}); load average before {report['load_average_before']}: "
-          f"{'OK' if report['check']['ok'] else 'FAILED'}", flush=True)
-    return 0 if report["check"]["ok"] else 1
+    return print_answer_summary("billing's", args.runs, report)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Run (MongoDB server of `make run`, or `eval "$(python -m devinfra env)"` first):
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import os
 import sys
@@ -34,10 +33,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "contacts")]
 from reporting import (ReadModelsCatchUp, mongo_uri, percentile, privacy_replies, privacy_reply,  # noqa: E402
-                       save, timed_answer)
+                       print_answer_summary, print_run_line, save, throwaway_container, timed_answer)
 from PIL import Image  # noqa: E402
 from crm_platform.contracts.privacy import ErasureRequested, SubjectExportRequested  # noqa: E402
-from crm_platform.mongo import MongoConnection  # noqa: E402
 from crm_platform.testing.statements import TimedStatements  # noqa: E402
 from contacts import config  # noqa: E402
 from contacts.bootstrap import Container  # noqa: E402
@@ -51,18 +49,9 @@ DATABASES = ("CONTACTS_DB", "KEYVAULT_DB", "PRIVACY_EXCHANGE_DB")
 
 
 def container_on(uri: str, suffix: str, listener=None) -> Container:
-    """Contacts' Container on throwaway databases of that server, with its indexes; every statement it sends given
-    to `listener` (a pymongo CommandListener) if one is."""
-    container = Container(config.load({
-        "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # never used: no event is relayed here
-        "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.", "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
-        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "CONTACTS_DB": f"bench_{suffix}_contacts",
-        "KEYVAULT_DB": f"bench_{suffix}_keys", "PRIVACY_EXCHANGE_DB": f"bench_{suffix}_exchange",
-        "LOG_LEVEL": "WARNING"}))
-    if listener is not None:
-        container.mongo = MongoConnection(uri, "contacts-bench", event_listeners=[listener])
-    container.ensure_indexes()
-    return container
+    """Contacts' Container on throwaway databases of that server (reporting.throwaway_container)."""
+    return throwaway_container(Container, config, uri, suffix, {"CONTACTS_DB": "contacts", "KEYVAULT_DB": "keys",
+                                                                 "PRIVACY_EXCHANGE_DB": "exchange"}, listener)
 
 
 def seed_account(container) -> dict:
@@ -138,9 +127,7 @@ def one_run(container, statements: TimedStatements, catch_up, account: dict, run
                    and check["items_erased"] == 1 + args.notes + files + 1
                    and check["claims_left"] == 0 and check["notes_readable"] == 0 and check["contact_tombstoned"] == 1
                    and check["import_forgotten"] and check["replies_after_redelivery"] == 1)
-    print(f"  run {run + 1}: export {export['ms']:.0f} ms ({export['statements']} statements), erasure "
-          f"{erasure['ms']:.0f} ms ({erasure['statements']} statements), redelivered {again['ms']:.0f} ms: "
-          f"{'OK' if check['ok'] else 'FAILED ' + repr(check)}", flush=True)
+    print_run_line(run, export, erasure, again, check)
     return {"export": export, "erasure": erasure, "redelivered": again, "check": check}
 
 
@@ -184,12 +171,7 @@ def main(argv: list[str] | None = None, env: dict | None = None) -> int:
             for db in DATABASES:
                 container.mongo.client.drop_database(container.settings[db])
     save(report)
-    summary = report["summary"]
-    print(f"contacts' answer, {args.runs} runs: export p50 {summary['export']['p50_ms']:.0f} ms (max "
-          f"{summary['export']['max_ms']:.0f}), erasure p50 {summary['erasure']['p50_ms']:.0f} ms (max "
-          f"{summary['erasure']['max_ms']:.0f}); load average before {report['load_average_before']}: "
-          f"{'OK' if report['check']['ok'] else 'FAILED'}", flush=True)
-    return 0 if report["check"]["ok"] else 1
+    return print_answer_summary("contacts'", args.runs, report)
 
 
 if __name__ == "__main__":

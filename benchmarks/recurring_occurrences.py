@@ -23,7 +23,6 @@ Run (MongoDB server of `make run`, or `eval "$(python -m devinfra env)"` first):
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import sys
 import time
@@ -32,9 +31,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO), str(REPO / "services" / "billing")]
-from reporting import ReadModelsCatchUp, mongo_uri, save  # noqa: E402
+from reporting import ReadModelsCatchUp, mongo_uri, save, throwaway_container  # noqa: E402
 from issue_invoices import LINES, SELLER, numbering_check  # noqa: E402
-from crm_platform.mongo import MongoConnection  # noqa: E402
 from billing import config  # noqa: E402
 from billing.bootstrap import Container  # noqa: E402
 from billing.entrypoints.api import create_app  # noqa: E402
@@ -44,18 +42,9 @@ from billing_tests.contact_events import LOUISE, ContactEvents  # noqa: E402
 
 
 def container_on(uri: str, suffix: str, listener=None):
-    """Billing's Container on throwaway databases of that server, with its indexes; every statement it sends given
-    to `listener` (a pymongo CommandListener) if one is."""
-    container = Container(config.load({
-        "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # never used: no event is relayed here
-        "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.", "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
-        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "BILLING_DB": f"bench_{suffix}_billing",
-        "KEYVAULT_DB": f"bench_{suffix}_keys", "PRIVACY_EXCHANGE_DB": f"bench_{suffix}_exchange",
-        "LOG_LEVEL": "WARNING"}))
-    if listener is not None:
-        container.mongo = MongoConnection(uri, "billing-bench", event_listeners=[listener])
-    container.ensure_indexes()
-    return container
+    """Billing's Container on throwaway databases of that server (reporting.throwaway_container)."""
+    return throwaway_container(Container, config, uri, suffix, {"BILLING_DB": "billing", "KEYVAULT_DB": "keys",
+                                                                 "PRIVACY_EXCHANGE_DB": "exchange"}, listener)
 
 
 def split(total: int, parts: int) -> list[int]:

@@ -1,6 +1,7 @@
 """What every benchmark here shares: percentiles, where it ran, the local settings, and saving its report."""
 from __future__ import annotations
 
+import base64
 import cProfile
 import io
 import json
@@ -140,3 +141,39 @@ def timed_answer(handler, statements, request, profile: bool) -> dict:
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
         result["profile"] = out.getvalue()
     return result
+
+
+def print_answer_summary(whose: str, runs: int, report: dict) -> int:
+    """The one line a privacy-answer benchmark ends with (export and erasure p50 and max, the load, the check);
+    its exit code: 0 if the check passed."""
+    summary = report["summary"]
+    print(f"{whose} answer, {runs} runs: export p50 {summary['export']['p50_ms']:.0f} ms (max "
+          f"{summary['export']['max_ms']:.0f}), erasure p50 {summary['erasure']['p50_ms']:.0f} ms (max "
+          f"{summary['erasure']['max_ms']:.0f}); load average before {report['load_average_before']}: "
+          f"{'OK' if report['check']['ok'] else 'FAILED'}", flush=True)
+    return 0 if report["check"]["ok"] else 1
+
+
+def throwaway_container(container_class, config_module, uri: str, suffix: str, databases: dict[str, str],
+                        listener=None):
+    """A service's Container on throwaway databases of that server (`databases`: setting -> name prefix, each
+    named bench_<suffix>_<prefix>), with its indexes; every statement it sends given to `listener` (a pymongo
+    CommandListener) if one is. No event is relayed: Kafka is never reached."""
+    from crm_platform.mongo import MongoConnection
+
+    container = container_class(config_module.load({
+        "MONGO_URI": uri, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "KAFKA_TOPIC_NAMESPACE": f"bench-{suffix}.",
+        "INTERNAL_TOKEN": base64.urlsafe_b64encode(os.urandom(24)).decode(),
+        "MASTER_KEY": base64.b64encode(os.urandom(32)).decode(), "LOG_LEVEL": "WARNING",
+        **{setting: f"bench_{suffix}_{name}" for setting, name in databases.items()}}))
+    if listener is not None:
+        container.mongo = MongoConnection(uri, f"{suffix}-bench", event_listeners=[listener])
+    container.ensure_indexes()
+    return container
+
+
+def print_run_line(run: int, export: dict, erasure: dict, again: dict, check: dict) -> None:
+    """The line a privacy-answer benchmark prints per run."""
+    print(f"  run {run + 1}: export {export['ms']:.0f} ms ({export['statements']} statements), erasure "
+          f"{erasure['ms']:.0f} ms ({erasure['statements']} statements), redelivered {again['ms']:.0f} ms: "
+          f"{'OK' if check['ok'] else 'FAILED ' + repr(check)}", flush=True)

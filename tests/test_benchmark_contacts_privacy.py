@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm_platform.testing.scripts import load_script
+from crm_platform.testing.scripts import load_script, saved_report
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "contacts_privacy.py"
 
@@ -17,10 +17,6 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "contacts_privacy.
 @pytest.fixture(scope="module")
 def bench():
     return load_script(SCRIPT)
-
-
-def saved_report(out: str) -> Path:
-    return Path(next(line for line in out.splitlines() if line.startswith("saved "))[len("saved "):])
 
 
 def test_a_person_s_export_and_erasure_are_timed_and_checked_and_the_databases_dropped(bench, infra, mongo_client,

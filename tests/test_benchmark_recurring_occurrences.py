@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from crm_platform.testing.scripts import load_script
+from crm_platform.testing.scripts import load_script, saved_report
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "recurring_occurrences.py"
 
@@ -17,10 +17,6 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "recurring_occurre
 @pytest.fixture(scope="module")
 def bench():
     return load_script(SCRIPT)
-
-
-def saved_report(out: str) -> Path:
-    return Path(next(line for line in out.splitlines() if line.startswith("saved "))[len("saved "):])
 
 
 def test_occurrences_are_spread_over_the_schedules_to_the_last_one(bench):

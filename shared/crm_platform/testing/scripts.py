@@ -22,3 +22,8 @@ def load_script(script: Path) -> ModuleType:
             if (getattr(sys.modules[name], "__file__", None) or "").startswith(str(script.parent)):
                 del sys.modules[name]
     return module
+
+
+def saved_report(out: str) -> Path:
+    """The report file a benchmark printed it saved (its `saved <path>` line)."""
+    return Path(next(line for line in out.splitlines() if line.startswith("saved "))[len("saved "):])

@@ -27,10 +27,9 @@ def test_a_connect_timeout_is_not_reached_not_a_gateway_timeout(monkeypatch):
         UpstreamClient("t" * 32, 1.0).call("contacts", "POST", "http://contacts-api:8101/v1/contacts", {})
 
 
-@pytest.fixture
-def silent_service():
-    """A service that reads the request and never answers; yields its URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
+def accepting(listener: socket.socket, handle) -> list:
+    """Accept connections on `listener` on a thread until it is closed, each handed to `handle`; the list of those
+    accepted (filled as they come)."""
     accepted = []
 
     def accept():
@@ -40,9 +39,17 @@ def silent_service():
             except OSError:
                 return
             accepted.append(connection)
-            connection.recv(65536)
+            handle(connection)
 
     threading.Thread(target=accept, daemon=True).start()
+    return accepted
+
+
+@pytest.fixture
+def silent_service():
+    """A service that reads the request and never answers; yields its URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = accepting(listener, lambda connection: connection.recv(65536))
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     for connection in accepted:
         connection.close()
@@ -134,7 +141,6 @@ def keep_alive_service():
     CLOSES_IDLE_AFTER_S (gunicorn closing it just as the request arrives); yields its URL and the connections it
     accepted."""
     listener = socket.create_server(("127.0.0.1", 0))
-    accepted = []
 
     def serve(connection):
         last = None
@@ -149,16 +155,8 @@ def keep_alive_service():
             connection.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
             last = time.monotonic()
 
-    def accept():
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(connection)
-            threading.Thread(target=serve, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
+    accepted = accepting(listener, lambda connection: threading.Thread(target=serve, args=(connection,),
+                                                                       daemon=True).start())
     yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     for connection in accepted:
         connection.close()
