@@ -221,7 +221,18 @@ class PersonalDataCipher:
         return getattr(self._batch, "keys", {}).get(subject)
 
     def seal(self, subject: str, fields: dict) -> dict:
-        key = self._ready(subject) or self._keys.find_or_create(subject)
+        return self._sealed(subject, self._ready(subject) or self._keys.find_or_create(subject), fields)
+
+    def seal_with_existing_key(self, subject: str, fields: dict) -> dict:
+        """As `seal`, with the key the subject has (the block's or the vault's), never making one: SubjectErased if
+        it has none. A copy kept under another service's subject (privacy's of a contact) goes with it."""
+        key = self._stored(subject)
+        if key is None:
+            raise SubjectErased(subject)
+        return self._sealed(subject, key, fields)
+
+    @staticmethod
+    def _sealed(subject: str, key: bytes, fields: dict) -> dict:
         nonce = os.urandom(12)
         plaintext = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject.encode())

@@ -1,7 +1,7 @@
 """A person with many records in every service, made through the gateway (issue 13's e2e test and benchmark).
 
 `seed_person` returns the ids made and the values known of the person: what a scan after the erasure must no
-longer find readable anywhere (crm_platform.testing.occurrences).
+longer find readable anywhere (crm_platform.occurrences).
 
 With `workers` above 1 it sends requests at once, each thread on a session of its own: the cards, invoices and
 quotes (workflows and billing), `workers` at a time, while the notes and files are made. Those stay one after the

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from kafka import KafkaConsumer
 
-from crm_platform.testing import occurrences
+from crm_platform import occurrences
 
 from .conftest import REPO, bearer, eventually
 from .privacy_seed import seed_person

@@ -6,7 +6,7 @@ from bson import Binary
 
 from crm_platform.kafka_clients import ensure_topics, make_producer
 from crm_platform.personal_data import PersonalDataCipher
-from crm_platform.testing import occurrences
+from crm_platform import occurrences
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 
 VALUES = ["Élodie Marchand", "elodie@example.fr"]
@@ -35,3 +35,16 @@ def test_values_are_found_in_records_of_the_topics_from_the_start(infra, topic_n
     producer.close()
     found = occurrences.in_topics(infra.kafka_bootstrap, [topic], VALUES)
     assert len(found) == 2 and all(place.startswith(f"{topic}/") for place in found)
+
+
+def test_scoped_to_an_account_a_value_in_another_accounts_data_alone_is_passed_over(mongo_db, mongo_client):
+    mongo_db["b"].insert_many([
+        {"_id": "ours", "account_id": "acc-1", "email": "elodie@example.fr"},
+        {"_id": "theirs", "account_id": "acc-2", "email": "elodie@example.fr"},  # the same address elsewhere
+        {"_id": "nobodys", "data": Binary(b"elodie@example.fr")},  # names no account: counts
+    ])
+    found = occurrences.in_databases(mongo_client, [mongo_db.name], VALUES, account_id="acc-1")
+    assert sorted(found) == sorted(f"{mongo_db.name}.b/{_id!r}" for _id in ("ours", "nobodys"))
+    assert len(occurrences.in_databases(mongo_client, [mongo_db.name], VALUES)) == 3
+    findings = occurrences.scan_databases(mongo_client, [mongo_db.name], occurrences.Needles(VALUES, "acc-2"))
+    assert findings.scanned == 3 and len(findings.places) == 2

@@ -107,3 +107,19 @@ def test_within_a_batch_a_subject_found_erased_is_erased_without_reading_the_vau
             with pytest.raises(SubjectErased):
                 cipher.open(sealed[0])
             assert cipher.open(made) == {"title": "Rappeler"}
+
+
+def test_a_copy_sealed_with_an_existing_key_never_makes_one_and_goes_with_the_subject():
+    keys = InMemorySubjectKeyStore()
+    cipher = PersonalDataCipher(keys)
+    with pytest.raises(SubjectErased):
+        cipher.seal_with_existing_key("contact:new", {"name": "Ana"})  # no key: none made
+    assert keys.find("contact:new") is None
+    cipher.seal("contact:c1", {"name": "Élodie"})
+    copy = cipher.seal_with_existing_key("contact:c1", {"values": ["Élodie Marchand"]})
+    assert cipher.open(copy) == {"values": ["Élodie Marchand"]}
+    cipher.shred("contact:c1")
+    with pytest.raises(SubjectErased):
+        cipher.open(copy)
+    with pytest.raises(SubjectErased):
+        cipher.seal_with_existing_key("contact:c1", {"values": []})
