@@ -102,10 +102,21 @@ def test_a_person_is_exported_then_erased_everywhere_with_a_certificate_that_ver
     assert requests.get(f"{gateway}/v1/invoices/{person.draft_ids[0]}", headers=headers, timeout=10).status_code \
         in (404, 410)
 
+    # the service's own scan after the erasure: every database and topic, none of the person's values readable
+    verified = eventually(lambda: requests.get(f"{gateway}/v1/privacy/requests/{erased['id']}", headers=headers,
+                                               timeout=10).json(),
+                          lambda r: (r.get("verification") or {}).get("state") == "done", 120)
+    verification = verified["verification"]
+    assert (verified["status"], verification["result"], verification["readable_occurrences"]) == (
+        "completed", "passed", 0), verification
+    assert verification["values_checked"] == 2 and verification["documents_scanned"] > 0  # full name, email
+    assert verification["records_scanned"] > 0 and set(verification["databases"]) >= set(databases)
+
     # the certificate: no personal data, and it verifies with the CLI against the served public key
     certificate = requests.get(f"{gateway}/v1/privacy/requests/{erased['id']}/certificate", headers=headers,
                                timeout=10)
     assert certificate.status_code == 200, certificate.text
+    assert certificate.json()["verification"]["result"] == "passed"
     text = certificate.text
     assert not [value for value in person.values if value in text or json.dumps(value)[1:-1] in text]
     verified = _verify(system, account, certificate.json(), tmp_path)

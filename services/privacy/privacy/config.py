@@ -1,8 +1,11 @@
 """Settings of the privacy service, from the environment, validated at start-up."""
 from __future__ import annotations
 
+import os
+
 from marshmallow import fields, validate
 
+from crm_platform import registry
 from crm_platform.contracts.contacts import CONTACTS_EVENTS
 from crm_platform.contracts.privacy import PRIVACY_EVENTS
 from crm_platform.errors import ConfigurationError
@@ -31,11 +34,30 @@ class PrivacySettings(PersonalDataSettings):
     PRIVACY_CONTACT_WAIT_S = fields.Float(load_default=5.0, validate=validate.Range(min=0, max=20))
     # How often the worker looks for requests timed out and exports expired
     PRIVACY_SWEEP_EVERY_S = fields.Float(load_default=30.0, validate=validate.Range(min=0.1, max=3600))
+    # The scan after each erasure (issue 13, item 5): the databases it reads, comma-separated (empty: every
+    # service's of the registry, as its own setting names it, the key vault and the privacy exchange), how long it
+    # may take before the next round tries again, and how often the worker looks for erasures to verify
+    PRIVACY_VERIFY_DATABASES = fields.String(load_default="", validate=validate.Regexp(
+        r"^([A-Za-z0-9_-]{1,60}(,[A-Za-z0-9_-]{1,60})*)?$", error="comma-separated database names"))
+    PRIVACY_VERIFY_TIMEOUT_S = fields.Float(load_default=300.0, validate=validate.Range(min=1, max=86400))
+    PRIVACY_VERIFY_EVERY_S = fields.Float(load_default=1.0, validate=validate.Range(min=0.1, max=3600))
     WORKER_HEARTBEAT_FILE = fields.String(load_default="/tmp/privacy-worker.heartbeat")
 
 
 def load(environ=None) -> dict:
-    return load_settings(PrivacySettings(), environ)
+    source = dict(os.environ if environ is None else environ)
+    settings = load_settings(PrivacySettings(), source)
+    return {**settings, "PRIVACY_VERIFY_DATABASES": verified_databases(settings, source)}
+
+
+def verified_databases(settings: dict, environ: dict) -> list[str]:
+    """The databases the scan after an erasure reads: those named, or every service's of the registry (its own
+    setting's value here, else its default `crm_<name>`), the key vault's and the privacy exchange's."""
+    named = [name for name in settings["PRIVACY_VERIFY_DATABASES"].split(",") if name]
+    if named:
+        return list(dict.fromkeys(named))
+    services = [environ.get(service.db_setting) or f"crm_{service.name}" for service in registry.load().services]
+    return list(dict.fromkeys([*services, settings["KEYVAULT_DB"], settings["PRIVACY_EXCHANGE_DB"]]))
 
 
 def load_api(environ=None) -> dict:

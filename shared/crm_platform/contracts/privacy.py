@@ -250,6 +250,29 @@ class RequestRecordShreddedPayload(PayloadSchema):
         "description": "the request's key shredded: requester, reason and email unreadable from then on"})
 
 
+class SubjectValuesKeptPayload(PayloadSchema):
+    count = fields.Integer(required=True, metadata={
+        "description": "how many values known of the erasure's subject were sealed (privacy-verification:<id>) "
+                       "for the scan after it; never which"})
+    kept_at = fields.String(required=True)
+
+
+class ErasureVerifiedPayload(PayloadSchema):
+    result = fields.String(required=True, validate=validate.OneOf(("passed", "failed", "no_values_known")))
+    readable_occurrences = fields.Integer(required=True)
+    places = fields.List(fields.String(), required=True, metadata={
+        "description": "database.collection/_id or topic/partition/offset of each occurrence (at most 50)"})
+    values_checked = fields.Integer(required=True)
+    databases = fields.List(fields.String(), required=True)
+    topics = fields.List(fields.String(), required=True)
+    documents_scanned = fields.Integer(required=True)
+    records_scanned = fields.Integer(required=True)
+    replies_seen = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
+    final = fields.Boolean(required=True, metadata={"description": "the values were shredded after this scan"})
+    verified_at = fields.String(required=True)
+
+
 class PrivacyRequestCompletedPayload(PayloadSchema):
     status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
     missing_services = fields.List(fields.String(), required=True)
@@ -269,4 +292,6 @@ PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     EventContract("ExportExpired", ExportExpiredPayload),
     EventContract("PrivacyRequestCompleted", PrivacyRequestCompletedPayload),
     EventContract("RequestRecordShredded", RequestRecordShreddedPayload),
+    EventContract("SubjectValuesKept", SubjectValuesKeptPayload),
+    EventContract("ErasureVerified", ErasureVerifiedPayload),
 ))

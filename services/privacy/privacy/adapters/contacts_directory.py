@@ -6,7 +6,10 @@ name the person by email or phone.
 Merges, deletions and erasures are decoded as facts (crm_platform.contracts.contacts.ContactFact: ids only, no
 key needed). The emails and phones are opened from the contact's state events (the lifecycle classes, with the key vault)
 only to be hashed: HMAC-SHA256 under a per-account secret of the key vault (`privacy-lookup:<account>`), so no
-address or number is stored and the hashes cannot be tested against guesses without the vault. Every write is idempotent
+address or number is stored and the hashes cannot be tested against guesses without the vault. The contact's
+distinctive values (full name, addresses, numbers, VAT number) are kept too, sealed under the contact's own key
+(`contact:<id>`): read only when an erasure of the contact is asked, as what the scan after it looks for, and
+unreadable as soon as that erasure shreds the key. Every write is idempotent
 ($set, $addToSet, the hashes moved forward by the contact's version only): a redelivered event changes nothing.
 """
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from crm_platform.contracts.contacts import (
-    CONTACT_FACT_CLASSES, CONTACT_STATE_CLASSES, ContactCreatedFact, ContactDeletedFact, ContactErasedFact,
+    CONTACT_FACT_CLASSES, CONTACT_STATE_CLASSES, CONTACT_SUBJECT, ContactCreatedFact, ContactDeletedFact, ContactErasedFact,
     ContactsMergedFact,
 )
 from crm_platform.envelope import EventEnvelope
@@ -76,7 +79,8 @@ class ContactsDirectory:
         elif isinstance(fact, ContactErasedFact):
             self.collection.update_one({"_id": _key(account, fact.contact_id)},
                                        {"$set": {"account_id": account, "contact_id": fact.contact_id, "erased": True},
-                                        "$unset": {"email_hashes": "", "phone_hashes": ""}}, upsert=True)
+                                        "$unset": {"email_hashes": "", "phone_hashes": "", "values": ""}},
+                                       upsert=True)
         return True
 
     def holders_of(self, account_id: str, email: str) -> list[str]:
@@ -105,11 +109,16 @@ class ContactsDirectory:
         phones = [p.get("e164") for p in details.get("phones") or [] if isinstance(p, dict)]
         phone_hashes = sorted({self.phone_hash(state.account_id, p) for p in phones if isinstance(p, str) and p})
         key = _key(state.account_id, state.contact_id)
+        try:
+            values = self._cipher.seal_with_existing_key(CONTACT_SUBJECT.format(contact_id=state.contact_id),
+                                       {"values": distinctive_values(details)})
+        except SubjectErased:
+            return  # erased meanwhile
         self._set(state.account_id, state.contact_id, {})
         self.collection.update_one(
             {"_id": key, "erased": {"$ne": True},
              "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes,
+            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes, "values": values,
                       "state_version": envelope.aggregate_version}})
 
     def email_hash(self, account_id: str, email: str) -> str:
@@ -121,6 +130,20 @@ class ContactsDirectory:
         """HMAC-SHA256 (hex) of the number in E.164 (+33612345678), under the account's lookup secret."""
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
         return hmac.new(secret, f"phone:{e164}".encode(), hashlib.sha256).hexdigest()
+
+    def known_values(self, account_id: str, contact_ids: list[str]) -> list[str]:
+        """The distinctive values of these contacts (those erased already, or never seen, give none), without
+        repeats: what the scan after their erasure looks for."""
+        found: list[str] = []
+        for contact_id in dict.fromkeys(contact_ids):  # one indexed read each: a family is a handful of contacts
+            doc = self.collection.find_one({"_id": _key(account_id, contact_id)}, {"values": 1, "erased": 1})
+            if doc is None or doc.get("erased") or not doc.get("values"):
+                continue
+            try:
+                found += self._cipher.open(doc["values"])["values"]
+            except SubjectErased:
+                continue
+        return list(dict.fromkeys(found))
 
     def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
         """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again
@@ -161,6 +184,27 @@ class ContactsDirectory:
         self.collection.update_one({"_id": _key(account_id, contact_id)},
                                    {"$set": {"account_id": account_id, "contact_id": contact_id, **fields}},
                                    upsert=True)
+
+
+MIN_VALUE_LENGTH = 5  # shorter values ("Li", "Ana") would be found in anyone's data
+
+
+def distinctive_values(details: dict) -> list[str]:
+    """What identifies this person rather than anyone: the full name, each email address, each phone number (as
+    typed and in E.164), the VAT number. A first or last name alone, a company or a city is shared with other
+    people, and finding it elsewhere would prove nothing; too short a value likewise."""
+    def text(value) -> str:
+        return value.strip() if isinstance(value, str) else ""
+
+    full_name = " ".join(filter(None, (text(details.get("first_name")), text(details.get("last_name")))))
+    values = [full_name if " " in full_name else "", text(details.get("info_email")), text(details.get("vat_number"))]
+    for email in details.get("emails") or []:
+        if isinstance(email, dict):
+            values.append(text(email.get("address")))
+    for phone in details.get("phones") or []:
+        if isinstance(phone, dict):
+            values += [text(phone.get("number")), text(phone.get("e164"))]
+    return list(dict.fromkeys(value for value in values if len(value) >= MIN_VALUE_LENGTH))
 
 
 def _key(account_id: str, contact_id: str) -> str:

@@ -15,8 +15,9 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
-    ASSEMBLY_ATTEMPTS, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted, PrivacyRequestReceived,
-    PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded, SubjectCandidatesListed,
+    ASSEMBLY_ATTEMPTS, ErasureVerified, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest,
+    PrivacyRequestCompleted, PrivacyRequestReceived, PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded,
+    SubjectCandidatesListed, SubjectValuesKept,
 )
 
 
@@ -30,6 +31,7 @@ class PrivacyRequestsProjection(Projection):
         self.collection.create_index([("status", ASCENDING), ("completed_at", ASCENDING)], name="ended")
         self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
                                      name="exports")
+        self.collection.create_index([("verify_pending", ASCENDING), ("verifies", ASCENDING)], name="to_verify")
 
     def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
         fields = _fields(event)
@@ -53,6 +55,12 @@ class PrivacyRequestsProjection(Projection):
         found = self.collection.find({"status": {"$in": ["completed", "partially_completed", "rejected"]},
                                       "completed_at": {"$lte": cutoff}, "record_shredded": {"$ne": True}},
                                      {"account_id": 1}).limit(1000)
+        return [(doc["account_id"], doc["_id"]) for doc in found]
+
+    def to_verify(self) -> list[tuple[str, str]]:
+        """(account id, request id) of the erasures whose values were kept, ended or answered again since their
+        last scan (equalities only: indexed on every server)."""
+        found = self.collection.find({"verify_pending": True, "verifies": True}, {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
     def expired_exports(self, now: datetime) -> list[tuple[str, str]]:
@@ -89,7 +97,11 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, PrivacyRequestCompleted):
         return {"status": event.status, "completed_at": _time(event.completed_at),
                 "missing_services": list(event.missing_services), "failed_parts": list(event.failed_parts),
-                "assembly_retry": False}
+                "assembly_retry": False, "verify_pending": True}
+    if isinstance(event, SubjectValuesKept):
+        return {"verifies": True}
+    if isinstance(event, ErasureVerified):
+        return {"status": event.status, "verify_pending": False, "verification": event.result}
     return None
 
 

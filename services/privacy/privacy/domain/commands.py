@@ -69,6 +69,14 @@ class ShredRequestRecord:
 
 
 @dataclass(frozen=True)
+class VerifyErasure:
+    """Search every database and topic for the values known of an ended erasure's subject, and record it."""
+
+    account_id: str
+    request_id: str
+
+
+@dataclass(frozen=True)
 class RecordReply:
     """A service's reply, as read from the topic of `producer` (the registry's producer of that topic): only a
     reply naming its own topic's producer is taken."""

@@ -44,6 +44,11 @@ ASSEMBLY_ATTEMPTS = 3
 # why an assembly failed: codes, never the error's text (which could quote stored values)
 UNREADABLE, EXPORT_ERASED = "unreadable", "export_erased"
 REQUEST_SUBJECT = "privacy-request:{request_id}"
+# the values known of an erasure's subject before it, sealed until the scan after it has looked for them
+VERIFICATION_SUBJECT = "privacy-verification:{request_id}"
+# what the scan after an erasure found: nothing readable, something readable, or nothing was known to look for
+PASSED, FAILED, NO_VALUES_KNOWN = "passed", "failed", "no_values_known"
+MAX_PLACES = 50  # the places a failed verification names (ids only); the count is exact
 
 
 class PrivacyRequestNotFound(NotFound):
@@ -158,6 +163,50 @@ class RequestRecordShredded(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
+class SubjectValuesKept(PrivacyRequestEvent):
+    """Before the erasure is asked, the values known of the subject (names, addresses, numbers) were sealed under
+    the request's verification key (VERIFICATION_SUBJECT) for the scan after it: how many, never which."""
+
+    request_id: str
+    account_id: str
+    count: int
+    kept_at: str
+
+
+@dataclass(frozen=True)
+class ErasureVerified(PrivacyRequestEvent):
+    """After the erasure, every database and topic of the system was searched for those values: the readable
+    occurrences found (their places by id only), what was read, and the request's status since (a failed scan
+    leaves it partially completed). `final`: the values were shredded after it, no later scan can be made."""
+
+    request_id: str
+    account_id: str
+    result: str  # PASSED, FAILED or NO_VALUES_KNOWN
+    readable_occurrences: int
+    places: list  # database.collection/_id or topic/partition/offset, at most MAX_PLACES
+    values_checked: int
+    databases: list
+    topics: list
+    documents_scanned: int
+    records_scanned: int
+    replies_seen: int  # the replies recorded when it was made: a later reply is verified again
+    status: str
+    final: bool
+    verified_at: str
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """What a scan for a subject's values found (crm_platform.occurrences, through the privacy service's port)."""
+
+    places: list
+    databases: list
+    topics: list
+    documents_scanned: int
+    records_scanned: int
+
+
+@dataclass(frozen=True)
 class PrivacyRequestCompleted(PrivacyRequestEvent):
     request_id: str
     account_id: str
@@ -169,7 +218,10 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
 
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
                      ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted,
-                     RequestRecordShredded)
+                     RequestRecordShredded, SubjectValuesKept, ErasureVerified)
+# what a certificate and the API show of the last scan (ErasureVerified's members but the envelope's)
+VERIFICATION_FIELDS = ("result", "readable_occurrences", "places", "values_checked", "databases", "topics",
+                       "documents_scanned", "records_scanned", "replies_seen", "final", "verified_at")
 # the questions to the services, recorded on the request for the outbox to publish (the published contracts)
 ASKING = {ACCESS: SubjectExportRequested, PORTABILITY: SubjectExportRequested, ERASURE: ErasureRequested,
           RESTRICTION: ProcessingRestrictionApplied}
@@ -227,6 +279,8 @@ class PrivacyRequest(Aggregate):
         self.missing_services: list[str] = []
         self.failed_parts: list[str] = []
         self.assembly_failures = 0  # since the last reply recorded or ZIP assembled
+        self.values_kept: int | None = None  # an erasure's: how many values of the subject wait for the scan
+        self.verification: dict | None = None  # the last scan's report (ErasureVerified, as the certificate shows it)
 
     @classmethod
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
@@ -359,11 +413,47 @@ class PrivacyRequest(Aggregate):
         self._record(ExportAssemblyFailed(self.id, self.account_id, attempt, why, now.isoformat()))
         return self.assembly_failures >= ASSEMBLY_ATTEMPTS
 
+    def keep_values(self, count: int, now: datetime) -> None:
+        """Say the subject's values were sealed for the scan after the erasure (the handler seals them first)."""
+        if self.type != ERASURE:
+            raise ValueError("only an erasure is verified")
+        self._record(SubjectValuesKept(self.id, self.account_id, count, now.isoformat()))
+
+    @property
+    def verification_due(self) -> bool:
+        """An erasure ended (even partially) whose values were kept, not scanned since its last reply, and whose
+        values are still there to look for."""
+        if self.values_kept is None or self.status not in (COMPLETED, PARTIALLY_COMPLETED):
+            return False
+        return self.verification is None or (not self.verification["final"]
+                                             and self.verification["replies_seen"] < len(self.replies))
+
+    def record_verification(self, scan: ScanReport | None, values_checked: int, now: datetime) -> bool:
+        """Record the scan's findings (None: no value was known, nothing scanned); whether the values are to be
+        shredded now: once every service has answered (no later reply will ask for another scan). A service still
+        silent keeps them sealed until its reply, or until the request's record is shredded at its retention's
+        end: what that service holds of the person is unerased meanwhile anyway."""
+        found = [] if scan is None else list(scan.places)
+        result = NO_VALUES_KNOWN if scan is None else FAILED if found else PASSED
+        final = not self.unanswered
+        status = PARTIALLY_COMPLETED if self.unanswered or self.failed_parts or result == FAILED else COMPLETED
+        self._record(ErasureVerified(
+            self.id, self.account_id, result, len(found), found[:MAX_PLACES], values_checked,
+            list(scan.databases) if scan else [], list(scan.topics) if scan else [],
+            scan.documents_scanned if scan else 0, scan.records_scanned if scan else 0, len(self.replies),
+            status, final, now.isoformat()))
+        return final
+
+    @property
+    def verification_failed(self) -> bool:
+        return self.verification is not None and self.verification["result"] == FAILED
+
     def complete(self, now: datetime, failed_parts: list[str] = ()) -> None:
         """Completed if every service answered and every part is in the ZIP, else partially completed naming
-        the services missing and the parts that failed; an upgrade only."""
+        the services missing and the parts that failed (or, an erasure, while its last scan found its values
+        readable); an upgrade only."""
         missing, failed = self.unanswered, sorted(failed_parts)
-        status = PARTIALLY_COMPLETED if missing or failed else COMPLETED
+        status = PARTIALLY_COMPLETED if missing or failed or self.verification_failed else COMPLETED
         if (self.status, self.missing_services, self.failed_parts) == (status, missing, failed) or \
                 self.status in (COMPLETED, REJECTED):
             return
@@ -457,6 +547,11 @@ class PrivacyRequest(Aggregate):
         elif isinstance(event, ExportExpired):
             if self.export is not None:
                 self.export.expired = True
+        elif isinstance(event, SubjectValuesKept):
+            self.values_kept = event.count
+        elif isinstance(event, ErasureVerified):
+            self.verification = {name: getattr(event, name) for name in VERIFICATION_FIELDS}
+            self.status = event.status
         elif isinstance(event, PrivacyRequestCompleted):
             self.status, self.missing_services, self.completed_at = (
                 event.status, list(event.missing_services), event.completed_at)

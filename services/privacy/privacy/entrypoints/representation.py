@@ -21,6 +21,8 @@ AUDIT_DETAILS = {
     "ExportExpired": (),
     "PrivacyRequestCompleted": ("status", "missing_services", "failed_parts"),
     "RequestRecordShredded": ("shredded_at",),
+    "SubjectValuesKept": ("count",),
+    "ErasureVerified": ("result", "readable_occurrences", "documents_scanned", "records_scanned", "status"),
 }
 
 
@@ -33,7 +35,7 @@ def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
             "missing_services": request.unanswered, "failed_parts": list(request.failed_parts),
-            "export": _export(request),
+            "export": _export(request), "verification": _verification(request),
             "audit_trail": [_audit(envelope) for envelope in history]}
 
 
@@ -61,6 +63,17 @@ def _progress(request: PrivacyRequest, service: str) -> dict:
         if name in reply:
             shown[name] = reply[name]
     return shown
+
+
+def _verification(request: PrivacyRequest) -> dict | None:
+    """An erasure's scan for the subject's values after it: pending until done, then what it found and where (the
+    places by id: this view is the account's own)."""
+    if request.values_kept is None:
+        return None
+    if request.verification_due or request.verification is None:
+        return {"state": "pending", "values_checked": request.values_kept}
+    shown = {name: value for name, value in request.verification.items() if name not in ("replies_seen", "final")}
+    return {"state": "done", **shown}
 
 
 def _export(request: PrivacyRequest) -> dict | None:

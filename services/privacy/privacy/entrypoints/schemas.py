@@ -99,6 +99,22 @@ class ExportStateSchema(Schema):
     expires_at = fields.String(allow_none=True)
 
 
+class VerificationSchema(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(("pending", "done")))
+    values_checked = fields.Integer(required=True, metadata={
+        "description": "how many values known of the subject before the erasure are looked for (never which)"})
+    result = fields.String(validate=validate.OneOf(("passed", "failed", "no_values_known")), metadata={
+        "description": "passed: none readable anywhere; failed: the request stays partially_completed"})
+    readable_occurrences = fields.Integer()
+    places = fields.List(fields.String(), metadata={
+        "description": "database.collection/_id or topic/partition/offset of each (at most 50)"})
+    databases = fields.List(fields.String())
+    topics = fields.List(fields.String())
+    documents_scanned = fields.Integer()
+    records_scanned = fields.Integer()
+    verified_at = fields.String()
+
+
 class PrivacyRequestSummarySchema(Schema):
     id = fields.String(required=True)
     type = fields.String(required=True)
@@ -134,6 +150,8 @@ class PrivacyRequestSchema(PrivacyRequestSummarySchema):
     failed_parts = fields.List(fields.String(), required=True, metadata={
         "description": "services whose export part could not be put in the ZIP (after bounded attempts)"})
     export = fields.Nested(ExportStateSchema, allow_none=True)
+    verification = fields.Nested(VerificationSchema, allow_none=True, metadata={
+        "description": "an erasure's scan of every database and topic for the subject's values, after it"})
     audit_trail = fields.List(fields.Nested(AuditEntrySchema), required=True)
 
 

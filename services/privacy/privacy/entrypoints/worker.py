@@ -1,5 +1,6 @@
 """The privacy worker: outbox relay, the requests read model, the services' replies, contacts' merge families,
-and the two sweeps (replies timed out, exports expired; each in the worker holding its lease); until SIGTERM."""
+and the sweeps (replies timed out, exports expired, erasures verified; each in the worker holding its lease);
+until SIGTERM."""
 from __future__ import annotations
 
 import sys
@@ -43,7 +44,10 @@ def main() -> int:
                                          container.clock, every_s),
          "expiries": sweeps.expiry_loop(container.bus, container.expired_exports,
                                         container.records_past_retention, container.expiry_lease(),
-                                        container.clock, every_s)},
+                                        container.clock, every_s),
+         "verifications": sweeps.verification_loop(container.bus, container.erasures_to_verify,
+                                                   container.verification_lease(), container.clock,
+                                                   settings["PRIVACY_VERIFY_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],
         metrics_port=settings["METRICS_PORT"], metrics_addr=settings["METRICS_ADDR"],

@@ -25,6 +25,9 @@ def certificate_of(request: PrivacyRequest, cipher: PersonalDataCipher, signer: 
     if request.status not in (COMPLETED, PARTIALLY_COMPLETED):
         raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes "
                                   "when it completes", status_now=request.status)
+    if request.verification_due:
+        raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes once "
+                                  "the scan for the subject's values is done", status_now=request.status)
     secret = cipher.secret(SUBJECT_HASH_SECRET.format(account_id=request.account_id))
     unsigned = build_certificate(as_certified(request, secret),
                                  subject_hash(secret, request.account_id, request.contact_ids), now.isoformat())
@@ -42,4 +45,18 @@ def as_certified(request: PrivacyRequest, secret: bytes) -> dict:
             "status": request.status, "requested_at": request.requested_at, "completed_at": request.completed_at,
             "contact_ids": list(request.contact_ids), "replies": replies,
             "services": list(request.services), "missing_services": request.unanswered,
-            "failed_parts": list(request.failed_parts), "lifted_at": request.lifted_at}
+            "failed_parts": list(request.failed_parts), "lifted_at": request.lifted_at,
+            "verification": certified_verification(request.verification)}
+
+
+def certified_verification(verification: dict | None) -> dict | None:
+    """The scan's report as a certificate shows it: where values were found by container only (database.collection,
+    topic/partition), never a document's id, which may name the subject's contacts."""
+    if verification is None:
+        return None
+    where = sorted({place.rsplit("/", 1)[0] for place in verification["places"]})
+    return {"result": verification["result"], "readable_occurrences": verification["readable_occurrences"],
+            "found_in": where, "values_checked": verification["values_checked"],
+            "databases": list(verification["databases"]), "topics": list(verification["topics"]),
+            "documents_scanned": verification["documents_scanned"],
+            "records_scanned": verification["records_scanned"], "verified_at": verification["verified_at"]}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from privacy.domain.commands import (
     ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
-    ShredRequestRecord, TimeOutRequest,
+    ShredRequestRecord, TimeOutRequest, VerifyErasure,
 )
 from privacy.service_layer import handlers
 
@@ -16,6 +16,7 @@ COMMAND_HANDLERS = {
     ExpireExport: handlers.expire_export,
     ShredRequestRecord: handlers.shred_request_record,
     RecordReply: handlers.record_reply,
+    VerifyErasure: handlers.verify_erasure,
 }
 
 EVENT_HANDLERS: dict = {}  # the services' replies come as RecordReply, naming the topic's producer

@@ -1,5 +1,5 @@
 """Handlers of the privacy service: a request received, each reply recorded, a restriction lifted, the sweeps'
-time-outs and expiries.
+time-outs and expiries, and the scan that verifies an erasure.
 
 Every reply handler is idempotent (Kafka delivers at least once): a reply already recorded, of a request
 unknown here or of another account, changes nothing.
@@ -14,12 +14,14 @@ from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
     ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
-    ShredRequestRecord, TimeOutRequest,
+    ShredRequestRecord, TimeOutRequest, VerifyErasure,
 )
-from privacy.domain.requests import EXPORT_ERASED, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
+from privacy.domain.requests import (
+    ERASURE, EXPORT_ERASED, IN_PROGRESS, REQUEST_SUBJECT, UNREADABLE, VERIFICATION_SUBJECT, PrivacyRequest,
+)
 from privacy.service_layer.ports import (
-    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, MergeFamily, PhoneHash,
-    PhoneLookup, Policy, ShredSubject,
+    Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, KnownValues, MergeFamily,
+    PhoneHash, PhoneLookup, Policy, Scanner, ShredSubject, SubjectValues,
 )
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -29,7 +31,8 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
                     email_hash: EmailHash, phone_lookup: PhoneLookup, phone_hash: PhoneHash,
-                    contact_known: ContactKnown, policy: Policy, clock: Clock) -> PrivacyRequest:
+                    contact_known: ContactKnown, known_values: KnownValues, subject_values: SubjectValues,
+                    policy: Policy, clock: Clock) -> PrivacyRequest:
     by_holding = cmd.email is not None or cmd.phone is not None
     known = by_holding or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
     with uow:
@@ -45,19 +48,54 @@ def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFa
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
                                              family=family(cmd.account_id, cmd.contact_id) if known else [],
                                              services=list(policy.services), now=clock(), known=known)
+        _keep_values_if_erasing(request, known_values, subject_values, clock)
         uow.requests.add(request)
         uow.commit()
     return request
 
 
-def confirm_subject(cmd: ConfirmSubject, uow: UnitOfWork, family: MergeFamily, policy: Policy,
-                    clock: Clock) -> PrivacyRequest:
+def confirm_subject(cmd: ConfirmSubject, uow: UnitOfWork, family: MergeFamily, known_values: KnownValues,
+                    subject_values: SubjectValues, policy: Policy, clock: Clock) -> PrivacyRequest:
     with uow:
         request = uow.requests.get(cmd.account_id, cmd.request_id)
         families = [member for contact_id in cmd.contact_ids for member in family(cmd.account_id, contact_id)]
         request.confirm(list(cmd.contact_ids), families, list(policy.services), clock())
+        _keep_values_if_erasing(request, known_values, subject_values, clock)
         uow.commit()
     return request
+
+
+def _keep_values_if_erasing(request: PrivacyRequest, known_values: KnownValues, subject_values: SubjectValues,
+                            clock: Clock) -> None:
+    """An erasure about to be asked: the values known of its subject sealed first (before the commit that lets the
+    outbox publish the question), for the scan after it."""
+    if request.type != ERASURE or request.status != IN_PROGRESS:
+        return
+    values = known_values(request.account_id, list(request.contact_ids))
+    subject_values.keep(request.id, values)
+    request.keep_values(len(values), clock())
+
+
+def verify_erasure(cmd: VerifyErasure, uow: UnitOfWork, subject_values: SubjectValues, scanner: Scanner,
+                   clock: Clock) -> None:
+    """The scan after an ended erasure: every database and topic searched for the values kept, the findings
+    recorded (a value readable leaves the request partially completed), then the values shredded unless a late
+    reply may still call for another scan. Idempotent: a request verified since its last reply is left alone."""
+    with uow:
+        request = uow.requests.find(cmd.account_id, cmd.request_id)
+        if request is None or not request.verification_due:
+            return
+        values = subject_values.read(request.id) or []
+        scan = scanner(request.account_id, values) if values else None
+        final = request.record_verification(scan, len(values), clock())
+        uow.commit()
+    verification = request.verification
+    log_at = log.warning if verification["result"] == "failed" else log.info
+    log_at("privacy erasure verified", extra={"request_id": request.id, "result": verification["result"],
+                                              "readable_occurrences": verification["readable_occurrences"],
+                                              "places": verification["places"][:10]})
+    if final:
+        subject_values.shred(request.id)
 
 
 def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> PrivacyRequest:
@@ -143,6 +181,7 @@ def shred_request_record(cmd: ShredRequestRecord, uow: UnitOfWork, shred_subject
         if request is None or not request.record_shred_due(clock(), policy.request_retention):
             return
         shred_subject(REQUEST_SUBJECT.format(request_id=request.id))  # first: a crash before the commit repeats it
+        shred_subject(VERIFICATION_SUBJECT.format(request_id=request.id))  # an erasure's values, if still kept
         request.shred_record(clock())
         uow.commit()
     log.info("privacy request record shredded", extra={"request_id": request.id})

@@ -1,9 +1,10 @@
-"""The privacy worker's two sweeps, each run by one worker at a time (under its lease):
+"""The privacy worker's sweeps, each run by one worker at a time (under its lease):
 
 - time-outs: requests still waiting for replies `PRIVACY_REPLY_TIMEOUT_S` after they asked complete as
   partially completed, naming the services that did not answer (a later reply still upgrades them);
 - expiries: exports older than `PRIVACY_EXPORT_TTL_S` have their key shredded and their blobs discarded, and
-  requests ended longer ago than `PRIVACY_REQUEST_RETENTION_DAYS` have their record's key shredded.
+  requests ended longer ago than `PRIVACY_REQUEST_RETENTION_DAYS` have their record's key shredded;
+- verifications: each erasure ended (or answered again) is scanned for, every `PRIVACY_VERIFY_EVERY_S`.
 
 A read model names the candidates; each command's handler decides on the aggregate, so a candidate answered
 meanwhile, or a second sweep running anyway, changes nothing.
@@ -11,6 +12,7 @@ meanwhile, or a second sweep running anyway, changes nothing.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Callable, Iterable, Protocol
 
@@ -20,7 +22,7 @@ from crm_platform.liveness import still_working
 from crm_platform.message_bus import MessageBus
 from crm_platform.worker_runtime import Loop, every
 
-from privacy.domain.commands import ExpireExport, ShredRequestRecord, TimeOutRequest
+from privacy.domain.commands import ExpireExport, ShredRequestRecord, TimeOutRequest, VerifyErasure
 from privacy.service_layer.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,48 @@ def expire_exports(bus: MessageBus, expired: Candidates, lease: SweepLease, cloc
 
 def shred_request_records(bus: MessageBus, past_retention: Candidates, lease: SweepLease, clock: Clock) -> int:
     return sweep(bus, past_retention, ShredRequestRecord, lease, clock)
+
+
+def verify_erasures(bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock) -> int:
+    return sweep(bus, to_verify, VerifyErasure, lease, clock)
+
+
+class VerificationRounds:
+    """The verification sweep's rounds, an erasure whose scan failed left alone a while (FIRST_WAIT_S, doubling
+    each failure, at most LONGEST_WAIT_S) before it is tried again: a scan reads the whole system, and the broker
+    down (or a scan past its time-out) must not have every database read again every second."""
+
+    FIRST_WAIT_S, LONGEST_WAIT_S = 5.0, 600.0
+
+    def __init__(self, bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._bus, self._to_verify, self._lease, self._clock = bus, to_verify, lease, clock
+        self._monotonic = monotonic
+        self._waiting: dict[str, tuple[int, float]] = {}  # request id -> (failures, not before)
+
+    def __call__(self) -> int:
+        now = self._monotonic()
+
+        def due(at: datetime) -> list[tuple[str, str]]:
+            return [(account_id, request_id) for account_id, request_id in self._to_verify(at)
+                    if self._waiting.get(request_id, (0, 0.0))[1] <= now]
+
+        return sweep(self, due, VerifyErasure, self._lease, self._clock)
+
+    def handle(self, command: VerifyErasure) -> None:
+        try:
+            self._bus.handle(command)
+        except Exception:
+            failures = self._waiting.get(command.request_id, (0, 0.0))[0] + 1
+            wait_s = min(self.FIRST_WAIT_S * 2 ** (failures - 1), self.LONGEST_WAIT_S)
+            self._waiting[command.request_id] = (failures, self._monotonic() + wait_s)
+            raise
+        self._waiting.pop(command.request_id, None)
+
+
+def verification_loop(bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock,
+                      every_s: float) -> Loop:
+    return every(every_s, VerificationRounds(bus, to_verify, lease, clock), "verifying privacy erasures")
 
 
 def timeout_loop(bus: MessageBus, overdue: Candidates, lease: SweepLease, clock: Clock,

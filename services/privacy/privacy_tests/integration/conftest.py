@@ -12,6 +12,7 @@ from privacy import config
 from privacy.bootstrap import Container
 from privacy.entrypoints.api import create_app
 from privacy.entrypoints.worker import RepliesOf
+from privacy.service_layer import sweeps
 
 from ..unit.fakes import FakeClock
 
@@ -20,8 +21,11 @@ REPLIES = EventCodec(PRIVACY_REPLY_CLASSES)
 
 @pytest.fixture
 def settings(infra, unique_suffix, topic_namespace):
+    # the scan after an erasure reads this test's databases only (and one standing for the other services')
+    scanned = ",".join(f"test_{unique_suffix}_{name}" for name in ("privacy", "keys", "exchange", "elsewhere"))
     return service_settings(config, "PRIVACY_DB", infra, unique_suffix, topic_namespace, KAFKA_TOPIC_PARTITIONS="1",
-                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(), PRIVACY_CONTACT_WAIT_S="0")
+                            PRIVACY_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(), PRIVACY_CONTACT_WAIT_S="0",
+                            PRIVACY_VERIFY_DATABASES=scanned, PRIVACY_VERIFY_TIMEOUT_S="60")
 
 
 @pytest.fixture
@@ -34,6 +38,7 @@ def container(settings, mongo_client, clock):
     for container in service_container(partial(Container, clock=clock), settings, mongo_client, "PRIVACY_DB"):
         know_contact(container, "acct-1", "contact:1")  # the subject of most tests, as contacts.events made it known
         yield container
+    mongo_client.drop_database(settings["PRIVACY_VERIFY_DATABASES"][-1])  # "elsewhere"
 
 
 def know_contact(container, account_id: str, contact_id: str) -> None:
@@ -61,6 +66,13 @@ def project_all(container) -> int:
         container.projection.apply(envelope)
         applied += 1
     return applied
+
+
+def verify_erasures(container) -> int:
+    """The worker's verification sweep, once: every erasure ended since its last scan is scanned for."""
+    project_all(container)
+    return sweeps.verify_erasures(container.bus, container.erasures_to_verify, container.verification_lease(),
+                                  container.clock)
 
 
 def deliver_reply(container, reply, topic_of=None) -> None:

@@ -27,7 +27,9 @@ def test_a_request_is_received_asked_at_once_and_shown_with_its_audit_trail(clie
     assert shown["missing_services"] == ["contacts", "billing", "workflows"] and shown["export"] is None
     trail = shown["audit_trail"]
     assert [(e["what"], e["actor"]) for e in trail] == [("PrivacyRequestReceived", "user:dpo"),
-                                                        ("ErasureRequested", "user:dpo")]
+                                                        ("ErasureRequested", "user:dpo"),
+                                                        ("SubjectValuesKept", "user:dpo")]
+    assert shown["verification"] == {"state": "pending", "values_checked": 0}  # the directory knows no value
     assert "Louise" not in str(trail) and trail[1]["details"]["contact_ids"] == ["contact:1"]
     assert PrivacyRequestSchema().validate(shown) == {}  # what it answers is what the OpenAPI document says
 
@@ -70,10 +72,10 @@ def test_the_list_is_filtered_by_type_and_status_and_paged(client, container):
 def test_the_question_is_published_on_privacy_events_with_the_requester_sealed(client, container, settings):
     client.post("/v1/privacy/requests", json=ERASURE, headers=headers())
     ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [container.events_topic], 1)
-    assert container.outbox_relay().publish_pending() == 1  # one commit: both events
-    records = read_topic(settings["KAFKA_BOOTSTRAP_SERVERS"], container.events_topic, expected=2)
-    assert [envelope_from_json_bytes(r.value).event_type for r in records] == ["PrivacyRequestReceived",
-                                                                                 "ErasureRequested"]
+    assert container.outbox_relay().publish_pending() == 1  # one commit: its three events
+    records = read_topic(settings["KAFKA_BOOTSTRAP_SERVERS"], container.events_topic, expected=3)
+    assert [envelope_from_json_bytes(r.value).event_type for r in records] == [
+        "PrivacyRequestReceived", "ErasureRequested", "SubjectValuesKept"]
     assert all(b"Louise" not in r.value for r in records)
 
 
@@ -132,5 +134,6 @@ def test_a_reply_recorded_while_a_request_is_shown_is_in_neither_its_services_no
     deliver_reply(container, SubjectErasedReply(request_id, "acct-1", "billing", "erased", [], [], 0, "now"))
     with client.application.test_request_context(headers=headers()):
         shown = requests_api._detail(loaded)
-    assert [e["what"] for e in shown["audit_trail"]] == ["PrivacyRequestReceived", "ErasureRequested"]
+    assert [e["what"] for e in shown["audit_trail"]] == ["PrivacyRequestReceived", "ErasureRequested",
+                                                         "SubjectValuesKept"]
     assert not any(service["answered"] for service in shown["services"])

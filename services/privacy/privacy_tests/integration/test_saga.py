@@ -13,7 +13,7 @@ from crm_platform.privacy_exchange import ExportFile
 from privacy.adapters.signing import verify_certificate
 from privacy.service_layer import sweeps
 
-from .conftest import deliver_reply, headers, project_all
+from .conftest import deliver_reply, headers, project_all, verify_erasures
 
 ABOUT = {"categories": ["identity"], "purposes": ["CRM"], "recipients": [], "retention": "while a customer",
          "source": "the person"}
@@ -141,6 +141,8 @@ def test_the_certificate_comes_when_the_request_completes_signed_and_without_per
     assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 409
     for service in SERVICES:
         deliver_reply(container, erased(request_id, service))
+    assert client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).status_code == 409
+    assert verify_erasures(container) == 1  # the certificate waits for the scan after the erasure
     certificate = client.get(f"/v1/privacy/requests/{request_id}/certificate", headers=headers()).get_json()
     key = client.get("/v1/privacy/public-key", headers=headers()).get_json()
     assert verify_certificate(certificate, key["public_key"]) and certificate["signature"]["key_id"] == key["key_id"]
@@ -164,6 +166,7 @@ def test_the_certificate_prints_as_a_pdf_a_with_the_signed_json_inside(client, c
     assert client.get(url, headers=headers()).status_code == 409
     for service in SERVICES:
         deliver_reply(container, erased(request_id, service))
+    verify_erasures(container)
     printed = client.get(url, headers=headers())
     assert printed.status_code == 200 and printed.mimetype == "application/pdf"
     assert printed.headers["Content-Disposition"].startswith("attachment")
@@ -183,6 +186,7 @@ def test_past_its_retention_the_expiry_sweep_shreds_a_request_record_and_the_api
     request_id = receive(client, "erasure")
     for service in SERVICES:
         deliver_reply(container, erased(request_id, service))
+    verify_erasures(container)
     project_all(container)
     lease = container.expiry_lease()
     clock.advance(days=3 * 365 - 1)

@@ -12,9 +12,12 @@ from privacy.service_layer import dispatch
 from privacy.service_layer.ports import Policy
 from privacy.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies
+from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies, FakeScanner, FakeSubjectValues
 
 SERVICES = ("contacts", "billing", "workflows")
+# the distinctive values privacy's contacts directory knows of each contact (its sealed copy)
+KNOWN_VALUES = {("acct-1", "contact:1"): ["Louise Martin", "louise@example.com"],
+                ("acct-1", "contact:old"): ["louise.m@example.org"], ("acct-1", "contact:9"): ["+33612345678"]}
 KNOWN_CONTACTS = {("acct-1", "contact:1"), ("acct-1", "contact:9"), ("acct-1", "contact:old")}
 
 
@@ -68,9 +71,24 @@ def phone_lookup():
 
 
 @pytest.fixture
-def bus(store, cipher, clock, exports, families, lookup, phone_lookup, policy):
+def subject_values():
+    return FakeSubjectValues()
+
+
+@pytest.fixture
+def scanner():
+    return FakeScanner()
+
+
+def known_values(account_id: str, contact_ids: list[str]) -> list[str]:
+    return [value for contact_id in contact_ids for value in KNOWN_VALUES.get((account_id, contact_id), [])]
+
+
+@pytest.fixture
+def bus(store, cipher, clock, exports, families, lookup, phone_lookup, policy, subject_values, scanner):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
         "email_hash": email_hash, "phone_lookup": phone_lookup, "phone_hash": phone_hash,
         "contact_known": lambda account_id, contact_id: (account_id, contact_id) in KNOWN_CONTACTS, "shred_subject": cipher.shred,
+        "known_values": known_values, "subject_values": subject_values, "scanner": scanner,
         "policy": policy, "clock": clock})

@@ -1,7 +1,8 @@
 """The real handlers, through the message bus, on the in-memory event store and key store: a request received,
-the replies, completion, the time-out and the export's expiry."""
+the replies, completion, the time-out, the export's expiry and the scan after an erasure."""
+import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pymongo.errors import DuplicateKeyError
@@ -13,12 +14,15 @@ from crm_platform.personal_data import SubjectErased
 
 from privacy.domain.commands import (
     ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
-    ShredRequestRecord, TimeOutRequest,
+    ShredRequestRecord, TimeOutRequest, VerifyErasure,
 )
 from crm_platform.errors import Conflict, InvalidInput
 
 from privacy.domain.requests import AWAITING_CONFIRMATION, COMPLETED, IN_PROGRESS, PARTIALLY_COMPLETED, REJECTED
+from privacy.adapters.signing import CertificateSigner
+from privacy.domain.requests import CertificateNotReady
 from privacy.service_layer import sweeps
+from privacy.service_layer.certificates import certificate_of
 from privacy.service_layer.unit_of_work import UnitOfWork
 
 from .conftest import SERVICES, email_hash, phone_hash
@@ -52,7 +56,8 @@ def load(store, cipher, request):
 
 def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(bus, store, cipher):
     request = receive(bus)
-    received, asked = store.all_events
+    received, asked, kept = store.all_events
+    assert kept.event_type == "SubjectValuesKept" and kept.payload["count"] == 3  # the family's values, sealed
     assert "Louise" not in str(received.payload) and "courrier" not in str(received.payload)
     assert received.payload["personal"]["subject"] == f"privacy-request:{request.id}"
     assert asked.event_type == "ErasureRequested" and asked.payload["contact_ids"] == ["contact:1", "contact:old"]
@@ -86,6 +91,7 @@ def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
         bus.handle(restricted(restriction, service))
     bus.handle(LiftRestriction("acct-1", restriction.id))
     clock.advance(days=3 * 365)
+    bus.handle(VerifyErasure("acct-1", erasure.id))
     bus.handle(ShredRequestRecord("acct-1", erasure.id))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
     for envelope in store.all_events:
@@ -106,7 +112,7 @@ def test_an_erasure_completes_when_every_service_answered_and_a_redelivered_repl
     assert done.replies["billing"]["outcome"] == "retained" and done.replies["contacts"]["items_erased"] == 3
     assert [e.event_type for e in store.all_events].count("ReplyRecorded") == 3
     bus.handle(erased(request, "workflows"))
-    assert len(store.all_events) == 6
+    assert len(store.all_events) == 7
 
 
 def test_a_reply_of_another_account_or_an_unknown_request_is_ignored(bus, store, cipher):
@@ -114,7 +120,7 @@ def test_a_reply_of_another_account_or_an_unknown_request_is_ignored(bus, store,
     bus.handle(erased(request, "contacts", account="acct-2"))
     bus.handle(RecordReply(SubjectErasedReply("privacy-request:unknown", "acct-1", "contacts", "erased", [], [], 0,
                                               "x"), "contacts"))
-    assert len(store.all_events) == 2 and load(store, cipher, request).replies == {}
+    assert len(store.all_events) == 3 and load(store, cipher, request).replies == {}
 
 
 def test_a_reply_of_the_wrong_type_or_naming_another_service_than_its_topics_producer_is_passed_over(
@@ -320,7 +326,7 @@ def test_a_request_by_email_lists_its_holders_and_asks_nothing_until_confirmed(b
     assert "contact:2" in str(refused.value.errors["contact_ids"])
     confirmed = bus.handle(ConfirmSubject("acct-1", request.id, ("contact:1",)))
     assert confirmed.status == IN_PROGRESS and confirmed.contact_ids == ["contact:1", "contact:old"]
-    assert store.all_events[-1].event_type == "ErasureRequested"
+    assert [e.event_type for e in store.all_events[-2:]] == ["ErasureRequested", "SubjectValuesKept"]
     with pytest.raises(Conflict):
         bus.handle(ConfirmSubject("acct-1", request.id, ("contact:9",)))
     with pytest.raises(Conflict):
@@ -435,3 +441,136 @@ def test_only_a_restriction_is_lifted(bus):
     with pytest.raises(Conflict) as refused:
         bus.handle(LiftRestriction("acct-1", erasure.id))
     assert refused.value.slug == "not-liftable"
+
+
+def test_an_ended_erasure_is_scanned_for_its_subjects_values_once_then_they_are_shredded(
+        bus, store, cipher, subject_values, scanner):
+    request = receive(bus)
+    assert subject_values.kept[request.id] == ["Louise Martin", "louise@example.com", "louise.m@example.org"]
+    bus.handle(VerifyErasure("acct-1", request.id))  # not ended yet: not due
+    assert scanner.scans == []
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    scanner.system = {"crm_contacts.contacts/'acct-1:contact:2'": "Louis Martinez"}  # someone else
+    bus.handle(VerifyErasure("acct-1", request.id))
+    bus.handle(VerifyErasure("acct-1", request.id))  # twice (a second worker, a redelivery): one scan
+    assert scanner.scans == [("acct-1", ["Louise Martin", "louise@example.com", "louise.m@example.org"])]
+    done = load(store, cipher, request)
+    assert done.status == COMPLETED and not done.verification_due
+    assert (done.verification["result"], done.verification["readable_occurrences"],
+            done.verification["values_checked"]) == ("passed", 0, 3)
+    assert subject_values.shredded == [request.id]
+
+
+def test_a_value_still_readable_somewhere_leaves_the_erasure_partially_completed_naming_the_place(
+        bus, store, cipher, subject_values, scanner):
+    request = receive(bus)
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    scanner.system = {"crm_workflows.cards/'card-7'": "Appeler Louise Martin", "crm.x.events/0/12": "louise@example.com"}
+    bus.handle(VerifyErasure("acct-1", request.id))
+    failed = load(store, cipher, request)
+    assert failed.status == PARTIALLY_COMPLETED and failed.verification_failed
+    assert failed.verification["readable_occurrences"] == 2
+    assert failed.verification["places"] == ["crm.x.events/0/12", "crm_workflows.cards/'card-7'"]
+    assert subject_values.shredded == [request.id]  # every service answered: no later scan to wait for
+    assert "Louise" not in str([e.payload for e in store.all_events if e.event_type == "ErasureVerified"])
+
+
+def test_an_erasure_timed_out_is_scanned_then_scanned_again_after_the_late_reply(
+        bus, store, cipher, subject_values, scanner, clock):
+    request = receive(bus)
+    bus.handle(erased(request, "contacts"))
+    bus.handle(erased(request, "billing"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    scanner.system = {"crm_workflows.cards/'card-7'": "Appeler Louise Martin"}  # workflows has not erased yet
+    bus.handle(VerifyErasure("acct-1", request.id))
+    waiting = load(store, cipher, request)
+    assert waiting.status == PARTIALLY_COMPLETED and waiting.verification_failed and subject_values.shredded == []
+    bus.handle(VerifyErasure("acct-1", request.id))  # nothing new: not scanned again
+    assert len(scanner.scans) == 1
+    scanner.system = {}
+    bus.handle(erased(request, "workflows"))  # the late reply: the request is due for another scan
+    assert load(store, cipher, request).verification_due
+    bus.handle(VerifyErasure("acct-1", request.id))
+    done = load(store, cipher, request)
+    assert len(scanner.scans) == 2 and done.status == COMPLETED and done.verification["result"] == "passed"
+    assert subject_values.shredded == [request.id]
+
+
+def test_an_erasure_of_a_subject_with_no_value_known_says_so_without_scanning_and_exports_are_never_scanned(
+        bus, store, cipher, subject_values, scanner):
+    nobody_known = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", "contact:9", "L", "r"))
+    export = receive(bus, "access")
+    assert subject_values.kept[nobody_known.id] == ["+33612345678"]
+    subject_values.kept[nobody_known.id] = []
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(nobody_known, service))
+        bus.handle(exported(export, service))
+    bus.handle(VerifyErasure("acct-1", nobody_known.id))
+    bus.handle(VerifyErasure("acct-1", export.id))
+    assert scanner.scans == [] and export.id not in subject_values.kept
+    assert load(store, cipher, nobody_known).verification["result"] == "no_values_known"
+    assert load(store, cipher, export).verification is None
+
+
+def test_an_erasures_certificate_waits_for_its_scan_and_names_where_values_were_found_by_container_only(
+        bus, store, cipher, scanner):
+    signer = CertificateSigner(bytes(range(32)))
+    request = receive(bus)
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    with pytest.raises(CertificateNotReady):
+        certificate_of(load(store, cipher, request), cipher, signer, datetime(2026, 12, 2, 10, tzinfo=timezone.utc))
+    scanner.system = {"crm_workflows.cards/'contact:1-card'": "Louise Martin", "crm.x.events/0/12": "Louise Martin"}
+    bus.handle(VerifyErasure("acct-1", request.id))
+    certificate = certificate_of(load(store, cipher, request), cipher, signer,
+                                 datetime(2026, 12, 2, 10, tzinfo=timezone.utc))
+    assert certificate["status"] == "partially_completed"
+    verification = certificate["verification"]
+    assert (verification["result"], verification["readable_occurrences"], verification["values_checked"]) == (
+        "failed", 2, 3)
+    assert verification["found_in"] == ["crm.x.events/0", "crm_workflows.cards"]
+    assert "contact:1" not in json.dumps(certificate) and "Louise" not in json.dumps(certificate)
+
+
+def test_a_scan_passing_while_a_service_is_silent_keeps_the_values_for_the_scan_after_its_late_reply(
+        bus, store, cipher, subject_values, scanner, clock):
+    request = receive(bus)
+    bus.handle(erased(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    bus.handle(VerifyErasure("acct-1", request.id))
+    waiting = load(store, cipher, request)
+    assert (waiting.status, waiting.verification["result"]) == (PARTIALLY_COMPLETED, "passed")
+    assert subject_values.shredded == []  # billing and workflows have not erased: what they hold is still there
+    bus.handle(erased(request, "billing"))
+    bus.handle(erased(request, "workflows"))
+    bus.handle(VerifyErasure("acct-1", request.id))
+    assert len(scanner.scans) == 2 and load(store, cipher, request).status == COMPLETED
+    assert subject_values.shredded == [request.id]
+
+
+def test_an_erasure_whose_scan_fails_is_left_alone_a_while_doubling_then_tried_again(bus, store, cipher, clock):
+    attempts, ticks = [], [100.0]
+
+    class FailingBus:
+        def handle(self, command):
+            attempts.append(command.request_id)
+            raise TimeoutError("the broker is away")
+
+    rounds = sweeps.VerificationRounds(FailingBus(), lambda now: [("acct-1", "r-1"), ("acct-1", "r-2")],
+                                       FakeLease(), clock, monotonic=lambda: ticks[0])
+    assert rounds() == 0 and attempts == ["r-1", "r-2"]
+    rounds()
+    assert attempts == ["r-1", "r-2"]  # both waiting 5 s
+    ticks[0] += 5
+    rounds()
+    assert attempts == ["r-1", "r-2"] * 2
+    ticks[0] += 5
+    rounds()
+    assert len(attempts) == 4  # 10 s now
+    ticks[0] += 5
+    rounds()
+    assert len(attempts) == 6
