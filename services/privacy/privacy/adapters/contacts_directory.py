@@ -96,8 +96,13 @@ class ContactsDirectory:
         return sorted(doc["contact_id"] for doc in found)
 
     def _keep_identifiers(self, envelope: EventEnvelope) -> None:
-        """The contact's emails and phones, hashed, at its version (an older event arriving late changes
-        nothing)."""
+        """The contact's emails and phones, hashed, and its values sealed, at its version (an older event arriving
+        late changes nothing); the contact's key and the account's lookup secret read from the vault at once."""
+        with self._cipher.keys_ready([CONTACT_SUBJECT.format(contact_id=envelope.aggregate_id),
+                                      LOOKUP_SECRET.format(account_id=envelope.account_id)]):
+            self._keep_identifiers_of(envelope)
+
+    def _keep_identifiers_of(self, envelope: EventEnvelope) -> None:
         try:
             state = self._states.from_envelope(envelope)
         except SubjectErased:
