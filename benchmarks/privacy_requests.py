@@ -33,6 +33,9 @@ from find_contacts import new_account  # noqa: E402
 from tests.e2e.privacy_seed import seed_person  # noqa: E402
 
 
+VERIFY_WAIT_S = 900  # a scan that finds something is made again 30 s, 2 and 10 min later
+
+
 def timed_request(gateway: str, headers: dict, kind: str, contact_id: str, download: bool,
                   verified: list | None = None) -> float:
     """ms until the request completed (and its ZIP downloaded); an erasure's ms until its scan was recorded, and
@@ -57,6 +60,8 @@ def timed_request(gateway: str, headers: dict, kind: str, contact_id: str, downl
     done_ms = (time.perf_counter() - start) * 1000
     while verified is not None:
         verification = requests.get(url, headers=headers, timeout=30).json().get("verification") or {}
+        if time.perf_counter() - start > VERIFY_WAIT_S:
+            raise RuntimeError(f"the scan after the erasure is not done after {VERIFY_WAIT_S} s: {verification}")
         if verification.get("state") == "done":
             if verification["result"] != "passed":
                 raise RuntimeError(f"the scan after the erasure found {verification['readable_occurrences']}")

@@ -8,9 +8,9 @@ and headers. Sealed data does not match: its bytes are ciphertext. What is found
 (database.collection/_id, topic/partition/offset), never by value, so that neither a report nor a failing test
 holds personal data.
 
-Scoped to an account (`account_id`), a document or record that names accounts (an `account_id` member) but not
-this one is passed over: the same address may belong to a contact of another account of the same system, whose
-data an erasure here must not touch nor be failed by.
+Scoped to an account (`account_id`), a document or record whose top-level `account_id` is another account's is
+passed over (a record's: its JSON envelope's): the same address may belong to a contact of another account of the
+same system, whose data an erasure here must not touch nor be failed by. One without an `account_id` counts.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from kafka import KafkaConsumer, TopicPartition
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 PREFIX = 4  # bytes: no needle is shorter
-ACCOUNT_MEMBER = b"account_id"
 
 
 @dataclass
@@ -44,7 +43,7 @@ class Needles:
 
     def __init__(self, values: Iterable[str], account_id: str | None = None) -> None:
         self.by_prefix: dict[bytes, list[bytes]] = {}
-        self._account = account_id.encode() if account_id is not None else None
+        self.account_id = account_id
         for value in values:
             if len(value) < 4:
                 continue  # too short to mean anything (and to avoid matching random bytes)
@@ -57,13 +56,13 @@ class Needles:
         return sum(map(len, self.by_prefix.values()))
 
     def in_any(self, blobs: Iterable[bytes]) -> bool:
-        """Whether one of the blobs holds one of the needles (and, scoped, is not another account's alone)."""
-        blobs = list(blobs)
-        held = any(prefix in blob and any(needle in blob for needle in group)
+        """Whether one of the blobs holds one of the needles."""
+        return any(prefix in blob and any(needle in blob for needle in group)
                    for blob in blobs for prefix, group in self.by_prefix.items())
-        if not held or self._account is None:
-            return held
-        return any(self._account in blob for blob in blobs) or not any(ACCOUNT_MEMBER in blob for blob in blobs)
+
+    def others(self, account_id: object) -> bool:
+        """Whether a document or record of this `account_id` is another account's (scoped, and a text not ours)."""
+        return self.account_id is not None and isinstance(account_id, str) and account_id != self.account_id
 
 
 def in_databases(mongo_client, databases: Iterable[str], values: Iterable[str],
@@ -73,17 +72,20 @@ def in_databases(mongo_client, databases: Iterable[str], values: Iterable[str],
 
 
 def scan_databases(mongo_client, databases: Iterable[str], needles: Needles, deadline: float | None = None,
-                   findings: Findings | None = None, progress: Callable[[], object] = lambda: None) -> Findings:
+                   findings: Findings | None = None, progress: Callable[[], object] = lambda: None,
+                   with_ids: bool = True) -> Findings:
     """Every document of the databases searched; TimeoutError past `deadline` (time.monotonic()). `progress` is
-    called every thousand documents (a worker's liveness)."""
+    called every thousand documents (a worker's liveness). Without ids, a place is `database.collection` (one per
+    document found): an `_id` may hold a value."""
     findings = findings if findings is not None else Findings()
     for name in databases:
         database = mongo_client.get_database(name, codec_options=RAW)
         for collection in sorted(database.list_collection_names()):
             for document in database[collection].find():
                 findings.scanned += 1
-                if needles.in_any([document.raw]):
-                    findings.places.append(f"{name}.{collection}/{document['_id']!r}")
+                if needles.in_any([document.raw]) and not needles.others(document.get("account_id")):
+                    findings.places.append(f"{name}.{collection}/{document['_id']!r}" if with_ids
+                                           else f"{name}.{collection}")
                 if findings.scanned % 1000 == 0:
                     progress()
                     if deadline is not None and time.monotonic() > deadline:
@@ -121,7 +123,7 @@ def scan_topics(bootstrap: str, topics: Iterable[str], needles: Needles, timeout
                         continue  # written since the scan began
                     findings.scanned += 1
                     blobs = [record.key or b"", record.value or b"", *(value or b"" for _, value in record.headers or [])]
-                    if needles.in_any(blobs):
+                    if needles.in_any(blobs) and not needles.others(_envelope_account(record.value)):
                         findings.places.append(f"{tp.topic}/{tp.partition}/{record.offset}")
         unread = [f"{tp.topic}/{tp.partition}" for tp in assigned if consumer.position(tp) < ends[tp]]
         if unread:
@@ -129,6 +131,15 @@ def scan_topics(bootstrap: str, topics: Iterable[str], needles: Needles, timeout
     finally:
         consumer.close()
     return findings
+
+
+def _envelope_account(value: bytes | None) -> object:
+    """The top-level `account_id` of a record's JSON envelope, None if it is not one."""
+    try:
+        envelope = json.loads(value or b"")
+    except ValueError:
+        return None
+    return envelope.get("account_id") if isinstance(envelope, dict) else None
 
 
 def topics_of(bootstrap: str, namespace: str) -> list[str]:

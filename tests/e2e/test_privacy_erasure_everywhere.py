@@ -109,7 +109,7 @@ def test_a_person_is_exported_then_erased_everywhere_with_a_certificate_that_ver
     verification = verified["verification"]
     assert (verified["status"], verification["result"], verification["readable_occurrences"]) == (
         "completed", "passed", 0), verification
-    assert verification["values_checked"] == 2 and verification["documents_scanned"] > 0  # full name, email
+    assert verification["values_checked"] == 3 and verification["documents_scanned"] > 0  # name both ways, email
     assert verification["records_scanned"] > 0 and set(verification["databases"]) >= set(databases)
 
     # the certificate: no personal data, and it verifies with the CLI against the served public key

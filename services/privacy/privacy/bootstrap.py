@@ -16,7 +16,6 @@ from privacy.adapters.contacts_directory import ContactsDirectory
 from privacy.adapters.exchange_exports import ExchangeExports
 from privacy.adapters.requests_projection import PrivacyRequestsProjection
 from privacy.adapters.signing import CertificateSigner
-from privacy.adapters.subject_values import SealedSubjectValues
 from privacy.adapters.system_scan import SystemScan
 from privacy.service_layer import dispatch
 from privacy.service_layer.ports import Policy
@@ -72,7 +71,7 @@ class Container(ServiceContainer):
             "lookup": self.contacts_directory.holders_of, "email_hash": self.contacts_directory.email_hash,
             "phone_lookup": self.contacts_directory.holders_of_phone, "phone_hash": self.contacts_directory.phone_hash,
             "shred_subject": self.cipher.shred, "known_values": self.contacts_directory.known_values,
-            "subject_values": self.subject_values, "scanner": self.system_scan,
+            "scanner": self.system_scan,
             "contact_known": partial(self.contacts_directory.knows, wait_s=self.settings["PRIVACY_CONTACT_WAIT_S"]),
             "exports": ExchangeExports(self.exchange), "policy": self.policy, "clock": lambda: self.clock()})
 
@@ -89,20 +88,19 @@ class Container(ServiceContainer):
         return self.projection.ended_before(now - self.policy.request_retention)
 
     @cached_property
-    def subject_values(self) -> SealedSubjectValues:
-        return SealedSubjectValues(self.db["erasure_values"], self.cipher)
-
-    @cached_property
     def system_scan(self) -> SystemScan:
-        """The worker's scan of every database and topic after an erasure (the API never runs it)."""
+        """The worker's scan of every database and topic after an erasure (the API never runs it); it renews the
+        verification lease as it reads, so that no other worker starts the same scan meanwhile."""
         return SystemScan(self.mongo.client, self.settings["PRIVACY_VERIFY_DATABASES"],
                           self.settings["KAFKA_BOOTSTRAP_SERVERS"], self.settings["KAFKA_TOPIC_NAMESPACE"],
-                          self.settings["PRIVACY_VERIFY_TIMEOUT_S"])
+                          self.settings["PRIVACY_VERIFY_TIMEOUT_S"], keep_lease=self.verification_lease)
 
     def erasures_to_verify(self, now: datetime):
-        """(account id, request id) of the erasures ended (or answered again) since their last scan."""
-        return self.projection.to_verify()
+        """(account id, request id) of the erasures ended (or answered again) since their last scan, whose rescan
+        time (if any) has come."""
+        return self.projection.to_verify(now)
 
+    @cached_property
     def verification_lease(self) -> Lease:
         return self.lease("erasure-verifications")
 

@@ -252,25 +252,40 @@ class RequestRecordShreddedPayload(PayloadSchema):
 
 class SubjectValuesKeptPayload(PayloadSchema):
     count = fields.Integer(required=True, metadata={
-        "description": "how many values known of the erasure's subject were sealed (privacy-verification:<id>) "
-                       "for the scan after it; never which"})
+        "description": "how many values known of the erasure's subject were kept for the scan after it"})
     kept_at = fields.String(required=True)
+    personal = SealedField(required=True, metadata={
+        "description": "the values (key privacy-verification:<id>, shredded after the last scan)"})
 
 
 class ErasureVerifiedPayload(PayloadSchema):
-    result = fields.String(required=True, validate=validate.OneOf(("passed", "failed", "no_values_known")))
+    result = fields.String(required=True, validate=validate.OneOf(
+        ("passed", "failed", "no_values_known", "unverifiable")))
     readable_occurrences = fields.Integer(required=True)
     places = fields.List(fields.String(), required=True, metadata={
-        "description": "database.collection/_id or topic/partition/offset of each occurrence (at most 50)"})
+        "description": "database.collection or topic/partition/offset of each occurrence (at most 50)"})
     values_checked = fields.Integer(required=True)
     databases = fields.List(fields.String(), required=True)
     topics = fields.List(fields.String(), required=True)
     documents_scanned = fields.Integer(required=True)
     records_scanned = fields.Integer(required=True)
     replies_seen = fields.Integer(required=True)
+    missing_services = fields.List(fields.String(), required=True)
     status = fields.String(required=True, validate=validate.OneOf(("completed", "partially_completed")))
-    final = fields.Boolean(required=True, metadata={"description": "the values were shredded after this scan"})
+    final = fields.Boolean(required=True, metadata={"description": "the last scan: the values are shredded next"})
     verified_at = fields.String(required=True)
+    next_scan_at = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "a scan that found something is made again then"})
+
+
+class ErasureScanFailedPayload(PayloadSchema):
+    attempt = fields.Integer(required=True)
+    why = fields.String(required=True, validate=validate.OneOf(("scan_error", "timed_out")))
+    failed_at = fields.String(required=True)
+
+
+class SubjectValuesShreddedPayload(PayloadSchema):
+    shredded_at = fields.String(required=True)
 
 
 class PrivacyRequestCompletedPayload(PayloadSchema):
@@ -294,4 +309,6 @@ PRIVACY_EVENTS = Topic(PRIVACY_TOPIC, producer="privacy", events=(
     EventContract("RequestRecordShredded", RequestRecordShreddedPayload),
     EventContract("SubjectValuesKept", SubjectValuesKeptPayload),
     EventContract("ErasureVerified", ErasureVerifiedPayload),
+    EventContract("ErasureScanFailed", ErasureScanFailedPayload),
+    EventContract("SubjectValuesShredded", SubjectValuesShreddedPayload),
 ))

@@ -39,12 +39,27 @@ def test_values_are_found_in_records_of_the_topics_from_the_start(infra, topic_n
 
 def test_scoped_to_an_account_a_value_in_another_accounts_data_alone_is_passed_over(mongo_db, mongo_client):
     mongo_db["b"].insert_many([
-        {"_id": "ours", "account_id": "acc-1", "email": "elodie@example.fr"},
-        {"_id": "theirs", "account_id": "acc-2", "email": "elodie@example.fr"},  # the same address elsewhere
+        {"_id": "ours", "account_id": "acct-1", "email": "elodie@example.fr"},
+        {"_id": "theirs", "account_id": "acct-2", "email": "elodie@example.fr"},  # the same address elsewhere
         {"_id": "nobodys", "data": Binary(b"elodie@example.fr")},  # names no account: counts
+        {"_id": "longer", "account_id": "acct-12", "email": "elodie@example.fr"},  # holds ours, is another
+        {"_id": "nested", "billing": {"account_id": "acct-2"}, "email": "elodie@example.fr"},  # not top-level
     ])
-    found = occurrences.in_databases(mongo_client, [mongo_db.name], VALUES, account_id="acc-1")
-    assert sorted(found) == sorted(f"{mongo_db.name}.b/{_id!r}" for _id in ("ours", "nobodys"))
-    assert len(occurrences.in_databases(mongo_client, [mongo_db.name], VALUES)) == 3
-    findings = occurrences.scan_databases(mongo_client, [mongo_db.name], occurrences.Needles(VALUES, "acc-2"))
-    assert findings.scanned == 3 and len(findings.places) == 2
+    found = occurrences.in_databases(mongo_client, [mongo_db.name], VALUES, account_id="acct-1")
+    assert sorted(found) == sorted(f"{mongo_db.name}.b/{_id!r}" for _id in ("ours", "nobodys", "nested"))
+    assert len(occurrences.in_databases(mongo_client, [mongo_db.name], VALUES)) == 5
+    findings = occurrences.scan_databases(mongo_client, [mongo_db.name], occurrences.Needles(VALUES, "acct-2"),
+                                          with_ids=False)
+    assert findings.scanned == 5 and findings.places == [f"{mongo_db.name}.b"] * 3
+
+
+def test_a_record_of_another_account_is_passed_over_by_its_envelopes_account(infra, topic_namespace):
+    topic = f"{topic_namespace}scoped"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    producer = make_producer(infra.kafka_bootstrap, "test-occurrences")
+    for account in ("acct-1", "acct-2", "acct-12"):
+        producer.send(topic, value=json.dumps({"account_id": account, "email": "elodie@example.fr"}).encode()).get(10)
+    producer.send(topic, value=b"not json: elodie@example.fr").get(10)
+    producer.close()
+    assert occurrences.in_topics(infra.kafka_bootstrap, [topic], VALUES, account_id="acct-1") == [
+        f"{topic}/0/0", f"{topic}/0/3"]

@@ -7,9 +7,10 @@ Merges, deletions and erasures are decoded as facts (crm_platform.contracts.cont
 key needed). The emails and phones are opened from the contact's state events (the lifecycle classes, with the key vault)
 only to be hashed: HMAC-SHA256 under a per-account secret of the key vault (`privacy-lookup:<account>`), so no
 address or number is stored and the hashes cannot be tested against guesses without the vault. The contact's
-distinctive values (full name, addresses, numbers, VAT number) are kept too, sealed under the contact's own key
-(`contact:<id>`): read only when an erasure of the contact is asked, as what the scan after it looks for, and
-unreadable as soon as that erasure shreds the key. Every write is idempotent
+identity (full name, email addresses, phone numbers: identity_of) is kept too, sealed under the contact's own key
+(`contact:<id>`), and its full name's keyed hash: read only when an erasure of the contact is asked, for what the
+scan after it looks for (known_values: what no other live contact of the account shares), and unreadable as soon
+as that erasure shreds the key. Every write is idempotent
 ($set, $addToSet, the hashes moved forward by the contact's version only): a redelivered event changes nothing.
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ class ContactsDirectory:
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
+        self.collection.create_index([("account_id", ASCENDING), ("name_hashes", ASCENDING)], name="names")
         self.collection.create_index([("account_id", ASCENDING), ("email_hashes", ASCENDING)], name="emails")
         self.collection.create_index([("account_id", ASCENDING), ("phone_hashes", ASCENDING)], name="phones")
 
@@ -79,7 +81,8 @@ class ContactsDirectory:
         elif isinstance(fact, ContactErasedFact):
             self.collection.update_one({"_id": _key(account, fact.contact_id)},
                                        {"$set": {"account_id": account, "contact_id": fact.contact_id, "erased": True},
-                                        "$unset": {"email_hashes": "", "phone_hashes": "", "values": ""}},
+                                        "$unset": {"email_hashes": "", "phone_hashes": "", "name_hashes": "",
+                                                   "values": ""}},
                                        upsert=True)
         return True
 
@@ -114,17 +117,19 @@ class ContactsDirectory:
         phones = [p.get("e164") for p in details.get("phones") or [] if isinstance(p, dict)]
         phone_hashes = sorted({self.phone_hash(state.account_id, p) for p in phones if isinstance(p, str) and p})
         key = _key(state.account_id, state.contact_id)
+        identity = identity_of(details)
         try:
             values = self._cipher.seal_with_existing_key(CONTACT_SUBJECT.format(contact_id=state.contact_id),
-                                       {"values": distinctive_values(details)})
+                                                         identity)
         except SubjectErased:
             return  # erased meanwhile
+        name_hashes = [self.name_hash(state.account_id, identity["name"])] if identity["name"] else []
         self._set(state.account_id, state.contact_id, {})
         self.collection.update_one(
             {"_id": key, "erased": {"$ne": True},
              "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes, "values": values,
-                      "state_version": envelope.aggregate_version}})
+            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes, "name_hashes": name_hashes,
+                      "values": values, "state_version": envelope.aggregate_version}})
 
     def email_hash(self, account_id: str, email: str) -> str:
         """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
@@ -137,18 +142,41 @@ class ContactsDirectory:
         return hmac.new(secret, f"phone:{e164}".encode(), hashlib.sha256).hexdigest()
 
     def known_values(self, account_id: str, contact_ids: list[str]) -> list[str]:
-        """The distinctive values of these contacts (those erased already, or never seen, give none), without
-        repeats: what the scan after their erasure looks for."""
-        found: list[str] = []
-        for contact_id in dict.fromkeys(contact_ids):  # one indexed read each: a family is a handful of contacts
+        """The values that identify these contacts (a family: one person) and no other live contact of the account:
+        what the scan after their erasure looks for. A name, address or number another contact holds too (a
+        namesake, a shared switchboard) is left out: finding it in that contact's data would prove nothing. Those
+        erased already, or never seen, give none."""
+        family, found = list(dict.fromkeys(contact_ids)), []
+        for contact_id in family:  # one indexed read each: a family is a handful of contacts
             doc = self.collection.find_one({"_id": _key(account_id, contact_id)}, {"values": 1, "erased": 1})
             if doc is None or doc.get("erased") or not doc.get("values"):
                 continue
             try:
-                found += self._cipher.open(doc["values"])["values"]
+                identity = self._cipher.open(doc["values"])
             except SubjectErased:
                 continue
-        return list(dict.fromkeys(found))
+            if identity.get("name") and self._theirs_alone(account_id, "name_hashes",
+                                                           self.name_hash(account_id, identity["name"]), family):
+                found += name_forms(identity["name"])
+            for email in identity.get("emails", []):
+                if self._theirs_alone(account_id, "email_hashes", self.email_hash(account_id, email), family):
+                    found += [email, email.casefold()]
+            for phone in identity.get("phones", []):
+                if self._theirs_alone(account_id, "phone_hashes", self.phone_hash(account_id, phone["e164"]),
+                                      family):
+                    found += [phone["number"], phone["e164"], "".join(filter(str.isdigit, phone["number"]))]
+        return list(dict.fromkeys(value for value in found if len(value) >= MIN_VALUE_LENGTH))
+
+    def _theirs_alone(self, account_id: str, field: str, hashed: str, family: list[str]) -> bool:
+        """Whether no live contact of the account but the family's holds this keyed hash."""
+        holders = self.collection.find({"account_id": account_id, field: hashed, "erased": {"$ne": True},
+                                        "deleted": {"$ne": True}}, {"contact_id": 1})
+        return all(doc["contact_id"] in family for doc in holders)
+
+    def name_hash(self, account_id: str, name: str) -> str:
+        """HMAC-SHA256 (hex) of the full name, case-folded and spaced once, under the account's lookup secret."""
+        secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
+        return hmac.new(secret, f"name:{' '.join(name.casefold().split())}".encode(), hashlib.sha256).hexdigest()
 
     def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
         """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again
@@ -194,22 +222,26 @@ class ContactsDirectory:
 MIN_VALUE_LENGTH = 5  # shorter values ("Li", "Ana") would be found in anyone's data
 
 
-def distinctive_values(details: dict) -> list[str]:
-    """What identifies this person rather than anyone: the full name, each email address, each phone number (as
-    typed and in E.164), the VAT number. A first or last name alone, a company or a city is shared with other
-    people, and finding it elsewhere would prove nothing; too short a value likewise."""
+def identity_of(details: dict) -> dict:
+    """What identifies the person rather than anyone: the full name, each email address of theirs, each phone
+    number (as typed and in E.164). Not a first or last name alone, a company, a city, the company's VAT number or
+    general address (`info_email`): other people share them, and finding them elsewhere would prove nothing."""
     def text(value) -> str:
         return value.strip() if isinstance(value, str) else ""
 
     full_name = " ".join(filter(None, (text(details.get("first_name")), text(details.get("last_name")))))
-    values = [full_name if " " in full_name else "", text(details.get("info_email")), text(details.get("vat_number"))]
-    for email in details.get("emails") or []:
-        if isinstance(email, dict):
-            values.append(text(email.get("address")))
-    for phone in details.get("phones") or []:
-        if isinstance(phone, dict):
-            values += [text(phone.get("number")), text(phone.get("e164"))]
-    return list(dict.fromkeys(value for value in values if len(value) >= MIN_VALUE_LENGTH))
+    emails = [text(email.get("address")) for email in details.get("emails") or [] if isinstance(email, dict)]
+    phones = [{"number": text(phone.get("number")), "e164": text(phone.get("e164"))}
+              for phone in details.get("phones") or [] if isinstance(phone, dict)]
+    return {"name": full_name if text(details.get("first_name")) and text(details.get("last_name")) else "",
+            "emails": list(dict.fromkeys(filter(None, emails))),
+            "phones": [phone for phone in phones if phone["e164"]]}
+
+
+def name_forms(full_name: str) -> list[str]:
+    """The full name as typed and last name first (as lists and documents print it)."""
+    first, _, last = full_name.partition(" ")
+    return [full_name, f"{last} {first}"]
 
 
 def _key(account_id: str, contact_id: str) -> str:

@@ -5,7 +5,7 @@ subject's contact id. The sweeps' dates are stored as datetimes, so that they co
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pymongo import ASCENDING, DESCENDING
 
@@ -15,10 +15,10 @@ from crm_platform.envelope import EventEnvelope
 from crm_platform.projections import Projection, versioned_upsert
 
 from privacy.domain.requests import (
-    ASSEMBLY_ATTEMPTS, ErasureVerified, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest,
-    PrivacyRequestCompleted, PrivacyRequestReceived, PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded,
-    SubjectCandidatesListed, SubjectValuesKept,
+    ASSEMBLY_ATTEMPTS, ExportAssemblyFailed, ExportExpired, ExportReady, PrivacyRequest, PrivacyRequestCompleted,
+    PrivacyRequestReceived, PrivacyRequestRejected, ReplyRecorded, RequestRecordShredded, SubjectCandidatesListed,
 )
+from privacy.domain.verification import ErasureScanFailed, ErasureVerified, SubjectValuesKept, SubjectValuesShredded
 
 
 class PrivacyRequestsProjection(Projection):
@@ -31,7 +31,8 @@ class PrivacyRequestsProjection(Projection):
         self.collection.create_index([("status", ASCENDING), ("completed_at", ASCENDING)], name="ended")
         self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
                                      name="exports")
-        self.collection.create_index([("verify_pending", ASCENDING), ("verifies", ASCENDING)], name="to_verify")
+        self.collection.create_index([("verify_pending", ASCENDING), ("verifies", ASCENDING), ("status", ASCENDING)],
+                                     name="to_verify")
 
     def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
         fields = _fields(event)
@@ -57,11 +58,16 @@ class PrivacyRequestsProjection(Projection):
                                      {"account_id": 1}).limit(1000)
         return [(doc["account_id"], doc["_id"]) for doc in found]
 
-    def to_verify(self) -> list[tuple[str, str]]:
-        """(account id, request id) of the erasures whose values were kept, ended or answered again since their
-        last scan (equalities only: indexed on every server)."""
-        found = self.collection.find({"verify_pending": True, "verifies": True}, {"account_id": 1}).limit(1000)
-        return [(doc["account_id"], doc["_id"]) for doc in found]
+    def to_verify(self, now: datetime) -> list[tuple[str, str]]:
+        """(account id, request id) of the erasures whose values were kept, ended, and answered again (or ended)
+        since their last scan, or whose rescan time has come, or whose values are to be shredded after their last
+        scan; oldest ended first. Equalities only (indexed on every server); the few flagged are sorted here."""
+        found = [doc for status in ("completed", "partially_completed")
+                 for doc in self.collection.find({"verify_pending": True, "verifies": True, "status": status},
+                                                 {"account_id": 1, "verify_after": 1, "completed_at": 1}).limit(1000)]
+        due = [doc for doc in found if doc.get("verify_after") is None or _aware(doc["verify_after"]) <= now]
+        due.sort(key=lambda doc: _aware(doc.get("completed_at") or now))
+        return [(doc["account_id"], doc["_id"]) for doc in due]
 
     def expired_exports(self, now: datetime) -> list[tuple[str, str]]:
         """(account id, request id) of the exports past their expiry and not yet expired."""
@@ -85,7 +91,7 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, ProcessingRestrictionLifted):
         return {"lifted_at": _time(event.lifted_at)}
     if isinstance(event, ReplyRecorded):
-        return {}  # only the version moves (the detail view reads the aggregate)
+        return {"verify_pending": True}  # an ended erasure answered again is scanned again
     if isinstance(event, ExportReady):
         return {"export_state": "ready", "export_expires_at": _time(event.expires_at), "assembly_retry": False}
     if isinstance(event, ExportAssemblyFailed):
@@ -100,10 +106,22 @@ def _fields(event: DomainEvent) -> dict | None:
                 "assembly_retry": False, "verify_pending": True}
     if isinstance(event, SubjectValuesKept):
         return {"verifies": True}
-    if isinstance(event, ErasureVerified):
-        return {"status": event.status, "verify_pending": False, "verification": event.result}
+    if isinstance(event, ErasureVerified):  # pending still: a rescan to come, or the values to shred
+        return {"status": event.status, "missing_services": list(event.missing_services),
+                "verify_pending": event.final or event.next_scan_at is not None,
+                "verify_after": _time(event.next_scan_at) if event.next_scan_at else None,
+                "verification": event.result}
+    if isinstance(event, ErasureScanFailed):
+        return {}  # tried again (the worker waits a while first)
+    if isinstance(event, SubjectValuesShredded):
+        return {"verify_pending": False, "verify_after": None}
     return None
 
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A date read back from the database (naive UTC with pymongo's defaults) comparable with an aware one."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

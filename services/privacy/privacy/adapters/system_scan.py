@@ -5,34 +5,56 @@ The privacy worker is the one reader of every service's database, read-only and 
 nothing of the person is readable cannot be taken from the services' own word. The databases are named by
 PRIVACY_VERIFY_DATABASES (by default every service's, the key vault and the privacy exchange); the topics are every
 topic of KAFKA_TOPIC_NAMESPACE, dead-letter topics included. Past PRIVACY_VERIFY_TIMEOUT_S the scan raises
-TimeoutError and the worker's next round tries again.
+TimeoutError; the worker tries again later (privacy.service_layer.sweeps.VerificationRounds).
+
+A document found is named by its collection only (`database.collection`), never by its `_id`, which may hold a
+value (and which the scan's record, published on privacy.events, would then carry); a record by its topic,
+partition and offset.
 """
 from __future__ import annotations
 
 import time
 
+from typing import Protocol
+
 from crm_platform.liveness import still_working
 from crm_platform.occurrences import Findings, Needles, scan_databases, scan_topics, topics_of
 
-from privacy.domain.requests import ScanReport
+from privacy.domain.verification import ScanReport
+
+
+LEASE_RENEWAL_S = 2.0  # a lease lasts 15 s: renewed this often while a scan reads
+
+
+class Lease(Protocol):
+    def acquire_or_renew(self) -> bool: ...
 
 
 class SystemScan:
     def __init__(self, mongo_client, databases: list[str], bootstrap: str, namespace: str,
-                 timeout_s: float) -> None:
+                 timeout_s: float, keep_lease: Lease | None = None) -> None:
         self._client = mongo_client
         self.databases = list(databases)
         self._bootstrap = bootstrap
         self._namespace = namespace
         self._timeout_s = timeout_s
+        self._lease = keep_lease
+        self._renewed_at = 0.0
+
+    def _progress(self) -> None:
+        still_working()
+        if self._lease is not None and time.monotonic() - self._renewed_at >= LEASE_RENEWAL_S:
+            self._renewed_at = time.monotonic()
+            self._lease.acquire_or_renew()  # lost meanwhile: the scan goes on, its record is idempotent
 
     def __call__(self, account_id: str, values: list[str]) -> ScanReport:
         needles = Needles(values, account_id)
         deadline = time.monotonic() + self._timeout_s
         topics = topics_of(self._bootstrap, self._namespace)  # first: the broker down fails the scan at once
-        in_databases = scan_databases(self._client, self.databases, needles, deadline, progress=still_working)
+        in_databases = scan_databases(self._client, self.databases, needles, deadline, progress=self._progress,
+                                      with_ids=False)
         in_topics = scan_topics(self._bootstrap, topics, needles, max(1.0, deadline - time.monotonic()),
-                                Findings(), progress=still_working)
+                                Findings(), progress=self._progress)
         return ScanReport(places=[*in_databases.places, *in_topics.places], databases=list(self.databases),
                           topics=topics, documents_scanned=in_databases.scanned,
                           records_scanned=in_topics.scanned)

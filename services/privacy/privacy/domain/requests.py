@@ -26,6 +26,12 @@ from crm_platform.contracts.privacy import (
 )
 from crm_platform.errors import Conflict, CrmError, InvalidInput, NotFound
 
+from privacy.domain.verification import (
+    FAILED, MAX_PLACES, MAX_SCAN_ERRORS, NO_VALUES_KNOWN, PASSED, RESCANS_AFTER_FAILURE, UNVERIFIABLE,
+    VERIFICATION_EVENT_CLASSES, VERIFICATION_FIELDS, ErasureScanFailed, ErasureVerified, ScanReport,
+    SubjectValuesKept, SubjectValuesShredded,
+)
+
 ACCESS, PORTABILITY, ERASURE, RESTRICTION = "access", "portability", "erasure", "restriction"
 REQUEST_TYPES = (ACCESS, PORTABILITY, ERASURE, RESTRICTION)
 EXPORT_TYPES = (ACCESS, PORTABILITY)
@@ -44,11 +50,6 @@ ASSEMBLY_ATTEMPTS = 3
 # why an assembly failed: codes, never the error's text (which could quote stored values)
 UNREADABLE, EXPORT_ERASED = "unreadable", "export_erased"
 REQUEST_SUBJECT = "privacy-request:{request_id}"
-# the values known of an erasure's subject before it, sealed until the scan after it has looked for them
-VERIFICATION_SUBJECT = "privacy-verification:{request_id}"
-# what the scan after an erasure found: nothing readable, something readable, or nothing was known to look for
-PASSED, FAILED, NO_VALUES_KNOWN = "passed", "failed", "no_values_known"
-MAX_PLACES = 50  # the places a failed verification names (ids only); the count is exact
 
 
 class PrivacyRequestNotFound(NotFound):
@@ -163,50 +164,6 @@ class RequestRecordShredded(PrivacyRequestEvent):
 
 
 @dataclass(frozen=True)
-class SubjectValuesKept(PrivacyRequestEvent):
-    """Before the erasure is asked, the values known of the subject (names, addresses, numbers) were sealed under
-    the request's verification key (VERIFICATION_SUBJECT) for the scan after it: how many, never which."""
-
-    request_id: str
-    account_id: str
-    count: int
-    kept_at: str
-
-
-@dataclass(frozen=True)
-class ErasureVerified(PrivacyRequestEvent):
-    """After the erasure, every database and topic of the system was searched for those values: the readable
-    occurrences found (their places by id only), what was read, and the request's status since (a failed scan
-    leaves it partially completed). `final`: the values were shredded after it, no later scan can be made."""
-
-    request_id: str
-    account_id: str
-    result: str  # PASSED, FAILED or NO_VALUES_KNOWN
-    readable_occurrences: int
-    places: list  # database.collection/_id or topic/partition/offset, at most MAX_PLACES
-    values_checked: int
-    databases: list
-    topics: list
-    documents_scanned: int
-    records_scanned: int
-    replies_seen: int  # the replies recorded when it was made: a later reply is verified again
-    status: str
-    final: bool
-    verified_at: str
-
-
-@dataclass(frozen=True)
-class ScanReport:
-    """What a scan for a subject's values found (crm_platform.occurrences, through the privacy service's port)."""
-
-    places: list
-    databases: list
-    topics: list
-    documents_scanned: int
-    records_scanned: int
-
-
-@dataclass(frozen=True)
 class PrivacyRequestCompleted(PrivacyRequestEvent):
     request_id: str
     account_id: str
@@ -218,10 +175,7 @@ class PrivacyRequestCompleted(PrivacyRequestEvent):
 
 OWN_EVENT_CLASSES = (PrivacyRequestReceived, SubjectCandidatesListed, PrivacyRequestRejected, ReplyRecorded,
                      ExportReady, ExportAssemblyFailed, ExportExpired, PrivacyRequestCompleted,
-                     RequestRecordShredded, SubjectValuesKept, ErasureVerified)
-# what a certificate and the API show of the last scan (ErasureVerified's members but the envelope's)
-VERIFICATION_FIELDS = ("result", "readable_occurrences", "places", "values_checked", "databases", "topics",
-                       "documents_scanned", "records_scanned", "replies_seen", "final", "verified_at")
+                     RequestRecordShredded, *VERIFICATION_EVENT_CLASSES)
 # the questions to the services, recorded on the request for the outbox to publish (the published contracts)
 ASKING = {ACCESS: SubjectExportRequested, PORTABILITY: SubjectExportRequested, ERASURE: ErasureRequested,
           RESTRICTION: ProcessingRestrictionApplied}
@@ -279,8 +233,12 @@ class PrivacyRequest(Aggregate):
         self.missing_services: list[str] = []
         self.failed_parts: list[str] = []
         self.assembly_failures = 0  # since the last reply recorded or ZIP assembled
-        self.values_kept: int | None = None  # an erasure's: how many values of the subject wait for the scan
+        self.values_kept: int | None = None  # an erasure's: how many values of the subject were kept for the scan
+        self.subject_values: list | None = None  # those values (sealed in their event), None once shredded
+        self.values_shredded = False
         self.verification: dict | None = None  # the last scan's report (ErasureVerified, as the certificate shows it)
+        self.failed_scans = 0  # scans in a row that found something, every service having answered
+        self.scan_errors = 0  # scans that could not be made since the last one made
 
     @classmethod
     def receive(cls, account_id: str, type: str, contact_id: str, requester: str, reason: str, *,
@@ -413,40 +371,77 @@ class PrivacyRequest(Aggregate):
         self._record(ExportAssemblyFailed(self.id, self.account_id, attempt, why, now.isoformat()))
         return self.assembly_failures >= ASSEMBLY_ATTEMPTS
 
-    def keep_values(self, count: int, now: datetime) -> None:
-        """Say the subject's values were sealed for the scan after the erasure (the handler seals them first)."""
+    def keep_values(self, values: list[str], now: datetime) -> None:
+        """Keep the subject's values, sealed under the request's verification key, for the scan after the erasure."""
         if self.type != ERASURE:
             raise ValueError("only an erasure is verified")
-        self._record(SubjectValuesKept(self.id, self.account_id, count, now.isoformat()))
+        self._record(SubjectValuesKept(self.id, self.account_id, len(values), now.isoformat(), list(values)))
+
+    def verification_due(self, now: datetime) -> bool:
+        """An ended erasure whose values were kept and are still readable, and that has not been scanned since its
+        last reply (or whose rescan time has come)."""
+        if self.values_kept is None or self.status not in (COMPLETED, PARTIALLY_COMPLETED) or self.values_shredded:
+            return False
+        if self.values_kept and self.subject_values is None:
+            return False  # shredded with the request's record at its retention's end: nothing to look for
+        if self.verification is None:
+            return True
+        if self.verification["final"]:
+            return False
+        next_scan_at = self.verification["next_scan_at"]
+        return self.verification["replies_seen"] < len(self.replies) or (
+            next_scan_at is not None and datetime.fromisoformat(next_scan_at) <= now)
 
     @property
-    def verification_due(self) -> bool:
-        """An erasure ended (even partially) whose values were kept, not scanned since its last reply, and whose
-        values are still there to look for."""
-        if self.values_kept is None or self.status not in (COMPLETED, PARTIALLY_COMPLETED):
-            return False
-        return self.verification is None or (not self.verification["final"]
-                                             and self.verification["replies_seen"] < len(self.replies))
+    def values_shred_due(self) -> bool:
+        """The last scan made (or given up), the values still to be shredded."""
+        return self.verification is not None and self.verification["final"] and not self.values_shredded
 
-    def record_verification(self, scan: ScanReport | None, values_checked: int, now: datetime) -> bool:
-        """Record the scan's findings (None: no value was known, nothing scanned); whether the values are to be
-        shredded now: once every service has answered (no later reply will ask for another scan). A service still
-        silent keeps them sealed until its reply, or until the request's record is shredded at its retention's
-        end: what that service holds of the person is unerased meanwhile anyway."""
+    def waits_for_scan(self, now: datetime) -> bool:
+        """Whether its certificate waits for a scan: none made yet, one due, or a rescan of one that found
+        something still to come."""
+        if self.values_kept is None:
+            return False
+        return self.verification is None or self.verification_due(now) or (
+            not self.verification["final"] and self.verification["next_scan_at"] is not None)
+
+    def record_verification(self, scan: ScanReport | None, values_checked: int, now: datetime) -> None:
+        """Record a scan's findings (None: no value was known, nothing scanned)."""
         found = [] if scan is None else list(scan.places)
         result = NO_VALUES_KNOWN if scan is None else FAILED if found else PASSED
-        final = not self.unanswered
-        status = PARTIALLY_COMPLETED if self.unanswered or self.failed_parts or result == FAILED else COMPLETED
+        self._verified(result, found, values_checked, scan, now)
+
+    def scan_failed(self, why: str, now: datetime) -> None:
+        """A scan that could not be made; after MAX_SCAN_ERRORS the erasure is verified `unverifiable`."""
+        self._record(ErasureScanFailed(self.id, self.account_id, self.scan_errors + 1, why, now.isoformat()))
+        if self.scan_errors >= MAX_SCAN_ERRORS:
+            self._verified(UNVERIFIABLE, [], len(self.subject_values or []), None, now)
+
+    def _verified(self, result: str, found: list, values_checked: int, scan: ScanReport | None,
+                  now: datetime) -> None:
+        failures = self.failed_scans + 1 if result == FAILED else 0
+        next_scan_at = None
+        if self.unanswered:
+            final = False  # the late reply brings another scan
+        elif result == FAILED and failures <= len(RESCANS_AFTER_FAILURE):
+            final, next_scan_at = False, (now + RESCANS_AFTER_FAILURE[failures - 1]).isoformat()
+        else:
+            final = True
+        status = PARTIALLY_COMPLETED if self.unanswered or self.failed_parts or result in (FAILED, UNVERIFIABLE) \
+            else COMPLETED
         self._record(ErasureVerified(
             self.id, self.account_id, result, len(found), found[:MAX_PLACES], values_checked,
             list(scan.databases) if scan else [], list(scan.topics) if scan else [],
             scan.documents_scanned if scan else 0, scan.records_scanned if scan else 0, len(self.replies),
-            status, final, now.isoformat()))
-        return final
+            list(self.unanswered), status, final, now.isoformat(), next_scan_at))
+
+    def values_were_shredded(self, now: datetime) -> None:
+        """Say the values' key was shredded (the handler shreds it first)."""
+        self._record(SubjectValuesShredded(self.id, self.account_id, now.isoformat()))
 
     @property
     def verification_failed(self) -> bool:
-        return self.verification is not None and self.verification["result"] == FAILED
+        return self.verification is not None and self.verification["result"] in (FAILED, UNVERIFIABLE)
 
     def complete(self, now: datetime, failed_parts: list[str] = ()) -> None:
         """Completed if every service answered and every part is in the ZIP, else partially completed naming
@@ -548,10 +543,16 @@ class PrivacyRequest(Aggregate):
             if self.export is not None:
                 self.export.expired = True
         elif isinstance(event, SubjectValuesKept):
-            self.values_kept = event.count
+            self.values_kept, self.subject_values = event.count, event.values
         elif isinstance(event, ErasureVerified):
             self.verification = {name: getattr(event, name) for name in VERIFICATION_FIELDS}
-            self.status = event.status
+            self.status, self.missing_services = event.status, list(event.missing_services)
+            self.failed_scans = self.failed_scans + 1 if event.result == FAILED else 0
+            self.scan_errors = 0
+        elif isinstance(event, ErasureScanFailed):
+            self.scan_errors = event.attempt
+        elif isinstance(event, SubjectValuesShredded):
+            self.values_shredded, self.subject_values = True, None
         elif isinstance(event, PrivacyRequestCompleted):
             self.status, self.missing_services, self.completed_at = (
                 event.status, list(event.missing_services), event.completed_at)

@@ -2,6 +2,8 @@
 the requester and reason, opened from their seal, are shown once, as the request's own fields)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from crm_platform.envelope import EventEnvelope
 
 from privacy.domain.requests import PrivacyRequest
@@ -22,11 +24,14 @@ AUDIT_DETAILS = {
     "PrivacyRequestCompleted": ("status", "missing_services", "failed_parts"),
     "RequestRecordShredded": ("shredded_at",),
     "SubjectValuesKept": ("count",),
-    "ErasureVerified": ("result", "readable_occurrences", "documents_scanned", "records_scanned", "status"),
+    "ErasureVerified": ("result", "readable_occurrences", "documents_scanned", "records_scanned", "status",
+                        "next_scan_at"),
+    "ErasureScanFailed": ("attempt", "why"),
+    "SubjectValuesShredded": ("shredded_at",),
 }
 
 
-def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
+def request_view(request: PrivacyRequest, history: list[EventEnvelope], now: datetime) -> dict:
     return {**summary_view(request), "revision": request.revision, "contact_ids": list(request.contact_ids),
             "requester": request.requester, "reason": request.reason, "email": request.shown_email,
             "email_hash": request.email_hash, "phone": request.shown_phone, "phone_hash": request.phone_hash,
@@ -35,7 +40,7 @@ def request_view(request: PrivacyRequest, history: list[EventEnvelope]) -> dict:
             "requested_at": request.requested_at,
             "services": [_progress(request, service) for service in request.services],
             "missing_services": request.unanswered, "failed_parts": list(request.failed_parts),
-            "export": _export(request), "verification": _verification(request),
+            "export": _export(request), "verification": _verification(request, now),
             "audit_trail": [_audit(envelope) for envelope in history]}
 
 
@@ -65,15 +70,16 @@ def _progress(request: PrivacyRequest, service: str) -> dict:
     return shown
 
 
-def _verification(request: PrivacyRequest) -> dict | None:
-    """An erasure's scan for the subject's values after it: pending until done, then what it found and where (the
-    places by id: this view is the account's own)."""
+def _verification(request: PrivacyRequest, now: datetime) -> dict | None:
+    """An erasure's scan for the subject's values after it: `pending` until one is made, `rescanning` while one
+    that found something waits to be made again, then `done` with what the last one found."""
     if request.values_kept is None:
         return None
-    if request.verification_due or request.verification is None:
+    if request.verification is None:
         return {"state": "pending", "values_checked": request.values_kept}
     shown = {name: value for name, value in request.verification.items() if name not in ("replies_seen", "final")}
-    return {"state": "done", **shown}
+    state = "pending" if request.verification_due(now) else "rescanning" if request.waits_for_scan(now) else "done"
+    return {**shown, "state": state, "values_shredded": request.values_shredded}
 
 
 def _export(request: PrivacyRequest) -> dict | None:

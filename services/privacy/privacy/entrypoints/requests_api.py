@@ -55,7 +55,7 @@ def get_request(request_id: str):
         privacy_request = uow.requests.rebuilt(account_id(), request_id, history)
     if privacy_request is None or privacy_request.gone:
         raise PrivacyRequest.not_found(request_id)
-    return request_view(privacy_request, history)
+    return request_view(privacy_request, history, current_container().clock())
 
 
 @bp.post("/requests/<request_id>/confirm")
@@ -140,4 +140,5 @@ def _detail(privacy_request: PrivacyRequest) -> dict:
     reply recorded since must not show in the trail while its service shows unanswered."""
     history = current_container().event_store.load(privacy_request.id)
     return request_view(privacy_request, [envelope for envelope in history
-                                          if envelope.aggregate_version <= privacy_request.revision])
+                                          if envelope.aggregate_version <= privacy_request.revision],
+                        current_container().clock())

@@ -100,14 +100,19 @@ class ExportStateSchema(Schema):
 
 
 class VerificationSchema(Schema):
-    state = fields.String(required=True, validate=validate.OneOf(("pending", "done")))
+    state = fields.String(required=True, validate=validate.OneOf(("pending", "rescanning", "done")), metadata={
+        "description": "pending: no scan made since the erasure ended (or its last reply); rescanning: a scan "
+                       "found something and is made again at next_scan_at; done"})
     values_checked = fields.Integer(required=True, metadata={
         "description": "how many values known of the subject before the erasure are looked for (never which)"})
-    result = fields.String(validate=validate.OneOf(("passed", "failed", "no_values_known")), metadata={
-        "description": "passed: none readable anywhere; failed: the request stays partially_completed"})
+    result = fields.String(validate=validate.OneOf(("passed", "failed", "no_values_known", "unverifiable")),
+                           metadata={"description": "passed: none readable anywhere; failed (or unverifiable: the "
+                                                    "scan could not be made): the request is partially_completed"})
     readable_occurrences = fields.Integer()
     places = fields.List(fields.String(), metadata={
-        "description": "database.collection/_id or topic/partition/offset of each (at most 50)"})
+        "description": "database.collection or topic/partition/offset of each (at most 50)"})
+    next_scan_at = fields.String(allow_none=True)
+    values_shredded = fields.Boolean(metadata={"description": "the values' key shredded after the last scan"})
     databases = fields.List(fields.String())
     topics = fields.List(fields.String())
     documents_scanned = fields.Integer()

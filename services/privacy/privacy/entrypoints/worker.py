@@ -46,7 +46,7 @@ def main() -> int:
                                         container.records_past_retention, container.expiry_lease(),
                                         container.clock, every_s),
          "verifications": sweeps.verification_loop(container.bus, container.erasures_to_verify,
-                                                   container.verification_lease(), container.clock,
+                                                   container.verification_lease, container.clock,
                                                    settings["PRIVACY_VERIFY_EVERY_S"])},
         heartbeat_file=settings["WORKER_HEARTBEAT_FILE"],
         stuck_after_s=settings["WORKER_STUCK_AFTER_S"],

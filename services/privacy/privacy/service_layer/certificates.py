@@ -7,6 +7,7 @@ from crm_platform.personal_data import PersonalDataCipher
 
 from privacy.adapters.signing import CertificateSigner
 from privacy.domain.certificate import build_certificate, keyed_key_id, subject_hash
+from privacy.domain.verification import found_in
 from privacy.domain.requests import (
     COMPLETED, PARTIALLY_COMPLETED, REJECTED, CertificateNotReady, PrivacyRequest, RequestWasRejected,
 )
@@ -25,7 +26,7 @@ def certificate_of(request: PrivacyRequest, cipher: PersonalDataCipher, signer: 
     if request.status not in (COMPLETED, PARTIALLY_COMPLETED):
         raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes "
                                   "when it completes", status_now=request.status)
-    if request.verification_due:
+    if request.waits_for_scan(now):
         raise CertificateNotReady(f"privacy request {request.id} is {request.status}: its certificate comes once "
                                   "the scan for the subject's values is done", status_now=request.status)
     secret = cipher.secret(SUBJECT_HASH_SECRET.format(account_id=request.account_id))
@@ -51,12 +52,11 @@ def as_certified(request: PrivacyRequest, secret: bytes) -> dict:
 
 def certified_verification(verification: dict | None) -> dict | None:
     """The scan's report as a certificate shows it: where values were found by container only (database.collection,
-    topic/partition), never a document's id, which may name the subject's contacts."""
+    topic/partition)."""
     if verification is None:
         return None
-    where = sorted({place.rsplit("/", 1)[0] for place in verification["places"]})
     return {"result": verification["result"], "readable_occurrences": verification["readable_occurrences"],
-            "found_in": where, "values_checked": verification["values_checked"],
+            "found_in": found_in(verification["places"]), "values_checked": verification["values_checked"],
             "databases": list(verification["databases"]), "topics": list(verification["topics"]),
             "documents_scanned": verification["documents_scanned"],
             "records_scanned": verification["records_scanned"], "verified_at": verification["verified_at"]}

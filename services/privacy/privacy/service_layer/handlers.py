@@ -16,12 +16,11 @@ from privacy.domain.commands import (
     ConfirmSubject, ExpireExport, LiftRestriction, ReceivePrivacyRequest, RecordReply, RejectPrivacyRequest,
     ShredRequestRecord, TimeOutRequest, VerifyErasure,
 )
-from privacy.domain.requests import (
-    ERASURE, EXPORT_ERASED, IN_PROGRESS, REQUEST_SUBJECT, UNREADABLE, VERIFICATION_SUBJECT, PrivacyRequest,
-)
+from privacy.domain.requests import ERASURE, EXPORT_ERASED, IN_PROGRESS, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
+from privacy.domain.verification import SCAN_ERROR, SCAN_TIMED_OUT, VERIFICATION_SUBJECT
 from privacy.service_layer.ports import (
     Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, KnownValues, MergeFamily,
-    PhoneHash, PhoneLookup, Policy, Scanner, ShredSubject, SubjectValues,
+    PhoneHash, PhoneLookup, Policy, Scanner, ShredSubject,
 )
 from privacy.service_layer.unit_of_work import UnitOfWork
 
@@ -31,8 +30,8 @@ REPLY_ENVELOPE_FIELDS = ("request_id", "account_id")
 
 def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFamily, lookup: EmailLookup,
                     email_hash: EmailHash, phone_lookup: PhoneLookup, phone_hash: PhoneHash,
-                    contact_known: ContactKnown, known_values: KnownValues, subject_values: SubjectValues,
-                    policy: Policy, clock: Clock) -> PrivacyRequest:
+                    contact_known: ContactKnown, known_values: KnownValues, policy: Policy,
+                    clock: Clock) -> PrivacyRequest:
     by_holding = cmd.email is not None or cmd.phone is not None
     known = by_holding or contact_known(cmd.account_id, cmd.contact_id)  # before: it may wait a little
     with uow:
@@ -48,54 +47,85 @@ def receive_request(cmd: ReceivePrivacyRequest, uow: UnitOfWork, family: MergeFa
             request = PrivacyRequest.receive(cmd.account_id, cmd.type, cmd.contact_id, cmd.requester, cmd.reason,
                                              family=family(cmd.account_id, cmd.contact_id) if known else [],
                                              services=list(policy.services), now=clock(), known=known)
-        _keep_values_if_erasing(request, known_values, subject_values, clock)
+        _keep_values_if_erasing(request, known_values, clock)
         uow.requests.add(request)
         uow.commit()
     return request
 
 
 def confirm_subject(cmd: ConfirmSubject, uow: UnitOfWork, family: MergeFamily, known_values: KnownValues,
-                    subject_values: SubjectValues, policy: Policy, clock: Clock) -> PrivacyRequest:
+                    policy: Policy, clock: Clock) -> PrivacyRequest:
     with uow:
         request = uow.requests.get(cmd.account_id, cmd.request_id)
         families = [member for contact_id in cmd.contact_ids for member in family(cmd.account_id, contact_id)]
         request.confirm(list(cmd.contact_ids), families, list(policy.services), clock())
-        _keep_values_if_erasing(request, known_values, subject_values, clock)
+        _keep_values_if_erasing(request, known_values, clock)
         uow.commit()
     return request
 
 
-def _keep_values_if_erasing(request: PrivacyRequest, known_values: KnownValues, subject_values: SubjectValues,
-                            clock: Clock) -> None:
-    """An erasure about to be asked: the values known of its subject sealed first (before the commit that lets the
-    outbox publish the question), for the scan after it."""
+def _keep_values_if_erasing(request: PrivacyRequest, known_values: KnownValues, clock: Clock) -> None:
+    """An erasure about to be asked: the values known of its subject (privacy's directory's, and the email or phone
+    the request named them by) sealed in the same commit as the question, for the scan after it."""
     if request.type != ERASURE or request.status != IN_PROGRESS:
         return
-    values = known_values(request.account_id, list(request.contact_ids))
-    subject_values.keep(request.id, values)
-    request.keep_values(len(values), clock())
+    named = [value for value in (request.email, request.phone) if value]
+    request.keep_values(list(dict.fromkeys([*named, *known_values(request.account_id, list(request.contact_ids))])),
+                        clock())
 
 
-def verify_erasure(cmd: VerifyErasure, uow: UnitOfWork, subject_values: SubjectValues, scanner: Scanner,
-                   clock: Clock) -> None:
+def verify_erasure(cmd: VerifyErasure, uow: UnitOfWork, scanner: Scanner, shred_subject: ShredSubject,
+                   clock: Clock) -> bool:
     """The scan after an ended erasure: every database and topic searched for the values kept, the findings
-    recorded (a value readable leaves the request partially completed), then the values shredded unless a late
-    reply may still call for another scan. Idempotent: a request verified since its last reply is left alone."""
+    recorded (a value readable leaves the request partially completed, and is scanned for again a few times
+    before it is taken as the result), then, after the last scan, the values' key shredded. Whether it did
+    anything: a request scanned since its last reply, or not due yet, is left alone (idempotent)."""
     with uow:
         request = uow.requests.find(cmd.account_id, cmd.request_id)
-        if request is None or not request.verification_due:
+        if request is None:
+            return False
+        if not request.values_shred_due:
+            now = clock()
+            if not request.verification_due(now):
+                return False
+            values = request.subject_values or []
+            try:
+                scan = scanner(request.account_id, values) if values else None
+            except Exception as exc:
+                request.scan_failed(SCAN_TIMED_OUT if isinstance(exc, TimeoutError) else SCAN_ERROR, now)
+                uow.commit()
+                if not request.values_shred_due:
+                    raise  # tried again later (the sweep waits a while first)
+                log.error("privacy erasure unverifiable: its scan failed too often",
+                          extra={"request_id": request.id, "error": described_error(exc)})
+            else:
+                request.record_verification(scan, len(values), now)
+                uow.commit()
+                _log_verification(request)
+    _shred_values_if_due(cmd, uow, shred_subject, clock)
+    return True
+
+
+def _shred_values_if_due(cmd: VerifyErasure, uow: UnitOfWork, shred_subject: ShredSubject, clock: Clock) -> None:
+    """Its own step, after the last scan's commit: a crash between the two leaves it due, and the next round does
+    it (shredding twice changes nothing)."""
+    with uow:
+        request = uow.requests.find(cmd.account_id, cmd.request_id)
+        if request is None or not request.values_shred_due:
             return
-        values = subject_values.read(request.id) or []
-        scan = scanner(request.account_id, values) if values else None
-        final = request.record_verification(scan, len(values), clock())
+        shred_subject(VERIFICATION_SUBJECT.format(request_id=request.id))
+        request.values_were_shredded(clock())
         uow.commit()
+
+
+def _log_verification(request: PrivacyRequest) -> None:
+    """Counts and containers only (a place's name never holds a value: scanned documents are named by
+    collection)."""
     verification = request.verification
-    log_at = log.warning if verification["result"] == "failed" else log.info
-    log_at("privacy erasure verified", extra={"request_id": request.id, "result": verification["result"],
-                                              "readable_occurrences": verification["readable_occurrences"],
-                                              "places": verification["places"][:10]})
-    if final:
-        subject_values.shred(request.id)
+    log_at = log.info if verification["result"] in ("passed", "no_values_known") else log.warning
+    log_at("privacy erasure verified", extra={
+        "request_id": request.id, "result": verification["result"], "final": verification["final"],
+        "readable_occurrences": verification["readable_occurrences"], "places": verification["places"][:10]})
 
 
 def reject_request(cmd: RejectPrivacyRequest, uow: UnitOfWork, clock: Clock) -> PrivacyRequest:

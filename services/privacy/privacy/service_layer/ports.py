@@ -7,7 +7,8 @@ from typing import Callable, Iterable, Protocol
 
 from crm_platform.errors import CrmError
 
-from privacy.domain.requests import PrivacyRequest, ScanReport
+from privacy.domain.requests import PrivacyRequest
+from privacy.domain.verification import ScanReport
 
 Clock = Callable[[], datetime]
 # (account id, contact id) -> the contact's merge family as privacy knows it (the contact itself included)
@@ -23,8 +24,8 @@ EmailHash = Callable[[str, str], str]
 PhoneLookup = Callable[[str, str], list[str]]
 # (account id, phone in E.164) -> its keyed hash, as the contacts directory keeps it
 PhoneHash = Callable[[str, str], str]
-# (account id, contact ids) -> the distinctive values known of those contacts (names, email addresses, phone
-# numbers, VAT number), read before an erasure for the scan after it
+# (account id, contact ids) -> the distinctive values known of those contacts (full name, email addresses, phone
+# numbers that no other contact of the account shares), read before an erasure for the scan after it
 KnownValues = Callable[[str, list[str]], list[str]]
 # (account id, values) -> where in the system's databases and topics they are still readable
 Scanner = Callable[[str, list[str]], ScanReport]
@@ -45,19 +46,6 @@ class ExportNotAssembled(CrmError):
 
     def __init__(self, request_id: str) -> None:
         super().__init__(f"the export of privacy request {request_id} could not be assembled", request_id=request_id)
-
-
-class SubjectValues(Protocol):
-    """An erasure's values between the request and the scan after it, sealed under its verification key."""
-
-    def keep(self, request_id: str, values: list[str]) -> None:
-        """Seal them (a repeat replaces them)."""
-
-    def read(self, request_id: str) -> list[str] | None:
-        """The values kept, None once shredded (or never kept)."""
-
-    def shred(self, request_id: str) -> None:
-        """Make them unreadable for good and free their space."""
 
 
 class ExportAssembler(Protocol):

@@ -70,25 +70,28 @@ def shred_request_records(bus: MessageBus, past_retention: Candidates, lease: Sw
     return sweep(bus, past_retention, ShredRequestRecord, lease, clock)
 
 
-def verify_erasures(bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock) -> int:
-    return sweep(bus, to_verify, VerifyErasure, lease, clock)
-
-
 class VerificationRounds:
-    """The verification sweep's rounds, an erasure whose scan failed left alone a while (FIRST_WAIT_S, doubling
-    each failure, at most LONGEST_WAIT_S) before it is tried again: a scan reads the whole system, and the broker
-    down (or a scan past its time-out) must not have every database read again every second."""
+    """The verification sweep's rounds, sparing the system's databases and broker:
 
-    FIRST_WAIT_S, LONGEST_WAIT_S = 5.0, 600.0
+    - an erasure whose scan failed is left alone a while (FIRST_WAIT_S, doubling each failure, at most
+      LONGEST_WAIT_S), and the round ends there: the broker away, or scans past their time-out, would fail the
+      others too, and each scan reads the whole system;
+    - a candidate the handler found not due (the read model a step ahead of, or behind, the request) is left alone
+      NOT_DUE_WAIT_S, so that nothing is loaded every second for ever.
+    """
+
+    FIRST_WAIT_S, LONGEST_WAIT_S, NOT_DUE_WAIT_S = 5.0, 600.0, 60.0
 
     def __init__(self, bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._bus, self._to_verify, self._lease, self._clock = bus, to_verify, lease, clock
         self._monotonic = monotonic
         self._waiting: dict[str, tuple[int, float]] = {}  # request id -> (failures, not before)
+        self._round_failed = False
 
     def __call__(self) -> int:
         now = self._monotonic()
+        self._round_failed = False
 
         def due(at: datetime) -> list[tuple[str, str]]:
             return [(account_id, request_id) for account_id, request_id in self._to_verify(at)
@@ -97,14 +100,22 @@ class VerificationRounds:
         return sweep(self, due, VerifyErasure, self._lease, self._clock)
 
     def handle(self, command: VerifyErasure) -> None:
+        if self._round_failed:
+            return  # a scan failed this round: the others wait for the next
         try:
-            self._bus.handle(command)
+            done = self._bus.handle(command)
+        except CrmError:
+            raise  # a conflict with a write meanwhile: the next round sees it again
         except Exception:
+            self._round_failed = True
             failures = self._waiting.get(command.request_id, (0, 0.0))[0] + 1
             wait_s = min(self.FIRST_WAIT_S * 2 ** (failures - 1), self.LONGEST_WAIT_S)
             self._waiting[command.request_id] = (failures, self._monotonic() + wait_s)
             raise
-        self._waiting.pop(command.request_id, None)
+        if done is False:
+            self._waiting[command.request_id] = (0, self._monotonic() + self.NOT_DUE_WAIT_S)
+        else:
+            self._waiting.pop(command.request_id, None)
 
 
 def verification_loop(bus: MessageBus, to_verify: Candidates, lease: SweepLease, clock: Clock,

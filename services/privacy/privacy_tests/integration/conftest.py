@@ -71,8 +71,8 @@ def project_all(container) -> int:
 def verify_erasures(container) -> int:
     """The worker's verification sweep, once: every erasure ended since its last scan is scanned for."""
     project_all(container)
-    return sweeps.verify_erasures(container.bus, container.erasures_to_verify, container.verification_lease(),
-                                  container.clock)
+    return sweeps.VerificationRounds(container.bus, container.erasures_to_verify, container.verification_lease,
+                                     container.clock)()
 
 
 def deliver_reply(container, reply, topic_of=None) -> None:

@@ -12,13 +12,14 @@ from privacy.service_layer import dispatch
 from privacy.service_layer.ports import Policy
 from privacy.service_layer.unit_of_work import UnitOfWork
 
-from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies, FakeScanner, FakeSubjectValues
+from .fakes import FakeClock, FakeEmailLookup, FakeExports, FakeFamilies, FakeScanner
 
 SERVICES = ("contacts", "billing", "workflows")
 # the distinctive values privacy's contacts directory knows of each contact (its sealed copy)
 KNOWN_VALUES = {("acct-1", "contact:1"): ["Louise Martin", "louise@example.com"],
                 ("acct-1", "contact:old"): ["louise.m@example.org"], ("acct-1", "contact:9"): ["+33612345678"]}
-KNOWN_CONTACTS = {("acct-1", "contact:1"), ("acct-1", "contact:9"), ("acct-1", "contact:old")}
+KNOWN_CONTACTS = {("acct-1", "contact:1"), ("acct-1", "contact:9"), ("acct-1", "contact:old"),
+                  ("acct-1", "contact:unknown-values")}
 
 
 @pytest.fixture
@@ -71,11 +72,6 @@ def phone_lookup():
 
 
 @pytest.fixture
-def subject_values():
-    return FakeSubjectValues()
-
-
-@pytest.fixture
 def scanner():
     return FakeScanner()
 
@@ -85,10 +81,10 @@ def known_values(account_id: str, contact_ids: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def bus(store, cipher, clock, exports, families, lookup, phone_lookup, policy, subject_values, scanner):
+def bus(store, cipher, clock, exports, families, lookup, phone_lookup, policy, scanner):
     return MessageBus.build(dispatch.COMMAND_HANDLERS, dispatch.EVENT_HANDLERS, {
         "uow": Fresh(lambda: UnitOfWork(store, cipher)), "family": families, "lookup": lookup, "exports": exports,
         "email_hash": email_hash, "phone_lookup": phone_lookup, "phone_hash": phone_hash,
         "contact_known": lambda account_id, contact_id: (account_id, contact_id) in KNOWN_CONTACTS, "shred_subject": cipher.shred,
-        "known_values": known_values, "subject_values": subject_values, "scanner": scanner,
+        "known_values": known_values, "scanner": scanner,
         "policy": policy, "clock": clock})

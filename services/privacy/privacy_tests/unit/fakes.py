@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from crm_platform.personal_data import SubjectErased
 
-from privacy.domain.requests import ScanReport
+from privacy.domain.verification import ScanReport
 from privacy.service_layer.ports import ExportNotAssembled
 
 
@@ -81,31 +81,18 @@ class FakeEmailLookup:
         return self.holders.get((account_id, email.casefold()), [])
 
 
-class FakeSubjectValues:
-    """An erasure's values in memory: kept, read until shredded."""
-
-    def __init__(self) -> None:
-        self.kept: dict[str, list[str]] = {}
-        self.shredded: list[str] = []
-
-    def keep(self, request_id: str, values: list[str]) -> None:
-        self.kept[request_id] = list(values)
-
-    def read(self, request_id: str) -> list[str] | None:
-        return None if request_id in self.shredded else self.kept.get(request_id)
-
-    def shred(self, request_id: str) -> None:
-        self.shredded.append(request_id)
-
-
 class FakeScanner:
     """The system's databases and topics as a dict place -> text: a value is found where the text holds it."""
 
     def __init__(self) -> None:
         self.system: dict[str, str] = {}
         self.scans: list[tuple[str, list[str]]] = []
+        self.failing = 0  # scans to fail (the broker away) before one is made
 
     def __call__(self, account_id: str, values: list[str]) -> ScanReport:
+        if self.failing:
+            self.failing -= 1
+            raise TimeoutError("could not read to the end of the topics")
         self.scans.append((account_id, list(values)))
         places = sorted(place for place, text in self.system.items() if any(value in text for value in values))
         return ScanReport(places=places, databases=["crm_contacts"], topics=["contacts.events"],

@@ -68,7 +68,7 @@ def test_a_request_is_stored_with_requester_and_reason_sealed_under_its_own_key(
     assert (shredded.requester, shredded.reason, shredded.email, shredded.type) == (None, None, None, "erasure")
 
 
-def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
+def test_what_it_publishes_is_its_contract(bus, store, clock, exports, scanner):
     erasure, export, failing = receive(bus), receive(bus, "access"), receive(bus, "access")
     for service in ("contacts", "billing", "workflows"):
         bus.handle(erased(erasure, service))
@@ -90,8 +90,11 @@ def test_what_it_publishes_is_its_contract(bus, store, clock, exports):
     for service in ("contacts", "billing", "workflows"):
         bus.handle(restricted(restriction, service))
     bus.handle(LiftRestriction("acct-1", restriction.id))
+    scanner.failing = 1
+    with pytest.raises(TimeoutError):
+        bus.handle(VerifyErasure("acct-1", erasure.id))  # ErasureScanFailed
+    bus.handle(VerifyErasure("acct-1", erasure.id))  # ErasureVerified, SubjectValuesShredded
     clock.advance(days=3 * 365)
-    bus.handle(VerifyErasure("acct-1", erasure.id))
     bus.handle(ShredRequestRecord("acct-1", erasure.id))
     assert {e.event_type for e in store.all_events} == PRIVACY_EVENTS.event_names
     for envelope in store.all_events:
@@ -443,100 +446,94 @@ def test_only_a_restriction_is_lifted(bus):
     assert refused.value.slug == "not-liftable"
 
 
+def values_key(request):
+    return f"privacy-verification:{request.id}"
+
+
 def test_an_ended_erasure_is_scanned_for_its_subjects_values_once_then_they_are_shredded(
-        bus, store, cipher, subject_values, scanner):
+        bus, store, cipher, scanner):
     request = receive(bus)
-    assert subject_values.kept[request.id] == ["Louise Martin", "louise@example.com", "louise.m@example.org"]
-    bus.handle(VerifyErasure("acct-1", request.id))  # not ended yet: not due
+    kept = load(store, cipher, request)
+    assert kept.subject_values == ["Louise Martin", "louise@example.com", "louise.m@example.org"]
+    assert "Louise" not in str([e.payload for e in store.all_events])  # sealed in SubjectValuesKept
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is False  # not ended yet: not due
     assert scanner.scans == []
     for service in ("contacts", "billing", "workflows"):
         bus.handle(erased(request, service))
-    scanner.system = {"crm_contacts.contacts/'acct-1:contact:2'": "Louis Martinez"}  # someone else
-    bus.handle(VerifyErasure("acct-1", request.id))
-    bus.handle(VerifyErasure("acct-1", request.id))  # twice (a second worker, a redelivery): one scan
+    scanner.system = {"crm_contacts.contacts": "Louis Martinez"}  # someone else
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is True
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is False  # twice (a redelivery): one scan
     assert scanner.scans == [("acct-1", ["Louise Martin", "louise@example.com", "louise.m@example.org"])]
     done = load(store, cipher, request)
-    assert done.status == COMPLETED and not done.verification_due
+    assert done.status == COMPLETED and not done.verification_due(clock_now()) and done.values_shredded
     assert (done.verification["result"], done.verification["readable_occurrences"],
             done.verification["values_checked"]) == ("passed", 0, 3)
-    assert subject_values.shredded == [request.id]
+    assert cipher.is_erased(values_key(request)) and done.subject_values is None  # the request still loads
 
 
-def test_a_value_still_readable_somewhere_leaves_the_erasure_partially_completed_naming_the_place(
-        bus, store, cipher, subject_values, scanner):
+def clock_now():
+    return datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
+
+
+def test_a_value_still_readable_is_scanned_for_again_before_it_fails_the_erasure_naming_the_place(
+        bus, store, cipher, scanner, clock):
     request = receive(bus)
     for service in ("contacts", "billing", "workflows"):
         bus.handle(erased(request, service))
-    scanner.system = {"crm_workflows.cards/'card-7'": "Appeler Louise Martin", "crm.x.events/0/12": "louise@example.com"}
+    scanner.system = {"crm_workflows.cards": "Appeler Louise Martin", "crm.x.events/0/12": "louise@example.com"}
     bus.handle(VerifyErasure("acct-1", request.id))
+    tentative = load(store, cipher, request)
+    assert tentative.status == PARTIALLY_COMPLETED and tentative.verification_failed
+    assert tentative.verification["places"] == ["crm.x.events/0/12", "crm_workflows.cards"]
+    assert not tentative.verification["final"] and not cipher.is_erased(values_key(request))
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is False  # its rescan comes 30 s later
+    for wait in (30, 120, 600):
+        clock.advance(seconds=wait)
+        assert bus.handle(VerifyErasure("acct-1", request.id)) is True
     failed = load(store, cipher, request)
-    assert failed.status == PARTIALLY_COMPLETED and failed.verification_failed
-    assert failed.verification["readable_occurrences"] == 2
-    assert failed.verification["places"] == ["crm.x.events/0/12", "crm_workflows.cards/'card-7'"]
-    assert subject_values.shredded == [request.id]  # every service answered: no later scan to wait for
-    assert "Louise" not in str([e.payload for e in store.all_events if e.event_type == "ErasureVerified"])
+    assert len(scanner.scans) == 4 and failed.verification["final"] and failed.status == PARTIALLY_COMPLETED
+    assert failed.verification["readable_occurrences"] == 2 and cipher.is_erased(values_key(request))
 
 
-def test_an_erasure_timed_out_is_scanned_then_scanned_again_after_the_late_reply(
-        bus, store, cipher, subject_values, scanner, clock):
+def test_a_read_model_that_caught_up_by_the_rescan_completes_the_erasure(bus, store, cipher, scanner, clock):
     request = receive(bus)
-    bus.handle(erased(request, "contacts"))
-    bus.handle(erased(request, "billing"))
-    clock.advance(minutes=15)
-    bus.handle(TimeOutRequest("acct-1", request.id))
-    scanner.system = {"crm_workflows.cards/'card-7'": "Appeler Louise Martin"}  # workflows has not erased yet
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    scanner.system = {"crm_contacts.contacts": "Louise Martin"}  # its projection a moment behind the erasure
     bus.handle(VerifyErasure("acct-1", request.id))
-    waiting = load(store, cipher, request)
-    assert waiting.status == PARTIALLY_COMPLETED and waiting.verification_failed and subject_values.shredded == []
-    bus.handle(VerifyErasure("acct-1", request.id))  # nothing new: not scanned again
-    assert len(scanner.scans) == 1
     scanner.system = {}
-    bus.handle(erased(request, "workflows"))  # the late reply: the request is due for another scan
-    assert load(store, cipher, request).verification_due
+    clock.advance(seconds=30)
     bus.handle(VerifyErasure("acct-1", request.id))
     done = load(store, cipher, request)
-    assert len(scanner.scans) == 2 and done.status == COMPLETED and done.verification["result"] == "passed"
-    assert subject_values.shredded == [request.id]
+    assert (done.status, done.verification["result"], done.verification["final"]) == (COMPLETED, "passed", True)
 
 
-def test_an_erasure_of_a_subject_with_no_value_known_says_so_without_scanning_and_exports_are_never_scanned(
-        bus, store, cipher, subject_values, scanner):
-    nobody_known = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", "contact:9", "L", "r"))
-    export = receive(bus, "access")
-    assert subject_values.kept[nobody_known.id] == ["+33612345678"]
-    subject_values.kept[nobody_known.id] = []
-    for service in ("contacts", "billing", "workflows"):
-        bus.handle(erased(nobody_known, service))
-        bus.handle(exported(export, service))
-    bus.handle(VerifyErasure("acct-1", nobody_known.id))
-    bus.handle(VerifyErasure("acct-1", export.id))
-    assert scanner.scans == [] and export.id not in subject_values.kept
-    assert load(store, cipher, nobody_known).verification["result"] == "no_values_known"
-    assert load(store, cipher, export).verification is None
-
-
-def test_an_erasures_certificate_waits_for_its_scan_and_names_where_values_were_found_by_container_only(
-        bus, store, cipher, scanner):
-    signer = CertificateSigner(bytes(range(32)))
+def test_an_erasure_timed_out_is_scanned_then_scanned_again_after_each_late_reply(
+        bus, store, cipher, scanner, clock):
     request = receive(bus)
-    for service in ("contacts", "billing", "workflows"):
-        bus.handle(erased(request, service))
-    with pytest.raises(CertificateNotReady):
-        certificate_of(load(store, cipher, request), cipher, signer, datetime(2026, 12, 2, 10, tzinfo=timezone.utc))
-    scanner.system = {"crm_workflows.cards/'contact:1-card'": "Louise Martin", "crm.x.events/0/12": "Louise Martin"}
+    bus.handle(erased(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    scanner.system = {"crm_workflows.cards": "Appeler Louise Martin"}  # workflows has not erased yet
     bus.handle(VerifyErasure("acct-1", request.id))
-    certificate = certificate_of(load(store, cipher, request), cipher, signer,
-                                 datetime(2026, 12, 2, 10, tzinfo=timezone.utc))
-    assert certificate["status"] == "partially_completed"
-    verification = certificate["verification"]
-    assert (verification["result"], verification["readable_occurrences"], verification["values_checked"]) == (
-        "failed", 2, 3)
-    assert verification["found_in"] == ["crm.x.events/0", "crm_workflows.cards"]
-    assert "contact:1" not in json.dumps(certificate) and "Louise" not in json.dumps(certificate)
+    waiting = load(store, cipher, request)
+    assert waiting.status == PARTIALLY_COMPLETED and waiting.verification_failed
+    assert waiting.verification["next_scan_at"] is None and not cipher.is_erased(values_key(request))
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is False  # nothing new: not scanned again
+    bus.handle(erased(request, "billing"))  # one late reply, workflows still silent: scanned again
+    assert load(store, cipher, request).verification_due(clock())
+    bus.handle(VerifyErasure("acct-1", request.id))
+    assert len(scanner.scans) == 2 and load(store, cipher, request).missing_services == ["workflows"]
+    scanner.system = {}
+    bus.handle(erased(request, "workflows"))
+    bus.handle(VerifyErasure("acct-1", request.id))
+    done = load(store, cipher, request)
+    assert len(scanner.scans) == 3 and done.status == COMPLETED and done.verification["result"] == "passed"
+    assert cipher.is_erased(values_key(request))
 
 
 def test_a_scan_passing_while_a_service_is_silent_keeps_the_values_for_the_scan_after_its_late_reply(
-        bus, store, cipher, subject_values, scanner, clock):
+        bus, store, cipher, scanner, clock):
     request = receive(bus)
     bus.handle(erased(request, "contacts"))
     clock.advance(minutes=15)
@@ -544,33 +541,128 @@ def test_a_scan_passing_while_a_service_is_silent_keeps_the_values_for_the_scan_
     bus.handle(VerifyErasure("acct-1", request.id))
     waiting = load(store, cipher, request)
     assert (waiting.status, waiting.verification["result"]) == (PARTIALLY_COMPLETED, "passed")
-    assert subject_values.shredded == []  # billing and workflows have not erased: what they hold is still there
+    assert not cipher.is_erased(values_key(request))  # what billing and workflows hold is still there
     bus.handle(erased(request, "billing"))
     bus.handle(erased(request, "workflows"))
     bus.handle(VerifyErasure("acct-1", request.id))
     assert len(scanner.scans) == 2 and load(store, cipher, request).status == COMPLETED
-    assert subject_values.shredded == [request.id]
+    assert cipher.is_erased(values_key(request))
 
 
-def test_an_erasure_whose_scan_fails_is_left_alone_a_while_doubling_then_tried_again(bus, store, cipher, clock):
-    attempts, ticks = [], [100.0]
+def test_a_scan_that_cannot_be_made_is_recorded_and_after_five_the_erasure_is_unverifiable(
+        bus, store, cipher, scanner):
+    request = receive(bus)
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    scanner.failing = 5
+    for _ in range(4):
+        with pytest.raises(TimeoutError):
+            bus.handle(VerifyErasure("acct-1", request.id))
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is True  # the fifth: given up, logged, not raised
+    given_up = load(store, cipher, request)
+    assert [e.event_type for e in store.all_events].count("ErasureScanFailed") == 5
+    assert (given_up.status, given_up.verification["result"], given_up.verification["final"]) == (
+        PARTIALLY_COMPLETED, "unverifiable", True)
+    assert cipher.is_erased(values_key(request)) and scanner.scans == []
 
-    class FailingBus:
+
+def test_values_shredded_with_the_request_record_at_retention_are_not_scanned_for(bus, store, cipher, scanner,
+                                                                                  clock):
+    request = receive(bus)
+    bus.handle(erased(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    bus.handle(VerifyErasure("acct-1", request.id))
+    clock.advance(days=3 * 365)
+    bus.handle(ShredRequestRecord("acct-1", request.id))
+    bus.handle(erased(request, "billing"))  # years late
+    assert bus.handle(VerifyErasure("acct-1", request.id)) is False and len(scanner.scans) == 1
+    assert load(store, cipher, request).verification["result"] == "passed"
+
+
+def test_an_erasure_named_by_email_looks_for_that_email_and_one_with_no_value_known_says_so(
+        bus, store, cipher, scanner):
+    by_email = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", None, "L", "r", "louise@example.com"))
+    bus.handle(ConfirmSubject("acct-1", by_email.id, ("contact:9",)))
+    assert load(store, cipher, by_email).subject_values == ["louise@example.com", "+33612345678"]
+    nobody_known = bus.handle(ReceivePrivacyRequest("acct-1", "erasure", "contact:unknown-values", "L", "r"))
+    export = receive(bus, "access")
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(nobody_known, service))
+        bus.handle(exported(export, service))
+    bus.handle(VerifyErasure("acct-1", nobody_known.id))
+    assert bus.handle(VerifyErasure("acct-1", export.id)) is False
+    assert scanner.scans == []
+    assert load(store, cipher, nobody_known).verification["result"] == "no_values_known"
+    assert load(store, cipher, export).verification is None
+
+
+def test_an_erasures_certificate_waits_for_its_last_scan_and_names_where_values_were_found_by_container_only(
+        bus, store, cipher, scanner, clock):
+    signer = CertificateSigner(bytes(range(32)))
+    request = receive(bus)
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(erased(request, service))
+    with pytest.raises(CertificateNotReady):
+        certificate_of(load(store, cipher, request), cipher, signer, clock())
+    scanner.system = {"crm_workflows.cards": "Louise Martin", "crm.x.events/0/12": "Louise Martin"}
+    bus.handle(VerifyErasure("acct-1", request.id))
+    with pytest.raises(CertificateNotReady):  # found: scanned again before it is the result
+        certificate_of(load(store, cipher, request), cipher, signer, clock())
+    for wait in (30, 120, 600):
+        clock.advance(seconds=wait)
+        bus.handle(VerifyErasure("acct-1", request.id))
+    certificate = certificate_of(load(store, cipher, request), cipher, signer, clock())
+    assert certificate["status"] == "partially_completed"
+    verification = certificate["verification"]
+    assert (verification["result"], verification["readable_occurrences"], verification["values_checked"]) == (
+        "failed", 2, 3)
+    assert verification["found_in"] == ["crm.x.events/0", "crm_workflows.cards"]
+    assert "contact:1" not in json.dumps(certificate, ensure_ascii=False)
+    assert "Louise" not in json.dumps(certificate, ensure_ascii=False)
+
+
+def test_a_failed_scan_ends_the_round_and_its_erasure_waits_5_s_doubling_before_it_is_tried_again(clock):
+    attempts, ticks, failing = [], [100.0], {"r-1", "r-2"}
+
+    class Bus:
         def handle(self, command):
             attempts.append(command.request_id)
-            raise TimeoutError("the broker is away")
+            if command.request_id in failing:
+                raise TimeoutError("the broker is away")
+            return True
 
-    rounds = sweeps.VerificationRounds(FailingBus(), lambda now: [("acct-1", "r-1"), ("acct-1", "r-2")],
+    rounds = sweeps.VerificationRounds(Bus(), lambda now: [("acct-1", "r-1"), ("acct-1", "r-2"), ("acct-1", "r-3")],
                                        FakeLease(), clock, monotonic=lambda: ticks[0])
-    assert rounds() == 0 and attempts == ["r-1", "r-2"]
     rounds()
-    assert attempts == ["r-1", "r-2"]  # both waiting 5 s
+    assert attempts == ["r-1"]  # the round ended at the first failure
+    rounds()
+    assert attempts == ["r-1", "r-2"]  # r-1 waits 5 s
+    rounds()
+    assert attempts == ["r-1", "r-2", "r-3"]
     ticks[0] += 5
+    failing.clear()
     rounds()
-    assert attempts == ["r-1", "r-2"] * 2
-    ticks[0] += 5
-    rounds()
-    assert len(attempts) == 4  # 10 s now
-    ticks[0] += 5
-    rounds()
-    assert len(attempts) == 6
+    assert attempts[3:] == ["r-1", "r-2", "r-3"]
+
+
+def test_a_failing_erasure_waits_longer_each_time_and_one_found_not_due_waits_a_minute(clock):
+    attempts, ticks = [], [100.0]
+
+    class Bus:
+        def handle(self, command):
+            attempts.append(command.request_id)
+            if command.request_id == "r-1":
+                raise TimeoutError("past its time-out")
+            return False  # r-2: not due (the read model a step ahead)
+
+    rounds = sweeps.VerificationRounds(Bus(), lambda now: [("acct-1", "r-2"), ("acct-1", "r-1")], FakeLease(),
+                                       clock, monotonic=lambda: ticks[0])
+    tried = []
+    for _ in range(40):  # 40 rounds, 2.5 s apart: 100 s
+        rounds()
+        tried.append(list(attempts))
+        attempts.clear()
+        ticks[0] += 2.5
+    assert sum(run.count("r-1") for run in tried) == 5  # at 0, 5, 15, 35 and 75 s
+    assert sum(run.count("r-2") for run in tried) == 2  # at 0 and 60 s
