@@ -79,17 +79,30 @@ def scan_databases(mongo_client, databases: Iterable[str], needles: Needles, dea
     document found): an `_id` may hold a value."""
     findings = findings if findings is not None else Findings()
     for name in databases:
-        database = mongo_client.get_database(name, codec_options=RAW)
-        for collection in sorted(database.list_collection_names()):
-            for document in database[collection].find():
-                findings.scanned += 1
-                if needles.in_any([document.raw]) and not needles.others(document.get("account_id")):
-                    findings.places.append(f"{name}.{collection}/{document['_id']!r}" if with_ids
-                                           else f"{name}.{collection}")
-                if findings.scanned % 1000 == 0:
-                    progress()
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise TimeoutError(f"could not read every document of {name} in time")
+        for collection in collections_of(mongo_client, name):
+            scan_collection(mongo_client, name, collection, needles, deadline, findings, progress, with_ids)
+    return findings
+
+
+def collections_of(mongo_client, database: str) -> list[str]:
+    return sorted(mongo_client.get_database(database).list_collection_names())
+
+
+def scan_collection(mongo_client, database: str, collection: str, needles: Needles, deadline: float | None = None,
+                    findings: Findings | None = None, progress: Callable[[], object] = lambda: None,
+                    with_ids: bool = True) -> Findings:
+    """Every document of one collection searched (as scan_databases)."""
+    findings = findings if findings is not None else Findings()
+    documents = mongo_client.get_database(database, codec_options=RAW)[collection].find().batch_size(1000)
+    for document in documents:
+        findings.scanned += 1
+        if needles.in_any([document.raw]) and not needles.others(document.get("account_id")):
+            findings.places.append(f"{database}.{collection}/{document['_id']!r}" if with_ids
+                                   else f"{database}.{collection}")
+        if findings.scanned % 1000 == 0:
+            progress()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"could not read every document of {database}.{collection} in time")
     return findings
 
 

@@ -14,16 +14,17 @@ partition and offset.
 from __future__ import annotations
 
 import time
-
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from crm_platform.liveness import still_working
-from crm_platform.occurrences import Findings, Needles, scan_databases, scan_topics, topics_of
+from crm_platform.occurrences import Findings, Needles, collections_of, scan_collection, scan_topics, topics_of
 
 from privacy.domain.verification import ScanReport
 
 
 LEASE_RENEWAL_S = 2.0  # a lease lasts 15 s: renewed this often while a scan reads
+SCAN_THREADS = 4  # the topics on one, the collections on the others
 
 
 class Lease(Protocol):
@@ -48,13 +49,32 @@ class SystemScan:
             self._lease.acquire_or_renew()  # lost meanwhile: the scan goes on, its record is idempotent
 
     def __call__(self, account_id: str, values: list[str]) -> ScanReport:
+        """The databases' collections, a few at a time, and the topics at once, on threads of their own: FerretDB
+        reading documents and the broker sending records overlap (a scan of make run's system after 20 people
+        of 500 records: 38,700 documents in 8.5 s and 24,900 records in 3.9 s, one after the other). This thread
+        waits, saying it is still working and renewing the lease."""
         needles = Needles(values, account_id)
         deadline = time.monotonic() + self._timeout_s
         topics = topics_of(self._bootstrap, self._namespace)  # first: the broker down fails the scan at once
-        in_databases = scan_databases(self._client, self.databases, needles, deadline, progress=self._progress,
-                                      with_ids=False)
-        in_topics = scan_topics(self._bootstrap, topics, needles, max(1.0, deadline - time.monotonic()),
-                                Findings(), progress=self._progress)
-        return ScanReport(places=[*in_databases.places, *in_topics.places], databases=list(self.databases),
-                          topics=topics, documents_scanned=in_databases.scanned,
-                          records_scanned=in_topics.scanned)
+        collections = [(database, collection) for database in self.databases
+                       for collection in collections_of(self._client, database)]
+        with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="erasure-scan") as pool:
+            in_topics = pool.submit(scan_topics, self._bootstrap, topics, needles, self._timeout_s, Findings())
+            in_collections = [pool.submit(scan_collection, self._client, database, collection, needles, deadline,
+                                          Findings(), with_ids=False) for database, collection in collections]
+            pending = {in_topics, *in_collections}
+            while pending:
+                _, pending = wait(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+                self._progress()
+                failed = next((future for future in [in_topics, *in_collections]
+                               if future.done() and future.exception() is not None), None)
+                if failed is not None:
+                    for future in pending:
+                        future.cancel()  # those not started; the others end by the deadline
+                    raise failed.exception()
+        documents = [future.result() for future in in_collections]
+        return ScanReport(places=[*(place for found in documents for place in found.places),
+                                  *in_topics.result().places],
+                          databases=list(self.databases), topics=topics,
+                          documents_scanned=sum(found.scanned for found in documents),
+                          records_scanned=in_topics.result().scanned)

@@ -123,3 +123,23 @@ def test_a_value_left_readable_in_a_database_or_a_topic_fails_the_erasure_but_an
     text = json.dumps(certificate, ensure_ascii=False) + json.dumps(request, ensure_ascii=False)
     assert "Maëlle" not in text and "card-1" not in text
     assert container.cipher.is_erased(VERIFICATION_SUBJECT.format(request_id=request_id))
+
+
+def test_a_scan_past_its_time_out_raises_whichever_thread_ran_out(container, settings):
+    import pytest
+
+    from privacy.adapters.system_scan import SystemScan
+
+    topic = container.topic("contacts.events")
+    ensure_topics(settings["KAFKA_BOOTSTRAP_SERVERS"], [topic], 1)
+    producer = make_producer(settings["KAFKA_BOOTSTRAP_SERVERS"], "test-verification")
+    for n in range(50):
+        producer.send(topic, value=json.dumps({"account_id": "acct-1", "n": n}).encode())
+    producer.flush()
+    producer.close()
+    hurried = SystemScan(container.mongo.client, settings["PRIVACY_VERIFY_DATABASES"],
+                         settings["KAFKA_BOOTSTRAP_SERVERS"], settings["KAFKA_TOPIC_NAMESPACE"], timeout_s=0)
+    with pytest.raises(TimeoutError):
+        hurried("acct-1", ["Maëlle Quéré-Laborde"])
+    report = container.system_scan("acct-1", ["Maëlle Quéré-Laborde"])
+    assert report.records_scanned == 50 and report.places == []
