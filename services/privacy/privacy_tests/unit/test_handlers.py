@@ -471,6 +471,15 @@ def test_an_ended_erasure_is_scanned_for_its_subjects_values_once_then_they_are_
     assert cipher.is_erased(values_key(request)) and done.subject_values is None  # the request still loads
 
 
+def timed_out_with_contacts_alone(bus, clock):
+    """An erasure that only contacts answered, past the reply time-out: partially completed."""
+    request = receive(bus)
+    bus.handle(erased(request, "contacts"))
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))
+    return request
+
+
 def clock_now():
     return datetime(2026, 12, 2, 10, tzinfo=timezone.utc)
 
@@ -510,10 +519,7 @@ def test_a_read_model_that_caught_up_by_the_rescan_completes_the_erasure(bus, st
 
 def test_an_erasure_timed_out_is_scanned_then_scanned_again_after_each_late_reply(
         bus, store, cipher, scanner, clock):
-    request = receive(bus)
-    bus.handle(erased(request, "contacts"))
-    clock.advance(minutes=15)
-    bus.handle(TimeOutRequest("acct-1", request.id))
+    request = timed_out_with_contacts_alone(bus, clock)
     scanner.system = {"crm_workflows.cards": "Appeler Louise Martin"}  # workflows has not erased yet
     bus.handle(VerifyErasure("acct-1", request.id))
     waiting = load(store, cipher, request)
@@ -534,10 +540,7 @@ def test_an_erasure_timed_out_is_scanned_then_scanned_again_after_each_late_repl
 
 def test_a_scan_passing_while_a_service_is_silent_keeps_the_values_for_the_scan_after_its_late_reply(
         bus, store, cipher, scanner, clock):
-    request = receive(bus)
-    bus.handle(erased(request, "contacts"))
-    clock.advance(minutes=15)
-    bus.handle(TimeOutRequest("acct-1", request.id))
+    request = timed_out_with_contacts_alone(bus, clock)
     bus.handle(VerifyErasure("acct-1", request.id))
     waiting = load(store, cipher, request)
     assert (waiting.status, waiting.verification["result"]) == (PARTIALLY_COMPLETED, "passed")
@@ -568,10 +571,7 @@ def test_a_scan_that_cannot_be_made_is_recorded_and_after_five_the_erasure_is_un
 
 def test_values_shredded_with_the_request_record_at_retention_are_not_scanned_for(bus, store, cipher, scanner,
                                                                                   clock):
-    request = receive(bus)
-    bus.handle(erased(request, "contacts"))
-    clock.advance(minutes=15)
-    bus.handle(TimeOutRequest("acct-1", request.id))
+    request = timed_out_with_contacts_alone(bus, clock)
     bus.handle(VerifyErasure("acct-1", request.id))
     clock.advance(days=3 * 365)
     bus.handle(ShredRequestRecord("acct-1", request.id))
