@@ -32,7 +32,7 @@ class PrivacyRequestsProjection(Projection):
         self.collection.create_index([("export_state", ASCENDING), ("export_expires_at", ASCENDING)],
                                      name="exports")
         self.collection.create_index([("verify_pending", ASCENDING), ("verifies", ASCENDING), ("status", ASCENDING)],
-                                     name="to_verify")
+                                     name="verification_candidates")
 
     def project(self, envelope: EventEnvelope, event: DomainEvent, rebuilding: bool) -> bool:
         fields = _fields(event)
