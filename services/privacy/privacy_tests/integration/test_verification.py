@@ -12,6 +12,7 @@ from crm_platform.kafka_clients import ensure_topics, make_producer
 
 from privacy.adapters.contacts_directory import STATES_WITH_PHONES
 from privacy.domain.verification import VERIFICATION_SUBJECT
+from privacy.entrypoints.schemas import PrivacyRequestSchema
 
 from .conftest import deliver_reply, headers, verify_erasures
 
@@ -44,7 +45,10 @@ def erase(client, container, contact_id="contact:5"):
 
 
 def shown(client, request_id):
-    return client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    """The request as the API shows it, as its OpenAPI document says it does."""
+    request = client.get(f"/v1/privacy/requests/{request_id}", headers=headers()).get_json()
+    assert PrivacyRequestSchema().validate(request) == {}
+    return request
 
 
 def test_the_directory_keeps_the_identity_sealed_under_the_contacts_key_only(container):
