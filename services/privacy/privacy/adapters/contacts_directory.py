@@ -141,12 +141,17 @@ class ContactsDirectory:
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
         return hmac.new(secret, f"phone:{e164}".encode(), hashlib.sha256).hexdigest()
 
-    def known_values(self, account_id: str, contact_ids: list[str]) -> list[str]:
+    def known_values(self, account_id: str, contact_ids: list[str], email: str | None = None,
+                     phone: str | None = None) -> list[str]:
         """The values that identify these contacts (a family: one person) and no other live contact of the account:
         what the scan after their erasure looks for. A name, address or number another contact holds too (a
         namesake, a shared switchboard) is left out: finding it in that contact's data would prove nothing. Those
         erased already, or never seen, give none."""
         family, found = list(dict.fromkeys(contact_ids)), []
+        if email and self._theirs_alone(account_id, "email_hashes", self.email_hash(account_id, email), family):
+            found += [email, email.casefold()]  # named by the request: looked for if no other contact holds it
+        if phone and self._theirs_alone(account_id, "phone_hashes", self.phone_hash(account_id, phone), family):
+            found.append(phone)
         for contact_id in family:  # one indexed read each: a family is a handful of contacts
             doc = self.collection.find_one({"_id": _key(account_id, contact_id)}, {"values": 1, "erased": 1})
             if doc is None or doc.get("erased") or not doc.get("values"):
@@ -157,7 +162,7 @@ class ContactsDirectory:
                 continue
             if identity.get("name") and self._theirs_alone(account_id, "name_hashes",
                                                            self.name_hash(account_id, identity["name"]), family):
-                found += name_forms(identity["name"])
+                found += [identity["name"], identity.get("name_last_first", "")]
             for email in identity.get("emails", []):
                 if self._theirs_alone(account_id, "email_hashes", self.email_hash(account_id, email), family):
                     found += [email, email.casefold()]
@@ -229,19 +234,14 @@ def identity_of(details: dict) -> dict:
     def text(value) -> str:
         return value.strip() if isinstance(value, str) else ""
 
-    full_name = " ".join(filter(None, (text(details.get("first_name")), text(details.get("last_name")))))
+    first, last = text(details.get("first_name")), text(details.get("last_name"))
     emails = [text(email.get("address")) for email in details.get("emails") or [] if isinstance(email, dict)]
     phones = [{"number": text(phone.get("number")), "e164": text(phone.get("e164"))}
               for phone in details.get("phones") or [] if isinstance(phone, dict)]
-    return {"name": full_name if text(details.get("first_name")) and text(details.get("last_name")) else "",
+    return {"name": f"{first} {last}" if first and last else "",
+            "name_last_first": f"{last} {first}" if first and last else "",  # as lists and documents print it
             "emails": list(dict.fromkeys(filter(None, emails))),
             "phones": [phone for phone in phones if phone["e164"]]}
-
-
-def name_forms(full_name: str) -> list[str]:
-    """The full name as typed and last name first (as lists and documents print it)."""
-    first, _, last = full_name.partition(" ")
-    return [full_name, f"{last} {first}"]
 
 
 def _key(account_id: str, contact_id: str) -> str:

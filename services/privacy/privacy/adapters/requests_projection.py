@@ -64,8 +64,10 @@ class PrivacyRequestsProjection(Projection):
         scan; oldest ended first. Equalities only (indexed on every server); the few flagged are sorted here."""
         found = [doc for status in ("completed", "partially_completed")
                  for doc in self.collection.find({"verify_pending": True, "verifies": True, "status": status},
-                                                 {"account_id": 1, "verify_after": 1, "completed_at": 1}).limit(1000)]
-        due = [doc for doc in found if doc.get("verify_after") is None or _aware(doc["verify_after"]) <= now]
+                                                 {"account_id": 1, "verify_after": 1, "completed_at": 1,
+                                                  "values_shredded": 1}).limit(1000)]
+        due = [doc for doc in found if not doc.get("values_shredded")  # a reply years late: nothing to look for
+               and (doc.get("verify_after") is None or _aware(doc["verify_after"]) <= now)]
         due.sort(key=lambda doc: _aware(doc.get("completed_at") or now))
         return [(doc["account_id"], doc["_id"]) for doc in due]
 
@@ -114,7 +116,7 @@ def _fields(event: DomainEvent) -> dict | None:
     if isinstance(event, ErasureScanFailed):
         return {}  # tried again (the worker waits a while first)
     if isinstance(event, SubjectValuesShredded):
-        return {"verify_pending": False, "verify_after": None}
+        return {"verify_pending": False, "verify_after": None, "values_shredded": True}
     return None
 
 

@@ -419,10 +419,10 @@ class PrivacyRequest(Aggregate):
 
     def _verified(self, result: str, found: list, values_checked: int, scan: ScanReport | None,
                   now: datetime) -> None:
-        failures = self.failed_scans + 1 if result == FAILED else 0
+        failures = self.failed_scans + 1 if result == FAILED and not self.unanswered else 0
         next_scan_at = None
-        if self.unanswered:
-            final = False  # the late reply brings another scan
+        if self.unanswered and now < datetime.fromisoformat(self.deadline):
+            final = False  # the late reply brings another scan (until the request's deadline: then it is final)
         elif result == FAILED and failures <= len(RESCANS_AFTER_FAILURE):
             final, next_scan_at = False, (now + RESCANS_AFTER_FAILURE[failures - 1]).isoformat()
         else:
@@ -547,7 +547,7 @@ class PrivacyRequest(Aggregate):
         elif isinstance(event, ErasureVerified):
             self.verification = {name: getattr(event, name) for name in VERIFICATION_FIELDS}
             self.status, self.missing_services = event.status, list(event.missing_services)
-            self.failed_scans = self.failed_scans + 1 if event.result == FAILED else 0
+            self.failed_scans = self.failed_scans + 1 if event.result == FAILED and not event.missing_services else 0
             self.scan_errors = 0
         elif isinstance(event, ErasureScanFailed):
             self.scan_errors = event.attempt

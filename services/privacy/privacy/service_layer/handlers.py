@@ -66,11 +66,11 @@ def confirm_subject(cmd: ConfirmSubject, uow: UnitOfWork, family: MergeFamily, k
 
 def _keep_values_if_erasing(request: PrivacyRequest, known_values: KnownValues, clock: Clock) -> None:
     """An erasure about to be asked: the values known of its subject (privacy's directory's, and the email or phone
-    the request named them by) sealed in the same commit as the question, for the scan after it."""
+    the request named them by, if no other contact holds it) sealed in the same commit as the question, for the
+    scan after it."""
     if request.type != ERASURE or request.status != IN_PROGRESS:
         return
-    named = [value for value in (request.email, request.phone) if value]
-    request.keep_values(list(dict.fromkeys([*named, *known_values(request.account_id, list(request.contact_ids))])),
+    request.keep_values(known_values(request.account_id, list(request.contact_ids), request.email, request.phone),
                         clock())
 
 
@@ -92,14 +92,14 @@ def verify_erasure(cmd: VerifyErasure, uow: UnitOfWork, scanner: Scanner, shred_
             try:
                 scan = scanner(request.account_id, values) if values else None
             except Exception as exc:
-                request.scan_failed(SCAN_TIMED_OUT if isinstance(exc, TimeoutError) else SCAN_ERROR, now)
+                request.scan_failed(SCAN_TIMED_OUT if isinstance(exc, TimeoutError) else SCAN_ERROR, clock())
                 uow.commit()
                 if not request.values_shred_due:
                     raise  # tried again later (the sweep waits a while first)
                 log.error("privacy erasure unverifiable: its scan failed too often",
                           extra={"request_id": request.id, "error": described_error(exc)})
             else:
-                request.record_verification(scan, len(values), now)
+                request.record_verification(scan, len(values), clock())  # its rescan counted from its end
                 uow.commit()
                 _log_verification(request)
     _shred_values_if_due(cmd, uow, shred_subject, clock)
@@ -213,6 +213,8 @@ def shred_request_record(cmd: ShredRequestRecord, uow: UnitOfWork, shred_subject
         shred_subject(REQUEST_SUBJECT.format(request_id=request.id))  # first: a crash before the commit repeats it
         shred_subject(VERIFICATION_SUBJECT.format(request_id=request.id))  # an erasure's values, if still kept
         request.shred_record(clock())
+        if request.values_kept is not None and not request.values_shredded:
+            request.values_were_shredded(clock())  # no scan is due any more, whatever reply comes
         uow.commit()
     log.info("privacy request record shredded", extra={"request_id": request.id})
 

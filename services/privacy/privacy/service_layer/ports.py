@@ -24,9 +24,10 @@ EmailHash = Callable[[str, str], str]
 PhoneLookup = Callable[[str, str], list[str]]
 # (account id, phone in E.164) -> its keyed hash, as the contacts directory keeps it
 PhoneHash = Callable[[str, str], str]
-# (account id, contact ids) -> the distinctive values known of those contacts (full name, email addresses, phone
-# numbers that no other contact of the account shares), read before an erasure for the scan after it
-KnownValues = Callable[[str, list[str]], list[str]]
+# (account id, contact ids, email, phone the request named them by) -> the values that identify those contacts
+# (full name, email addresses, phone numbers that no other contact of the account shares), read before an erasure
+# for the scan after it
+KnownValues = Callable[[str, list[str], str | None, str | None], list[str]]
 # (account id, values) -> where in the system's databases and topics they are still readable
 Scanner = Callable[[str, list[str]], ScanReport]
 # a subject's key id -> shredded (crm_platform.personal_data.PersonalDataCipher.shred)

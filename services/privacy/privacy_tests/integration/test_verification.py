@@ -75,6 +75,26 @@ def test_a_namesake_or_a_shared_number_of_another_contact_is_not_looked_for(cont
     assert len(container.contacts_directory.known_values("acct-1", ["contact:5", "contact:6"])) > 2
 
 
+def test_an_address_named_by_the_request_that_another_contact_holds_is_not_looked_for(client, container):
+    contact_known_with_details(container)
+    contact_known_with_details(container, "contact:7", {"first_name": "Yves", "last_name": "Quéré",
+                                                        "emails": [{"address": "maelle.qlab@example.fr"}]})
+    answer = client.post("/v1/privacy/requests", headers=headers(), json={
+        "type": "erasure", "subject": {"email": "maelle.qlab@example.fr"}, "requester": "DPO", "reason": "mail"})
+    assert answer.get_json()["candidates"] == ["contact:5", "contact:7"]  # a family mailbox
+    confirmed = client.post(f"/v1/privacy/requests/{answer.get_json()['id']}/confirm", headers=headers(),
+                            json={"contact_ids": ["contact:5"]})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    # her name both ways and her number three ways; not the address Yves holds too
+    assert confirmed.get_json()["verification"] == {"state": "pending", "values_checked": 5}
+
+
+def test_a_name_of_several_words_is_looked_for_both_ways_whole(container):
+    contact_known_with_details(container, "contact:8", {"first_name": "Anne Marie", "last_name": "de la Tour"})
+    assert container.contacts_directory.known_values("acct-1", ["contact:8"]) == [
+        "Anne Marie de la Tour", "de la Tour Anne Marie"]
+
+
 def test_an_erasure_with_nothing_left_readable_passes_and_its_values_are_shredded(client, container):
     contact_known_with_details(container)
     request_id = erase(client, container)

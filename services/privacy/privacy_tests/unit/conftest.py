@@ -76,8 +76,10 @@ def scanner():
     return FakeScanner()
 
 
-def known_values(account_id: str, contact_ids: list[str]) -> list[str]:
-    return [value for contact_id in contact_ids for value in KNOWN_VALUES.get((account_id, contact_id), [])]
+def known_values(account_id: str, contact_ids: list[str], email=None, phone=None) -> list[str]:
+    named = [value for value in (email, phone) if value]
+    return list(dict.fromkeys([*named, *(value for contact_id in contact_ids
+                                         for value in KNOWN_VALUES.get((account_id, contact_id), []))]))
 
 
 @pytest.fixture

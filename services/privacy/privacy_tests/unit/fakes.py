@@ -88,12 +88,14 @@ class FakeScanner:
         self.system: dict[str, str] = {}
         self.scans: list[tuple[str, list[str]]] = []
         self.failing = 0  # scans to fail (the broker away) before one is made
+        self.takes = lambda: None  # what a scan does to the clock (a scan of a large system takes minutes)
 
     def __call__(self, account_id: str, values: list[str]) -> ScanReport:
         if self.failing:
             self.failing -= 1
             raise TimeoutError("could not read to the end of the topics")
         self.scans.append((account_id, list(values)))
+        self.takes()
         places = sorted(place for place, text in self.system.items() if any(value in text for value in values))
         return ScanReport(places=places, databases=["crm_contacts"], topics=["contacts.events"],
                           documents_scanned=len(self.system), records_scanned=0)

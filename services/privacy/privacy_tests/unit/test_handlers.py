@@ -569,6 +569,31 @@ def test_a_scan_that_cannot_be_made_is_recorded_and_after_five_the_erasure_is_un
     assert cipher.is_erased(values_key(request)) and scanner.scans == []
 
 
+def test_scans_made_while_a_service_was_silent_do_not_use_up_the_rescans_and_a_rescan_counts_from_a_scans_end(
+        bus, store, cipher, scanner, clock):
+    request = receive(bus)
+    clock.advance(minutes=15)
+    bus.handle(TimeOutRequest("acct-1", request.id))  # all three silent
+    scanner.system = {"crm_contacts.contacts": "Louise Martin"}
+    scanner.takes = lambda: clock.advance(seconds=45)
+    for service in ("contacts", "billing", "workflows"):
+        bus.handle(VerifyErasure("acct-1", request.id))
+        bus.handle(erased(request, service))
+    bus.handle(VerifyErasure("acct-1", request.id))  # the first scan with every service answered: found
+    tentative = load(store, cipher, request)
+    assert len(scanner.scans) == 4 and not tentative.verification["final"]
+    assert datetime.fromisoformat(tentative.verification["next_scan_at"]) == clock() + timedelta(seconds=30)
+
+
+def test_a_service_silent_past_the_requests_deadline_makes_the_scan_final(bus, store, cipher, scanner, clock):
+    request = timed_out_with_contacts_alone(bus, clock)
+    clock.advance(days=31)  # past the one-month deadline: no reply is waited for any more
+    bus.handle(VerifyErasure("acct-1", request.id))
+    ended = load(store, cipher, request)
+    assert ended.verification["final"] and ended.status == PARTIALLY_COMPLETED and ended.values_shredded
+    assert cipher.is_erased(values_key(request))
+
+
 def test_values_shredded_with_the_request_record_at_retention_are_not_scanned_for(bus, store, cipher, scanner,
                                                                                   clock):
     request = timed_out_with_contacts_alone(bus, clock)
@@ -577,7 +602,8 @@ def test_values_shredded_with_the_request_record_at_retention_are_not_scanned_fo
     bus.handle(ShredRequestRecord("acct-1", request.id))
     bus.handle(erased(request, "billing"))  # years late
     assert bus.handle(VerifyErasure("acct-1", request.id)) is False and len(scanner.scans) == 1
-    assert load(store, cipher, request).verification["result"] == "passed"
+    shredded = load(store, cipher, request)
+    assert shredded.verification["result"] == "passed" and shredded.values_shredded
 
 
 def test_an_erasure_named_by_email_looks_for_that_email_and_one_with_no_value_known_says_so(
