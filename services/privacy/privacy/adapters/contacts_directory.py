@@ -88,14 +88,16 @@ class ContactsDirectory:
 
     def holders_of(self, account_id: str, email: str) -> list[str]:
         """The account's live contacts holding this email address (as typed, whatever its case)."""
-        found = self.collection.find({"account_id": account_id, "email_hashes": self.email_hash(account_id, email),
-                                      "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
-        return sorted(doc["contact_id"] for doc in found)
+        return self._live_holders(account_id, "email_hashes", self.email_hash(account_id, email))
 
     def holders_of_phone(self, account_id: str, e164: str) -> list[str]:
         """The account's live contacts holding this phone number (E.164, as contacts stores it)."""
-        found = self.collection.find({"account_id": account_id, "phone_hashes": self.phone_hash(account_id, e164),
-                                      "erased": {"$ne": True}, "deleted": {"$ne": True}}, {"contact_id": 1})
+        return self._live_holders(account_id, "phone_hashes", self.phone_hash(account_id, e164))
+
+    def _live_holders(self, account_id: str, field: str, hashed: str) -> list[str]:
+        """The account's live contacts (neither erased nor deleted) whose `field` holds this keyed hash."""
+        found = self.collection.find({"account_id": account_id, field: hashed, "erased": {"$ne": True},
+                                      "deleted": {"$ne": True}}, {"contact_id": 1})
         return sorted(doc["contact_id"] for doc in found)
 
     def _keep_identifiers(self, envelope: EventEnvelope) -> None:
@@ -111,13 +113,12 @@ class ContactsDirectory:
         except SubjectErased:
             return  # erased since: its ContactErased drops what was kept
         details = state.details or {}
-        emails = [e.get("address") for e in details.get("emails") or [] if isinstance(e, dict)]
-        emails += [details.get("info_email")]
-        hashes = sorted({self.email_hash(state.account_id, e) for e in emails if isinstance(e, str) and e.strip()})
-        phones = [p.get("e164") for p in details.get("phones") or [] if isinstance(p, dict)]
-        phone_hashes = sorted({self.phone_hash(state.account_id, p) for p in phones if isinstance(p, str) and p})
-        key = _key(state.account_id, state.contact_id)
         identity = identity_of(details)
+        info_email = details.get("info_email")  # found by, though not looked for after an erasure (shared)
+        emails = [*identity["emails"], *([info_email] if isinstance(info_email, str) and info_email.strip() else [])]
+        hashes = sorted({self.email_hash(state.account_id, email) for email in emails})
+        phone_hashes = sorted({self.phone_hash(state.account_id, phone["e164"]) for phone in identity["phones"]})
+        key = _key(state.account_id, state.contact_id)
         try:
             values = self._cipher.seal_with_existing_key(CONTACT_SUBJECT.format(contact_id=state.contact_id),
                                                          identity)
@@ -133,13 +134,19 @@ class ContactsDirectory:
 
     def email_hash(self, account_id: str, email: str) -> str:
         """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
-        secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
-        return hmac.new(secret, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+        return self._lookup_hash(account_id, email.strip().casefold())
 
     def phone_hash(self, account_id: str, e164: str) -> str:
         """HMAC-SHA256 (hex) of the number in E.164 (+33612345678), under the account's lookup secret."""
+        return self._lookup_hash(account_id, f"phone:{e164}")
+
+    def name_hash(self, account_id: str, name: str) -> str:
+        """HMAC-SHA256 (hex) of the full name, case-folded and spaced once, under the account's lookup secret."""
+        return self._lookup_hash(account_id, f"name:{' '.join(name.casefold().split())}")
+
+    def _lookup_hash(self, account_id: str, message: str) -> str:
         secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
-        return hmac.new(secret, f"phone:{e164}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
     def known_values(self, account_id: str, contact_ids: list[str], email: str | None = None,
                      phone: str | None = None) -> list[str]:
@@ -147,10 +154,16 @@ class ContactsDirectory:
         what the scan after their erasure looks for. A name, address or number another contact holds too (a
         namesake, a shared switchboard) is left out: finding it in that contact's data would prove nothing. Those
         erased already, or never seen, give none."""
-        family, found = list(dict.fromkeys(contact_ids)), []
-        if email and self._theirs_alone(account_id, "email_hashes", self.email_hash(account_id, email), family):
+        family, found, theirs = list(dict.fromkeys(contact_ids)), [], {}
+
+        def theirs_alone(field: str, hashed: str) -> bool:  # one read per hash, however often it comes up
+            if (field, hashed) not in theirs:
+                theirs[field, hashed] = set(self._live_holders(account_id, field, hashed)) <= set(family)
+            return theirs[field, hashed]
+
+        if email and theirs_alone("email_hashes", self.email_hash(account_id, email)):
             found += [email, email.casefold()]  # named by the request: looked for if no other contact holds it
-        if phone and self._theirs_alone(account_id, "phone_hashes", self.phone_hash(account_id, phone), family):
+        if phone and theirs_alone("phone_hashes", self.phone_hash(account_id, phone)):
             found.append(phone)
         for contact_id in family:  # one indexed read each: a family is a handful of contacts
             doc = self.collection.find_one({"_id": _key(account_id, contact_id)}, {"values": 1, "erased": 1})
@@ -160,28 +173,15 @@ class ContactsDirectory:
                 identity = self._cipher.open(doc["values"])
             except SubjectErased:
                 continue
-            if identity.get("name") and self._theirs_alone(account_id, "name_hashes",
-                                                           self.name_hash(account_id, identity["name"]), family):
+            if identity.get("name") and theirs_alone("name_hashes", self.name_hash(account_id, identity["name"])):
                 found += [identity["name"], identity.get("name_last_first", "")]
-            for email in identity.get("emails", []):
-                if self._theirs_alone(account_id, "email_hashes", self.email_hash(account_id, email), family):
-                    found += [email, email.casefold()]
-            for phone in identity.get("phones", []):
-                if self._theirs_alone(account_id, "phone_hashes", self.phone_hash(account_id, phone["e164"]),
-                                      family):
-                    found += [phone["number"], phone["e164"], "".join(filter(str.isdigit, phone["number"]))]
+            for address in identity.get("emails", []):
+                if theirs_alone("email_hashes", self.email_hash(account_id, address)):
+                    found += [address, address.casefold()]
+            for number in identity.get("phones", []):
+                if theirs_alone("phone_hashes", self.phone_hash(account_id, number["e164"])):
+                    found += [number["number"], number["e164"], "".join(filter(str.isdigit, number["number"]))]
         return list(dict.fromkeys(value for value in found if len(value) >= MIN_VALUE_LENGTH))
-
-    def _theirs_alone(self, account_id: str, field: str, hashed: str, family: list[str]) -> bool:
-        """Whether no live contact of the account but the family's holds this keyed hash."""
-        holders = self.collection.find({"account_id": account_id, field: hashed, "erased": {"$ne": True},
-                                        "deleted": {"$ne": True}}, {"contact_id": 1})
-        return all(doc["contact_id"] in family for doc in holders)
-
-    def name_hash(self, account_id: str, name: str) -> str:
-        """HMAC-SHA256 (hex) of the full name, case-folded and spaced once, under the account's lookup secret."""
-        secret = self._cipher.secret(LOOKUP_SECRET.format(account_id=account_id))
-        return hmac.new(secret, f"name:{' '.join(name.casefold().split())}".encode(), hashlib.sha256).hexdigest()
 
     def knows(self, account_id: str, contact_id: str, wait_s: float = 0.0, poll_s: float = 0.25) -> bool:
         """Whether the account has (or had: deleted, merged, erased) this contact; while it does not, asked again

@@ -16,8 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import Protocol
-
+from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
 from crm_platform.occurrences import Findings, Needles, collections_of, scan_collection, scan_topics, topics_of
 
@@ -26,10 +25,6 @@ from privacy.domain.verification import ScanReport
 
 LEASE_RENEWAL_S = 2.0  # a lease lasts 15 s: renewed this often while a scan reads
 SCAN_THREADS = 4  # the topics on one, the collections on the others
-
-
-class Lease(Protocol):
-    def acquire_or_renew(self) -> bool: ...
 
 
 class SystemScan:

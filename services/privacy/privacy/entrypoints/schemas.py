@@ -8,6 +8,7 @@ from crm_platform.contracts.privacy import ERASURE_OUTCOMES, RESTRICTED
 from crm_platform.http_schemas import PageQuerySchema, StrictSchema
 
 from privacy.domain.requests import REJECTIONS, REQUEST_TYPES, STATUSES
+from privacy.domain.verification import RESULTS
 
 MAX_ID = 200
 OUTCOMES = (*ERASURE_OUTCOMES, "exported", RESTRICTED)  # "exported": a part of an access request's export
@@ -105,7 +106,7 @@ class VerificationSchema(Schema):
                        "found something and is made again at next_scan_at; done"})
     values_checked = fields.Integer(required=True, metadata={
         "description": "how many values known of the subject before the erasure are looked for (never which)"})
-    result = fields.String(validate=validate.OneOf(("passed", "failed", "no_values_known", "unverifiable")),
+    result = fields.String(validate=validate.OneOf(RESULTS),
                            metadata={"description": "passed: none readable anywhere; failed (or unverifiable: the "
                                                     "scan could not be made): the request is partially_completed"})
     readable_occurrences = fields.Integer()

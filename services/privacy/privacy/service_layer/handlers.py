@@ -17,7 +17,7 @@ from privacy.domain.commands import (
     ShredRequestRecord, TimeOutRequest, VerifyErasure,
 )
 from privacy.domain.requests import ERASURE, EXPORT_ERASED, IN_PROGRESS, REQUEST_SUBJECT, UNREADABLE, PrivacyRequest
-from privacy.domain.verification import SCAN_ERROR, SCAN_TIMED_OUT, VERIFICATION_SUBJECT
+from privacy.domain.verification import NO_VALUES_KNOWN, PASSED, SCAN_ERROR, SCAN_TIMED_OUT, VERIFICATION_SUBJECT
 from privacy.service_layer.ports import (
     Clock, ContactKnown, EmailHash, EmailLookup, ExportAssembler, ExportNotAssembled, KnownValues, MergeFamily,
     PhoneHash, PhoneLookup, Policy, Scanner, ShredSubject,
@@ -122,7 +122,7 @@ def _log_verification(request: PrivacyRequest) -> None:
     """Counts and containers only (a place's name never holds a value: scanned documents are named by
     collection)."""
     verification = request.verification
-    log_at = log.info if verification["result"] in ("passed", "no_values_known") else log.warning
+    log_at = log.info if verification["result"] in (PASSED, NO_VALUES_KNOWN) else log.warning
     log_at("privacy erasure verified", extra={
         "request_id": request.id, "result": verification["result"], "final": verification["final"],
         "readable_occurrences": verification["readable_occurrences"], "places": verification["places"][:10]})

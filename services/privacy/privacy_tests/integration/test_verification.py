@@ -167,3 +167,27 @@ def test_a_scan_past_its_time_out_raises_whichever_thread_ran_out(container, set
         hurried("acct-1", ["Maëlle Quéré-Laborde"])
     report = container.system_scan("acct-1", ["Maëlle Quéré-Laborde"])
     assert report.records_scanned == 50 and report.places == []
+
+
+def test_a_reply_years_late_after_the_values_went_with_the_record_makes_no_candidate(client, container):
+    from privacy.service_layer import sweeps
+
+    from .conftest import project_all
+
+    contact_known_with_details(container)
+    answer = client.post("/v1/privacy/requests", headers=headers(), json={
+        "type": "erasure", "subject": {"contact_id": "contact:5"}, "requester": "DPO", "reason": "courrier"})
+    request_id = answer.get_json()["id"]
+    deliver_reply(container, SubjectErasedReply(request_id, "acct-1", "contacts", "erased", [], [], 1, "now"))
+    container.clock.advance(minutes=15)
+    project_all(container)
+    sweeps.time_out_requests(container.bus, container.overdue_requests, container.timeout_lease(), container.clock)
+    assert verify_erasures(container) == 1  # billing and workflows silent: not the last scan
+    container.clock.advance(days=3 * 365)
+    project_all(container)
+    sweeps.shred_request_records(container.bus, container.records_past_retention, container.expiry_lease(),
+                                 container.clock)
+    deliver_reply(container, SubjectErasedReply(request_id, "acct-1", "billing", "erased", [], [], 1, "now"))
+    project_all(container)
+    assert container.projection.to_verify(container.clock()) == []
+    assert shown(client, request_id)["verification"]["values_shredded"] is True
