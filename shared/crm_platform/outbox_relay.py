@@ -45,9 +45,11 @@ from crm_platform.event_store import MongoEventStore, commit_key
 from crm_platform.leases import Lease
 from crm_platform.liveness import still_working
 from crm_platform.metrics import OUTBOX_BACKLOG, OUTBOX_EVENTS_RELAYED, OUTBOX_OLDEST_AGE
+from crm_platform.mongo import delete_by_ids, update_by_ids
 
 log = logging.getLogger(__name__)
 STANDBY_WAIT_S = 0.5
+MARK_CHUNK = 500  # commits marked published between two words to the liveness check
 
 
 class OutboxRelay:
@@ -110,8 +112,7 @@ class OutboxRelay:
                 self._set_aside(commit, refused[commit["_id"]])
         ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
         OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
-        for commit_id in ids:  # an `_id` equality each: FerretDB reads the whole outbox for an `$in`
-            self._store.outbox.delete_one({"_id": commit_id})
+        delete_by_ids(self._store.outbox, ids)  # an `_id` equality each: FerretDB reads the whole outbox for an `$in`
         for commit_id in ids:
             self._remember_published(commit_id)
         self._unmarked.extend(ids)
@@ -153,10 +154,10 @@ class OutboxRelay:
         """Set `published` on the commits sent since the last time.
 
         A few (after single writes) by `_id` each, which FerretDB pushes down to
-        an index; many (an import, a person's erasure) the same way, one after
-        the other: one `$in` made FerretDB read every commit ever stored (12 s at
-        31,000 commits), and one bulk write of many equalities left FerretDB 1.24
-        hanging under load (suspected, not proven; docs/figures.md). Until then the notices are
+        an index; many (an import, a person's erasure) the same way, on a few
+        threads (update_by_ids): one `$in` made FerretDB read every commit ever
+        stored (12 s at 31,000 commits), and one bulk write of many equalities
+        left FerretDB 1.24 without an answer (docs/figures.md). Until then the notices are
         gone and `_published_recently` answers the predecessor checks; if the
         relay dies first, the sweep at start-up sends those commits again, which
         idempotent consumers take in their stride.
@@ -164,8 +165,8 @@ class OutboxRelay:
         if not self._unmarked:
             return
         published = {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}}
-        for commit_id in self._unmarked:  # an indexed equality each, never a scan of every commit
-            self._store.commits.update_one({"_id": commit_id}, published)
+        for start in range(0, len(self._unmarked), MARK_CHUNK):  # an indexed equality each, never a scan
+            update_by_ids(self._store.commits, self._unmarked[start:start + MARK_CHUNK], published)
             still_working()
         self._unmarked = []
 
