@@ -49,6 +49,8 @@ from crm_platform.mongo import delete_by_ids, update_by_ids
 
 log = logging.getLogger(__name__)
 STANDBY_WAIT_S = 0.5
+IDLE_MAX_S = 0.1  # the longest an idle relay waits before looking at its outbox again
+IDLE_GROWTH = 1.25  # each empty look waits this much longer than the last (20 ms to 100 ms in about 0.4 s)
 MARK_CHUNK = 500  # commits marked published between two words to the liveness check
 
 
@@ -296,16 +298,25 @@ class OutboxRelay:
                 log.exception("closing the Kafka producer failed")
             self._producer = None
 
-    def run(self, stop: threading.Event, idle_interval_s: float = 0.02, max_backoff_s: float = 5.0) -> None:
-        """Publish until `stop` is set; survive Kafka and MongoDB outages with capped backoff."""
+    def run(self, stop: threading.Event, idle_interval_s: float = 0.02, max_backoff_s: float = 5.0,
+            idle_max_s: float = IDLE_MAX_S) -> None:
+        """Publish until `stop` is set; survive Kafka and MongoDB outages with capped backoff.
+
+        With nothing to send, it looks again after `idle_interval_s`, then a little later each time, up to
+        `idle_max_s`, and again after `idle_interval_s` once it sent something: a relay of a quiet service
+        asks its outbox 10 times a second, not 50 (every service has one: on FerretDB the five idle relays'
+        polls were a fifth of make run's CPU at rest, and took it from the one service at work)."""
         backoff = idle_interval_s
+        idle_wait = idle_interval_s
         while not stop.is_set():
             try:
                 published = self.publish_pending()
                 backoff = idle_interval_s
                 if published:
+                    idle_wait = idle_interval_s
                     continue
-                wait = self._standby_wait() if self._standing_by else idle_interval_s
+                wait = self._standby_wait() if self._standing_by else idle_wait
+                idle_wait = min(idle_max_s, idle_wait * IDLE_GROWTH)
             except LeaseLost:
                 log.warning("outbox relay lost its lease during a batch; standing by", extra={"topic": self._topic})
                 self.reset_producer()

@@ -1,4 +1,5 @@
-"""How long the relay's loop waits: a standby asks for the lease a few times a second, an outage is backed off."""
+"""How long the relay's loop waits: an idle one looks less and less often, a standby asks for the lease a few times a
+second, an outage is backed off."""
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -54,3 +55,19 @@ def test_a_relay_that_lost_its_lease_during_a_batch_waits_as_a_standby():
     stop = CountedStop(waits=2)
     relay.run(stop)
     assert stop.waited == [0.5, 0.5], "not back at the lease every 20 ms"
+
+
+def test_an_idle_relay_looks_less_often_until_it_has_something_to_send():
+    class QuietThenBusyRelay(OutboxRelay):
+        sends = iter([0] * 10 + [5, 0, 0])
+
+        def publish_pending(self) -> int:
+            return next(self.sends)
+
+    relay = QuietThenBusyRelay(SimpleNamespace(), "things", producer_factory=None, lease=Lease())
+    relay.mark_published = lambda: None
+    stop = CountedStop(waits=12)
+    relay.run(stop, idle_interval_s=0.02, idle_max_s=0.1)
+    quiet, after_sending = stop.waited[:10], stop.waited[10:]
+    assert quiet[0] == 0.02 and quiet == sorted(quiet) and quiet[-2:] == [0.1, 0.1]
+    assert after_sending == [0.02, 0.025], "back to looking often once it had something to send"
