@@ -1,9 +1,15 @@
 """The only place that builds real adapters for the workflows service (lazily, per process)."""
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
+from typing import Callable
 
+from crm_platform.contracts.contacts import ContactCreatedFact
+from crm_platform.envelope import EventEnvelope
+from crm_platform.event_codec import EventCodec
 from crm_platform.message_bus import Fresh, MessageBus
+from crm_platform.outages import is_transient
 from crm_platform.personal_data import is_sealed
 from crm_platform.projection_batches import ReadModels
 from crm_platform.service_container import ServiceContainer
@@ -150,6 +156,10 @@ class Container(ServiceContainer):
     def contacts_consumer(self):
         return self.consumer("contacts", self.contacts_topic)
 
+    def contacts_batch(self, codec: EventCodec) -> Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]:
+        """The contacts consumer's batch context (recording_new_contacts)."""
+        return recording_new_contacts(self.contacts_directory, codec)
+
     def ensure_indexes(self) -> None:
         super().ensure_indexes()
         self.boards_projection.ensure_indexes()
@@ -159,3 +169,23 @@ class Container(ServiceContainer):
         self.mail_outbox().ensure_indexes()
         self.contacts_directory.ensure_indexes()
         self.timeline.ensure_indexes()
+
+
+def recording_new_contacts(directory: MongoContactsDirectory, codec: EventCodec
+                           ) -> Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]:
+    """A batch context for a consumer of contacts' facts: the batch's new contacts recorded in the directory at once
+    (recording_created). An event that does not decode is left to the one-by-one path, which dead-letters it."""
+    def recording(envelopes: list[EventEnvelope]) -> contextlib.AbstractContextManager:
+        created = []
+        for envelope in envelopes:
+            if envelope.event_type != ContactCreatedFact.event_type():
+                continue
+            try:
+                fact = codec.from_envelope(envelope)
+            except Exception as exc:  # noqa: BLE001 - the one-by-one path retries and dead-letters it
+                if is_transient(exc):
+                    raise
+                continue
+            created.append((fact.account_id, fact.contact_id))
+        return directory.recording_created(created)
+    return recording

@@ -37,8 +37,10 @@ def main() -> int:
                                    EventsToBus(container.codec, container.bus))
     account_setup = EventConsumer("workflows.account-setup", container.account_setup_consumer, container.producer,
                                   EventsToBus(EventCodec(ACCOUNTS_EVENTS_CLASSES), container.bus))
+    contact_facts = EventCodec(CONTACT_FACT_CLASSES)
     contacts = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
-                             EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus))
+                             EventsToBus(contact_facts, container.bus),
+                             batch_context=container.contacts_batch(contact_facts))
     privacy = container.privacy_loop()
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run, "timeline": timeline.run,

@@ -1,13 +1,21 @@
 """The worker's consumer of contacts.events on the real broker and database: an event breaking the published
-contract is bad data, dead-lettered whole, and the next account's event is applied."""
-from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES
+contract is bad data, dead-lettered whole, and the next account's event is applied; a polled batch's new contacts
+are recorded at once."""
+from pymongo import MongoClient
+
+from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES, ContactCreatedFact
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import dead_letter_topic, ensure_topics, make_producer
-from crm_platform.message_bus import EventsToBus
+from crm_platform.message_bus import EventsToBus, MessageBus
 from crm_platform.testing.consumers import run_until
+from crm_platform.testing.statements import Statements
 from crm_platform.testing.topics import read_topic
+
+from workflows.adapters.contacts_directory import MongoContactsDirectory
+from workflows.bootstrap import recording_new_contacts
+from workflows.service_layer import dispatch
 
 SEALED = {"sealed": 1, "subject": "contact:c-1", "nonce": "bm9uY2U=", "ciphertext": "c2VhbGVk"}
 
@@ -30,8 +38,10 @@ def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_accou
     producer.flush()
     producer.close()
     # the worker's consumer, as workflows.entrypoints.worker builds it
+    facts = EventCodec(CONTACT_FACT_CLASSES)
     consumer = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
-                             EventsToBus(EventCodec(CONTACT_FACT_CLASSES), container.bus), retry_delay_s=0.01)
+                             EventsToBus(facts, container.bus), retry_delay_s=0.01,
+                             batch_context=container.contacts_batch(facts))
     directory = container.db["contacts"]
 
     run_until(consumer, lambda: directory.find_one({"_id": "c-6"}) is not None, timeout_s=60.0)
@@ -43,3 +53,33 @@ def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_accou
     dead = read_topic(container.settings["KAFKA_BOOTSTRAP_SERVERS"], dead_letter_topic(topic), expected=2)
     errors = [dict(record.headers)["dead_letter_error"] for record in dead]
     assert errors == [b"PayloadBreaksContract: ContactsMerged v1 breaks its contract: source_ids"] * 2
+
+
+def created(account_id: str, contact_id: str) -> EventEnvelope:
+    return EventEnvelope(event_type="ContactCreated", aggregate_type="Contact", aggregate_id=contact_id,
+                         aggregate_version=1, account_id=account_id, payload={
+                             "contact_id": contact_id, "details": {}, "personal": SEALED,
+                             "created_at": "2026-01-01T00:00:00+00:00"})
+
+
+def test_a_polled_batch_s_new_contacts_are_recorded_in_one_insert_and_one_known_stays_as_it_was(container):
+    directory = MongoContactsDirectory(container.db["contacts"])
+    directory.record_gone("acct-1", "c-3")
+    directory.record_existing("acct-1", "c-4")
+    statements = Statements("contacts")
+    counted = MongoContactsDirectory(MongoClient(container.settings["MONGO_URI"], event_listeners=[statements])[
+        container.db.name]["contacts"])
+    bus = MessageBus.build({}, {ContactCreatedFact: dispatch.EVENT_HANDLERS[ContactCreatedFact]}, {"contacts": counted})
+    batch = [created("acct-1", "c-1"), created("acct-1", "c-2"), created("acct-1", "c-3"), created("acct-1", "c-4"),
+             created("acct-2", "c-1")]  # another account's news of acct-1's id
+    handler = EventsToBus(EventCodec(CONTACT_FACT_CLASSES), bus)
+
+    with recording_new_contacts(counted, EventCodec(CONTACT_FACT_CLASSES))(batch):
+        for envelope in batch:
+            handler(envelope)
+
+    assert statements.names == ["insert"], "one insert for the batch, no upsert per event"
+    assert directory.unknown("acct-1", ["c-1", "c-2", "c-3", "c-4"]) == {"c-3"}, "c-3 stays gone"
+    assert directory.unknown("acct-2", ["c-1"]) == {"c-1"}, "acct-1's contact is not acct-2's"
+    handler(created("acct-1", "c-5"))  # after the block: one by one again
+    assert statements.names == ["insert", "update"]
