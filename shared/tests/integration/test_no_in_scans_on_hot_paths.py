@@ -52,3 +52,22 @@ def test_the_relay_marks_and_clears_many_commits_without_an_in(infra, mongo_db, 
     assert writes and [command for command in writes if "$in" in repr(command)] == []
     # one statement per command: 2,000 updates in one bulk write left FerretDB 1.24 without an answer
     assert {len(command.get("updates", command.get("deletes", []))) for command in writes} == {1}
+
+
+def test_a_relay_behind_by_more_than_a_batch_counts_its_outbox_now_and_then_not_every_batch(
+        infra, mongo_db, topic_namespace):
+    """On FerretDB a count reads every notice with its events: 1-3 s each with an import's 10,000 waiting."""
+    topic = f"{topic_namespace}behind"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    MongoEventStore(mongo_db).ensure_indexes()
+    for n in range(7):
+        MongoEventStore(mongo_db).append([event(f"card-{n}", 1)])
+    statements = Statements()
+    db = counted_db(infra, mongo_db, statements)
+    relay = OutboxRelay(MongoEventStore(db), topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),
+                        Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=2)
+    try:
+        assert [relay.publish_pending() for _ in range(3)] == [2, 2, 2]
+    finally:
+        relay.reset_producer()
+    assert statements.names.count("count") == 1, "counted once for three full batches"
