@@ -94,7 +94,10 @@ def pipeline_backlog(container) -> dict:
     try:
         partitions = [TopicPartition(container.events_topic, p) for p in consumer.partitions_for_topic(container.events_topic)]
         ends = consumer.end_offsets(partitions)
-        to_project = sum(end - (consumer.committed(tp) or 0) for tp, end in ends.items())
+        committed = {tp: consumer.committed(tp) for tp in partitions}
+        never = [tp for tp, offset in committed.items() if offset is None]  # the group starts at the beginning
+        committed.update(consumer.beginning_offsets(never) if never else {})
+        to_project = sum(end - committed[tp] for tp, end in ends.items())
     finally:
         consumer.close()
     # whether any notice waits, not how many: FerretDB counts a collection by reading every document (the outbox's

@@ -76,17 +76,14 @@ FEW_IDS = 20
 # benchmarks/batch_key_reads.py, docs/figures.md).
 READ_THREADS = 8
 _readers: tuple[int, ThreadPoolExecutor] | None = None
-_readers_lock = threading.Lock()
+_writers: tuple[int, ThreadPoolExecutor] | None = None
+_pools_lock = threading.Lock()
 
 
 def find_by_ids(collection, ids: list, projection: dict | None = None) -> list[dict]:
     """The documents of these `_id`s (those that exist), each read by an `_id` equality, an indexed shape on
     every server; more than FEW_IDS on a few threads, so that the round trips overlap."""
-    ids = list(dict.fromkeys(ids))
-    if len(ids) <= FEW_IDS:
-        found = [collection.find_one({"_id": doc_id}, projection) for doc_id in ids]
-    else:
-        found = list(_reader_pool().map(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids))
+    found = _each(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids, _reader_pool)
     return [doc for doc in found if doc is not None]
 
 
@@ -94,12 +91,7 @@ def find_each(collection, field: str, values: list, projection: dict | None = No
     """The documents whose `field` equals one of `values`: one indexed equality per value (on a few threads past
     FEW_IDS), never an `$in`, which FerretDB answers by reading the whole collection (an event store's heads of
     200 aggregates among 31,000 commits: 11.8 s with one `$in`, 0.6 s with an equality each, in a row)."""
-    values = list(dict.fromkeys(values))
-
-    def matching(value) -> list[dict]:
-        return list(collection.find({field: value}, projection))
-
-    found = map(matching, values) if len(values) <= FEW_IDS else _reader_pool().map(matching, values)
+    found = _each(lambda value: list(collection.find({field: value}, projection)), values, _reader_pool)
     return [doc for docs in found for doc in docs]
 
 
@@ -107,34 +99,43 @@ def update_by_ids(collection, ids: list, update: dict) -> None:
     """Apply `update` to the documents of these `_id`s, one `_id` equality each (on a few threads past
     FEW_IDS): never one `$in`, which FerretDB answers by reading the whole collection, nor one bulk write of
     many statements, which FerretDB 1.24 on PostgreSQL did not answer (2,000 UpdateOne in one bulk_write:
-    no answer after 10 minutes, with its connection pool to PostgreSQL held, 2026-12-04). 2,000 updates by
-    `_id` on FerretDB 1.24: 4.3 s one after the other, 1.9 s on 8 threads (docs/figures.md)."""
-    _on_each(lambda doc_id: collection.update_one({"_id": doc_id}, update), ids)
+    no answer after 10 minutes, with its connection pool to PostgreSQL held; docs/figures.md, "The relay").
+    2,000 updates by `_id` on FerretDB 1.24: 4.3 s one after the other, 1.9 s on 8 threads."""
+    _each(lambda doc_id: collection.update_one({"_id": doc_id}, update), ids, _writer_pool)
 
 
 def delete_by_ids(collection, ids: list) -> None:
     """Delete the documents of these `_id`s, one `_id` equality each (on a few threads past FEW_IDS), as
     update_by_ids and for the same reasons."""
-    _on_each(lambda doc_id: collection.delete_one({"_id": doc_id}), ids)
+    _each(lambda doc_id: collection.delete_one({"_id": doc_id}), ids, _writer_pool)
 
 
-def _on_each(statement, ids: list) -> None:
-    ids = list(dict.fromkeys(ids))
-    if len(ids) <= FEW_IDS:
-        for doc_id in ids:
-            statement(doc_id)
-    else:
-        for _ in _reader_pool().map(statement, ids):  # the first error is raised (the statements sent still run)
-            pass
+def _each(statement, values: list, pool) -> list:
+    """`statement(value)` for each distinct value, in order: in a row up to FEW_IDS, else on `pool`'s threads. The
+    first error is raised (the statements not started yet are then not sent)."""
+    values = list(dict.fromkeys(values))
+    if len(values) <= FEW_IDS:
+        return [statement(value) for value in values]
+    return list(pool().map(statement, values))
 
 
 def _reader_pool() -> ThreadPoolExecutor:
     """One pool per process (threads do not survive a fork)."""
     global _readers
-    with _readers_lock:
+    with _pools_lock:
         if _readers is None or _readers[0] != os.getpid():
             _readers = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="find-by-ids"))
         return _readers[1]
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    """The writes' own pool (update_by_ids, delete_by_ids): a relay marking thousands of commits does not queue
+    ahead of the reads of the consumers of the same worker (their batch's keys)."""
+    global _writers
+    with _pools_lock:
+        if _writers is None or _writers[0] != os.getpid():
+            _writers = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="write-by-ids"))
+        return _writers[1]
 
 
 def is_outage(exc: BaseException) -> bool:

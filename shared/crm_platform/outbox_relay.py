@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 STANDBY_WAIT_S = 0.5
 IDLE_MAX_S = 0.1  # the longest an idle relay waits before looking at its outbox again
 IDLE_GROWTH = 1.25  # each empty look waits this much longer than the last (20 ms to 100 ms in about 0.4 s)
-MARK_CHUNK = 500
-BACKLOG_COUNT_EVERY_S = 30.0  # a backlog above a batch is counted this often (see _estimated_backlog)  # commits marked published between two words to the liveness check
+MARK_CHUNK = 100  # commits marked published between two words to the liveness check
+BACKLOG_COUNT_EVERY_S = 30.0  # a backlog above a batch is counted this often (see _estimated_backlog)
 
 
 class OutboxRelay:
@@ -152,7 +152,8 @@ class OutboxRelay:
     def _estimated_backlog(self) -> int:
         """The outbox counted at most every BACKLOG_COUNT_EVERY_S, and in between that count less the commits sent
         since: on FerretDB a count reads every notice with its events (1-3 s of PostgreSQL time each with an
-        import's 10,000 waiting, where a batch goes out every few seconds)."""
+        import's 10,000 waiting, where a batch goes out every few seconds). Between counts it errs low by the
+        commits written since (while writers outpace the relay, up to 30 s of them), never below the batch read."""
         now = time.monotonic()
         if self._counted is None or now - self._counted[0] >= BACKLOG_COUNT_EVERY_S:
             self._counted = (now, self._store.outbox.estimated_document_count())
@@ -161,6 +162,7 @@ class OutboxRelay:
 
     def _forget_backlog(self) -> None:
         self._oldest_since_drained = None
+        self._counted = None  # another relay sends meanwhile: count again when the lease comes back
         for gauge in (OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE):
             try:
                 gauge.remove(self._topic)
