@@ -57,6 +57,10 @@ class CustomersProjection(FoldingProjection):
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="account_merged")
+        # keep_erased asks for the erased among a batch's contacts after every write: FerretDB pushes `erased`
+        # down but not the `$in`, and without an index PostgreSQL read every customer for it (156 ms each with
+        # 122,000 customers: at 20 contact writes a second, more than the 2 cores of make run)
+        self.collection.create_index([("erased", ASCENDING)], name="erased")
 
     def erased(self, account_id: str, contact_ids: list[str]) -> set[str]:
         """Those of these contacts of the account whose person was erased (what billing must not bring back). Read

@@ -91,3 +91,11 @@ def test_a_customer_billing_forgot_for_an_erasure_stays_forgotten_whatever_arriv
     assert forgotten["erased"] and forgotten["deleted"]
     assert not set(forgotten) & {"name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails"}
     assert views.current_customer(container.customers.collection, "acct-1", "contact:1")["deleted"]
+
+
+def test_the_erased_among_a_batch_s_customers_are_found_by_an_indexed_equality(container):
+    """keep_erased asks `erased: true` with the batch's ids after every write: FerretDB pushes the equality down,
+    not the `$in`, and without an index on `erased` PostgreSQL read every customer (156 ms at 122,000)."""
+    container.customers.ensure_indexes()
+    first_keys = [next(iter(index["key"])) for index in container.customers.collection.list_indexes()]
+    assert "erased" in first_keys
