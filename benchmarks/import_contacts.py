@@ -92,7 +92,8 @@ def pipeline_backlog(container) -> dict:
     consumer = KafkaConsumer(bootstrap_servers=container.settings["KAFKA_BOOTSTRAP_SERVERS"], group_id=group,
                              enable_auto_commit=False)  # never subscribes: only asks the group's committed offsets
     try:
-        partitions = [TopicPartition(container.events_topic, p) for p in consumer.partitions_for_topic(container.events_topic)]
+        topic = container.events_topic
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         ends = consumer.end_offsets(partitions)
         committed = {tp: consumer.committed(tp) for tp in partitions}
         never = [tp for tp, offset in committed.items() if offset is None]  # the group starts at the beginning

@@ -57,8 +57,8 @@ def main() -> int:
     ensure_topics(servers, [topic], 3)
     try:
         for start in range(0, args.commits, 500):
-            store.append_many([[EventEnvelope("ContactCreated", "Contact", str(uuid.uuid4()), 1, "bench", dict(PAYLOAD))]
-                               for _ in range(start, min(args.commits, start + 500))])
+            store.append_many([[EventEnvelope("ContactCreated", "Contact", str(uuid.uuid4()), 1, "bench",
+                                              dict(PAYLOAD))] for _ in range(start, min(args.commits, start + 500))])
         for attempt in range(3):  # it fails when another database is dropped meanwhile: try again
             if subprocess.run([sys.executable, "-m", "devinfra", "index"], cwd=REPO, capture_output=True,
                               env={**os.environ, "PYTHONPATH": str(REPO / "infra")}).returncode == 0:

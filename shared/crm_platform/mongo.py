@@ -99,8 +99,9 @@ def update_by_ids(collection, ids: list, update: dict) -> None:
     """Apply `update` to the documents of these `_id`s, one `_id` equality each (on a few threads past
     FEW_IDS): never one `$in`, which FerretDB answers by reading the whole collection, nor one bulk write of
     many statements, which FerretDB 1.24 on PostgreSQL did not answer (2,000 UpdateOne in one bulk_write:
-    no answer after 10 minutes, with its connection pool to PostgreSQL held; docs/figures.md, "The relay and the import pipeline").
-    2,000 updates by `_id` on FerretDB 1.24: 4.3 s one after the other, 1.9 s on 8 threads."""
+    no answer after 10 minutes, with its connection pool to PostgreSQL held; docs/figures.md, "The relay and
+    the import pipeline"). 2,000 updates by `_id` on FerretDB 1.24: 4.3 s one after the other, 1.9 s on 8
+    threads."""
     _each(lambda doc_id: collection.update_one({"_id": doc_id}, update), ids, _writer_pool)
 
 
