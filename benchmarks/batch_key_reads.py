@@ -15,7 +15,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -26,7 +25,7 @@ from pymongo import MongoClient
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.append(str(REPO / "benchmarks"))
-from reporting import save  # noqa: E402
+from reporting import devinfra_index, save  # noqa: E402
 
 
 def median_ms(read, repeat: int = 5) -> float:
@@ -49,12 +48,12 @@ def measure(client: MongoClient, size: int, keys: int) -> dict:
         subjects = [f"contact:{uuid.uuid4()}" for _ in range(size)]
         for start in range(0, size, 2000):
             store.find_or_create_many(subjects[start:start + 2000])
-        done = subprocess.run([sys.executable, "-m", "devinfra", "index"], capture_output=True, text=True)
+        indexed = devinfra_index()
         rng = random.Random(size)
         picks = lambda: rng.sample(subjects, keys)  # noqa: E731
         return {
             "vault_keys": size,
-            "devinfra_index": (done.stdout + done.stderr).strip()[-200:],
+            "devinfra_index": indexed,
             "one_in_ms": median_ms(lambda: list(vault.find({"_id": {"$in": picks()}}))),
             "equalities_in_a_row_ms": median_ms(lambda: [vault.find_one({"_id": s}) for s in picks()]),
             "find_by_ids_ms": median_ms(lambda: find_by_ids(vault, picks())),

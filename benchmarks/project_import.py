@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import base64
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -41,7 +40,7 @@ from pymongo import monitoring
 REPO = Path(__file__).resolve().parents[1]
 sys.path.append(str(REPO / "benchmarks"))  # appended: the code measured is whatever PYTHONPATH gives
 from find_contacts import row  # noqa: E402
-from reporting import save  # noqa: E402
+from reporting import devinfra_index, save  # noqa: E402
 
 ROWS_PER_BATCH = 500  # as an import's job step
 
@@ -110,11 +109,6 @@ def publish(container, envelopes) -> None:
         producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
     producer.flush()
     producer.close()
-
-
-def index_once() -> str:
-    done = subprocess.run([sys.executable, "-m", "devinfra", "index"], capture_output=True, text=True, timeout=600)
-    return (done.stdout + done.stderr).strip().splitlines()[-1] if done.stdout or done.stderr else ""
 
 
 def project(container, events: int, one_by_one: bool, statements: Statements) -> dict:
@@ -195,7 +189,7 @@ def main() -> int:
         envelopes = list(container.event_store.read_all())
         assert len(envelopes) == events
         publish(container, envelopes)
-        report["devinfra_index"] = index_once()
+        report["devinfra_index"] = devinfra_index()
         print(f"projecting {events} events ({report['path']})...", flush=True)
         report["projection"] = project(container, events, args.one_by_one, statements)
         report["statements"] = dict(statements.counts.most_common())

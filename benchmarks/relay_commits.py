@@ -17,7 +17,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import subprocess
 import sys
 import time
 import uuid
@@ -26,7 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from reporting import save  # noqa: E402
+from reporting import devinfra_index, save  # noqa: E402
 
 PAYLOAD = {"first_name": "x" * 40, "last_name": "y" * 40, "emails": [{"address": "a" * 60}],
            "phones": [{"number": "0612345678"}], "addresses": [{"street": ["1 rue de la Paix"], "city": "Lille"}],
@@ -59,11 +58,7 @@ def main() -> int:
         for start in range(0, args.commits, 500):
             store.append_many([[EventEnvelope("ContactCreated", "Contact", str(uuid.uuid4()), 1, "bench",
                                               dict(PAYLOAD))] for _ in range(start, min(args.commits, start + 500))])
-        for attempt in range(3):  # it fails when another database is dropped meanwhile: try again
-            if subprocess.run([sys.executable, "-m", "devinfra", "index"], cwd=REPO, capture_output=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO / "infra")}).returncode == 0:
-                break
-            time.sleep(1)
+        devinfra_index()
         relay = OutboxRelay(store, topic, lambda: make_producer(servers, client_id="bench-relay"),
                             Lease(client[database]["leases"], "outbox-relay"))
         profile = cProfile.Profile()

@@ -42,6 +42,15 @@ def database_server() -> str:
         return "unknown"
 
 
+def devinfra_index() -> str:
+    """`python -m devinfra index` once (the GIN indexes `make run` keeps; nothing to do on another server): its
+    last line of output."""
+    done = subprocess.run([sys.executable, "-m", "devinfra", "index"], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(REPO / "infra")})
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 

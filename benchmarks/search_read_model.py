@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -34,7 +33,7 @@ from pymongo import ASCENDING, DESCENDING, MongoClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "services" / "contacts"), str(REPO / "shared")]
 from find_contacts import LAST_NAMES, row  # noqa: E402
-from reporting import percentile, save  # noqa: E402
+from reporting import devinfra_index, percentile, save  # noqa: E402
 
 from contacts.adapters.contacts_projection import ContactsProjection, view_fields  # noqa: E402
 from contacts.adapters.search_keys import PHONE_LIKE, digits, fold, search_terms  # noqa: E402
@@ -81,11 +80,7 @@ def seed(db, count: int, run: int, batch: int = 1000) -> None:
     before.create_index([("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING),
                          ("_id", DESCENDING)], name="account_listing")
     ContactsProjection(after, codec=None).ensure_indexes()
-    for _ in range(5):  # a sync fails when another run drops a database meanwhile: try again
-        done = subprocess.run([sys.executable, "-m", "devinfra", "index"], cwd=REPO, capture_output=True, text=True)
-        print(f"  devinfra index: {(done.stdout + done.stderr).strip()[-200:]}", flush=True)
-        if done.returncode == 0:
-            break
+    print(f"  {devinfra_index()}", flush=True)
 
 
 def searches(count: int, run: int) -> dict[str, list[str]]:

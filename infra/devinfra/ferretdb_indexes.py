@@ -69,13 +69,23 @@ class IndexKeeper:
             raise InfraError(f"psql failed: {done.stderr.strip()[:500]}")
         return done.stdout
 
+    def _sql_unless_gone(self, query: str) -> str | None:
+        """As _sql; None when a schema or table it names was dropped meanwhile (a test's or a benchmark's
+        database): the others are still indexed, and not the sync but that database is done with."""
+        try:
+            return self._sql(query)
+        except InfraError as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+
     def collections(self) -> list[Collection]:
         schemas = self._sql(f"SELECT table_schema FROM information_schema.tables WHERE table_name = '{METADATA_TABLE}'")
         rows = []
         for schema in filter(None, schemas.split("\n")):
-            listed = self._sql(f"SELECT '{schema}', _jsonb->>'_id', _jsonb->>'table', _jsonb->'indexes' "
-                               f'FROM "{schema}"."{METADATA_TABLE}"')
-            rows += [tuple(line.split("\t")) for line in listed.split("\n") if line]
+            listed = self._sql_unless_gone(f"SELECT '{schema}', _jsonb->>'_id', _jsonb->>'table', _jsonb->'indexes' "
+                                           f'FROM "{schema}"."{METADATA_TABLE}"')
+            rows += [tuple(line.split("\t")) for line in (listed or "").split("\n") if line]
         return collections_from(rows)
 
     def existing(self) -> set[tuple[str, str]]:
@@ -88,13 +98,16 @@ class IndexKeeper:
         existing, created = self.existing(), 0
         for collection in self.collections():
             missing = [f for f in collection.fields if (collection.schema, index_name(collection.table, f)) not in existing]
+            made = 0
             for field in missing:
-                self._sql(statement(collection, field))
-            if missing:
+                if self._sql_unless_gone(statement(collection, field)) is None:
+                    break  # its database or collection was dropped since it was listed
+                made += 1
+            if made:
                 # PostgreSQL gathers statistics on an index's expression only at the next ANALYZE; until then it
                 # guesses 1 % for every `@>` and ANDs indexes of fields every row matches (account, deleted).
-                self._sql(f'ANALYZE "{collection.schema}"."{collection.table}"')
-            created += len(missing)
+                self._sql_unless_gone(f'ANALYZE "{collection.schema}"."{collection.table}"')
+            created += made
         return created
 
     def keep(self, stop: threading.Event, every_s: float) -> None:

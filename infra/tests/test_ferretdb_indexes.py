@@ -92,3 +92,36 @@ def test_a_collection_of_the_same_name_in_another_database_gets_its_own_indexes(
                 assert sorted(indexed) == ["first", "second"]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries are not installed")
+def test_a_database_dropped_while_a_sync_runs_is_passed_over_and_the_others_are_indexed():
+    """Tests and benchmarks drop their databases whenever they end: a sync then met a schema or table that no
+    longer existed and failed whole (the benchmarks ran `devinfra index` in a loop until it got through)."""
+    binary = provision.ferretdb_binary_path(Config.from_env())
+    if not binary.is_file():
+        pytest.skip("FerretDB is not built: python -m devinfra provision")
+    scratch = Path(tempfile.mkdtemp(prefix="devinfra-index-"))
+    scratch.chmod(0o755)
+    try:
+        pg_port, mongo_port = free_ports(2)
+        with PostgresServer(pg_port, scratch / "postgres", scratch / "postgres.log") as pg:
+            server = MongoServer(mongo_port, pg.work_dir, scratch / "mongo.log", pid_path=scratch / "mongo.pid",
+                                 kind="postgresql", postgresql_url=pg.url, binary=binary)
+            with server, pymongo.MongoClient(server.uri) as client:
+                client.kept.things.insert_one({"_id": "t-1"})
+                client.dropped.things.insert_one({"_id": "t-1"})
+
+                class DroppingMeanwhile(IndexKeeper):
+                    def collections(self):
+                        listed = super().collections()
+                        client.drop_database("dropped")  # after the listing, before its indexes
+                        return listed
+
+                keeper = DroppingMeanwhile(BIN_DIR / "psql", pg_port)
+                assert sorted(c.schema for c in IndexKeeper(BIN_DIR / "psql", pg_port).collections()) == [
+                    "dropped", "kept"]
+                assert keeper.sync() == 1
+                assert [c.schema for c in keeper.collections()] == ["kept"] and keeper.sync() == 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
