@@ -1,7 +1,8 @@
 """Which statements reach PostgreSQL under FerretDB for a while, by kind and collection (issue 16's tool).
 
 Turns PostgreSQL's `log_min_duration_statement` to 0 on devinfra's local PostgreSQL (the server under
-`make run`'s FerretDB) for `--seconds` (default 10), puts it back, and reads what the server logged meanwhile
+`make run`'s FerretDB) for `--seconds` (default 10), without the statements' values
+(`log_parameter_max_length` 0: they are personal data), puts both back, and reads what the server logged meanwhile
 from its log (var/log/postgres.log): the statements by kind (SELECT, INSERT, UPDATE, DELETE, begin, commit)
 and by collection (schema = database, FerretDB's table = collection, its hash suffix dropped), with their count
 and their time in PostgreSQL, the largest first. Run it while the load you want to see runs (an import, a
@@ -58,12 +59,14 @@ def main() -> int:
             "-d", "ferretdb", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
     log = cfg.log_path("postgres")
     start = log.stat().st_size
-    subprocess.run([*psql, "-c", "ALTER SYSTEM SET log_min_duration_statement = 0", "-c", "SELECT pg_reload_conf()"],
-                   check=True, capture_output=True)
+    # every statement, but not its values: they hold the contacts' names and addresses, which no log may keep
+    settings = {"log_min_duration_statement": "0", "log_parameter_max_length": "0"}
+    subprocess.run([*psql, *(f"-cALTER SYSTEM SET {name} = {value}" for name, value in settings.items()),
+                    "-c", "SELECT pg_reload_conf()"], check=True, capture_output=True)
     try:
         time.sleep(args.seconds)
     finally:
-        subprocess.run([*psql, "-c", "ALTER SYSTEM RESET log_min_duration_statement", "-c", "SELECT pg_reload_conf()"],
+        subprocess.run([*psql, *(f"-cALTER SYSTEM RESET {name}" for name in settings), "-c", "SELECT pg_reload_conf()"],
                        check=True, capture_output=True)
     with log.open(errors="replace") as lines:
         lines.seek(start)

@@ -75,8 +75,7 @@ FEW_IDS = 20
 # PostgreSQL: 2.8-4.3 s with one `$in`, 0.16-0.43 s with 200 equalities in a row, 0.08-0.25 s on 8 threads;
 # benchmarks/batch_key_reads.py, docs/figures.md).
 READ_THREADS = 8
-_readers: tuple[int, ThreadPoolExecutor] | None = None
-_writers: tuple[int, ThreadPoolExecutor] | None = None
+_pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}  # name -> (the process that made it, the pool)
 _pools_lock = threading.Lock()
 
 
@@ -121,22 +120,22 @@ def _each(statement, values: list, pool) -> list:
 
 
 def _reader_pool() -> ThreadPoolExecutor:
-    """One pool per process (threads do not survive a fork)."""
-    global _readers
-    with _pools_lock:
-        if _readers is None or _readers[0] != os.getpid():
-            _readers = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="find-by-ids"))
-        return _readers[1]
+    return _pool("find-by-ids")
 
 
 def _writer_pool() -> ThreadPoolExecutor:
     """The writes' own pool (update_by_ids, delete_by_ids): a relay marking thousands of commits does not queue
     ahead of the reads of the consumers of the same worker (their batch's keys)."""
-    global _writers
+    return _pool("write-by-ids")
+
+
+def _pool(name: str) -> ThreadPoolExecutor:
+    """The process's pool of that name, made on first use (threads do not survive a fork)."""
     with _pools_lock:
-        if _writers is None or _writers[0] != os.getpid():
-            _writers = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix="write-by-ids"))
-        return _writers[1]
+        made = _pools.get(name)
+        if made is None or made[0] != os.getpid():
+            made = _pools[name] = (os.getpid(), ThreadPoolExecutor(READ_THREADS, thread_name_prefix=name))
+        return made[1]
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -60,9 +60,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         # The threads of a process take a counter's tickets in turn: side by side they raced for the same ticket
         # (one insert refused each time) and each took the other's for another process's, whose pace then
-        # looked a thousand a second: the next guess overshot and was halved back read by read. At 20 writes a
-        # second through make run's gateway (2 processes of 8 threads): 10,036 ticket reads, 3,100 inserts and
-        # 1,988 refused inserts in 10 s, about 75 statements a request (benchmarks/statement_log.py).
+        # looked a thousand a second: the next guess overshot and was halved back read by read. At 40 writes a
+        # second through make run's gateway (2 processes of 8 threads): 10,444 ticket reads, 3,122 inserts and
+        # 1,947 refused inserts in 10 s, about 39 statements a request; 9 in turn (benchmarks/statement_log.py).
         self._admitting = [threading.Lock() for _ in range(ADMITTING_STRIPES)]
 
     def charge(self, key_id: str, account_id: str) -> tuple[Usage, ...]:

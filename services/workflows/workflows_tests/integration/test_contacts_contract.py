@@ -1,6 +1,8 @@
 """The worker's consumer of contacts.events on the real broker and database: an event breaking the published
 contract is bad data, dead-lettered whole, and the next account's event is applied; a polled batch's new contacts
 are recorded at once."""
+import json
+
 from pymongo import MongoClient
 
 from crm_platform.contracts.contacts import CONTACT_FACT_CLASSES, ContactCreatedFact
@@ -83,3 +85,25 @@ def test_a_polled_batch_s_new_contacts_are_recorded_in_one_insert_and_one_known_
     assert directory.unknown("acct-2", ["c-1"]) == {"c-1"}, "acct-1's contact is not acct-2's"
     handler(created("acct-1", "c-5"))  # after the block: one by one again
     assert statements.names == ["insert", "update"]
+
+
+def test_a_new_contact_the_database_cannot_take_sends_its_batch_one_by_one_and_the_others_are_recorded(container):
+    """A lone surrogate passes the envelope and the contract but no BSON encoder: the batch's one insert fails, the
+    batch goes one by one, that event is dead-lettered and the next ones are recorded, nothing stalls."""
+    topic = container.contacts_topic
+    ensure_topics(container.settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], partitions=1)
+    producer = make_producer(container.settings["KAFKA_BOOTSTRAP_SERVERS"], "test-contacts")
+    for envelope in (created("acct-bad", "c-\ud800"), created("acct-other", "c-7"), created("acct-other", "c-8")):
+        producer.send(topic, key=envelope.aggregate_id.encode("utf-8", "surrogatepass"),
+                      value=json.dumps(envelope.to_dict()).encode())  # \ud800 escaped, as JSON may carry it
+    producer.flush()
+    producer.close()
+    facts = EventCodec(CONTACT_FACT_CLASSES)
+    consumer = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
+                             EventsToBus(facts, container.bus), retry_delay_s=0.01,
+                             batch_context=container.contacts_batch(facts))
+
+    run_until(consumer, lambda: container.db["contacts"].find_one({"_id": "c-8"}) is not None, timeout_s=60.0)
+
+    assert consumer.dead_lettered == 1
+    assert container.contacts_directory.unknown("acct-other", ["c-7", "c-8"]) == set()
