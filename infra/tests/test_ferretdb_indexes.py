@@ -31,8 +31,11 @@ def test_every_collection_gets_id_and_its_declared_index_fields_once():
     assert len(index_name("t" * 63, "f")) <= 63 and index_name("t", "a") != index_name("t", "b")
 
 
-@pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries are not installed")
-def test_the_pushed_down_equalities_use_the_indexes_and_a_second_sync_creates_none():
+@pytest.fixture
+def ferretdb():
+    """A FerretDB on a PostgreSQL of its own, in a scratch directory: (a client, PostgreSQL's port)."""
+    if BIN_DIR is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
     binary = provision.ferretdb_binary_path(Config.from_env())
     if not binary.is_file():
         pytest.skip("FerretDB is not built: python -m devinfra provision")
@@ -44,84 +47,63 @@ def test_the_pushed_down_equalities_use_the_indexes_and_a_second_sync_creates_no
             server = MongoServer(mongo_port, pg.work_dir, scratch / "mongo.log", pid_path=scratch / "mongo.pid",
                                  kind="postgresql", postgresql_url=pg.url, binary=binary)
             with server, pymongo.MongoClient(server.uri) as client:
-                things = client.shop.things
-                things.insert_many([{"_id": f"t-{i}", "account_id": f"a-{i % 7}"} for i in range(500)])
-                things.create_index([("account_id", 1)], name="by_account")
-                keeper = IndexKeeper(BIN_DIR / "psql", pg_port)
-                assert keeper.sync() == 2 and keeper.sync() == 0
-                [collection] = keeper.collections()
-                # 500 rows: the planner would rather scan; forbidding it shows the index serves the query
-                plan = keeper._sql("SET enable_seqscan = off; EXPLAIN SELECT _jsonb FROM "
-                                   f'"shop"."{collection.table}" WHERE _jsonb -> \'_id\' @> \'"t-5"\'')
-                assert "Bitmap Index Scan" in plan and index_name(collection.table, "_id") in plan
-                assert things.find_one({"_id": "t-5"}) == {"_id": "t-5", "account_id": "a-5"}
-                assert things.count_documents({"account_id": "a-3"}) == len(range(3, 500, 7))
-                # statistics on the new expressions, or the planner guesses 1 % for every `@>`, ANDs the
-                # index of a field every row matches (account, deleted) and rechecks the whole account
-                stats = keeper._sql("SELECT count(*) FROM pg_stats WHERE schemaname = 'shop' AND tablename = "
-                                    f"'{index_name(collection.table, 'account_id')}'")
-                assert int(stats) == 1
+                yield client, pg_port
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-@pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries are not installed")
-def test_a_collection_of_the_same_name_in_another_database_gets_its_own_indexes():
+def test_the_pushed_down_equalities_use_the_indexes_and_a_second_sync_creates_none(ferretdb):
+    client, pg_port = ferretdb
+    things = client.shop.things
+    things.insert_many([{"_id": f"t-{i}", "account_id": f"a-{i % 7}"} for i in range(500)])
+    things.create_index([("account_id", 1)], name="by_account")
+    keeper = IndexKeeper(BIN_DIR / "psql", pg_port)
+    assert keeper.sync() == 2 and keeper.sync() == 0
+    [collection] = keeper.collections()
+    # 500 rows: the planner would rather scan; forbidding it shows the index serves the query
+    plan = keeper._sql("SET enable_seqscan = off; EXPLAIN SELECT _jsonb FROM "
+                       f'"shop"."{collection.table}" WHERE _jsonb -> \'_id\' @> \'"t-5"\'')
+    assert "Bitmap Index Scan" in plan and index_name(collection.table, "_id") in plan
+    assert things.find_one({"_id": "t-5"}) == {"_id": "t-5", "account_id": "a-5"}
+    assert things.count_documents({"account_id": "a-3"}) == len(range(3, 500, 7))
+    # statistics on the new expressions, or the planner guesses 1 % for every `@>`, ANDs the
+    # index of a field every row matches (account, deleted) and rechecks the whole account
+    stats = keeper._sql("SELECT count(*) FROM pg_stats WHERE schemaname = 'shop' AND tablename = "
+                        f"'{index_name(collection.table, 'account_id')}'")
+    assert int(stats) == 1
+
+
+def test_a_collection_of_the_same_name_in_another_database_gets_its_own_indexes(ferretdb):
     """FerretDB names a collection's table after the collection alone: `contacts` has the same table
     name in every database (the service's and each test run's), so an index name is only unique per schema."""
-    binary = provision.ferretdb_binary_path(Config.from_env())
-    if not binary.is_file():
-        pytest.skip("FerretDB is not built: python -m devinfra provision")
-    scratch = Path(tempfile.mkdtemp(prefix="devinfra-index-"))
-    scratch.chmod(0o755)
-    try:
-        pg_port, mongo_port = free_ports(2)
-        with PostgresServer(pg_port, scratch / "postgres", scratch / "postgres.log") as pg:
-            server = MongoServer(mongo_port, pg.work_dir, scratch / "mongo.log", pid_path=scratch / "mongo.pid",
-                                 kind="postgresql", postgresql_url=pg.url, binary=binary)
-            with server, pymongo.MongoClient(server.uri) as client:
-                keeper = IndexKeeper(BIN_DIR / "psql", pg_port)
-                client.first.contacts.insert_one({"_id": "c-1"})
-                assert keeper.sync() == 1
-                client.second.contacts.insert_one({"_id": "c-1"})
-                assert keeper.sync() == 1 and keeper.sync() == 0
-                tables = {c.schema: c.table for c in keeper.collections()}
-                assert tables["first"] == tables["second"]  # the reason for this test
-                indexed = keeper._sql("SELECT schemaname FROM pg_indexes WHERE indexname = "
-                                      f"'{index_name(tables['second'], '_id')}'").split()
-                assert sorted(indexed) == ["first", "second"]
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    client, pg_port = ferretdb
+    keeper = IndexKeeper(BIN_DIR / "psql", pg_port)
+    client.first.contacts.insert_one({"_id": "c-1"})
+    assert keeper.sync() == 1
+    client.second.contacts.insert_one({"_id": "c-1"})
+    assert keeper.sync() == 1 and keeper.sync() == 0
+    tables = {c.schema: c.table for c in keeper.collections()}
+    assert tables["first"] == tables["second"]  # the reason for this test
+    indexed = keeper._sql("SELECT schemaname FROM pg_indexes WHERE indexname = "
+                          f"'{index_name(tables['second'], '_id')}'").split()
+    assert sorted(indexed) == ["first", "second"]
 
 
-@pytest.mark.skipif(BIN_DIR is None, reason="PostgreSQL server binaries are not installed")
-def test_a_database_dropped_while_a_sync_runs_is_passed_over_and_the_others_are_indexed():
+def test_a_database_dropped_while_a_sync_runs_is_passed_over_and_the_others_are_indexed(ferretdb):
     """Tests and benchmarks drop their databases whenever they end: a sync then met a schema or table that no
     longer existed and failed whole (the benchmarks ran `devinfra index` in a loop until it got through)."""
-    binary = provision.ferretdb_binary_path(Config.from_env())
-    if not binary.is_file():
-        pytest.skip("FerretDB is not built: python -m devinfra provision")
-    scratch = Path(tempfile.mkdtemp(prefix="devinfra-index-"))
-    scratch.chmod(0o755)
-    try:
-        pg_port, mongo_port = free_ports(2)
-        with PostgresServer(pg_port, scratch / "postgres", scratch / "postgres.log") as pg:
-            server = MongoServer(mongo_port, pg.work_dir, scratch / "mongo.log", pid_path=scratch / "mongo.pid",
-                                 kind="postgresql", postgresql_url=pg.url, binary=binary)
-            with server, pymongo.MongoClient(server.uri) as client:
-                client.kept.things.insert_one({"_id": "t-1"})
-                client.dropped.things.insert_one({"_id": "t-1"})
+    client, pg_port = ferretdb
+    client.kept.things.insert_one({"_id": "t-1"})
+    client.dropped.things.insert_one({"_id": "t-1"})
 
-                class DroppingMeanwhile(IndexKeeper):
-                    def collections(self):
-                        listed = super().collections()
-                        client.drop_database("dropped")  # after the listing, before its indexes
-                        return listed
+    class DroppingMeanwhile(IndexKeeper):
+        def collections(self):
+            listed = super().collections()
+            client.drop_database("dropped")  # after the listing, before its indexes
+            return listed
 
-                keeper = DroppingMeanwhile(BIN_DIR / "psql", pg_port)
-                assert sorted(c.schema for c in IndexKeeper(BIN_DIR / "psql", pg_port).collections()) == [
-                    "dropped", "kept"]
-                assert keeper.sync() == 1
-                assert [c.schema for c in keeper.collections()] == ["kept"] and keeper.sync() == 0
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    keeper = DroppingMeanwhile(BIN_DIR / "psql", pg_port)
+    assert sorted(c.schema for c in IndexKeeper(BIN_DIR / "psql", pg_port).collections()) == [
+        "dropped", "kept"]
+    assert keeper.sync() == 1
+    assert [c.schema for c in keeper.collections()] == ["kept"] and keeper.sync() == 0

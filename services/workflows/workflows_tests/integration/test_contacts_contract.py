@@ -29,21 +29,33 @@ def merged(account_id: str, contact_id: str, source_ids) -> EventEnvelope:
                              "created_at": "2026-01-01T00:00:00+00:00", "source_ids": source_ids})
 
 
-def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_account_is_applied(container):
+def publish(container, envelopes: list[EventEnvelope]) -> None:
+    """On the contacts topic (one partition, and its dead-letter topic), keyed by contact, as JSON with non-ASCII
+    escaped (a lone surrogate travels as \\ud800, as JSON may carry it)."""
     topic = container.contacts_topic
     ensure_topics(container.settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], partitions=1)
     producer = make_producer(container.settings["KAFKA_BOOTSTRAP_SERVERS"], "test-contacts")
-    for envelope in (merged("acct-bad", "c-1", "abc"),  # a text: its characters were relinked as contacts
-                     merged("acct-bad", "c-2", ["c-8", "c-\x009"]),  # FerretDB refused the second, after the first
-                     merged("acct-other", "c-5", ["c-6"])):
-        producer.send(topic, key=envelope.aggregate_id.encode(), value=envelope.to_json_bytes())
+    for envelope in envelopes:
+        producer.send(topic, key=envelope.aggregate_id.encode("utf-8", "surrogatepass"),
+                      value=json.dumps(envelope.to_dict()).encode())
     producer.flush()
     producer.close()
-    # the worker's consumer, as workflows.entrypoints.worker builds it
+
+
+def worker_s_consumer(container) -> EventConsumer:
+    """The consumer of contacts.events as workflows.entrypoints.worker builds it."""
     facts = EventCodec(CONTACT_FACT_CLASSES)
-    consumer = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
-                             EventsToBus(facts, container.bus), retry_delay_s=0.01,
-                             batch_context=container.contacts_batch(facts))
+    return EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
+                         EventsToBus(facts, container.bus), retry_delay_s=0.01,
+                         batch_context=container.contacts_batch(facts))
+
+
+def test_a_merge_breaking_its_contract_is_dead_lettered_whole_and_the_next_account_is_applied(container):
+    publish(container, [merged("acct-bad", "c-1", "abc"),  # a text: its characters were relinked as contacts
+                         merged("acct-bad", "c-2", ["c-8", "c-\x009"]),  # FerretDB refused the second, after the first
+                         merged("acct-other", "c-5", ["c-6"])])
+    consumer = worker_s_consumer(container)
+    topic = container.contacts_topic
     directory = container.db["contacts"]
 
     run_until(consumer, lambda: directory.find_one({"_id": "c-6"}) is not None, timeout_s=60.0)
@@ -90,18 +102,8 @@ def test_a_polled_batch_s_new_contacts_are_recorded_in_one_insert_and_one_known_
 def test_a_new_contact_the_database_cannot_take_sends_its_batch_one_by_one_and_the_others_are_recorded(container):
     """A lone surrogate passes the envelope and the contract but no BSON encoder: the batch's one insert fails, the
     batch goes one by one, that event is dead-lettered and the next ones are recorded, nothing stalls."""
-    topic = container.contacts_topic
-    ensure_topics(container.settings["KAFKA_BOOTSTRAP_SERVERS"], [topic, dead_letter_topic(topic)], partitions=1)
-    producer = make_producer(container.settings["KAFKA_BOOTSTRAP_SERVERS"], "test-contacts")
-    for envelope in (created("acct-bad", "c-\ud800"), created("acct-other", "c-7"), created("acct-other", "c-8")):
-        producer.send(topic, key=envelope.aggregate_id.encode("utf-8", "surrogatepass"),
-                      value=json.dumps(envelope.to_dict()).encode())  # \ud800 escaped, as JSON may carry it
-    producer.flush()
-    producer.close()
-    facts = EventCodec(CONTACT_FACT_CLASSES)
-    consumer = EventConsumer("workflows.contacts", container.contacts_consumer, container.producer,
-                             EventsToBus(facts, container.bus), retry_delay_s=0.01,
-                             batch_context=container.contacts_batch(facts))
+    publish(container, [created("acct-bad", "c-\ud800"), created("acct-other", "c-7"), created("acct-other", "c-8")])
+    consumer = worker_s_consumer(container)
 
     run_until(consumer, lambda: container.db["contacts"].find_one({"_id": "c-8"}) is not None, timeout_s=60.0)
 
