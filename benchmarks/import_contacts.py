@@ -8,7 +8,9 @@
 3. Plain: in the same run, against the same MongoDB server and Kafka broker, a script that only
    bulk-inserts N documents of the same shape (insert_many, 1,000 at a time) into a scratch
    collection and produces N Kafka messages (acks=all) to a scratch topic. Rows per second likewise.
-4. Export: peak memory of a standard-CSV export of those N contacts, run in this process against
+4. CPU: the seconds each part of the system (each service's API and worker, FerretDB, PostgreSQL,
+   Kafka) used from the upload until all were queryable (from /proc: Linux).
+5. Export: peak memory of a standard-CSV export of those N contacts, run in this process against
    the same read model (tracemalloc peak of Python allocations while streaming to /dev/null).
 Reports both rates, their ratio (the issue aims at >= 0.5), the export figures, the database
 server, and saves JSON under benchmarks/results/.
@@ -33,7 +35,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 from find_contacts import container_of, new_account  # noqa: E402
-from reporting import database_server, load_env, save  # noqa: E402
+from reporting import cpu_seconds_by_process, cpu_used, database_server, load_env, save  # noqa: E402
 
 HEADER = "Prénom;Nom;Société;E-mail;Portable;Adresse;Code postal;Ville;Pays"
 FIRST = ["Louise", "Jean", "Marie", "Pierre", "Camille", "Léa", "Hugo", "Chloé", "Lucas", "Inès"]
@@ -52,6 +54,7 @@ def generate(rows: int, run: str) -> bytes:
 
 def import_through_gateway(gateway: str, key: str, data: bytes, account_id: str, env: dict, rows: int) -> dict:
     headers = {"Authorization": f"Bearer {key}"}
+    cpu_before = cpu_seconds_by_process()
     started = time.perf_counter()
     uploaded = requests.post(f"{gateway}/v1/imports", files={"file": ("bench.csv", data, "text/csv")},
                              headers=headers, timeout=600)
@@ -79,7 +82,7 @@ def import_through_gateway(gateway: str, key: str, data: bytes, account_id: str,
         time.sleep(0.5)
     elapsed = time.perf_counter() - started
     return {"counts": job["counts"], "job_done_s": round(job_done, 1), "all_queryable_s": round(elapsed, 1),
-            "rows_per_s": round(rows / elapsed, 1)}
+            "rows_per_s": round(rows / elapsed, 1), "cpu_s": cpu_used(cpu_before, cpu_seconds_by_process())}
 
 
 def pipeline_backlog(container) -> dict:

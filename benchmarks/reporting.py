@@ -51,6 +51,52 @@ def devinfra_index() -> str:
     return lines[-1] if lines else ""
 
 
+SERVICES = ("contacts", "billing", "workflows", "privacy", "gateway")
+
+
+def cpu_seconds_by_process() -> Counter:
+    """CPU seconds (user + system) used so far by each part of the running system, from /proc (Linux): each
+    service's API (its gunicorn processes) and worker, FerretDB, PostgreSQL and Kafka. Take it before and after
+    what you measure; `cpu_used` gives the difference. A process that exits in between is not counted."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: Counter = Counter()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        part = _system_part(args)
+        if part is not None:
+            used[part] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_used(before: Counter, after: Counter) -> dict:
+    """The CPU seconds each part used between two `cpu_seconds_by_process`, the largest first, and their total."""
+    used = {part: round(after[part] - before.get(part, 0.0), 1) for part in after}
+    ranked = dict(sorted(used.items(), key=lambda item: -item[1]))
+    return {"total": round(sum(used.values()), 1), **ranked}
+
+
+def _system_part(args: str) -> str | None:
+    if "keep_running.py" in args or "honcho" in args:
+        return None  # the wrappers that restart a process: idle
+    program = args.split(" ", 1)[0]
+    if "ferretdb" in program:
+        return "ferretdb"
+    if args.startswith("postgres") or program.endswith("/bin/postgres"):
+        return "postgresql"
+    if "kafka.Kafka" in args:
+        return "kafka"
+    for service in SERVICES:
+        if f"{service}.entrypoints.api" in args and "gunicorn" in args:
+            return f"{service}-api"
+        if f"{service}.entrypoints.worker" in args:
+            return f"{service}-worker"
+    return None
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
