@@ -24,12 +24,20 @@ from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from uuid import uuid4
+
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from crm_platform.mongo import find_by_ids, insert_all_new
+from crm_platform.mongo import FEW_IDS, find_by_ids, insert_all_new
 
 ALGORITHM = "AES-256-GCM"
+# Keys made together (an import's batch) share a `batch` of at most this many, read back together by one indexed
+# equality on `batch` (see MongoSubjectKeyStore._documents): one statement for a consumer's batch of their events,
+# where an `_id` equality each is one statement per event (FerretDB reads the whole vault for one `$in`).
+KEYS_PER_BATCH = 500
+BATCH_PROBES = 8  # subjects read by `_id` to find the batches of the others, before the rest are read by `_id`
 SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
 
 
@@ -87,7 +95,10 @@ class MongoSubjectKeyStore(SubjectKeyStore):
 
     Deleting a key replaces its document with an erasure marker `{_id, erased_at}`
     (no key material): the marker holds the subject's `_id`, so the insert that
-    would create a new key for an erased subject collides, and is refused.
+    would create a new key for an erased subject collides, and is refused. Keys
+    made in bulk carry the `batch` they were made in (an import's), so that the
+    events of those subjects, which travel together, are opened with keys read
+    together; a marker has no batch.
     """
 
     def __init__(self, collection: Collection, master_key: bytes) -> None:
@@ -95,6 +106,9 @@ class MongoSubjectKeyStore(SubjectKeyStore):
             raise ValueError("the master key must be 32 bytes (AES-256)")
         self._keys = collection
         self._master = AESGCM(master_key)
+
+    def ensure_indexes(self) -> None:
+        self._keys.create_index([("batch", ASCENDING)], name="batch")
 
     def find(self, subject: str) -> bytes | None:
         doc = self._keys.find_one({"_id": subject})
@@ -122,14 +136,13 @@ class MongoSubjectKeyStore(SubjectKeyStore):
             return found
 
     def find_many(self, subjects: list[str]) -> dict[str, bytes]:
-        """The keys of a batch of events to open, each read by its `_id` (pushed down and indexed on FerretDB,
-        where one `$in` reads the whole vault), many of them on a few threads."""
-        docs = find_by_ids(self._keys, subjects)
+        """The keys of a batch of events to open, read by the batches they were made in and by `_id` (_documents)."""
+        docs = self._documents(subjects)
         return {doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs if "wrapped_key" in doc}
 
     def find_many_noting_erased(self, subjects: list[str]) -> tuple[dict[str, bytes], set[str]]:
         """As find_many, from the same reads: an erased subject's document is its erasure marker."""
-        docs = find_by_ids(self._keys, subjects)
+        docs = self._documents(subjects)
         return ({doc["_id"]: self._unwrap(doc["_id"], doc) for doc in docs if "wrapped_key" in doc},
                 {doc["_id"] for doc in docs if "erased_at" in doc})
 
@@ -139,10 +152,12 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         if not subjects:
             return {}
         keys = {subject: AESGCM.generate_key(bit_length=256) for subject in subjects}
-        docs = []
-        for subject in subjects:
+        docs, batch = [], None
+        for index, subject in enumerate(subjects):
+            if index % KEYS_PER_BATCH == 0:
+                batch = uuid4().hex
             nonce = os.urandom(12)
-            docs.append({"_id": subject, "nonce": nonce, "created_at": datetime.now(timezone.utc),
+            docs.append({"_id": subject, "nonce": nonce, "created_at": datetime.now(timezone.utc), "batch": batch,
                          "wrapped_key": self._master.encrypt(nonce, keys[subject], subject.encode())})
         existing = [subjects[index] for index in insert_all_new(self._keys, docs)]
         if existing:
@@ -171,8 +186,30 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         return doc is not None and "erased_at" in doc
 
     def erased_among(self, subjects: list[str]) -> set[str]:
-        """Each read by its `_id` (find_by_ids: never one `$in`, which reads the whole vault on FerretDB)."""
-        return {doc["_id"] for doc in find_by_ids(self._keys, subjects, {"erased_at": 1}) if "erased_at" in doc}
+        """Read as find_many reads (never one `$in`, which reads the whole vault on FerretDB): a subject whose key
+        is found in a batch is not erased, the others' documents are read by `_id`."""
+        return {doc["_id"] for doc in self._documents(subjects) if "erased_at" in doc}
+
+    def _documents(self, subjects: list[str]) -> list[dict]:
+        """The vault's documents of these subjects (their keys, or erasure markers), in few statements where their
+        keys were made in bulk: a subject's own document, read by `_id`, names the batch its key was made in, and
+        that batch's keys come in one indexed equality (those of other subjects are dropped unopened). Up to
+        BATCH_PROBES subjects are read so, while FEW_IDS or more are left; the rest by `_id` each (find_by_ids).
+        A marker has no batch: an erased subject is always read by `_id`, never taken for one without a key."""
+        wanted = list(dict.fromkeys(subjects))
+        asked, read, probes = set(wanted), {}, 0
+        for subject in wanted:
+            if probes >= BATCH_PROBES or len(asked) - len(read) <= FEW_IDS:
+                break
+            if subject in read:
+                continue
+            probes += 1
+            read[subject] = probe = self._keys.find_one({"_id": subject})
+            if probe is not None and probe.get("batch") is not None:
+                batch = self._keys.find({"batch": probe["batch"]}, batch_size=KEYS_PER_BATCH)
+                read.update({doc["_id"]: doc for doc in batch if doc["_id"] in asked and "wrapped_key" in doc})
+        found = [doc for doc in read.values() if doc is not None]
+        return found + find_by_ids(self._keys, [subject for subject in wanted if subject not in read])
 
     def _unwrap(self, subject: str, doc: dict) -> bytes:
         try:

@@ -46,10 +46,15 @@ class ServiceContainer:
         return MongoEventStore(self.db)
 
     @cached_property
+    def subject_keys(self) -> MongoSubjectKeyStore:
+        """The key vault every service shares (a platform database, KEYVAULT_DB)."""
+        return MongoSubjectKeyStore(self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"],
+                                    self.settings["MASTER_KEY"])
+
+    @cached_property
     def cipher(self) -> PersonalDataCipher:
         """One per process: its bulk-read keys are per thread and per block (see keys_ready)."""
-        keys = self.mongo.database(self.settings["KEYVAULT_DB"])["subject_keys"]
-        return PersonalDataCipher(MongoSubjectKeyStore(keys, self.settings["MASTER_KEY"]))
+        return PersonalDataCipher(self.subject_keys)
 
     @cached_property
     def codec(self) -> EventCodec:
@@ -63,6 +68,8 @@ class ServiceContainer:
     def ensure_indexes(self) -> None:
         """The kernel's indexes; a subclass adds its read models' (calling this first)."""
         self.event_store.ensure_indexes()
+        if "KEYVAULT_DB" in self.settings:  # a service holding personal data (PersonalDataSettings): the gateway not
+            self.subject_keys.ensure_indexes()
 
     # Kafka
 

@@ -2,8 +2,10 @@
 import os
 
 import pytest
+from pymongo import MongoClient
 
-from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.personal_data import KEYS_PER_BATCH, MongoSubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.testing.statements import Statements
 from crm_platform.testing.subject_key_store_contract import SubjectKeyStoreContract
 
 
@@ -32,6 +34,33 @@ def test_a_batch_opens_with_keys_read_at_once_and_forgets_them_after(cipher):
         assert cipher.open(sealed[4]) == {"n": 4}
     with pytest.raises(SubjectErased):
         cipher.open(sealed[4])
+
+
+def test_keys_made_in_bulk_are_read_back_by_their_batch_not_one_statement_each(infra, mongo_db):
+    """An import's contacts travel together to every consumer: their keys come back in a statement per batch made
+    (one indexed equality), where an `_id` equality each would be one per event. An erased subject among them is
+    still named erased, a key made alone and one never made are read by `_id`, and no other subject is opened."""
+    master = os.urandom(32)
+    made = MongoSubjectKeyStore(mongo_db["subject_keys"], master)
+    made.ensure_indexes()
+    imported = [f"contact:{n}" for n in range(KEYS_PER_BATCH + 100)]  # two batches
+    keys = made.find_or_create_many(imported)
+    made.find_or_create_many(["contact:other-import"])
+    made.delete("contact:7")
+    alone = made.find_or_create("contact:alone")
+    statements = Statements("subject_keys")
+    counted = MongoSubjectKeyStore(MongoClient(infra.mongo_uri, event_listeners=[statements])[mongo_db.name][
+        "subject_keys"], master)
+    asked = imported[:300] + imported[-50:] + ["contact:alone", "contact:never"]
+    found, erased = counted.find_many_noting_erased(asked)
+    assert found == {**{s: keys[s] for s in asked if s in keys and s != "contact:7"}, "contact:alone": alone}
+    assert erased == {"contact:7"}
+    # a probe and a batch per batch made, then the few left by `_id`: the erased one, the lone one, the unknown one
+    assert statements.names.count("find") <= 2 * 2 + 3 and "getMore" not in statements.names
+    assert statements.using("$in") == []
+    statements.names.clear()
+    assert counted.erased_among(imported[:100]) == {"contact:7"}
+    assert statements.names.count("find") <= 3
 
 
 class TestMongoSubjectKeys(SubjectKeyStoreContract):
