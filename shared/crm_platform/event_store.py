@@ -178,7 +178,9 @@ class MongoEventStore(EventStore):
         self._commits.create_index([("position", ASCENDING)], name="position")
         self._commits.create_index([("account_id", ASCENDING), ("aggregate_type", ASCENDING)], name="account_type")
         self._commits.create_index([("published", ASCENDING), ("recorded_at", ASCENDING)], name="unpublished")
+        self._commits.create_index([("batch", ASCENDING)], name="batch")
         self._outbox.create_index([("position", ASCENDING)], name="position")
+        self._outbox.create_index([("batch", ASCENDING)], name="batch")
 
     def append(self, events: list[EventEnvelope]) -> None:
         """Store the commit. An error after which the commit turns out stored (the server applied the insert
@@ -223,7 +225,9 @@ class MongoEventStore(EventStore):
             return []
         try:
             first = self._next_positions(len(commits)) - len(commits) + 1
-            documents = [self._commit_document(events, stored_forms[i], first + i) for i, events in enumerate(commits)]
+            # the batch is the first position reserved: no other call's; the relay clears and marks it in one go
+            documents = [self._commit_document(events, stored_forms[i], first + i, batch=first)
+                         for i, events in enumerate(commits)]
             refused = insert_all_new(self._commits, documents)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
@@ -231,15 +235,16 @@ class MongoEventStore(EventStore):
         stored = [doc for i, doc in enumerate(documents) if i not in refused_set]
         try:
             if stored:
-                insert_all_new(self._outbox, [_notice(doc) for doc in stored])
+                insert_all_new(self._outbox, [_notice(doc, of=len(stored)) for doc in stored])
         except PyMongoError:
             log.warning("outbox notices not written; the relay sweep will publish them", extra={"commits": len(stored)})
         return refused
 
     @staticmethod
-    def _commit_document(events: list[EventEnvelope], stored: list[dict], position: int) -> dict:
+    def _commit_document(events: list[EventEnvelope], stored: list[dict], position: int,
+                         batch: int | None = None) -> dict:
         first = events[0]
-        return {
+        return {**({"batch": batch} if batch is not None else {}),
             "_id": commit_key(first.aggregate_id, first.aggregate_version),
             "aggregate_id": first.aggregate_id,
             "aggregate_type": first.aggregate_type,
@@ -364,8 +369,13 @@ def _followed(commits: dict[int, dict]) -> list[EventEnvelope]:
     return events
 
 
-def _notice(commit: dict) -> dict:
-    """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits."""
+def _notice(commit: dict, of: int | None = None) -> dict:
+    """The outbox notice: the commit's events travel in it, so the relay never reads the (large) commits. A commit
+    stored in bulk (append_many) has its call's `batch`, and its notice says how many commits the batch stored
+    (`of`): the relay that holds all of a batch's notices clears and marks them by batch (outbox_relay.py)."""
     # recorded_at: the relay reports the age of the oldest waiting commit from its notices (crm_platform.metrics)
-    return {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "recorded_at", "events")}
+    notice = {key: commit[key] for key in ("_id", "aggregate_id", "version", "position", "recorded_at", "events")}
+    if "batch" in commit and of is not None:
+        notice.update(batch=commit["batch"], of=of)
+    return notice
 

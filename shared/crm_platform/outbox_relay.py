@@ -21,6 +21,8 @@ operators) instead of blocking every later commit. A notice carries its commit's
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published every
 few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
+The commits of a bulk append (an import's batch) are cleared and marked by their
+batch, in one indexed equality each, once the relay holds every notice of it.
 
 A batch that lasts longer than the lease (a slow broker, slow predecessor reads)
 renews it in the database as it goes (after each notice and commit, and while
@@ -81,6 +83,7 @@ class OutboxRelay:
         self._published_recently: OrderedDict[str, None] = OrderedDict()
         self._mark_every = mark_every
         self._unmarked: list[str] = []  # sent and acknowledged, notice deleted, `published` not yet set
+        self._unmarked_batches: dict[int, int] = {}  # the same of whole bulk batches: batch -> its commits
         self._standing_by = False  # another relay holds the lease
         self._oldest_since_drained: datetime | None = None  # while the backlog exceeds a batch (_report_backlog)
         self._counted: tuple[float, int] | None = None  # (when, how many) the outbox last counted, while above a batch
@@ -100,6 +103,7 @@ class OutboxRelay:
         # the predecessor check, which sends an earlier commit of the same aggregate first.
         notices = list(self._store.outbox.find({}).limit(self._batch_size))
         self._report_backlog(notices)
+        notices, whole = self._with_whole_batches(notices)
         batch: list[dict] = []
         for notice in notices:
             self._hold_lease()
@@ -117,14 +121,39 @@ class OutboxRelay:
                 self._set_aside(commit, refused[commit["_id"]])
         ids = [commit["_id"] for commit in batch if commit["_id"] not in refused]
         OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
-        delete_by_ids(self._store.outbox, ids)  # an `_id` equality each: FerretDB reads the whole outbox for an `$in`
+        whole = {number: of for number, of in whole.items()
+                 if not any(c.get("batch") == number for c in batch if c["_id"] in refused)}
+        for number in whole:
+            self._store.outbox.delete_many({"batch": number})  # one indexed equality: every notice of it was sent
+        one_by_one = [c["_id"] for c in batch if c["_id"] not in refused and c.get("batch") not in whole]
+        delete_by_ids(self._store.outbox, one_by_one)  # an `_id` equality each: FerretDB reads it all for an `$in`
         for commit_id in ids:
             self._remember_published(commit_id)
-        self._unmarked.extend(ids)
+        self._unmarked.extend(one_by_one)
+        self._unmarked_batches.update(whole)
         self._sent_since_count += len(ids)
-        if len(self._unmarked) >= self._mark_every:
+        if len(self._unmarked) + sum(self._unmarked_batches.values()) >= self._mark_every:
             self.mark_published()
         return len(batch)
+
+    def _with_whole_batches(self, notices: list[dict]) -> tuple[list[dict], dict[int, int]]:
+        """The notices read, with the rest of each bulk batch they hold part of (an import's: one indexed
+        equality on `batch` each), and the batches whose every notice is now in hand, with their size: those are
+        cleared and marked by batch, in a statement or two, where the others take one statement per commit.
+        A batch some of whose notices are gone (sent already, or never written) is handled commit by commit."""
+        held: dict[int, list[dict]] = {}
+        for notice in notices:
+            if notice.get("batch") is not None and notice.get("of"):
+                held.setdefault(notice["batch"], []).append(notice)
+        read = {notice["_id"] for notice in notices}
+        for number, batch in held.items():
+            if len(batch) < batch[0]["of"]:
+                for notice in self._store.outbox.find({"batch": number}, batch_size=batch[0]["of"]):
+                    if notice["_id"] not in read:
+                        read.add(notice["_id"])
+                        notices.append(notice)
+                        batch.append(notice)
+        return notices, {number: len(batch) for number, batch in held.items() if len(batch) == batch[0]["of"]}
 
     def _report_backlog(self, notices: list[dict]) -> None:
         """The backlog and the age of its oldest commit, from the notices just read: no query of its own
@@ -181,9 +210,13 @@ class OutboxRelay:
         relay dies first, the sweep at start-up sends those commits again, which
         idempotent consumers take in their stride.
         """
-        if not self._unmarked:
+        if not self._unmarked and not self._unmarked_batches:
             return
         published = {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}}
+        for number in self._unmarked_batches:  # one indexed equality for the commits of a whole bulk batch
+            self._store.commits.update_many({"batch": number, "published": False}, published)
+            still_working()
+        self._unmarked_batches = {}
         for start in range(0, len(self._unmarked), MARK_CHUNK):  # an indexed equality each, never a scan
             update_by_ids(self._store.commits, self._unmarked[start:start + MARK_CHUNK], published)
             still_working()
