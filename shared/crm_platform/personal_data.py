@@ -235,13 +235,16 @@ class PersonalDataCipher:
         opening its events raises SubjectErased without reading the vault
         again (an erasure is for good: no key is ever made for it again).
         One found with neither is read again when needed (a key may be made
-        meanwhile).
+        meanwhile). Within an outer block (a consumer's batch), what that block
+        read is used again, not read again: one event's block within its batch's
+        costs nothing.
         """
+        outer, outer_erased = getattr(self._batch, "keys", {}), getattr(self._batch, "erased", frozenset())
+        subjects = [subject for subject in subjects if subject not in outer and subject not in outer_erased]
         if create:
             ready, erased = self._keys.find_or_create_many(subjects), set()
         else:
             ready, erased = self._keys.find_many_noting_erased(subjects)
-        outer, outer_erased = getattr(self._batch, "keys", {}), getattr(self._batch, "erased", frozenset())
         self._batch.keys, self._batch.erased = {**outer, **ready}, outer_erased | erased
         try:
             yield

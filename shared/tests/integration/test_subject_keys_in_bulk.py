@@ -73,3 +73,23 @@ class TestMongoSubjectKeys(SubjectKeyStoreContract):
         keys.delete("contact:1")
         [marker] = mongo_db["subject_keys"].find({"_id": "contact:1"})
         assert set(marker) == {"_id", "erased_at"}
+
+
+def test_an_event_s_block_within_its_batch_s_reads_nothing_the_batch_read(infra, mongo_db):
+    master = os.urandom(32)
+    writer = PersonalDataCipher(MongoSubjectKeyStore(mongo_db["subject_keys"], master))
+    sealed = [writer.seal(f"contact:{n}", {"n": n}) for n in range(3)]
+    writer.shred("contact:2")
+    statements = Statements("subject_keys")
+    cipher = PersonalDataCipher(MongoSubjectKeyStore(
+        MongoClient(infra.mongo_uri, event_listeners=[statements])[mongo_db.name]["subject_keys"], master))
+    with cipher.keys_ready(["contact:0", "contact:1", "contact:2"]):
+        read = len(statements.names)
+        with cipher.keys_ready(["contact:1", "contact:2"]):
+            assert cipher.open(sealed[1]) == {"n": 1}
+            with pytest.raises(SubjectErased):
+                cipher.open(sealed[2])
+        assert len(statements.names) == read
+        with cipher.keys_ready(["contact:1", "contact:9"]):  # one it did not read: read now
+            pass
+        assert len(statements.names) == read + 1

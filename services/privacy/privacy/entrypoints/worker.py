@@ -35,7 +35,7 @@ def main() -> int:
     replies = {f"replies-{service}": replies_consumer(container, service).run
                for service in container.policy.services}
     contacts = EventConsumer("privacy.contacts", container.contacts_consumer, container.producer,
-                             container.contacts_directory.apply)
+                             container.contacts_directory.apply, batch_context=container.contacts_directory.batch)
     every_s = settings["PRIVACY_SWEEP_EVERY_S"]
     return run_loops(
         {"outbox-relay": container.outbox_relay().run, "projection": projection.run, **replies,

@@ -212,3 +212,39 @@ def test_a_request_by_phone_lists_the_holders_of_the_number_typed_the_french_way
     refused = client.post("/v1/privacy/requests", json={**body, "subject": {"phone": "call me"}}, headers=headers())
     assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
     assert "phone" in refused.get_json()["errors"]["subject"]
+
+
+def test_an_import_s_events_are_kept_with_their_keys_read_at_once_and_one_write_each(container, infra):
+    """An import's ContactCreated reach the directory in polled batches: the batch's keys and lookup secret are read
+    from the vault in a few statements (their keys were made together), not two reads an event, and each new
+    contact costs two writes (its document, its identifiers), not three. What is kept is what one by one keeps."""
+    from pymongo import MongoClient
+
+    from crm_platform.contracts.contacts import CONTACT_SUBJECT
+    from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher
+    from crm_platform.testing.statements import Statements
+    from privacy.adapters.contacts_directory import ContactsDirectory
+
+    lifecycle = EventCodec(STATES_WITH_PHONES, container.cipher)
+    contacts = [f"contact:{n}" for n in range(40)]
+    envelopes = []
+    subjects = [CONTACT_SUBJECT.format(contact_id=contact_id) for contact_id in contacts]
+    with container.cipher.keys_ready(subjects, create=True):  # as an import's job makes their keys
+        for contact_id in contacts:
+            created = ContactCreated(contact_id, "acct-1", {"first_name": "Louise", "last_name": f"Martin {contact_id}",
+                                                            "emails": [{"address": f"{contact_id}@example.fr"}]})
+            envelopes.append(lifecycle.to_envelope(created, "Contact", contact_id, 1, "acct-1"))
+    container.contacts_directory.holders_of("acct-1", "anyone@example.fr")  # the account's lookup secret, made
+    statements = Statements()
+    client = MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[statements])
+    settings = container.settings
+    directory = ContactsDirectory(client[settings["PRIVACY_DB"]]["contacts_directory"], PersonalDataCipher(
+        MongoSubjectKeyStore(client[settings["KEYVAULT_DB"]]["subject_keys"], settings["MASTER_KEY"])))
+    with directory.batch(envelopes):
+        assert all(directory.apply(envelope) for envelope in envelopes)
+    vault = [c for c in statements.commands if c.get("find") == "subject_keys"]
+    writes = [c for c in statements.commands if c.get("update") == "contacts_directory"]
+    assert len(vault) <= 4 and len(writes) == 2 * len(contacts)
+    assert directory.holders_of("acct-1", "contact:7@example.fr") == ["contact:7"]
+    assert container.contacts_directory.known_values("acct-1", ["contact:7"]) == [
+        "Louise Martin contact:7", "Martin contact:7 Louise", "contact:7@example.fr"]
