@@ -21,6 +21,7 @@ import time
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from crm_platform.contracts.contacts import (
     CONTACT_FACT_CLASSES, CONTACT_STATE_CLASSES, CONTACT_SUBJECT, ContactCreatedFact, ContactDeletedFact, ContactErasedFact,
@@ -138,13 +139,26 @@ class ContactsDirectory:
         except SubjectErased:
             return False  # erased meanwhile
         name_hashes = [self.name_hash(state.account_id, identity["name"])] if identity["name"] else []
+        identifiers = {"email_hashes": hashes, "phone_hashes": phone_hashes, "name_hashes": name_hashes,
+                       "values": values, "state_version": envelope.aggregate_version}
+        if envelope.aggregate_version == 1 and self._inserted(state.account_id, state.contact_id, identifiers):
+            return True  # a contact new to the directory (an import's): one insert, where the update is 2 statements
         self._set(state.account_id, state.contact_id, {})
         self.collection.update_one(
             {"_id": key, "erased": {"$ne": True},
              "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": {"email_hashes": hashes, "phone_hashes": phone_hashes, "name_hashes": name_hashes,
-                      "values": values, "state_version": envelope.aggregate_version}})
+            {"$set": identifiers})
         return True
+
+    def _inserted(self, account_id: str, contact_id: str, fields: dict) -> bool:
+        """Whether the contact's document was inserted with these fields: not if it exists (a redelivery, or a merge,
+        deletion or erasure that named the contact first: those go through the guarded update)."""
+        try:
+            self.collection.insert_one({"_id": _key(account_id, contact_id), "account_id": account_id,
+                                        "contact_id": contact_id, **fields})
+            return True
+        except DuplicateKeyError:
+            return False
 
     def email_hash(self, account_id: str, email: str) -> str:
         """HMAC-SHA256 (hex) of the address, trimmed and case-folded, under the account's lookup secret."""
