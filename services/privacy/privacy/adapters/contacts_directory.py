@@ -15,8 +15,10 @@ as that erasure shreds the key. Every write is idempotent
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import threading
 import time
 
 from pymongo import ASCENDING
@@ -29,6 +31,8 @@ from crm_platform.contracts.contacts import (
 )
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
+from crm_platform.mongo import insert_all_new
+from crm_platform.outages import is_transient
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 
 LOOKUP_SECRET = "privacy-lookup:{account_id}"
@@ -52,6 +56,7 @@ class ContactsDirectory:
         self._cipher = cipher
         self._codec = EventCodec(CONTACT_FACT_CLASSES)
         self._states = EventCodec(STATES_WITH_PHONES, cipher)
+        self._batch = threading.local()  # the consumer's batch in progress (batch)
 
     def ensure_indexes(self) -> None:
         self.collection.create_index([("account_id", ASCENDING), ("merged_into", ASCENDING)], name="merged_into")
@@ -101,13 +106,28 @@ class ContactsDirectory:
                                       "deleted": {"$ne": True}}, {"contact_id": 1})
         return sorted(doc["contact_id"] for doc in found)
 
+    @contextlib.contextmanager
     def batch(self, envelopes: list[EventEnvelope]):
         """Around a polled batch of contacts.events (the EventConsumer's batch context): the keys of its contacts and
         its accounts' lookup secrets read from the vault at once (an import's in a statement or two), not two
-        reads for each event."""
+        reads for each event; and the contacts the batch creates, new to the directory, inserted whole in one
+        statement (an import's: one insert per event, each in a transaction of its own on FerretDB, before).
+        Within the block, applying such a contact's creation writes nothing more. Those the directory knew
+        already (a redelivery, a merge that named them first) are refused by the insert and applied one by one."""
         subjects = [subject for envelope in envelopes if self._states.knows(envelope.event_type)
                     for subject in self._subjects_of(envelope)]
-        return self._cipher.keys_ready(list(dict.fromkeys(subjects)))
+        with self._cipher.keys_ready(list(dict.fromkeys(subjects))):
+            created = [(envelope, fields) for envelope in envelopes
+                       if envelope.aggregate_version == 1 and self._states.knows(envelope.event_type)
+                       and (fields := self._identifiers_in_bulk(envelope)) is not None]
+            documents = [_document(envelope.account_id, envelope.aggregate_id, fields) for envelope, fields in created]
+            refused = set(insert_all_new(self.collection, documents))
+            self._batch.inserted = {envelope.event_id for index, (envelope, _) in enumerate(created)
+                                    if index not in refused}
+            try:
+                yield
+            finally:
+                self._batch.inserted = set()
 
     @staticmethod
     def _subjects_of(envelope: EventEnvelope) -> list[str]:
@@ -117,45 +137,61 @@ class ContactsDirectory:
     def _keep_identifiers(self, envelope: EventEnvelope) -> bool:
         """The contact's emails and phones, hashed, and its values sealed, at its version (an older event arriving
         late changes nothing); the contact's key and the account's lookup secret read from the vault at once (or
-        taken from the batch's block). True if the contact's document was written."""
+        taken from the batch's block). True if the contact's document was written (or its batch inserted it)."""
+        if envelope.event_id in getattr(self._batch, "inserted", ()):
+            return True
         with self._cipher.keys_ready(self._subjects_of(envelope)):
-            return self._keep_identifiers_of(envelope)
+            fields = self._identifiers(envelope)
+        if fields is None:
+            return False
+        account_id, contact_id = envelope.account_id, envelope.aggregate_id
+        if envelope.aggregate_version == 1 and self._inserted(account_id, contact_id, fields):
+            return True  # a contact new to the directory: one insert, where the update is 2 statements
+        self._set(account_id, contact_id, {})
+        self.collection.update_one(
+            {"_id": _key(account_id, contact_id), "erased": {"$ne": True},
+             "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
+            {"$set": fields})
+        return True
 
-    def _keep_identifiers_of(self, envelope: EventEnvelope) -> bool:
+    def _identifiers(self, envelope: EventEnvelope) -> dict | None:
+        """What the directory keeps of a contact's state event: its emails' and phones' keyed hashes, its full
+        name's, its identity sealed under its key, and the version; None once the contact is erased."""
         try:
             state = self._states.from_envelope(envelope)
         except SubjectErased:
-            return False  # erased since: its ContactErased drops what was kept
+            return None  # erased since: its ContactErased drops what was kept
         details = state.details or {}
         identity = identity_of(details)
         info_email = details.get("info_email")  # found by, though not looked for after an erasure (shared)
         emails = [*identity["emails"], *([info_email] if isinstance(info_email, str) and info_email.strip() else [])]
-        hashes = sorted({self.email_hash(state.account_id, email) for email in emails})
-        phone_hashes = sorted({self.phone_hash(state.account_id, phone["e164"]) for phone in identity["phones"]})
-        key = _key(state.account_id, state.contact_id)
         try:
             values = self._cipher.seal_with_existing_key(CONTACT_SUBJECT.format(contact_id=state.contact_id),
                                                          identity)
         except SubjectErased:
-            return False  # erased meanwhile
-        name_hashes = [self.name_hash(state.account_id, identity["name"])] if identity["name"] else []
-        identifiers = {"email_hashes": hashes, "phone_hashes": phone_hashes, "name_hashes": name_hashes,
-                       "values": values, "state_version": envelope.aggregate_version}
-        if envelope.aggregate_version == 1 and self._inserted(state.account_id, state.contact_id, identifiers):
-            return True  # a contact new to the directory (an import's): one insert, where the update is 2 statements
-        self._set(state.account_id, state.contact_id, {})
-        self.collection.update_one(
-            {"_id": key, "erased": {"$ne": True},
-             "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": identifiers})
-        return True
+            return None  # erased meanwhile
+        return {"email_hashes": sorted({self.email_hash(state.account_id, email) for email in emails}),
+                "phone_hashes": sorted({self.phone_hash(state.account_id, phone["e164"])
+                                        for phone in identity["phones"]}),
+                "name_hashes": [self.name_hash(state.account_id, identity["name"])] if identity["name"] else [],
+                "values": values, "state_version": envelope.aggregate_version}
+
+    def _identifiers_in_bulk(self, envelope: EventEnvelope) -> dict | None:
+        """As _identifiers, but an event that cannot be read (against its contract...) is left out of the bulk
+        insert, to the one-by-one path that retries and dead-letters it; an outage is waited out (the consumer
+        prepares the batch again)."""
+        try:
+            return self._identifiers(envelope)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            return None
 
     def _inserted(self, account_id: str, contact_id: str, fields: dict) -> bool:
         """Whether the contact's document was inserted with these fields: not if it exists (a redelivery, or a merge,
         deletion or erasure that named the contact first: those go through the guarded update)."""
         try:
-            self.collection.insert_one({"_id": _key(account_id, contact_id), "account_id": account_id,
-                                        "contact_id": contact_id, **fields})
+            self.collection.insert_one(_document(account_id, contact_id, fields))
             return True
         except DuplicateKeyError:
             return False
@@ -270,6 +306,10 @@ def identity_of(details: dict) -> dict:
             "name_last_first": f"{last} {first}" if first and last else "",  # as lists and documents print it
             "emails": list(dict.fromkeys(filter(None, emails))),
             "phones": [phone for phone in phones if phone["e164"]]}
+
+
+def _document(account_id: str, contact_id: str, fields: dict) -> dict:
+    return {"_id": _key(account_id, contact_id), "account_id": account_id, "contact_id": contact_id, **fields}
 
 
 def _key(account_id: str, contact_id: str) -> str:
