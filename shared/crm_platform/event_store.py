@@ -10,7 +10,12 @@ which every MongoDB-protocol server serves from its primary key, FerretDB on
 SQLite included (it scans for any other filter).
 
 A commit also carries `published: false` and a small notice in the `outbox`
-collection; the relay drains the notices (see outbox_relay.py).
+collection; the relay drains the notices (see outbox_relay.py). The commits of
+a bulk append (an import's batch) carry their `batch` instead, recorded in
+`<commits>.batches` before them (`noticed` once their notices are written):
+the relay sends a whole batch and forgets its notices and record in a
+statement or two, and a batch's commits are published once its notices are
+gone, so none of them is updated one by one.
 """
 from __future__ import annotations
 
@@ -154,6 +159,7 @@ class MongoEventStore(EventStore):
         self._counters: Collection = db["counters"]
         self._outbox: Collection = db[f"{collection}.outbox"]
         self._unsendable: Collection = db[f"{collection}.unsendable"]
+        self._batches: Collection = db[f"{collection}.batches"]
         self._counter_id = f"{collection}.position"
 
     @property
@@ -169,6 +175,18 @@ class MongoEventStore(EventStore):
     def outbox(self) -> Collection:
         """Notices of commits not yet published; small, because the relay deletes them."""
         return self._outbox
+
+    @property
+    def batches(self) -> Collection:
+        """A record per bulk append not yet sent whole: `{_id: batch, commits, recorded_at, noticed}`; `noticed`
+        once its notices are written (until then, or if that failed, the relay's sweep writes them)."""
+        return self._batches
+
+    def batch_published(self, commit: dict) -> bool:
+        """Whether a commit of a bulk append, its notice gone, was sent: its batch got its notices (the relay
+        deletes them once sent), or its record is gone (the relay forgets it once the batch is sent whole)."""
+        record = self._batches.find_one({"_id": commit["batch"]}, {"noticed": 1})
+        return record is None or bool(record.get("noticed"))
 
     def ensure_indexes(self) -> None:
         """Create the unique (aggregate, version) key and the outbox/read indexes."""
@@ -225,9 +243,12 @@ class MongoEventStore(EventStore):
             return []
         try:
             first = self._next_positions(len(commits)) - len(commits) + 1
-            # the batch is the first position reserved: no other call's; the relay clears and marks it in one go
+            # the batch is the first position reserved: no other call's. Its record first: commits of a batch
+            # never noticed are found by it (the relay's sweep), not by a `published: false` of each
             documents = [self._commit_document(events, stored_forms[i], first + i, batch=first)
                          for i, events in enumerate(commits)]
+            self._batches.insert_one({"_id": first, "commits": len(documents), "noticed": False,
+                                      "recorded_at": documents[0]["recorded_at"]})
             refused = insert_all_new(self._commits, documents)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
@@ -236,6 +257,9 @@ class MongoEventStore(EventStore):
         try:
             if stored:
                 insert_all_new(self._outbox, [_notice(doc, of=len(stored)) for doc in stored])
+                self._batches.update_one({"_id": first}, {"$set": {"noticed": True}})
+            else:  # every commit was there already: nothing of this batch to send
+                self._batches.delete_one({"_id": first})
         except PyMongoError:
             log.warning("outbox notices not written; the relay sweep will publish them", extra={"commits": len(stored)})
         return refused
@@ -244,7 +268,9 @@ class MongoEventStore(EventStore):
     def _commit_document(events: list[EventEnvelope], stored: list[dict], position: int,
                          batch: int | None = None) -> dict:
         first = events[0]
-        return {**({"batch": batch} if batch is not None else {}),
+        # a commit of a bulk append has its batch, and no `published` of its own (see MongoEventStore.batches)
+        sending = {"batch": batch} if batch is not None else {"published": False}
+        return {
             "_id": commit_key(first.aggregate_id, first.aggregate_version),
             "aggregate_id": first.aggregate_id,
             "aggregate_type": first.aggregate_type,
@@ -253,7 +279,7 @@ class MongoEventStore(EventStore):
             "last_version": events[-1].aggregate_version,
             "position": position,
             "recorded_at": datetime.now(timezone.utc),
-            "published": False,
+            **sending,
             "events": stored,
         }
 

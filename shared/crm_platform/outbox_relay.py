@@ -21,8 +21,10 @@ operators) instead of blocking every later commit. A notice carries its commit's
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published every
 few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
-The commits of a bulk append (an import's batch) are cleared and marked by their
-batch, in one indexed equality each, once the relay holds every notice of it.
+The commits of a bulk append (an import's batch) are not marked: once the relay
+holds every notice of their batch and has sent them, it deletes the notices and
+the batch's record in two statements (event_store.py, MongoEventStore.batches);
+the sweep writes the notices of a batch whose writer never did.
 
 A batch that lasts longer than the lease (a slow broker, slow predecessor reads)
 renews it in the database as it goes (after each notice and commit, and while
@@ -83,7 +85,6 @@ class OutboxRelay:
         self._published_recently: OrderedDict[str, None] = OrderedDict()
         self._mark_every = mark_every
         self._unmarked: list[str] = []  # sent and acknowledged, notice deleted, `published` not yet set
-        self._unmarked_batches: dict[int, int] = {}  # the same of whole bulk batches: batch -> its commits
         self._standing_by = False  # another relay holds the lease
         self._oldest_since_drained: datetime | None = None  # while the backlog exceeds a batch (_report_backlog)
         self._counted: tuple[float, int] | None = None  # (when, how many) the outbox last counted, while above a batch
@@ -123,23 +124,24 @@ class OutboxRelay:
         OUTBOX_EVENTS_RELAYED.labels(self._topic).inc(sum(len(c["events"]) for c in batch if c["_id"] not in refused))
         whole = {number: of for number, of in whole.items()
                  if not any(c.get("batch") == number for c in batch if c["_id"] in refused)}
-        for number in whole:
-            self._store.outbox.delete_many({"batch": number})  # one indexed equality: every notice of it was sent
+        for number in whole:  # sent whole: its notices and record go, and its commits count as published
+            self._store.outbox.delete_many({"batch": number})  # one indexed equality
+            self._store.batches.delete_one({"_id": number})
         one_by_one = [c["_id"] for c in batch if c["_id"] not in refused and c.get("batch") not in whole]
         delete_by_ids(self._store.outbox, one_by_one)  # an `_id` equality each: FerretDB reads it all for an `$in`
         for commit_id in ids:
             self._remember_published(commit_id)
         self._unmarked.extend(one_by_one)
-        self._unmarked_batches.update(whole)
         self._sent_since_count += len(ids)
-        if len(self._unmarked) + sum(self._unmarked_batches.values()) >= self._mark_every:
+        if len(self._unmarked) >= self._mark_every:
             self.mark_published()
         return len(batch)
 
     def _with_whole_batches(self, notices: list[dict]) -> tuple[list[dict], dict[int, int]]:
         """The notices read, with the rest of each bulk batch they hold part of (an import's: one indexed
         equality on `batch` each), and the batches whose every notice is now in hand, with their size: those are
-        cleared and marked by batch, in a statement or two, where the others take one statement per commit.
+        forgotten by batch once sent, in two statements, where the others take two per commit (its notice
+        deleted, then `published` set on it).
         A batch some of whose notices are gone (sent already, or never written) is handled commit by commit."""
         held: dict[int, list[dict]] = {}
         for notice in notices:
@@ -210,13 +212,9 @@ class OutboxRelay:
         relay dies first, the sweep at start-up sends those commits again, which
         idempotent consumers take in their stride.
         """
-        if not self._unmarked and not self._unmarked_batches:
+        if not self._unmarked:
             return
         published = {"$set": {"published": True, "published_at": datetime.now(timezone.utc)}}
-        for number in self._unmarked_batches:  # one indexed equality for the commits of a whole bulk batch
-            self._store.commits.update_many({"batch": number, "published": False}, published)
-            still_working()
-        self._unmarked_batches = {}
         for start in range(0, len(self._unmarked), MARK_CHUNK):  # an indexed equality each, never a scan
             update_by_ids(self._store.commits, self._unmarked[start:start + MARK_CHUNK], published)
             still_working()
@@ -246,14 +244,37 @@ class OutboxRelay:
         orphans = self._store.commits.find({"published": False, "unsendable": {"$exists": False},
                                             "recorded_at": {"$lt": cutoff}}, {"position": 1, "recorded_at": 1})
         for commit in orphans:
-            if self._store.outbox.update_one(
-                {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"],
-                                                          "recorded_at": commit.get("recorded_at")}}, upsert=True
-            ).upserted_id is not None:
-                found += 1
+            found += self._give_notice(commit)
             still_working()  # on FerretDB this reads the whole event store: it may outlast the stuck-loop bound
+        found += self._sweep_batches(cutoff)
         if found:
             log.warning("sweep found unpublished commits without a notice", extra={"commits": found})
+        return found
+
+    def _give_notice(self, commit: dict) -> int:
+        """A notice for this commit unless it has one; 1 if it got one."""
+        return int(self._store.outbox.update_one(
+            {"_id": commit["_id"]}, {"$setOnInsert": {"position": commit["position"],
+                                                      "recorded_at": commit.get("recorded_at")}}, upsert=True
+        ).upserted_id is not None)
+
+    def _sweep_batches(self, cutoff: datetime) -> int:
+        """The bulk appends whose notices were never written (a writer died, or met a database outage, between
+        its commits and their notices): a notice for each commit of theirs not sent yet; how many. And the records
+        of batches sent commit by commit (never whole in one relay batch), once none of their notices is left."""
+        found = 0
+        for record in self._store.batches.find({}):
+            if _aware(record["recorded_at"]) >= cutoff:
+                continue
+            if not record.get("noticed"):
+                for commit in self._store.commits.find({"batch": record["_id"]}, {"position": 1, "recorded_at": 1,
+                                                                                  "published": 1, "unsendable": 1}):
+                    if not commit.get("published") and not commit.get("unsendable"):
+                        found += self._give_notice(commit)
+                self._store.batches.update_one({"_id": record["_id"]}, {"$set": {"noticed": True}})
+            elif self._store.outbox.find_one({"batch": record["_id"]}, {"_id": 1}) is None:
+                self._store.batches.delete_one({"_id": record["_id"]})
+            still_working()
         return found
 
     def _queue_with_predecessors(self, commit: dict, batch: list[dict]) -> None:
@@ -272,8 +293,14 @@ class OutboxRelay:
                 return notice  # unpublished, and the notice holds what to send
             previous = self._store.commits.find_one({"_id": key})
             if previous is not None:
-                return None if previous["published"] or previous.get("unsendable") else previous
+                return None if self._published(previous) or previous.get("unsendable") else previous
         return None
+
+    def _published(self, commit: dict) -> bool:
+        """Whether a commit whose notice is gone was sent: marked so, or of a bulk append that got its notices."""
+        if commit.get("published"):
+            return True
+        return "published" not in commit and "batch" in commit and self._store.batch_published(commit)
 
     def _remember_published(self, commit_id: str, keep: int = 10_000) -> None:
         self._published_recently[commit_id] = None

@@ -54,11 +54,11 @@ def test_the_relay_marks_and_clears_many_commits_without_an_in(infra, mongo_db, 
     assert {len(command.get("updates", command.get("deletes", []))) for command in writes} == {1}
 
 
-def test_the_relay_clears_and_marks_an_import_s_commits_by_batch_not_one_statement_each(
-        infra, mongo_db, topic_namespace):
-    """An import's commits (append_many) are cleared and marked by the batch they were stored in: a statement or
-    two per batch where one per commit cost a SELECT and an UPDATE of the commit on FerretDB. A batch with a notice
-    gone (sent before, never written) is handled commit by commit, and nothing is left behind either way."""
+def test_the_relay_forgets_an_import_s_commits_by_batch_not_one_statement_each(infra, mongo_db, topic_namespace):
+    """An import's commits (append_many) are sent, and their notices deleted, by the batch they were stored in:
+    one statement per batch, and no update of the commits, where each commit cost a delete of its notice and an
+    update of itself (a SELECT and a write each on FerretDB). A batch with a notice gone (sent before, never
+    written) goes commit by commit, and nothing is left behind either way."""
     topic = f"{topic_namespace}imports"
     ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
     MongoEventStore(mongo_db).ensure_indexes()
@@ -70,21 +70,23 @@ def test_the_relay_clears_and_marks_an_import_s_commits_by_batch_not_one_stateme
     db = counted_db(infra, mongo_db, statements)
     store = MongoEventStore(db)
     relay = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),
-                        Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=50)
+                        Lease(db["leases"], "outbox-relay", ttl=timedelta(seconds=5)), batch_size=50,
+                        sweep_grace_s=0)
     sent = 0
     while (n := relay.publish_pending()) > 0:
         sent += n
     relay.mark_published()
     relay.reset_producer()
     assert sent == 89
-    assert store.outbox.count_documents({}) == 0
-    assert store.commits.count_documents({"published": False}) == 1  # the one whose notice was taken away
+    assert store.outbox.count_documents({}) == 0 and store.commits.count_documents({"published": False}) == 0
     writes = [command for command in statements.commands  # of the commits and their notices, not the lease
               if command.get("update", command.get("delete")) in ("event_commits", "event_commits.outbox")]
-    by_batch = [command for command in writes if "batch" in repr(command)]
-    assert len(by_batch) == 2  # the whole batch: its notices cleared, its commits marked
-    assert len(writes) - len(by_batch) == 2 * 29  # the partial batch: a notice cleared and a commit marked each
+    assert [command for command in writes if "batch" in repr(command)] == [
+        command for command in writes if command.get("delete") == "event_commits.outbox" and "batch" in repr(command)]
+    assert len(writes) == 1 + 2 * 29  # the whole batch's notices at once; the partial one's, a notice and a mark each
     assert statements.using("$in") == []
+    assert [record["commits"] for record in store.batches.find()] == [30]  # until a sweep finds it done with
+    assert relay.sweep() == 0 and store.batches.count_documents({}) == 0
 
 
 def test_a_relay_behind_by_more_than_a_batch_counts_its_outbox_now_and_then_not_every_batch(

@@ -205,3 +205,38 @@ def test_a_standby_relay_asks_for_the_lease_a_few_times_a_second_not_fifty(infra
     thread.join(timeout=10)
     assert 1 <= len(asked) <= 10, f"{len(asked)} lease requests in 2 s"  # each one a database write
     holder.release()
+
+
+def test_an_import_whose_notices_were_never_written_is_swept_and_sent_before_a_later_commit(
+        infra, mongo_db, topic_namespace):
+    """A bulk append's commits have no `published` of their own: a batch whose writer died between its commits and
+    their notices is found by its record (never `noticed`), and a later commit of one of its aggregates sends it
+    first; a batch sent whole counts as published when a later commit checks its predecessor."""
+    topic = f"{topic_namespace}imports"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, sweep_every_s=3600, sweep_grace_s=0)
+    assert relay.sweep() == 0
+    store.append_many([[event(f"sent-{n}", 1)] for n in range(5)])
+    assert relay.publish_pending() == 5 and store.batches.count_documents({}) == 0  # sent whole: record gone
+    store.append_many([[event(f"lost-{n}", 1)] for n in range(4)])
+    store.outbox.delete_many({})  # as if the writer died between its commits and their notices
+    store.batches.update_many({}, {"$set": {"noticed": False}})
+    store.append([event("lost-0", 2)])
+    store.append([event("sent-0", 2)])
+    later = OutboxRelay(store, topic, lambda: make_producer(infra.kafka_bootstrap, "test-relay"),  # remembers nothing
+                        Lease(mongo_db["leases"], "another-relay", ttl=timedelta(seconds=5)))
+    later.sweep = lambda: 0  # not yet: the predecessor check alone finds lost-0:1
+    assert later.publish_pending() == 3  # lost-0 v1 then v2, and sent-0 v2 (its v1 published whole)
+    assert later.publish_pending() == 0
+    later.reset_producer()
+    assert relay.sweep() == 3, "the sweep gives the batch's other commits their notices"
+    assert relay.publish_pending() == 3 and relay.publish_pending() == 0
+    relay.reset_producer()
+    records = read_topic(infra.kafka_bootstrap, topic, expected=5 + 3 + 3)
+    sent = [(json.loads(r.value)["aggregate_id"], json.loads(r.value)["aggregate_version"]) for r in records]
+    assert sorted(sent) == sorted([(f"sent-{n}", 1) for n in range(5)] + [("sent-0", 2)]
+                                  + [(f"lost-{n}", 1) for n in range(4)] + [("lost-0", 2)])
+    assert sent.index(("lost-0", 1)) < sent.index(("lost-0", 2))
+    assert relay.sweep() == 0 and store.batches.count_documents({}) == 0

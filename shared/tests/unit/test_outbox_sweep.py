@@ -25,7 +25,8 @@ class Orphans:
 
 def test_a_sweep_over_many_commits_reports_progress_after_each():
     orphans = Orphans(count=4)
-    store = SimpleNamespace(commits=orphans, outbox=orphans)
+    no_bulk_appends = SimpleNamespace(find=lambda filter: iter(()))
+    store = SimpleNamespace(commits=orphans, outbox=orphans, batches=no_bulk_appends)
     relay = OutboxRelay(store, "things", producer_factory=None, lease=Lease(None, "relay", ttl=timedelta(seconds=5)))
     seen = []  # how many notices the sweep had written each time it said it was working
     with reporting_to(lambda: seen.append(len(orphans.notices))):
