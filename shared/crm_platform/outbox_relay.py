@@ -141,13 +141,15 @@ class OutboxRelay:
         """The notices read, with the rest of each bulk batch they hold part of (an import's: one indexed
         equality on `batch` each), and the batches whose every notice is now in hand, with their size: those are
         forgotten by batch once sent, in two statements, where the others take two per commit (its notice
-        deleted, then `published` set on it).
-        A batch some of whose notices are gone (sent already, or never written) is handled commit by commit."""
+        deleted, then `published` set on it). A batch whose notices are still being written (its record not
+        `noticed` yet, within the sweep's grace) waits for the next round rather than go commit by commit; one
+        some of whose notices are gone (sent already, or never written) is handled commit by commit."""
         held: dict[int, list[dict]] = {}
         for notice in notices:
             if notice.get("batch") is not None and notice.get("of"):
                 held.setdefault(notice["batch"], []).append(notice)
         read = {notice["_id"] for notice in notices}
+        writing = set()
         for number, batch in held.items():
             if len(batch) < batch[0]["of"]:
                 for notice in self._store.outbox.find({"batch": number}, batch_size=batch[0]["of"]):
@@ -155,7 +157,19 @@ class OutboxRelay:
                         read.add(notice["_id"])
                         notices.append(notice)
                         batch.append(notice)
-        return notices, {number: len(batch) for number, batch in held.items() if len(batch) == batch[0]["of"]}
+            if len(batch) < batch[0]["of"] and self._still_written(number):
+                writing.add(number)
+        if writing:
+            notices = [notice for notice in notices if notice.get("batch") not in writing]
+        return notices, {number: len(batch) for number, batch in held.items()
+                         if number not in writing and len(batch) == batch[0]["of"]}
+
+    def _still_written(self, number: int) -> bool:
+        """Whether the writer of this bulk append may still be writing its notices: its record not noticed yet, and
+        younger than the sweep's grace (after which the sweep writes what is missing)."""
+        record = self._store.batches.find_one({"_id": number}, {"noticed": 1, "recorded_at": 1})
+        return (record is not None and not record.get("noticed")
+                and _aware(record["recorded_at"]) > datetime.now(timezone.utc) - self._sweep_grace)
 
     def _report_backlog(self, notices: list[dict]) -> None:
         """The backlog and the age of its oldest commit, from the notices just read: no query of its own

@@ -240,3 +240,25 @@ def test_an_import_whose_notices_were_never_written_is_swept_and_sent_before_a_l
                                   + [(f"lost-{n}", 1) for n in range(4)] + [("lost-0", 2)])
     assert sent.index(("lost-0", 1)) < sent.index(("lost-0", 2))
     assert relay.sweep() == 0 and store.batches.count_documents({}) == 0
+
+
+def test_a_batch_whose_notices_are_still_being_written_waits_for_them_rather_than_go_one_by_one(
+        infra, mongo_db, topic_namespace):
+    """A relay reading while an import writes its 500 notices would otherwise send the first ones commit by commit
+    (two statements each) and leave the batch's record for the sweep."""
+    topic = f"{topic_namespace}imports"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store.append_many([[event(f"p{n}", 1)] for n in range(10)])
+    late = list(store.outbox.find({"_id": {"$in": [f"p{n}:1" for n in range(6, 10)]}}))
+    store.outbox.delete_many({"_id": {"$in": [notice["_id"] for notice in late]}})
+    store.batches.update_many({}, {"$set": {"noticed": False}})  # as while the writer inserts its notices
+    relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, sweep_grace_s=60)
+    assert relay.publish_pending() == 0  # six of ten notices: the batch waits
+    store.outbox.insert_many(late)
+    store.batches.update_many({}, {"$set": {"noticed": True}})
+    assert relay.publish_pending() == 10
+    relay.reset_producer()
+    assert store.outbox.count_documents({}) == 0 and store.batches.count_documents({}) == 0  # sent whole
+    assert store.commits.count_documents({"published": True}) == 0  # none marked one by one
