@@ -15,7 +15,7 @@ a bulk append (an import's batch) carry their `batch` instead, recorded in
 `<commits>.batches` before them (`noticed` once their notices are written):
 the relay sends a whole batch and forgets its notices and record in a
 statement or two, and a batch's commits are published once its notices are
-gone, so none of them is updated one by one.
+gone: none of them is updated, unless the batch is sent in parts.
 """
 from __future__ import annotations
 
@@ -183,8 +183,9 @@ class MongoEventStore(EventStore):
         return self._batches
 
     def batch_published(self, commit: dict) -> bool:
-        """Whether a commit of a bulk append, its notice gone, was sent: its batch got its notices (the relay
-        deletes them once sent), or its record is gone (the relay forgets it once the batch is sent whole)."""
+        """Whether a commit of a bulk append, unmarked and its notice gone, was sent: its batch got all its notices
+        (the relay deletes them once sent), or its record is gone (the relay forgets it once the batch is sent
+        whole). A batch never noticed keeps its record: its commits count as sent only once marked."""
         record = self._batches.find_one({"_id": commit["batch"]}, {"noticed": 1})
         return record is None or bool(record.get("noticed"))
 

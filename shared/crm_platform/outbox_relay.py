@@ -21,10 +21,11 @@ operators) instead of blocking every later commit. A notice carries its commit's
 the relay reads the large commits collection only to check the predecessor of
 a commit past an aggregate's first, and commits are marked published every
 few thousand (or when there is nothing to send: then by `_id` each, see mark_published).
-The commits of a bulk append (an import's batch) are not marked: once the relay
-holds every notice of their batch and has sent them, it deletes the notices and
-the batch's record in two statements (event_store.py, MongoEventStore.batches);
-the sweep writes the notices of a batch whose writer never did.
+The commits of a bulk append (an import's batch) are not marked when sent whole:
+once the relay holds every notice of their batch and has sent them, it deletes
+the notices and the batch's record in two statements (event_store.py,
+MongoEventStore.batches); those of a batch sent in parts are marked one by one,
+and the sweep writes the notices a batch's writer never did.
 
 A batch that lasts longer than the lease (a slow broker, slow predecessor reads)
 renews it in the database as it goes (after each notice and commit, and while
@@ -56,6 +57,9 @@ STANDBY_WAIT_S = 0.5
 IDLE_MAX_S = 0.1  # the longest an idle relay waits before looking at its outbox again
 IDLE_GROWTH = 1.25  # each empty look waits this much longer than the last (20 ms to 100 ms in about 0.4 s)
 MARK_CHUNK = 100  # commits marked published between two words to the liveness check
+# A bulk append whose notices were never all written keeps its record (its commits then count as unsent until
+# each is marked) this long at least: its writer cannot still be inserting commits of it after that
+UNNOTICED_BATCH_KEPT = timedelta(days=1)
 BACKLOG_COUNT_EVERY_S = 30.0  # a backlog above a batch is counted this often (see _estimated_backlog)
 
 
@@ -152,7 +156,7 @@ class OutboxRelay:
         writing = set()
         for number, batch in held.items():
             if len(batch) < batch[0]["of"]:
-                for notice in self._store.outbox.find({"batch": number}, batch_size=batch[0]["of"]):
+                for notice in self._store.outbox.find({"batch": number}, batch_size=batch[0]["of"] + 1):
                     if notice["_id"] not in read:
                         read.add(notice["_id"])
                         notices.append(notice)
@@ -273,19 +277,26 @@ class OutboxRelay:
         ).upserted_id is not None)
 
     def _sweep_batches(self, cutoff: datetime) -> int:
-        """The bulk appends whose notices were never written (a writer died, or met a database outage, between
-        its commits and their notices): a notice for each commit of theirs not sent yet; how many. And the records
-        of batches sent commit by commit (never whole in one relay batch), once none of their notices is left."""
+        """The bulk appends whose notices were never all written (a writer died, or met a database outage, between
+        its commits and their notices): a notice (without events: the relay reads the commit) for each commit of
+        theirs not marked published; how many. Such a batch's record stays un-noticed, so that a commit of it
+        whose notice is gone never counts as sent (batch_published) until it is marked, one by one as the relay
+        sends it; the record goes once every commit seen is marked, a day after the batch (a writer stalled
+        longer than that is not waited for). The record of a batch noticed but sent commit by commit (never whole
+        in one relay batch) goes once none of its notices is left."""
         found = 0
         for record in self._store.batches.find({}):
-            if _aware(record["recorded_at"]) >= cutoff:
+            recorded_at = _aware(record["recorded_at"])
+            if recorded_at >= cutoff:
                 continue
             if not record.get("noticed"):
-                for commit in self._store.commits.find({"batch": record["_id"]}, {"position": 1, "recorded_at": 1,
-                                                                                  "published": 1, "unsendable": 1}):
-                    if not commit.get("published") and not commit.get("unsendable"):
-                        found += self._give_notice(commit)
-                self._store.batches.update_one({"_id": record["_id"]}, {"$set": {"noticed": True}})
+                unsent = [commit for commit in self._store.commits.find(
+                    {"batch": record["_id"]}, {"position": 1, "recorded_at": 1, "published": 1, "unsendable": 1})
+                    if not commit.get("published") and not commit.get("unsendable")]
+                for commit in unsent:
+                    found += self._give_notice(commit)
+                if not unsent and recorded_at < datetime.now(timezone.utc) - UNNOTICED_BATCH_KEPT:
+                    self._store.batches.delete_one({"_id": record["_id"]})
             elif self._store.outbox.find_one({"batch": record["_id"]}, {"_id": 1}) is None:
                 self._store.batches.delete_one({"_id": record["_id"]})
             still_working()
@@ -307,6 +318,8 @@ class OutboxRelay:
                 return notice  # unpublished, and the notice holds what to send
             previous = self._store.commits.find_one({"_id": key})
             if previous is not None:
+                if notice is not None:  # a sweep's notice (no events): unsent unless marked since
+                    return None if previous.get("published") or previous.get("unsendable") else previous
                 return None if self._published(previous) or previous.get("unsendable") else previous
         return None
 

@@ -194,20 +194,22 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         """The vault's documents of these subjects (their keys, or erasure markers), in few statements where their
         keys were made in bulk: a subject's own document, read by `_id`, names the batch its key was made in, and
         that batch's keys come in one indexed equality (those of other subjects are dropped unopened). Up to
-        BATCH_PROBES subjects are read so, while FEW_IDS or more are left; the rest by `_id` each (find_by_ids).
+        BATCH_PROBES subjects are read so, while FEW_IDS or more are left and until two probes brought no other
+        asked subject; the rest by `_id` each (find_by_ids).
         A marker has no batch: an erased subject is always read by `_id`, never taken for one without a key."""
         wanted = list(dict.fromkeys(subjects))
-        asked, read, probes = set(wanted), {}, 0
+        asked, read, probes, misses = set(wanted), {}, 0, 0
         for subject in wanted:
-            if probes >= BATCH_PROBES or len(asked) - len(read) <= FEW_IDS:
+            if probes >= BATCH_PROBES or misses >= 2 or len(asked) - len(read) <= FEW_IDS:
                 break
             if subject in read:
                 continue
-            probes += 1
+            probes, before = probes + 1, len(read)
             read[subject] = probe = self._keys.find_one({"_id": subject})
             if probe is not None and probe.get("batch") is not None:
-                batch = self._keys.find({"batch": probe["batch"]}, batch_size=KEYS_PER_BATCH)
+                batch = self._keys.find({"batch": probe["batch"]}, batch_size=KEYS_PER_BATCH + 1)
                 read.update({doc["_id"]: doc for doc in batch if doc["_id"] in asked and "wrapped_key" in doc})
+            misses += len(read) - before <= 1  # keys made apart (single writes): reading their batches is waste
         found = [doc for doc in read.values() if doc is not None]
         return found + find_by_ids(self._keys, [subject for subject in wanted if subject not in read])
 

@@ -114,9 +114,12 @@ class ContactsDirectory:
         statement (an import's: one insert per event, each in a transaction of its own on FerretDB, before).
         Within the block, applying such a contact's creation writes nothing more. Those the directory knew
         already (a redelivery, a merge that named them first) are refused by the insert and applied one by one."""
-        subjects = [subject for envelope in envelopes if self._states.knows(envelope.event_type)
-                    for subject in self._subjects_of(envelope)]
-        with self._cipher.keys_ready(list(dict.fromkeys(subjects))):
+        states = [envelope for envelope in envelopes if self._states.knows(envelope.event_type)]
+        contacts = [CONTACT_SUBJECT.format(contact_id=envelope.aggregate_id) for envelope in states]
+        lookups = [LOOKUP_SECRET.format(account_id=envelope.account_id) for envelope in states]
+        # the lookup secrets made if new (a new account's first contacts): else each hash would look again
+        with self._cipher.keys_ready(list(dict.fromkeys(lookups)), create=True), \
+                self._cipher.keys_ready(list(dict.fromkeys(contacts))):
             created = [(envelope, fields) for envelope in envelopes
                        if envelope.aggregate_version == 1 and self._states.knows(envelope.event_type)
                        and (fields := self._identifiers_in_bulk(envelope)) is not None]
