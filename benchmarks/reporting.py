@@ -54,12 +54,12 @@ def devinfra_index() -> str:
 SERVICES = ("contacts", "billing", "workflows", "privacy", "gateway")
 
 
-def cpu_seconds_by_process() -> Counter:
-    """CPU seconds (user + system) used so far by each part of the running system, from /proc (Linux): each
-    service's API (its gunicorn processes) and worker, FerretDB, PostgreSQL and Kafka. Take it before and after
-    what you measure; `cpu_used` gives the difference. A process that exits in between is not counted."""
+def cpu_seconds_by_process() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) used so far by each process of the running system, with the part it belongs to,
+    from /proc (Linux): each service's API (its gunicorn processes) and worker, FerretDB, PostgreSQL and Kafka.
+    Take it before and after what you measure; `cpu_used` adds up the differences by part."""
     ticks = os.sysconf("SC_CLK_TCK")
-    used: Counter = Counter()
+    used: dict[int, tuple[str, float]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -68,14 +68,19 @@ def cpu_seconds_by_process() -> Counter:
             continue
         part = _system_part(args)
         if part is not None:
-            used[part] += (int(fields[11]) + int(fields[12])) / ticks
+            used[int(pid)] = (part, (int(fields[11]) + int(fields[12])) / ticks)
     return used
 
 
-def cpu_used(before: Counter, after: Counter) -> dict:
-    """The CPU seconds each part used between two `cpu_seconds_by_process`, the largest first, and their total."""
-    used = {part: round(after[part] - before.get(part, 0.0), 1) for part in after}
-    ranked = dict(sorted(used.items(), key=lambda item: -item[1]))
+def cpu_used(before: dict, after: dict) -> dict:
+    """The CPU seconds each part used between two `cpu_seconds_by_process`, the largest first, and their total: a
+    process alive at both counts what it used in between, one started in between all it used. One that exited in
+    between is not counted (FerretDB's PostgreSQL connections come and go: PostgreSQL's figure errs low)."""
+    used: Counter = Counter()
+    for pid, (part, seconds) in after.items():
+        earlier = before.get(pid)
+        used[part] += seconds - (earlier[1] if earlier is not None and earlier[0] == part else 0.0)
+    ranked = {part: round(seconds, 1) for part, seconds in sorted(used.items(), key=lambda item: -item[1])}
     return {"total": round(sum(used.values()), 1), **ranked}
 
 
