@@ -1,5 +1,6 @@
 """Personal-data keys read and created in bulk, on the real MongoDB server."""
 import os
+import time
 
 import pytest
 from pymongo import MongoClient
@@ -93,3 +94,34 @@ def test_an_event_s_block_within_its_batch_s_reads_nothing_the_batch_read(infra,
         with cipher.keys_ready(["contact:1", "contact:9"]):  # one it did not read: read now
             pass
         assert len(statements.names) == read + 1
+
+
+class ScanningBatchReads:
+    """The vault's collection on a server that scans for an equality on `batch` (FerretDB on SQLite): such a read
+    takes a second, an `_id` read what it takes."""
+
+    def __init__(self, collection) -> None:
+        self._collection = collection
+
+    def find(self, *args, **kwargs):
+        time.sleep(1.0)
+        return self._collection.find(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._collection, name)
+
+
+def test_a_server_that_scans_for_batch_reads_is_read_by_id_instead(infra, mongo_db):
+    master = os.urandom(32)
+    made = MongoSubjectKeyStore(mongo_db["subject_keys"], master)
+    keys = made.find_or_create_many([f"contact:{n}" for n in range(100)])
+    statements = Statements("subject_keys")
+    slow = MongoSubjectKeyStore(ScanningBatchReads(MongoClient(infra.mongo_uri, event_listeners=[statements])[
+        mongo_db.name]["subject_keys"]), master)
+    assert slow.find_many([f"contact:{n}" for n in range(50)]) == {f"contact:{n}": keys[f"contact:{n}"]
+                                                                    for n in range(50)}
+    assert statements.names.count("find") == 2  # a probe, and a batch read dearer than the 49 reads it saved
+    statements.names.clear()
+    assert slow.find_many([f"contact:{n}" for n in range(50, 100)]) == {f"contact:{n}": keys[f"contact:{n}"]
+                                                                         for n in range(50, 100)}
+    assert statements.names.count("find") == 50  # by `_id` each from now on
