@@ -317,10 +317,9 @@ class OutboxRelay:
             if (notice := self._store.outbox.find_one({"_id": key})) is not None and "events" in notice:
                 return notice  # unpublished, and the notice holds what to send
             previous = self._store.commits.find_one({"_id": key})
-            if previous is not None:
-                if notice is not None:  # a sweep's notice (no events): unsent unless marked since
-                    return None if previous.get("published") or previous.get("unsendable") else previous
-                return None if self._published(previous) or previous.get("unsendable") else previous
+            if previous is not None:  # with a sweep's notice (no events): unsent unless marked since
+                sent = previous.get("published") if notice is not None else self._published(previous)
+                return None if sent or previous.get("unsendable") else previous
         return None
 
     def _published(self, commit: dict) -> bool:

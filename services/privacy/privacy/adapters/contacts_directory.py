@@ -120,8 +120,8 @@ class ContactsDirectory:
         # the lookup secrets made if new (a new account's first contacts): else each hash would look again
         with self._cipher.keys_ready(list(dict.fromkeys(lookups)), create=True), \
                 self._cipher.keys_ready(list(dict.fromkeys(contacts))):
-            created = [(envelope, fields) for envelope in envelopes
-                       if envelope.aggregate_version == 1 and self._states.knows(envelope.event_type)
+            created = [(envelope, fields) for envelope in states
+                       if envelope.aggregate_version == 1
                        and (fields := self._identifiers_in_bulk(envelope)) is not None]
             documents = [_document(envelope.account_id, envelope.aggregate_id, fields) for envelope, fields in created]
             refused = set(insert_all_new(self.collection, documents))
