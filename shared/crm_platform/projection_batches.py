@@ -84,7 +84,8 @@ def apply_in_bulk(projection: FoldingProjection, envelopes: list[EventEnvelope],
     documents = documents or MongoVersionedDocuments(projection.collection)
     # A document whose first event here is its first (version 1) should not exist: insert it, no read first.
     left = write_forward(documents, {fold.doc_id: (fold.last_version, fold.change) for fold in folds.values()},
-                         {fold.doc_id for fold in folds.values() if fold.first_version == 1})
+                         {fold.doc_id for fold in folds.values() if fold.first_version == 1},
+                         prepare_new=projection.new_documents)
     return {event_id for fold in folds.values() if fold.doc_id not in left for event_id in fold.event_ids}
 
 

@@ -70,6 +70,7 @@ def versioned_upsert(
     unset_fields: Iterable[str] = (),
     replace_same_version: bool = False,
     forward_fields: dict | None = None,
+    prepare_insert: Callable[[dict], dict] | None = None,
 ) -> bool:
     """Write `set_fields` at `version` unless the document already reflects that version or a later one.
 
@@ -78,15 +79,20 @@ def versioned_upsert(
     reads the version by `_id` and compare-and-sets on the version it read, so
     two writers can never move a document backwards. `replace_same_version`
     lets a rebuild rewrite a document computed afresh at the same version;
-    `forward_fields` only ever move forward (`$max`). Returns True if the write was applied.
+    `forward_fields` only ever move forward (`$max`). `prepare_insert` completes a document about to be
+    inserted (e.g. with a number reserved for it): it is called only once the document was found missing.
+    Returns True if the write was applied.
     """
     change = DocumentChange(set_fields, tuple(unset_fields), forward_fields or {})
     while True:
-        try:
-            collection.insert_one(change.document(doc_id, version))
-            return True
-        except DuplicateKeyError:
-            pass  # it exists: compare versions
+        # without prepare_insert, insert first: a missing document is the common case
+        if prepare_insert is None or collection.find_one({"_id": doc_id}, {"_id": 1}) is None:
+            try:
+                document = change.document(doc_id, version)
+                collection.insert_one(prepare_insert(document) if prepare_insert else document)
+                return True
+            except DuplicateKeyError:
+                pass  # it exists: compare versions
         current = collection.find_one({"_id": doc_id}, {"version": 1})
         if current is None:
             continue  # deleted between our insert and our read: try again
@@ -139,12 +145,21 @@ class FoldingProjection(Projection):
         """What this event does to its document (pure)."""
         raise NotImplementedError
 
+    # Set by a read model whose new documents get fields only an insert sets, with I/O (e.g. numbers reserved
+    # for them): `new_documents(documents)` completes documents about to be inserted, in place, one or many.
+    new_documents: Callable[[list[dict]], None] | None = None
+
     def apply(self, envelope: EventEnvelope, rebuilding: bool = False) -> bool:
         if envelope.aggregate_type != self.aggregate_type:
             return False
         change = self.change_for(envelope, self.event_of(envelope))
         return versioned_upsert(self.collection, self.document_id(envelope), envelope.aggregate_version, change.set,
-                                change.unset, replace_same_version=rebuilding, forward_fields=change.forward)
+                                change.unset, replace_same_version=rebuilding, forward_fields=change.forward,
+                                prepare_insert=self._prepare_insert if self.new_documents else None)
+
+    def _prepare_insert(self, document: dict) -> dict:
+        self.new_documents([document])
+        return document
 
 
 def replay(events: Iterable[EventEnvelope], apply: Callable[[EventEnvelope], object], progress_every: int = 1000) -> int:

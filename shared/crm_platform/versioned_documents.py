@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
@@ -111,13 +112,15 @@ class MongoVersionedDocuments(VersionedDocuments):
 
 
 def write_forward(documents: VersionedDocuments, changes: dict[str, tuple[int, DocumentChange]],
-                  new: set[str]) -> set[str]:
+                  new: set[str], prepare_new: Callable[[list[dict]], None] | None = None) -> set[str]:
     """Write each (version, change) by document id, only forward: those whose first event is here (`new`) inserted
     in one statement, the others (and those an insert found there) updated in one guarded by version; the ids of
     those refused or found behind, whose events the caller applies one by one. A document an insert found there
     with only its first event here is not updated (nothing could move it): its version read says if it is behind."""
-    inserted = documents.insert_new([change.document(doc_id, version) for doc_id, (version, change) in changes.items()
-                                     if doc_id in new])
+    to_insert = [change.document(doc_id, version) for doc_id, (version, change) in changes.items() if doc_id in new]
+    if prepare_new and to_insert:
+        prepare_new(to_insert)  # fields only an insert sets
+    inserted = documents.insert_new(to_insert)
     moved = documents.move_forward([(doc_id, version, change) for doc_id, (version, change) in changes.items()
                                     if doc_id not in new or (doc_id in inserted.existing and version > 1)])
     # found there at version 1 with nothing more here: an update could not move it, its version says if it is behind

@@ -113,6 +113,30 @@ def test_a_refused_document_and_what_the_server_did_not_confirm_are_left_to_one_
     assert store.documents["after"]["version"] == 1  # left for the one-by-one path, which will apply it
 
 
+class NumberedThings(Things):
+    """Things whose new documents get a number, as contacts get their creation number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numbered: list[str] = []
+
+    def new_documents(self, documents):
+        for document in documents:
+            self.numbered.append(document["_id"])
+            document["number"] = len(self.numbered)
+
+
+def test_only_documents_about_to_be_inserted_are_completed_by_the_read_model_and_updates_keep_it():
+    store = InMemoryVersionedDocuments()
+    store.insert_new([{"_id": "old", "n": 1, "version": 1, "seen": T0}])
+    things = NumberedThings()
+    apply_in_bulk(things, [thing("a", 1), thing("old", 2), thing("b", 1), thing("b", 2)], store)
+    assert things.numbered == ["a", "b"]
+    assert (store.documents["a"]["number"], store.documents["b"]["number"]) == (1, 2)
+    apply_in_bulk(things, [thing("a", 2), thing("b", 3)], store)
+    assert things.numbered == ["a", "b"] and store.documents["b"]["number"] == 2 and store.documents["b"]["version"] == 3
+
+
 def test_an_update_of_a_missing_document_is_left_to_one_by_one():
     store = InMemoryVersionedDocuments()
     assert apply_in_bulk(Things(), [thing("gone", 4)], store) == set()
