@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
 
 from crm_platform import merges
 from crm_platform.envelope import EventEnvelope
@@ -18,6 +19,7 @@ from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import DocumentChange, FoldingProjection
 
 from contacts.adapters.activity import as_stored
+from contacts.adapters.contact_numbers import ContactNumbers
 from contacts.adapters.search_keys import RETIRED_SEARCH_FIELDS, SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted, ContactErased, ContactEvent
 from contacts.domain.model import OPTION_FIELDS, Contact
@@ -44,10 +46,24 @@ def live_fields(envelope: EventEnvelope, event) -> dict:
 class ContactsProjection(FoldingProjection):
     aggregate_type = Contact.aggregate_type
 
+    def __init__(self, collection: Collection, codec) -> None:
+        super().__init__(collection, codec)
+        self.numbers = ContactNumbers(collection.database["contact_numbers"], collection)
+
+    def new_documents(self, documents: list[dict]) -> None:
+        """A contact first inserted gets the next creation number of its account (contact_numbers.py)."""
+        self.numbers.number(documents)
+
     def ensure_indexes(self) -> None:
         self.collection.create_index(
             [("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="account_listing",
+        )
+        # Lists sorted by creation read one bucket at a time (contact_pages.py).
+        self.collection.create_index(
+            [("account_id", ASCENDING), ("deleted", ASCENDING), ("list_bucket", DESCENDING),
+             ("created_at", DESCENDING), ("_id", DESCENDING)],
+            name="account_creation_buckets",
         )
         # Search: one token by equality (contact_query.build_filter); multikey, one entry per token.
         self.collection.create_index([("account_id", ASCENDING), ("search_tokens", ASCENDING)], name="account_search")

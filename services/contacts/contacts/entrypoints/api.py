@@ -87,7 +87,9 @@ def list_contacts():
     if args["custom_conditions"]:
         types = views.custom_field_types(current_container().custom_fields_projection.collection, account_id())
         args["custom_conditions"] = typed_conditions(args["custom_conditions"], types)
-    docs, next_cursor = find_page(current_container().projection.collection, account_id(), ContactQuery(**args), limit, cursor)
+    projection = current_container().projection
+    docs, next_cursor = find_page(projection.collection, account_id(), ContactQuery(**args), limit, cursor,
+                                  numbers=projection.numbers)
     items = [contact_from_view(d) for d in docs]
     if columns:
         keep = {"id", "revision", *columns}

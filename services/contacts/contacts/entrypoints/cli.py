@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 
@@ -15,12 +16,15 @@ from contacts.adapters.identity_claims import OWNER_FIELD
 from contacts.bootstrap import Container
 from contacts.domain import commands
 
+log = logging.getLogger(__name__)
+
 
 def rebuild_projection(container: Container) -> int:
     """Re-apply every stored contact event to the projection, in place and safe on a live system.
 
     Each document is rewritten from the events at its version or kept if the live
-    consumer has already moved it further, so the rebuild never goes backwards.
+    consumer has already moved it further, so the rebuild never goes backwards. Then contacts stored before
+    creation numbers get theirs (adapters/contact_numbers.py).
     """
     container.ensure_indexes()
     read_models = container.read_models()
@@ -29,7 +33,11 @@ def rebuild_projection(container: Container) -> int:
         for read_model in read_models:
             read_model.apply(envelope, rebuilding=True)
 
-    return replay(container.event_store.read_all(), apply)
+    replayed = replay(container.event_store.read_all(), apply)
+    numbered = container.projection.numbers.number_unnumbered()
+    if numbered:
+        log.info("contacts stored before creation numbers numbered", extra={"contacts": numbered})
+    return replayed
 
 
 def rekey_identity_claims(container: Container) -> int:

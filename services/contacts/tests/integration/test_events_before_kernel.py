@@ -53,6 +53,8 @@ def test_the_stored_events_build_identical_read_models(stored, replayed):
     for name, expected in stored["read_models"].items():
         # the fixture's read models were built before the contact was erased; the rest must match exactly
         built = sorted(replayed.db[name].find({"_id": {"$ne": erased}}), key=lambda doc: str(doc["_id"]))
+        if name == "contacts":  # since creation numbers (issue 16): a live contact's list bucket, then as before
+            assert all(isinstance(doc.pop("list_bucket", None), int) or doc["deleted"] for doc in built)
         expected = [_with_search_tokens(doc) for doc in expected if doc["_id"] != erased]
         assert _comparable(built) == _comparable(expected), name
 

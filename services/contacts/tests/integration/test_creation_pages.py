@@ -1,0 +1,106 @@
+"""Lists sorted by creation, read bucket by bucket, on the real MongoDB server (FerretDB in `make test`)."""
+import base64
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from crm_platform.projection_batches import apply_in_bulk
+
+from contacts import contact_pages
+from contacts.adapters import contact_numbers
+from contacts.adapters.contact_numbers import ContactNumbers
+from contacts.adapters.contacts_projection import ContactsProjection
+from contacts.contact_query import ContactQuery, find_page
+
+from .conftest import headers
+
+START = datetime(2026, 1, 1)
+
+
+@pytest.fixture
+def small_buckets(monkeypatch):
+    monkeypatch.setattr(contact_numbers, "BUCKET_SIZE", 3)
+    monkeypatch.setattr(contact_pages, "BUCKETS_WALKED", 2)
+
+
+def contact(n: int, account="acct-1", **fields) -> dict:
+    return {"_id": f"c{n:03}", "account_id": account, "deleted": False, "created_at": START + timedelta(minutes=n),
+            "labels": ["rare"] if n % 7 == 0 else [], "version": 1, **fields}
+
+
+def every_page(contacts, numbers, query: ContactQuery, limit: int) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        page, cursor = find_page(contacts, "acct-1", query, limit, cursor, numbers=numbers)
+        assert len(page) <= limit
+        seen += [doc["_id"] for doc in page]
+        if cursor is None:
+            return seen
+
+
+def test_pages_walk_the_buckets_in_creation_order_with_old_contacts_numbered_later(mongo_db, small_buckets):
+    contacts = mongo_db["contacts"]
+    numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
+    old = [contact(n) for n in range(0, 8)]  # stored before numbers existed: no list_bucket
+    contacts.insert_many(old + [contact(100, account="acct-2")])
+    new = [contact(n) for n in range(8, 30)]
+    new[3]["deleted"] = True  # a tombstone gets no number and is never listed
+    numbers.number(new)
+    contacts.insert_many(new)
+    assert [doc.get("list_bucket") for doc in new[:7]] == [0, 0, 0, None, 1, 1, 1]
+    live = [doc["_id"] for doc in old + new if not doc["deleted"]]
+    rare = [i for i in live if int(i[1:]) % 7 == 0]
+    assert numbers.buckets("acct-1").unnumbered
+
+    for limit in (1, 4, 50):
+        assert every_page(contacts, numbers, ContactQuery(), limit) == live[::-1]
+        assert every_page(contacts, numbers, ContactQuery(sort="created_at"), limit) == live
+        # few per bucket: after two buckets walked, one query reads the rest in the same order
+        assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"]), limit) == rare[::-1]
+        assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"], sort="created_at"), limit) == rare
+
+    assert numbers.number_unnumbered() == 9  # with acct-2's
+    assert not numbers.buckets("acct-1").unnumbered
+    assert {doc.get("list_bucket") for doc in contacts.find({"_id": {"$in": [d["_id"] for d in old]}})} == {-3, -2, -1}
+    for limit in (1, 5):
+        assert every_page(contacts, numbers, ContactQuery(), limit) == live[::-1]
+        assert every_page(contacts, numbers, ContactQuery(sort="created_at"), limit) == live
+    assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"]), 2) == rare[::-1]
+
+
+def test_a_new_account_has_no_unnumbered_contacts_and_an_empty_one_lists_nothing(mongo_db):
+    contacts = mongo_db["contacts"]
+    numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
+    assert find_page(contacts, "acct-1", ContactQuery(), 10, None, numbers=numbers) == ([], None)
+    documents = [contact(n) for n in range(3)]
+    numbers.number(documents)
+    contacts.insert_many(documents)
+    assert numbers.buckets("acct-1") == contact_numbers.BucketRange(0, 0, False)
+
+
+def test_a_cursor_must_be_one_this_api_made(mongo_db):
+    contacts = mongo_db["contacts"]
+    numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
+    made = [base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+            for value in ([], ["created_at", 1.5, None, "c"], ["-created_at", 1, None, "c"], ["created_at", 1, 5, "c"])]
+    for bad in ("nope", *made):
+        with pytest.raises(Exception) as raised:
+            find_page(contacts, "acct-1", ContactQuery(sort="created_at"), 10, bad, numbers=numbers)
+        assert raised.value.errors == {"cursor": ["invalid cursor"]}
+
+
+def test_the_projection_numbers_contacts_on_both_write_paths(client, container):
+    made = [client.post("/v1/contacts", json={"first_name": name}, headers=headers()).get_json()["id"]
+            for name in ("Ana", "Bea", "Cleo")]
+    envelopes = list(container.event_store.read_all())
+    projection: ContactsProjection = container.projection
+    projection.apply(envelopes[0])  # one event at a time
+    projection.apply(envelopes[0], rebuilding=True)  # again: found there, not numbered again
+    assert apply_in_bulk(projection, envelopes[1:]) == {e.event_id for e in envelopes[1:]}  # a polled batch
+    assert apply_in_bulk(projection, envelopes[1:]) == {e.event_id for e in envelopes[1:]}  # delivered twice
+    assert {doc["_id"]: doc["list_bucket"] for doc in projection.collection.find({}, {"list_bucket": 1})} == \
+        {contact_id: 0 for contact_id in made}
+    assert container.db["contact_numbers"].find_one({"_id": "acct-1"})["next"] == 3 + 2  # the redelivery's two
+    listed = client.get("/v1/contacts", headers=headers()).get_json()["items"]
+    assert [c["id"] for c in listed] == made[::-1]
