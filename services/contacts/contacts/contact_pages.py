@@ -7,12 +7,20 @@ A page reads the buckets one equality at a time, from the cursor's on, until it 
 contacts through each bucket (a name searched, a rare label) would walk many nearly empty buckets:
 after BUCKETS_WALKED of them, one query reads all the rest, in the same order, which costs what the
 filter lets through (what a selective filter keeps small).
+
+A server that does not read a bucket by its index (FerretDB on SQLite pushes down nothing but
+`_id`) scans the collection for each bucket. A bucket query that costs far more than reading its
+contacts is followed by a probe, the same query for a bucket no contact is in: if that one is slow
+too, the walk is off in this process for WALK_OFF_S (a load spike on an indexed server makes the
+first slow, rarely the probe), and pages are then read with the one query, in the same order
+(cursors stay valid).
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import time
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
@@ -23,6 +31,13 @@ from crm_platform.errors import InvalidInput
 from contacts.adapters.contact_numbers import BucketRange
 
 BUCKETS_WALKED = 8
+# An indexed bucket read costs a few ms plus about 0.3-1.5 ms per contact read on FerretDB over PostgreSQL
+# under load; FerretDB on SQLite scanning 10,000 contacts took over 300 ms.
+SCAN_SUSPECTED_MS = 200
+MS_PER_CONTACT = 5
+WALK_OFF_S = 300
+EMPTY_BUCKET = 2**31 - 1  # never reached: 2**31 buckets of 250 contacts
+_walk_off_until = 0.0
 
 
 def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange, *, sort: str, limit: int,
@@ -43,21 +58,45 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
     found: list[dict] = []
     position = start
     while position < len(order) and len(found) <= limit:
-        if position - start == BUCKETS_WALKED:
-            rest = _from_bucket(order[position], descending, unnumbered=buckets.unnumbered)
+        resume = after if position == start else None
+        if position - start == BUCKETS_WALKED or time.monotonic() < _walk_off_until:
+            rest = _rest(order, position, descending, buckets.unnumbered, resume)
             sort_keys = [("list_bucket", direction), ("created_at", direction), ("_id", direction)]
             found += contacts.find(_and(mongo_filter, rest)).sort(sort_keys).limit(limit + 1 - len(found))
             break
         query = _in_bucket(mongo_filter, order[position])
-        if position == start and after:
-            query = _and(query, after)
-        found += contacts.find(query).sort([("created_at", direction), ("_id", direction)]).limit(limit + 1 - len(found))
+        began = time.monotonic()
+        read = list(contacts.find(_and(query, resume) if resume else query)
+                    .sort([("created_at", direction), ("_id", direction)]).limit(limit + 1 - len(found)))
+        if (time.monotonic() - began) * 1000 > SCAN_SUSPECTED_MS + MS_PER_CONTACT * len(read):
+            _probe(contacts, mongo_filter["account_id"])
+        found += read
         position += 1
     page = found[:limit]
     if len(found) <= limit:
         return page, None
     last = page[-1]
     return page, _encode(sort, last.get("list_bucket"), last.get("created_at"), last["_id"])
+
+
+def _probe(contacts: Collection, account_id: str) -> None:
+    """Turn the walk off for a while if even an empty bucket is slow to read: the server scans for each."""
+    global _walk_off_until
+    began = time.monotonic()
+    contacts.find_one({"account_id": account_id, "deleted": False, "list_bucket": EMPTY_BUCKET}, {"_id": 1})
+    if (time.monotonic() - began) * 1000 > SCAN_SUSPECTED_MS:
+        _walk_off_until = time.monotonic() + WALK_OFF_S
+
+
+def _rest(order: list[int | None], position: int, descending: bool, unnumbered: bool, resume: dict | None) -> dict:
+    """The contacts of the buckets from `position` on, in one condition; `resume` continues within the first."""
+    rest = _from_bucket(order[position], descending, unnumbered=unnumbered)
+    if resume is None:
+        return rest
+    first = _and(_in_bucket({}, order[position]), resume)
+    if position + 1 == len(order):
+        return first
+    return {"$or": [first, _from_bucket(order[position + 1], descending, unnumbered=unnumbered)]}
 
 
 def _in_bucket(mongo_filter: dict, bucket: int | None) -> dict:
@@ -67,9 +106,10 @@ def _in_bucket(mongo_filter: dict, bucket: int | None) -> dict:
 
 
 def _from_bucket(bucket: int | None, descending: bool, *, unnumbered: bool) -> dict:
-    """The buckets from this one on, in the list's order (the contacts without a number come last, descending)."""
+    """The buckets from this one on, in the list's order (the contacts without a number come last, descending;
+    first, ascending: from them on is every contact)."""
     if bucket is None:
-        return {"list_bucket": {"$exists": False}}
+        return {"list_bucket": {"$exists": False}} if descending else {}
     if not descending:
         return {"list_bucket": {"$gte": bucket}}
     numbered = {"list_bucket": {"$lte": bucket}}
@@ -77,6 +117,8 @@ def _from_bucket(bucket: int | None, descending: bool, *, unnumbered: bool) -> d
 
 
 def _and(mongo_filter: dict, clause: dict) -> dict:
+    if not clause:
+        return mongo_filter
     return {**mongo_filter, "$and": [*mongo_filter.get("$and", []), clause]}
 
 

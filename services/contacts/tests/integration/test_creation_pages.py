@@ -18,10 +18,16 @@ from .conftest import headers
 START = datetime(2026, 1, 1)
 
 
-@pytest.fixture
-def small_buckets(monkeypatch):
+@pytest.fixture(params=["walked", "scanning server"])
+def small_buckets(request, monkeypatch):
     monkeypatch.setattr(contact_numbers, "BUCKET_SIZE", 3)
     monkeypatch.setattr(contact_pages, "BUCKETS_WALKED", 2)
+    monkeypatch.setattr(contact_pages, "_walk_off_until", 0.0)
+    if request.param == "scanning server":  # every bucket read looks like a scan: the walk turns off at once
+        monkeypatch.setattr(contact_pages, "SCAN_SUSPECTED_MS", -1)
+    yield request.param
+    if request.param == "scanning server":
+        assert contact_pages._walk_off_until > 0
 
 
 def contact(n: int, account="acct-1", **fields) -> dict:
