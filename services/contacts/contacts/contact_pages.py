@@ -5,8 +5,9 @@ The order is the contacts' creation buckets, then `created_at`, then `_id` (desc
 A page reads the buckets one equality at a time, from the cursor's on, until it is full: one bucket
 (at most BUCKET_SIZE contacts) for a list without a selective filter. A filter that lets few
 contacts through each bucket (a name searched, a rare label) would walk many nearly empty buckets:
-after BUCKETS_WALKED of them, one query reads all the rest, in the same order, which costs what the
-filter lets through (what a selective filter keeps small).
+after BUCKETS_WALKED of them, unless what they found says the page fills soon, one query reads all
+the rest, in the same order, which costs what the filter lets through (what a selective filter
+keeps small).
 
 A server that does not read a bucket by its index (FerretDB on SQLite pushes down nothing but
 `_id`) scans the collection for each bucket. A bucket query that costs far more than reading its
@@ -59,7 +60,8 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
     position = start
     while position < len(order) and len(found) <= limit:
         resume = after if position == start else None
-        if position - start == BUCKETS_WALKED or time.monotonic() < _walk_off_until:
+        if not _worth_walking(position - start, len(found), limit + 1 - len(found), len(order) - position) \
+                or time.monotonic() < _walk_off_until:
             rest = _rest(order, position, descending, buckets.unnumbered, resume)
             sort_keys = [("list_bucket", direction), ("created_at", direction), ("_id", direction)]
             found += contacts.find(_and(mongo_filter, rest)).sort(sort_keys).limit(limit + 1 - len(found))
@@ -77,6 +79,17 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
         return page, None
     last = page[-1]
     return page, _encode(sort, last.get("list_bucket"), last.get("created_at"), last["_id"])
+
+
+def _worth_walking(walked: int, found: int, needed: int, left: int) -> bool:
+    """Whether to read the next bucket rather than all the rest at once. The first BUCKETS_WALKED always;
+    then only while what they found says the page fills within half the buckets left: the one query
+    decodes every contact its pushed-down equalities let through in all of them, so it pays off only
+    when the page would not fill before the end (e.g. `louise marti`: 10 % of the account for `louise`,
+    one in 20 of those a Martin, the page fills after about 40 buckets of the 400 of 100,000 contacts)."""
+    if walked < BUCKETS_WALKED:
+        return True
+    return found > 0 and needed * walked / found <= left / 2
 
 
 def _probe(contacts: Collection, account_id: str) -> None:
