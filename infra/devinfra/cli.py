@@ -15,7 +15,7 @@ import time
 
 from . import provision
 from .config import Config, kafka_version
-from .ferretdb_indexes import IndexKeeper
+from .ferretdb_indexes import IndexKeeper, SQLiteIndexKeeper
 from .kafka import KafkaBroker, kafka_ready
 from .mongo import KINDS, MongoServer, choose_kind, mongo_ready, running_kind
 from .ports import port_is_free
@@ -175,11 +175,13 @@ def cmd_down(cfg: Config, args) -> int:
 
 
 def cmd_index(cfg: Config, args) -> int:
-    """Keep FerretDB-on-PostgreSQL's tables indexed for its pushed-down equalities (see ferretdb_indexes.py)."""
-    if cfg.mongo_external or running_kind(cfg.pid_path("mongo")) != "postgresql":
-        say("index: the MongoDB server is not the local FerretDB on PostgreSQL; nothing to do")
+    """Keep the local FerretDB's tables indexed for its pushed-down equalities (see ferretdb_indexes.py)."""
+    kind = None if cfg.mongo_external else running_kind(cfg.pid_path("mongo"))
+    if kind not in ("postgresql", "sqlite"):
+        say("index: the MongoDB server is not the local FerretDB; nothing to do")
         return 0
-    keeper = IndexKeeper(require_bin_dir() / "psql", cfg.postgres_port)
+    keeper = IndexKeeper(require_bin_dir() / "psql", cfg.postgres_port) if kind == "postgresql" else \
+        SQLiteIndexKeeper(cfg.mongo_data_dir("sqlite"))
     if not args.every:
         say(f"index: {keeper.sync()} created")
         return 0
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     env = sub.add_parser("env", help="print the variables that point clients at the servers")
     env.add_argument("--format", choices=("shell", "dotenv"), default="shell")
     sub.add_parser("provision", help="download the Kafka jars and build FerretDB into the cache")
-    index = sub.add_parser("index", help="give FerretDB-on-PostgreSQL's tables the GIN indexes its pushdown uses")
+    index = sub.add_parser("index", help="give the local FerretDB's tables the indexes its pushdown uses")
     index.add_argument("--every", type=float, default=0, help="keep doing it every N seconds, until stopped")
     args = parser.parse_args(argv)
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # refused connections are expected

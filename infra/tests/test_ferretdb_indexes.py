@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from devinfra import postgres, provision
 from devinfra.config import Config
-from devinfra.ferretdb_indexes import Collection, IndexKeeper, collections_from, index_name, statement
+from devinfra.ferretdb_indexes import (SQLITE_ID_EXPRESSION, Collection, IndexKeeper, SQLiteIndexKeeper,
+                                      collections_from, index_name, sqlite_index_name, statement)
 from devinfra.mongo import MongoServer
 from devinfra.ports import free_ports
 from devinfra.postgres import PostgresServer
@@ -107,3 +109,34 @@ def test_a_database_dropped_while_a_sync_runs_is_passed_over_and_the_others_are_
         "dropped", "kept"]
     assert keeper.sync() == 1
     assert [c.schema for c in keeper.collections()] == ["kept"] and keeper.sync() == 0
+
+
+@pytest.fixture
+def ferretdb_on_sqlite(tmp_path):
+    """A FerretDB on SQLite in a scratch directory: (a client, its data directory)."""
+    binary = provision.ferretdb_binary_path(Config.from_env())
+    if not binary.is_file():
+        pytest.skip("FerretDB is not built: python -m devinfra provision")
+    port, = free_ports(1)
+    server = MongoServer(port, tmp_path / "data", tmp_path / "mongo.log", pid_path=tmp_path / "mongo.pid",
+                         kind="sqlite", binary=binary)
+    with server, pymongo.MongoClient(server.uri) as client:
+        yield client, tmp_path / "data"
+
+
+def test_on_sqlite_a_find_by_id_uses_the_index_of_ferretdbs_own_expression(ferretdb_on_sqlite):
+    client, data_dir = ferretdb_on_sqlite
+    client.shop.things.insert_many([{"_id": f"t-{i}", "n": i} for i in range(300)])
+    client.shop.others.insert_one({"_id": "o-1"})
+    keeper = SQLiteIndexKeeper(data_dir)
+    assert keeper.sync() == 2 and keeper.sync() == 0
+    with sqlite3.connect(data_dir / "shop.sqlite") as db:
+        [table] = [row[0] for row in db.execute("SELECT table_name FROM _ferretdb_collections WHERE name = 'things'")]
+        plan = " ".join(str(row) for row in db.execute(
+            f'EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM "{table}" WHERE {SQLITE_ID_EXPRESSION} = ?', ('"t-5"',)))
+    assert f"USING INDEX {sqlite_index_name(table)}" in plan
+    assert client.shop.things.find_one({"_id": "t-5"}) == {"_id": "t-5", "n": 5}
+    client.shop.things.update_one({"_id": "t-6"}, {"$set": {"n": -6}})
+    assert client.shop.things.find_one({"_id": "t-6"})["n"] == -6
+    client.drop_database("shop")
+    assert keeper.sync() == 0
