@@ -25,6 +25,10 @@ from pymongo.errors import DuplicateKeyError
 from crm_platform.mongo import update_by_ids
 
 BUCKET_SIZE = 250  # contacts per bucket: what the worst page decodes on FerretDB (about 0.3-1.5 ms each)
+# A document of the counters collection (account ids are UUIDs): every contact of the collection was numbered
+# when inserted (it was empty when numbers began), or all were numbered since (number_unnumbered). Then no account
+# needs the check for contacts older than its counter, a scan of the account on servers without its index.
+EVERY_CONTACT_NUMBERED = "(every contact numbered)"
 
 
 @dataclass(frozen=True)
@@ -61,11 +65,18 @@ class ContactNumbers:
             for offset, document in enumerate(account_documents):
                 document["list_bucket"] = (first + offset) // BUCKET_SIZE
 
+    def begin_if_empty(self) -> None:
+        """At start-up: a collection without contacts will only ever hold numbered ones (a new deployment)."""
+        if self.contacts.find_one({}, {"_id": 1}) is None:
+            self.counters.update_one({"_id": EVERY_CONTACT_NUMBERED}, {"$set": {"since": "empty"}}, upsert=True)
+
     def buckets(self, account_id: str) -> BucketRange:
         counter = self.counters.find_one({"_id": account_id}) or {}
-        # no counter: no contact numbered yet, perhaps some stored before numbers
+        unnumbered = counter.get("unnumbered")
+        if unnumbered is None:  # no contact numbered yet (no counter), perhaps some stored before numbers
+            unnumbered = not self._every_contact_numbered()
         return BucketRange(counter.get("low", 0) // BUCKET_SIZE, (counter.get("next", 0) - 1) // BUCKET_SIZE,
-                           counter.get("unnumbered", True))
+                           unnumbered)
 
     def number_unnumbered(self) -> int:
         """Number every live contact stored without a number, below the account's numbers, oldest lowest; then
@@ -83,7 +94,8 @@ class ContactNumbers:
                 by_bucket[(first + offset) // BUCKET_SIZE].append(document["_id"])
             for bucket, ids in by_bucket.items():
                 update_by_ids(self.contacts, ids, {"$set": {"list_bucket": bucket}})
-        self.counters.update_many({}, {"$set": {"unnumbered": False}})
+        self.counters.update_many({"_id": {"$ne": EVERY_CONTACT_NUMBERED}}, {"$set": {"unnumbered": False}})
+        self.counters.update_one({"_id": EVERY_CONTACT_NUMBERED}, {"$set": {"since": "numbered"}}, upsert=True)
         return sum(len(documents) for documents in by_account.values())
 
     def _reserve(self, account_id: str, end: str, count: int) -> int:
@@ -100,8 +112,11 @@ class ContactNumbers:
         return self.counters.find_one_and_update({"_id": account_id}, {"$inc": {end: count}}, upsert=True,
                                                  return_document=ReturnDocument.AFTER)
 
+    def _every_contact_numbered(self) -> bool:
+        return self.counters.find_one({"_id": EVERY_CONTACT_NUMBERED}, {"_id": 1}) is not None
+
     def _note_unnumbered(self, account_id: str) -> None:
         # Contacts inserted from now on are numbered: a live one without a number is older than the counter.
-        older = self.contacts.find_one({"account_id": account_id, "deleted": False, "list_bucket": {"$exists": False}},
-                                       {"_id": 1})
-        self.counters.update_one({"_id": account_id, "unnumbered": None}, {"$set": {"unnumbered": older is not None}})
+        older = not self._every_contact_numbered() and self.contacts.find_one(
+            {"account_id": account_id, "deleted": False, "list_bucket": {"$exists": False}}, {"_id": 1}) is not None
+        self.counters.update_one({"_id": account_id, "unnumbered": None}, {"$set": {"unnumbered": older}})

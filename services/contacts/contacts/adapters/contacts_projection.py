@@ -59,6 +59,7 @@ class ContactsProjection(FoldingProjection):
             [("account_id", ASCENDING), ("deleted", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
             name="account_listing",
         )
+        self.numbers.begin_if_empty()
         # Lists sorted by creation read one bucket at a time (contact_pages.py).
         self.collection.create_index(
             [("account_id", ASCENDING), ("deleted", ASCENDING), ("list_bucket", DESCENDING),
