@@ -26,8 +26,8 @@ from crm_platform.mongo import update_by_ids
 
 BUCKET_SIZE = 250  # contacts per bucket: what the worst page decodes on FerretDB (about 0.3-1.5 ms each)
 # A document of the counters collection (account ids are UUIDs): every contact of the collection was numbered
-# when inserted (it was empty when numbers began), or all were numbered since (number_unnumbered). Then no account
-# needs the check for contacts older than its counter, a scan of the account on servers without its index.
+# when inserted (it was empty when numbers began), or all were numbered since (number_unnumbered). Until it is
+# there, every account may hold contacts without a number, and the lists also read those.
 EVERY_CONTACT_NUMBERED = "(every contact numbered)"
 
 
@@ -99,24 +99,21 @@ class ContactNumbers:
         return sum(len(documents) for documents in by_account.values())
 
     def _reserve(self, account_id: str, end: str, count: int) -> int:
-        """Move one end of the account's counter by `count`; its value before the move."""
+        """Move one end of the account's counter by `count`; its value before the move. A counter made now says
+        whether the account may hold contacts older than it, without a number: not if every contact of the
+        collection was numbered; else it may (looking would scan the account where `account_id` is not indexed,
+        FerretDB over SQLite: seconds per new account on a consumer's path; the lists look instead, and
+        `rebuild-projection` ends it)."""
+        move = {"$inc": {end: count}, "$setOnInsert": {"unnumbered": not self._every_contact_numbered()}}
         try:
-            counter = self._move(account_id, end, count)
+            before = self._move(account_id, move)
         except DuplicateKeyError:  # two first reservations at once: the other one created the counter
-            counter = self._move(account_id, end, count)
-        if counter.get("unnumbered") is None:  # this reservation created the counter
-            self._note_unnumbered(account_id)
-        return counter[end] - count
+            before = self._move(account_id, move)
+        return (before or {}).get(end, 0)
 
-    def _move(self, account_id: str, end: str, count: int) -> dict:
-        return self.counters.find_one_and_update({"_id": account_id}, {"$inc": {end: count}}, upsert=True,
-                                                 return_document=ReturnDocument.AFTER)
+    def _move(self, account_id: str, move: dict) -> dict | None:
+        return self.counters.find_one_and_update({"_id": account_id}, move, upsert=True,
+                                                 return_document=ReturnDocument.BEFORE)
 
     def _every_contact_numbered(self) -> bool:
         return self.counters.find_one({"_id": EVERY_CONTACT_NUMBERED}, {"_id": 1}) is not None
-
-    def _note_unnumbered(self, account_id: str) -> None:
-        # Contacts inserted from now on are numbered: a live one without a number is older than the counter.
-        older = not self._every_contact_numbered() and self.contacts.find_one(
-            {"account_id": account_id, "deleted": False, "list_bucket": {"$exists": False}}, {"_id": 1}) is not None
-        self.counters.update_one({"_id": account_id, "unnumbered": None}, {"$set": {"unnumbered": older}})
