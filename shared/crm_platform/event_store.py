@@ -126,7 +126,6 @@ def commit_key(aggregate_id: str, version: int) -> str:
 
 # Kafka's default message limit is 1 MiB: an event above this could be stored but never published.
 MAX_EVENT_BYTES = 768 * 1024
-CHAINED_COMMITS = 4  # a load reads this many commits by `_id` before it reads a longer history in one query
 
 
 class EventTooLarge(InvalidInput):
@@ -295,25 +294,12 @@ class MongoEventStore(EventStore):
         return int(counter["value"])
 
     def load(self, aggregate_id: str) -> list[EventEnvelope]:
-        """The aggregate's commits followed from version 1 commit to commit: the first CHAINED_COMMITS by `_id`,
-        then, for a longer history, all of them in one query (aggregate_id equality, served by the unique index).
-
-        By `_id` first because an aggregate that does not exist yet (a find-or-blank: an account's settings, a
-        label) or has a few commits, nearly every load, then costs primary-key reads only, which every server
-        indexes, where FerretDB over SQLite pushes down nothing but `_id` and scanned the whole event store for
-        the equality (an import's job on a new account: 3 such loads per 500 rows). Not by `_id` throughout:
-        on FerretDB 1.24 over PostgreSQL each lookup is a statement of its own, and an aggregate of 200 commits
-        among 10,000 took 1,095 ms that way against 22 ms in one query (2026-12-02); a contact's holdings (one
-        commit per note filed) grew every note added slower."""
-        commits: dict[int, dict] = {}
+        """The aggregate's commits in one query (aggregate_id equality, served by the unique index), then followed
+        from version 1 commit to commit. Not one `_id` lookup per commit: on FerretDB 1.24 over PostgreSQL each
+        lookup is a statement of its own, and an aggregate of 200 commits among 10,000 took 1,095 ms that way
+        against 22 ms in one query (2026-12-02); a contact's holdings (one commit per note filed) grew every
+        note added slower."""
         try:
-            version = 1
-            for _ in range(CHAINED_COMMITS):
-                commit = self._commits.find_one({"_id": commit_key(aggregate_id, version)})
-                if commit is None:
-                    return _followed(commits)
-                commits[version] = commit
-                version = commit["last_version"] + 1
             commits = {commit["version"]: commit for commit in self._commits.find({"aggregate_id": aggregate_id})}
         except PyMongoError as exc:
             raise translated(exc, "event store") from None

@@ -106,28 +106,3 @@ def test_a_relay_behind_by_more_than_a_batch_counts_its_outbox_now_and_then_not_
     finally:
         relay.reset_producer()
     assert statements.names.count("count") == 1, "counted once for three full batches"
-
-
-def test_a_load_reads_a_missing_or_short_history_by_id_and_only_a_long_one_by_aggregate(infra, mongo_db):
-    """FerretDB over SQLite pushes down nothing but `_id`: the aggregate_id equality of every load scanned the
-    event store, for aggregates that did not even exist (an account's settings, a new label)."""
-    store = MongoEventStore(mongo_db)
-    store.ensure_indexes()
-    store.append([event("short", 1), event("short", 2)])
-    store.append([event("short", 3)])
-    for version in range(1, 8):
-        store.append([event("long", version)])
-    statements = Statements("event_commits")
-    counted = MongoEventStore(counted_db(infra, mongo_db, statements))
-
-    def filters_of(aggregate_id):
-        statements.names.clear()
-        statements.commands.clear()
-        history = counted.load(aggregate_id)
-        return [e.aggregate_version for e in history], [command["filter"] for command in statements.commands]
-
-    assert filters_of("missing") == ([], [{"_id": "missing:1"}])
-    assert filters_of("short") == ([1, 2, 3], [{"_id": "short:1"}, {"_id": "short:3"}, {"_id": "short:4"}])
-    versions, filters = filters_of("long")
-    assert versions == list(range(1, 8))
-    assert filters == [{"_id": f"long:{v}"} for v in range(1, 5)] + [{"aggregate_id": "long"}]
