@@ -11,9 +11,9 @@ keeps small).
 
 A server that does not read a bucket by its index (FerretDB on SQLite pushes down nothing but
 `_id`) scans the collection for each bucket. A bucket query that costs far more than reading its
-contacts is followed by a probe, the same query for a bucket no contact is in: if that one is slow
+contacts is followed by two probes, the same query for a bucket no contact is in: if both are slow
 too, the walk is off in this process for WALK_OFF_S (a load spike on an indexed server makes the
-first slow, rarely the probe), and pages are then read with the one query, in the same order
+first slow, rarely both probes), and pages are then read with the one query, in the same order
 (cursors stay valid).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import base64
 import binascii
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
@@ -36,7 +36,8 @@ BUCKETS_WALKED = 8
 # under load; FerretDB on SQLite scanning 10,000 contacts took over 300 ms.
 SCAN_SUSPECTED_MS = 200
 MS_PER_CONTACT = 5
-WALK_OFF_S = 300
+WALK_OFF_S = 60
+PROBES = 2  # the faster of them must be slow too: one read under a load spike is no proof of a scan
 EMPTY_BUCKET = 2**31 - 1  # never reached: 2**31 buckets of 250 contacts
 _walk_off_until = 0.0
 
@@ -50,8 +51,8 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
     start, after = 0, None
     if cursor:
         bucket, created_at, last_id = _decode(cursor, sort)
-        if bucket not in order:  # numbered since (its contacts are now in the lowest buckets), or no longer any
-            return [], None
+        if bucket not in order:  # not this account's (numbers only grow), or its unnumbered contacts numbered since
+            raise _invalid_cursor()
         start = order.index(bucket)
         op = "$lt" if descending else "$gt"
         after = {"$or": [{"created_at": {op: created_at}}, {"created_at": created_at, "_id": {op: last_id}}]}
@@ -93,11 +94,15 @@ def _worth_walking(walked: int, found: int, needed: int, left: int) -> bool:
 
 
 def _probe(contacts: Collection, account_id: str) -> None:
-    """Turn the walk off for a while if even an empty bucket is slow to read: the server scans for each."""
+    """Turn the walk off for a while if even an empty bucket is slow to read, twice: the server scans for each."""
     global _walk_off_until
-    began = time.monotonic()
-    contacts.find_one({"account_id": account_id, "deleted": False, "list_bucket": EMPTY_BUCKET}, {"_id": 1})
-    if (time.monotonic() - began) * 1000 > SCAN_SUSPECTED_MS:
+    fastest = None
+    for _ in range(PROBES):
+        began = time.monotonic()
+        contacts.find_one({"account_id": account_id, "deleted": False, "list_bucket": EMPTY_BUCKET}, {"_id": 1})
+        elapsed_ms = (time.monotonic() - began) * 1000
+        fastest = elapsed_ms if fastest is None else min(fastest, elapsed_ms)
+    if fastest > SCAN_SUSPECTED_MS:
         _walk_off_until = time.monotonic() + WALK_OFF_S
 
 
@@ -148,6 +153,11 @@ def _decode(cursor: str, sort: str) -> tuple[int | None, datetime | None, str]:
             raise ValueError("cursor of another sort")
         if bucket is not None and (not isinstance(bucket, int) or isinstance(bucket, bool)):
             raise ValueError("bad bucket")
-        return bucket, datetime.fromisoformat(moment) if moment is not None else None, last_id
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]}) from None
+        # in UTC, as stored: an offset at the ends of the calendar (0001-01-01T00:00:00+01:00) is out of range there
+        return bucket, datetime.fromisoformat(moment).astimezone(timezone.utc) if moment is not None else None, last_id
+    except (binascii.Error, ValueError, TypeError, OverflowError):
+        raise _invalid_cursor() from None
+
+
+def _invalid_cursor() -> InvalidInput:
+    return InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]})

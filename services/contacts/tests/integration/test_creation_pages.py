@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from crm_platform.errors import InvalidInput
 from crm_platform.projection_batches import apply_in_bulk
 
 from contacts import contact_pages
@@ -92,11 +93,20 @@ def test_a_cursor_must_be_one_this_api_made(mongo_db):
     contacts = mongo_db["contacts"]
     numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
     made = [base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
-            for value in ([], ["created_at", 1.5, None, "c"], ["-created_at", 1, None, "c"], ["created_at", 1, 5, "c"])]
+            for value in ([], ["created_at", 1.5, None, "c"], ["-created_at", 1, None, "c"], ["created_at", 1, 5, "c"],
+                          ["created_at", True, None, "c"], ["created_at", 0, "0001-01-01T00:00:00+01:00", "c"],
+                          ["created_at", 0, "9999-12-31T23:59:59-01:00", "c"], ["created_at", 10**30, None, "c"],
+                          ["created_at", 7, "2026-01-01T00:00:00", "c"])]  # bucket 7: not this account's
+    documents = [contact(n) for n in range(3)]
+    numbers.number(documents)
+    contacts.insert_many(documents)
     for bad in ("nope", *made):
-        with pytest.raises(Exception) as raised:
+        with pytest.raises(InvalidInput) as raised:
             find_page(contacts, "acct-1", ContactQuery(sort="created_at"), 10, bad, numbers=numbers)
         assert raised.value.errors == {"cursor": ["invalid cursor"]}
+    good = base64.urlsafe_b64encode(json.dumps(["created_at", 0, "2026-01-01T00:01:00+02:00", "c000"]).encode())
+    assert [d["_id"] for d in find_page(contacts, "acct-1", ContactQuery(sort="created_at"), 10, good.decode(),
+                                        numbers=numbers)[0]] == ["c000", "c001", "c002"]  # 22:01 the day before, in UTC
 
 
 def test_the_projection_numbers_contacts_on_both_write_paths(client, container):
