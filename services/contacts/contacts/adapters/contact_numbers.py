@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
@@ -72,8 +72,8 @@ class ContactNumbers:
 
     def buckets(self, account_id: str) -> BucketRange:
         counter = self.counters.find_one({"_id": account_id}) or {}
-        unnumbered = counter.get("unnumbered")
-        if unnumbered is None:  # no contact numbered yet (no counter), perhaps some stored before numbers
+        unnumbered = counter.get("unnumbered", True)
+        if unnumbered:  # no counter yet, or one made before every contact was numbered: the marker says
             unnumbered = not self._every_contact_numbered()
         return BucketRange(counter.get("low", 0) // BUCKET_SIZE, (counter.get("next", 0) - 1) // BUCKET_SIZE,
                            unnumbered)
@@ -87,15 +87,16 @@ class ContactNumbers:
         for document in found:
             by_account[document["account_id"]].append(document)
         for account_id, documents in by_account.items():
-            documents.sort(key=lambda d: (d.get("created_at") or datetime.min, d["_id"]))
+            documents.sort(key=lambda d: (_aware(d.get("created_at")), d["_id"]))
             first = self._reserve(account_id, "low", -len(documents)) - len(documents)
             by_bucket: dict[int, list[str]] = defaultdict(list)
             for offset, document in enumerate(documents):
                 by_bucket[(first + offset) // BUCKET_SIZE].append(document["_id"])
             for bucket, ids in by_bucket.items():
                 update_by_ids(self.contacts, ids, {"$set": {"list_bucket": bucket}})
-        self.counters.update_many({"_id": {"$ne": EVERY_CONTACT_NUMBERED}}, {"$set": {"unnumbered": False}})
+        # the marker first: a counter made meanwhile then says numbered too
         self.counters.update_one({"_id": EVERY_CONTACT_NUMBERED}, {"$set": {"since": "numbered"}}, upsert=True)
+        self.counters.update_many({"_id": {"$ne": EVERY_CONTACT_NUMBERED}}, {"$set": {"unnumbered": False}})
         return sum(len(documents) for documents in by_account.values())
 
     def _reserve(self, account_id: str, end: str, count: int) -> int:
@@ -117,3 +118,10 @@ class ContactNumbers:
 
     def _every_contact_numbered(self) -> bool:
         return self.counters.find_one({"_id": EVERY_CONTACT_NUMBERED}, {"_id": 1}) is not None
+
+
+def _aware(moment: datetime | None) -> datetime:
+    """A creation time to sort by, in UTC (clients may read dates naive or aware); the earliest when missing."""
+    if moment is None:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
