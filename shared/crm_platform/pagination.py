@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
@@ -33,13 +33,19 @@ def decode_cursor(cursor: str, sort: str, *, dated: bool) -> tuple[object, str]:
         cursor_sort, value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if cursor_sort != sort or not isinstance(last_id, str):
             raise ValueError("cursor of another sort")
-        if dated:
-            value = datetime.fromisoformat(value)
+        if dated:  # in UTC, as stored: an offset at the calendar's ends (0001-01-01T00:00:00+01:00) overflows there
+            value = in_utc(datetime.fromisoformat(value))
         elif not isinstance(value, str):
             raise ValueError("bad cursor value")
         return value, last_id
-    except (binascii.Error, ValueError, TypeError):
+    except (binascii.Error, ValueError, TypeError, OverflowError):
         raise InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]}) from None
+
+
+def in_utc(moment: datetime) -> datetime:
+    """An ISO time read from a cursor, as an aware UTC datetime (a naive one is UTC, as stored); OverflowError if it
+    falls outside the calendar there."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def keyset_page(collection: Collection, mongo_filter: dict, *, sort: str, field: str, limit: int,

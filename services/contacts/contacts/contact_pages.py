@@ -22,12 +22,13 @@ import base64
 import binascii
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import InvalidInput
+from crm_platform.pagination import in_utc
 
 from contacts.adapters.contact_numbers import BucketRange
 
@@ -154,7 +155,7 @@ def _decode(cursor: str, sort: str) -> tuple[int | None, datetime | None, str]:
         if bucket is not None and (not isinstance(bucket, int) or isinstance(bucket, bool)):
             raise ValueError("bad bucket")
         # in UTC, as stored: an offset at the ends of the calendar (0001-01-01T00:00:00+01:00) is out of range there
-        return bucket, datetime.fromisoformat(moment).astimezone(timezone.utc) if moment is not None else None, last_id
+        return bucket, in_utc(datetime.fromisoformat(moment)) if moment is not None else None, last_id
     except (binascii.Error, ValueError, TypeError, OverflowError):
         raise _invalid_cursor() from None
 
