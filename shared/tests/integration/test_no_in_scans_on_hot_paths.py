@@ -106,3 +106,28 @@ def test_a_relay_behind_by_more_than_a_batch_counts_its_outbox_now_and_then_not_
     finally:
         relay.reset_producer()
     assert statements.names.count("count") == 1, "counted once for three full batches"
+
+
+def test_a_server_that_scans_for_the_aggregate_query_gets_loads_by_id_with_the_same_histories(infra, mongo_db,
+                                                                                                monkeypatch):
+    """FerretDB over SQLite pushes down nothing but `_id`: each load's aggregate_id equality decoded the whole event
+    store. A slow query that an `_id` read beats turns loads by `_id` on (here forced: any query counts as slow)."""
+    from crm_platform import event_store
+
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store.append([event("short", 1), event("short", 2)])
+    store.append([event("short", 3)])
+    statements = Statements("event_commits")
+    counted = MongoEventStore(counted_db(infra, mongo_db, statements))
+    monkeypatch.setattr(event_store, "_chained_until", 0.0)
+    assert [e.aggregate_version for e in counted.load("short")] == [1, 2, 3]
+    assert [c["filter"] for c in statements.commands] == [{"aggregate_id": "short"}]  # fast: one query, as always
+    monkeypatch.setattr(event_store, "SCAN_SUSPECTED_S", -1.0)
+    monkeypatch.setattr(event_store, "SCAN_FACTOR", 0)
+    counted.load("short")  # slow (forced), and an `_id` read beat it: loads go by `_id` for a while
+    statements.commands.clear()
+    assert [e.aggregate_version for e in counted.load("short")] == [1, 2, 3]
+    assert counted.load("missing") == []
+    assert [c["filter"] for c in statements.commands] == [{"_id": "short:1"}, {"_id": "short:3"}, {"_id": "short:4"},
+                                                          {"_id": "missing:1"}]
