@@ -45,7 +45,7 @@ def test_the_next_cursor_is_the_position_of_the_last_entry_given_when_more_are_l
     billing = SourcePage([entry("b1", 6), entry("b0", 1)], False)
     items, next_cursor = merge_pages([contacts, billing], 2)
     assert [item["id"] for item in items] == ["b1", "c3"]
-    assert decode_cursor(next_cursor, "-at", dated=True) == (datetime(2026, 12, 3, 10, 0, 5), "c3")
+    assert decode_cursor(next_cursor, "-at", dated=True) == (datetime(2026, 12, 3, 10, 0, 5, tzinfo=timezone.utc), "c3")
     assert next_cursor == timeline_cursor(T0 + timedelta(seconds=5), "c3")
 
 
