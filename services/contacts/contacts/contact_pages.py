@@ -66,11 +66,11 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
                 or time.monotonic() < _walk_off_until:
             rest = _rest(order, position, descending, buckets.unnumbered, resume)
             sort_keys = [("list_bucket", direction), ("created_at", direction), ("_id", direction)]
-            found += contacts.find(_and(mongo_filter, rest)).sort(sort_keys).limit(limit + 1 - len(found))
+            found += contacts.find(and_also(mongo_filter, rest)).sort(sort_keys).limit(limit + 1 - len(found))
             break
         query = _in_bucket(mongo_filter, order[position])
         began = time.monotonic()
-        read = list(contacts.find(_and(query, resume) if resume else query)
+        read = list(contacts.find(and_also(query, resume) if resume else query)
                     .sort([("created_at", direction), ("_id", direction)]).limit(limit + 1 - len(found)))
         if (time.monotonic() - began) * 1000 > SCAN_SUSPECTED_MS + MS_PER_CONTACT * len(read):
             _probe(contacts, mongo_filter["account_id"])
@@ -112,7 +112,7 @@ def _rest(order: list[int | None], position: int, descending: bool, unnumbered: 
     rest = _from_bucket(order[position], descending, unnumbered=unnumbered)
     if resume is None:
         return rest
-    first = _and(_in_bucket({}, order[position]), resume)
+    first = and_also(_in_bucket({}, order[position]), resume)
     if position + 1 == len(order):
         return first
     return {"$or": [first, _from_bucket(order[position + 1], descending, unnumbered=unnumbered)]}
@@ -120,7 +120,7 @@ def _rest(order: list[int | None], position: int, descending: bool, unnumbered: 
 
 def _in_bucket(mongo_filter: dict, bucket: int | None) -> dict:
     if bucket is None:
-        return _and(mongo_filter, {"list_bucket": {"$exists": False}})
+        return and_also(mongo_filter, {"list_bucket": {"$exists": False}})
     return {**mongo_filter, "list_bucket": bucket}  # a top-level equality: pushed down by FerretDB, indexed
 
 
@@ -135,7 +135,8 @@ def _from_bucket(bucket: int | None, descending: bool, *, unnumbered: bool) -> d
     return {"$or": [numbered, {"list_bucket": {"$exists": False}}]} if unnumbered else numbered
 
 
-def _and(mongo_filter: dict, clause: dict) -> dict:
+def and_also(mongo_filter: dict, clause: dict) -> dict:
+    """The filter with one more condition (none for an empty one)."""
     if not clause:
         return mongo_filter
     return {**mongo_filter, "$and": [*mongo_filter.get("$and", []), clause]}

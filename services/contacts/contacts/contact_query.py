@@ -110,11 +110,6 @@ def build_filter(account_id: str, query: ContactQuery) -> dict:
     return {**equal, "$and": clauses} if clauses else equal
 
 
-def and_also(mongo_filter: dict, clause: dict) -> dict:
-    """The filter with one more condition."""
-    return {**mongo_filter, "$and": [*mongo_filter.get("$and", []), clause]}
-
-
 def _custom_clause(key: str, op: str, value) -> dict:
     path = f"custom_fields.{key}"  # the key matched KEY_PATTERN: no dots, no `$`
     if op == "eq":

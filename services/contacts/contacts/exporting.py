@@ -12,7 +12,8 @@ from typing import Iterator
 from pymongo.collection import Collection
 
 from contacts import views
-from contacts.contact_query import ContactQuery, and_also, build_filter
+from contacts.contact_pages import and_also
+from contacts.contact_query import ContactQuery, build_filter
 from contacts.entrypoints.representation import contact_from_view
 from contacts.importing import ExportLayout, write_google_csv, write_outlook_csv, write_standard_csv, write_vcards
 
