@@ -127,11 +127,10 @@ def commit_key(aggregate_id: str, version: int) -> str:
 
 # Kafka's default message limit is 1 MiB: an event above this could be stored but never published.
 MAX_EVENT_BYTES = 768 * 1024
-# A load whose aggregate_id query is slower than this and than SCAN_FACTOR `_id` reads means the server scans for it
+# A load whose aggregate_id query is slower than this asks the server whether it scans for that query
 SCAN_SUSPECTED_S = 0.2
-SCAN_FACTOR = 20
-CHAINED_LOADS_S = 300.0
-_chained_until = 0.0  # (monotonic) loads go by `_id` until then, in this process
+# Per server (its addresses), in this process: whether it said it scans for an aggregate_id equality
+_SERVERS_THAT_SCAN: dict[object, bool] = {}
 
 
 class EventTooLarge(InvalidInput):
@@ -206,6 +205,23 @@ class MongoEventStore(EventStore):
         self._commits.create_index([("batch", ASCENDING)], name="batch")
         self._outbox.create_index([("position", ASCENDING)], name="position")
         self._outbox.create_index([("batch", ASCENDING)], name="batch")
+        self._learn_whether_the_server_scans()
+
+    def _server(self) -> object:
+        """The servers the client knows (its seeds before it connects): stable for one server, as FerretDB is."""
+        return frozenset(self._commits.database.client.topology_description.server_descriptions())
+
+    def _learn_whether_the_server_scans(self) -> bool:
+        """Ask the server, once per process, whether it pushes an aggregate_id equality down to its index or decodes
+        every commit for it: FerretDB's explain says `filterPushdown` (false over SQLite, true over PostgreSQL);
+        MongoDB's says nothing, and uses the index."""
+        try:
+            plan = self._commits.database.command(
+                "explain", {"find": self._commits.name, "filter": {"aggregate_id": ""}}, verbosity="queryPlanner")
+        except PyMongoError:
+            plan = {}
+        scans = _SERVERS_THAT_SCAN[self._server()] = plan.get("filterPushdown") is False
+        return scans
 
     def append(self, events: list[EventEnvelope]) -> None:
         """Store the commit. An error after which the commit turns out stored (the server applied the insert
@@ -309,20 +325,16 @@ class MongoEventStore(EventStore):
         But FerretDB over SQLite pushes down nothing but `_id`: there the equality decodes every commit ever
         stored, even for an aggregate that does not exist (an import's job loads an account's settings and
         option lists, mostly missing, for each batch of 500 rows: 707 s for a 10,000-row job with 68,000
-        contacts stored). A query slower than SCAN_SUSPECTED_S that an `_id` read of the same aggregate beats
-        many times over turns loads by `_id`, commit to commit, on for CHAINED_LOADS_S in this process."""
-        global _chained_until
+        contacts stored). There, per the server's own explain (asked once per process, at ensure_indexes or
+        after a load slower than SCAN_SUSPECTED_S), loads go by `_id`, commit to commit, instead: never on a
+        mere slow answer (a busy machine's), which would turn a PostgreSQL load of one statement into many."""
         try:
-            if time.monotonic() < _chained_until:
+            if _SERVERS_THAT_SCAN.get(self._server()):
                 return _followed(self._chained(aggregate_id))
             started = time.perf_counter()
             commits = {commit["version"]: commit for commit in self._commits.find({"aggregate_id": aggregate_id})}
-            elapsed = time.perf_counter() - started
-            if elapsed > SCAN_SUSPECTED_S:
-                started = time.perf_counter()
-                self._commits.find_one({"_id": commit_key(aggregate_id, 1)}, {"_id": 1})
-                if elapsed > SCAN_FACTOR * (time.perf_counter() - started):
-                    _chained_until = time.monotonic() + CHAINED_LOADS_S
+            if time.perf_counter() - started > SCAN_SUSPECTED_S and self._server() not in _SERVERS_THAT_SCAN:
+                self._learn_whether_the_server_scans()
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
         return _followed(commits)
