@@ -22,7 +22,6 @@ from __future__ import annotations
 import abc
 import json
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
@@ -35,6 +34,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, InvalidInput
 from crm_platform.mongo import find_each, insert_all_new, translated
+from crm_platform.query_plans import server_scans_for
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +127,6 @@ def commit_key(aggregate_id: str, version: int) -> str:
 
 # Kafka's default message limit is 1 MiB: an event above this could be stored but never published.
 MAX_EVENT_BYTES = 768 * 1024
-# A load whose aggregate_id query is slower than this asks the server whether it scans for that query
-SCAN_SUSPECTED_S = 0.2
-# Per server (its addresses), in this process: whether it said it scans for an aggregate_id equality
-_SERVERS_THAT_SCAN: dict[object, bool] = {}
 
 
 class EventTooLarge(InvalidInput):
@@ -205,23 +201,6 @@ class MongoEventStore(EventStore):
         self._commits.create_index([("batch", ASCENDING)], name="batch")
         self._outbox.create_index([("position", ASCENDING)], name="position")
         self._outbox.create_index([("batch", ASCENDING)], name="batch")
-        self._learn_whether_the_server_scans()
-
-    def _server(self) -> object:
-        """The servers the client knows (its seeds before it connects): stable for one server, as FerretDB is."""
-        return frozenset(self._commits.database.client.topology_description.server_descriptions())
-
-    def _learn_whether_the_server_scans(self) -> bool:
-        """Ask the server, once per process, whether it pushes an aggregate_id equality down to its index or decodes
-        every commit for it: FerretDB's explain says `filterPushdown` (false over SQLite, true over PostgreSQL);
-        MongoDB's says nothing, and uses the index."""
-        try:
-            plan = self._commits.database.command(
-                "explain", {"find": self._commits.name, "filter": {"aggregate_id": ""}}, verbosity="queryPlanner")
-        except PyMongoError:
-            plan = {}
-        scans = _SERVERS_THAT_SCAN[self._server()] = plan.get("filterPushdown") is False
-        return scans
 
     def append(self, events: list[EventEnvelope]) -> None:
         """Store the commit. An error after which the commit turns out stored (the server applied the insert
@@ -325,16 +304,12 @@ class MongoEventStore(EventStore):
         But FerretDB over SQLite pushes down nothing but `_id`: there the equality decodes every commit ever
         stored, even for an aggregate that does not exist (an import's job loads an account's settings and
         option lists, mostly missing, for each batch of 500 rows: 707 s for a 10,000-row job with 68,000
-        contacts stored). There, per the server's own explain (asked once per process, at ensure_indexes or
-        after a load slower than SCAN_SUSPECTED_S), loads go by `_id`, commit to commit, instead: never on a
-        mere slow answer (a busy machine's), which would turn a PostgreSQL load of one statement into many."""
+        contacts stored). Where the server says it scans for the equality (crm_platform.query_plans), loads go
+        by `_id`, commit to commit, instead."""
         try:
-            if _SERVERS_THAT_SCAN.get(self._server()):
+            if server_scans_for(self._commits, {"aggregate_id": aggregate_id}):
                 return _followed(self._chained(aggregate_id))
-            started = time.perf_counter()
             commits = {commit["version"]: commit for commit in self._commits.find({"aggregate_id": aggregate_id})}
-            if time.perf_counter() - started > SCAN_SUSPECTED_S and self._server() not in _SERVERS_THAT_SCAN:
-                self._learn_whether_the_server_scans()
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
         return _followed(commits)

@@ -8,7 +8,8 @@ from pymongo import monitoring
 
 
 class Statements(monitoring.CommandListener):
-    """The names of the commands sent, in order; on one collection only when `collection` is given.
+    """The names of the commands sent, in order; on one collection only when `collection` is given. Not an
+    `explain`: that is crm_platform.query_plans asking the server, once per process, how it answers a shape.
 
     Pass it in `event_listeners=[...]` of the MongoClient (or MongoConnection) under test."""
 
@@ -18,6 +19,8 @@ class Statements(monitoring.CommandListener):
         self._reading: dict[int, str] = {}
 
     def started(self, event) -> None:
+        if event.command_name == "explain":  # the kernel asking the server how it would answer (query_plans)
+            return
         target = event.command.get("collection") if event.command_name == "getMore" else \
             event.command.get(event.command_name)
         if event.command_name in ("find", "getMore", "aggregate") and isinstance(target, str):

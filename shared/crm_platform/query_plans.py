@@ -1,0 +1,45 @@
+"""Whether the database server answers an equality from an index or by decoding every document of a collection.
+
+FerretDB's explain says so: `filterPushdown` is false where it evaluates the filter itself after reading the whole
+collection (over SQLite it pushes down nothing but `_id`), true where PostgreSQL gets it (and devinfra's indexes
+serve it). MongoDB's explain has no such field: MongoDB indexes what the services declare. Code that has a cheaper
+shape for a scanning server (reads by `_id`) asks here, never guesses from timings: a busy machine's slow answer
+is no scan, and such a guess once turned every event store load of a CI run on PostgreSQL into chains of reads.
+
+Asked once per process, server and filter shape (its top-level fields: FerretDB's pushdown depends on the backend
+and the shape, not on the collection); not remembered while the collection
+does not exist (FerretDB then answers with no plan and `filterPushdown: false`) or the server cannot answer.
+"""
+from __future__ import annotations
+
+from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
+
+_VERDICTS: dict[tuple, bool] = {}  # (servers, fields) -> whether the server scans for an equality on those
+
+
+def server_scans_for(collection: Collection, sample: dict) -> bool:
+    """Whether the server reads every document of `collection` to answer a filter of `sample`'s shape (an
+    equality on each of its fields); False where it cannot tell (nothing to scan yet, or no answer)."""
+    key = (_servers(collection), tuple(sorted(sample)))
+    verdict = _VERDICTS.get(key)
+    if verdict is None:
+        try:
+            plan = collection.database.command(
+                "explain", {"find": collection.name, "filter": sample}, verbosity="queryPlanner")
+        except PyMongoError:
+            return False
+        if not plan.get("queryPlanner"):  # FerretDB, for a collection not created yet
+            return False
+        verdict = _VERDICTS[key] = plan.get("filterPushdown") is False
+    return verdict
+
+
+def forget() -> None:
+    """Ask again (tests that switch servers)."""
+    _VERDICTS.clear()
+
+
+def _servers(collection: Collection) -> frozenset:
+    """The servers the client knows (its seeds before it connects): stable for one server, as FerretDB is."""
+    return frozenset(collection.database.client.topology_description.server_descriptions())
