@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 from datetime import datetime, timezone
 from uuid import uuid4
 
@@ -32,6 +31,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from crm_platform.mongo import FEW_IDS, find_by_ids, insert_all_new
+from crm_platform.query_plans import server_scans_for
 
 ALGORITHM = "AES-256-GCM"
 # Keys made together (an import's batch) share a `batch` of at most this many, read back together by one indexed
@@ -39,12 +39,6 @@ ALGORITHM = "AES-256-GCM"
 # where an `_id` equality each is one statement per event (FerretDB reads the whole vault for one `$in`).
 KEYS_PER_BATCH = 500
 BATCH_PROBES = 8  # subjects read by `_id` to find the batches of the others, before the rest are read by `_id`
-# A server on which a batch's read costs more than the `_id` reads it saves (FerretDB on SQLite scans the vault for
-# an equality on `batch`: 2.7 s at 100,000 keys, against 0.7 ms per `_id`) is read by `_id` again for this long
-BATCH_READS_OFF_S = 300.0
-# A key read in its batch costs about 1/50 of an `_id` read where the batch is indexed (0.03 against 1.5 ms on
-# FerretDB over PostgreSQL); more than a quarter of one means the server scans the vault for the batch.
-BATCH_KEY_SHARE = 4
 SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
 
 
@@ -113,7 +107,6 @@ class MongoSubjectKeyStore(SubjectKeyStore):
             raise ValueError("the master key must be 32 bytes (AES-256)")
         self._keys = collection
         self._master = AESGCM(master_key)
-        self._batch_reads_off_until = 0.0  # (monotonic) batch reads cost more than they save on this server
 
     def ensure_indexes(self) -> None:
         self._keys.create_index([("batch", ASCENDING)], name="batch")
@@ -203,29 +196,26 @@ class MongoSubjectKeyStore(SubjectKeyStore):
         keys were made in bulk: a subject's own document, read by `_id`, names the batch its key was made in, and
         that batch's keys come in one indexed equality (those of other subjects are dropped unopened). Up to
         BATCH_PROBES subjects are read so, while FEW_IDS or more are left and until two probes brought no other
-        asked subject; the rest by `_id` each (find_by_ids). A batch read that cost more per key it returned than
-        a quarter of the probe's `_id` read (a server that scans for it: FerretDB over SQLite, even with a vault
-        of a few thousand keys) turns batch reads off for BATCH_READS_OFF_S. Not against the `_id` reads it saved: a consumer caught up with an import polls a few
-        dozen events at a time, and under load a batch of 500 keys (17 ms idle on FerretDB over PostgreSQL, 0.03
-        ms a key, against 1.5 ms for one `_id` read) then cost more than the few reads it saved, which turned
-        batch reads off in the middle of imports (28,392 vault reads in 20 s, 6 per row imported).
+        asked subject; the rest by `_id` each (find_by_ids). Never batches on a server that says it scans for an
+        equality on `batch` (crm_platform.query_plans: FerretDB over SQLite, 2.7 s for one at 100,000 keys
+        against 0.7 ms an `_id` read). Not a guess from timings: under load a batch read on FerretDB over
+        PostgreSQL (17 ms idle for 500 keys) looked like a scan, and batch reads went off in the middle of
+        imports (28,392 vault reads in 20 s and again 28,708 in 25 s, 6 per row imported).
         A marker has no batch: an erased subject is always read by `_id`, never taken for one without a key."""
         wanted = list(dict.fromkeys(subjects))
         asked, read, probes, misses = set(wanted), {}, 0, 0
         for subject in wanted:
-            if probes >= BATCH_PROBES or misses >= 2 or len(asked) - len(read) <= FEW_IDS \
-                    or time.monotonic() < self._batch_reads_off_until:
+            if probes >= BATCH_PROBES or misses >= 2 or len(asked) - len(read) <= FEW_IDS:
                 break
             if subject in read:
                 continue
-            probes, before, started = probes + 1, len(read), time.perf_counter()
+            probes, before = probes + 1, len(read)
             read[subject] = probe = self._keys.find_one({"_id": subject})
-            by_id = time.perf_counter() - started
             if probe is not None and probe.get("batch") is not None:
+                if server_scans_for(self._keys, {"batch": probe["batch"]}):
+                    break
                 batch = list(self._keys.find({"batch": probe["batch"]}, batch_size=KEYS_PER_BATCH + 1))
                 read.update({doc["_id"]: doc for doc in batch if doc["_id"] in asked and "wrapped_key" in doc})
-                if (time.perf_counter() - started - by_id) * BATCH_KEY_SHARE > by_id * max(1, len(batch)):
-                    self._batch_reads_off_until = time.monotonic() + BATCH_READS_OFF_S  # the server scans for it
             misses += len(read) - before <= 1  # keys made apart (single writes): reading their batches is waste
         found = [doc for doc in read.values() if doc is not None]
         return found + find_by_ids(self._keys, [subject for subject in wanted if subject not in read])
