@@ -10,18 +10,14 @@ the rest, in the same order, which costs what the filter lets through (what a se
 keeps small).
 
 A server that does not read a bucket by its index (FerretDB on SQLite pushes down nothing but
-`_id`) scans the collection for each bucket. A bucket query that costs far more than reading its
-contacts is followed by two probes, the same query for a bucket no contact is in: if both are slow
-too, the walk is off in this process for WALK_OFF_S (a load spike on an indexed server makes the
-first slow, rarely both probes), and pages are then read with the one query, in the same order
-(cursors stay valid).
+`_id`) would scan the collection for each bucket: where it says so (crm_platform.query_plans),
+pages are read with the one query, in the same order (cursors stay valid).
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import time
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
@@ -29,18 +25,11 @@ from pymongo.collection import Collection
 
 from crm_platform.errors import InvalidInput
 from crm_platform.pagination import in_utc
+from crm_platform.query_plans import server_scans_for
 
 from contacts.adapters.contact_numbers import BucketRange
 
 BUCKETS_WALKED = 8
-# An indexed bucket read costs a few ms plus about 0.3-1.5 ms per contact read on FerretDB over PostgreSQL
-# under load; FerretDB on SQLite scanning 10,000 contacts took over 300 ms.
-SCAN_SUSPECTED_MS = 200
-MS_PER_CONTACT = 5
-WALK_OFF_S = 60
-PROBES = 2  # the faster of them must be slow too: one read under a load spike is no proof of a scan
-EMPTY_BUCKET = 2**31 - 1  # never reached: 2**31 buckets of 250 contacts
-_walk_off_until = 0.0
 
 
 def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange, *, sort: str, limit: int,
@@ -60,21 +49,18 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
     direction = DESCENDING if descending else ASCENDING
     found: list[dict] = []
     position = start
+    walks = not server_scans_for(contacts, {"account_id": mongo_filter["account_id"], "list_bucket": 0})
     while position < len(order) and len(found) <= limit:
         resume = after if position == start else None
-        if not _worth_walking(position - start, len(found), limit + 1 - len(found), len(order) - position) \
-                or time.monotonic() < _walk_off_until:
+        if not walks or not _worth_walking(position - start, len(found), limit + 1 - len(found),
+                                           len(order) - position):
             rest = _rest(order, position, descending, buckets.unnumbered, resume)
             sort_keys = [("list_bucket", direction), ("created_at", direction), ("_id", direction)]
             found += contacts.find(and_also(mongo_filter, rest)).sort(sort_keys).limit(limit + 1 - len(found))
             break
         query = _in_bucket(mongo_filter, order[position])
-        began = time.monotonic()
-        read = list(contacts.find(and_also(query, resume) if resume else query)
-                    .sort([("created_at", direction), ("_id", direction)]).limit(limit + 1 - len(found)))
-        if (time.monotonic() - began) * 1000 > SCAN_SUSPECTED_MS + MS_PER_CONTACT * len(read):
-            _probe(contacts, mongo_filter["account_id"])
-        found += read
+        found += contacts.find(and_also(query, resume) if resume else query) \
+            .sort([("created_at", direction), ("_id", direction)]).limit(limit + 1 - len(found))
         position += 1
     page = found[:limit]
     if len(found) <= limit:
@@ -92,19 +78,6 @@ def _worth_walking(walked: int, found: int, needed: int, left: int) -> bool:
     if walked < BUCKETS_WALKED:
         return True
     return found > 0 and needed * walked / found <= left / 2
-
-
-def _probe(contacts: Collection, account_id: str) -> None:
-    """Turn the walk off for a while if even an empty bucket is slow to read, twice: the server scans for each."""
-    global _walk_off_until
-    fastest = None
-    for _ in range(PROBES):
-        began = time.monotonic()
-        contacts.find_one({"account_id": account_id, "deleted": False, "list_bucket": EMPTY_BUCKET}, {"_id": 1})
-        elapsed_ms = (time.monotonic() - began) * 1000
-        fastest = elapsed_ms if fastest is None else min(fastest, elapsed_ms)
-    if fastest > SCAN_SUSPECTED_MS:
-        _walk_off_until = time.monotonic() + WALK_OFF_S
 
 
 def _rest(order: list[int | None], position: int, descending: bool, unnumbered: bool, resume: dict | None) -> dict:

@@ -23,12 +23,12 @@ START = datetime(2026, 1, 1)
 def small_buckets(request, monkeypatch):
     monkeypatch.setattr(contact_numbers, "BUCKET_SIZE", 3)
     monkeypatch.setattr(contact_pages, "BUCKETS_WALKED", 2)
-    monkeypatch.setattr(contact_pages, "_walk_off_until", 0.0)
-    if request.param == "scanning server":  # every bucket read looks like a scan: the walk turns off at once
-        monkeypatch.setattr(contact_pages, "SCAN_SUSPECTED_MS", -1)
+    asked = []
+    if request.param == "scanning server":  # the server says it scans for a bucket: no walk, the one query
+        monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: asked.append(sample) or True)
     yield request.param
     if request.param == "scanning server":
-        assert contact_pages._walk_off_until > 0
+        assert asked and all(set(sample) == {"account_id", "list_bucket"} for sample in asked)
 
 
 def contact(n: int, account="acct-1", **fields) -> dict:
