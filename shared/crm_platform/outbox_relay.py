@@ -156,13 +156,17 @@ class OutboxRelay:
         writing = set()
         for number, batch in held.items():
             if len(batch) < batch[0]["of"]:
+                # its record first: once noticed, every notice is readable. Asked after the rest of the batch is
+                # read, it could say noticed about notices written after that read (FerretDB writes 500 in
+                # parts), and a whole batch went commit by commit: 2,000 commits of each 10,000-row import.
+                still_written = self._still_written(number)
                 for notice in self._store.outbox.find({"batch": number}, batch_size=batch[0]["of"] + 1):
                     if notice["_id"] not in read:
                         read.add(notice["_id"])
                         notices.append(notice)
                         batch.append(notice)
-            if len(batch) < batch[0]["of"] and self._still_written(number):
-                writing.add(number)
+                if len(batch) < batch[0]["of"] and still_written:
+                    writing.add(number)
         if writing:
             notices = [notice for notice in notices if notice.get("batch") not in writing]
         return notices, {number: len(batch) for number, batch in held.items()

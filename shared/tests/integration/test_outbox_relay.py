@@ -265,6 +265,54 @@ def test_a_batch_whose_notices_are_still_being_written_waits_for_them_rather_tha
     assert store.commits.count_documents({"published": True}) == 0  # none marked one by one
 
 
+class WriterDoneRightAfterTheBatchIsRead:
+    """The outbox of a writer that finishes its notices (and marks its batch noticed) right after the relay read the
+    rest of the batch: FerretDB writes 500 notices in parts, and a relay polling every 20 ms reads in between."""
+
+    def __init__(self, outbox, finish) -> None:
+        self._outbox, self._finish = outbox, finish
+
+    def find(self, query, *args, **kwargs):
+        found = list(self._outbox.find(query, *args, **kwargs)) if "batch" in query else None
+        if found is None:
+            return self._outbox.find(query, *args, **kwargs)
+        self._finish()
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self._outbox, name)
+
+
+def test_a_batch_whose_writer_finishes_while_the_relay_reads_it_still_goes_whole(infra, mongo_db, topic_namespace):
+    """The relay asks the batch's record before it reads the rest of the batch: asked after, it said `noticed` about
+    notices the read had not seen, and 2,000 commits of every 10,000-row import went commit by commit."""
+    topic = f"{topic_namespace}imports"
+    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    store.append_many([[event(f"p{n}", 1)] for n in range(10)])
+    late = list(store.outbox.find({"_id": {"$in": [f"p{n}:1" for n in range(6, 10)]}}))
+    store.outbox.delete_many({"_id": {"$in": [notice["_id"] for notice in late]}})
+    store.batches.update_many({}, {"$set": {"noticed": False}})  # as while the writer inserts its notices
+
+    def finish():
+        if store.outbox.count_documents({"_id": late[0]["_id"]}) == 0:
+            store.outbox.insert_many(late)
+            store.batches.update_many({}, {"$set": {"noticed": True}})
+
+    class Racing(MongoEventStore):
+        @property
+        def outbox(self):
+            return WriterDoneRightAfterTheBatchIsRead(super().outbox, finish)
+
+    relay = relay_for(Racing(mongo_db), infra.kafka_bootstrap, topic, mongo_db, sweep_grace_s=60)
+    assert relay.publish_pending() == 0  # six of ten read, the record said "still written" before: it waits
+    assert relay.publish_pending() == 10
+    relay.reset_producer()
+    assert store.outbox.count_documents({}) == 0 and store.batches.count_documents({}) == 0  # sent whole
+    assert store.commits.count_documents({"published": True}) == 0  # none marked one by one
+
+
 def test_a_swept_batch_keeps_its_commits_unsent_until_each_is_sent(infra, mongo_db, topic_namespace):
     """The sweep gives a never-noticed batch's commits notices without events: a later version waiting for one of
     them sends it first, and a commit of the batch landing after a sweep (a writer stalled past the grace) gets its
