@@ -243,10 +243,9 @@ def test_an_import_whose_notices_were_never_written_is_swept_and_sent_before_a_l
     assert store.commits.count_documents({"_id": {"$in": [f"lost-{n}:1" for n in range(4)]}, "published": True}) == 4
 
 
-def test_a_batch_whose_notices_are_still_being_written_waits_for_them_rather_than_go_one_by_one(
-        infra, mongo_db, topic_namespace):
-    """A relay reading while an import writes its 500 notices would otherwise send the first ones commit by commit
-    (two statements each) and leave the batch's record for the sweep."""
+def a_batch_half_written(infra, mongo_db, topic_namespace):
+    """A topic, and a store whose bulk append of ten commits has six notices written and its record not noticed yet
+    (as while the writer inserts them); the four notices still to write."""
     topic = f"{topic_namespace}imports"
     ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
     store = MongoEventStore(mongo_db)
@@ -254,7 +253,15 @@ def test_a_batch_whose_notices_are_still_being_written_waits_for_them_rather_tha
     store.append_many([[event(f"p{n}", 1)] for n in range(10)])
     late = list(store.outbox.find({"_id": {"$in": [f"p{n}:1" for n in range(6, 10)]}}))
     store.outbox.delete_many({"_id": {"$in": [notice["_id"] for notice in late]}})
-    store.batches.update_many({}, {"$set": {"noticed": False}})  # as while the writer inserts its notices
+    store.batches.update_many({}, {"$set": {"noticed": False}})
+    return topic, store, late
+
+
+def test_a_batch_whose_notices_are_still_being_written_waits_for_them_rather_than_go_one_by_one(
+        infra, mongo_db, topic_namespace):
+    """A relay reading while an import writes its 500 notices would otherwise send the first ones commit by commit
+    (two statements each) and leave the batch's record for the sweep."""
+    topic, store, late = a_batch_half_written(infra, mongo_db, topic_namespace)
     relay = relay_for(store, infra.kafka_bootstrap, topic, mongo_db, sweep_grace_s=60)
     assert relay.publish_pending() == 0  # six of ten notices: the batch waits
     store.outbox.insert_many(late)
@@ -286,14 +293,7 @@ class WriterDoneRightAfterTheBatchIsRead:
 def test_a_batch_whose_writer_finishes_while_the_relay_reads_it_still_goes_whole(infra, mongo_db, topic_namespace):
     """The relay asks the batch's record before it reads the rest of the batch: asked after, it said `noticed` about
     notices the read had not seen, and 2,000 commits of every 10,000-row import went commit by commit."""
-    topic = f"{topic_namespace}imports"
-    ensure_topics(infra.kafka_bootstrap, [topic], partitions=1)
-    store = MongoEventStore(mongo_db)
-    store.ensure_indexes()
-    store.append_many([[event(f"p{n}", 1)] for n in range(10)])
-    late = list(store.outbox.find({"_id": {"$in": [f"p{n}:1" for n in range(6, 10)]}}))
-    store.outbox.delete_many({"_id": {"$in": [notice["_id"] for notice in late]}})
-    store.batches.update_many({}, {"$set": {"noticed": False}})  # as while the writer inserts its notices
+    topic, store, late = a_batch_half_written(infra, mongo_db, topic_namespace)
 
     def finish():
         if store.outbox.count_documents({"_id": late[0]["_id"]}) == 0:
