@@ -7,13 +7,15 @@ shape for a scanning server (reads by `_id`) asks here, never guesses from timin
 is no scan, and such a guess once turned every event store load of a CI run on PostgreSQL into chains of reads.
 
 Asked once per process, server and filter shape (its top-level fields: FerretDB's pushdown depends on the backend
-and the shape, not on the collection); not remembered while the collection
-does not exist (FerretDB then answers with no plan and `filterPushdown: false`) or the server cannot answer.
+and the shape, not on the collection; over PostgreSQL also on the value's type: callers pass strings and integers,
+which it pushes down); not remembered while the collection does not exist (FerretDB then answers with no plan and
+`filterPushdown: false`) or the server does not answer (an outage). A server that refuses explain counts as one
+that does not scan.
 """
 from __future__ import annotations
 
 from pymongo.collection import Collection
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 _VERDICTS: dict[tuple, bool] = {}  # (servers, fields) -> whether the server scans for an equality on those
 
@@ -27,17 +29,14 @@ def server_scans_for(collection: Collection, sample: dict) -> bool:
         try:
             plan = collection.database.command(
                 "explain", {"find": collection.name, "filter": sample}, verbosity="queryPlanner")
-        except PyMongoError:
+        except OperationFailure:  # the server refuses explain (its user may not run it): it will refuse again
+            plan = None
+        except PyMongoError:  # no answer (an outage): ask again next time
             return False
-        if not plan.get("queryPlanner"):  # FerretDB, for a collection not created yet
+        if plan is not None and not plan.get("queryPlanner"):  # FerretDB, for a collection not created yet
             return False
-        verdict = _VERDICTS[key] = plan.get("filterPushdown") is False
+        verdict = _VERDICTS[key] = plan is not None and plan.get("filterPushdown") is False
     return verdict
-
-
-def forget() -> None:
-    """Ask again (tests that switch servers)."""
-    _VERDICTS.clear()
 
 
 def _servers(collection: Collection) -> frozenset:
