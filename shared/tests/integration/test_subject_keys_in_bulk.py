@@ -5,6 +5,7 @@ import pytest
 from pymongo import MongoClient
 
 from crm_platform.personal_data import KEYS_PER_BATCH, MongoSubjectKeyStore, PersonalDataCipher, SubjectErased
+from crm_platform.testing.servers import scans_for_equalities
 from crm_platform.testing.statements import Statements
 from crm_platform.testing.subject_key_store_contract import SubjectKeyStoreContract
 
@@ -40,6 +41,8 @@ def test_keys_made_in_bulk_are_read_back_by_their_batch_not_one_statement_each(i
     """An import's contacts travel together to every consumer: their keys come back in a statement per batch made
     (one indexed equality), where an `_id` equality each would be one per event. An erased subject among them is
     still named erased, a key made alone and one never made are read by `_id`, and no other subject is opened."""
+    if scans_for_equalities(mongo_db):
+        pytest.skip("FerretDB over SQLite scans for an equality on `batch`: keys are read by `_id` there")
     master = os.urandom(32)
     made = MongoSubjectKeyStore(mongo_db["subject_keys"], master)
     made.ensure_indexes()

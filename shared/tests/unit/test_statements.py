@@ -15,3 +15,11 @@ def test_an_in_is_found_and_an_inc_is_not_taken_for_one():
     statements.started(started("find", {"filter": {"_id": {"$in": ["a", "b"]}}}))
     assert [command["find"] for command in statements.using("$in")] == ["coll"]
     assert [command["findAndModify"] for command in statements.using("$inc")] == ["coll"]
+
+
+def test_an_explain_is_not_counted_as_a_statement_of_the_code_under_test():
+    statements = Statements()
+    statements.started(SimpleNamespace(command_name="explain", request_id=2,
+                                       command={"explain": {"find": "coll", "filter": {"owner": ""}}}))
+    statements.started(started("find", {"filter": {"owner": "a"}}))
+    assert statements.names == ["find"]

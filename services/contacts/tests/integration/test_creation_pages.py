@@ -4,9 +4,11 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from pymongo import MongoClient
 
 from crm_platform.errors import InvalidInput
 from crm_platform.projection_batches import apply_in_bulk
+from crm_platform.testing.statements import Statements
 
 from contacts import contact_pages
 from contacts.adapters import contact_numbers
@@ -23,12 +25,11 @@ START = datetime(2026, 1, 1)
 def small_buckets(request, monkeypatch):
     monkeypatch.setattr(contact_numbers, "BUCKET_SIZE", 3)
     monkeypatch.setattr(contact_pages, "BUCKETS_WALKED", 2)
-    asked = []
-    if request.param == "scanning server":  # the server says it scans for a bucket: no walk, the one query
-        monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: asked.append(sample) or True)
+    asked = []  # the server's word (the walk's, or the one query's where it scans for a bucket): pages are the same
+    scans = request.param == "scanning server"
+    monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: asked.append(sample) or scans)
     yield request.param
-    if request.param == "scanning server":
-        assert asked and all(set(sample) == {"account_id", "list_bucket"} for sample in asked)
+    assert asked and all(set(sample) == {"account_id", "list_bucket"} for sample in asked)
 
 
 def contact(n: int, account="acct-1", **fields) -> dict:
@@ -75,6 +76,21 @@ def test_pages_walk_the_buckets_in_creation_order_with_old_contacts_numbered_lat
         assert every_page(contacts, numbers, ContactQuery(), limit) == live[::-1]
         assert every_page(contacts, numbers, ContactQuery(sort="created_at"), limit) == live
     assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"]), 2) == rare[::-1]
+
+
+def test_a_walk_reads_buckets_by_equality_and_a_scanning_server_gets_the_one_query(infra, mongo_db, small_buckets):
+    contacts = mongo_db["contacts"]
+    numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
+    numbers.begin_if_empty()
+    new = [contact(n) for n in range(10)]
+    numbers.number(new)
+    contacts.insert_many(new)
+    statements = Statements("contacts")
+    counted = MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[statements])[mongo_db.name]["contacts"]
+    page, _ = find_page(counted, "acct-1", ContactQuery(), 2, None, numbers=numbers)
+    assert [doc["_id"] for doc in page] == ["c009", "c008"]
+    by_bucket = [c for c in statements.commands if isinstance(c.get("filter", {}).get("list_bucket"), int)]
+    assert len(by_bucket) == (2 if small_buckets == "walked" else 0), statements.commands  # buckets 3 and 2
 
 
 def test_a_new_deployment_has_no_unnumbered_contacts_and_an_empty_account_lists_nothing(mongo_db):
