@@ -17,11 +17,13 @@ from pymongo.collection import Collection
 from crm_platform.errors import InvalidInput
 
 
+# what reading a cursor this API did not make may raise (not base64, not JSON, a time outside the calendar in UTC)
+CURSOR_ERRORS = (binascii.Error, ValueError, TypeError, OverflowError)
+
+
 def encode_cursor(sort: str, value, last_id: str) -> str:
     """The cursor of the page after the item (`value`, `last_id`) in `sort` order (`-name` is descending)."""
-    encoded = value.isoformat() if isinstance(value, datetime) else value
-    raw = json.dumps([sort, encoded, last_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([sort, value.isoformat() if isinstance(value, datetime) else value, last_id])
 
 
 def decode_cursor(cursor: str, sort: str, *, dated: bool) -> tuple[object, str]:
@@ -30,21 +32,37 @@ def decode_cursor(cursor: str, sort: str, *, dated: bool) -> tuple[object, str]:
     `dated` says the sort field holds datetimes (JSON carries them as ISO strings).
     """
     try:
-        cursor_sort, value, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if cursor_sort != sort or not isinstance(last_id, str):
-            raise ValueError("cursor of another sort")
-        if dated:  # in UTC, as stored: an offset at the calendar's ends (0001-01-01T00:00:00+01:00) overflows there
+        value, last_id = read_cursor(cursor, sort, 3)
+        if dated:
             value = in_utc(datetime.fromisoformat(value))
         elif not isinstance(value, str):
             raise ValueError("bad cursor value")
         return value, last_id
-    except (binascii.Error, ValueError, TypeError, OverflowError):
-        raise InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]}) from None
+    except CURSOR_ERRORS:
+        raise invalid_cursor() from None
+
+
+def pack_cursor(fields: list) -> str:
+    """An opaque cursor carrying these fields (JSON values; the sort first, the last item's id last)."""
+    return base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str, sort: str, size: int) -> list:
+    """The fields of a cursor of `size` fields made for `sort`, the sort left out; one of CURSOR_ERRORS if it is
+    not one (the caller answers with invalid_cursor())."""
+    fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    if not isinstance(fields, list) or len(fields) != size or fields[0] != sort or not isinstance(fields[-1], str):
+        raise ValueError("not a cursor of this sort")
+    return fields[1:]
+
+
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]})
 
 
 def in_utc(moment: datetime) -> datetime:
-    """An ISO time read from a cursor, as an aware UTC datetime (a naive one is UTC, as stored); OverflowError if it
-    falls outside the calendar there."""
+    """A time as an aware UTC datetime (a naive one is UTC, as stored); OverflowError if it falls outside the
+    calendar there (an offset at its ends, as a forged cursor may carry: 0001-01-01T00:00:00+01:00)."""
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 

@@ -15,16 +15,12 @@ pages are read with the one query, in the same order (cursors stay valid).
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
-from crm_platform.errors import InvalidInput
-from crm_platform.pagination import in_utc
+from crm_platform.pagination import CURSOR_ERRORS, in_utc, invalid_cursor, pack_cursor, read_cursor
 from crm_platform.query_plans import server_scans_for
 
 from contacts.adapters.contact_numbers import BucketRange
@@ -42,7 +38,7 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
     if cursor:
         bucket, created_at, last_id = _decode(cursor, sort)
         if bucket not in order:  # not this account's (numbers only grow), or its unnumbered contacts numbered since
-            raise _invalid_cursor()
+            raise invalid_cursor()
         start = order.index(bucket)
         op = "$lt" if descending else "$gt"
         after = {"$or": [{"created_at": {op: created_at}}, {"created_at": created_at, "_id": {op: last_id}}]}
@@ -116,23 +112,14 @@ def and_also(mongo_filter: dict, clause: dict) -> dict:
 
 
 def _encode(sort: str, bucket: int | None, created_at: datetime | None, last_id: str) -> str:
-    moment = created_at.isoformat() if created_at else None
-    raw = json.dumps([sort, bucket, moment, last_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([sort, bucket, created_at.isoformat() if created_at else None, last_id])
 
 
 def _decode(cursor: str, sort: str) -> tuple[int | None, datetime | None, str]:
     try:
-        cursor_sort, bucket, moment, last_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if cursor_sort != sort or not isinstance(last_id, str):
-            raise ValueError("cursor of another sort")
+        bucket, moment, last_id = read_cursor(cursor, sort, 4)
         if bucket is not None and (not isinstance(bucket, int) or isinstance(bucket, bool)):
             raise ValueError("bad bucket")
-        # in UTC, as stored: an offset at the ends of the calendar (0001-01-01T00:00:00+01:00) is out of range there
         return bucket, in_utc(datetime.fromisoformat(moment)) if moment is not None else None, last_id
-    except (binascii.Error, ValueError, TypeError, OverflowError):
-        raise _invalid_cursor() from None
-
-
-def _invalid_cursor() -> InvalidInput:
-    return InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]})
+    except CURSOR_ERRORS:
+        raise invalid_cursor() from None

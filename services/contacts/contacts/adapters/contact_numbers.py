@@ -23,6 +23,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from crm_platform.mongo import update_by_ids
+from crm_platform.pagination import in_utc
 
 BUCKET_SIZE = 250  # contacts per bucket: what the worst page decodes on FerretDB (about 0.3-1.5 ms each)
 # A document of the counters collection (account ids are UUIDs): every contact of the collection was numbered
@@ -120,8 +121,7 @@ class ContactNumbers:
         return self.counters.find_one({"_id": EVERY_CONTACT_NUMBERED}, {"_id": 1}) is not None
 
 
+
 def _aware(moment: datetime | None) -> datetime:
     """A creation time to sort by, in UTC (clients may read dates naive or aware); the earliest when missing."""
-    if moment is None:
-        return datetime.min.replace(tzinfo=timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return in_utc(moment) if moment is not None else datetime.min.replace(tzinfo=timezone.utc)
