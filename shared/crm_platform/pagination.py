@@ -15,6 +15,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
 from crm_platform.errors import InvalidInput
+from crm_platform.input_guard import text_problem
 
 
 # what reading a cursor this API did not make may raise (not base64, not JSON, a time outside the calendar in UTC)
@@ -53,6 +54,8 @@ def read_cursor(cursor: str, sort: str, size: int) -> list:
     fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     if not isinstance(fields, list) or len(fields) != size or fields[0] != sort or not isinstance(fields[-1], str):
         raise ValueError("not a cursor of this sort")
+    if any(isinstance(field, str) and text_problem(field) for field in fields):  # JSON escapes NUL, lone surrogates
+        raise ValueError("not text a query can carry")
     return fields[1:]
 
 

@@ -1,4 +1,5 @@
-"""Pages of contacts sorted by creation, read bucket by bucket (adapters/contact_numbers.py).
+"""Pages of contacts sorted by creation, read bucket by bucket (adapters/contact_numbers.py), and pages sorted
+by a name, read initial by initial (adapters/name_initials.py).
 
 The order is the contacts' creation buckets, then `created_at`, then `_id` (descending for
 `-created_at`): within the contacts of one moment, the order in which the projection numbered them.
@@ -12,6 +13,12 @@ keeps small).
 A server that does not read a bucket by its index (FerretDB on SQLite pushes down nothing but
 `_id`) would scan the collection for each bucket: where it says so (crm_platform.query_plans),
 pages are read with the one query, in the same order (cursors stay valid).
+
+A page sorted by a name reads the initials in the list's order from the cursor's, one equality each, until
+it is full: what the filter lets through of one initial or a few, instead of all of it. There are few
+initials (name_initials.INITIALS), so the walk never gives up for one query: an empty one costs a read that
+finds nothing, and the whole walk decodes what the one query would. Its cursors are keyset_page's (the last
+name and id), from which the initial follows.
 """
 from __future__ import annotations
 
@@ -20,10 +27,12 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
-from crm_platform.pagination import CURSOR_ERRORS, in_utc, invalid_cursor, pack_cursor, read_cursor
+from crm_platform.pagination import (CURSOR_ERRORS, decode_cursor, encode_cursor, in_utc, invalid_cursor,
+                                     keyset_page, pack_cursor, read_cursor)
 from crm_platform.query_plans import server_scans_for
 
 from contacts.adapters.contact_numbers import BucketRange
+from contacts.adapters.name_initials import INITIAL_FIELDS, INITIALS, initial_of
 
 BUCKETS_WALKED = 8
 
@@ -63,6 +72,37 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
         return page, None
     last = page[-1]
     return page, _encode(sort, last.get("list_bucket"), last.get("created_at"), last["_id"])
+
+
+def name_page(contacts: Collection, mongo_filter: dict, *, sort: str, field: str, limit: int,
+              cursor: str | None) -> tuple[list[dict], str | None]:
+    """One page of the contacts matching `mongo_filter` sorted by the name `field` (`sort_last_name`...) as `sort`
+    asks, then by `_id`, and the cursor of the next page (None on the last page). Every live contact must carry
+    its initials (NameInitials.everywhere)."""
+    initial = INITIAL_FIELDS[field]
+    if server_scans_for(contacts, {"account_id": mongo_filter["account_id"], initial: ""}):
+        return keyset_page(contacts, mongo_filter, sort=sort, field=field, limit=limit, cursor=cursor, dated=False)
+    descending = sort.startswith("-")
+    order = INITIALS[::-1] if descending else INITIALS
+    start, after = 0, None
+    if cursor:
+        name, last_id = decode_cursor(cursor, sort, dated=False)
+        start = order.index(initial_of(name))
+        op = "$lt" if descending else "$gt"
+        after = {"$or": [{field: {op: name}}, {field: name, "_id": {op: last_id}}]}
+    direction = DESCENDING if descending else ASCENDING
+    found: list[dict] = []
+    for position in range(start, len(order)):
+        query = {**mongo_filter, initial: order[position]}  # a top-level equality: pushed down, indexed
+        if position == start and after:
+            query = and_also(query, after)
+        found += contacts.find(query).sort([(field, direction), ("_id", direction)]).limit(limit + 1 - len(found))
+        if len(found) > limit:
+            break
+    page = found[:limit]
+    if len(found) <= limit:
+        return page, None
+    return page, encode_cursor(sort, page[-1].get(field), page[-1]["_id"])
 
 
 def _worth_walking(walked: int, found: int, needed: int, left: int) -> bool:

@@ -18,8 +18,9 @@ from crm_platform.errors import InvalidInput
 from crm_platform.pagination import keyset_page
 
 from contacts.adapters.contact_numbers import ContactNumbers
+from contacts.adapters.name_initials import INITIAL_FIELDS, NameInitials
 from contacts.adapters.search_keys import search_terms, starts_a_word
-from contacts.contact_pages import creation_page
+from contacts.contact_pages import creation_page, name_page
 
 # last_activity_at moves with every event about the contact: its own (edits, labels) and
 # others' (notes; later invoices, tasks...), see adapters/activity.py.
@@ -174,15 +175,18 @@ def _typed(raw: str, kind: str):
 
 
 def find_page(contacts: Collection, account_id: str, query: ContactQuery, limit: int, cursor: str | None,
-              numbers: ContactNumbers | None = None):
+              numbers: ContactNumbers | None = None, initials: NameInitials | None = None):
     """One page in the requested order, and the cursor of the next page (None on the last page).
 
     With the projection's `numbers`, a page sorted by creation reads the account's creation buckets one
-    at a time (contact_pages.py) instead of sorting every contact the filter lets through."""
+    at a time (contact_pages.py) instead of sorting every contact the filter lets through; with its
+    `initials`, a page sorted by a name reads one initial at a time, once every contact has them."""
     name = query.sort.lstrip("-")
     mongo_filter = build_filter(account_id, query)
     if numbers is not None and name == "created_at":
         return creation_page(contacts, mongo_filter, numbers.buckets(account_id), sort=query.sort, limit=limit,
                              cursor=cursor)
+    if initials is not None and SORT_FIELDS[name] in INITIAL_FIELDS and initials.everywhere():
+        return name_page(contacts, mongo_filter, sort=query.sort, field=SORT_FIELDS[name], limit=limit, cursor=cursor)
     return keyset_page(contacts, mongo_filter, sort=query.sort, field=SORT_FIELDS[name],
                        limit=limit, cursor=cursor, dated=name in DATE_SORTS)

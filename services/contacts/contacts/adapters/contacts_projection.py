@@ -20,6 +20,7 @@ from crm_platform.projections import DocumentChange, FoldingProjection
 
 from contacts.adapters.activity import as_stored
 from contacts.adapters.contact_numbers import ContactNumbers
+from contacts.adapters.name_initials import INITIAL_FIELDS, NameInitials
 from contacts.adapters.search_keys import RETIRED_SEARCH_FIELDS, SEARCH_FIELD_NAMES, search_fields
 from contacts.domain.events import PERSONAL_FIELDS, ContactDeleted, ContactErased, ContactEvent
 from contacts.domain.model import OPTION_FIELDS, Contact
@@ -49,6 +50,7 @@ class ContactsProjection(FoldingProjection):
     def __init__(self, collection: Collection, codec) -> None:
         super().__init__(collection, codec)
         self.numbers = ContactNumbers(collection.database["contact_numbers"], collection)
+        self.initials = NameInitials(collection.database["contact_list_markers"], collection)
 
     def new_documents(self, documents: list[dict]) -> None:
         """A contact first inserted gets the next creation number of its account (contact_numbers.py)."""
@@ -68,6 +70,13 @@ class ContactsProjection(FoldingProjection):
         )
         # Search: one token by equality (contact_query.build_filter); multikey, one entry per token.
         self.collection.create_index([("account_id", ASCENDING), ("search_tokens", ASCENDING)], name="account_search")
+        # Lists sorted by a name read one initial at a time (contact_pages.name_page, name_initials.py).
+        self.initials.begin_if_empty()
+        for name, initial in INITIAL_FIELDS.items():
+            self.collection.create_index(
+                [("account_id", ASCENDING), ("deleted", ASCENDING), (initial, ASCENDING), (name, ASCENDING),
+                 ("_id", ASCENDING)],
+                name=f"account_{name}s")
 
     def survivor(self, account_id: str, contact_id: str) -> str:
         """The contact this one was merged into (its tombstone keeps `merged_into`), followed through later merges

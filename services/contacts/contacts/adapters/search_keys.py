@@ -32,6 +32,8 @@ from typing import Iterator
 
 import phonenumbers
 
+from contacts.adapters.name_initials import initial_fields
+
 TEXT_SOURCES = ("first_name", "last_name", "company", "job_title", "code", "info_email")
 # The lengths of the stored text prefixes: every length where a query word lets many contacts
 # through, fewer beyond. The last is also the longest token: a longer query word is found by its
@@ -64,11 +66,13 @@ def digits(text: str) -> str:
 def search_fields(details: dict) -> dict:
     """The fields the read model keeps for search, filters and sorting."""
     emails = details.get("emails") or []
+    sort_names = {"sort_first_name": fold(details.get("first_name") or ""),
+                  "sort_last_name": fold(details.get("last_name") or "")}
     return {
         "search_tokens": contact_tokens(details),
         "search_text": fold(" ".join(_texts(details))),
-        "sort_first_name": fold(details.get("first_name") or ""),
-        "sort_last_name": fold(details.get("last_name") or ""),
+        **sort_names,
+        **initial_fields(sort_names),  # lists sorted by name read one initial at a time (name_initials.py)
         "subscription_statuses": sorted({e.get("subscription_status", "not_set") for e in emails}),
         "deliverabilities": sorted({e.get("deliverability", "not_set") for e in emails}),
     }

@@ -89,7 +89,7 @@ def list_contacts():
         args["custom_conditions"] = typed_conditions(args["custom_conditions"], types)
     projection = current_container().projection
     docs, next_cursor = find_page(projection.collection, account_id(), ContactQuery(**args), limit, cursor,
-                                  numbers=projection.numbers)
+                                  numbers=projection.numbers, initials=projection.initials)
     items = [contact_from_view(d) for d in docs]
     if columns:
         keep = {"id", "revision", *columns}

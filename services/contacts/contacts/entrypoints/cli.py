@@ -24,7 +24,7 @@ def rebuild_projection(container: Container) -> int:
 
     Each document is rewritten from the events at its version or kept if the live
     consumer has already moved it further, so the rebuild never goes backwards. Then contacts stored before
-    creation numbers get theirs (adapters/contact_numbers.py).
+    creation numbers or name initials get theirs (adapters/contact_numbers.py, adapters/name_initials.py).
     """
     container.ensure_indexes()
     read_models = container.read_models()
@@ -37,6 +37,9 @@ def rebuild_projection(container: Container) -> int:
     numbered = container.projection.numbers.number_unnumbered()
     if numbered:
         log.info("contacts stored before creation numbers numbered", extra={"contacts": numbered})
+    given = container.projection.initials.fill_missing()
+    if given:
+        log.info("contacts stored before name initials given theirs", extra={"contacts": given})
     return replayed
 
 

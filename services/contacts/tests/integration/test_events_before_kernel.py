@@ -14,6 +14,7 @@ import pytest
 from bson import json_util
 
 from contacts import config
+from contacts.adapters.name_initials import initial_fields
 from contacts.adapters.search_keys import contact_tokens
 from contacts.bootstrap import Container
 from contacts.service_layer.unit_of_work import UnitOfWork
@@ -90,11 +91,11 @@ def test_the_codec_writes_the_payloads_it_read(stored, replayed):
 
 def _with_search_tokens(doc: dict) -> dict:
     """A document as the contacts projection builds it since search tokens (issue 16): the tokens of its
-    own fields in place of its phone digits; every other field as before."""
+    own fields in place of its phone digits, and the initials of its sorting names; every other field as before."""
     if "search_phones" not in doc:
         return doc
     today = {name: value for name, value in doc.items() if name != "search_phones"}
-    return {**today, "search_tokens": contact_tokens(today)}
+    return {**today, "search_tokens": contact_tokens(today), **initial_fields(today)}
 
 
 def _comparable(documents: list[dict]) -> str:
