@@ -99,6 +99,18 @@ def test_a_polled_batch_s_new_contacts_are_recorded_in_one_insert_and_one_known_
     assert statements.names == ["insert", "update"]
 
 
+def test_unknown_contacts_are_read_by_id_equalities_never_one_in(container):
+    directory = MongoContactsDirectory(container.db["contacts"])
+    directory.record_existing("acct-1", "c-1")
+    directory.record_existing("acct-2", "c-2")
+    directory.record_gone("acct-1", "c-3")
+    statements = Statements("contacts")
+    counted = MongoContactsDirectory(MongoClient(container.settings["MONGO_URI"], event_listeners=[statements])[
+        container.db.name]["contacts"])
+    assert counted.unknown("acct-1", ["c-1", "c-2", "c-3", "c-4", "c-1"]) == {"c-2", "c-3", "c-4"}
+    assert statements.names == ["find"] * 4 and not statements.using("$in"), "one _id equality per contact"
+
+
 def test_a_new_contact_the_database_cannot_take_sends_its_batch_one_by_one_and_the_others_are_recorded(container):
     """A lone surrogate passes the envelope and the contract but no BSON encoder: the batch's one insert fails, the
     batch goes one by one, that event is dead-lettered and the next ones are recorded, nothing stalls."""
