@@ -16,6 +16,11 @@
    - filter: `labels_any=<label>&subscription_status=subscribed&sort=last_name`;
    - read: GET /v1/contacts/{id} of a random contact;
    - the default list (newest first, 50 a page): its first page, and R pages following the cursor.
+3. With `--by-name N`, N requests each of more lists sorted by a name (the whole account by last
+   name, by `-last_name`, by first name; a label by last name; the filter above by `-last_name`;
+   a search by last name); with `--one-query N`, the one sorted query lists by last name made
+   before the initials (adapters/name_initials.py), timed on the read model directly: N times for
+   the filter above, once for the whole account.
 Prints p50/p95 per kind, the seeding rate, the database server, and saves
 JSON under benchmarks/results/.
 
@@ -150,6 +155,52 @@ def measure(gateway: str, headers: dict, repeats: int, sample_ids: list[str]) ->
     return results
 
 
+def measure_by_name(gateway: str, headers: dict, repeats: int) -> dict:
+    """Lists sorted by a name (read initial by initial, contact_pages.name_page), `repeats` requests each."""
+    session = requests.Session()
+    rng = random.Random(11)
+    queries = {
+        "whole_account_by_last_name": lambda: "/v1/contacts?sort=last_name",
+        "whole_account_by_descending_last_name": lambda: "/v1/contacts?sort=-last_name",
+        "whole_account_by_first_name": lambda: "/v1/contacts?sort=first_name",
+        "label_by_last_name": lambda: f"/v1/contacts?labels_any={rng.choice(LABELS)}&sort=last_name",
+        "label_status_by_descending_last_name":
+            lambda: f"/v1/contacts?labels_any={rng.choice(LABELS)}&subscription_status=subscribed&sort=-last_name",
+        "search_by_last_name": lambda: f"/v1/contacts?q=contact{rng.randrange(100000)}.&sort=last_name",
+    }
+    results = {}
+    for name, make in queries.items():
+        times = [timed(session, gateway + make(), headers)[0] * 1000 for _ in range(repeats)]
+        results[name] = {"p50_ms": round(percentile(times, 50), 1), "max_ms": round(max(times), 1), "requests": repeats}
+        print(f"  {name}: p50 {results[name]['p50_ms']} ms, max {results[name]['max_ms']} ms", flush=True)
+    return results
+
+
+def measure_one_query(env: dict, account_id: str, repeats: int) -> dict:
+    """What a list sorted by last name cost before the initials: one query sorting all its filter lets through
+    (crm_platform.pagination.keyset_page), timed on the read model directly, `repeats` times for the label and
+    status filter and once for the whole account (tens of seconds on FerretDB)."""
+    from crm_platform.pagination import keyset_page
+    from contacts.contact_query import ContactQuery, build_filter
+
+    contacts = container_of(env).projection.collection
+    rng = random.Random(13)
+    results = {}
+    for name, runs, query in (
+            ("label_status_by_last_name", repeats,
+             lambda: ContactQuery(labels_any=[rng.choice(LABELS)], subscription_status="subscribed")),
+            ("whole_account_by_last_name", 1, ContactQuery)):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            keyset_page(contacts, build_filter(account_id, query()), sort="last_name", field="sort_last_name",
+                        limit=50, cursor=None, dated=False)
+            times.append((time.perf_counter() - started) * 1000)
+        results[name] = {"p50_ms": round(percentile(times, 50), 1), "max_ms": round(max(times), 1), "requests": runs}
+        print(f"  one sorted query, {name}: p50 {results[name]['p50_ms']} ms", flush=True)
+    return results
+
+
 def next_pages(session: requests.Session, gateway: str, headers: dict, pages: int) -> dict:
     """The default list page after page, each following the cursor of the one before."""
     times, statuses, cursor = [], [], None
@@ -178,6 +229,10 @@ def main() -> int:
                         help="seeding a new account each time (saved to var/find-benchmark-account.json)")
     parser.add_argument("--account-file", default="find-benchmark-account.json",
                         help="with --seed none: the account to read from, in the var directory")
+    parser.add_argument("--by-name", type=int, default=0, metavar="N",
+                        help="also time N requests of more lists sorted by a name (the whole account, descending...)")
+    parser.add_argument("--one-query", type=int, default=0, metavar="N",
+                        help="also time the one sorted query lists by last name made before the initials, directly")
     args = parser.parse_args()
     env = load_env()
     if args.seed == "none":  # the account of an earlier run, or the demo account
@@ -198,6 +253,12 @@ def main() -> int:
         sample_ids = [item["id"] for item in page.json()["items"]]
     print(f"timing {args.repeats} requests of each kind through {args.gateway}...", flush=True)
     report["through_gateway"] = measure(args.gateway, headers, args.repeats, sample_ids)
+    if args.by_name:
+        print(f"timing {args.by_name} requests of each list sorted by a name...", flush=True)
+        report["by_name_through_gateway"] = measure_by_name(args.gateway, headers, args.by_name)
+    if args.one_query:
+        print("timing the one sorted query of lists by last name, on the read model...", flush=True)
+        report["one_sorted_query_direct"] = measure_one_query(env, account["account_id"], args.one_query)
     save(report)
     return 0
 

@@ -94,6 +94,12 @@ def find_each(collection, field: str, values: list, projection: dict | None = No
     return [doc for docs in found for doc in docs]
 
 
+def write_each(write, values: list) -> list:
+    """`write(value)` for each distinct value, in that order: in a row up to FEW_IDS, else on the writer threads
+    (a statement of its own each, such as an update whose filter differs per document)."""
+    return _each(write, values, _writer_pool)
+
+
 def update_by_ids(collection, ids: list, update: dict) -> None:
     """Apply `update` to the documents of these `_id`s, one `_id` equality each (on a few threads past
     FEW_IDS): never one `$in`, which FerretDB answers by reading the whole collection, nor one bulk write of

@@ -76,7 +76,7 @@ class ContactsProjection(FoldingProjection):
             self.collection.create_index(
                 [("account_id", ASCENDING), ("deleted", ASCENDING), (initial, ASCENDING), (name, ASCENDING),
                  ("_id", ASCENDING)],
-                name=f"account_{name}s")
+                name=f"account_by_{name.removeprefix('sort_')}")
 
     def survivor(self, account_id: str, contact_id: str) -> str:
         """The contact this one was merged into (its tombstone keeps `merged_into`), followed through later merges

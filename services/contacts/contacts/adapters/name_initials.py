@@ -3,7 +3,7 @@ at a time (contact_pages.name_page).
 
 FerretDB (the local server of `make run`) sorts in memory every document its pushed-down equalities let
 through, and pushes no limit down: a page of the contacts holding one label and subscribed, sorted by last
-name, decoded every one of them (3.1 s for 8,500 of an account of 100,000, docs/figures.md). The read model
+name, decoded every one of them (3.2-3.6 s for 8,333 of an account of 100,000, docs/figures.md). The read model
 keeps the class of the first character of `sort_first_name` and of `sort_last_name` (`sort_first_initial`,
 `sort_last_initial`): an equality that any MongoDB server indexes and FerretDB pushes down, so a page reads
 the initials in the list's order, one at a time, until it is full.
@@ -13,17 +13,17 @@ name, what sorts before the digits, the digits, what sorts between them and `a`,
 sorts after `z` (letters that folding keeps, `ø`, Greek, Cyrillic, CJK...). A class holds what it holds: one
 frequent initial is still one read (a tenth of French surnames start with B).
 
-The lists read by initial only once every live contact carries its initials: a collection empty at
-start-up only ever holds such contacts; `rebuild-projection` gives the others theirs (`fill_missing`).
-Until one of them says so, lists sorted by name read as before, with one sorted query.
+A live contact without its initials would be in no initial: the lists read by initial only once every
+live contact carries them. A collection empty at start-up only ever holds such contacts (unless a process
+of an earlier release writes to it); `rebuild-projection` gives the others theirs, and mends initials an
+earlier release left behind a renamed contact (`give_initials`). Until one of them says so, lists sorted by
+name read as before, with one sorted query.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-
 from pymongo.collection import Collection
 
-from crm_platform.mongo import update_by_ids
+from crm_platform.mongo import write_each
 
 INITIALS = ("", "<0", "0", "<a", *"abcdefghijklmnopqrstuvwxyz", ">z")  # in the names' order
 INITIAL_FIELDS = {"sort_first_name": "sort_first_initial", "sort_last_name": "sort_last_initial"}
@@ -68,15 +68,22 @@ class NameInitials:
             self._everywhere = self.markers.find_one({"_id": EVERY_CONTACT_HAS_INITIALS}, {"_id": 1}) is not None
         return self._everywhere
 
-    def fill_missing(self) -> int:
-        """Give every live contact stored without initials its initials, then say that every contact has them.
-        Once, after upgrading (`rebuild-projection`: reads the whole collection); returns how many."""
-        found = self.contacts.find({"deleted": False, "sort_last_initial": {"$exists": False}},
-                                   {name: 1 for name in INITIAL_FIELDS})
-        by_initials: dict[tuple, list[str]] = defaultdict(list)
-        for document in found:
-            by_initials[tuple(initial_fields(document).items())].append(document["_id"])
-        for initials, ids in by_initials.items():
-            update_by_ids(self.contacts, ids, {"$set": dict(initials)})
+    def give_initials(self) -> int:
+        """Give every live contact whose initials are missing or do not match its names (written by an earlier
+        release) its own, then say that every contact has them. Once after upgrading, and again after any process of
+        an earlier release wrote (`rebuild-projection`: reads the whole collection); returns how many it changed.
+        Each update holds only while the contact is live with the names read: one renamed or deleted meanwhile was
+        written by this release, with its initials."""
+        found = self.contacts.find({"deleted": False}, {**dict.fromkeys(INITIAL_FIELDS, 1),
+                                                        **dict.fromkeys(INITIAL_FIELDS.values(), 1)})
+        wrong = [(document["_id"], *(document.get(name) for name in INITIAL_FIELDS)) for document in found
+                 if any(document.get(initial) != value for initial, value in initial_fields(document).items())]
+
+        def give(read: tuple) -> int:
+            names = dict(zip(INITIAL_FIELDS, read[1:]))
+            return self.contacts.update_one({"_id": read[0], "deleted": False, **names},
+                                            {"$set": initial_fields(names)}).modified_count
+
+        changed = write_each(give, wrong)
         self.markers.update_one({"_id": EVERY_CONTACT_HAS_INITIALS}, {"$set": {"since": "filled"}}, upsert=True)
-        return sum(len(ids) for ids in by_initials.values())
+        return sum(changed)

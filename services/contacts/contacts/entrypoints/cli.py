@@ -37,7 +37,7 @@ def rebuild_projection(container: Container) -> int:
     numbered = container.projection.numbers.number_unnumbered()
     if numbered:
         log.info("contacts stored before creation numbers numbered", extra={"contacts": numbered})
-    given = container.projection.initials.fill_missing()
+    given = container.projection.initials.give_initials()
     if given:
         log.info("contacts stored before name initials given theirs", extra={"contacts": given})
     return replayed

@@ -56,7 +56,7 @@ def test_the_stored_events_build_identical_read_models(stored, replayed):
         built = sorted(replayed.db[name].find({"_id": {"$ne": erased}}), key=lambda doc: str(doc["_id"]))
         if name == "contacts":  # since creation numbers (issue 16): a live contact's list bucket, then as before
             assert all(isinstance(doc.pop("list_bucket", None), int) or doc["deleted"] for doc in built)
-        expected = [_with_search_tokens(doc) for doc in expected if doc["_id"] != erased]
+        expected = [_as_built_today(doc) for doc in expected if doc["_id"] != erased]
         assert _comparable(built) == _comparable(expected), name
 
 
@@ -89,7 +89,7 @@ def test_the_codec_writes_the_payloads_it_read(stored, replayed):
         assert payload == original, envelope.event_type
 
 
-def _with_search_tokens(doc: dict) -> dict:
+def _as_built_today(doc: dict) -> dict:
     """A document as the contacts projection builds it since search tokens (issue 16): the tokens of its
     own fields in place of its phone digits, and the initials of its sorting names; every other field as before."""
     if "search_phones" not in doc:

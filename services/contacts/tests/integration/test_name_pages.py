@@ -58,7 +58,7 @@ def test_pages_sorted_by_a_name_read_the_initials_in_the_names_order(stored, mon
     asked = []
     monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: asked.append(sample) or scanning)
     initials = NameInitials(mongo_db["contact_list_markers"], contacts)
-    initials.fill_missing()
+    initials.give_initials()
     assert initials.everywhere()
     for sort, field in (("last_name", "sort_last_name"), ("first_name", "sort_first_name")):
         for descending in (False, True):
@@ -76,7 +76,7 @@ def test_a_page_reads_initials_by_equality_until_it_is_full(infra, stored, mongo
     contacts, live = stored
     monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: False)
     initials = NameInitials(mongo_db["contact_list_markers"], contacts)
-    initials.fill_missing()
+    initials.give_initials()
     statements = Statements("contacts")
     counted = MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[statements])[mongo_db.name]["contacts"]
     page, cursor = find_page(counted, "acct-1", ContactQuery(sort="last_name"), 3, None, initials=initials)
@@ -101,7 +101,7 @@ def test_without_the_marker_a_name_sorted_page_is_one_sorted_query_and_its_curso
     counted = MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[statements])[mongo_db.name]["contacts"]
     first, cursor = find_page(counted, "acct-1", ContactQuery(sort="last_name"), 5, None, initials=initials)
     assert statements.names == ["find"] and "sort_last_initial" not in repr(statements.commands)
-    assert initials.fill_missing() == 1 and initials.everywhere()
+    assert initials.give_initials() == 1 and initials.everywhere()
     assert contacts.find_one({"_id": "old"})["sort_last_initial"] == "a"
     rest = every_page(contacts, initials, ContactQuery(sort="last_name"), 100)  # not the first page: its cursor
     page, _ = find_page(contacts, "acct-1", ContactQuery(sort="last_name"), 100, cursor, initials=initials)
@@ -120,7 +120,7 @@ def test_a_new_deployment_reads_by_initial_from_the_start(mongo_db):
 def test_a_name_cursor_must_be_one_this_api_made(stored, mongo_db):
     contacts, live = stored
     initials = NameInitials(mongo_db["contact_list_markers"], contacts)
-    initials.fill_missing()
+    initials.give_initials()
     made = [base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
             for value in (["last_name", 5, "c001"], ["-last_name", "martin", "c001"], ["last_name", "m\ud800", "c0"],
                           ["last_name", "m\u0000", "c0"], ["last_name", "martin", "c\udfff"])]
@@ -136,9 +136,8 @@ def test_a_name_cursor_must_be_one_this_api_made(stored, mongo_db):
 
 
 def test_the_api_lists_by_name_from_what_the_projection_wrote(client, container, monkeypatch):
-    read = []  # the initials the pages read: the walk, not the one sorted query
-    monkeypatch.setattr(contact_pages, "and_also", lambda query, clause: read.append(query) or {**query, "$and": [
-        *query.get("$and", []), clause]})
+    asked = []  # name_page asks the server about its initial's equality (and then walks: told it does not scan)
+    monkeypatch.setattr(contact_pages, "server_scans_for", lambda collection, sample: asked.append(sample) or False)
     made = {}
     for first, last in (("Ana", "Zola"), ("Bea", "Ávila"), ("Cleo", "martin"), ("Dan", None)):
         body = {"first_name": first, **({"last_name": last} if last else {})}
@@ -159,5 +158,39 @@ def test_the_api_lists_by_name_from_what_the_projection_wrote(client, container,
                 return names
 
     assert listed("last_name") == ["Dan", "Bea", "Cleo", "Ana"]
+    assert {tuple(sample) for sample in asked} == {("account_id", "sort_last_initial")}
     assert listed("-first_name") == ["Dan", "Cleo", "Bea", "Ana"]
-    assert read and all("sort_last_initial" in query or "sort_first_initial" in query for query in read)
+    assert ("account_id", "sort_first_initial") in {tuple(sample) for sample in asked}
+
+
+class StaleReads:
+    """The contacts collection, but its `find` answers what it held earlier (what a rebuild read before the live
+    consumer wrote)."""
+
+    def __init__(self, contacts, earlier: list[dict]) -> None:
+        self.contacts, self.earlier = contacts, earlier
+
+    def find(self, *args, **kwargs):
+        return iter(self.earlier)
+
+    def __getattr__(self, name):
+        return getattr(self.contacts, name)
+
+
+def test_initials_given_by_the_rebuild_fix_wrong_ones_and_never_undo_a_write_made_meanwhile(stored, mongo_db):
+    contacts, live = stored
+    contacts.update_one({"_id": "c001"}, {"$set": {"sort_last_initial": "q"}})  # an earlier release renamed it
+    contacts.update_one({"_id": "c002"}, {"$unset": {"sort_last_initial": "", "sort_first_initial": ""}})
+    earlier = list(contacts.find({"deleted": False}))
+    # meanwhile, this release's consumer renames c001 (with its initials) and deletes c002 (a tombstone keeps none)
+    contacts.update_one({"_id": "c001"}, {"$set": {"sort_last_name": "zola", "sort_last_initial": "z"}})
+    contacts.update_one({"_id": "c002"}, {"$set": {"deleted": True}, "$unset": {"sort_last_name": "",
+                                                                              "sort_first_name": ""}})
+    contacts.update_one({"_id": "c005"}, {"$set": {"sort_last_initial": "q"}})  # wrong, and not touched meanwhile
+    initials = NameInitials(mongo_db["contact_list_markers"], StaleReads(contacts, earlier))
+    assert initials.give_initials() == 0  # the two it read wrong were written meanwhile
+    assert contacts.find_one({"_id": "c001"})["sort_last_initial"] == "z"
+    assert "sort_last_initial" not in contacts.find_one({"_id": "c002"})
+    initials = NameInitials(mongo_db["contact_list_markers"], contacts)
+    assert initials.give_initials() == 1 and contacts.find_one({"_id": "c005"})["sort_last_initial"] == "a"
+    assert initials.give_initials() == 0
