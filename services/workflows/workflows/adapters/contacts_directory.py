@@ -10,7 +10,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from crm_platform import merges
-from crm_platform.mongo import find_by_ids, insert_all_new
+from crm_platform.mongo import find_by_ids, find_each, insert_all_new
 
 from workflows.service_layer.ports import ContactsDirectory
 
@@ -64,11 +64,11 @@ class MongoContactsDirectory(ContactsDirectory):
         ways and transitively (a contact merged into one of the account's counts even when never seen created)."""
         family: list[str] = []
         waiting, vouched = list(dict.fromkeys(contact_ids)), set()  # vouched: a contact of the account merged into it
-        while waiting:
-            known = {doc["_id"]: doc.get("merged_into") for doc in self._contacts.find(
-                {"_id": {"$in": waiting}, "account_id": account_id}, {"merged_into": 1})}
-            merged_in = [doc["_id"] for doc in self._contacts.find(
-                {"account_id": account_id, "merged_into": {"$in": waiting}}, {"_id": 1})]
+        while waiting:  # equalities (by `_id`, by `merged_into`), never an `$in`: see `unknown`
+            known = {doc["_id"]: doc.get("merged_into") for doc in find_by_ids(
+                self._contacts, waiting, {"account_id": 1, "merged_into": 1}) if doc.get("account_id") == account_id}
+            merged_in = [doc["_id"] for doc in find_each(self._contacts, "merged_into", waiting, {"account_id": 1})
+                         if doc.get("account_id") == account_id]
             family += [contact_id for contact_id in waiting if contact_id in known or contact_id in vouched]
             vouched |= {into for into in known.values() if into}
             waiting = [contact_id for contact_id in dict.fromkeys([*filter(None, known.values()), *merged_in])

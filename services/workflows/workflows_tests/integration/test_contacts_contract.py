@@ -99,7 +99,7 @@ def test_a_polled_batch_s_new_contacts_are_recorded_in_one_insert_and_one_known_
     assert statements.names == ["insert", "update"]
 
 
-def test_unknown_contacts_are_read_by_id_equalities_never_one_in(container):
+def test_unknown_contacts_and_merge_families_are_read_by_equalities_never_one_in(container):
     directory = MongoContactsDirectory(container.db["contacts"])
     directory.record_existing("acct-1", "c-1")
     directory.record_existing("acct-2", "c-2")
@@ -109,6 +109,11 @@ def test_unknown_contacts_are_read_by_id_equalities_never_one_in(container):
         container.db.name]["contacts"])
     assert counted.unknown("acct-1", ["c-1", "c-2", "c-3", "c-4", "c-1"]) == {"c-2", "c-3", "c-4"}
     assert statements.names == ["find"] * 4 and not statements.using("$in"), "one _id equality per contact"
+    directory.record_merged("acct-1", "c-5", "c-1")
+    directory.record_merged("acct-2", "c-6", "c-1")  # another account's news of the same id
+    statements.names.clear()
+    assert sorted(counted.merge_family("acct-1", ["c-1"])) == ["c-1", "c-5"]
+    assert statements.names and not statements.using("$in")
 
 
 def test_a_new_contact_the_database_cannot_take_sends_its_batch_one_by_one_and_the_others_are_recorded(container):
