@@ -33,7 +33,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from crm_platform.envelope import EventEnvelope, envelope_from_dict
 from crm_platform.errors import Conflict, InvalidInput
-from crm_platform.mongo import find_each, insert_all_new, translated
+from crm_platform.mongo import find_each, insert_all_new, read_each, translated
 from crm_platform.query_plans import server_scans_for
 
 log = logging.getLogger(__name__)
@@ -314,37 +314,51 @@ class MongoEventStore(EventStore):
             raise translated(exc, "event store") from None
         return _followed(commits)
 
-    def _chained(self, aggregate_id: str) -> dict[int, dict]:
-        """The aggregate's commits by `_id`, from version 1 commit to commit, until one is missing."""
+    def _chained(self, aggregate_id: str, projection: dict | None = None) -> dict[int, dict]:
+        """The aggregate's commits by `_id`, from version 1 commit to commit, until one is missing (`projection`
+        keeps `last_version`)."""
         commits: dict[int, dict] = {}
         version = 1
-        while (commit := self._commits.find_one({"_id": commit_key(aggregate_id, version)})) is not None:
+        while (commit := self._commits.find_one({"_id": commit_key(aggregate_id, version)}, projection)) is not None:
             commits[version] = commit
             version = commit["last_version"] + 1
         return commits
 
-    def load_each(self, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
-        """An indexed equality per aggregate id (crm_platform.mongo.find_each: overlapping round trips, never an
-        `$in`, which scans every commit on FerretDB); each history then followed as `load` follows it."""
+    def _histories(self, aggregate_ids: list[str], projection: dict | None = None) -> dict[str, dict[int, dict]]:
+        """Each aggregate's commits by first version: an indexed equality per aggregate id (find_each: overlapping
+        round trips, never an `$in`, which scans every commit on FerretDB), or, where the server says it scans for
+        that equality (FerretDB over SQLite), load's chain of `_id` lookups per aggregate."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        if not ids:
+            return {}
+        if server_scans_for(self._commits, {"aggregate_id": ids[0]}):
+            chains = read_each(lambda aggregate_id: self._chained(aggregate_id, projection), ids)
+            return {aggregate_id: commits for aggregate_id, commits in zip(ids, chains) if commits}
         by_aggregate: dict[str, dict[int, dict]] = {}
+        for commit in find_each(self._commits, "aggregate_id", ids, projection):
+            by_aggregate.setdefault(commit["aggregate_id"], {})[commit["version"]] = commit
+        return by_aggregate
+
+    def load_each(self, aggregate_ids: list[str]) -> dict[str, list[EventEnvelope]]:
+        """Each aggregate's history (`_histories`), followed as `load` follows it."""
         try:
-            for commit in find_each(self._commits, "aggregate_id", aggregate_ids):
-                by_aggregate.setdefault(commit["aggregate_id"], {})[commit["version"]] = commit
+            by_aggregate = self._histories(aggregate_ids)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
         return {aggregate_id: history for aggregate_id in dict.fromkeys(aggregate_ids)
                 if (history := _followed(by_aggregate.get(aggregate_id, {})))}
 
     def head(self, aggregate_id: str) -> StreamHead | None:
-        """One indexed read (aggregate_id equality, newest version first), not the whole history."""
+        """One indexed read (aggregate_id equality, newest version first), not the whole history; where the server
+        scans for that equality, the chain of `_id` lookups, without the events."""
         try:
+            if server_scans_for(self._commits, {"aggregate_id": aggregate_id}):
+                return _newest(self._chained(aggregate_id, HEAD_FIELDS))
             commit = self._commits.find_one({"aggregate_id": aggregate_id}, {"events": 0},
                                             sort=[("version", -1)])
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
-        if commit is None:
-            return None
-        return StreamHead(commit["account_id"], commit["aggregate_type"], commit["last_version"])
+        return _newest({0: commit} if commit is not None else {})
 
     def written_after(self, aggregate_id: str, version: int) -> bool:
         """One primary-key read: `version` ends a commit, so the next commit is the one that starts at `version + 1`."""
@@ -354,21 +368,13 @@ class MongoEventStore(EventStore):
             raise translated(exc, "event store") from None
 
     def heads(self, aggregate_ids: list[str]) -> dict[str, StreamHead]:
-        """An indexed equality per aggregate id (crm_platform.mongo.find_each, not an `$in`, which scans every
-        commit on FerretDB); only the commits' versions are read, not their events."""
-        heads: dict[str, StreamHead] = {}
-        if not aggregate_ids:
-            return heads
+        """Each aggregate's head from its commits (`_histories`): only their versions are read, not their events."""
         try:
-            for commit in find_each(self._commits, "aggregate_id", aggregate_ids,
-                                    {"aggregate_id": 1, "account_id": 1, "aggregate_type": 1, "last_version": 1}):
-                known = heads.get(commit["aggregate_id"])
-                if known is None or known.version < commit["last_version"]:
-                    heads[commit["aggregate_id"]] = StreamHead(commit["account_id"], commit["aggregate_type"],
-                                                               commit["last_version"])
+            by_aggregate = self._histories(aggregate_ids, HEAD_FIELDS)
         except PyMongoError as exc:
             raise translated(exc, "event store") from None
-        return heads
+        return {aggregate_id: head for aggregate_id, commits in by_aggregate.items()
+                if (head := _newest(commits)) is not None}
 
     def heads_of_type(self, account_id: str, aggregate_type: str) -> dict[str, int]:
         """Two indexed equalities; only the versions are read, not the events."""
@@ -402,6 +408,17 @@ class MongoEventStore(EventStore):
                 {"position": last["position"], "aggregate_id": {"$gt": last["aggregate_id"]}},
                 {"position": last["position"], "aggregate_id": last["aggregate_id"], "version": {"$gt": last["version"]}},
             ]}
+
+
+HEAD_FIELDS = {"aggregate_id": 1, "account_id": 1, "aggregate_type": 1, "version": 1, "last_version": 1}  # no events
+
+
+def _newest(commits: dict[int, dict]) -> StreamHead | None:
+    """The head an aggregate's commits end at (None without any)."""
+    if not commits:
+        return None
+    last = max(commits.values(), key=lambda commit: commit["last_version"])
+    return StreamHead(last["account_id"], last["aggregate_type"], last["last_version"])
 
 
 def _followed(commits: dict[int, dict]) -> list[EventEnvelope]:

@@ -94,6 +94,12 @@ def find_each(collection, field: str, values: list, projection: dict | None = No
     return [doc for docs in found for doc in docs]
 
 
+def read_each(read, values: list) -> list:
+    """`read(value)` for each distinct value, in that order: in a row up to FEW_IDS, else on the reader threads
+    (a read made of indexed equalities of its own, such as a chain of `_id` lookups)."""
+    return _each(read, values, _reader_pool)
+
+
 def write_each(write, values: list) -> list:
     """`write(value)` for each distinct value, in that order: in a row up to FEW_IDS, else on the writer threads
     (a statement of its own each, such as an update whose filter differs per document)."""

@@ -142,3 +142,27 @@ def test_a_server_that_scans_for_the_aggregate_query_gets_loads_by_id_with_the_s
     assert counted.load("missing") == []
     assert [c["filter"] for c in statements.commands] == [{"_id": "short:1"}, {"_id": "short:3"}, {"_id": "short:4"},
                                                           {"_id": "missing:1"}]
+
+
+def test_a_server_that_scans_gets_heads_and_histories_of_many_aggregates_by_id_too(infra, mongo_db, monkeypatch):
+    """The same for the heads and histories of many aggregates (an import's batch, a person's export): an
+    aggregate_id equality each decoded the whole event store once per aggregate on FerretDB over SQLite."""
+    from crm_platform import event_store
+
+    store = MongoEventStore(mongo_db)
+    store.ensure_indexes()
+    for n in range(25):  # past FEW_IDS: the chains run on the reader threads
+        store.append([event(f"a-{n}", 1), event(f"a-{n}", 2)])
+        if n % 5 == 0:
+            store.append([event(f"a-{n}", 3)])
+    ids = [f"a-{n}" for n in range(25)] + ["missing", "a-0"]
+    indexed = (store.heads(ids), store.load_each(ids), store.head("a-5"), store.head("missing"))
+    statements = Statements("event_commits")
+    counted = MongoEventStore(counted_db(infra, mongo_db, statements))
+    monkeypatch.setattr(event_store, "server_scans_for", lambda collection, sample: True)
+    chained = (counted.heads(ids), counted.load_each(ids), counted.head("a-5"), counted.head("missing"))
+    assert chained == indexed and indexed[2].version == 3 and indexed[3] is None
+    assert {version for version in (head.version for head in chained[0].values())} == {2, 3}
+    assert statements.commands and all(set(c["filter"]) == {"_id"} for c in statements.commands)
+    heads_only = [c for c in statements.commands if c.get("projection")]
+    assert heads_only and all("events" not in c["projection"] for c in heads_only)
