@@ -34,6 +34,20 @@ def headers(account="acct-1"):
     return internal_headers(account)
 
 
+def every_page(contacts, query, limit: int, **lists) -> list[str]:
+    """The ids of acct-1's contacts `query` finds, page after page of `limit` following the cursors; `lists` are
+    find_page's numbers or initials."""
+    from contacts.contact_query import find_page
+
+    seen, cursor = [], None
+    while True:
+        page, cursor = find_page(contacts, "acct-1", query, limit, cursor, **lists)
+        assert len(page) <= limit
+        seen += [doc["_id"] for doc in page]
+        if cursor is None:
+            return seen
+
+
 @pytest.fixture
 def worker(settings, tmp_path):
     """The real contacts worker on this test's databases and topics (its log in tmp_path/worker.log)."""

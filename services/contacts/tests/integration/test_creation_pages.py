@@ -16,7 +16,7 @@ from contacts.adapters.contact_numbers import ContactNumbers
 from contacts.adapters.contacts_projection import ContactsProjection
 from contacts.contact_query import ContactQuery, find_page
 
-from .conftest import headers
+from .conftest import every_page, headers
 
 START = datetime(2026, 1, 1)
 
@@ -37,16 +37,6 @@ def contact(n: int, account="acct-1", **fields) -> dict:
             "labels": ["rare"] if n % 7 == 0 else [], "version": 1, **fields}
 
 
-def every_page(contacts, numbers, query: ContactQuery, limit: int) -> list[str]:
-    seen, cursor = [], None
-    while True:
-        page, cursor = find_page(contacts, "acct-1", query, limit, cursor, numbers=numbers)
-        assert len(page) <= limit
-        seen += [doc["_id"] for doc in page]
-        if cursor is None:
-            return seen
-
-
 def test_pages_walk_the_buckets_in_creation_order_with_old_contacts_numbered_later(mongo_db, small_buckets):
     contacts = mongo_db["contacts"]
     numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
@@ -63,19 +53,20 @@ def test_pages_walk_the_buckets_in_creation_order_with_old_contacts_numbered_lat
     assert numbers.buckets("acct-1").unnumbered and numbers.buckets("acct-new").unnumbered
 
     for limit in (1, 4, 50):
-        assert every_page(contacts, numbers, ContactQuery(), limit) == live[::-1]
-        assert every_page(contacts, numbers, ContactQuery(sort="created_at"), limit) == live
+        assert every_page(contacts, ContactQuery(), limit, numbers=numbers) == live[::-1]
+        assert every_page(contacts, ContactQuery(sort="created_at"), limit, numbers=numbers) == live
         # few per bucket: after two buckets walked, one query reads the rest in the same order
-        assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"]), limit) == rare[::-1]
-        assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"], sort="created_at"), limit) == rare
+        assert every_page(contacts, ContactQuery(labels_any=["rare"]), limit, numbers=numbers) == rare[::-1]
+        assert every_page(contacts, ContactQuery(labels_any=["rare"], sort="created_at"), limit,
+                          numbers=numbers) == rare
 
     assert numbers.number_unnumbered() == 9  # with acct-2's
     assert not numbers.buckets("acct-1").unnumbered and not numbers.buckets("acct-new").unnumbered
     assert {doc.get("list_bucket") for doc in contacts.find({"_id": {"$in": [d["_id"] for d in old]}})} == {-3, -2, -1}
     for limit in (1, 5):
-        assert every_page(contacts, numbers, ContactQuery(), limit) == live[::-1]
-        assert every_page(contacts, numbers, ContactQuery(sort="created_at"), limit) == live
-    assert every_page(contacts, numbers, ContactQuery(labels_any=["rare"]), 2) == rare[::-1]
+        assert every_page(contacts, ContactQuery(), limit, numbers=numbers) == live[::-1]
+        assert every_page(contacts, ContactQuery(sort="created_at"), limit, numbers=numbers) == live
+    assert every_page(contacts, ContactQuery(labels_any=["rare"]), 2, numbers=numbers) == rare[::-1]
 
 
 def test_a_walk_reads_buckets_by_equality_and_a_scanning_server_gets_the_one_query(infra, mongo_db, small_buckets):
