@@ -111,9 +111,26 @@ def test_unknown_contacts_and_merge_families_are_read_by_equalities_never_one_in
     assert statements.names == ["find"] * 4 and not statements.using("$in"), "one _id equality per contact"
     directory.record_merged("acct-1", "c-5", "c-1")
     directory.record_merged("acct-2", "c-6", "c-1")  # another account's news of the same id
-    statements.names.clear()
+    statements.commands.clear()
     assert sorted(counted.merge_family("acct-1", ["c-1"])) == ["c-1", "c-5"]
-    assert statements.names and not statements.using("$in")
+    assert statements.commands and not statements.using("$in")
+    by_survivor = [c["filter"] for c in statements.commands if "merged_into" in c["filter"]]
+    assert by_survivor and all(f.get("account_id") == "acct-1" for f in by_survivor), "the account's index serves it"
+
+
+def test_a_server_that_scans_gets_one_read_of_the_account_s_merged_contacts_a_round(container, monkeypatch):
+    from workflows.adapters import contacts_directory
+
+    directory = MongoContactsDirectory(container.db["contacts"])
+    for contact_id in ("c-1", "c-2", "c-3"):
+        directory.record_existing("acct-1", contact_id)
+    directory.record_merged("acct-1", "c-2", "c-1")
+    directory.record_merged("acct-1", "c-3", "c-2")
+    directory.record_merged("acct-2", "c-9", "c-1")
+    monkeypatch.setattr(contacts_directory, "server_scans_for", lambda collection, sample: True)
+    assert sorted(directory.merge_family("acct-1", ["c-1"])) == ["c-1", "c-2", "c-3"]
+    assert sorted(directory.merge_family("acct-1", ["c-3"])) == ["c-1", "c-2", "c-3"]
+    assert sorted(directory.merge_family("acct-2", ["c-1"])) == ["c-1", "c-9"]  # its c-9, merged into c-1
 
 
 def test_a_new_contact_the_database_cannot_take_sends_its_batch_one_by_one_and_the_others_are_recorded(container):
