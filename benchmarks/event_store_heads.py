@@ -4,8 +4,8 @@ Seeds a throwaway database with `--aggregates` aggregates of two commits (defaul
 indexes it as `make run` does (`python -m devinfra index`), then times, `--runs` times, the kernel's
 `MongoEventStore.heads` and `load_each` of `--ids` aggregates (default 200, as a person's export or an import's
 batch asks) both ways: the aggregate_id equalities (what a server that pushes them down gets) and the `_id`
-chains (what a server that scans for them gets, FerretDB over SQLite). Prints the p50 of each and the server's
-verdict (crm_platform.query_plans), saves JSON under benchmarks/results/. Run with the local servers up, on either
+chains (what a server that scans for them gets, FerretDB over SQLite). Prints the p50 of each; saves them and the
+server's verdict (crm_platform.query_plans) as JSON under benchmarks/results/. Run with the local servers up, on either
 backend:  python benchmarks/event_store_heads.py
 """
 from __future__ import annotations

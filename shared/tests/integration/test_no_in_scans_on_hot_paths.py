@@ -156,6 +156,7 @@ def test_a_server_that_scans_gets_heads_and_histories_of_many_aggregates_by_id_t
         if n % 5 == 0:
             store.append([event(f"a-{n}", 3)])
     ids = [f"a-{n}" for n in range(25)] + ["missing", "a-0"]
+    monkeypatch.setattr(event_store, "server_scans_for", lambda collection, sample: False)
     indexed = (store.heads(ids), store.load_each(ids), store.head("a-5"), store.head("missing"))
     statements = Statements("event_commits")
     counted = MongoEventStore(counted_db(infra, mongo_db, statements))

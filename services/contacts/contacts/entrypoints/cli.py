@@ -39,7 +39,7 @@ def rebuild_projection(container: Container) -> int:
         log.info("contacts stored before creation numbers numbered", extra={"contacts": numbered})
     given = container.projection.initials.give_initials()
     if given:
-        log.info("contacts stored before name initials given theirs", extra={"contacts": given})
+        log.info("name initials given or mended", extra={"contacts": given})
     return replayed
 
 

@@ -11,7 +11,7 @@ from crm_platform.projection_batches import apply_in_bulk
 from crm_platform.testing.statements import Statements
 
 from contacts import contact_pages
-from contacts.adapters.name_initials import EVERY_CONTACT_HAS_INITIALS, NameInitials
+from contacts.adapters.name_initials import EVERY_CONTACT_HAS_INITIALS, NameInitials, initial_fields
 from contacts.adapters.search_keys import search_fields
 from contacts.contact_query import ContactQuery, build_filter, find_page
 
@@ -173,7 +173,9 @@ def test_initials_given_by_the_rebuild_fix_wrong_ones_and_never_undo_a_write_mad
     contacts, live = stored
     contacts.update_one({"_id": "c001"}, {"$set": {"sort_last_initial": "q"}})  # an earlier release renamed it
     contacts.update_one({"_id": "c002"}, {"$unset": {"sort_last_initial": "", "sort_first_initial": ""}})
+    contacts.update_one({"_id": "c004"}, {"$set": {"sort_first_initial": "q"}})
     earlier = list(contacts.find({"deleted": False}))
+    contacts.update_one({"_id": "c004"}, {"$set": {"deleted": True}})  # deleted meanwhile, its names still there
     # meanwhile, this release's consumer renames c001 (with its initials) and deletes c002 (a tombstone keeps none)
     contacts.update_one({"_id": "c001"}, {"$set": {"sort_last_name": "zola", "sort_last_initial": "z"}})
     contacts.update_one({"_id": "c002"}, {"$set": {"deleted": True}, "$unset": {"sort_last_name": "",
@@ -183,6 +185,11 @@ def test_initials_given_by_the_rebuild_fix_wrong_ones_and_never_undo_a_write_mad
     assert initials.give_initials() == 0  # the two it read wrong were written meanwhile
     assert contacts.find_one({"_id": "c001"})["sort_last_initial"] == "z"
     assert "sort_last_initial" not in contacts.find_one({"_id": "c002"})
+    assert contacts.find_one({"_id": "c004"})["sort_first_initial"] == "q"  # a tombstone is not given initials
+    contacts.update_one({"_id": "c006"}, {"$set": {"sort_first_initial": "q"}})  # the first name's, wrong too
     initials = NameInitials(mongo_db["contact_list_markers"], contacts)
-    assert initials.give_initials() == 1 and contacts.find_one({"_id": "c005"})["sort_last_initial"] == "a"
+    assert initials.give_initials() == 2
+    for contact_id in ("c005", "c006"):
+        mended = contacts.find_one({"_id": contact_id})
+        assert {name: mended[name] for name in ("sort_first_initial", "sort_last_initial")} == initial_fields(mended)
     assert initials.give_initials() == 0
