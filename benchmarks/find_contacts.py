@@ -143,6 +143,13 @@ def measure(gateway: str, headers: dict, repeats: int, sample_ids: list[str]) ->
         "read_one": lambda: f"/v1/contacts/{rng.choice(sample_ids)}",
         "default_list_first_page": lambda: "/v1/contacts?limit=50",
     }
+    results = each_kind(session, gateway, headers, queries, repeats)
+    results["default_list_next_pages"] = next_pages(session, gateway, headers, repeats)
+    return results
+
+
+def each_kind(session: requests.Session, gateway: str, headers: dict, queries: dict, repeats: int) -> dict:
+    """`repeats` requests of each kind (name -> a function making its path): p50, p95, max, statuses not 200."""
     results = {}
     for name, make in queries.items():
         answers = [timed(session, gateway + make(), headers) for _ in range(repeats)]
@@ -150,8 +157,8 @@ def measure(gateway: str, headers: dict, repeats: int, sample_ids: list[str]) ->
         results[name] = {"p50_ms": round(percentile(times, 50), 1), "p95_ms": round(percentile(times, 95), 1),
                          "max_ms": round(max(times), 1), "requests": repeats,
                          "not_200": sorted(status for _, status in answers if status != 200)}
-        print(f"  {name}: p50 {results[name]['p50_ms']} ms, p95 {results[name]['p95_ms']} ms", flush=True)
-    results["default_list_next_pages"] = next_pages(session, gateway, headers, repeats)
+        print(f"  {name}: p50 {results[name]['p50_ms']} ms, p95 {results[name]['p95_ms']} ms, "
+              f"max {results[name]['max_ms']} ms", flush=True)
     return results
 
 
@@ -168,12 +175,7 @@ def measure_by_name(gateway: str, headers: dict, repeats: int) -> dict:
             lambda: f"/v1/contacts?labels_any={rng.choice(LABELS)}&subscription_status=subscribed&sort=-last_name",
         "search_by_last_name": lambda: f"/v1/contacts?q=contact{rng.randrange(100000)}.&sort=last_name",
     }
-    results = {}
-    for name, make in queries.items():
-        times = [timed(session, gateway + make(), headers)[0] * 1000 for _ in range(repeats)]
-        results[name] = {"p50_ms": round(percentile(times, 50), 1), "max_ms": round(max(times), 1), "requests": repeats}
-        print(f"  {name}: p50 {results[name]['p50_ms']} ms, max {results[name]['max_ms']} ms", flush=True)
-    return results
+    return each_kind(session, gateway, headers, queries, repeats)
 
 
 def measure_one_query(env: dict, account_id: str, repeats: int) -> dict:

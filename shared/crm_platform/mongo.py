@@ -82,7 +82,7 @@ _pools_lock = threading.Lock()
 def find_by_ids(collection, ids: list, projection: dict | None = None) -> list[dict]:
     """The documents of these `_id`s (those that exist), each read by an `_id` equality, an indexed shape on
     every server; more than FEW_IDS on a few threads, so that the round trips overlap."""
-    found = _each(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids, _reader_pool)
+    found = read_each(lambda doc_id: collection.find_one({"_id": doc_id}, projection), ids)
     return [doc for doc in found if doc is not None]
 
 
@@ -90,7 +90,7 @@ def find_each(collection, field: str, values: list, projection: dict | None = No
     """The documents whose `field` equals one of `values`: one indexed equality per value (on a few threads past
     FEW_IDS), never an `$in`, which FerretDB answers by reading the whole collection (an event store's heads of
     200 aggregates among 31,000 commits: 11.8 s with one `$in`, 0.6 s with an equality each, in a row)."""
-    found = _each(lambda value: list(collection.find({field: value}, projection)), values, _reader_pool)
+    found = read_each(lambda value: list(collection.find({field: value}, projection)), values)
     return [doc for docs in found for doc in docs]
 
 
@@ -113,13 +113,13 @@ def update_by_ids(collection, ids: list, update: dict) -> None:
     no answer after 10 minutes, with its connection pool to PostgreSQL held; docs/figures.md, "The relay and
     the import pipeline"). 2,000 updates by `_id` on FerretDB 1.24: 4.3 s one after the other, 1.9 s on 8
     threads."""
-    _each(lambda doc_id: collection.update_one({"_id": doc_id}, update), ids, _writer_pool)
+    write_each(lambda doc_id: collection.update_one({"_id": doc_id}, update), ids)
 
 
 def delete_by_ids(collection, ids: list) -> None:
     """Delete the documents of these `_id`s, one `_id` equality each (on a few threads past FEW_IDS), as
     update_by_ids and for the same reasons."""
-    _each(lambda doc_id: collection.delete_one({"_id": doc_id}), ids, _writer_pool)
+    write_each(lambda doc_id: collection.delete_one({"_id": doc_id}), ids)
 
 
 def _each(statement, values: list, pool) -> list:

@@ -59,6 +59,12 @@ def read_cursor(cursor: str, sort: str, size: int) -> list:
     return fields[1:]
 
 
+def after_item(field: str, value, last_id: str, *, descending: bool) -> dict:
+    """The condition of the items after (`value`, `last_id`) in (`field`, `_id`) order, descending or not."""
+    op = "$lt" if descending else "$gt"
+    return {"$or": [{field: {op: value}}, {field: value, "_id": {op: last_id}}]}
+
+
 def invalid_cursor() -> InvalidInput:
     return InvalidInput("cursor is not one this API returned for this sort", errors={"cursor": ["invalid cursor"]})
 
@@ -79,8 +85,7 @@ def keyset_page(collection: Collection, mongo_filter: dict, *, sort: str, field:
     descending = sort.startswith("-")
     if cursor:
         value, last_id = decode_cursor(cursor, sort, dated=dated)
-        op = "$lt" if descending else "$gt"
-        after = {"$or": [{field: {op: value}}, {field: value, "_id": {op: last_id}}]}
+        after = after_item(field, value, last_id, descending=descending)
         mongo_filter = {**mongo_filter, "$and": [*mongo_filter.get("$and", []), after]}
     direction = DESCENDING if descending else ASCENDING
     # One more than asked tells whether a next page exists without counting.

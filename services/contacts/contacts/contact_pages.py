@@ -27,8 +27,8 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 
-from crm_platform.pagination import (CURSOR_ERRORS, decode_cursor, encode_cursor, in_utc, invalid_cursor,
-                                     keyset_page, pack_cursor, read_cursor)
+from crm_platform.pagination import (CURSOR_ERRORS, after_item, decode_cursor, encode_cursor, in_utc,
+                                     invalid_cursor, keyset_page, pack_cursor, read_cursor)
 from crm_platform.query_plans import server_scans_for
 
 from contacts.adapters.contact_numbers import BucketRange
@@ -49,8 +49,7 @@ def creation_page(contacts: Collection, mongo_filter: dict, buckets: BucketRange
         if bucket not in order:  # not this account's (numbers only grow), or its unnumbered contacts numbered since
             raise invalid_cursor()
         start = order.index(bucket)
-        op = "$lt" if descending else "$gt"
-        after = {"$or": [{"created_at": {op: created_at}}, {"created_at": created_at, "_id": {op: last_id}}]}
+        after = after_item("created_at", created_at, last_id, descending=descending)
     direction = DESCENDING if descending else ASCENDING
     found: list[dict] = []
     position = start
@@ -88,8 +87,7 @@ def name_page(contacts: Collection, mongo_filter: dict, *, sort: str, field: str
     if cursor:
         name, last_id = decode_cursor(cursor, sort, dated=False)
         start = order.index(initial_of(name))
-        op = "$lt" if descending else "$gt"
-        after = {"$or": [{field: {op: name}}, {field: name, "_id": {op: last_id}}]}
+        after = after_item(field, name, last_id, descending=descending)
     direction = DESCENDING if descending else ASCENDING
     found: list[dict] = []
     for position in range(start, len(order)):

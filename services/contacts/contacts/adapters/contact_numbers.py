@@ -121,7 +121,6 @@ class ContactNumbers:
         return self.counters.find_one({"_id": EVERY_CONTACT_NUMBERED}, {"_id": 1}) is not None
 
 
-
 def _aware(moment: datetime | None) -> datetime:
     """A creation time to sort by, in UTC (clients may read dates naive or aware); the earliest when missing."""
     return in_utc(moment) if moment is not None else datetime.min.replace(tzinfo=timezone.utc)
