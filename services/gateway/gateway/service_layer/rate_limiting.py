@@ -1,7 +1,9 @@
 """Counting requests against the rate-limit policies, on this process's own count when the counters fail.
 
-The n-th request a policy admits in a window takes ticket n of the window's counter
-(adapters/rate_limit_counters.py); when the quota's last ticket is taken, the window is full.
+A process admits requests on tickets of the window's counter (adapters/rate_limit_counters.py),
+taken in order: ticket n admits the window's n-th request, or, once a quota is large, its n-th run
+of `Policy.ticket_size` requests, which the process that took it admits without asking the database
+again; when the last ticket is taken and used, the window is full.
 Each process remembers the highest ticket it saw taken in each counter's current window, so it
 starts from there, and a full window is refused with no database call at all. When other replicas
 took tickets meanwhile, the process first guesses how many from the pace they took them at so far
@@ -23,6 +25,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -46,6 +49,21 @@ ADMITTING_STRIPES = 64
 PACE_MIN_S = 0.001
 
 
+@dataclass
+class _Count:
+    """What a process knows of one counter (a subject's policy) in its current window."""
+
+    window: int
+    highest: int = 0  # the highest ticket seen taken
+    since: float = 0.0  # when it was seen
+    pace: float = 0.0  # the tickets the others take a second (kept from window to window)
+    held: int = 0  # the ticket this process admits its requests on (0: none yet)
+    used: int = 0  # how many of that ticket's requests it admitted
+
+    def holds_more(self, policy: Policy) -> bool:
+        return self.held > 0 and self.used < len(policy.requests_of(self.held))
+
+
 class RateLimiter:
     def __init__(self, counters: RateLimitCounters, limits: Limits, address_secret: bytes,
                  clock: Callable[[], float] = time.time) -> None:
@@ -53,9 +71,8 @@ class RateLimiter:
         self._counters = counters
         self._address_secret = address_secret
         self._clock = clock
-        # (subject, policy) -> (window, highest ticket seen taken, when, tickets the others take a second),
-        # least recently counted first
-        self._seen: OrderedDict[tuple[str, str], tuple[int, int, float, float]] = OrderedDict()
+        # (subject, policy) -> what this process knows of the counter, least recently counted first
+        self._seen: OrderedDict[tuple[str, str], _Count] = OrderedDict()
         self._paused_until = 0.0
         self._lock = threading.Lock()
         # The threads of a process take a counter's tickets in turn: side by side they raced for the same ticket
@@ -76,9 +93,9 @@ class RateLimiter:
         counted = ((key, self.limits.key_burst), (key, self.limits.key), (account, self.limits.account))
         now = self._clock()
         for subject, policy in counted:
-            if self._highest_seen(subject, policy, now) >= policy.quota:
+            if self._full(subject, policy, now):
                 return (policy.usage(policy.quota + 1, now),)
-        usages = [self._count_alone(key, self.limits.key_burst, now)]
+        usages = [self._count(key, self.limits.key_burst, now, shared=False)]
         for subject, policy in counted[1:]:
             if usages[-1].exceeded:
                 break
@@ -90,39 +107,55 @@ class RateLimiter:
         Only failures are counted: a valid key is never refused for its address."""
         return self._count(self._address(address), self.limits.auth_failures, self._clock())
 
-    def _count(self, subject: str, policy: Policy, now: float) -> Usage:
-        if now >= self._paused_until:
+    def _count(self, subject: str, policy: Policy, now: float, shared: bool = True) -> Usage:
+        """Admit the request on the ticket this process holds in the window while it admits more, else on a new
+        one: taken in the shared counters, or counted alone (`shared` False: the burst; or the counters failed
+        lately)."""
+        with self._admitting[hash((subject, policy.name)) % ADMITTING_STRIPES]:
+            count = self._count_of(subject, policy, now)
+            if count.holds_more(policy):
+                count.used += 1
+            else:
+                ticket = self._new_ticket(subject, policy, now, shared)
+                if ticket > policy.tickets:
+                    return policy.usage(policy.quota + 1, now)
+                count = self._count_of(subject, policy, now)
+                count.held, count.used = ticket, 1
+            return policy.usage(policy.requests_of(count.held)[count.used - 1], now)
+
+    def _new_ticket(self, subject: str, policy: Policy, now: float, shared: bool) -> int:
+        if shared and now >= self._paused_until:
             try:
-                with self._admitting[hash((subject, policy.name)) % ADMITTING_STRIPES]:
-                    return self._admit(subject, policy, now)
+                return self._admit(subject, policy, now)
             except CountersUnavailable as exc:
                 self._pause(exc)
-        return self._count_alone(subject, policy, now)
+        return self._take_alone(subject, policy, now)
 
-    def _admit(self, subject: str, policy: Policy, now: float) -> Usage:
+    def _admit(self, subject: str, policy: Policy, now: float) -> int:
+        """The ticket this process took in the shared counter; one past the last if the window is full."""
         counter = self._counter(subject, policy, now)
         expires_at = datetime.fromtimestamp((policy.window(now) + 1) * policy.window_s + KEPT_AFTER_WINDOW_S,
                                             timezone.utc)
-        highest, since, pace = self._known(subject, policy, now)
-        number = self._first_free_guessed(counter, highest, policy.quota, round(pace * (now - since)))
+        count = self._count_of(subject, policy, now)
+        highest, since, pace = count.highest, count.since, count.pace
+        number = self._first_free_guessed(counter, highest, policy.tickets, round(pace * (now - since)))
         self._remember(subject, policy, now, number - 1)
-        while number <= policy.quota:
+        while number <= policy.tickets:
             if self._counters.take(counter, number, expires_at):
                 seen_pace = (number - highest - 1) / max(now - since, PACE_MIN_S)
                 self._remember(subject, policy, now, number, pace=(pace + seen_pace) / 2)
-                return policy.usage(number, now)
-            number = self._first_free(counter, number, policy.quota)  # others took it: look further
+                return number
+            number = self._first_free(counter, number, policy.tickets)  # others took it: look further
             self._remember(subject, policy, now, number - 1)
-        return policy.usage(policy.quota + 1, now)
+        return number
 
-    def _count_alone(self, subject: str, policy: Policy, now: float) -> Usage:
-        """Count in this process only, on from the highest ticket it knew taken (the burst; any policy while the
-        counters fail)."""
-        with self._lock:
-            number = self._highest_seen(subject, policy, now) + 1
-            if number <= policy.quota:
-                self._remember(subject, policy, now, number)
-        return policy.usage(min(number, policy.quota + 1), now)
+    def _take_alone(self, subject: str, policy: Policy, now: float) -> int:
+        """The ticket after the highest this process knew taken, counted in this process only (the burst; any
+        policy while the counters fail)."""
+        number = self._count_of(subject, policy, now).highest + 1
+        if number <= policy.tickets:
+            self._remember(subject, policy, now, number)
+        return number
 
     def _pause(self, exc: CountersUnavailable) -> None:
         with self._lock:
@@ -132,22 +165,22 @@ class RateLimiter:
             log.warning("rate-limit counters unavailable: each gateway process counts on its own", extra={
                 "error": str(exc), "retry_in_s": FAIL_OPEN_PAUSE_S})
 
-    def _first_free_guessed(self, counter: str, taken: int, quota: int, lag: int) -> int:
+    def _first_free_guessed(self, counter: str, taken: int, last: int, lag: int) -> int:
         """Where to try first after ticket `taken`: if the others took `lag` tickets since (at the pace they
         took them before), ticket `taken + lag` is taken and the next one free, which one read confirms
         (taken tickets are always 1 to some n: one is taken only after the one before it)."""
         if lag <= 0:  # none expected, or a clock that went back
             return taken + 1
-        guess = min(taken + lag, quota)
+        guess = min(taken + lag, last)
         if self._counters.taken(counter, guess):
             return guess + 1
         return self._halved(counter, taken, guess)
 
-    def _first_free(self, counter: str, taken: int, quota: int) -> int:
-        """The first ticket after `taken` that is free (quota + 1 if none), in a few reads: steps growing
+    def _first_free(self, counter: str, taken: int, last: int) -> int:
+        """The first ticket after `taken` that is free (`last` + 1 if none), in a few reads: steps growing
         (1, 2, 4...) until a free one, then halving back between it and the last taken one."""
-        step, free = 1, quota + 1
-        while taken + step <= quota:
+        step, free = 1, last + 1
+        while taken + step <= last:
             if not self._counters.taken(counter, taken + step):
                 free = taken + step
                 break
@@ -165,26 +198,35 @@ class RateLimiter:
         return free
 
     def _counter(self, subject: str, policy: Policy, now: float) -> str:
-        return f"{subject}:{policy.name}:{policy.window(now)}"
+        """The counter of the window of `now`. A ticket admitting several requests says how many in its name, so
+        that processes configured with another quota (a deploy in progress) never read its numbers as theirs."""
+        size = f"x{policy.ticket_size}" if policy.ticket_size > 1 else ""
+        return f"{subject}:{policy.name}:{policy.window(now)}{size}"
 
-    def _highest_seen(self, subject: str, policy: Policy, now: float) -> int:
-        return self._known(subject, policy, now)[0]
+    def _full(self, subject: str, policy: Policy, now: float) -> bool:
+        """Whether this process knows the window of `now` has no request left for it to admit."""
+        count = self._count_of(subject, policy, now)
+        return count.highest >= policy.tickets and not count.holds_more(policy)
 
-    def _known(self, subject: str, policy: Policy, now: float) -> tuple[int, float, float]:
-        """The highest ticket seen taken in the window of `now`, since when, and the others' pace."""
-        window, highest, at, pace = self._seen.get((subject, policy.name), (None, 0, 0.0, 0.0))
-        if window == policy.window(now):
-            return highest, at, pace
-        return 0, policy.window(now) * policy.window_s, pace
+    def _count_of(self, subject: str, policy: Policy, now: float) -> _Count:
+        """What this process knows of the counter in the window of `now` (nothing yet in a new window, but the
+        others' pace), now the most recently counted."""
+        name, window = (subject, policy.name), policy.window(now)
+        count = self._seen.get(name)
+        if count is None or count.window != window:
+            count = _Count(window, since=window * policy.window_s, pace=count.pace if count else 0.0)
+            self._seen[name] = count
+        self._seen.move_to_end(name)
+        while len(self._seen) > REMEMBERED_COUNTERS:
+            self._seen.popitem(last=False)
+        return count
 
     def _remember(self, subject: str, policy: Policy, now: float, number: int, pace: float | None = None) -> None:
-        highest, _, known_pace = self._known(subject, policy, now)
-        if number > highest:
-            self._seen[(subject, policy.name)] = (policy.window(now), number, now,
-                                                  known_pace if pace is None else pace)
-            self._seen.move_to_end((subject, policy.name))
-            while len(self._seen) > REMEMBERED_COUNTERS:
-                self._seen.popitem(last=False)
+        count = self._count_of(subject, policy, now)
+        if number > count.highest:
+            count.highest, count.since = number, now
+            if pace is not None:
+                count.pace = pace
 
     def _address(self, address: str) -> str:
         # an address is personal data: counted under a keyed hash, never stored as it is

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from gateway.domain import rate_limits
 from gateway.domain.rate_limits import (Limits, Policy, RateLimited, TooManyFailedAuthentications, Usage,
                                         limit_header, policy_header)
 from gateway.service_layer import rate_limiting
@@ -46,6 +47,12 @@ def counters():
 @pytest.fixture
 def limiter(counters, clock):
     return RateLimiter(counters, LIMITS, b"s" * 32, clock)
+
+
+@pytest.fixture
+def one_ticket_a_request(monkeypatch):
+    """Large quotas keep a ticket a request: the tests of how a process finds its next ticket count requests."""
+    monkeypatch.setattr(rate_limits, "TICKETS_AT_LEAST", 10**9)
 
 
 def exceeded(usages):
@@ -156,7 +163,7 @@ def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them
     assert admitted == 5
 
 
-def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(counters, clock):
+def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(counters, clock, one_ticket_a_request):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     for processes in (2, 4, 8):
         clock.now = MINUTE_START
@@ -171,7 +178,7 @@ def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their
         assert counters.calls - calls == 10 * processes * 4  # per request: a read and an insert, key and account
 
 
-def test_replicas_picked_at_random_find_their_next_ticket_in_few_statements(counters, clock):
+def test_replicas_picked_at_random_find_their_next_ticket_in_few_statements(counters, clock, one_ticket_a_request):
     pick = random.Random(20261202)
     replicas = [RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 1000, 10), b"s" * 32, clock)
                 for _ in range(4)]
@@ -181,7 +188,7 @@ def test_replicas_picked_at_random_find_their_next_ticket_in_few_statements(coun
     assert counters.calls / 400 < 7.5  # 2 at best (one process); 8.9 without a guess, 9.0 guessing the last gap
 
 
-def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock):
+def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock, one_ticket_a_request):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     busy, late = RateLimiter(counters, many, b"s", clock), RateLimiter(counters, many, b"s", clock)
     for _ in range(900):
@@ -251,7 +258,7 @@ def test_past_the_counters_a_process_remembers_it_forgets_the_least_recently_cou
 
 
 
-def test_the_threads_of_one_process_take_a_counter_s_tickets_in_turn_never_racing_for_one():
+def test_the_threads_of_one_process_take_a_counter_s_tickets_in_turn_never_racing_for_one(one_ticket_a_request):
     """Side by side, two threads raced for the same ticket and took each other's for another process's; at 40
     writes a second through make run's gateway that was about 39 statements a request instead of 9."""
     class SlowCounters(InMemoryRateLimitCounters):
@@ -272,3 +279,60 @@ def test_the_threads_of_one_process_take_a_counter_s_tickets_in_turn_never_racin
         thread.join()
     assert SlowCounters.refused == 0
     assert counters.calls == 200 * 2, "one insert per request for the key's minute and one for the account's"
+
+
+def test_a_large_quota_s_ticket_admits_a_hundredth_of_it_and_a_small_one_s_a_request():
+    assert [(Policy("p", quota, 60).ticket_size, Policy("p", quota, 60).tickets) for quota in (5, 199, 200, 600, 1250)] \
+        == [(1, 5), (1, 199), (2, 100), (6, 100), (12, 105)]
+    last = Policy("p", 1250, 60)
+    assert list(last.requests_of(1)) == list(range(1, 13)) and list(last.requests_of(105)) == [1249, 1250]
+
+
+def test_a_process_admits_a_ticket_s_requests_on_one_statement_numbered_in_order(counters, clock):
+    limiter = RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 2000, 10), b"s" * 32, clock)
+    usages = [limiter.charge("k1", "a1") for _ in range(100)]
+    assert [[usage.used for usage in charged] for charged in usages] == [[n, n, n] for n in range(1, 101)]
+    assert counters.calls == 100 // 10 + 100 // 20  # the key's tickets admit 10 requests, the account's 20
+    assert sorted(counters.tickets)[:2] == ["account:a1:account:29666667x20#1", "account:a1:account:29666667x20#2"]
+
+
+def test_replicas_sharing_tickets_of_many_requests_admit_the_quota_less_what_the_others_hold_at_most(
+        counters, clock):
+    pick = random.Random(20261205)
+    replicas = [RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 5000, 10), b"s" * 32, clock)
+                for _ in range(3)]
+    admitted = 0
+    for _ in range(1500):
+        clock.now += 0.02
+        admitted += not exceeded(pick.choice(replicas).charge("k1", "a1"))
+    assert 1000 - 2 * 9 <= admitted <= 1000  # the replicas not holding the last ticket may hold 9 requests unused
+    calls = counters.calls
+    assert all(exceeded(replica.charge("k1", "a1")) == ["key"] for replica in replicas)
+    assert counters.calls - calls <= 3 * 2  # a replica holding requests unused still finds the window full
+
+
+def test_a_ticket_s_unused_requests_are_not_carried_into_the_next_window(counters, clock):
+    limiter = RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 2000, 10), b"s" * 32, clock)
+    limiter.charge("k1", "a1")
+    clock.now = MINUTE_START + 60
+    assert [usage.used for usage in limiter.charge("k1", "a1")] == [1, 1, 1]
+    assert counters.calls == 4  # a new ticket of each counter, in the new window
+
+
+def test_when_the_counters_fail_a_ticket_held_is_used_up_then_the_next_ones_counted_alone(counters, clock):
+    limiter = RateLimiter(counters, Limits.per_second_and_minute(1000, 1000, 2000, 10), b"s" * 32, clock)
+    limiter.charge("k1", "a1")
+    counters.unavailable = True
+    keys = [limiter.charge("k1", "a1")[1].used for _ in range(11)]
+    assert keys == list(range(2, 13))  # 2 to 10 on the ticket held, then ticket 2 taken alone
+    counters.unavailable = False
+    clock.now += FAIL_OPEN_PAUSE_S
+    assert limiter.charge("k1", "a1")[1].used == 13  # on from ticket 2, still held
+
+
+def test_a_process_holding_the_last_ticket_admits_its_requests_before_the_window_is_full(counters, clock):
+    limits = Limits.per_second_and_minute(1000, 200, 5000, 10)  # the key's tickets admit 2 requests, 100 of them
+    other, limiter = (RateLimiter(counters, limits, b"s" * 32, clock) for _ in range(2))
+    for _ in range(198):
+        other.charge("k1", "a1")
+    assert [exceeded(limiter.charge("k1", "a1")) for _ in range(3)] == [[], [], ["key"]]
