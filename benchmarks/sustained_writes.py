@@ -16,7 +16,8 @@ system; `database` leaves the API to the writes and has one observer thread
 read the contacts read model by `_id` (what the gateway would read) every few
 milliseconds, for the writes not seen yet. The report gives p50/p95/p99 of
 the acknowledgement and of that lag, the rate reached, late starts and
-errors, and saves JSON under benchmarks/results/.
+errors, the CPU seconds each part of the system used over the run, and saves
+JSON under benchmarks/results/.
 
 Run against a system started with `make run` (it reads the demo key from
 var/demo-account.json), or pass --gateway and --api-key.
@@ -40,7 +41,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from reporting import load_env, percentile, save  # noqa: E402
+from reporting import cpu_seconds_by_process, cpu_used, load_env, percentile, save  # noqa: E402
 
 
 @dataclass
@@ -242,10 +243,12 @@ def main() -> int:
     writer = Writer(args.gateway, key, args.update_share, args.read_timeout_s, observer)
     print(f"{args.rate:g} writes/s for {args.seconds:g} s through {args.gateway}, observed by {args.observe}...",
           flush=True)
+    cpu_before = cpu_seconds_by_process()
     outcomes, elapsed = run_load(writer, args.rate, args.seconds, args.max_in_flight)
     if observer:
         observer.close()
-    save(report_of(outcomes, elapsed, args))
+    # CPU seconds each part of the system used over the run (this client's own threads are not counted)
+    save({**report_of(outcomes, elapsed, args), "cpu_s": cpu_used(cpu_before, cpu_seconds_by_process())})
     return 1 if any(o.error for o in outcomes) else 0
 
 
