@@ -2,7 +2,8 @@
 
 Offsets are committed only after the events before them were applied (or
 dead-lettered), so a crash re-delivers rather than skips; handlers are
-idempotent, so re-delivery is harmless. Errors split in two kinds:
+idempotent, so re-delivery is harmless. They are committed at most once a
+second (COMMIT_EVERY_S) and when the loop stops, not after every poll. Errors split in two kinds:
 - the database or broker is down: nothing is wrong with the message, so the
   loop waits and retries it without end (and without committing);
 - anything else: the message is retried a few times, then sent to
@@ -40,6 +41,12 @@ REPLAYED_FOR_ANOTHER = object()
 # batch read at once, and read models that fold events given the batch in bulk (crm_platform.projection_batches),
 # the one-by-one handler then skipping what they applied. An outage while entering it is waited out.
 BatchContext = Callable[[list[EventEnvelope]], contextlib.AbstractContextManager]
+# Offsets of applied events are committed at most this often, and when the loop stops: a commit is a round trip to
+# the group's coordinator, which appends it to its log, and one after every poll cost the broker more CPU than the
+# events did (some twenty groups; at 40 writes a second through make run, Kafka used 8.1 of the system's 52.7
+# CPU-seconds in 30 s, 3.2 with commits a second apart: benchmarks/sustained_writes.py). A crash, or a rebalance
+# that moves a partition, re-delivers at most that much more: handlers are idempotent.
+COMMIT_EVERY_S = 1.0
 
 
 class EventConsumer:
@@ -54,6 +61,7 @@ class EventConsumer:
         batch_context: BatchContext | None = None,
         lag_every_s: float = 15.0,
         outage_wait_s: float = 1.0,
+        commit_every_s: float = COMMIT_EVERY_S,
     ) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
@@ -69,6 +77,9 @@ class EventConsumer:
         self._outage_wait_s = outage_wait_s  # between tries of an event or batch while a dependency is unavailable
         self._next_lag_at = 0.0
         self.lag = LagReporter(name)
+        self._commit_every_s = commit_every_s
+        self._applied: dict = {}  # partition -> the offset after its last event applied, not committed yet
+        self._commit_due = 0.0
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
@@ -84,12 +95,14 @@ class EventConsumer:
                 stop.wait(2.0)
             finally:
                 if consumer is not None:
+                    self._commit_applied_quietly(consumer)
                     _close_quietly(consumer)
         if self._producer is not None:
             _close_quietly(self._producer)
 
     def poll_once(self, consumer: KafkaConsumer, stop: threading.Event, timeout_ms: int = 500) -> int:
-        """Apply one polled batch and commit, per partition, the offset after the last event handled.
+        """Apply one polled batch and note, per partition, the offset after the last event handled, to commit
+        with the others' once COMMIT_EVERY_S has passed since the last commit (or the loop stops).
 
         However long the batch takes, the consumer stays in its group: it polls (partitions paused)
         between events and whenever a handler says `still_working()` (crm_platform.liveness). Such a
@@ -118,10 +131,32 @@ class EventConsumer:
                     done = record
                     handled += 1
                 if done is not None and partition in consumer.assignment():
-                    consumer.commit({partition: OffsetAndMetadata(done.offset + 1, "", -1)})
+                    self._applied[partition] = OffsetAndMetadata(done.offset + 1, "", -1)
                 if stop.is_set():
                     break
+        self._commit_applied(consumer, now=stop.is_set())
         return handled
+
+    def _commit_applied(self, consumer: KafkaConsumer, now: bool = False) -> None:
+        """Commit the offsets after the events applied since the last commit, once `commit_every_s` has passed
+        since it (or `now`). Those of a partition no longer assigned are dropped: its new owner starts from its
+        last commit and handles those events again."""
+        if not self._applied or not (now or time.monotonic() >= self._commit_due):
+            return
+        applied, self._applied = self._applied, {}
+        self._commit_due = time.monotonic() + self._commit_every_s
+        assigned = consumer.assignment()
+        mine = {partition: offset for partition, offset in applied.items() if partition in assigned}
+        if mine:
+            consumer.commit(mine)
+
+    def _commit_applied_quietly(self, consumer: KafkaConsumer) -> None:
+        """Before a consumer is closed (stopping, or rebuilt after a failure): what it applied, if it still can."""
+        try:
+            self._commit_applied(consumer, now=True)
+        except Exception:  # a consumer that failed may not commit; its events come again, to idempotent handlers
+            log.debug("committing before closing failed", exc_info=True, extra={"consumer": self.name})
+            self._applied = {}
 
     def measure_lag(self, consumer: KafkaConsumer) -> None:
         """Measure the group's lag if the last measurement is `lag_every_s` old: between polls, and from
