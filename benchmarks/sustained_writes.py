@@ -14,7 +14,8 @@ so the time until it answers 200 with the written revision is the
 write-to-projection lag as a client sees it, with the reads' own load on the
 system; `database` leaves the API to the writes and has one observer thread
 read the contacts read model by `_id` (what the gateway would read) every few
-milliseconds, for the writes not seen yet. The report gives p50/p95/p99 of
+milliseconds, for the writes not seen yet (how many reads it made is in the
+report: they load the database too). The report gives p50/p95/p99 of
 the acknowledgement and of that lag, the rate reached, late starts and
 errors, the CPU seconds each part of the system used over the run, and saves
 JSON under benchmarks/results/.
@@ -143,6 +144,7 @@ class ReadModelObserver:
     def __init__(self, collection, pause_s: float = 0.002) -> None:
         self._collection = collection
         self._pause_s = pause_s
+        self.reads = 0  # its own load on the database, in the report
         self._pending: dict[str, tuple[int, threading.Event, list]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -166,6 +168,7 @@ class ReadModelObserver:
                 pending = list(self._pending.items())
             for contact_id, (revision, seen, when) in pending:
                 doc = self._collection.find_one({"_id": contact_id}, {"version": 1})
+                self.reads += 1
                 if doc is not None and doc.get("version", 0) >= revision:
                     when.append(time.perf_counter())
                     with self._lock:
@@ -256,7 +259,8 @@ def main() -> int:
     if observer:
         observer.close()
     # CPU seconds each part of the system used over the run (this client's own threads are not counted)
-    save({**report_of(outcomes, elapsed, args), "cpu_s": cpu_used(cpu_before, cpu_seconds_by_process())})
+    save({**report_of(outcomes, elapsed, args), "cpu_s": cpu_used(cpu_before, cpu_seconds_by_process()),
+          **({"observer_reads": observer.reads} if observer else {})})
     return 1 if any(o.error for o in outcomes) else 0
 
 
