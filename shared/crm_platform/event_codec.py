@@ -61,11 +61,13 @@ class EventCodec:
                     account_id: str) -> EventEnvelope:
         """The envelope that stores and publishes `event` as `version` of the aggregate."""
         return new_envelope(event_type=event.event_type(), aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                            aggregate_version=version, account_id=account_id, payload=self.payload(event),
+                            aggregate_version=version, account_id=account_id,
+                            payload=self.payload(event, later_event=version > 1),
                             schema_version=event.schema_version)
 
-    def payload(self, event: DomainEvent) -> dict:
-        """The event's published payload, its personal fields sealed."""
+    def payload(self, event: DomainEvent, later_event: bool = False) -> dict:
+        """The event's published payload, its personal fields sealed (`later_event`: not its aggregate's first, whose
+        subject most likely has a key already)."""
         cls, layout = type(event), _layout(type(event))
         payload = {}
         for name in layout.order:
@@ -80,7 +82,7 @@ class EventCodec:
             if container in containers and key in payload[container]:
                 personal[key] = payload[container].pop(key)
         if layout.whole or containers:
-            payload["personal"] = self._require_cipher().seal(event.subject(), personal)
+            payload["personal"] = self._require_cipher().seal(event.subject(), personal, has_key=later_event)
         return payload
 
     def from_envelope(self, envelope: EventEnvelope) -> DomainEvent:

@@ -269,8 +269,12 @@ class PersonalDataCipher:
     def _ready(self, subject: str) -> bytes | None:
         return getattr(self._batch, "keys", {}).get(subject)
 
-    def seal(self, subject: str, fields: dict) -> dict:
-        return self._sealed(subject, self._ready(subject) or self._keys.find_or_create(subject), fields)
+    def seal(self, subject: str, fields: dict, has_key: bool = False) -> dict:
+        """`fields` sealed under the subject's key, made on first use; SubjectErased if the subject was erased.
+        With `has_key` (an aggregate's later event: its first made the key), the key is read first, where the
+        vault's insert-first is one refused insert more (and a rolled-back transaction on FerretDB)."""
+        key = self._ready(subject) or (has_key and self._keys.find(subject)) or self._keys.find_or_create(subject)
+        return self._sealed(subject, key, fields)
 
     def seal_with_existing_key(self, subject: str, fields: dict) -> dict:
         """As `seal`, with the key the subject has (the block's or the vault's), never making one: SubjectErased if

@@ -13,7 +13,7 @@ from crm_platform.errors import NotFound
 from crm_platform.event_codec import EventCodec, UnknownEventType
 from crm_platform.event_store import recorded_by
 from crm_platform.message_bus import EventsToBus, Fresh, MessageBus, NoHandler
-from crm_platform.personal_data import PersonalDataCipher
+from crm_platform.personal_data import PersonalDataCipher, SubjectErased
 from crm_platform.testing.in_memory_event_store import InMemoryEventStore
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
 from crm_platform.unit_of_work import UnitOfWork
@@ -267,6 +267,10 @@ class CountingKeys(InMemorySubjectKeyStore):
         super().__init__()
         self.calls: list = []
 
+    def find(self, subject):
+        self.calls.append("read")
+        return super().find(subject)
+
     def find_or_create(self, subject):
         self.calls.append("one")
         return super().find_or_create(subject)
@@ -293,11 +297,28 @@ def test_a_commit_of_several_sealed_events_reads_their_subject_key_once(store):
         ticket.retell("p-1", "Louise Martin")
         uow.tickets.add(ticket)
         uow.commit()
-        ticket.retell("p-1", "Louise M.")  # a commit of one event: as before
+        ticket.retell("p-1", "Louise M.")  # a commit of one later event: its subject's key is read, not made
         uow.commit()
-    assert keys.calls == ["many", "one"]
+    assert keys.calls == ["many", "read"]
     with uow:
         assert uow.tickets.get("acct-1", "t-1").requester == "Louise M." and ticket.revision == 3
+
+
+def test_a_later_event_is_sealed_with_the_key_read_first_made_if_missing_refused_once_its_subject_is_erased(store):
+    keys = CountingKeys()
+    uow = TicketsUnitOfWork(store, PersonalDataCipher(keys))
+    with uow:
+        ticket = Ticket.open("t-1", "acct-1", "p-1", "Louise", "0601")
+        uow.tickets.add(ticket)
+        uow.commit()
+        assert keys.calls == ["one"]  # its first event: insert first, the common case of a new subject
+        ticket.retell("p-2", "Paul")  # a later event about a subject with no key yet
+        uow.commit()
+        assert keys.calls == ["one", "read", "one"]
+        keys.delete("person:p-1")
+        ticket.retell("p-1", "Louise")
+        with pytest.raises(SubjectErased):
+            uow.commit()
 
 
 class Snapshot(Aggregate):
