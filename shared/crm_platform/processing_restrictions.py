@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Iterable, Protocol
 
 from crm_platform.errors import Conflict
+from crm_platform.mongo import delete_by_ids, find_by_ids, update_by_ids
 
 
 class ProcessingRestricted(Conflict):
@@ -59,7 +60,7 @@ class ProcessingRestrictions:
         self.collection = collection
 
     def ensure_indexes(self) -> None:
-        """Nothing beyond `_id`: every read and write names the contacts' keys."""
+        """Nothing beyond `_id`: every read and write names the contacts' keys, one `_id` equality each."""
 
     def restrict(self, account_id: str, contact_ids: Iterable[str], request_id: str) -> None:
         for contact_id in dict.fromkeys(contact_ids):
@@ -70,21 +71,17 @@ class ProcessingRestrictions:
     def lift(self, account_id: str, contact_ids: Iterable[str], request_id: str) -> None:
         """That request's restriction lifted; another request's on the same contacts stays."""
         keys = [_key(account_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
-        if keys:
-            self.collection.update_many({"_id": {"$in": keys}}, {"$pull": {"request_ids": request_id}})
+        update_by_ids(self.collection, keys, {"$pull": {"request_ids": request_id}})
 
     def forget(self, account_id: str, contact_ids: Iterable[str]) -> None:
         """Every restriction of these contacts ended: they were erased, nothing of them is left to restrict."""
-        keys = [_key(account_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
-        if keys:
-            self.collection.delete_many({"_id": {"$in": keys}})
+        delete_by_ids(self.collection, [_key(account_id, contact_id) for contact_id in dict.fromkeys(contact_ids)])
 
     def restricted(self, account_id: str, contact_ids: Iterable[str]) -> set[str]:
-        """Those of these contacts restricted now."""
+        """Those of these contacts restricted now: an `_id` equality each (every change of a contact asks), never
+        an `$in`, which FerretDB answers by reading every restriction of every account."""
         keys = [_key(account_id, contact_id) for contact_id in dict.fromkeys(contact_ids) if contact_id]
-        if not keys:
-            return set()
-        docs = self.collection.find({"_id": {"$in": keys}}, {"contact_id": 1, "request_ids": 1})
+        docs = find_by_ids(self.collection, keys, {"contact_id": 1, "request_ids": 1})
         return {doc["contact_id"] for doc in docs if doc.get("request_ids")}
 
     def refuse_edits(self, account_id: str, contact_ids: Iterable[str]) -> None:
