@@ -163,7 +163,8 @@ def test_replicas_sharing_the_counters_admit_no_more_than_the_quota_between_them
     assert admitted == 5
 
 
-def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(counters, clock, one_ticket_a_request):
+def test_replicas_taking_turns_find_their_next_ticket_in_one_read_whatever_their_number(
+        counters, clock, one_ticket_a_request):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     for processes in (2, 4, 8):
         clock.now = MINUTE_START
@@ -188,7 +189,8 @@ def test_replicas_picked_at_random_find_their_next_ticket_in_few_statements(coun
     assert counters.calls / 400 < 7.5  # 2 at best (one process); 8.9 without a guess, 9.0 guessing the last gap
 
 
-def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(counters, clock, one_ticket_a_request):
+def test_a_replica_far_behind_catches_up_in_a_few_tries_and_never_admits_past_the_quota(
+        counters, clock, one_ticket_a_request):
     many = Limits.per_second_and_minute(1000, 1000, 1000, 10)
     busy, late = RateLimiter(counters, many, b"s", clock), RateLimiter(counters, many, b"s", clock)
     for _ in range(900):
@@ -282,7 +284,8 @@ def test_the_threads_of_one_process_take_a_counter_s_tickets_in_turn_never_racin
 
 
 def test_a_large_quota_s_ticket_admits_a_hundredth_of_it_and_a_small_one_s_a_request():
-    assert [(Policy("p", quota, 60).ticket_size, Policy("p", quota, 60).tickets) for quota in (5, 199, 200, 600, 1250)] \
+    policies = [Policy("p", quota, 60) for quota in (5, 199, 200, 600, 1250)]
+    assert [(policy.ticket_size, policy.tickets) for policy in policies] \
         == [(1, 5), (1, 199), (2, 100), (6, 100), (12, 105)]
     last = Policy("p", 1250, 60)
     assert list(last.requests_of(1)) == list(range(1, 13)) and list(last.requests_of(105)) == [1249, 1250]
