@@ -209,3 +209,14 @@ def test_the_services_keep_an_idle_connection_longer_than_the_gateway_reuses_one
 
     for service in ("contacts", "billing", "workflows", "privacy"):
         assert settings_for(service)["keepalive"] >= 2 * upstream.REUSE_FOR_A_WRITE_WITHIN_S
+
+
+def test_a_proxy_of_the_environment_is_never_used_to_reach_a_service(keep_alive_service, monkeypatch):
+    """An HTTP_PROXY set for the host, with no NO_PROXY naming the services, would send every call through it."""
+    url, accepted = keep_alive_service
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert UpstreamClient("t" * 32, 2.0).call("contacts", "POST", f"{url}/v1/contacts", {}, data=b"{}").status_code == 201
+    assert len(accepted) == 1
