@@ -44,9 +44,12 @@ BatchContext = Callable[[list[EventEnvelope]], contextlib.AbstractContextManager
 # Offsets of applied events are committed at most this often, and when the loop stops: a commit is a round trip to
 # the group's coordinator, which appends it to its log, and one after every poll cost the broker more CPU than the
 # events did (some twenty groups; at 40 writes a second through make run, Kafka used 8.1 of the system's 52.7
-# CPU-seconds in 30 s, 3.2 with commits a second apart: benchmarks/sustained_writes.py). A crash, or a rebalance
-# that moves a partition, re-delivers at most that much more: handlers are idempotent.
+# CPU-seconds in 30 s, 3.2 with commits a second apart: benchmarks/sustained_writes.py). A crash, a failed commit,
+# or a rebalance that moves a partition re-delivers what was applied since the last commit (about a second, and the
+# batch in hand): handlers are idempotent. A partition taken away and given back within the interval may have its
+# offset set back by the commit that follows: its events come again, never skipped.
 COMMIT_EVERY_S = 1.0
+COMMIT_TIMEOUT_MS = 5_000  # kafka-python's default is the request timeout, 30 s
 
 
 class EventConsumer:
@@ -79,6 +82,7 @@ class EventConsumer:
         self.lag = LagReporter(name)
         self._commit_every_s = commit_every_s
         self._applied: dict = {}  # partition -> the offset after its last event applied, not committed yet
+        self._committed: dict = {}  # partition -> the offset this consumer last committed
         self._commit_due = 0.0
 
     def run(self, stop: threading.Event) -> None:
@@ -131,7 +135,9 @@ class EventConsumer:
                     done = record
                     handled += 1
                 if done is not None and partition in consumer.assignment():
-                    self._applied[partition] = OffsetAndMetadata(done.offset + 1, "", -1)
+                    noted = self._applied.get(partition)  # a partition handled again from an older offset keeps it
+                    if noted is None or noted.offset <= done.offset:
+                        self._applied[partition] = OffsetAndMetadata(done.offset + 1, "", -1)
                 if stop.is_set():
                     break
         self._commit_applied(consumer, now=stop.is_set())
@@ -146,9 +152,11 @@ class EventConsumer:
         applied, self._applied = self._applied, {}
         self._commit_due = time.monotonic() + self._commit_every_s
         assigned = consumer.assignment()
-        mine = {partition: offset for partition, offset in applied.items() if partition in assigned}
-        if mine:
-            consumer.commit(mine)
+        mine = {partition: offset for partition, offset in applied.items()  # never behind what it committed itself
+                if partition in assigned and offset.offset > self._committed.get(partition, -1)}
+        if mine:  # bounded: a loop stopping, or closing a consumer, during a broker outage must not hang on it
+            consumer.commit(mine, timeout_ms=COMMIT_TIMEOUT_MS)
+            self._committed.update({partition: offset.offset for partition, offset in mine.items()})
 
     def _commit_applied_quietly(self, consumer: KafkaConsumer) -> None:
         """Before a consumer is closed (stopping, or rebuilt after a failure): what it applied, if it still can."""

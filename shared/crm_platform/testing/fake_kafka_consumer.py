@@ -31,5 +31,5 @@ class FakeKafkaConsumer:
     def resume(self, *partitions):
         pass
 
-    def commit(self, offsets):
+    def commit(self, offsets, timeout_ms=None):
         self.committed.update({partition: meta.offset for partition, meta in offsets.items()})

@@ -34,7 +34,7 @@ class ScriptedConsumer(FakeKafkaConsumer):
             raise self._then
         return self._polls.pop(0) if self._polls else {}
 
-    def commit(self, offsets):
+    def commit(self, offsets, timeout_ms=None):
         super().commit(offsets)
         self.commits.append({partition: meta.offset for partition, meta in offsets.items()})
 
@@ -100,3 +100,34 @@ def test_a_consumer_that_fails_commits_what_it_applied_before_it_is_closed_and_r
                         then=KafkaConnectionError("broker gone"))
     consumer_of(kafka, commit_every_s=3600).run(stop)
     assert kafka.commits == [{FIRST: 1}, {FIRST: 2}] and kafka.closed
+
+
+def test_a_partition_handled_again_from_an_older_offset_keeps_the_offset_after_what_was_applied():
+    kafka = ScriptedConsumer({FIRST: records(FIRST, 0, "a1", "a2", "a3")}, {FIRST: records(FIRST, 1, "a2")})
+    events = consumer_of(kafka, commit_every_s=3600)
+    events.poll_once(kafka, threading.Event())  # committed at once: 3
+    events.poll_once(kafka, threading.Event())  # a2 again (sought back after a keep-alive poll, say)
+    stopping = threading.Event()
+    stopping.set()
+    events.poll_once(kafka, stopping)
+    assert kafka.commits == [{FIRST: 3}], "nothing new to commit: the offset stays after a3"
+
+
+def test_a_commit_that_fails_before_closing_does_not_keep_the_consumer_from_closing():
+    stop = threading.Event()
+
+    class RefusingCommits(ScriptedConsumer):
+        def poll(self, timeout_ms):
+            if not self._polls:
+                stop.set()
+            return super().poll(timeout_ms)
+
+        def commit(self, offsets, timeout_ms=None):
+            if self.commits:
+                raise KafkaConnectionError("coordinator gone")
+            super().commit(offsets, timeout_ms)
+
+    kafka = RefusingCommits({FIRST: records(FIRST, 0, "a1")}, {FIRST: records(FIRST, 1, "a2")},
+                            then=KafkaConnectionError("broker gone"))
+    consumer_of(kafka, commit_every_s=3600).run(stop)
+    assert kafka.commits == [{FIRST: 1}] and kafka.closed  # a2 comes again to the next consumer

@@ -1,12 +1,13 @@
 """Where the gateway counts requests per window, shared by every replica: as numbered tickets, one document each.
 
-The n-th request admitted in a window takes ticket n: a document whose `_id` is the window's counter and
-n. Taking one is an insert, which the primary key makes atomic on MongoDB and FerretDB alike. A counter
-kept as one number would be simpler, but FerretDB 1.24 loses concurrent updates of one document (an `$inc`
-or a compare-and-set from 8 threads kept 44 to 59 of 200 increments, measured): a burst sent in parallel
-would pass uncounted. Reads and inserts are by `_id` only (FerretDB serves `_id` equality from an index and
-scans for anything else). No TTL index either: a ticket carries `expires_at`, and the gateway worker
-deletes expired ones, one statement a sweep (`service_layer/expiry_sweep.py`).
+The n-th ticket taken in a window is a document whose `_id` is the window's counter and n (a ticket admits
+one request, or a run of them once the quota is large: service_layer/rate_limiting.py). Taking one is an
+insert, which the primary key makes atomic on MongoDB and FerretDB alike. A counter kept as one number would
+be simpler, but FerretDB 1.24 loses concurrent updates of one document (an `$inc` or a compare-and-set from 8
+threads kept 44 to 59 of 200 increments, measured): a burst sent in parallel would pass uncounted. Reads
+and inserts are by `_id` only (FerretDB serves `_id` equality from an index and scans for anything else). No
+TTL index either: a ticket carries `expires_at`, and the gateway worker deletes expired ones, one statement a
+sweep (`service_layer/expiry_sweep.py`).
 """
 from __future__ import annotations
 

@@ -121,6 +121,8 @@ class RateLimiter:
                     return policy.usage(policy.quota + 1, now)
                 count = self._count_of(subject, policy, now)
                 count.held, count.used = ticket, 1
+            # the request's number in the window as this process knows it: while it admits on a ticket it holds, it
+            # does not ask the counters, so what other processes admitted meanwhile is not in it (docs/api.md)
             return policy.usage(policy.requests_of(count.held)[count.used - 1], now)
 
     def _new_ticket(self, subject: str, policy: Policy, now: float, shared: bool) -> int:
@@ -212,13 +214,14 @@ class RateLimiter:
         """What this process knows of the counter in the window of `now` (nothing yet in a new window, but the
         others' pace), now the most recently counted."""
         name, window = (subject, policy.name), policy.window(now)
-        count = self._seen.get(name)
-        if count is None or count.window != window:
-            count = _Count(window, since=window * policy.window_s, pace=count.pace if count else 0.0)
-            self._seen[name] = count
-        self._seen.move_to_end(name)
-        while len(self._seen) > REMEMBERED_COUNTERS:
-            self._seen.popitem(last=False)
+        with self._lock:  # threads under other stripes change the dict too (an eviction between get and move)
+            count = self._seen.get(name)
+            if count is None or count.window != window:
+                count = _Count(window, since=window * policy.window_s, pace=count.pace if count else 0.0)
+                self._seen[name] = count
+            self._seen.move_to_end(name)
+            while len(self._seen) > REMEMBERED_COUNTERS:
+                self._seen.popitem(last=False)
         return count
 
     def _remember(self, subject: str, policy: Policy, now: float, number: int, pace: float | None = None) -> None:
