@@ -18,6 +18,7 @@ import time
 from typing import Callable
 
 from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata
 from pymongo.errors import PyMongoError
 
@@ -82,7 +83,7 @@ class EventConsumer:
         self.lag = LagReporter(name)
         self._commit_every_s = commit_every_s
         self._applied: dict = {}  # partition -> the offset after its last event applied, not committed yet
-        self._committed: dict = {}  # partition -> the offset this consumer last committed
+        self._committed: dict = {}  # partition -> the offset this member last committed, while it holds it
         self._commit_due = 0.0
 
     def run(self, stop: threading.Event) -> None:
@@ -91,6 +92,7 @@ class EventConsumer:
             consumer = None
             try:
                 consumer = self._consumer_factory()
+                self._committed = {}  # a new member: the group's offsets are what they are now
                 while not stop.is_set():
                     self.poll_once(consumer, stop)
                     self.measure_lag(consumer)
@@ -140,8 +142,25 @@ class EventConsumer:
                         self._applied[partition] = OffsetAndMetadata(done.offset + 1, "", -1)
                 if stop.is_set():
                     break
-        self._commit_applied(consumer, now=stop.is_set())
+        if stop.is_set():
+            self._commit_applied(consumer, now=True)
+        else:
+            self._commit_applied_or_later(consumer)
         return handled
+
+    def _commit_applied_or_later(self, consumer: KafkaConsumer) -> None:
+        """Commit when due; a commit that timed out (a coordinator moving, a broker pausing) is tried again at the
+        next due time with what was applied meanwhile, rather than rebuilding the consumer (a rebalance of its
+        group). A commit Kafka refuses (the member dropped from its group) is raised: the consumer is rebuilt."""
+        applied = dict(self._applied)
+        try:
+            self._commit_applied(consumer)
+        except KafkaTimeoutError:
+            log.warning("committing offsets timed out; will commit them later", extra={"consumer": self.name})
+            for partition, offset in applied.items():
+                noted = self._applied.get(partition)
+                if noted is None or noted.offset < offset.offset:
+                    self._applied[partition] = offset
 
     def _commit_applied(self, consumer: KafkaConsumer, now: bool = False) -> None:
         """Commit the offsets after the events applied since the last commit, once `commit_every_s` has passed
@@ -152,6 +171,7 @@ class EventConsumer:
         applied, self._applied = self._applied, {}
         self._commit_due = time.monotonic() + self._commit_every_s
         assigned = consumer.assignment()
+        self._committed = {partition: offset for partition, offset in self._committed.items() if partition in assigned}
         mine = {partition: offset for partition, offset in applied.items()  # never behind what it committed itself
                 if partition in assigned and offset.offset > self._committed.get(partition, -1)}
         if mine:  # bounded: a loop stopping, or closing a consumer, during a broker outage must not hang on it

@@ -3,10 +3,10 @@ consumer; never a partition taken from it meanwhile."""
 import threading
 from collections import namedtuple
 
-from kafka.errors import KafkaConnectionError
+from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from kafka.structs import TopicPartition
 
-from crm_platform.event_consumer import EventConsumer
+from crm_platform.event_consumer import COMMIT_TIMEOUT_MS, EventConsumer
 from crm_platform.testing.event_store_contract import event
 from crm_platform.testing.fake_kafka_consumer import FakeKafkaConsumer
 
@@ -35,6 +35,7 @@ class ScriptedConsumer(FakeKafkaConsumer):
         return self._polls.pop(0) if self._polls else {}
 
     def commit(self, offsets, timeout_ms=None):
+        assert timeout_ms == COMMIT_TIMEOUT_MS, "a commit waits a bounded time, never kafka's 30 s default"
         super().commit(offsets)
         self.commits.append({partition: meta.offset for partition, meta in offsets.items()})
 
@@ -103,14 +104,35 @@ def test_a_consumer_that_fails_commits_what_it_applied_before_it_is_closed_and_r
 
 
 def test_a_partition_handled_again_from_an_older_offset_keeps_the_offset_after_what_was_applied():
-    kafka = ScriptedConsumer({FIRST: records(FIRST, 0, "a1", "a2", "a3")}, {FIRST: records(FIRST, 1, "a2")})
+    kafka = ScriptedConsumer({SECOND: records(SECOND, 0, "b1")}, {FIRST: records(FIRST, 0, "a1", "a2", "a3")},
+                             {FIRST: records(FIRST, 1, "a2")}, {FIRST: records(FIRST, 0, "a1")})
     events = consumer_of(kafka, commit_every_s=3600)
-    events.poll_once(kafka, threading.Event())  # committed at once: 3
-    events.poll_once(kafka, threading.Event())  # a2 again (sought back after a keep-alive poll, say)
+    for _ in range(4):  # the first batch is committed at once; a2, then a1, come again (sought back, say)
+        events.poll_once(kafka, threading.Event())
     stopping = threading.Event()
     stopping.set()
     events.poll_once(kafka, stopping)
-    assert kafka.commits == [{FIRST: 3}], "nothing new to commit: the offset stays after a3"
+    assert kafka.commits == [{SECOND: 1}, {FIRST: 3}], "the offset stays after a3, the last applied"
+    events.poll_once(kafka, stopping)
+    assert kafka.commits == [{SECOND: 1}, {FIRST: 3}]
+
+
+def test_a_commit_that_timed_out_is_made_later_with_what_was_applied_meanwhile():
+    class SlowCoordinator(ScriptedConsumer):
+        timeouts = 1
+
+        def commit(self, offsets, timeout_ms=None):
+            if self.commits and self.timeouts:
+                self.timeouts -= 1
+                raise KafkaTimeoutError("Timeout committing offsets")
+            super().commit(offsets, timeout_ms)
+
+    kafka = SlowCoordinator({FIRST: records(FIRST, 0, "a1")}, {FIRST: records(FIRST, 1, "a2")},
+                            {SECOND: records(SECOND, 0, "b1")})
+    events = consumer_of(kafka, commit_every_s=0)
+    for _ in range(3):
+        events.poll_once(kafka, threading.Event())  # the second commit times out: no error, no rebuilt consumer
+    assert kafka.commits == [{FIRST: 1}, {FIRST: 2, SECOND: 1}]
 
 
 def test_a_commit_that_fails_before_closing_does_not_keep_the_consumer_from_closing():
@@ -131,3 +153,24 @@ def test_a_commit_that_fails_before_closing_does_not_keep_the_consumer_from_clos
                             then=KafkaConnectionError("broker gone"))
     consumer_of(kafka, commit_every_s=3600).run(stop)
     assert kafka.commits == [{FIRST: 1}] and kafka.closed  # a2 comes again to the next consumer
+
+
+def test_a_rebuilt_consumer_commits_from_where_the_group_is_now_not_from_what_the_last_one_committed():
+    """An operator may set the group's offsets back (a replay) while this process's consumer is out of it."""
+    stop = threading.Event()
+
+    class StoppingWhenDone(ScriptedConsumer):
+        def poll(self, timeout_ms):
+            if not self._polls and self._then is None:
+                stop.set()
+            return super().poll(timeout_ms)
+
+    first = StoppingWhenDone({FIRST: records(FIRST, 0, "a1", "a2", "a3")}, then=KafkaConnectionError("broker gone"))
+    again = StoppingWhenDone({FIRST: records(FIRST, 0, "a1")})
+    built = iter([first, again])
+    handled = []
+    consumer = EventConsumer("things.projection", lambda: next(built), lambda: None,
+                             lambda envelope: handled.append(envelope.aggregate_id), commit_every_s=3600)
+    consumer.run(stop)
+    assert handled == ["a1", "a2", "a3", "a1"]
+    assert first.commits == [{FIRST: 3}] and again.commits == [{FIRST: 1}]
