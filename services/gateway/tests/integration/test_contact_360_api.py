@@ -100,13 +100,18 @@ def test_the_contacts_service_down_is_a_503_with_retry_after(infra, unique_suffi
 
 def test_the_aggregated_read_counts_as_one_request(client):
     test_client, auth = client
-    first = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
-    second = test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)
-    def left_of_the_minute(answer) -> int:  # the key's per-minute policy: `"key";r=599;t=42`
-        [policy] = [p.strip() for p in answer.headers["RateLimit"].split(",") if p.strip().startswith('"key";')]
-        return int(dict(part.split("=") for part in policy.split(";")[1:])["r"])
 
-    assert left_of_the_minute(first) - left_of_the_minute(second) == 1
+    def the_key_s_minute(answer) -> tuple[int, int]:  # the key's per-minute policy: `"key";r=599;t=42`
+        [policy] = [p.strip() for p in answer.headers["RateLimit"].split(",") if p.strip().startswith('"key";')]
+        fields = dict(part.split("=") for part in policy.split(";")[1:])
+        return int(fields["r"]), int(fields["t"])
+
+    for _ in range(3):  # two reads across the turn of a minute are counted in two windows: read again
+        (first, first_reset), (second, second_reset) = (
+            the_key_s_minute(test_client.get(f"/v1/contacts/{CONTACT_ID}/360", headers=auth)) for _ in range(2))
+        if second_reset <= first_reset:
+            break
+    assert first - second == 1
 
 
 def test_a_request_without_an_api_key_is_refused(client):
