@@ -3,7 +3,8 @@
 Offsets are committed only after the events before them were applied (or
 dead-lettered), so a crash re-delivers rather than skips; handlers are
 idempotent, so re-delivery is harmless. They are committed at most once a
-second (COMMIT_EVERY_S) and when the loop stops, not after every poll. Errors split in two kinds:
+second (COMMIT_EVERY_S) and when the loop stops, not after every poll. Errors
+split in two kinds:
 - the database or broker is down: nothing is wrong with the message, so the
   loop waits and retries it without end (and without committing);
 - anything else: the message is retried a few times, then sent to
@@ -142,19 +143,17 @@ class EventConsumer:
                         self._applied[partition] = OffsetAndMetadata(done.offset + 1, "", -1)
                 if stop.is_set():
                     break
-        if stop.is_set():
-            self._commit_applied(consumer, now=True)
-        else:
-            self._commit_applied_or_later(consumer)
+        self._commit_applied_or_later(consumer, now=stop.is_set())
         return handled
 
-    def _commit_applied_or_later(self, consumer: KafkaConsumer) -> None:
-        """Commit when due; a commit that timed out (a coordinator moving, a broker pausing) is tried again at the
-        next due time with what was applied meanwhile, rather than rebuilding the consumer (a rebalance of its
-        group). A commit Kafka refuses (the member dropped from its group) is raised: the consumer is rebuilt."""
+    def _commit_applied_or_later(self, consumer: KafkaConsumer, now: bool = False) -> None:
+        """Commit when due (or `now`); a commit that timed out (a coordinator moving, a broker pausing) is tried
+        again at the next due time, or before the consumer is closed, with what was applied meanwhile, rather than
+        rebuilding the consumer (a rebalance of its group). A commit Kafka refuses (the member dropped from its
+        group) is raised: the consumer is rebuilt."""
         applied = dict(self._applied)
         try:
-            self._commit_applied(consumer)
+            self._commit_applied(consumer, now)
         except KafkaTimeoutError:
             log.warning("committing offsets timed out; will commit them later", extra={"consumer": self.name})
             for partition, offset in applied.items():
@@ -171,7 +170,8 @@ class EventConsumer:
         applied, self._applied = self._applied, {}
         self._commit_due = time.monotonic() + self._commit_every_s
         assigned = consumer.assignment()
-        self._committed = {partition: offset for partition, offset in self._committed.items() if partition in assigned}
+        self._committed = {partition: offset for partition, offset in self._committed.items()
+                           if partition in assigned}
         mine = {partition: offset for partition, offset in applied.items()  # never behind what it committed itself
                 if partition in assigned and offset.offset > self._committed.get(partition, -1)}
         if mine:  # bounded: a loop stopping, or closing a consumer, during a broker outage must not hang on it
