@@ -17,10 +17,18 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+class BurstServer(ThreadingHTTPServer):
+    # The 360 read connects to every section's service at once (9 here): with socketserver's backlog of 5, a
+    # connection the accepting thread was too slow for was dropped and retried a second later by the kernel, and
+    # the section timed out (test_the_sections_are_read_in_parallel failed 5 runs of its file in 29 on an idle
+    # machine, and in two CI runs; none in 12 with this backlog).
+    request_queue_size = 128
+
+
 @contextmanager
 def serving(handler: type[BaseHTTPRequestHandler]):
     """An HTTP server on a free port in a thread of its own; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = BurstServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
