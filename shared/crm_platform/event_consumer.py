@@ -151,15 +151,10 @@ class EventConsumer:
         again at the next due time, or before the consumer is closed, with what was applied meanwhile, rather than
         rebuilding the consumer (a rebalance of its group). A commit Kafka refuses (the member dropped from its
         group) is raised: the consumer is rebuilt."""
-        applied = dict(self._applied)
         try:
             self._commit_applied(consumer, now)
         except KafkaTimeoutError:
             log.warning("committing offsets timed out; will commit them later", extra={"consumer": self.name})
-            for partition, offset in applied.items():
-                noted = self._applied.get(partition)
-                if noted is None or noted.offset < offset.offset:
-                    self._applied[partition] = offset
 
     def _commit_applied(self, consumer: KafkaConsumer, now: bool = False) -> None:
         """Commit the offsets after the events applied since the last commit, once `commit_every_s` has passed
@@ -175,7 +170,11 @@ class EventConsumer:
         mine = {partition: offset for partition, offset in applied.items()  # never behind what it committed itself
                 if partition in assigned and offset.offset > self._committed.get(partition, -1)}
         if mine:  # bounded: a loop stopping, or closing a consumer, during a broker outage must not hang on it
-            consumer.commit(mine, timeout_ms=COMMIT_TIMEOUT_MS)
+            try:
+                consumer.commit(mine, timeout_ms=COMMIT_TIMEOUT_MS)
+            except KafkaTimeoutError:
+                self._applied = mine  # to commit later, with what is applied meanwhile
+                raise
             self._committed.update({partition: offset.offset for partition, offset in mine.items()})
 
     def _commit_applied_quietly(self, consumer: KafkaConsumer) -> None:

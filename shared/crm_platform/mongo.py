@@ -86,11 +86,13 @@ def find_by_ids(collection, ids: list, projection: dict | None = None) -> list[d
     return [doc for doc in found if doc is not None]
 
 
-def find_each(collection, field: str, values: list, projection: dict | None = None) -> list[dict]:
-    """The documents whose `field` equals one of `values`: one indexed equality per value (on a few threads past
-    FEW_IDS), never an `$in`, which FerretDB answers by reading the whole collection (an event store's heads of
-    200 aggregates among 31,000 commits: 11.8 s with one `$in`, 0.6 s with an equality each, in a row)."""
-    found = read_each(lambda value: list(collection.find({field: value}, projection)), values)
+def find_each(collection, field: str, values: list, projection: dict | None = None,
+              where: dict | None = None) -> list[dict]:
+    """The documents whose `field` equals one of `values` (and that match the equalities `where`, e.g. the
+    account): one indexed equality per value (on a few threads past FEW_IDS), never an `$in`, which FerretDB
+    answers by reading the whole collection (an event store's heads of 200 aggregates among 31,000 commits:
+    11.8 s with one `$in`, 0.6 s with an equality each, in a row)."""
+    found = read_each(lambda value: list(collection.find({**(where or {}), field: value}, projection)), values)
     return [doc for docs in found for doc in docs]
 
 

@@ -1,6 +1,8 @@
 """The fake restriction projection keeps the contract the MongoDB one keeps."""
 import pytest
 
+from crm_platform.processing_restrictions import ProcessingRestrictions
+from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_processing_restrictions import InMemoryProcessingRestrictions
 from crm_platform.testing.processing_restrictions_contract import ProcessingRestrictionsContract
 
@@ -14,9 +16,6 @@ class TestInMemoryProcessingRestrictions(ProcessingRestrictionsContract):
 def test_the_mongo_projection_reads_and_forgets_by_id_each_never_an_in():
     """FerretDB answers an `$in` on `_id` by reading the whole collection, every account's restrictions, and every
     change of a contact asks: the fake serves `_id` equalities only, and fails the test otherwise."""
-    from crm_platform.processing_restrictions import ProcessingRestrictions
-    from crm_platform.testing.in_memory_collection import InMemoryCollection
-
     collection = InMemoryCollection()
     for contact_id, request_ids in (("c1", ["r1"]), ("c2", []), ("c3", ["r1", "r2"])):
         collection.insert_one({"_id": f"a1:{contact_id}", "account_id": "a1", "contact_id": contact_id,

@@ -10,7 +10,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from crm_platform import merges
-from crm_platform.mongo import find_by_ids, insert_all_new, read_each
+from crm_platform.mongo import find_by_ids, find_each, insert_all_new
 from crm_platform.query_plans import server_scans_for
 
 from workflows.service_layer.ports import ContactsDirectory
@@ -83,9 +83,8 @@ class MongoContactsDirectory(ContactsDirectory):
             wanted = set(contact_ids)
             return [doc["_id"] for doc in self._contacts.find({"account_id": account_id, "merged_into": {"$ne": None}},
                                                               {"merged_into": 1}) if doc.get("merged_into") in wanted]
-        merged = read_each(lambda contact_id: list(self._contacts.find(
-            {"account_id": account_id, "merged_into": contact_id}, {"_id": 1})), contact_ids)
-        return [doc["_id"] for docs in merged for doc in docs]
+        return [doc["_id"] for doc in find_each(self._contacts, "merged_into", contact_ids, {"_id": 1},
+                                                where={"account_id": account_id})]
 
     def _upsert(self, account_id: str, contact_id: str, update: dict) -> None:
         # the account in the filter: news of the same id from another account changes nothing here
