@@ -10,6 +10,7 @@ FerretDB on PostgreSQL stores its data in a running PostgreSQL database (see dev
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -21,6 +22,18 @@ from .ports import HOST
 from .processes import InfraError
 
 KINDS = {"postgresql": "FerretDB 1.24 (PostgreSQL)", "sqlite": "FerretDB 1.24 (SQLite)", "mongod": "mongod"}
+# Go's garbage collector paced for FerretDB: it runs when the heap has grown 400 % since the last collection, not
+# Go's default 100 %. FerretDB allocates for every document it converts and keeps little (a heap of a few MB), so
+# collecting a quarter as often costs little memory (resident size 44 MB either way, measured) and took a sixth
+# of its CPU off each operation: 0.49 -> 0.41 ms per insert, find or update by `_id` (the 1 KB documents of
+# an ad-hoc loop of 9,000 of them against a second FerretDB beside make run's, two runs each); 1000 gave no more.
+# A GOGC in the environment wins.
+FERRETDB_GOGC = "400"
+
+
+def ferretdb_environment() -> dict:
+    """The environment FerretDB starts in: ours, with GOGC at FERRETDB_GOGC unless it is set."""
+    return {"GOGC": FERRETDB_GOGC, **os.environ}
 
 
 def mongo_ready(uri: str, timeout: float = 3.0) -> bool:
@@ -118,4 +131,4 @@ class MongoServer(processes.LocalServer):
         if self.kind != "postgresql":
             self.data_dir.mkdir(parents=True, exist_ok=True)
             cwd = self.data_dir
-        self._launch(cmd, timeout, cwd=cwd)
+        self._launch(cmd, timeout, cwd=cwd, env=None if self.kind == "mongod" else ferretdb_environment())

@@ -235,11 +235,13 @@ class LocalServer:
         """True if the running server answers (a quick check, about a second at most)."""
         raise NotImplementedError
 
-    def _launch(self, cmd: list[str], timeout: float, cwd: Path | None = None, user: str | None = None) -> None:
-        """Spawn ``cmd`` and wait until it answers; stop it again if it does not in time."""
+    def _launch(self, cmd: list[str], timeout: float, cwd: Path | None = None, user: str | None = None,
+                env: dict | None = None) -> None:
+        """Spawn ``cmd`` (in ``env`` if given, else ours) and wait until it answers; stop it again if it does not
+        in time."""
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with timed(f"start {self.description} on {self.address} (log {self.log_path})"):
-            self._proc = spawn(cmd, self.log_path, self.pid_path, cwd=cwd, user=user)
+            self._proc = spawn(cmd, self.log_path, self.pid_path, cwd=cwd, env=env, user=user)
             try:
                 self._wait_ready(time.monotonic() + timeout, offset)
             except BaseException:

@@ -80,11 +80,21 @@ def test_ferretdb_on_postgresql_keeps_documents_across_restarts(scratch, ferretd
             with pymongo.MongoClient(server.uri) as client:
                 client.devinfra_test.items.insert_one({"_id": "a", "n": 1})
             ferret_pid = server.pid()
+            started_in = Path(f"/proc/{ferret_pid}/environ").read_bytes().split(b"\0")
+            assert f"GOGC={os.environ.get('GOGC', mongo.FERRETDB_GOGC)}".encode() in started_in
         assert not server.is_running()
         with server, pymongo.MongoClient(server.uri) as client:
             assert client.devinfra_test.items.find_one({"_id": "a"}) == {"_id": "a", "n": 1}
         pg_pid = pg.pid()
     assert processes_left({ferret_pid, pg_pid}, scratch) == []
+
+
+def test_ferretdb_collects_its_garbage_less_often_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("GOGC", raising=False)
+    assert mongo.ferretdb_environment()["GOGC"] == mongo.FERRETDB_GOGC == "400"
+    monkeypatch.setenv("GOGC", "150")
+    assert mongo.ferretdb_environment()["GOGC"] == "150"
+    assert mongo.ferretdb_environment()["PATH"] == os.environ["PATH"]
 
 
 @needs_postgres
