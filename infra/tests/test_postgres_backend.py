@@ -62,6 +62,7 @@ def test_postgres_starts_with_its_database_restarts_on_its_data_and_stops_comple
         pgids.add(pg.pid())
         assert pg.is_ready() and pg.description.startswith("PostgreSQL ")
         assert sql(pg, "SELECT current_database()") == "ferretdb"
+        assert sql(pg, "SHOW autovacuum_naptime") == postgres.AUTOVACUUM_NAPTIME == "5s"  # growing tables analyzed
         owner = os.stat(f"/proc/{pg.pid()}").st_uid
         assert owner == (pwd.getpwnam("postgres").pw_uid if os.geteuid() == 0 else os.geteuid())
         assert pg.stop() == "SIGTERM"
