@@ -16,9 +16,10 @@ system; `database` leaves the API to the writes and has one observer thread
 read the contacts read model by `_id` (what the gateway would read) every few
 milliseconds, for the writes not seen yet (how many reads it made is in the
 report: they load the database too). The report gives p50/p95/p99 of
-the acknowledgement and of that lag, the rate reached, late starts and
-errors, the CPU seconds each part of the system used over the run, and saves
-JSON under benchmarks/results/.
+the acknowledgement and of that lag (and that lag's p50 and max in each
+5 s of the run), the rate reached, late starts and errors, the CPU seconds
+each part of the system used over the run, and saves JSON under
+benchmarks/results/.
 
 Run against a system started with `make run` (it reads the demo key from
 var/demo-account.json), or pass --gateway and --api-key.
@@ -230,7 +231,18 @@ def report_of(outcomes: list[Outcome], elapsed: float, args: argparse.Namespace)
         "write_to_projection_after_ack": summary([o.readable - o.acknowledged for o in ok]),
         "write_to_projection_first_tenth": summary([o.readable - o.scheduled for o in ok[: max(1, len(ok) // 10)]]),
         "write_to_projection_last_tenth": summary([o.readable - o.scheduled for o in ok[-max(1, len(ok) // 10):]]),
+        "write_to_projection_by_window": by_window(ok, outcomes[0].scheduled if outcomes else 0.0),
     }
+
+
+def by_window(ok: list[Outcome], began: float, window_s: float = 5.0) -> list[dict]:
+    """The lag of the writes scheduled in each `window_s` of the run (p50 and max, ms): whether a tail is spread
+    over the run or comes from a few moments (a stall of one part, a periodic task)."""
+    windows: dict[int, list[float]] = {}
+    for o in ok:
+        windows.setdefault(int((o.scheduled - began) // window_s), []).append((o.readable - o.scheduled) * 1000)
+    return [{"from_s": index * window_s, "writes": len(lags), "p50_ms": round(percentile(lags, 50), 1),
+             "max_ms": round(max(lags), 1)} for index, lags in sorted(windows.items())]
 
 
 def main() -> int:
