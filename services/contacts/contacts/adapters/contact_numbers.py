@@ -105,16 +105,19 @@ class ContactNumbers:
         whether the account may hold contacts older than it, without a number: not if every contact of the
         collection was numbered; else it may (looking would scan the account where `account_id` is not indexed,
         FerretDB over SQLite: seconds per new account on a consumer's path; the lists look instead, and
-        `rebuild-projection` ends it)."""
-        move = {"$inc": {end: count}, "$setOnInsert": {"unnumbered": not self._every_contact_numbered()}}
-        try:
-            before = self._move(account_id, move)
-        except DuplicateKeyError:  # two first reservations at once: the other one created the counter
-            before = self._move(account_id, move)
+        `rebuild-projection` ends it). The marker is read only when the counter is missing: one statement for
+        every batch but an account's first (each creation's, under a steady write load)."""
+        before = self._move(account_id, {"$inc": {end: count}}, upsert=False)
+        if before is None:  # the account's first reservation (or one racing it)
+            move = {"$inc": {end: count}, "$setOnInsert": {"unnumbered": not self._every_contact_numbered()}}
+            try:
+                before = self._move(account_id, move)
+            except DuplicateKeyError:  # two first reservations at once: the other one created the counter
+                before = self._move(account_id, move)
         return (before or {}).get(end, 0)
 
-    def _move(self, account_id: str, move: dict) -> dict | None:
-        return self.counters.find_one_and_update({"_id": account_id}, move, upsert=True,
+    def _move(self, account_id: str, move: dict, upsert: bool = True) -> dict | None:
+        return self.counters.find_one_and_update({"_id": account_id}, move, upsert=upsert,
                                                  return_document=ReturnDocument.BEFORE)
 
     def _every_contact_numbered(self) -> bool:

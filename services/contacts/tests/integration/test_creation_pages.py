@@ -96,6 +96,23 @@ def test_a_new_deployment_has_no_unnumbered_contacts_and_an_empty_account_lists_
     assert numbers.buckets("acct-1") == contact_numbers.BucketRange(0, 0, False)
 
 
+def test_an_account_with_a_counter_reserves_its_numbers_in_one_statement(infra, mongo_db):
+    """The marker saying whether every contact is numbered is read for an account's first counter only: under a
+    steady load each creation is a batch of its own, and it was a second statement for every one."""
+    statements = Statements("contact_numbers")
+    database = MongoClient(infra.mongo_uri, tz_aware=True, event_listeners=[statements])[mongo_db.name]
+    numbers = ContactNumbers(database["contact_numbers"], database["contacts"])
+    first, second = [contact(1)], [contact(2), contact(3)]
+    numbers.number(first)
+    assert statements.names == ["findAndModify", "find", "findAndModify"]  # no counter yet: the marker is read
+    statements.names.clear()
+    numbers.number(second)
+    assert statements.names == ["findAndModify"]
+    assert [doc["list_bucket"] for doc in first + second] == [0, 0, 0]
+    assert database["contact_numbers"].find_one({"_id": "acct-1"})["next"] == 3
+    assert numbers.buckets("acct-1").unnumbered  # the marker was missing when the counter was made
+
+
 def test_a_cursor_must_be_one_this_api_made(mongo_db):
     contacts = mongo_db["contacts"]
     numbers = ContactNumbers(mongo_db["contact_numbers"], contacts)
