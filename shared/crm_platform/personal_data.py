@@ -235,8 +235,13 @@ class PersonalDataCipher:
         self._batch = threading.local()  # keys read in bulk for the block in progress, per thread
 
     @contextlib.contextmanager
-    def keys_ready(self, subjects: list[str], create: bool = False):
+    def keys_ready(self, subjects: list[str], create: bool = False, read_first: bool = False):
         """Within the block, seal and open these subjects with keys read (or created) in one go.
+
+        `create` inserts the keys first and reads those refused, the cheap order for subjects most likely new
+        (a contact being created); `read_first` with it reads first and inserts the missing, for those most
+        likely made already (an account's secrets): the insert a key that exists refuses is a statement, and a
+        rolled-back transaction on FerretDB.
 
         The keys are forgotten when the block ends: a batch of events is the
         longest a key is held, so a shredded key does not live on in a cache.
@@ -250,7 +255,13 @@ class PersonalDataCipher:
         """
         outer, outer_erased = getattr(self._batch, "keys", {}), getattr(self._batch, "erased", frozenset())
         subjects = [subject for subject in subjects if subject not in outer and subject not in outer_erased]
-        if create:
+        if create and read_first:
+            ready, erased = self._keys.find_many_noting_erased(subjects)
+            if erased:
+                raise SubjectErased(*sorted(erased))  # as the insert would have been refused
+            missing = [subject for subject in subjects if subject not in ready]
+            ready = {**ready, **self._keys.find_or_create_many(missing)} if missing else ready
+        elif create:
             ready, erased = self._keys.find_or_create_many(subjects), set()
         else:
             ready, erased = self._keys.find_many_noting_erased(subjects)

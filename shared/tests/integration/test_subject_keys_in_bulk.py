@@ -78,6 +78,30 @@ class TestMongoSubjectKeys(SubjectKeyStoreContract):
         assert set(marker) == {"_id", "erased_at"}
 
 
+def test_keys_most_likely_made_already_are_read_first_and_only_the_missing_inserted(infra, mongo_db):
+    """An account's secrets (privacy's lookup secret, asked for every polled batch of contacts) exist but for its
+    first contacts: reading first spares the insert the vault refuses, a rolled-back transaction on FerretDB."""
+    master = os.urandom(32)
+    writer = PersonalDataCipher(MongoSubjectKeyStore(mongo_db["subject_keys"], master))
+    sealed = writer.seal("lookup:acct-1", {"n": 1})
+    writer.shred("lookup:acct-gone")
+    statements = Statements("subject_keys")
+    cipher = PersonalDataCipher(MongoSubjectKeyStore(
+        MongoClient(infra.mongo_uri, event_listeners=[statements])[mongo_db.name]["subject_keys"], master))
+    with cipher.keys_ready(["lookup:acct-1"], create=True, read_first=True):
+        assert cipher.open(sealed) == {"n": 1}
+    assert statements.names == ["find"]
+    statements.names.clear()
+    with cipher.keys_ready(["lookup:acct-1", "lookup:acct-new"], create=True, read_first=True):
+        made = cipher.seal("lookup:acct-new", {"n": 2})
+    assert statements.names.count("insert") == 1 and statements.commands[-1]["documents"][0]["_id"] == \
+        "lookup:acct-new"
+    assert writer.open(made) == {"n": 2}  # made, and kept
+    with pytest.raises(SubjectErased):  # as an insert first would be refused
+        with cipher.keys_ready(["lookup:acct-1", "lookup:acct-gone"], create=True, read_first=True):
+            pass
+
+
 def test_an_event_s_block_within_its_batch_s_reads_nothing_the_batch_read(infra, mongo_db):
     master = os.urandom(32)
     writer = PersonalDataCipher(MongoSubjectKeyStore(mongo_db["subject_keys"], master))

@@ -117,8 +117,9 @@ class ContactsDirectory:
         states = [envelope for envelope in envelopes if self._states.knows(envelope.event_type)]
         contacts = [CONTACT_SUBJECT.format(contact_id=envelope.aggregate_id) for envelope in states]
         lookups = [LOOKUP_SECRET.format(account_id=envelope.account_id) for envelope in states]
-        # the lookup secrets made if new (a new account's first contacts): else each hash would look again
-        with self._cipher.keys_ready(list(dict.fromkeys(lookups)), create=True), \
+        # the lookup secrets made if new (a new account's first contacts): else each hash would look again; read
+        # first, as an account's secret is there but for its first contacts
+        with self._cipher.keys_ready(list(dict.fromkeys(lookups)), create=True, read_first=True), \
                 self._cipher.keys_ready(list(dict.fromkeys(contacts))):
             created = [(envelope, fields) for envelope in states
                        if envelope.aggregate_version == 1
