@@ -28,13 +28,13 @@ from pathlib import Path
 
 from . import processes
 from .ports import HOST
+from .processes import InfraError, PrereqError
 
 # How often autovacuum looks for tables to analyze (and vacuum): every 5 s, not every minute. make run starts on
 # empty collections that then grow by thousands of documents a minute; until a table's first ANALYZE with rows in it
 # the planner read it whole for FerretDB's `_id` equalities: in the first minute of 50 writes a second on a fresh
 # database, 5,355 sequential scans of the key vault (3.4 million rows read) and 3,501 of the contacts read model.
 AUTOVACUUM_NAPTIME = "5s"
-from .processes import InfraError, PrereqError
 
 DATABASE = "ferretdb"
 SUPERUSER = "postgres"

@@ -90,7 +90,7 @@ def test_ferretdb_on_postgresql_keeps_documents_across_restarts(scratch, ferretd
     assert processes_left({ferret_pid, pg_pid}, scratch) == []
 
 
-def test_ferretdb_collects_its_garbage_less_often_unless_told_otherwise(monkeypatch):
+def test_ferretdb_starts_with_gogc_400_unless_the_environment_sets_one(monkeypatch):
     monkeypatch.delenv("GOGC", raising=False)
     assert mongo.ferretdb_environment()["GOGC"] == mongo.FERRETDB_GOGC == "400"
     monkeypatch.setenv("GOGC", "150")

@@ -109,8 +109,27 @@ def test_an_account_with_a_counter_reserves_its_numbers_in_one_statement(infra, 
     numbers.number(second)
     assert statements.names == ["findAndModify"]
     assert [doc["list_bucket"] for doc in first + second] == [0, 0, 0]
-    assert database["contact_numbers"].find_one({"_id": "acct-1"})["next"] == 3
-    assert numbers.buckets("acct-1").unnumbered  # the marker was missing when the counter was made
+    counter = database["contact_numbers"].find_one({"_id": "acct-1"})
+    assert counter["next"] == 3 and counter["unnumbered"] is True  # no marker when the counter was made
+
+
+def test_a_first_reservation_racing_another_counts_on_the_counter_the_other_made(mongo_db, monkeypatch):
+    """Between the reservation that found no counter and its upsert, another first reservation made it: the upsert
+    moves that counter on (its `$setOnInsert` is not applied), and no number is given twice."""
+    counters = mongo_db["contact_numbers"]
+
+    class RacedByAnother(ContactNumbers):
+        def _every_contact_numbered(self) -> bool:  # read on the upsert path, after the counter was found missing
+            if counters.find_one({"_id": "acct-1"}) is None:
+                counters.insert_one({"_id": "acct-1", "next": 2, "unnumbered": False})  # the other took 0 and 1
+            return False
+
+    monkeypatch.setattr(contact_numbers, "BUCKET_SIZE", 1)  # a bucket per number: the buckets are the numbers
+    numbers = RacedByAnother(counters, mongo_db["contacts"])
+    documents = [contact(1), contact(2)]
+    numbers.number(documents)
+    assert counters.find_one({"_id": "acct-1"}) == {"_id": "acct-1", "next": 4, "unnumbered": False}
+    assert [doc["list_bucket"] for doc in documents] == [2, 3]
 
 
 def test_a_cursor_must_be_one_this_api_made(mongo_db):
