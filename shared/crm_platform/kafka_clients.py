@@ -130,12 +130,13 @@ def _wait_until_visible(admin: KafkaAdminClient, topics: list[str], within_s: fl
     topics this process created, not for those a worker starting beside it had."""
     deadline = time.monotonic() + within_s
     while True:
-        described = {topic["name"]: topic for topic in admin.describe_topics(topics)}
-        if all(described.get(t, {}).get("error_code") == 0 and described[t].get("partitions") for t in topics):
+        shown = {topic["name"] for topic in admin.describe_topics(topics)
+                 if topic.get("error_code") == 0 and topic.get("partitions")}
+        hidden = sorted(set(topics) - shown)
+        if not hidden:
             return
         if time.monotonic() >= deadline:
-            log.warning("topics not in the metadata yet", extra={"topics": sorted(
-                t for t in topics if described.get(t, {}).get("error_code") != 0 or not described[t].get("partitions"))})
+            log.warning("topics not in the metadata yet", extra={"topics": hidden})
             return
         time.sleep(0.1)
 
