@@ -16,6 +16,7 @@ from typing import Callable
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
+from crm_platform.id_guards import filters_by_id
 from crm_platform.mongo import DUPLICATE_KEY, find_by_ids
 from crm_platform.outages import is_transient
 from crm_platform.projections import DocumentChange
@@ -88,7 +89,18 @@ class MongoVersionedDocuments(VersionedDocuments):
         # a single-document statement that matched until the whole command ends, and waits for another
         # connection for the next one; past its pool (50) it waits for ever, and so does every client of the
         # server. A multi statement reads its result to the end and gives the connection back at once.
-        updates = [{"q": {"_id": doc_id, "version": {"$lt": version}}, "u": change.update(version), "multi": True}
+        # Where the server would scan for the guard (FerretDB over SQLite), the versions are read first and the
+        # documents found behind updated by `_id` alone (crm_platform.id_guards); the others are left unsure.
+        try:
+            wheres = filters_by_id(self._collection, {doc_id: {"version": {"$lt": version}}
+                                                      for doc_id, version, _ in changes})
+        except Exception as exc:  # noqa: BLE001 - an outage is waited out by the consumer
+            return self._all_refused(exc, [doc_id for doc_id, _, _ in changes])
+        skipped = {doc_id for doc_id, where in wheres.items() if where is None}
+        changes = [(doc_id, version, change) for doc_id, version, change in changes if doc_id not in skipped]
+        if not changes:
+            return WriteOutcome(unsure=skipped)
+        updates = [{"q": wheres[doc_id], "u": change.update(version), "multi": True}
                    for doc_id, version, change in changes]
         ids = [doc_id for doc_id, _, _ in changes]
         try:
@@ -97,8 +109,8 @@ class MongoVersionedDocuments(VersionedDocuments):
             return self._all_refused(exc, ids)
         refused = {ids[error["index"]] for error in reply.get("writeErrors", [])}
         if not refused and reply.get("n") == len(changes):
-            return WriteOutcome()
-        return WriteOutcome(refused=refused, unsure=set(ids) - refused)
+            return WriteOutcome(unsure=skipped)
+        return WriteOutcome(refused=refused, unsure=(set(ids) - refused) | skipped)
 
     def versions(self, doc_ids: list[str]) -> dict[str, int]:
         return {doc["_id"]: doc["version"] for doc in find_by_ids(self._collection, doc_ids, {"version": 1})}

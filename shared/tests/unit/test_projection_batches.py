@@ -228,13 +228,16 @@ class RecordingDatabase:
         return {"n": len(fields["updates"]), "ok": 1.0}
 
 
-def test_every_update_statement_is_multi_so_that_ferretdb_gives_its_connection_back():
+def test_every_update_statement_is_multi_so_that_ferretdb_gives_its_connection_back(monkeypatch):
     """FerretDB 1.24 holds a PostgreSQL connection per matched single-document statement until the command
     ends: past its pool of 50 the whole server waits for ever. The integration test with 120 documents in one
     statement (shared/tests/integration/test_projection_batches.py) would wedge the shared server without it."""
     from types import SimpleNamespace
 
+    from crm_platform import id_guards
     from crm_platform.versioned_documents import MongoVersionedDocuments
+
+    monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: False)  # a server that indexes
 
     database = RecordingDatabase()
     documents = MongoVersionedDocuments(SimpleNamespace(name="things", database=database))

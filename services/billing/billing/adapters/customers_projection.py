@@ -17,9 +17,11 @@ from crm_platform.contracts.contacts import (
     CONTACT_AGGREGATE_TYPE, ContactDeleted, ContactErased, ContactLifecycleEvent,
 )
 from crm_platform.envelope import EventEnvelope
-from crm_platform.mongo import find_each
+from crm_platform.id_guards import filters_by_id
+from crm_platform.mongo import find_each, update_by_ids
 from crm_platform.personal_data import SubjectErased
 from crm_platform.projections import DocumentChange, FoldingProjection
+from crm_platform.query_plans import server_scans_for
 
 PERSONAL_FIELDS = ("name", "first_name", "last_name", "company", "vat_number", "billing_address", "emails",
                    "bounced_emails")
@@ -89,9 +91,16 @@ class CustomersProjection(FoldingProjection):
         contact event sent before the erasure is still readable), lose again any personal field an event of
         theirs wrote back (an update never unsets `erased`). After a batch written in bulk, and after each event."""
         contact_ids = sorted({e.aggregate_id for e in envelopes if e.aggregate_type == self.aggregate_type})
-        if contact_ids:
-            self.collection.update_many({"_id": {"$in": contact_ids}, "erased": True},
-                                        {"$set": {"deleted": True}, "$unset": {name: "" for name in PERSONAL_FIELDS}})
+        if not contact_ids:
+            return
+        forget = {"$set": {"deleted": True}, "$unset": {name: "" for name in PERSONAL_FIELDS}}
+        # where the server would read every customer for this (FerretDB over SQLite), each is read by `_id`: the
+        # guard needs no atomicity, as `erased` is never unset
+        if server_scans_for(self.collection, {"_id": contact_ids[0], "erased": True}):
+            wheres = filters_by_id(self.collection, {contact_id: {"erased": True} for contact_id in contact_ids})
+            update_by_ids(self.collection, [contact_id for contact_id, where in wheres.items() if where], forget)
+        else:
+            self.collection.update_many({"_id": {"$in": contact_ids}, "erased": True}, forget)
 
     def event_of(self, envelope: EventEnvelope) -> ContactLifecycleEvent:
         try:

@@ -1,12 +1,16 @@
 """Billing's customers from `contacts.events`, on the real broker and database: idempotent, in any order,
 merged contacts followed, erased people forgotten."""
 
+import pytest
+
+from crm_platform import id_guards
 from crm_platform.event_consumer import EventConsumer
 from crm_platform.kafka_clients import make_consumer
 from crm_platform.testing.consumers import run_until_processed
 from crm_platform.testing.topics import publish_envelopes
 
 from billing import views
+from billing.adapters import customers_projection
 
 from ..contact_events import LOUISE, ContactEvents
 
@@ -76,9 +80,15 @@ def test_an_erased_person_is_forgotten_and_a_late_event_brings_nothing_back(cont
     assert "name" not in customer(container, "contact:1")
 
 
-def test_a_customer_billing_forgot_for_an_erasure_stays_forgotten_whatever_arrives_late(container):
+@pytest.mark.parametrize("scanning", [False, True], ids=["guards in the statements", "guards read by _id"])
+def test_a_customer_billing_forgot_for_an_erasure_stays_forgotten_whatever_arrives_late(container, monkeypatch,
+                                                                                       scanning):
     """Billing may erase the person before contacts does: an event of the contact sent before the erasure, still
-    readable (its key not shredded yet), arrives after it, one by one or in a batch: nothing comes back."""
+    readable (its key not shredded yet), arrives after it, one by one or in a batch: nothing comes back. Also as on a
+    server that would scan for the guards (FerretDB over SQLite): crm_platform.id_guards."""
+    if scanning:
+        for module in (id_guards, customers_projection):
+            monkeypatch.setattr(module, "server_scans_for", lambda collection, sample: True)
     events = ContactEvents(container.cipher)
     apply_as_one_batch(container, [events.created("contact:1", LOUISE)])
     late_alone = events.updated("contact:1", {**LOUISE, "first_name": "Lou"})

@@ -31,6 +31,7 @@ from crm_platform.contracts.contacts import (
 )
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
+from crm_platform.id_guards import filter_by_id
 from crm_platform.mongo import insert_all_new
 from crm_platform.outages import is_transient
 from crm_platform.personal_data import PersonalDataCipher, SubjectErased
@@ -152,10 +153,11 @@ class ContactsDirectory:
         if envelope.aggregate_version == 1 and self._inserted(account_id, contact_id, fields):
             return True  # a contact new to the directory: one insert, where the update is 2 statements
         self._set(account_id, contact_id, {})
-        self.collection.update_one(
-            {"_id": _key(account_id, contact_id), "erased": {"$ne": True},
-             "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]},
-            {"$set": fields})
+        where = filter_by_id(self.collection, _key(account_id, contact_id), {
+            "erased": {"$ne": True},
+            "$or": [{"state_version": {"$lt": envelope.aggregate_version}}, {"state_version": {"$exists": False}}]})
+        if where is not None:
+            self.collection.update_one(where, {"$set": fields})
         return True
 
     def _identifiers(self, envelope: EventEnvelope) -> dict | None:

@@ -4,6 +4,9 @@ import dataclasses
 import threading
 import time
 
+import pytest
+
+from crm_platform import id_guards
 from crm_platform.contracts.contacts import (
     CONTACT_LIFECYCLE_CLASSES, ContactCreated, ContactDeleted, ContactDeletedFact, ContactErased, ContactErasedFact,
     ContactsMerged, ContactUpdated,
@@ -76,7 +79,11 @@ def test_a_request_asks_about_the_whole_family(client, container):
     assert created["contact_id"] == "contact:7" and created["contact_ids"] == ["contact:7", "contact:1"]
 
 
-def test_an_email_finds_its_live_holders_in_the_account_whatever_its_case(container):
+@pytest.mark.parametrize("scanning", [False, True], ids=["guard in the statement", "guard read by _id"])
+def test_an_email_finds_its_live_holders_in_the_account_whatever_its_case(container, monkeypatch, scanning):
+    """Also as on a server that would scan for the update's guard (FerretDB over SQLite): crm_platform.id_guards."""
+    if scanning:
+        monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
     feed(container, ContactCreatedFact("contact:1", "acct-1", ["Louise@Example.com"]),
          ContactCreatedFact("contact:2", "acct-1", ["louise@example.com", "l.martin@example.com"]),
          ContactCreatedFact("contact:3", "acct-1", ["louise@example.com"]),
