@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
-from crm_platform.id_guards import filter_by_id
+from crm_platform.query_plans import server_scans_for
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def versioned_upsert(
     Tries an insert first (a missing document is the common case when events
     arrive in order, and a primary-key insert is cheap everywhere), otherwise
     reads the version by `_id` and compare-and-sets on the version it read, so
-    two writers can never move a document backwards (except where the server would scan for that guard, FerretDB
-    over SQLite: crm_platform.id_guards). `replace_same_version`
+    two writers can never move a document backwards (except on a server that would
+    scan for that guard, FerretDB over SQLite: crm_platform.id_guards). `replace_same_version`
     lets a rebuild rewrite a document computed afresh at the same version;
     `forward_fields` only ever move forward (`$max`). `prepare_insert` completes a document about to be
     inserted (e.g. with a number reserved for it): it is called only once the document was found missing.
@@ -100,8 +100,10 @@ def versioned_upsert(
             continue  # deleted between our insert and our read: try again
         if current["version"] > version or (current["version"] == version and not replace_same_version):
             return False  # already applied
-        where = filter_by_id(collection, doc_id, {"version": current["version"]})  # `_id` alone where that scans
-        if where is not None and collection.update_one(where, change.update(version)).matched_count == 1:
+        guard = {"_id": doc_id, "version": current["version"]}
+        # the version just read: by `_id` alone where the server would scan for the guard (crm_platform.id_guards)
+        where = {"_id": doc_id} if server_scans_for(collection, guard) else guard
+        if collection.update_one(where, change.update(version)).matched_count == 1:
             return True
         # another writer moved the document between our read and our write: decide again
 

@@ -8,9 +8,11 @@ is no scan, and such a guess once turned every event store load of a CI run on P
 
 Asked once per process, server and filter shape (its top-level fields: FerretDB's pushdown depends on the backend
 and the shape, not on the collection; over PostgreSQL also on the value's type: callers pass strings and integers,
-which it pushes down); not remembered while the collection does not exist (FerretDB then answers with no plan and
-`filterPushdown: false`) or the server does not answer (an outage). A server that refuses explain counts as one
-that does not scan.
+which it pushes down). A field's operators are not part of the shape: `{_id, version: {$lt: n}}` and
+`{_id, version: n}` share a verdict, which holds on both FerretDB backends (over SQLite neither is pushed down,
+over PostgreSQL the string `_id` is; crm_platform.id_guards asks with such guards). Not remembered while the
+collection does not exist (FerretDB then answers with no plan and `filterPushdown: false`) or the server does not
+answer (an outage). A server that refuses explain counts as one that does not scan.
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ _VERDICTS: dict[tuple, bool] = {}  # (servers, fields) -> whether the server sca
 
 
 def server_scans_for(collection: Collection, sample: dict) -> bool:
-    """Whether the server reads every document of `collection` to answer a filter of `sample`'s shape (an
-    equality on each of its fields); False where it cannot tell (nothing to scan yet, or no answer)."""
+    """Whether the server reads every document of `collection` to answer a filter of `sample`'s shape (its
+    top-level fields); False where it cannot tell (nothing to scan yet, or no answer)."""
     key = (_servers(collection), tuple(sorted(sample)))
     verdict = _VERDICTS.get(key)
     if verdict is None:

@@ -3,7 +3,7 @@
 import pytest
 from pymongo import MongoClient, monitoring
 
-from crm_platform import id_guards
+from crm_platform import id_guards, projections
 from crm_platform.id_guards import filter_by_id, filters_by_id, matches
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.servers import scans_for_equalities
@@ -37,8 +37,8 @@ def test_the_guard_stays_in_the_statement_where_the_server_does_not_scan(infra, 
     """MongoDB, FerretDB over PostgreSQL: one statement, checked by the server, nothing read before."""
     mongo_db["things"].insert_many(DOCUMENTS)
     reads = Finds()
-    things = MongoClient(infra.mongo_uri, event_listeners=[reads])[mongo_db.name]["things"]
-    where = filter_by_id(things, "v1", {"version": {"$lt": 3}})
+    with MongoClient(infra.mongo_uri, event_listeners=[reads]) as client:
+        where = filter_by_id(client[mongo_db.name]["things"], "v1", {"version": {"$lt": 3}})
     if scans_for_equalities(mongo_db):
         assert where == {"_id": "v1"}
     else:
@@ -53,13 +53,31 @@ def test_where_the_server_would_scan_documents_are_read_by_id_and_the_guard_chec
     assert wheres == {"v1": {"_id": "v1"}, "v3": None, "missing": None}
 
 
-def test_a_document_is_moved_forward_never_back_by_id_alone(mongo_db, monkeypatch):
-    monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
+def test_where_the_server_would_scan_a_document_is_moved_forward_by_id_alone(mongo_db, monkeypatch):
+    monkeypatch.setattr(projections, "server_scans_for", lambda collection, sample: True)
     things = mongo_db["things"]
     assert versioned_upsert(things, "c1", 1, {"n": 1})
     assert versioned_upsert(things, "c1", 3, {"n": 3})
     assert not versioned_upsert(things, "c1", 2, {"n": 2})
     assert things.find_one({"_id": "c1"}) == {"_id": "c1", "n": 3, "version": 3}
+
+
+def test_elsewhere_a_writer_between_the_read_and_the_write_is_seen_and_not_overwritten(mongo_db, monkeypatch):
+    """The compare-and-set on the version read: another writer moves the document to 5 after versioned_upsert read
+    it at 1; the write at 3 then matches nothing, and reading again finds 5."""
+    if scans_for_equalities(mongo_db):
+        pytest.skip("the server would scan for the guard: the write goes by `_id` alone (crm_platform.id_guards)")
+    things = mongo_db["things"]
+    versioned_upsert(things, "c1", 1, {"n": 1})
+    verdict = projections.server_scans_for
+
+    def another_writer_first(collection, sample):
+        things.update_one({"_id": "c1"}, {"$set": {"n": 5, "version": 5}})
+        return verdict(collection, sample)
+
+    monkeypatch.setattr(projections, "server_scans_for", another_writer_first)
+    assert not versioned_upsert(things, "c1", 3, {"n": 3})
+    assert things.find_one({"_id": "c1"}) == {"_id": "c1", "n": 5, "version": 5}
 
 
 class TestMongoVersionedDocumentsByIdAlone(VersionedDocumentsContract):

@@ -34,7 +34,12 @@ def test_a_guard_is_judged_as_the_server_judges_it(document, guard, expected):
     assert matches(document, guard) is expected
 
 
-@pytest.mark.parametrize("guard", [{"a": {"$in": [1]}}, {"a.b": 1}, {"$nor": []}, {"a": {"$regex": "x"}}])
-def test_a_guard_it_cannot_judge_is_refused_not_judged_wrong(guard):
+@pytest.mark.parametrize("document, guard", [
+    ({"a": 1}, {"a": {"$in": [1]}}), ({"a": 1}, {"a.b": 1}), ({"a": 1}, {"$nor": []}),
+    ({"a": 1}, {"a": {"$regex": "x"}}), ({"a": [1, 5]}, {"a": {"$lt": 3}}),  # any item below 3, for MongoDB
+    ({"a": 1}, {"a": [1]}), ({"a": 1}, {"a": {"$ne": {"$gt": 1}}}), ({"a": False}, {"a": {"$gt": False}}),
+    ({"a": None}, {"a": {"$lte": None}}),
+])
+def test_a_guard_it_cannot_judge_is_refused_not_judged_wrong(document, guard):
     with pytest.raises(ValueError):
-        matches({"a": 1}, guard)
+        matches(document, guard)

@@ -94,8 +94,9 @@ class CustomersProjection(FoldingProjection):
         if not contact_ids:
             return
         forget = {"$set": {"deleted": True}, "$unset": {name: "" for name in PERSONAL_FIELDS}}
-        # where the server would read every customer for this (FerretDB over SQLite), each is read by `_id`: the
-        # guard needs no atomicity, as `erased` is never unset
+        # one statement where the server keeps `erased` in it; where it would read every customer for this
+        # (FerretDB over SQLite), each is read by `_id`, then the erased updated by `_id` (filters_by_id): no
+        # atomicity lost, as `erased` is never unset
         if server_scans_for(self.collection, {"_id": contact_ids[0], "erased": True}):
             wheres = filters_by_id(self.collection, {contact_id: {"erased": True} for contact_id in contact_ids})
             update_by_ids(self.collection, [contact_id for contact_id, where in wheres.items() if where], forget)

@@ -23,8 +23,10 @@ def rebuild_projection(container: Container) -> int:
     """Re-apply every stored contact event to the projection, in place and safe on a live system.
 
     Each document is rewritten from the events at its version or kept if the live
-    consumer has already moved it further, so the rebuild never goes backwards. Then contacts stored before
-    creation numbers or name initials get theirs (adapters/contact_numbers.py, adapters/name_initials.py).
+    consumer has already moved it further, so the rebuild never goes backwards (on FerretDB over SQLite, only
+    where the consumer does not write the same document at the same moment: crm_platform.id_guards). Then
+    contacts stored before creation numbers or name initials get theirs (adapters/contact_numbers.py,
+    adapters/name_initials.py).
     """
     container.ensure_indexes()
     read_models = container.read_models()
