@@ -30,6 +30,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from crm_platform.id_guards import filter_by_id
 from crm_platform.mongo import FEW_IDS, find_by_ids, insert_all_new
 from crm_platform.query_plans import server_scans_for
 
@@ -172,7 +173,8 @@ class MongoSubjectKeyStore(SubjectKeyStore):
     def delete(self, subject: str) -> bool:
         marker = {"erased_at": datetime.now(timezone.utc)}
         while True:
-            if self._keys.replace_one({"_id": subject, "wrapped_key": {"$exists": True}}, marker).matched_count:
+            where = filter_by_id(self._keys, subject, {"wrapped_key": {"$exists": True}})  # crm_platform.id_guards
+            if where is not None and self._keys.replace_one(where, marker).matched_count:
                 return True
             try:
                 self._keys.insert_one({"_id": subject, **marker})  # erased before it had a key: refuse one later

@@ -1,10 +1,13 @@
 """Statements by `_id` with a guard on the real server: the guard judged in Python as the server judges it, and the
 `_id`-alone shape taken only where the server says it would scan (crm_platform.id_guards)."""
+import os
+
 import pytest
 from pymongo import MongoClient, monitoring
 
 from crm_platform import id_guards, projections
 from crm_platform.id_guards import filter_by_id, filters_by_id, matches
+from crm_platform.personal_data import MongoSubjectKeyStore
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.servers import scans_for_equalities
 from crm_platform.testing.versioned_documents_contract import VersionedDocumentsContract
@@ -78,6 +81,18 @@ def test_elsewhere_a_writer_between_the_read_and_the_write_is_seen_and_not_overw
     monkeypatch.setattr(projections, "server_scans_for", another_writer_first)
     assert not versioned_upsert(things, "c1", 3, {"n": 3})
     assert things.find_one({"_id": "c1"}) == {"_id": "c1", "n": 5, "version": 5}
+
+
+@pytest.mark.parametrize("scanning", [False, True], ids=["guard in the statement", "guard read by _id"])
+def test_a_subject_s_key_is_erased_once_and_stays_erased(mongo_db, monkeypatch, scanning):
+    if scanning:
+        monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
+    keys = MongoSubjectKeyStore(mongo_db["keys"], os.urandom(32))
+    keys.find_or_create("contact:1")
+    assert keys.delete("contact:1") is True
+    assert keys.delete("contact:1") is False and keys.find("contact:1") is None
+    assert keys.delete("contact:never") is False and keys.is_erased("contact:never")
+    assert "wrapped_key" not in mongo_db["keys"].find_one({"_id": "contact:1"})
 
 
 class TestMongoVersionedDocumentsByIdAlone(VersionedDocumentsContract):

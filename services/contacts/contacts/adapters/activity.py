@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pymongo.collection import Collection
 
+from crm_platform.id_guards import filter_by_id
+
 
 def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> None:
     """Move the contact's `last_activity_at` forward to `at` (never back; safe to repeat)."""
@@ -16,8 +18,8 @@ def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> 
         current = doc.get("last_activity_at")
         if current is not None and current >= at:
             return
-        if contacts.update_one({"_id": contact_id, "last_activity_at": current},
-                               {"$set": {"last_activity_at": at}}).matched_count == 1:
+        where = filter_by_id(contacts, contact_id, {"last_activity_at": current})  # crm_platform.id_guards
+        if where is not None and contacts.update_one(where, {"$set": {"last_activity_at": at}}).matched_count == 1:
             return
 
 

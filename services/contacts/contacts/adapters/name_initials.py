@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from pymongo.collection import Collection
 
+from crm_platform.id_guards import filter_by_id
 from crm_platform.mongo import write_each
 
 INITIALS = ("", "<0", "0", "<a", *"abcdefghijklmnopqrstuvwxyz", ">z")  # in the names' order
@@ -81,8 +82,10 @@ class NameInitials:
 
         def give(read: tuple) -> int:
             names = dict(zip(INITIAL_FIELDS, read[1:]))
-            return self.contacts.update_one({"_id": read[0], "deleted": False, **names},
-                                            {"$set": initial_fields(names)}).modified_count
+            where = filter_by_id(self.contacts, read[0], {"deleted": False, **names})  # crm_platform.id_guards
+            if where is None:
+                return 0
+            return self.contacts.update_one(where, {"$set": initial_fields(names)}).modified_count
 
         changed = write_each(give, wrong)
         self.markers.update_one({"_id": EVERY_CONTACT_HAS_INITIALS}, {"$set": {"since": "filled"}}, upsert=True)

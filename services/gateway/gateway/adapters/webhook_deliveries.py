@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from crm_platform.id_guards import filter_by_id
 from crm_platform.pagination import keyset_page
 
 from gateway.domain.webhook_deliveries import CANCELLED, DELIVERED, FAILED, PENDING, Outcome
@@ -120,15 +121,22 @@ class MongoWebhookDeliveries:
                                        "duration_ms": outcome.duration_ms})
         except DuplicateKeyError:  # recorded by a holder of the lease that lost it meanwhile: once is enough
             pass
-        self._deliveries.update_one({"_id": delivery.id, "state": PENDING}, {
+        self._while_pending(delivery.id, {
             "$set": {"state": state, "next_attempt_at": next_attempt_at, "last_status_code": outcome.status_code,
                      "last_error": outcome.error, "last_attempt_at": now,
                      "series_started_at": delivery.series_started_at or now},
             "$inc": {"attempts": 1, "series_attempts": 1}})
 
     def cancel(self, delivery: Delivery, why: str, now: datetime) -> None:
-        self._deliveries.update_one({"_id": delivery.id, "state": PENDING}, {
+        self._while_pending(delivery.id, {
             "$set": {"state": CANCELLED, "next_attempt_at": None, "last_error": why, "last_attempt_at": now}})
+
+    def _while_pending(self, delivery_id: str, update: dict) -> None:
+        """`update` the delivery if it is still pending (by `_id` alone where the server would scan for the
+        state: crm_platform.id_guards)."""
+        where = filter_by_id(self._deliveries, delivery_id, {"state": PENDING})
+        if where is not None:
+            self._deliveries.update_one(where, update)
 
     def cancel_pending_of(self, endpoint_id: str, why: str, now: datetime) -> int:
         found = self._deliveries.update_many({"endpoint_id": endpoint_id, "state": PENDING}, {

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from crm_platform import id_guards
 from crm_platform.envelope import EventEnvelope
 from crm_platform.mongo import MongoConnection
 from crm_platform.testing.statements import Statements
@@ -149,7 +150,12 @@ def test_after_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(setu
     Webhook(new).verify(body, headers)
 
 
-def test_a_delivery_is_sent_again_on_request(setup):
+@pytest.mark.parametrize("scanning", [False, True], ids=["guard in the statement", "guard read by _id"])
+def test_a_delivery_is_sent_again_on_request(setup, monkeypatch, scanning):
+    """Also as on a server that would scan for the `pending` guard of an attempt's record (FerretDB over SQLite:
+    crm_platform.id_guards)."""
+    if scanning:
+        monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
     client, auth, container, receiver, publish, register = setup
     ok = receiver([204])
     endpoint = register(ok.url)
