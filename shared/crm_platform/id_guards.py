@@ -9,8 +9,10 @@ says it scans for the shape (`server_scans_for`), the documents are read by `_id
 
 There the guard is no longer checked in the statement that writes: a writer that changes the document between the
 read and the write is not seen (two consumers of one partition while a group rebalances, or a projection rebuilt
-while its consumer runs). That trade is made only where the server would scan, the development backend, never on
-MongoDB or FerretDB over PostgreSQL.
+while its consumer runs; a delivery cancelled while its attempt is recorded; two erasures of one key). That trade is
+made only where the server would scan, the development backend, never on MongoDB or FerretDB over PostgreSQL.
+Compare-and-sets whose guard is what they are for (a mail's claim, a number's reservation, an idempotent request's
+takeover) keep it in the statement everywhere: reading first would risk a mail sent twice or a number given twice.
 """
 from __future__ import annotations
 
@@ -89,6 +91,9 @@ def _equal(value, wanted) -> bool:
 def _comparable(value, operand) -> bool:
     if isinstance(value, list):
         raise ValueError("a comparison with an array is not judged here")
+    if isinstance(value, datetime) and isinstance(operand, datetime) and (value.tzinfo is None) != (
+            operand.tzinfo is None):
+        raise ValueError("a date with a time zone compared with one without is not judged here")
     same_kind = type(value) is type(operand) and isinstance(value, (str, datetime))
     return same_kind or (_number(value) and _number(operand))
 

@@ -39,6 +39,7 @@ def test_a_guard_is_judged_as_the_server_judges_it(document, guard, expected):
     ({"a": 1}, {"a": {"$regex": "x"}}), ({"a": [1, 5]}, {"a": {"$lt": 3}}),  # any item below 3, for MongoDB
     ({"a": 1}, {"a": [1]}), ({"a": 1}, {"a": {"$ne": {"$gt": 1}}}), ({"a": False}, {"a": {"$gt": False}}),
     ({"a": None}, {"a": {"$lte": None}}),
+    ({"a": datetime(2026, 1, 1)}, {"a": {"$lt": NOW}}),  # a naive date against an aware one
 ])
 def test_a_guard_it_cannot_judge_is_refused_not_judged_wrong(document, guard):
     with pytest.raises(ValueError):

@@ -154,8 +154,14 @@ def test_after_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(setu
 def test_a_delivery_is_sent_again_on_request(setup, monkeypatch, scanning):
     """Also as on a server that would scan for the `pending` guard of an attempt's record (FerretDB over SQLite:
     crm_platform.id_guards)."""
+    asked = []
+
+    def scans(collection, sample) -> bool:
+        asked.append(sorted(sample))
+        return True
+
     if scanning:
-        monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
+        monkeypatch.setattr(id_guards, "server_scans_for", scans)
     client, auth, container, receiver, publish, register = setup
     ok = receiver([204])
     endpoint = register(ok.url)
@@ -171,6 +177,7 @@ def test_a_delivery_is_sent_again_on_request(setup, monkeypatch, scanning):
     assert len(ok.received) == 2 and ok.received[0][1] == ok.received[1][1]
     assert client.get(f"{deliveries}/{delivery['id']}", headers=auth).get_json()["attempts"] == 2
     assert client.post(f"{deliveries}/nope/redeliver", headers=auth).status_code == 404
+    assert asked.count(["_id", "state"]) == (2 if scanning else 0)  # each attempt's record, through id_guards
 
 
 def test_a_disabled_endpoint_gets_nothing_and_gets_no_new_deliveries(setup):
