@@ -3,13 +3,14 @@
 import os
 
 import pytest
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
 from crm_platform import id_guards, projections
 from crm_platform.id_guards import filter_by_id, filters_by_id, matches
 from crm_platform.personal_data import MongoSubjectKeyStore
 from crm_platform.projections import versioned_upsert
 from crm_platform.testing.servers import scans_for_equalities
+from crm_platform.testing.statements import Statements
 from crm_platform.testing.versioned_documents_contract import VersionedDocumentsContract
 from crm_platform.versioned_documents import MongoVersionedDocuments
 
@@ -39,13 +40,13 @@ def test_python_judges_each_guard_as_the_server_does(mongo_db, guard):
 def test_the_guard_stays_in_the_statement_where_the_server_does_not_scan(infra, mongo_db):
     """MongoDB, FerretDB over PostgreSQL: one statement, checked by the server, nothing read before."""
     mongo_db["things"].insert_many(DOCUMENTS)
-    reads = Finds()
+    reads = Statements()
     with MongoClient(infra.mongo_uri, event_listeners=[reads]) as client:
         where = filter_by_id(client[mongo_db.name]["things"], "v1", {"version": {"$lt": 3}})
     if scans_for_equalities(mongo_db):
         assert where == {"_id": "v1"}
     else:
-        assert where == {"_id": "v1", "version": {"$lt": 3}} and reads.count == 0
+        assert where == {"_id": "v1", "version": {"$lt": 3}} and "find" not in reads.names
 
 
 def test_where_the_server_would_scan_documents_are_read_by_id_and_the_guard_checked_here(mongo_db, monkeypatch):
@@ -106,17 +107,3 @@ class TestMongoVersionedDocumentsByIdAlone(VersionedDocumentsContract):
     @pytest.fixture
     def stored(self, mongo_db):
         return lambda doc_id: mongo_db["things"].find_one({"_id": doc_id})
-
-
-class Finds(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def started(self, event) -> None:
-        self.count += event.command_name == "find"
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
