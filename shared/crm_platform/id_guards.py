@@ -46,6 +46,13 @@ def filter_by_id(collection: Collection, doc_id, guard: dict) -> dict | None:
     return filters_by_id(collection, {doc_id: guard})[doc_id]
 
 
+def compare_and_set(collection: Collection, where: dict) -> dict:
+    """The filter of a write that holds only if the document still has the values the caller has just read
+    (`where`: its `_id` and those values): `where` itself, or its `_id` alone where the server would scan for it
+    (nothing read again: the caller's read is the check)."""
+    return {"_id": where["_id"]} if server_scans_for(collection, where) else where
+
+
 def matches(document: dict, guard: dict) -> bool:
     """Whether `document` matches `guard` as the server would judge it, for what guards use: equality, `$lt`,
     `$lte`, `$gt`, `$gte` on numbers, strings and dates, `$ne`, `$exists`, and `$or` / `$and` of guards, on

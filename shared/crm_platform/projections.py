@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from crm_platform.aggregates import DomainEvent
 from crm_platform.envelope import EventEnvelope
 from crm_platform.event_codec import EventCodec
-from crm_platform.query_plans import server_scans_for
+from crm_platform.id_guards import compare_and_set
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,7 @@ def versioned_upsert(
             continue  # deleted between our insert and our read: try again
         if current["version"] > version or (current["version"] == version and not replace_same_version):
             return False  # already applied
-        guard = {"_id": doc_id, "version": current["version"]}
-        # the version just read: by `_id` alone where the server would scan for the guard (crm_platform.id_guards)
-        where = {"_id": doc_id} if server_scans_for(collection, guard) else guard
+        where = compare_and_set(collection, {"_id": doc_id, "version": current["version"]})
         if collection.update_one(where, change.update(version)).matched_count == 1:
             return True
         # another writer moved the document between our read and our write: decide again

@@ -5,7 +5,7 @@ import os
 import pytest
 from pymongo import MongoClient
 
-from crm_platform import id_guards, projections
+from crm_platform import id_guards
 from crm_platform.id_guards import filter_by_id, filters_by_id, matches
 from crm_platform.personal_data import MongoSubjectKeyStore
 from crm_platform.projections import versioned_upsert
@@ -58,7 +58,7 @@ def test_where_the_server_would_scan_documents_are_read_by_id_and_the_guard_chec
 
 
 def test_where_the_server_would_scan_a_document_is_moved_forward_by_id_alone(mongo_db, monkeypatch):
-    monkeypatch.setattr(projections, "server_scans_for", lambda collection, sample: True)
+    monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
     things = mongo_db["things"]
     assert versioned_upsert(things, "c1", 1, {"n": 1})
     assert versioned_upsert(things, "c1", 3, {"n": 3})
@@ -73,13 +73,13 @@ def test_elsewhere_a_writer_between_the_read_and_the_write_is_seen_and_not_overw
         pytest.skip("the server would scan for the guard: the write goes by `_id` alone (crm_platform.id_guards)")
     things = mongo_db["things"]
     versioned_upsert(things, "c1", 1, {"n": 1})
-    verdict = projections.server_scans_for
+    verdict = id_guards.server_scans_for
 
     def another_writer_first(collection, sample):
         things.update_one({"_id": "c1"}, {"$set": {"n": 5, "version": 5}})
         return verdict(collection, sample)
 
-    monkeypatch.setattr(projections, "server_scans_for", another_writer_first)
+    monkeypatch.setattr(id_guards, "server_scans_for", another_writer_first)
     assert not versioned_upsert(things, "c1", 3, {"n": 3})
     assert things.find_one({"_id": "c1"}) == {"_id": "c1", "n": 5, "version": 5}
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pymongo.collection import Collection
 
-from crm_platform.query_plans import server_scans_for
+from crm_platform.id_guards import compare_and_set
 
 
 def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> None:
@@ -18,9 +18,7 @@ def touch_last_activity(contacts: Collection, contact_id: str, at: datetime) -> 
         current = doc.get("last_activity_at")
         if current is not None and current >= at:
             return
-        guard = {"_id": contact_id, "last_activity_at": current}
-        # the value just read: by `_id` alone where the server would scan for the guard (crm_platform.id_guards)
-        where = {"_id": contact_id} if server_scans_for(contacts, guard) else guard
+        where = compare_and_set(contacts, {"_id": contact_id, "last_activity_at": current})
         if contacts.update_one(where, {"$set": {"last_activity_at": at}}).matched_count == 1:
             return
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from contacts.adapters import activity
+from crm_platform import id_guards
+
 from contacts.adapters.activity import as_stored, touch_last_activity
 
 MONDAY = datetime(2026, 12, 7, 9, 30, 0, 123456, tzinfo=timezone.utc)
@@ -13,7 +14,7 @@ MONDAY = datetime(2026, 12, 7, 9, 30, 0, 123456, tzinfo=timezone.utc)
 @pytest.mark.parametrize("scanning", [False, True], ids=["guard in the statement", "guard read by _id"])
 def test_the_last_activity_moves_forward_never_back(mongo_db, monkeypatch, scanning):
     if scanning:
-        monkeypatch.setattr(activity, "server_scans_for", lambda collection, sample: True)
+        monkeypatch.setattr(id_guards, "server_scans_for", lambda collection, sample: True)
     contacts = Recorded(mongo_db["contacts"])
     contacts.insert_one({"_id": "contact:1", "version": 1})  # no activity yet
     touch_last_activity(contacts, "contact:1", MONDAY)
