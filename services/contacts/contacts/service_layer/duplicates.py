@@ -18,11 +18,25 @@ def claim_identities(uow: UnitOfWork, contact: Contact, allow_duplicates: bool, 
 
     Returns what was claimed, for `release` if the command then fails. With
     `allow_duplicates`, an identity held by another live contact stays theirs.
+    Two or more are offered in one bulk insert first (a new contact's email and
+    phone: one statement, not two, on every creation); those it could not take
+    are then settled one by one, as a single one is.
     """
+    wanted = [(identity, value) for identity, value in identities(contact.account_id, contact.details)
+              if identity not in skip]
     claimed: list[str] = []
-    for identity, value in identities(contact.account_id, contact.details):
-        if identity in skip:
-            continue
+    if len(wanted) > 1:
+        held = uow.claims.claim_new([(identity, contact.id) for identity, _ in wanted])
+        claimed = [identity for identity, _ in wanted if identity not in held]
+        wanted = [(identity, value) for identity, value in wanted if identity in held]
+    return _claim_each(uow, contact, wanted, claimed, allow_duplicates)
+
+
+def _claim_each(uow: UnitOfWork, contact: Contact, wanted: list[tuple[str, str]], claimed: list[str],
+                allow_duplicates: bool) -> list[str]:
+    """Claim each (identity, value) in turn, added to `claimed`; a stale claim is taken over. DuplicateContact
+    (everything in `claimed` released first) at the first one a live contact holds, unless `allow_duplicates`."""
+    for identity, value in wanted:
         while True:
             held = uow.claims.claim(identity, contact.id)
             if held is None:
@@ -53,8 +67,9 @@ def claim_identities_of_many(uow: UnitOfWork, contacts: list[Contact], allow_dup
         if not taken.intersection(mine):
             results.append(mine)
             continue
-        try:
-            results.append(claim_identities(uow, contact, allow_duplicates))
+        try:  # one by one: the bulk claim above was this contact's
+            results.append(_claim_each(uow, contact, identities(contact.account_id, contact.details), [],
+                                       allow_duplicates))
         except DuplicateContact as exc:
             release(uow, mine, contact.id)  # the bulk claim took the others: this contact will not exist
             results.append(exc)

@@ -94,3 +94,47 @@ def test_many_new_contacts_claim_in_bulk_and_only_collisions_are_checked(uow):
     assert results[0] == ["acct-1|email|a@x.fr"]
     assert isinstance(results[1], DuplicateContact) and results[1].extra["existing_contact_id"] == existing.id
     assert isinstance(results[2], DuplicateContact) and results[2].extra["existing_contact_id"] == new[0].id  # same batch
+
+
+class CountingClaims(InMemoryIdentityClaims):
+    """Claims that note which calls the duplicate check made (the bulk offer, or one claim at a time)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def claim_new(self, claims):
+        self.calls.append(("claim_new", [identity for identity, _ in claims]))
+        return super().claim_new(claims)
+
+    def claim(self, identity, owner):
+        self.calls.append(("claim", identity))
+        return super().claim(identity, owner)
+
+
+def test_a_new_contacts_email_and_phone_are_offered_in_one_bulk_claim():
+    claims = CountingClaims()
+    uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+    create(uow, emails=[{"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
+    offered = [call for call in claims.calls if call[0] == "claim_new"]
+    assert offered == [("claim_new", ["acct-1|email|a@x.fr", "acct-1|phone|+33320065126"])]
+    # the in-memory bulk claim claims each itself; nothing is claimed again one by one after it
+    assert claims.calls[1:] == [("claim", "acct-1|email|a@x.fr"), ("claim", "acct-1|phone|+33320065126")]
+
+
+def test_what_the_bulk_claim_could_not_take_is_settled_one_by_one():
+    claims = CountingClaims()
+    uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+    claims.claim("acct-1|email|a@x.fr", "contact-that-was-never-stored")
+    claims.claimed_at["acct-1|email|a@x.fr"] -= IN_FLIGHT + timedelta(seconds=1)
+    claims.calls.clear()
+    contact = create(uow, emails=[{"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
+    assert claims.owners == {"acct-1|email|a@x.fr": contact.id, "acct-1|phone|+33320065126": contact.id}
+    assert claims.calls[-1] == ("claim", "acct-1|email|a@x.fr")  # the stale one, after the bulk offer
+
+
+def test_a_single_identity_is_claimed_without_a_bulk_offer():
+    claims = CountingClaims()
+    uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+    create(uow, emails=[{"address": "a@x.fr"}])
+    assert claims.calls == [("claim", "acct-1|email|a@x.fr")]
