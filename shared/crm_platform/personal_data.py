@@ -21,6 +21,7 @@ import json
 import os
 import threading
 from datetime import datetime, timezone
+from typing import Iterable
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
@@ -40,6 +41,7 @@ ALGORITHM = "AES-256-GCM"
 # where an `_id` equality each is one statement per event (FerretDB reads the whole vault for one `$in`).
 KEYS_PER_BATCH = 500
 BATCH_PROBES = 8  # subjects read by `_id` to find the batches of the others, before the rest are read by `_id`
+LASTING_KEPT = 10_000  # lasting secrets a process keeps (one per account and kind) before it forgets them all once
 SEALED_BYTES_VERSION = b"\x01"  # sealed bytes are: this version byte, a 12-byte nonce, the ciphertext and its tag
 
 
@@ -232,9 +234,16 @@ class MongoSubjectKeyStore(SubjectKeyStore):
 class PersonalDataCipher:
     """Seals a dict of personal fields for one subject, and opens it while the subject's key exists."""
 
-    def __init__(self, keys: SubjectKeyStore) -> None:
+    def __init__(self, keys: SubjectKeyStore, lasting: Iterable[str] = ()) -> None:
+        """`lasting`: the prefixes of the subjects whose secret is never shredded, an account's secrets for hashing
+        identities (its duplicate claims, its privacy lookups). Such a secret is read from the vault once per
+        process and kept: the same for as long as the vault lasts, it was a read on every creation and every
+        polled batch. `shred` refuses them. Every other key is forgotten at the end of its block (keys_ready),
+        so that a shredded key does not live on in a cache."""
         self._keys = keys
         self._batch = threading.local()  # keys read in bulk for the block in progress, per thread
+        self._lasting_prefixes = tuple(lasting)
+        self._lasting: dict[str, bytes] = {}  # shared by the process's threads: each entry is set once, never changed
 
     @contextlib.contextmanager
     def keys_ready(self, subjects: list[str], create: bool = False, read_first: bool = False):
@@ -256,7 +265,8 @@ class PersonalDataCipher:
         costs nothing.
         """
         outer, outer_erased = getattr(self._batch, "keys", {}), getattr(self._batch, "erased", frozenset())
-        subjects = [subject for subject in subjects if subject not in outer and subject not in outer_erased]
+        subjects = [subject for subject in subjects
+                    if subject not in outer and subject not in outer_erased and subject not in self._lasting]
         if create and read_first:
             ready, erased = self._keys.find_many_noting_erased(subjects)
             if erased:
@@ -267,6 +277,8 @@ class PersonalDataCipher:
             ready, erased = self._keys.find_or_create_many(subjects), set()
         else:
             ready, erased = self._keys.find_many_noting_erased(subjects)
+        for subject, key in ready.items():
+            self._kept(subject, key)
         self._batch.keys, self._batch.erased = {**outer, **ready}, outer_erased | erased
         try:
             yield
@@ -277,16 +289,29 @@ class PersonalDataCipher:
         """The subject's key to open with: the block's, none if the block found it erased, else the vault's."""
         if subject in getattr(self._batch, "erased", ()):
             return None
-        return self._ready(subject) or self._keys.find(subject)
+        return self._ready(subject) or self._kept(subject, self._keys.find(subject))
 
     def _ready(self, subject: str) -> bytes | None:
-        return getattr(self._batch, "keys", {}).get(subject)
+        """The key in hand: the block's, or a lasting secret the process keeps."""
+        return getattr(self._batch, "keys", {}).get(subject) or self._lasting.get(subject)
+
+    def _is_lasting(self, subject: str) -> bool:
+        return bool(self._lasting_prefixes) and subject.startswith(self._lasting_prefixes)
+
+    def _kept(self, subject: str, key: bytes | None) -> bytes | None:
+        """`key`, kept for the process if it is a lasting secret's (see __init__)."""
+        if key is not None and self._is_lasting(subject):
+            if len(self._lasting) >= LASTING_KEPT:
+                self._lasting.clear()  # read again as needed; never unbounded
+            self._lasting[subject] = key
+        return key
 
     def seal(self, subject: str, fields: dict, has_key: bool = False) -> dict:
         """`fields` sealed under the subject's key, made on first use; SubjectErased if the subject was erased.
         With `has_key` (an aggregate's later event: its first made the key), the key is read first, where the
         vault's insert-first is one refused insert more (and a rolled-back transaction on FerretDB)."""
-        key = self._ready(subject) or (has_key and self._keys.find(subject)) or self._keys.find_or_create(subject)
+        key = self._ready(subject) or self._kept(
+            subject, (has_key and self._keys.find(subject)) or self._keys.find_or_create(subject))
         return self._sealed(subject, key, fields)
 
     def seal_with_existing_key(self, subject: str, fields: dict) -> dict:
@@ -326,7 +351,8 @@ class PersonalDataCipher:
         """A random 32-byte secret of the key vault, made on first use (e.g. an account's key for hashing
         identities); SubjectErased once shredded."""
         # read first: the secret exists but once, and creating it first would make a key only to throw it away
-        return self._ready(subject) or self._keys.find(subject) or self._keys.find_or_create(subject)
+        return self._ready(subject) or self._kept(
+            subject, self._keys.find(subject) or self._keys.find_or_create(subject))
 
     def sealing_key(self, subject: str) -> "SubjectKey":
         """The subject's key (created on first use), to seal many byte strings such as a file's chunks."""
@@ -341,7 +367,10 @@ class PersonalDataCipher:
         return SubjectKey(subject, key)
 
     def shred(self, subject: str) -> bool:
-        """Erase a subject: delete their key so that no sealed copy can be opened again, nor a new one made."""
+        """Erase a subject: delete their key so that no sealed copy can be opened again, nor a new one made.
+        ValueError for a lasting secret (see __init__): a process may keep it."""
+        if self._is_lasting(subject):
+            raise ValueError(f"{subject} is a lasting secret: never shredded, processes keep it")
         return self._keys.delete(subject)
 
     def is_erased(self, subject: str) -> bool:

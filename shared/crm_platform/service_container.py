@@ -32,6 +32,9 @@ class ServiceContainer:
     database_setting: str  # the setting naming the service's own database (such as "BILLING_DB")
     events_topic_name: str  # the topic the outbox relay publishes the service's events on (without namespace)
     unit_of_work_class: type | None = None  # a crm_platform.unit_of_work.UnitOfWork: the events `codec` knows
+    # the prefixes of the key-vault subjects whose secret is never shredded (an account's for hashing identities):
+    # the cipher keeps them once read (PersonalDataCipher)
+    lasting_secrets: tuple[str, ...] = ()
 
     def __init__(self, settings: dict) -> None:
         self.settings = settings
@@ -54,7 +57,7 @@ class ServiceContainer:
     @cached_property
     def cipher(self) -> PersonalDataCipher:
         """One per process: its bulk-read keys are per thread and per block (see keys_ready)."""
-        return PersonalDataCipher(self.subject_keys)
+        return PersonalDataCipher(self.subject_keys, self.lasting_secrets)
 
     @cached_property
     def codec(self) -> EventCodec:

@@ -30,6 +30,7 @@ from contacts.adapters.timeline_projection import ContactTimelineProjection
 from contacts.adapters.upload_files import UploadFiles
 from contacts.domain.events import data_subject
 from contacts.service_layer import dispatch, message_requeue
+from contacts.service_layer.bulk_create import ROW_IDS_SECRET
 from contacts.service_layer.import_handlers import ImportBatches
 from contacts.service_layer.import_erasure import forget_imports_mentioning
 from contacts.service_layer.privacy import ContactsPrivacyParticipant
@@ -41,6 +42,8 @@ class Container(ServiceContainer):
     database_setting = "CONTACTS_DB"
     events_topic_name = config.EVENTS_TOPIC
     unit_of_work_class = UnitOfWork
+    # an account's secrets for its claims and its import rows' ids: read on every creation, never shredded
+    lasting_secrets = (CLAIMS_SECRET.split("{", 1)[0], ROW_IDS_SECRET.split("{", 1)[0])
 
     @property
     def projection(self) -> ContactsProjection:

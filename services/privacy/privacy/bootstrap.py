@@ -12,7 +12,7 @@ from crm_platform.privacy_exchange import ExportExchange
 from crm_platform.service_container import ServiceContainer
 
 from privacy import config
-from privacy.adapters.contacts_directory import ContactsDirectory
+from privacy.adapters.contacts_directory import LOOKUP_SECRET, ContactsDirectory
 from privacy.adapters.exchange_exports import ExchangeExports
 from privacy.adapters.requests_projection import PrivacyRequestsProjection
 from privacy.adapters.signing import CertificateSigner
@@ -31,6 +31,7 @@ class Container(ServiceContainer):
     database_setting = "PRIVACY_DB"
     events_topic_name = config.EVENTS_TOPIC
     unit_of_work_class = UnitOfWork
+    lasting_secrets = (LOOKUP_SECRET.split("{", 1)[0],)  # an account's, read for every polled batch, never shredded
 
     def __init__(self, settings: dict, clock=utc_now) -> None:
         super().__init__(settings)

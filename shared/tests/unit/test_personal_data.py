@@ -3,6 +3,7 @@ import os
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from crm_platform import personal_data
 from crm_platform.personal_data import MongoSubjectKeyStore, PersonalDataCipher, SubjectErased, is_sealed
 from crm_platform.testing.in_memory_collection import InMemoryCollection
 from crm_platform.testing.in_memory_subject_keys import InMemorySubjectKeyStore
@@ -123,3 +124,72 @@ def test_a_copy_sealed_with_an_existing_key_never_makes_one_and_goes_with_the_su
         cipher.open(copy)
     with pytest.raises(SubjectErased):
         cipher.seal_with_existing_key("contact:c1", {"values": []})
+
+
+class VaultReads(InMemorySubjectKeyStore):
+    """Notes each subject the cipher asks the vault for (the fake's batch reads and creations ask `find` and
+    `find_or_create` for each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = []
+
+    def find(self, subject):
+        self.asked.append(subject)
+        return super().find(subject)
+
+    def find_or_create(self, subject):
+        self.asked.append(subject)
+        return super().find_or_create(subject)
+
+
+def test_a_lasting_secret_is_read_once_per_process_and_other_keys_every_block():
+    vault = VaultReads()
+    cipher = PersonalDataCipher(vault, lasting=("identity-claims:",))
+    first = cipher.secret("identity-claims:acct-1")
+    sealed = cipher.seal("contact:1", {"first_name": "Louise"})
+    vault.asked.clear()
+    for _ in range(3):
+        assert cipher.secret("identity-claims:acct-1") == first
+        with cipher.keys_ready(["identity-claims:acct-1", "contact:1"]):
+            assert cipher.open(sealed) == {"first_name": "Louise"}
+    assert vault.asked == ["contact:1"] * 3  # the contact's key every block, the account's secret never again
+    assert PersonalDataCipher(vault, lasting=("identity-claims:",)).secret("identity-claims:acct-1") == first
+
+
+def test_a_lasting_secret_read_in_a_block_is_kept_after_it_and_one_not_found_is_not():
+    vault = VaultReads()
+    cipher = PersonalDataCipher(vault, lasting=("privacy-lookup:",))
+    with cipher.keys_ready(["privacy-lookup:acct-1"], create=True, read_first=True):
+        made = cipher.secret("privacy-lookup:acct-1")
+    with cipher.keys_ready(["privacy-lookup:acct-2"]):  # none yet: nothing kept, read again when needed
+        pass
+    vault.asked.clear()
+    with cipher.keys_ready(["privacy-lookup:acct-1", "privacy-lookup:acct-2"]):
+        assert cipher.secret("privacy-lookup:acct-1") == made
+    assert vault.asked == ["privacy-lookup:acct-2"]
+
+
+def test_a_lasting_secret_is_never_shredded_and_every_other_key_still_is():
+    cipher = PersonalDataCipher(InMemorySubjectKeyStore(), lasting=("identity-claims:",))
+    cipher.secret("identity-claims:acct-1")
+    with pytest.raises(ValueError):
+        cipher.shred("identity-claims:acct-1")
+    sealed = cipher.seal("contact:1", {"first_name": "Louise"})
+    with cipher.keys_ready(["contact:1"]):
+        cipher.open(sealed)
+    assert cipher.shred("contact:1") is True
+    with pytest.raises(SubjectErased):
+        cipher.open(sealed)
+
+
+def test_the_kept_secrets_are_bounded(monkeypatch):
+    monkeypatch.setattr(personal_data, "LASTING_KEPT", 2)
+    vault = VaultReads()
+    cipher = PersonalDataCipher(vault, lasting=("identity-claims:",))
+    for account in ("a", "b", "c"):
+        cipher.secret(f"identity-claims:{account}")
+    vault.asked.clear()
+    cipher.secret("identity-claims:c")  # kept after the others were forgotten
+    cipher.secret("identity-claims:a")  # forgotten at the bound: read again
+    assert vault.asked == ["identity-claims:a"]
