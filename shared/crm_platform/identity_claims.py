@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_platform.mongo import insert_all_new
+from crm_platform.mongo import DUPLICATE_KEY, insert_all_new
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,16 @@ class IdentityClaims(abc.ABC):
         """
         return {identity for identity, owner in claims if self.holder(identity) is not None or
                 self.claim(identity, owner) is not None}
+
+    def claim_in_order(self, claims: list[tuple[str, str]]) -> int:
+        """Claim these (identity, owner) pairs in order while each is free; how many were claimed (the index of the
+        first one held already, by anyone: it and those after it are left to the caller, who settles them with
+        `claim`, in that order). What one claimer takes in order, a concurrent claimer of the same list cannot take
+        out of order: two creations of one contact never each hold a part of it."""
+        for index, (identity, owner) in enumerate(claims):
+            if self.holder(identity) is not None or self.claim(identity, owner) is not None:
+                return index
+        return len(claims)
 
     @abc.abstractmethod
     def holder(self, identity: str) -> Claim | None:
@@ -83,6 +93,22 @@ class MongoIdentityClaims(IdentityClaims):
                                                 for identity, owner in claims])
         return {claims[index][0] for index in refused}
 
+    def claim_in_order(self, claims: list[tuple[str, str]]) -> int:
+        """One ordered bulk insert, which stops at the first identity held already (a new contact's email and phone:
+        one statement). Any error but that one raises, as `claim` does."""
+        if not claims:
+            return 0
+        now = _now()
+        try:
+            self._claims.insert_many([{"_id": identity, self._owner: owner, "claimed_at": now}
+                                      for identity, owner in claims], ordered=True)
+            return len(claims)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if len(errors) != 1 or errors[0].get("code") != DUPLICATE_KEY or exc.details.get("writeConcernErrors"):
+                raise
+            return errors[0]["index"]
+
     def holder(self, identity: str) -> Claim | None:
         doc = self._claims.find_one({"_id": identity})
         return None if doc is None else Claim(doc[self._owner], doc["claimed_at"])
@@ -115,7 +141,9 @@ class KeyedIdentityClaims(IdentityClaims):
     keys, hold no email or phone number. A plain hash would not do: phone
     numbers are few enough to hash them all. `secret_of(scope)` gives the
     scope's secret (a key of the key vault, wrapped by the master key); each
-    is read once per instance, and an instance lives for one unit of work.
+    is asked once per instance, and an instance lives for one unit of work
+    (contacts' cipher keeps the secret for the process: a lasting secret,
+    never shredded; PersonalDataCipher).
     """
 
     def __init__(self, stored: IdentityClaims, secret_of: Callable[[str], bytes]) -> None:
@@ -135,6 +163,9 @@ class KeyedIdentityClaims(IdentityClaims):
     def claim_new(self, claims: list[tuple[str, str]]) -> set[str]:
         plain = {self.stored_id(identity): identity for identity, _ in claims}
         return {plain[held] for held in self._stored.claim_new([(self.stored_id(i), owner) for i, owner in claims])}
+
+    def claim_in_order(self, claims: list[tuple[str, str]]) -> int:
+        return self._stored.claim_in_order([(self.stored_id(identity), owner) for identity, owner in claims])
 
     def holder(self, identity: str) -> Claim | None:
         return self._stored.holder(self.stored_id(identity))

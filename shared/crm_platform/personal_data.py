@@ -239,11 +239,13 @@ class PersonalDataCipher:
         identities (its duplicate claims, its privacy lookups). Such a secret is read from the vault once per
         process and kept: the same for as long as the vault lasts, it was a read on every creation and every
         polled batch. `shred` refuses them. Every other key is forgotten at the end of its block (keys_ready),
-        so that a shredded key does not live on in a cache."""
+        so that a shredded key does not live on in a cache. A key vault wiped or restored under running
+        processes leaves them with the secrets they kept, where new processes make or read others: restart them
+        all with it (the claims and lookups hashed under the old secrets would not match the new ones anyway)."""
         self._keys = keys
         self._batch = threading.local()  # keys read in bulk for the block in progress, per thread
         self._lasting_prefixes = tuple(lasting)
-        self._lasting: dict[str, bytes] = {}  # shared by the process's threads: each entry is set once, never changed
+        self._lasting: dict[str, bytes] = {}  # shared by the process's threads: an entry only ever holds its one value
 
     @contextlib.contextmanager
     def keys_ready(self, subjects: list[str], create: bool = False, read_first: bool = False):

@@ -210,7 +210,8 @@ class Container(ServiceContainer):
         return UnitOfWork(self.event_store, self.cipher, self.identity_claims(), self.attachment_files)
 
     def identity_claims(self) -> KeyedIdentityClaims:
-        """Claims under a keyed hash of the email or phone (each account's secret read once per unit of work)."""
+        """Claims under a keyed hash of the email or phone (each account's secret read once per process: it is one
+        of the cipher's lasting secrets)."""
         return KeyedIdentityClaims(MongoIdentityClaims(self.db["identity_claims"], OWNER_FIELD),
                                    lambda account_id: self.cipher.secret(CLAIMS_SECRET.format(account_id=account_id)))
 

@@ -70,6 +70,33 @@ class IdentityClaimsContract:
         assert claims.holder("twice").owner in ("c-1", "c-2")
         assert claims.claim_new([]) == set()
 
+    def test_claiming_in_order_stops_at_the_first_identity_held(self, claims):
+        claims.claim("held", "c-0")
+        assert claims.claim_in_order([("first", "c-1"), ("second", "c-1"), ("held", "c-1"), ("after", "c-1")]) == 2
+        assert claims.holder("first").owner == "c-1" and claims.holder("second").owner == "c-1"
+        assert claims.holder("held").owner == "c-0"
+        assert claims.holder("after") is None  # never claimed: the caller settles it after "held", in order
+        assert claims.claim_in_order([("new-1", "c-2"), ("new-2", "c-2")]) == 2
+        assert claims.claim_in_order([("first", "c-1")]) == 0  # held by the same owner: the caller's `claim` says so
+        assert claims.claim_in_order([]) == 0
+
+    def test_concurrent_claimers_in_order_of_the_same_identities_never_each_take_a_part(self, claims):
+        for attempt in range(20):
+            barrier, taken = threading.Barrier(2), {}
+            pairs = [f"{attempt}|email", f"{attempt}|phone"]
+
+            def claim(owner: str) -> None:
+                barrier.wait()
+                taken[owner] = claims.claim_in_order([(identity, owner) for identity in pairs])
+
+            threads = [threading.Thread(target=claim, args=(owner,)) for owner in ("c-a", "c-b")]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            owners = {claims.holder(identity).owner for identity in pairs}
+            assert len(owners) == 1 and sorted(taken.values()) == [0, 2]
+
     def test_concurrent_claimers_exactly_one_wins(self, claims):
         refused: list[str] = []
         barrier = threading.Barrier(5)

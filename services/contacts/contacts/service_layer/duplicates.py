@@ -18,17 +18,18 @@ def claim_identities(uow: UnitOfWork, contact: Contact, allow_duplicates: bool, 
 
     Returns what was claimed, for `release` if the command then fails. With
     `allow_duplicates`, an identity held by another live contact stays theirs.
-    Two or more are offered in one bulk insert first (a new contact's email and
-    phone: one statement, not two, on every creation); those it could not take
-    are then settled one by one, as a single one is.
+    Two or more are claimed in order by one bulk insert first, which stops at the
+    first one held already (a new contact's email and phone: one statement, not
+    two, on every creation); that one and those after it are settled one by one,
+    in order, as a single one is. In order, as one by one: two creations of the
+    same contact at once cannot each take a part of it and both be refused.
     """
     wanted = [(identity, value) for identity, value in identities(contact.account_id, contact.details)
               if identity not in skip]
     claimed: list[str] = []
     if len(wanted) > 1:
-        held = uow.claims.claim_new([(identity, contact.id) for identity, _ in wanted])
-        claimed = [identity for identity, _ in wanted if identity not in held]
-        wanted = [(identity, value) for identity, value in wanted if identity in held]
+        taken = uow.claims.claim_in_order([(identity, contact.id) for identity, _ in wanted])
+        claimed, wanted = [identity for identity, _ in wanted[:taken]], wanted[taken:]
     return _claim_each(uow, contact, wanted, claimed, allow_duplicates)
 
 

@@ -103,26 +103,26 @@ class CountingClaims(InMemoryIdentityClaims):
         super().__init__()
         self.calls = []
 
-    def claim_new(self, claims):
-        self.calls.append(("claim_new", [identity for identity, _ in claims]))
-        return super().claim_new(claims)
+    def claim_in_order(self, claims):
+        self.calls.append(("claim_in_order", [identity for identity, _ in claims]))
+        return super().claim_in_order(claims)
 
     def claim(self, identity, owner):
         self.calls.append(("claim", identity))
         return super().claim(identity, owner)
 
 
-def test_a_new_contacts_email_and_phone_are_offered_in_one_bulk_claim():
+def test_a_new_contacts_email_and_phone_are_claimed_in_one_bulk_claim():
     claims = CountingClaims()
     uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
     create(uow, emails=[{"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
-    offered = [call for call in claims.calls if call[0] == "claim_new"]
-    assert offered == [("claim_new", ["acct-1|email|a@x.fr", "acct-1|phone|+33320065126"])]
+    offered = [call for call in claims.calls if call[0] == "claim_in_order"]
+    assert offered == [("claim_in_order", ["acct-1|email|a@x.fr", "acct-1|phone|+33320065126"])]
     # the in-memory bulk claim claims each itself; nothing is claimed again one by one after it
     assert claims.calls[1:] == [("claim", "acct-1|email|a@x.fr"), ("claim", "acct-1|phone|+33320065126")]
 
 
-def test_what_the_bulk_claim_could_not_take_is_settled_one_by_one():
+def test_the_bulk_claim_stops_at_the_first_identity_held_and_the_rest_are_settled_one_by_one_in_order():
     claims = CountingClaims()
     uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
     claims.claim("acct-1|email|a@x.fr", "contact-that-was-never-stored")
@@ -130,7 +130,21 @@ def test_what_the_bulk_claim_could_not_take_is_settled_one_by_one():
     claims.calls.clear()
     contact = create(uow, emails=[{"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
     assert claims.owners == {"acct-1|email|a@x.fr": contact.id, "acct-1|phone|+33320065126": contact.id}
-    assert claims.calls[-1] == ("claim", "acct-1|email|a@x.fr")  # the stale one, after the bulk offer
+    # the stale email stopped the bulk claim before the phone: the email taken over, then the phone
+    assert claims.calls[1:] == [("claim", "acct-1|email|a@x.fr"), ("claim", "acct-1|phone|+33320065126")]
+
+
+def test_identities_after_a_live_duplicate_are_never_claimed():
+    """Claimed in order, as one by one: a concurrent creation of the same contact is never refused over a phone this
+    refused creation held for a moment, and two such creations cannot each take a part and both fail."""
+    claims = CountingClaims()
+    uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+    claims.claim("acct-1|email|a@x.fr", "contact-being-stored-right-now")
+    claims.calls.clear()
+    with pytest.raises(DuplicateContact):
+        create(uow, emails=[{"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
+    assert ("claim", "acct-1|phone|+33320065126") not in claims.calls
+    assert claims.owners == {"acct-1|email|a@x.fr": "contact-being-stored-right-now"}
 
 
 def test_a_single_identity_is_claimed_without_a_bulk_offer():
