@@ -70,6 +70,31 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
     return consumer
 
 
+# A member of its group hears back from its coordinator every few seconds (heartbeat_interval_ms), rebalancing or
+# not. One that has not for this long (nor joined since) is not in its group, whatever its client thinks: see
+# unanswered_for.
+UNANSWERED_REBUILD_S = 60.0
+
+
+def unanswered_for(consumer: KafkaConsumer, now: float | None = None) -> float:
+    """How long (seconds) a consumer's group coordinator has not answered its heartbeats (and it has not joined
+    since); 0.0 if its client does not say (another client, another version: a test, in
+    tests/integration/test_kafka_clients.py, keeps kafka-python's names true).
+
+    kafka-python 3.0.12 can wedge a consumer after a rebalance: the broker drops the member (session timeout), and
+    each poll spends its timeout looking its coordinator up in a tight loop, a full core, never to fetch again. Seen
+    twice in a day of `make run` restarts (privacy's replies of contacts, billing's timeline: 3,000 events behind
+    after 11 minutes); upstream: dpkp/kafka-python#2695. Only a new consumer recovers: EventConsumer makes one once
+    this passes UNANSWERED_REBUILD_S. A healthy member hears back every heartbeat_interval_ms, a rebalancing one
+    too (kafka-python counts a rebalance's answer as one), so a longer silence is a lost member or an outage, where
+    a new consumer costs nothing more than the old one waiting."""
+    heartbeat = getattr(getattr(consumer, "_coordinator", None), "heartbeat", None)
+    last_receive, last_reset = getattr(heartbeat, "last_receive", None), getattr(heartbeat, "last_reset", None)
+    if last_receive is None or last_reset is None:
+        return 0.0
+    return max(0.0, (time.monotonic() if now is None else now) - max(last_receive, last_reset))
+
+
 class StayInGroup:
     """Polls a consumer with its partitions paused, at most every `every_s`, while it works on a polled batch.
 
