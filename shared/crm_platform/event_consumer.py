@@ -27,7 +27,7 @@ from crm_platform import request_context
 from crm_platform.consumer_lag import LagReporter
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import CrmError
-from crm_platform.kafka_clients import UNANSWERED_REBUILD_S, StayInGroup, dead_letter_topic, unanswered_for
+from crm_platform.kafka_clients import UNANSWERED_REBUILD_S, GroupSilence, StayInGroup, dead_letter_topic
 from crm_platform.liveness import reporting_to, still_working
 from crm_platform.metrics import CONSUMER_EVENTS_APPLIED, CONSUMER_EVENTS_DEAD_LETTERED
 from crm_platform.outages import is_transient
@@ -55,7 +55,7 @@ COMMIT_TIMEOUT_MS = 5_000  # kafka-python's default is the request timeout, 30 s
 
 
 class ConsumerLostItsGroup(RuntimeError):
-    """The consumer's group coordinator has not answered for too long (kafka_clients.unanswered_for): it is made anew."""
+    """The consumer has not heard from its group for too long (kafka_clients.GroupSilence): it is made anew."""
 
 
 class EventConsumer:
@@ -91,7 +91,7 @@ class EventConsumer:
         self._applied: dict = {}  # partition -> the offset after its last event applied, not committed yet
         self._committed: dict = {}  # partition -> the offset this member last committed, while it holds it
         self._commit_due = 0.0
-        self._rebuild_unanswered_after_s = rebuild_unanswered_after_s  # kafka_clients.unanswered_for
+        self._rebuild_unanswered_after_s = rebuild_unanswered_after_s  # kafka_clients.GroupSilence
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
@@ -100,12 +100,13 @@ class EventConsumer:
             try:
                 consumer = self._consumer_factory()
                 self._committed = {}  # a new member: the group's offsets are what they are now
+                silence = GroupSilence(consumer)
                 while not stop.is_set():
                     self.poll_once(consumer, stop)
                     self.measure_lag(consumer)
-                    if (silent := unanswered_for(consumer)) > self._rebuild_unanswered_after_s:
+                    if (silent := silence.seconds()) > self._rebuild_unanswered_after_s:
                         raise ConsumerLostItsGroup(  # wedged by its client, or an outage: a new one either way
-                            f"the group's coordinator has not answered for {silent:.0f} s; making a new consumer")
+                            f"the consumer has not heard from its group for {silent:.0f} s; making a new consumer")
             except Exception:  # the loop must outlive broker outages; it logs and reconnects
                 log.exception("consumer failed; reconnecting", extra={"consumer": self.name})
                 stop.wait(2.0)

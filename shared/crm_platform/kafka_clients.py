@@ -70,29 +70,42 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
     return consumer
 
 
-# A member of its group hears back from its coordinator every few seconds (heartbeat_interval_ms), rebalancing or
-# not. One that has not for this long (nor joined since) is not in its group, whatever its client thinks: see
-# unanswered_for.
+# A member of its group hears back from its coordinator at every heartbeat (heartbeat_interval_ms, 3 s), also while
+# its group rebalances, except for the round trip of its own rejoining. One that has not for this long is not in its
+# group, whatever its client thinks: see GroupSilence.
 UNANSWERED_REBUILD_S = 60.0
 
 
-def unanswered_for(consumer: KafkaConsumer, now: float | None = None) -> float:
-    """How long (seconds) a consumer's group coordinator has not answered its heartbeats (and it has not joined
-    since); 0.0 if its client does not say (another client, another version: a test, in
-    tests/integration/test_kafka_clients.py, keeps kafka-python's names true).
+class GroupSilence:
+    """How long (seconds) a consumer has not heard from its group: no heartbeat answered by the coordinator, no new
+    generation joined, since the consumer was made. 0.0 for a client that does not say (another client or version:
+    tests/integration/test_kafka_clients.py keeps kafka-python's names true). Asked by the thread that polls.
 
-    kafka-python 3.0.12 can wedge a consumer after a rebalance: the broker drops the member (session timeout), and
-    each poll spends its timeout looking its coordinator up in a tight loop, a full core, never to fetch again. Seen
-    twice in a day of `make run` restarts (privacy's replies of contacts, billing's timeline: 3,000 events behind
-    after 11 minutes); upstream: dpkp/kafka-python#2695. Only a new consumer recovers: EventConsumer makes one once
-    this passes UNANSWERED_REBUILD_S. A healthy member hears back every heartbeat_interval_ms, a rebalancing one
-    too (kafka-python counts a rebalance's answer as one), so a longer silence is a lost member or an outage, where
-    a new consumer costs nothing more than the old one waiting."""
-    heartbeat = getattr(getattr(consumer, "_coordinator", None), "heartbeat", None)
-    last_receive, last_reset = getattr(heartbeat, "last_receive", None), getattr(heartbeat, "last_reset", None)
-    if last_receive is None or last_reset is None:
-        return 0.0
-    return max(0.0, (time.monotonic() if now is None else now) - max(last_receive, last_reset))
+    kafka-python 3.0.12 can wedge a consumer after a rebalance at start-up: the broker drops the member for missing
+    heartbeats, and each poll spends its timeout in a tight loop looking its coordinator up, a full core, never to
+    fetch again (upstream: dpkp/kafka-python#2695 fixed one such loop). Only a new consumer recovers: EventConsumer
+    makes one once this passes UNANSWERED_REBUILD_S. The client's own `last_reset` is not counted as hearing from
+    the group: it moves on every successful coordinator lookup too, which such a loop may repeat without end."""
+
+    def __init__(self, consumer: KafkaConsumer, clock=time.monotonic) -> None:
+        self._consumer = consumer
+        self._clock = clock  # kafka-python times heartbeats with time.monotonic
+        self._heard_at = clock()  # made: joining takes a moment
+        self._generation: tuple | None = None
+
+    def seconds(self) -> float:
+        coordinator = getattr(self._consumer, "_coordinator", None)
+        heartbeat, stable = getattr(coordinator, "heartbeat", None), getattr(coordinator, "generation_if_stable", None)
+        if heartbeat is None or stable is None or not hasattr(heartbeat, "last_receive"):
+            return 0.0
+        now = self._clock()
+        generation = stable()
+        if generation is not None:
+            joined = (getattr(generation, "generation_id", None), getattr(generation, "member_id", None))
+            if joined != self._generation:
+                self._generation, self._heard_at = joined, now
+        self._heard_at = max(self._heard_at, heartbeat.last_receive)
+        return max(0.0, now - self._heard_at)
 
 
 class StayInGroup:

@@ -1,39 +1,83 @@
-"""A consumer whose group coordinator stopped answering (kafka-python 3.0.12 can wedge one so after a rebalance) is
-closed and made anew, and only then: kafka_clients.unanswered_for, EventConsumer.run."""
+"""A consumer that has not heard from its group for too long (kafka-python 3.0.12 can wedge one so after a rebalance)
+is closed and made anew, and only then: kafka_clients.GroupSilence, EventConsumer.run."""
 import threading
-import time
 from types import SimpleNamespace
 
 from kafka.structs import TopicPartition
 
 from crm_platform.event_consumer import EventConsumer
-from crm_platform.kafka_clients import unanswered_for
+from crm_platform.kafka_clients import GroupSilence
 from crm_platform.testing.fake_kafka_consumer import FakeKafkaConsumer
 
 THINGS = TopicPartition("things", 0)
 
 
-def with_heartbeat(consumer, last_receive: float, last_reset: float):
-    consumer._coordinator = SimpleNamespace(heartbeat=SimpleNamespace(last_receive=last_receive, last_reset=last_reset))
-    return consumer
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_the_silence_is_counted_from_the_last_answer_or_join_whichever_is_later():
-    now = 1_000.0
-    assert unanswered_for(with_heartbeat(SimpleNamespace(), 990.0, 900.0), now) == 10.0
-    assert unanswered_for(with_heartbeat(SimpleNamespace(), float("-inf"), 995.0), now) == 5.0  # joined, no beat yet
-    assert unanswered_for(with_heartbeat(SimpleNamespace(), 1_001.0, 900.0), now) == 0.0
-    assert unanswered_for(SimpleNamespace(), now) == 0.0  # a client that does not say is never taken for lost
+class Coordinator:
+    """kafka-python's coordinator as GroupSilence reads it: the heartbeat's times, the generation while stable."""
+
+    def __init__(self) -> None:
+        self.heartbeat = SimpleNamespace(last_receive=float("-inf"), last_reset=float("-inf"))
+        self.generation = None  # None: joining or rebalancing
+
+    def generation_if_stable(self):
+        return self.generation
+
+
+def watched(clock: Clock) -> tuple[Coordinator, GroupSilence]:
+    coordinator = Coordinator()
+    return coordinator, GroupSilence(SimpleNamespace(_coordinator=coordinator), clock)
+
+
+def test_silence_is_counted_from_the_consumer_made_the_last_answer_or_a_new_generation_joined():
+    clock = Clock()
+    coordinator, silence = watched(clock)
+    clock.now += 5
+    assert silence.seconds() == 5.0  # joining since it was made
+    coordinator.heartbeat.last_receive = clock.now
+    clock.now += 20
+    assert silence.seconds() == 20.0
+    coordinator.generation = SimpleNamespace(generation_id=7, member_id="m-1")
+    assert silence.seconds() == 0.0  # joined generation 7 just now
+    clock.now += 70
+    assert silence.seconds() == 70.0  # stable in 7, and no heartbeat answered since: a lost member
+    coordinator.generation = SimpleNamespace(generation_id=8, member_id="m-1")
+    assert silence.seconds() == 0.0
+
+
+def test_a_coordinator_found_again_and_again_is_not_hearing_from_the_group():
+    """kafka-python resets its heartbeat timeouts (`last_reset`) on every successful coordinator lookup; a wedged
+    consumer may look its coordinator up without end, so that reset counts for nothing here."""
+    clock = Clock()
+    coordinator, silence = watched(clock)
+    coordinator.generation = SimpleNamespace(generation_id=3, member_id="m-1")
+    silence.seconds()
+    for _ in range(7):
+        clock.now += 10
+        coordinator.heartbeat.last_reset = clock.now
+    assert silence.seconds() == 70.0
+
+
+def test_a_client_that_does_not_say_is_never_taken_for_lost():
+    assert GroupSilence(SimpleNamespace(), Clock()).seconds() == 0.0
 
 
 class Polls(FakeKafkaConsumer):
-    """Empty polls; closed when told; `stop` set after `polls` polls of this consumer."""
+    """Empty polls of a member stable in generation 1; `stop` set after `polls` polls of this consumer."""
 
-    def __init__(self, stop: threading.Event, polls: int, silent_s: float) -> None:
+    def __init__(self, stop: threading.Event, polls: int) -> None:
         super().__init__({THINGS: []})
         self._stop, self._left = stop, polls
         self.closed = False
-        with_heartbeat(self, float("-inf"), time.monotonic() - silent_s)
+        self._coordinator = Coordinator()
+        self._coordinator.generation = SimpleNamespace(generation_id=1, member_id="m")
 
     def poll(self, timeout_ms):
         self._left -= 1
@@ -59,16 +103,12 @@ def run_with(consumers: list, rebuild_after_s: float, stop: threading.Event) -> 
     return made
 
 
-def test_a_consumer_unanswered_past_the_bound_is_closed_and_made_anew():
+def test_a_consumer_past_the_bound_is_closed_and_made_anew_and_one_within_it_kept():
     stop = threading.Event()
-    lost, fresh = Polls(stop, polls=100, silent_s=120.0), Polls(stop, polls=3, silent_s=0.0)
-    made = run_with([lost, fresh], rebuild_after_s=60.0, stop=stop)
-    assert made == [lost, fresh] and lost.closed and fresh.closed
-    assert lost._left == 99  # given up after its first poll
+    lost, fresh = Polls(stop, polls=100), Polls(stop, polls=1)
+    made = run_with([lost, fresh], rebuild_after_s=-1.0, stop=stop)  # any silence is too long: the first is lost
+    assert made == [lost, fresh] and lost.closed and lost._left == 99  # given up after its first poll
 
-
-def test_a_consumer_answered_within_the_bound_is_kept():
     stop = threading.Event()
-    healthy = Polls(stop, polls=5, silent_s=10.0)
-    assert run_with([healthy], rebuild_after_s=60.0, stop=stop) == [healthy]
-    assert healthy._left == 0
+    healthy = Polls(stop, polls=5)
+    assert run_with([healthy], rebuild_after_s=60.0, stop=stop) == [healthy] and healthy._left == 0
