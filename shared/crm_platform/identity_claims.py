@@ -45,8 +45,9 @@ class IdentityClaims(abc.ABC):
     def claim_in_order(self, claims: list[tuple[str, str]]) -> int:
         """Claim these (identity, owner) pairs in order while each is free; how many were claimed (the index of the
         first one held already, by anyone: it and those after it are left to the caller, who settles them with
-        `claim`, in that order). What one claimer takes in order, a concurrent claimer of the same list cannot take
-        out of order: two creations of one contact never each hold a part of it."""
+        `claim`, in that order). Claimers that take the same identities in the same order never each hold a part of
+        them (contacts sorts them: duplicates.claim_identities). An import's `claim_new` is unordered: an import and
+        a creation of the same contact at that moment can still both be refused."""
         for index, (identity, owner) in enumerate(claims):
             if self.holder(identity) is not None or self.claim(identity, owner) is not None:
                 return index

@@ -21,11 +21,11 @@ def claim_identities(uow: UnitOfWork, contact: Contact, allow_duplicates: bool, 
     Two or more are claimed in order by one bulk insert first, which stops at the
     first one held already (a new contact's email and phone: one statement, not
     two, on every creation); that one and those after it are settled one by one,
-    in order, as a single one is. In order, as one by one: two creations of the
-    same contact at once cannot each take a part of it and both be refused.
+    in order, as a single one is. In one order for every claimer (sorted: emails,
+    then phones): two creations of the same contact at once cannot each take a
+    part of it and both be refused, whatever order their emails came in.
     """
-    wanted = [(identity, value) for identity, value in identities(contact.account_id, contact.details)
-              if identity not in skip]
+    wanted = [(identity, value) for identity, value in _in_claim_order(contact) if identity not in skip]
     claimed: list[str] = []
     if len(wanted) > 1:
         taken = uow.claims.claim_in_order([(identity, contact.id) for identity, _ in wanted])
@@ -69,12 +69,17 @@ def claim_identities_of_many(uow: UnitOfWork, contacts: list[Contact], allow_dup
             results.append(mine)
             continue
         try:  # one by one: the bulk claim above was this contact's
-            results.append(_claim_each(uow, contact, identities(contact.account_id, contact.details), [],
-                                       allow_duplicates))
+            results.append(_claim_each(uow, contact, _in_claim_order(contact), [], allow_duplicates))
         except DuplicateContact as exc:
             release(uow, mine, contact.id)  # the bulk claim took the others: this contact will not exist
             results.append(exc)
     return results
+
+
+def _in_claim_order(contact: Contact) -> list[tuple[str, str]]:
+    """The contact's (identity, value) pairs sorted by identity ("<account>|email|..." before "<account>|phone|..."):
+    the one order every claimer takes them in."""
+    return sorted(identities(contact.account_id, contact.details))
 
 
 def release(uow: UnitOfWork, claimed: list[str], contact_id: str) -> None:

@@ -152,3 +152,13 @@ def test_a_single_identity_is_claimed_without_a_bulk_offer():
     uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
     create(uow, emails=[{"address": "a@x.fr"}])
     assert claims.calls == [("claim", "acct-1|email|a@x.fr")]
+
+
+def test_every_claimer_takes_a_contacts_identities_in_one_order_whatever_order_they_came_in():
+    """Two creations of one contact at once, its emails given in two orders: in their own orders, each could take one
+    email and both be refused."""
+    claims = CountingClaims()
+    uow = UnitOfWork(InMemoryEventStore(), PersonalDataCipher(InMemorySubjectKeyStore()), claims)
+    create(uow, allow=True, emails=[{"address": "b@x.fr"}, {"address": "a@x.fr"}], phones=[{"number": "+33 3 20 06 51 26"}])
+    assert claims.calls[0] == ("claim_in_order", ["acct-1|email|a@x.fr", "acct-1|email|b@x.fr",
+                                                   "acct-1|phone|+33320065126"])
