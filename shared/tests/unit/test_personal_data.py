@@ -80,27 +80,35 @@ def test_bytes_opened_within_a_batch_use_the_key_it_read_and_none_opens_once_the
         cipher.opening_key("billing-document:1")
 
 
+class VaultReads(InMemorySubjectKeyStore):
+    """Notes each subject the cipher asks the vault for (the fake's batch reads and creations ask `find` and
+    `find_or_create` for each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = []
+
+    def find(self, subject):
+        self.asked.append(subject)
+        return super().find(subject)
+
+    def find_or_create(self, subject):
+        self.asked.append(subject)
+        return super().find_or_create(subject)
+
+
 def test_within_a_batch_a_subject_found_erased_is_erased_without_reading_the_vault_again():
     """A person's 50 cards projected right after their erasure: one read of their (shredded) key, not 50."""
-    class CountingKeys(InMemorySubjectKeyStore):
-        def __init__(self):
-            super().__init__()
-            self.reads = []
-
-        def find(self, subject):
-            self.reads.append(subject)
-            return super().find(subject)
-
-    keys = CountingKeys()
+    keys = VaultReads()
     cipher = PersonalDataCipher(keys)
     sealed = [cipher.seal("contact:1", {"title": f"Projet {n} de Louise"}) for n in range(3)]
     cipher.shred("contact:1")
     with cipher.keys_ready(["contact:1", "task:new"]):
-        keys.reads.clear()
+        keys.asked.clear()
         for value in sealed:
             with pytest.raises(SubjectErased):
                 cipher.open(value)
-        assert keys.reads == []
+        assert keys.asked == []
         # one without a key nor a marker is no erasure: a key made meanwhile (here, or by another process) opens
         made = cipher.seal("task:new", {"title": "Rappeler"})
         assert cipher.open(made) == {"title": "Rappeler"}
@@ -124,23 +132,6 @@ def test_a_copy_sealed_with_an_existing_key_never_makes_one_and_goes_with_the_su
         cipher.open(copy)
     with pytest.raises(SubjectErased):
         cipher.seal_with_existing_key("contact:c1", {"values": []})
-
-
-class VaultReads(InMemorySubjectKeyStore):
-    """Notes each subject the cipher asks the vault for (the fake's batch reads and creations ask `find` and
-    `find_or_create` for each)."""
-
-    def __init__(self):
-        super().__init__()
-        self.asked = []
-
-    def find(self, subject):
-        self.asked.append(subject)
-        return super().find(subject)
-
-    def find_or_create(self, subject):
-        self.asked.append(subject)
-        return super().find_or_create(subject)
 
 
 def test_a_lasting_secret_is_read_once_per_process_and_other_keys_every_block():
