@@ -155,7 +155,7 @@ def test_an_update_cannot_give_the_matched_contact_a_phone_another_contact_holds
     assert (failed.status, failed.contact_id) == ("failed", louise.id)
     assert "+33612345678" in failed.errors["phones"][0] and paul.id in failed.errors["phones"][0]
     assert live_holders(uow, "acct-1", [failed, RowOutcome("", paul.id)], "+33612345678") == {paul.id}
-    with uow:  # nothing of the row was applied, and its other phone was not claimed
+    with uow:  # nothing of the row was applied, and its other phone (claimed first, in sorted order) was released
         assert not uow.contacts.get("acct-1", louise.id).details.get("last_name")
     handlers.create_contact(commands.CreateContact("acct-1", {"phones": [{"number": "03 20 06 51 26"}]}), uow)
 
