@@ -27,7 +27,7 @@ from crm_platform import request_context
 from crm_platform.consumer_lag import LagReporter
 from crm_platform.envelope import EventEnvelope, MalformedEvent, envelope_from_json_bytes
 from crm_platform.errors import CrmError
-from crm_platform.kafka_clients import UNANSWERED_REBUILD_S, GroupSilence, StayInGroup, dead_letter_topic
+from crm_platform.kafka_clients import SILENT_GROUP_REBUILD_S, GroupSilence, StayInGroup, dead_letter_topic
 from crm_platform.liveness import reporting_to, still_working
 from crm_platform.metrics import CONSUMER_EVENTS_APPLIED, CONSUMER_EVENTS_DEAD_LETTERED
 from crm_platform.outages import is_transient
@@ -71,7 +71,7 @@ class EventConsumer:
         lag_every_s: float = 15.0,
         outage_wait_s: float = 1.0,
         commit_every_s: float = COMMIT_EVERY_S,
-        rebuild_unanswered_after_s: float = UNANSWERED_REBUILD_S,
+        rebuild_silent_after_s: float = SILENT_GROUP_REBUILD_S,
     ) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
@@ -91,7 +91,7 @@ class EventConsumer:
         self._applied: dict = {}  # partition -> the offset after its last event applied, not committed yet
         self._committed: dict = {}  # partition -> the offset this member last committed, while it holds it
         self._commit_due = 0.0
-        self._rebuild_unanswered_after_s = rebuild_unanswered_after_s  # kafka_clients.GroupSilence
+        self._rebuild_silent_after_s = rebuild_silent_after_s  # kafka_clients.GroupSilence
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; rebuild the Kafka consumer after broker failures."""
@@ -104,7 +104,7 @@ class EventConsumer:
                 while not stop.is_set():
                     self.poll_once(consumer, stop)
                     self.measure_lag(consumer)
-                    if (silent := silence.seconds()) > self._rebuild_unanswered_after_s:
+                    if (silent := silence.seconds()) > self._rebuild_silent_after_s:
                         raise ConsumerLostItsGroup(  # wedged by its client, or an outage: a new one either way
                             f"the consumer has not heard from its group for {silent:.0f} s; making a new consumer")
             except Exception:  # the loop must outlive broker outages; it logs and reconnects

@@ -73,7 +73,7 @@ def make_consumer(bootstrap_servers: str, group_id: str, topics: list[str], clie
 # A member of its group hears back from its coordinator at every heartbeat (heartbeat_interval_ms, 3 s), also while
 # its group rebalances, except for the round trip of its own rejoining. One that has not for this long is not in its
 # group, whatever its client thinks: see GroupSilence.
-UNANSWERED_REBUILD_S = 60.0
+SILENT_GROUP_REBUILD_S = 60.0
 
 
 class GroupSilence:
@@ -84,7 +84,7 @@ class GroupSilence:
     kafka-python 3.0.12 can wedge a consumer after a rebalance at start-up: the broker drops the member for missing
     heartbeats, and each poll spends its timeout in a tight loop looking its coordinator up, a full core, never to
     fetch again (upstream: dpkp/kafka-python#2695 fixed one such loop). Only a new consumer recovers: EventConsumer
-    makes one once this passes UNANSWERED_REBUILD_S. The client's own `last_reset` is not counted as hearing from
+    makes one once this passes SILENT_GROUP_REBUILD_S. The client's own `last_reset` is not counted as hearing from
     the group: it moves on every successful coordinator lookup too, which such a loop may repeat without end."""
 
     def __init__(self, consumer: KafkaConsumer, clock=time.monotonic) -> None:

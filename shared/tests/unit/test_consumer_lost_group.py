@@ -97,7 +97,7 @@ def run_with(consumers: list, rebuild_after_s: float, stop: threading.Event) -> 
         return made[-1]
 
     events = EventConsumer("things.projection", factory, lambda: None, lambda envelope: None,
-                           rebuild_unanswered_after_s=rebuild_after_s)
+                           rebuild_silent_after_s=rebuild_after_s)
     stop.wait = lambda timeout=None: stop.is_set()  # no 2 s pause before the new consumer
     events.run(stop)
     return made
