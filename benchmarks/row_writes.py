@@ -2,10 +2,13 @@
 
 Runs the command given after `--` (an import, a write load: any benchmark), and reads PostgreSQL's own
 counters of rows written per table (`pg_stat_user_tables`: n_tup_ins, n_tup_upd, n_tup_del) on devinfra's local
-PostgreSQL (the server under `make run`'s FerretDB) before and after it: per collection (schema = database,
-FerretDB's table = collection, its hash suffix dropped), and divided by `--per` (the rows imported, the writes
-made) to give rows written per unit of work. Whatever else runs meanwhile is counted too: run it on a system
-doing nothing else. A collection dropped before the end (a benchmark's scratch database) is not shown.
+PostgreSQL (the server under `make run`'s FerretDB) before it and STATS_FLUSH_S after it ends: per collection
+(schema = database, FerretDB's table = collection, its hash suffix dropped), and divided by `--per` (the rows
+imported, the writes made) to give rows written per unit of work. PostgreSQL counts the rows of rolled-back
+statements too (an insert refused on a duplicate key). Whatever else runs meanwhile is counted too (the workers'
+leases: a few rows a second): run it on a system doing nothing else. A collection dropped before the end (a
+benchmark's scratch database) is not shown; one whose counters went back (statistics reset, a collection dropped
+and made again) is named on stderr and left out.
 
 It says what a unit of work costs the database whatever the machine's speed: on FerretDB every row written is a
 document converted to JSONB and indexed, so a pipeline that writes 11 rows for each imported row cannot go faster
@@ -32,7 +35,9 @@ from reporting import save  # noqa: E402
 
 KINDS = ("inserted", "updated", "deleted")
 HASH_SUFFIX = re.compile(r"_[0-9a-f]{8}$")
-STATS_FLUSH_S = 2.0  # PostgreSQL 15 reports a backend's counters at most every second, and when it goes idle
+# PostgreSQL 15 reports a busy backend's counters at most every second, and an idle one's only after 10 s
+# (PGSTAT_IDLE_INTERVAL): FerretDB's pooled connections go idle after the last statements of the command
+STATS_FLUSH_S = 11.0
 QUERY = "SELECT schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables"
 
 
@@ -54,7 +59,11 @@ def counted(listing: str) -> Counter:
 
 
 def written_between(before: Counter, after: Counter) -> Counter:
-    """What was written in between; a table new since `before` counts from zero."""
+    """What was written in between; a table new since `before` counts from zero. A counter that went back is
+    named on stderr and left out."""
+    went_back = sorted(key for key in after if after[key] < before.get(key, 0))
+    if went_back:
+        print(f"counters went back (left out): {went_back}", file=sys.stderr)
     return Counter({key: after[key] - before.get(key, 0) for key in after if after[key] - before.get(key, 0) > 0})
 
 
@@ -67,6 +76,8 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the command to run after --")
+    if args.per <= 0:
+        parser.error("--per must be more than 0")
     from devinfra.config import Config
     from devinfra.postgres import require_bin_dir
 
@@ -87,7 +98,7 @@ def main() -> int:
     save({"benchmark": "row_writes", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
           "command": command, "command_exit": ran.returncode, "per": args.per, "rows_written": total,
           "per_unit": round(total / args.per, 3), "by_collection": rows})
-    return ran.returncode
+    return ran.returncode if ran.returncode >= 0 else 128 - ran.returncode  # killed by signal N: 128 + N, as a shell
 
 
 if __name__ == "__main__":
