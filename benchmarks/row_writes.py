@@ -11,8 +11,8 @@ benchmark's scratch database) is not shown; one whose counters went back (statis
 and made again) is named on stderr and left out.
 
 It says what a unit of work costs the database whatever the machine's speed: on FerretDB every row written is a
-document converted to JSONB and indexed, so a pipeline that writes 11 rows for each imported row cannot go faster
-than about a tenth of a bulk insert that writes one, on the same server.
+document converted to JSONB and indexed, so a pipeline that writes 11 rows for each imported row, where a bulk insert
+writes one, does 11 times the bulk insert's converting and indexing on the same server (docs/figures.md).
 
 Prints the table and saves JSON under benchmarks/results/. Only for the local FerretDB on PostgreSQL.
     python benchmarks/row_writes.py --per 10000 -- python benchmarks/import_contacts.py --rows 10000
