@@ -51,6 +51,18 @@ def devinfra_index() -> str:
     return lines[-1] if lines else ""
 
 
+def local_psql() -> list[str]:
+    """psql against devinfra's local PostgreSQL (the server under `make run`'s FerretDB), as its superuser, on the
+    database FerretDB keeps its collections in, stopping at the first error: add `-c` and the statement."""
+    if str(REPO / "infra") not in sys.path:
+        sys.path.insert(0, str(REPO / "infra"))
+    from devinfra.config import Config
+    from devinfra.postgres import require_bin_dir
+
+    return [str(require_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(Config.from_env().postgres_port),
+            "-U", "postgres", "-d", "ferretdb", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+
+
 SERVICES = ("contacts", "billing", "workflows", "privacy", "gateway")
 
 

@@ -30,8 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-sys.path.insert(0, str(REPO / "infra"))
-from reporting import save  # noqa: E402
+from reporting import local_psql, save  # noqa: E402
 
 KINDS = ("inserted", "updated", "deleted")
 HASH_SUFFIX = re.compile(r"_[0-9a-f]{8}$")
@@ -78,12 +77,7 @@ def main() -> int:
         parser.error("give the command to run after --")
     if args.per <= 0:
         parser.error("--per must be more than 0")
-    from devinfra.config import Config
-    from devinfra.postgres import require_bin_dir
-
-    cfg = Config.from_env()
-    psql = [str(require_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(cfg.postgres_port), "-U", "postgres",
-            "-d", "ferretdb", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    psql = local_psql()
     before = counters(psql)
     ran = subprocess.run(command)
     time.sleep(STATS_FLUSH_S)

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "infra"))
-from reporting import save  # noqa: E402
+from reporting import local_psql, save  # noqa: E402
 
 LOGGED = re.compile(r"duration: ([0-9.]+) ms\s+(?:statement|execute [^:]*|bind [^:]*|parse [^:]*): (\w+)(.*)")
 TABLE = re.compile(r'"([\w.-]+)"\."([\w.-]+?)(?:_[0-9a-f]{8})?"')
@@ -52,12 +52,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
     from devinfra.config import Config
-    from devinfra.postgres import require_bin_dir
 
-    cfg = Config.from_env()
-    psql = [str(require_bin_dir() / "psql"), "-h", "127.0.0.1", "-p", str(cfg.postgres_port), "-U", "postgres",
-            "-d", "ferretdb", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
-    log = cfg.log_path("postgres")
+    psql = local_psql()
+    log = Config.from_env().log_path("postgres")
     start = log.stat().st_size
     # every statement, but not its values: they hold the contacts' names and addresses, which no log may keep
     settings = {"log_min_duration_statement": "0", "log_parameter_max_length": "0"}
